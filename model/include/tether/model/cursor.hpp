@@ -1,0 +1,68 @@
+#pragma once
+// Where a stream resumes: a sequence number, an opaque server token (SSE
+// Last-Event-ID, a revision), or a start time for the very first connection.
+
+#include <array>
+#include <cstdint>
+#include <expected>
+#include <string_view>
+
+namespace tether::model {
+
+// An opaque resume token kept inline (no heap): ids longer than `capacity`
+// bytes are refused where they enter (Token::make), never truncated.
+class Token {
+ public:
+  static constexpr std::size_t capacity = 95;
+
+  enum class Error : std::uint8_t { too_long };
+
+  constexpr Token() = default;
+  static std::expected<Token, Error> make(std::string_view text);
+
+  std::string_view view() const { return {bytes_.data(), size_}; }
+  constexpr bool empty() const { return size_ == 0; }
+  friend bool operator==(const Token& a, const Token& b) { return a.view() == b.view(); }
+
+ private:
+  std::array<char, capacity> bytes_{};
+  std::uint8_t size_ = 0;
+};
+
+enum class CursorKind : std::uint8_t {
+  none,        // nothing to resume from: the server decides (usually "live")
+  sequence,    // resume after this sequence number
+  token,       // resume after this opaque id (may also carry a sequence)
+  start_time,  // bootstrap only: the first connection starts at this wall time
+};
+
+// What a connection asks the server for.
+enum class ResumeFrom : std::uint8_t {
+  server_default,  // send no cursor
+  cursor,          // resume after a cursor
+  oldest,          // the oldest retained event (after "cursor too old", resync)
+  live,            // the live head only (after "cursor too old", skip)
+};
+
+struct Cursor {
+  CursorKind kind = CursorKind::none;
+  bool has_sequence = false;  // true for kind == sequence, optional for token
+  std::uint64_t sequence = 0;
+  std::int64_t start_time_ms = 0;  // unix ms, kind == start_time only
+  Token token;                     // kind == token only
+
+  static Cursor at_sequence(std::uint64_t seq) {
+    return Cursor{CursorKind::sequence, true, seq, 0, {}};
+  }
+  static Cursor at_token(Token t) { return Cursor{CursorKind::token, false, 0, 0, t}; }
+  static Cursor at_token(Token t, std::uint64_t seq) {
+    return Cursor{CursorKind::token, true, seq, 0, t};
+  }
+  static Cursor at_start_time(std::int64_t unix_ms) {
+    return Cursor{CursorKind::start_time, false, 0, unix_ms, {}};
+  }
+
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+}  // namespace tether::model

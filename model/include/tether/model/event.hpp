@@ -1,0 +1,126 @@
+#pragma once
+// Events: past-tense facts the driver feeds to transition(). Every event carries
+// `now`, the driver's monotonic clock reading when it happened.
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include <tether/model/cursor.hpp>
+#include <tether/model/time.hpp>
+
+namespace tether::model {
+
+// The application started the session. `checkpoint` is what the driver loaded
+// from its checkpoint store (it takes precedence over the configured start).
+struct Started {
+  Instant now;
+  std::optional<Cursor> checkpoint;
+  std::optional<Instant> token_expires_at;
+};
+
+// The application asked to stop. Accepted in every state.
+struct StopRequested {
+  Instant now;
+};
+
+// A deadline from next_deadline() may have passed. Early, late or repeated
+// ticks are harmless.
+struct Tick {
+  Instant now;
+};
+
+// The transport is up and the server accepted the request (HTTP 200 with the
+// right content type, or a completed WebSocket upgrade).
+struct ConnectionOpened {
+  Instant now;
+};
+
+enum class CloseCause : std::uint8_t {
+  clean_close,      // the server ended the stream on purpose (WS 1000/1001, SSE end)
+  unexpected_eof,   // the byte stream ended without a close
+  transport_error,  // DNS, refused, reset, TLS, ...
+  protocol_error,   // malformed frame, oversized line, bad content type
+};
+
+// The connection (attempting or open) ended.
+struct ConnectionClosed {
+  Instant now;
+  CloseCause cause;
+};
+
+// The server answered with a non-success HTTP status.
+struct ServerRejected {
+  Instant now;
+  std::uint16_t http_status;
+  std::optional<std::int64_t> retry_after_ms;  // parsed Retry-After, if any
+};
+
+// Bytes arrived that carry no event: a comment, a ping, a heartbeat.
+struct BytesReceived {
+  Instant now;
+};
+
+// One event frame arrived. The driver keeps the payload; `frame_ref` is its
+// handle, returned in Deliver or DiscardFrame.
+struct FrameReceived {
+  Instant now;
+  std::optional<std::uint64_t> sequence;  // for ordering, dedupe and gaps
+  std::optional<Token> id;                // opaque resume id (SSE id:), if any
+  std::optional<std::int64_t> retry_ms;   // SSE `retry:` field, if any
+  std::uint64_t frame_ref = 0;
+};
+
+// The server said the resume cursor is older than its retained history (in-band;
+// HTTP 410 arrives as ServerRejected and is treated the same).
+struct CursorExpired {
+  Instant now;
+};
+
+// A replay-only stream reached its end.
+struct ReplayFinished {
+  Instant now;
+};
+
+// The application finished with delivery `delivery_id` (cumulative). `cursor` is
+// the cursor that Deliver reported for it.
+struct DeliveryAcked {
+  Instant now;
+  std::uint64_t delivery_id;
+  Cursor cursor;
+};
+
+struct AuthRefreshed {
+  Instant now;
+  std::optional<Instant> expires_at;
+};
+
+struct AuthRefreshFailed {
+  Instant now;
+};
+
+struct CheckpointSaved {
+  Instant now;
+  std::uint64_t delivery_id;
+};
+
+struct CheckpointSaveFailed {
+  Instant now;
+  std::uint64_t delivery_id;
+};
+
+// The host's network came back (interface up, OS reachability callback).
+struct NetworkRestored {
+  Instant now;
+};
+
+using Event = std::variant<Started, StopRequested, Tick, ConnectionOpened, ConnectionClosed,
+                           ServerRejected, BytesReceived, FrameReceived, CursorExpired,
+                           ReplayFinished, DeliveryAcked, AuthRefreshed, AuthRefreshFailed,
+                           CheckpointSaved, CheckpointSaveFailed, NetworkRestored>;
+
+inline Instant time_of(const Event& e) {
+  return std::visit([](const auto& x) { return x.now; }, e);
+}
+
+}  // namespace tether::model

@@ -1,0 +1,46 @@
+#pragma once
+// A fixed-capacity vector stored inline: effects are returned in one of these so
+// the streaming hot path never touches the heap.
+
+#include <cassert>
+#include <cstddef>
+#include <new>
+#include <span>
+#include <type_traits>
+
+namespace tether::model {
+
+template <typename T, std::size_t Capacity>
+class InlineVec {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
+                "InlineVec holds plain values only");
+
+ public:
+  static constexpr std::size_t capacity = Capacity;
+
+  InlineVec() = default;  // storage stays uninitialised: an empty vec costs one word
+
+  // Overflow is a programmer error: every transition's worst case is sized below
+  // capacity (see the static_assert next to Effects). Release builds drop the
+  // extra element rather than write out of bounds.
+  void push_back(const T& value) {
+    assert(size_ < Capacity && "InlineVec overflow: raise the capacity");
+    if (size_ < Capacity) ::new (static_cast<void*>(slot(size_++))) T(value);
+  }
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T& operator[](std::size_t i) const { return *std::launder(slot_const(i)); }
+  const T* begin() const { return std::launder(slot_const(0)); }
+  const T* end() const { return begin() + size_; }
+  std::span<const T> span() const { return {begin(), size_}; }
+
+ private:
+  T* slot(std::size_t i) { return reinterpret_cast<T*>(storage_) + i; }
+  const T* slot_const(std::size_t i) const { return reinterpret_cast<const T*>(storage_) + i; }
+
+  alignas(T) std::byte storage_[sizeof(T) * Capacity];
+  std::size_t size_ = 0;
+};
+
+}  // namespace tether::model

@@ -1,0 +1,113 @@
+#pragma once
+// The session state: one phase named for what is true, plus the few facts that
+// outlive phases (delivery progress, auth, PRNG, last reported status).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <variant>
+
+#include <tether/model/config.hpp>
+#include <tether/model/cursor.hpp>
+#include <tether/model/prng.hpp>
+#include <tether/model/status.hpp>
+#include <tether/model/time.hpp>
+
+namespace tether::model {
+
+// Not started yet.
+struct Idle {};
+
+// A Connect effect is out; waiting for ConnectionOpened or a failure.
+struct Connecting {
+  std::uint32_t failures;      // consecutive failed attempts before this one
+  Instant deadline;            // connect timeout
+  bool fresh_credentials;      // this attempt uses credentials refreshed after a 401
+};
+
+// Open, waiting for the server's first bytes (opening confirmation).
+struct Confirming {
+  std::uint32_t failures;
+  Instant opened_at;
+  Instant deadline;
+};
+
+// Open and receiving.
+struct Streaming {
+  std::uint32_t failures;  // reset to 0 once the connection proved healthy
+  Instant opened_at;
+  Instant last_rx_at;      // any bytes; for half-open detection
+  bool healthy;            // first frame seen / stable period passed
+};
+
+// Waiting before the next attempt.
+struct BackingOff {
+  std::uint32_t failures;  // >= 1
+  Instant until;
+  Reason reason;
+  std::uint16_t http_status;
+};
+
+// The server rejected our credentials; a RefreshAuth effect is out.
+struct RefreshingAuth {
+  std::uint32_t failures;
+  Instant deadline;
+};
+
+// Terminal states: every later event is ignored.
+struct Stopped {
+  Reason reason;  // stop_requested or replay_complete
+};
+struct GaveUp {
+  Reason reason;  // attempts_exhausted or outage_too_long
+  std::uint32_t failures;
+};
+struct Failed {
+  Reason reason;
+  std::uint16_t http_status;
+};
+
+using Phase = std::variant<Idle, Connecting, Confirming, Streaming, BackingOff, RefreshingAuth,
+                           Stopped, GaveUp, Failed>;
+
+// What has been handed to the application and what may be, or has been, saved.
+struct Progress {
+  std::uint64_t delivered_id = 0;  // last Deliver's delivery_id (0: none yet)
+  std::optional<std::uint64_t> last_sequence;  // for dedupe and gaps
+  Cursor resume;                  // where a reconnect resumes (precedence applied)
+  Cursor delivered_cursor;        // cursor of delivery `delivered_id`
+  std::uint64_t committable_id = 0;  // highest delivery the commit policy allows saving
+  Cursor committable_cursor;
+  std::uint64_t save_requested_id = 0;  // highest SaveCheckpoint emitted
+  std::uint64_t durable_id = 0;         // highest CheckpointSaved
+  std::optional<Instant> unsaved_since;  // first commit not yet requested
+  ResumeFrom resume_override = ResumeFrom::cursor;  // oldest/live after cursor-too-old
+  bool resyncing = false;  // after cursor-too-old: the next jump was already reported
+};
+
+struct AuthMemory {
+  std::optional<Instant> expires_at;
+  bool proactive_in_flight = false;
+};
+
+struct BackoffMemory {
+  std::int64_t previous_delay_ms = 0;     // decorrelated jitter
+  std::int64_t server_retry_ms = 0;       // last SSE `retry:` (0: none)
+  std::optional<Instant> outage_since;    // since the stream was last healthy
+  std::int64_t budget_tokens_milli = 0;   // retry budget
+  Instant budget_updated_at{};
+};
+
+struct State {
+  std::shared_ptr<const SessionConfig> config;
+  Phase phase;
+  Prng prng;
+  Status status;  // last reported
+  Progress progress;
+  AuthMemory auth;
+  BackoffMemory backoff;
+};
+
+bool is_terminal(const State& state);
+
+}  // namespace tether::model

@@ -1,0 +1,56 @@
+#include <tether/model/backoff.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tether::model {
+
+std::int64_t ceiling_ms(const BackoffPolicy& policy, std::uint32_t failures) {
+  if (failures <= 1) return std::min(policy.delay_ms_initial, policy.delay_ms_max);
+  // pow is correctly rounded in glibc, so this is reproducible; inf clamps to max.
+  const double grown = static_cast<double>(policy.delay_ms_initial) *
+                       std::pow(policy.multiplier, static_cast<double>(failures - 1));
+  const auto cap = static_cast<double>(policy.delay_ms_max);
+  if (!(grown < cap)) return policy.delay_ms_max;
+  return static_cast<std::int64_t>(grown);
+}
+
+namespace {
+std::int64_t fraction_of(std::int64_t value, double fraction) {
+  return static_cast<std::int64_t>(std::floor(static_cast<double>(value) * fraction));
+}
+}  // namespace
+
+DelayBounds jitter_bounds(const BackoffPolicy& policy, std::uint32_t failures,
+                          std::int64_t previous_delay_ms) {
+  const std::int64_t c = ceiling_ms(policy, failures);
+  switch (policy.jitter) {
+    case JitterKind::none:
+      return {c, c};
+    case JitterKind::full:
+      return {0, c > 0 ? c - 1 : 0};  // [0, c)
+    case JitterKind::equal:
+      return {c / 2, c};
+    case JitterKind::decorrelated: {
+      const std::int64_t base = std::min(policy.delay_ms_initial, policy.delay_ms_max);
+      const std::int64_t prev = std::max(previous_delay_ms, base);
+      const std::int64_t hi = prev > policy.delay_ms_max / 3 ? policy.delay_ms_max : prev * 3;
+      return {base, std::max(base, hi)};
+    }
+    case JitterKind::proportional: {
+      const std::int64_t spread = fraction_of(c, policy.jitter_fraction);
+      return {c - spread, c + spread};
+    }
+    case JitterKind::upward:
+      return {c, c + fraction_of(c, policy.jitter_fraction)};
+  }
+  return {c, c};
+}
+
+std::int64_t sample_delay_ms(const BackoffPolicy& policy, std::uint32_t failures,
+                             std::int64_t previous_delay_ms, Prng& prng) {
+  const DelayBounds b = jitter_bounds(policy, failures, previous_delay_ms);
+  return prng.uniform(b.delay_ms_min, b.delay_ms_max);
+}
+
+}  // namespace tether::model

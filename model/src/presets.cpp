@@ -1,0 +1,91 @@
+#include <tether/model/presets.hpp>
+
+#include <array>
+
+namespace tether::model::presets {
+
+SessionConfig aviso() {
+  SessionConfig c;
+  c.backoff.delay_ms_initial = 250;
+  c.backoff.multiplier = 2.0;
+  c.backoff.delay_ms_max = 30000;
+  c.backoff.jitter = JitterKind::full;
+  c.backoff.short_session_ms = 5000;
+  c.backoff.short_session_delay_ms_min = 5000;
+  c.backoff.hint_ms_max = 300000;
+  c.heartbeat = HeartbeatPolicy{.interval_ms = 30000, .interval_multiple = 3, .slack_ms = 30000};
+  return c;
+}
+
+SessionConfig zero_ws() {
+  SessionConfig c;
+  c.backoff.delay_ms_initial = 500;
+  c.backoff.multiplier = 2.0;
+  c.backoff.delay_ms_max = 30000;
+  c.backoff.jitter = JitterKind::full;
+  c.backoff.reset_on = ResetOn::first_frame;
+  return c;
+}
+
+SessionConfig kanade() {
+  SessionConfig c;
+  c.backoff.delay_ms_initial = 1000;
+  c.backoff.multiplier = 2.0;
+  c.backoff.delay_ms_max = 300000;
+  c.backoff.jitter = JitterKind::proportional;
+  c.backoff.jitter_fraction = 0.25;
+  c.backoff.restored_delay_ms_max = 100;  // "wake at once", with a small spread
+  c.give_up = GiveUpPolicy{};              // retry forever
+  return c;
+}
+
+SessionConfig koprs(std::int64_t interval_ms) {
+  SessionConfig c;
+  c.backoff.delay_ms_initial = interval_ms;
+  c.backoff.multiplier = 2.0;
+  c.backoff.delay_ms_max = interval_ms * 32;
+  c.backoff.jitter = JitterKind::none;
+  c.backoff.reset_on = ResetOn::first_frame;
+  return c;
+}
+
+SessionConfig grpc() {
+  SessionConfig c;
+  c.backoff.delay_ms_initial = 1000;
+  c.backoff.multiplier = 1.6;
+  c.backoff.delay_ms_max = 120000;
+  c.backoff.jitter = JitterKind::proportional;
+  c.backoff.jitter_fraction = 0.2;
+  c.connect.timeout_ms = 20000;
+  c.connect.timeout_tracks_backoff = true;
+  return c;
+}
+
+SessionConfig client_go() {
+  SessionConfig c;
+  c.backoff.delay_ms_initial = 800;
+  c.backoff.multiplier = 2.0;
+  c.backoff.delay_ms_max = 30000;
+  c.backoff.jitter = JitterKind::upward;
+  c.backoff.jitter_fraction = 1.0;
+  c.backoff.reset_on = ResetOn::stable_period;
+  c.backoff.stable_ms = 120000;
+  c.backoff.short_session_ms = 1000;
+  return c;
+}
+
+namespace {
+SessionConfig koprs_default() { return koprs(); }
+constexpr std::array<Named, 6> kAll{{
+    {"aviso", &aviso},
+    {"zero_ws", &zero_ws},
+    {"kanade", &kanade},
+    {"koprs", &koprs_default},
+    {"grpc", &grpc},
+    {"client_go", &client_go},
+}};
+}  // namespace
+
+std::span<const Named> all() { return kAll; }
+
+}  // namespace tether::model::presets

@@ -1,0 +1,566 @@
+#include <tether/model/session.hpp>
+
+#include <algorithm>
+
+#include <tether/model/backoff.hpp>
+
+namespace tether::model {
+
+namespace {
+
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+
+constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
+
+constexpr std::int64_t milli = 1000;  // retry-budget tokens are counted in thousandths
+
+Reason reason_of(CloseCause cause) {
+  switch (cause) {
+    case CloseCause::clean_close: return Reason::clean_close;
+    case CloseCause::unexpected_eof: return Reason::unexpected_eof;
+    case CloseCause::transport_error: return Reason::transport_error;
+    case CloseCause::protocol_error: return Reason::protocol_error;
+  }
+  return Reason::transport_error;
+}
+
+// One transition's working set. Branching lives in the handlers; the helpers
+// below them are the shared mechanisms (attempts, failures, commits, phases).
+class Reducer {
+ public:
+  Reducer(State& s, Effects& out, Instant now) : s_(s), out_(out), cfg_(*s.config), now_(now) {}
+
+  void on(const Started& e);
+  void on(const StopRequested&);
+  void on(const Tick&);
+  void on(const ConnectionOpened&);
+  void on(const ConnectionClosed& e);
+  void on(const ServerRejected& e);
+  void on(const BytesReceived&);
+  void on(const FrameReceived& e);
+  void on(const CursorExpired&);
+  void on(const ReplayFinished&);
+  void on(const DeliveryAcked& e);
+  void on(const AuthRefreshed& e);
+  void on(const AuthRefreshFailed&);
+  void on(const CheckpointSaved& e);
+  void on(const CheckpointSaveFailed& e);
+  void on(const NetworkRestored&);
+
+ private:
+  // --- phases and status
+  void enter(const Phase& phase) {
+    s_.phase = phase;
+    const Status st = status_of(phase);
+    if (st != s_.status) {
+      s_.status = st;
+      out_.push_back(ReportStatus{st});
+    }
+  }
+  bool connection_open() const {
+    return std::holds_alternative<Connecting>(s_.phase) ||
+           std::holds_alternative<Confirming>(s_.phase) ||
+           std::holds_alternative<Streaming>(s_.phase);
+  }
+  // Every terminal state flushes what may be saved and closes what is open.
+  void finish(const Phase& terminal, bool close) {
+    if (close) out_.push_back(CloseConnection{});
+    maybe_save(/*force=*/true);
+    enter(terminal);
+  }
+
+  // --- attempts
+  std::int64_t connect_timeout_ms(std::uint32_t failures) const {
+    std::int64_t t = cfg_.connect.timeout_ms;
+    if (cfg_.connect.timeout_tracks_backoff)
+      t = std::max(t, ceiling_ms(cfg_.backoff, saturating_inc(failures)));
+    return t;
+  }
+  void refill_budget() {
+    if (cfg_.budget.tokens_max == 0) return;
+    const std::int64_t cap = static_cast<std::int64_t>(cfg_.budget.tokens_max) * milli;
+    const std::int64_t dt = std::max<std::int64_t>(0, elapsed_ms(s_.backoff.budget_updated_at, now_));
+    const std::int64_t gained = dt >= cfg_.budget.refill_ms_per_token * static_cast<std::int64_t>(cfg_.budget.tokens_max)
+                                    ? cap
+                                    : dt * milli / cfg_.budget.refill_ms_per_token;
+    s_.backoff.budget_tokens_milli = std::min(cap, s_.backoff.budget_tokens_milli + gained);
+    s_.backoff.budget_updated_at = now_;
+  }
+  // The earliest instant at which the budget holds a whole token.
+  Instant budget_ready_at() {
+    if (cfg_.budget.tokens_max == 0) return now_;
+    refill_budget();
+    const std::int64_t missing = milli - s_.backoff.budget_tokens_milli;
+    if (missing <= 0) return now_;
+    return after(now_, (missing * cfg_.budget.refill_ms_per_token + milli - 1) / milli);
+  }
+  void begin_attempt(std::uint32_t failures, bool fresh_credentials) {
+    if (failures > 0 && cfg_.budget.tokens_max > 0) {
+      refill_budget();
+      s_.backoff.budget_tokens_milli = std::max<std::int64_t>(0, s_.backoff.budget_tokens_milli - milli);
+    }
+    Connect c{saturating_inc(failures), ResumeFrom::server_default, {}};
+    if (s_.progress.resume_override != ResumeFrom::cursor) {
+      c.from = s_.progress.resume_override;
+    } else if (s_.progress.resume.kind != CursorKind::none) {
+      c.from = ResumeFrom::cursor;
+      c.cursor = s_.progress.resume;
+    }
+    out_.push_back(c);
+    enter(Connecting{failures, after(now_, connect_timeout_ms(failures)), fresh_credentials});
+  }
+
+  // --- failures
+  struct Failure {
+    Failure(Reason r, std::uint32_t n, bool short_s = false, std::uint16_t status = 0,
+            std::optional<std::int64_t> retry_after = std::nullopt)
+        : reason(r), failures(n), short_session(short_s), http_status(status),
+          retry_after_ms(retry_after) {}
+    Reason reason;
+    std::uint32_t failures;  // including this one (0: not a failure, e.g. clean close)
+    bool short_session;
+    std::uint16_t http_status;
+    std::optional<std::int64_t> retry_after_ms;
+  };
+  std::int64_t delay_for(const Failure& f) {
+    const BackoffPolicy& b = cfg_.backoff;
+    std::int64_t d = b.clean_close_delay_ms;
+    if (f.failures > 0) {
+      d = sample_delay_ms(b, f.failures, s_.backoff.previous_delay_ms, s_.prng);
+      s_.backoff.previous_delay_ms = d;
+    }
+    if (f.short_session) d = std::max(d, b.short_session_delay_ms_min);
+    std::int64_t hint = 0;
+    if (b.honour_retry_after && f.retry_after_ms) hint = std::max<std::int64_t>(hint, *f.retry_after_ms);
+    if (b.honour_sse_retry) hint = std::max(hint, s_.backoff.server_retry_ms);
+    return std::max(d, std::min(hint, b.hint_ms_max));
+  }
+  std::optional<Reason> give_up_reason(std::uint32_t failures) const {
+    if (cfg_.give_up.attempts_max > 0 && failures >= cfg_.give_up.attempts_max)
+      return Reason::attempts_exhausted;
+    if (cfg_.give_up.outage_ms_max > 0 && s_.backoff.outage_since &&
+        elapsed_ms(*s_.backoff.outage_since, now_) >= cfg_.give_up.outage_ms_max)
+      return Reason::outage_too_long;
+    return std::nullopt;
+  }
+  // The connection (if any) is gone: give up, or back off and try again.
+  void fail(const Failure& f) {
+    if (f.failures > 0) {
+      if (auto why = give_up_reason(f.failures)) {
+        finish(GaveUp{*why, f.failures}, false);
+        return;
+      }
+    }
+    Instant until = after(now_, delay_for(f));
+    if (f.failures > 0) until = latest(until, budget_ready_at_until(until));
+    enter(BackingOff{f.failures, until, f.reason, f.http_status});
+    if (until <= now_) begin_attempt(f.failures, false);
+  }
+  Instant budget_ready_at_until(Instant until) {
+    if (cfg_.budget.tokens_max == 0) return until;
+    const Instant ready = budget_ready_at();
+    return latest(until, ready);
+  }
+  void fail_attempt(std::uint32_t failures_before, Reason reason, bool short_session = false) {
+    fail(Failure{reason, saturating_inc(failures_before), short_session});
+  }
+  bool is_short(Instant opened_at) const {
+    return elapsed_ms(opened_at, now_) < cfg_.backoff.short_session_ms;
+  }
+  // A stream ended: healthy long sessions start counting afresh; short ones keep
+  // escalating so a connect-then-drop server cannot drive a hot loop.
+  void end_stream(Streaming st, Reason reason, bool clean) {
+    const bool short_session = is_short(st.opened_at);
+    if (st.healthy && !short_session) {
+      s_.backoff.outage_since = now_;
+      s_.backoff.previous_delay_ms = 0;
+      if (clean) {
+        fail(Failure{reason, 0});
+        return;
+      }
+      fail(Failure{reason, 1});
+      return;
+    }
+    fail(Failure{reason, saturating_inc(st.failures), short_session});
+  }
+
+  // --- commits and checkpoints
+  void commit(std::uint64_t delivery_id, const Cursor& cursor) {
+    Progress& p = s_.progress;
+    if (delivery_id <= p.committable_id) return;
+    p.committable_id = delivery_id;
+    p.committable_cursor = cursor;
+    if (!p.unsaved_since) p.unsaved_since = now_;
+    maybe_save(false);
+  }
+  void maybe_save(bool force) {
+    Progress& p = s_.progress;
+    if (p.committable_id <= p.save_requested_id) return;
+    const bool by_count = p.committable_id - p.save_requested_id >= cfg_.resume.checkpoint_every_events;
+    const bool by_time = cfg_.resume.checkpoint_every_ms > 0 && p.unsaved_since &&
+                         elapsed_ms(*p.unsaved_since, now_) >= cfg_.resume.checkpoint_every_ms;
+    if (!(force || by_count || by_time)) return;
+    out_.push_back(SaveCheckpoint{p.committable_id, p.committable_cursor});
+    p.save_requested_id = p.committable_id;
+    p.unsaved_since.reset();
+  }
+
+  // --- frames
+  void deliver(Streaming& st, const FrameReceived& e);
+  void on_rejected_auth(Connecting c);
+  void on_cursor_too_old(std::uint32_t failures_before, bool close);
+  void tick_streaming(Streaming st);
+
+  State& s_;
+  Effects& out_;
+  const SessionConfig& cfg_;
+  Instant now_;
+};
+
+void Reducer::on(const Started& e) {
+  if (!std::holds_alternative<Idle>(s_.phase)) return;
+  Progress& p = s_.progress;
+  if (e.checkpoint && e.checkpoint->kind != CursorKind::none) {
+    p.resume = *e.checkpoint;
+    if (e.checkpoint->has_sequence) p.last_sequence = e.checkpoint->sequence;
+  } else {
+    p.resume = cfg_.resume.start;
+    if (p.resume.has_sequence) p.last_sequence = p.resume.sequence;
+  }
+  s_.auth.expires_at = e.token_expires_at;
+  s_.backoff.outage_since = now_;
+  s_.backoff.budget_tokens_milli = static_cast<std::int64_t>(cfg_.budget.tokens_max) * milli;
+  s_.backoff.budget_updated_at = now_;
+  begin_attempt(0, false);
+}
+
+void Reducer::on(const StopRequested&) {
+  if (is_terminal(s_)) return;
+  finish(Stopped{Reason::stop_requested}, connection_open());
+}
+
+void Reducer::on(const Tick&) {
+  // Checkpoint batching by time applies in every live phase.
+  if (!std::holds_alternative<Idle>(s_.phase)) maybe_save(false);
+  std::visit(Overload{
+                 [&](const Connecting& c) {
+                   if (now_ < c.deadline) return;
+                   out_.push_back(CloseConnection{});
+                   fail_attempt(c.failures, Reason::connect_timeout);
+                 },
+                 [&](const Confirming& c) {
+                   if (now_ < c.deadline) return;
+                   out_.push_back(CloseConnection{});
+                   fail_attempt(c.failures, Reason::confirm_timeout, is_short(c.opened_at));
+                 },
+                 [&](const Streaming& st) { tick_streaming(st); },
+                 [&](const BackingOff& b) {
+                   if (now_ < b.until) return;
+                   if (b.failures > 0) {
+                     if (auto why = give_up_reason(b.failures)) {
+                       finish(GaveUp{*why, b.failures}, false);
+                       return;
+                     }
+                   }
+                   begin_attempt(b.failures, false);
+                 },
+                 [&](const RefreshingAuth& r) {
+                   if (now_ >= r.deadline) on(AuthRefreshFailed{now_});
+                 },
+                 [](const auto&) {},
+             },
+             s_.phase);
+}
+
+void Reducer::tick_streaming(Streaming st) {
+  if (!st.healthy && cfg_.backoff.reset_on == ResetOn::stable_period &&
+      elapsed_ms(st.opened_at, now_) >= cfg_.backoff.stable_ms) {
+    st.healthy = true;
+    st.failures = 0;
+    s_.phase = st;
+  }
+  if (cfg_.auth.has_provider && s_.auth.expires_at && !s_.auth.proactive_in_flight &&
+      elapsed_ms(now_, *s_.auth.expires_at) <= cfg_.auth.refresh_ahead_ms) {
+    s_.auth.proactive_in_flight = true;
+    out_.push_back(RefreshAuth{RefreshCause::expiring});
+  }
+  if (cfg_.heartbeat && elapsed_ms(st.last_rx_at, now_) >= cfg_.heartbeat->budget_ms()) {
+    out_.push_back(CloseConnection{});
+    end_stream(st, Reason::heartbeat_timeout, false);
+  }
+}
+
+void Reducer::on(const ConnectionOpened&) {
+  const auto* c = std::get_if<Connecting>(&s_.phase);
+  if (c == nullptr) return;
+  if (cfg_.connect.confirm_timeout_ms > 0) {
+    enter(Confirming{c->failures, now_, after(now_, cfg_.connect.confirm_timeout_ms)});
+  } else {
+    enter(Streaming{c->failures, now_, now_, false});
+  }
+}
+
+void Reducer::on(const ConnectionClosed& e) {
+  const Reason reason = reason_of(e.cause);
+  std::visit(Overload{
+                 [&](const Connecting& c) { fail_attempt(c.failures, reason); },
+                 [&](const Confirming& c) { fail_attempt(c.failures, reason, is_short(c.opened_at)); },
+                 [&](const Streaming& st) {
+                   end_stream(st, reason, e.cause == CloseCause::clean_close);
+                 },
+                 [](const auto&) {},
+             },
+             s_.phase);
+}
+
+void Reducer::on_rejected_auth(Connecting c) {
+  out_.push_back(CloseConnection{});
+  if (!cfg_.auth.has_provider) {
+    finish(Failed{Reason::unauthorized, 401}, false);
+  } else if (c.fresh_credentials) {
+    finish(Failed{Reason::rejected_after_refresh, 401}, false);
+  } else {
+    out_.push_back(RefreshAuth{RefreshCause::rejected});
+    enter(RefreshingAuth{c.failures, after(now_, cfg_.auth.refresh_timeout_ms)});
+  }
+}
+
+void Reducer::on_cursor_too_old(std::uint32_t failures_before, bool close) {
+  Progress& p = s_.progress;
+  if (close) out_.push_back(CloseConnection{});
+  std::optional<std::uint64_t> from;
+  if (p.last_sequence) from = *p.last_sequence + 1;
+  out_.push_back(ReportGap{from, std::nullopt, GapCause::cursor_too_old});
+  switch (cfg_.resume.too_old) {
+    case TooOldPolicy::fail:
+      finish(Failed{Reason::cursor_too_old, 0}, false);
+      return;
+    case TooOldPolicy::resync_from_oldest: p.resume_override = ResumeFrom::oldest; break;
+    case TooOldPolicy::resume_from_live: p.resume_override = ResumeFrom::live; break;
+  }
+  p.resyncing = true;
+  fail_attempt(failures_before, Reason::cursor_resync);
+}
+
+void Reducer::on(const ServerRejected& e) {
+  std::uint32_t failures = 0;
+  if (const auto* c = std::get_if<Connecting>(&s_.phase)) {
+    failures = c->failures;
+    if (e.http_status == 401) return on_rejected_auth(*c);
+  } else if (const auto* cf = std::get_if<Confirming>(&s_.phase)) {
+    failures = cf->failures;
+    if (e.http_status == 401) return on_rejected_auth(Connecting{failures, now_, false});
+  } else {
+    return;  // a status only answers an attempt
+  }
+  const std::uint16_t status = e.http_status;
+  if (status == 410) return on_cursor_too_old(failures, true);
+  out_.push_back(CloseConnection{});
+  const std::uint32_t n = saturating_inc(failures);
+  if (status == 429 || status == 503)
+    return fail(Failure{Reason::rate_limited, n, false, status, e.retry_after_ms});
+  if (status >= 500 && status <= 599)
+    return fail(Failure{Reason::server_error, n, false, status, std::nullopt});
+  finish(Failed{Reason::http_status, status}, false);
+}
+
+void Reducer::on(const BytesReceived&) {
+  if (auto* st = std::get_if<Streaming>(&s_.phase)) {
+    st->last_rx_at = now_;
+  } else if (const auto* c = std::get_if<Confirming>(&s_.phase)) {
+    enter(Streaming{c->failures, c->opened_at, now_, false});
+  }
+}
+
+void Reducer::on(const FrameReceived& e) {
+  if (auto* st = std::get_if<Streaming>(&s_.phase)) {
+    deliver(*st, e);
+  } else if (const auto* c = std::get_if<Confirming>(&s_.phase)) {
+    enter(Streaming{c->failures, c->opened_at, now_, false});
+    deliver(std::get<Streaming>(s_.phase), e);
+  } else {
+    out_.push_back(DiscardFrame{e.frame_ref, e.sequence, DiscardReason::not_streaming});
+  }
+}
+
+// The hot path: dedupe, gap check, deliver, commit. No allocation.
+void Reducer::deliver(Streaming& st, const FrameReceived& e) {
+  Progress& p = s_.progress;
+  st.last_rx_at = now_;
+  if (e.retry_ms && *e.retry_ms >= 0) s_.backoff.server_retry_ms = *e.retry_ms;
+  if (e.sequence && p.last_sequence) {
+    const std::uint64_t last = *p.last_sequence;
+    if (*e.sequence <= last) {
+      out_.push_back(DiscardFrame{e.frame_ref, e.sequence, DiscardReason::duplicate});
+      return;
+    }
+    if (*e.sequence > last + 1 && !p.resyncing && cfg_.resume.gaps == GapDetection::strict)
+      out_.push_back(ReportGap{last + 1, *e.sequence - 1, GapCause::missing});
+  }
+  if (!st.healthy && cfg_.backoff.reset_on == ResetOn::first_frame) {
+    st.healthy = true;
+    st.failures = 0;
+  }
+  p.resyncing = false;
+  p.resume_override = ResumeFrom::cursor;
+  // on_next_delivery: this arrival proves the previous delivery was handled.
+  if (cfg_.resume.commit == CommitPolicy::on_next_delivery && p.delivered_id > 0)
+    commit(p.delivered_id, p.delivered_cursor);
+  p.delivered_id += 1;
+  if (e.id) {
+    p.delivered_cursor = e.sequence ? Cursor::at_token(*e.id, *e.sequence) : Cursor::at_token(*e.id);
+  } else if (e.sequence) {
+    p.delivered_cursor = Cursor::at_sequence(*e.sequence);
+  }  // else: a frame with neither id nor sequence cannot move the cursor
+  if (p.delivered_cursor.kind != CursorKind::none) p.resume = p.delivered_cursor;
+  if (e.sequence) p.last_sequence = e.sequence;
+  out_.push_back(Deliver{p.delivered_id, e.sequence, e.frame_ref});
+}
+
+void Reducer::on(const CursorExpired&) {
+  if (const auto* c = std::get_if<Connecting>(&s_.phase)) {
+    on_cursor_too_old(c->failures, true);
+  } else if (const auto* cf = std::get_if<Confirming>(&s_.phase)) {
+    on_cursor_too_old(cf->failures, true);
+  } else if (const auto* st = std::get_if<Streaming>(&s_.phase)) {
+    on_cursor_too_old(st->healthy ? 0 : st->failures, true);
+  }
+}
+
+void Reducer::on(const ReplayFinished&) {
+  if (cfg_.resume.mode != StreamMode::replay_only || is_terminal(s_)) return;
+  if (std::holds_alternative<Idle>(s_.phase)) return;
+  finish(Stopped{Reason::replay_complete}, connection_open());
+}
+
+void Reducer::on(const DeliveryAcked& e) {
+  if (cfg_.resume.commit != CommitPolicy::on_ack || is_terminal(s_)) return;
+  if (e.delivery_id == 0 || e.delivery_id > s_.progress.delivered_id) return;  // not delivered: ignore
+  commit(e.delivery_id, e.cursor);
+}
+
+void Reducer::on(const AuthRefreshed& e) {
+  if (is_terminal(s_)) return;
+  s_.auth.expires_at = e.expires_at;
+  s_.auth.proactive_in_flight = false;
+  if (const auto* r = std::get_if<RefreshingAuth>(&s_.phase)) begin_attempt(r->failures, true);
+}
+
+void Reducer::on(const AuthRefreshFailed&) {
+  if (is_terminal(s_)) return;
+  const auto* r = std::get_if<RefreshingAuth>(&s_.phase);
+  if (r == nullptr) {
+    // A proactive refresh failed: forget the expiry so it is not retried in a
+    // loop; a 401 will take the reactive path.
+    s_.auth.proactive_in_flight = false;
+    s_.auth.expires_at.reset();
+    return;
+  }
+  if (cfg_.auth.on_refresh_failure == RefreshFailure::terminal) {
+    finish(Failed{Reason::auth_refresh_failed, 401}, false);
+    return;
+  }
+  fail_attempt(r->failures, Reason::auth_refresh_failed);
+}
+
+void Reducer::on(const CheckpointSaved& e) {
+  Progress& p = s_.progress;
+  if (e.delivery_id <= p.save_requested_id && e.delivery_id > p.durable_id) p.durable_id = e.delivery_id;
+}
+
+void Reducer::on(const CheckpointSaveFailed& e) {
+  Progress& p = s_.progress;
+  if (e.delivery_id <= p.durable_id || e.delivery_id > p.save_requested_id) return;
+  // Ask again: on the next commit, the time trigger, or the final flush.
+  p.save_requested_id = p.durable_id;
+  if (!p.unsaved_since) p.unsaved_since = now_;
+  if (!is_terminal(s_)) maybe_save(false);
+}
+
+void Reducer::on(const NetworkRestored&) {
+  auto* b = std::get_if<BackingOff>(&s_.phase);
+  if (b == nullptr) return;
+  const Instant woken = after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max));
+  Instant until = earliest(b->until, woken);
+  if (b->failures > 0) until = budget_ready_at_until(until);
+  BackingOff next = *b;
+  next.until = until;
+  enter(next);
+  if (until <= now_) begin_attempt(next.failures, false);
+}
+
+}  // namespace
+
+bool is_terminal(const State& state) {
+  return std::holds_alternative<Stopped>(state.phase) ||
+         std::holds_alternative<GaveUp>(state.phase) ||
+         std::holds_alternative<Failed>(state.phase);
+}
+
+Status status_of(const Phase& phase) {
+  return std::visit(
+      Overload{
+          [](const Idle&) { return Status{}; },
+          [](const Connecting& c) { return Status{StatusKind::connecting, Reason::none, c.failures, {}, 0}; },
+          [](const Confirming& c) { return Status{StatusKind::connecting, Reason::none, c.failures, {}, 0}; },
+          [](const Streaming&) { return Status{StatusKind::streaming, Reason::none, 0, {}, 0}; },
+          [](const BackingOff& b) {
+            return Status{StatusKind::backing_off, b.reason, b.failures, b.until, b.http_status};
+          },
+          [](const RefreshingAuth& r) {
+            return Status{StatusKind::refreshing_auth, Reason::none, r.failures, {}, 401};
+          },
+          [](const Stopped& x) { return Status{StatusKind::stopped, x.reason, 0, {}, 0}; },
+          [](const GaveUp& x) { return Status{StatusKind::gave_up, x.reason, x.failures, {}, 0}; },
+          [](const Failed& x) { return Status{StatusKind::failed, x.reason, 0, {}, x.http_status}; },
+      },
+      phase);
+}
+
+std::expected<State, ConfigError> make_session(const SessionConfig& config) {
+  if (auto ok = validate(config); !ok) return std::unexpected(ok.error());
+  State s{std::make_shared<const SessionConfig>(config), Idle{}, Prng(config.seed), Status{}, {}, {}, {}};
+  return s;
+}
+
+Step transition(State state, const Event& event) {
+  Step step{std::move(state), {}};
+  if (is_terminal(step.state)) return step;  // sticky
+  Reducer r(step.state, step.effects, time_of(event));
+  std::visit([&](const auto& e) { r.on(e); }, event);
+  return step;
+}
+
+std::optional<Instant> next_deadline(const State& s) {
+  const SessionConfig& cfg = *s.config;
+  std::optional<Instant> d;
+  const auto consider = [&](Instant t) { d = d ? earliest(*d, t) : t; };
+  std::visit(Overload{
+                 [&](const Connecting& c) { consider(c.deadline); },
+                 [&](const Confirming& c) { consider(c.deadline); },
+                 [&](const BackingOff& b) { consider(b.until); },
+                 [&](const RefreshingAuth& r) { consider(r.deadline); },
+                 [&](const Streaming& st) {
+                   // half-open: no byte within the heartbeat budget
+                   if (cfg.heartbeat) consider(after(st.last_rx_at, cfg.heartbeat->budget_ms()));
+                   // stable period: the connection earns a failure-count reset
+                   if (!st.healthy && cfg.backoff.reset_on == ResetOn::stable_period)
+                     consider(after(st.opened_at, cfg.backoff.stable_ms));
+                   // proactive refresh: ahead of the known token expiry
+                   if (cfg.auth.has_provider && s.auth.expires_at && !s.auth.proactive_in_flight)
+                     consider(Instant{s.auth.expires_at->ms - cfg.auth.refresh_ahead_ms});
+                 },
+                 [](const auto&) {},
+             },
+             s.phase);
+  // checkpoint batch: the first unsaved commit has waited long enough
+  if (!is_terminal(s) && !std::holds_alternative<Idle>(s.phase) && s.progress.unsaved_since &&
+      cfg.resume.checkpoint_every_ms > 0)
+    consider(after(*s.progress.unsaved_since, cfg.resume.checkpoint_every_ms));
+  return d;
+}
+
+}  // namespace tether::model
