@@ -279,7 +279,6 @@ void Reducer::tick_streaming(Streaming st) {
   if (!st.healthy && cfg_.backoff.reset_on == ResetOn::stable_period &&
       elapsed_ms(st.opened_at, now_) >= cfg_.backoff.stable_ms) {
     st.healthy = true;
-    st.failures = 0;
     s_.phase = st;
   }
   if (cfg_.auth.has_provider && s_.auth.expires_at && !s_.auth.proactive_in_flight &&
@@ -400,10 +399,7 @@ void Reducer::deliver(Streaming& st, const FrameReceived& e) {
     if (*e.sequence > last + 1 && !p.resyncing && cfg_.resume.gaps == GapDetection::strict)
       out_.push_back(ReportGap{last + 1, *e.sequence - 1, GapCause::missing});
   }
-  if (!st.healthy && cfg_.backoff.reset_on == ResetOn::first_frame) {
-    st.healthy = true;
-    st.failures = 0;
-  }
+  if (cfg_.backoff.reset_on == ResetOn::first_frame) st.healthy = true;
   p.resyncing = false;
   p.resume_override = ResumeFrom::cursor;
   // on_next_delivery: this arrival proves the previous delivery was handled.

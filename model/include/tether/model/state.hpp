@@ -34,7 +34,8 @@ struct Confirming {
 
 // Open and receiving.
 struct Streaming {
-  std::uint32_t failures;  // reset to 0 once the connection proved healthy
+  std::uint32_t failures;  // before this connection; forgotten when a healthy,
+                           // long-enough session ends (short-session guard)
   Instant opened_at;
   Instant last_rx_at;      // any bytes; for half-open detection
   bool healthy;            // first frame seen / stable period passed

@@ -1,0 +1,27 @@
+#include <tether/model/names.hpp>
+
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
+
+using namespace tether::model;
+
+TEST_CASE("every enum value has its own name", "[names]") {
+  std::set<std::string> seen;
+  for (int i = 0; i <= static_cast<int>(Reason::cursor_too_old); ++i) {
+    const auto n = std::string(name_of(static_cast<Reason>(i)));
+    CHECK(n != "unknown");
+    CHECK(seen.insert(n).second);
+  }
+  seen.clear();
+  for (int i = 0; i <= static_cast<int>(StatusKind::failed); ++i)
+    CHECK(seen.insert(std::string(name_of(static_cast<StatusKind>(i)))).second);
+  CHECK(name_of(static_cast<Reason>(200)) == "unknown");
+}
+
+TEST_CASE("phases, events and effects are named", "[names]") {
+  CHECK(name_of(Phase{Streaming{}}) == "Streaming");
+  CHECK(name_of(Event{FrameReceived{}}) == "FrameReceived");
+  CHECK(name_of(Effect{Deliver{}}) == "Deliver");
+  CHECK(name_of(Event{NetworkRestored{}}) == "NetworkRestored");
+}
