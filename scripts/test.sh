@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The full check, as CI runs it (.ci/run):
+#   1. dev preset (RelWithDebInfo, -Werror): build everything, run every ctest;
+#   2. asan preset (ASan + UBSan): model tests and fuzz-corpus replay;
+#   3. docs/state-diagram.mmd matches what the code generates.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+bash scripts/install-deps.sh
+
+step "dev: configure, build, test"
+cmake --preset dev
+cmake --build --preset dev
+ctest --preset dev --output-on-failure --parallel 2
+
+step "asan: configure, build, test (label model)"
+cmake --preset asan
+cmake --build --preset asan
+ctest --preset asan --output-on-failure --parallel 2 -L model
+
+step "docs: state diagram is current"
+regenerate="cmake --build --preset dev --target tether_update_state_diagram"
+if [[ ! -f docs/state-diagram.mmd ]]; then
+  echo "test.sh: docs/state-diagram.mmd is missing. Generate it with:" >&2
+  echo "  $regenerate" >&2
+  exit 1
+fi
+generated=$(mktemp)
+trap 'rm -f "$generated"' EXIT
+build/dev/docs/tether-state-diagram > "$generated"
+if ! diff -u docs/state-diagram.mmd "$generated"; then
+  echo "test.sh: docs/state-diagram.mmd is out of date with the model (diff above)." >&2
+  echo "Regenerate it and commit the result:" >&2
+  echo "  $regenerate" >&2
+  exit 1
+fi
+
+step "all checks passed"

@@ -1,0 +1,61 @@
+# Driver for the package tests (see tests/consumer/CMakeLists.txt).
+#
+#   cmake -DACTION=install -DBUILD_DIR=<build> -DPREFIX=<dir> [-DCONFIG=<cfg>] -P run_consumer.cmake
+#     Replaces <dir> with a fresh `cmake --install` of <build>.
+#
+#   cmake -DACTION=consume -DSOURCE_DIR=<client> -DBINARY_DIR=<dir> -DGENERATOR=<gen>
+#         [-DMAKE_PROGRAM=..] [-DCXX_COMPILER=..] [-DCXX_FLAGS=..] [-DLAUNCHER=..]
+#         [-DCONFIG=<cfg>] [-DCACHE_ARGS=<-Dvar=value;...>] -P run_consumer.cmake
+#     Configures <client> in a fresh <dir>, builds it, runs its `consumer` program.
+
+cmake_minimum_required(VERSION 3.25)
+
+function(run)
+  string(JOIN " " shown ${ARGV})
+  message(STATUS "+ ${shown}")
+  execute_process(COMMAND ${ARGV} COMMAND_ERROR_IS_FATAL ANY)
+endfunction()
+
+if(ACTION STREQUAL "install")
+  file(REMOVE_RECURSE "${PREFIX}")
+  set(config_args "")
+  if(CONFIG)
+    set(config_args --config "${CONFIG}")
+  endif()
+  run("${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}" ${config_args})
+
+elseif(ACTION STREQUAL "consume")
+  file(REMOVE_RECURSE "${BINARY_DIR}")
+  set(configure_args -S "${SOURCE_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR}"
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF ${CACHE_ARGS})
+  if(MAKE_PROGRAM)
+    list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+  endif()
+  if(CXX_COMPILER)
+    list(APPEND configure_args "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+  endif()
+  if(CXX_FLAGS)
+    list(APPEND configure_args "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
+  endif()
+  if(LAUNCHER)
+    list(APPEND configure_args "-DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER}")
+  endif()
+  set(config_args "")
+  if(CONFIG)
+    list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${CONFIG}")
+    set(config_args --config "${CONFIG}")
+  endif()
+  run("${CMAKE_COMMAND}" ${configure_args})
+  run("${CMAKE_COMMAND}" --build "${BINARY_DIR}" ${config_args})
+
+  foreach(candidate "${BINARY_DIR}/consumer" "${BINARY_DIR}/${CONFIG}/consumer")
+    if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
+      run("${candidate}")
+      return()
+    endif()
+  endforeach()
+  message(FATAL_ERROR "consumer program not found under ${BINARY_DIR}")
+
+else()
+  message(FATAL_ERROR "run_consumer.cmake: ACTION must be install or consume, got '${ACTION}'")
+endif()
