@@ -524,7 +524,7 @@ std::expected<State, ConfigError> make_session(const SessionConfig& config) {
   return s;
 }
 
-Step transition(State state, const Event& event) {
+Step transition(State state, const Event& event) noexcept {
   Step step{std::move(state), {}};
   if (is_terminal(step.state)) return step;  // sticky
   Reducer r(step.state, step.effects, time_of(event));
@@ -532,7 +532,7 @@ Step transition(State state, const Event& event) {
   return step;
 }
 
-std::optional<Instant> next_deadline(const State& s) {
+std::optional<Instant> next_deadline(const State& s) noexcept {
   const SessionConfig& cfg = *s.config;
   std::optional<Instant> d;
   const auto consider = [&](Instant t) { d = d ? earliest(*d, t) : t; };

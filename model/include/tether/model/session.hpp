@@ -49,11 +49,13 @@ struct Step {
 // A session in Idle, or the first configuration field that cannot work.
 std::expected<State, ConfigError> make_session(const SessionConfig& config);
 
-Step transition(State state, const Event& event);
+Step transition(State state, const Event& event) noexcept;
 
 // When to send the next Tick (nullopt: no deadline, e.g. Idle or terminal).
-// After a Tick at `now`, the result is never earlier than `now`.
-std::optional<Instant> next_deadline(const State& state);
+// It may be earlier than the last event's `now` (e.g. a token that was already
+// near expiry when the stream opened): that deadline is due at once, so tick
+// with max(deadline, now). After a Tick at `now`, it is never earlier than `now`.
+std::optional<Instant> next_deadline(const State& state) noexcept;
 
 // The status a phase renders as (what ReportStatus carries).
 Status status_of(const Phase& phase);
