@@ -211,7 +211,10 @@ class Reducer {
   }
 
   // --- frames
+ public:
   void deliver(Streaming& st, const FrameReceived& e);
+
+ private:
   void on_rejected_auth(Connecting c);
   void on_cursor_too_old(std::uint32_t failures_before, bool close);
   void tick_streaming(Streaming st);
@@ -298,7 +301,8 @@ void Reducer::on(const ConnectionOpened&) {
   const auto* c = std::get_if<Connecting>(&s_.phase);
   if (c == nullptr) return;
   if (cfg_.connect.confirm_timeout_ms > 0) {
-    enter(Confirming{c->failures, now_, after(now_, cfg_.connect.confirm_timeout_ms)});
+    enter(Confirming{c->failures, now_, after(now_, cfg_.connect.confirm_timeout_ms),
+                     c->fresh_credentials});
   } else {
     enter(Streaming{c->failures, now_, now_, false});
   }
@@ -353,7 +357,8 @@ void Reducer::on(const ServerRejected& e) {
     if (e.http_status == 401) return on_rejected_auth(*c);
   } else if (const auto* cf = std::get_if<Confirming>(&s_.phase)) {
     failures = cf->failures;
-    if (e.http_status == 401) return on_rejected_auth(Connecting{failures, now_, false});
+    if (e.http_status == 401)
+      return on_rejected_auth(Connecting{failures, now_, cf->fresh_credentials});
   } else {
     return;  // a status only answers an attempt
   }
@@ -406,14 +411,23 @@ void Reducer::deliver(Streaming& st, const FrameReceived& e) {
   p.resume_override = ResumeFrom::cursor;
   // on_next_delivery: this arrival proves the previous delivery was handled.
   if (cfg_.resume.commit == CommitPolicy::on_next_delivery && p.delivered_id > 0)
-    commit(p.delivered_id, p.delivered_cursor);
+    commit(p.delivered_id, p.resume);
   p.delivered_id += 1;
+  // The resume cursor becomes this frame's position, written in place (the
+  // hot path). A frame with neither id nor sequence cannot move it.
+  Cursor& r = p.resume;
   if (e.id) {
-    p.delivered_cursor = e.sequence ? Cursor::at_token(*e.id, *e.sequence) : Cursor::at_token(*e.id);
+    r.kind = CursorKind::token;
+    r.token = *e.id;
   } else if (e.sequence) {
-    p.delivered_cursor = Cursor::at_sequence(*e.sequence);
-  }  // else: a frame with neither id nor sequence cannot move the cursor
-  if (p.delivered_cursor.kind != CursorKind::none) p.resume = p.delivered_cursor;
+    r.kind = CursorKind::sequence;
+    r.token.clear();
+  }
+  if (e.id || e.sequence) {
+    r.has_sequence = e.sequence.has_value();
+    r.sequence = e.sequence.value_or(0);
+    r.start_time_ms = 0;
+  }
   if (e.sequence) p.last_sequence = e.sequence;
   out_.push_back(Deliver{p.delivered_id, e.sequence, e.frame_ref});
 }
@@ -475,7 +489,7 @@ void Reducer::on(const CheckpointSaveFailed& e) {
   // Ask again: on the next commit, the time trigger, or the final flush.
   p.save_requested_id = p.durable_id;
   if (!p.unsaved_since) p.unsaved_since = now_;
-  if (!is_terminal(s_)) maybe_save(false);
+  maybe_save(false);
 }
 
 void Reducer::on(const NetworkRestored&) {
@@ -524,12 +538,30 @@ std::expected<State, ConfigError> make_session(const SessionConfig& config) {
   return s;
 }
 
+namespace {
+void run(State& state, const Event& event, Effects& out) {
+  // The hot path first: a frame on an open stream, without the general dispatch.
+  if (const auto* frame = std::get_if<FrameReceived>(&event)) {
+    if (auto* st = std::get_if<Streaming>(&state.phase)) {
+      Reducer(state, out, frame->now).deliver(*st, *frame);
+      return;
+    }
+  }
+  if (is_terminal(state)) return;  // sticky
+  std::visit([&](const auto& e) { Reducer(state, out, e.now).on(e); }, event);
+}
+}  // namespace
+
 Step transition(State state, const Event& event) noexcept {
   Step step{std::move(state), {}};
-  if (is_terminal(step.state)) return step;  // sticky
-  Reducer r(step.state, step.effects, time_of(event));
-  std::visit([&](const auto& e) { r.on(e); }, event);
+  run(step.state, event, step.effects);
   return step;
+}
+
+Effects transition_in_place(State& state, const Event& event) noexcept {
+  Effects out;
+  run(state, event, out);
+  return out;
 }
 
 std::optional<Instant> next_deadline(const State& s) noexcept {

@@ -112,3 +112,22 @@ TEST_CASE("proactive refresh ahead of a known expiry keeps the stream", "[sessio
     CHECK_FALSE(h.has<RefreshAuth>());
   }
 }
+
+TEST_CASE("with an opening confirmation step, a 401 after refresh is still terminal",
+          "[session][auth]") {
+  SessionConfig c = with_provider();
+  c.connect.confirm_timeout_ms = 5000;
+  Harness h(c);
+  h.feed(Started{at(0), std::nullopt, std::nullopt});
+  h.feed(ConnectionOpened{at(5)});
+  h.feed(ServerRejected{at(10), 401, std::nullopt});
+  REQUIRE(h.in<RefreshingAuth>());
+  h.feed(AuthRefreshed{at(20), std::nullopt});
+  h.feed(ConnectionOpened{at(25)});
+  REQUIRE(h.in<Confirming>());
+  CHECK(h.phase<Confirming>().fresh_credentials);
+  h.feed(ServerRejected{at(30), 401, std::nullopt});
+  REQUIRE(h.in<Failed>());  // not a second refresh: no refresh loop
+  CHECK(h.phase<Failed>().reason == Reason::rejected_after_refresh);
+  CHECK_FALSE(h.has<RefreshAuth>());
+}

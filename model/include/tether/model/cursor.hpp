@@ -13,7 +13,9 @@ namespace tether::model {
 // bytes are refused where they enter (Token::make), never truncated.
 class Token {
  public:
-  static constexpr std::size_t capacity = 95;
+  // Room for UUIDs, nchan's "<seconds>:<index>", revisions and base64 cursors;
+  // kept small because cursors are copied with the state on every event.
+  static constexpr std::size_t capacity = 63;
 
   enum class Error : std::uint8_t { too_long };
 
@@ -22,6 +24,7 @@ class Token {
 
   std::string_view view() const { return {bytes_.data(), size_}; }
   constexpr bool empty() const { return size_ == 0; }
+  constexpr void clear() { size_ = 0; }  // bytes past size_ are never read
   friend bool operator==(const Token& a, const Token& b) { return a.view() == b.view(); }
 
  private:
@@ -45,21 +48,21 @@ enum class ResumeFrom : std::uint8_t {
 };
 
 struct Cursor {
-  CursorKind kind = CursorKind::none;
-  bool has_sequence = false;  // true for kind == sequence, optional for token
+  Token token;                     // kind == token only
   std::uint64_t sequence = 0;
   std::int64_t start_time_ms = 0;  // unix ms, kind == start_time only
-  Token token;                     // kind == token only
+  CursorKind kind = CursorKind::none;
+  bool has_sequence = false;  // true for kind == sequence, optional for token
 
   static Cursor at_sequence(std::uint64_t seq) {
-    return Cursor{CursorKind::sequence, true, seq, 0, {}};
+    return Cursor{{}, seq, 0, CursorKind::sequence, true};
   }
-  static Cursor at_token(Token t) { return Cursor{CursorKind::token, false, 0, 0, t}; }
+  static Cursor at_token(Token t) { return Cursor{t, 0, 0, CursorKind::token, false}; }
   static Cursor at_token(Token t, std::uint64_t seq) {
-    return Cursor{CursorKind::token, true, seq, 0, t};
+    return Cursor{t, seq, 0, CursorKind::token, true};
   }
   static Cursor at_start_time(std::int64_t unix_ms) {
-    return Cursor{CursorKind::start_time, false, 0, unix_ms, {}};
+    return Cursor{{}, 0, unix_ms, CursorKind::start_time, false};
   }
 
   friend bool operator==(const Cursor&, const Cursor&) = default;

@@ -79,8 +79,10 @@ struct ReportStatus {
 using Effect = std::variant<Connect, CloseConnection, Deliver, DiscardFrame, ReportGap,
                             SaveCheckpoint, RefreshAuth, ReportStatus>;
 
-// Worst case of one transition: a frame that arrives on an unconfirmed stream
-// after a gap: ReportGap, Deliver, SaveCheckpoint, ReportStatus (+ headroom).
+// Worst case of one transition is 6: a Tick in Streaming that saves a checkpoint,
+// refreshes auth and detects a half-open link which backs off with a zero delay
+// (SaveCheckpoint, RefreshAuth, CloseConnection, ReportStatus, Connect,
+// ReportStatus). 8 leaves headroom.
 inline constexpr std::size_t effects_max = 8;
 using Effects = InlineVec<Effect, effects_max>;
 static_assert(sizeof(Effects) <= 1536, "effects must stay cheap to return by value");

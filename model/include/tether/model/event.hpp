@@ -83,7 +83,8 @@ struct ReplayFinished {
 };
 
 // The application finished with delivery `delivery_id` (cumulative). `cursor` is
-// the cursor that Deliver reported for it.
+// that delivery's position, which the driver knows from the frame it delivered
+// (its id and/or sequence); it is what a checkpoint will store.
 struct DeliveryAcked {
   Instant now;
   std::uint64_t delivery_id;

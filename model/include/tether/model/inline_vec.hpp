@@ -4,9 +4,11 @@
 
 #include <cassert>
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 namespace tether::model {
 
@@ -18,14 +20,30 @@ class InlineVec {
  public:
   static constexpr std::size_t capacity = Capacity;
 
-  InlineVec() = default;  // storage stays uninitialised: an empty vec costs one word
+  // User-provided, so value-initialisation does not zero the storage: an empty
+  // vec costs one word. Copies move only the live elements.
+  InlineVec() noexcept {}  // NOLINT(modernize-use-equals-default)
+  InlineVec(const InlineVec& other) noexcept : size_(other.size_) {
+    std::memcpy(storage_, other.storage_, sizeof(T) * size_);
+  }
+  InlineVec& operator=(const InlineVec& other) noexcept {
+    if (this != &other) {
+      size_ = other.size_;
+      std::memcpy(storage_, other.storage_, sizeof(T) * size_);
+    }
+    return *this;
+  }
+  ~InlineVec() = default;
 
   // Overflow is a programmer error: every transition's worst case is sized below
   // capacity (see the static_assert next to Effects). Release builds drop the
   // extra element rather than write out of bounds.
-  void push_back(const T& value) {
+  // Constructs in place, so pushing one alternative of a variant writes only
+  // that alternative's bytes.
+  template <class U>
+  void push_back(U&& value) {
     assert(size_ < Capacity && "InlineVec overflow: raise the capacity");
-    if (size_ < Capacity) ::new (static_cast<void*>(slot(size_++))) T(value);
+    if (size_ < Capacity) ::new (static_cast<void*>(slot(size_++))) T(std::forward<U>(value));
   }
 
   std::size_t size() const { return size_; }

@@ -51,6 +51,12 @@ std::expected<State, ConfigError> make_session(const SessionConfig& config);
 
 Step transition(State state, const Event& event) noexcept;
 
+// The same function, updating `state` in place: for drivers on the hot path,
+// where moving a State in and out per event would cost more than the decision.
+// For every state and event, `transition_in_place(s, e)` leaves `s` equal to
+// `transition(s, e).state` and returns the same effects (a property test checks it).
+Effects transition_in_place(State& state, const Event& event) noexcept;
+
 // When to send the next Tick (nullopt: no deadline, e.g. Idle or terminal).
 // It may be earlier than the last event's `now` (e.g. a token that was already
 // near expiry when the stream opened): that deadline is due at once, so tick

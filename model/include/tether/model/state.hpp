@@ -30,6 +30,7 @@ struct Confirming {
   std::uint32_t failures;
   Instant opened_at;
   Instant deadline;
+  bool fresh_credentials;  // carried over: a 401 here after a refresh is terminal
 };
 
 // Open and receiving.
@@ -75,8 +76,9 @@ using Phase = std::variant<Idle, Connecting, Confirming, Streaming, BackingOff, 
 struct Progress {
   std::uint64_t delivered_id = 0;  // last Deliver's delivery_id (0: none yet)
   std::optional<std::uint64_t> last_sequence;  // for dedupe and gaps
-  Cursor resume;                  // where a reconnect resumes (precedence applied)
-  Cursor delivered_cursor;        // cursor of delivery `delivered_id`
+  // Where a reconnect resumes (precedence applied): the cursor of the last
+  // delivery that carried one, else the checkpoint, else the configured start.
+  Cursor resume;
   std::uint64_t committable_id = 0;  // highest delivery the commit policy allows saving
   Cursor committable_cursor;
   std::uint64_t save_requested_id = 0;  // highest SaveCheckpoint emitted
