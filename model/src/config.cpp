@@ -37,8 +37,11 @@ Result validate_backoff(const BackoffPolicy& b) {
 
 Result validate_rest(const SessionConfig& c) {
   if (c.give_up.outage_ms_max < 0) return fail("give_up.outage_ms_max", "must be >= 0");
-  if (c.budget.tokens_max > 0 && c.budget.refill_ms_per_token <= 0)
-    return fail("budget.refill_ms_per_token", "must be > 0 when the retry budget is on");
+  if (c.budget.tokens_max > 1000000) return fail("budget.tokens_max", "must be <= 1000000");
+  if (c.budget.tokens_max > 0 && (c.budget.refill_ms_per_token <= 0 ||
+                                  c.budget.refill_ms_per_token > 1000000000000))
+    return fail("budget.refill_ms_per_token",
+                "must be in [1, 10^12] ms when the retry budget is on");
   if (c.connect.timeout_ms <= 0) return fail("connect.timeout_ms", "must be > 0");
   if (c.connect.confirm_timeout_ms < 0) return fail("connect.confirm_timeout_ms", "must be >= 0");
   if (c.heartbeat) {

@@ -1,6 +1,7 @@
 #include <tether/model/session.hpp>
 
 #include <algorithm>
+#include <utility>
 
 #include <tether/model/backoff.hpp>
 
@@ -16,8 +17,6 @@ template <class... F>
 Overload(F...) -> Overload<F...>;  // clang 16 does not deduce aggregates' bases yet
 
 constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
-
-constexpr std::int64_t milli = 1000;  // retry-budget tokens are counted in thousandths
 
 Reason reason_of(CloseCause cause) {
   switch (cause) {
@@ -81,28 +80,29 @@ class Reducer {
       t = std::max(t, ceiling_ms(cfg_.backoff, saturating_inc(failures)));
     return t;
   }
+  // The retry budget is a credit of refill time (GCRA): a token is
+  // refill_ms_per_token of credit, the bucket holds tokens_max of them. Exact
+  // integer milliseconds: no rounding (tokens_max <= 10^6, refill <= 10^12 ms).
+  std::int64_t budget_cap_ms() const {
+    return static_cast<std::int64_t>(cfg_.budget.tokens_max) * cfg_.budget.refill_ms_per_token;
+  }
   void refill_budget() {
-    if (cfg_.budget.tokens_max == 0) return;
-    const std::int64_t cap = static_cast<std::int64_t>(cfg_.budget.tokens_max) * milli;
     const std::int64_t dt = std::max<std::int64_t>(0, elapsed_ms(s_.backoff.budget_updated_at, now_));
-    const std::int64_t gained = dt >= cfg_.budget.refill_ms_per_token * static_cast<std::int64_t>(cfg_.budget.tokens_max)
-                                    ? cap
-                                    : dt * milli / cfg_.budget.refill_ms_per_token;
-    s_.backoff.budget_tokens_milli = std::min(cap, s_.backoff.budget_tokens_milli + gained);
+    s_.backoff.budget_credit_ms = std::min(budget_cap_ms(), s_.backoff.budget_credit_ms + std::min(dt, budget_cap_ms()));
     s_.backoff.budget_updated_at = now_;
   }
   // The earliest instant at which the budget holds a whole token.
   Instant budget_ready_at() {
     if (cfg_.budget.tokens_max == 0) return now_;
     refill_budget();
-    const std::int64_t missing = milli - s_.backoff.budget_tokens_milli;
-    if (missing <= 0) return now_;
-    return after(now_, (missing * cfg_.budget.refill_ms_per_token + milli - 1) / milli);
+    const std::int64_t missing = cfg_.budget.refill_ms_per_token - s_.backoff.budget_credit_ms;
+    return missing <= 0 ? now_ : after(now_, missing);
   }
   void begin_attempt(std::uint32_t failures, bool fresh_credentials) {
     if (failures > 0 && cfg_.budget.tokens_max > 0) {
       refill_budget();
-      s_.backoff.budget_tokens_milli = std::max<std::int64_t>(0, s_.backoff.budget_tokens_milli - milli);
+      s_.backoff.budget_credit_ms =
+          std::max<std::int64_t>(0, s_.backoff.budget_credit_ms - cfg_.budget.refill_ms_per_token);
     }
     Connect c{saturating_inc(failures), ResumeFrom::server_default, {}};
     if (s_.progress.resume_override != ResumeFrom::cursor) {
@@ -172,21 +172,30 @@ class Reducer {
   bool is_short(Instant opened_at) const {
     return elapsed_ms(opened_at, now_) < cfg_.backoff.short_session_ms;
   }
-  // A stream ended: healthy long sessions start counting afresh; short ones keep
-  // escalating so a connect-then-drop server cannot drive a hot loop.
-  void end_stream(Streaming st, Reason reason, bool clean) {
+  // How a stream's end counts: healthy long sessions start counting afresh;
+  // short ones keep escalating so a connect-then-drop server cannot drive a hot
+  // loop. Returns the failures before this one, and whether it was short.
+  // A stable period that has passed counts even if its Tick has not come yet.
+  bool proved_healthy(const Streaming& st) const {
+    return st.healthy || (cfg_.backoff.reset_on == ResetOn::stable_period &&
+                          elapsed_ms(st.opened_at, now_) >= cfg_.backoff.stable_ms);
+  }
+  std::pair<std::uint32_t, bool> stream_end_count(const Streaming& st) {
     const bool short_session = is_short(st.opened_at);
-    if (st.healthy && !short_session) {
+    if (proved_healthy(st) && !short_session) {
       s_.backoff.outage_since = now_;
       s_.backoff.previous_delay_ms = 0;
-      if (clean) {
-        fail(Failure{reason, 0});
-        return;
-      }
-      fail(Failure{reason, 1});
+      return {0, false};
+    }
+    return {st.failures, short_session};
+  }
+  void end_stream(Streaming st, Reason reason, bool clean) {
+    const auto [before, short_session] = stream_end_count(st);
+    if (clean && before == 0 && !short_session && proved_healthy(st)) {
+      fail(Failure{reason, 0});  // a clean close of a healthy stream is not a failure
       return;
     }
-    fail(Failure{reason, saturating_inc(st.failures), short_session});
+    fail(Failure{reason, saturating_inc(before), short_session});
   }
 
   // --- commits and checkpoints
@@ -216,7 +225,7 @@ class Reducer {
 
  private:
   void on_rejected_auth(Connecting c);
-  void on_cursor_too_old(std::uint32_t failures_before, bool close);
+  void on_cursor_too_old(std::uint32_t failures_before, bool close, bool short_session = false);
   void tick_streaming(Streaming st);
 
   State& s_;
@@ -237,7 +246,7 @@ void Reducer::on(const Started& e) {
   }
   s_.auth.expires_at = e.token_expires_at;
   s_.backoff.outage_since = now_;
-  s_.backoff.budget_tokens_milli = static_cast<std::int64_t>(cfg_.budget.tokens_max) * milli;
+  s_.backoff.budget_credit_ms = budget_cap_ms();
   s_.backoff.budget_updated_at = now_;
   begin_attempt(0, false);
 }
@@ -333,7 +342,7 @@ void Reducer::on_rejected_auth(Connecting c) {
   }
 }
 
-void Reducer::on_cursor_too_old(std::uint32_t failures_before, bool close) {
+void Reducer::on_cursor_too_old(std::uint32_t failures_before, bool close, bool short_session) {
   Progress& p = s_.progress;
   if (close) out_.push_back(CloseConnection{});
   std::optional<std::uint64_t> from;
@@ -347,7 +356,7 @@ void Reducer::on_cursor_too_old(std::uint32_t failures_before, bool close) {
     case TooOldPolicy::resume_from_live: p.resume_override = ResumeFrom::live; break;
   }
   p.resyncing = true;
-  fail_attempt(failures_before, Reason::cursor_resync);
+  fail_attempt(failures_before, Reason::cursor_resync, short_session);
 }
 
 void Reducer::on(const ServerRejected& e) {
@@ -438,7 +447,8 @@ void Reducer::on(const CursorExpired&) {
   } else if (const auto* cf = std::get_if<Confirming>(&s_.phase)) {
     on_cursor_too_old(cf->failures, true);
   } else if (const auto* st = std::get_if<Streaming>(&s_.phase)) {
-    on_cursor_too_old(st->healthy ? 0 : st->failures, true);
+    const auto [before, short_session] = stream_end_count(*st);
+    on_cursor_too_old(before, true, short_session);
   }
 }
 
@@ -497,7 +507,8 @@ void Reducer::on(const NetworkRestored&) {
   if (b == nullptr) return;
   const Instant woken = after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max));
   Instant until = earliest(b->until, woken);
-  if (b->failures > 0) until = budget_ready_at_until(until);
+  // The retry budget still applies, but a restore never postpones an attempt.
+  if (b->failures > 0) until = earliest(b->until, budget_ready_at_until(until));
   BackingOff next = *b;
   next.until = until;
   enter(next);

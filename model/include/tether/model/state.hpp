@@ -97,7 +97,7 @@ struct BackoffMemory {
   std::int64_t previous_delay_ms = 0;     // decorrelated jitter
   std::int64_t server_retry_ms = 0;       // last SSE `retry:` (0: none)
   std::optional<Instant> outage_since;    // since the stream was last healthy
-  std::int64_t budget_tokens_milli = 0;   // retry budget
+  std::int64_t budget_credit_ms = 0;      // retry budget: refill time banked
   Instant budget_updated_at{};
 };
 
