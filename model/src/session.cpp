@@ -361,24 +361,26 @@ void Reducer::on_cursor_too_old(std::uint32_t failures_before, bool close, bool 
 
 void Reducer::on(const ServerRejected& e) {
   std::uint32_t failures = 0;
+  bool short_session = false;  // an answer on an opened (confirming) connection
   if (const auto* c = std::get_if<Connecting>(&s_.phase)) {
     failures = c->failures;
     if (e.http_status == 401) return on_rejected_auth(*c);
   } else if (const auto* cf = std::get_if<Confirming>(&s_.phase)) {
     failures = cf->failures;
+    short_session = is_short(cf->opened_at);
     if (e.http_status == 401)
       return on_rejected_auth(Connecting{failures, now_, cf->fresh_credentials});
   } else {
     return;  // a status only answers an attempt
   }
   const std::uint16_t status = e.http_status;
-  if (status == 410) return on_cursor_too_old(failures, true);
+  if (status == 410) return on_cursor_too_old(failures, true, short_session);
   out_.push_back(CloseConnection{});
   const std::uint32_t n = saturating_inc(failures);
   if (status == 429 || status == 503)
-    return fail(Failure{Reason::rate_limited, n, false, status, e.retry_after_ms});
+    return fail(Failure{Reason::rate_limited, n, short_session, status, e.retry_after_ms});
   if (status >= 500 && status <= 599)
-    return fail(Failure{Reason::server_error, n, false, status, std::nullopt});
+    return fail(Failure{Reason::server_error, n, short_session, status, std::nullopt});
   finish(Failed{Reason::http_status, status}, false);
 }
 
@@ -445,7 +447,7 @@ void Reducer::on(const CursorExpired&) {
   if (const auto* c = std::get_if<Connecting>(&s_.phase)) {
     on_cursor_too_old(c->failures, true);
   } else if (const auto* cf = std::get_if<Confirming>(&s_.phase)) {
-    on_cursor_too_old(cf->failures, true);
+    on_cursor_too_old(cf->failures, true, is_short(cf->opened_at));
   } else if (const auto* st = std::get_if<Streaming>(&s_.phase)) {
     const auto [before, short_session] = stream_end_count(*st);
     on_cursor_too_old(before, true, short_session);
