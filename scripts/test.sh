@@ -2,7 +2,9 @@
 # The full check, as CI runs it (.ci/run):
 #   1. dev preset (RelWithDebInfo, -Werror): build everything, run every ctest;
 #   2. asan preset (ASan + UBSan): model tests and fuzz-corpus replay;
-#   3. docs/state-diagram.mmd matches what the code generates.
+#   3. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
+#      the committed corpus;
+#   4. docs/state-diagram.mmd matches what the code generates.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +22,11 @@ step "asan: configure, build, test (label model)"
 cmake --preset asan
 cmake --build --preset asan
 ctest --preset asan --output-on-failure --parallel 2 -L model
+
+step "fuzz: libFuzzer, bounded run (label fuzz)"
+cmake --preset fuzz
+cmake --build --preset fuzz
+ctest --preset fuzz --output-on-failure -L fuzz
 
 step "docs: state diagram is current"
 regenerate="cmake --build --preset dev --target tether_update_state_diagram"
