@@ -98,6 +98,13 @@ class Reducer {
     const std::int64_t missing = cfg_.budget.refill_ms_per_token - s_.backoff.budget_credit_ms;
     return missing <= 0 ? now_ : after(now_, missing);
   }
+  // A backoff is over: the give-up policy has the last word before an attempt.
+  void attempt_unless_given_up(std::uint32_t failures) {
+    if (failures > 0) {
+      if (auto why = give_up_reason(failures)) return finish(GaveUp{*why, failures}, false);
+    }
+    begin_attempt(failures, false);
+  }
   void begin_attempt(std::uint32_t failures, bool fresh_credentials) {
     if (failures > 0 && cfg_.budget.tokens_max > 0) {
       refill_budget();
@@ -272,14 +279,7 @@ void Reducer::on(const Tick&) {
                  },
                  [&](const Streaming& st) { tick_streaming(st); },
                  [&](const BackingOff& b) {
-                   if (now_ < b.until) return;
-                   if (b.failures > 0) {
-                     if (auto why = give_up_reason(b.failures)) {
-                       finish(GaveUp{*why, b.failures}, false);
-                       return;
-                     }
-                   }
-                   begin_attempt(b.failures, false);
+                   if (now_ >= b.until) attempt_unless_given_up(b.failures);
                  },
                  [&](const RefreshingAuth& r) {
                    if (now_ >= r.deadline) on(AuthRefreshFailed{now_});
@@ -507,13 +507,17 @@ void Reducer::on(const CheckpointSaveFailed& e) {
 void Reducer::on(const NetworkRestored&) {
   auto* b = std::get_if<BackingOff>(&s_.phase);
   if (b == nullptr) return;
+  // A session past its give-up limit ends now rather than at the backoff's end.
+  if (b->failures > 0) {
+    if (auto why = give_up_reason(b->failures)) return finish(GaveUp{*why, b->failures}, false);
+  }
   const Instant woken = after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max));
   Instant until = earliest(b->until, woken);
   // The retry budget still applies, but a restore never postpones an attempt.
   if (b->failures > 0) until = earliest(b->until, budget_ready_at_until(until));
   BackingOff next = *b;
   next.until = until;
-  enter(next);
+  enter(next);  // renders the new attempt time
   if (until <= now_) begin_attempt(next.failures, false);
 }
 

@@ -479,6 +479,13 @@ struct SessionOracle::Impl {
                        ctx.quiet = true;
                        return;
                      }
+                     // Past the give-up limit a restore ends the session at once.
+                     if (backoff_failures > 0) {
+                       if (const auto why = give_up_reason(backoff_failures, ctx.now)) {
+                         expect_terminal(ctx, TermKind::gave_up, *why);
+                         return;
+                       }
+                     }
                      ctx.restore = true;
                      ctx.allowed = bit<m::ReportStatus>() | bit<m::Connect>();
                    },
