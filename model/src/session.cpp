@@ -497,7 +497,9 @@ void Reducer::on(const CheckpointSaved& e) {
 
 void Reducer::on(const CheckpointSaveFailed& e) {
   Progress& p = s_.progress;
-  if (e.delivery_id <= p.durable_id || e.delivery_id > p.save_requested_id) return;
+  // Only the newest request matters: a failure of one that a newer request
+  // already superseded needs nothing (retrying it would multiply writes).
+  if (e.delivery_id <= p.durable_id || e.delivery_id != p.save_requested_id) return;
   // Ask again: on the next commit, the time trigger, or the final flush.
   p.save_requested_id = p.durable_id;
   if (!p.unsaved_since) p.unsaved_since = now_;

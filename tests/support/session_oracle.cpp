@@ -469,7 +469,11 @@ struct SessionOracle::Impl {
                    },
                    [&](const m::CheckpointSaveFailed& e) {
                      ctx.allowed = bit<m::SaveCheckpoint>();
-                     if (e.delivery_id <= durable || e.delivery_id > requested) return;
+                     // Only a failure of the newest request needs a retry.
+                     if (e.delivery_id <= durable || e.delivery_id != requested) {
+                       ctx.quiet = true;
+                       return;
+                     }
                      requested = durable;
                      save_failed_since_save = true;
                      if (!unsaved_since) unsaved_since = ctx.now;

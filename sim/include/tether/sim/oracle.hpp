@@ -1,0 +1,82 @@
+#pragma once
+// The oracle: judges a run against the nine guarantees of DESIGN.md from what
+// the world knows (what the server logged, what each application received and
+// acked, what each store holds), never by asking the reducer's own helpers.
+// It reads the reducer's phase only for liveness (is the client streaming?) and
+// to judge whether a terminal state had a cause in the world.
+//
+// Guarantee 4 as checked here: every backoff the session enters lies within
+// [lo, hi], where for the failure count n it reports, lo/hi are the policy's
+// jitter bounds of ceiling(n) = min(max, initial * multiplier^(n-1)) computed
+// here from the config (clean_close_delay for n = 0), lo raised to the
+// short-session floor when the ending connection was open less than
+// short_session_ms, both raised by a Retry-After answer (clamped to hint_ms_max),
+// hi raised to the floor, and hi widened by one token refill when a retry
+// budget is on. And no Connect comes before the backoff's end.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tether/model/session.hpp>
+#include <tether/sim/agenda.hpp>
+
+namespace tether::sim {
+
+class Server;
+
+struct Violation {
+  int guarantee;  // 1..9, as numbered in DESIGN.md
+  std::string message;
+  Ms at_ms;
+  std::uint32_t client;
+};
+
+// One reducer step of one client, after its effects were executed.
+struct StepView {
+  std::uint32_t client;
+  Ms now;
+  const model::Event& event;
+  std::uint64_t event_connection;  // the connection the event belonged to (0: none)
+  const model::Phase& before;
+  const model::State& after;
+  const model::Effects& effects;
+  std::uint64_t connection_after;  // the client's connection now (0: none)
+};
+
+class Oracle {
+ public:
+  Oracle(const model::SessionConfig& config, std::uint32_t clients);
+  ~Oracle();
+  Oracle(Oracle&&) noexcept;
+  Oracle& operator=(Oracle&&) noexcept;
+
+  // A process lifetime begins: Started is about to be fed with `loaded`.
+  void process_started(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
+  void process_crashed(std::uint32_t client, Ms now);
+  void suspended(std::uint32_t client, Ms until_ms);
+  // The store made a checkpoint durable.
+  void checkpoint_durable(std::uint32_t client, Ms now, const model::Cursor& cursor);
+
+  void step(const StepView& step);
+  // Continuous checks that need no event (half-open detection); call whenever
+  // virtual time moves.
+  void time_passed(Ms now);
+  // Liveness at the end of the liveness phase: every client streaming (or
+  // ended for a cause the world gave it) and caught up with the server's head
+  // as of `caught_up_at_ms`.
+  void check_liveness(Ms now, const Server& server, Ms caught_up_at_ms,
+                      const std::vector<const model::State*>& states);
+  // End of run: every stopped client's flushed checkpoint is durable.
+  void finish(Ms now);
+
+  const std::vector<Violation>& violations() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tether::sim

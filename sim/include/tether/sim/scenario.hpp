@@ -1,0 +1,109 @@
+#pragma once
+// A scenario is data: a configuration (a preset name plus overrides), a seed, a
+// fleet size, the phase durations, the world's parameters and an explicit fault
+// timeline. Nothing in it depends on the order of PRNG calls, so a scenario
+// written down (later: a JSON file) replays the same way after code changes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tether/model/config.hpp>
+#include <tether/sim/agenda.hpp>
+
+namespace tether::sim {
+
+// Changes applied to a named preset. Unset fields keep the preset's value.
+struct Overrides {
+  std::optional<std::int64_t> heartbeat_interval_ms;  // 0 removes half-open detection
+  std::optional<std::int64_t> heartbeat_slack_ms;
+  std::optional<std::int64_t> confirm_timeout_ms;
+  std::optional<model::CommitPolicy> commit;
+  std::optional<std::uint32_t> checkpoint_every_events;
+  std::optional<std::int64_t> checkpoint_every_ms;
+  std::optional<model::TooOldPolicy> too_old;
+  std::optional<bool> auth_provider;
+  std::optional<model::RefreshFailure> on_refresh_failure;
+  std::optional<std::uint32_t> give_up_attempts_max;
+  std::optional<std::uint32_t> budget_tokens_max;
+  std::optional<std::int64_t> budget_refill_ms_per_token;
+  std::optional<std::int64_t> delay_ms_max;
+};
+
+// The preset `name` (model::presets::all()) with `overrides` applied; nullopt
+// if no preset has that name. The resume start is sequence 0 (the whole log).
+std::optional<model::SessionConfig> make_config(std::string_view preset, const Overrides& overrides);
+
+enum class FaultKind : std::uint8_t {
+  // network, per client (or all clients)
+  partition,            // both ways: connects are lost; open streams stall until the end
+  partition_to_server,  // client -> server lost: connects are lost; open streams flow
+  partition_to_client,  // server -> client lost: answers and bytes stall until the end
+  half_open,            // open (and newly opened) connections go silent forever, no error
+  reset,                // the open connection is reset now (duration unused)
+  loss,                 // each connect is lost with probability param / 1000
+  slow_link,            // param ms of extra latency
+  // server (client field unused)
+  server_restart,   // connections drop; down (refusing) for duration; param 1: history lost
+  rate_limit,       // connects answered 429, Retry-After param ms (0: none)
+  server_errors,    // connects answered with HTTP status param (500, 502, 503, ...)
+  auth_revoked,     // every connect answered 401, even with fresh credentials
+  token_expiry,     // the client's current token expires now (duration unused)
+  refresh_failing,  // auth refreshes fail
+  // client process
+  store_failing,  // checkpoint writes fail (CheckpointSaveFailed)
+  crash,          // the process dies; in-flight saves are lost; restarts after duration
+  suspend,        // the host sleeps for duration: nothing of this client runs
+  stop,           // the application stops the session (duration unused)
+};
+inline constexpr std::size_t fault_kind_count = 17;
+std::string_view name_of(FaultKind kind);
+
+inline constexpr std::uint32_t all_clients = UINT32_MAX;
+
+struct Fault {
+  FaultKind kind;
+  std::uint32_t client = all_clients;  // a client index, or all_clients
+  Ms at_ms = 0;
+  Ms duration_ms = 0;
+  std::int64_t param = 0;  // meaning per kind, see FaultKind
+};
+
+// The world's healthy behaviour (faults come on top).
+struct WorldParams {
+  Ms append_every_ms = 1000;        // the server logs one event this often
+  Ms retention_ms = 0;              // events older than this vanish (0: kept forever)
+  Ms heartbeat_every_ms = 0;        // server heartbeat on every open stream (0: none)
+  Ms connection_ms_max = 0;         // clean close after this long (0: never; safety phase only)
+  bool too_old_in_band = false;     // cursor too old: in-band CursorExpired instead of HTTP 410
+  bool auth = false;                // the server checks tokens
+  Ms token_lifetime_ms = 600000;    // a token issued now expires this much later
+  bool app_knows_expiry = true;     // the app passes token expiries to the session
+  Ms latency_ms_min = 5;            // one way
+  Ms latency_ms_max = 50;
+  Ms ack_delay_ms = 0;              // the application acks each delivery after this long
+  Ms store_write_ms = 5;            // a checkpoint write becomes durable after this long
+  Ms refresh_ms = 50;               // an auth refresh answers after this long
+  bool notify_network_restored = false;  // NetworkRestored when a partition of the client ends
+};
+
+struct Scenario {
+  std::string preset = "aviso";
+  Overrides overrides;
+  std::uint64_t seed = 0;
+  std::uint32_t clients = 1;
+  Ms safety_ms = 120000;   // faults happen in [0, safety_ms); all are healed by its end
+  Ms liveness_ms = 0;      // 0: the bound derived from the policy (liveness_bound_ms)
+  WorldParams world;
+  std::vector<Fault> faults;
+};
+
+// The time after the safety phase within which every client must be streaming
+// and caught up: twice (the largest backoff delay, raised by the short-session
+// floor, server hints and the retry budget + the connect timeout + a round trip)
+// + the heartbeat budget + the confirm and refresh timeouts + a catch-up margin.
+Ms liveness_bound_ms(const model::SessionConfig& config, const Scenario& scenario);
+
+}  // namespace tether::sim

@@ -1,0 +1,444 @@
+#include <tether/sim/oracle.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <tether/model/names.hpp>
+#include <tether/sim/server.hpp>
+
+namespace tether::sim {
+
+namespace {
+
+using namespace tether::model;
+
+// What the oracle knows of one client, from the world's side.
+struct View {
+  // --- this process lifetime
+  bool have_expect = false;
+  std::uint64_t expect_next = 1;  // the next sequence the app must get, or be told is lost
+  std::optional<std::uint64_t> loaded_sequence;
+  bool too_old_pending = false;   // a cursor-too-old gap covers the next jump
+  std::vector<std::uint64_t> sequence_of;  // delivery id - 1 -> sequence
+  std::uint64_t acked_id = 0;
+  std::uint64_t requested_id = 0;   // highest SaveCheckpoint not failed since
+  std::uint64_t saved_sequence = 0;  // highest SaveCheckpoint sequence (never lowered)
+  std::uint64_t durable_id = 0;
+  bool terminal = false;
+  bool stop_requested = false;
+  // --- connection
+  std::uint64_t connection = 0;
+  bool open = false;
+  Ms opened_at = 0;
+  Ms last_rx = 0;
+  bool got_bytes = false;
+  bool silence_reported = false;
+  Ms suspended_until = 0;
+  Ms backoff_until = std::numeric_limits<Ms>::min();
+  // --- auth
+  bool reactive_refresh_out = false;
+  std::uint64_t fresh_connection = 0;
+  // --- causes the world gave for terminal states
+  bool saw_401 = false, saw_401_fresh = false, saw_too_old = false, saw_refresh_failed = false,
+       saw_other_status = false;
+  // --- across lifetimes
+  std::uint64_t durable_sequence = 0;
+  bool have_durable = false;
+  std::optional<std::uint64_t> flush_sequence;  // a final flush that must become durable
+};
+
+std::string num(std::int64_t v) { return std::to_string(v); }
+std::string num(std::uint64_t v) { return std::to_string(v); }
+
+// Backoff bounds re-derived from config.hpp's formulas (not backoff.cpp's code).
+std::int64_t ceiling_of(const BackoffPolicy& b, std::uint32_t n) {
+  if (n <= 1) return std::min(b.delay_ms_initial, b.delay_ms_max);
+  const double grown = static_cast<double>(b.delay_ms_initial) *
+                       std::pow(b.multiplier, static_cast<double>(n) - 1.0);
+  if (!(grown < static_cast<double>(b.delay_ms_max))) return b.delay_ms_max;
+  return static_cast<std::int64_t>(grown);
+}
+
+std::pair<std::int64_t, std::int64_t> jitter_range(const BackoffPolicy& b, std::uint32_t n) {
+  const std::int64_t c = ceiling_of(b, n);
+  const auto part = [&](double f) { return static_cast<std::int64_t>(std::floor(static_cast<double>(c) * f)); };
+  switch (b.jitter) {
+    case JitterKind::none: return {c, c};
+    case JitterKind::full: return {0, c};
+    case JitterKind::equal: return {c / 2, c};
+    case JitterKind::decorrelated: return {std::min(b.delay_ms_initial, b.delay_ms_max), b.delay_ms_max};
+    case JitterKind::proportional: return {c - part(b.jitter_fraction), c + part(b.jitter_fraction)};
+    case JitterKind::upward: return {c, c + part(b.jitter_fraction)};
+  }
+  return {c, c};
+}
+
+}  // namespace
+
+struct Oracle::Impl {
+  SessionConfig cfg;
+  std::vector<View> views;
+  std::vector<Violation> out;
+  Ms healed_from_ms = std::numeric_limits<Ms>::max();
+
+  void fail(int g, std::uint32_t client, Ms now, std::string msg) {
+    out.push_back(Violation{g, std::move(msg), now, client});
+  }
+
+  void step(const StepView& v);
+  void before_effects(View& c, const StepView& v);
+  void deliver(View& c, const StepView& v, const Deliver& d, const ReportGap* missing);
+  void check_saves(View& c, const StepView& v);
+  void check_backoff(View& c, const StepView& v, const Status& st, bool short_session);
+  void check_auth(View& c, const StepView& v, int refreshes, bool fresh_401);
+  void terminal_entered(View& c, const StepView& v);
+};
+
+Oracle::Oracle(const SessionConfig& config, std::uint32_t clients) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = config;
+  impl_->views.resize(clients);
+}
+Oracle::~Oracle() = default;
+Oracle::Oracle(Oracle&&) noexcept = default;
+Oracle& Oracle::operator=(Oracle&&) noexcept = default;
+
+const std::vector<Violation>& Oracle::violations() const { return impl_->out; }
+
+void Oracle::process_started(std::uint32_t client, Ms /*now*/, const std::optional<Cursor>& loaded) {
+  View& c = impl_->views[client];
+  const std::uint64_t durable = c.durable_sequence;
+  const bool have_durable = c.have_durable;
+  const auto flush = c.flush_sequence;
+  c = View{};
+  c.durable_sequence = durable;
+  c.have_durable = have_durable;
+  c.flush_sequence = flush;
+  const Cursor& start = impl_->cfg.resume.start;
+  if (loaded && loaded->has_sequence) {
+    c.have_expect = true;
+    c.expect_next = loaded->sequence + 1;
+    c.loaded_sequence = loaded->sequence;
+    c.saved_sequence = loaded->sequence;
+  } else if (start.has_sequence) {
+    c.have_expect = true;
+    c.expect_next = start.sequence + 1;
+  }
+}
+
+void Oracle::process_crashed(std::uint32_t client, Ms /*now*/) {
+  View& c = impl_->views[client];
+  c.open = false;
+  c.connection = 0;
+  c.terminal = true;  // this lifetime is over; nothing more is judged until restart
+  c.flush_sequence.reset();
+}
+
+void Oracle::suspended(std::uint32_t client, Ms until_ms) {
+  View& c = impl_->views[client];
+  c.suspended_until = std::max(c.suspended_until, until_ms);
+}
+
+void Oracle::checkpoint_durable(std::uint32_t client, Ms now, const Cursor& cursor) {
+  View& c = impl_->views[client];
+  if (c.have_durable && cursor.sequence < c.durable_sequence)
+    impl_->fail(3, client, now, "durable checkpoint moved back from " + num(c.durable_sequence) + " to " +
+                                    num(cursor.sequence));
+  c.durable_sequence = std::max(c.durable_sequence, cursor.sequence);
+  c.have_durable = true;
+}
+
+void Oracle::step(const StepView& v) { impl_->step(v); }
+
+void Oracle::Impl::before_effects(View& c, const StepView& v) {
+  const Event& e = v.event;
+  if (std::holds_alternative<ConnectionOpened>(e)) {
+    c.connection = v.event_connection;
+    c.open = true;
+    c.opened_at = v.now;
+    c.last_rx = v.now;
+    c.got_bytes = false;
+    c.silence_reported = false;
+  } else if (std::holds_alternative<BytesReceived>(e) || std::holds_alternative<FrameReceived>(e)) {
+    if (c.open && v.event_connection == c.connection) {
+      c.last_rx = v.now;
+      c.got_bytes = true;
+    }
+  } else if (const auto* r = std::get_if<ServerRejected>(&e)) {
+    if (r->http_status == 401) {
+      c.saw_401 = true;
+      if (v.event_connection != 0 && v.event_connection == c.fresh_connection) c.saw_401_fresh = true;
+    } else if (r->http_status == 410) {
+      c.saw_too_old = true;
+    } else if (r->http_status < 500 && r->http_status != 429) {
+      c.saw_other_status = true;
+    }
+  } else if (std::holds_alternative<CursorExpired>(e)) {
+    c.saw_too_old = true;
+  } else if (std::holds_alternative<AuthRefreshFailed>(e)) {
+    if (c.reactive_refresh_out) c.saw_refresh_failed = true;
+  } else if (std::holds_alternative<StopRequested>(e)) {
+    c.stop_requested = true;
+  } else if (const auto* a = std::get_if<DeliveryAcked>(&e)) {
+    if (a->delivery_id <= c.sequence_of.size()) c.acked_id = std::max(c.acked_id, a->delivery_id);
+  } else if (const auto* k = std::get_if<CheckpointSaved>(&e)) {
+    if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) c.durable_id = k->delivery_id;
+  } else if (const auto* kf = std::get_if<CheckpointSaveFailed>(&e)) {
+    // Only a failure of the newest request leaves something to save again.
+    if (kf->delivery_id > c.durable_id && kf->delivery_id == c.requested_id) c.requested_id = c.durable_id;
+  }
+}
+
+void Oracle::Impl::step(const StepView& v) {
+  View& c = views[v.client];
+  const Event& e = v.event;
+  const bool was_open = c.open;
+  const Ms opened_at = c.opened_at;
+  const bool was_terminal = c.terminal;
+  before_effects(c, v);
+
+  if (was_terminal) {
+    if (!v.effects.empty())
+      fail(6, v.client, v.now, std::string("effects after the session ended: ") + std::string(name_of(v.effects[0])));
+    return;
+  }
+
+  const auto* frame = std::get_if<FrameReceived>(&e);
+  int released = 0;
+  int refreshes = 0;
+  const bool fresh_401 = c.saw_401_fresh && std::holds_alternative<ServerRejected>(e) &&
+                         v.event_connection == c.fresh_connection;
+  const ReportGap* missing = nullptr;
+  const bool short_session = was_open && v.now - opened_at < cfg.backoff.short_session_ms;
+
+  for (const Effect& effect : v.effects) {
+    if (const auto* d = std::get_if<Deliver>(&effect)) {
+      ++released;
+      deliver(c, v, *d, missing);
+    } else if (const auto* x = std::get_if<DiscardFrame>(&effect)) {
+      ++released;
+      if (x->reason == DiscardReason::duplicate && x->sequence && c.have_expect && *x->sequence >= c.expect_next)
+        fail(1, v.client, v.now, "new frame " + num(*x->sequence) + " discarded as a duplicate");
+    } else if (const auto* g = std::get_if<ReportGap>(&effect)) {
+      if (g->cause == GapCause::missing) {
+        missing = g;
+      } else {
+        if (c.have_expect && g->from_sequence && *g->from_sequence != c.expect_next)
+          fail(1, v.client, v.now, "cursor-too-old gap from " + num(*g->from_sequence) + ", expected from " +
+                                       num(c.expect_next));
+        c.too_old_pending = true;
+      }
+    } else if (const auto* k = std::get_if<SaveCheckpoint>(&effect)) {
+      c.requested_id = std::max(c.requested_id, k->delivery_id);
+    } else if (std::holds_alternative<Connect>(effect)) {
+      if (c.stop_requested) fail(6, v.client, v.now, "connect after stop");
+      if (v.now < c.backoff_until)
+        fail(4, v.client, v.now, "connect " + num(c.backoff_until - v.now) + " ms before the backoff ends");
+      c.fresh_connection = (std::holds_alternative<AuthRefreshed>(e) && c.reactive_refresh_out) ? v.connection_after : 0;
+    } else if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
+      if (r->cause == RefreshCause::rejected) ++refreshes;
+    } else if (const auto* s = std::get_if<ReportStatus>(&effect)) {
+      if (s->status.kind == StatusKind::backing_off) {
+        if (!std::holds_alternative<NetworkRestored>(e)) check_backoff(c, v, s->status, short_session);
+        c.backoff_until = s->status.next_attempt_at.ms;
+      }
+    }
+  }
+  if (frame != nullptr && released != 1)
+    fail(1, v.client, v.now, "frame " + (frame->sequence ? num(*frame->sequence) : std::string("-")) +
+                                 " released " + std::to_string(released) + " times");
+  if (missing != nullptr && !std::any_of(v.effects.begin(), v.effects.end(),
+                                         [](const Effect& x) { return std::holds_alternative<Deliver>(x); }))
+    fail(1, v.client, v.now, "a missing gap reported without a delivery");
+  check_saves(c, v);
+  check_auth(c, v, refreshes, fresh_401);
+  if (std::holds_alternative<AuthRefreshed>(e) || std::holds_alternative<AuthRefreshFailed>(e))
+    c.reactive_refresh_out = false;
+  if (refreshes > 0) c.reactive_refresh_out = true;
+  if (RefreshingAuth const* ra = std::get_if<RefreshingAuth>(&v.after.phase); ra == nullptr &&
+      std::holds_alternative<Tick>(e) && std::holds_alternative<RefreshingAuth>(v.before)) {
+    c.saw_refresh_failed = true;  // the refresh timed out
+    c.reactive_refresh_out = false;
+  }
+  if (c.open && v.connection_after != c.connection) c.open = false;
+  if (is_terminal(v.after)) terminal_entered(c, v);
+}
+
+void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d, const ReportGap* missing) {
+  const auto* frame = std::get_if<FrameReceived>(&v.event);
+  if (frame == nullptr || frame->frame_ref != d.frame_ref || frame->sequence != d.sequence)
+    fail(1, v.client, v.now, "delivered a frame that did not arrive in this step");
+  if (c.stop_requested) fail(6, v.client, v.now, "delivery after stop");
+  if (d.delivery_id != c.sequence_of.size() + 1)
+    fail(2, v.client, v.now, "delivery id " + num(d.delivery_id) + " after " + num(std::uint64_t{c.sequence_of.size()}));
+  if (!d.sequence) {
+    c.sequence_of.push_back(0);
+    return;
+  }
+  const std::uint64_t s = *d.sequence;
+  if (c.have_expect && s < c.expect_next) {
+    if (c.loaded_sequence && s <= *c.loaded_sequence)
+      fail(2, v.client, v.now, "re-delivered " + num(s) + ", at or before the durable checkpoint " +
+                                   num(*c.loaded_sequence));
+    else
+      fail(2, v.client, v.now, "duplicate delivery of " + num(s) + " (expected " + num(c.expect_next) + ")");
+  } else if (c.have_expect && s > c.expect_next) {
+    const bool covered_missing = missing != nullptr && missing->from_sequence &&
+                                 *missing->from_sequence <= c.expect_next && missing->to_sequence &&
+                                 *missing->to_sequence >= s - 1;
+    if (!covered_missing && !c.too_old_pending)
+      fail(1, v.client, v.now, "silent gap: " + num(c.expect_next) + ".." + num(s - 1) + " never delivered or reported");
+  }
+  if (!c.have_expect || s >= c.expect_next) {
+    c.expect_next = s + 1;
+    c.have_expect = true;
+  }
+  c.too_old_pending = false;
+  c.sequence_of.push_back(s);
+}
+
+void Oracle::Impl::check_saves(View& c, const StepView& v) {
+  const std::uint64_t delivered = c.sequence_of.size();
+  for (const Effect& effect : v.effects) {
+    const auto* k = std::get_if<SaveCheckpoint>(&effect);
+    if (k == nullptr) continue;
+    if (k->delivery_id == 0 || k->delivery_id > delivered) {
+      fail(3, v.client, v.now, "checkpoint of undelivered delivery " + num(k->delivery_id));
+      continue;
+    }
+    const std::uint64_t s = c.sequence_of[k->delivery_id - 1];
+    if (!k->cursor.has_sequence || k->cursor.sequence != s)
+      fail(3, v.client, v.now, "checkpoint cursor " + num(k->cursor.sequence) + " is not delivery " +
+                                   num(k->delivery_id) + "'s sequence " + num(s));
+    if (cfg.resume.commit == CommitPolicy::on_ack && k->delivery_id > c.acked_id)
+      fail(3, v.client, v.now, "checkpoint of delivery " + num(k->delivery_id) + " ahead of the ack " + num(c.acked_id));
+    if (cfg.resume.commit == CommitPolicy::on_next_delivery && k->delivery_id >= delivered)
+      fail(3, v.client, v.now, "checkpoint of delivery " + num(k->delivery_id) + " before a later delivery arrived");
+    if (s < c.saved_sequence)
+      fail(3, v.client, v.now, "checkpoint moved back from " + num(c.saved_sequence) + " to " + num(s));
+    c.saved_sequence = std::max(c.saved_sequence, s);
+  }
+}
+
+void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, bool short_session) {
+  const BackoffPolicy& b = cfg.backoff;
+  const std::int64_t delay = st.next_attempt_at.ms - v.now;
+  std::int64_t lo = b.clean_close_delay_ms, hi = b.clean_close_delay_ms;
+  if (st.failures > 0) std::tie(lo, hi) = jitter_range(b, st.failures);
+  if (short_session) {
+    lo = std::max(lo, b.short_session_delay_ms_min);
+    hi = std::max(hi, b.short_session_delay_ms_min);
+  }
+  if (const auto* r = std::get_if<ServerRejected>(&v.event); r && r->retry_after_ms && b.honour_retry_after) {
+    const std::int64_t h = std::min(*r->retry_after_ms, b.hint_ms_max);
+    lo = std::max(lo, h);
+    hi = std::max(hi, h);
+  }
+  if (cfg.budget.tokens_max > 0 && st.failures > 0) hi += cfg.budget.refill_ms_per_token;
+  if (delay < lo - 1 || delay > hi + 1)
+    fail(4, v.client, v.now, "backoff " + num(delay) + " ms after failure " + num(std::uint64_t{st.failures}) + " (" +
+                                 std::string(name_of(st.reason)) + (short_session ? ", short session" : "") +
+                                 ") outside [" + num(lo) + ", " + num(hi) + "]");
+  (void)c;
+}
+
+void Oracle::Impl::check_auth(View& c, const StepView& v, int refreshes, bool fresh_401) {
+  if (refreshes == 0) return;
+  const auto* r = std::get_if<ServerRejected>(&v.event);
+  if (refreshes > 1) fail(5, v.client, v.now, "more than one refresh for one rejection");
+  if (r == nullptr || r->http_status != 401) fail(5, v.client, v.now, "refresh for rejection without a 401");
+  if (fresh_401) fail(5, v.client, v.now, "refreshed again after a 401 on refreshed credentials");
+  (void)c;
+}
+
+void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
+  c.terminal = true;
+  // Every terminal state flushes what may be saved.
+  const std::uint64_t delivered = c.sequence_of.size();
+  const std::uint64_t may_save = cfg.resume.commit == CommitPolicy::on_ack
+                                     ? c.acked_id
+                                     : (delivered > 0 ? delivered - 1 : 0);
+  if (c.requested_id < may_save)
+    fail(6, v.client, v.now, "ended without flushing: saved " + num(c.requested_id) + ", may save " + num(may_save));
+  if (v.now >= healed_from_ms && c.requested_id > 0) c.flush_sequence = c.sequence_of[c.requested_id - 1];
+  // The world must have given a cause.
+  bool caused = false;
+  std::string_view why = "?";
+  if (const auto* s = std::get_if<Stopped>(&v.after.phase)) {
+    caused = s->reason == Reason::stop_requested && c.stop_requested;
+    why = name_of(s->reason);
+  } else if (const auto* g = std::get_if<GaveUp>(&v.after.phase)) {
+    caused = cfg.give_up.attempts_max > 0 || cfg.give_up.outage_ms_max > 0;
+    why = name_of(g->reason);
+  } else if (const auto* f = std::get_if<Failed>(&v.after.phase)) {
+    why = name_of(f->reason);
+    switch (f->reason) {
+      case Reason::unauthorized: caused = c.saw_401 && !cfg.auth.has_provider; break;
+      case Reason::rejected_after_refresh: caused = c.saw_401_fresh; break;
+      case Reason::auth_refresh_failed:
+        caused = c.saw_refresh_failed && cfg.auth.on_refresh_failure == RefreshFailure::terminal;
+        break;
+      case Reason::cursor_too_old: caused = c.saw_too_old && cfg.resume.too_old == TooOldPolicy::fail; break;
+      case Reason::http_status: caused = c.saw_other_status; break;
+      default: break;
+    }
+  }
+  if (!caused) fail(7, v.client, v.now, "ended (" + std::string(why) + ") without a cause in the world");
+}
+
+void Oracle::time_passed(Ms now) {
+  const SessionConfig& cfg = impl_->cfg;
+  for (std::size_t i = 0; i < impl_->views.size(); ++i) {
+    View& c = impl_->views[i];
+    if (!c.open || c.terminal || c.silence_reported) continue;
+    Ms deadline = 0;
+    if (cfg.connect.confirm_timeout_ms > 0 && !c.got_bytes) {
+      deadline = c.opened_at + cfg.connect.confirm_timeout_ms;
+    } else if (cfg.heartbeat) {
+      deadline = c.last_rx + cfg.heartbeat->budget_ms();
+    } else {
+      continue;
+    }
+    deadline = std::max(deadline, c.suspended_until);
+    if (now > deadline) {
+      c.silence_reported = true;
+      impl_->fail(8, static_cast<std::uint32_t>(i), now,
+                  "connection silent since " + num(c.last_rx) + " ms, not closed by " + num(deadline) + " ms");
+    }
+  }
+}
+
+void Oracle::check_liveness(Ms now, const Server& server, Ms caught_up_at_ms,
+                            const std::vector<const State*>& states) {
+  impl_->healed_from_ms = std::min(impl_->healed_from_ms, now);
+  const std::uint64_t head = server.head_at(caught_up_at_ms);
+  for (std::size_t i = 0; i < impl_->views.size(); ++i) {
+    const View& c = impl_->views[i];
+    const State* s = states[i];
+    const auto client = static_cast<std::uint32_t>(i);
+    if (s == nullptr) {
+      impl_->fail(7, client, now, "process not running at the liveness check");
+      continue;
+    }
+    if (is_terminal(*s)) continue;  // judged when it ended
+    if (!std::holds_alternative<Streaming>(s->phase)) {
+      impl_->fail(7, client, now, "not streaming after the healed period (" + std::string(name_of(s->phase)) + ")");
+      continue;
+    }
+    const std::uint64_t got = c.expect_next > 0 ? c.expect_next - 1 : 0;
+    if (got < head)
+      impl_->fail(7, client, now, "not caught up: delivered up to " + num(got) + ", head " + num(head));
+  }
+}
+
+void Oracle::finish(Ms now) {
+  for (std::size_t i = 0; i < impl_->views.size(); ++i) {
+    const View& c = impl_->views[i];
+    if (c.flush_sequence && (!c.have_durable || c.durable_sequence < *c.flush_sequence))
+      impl_->fail(6, static_cast<std::uint32_t>(i), now,
+                  "flushed checkpoint " + num(*c.flush_sequence) + " never became durable");
+  }
+}
+
+}  // namespace tether::sim

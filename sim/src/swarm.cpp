@@ -1,0 +1,140 @@
+#include <tether/sim/swarm.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include <tether/model/presets.hpp>
+#include <tether/model/prng.hpp>
+
+namespace tether::sim {
+
+namespace {
+
+using model::Prng;
+
+bool chance(Prng& p, std::int64_t percent) { return p.uniform(0, 99) < percent; }
+
+Overrides draw_overrides(Prng& p, bool preset_has_heartbeat) {
+  Overrides o;
+  if (!preset_has_heartbeat && chance(p, 60)) o.heartbeat_interval_ms = p.uniform(2, 30) * 1000;
+  if (preset_has_heartbeat && chance(p, 50)) {
+    o.heartbeat_interval_ms = p.uniform(2, 30) * 1000;
+    o.heartbeat_slack_ms = p.uniform(0, 10) * 1000;
+  }
+  if (chance(p, 25)) o.confirm_timeout_ms = p.uniform(1, 10) * 1000;
+  if (chance(p, 35)) o.commit = model::CommitPolicy::on_next_delivery;
+  if (chance(p, 50)) o.checkpoint_every_events = static_cast<std::uint32_t>(p.uniform(1, 20));
+  if (chance(p, 30)) o.checkpoint_every_ms = p.uniform(1, 10) * 500;
+  const std::int64_t too_old = p.uniform(0, 9);
+  o.too_old = too_old == 0 ? model::TooOldPolicy::fail
+              : too_old < 6 ? model::TooOldPolicy::resync_from_oldest
+                            : model::TooOldPolicy::resume_from_live;
+  o.auth_provider = !chance(p, 5);
+  if (chance(p, 10)) o.on_refresh_failure = model::RefreshFailure::terminal;
+  if (chance(p, 5)) o.give_up_attempts_max = static_cast<std::uint32_t>(p.uniform(3, 30));
+  if (chance(p, 20)) {
+    o.budget_tokens_max = static_cast<std::uint32_t>(p.uniform(1, 10));
+    o.budget_refill_ms_per_token = p.uniform(1, 20) * 500;
+  }
+  if (chance(p, 20)) o.delay_ms_max = p.uniform(2, 60) * 1000;
+  return o;
+}
+
+WorldParams draw_world(Prng& p, const model::SessionConfig& cfg) {
+  WorldParams w;
+  w.append_every_ms = p.uniform(5, 40) * 50;
+  w.retention_ms = chance(p, 40) ? p.uniform(10, 300) * 1000 : 0;
+  // Heartbeats at or under the client's interval: a healthy stream never looks silent.
+  if (cfg.heartbeat) w.heartbeat_every_ms = std::max<Ms>(500, cfg.heartbeat->interval_ms * p.uniform(3, 10) / 10);
+  else if (chance(p, 50)) w.heartbeat_every_ms = p.uniform(1, 30) * 1000;
+  w.connection_ms_max = chance(p, 40) ? p.uniform(5, 120) * 1000 : 0;
+  w.too_old_in_band = chance(p, 50);
+  w.auth = chance(p, 50);
+  w.token_lifetime_ms = p.uniform(20, 600) * 1000;
+  w.app_knows_expiry = chance(p, 50);
+  w.latency_ms_min = p.uniform(0, 30);
+  w.latency_ms_max = w.latency_ms_min + p.uniform(0, 300);
+  w.ack_delay_ms = chance(p, 50) ? 0 : p.uniform(1, 2000);
+  w.store_write_ms = p.uniform(1, 100);
+  w.refresh_ms = p.uniform(1, 2000);
+  w.notify_network_restored = chance(p, 50);
+  return w;
+}
+
+// Swarm testing: each seed disables some kinds and weights the rest.
+std::array<std::int64_t, fault_kind_count> draw_weights(Prng& p, const Scenario& s, const model::SessionConfig& cfg) {
+  std::array<std::int64_t, fault_kind_count> w{};
+  for (auto& x : w) x = chance(p, 50) ? p.uniform(1, 10) : 0;
+  // Half-open links are undetectable without a heartbeat policy: that is a
+  // configuration choice, not a fault the client can survive.
+  if (!cfg.heartbeat) w[static_cast<std::size_t>(FaultKind::half_open)] = 0;
+  if (!s.world.auth) {
+    w[static_cast<std::size_t>(FaultKind::auth_revoked)] = 0;
+    w[static_cast<std::size_t>(FaultKind::token_expiry)] = 0;
+  }
+  // Revocation and early stops end sessions: keep them rare.
+  w[static_cast<std::size_t>(FaultKind::auth_revoked)] = std::min<std::int64_t>(w[static_cast<std::size_t>(FaultKind::auth_revoked)], 1);
+  w[static_cast<std::size_t>(FaultKind::stop)] = std::min<std::int64_t>(w[static_cast<std::size_t>(FaultKind::stop)], 1);
+  return w;
+}
+
+Ms draw_duration(Prng& p, FaultKind k) {
+  switch (k) {
+    case FaultKind::reset:
+    case FaultKind::token_expiry:
+    case FaultKind::stop: return 0;
+    case FaultKind::crash: return p.uniform(0, 10000);
+    case FaultKind::server_restart: return p.uniform(0, 20000);
+    case FaultKind::suspend: return p.uniform(1000, 180000);
+    default: return p.uniform(100, 90000);
+  }
+}
+
+std::int64_t draw_param(Prng& p, FaultKind k) {
+  switch (k) {
+    case FaultKind::loss: return p.uniform(100, 1000);
+    case FaultKind::slow_link: return p.uniform(10, 5000);
+    case FaultKind::server_restart: return chance(p, 30) ? 1 : 0;
+    case FaultKind::rate_limit: return chance(p, 70) ? p.uniform(1, 600) * 1000 : 0;
+    case FaultKind::server_errors: {
+      constexpr std::array<std::int64_t, 4> statuses{500, 502, 503, 504};
+      return statuses[static_cast<std::size_t>(p.uniform(0, 3))];
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+Scenario swarm_scenario(std::uint64_t seed) {
+  Prng p = Prng::derive(seed, 0x5A12A1);
+  Scenario s;
+  s.seed = seed;
+  const auto all = model::presets::all();
+  const auto& named = all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))];
+  s.preset = std::string(named.name);
+  s.overrides = draw_overrides(p, named.make().heartbeat.has_value());
+  const auto cfg = make_config(s.preset, s.overrides).value();
+  s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
+  s.safety_ms = p.uniform(30, 180) * 1000;
+  s.world = draw_world(p, cfg);
+  const auto weights = draw_weights(p, s, cfg);
+  std::int64_t total = 0;
+  for (std::int64_t w : weights) total += w;
+  const std::int64_t n = total == 0 ? 0 : p.uniform(0, 16);
+  for (std::int64_t j = 0; j < n; ++j) {
+    std::int64_t pick = p.uniform(0, total - 1);
+    std::size_t k = 0;
+    while (pick >= weights[k]) pick -= weights[k++];
+    Fault f{static_cast<FaultKind>(k)};
+    f.client = chance(p, 30) ? all_clients : static_cast<std::uint32_t>(p.uniform(0, s.clients - 1));
+    f.at_ms = p.uniform(0, s.safety_ms - 1);
+    f.duration_ms = draw_duration(p, f.kind);
+    f.param = draw_param(p, f.kind);
+    s.faults.push_back(f);
+  }
+  std::sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+  return s;
+}
+
+}  // namespace tether::sim

@@ -1,0 +1,209 @@
+// Hand-built scenarios for the classic failures, each asserting its outcome.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include <tether/model/session.hpp>
+#include <tether/sim/run.hpp>
+
+using namespace tether::sim;
+namespace m = tether::model;
+
+namespace {
+
+Scenario base(std::string preset = "aviso") {
+  Scenario s;
+  s.preset = std::move(preset);
+  s.seed = 11;
+  s.safety_ms = 120000;
+  s.world.append_every_ms = 500;
+  s.world.heartbeat_every_ms = 10000;
+  return s;
+}
+
+// TETHER_SIM_TRACE=1 prints each scenario's trace.
+RunResult run_ok(const Scenario& s) {
+  RunOptions o;
+  o.keep_trace_text = std::getenv("TETHER_SIM_TRACE") != nullptr;
+  const RunResult r = run(s, o);
+  if (o.keep_trace_text) std::fputs(r.trace.c_str(), stdout);
+  INFO(describe(r));
+  REQUIRE(r.ok());
+  return r;
+}
+
+// Statuses of client 0 with this reason, as (time, delay until next attempt).
+std::vector<std::pair<Ms, Ms>> backoffs(const RunResult& r, m::Reason reason) {
+  std::vector<std::pair<Ms, Ms>> out;
+  for (const auto& [at, st] : r.clients[0].statuses)
+    if (st.kind == m::StatusKind::backing_off && st.reason == reason) out.emplace_back(at, st.next_attempt_at.ms - at);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a healthy world: every client streams every event once", "[run]") {
+  Scenario s = base();
+  s.clients = 3;
+  const RunResult r = run_ok(s);
+  for (const ClientReport& c : r.clients) {
+    CHECK(c.final_phase == "Stopped");
+    CHECK(c.connect_at_ms.size() == 1);
+    CHECK(c.deliveries == c.last_sequence);
+    CHECK(c.durable_sequence == c.last_sequence);
+    CHECK(c.last_sequence + 2 >= r.server_head);
+  }
+}
+
+TEST_CASE("connect-then-drop flapping server: the attempt rate stays within policy", "[run]") {
+  Scenario s = base();  // aviso: short sessions (< 5 s) wait at least 5 s
+  s.world.connection_ms_max = 300;
+  const RunResult r = run_ok(s);
+  const auto& connects = r.clients[0].connect_at_ms;
+  const auto in_safety = std::count_if(connects.begin(), connects.end(), [&](Ms t) { return t < s.safety_ms; });
+  CHECK(in_safety >= 10);
+  CHECK(in_safety <= s.safety_ms / 5000 + 1);
+  for (std::size_t k = 1; k < connects.size() && connects[k] < s.safety_ms; ++k)
+    CHECK(connects[k] - connects[k - 1] >= 5000);
+}
+
+TEST_CASE("a half-open link is detected within the heartbeat budget", "[run]") {
+  Scenario s = base();  // aviso heartbeat: 30 s interval, budget 90 s
+  s.faults.push_back(Fault{FaultKind::half_open, 0, 20000, 5000});
+  const RunResult r = run_ok(s);
+  const auto hb = backoffs(r, m::Reason::heartbeat_timeout);
+  REQUIRE(hb.size() == 1);
+  CHECK(hb[0].first <= 20000 + 90000);
+  CHECK(hb[0].first >= 20000 + 90000 - 10000 - 100);  // the last heartbeat came < 10 s before
+}
+
+TEST_CASE("a cursor too old: an explicit gap, then the configured policy", "[run]") {
+  Scenario s = base();
+  s.world.retention_ms = 10000;
+  s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});  // reconnects find the cursor expired
+  SECTION("resync from the oldest retained event") {
+    s.overrides.too_old = m::TooOldPolicy::resync_from_oldest;
+    const RunResult r = run_ok(s);
+    REQUIRE_FALSE(r.clients[0].gaps.empty());
+    const m::ReportGap g = r.clients[0].gaps[0].second;
+    CHECK(g.cause == m::GapCause::cursor_too_old);
+    REQUIRE(g.from_sequence);
+    CHECK(*g.from_sequence <= 41);
+    CHECK(r.clients[0].final_phase == "Stopped");
+  }
+  SECTION("fail") {
+    s.overrides.too_old = m::TooOldPolicy::fail;
+    const RunResult r = run_ok(s);  // failing is the policy: liveness does not apply
+    CHECK(r.clients[0].gaps.size() == 1);
+    CHECK(r.clients[0].final_phase == "Failed");
+  }
+}
+
+TEST_CASE("401 mid-stream: one refresh, then streaming again", "[run]") {
+  Scenario s = base();
+  s.overrides.auth_provider = true;
+  s.world.auth = true;
+  s.world.app_knows_expiry = false;
+  s.faults.push_back(Fault{FaultKind::token_expiry, 0, 30000, 0});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 31000, 0});
+  const RunResult r = run_ok(s);
+  CHECK(r.clients[0].refresh_rejected == 1);
+  CHECK(r.clients[0].final_phase == "Stopped");
+  CHECK(r.clients[0].last_sequence + 2 >= r.server_head);
+}
+
+TEST_CASE("a second 401 after a refresh is terminal", "[run]") {
+  Scenario s = base();
+  s.overrides.auth_provider = true;
+  s.world.auth = true;
+  s.faults.push_back(Fault{FaultKind::auth_revoked, all_clients, 30000, 30000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 31000, 0});
+  const RunResult r = run_ok(s);
+  CHECK(r.clients[0].refresh_rejected == 1);
+  CHECK(r.clients[0].final_phase == "Failed");
+  CHECK(r.clients[0].statuses.back().second.reason == m::Reason::rejected_after_refresh);
+}
+
+TEST_CASE("a Retry-After longer than the hint ceiling is clamped", "[run]") {
+  Scenario s = base();  // aviso: hints capped at 300 s
+  s.faults.push_back(Fault{FaultKind::rate_limit, all_clients, 10000, 10000, 3600000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 10000, 0});
+  const RunResult r = run_ok(s);
+  const auto rl = backoffs(r, m::Reason::rate_limited);
+  REQUIRE(rl.size() == 1);
+  CHECK(rl[0].second == 300000);
+}
+
+TEST_CASE("a crash between delivery and checkpoint: re-delivery bounded by the batch", "[run]") {
+  Scenario s = base();
+  s.overrides.checkpoint_every_events = 10;
+  s.world.store_write_ms = 20;
+  s.faults.push_back(Fault{FaultKind::crash, 0, 34100, 2000});  // 8 acked since the save at 60
+  const RunResult r = run_ok(s);
+  CHECK(r.clients[0].redeliveries > 0);
+  CHECK(r.clients[0].redeliveries <= 10);
+  CHECK(r.clients[0].final_phase == "Stopped");
+}
+
+TEST_CASE("stop during backoff: the checkpoint is flushed and nothing more is tried", "[run]") {
+  Scenario s = base();
+  s.overrides.checkpoint_every_events = 50;
+  s.faults.push_back(Fault{FaultKind::partition, 0, 10000, 100000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 10000, 0});
+  s.faults.push_back(Fault{FaultKind::stop, 0, 40000, 0});
+  const RunResult r = run_ok(s);
+  const ClientReport& c = r.clients[0];
+  CHECK(c.final_phase == "Stopped");
+  CHECK(std::none_of(c.connect_at_ms.begin(), c.connect_at_ms.end(), [](Ms t) { return t >= 40000; }));
+  CHECK(c.durable_sequence == c.last_sequence);
+  CHECK(c.last_sequence > 0);
+}
+
+TEST_CASE("clock suspend across a token expiry: refreshed on wake", "[run]") {
+  Scenario s = base();
+  s.overrides.auth_provider = true;
+  s.world.auth = true;
+  s.world.token_lifetime_ms = 90000;  // proactive refresh from 30 s on
+  s.faults.push_back(Fault{FaultKind::suspend, 0, 20000, 80000});
+  const RunResult r = run_ok(s);
+  // Nothing ran while suspended: the refresh due at 30 s happens at wake.
+  REQUIRE(r.clients[0].refresh_expiring >= 1);
+  CHECK(r.clients[0].refresh_at_ms[0] == 100000);
+  CHECK(r.clients[0].connect_at_ms.size() == 1);  // the socket buffered; the stream lives
+}
+
+TEST_CASE("a server restart that loses history reports the gap", "[run]") {
+  Scenario s = base();
+  s.faults.push_back(Fault{FaultKind::partition, 0, 10000, 20000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 10000, 0});  // client 0 is away during the restart
+  s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 20000, 1000, 1});
+  const RunResult r = run_ok(s);
+  REQUIRE_FALSE(r.clients[0].gaps.empty());
+  CHECK(r.clients[0].gaps[0].second.cause == m::GapCause::cursor_too_old);
+}
+
+// Regression (found by the swarm as a hot loop): a CheckpointSaveFailed of a
+// write already superseded by a newer request rewound and re-requested, so with
+// a failing store every outstanding write spawned a new one.
+TEST_CASE("a failed superseded checkpoint write does not spawn another", "[run]") {
+  auto cfg = make_config("aviso", {}).value();
+  auto made = m::make_session(cfg);
+  REQUIRE(made);
+  m::State st = std::move(*made);
+  const auto at = [](Ms t) { return m::Instant{t}; };
+  (void)m::transition_in_place(st, m::Started{at(0), std::nullopt, std::nullopt});
+  (void)m::transition_in_place(st, m::ConnectionOpened{at(1)});
+  for (std::uint64_t k = 1; k <= 3; ++k) {
+    (void)m::transition_in_place(st, m::FrameReceived{at(2), k, std::nullopt, std::nullopt, k});
+    (void)m::transition_in_place(st, m::DeliveryAcked{at(2), k, m::Cursor::at_sequence(k)});
+  }
+  // Saves 1, 2, 3 are in flight; the store fails all three.
+  int saves = 0;
+  for (std::uint64_t k = 1; k <= 3; ++k)
+    for (const m::Effect& e : m::transition_in_place(st, m::CheckpointSaveFailed{at(3), k}))
+      saves += std::holds_alternative<m::SaveCheckpoint>(e) ? 1 : 0;
+  CHECK(saves == 1);  // one retry of the newest commit
+}

@@ -1,0 +1,68 @@
+#include <catch2/catch.hpp>
+
+#include <tether/sim/server.hpp>
+
+using namespace tether::sim;
+using tether::model::Cursor;
+using tether::model::ResumeFrom;
+using Kind = ConnectAnswer::Kind;
+
+TEST_CASE("the log is contiguous and history older than the retention window vanishes", "[server]") {
+  Server s(ServerParams{10000, false, 0});
+  for (Ms t = 1000; t <= 30000; t += 1000) s.append(t);  // 30 events, one per second
+  CHECK(s.head() == 30);
+  CHECK(s.head_at(5500) == 5);
+  CHECK(s.oldest_retained(30000) == 20);  // appended at >= 20 s
+  // A cursor whose next event is retained resumes; an older one is too old.
+  CHECK(s.answer(30000, 0, ResumeFrom::cursor, Cursor::at_sequence(19)).kind == Kind::open);
+  CHECK(s.answer(30000, 0, ResumeFrom::cursor, Cursor::at_sequence(19)).first_sequence == 20);
+  CHECK(s.answer(30000, 0, ResumeFrom::cursor, Cursor::at_sequence(18)).kind == Kind::too_old);
+  CHECK(s.answer(30000, 0, ResumeFrom::oldest, {}).first_sequence == 20);
+  CHECK(s.answer(30000, 0, ResumeFrom::live, {}).first_sequence == 31);
+  // Much later, with no appends, nothing is retained: only the head is current.
+  CHECK(s.oldest_retained(100000) == 31);
+  CHECK(s.answer(100000, 0, ResumeFrom::cursor, Cursor::at_sequence(30)).kind == Kind::open);
+}
+
+TEST_CASE("a restart refuses while down and may lose its history", "[server]") {
+  Server s(ServerParams{});
+  for (Ms t = 1; t <= 10; ++t) s.append(t);
+  s.restart(20, false);
+  s.set_down(true);
+  CHECK(s.answer(20, 0, ResumeFrom::cursor, Cursor::at_sequence(0)).kind == Kind::refused);
+  s.set_down(false);
+  CHECK(s.answer(30, 0, ResumeFrom::cursor, Cursor::at_sequence(0)).kind == Kind::open);
+  s.restart(40, true);
+  CHECK(s.oldest_retained(40) == 11);
+  CHECK(s.answer(40, 0, ResumeFrom::cursor, Cursor::at_sequence(5)).kind == Kind::too_old);
+  CHECK(s.answer(40, 0, ResumeFrom::cursor, Cursor::at_sequence(10)).kind == Kind::open);
+}
+
+TEST_CASE("tokens expire after their lifetime; a refresh issues a new one", "[server]") {
+  Server s(ServerParams{0, true, 60000});
+  const AuthToken t = s.issue_token(0);
+  CHECK(s.answer(59999, t.id, ResumeFrom::server_default, {}).kind == Kind::open);
+  const ConnectAnswer late = s.answer(60000, t.id, ResumeFrom::server_default, {});
+  CHECK(late.kind == Kind::status);
+  CHECK(late.http_status == 401);
+  const AuthToken fresh = s.issue_token(60000);
+  CHECK(fresh.id != t.id);
+  CHECK(s.answer(60001, fresh.id, ResumeFrom::server_default, {}).kind == Kind::open);
+  s.expire_token(fresh.id, 70000);
+  CHECK(s.answer(70000, fresh.id, ResumeFrom::server_default, {}).http_status == 401);
+  s.set_auth_revoked(true);
+  CHECK(s.answer(70000, s.issue_token(70000).id, ResumeFrom::server_default, {}).http_status == 401);
+}
+
+TEST_CASE("rate limits answer 429 with Retry-After; error bursts answer 5xx", "[server]") {
+  Server s(ServerParams{});
+  s.set_rate_limit(true, 12000);
+  const ConnectAnswer a = s.answer(0, 0, ResumeFrom::server_default, {});
+  CHECK(a.http_status == 429);
+  CHECK(a.retry_after_ms == 12000);
+  s.set_rate_limit(false, std::nullopt);
+  s.set_error_status(true, 502);
+  CHECK(s.answer(0, 0, ResumeFrom::server_default, {}).http_status == 502);
+  s.set_error_status(false, 0);
+  CHECK(s.answer(0, 0, ResumeFrom::server_default, {}).kind == Kind::open);
+}
