@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build ccache
   catch2 librapidcheck-dev libtrompeloeil-cpp-dev librange-v3-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev
+  nlohmann-json3-dev libcli11-dev
 )
 
 missing=()

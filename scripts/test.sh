@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The full check, as CI runs it (.ci/run):
-#   1. dev preset (RelWithDebInfo, -Werror): build everything, run every ctest;
+#   1. dev preset (RelWithDebInfo, -Werror): build everything, run every ctest
+#      (including the simulator: the mutation check, and a 10,000-scenario swarm
+#      campaign in two shards plus a determinism sample, labels sim;campaign);
 #   2. asan preset (ASan + UBSan): model tests and fuzz-corpus replay;
 #   3. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
 #      the committed corpus;
@@ -17,6 +19,8 @@ step "dev: configure, build, test"
 cmake --preset dev
 cmake --build --preset dev
 ctest --preset dev --output-on-failure --parallel 2
+# The campaign's summaries (scenarios, reducer events, coverage), from ctest's log.
+grep -h '^campaign seeds' build/dev/Testing/Temporary/LastTest.log || true
 
 step "asan: configure, build, test (label model)"
 cmake --preset asan

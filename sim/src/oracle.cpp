@@ -37,6 +37,10 @@ struct View {
   bool silence_reported = false;
   Ms suspended_until = 0;
   Ms backoff_until = std::numeric_limits<Ms>::min();
+  // --- guarantee 4: consecutive failed attempts, counted here from the world's
+  // events (config.hpp's BackoffPolicy rules), never read from the reducer.
+  std::uint32_t failures = 0;       // failures before the current attempt / in this backoff
+  bool delivered_on_connection = false;  // a frame was delivered on the open connection
   // --- auth
   bool reactive_refresh_out = false;
   std::uint64_t fresh_connection = 0;
@@ -91,7 +95,13 @@ struct Oracle::Impl {
   void before_effects(View& c, const StepView& v);
   void deliver(View& c, const StepView& v, const Deliver& d, const ReportGap* missing);
   void check_saves(View& c, const StepView& v);
-  void check_backoff(View& c, const StepView& v, const Status& st, bool short_session);
+  struct Ending {
+    std::uint32_t failures;  // the oracle's own count for the backoff this step enters
+    bool short_session;
+  };
+  Ending count_failure(const View& c, const StepView& v, bool was_open, Ms opened_at, bool confirmed,
+                       bool delivered) const;
+  void check_backoff(View& c, const StepView& v, const Status& st, const Ending& own);
   void check_auth(View& c, const StepView& v, int refreshes, bool fresh_401);
   void terminal_entered(View& c, const StepView& v);
 };
@@ -160,6 +170,7 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     c.last_rx = v.now;
     c.got_bytes = false;
     c.silence_reported = false;
+    c.delivered_on_connection = false;
   } else if (std::holds_alternative<BytesReceived>(e) || std::holds_alternative<FrameReceived>(e)) {
     if (c.open && v.event_connection == c.connection) {
       c.last_rx = v.now;
@@ -196,6 +207,8 @@ void Oracle::Impl::step(const StepView& v) {
   const bool was_open = c.open;
   const Ms opened_at = c.opened_at;
   const bool was_terminal = c.terminal;
+  const bool was_confirmed = cfg.connect.confirm_timeout_ms == 0 || c.got_bytes;
+  const bool was_delivered = c.delivered_on_connection;
   before_effects(c, v);
 
   if (was_terminal) {
@@ -210,12 +223,12 @@ void Oracle::Impl::step(const StepView& v) {
   const bool fresh_401 = c.saw_401_fresh && std::holds_alternative<ServerRejected>(e) &&
                          v.event_connection == c.fresh_connection;
   const ReportGap* missing = nullptr;
-  const bool short_session = was_open && v.now - opened_at < cfg.backoff.short_session_ms;
 
   for (const Effect& effect : v.effects) {
     if (const auto* d = std::get_if<Deliver>(&effect)) {
       ++released;
       deliver(c, v, *d, missing);
+      if (c.open) c.delivered_on_connection = true;
     } else if (const auto* x = std::get_if<DiscardFrame>(&effect)) {
       ++released;
       if (x->reason == DiscardReason::duplicate && x->sequence && c.have_expect && *x->sequence >= c.expect_next)
@@ -240,7 +253,17 @@ void Oracle::Impl::step(const StepView& v) {
       if (r->cause == RefreshCause::rejected) ++refreshes;
     } else if (const auto* s = std::get_if<ReportStatus>(&effect)) {
       if (s->status.kind == StatusKind::backing_off) {
-        if (!std::holds_alternative<NetworkRestored>(e)) check_backoff(c, v, s->status, short_session);
+        if (std::holds_alternative<NetworkRestored>(e)) {
+          // A restore only moves the attempt time: the count stays.
+          if (s->status.failures != c.failures)
+            fail(4, v.client, v.now, "backoff cut short by a network restore reports failure count " +
+                                         num(std::uint64_t{s->status.failures}) + ", the oracle counts " +
+                                         num(std::uint64_t{c.failures}));
+        } else {
+          const Ending own = count_failure(c, v, was_open, opened_at, was_confirmed, was_delivered);
+          check_backoff(c, v, s->status, own);
+          c.failures = own.failures;
+        }
         c.backoff_until = s->status.next_attempt_at.ms;
       }
     }
@@ -321,12 +344,47 @@ void Oracle::Impl::check_saves(View& c, const StepView& v) {
   }
 }
 
-void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, bool short_session) {
+// The oracle's own count of consecutive failed attempts for the backoff entered
+// in this step, by the rules of config.hpp's BackoffPolicy and
+// docs/state-machine.md: every failed attempt counts one more; a stream that
+// proved healthy (its first delivered frame under ResetOn::first_frame, open for
+// stable_ms under ResetOn::stable_period) and was not a short session
+// (open >= short_session_ms) ends the run of failures, so its end counts 1, or
+// 0 if the server closed it cleanly; an unconfirmed (Confirming) or unopened
+// attempt never resets. A 401 leads to a refresh and a new attempt with the same
+// count (nothing enters a backoff); a failed refresh with the backoff policy
+// counts one more; a cursor-too-old resync counts like any other stream end,
+// never as a clean close.
+Oracle::Impl::Ending Oracle::Impl::count_failure(const View& c, const StepView& v, bool was_open, Ms opened_at,
+                                                 bool confirmed, bool delivered) const {
+  const BackoffPolicy& b = cfg.backoff;
+  const auto inc = [](std::uint32_t n) { return n == std::numeric_limits<std::uint32_t>::max() ? n : n + 1; };
+  const bool short_session = was_open && v.now - opened_at < b.short_session_ms;
+  const Event& e = v.event;
+  const auto* closed = std::get_if<ConnectionClosed>(&e);
+  const bool stream_end = was_open && confirmed &&
+                          (closed != nullptr || std::holds_alternative<Tick>(e) ||
+                           std::holds_alternative<CursorExpired>(e));
+  if (!stream_end) return {inc(c.failures), short_session};
+  const bool healthy = b.reset_on == ResetOn::first_frame ? delivered : v.now - opened_at >= b.stable_ms;
+  if (healthy && !short_session) {
+    const bool clean = closed != nullptr && closed->cause == CloseCause::clean_close;
+    return {clean ? 0u : 1u, false};
+  }
+  return {inc(c.failures), short_session};
+}
+
+void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, const Ending& own) {
   const BackoffPolicy& b = cfg.backoff;
   const std::int64_t delay = st.next_attempt_at.ms - v.now;
+  if (st.failures != own.failures)
+    fail(4, v.client, v.now, "backoff (" + std::string(name_of(st.reason)) + ") reports failure count " +
+                                 num(std::uint64_t{st.failures}) + ", but the oracle counts " +
+                                 num(std::uint64_t{own.failures}) + " consecutive failed attempts");
+  const std::uint32_t n = own.failures;
   std::int64_t lo = b.clean_close_delay_ms, hi = b.clean_close_delay_ms;
-  if (st.failures > 0) std::tie(lo, hi) = jitter_range(b, st.failures);
-  if (short_session) {
+  if (n > 0) std::tie(lo, hi) = jitter_range(b, n);
+  if (own.short_session) {
     lo = std::max(lo, b.short_session_delay_ms_min);
     hi = std::max(hi, b.short_session_delay_ms_min);
   }
@@ -335,10 +393,10 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, b
     lo = std::max(lo, h);
     hi = std::max(hi, h);
   }
-  if (cfg.budget.tokens_max > 0 && st.failures > 0) hi += cfg.budget.refill_ms_per_token;
+  if (cfg.budget.tokens_max > 0 && n > 0) hi += cfg.budget.refill_ms_per_token;
   if (delay < lo - 1 || delay > hi + 1)
-    fail(4, v.client, v.now, "backoff " + num(delay) + " ms after failure " + num(std::uint64_t{st.failures}) + " (" +
-                                 std::string(name_of(st.reason)) + (short_session ? ", short session" : "") +
+    fail(4, v.client, v.now, "backoff " + num(delay) + " ms after failure " + num(std::uint64_t{n}) + " (" +
+                                 std::string(name_of(st.reason)) + (own.short_session ? ", short session" : "") +
                                  ") outside [" + num(lo) + ", " + num(hi) + "]");
   (void)c;
 }

@@ -5,9 +5,14 @@
 // It reads the reducer's phase only for liveness (is the client streaming?) and
 // to judge whether a terminal state had a cause in the world.
 //
-// Guarantee 4 as checked here: every backoff the session enters lies within
-// [lo, hi], where for the failure count n it reports, lo/hi are the policy's
-// jitter bounds of ceiling(n) = min(max, initial * multiplier^(n-1)) computed
+// Guarantee 4 as checked here: the oracle counts consecutive failed attempts
+// itself, from the world's events (a failure counts one more; the end of a
+// stream that proved healthy and was not a short session resets the run: it
+// counts 1, or 0 for a clean close; a 401 -> refresh -> reconnect is no failure;
+// a failed refresh counts; a cursor-too-old resync counts like a stream end),
+// and the failure count a backoff reports must equal it. Every backoff the
+// session enters lies within [lo, hi], where for the oracle's own count n,
+// lo/hi are the policy's jitter bounds of ceiling(n) = min(max, initial * multiplier^(n-1)) computed
 // here from the config (clean_close_delay for n = 0), lo raised to the
 // short-session floor when the ending connection was open less than
 // short_session_ms, both raised by a Retry-After answer (clamped to hint_ms_max),

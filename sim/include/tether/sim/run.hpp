@@ -23,6 +23,9 @@
 #include <vector>
 
 #include <tether/model/effect.hpp>
+#include <tether/model/event.hpp>
+#include <tether/model/session.hpp>
+#include <tether/model/state.hpp>
 #include <tether/model/status.hpp>
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/scenario.hpp>
@@ -30,7 +33,13 @@
 
 namespace tether::sim {
 
+// The reducer the run drives. Always model::transition_in_place except in the
+// mutation tests (tests/sim/mutation.cpp), which wrap it in deliberately broken
+// variants to prove the oracle catches them.
+using Reducer = model::Effects (*)(model::State&, const model::Event&) noexcept;
+
 struct RunOptions {
+  Reducer reducer = &model::transition_in_place;
   bool keep_trace_text = false;
   bool check_determinism = false;  // run twice; a hash mismatch is a guarantee-9 violation
   std::uint64_t events_max = 20'000'000;  // a limit on everything: beyond it the run stops

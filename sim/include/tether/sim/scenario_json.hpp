@@ -1,0 +1,66 @@
+#pragma once
+// Scenario files: a Scenario as JSON, and back.
+//
+//   {
+//     "format": "tether-scenario/1",          // required, exactly this
+//     "preset": "aviso", "seed": 11, "clients": 1,
+//     "safety_ms": 120000, "liveness_ms": 0,
+//     "overrides": { "too_old": "fail", ... },  // only the overridden fields
+//     "world": { "append_every_ms": 500, ... }, // WorldParams, by field name
+//     "faults": [ { "kind": "partition", "client": 0,   // or "all"
+//                   "at_ms": 20000, "duration_ms": 40000, "param": 0 } ]
+//   }
+//
+// Every field but "format" is optional and defaults to Scenario{}'s value (a
+// fault needs "kind" and "at_ms"). Field names are those of the C++ structs,
+// enum values those of the C++ enumerators, fault kinds those of name_of.
+//
+// parse_scenario never throws: untrusted bytes become a Scenario or a
+// ScenarioError naming the field path ("faults[3].at_ms") or, for a JSON syntax
+// error, the byte offset. Unknown fields, unknown presets and unknown fault
+// kinds are errors, and so is anything run() could not execute (a fault after
+// the safety phase, a client index beyond the fleet, an invalid configuration).
+//
+// to_json writes every field (overrides: the set ones), so
+// to_json(*parse_scenario(to_json(s))) == to_json(s) for every valid s.
+
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <tether/sim/scenario.hpp>
+
+namespace tether::sim {
+
+inline constexpr std::string_view scenario_format = "tether-scenario/1";
+
+// Limits (a limit on everything): inputs beyond them are errors.
+inline constexpr std::size_t scenario_bytes_max = 1 << 20;
+inline constexpr std::size_t scenario_depth_max = 16;  // nesting of [ and {
+inline constexpr std::size_t scenario_faults_max = 4096;
+inline constexpr std::uint32_t scenario_clients_max = 1024;
+inline constexpr Ms scenario_ms_max = 1'000'000'000'000;  // every *_ms field and param
+
+struct ScenarioError {
+  std::string field;                       // "faults[3].at_ms"; empty for syntax errors
+  std::optional<std::size_t> byte_offset;  // syntax errors: where the parser stopped
+  std::string reason;                      // "expected a non-negative integer"
+
+  // "faults[3].at_ms: expected a non-negative integer", or
+  // "byte 17: JSON syntax error: ..." for syntax errors.
+  std::string message() const;
+};
+
+std::expected<Scenario, ScenarioError> parse_scenario(std::string_view json);
+
+// Whether run() can execute `scenario` as written (the checks parse_scenario
+// applies after reading the fields; shrink uses it on its candidates).
+std::expected<void, ScenarioError> check_scenario(const Scenario& scenario);
+
+// Pretty-printed (two-space indent), ending in a newline.
+std::string to_json(const Scenario& scenario);
+
+}  // namespace tether::sim

@@ -1,0 +1,312 @@
+// tether-sim: simulation campaigns, replays and shrinking (VOPR style).
+//
+//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--json]
+//       Runs swarm_scenario(seed) for the seeds S .. S+N-1 that belong to shard
+//       i of n (seed - S = i mod n). Prints a summary table (or JSON) and, for
+//       each failure, the one command that reproduces it. Exit 1 on any failure.
+//   tether-sim replay FILE|--seed S [--trace]
+//       Runs one scenario (a scenario JSON file, or swarm_scenario(S)); prints
+//       the per-event trace with --trace, then the outcome and the trace hash.
+//   tether-sim shrink --seed S|FILE -o OUT
+//       Shrinks a failing scenario (same guarantee) and writes it to OUT.
+//   tether-sim dump --seed S|FILE
+//       Prints the scenario as JSON (a starting point for a scenario file).
+//
+// Exit codes: 0 passed, 1 a scenario failed (or did not fail, for shrink),
+// 2 bad arguments or an unreadable / invalid scenario file.
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <tether/sim/run.hpp>
+#include <tether/sim/scenario_json.hpp>
+#include <tether/sim/shrink.hpp>
+#include <tether/sim/swarm.hpp>
+
+namespace {
+
+using namespace tether::sim;
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+constexpr std::size_t failures_printed_max = 20;
+constexpr std::uint64_t seeds_max = 100'000'000;
+
+// "cannot read" / invalid file: the message, and exit 2.
+struct Loaded {
+  std::optional<Scenario> scenario;
+  std::string error;
+};
+
+Loaded load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {std::nullopt, path + ": cannot read the file"};
+  std::string bytes;
+  const auto limit = static_cast<std::streamsize>(scenario_bytes_max + 1);
+  bytes.resize(scenario_bytes_max + 1);
+  in.read(bytes.data(), limit);
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  auto parsed = parse_scenario(bytes);
+  if (!parsed) return {std::nullopt, path + ": " + parsed.error().message()};
+  return {std::move(*parsed), {}};
+}
+
+std::string hex(std::uint64_t v) {
+  std::array<char, 17> buf{};
+  std::snprintf(buf.data(), buf.size(), "%016" PRIx64, v);
+  return buf.data();
+}
+
+// --- run ---------------------------------------------------------------------------
+
+struct Shard {
+  std::uint64_t index = 0;
+  std::uint64_t count = 1;
+};
+
+std::optional<Shard> parse_shard(const std::string& text) {
+  Shard s;
+  char slash = 0;
+  char extra = 0;
+  std::istringstream in(text);
+  if (!(in >> s.index >> slash >> s.count) || slash != '/' || (in >> extra) || s.count == 0 || s.index >= s.count)
+    return std::nullopt;
+  return s;
+}
+
+struct Failure {
+  std::uint64_t seed;
+  std::string what;
+};
+
+struct Campaign {
+  std::uint64_t scenarios = 0;
+  std::uint64_t events = 0;
+  std::array<std::uint64_t, 10> violations{};  // [0]: could not run; [g]: guarantee g
+  std::vector<Failure> failures;
+  std::uint64_t failed = 0;
+  Coverage coverage;
+  double wall_s = 0;
+};
+
+Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard) {
+  Campaign c;
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t mine = n / shard.count + (shard.index < n % shard.count ? 1 : 0);
+  for (std::uint64_t k = shard.index; k < n; k += shard.count) {
+    const std::uint64_t seed = start + k;
+    const RunResult r = run(swarm_scenario(seed));
+    c.scenarios += 1;
+    c.events += r.events;
+    c.coverage.merge(r.coverage);
+    if (!r.error.empty()) c.violations[0] += 1;
+    for (const Violation& v : r.violations)
+      if (v.guarantee >= 1 && v.guarantee <= 9) c.violations[static_cast<std::size_t>(v.guarantee)] += 1;
+    if (!r.ok()) {
+      c.failed += 1;
+      if (c.failures.size() < failures_printed_max) c.failures.push_back(Failure{seed, describe(r)});
+    }
+    if (progress && (c.scenarios % 50 == 0 || c.scenarios == mine))
+      std::fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " scenarios, %" PRIu64 " failed", c.scenarios, mine, c.failed);
+  }
+  if (progress) std::fputs("\n", stderr);
+  c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return c;
+}
+
+std::size_t coverage_total() { return phase_count * event_count; }
+
+void print_table(const Campaign& c) {
+  const double rate = c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0;
+  std::printf("scenarios          %" PRIu64 "\n", c.scenarios);
+  std::printf("failed scenarios   %" PRIu64 "\n", c.failed);
+  std::printf("events             %" PRIu64 "\n", c.events);
+  std::printf("violations         ");
+  for (std::size_t g = 1; g <= 9; ++g) std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
+  std::printf("\n");
+  if (c.violations[0] > 0) std::printf("could not run      %" PRIu64 "\n", c.violations[0]);
+  std::printf("coverage           %zu/%zu (state, event) pairs\n", c.coverage.pairs_reached(), coverage_total());
+  std::printf("wall time          %.2f s\n", c.wall_s);
+  std::printf("events/s           %.0f\n", rate);
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out + "\"";
+}
+
+void print_json(const Campaign& c) {
+  std::printf("{\n  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64 ",\n",
+              c.scenarios, c.failed, c.events);
+  std::printf("  \"violations\": {");
+  for (std::size_t g = 1; g <= 9; ++g) std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
+  std::printf("},\n  \"could_not_run\": %" PRIu64 ",\n", c.violations[0]);
+  std::printf("  \"coverage\": {\"reached\": %zu, \"total\": %zu, \"never_reached\": [", c.coverage.pairs_reached(),
+              coverage_total());
+  const auto never = c.coverage.never_reached();
+  for (std::size_t k = 0; k < never.size(); ++k) std::printf("%s%s", k ? ", " : "", json_string(never[k]).c_str());
+  std::printf("]},\n  \"wall_s\": %.3f,\n  \"events_per_s\": %.0f,\n  \"failures\": [", c.wall_s,
+              c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0);
+  for (std::size_t k = 0; k < c.failures.size(); ++k)
+    std::printf("%s\n    {\"seed\": %" PRIu64 ", \"replay\": \"tether-sim replay --seed %" PRIu64 "\", \"what\": %s}",
+                k ? "," : "", c.failures[k].seed, c.failures[k].seed, json_string(c.failures[k].what).c_str());
+  std::printf("%s]\n}\n", c.failures.empty() ? "" : "\n  ");
+}
+
+int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_text, bool json) {
+  const auto shard = parse_shard(shard_text);
+  if (!shard) {
+    std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n", shard_text.c_str());
+    return exit_usage;
+  }
+  const Campaign c = run_campaign(start, seeds, *shard);
+  if (json) {
+    print_json(c);
+  } else {
+    print_table(c);
+    for (const Failure& f : c.failures)
+      std::printf("\nFAILED seed %" PRIu64 "\n%s  reproduce: tether-sim replay --seed %" PRIu64 "\n", f.seed,
+                  f.what.c_str(), f.seed);
+    if (c.failed > c.failures.size())
+      std::printf("\n... and %" PRIu64 " more failed seeds\n", c.failed - c.failures.size());
+  }
+  return c.failed == 0 ? 0 : exit_failed;
+}
+
+// --- replay / shrink ------------------------------------------------------------------
+
+// The scenario named by FILE or --seed; prints the error and returns nullopt.
+std::optional<Scenario> pick(const std::string& file, const std::optional<std::uint64_t>& seed) {
+  if (file.empty() == !seed.has_value()) {
+    std::fprintf(stderr, "tether-sim: give exactly one of FILE or --seed S\n");
+    return std::nullopt;
+  }
+  if (seed) return swarm_scenario(*seed);
+  Loaded l = load(file);
+  if (!l.scenario) std::fprintf(stderr, "tether-sim: %s\n", l.error.c_str());
+  return l.scenario;
+}
+
+int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed, bool trace) {
+  const auto s = pick(file, seed);
+  if (!s) return exit_usage;
+  RunOptions o;
+  o.keep_trace_text = trace;
+  const RunResult r = run(*s, o);
+  if (trace) std::fputs(r.trace.c_str(), stdout);
+  std::printf("scenario: preset %s, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64 " ms\n",
+              s->preset.c_str(), s->seed, s->clients, s->faults.size(), s->safety_ms);
+  std::printf("events: %" PRIu64 ", end: %" PRId64 " ms, trace hash: %s\n", r.events, r.end_ms,
+              hex(r.trace_hash).c_str());
+  if (r.ok()) {
+    std::printf("outcome: ok\n");
+    return 0;
+  }
+  std::printf("outcome: FAILED\n%s", describe(r).c_str());
+  return exit_failed;
+}
+
+int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed, const std::string& out,
+               std::uint32_t runs_max) {
+  const auto s = pick(file, seed);
+  if (!s) return exit_usage;
+  const auto failure = first_failure(run(*s));
+  if (!failure) {
+    std::fprintf(stderr, "tether-sim: the scenario passes; nothing to shrink\n");
+    return exit_failed;
+  }
+  const ShrinkResult r = shrink_with_report(*s, violates_guarantee(*failure), ShrinkOptions{runs_max});
+  std::ofstream o(out, std::ios::binary | std::ios::trunc);
+  o << to_json(r.scenario);
+  if (!o.flush()) {
+    std::fprintf(stderr, "tether-sim: %s: cannot write the file\n", out.c_str());
+    return exit_usage;
+  }
+  std::printf("shrunk (guarantee %d%s) in %u runs%s: %zu -> %zu faults, %u -> %u clients, safety %" PRId64
+              " -> %" PRId64 " ms\nwrote %s; reproduce: tether-sim replay %s\n",
+              *failure, *failure == 0 ? ": could not run" : "", r.runs, r.budget_exhausted ? " (budget spent)" : "",
+              s->faults.size(), r.scenario.faults.size(), s->clients, r.scenario.clients, s->safety_ms,
+              r.scenario.safety_ms, out.c_str(), out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tether-sim: deterministic fault-scenario simulation of tether clients"};
+  app.require_subcommand(1);
+
+  std::uint64_t seeds = 0;
+  std::uint64_t seed_start = 0;
+  std::string shard = "0/1";
+  bool json = false;
+  auto* run_cmd = app.add_subcommand("run", "run swarm scenarios and print a summary");
+  run_cmd->add_option("--seeds", seeds, "how many seeds (before sharding)")->required()->check(CLI::Range(std::uint64_t{1}, seeds_max));
+  run_cmd->add_option("--seed-start", seed_start, "the first seed");
+  run_cmd->add_option("--shard", shard, "run only shard i of n (i/n, 0 <= i < n)");
+  run_cmd->add_flag("--json", json, "print the summary as JSON");
+
+  std::string file;
+  std::optional<std::uint64_t> seed;
+  bool trace = false;
+  auto* replay_cmd = app.add_subcommand("replay", "run one scenario (a file or a seed) and print its outcome");
+  replay_cmd->add_option("file", file, "a scenario JSON file");
+  replay_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
+  replay_cmd->add_flag("--trace", trace, "print the per-event trace");
+
+  std::string out;
+  std::uint32_t runs_max = ShrinkOptions{}.runs_max;
+  auto* shrink_cmd = app.add_subcommand("shrink", "shrink a failing scenario and write it as JSON");
+  shrink_cmd->add_option("file", file, "a scenario JSON file");
+  shrink_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
+  shrink_cmd->add_option("-o,--output", out, "where to write the minimal scenario")->required();
+  shrink_cmd->add_option("--runs-max", runs_max, "at most this many runs while shrinking");
+
+  auto* dump_cmd = app.add_subcommand("dump", "print a scenario (a file or a seed) as JSON");
+  dump_cmd->add_option("file", file, "a scenario JSON file");
+  dump_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : exit_usage;
+  }
+  try {
+    if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json);
+    if (replay_cmd->parsed()) return cmd_replay(file, seed, trace);
+    if (shrink_cmd->parsed()) return cmd_shrink(file, seed, out, runs_max);
+    if (dump_cmd->parsed()) {
+      const auto s = pick(file, seed);
+      if (!s) return exit_usage;
+      std::fputs(to_json(*s).c_str(), stdout);
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tether-sim: %s\n", e.what());
+    return exit_failed;
+  }
+  return exit_usage;
+}

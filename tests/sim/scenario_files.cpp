@@ -1,0 +1,131 @@
+// The hand-written scenario files under tests/sim/scenarios/, each run and its
+// outcome asserted (the same classic failures as run.cpp, written as data).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <tether/sim/run.hpp>
+#include <tether/sim/scenario_json.hpp>
+
+using namespace tether::sim;
+namespace m = tether::model;
+
+namespace {
+
+Scenario load(const std::string& name) {
+  const std::string path = std::string(TETHER_SIM_SCENARIO_DIR) + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  INFO(path);
+  REQUIRE(in);
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto parsed = parse_scenario(bytes);
+  INFO((parsed ? std::string() : parsed.error().message()));
+  REQUIRE(parsed);
+  return *parsed;
+}
+
+RunResult run_file(const std::string& name) {
+  const RunResult r = run(load(name));
+  INFO(name << "\n" << describe(r));
+  REQUIRE(r.ok());
+  REQUIRE(r.clients.size() == 1);
+  return r;
+}
+
+std::vector<std::pair<Ms, Ms>> backoffs(const RunResult& r, m::Reason reason) {
+  std::vector<std::pair<Ms, Ms>> out;
+  for (const auto& [at, st] : r.clients[0].statuses)
+    if (st.kind == m::StatusKind::backing_off && st.reason == reason) out.emplace_back(at, st.next_attempt_at.ms - at);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("file flapping_server: the attempt rate stays within policy", "[scenario-files]") {
+  const RunResult r = run_file("flapping_server.json");
+  const auto& connects = r.clients[0].connect_at_ms;
+  const auto in_safety = std::count_if(connects.begin(), connects.end(), [](Ms t) { return t < 120000; });
+  CHECK(in_safety >= 10);
+  CHECK(in_safety <= 120000 / 5000 + 1);
+  for (std::size_t k = 1; k < connects.size() && connects[k] < 120000; ++k) CHECK(connects[k] - connects[k - 1] >= 5000);
+}
+
+TEST_CASE("file half_open: detected within the heartbeat budget", "[scenario-files]") {
+  const RunResult r = run_file("half_open.json");
+  const auto hb = backoffs(r, m::Reason::heartbeat_timeout);
+  REQUIRE(hb.size() == 1);
+  CHECK(hb[0].first <= 20000 + 90000);
+}
+
+TEST_CASE("file cursor_too_old: an explicit gap, then resync from the oldest", "[scenario-files]") {
+  const RunResult r = run_file("cursor_too_old.json");
+  REQUIRE_FALSE(r.clients[0].gaps.empty());
+  CHECK(r.clients[0].gaps[0].second.cause == m::GapCause::cursor_too_old);
+  CHECK(r.clients[0].final_phase == "Stopped");
+}
+
+TEST_CASE("file cursor_too_old_fail: an explicit gap, then failed", "[scenario-files]") {
+  const RunResult r = run_file("cursor_too_old_fail.json");
+  CHECK(r.clients[0].gaps.size() == 1);
+  CHECK(r.clients[0].final_phase == "Failed");
+}
+
+TEST_CASE("file refresh_after_401: one refresh, then streaming again", "[scenario-files]") {
+  const RunResult r = run_file("refresh_after_401.json");
+  CHECK(r.clients[0].refresh_rejected == 1);
+  CHECK(r.clients[0].final_phase == "Stopped");
+  CHECK(r.clients[0].last_sequence + 2 >= r.server_head);
+}
+
+TEST_CASE("file second_401_terminal: a second 401 after a refresh is terminal", "[scenario-files]") {
+  const RunResult r = run_file("second_401_terminal.json");
+  CHECK(r.clients[0].refresh_rejected == 1);
+  CHECK(r.clients[0].final_phase == "Failed");
+  CHECK(r.clients[0].statuses.back().second.reason == m::Reason::rejected_after_refresh);
+}
+
+TEST_CASE("file retry_after_clamp: a Retry-After of an hour is clamped to 300 s", "[scenario-files]") {
+  const RunResult r = run_file("retry_after_clamp.json");
+  const auto rl = backoffs(r, m::Reason::rate_limited);
+  REQUIRE(rl.size() == 1);
+  CHECK(rl[0].second == 300000);
+}
+
+TEST_CASE("file crash_before_checkpoint: re-delivery bounded by the batch", "[scenario-files]") {
+  const RunResult r = run_file("crash_before_checkpoint.json");
+  CHECK(r.clients[0].redeliveries > 0);
+  CHECK(r.clients[0].redeliveries <= 10);
+  CHECK(r.clients[0].final_phase == "Stopped");
+}
+
+TEST_CASE("file stop_during_backoff: flushed, and no attempt after the stop", "[scenario-files]") {
+  const RunResult r = run_file("stop_during_backoff.json");
+  const ClientReport& c = r.clients[0];
+  CHECK(c.final_phase == "Stopped");
+  CHECK(std::none_of(c.connect_at_ms.begin(), c.connect_at_ms.end(), [](Ms t) { return t >= 40000; }));
+  CHECK(c.durable_sequence == c.last_sequence);
+  CHECK(c.last_sequence > 0);
+}
+
+TEST_CASE("file suspend_across_expiry: refreshed on wake", "[scenario-files]") {
+  const RunResult r = run_file("suspend_across_expiry.json");
+  REQUIRE(r.clients[0].refresh_expiring >= 1);
+  CHECK(r.clients[0].refresh_at_ms[0] == 100000);
+  CHECK(r.clients[0].connect_at_ms.size() == 1);
+}
+
+TEST_CASE("every scenario file is canonical after one round trip", "[scenario-files]") {
+  for (const char* name : {"flapping_server.json", "half_open.json", "cursor_too_old.json", "cursor_too_old_fail.json",
+                           "refresh_after_401.json", "second_401_terminal.json", "retry_after_clamp.json",
+                           "crash_before_checkpoint.json", "stop_during_backoff.json", "suspend_across_expiry.json"}) {
+    INFO(name);
+    const Scenario s = load(name);
+    const auto again = parse_scenario(to_json(s));
+    REQUIRE(again);
+    CHECK(to_json(*again) == to_json(s));
+    CHECK(run(*again).trace_hash == run(s).trace_hash);
+  }
+}
