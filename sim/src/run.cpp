@@ -32,6 +32,7 @@ enum class ItemKind : std::uint8_t {
   liveness_check,
   final_stop,
   end,
+  wake,            // a suspended client's host wakes: its deferred items run, in order
 };
 
 struct Item {
@@ -62,6 +63,8 @@ struct Client {
   int store_failing = 0;
   int refresh_failing = 0;
   std::optional<std::uint32_t> crashed_by;
+  std::vector<Item> deferred;  // what arrived while suspended, in arrival order
+  bool wake_pending = false;
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -71,8 +74,10 @@ class World {
  public:
   World(const Scenario& s, const SessionConfig& cfg, const RunOptions& o)
       : s_(s), cfg_(cfg), opt_(o),
-        server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms}),
+        server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
+                             s.world.filter_skip_every, s.world.resume_overlap}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
+    oracle_.set_filter(s.world.filter_skip_every);
     clients_.reserve(s.clients);
     for (std::uint32_t i = 0; i < s.clients; ++i)
       clients_.emplace_back(LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
@@ -89,6 +94,16 @@ class World {
     push(at, Item{ItemKind::input, i, clients_[i].lifetime, connection, 0, std::move(e)});
   }
   // Bytes from the server to client i on its current connection.
+  // Event `seq` as a frame: with its opaque id when the server has them.
+  FrameReceived frame(std::uint64_t seq) {
+    std::optional<Token> id;
+    if (s_.world.opaque_ids) id = server_.id_of(seq);
+    return FrameReceived{Instant{}, seq, id, std::nullopt, ++next_frame_ref_};
+  }
+  // What the app acks for event `seq`: its id (with the sequence) or the sequence.
+  Cursor ack_cursor(std::uint64_t seq) const {
+    return s_.world.opaque_ids ? Cursor::at_token(server_.id_of(seq), seq) : Cursor::at_sequence(seq);
+  }
   void send(std::uint32_t i, Event e) {
     Client& c = clients_[i];
     if (auto at = c.link.carry_to_client(now(), c.wire)) push_input(*at, i, c.connection, std::move(e));
@@ -107,7 +122,7 @@ class World {
   void on_heartbeat();
   void fault(const Fault& f, std::uint32_t index, bool begin);
   void fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end);
-  void crash(std::uint32_t i, std::uint32_t index);
+  void crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites> tear = std::nullopt);
   void drop_server_side(std::uint32_t i, CloseCause cause);
 
   const Scenario& s_;
@@ -173,9 +188,16 @@ RunResult World::run() {
 }
 
 bool World::defer_if_suspended(Item& it) {
-  Client& c = clients_[it.client];
+  const std::uint32_t client = it.client;
+  Client& c = clients_[client];
   if (now() >= c.suspended_until) return false;
-  push(c.suspended_until, std::move(it));
+  // Held in one FIFO per client (not re-pushed one by one): a suspension that
+  // is extended while items wait must not reorder them.
+  c.deferred.push_back(std::move(it));
+  if (!c.wake_pending) {
+    c.wake_pending = true;
+    push(c.suspended_until, Item{ItemKind::wake, client});
+  }
   return true;
 }
 
@@ -242,6 +264,15 @@ void World::handle(Item& it) {
       for (std::uint32_t i = 0; i < s_.clients; ++i) push_input(now(), i, 0, StopRequested{});
       return;
     case ItemKind::end: return;
+    case ItemKind::wake: {
+      Client& c = clients_[it.client];
+      if (now() < c.suspended_until) return push(c.suspended_until, std::move(it));  // extended
+      c.wake_pending = false;
+      std::vector<Item> items = std::move(c.deferred);
+      c.deferred.clear();
+      for (Item& x : items) handle(x);
+      return;
+    }
   }
 }
 
@@ -308,7 +339,7 @@ void World::execute(std::uint32_t i, const Effect& e) {
     }
     if (cfg_.resume.commit == CommitPolicy::on_ack && d->sequence)
       push_input(now() + s_.world.ack_delay_ms, i, 0,
-                 DeliveryAcked{Instant{}, d->delivery_id, Cursor::at_sequence(*d->sequence)});
+                 DeliveryAcked{Instant{}, d->delivery_id, ack_cursor(*d->sequence)});
     return;
   }
   if (const auto* k = std::get_if<SaveCheckpoint>(&e)) {
@@ -364,15 +395,16 @@ void World::connect(std::uint32_t i, const Connect& k) {
   }
   c.server_open = true;
   for (std::uint64_t seq = a.first_sequence; seq <= server_.head(); ++seq)
-    send(i, FrameReceived{Instant{}, seq, std::nullopt, std::nullopt, ++next_frame_ref_});
+    if (server_.streams(seq)) send(i, frame(seq));
   if (s_.world.connection_ms_max > 0 && !healed_)
     push(now() + s_.world.connection_ms_max, Item{ItemKind::connection_max, i, c.lifetime, c.connection, 0, Tick{}});
 }
 
 void World::on_append() {
   const std::uint64_t seq = server_.append(now());
-  for (std::uint32_t i = 0; i < s_.clients; ++i)
-    if (clients_[i].server_open) send(i, FrameReceived{Instant{}, seq, std::nullopt, std::nullopt, ++next_frame_ref_});
+  if (server_.streams(seq))
+    for (std::uint32_t i = 0; i < s_.clients; ++i)
+      if (clients_[i].server_open) send(i, frame(seq));
   push(now() + s_.world.append_every_ms, Item{ItemKind::append});
 }
 
@@ -454,8 +486,15 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
     case FaultKind::refresh_failing: c.refresh_failing += begin ? 1 : -1; return;
     case FaultKind::store_failing: c.store_failing += begin ? 1 : -1; return;
     case FaultKind::crash:
-      if (begin) crash(i, index);
-      else if (!c.state && c.crashed_by == index) start_process(i);
+    case FaultKind::torn_write:
+      if (begin) {
+        std::optional<TornWrites> tear;
+        if (f.kind == FaultKind::torn_write)
+          tear = f.param == 1 ? TornWrites::in_place_checked : TornWrites::atomic_replace;
+        crash(i, index, tear);
+      } else if (!c.state && c.crashed_by == index) {
+        start_process(i);
+      }
       return;
     case FaultKind::suspend:
       if (begin) {
@@ -470,7 +509,7 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
   }
 }
 
-void World::crash(std::uint32_t i, std::uint32_t index) {
+void World::crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites> tear) {
   Client& c = clients_[i];
   if (!c.state) return;
   c.state.reset();
@@ -478,7 +517,11 @@ void World::crash(std::uint32_t i, std::uint32_t index) {
   c.lifetime += 1;  // everything the dead process awaited is dropped
   c.connection = 0;
   c.server_open = false;
-  c.store.crash();
+  if (tear) {
+    if (c.store.crash_tearing(*tear)) c.report.writes_torn += 1;
+  } else {
+    c.store.crash();
+  }
   c.sequence_seen_before = std::max(c.sequence_seen_before, c.sequence_seen);
   oracle_.process_crashed(i, now());
 }
@@ -499,6 +542,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   if (scenario.clients == 0 || scenario.world.append_every_ms <= 0 ||
       scenario.world.latency_ms_min < 0 || scenario.world.latency_ms_max < scenario.world.latency_ms_min) {
     bad.error = "world: clients >= 1, append_every_ms > 0, 0 <= latency_ms_min <= latency_ms_max";
+    return bad;
+  }
+  if (scenario.world.filter_skip_every >= 2 && cfg->resume.gaps != GapDetection::relaxed) {
+    bad.error = "world.filter_skip_every: a filtered stream needs overrides.gaps = relaxed";
     return bad;
   }
   RunResult r = World(scenario, *cfg, options).run();

@@ -33,6 +33,7 @@ std::optional<model::SessionConfig> make_config(std::string_view preset, const O
   if (o.give_up_attempts_max) c.give_up.attempts_max = *o.give_up_attempts_max;
   if (o.budget_tokens_max) c.budget.tokens_max = *o.budget_tokens_max;
   if (o.budget_refill_ms_per_token) c.budget.refill_ms_per_token = *o.budget_refill_ms_per_token;
+  if (o.gaps) c.resume.gaps = *o.gaps;
   if (o.delay_ms_max) c.backoff.delay_ms_max = std::max(*o.delay_ms_max, c.backoff.delay_ms_initial);
   return found;
 }
@@ -56,6 +57,7 @@ std::string_view name_of(FaultKind kind) {
     case FaultKind::crash: return "crash";
     case FaultKind::suspend: return "suspend";
     case FaultKind::stop: return "stop";
+    case FaultKind::torn_write: return "torn_write";
   }
   return "unknown";
 }

@@ -34,6 +34,10 @@ constexpr std::array<EnumName<model::TooOldPolicy>, 3> too_old_names{{
     {model::TooOldPolicy::resync_from_oldest, "resync_from_oldest"},
     {model::TooOldPolicy::resume_from_live, "resume_from_live"},
 }};
+constexpr std::array<EnumName<model::GapDetection>, 2> gap_names{{
+    {model::GapDetection::strict, "strict"},
+    {model::GapDetection::relaxed, "relaxed"},
+}};
 constexpr std::array<EnumName<model::RefreshFailure>, 2> refresh_failure_names{{
     {model::RefreshFailure::terminal, "terminal"},
     {model::RefreshFailure::backoff, "backoff"},
@@ -217,7 +221,7 @@ bool read_overrides(const Json& j, Overrides& o, std::optional<ScenarioError>& e
   return r.only({"heartbeat_interval_ms", "heartbeat_slack_ms", "confirm_timeout_ms", "commit",
                  "checkpoint_every_events", "checkpoint_every_ms", "too_old", "auth_provider",
                  "on_refresh_failure", "give_up_attempts_max", "budget_tokens_max",
-                 "budget_refill_ms_per_token", "delay_ms_max"}) &&
+                 "budget_refill_ms_per_token", "delay_ms_max", "gaps"}) &&
          r.ms("heartbeat_interval_ms", o.heartbeat_interval_ms) &&
          r.ms("heartbeat_slack_ms", o.heartbeat_slack_ms) &&
          r.ms("confirm_timeout_ms", o.confirm_timeout_ms) && r.enumeration("commit", o.commit, commit_names) &&
@@ -226,21 +230,25 @@ bool read_overrides(const Json& j, Overrides& o, std::optional<ScenarioError>& e
          r.boolean("auth_provider", o.auth_provider) &&
          r.enumeration("on_refresh_failure", o.on_refresh_failure, refresh_failure_names) &&
          r.u32("give_up_attempts_max", o.give_up_attempts_max) && r.u32("budget_tokens_max", o.budget_tokens_max) &&
-         r.ms("budget_refill_ms_per_token", o.budget_refill_ms_per_token) && r.ms("delay_ms_max", o.delay_ms_max);
+         r.ms("budget_refill_ms_per_token", o.budget_refill_ms_per_token) && r.ms("delay_ms_max", o.delay_ms_max) &&
+         r.enumeration("gaps", o.gaps, gap_names);
 }
 
 bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& error) {
   Reader r(j, "world", error);
   return r.only({"append_every_ms", "retention_ms", "heartbeat_every_ms", "connection_ms_max", "too_old_in_band",
                  "auth", "token_lifetime_ms", "app_knows_expiry", "latency_ms_min", "latency_ms_max",
-                 "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored"}) &&
+                 "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored", "opaque_ids",
+                 "filter_skip_every", "resume_overlap"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
          r.ms("heartbeat_every_ms", w.heartbeat_every_ms) && r.ms("connection_ms_max", w.connection_ms_max) &&
          r.boolean("too_old_in_band", w.too_old_in_band) && r.boolean("auth", w.auth) &&
          r.ms("token_lifetime_ms", w.token_lifetime_ms) && r.boolean("app_knows_expiry", w.app_knows_expiry) &&
          r.ms("latency_ms_min", w.latency_ms_min) && r.ms("latency_ms_max", w.latency_ms_max) &&
          r.ms("ack_delay_ms", w.ack_delay_ms) && r.ms("store_write_ms", w.store_write_ms) &&
-         r.ms("refresh_ms", w.refresh_ms) && r.boolean("notify_network_restored", w.notify_network_restored);
+         r.ms("refresh_ms", w.refresh_ms) && r.boolean("notify_network_restored", w.notify_network_restored) &&
+         r.boolean("opaque_ids", w.opaque_ids) && r.u64("filter_skip_every", w.filter_skip_every) &&
+         r.u64("resume_overlap", w.resume_overlap);
 }
 
 bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<ScenarioError>& error) {
@@ -372,6 +380,7 @@ Json overrides_json(const Overrides& o) {
   put("budget_tokens_max", o.budget_tokens_max);
   put("budget_refill_ms_per_token", o.budget_refill_ms_per_token);
   put("delay_ms_max", o.delay_ms_max);
+  if (o.gaps) j["gaps"] = name_in(gap_names, *o.gaps);
   return j;
 }
 
@@ -391,6 +400,9 @@ Json world_json(const WorldParams& w) {
   j["store_write_ms"] = w.store_write_ms;
   j["refresh_ms"] = w.refresh_ms;
   j["notify_network_restored"] = w.notify_network_restored;
+  if (w.opaque_ids) j["opaque_ids"] = true;  // omitted when off: older files stay the same
+  if (w.filter_skip_every > 0) j["filter_skip_every"] = w.filter_skip_every;
+  if (w.resume_overlap > 0) j["resume_overlap"] = w.resume_overlap;
   return j;
 }
 

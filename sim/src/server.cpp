@@ -1,6 +1,8 @@
 #include <tether/sim/server.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <string_view>
 
 namespace tether::sim {
 
@@ -26,7 +28,37 @@ std::uint64_t Server::head_at(Ms t) const {
 }
 
 void Server::restart(Ms /*now*/, bool lose_history) {
-  if (lose_history) history_floor_ = head() + 1;
+  if (lose_history) {
+    history_floor_ = head() + 1;
+    epoch_starts_.push_back(history_floor_);
+  }
+}
+
+model::Token Server::id_of(std::uint64_t sequence) const {
+  // The epoch holding `sequence`: the last one starting at or below it.
+  const auto it = std::upper_bound(epoch_starts_.begin(), epoch_starts_.end(), sequence);
+  const auto e = static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(it - epoch_starts_.begin(), 1));
+  const std::string text = std::to_string(e) + ":" + std::to_string(sequence);
+  return model::Token::make(text).value();  // at most 41 bytes
+}
+
+std::optional<std::uint64_t> Server::sequence_of(const model::Token& id) const {
+  const std::string_view text = id.view();
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::uint64_t e = 0, sequence = 0;
+  const auto parse = [](std::string_view part, std::uint64_t& out) {
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc{} && end == part.data() + part.size() && !part.empty();
+  };
+  if (!parse(text.substr(0, colon), e) || !parse(text.substr(colon + 1), sequence)) return std::nullopt;
+  if (sequence < 1 || sequence > head() || !(id_of(sequence) == id)) return std::nullopt;
+  return sequence;
+}
+
+std::uint64_t Server::last_streamed_at_or_below(std::uint64_t sequence) const {
+  while (sequence > 0 && !streams(sequence)) --sequence;
+  return sequence;
 }
 
 AuthToken Server::issue_token(Ms now) {
@@ -69,9 +101,17 @@ ConnectAnswer Server::answer(Ms now, std::uint64_t token, model::ResumeFrom from
   if (from == model::ResumeFrom::oldest) {
     first = oldest;
   } else if (from == model::ResumeFrom::cursor) {
-    // Cursors in sim/ always carry a sequence (the log has no opaque ids yet).
-    first = cursor.has_sequence ? cursor.sequence + 1 : oldest;
+    if (cursor.kind == model::CursorKind::token) {
+      // By the opaque id; an id this server never issued (or no longer knows
+      // after a restart that lost the history) is too old.
+      const auto sequence = sequence_of(cursor.token);
+      if (!sequence) return {Kind::too_old, 410, std::nullopt, 0};
+      first = *sequence + 1;
+    } else {
+      first = cursor.has_sequence ? cursor.sequence + 1 : oldest;
+    }
     if (first < oldest) return {Kind::too_old, 410, std::nullopt, 0};
+    first = std::max(oldest, first > params_.resume_overlap ? first - params_.resume_overlap : 1);
   }
   return {Kind::open, 0, std::nullopt, first};
 }

@@ -55,6 +55,10 @@ class Shrinker {
   static Scenario with_clients(const Scenario& s, std::uint32_t n) {
     Scenario c = s;
     c.clients = n;
+    // Faults of removed clients go, except server faults (their client field
+    // is unused): those stay, retargeted to all clients.
+    for (Fault& f : c.faults)
+      if (is_server_fault(f.kind) && f.client != all_clients && f.client >= n) f.client = all_clients;
     std::erase_if(c.faults, [n](const Fault& f) { return f.client != all_clients && f.client >= n; });
     return c;
   }

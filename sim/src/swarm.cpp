@@ -83,7 +83,8 @@ Ms draw_duration(Prng& p, FaultKind k) {
     case FaultKind::reset:
     case FaultKind::token_expiry:
     case FaultKind::stop: return 0;
-    case FaultKind::crash: return p.uniform(0, 10000);
+    case FaultKind::crash:
+    case FaultKind::torn_write: return p.uniform(0, 10000);
     case FaultKind::server_restart: return p.uniform(0, 20000);
     case FaultKind::suspend: return p.uniform(1000, 180000);
     default: return p.uniform(100, 90000);
@@ -95,6 +96,7 @@ std::int64_t draw_param(Prng& p, FaultKind k) {
     case FaultKind::loss: return p.uniform(100, 1000);
     case FaultKind::slow_link: return p.uniform(10, 5000);
     case FaultKind::server_restart: return chance(p, 30) ? 1 : 0;
+    case FaultKind::torn_write: return chance(p, 50) ? 1 : 0;
     case FaultKind::rate_limit: return chance(p, 70) ? p.uniform(1, 600) * 1000 : 0;
     case FaultKind::server_errors: {
       constexpr std::array<std::int64_t, 4> statuses{500, 502, 503, 504};
@@ -118,6 +120,17 @@ Scenario swarm_scenario(std::uint64_t seed) {
   s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
   s.safety_ms = p.uniform(30, 180) * 1000;
   s.world = draw_world(p, cfg);
+  // Opaque ids and filtered streams, from a stream of their own so that the
+  // draws above stay what they were for every seed.
+  Prng q = Prng::derive(seed, 0x1D5F17);
+  s.world.opaque_ids = chance(q, 25);
+  if (chance(q, 20)) {
+    s.world.filter_skip_every = static_cast<std::uint64_t>(q.uniform(2, 7));
+    s.overrides.gaps = model::GapDetection::relaxed;
+  } else if (chance(q, 10)) {
+    s.overrides.gaps = model::GapDetection::relaxed;
+  }
+  if (chance(q, 30)) s.world.resume_overlap = static_cast<std::uint64_t>(q.uniform(1, 3));
   const auto weights = draw_weights(p, s, cfg);
   std::int64_t total = 0;
   for (std::int64_t w : weights) total += w;

@@ -7,6 +7,12 @@
 //   tether-sim replay FILE|--seed S [--trace]
 //       Runs one scenario (a scenario JSON file, or swarm_scenario(S)); prints
 //       the per-event trace with --trace, then the outcome and the trace hash.
+//   tether-sim replay --events FILE --preset NAME [--seed S] [--trace]
+//       Feeds a recorded event log (tether-events/1, <tether/model/event_log.hpp>,
+//       e.g. written by the io runner in the field) to a fresh session of the
+//       named preset with jitter seed S (default 0); prints the per-event trace
+//       with --trace, then the final phase and the trace hash. Exit 2 on a
+//       malformed log (the message names the line, column and field).
 //   tether-sim shrink --seed S|FILE -o OUT
 //       Shrinks a failing scenario (same guarantee) and writes it to OUT.
 //   tether-sim dump --seed S|FILE
@@ -31,10 +37,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <tether/model/event_log.hpp>
+#include <tether/model/names.hpp>
+#include <tether/model/presets.hpp>
+#include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/shrink.hpp>
 #include <tether/sim/swarm.hpp>
+#include <tether/sim/trace.hpp>
 
 namespace {
 
@@ -228,6 +239,60 @@ int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed
   return exit_failed;
 }
 
+// --- replay a recorded event log -------------------------------------------------------
+
+constexpr std::size_t event_log_bytes_max = std::size_t{256} << 20;
+
+int cmd_replay_events(const std::string& path, const std::string& preset, std::uint64_t seed, bool trace) {
+  namespace m = tether::model;
+  const m::presets::Named* named = nullptr;
+  std::string names;
+  for (const m::presets::Named& p : m::presets::all()) {
+    if (p.name == preset) named = &p;
+    names += names.empty() ? "" : ", ";
+    names += p.name;
+  }
+  if (named == nullptr) {
+    std::fprintf(stderr, "tether-sim: --preset '%s': unknown preset (one of: %s)\n", preset.c_str(), names.c_str());
+    return exit_usage;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "tether-sim: %s: cannot read the file\n", path.c_str());
+    return exit_usage;
+  }
+  std::string bytes;
+  bytes.resize(event_log_bytes_max + 1);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  if (bytes.size() > event_log_bytes_max) {
+    std::fprintf(stderr, "tether-sim: %s: larger than %zu bytes\n", path.c_str(), event_log_bytes_max);
+    return exit_usage;
+  }
+  const auto events = m::decode_log(bytes);
+  if (!events) {
+    std::fprintf(stderr, "tether-sim: %s: %s\n", path.c_str(), events.error().message().c_str());
+    return exit_usage;
+  }
+  m::SessionConfig config = named->make();
+  config.seed = seed;
+  auto made = m::make_session(config);
+  if (!made) {
+    std::fprintf(stderr, "tether-sim: preset %s: invalid configuration\n", preset.c_str());
+    return exit_usage;
+  }
+  m::State state = std::move(*made);
+  Trace t(trace);
+  for (const m::Event& e : *events) {
+    const m::Effects effects = m::transition_in_place(state, e);
+    t.step(m::time_of(e).ms, 0, e, effects);
+  }
+  if (trace) std::fputs(t.text().c_str(), stdout);
+  std::printf("events: %zu, preset %s, seed %" PRIu64 ", final phase: %s, trace hash: %s\n", events->size(),
+              preset.c_str(), seed, std::string(m::name_of(state.phase)).c_str(), hex(t.hash()).c_str());
+  return 0;
+}
+
 int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed, const std::string& out,
                std::uint32_t runs_max) {
   const auto s = pick(file, seed);
@@ -275,6 +340,10 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("file", file, "a scenario JSON file");
   replay_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
   replay_cmd->add_flag("--trace", trace, "print the per-event trace");
+  std::string events_file;
+  std::string preset;
+  replay_cmd->add_option("--events", events_file, "a recorded event log (tether-events/1) instead of a scenario");
+  replay_cmd->add_option("--preset", preset, "with --events: the session preset (--seed: its jitter seed)");
 
   std::string out;
   std::uint32_t runs_max = ShrinkOptions{}.runs_max;
@@ -296,6 +365,13 @@ int main(int argc, char** argv) {
   }
   try {
     if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json);
+    if (replay_cmd->parsed() && (!events_file.empty() || !preset.empty())) {
+      if (events_file.empty() || preset.empty() || !file.empty()) {
+        std::fprintf(stderr, "tether-sim: replay --events FILE needs --preset NAME and no scenario FILE\n");
+        return exit_usage;
+      }
+      return cmd_replay_events(events_file, preset, seed.value_or(0), trace);
+    }
     if (replay_cmd->parsed()) return cmd_replay(file, seed, trace);
     if (shrink_cmd->parsed()) return cmd_shrink(file, seed, out, runs_max);
     if (dump_cmd->parsed()) {

@@ -66,3 +66,62 @@ TEST_CASE("rate limits answer 429 with Retry-After; error bursts answer 5xx", "[
   s.set_error_status(false, 0);
   CHECK(s.answer(0, 0, ResumeFrom::server_default, {}).kind == Kind::open);
 }
+
+TEST_CASE("opaque ids are epoch:index tokens and resume by token", "[server][ids]") {
+  ServerParams p;
+  p.opaque_ids = true;
+  Server s(p);
+  for (Ms t = 1; t <= 10; ++t) s.append(t);
+  CHECK(s.id_of(7).view() == "1:7");
+  CHECK(s.sequence_of(s.id_of(7)) == 7u);
+  const Cursor at7 = Cursor::at_token(s.id_of(7));
+  CHECK(s.answer(20, 0, ResumeFrom::cursor, at7).kind == Kind::open);
+  CHECK(s.answer(20, 0, ResumeFrom::cursor, at7).first_sequence == 8);
+  // Ids this server never issued are too old (410), never guessed at.
+  for (const char* bad : {"", "7", "1:", ":7", "1:99", "2:7", "1:7x", "x:7", "1:0"}) {
+    INFO(bad);
+    CHECK_FALSE(s.sequence_of(tether::model::Token::make(bad).value()).has_value());
+    CHECK(s.answer(20, 0, ResumeFrom::cursor, Cursor::at_token(tether::model::Token::make(bad).value())).kind ==
+          Kind::too_old);
+  }
+  // A restart that loses the history starts a new epoch: old ids stay what
+  // they were (and their events are gone: too old), new ones carry epoch 2.
+  s.restart(30, true);
+  CHECK(s.epoch() == 2);
+  for (Ms t = 31; t <= 33; ++t) s.append(t);
+  CHECK(s.id_of(12).view() == "2:12");
+  CHECK(s.id_of(7).view() == "1:7");
+  CHECK(s.answer(40, 0, ResumeFrom::cursor, at7).kind == Kind::too_old);
+  CHECK(s.answer(40, 0, ResumeFrom::cursor, Cursor::at_token(s.id_of(10))).first_sequence == 11);
+  CHECK(s.answer(40, 0, ResumeFrom::cursor, Cursor::at_token(s.id_of(11))).first_sequence == 12);
+  // A restart that keeps the history keeps the epoch.
+  s.restart(50, false);
+  CHECK(s.epoch() == 2);
+}
+
+TEST_CASE("a filtered stream skips the sequences the filter drops", "[server][filter]") {
+  ServerParams p;
+  p.filter_skip_every = 3;
+  Server s(p);
+  for (Ms t = 1; t <= 10; ++t) s.append(t);
+  CHECK(s.streams(1));
+  CHECK(s.streams(2));
+  CHECK_FALSE(s.streams(3));
+  CHECK_FALSE(s.streams(9));
+  CHECK(s.last_streamed_at_or_below(9) == 8);
+  CHECK(s.last_streamed_at_or_below(10) == 10);
+  CHECK(s.last_streamed_at_or_below(0) == 0);
+  Server plain(ServerParams{});
+  CHECK(plain.streams(3));
+  CHECK(plain.last_streamed_at_or_below(9) == 9);
+}
+
+TEST_CASE("an at-least-once resume re-sends events before the cursor", "[server][overlap]") {
+  ServerParams p;
+  p.resume_overlap = 2;
+  Server s(p);
+  for (Ms t = 1; t <= 10; ++t) s.append(t);
+  CHECK(s.answer(20, 0, ResumeFrom::cursor, Cursor::at_sequence(7)).first_sequence == 6);
+  CHECK(s.answer(20, 0, ResumeFrom::cursor, Cursor::at_sequence(1)).first_sequence == 1);
+  CHECK(s.answer(20, 0, ResumeFrom::live, {}).first_sequence == 11);  // live: no overlap
+}

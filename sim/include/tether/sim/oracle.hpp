@@ -66,6 +66,10 @@ class Oracle {
   void checkpoint_durable(std::uint32_t client, Ms now, const model::Cursor& cursor);
 
   void step(const StepView& step);
+  // A filtered stream: sequences divisible by `skip_every` (>= 2) are never
+  // streamed, so skipping them is no gap and the head to catch up with is the
+  // last streamed sequence.
+  void set_filter(std::uint64_t skip_every);
   // Continuous checks that need no event (half-open detection); call whenever
   // virtual time moves.
   void time_passed(Ms now);

@@ -59,6 +59,7 @@ struct ClientReport {
   std::vector<Ms> refresh_at_ms;  // every RefreshAuth, either cause
   std::uint64_t last_sequence = 0;  // last delivered
   std::uint64_t durable_sequence = 0;
+  std::uint64_t writes_torn = 0;  // checkpoint writes torn by a torn_write crash
 };
 
 struct RunResult {

@@ -30,6 +30,7 @@ struct Overrides {
   std::optional<std::uint32_t> budget_tokens_max;
   std::optional<std::int64_t> budget_refill_ms_per_token;
   std::optional<std::int64_t> delay_ms_max;
+  std::optional<model::GapDetection> gaps;  // relaxed: needed with a filtered stream
 };
 
 // The preset `name` (model::presets::all()) with `overrides` applied; nullopt
@@ -57,8 +58,15 @@ enum class FaultKind : std::uint8_t {
   crash,          // the process dies; in-flight saves are lost; restarts after duration
   suspend,        // the host sleeps for duration: nothing of this client runs
   stop,           // the application stops the session (duration unused)
+  torn_write,     // a crash that tears the checkpoint write in progress (if any); restarts
+                  // after duration; param 0: atomic-replace store, 1: in-place + checksum
 };
-inline constexpr std::size_t fault_kind_count = 17;
+inline constexpr std::size_t fault_kind_count = 18;
+// Server faults act on the world, whatever their client field says.
+constexpr bool is_server_fault(FaultKind kind) {
+  return kind == FaultKind::server_restart || kind == FaultKind::rate_limit ||
+         kind == FaultKind::server_errors || kind == FaultKind::auth_revoked;
+}
 std::string_view name_of(FaultKind kind);
 
 inline constexpr std::uint32_t all_clients = UINT32_MAX;
@@ -87,6 +95,9 @@ struct WorldParams {
   Ms store_write_ms = 5;            // a checkpoint write becomes durable after this long
   Ms refresh_ms = 50;               // an auth refresh answers after this long
   bool notify_network_restored = false;  // NetworkRestored when a partition of the client ends
+  bool opaque_ids = false;          // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
+  std::uint64_t resume_overlap = 0;     // a resume by cursor re-sends this many events before it
+  std::uint64_t filter_skip_every = 0;  // filtered stream: sequences divisible by it are never streamed (< 2: none)
 };
 
 struct Scenario {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include <string>
+
 #include <tether/model/cursor.hpp>
 #include <tether/sim/agenda.hpp>
 
@@ -17,6 +19,17 @@ struct ServerParams {
   Ms retention_ms = 0;  // 0: keep everything
   bool auth = false;
   Ms token_lifetime_ms = 600000;
+  // Opaque ids (SSE id:): every event also has the id "<epoch>:<sequence>",
+  // where the epoch grows with every restart that loses the history; a
+  // connect resumes by such a token (a cursor of kind token).
+  bool opaque_ids = false;
+  // A filtered stream: sequences divisible by this are logged but never
+  // streamed, so the client sees skips (GapDetection::relaxed). 0 or 1: none.
+  std::uint64_t filter_skip_every = 0;
+  // At-least-once resume: a resume by cursor starts this many events before
+  // the one after the cursor (retained ones only), so the client sees
+  // duplicates it must drop.
+  std::uint64_t resume_overlap = 0;
 };
 
 struct AuthToken {
@@ -56,6 +69,20 @@ class Server {
   void set_down(bool down) { down_ = down; }
   bool down() const { return down_; }
 
+  // --- opaque ids and filtered streams
+  std::uint64_t epoch() const { return static_cast<std::uint64_t>(epoch_starts_.size()); }
+  // The id of logged event `sequence` ("<epoch>:<sequence>").
+  model::Token id_of(std::uint64_t sequence) const;
+  // The sequence an id names, or nullopt if this server never issued it
+  // (malformed, an unknown epoch, or an epoch that does not hold it).
+  std::optional<std::uint64_t> sequence_of(const model::Token& id) const;
+  // Whether the stream carries `sequence` (false: the filter skips it).
+  bool streams(std::uint64_t sequence) const {
+    return params_.filter_skip_every < 2 || sequence % params_.filter_skip_every != 0;
+  }
+  // The last streamed sequence at or below `sequence` (0 if none).
+  std::uint64_t last_streamed_at_or_below(std::uint64_t sequence) const;
+
   // --- auth
   AuthToken issue_token(Ms now);
   void expire_token(std::uint64_t id, Ms now);
@@ -81,6 +108,7 @@ class Server {
   std::uint16_t error_status_ = 500;
   int revoked_ = 0;
   std::vector<AuthToken> tokens_;  // index = id - 1
+  std::vector<std::uint64_t> epoch_starts_{1};  // epoch e logs from epoch_starts_[e - 1] on
 };
 
 }  // namespace tether::sim
