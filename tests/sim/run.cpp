@@ -8,8 +8,11 @@
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
 
+#include "status_history.hpp"
+
 using namespace tether::sim;
 namespace m = tether::model;
+using tether::sim::test::backoffs;
 
 namespace {
 
@@ -32,14 +35,6 @@ RunResult run_ok(const Scenario& s) {
   INFO(describe(r));
   REQUIRE(r.ok());
   return r;
-}
-
-// Statuses of client 0 with this reason, as (time, delay until next attempt).
-std::vector<std::pair<Ms, Ms>> backoffs(const RunResult& r, m::Reason reason) {
-  std::vector<std::pair<Ms, Ms>> out;
-  for (const auto& [at, st] : r.clients[0].statuses)
-    if (st.kind == m::StatusKind::backing_off && st.reason == reason) out.emplace_back(at, st.next_attempt_at.ms - at);
-  return out;
 }
 
 }  // namespace

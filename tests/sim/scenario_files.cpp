@@ -8,10 +8,13 @@
 #include <string>
 
 #include <tether/sim/run.hpp>
+
+#include "status_history.hpp"
 #include <tether/sim/scenario_json.hpp>
 
 using namespace tether::sim;
 namespace m = tether::model;
+using tether::sim::test::backoffs;
 
 namespace {
 
@@ -33,13 +36,6 @@ RunResult run_file(const std::string& name) {
   REQUIRE(r.ok());
   REQUIRE(r.clients.size() == 1);
   return r;
-}
-
-std::vector<std::pair<Ms, Ms>> backoffs(const RunResult& r, m::Reason reason) {
-  std::vector<std::pair<Ms, Ms>> out;
-  for (const auto& [at, st] : r.clients[0].statuses)
-    if (st.kind == m::StatusKind::backing_off && st.reason == reason) out.emplace_back(at, st.next_attempt_at.ms - at);
-  return out;
 }
 
 }  // namespace
