@@ -8,6 +8,8 @@ packages=(
   catch2 librapidcheck-dev libtrompeloeil-cpp-dev librange-v3-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev
   nlohmann-json3-dev libcli11-dev
+  libboost1.74-dev libssl-dev openssl
+  nginx libnginx-mod-nchan curl
 )
 
 missing=()

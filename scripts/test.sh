@@ -22,10 +22,10 @@ ctest --preset dev --output-on-failure --parallel 2
 # The campaign's summaries (scenarios, reducer events, coverage), from ctest's log.
 grep -h '^campaign seeds' build/dev/Testing/Temporary/LastTest.log || true
 
-step "asan: configure, build, test (label model)"
+step "asan: configure, build, test (labels model, io)"
 cmake --preset asan
 cmake --build --preset asan
-ctest --preset asan --output-on-failure --parallel 2 -L model
+ctest --preset asan --output-on-failure --parallel 2 -L "model|io"
 
 step "fuzz: libFuzzer, bounded run (label fuzz)"
 cmake --preset fuzz
