@@ -1,0 +1,51 @@
+#pragma once
+// What a session tells the application. Called on the session's strand, in
+// order; a callback must not block for long (the stream waits) and must not
+// throw.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <tether/model/cursor.hpp>
+#include <tether/model/effect.hpp>
+#include <tether/model/status.hpp>
+
+namespace tether::io {
+
+// One delivered message. Views are valid during the on_delivery() call only;
+// copy what you keep (Runner's pull API hands out owned copies).
+struct Delivery {
+  std::uint64_t delivery_id = 0;  // 1, 2, 3, ... within the session; ack with it
+  std::optional<std::uint64_t> sequence;
+  std::optional<std::string_view> id;
+  std::string_view type;
+  std::string_view data;
+};
+
+// Something a human should read: why a connection failed, why the session
+// ended, a checkpoint that could not be written or read.
+struct Diagnostic {
+  enum class Kind : std::uint8_t {
+    connection,  // a connection attempt or stream ended (retried per policy)
+    protocol,    // the server sent something malformed (also a connection end)
+    checkpoint,  // the checkpoint store failed
+    auth,        // the auth provider failed
+    fatal,       // the session cannot continue (e.g. a corrupt checkpoint file)
+  };
+  Kind kind = Kind::connection;
+  std::string text;
+};
+
+class Application {
+ public:
+  virtual void on_delivery(const Delivery& delivery) = 0;
+  virtual void on_gap(const model::ReportGap& gap) = 0;
+  virtual void on_status(const model::Status& status) = 0;
+  virtual void on_diagnostic(const Diagnostic& diagnostic) = 0;
+
+ protected:
+  ~Application() = default;
+};
+
+}  // namespace tether::io

@@ -1,0 +1,24 @@
+#pragma once
+// Where bearer tokens come from. refresh() may block (it may run a command or
+// read a file), so the runner calls it off the session's strand, one call at a
+// time. The token never enters the model or a recorded trace: only its expiry.
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+
+namespace tether::io {
+
+struct Credentials {
+  std::string bearer_token;
+  std::optional<std::int64_t> expires_unix_ms;  // when known: proactive refresh
+};
+
+class AuthProvider {
+ public:
+  virtual ~AuthProvider() = default;
+  // New credentials, or a human-readable reason why there are none.
+  virtual std::expected<Credentials, std::string> refresh() = 0;
+};
+
+}  // namespace tether::io

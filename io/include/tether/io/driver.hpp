@@ -1,0 +1,128 @@
+#pragma once
+// The driver: the runner's loop without Asio. It owns the reducer's State and
+// does what the model's theory of operation says (<tether/model/session.hpp>):
+// read the clock when an input arrives, feed the event, execute every effect
+// in order, re-arm the one timer. The Asio runner (tether::io::Runner) wraps it
+// in a strand; tests drive it directly with mocks and a virtual clock.
+//
+// Threading: not thread-safe. Every call (start, stop, ack, on_timer and the
+// TransportListener callbacks) must come from the one strand.
+//
+// Effects:
+// - Connect         -> transport.open() with the cursor and the bearer token;
+// - CloseConnection -> transport.close();
+// - Deliver         -> application.on_delivery() with the frame's payload;
+// - DiscardFrame    -> dropped (duplicates; late bytes of a closed stream);
+// - ReportGap       -> application.on_gap();
+// - SaveCheckpoint  -> store.save() off the strand, then CheckpointSaved/Failed;
+// - RefreshAuth     -> auth.refresh() off the strand, then AuthRefreshed/Failed;
+// - ReportStatus    -> application.on_status().
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <tether/io/application.hpp>
+#include <tether/io/auth_provider.hpp>
+#include <tether/io/checkpoint_store.hpp>
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/trace_recorder.hpp>
+#include <tether/io/transport.hpp>
+#include <tether/model/session.hpp>
+
+namespace tether::io {
+
+// Takes the event's sequence number from a message (see
+// <tether/io/sequence_extractor.hpp>); empty: messages carry no sequence.
+using SequenceFn = std::function<std::optional<std::uint64_t>(const Message&)>;
+
+struct DriverPorts {
+  Clock& clock;
+  Transport& transport;
+  Host& host;
+  Application& application;
+  CheckpointStore* store = nullptr;  // null: nothing is persisted (SaveCheckpoint succeeds)
+  AuthProvider* auth = nullptr;      // must be set iff config.auth.has_provider
+  TraceRecorder* recorder = nullptr;
+};
+
+struct DriverOptions {
+  SequenceFn sequence;
+  // Ack every delivery when on_delivery() returns (for applications that are
+  // done with a message once the callback has run).
+  bool auto_ack = false;
+};
+
+class Driver final : public TransportListener {
+ public:
+  Driver(model::State initial, DriverPorts ports, DriverOptions options);
+
+  // Loads the checkpoint and the first credentials off the strand, then feeds
+  // Started. A checkpoint that cannot be read ends the session (Diagnostic
+  // fatal) before any connection: never a silent restart from the beginning.
+  void start();
+  // Graceful: feeds StopRequested (flushes the checkpoint, closes the
+  // connection). No delivery happens after this returns. finished() turns true
+  // once the flush is durable (or failed).
+  void stop();
+  // The application is done with deliveries up to `delivery_id` (cumulative).
+  void ack(std::uint64_t delivery_id);
+  // The timer armed through Host fired.
+  void on_timer();
+  // The host's network came back: retry now instead of at the backoff deadline.
+  void network_restored();
+
+  // TransportListener
+  void on_opened() override;
+  void on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,
+                   std::string_view detail) override;
+  void on_bytes() override;
+  void on_message(const Message& message) override;
+  void on_closed(model::CloseCause cause, std::string_view detail) override;
+
+  const model::State& state() const { return state_; }
+  model::Status status() const { return state_.status; }
+  // Where the next connection would resume.
+  model::Cursor resume_cursor() const { return state_.progress.resume; }
+  // Terminal (Stopped, GaveUp, Failed) or failed to start, with no
+  // checkpoint write or auth refresh still running.
+  bool finished() const;
+  bool failed_to_start() const { return failed_to_start_; }
+  std::uint64_t events_fed() const { return events_fed_; }
+
+ private:
+  void feed(const model::Event& event);
+  void execute(const model::Effect& effect);
+  void rearm_timer();
+  void begin_started(std::optional<model::Cursor> checkpoint,
+                     std::optional<std::int64_t> token_expires_unix_ms);
+  std::optional<model::Instant> expiry_instant(std::optional<std::int64_t> unix_ms);
+  void diagnose(Diagnostic::Kind kind, std::string text);
+
+  model::State state_;
+  DriverPorts ports_;
+  DriverOptions options_;
+  std::string bearer_token_;
+  // The message being fed as FrameReceived (Deliver/DiscardFrame name it).
+  const Message* frame_ = nullptr;
+  std::uint64_t frame_ref_ = 0;
+  // Cursors of deliveries not yet acked (on_ack commit policy), oldest first.
+  std::deque<std::pair<std::uint64_t, model::Cursor>> unacked_;
+  std::optional<model::Token> frame_token_;
+  // ack()/stop() called from inside an application callback wait here.
+  std::optional<std::uint64_t> deferred_ack_;
+  bool deferred_stop_ = false;
+  std::optional<std::pair<std::uint64_t, model::Cursor>> deferred_auto_ack_;
+  bool feeding_ = false;
+  bool started_ = false;
+  bool failed_to_start_ = false;
+  bool connection_open_ = false;  // a transport connection exists
+  int offloads_in_flight_ = 0;
+  std::optional<model::Instant> armed_;
+  std::uint64_t events_fed_ = 0;
+};
+
+}  // namespace tether::io

@@ -1,0 +1,67 @@
+#pragma once
+// A transport opens one connection at a time for the driver and reports what
+// happens on it. The SSE, WebSocket and HTTP-poll transports (tether::io) and
+// the test mocks implement it; the driver implements TransportListener.
+//
+// Contract (what the driver relies on):
+// - Every listener call happens on the session's strand, never from inside
+//   open() or close() (the transport posts), so the driver is never re-entered.
+// - After close() returns, the transport makes no further listener call for
+//   that connection: late bytes of a closed connection never reach the model.
+// - A connection ends with exactly one on_rejected() or on_closed(), unless the
+//   driver closed it first.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <tether/model/cursor.hpp>
+#include <tether/model/event.hpp>
+
+namespace tether::io {
+
+struct ConnectRequest {
+  std::uint32_t attempt = 1;
+  model::ResumeFrom from = model::ResumeFrom::server_default;
+  model::Cursor cursor;      // from == cursor only
+  std::string bearer_token;  // empty: send no Authorization header
+};
+
+// One application message as the transport parsed it. The views are valid only
+// during the on_message() call (they point into the transport's buffers).
+struct Message {
+  std::string_view type;  // SSE `event:` ("message" by default); WebSocket: "message"
+  std::string_view data;
+  std::optional<std::string_view> id;  // SSE last event id when non-empty
+  std::optional<std::int64_t> retry_ms;  // SSE `retry:` seen since the last message
+};
+
+class TransportListener {
+ public:
+  // The server accepted the request (HTTP 200 + right content type, or the
+  // WebSocket upgrade completed).
+  virtual void on_opened() = 0;
+  // The server answered with another status. Ends the connection.
+  virtual void on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,
+                           std::string_view detail) = 0;
+  // Bytes that carry no message (a comment, a ping): liveness only.
+  virtual void on_bytes() = 0;
+  virtual void on_message(const Message& message) = 0;
+  // The connection ended; `detail` says why, for humans ("connect: Connection
+  // refused", "SSE line longer than 1048576 bytes at offset 123").
+  virtual void on_closed(model::CloseCause cause, std::string_view detail) = 0;
+
+ protected:
+  ~TransportListener() = default;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Start connecting; outcomes arrive at `listener` later, on the strand.
+  virtual void open(const ConnectRequest& request, TransportListener& listener) = 0;
+  // Abandon the current connection, if any. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace tether::io

@@ -1,0 +1,275 @@
+#include <tether/io/driver.hpp>
+
+#include <utility>
+#include <variant>
+
+namespace tether::io {
+
+namespace {
+
+bool is_terminal(model::StatusKind kind) {
+  return kind == model::StatusKind::stopped || kind == model::StatusKind::gave_up ||
+         kind == model::StatusKind::failed;
+}
+
+// The position of a delivered frame, as a checkpoint stores it.
+model::Cursor cursor_of(const std::optional<model::Token>& id,
+                        std::optional<std::uint64_t> sequence) {
+  if (id) return sequence ? model::Cursor::at_token(*id, *sequence) : model::Cursor::at_token(*id);
+  if (sequence) return model::Cursor::at_sequence(*sequence);
+  return {};
+}
+
+}  // namespace
+
+Driver::Driver(model::State initial, DriverPorts ports, DriverOptions options)
+    : state_(std::move(initial)), ports_(ports), options_(std::move(options)) {}
+
+bool Driver::finished() const {
+  return failed_to_start_ || (is_terminal(state_.status.kind) && offloads_in_flight_ == 0);
+}
+
+void Driver::diagnose(Diagnostic::Kind kind, std::string text) {
+  ports_.application.on_diagnostic(Diagnostic{kind, std::move(text)});
+}
+
+std::optional<model::Instant> Driver::expiry_instant(std::optional<std::int64_t> unix_ms) {
+  if (!unix_ms) return std::nullopt;
+  const std::int64_t left_ms = *unix_ms - ports_.clock.unix_now_ms();
+  return model::after(ports_.clock.now(), left_ms < 0 ? 0 : left_ms);
+}
+
+void Driver::start() {
+  if (started_) return;
+  started_ = true;
+  ++offloads_in_flight_;
+  CheckpointStore* store = ports_.store;
+  AuthProvider* auth = ports_.auth;
+  ports_.host.offload([this, store, auth]() -> Host::Completion {
+    std::expected<std::optional<model::Cursor>, CheckpointError> loaded{std::nullopt};
+    if (store != nullptr) loaded = store->load();
+    std::optional<std::expected<Credentials, std::string>> credentials;
+    if (auth != nullptr) credentials = auth->refresh();
+    return [this, loaded = std::move(loaded), credentials = std::move(credentials)]() mutable {
+      --offloads_in_flight_;
+      if (!loaded) {
+        failed_to_start_ = true;
+        diagnose(Diagnostic::Kind::fatal,
+                 "cannot start: " + loaded.error().message() +
+                     " (fix or remove the file; tether never restarts from the beginning silently)");
+        return;
+      }
+      std::optional<std::int64_t> expires_unix_ms;
+      if (credentials) {
+        if (*credentials) {
+          bearer_token_ = std::move((*credentials)->bearer_token);
+          expires_unix_ms = (*credentials)->expires_unix_ms;
+        } else {
+          diagnose(Diagnostic::Kind::auth,
+                   "no initial credentials: " + credentials->error() + " (connecting without)");
+        }
+      }
+      begin_started(*loaded, expires_unix_ms);
+    };
+  });
+}
+
+void Driver::begin_started(std::optional<model::Cursor> checkpoint,
+                           std::optional<std::int64_t> token_expires_unix_ms) {
+  // stop() before the checkpoint was loaded already ended the session.
+  if (is_terminal(state_.status.kind)) return;
+  feed(model::Started{ports_.clock.now(), checkpoint, expiry_instant(token_expires_unix_ms)});
+}
+
+void Driver::stop() {
+  if (feeding_) {
+    deferred_stop_ = true;
+    return;
+  }
+  feed(model::StopRequested{ports_.clock.now()});
+}
+
+void Driver::ack(std::uint64_t delivery_id) {
+  if (feeding_) {
+    if (!deferred_ack_ || *deferred_ack_ < delivery_id) deferred_ack_ = delivery_id;
+    return;
+  }
+  if (state_.config->resume.commit != model::CommitPolicy::on_ack) return;
+  std::optional<model::Cursor> cursor;
+  while (!unacked_.empty() && unacked_.front().first <= delivery_id) {
+    cursor = unacked_.front().second;
+    unacked_.pop_front();
+  }
+  if (!cursor) return;  // already acked, or never delivered
+  feed(model::DeliveryAcked{ports_.clock.now(), delivery_id, *cursor});
+}
+
+void Driver::on_timer() {
+  armed_.reset();
+  feed(model::Tick{ports_.clock.now()});
+}
+
+void Driver::network_restored() { feed(model::NetworkRestored{ports_.clock.now()}); }
+
+void Driver::on_opened() { feed(model::ConnectionOpened{ports_.clock.now()}); }
+
+void Driver::on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,
+                         std::string_view detail) {
+  connection_open_ = false;
+  std::string text = "server answered HTTP " + std::to_string(http_status);
+  if (!detail.empty()) text.append(": ").append(detail);
+  diagnose(Diagnostic::Kind::connection, std::move(text));
+  feed(model::ServerRejected{ports_.clock.now(), http_status, retry_after_ms});
+}
+
+void Driver::on_bytes() { feed(model::BytesReceived{ports_.clock.now()}); }
+
+void Driver::on_message(const Message& message) {
+  std::optional<model::Token> token;
+  if (message.id) {
+    auto made = model::Token::make(*message.id);
+    if (!made) {
+      // Never truncate a resume id: a truncated id would resume elsewhere.
+      const std::size_t size = message.id->size();
+      ports_.transport.close();
+      on_closed(model::CloseCause::protocol_error,
+                "event id of " + std::to_string(size) + " bytes exceeds the " +
+                    std::to_string(model::Token::capacity) + "-byte limit for resume ids");
+      return;
+    }
+    token = *made;
+  }
+  std::optional<std::uint64_t> sequence;
+  if (options_.sequence) sequence = options_.sequence(message);
+  frame_ = &message;
+  frame_token_ = token;
+  feed(model::FrameReceived{ports_.clock.now(), sequence, token, message.retry_ms, ++frame_ref_});
+  frame_ = nullptr;
+}
+
+void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
+  connection_open_ = false;
+  if (!detail.empty()) {
+    diagnose(cause == model::CloseCause::protocol_error ? Diagnostic::Kind::protocol
+                                                        : Diagnostic::Kind::connection,
+             std::string(detail));
+  }
+  feed(model::ConnectionClosed{ports_.clock.now(), cause});
+}
+
+void Driver::feed(const model::Event& event) {
+  feeding_ = true;
+  if (ports_.recorder != nullptr) ports_.recorder->record(event);
+  const model::Effects effects = model::transition_in_place(state_, event);
+  ++events_fed_;
+  for (const model::Effect& effect : effects) execute(effect);
+  feeding_ = false;
+  // One FrameReceived delivers at most once, so one slot holds its auto-ack
+  // (no queue, no allocation on the streaming path).
+  if (deferred_auto_ack_) {
+    const auto [id, cursor] = *deferred_auto_ack_;
+    deferred_auto_ack_.reset();
+    feed(model::DeliveryAcked{ports_.clock.now(), id, cursor});
+  }
+  // ack()/stop() from inside a callback, in the order a user would expect.
+  if (deferred_ack_) {
+    const std::uint64_t id = *deferred_ack_;
+    deferred_ack_.reset();
+    ack(id);
+  }
+  if (deferred_stop_) {
+    deferred_stop_ = false;
+    stop();
+  }
+  rearm_timer();
+}
+
+void Driver::rearm_timer() {
+  const std::optional<model::Instant> deadline = model::next_deadline(state_);
+  if (!deadline) {
+    if (armed_) ports_.host.arm_timer(std::nullopt);
+    armed_.reset();
+    return;
+  }
+  // Re-arm only for an earlier deadline: on the streaming path the heartbeat
+  // deadline moves with every frame, and an early Tick is harmless (the model
+  // re-derives its deadlines), so a later deadline waits for the armed one.
+  if (!armed_ || *deadline < *armed_) {
+    armed_ = deadline;
+    ports_.host.arm_timer(deadline);
+  }
+}
+
+void Driver::execute(const model::Effect& effect) {
+  if (const auto* connect = std::get_if<model::Connect>(&effect)) {
+    ConnectRequest request;
+    request.attempt = connect->attempt;
+    request.from = connect->from;
+    request.cursor = connect->cursor;
+    request.bearer_token = bearer_token_;
+    connection_open_ = true;
+    ports_.transport.open(request, *this);
+  } else if (std::holds_alternative<model::CloseConnection>(effect)) {
+    if (connection_open_) ports_.transport.close();
+    connection_open_ = false;
+  } else if (const auto* deliver = std::get_if<model::Deliver>(&effect)) {
+    if (frame_ == nullptr || deliver->frame_ref != frame_ref_) return;  // cannot happen
+    Delivery delivery;
+    delivery.delivery_id = deliver->delivery_id;
+    delivery.sequence = deliver->sequence;
+    delivery.id = frame_->id;
+    delivery.type = frame_->type;
+    delivery.data = frame_->data;
+    const bool on_ack = state_.config->resume.commit == model::CommitPolicy::on_ack;
+    if (on_ack && (frame_token_ || deliver->sequence)) {
+      const model::Cursor cursor = cursor_of(frame_token_, deliver->sequence);
+      if (options_.auto_ack) {
+        deferred_auto_ack_ = std::pair{deliver->delivery_id, cursor};
+      } else {
+        unacked_.emplace_back(deliver->delivery_id, cursor);
+      }
+    }
+    ports_.application.on_delivery(delivery);
+  } else if (const auto* gap = std::get_if<model::ReportGap>(&effect)) {
+    ports_.application.on_gap(*gap);
+  } else if (const auto* save = std::get_if<model::SaveCheckpoint>(&effect)) {
+    ++offloads_in_flight_;
+    CheckpointStore* store = ports_.store;
+    ports_.host.offload([this, store, id = save->delivery_id, cursor = save->cursor]() -> Host::Completion {
+      std::expected<void, CheckpointError> saved;
+      if (store != nullptr) saved = store->save(cursor);
+      return [this, id, saved = std::move(saved)] {
+        --offloads_in_flight_;
+        if (saved) {
+          feed(model::CheckpointSaved{ports_.clock.now(), id});
+        } else {
+          diagnose(Diagnostic::Kind::checkpoint, saved.error().message());
+          feed(model::CheckpointSaveFailed{ports_.clock.now(), id});
+        }
+      };
+    });
+  } else if (std::holds_alternative<model::RefreshAuth>(effect)) {
+    ++offloads_in_flight_;
+    AuthProvider* auth = ports_.auth;
+    ports_.host.offload([this, auth]() -> Host::Completion {
+      std::expected<Credentials, std::string> refreshed =
+          auth != nullptr ? auth->refresh()
+                          : std::expected<Credentials, std::string>(
+                                std::unexpect, "no auth provider configured");
+      return [this, refreshed = std::move(refreshed)]() mutable {
+        --offloads_in_flight_;
+        if (refreshed) {
+          bearer_token_ = std::move(refreshed->bearer_token);
+          feed(model::AuthRefreshed{ports_.clock.now(), expiry_instant(refreshed->expires_unix_ms)});
+        } else {
+          diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
+          feed(model::AuthRefreshFailed{ports_.clock.now()});
+        }
+      };
+    });
+  } else if (const auto* report = std::get_if<model::ReportStatus>(&effect)) {
+    ports_.application.on_status(report->status);
+  }
+}
+
+}  // namespace tether::io

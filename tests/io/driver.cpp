@@ -1,0 +1,420 @@
+// The driver (io/src/driver.cpp) with trompeloeil mocks for its ports and a
+// virtual clock: the runner's loop, without Asio.
+#include <catch2/catch.hpp>
+#include <catch2/trompeloeil.hpp>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <tether/io/driver.hpp>
+#include <tether/model/event_log.hpp>
+#include <tether/model/presets.hpp>
+
+namespace {
+
+using namespace tether;
+using trompeloeil::_;
+
+struct VirtualClock final : io::Clock {
+  std::int64_t now_ms = 1000;
+  model::Instant now() override { return model::Instant{now_ms}; }
+  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
+};
+
+// Offloaded work waits until the test runs it, so the order of completions is
+// under the test's control (as the strand's would be).
+struct ManualHost final : io::Host {
+  std::optional<model::Instant> armed;
+  int arm_calls = 0;
+  std::deque<Work> queued;
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    armed = deadline;
+    ++arm_calls;
+  }
+  void offload(Work work) override { queued.push_back(std::move(work)); }
+  void run_offloaded() {
+    while (!queued.empty()) {
+      Work work = std::move(queued.front());
+      queued.pop_front();
+      Completion done = work();
+      done();
+    }
+  }
+};
+
+struct MockTransport final : io::Transport {
+  MAKE_MOCK2(open, void(const io::ConnectRequest&, io::TransportListener&), override);
+  MAKE_MOCK0(close, void(), override);
+};
+
+// The mocks return plain structs: trompeloeil's trace printer compares return
+// values with nullptr, which libstdc++ 12's unconstrained std::expected
+// operator== turns into a hard error.
+struct LoadOutcome {
+  std::optional<model::Cursor> cursor;
+  std::optional<io::CheckpointError> error;
+};
+struct SaveOutcome {
+  std::optional<io::CheckpointError> error;
+};
+struct AuthOutcome {
+  AuthOutcome(io::Credentials c) : credentials(std::move(c)) {}  // NOLINT: implicit on purpose
+  AuthOutcome(std::string e) : error(std::move(e)) {}            // NOLINT
+  std::optional<io::Credentials> credentials;
+  std::string error;
+};
+
+struct MockStore final : io::CheckpointStore {
+  MAKE_MOCK0(load_outcome, LoadOutcome());
+  MAKE_MOCK1(save_outcome, SaveOutcome(const model::Cursor&));
+  std::expected<std::optional<model::Cursor>, io::CheckpointError> load() override {
+    LoadOutcome o = load_outcome();
+    if (o.error) return std::unexpected(*o.error);
+    return o.cursor;
+  }
+  std::expected<void, io::CheckpointError> save(const model::Cursor& cursor) override {
+    SaveOutcome o = save_outcome(cursor);
+    if (o.error) return std::unexpected(*o.error);
+    return {};
+  }
+};
+
+struct MockAuth final : io::AuthProvider {
+  MAKE_MOCK0(refresh_outcome, AuthOutcome());
+  std::expected<io::Credentials, std::string> refresh() override {
+    AuthOutcome o = refresh_outcome();
+    if (o.credentials) return *o.credentials;
+    return std::unexpected(o.error);
+  }
+};
+
+struct Received {
+  std::uint64_t delivery_id;
+  std::optional<std::uint64_t> sequence;
+  std::string id;
+  std::string data;
+};
+
+// A recording application (not a mock: tests assert on what it saw).
+struct RecordingApp final : io::Application {
+  std::vector<Received> deliveries;
+  std::vector<model::ReportGap> gaps;
+  std::vector<model::Status> statuses;
+  std::vector<io::Diagnostic> diagnostics;
+  std::function<void(const io::Delivery&)> on_each;
+  void on_delivery(const io::Delivery& d) override {
+    deliveries.push_back({d.delivery_id, d.sequence, std::string(d.id.value_or("")), std::string(d.data)});
+    if (on_each) on_each(d);
+  }
+  void on_gap(const model::ReportGap& gap) override { gaps.push_back(gap); }
+  void on_status(const model::Status& status) override { statuses.push_back(status); }
+  void on_diagnostic(const io::Diagnostic& d) override { diagnostics.push_back(d); }
+};
+
+// Sequence = the SSE id parsed as a decimal number (test messages use "1", "2").
+std::optional<std::uint64_t> id_as_sequence(const io::Message& m) {
+  if (!m.id) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : *m.id) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return value;
+}
+
+model::SessionConfig test_config() {
+  model::SessionConfig c = model::presets::aviso();
+  c.auth.has_provider = true;
+  c.resume.commit = model::CommitPolicy::on_ack;
+  c.resume.checkpoint_every_events = 1;
+  c.seed = 7;
+  return c;
+}
+
+struct Fixture {
+  VirtualClock clock;
+  ManualHost host;
+  MockTransport transport;
+  MockStore store;
+  MockAuth auth;
+  RecordingApp app;
+  io::TraceRecorder* recorder = nullptr;
+  std::unique_ptr<io::Driver> driver;
+
+  void make(model::SessionConfig config, bool auto_ack = true) {
+    auto state = model::make_session(config);
+    REQUIRE(state);
+    io::DriverPorts ports{clock, transport, host, app, &store, &auth, recorder};
+    driver = std::make_unique<io::Driver>(std::move(*state), ports,
+                                          io::DriverOptions{id_as_sequence, auto_ack});
+  }
+
+  io::Message message(const std::string& id, const std::string& data) {
+    ids.push_back(id);
+    payloads.push_back(data);
+    return io::Message{"message", payloads.back(), std::string_view(ids.back()), std::nullopt};
+  }
+  std::deque<std::string> ids, payloads;
+};
+
+LoadOutcome no_checkpoint() { return {}; }
+
+}  // namespace
+
+TEST_CASE("driver: start loads the checkpoint and credentials, then connects with both", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  const auto saved = model::Cursor::at_token(*model::Token::make("41"), 41);
+  REQUIRE_CALL(f.store, load_outcome()).RETURN(LoadOutcome{saved, std::nullopt});
+  REQUIRE_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok-1", std::nullopt});
+  io::ConnectRequest seen;
+  REQUIRE_CALL(f.transport, open(_, _)).LR_SIDE_EFFECT(seen = _1);
+  f.driver->start();
+  CHECK(f.host.queued.size() == 1);  // nothing happens on the strand until the load is back
+  f.host.run_offloaded();
+  CHECK(seen.from == model::ResumeFrom::cursor);
+  CHECK(seen.cursor == saved);
+  CHECK(seen.bearer_token == "tok-1");
+  CHECK(seen.attempt == 1);
+  REQUIRE(f.host.armed);  // the connect timeout
+  CHECK(f.host.armed->ms == f.clock.now_ms + test_config().connect.timeout_ms);
+}
+
+TEST_CASE("driver: a corrupt checkpoint ends the session before any connection", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  io::CheckpointError error{io::CheckpointError::Code::bad_checksum, "/var/x.ckpt", "checksum mismatch", 0};
+  REQUIRE_CALL(f.store, load_outcome()).RETURN(LoadOutcome{std::nullopt, error});
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  FORBID_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  CHECK(f.driver->finished());
+  CHECK(f.driver->failed_to_start());
+  REQUIRE(f.app.diagnostics.size() == 1);
+  CHECK(f.app.diagnostics[0].kind == io::Diagnostic::Kind::fatal);
+  CHECK(f.app.diagnostics[0].text.find("/var/x.ckpt") != std::string::npos);
+  CHECK(f.app.diagnostics[0].text.find("checksum mismatch") != std::string::npos);
+}
+
+TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps reported, acks saved", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  for (const auto& [id, data] : std::vector<std::pair<std::string, std::string>>{
+           {"1", "one"}, {"2", "two"}, {"2", "two again"}, {"5", "five"}}) {
+    const io::Message m = f.message(id, data);
+    f.driver->on_message(m);
+  }
+  REQUIRE(f.app.deliveries.size() == 3);
+  CHECK(f.app.deliveries[0].data == "one");
+  CHECK(f.app.deliveries[1].data == "two");
+  CHECK(f.app.deliveries[2].data == "five");
+  CHECK(f.app.deliveries[2].delivery_id == 3);
+  REQUIRE(f.app.gaps.size() == 1);
+  CHECK(f.app.gaps[0].from_sequence == 3u);
+  CHECK(f.app.gaps[0].to_sequence == 4u);
+  // Auto-ack commits each delivery; each SaveCheckpoint runs off the strand.
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_)).TIMES(AT_LEAST(1)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  REQUIRE(!saved.empty());
+  CHECK(saved.back() == 5);
+  CHECK(f.driver->state().progress.durable_id >= 1);
+}
+
+TEST_CASE("driver: without auto-ack only acked deliveries are checkpointed, and ack works from a callback", "[driver]") {
+  Fixture f;
+  f.make(test_config(), /*auto_ack=*/false);
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  const io::Message m1 = f.message("1", "a");
+  const io::Message m2 = f.message("2", "b");
+  f.driver->on_message(m1);
+  f.driver->on_message(m2);
+  CHECK(f.host.queued.empty());  // nothing acked, nothing to save
+  // The application acks delivery 2 from inside the next delivery's callback.
+  f.app.on_each = [&](const io::Delivery& d) {
+    if (d.delivery_id == 3) f.driver->ack(2);
+  };
+  const io::Message m3 = f.message("3", "c");
+  f.driver->on_message(m3);
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  CHECK(saved == std::vector<std::uint64_t>{2});
+}
+
+TEST_CASE("driver: a 401 refreshes credentials once and reconnects with the new token", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  trompeloeil::sequence seq;
+  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"stale", std::nullopt});
+  std::vector<std::string> tokens;
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(2).LR_SIDE_EFFECT(tokens.push_back(_1.bearer_token));
+  f.driver->start();
+  f.host.run_offloaded();
+  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"fresh", std::nullopt});
+  f.driver->on_rejected(401, std::nullopt, "Unauthorized");
+  CHECK(f.driver->status().kind == model::StatusKind::refreshing_auth);
+  f.host.run_offloaded();
+  // Reconnect happens at once or after a short backoff: tick until it does.
+  for (int i = 0; i < 100 && tokens.size() < 2; ++i) {
+    f.clock.now_ms = f.host.armed ? f.host.armed->ms : f.clock.now_ms + 10;
+    f.driver->on_timer();
+  }
+  CHECK(tokens == std::vector<std::string>{"stale", "fresh"});
+}
+
+TEST_CASE("driver: the timer drives the connect timeout and the backoff", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  std::vector<std::uint32_t> attempts;
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(3).LR_SIDE_EFFECT(attempts.push_back(_1.attempt));
+  REQUIRE_CALL(f.transport, close()).TIMES(2);  // the two timed-out attempts
+  f.driver->start();
+  f.host.run_offloaded();
+  for (int i = 0; i < 50 && attempts.size() < 3; ++i) {
+    REQUIRE(f.host.armed);
+    f.clock.now_ms = f.host.armed->ms;
+    f.driver->on_timer();
+  }
+  CHECK(attempts == std::vector<std::uint32_t>{1, 2, 3});
+  CHECK(f.app.statuses.back().kind == model::StatusKind::connecting);
+}
+
+TEST_CASE("driver: an early timer is harmless and a later deadline does not re-arm", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  const io::Message m1 = f.message("1", "a");
+  f.driver->on_message(m1);
+  const int arms = f.host.arm_calls;
+  REQUIRE(f.host.armed);
+  const model::Instant heartbeat_deadline = *f.host.armed;
+  f.clock.now_ms += 1000;
+  for (int i = 0; i < 10; ++i) {
+    const io::Message m = f.message(std::to_string(i + 2), "x");
+    f.driver->on_message(m);
+  }
+  CHECK(f.host.arm_calls == arms);  // frames push the heartbeat deadline later: no re-arm
+  f.clock.now_ms = heartbeat_deadline.ms;
+  f.driver->on_timer();  // early relative to the moved deadline: still streaming
+  CHECK(f.driver->status().kind == model::StatusKind::streaming);
+  REQUIRE(f.host.armed);
+  CHECK(f.host.armed->ms > heartbeat_deadline.ms);
+}
+
+TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered afterwards", "[driver]") {
+  Fixture f;
+  model::SessionConfig config = test_config();
+  config.resume.checkpoint_every_events = 100;  // only the stop flush saves
+  f.make(config);
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  const io::Message m1 = f.message("1", "a");
+  const io::Message m2 = f.message("2", "b");
+  f.driver->on_message(m1);
+  f.driver->on_message(m2);
+  CHECK(f.host.queued.empty());
+  REQUIRE_CALL(f.transport, close());
+  f.driver->stop();
+  CHECK(f.driver->status().kind == model::StatusKind::stopped);
+  CHECK_FALSE(f.driver->finished());  // the flush is still running
+  const io::Message late = f.message("3", "late");
+  f.driver->on_message(late);
+  CHECK(f.app.deliveries.size() == 2);
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  CHECK(saved == std::vector<std::uint64_t>{2});
+  CHECK(f.driver->finished());
+}
+
+TEST_CASE("driver: a resume id longer than a Token holds is a protocol error, never truncated", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  REQUIRE_CALL(f.transport, close());
+  const io::Message m = f.message(std::string(64, '7'), "x");
+  f.driver->on_message(m);
+  CHECK(f.app.deliveries.empty());
+  CHECK(f.driver->status().kind == model::StatusKind::backing_off);
+  CHECK(f.driver->status().reason == model::Reason::protocol_error);
+  REQUIRE_FALSE(f.app.diagnostics.empty());
+  CHECK(f.app.diagnostics.back().text.find("64 bytes") != std::string::npos);
+}
+
+TEST_CASE("driver: a recorded trace decodes and replays to the same state", "[driver][trace]") {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("tether-driver-trace-" + std::to_string(::getpid()) + ".events");
+  auto recorder = io::TraceRecorder::create(path, "driver test\nsecond comment line");
+  REQUIRE(recorder);
+  Fixture f;
+  f.recorder = recorder->get();
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"secret-token-value", std::nullopt});
+  ALLOW_CALL(f.store, save_outcome(_)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(2);
+  ALLOW_CALL(f.transport, close());
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  for (int i = 1; i <= 5; ++i) {
+    f.clock.now_ms += 7;
+    const io::Message m = f.message(std::to_string(i), "p");
+    f.driver->on_message(m);
+    f.host.run_offloaded();
+  }
+  f.driver->on_closed(model::CloseCause::unexpected_eof, "eof");
+  f.clock.now_ms = f.host.armed->ms;
+  f.driver->on_timer();
+  REQUIRE((*recorder)->flush());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::filesystem::remove(path);
+  CHECK(text.str().find("secret-token-value") == std::string::npos);
+  CHECK(text.str().find("# second comment line") != std::string::npos);
+  auto events = model::decode_log(text.str());
+  REQUIRE(events);
+  CHECK(events->size() == f.driver->events_fed());
+  auto replayed = model::make_session(test_config());
+  REQUIRE(replayed);
+  model::State state = std::move(*replayed);
+  for (const model::Event& e : *events) model::transition_in_place(state, e);
+  CHECK(state.status == f.driver->status());
+  CHECK(state.progress.resume == f.driver->resume_cursor());
+  CHECK(state.progress.durable_id == f.driver->state().progress.durable_id);
+}
