@@ -1,0 +1,123 @@
+#pragma once
+// The runner: one session on its own Boost.Asio thread (the strand), driving
+// the reducer against a real server. Boost stays out of this header: include
+// it anywhere without pulling in Asio.
+//
+//   tether::io::RunnerOptions options;
+//   options.url = "https://example.com/sub/orders";
+//   options.config = tether::model::presets::aviso();
+//   options.sequence = tether::io::SequenceExtractor::from_json_field("seq");
+//   options.store = tether::io::FileCheckpointStore::open("orders.ckpt").value();
+//   tether::io::Callbacks callbacks;
+//   callbacks.on_delivery = [](const tether::io::Delivery& d) { handle(d.data); };
+//   auto runner = tether::io::Runner::start(std::move(options), std::move(callbacks));
+//   ...
+//   (*runner)->stop();  // flushes the checkpoint; no delivery after it returns
+//
+// Threading: callbacks run on the runner's thread, one at a time, in order.
+// Every Runner member function is thread-safe. stop() called from inside a
+// callback cannot wait for itself: it requests the stop and returns; the
+// session stops once the callback returns.
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <tether/io/application.hpp>
+#include <tether/io/auth_provider.hpp>
+#include <tether/io/checkpoint_store.hpp>
+#include <tether/io/sequence_extractor.hpp>
+#include <tether/io/transport_options.hpp>
+#include <tether/model/config.hpp>
+#include <tether/model/cursor.hpp>
+#include <tether/model/status.hpp>
+
+namespace tether::io {
+
+struct RunnerOptions {
+  std::string url;  // http(s):// for SSE, ws(s):// for WebSocket
+  model::SessionConfig config;
+  // Where a message's sequence number comes from (gaps and duplicates are only
+  // detectable with one); nullopt: messages carry none.
+  std::optional<SequenceExtractor> sequence;
+  HttpOptions http;
+  SseOptions sse;
+  WebSocketOptions websocket;
+  TlsOptions tls;
+  // Null: nothing persists (a restart starts from config.resume.start).
+  std::shared_ptr<CheckpointStore> store;
+  // Required when config.auth.has_provider.
+  std::shared_ptr<AuthProvider> auth;
+  // Record every event fed to the reducer (tether-events/1) for replay with
+  // `tether-sim replay --events FILE --preset NAME`.
+  std::optional<std::filesystem::path> record_path;
+  std::string record_comment;
+  // Ack each delivery when its callback returns (see Callbacks::on_delivery).
+  bool auto_ack = true;
+};
+
+struct Callbacks {
+  // Empty: deliveries queue for Runner::next() (the pull API) instead.
+  std::function<void(const Delivery&)> on_delivery;
+  std::function<void(const model::ReportGap&)> on_gap;
+  std::function<void(const model::Status&)> on_status;
+  std::function<void(const Diagnostic&)> on_diagnostic;
+};
+
+// A delivery that owns its bytes (the pull API).
+struct OwnedDelivery {
+  std::uint64_t delivery_id = 0;
+  std::optional<std::uint64_t> sequence;
+  std::optional<std::string> id;
+  std::string type;
+  std::string data;
+};
+
+class Runner {
+ public:
+  // Validates everything (URL, configuration, TLS files, trace file) before
+  // starting; the error names what is wrong.
+  static std::expected<std::unique_ptr<Runner>, std::string> start(RunnerOptions options,
+                                                                   Callbacks callbacks);
+  ~Runner();  // stop(), then joins the thread
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Graceful: the pending checkpoint is flushed, the connection closed, and no
+  // callback runs after this returns. Idempotent. Waits at most `flush_wait`
+  // for a slow checkpoint store.
+  void stop(std::chrono::milliseconds flush_wait = std::chrono::seconds(30));
+  // Blocks until the session ends by itself (gave up, failed, replay finished)
+  // or `timeout` passes; true if it ended.
+  bool wait_until_finished(std::chrono::milliseconds timeout);
+  bool finished() const;
+
+  // The application is done with deliveries up to `delivery_id` (on_ack commit
+  // policy, when auto_ack is off).
+  void ack(std::uint64_t delivery_id);
+  // The host's network is back: retry now rather than at the backoff deadline.
+  void network_restored();
+
+  // Pull API (Callbacks::on_delivery empty): the next delivery, waiting up to
+  // `timeout`. Deliveries queue in order; ack them when done (auto_ack acks on
+  // dequeue).
+  std::optional<OwnedDelivery> next(std::chrono::milliseconds timeout);
+
+  model::Status status() const;
+  // Where a reconnect would resume right now.
+  model::Cursor resume_cursor() const;
+  std::uint64_t deliveries() const;
+  std::uint64_t events_fed() const;
+
+  struct Impl;
+
+ private:
+  explicit Runner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tether::io

@@ -1,0 +1,53 @@
+#pragma once
+// How the Asio transports talk to a server (tether::io). Plain data: no Boost.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tether/io/sse_parser.hpp>
+
+namespace tether::io {
+
+struct TlsOptions {
+  // PEM file of the CAs to trust; empty: the system's default store.
+  std::string ca_file;
+  // Skips certificate and host name verification: anyone on the path can read
+  // and forge the stream. For throwaway test servers only; the runner reports
+  // it as a diagnostic on every start.
+  bool insecure_skip_verify_DANGEROUS = false;
+};
+
+struct HttpOptions {
+  // Extra request headers (name, value), sent on every request.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // 301/302/303/307/308 followed up to this many times per connection attempt.
+  int redirects_max = 5;
+  // Response header block size limit (Beast's header_limit).
+  std::uint32_t header_bytes_max = 64 * 1024;
+  // Send the resume cursor as this query parameter instead of (when
+  // `cursor_header` is false) or besides the Last-Event-ID header.
+  std::optional<std::string> cursor_query_parameter;
+  bool cursor_header = true;  // Last-Event-ID
+};
+
+struct SseOptions {
+  // "GET", or "POST" for servers that take the cursor in the body.
+  std::string method = "GET";
+  // POST body; "{cursor}" is replaced by the resume id (empty when none).
+  std::string body_template;
+  std::string body_content_type = "application/json";
+  SseLimits limits;
+};
+
+struct WebSocketOptions {
+  // Sec-WebSocket-Protocol to request (e.g. "ws+meta.nchan").
+  std::string subprotocol;
+  // Each frame is "id: ...\n<headers>\n\n<payload>" (nchan's ws+meta.nchan),
+  // so messages carry resume ids; otherwise a frame is the payload alone.
+  bool nchan_meta_frames = false;
+  std::uint64_t message_bytes_max = 8 * 1024 * 1024;
+};
+
+}  // namespace tether::io

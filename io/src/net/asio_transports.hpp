@@ -1,0 +1,34 @@
+#pragma once
+// Private to tether::io: the Asio transports, made by the runner. The only
+// header of tether that includes Boost.
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <tether/io/clock.hpp>
+#include <tether/io/transport.hpp>
+#include <tether/io/transport_options.hpp>
+#include <tether/io/url.hpp>
+
+namespace tether::io::net {
+
+// `tls` may be null when the URL is plain (and is then never used).
+std::unique_ptr<Transport> make_sse_transport(boost::asio::io_context& io, boost::asio::ssl::context* tls,
+                                              Url url, HttpOptions http, SseOptions sse, Clock& clock);
+
+std::unique_ptr<Transport> make_websocket_transport(boost::asio::io_context& io,
+                                                    boost::asio::ssl::context* tls, Url url,
+                                                    HttpOptions http, WebSocketOptions websocket,
+                                                    Clock& clock);
+
+// The cursor as the server's resume id: the token, else the decimal sequence;
+// empty when the request resumes from nothing.
+std::string resume_id(const ConnectRequest& request);
+
+// "text/event-stream", ignoring case and parameters.
+bool is_event_stream(std::string_view content_type);
+
+}  // namespace tether::io::net

@@ -1,0 +1,277 @@
+// WebSocket (ws/wss) with Boost.Beast: the upgrade carries the bearer token
+// and the resume id; pings and pongs count as liveness; close codes map to the
+// model's close causes.
+#include <utility>
+
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "net/asio_transports.hpp"
+#include "net/tls_setup.hpp"
+#include <tether/io/retry_after.hpp>
+
+namespace tether::io::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A close frame's code as the model's cause: 1000/1001 ended on purpose; a
+// malformed or oversized message is the server's protocol error; 1006 means no
+// close frame came at all.
+model::CloseCause cause_of_close(std::uint16_t code) {
+  switch (code) {
+    case 1000:
+    case 1001: return model::CloseCause::clean_close;
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1009: return model::CloseCause::protocol_error;
+    case 1005:
+    case 1006: return model::CloseCause::unexpected_eof;
+    default: return model::CloseCause::transport_error;
+  }
+}
+
+class WsConnectionBase {
+ public:
+  virtual ~WsConnectionBase() = default;
+  virtual void cancel() = 0;
+};
+
+struct WsSettings {
+  Url url;
+  HttpOptions http;
+  WebSocketOptions websocket;
+};
+
+template <class NextLayer>
+class WsConnection final : public WsConnectionBase,
+                           public std::enable_shared_from_this<WsConnection<NextLayer>> {
+ public:
+  WsConnection(asio::io_context& io, NextLayer next, const WsSettings& settings, Clock& clock,
+               ConnectRequest request, std::string resume, bool tls_insecure,
+               TransportListener& listener)
+      : ws_(std::move(next)), resolver_(io), settings_(settings), clock_(clock),
+        request_(std::move(request)), resume_(std::move(resume)), tls_insecure_(tls_insecure),
+        listener_(listener) {}
+
+  void start() {
+    resolver_.async_resolve(settings_.url.host, std::to_string(settings_.url.port),
+                            [self = this->shared_from_this()](beast::error_code ec,
+                                                              tcp::resolver::results_type r) {
+                              if (self->cancelled_) return;
+                              if (ec) return self->end(model::CloseCause::transport_error,
+                                                       "resolve " + self->settings_.url.host + ": " + ec.message());
+                              beast::get_lowest_layer(self->ws_).async_connect(
+                                  r, [self](beast::error_code e, const tcp::endpoint&) { self->on_connected(e); });
+                            });
+  }
+
+  void cancel() override {
+    cancelled_ = true;
+    resolver_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+ private:
+  void end(model::CloseCause cause, std::string detail) {
+    if (cancelled_) return;
+    cancelled_ = true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    listener_.on_closed(cause, detail);
+  }
+
+  void on_connected(beast::error_code ec) {
+    if (cancelled_) return;
+    const Url& url = settings_.url;
+    if (ec)
+      return end(model::CloseCause::transport_error,
+                 "connect " + url.host + ":" + std::to_string(url.port) + ": " + ec.message());
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
+    if constexpr (std::is_same_v<NextLayer, beast::ssl_stream<beast::tcp_stream>>) {
+      if (auto error = prepare_tls_stream(ws_.next_layer().native_handle(), url.host, tls_insecure_))
+        return end(model::CloseCause::transport_error, *error);
+      ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                       [self = this->shared_from_this()](beast::error_code e) {
+                                         if (self->cancelled_) return;
+                                         if (e)
+                                           return self->end(model::CloseCause::transport_error,
+                                                            "TLS handshake with " + self->settings_.url.host +
+                                                                ": " + tls_error_text(e));
+                                         self->upgrade();
+                                       });
+    } else {
+      upgrade();
+    }
+  }
+
+  void upgrade() {
+    const Url& url = settings_.url;
+    std::string target = url.target;
+    if (!resume_.empty() && settings_.http.cursor_query_parameter)
+      target = with_query_parameter(target, *settings_.http.cursor_query_parameter, resume_);
+    ws_.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
+      req.set(http::field::user_agent, "tether/0.1");
+      if (!request_.bearer_token.empty())
+        req.set(http::field::authorization, "Bearer " + request_.bearer_token);
+      if (!resume_.empty() && settings_.http.cursor_header) req.set("Last-Event-ID", resume_);
+      if (!settings_.websocket.subprotocol.empty())
+        req.set(http::field::sec_websocket_protocol, settings_.websocket.subprotocol);
+      for (const auto& [name, value] : settings_.http.headers) req.set(name, value);
+    }));
+    ws_.read_message_max(settings_.websocket.message_bytes_max);
+    ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+      if (!cancelled_) listener_.on_bytes();  // ping/pong: the link is alive
+    });
+    ws_.async_handshake(response_, url.host_header(), target,
+                        [self = this->shared_from_this()](beast::error_code ec) { self->on_upgraded(ec); });
+  }
+
+  void on_upgraded(beast::error_code ec) {
+    if (cancelled_) return;
+    if (ec == websocket::error::upgrade_declined || (ec && response_.result_int() != 0 && response_.result_int() != 101)) {
+      std::optional<std::int64_t> retry_after;
+      const auto value = response_[http::field::retry_after];
+      if (!value.empty())
+        retry_after = retry_after_ms(std::string_view(value.data(), value.size()), clock_.unix_now_ms());
+      cancelled_ = true;
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().close(ignored);
+      const auto reason = response_.reason();
+      const unsigned status = response_.result_int();
+      listener_.on_rejected(static_cast<std::uint16_t>(status > 65535 ? 0 : status), retry_after,
+                            std::string_view(reason.data(), reason.size()));
+      return;
+    }
+    if (ec == asio::error::eof || ec == http::error::end_of_stream)
+      return end(model::CloseCause::unexpected_eof, "server closed the connection during the upgrade");
+    if (ec) return end(model::CloseCause::protocol_error, "WebSocket upgrade: " + ec.message());
+    listener_.on_opened();
+    if (cancelled_) return;
+    read();
+  }
+
+  void read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (cancelled_) return;
+    if (ec == websocket::error::closed) {
+      const auto& reason = ws_.reason();
+      const auto code = static_cast<std::uint16_t>(reason.code);
+      return end(cause_of_close(code), "WebSocket closed by the server: code " + std::to_string(code) +
+                                           (reason.reason.empty() ? "" : " \"" + std::string(reason.reason.c_str()) + "\""));
+    }
+    if (ec == websocket::error::message_too_big)
+      return end(model::CloseCause::protocol_error,
+                 "WebSocket message larger than " + std::to_string(settings_.websocket.message_bytes_max) + " bytes");
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+      return end(model::CloseCause::unexpected_eof, "connection closed without a WebSocket close frame");
+    if (ec) return end(model::CloseCause::transport_error, "WebSocket read: " + ec.message());
+    const auto bytes = buffer_.cdata();
+    std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
+    Message message{"message", frame, std::nullopt, std::nullopt};
+    if (settings_.websocket.nchan_meta_frames) {
+      // "id: <id>\ncontent-type: <type>\n\n<payload>"
+      const std::size_t split = frame.find("\n\n");
+      if (split == std::string_view::npos)
+        return end(model::CloseCause::protocol_error, "ws+meta.nchan frame without a header block");
+      std::string_view head = frame.substr(0, split);
+      message.data = frame.substr(split + 2);
+      while (!head.empty()) {
+        const std::size_t eol = head.find('\n');
+        const std::string_view line = head.substr(0, eol);
+        if (line.starts_with("id: ")) last_id_.assign(line.substr(4));
+        head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 1);
+      }
+    }
+    if (!last_id_.empty()) message.id = last_id_;
+    listener_.on_message(message);
+    if (cancelled_) return;
+    buffer_.consume(buffer_.size());
+    read();
+  }
+
+  websocket::stream<NextLayer> ws_;
+  tcp::resolver resolver_;
+  const WsSettings& settings_;
+  Clock& clock_;
+  ConnectRequest request_;
+  std::string resume_;
+  bool tls_insecure_;
+  TransportListener& listener_;
+  websocket::response_type response_;
+  beast::flat_buffer buffer_;
+  std::string last_id_;
+  bool cancelled_ = false;
+};
+
+class WebSocketTransport final : public Transport {
+ public:
+  WebSocketTransport(asio::io_context& io, asio::ssl::context* tls, WsSettings settings, Clock& clock,
+                     bool tls_insecure)
+      : io_(io), tls_(tls), settings_(std::move(settings)), clock_(clock), tls_insecure_(tls_insecure) {}
+  ~WebSocketTransport() override { close(); }
+
+  void open(const ConnectRequest& request, TransportListener& listener) override {
+    close();
+    std::string resume = resume_id(request);
+    if (settings_.url.tls()) {
+      auto c = std::make_shared<WsConnection<beast::ssl_stream<beast::tcp_stream>>>(
+          io_, beast::ssl_stream<beast::tcp_stream>(io_, *tls_), settings_, clock_, request,
+          std::move(resume), tls_insecure_, listener);
+      connection_ = c;
+      c->start();
+    } else {
+      auto c = std::make_shared<WsConnection<beast::tcp_stream>>(
+          io_, beast::tcp_stream(io_), settings_, clock_, request, std::move(resume), tls_insecure_, listener);
+      connection_ = c;
+      c->start();
+    }
+  }
+
+  void close() override {
+    if (connection_) connection_->cancel();
+    connection_.reset();
+  }
+
+ private:
+  asio::io_context& io_;
+  asio::ssl::context* tls_;
+  WsSettings settings_;
+  Clock& clock_;
+  bool tls_insecure_;
+  std::shared_ptr<WsConnectionBase> connection_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_websocket_transport(asio::io_context& io, asio::ssl::context* tls,
+                                                    Url url, HttpOptions http, WebSocketOptions websocket,
+                                                    Clock& clock) {
+  // The insecure flag lives in TlsOptions; the context was already made
+  // without verification in that case, so only the name check remains to skip.
+  const bool insecure = tls != nullptr && SSL_CTX_get_verify_mode(tls->native_handle()) == SSL_VERIFY_NONE;
+  return std::make_unique<WebSocketTransport>(
+      io, tls, WsSettings{std::move(url), std::move(http), std::move(websocket)}, clock, insecure);
+}
+
+}  // namespace tether::io::net

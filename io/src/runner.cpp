@@ -1,0 +1,355 @@
+// The Asio runner: the Driver on one io_context thread (the strand), a
+// steady_timer for next_deadline, and one worker thread for blocking work
+// (checkpoint writes, credential refresh), whose completions are posted back.
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+
+#include <tether/io/runner.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "net/asio_transports.hpp"
+#include "net/tls_setup.hpp"
+#include <tether/io/driver.hpp>
+#include <tether/io/url.hpp>
+#include <tether/model/session.hpp>
+
+namespace tether::io {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Instants are milliseconds since this clock's origin; the timer needs the
+// matching steady_clock time point.
+class RunnerClock final : public Clock {
+ public:
+  model::Instant now() override {
+    const auto since = std::chrono::steady_clock::now() - origin_;
+    return model::Instant{std::chrono::duration_cast<std::chrono::milliseconds>(since).count()};
+  }
+  std::int64_t unix_now_ms() override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::chrono::steady_clock::time_point at(model::Instant instant) const {
+    return origin_ + std::chrono::milliseconds(instant.ms);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point origin_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+struct Runner::Impl final : Host, Application {
+  RunnerOptions options;
+  Callbacks callbacks;
+  RunnerClock clock;
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::steady_timer timer{io};
+  asio::thread_pool worker{1};  // one thread: store and auth calls stay serialized, in order
+  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<Transport> transport;
+  std::unique_ptr<TraceRecorder> recorder;
+  std::optional<Driver> driver;
+  std::thread thread;
+
+  // Snapshots for other threads, refreshed on the strand after every input.
+  mutable std::mutex mutex;
+  std::condition_variable changed;
+  model::Status status;
+  model::Cursor cursor;
+  bool finished = false;
+  bool stopping = false;
+  std::deque<OwnedDelivery> pulled;
+  std::vector<std::shared_ptr<void>> keepalive;
+
+  // Host
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    if (!deadline) {
+      timer.cancel();
+      return;
+    }
+    timer.expires_at(clock.at(*deadline));
+    timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // replaced or cancelled
+      driver->on_timer();
+      publish();
+    });
+  }
+
+  void offload(Work job) override {
+    auto shared = std::make_shared<Work>(std::move(job));
+    asio::post(worker, [this, shared] {
+      auto done = std::make_shared<Completion>((*shared)());
+      asio::post(io, [this, done] {
+        (*done)();
+        publish();
+      });
+    });
+  }
+
+  // Application
+  void on_delivery(const Delivery& d) override {
+    if (callbacks.on_delivery) {
+      callbacks.on_delivery(d);
+    } else {
+      OwnedDelivery owned{d.delivery_id, d.sequence,
+                          d.id ? std::optional<std::string>(std::string(*d.id)) : std::nullopt,
+                          std::string(d.type), std::string(d.data)};
+      std::lock_guard lock(mutex);
+      pulled.push_back(std::move(owned));
+      changed.notify_all();
+    }
+  }
+  void on_gap(const model::ReportGap& gap) override {
+    if (callbacks.on_gap) callbacks.on_gap(gap);
+  }
+  void on_status(const model::Status& s) override {
+    if (callbacks.on_status) callbacks.on_status(s);
+  }
+  void on_diagnostic(const Diagnostic& d) override {
+    if (callbacks.on_diagnostic) callbacks.on_diagnostic(d);
+  }
+
+  // After every input on the strand: what other threads may read.
+  void publish() {
+    const bool done = driver->finished();
+    if (done && recorder) {
+      if (auto flushed = recorder->flush(); !flushed)
+        on_diagnostic(Diagnostic{Diagnostic::Kind::fatal, flushed.error()});
+    }
+    published_status = driver->status();
+    delivered_fast.store(driver->state().progress.delivered_id, std::memory_order_relaxed);
+    events_fast.store(driver->events_fed(), std::memory_order_relaxed);
+    std::lock_guard lock(mutex);
+    status = driver->status();
+    cursor = driver->resume_cursor();
+    if (done && !finished) {
+      finished = true;
+      timer.cancel();
+    }
+    changed.notify_all();
+  }
+
+  // The streaming path: counters without a lock; the full publish (lock,
+  // notify) only when the status changed.
+  model::Status published_status;
+  std::atomic<std::uint64_t> delivered_fast{0};
+  std::atomic<std::uint64_t> events_fast{0};
+  void publish_if_changed() {
+    delivered_fast.store(driver->state().progress.delivered_id, std::memory_order_relaxed);
+    events_fast.store(driver->events_fed(), std::memory_order_relaxed);
+    if (!(driver->status() == published_status) || driver->finished()) publish();
+  }
+
+  // Runs `fn` on the strand, then publishes.
+  template <class Fn>
+  void on_strand(Fn fn) {
+    asio::post(io, [this, fn = std::move(fn)]() mutable {
+      fn();
+      publish();
+    });
+  }
+
+  // TransportListener calls arrive straight from the transports; wrap the
+  // driver so every input publishes afterwards.
+  struct Listener final : TransportListener {
+    Impl* impl;
+    void on_opened() override {
+      impl->driver->on_opened();
+      impl->publish();
+    }
+    void on_rejected(std::uint16_t status, std::optional<std::int64_t> retry_after_ms,
+                     std::string_view detail) override {
+      impl->driver->on_rejected(status, retry_after_ms, detail);
+      impl->publish();
+    }
+    void on_bytes() override {
+      impl->driver->on_bytes();
+      impl->publish_if_changed();
+    }
+    void on_message(const Message& message) override {
+      impl->driver->on_message(message);
+      impl->publish_if_changed();
+    }
+    void on_closed(model::CloseCause cause, std::string_view detail) override {
+      impl->driver->on_closed(cause, detail);
+      impl->publish();
+    }
+  };
+};
+
+namespace {
+
+// The transport the driver sees: forwards to the real one but hands it the
+// publishing listener instead of the driver itself.
+class PublishingTransport final : public Transport {
+ public:
+  PublishingTransport(Transport& inner, TransportListener& listener)
+      : inner_(inner), listener_(listener) {}
+  void open(const ConnectRequest& request, TransportListener&) override {
+    inner_.open(request, listener_);
+  }
+  void close() override { inner_.close(); }
+
+ private:
+  Transport& inner_;
+  TransportListener& listener_;
+};
+
+}  // namespace
+
+Runner::Runner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions options,
+                                                                  Callbacks callbacks) {
+  auto url = parse_url(options.url);
+  if (!url) return std::unexpected(url.error());
+  auto state = model::make_session(options.config);
+  if (!state) {
+    return std::unexpected("configuration: " + std::string(state.error().field) + " " +
+                           std::string(state.error().reason));
+  }
+  if (options.config.auth.has_provider && !options.auth)
+    return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
+  if (options.sse.method != "GET" && options.sse.method != "POST")
+    return std::unexpected("sse.method must be GET or POST, not '" + options.sse.method + "'");
+
+  auto impl = std::make_unique<Impl>();
+  Impl& i = *impl;
+  i.options = std::move(options);
+  i.callbacks = std::move(callbacks);
+  if (url->tls()) {
+    auto tls = net::make_tls_context(i.options.tls);
+    if (!tls) return std::unexpected(tls.error());
+    i.tls = std::move(*tls);
+  }
+  if (i.options.record_path) {
+    auto recorder = TraceRecorder::create(*i.options.record_path, i.options.record_comment);
+    if (!recorder) return std::unexpected(recorder.error());
+    i.recorder = std::move(*recorder);
+  }
+  i.transport = url->websocket()
+                    ? net::make_websocket_transport(i.io, i.tls.get(), *url, i.options.http,
+                                                    i.options.websocket, i.clock)
+                    : net::make_sse_transport(i.io, i.tls.get(), *url, i.options.http, i.options.sse,
+                                              i.clock);
+
+  auto listener = std::make_shared<Impl::Listener>();
+  listener->impl = &i;
+  auto publishing = std::make_shared<PublishingTransport>(*i.transport, *listener);
+  DriverOptions driver_options;
+  if (i.options.sequence) {
+    driver_options.sequence = [extractor = *i.options.sequence](const Message& m) {
+      return extractor.extract(m.id.value_or(std::string_view{}), m.data);
+    };
+  }
+  driver_options.auto_ack = i.options.auto_ack && static_cast<bool>(i.callbacks.on_delivery);
+  DriverPorts ports{i.clock, *publishing, i, i, i.options.store.get(), i.options.auth.get(),
+                    i.recorder.get()};
+  i.driver.emplace(std::move(*state), ports, std::move(driver_options));
+  // Keep the adapters alive as long as the io_context runs.
+  i.on_strand([&i, listener, publishing] {
+    static_cast<void>(listener);
+    static_cast<void>(publishing);
+    if (i.options.tls.insecure_skip_verify_DANGEROUS) {
+      i.on_diagnostic(Diagnostic{Diagnostic::Kind::connection,
+                                 "TLS certificate verification is OFF (insecure_skip_verify_DANGEROUS)"});
+    }
+    i.driver->start();
+  });
+  // The adapters must outlive every handler: park them in the impl.
+  i.keepalive.push_back(listener);
+  i.keepalive.push_back(publishing);
+  i.thread = std::thread([&i] { i.io.run(); });
+  return std::unique_ptr<Runner>(new Runner(std::move(impl)));
+}
+
+Runner::~Runner() {
+  stop();
+  impl_->work.reset();
+  impl_->io.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->worker.join();
+}
+
+void Runner::stop(std::chrono::milliseconds flush_wait) {
+  Impl& i = *impl_;
+  {
+    std::lock_guard lock(i.mutex);
+    if (i.stopping && i.finished) return;
+    i.stopping = true;
+  }
+  i.on_strand([&i] { i.driver->stop(); });
+  if (std::this_thread::get_id() == i.thread.get_id()) return;  // from a callback: cannot wait
+  std::unique_lock lock(i.mutex);
+  i.changed.wait_for(lock, flush_wait, [&i] { return i.finished; });
+  lock.unlock();
+  // Nothing runs on the strand after this: no callback after stop() returns.
+  i.work.reset();
+  i.io.stop();
+  if (i.thread.joinable()) i.thread.join();
+}
+
+bool Runner::wait_until_finished(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [this] { return impl_->finished; });
+}
+
+bool Runner::finished() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->finished;
+}
+
+void Runner::ack(std::uint64_t delivery_id) {
+  impl_->on_strand([i = impl_.get(), delivery_id] { i->driver->ack(delivery_id); });
+}
+
+void Runner::network_restored() {
+  impl_->on_strand([i = impl_.get()] { i->driver->network_restored(); });
+}
+
+std::optional<OwnedDelivery> Runner::next(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  impl_->changed.wait_for(lock, timeout, [this] { return !impl_->pulled.empty() || impl_->finished; });
+  if (impl_->pulled.empty()) return std::nullopt;
+  OwnedDelivery d = std::move(impl_->pulled.front());
+  impl_->pulled.pop_front();
+  lock.unlock();
+  if (impl_->options.auto_ack) ack(d.delivery_id);
+  return d;
+}
+
+model::Status Runner::status() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->status;
+}
+
+model::Cursor Runner::resume_cursor() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->cursor;
+}
+
+std::uint64_t Runner::deliveries() const {
+  return impl_->delivered_fast.load(std::memory_order_relaxed);
+}
+
+std::uint64_t Runner::events_fed() const {
+  return impl_->events_fast.load(std::memory_order_relaxed);
+}
+
+}  // namespace tether::io
