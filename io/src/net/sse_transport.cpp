@@ -3,6 +3,7 @@
 #include <utility>
 
 #include <array>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -250,7 +251,9 @@ void Connection<Stream>::send_request() {
     if (self->cancelled_) return;
     if (ec) return self->end(model::CloseCause::transport_error, "send request: " + ec.message());
     self->parser_.emplace();
-    self->parser_->body_limit(boost::none);  // a stream is endless; SseLimits bound memory
+    // A stream is endless; SseLimits bound memory. (Not boost::none: Beast
+    // 1.74 compares a Content-Length against an empty optional as "exceeded".)
+    self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     self->parser_->header_limit(self->owner_.http_options().header_bytes_max);
     http::async_read_header(self->stream_, self->raw_, *self->parser_,
                             [self](beast::error_code e, std::size_t) { self->on_header(e); });
@@ -265,11 +268,11 @@ void Connection<Stream>::on_header(beast::error_code ec) {
   if (ec == http::error::header_limit)
     return end(model::CloseCause::protocol_error,
                "response header larger than " + std::to_string(owner_.http_options().header_bytes_max) + " bytes");
+  if (ec == http::error::partial_message)
+    return end(model::CloseCause::unexpected_eof, "response header truncated");
   if (ec && ec.category() == beast::error_code(http::error::end_of_stream).category()) {
     return end(model::CloseCause::protocol_error, "malformed HTTP response: " + ec.message());
   }
-  if (ec == http::error::partial_message)
-    return end(model::CloseCause::unexpected_eof, "response header truncated");
   if (ec) return end(model::CloseCause::transport_error, "read response: " + ec.message());
   const auto& head = parser_->get();
   const unsigned status = head.result_int();
