@@ -241,7 +241,7 @@ TEST_CASE("nchan: WebSocket resume by Last-Event-ID with no loss and no duplicat
   CHECK(c.gaps().empty());
 }
 
-TEST_CASE("nchan: TLS with the test CA streams; a wrong CA never connects", "[nchan][tls]") {
+TEST_CASE("nchan: TLS with the test CA streams, and a wrong CA never connects", "[nchan][tls]") {
   NginxServer::Options options;
   options.tls = true;
   NginxServer server = NginxServer::start(options);
