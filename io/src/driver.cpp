@@ -164,6 +164,11 @@ void Driver::feed(const model::Event& event) {
   ++events_fed_;
   for (const model::Effect& effect : effects) execute(effect);
   feeding_ = false;
+  if (deferred_saved_) {
+    const std::uint64_t id = *deferred_saved_;
+    deferred_saved_.reset();
+    feed(model::CheckpointSaved{ports_.clock.now(), id});
+  }
   // One FrameReceived delivers at most once, so one slot holds its auto-ack
   // (no queue, no allocation on the streaming path).
   if (deferred_auto_ack_) {
@@ -233,6 +238,12 @@ void Driver::execute(const model::Effect& effect) {
   } else if (const auto* gap = std::get_if<model::ReportGap>(&effect)) {
     ports_.application.on_gap(*gap);
   } else if (const auto* save = std::get_if<model::SaveCheckpoint>(&effect)) {
+    if (ports_.store == nullptr) {
+      // Nothing to persist: durable at once, without a trip off the strand
+      // (fed after this transition's effects, see feed()).
+      deferred_saved_ = save->delivery_id;
+      return;
+    }
     ++offloads_in_flight_;
     CheckpointStore* store = ports_.store;
     ports_.host.offload([this, store, id = save->delivery_id, cursor = save->cursor]() -> Host::Completion {

@@ -44,7 +44,7 @@ struct DriverPorts {
   Transport& transport;
   Host& host;
   Application& application;
-  CheckpointStore* store = nullptr;  // null: nothing is persisted (SaveCheckpoint succeeds)
+  CheckpointStore* store = nullptr;  // null: nothing is persisted (SaveCheckpoint succeeds at once)
   AuthProvider* auth = nullptr;      // must be set iff config.auth.has_provider
   TraceRecorder* recorder = nullptr;
 };
@@ -116,6 +116,7 @@ class Driver final : public TransportListener {
   std::optional<std::uint64_t> deferred_ack_;
   bool deferred_stop_ = false;
   std::optional<std::pair<std::uint64_t, model::Cursor>> deferred_auto_ack_;
+  std::optional<std::uint64_t> deferred_saved_;  // SaveCheckpoint without a store
   bool feeding_ = false;
   bool started_ = false;
   bool failed_to_start_ = false;
