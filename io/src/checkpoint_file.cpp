@@ -203,6 +203,8 @@ std::optional<Error> check_header(std::string_view bytes) {
   }
   if (newline == std::string_view::npos)
     return Error{Code::truncated, 1, "header", "the file ends inside its first line"};
+  if (line.ends_with('\r'))
+    return Error{Code::bad_line, 1, "header", "the line ends in \"\\r\\n\"; checkpoint files use \"\\n\""};
   const std::string_view version = line.substr(checkpoint_magic.size());
   if (version != decimal(checkpoint_version))
     return Error{Code::bad_version, 1, "header",
@@ -224,7 +226,10 @@ struct FieldParser {
     const std::string_view name = text.substr(0, equals);
     const std::string_view value = text.substr(equals + 1);
     const auto key = key_named(name);
-    if (!key) return fail(Code::unknown_key, number, quoted(name), "unknown key " + quoted(name));
+    if (!key) {
+      const std::string shown = quoted(name);  // the key, with odd bytes escaped
+      return fail(Code::unknown_key, number, std::string_view(shown).substr(1, shown.size() - 2), "unknown key");
+    }
     if (seen[index_of(*key)])
       return fail(Code::duplicate_key, number, name_of_key(*key), "the key appears a second time");
     if (!kind && *key != Key::kind) return fail(Code::missing_key, number, "kind", "the first field must be kind");
@@ -326,6 +331,20 @@ Cursor canonical(const Cursor& cursor) {
     case CursorKind::start_time: return Cursor::at_start_time(cursor.start_time_ms);
   }
   return Cursor{};
+}
+
+bool supersedes(const Cursor& candidate_in, const Cursor& stored_in) {
+  const Cursor candidate = canonical(candidate_in);
+  const Cursor stored = canonical(stored_in);
+  if (candidate == stored) return false;
+  if (candidate.kind == CursorKind::none) return false;
+  if (stored.kind == CursorKind::none) return true;
+  const bool candidate_bootstrap = candidate.kind == CursorKind::start_time;
+  const bool stored_bootstrap = stored.kind == CursorKind::start_time;
+  if (candidate_bootstrap && stored_bootstrap) return candidate.start_time_ms > stored.start_time_ms;
+  if (candidate_bootstrap || stored_bootstrap) return stored_bootstrap;
+  if (candidate.has_sequence && stored.has_sequence) return candidate.sequence >= stored.sequence;
+  return true;  // a token without a sequence on either side: cannot be ordered
 }
 
 std::string encode_checkpoint(const Cursor& cursor_in) {

@@ -120,11 +120,11 @@ std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpo
   if (file.empty() || !file.has_filename())
     return std::unexpected(CheckpointError{Code::io_error, file.string(), "not a path to a file", EINVAL});
   std::error_code error;
+  // Not lexically_normal(): "link/../x" is not "x" when link is a symlink.
   fs::path absolute = fs::absolute(file, error);
   if (error)
     return std::unexpected(CheckpointError{Code::io_error, file.string(),
                                            "cannot make the path absolute: " + error.message(), error.value()});
-  absolute = absolute.lexically_normal();
   const fs::path lock_file = absolute.string() + ".lock";
   const int lock_fd = open_retrying(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (lock_fd < 0) {
@@ -158,14 +158,19 @@ CheckpointError FileCheckpointStore::system_error(std::string_view step, const f
   return CheckpointError{Code::io_error, file_.string(), std::move(detail), errno_value};
 }
 
-// Polls flock(LOCK_NB) with a growing pause, so that the wait has a deadline
-// (a blocking flock has none). Fairness is not guaranteed: several writers on
-// one file are for safety, not throughput.
+// Blocks in flock() unless a wait limit is set; then polls flock(LOCK_NB) with a
+// growing pause until the deadline (a blocking flock has none).
 std::expected<void, CheckpointError> FileCheckpointStore::lock(int operation) {
   using namespace std::chrono;
+  if (!options_.lock_wait_ms_max) {
+    while (::flock(lock_fd_, operation) != 0) {
+      if (errno != EINTR) return std::unexpected(system_error("cannot lock", lock_file_, errno));
+    }
+    return {};
+  }
   constexpr microseconds pause_min{100};
   constexpr microseconds pause_max{5'000};
-  const auto deadline = steady_clock::now() + milliseconds(options_.lock_wait_ms_max);
+  const auto deadline = steady_clock::now() + milliseconds(*options_.lock_wait_ms_max);
   microseconds pause = pause_min;
   while (::flock(lock_fd_, operation | LOCK_NB) != 0) {
     const int lock_errno = errno;
@@ -174,7 +179,7 @@ std::expected<void, CheckpointError> FileCheckpointStore::lock(int operation) {
     if (steady_clock::now() >= deadline)
       return std::unexpected(CheckpointError{Code::locked, file_.string(),
                                              "another writer held " + lock_file_.string() + " for more than " +
-                                                 std::to_string(options_.lock_wait_ms_max) + " ms",
+                                                 std::to_string(*options_.lock_wait_ms_max) + " ms",
                                              EWOULDBLOCK});
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, pause_max);

@@ -90,6 +90,29 @@ class JsonScanner {
     return false;  // unterminated
   }
 
+  // A string starting at the cursor, checked but not compared (the fast path
+  // for values and nested keys).
+  bool skip_string() {
+    if (!consume('"')) return false;
+    while (!at_end()) {
+      const char c = text_[pos_++];
+      if (c == '"') return true;
+      if (static_cast<unsigned char>(c) < 0x20) return false;  // raw control character
+      if (c != '\\') continue;
+      if (at_end()) return false;
+      switch (text_[pos_++]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
+        case 'u': {
+          std::uint32_t ignored = 0;
+          if (!hex4(ignored)) return false;
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;  // unterminated
+  }
+
   // A number starting at the cursor, per the JSON grammar.
   bool number(NumberShape& shape) {
     shape = NumberShape{};
@@ -166,8 +189,7 @@ class JsonScanner {
   // `"name" :` inside an object, with surrounding whitespace.
   bool member_name() {
     skip_ws();
-    bool ignored = false;
-    if (!string_equals({}, ignored)) return false;
+    if (!skip_string()) return false;
     skip_ws();
     return consume(':');
   }
@@ -233,10 +255,7 @@ class JsonScanner {
   bool scalar() {
     if (at_end()) return false;
     const char c = peek();
-    if (c == '"') {
-      bool ignored = false;
-      return string_equals({}, ignored);
-    }
+    if (c == '"') return skip_string();
     if (c == '-' || is_digit(c)) {
       NumberShape shape;
       return number(shape);

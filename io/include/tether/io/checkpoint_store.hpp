@@ -36,7 +36,7 @@ namespace tether::io {
 struct CheckpointError {
   enum class Code : std::uint8_t {
     io_error,      // a system call failed (errno_value says which errno)
-    locked,        // another writer held the lock for longer than the wait allowed
+    locked,        // another store held the lock longer than the wait allowed (if limited)
     truncated,     // the file ends early (no final newline or no checksum line)
     bad_version,   // a checkpoint of a format version this build does not read
     bad_checksum,  // the stored checksum does not match the bytes

@@ -1,0 +1,57 @@
+#pragma once
+// One HTTP GET at a time, with ETag revalidation: the transport of the polling
+// session. Blocking (call it off a strand, as the runner does with blocking
+// work); Boost stays out of this header.
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <tether/io/transport_options.hpp>
+
+namespace tether::io {
+
+struct PollRequest {
+  std::string url;                   // http:// or https://
+  std::optional<std::string> etag;   // sent as If-None-Match
+  std::string bearer_token;          // empty: no Authorization header
+};
+
+struct PollResponse {
+  std::uint16_t status = 0;          // after redirects
+  bool not_modified = false;         // 304: the previous body still holds
+  std::string body;                  // empty for 304
+  std::optional<std::string> etag;
+  std::optional<std::int64_t> retry_after_ms;
+};
+
+struct PollOptions {
+  HttpOptions http;
+  TlsOptions tls;
+  std::chrono::milliseconds timeout{10000};  // the whole exchange, redirects included
+  std::uint64_t body_bytes_max = 8 * 1024 * 1024;
+};
+
+class HttpPoller {
+ public:
+  // The error names what is wrong (e.g. an unreadable CA file).
+  static std::expected<std::unique_ptr<HttpPoller>, std::string> create(PollOptions options);
+  ~HttpPoller();
+  HttpPoller(const HttpPoller&) = delete;
+  HttpPoller& operator=(const HttpPoller&) = delete;
+
+  // Any HTTP status is a response (the caller classifies it); the error is for
+  // exchanges that produced none: DNS, connect, TLS, timeout, a malformed or
+  // oversized response, too many redirects.
+  std::expected<PollResponse, std::string> get(const PollRequest& request);
+
+  struct Impl;
+
+ private:
+  explicit HttpPoller(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tether::io

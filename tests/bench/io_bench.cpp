@@ -1,0 +1,212 @@
+// Benchmarks of the SSE parser (Google Benchmark), no network: a recorded
+// nchan-like stream (": hi", then 20,000 frames "id: 1700000000:N" +
+// "data: {"seq":N,"payload":"..."}", ~150 bytes each) fed in 16 KiB chunks, as a
+// socket read loop would. Variants add sequence extraction per event.
+//
+// Reported: bytes/s and items/s (events), plus `allocs_per_event`, counted by
+// the replacement operator new below around the timed loop only. The parser's
+// contract is no heap allocation in steady state; buffers are warmed by a first
+// pass before timing (and kept across streams by start_stream()).
+//
+//   tether_io_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   tether_io_bench --benchmark_min_time=0.01      # ctest smoke run
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <benchmark/benchmark.h>
+
+#include <tether/io/sequence_extractor.hpp>
+#include <tether/io/sse_parser.hpp>
+
+// --- allocation counting ------------------------------------------------------
+// Every replaceable form of operator new / delete. Only allocations are counted.
+
+namespace {
+
+std::atomic<std::uint64_t> g_allocations{0};
+
+std::uint64_t allocations() { return g_allocations.load(std::memory_order_relaxed); }
+
+void* allocate(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
+
+void* allocate_aligned(std::size_t size, std::align_val_t align) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  const auto a = static_cast<std::size_t>(align);
+  const std::size_t rounded = ((size == 0 ? 1 : size) + a - 1) / a * a;  // aligned_alloc needs a multiple
+  return std::aligned_alloc(a, rounded);
+}
+
+void* allocate_or_throw(std::size_t size) {
+  if (void* p = allocate(size)) return p;
+  throw std::bad_alloc();
+}
+
+void* allocate_aligned_or_throw(std::size_t size, std::align_val_t align) {
+  if (void* p = allocate_aligned(size, align)) return p;
+  throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return allocate_or_throw(size); }
+void* operator new[](std::size_t size) { return allocate_or_throw(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return allocate(size); }
+void* operator new(std::size_t size, std::align_val_t align) { return allocate_aligned_or_throw(size, align); }
+void* operator new[](std::size_t size, std::align_val_t align) { return allocate_aligned_or_throw(size, align); }
+void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return allocate_aligned(size, align);
+}
+void* operator new[](std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
+  return allocate_aligned(size, align);
+}
+
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+// --- the stream -------------------------------------------------------------------
+
+namespace {
+
+namespace tio = tether::io;
+
+constexpr std::uint64_t frames = 20'000;
+constexpr std::size_t chunk_bytes = 16 * 1024;
+
+// What nchan sends for a 20,000-message backlog (reference/nchan.md): the
+// ": hi" comment, then one frame per message with a ~100-byte payload.
+const std::string& nchan_stream() {
+  static const std::string stream = [] {
+    std::string s = ": hi\n\n";
+    const std::string payload(100, 'p');
+    for (std::uint64_t n = 1; n <= frames; ++n) {
+      s += "id: 1700000000:" + std::to_string(n) + "\n";
+      s += "data: {\"seq\":" + std::to_string(n) + ",\"payload\":\"" + payload + "\"}\n\n";
+    }
+    return s;
+  }();
+  return stream;
+}
+
+enum class Extract { none, json_seq, id_suffix };
+
+// Consumes every event as a driver would: looks at it (and extracts its
+// sequence), and checks the stream is complete.
+class CountingSink final : public tio::SseSink {
+ public:
+  explicit CountingSink(Extract extract) : extract_(extract) {}
+
+  void on_event(const tio::SseEvent& event) override {
+    ++events_;
+    benchmark::DoNotOptimize(event.data.data());
+    benchmark::DoNotOptimize(event.last_event_id.data());
+    std::optional<std::uint64_t> seq;
+    if (extract_ == Extract::json_seq) seq = json_.extract(event.last_event_id, event.data);
+    if (extract_ == Extract::id_suffix) seq = suffix_.extract(event.last_event_id, event.data);
+    if (extract_ != Extract::none && seq != events_) wrong_ = true;
+  }
+  void on_comment(std::string_view text) override { benchmark::DoNotOptimize(text.data()); }
+
+  std::uint64_t events() const { return events_; }
+  bool wrong() const { return wrong_; }
+  void clear() { events_ = 0; }
+
+ private:
+  Extract extract_;
+  tio::SequenceExtractor json_ = tio::SequenceExtractor::from_json_field("seq");
+  tio::SequenceExtractor suffix_ = tio::SequenceExtractor::from_id_suffix();
+  std::uint64_t events_ = 0;
+  bool wrong_ = false;
+};
+
+void feed_stream(tio::SseParser& parser, CountingSink& sink, std::string_view stream) {
+  parser.start_stream();
+  sink.clear();
+  for (std::size_t pos = 0; pos < stream.size(); pos += chunk_bytes) {
+    const auto fed = parser.feed(stream.substr(pos, std::min(chunk_bytes, stream.size() - pos)), sink);
+    if (!fed) {
+      std::fprintf(stderr, "bench: %s\n", fed.error().message().c_str());
+      std::abort();
+    }
+  }
+  if (parser.finish() || sink.events() != frames || sink.wrong()) {
+    std::fprintf(stderr, "bench: the stream did not parse as generated\n");
+    std::abort();
+  }
+}
+
+void run(benchmark::State& bench, Extract extract) {
+  const std::string& stream = nchan_stream();
+  tio::SseParser parser;
+  CountingSink sink(extract);
+  feed_stream(parser, sink, stream);  // warm the buffers
+  const std::uint64_t allocs_before = allocations();
+  for (auto _ : bench) feed_stream(parser, sink, stream);
+  const std::uint64_t allocs_after = allocations();
+  const auto iterations = static_cast<std::int64_t>(bench.iterations());
+  bench.SetBytesProcessed(iterations * static_cast<std::int64_t>(stream.size()));
+  bench.SetItemsProcessed(iterations * static_cast<std::int64_t>(frames));
+  bench.counters["allocs_per_event"] = benchmark::Counter(
+      static_cast<double>(allocs_after - allocs_before) / static_cast<double>(frames),
+      benchmark::Counter::kAvgIterations);
+  bench.counters["ns_per_event"] = benchmark::Counter(
+      static_cast<double>(frames) * static_cast<double>(iterations),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert,
+      benchmark::Counter::OneK::kIs1000);
+}
+
+void BM_SseParse_Nchan16K(benchmark::State& bench) { run(bench, Extract::none); }
+void BM_SseParse_Nchan16K_JsonSeq(benchmark::State& bench) { run(bench, Extract::json_seq); }
+void BM_SseParse_Nchan16K_IdSuffix(benchmark::State& bench) { run(bench, Extract::id_suffix); }
+
+// The JSON scan alone, on one payload as above.
+void BM_JsonSeq_Payload(benchmark::State& bench) {
+  const std::string payload = "{\"seq\":12345,\"payload\":\"" + std::string(100, 'p') + "\"}";
+  for (auto _ : bench) {
+    const auto seq = tio::json_top_level_u64(payload, "seq");
+    benchmark::DoNotOptimize(seq);
+  }
+  bench.SetItemsProcessed(static_cast<std::int64_t>(bench.iterations()));
+}
+
+// The same, with the sequence as the last member: the whole payload is scanned.
+void BM_JsonSeq_PayloadSeqLast(benchmark::State& bench) {
+  const std::string payload = "{\"payload\":\"" + std::string(100, 'p') + "\",\"n\":[1,{\"a\":2}],\"seq\":12345}";
+  for (auto _ : bench) {
+    const auto seq = tio::json_top_level_u64(payload, "seq");
+    benchmark::DoNotOptimize(seq);
+  }
+  bench.SetItemsProcessed(static_cast<std::int64_t>(bench.iterations()));
+}
+
+}  // namespace
+
+BENCHMARK(BM_SseParse_Nchan16K);
+BENCHMARK(BM_SseParse_Nchan16K_JsonSeq);
+BENCHMARK(BM_SseParse_Nchan16K_IdSuffix);
+BENCHMARK(BM_JsonSeq_Payload);
+BENCHMARK(BM_JsonSeq_PayloadSeqLast);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,90 @@
+#pragma once
+// Shared by the checkpoint tests: a temporary directory that cleans up after
+// itself, and a checkpoint file body sealed with its checksum line.
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <tether/io/checkpoint_file.hpp>
+
+namespace tether::io::test {
+
+// A fresh directory under temp_directory_path(), removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<std::uint32_t> counter{0};
+    std::random_device entropy;
+    const std::string name = "tether-ckpt-test-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(counter.fetch_add(1)) + "-" + std::to_string(entropy());
+    path_ = std::filesystem::temp_directory_path() / name;
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// `body` (the header and field lines) followed by its correct crc32c line.
+inline std::string sealed(std::string_view body) {
+  constexpr std::string_view digits = "0123456789ABCDEF";
+  const std::uint32_t crc = crc32c(body);
+  std::string out(body);
+  out += "crc32c=";
+  for (int shift = 28; shift >= 0; shift -= 4) out += digits[(crc >> shift) & 0xFu];
+  out += '\n';
+  return out;
+}
+
+// fork() + execv() of args[0] with `args`; the child's pid. The child calls
+// only async-signal-safe functions before exec.
+inline pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// waitpid() for `pid`, retried on EINTR; its status.
+inline int wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+// How many files in `dir` have names starting with `prefix`.
+inline std::size_t count_files_starting(const std::filesystem::path& dir, std::string_view prefix) {
+  std::size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().filename().string().starts_with(prefix)) ++count;
+  return count;
+}
+
+}  // namespace tether::io::test

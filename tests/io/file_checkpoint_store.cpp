@@ -1,0 +1,388 @@
+// tests/io/file_checkpoint_store.cpp tests io/src/file_checkpoint_store.cpp on
+// real files in a temporary directory: missing, corrupt and truncated files,
+// the monotonic merge, write failures, the lock, and concurrent writers in
+// threads and in processes. The kill -9 test is tests/io/checkpoint_crash.cpp.
+
+#include <tether/io/file_checkpoint_store.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <csignal>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tether/io/checkpoint_file.hpp>
+
+#include "checkpoint_test_support.hpp"
+
+using namespace tether::io;
+using tether::io::test::TempDir;
+using tether::model::Cursor;
+using tether::model::Token;
+namespace fs = std::filesystem;
+using Code = CheckpointError::Code;
+
+namespace {
+
+std::unique_ptr<FileCheckpointStore> open_store(const fs::path& file, FileCheckpointOptions options = {}) {
+  auto store = FileCheckpointStore::open(file, options);
+  INFO((store ? std::string() : store.error().message()));
+  REQUIRE(store);
+  return std::move(*store);
+}
+
+void write_bytes(const fs::path& file, std::string_view bytes) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read_bytes(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The load error for `file`, which must not load.
+CheckpointError load_error(FileCheckpointStore& store) {
+  const auto loaded = store.load();
+  REQUIRE_FALSE(loaded);
+  INFO(loaded.error().message());
+  CHECK(loaded.error().path == store.path().string());
+  CHECK(loaded.error().message().starts_with("checkpoint file " + store.path().string() + ": "));
+  return loaded.error();
+}
+
+}  // namespace
+
+TEST_CASE("file checkpoint store: a missing file is the one fresh start", "[checkpoint][file]") {
+  TempDir dir;
+  auto store = open_store(dir / "a.ckpt");
+  const auto loaded = store->load();
+  REQUIRE(loaded);
+  CHECK_FALSE(loaded->has_value());
+  CHECK_FALSE(fs::exists(dir / "a.ckpt"));  // open and load create only the lock file
+  CHECK(fs::exists(dir / "a.ckpt.lock"));
+}
+
+TEST_CASE("file checkpoint store: save then load, in the documented format", "[checkpoint][file]") {
+  TempDir dir;
+  auto store = open_store(dir / "a.ckpt");
+  const Cursor cursor = Cursor::at_token(Token::make("1700000000:12").value(), 42);
+  REQUIRE(store->save(cursor));
+  CHECK(store->load().value() == cursor);
+  CHECK(read_bytes(dir / "a.ckpt") == encode_checkpoint(cursor));
+  // A second store (a restarted process) sees it too.
+  CHECK(open_store(dir / "a.ckpt")->load().value() == cursor);
+  CHECK(tether::io::test::count_files_starting(dir.path(), "a.ckpt.tmp.") == 0);
+}
+
+TEST_CASE("file checkpoint store: a relative path is made absolute", "[checkpoint][file]") {
+  TempDir dir;
+  const fs::path before = fs::current_path();
+  fs::current_path(dir.path());
+  auto store = open_store("rel.ckpt");
+  fs::current_path(before);
+  CHECK(store->path().is_absolute());
+  REQUIRE(store->save(Cursor::at_sequence(1)));
+  CHECK(fs::exists(dir / "rel.ckpt"));
+}
+
+TEST_CASE("file checkpoint store: a corrupt file is an error naming it, never a fresh start", "[checkpoint][file]") {
+  TempDir dir;
+  const fs::path file = dir / "a.ckpt";
+  auto store = open_store(file);
+  REQUIRE(store->save(Cursor::at_sequence(42)));
+  std::string bytes = read_bytes(file);
+
+  SECTION("a changed digit") {
+    bytes.replace(bytes.find("42"), 2, "24");
+    write_bytes(file, bytes);
+    const auto e = load_error(*store);
+    CHECK(e.code == Code::bad_checksum);
+    CHECK(e.message().find("checksum mismatch (stored 0x") != std::string::npos);
+  }
+  SECTION("truncated") {
+    write_bytes(file, bytes.substr(0, bytes.size() - 5));
+    CHECK(load_error(*store).code == Code::truncated);
+  }
+  SECTION("empty") {
+    write_bytes(file, "");
+    const auto e = load_error(*store);
+    CHECK(e.code == Code::truncated);
+    CHECK(e.message() == "checkpoint file " + file.string() + ": the file is empty");
+  }
+  SECTION("another version") {
+    write_bytes(file, tether::io::test::sealed("tether-checkpoint/9\nkind=none\n"));
+    CHECK(load_error(*store).code == Code::bad_version);
+  }
+  SECTION("garbage") {
+    write_bytes(file, std::string(5000, '\0'));
+    CHECK(load_error(*store).code == Code::corrupt);
+  }
+  SECTION("save refuses to overwrite it") {
+    write_bytes(file, "junk\n");
+    const auto saved = store->save(Cursor::at_sequence(43));
+    REQUIRE_FALSE(saved);
+    CHECK(saved.error().code == Code::corrupt);
+    CHECK(read_bytes(file) == "junk\n");
+  }
+}
+
+TEST_CASE("file checkpoint store: an older save after a newer one leaves the newer", "[checkpoint][file]") {
+  TempDir dir;
+  const fs::path file = dir / "a.ckpt";
+  auto store = open_store(file);
+  REQUIRE(store->save(Cursor::at_sequence(10)));
+  const std::string newer = read_bytes(file);
+  struct stat before {};
+  REQUIRE(::stat(file.c_str(), &before) == 0);
+
+  REQUIRE(store->save(Cursor::at_sequence(7)));  // succeeds without writing
+  REQUIRE(open_store(file)->save(Cursor::at_sequence(9)));
+  REQUIRE(store->save(Cursor{}));
+  REQUIRE(store->save(Cursor::at_start_time(1'700'000'000'000)));
+  CHECK(read_bytes(file) == newer);
+  struct stat after {};
+  REQUIRE(::stat(file.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);  // never replaced
+
+  REQUIRE(store->save(Cursor::at_sequence(11)));
+  CHECK(store->load().value() == Cursor::at_sequence(11));
+}
+
+TEST_CASE("file checkpoint store: a directory that is a regular file fails open with ENOTDIR",
+          "[checkpoint][file]") {
+  TempDir dir;
+  write_bytes(dir / "plain", "not a directory");
+  const auto store = FileCheckpointStore::open(dir / "plain" / "a.ckpt");
+  REQUIRE_FALSE(store);
+  CHECK(store.error().code == Code::io_error);
+  CHECK(store.error().errno_value == ENOTDIR);
+  CHECK(store.error().message() == "checkpoint file " + (dir / "plain" / "a.ckpt").string() +
+                                       ": cannot create lock file " + (dir / "plain" / "a.ckpt.lock").string() +
+                                       ": Not a directory (errno 20)");
+  CHECK_FALSE(FileCheckpointStore::open(dir / "missing-dir" / "a.ckpt"));
+  CHECK_FALSE(FileCheckpointStore::open(""));
+  CHECK_FALSE(FileCheckpointStore::open(dir.path() / ""));
+}
+
+TEST_CASE("file checkpoint store: a vanished directory is an error, not a fresh start", "[checkpoint][file]") {
+  TempDir dir;
+  fs::create_directory(dir / "sub");
+  auto store = open_store(dir / "sub" / "a.ckpt");
+  REQUIRE(store->save(Cursor::at_sequence(1)));
+  fs::remove_all(dir / "sub");
+  const auto e = load_error(*store);
+  CHECK(e.code == Code::io_error);
+  CHECK(e.errno_value == ENOENT);
+  CHECK(e.detail.starts_with("cannot find the directory of"));
+  CHECK_FALSE(store->save(Cursor::at_sequence(2)));
+}
+
+TEST_CASE("file checkpoint store: a directory or FIFO at the path is an error", "[checkpoint][file]") {
+  TempDir dir;
+  fs::create_directory(dir / "d.ckpt");
+  CHECK(load_error(*open_store(dir / "d.ckpt")).detail == "not a regular file");
+  REQUIRE(::mkfifo((dir / "f.ckpt").c_str(), 0600) == 0);
+  const auto e = load_error(*open_store(dir / "f.ckpt"));
+  CHECK(e.code == Code::corrupt);
+  CHECK(e.detail == "not a regular file");
+}
+
+TEST_CASE("file checkpoint store: a failed write leaves the previous checkpoint", "[checkpoint][file]") {
+  TempDir dir;
+  const fs::path file = dir / "a.ckpt";
+  auto store = open_store(file);
+  REQUIRE(store->save(Cursor::at_sequence(1)));
+  const std::string before = read_bytes(file);
+
+  // A file size limit smaller than a checkpoint: the first write is short, the
+  // next fails with EFBIG (as a full disk fails with ENOSPC). Even root obeys it.
+  rlimit saved_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_limit) == 0);
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved_limit;
+  small.rlim_cur = 20;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  const auto saved = store->save(Cursor::at_token(Token::make(std::string(60, 'x')).value(), 2));
+  ::setrlimit(RLIMIT_FSIZE, &saved_limit);
+  std::signal(SIGXFSZ, previous_handler);
+
+  REQUIRE_FALSE(saved);
+  CHECK(saved.error().code == Code::io_error);
+  CHECK(saved.error().errno_value == EFBIG);
+  CHECK(saved.error().detail.starts_with("cannot write " + file.string() + ".tmp."));
+  CHECK(read_bytes(file) == before);
+  CHECK(tether::io::test::count_files_starting(dir.path(), "a.ckpt.tmp.") == 0);
+  REQUIRE(store->save(Cursor::at_sequence(3)));
+  CHECK(store->load().value() == Cursor::at_sequence(3));
+}
+
+TEST_CASE("file checkpoint store: temporary files of a crashed writer are removed", "[checkpoint][file]") {
+  TempDir dir;
+  write_bytes(dir / "a.ckpt.tmp.99999", "half a checkp");
+  write_bytes(dir / "a.ckpt.tmp.1", "");
+  write_bytes(dir / "other.ckpt.tmp.5", "not ours");
+  auto store = open_store(dir / "a.ckpt");
+  CHECK(store->load().value() == std::nullopt);  // temporary files are never read
+  REQUIRE(store->save(Cursor::at_sequence(1)));
+  CHECK(tether::io::test::count_files_starting(dir.path(), "a.ckpt.tmp.") == 0);
+  CHECK(fs::exists(dir / "other.ckpt.tmp.5"));
+}
+
+TEST_CASE("file checkpoint store: a held lock times out as `locked`", "[checkpoint][file]") {
+  TempDir dir;
+  auto store = open_store(dir / "a.ckpt", FileCheckpointOptions{.lock_wait_ms_max = 50});
+  const int holder = ::open((dir / "a.ckpt.lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(holder >= 0);
+  REQUIRE(::flock(holder, LOCK_EX) == 0);
+  const auto saved = store->save(Cursor::at_sequence(1));
+  REQUIRE_FALSE(saved);
+  CHECK(saved.error().code == Code::locked);
+  CHECK(saved.error().message().find("for more than 50 ms") != std::string::npos);
+  CHECK_FALSE(store->load());
+  ::flock(holder, LOCK_UN);
+  REQUIRE(::flock(holder, LOCK_SH) == 0);  // readers share
+  CHECK(store->load());
+  CHECK_FALSE(store->save(Cursor::at_sequence(1)));
+  ::close(holder);
+  CHECK(store->save(Cursor::at_sequence(1)));
+}
+
+TEST_CASE("file checkpoint store: by default a held lock is waited for", "[checkpoint][file]") {
+  TempDir dir;
+  auto store = open_store(dir / "a.ckpt");
+  const int holder = ::open((dir / "a.ckpt.lock").c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(holder >= 0);
+  REQUIRE(::flock(holder, LOCK_EX) == 0);
+  std::atomic<bool> done{false};
+  bool saved = false;
+  std::thread saver([&] {
+    saved = store->save(Cursor::at_sequence(1)).has_value();
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const bool finished_while_locked = done;
+  ::close(holder);  // releases the lock
+  saver.join();
+  CHECK_FALSE(finished_while_locked);
+  CHECK(saved);
+  CHECK(store->load().value() == Cursor::at_sequence(1));
+}
+
+TEST_CASE("file checkpoint store: two stores in two threads never interleave", "[checkpoint][file][hammer]") {
+  TempDir dir;
+  const fs::path file = dir / "a.ckpt";
+  constexpr std::uint64_t saves_per_writer = 200;
+  std::atomic<bool> writing{true};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  const auto failed = [&](std::string what) {
+    const std::lock_guard lock(failures_mutex);
+    failures.push_back(std::move(what));
+  };
+  std::atomic<std::uint64_t> max_saved{0};
+
+  const auto writer = [&](std::uint64_t seed) {
+    auto store = FileCheckpointStore::open(file);
+    if (!store) return failed(store.error().message());
+    std::mt19937_64 rng(seed);
+    for (std::uint64_t i = 0; i < saves_per_writer; ++i) {
+      // Mostly rising (so most saves write), every third one somewhere older.
+      const std::uint64_t rising = i * 2 + seed;
+      const std::uint64_t sequence = i % 3 == 2 ? rng() % (rising + 1) : rising;
+      const Cursor cursor = i % 2 == 0 ? Cursor::at_sequence(sequence)
+                                       : Cursor::at_token(Token::make(std::to_string(sequence)).value(), sequence);
+      if (const auto saved = (*store)->save(cursor); !saved) return failed(saved.error().message());
+      std::uint64_t seen = max_saved.load();
+      while (seen < sequence && !max_saved.compare_exchange_weak(seen, sequence)) {
+      }
+    }
+  };
+  std::uint64_t loads = 0;
+  const auto reader = [&] {
+    auto store = FileCheckpointStore::open(file);
+    if (!store) return failed(store.error().message());
+    std::uint64_t last = 0;
+    while (writing) {
+      const auto loaded = (*store)->load();
+      ++loads;
+      if (!loaded) return failed("load: " + loaded.error().message());
+      if (*loaded && (*loaded)->sequence < last) return failed("went backwards");
+      if (*loaded) last = (*loaded)->sequence;
+    }
+  };
+  std::thread read_thread(reader);
+  std::thread a(writer, 1), b(writer, 2);
+  a.join();
+  b.join();
+  writing = false;
+  read_thread.join();
+
+  for (const auto& f : failures) FAIL_CHECK(f);
+  const auto final_cursor = open_store(file)->load();
+  REQUIRE(final_cursor);
+  REQUIRE(final_cursor->has_value());
+  CHECK((*final_cursor)->sequence == max_saved.load());
+  CHECK(loads > 0);
+}
+
+TEST_CASE("file checkpoint store: two writer processes never interleave", "[checkpoint][file][hammer]") {
+  TempDir dir;
+  const std::string file = (dir / "a.ckpt").string();
+  // Odd and even sequences, every 4th save a stale one (3 behind). The 301st
+  // save is not stale, so the largest is the even writer's last, 2 + 300 * 2.
+  const std::string count = "301";
+  const std::uint64_t largest = 602;
+  const pid_t odd = tether::io::test::spawn(
+      {TETHER_CHECKPOINT_WRITER, file, "--first", "1", "--step", "2", "--count", count, "--stale-every", "4"});
+  const pid_t even = tether::io::test::spawn(
+      {TETHER_CHECKPOINT_WRITER, file, "--first", "2", "--step", "2", "--count", count, "--stale-every", "4"});
+  REQUIRE(odd > 0);
+  REQUIRE(even > 0);
+
+  // Load while they write: never an error, never backwards. Bounded: the
+  // writers finish in well under a second; give up after 30 s.
+  auto store = open_store(file);
+  std::uint64_t last = 0;
+  std::uint64_t loads = 0;
+  std::vector<std::string> failures;
+  int odd_status = -1;
+  int even_status = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((odd_status == -1 || even_status == -1) && std::chrono::steady_clock::now() < deadline) {
+    const auto loaded = store->load();
+    ++loads;
+    if (!loaded) failures.push_back(loaded.error().message());
+    else if (loaded->has_value() && (*loaded)->sequence < last) failures.push_back("went backwards");
+    else if (loaded->has_value()) last = (*loaded)->sequence;
+    int status = 0;
+    if (odd_status == -1 && ::waitpid(odd, &status, WNOHANG) == odd) odd_status = status;
+    if (even_status == -1 && ::waitpid(even, &status, WNOHANG) == even) even_status = status;
+  }
+  for (const auto& [pid, status] : {std::pair{odd, &odd_status}, std::pair{even, &even_status}}) {
+    if (*status != -1) continue;
+    ::kill(pid, SIGKILL);
+    *status = tether::io::test::wait_for(pid);
+  }
+  for (const auto& f : failures) FAIL_CHECK(f);
+  CHECK(loads > 1);
+  CHECK(WIFEXITED(odd_status));
+  CHECK(WEXITSTATUS(odd_status) == 0);
+  CHECK(WIFEXITED(even_status));
+  CHECK(WEXITSTATUS(even_status) == 0);
+  CHECK(store->load().value() == Cursor::at_sequence(largest));
+}
