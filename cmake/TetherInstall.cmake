@@ -28,6 +28,11 @@ function(tether_install_library target include_dir)
 endfunction()
 
 function(tether_install_package)
+  if(TARGET tether_io)
+    set(TETHER_INSTALLS_IO TRUE)
+  else()
+    set(TETHER_INSTALLS_IO FALSE)
+  endif()
   install(EXPORT tetherTargets
     NAMESPACE tether::
     FILE tetherTargets.cmake

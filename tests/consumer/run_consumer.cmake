@@ -48,6 +48,12 @@ elseif(ACTION STREQUAL "consume")
   run("${CMAKE_COMMAND}" ${configure_args})
   run("${CMAKE_COMMAND}" --build "${BINARY_DIR}" ${config_args})
 
+  # consumer_io exists when the package includes tether::io.
+  foreach(candidate "${BINARY_DIR}/consumer_io" "${BINARY_DIR}/${CONFIG}/consumer_io")
+    if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
+      run("${candidate}")
+    endif()
+  endforeach()
   foreach(candidate "${BINARY_DIR}/consumer" "${BINARY_DIR}/${CONFIG}/consumer")
     if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
       run("${candidate}")
