@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The full check, as CI runs it (.ci/run):
 #   1. dev preset (RelWithDebInfo, -Werror): build everything, run every ctest
-#      (including the simulator: the mutation check, and a 10,000-scenario swarm
+#      (including the integration tests against real nginx + nchan servers they
+#      start themselves, and the simulator: the mutation check, and a 10,000-scenario swarm
 #      campaign in two shards plus a determinism sample, labels sim;campaign);
-#   2. asan preset (ASan + UBSan): model tests and fuzz-corpus replay;
+#   2. asan preset (ASan + UBSan): model and io tests, fuzz-corpus replays;
 #   3. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
 #      the committed corpus;
 #   4. docs/state-diagram.mmd matches what the code generates.
@@ -25,7 +26,7 @@ grep -h '^campaign seeds' build/dev/Testing/Temporary/LastTest.log || true
 step "asan: configure, build, test (labels model, io)"
 cmake --preset asan
 cmake --build --preset asan
-ctest --preset asan --output-on-failure --parallel 2 -L "model|io"
+ctest --preset asan --output-on-failure --parallel 2  # labels model and io (the preset's filter)
 
 step "fuzz: libFuzzer, bounded run (label fuzz)"
 cmake --preset fuzz

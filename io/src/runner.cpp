@@ -75,6 +75,7 @@ struct Runner::Impl final : Host, Application {
   bool finished = false;
   bool stopping = false;
   std::deque<OwnedDelivery> pulled;
+  bool pull_paused = false;  // guarded by mutex
   std::vector<std::shared_ptr<void>> keepalive;
 
   // Host
@@ -112,6 +113,10 @@ struct Runner::Impl final : Host, Application {
                           std::string(d.type), std::string(d.data)};
       std::lock_guard lock(mutex);
       pulled.push_back(std::move(owned));
+      if (pulled.size() >= options.pull_queue_max && !pull_paused) {
+        pull_paused = true;  // the consumer fell behind: stop reading
+        transport->set_paused(true);
+      }
       changed.notify_all();
     }
   }
@@ -226,6 +231,8 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   }
   if (options.config.auth.has_provider && !options.auth)
     return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
+  if (options.pull_queue_max < 2)
+    return std::unexpected("pull_queue_max must be at least 2, not " + std::to_string(options.pull_queue_max));
   if (options.sse.method != "GET" && options.sse.method != "POST")
     return std::unexpected("sse.method must be GET or POST, not '" + options.sse.method + "'");
 
@@ -329,6 +336,10 @@ std::optional<OwnedDelivery> Runner::next(std::chrono::milliseconds timeout) {
   if (impl_->pulled.empty()) return std::nullopt;
   OwnedDelivery d = std::move(impl_->pulled.front());
   impl_->pulled.pop_front();
+  if (impl_->pull_paused && impl_->pulled.size() <= impl_->options.pull_queue_max / 2) {
+    impl_->pull_paused = false;
+    impl_->on_strand([i = impl_.get()] { i->transport->set_paused(false); });
+  }
   lock.unlock();
   if (impl_->options.auto_ack) ack(d.delivery_id);
   return d;

@@ -56,6 +56,7 @@ class ConnectionBase {
  public:
   virtual ~ConnectionBase() = default;
   virtual void cancel() = 0;
+  virtual void resume_reading() = 0;
 };
 
 template <class Stream>
@@ -66,6 +67,12 @@ class Connection final : public ConnectionBase,
   Connection(SseTransport& owner, Stream stream, Url url, int redirects, TransportListener& listener);
   void start();
   void cancel() override;
+  void resume_reading() override {
+    if (parked_ && !cancelled_) {
+      parked_ = false;
+      read_body();
+    }
+  }
 
  private:
   void on_resolved(beast::error_code ec, const tcp::resolver::results_type& results);
@@ -92,6 +99,7 @@ class Connection final : public ConnectionBase,
   std::array<char, 64 * 1024> body_{};
   std::optional<std::int64_t> pending_retry_ms_;
   bool cancelled_ = false;
+  bool parked_ = false;  // paused: no read outstanding
   bool told_ = false;  // a listener call happened during this read
 };
 
@@ -115,6 +123,12 @@ class SseTransport final : public Transport {
     if (connection_) connection_->cancel();
     connection_.reset();
   }
+
+  void set_paused(bool paused) override {
+    paused_ = paused;
+    if (!paused && connection_) connection_->resume_reading();
+  }
+  bool paused() const { return paused_; }
 
   // A new connection to `url` (the first, or a redirect hop).
   void connect(const Url& url, int redirects, TransportListener& listener) {
@@ -177,6 +191,7 @@ class SseTransport final : public Transport {
   std::string resume_id_;
   std::shared_ptr<ConnectionBase> connection_;
   bool tls_insecure_ = false;
+  bool paused_ = false;
 };
 
 template <class Stream>
@@ -317,6 +332,10 @@ void Connection<Stream>::on_header(beast::error_code ec) {
 
 template <class Stream>
 void Connection<Stream>::read_body() {
+  if (owner_.paused()) {
+    parked_ = true;
+    return;
+  }
   parser_->get().body().data = body_.data();
   parser_->get().body().size = body_.size();
   http::async_read_some(stream_, raw_, *parser_,

@@ -48,6 +48,7 @@ class WsConnectionBase {
  public:
   virtual ~WsConnectionBase() = default;
   virtual void cancel() = 0;
+  virtual void resume_reading() = 0;
 };
 
 struct WsSettings {
@@ -166,7 +167,18 @@ class WsConnection final : public WsConnectionBase,
     read();
   }
 
+  void resume_reading() override {
+    if (parked_ && !cancelled_) {
+      parked_ = false;
+      read();
+    }
+  }
+
   void read() {
+    if (*paused_) {
+      parked_ = true;
+      return;
+    }
     ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);
     });
@@ -222,6 +234,9 @@ class WsConnection final : public WsConnectionBase,
   beast::flat_buffer buffer_;
   std::string last_id_;
   bool cancelled_ = false;
+  bool parked_ = false;
+ public:
+  const bool* paused_ = nullptr;  // the transport's flag
 };
 
 class WebSocketTransport final : public Transport {
@@ -238,14 +253,21 @@ class WebSocketTransport final : public Transport {
       auto c = std::make_shared<WsConnection<beast::ssl_stream<beast::tcp_stream>>>(
           io_, beast::ssl_stream<beast::tcp_stream>(io_, *tls_), settings_, clock_, request,
           std::move(resume), tls_insecure_, listener);
+      c->paused_ = &paused_;
       connection_ = c;
       c->start();
     } else {
       auto c = std::make_shared<WsConnection<beast::tcp_stream>>(
           io_, beast::tcp_stream(io_), settings_, clock_, request, std::move(resume), tls_insecure_, listener);
+      c->paused_ = &paused_;
       connection_ = c;
       c->start();
     }
+  }
+
+  void set_paused(bool paused) override {
+    paused_ = paused;
+    if (!paused && connection_) connection_->resume_reading();
   }
 
   void close() override {
@@ -260,6 +282,7 @@ class WebSocketTransport final : public Transport {
   Clock& clock_;
   bool tls_insecure_;
   std::shared_ptr<WsConnectionBase> connection_;
+  bool paused_ = false;
 };
 
 }  // namespace

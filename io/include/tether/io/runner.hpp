@@ -58,6 +58,12 @@ struct RunnerOptions {
   std::string record_comment;
   // Ack each delivery when its callback returns (see Callbacks::on_delivery).
   bool auto_ack = true;
+  // Pull API: at this many queued deliveries the transport stops reading
+  // (backpressure; memory stays bounded: the queue exceeds this by at most the
+  // messages of one 64 KiB read) until next() drains half of them.
+  // A consumer that stalls past the heartbeat budget causes a reconnect, which
+  // resumes from the cursor: nothing is lost.
+  std::size_t pull_queue_max = 10000;
 };
 
 struct Callbacks {

@@ -62,6 +62,10 @@ class Transport {
   virtual void open(const ConnectRequest& request, TransportListener& listener) = 0;
   // Abandon the current connection, if any. Idempotent.
   virtual void close() = 0;
+  // Stop (true) or restart (false) reading from the current and later
+  // connections: backpressure from an application that falls behind. Bytes
+  // wait in the kernel's buffers and then in the server's; nothing is lost.
+  virtual void set_paused(bool paused) { static_cast<void>(paused); }
 };
 
 }  // namespace tether::io
