@@ -1,0 +1,195 @@
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+
+#include <tether/io/poll_runner.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
+
+namespace tether::io {
+
+namespace asio = boost::asio;
+namespace poll = model::poll;
+
+namespace {
+
+// The body as a snapshot, or why it is not one.
+std::expected<poll::Snapshot, std::string> parse_snapshot(std::string_view body) {
+  nlohmann::json document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) return std::unexpected("body is not JSON");
+  if (!document.is_object()) return std::unexpected("body is JSON but not an object");
+  std::vector<poll::Entry> entries;
+  entries.reserve(document.size());
+  for (const auto& [key, value] : document.items())
+    entries.push_back({key, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+  auto snapshot = poll::Snapshot::from_entries(std::move(entries));
+  if (!snapshot) return std::unexpected(std::string(snapshot.error().reason) + " '" + snapshot.error().key + "'");
+  return std::move(*snapshot);
+}
+
+}  // namespace
+
+struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
+  PollRunnerOptions options;
+  PollCallbacks callbacks;
+  std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::steady_timer timer{io};
+  std::unique_ptr<asio::thread_pool> workers;
+  std::vector<std::unique_ptr<HttpPoller>> pollers;  // one per endpoint (not thread-safe)
+  std::vector<std::optional<std::string>> etags;     // strand only
+  std::optional<poll::PollState> state;
+  std::string bearer_token;  // strand only
+  std::thread thread;
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> polls{0};
+
+  model::Instant now() const {
+    return model::Instant{std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - origin)
+                              .count()};
+  }
+
+  void feed(const poll::PollEvent& event) {
+    if (done) return;
+    const poll::PollEffects effects = poll::transition_in_place(*state, event);
+    for (const poll::PollEffect& effect : effects) execute(effect);
+    rearm();
+  }
+
+  void rearm() {
+    const auto deadline = poll::next_deadline(*state);
+    if (!deadline) {
+      timer.cancel();
+      return;
+    }
+    timer.expires_at(origin + std::chrono::milliseconds(deadline->ms));
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->feed(poll::Tick{self->now()});
+    });
+  }
+
+  void diagnose(Diagnostic::Kind kind, std::string text) {
+    if (callbacks.on_diagnostic) callbacks.on_diagnostic(Diagnostic{kind, std::move(text)});
+  }
+
+  void execute(const poll::PollEffect& effect) {
+    if (const auto* p = std::get_if<poll::Poll>(&effect)) {
+      start_poll(p->endpoint);
+    } else if (const auto* a = std::get_if<poll::Added>(&effect)) {
+      if (callbacks.on_change) callbacks.on_change(a->endpoint, poll::ChangeKind::added, a->key, a->value);
+    } else if (const auto* m = std::get_if<poll::Modified>(&effect)) {
+      if (callbacks.on_change) callbacks.on_change(m->endpoint, poll::ChangeKind::modified, m->key, m->value);
+    } else if (const auto* r = std::get_if<poll::Removed>(&effect)) {
+      if (callbacks.on_change) callbacks.on_change(r->endpoint, poll::ChangeKind::removed, r->key, r->value);
+    } else if (const auto* s = std::get_if<poll::ReportStatus>(&effect)) {
+      if (callbacks.on_status) callbacks.on_status(s->endpoint, s->status);
+    } else if (std::holds_alternative<poll::ReportStopped>(effect)) {
+      done = true;
+      timer.cancel();
+    }
+  }
+
+  void start_poll(std::size_t endpoint) {
+    PollRequest request{options.urls[endpoint], etags[endpoint], bearer_token};
+    asio::post(*workers, [self = shared_from_this(), endpoint, request = std::move(request)] {
+      auto response = self->pollers[endpoint]->get(request);
+      asio::post(self->io, [self, endpoint, response = std::move(response)]() mutable {
+        self->finish_poll(endpoint, std::move(response));
+      });
+    });
+  }
+
+  void finish_poll(std::size_t endpoint, std::expected<PollResponse, std::string> response) {
+    if (done) return;
+    ++polls;
+    const std::string& name = options.config.endpoints[endpoint].name;
+    if (!response) {
+      diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + response.error());
+      return feed(poll::PollFailed{now(), endpoint, 0});
+    }
+    if (response->status == 401 && options.auth) {
+      // Fetch a token for the next poll; the model keeps the cadence (quiet).
+      if (auto refreshed = options.auth->refresh()) bearer_token = refreshed->bearer_token;
+      else diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
+    }
+    if (response->not_modified) return feed(poll::PollSucceeded{now(), endpoint, std::nullopt});
+    if (response->status != 200) return feed(poll::PollFailed{now(), endpoint, response->status});
+    auto snapshot = parse_snapshot(response->body);
+    if (!snapshot) {
+      diagnose(Diagnostic::Kind::protocol, "poll " + name + ": malformed body: " + snapshot.error());
+      return feed(poll::PollFailed{now(), endpoint, 200});
+    }
+    etags[endpoint] = response->etag;
+    feed(poll::PollSucceeded{now(), endpoint, std::move(*snapshot)});
+  }
+};
+
+PollRunner::PollRunner(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRunnerOptions options,
+                                                                          PollCallbacks callbacks) {
+  if (options.urls.size() != options.config.endpoints.size())
+    return std::unexpected("poll runner: " + std::to_string(options.urls.size()) + " URLs for " +
+                           std::to_string(options.config.endpoints.size()) + " endpoints");
+  auto state = poll::make_poll_session(options.config, options.seed);
+  if (!state)
+    return std::unexpected("configuration: " + std::string(state.error().field) + " " +
+                           std::string(state.error().reason));
+  auto impl = std::make_shared<Impl>();
+  impl->options = std::move(options);
+  impl->callbacks = std::move(callbacks);
+  impl->state = std::move(*state);
+  for (std::size_t n = 0; n < impl->options.urls.size(); ++n) {
+    auto poller = HttpPoller::create(impl->options.http);
+    if (!poller) return std::unexpected(poller.error());
+    impl->pollers.push_back(std::move(*poller));
+  }
+  impl->etags.resize(impl->pollers.size());
+  const std::size_t threads = impl->pollers.size() < 8 ? impl->pollers.size() : 8;
+  impl->workers = std::make_unique<asio::thread_pool>(threads == 0 ? 1 : threads);
+  asio::post(impl->io, [impl] {
+    if (impl->options.auth) {
+      if (auto first = impl->options.auth->refresh()) impl->bearer_token = first->bearer_token;
+      else impl->diagnose(Diagnostic::Kind::auth, "no initial credentials: " + first.error());
+    }
+    impl->feed(poll::Started{impl->now()});
+  });
+  impl->thread = std::thread([impl = impl.get()] { impl->io.run(); });
+  return std::unique_ptr<PollRunner>(new PollRunner(std::move(impl)));
+}
+
+PollRunner::~PollRunner() {
+  stop();
+  impl_->workers->join();
+  // Handlers still queued hold the Impl: run them (they see `done` and return)
+  // so that they, and the Impl with them, are released.
+  impl_->timer.cancel();
+  impl_->io.restart();
+  impl_->io.poll();
+}
+
+void PollRunner::stop() {
+  Impl& i = *impl_;
+  if (!i.thread.joinable()) return;
+  asio::post(i.io, [impl = impl_] { impl->feed(poll::StopRequested{impl->now()}); });
+  i.work.reset();
+  // The strand ends once StopRequested ran; io.stop() makes sure of it even
+  // with a poll completion still posted.
+  asio::post(i.io, [impl = impl_] { impl->io.stop(); });
+  i.thread.join();
+}
+
+bool PollRunner::finished() const { return impl_->done; }
+std::uint64_t PollRunner::polls_completed() const { return impl_->polls; }
+
+}  // namespace tether::io

@@ -1,0 +1,165 @@
+#pragma once
+// The polled world: one polling session (model/poll_session.hpp) against a
+// simulated HTTP server whose endpoints each serve a keyed state that changes
+// over time, and fail independently, in virtual time.
+//
+// The driver loop: take the next item (a change of the server's state, a
+// request reaching the server, a response reaching the client, a fault edge,
+// the application stopping), or a Tick at the session's next_deadline if that
+// comes first; jump virtual time there; feed the session; execute its effects
+// (Poll -> a request that reaches the server after a one-way latency and is
+// answered from the server's state *at that moment*, or with the error of a
+// fault active then; Added / Modified / Removed -> the application's mirror;
+// ReportStatus -> recorded); and let the oracle judge the step.
+//
+// The oracle, after every step, from what the world knows (never the
+// reducer's helpers):
+//   mirror    the application's mirror of each endpoint, built only from
+//             Added / Modified / Removed, equals the snapshot the server sent in
+//             the last successful poll (so: its state as of that poll), and every
+//             change fits the mirror (no add of a present key, ...);
+//   no-removed no change at all, Removed included, in a step whose event is a
+//             failed poll, nor for an endpoint other than the one that answered;
+//   cadence   one request in flight per endpoint; a scheduled poll comes no
+//             sooner than cadence_ms after the previous one if that succeeded or
+//             got a quiet error, and no sooner than the policy's smallest delay
+//             after a failure; a retry only right after a first 503;
+//   quiet     a status is never reported twice in a row for an endpoint;
+//   stop      after ReportStopped, nothing at all;
+//   catch-up  once every fault is over (the heal time H), each endpoint completes
+//             a successful poll served at or after H within
+//             H + 3 * latency_ms_max + slow_ms_max + max(cadence_ms, the policy's
+//             largest delay) + 1 ms: a request in flight at H may still come back
+//             slow and failed (one round trip plus the slow fault's extra), then
+//             the endpoint waits at most a cadence or its largest backoff delay,
+//             and the next request goes there and back.
+// Then the application stops the session and the run ends.
+//
+// Swarm testing: poll_swarm_scenario(seed) draws a configuration (zero_poll,
+// koprs_poll, or random endpoints and policies), the world and a fault timeline
+// in which some fault kinds are disabled and the rest weighted differently.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <tether/model/poll_session.hpp>
+#include <tether/sim/agenda.hpp>
+
+namespace tether::sim {
+
+enum class PollFaultKind : std::uint8_t {
+  not_served,     // 404 to every request
+  unauthorised,   // 401 to every request
+  unavailable,    // 503 to every request: the in-tick retry fails too
+  flaky,          // 503 to every other request: the in-tick retry gets through
+  server_error,   // HTTP status `param` (500, 502, 504, 400, 403, 429)
+  transport,      // no answer: the driver reports a transport error (status 0)
+  malformed,      // a 200 whose body lists a key twice: the driver reports it as PollFailed{200}
+  slow,           // answers take `param` ms longer (often more than the cadence)
+  suspend,        // the client host sleeps: no Tick, no result until the end (late ticks)
+  stop,           // the application stops the session (duration unused)
+  receiver_gone,  // the application's receiver goes away (duration unused)
+};
+inline constexpr std::size_t poll_fault_kind_count = 11;
+std::string_view name_of(PollFaultKind kind);
+
+inline constexpr std::uint32_t all_endpoints = UINT32_MAX;
+
+struct PollFault {
+  PollFaultKind kind;
+  std::uint32_t endpoint = all_endpoints;  // an endpoint index, or all of them
+  Ms at_ms = 0;
+  Ms duration_ms = 0;
+  std::int64_t param = 0;
+};
+
+struct PollScenario {
+  std::uint64_t seed = 0;
+  std::string origin;  // how the configuration was drawn, e.g. "zero_poll"
+  model::poll::PollConfig config;
+  Ms safety_ms = 60000;        // faults start in [0, safety_ms)
+  Ms change_every_ms = 1000;   // each endpoint's state changes about this often
+  std::uint32_t keys_max = 8;  // distinct keys an endpoint may hold
+  Ms latency_ms_min = 5;       // one way
+  Ms latency_ms_max = 50;
+  bool etags = false;             // answer 304 when nothing changed since the client's last 200
+  std::vector<PollFault> faults;  // sorted by at_ms
+};
+
+PollScenario poll_swarm_scenario(std::uint64_t seed);
+
+// The time after which every fault is over, and the catch-up bound after it.
+Ms heal_ms(const PollScenario& scenario);
+Ms catch_up_bound_ms(const PollScenario& scenario, std::size_t endpoint);
+
+// The reducer the run drives: model::poll::transition_in_place, except in the
+// mutation tests, which wrap it in deliberately broken variants.
+using PollReducer = model::poll::PollEffects (*)(model::poll::PollState&,
+                                                 const model::poll::PollEvent&) noexcept;
+
+struct PollRunOptions {
+  PollReducer reducer = &model::poll::transition_in_place;
+  bool keep_trace_text = false;
+  std::uint64_t events_max = 1'000'000;  // a limit on everything: beyond it the run fails
+};
+
+struct PollViolation {
+  std::string_view rule;  // mirror, no-removed, cadence, quiet, stop, catch-up, limit
+  std::string message;
+  Ms at_ms;
+  std::uint32_t endpoint;
+};
+
+// What one endpoint saw, for tests that assert outcomes.
+struct EndpointReport {
+  std::vector<Ms> polls_at_ms;    // scheduled polls
+  std::vector<Ms> retries_at_ms;  // 503 retries within the tick
+  std::vector<std::pair<Ms, model::poll::EndpointStatus>> statuses;
+  std::uint64_t successes = 0;  // PollSucceeded fed, 304s included
+  std::uint64_t removed = 0;    // Removed effects
+};
+
+struct PollRunResult {
+  std::uint64_t events = 0;  // reducer steps
+  std::uint64_t polls = 0;   // requests sent
+  std::uint64_t failed_polls = 0;
+  std::uint64_t changes = 0;  // Added + Modified + Removed
+  std::uint64_t trace_hash = 0;
+  std::vector<PollViolation> violations;
+  std::string trace;  // keep_trace_text only: one line per step
+  std::vector<EndpointReport> endpoints;
+  Ms heal_ms = 0;
+  Ms end_ms = 0;
+  bool stopped_by_scenario = false;  // a stop / receiver_gone fault ended it (no catch-up check)
+  std::string error;                 // the scenario could not run (invalid configuration)
+
+  bool ok() const { return error.empty() && violations.empty(); }
+};
+
+PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& options = {});
+
+// "<rule> e<endpoint> @<ms>: <message>", one per line.
+std::string describe(const PollRunResult& result);
+
+struct PollSwarmSummary {
+  std::uint64_t scenarios = 0;
+  std::uint64_t events = 0;
+  std::uint64_t polls = 0;
+  std::uint64_t failed_polls = 0;
+  std::uint64_t changes = 0;
+  std::uint64_t failing = 0;  // scenarios with a violation
+  // The first 20 failing seeds, each as the line that reproduces it:
+  // "poll seed <n> (<origin>): <first violation>".
+  std::vector<std::string> failures;
+
+  bool ok() const { return failing == 0; }
+};
+
+// Runs poll_swarm_scenario(seed) for every seed in [seed_first, seed_last].
+PollSwarmSummary run_poll_swarm(std::uint64_t seed_first, std::uint64_t seed_last,
+                                const PollRunOptions& options = {});
+
+}  // namespace tether::sim

@@ -1,0 +1,822 @@
+#include <tether/sim/poll_world.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <tether/model/prng.hpp>
+
+namespace tether::sim {
+
+namespace {
+
+namespace poll = model::poll;
+using model::Instant;
+using model::Prng;
+
+// --- policy bounds, re-derived from poll_session.hpp's formulas --------------
+
+std::int64_t floor_part(std::int64_t v, double fraction) {
+  return static_cast<std::int64_t>(std::floor(static_cast<double>(v) * fraction));
+}
+
+// The smallest delay the policy may ever choose (at one failure: the ceiling
+// only grows with the count) and the largest (at the cap).
+std::int64_t delay_ms_least(const poll::PollBackoff& b) {
+  const std::int64_t c = std::min(b.delay_ms_initial, b.delay_ms_max);
+  switch (b.jitter) {
+    case model::JitterKind::none:
+    case model::JitterKind::upward:
+    case model::JitterKind::decorrelated:
+      return c;
+    case model::JitterKind::full:
+      return 0;
+    case model::JitterKind::equal:
+      return c / 2;
+    case model::JitterKind::proportional:
+      return c - floor_part(c, b.jitter_fraction);
+  }
+  return 0;
+}
+
+std::int64_t delay_ms_most(const poll::PollBackoff& b) {
+  const std::int64_t c = b.delay_ms_max;
+  switch (b.jitter) {
+    case model::JitterKind::none:
+    case model::JitterKind::equal:
+    case model::JitterKind::decorrelated:
+      return c;
+    case model::JitterKind::full:
+      return std::max<std::int64_t>(0, c - 1);
+    case model::JitterKind::proportional:
+    case model::JitterKind::upward:
+      return c + floor_part(c, b.jitter_fraction);
+  }
+  return c;
+}
+
+// --- trace hash (FNV-1a over the numbers and strings of every step) -----------
+
+class Hasher {
+ public:
+  void add(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h_ ^= (v >> (8 * i)) & 0xFFU;
+      h_ *= 1099511628211ULL;
+    }
+  }
+  void add(std::string_view s) {
+    for (const char c : s) {
+      h_ ^= static_cast<unsigned char>(c);
+      h_ *= 1099511628211ULL;
+    }
+    add(s.size());
+  }
+  std::uint64_t value() const { return h_; }
+
+ private:
+  std::uint64_t h_ = 1469598103934665603ULL;
+};
+
+std::string show(const poll::PollEvent& ev) {
+  return std::visit(
+      [](const auto& e) -> std::string {
+        using E = std::decay_t<decltype(e)>;
+        const std::string at = "@" + std::to_string(e.now.ms) + " ";
+        if constexpr (std::is_same_v<E, poll::Started>)
+          return at + "Started";
+        else if constexpr (std::is_same_v<E, poll::StopRequested>)
+          return at + "StopRequested";
+        else if constexpr (std::is_same_v<E, poll::Tick>)
+          return at + "Tick";
+        else if constexpr (std::is_same_v<E, poll::ReceiverGone>)
+          return at + "ReceiverGone";
+        else if constexpr (std::is_same_v<E, poll::PollFailed>)
+          return at + "PollFailed e" + std::to_string(e.endpoint) + " " +
+                 std::to_string(e.http_status);
+        else
+          return at + "PollSucceeded e" + std::to_string(e.endpoint) +
+                 (e.snapshot ? " keys " + std::to_string(e.snapshot->size()) : std::string(" 304"));
+      },
+      ev);
+}
+
+std::string show(const poll::PollEffect& fx) {
+  return std::visit(
+      [](const auto& e) -> std::string {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, poll::Poll>)
+          return "Poll(e" + std::to_string(e.endpoint) + (e.retry_in_tick ? ", retry)" : ")");
+        else if constexpr (std::is_same_v<E, poll::Added>)
+          return "Added(e" + std::to_string(e.endpoint) + " " + e.key + "=" + e.value + ")";
+        else if constexpr (std::is_same_v<E, poll::Modified>)
+          return "Modified(e" + std::to_string(e.endpoint) + " " + e.key + "=" + e.value + ")";
+        else if constexpr (std::is_same_v<E, poll::Removed>)
+          return "Removed(e" + std::to_string(e.endpoint) + " " + e.key + ")";
+        else if constexpr (std::is_same_v<E, poll::ReportStatus>)
+          return "Status(e" + std::to_string(e.endpoint) + " health " +
+                 std::to_string(static_cast<int>(e.status.health)) + " http " +
+                 std::to_string(e.status.http_status) + " failures " +
+                 std::to_string(e.status.failures) + " next @" +
+                 std::to_string(e.status.next_attempt_at.ms) + ")";
+        else
+          return "Stopped(" + std::to_string(static_cast<int>(e.reason)) + ")";
+      },
+      fx);
+}
+
+// --- the oracle ----------------------------------------------------------------
+
+using Map = std::map<std::string, std::string>;
+
+Map as_map(const poll::Snapshot& s) {
+  Map m;
+  for (const poll::Entry& e : s.entries()) m.emplace_hint(m.end(), e.key, e.value);
+  return m;
+}
+
+class PollOracle {
+ public:
+  PollOracle(const poll::PollConfig& config, Ms heal_at)
+      : cfg_(config), eps_(config.endpoints.size()), heal_at_(heal_at) {}
+
+  // One step: the event fed (with, for a result, when its request was served),
+  // the effects, and the state after.
+  void step(const poll::PollEvent& ev, std::optional<Ms> served_at, const poll::PollEffects& fx,
+            const poll::PollState& after) {
+    now_ = poll::time_of(ev).ms;
+    if (stopped_) {
+      if (!fx.empty()) flag("stop", "effects after ReportStopped", 0);
+      return;
+    }
+    std::size_t answered = eps_.size();
+    Outcome outcome = Outcome::none;
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev)) {
+      answered = ok->endpoint;
+      outcome = take_answer(answered) ? Outcome::healthy : Outcome::stray;
+      if (outcome == Outcome::healthy && ok->snapshot) eps_[answered].sent = as_map(*ok->snapshot);
+      if (outcome == Outcome::healthy && served_at && *served_at >= heal_at_ &&
+          !eps_[answered].caught_up_at)
+        eps_[answered].caught_up_at = now_;
+    } else if (const auto* f = std::get_if<poll::PollFailed>(&ev)) {
+      answered = f->endpoint;
+      if (!take_answer(answered))
+        outcome = Outcome::stray;
+      else if (f->http_status == 503 && !eps_[answered].retry_used)
+        outcome = Outcome::retry;
+      else if (f->http_status == 404 || f->http_status == 401)
+        outcome = Outcome::healthy;  // quiet: cadence holds
+      else
+        outcome = Outcome::failed;
+      if (outcome == Outcome::failed) eps_[answered].failed_at = now_;
+    }
+    if (outcome == Outcome::healthy) eps_[answered].failed_at.reset();
+    if (outcome == Outcome::stray && !fx.empty())
+      flag("cadence", "a result no poll asked for had effects", answered);
+    for (const poll::PollEffect& x : fx) effect(x, ev, answered, outcome);
+    if (answered < eps_.size() && eps_[answered].mirror != eps_[answered].sent)
+      flag("mirror",
+           "the application's mirror is not the server's state as of the last successful poll",
+           answered);
+    if (std::holds_alternative<poll::Tick>(ev)) {
+      const auto d = poll::next_deadline(after);
+      if (d && d->ms <= now_) flag("cadence", "a Tick left a due endpoint unpolled", 0);
+    }
+  }
+
+  // At the end of the catch-up bound: every endpoint must have caught up.
+  void check_caught_up(const PollScenario& s) {
+    for (std::size_t i = 0; i < eps_.size(); ++i) {
+      const Ms bound = heal_at_ + catch_up_bound_ms(s, i);
+      const auto& at = eps_[i].caught_up_at;
+      if (!at || *at > bound)
+        flag("catch-up",
+             "no successful poll served after the heal at " + std::to_string(heal_at_) +
+                 " ms came back by " + std::to_string(bound) + " ms",
+             i);
+    }
+  }
+
+  bool stopped() const { return stopped_; }
+  std::vector<PollViolation> take_violations() { return std::move(violations_); }
+  std::uint64_t changes() const { return changes_; }
+
+ private:
+  enum class Outcome : std::uint8_t { none, stray, healthy, retry, failed };
+  struct Ep {
+    int in_flight = 0;
+    bool retry_used = false;
+    std::optional<Ms> last_poll_at;  // the last scheduled poll
+    std::optional<Ms> failed_at;     // its failure, if it failed
+    Map mirror;                      // from the change effects only
+    Map sent;                        // the snapshot of the last successful poll
+    std::optional<poll::EndpointStatus> reported;
+    std::optional<Ms> caught_up_at;
+  };
+
+  struct Change {
+    std::size_t endpoint;
+    std::string_view what;
+    const std::string* key;
+    const std::string* value;
+  };
+  static Change change_of(const poll::PollEffect& x) {
+    if (const auto* a = std::get_if<poll::Added>(&x))
+      return {a->endpoint, "added", &a->key, &a->value};
+    if (const auto* m = std::get_if<poll::Modified>(&x))
+      return {m->endpoint, "modified", &m->key, &m->value};
+    const auto& r = std::get<poll::Removed>(x);
+    return {r.endpoint, "removed", &r.key, &r.value};
+  }
+
+  bool take_answer(std::size_t e) {
+    if (e >= eps_.size() || eps_[e].in_flight == 0) return false;
+    eps_[e].in_flight -= 1;
+    return true;
+  }
+
+  void flag(std::string_view rule, std::string message, std::size_t endpoint) {
+    if (violations_.size() < 20)
+      violations_.push_back(
+          PollViolation{rule, std::move(message), now_, static_cast<std::uint32_t>(endpoint)});
+  }
+
+  void effect(const poll::PollEffect& x, const poll::PollEvent& ev, std::size_t answered,
+              Outcome outcome) {
+    if (stopped_) return flag("stop", "an effect after ReportStopped", 0);
+    if (const auto* p = std::get_if<poll::Poll>(&x)) return on_poll(*p, ev, answered, outcome);
+    if (const auto* r = std::get_if<poll::ReportStatus>(&x)) {
+      if (r->endpoint >= eps_.size())
+        return flag("quiet", "status of an endpoint that does not exist", r->endpoint);
+      auto& reported = eps_[r->endpoint].reported;
+      if (reported && *reported == r->status)
+        flag("quiet", "the same status reported twice", r->endpoint);
+      reported = r->status;
+      return;
+    }
+    if (std::holds_alternative<poll::ReportStopped>(x)) {
+      if (!std::holds_alternative<poll::StopRequested>(ev) &&
+          !std::holds_alternative<poll::ReceiverGone>(ev))
+        flag("stop", "stopped without being asked", 0);
+      stopped_ = true;
+      return;
+    }
+    // A change: only from a successful poll of that endpoint, and it must fit.
+    const Change c = change_of(x);
+    const std::size_t e = c.endpoint;
+    const std::string_view what = c.what;
+    const std::string* key = c.key;
+    const std::string* value = c.value;
+    changes_ += 1;
+    const bool from_success =
+        std::holds_alternative<poll::PollSucceeded>(ev) && outcome == Outcome::healthy;
+    if (!from_success || e != answered) {
+      const bool after_failure = std::holds_alternative<poll::PollFailed>(ev);
+      return flag("no-removed",
+                  std::string(what) + " \"" + *key + "\"" +
+                      (after_failure ? " after a failed poll"
+                                     : " outside a successful poll of its endpoint"),
+                  e);
+    }
+    Map& mirror = eps_[e].mirror;
+    const auto it = mirror.find(*key);
+    if (what == "added") {
+      if (it != mirror.end())
+        return flag("mirror", "added \"" + *key + "\", which the application has", e);
+      mirror.emplace(*key, *value);
+    } else if (what == "modified") {
+      if (it == mirror.end() || it->second == *value)
+        return flag("mirror", "modified \"" + *key + "\", which is missing or unchanged", e);
+      it->second = *value;
+    } else {
+      if (it == mirror.end() || it->second != *value)
+        return flag("mirror", "removed \"" + *key + "\", which the application does not have", e);
+      mirror.erase(it);
+    }
+  }
+
+  void on_poll(const poll::Poll& p, const poll::PollEvent& ev, std::size_t answered,
+               Outcome outcome) {
+    if (p.endpoint >= eps_.size())
+      return flag("cadence", "a poll of an endpoint that does not exist", p.endpoint);
+    Ep& e = eps_[p.endpoint];
+    if (p.retry_in_tick) {
+      if (outcome != Outcome::retry || p.endpoint != answered)
+        flag("cadence", "a retry that does not answer a first 503", p.endpoint);
+      e.retry_used = true;
+      e.in_flight += 1;
+      return;
+    }
+    if (!std::holds_alternative<poll::Tick>(ev) && !std::holds_alternative<poll::Started>(ev))
+      flag("cadence", "a scheduled poll outside a Tick", p.endpoint);
+    if (e.in_flight > 0)
+      flag("cadence", "two requests in flight for one endpoint (a burst)", p.endpoint);
+    const poll::EndpointConfig& c = cfg_.endpoints[p.endpoint];
+    if (e.failed_at) {
+      const std::int64_t least = delay_ms_least(c.backoff);
+      if (now_ - *e.failed_at < least)
+        flag("cadence",
+             "polled " + std::to_string(now_ - *e.failed_at) +
+                 " ms after a failure; the policy waits >= " + std::to_string(least) + " ms",
+             p.endpoint);
+    } else if (e.last_poll_at && now_ - *e.last_poll_at < c.cadence_ms) {
+      flag("cadence",
+           "polled " + std::to_string(now_ - *e.last_poll_at) +
+               " ms after the last poll; cadence " + std::to_string(c.cadence_ms) + " ms",
+           p.endpoint);
+    }
+    e.in_flight += 1;
+    e.retry_used = false;
+    e.last_poll_at = now_;
+    e.failed_at.reset();
+  }
+
+  const poll::PollConfig& cfg_;
+  std::vector<Ep> eps_;
+  Ms heal_at_;
+  Ms now_ = 0;
+  bool stopped_ = false;
+  std::uint64_t changes_ = 0;
+  std::vector<PollViolation> violations_;
+};
+
+// --- the world -------------------------------------------------------------------
+
+enum class ItemKind : std::uint8_t {
+  change,    // an endpoint's keyed state changes
+  arrive,    // a request reaches the server
+  respond,   // a response reaches the client
+  app_stop,  // the application stops (fault index)
+  check,     // the end of the catch-up bound
+};
+
+struct Item {
+  ItemKind kind;
+  std::uint32_t index;  // endpoint, request or fault
+};
+
+struct Request {
+  std::uint32_t endpoint;
+  std::optional<std::uint64_t> etag;  // the driver's If-None-Match
+  Ms served_at = 0;
+  // The answer, decided when the request reaches the server:
+  std::uint16_t status = 0;  // 0: transport error
+  bool malformed = false;
+  bool not_modified = false;
+  poll::Snapshot snapshot;
+  std::uint64_t version = 0;
+};
+
+class PollWorld {
+ public:
+  PollWorld(const PollScenario& s, const PollRunOptions& o, poll::PollState state)
+      : s_(s),
+        opt_(o),
+        state_(std::move(state)),
+        heal_at_(heal_ms(s)),
+        oracle_(s.config, heal_at_),
+        net_(Prng::derive(s.seed, 0x7E7)),
+        world_(Prng::derive(s.seed, 0x5E2)),
+        server_(s.config.endpoints.size()),
+        version_(s.config.endpoints.size(), 0),
+        etag_(s.config.endpoints.size()),
+        flaky_(s.config.endpoints.size(), 0) {
+    result_.endpoints.resize(s.config.endpoints.size());
+    end_at_ = heal_at_;
+    for (std::size_t i = 0; i < s.config.endpoints.size(); ++i)
+      end_at_ = std::max(end_at_, heal_at_ + catch_up_bound_ms(s, i));
+  }
+
+  PollRunResult run() {
+    for (std::uint32_t i = 0; i < server_.size(); ++i) {
+      for (std::uint32_t k = 0; k < std::min<std::uint32_t>(s_.keys_max, 3); ++k) change(i);
+      agenda_.push(next_change_in(), Item{ItemKind::change, i});
+    }
+    for (std::uint32_t f = 0; f < s_.faults.size(); ++f) {
+      const PollFault& fault = s_.faults[f];
+      if (fault.kind == PollFaultKind::stop || fault.kind == PollFaultKind::receiver_gone)
+        agenda_.push(fault.at_ms, Item{ItemKind::app_stop, f});
+      if (fault.kind == PollFaultKind::suspend)
+        suspensions_.push_back({fault.at_ms, fault.at_ms + fault.duration_ms});
+    }
+    agenda_.push(end_at_, Item{ItemKind::check, 0});
+    feed(poll::Started{Instant{0}}, std::nullopt);
+    while (!done_) {
+      if (result_.events >= opt_.events_max) {
+        result_.violations.push_back(
+            PollViolation{"limit", "event limit reached (a hot loop?)", now_, 0});
+        break;
+      }
+      std::optional<Ms> tick_at;
+      if (const auto d = poll::next_deadline(state_)) tick_at = awake_at(std::max(d->ms, now_));
+      if (tick_at && (agenda_.empty() || *tick_at < agenda_.next_ms())) {
+        now_ = *tick_at;
+        feed(poll::Tick{Instant{now_}}, std::nullopt);
+        continue;
+      }
+      if (agenda_.empty()) break;
+      const Item item = agenda_.pop();
+      now_ = agenda_.now_ms();
+      handle(item);
+    }
+    result_.end_ms = now_;
+    for (PollViolation& v : oracle_.take_violations()) result_.violations.push_back(std::move(v));
+    result_.changes = oracle_.changes();
+    result_.heal_ms = heal_at_;
+    result_.trace_hash = hash_.value();
+    return std::move(result_);
+  }
+
+ private:
+  // The first instant at or after `t` when the client host is awake.
+  Ms awake_at(Ms t) const {
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const auto& [from, until] : suspensions_)
+        if (t >= from && t < until) t = until, moved = true;
+    }
+    return t;
+  }
+
+  Ms next_change_in() {
+    return now_ +
+           std::max<Ms>(1, world_.uniform(s_.change_every_ms / 2, s_.change_every_ms * 3 / 2));
+  }
+  Ms latency() { return net_.uniform(s_.latency_ms_min, s_.latency_ms_max); }
+
+  // The server's state for endpoint `e` changes: a key is added, modified or removed.
+  void change(std::uint32_t e) {
+    Map& m = server_[e];
+    const std::string key =
+        "k" + std::to_string(world_.uniform(0, static_cast<std::int64_t>(s_.keys_max) - 1));
+    const auto it = m.find(key);
+    if (it != m.end() && world_.uniform(0, 2) == 0)
+      m.erase(it);
+    else
+      m[key] = "v" + std::to_string(++value_counter_);
+    version_[e] += 1;
+  }
+
+  void handle(const Item& item) {
+    switch (item.kind) {
+      case ItemKind::change:
+        change(item.index);
+        agenda_.push(next_change_in(), item);
+        return;
+      case ItemKind::arrive:
+        return serve(item.index);
+      case ItemKind::respond: {
+        const Ms wake = awake_at(now_);
+        if (wake > now_) return agenda_.push(wake, item);  // the host sleeps: handled on waking
+        return respond(item.index);
+      }
+      case ItemKind::app_stop: {
+        const Ms wake = awake_at(now_);
+        if (wake > now_) return agenda_.push(wake, item);
+        result_.stopped_by_scenario = result_.stopped_by_scenario || !poll::is_terminal(state_);
+        if (s_.faults[item.index].kind == PollFaultKind::stop)
+          feed(poll::StopRequested{Instant{now_}}, std::nullopt);
+        else
+          feed(poll::ReceiverGone{Instant{now_}}, std::nullopt);
+        return;
+      }
+      case ItemKind::check:
+        if (!result_.stopped_by_scenario) oracle_.check_caught_up(s_);
+        feed(poll::StopRequested{Instant{now_}}, std::nullopt);
+        if (!oracle_.stopped())
+          result_.violations.push_back(PollViolation{"stop", "a stop was not reported", now_, 0});
+        done_ = true;
+        return;
+    }
+  }
+
+  // The server answers from its state now, or with the error of a fault active now.
+  void serve(std::uint32_t id) {
+    Request& r = requests_[id];
+    r.served_at = now_;
+    r.status = 200;
+    Ms extra_ms = 0;
+    bool decided = false;
+    for (const PollFault& f : s_.faults) {
+      if (now_ < f.at_ms || now_ >= f.at_ms + f.duration_ms) continue;
+      if (f.endpoint != all_endpoints && f.endpoint != r.endpoint) continue;
+      if (f.kind == PollFaultKind::slow)
+        extra_ms = std::max(extra_ms, f.param);  // the slowest one applies
+      if (decided) continue;
+      switch (f.kind) {
+        case PollFaultKind::not_served:
+          r.status = 404, decided = true;
+          break;
+        case PollFaultKind::unauthorised:
+          r.status = 401, decided = true;
+          break;
+        case PollFaultKind::unavailable:
+          r.status = 503, decided = true;
+          break;
+        case PollFaultKind::flaky:
+          if (flaky_[r.endpoint]++ % 2 == 0) r.status = 503, decided = true;
+          break;
+        case PollFaultKind::server_error:
+          r.status = static_cast<std::uint16_t>(f.param), decided = true;
+          break;
+        case PollFaultKind::transport:
+          r.status = 0, decided = true;
+          break;
+        case PollFaultKind::malformed:
+          r.malformed = true, decided = true;
+          break;
+        default:
+          break;
+      }
+    }
+    if (r.status == 200 && !r.malformed) {
+      r.version = version_[r.endpoint];
+      if (s_.etags && r.etag && *r.etag == r.version) {
+        r.not_modified = true;
+      } else {
+        std::vector<poll::Entry> entries;
+        entries.reserve(server_[r.endpoint].size());
+        for (const auto& [k, v] : server_[r.endpoint]) entries.push_back(poll::Entry{k, v});
+        r.snapshot = poll::Snapshot::from_entries(std::move(entries)).value();
+      }
+    }
+    agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});
+  }
+
+  // The driver turns the response into an event, as io/ does.
+  void respond(std::uint32_t id) {
+    Request& r = requests_[id];
+    if (poll::is_terminal(state_)) return;  // cancelled by the stop
+    const Instant now{now_};
+    if (r.status != 200) {
+      result_.failed_polls += 1;
+      return feed(poll::PollFailed{now, r.endpoint, r.status}, r.served_at);
+    }
+    if (r.malformed) {
+      // A body that lists a key twice: the driver's parse refuses it.
+      std::vector<poll::Entry> entries{{"dup", "1"}, {"dup", "2"}};
+      for (const auto& [k, v] : server_[r.endpoint]) entries.push_back(poll::Entry{k, v});
+      if (poll::Snapshot::from_entries(std::move(entries)))
+        return;  // unreachable: "dup" is listed twice
+      result_.failed_polls += 1;
+      return feed(poll::PollFailed{now, r.endpoint, 200}, r.served_at);
+    }
+    if (r.not_modified)
+      return feed(poll::PollSucceeded{now, r.endpoint, std::nullopt}, r.served_at);
+    etag_[r.endpoint] = r.version;
+    feed(poll::PollSucceeded{now, r.endpoint, r.snapshot}, r.served_at);
+  }
+
+  void feed(const poll::PollEvent& ev, std::optional<Ms> served_at) {
+    const poll::PollEffects fx = opt_.reducer(state_, ev);
+    result_.events += 1;
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
+        ok != nullptr && ok->endpoint < server_.size())
+      result_.endpoints[ok->endpoint].successes += 1;
+    record(fx);
+    oracle_.step(ev, served_at, fx, state_);
+    hash_.add(show(ev));
+    std::string line;
+    for (const poll::PollEffect& x : fx) {
+      const std::string shown = show(x);
+      hash_.add(shown);
+      if (opt_.keep_trace_text) line += " " + shown;
+      if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
+    }
+    if (opt_.keep_trace_text) result_.trace += show(ev) + " ->" + line + "\n";
+  }
+
+  void record(const poll::PollEffects& fx) {
+    for (const poll::PollEffect& x : fx) {
+      if (const auto* p = std::get_if<poll::Poll>(&x);
+          p != nullptr && p->endpoint < server_.size()) {
+        EndpointReport& r = result_.endpoints[p->endpoint];
+        (p->retry_in_tick ? r.retries_at_ms : r.polls_at_ms).push_back(now_);
+      } else if (const auto* s = std::get_if<poll::ReportStatus>(&x);
+                 s != nullptr && s->endpoint < server_.size()) {
+        result_.endpoints[s->endpoint].statuses.emplace_back(now_, s->status);
+      } else if (const auto* rm = std::get_if<poll::Removed>(&x);
+                 rm != nullptr && rm->endpoint < server_.size()) {
+        result_.endpoints[rm->endpoint].removed += 1;
+      }
+    }
+  }
+
+  void send(const poll::Poll& p) {
+    if (p.endpoint >= server_.size()) return;
+    result_.polls += 1;
+    const auto e = static_cast<std::uint32_t>(p.endpoint);
+    requests_.push_back(Request{e, etag_[e], 0, 0, false, false, {}, 0});
+    agenda_.push(now_ + latency(),
+                 Item{ItemKind::arrive, static_cast<std::uint32_t>(requests_.size() - 1)});
+  }
+
+  const PollScenario& s_;
+  const PollRunOptions& opt_;
+  poll::PollState state_;
+  Ms heal_at_;
+  Ms end_at_ = 0;
+  PollOracle oracle_;
+  Prng net_;
+  Prng world_;
+  Agenda<Item> agenda_;
+  std::vector<Map> server_;
+  std::vector<std::uint64_t> version_;
+  std::vector<std::optional<std::uint64_t>> etag_;
+  std::vector<std::uint64_t> flaky_;
+  std::vector<Request> requests_;
+  std::vector<std::pair<Ms, Ms>> suspensions_;
+  std::uint64_t value_counter_ = 0;
+  Ms now_ = 0;
+  bool done_ = false;
+  Hasher hash_;
+  PollRunResult result_;
+};
+
+bool chance(Prng& p, std::int64_t percent) { return p.uniform(0, 99) < percent; }
+
+poll::PollConfig draw_config(Prng& p, std::string& origin) {
+  const std::int64_t kind = p.uniform(0, 3);
+  if (kind == 0) {
+    origin = "zero_poll";
+    return model::presets::zero_poll();
+  }
+  if (kind == 1) {
+    const std::int64_t interval_ms = p.uniform(1, 20) * 250;
+    origin = "koprs_poll(" + std::to_string(interval_ms) + ")";
+    return model::presets::koprs_poll(interval_ms);
+  }
+  constexpr std::array<double, 4> multipliers{1.0, 1.5, 2.0, 3.0};
+  poll::PollConfig c;
+  const std::int64_t n = p.uniform(1, 4);
+  origin = "random(" + std::to_string(n) + " endpoints)";
+  for (std::int64_t i = 0; i < n; ++i) {
+    poll::PollBackoff b;
+    b.delay_ms_initial = p.uniform(1, 20) * 250;
+    b.multiplier = multipliers[static_cast<std::size_t>(p.uniform(0, 3))];
+    b.delay_ms_max = b.delay_ms_initial * p.uniform(1, 32);
+    b.jitter = static_cast<model::JitterKind>(p.uniform(0, 5));
+    b.jitter_fraction = static_cast<double>(p.uniform(0, 100)) / 100.0;
+    c.endpoints.push_back(poll::EndpointConfig{"e" + std::to_string(i), p.uniform(2, 60) * 250, b});
+  }
+  return c;
+}
+
+std::int64_t draw_param(Prng& p, PollFaultKind k, std::int64_t cadence_ms_max) {
+  constexpr std::array<std::int64_t, 6> statuses{500, 502, 504, 400, 403, 429};
+  switch (k) {
+    case PollFaultKind::server_error:
+      return statuses[static_cast<std::size_t>(p.uniform(0, 5))];
+    case PollFaultKind::slow:
+      return p.uniform(100, 3 * cadence_ms_max);
+    default:
+      return 0;
+  }
+}
+
+Ms draw_duration(Prng& p, PollFaultKind k) {
+  switch (k) {
+    case PollFaultKind::stop:
+    case PollFaultKind::receiver_gone:
+      return 0;
+    case PollFaultKind::suspend:
+      return p.uniform(1000, 60000);
+    default:
+      return p.uniform(100, 60000);
+  }
+}
+
+}  // namespace
+
+std::string_view name_of(PollFaultKind kind) {
+  switch (kind) {
+    case PollFaultKind::not_served:
+      return "not_served";
+    case PollFaultKind::unauthorised:
+      return "unauthorised";
+    case PollFaultKind::unavailable:
+      return "unavailable";
+    case PollFaultKind::flaky:
+      return "flaky";
+    case PollFaultKind::server_error:
+      return "server_error";
+    case PollFaultKind::transport:
+      return "transport";
+    case PollFaultKind::malformed:
+      return "malformed";
+    case PollFaultKind::slow:
+      return "slow";
+    case PollFaultKind::suspend:
+      return "suspend";
+    case PollFaultKind::stop:
+      return "stop";
+    case PollFaultKind::receiver_gone:
+      return "receiver_gone";
+  }
+  return "?";
+}
+
+PollScenario poll_swarm_scenario(std::uint64_t seed) {
+  Prng p = Prng::derive(seed, 0x9011);
+  PollScenario s;
+  s.seed = seed;
+  s.config = draw_config(p, s.origin);
+  s.safety_ms = p.uniform(20, 120) * 1000;
+  s.change_every_ms = p.uniform(1, 40) * 100;
+  s.keys_max = static_cast<std::uint32_t>(p.uniform(1, 16));
+  s.latency_ms_min = p.uniform(0, 50);
+  s.latency_ms_max = s.latency_ms_min + p.uniform(0, 300);
+  s.etags = chance(p, 50);
+  std::int64_t cadence_ms_max = 0;
+  for (const auto& e : s.config.endpoints) cadence_ms_max = std::max(cadence_ms_max, e.cadence_ms);
+  // Swarm testing: each seed disables some kinds and weights the rest. Stops
+  // end the session (and skip the catch-up check): rare.
+  std::array<std::int64_t, poll_fault_kind_count> w{};
+  for (auto& x : w) x = chance(p, 50) ? p.uniform(1, 10) : 0;
+  for (const PollFaultKind k : {PollFaultKind::stop, PollFaultKind::receiver_gone}) {
+    auto& x = w[static_cast<std::size_t>(k)];
+    x = chance(p, 15) ? std::min<std::int64_t>(x, 1) : 0;
+  }
+  std::int64_t total = 0;
+  for (const std::int64_t x : w) total += x;
+  const std::int64_t n = total == 0 ? 0 : p.uniform(0, 12);
+  const auto endpoints = static_cast<std::int64_t>(s.config.endpoints.size());
+  for (std::int64_t j = 0; j < n; ++j) {
+    std::int64_t pick = p.uniform(0, total - 1);
+    std::size_t k = 0;
+    while (pick >= w[k]) pick -= w[k++];
+    PollFault f{static_cast<PollFaultKind>(k)};
+    f.endpoint =
+        chance(p, 30) ? all_endpoints : static_cast<std::uint32_t>(p.uniform(0, endpoints - 1));
+    f.at_ms = p.uniform(0, s.safety_ms - 1);
+    f.duration_ms = draw_duration(p, f.kind);
+    f.param = draw_param(p, f.kind, cadence_ms_max);
+    s.faults.push_back(f);
+  }
+  std::sort(s.faults.begin(), s.faults.end(),
+            [](const PollFault& a, const PollFault& b) { return a.at_ms < b.at_ms; });
+  return s;
+}
+
+Ms heal_ms(const PollScenario& s) {
+  Ms h = s.safety_ms;
+  for (const PollFault& f : s.faults) h = std::max(h, f.at_ms + f.duration_ms);
+  return h;
+}
+
+Ms catch_up_bound_ms(const PollScenario& s, std::size_t endpoint) {
+  Ms slow_ms_max = 0;
+  for (const PollFault& f : s.faults)
+    if (f.kind == PollFaultKind::slow) slow_ms_max = std::max(slow_ms_max, f.param);
+  const poll::EndpointConfig& e = s.config.endpoints.at(endpoint);
+  return 3 * s.latency_ms_max + slow_ms_max + std::max(e.cadence_ms, delay_ms_most(e.backoff)) + 1;
+}
+
+PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& options) {
+  auto state = poll::make_poll_session(scenario.config, Prng::derive(scenario.seed, 0x5E55).next());
+  if (!state) {
+    PollRunResult r;
+    r.error = std::string(state.error().field) + ": " + std::string(state.error().reason);
+    return r;
+  }
+  return PollWorld(scenario, options, std::move(*state)).run();
+}
+
+std::string describe(const PollRunResult& r) {
+  std::string out;
+  if (!r.error.empty()) out += "error: " + r.error + "\n";
+  for (const PollViolation& v : r.violations)
+    out += std::string(v.rule) + " e" + std::to_string(v.endpoint) + " @" +
+           std::to_string(v.at_ms) + ": " + v.message + "\n";
+  return out;
+}
+
+PollSwarmSummary run_poll_swarm(std::uint64_t seed_first, std::uint64_t seed_last,
+                                const PollRunOptions& options) {
+  PollSwarmSummary sum;
+  for (std::uint64_t seed = seed_first; seed <= seed_last; ++seed) {
+    const PollScenario s = poll_swarm_scenario(seed);
+    const PollRunResult r = run_poll(s, options);
+    sum.scenarios += 1;
+    sum.events += r.events;
+    sum.polls += r.polls;
+    sum.failed_polls += r.failed_polls;
+    sum.changes += r.changes;
+    if (!r.ok()) {
+      sum.failing += 1;
+      if (sum.failures.size() < 20) {
+        const std::string first = describe(r);
+        sum.failures.push_back("poll seed " + std::to_string(seed) + " (" + s.origin +
+                               "): " + first.substr(0, first.find('\n')));
+      }
+    }
+    if (seed == seed_last) break;  // seed_last may be UINT64_MAX
+  }
+  return sum;
+}
+
+}  // namespace tether::sim
