@@ -1,0 +1,170 @@
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+
+#include <tether/io/wait_runner.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+namespace tether::io {
+
+namespace asio = boost::asio;
+namespace wait = model::wait;
+
+Acquirer tcp_port_acquirer(std::string host, std::uint16_t port, std::chrono::milliseconds timeout) {
+  return [host = std::move(host), port, timeout]() -> std::expected<void, std::string> {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    asio::ip::tcp::socket socket(io);
+    boost::system::error_code result = asio::error::would_block;
+    resolver.async_resolve(host, std::to_string(port), [&](boost::system::error_code ec, auto endpoints) {
+      if (ec) {
+        result = ec;
+        return;
+      }
+      asio::async_connect(socket, endpoints, [&](boost::system::error_code e, const auto&) { result = e; });
+    });
+    io.run_for(timeout);
+    if (result == asio::error::would_block)
+      return std::unexpected("connect " + host + ":" + std::to_string(port) + ": timed out");
+    if (result) return std::unexpected("connect " + host + ":" + std::to_string(port) + ": " + result.message());
+    return {};
+  };
+}
+
+struct WaitRunner::Impl : std::enable_shared_from_this<WaitRunner::Impl> {
+  WaitRunnerOptions options;
+  WaitCallbacks callbacks;
+  std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  asio::steady_timer timer{io};
+  asio::thread_pool worker{1};
+  std::optional<wait::WaitState> state;
+  std::thread thread;
+  mutable std::mutex mutex;
+  wait::WaitStatus status;
+  std::atomic<std::uint64_t> attempts{0};
+  bool stopped = false;  // strand only
+
+  model::Instant now() const {
+    return model::Instant{std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - origin)
+                              .count()};
+  }
+
+  void feed(const wait::Event& event) {
+    if (stopped) return;
+    wait::Step step = wait::transition(std::move(*state), event);
+    state = std::move(step.state);
+    for (const wait::Effect& effect : step.effects) execute(effect);
+    if (wait::is_terminal(*state)) stopped = true;
+    {
+      std::lock_guard lock(mutex);
+      status = state->status;
+    }
+    const auto deadline = wait::next_deadline(*state);
+    if (!deadline) {
+      timer.cancel();
+      return;
+    }
+    timer.expires_at(origin + std::chrono::milliseconds(deadline->ms));
+    timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->feed(wait::Tick{self->now()});
+    });
+  }
+
+  void execute(const wait::Effect& effect) {
+    if (const auto* acquire = std::get_if<wait::Acquire>(&effect)) {
+      ++attempts;
+      asio::post(worker, [self = shared_from_this(), id = acquire->id] {
+        auto got = self->options.acquire();
+        asio::post(self->io, [self, id, got = std::move(got)] {
+          if (got) return self->feed(wait::AcquireSucceeded{self->now(), id});
+          if (self->callbacks.on_diagnostic && !self->stopped)
+            self->callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, got.error()});
+          self->feed(wait::AcquireFailed{self->now(), id});
+        });
+      });
+    } else if (const auto* release = std::get_if<wait::Release>(&effect)) {
+      if (callbacks.on_release) callbacks.on_release(release->id);
+    } else if (const auto* report = std::get_if<wait::ReportStatus>(&effect)) {
+      if (report->status.kind == wait::StatusKind::held && callbacks.on_acquired) {
+        if (const auto* held = std::get_if<wait::Held>(&state->phase)) callbacks.on_acquired(held->id);
+      }
+      if (callbacks.on_status) callbacks.on_status(report->status);
+    }
+  }
+
+  template <class Fn>
+  void on_strand(Fn fn) {
+    asio::post(io, [self = shared_from_this(), fn = std::move(fn)] { fn(*self); });
+  }
+};
+
+WaitRunner::WaitRunner(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::expected<std::unique_ptr<WaitRunner>, std::string> WaitRunner::start(WaitRunnerOptions options,
+                                                                          WaitCallbacks callbacks) {
+  if (!options.acquire) return std::unexpected("wait runner: no acquire function");
+  auto state = wait::make_wait(options.config);
+  if (!state)
+    return std::unexpected("configuration: " + std::string(state.error().field) + " " +
+                           std::string(state.error().reason));
+  auto impl = std::make_shared<Impl>();
+  impl->options = std::move(options);
+  impl->callbacks = std::move(callbacks);
+  impl->state = std::move(*state);
+  impl->on_strand([](Impl& i) { i.feed(wait::Started{i.now(), i.options.initial_link}); });
+  impl->thread = std::thread([i = impl.get()] { i->io.run(); });
+  return std::unique_ptr<WaitRunner>(new WaitRunner(std::move(impl)));
+}
+
+WaitRunner::~WaitRunner() {
+  stop();
+  impl_->worker.join();
+  impl_->timer.cancel();
+  impl_->io.restart();
+  impl_->io.poll();  // release handlers that hold the Impl (they see `stopped`)
+}
+
+void WaitRunner::link_up() {
+  impl_->on_strand([](Impl& i) { i.feed(wait::Connected{i.now()}); });
+}
+void WaitRunner::link_down() {
+  impl_->on_strand([](Impl& i) { i.feed(wait::Disconnected{i.now()}); });
+}
+void WaitRunner::watch_ended(std::uint64_t id) {
+  impl_->on_strand([id](Impl& i) { i.feed(wait::WatchEnded{i.now(), id}); });
+}
+
+void WaitRunner::stop() {
+  Impl& i = *impl_;
+  if (!i.thread.joinable()) return;
+  i.on_strand([](Impl& self) {
+    self.feed(wait::StopRequested{self.now()});
+    self.stopped = true;
+    self.timer.cancel();
+    self.io.stop();
+  });
+  i.work.reset();
+  i.thread.join();
+}
+
+model::wait::WaitStatus WaitRunner::status() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->status;
+}
+
+std::uint64_t WaitRunner::attempts() const { return impl_->attempts; }
+
+}  // namespace tether::io

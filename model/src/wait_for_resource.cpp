@@ -1,0 +1,318 @@
+#include <tether/model/wait_for_resource.hpp>
+
+#include <algorithm>
+#include <utility>
+
+#include <tether/model/backoff.hpp>
+#include <tether/model/presets.hpp>
+
+namespace tether::model::wait {
+
+namespace {
+
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
+constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
+
+// One transition's working set: handlers branch, the helpers below them are the
+// shared mechanisms (attempts, failures, wakes, phases).
+class Reducer {
+ public:
+  Reducer(WaitState& s, Effects& out, Instant now) : s_(s), out_(out), cfg_(*s.config), now_(now) {}
+
+  void on(const Started& e);
+  void on(const StopRequested&);
+  void on(const Tick&);
+  void on(const Connected&);
+  void on(const Disconnected&);
+  void on(const AcquireSucceeded& e);
+  void on(const AcquireFailed& e);
+  void on(const WatchEnded& e);
+
+ private:
+  void enter(const Phase& phase) {
+    s_.phase = phase;
+    const WaitStatus st = status_of(phase);
+    if (st != s_.status) {
+      s_.status = st;
+      out_.push_back(ReportStatus{st});
+    }
+  }
+
+  // The outage clock has run out (checked before any attempt and on ticks).
+  bool outage_over(Instant waiting_since) const {
+    return cfg_.give_up.outage_ms_max > 0 &&
+           elapsed_ms(waiting_since, now_) >= cfg_.give_up.outage_ms_max;
+  }
+
+  void attempt(std::uint32_t failures, Instant waiting_since) {
+    const std::uint64_t id = ++s_.attempts_made;
+    out_.push_back(Acquire{id, saturating_inc(failures)});
+    std::optional<Instant> deadline;
+    if (cfg_.acquire_timeout_ms > 0) deadline = after(now_, cfg_.acquire_timeout_ms);
+    enter(Acquiring{id, failures, deadline, waiting_since});
+  }
+
+  // Attempt now unless the outage limit says give up first.
+  void attempt_unless_given_up(std::uint32_t failures, Instant waiting_since) {
+    if (outage_over(waiting_since)) return enter(GaveUp{Cause::outage_too_long, failures});
+    attempt(failures, waiting_since);
+  }
+
+  // Acquisition number `failures` (>= 1) in a row failed: give up, or back off.
+  void fail(std::uint32_t failures, Cause cause, Instant waiting_since) {
+    if (cfg_.give_up.attempts_max > 0 && failures >= cfg_.give_up.attempts_max)
+      return enter(GaveUp{Cause::attempts_exhausted, failures});
+    if (outage_over(waiting_since)) return enter(GaveUp{Cause::outage_too_long, failures});
+    const std::int64_t delay_ms =
+        sample_delay_ms(cfg_.backoff, failures, s_.previous_delay_ms, s_.prng);
+    s_.previous_delay_ms = delay_ms;
+    const Instant until = after(now_, delay_ms);
+    if (until <= now_) return attempt(failures, waiting_since);  // e.g. full jitter drew 0
+    enter(BackingOff{failures, until, waiting_since, cause});
+  }
+
+  // The link came back: the spread of the wake, so that a fleet reconnecting to
+  // one broker does not attempt in the same millisecond.
+  Instant wake_at() { return after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max)); }
+
+  // A hold ended at now_: the reopen pause starts.
+  void pause_after_hold() {
+    if (cfg_.reopen_pause_ms == 0) return attempt(0, now_);
+    enter(Pausing{after(now_, cfg_.reopen_pause_ms), now_});
+  }
+
+  WaitState& s_;
+  Effects& out_;
+  const WaitConfig& cfg_;
+  Instant now_;
+};
+
+void Reducer::on(const Started& e) {
+  if (!std::holds_alternative<Idle>(s_.phase)) return;
+  if (e.link != Link::unknown) s_.link = e.link;
+  if (s_.link == Link::down) return enter(Offline{0, now_, now_});
+  attempt(0, now_);
+}
+
+void Reducer::on(const StopRequested&) {
+  if (const auto* a = std::get_if<Acquiring>(&s_.phase)) out_.push_back(Release{a->id});
+  if (const auto* h = std::get_if<Held>(&s_.phase)) out_.push_back(Release{h->id});
+  enter(Stopped{});
+}
+
+void Reducer::on(const Tick&) {
+  std::visit(Overload{
+                 [&](const Acquiring& a) {
+                   if (!a.deadline || now_ < *a.deadline) return;
+                   out_.push_back(Release{a.id});
+                   fail(saturating_inc(a.failures), Cause::acquire_timeout, a.waiting_since);
+                 },
+                 [&](const BackingOff& b) {
+                   if (outage_over(b.waiting_since))
+                     return enter(GaveUp{Cause::outage_too_long, b.failures});
+                   if (now_ >= b.until) attempt(b.failures, b.waiting_since);
+                 },
+                 [&](const Offline& o) {
+                   if (outage_over(o.waiting_since))
+                     enter(GaveUp{Cause::outage_too_long, o.failures});
+                 },
+                 [&](const Pausing& p) {
+                   if (outage_over(p.waiting_since))
+                     return enter(GaveUp{Cause::outage_too_long, 0});
+                   if (now_ >= p.until) attempt(0, p.waiting_since);
+                 },
+                 [](const auto&) {},
+             },
+             s_.phase);
+}
+
+void Reducer::on(const Connected&) {
+  const bool news = s_.link != Link::up;
+  s_.link = Link::up;
+  if (!news) return;  // a repeat is not news: waking on it would let a chatty notifier spin us
+  std::visit(Overload{
+                 [&](const BackingOff& b) {
+                   const Instant until = earliest(b.until, wake_at());
+                   if (until <= now_) return attempt_unless_given_up(b.failures, b.waiting_since);
+                   if (until < b.until)
+                     enter(BackingOff{b.failures, until, b.waiting_since, Cause::reconnected});
+                 },
+                 [&](const Offline& o) {
+                   const Instant wake = wake_at();
+                   // A reopen pause that was running when the link dropped still holds.
+                   if (o.not_before > now_)
+                     return enter(Pausing{latest(o.not_before, wake), o.waiting_since});
+                   if (wake <= now_) return attempt_unless_given_up(o.failures, o.waiting_since);
+                   enter(BackingOff{o.failures, wake, o.waiting_since, Cause::reconnected});
+                 },
+                 [](const auto&) {},
+             },
+             s_.phase);
+}
+
+void Reducer::on(const Disconnected&) {
+  s_.link = Link::down;
+  std::visit(Overload{
+                 [&](const Acquiring& a) {
+                   // The attempt cannot succeed over a dead link; it was not the
+                   // resource's fault, so the failure count stays.
+                   out_.push_back(Release{a.id});
+                   enter(Offline{a.failures, now_, a.waiting_since});
+                 },
+                 [&](const BackingOff& b) {
+                   enter(Offline{b.failures, now_, b.waiting_since});
+                 },
+                 [&](const Held& h) {
+                   // A watch cannot outlive its connection: the hold ended now.
+                   out_.push_back(Release{h.id});
+                   enter(Offline{0, after(now_, cfg_.reopen_pause_ms), now_});
+                 },
+                 [&](const Pausing& p) {
+                   enter(Offline{0, p.until, p.waiting_since});
+                 },
+                 [](const auto&) {},
+             },
+             s_.phase);
+}
+
+void Reducer::on(const AcquireSucceeded& e) {
+  const auto* a = std::get_if<Acquiring>(&s_.phase);
+  if (a == nullptr || a->id != e.id) return;  // stale: released or superseded
+  s_.previous_delay_ms = 0;
+  enter(Held{a->id, now_});
+}
+
+void Reducer::on(const AcquireFailed& e) {
+  const auto* a = std::get_if<Acquiring>(&s_.phase);
+  if (a == nullptr || a->id != e.id) return;
+  fail(saturating_inc(a->failures), Cause::acquire_failed, a->waiting_since);
+}
+
+void Reducer::on(const WatchEnded& e) {
+  const auto* h = std::get_if<Held>(&s_.phase);
+  if (h == nullptr || h->id != e.id) return;
+  pause_after_hold();
+}
+
+void run(WaitState& state, const Event& event, Effects& out) {
+  if (is_terminal(state)) return;  // sticky and quiet
+  std::visit([&](const auto& e) { Reducer(state, out, e.now).on(e); }, event);
+}
+
+}  // namespace
+
+std::expected<void, ConfigError> validate(const WaitConfig& config) {
+  // The backoff and give-up fields mean what they mean for a session: validate
+  // them as one, so the field names and limits are the same.
+  SessionConfig as_session;
+  as_session.backoff = config.backoff;
+  as_session.give_up = config.give_up;
+  if (auto r = model::validate(as_session); !r) return r;
+  if (config.backoff.restored_delay_ms_max > duration_ms_max)
+    return std::unexpected(ConfigError{"backoff.restored_delay_ms_max", "is too large"});
+  if (config.reopen_pause_ms < 0 || config.reopen_pause_ms > duration_ms_max)
+    return std::unexpected(ConfigError{"reopen_pause_ms", "must be in [0, 2^61]"});
+  if (config.acquire_timeout_ms < 0 || config.acquire_timeout_ms > duration_ms_max)
+    return std::unexpected(ConfigError{"acquire_timeout_ms", "must be in [0, 2^61]"});
+  return {};
+}
+
+std::expected<WaitState, ConfigError> make_wait(const WaitConfig& config) {
+  if (auto r = validate(config); !r) return std::unexpected(r.error());
+  WaitState s;
+  s.config = std::make_shared<const WaitConfig>(config);
+  s.phase = Idle{};
+  s.prng = Prng(config.seed);
+  return s;
+}
+
+bool is_terminal(const WaitState& state) {
+  return std::holds_alternative<Stopped>(state.phase) ||
+         std::holds_alternative<GaveUp>(state.phase);
+}
+
+Step transition(WaitState state, const Event& event) noexcept {
+  Step step{std::move(state), {}};
+  run(step.state, event, step.effects);
+  return step;
+}
+
+std::optional<Instant> next_deadline(const WaitState& s) noexcept {
+  const WaitConfig& cfg = *s.config;
+  std::optional<Instant> d;
+  const auto consider = [&](Instant t) { d = d ? earliest(*d, t) : t; };
+  // outage: the give-up clock runs out in a waiting phase
+  const auto outage = [&](Instant waiting_since) {
+    if (cfg.give_up.outage_ms_max > 0) consider(after(waiting_since, cfg.give_up.outage_ms_max));
+  };
+  std::visit(Overload{
+                 // acquire timeout: the attempt counts as failed
+                 [&](const Acquiring& a) {
+                   if (a.deadline) consider(*a.deadline);
+                 },
+                 // backoff over: attempt
+                 [&](const BackingOff& b) {
+                   consider(b.until);
+                   outage(b.waiting_since);
+                 },
+                 [&](const Offline& o) { outage(o.waiting_since); },
+                 // reopen pause over: attempt
+                 [&](const Pausing& p) {
+                   consider(p.until);
+                   outage(p.waiting_since);
+                 },
+                 [](const auto&) {},
+             },
+             s.phase);
+  return d;
+}
+
+WaitStatus status_of(const Phase& phase) {
+  return std::visit(
+      Overload{
+          [](const Idle&) { return WaitStatus{}; },
+          [](const Acquiring& a) {
+            return WaitStatus{StatusKind::acquiring, Cause::none, a.failures, {}};
+          },
+          [](const BackingOff& b) {
+            return WaitStatus{StatusKind::backing_off, b.cause, b.failures, b.until};
+          },
+          [](const Offline& o) {
+            return WaitStatus{StatusKind::offline, Cause::disconnected, o.failures, {}};
+          },
+          [](const Held&) {
+            return WaitStatus{StatusKind::held, Cause::none, 0, {}};
+          },
+          [](const Pausing& p) {
+            return WaitStatus{StatusKind::pausing, Cause::watch_ended, 0, p.until};
+          },
+          [](const Stopped&) {
+            return WaitStatus{StatusKind::stopped, Cause::stop_requested, 0, {}};
+          },
+          [](const GaveUp& g) {
+            return WaitStatus{StatusKind::gave_up, g.cause, g.failures, {}};
+          },
+      },
+      phase);
+}
+
+}  // namespace tether::model::wait
+
+namespace tether::model::presets {
+
+wait::WaitConfig kanade_wait() {
+  wait::WaitConfig c;
+  c.backoff = kanade().backoff;  // 1 s x2 to 300 s, +-25 %, wake within 100 ms
+  c.give_up = kanade().give_up;  // forever
+  c.reopen_pause_ms = 1000;
+  c.acquire_timeout_ms = 30000;
+  return c;
+}
+
+}  // namespace tether::model::presets

@@ -1,0 +1,183 @@
+#pragma once
+// Two small simulated worlds for the reducers beside the streaming session, run
+// in virtual time and judged after every step by an oracle that recomputes
+// from the world (never by calling the reducer's own helpers).
+//
+// Wait world (model::wait): a resource that appears and disappears, a
+// connection that goes down and up (reported to the reducer as Connected /
+// Disconnected when the scenario has a link monitor), a broker that in some
+// periods ends every watch right after opening it, and periods in which
+// acquisitions go unanswered. Acquire{id} is answered after a drawn latency:
+// success if the link is up and the resource present at the answer, failure
+// otherwise. A watch ends when the resource disappears or the link drops.
+// After the safety phase every fault heals and the reducer must hold the
+// resource within a bound derived from its policy.
+//
+// Mirror world (model::mirror): a key-value source that changes at random, a
+// push stream that delivers each change in order after a small latency unless
+// it is stalled (changes during a stall are lost to push) and sends heartbeats
+// while not stalled, and a poller that takes a snapshot some time after sending
+// its request (observed_at = the send time) and feeds every key of it
+// (ValuePolled, RemovalPolled for absent keys, then PollCompleted), except while
+// polls fail.
+//
+// Oracles, after every step:
+//   wait:   no Acquire while the reducer was last told Disconnected; one
+//           attempt at a time, numbered failures + 1; a wait after a failure
+//           no shorter than the policy's lower bound for the oracle's own
+//           failure count (unless a Connected came in between); no reopen
+//           before reopen_pause_ms after a hold ended; a Connected that finds
+//           the reducer waiting is followed by an attempt within
+//           restored_delay_ms_max (or the reopen pause's end); releases exactly
+//           of the attempt or hold that ended; once the world is healthy
+//           (resource present, link up, no flapping, no lost answers) for
+//           liveness_bound_ms(), the reducer has held the resource; give-up
+//           only as the policy says; after stop, no effects and no deadline.
+//   mirror: the reported stream health is the truth at `now` recomputed from
+//           the push events alone (degraded whenever push has been silent for
+//           the budget, however warm backfill keeps the values); backfill
+//           status likewise from the polls; every entry and freshness_of
+//           answer (at now and at both sides of its threshold) agree with an
+//           independent recomputation; every entry's value is one the source
+//           really held around its written_at; statuses only on change;
+//           after stop, no effects.
+// Each run is deterministic: the same scenario gives the same trace hash.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tether/model/freshness_mirror.hpp>
+#include <tether/model/wait_for_resource.hpp>
+#include <tether/sim/agenda.hpp>
+
+namespace tether::sim {
+
+// [from_ms, to_ms)
+struct Interval {
+  Ms from_ms;
+  Ms to_ms;
+};
+
+// One broken rule: which, what, when.
+struct Finding {
+  std::string rule;  // e.g. "attempt-while-down"
+  std::string message;
+  Ms at_ms;
+};
+
+// A campaign over a range of seeds.
+struct SwarmSummary {
+  std::uint64_t scenarios = 0;
+  std::uint64_t events = 0;  // reducer steps
+  std::uint64_t failing = 0;
+  // The first few failing seeds, each "seed <n>: <rule> @<ms>: <message>": the
+  // seed alone reproduces the run (wait_scenario(n) / mirror_scenario(n)).
+  std::vector<std::string> failures;
+  // Behaviour counters summed over the campaign (what the scenarios exercised).
+  std::map<std::string, std::uint64_t> counters;
+  Ms worst_ms =
+      0;  // wait: slowest acquisition after healing; mirror: longest degraded-while-warm spell
+};
+
+// --- wait world -------------------------------------------------------------
+
+struct WaitScenario {
+  std::uint64_t seed = 0;
+  model::wait::WaitConfig config;
+  Ms safety_ms = 60000;  // faults happen in [0, safety_ms); all heal at safety_ms
+  std::vector<Interval> resource_absent;
+  std::vector<Interval> link_down;
+  std::vector<Interval> broker_flapping;  // watches opened here end within flap_ms_max
+  std::vector<Interval> answers_lost;     // acquisitions sent here are never answered
+  Ms flap_ms_max = 10;
+  Ms latency_ms_min = 1;  // of an acquisition's answer, and of a watch's end
+  Ms latency_ms_max = 50;
+  bool link_monitor = true;  // the driver reports Connected / Disconnected
+  std::optional<Ms> stop_at_ms;
+};
+
+// Swarm: each seed draws its own policy (kanade_wait as published, or a
+// variation) and fault mix (some kinds off, the others at their own rates).
+WaitScenario wait_scenario(std::uint64_t seed);
+
+// The longest a healthy world may wait for the reducer to hold the resource:
+// an answer or a lost answer's timeout, a watch of a flapping broker ending,
+// then the longest wait the policy allows (the top of the jitter range at the
+// cap, the reopen pause, or a Connected wake), then an answer.
+Ms liveness_bound_ms(const WaitScenario& scenario);
+
+// The reducer a run drives: model::wait::transition, except in the mutation
+// tests, which wrap it in deliberately broken variants.
+using WaitReducer = model::wait::Step (*)(model::wait::WaitState,
+                                          const model::wait::Event&) noexcept;
+
+struct WaitRunOptions {
+  WaitReducer reducer = &model::wait::transition;
+  std::uint64_t events_max =
+      1'000'000;  // a limit on everything: a hot loop ends the run as a finding
+};
+
+struct WaitRunResult {
+  std::uint64_t events = 0;
+  std::uint64_t trace_hash = 0;
+  std::vector<Finding> violations;
+  std::vector<Ms> attempt_at_ms;
+  std::optional<Ms> held_after_heal_ms;  // from safety_ms to the first hold after it
+  std::map<std::string, std::uint64_t> counters;
+  std::string error;  // the scenario could not run (invalid configuration)
+
+  bool ok() const { return error.empty() && violations.empty(); }
+};
+
+WaitRunResult run_wait(const WaitScenario& scenario, const WaitRunOptions& options = {});
+SwarmSummary run_wait_swarm(std::uint64_t seed_first, std::uint64_t seed_last,
+                            const WaitRunOptions& options = {});
+
+// --- mirror world -------------------------------------------------------------
+
+struct MirrorScenario {
+  std::uint64_t seed = 0;
+  model::mirror::MirrorConfig config;
+  Ms run_ms = 60000;
+  std::uint32_t keys = 4;         // the source's key space: "k0", "k1", ...
+  Ms change_every_ms_max = 2000;  // the gap between source changes: uniform [1, max]
+  std::int64_t removal_percent = 20;
+  Ms push_latency_ms_max = 20;
+  Ms heartbeat_every_ms = 1000;  // while not stalled
+  std::vector<Interval> push_stalled;
+  Ms poll_every_ms = 5000;
+  Ms poll_latency_ms_max = 500;  // send -> snapshot -> response, in total
+  std::vector<Interval> polls_failing;
+  std::optional<Ms> stop_at_ms;
+};
+
+MirrorScenario mirror_scenario(std::uint64_t seed);
+
+using MirrorReducer = model::mirror::Step (*)(model::mirror::MirrorState,
+                                              const model::mirror::Event&) noexcept;
+
+struct MirrorRunOptions {
+  MirrorReducer reducer = &model::mirror::transition;
+  std::uint64_t events_max = 1'000'000;
+};
+
+struct MirrorRunResult {
+  std::uint64_t events = 0;
+  std::uint64_t trace_hash = 0;
+  std::vector<Finding> violations;
+  std::vector<std::pair<Ms, model::mirror::MirrorStatus>> statuses;  // every ReportStatus
+  std::map<std::string, std::uint64_t> counters;
+  Ms degraded_warm_ms_max = 0;  // longest spell of "stream degraded, backfill warm"
+  std::string error;
+
+  bool ok() const { return error.empty() && violations.empty(); }
+};
+
+MirrorRunResult run_mirror(const MirrorScenario& scenario, const MirrorRunOptions& options = {});
+SwarmSummary run_mirror_swarm(std::uint64_t seed_first, std::uint64_t seed_last,
+                              const MirrorRunOptions& options = {});
+
+}  // namespace tether::sim

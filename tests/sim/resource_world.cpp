@@ -1,0 +1,351 @@
+// The wait and mirror worlds: swarm campaigns with every rule checked after
+// every step, targeted scenarios, determinism, and mutation checks proving the
+// oracles have teeth (each mutant is a wrapper around the real reducer that
+// edits its public state or events; the model's sources are untouched).
+//
+// A failing seed reproduces alone: run_wait(wait_scenario(seed)) or
+// run_mirror(mirror_scenario(seed)); the summary prints the first few.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <tether/sim/resource_world.hpp>
+
+using namespace tether::sim;
+namespace m = tether::model;
+namespace w = tether::model::wait;
+namespace mr = tether::model::mirror;
+
+namespace {
+
+constexpr std::uint64_t campaign_seeds = 2000;
+// The wait world is cheap (most of its virtual time is backoff): five times the seeds.
+constexpr std::uint64_t wait_campaign_seeds = 10000;
+
+void print(const char* what, const SwarmSummary& s, double seconds) {
+  std::printf("%s: %llu scenarios, %llu reducer steps, %llu failing, worst %lld ms, %.2f s\n", what,
+              static_cast<unsigned long long>(s.scenarios),
+              static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.failing),
+              static_cast<long long>(s.worst_ms), seconds);
+  for (const auto& [k, n] : s.counters)
+    std::printf("  %s: %llu\n", k.c_str(), static_cast<unsigned long long>(n));
+  for (const std::string& f : s.failures) std::printf("  FAIL %s\n", f.c_str());
+}
+
+template <class F>
+SwarmSummary timed(const char* what, F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SwarmSummary s = f();
+  print(what, s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return s;
+}
+
+// The first seed in 1..seeds_max at which `run` reports a violation.
+template <class Run>
+std::optional<std::uint64_t> first_caught(Run&& run, std::uint64_t seeds_max = campaign_seeds) {
+  for (std::uint64_t seed = 1; seed <= seeds_max; ++seed)
+    if (!run(seed)) return seed;
+  return std::nullopt;
+}
+
+}  // namespace
+
+// --- campaigns ------------------------------------------------------------------
+
+TEST_CASE("wait swarm: 10000 seeds keep every rule", "[resource_world][swarm]") {
+  const SwarmSummary s = timed("wait swarm", [] { return run_wait_swarm(1, wait_campaign_seeds); });
+  CHECK(s.scenarios == wait_campaign_seeds);
+  CHECK(s.failing == 0);
+  // The campaign exercises every behaviour.
+  for (const char* k :
+       {"attempts", "backoffs", "holds", "offline waits", "attempts woken by Connected",
+        "reopen pauses", "watches flapped", "acquire timeouts", "held after heal"})
+    CHECK(s.counters.count(k) == 1);
+}
+
+TEST_CASE("mirror swarm: 2000 seeds keep every rule", "[resource_world][swarm]") {
+  const SwarmSummary s = timed("mirror swarm", [] { return run_mirror_swarm(1, campaign_seeds); });
+  CHECK(s.scenarios == campaign_seeds);
+  CHECK(s.failing == 0);
+  for (const char* k : {"pushes", "pushes lost to a stall", "polls", "polls older than the entry",
+                        "steps degraded while backfill warm", "fresh answers"})
+    CHECK(s.counters.count(k) == 1);
+}
+
+TEST_CASE("wait and mirror worlds: the same seed gives the same trace hash",
+          "[resource_world][determinism]") {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    CHECK(run_wait(wait_scenario(seed)).trace_hash == run_wait(wait_scenario(seed)).trace_hash);
+    CHECK(run_mirror(mirror_scenario(seed)).trace_hash ==
+          run_mirror(mirror_scenario(seed)).trace_hash);
+  }
+  CHECK(run_wait(wait_scenario(1)).trace_hash != run_wait(wait_scenario(2)).trace_hash);
+  CHECK(run_mirror(mirror_scenario(1)).trace_hash != run_mirror(mirror_scenario(2)).trace_hash);
+}
+
+// --- targeted wait scenarios -----------------------------------------------------------
+
+namespace {
+WaitScenario kanade_world() {
+  WaitScenario s;
+  s.config = m::presets::kanade_wait();
+  s.config.seed = 7;
+  s.safety_ms = 900000;
+  s.latency_ms_min = 5;
+  s.latency_ms_max = 5;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("kanade waits out a missing resource with +-25 % doubling delays", "[resource_world]") {
+  WaitScenario s = kanade_world();
+  s.safety_ms = 600000;
+  s.resource_absent = {{0, 600000}};  // appears after 10 minutes
+  const WaitRunResult r = run_wait(s);
+  REQUIRE(r.ok());
+  REQUIRE(r.attempt_at_ms.size() >= 9);
+  // Attempt k+1 follows the failure of attempt k (answered 5 ms later) by
+  // 1000 * 2^(k-1) ms capped at 300000, +-25 %.
+  for (std::size_t i = 1; i < r.attempt_at_ms.size() && r.attempt_at_ms[i] < 600000; ++i) {
+    const std::int64_t ceiling = std::min<std::int64_t>(300000, std::int64_t{1000} << (i - 1));
+    const std::int64_t waited = r.attempt_at_ms[i] - r.attempt_at_ms[i - 1] - 5;
+    CHECK(waited >= ceiling - ceiling / 4);
+    CHECK(waited <= ceiling + ceiling / 4);
+  }
+  REQUIRE(r.held_after_heal_ms);
+  CHECK(*r.held_after_heal_ms <= liveness_bound_ms(s));
+}
+
+TEST_CASE("no attempt while down; Connected wakes a long backoff within 100 ms",
+          "[resource_world]") {
+  WaitScenario s = kanade_world();
+  s.resource_absent = {{0, 400000}};
+  s.link_down = {{300000, 360000}};  // while backing off for minutes
+  const WaitRunResult r = run_wait(s);
+  REQUIRE(r.ok());
+  for (const Ms t : r.attempt_at_ms) CHECK((t < 300000 || t >= 360000));
+  const auto after_up = std::find_if(r.attempt_at_ms.begin(), r.attempt_at_ms.end(),
+                                     [](Ms t) { return t >= 360000; });
+  REQUIRE(after_up != r.attempt_at_ms.end());
+  CHECK(*after_up <= 360100);
+}
+
+TEST_CASE("a flapping broker gets at most one reopen per pause", "[resource_world]") {
+  WaitScenario s = kanade_world();
+  s.safety_ms = 30000;
+  s.broker_flapping = {{0, 30000}};
+  s.flap_ms_max = 0;  // every watch ends the moment it opens
+  const WaitRunResult r = run_wait(s);
+  REQUIRE(r.ok());
+  const auto n =
+      std::count_if(r.attempt_at_ms.begin(), r.attempt_at_ms.end(), [](Ms t) { return t < 30000; });
+  CHECK(n <= 30000 / (1000 + 5) + 1);
+  CHECK(n >= 20);
+  for (std::size_t i = 1; i < r.attempt_at_ms.size(); ++i)
+    CHECK(r.attempt_at_ms[i] - r.attempt_at_ms[i - 1] >= 1000);
+}
+
+TEST_CASE("without a link monitor the reducer still gets there", "[resource_world]") {
+  WaitScenario s = kanade_world();
+  s.link_monitor = false;
+  s.safety_ms = 200000;
+  s.link_down = {{0, 120000}};
+  s.resource_absent = {{60000, 200000}};
+  const WaitRunResult r = run_wait(s);
+  REQUIRE(r.ok());
+  REQUIRE(r.held_after_heal_ms);
+}
+
+// --- targeted mirror scenarios ---------------------------------------------------------
+
+TEST_CASE("a stalled stream is reported degraded while polls keep values warm",
+          "[resource_world]") {
+  MirrorScenario s;
+  s.config = m::presets::aviso_mirror();  // budget 90 s, stale after 30 s
+  s.run_ms = 600000;
+  s.keys = 3;
+  s.heartbeat_every_ms = 20000;
+  s.poll_every_ms = 5000;
+  s.poll_latency_ms_max = 200;
+  s.push_stalled = {{100000, 400000}};
+  const MirrorRunResult r = run_mirror(s);
+  REQUIRE(r.ok());
+  // Degraded once: within [last push before the stall + 90 s] and live again at the first push
+  // after it.
+  std::optional<Ms> degraded_at, live_again_at;
+  for (const auto& [t, st] : r.statuses) {
+    if (st.stream == mr::StreamHealth::degraded && !degraded_at) {
+      degraded_at = t;
+      CHECK(st.backfill == mr::Backfill::warm);
+    }
+    if (degraded_at && st.stream == mr::StreamHealth::live && !live_again_at) live_again_at = t;
+  }
+  REQUIRE(degraded_at);
+  CHECK(*degraded_at >= 100000);
+  CHECK(*degraded_at <= 190000);
+  REQUIRE(live_again_at);
+  CHECK(*live_again_at >= 400000);
+  CHECK(*live_again_at <= 400000 + 20000 + 2000);
+  CHECK(r.degraded_warm_ms_max >= 200000);
+}
+
+TEST_CASE("without backfill a stalled stream's values go stale", "[resource_world]") {
+  MirrorScenario s;
+  s.config = m::presets::aviso_mirror();
+  s.run_ms = 300000;
+  s.poll_every_ms = 1000;
+  s.polls_failing = {{0, 300000}};
+  s.push_stalled = {{50000, 300000}};
+  const MirrorRunResult r = run_mirror(s);
+  REQUIRE(r.ok());
+  REQUIRE_FALSE(r.statuses.empty());
+  for (const auto& [t, st] : r.statuses) CHECK(st.backfill == mr::Backfill::none);
+  CHECK(r.degraded_warm_ms_max == 0);
+}
+
+// --- mutation checks: the oracles have teeth ---------------------------------------------
+
+namespace {
+
+// (a) attempts while disconnected: the reducer is never told the link dropped.
+w::Step deaf_to_disconnect(w::WaitState s, const w::Event& e) noexcept {
+  if (std::holds_alternative<w::Disconnected>(e))
+    return w::transition(std::move(s), w::Tick{w::time_of(e)});
+  return w::transition(std::move(s), e);
+}
+
+// (b) Connected wakes nothing.
+w::Step deaf_to_connect(w::WaitState s, const w::Event& e) noexcept {
+  if (std::holds_alternative<w::Connected>(e)) {
+    s.link = w::Link::up;
+    return w::transition(std::move(s), w::Tick{w::time_of(e)});
+  }
+  return w::transition(std::move(s), e);
+}
+
+// (c) no reopen pause: a pause ends the moment it begins.
+w::Step no_reopen_pause(w::WaitState s, const w::Event& e) noexcept {
+  w::Step step = w::transition(std::move(s), e);
+  if (auto* p = std::get_if<w::Pausing>(&step.state.phase)) p->until = w::time_of(e);
+  return step;
+}
+
+// (d) backoff too short: every backoff is cut to 60 % of its delay.
+w::Step short_backoff(w::WaitState s, const w::Event& e) noexcept {
+  w::Step step = w::transition(std::move(s), e);
+  if (auto* b = std::get_if<w::BackingOff>(&step.state.phase);
+      b != nullptr && b->cause != w::Cause::reconnected) {
+    const m::Instant now = w::time_of(e);
+    b->until = m::Instant{now.ms + (b->until.ms - now.ms) * 6 / 10};
+  }
+  return step;
+}
+
+// (e) stuck: after three failures in a row the reducer waits (all but) forever,
+// while its status still reports the policy's delay.
+w::Step stuck_after_three(w::WaitState s, const w::Event& e) noexcept {
+  w::Step step = w::transition(std::move(s), e);
+  if (auto* b = std::get_if<w::BackingOff>(&step.state.phase); b != nullptr && b->failures >= 3)
+    b->until = m::Instant{b->until.ms + 1'000'000'000};
+  return step;
+}
+
+// (f) a poll counts as a heartbeat.
+mr::Step poll_refreshes_liveness(mr::MirrorState s, const mr::Event& e) noexcept {
+  mr::Step step = mr::transition(std::move(s), e);
+  if (std::holds_alternative<mr::ValuePolled>(e) || std::holds_alternative<mr::PollCompleted>(e)) {
+    mr::Step beat = mr::transition(std::move(step.state), mr::HeartbeatReceived{mr::time_of(e)});
+    step.state = std::move(beat.state);
+    for (const mr::Effect& x : beat.effects) step.effects.push_back(x);
+  }
+  return step;
+}
+
+// (g) a poll is stamped with its arrival, not its snapshot: values look fresher.
+mr::Step poll_stamped_on_arrival(mr::MirrorState s, const mr::Event& e) noexcept {
+  mr::Step step = mr::transition(std::move(s), e);
+  if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
+    auto it = step.state.entries.find(p->key);
+    if (it != step.state.entries.end() && it->second.source == mr::Source::poll)
+      it->second.written_at = p->now;
+  }
+  return step;
+}
+
+// (h) a poll overwrites whatever the mirror holds, newer pushes included.
+mr::Step poll_overwrites_push(mr::MirrorState s, const mr::Event& e) noexcept {
+  mr::Step step = mr::transition(std::move(s), e);
+  if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
+    auto it = step.state.entries.find(p->key);
+    if (it != step.state.entries.end() && it->second.source == mr::Source::push) {
+      it->second = mr::Entry{p->value, mr::Source::poll, std::min(p->observed_at, p->now)};
+    }
+  }
+  return step;
+}
+
+}  // namespace
+
+namespace {
+template <class Result>
+bool has_rule(const Result& r, const std::string& rule) {
+  return std::any_of(r.violations.begin(), r.violations.end(),
+                     [&](const Finding& f) { return f.rule == rule; });
+}
+}  // namespace
+
+// Each mutant must be caught for the right reason: the first seed whose run
+// reports the rule the mutant breaks.
+TEST_CASE("wait mutants are caught by some seed, and the real reducer passes it",
+          "[resource_world][mutation]") {
+  struct Mutant {
+    const char* name;
+    WaitReducer reducer;
+    const char* rule;
+  };
+  for (const Mutant& mu :
+       {Mutant{"attempts while disconnected", &deaf_to_disconnect, "attempt-while-down"},
+        Mutant{"Connected does not wake", &deaf_to_connect, "connected-did-not-wake"},
+        Mutant{"no reopen pause", &no_reopen_pause, "reopen-too-soon"},
+        Mutant{"backoff shorter than the policy", &short_backoff, "wait-too-short"},
+        Mutant{"stuck after three failures", &stuck_after_three, "not-acquired-in-time"}}) {
+    WaitRunOptions o;
+    o.reducer = mu.reducer;
+    o.events_max = 200'000;
+    const auto seed = first_caught(
+        [&](std::uint64_t s) { return !has_rule(run_wait(wait_scenario(s), o), mu.rule); });
+    INFO(mu.name);
+    REQUIRE(seed);
+    std::printf("wait mutant '%s': caught by seed %llu (%s)\n", mu.name,
+                static_cast<unsigned long long>(*seed), mu.rule);
+    CHECK(run_wait(wait_scenario(*seed)).ok());
+  }
+}
+
+TEST_CASE("mirror mutants are caught by some seed, and the real reducer passes it",
+          "[resource_world][mutation]") {
+  struct Mutant {
+    const char* name;
+    MirrorReducer reducer;
+    const char* rule;
+  };
+  for (const Mutant& mu :
+       {Mutant{"a poll counts as a heartbeat", &poll_refreshes_liveness, "health-not-truth"},
+        Mutant{"a poll stamped on arrival", &poll_stamped_on_arrival, "entries"},
+        Mutant{"a poll overwrites a newer push", &poll_overwrites_push, "entries"}}) {
+    MirrorRunOptions o;
+    o.reducer = mu.reducer;
+    const auto seed = first_caught(
+        [&](std::uint64_t s) { return !has_rule(run_mirror(mirror_scenario(s), o), mu.rule); });
+    INFO(mu.name);
+    REQUIRE(seed);
+    std::printf("mirror mutant '%s': caught by seed %llu (%s)\n", mu.name,
+                static_cast<unsigned long long>(*seed), mu.rule);
+    CHECK(run_mirror(mirror_scenario(*seed)).ok());
+  }
+}
