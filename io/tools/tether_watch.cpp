@@ -241,11 +241,15 @@ int main(int argc, char** argv) {
     std::cerr << "tether-watch: " << runner.error() << "\n";
     return exit_usage;
   }
-  const timespec poll_interval{0, 200'000'000};
+  // stdout to a pipe is block-buffered (one write per 4 KiB of lines, not per
+  // line); this loop flushes it every 50 ms so a reader downstream (jq, a log
+  // shipper) never waits longer than that for an event.
+  const timespec poll_interval{0, 50'000'000};
   for (;;) {
     const int sig = sigtimedwait(&signals, nullptr, &poll_interval);
     if (sig == SIGINT || sig == SIGTERM) break;
     if ((*runner)->finished()) break;
+    std::fflush(stdout);
   }
   (*runner)->stop();
   std::fflush(stdout);

@@ -229,13 +229,15 @@ BENCHMARK(BM_tether_watch_rss_live)->Iterations(1)->UseManualTime()->Unit(benchm
 // kill -9 and restart nginx while a runner streams: the time from the restart
 // to the next delivery, next to the backoff the policy chose for that attempt.
 void BM_restart_to_resumed(benchmark::State& state) {
+  int run = 0;
   for (auto _ : state) {
+    const std::string channel = "restart" + std::to_string(++run);
     std::mutex m;
     std::condition_variable cv;
     std::uint64_t delivered = 0;
     tether::model::Status last_backoff;
     tether::io::RunnerOptions o;
-    o.url = server().url("/sub/restart");
+    o.url = server().url("/sub/" + channel);
     o.config = tether::model::presets::aviso();
     o.sequence = tether::io::SequenceExtractor::from_json_field("seq");
     tether::io::Callbacks cb;
@@ -254,9 +256,10 @@ void BM_restart_to_resumed(benchmark::State& state) {
     server().kill9();
     server().restart();
     const auto restarted = std::chrono::steady_clock::now();
-    // Publish until the client has one (the first publishes may precede the
-    // resubscription and be replayed from nchan's buffer anyway).
-    server().publish("restart", "{\"seq\":1}");
+    // One message right after the restart: nchan buffers it until the client
+    // resubscribes (the restart dropped the old subscription), so its
+    // delivery time is the time to resumed streaming.
+    server().publish(channel, "{\"seq\":1}");
     {
       std::unique_lock l(m);
       cv.wait_for(l, 60s, [&] { return delivered > 0; });
