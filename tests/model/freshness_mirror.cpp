@@ -15,39 +15,18 @@
 
 #include <tether/model/presets.hpp>
 
+#include "../support/reducer_harness.hpp"
+
 using namespace tether::model;
 using namespace tether::model::mirror;
 
 namespace {
 
-Instant at(std::int64_t ms) { return Instant{ms}; }
+using tether::test::at;
 
-class Harness {
+class Harness : public tether::test::ReducerHarness<MirrorState, Effects> {
  public:
-  explicit Harness(const MirrorConfig& config) : state_(*make_mirror(config)) {}
-
-  const Effects& feed(const Event& event) {
-    Step step = transition(std::move(state_), event);
-    state_ = std::move(step.state);
-    last_ = step.effects;
-    return last_;
-  }
-  const MirrorState& state() const { return state_; }
-  const Effects& last() const { return last_; }
-  template <class E>
-  std::vector<E> all() const {
-    std::vector<E> found;
-    for (const Effect& e : last_)
-      if (const auto* x = std::get_if<E>(&e)) found.push_back(*x);
-    return found;
-  }
-  template <class E>
-  std::optional<E> one() const {
-    auto found = all<E>();
-    if (found.size() != 1) return std::nullopt;
-    return found.front();
-  }
-  std::optional<Instant> deadline() const { return next_deadline(state_); }
+  explicit Harness(const MirrorConfig& config) : ReducerHarness(*make_mirror(config)) {}
   Freshness fresh(std::string_view key, std::int64_t t) const {
     return freshness_of(state_, key, at(t));
   }
@@ -56,10 +35,6 @@ class Harness {
     return e == nullptr ? std::nullopt : e->value;
   }
   const MirrorStatus& status() const { return state_.status; }
-
- private:
-  MirrorState state_;
-  Effects last_;
 };
 
 // Stale after 500 ms; the stream is degraded after 3 s of push silence.

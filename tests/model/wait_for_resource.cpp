@@ -19,53 +19,20 @@
 
 #include <tether/model/presets.hpp>
 
+#include "../support/reducer_harness.hpp"
+
 using namespace tether::model;
 using namespace tether::model::wait;
 
 namespace {
 
-Instant at(std::int64_t ms) { return Instant{ms}; }
+using tether::test::at;
 
-class Harness {
+class Harness : public tether::test::ReducerHarness<WaitState, Effects> {
  public:
-  explicit Harness(const WaitConfig& config) : state_(*make_wait(config)) {}
-
-  const Effects& feed(const Event& event) {
-    Step step = transition(std::move(state_), event);
-    state_ = std::move(step.state);
-    last_ = step.effects;
-    return last_;
-  }
-  const WaitState& state() const { return state_; }
-  const Effects& last() const { return last_; }
-  template <class P>
-  bool in() const {
-    return std::holds_alternative<P>(state_.phase);
-  }
-  template <class P>
-  const P& phase() const {
-    return std::get<P>(state_.phase);
-  }
-  template <class E>
-  std::vector<E> all() const {
-    std::vector<E> found;
-    for (const Effect& e : last_)
-      if (const auto* x = std::get_if<E>(&e)) found.push_back(*x);
-    return found;
-  }
-  template <class E>
-  std::optional<E> one() const {
-    auto found = all<E>();
-    if (found.size() != 1) return std::nullopt;
-    return found.front();
-  }
-  std::optional<Instant> deadline() const { return next_deadline(state_); }
+  explicit Harness(const WaitConfig& config) : ReducerHarness(*make_wait(config)) {}
   // The id of the Acquire in flight (precondition: acquiring).
   std::uint64_t id() const { return phase<Acquiring>().id; }
-
- private:
-  WaitState state_;
-  Effects last_;
 };
 
 // No randomness: delays are exactly the ceilings, a Connected wake is immediate.

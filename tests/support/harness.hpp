@@ -9,52 +9,15 @@
 
 #include <tether/model/session.hpp>
 
+#include "reducer_harness.hpp"
+
 namespace tether::test {
 
 using namespace tether::model;
 
-inline Instant at(std::int64_t ms) { return Instant{ms}; }
-
-class Harness {
+class Harness : public ReducerHarness<State, Effects> {
  public:
-  explicit Harness(const SessionConfig& config) : state_(*make_session(config)) {}
-
-  const Effects& feed(const Event& event) {
-    Step step = transition(std::move(state_), event);
-    state_ = std::move(step.state);
-    last_ = step.effects;
-    return last_;
-  }
-
-  const State& state() const { return state_; }
-  const Effects& last() const { return last_; }
-
-  template <class P>
-  bool in() const {
-    return std::holds_alternative<P>(state_.phase);
-  }
-  template <class P>
-  const P& phase() const {
-    return std::get<P>(state_.phase);
-  }
-
-  template <class E>
-  std::vector<E> all() const {
-    std::vector<E> found;
-    for (const Effect& e : last_)
-      if (const auto* x = std::get_if<E>(&e)) found.push_back(*x);
-    return found;
-  }
-  template <class E>
-  std::optional<E> one() const {
-    auto found = all<E>();
-    if (found.size() != 1) return std::nullopt;
-    return found.front();
-  }
-  template <class E>
-  bool has() const {
-    return !all<E>().empty();
-  }
+  explicit Harness(const SessionConfig& config) : ReducerHarness(*make_session(config)) {}
 
   // Start and get to Streaming at `t`.
   void stream_at(std::int64_t t, std::optional<Cursor> checkpoint = std::nullopt) {
@@ -66,11 +29,6 @@ class Harness {
     return feed(FrameReceived{at(t), seq, std::nullopt, std::nullopt, ref ? ref : seq});
   }
 
-  std::optional<Instant> deadline() const { return next_deadline(state_); }
-
- private:
-  State state_;
-  Effects last_;
 };
 
 // A configuration without randomness, for exact expectations.
