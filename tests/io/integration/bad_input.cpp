@@ -3,6 +3,7 @@
 // stops) as the model says.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <thread>
 
 #include "collector.hpp"
@@ -181,4 +182,32 @@ TEST_CASE("sse transport: 404 ends the session as failed, with the status", "[ba
   CHECK((*runner)->status().kind == model::StatusKind::failed);
   CHECK((*runner)->status().http_status == 404);
   CHECK(server.connections_accepted() == 1);
+}
+
+TEST_CASE("sse transport: a chunked body streams events, and POST carries the cursor in the body", "[bad_input][chunked]") {
+  // Chunk boundaries fall inside a field and between the two line ends.
+  const std::string events = "id: 8\ndata: chunked\n\n";
+  const auto chunk = [](std::string_view part) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", part.size());
+    return std::string(size) + std::string(part) + "\r\n";
+  };
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      chunk(std::string_view(events).substr(0, 9)) + chunk(std::string_view(events).substr(9, events.size() - 10)) +
+      chunk(std::string_view(events).substr(events.size() - 1)) + "0\r\n\r\n";
+  ScriptedServer server({Behaviour::raw(chunked)});
+  io::RunnerOptions o = options_for(server);
+  o.store = std::make_shared<io::MemoryCheckpointStore>(model::Cursor::at_token(*model::Token::make("7"), 7));
+  o.sse.method = "POST";
+  o.sse.body_template = R"({"after":"{cursor}"})";
+  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, std::move(o));
+  const Collector& c = *collected;
+  REQUIRE(c.deliveries().size() == 1);
+  CHECK(c.deliveries()[0].data == "chunked");
+  CHECK(c.sequences() == std::vector<std::uint64_t>{8});
+  const std::string head = server.requests().at(0);
+  CHECK(head.starts_with("POST /stream HTTP/1.1"));
+  CHECK(header_value(head, "Content-Type") == "application/json");
+  CHECK(header_value(head, "Content-Length") == "13");  // {"after":"7"}
 }
