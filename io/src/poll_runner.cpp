@@ -3,6 +3,8 @@
 #include <tether/io/poll_runner.hpp>
 
 #include <atomic>
+
+#include <tether/io/clock.hpp>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -40,7 +42,7 @@ std::expected<poll::Snapshot, std::string> parse_snapshot(std::string_view body)
 struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
   PollRunnerOptions options;
   PollCallbacks callbacks;
-  std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
+  SteadyClock clock;  // Instants are ms since its origin
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
@@ -53,11 +55,7 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> polls{0};
 
-  model::Instant now() const {
-    return model::Instant{std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - origin)
-                              .count()};
-  }
+  model::Instant now() { return clock.now(); }
 
   void feed(const poll::PollEvent& event) {
     if (done) return;
@@ -72,7 +70,7 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
       timer.cancel();
       return;
     }
-    timer.expires_at(origin + std::chrono::milliseconds(deadline->ms));
+    timer.expires_at(clock.at(*deadline));
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->feed(poll::Tick{self->now()});
     });

@@ -20,6 +20,7 @@
 
 #include "net/asio_transports.hpp"
 #include "net/tls_setup.hpp"
+#include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/session.hpp>
@@ -28,35 +29,10 @@ namespace tether::io {
 
 namespace asio = boost::asio;
 
-namespace {
-
-// Instants are milliseconds since this clock's origin; the timer needs the
-// matching steady_clock time point.
-class RunnerClock final : public Clock {
- public:
-  model::Instant now() override {
-    const auto since = std::chrono::steady_clock::now() - origin_;
-    return model::Instant{std::chrono::duration_cast<std::chrono::milliseconds>(since).count()};
-  }
-  std::int64_t unix_now_ms() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-  std::chrono::steady_clock::time_point at(model::Instant instant) const {
-    return origin_ + std::chrono::milliseconds(instant.ms);
-  }
-
- private:
-  std::chrono::steady_clock::time_point origin_ = std::chrono::steady_clock::now();
-};
-
-}  // namespace
-
 struct Runner::Impl final : Host, Application {
   RunnerOptions options;
   Callbacks callbacks;
-  RunnerClock clock;
+  SteadyClock clock;  // Instants are ms since its origin; at() arms the timer
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};

@@ -3,6 +3,8 @@
 #include <tether/io/wait_runner.hpp>
 
 #include <atomic>
+
+#include <tether/io/clock.hpp>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -44,7 +46,7 @@ Acquirer tcp_port_acquirer(std::string host, std::uint16_t port, std::chrono::mi
 struct WaitRunner::Impl : std::enable_shared_from_this<WaitRunner::Impl> {
   WaitRunnerOptions options;
   WaitCallbacks callbacks;
-  std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
+  SteadyClock clock;  // Instants are ms since its origin
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
@@ -56,11 +58,7 @@ struct WaitRunner::Impl : std::enable_shared_from_this<WaitRunner::Impl> {
   std::atomic<std::uint64_t> attempts{0};
   bool stopped = false;  // strand only
 
-  model::Instant now() const {
-    return model::Instant{std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - origin)
-                              .count()};
-  }
+  model::Instant now() { return clock.now(); }
 
   void feed(const wait::Event& event) {
     if (stopped) return;
@@ -77,7 +75,7 @@ struct WaitRunner::Impl : std::enable_shared_from_this<WaitRunner::Impl> {
       timer.cancel();
       return;
     }
-    timer.expires_at(origin + std::chrono::milliseconds(deadline->ms));
+    timer.expires_at(clock.at(*deadline));
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (!ec) self->feed(wait::Tick{self->now()});
     });

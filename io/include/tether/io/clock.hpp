@@ -31,6 +31,10 @@ class SteadyClock final : public Clock {
     const auto since = std::chrono::system_clock::now().time_since_epoch();
     return std::chrono::duration_cast<std::chrono::milliseconds>(since).count();
   }
+  // The steady_clock time point of an Instant (for arming a real timer).
+  std::chrono::steady_clock::time_point at(model::Instant instant) const {
+    return origin_ + std::chrono::milliseconds(instant.ms);
+  }
 
  private:
   std::chrono::steady_clock::time_point origin_;
