@@ -1,11 +1,5 @@
 #include <tether/io/url.hpp>
 
-// GCC 12 at -O3 reports a false -Wrestrict inside std::string's operator+
-// (GCC bug 105651) for the string building below.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wrestrict"
-#endif
-
 #include <charconv>
 
 namespace tether::io {
