@@ -117,7 +117,8 @@ void events_at(const State& s, Instant t, std::vector<Event>& out) {
   out.push_back(Tick{t});
   out.push_back(ConnectionOpened{t});
   for (const CloseCause cause : {CloseCause::clean_close, CloseCause::unexpected_eof,
-                                 CloseCause::transport_error, CloseCause::protocol_error})
+                                 CloseCause::transport_error, CloseCause::protocol_error,
+                                 CloseCause::unrecoverable})
     out.push_back(ConnectionClosed{t, cause});
   for (const int status : {401, 404, 410, 500})
     out.push_back(ServerRejected{t, static_cast<std::uint16_t>(status), std::nullopt});

@@ -20,8 +20,9 @@ namespace {
 // --- shared vocabulary -------------------------------------------------------------
 
 constexpr std::array<std::string_view, 4> cursor_kind_names{"none", "sequence", "token", "start_time"};
-constexpr std::array<CloseCause, 4> close_causes{CloseCause::clean_close, CloseCause::unexpected_eof,
-                                                  CloseCause::transport_error, CloseCause::protocol_error};
+constexpr std::array<CloseCause, 5> close_causes{CloseCause::clean_close, CloseCause::unexpected_eof,
+                                                  CloseCause::transport_error, CloseCause::protocol_error,
+                                                  CloseCause::unrecoverable};
 
 std::string_view name_of_kind(CursorKind kind) {
   const auto i = static_cast<std::size_t>(kind);

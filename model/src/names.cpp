@@ -42,12 +42,12 @@ std::string_view name_of(const Effect& effect) {
 }
 
 std::string_view name_of(Reason reason) {
-  static constexpr std::array<std::string_view, 20> names{
+  static constexpr std::array<std::string_view, 21> names{
       "none", "connect_timeout", "confirm_timeout", "transport_error", "unexpected_eof",
       "protocol_error", "clean_close", "heartbeat_timeout", "server_error", "rate_limited",
       "auth_refresh_failed", "cursor_resync", "stop_requested", "replay_complete",
       "attempts_exhausted", "outage_too_long", "unauthorized", "rejected_after_refresh",
-      "http_status", "cursor_too_old"};
+      "http_status", "cursor_too_old", "unrecoverable"};
   return by_value(reason, names);
 }
 
@@ -59,8 +59,8 @@ std::string_view name_of(StatusKind kind) {
 }
 
 std::string_view name_of(CloseCause cause) {
-  static constexpr std::array<std::string_view, 4> names{
-      "clean_close", "unexpected_eof", "transport_error", "protocol_error"};
+  static constexpr std::array<std::string_view, 5> names{
+      "clean_close", "unexpected_eof", "transport_error", "protocol_error", "unrecoverable"};
   return by_value(cause, names);
 }
 

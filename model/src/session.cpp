@@ -24,6 +24,7 @@ Reason reason_of(CloseCause cause) {
     case CloseCause::unexpected_eof: return Reason::unexpected_eof;
     case CloseCause::transport_error: return Reason::transport_error;
     case CloseCause::protocol_error: return Reason::protocol_error;
+    case CloseCause::unrecoverable: return Reason::unrecoverable;
   }
   return Reason::transport_error;
 }
@@ -319,6 +320,10 @@ void Reducer::on(const ConnectionOpened&) {
 
 void Reducer::on(const ConnectionClosed& e) {
   const Reason reason = reason_of(e.cause);
+  if (e.cause == CloseCause::unrecoverable && connection_open()) {
+    finish(Failed{Reason::unrecoverable, 0}, false);  // the transport already closed it
+    return;
+  }
   std::visit(Overload{
                  [&](const Connecting& c) { fail_attempt(c.failures, reason); },
                  [&](const Confirming& c) { fail_attempt(c.failures, reason, is_short(c.opened_at)); },

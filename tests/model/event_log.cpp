@@ -53,7 +53,7 @@ std::vector<Event> edge_events() {
     v.push_back(Tick{now});
     v.push_back(ConnectionOpened{now});
     for (const CloseCause c : {CloseCause::clean_close, CloseCause::unexpected_eof, CloseCause::transport_error,
-                               CloseCause::protocol_error})
+                               CloseCause::protocol_error, CloseCause::unrecoverable})
       v.push_back(ConnectionClosed{now, c});
     v.push_back(ServerRejected{now, 0, std::nullopt});
     v.push_back(ServerRejected{now, 65535, i64_min});

@@ -78,6 +78,27 @@ TEST_CASE("transport errors and EOF back off with their reason", "[session][conn
   }
 }
 
+TEST_CASE("an unrecoverable error ends the session instead of retrying", "[session][connection]") {
+  SECTION("while streaming") {
+    Harness h(exact_config());
+    h.stream_at(0);
+    h.feed(ConnectionClosed{at(5000), CloseCause::unrecoverable});
+    REQUIRE(h.in<Failed>());
+    CHECK(h.phase<Failed>().reason == Reason::unrecoverable);
+    CHECK_FALSE(h.has<Connect>());
+    REQUIRE(h.one<ReportStatus>());
+    CHECK(h.one<ReportStatus>()->status.kind == StatusKind::failed);
+  }
+  SECTION("while connecting (a TLS verification failure)") {
+    Harness h(exact_config());
+    h.feed(Started{at(0), std::nullopt, std::nullopt});
+    h.feed(ConnectionClosed{at(50), CloseCause::unrecoverable});
+    REQUIRE(h.in<Failed>());
+    CHECK(h.phase<Failed>().reason == Reason::unrecoverable);
+    CHECK(h.deadline() == std::nullopt);
+  }
+}
+
 TEST_CASE("a clean close of a healthy stream reconnects at once", "[session][connection]") {
   Harness h(exact_config());
   h.stream_at(0);

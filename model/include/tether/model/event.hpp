@@ -41,6 +41,10 @@ enum class CloseCause : std::uint8_t {
   unexpected_eof,   // the byte stream ended without a close
   transport_error,  // DNS, refused, reset, TLS, ...
   protocol_error,   // malformed frame, oversized line, bad content type
+  // A retry would meet the same error: a failed TLS verification, a refused
+  // redirect, a limit the server's bytes exceed, an unsupported encoding.
+  // Ends the session (Failed, Reason::unrecoverable) instead of looping.
+  unrecoverable,
 };
 
 // The connection (attempting or open) ended.

@@ -34,6 +34,7 @@ enum class Reason : std::uint8_t {
   rejected_after_refresh, // 401 again right after a successful refresh
   http_status,            // another 4xx (or unexpected status), kept in Status
   cursor_too_old,         // and the policy says fail
+  unrecoverable,          // a connection error that a retry would reproduce
 };
 
 enum class StatusKind : std::uint8_t {
