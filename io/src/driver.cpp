@@ -12,10 +12,11 @@ bool is_terminal(model::StatusKind kind) {
          kind == model::StatusKind::failed;
 }
 
-// The position of a delivered frame, as a checkpoint stores it.
+// The position of a delivered frame, as a checkpoint stores it (the reducer's
+// rule: an empty id is a reset, not a token).
 model::Cursor cursor_of(const std::optional<model::Token>& id,
                         std::optional<std::uint64_t> sequence) {
-  if (id) return sequence ? model::Cursor::at_token(*id, *sequence) : model::Cursor::at_token(*id);
+  if (id && !id->empty()) return sequence ? model::Cursor::at_token(*id, *sequence) : model::Cursor::at_token(*id);
   if (sequence) return model::Cursor::at_sequence(*sequence);
   return {};
 }
@@ -31,6 +32,42 @@ bool Driver::finished() const {
 
 void Driver::diagnose(Diagnostic::Kind kind, std::string text) {
   ports_.application.on_diagnostic(Diagnostic{kind, std::move(text)});
+}
+
+model::Status Driver::status() const {
+  if (failed_to_start_) return model::Status{model::StatusKind::failed, model::Reason::checkpoint_unreadable, 0, {}, 0};
+  return state_.status;
+}
+
+// A failing disk fails every save the same way: say so once, then at most
+// every save_report_interval_ms (with the count), and once more when it heals.
+// The final flush of a stop is fatal: the checkpoint is behind what was handled.
+void Driver::report_save_failed(std::string text) {
+  ++save_failures_;
+  if (is_terminal(state_.status.kind)) {
+    save_failed_at_stop_ = true;
+    diagnose(Diagnostic::Kind::fatal, "the final checkpoint save failed: " + text);
+    return;
+  }
+  const model::Instant now = ports_.clock.now();
+  if (save_reported_at_ && model::elapsed_ms(*save_reported_at_, now) < save_report_interval_ms) {
+    ++save_failures_unreported_;
+    return;
+  }
+  if (save_failures_unreported_ > 0)
+    text += " (" + std::to_string(save_failures_unreported_) + " more failures not shown)";
+  save_failures_unreported_ = 0;
+  save_reported_at_ = now;
+  diagnose(Diagnostic::Kind::checkpoint, std::move(text));
+}
+
+void Driver::report_save_recovered() {
+  if (save_failures_ == 0) return;
+  diagnose(Diagnostic::Kind::checkpoint,
+           "checkpoint saves work again after " + std::to_string(save_failures_) + " failed attempt(s)");
+  save_failures_ = 0;
+  save_failures_unreported_ = 0;
+  save_reported_at_.reset();
 }
 
 std::optional<model::Instant> Driver::expiry_instant(std::optional<std::int64_t> unix_ms) {
@@ -57,6 +94,7 @@ void Driver::start() {
         diagnose(Diagnostic::Kind::fatal,
                  "cannot start: " + loaded.error().message() +
                      " (fix or remove the file; tether never restarts from the beginning silently)");
+        ports_.application.on_status(status());
         return;
       }
       std::optional<std::int64_t> expires_unix_ms;
@@ -127,14 +165,18 @@ void Driver::on_bytes() { feed(model::BytesReceived{ports_.clock.now()}); }
 void Driver::on_message(const Message& message) {
   std::optional<model::Token> token;
   if (message.id) {
-    auto made = model::Token::make(*message.id);
+    auto made = message.id->size() <= options_.id_bytes_max ? model::Token::make(*message.id)
+                                                            : std::unexpected(model::Token::Error::too_long);
     if (!made) {
-      // Never truncate a resume id: a truncated id would resume elsewhere.
+      // Never truncate a resume id: a truncated id would resume elsewhere. The
+      // server resends the same id after a reconnect, so retrying cannot help.
       const std::size_t size = message.id->size();
       ports_.transport.close();
-      on_closed(model::CloseCause::protocol_error,
+      on_closed(model::CloseCause::unrecoverable,
                 "event id of " + std::to_string(size) + " bytes exceeds the " +
-                    std::to_string(model::Token::capacity) + "-byte limit for resume ids");
+                    std::to_string(options_.id_bytes_max) +
+                    "-byte limit for resume ids (DriverOptions::id_bytes_max, tether-watch --id-bytes-max; at most " +
+                    std::to_string(model::Token::capacity) + ")");
       return;
     }
     token = *made;
@@ -150,9 +192,10 @@ void Driver::on_message(const Message& message) {
 void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
   connection_open_ = false;
   if (!detail.empty()) {
-    diagnose(cause == model::CloseCause::protocol_error ? Diagnostic::Kind::protocol
-                                                        : Diagnostic::Kind::connection,
-             std::string(detail));
+    const Diagnostic::Kind kind = cause == model::CloseCause::unrecoverable ? Diagnostic::Kind::fatal
+                                  : cause == model::CloseCause::protocol_error ? Diagnostic::Kind::protocol
+                                                                               : Diagnostic::Kind::connection;
+    diagnose(kind, std::string(detail));
   }
   feed(model::ConnectionClosed{ports_.clock.now(), cause});
 }
@@ -252,9 +295,10 @@ void Driver::execute(const model::Effect& effect) {
       return [this, id, saved = std::move(saved)] {
         --offloads_in_flight_;
         if (saved) {
+          report_save_recovered();
           feed(model::CheckpointSaved{ports_.clock.now(), id});
         } else {
-          diagnose(Diagnostic::Kind::checkpoint, saved.error().message());
+          report_save_failed(saved.error().message());
           feed(model::CheckpointSaveFailed{ports_.clock.now(), id});
         }
       };

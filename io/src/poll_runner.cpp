@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include <tether/io/clock.hpp>
+#include <tether/io/seed.hpp>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -139,7 +140,7 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
   if (options.urls.size() != options.config.endpoints.size())
     return std::unexpected("poll runner: " + std::to_string(options.urls.size()) + " URLs for " +
                            std::to_string(options.config.endpoints.size()) + " endpoints");
-  auto state = poll::make_poll_session(options.config, options.seed);
+  auto state = poll::make_poll_session(options.config, seed_or_random(options.seed));
   if (!state)
     return std::unexpected("configuration: " + std::string(state.error().field) + " " +
                            std::string(state.error().reason));

@@ -22,6 +22,7 @@
 #include "net/tls_setup.hpp"
 #include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
+#include <tether/io/seed.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/session.hpp>
 
@@ -198,6 +199,7 @@ Runner::Runner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions options,
                                                                   Callbacks callbacks) {
+  options.config.seed = seed_or_random(options.seed);
   auto url = parse_url(options.url);
   if (!url) return std::unexpected(url.error());
   auto state = model::make_session(options.config);
@@ -209,6 +211,9 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
   if (options.pull_queue_max < 2)
     return std::unexpected("pull_queue_max must be at least 2, not " + std::to_string(options.pull_queue_max));
+  if (options.id_bytes_max == 0 || options.id_bytes_max > model::Token::capacity)
+    return std::unexpected("id_bytes_max must be in 1.." + std::to_string(model::Token::capacity) + ", not " +
+                           std::to_string(options.id_bytes_max));
   if (options.sse.method != "GET" && options.sse.method != "POST")
     return std::unexpected("sse.method must be GET or POST, not '" + options.sse.method + "'");
 
@@ -222,7 +227,12 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     i.tls = std::move(*tls);
   }
   if (i.options.record_path) {
-    auto recorder = TraceRecorder::create(*i.options.record_path, i.options.record_comment);
+    // The seed makes the recording replayable: the reducer's jitter draws from it.
+    std::string comment = i.options.record_comment;
+    if (!comment.empty()) comment += '\n';
+    comment += "seed " + std::to_string(i.options.config.seed) + " (tether-sim replay --seed " +
+               std::to_string(i.options.config.seed) + ")";
+    auto recorder = TraceRecorder::create(*i.options.record_path, comment);
     if (!recorder) return std::unexpected(recorder.error());
     i.recorder = std::move(*recorder);
   }
@@ -242,6 +252,7 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     };
   }
   driver_options.auto_ack = i.options.auto_ack && static_cast<bool>(i.callbacks.on_delivery);
+  driver_options.id_bytes_max = i.options.id_bytes_max;
   DriverPorts ports{i.clock, *publishing, i, i, i.options.store.get(), i.options.auth.get(),
                     i.recorder.get()};
   i.driver.emplace(std::move(*state), ports, std::move(driver_options));

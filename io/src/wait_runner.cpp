@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include <tether/io/clock.hpp>
+#include <tether/io/seed.hpp>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -114,6 +115,7 @@ WaitRunner::WaitRunner(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 std::expected<std::unique_ptr<WaitRunner>, std::string> WaitRunner::start(WaitRunnerOptions options,
                                                                           WaitCallbacks callbacks) {
   if (!options.acquire) return std::unexpected("wait runner: no acquire function");
+  options.config.seed = seed_or_random(options.seed);
   auto state = wait::make_wait(options.config);
   if (!state)
     return std::unexpected("configuration: " + std::string(state.error().field) + " " +

@@ -60,6 +60,11 @@ Result validate_rest(const SessionConfig& c) {
   if (c.resume.checkpoint_every_events == 0)
     return fail("resume.checkpoint_every_events", "must be >= 1");
   if (c.resume.checkpoint_every_ms < 0) return fail("resume.checkpoint_every_ms", "must be >= 0");
+  if (c.resume.checkpoint_retry_ms_min <= 0)
+    return fail("resume.checkpoint_retry_ms_min", "must be > 0");
+  if (c.resume.checkpoint_retry_ms_max < c.resume.checkpoint_retry_ms_min ||
+      c.resume.checkpoint_retry_ms_max > duration_ms_max)
+    return fail("resume.checkpoint_retry_ms_max", "must be in [resume.checkpoint_retry_ms_min, 2^61]");
   return {};
 }
 }  // namespace

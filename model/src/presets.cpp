@@ -24,6 +24,8 @@ SessionConfig zero_ws() {
   c.backoff.delay_ms_max = 30000;
   c.backoff.jitter = JitterKind::full;
   c.backoff.reset_on = ResetOn::first_frame;
+  // nchan pings WebSocket clients; 90 s of silence is a dead link.
+  c.heartbeat = HeartbeatPolicy{.interval_ms = 30000, .interval_multiple = 3, .slack_ms = 30000};
   return c;
 }
 
@@ -36,6 +38,7 @@ SessionConfig kanade() {
   c.backoff.jitter_fraction = 0.25;
   c.backoff.restored_delay_ms_max = 100;  // "wake at once", with a small spread
   c.give_up = GiveUpPolicy{};              // retry forever
+  c.heartbeat = HeartbeatPolicy{.interval_ms = 30000, .interval_multiple = 3, .slack_ms = 30000};
   return c;
 }
 
@@ -46,6 +49,8 @@ SessionConfig koprs(std::int64_t interval_ms) {
   c.backoff.delay_ms_max = interval_ms * 32;
   c.backoff.jitter = JitterKind::none;
   c.backoff.reset_on = ResetOn::first_frame;
+  // Three missed intervals, and never less than the interval plus 30 s.
+  c.heartbeat = HeartbeatPolicy{.interval_ms = interval_ms, .interval_multiple = 3, .slack_ms = 30000};
   return c;
 }
 
@@ -58,6 +63,8 @@ SessionConfig grpc() {
   c.backoff.jitter_fraction = 0.2;
   c.connect.timeout_ms = 20000;
   c.connect.timeout_tracks_backoff = true;
+  // gRPC keepalive pings every 30 s by default in streaming servers; allow 4.
+  c.heartbeat = HeartbeatPolicy{.interval_ms = 30000, .interval_multiple = 4, .slack_ms = 30000};
   return c;
 }
 
@@ -71,6 +78,9 @@ SessionConfig client_go() {
   c.backoff.reset_on = ResetOn::stable_period;
   c.backoff.stable_ms = 120000;
   c.backoff.short_session_ms = 1000;
+  // Kubernetes watches may stay silent for minutes between changes and
+  // bookmarks: five minutes without a byte is a dead link.
+  c.heartbeat = HeartbeatPolicy{.interval_ms = 60000, .interval_multiple = 5, .slack_ms = 60000};
   return c;
 }
 

@@ -18,6 +18,13 @@ Overload(F...) -> Overload<F...>;  // clang 16 does not deduce aggregates' bases
 
 constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
 
+// The wait before retrying a failed save: min * 2^(failures - 1), capped.
+std::int64_t checkpoint_retry_ms(const ResumePolicy& policy, std::uint32_t failures) {
+  std::int64_t delay = policy.checkpoint_retry_ms_min;
+  for (std::uint32_t i = 1; i < failures && delay < policy.checkpoint_retry_ms_max; ++i) delay *= 2;
+  return std::min(delay, policy.checkpoint_retry_ms_max);
+}
+
 Reason reason_of(CloseCause cause) {
   switch (cause) {
     case CloseCause::clean_close: return Reason::clean_close;
@@ -218,6 +225,11 @@ class Reducer {
   void maybe_save(bool force) {
     Progress& p = s_.progress;
     if (p.committable_id <= p.save_requested_id) return;
+    if (p.save_retry_at) {
+      if (!force && now_ < *p.save_retry_at) return;  // a failed save waits its turn
+      force = true;  // the retry is due whatever the batching says
+      p.save_retry_at.reset();
+    }
     const bool by_count = p.committable_id - p.save_requested_id >= cfg_.resume.checkpoint_every_events;
     const bool by_time = cfg_.resume.checkpoint_every_ms > 0 && p.unsaved_since &&
                          elapsed_ms(*p.unsaved_since, now_) >= cfg_.resume.checkpoint_every_ms;
@@ -430,16 +442,21 @@ void Reducer::deliver(Streaming& st, const FrameReceived& e) {
     commit(p.delivered_id, p.resume);
   p.delivered_id += 1;
   // The resume cursor becomes this frame's position, written in place (the
-  // hot path). A frame with neither id nor sequence cannot move it.
+  // hot path). A frame with neither id nor sequence cannot move it. An empty
+  // id resets the token (SSE `id:` with no value): the cursor keeps only the
+  // frame's sequence, or becomes none, so no stale id is ever sent again.
   Cursor& r = p.resume;
-  if (e.id) {
+  const bool has_token = e.id && !e.id->empty();
+  if (has_token) {
     r.kind = CursorKind::token;
     r.token = *e.id;
   } else if (e.sequence) {
     r.kind = CursorKind::sequence;
     r.token.clear();
+  } else if (e.id) {
+    r = Cursor{};
   }
-  if (e.id || e.sequence) {
+  if (has_token || e.sequence) {
     r.has_sequence = e.sequence.has_value();
     r.sequence = e.sequence.value_or(0);
     r.start_time_ms = 0;
@@ -497,7 +514,10 @@ void Reducer::on(const AuthRefreshFailed&) {
 
 void Reducer::on(const CheckpointSaved& e) {
   Progress& p = s_.progress;
-  if (e.delivery_id <= p.save_requested_id && e.delivery_id > p.durable_id) p.durable_id = e.delivery_id;
+  if (e.delivery_id <= p.save_requested_id && e.delivery_id > p.durable_id) {
+    p.durable_id = e.delivery_id;
+    p.save_failures = 0;
+  }
 }
 
 void Reducer::on(const CheckpointSaveFailed& e) {
@@ -505,10 +525,12 @@ void Reducer::on(const CheckpointSaveFailed& e) {
   // Only the newest request matters: a failure of one that a newer request
   // already superseded needs nothing (retrying it would multiply writes).
   if (e.delivery_id <= p.durable_id || e.delivery_id != p.save_requested_id) return;
-  // Ask again: on the next commit, the time trigger, or the final flush.
+  // Ask again after a backoff (or at the final flush), never at once: the
+  // next attempt would most likely meet the same full or read-only disk.
   p.save_requested_id = p.durable_id;
   if (!p.unsaved_since) p.unsaved_since = now_;
-  maybe_save(false);
+  p.save_failures = saturating_inc(p.save_failures);
+  p.save_retry_at = after(now_, checkpoint_retry_ms(cfg_.resume, p.save_failures));
 }
 
 void Reducer::on(const NetworkRestored&) {
@@ -610,10 +632,14 @@ std::optional<Instant> next_deadline(const State& s) noexcept {
                  [](const auto&) {},
              },
              s.phase);
-  // checkpoint batch: the first unsaved commit has waited long enough
-  if (!is_terminal(s) && !std::holds_alternative<Idle>(s.phase) && s.progress.unsaved_since &&
-      cfg.resume.checkpoint_every_ms > 0)
+  const bool live = !is_terminal(s) && !std::holds_alternative<Idle>(s.phase);
+  if (live && s.progress.save_retry_at) {
+    // a failed save's retry (batching waits for it too)
+    consider(*s.progress.save_retry_at);
+  } else if (live && s.progress.unsaved_since && cfg.resume.checkpoint_every_ms > 0) {
+    // checkpoint batch: the first unsaved commit has waited long enough
     consider(after(*s.progress.unsaved_since, cfg.resume.checkpoint_every_ms));
+  }
   return d;
 }
 

@@ -37,6 +37,16 @@ TEST_CASE("aviso: 250 ms base, 30 s cap, full jitter, 5 s short backoff", "[pres
                                              c.heartbeat->interval_ms + 30000));
 }
 
+TEST_CASE("every streaming preset detects a silent (half-open) link", "[presets]") {
+  for (const auto& preset : presets::all()) {
+    INFO(preset.name);
+    const SessionConfig c = preset.make();
+    REQUIRE(c.heartbeat);
+    CHECK(c.heartbeat->budget_ms() >= 30000);   // longer than any sane server heartbeat
+    CHECK(c.heartbeat->budget_ms() <= 300000);  // a dead link is noticed within 5 minutes
+  }
+}
+
 TEST_CASE("zero_ws: 500 ms doubling to 30 s, saturating", "[presets]") {
   const SessionConfig c = presets::zero_ws();
   CHECK(ceilings(c, 8) ==

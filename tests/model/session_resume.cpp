@@ -63,6 +63,44 @@ TEST_CASE("opaque ids resume by token", "[session][resume]") {
   CHECK(h.one<Connect>()->cursor.token.view() == "b2");
 }
 
+TEST_CASE("an empty id resets the resume id (WHATWG: no Last-Event-ID next time)", "[session][resume]") {
+  Harness h(exact_config());
+  h.stream_at(0);
+  h.feed(FrameReceived{at(1), std::nullopt, tok("a1"), std::nullopt, 1});
+  SECTION("without a sequence: the next connection sends no cursor") {
+    h.feed(FrameReceived{at(2), std::nullopt, tok(""), std::nullopt, 2});
+    CHECK(h.one<Deliver>()->delivery_id == 2);
+    CHECK(h.state().progress.resume == Cursor{});
+    h.feed(ConnectionClosed{at(3), CloseCause::unexpected_eof});
+    h.feed(Tick{h.phase<BackingOff>().until});
+    REQUIRE(h.one<Connect>());
+    CHECK(h.one<Connect>()->from == ResumeFrom::server_default);
+  }
+  SECTION("with a sequence: the cursor keeps the sequence, never the old token") {
+    h.feed(FrameReceived{at(2), 7, tok(""), std::nullopt, 2});
+    h.feed(ConnectionClosed{at(3), CloseCause::unexpected_eof});
+    h.feed(Tick{h.phase<BackingOff>().until});
+    REQUIRE(h.one<Connect>());
+    CHECK(h.one<Connect>()->cursor == Cursor::at_sequence(7));
+  }
+  SECTION("a later id takes over again") {
+    h.feed(FrameReceived{at(2), std::nullopt, tok(""), std::nullopt, 2});
+    h.feed(FrameReceived{at(3), std::nullopt, tok("c3"), std::nullopt, 3});
+    CHECK(h.state().progress.resume == Cursor::at_token(tok("c3")));
+  }
+}
+
+TEST_CASE("resume ids of 1 KiB are kept whole", "[session][resume]") {
+  Harness h(exact_config());
+  h.stream_at(0);
+  const std::string id(1024, 'k');
+  h.feed(FrameReceived{at(1), std::nullopt, tok(id), std::nullopt, 1});
+  h.feed(ConnectionClosed{at(2), CloseCause::unexpected_eof});
+  h.feed(Tick{h.phase<BackingOff>().until});
+  REQUIRE(h.one<Connect>());
+  CHECK(h.one<Connect>()->cursor.token.view() == id);
+}
+
 TEST_CASE("replay-only ends cleanly at its end", "[session][resume]") {
   SessionConfig c = exact_config();
   c.resume.mode = StreamMode::replay_only;
@@ -155,9 +193,11 @@ TEST_CASE("checkpoint batching by count and by time, flushed on stop", "[session
   CHECK(h.one<SaveCheckpoint>()->delivery_id == 5);
 }
 
-TEST_CASE("a failed checkpoint save is asked for again", "[session][resume]") {
+TEST_CASE("a failed checkpoint save is asked for again after a backoff", "[session][resume]") {
   SessionConfig c = exact_config();
   c.resume.commit = CommitPolicy::on_ack;
+  c.resume.checkpoint_retry_ms_min = 1000;
+  c.resume.checkpoint_retry_ms_max = 4000;
   Harness h(c);
   h.stream_at(0);
   h.frame(1, 1);
@@ -165,10 +205,41 @@ TEST_CASE("a failed checkpoint save is asked for again", "[session][resume]") {
   h.feed(DeliveryAcked{at(3), 1, Cursor::at_sequence(1)});
   REQUIRE(h.one<SaveCheckpoint>());
   h.feed(CheckpointSaveFailed{at(4), 1});
-  REQUIRE(h.one<SaveCheckpoint>());  // re-requested at once (batch of 1)
-  CHECK(h.one<SaveCheckpoint>()->delivery_id == 1);
-  h.feed(CheckpointSaved{at(5), 1});
-  CHECK(h.state().progress.durable_id == 1);
+  CHECK_FALSE(h.has<SaveCheckpoint>());  // not at once: the disk is most likely still full
+  CHECK(h.deadline() == at(1004));
+  h.feed(DeliveryAcked{at(500), 2, Cursor::at_sequence(2)});
+  CHECK_FALSE(h.has<SaveCheckpoint>());  // a new commit waits for the retry too
+  h.feed(Tick{at(1003)});
+  CHECK_FALSE(h.has<SaveCheckpoint>());
+  h.feed(Tick{at(1004)});
+  REQUIRE(h.one<SaveCheckpoint>());
+  CHECK(h.one<SaveCheckpoint>()->delivery_id == 2);
+
+  SECTION("the wait doubles with each failure in a row, up to the maximum") {
+    h.feed(CheckpointSaveFailed{at(1005), 2});
+    CHECK(h.deadline() == at(3005));
+    h.feed(Tick{at(3005)});
+    h.feed(CheckpointSaveFailed{at(3006), 2});
+    CHECK(h.deadline() == at(7006));
+    h.feed(Tick{at(7006)});
+    h.feed(CheckpointSaveFailed{at(7007), 2});
+    CHECK(h.deadline() == at(11007));  // capped at 4000
+  }
+  SECTION("a success resets the wait") {
+    h.feed(CheckpointSaved{at(1005), 2});
+    CHECK(h.state().progress.durable_id == 2);
+    h.frame(1006, 3);
+    h.feed(DeliveryAcked{at(1007), 3, Cursor::at_sequence(3)});
+    REQUIRE(h.one<SaveCheckpoint>());
+    h.feed(CheckpointSaveFailed{at(1008), 3});
+    CHECK(h.deadline() == at(2008));
+  }
+  SECTION("a stop flushes at once, whatever the backoff") {
+    h.feed(CheckpointSaveFailed{at(1005), 2});
+    h.feed(StopRequested{at(1006)});
+    REQUIRE(h.one<SaveCheckpoint>());
+    CHECK(h.one<SaveCheckpoint>()->delivery_id == 2);
+  }
 }
 
 TEST_CASE("duplicates are dropped within a process", "[session][resume]") {

@@ -162,6 +162,7 @@ m::Reason reason_of_close(m::CloseCause cause) {
     case m::CloseCause::unexpected_eof: return m::Reason::unexpected_eof;
     case m::CloseCause::transport_error: return m::Reason::transport_error;
     case m::CloseCause::protocol_error: return m::Reason::protocol_error;
+    case m::CloseCause::unrecoverable: return m::Reason::unrecoverable;
   }
   return m::Reason::transport_error;
 }
@@ -268,6 +269,11 @@ struct SessionOracle::Impl {
   std::uint64_t durable = 0;
   std::uint64_t last_save = 0;
   bool save_failed_since_save = false;
+  // After a failed save: how many in a row, and the earliest instant the
+  // policy allows the retry (min * 2^(n-1), capped), computed here.
+  std::uint64_t save_failures_in_row = 0;
+  std::optional<m::Instant> save_retry_not_before;
+  bool early_save = false;  // this step saved before save_retry_not_before
   std::optional<m::Instant> unsaved_since;
   std::optional<m::Cursor> saved_floor;  // loaded checkpoint, then every saved cursor
 
@@ -465,7 +471,10 @@ struct SessionOracle::Impl {
                    },
                    [&](const m::CheckpointSaved& e) {
                      ctx.quiet = true;
-                     if (e.delivery_id <= requested && e.delivery_id > durable) durable = e.delivery_id;
+                     if (e.delivery_id <= requested && e.delivery_id > durable) {
+                       durable = e.delivery_id;
+                       save_failures_in_row = 0;
+                     }
                    },
                    [&](const m::CheckpointSaveFailed& e) {
                      ctx.allowed = bit<m::SaveCheckpoint>();
@@ -477,6 +486,11 @@ struct SessionOracle::Impl {
                      requested = durable;
                      save_failed_since_save = true;
                      if (!unsaved_since) unsaved_since = ctx.now;
+                     save_failures_in_row = inc_failures(save_failures_in_row);
+                     std::int64_t wait_ms = cfg.resume.checkpoint_retry_ms_min;
+                     for (std::uint64_t i = 1; i < save_failures_in_row; ++i)
+                       wait_ms = std::min(mul_sat(wait_ms, 2), cfg.resume.checkpoint_retry_ms_max);
+                     save_retry_not_before = m::Instant{add_sat(ctx.now.ms, std::min(wait_ms, cfg.resume.checkpoint_retry_ms_max))};
                    },
                    [&](const m::NetworkRestored&) {
                      if (!backing_off) {
@@ -558,7 +572,9 @@ struct SessionOracle::Impl {
       return;
     }
     const m::Reason reason = reason_of_close(e.cause);
-    if (conn == Conn::open && confirmed) {
+    if (e.cause == m::CloseCause::unrecoverable) {
+      expect_terminal(ctx, TermKind::failed, m::Reason::unrecoverable);
+    } else if (conn == Conn::open && confirmed) {
       end_stream(ctx, reason, e.cause == m::CloseCause::clean_close);
     } else {
       expect_failure(ctx, attempt_failure(reason, ctx.now));
@@ -646,7 +662,7 @@ struct SessionOracle::Impl {
                      [&](const m::Deliver& d) { on_deliver(d, ctx); },
                      [&](const m::DiscardFrame& d) { on_discard(d, ctx); },
                      [&](const m::ReportGap& g) { on_gap(g, ctx); },
-                     [&](const m::SaveCheckpoint& s) { on_save(s); },
+                     [&](const m::SaveCheckpoint& s) { on_save(s, ctx.now); },
                      [&](const m::RefreshAuth& r) { on_refresh(r, ctx); },
                      [&](const m::ReportStatus& r) { on_status(r.status, ctx); },
                  },
@@ -750,8 +766,11 @@ struct SessionOracle::Impl {
       gap_open = false;
     }
     if (f.id || f.sequence) {
-      position = f.id ? (f.sequence ? m::Cursor::at_token(*f.id, *f.sequence) : m::Cursor::at_token(*f.id))
-                      : m::Cursor::at_sequence(*f.sequence);
+      // An empty id is a reset (WHATWG): the position keeps only the sequence.
+      const bool token = f.id && !f.id->empty();
+      position = token ? (f.sequence ? m::Cursor::at_token(*f.id, *f.sequence) : m::Cursor::at_token(*f.id))
+                 : f.sequence ? m::Cursor::at_sequence(*f.sequence)
+                              : m::Cursor{};
       position_is_start = false;
       override_from = Override::none;
       override_ambiguous = Override::none;
@@ -794,8 +813,10 @@ struct SessionOracle::Impl {
     }
   }
 
-  void on_save(const m::SaveCheckpoint& s) {
+  void on_save(const m::SaveCheckpoint& s, m::Instant now) {
     const std::uint64_t id = s.delivery_id;
+    if (save_retry_not_before && now < *save_retry_not_before) early_save = true;
+    save_retry_not_before.reset();
     if (id == 0 || id > committable)
       broken("checkpoint of delivery " + std::to_string(id) + " ahead of the commit policy (committable: " +
              std::to_string(committable) + ")");
@@ -963,6 +984,13 @@ struct SessionOracle::Impl {
                std::to_string(committable) + " (saved up to " + std::to_string(requested) + ")");
       if (conn != Conn::none) broken("entered a terminal state with the connection open");
       terminal = true;
+    } else if (early_save) {
+      broken("a failed checkpoint save was retried before its backoff (checkpoint_retry_ms_min)");
+    } else if (save_retry_not_before) {
+      // A failed save waits for its retry; batching resumes after it.
+      if (std::holds_alternative<m::Tick>(event) && ctx.now >= *save_retry_not_before)
+        broken("a failed checkpoint save was not retried when its backoff ended");
+      check_phase(phase);
     } else {
       if (committable > requested && committable - requested >= cfg.resume.checkpoint_every_events)
         broken("checkpoint batching: " + std::to_string(committable - requested) +
@@ -1044,6 +1072,7 @@ struct SessionOracle::Impl {
 
   std::optional<std::string> check(const m::Event& event, const m::State& before, const m::Step& step) {
     Ctx ctx;
+    early_save = false;
     ctx.event = &event;
     ctx.now = m::time_of(event);
     try {

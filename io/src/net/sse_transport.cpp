@@ -115,7 +115,12 @@ class SseTransport final : public Transport {
     close();
     request_ = request;
     resume_id_ = resume_id(request);
-    parser_.start_stream(resume_id_);
+    // The stream's last event ID starts as the id we resume from, but only if
+    // it is the server's own id (a token): a sequence cursor is our number.
+    parser_.start_stream(request.from == model::ResumeFrom::cursor &&
+                                 request.cursor.kind == model::CursorKind::token
+                             ? std::string_view(resume_id_)
+                             : std::string_view{});
     connect(url_, 0, listener);
   }
 
@@ -380,9 +385,9 @@ template <class Stream>
 void Connection<Stream>::on_event(const SseEvent& event) {
   if (cancelled_) return;
   told_ = true;
-  Message m{event.type, event.data,
-            event.last_event_id.empty() ? std::nullopt : std::optional<std::string_view>(event.last_event_id),
-            pending_retry_ms_};
+  // The id is the stream's last event ID (WHATWG), so an empty one is a reset
+  // (`id:` with no value): passed on, it clears the resume cursor.
+  Message m{event.type, event.data, std::optional<std::string_view>(event.last_event_id), pending_retry_ms_};
   pending_retry_ms_.reset();
   listener_.on_message(m);
 }

@@ -54,6 +54,9 @@ struct DriverOptions {
   // Ack every delivery when on_delivery() returns (for applications that are
   // done with a message once the callback has run).
   bool auto_ack = false;
+  // Longer resume ids end the session (a retry would meet the same id); at
+  // most model::Token::capacity.
+  std::size_t id_bytes_max = model::Token::capacity;
 };
 
 class Driver final : public TransportListener {
@@ -84,13 +87,19 @@ class Driver final : public TransportListener {
   void on_closed(model::CloseCause cause, std::string_view detail) override;
 
   const model::State& state() const { return state_; }
-  model::Status status() const { return state_.status; }
+  // The reducer's status; failed (checkpoint_unreadable) if start() could not
+  // load the checkpoint.
+  model::Status status() const;
   // Where the next connection would resume.
   model::Cursor resume_cursor() const { return state_.progress.resume; }
   // Terminal (Stopped, GaveUp, Failed) or failed to start, with no
   // checkpoint write or auth refresh still running.
   bool finished() const;
   bool failed_to_start() const { return failed_to_start_; }
+  // The final checkpoint save of a stop failed: the checkpoint is behind.
+  bool save_failed_at_stop() const { return save_failed_at_stop_; }
+
+  static constexpr std::int64_t save_report_interval_ms = 30000;
   std::uint64_t events_fed() const { return events_fed_; }
 
  private:
@@ -101,6 +110,8 @@ class Driver final : public TransportListener {
                      std::optional<std::int64_t> token_expires_unix_ms);
   std::optional<model::Instant> expiry_instant(std::optional<std::int64_t> unix_ms);
   void diagnose(Diagnostic::Kind kind, std::string text);
+  void report_save_failed(std::string text);
+  void report_save_recovered();
 
   model::State state_;
   DriverPorts ports_;
@@ -124,6 +135,10 @@ class Driver final : public TransportListener {
   int offloads_in_flight_ = 0;
   std::optional<model::Instant> armed_;
   std::uint64_t events_fed_ = 0;
+  std::uint64_t save_failures_ = 0;             // since the last success
+  std::uint64_t save_failures_unreported_ = 0;  // rate-limited away
+  std::optional<model::Instant> save_reported_at_;
+  bool save_failed_at_stop_ = false;
 };
 
 }  // namespace tether::io

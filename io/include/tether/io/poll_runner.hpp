@@ -17,6 +17,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,8 @@ namespace tether::io {
 struct PollRunnerOptions {
   model::poll::PollConfig config;  // endpoints: name, cadence, backoff
   std::vector<std::string> urls;   // one per config endpoint, same order
-  std::uint64_t seed = 0;
+  // The jitter seed; nullopt: drawn from the OS (see <tether/io/seed.hpp>).
+  std::optional<std::uint64_t> seed;
   PollOptions http;                // timeout, body limit, TLS, headers
   std::shared_ptr<AuthProvider> auth;  // optional: a bearer token, refreshed after a 401
 };

@@ -40,7 +40,16 @@ namespace tether::io {
 
 struct RunnerOptions {
   std::string url;  // http(s):// for SSE, ws(s):// for WebSocket
+  // config.seed is replaced by `seed` below.
   model::SessionConfig config;
+  // The jitter seed. nullopt (the default): drawn from the OS for every
+  // session, so a fleet's retries spread out; fix it only to replay a
+  // recording. Recordings note the seed used.
+  std::optional<std::uint64_t> seed;
+  // Resume ids (SSE `id:`, nchan message ids) longer than this end the session
+  // (Failed, unrecoverable): the server would resend the same id. At most
+  // model::Token::capacity (1024).
+  std::size_t id_bytes_max = model::Token::capacity;
   // Where a message's sequence number comes from (gaps and duplicates are only
   // detectable with one); nullopt: messages carry none.
   std::optional<SequenceExtractor> sequence;

@@ -32,7 +32,10 @@ struct ConnectRequest {
 struct Message {
   std::string_view type;  // SSE `event:` ("message" by default); WebSocket: "message"
   std::string_view data;
-  std::optional<std::string_view> id;  // SSE last event id when non-empty
+  // SSE: the last event ID, always present; empty after an `id:` with no
+  // value (or before any id), which resets the resume cursor. WebSocket: the
+  // frame's id when the framing carries one.
+  std::optional<std::string_view> id;
   std::optional<std::int64_t> retry_ms;  // SSE `retry:` seen since the last message
 };
 

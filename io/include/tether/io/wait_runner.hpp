@@ -8,6 +8,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <tether/io/application.hpp>
@@ -24,7 +25,9 @@ Acquirer tcp_port_acquirer(std::string host, std::uint16_t port,
                            std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 struct WaitRunnerOptions {
-  model::wait::WaitConfig config;
+  model::wait::WaitConfig config;  // config.seed is replaced by `seed`
+  // The jitter seed; nullopt: drawn from the OS (see <tether/io/seed.hpp>).
+  std::optional<std::uint64_t> seed;
   Acquirer acquire;
   model::wait::Link initial_link = model::wait::Link::unknown;
 };

@@ -124,6 +124,12 @@ struct ResumePolicy {
   CommitPolicy commit = CommitPolicy::on_ack;
   std::uint32_t checkpoint_every_events = 1;  // save after this many commits...
   std::int64_t checkpoint_every_ms = 0;       // ...or this long after the first unsaved one (0: off)
+  // A failed save is retried after checkpoint_retry_ms_min, doubling with each
+  // consecutive failure up to checkpoint_retry_ms_max: a full disk must not
+  // turn every commit into a write attempt. The final flush of a stop is
+  // always attempted.
+  std::int64_t checkpoint_retry_ms_min = 1000;
+  std::int64_t checkpoint_retry_ms_max = 60000;
   GapDetection gaps = GapDetection::strict;
   TooOldPolicy too_old = TooOldPolicy::fail;
 };

@@ -11,25 +11,38 @@ namespace tether::model {
 
 // An opaque resume token kept inline (no heap): ids longer than `capacity`
 // bytes are refused where they enter (Token::make), never truncated.
+//
+// Copies move only the bytes in use, and a new Token leaves its buffer
+// uninitialised (nothing past size_ is ever read): cursors travel with the
+// state, events and effects on every step, and a typical id is a few bytes.
 class Token {
  public:
-  // Room for UUIDs, nchan's "<seconds>:<index>", revisions and base64 cursors;
-  // kept small because cursors are copied with the state on every event.
-  static constexpr std::size_t capacity = 63;
+  // Room for JWT-like and base64 cursors as well as UUIDs, nchan's
+  // "<seconds>:<index>" and revisions.
+  static constexpr std::size_t capacity = 1024;
 
   enum class Error : std::uint8_t { too_long };
 
-  constexpr Token() = default;
+  constexpr Token() noexcept {}  // NOLINT(cppcoreguidelines-pro-type-member-init): see above
+  Token(const Token& other) noexcept : size_(other.size_) { copy_bytes(other); }
+  Token& operator=(const Token& other) noexcept {
+    size_ = other.size_;
+    copy_bytes(other);
+    return *this;
+  }
   static std::expected<Token, Error> make(std::string_view text);
 
-  std::string_view view() const { return {bytes_.data(), size_}; }
+  std::string_view view() const { return {bytes_, size_}; }
   constexpr bool empty() const { return size_ == 0; }
   constexpr void clear() { size_ = 0; }  // bytes past size_ are never read
   friend bool operator==(const Token& a, const Token& b) { return a.view() == b.view(); }
 
  private:
-  std::array<char, capacity> bytes_{};
-  std::uint8_t size_ = 0;
+  void copy_bytes(const Token& other) noexcept {
+    if (this != &other && size_ != 0) __builtin_memcpy(bytes_, other.bytes_, size_);
+  }
+  std::uint16_t size_ = 0;
+  char bytes_[capacity];  // NOLINT(cppcoreguidelines-avoid-c-arrays): uninitialised on purpose
 };
 
 enum class CursorKind : std::uint8_t {

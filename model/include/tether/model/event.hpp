@@ -70,7 +70,9 @@ struct BytesReceived {
 struct FrameReceived {
   Instant now;
   std::optional<std::uint64_t> sequence;  // for ordering, dedupe and gaps
-  std::optional<Token> id;                // opaque resume id (SSE id:), if any
+  // Opaque resume id (SSE id:), if any. An empty id resets the resume cursor
+  // (WHATWG: an `id:` field with no value clears the last event ID).
+  std::optional<Token> id;
   std::optional<std::int64_t> retry_ms;   // SSE `retry:` field, if any
   std::uint64_t frame_ref = 0;
 };

@@ -4,7 +4,6 @@
 
 #include <cassert>
 #include <cstddef>
-#include <cstring>
 #include <new>
 #include <span>
 #include <type_traits>
@@ -14,8 +13,10 @@ namespace tether::model {
 
 template <typename T, std::size_t Capacity>
 class InlineVec {
-  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
-                "InlineVec holds plain values only");
+  // Nothing to destroy, so clear and overwrite need no bookkeeping. Elements
+  // are copied one by one (not memcpy'd): a cursor copies only its token's
+  // bytes in use, not its whole 1 KiB buffer.
+  static_assert(std::is_trivially_destructible_v<T>, "InlineVec holds plain values only");
 
  public:
   static constexpr std::size_t capacity = Capacity;
@@ -23,14 +24,11 @@ class InlineVec {
   // User-provided, so value-initialisation does not zero the storage: an empty
   // vec costs one word. Copies move only the live elements.
   InlineVec() noexcept {}  // NOLINT(modernize-use-equals-default)
-  InlineVec(const InlineVec& other) noexcept : size_(other.size_) {
-    std::memcpy(storage_, other.storage_, sizeof(T) * size_);
+  InlineVec(const InlineVec& other) noexcept(std::is_nothrow_copy_constructible_v<T>) {
+    copy_from(other);
   }
-  InlineVec& operator=(const InlineVec& other) noexcept {
-    if (this != &other) {
-      size_ = other.size_;
-      std::memcpy(storage_, other.storage_, sizeof(T) * size_);
-    }
+  InlineVec& operator=(const InlineVec& other) noexcept(std::is_nothrow_copy_constructible_v<T>) {
+    if (this != &other) copy_from(other);
     return *this;
   }
   ~InlineVec() = default;
@@ -54,6 +52,10 @@ class InlineVec {
   std::span<const T> span() const { return {begin(), size_}; }
 
  private:
+  void copy_from(const InlineVec& other) {
+    for (std::size_t i = 0; i < other.size_; ++i) ::new (static_cast<void*>(slot(i))) T(other[i]);
+    size_ = other.size_;
+  }
   T* slot(std::size_t i) { return reinterpret_cast<T*>(storage_) + i; }
   const T* slot_const(std::size_t i) const { return reinterpret_cast<const T*>(storage_) + i; }
 

@@ -84,6 +84,8 @@ struct Progress {
   std::uint64_t save_requested_id = 0;  // highest SaveCheckpoint emitted
   std::uint64_t durable_id = 0;         // highest CheckpointSaved
   std::optional<Instant> unsaved_since;  // first commit not yet requested
+  std::uint32_t save_failures = 0;        // consecutive failed saves
+  std::optional<Instant> save_retry_at;   // after a failed save: not before this
   ResumeFrom resume_override = ResumeFrom::cursor;  // oldest/live after cursor-too-old
   bool resyncing = false;  // after cursor-too-old: the next jump was already reported
 };

@@ -35,6 +35,7 @@ enum class Reason : std::uint8_t {
   http_status,            // another 4xx (or unexpected status), kept in Status
   cursor_too_old,         // and the policy says fail
   unrecoverable,          // a connection error that a retry would reproduce
+  checkpoint_unreadable,  // the driver could not load the checkpoint: never started
 };
 
 enum class StatusKind : std::uint8_t {

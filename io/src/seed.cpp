@@ -1,0 +1,13 @@
+#include <tether/io/seed.hpp>
+
+#include <random>
+
+namespace tether::io {
+
+std::uint64_t random_seed() {
+  std::random_device device;  // getrandom(2) on Linux
+  const auto high = static_cast<std::uint64_t>(device());
+  return (high << 32) ^ static_cast<std::uint64_t>(device());
+}
+
+}  // namespace tether::io
