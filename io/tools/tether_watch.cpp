@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -78,6 +79,16 @@ std::string status_text(const model::Status& s, bool json) {
   return out;
 }
 
+// A decimal count without sign or spaces, at most 2^62 (CLI11 would wrap "-1").
+bool parse_count(std::string_view text, std::uint64_t& out) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value > (std::uint64_t{1} << 62))
+    return false;
+  out = value;
+  return true;
+}
+
 std::optional<model::SessionConfig> preset_named(std::string_view name) {
   for (const auto& preset : model::presets::all())
     if (preset.name == name) return preset.make();
@@ -103,6 +114,12 @@ int main(int argc, char** argv) {
   bool insecure = false;
   bool nchan_meta = false;
   std::uint64_t max_events = 0;
+  std::uint64_t seed = 0;
+  std::int64_t read_idle_ms = 0;
+  std::string max_events_text = "0";
+  io::SseLimits sse_limits;
+  std::uint64_t ws_message_bytes_max = io::WebSocketOptions{}.message_bytes_max;
+  std::size_t id_bytes_max = model::Token::capacity;
   app.add_option("url", url, "http(s):// (SSE) or ws(s):// (WebSocket) URL")->required();
   app.add_option("--preset", preset, "retry/resume preset (aviso, zero_ws, kanade, koprs, grpc, client_go)");
   app.add_option("--checkpoint", checkpoint, "checkpoint file: resume from it, save to it");
@@ -119,7 +136,20 @@ int main(int argc, char** argv) {
   app.add_option("-H,--header", headers, "extra request header 'Name: value' (repeatable)");
   app.add_flag("--ws-nchan-meta", nchan_meta, "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
   app.add_flag("--json-status", json_status, "status changes on stderr as JSON lines");
-  app.add_option("--max-events", max_events, "stop after this many deliveries (0: never)");
+  app.add_option("--max-events", max_events_text, "stop after this many deliveries (0: never)");
+  auto* seed_option = app.add_option("--seed", seed, "jitter seed (default: drawn from the OS; fix it only to replay)");
+  auto* read_idle_option = app.add_option("--read-idle-ms", read_idle_ms,
+                 "reconnect after this long without a complete line, frame or ping (0: never; default: the preset's)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  app.add_option("--line-bytes-max", sse_limits.line_bytes_max, "longest SSE line accepted (default 1 MiB)")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+  app.add_option("--event-bytes-max", sse_limits.event_bytes_max, "largest SSE event accepted (default 8 MiB)")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 32));
+  app.add_option("--ws-message-bytes-max", ws_message_bytes_max,
+                 "largest WebSocket message accepted (default 8 MiB)")
+      ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{1} << 32));
+  app.add_option("--id-bytes-max", id_bytes_max, "longest resume id accepted (default and most: 1024)")
+      ->check(CLI::Range(std::size_t{1}, model::Token::capacity));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -136,6 +166,19 @@ int main(int argc, char** argv) {
   options.url = url;
   options.config = *config;
   options.config.resume.gaps = gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
+  if (!parse_count(max_events_text, max_events)) {
+    std::cerr << "tether-watch: --max-events '" << max_events_text << "': expected a whole number in 0..2^62\n";
+    return exit_usage;
+  }
+  if (*seed_option) options.seed = seed;
+  if (*read_idle_option) {
+    options.config.heartbeat.reset();
+    if (read_idle_ms > 0)
+      options.config.heartbeat = model::HeartbeatPolicy{.interval_ms = read_idle_ms, .interval_multiple = 1, .slack_ms = 0};
+  }
+  options.sse.limits = sse_limits;
+  options.websocket.message_bytes_max = ws_message_bytes_max;
+  options.id_bytes_max = id_bytes_max;
   if (!seq_from.empty()) {
     auto extractor = io::SequenceExtractor::parse(seq_from);
     if (!extractor) {

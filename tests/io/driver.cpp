@@ -356,7 +356,7 @@ TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered
   CHECK(f.driver->finished());
 }
 
-TEST_CASE("driver: a resume id longer than a Token holds is a protocol error, never truncated", "[driver]") {
+TEST_CASE("driver: a resume id over the limit ends the session (a retry meets it again), never truncated", "[driver]") {
   Fixture f;
   f.make(test_config());
   ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
@@ -365,14 +365,77 @@ TEST_CASE("driver: a resume id longer than a Token holds is a protocol error, ne
   f.driver->start();
   f.host.run_offloaded();
   f.driver->on_opened();
+  // 1 KiB ids are fine.
+  const io::Message ok = f.message(std::string(1024, '7'), "x");
+  f.driver->on_message(ok);
+  CHECK(f.app.deliveries.size() == 1);
   REQUIRE_CALL(f.transport, close());
-  const io::Message m = f.message(std::string(64, '7'), "x");
+  FORBID_CALL(f.transport, open(_, _));
+  const io::Message m = f.message(std::string(1025, '7'), "x");
   f.driver->on_message(m);
-  CHECK(f.app.deliveries.empty());
-  CHECK(f.driver->status().kind == model::StatusKind::backing_off);
-  CHECK(f.driver->status().reason == model::Reason::protocol_error);
+  CHECK(f.app.deliveries.size() == 1);
+  CHECK(f.driver->status().kind == model::StatusKind::failed);
+  CHECK(f.driver->status().reason == model::Reason::unrecoverable);
   REQUIRE_FALSE(f.app.diagnostics.empty());
-  CHECK(f.app.diagnostics.back().text.find("64 bytes") != std::string::npos);
+  CHECK(f.app.diagnostics.back().kind == io::Diagnostic::Kind::fatal);
+  CHECK(f.app.diagnostics.back().text.find("1025 bytes") != std::string::npos);
+  CHECK(f.app.diagnostics.back().text.find("--id-bytes-max") != std::string::npos);
+  ALLOW_CALL(f.store, save_outcome(_)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+}
+
+TEST_CASE("driver: an unreadable checkpoint reports a failed status with its reason", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  io::CheckpointError error{io::CheckpointError::Code::truncated, "/var/empty.ckpt", "empty file", 0};
+  REQUIRE_CALL(f.store, load_outcome()).RETURN(LoadOutcome{std::nullopt, error});
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  FORBID_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  CHECK(f.driver->status().kind == model::StatusKind::failed);
+  CHECK(f.driver->status().reason == model::Reason::checkpoint_unreadable);
+  REQUIRE(f.app.statuses.size() == 1);
+  CHECK(f.app.statuses[0].kind == model::StatusKind::failed);
+  CHECK(f.app.statuses[0].reason == model::Reason::checkpoint_unreadable);
+}
+
+TEST_CASE("driver: a failing disk is retried with backoff, reported without flooding, and a failed final flush is fatal", "[driver]") {
+  Fixture f;
+  f.make(test_config());
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  int saves = 0;
+  io::CheckpointError full{io::CheckpointError::Code::io_error, "/var/x.ckpt", "write: No space left on device", 28};
+  ALLOW_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(++saves).RETURN(SaveOutcome{full});
+  // 200 deliveries over 100 s of virtual time, each auto-acked; the timer fires when due.
+  for (int i = 1; i <= 200; ++i) {
+    f.clock.now_ms += 500;
+    if (f.host.armed && f.host.armed->ms <= f.clock.now_ms) f.driver->on_timer();
+    const io::Message m = f.message(std::to_string(i), "x");
+    f.driver->on_message(m);
+    f.host.run_offloaded();
+  }
+  // The first save, then retries 1, 2, 4, 8, 16 and 32 s later (a 60 s one would
+  // come after the loop): 7 attempts for 200 commits, not one per commit.
+  CHECK(saves == 7);
+  std::size_t reported = 0;
+  for (const auto& d : f.app.diagnostics)
+    if (d.kind == io::Diagnostic::Kind::checkpoint) ++reported;
+  CHECK(reported >= 1);
+  CHECK(reported <= 5);  // at most one report per 30 s
+  ALLOW_CALL(f.transport, close());
+  f.driver->stop();
+  f.host.run_offloaded();
+  CHECK(f.driver->finished());
+  CHECK(f.driver->save_failed_at_stop());
+  REQUIRE_FALSE(f.app.diagnostics.empty());
+  CHECK(f.app.diagnostics.back().kind == io::Diagnostic::Kind::fatal);
+  CHECK(f.app.diagnostics.back().text.find("final checkpoint save failed") != std::string::npos);
 }
 
 TEST_CASE("driver: a recorded trace decodes and replays to the same state", "[driver][trace]") {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,7 +52,12 @@ bool shrink_budget_spent() {
 }
 
 [[noreturn]] void fail(const std::string& message) {
-  if (!first_failure) first_failure = std::chrono::steady_clock::now();
+  if (!first_failure) {
+    first_failure = std::chrono::steady_clock::now();
+    // Printed now: once the shrink budget is spent the final re-run passes
+    // silently, and RapidCheck would show the choices without this message.
+    std::fprintf(stderr, "first failure: %s\n", message.c_str());
+  }
   RC_FAIL(message);
 }
 

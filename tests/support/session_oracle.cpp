@@ -473,6 +473,11 @@ struct SessionOracle::Impl {
                      ctx.quiet = true;
                      if (e.delivery_id <= requested && e.delivery_id > durable) {
                        durable = e.delivery_id;
+                       // A healed disk takes the commits that waited for it.
+                       if (save_failures_in_row > 0) {
+                         ctx.quiet = false;
+                         ctx.allowed = bit<m::SaveCheckpoint>();
+                       }
                        save_failures_in_row = 0;
                      }
                    },
@@ -986,9 +991,10 @@ struct SessionOracle::Impl {
       terminal = true;
     } else if (early_save) {
       broken("a failed checkpoint save was retried before its backoff (checkpoint_retry_ms_min)");
-    } else if (save_retry_not_before) {
-      // A failed save waits for its retry; batching resumes after it.
-      if (std::holds_alternative<m::Tick>(event) && ctx.now >= *save_retry_not_before)
+    } else if (save_retry_not_before || (save_failures_in_row > 0 && requested > durable)) {
+      // A failed save waits for its retry, and the retry for its outcome;
+      // batching resumes after it.
+      if (save_retry_not_before && std::holds_alternative<m::Tick>(event) && ctx.now >= *save_retry_not_before)
         broken("a failed checkpoint save was not retried when its backoff ended");
       check_phase(phase);
     } else {
