@@ -5,13 +5,20 @@
 // Exit codes: 0 stopped (SIGINT/SIGTERM, or --max-events reached);
 // 2 usage or configuration error; 3 gave up (retry policy exhausted);
 // 4 failed (a fatal answer such as 401 after a refresh or 404, a cursor too
-// old under the fail policy, or an unreadable checkpoint file).
+// old under the fail policy, or an unreadable checkpoint file);
+// 5 output closed (stdout could not be written: EPIPE, EIO, ...; the
+// checkpoint covers the lines written before).
+//
+// A delivery is acked, so the checkpoint may move to it, only once its line
+// was handed to the kernel by write(2) on stdout (see Output below).
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -32,6 +39,58 @@ constexpr int exit_stopped = 0;
 constexpr int exit_usage = 2;
 constexpr int exit_gave_up = 3;
 constexpr int exit_failed = 4;
+constexpr int exit_output_closed = 5;
+
+// stdout and the acks. Lines go through stdio's buffer (one write(2) per 4 KiB
+// to a pipe or file, not one per line); the main loop flushes it and acks up
+// to the last line the flush wrote. Acking when the callback returns let the
+// fsynced checkpoint run ahead of the buffered lines, which kill -9 then lost.
+class Output {
+ public:
+  // Runner thread: prints one line (unless stopping or failed).
+  void write(const std::string& line, std::uint64_t delivery_id) {
+    flockfile(stdout);
+    if (!closing_ && !failed_) {
+      if (std::fwrite(line.data(), 1, line.size(), stdout) == line.size()) {
+        written_id_ = delivery_id;
+      } else {
+        fail(errno);
+      }
+    }
+    funlockfile(stdout);
+  }
+  // Main thread: flushes stdout and acks every line it (or an earlier write)
+  // handed to the kernel. `last`: print nothing after this. False once stdout
+  // failed: nothing past what was written is ever acked.
+  bool flush_and_ack(io::Runner& runner, bool last) {
+    flockfile(stdout);
+    closing_ = closing_ || last;
+    const std::uint64_t id = written_id_;
+    errno = 0;
+    if (!failed_ && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0)) fail(errno);
+    const bool ok = !failed_;
+    funlockfile(stdout);
+    if (ok && id > acked_id_) {
+      runner.ack(id);
+      acked_id_ = id;
+    }
+    return ok;
+  }
+  bool failed() const { return failed_; }
+  std::string error() const { return error_ != 0 ? std::strerror(error_) : "write error"; }
+
+ private:
+  void fail(int error) {
+    failed_ = true;
+    error_ = error;
+  }
+  // Guarded by stdout's lock (flockfile).
+  std::uint64_t written_id_ = 0;
+  bool closing_ = false;
+  std::atomic<bool> failed_{false};
+  int error_ = 0;
+  std::uint64_t acked_id_ = 0;  // main thread only
+};
 
 // JSON string body; invalid UTF-8 bytes become U+FFFD so every line parses.
 void append_json_string(std::string& out, std::string_view text) {
@@ -220,6 +279,12 @@ int main(int argc, char** argv) {
     options.websocket.subprotocol = "ws+meta.nchan";
     options.websocket.nchan_meta_frames = true;
   }
+  options.auto_ack = false;  // Output acks once a line is written
+
+  // A reader that goes away must not kill the process (SIGPIPE, exit 141)
+  // before the checkpoint of what was written is flushed: write(2) fails with
+  // EPIPE instead, and that is a graceful stop (exit_output_closed).
+  ::signal(SIGPIPE, SIG_IGN);
 
   // Signals are taken synchronously by this thread; the runner's threads
   // inherit the blocked mask.
@@ -232,8 +297,10 @@ int main(int argc, char** argv) {
   std::atomic<bool> enough{false};
   std::atomic<int> outcome{exit_stopped};
   std::string line;
+  Output output;
   io::Callbacks callbacks;
   callbacks.on_delivery = [&](const io::Delivery& d) {
+    if (max_events != 0 && d.delivery_id > max_events) return;  // stopping: neither printed nor acked
     line.clear();
     line += "{\"delivery\":" + std::to_string(d.delivery_id);
     if (d.sequence) line += ",\"seq\":" + std::to_string(*d.sequence);
@@ -246,7 +313,7 @@ int main(int argc, char** argv) {
     line += ",\"data\":";
     append_json_string(line, d.data);
     line += "}\n";
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    output.write(line, d.delivery_id);
     if (max_events != 0 && d.delivery_id >= max_events && !enough.exchange(true)) ::kill(::getpid(), SIGTERM);
   };
   callbacks.on_gap = [&](const model::ReportGap& gap) {
@@ -286,15 +353,27 @@ int main(int argc, char** argv) {
   }
   // stdout to a pipe is block-buffered (one write per 4 KiB of lines, not per
   // line); this loop flushes it every 50 ms so a reader downstream (jq, a log
-  // shipper) never waits longer than that for an event.
+  // shipper) never waits longer than that for an event, and acks what it wrote.
   const timespec poll_interval{0, 50'000'000};
   for (;;) {
     const int sig = sigtimedwait(&signals, nullptr, &poll_interval);
     if (sig == SIGINT || sig == SIGTERM) break;
     if ((*runner)->finished()) break;
-    std::fflush(stdout);
+    if (!output.flush_and_ack(**runner, false)) break;
   }
+  // The last lines, their ack, then the stop: the final checkpoint is the
+  // last line written.
+  output.flush_and_ack(**runner, true);
   (*runner)->stop();
-  std::fflush(stdout);
+  if (output.failed()) {
+    const std::string why = "stdout: " + output.error() + "; stopped, the checkpoint covers the lines written";
+    std::string text = json_status ? "{\"diagnostic\":" : "tether-watch: " + why;
+    if (json_status) {
+      append_json_string(text, why);
+      text += "}";
+    }
+    std::fprintf(stderr, "%s\n", text.c_str());
+    if (outcome.load() == exit_stopped) return exit_output_closed;
+  }
   return outcome.load();
 }

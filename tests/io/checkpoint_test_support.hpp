@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the checkpoint tests: a temporary directory that cleans up after
-// itself, and a checkpoint file body sealed with its checksum line.
+// itself, a checkpoint file body sealed with its checksum line, and child
+// processes (spawn, wait, a readiness pipe).
 
 #include <atomic>
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +81,54 @@ inline int wait_for(pid_t pid) {
   }
   return status;
 }
+
+// A child reports that it is ready by writing one byte to write_fd(), which
+// it inherits (the read end is close-on-exec). Create it before spawn(), call
+// wait() after: it closes the parent's copy of the write end, so a child that
+// dies unready gives EOF instead of a hang.
+class ReadyPipe {
+ public:
+  ReadyPipe() {
+    int fds[2] = {-1, -1};
+    if (::pipe(fds) == 0) {
+      read_fd_ = fds[0];
+      write_fd_ = fds[1];
+      ::fcntl(read_fd_, F_SETFD, FD_CLOEXEC);
+    }
+  }
+  ~ReadyPipe() {
+    close_write_end();
+    if (read_fd_ >= 0) ::close(read_fd_);
+  }
+  ReadyPipe(const ReadyPipe&) = delete;
+  ReadyPipe& operator=(const ReadyPipe&) = delete;
+
+  bool valid() const { return read_fd_ >= 0; }
+  int write_fd() const { return write_fd_; }
+  // True once the byte arrived; false on EOF (the child exited unready) or
+  // after timeout_ms (a safety net, not a synchronisation).
+  bool wait(int timeout_ms) {
+    close_write_end();
+    pollfd p{read_fd_, POLLIN, 0};
+    int ready = 0;
+    while ((ready = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+    }
+    if (ready != 1) return false;
+    char byte = 0;
+    ssize_t n = 0;
+    while ((n = ::read(read_fd_, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    return n == 1;
+  }
+
+ private:
+  void close_write_end() {
+    if (write_fd_ >= 0) ::close(write_fd_);
+    write_fd_ = -1;
+  }
+  int read_fd_ = -1;
+  int write_fd_ = -1;
+};
 
 // How many files in `dir` have names starting with `prefix`.
 inline std::size_t count_files_starting(const std::filesystem::path& dir, std::string_view prefix) {

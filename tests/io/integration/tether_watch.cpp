@@ -109,6 +109,10 @@ TEST_CASE("tether-watch: prints JSON lines, stops on SIGTERM with the checkpoint
   REQUIRE(lines(resumed) == 5);
   CHECK(resumed.find("\"seq\":31,") != std::string::npos);
   CHECK(resumed.find("\"seq\":30,") == std::string::npos);
+  // --max-events: the final checkpoint is the last line printed.
+  auto after_max = tether::io::decode_checkpoint(slurp(ckpt));
+  REQUIRE(after_max);
+  CHECK(after_max->sequence == 35);
   fs::remove_all(dir);
 }
 

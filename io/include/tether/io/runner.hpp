@@ -65,7 +65,11 @@ struct RunnerOptions {
   // `tether-sim replay --events FILE --preset NAME`.
   std::optional<std::filesystem::path> record_path;
   std::string record_comment;
-  // Ack each delivery when its callback returns (see Callbacks::on_delivery).
+  // Ack each delivery when its callback returns (pull API: when next() hands
+  // it out). Right when the callback finishes everything it does with the
+  // event before returning; an application that buffers (a batch, stdio, a
+  // queue to another thread) sets this to false and calls Runner::ack() once
+  // the event is durably handled, or a crash loses what was buffered.
   bool auto_ack = true;
   // Pull API: at this many queued deliveries the transport stops reading
   // (backpressure; memory stays bounded: the queue exceeds this by at most the
@@ -77,6 +81,9 @@ struct RunnerOptions {
 
 struct Callbacks {
   // Empty: deliveries queue for Runner::next() (the pull API) instead.
+  // Delivery ids count 1, 2, 3... in order within one Runner. Under the
+  // on_ack commit policy (every preset) the checkpoint moves only to acked
+  // deliveries; see Runner::ack() for what an ack promises.
   std::function<void(const Delivery&)> on_delivery;
   std::function<void(const model::ReportGap&)> on_gap;
   std::function<void(const model::Status&)> on_status;
@@ -111,8 +118,19 @@ class Runner {
   bool wait_until_finished(std::chrono::milliseconds timeout);
   bool finished() const;
 
-  // The application is done with deliveries up to `delivery_id` (on_ack commit
-  // policy, when auto_ack is off).
+  // The application has durably handled deliveries 1..`delivery_id`.
+  // Cumulative: acking n acks every delivery up to n; an id already acked is a
+  // no-op, and an ack naming an id not delivered yet is ignored entirely.
+  // Under the on_ack commit policy the checkpoint may then move to n, and only
+  // then (when exactly is up to the checkpoint batching; stop() flushes it).
+  // The promise is at-least-once: a crash before the ack, or before the
+  // checkpoint write completes, re-delivers those events after the restart;
+  // an event is never skipped because it was delivered but not yet handled.
+  // So ack only what survives a crash of this process (written to a file or
+  // socket, committed to a database), not what sits in a user-space buffer.
+  // For use when auto_ack is off; ignored after stop(). Thread-safe; acks take
+  // effect in call order, before a later stop() from the same thread (ack(n)
+  // then stop() checkpoints n).
   void ack(std::uint64_t delivery_id);
   // The host's network is back: retry now rather than at the backoff deadline.
   void network_restored();
