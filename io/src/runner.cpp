@@ -289,6 +289,10 @@ void Runner::stop(std::chrono::milliseconds flush_wait) {
     i.stopping = true;
   }
   i.on_strand([&i] { i.driver->stop(); });
+  // A refresh blocked on the worker (a slow --token-cmd) would hold up the
+  // checkpoint flush and the worker's join: end it now. Posted after the stop,
+  // its failure reaches a session that has already stopped.
+  if (i.options.auth) i.options.auth->cancel();
   if (std::this_thread::get_id() == i.thread.get_id()) return;  // from a callback: cannot wait
   std::unique_lock lock(i.mutex);
   i.changed.wait_for(lock, flush_wait, [&i] { return i.finished; });

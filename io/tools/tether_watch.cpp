@@ -28,6 +28,7 @@
 #include <tether/io/runner.hpp>
 #include <tether/io/sse_parser.hpp>
 #include <tether/io/token_auth.hpp>
+#include <tether/io/url.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 
@@ -179,12 +180,16 @@ int main(int argc, char** argv) {
   io::SseLimits sse_limits;
   std::uint64_t ws_message_bytes_max = io::WebSocketOptions{}.message_bytes_max;
   std::size_t id_bytes_max = model::Token::capacity;
+  std::int64_t token_cmd_timeout_ms = 30'000;
   app.add_option("url", url, "http(s):// (SSE) or ws(s):// (WebSocket) URL")->required();
   app.add_option("--preset", preset, "retry/resume preset (aviso, zero_ws, kanade, koprs, grpc, client_go)");
   app.add_option("--checkpoint", checkpoint, "checkpoint file: resume from it, save to it");
   auto* tf = app.add_option("--token-file", token_file, "bearer token from this file (re-read on refresh)");
   auto* tc = app.add_option("--token-cmd", token_cmd, "bearer token printed by this shell command");
   tf->excludes(tc);
+  app.add_option("--token-cmd-timeout-ms", token_cmd_timeout_ms, "kill the token command after this long (a failed refresh)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
+      ->needs(tc);
   app.add_option("--seq-from", seq_from, "sequence number source: id, id-suffix or json:FIELD");
   app.add_option("--gaps", gaps, "gap detection with a sequence: strict or relaxed")
       ->check(CLI::IsMember({"strict", "relaxed"}));
@@ -255,11 +260,14 @@ int main(int argc, char** argv) {
     options.store = std::move(*store);
   }
   if (!token_file.empty()) options.auth = std::make_shared<io::TokenFileAuth>(token_file);
-  if (!token_cmd.empty()) options.auth = std::make_shared<io::TokenCommandAuth>(token_cmd);
+  if (!token_cmd.empty())
+    options.auth = std::make_shared<io::TokenCommandAuth>(
+        token_cmd, io::TokenCommandOptions{.timeout = std::chrono::milliseconds(token_cmd_timeout_ms)});
   options.config.auth.has_provider = static_cast<bool>(options.auth);
   if (!record.empty()) {
     options.record_path = record;
-    options.record_comment = "tether-watch " + url + "\npreset " + preset +
+    // Recordings are shared: the URL without userinfo, query values or fragment.
+    options.record_comment = "tether-watch " + io::redacted_url(url) + "\npreset " + preset +
                              "\nreplay: tether-sim replay --events " + record + " --preset " + preset;
   }
   options.tls.ca_file = ca_file;

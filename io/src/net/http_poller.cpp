@@ -124,7 +124,7 @@ std::expected<std::unique_ptr<HttpPoller>, std::string> HttpPoller::create(PollO
 std::expected<PollResponse, std::string> HttpPoller::get(const PollRequest& request) {
   auto url = parse_url(request.url);
   if (!url) return std::unexpected(url.error());
-  if (url->websocket()) return std::unexpected("polling needs an http:// or https:// URL, not " + request.url);
+  if (url->websocket()) return std::unexpected("polling needs an http:// or https:// URL, not " + redacted_url(request.url));
   const auto deadline = std::chrono::steady_clock::now() + impl_->options.timeout;
   for (int hop = 0;; ++hop) {
     auto response = impl_->once(*url, request, deadline);

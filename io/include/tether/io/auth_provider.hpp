@@ -17,8 +17,14 @@ struct Credentials {
 class AuthProvider {
  public:
   virtual ~AuthProvider() = default;
-  // New credentials, or a human-readable reason why there are none.
+  // New credentials, or a human-readable reason why there are none. The reason
+  // is shown to users: it must never contain the token or another secret.
   virtual std::expected<Credentials, std::string> refresh() = 0;
+  // Ends an in-flight refresh() promptly (it returns an error). Called from
+  // another thread by Runner::stop(), so that stopping never waits for a slow
+  // credential source. The default does nothing: a refresh() that blocks
+  // then delays stop() until it returns.
+  virtual void cancel() {}
 };
 
 }  // namespace tether::io

@@ -2,8 +2,10 @@
 // Records every event a driver feeds to the reducer, with its time, in the
 // event-log format the simulator replays (`tether-sim replay --events FILE
 // --preset NAME`, format in <tether/model/event_log.hpp>). Events never carry
-// credentials (the bearer token stays in the driver), so the file is safe to
-// attach to an incident report.
+// credentials (the bearer token stays in the driver; headers and payloads are
+// not events), so the file is safe to attach to an incident report — provided
+// the comment holds no secret either: it is written verbatim (tether-watch
+// writes its URL through redacted_url()).
 #include <cstdio>
 #include <expected>
 #include <filesystem>
@@ -18,7 +20,8 @@ namespace tether::io {
 class TraceRecorder {
  public:
   // Creates (truncates) `path` and writes the header and `comment` lines
-  // (each prefixed "# "). The error names the file and the OS reason.
+  // (each prefixed "# ", verbatim: keep secrets out). The error names the file
+  // and the OS reason.
   static std::expected<std::unique_ptr<TraceRecorder>, std::string> create(
       const std::filesystem::path& path, std::string_view comment = {});
   ~TraceRecorder();

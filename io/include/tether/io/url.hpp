@@ -1,6 +1,7 @@
 #pragma once
 // The URLs tether connects to: http, https, ws, wss. Parsed strictly; an error
-// names what is wrong ("missing host", "port 99999 out of range").
+// names what is wrong ("missing host", "port 99999 out of range") and shows the
+// URL only in its redacted form (redacted_url).
 #include <cstdint>
 #include <expected>
 #include <string>
@@ -23,8 +24,23 @@ struct Url {
 
 std::expected<Url, std::string> parse_url(std::string_view text);
 
+// `url` safe to print, log or record: scheme, host, port, path and query
+// parameter NAMES are kept; credentials are not:
+//  - userinfo becomes "***@" ("https://u:pw@h/x" -> "https://***@h/x"). Any '@'
+//    before the query counts, so a password holding a raw '/' is hidden too
+//    (a path with an '@' loses what precedes it: "http://h/a/@b" -> "http://***@b");
+//  - every query value becomes "***" ("?access_token=abc&x" -> "?access_token=***&***":
+//    a parameter without '=' may be a bare key, so it is hidden whole);
+//  - the fragment is dropped;
+//  - an authority that is not host[:port] (what a broken "user:pa#ss@h" leaves) becomes "***";
+//  - control bytes, spaces and non-ASCII bytes are percent-encoded, so the result is one
+//    printable line even for a hostile redirect Location.
+// Works on any text, URL or not (best effort: it never echoes a userinfo or query value).
+std::string redacted_url(std::string_view url);
+
 // A Location header against the URL it answered (absolute, or an absolute
-// path); other relative forms are refused with a reason.
+// path); other relative forms are refused with a reason (which shows the
+// Location redacted).
 std::expected<Url, std::string> resolve_location(const Url& base, std::string_view location);
 
 // `target` with `name=value` appended to its query, value percent-encoded.
