@@ -102,7 +102,7 @@ void Driver::start() {
         if (*credentials) {
           bearer_token_ = std::move((*credentials)->bearer_token);
           expires_unix_ms = (*credentials)->expires_unix_ms;
-        } else {
+        } else if (!is_terminal(state_.status.kind)) {  // a stop cancels the refresh: nothing to say
           diagnose(Diagnostic::Kind::auth,
                    "no initial credentials: " + credentials->error() + " (connecting without)");
         }
@@ -133,13 +133,15 @@ void Driver::ack(std::uint64_t delivery_id) {
     return;
   }
   if (state_.config->resume.commit != model::CommitPolicy::on_ack) return;
-  std::optional<model::Cursor> cursor;
+  // An ack past the last delivery acks what was delivered (the model would
+  // ignore the whole ack, and the entries popped here would be lost).
+  std::optional<std::pair<std::uint64_t, model::Cursor>> last;
   while (!unacked_.empty() && unacked_.front().first <= delivery_id) {
-    cursor = unacked_.front().second;
+    last = unacked_.front();
     unacked_.pop_front();
   }
-  if (!cursor) return;  // already acked, or never delivered
-  feed(model::DeliveryAcked{ports_.clock.now(), delivery_id, *cursor});
+  if (!last) return;  // already acked, or never delivered
+  feed(model::DeliveryAcked{ports_.clock.now(), last->first, last->second});
 }
 
 void Driver::on_timer() {

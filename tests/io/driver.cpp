@@ -280,6 +280,26 @@ TEST_CASE("driver: a 401 refreshes credentials once and reconnects with the new 
   CHECK(tokens == std::vector<std::string>{"stale", "fresh"});
 }
 
+TEST_CASE("driver: an ack past the last delivery acks what was delivered", "[driver]") {
+  Fixture f;
+  f.make(test_config(), /*auto_ack=*/false);
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  REQUIRE_CALL(f.transport, open(_, _));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  const io::Message m1 = f.message("1", "a");
+  const io::Message m2 = f.message("2", "b");
+  f.driver->on_message(m1);
+  f.driver->on_message(m2);
+  f.driver->ack(5);
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  CHECK(saved == std::vector<std::uint64_t>{2});
+}
+
 TEST_CASE("driver: the timer drives the connect timeout and the backoff", "[driver]") {
   Fixture f;
   f.make(test_config());
