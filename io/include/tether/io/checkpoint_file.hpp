@@ -79,7 +79,7 @@ struct CheckpointDecodeError {
     unknown_key,       // a key this version does not define
     duplicate_key,     // a key given twice
     misplaced_key,     // a key out of order, or one this kind does not use
-    missing_key,       // a key this kind requires is absent
+    missing_key,       // a key this version or kind requires is absent
     bad_value,         // a value that does not parse or is not canonical
   };
 
@@ -138,6 +138,8 @@ model::Cursor canonical(const model::Cursor& cursor);
 //   6. otherwise (a token without a sequence on either side) the two cannot be
 //      ordered: the candidate wins (last writer wins).
 // A store with no checkpoint at all takes any candidate, kind none included.
+// Only cursors of one stream are compared: FileCheckpointStore refuses a file
+// of another stream before it gets here.
 bool supersedes(const model::Cursor& candidate, const model::Cursor& stored);
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as in iSCSI and ext4:
