@@ -37,8 +37,8 @@ constexpr std::array<std::uint32_t, 256> crc32c_table = make_crc32c_table();
 constexpr std::string_view hex_digits = "0123456789ABCDEF";
 
 // Field keys, in the order a file lists them.
-enum class Key : std::uint8_t { kind, sequence, token, start_time_ms };
-constexpr std::array<std::string_view, 4> key_names{"kind", "sequence", "token", "start_time_ms"};
+enum class Key : std::uint8_t { stream, kind, sequence, token, start_time_ms };
+constexpr std::array<std::string_view, 5> key_names{"stream", "kind", "sequence", "token", "start_time_ms"};
 constexpr std::array<std::string_view, 4> kind_names{"none", "sequence", "token", "start_time"};
 constexpr std::string_view crc_key = "crc32c=";
 
@@ -52,9 +52,11 @@ std::optional<Key> key_named(std::string_view name) {
   return std::nullopt;
 }
 
-// Whether a file of `kind` may carry `key`, and whether it must.
+// Whether a file of `kind` may carry `key`, and whether it must (the stream
+// key depends on the version, not the kind: see FieldParser).
 bool key_allowed(CursorKind kind, Key key) {
   switch (key) {
+    case Key::stream: return true;
     case Key::kind: return true;
     case Key::sequence: return kind == CursorKind::sequence || kind == CursorKind::token;
     case Key::token: return kind == CursorKind::token;
@@ -63,7 +65,7 @@ bool key_allowed(CursorKind kind, Key key) {
   return false;
 }
 bool key_required(CursorKind kind, Key key) {
-  return key == Key::kind || (key_allowed(kind, key) && key != Key::sequence) ||
+  return key == Key::kind || key == Key::stream || (key_allowed(kind, key) && key != Key::sequence) ||
          (key == Key::sequence && kind == CursorKind::sequence);
 }
 
@@ -123,8 +125,9 @@ std::string hex8(std::uint32_t value) {
 
 // --- encoding ------------------------------------------------------------------------
 
-void append_token(std::string& out, std::string_view token) {
-  for (const char c : token) {
+// Token and stream bytes: plain bytes as themselves, every other byte %XX.
+void append_encoded(std::string& out, std::string_view bytes) {
+  for (const char c : bytes) {
     if (plain_token_byte(c)) {
       out += c;
       continue;
@@ -154,7 +157,10 @@ std::expected<Int, std::string> parse_canonical(std::string_view text) {
   return value;
 }
 
-std::expected<model::Token, std::string> parse_token(std::string_view text) {
+// The bytes of a canonically %-encoded value (token or stream), at most
+// `bytes_max` of them; `what` names the value in the error.
+std::expected<std::string, std::string> parse_encoded(std::string_view text, std::size_t bytes_max,
+                                                      std::string_view what) {
   std::string bytes;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -175,11 +181,25 @@ std::expected<model::Token, std::string> parse_token(std::string_view text) {
     bytes += byte;
     i += 2;
   }
-  auto token = model::Token::make(bytes);
-  if (!token)
-    return std::unexpected("a token of " + decimal(bytes.size()) + " bytes, more than " +
-                           decimal(model::Token::capacity));
+  if (bytes.size() > bytes_max)
+    return std::unexpected("a " + std::string(what) + " of " + decimal(bytes.size()) + " bytes, more than " +
+                           decimal(bytes_max));
+  return bytes;
+}
+
+std::expected<model::Token, std::string> parse_token(std::string_view text) {
+  const auto bytes = parse_encoded(text, model::Token::capacity, "token");
+  if (!bytes) return std::unexpected(bytes.error());
+  auto token = model::Token::make(*bytes);
+  if (!token) return std::unexpected("a token of " + decimal(bytes->size()) + " bytes does not fit");
   return *token;
+}
+
+std::expected<std::string, std::string> parse_stream(std::string_view text) {
+  auto bytes = parse_encoded(text, checkpoint_stream_bytes_max, "stream identity");
+  if (bytes && bytes->empty())
+    return std::unexpected(std::string("empty (a checkpoint without a stream is written as version 1)"));
+  return bytes;
 }
 
 std::expected<CursorKind, std::string> parse_kind(std::string_view text) {
@@ -188,36 +208,43 @@ std::expected<CursorKind, std::string> parse_kind(std::string_view text) {
   return std::unexpected("expected none, sequence, token or start_time, got " + quoted(text));
 }
 
-// Line 1: the magic and version. Checked before anything else, so that a file
-// of another version is named as such (its checksum may be computed otherwise).
-std::optional<Error> check_header(std::string_view bytes) {
-  if (bytes.empty()) return Error{Code::truncated, 0, "file", "the file is empty"};
+// Line 1: the magic and version (which it returns). Checked before anything
+// else, so that a file of another version is named as such (its checksum may be
+// computed otherwise).
+std::expected<std::uint32_t, Error> check_header(std::string_view bytes) {
+  if (bytes.empty()) return fail(Code::truncated, 0, "file", "the file is empty");
   const std::size_t newline = bytes.find('\n');
   const std::string_view line = bytes.substr(0, newline);
   if (!line.starts_with(checkpoint_magic)) {
     if (newline == std::string_view::npos && checkpoint_magic.starts_with(line))
-      return Error{Code::truncated, 1, "header", "the file ends inside its first line"};
-    return Error{Code::not_a_checkpoint, 1, "header",
-                 "expected " + quoted(std::string(checkpoint_magic) + decimal(checkpoint_version)) + ", got " +
-                     quoted(line)};
+      return fail(Code::truncated, 1, "header", "the file ends inside its first line");
+    return fail(Code::not_a_checkpoint, 1, "header",
+                "expected " + quoted(std::string(checkpoint_magic) + decimal(checkpoint_version)) + ", got " +
+                    quoted(line));
   }
-  if (newline == std::string_view::npos)
-    return Error{Code::truncated, 1, "header", "the file ends inside its first line"};
+  if (newline == std::string_view::npos) return fail(Code::truncated, 1, "header", "the file ends inside its first line");
   if (line.ends_with('\r'))
-    return Error{Code::bad_line, 1, "header", "the line ends in \"\\r\\n\"; checkpoint files use \"\\n\""};
-  const std::string_view version = line.substr(checkpoint_magic.size());
-  if (version != decimal(checkpoint_version))
-    return Error{Code::bad_version, 1, "header",
-                 "format version " + quoted(version) + ", this build reads version " + decimal(checkpoint_version)};
-  return std::nullopt;
+    return fail(Code::bad_line, 1, "header", "the line ends in \"\\r\\n\"; checkpoint files use \"\\n\"");
+  const std::string_view text = line.substr(checkpoint_magic.size());
+  for (std::uint32_t version = checkpoint_version_min; version <= checkpoint_version; ++version)
+    if (text == decimal(version)) return version;
+  return fail(Code::bad_version, 1, "header",
+              "format version " + quoted(text) + ", this build reads versions " + decimal(checkpoint_version_min) +
+                  " to " + decimal(checkpoint_version));
 }
 
-// One "key=value" line parsed into `cursor`.
+// One "key=value" line parsed into `cursor` (and `stream`).
 struct FieldParser {
+  std::uint32_t version = checkpoint_version;
   Cursor cursor;
+  std::string stream;
   std::optional<CursorKind> kind;
-  std::array<bool, 4> seen{};
+  std::array<bool, key_names.size()> seen{};
   std::optional<Key> last;
+
+  // Version 2 files start with the stream; version 1 files have none.
+  bool has_stream() const { return version >= 2; }
+  Key first_key() const { return has_stream() ? Key::stream : Key::kind; }
 
   std::expected<void, Error> line(std::size_t number, std::string_view text) {
     const std::size_t equals = text.find('=');
@@ -230,9 +257,15 @@ struct FieldParser {
       const std::string shown = quoted(name);  // the key, with odd bytes escaped
       return fail(Code::unknown_key, number, std::string_view(shown).substr(1, shown.size() - 2), "unknown key");
     }
+    if (*key == Key::stream && !has_stream())
+      return fail(Code::unknown_key, number, "stream", "a version " + decimal(version) + " checkpoint has no stream");
     if (seen[index_of(*key)])
       return fail(Code::duplicate_key, number, name_of_key(*key), "the key appears a second time");
-    if (!kind && *key != Key::kind) return fail(Code::missing_key, number, "kind", "the first field must be kind");
+    if (!seen[index_of(first_key())] && *key != first_key())
+      return fail(Code::missing_key, number, name_of_key(first_key()),
+                  "the first field must be " + std::string(name_of_key(first_key())));
+    if (!kind && *key != Key::kind && *key != Key::stream)
+      return fail(Code::missing_key, number, "kind", "kind must come before " + std::string(name_of_key(*key)));
     if (last && *key < *last)
       return fail(Code::misplaced_key, number, name_of_key(*key),
                   "must come before " + std::string(name_of_key(*last)));
@@ -248,6 +281,12 @@ struct FieldParser {
 
   std::expected<void, std::string> value_of(Key key, std::string_view value) {
     switch (key) {
+      case Key::stream: {
+        auto s = parse_stream(value);
+        if (!s) return std::unexpected(s.error());
+        stream = std::move(*s);
+        return {};
+      }
       case Key::kind: {
         const auto k = parse_kind(value);
         if (!k) return std::unexpected(k.error());
@@ -278,16 +317,20 @@ struct FieldParser {
   }
 
   // After the last field line; `number` is the checksum line's.
-  std::expected<Cursor, Error> finish(std::size_t number) {
+  std::expected<Checkpoint, Error> finish(std::size_t number) {
+    if (!seen[index_of(first_key())])
+      return fail(Code::missing_key, number, name_of_key(first_key()),
+                  "no " + std::string(name_of_key(first_key())) + " before the checksum");
     if (!kind) return fail(Code::missing_key, number, "kind", "no kind before the checksum");
     for (std::size_t i = 0; i < key_names.size(); ++i) {
       const auto key = static_cast<Key>(i);
+      if (key == Key::stream && !has_stream()) continue;
       if (key_required(*kind, key) && !seen[i])
         return fail(Code::missing_key, number, name_of_key(key),
                     "a kind=" + std::string(name_of_kind(*kind)) + " checkpoint needs " + std::string(name_of_key(key)));
     }
     cursor.kind = *kind;
-    return cursor;
+    return Checkpoint{cursor, std::move(stream)};
   }
 };
 
@@ -347,17 +390,21 @@ bool supersedes(const Cursor& candidate_in, const Cursor& stored_in) {
   return true;  // a token without a sequence on either side: cannot be ordered
 }
 
-std::string encode_checkpoint(const Cursor& cursor_in) {
+std::string encode_checkpoint(const Cursor& cursor_in, std::string_view stream) {
   const Cursor cursor = canonical(cursor_in);
   std::string out(checkpoint_magic);
-  out += decimal(checkpoint_version);
+  out += decimal(stream.empty() ? checkpoint_version_min : checkpoint_version);
+  if (!stream.empty()) {
+    out += "\nstream=";
+    append_encoded(out, stream);
+  }
   out += "\nkind=";
   out += name_of_kind(cursor.kind);
   out += '\n';
   if (cursor.has_sequence) out += "sequence=" + decimal(cursor.sequence) + '\n';
   if (cursor.kind == CursorKind::token) {
     out += "token=";
-    append_token(out, cursor.token.view());
+    append_encoded(out, cursor.token.view());
     out += '\n';
   }
   if (cursor.kind == CursorKind::start_time) out += "start_time_ms=" + decimal(cursor.start_time_ms) + '\n';
@@ -369,11 +416,18 @@ std::string encode_checkpoint(const Cursor& cursor_in) {
 }
 
 std::expected<Cursor, CheckpointDecodeError> decode_checkpoint(std::string_view bytes) {
+  auto decoded = decode_checkpoint_file(bytes);
+  if (!decoded) return std::unexpected(std::move(decoded.error()));
+  return decoded->cursor;
+}
+
+std::expected<Checkpoint, CheckpointDecodeError> decode_checkpoint_file(std::string_view bytes) {
   if (bytes.size() > checkpoint_bytes_max)
     return fail(Code::too_large, 0, "file",
                 "the file has " + decimal(bytes.size()) + " bytes, more than the " + decimal(checkpoint_bytes_max) +
                     " a checkpoint can have");
-  if (auto header_error = check_header(bytes)) return std::unexpected(std::move(*header_error));
+  const auto version = check_header(bytes);
+  if (!version) return std::unexpected(std::move(version.error()));
   if (bytes.back() != '\n')
     return fail(Code::truncated, 0, "file", "the last line has no newline: the file was cut short");
 
@@ -407,6 +461,7 @@ std::expected<Cursor, CheckpointDecodeError> decode_checkpoint(std::string_view 
                 "checksum mismatch (stored 0x" + hex8(stored) + ", computed 0x" + hex8(computed) + ")");
 
   FieldParser fields;
+  fields.version = *version;
   std::size_t number = 2;
   for (std::size_t start = fields_start; start < crc_start; ++number) {
     const std::size_t newline = bytes.find('\n', start);

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <string>
 #include <system_error>
@@ -34,6 +36,7 @@ class Descriptor {
 
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
+  int release() { return std::exchange(fd_, -1); }
   // Closes now and reports close()'s errno (0 on success): on some file systems
   // a failed write surfaces only here.
   int close_reporting() {
@@ -45,11 +48,13 @@ class Descriptor {
   int fd_;
 };
 
-// Releases a held flock at scope exit.
+// Releases a held flock at scope exit; -1: holds nothing.
 class HeldLock {
  public:
   explicit HeldLock(int fd) : fd_(fd) {}
-  ~HeldLock() { ::flock(fd_, LOCK_UN); }
+  ~HeldLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
   HeldLock(const HeldLock&) = delete;
   HeldLock& operator=(const HeldLock&) = delete;
 
@@ -104,6 +109,66 @@ int read_bounded(int fd, std::string& bytes) {
   return 0;
 }
 
+// A stream identity for a message: in single quotes, bytes outside printable
+// ASCII (and the quote and backslash) as \xNN.
+std::string shown(std::string_view identity) {
+  constexpr std::string_view hex = "0123456789ABCDEF";
+  std::string out = "'";
+  for (const char c : identity) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7F && c != '\'' && c != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += hex[byte >> 4];
+      out += hex[byte & 0xFu];
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+// The holder's pid as an exclusive store records it in the lock file ("<pid>\n"),
+// or 0 if the file holds none (not written yet, or released cleanly).
+long recorded_holder(int lock_fd) {
+  std::array<char, 24> text{};
+  const ssize_t got = ::pread(lock_fd, text.data(), text.size(), 0);
+  if (got <= 0) return 0;
+  const char* end = text.data() + got;
+  long pid = 0;
+  const auto result = std::from_chars(text.data(), end, pid);
+  if (result.ec != std::errc{} || result.ptr == end || *result.ptr != '\n' || pid <= 0) return 0;
+  return pid;
+}
+
+// Best effort: the pid only makes an error message more useful.
+void record_holder(int lock_fd) {
+  const std::string text = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd, 0) == 0) (void)!::pwrite(lock_fd, text.data(), text.size(), 0);
+}
+
+// An exclusive store's session lock, taken without waiting: a second session on
+// one checkpoint is refused at start, never queued behind the first.
+std::expected<void, CheckpointError> lock_session(int lock_fd, const fs::path& file, const fs::path& lock_file) {
+  while (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    const int lock_errno = errno;
+    if (lock_errno == EINTR) continue;
+    if (lock_errno != EWOULDBLOCK)
+      return std::unexpected(CheckpointError{Code::io_error, file.string(),
+                                             "cannot lock " + lock_file.string() + ": " +
+                                                 std::generic_category().message(lock_errno) + " (errno " +
+                                                 std::to_string(lock_errno) + ")",
+                                             lock_errno});
+    const long holder = recorded_holder(lock_fd);
+    std::string detail = holder == ::getpid() ? "in use by another store of this process" : "in use by another process";
+    if (holder != 0) detail += " (pid " + std::to_string(holder) + ")";
+    detail += "; a checkpoint serves one session at a time (lock file " + lock_file.string() + ")";
+    return std::unexpected(CheckpointError{Code::locked, file.string(), std::move(detail), EWOULDBLOCK});
+  }
+  record_holder(lock_fd);
+  return {};
+}
+
 CheckpointError from_decode_error(const fs::path& file, const CheckpointDecodeError& error) {
   using D = CheckpointDecodeError::Code;
   Code code = Code::corrupt;
@@ -125,9 +190,15 @@ std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpo
   if (error)
     return std::unexpected(CheckpointError{Code::io_error, file.string(),
                                            "cannot make the path absolute: " + error.message(), error.value()});
+  if (options.stream.size() > checkpoint_stream_bytes_max)
+    return std::unexpected(CheckpointError{
+        Code::io_error, absolute.string(),
+        "a stream identity of " + std::to_string(options.stream.size()) + " bytes, more than the " +
+            std::to_string(checkpoint_stream_bytes_max) + " a checkpoint holds (stream_identity() shortens it)",
+        EINVAL});
   const fs::path lock_file = absolute.string() + ".lock";
-  const int lock_fd = open_retrying(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (lock_fd < 0) {
+  Descriptor lock_fd(open_retrying(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!lock_fd.valid()) {
     const int open_errno = errno;
     return std::unexpected(CheckpointError{
         Code::io_error, absolute.string(),
@@ -135,7 +206,12 @@ std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpo
             " (errno " + std::to_string(open_errno) + ")",
         open_errno});
   }
-  return std::unique_ptr<FileCheckpointStore>(new FileCheckpointStore(std::move(absolute), lock_fd, options));
+  if (options.exclusive) {
+    if (auto locked = lock_session(lock_fd.get(), absolute, lock_file); !locked)
+      return std::unexpected(std::move(locked.error()));
+  }
+  return std::unique_ptr<FileCheckpointStore>(
+      new FileCheckpointStore(std::move(absolute), lock_fd.release(), std::move(options)));
 }
 
 FileCheckpointStore::FileCheckpointStore(fs::path file, int lock_fd, FileCheckpointOptions options)
@@ -143,9 +219,14 @@ FileCheckpointStore::FileCheckpointStore(fs::path file, int lock_fd, FileCheckpo
       lock_file_(file_.string() + ".lock"),
       temp_file_(file_.string() + ".tmp." + std::to_string(::getpid())),
       lock_fd_(lock_fd),
-      options_(options) {}
+      options_(std::move(options)) {}
 
-FileCheckpointStore::~FileCheckpointStore() { ::close(lock_fd_); }
+FileCheckpointStore::~FileCheckpointStore() {
+  // Forget the pid before the lock goes (with the descriptor), so no later
+  // message names a process that no longer holds it.
+  if (options_.exclusive) (void)!::ftruncate(lock_fd_, 0);
+  ::close(lock_fd_);
+}
 
 CheckpointError FileCheckpointStore::system_error(std::string_view step, const fs::path& subject,
                                                   int errno_value) const {
@@ -187,7 +268,24 @@ std::expected<void, CheckpointError> FileCheckpointStore::lock(int operation) {
   return {};
 }
 
-std::expected<std::optional<model::Cursor>, CheckpointError> FileCheckpointStore::read_current() const {
+// An exclusive store holds the lock already: a second flock on the same open
+// file description would convert or release the session lock, not nest in it.
+std::expected<void, CheckpointError> FileCheckpointStore::lock_for_operation(int operation) {
+  if (options_.exclusive) return {};
+  return lock(operation);
+}
+
+std::expected<void, CheckpointError> FileCheckpointStore::check_stream(const Checkpoint& stored) const {
+  if (options_.stream.empty() || stored.stream.empty() || stored.stream == options_.stream) return {};
+  return std::unexpected(CheckpointError{Code::wrong_stream, file_.string(),
+                                         "belongs to stream " + shown(stored.stream) + ", not " +
+                                             shown(options_.stream) +
+                                             " (use another checkpoint file for this stream, or delete this one "
+                                             "to start over)",
+                                         0});
+}
+
+std::expected<std::optional<Checkpoint>, CheckpointError> FileCheckpointStore::read_current() const {
   // O_NONBLOCK: a FIFO planted at the path must not hang the open.
   Descriptor fd(open_retrying(file_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd.valid()) {
@@ -207,9 +305,9 @@ std::expected<std::optional<model::Cursor>, CheckpointError> FileCheckpointStore
   std::string bytes;
   if (const int read_errno = read_bounded(fd.get(), bytes); read_errno != 0)
     return std::unexpected(system_error("cannot read", file_, read_errno));
-  auto cursor = decode_checkpoint(bytes);
-  if (!cursor) return std::unexpected(from_decode_error(file_, cursor.error()));
-  return *cursor;
+  auto decoded = decode_checkpoint_file(bytes);
+  if (!decoded) return std::unexpected(from_decode_error(file_, decoded.error()));
+  return std::move(*decoded);
 }
 
 // Write the temporary file, make it durable, rename it over the checkpoint,
@@ -252,23 +350,33 @@ void FileCheckpointStore::remove_stale_temp_files() const {
 
 std::expected<std::optional<model::Cursor>, CheckpointError> FileCheckpointStore::load() {
   const std::lock_guard serialized(mutex_);
-  if (auto locked = lock(LOCK_SH); !locked) return std::unexpected(std::move(locked.error()));
-  const HeldLock held(lock_fd_);
-  return read_current();
+  if (auto locked = lock_for_operation(LOCK_SH); !locked) return std::unexpected(std::move(locked.error()));
+  const HeldLock held(options_.exclusive ? -1 : lock_fd_);
+  const auto stored = read_current();
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return std::nullopt;
+  if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
+  return (*stored)->cursor;
 }
 
 std::expected<void, CheckpointError> FileCheckpointStore::save(const model::Cursor& cursor) {
   const std::lock_guard serialized(mutex_);
-  if (auto locked = lock(LOCK_EX); !locked) return std::unexpected(std::move(locked.error()));
-  const HeldLock held(lock_fd_);
+  if (auto locked = lock_for_operation(LOCK_EX); !locked) return std::unexpected(std::move(locked.error()));
+  const HeldLock held(options_.exclusive ? -1 : lock_fd_);
   if (!temp_files_swept_) {
     remove_stale_temp_files();
     temp_files_swept_ = true;
   }
   const auto stored = read_current();
   if (!stored) return std::unexpected(stored.error());
-  if (*stored && !supersedes(cursor, **stored)) return {};
-  return replace_file(encode_checkpoint(cursor));
+  if (!*stored) return replace_file(encode_checkpoint(cursor, options_.stream));
+  if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
+  // A store without an identity keeps the file's; one with an identity gives
+  // it to a version-1 file even when the stored cursor stays (merge below).
+  const std::string& stream = options_.stream.empty() ? (*stored)->stream : options_.stream;
+  if (supersedes(cursor, (*stored)->cursor)) return replace_file(encode_checkpoint(cursor, stream));
+  if ((*stored)->stream == stream) return {};
+  return replace_file(encode_checkpoint((*stored)->cursor, stream));
 }
 
 }  // namespace tether::io

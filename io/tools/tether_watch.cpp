@@ -3,9 +3,11 @@
 // stderr. See docs/io.md for examples against nchan.
 //
 // Exit codes: 0 stopped (SIGINT/SIGTERM, or --max-events reached);
-// 2 usage or configuration error; 3 gave up (retry policy exhausted);
+// 2 usage or configuration error (also a checkpoint in use by another process);
+// 3 gave up (retry policy exhausted);
 // 4 failed (a fatal answer such as 401 after a refresh or 404, a cursor too
-// old under the fail policy, or an unreadable checkpoint file);
+// old under the fail policy, or a checkpoint file that is unreadable or
+// belongs to another stream);
 // 5 output closed (stdout could not be written: EPIPE, EIO, ...; the
 // checkpoint covers the lines written before).
 //
@@ -27,6 +29,7 @@
 #include <tether/io/file_checkpoint_store.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/io/sse_parser.hpp>
+#include <tether/io/stream_identity.hpp>
 #include <tether/io/token_auth.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/names.hpp>
@@ -162,6 +165,7 @@ int main(int argc, char** argv) {
   std::string url;
   std::string preset = "aviso";
   std::string checkpoint;
+  std::string checkpoint_key;
   std::string token_file;
   std::string token_cmd;
   std::string seq_from;
@@ -183,7 +187,10 @@ int main(int argc, char** argv) {
   std::int64_t token_cmd_timeout_ms = 30'000;
   app.add_option("url", url, "http(s):// (SSE) or ws(s):// (WebSocket) URL")->required();
   app.add_option("--preset", preset, "retry/resume preset (aviso, zero_ws, kanade, koprs, grpc, client_go)");
-  app.add_option("--checkpoint", checkpoint, "checkpoint file: resume from it, save to it");
+  auto* ckpt = app.add_option("--checkpoint", checkpoint, "checkpoint file: resume from it, save to it");
+  app.add_option("--checkpoint-key", checkpoint_key,
+                 "also name the stream in the checkpoint by this key (when a query value or header selects it)")
+      ->needs(ckpt);
   auto* tf = app.add_option("--token-file", token_file, "bearer token from this file (re-read on refresh)");
   auto* tc = app.add_option("--token-cmd", token_cmd, "bearer token printed by this shell command");
   tf->excludes(tc);
@@ -252,7 +259,10 @@ int main(int argc, char** argv) {
     options.sequence = std::move(*extractor);
   }
   if (!checkpoint.empty()) {
-    auto store = io::FileCheckpointStore::open(checkpoint);
+    // The checkpoint names its stream, and this process holds it until exit.
+    io::FileCheckpointOptions store_options;
+    store_options.stream = io::stream_identity(url, seq_from, checkpoint_key);
+    auto store = io::FileCheckpointStore::open(checkpoint, std::move(store_options));
     if (!store) {
       std::cerr << "tether-watch: " << store.error().message() << "\n";
       return exit_usage;

@@ -179,13 +179,15 @@ TEST_CASE("checkpoint file: every single-bit flip is detected", "[checkpoint]") 
 
 TEST_CASE("checkpoint file: the header is checked first", "[checkpoint]") {
   SECTION("another version") {
-    const auto e = error_of(sealed("tether-checkpoint/2\nkind=none\n"));
+    const auto e = error_of(sealed("tether-checkpoint/3\nstream=s\nkind=none\n"));
     CHECK(e.code == Code::bad_version);
     CHECK(e.line == 1);
-    CHECK(e.message() == "line 1 (header): format version \"2\", this build reads version 1");
+    CHECK(e.message() == "line 1 (header): format version \"3\", this build reads versions 1 to 2");
     // Even with a checksum this version would not recognise.
-    CHECK(error_of("tether-checkpoint/2\nkind=none\ncrc32c=00000000\n").code == Code::bad_version);
+    CHECK(error_of("tether-checkpoint/3\nkind=none\ncrc32c=00000000\n").code == Code::bad_version);
+    CHECK(error_of(sealed("tether-checkpoint/0\nkind=none\n")).code == Code::bad_version);
     CHECK(error_of(sealed("tether-checkpoint/01\nkind=none\n")).code == Code::bad_version);
+    CHECK(error_of(sealed("tether-checkpoint/02\nstream=s\nkind=none\n")).code == Code::bad_version);
     CHECK(error_of(sealed("tether-checkpoint/\nkind=none\n")).code == Code::bad_version);
   }
   SECTION("not a checkpoint at all") {
@@ -288,7 +290,184 @@ TEST_CASE("checkpoint file: malformed fields give named errors", "[checkpoint]")
   SECTION("size") {
     const auto e = error_of(std::string(checkpoint_bytes_max + 1, 'x'));
     CHECK(e.code == Code::too_large);
-    CHECK(e.message() == "the file has 1025 bytes, more than the 1024 a checkpoint can have");
+    CHECK(e.message() == "the file has " + std::to_string(checkpoint_bytes_max + 1) + " bytes, more than the " +
+                             std::to_string(checkpoint_bytes_max) + " a checkpoint can have");
+  }
+}
+
+// --- version 2: the stream identity ---------------------------------------------
+
+namespace {
+
+// Every byte value, `length` of them (most need %XX, so the encoding is long).
+std::string all_bytes(std::size_t length, unsigned first = 0) {
+  std::string bytes;
+  for (std::size_t i = 0; i < length; ++i) bytes += static_cast<char>((first + i * 7) & 0xFFu);
+  return bytes;
+}
+
+std::vector<std::string> sample_streams() {
+  return {"s",
+          "http://127.0.0.1:8080/sub/orders seq=json:seq",
+          "wss://example.com:443/a?access_token&b seq=none key=blue",
+          std::string("a\0b\r\nstream=x\ncrc32c=00000000", 29),
+          std::string(checkpoint_stream_bytes_max, 'x'),
+          all_bytes(checkpoint_stream_bytes_max),
+          all_bytes(checkpoint_stream_bytes_max, 0xFF)};
+}
+
+rc::Gen<std::string> any_stream() {
+  using namespace rc;
+  return gen::mapcat(gen::inRange<std::size_t>(1, checkpoint_stream_bytes_max + 1), [](std::size_t length) {
+    return gen::container<std::string>(length, gen::arbitrary<char>());
+  });
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint file v2: the documented example, byte for byte", "[checkpoint][stream]") {
+  const Cursor cursor = Cursor::at_token(token("1700000000:12"), 42);
+  const std::string text = encode_checkpoint(cursor, "http://127.0.0.1:8080/sub/orders seq=json:seq");
+  CHECK(text == sealed("tether-checkpoint/2\nstream=http://127.0.0.1:8080/sub/orders%20seq%3Djson:seq\n"
+                       "kind=token\nsequence=42\ntoken=1700000000:12\n"));
+  CHECK(text.ends_with("crc32c=763355DF\n"));
+  const auto decoded = decode_checkpoint_file(text);
+  REQUIRE(decoded);
+  CHECK(decoded->cursor == cursor);
+  CHECK(decoded->stream == "http://127.0.0.1:8080/sub/orders seq=json:seq");
+  CHECK(decode_checkpoint(text).value() == cursor);  // the cursor alone
+  // No stream: version 1, exactly as before.
+  CHECK(encode_checkpoint(cursor, "") == encode_checkpoint(cursor));
+  CHECK(encode_checkpoint(cursor).starts_with("tether-checkpoint/1\nkind=token\n"));
+}
+
+TEST_CASE("checkpoint file v2: every sample cursor round-trips with every sample stream", "[checkpoint][stream]") {
+  for (const Cursor& cursor : sample_cursors()) {
+    for (const std::string& stream : sample_streams()) {
+      const std::string text = encode_checkpoint(cursor, stream);
+      INFO(text);
+      CHECK(text.starts_with("tether-checkpoint/2\nstream="));
+      CHECK(text.size() <= checkpoint_bytes_max);
+      const auto decoded = decode_checkpoint_file(text);
+      REQUIRE(decoded);
+      CHECK(decoded->cursor == cursor);
+      CHECK(decoded->stream == stream);
+      CHECK(encode_checkpoint(decoded->cursor, decoded->stream) == text);
+    }
+  }
+}
+
+TEST_CASE("checkpoint file v2: the largest checkpoint fits checkpoint_bytes_max, which follows Token::capacity",
+          "[checkpoint][stream]") {
+  // A token of Token::capacity bytes and a stream of the maximum, every byte
+  // %XX-encoded, and the longest sequence: the worst case the limit must hold.
+  std::string nothing_plain_token(Token::capacity, '\xFF');
+  const Cursor biggest = Cursor::at_token(token(nothing_plain_token), std::numeric_limits<std::uint64_t>::max());
+  const std::string text = encode_checkpoint(biggest, std::string(checkpoint_stream_bytes_max, '\n'));
+  CHECK(text.size() > 3 * (Token::capacity + checkpoint_stream_bytes_max));
+  CHECK(text.size() <= checkpoint_bytes_max);
+  const auto decoded = decode_checkpoint_file(text);
+  REQUIRE(decoded);
+  CHECK(decoded->cursor == biggest);
+  CHECK(checkpoint_stream_bytes_max == stream_identity_bytes_max);
+}
+
+TEST_CASE("checkpoint file v2: random cursors and streams round-trip exactly", "[checkpoint][stream][property]") {
+  rc::prop("decode(encode(c, s)) == {c, s}, and encode is a fixed point", [] {
+    const Cursor cursor = *any_cursor();
+    const std::string stream = *any_stream();
+    const std::string text = encode_checkpoint(cursor, stream);
+    RC_ASSERT(text.size() <= checkpoint_bytes_max);
+    const auto decoded = decode_checkpoint_file(text);
+    RC_ASSERT(decoded.has_value());
+    RC_ASSERT(decoded->cursor == cursor);
+    RC_ASSERT(decoded->stream == stream);
+    RC_ASSERT(encode_checkpoint(decoded->cursor, decoded->stream) == text);
+  });
+}
+
+TEST_CASE("checkpoint file: a version-1 file still loads, and names no stream", "[checkpoint][stream]") {
+  // Written by the previous release (the documented v1 example).
+  const std::string v1 = "tether-checkpoint/1\nkind=token\nsequence=42\ntoken=1700000000:12\ncrc32c=313E7F29\n";
+  const auto decoded = decode_checkpoint_file(v1);
+  REQUIRE(decoded);
+  CHECK(decoded->cursor == Cursor::at_token(token("1700000000:12"), 42));
+  CHECK(decoded->stream.empty());
+  CHECK(encode_checkpoint(decoded->cursor, decoded->stream) == v1);
+}
+
+TEST_CASE("checkpoint file v2: truncations and bit flips are errors", "[checkpoint][stream]") {
+  std::size_t prefixes = 0;
+  std::size_t flips = 0;
+  for (const Cursor& cursor : {Cursor::at_token(token("1700000000:12"), 42), Cursor::at_sequence(7), Cursor{}}) {
+    const std::string text = encode_checkpoint(cursor, "http://h:80/sub/a?x seq=json:seq key=k");
+    for (std::size_t length = 0; length < text.size(); ++length, ++prefixes) {
+      const auto decoded = decode_checkpoint_file(std::string_view(text).substr(0, length));
+      INFO("cut at " << length << " of " << text);
+      REQUIRE_FALSE(decoded);
+      CHECK(decoded.error().code == Code::truncated);
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      for (unsigned bit = 0; bit < 8; ++bit, ++flips) {
+        std::string flipped = text;
+        flipped[i] = static_cast<char>(static_cast<unsigned char>(flipped[i]) ^ (1u << bit));
+        INFO("byte " << i << " bit " << bit << " of " << text);
+        REQUIRE_FALSE(decode_checkpoint_file(flipped));
+      }
+    }
+  }
+  CHECK(prefixes > 200);
+  CHECK(flips > 2000);
+}
+
+TEST_CASE("checkpoint file v2: the stream line is strict and canonical", "[checkpoint][stream]") {
+  const auto check = [](std::string_view body, Code code, std::size_t line, std::string_view field) {
+    const auto e = error_of(sealed(body));
+    CHECK(name_of(e.code) == name_of(code));
+    CHECK(e.line == line);
+    CHECK(e.field == field);
+    return e;
+  };
+  const std::string h2 = "tether-checkpoint/2\n";
+  const std::string h1 = "tether-checkpoint/1\n";
+  SECTION("a version-2 file names its stream first, once") {
+    CHECK(check(h2 + "kind=none\n", Code::missing_key, 2, "stream").detail == "the first field must be stream");
+    check(h2, Code::missing_key, 2, "stream");
+    check(h2 + "kind=none\nstream=s\n", Code::missing_key, 2, "stream");
+    check(h2 + "stream=s\n", Code::missing_key, 3, "kind");
+    check(h2 + "stream=s\nsequence=1\nkind=sequence\n", Code::missing_key, 3, "kind");
+    check(h2 + "stream=s\nstream=s\nkind=none\n", Code::duplicate_key, 3, "stream");
+    check(h2 + "stream=s\nkind=none\nstream=s\n", Code::duplicate_key, 4, "stream");
+    check(h2 + "stream=s\nkind=sequence\n", Code::missing_key, 4, "sequence");
+    CHECK(decode_checkpoint_file(sealed(h2 + "stream=s\nkind=none\n")).value() == Checkpoint{Cursor{}, "s"});
+  }
+  SECTION("a version-1 file has no stream") {
+    const auto e = check(h1 + "stream=s\nkind=none\n", Code::unknown_key, 2, "stream");
+    CHECK(e.message() == "line 2 (stream): a version 1 checkpoint has no stream");
+    check(h1 + "kind=none\nstream=s\n", Code::unknown_key, 3, "stream");
+  }
+  SECTION("values") {
+    CHECK(check(h2 + "stream=\nkind=none\n", Code::bad_value, 2, "stream").detail ==
+          "empty (a checkpoint without a stream is written as version 1)");
+    check(h2 + "stream=a b\nkind=none\n", Code::bad_value, 2, "stream");
+    check(h2 + "stream=a=b\nkind=none\n", Code::bad_value, 2, "stream");
+    check(h2 + "stream=%41\nkind=none\n", Code::bad_value, 2, "stream");  // 'A' is written as itself
+    check(h2 + "stream=%3d\nkind=none\n", Code::bad_value, 2, "stream");  // lower-case hex
+    check(h2 + "stream=%3\nkind=none\n", Code::bad_value, 2, "stream");
+    check(h2 + "stream=s\r\nkind=none\n", Code::bad_value, 2, "stream");
+    CHECK(decode_checkpoint_file(sealed(h2 + "stream=%3D%0A%25\nkind=none\n")).value().stream == "=\n%");
+  }
+  SECTION("limits: the stream and the token") {
+    const std::string longest(checkpoint_stream_bytes_max, 'x');
+    CHECK(decode_checkpoint_file(sealed(h2 + "stream=" + longest + "\nkind=none\n")).value().stream == longest);
+    const auto e = check(h2 + "stream=" + longest + "x\nkind=none\n", Code::bad_value, 2, "stream");
+    CHECK(e.detail == "a stream identity of " + std::to_string(checkpoint_stream_bytes_max + 1) +
+                          " bytes, more than " + std::to_string(checkpoint_stream_bytes_max));
+    const std::string full_token(Token::capacity, 'x');
+    CHECK(decode_checkpoint(sealed(h2 + "stream=s\nkind=token\ntoken=" + full_token + "\n")));
+    const auto t = check(h2 + "stream=s\nkind=token\ntoken=" + full_token + "x\n", Code::bad_value, 4, "token");
+    CHECK(t.detail == "a token of " + std::to_string(Token::capacity + 1) + " bytes, more than " +
+                          std::to_string(Token::capacity));
   }
 }
 

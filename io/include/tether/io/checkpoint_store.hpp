@@ -16,8 +16,8 @@
 //   - std::nullopt: no checkpoint exists yet (the file does not exist). This is
 //     the ONLY answer that makes a session start from its configured start;
 //   - an error: the checkpoint exists but cannot be trusted (corrupt, truncated,
-//     unreadable, wrong version). Never a silent fresh start, which would replay
-//     or skip history without anyone noticing.
+//     unreadable, wrong version, written for another stream). Never a silent
+//     fresh start, which would replay or skip history without anyone noticing.
 //
 // What save() promises: on success the cursor, or a newer one saved earlier, is
 // durable. An older cursor never overwrites a newer one (monotonic merge), so a
@@ -36,7 +36,10 @@ namespace tether::io {
 struct CheckpointError {
   enum class Code : std::uint8_t {
     io_error,      // a system call failed (errno_value says which errno)
-    locked,        // another store held the lock longer than the wait allowed (if limited)
+    locked,        // another store holds the lock: at open() of an exclusive store, or
+                   // longer than the wait allowed (if limited) for one operation
+    wrong_stream,  // the checkpoint was written for another stream (another URL,
+                   // sequence source or key): its cursor means nothing here
     truncated,     // the file ends early (no final newline or no checksum line)
     bad_version,   // a checkpoint of a format version this build does not read
     bad_checksum,  // the stored checksum does not match the bytes
@@ -61,6 +64,7 @@ constexpr std::string_view name_of(CheckpointError::Code code) {
   switch (code) {
     case CheckpointError::Code::io_error: return "io_error";
     case CheckpointError::Code::locked: return "locked";
+    case CheckpointError::Code::wrong_stream: return "wrong_stream";
     case CheckpointError::Code::truncated: return "truncated";
     case CheckpointError::Code::bad_version: return "bad_version";
     case CheckpointError::Code::bad_checksum: return "bad_checksum";

@@ -7,7 +7,10 @@
 //   options.url = "https://example.com/sub/orders";
 //   options.config = tether::model::presets::aviso();
 //   options.sequence = tether::io::SequenceExtractor::from_json_field("seq");
-//   options.store = tether::io::FileCheckpointStore::open("orders.ckpt").value();
+//   // The checkpoint names its stream (URL without secrets, sequence source): a
+//   // file written for another stream, or in use by another process, is refused.
+//   options.store = tether::io::FileCheckpointStore::open(
+//       "orders.ckpt", {.stream = tether::io::stream_identity(options.url, "json:seq")}).value();
 //   tether::io::Callbacks callbacks;
 //   callbacks.on_delivery = [](const tether::io::Delivery& d) { handle(d.data); };
 //   auto runner = tether::io::Runner::start(std::move(options), std::move(callbacks));
