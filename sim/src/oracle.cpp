@@ -51,6 +51,18 @@ struct View {
   std::uint64_t durable_sequence = 0;
   bool have_durable = false;
   std::optional<std::uint64_t> flush_sequence;  // a final flush that must become durable
+  // --- guarantee 10: retries paced by their policies, from the world's events
+  std::uint32_t save_failures = 0;        // consecutive failed saves of the newest request
+  std::optional<Ms> save_retry_not_before;  // after one: no save before this but a final flush
+  bool refresh_failed = false;  // a refresh failed (or timed out) and no Connect came since
+  struct Refresh {
+    Ms given_up_at;  // a reactive refresh is abandoned at its timeout; a proactive one never
+    bool given_up = false;
+  };
+  std::vector<Refresh> refreshes_out;  // asked, not answered yet, oldest first (answers come in order)
+  bool attempted = false;        // a Connect happened in this lifetime
+  bool attempt_open = false;     // the last Connect's connection has not ended
+  bool backoff_entered = false;  // a backoff was entered since the last Connect
 };
 
 std::string num(std::int64_t v) { return std::to_string(v); }
@@ -77,6 +89,16 @@ std::pair<std::int64_t, std::int64_t> jitter_range(const BackoffPolicy& b, std::
     case JitterKind::upward: return {c, c + part(b.jitter_fraction)};
   }
   return {c, c};
+}
+
+// Guarantee 10: the wait before retrying a failed save, from config.hpp's
+// ResumePolicy: checkpoint_retry_ms_min * 2^(n-1) for n consecutive failures,
+// capped at checkpoint_retry_ms_max.
+std::int64_t save_retry_wait_ms(const ResumePolicy& r, std::uint32_t n) {
+  std::int64_t wait = r.checkpoint_retry_ms_min;
+  for (std::uint32_t i = 1; i < n && wait < r.checkpoint_retry_ms_max; ++i)
+    wait = wait > std::numeric_limits<std::int64_t>::max() / 2 ? r.checkpoint_retry_ms_max : wait * 2;
+  return std::min(wait, r.checkpoint_retry_ms_max);
 }
 
 }  // namespace
@@ -109,6 +131,7 @@ struct Oracle::Impl {
                        bool delivered) const;
   void check_backoff(View& c, const StepView& v, const Status& st, const Ending& own);
   void check_auth(View& c, const StepView& v, int refreshes, bool fresh_401);
+  void check_pacing(View& c, const StepView& v);
   void terminal_entered(View& c, const StepView& v);
 };
 
@@ -185,6 +208,7 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
       c.got_bytes = true;
     }
   } else if (const auto* r = std::get_if<ServerRejected>(&e)) {
+    c.attempt_open = false;
     if (r->http_status == 401) {
       c.saw_401 = true;
       if (v.event_connection != 0 && v.event_connection == c.fresh_connection) c.saw_401_fresh = true;
@@ -197,15 +221,29 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     c.saw_too_old = true;
   } else if (std::holds_alternative<AuthRefreshFailed>(e)) {
     if (c.reactive_refresh_out) c.saw_refresh_failed = true;
+    c.refresh_failed = true;
+    if (!c.refreshes_out.empty()) c.refreshes_out.erase(c.refreshes_out.begin());
+  } else if (std::holds_alternative<AuthRefreshed>(e)) {
+    if (!c.refreshes_out.empty()) c.refreshes_out.erase(c.refreshes_out.begin());
+  } else if (std::holds_alternative<ConnectionClosed>(e)) {
+    c.attempt_open = false;
   } else if (std::holds_alternative<StopRequested>(e)) {
     c.stop_requested = true;
   } else if (const auto* a = std::get_if<DeliveryAcked>(&e)) {
     if (a->delivery_id <= c.sequence_of.size()) c.acked_id = std::max(c.acked_id, a->delivery_id);
   } else if (const auto* k = std::get_if<CheckpointSaved>(&e)) {
-    if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) c.durable_id = k->delivery_id;
+    if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) {
+      c.durable_id = k->delivery_id;
+      c.save_failures = 0;  // a success ends the run of failures
+    }
   } else if (const auto* kf = std::get_if<CheckpointSaveFailed>(&e)) {
-    // Only a failure of the newest request leaves something to save again.
-    if (kf->delivery_id > c.durable_id && kf->delivery_id == c.requested_id) c.requested_id = c.durable_id;
+    // Only a failure of the newest request leaves something to save again,
+    // and only it counts towards the retry's backoff.
+    if (kf->delivery_id > c.durable_id && kf->delivery_id == c.requested_id) {
+      c.requested_id = c.durable_id;
+      if (c.save_failures < std::numeric_limits<std::uint32_t>::max()) ++c.save_failures;
+      c.save_retry_not_before = v.now + save_retry_wait_ms(cfg.resume, c.save_failures);
+    }
   }
 }
 
@@ -284,6 +322,7 @@ void Oracle::Impl::step(const StepView& v) {
     fail(1, v.client, v.now, "a missing gap reported without a delivery");
   check_saves(c, v);
   check_auth(c, v, refreshes, fresh_401);
+  check_pacing(c, v);
   if (std::holds_alternative<AuthRefreshed>(e) || std::holds_alternative<AuthRefreshFailed>(e))
     c.reactive_refresh_out = false;
   if (refreshes > 0) c.reactive_refresh_out = true;
@@ -416,6 +455,56 @@ void Oracle::Impl::check_auth(View& c, const StepView& v, int refreshes, bool fr
   if (r == nullptr || r->http_status != 401) fail(5, v.client, v.now, "refresh for rejection without a 401");
   if (fresh_401) fail(5, v.client, v.now, "refreshed again after a 401 on refreshed credentials");
   (void)c;
+}
+
+// Guarantee 10: no operation is retried faster than its policy. Checked in
+// effect order, from the world's events and the configuration alone:
+// - save: after a failure of the newest requested save (the n-th in a row; a
+//   durable save resets n), no SaveCheckpoint before the failure's time +
+//   save_retry_wait_ms(n), except the final flush of a step that ends the
+//   session;
+// - refresh: after a failed refresh (AuthRefreshFailed, or a reactive refresh
+//   unanswered by auth.refresh_timeout_ms), no RefreshAuth until a Connect;
+// - connect: no Connect while the previous attempt's connection is still open
+//   (neither ended by the world nor closed by the client); after the first
+//   attempt of a lifetime, a Connect needs a backoff entered since the previous
+//   one (whose end guarantee 4 checks), unless it answers a refresh
+//   (AuthRefreshed: the retry with fresh credentials).
+void Oracle::Impl::check_pacing(View& c, const StepView& v) {
+  for (View::Refresh& r : c.refreshes_out) {
+    if (!r.given_up && v.now >= r.given_up_at) {
+      r.given_up = true;
+      c.refresh_failed = true;  // the client stops waiting: a failed refresh
+    }
+  }
+  const bool ends = is_terminal(v.after);
+  for (const Effect& effect : v.effects) {
+    if (std::holds_alternative<CloseConnection>(effect)) {
+      c.attempt_open = false;
+    } else if (const auto* s = std::get_if<ReportStatus>(&effect)) {
+      if (s->status.kind == StatusKind::backing_off) c.backoff_entered = true;
+    } else if (const auto* k = std::get_if<SaveCheckpoint>(&effect)) {
+      if (c.save_retry_not_before && v.now < *c.save_retry_not_before && !ends)
+        fail(10, v.client, v.now, "checkpoint save of delivery " + num(k->delivery_id) + " retried " +
+                                      num(*c.save_retry_not_before - v.now) + " ms before the backoff after " +
+                                      num(std::uint64_t{c.save_failures}) + " failed saves ends");
+      c.save_retry_not_before.reset();
+    } else if (std::holds_alternative<RefreshAuth>(effect)) {
+      if (c.refresh_failed)
+        fail(10, v.client, v.now, "auth refresh retried after a failed one with no connection attempt since");
+      const bool reactive = std::get<RefreshAuth>(effect).cause == RefreshCause::rejected;
+      c.refreshes_out.push_back(
+          View::Refresh{reactive ? v.now + cfg.auth.refresh_timeout_ms : std::numeric_limits<Ms>::max()});
+    } else if (std::holds_alternative<Connect>(effect)) {
+      if (c.attempt_open) fail(10, v.client, v.now, "connect while the previous attempt is still open");
+      if (c.attempted && !c.backoff_entered && !std::holds_alternative<AuthRefreshed>(v.event))
+        fail(10, v.client, v.now, "connect with no backoff since the previous attempt");
+      c.attempted = true;
+      c.attempt_open = true;
+      c.backoff_entered = false;
+      c.refresh_failed = false;
+    }
+  }
 }
 
 void Oracle::Impl::terminal_entered(View& c, const StepView& v) {

@@ -8,6 +8,7 @@
 // is the mutant's doing.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -152,6 +153,70 @@ m::Effects connect_after_stop(m::State& s, const m::Event& e) noexcept {
   return fx;
 }
 
+// (j) save retried at once: a failed save of the newest request is written
+// again in the same step, as the reducer did before the save backoff (about
+// 14,000 saves/s against a full disk).
+m::Effects save_retried_at_once(m::State& s, const m::Event& e) noexcept {
+  const auto* f = std::get_if<m::CheckpointSaveFailed>(&e);
+  const bool newest = f != nullptr && f->delivery_id > s.progress.durable_id &&
+                      f->delivery_id == s.progress.save_requested_id;
+  m::Effects fx = m::transition_in_place(s, e);
+  m::Progress& p = s.progress;
+  if (!newest || m::is_terminal(s) || p.committable_id <= p.save_requested_id) return fx;
+  fx.push_back(m::SaveCheckpoint{p.committable_id, p.committable_cursor});
+  p.save_requested_id = p.committable_id;
+  p.save_retry_at.reset();
+  p.unsaved_since.reset();
+  return fx;
+}
+
+// (k) proactive refresh retried at once: a failed proactive refresh keeps the
+// token's expiry and asks again in the same step, instead of forgetting the
+// expiry until a 401 takes the reactive path.
+m::Effects refresh_retried_at_once(m::State& s, const m::Event& e) noexcept {
+  const bool proactive_failed = std::holds_alternative<m::AuthRefreshFailed>(e) && !m::is_terminal(s) &&
+                                !std::holds_alternative<m::RefreshingAuth>(s.phase) && s.auth.proactive_in_flight;
+  const std::optional<m::Instant> expiry = s.auth.expires_at;
+  m::Effects fx = m::transition_in_place(s, e);
+  if (!proactive_failed) return fx;
+  s.auth.expires_at = expiry;
+  s.auth.proactive_in_flight = true;
+  fx.push_back(m::RefreshAuth{m::RefreshCause::expiring});
+  return fx;
+}
+
+// (l) reconnect without a backoff: a failed attempt is retried in the same
+// step; the backoff is never entered (nor reported, so guarantee 4 has no
+// backoff to judge).
+m::Effects reconnect_without_backoff(m::State& s, const m::Event& e) noexcept {
+  m::Effects fx = m::transition_in_place(s, e);
+  auto* b = std::get_if<m::BackingOff>(&s.phase);
+  const auto entered = std::find_if(fx.begin(), fx.end(), [](const m::Effect& x) {
+    const auto* r = std::get_if<m::ReportStatus>(&x);
+    return r != nullptr && r->status.kind == m::StatusKind::backing_off;
+  });
+  // Room for the attempt's effects (a save, the Connect, its status).
+  if (b == nullptr || b->failures == 0 || entered == fx.end() || fx.size() + 2 > m::effects_max) return fx;
+  b->until = now_of(e);
+  m::Effects out;
+  for (const m::Effect& x : fx)
+    if (&x != &*entered) out.push_back(x);
+  for (const m::Effect& x : m::transition_in_place(s, m::Tick{now_of(e)})) out.push_back(x);
+  return out;
+}
+
+// (m) attempt left open: a connect timeout gives up on the attempt without
+// closing its connection, so the next Connect overlaps it.
+m::Effects attempt_left_open(m::State& s, const m::Event& e) noexcept {
+  const bool connecting = std::holds_alternative<m::Connecting>(s.phase);
+  const m::Effects fx = m::transition_in_place(s, e);
+  if (!connecting || !std::holds_alternative<m::Tick>(e)) return fx;
+  m::Effects out;
+  for (const m::Effect& x : fx)
+    if (!std::holds_alternative<m::CloseConnection>(x)) out.push_back(x);
+  return out;
+}
+
 struct Caught {
   std::uint64_t seed = 0;
   RunResult result;
@@ -168,11 +233,17 @@ std::optional<Caught> first_catch(Reducer reducer) {
   return std::nullopt;
 }
 
-void check_caught(const char* name, Reducer reducer) {
+// `guarantee` (if not 0): the catching run must violate that guarantee.
+void check_caught(const char* name, Reducer reducer, int guarantee = 0) {
   const std::optional<Caught> c = first_catch(reducer);
   INFO("mutant " << name);
   REQUIRE(c.has_value());
   const Violation& v = c->result.violations.front();
+  if (guarantee != 0) {
+    INFO("seed " << c->seed << ":\n" << describe(c->result));
+    CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
+                      [&](const Violation& x) { return x.guarantee == guarantee; }));
+  }
   std::printf("mutant %-28s caught by swarm seed %5llu: g%d %s\n", name,
               static_cast<unsigned long long>(c->seed), v.guarantee, v.message.c_str());
   INFO("seed " << c->seed << " also fails with the real reducer:\n" << describe(run(swarm_scenario(c->seed))));
@@ -207,4 +278,18 @@ TEST_CASE("mutant: connect after stop is caught", "[mutation]") {
 // short-session window) the real reducer escalates and this mutant does not.
 TEST_CASE("mutant: attempt reset on handshake is caught", "[mutation]") {
   check_caught("attempt_reset_on_handshake", &attempt_reset_on_handshake);
+}
+// Guarantee 10: retries paced by their policies. Only guarantee 10 sees these
+// (over seeds 1..10,000 no other guarantee catches the first two).
+TEST_CASE("mutant: save retried at once is caught", "[mutation]") {
+  check_caught("save_retried_at_once", &save_retried_at_once, 10);
+}
+TEST_CASE("mutant: proactive refresh retried at once is caught", "[mutation]") {
+  check_caught("refresh_retried_at_once", &refresh_retried_at_once, 10);
+}
+TEST_CASE("mutant: reconnect without a backoff is caught", "[mutation]") {
+  check_caught("reconnect_without_backoff", &reconnect_without_backoff, 10);
+}
+TEST_CASE("mutant: attempt left open on a connect timeout is caught", "[mutation]") {
+  check_caught("attempt_left_open", &attempt_left_open, 10);
 }

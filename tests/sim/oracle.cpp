@@ -14,10 +14,15 @@ struct Bench {
   m::State state = m::make_session(cfg).value();
 
   void feed(Ms now, const m::Event& e, std::initializer_list<m::Effect> fx, std::uint64_t conn = 1) {
+    feed_into(m::Streaming{0, m::Instant{0}, m::Instant{now}, true}, now, e, fx, conn);
+  }
+  // The same step, with the phase the session is in after it.
+  void feed_into(const m::Phase& after, Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
+                 std::uint64_t conn = 1) {
     m::Effects effects;
     for (const m::Effect& x : fx) effects.push_back(x);
     const m::Phase before = state.phase;
-    state.phase = m::Streaming{0, m::Instant{0}, m::Instant{now}, true};
+    state.phase = after;
     oracle.step(StepView{0, now, e, conn, before, state, effects, conn});
   }
   m::FrameReceived frame(Ms now, std::uint64_t seq) {
@@ -69,4 +74,94 @@ TEST_CASE("a silent connection left open past the budget is guarantee 8", "[orac
   CHECK_FALSE(b.caught(8));
   b.oracle.time_passed(2 + b.cfg.heartbeat->budget_ms());
   CHECK(b.caught(8));
+}
+
+namespace {
+m::Connect connect_effect() { return m::Connect{1, m::ResumeFrom::server_default, {}}; }
+m::ReportStatus backing_off(Ms until, std::uint32_t failures) {
+  return m::ReportStatus{m::Status{m::StatusKind::backing_off, m::Reason::transport_error, failures, m::Instant{until}, 0}};
+}
+// Started, connected, delivery 1 acked: a save of delivery 1 may be asked.
+void deliver_one(Bench& b) {
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
+  b.feed(3, m::DeliveryAcked{m::Instant{3}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+}
+}  // namespace
+
+TEST_CASE("a failed save retried before its backoff is guarantee 10", "[oracle]") {
+  Bench b;  // aviso: checkpoint_retry_ms_min 1 s, max 60 s
+  REQUIRE(b.cfg.resume.checkpoint_retry_ms_min == 1000);
+  deliver_one(b);
+  const m::SaveCheckpoint save{1, m::Cursor::at_sequence(1)};
+  b.feed(10, m::CheckpointSaveFailed{m::Instant{10}, 1}, {});
+  b.feed(1010, m::Tick{m::Instant{1010}}, {save});  // exactly 1 s later: allowed
+  CHECK(b.oracle.violations().empty());
+  b.feed(1020, m::CheckpointSaveFailed{m::Instant{1020}, 1}, {});  // the 2nd in a row: 2 s
+  b.feed(3019, m::Tick{m::Instant{3019}}, {save});
+  CHECK(b.caught(10));
+}
+
+TEST_CASE("a save retried at once in the failure's step is guarantee 10", "[oracle]") {
+  Bench b;
+  deliver_one(b);
+  b.feed(10, m::CheckpointSaveFailed{m::Instant{10}, 1}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+  CHECK(b.caught(10));
+}
+
+TEST_CASE("a durable save resets the count of failed saves", "[oracle]") {
+  Bench b;
+  deliver_one(b);
+  const m::SaveCheckpoint save{1, m::Cursor::at_sequence(1)};
+  b.feed(10, m::CheckpointSaveFailed{m::Instant{10}, 1}, {});
+  b.feed(1010, m::Tick{m::Instant{1010}}, {save});
+  b.feed(1020, m::CheckpointSaved{m::Instant{1020}, 1}, {});
+  b.feed(1030, b.frame(1030, 2), {m::Deliver{2, 2, 2}});
+  b.feed(1031, m::DeliveryAcked{m::Instant{1031}, 2, m::Cursor::at_sequence(2)}, {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});
+  b.feed(1040, m::CheckpointSaveFailed{m::Instant{1040}, 2}, {});
+  b.feed(2040, m::Tick{m::Instant{2040}}, {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});  // 1 s again, not 2
+  CHECK(b.oracle.violations().empty());
+}
+
+TEST_CASE("the final flush may save during a save backoff", "[oracle]") {
+  Bench b;
+  deliver_one(b);
+  b.feed(10, m::CheckpointSaveFailed{m::Instant{10}, 1}, {});
+  b.feed_into(m::Stopped{m::Reason::stop_requested}, 20, m::StopRequested{m::Instant{20}},
+              {m::CloseConnection{}, m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+  CHECK_FALSE(b.caught(10));
+}
+
+TEST_CASE("a refresh after a failed one with no attempt since is guarantee 10", "[oracle]") {
+  Bench b;
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(5, m::Tick{m::Instant{5}}, {m::RefreshAuth{m::RefreshCause::expiring}});
+  b.feed(6, m::AuthRefreshFailed{m::Instant{6}}, {});
+  CHECK(b.oracle.violations().empty());
+  b.feed(7, m::Tick{m::Instant{7}}, {m::RefreshAuth{m::RefreshCause::expiring}});
+  CHECK(b.caught(10));
+}
+
+TEST_CASE("a connect while the previous attempt is open is guarantee 10", "[oracle]") {
+  Bench b;
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  // A connect timeout that backs off without closing the attempt.
+  b.feed(10000, m::Tick{m::Instant{10000}}, {backing_off(10000, 1), connect_effect()});
+  CHECK(b.caught(10));
+}
+
+TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10", "[oracle]") {
+  Bench b;
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
+  b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});
+  CHECK_FALSE(b.caught(10));  // (guarantee 4 judges the backoff's length)
+  b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {connect_effect()});
+  CHECK(b.caught(10));
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
@@ -213,12 +214,23 @@ TEST_CASE("a failed superseded checkpoint write does not spawn another", "[run]"
     (void)m::transition_in_place(st, m::FrameReceived{at(2), k, std::nullopt, std::nullopt, k});
     (void)m::transition_in_place(st, m::DeliveryAcked{at(2), k, m::Cursor::at_sequence(k)});
   }
-  // Saves 1, 2, 3 are in flight; the store fails all three.
-  int saves = 0;
+  // Saves 1, 2, 3 are in flight; the store fails all three. Only the newest
+  // failure counts, and its retry waits for the save backoff
+  // (checkpoint_retry_ms_min): nothing at once, then one save of the newest commit.
+  const auto saves_of = [](const m::Effects& fx) {
+    std::vector<std::uint64_t> ids;
+    for (const m::Effect& e : fx)
+      if (const auto* k = std::get_if<m::SaveCheckpoint>(&e)) ids.push_back(k->delivery_id);
+    return ids;
+  };
+  std::vector<std::uint64_t> at_once;
   for (std::uint64_t k = 1; k <= 3; ++k)
-    for (const m::Effect& e : m::transition_in_place(st, m::CheckpointSaveFailed{at(3), k}))
-      saves += std::holds_alternative<m::SaveCheckpoint>(e) ? 1 : 0;
-  CHECK(saves == 1);  // one retry of the newest commit
+    for (const std::uint64_t id : saves_of(m::transition_in_place(st, m::CheckpointSaveFailed{at(3), k})))
+      at_once.push_back(id);
+  CHECK(at_once.empty());
+  const Ms retry_ms = cfg.resume.checkpoint_retry_ms_min;
+  CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms - 1)})).empty());
+  CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms)})) == std::vector<std::uint64_t>{3});
 }
 
 TEST_CASE("opaque ids: acks and resumes go by token, across resets and a crash", "[run][ids]") {

@@ -1,5 +1,5 @@
 #pragma once
-// The oracle: judges a run against the nine guarantees of DESIGN.md from what
+// The oracle: judges a run against the ten guarantees (docs/guarantees.md) from what
 // the world knows (what the server logged, what each application received and
 // acked, what each store holds), never by asking the reducer's own helpers.
 // It reads the reducer's phase only for liveness (is the client streaming?) and
@@ -18,6 +18,15 @@
 // short_session_ms, both raised by a Retry-After answer (clamped to hint_ms_max),
 // hi raised to the floor, and hi widened by one token refill when a retry
 // budget is on. And no Connect comes before the backoff's end.
+//
+// Guarantee 10 (rate: no operation is retried faster than its policy), at
+// every step, from the world's events and the config alone: no SaveCheckpoint
+// before checkpoint_retry_ms_min * 2^(n-1) (capped at checkpoint_retry_ms_max)
+// after the n-th consecutive failure of the newest requested save, but the
+// final flush of a step that ends the session; no RefreshAuth after a failed
+// (or timed-out) refresh until a Connect; no Connect while the previous
+// attempt is open, nor (after a lifetime's first) without a backoff entered
+// since the previous one, but the retry that answers an AuthRefreshed.
 
 #include <cstdint>
 #include <memory>
@@ -33,7 +42,7 @@ namespace tether::sim {
 class Server;
 
 struct Violation {
-  int guarantee;  // 1..9, as numbered in DESIGN.md
+  int guarantee;  // 1..10, as numbered in docs/guarantees.md
   std::string message;
   Ms at_ms;
   std::uint32_t client;

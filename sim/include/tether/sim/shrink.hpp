@@ -43,7 +43,7 @@ inline Scenario shrink(const Scenario& failing, const FailurePredicate& still_fa
 }
 
 // A predicate that runs the scenario and is true if it violates `guarantee`
-// (1..9), or, for guarantee 0, if it cannot run at all (RunResult::error).
+// (1..10), or, for guarantee 0, if it cannot run at all (RunResult::error).
 FailurePredicate violates_guarantee(int guarantee, RunOptions options = {});
 
 // The guarantee of the first violation of `result`, 0 if it has an error and
