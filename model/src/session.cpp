@@ -267,6 +267,7 @@ void Reducer::on(const Started& e) {
     if (p.resume.has_sequence) p.last_sequence = p.resume.sequence;
   }
   s_.auth.expires_at = e.token_expires_at;
+  s_.auth.received_at = now_;
   s_.backoff.outage_since = now_;
   s_.backoff.budget_credit_ms = budget_cap_ms();
   s_.backoff.budget_updated_at = now_;
@@ -311,7 +312,7 @@ void Reducer::tick_streaming(Streaming st) {
     s_.phase = st;
   }
   if (cfg_.auth.has_provider && s_.auth.expires_at && !s_.auth.proactive_in_flight &&
-      elapsed_ms(now_, *s_.auth.expires_at) <= cfg_.auth.refresh_ahead_ms) {
+      now_ >= proactive_refresh_at(s_.auth, *s_.auth.expires_at, cfg_.auth.refresh_ahead_ms)) {
     s_.auth.proactive_in_flight = true;
     out_.push_back(RefreshAuth{RefreshCause::expiring});
   }
@@ -356,7 +357,8 @@ void Reducer::on_rejected_auth(Connecting c) {
   } else if (c.fresh_credentials) {
     finish(Failed{Reason::rejected_after_refresh, 401}, false);
   } else {
-    out_.push_back(RefreshAuth{RefreshCause::rejected});
+    // A proactive refresh already out answers this 401 too: one at a time.
+    if (!s_.auth.proactive_in_flight) out_.push_back(RefreshAuth{RefreshCause::rejected});
     enter(RefreshingAuth{c.failures, after(now_, cfg_.auth.refresh_timeout_ms)});
   }
 }
@@ -493,6 +495,7 @@ void Reducer::on(const DeliveryAcked& e) {
 void Reducer::on(const AuthRefreshed& e) {
   if (is_terminal(s_)) return;
   s_.auth.expires_at = e.expires_at;
+  s_.auth.received_at = now_;
   s_.auth.proactive_in_flight = false;
   if (const auto* r = std::get_if<RefreshingAuth>(&s_.phase)) begin_attempt(r->failures, true);
 }
@@ -507,6 +510,7 @@ void Reducer::on(const AuthRefreshFailed&) {
     s_.auth.expires_at.reset();
     return;
   }
+  s_.auth.proactive_in_flight = false;  // whichever refresh was out is answered or given up
   if (cfg_.auth.on_refresh_failure == RefreshFailure::terminal) {
     finish(Failed{Reason::auth_refresh_failed, 401}, false);
     return;
@@ -555,6 +559,12 @@ void Reducer::on(const NetworkRestored&) {
 }
 
 }  // namespace
+
+Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at, std::int64_t refresh_ahead_ms) {
+  const Instant ahead{expires_at.ms - refresh_ahead_ms};
+  const Instant halfway{auth.received_at.ms / 2 + expires_at.ms / 2};  // halves: no overflow
+  return latest(ahead, halfway);
+}
 
 bool is_terminal(const State& state) {
   return std::holds_alternative<Stopped>(state.phase) ||
@@ -631,7 +641,7 @@ std::optional<Instant> next_deadline(const State& s) noexcept {
                      consider(after(st.opened_at, cfg.backoff.stable_ms));
                    // proactive refresh: ahead of the known token expiry
                    if (cfg.auth.has_provider && s.auth.expires_at && !s.auth.proactive_in_flight)
-                     consider(Instant{s.auth.expires_at->ms - cfg.auth.refresh_ahead_ms});
+                     consider(proactive_refresh_at(s.auth, *s.auth.expires_at, cfg.auth.refresh_ahead_ms));
                  },
                  [](const auto&) {},
              },

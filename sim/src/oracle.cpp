@@ -464,7 +464,9 @@ void Oracle::Impl::check_auth(View& c, const StepView& v, int refreshes, bool fr
 //   save_retry_wait_ms(n), except the final flush of a step that ends the
 //   session;
 // - refresh: after a failed refresh (AuthRefreshFailed, or a reactive refresh
-//   unanswered by auth.refresh_timeout_ms), no RefreshAuth until a Connect;
+//   unanswered by auth.refresh_timeout_ms), no RefreshAuth until a Connect; and
+//   no RefreshAuth while another is in flight (asked, not answered, not given
+//   up at its timeout);
 // - connect: no Connect while the previous attempt's connection is still open
 //   (neither ended by the world nor closed by the client); after the first
 //   attempt of a lifetime, a Connect needs a backoff entered since the previous
@@ -492,7 +494,13 @@ void Oracle::Impl::check_pacing(View& c, const StepView& v) {
     } else if (std::holds_alternative<RefreshAuth>(effect)) {
       if (c.refresh_failed)
         fail(10, v.client, v.now, "auth refresh retried after a failed one with no connection attempt since");
-      const bool reactive = std::get<RefreshAuth>(effect).cause == RefreshCause::rejected;
+      const RefreshCause cause = std::get<RefreshAuth>(effect).cause;
+      const auto in_flight = std::count_if(c.refreshes_out.begin(), c.refreshes_out.end(),
+                                           [](const View::Refresh& r) { return !r.given_up; });
+      if (in_flight > 0)
+        fail(10, v.client, v.now, std::string("auth refresh (") + std::string(name_of(cause)) + ") while " +
+                                      num(std::int64_t{in_flight}) + " in flight");
+      const bool reactive = cause == RefreshCause::rejected;
       c.refreshes_out.push_back(
           View::Refresh{reactive ? v.now + cfg.auth.refresh_timeout_ms : std::numeric_limits<Ms>::max()});
     } else if (std::holds_alternative<Connect>(effect)) {

@@ -113,6 +113,47 @@ TEST_CASE("proactive refresh ahead of a known expiry keeps the stream", "[sessio
   }
 }
 
+TEST_CASE("short-lived tokens are refreshed at half their life, not as fast as the provider answers", "[session][auth]") {
+  Harness h(with_provider());  // refresh_ahead_ms = 60 s
+  h.feed(Started{at(0), std::nullopt, at(45000)});  // a 45 s token
+  h.feed(ConnectionOpened{at(10)});
+  CHECK(h.deadline() == at(22500));
+  h.feed(Tick{at(22500)});
+  REQUIRE(h.one<RefreshAuth>());
+  h.feed(AuthRefreshed{at(22560), at(67560)});  // answered in 60 ms, again 45 s
+  CHECK_FALSE(h.has<RefreshAuth>());
+  CHECK(h.deadline() == at(45060));  // half of the new lifetime, not at once
+  h.feed(Tick{at(22561)});
+  CHECK_FALSE(h.has<RefreshAuth>());
+}
+
+TEST_CASE("a 401 while a proactive refresh is out waits for it instead of asking again", "[session][auth]") {
+  Harness h(with_provider());
+  h.feed(Started{at(0), std::nullopt, at(600000)});
+  h.feed(ConnectionOpened{at(10)});
+  h.feed(Tick{at(540000)});
+  REQUIRE(h.one<RefreshAuth>());  // proactive, out
+  h.feed(ConnectionClosed{at(540100), CloseCause::unexpected_eof});
+  h.feed(Tick{h.phase<BackingOff>().until});
+  REQUIRE(h.in<Connecting>());
+  h.feed(ServerRejected{at(541000), 401, std::nullopt});
+  REQUIRE(h.in<RefreshingAuth>());
+  CHECK_FALSE(h.has<RefreshAuth>());  // one refresh at a time
+  SECTION("its answer serves the 401") {
+    h.feed(AuthRefreshed{at(541500), at(1200000)});
+    REQUIRE(h.in<Connecting>());
+    CHECK(h.phase<Connecting>().fresh_credentials);
+  }
+  SECTION("if it never answers, the 401's timeout gives it up, and the next 401 asks anew") {
+    h.feed(Tick{h.phase<RefreshingAuth>().deadline});
+    REQUIRE(h.in<BackingOff>());
+    h.feed(Tick{h.phase<BackingOff>().until});
+    h.feed(ServerRejected{at(700000), 401, std::nullopt});
+    REQUIRE(h.one<RefreshAuth>());
+    CHECK(h.one<RefreshAuth>()->cause == RefreshCause::rejected);
+  }
+}
+
 TEST_CASE("with an opening confirmation step, a 401 after refresh is still terminal",
           "[session][auth]") {
   SessionConfig c = with_provider();

@@ -146,6 +146,16 @@ TEST_CASE("a refresh after a failed one with no attempt since is guarantee 10", 
   CHECK(b.caught(10));
 }
 
+TEST_CASE("a second refresh while one is in flight is guarantee 10", "[oracle]") {
+  Bench b;
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(5, m::Tick{m::Instant{5}}, {m::RefreshAuth{m::RefreshCause::expiring}});
+  b.feed(6, m::Tick{m::Instant{6}}, {m::RefreshAuth{m::RefreshCause::expiring}});
+  CHECK(b.caught(10));
+}
+
 TEST_CASE("a connect while the previous attempt is open is guarantee 10", "[oracle]") {
   Bench b;
   b.oracle.process_started(0, 0, std::nullopt);

@@ -232,6 +232,8 @@ struct SessionOracle::Impl {
   bool refreshing = false;  // a RefreshAuth{rejected} is out
   m::Instant refresh_at{};
   std::optional<m::Instant> expires_at;
+  m::Instant credentials_at{};  // when the current credentials arrived
+  bool proactive_out = false;   // a RefreshAuth{expiring} is unanswered
 
   // Backoff in progress (reported by a backing_off status).
   bool backing_off = false;
@@ -455,6 +457,8 @@ struct SessionOracle::Impl {
                    },
                    [&](const m::AuthRefreshed& e) {
                      expires_at = e.expires_at;
+                     credentials_at = ctx.now;
+                     proactive_out = false;
                      if (!refreshing) {
                        ctx.quiet = true;
                        return;
@@ -462,6 +466,7 @@ struct SessionOracle::Impl {
                      ctx.connect = ConnectKind::refresh;
                    },
                    [&](const m::AuthRefreshFailed&) {
+                     proactive_out = false;
                      if (!refreshing) {
                        expires_at.reset();
                        ctx.quiet = true;
@@ -533,6 +538,7 @@ struct SessionOracle::Impl {
     position_after.assign(1, After{position, position_is_start});
     commit_cursor.assign(1, std::nullopt);
     expires_at = e.token_expires_at;
+    credentials_at = ctx.now;
     ctx.connect = ConnectKind::start;
   }
 
@@ -553,14 +559,19 @@ struct SessionOracle::Impl {
         ctx.must_close = true;
       }
     } else if (conn == Conn::open) {
+      // Due refresh_ahead_ms before expiry, but not before half the lifetime.
       ctx.expiring_refresh_ok = cfg.auth.has_provider && expires_at &&
-                                ms_between(ctx.now, *expires_at) <= cfg.auth.refresh_ahead_ms;
+                                ms_between(ctx.now, *expires_at) <= cfg.auth.refresh_ahead_ms &&
+                                ctx.now.ms >= credentials_at.ms / 2 + expires_at->ms / 2;
       if (cfg.heartbeat && ms_between(last_rx_at, ctx.now) >= heartbeat_budget_ms()) {
         end_stream(ctx, m::Reason::heartbeat_timeout, false);
         ctx.must_close = true;
       }
     } else if (refreshing) {
-      if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms) refresh_failed(ctx);
+      if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms) {
+        proactive_out = false;  // given up, whichever refresh it was
+        refresh_failed(ctx);
+      }
     } else if (backing_off && ctx.now >= backoff_until) {
       const auto why = backoff_failures > 0 ? give_up_reason(backoff_failures, ctx.now) : std::nullopt;
       if (why) {
@@ -865,6 +876,8 @@ struct SessionOracle::Impl {
       return;
     }
     if (!ctx.expiring_refresh_ok) broken("proactive RefreshAuth before the token's refresh-ahead window");
+    if (proactive_out) broken("a second proactive RefreshAuth while one is out");
+    proactive_out = true;
   }
 
   void on_status(const m::Status& st, Ctx& ctx) {
@@ -966,8 +979,11 @@ struct SessionOracle::Impl {
     }
     if (ctx.terminal) check_terminal(*ctx.terminal, phase);
     if (ctx.refresh_rejected) {
-      if (ctx.rejected_refreshes != 1 || !std::holds_alternative<m::RefreshingAuth>(phase))
-        broken("a 401 with an auth provider must refresh once and wait (RefreshingAuth)");
+      // A proactive refresh already out answers the 401: no second one.
+      const int wanted = proactive_out ? 0 : 1;
+      if (ctx.rejected_refreshes != wanted || !std::holds_alternative<m::RefreshingAuth>(phase))
+        broken(proactive_out ? "a 401 while a proactive refresh is out must wait for it (RefreshingAuth), not ask again"
+                             : "a 401 with an auth provider must refresh once and wait (RefreshingAuth)");
       refreshing = true;
       refresh_at = ctx.now;
     }

@@ -92,8 +92,15 @@ struct Progress {
 
 struct AuthMemory {
   std::optional<Instant> expires_at;
+  Instant received_at{};  // when the current credentials arrived
   bool proactive_in_flight = false;
 };
+
+// When a proactive refresh is due: refresh_ahead_ms before expiry, but never
+// before half the credentials' lifetime has passed, so short-lived tokens
+// (a lifetime under refresh_ahead_ms) are not refreshed as fast as the
+// provider answers.
+Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at, std::int64_t refresh_ahead_ms);
 
 struct BackoffMemory {
   std::int64_t previous_delay_ms = 0;     // decorrelated jitter

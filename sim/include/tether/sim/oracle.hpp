@@ -24,9 +24,10 @@
 // before checkpoint_retry_ms_min * 2^(n-1) (capped at checkpoint_retry_ms_max)
 // after the n-th consecutive failure of the newest requested save, but the
 // final flush of a step that ends the session; no RefreshAuth after a failed
-// (or timed-out) refresh until a Connect; no Connect while the previous
-// attempt is open, nor (after a lifetime's first) without a backoff entered
-// since the previous one, but the retry that answers an AuthRefreshed.
+// (or timed-out) refresh until a Connect, nor while another is in flight; no
+// Connect while the previous attempt is open, nor (after a lifetime's first)
+// without a backoff entered since the previous one, but the retry that answers
+// an AuthRefreshed.
 
 #include <cstdint>
 #include <memory>
