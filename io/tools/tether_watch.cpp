@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <tether/io/file_checkpoint_store.hpp>
+#include <tether/io/http_header.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/io/sse_parser.hpp>
 #include <tether/io/token_auth.hpp>
@@ -171,6 +172,10 @@ int main(int argc, char** argv) {
     }
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
+    if (auto bad = io::check_header(header.substr(0, colon), value); !bad) {  // names the header, not the value
+      std::cerr << "tether-watch: --header: " << bad.error() << "\n";
+      return exit_usage;
+    }
     options.http.headers.emplace_back(header.substr(0, colon), value);
   }
   if (nchan_meta) {
