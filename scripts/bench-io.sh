@@ -4,6 +4,9 @@
 # build/release/npm) and `curl -N`, in one run. Extra arguments go to the
 # end-to-end benchmark (e.g. --benchmark_filter=backlog).
 #   TETHER_BENCH_RSS_MESSAGES=1000000 (default) sets the live-stream length.
+#   TETHER_BENCH_BASELINE_WATCH=PATH also runs the backlog through another
+#   tether-watch build (e.g. an earlier commit's release build), in the same
+#   run, for a before/after ratio.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-deps.sh

@@ -202,6 +202,8 @@ void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
   feed(model::ConnectionClosed{ports_.clock.now(), cause});
 }
 
+void Driver::on_notice(std::string_view text) { diagnose(Diagnostic::Kind::connection, std::string(text)); }
+
 void Driver::feed(const model::Event& event) {
   feeding_ = true;
   if (ports_.recorder != nullptr) ports_.recorder->record(event);

@@ -116,6 +116,8 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
       diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + response.error());
       return feed(poll::PollFailed{now(), endpoint, 0});
     }
+    for (const std::string& notice : response->notices)
+      diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + notice);
     if (response->status == 401 && options.auth) {
       // Fetch a token for the next poll; the model keeps the cadence (quiet).
       if (auto refreshed = options.auth->refresh()) bearer_token = refreshed->bearer_token;

@@ -22,6 +22,7 @@
 #include "net/tls_setup.hpp"
 #include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
+#include <tether/io/http_header.hpp>
 #include <tether/io/seed.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/session.hpp>
@@ -38,7 +39,6 @@ struct Runner::Impl final : Host, Application {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
   asio::thread_pool worker{1};  // one thread: store and auth calls stay serialized, in order
-  std::unique_ptr<asio::ssl::context> tls;
   std::unique_ptr<Transport> transport;
   std::unique_ptr<TraceRecorder> recorder;
   std::optional<Driver> driver;
@@ -172,6 +172,7 @@ struct Runner::Impl final : Host, Application {
       impl->driver->on_closed(cause, detail);
       impl->publish();
     }
+    void on_notice(std::string_view text) override { impl->driver->on_notice(text); }
   };
 };
 
@@ -216,15 +217,18 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
                            std::to_string(options.id_bytes_max));
   if (options.sse.method != "GET" && options.sse.method != "POST")
     return std::unexpected("sse.method must be GET or POST, not '" + options.sse.method + "'");
+  if (auto bad = check_request_headers("", options.http.headers); !bad)
+    return std::unexpected(bad.error());
 
   auto impl = std::make_unique<Impl>();
   Impl& i = *impl;
   i.options = std::move(options);
   i.callbacks = std::move(callbacks);
+  // Made on first use, so an http:// URL may redirect to https://; checked
+  // now for an https or wss URL, so a bad CA file is a start error.
+  net::TlsContext tls(i.options.tls);
   if (url->tls()) {
-    auto tls = net::make_tls_context(i.options.tls);
-    if (!tls) return std::unexpected(tls.error());
-    i.tls = std::move(*tls);
+    if (auto context = tls.get(); !context) return std::unexpected(context.error());
   }
   if (i.options.record_path) {
     // The seed makes the recording replayable: the reducer's jitter draws from it.
@@ -237,9 +241,9 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     i.recorder = std::move(*recorder);
   }
   i.transport = url->websocket()
-                    ? net::make_websocket_transport(i.io, i.tls.get(), *url, i.options.http,
+                    ? net::make_websocket_transport(i.io, std::move(tls), *url, i.options.http,
                                                     i.options.websocket, i.clock)
-                    : net::make_sse_transport(i.io, i.tls.get(), *url, i.options.http, i.options.sse,
+                    : net::make_sse_transport(i.io, std::move(tls), *url, i.options.http, i.options.sse,
                                               i.clock);
 
   auto listener = std::make_shared<Impl::Listener>();

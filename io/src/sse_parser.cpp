@@ -65,6 +65,7 @@ void SseParser::start_stream(std::string_view last_event_id) {
   id_.assign(last_event_id);
   offset_ = 0;
   line_offset_ = 0;
+  lines_completed_ = 0;
   error_ = SseError{};
   bom_bytes_matched_ = 0;
   bom_done_ = false;
@@ -172,6 +173,7 @@ std::expected<void, SseError> SseParser::feed_lines(std::string_view bytes, SseS
         skip_lf_ = true;
       }
     }
+    ++lines_completed_;
     std::expected<void, SseError> result;
     if (held > 0) {
       line_.append(bytes.data() + pos, end - pos);

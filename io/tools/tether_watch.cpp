@@ -27,6 +27,7 @@
 #include <CLI/CLI.hpp>
 
 #include <tether/io/file_checkpoint_store.hpp>
+#include <tether/io/http_header.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/io/sse_parser.hpp>
 #include <tether/io/stream_identity.hpp>
@@ -286,11 +287,15 @@ int main(int argc, char** argv) {
   for (const std::string& header : headers) {
     const auto colon = header.find(':');
     if (colon == std::string::npos || colon == 0) {
-      std::cerr << "tether-watch: --header '" << header << "': expected 'Name: value'\n";
+      std::cerr << "tether-watch: --header: expected 'Name: value' (the value is not shown: it may be a secret)\n";
       return exit_usage;
     }
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
+    if (auto bad = io::check_header(header.substr(0, colon), value); !bad) {  // names the header, not the value
+      std::cerr << "tether-watch: --header: " << bad.error() << "\n";
+      return exit_usage;
+    }
     options.http.headers.emplace_back(header.substr(0, colon), value);
   }
   if (nchan_meta) {

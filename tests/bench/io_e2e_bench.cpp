@@ -144,18 +144,32 @@ void report(benchmark::State& state, const Usage& u, std::size_t messages, std::
   if (received != messages) state.SkipWithError("the client did not receive every message");
 }
 
-void BM_tether_watch_backlog(benchmark::State& state) {
+void watch_backlog(benchmark::State& state, const std::string& binary) {
   const std::size_t backlog = env_size("TETHER_BENCH_BACKLOG", 20000);
   for (auto _ : state) {
     const std::string channel = fresh_backlog_channel(backlog);
     const auto started = std::chrono::steady_clock::now();
-    Child c = spawn({TETHER_WATCH_PATH, server().url("/bigsub/" + channel), "--seq-from", "json:seq",
+    Child c = spawn({binary, server().url("/bigsub/" + channel), "--seq-from", "json:seq",
                      "--max-events", std::to_string(backlog)});
     const std::size_t got = read_until(c.out, "\n", backlog);
     report(state, finish(c, started), backlog, got);
   }
 }
+
+void BM_tether_watch_backlog(benchmark::State& state) { watch_backlog(state, TETHER_WATCH_PATH); }
 BENCHMARK(BM_tether_watch_backlog)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// TETHER_BENCH_BASELINE_WATCH=PATH: the same backlog through another build of
+// tether-watch (an earlier commit's), in the same run, for a before/after ratio.
+void BM_baseline_tether_watch_backlog(benchmark::State& state) {
+  const char* baseline = std::getenv("TETHER_BENCH_BASELINE_WATCH");
+  if (baseline == nullptr) {
+    state.SkipWithError("TETHER_BENCH_BASELINE_WATCH is not set");
+    return;
+  }
+  watch_backlog(state, baseline);
+}
+BENCHMARK(BM_baseline_tether_watch_backlog)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 void BM_node_eventsource_backlog(benchmark::State& state) {
   const std::size_t backlog = env_size("TETHER_BENCH_BACKLOG", 20000);

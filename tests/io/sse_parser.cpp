@@ -703,3 +703,22 @@ TEST_CASE("property: any chunking gives the events of the whole stream", "[sse][
     RC_ASSERT(reference_parse(input, limits) == whole);
   });
 }
+
+TEST_CASE("lines_completed counts complete lines only, whatever the chunking", "[sse][liveness]") {
+  Outcome out;
+  Recorder sink(out);
+  SseParser parser;
+  // A byte trickle without a line end completes nothing.
+  for (const char c : std::string_view("data: no line end yet")) {
+    REQUIRE(parser.feed(std::string_view(&c, 1), sink));
+    CHECK(parser.lines_completed() == 0);
+  }
+  REQUIRE(parser.feed("\r", sink));
+  CHECK(parser.lines_completed() == 1);
+  REQUIRE(parser.feed("\n", sink));  // the LF of a split CRLF: the same line end
+  CHECK(parser.lines_completed() == 1);
+  REQUIRE(parser.feed("data: b\n:comment\n\n", sink));
+  CHECK(parser.lines_completed() == 4);
+  parser.start_stream();
+  CHECK(parser.lines_completed() == 0);
+}

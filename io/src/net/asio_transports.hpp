@@ -6,7 +6,8 @@
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
+
+#include "net/tls_setup.hpp"
 
 #include <tether/io/clock.hpp>
 #include <tether/io/transport.hpp>
@@ -15,14 +16,14 @@
 
 namespace tether::io::net {
 
-// `tls` may be null when the URL is plain (and is then never used).
-std::unique_ptr<Transport> make_sse_transport(boost::asio::io_context& io, boost::asio::ssl::context* tls,
-                                              Url url, HttpOptions http, SseOptions sse, Clock& clock);
+// `tls` makes its context on first use if it has none yet: an http:// URL may
+// redirect to https://.
+std::unique_ptr<Transport> make_sse_transport(boost::asio::io_context& io, TlsContext tls, Url url,
+                                              HttpOptions http, SseOptions sse, Clock& clock);
 
-std::unique_ptr<Transport> make_websocket_transport(boost::asio::io_context& io,
-                                                    boost::asio::ssl::context* tls, Url url,
-                                                    HttpOptions http, WebSocketOptions websocket,
-                                                    Clock& clock);
+std::unique_ptr<Transport> make_websocket_transport(boost::asio::io_context& io, TlsContext tls,
+                                                    Url url, HttpOptions http,
+                                                    WebSocketOptions websocket, Clock& clock);
 
 // The cursor as the server's resume id: the token, else the decimal sequence;
 // empty when the request resumes from nothing.

@@ -1,5 +1,6 @@
 // The polling transport: synchronous Beast GETs with a deadline, following
-// redirects, revalidating with If-None-Match.
+// redirects (by the rules of <tether/io/redirect.hpp>), revalidating with
+// If-None-Match.
 #include <utility>
 
 #include <tether/io/http_poller.hpp>
@@ -15,7 +16,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "net/socket_setup.hpp"
 #include "net/tls_setup.hpp"
+#include <tether/io/http_header.hpp>
+#include <tether/io/redirect.hpp>
 #include <tether/io/retry_after.hpp>
 #include <tether/io/url.hpp>
 
@@ -43,15 +47,30 @@ struct HttpPoller::Impl {
     return result;
   }
 
-  template <class Stream>
-  std::expected<http::response<http::string_body>, std::string> exchange(
-      Stream& stream, const Url& url, const PollRequest& request, beast::flat_buffer& buffer) {
+  // Credentials (the token, the extra headers) only while the redirect chain
+  // stays in the configured origin; every value checked before it is written.
+  std::expected<http::request<http::empty_body>, std::string> make_request(const Url& url, const PollRequest& request,
+                                                                           bool credentials) const {
+    if (auto bad = check_request_headers(request.bearer_token, options.http.headers); !bad)
+      return std::unexpected(bad.error());
+    if (request.etag) {
+      if (auto bad = check_header_value(*request.etag); !bad)
+        return std::unexpected("the ETag (If-None-Match) " + bad.error());
+    }
     http::request<http::empty_body> req{http::verb::get, url.target, 11};
     req.set(http::field::host, url.host_header());
     req.set(http::field::user_agent, "tether/0.1");
     if (request.etag) req.set(http::field::if_none_match, *request.etag);
-    if (!request.bearer_token.empty()) req.set(http::field::authorization, "Bearer " + request.bearer_token);
-    for (const auto& [name, value] : options.http.headers) req.set(name, value);
+    if (credentials && !request.bearer_token.empty())
+      req.set(http::field::authorization, "Bearer " + request.bearer_token);
+    if (credentials)
+      for (const auto& [name, value] : options.http.headers) req.set(name, value);
+    return req;
+  }
+
+  template <class Stream>
+  std::expected<http::response<http::string_body>, std::string> exchange(
+      Stream& stream, const Url& url, const http::request<http::empty_body>& req, beast::flat_buffer& buffer) {
     beast::error_code ec = run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
     if (ec) return std::unexpected("send request to " + url.host + ": " + ec.message());
     // The body is read in chunks and counted here: Beast 1.74's body_limit()
@@ -81,9 +100,30 @@ struct HttpPoller::Impl {
     return response;
   }
 
+  // The next URL of a redirect chain, or why it is not followed. Messages
+  // name origins only: a Location may hold secrets in its path or query.
+  std::expected<Url, std::string> redirect(const Url& url, const http::response<http::string_body>& response, int hop,
+                                           bool& credentials, std::vector<std::string>& notices,
+                                           bool has_credentials) const {
+    if (hop >= options.http.redirects_max)
+      return std::unexpected("more than " + std::to_string(options.http.redirects_max) + " redirects");
+    const auto location = response[http::field::location];
+    auto next = resolve_location(url, std::string_view(location.data(), location.size()));
+    if (!next)
+      return std::unexpected("HTTP " + std::to_string(response.result_int()) + " from " + origin_of(url) +
+                             " with a Location that cannot be followed (not an http(s) URL or an absolute path)");
+    auto verdict = check_redirect(url, *next, credentials);
+    if (!verdict) return std::unexpected(verdict.error());
+    if (verdict->dropped_credentials && has_credentials) notices.push_back(cross_origin_notice(url, *next));
+    credentials = verdict->credentials;
+    return next;
+  }
+
   std::expected<http::response<http::string_body>, std::string> once(const Url& url,
-                                                                      const PollRequest& request,
+                                                                      const PollRequest& request, bool credentials,
                                                                       std::chrono::steady_clock::time_point deadline) {
+    auto req = make_request(url, request, credentials);
+    if (!req) return std::unexpected(req.error());
     tcp::resolver resolver(io);
     beast::error_code ec;
     const auto endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
@@ -94,18 +134,22 @@ struct HttpPoller::Impl {
       stream.expires_at(deadline);
       ec = run([&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
       if (ec) return std::unexpected("connect " + url.host + ":" + std::to_string(url.port) + ": " + ec.message());
-      return exchange(stream, url, request, buffer);
+      net::tune_socket(stream.socket());
+      return exchange(stream, url, *req, buffer);
     }
     beast::ssl_stream<beast::tcp_stream> stream(io, *tls);
     beast::get_lowest_layer(stream).expires_at(deadline);
     ec = run([&](auto handler) { beast::get_lowest_layer(stream).async_connect(endpoints, std::move(handler)); });
     if (ec) return std::unexpected("connect " + url.host + ":" + std::to_string(url.port) + ": " + ec.message());
+    net::tune_socket(beast::get_lowest_layer(stream).socket());
     if (auto error = net::prepare_tls_stream(stream.native_handle(), url.host,
                                              options.tls.insecure_skip_verify_DANGEROUS))
       return std::unexpected(*error);
     ec = run([&](auto handler) { stream.async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
-    if (ec) return std::unexpected("TLS handshake with " + url.host + ": " + net::tls_error_text(ec));
-    return exchange(stream, url, request, buffer);
+    if (ec)
+      return std::unexpected("TLS handshake with " + url.host + ":" + std::to_string(url.port) + ": " +
+                             net::describe_tls_failure(stream.native_handle(), ec).text);
+    return exchange(stream, url, *req, buffer);
   }
 };
 
@@ -113,6 +157,7 @@ HttpPoller::HttpPoller(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpPoller::~HttpPoller() = default;
 
 std::expected<std::unique_ptr<HttpPoller>, std::string> HttpPoller::create(PollOptions options) {
+  if (auto bad = check_request_headers("", options.http.headers); !bad) return std::unexpected(bad.error());
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   auto tls = net::make_tls_context(impl->options.tls);
@@ -126,8 +171,10 @@ std::expected<PollResponse, std::string> HttpPoller::get(const PollRequest& requ
   if (!url) return std::unexpected(url.error());
   if (url->websocket()) return std::unexpected("polling needs an http:// or https:// URL, not " + redacted_url(request.url));
   const auto deadline = std::chrono::steady_clock::now() + impl_->options.timeout;
+  bool credentials = true;
+  std::vector<std::string> notices;
   for (int hop = 0;; ++hop) {
-    auto response = impl_->once(*url, request, deadline);
+    auto response = impl_->once(*url, request, credentials, deadline);
     if (!response) {
       if (std::chrono::steady_clock::now() >= deadline)
         return std::unexpected("timed out after " + std::to_string(impl_->options.timeout.count()) +
@@ -136,15 +183,14 @@ std::expected<PollResponse, std::string> HttpPoller::get(const PollRequest& requ
     }
     const unsigned status = response->result_int();
     if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-      if (hop >= impl_->options.http.redirects_max)
-        return std::unexpected("more than " + std::to_string(impl_->options.http.redirects_max) + " redirects");
-      const auto location = (*response)[http::field::location];
-      auto next = resolve_location(*url, std::string_view(location.data(), location.size()));
+      const bool has_credentials = !request.bearer_token.empty() || !impl_->options.http.headers.empty();
+      auto next = impl_->redirect(*url, *response, hop, credentials, notices, has_credentials);
       if (!next) return std::unexpected(next.error());
-      *url = *next;
+      *url = std::move(*next);
       continue;
     }
     PollResponse out;
+    out.notices = std::move(notices);
     out.status = static_cast<std::uint16_t>(status > 65535 ? 0 : status);
     out.not_modified = status == 304;
     if (!out.not_modified) out.body = std::move(response->body());

@@ -12,11 +12,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "net/asio_transports.hpp"
+#include "net/connection_base.hpp"
+#include "net/socket_setup.hpp"
 #include "net/tls_setup.hpp"
+#include <tether/io/http_header.hpp>
+#include <tether/io/redirect.hpp>
 #include <tether/io/retry_after.hpp>
 
 namespace tether::io::net {
@@ -50,13 +52,73 @@ bool is_event_stream(std::string_view content_type) {
 
 namespace {
 
+using Problem = std::pair<model::CloseCause, std::string>;
+
+bool is_redirect(unsigned status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+std::string field(const http::fields& fields, http::field name) {
+  const auto value = fields[name];
+  return std::string(value.data(), value.size());
+}
+
+// A coding list ("gzip, chunked") holding something other than `allowed`
+// (and identity): the first such coding.
+std::optional<std::string> foreign_coding(std::string_view list, std::string_view allowed) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view coding = list.substr(0, comma);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+    if (!coding.empty() && !equals_ignoring_case(coding, "identity") && !equals_ignoring_case(coding, allowed))
+      return printable(coding, 40);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return std::nullopt;
+}
+
+// A 200 that is no readable event stream. The wrong type may be a passing
+// misroute (retried); an encoding or charset tether cannot read comes back on
+// every retry (unrecoverable). tether sends no Accept-Encoding, so a compressed
+// stream is the server's misconfiguration.
+std::optional<Problem> stream_head_problem(const http::fields& head) {
+  const std::string type = field(head, http::field::content_type);
+  if (!is_event_stream(type))
+    return Problem{model::CloseCause::protocol_error,
+                   "HTTP 200 with Content-Type '" + printable(type) + "', expected text/event-stream"};
+  if (const auto charset = media_type_parameter(type, "charset");
+      charset && !equals_ignoring_case(*charset, "utf-8") && !equals_ignoring_case(*charset, "utf8"))
+    return Problem{model::CloseCause::unrecoverable,
+                   "HTTP 200 with charset '" + printable(*charset, 40) +
+                       "': an event stream is UTF-8 only (the server is misconfigured)"};
+  if (const auto coding = foreign_coding(field(head, http::field::content_encoding), "identity"))
+    return Problem{model::CloseCause::unrecoverable,
+                   "HTTP 200 with Content-Encoding '" + *coding +
+                       "': tether sends no Accept-Encoding and does not decode compressed streams "
+                       "(the server is misconfigured)"};
+  if (const auto coding = foreign_coding(field(head, http::field::transfer_encoding), "chunked"))
+    return Problem{model::CloseCause::unrecoverable,
+                   "HTTP 200 with Transfer-Encoding '" + *coding + "': tether does not decode it"};
+  return std::nullopt;
+}
+
+// An SSE limit exceeded: the server sends the same bytes on every retry.
+std::string limit_text(const SseError& error) {
+  const bool line = error.limit == SseError::Limit::line_bytes;
+  return error.message() + ": a retry would receive the same bytes; raise SseLimits::" +
+         std::string(error.limit_name()) + " (tether-watch " +
+         (line ? "--line-bytes-max" : "--event-bytes-max") + ")";
+}
+
 class SseTransport;
 
-class ConnectionBase {
- public:
-  virtual ~ConnectionBase() = default;
-  virtual void cancel() = 0;
-  virtual void resume_reading() = 0;
+// One hop of a connection attempt: the URL, how many redirects led here, and
+// whether credentials (token, extra headers) still go along.
+struct Hop {
+  Url url;
+  int redirects = 0;
+  bool credentials = true;
 };
 
 template <class Stream>
@@ -64,7 +126,8 @@ class Connection final : public ConnectionBase,
                          public std::enable_shared_from_this<Connection<Stream>>,
                          private SseSink {
  public:
-  Connection(SseTransport& owner, Stream stream, Url url, int redirects, TransportListener& listener);
+  Connection(SseTransport& owner, Stream stream, Hop hop, http::request<http::string_body> request,
+             TransportListener& listener);
   void start();
   void cancel() override;
   void resume_reading() override {
@@ -77,10 +140,16 @@ class Connection final : public ConnectionBase,
  private:
   void on_resolved(beast::error_code ec, const tcp::resolver::results_type& results);
   void on_connected(beast::error_code ec);
+  void on_handshake(beast::error_code ec);
   void send_request();
   void on_header(beast::error_code ec);
+  void on_header_error(beast::error_code ec);
+  void follow_redirect(unsigned status);
+  void reject(unsigned status);
   void read_body();
   void on_body(beast::error_code ec);
+  void on_body_error(beast::error_code ec);
+  void close_socket();
   void end(model::CloseCause cause, std::string detail);
   // SseSink
   void on_event(const SseEvent& event) override;
@@ -90,8 +159,7 @@ class Connection final : public ConnectionBase,
   SseTransport& owner_;
   Stream stream_;
   tcp::resolver resolver_;
-  Url url_;
-  int redirects_;
+  Hop hop_;
   TransportListener& listener_;
   http::request<http::string_body> request_;
   beast::flat_buffer raw_;
@@ -105,23 +173,24 @@ class Connection final : public ConnectionBase,
 
 class SseTransport final : public Transport {
  public:
-  SseTransport(asio::io_context& io, asio::ssl::context* tls, Url url, HttpOptions http,
-               SseOptions sse, Clock& clock)
-      : io_(io), tls_(tls), url_(std::move(url)), http_(std::move(http)), sse_(std::move(sse)),
-        clock_(clock), parser_(sse_.limits) {}
+  SseTransport(asio::io_context& io, TlsContext tls, Url url, HttpOptions http, SseOptions sse,
+               Clock& clock)
+      : io_(io), tls_(std::move(tls)), url_(std::move(url)), http_(std::move(http)),
+        sse_(std::move(sse)), clock_(clock), parser_(sse_.limits) {}
   ~SseTransport() override { close(); }
 
   void open(const ConnectRequest& request, TransportListener& listener) override {
     close();
     request_ = request;
     resume_id_ = resume_id(request);
+    forced_get_ = false;
     // The stream's last event ID starts as the id we resume from, but only if
     // it is the server's own id (a token): a sequence cursor is our number.
     parser_.start_stream(request.from == model::ResumeFrom::cursor &&
                                  request.cursor.kind == model::CursorKind::token
                              ? std::string_view(resume_id_)
                              : std::string_view{});
-    connect(url_, 0, listener);
+    connect(Hop{url_, 0, true}, listener);
   }
 
   void close() override {
@@ -135,35 +204,48 @@ class SseTransport final : public Transport {
   }
   bool paused() const { return paused_; }
 
-  // A new connection to `url` (the first, or a redirect hop).
-  void connect(const Url& url, int redirects, TransportListener& listener) {
-    if (url.tls()) {
-      auto c = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
-          *this, beast::ssl_stream<beast::tcp_stream>(io_, *tls_), url, redirects, listener);
-      connection_ = c;
-      c->start();
-    } else {
-      auto c = std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(io_), url,
-                                                               redirects, listener);
-      connection_ = c;
-      c->start();
+  // A new connection for `hop` (the first, or a redirect); replaces (and
+  // drops) the current one. A request that cannot be built safely, or TLS
+  // that cannot be set up, ends the attempt as unrecoverable: a retry would
+  // meet the same token, headers or CA file.
+  void connect(const Hop& hop, TransportListener& listener) {
+    auto request = make_request(hop);
+    if (!request) return fail(model::CloseCause::unrecoverable, request.error(), listener);
+    if (!hop.url.tls()) {
+      return start(std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(io_), hop,
+                                                                   std::move(*request), listener));
     }
+    auto context = tls_.get();
+    if (!context) return fail(model::CloseCause::unrecoverable, context.error(), listener);
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    start(std::make_shared<Connection<TlsStream>>(*this, TlsStream(io_, **context), hop,
+                                                  std::move(*request), listener));
   }
 
-  http::request<http::string_body> make_request(const Url& url, bool force_get) const {
-    const bool post = !force_get && sse_.method == "POST";
-    std::string target = url.target;
+  // Credentials and extra headers go only where hop.credentials allows; every
+  // value is checked first (a CR or LF would inject header lines).
+  std::expected<http::request<http::string_body>, std::string> make_request(const Hop& hop) const {
+    if (hop.credentials) {
+      if (auto bad = check_request_headers(request_.bearer_token, http_.headers); !bad)
+        return std::unexpected(bad.error());
+    }
+    const bool resume_header = !resume_id_.empty() && http_.cursor_header;
+    if (auto bad = check_header_value(resume_id_); resume_header && !bad)
+      return std::unexpected("the resume id (Last-Event-ID) " + bad.error());
+    const bool post = !forced_get_ && sse_.method == "POST";
+    std::string target = hop.url.target;
     if (!resume_id_.empty() && http_.cursor_query_parameter)
       target = with_query_parameter(target, *http_.cursor_query_parameter, resume_id_);
     http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
-    req.set(http::field::host, url.host_header());
+    req.set(http::field::host, hop.url.host_header());
     req.set(http::field::accept, "text/event-stream");
     req.set(http::field::cache_control, "no-cache");
     req.set(http::field::user_agent, "tether/0.1");
-    if (!request_.bearer_token.empty())
+    if (hop.credentials && !request_.bearer_token.empty())
       req.set(http::field::authorization, "Bearer " + request_.bearer_token);
-    if (!resume_id_.empty() && http_.cursor_header) req.set("Last-Event-ID", resume_id_);
-    for (const auto& [name, value] : http_.headers) req.set(name, value);
+    if (resume_header) req.set("Last-Event-ID", resume_id_);
+    if (hop.credentials)
+      for (const auto& [name, value] : http_.headers) req.set(name, value);
     if (post) {
       std::string body = sse_.body_template;
       for (std::size_t at = body.find("{cursor}"); at != std::string::npos;
@@ -176,17 +258,30 @@ class SseTransport final : public Transport {
     return req;
   }
 
+  // Whether a hop without credentials leaves anything behind (worth a notice).
+  bool has_credentials() const { return !request_.bearer_token.empty() || !http_.headers.empty(); }
+
   asio::io_context& io() { return io_; }
   const HttpOptions& http_options() const { return http_; }
   Clock& clock() { return clock_; }
   SseParser& parser() { return parser_; }
-  bool tls_insecure() const { return tls_insecure_; }
-  void set_tls_insecure(bool insecure) { tls_insecure_ = insecure; }
+  bool tls_insecure() const { return tls_.insecure(); }
   bool forced_get_ = false;  // after a 303
 
  private:
+  template <class C>
+  void start(std::shared_ptr<C> connection) {
+    connection_ = connection;
+    connection->start();
+  }
+  void fail(model::CloseCause cause, std::string text, TransportListener& listener) {
+    auto failed = std::make_shared<FailedConnection>(cause, std::move(text), listener);
+    connection_ = failed;
+    failed->start(io_);
+  }
+
   asio::io_context& io_;
-  asio::ssl::context* tls_;
+  TlsContext tls_;
   Url url_;
   HttpOptions http_;
   SseOptions sse_;
@@ -195,19 +290,18 @@ class SseTransport final : public Transport {
   ConnectRequest request_;
   std::string resume_id_;
   std::shared_ptr<ConnectionBase> connection_;
-  bool tls_insecure_ = false;
   bool paused_ = false;
 };
 
 template <class Stream>
-Connection<Stream>::Connection(SseTransport& owner, Stream stream, Url url, int redirects,
-                               TransportListener& listener)
-    : owner_(owner), stream_(std::move(stream)), resolver_(owner.io()), url_(std::move(url)),
-      redirects_(redirects), listener_(listener) {}
+Connection<Stream>::Connection(SseTransport& owner, Stream stream, Hop hop,
+                               http::request<http::string_body> request, TransportListener& listener)
+    : owner_(owner), stream_(std::move(stream)), resolver_(owner.io()), hop_(std::move(hop)),
+      listener_(listener), request_(std::move(request)) {}
 
 template <class Stream>
 void Connection<Stream>::start() {
-  resolver_.async_resolve(url_.host, std::to_string(url_.port),
+  resolver_.async_resolve(hop_.url.host, std::to_string(hop_.url.port),
                           [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
                             self->on_resolved(ec, r);
                           });
@@ -223,18 +317,23 @@ void Connection<Stream>::cancel() {
 }
 
 template <class Stream>
-void Connection<Stream>::end(model::CloseCause cause, std::string detail) {
-  if (cancelled_) return;
+void Connection<Stream>::close_socket() {
   cancelled_ = true;
   beast::error_code ignored;
   beast::get_lowest_layer(stream_).socket().close(ignored);
+}
+
+template <class Stream>
+void Connection<Stream>::end(model::CloseCause cause, std::string detail) {
+  if (cancelled_) return;
+  close_socket();
   listener_.on_closed(cause, detail);
 }
 
 template <class Stream>
 void Connection<Stream>::on_resolved(beast::error_code ec, const tcp::resolver::results_type& results) {
   if (cancelled_) return;
-  if (ec) return end(model::CloseCause::transport_error, "resolve " + url_.host + ": " + ec.message());
+  if (ec) return end(model::CloseCause::transport_error, "resolve " + hop_.url.host + ": " + ec.message());
   beast::get_lowest_layer(stream_).async_connect(
       results, [self = this->shared_from_this()](beast::error_code e, const tcp::endpoint&) {
         self->on_connected(e);
@@ -244,29 +343,38 @@ void Connection<Stream>::on_resolved(beast::error_code ec, const tcp::resolver::
 template <class Stream>
 void Connection<Stream>::on_connected(beast::error_code ec) {
   if (cancelled_) return;
+  const Url& url = hop_.url;
   if (ec)
     return end(model::CloseCause::transport_error,
-               "connect " + url_.host + ":" + std::to_string(url_.port) + ": " + ec.message());
-  beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);
+               "connect " + url.host + ":" + std::to_string(url.port) + ": " + ec.message());
+  tune_socket(beast::get_lowest_layer(stream_).socket());
   if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
-    if (auto error = prepare_tls_stream(stream_.native_handle(), url_.host, owner_.tls_insecure()))
+    if (auto error = prepare_tls_stream(stream_.native_handle(), url.host, owner_.tls_insecure()))
       return end(model::CloseCause::transport_error, *error);
     stream_.async_handshake(asio::ssl::stream_base::client,
-                            [self = this->shared_from_this()](beast::error_code e) {
-                              if (self->cancelled_) return;
-                              if (e)
-                                return self->end(model::CloseCause::transport_error,
-                                                 "TLS handshake with " + self->url_.host + ": " + tls_error_text(e));
-                              self->send_request();
-                            });
+                            [self = this->shared_from_this()](beast::error_code e) { self->on_handshake(e); });
   } else {
     send_request();
   }
 }
 
 template <class Stream>
+void Connection<Stream>::on_handshake(beast::error_code ec) {
+  if (cancelled_) return;
+  if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+    if (ec) {
+      // A refused certificate comes back on every retry; a reset does not.
+      const TlsFailure failure = describe_tls_failure(stream_.native_handle(), ec);
+      return end(failure.verification ? model::CloseCause::unrecoverable : model::CloseCause::transport_error,
+                 "TLS handshake with " + hop_.url.host + ":" + std::to_string(hop_.url.port) + ": " +
+                     failure.text);
+    }
+  }
+  send_request();
+}
+
+template <class Stream>
 void Connection<Stream>::send_request() {
-  request_ = owner_.make_request(url_, owner_.forced_get_);
   http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
     if (self->cancelled_) return;
     if (ec) return self->end(model::CloseCause::transport_error, "send request: " + ec.message());
@@ -283,6 +391,18 @@ void Connection<Stream>::send_request() {
 template <class Stream>
 void Connection<Stream>::on_header(beast::error_code ec) {
   if (cancelled_) return;
+  if (ec) return on_header_error(ec);
+  const unsigned status = parser_->get().result_int();
+  if (is_redirect(status)) return follow_redirect(status);
+  if (status != 200) return reject(status);
+  if (auto problem = stream_head_problem(parser_->get())) return end(problem->first, std::move(problem->second));
+  listener_.on_opened();
+  if (cancelled_) return;
+  read_body();
+}
+
+template <class Stream>
+void Connection<Stream>::on_header_error(beast::error_code ec) {
   if (ec == http::error::end_of_stream || ec == asio::error::eof)
     return end(model::CloseCause::unexpected_eof, "server closed the connection before answering");
   if (ec == http::error::header_limit)
@@ -290,49 +410,47 @@ void Connection<Stream>::on_header(beast::error_code ec) {
                "response header larger than " + std::to_string(owner_.http_options().header_bytes_max) + " bytes");
   if (ec == http::error::partial_message)
     return end(model::CloseCause::unexpected_eof, "response header truncated");
-  if (ec && ec.category() == beast::error_code(http::error::end_of_stream).category()) {
+  if (ec.category() == beast::error_code(http::error::end_of_stream).category())
     return end(model::CloseCause::protocol_error, "malformed HTTP response: " + ec.message());
-  }
-  if (ec) return end(model::CloseCause::transport_error, "read response: " + ec.message());
-  const auto& head = parser_->get();
-  const unsigned status = head.result_int();
-  if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
-    const auto location = head[http::field::location];
-    if (location.empty())
-      return end(model::CloseCause::protocol_error, "HTTP " + std::to_string(status) + " without a Location");
-    if (redirects_ >= owner_.http_options().redirects_max)
-      return end(model::CloseCause::protocol_error,
-                 "more than " + std::to_string(owner_.http_options().redirects_max) + " redirects");
-    auto next = resolve_location(url_, std::string_view(location.data(), location.size()));
-    if (!next) return end(model::CloseCause::protocol_error, next.error());
-    if (status == 303) owner_.forced_get_ = true;
-    cancelled_ = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
-    owner_.connect(*next, redirects_ + 1, listener_);  // replaces (and drops) this connection
-    return;
-  }
-  if (status != 200) {
-    std::optional<std::int64_t> retry_after;
-    const auto value = head[http::field::retry_after];
-    if (!value.empty())
-      retry_after = retry_after_ms(std::string_view(value.data(), value.size()), owner_.clock().unix_now_ms());
-    cancelled_ = true;
-    beast::error_code ignored;
-    beast::get_lowest_layer(stream_).socket().close(ignored);
-    const auto reason = head.reason();
-    listener_.on_rejected(static_cast<std::uint16_t>(status > 65535 ? 0 : status), retry_after,
-                          std::string_view(reason.data(), reason.size()));
-    return;
-  }
-  const auto type = head[http::field::content_type];
-  if (!is_event_stream(std::string_view(type.data(), type.size())))
+  end(model::CloseCause::transport_error, "read response: " + ec.message());
+}
+
+// Follows a redirect under the rules of <tether/io/redirect.hpp>. Messages
+// name origins only: a Location may carry secrets in its path or query.
+template <class Stream>
+void Connection<Stream>::follow_redirect(unsigned status) {
+  const std::string from = "HTTP " + std::to_string(status) + " from " + origin_of(hop_.url);
+  const auto location = parser_->get()[http::field::location];
+  if (location.empty()) return end(model::CloseCause::protocol_error, from + " without a Location");
+  const int redirects_max = owner_.http_options().redirects_max;
+  if (hop_.redirects >= redirects_max)
+    return end(model::CloseCause::protocol_error, "more than " + std::to_string(redirects_max) + " redirects");
+  auto next = resolve_location(hop_.url, std::string_view(location.data(), location.size()));
+  if (!next)
     return end(model::CloseCause::protocol_error,
-               "HTTP 200 with Content-Type '" + std::string(type.data(), type.size()) +
-                   "', expected text/event-stream");
-  listener_.on_opened();
-  if (cancelled_) return;
-  read_body();
+               from + " with a Location that cannot be followed (not an http(s) URL or an absolute path)");
+  auto verdict = check_redirect(hop_.url, *next, hop_.credentials);
+  if (!verdict) return end(model::CloseCause::unrecoverable, verdict.error());
+  if (verdict->dropped_credentials && owner_.has_credentials()) {
+    listener_.on_notice(cross_origin_notice(hop_.url, *next));
+    if (cancelled_) return;
+  }
+  if (status == 303) owner_.forced_get_ = true;
+  close_socket();
+  owner_.connect(Hop{std::move(*next), hop_.redirects + 1, verdict->credentials}, listener_);
+}
+
+template <class Stream>
+void Connection<Stream>::reject(unsigned status) {
+  const auto& head = parser_->get();
+  std::optional<std::int64_t> retry_after;
+  const auto value = head[http::field::retry_after];
+  if (!value.empty())
+    retry_after = retry_after_ms(std::string_view(value.data(), value.size()), owner_.clock().unix_now_ms());
+  close_socket();
+  const auto reason = head.reason();
+  listener_.on_rejected(static_cast<std::uint16_t>(status > 65535 ? 0 : status), retry_after,
+                        std::string_view(reason.data(), reason.size()));
 }
 
 template <class Stream>
@@ -356,11 +474,15 @@ void Connection<Stream>::on_body(beast::error_code ec) {
   const std::size_t got = body_.size() - parser_->get().body().size;
   if (got > 0) {
     told_ = false;
-    const auto fed = owner_.parser().feed(std::string_view(body_.data(), got), *this);
+    SseParser& parser = owner_.parser();
+    const std::uint64_t lines_before = parser.lines_completed();
+    const auto fed = parser.feed(std::string_view(body_.data(), got), *this);
     if (cancelled_) return;
-    if (!fed) return end(model::CloseCause::protocol_error, fed.error().message());
-    if (!told_) {
-      listener_.on_bytes();  // part of a long event: still proof of life
+    if (!fed) return end(model::CloseCause::unrecoverable, limit_text(fed.error()));
+    // A completed line of a long event is proof of life; a partial line is
+    // not: a server trickling bytes that never end a line is not alive.
+    if (!told_ && parser.lines_completed() != lines_before) {
+      listener_.on_bytes();
       if (cancelled_) return;
     }
   }
@@ -369,16 +491,19 @@ void Connection<Stream>::on_body(beast::error_code ec) {
     return end(model::CloseCause::clean_close,
                partial ? "stream ended (an unterminated final event was discarded)" : "stream ended");
   }
+  if (ec) return on_body_error(ec);
+  read_body();
+}
+
+template <class Stream>
+void Connection<Stream>::on_body_error(beast::error_code ec) {
   if (ec == http::error::partial_message || ec == asio::error::eof || ec == http::error::end_of_stream)
     return end(model::CloseCause::unexpected_eof, "connection closed mid-body: " + ec.message());
   if (ec == asio::ssl::error::stream_truncated)
     return end(model::CloseCause::unexpected_eof, "TLS stream truncated");
-  if (ec) {
-    const bool http_error = ec.category() == beast::error_code(http::error::end_of_stream).category();
-    return end(http_error ? model::CloseCause::protocol_error : model::CloseCause::transport_error,
-               (http_error ? "malformed HTTP body: " : "read: ") + ec.message());
-  }
-  read_body();
+  const bool http_error = ec.category() == beast::error_code(http::error::end_of_stream).category();
+  end(http_error ? model::CloseCause::protocol_error : model::CloseCause::transport_error,
+      (http_error ? "malformed HTTP body: " : "read: ") + ec.message());
 }
 
 template <class Stream>
@@ -407,13 +532,10 @@ void Connection<Stream>::on_retry(std::uint64_t retry_ms) {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_sse_transport(asio::io_context& io, asio::ssl::context* tls, Url url,
+std::unique_ptr<Transport> make_sse_transport(asio::io_context& io, TlsContext tls, Url url,
                                               HttpOptions http, SseOptions sse, Clock& clock) {
-  auto transport = std::make_unique<SseTransport>(io, tls, std::move(url), std::move(http), std::move(sse), clock);
-  // TlsOptions::insecure_skip_verify_DANGEROUS made the context verify nothing;
-  // skip the per-connection name check too.
-  transport->set_tls_insecure(tls != nullptr && SSL_CTX_get_verify_mode(tls->native_handle()) == SSL_VERIFY_NONE);
-  return transport;
+  return std::make_unique<SseTransport>(io, std::move(tls), std::move(url), std::move(http), std::move(sse),
+                                        clock);
 }
 
 }  // namespace tether::io::net

@@ -1,5 +1,7 @@
 #include "net/tls_setup.hpp"
 
+#include <string_view>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl.hpp>
 #include <openssl/err.h>
@@ -31,6 +33,15 @@ std::expected<std::unique_ptr<ssl::context>, std::string> make_tls_context(const
   return context;
 }
 
+std::expected<ssl::context*, std::string> TlsContext::get() {
+  if (!context_) {
+    auto made = make_tls_context(options_);
+    if (!made) return std::unexpected(made.error());
+    context_ = std::move(*made);
+  }
+  return context_.get();
+}
+
 std::optional<std::string> prepare_tls_stream(SSL* handle, const std::string& host, bool insecure) {
   boost::system::error_code ec;
   static_cast<void>(boost::asio::ip::make_address(host, ec));
@@ -59,6 +70,56 @@ std::string tls_error_text(const boost::system::error_code& ec) {
     text += ")";
   }
   return text;
+}
+
+}  // namespace tether::io::net
+
+namespace tether::io::net {
+
+namespace {
+
+// The verify result in words; OpenSSL's own phrase follows in parentheses.
+std::string_view verify_cause(long result) {
+  switch (result) {
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return "the server's certificate is self-signed";
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return "the server's certificate was issued by an unknown CA (not in the trusted store: "
+             "TlsOptions::ca_file, tether-watch --ca-file)";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+      return "the server's certificate is for another host name (hostname mismatch)";
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "the server's certificate is for another IP address (IP address mismatch)";
+    case X509_V_ERR_CERT_HAS_EXPIRED: return "the server's certificate has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID: return "the server's certificate is not valid yet (check the clock)";
+    case X509_V_ERR_CERT_REVOKED: return "the server's certificate was revoked";
+    default: return "the server's certificate was refused";
+  }
+}
+
+}  // namespace
+
+TlsFailure describe_tls_failure(SSL* ssl, const boost::system::error_code& ec) {
+  if (ec.category() != boost::asio::error::get_ssl_category()) return {false, ec.message()};
+  const auto code = static_cast<unsigned long>(ec.value());
+  const int reason = ERR_GET_REASON(code);
+  const long result = ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK;
+  if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && result != X509_V_OK) {
+    return {true, "certificate verification failed: " + std::string(verify_cause(result)) + " (OpenSSL: " +
+                      X509_verify_cert_error_string(result) + ")"};
+  }
+  switch (reason) {
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_NO_PROTOCOLS_AVAILABLE:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+      return {false, "no TLS protocol version in common with the server (tether requires TLS 1.2 or "
+                     "later): " + tls_error_text(ec)};
+    case SSL_R_WRONG_VERSION_NUMBER:
+      return {false, "the server did not answer in TLS (a plain-HTTP port?): " + tls_error_text(ec)};
+    default: return {false, tls_error_text(ec)};
+  }
 }
 
 }  // namespace tether::io::net

@@ -3,6 +3,7 @@
 // model's close causes.
 #include <utility>
 
+#include <expected>
 #include <optional>
 #include <string>
 
@@ -14,7 +15,10 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "net/asio_transports.hpp"
+#include "net/connection_base.hpp"
+#include "net/socket_setup.hpp"
 #include "net/tls_setup.hpp"
+#include <tether/io/http_header.hpp>
 #include <tether/io/retry_after.hpp>
 
 namespace tether::io::net {
@@ -44,13 +48,6 @@ model::CloseCause cause_of_close(std::uint16_t code) {
   }
 }
 
-class WsConnectionBase {
- public:
-  virtual ~WsConnectionBase() = default;
-  virtual void cancel() = 0;
-  virtual void resume_reading() = 0;
-};
-
 struct WsSettings {
   Url url;
   HttpOptions http;
@@ -58,7 +55,7 @@ struct WsSettings {
 };
 
 template <class NextLayer>
-class WsConnection final : public WsConnectionBase,
+class WsConnection final : public ConnectionBase,
                            public std::enable_shared_from_this<WsConnection<NextLayer>> {
  public:
   WsConnection(asio::io_context& io, NextLayer next, const WsSettings& settings, Clock& clock,
@@ -103,22 +100,31 @@ class WsConnection final : public WsConnectionBase,
     if (ec)
       return end(model::CloseCause::transport_error,
                  "connect " + url.host + ":" + std::to_string(url.port) + ": " + ec.message());
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);
+    tune_socket(beast::get_lowest_layer(ws_).socket());
     if constexpr (std::is_same_v<NextLayer, beast::ssl_stream<beast::tcp_stream>>) {
       if (auto error = prepare_tls_stream(ws_.next_layer().native_handle(), url.host, tls_insecure_))
         return end(model::CloseCause::transport_error, *error);
       ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
                                        [self = this->shared_from_this()](beast::error_code e) {
-                                         if (self->cancelled_) return;
-                                         if (e)
-                                           return self->end(model::CloseCause::transport_error,
-                                                            "TLS handshake with " + self->settings_.url.host +
-                                                                ": " + tls_error_text(e));
-                                         self->upgrade();
+                                         self->on_tls_handshake(e);
                                        });
     } else {
       upgrade();
     }
+  }
+
+  void on_tls_handshake(beast::error_code ec) {
+    if (cancelled_) return;
+    if constexpr (std::is_same_v<NextLayer, beast::ssl_stream<beast::tcp_stream>>) {
+      if (ec) {
+        // A refused certificate comes back on every retry; a reset does not.
+        const TlsFailure failure = describe_tls_failure(ws_.next_layer().native_handle(), ec);
+        const Url& url = settings_.url;
+        return end(failure.verification ? model::CloseCause::unrecoverable : model::CloseCause::transport_error,
+                   "TLS handshake with " + url.host + ":" + std::to_string(url.port) + ": " + failure.text);
+      }
+    }
+    upgrade();
   }
 
   void upgrade() {
@@ -192,9 +198,12 @@ class WsConnection final : public WsConnectionBase,
       return end(cause_of_close(code), "WebSocket closed by the server: code " + std::to_string(code) +
                                            (reason.reason.empty() ? "" : " \"" + std::string(reason.reason.c_str()) + "\""));
     }
-    if (ec == websocket::error::message_too_big)
-      return end(model::CloseCause::protocol_error,
-                 "WebSocket message larger than " + std::to_string(settings_.websocket.message_bytes_max) + " bytes");
+    if (ec == websocket::error::message_too_big)  // the server resends it on every retry
+      return end(model::CloseCause::unrecoverable,
+                 "WebSocket message larger than message_bytes_max (" +
+                     std::to_string(settings_.websocket.message_bytes_max) +
+                     " bytes): a retry would receive the same message; raise "
+                     "WebSocketOptions::message_bytes_max (tether-watch --ws-message-bytes-max)");
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
       return end(model::CloseCause::unexpected_eof, "connection closed without a WebSocket close frame");
     if (ec) return end(model::CloseCause::transport_error, "WebSocket read: " + ec.message());
@@ -241,28 +250,27 @@ class WsConnection final : public WsConnectionBase,
 
 class WebSocketTransport final : public Transport {
  public:
-  WebSocketTransport(asio::io_context& io, asio::ssl::context* tls, WsSettings settings, Clock& clock,
-                     bool tls_insecure)
-      : io_(io), tls_(tls), settings_(std::move(settings)), clock_(clock), tls_insecure_(tls_insecure) {}
+  WebSocketTransport(asio::io_context& io, TlsContext tls, WsSettings settings, Clock& clock)
+      : io_(io), tls_(std::move(tls)), settings_(std::move(settings)), clock_(clock) {}
   ~WebSocketTransport() override { close(); }
 
+  // The upgrade is not redirected (Beast does not follow a 3xx: it is a
+  // declined upgrade, classified by its status), so the URL's own scheme
+  // decides TLS. A bad token, header or resume id, or TLS that cannot be set
+  // up, ends the attempt as unrecoverable: a retry would meet them again.
   void open(const ConnectRequest& request, TransportListener& listener) override {
     close();
     std::string resume = resume_id(request);
-    if (settings_.url.tls()) {
-      auto c = std::make_shared<WsConnection<beast::ssl_stream<beast::tcp_stream>>>(
-          io_, beast::ssl_stream<beast::tcp_stream>(io_, *tls_), settings_, clock_, request,
-          std::move(resume), tls_insecure_, listener);
-      c->paused_ = &paused_;
-      connection_ = c;
-      c->start();
-    } else {
-      auto c = std::make_shared<WsConnection<beast::tcp_stream>>(
-          io_, beast::tcp_stream(io_), settings_, clock_, request, std::move(resume), tls_insecure_, listener);
-      c->paused_ = &paused_;
-      connection_ = c;
-      c->start();
+    if (auto bad = check_request(request, resume); !bad) return fail(bad.error(), listener);
+    if (!settings_.url.tls()) {
+      return start(std::make_shared<WsConnection<beast::tcp_stream>>(
+          io_, beast::tcp_stream(io_), settings_, clock_, request, std::move(resume), false, listener));
     }
+    auto context = tls_.get();
+    if (!context) return fail(context.error(), listener);
+    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    start(std::make_shared<WsConnection<TlsStream>>(io_, TlsStream(io_, **context), settings_, clock_, request,
+                                                    std::move(resume), tls_.insecure(), listener));
   }
 
   void set_paused(bool paused) override {
@@ -276,25 +284,42 @@ class WebSocketTransport final : public Transport {
   }
 
  private:
+  std::expected<void, std::string> check_request(const ConnectRequest& request, const std::string& resume) const {
+    if (auto bad = check_request_headers(request.bearer_token, settings_.http.headers); !bad) return bad;
+    if (auto bad = check_header_value(resume); !bad && settings_.http.cursor_header)
+      return std::unexpected("the resume id (Last-Event-ID) " + bad.error());
+    if (auto bad = check_header_value(settings_.websocket.subprotocol); !bad)
+      return std::unexpected("the subprotocol (WebSocketOptions::subprotocol) " + bad.error());
+    return {};
+  }
+
+  template <class C>
+  void start(std::shared_ptr<C> connection) {
+    connection->paused_ = &paused_;
+    connection_ = connection;
+    connection->start();
+  }
+
+  void fail(std::string detail, TransportListener& listener) {
+    auto failed = std::make_shared<FailedConnection>(model::CloseCause::unrecoverable, std::move(detail), listener);
+    connection_ = failed;
+    failed->start(io_);
+  }
+
   asio::io_context& io_;
-  asio::ssl::context* tls_;
+  TlsContext tls_;
   WsSettings settings_;
   Clock& clock_;
-  bool tls_insecure_;
-  std::shared_ptr<WsConnectionBase> connection_;
+  std::shared_ptr<ConnectionBase> connection_;
   bool paused_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Transport> make_websocket_transport(asio::io_context& io, asio::ssl::context* tls,
-                                                    Url url, HttpOptions http, WebSocketOptions websocket,
-                                                    Clock& clock) {
-  // The insecure flag lives in TlsOptions; the context was already made
-  // without verification in that case, so only the name check remains to skip.
-  const bool insecure = tls != nullptr && SSL_CTX_get_verify_mode(tls->native_handle()) == SSL_VERIFY_NONE;
+std::unique_ptr<Transport> make_websocket_transport(asio::io_context& io, TlsContext tls, Url url,
+                                                    HttpOptions http, WebSocketOptions websocket, Clock& clock) {
   return std::make_unique<WebSocketTransport>(
-      io, tls, WsSettings{std::move(url), std::move(http), std::move(websocket)}, clock, insecure);
+      io, std::move(tls), WsSettings{std::move(url), std::move(http), std::move(websocket)}, clock);
 }
 
 }  // namespace tether::io::net

@@ -97,13 +97,20 @@ TEST_CASE("bad input: a 200 with the wrong content type is refused", "[bad_input
   CHECK(c.deliveries().empty());
 }
 
-TEST_CASE("bad input: bytes forever without a newline hit the line limit", "[bad_input]") {
+TEST_CASE("bad input: bytes forever without a newline hit the line limit, once", "[bad_input]") {
   ScriptedServer server({Behaviour::stream_forever(Behaviour::sse_head())});
   io::RunnerOptions o = options_for(server);
   o.sse.limits.line_bytes_max = 256 * 1024;
-  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, std::move(o));
-  const Collector& c = *collected;
+  Collector c;
+  auto runner = io::Runner::start(std::move(o), c.callbacks());
+  REQUIRE(runner);
+  // The server would send the same bytes again: the session fails, no retry.
+  REQUIRE((*runner)->wait_until_finished(10s));
+  INFO(c.diagnostics_text());
   CHECK(saw(c, "line_bytes_max (262144) exceeded"));
+  CHECK((*runner)->status().kind == model::StatusKind::failed);
+  CHECK((*runner)->status().reason == model::Reason::unrecoverable);
+  CHECK(server.connections_accepted() == 1);
 }
 
 TEST_CASE("bad input: invalid UTF-8 is delivered byte for byte, never a crash", "[bad_input]") {

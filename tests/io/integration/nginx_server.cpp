@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
+#include <tuple>
 #include <unistd.h>
 
 namespace tether::io::testing {
@@ -375,6 +377,50 @@ const TestCa& test_ca() {
   return ca;
 }
 
+// A server certificate that a verifying client must refuse (made once per
+// process, on first use): {certificate, key}.
+std::pair<fs::path, fs::path> bad_certificate(NginxServer::Certificate kind) {
+  static std::map<NginxServer::Certificate, std::pair<fs::path, fs::path>> made;
+  if (auto it = made.find(kind); it != made.end()) return it->second;
+  const TestCa& ca = test_ca();
+  const fs::path log = ca.dir / "openssl.log";
+  const std::string d = ca.dir.string() + "/";
+  const std::string name = kind == NginxServer::Certificate::expired      ? "expired"
+                           : kind == NginxServer::Certificate::wrong_name ? "wrong-name"
+                                                                          : "self-signed";
+  const std::string key = d + name + ".key";
+  const std::string pem = d + name + ".pem";
+  run_checked({"/usr/bin/env", "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key}, log);
+  if (kind == NginxServer::Certificate::self_signed) {
+    run_checked({"/usr/bin/env", "openssl", "req", "-x509", "-new", "-key", key, "-sha256", "-days", "3650",
+                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-out", pem},
+                log);
+  } else if (kind == NginxServer::Certificate::wrong_name) {
+    write_text(ca.dir / "wrong-name.ext", "subjectAltName=DNS:other.invalid\nextendedKeyUsage=serverAuth\n");
+    run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", key, "-subj", "/CN=other.invalid", "-out",
+                 d + name + ".csr"}, log);
+    run_checked({"/usr/bin/env", "openssl", "x509", "-req", "-in", d + name + ".csr", "-CA", d + "ca.pem", "-CAkey",
+                 d + "ca.key", "-CAcreateserial", "-days", "3650", "-sha256", "-extfile",
+                 d + "wrong-name.ext", "-out", pem}, log);
+  } else {
+    // `openssl x509` cannot date a certificate in the past; `openssl ca` can.
+    fs::create_directories(ca.dir / "newcerts");
+    write_text(ca.dir / "index.txt", "");
+    write_text(ca.dir / "serial", "1000\n");
+    write_text(ca.dir / "ca.cnf", "[ca]\ndefault_ca=tether\n[tether]\ndatabase=" + d + "index.txt\nnew_certs_dir=" + d +
+                                      "newcerts\nserial=" + d + "serial\ndefault_md=sha256\npolicy=any\n"
+                                      "unique_subject=no\n[any]\ncommonName=supplied\n");
+    run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", key, "-subj", "/CN=localhost", "-out",
+                 d + name + ".csr"}, log);
+    run_checked({"/usr/bin/env", "openssl", "ca", "-batch", "-config", d + "ca.cnf", "-cert", d + "ca.pem",
+                 "-keyfile", d + "ca.key", "-in", d + name + ".csr", "-out", pem, "-notext",
+                 "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-extfile", d + "server.ext"},
+                log);
+  }
+  ::chmod(key.c_str(), 0644);
+  return made[kind] = {pem, key};
+}
+
 bool localhost_is_ipv4_loopback() {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -437,9 +483,11 @@ struct NginxServer::Impl {
     std::string tls;
     if (options.tls) {
       const TestCa& ca = test_ca();
+      auto [cert, key] = std::pair{ca.server_cert, ca.server_key};
+      if (options.certificate != Certificate::valid) std::tie(cert, key) = bad_certificate(options.certificate);
       tls = "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n" +
-            "    ssl_certificate     " + ca.server_cert.string() + ";\n" +
-            "    ssl_certificate_key " + ca.server_key.string() + ";\n";
+            "    ssl_certificate     " + cert.string() + ";\n" +
+            "    ssl_certificate_key " + key.string() + ";\n";
     }
     replace_all(conf, "@TLS@", tls);
     std::string ping;
@@ -571,6 +619,7 @@ NginxServer NginxServer::start(Options options) {
   impl->module = *nchan_module();
   if (!localhost_is_ipv4_loopback()) impl->tls_host = "127.0.0.1";
   if (impl->options.tls) test_ca();  // generate (once) before the prefix exists
+  if (impl->options.tls && impl->options.certificate != Certificate::valid) bad_certificate(impl->options.certificate);
   impl->prefix = make_temp_dir("/tmp/tether-nginx-XXXXXX");
   watchdog_send("nginx " + impl->prefix.string());
   if (!keep_prefix()) watchdog_send("dir " + impl->prefix.string());

@@ -54,8 +54,14 @@ namespace tether::io::testing {
 
 class NginxServer {
 public:
+  // The TLS port's certificate: valid (the test CA's, for localhost and
+  // 127.0.0.1), or one a verifying client refuses: signed by the test CA but
+  // expired (2020) or for another name (other.invalid), or self-signed.
+  enum class Certificate { valid, expired, wrong_name, self_signed };
+
   struct Options {
     bool tls = false;                            // also listen with TLS (test CA)
+    Certificate certificate = Certificate::valid;
     std::chrono::seconds ping_interval{5};       // /sub, /authsub, /bigsub; 0 = no pings
     std::string auth_token = "good-token";       // /authsub wants "Bearer <auth_token>"
     std::size_t buffer_length = 1000;            // messages kept per channel (/pub)

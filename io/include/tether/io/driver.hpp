@@ -85,6 +85,7 @@ class Driver final : public TransportListener {
   void on_bytes() override;
   void on_message(const Message& message) override;
   void on_closed(model::CloseCause cause, std::string_view detail) override;
+  void on_notice(std::string_view text) override;  // a Diagnostic (connection)
 
   const model::State& state() const { return state_; }
   // The reducer's status; failed (checkpoint_unreadable) if start() could not

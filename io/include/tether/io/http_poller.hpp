@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <tether/io/transport_options.hpp>
 
@@ -25,6 +26,9 @@ struct PollResponse {
   std::string body;                  // empty for 304
   std::optional<std::string> etag;
   std::optional<std::int64_t> retry_after_ms;
+  // For the log: a redirect left the configured origin, so the rest of the
+  // chain went without the token and the extra headers (names origins only).
+  std::vector<std::string> notices;
 };
 
 struct PollOptions {
@@ -36,7 +40,8 @@ struct PollOptions {
 
 class HttpPoller {
  public:
-  // The error names what is wrong (e.g. an unreadable CA file).
+  // The error names what is wrong (an unreadable CA file, a header that is
+  // not a valid name or value).
   static std::expected<std::unique_ptr<HttpPoller>, std::string> create(PollOptions options);
   ~HttpPoller();
   HttpPoller(const HttpPoller&) = delete;
@@ -44,7 +49,8 @@ class HttpPoller {
 
   // Any HTTP status is a response (the caller classifies it); the error is for
   // exchanges that produced none: DNS, connect, TLS, timeout, a malformed or
-  // oversized response, too many redirects.
+  // oversized response, too many redirects, a refused redirect (https to
+  // http), a token or header value that would inject header lines.
   std::expected<PollResponse, std::string> get(const PollRequest& request);
 
   struct Impl;

@@ -138,6 +138,10 @@ class SseParser {
   // Bytes consumed since start_stream(), a stripped BOM included (bytes held
   // back while they may be a BOM are counted once decided).
   std::uint64_t bytes_fed() const { return offset_; }
+  // Complete lines (blank ones included) interpreted since start_stream(). The
+  // transport counts a completed line as liveness, a partial one not: a server
+  // trickling bytes that never end a line is not a live stream.
+  std::uint64_t lines_completed() const { return lines_completed_; }
   const SseLimits& limits() const { return limits_; }
   bool failed() const { return failed_; }
 
@@ -157,6 +161,7 @@ class SseParser {
   std::string last_event_id_;  // committed from id_ at each blank line
   std::uint64_t offset_ = 0;   // bytes consumed so far
   std::uint64_t line_offset_ = 0;  // where line_ started
+  std::uint64_t lines_completed_ = 0;
   SseError error_{};
   std::uint8_t bom_bytes_matched_ = 0;  // of EF BB BF, while still at the start
   bool bom_done_ = false;               // past the point where a BOM could be

@@ -51,8 +51,15 @@ class TransportListener {
   virtual void on_bytes() = 0;
   virtual void on_message(const Message& message) = 0;
   // The connection ended; `detail` says why, for humans ("connect: Connection
-  // refused", "SSE line longer than 1048576 bytes at offset 123").
+  // refused", "SSE line_bytes_max (1048576) exceeded at byte 123 ..."). With
+  // CloseCause::unrecoverable (a retry would meet the same error: a refused
+  // certificate, a downgrade redirect, a limit the server's bytes exceed, a
+  // token or header that would inject header lines) the session ends Failed.
   virtual void on_closed(model::CloseCause cause, std::string_view detail) = 0;
+  // Something a human should know that does not end the connection (a
+  // redirect to another origin, followed without credentials). Names origins
+  // only, never paths, queries or credentials.
+  virtual void on_notice(std::string_view text) { static_cast<void>(text); }
 
  protected:
   ~TransportListener() = default;
