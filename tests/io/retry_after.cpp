@@ -112,7 +112,7 @@ TEST_CASE("malformed HTTP-dates are rejected", "[retry_after][date]") {
   }
 }
 
-TEST_CASE("an HTTP-date becomes a delay from now; the past is 0, the far future capped", "[retry_after]") {
+TEST_CASE("an HTTP-date becomes a delay from now, the past is 0, the far future capped", "[retry_after]") {
   CHECK(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example_ms - 90 * s) == 90 * s);
   CHECK(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example_ms - 1) == 1);
   CHECK(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example_ms) == 0);

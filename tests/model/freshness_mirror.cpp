@@ -106,7 +106,7 @@ TEST_CASE("a polled value is as old as its snapshot, not its response", "[mirror
   }
 }
 
-TEST_CASE("a poll never overwrites a newer push; ties go to the push", "[mirror]") {
+TEST_CASE("a poll never overwrites a newer push, ties go to the push", "[mirror]") {
   Harness h(small());
   h.feed(Started{at(0)});
   h.feed(ValuePushed{at(1000), "k", "pushed"});
@@ -268,7 +268,7 @@ TEST_CASE("backfill is warm while the newest snapshot would be fresh", "[mirror]
 
 // --- lifecycle, time and limits -------------------------------------------------------
 
-TEST_CASE("events before Started are ignored; stop is terminal and quiet", "[mirror]") {
+TEST_CASE("events before Started are ignored, stop is terminal and quiet", "[mirror]") {
   Harness h(small());
   h.feed(ValuePushed{at(0), "k", "v"});
   CHECK(h.last().empty());

@@ -219,7 +219,7 @@ TEST_CASE("koprs_poll: the interval doubles up to x32 and resets on success", "[
 
 // --- cadence -------------------------------------------------------------------
 
-TEST_CASE("Started polls every endpoint; on-time ticks keep the cadence", "[poll][cadence]") {
+TEST_CASE("Started polls every endpoint, on-time ticks keep the cadence", "[poll][cadence]") {
   PollHarness h(presets::zero_poll());
   CHECK_FALSE(h.deadline().has_value());  // Idle
   h.feed(p::Started{at(0)});

@@ -234,7 +234,7 @@ TEST_CASE("no attempt while the link is known down", "[wait]") {
   }
 }
 
-TEST_CASE("Connected wakes a waiting backoff at once; Disconnected does not", "[wait]") {
+TEST_CASE("Connected wakes a waiting backoff at once, Disconnected does not", "[wait]") {
   WaitConfig c = exact();
   c.backoff.delay_ms_max = 300000;
   Harness h(c);
@@ -319,7 +319,7 @@ TEST_CASE("a flapping broker cannot spin the watch", "[wait]") {
   for (std::size_t i = 1; i < attempts.size(); ++i) CHECK(attempts[i] - attempts[i - 1] >= 500);
 }
 
-TEST_CASE("losing the link ends a hold; the reopen pause still holds after it", "[wait]") {
+TEST_CASE("losing the link ends a hold, the reopen pause still holds after it", "[wait]") {
   Harness h(exact());
   h.feed(Started{at(0)});
   h.feed(AcquireSucceeded{at(5), 1});

@@ -31,7 +31,7 @@ TEST_CASE("partitions lose requests and hold bytes until they heal", "[network]"
   CHECK(link.carry_to_client(60000, w) == 60005);
 }
 
-TEST_CASE("a half-open connection goes silent without an error; new ones may too", "[network]") {
+TEST_CASE("a half-open connection goes silent without an error, new ones may too", "[network]") {
   Link link(LinkParams{5, 5}, Prng(0));
   Wire w{1, 0, false};
   link.set_half_open(true);

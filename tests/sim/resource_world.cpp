@@ -121,7 +121,7 @@ TEST_CASE("kanade waits out a missing resource with +-25 % doubling delays", "[r
   CHECK(*r.held_after_heal_ms <= liveness_bound_ms(s));
 }
 
-TEST_CASE("no attempt while down; Connected wakes a long backoff within 100 ms",
+TEST_CASE("no attempt while down, Connected wakes a long backoff within 100 ms",
           "[resource_world]") {
   WaitScenario s = kanade_world();
   s.resource_absent = {{0, 400000}};

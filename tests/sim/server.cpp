@@ -38,7 +38,7 @@ TEST_CASE("a restart refuses while down and may lose its history", "[server]") {
   CHECK(s.answer(40, 0, ResumeFrom::cursor, Cursor::at_sequence(10)).kind == Kind::open);
 }
 
-TEST_CASE("tokens expire after their lifetime; a refresh issues a new one", "[server]") {
+TEST_CASE("tokens expire after their lifetime, a refresh issues a new one", "[server]") {
   Server s(ServerParams{0, true, 60000});
   const AuthToken t = s.issue_token(0);
   CHECK(s.answer(59999, t.id, ResumeFrom::server_default, {}).kind == Kind::open);
@@ -54,7 +54,7 @@ TEST_CASE("tokens expire after their lifetime; a refresh issues a new one", "[se
   CHECK(s.answer(70000, s.issue_token(70000).id, ResumeFrom::server_default, {}).http_status == 401);
 }
 
-TEST_CASE("rate limits answer 429 with Retry-After; error bursts answer 5xx", "[server]") {
+TEST_CASE("rate limits answer 429 with Retry-After, error bursts answer 5xx", "[server]") {
   Server s(ServerParams{});
   s.set_rate_limit(true, 12000);
   const ConnectAnswer a = s.answer(0, 0, ResumeFrom::server_default, {});

@@ -5,7 +5,7 @@
 using namespace tether::sim;
 using tether::model::Cursor;
 
-TEST_CASE("a crash loses the writes still in flight; what completed survives", "[store]") {
+TEST_CASE("a crash loses the writes still in flight, what completed survives", "[store]") {
   Store s;
   CHECK_FALSE(s.load().has_value());
   s.begin_write(1, Cursor::at_sequence(10));
@@ -30,7 +30,7 @@ TEST_CASE("a failed write is not durable", "[store]") {
   CHECK(s.writes_durable() == 1);
 }
 
-TEST_CASE("a torn write in place is rejected by its checksum; load falls back", "[store][torn]") {
+TEST_CASE("a torn write in place is rejected by its checksum, load falls back", "[store][torn]") {
   Store s;
   s.begin_write(1, Cursor::at_sequence(10));
   REQUIRE(s.complete_next(false));

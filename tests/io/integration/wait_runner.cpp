@@ -77,7 +77,7 @@ TEST_CASE("wait runner: waits for a port that opens late, then holds it", "[wait
   ::close(fd);
 }
 
-TEST_CASE("wait runner: no attempt while the link is down; link up wakes the wait at once", "[wait_runner]") {
+TEST_CASE("wait runner: no attempt while the link is down, link up wakes the wait at once", "[wait_runner]") {
   const std::uint16_t port = io::testing::pick_free_port();
   io::WaitRunnerOptions options;
   options.config = quick_wait();
