@@ -120,6 +120,7 @@ void Driver::begin_started(std::optional<model::Cursor> checkpoint,
 }
 
 void Driver::stop() {
+  if (failed_to_start_) return;  // never started: its failed status stands
   if (feeding_) {
     deferred_stop_ = true;
     return;

@@ -418,6 +418,9 @@ TEST_CASE("driver: an unreadable checkpoint reports a failed status with its rea
   REQUIRE(f.app.statuses.size() == 1);
   CHECK(f.app.statuses[0].kind == model::StatusKind::failed);
   CHECK(f.app.statuses[0].reason == model::Reason::checkpoint_unreadable);
+  f.driver->stop();  // the application stops it: the failed status stands
+  CHECK(f.app.statuses.size() == 1);
+  CHECK(f.driver->status().kind == model::StatusKind::failed);
 }
 
 TEST_CASE("driver: a failing disk is retried with backoff, reported without flooding, and a failed final flush is fatal", "[driver]") {
