@@ -153,6 +153,19 @@ struct Fixture {
                                           io::DriverOptions{id_as_sequence, auto_ack});
   }
 
+  // The usual start: no checkpoint, token "tok", one open(), and the stream is
+  // open. Its expectations last as long as the Fixture, as the inline ones did.
+  void start_open(model::SessionConfig config, bool auto_ack = true) {
+    make(std::move(config), auto_ack);
+    preamble.push_back(NAMED_ALLOW_CALL(store, load_outcome()).RETURN(LoadOutcome{}));
+    preamble.push_back(NAMED_ALLOW_CALL(auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt}));
+    preamble.push_back(NAMED_REQUIRE_CALL(transport, open(trompeloeil::_, trompeloeil::_)));
+    driver->start();
+    host.run_offloaded();
+    driver->on_opened();
+  }
+  std::vector<std::unique_ptr<trompeloeil::expectation>> preamble;
+
   io::Message message(const std::string& id, const std::string& data) {
     ids.push_back(id);
     payloads.push_back(data);
@@ -203,13 +216,7 @@ TEST_CASE("driver: a corrupt checkpoint ends the session before any connection",
 
 TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps reported, acks saved", "[driver]") {
   Fixture f;
-  f.make(test_config());
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(test_config());
   for (const auto& [id, data] : std::vector<std::pair<std::string, std::string>>{
            {"1", "one"}, {"2", "two"}, {"2", "two again"}, {"5", "five"}}) {
     const io::Message m = f.message(id, data);
@@ -234,13 +241,7 @@ TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps repor
 
 TEST_CASE("driver: without auto-ack only acked deliveries are checkpointed, and ack works from a callback", "[driver]") {
   Fixture f;
-  f.make(test_config(), /*auto_ack=*/false);
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(test_config(), /*auto_ack=*/false);
   const io::Message m1 = f.message("1", "a");
   const io::Message m2 = f.message("2", "b");
   f.driver->on_message(m1);
@@ -282,13 +283,7 @@ TEST_CASE("driver: a 401 refreshes credentials once and reconnects with the new 
 
 TEST_CASE("driver: an ack past the last delivery acks what was delivered", "[driver]") {
   Fixture f;
-  f.make(test_config(), /*auto_ack=*/false);
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(test_config(), /*auto_ack=*/false);
   const io::Message m1 = f.message("1", "a");
   const io::Message m2 = f.message("2", "b");
   f.driver->on_message(m1);
@@ -321,13 +316,7 @@ TEST_CASE("driver: the timer drives the connect timeout and the backoff", "[driv
 
 TEST_CASE("driver: an early timer is harmless and a later deadline does not re-arm", "[driver]") {
   Fixture f;
-  f.make(test_config());
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(test_config());
   const io::Message m1 = f.message("1", "a");
   f.driver->on_message(m1);
   const int arms = f.host.arm_calls;
@@ -350,13 +339,7 @@ TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered
   Fixture f;
   model::SessionConfig config = test_config();
   config.resume.checkpoint_every_events = 100;  // only the stop flush saves
-  f.make(config);
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(config);
   const io::Message m1 = f.message("1", "a");
   const io::Message m2 = f.message("2", "b");
   f.driver->on_message(m1);
@@ -378,13 +361,7 @@ TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered
 
 TEST_CASE("driver: a resume id over the limit ends the session (a retry meets it again), never truncated", "[driver]") {
   Fixture f;
-  f.make(test_config());
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(test_config());
   // 1 KiB ids are fine.
   const io::Message ok = f.message(std::string(1024, '7'), "x");
   f.driver->on_message(ok);
@@ -425,13 +402,7 @@ TEST_CASE("driver: an unreadable checkpoint reports a failed status with its rea
 
 TEST_CASE("driver: a failing disk is retried with backoff, reported without flooding, and a failed final flush is fatal", "[driver]") {
   Fixture f;
-  f.make(test_config());
-  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
-  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
-  REQUIRE_CALL(f.transport, open(_, _));
-  f.driver->start();
-  f.host.run_offloaded();
-  f.driver->on_opened();
+  f.start_open(test_config());
   int saves = 0;
   io::CheckpointError full{io::CheckpointError::Code::io_error, "/var/x.ckpt", "write: No space left on device", 28};
   ALLOW_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(++saves).RETURN(SaveOutcome{full});

@@ -8,9 +8,9 @@
 
 #include "collector.hpp"
 #include "scripted_server.hpp"
+#include "session_support.hpp"
 #include <tether/io/memory_checkpoint_store.hpp>
 #include <tether/io/runner.hpp>
-#include <tether/model/presets.hpp>
 
 namespace {
 
@@ -18,36 +18,9 @@ using namespace tether;
 using namespace std::chrono_literals;
 using io::testing::Behaviour;
 using io::testing::Collector;
+using io::testing::find_header;
+using io::testing::quick_options;
 using io::testing::ScriptedServer;
-
-model::SessionConfig quick_config() {
-  model::SessionConfig c = model::presets::aviso();
-  c.backoff.delay_ms_initial = 20;
-  c.backoff.delay_ms_max = 100;
-  c.backoff.short_session_ms = 0;
-  c.backoff.short_session_delay_ms_min = 0;
-  c.connect.timeout_ms = 1000;
-  return c;
-}
-
-io::RunnerOptions options_for(const ScriptedServer& server) {
-  io::RunnerOptions o;
-  o.url = server.base_url() + "/stream";
-  o.config = quick_config();
-  o.sequence = io::SequenceExtractor::from_id();
-  return o;
-}
-
-std::string header_value(const std::string& head, std::string_view name) {
-  std::string lower_head = head;
-  for (char& ch : lower_head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  std::string key = "\r\n" + std::string(name) + ":";
-  for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  const auto at = lower_head.find(key);
-  if (at == std::string::npos) return {};
-  const auto start = head.find_first_not_of(' ', at + key.size());
-  return head.substr(start, head.find("\r\n", start) - start);
-}
 
 // Runs a session against `server` until `pred` holds (or 10 s), then stops it.
 template <class Pred>
@@ -73,7 +46,7 @@ bool saw(const Collector& c, std::string_view text) {
 
 TEST_CASE("bad input: a malformed status line is a protocol error, then a retry", "[bad_input]") {
   ScriptedServer server({Behaviour::raw("HTTP/1.1 abc Nonsense\r\n\r\n")});
-  auto collected = run_until(server, [](const Collector& col) { return col.diagnostics_.size() >= 2; }, options_for(server));
+  auto collected = run_until(server, [](const Collector& col) { return col.diagnostics_.size() >= 2; }, quick_options(server));
   const Collector& c = *collected;
   CHECK(saw(c, "malformed HTTP response"));
   CHECK(server.connections_accepted() >= 2);  // the session went on retrying
@@ -82,7 +55,7 @@ TEST_CASE("bad input: a malformed status line is a protocol error, then a retry"
 
 TEST_CASE("bad input: truncated headers are an unexpected EOF", "[bad_input]") {
   ScriptedServer server({Behaviour::raw("HTTP/1.1 200 OK\r\nContent-Type: text/ev")});
-  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, options_for(server));
+  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, quick_options(server));
   const Collector& c = *collected;
   INFO(c.diagnostics_text());
   CHECK((saw(c, "truncated") || saw(c, "closed the connection before answering")));
@@ -90,7 +63,7 @@ TEST_CASE("bad input: truncated headers are an unexpected EOF", "[bad_input]") {
 
 TEST_CASE("bad input: a 200 with the wrong content type is refused", "[bad_input]") {
   ScriptedServer server({Behaviour::http_response(200, {{"Content-Type", "text/html"}}, "<html></html>")});
-  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, options_for(server));
+  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, quick_options(server));
   const Collector& c = *collected;
   INFO(c.diagnostics_text());
   CHECK(saw(c, "Content-Type 'text/html', expected text/event-stream"));
@@ -99,7 +72,7 @@ TEST_CASE("bad input: a 200 with the wrong content type is refused", "[bad_input
 
 TEST_CASE("bad input: bytes forever without a newline hit the line limit, once", "[bad_input]") {
   ScriptedServer server({Behaviour::stream_forever(Behaviour::sse_head())});
-  io::RunnerOptions o = options_for(server);
+  io::RunnerOptions o = quick_options(server);
   o.sse.limits.line_bytes_max = 256 * 1024;
   Collector c;
   auto runner = io::Runner::start(std::move(o), c.callbacks());
@@ -115,7 +88,7 @@ TEST_CASE("bad input: bytes forever without a newline hit the line limit, once",
 
 TEST_CASE("bad input: invalid UTF-8 is delivered byte for byte, never a crash", "[bad_input]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: \xff\xfe ok \xc3\x28\n\n")});
-  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, options_for(server));
+  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, quick_options(server));
   const Collector& c = *collected;
   REQUIRE(c.deliveries().size() == 1);
   CHECK(c.deliveries()[0].data == "\xff\xfe ok \xc3\x28");
@@ -123,7 +96,7 @@ TEST_CASE("bad input: invalid UTF-8 is delivered byte for byte, never a crash", 
 
 TEST_CASE("bad input: a server that accepts and closes at once is retried", "[bad_input]") {
   ScriptedServer server({Behaviour::close_at_once()});
-  auto collected = run_until(server, [&](const Collector&) { return server.connections_accepted() >= 3; }, options_for(server));
+  auto collected = run_until(server, [&](const Collector&) { return server.connections_accepted() >= 3; }, quick_options(server));
   const Collector& c = *collected;
   CHECK(server.connections_accepted() >= 3);
   CHECK(c.statuses().back().kind == model::StatusKind::stopped);
@@ -133,7 +106,7 @@ TEST_CASE("bad input: 503 with Retry-After delays the next attempt by at least t
   ScriptedServer server({Behaviour::http_response(503, {{"Retry-After", "1"}}),
                          Behaviour::sse("id: 7\ndata: after\n\n")});
   const auto started = std::chrono::steady_clock::now();
-  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, options_for(server));
+  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, quick_options(server));
   const Collector& c = *collected;
   const auto waited = std::chrono::steady_clock::now() - started;
   CHECK(waited >= 1s);
@@ -146,12 +119,9 @@ TEST_CASE("bad input: 503 with Retry-After delays the next attempt by at least t
 TEST_CASE("sse transport: request headers carry the token, the resume id and the SSE accept type", "[bad_input][headers]") {
   ScriptedServer server({Behaviour::http_response(307, {{"Location", "/moved"}}),
                          Behaviour::sse("id: 43\ndata: x\n\n")});
-  io::RunnerOptions o = options_for(server);
+  io::RunnerOptions o = quick_options(server);
   o.store = std::make_shared<io::MemoryCheckpointStore>(model::Cursor::at_token(*model::Token::make("42"), 42));
-  struct FixedAuth final : io::AuthProvider {
-    std::expected<io::Credentials, std::string> refresh() override { return io::Credentials{"t0k", std::nullopt}; }
-  };
-  o.auth = std::make_shared<FixedAuth>();
+  o.auth = std::make_shared<io::testing::FixedAuth>("t0k");
   o.config.auth.has_provider = true;
   o.http.cursor_query_parameter = "last_event_id";
   auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, std::move(o));
@@ -163,17 +133,17 @@ TEST_CASE("sse transport: request headers carry the token, the resume id and the
   // The redirect was followed, and the resume id still travels with it.
   CHECK(requests[1].starts_with("GET /moved?last_event_id=42 HTTP/1.1"));
   for (const auto& head : {requests[0], requests[1]}) {
-    CHECK(header_value(head, "Accept") == "text/event-stream");
-    CHECK(header_value(head, "Cache-Control") == "no-cache");
-    CHECK(header_value(head, "Authorization") == "Bearer t0k");
-    CHECK(header_value(head, "Last-Event-ID") == "42");
+    CHECK(find_header(head, "Accept") == "text/event-stream");
+    CHECK(find_header(head, "Cache-Control") == "no-cache");
+    CHECK(find_header(head, "Authorization") == "Bearer t0k");
+    CHECK(find_header(head, "Last-Event-ID") == "42");
   }
   CHECK(c.sequences() == std::vector<std::uint64_t>{43});
 }
 
 TEST_CASE("sse transport: too many redirects is a protocol error", "[bad_input]") {
   ScriptedServer server({Behaviour::http_response(302, {{"Location", "/again"}})});
-  io::RunnerOptions o = options_for(server);
+  io::RunnerOptions o = quick_options(server);
   o.http.redirects_max = 3;
   auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, std::move(o));
   const Collector& c = *collected;
@@ -183,7 +153,7 @@ TEST_CASE("sse transport: too many redirects is a protocol error", "[bad_input]"
 TEST_CASE("sse transport: 404 ends the session as failed, with the status", "[bad_input]") {
   ScriptedServer server({Behaviour::http_response(404)});
   Collector c;
-  auto runner = io::Runner::start(options_for(server), c.callbacks());
+  auto runner = io::Runner::start(quick_options(server), c.callbacks());
   REQUIRE(runner);
   REQUIRE((*runner)->wait_until_finished(10s));
   CHECK((*runner)->status().kind == model::StatusKind::failed);
@@ -204,7 +174,7 @@ TEST_CASE("sse transport: a chunked body streams events, and POST carries the cu
       chunk(std::string_view(events).substr(0, 9)) + chunk(std::string_view(events).substr(9, events.size() - 10)) +
       chunk(std::string_view(events).substr(events.size() - 1)) + "0\r\n\r\n";
   ScriptedServer server({Behaviour::raw(chunked)});
-  io::RunnerOptions o = options_for(server);
+  io::RunnerOptions o = quick_options(server);
   o.store = std::make_shared<io::MemoryCheckpointStore>(model::Cursor::at_token(*model::Token::make("7"), 7));
   o.sse.method = "POST";
   o.sse.body_template = R"({"after":"{cursor}"})";
@@ -215,6 +185,6 @@ TEST_CASE("sse transport: a chunked body streams events, and POST carries the cu
   CHECK(c.sequences() == std::vector<std::uint64_t>{8});
   const std::string head = server.requests().at(0);
   CHECK(head.starts_with("POST /stream HTTP/1.1"));
-  CHECK(header_value(head, "Content-Type") == "application/json");
-  CHECK(header_value(head, "Content-Length") == "13");  // {"after":"7"}
+  CHECK(find_header(head, "Content-Type") == "application/json");
+  CHECK(find_header(head, "Content-Length") == "13");  // {"after":"7"}
 }

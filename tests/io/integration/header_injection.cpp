@@ -4,6 +4,7 @@
 // value. The scripted server records every request head.
 #include <catch2/catch.hpp>
 
+#include "child_process.hpp"
 #include "collector.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
@@ -15,13 +16,8 @@ using namespace tether;
 using namespace std::chrono_literals;
 using io::testing::Behaviour;
 using io::testing::Collector;
+using io::testing::FixedAuth;
 using io::testing::ScriptedServer;
-
-struct FixedAuth final : io::AuthProvider {
-  std::string token;
-  explicit FixedAuth(std::string t) : token(std::move(t)) {}
-  std::expected<io::Credentials, std::string> refresh() override { return io::Credentials{token, std::nullopt}; }
-};
 
 bool injected(const ScriptedServer& server) {
   for (const auto& head : server.requests())
@@ -61,13 +57,13 @@ TEST_CASE("header injection: a token with CRLF never goes on the wire (WebSocket
 
 TEST_CASE("header injection: Runner::start refuses a bad extra header, naming it", "[header_injection]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: x\n\n")});
-  io::RunnerOptions o = io::testing::quick_options(server.base_url() + "/stream");
+  io::RunnerOptions o = io::testing::quick_options(server);
   o.http.headers = {{"X-Ok", "fine"}, {"X-Foo", "a\r\nX-Injected: 1"}};
   Collector c;
   auto started = io::Runner::start(std::move(o), c.callbacks());
   REQUIRE_FALSE(started);
   CHECK(started.error() == "header 'X-Foo' (HttpOptions::headers) contains a CR byte");
-  io::RunnerOptions bad_name = io::testing::quick_options(server.base_url() + "/stream");
+  io::RunnerOptions bad_name = io::testing::quick_options(server);
   bad_name.http.headers = {{"X-Foo\r\nX-Injected", "1"}};
   auto refused = io::Runner::start(std::move(bad_name), c.callbacks());
   REQUIRE_FALSE(refused);

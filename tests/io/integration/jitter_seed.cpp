@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "watch_process.hpp"
+#include "child_process.hpp"
 
 #ifdef TETHER_WATCH
 
@@ -17,7 +17,6 @@ namespace {
 
 using namespace tether::io::testing;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 
 // A loopback port that refuses connections: bound (so nobody else takes it), never listening.
 struct ClosedPort {
@@ -55,33 +54,34 @@ std::string seed_of(const std::string& recording) {
 
 TEST_CASE("fleet: five processes against a closed port retry on different schedules", "[tether_watch][seed]") {
   ClosedPort closed;
-  const fs::path dir = fs::temp_directory_path() / ("tether-seed-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const Scratch dir("seed");
   const std::string url = "http://127.0.0.1:" + std::to_string(closed.port) + "/sub/x";
   constexpr std::size_t processes = 5;
   constexpr std::size_t backoffs = 5;  // aviso: ceilings 250, 500, 1000, 2000, 4000 ms
-  std::vector<WatchRun> runs;
+  std::vector<Child> runs;
   for (std::size_t i = 0; i < processes; ++i)
-    runs.push_back(spawn_watch(TETHER_WATCH, {url, "--json-status", "--record", (dir / (std::to_string(i) + ".events")).string()},
-                               dir, "p" + std::to_string(i)));
-  for (const WatchRun& r : runs) {
-    CHECK(wait_for_lines(r.err, "backing_off", backoffs, 60s));
-    ::kill(r.pid, SIGTERM);
-    CHECK(wait_exit(r.pid, 10s) == 0);
+    runs.emplace_back(TETHER_WATCH,
+                      std::vector<std::string>{url, "--json-status", "--record",
+                                               (dir / (std::to_string(i) + ".events")).string()},
+                      dir, "p" + std::to_string(i));
+  for (Child& r : runs) {
+    CHECK(r.wait_for_err_lines("backing_off", backoffs, 60s));
+    ::kill(r.pid(), SIGTERM);
+    CHECK(r.wait_exit(10s) == 0);
   }
   // The delays between successive attempts (each includes the same ~1 ms of
   // connect-and-refuse): with one shared seed they would all be equal.
   std::vector<std::vector<std::int64_t>> gaps;
   std::set<std::string> seeds;
-  for (const WatchRun& r : runs) {
-    const auto times = attempt_times(slurp(r.err));
+  for (const Child& r : runs) {
+    const auto times = attempt_times(r.err());
     REQUIRE(times.size() >= backoffs);
     std::vector<std::int64_t> g;
     for (std::size_t k = 1; k < backoffs; ++k) g.push_back(times[k] - times[k - 1]);
     gaps.push_back(g);
   }
   for (std::size_t i = 0; i < processes; ++i) {
-    const std::string seed = seed_of(slurp(dir / (std::to_string(i) + ".events")));
+    const std::string seed = seed_of(read_all(dir / (std::to_string(i) + ".events")));
     CHECK_FALSE(seed.empty());
     seeds.insert(seed);
     for (std::size_t j = 0; j < i; ++j) {
@@ -93,20 +93,17 @@ TEST_CASE("fleet: five processes against a closed port retry on different schedu
     }
   }
   CHECK(seeds.size() == processes);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("fleet: --seed fixes the schedule, for replay", "[tether_watch][seed]") {
   ClosedPort closed;
-  const fs::path dir = fs::temp_directory_path() / ("tether-seed-fixed-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const Scratch dir("seed-fixed");
   const std::string url = "http://127.0.0.1:" + std::to_string(closed.port) + "/sub/x";
-  WatchRun r = spawn_watch(TETHER_WATCH, {url, "--seed", "12345", "--record", (dir / "r.events").string()}, dir, "fixed");
-  CHECK(wait_for_lines(r.err, "backing_off", 2, 60s));
-  ::kill(r.pid, SIGTERM);
-  CHECK(wait_exit(r.pid, 10s) == 0);
-  CHECK(seed_of(slurp(dir / "r.events")) == "12345");
-  fs::remove_all(dir);
+  Child r(TETHER_WATCH, {url, "--seed", "12345", "--record", (dir / "r.events").string()}, dir, "fixed");
+  CHECK(r.wait_for_err_lines("backing_off", 2, 60s));
+  ::kill(r.pid(), SIGTERM);
+  CHECK(r.wait_exit(10s) == 0);
+  CHECK(seed_of(read_all(dir / "r.events")) == "12345");
 }
 
 #endif  // TETHER_WATCH

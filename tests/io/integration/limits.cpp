@@ -33,7 +33,7 @@ void check_failed_once(const io::testing::Ended& ended, const Collector& c, std:
 TEST_CASE("limits: a 2 MiB SSE line fails the session after one connection", "[limits]") {
   ScriptedServer server({Behaviour::sse("data: " + std::string(2u << 20, 'x') + "\n\n")});
   Collector c;
-  const auto ended = io::testing::run_to_end(io::testing::quick_options(server.base_url() + "/stream"), c, 20s);
+  const auto ended = io::testing::run_to_end(io::testing::quick_options(server), c, 20s);
   check_failed_once(ended, c,
                     "SSE line_bytes_max (1048576) exceeded at byte 1048576: a retry would receive the same bytes; "
                     "raise SseLimits::line_bytes_max (tether-watch --line-bytes-max)");
@@ -44,7 +44,7 @@ TEST_CASE("limits: an SSE event over event_bytes_max fails the session after one
   std::string event;
   for (int i = 0; i < 100; ++i) event += "data: " + std::string(1000, 'y') + "\n";
   ScriptedServer server({Behaviour::sse(event + "\n")});
-  io::RunnerOptions o = io::testing::quick_options(server.base_url() + "/stream");
+  io::RunnerOptions o = io::testing::quick_options(server);
   o.sse.limits.event_bytes_max = 64 * 1024;
   Collector c;
   const auto ended = io::testing::run_to_end(std::move(o), c, 20s);

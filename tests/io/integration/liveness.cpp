@@ -72,7 +72,7 @@ TEST_CASE("liveness: a server trickling bytes without a line end is timed out", 
   Behaviour trickle = Behaviour::raw_then_idle(Behaviour::sse_head() + "data: ");
   for (int i = 0; i < 400; ++i) trickle.then_sleep(50ms).then_send("x");
   ScriptedServer server({trickle});
-  io::RunnerOptions o = with_budget(io::testing::quick_options(server.base_url() + "/stream"), 200);
+  io::RunnerOptions o = with_budget(io::testing::quick_options(server), 200);
   CHECK(o.config.heartbeat->budget_ms() == 200);
   Collector c;
   auto runner = io::Runner::start(std::move(o), c.callbacks());
@@ -97,8 +97,7 @@ TEST_CASE("liveness: each completed line of a long event counts", "[liveness]") 
   slow.then_send("\n");
   ScriptedServer server({slow});
   Collector c;
-  auto runner = io::Runner::start(with_budget(io::testing::quick_options(server.base_url() + "/stream"), 2000),
-                                  c.callbacks());
+  auto runner = io::Runner::start(with_budget(io::testing::quick_options(server), 2000), c.callbacks());
   REQUIRE(runner);
   const bool delivered = c.wait_for_deliveries(1, 20s);
   (*runner)->stop();
@@ -113,7 +112,7 @@ TEST_CASE("liveness: SSE, WebSocket and poller sockets have TCP keepalive on", "
   {
     ScriptedServer server({Behaviour::sse("")});
     Collector c;
-    auto runner = io::Runner::start(io::testing::quick_options(server.base_url() + "/stream"), c.callbacks());
+    auto runner = io::Runner::start(io::testing::quick_options(server), c.callbacks());
     REQUIRE(runner);
     const auto streaming = [](const Collector& col) {
       return io::testing::any_status(col.statuses_, model::StatusKind::streaming);

@@ -4,6 +4,9 @@
 // origin, and messages that name origins only.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
+#include "child_process.hpp"
 #include "collector.hpp"
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"
@@ -17,15 +20,10 @@ using namespace tether;
 using namespace std::chrono_literals;
 using io::testing::Behaviour;
 using io::testing::Collector;
-using io::testing::header_in;
+using io::testing::find_header;
+using io::testing::FixedAuth;
 using io::testing::NginxServer;
 using io::testing::ScriptedServer;
-
-struct FixedAuth final : io::AuthProvider {
-  std::string token;
-  explicit FixedAuth(std::string t) : token(std::move(t)) {}
-  std::expected<io::Credentials, std::string> refresh() override { return io::Credentials{token, std::nullopt}; }
-};
 
 io::RunnerOptions with_credentials(io::RunnerOptions o) {
   o.auth = std::make_shared<FixedAuth>("secret-token");
@@ -127,11 +125,11 @@ TEST_CASE("redirects: another origin gets neither the token nor the extra header
   const std::string asked = first.requests().at(0);
   const std::string redirected = other.requests().at(0);
   INFO(asked << "---\n" << redirected << "---\n" << c.diagnostics_text());
-  CHECK(header_in(asked, "Authorization") == "Bearer secret-token");
-  CHECK(header_in(asked, "X-Api-Key") == "secret-key");
+  CHECK(find_header(asked, "Authorization") == "Bearer secret-token");
+  CHECK(find_header(asked, "X-Api-Key") == "secret-key");
   CHECK(redirected.starts_with("GET /elsewhere?sig=SECRET HTTP/1.1"));
-  CHECK_FALSE(header_in(redirected, "Authorization"));
-  CHECK_FALSE(header_in(redirected, "X-Api-Key"));
+  CHECK_FALSE(find_header(redirected, "Authorization"));
+  CHECK_FALSE(find_header(redirected, "X-Api-Key"));
   CHECK(redirected.find("secret") == std::string::npos);
   CHECK(mentions(c.diagnostics(), "redirect from " + first.base_url() + " to http://localhost:" +
                                       std::to_string(other.port()) + " (another origin)"));
@@ -153,9 +151,9 @@ TEST_CASE("redirects: the poller sends no credentials to another origin and repo
   REQUIRE(other.wait_for_requests(1));
   const std::string redirected = other.requests().at(0);
   INFO(redirected);
-  CHECK(header_in(first.requests().at(0), "Authorization") == "Bearer secret-token");
-  CHECK_FALSE(header_in(redirected, "Authorization"));
-  CHECK_FALSE(header_in(redirected, "X-Api-Key"));
+  CHECK(find_header(first.requests().at(0), "Authorization") == "Bearer secret-token");
+  CHECK_FALSE(find_header(redirected, "Authorization"));
+  CHECK_FALSE(find_header(redirected, "X-Api-Key"));
   REQUIRE(got->notices.size() == 1);
   CHECK(got->notices[0].starts_with("redirect from " + first.base_url() + " to http://localhost:" +
                                     std::to_string(other.port()) + " (another origin)"));
@@ -167,20 +165,19 @@ TEST_CASE("redirects: tether-watch says on stderr that credentials stayed behind
   ScriptedServer other({Behaviour::sse("id: 1\ndata: {\"seq\":1}\n\n")});
   ScriptedServer first({Behaviour::http_response(
       302, {{"Location", "http://localhost:" + std::to_string(other.port()) + "/s?sig=SECRET"}})});
-  const auto token_file = std::filesystem::temp_directory_path() /
-                          ("tether-redirect-token-" + std::to_string(::getpid()));
+  const io::testing::Scratch dir("redirect-token");
+  const auto token_file = dir / "token";
   std::ofstream(token_file) << "secret-token\n";
   const auto run = io::testing::run_watch({first.base_url() + "/s", "--token-file", token_file.string(), "-H",
                                            "X-Api-Key: secret-key", "--max-events", "1"},
                                           20s);
-  std::filesystem::remove(token_file);
   INFO(run.err);
   CHECK(run.exit_code == 0);
   CHECK(run.out.starts_with("{\"delivery\":1,"));
   CHECK(run.err.find("(another origin)") != std::string::npos);
   CHECK(run.err.find("SECRET") == std::string::npos);
   const std::string redirected = other.requests().at(0);
-  CHECK_FALSE(header_in(redirected, "Authorization"));
-  CHECK_FALSE(header_in(redirected, "X-Api-Key"));
+  CHECK_FALSE(find_header(redirected, "Authorization"));
+  CHECK_FALSE(find_header(redirected, "X-Api-Key"));
 }
 #endif

@@ -6,6 +6,7 @@
 
 #include "collector.hpp"
 #include "scripted_server.hpp"
+#include "session_support.hpp"
 #include <tether/io/runner.hpp>
 #include <tether/model/presets.hpp>
 
@@ -15,27 +16,23 @@ using namespace tether;
 using namespace std::chrono_literals;
 using io::testing::Behaviour;
 using io::testing::Collector;
+using io::testing::find_header;
 using io::testing::ScriptedServer;
 
-io::RunnerOptions quick_options(const ScriptedServer& server) {
-  io::RunnerOptions o;
-  o.url = server.base_url() + "/stream";
-  o.config = model::presets::aviso();
-  o.config.backoff.delay_ms_initial = 20;
-  o.config.backoff.delay_ms_max = 100;
-  o.config.backoff.short_session_ms = 0;
-  o.config.backoff.short_session_delay_ms_min = 0;
-  o.config.backoff.clean_close_delay_ms = 0;
+io::RunnerOptions options_for(const ScriptedServer& server) {
+  io::RunnerOptions o = io::testing::quick_options(server);
+  o.sequence.reset();                         // ids here are not numbers
+  o.config.backoff.clean_close_delay_ms = 0;  // the reconnect after a clean close comes at once
   return o;
 }
 
-// The value of `name` in a request head ("" when absent), and whether it is there.
-std::optional<std::string> header(const std::string& head, std::string_view name) {
-  const std::string key = "\r\n" + std::string(name) + ": ";
-  const auto at = head.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  const auto start = at + key.size();
-  return head.substr(start, head.find("\r\n", start) - start);
+// Runs a session until the server has seen its reconnect; the request heads.
+std::vector<std::string> reconnect_requests(const ScriptedServer& server, Collector& c) {
+  auto runner = io::Runner::start(options_for(server), c.callbacks());
+  REQUIRE(runner);
+  REQUIRE(server.wait_for_requests(2, 10s));
+  (*runner)->stop();
+  return server.requests();
 }
 
 }  // namespace
@@ -44,25 +41,17 @@ TEST_CASE("resume ids: an empty id: resets the last event ID, so the reconnect s
   ScriptedServer server({Behaviour::sse("id: a1\ndata: one\n\nid:\ndata: two\n\n", /*then_close=*/true),
                          Behaviour::sse("")});
   Collector c;
-  auto runner = io::Runner::start(quick_options(server), c.callbacks());
-  REQUIRE(runner);
-  REQUIRE(server.wait_for_requests(2, 10s));
-  (*runner)->stop();
-  const auto requests = server.requests();
+  const auto requests = reconnect_requests(server, c);
   INFO(requests[0] << "\n---\n" << requests[1]);
   CHECK(c.deliveries().size() == 2);
-  CHECK_FALSE(header(requests[1], "Last-Event-ID"));
+  CHECK_FALSE(find_header(requests[1], "Last-Event-ID"));
 }
 
 TEST_CASE("resume ids: without a reset the reconnect resumes from the last id", "[resume_ids]") {
   ScriptedServer server({Behaviour::sse("id: a1\ndata: one\n\ndata: two\n\n", /*then_close=*/true),
                          Behaviour::sse("")});
   Collector c;
-  auto runner = io::Runner::start(quick_options(server), c.callbacks());
-  REQUIRE(runner);
-  REQUIRE(server.wait_for_requests(2, 10s));
-  (*runner)->stop();
-  CHECK(header(server.requests()[1], "Last-Event-ID") == "a1");
+  CHECK(find_header(reconnect_requests(server, c)[1], "Last-Event-ID") == "a1");
 }
 
 TEST_CASE("resume ids: a 1 KiB id is sent back whole", "[resume_ids]") {
@@ -70,38 +59,30 @@ TEST_CASE("resume ids: a 1 KiB id is sent back whole", "[resume_ids]") {
   ScriptedServer server({Behaviour::sse("id: " + id + "\ndata: one\n\n", /*then_close=*/true),
                          Behaviour::sse("")});
   Collector c;
-  auto runner = io::Runner::start(quick_options(server), c.callbacks());
-  REQUIRE(runner);
-  REQUIRE(server.wait_for_requests(2, 10s));
-  (*runner)->stop();
-  CHECK(header(server.requests()[1], "Last-Event-ID") == id);
+  CHECK(find_header(reconnect_requests(server, c)[1], "Last-Event-ID") == id);
 }
 
 TEST_CASE("resume ids: an id over the limit fails the session once, naming the option", "[resume_ids]") {
   ScriptedServer server({Behaviour::sse("id: " + std::string(1025, 'k') + "\ndata: one\n\n")});
   Collector c;
-  auto runner = io::Runner::start(quick_options(server), c.callbacks());
-  REQUIRE(runner);
-  REQUIRE((*runner)->wait_until_finished(10s));
-  const model::Status status = (*runner)->status();
-  CHECK(status.kind == model::StatusKind::failed);
-  CHECK(status.reason == model::Reason::unrecoverable);
+  const auto ended = io::testing::run_to_end(options_for(server), c, 10s);
+  REQUIRE(ended.finished);
+  CHECK(ended.status.kind == model::StatusKind::failed);
+  CHECK(ended.status.reason == model::Reason::unrecoverable);
   CHECK(c.deliveries().empty());
   INFO(c.diagnostics_text());
   CHECK(c.wait_for_diagnostic("--id-bytes-max", 1s));
-  (*runner)->stop();
   CHECK(server.connections_accepted() == 1);  // no reconnect loop
 }
 
 TEST_CASE("resume ids: a lower id_bytes_max is honoured", "[resume_ids]") {
   ScriptedServer server({Behaviour::sse("id: " + std::string(100, 'k') + "\ndata: one\n\n")});
-  io::RunnerOptions o = quick_options(server);
+  io::RunnerOptions o = options_for(server);
   o.id_bytes_max = 64;
   Collector c;
-  auto runner = io::Runner::start(std::move(o), c.callbacks());
-  REQUIRE(runner);
-  REQUIRE((*runner)->wait_until_finished(10s));
-  CHECK((*runner)->status().reason == model::Reason::unrecoverable);
+  const auto ended = io::testing::run_to_end(std::move(o), c, 10s);
+  REQUIRE(ended.finished);
+  CHECK(ended.status.reason == model::Reason::unrecoverable);
   CHECK(c.wait_for_diagnostic("100 bytes exceeds the 64-byte limit", 1s));
 }
 

@@ -76,11 +76,11 @@ void run_streaming(const std::vector<std::string>& token_args, const std::string
   ScriptedServer server({Behaviour::sse(two_events)});
   std::vector<std::string> args{stream_url(server)};
   args.insert(args.end(), token_args.begin(), token_args.end());
-  ChildRun run = spawn_child(TETHER_WATCH, with_outputs(args, dir, name, json_status), dir, name);
-  const bool printed = eventually([&] { return count_of(read_all(run.out), "\n") >= 2; });
-  ::kill(run.pid, SIGTERM);
-  CHECK(wait_child_exit(run.pid, 20s) == 0);
-  INFO(read_all(run.err));
+  Child run(TETHER_WATCH, with_outputs(args, dir, name, json_status), dir, name);
+  const bool printed = eventually([&] { return line_count(run.out()) >= 2; });
+  ::kill(run.pid(), SIGTERM);
+  CHECK(run.wait_exit(20s) == 0);
+  INFO(run.err());
   REQUIRE(printed);
   // The secrets were in play: on the wire, where they belong.
   REQUIRE(server.wait_for_requests(1));
@@ -98,9 +98,8 @@ void run_streaming(const std::vector<std::string>& token_args, const std::string
 
 TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, recording or checkpoint",
           "[secrets][tether_watch]") {
-  const fs::path dir = fs::temp_directory_path() / ("tether-secrets-it-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const Scratch scratch("secrets");
+  const fs::path& dir = scratch.path();
   const fs::path token_file = dir / "token-input";  // an input, not an output: removed before the search
   {
     std::ofstream(token_file) << token_file_token << "\n";
@@ -115,11 +114,10 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     // 3. 401, refresh, 401 again: failed (exit 4).
     {
       ScriptedServer server({Behaviour::http_response(401)});
-      ChildRun run = spawn_child(
-          TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "unauthorized", true), dir,
-          "unauthorized");
-      CHECK(wait_child_exit(run.pid, 30s) == 4);
-      CHECK(read_all(run.err).find("\"http_status\":401") != std::string::npos);
+      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "unauthorized", true),
+                dir, "unauthorized");
+      CHECK(run.wait_exit(30s) == 4);
+      CHECK(run.err().find("\"http_status\":401") != std::string::npos);
       REQUIRE(server.wait_for_requests(2));
       CHECK(find_header(server.requests()[1], "Authorization") == "Bearer " + token_cmd_token);
     }
@@ -128,30 +126,28 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     for (const bool json : {false, true}) {
       const std::string name = json ? "failing_cmd_json" : "failing_cmd";
       ScriptedServer server({Behaviour::http_response(401)});
-      ChildRun run = spawn_child(
-          TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", failing_token_cmd}, dir, name, json), dir,
-          name);
-      const bool reported = eventually([&] { return count_of(read_all(run.err), "exit status 3") >= 2; });
-      ::kill(run.pid, SIGTERM);
-      const auto code = wait_child_exit(run.pid, 20s);
+      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", failing_token_cmd}, dir, name, json),
+                dir, name);
+      const bool reported = eventually([&] { return count_of(run.err(), "exit status 3") >= 2; });
+      ::kill(run.pid(), SIGTERM);
+      const auto code = run.wait_exit(20s);
       CHECK((code == 0 || code == 3 || code == 4));
-      INFO(read_all(run.err));
+      INFO(run.err());
       CHECK(reported);
-      CHECK(read_all(run.err).find("token command (--token-cmd) failed: exit status 3") != std::string::npos);
+      CHECK(run.err().find("token command (--token-cmd) failed: exit status 3") != std::string::npos);
     }
 
     // 5. A token with a control byte: refused, never sent, never shown.
     {
       ScriptedServer server({Behaviour::sse(two_events)});
       const std::string cmd = "printf '" + control_token + "\\rX-Injected: 1\\n'; : " + token_cmd_password;
-      ChildRun run = spawn_child(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", cmd}, dir, "ctl", true),
-                                 dir, "ctl");
-      const bool printed = eventually([&] { return count_of(read_all(run.out), "\n") >= 2; });
-      ::kill(run.pid, SIGTERM);
-      CHECK(wait_child_exit(run.pid, 20s) == 0);
-      INFO(read_all(run.err));
+      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", cmd}, dir, "ctl", true), dir, "ctl");
+      const bool printed = eventually([&] { return line_count(run.out()) >= 2; });
+      ::kill(run.pid(), SIGTERM);
+      CHECK(run.wait_exit(20s) == 0);
+      INFO(run.err());
       CHECK(printed);
-      CHECK(read_all(run.err).find("token from --token-cmd contains a control byte (CR)") != std::string::npos);
+      CHECK(run.err().find("token from --token-cmd contains a control byte (CR)") != std::string::npos);
       REQUIRE(server.wait_for_requests(1));
       CHECK_FALSE(find_header(server.requests()[0], "Authorization"));
       CHECK_FALSE(find_header(server.requests()[0], "X-Injected"));
@@ -161,10 +157,9 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     for (const bool json : {false, true}) {
       const std::string name = json ? "userinfo_json" : "userinfo";
       const std::string url = "http://user:" + userinfo_password + "@127.0.0.1:1/sub/x?access_token=" + query_secret;
-      ChildRun run = spawn_child(TETHER_WATCH, with_outputs({url, "--token-cmd", token_cmd}, dir, name, json), dir,
-                                 name);
-      CHECK(wait_child_exit(run.pid, 20s) == 2);
-      const std::string err = read_all(run.err);
+      Child run(TETHER_WATCH, with_outputs({url, "--token-cmd", token_cmd}, dir, name, json), dir, name);
+      CHECK(run.wait_exit(20s) == 2);
+      const std::string err = run.err();
       CHECK(err.find("URL 'http://***@127.0.0.1:1/sub/x?access_token=***': credentials in the URL are not supported") !=
             std::string::npos);
     }
@@ -173,15 +168,14 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     {
       const std::string location = "//u:" + location_password + "@elsewhere/x?access_token=" + location_query;
       ScriptedServer server({Behaviour::http_response(302, {{"Location", location}})});
-      ChildRun run = spawn_child(
-          TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "redirect", true), dir,
-          "redirect");
+      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "redirect", true),
+                dir, "redirect");
       // The refusal is reported (naming origins only, so the host need not appear).
-      const bool reported = eventually([&] { return read_all(run.err).find("cannot be followed") != std::string::npos; });
-      ::kill(run.pid, SIGTERM);
-      const auto code = wait_child_exit(run.pid, 20s);
+      const bool reported = eventually([&] { return run.err().find("cannot be followed") != std::string::npos; });
+      ::kill(run.pid(), SIGTERM);
+      const auto code = run.wait_exit(20s);
       CHECK((code == 0 || code == 4));
-      INFO(read_all(run.err));
+      INFO(run.err());
       CHECK(reported);
     }
   }
@@ -201,7 +195,6 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     }
   }
   CHECK(files >= 20);  // .out and .err of 9 runs, and the recordings and checkpoints
-  fs::remove_all(dir);
 }
 
 #endif  // TETHER_WATCH

@@ -1,28 +1,17 @@
 #pragma once
-// Helpers for the integration tests of the shell's safety rules (redirects,
-// header injection, liveness, limits, TLS failures, stream encodings): a quick
-// session configuration, request-head parsing, waiting for a Runner to end,
-// and running the tether-watch binary as a child process.
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// Helpers for the integration tests that run the real Runner against a
+// scripted or nginx server: a quick session configuration, status checks, and
+// waiting for a Runner to end by itself.
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <optional>
-#include <sstream>
+#include <memory>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "collector.hpp"
+#include "scripted_server.hpp"
 #include <tether/io/runner.hpp>
 #include <tether/model/presets.hpp>
 
@@ -47,17 +36,15 @@ inline RunnerOptions quick_options(std::string url) {
   return o;
 }
 
-// The value of header `name` in a request head ("" when absent).
-inline std::optional<std::string> header_in(const std::string& head, std::string_view name) {
-  std::string lower_head = head;
-  for (char& ch : lower_head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  std::string key = "\r\n" + std::string(name) + ":";
-  for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  const auto at = lower_head.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  const auto start = head.find_first_not_of(' ', at + key.size());
-  return head.substr(start, head.find("\r\n", start) - start);
-}
+// The scripted server's /stream.
+inline RunnerOptions quick_options(const ScriptedServer& server) { return quick_options(server.base_url() + "/stream"); }
+
+// Hands out the same token on every refresh.
+struct FixedAuth final : AuthProvider {
+  std::string token;
+  explicit FixedAuth(std::string t) : token(std::move(t)) {}
+  std::expected<Credentials, std::string> refresh() override { return Credentials{token, std::nullopt}; }
+};
 
 // Pass c.statuses() (or c.statuses_ inside a Collector::wait predicate, which
 // holds the lock).
@@ -79,59 +66,5 @@ inline Ended run_to_end(RunnerOptions options, Collector& c, std::chrono::millis
   (*runner)->stop();
   return out;
 }
-
-#ifdef TETHER_WATCH
-struct WatchResult {
-  int exit_code = -1;  // 128 + signal if killed; -1 if it had to be killed at the timeout
-  std::string out, err;
-};
-
-// Runs tether-watch with `args` until it exits (killed after `timeout`).
-inline WatchResult run_watch(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
-  namespace fs = std::filesystem;
-  static int runs = 0;
-  const fs::path base = fs::temp_directory_path() /
-                        ("tether-watch-safety-" + std::to_string(::getpid()) + "-" + std::to_string(++runs));
-  const fs::path out_path = base.string() + ".out";
-  const fs::path err_path = base.string() + ".err";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv{const_cast<char*>(TETHER_WATCH)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(TETHER_WATCH, argv.data());
-    ::_exit(127);
-  }
-  WatchResult result;
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  bool exited = false;
-  while (!exited && std::chrono::steady_clock::now() < until) {
-    exited = ::waitpid(pid, &status, WNOHANG) == pid;
-    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (exited) {
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  } else {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
-  const auto slurp = [](const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
-  fs::remove(out_path);
-  fs::remove(err_path);
-  return result;
-}
-#endif  // TETHER_WATCH
 
 }  // namespace tether::io::testing

@@ -26,7 +26,7 @@ std::string head_with(std::string_view content_type, std::string_view extra) {
 void check_refused(Behaviour behaviour, std::string_view message) {
   ScriptedServer server({std::move(behaviour)});
   Collector c;
-  const auto ended = io::testing::run_to_end(io::testing::quick_options(server.base_url() + "/stream"), c, 20s);
+  const auto ended = io::testing::run_to_end(io::testing::quick_options(server), c, 20s);
   INFO(c.diagnostics_text());
   REQUIRE(ended.finished);
   CHECK(ended.status.kind == model::StatusKind::failed);
@@ -55,7 +55,7 @@ TEST_CASE("stream encoding: charset=UTF-8 and Content-Encoding identity stream a
   ScriptedServer server({Behaviour::raw_then_idle(
       head_with("text/event-stream; charset=\"UTF-8\"", "Content-Encoding: identity\r\n") + "id: 1\ndata: ok\n\n")});
   Collector c;
-  auto runner = io::Runner::start(io::testing::quick_options(server.base_url() + "/stream"), c.callbacks());
+  auto runner = io::Runner::start(io::testing::quick_options(server), c.callbacks());
   REQUIRE(runner);
   REQUIRE(c.wait_for_deliveries(1, 10s));
   (*runner)->stop();

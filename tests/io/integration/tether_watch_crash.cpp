@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "child_process.hpp"
 #include "nginx_server.hpp"
 #include <tether/io/checkpoint_file.hpp>
 
@@ -34,78 +35,11 @@
 
 namespace {
 
-using tether::io::testing::NginxServer;
+using namespace tether::io::testing;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 constexpr int exit_output_closed = 5;  // tether-watch: stdout could not be written
-
-// fork + exec tether-watch with stdout on `out_fd` and stderr to the file `err`.
-pid_t spawn_watch(const std::vector<std::string>& args, int out_fd, const fs::path& err) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out_fd, 1);
-    ::dup2(err_fd, 2);
-    std::vector<char*> argv{const_cast<char*>(TETHER_WATCH)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(TETHER_WATCH, argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-pid_t spawn_to_file(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const pid_t pid = spawn_watch(args, out_fd, err);
-  ::close(out_fd);
-  return pid;
-}
-
-// The exit code, 128 + signal if killed; -1 (after SIGKILL) past the timeout.
-int wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
-  int status = 0;
-  while (Clock::now() < until) {
-    if (::waitpid(pid, &status, WNOHANG) == pid)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(5ms);
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return -1;
-}
-
-// Kills the child if a failed REQUIRE leaves it running (it would retry forever).
-struct KillOnExit {
-  pid_t pid;
-  ~KillOnExit() {
-    if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Polls `done` every millisecond until it holds or `timeout` (a safety net) passes.
-template <class Pred>
-bool wait_until(Pred done, std::chrono::milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= until) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 std::optional<std::uint64_t> number_after(std::string_view text, std::string_view key) {
   const auto at = text.find(key);
@@ -144,19 +78,15 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> reported_gaps(std::string_v
 // The sequence in the checkpoint file; 0 when there is none yet.
 std::uint64_t checkpoint_sequence(const fs::path& file) {
   if (!fs::exists(file)) return 0;
-  auto decoded = tether::io::decode_checkpoint(slurp(file));
+  auto decoded = tether::io::decode_checkpoint(read_all(file));
   return decoded ? decoded->sequence : UINT64_MAX;  // unreadable: fails every check below
 }
 
 // On tmpfs when there is one: these tests are about the order of output and
 // checkpoint, and a slow fsync (13 ms a save on a busy ext4) only makes the
 // checkpoint lag far behind, which would hide a checkpoint running ahead.
-fs::path scratch(std::string_view name) {
-  const fs::path base = fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
-  auto dir = base / ("tether-watch-crash-" + std::string(name) + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+fs::path scratch_base() {
+  return fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
 }
 
 // Publishes {"seq":1}, {"seq":2}, ... to `channel` until stopped, each one
@@ -198,7 +128,7 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   constexpr int kills_max = 50;
   constexpr int delay_ms_max = 100;  // after the first output: a kill lands anywhere in the flush cycle
   NginxServer server = NginxServer::start();
-  const fs::path dir = scratch("kill");
+  const Scratch dir("watch-crash-kill", scratch_base());
   const fs::path ckpt = dir / "watch.ckpt";
   const std::vector<std::string> args{server.url("/sub/crash"), "--seq-from", "json:seq", "--checkpoint",
                                       ckpt.string(), "--json-status"};
@@ -210,40 +140,34 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   std::vector<std::uint64_t> durable;
   Publisher publisher(server, "crash");
   for (int kill = 0; kill < kills_max; ++kill) {
-    const fs::path out = dir / ("run" + std::to_string(kill) + ".out");
-    const fs::path err = dir / ("run" + std::to_string(kill) + ".err");
-    const pid_t pid = spawn_to_file(args, out, err);
-    REQUIRE(pid > 0);
-    const KillOnExit guard{pid};
+    Child run(TETHER_WATCH, args, dir, "run" + std::to_string(kill));
+    REQUIRE(run.pid() > 0);
     // An event, not a sleep: the run printed something.
-    const bool printed = wait_until([&] { return fs::file_size(out) > 0; }, 60s);
+    const bool printed = eventually([&] { return fs::file_size(run.out_path()) > 0; }, 60s);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    ::kill(pid, SIGKILL);
-    const int code = wait_exit(pid, 60s);
-    INFO("run " << kill << ": exit " << code << "\n" << slurp(err));
+    ::kill(run.pid(), SIGKILL);
+    const int code = run.wait_exit(60s);
+    INFO("run " << kill << ": exit " << code << "\n" << run.err());
     REQUIRE(printed);
     REQUIRE(code == 128 + SIGKILL);
-    outs.push_back(slurp(out));
-    errs.push_back(slurp(err));
+    outs.push_back(run.out());
+    errs.push_back(run.err());
     durable.push_back(checkpoint_sequence(ckpt));
   }
   const std::uint64_t published = publisher.stop();
 
   // The last run catches up with the publisher, then stops by SIGTERM.
-  const fs::path out = dir / "final.out";
-  const fs::path err = dir / "final.err";
   const std::uint64_t resumed_at = checkpoint_sequence(ckpt);
-  const pid_t pid = spawn_to_file(args, out, err);
-  REQUIRE(pid > 0);
-  const KillOnExit guard{pid};
-  const bool caught_up = resumed_at >= published || wait_until([&] {
-    const auto seqs = printed_sequences(slurp(out));
+  Child last(TETHER_WATCH, args, dir, "final");
+  REQUIRE(last.pid() > 0);
+  const bool caught_up = resumed_at >= published || eventually([&] {
+    const auto seqs = printed_sequences(last.out());
     return !seqs.empty() && seqs.back() >= published;
   }, 60s);
-  ::kill(pid, SIGTERM);
-  const int final_code = wait_exit(pid, 60s);
-  outs.push_back(slurp(out));
-  errs.push_back(slurp(err));
+  ::kill(last.pid(), SIGTERM);
+  const int final_code = last.wait_exit(60s);
+  outs.push_back(last.out());
+  errs.push_back(last.err());
   durable.push_back(checkpoint_sequence(ckpt));
 
   // Every run resumes after the checkpoint the previous one left; a duplicate
@@ -292,27 +216,25 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   CHECK(before_checkpoint == 0);
   CHECK(out_of_order == 0);
   CHECK(durable.back() == published);  // SIGTERM: the final checkpoint is the last line printed
-  fs::remove_all(dir);
 }
 
 TEST_CASE("tether-watch: a closed stdout pipe stops it with exit 5, the checkpoint at the last line read",
           "[tether_watch][output]") {
   NginxServer server = NginxServer::start();
-  const fs::path dir = scratch("pipe");
+  const Scratch dir("watch-crash-pipe", scratch_base());
   const fs::path ckpt = dir / "pipe.ckpt";
   for (int i = 1; i <= 5; ++i) REQUIRE(server.publish("pipe", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
   int fds[2] = {-1, -1};
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  const pid_t pid = spawn_watch({server.url("/sub/pipe"), "--seq-from", "json:seq", "--checkpoint", ckpt.string(),
-                                 "--json-status"},
-                                fds[1], dir / "pipe.err");
+  Child run(TETHER_WATCH,
+            {server.url("/sub/pipe"), "--seq-from", "json:seq", "--checkpoint", ckpt.string(), "--json-status"},
+            fds[1], dir / "pipe.err");
   ::close(fds[1]);
-  REQUIRE(pid > 0);
-  const KillOnExit guard{pid};
+  REQUIRE(run.pid() > 0);
 
   // Read the 5 lines (nothing else is published yet, so nothing else is written).
   std::string got;
-  const bool read_all = wait_until([&] {
+  const bool read_five = eventually([&] {
     pollfd p{fds[0], POLLIN, 0};
     if (::poll(&p, 1, 10) == 1) {
       char buffer[4096];
@@ -321,23 +243,22 @@ TEST_CASE("tether-watch: a closed stdout pipe stops it with exit 5, the checkpoi
     }
     return printed_sequences(got).size() >= 5;
   }, 30s);
-  INFO(slurp(dir / "pipe.err"));
-  REQUIRE(read_all);
+  INFO(run.err());
+  REQUIRE(read_five);
   CHECK(printed_sequences(got) == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
   CHECK(got.ends_with('\n'));
   // The lines read were acked: the checkpoint reaches 5 (an event, not a sleep).
-  CHECK(wait_until([&] { return checkpoint_sequence(ckpt) == 5; }, 30s));
+  CHECK(eventually([&] { return checkpoint_sequence(ckpt) == 5; }, 30s));
 
   // The reader goes away; the next lines cannot be written.
   ::close(fds[0]);
   for (int i = 6; i <= 15; ++i) REQUIRE(server.publish("pipe", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
-  const int code = wait_exit(pid, 30s);
-  const std::string err = slurp(dir / "pipe.err");
+  const int code = run.wait_exit(30s);
+  const std::string err = run.err();
   INFO(err);
   CHECK(code == exit_output_closed);  // not 141 (SIGPIPE)
   CHECK(checkpoint_sequence(ckpt) == 5);  // never past the last line read
   CHECK(err.find("stdout") != std::string::npos);
-  fs::remove_all(dir);
 }
 
 #endif  // TETHER_WATCH

@@ -5,6 +5,7 @@
 // a verification failure and is retried.
 #include <catch2/catch.hpp>
 
+#include "child_process.hpp"
 #include "collector.hpp"
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"

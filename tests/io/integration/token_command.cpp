@@ -23,13 +23,6 @@ using namespace tether::io::testing;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tether-token-cmd-it-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 // Writes the shell's pid (its process group), then blocks for a minute.
 std::string blocking_command(const fs::path& pid_file) {
   return "echo $$ > " + pid_file.string() + "; sleep 60; echo too-late";
@@ -42,7 +35,7 @@ long long ms_since(std::chrono::steady_clock::time_point t) {
 }  // namespace
 
 TEST_CASE("token_command: Runner::stop ends a refresh blocked in a token command", "[token_cmd][runner]") {
-  const fs::path dir = scratch("runner");
+  const Scratch dir("token-cmd-runner");
   const fs::path pid_file = dir / "cmd.pid";
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
   io::RunnerOptions options;
@@ -65,54 +58,52 @@ TEST_CASE("token_command: Runner::stop ends a refresh blocked in a token command
   CHECK(eventually([&] { return !process_or_group_alive(pgid); }));
   CHECK(server.connections_accepted() == 0);  // stopped before it ever connected
   ::kill(-pgid, SIGKILL);                     // if the old code left it running
-  fs::remove_all(dir);
 }
 
 #ifdef TETHER_WATCH
 
 TEST_CASE("token_command: SIGTERM while --token-cmd blocks stops tether-watch at once and ends the command",
           "[token_cmd][tether_watch]") {
-  const fs::path dir = scratch("sigterm");
+  const Scratch dir("token-cmd-sigterm");
   const fs::path pid_file = dir / "cmd.pid";
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
-  ChildRun run = spawn_child(TETHER_WATCH,
-                             {server.base_url() + "/stream", "--token-cmd", blocking_command(pid_file),
-                              "--checkpoint", (dir / "w.ckpt").string(), "--json-status"},
-                             dir, "watch");
+  Child run(TETHER_WATCH,
+            {server.base_url() + "/stream", "--token-cmd", blocking_command(pid_file),
+             "--checkpoint", (dir / "w.ckpt").string(), "--json-status"},
+            dir, "watch");
   const pid_t pgid = wait_for_pid_file(pid_file);
   REQUIRE(pgid > 0);  // tether-watch is running the command
   const auto signalled = std::chrono::steady_clock::now();
-  ::kill(run.pid, SIGTERM);
-  const auto code = wait_child_exit(run.pid, 30s);
+  ::kill(run.pid(), SIGTERM);
+  const auto code = run.wait_exit(30s);
   const long long stop_ms = ms_since(signalled);
   WARN("tether-watch exited " << stop_ms << " ms after SIGTERM");
-  INFO(read_all(run.err));
+  INFO(run.err());
   CHECK(code == 0);
   CHECK(stop_ms < 10'000);  // the command alone takes 60 s
   CHECK(eventually([&] { return !process_or_group_alive(pgid); }));  // the shell and its sleep
-  CHECK(read_all(run.out).empty());
-  CHECK(read_all(run.err).find("too-late") == std::string::npos);
+  CHECK(run.out().empty());
+  CHECK(run.err().find("too-late") == std::string::npos);
   ::kill(pgid, SIGKILL);  // if the old code left it running (it was not a group of its own)
   ::kill(-pgid, SIGKILL);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("token_command: a --token-cmd that never ends times out as a refresh failure (--token-cmd-timeout-ms)",
           "[token_cmd][tether_watch]") {
-  const fs::path dir = scratch("timeout");
+  const Scratch dir("token-cmd-timeout");
   const fs::path pid_file = dir / "cmd.pid";
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
-  ChildRun run = spawn_child(TETHER_WATCH,
-                             {server.base_url() + "/stream", "--token-cmd", blocking_command(pid_file),
-                              "--token-cmd-timeout-ms", "300", "--json-status"},
-                             dir, "watch");
+  Child run(TETHER_WATCH,
+            {server.base_url() + "/stream", "--token-cmd", blocking_command(pid_file),
+             "--token-cmd-timeout-ms", "300", "--json-status"},
+            dir, "watch");
   // The timed-out refresh is a failure: the session goes on without a token.
   const bool connected = server.wait_for_requests(1, 20s);
-  const bool printed = eventually([&] { return !read_all(run.out).empty(); });
+  const bool printed = eventually([&] { return !run.out().empty(); });
   const pid_t pgid = wait_for_pid_file(pid_file);
-  ::kill(run.pid, SIGTERM);
-  const auto code = wait_child_exit(run.pid, 20s);
-  const std::string err = read_all(run.err);
+  ::kill(run.pid(), SIGTERM);
+  const auto code = run.wait_exit(20s);
+  const std::string err = run.err();
   INFO(err);
   CHECK(code == 0);
   CHECK(connected);
@@ -123,18 +114,16 @@ TEST_CASE("token_command: a --token-cmd that never ends times out as a refresh f
   REQUIRE(pgid > 0);
   CHECK(eventually([&] { return !process_or_group_alive(pgid); }));  // killed by the timeout, not by the stop
   ::kill(-pgid, SIGKILL);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("token_command: --token-cmd-timeout-ms is checked", "[token_cmd][tether_watch]") {
-  const fs::path dir = scratch("usage");
-  ChildRun zero = spawn_child(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd", "echo t", "--token-cmd-timeout-ms", "0"},
-                              dir, "zero");
-  CHECK(wait_child_exit(zero.pid, 20s) == 2);
-  ChildRun alone = spawn_child(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd-timeout-ms", "100"}, dir, "alone");
-  CHECK(wait_child_exit(alone.pid, 20s) == 2);
-  CHECK(read_all(alone.err).find("--token-cmd") != std::string::npos);
-  fs::remove_all(dir);
+  const Scratch dir("token-cmd-usage");
+  Child zero(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd", "echo t", "--token-cmd-timeout-ms", "0"},
+             dir, "zero");
+  CHECK(zero.wait_exit(20s) == 2);
+  Child alone(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd-timeout-ms", "100"}, dir, "alone");
+  CHECK(alone.wait_exit(20s) == 2);
+  CHECK(alone.err().find("--token-cmd") != std::string::npos);
 }
 
 #endif  // TETHER_WATCH
