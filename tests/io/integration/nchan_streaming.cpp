@@ -127,6 +127,7 @@ TEST_CASE("nchan: a restarted client resumes by Last-Event-ID with no loss and n
   CHECK(seqs.back() == 150);
   CHECK(c.gaps().empty());
   std::filesystem::remove(checkpoint);
+  std::filesystem::remove(checkpoint.string() + ".lock");  // the store's sidecar
 }
 
 TEST_CASE("nchan: kill -9 and restart 20 times mid-stream: every message delivered or reported", "[nchan][restart]") {
