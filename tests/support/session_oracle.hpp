@@ -1,6 +1,6 @@
 #pragma once
 // An independent oracle for tether's reducer: it is fed every step of a run,
-// (event, state before, step), and says which guarantee of docs/DESIGN.md a step
+// (event, state before, step), and says which guarantee of docs/guarantees.md a step
 // broke, if any.
 //
 // Independent means: it never asks the reducer's own helpers (ceiling_ms,

@@ -1,8 +1,8 @@
 #pragma once
-// Where the runner keeps the cursor it resumes from (DESIGN.md, "The real
-// shell"). The runner answers a SaveCheckpoint effect by calling save() and
-// feeds back CheckpointSaved or CheckpointSaveFailed; at start it calls load()
-// and passes the result to Started.
+// Where the runner keeps the cursor it resumes from (docs/io.md, "Checkpoint
+// stores and the file format"). The runner answers a SaveCheckpoint effect by
+// calling save() and feeds back CheckpointSaved or CheckpointSaveFailed; at
+// start it calls load() and passes the result to Started.
 //
 // Threading contract: the runner calls a store OFF the session's strand, on a
 // worker thread, so load() and save() may block (file locks, fsync). One store
