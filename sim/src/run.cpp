@@ -408,6 +408,7 @@ void World::on_append() {
   push(now() + s_.world.append_every_ms, Item{ItemKind::append});
 }
 
+
 void World::on_heartbeat() {
   for (std::uint32_t i = 0; i < s_.clients; ++i)
     if (clients_[i].server_open) send(i, BytesReceived{});
@@ -530,13 +531,9 @@ void World::crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites
 
 RunResult run(const Scenario& scenario, const RunOptions& options) {
   RunResult bad;
-  const auto cfg = make_config(scenario.preset, scenario.overrides);
-  if (!cfg) {
-    bad.error = "unknown preset '" + scenario.preset + "'";
-    return bad;
-  }
-  if (auto ok = validate(*cfg); !ok) {
-    bad.error = std::string(ok.error().field) + ": " + std::string(ok.error().reason);
+  const SessionConfig& cfg = scenario.config;
+  if (auto ok = validate(cfg); !ok) {
+    bad.error = "config: " + std::string(ok.error().field) + ": " + std::string(ok.error().reason);
     return bad;
   }
   if (scenario.clients == 0 || scenario.world.append_every_ms <= 0 ||
@@ -544,16 +541,16 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     bad.error = "world: clients >= 1, append_every_ms > 0, 0 <= latency_ms_min <= latency_ms_max";
     return bad;
   }
-  if (scenario.world.filter_skip_every >= 2 && cfg->resume.gaps != GapDetection::relaxed) {
-    bad.error = "world.filter_skip_every: a filtered stream needs overrides.gaps = relaxed";
+  if (scenario.world.filter_skip_every >= 2 && cfg.resume.gaps != GapDetection::relaxed) {
+    bad.error = "world.filter_skip_every: a filtered stream needs resume.gaps = relaxed";
     return bad;
   }
-  RunResult r = World(scenario, *cfg, options).run();
+  RunResult r = World(scenario, cfg, options).run();
   if (options.check_determinism) {
     RunOptions again = options;
     again.check_determinism = false;
     again.keep_trace_text = false;
-    const RunResult second = World(scenario, *cfg, again).run();
+    const RunResult second = World(scenario, cfg, again).run();
     if (second.trace_hash != r.trace_hash)
       r.violations.push_back(Violation{9, "same scenario, different trace hash", r.end_ms, all_clients});
   }

@@ -38,6 +38,8 @@ std::optional<model::SessionConfig> make_config(std::string_view preset, const O
   return found;
 }
 
+model::SessionConfig default_config() { return make_config("aviso", {}).value(); }
+
 std::string_view name_of(FaultKind kind) {
   switch (kind) {
     case FaultKind::partition: return "partition";

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tether/io/config.hpp>
 #include <tether/model/presets.hpp>
 
 namespace tether::sim {
@@ -42,13 +43,6 @@ constexpr std::array<EnumName<model::RefreshFailure>, 2> refresh_failure_names{{
     {model::RefreshFailure::terminal, "terminal"},
     {model::RefreshFailure::backoff, "backoff"},
 }};
-
-template <typename E, std::size_t N>
-std::string_view name_in(const std::array<EnumName<E>, N>& names, E value) {
-  for (const auto& n : names)
-    if (n.value == value) return n.name;
-  return "unknown";
-}
 
 template <typename E, std::size_t N>
 std::string known_list(const std::array<EnumName<E>, N>& names) {
@@ -271,43 +265,88 @@ bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<
   return r.ms("at_ms", f.at_ms) && r.ms("duration_ms", f.duration_ms) && r.ms("param", f.param);
 }
 
+// "config": a tether-config/1 object (its "format" may be left out), read by
+// io::parse_config, so a scenario states a configuration exactly as a
+// configuration file does and with the same checks. Only the session's
+// configuration is simulated; the shell's and the other reducers' sections are
+// accepted and ignored.
+bool read_config(const Json& j, Scenario& s, std::optional<ScenarioError>& error) {
+  Json doc = j;
+  if (!doc.contains("format")) doc["format"] = io::config_format;
+  const auto parsed = io::parse_config(doc.dump());
+  if (!parsed) {
+    const io::ConfigFileError& e = parsed.error();
+    error = ScenarioError{e.field.empty() ? std::string("config") : "config." + e.field, std::nullopt, e.reason};
+    return false;
+  }
+  s.config = parsed->session;
+  if (parsed->seed) s.config.seed = *parsed->seed;
+  s.label = parsed->preset.empty() ? "custom" : parsed->preset;
+  return true;
+}
+
+// The form before tether-config/1: a preset name and up to 14 overrides.
+bool read_preset_form(Reader& r, Scenario& s, std::optional<ScenarioError>& error) {
+  std::string preset = "aviso";
+  if (!r.string("preset", preset)) return false;
+  if (!preset_known(preset)) return r.fail("preset", "unknown preset \"" + preset + "\" (one of " + preset_list() + ")");
+  Overrides overrides;
+  if (const Json* o = r.find("overrides")) {
+    if (!o->is_object()) return r.fail("overrides", "expected an object");
+    if (!read_overrides(*o, overrides, error)) return false;
+  }
+  const auto config = make_config(preset, overrides);
+  if (auto ok = model::validate(*config); !ok)
+    return r.fail("overrides", "the configuration is invalid: " + std::string(ok.error().field) + " " +
+                                   std::string(ok.error().reason));
+  s.config = *config;
+  s.label = preset;
+  return true;
+}
+
+bool read_faults(const Json& faults, Reader& r, Scenario& s, std::optional<ScenarioError>& error) {
+  if (!faults.is_array()) return r.fail("faults", "expected an array");
+  if (faults.size() > scenario_faults_max)
+    return r.fail("faults", "more than " + std::to_string(scenario_faults_max) + " faults");
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const std::string path = "faults[" + std::to_string(i) + "]";
+    const Json& f = faults[i];
+    if (!f.is_object()) {
+      error = ScenarioError{path, std::nullopt, "expected an object"};
+      return false;
+    }
+    Fault fault{FaultKind::partition};
+    if (!read_fault(f, path, fault, error)) return false;
+    s.faults.push_back(fault);
+  }
+  return true;
+}
+
 bool read_scenario(const Json& j, Scenario& s, std::optional<ScenarioError>& error) {
   Reader r(j, "", error);
-  if (!r.only({"format", "preset", "seed", "clients", "safety_ms", "liveness_ms", "overrides", "world", "faults"}) ||
+  if (!r.only({"format", "label", "config", "preset", "seed", "clients", "safety_ms", "liveness_ms", "overrides",
+               "world", "faults"}) ||
       !r.require("format"))
     return false;
   const Json& format = *r.find("format");
   if (!format.is_string() || format.get_ref<const std::string&>() != scenario_format)
     return r.fail("format", "expected \"" + std::string(scenario_format) + "\"");
-  if (!r.string("preset", s.preset)) return false;
-  if (!preset_known(s.preset)) return r.fail("preset", "unknown preset \"" + s.preset + "\" (one of " + preset_list() + ")");
-  if (!r.u64("seed", s.seed) || !r.u32("clients", s.clients, 1, scenario_clients_max) ||
+  if (const Json* c = r.find("config")) {
+    if (r.find("preset") != nullptr) return r.fail("preset", "give either config or preset (+ overrides), not both");
+    if (r.find("overrides") != nullptr) return r.fail("overrides", "give either config or preset + overrides, not both");
+    if (!c->is_object()) return r.fail("config", "expected an object (a tether-config/1 configuration)");
+    if (!read_config(*c, s, error)) return false;
+  } else if (!read_preset_form(r, s, error)) {
+    return false;
+  }
+  if (!r.string("label", s.label) || !r.u64("seed", s.seed) || !r.u32("clients", s.clients, 1, scenario_clients_max) ||
       !r.ms("safety_ms", s.safety_ms, 1) || !r.ms("liveness_ms", s.liveness_ms))
     return false;
-  if (const Json* o = r.find("overrides")) {
-    if (!o->is_object()) return r.fail("overrides", "expected an object");
-    if (!read_overrides(*o, s.overrides, error)) return false;
-  }
   if (const Json* w = r.find("world")) {
     if (!w->is_object()) return r.fail("world", "expected an object");
     if (!read_world(*w, s.world, error)) return false;
   }
-  if (const Json* faults = r.find("faults")) {
-    if (!faults->is_array()) return r.fail("faults", "expected an array");
-    if (faults->size() > scenario_faults_max)
-      return r.fail("faults", "more than " + std::to_string(scenario_faults_max) + " faults");
-    for (std::size_t i = 0; i < faults->size(); ++i) {
-      const std::string path = "faults[" + std::to_string(i) + "]";
-      const Json& f = (*faults)[i];
-      if (!f.is_object()) {
-        error = ScenarioError{path, std::nullopt, "expected an object"};
-        return false;
-      }
-      Fault fault{FaultKind::partition};
-      if (!read_fault(f, path, fault, error)) return false;
-      s.faults.push_back(fault);
-    }
-  }
+  if (const Json* faults = r.find("faults")) return read_faults(*faults, r, s, error);
   return true;
 }
 
@@ -362,26 +401,12 @@ std::expected<Scenario, ScenarioError> parse_unguarded(std::string_view json) {
 
 // --- writing ------------------------------------------------------------------------
 
-Json overrides_json(const Overrides& o) {
-  Json j = Json::object();
-  const auto put = [&](const char* key, const auto& v) {
-    if (v) j[key] = *v;
-  };
-  put("heartbeat_interval_ms", o.heartbeat_interval_ms);
-  put("heartbeat_slack_ms", o.heartbeat_slack_ms);
-  put("confirm_timeout_ms", o.confirm_timeout_ms);
-  if (o.commit) j["commit"] = name_in(commit_names, *o.commit);
-  put("checkpoint_every_events", o.checkpoint_every_events);
-  put("checkpoint_every_ms", o.checkpoint_every_ms);
-  if (o.too_old) j["too_old"] = name_in(too_old_names, *o.too_old);
-  put("auth_provider", o.auth_provider);
-  if (o.on_refresh_failure) j["on_refresh_failure"] = name_in(refresh_failure_names, *o.on_refresh_failure);
-  put("give_up_attempts_max", o.give_up_attempts_max);
-  put("budget_tokens_max", o.budget_tokens_max);
-  put("budget_refill_ms_per_token", o.budget_refill_ms_per_token);
-  put("delay_ms_max", o.delay_ms_max);
-  if (o.gaps) j["gaps"] = name_in(gap_names, *o.gaps);
-  return j;
+// Every field of the session's configuration, as io::to_json writes it.
+Json config_json(const model::SessionConfig& c) {
+  io::Config config;
+  config.session = c;
+  if (c.seed != 0) config.seed = c.seed;
+  return Json::parse(io::to_json(config, true));
 }
 
 Json world_json(const WorldParams& w) {
@@ -438,7 +463,6 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
   const auto bad = [](std::string field, std::string reason) {
     return std::unexpected(ScenarioError{std::move(field), std::nullopt, std::move(reason)});
   };
-  if (!preset_known(s.preset)) return bad("preset", "unknown preset \"" + s.preset + "\" (one of " + preset_list() + ")");
   if (s.clients < 1 || s.clients > scenario_clients_max)
     return bad("clients", "expected an integer in [1, " + std::to_string(scenario_clients_max) + "]");
   if (s.safety_ms < 1) return bad("safety_ms", "expected a positive integer");
@@ -463,23 +487,22 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
     if (f.kind == FaultKind::server_errors && (f.param < 500 || f.param > 599))
       return bad(path + "param", "expected an HTTP status in [500, 599]");
   }
-  const auto config = make_config(s.preset, s.overrides);
-  if (!config) return bad("preset", "unknown preset \"" + s.preset + "\"");
-  if (auto ok = model::validate(*config); !ok)
-    return bad("overrides", "the configuration is invalid: " + std::string(ok.error().field) + " " +
-                                std::string(ok.error().reason));
+  if (auto ok = model::validate(s.config); !ok)
+    return bad("config." + std::string(ok.error().field), std::string(ok.error().reason));
+  if (s.world.filter_skip_every >= 2 && s.config.resume.gaps != model::GapDetection::relaxed)
+    return bad("world.filter_skip_every", "a filtered stream needs config resume.gaps = \"relaxed\"");
   return {};
 }
 
 std::string to_json(const Scenario& s) {
   Json j = Json::object();
   j["format"] = scenario_format;
-  j["preset"] = s.preset;
+  j["label"] = s.label;
+  j["config"] = config_json(s.config);
   j["seed"] = s.seed;
   j["clients"] = s.clients;
   j["safety_ms"] = s.safety_ms;
   j["liveness_ms"] = s.liveness_ms;
-  j["overrides"] = overrides_json(s.overrides);
   j["world"] = world_json(s.world);
   j["faults"] = Json::array();
   for (const Fault& f : s.faults) j["faults"].push_back(fault_json(f));

@@ -106,31 +106,37 @@ std::int64_t draw_param(Prng& p, FaultKind k) {
   }
 }
 
-}  // namespace
+// What the policy implies about the world it can meet, enforced by narrowing
+// the drawn world (no further draws, so the world's other draws stay put).
+// Each rule keeps a world the policy cannot work in from being reported as the
+// policy's failure:
+// - no auth provider: a 401 is fatal by design, so no auth-checking world;
+// - a round trip fits the connect timeout (latency_ms_max <= timeout / 4);
+// - a refresh answers within its timeout (refresh_ms < refresh_timeout_ms);
+// - with a heartbeat budget B, the server's heartbeats come at most every B / 2
+//   and the latency spread (which reorders nothing but stretches the gaps
+//   between arrivals) stays under B / 4, so a healthy stream never looks silent;
+// - with a confirm timeout C, the same for C: the server sends something at
+//   least every C / 2.
+void fit_world(WorldParams& w, const model::SessionConfig& cfg) {
+  if (!cfg.auth.has_provider) w.auth = false;
+  const auto narrow_latency = [&w](Ms spread_max, Ms max) {
+    w.latency_ms_max = std::min({w.latency_ms_max, max, w.latency_ms_min + spread_max});
+    w.latency_ms_min = std::min(w.latency_ms_min, w.latency_ms_max);
+  };
+  narrow_latency(cfg.connect.timeout_ms, std::max<Ms>(0, cfg.connect.timeout_ms / 4));
+  w.refresh_ms = std::min(w.refresh_ms, std::max<Ms>(0, (cfg.auth.refresh_timeout_ms - 1) / 2));
+  const auto beat_within = [&](Ms budget_ms) {
+    const Ms every = std::max<Ms>(1, budget_ms / 2);
+    w.heartbeat_every_ms = w.heartbeat_every_ms > 0 ? std::min(w.heartbeat_every_ms, every) : every;
+    narrow_latency(std::max<Ms>(0, budget_ms / 4), w.latency_ms_max);
+  };
+  if (cfg.heartbeat) beat_within(cfg.heartbeat->budget_ms());
+  if (cfg.connect.confirm_timeout_ms > 0) beat_within(cfg.connect.confirm_timeout_ms);
+}
 
-Scenario swarm_scenario(std::uint64_t seed) {
-  Prng p = Prng::derive(seed, 0x5A12A1);
-  Scenario s;
-  s.seed = seed;
-  const auto all = model::presets::all();
-  const auto& named = all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))];
-  s.preset = std::string(named.name);
-  s.overrides = draw_overrides(p, named.make().heartbeat.has_value());
-  const auto cfg = make_config(s.preset, s.overrides).value();
-  s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
-  s.safety_ms = p.uniform(30, 180) * 1000;
-  s.world = draw_world(p, cfg);
-  // Opaque ids and filtered streams, from a stream of their own so that the
-  // draws above stay what they were for every seed.
-  Prng q = Prng::derive(seed, 0x1D5F17);
-  s.world.opaque_ids = chance(q, 25);
-  if (chance(q, 20)) {
-    s.world.filter_skip_every = static_cast<std::uint64_t>(q.uniform(2, 7));
-    s.overrides.gaps = model::GapDetection::relaxed;
-  } else if (chance(q, 10)) {
-    s.overrides.gaps = model::GapDetection::relaxed;
-  }
-  if (chance(q, 30)) s.world.resume_overlap = static_cast<std::uint64_t>(q.uniform(1, 3));
+// The fault timeline: 0..16 faults drawn from the seed's weights.
+void draw_faults(Prng& p, Scenario& s, const model::SessionConfig& cfg) {
   const auto weights = draw_weights(p, s, cfg);
   std::int64_t total = 0;
   for (std::int64_t w : weights) total += w;
@@ -147,6 +153,59 @@ Scenario swarm_scenario(std::uint64_t seed) {
     s.faults.push_back(f);
   }
   std::sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+}
+
+// Opaque ids, filtered streams and resume overlaps, from a stream of their own
+// so that the other draws stay what they were for every seed. A filter is drawn
+// only where `filter_allowed`.
+void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowed, Overrides* o) {
+  Prng q = Prng::derive(seed, 0x1D5F17);
+  w.opaque_ids = chance(q, 25);
+  if (chance(q, 20)) {
+    if (filter_allowed) w.filter_skip_every = static_cast<std::uint64_t>(q.uniform(2, 7));
+    else q.uniform(2, 7);  // keeps the overlap draw below the same
+    if (o != nullptr) o->gaps = model::GapDetection::relaxed;
+  } else if (chance(q, 10) && o != nullptr) {
+    o->gaps = model::GapDetection::relaxed;
+  }
+  if (chance(q, 30)) w.resume_overlap = static_cast<std::uint64_t>(q.uniform(1, 3));
+}
+
+}  // namespace
+
+Scenario swarm_scenario(std::uint64_t seed) {
+  Prng p = Prng::derive(seed, 0x5A12A1);
+  Scenario s;
+  s.seed = seed;
+  const auto all = model::presets::all();
+  const auto& named = all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))];
+  s.label = std::string(named.name);
+  Overrides overrides = draw_overrides(p, named.make().heartbeat.has_value());
+  const auto cfg = make_config(s.label, overrides).value();
+  s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
+  s.safety_ms = p.uniform(30, 180) * 1000;
+  s.world = draw_world(p, cfg);
+  // A filtered stream comes with relaxed gaps (a variation of the preset).
+  draw_ids_and_filters(seed, s.world, true, &overrides);
+  draw_faults(p, s, cfg);
+  s.config = make_config(s.label, overrides).value();
+  return s;
+}
+
+Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) {
+  Prng p = Prng::derive(seed, 0x90C1C7);
+  Scenario s;
+  s.seed = seed;
+  s.label = "custom";
+  s.config = policy;
+  s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
+  s.safety_ms = p.uniform(30, 180) * 1000;
+  s.world = draw_world(p, policy);
+  fit_world(s.world, policy);
+  // The policy's gap detection is the policy's: a filtered stream only where
+  // it already tolerates one.
+  draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
+  draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
   return s;
 }
 

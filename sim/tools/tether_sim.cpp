@@ -227,8 +227,8 @@ int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed
   o.keep_trace_text = trace;
   const RunResult r = run(*s, o);
   if (trace) std::fputs(r.trace.c_str(), stdout);
-  std::printf("scenario: preset %s, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64 " ms\n",
-              s->preset.c_str(), s->seed, s->clients, s->faults.size(), s->safety_ms);
+  std::printf("scenario: %s policy, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64 " ms\n",
+              s->label.c_str(), s->seed, s->clients, s->faults.size(), s->safety_ms);
   std::printf("events: %" PRIu64 ", end: %" PRId64 " ms, trace hash: %s\n", r.events, r.end_ms,
               hex(r.trace_hash).c_str());
   if (r.ok()) {

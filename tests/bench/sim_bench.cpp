@@ -72,8 +72,7 @@ constexpr sim::Ms ten_minutes_ms = 10 * 60 * 1000;
 // minute), and the drawn fault timeline is stretched over it.
 sim::Scenario ten_minutes(std::uint64_t seed) {
   sim::Scenario s = sim::swarm_scenario(seed);
-  const auto cfg = sim::make_config(s.preset, s.overrides);
-  const sim::Ms liveness = cfg ? sim::liveness_bound_ms(*cfg, s) : 0;
+  const sim::Ms liveness = sim::liveness_bound_ms(s.config, s);
   const sim::Ms safety = std::max<sim::Ms>(60'000, ten_minutes_ms - liveness);
   for (sim::Fault& f : s.faults) f.at_ms = f.at_ms * safety / s.safety_ms;
   s.safety_ms = safety;

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
 
+#include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/swarm.hpp>
@@ -217,17 +219,33 @@ m::Effects attempt_left_open(m::State& s, const m::Event& e) noexcept {
   return out;
 }
 
+// (n) the preset's backoff instead of the configured one: the reducer runs
+// zero_ws's backoff policy whatever the session was configured with (the
+// mirror image of the issue-10 bug, where the oracle judged a custom backoff
+// by a preset's bounds). Only a policy whose backoff differs can catch it.
+m::Effects preset_backoff(m::State& s, const m::Event& e) noexcept {
+  static const m::BackoffPolicy zero_ws = m::presets::zero_ws().backoff;
+  if (s.config && s.config->backoff.delay_ms_initial != zero_ws.delay_ms_initial) {
+    m::SessionConfig swapped = *s.config;
+    swapped.backoff = zero_ws;
+    s.config = std::make_shared<const m::SessionConfig>(swapped);
+  }
+  return m::transition_in_place(s, e);
+}
+
 struct Caught {
   std::uint64_t seed = 0;
   RunResult result;
 };
 
-std::optional<Caught> first_catch(Reducer reducer) {
+// The first swarm seed (presets with variations, or `policy` when given) whose
+// run with `reducer` breaks a guarantee.
+std::optional<Caught> first_catch(Reducer reducer, const std::optional<m::SessionConfig>& policy = std::nullopt) {
   RunOptions o;
   o.reducer = reducer;
   o.events_max = mutant_events_max;
   for (std::uint64_t seed = 1; seed <= seeds_max; ++seed) {
-    RunResult r = run(swarm_scenario(seed), o);
+    RunResult r = run(policy ? swarm_scenario(seed, *policy) : swarm_scenario(seed), o);
     if (!r.ok()) return Caught{seed, std::move(r)};
   }
   return std::nullopt;
@@ -292,4 +310,44 @@ TEST_CASE("mutant: reconnect without a backoff is caught", "[mutation]") {
 }
 TEST_CASE("mutant: attempt left open on a connect timeout is caught", "[mutation]") {
   check_caught("attempt_left_open", &attempt_left_open, 10);
+}
+
+// Issue 10: the oracle judges the configuration in force. A custom policy (a
+// 1113 ms first delay with equal jitter: failure 1 waits 556..1113 ms, no
+// preset's range) runs clean, and a reducer that quietly runs a preset's
+// backoff instead is caught by guarantee 4, on a hand-written scenario and by
+// the policy swarm.
+TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", "[mutation][config]") {
+  m::SessionConfig policy = m::presets::aviso();
+  policy.backoff.delay_ms_initial = 1113;
+  policy.backoff.delay_ms_max = 40000;
+  policy.backoff.jitter = m::JitterKind::equal;
+  policy.resume.start = m::Cursor::at_sequence(0);
+
+  Scenario s;
+  s.label = "custom";
+  s.config = policy;
+  s.seed = 11;
+  s.world.append_every_ms = 500;
+  s.world.heartbeat_every_ms = 10000;
+  s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
+  const RunResult real = run(s);
+  INFO(describe(real));
+  CHECK(real.ok());
+  RunOptions o;
+  o.reducer = &preset_backoff;
+  const RunResult mutant = run(s, o);
+  CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
+                    [](const Violation& v) { return v.guarantee == 4; }));
+
+  const std::optional<Caught> c = first_catch(&preset_backoff, policy);
+  REQUIRE(c.has_value());
+  INFO("seed " << c->seed << ":\n" << describe(c->result));
+  CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
+                    [](const Violation& v) { return v.guarantee == 4; }));
+  std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", "preset_backoff",
+              static_cast<unsigned long long>(c->seed), c->result.violations.front().guarantee,
+              c->result.violations.front().message.c_str());
+  CHECK(run(swarm_scenario(c->seed, policy)).ok());
 }

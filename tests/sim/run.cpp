@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include <tether/model/session.hpp>
@@ -17,9 +18,8 @@ using tether::sim::test::backoffs;
 
 namespace {
 
-Scenario base(std::string preset = "aviso") {
-  Scenario s;
-  s.preset = std::move(preset);
+Scenario base() {
+  Scenario s;  // aviso, from sequence 0
   s.seed = 11;
   s.safety_ms = 120000;
   s.world.append_every_ms = 500;
@@ -81,7 +81,7 @@ TEST_CASE("a cursor too old: an explicit gap, then the configured policy", "[run
   s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});  // reconnects find the cursor expired
   SECTION("resync from the oldest retained event") {
-    s.overrides.too_old = m::TooOldPolicy::resync_from_oldest;
+    s.config.resume.too_old = m::TooOldPolicy::resync_from_oldest;
     const RunResult r = run_ok(s);
     REQUIRE_FALSE(r.clients[0].gaps.empty());
     const m::ReportGap g = r.clients[0].gaps[0].second;
@@ -91,7 +91,7 @@ TEST_CASE("a cursor too old: an explicit gap, then the configured policy", "[run
     CHECK(r.clients[0].final_phase == "Stopped");
   }
   SECTION("fail") {
-    s.overrides.too_old = m::TooOldPolicy::fail;
+    s.config.resume.too_old = m::TooOldPolicy::fail;
     const RunResult r = run_ok(s);  // failing is the policy: liveness does not apply
     CHECK(r.clients[0].gaps.size() == 1);
     CHECK(r.clients[0].final_phase == "Failed");
@@ -100,7 +100,7 @@ TEST_CASE("a cursor too old: an explicit gap, then the configured policy", "[run
 
 TEST_CASE("401 mid-stream: one refresh, then streaming again", "[run]") {
   Scenario s = base();
-  s.overrides.auth_provider = true;
+  s.config.auth.has_provider = true;
   s.world.auth = true;
   s.world.app_knows_expiry = false;
   s.faults.push_back(Fault{FaultKind::token_expiry, 0, 30000, 0});
@@ -113,7 +113,7 @@ TEST_CASE("401 mid-stream: one refresh, then streaming again", "[run]") {
 
 TEST_CASE("a second 401 after a refresh is terminal", "[run]") {
   Scenario s = base();
-  s.overrides.auth_provider = true;
+  s.config.auth.has_provider = true;
   s.world.auth = true;
   s.faults.push_back(Fault{FaultKind::auth_revoked, all_clients, 30000, 30000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 31000, 0});
@@ -135,7 +135,7 @@ TEST_CASE("a Retry-After longer than the hint ceiling is clamped", "[run]") {
 
 TEST_CASE("a crash between delivery and checkpoint: re-delivery bounded by the batch", "[run]") {
   Scenario s = base();
-  s.overrides.checkpoint_every_events = 10;
+  s.config.resume.checkpoint_every_events = 10;
   s.world.store_write_ms = 20;
   s.faults.push_back(Fault{FaultKind::crash, 0, 34100, 2000});  // 8 acked since the save at 60
   const RunResult r = run_ok(s);
@@ -147,7 +147,7 @@ TEST_CASE("a crash between delivery and checkpoint: re-delivery bounded by the b
 TEST_CASE("a crash tearing a checkpoint write restarts from the previous durable one", "[run][torn]") {
   for (const std::int64_t mode : {0, 1}) {  // atomic replace; in place with a checksum
     Scenario s = base();
-    s.overrides.checkpoint_every_events = 10;
+    s.config.resume.checkpoint_every_events = 10;
     s.world.store_write_ms = 5000;  // a write is in flight for 5 s after each save
     s.faults.push_back(Fault{FaultKind::torn_write, 0, 32000, 2000, mode});
     const RunResult r = run_ok(s);
@@ -164,7 +164,7 @@ TEST_CASE("a crash tearing a checkpoint write restarts from the previous durable
 
 TEST_CASE("stop during backoff: the checkpoint is flushed and nothing more is tried", "[run]") {
   Scenario s = base();
-  s.overrides.checkpoint_every_events = 50;
+  s.config.resume.checkpoint_every_events = 50;
   s.faults.push_back(Fault{FaultKind::partition, 0, 10000, 100000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 10000, 0});
   s.faults.push_back(Fault{FaultKind::stop, 0, 40000, 0});
@@ -178,7 +178,7 @@ TEST_CASE("stop during backoff: the checkpoint is flushed and nothing more is tr
 
 TEST_CASE("clock suspend across a token expiry: refreshed on wake", "[run]") {
   Scenario s = base();
-  s.overrides.auth_provider = true;
+  s.config.auth.has_provider = true;
   s.world.auth = true;
   s.world.token_lifetime_ms = 90000;  // proactive refresh from 30 s on
   s.faults.push_back(Fault{FaultKind::suspend, 0, 20000, 80000});
@@ -236,7 +236,7 @@ TEST_CASE("a failed superseded checkpoint write does not spawn another", "[run]"
 TEST_CASE("opaque ids: acks and resumes go by token, across resets and a crash", "[run][ids]") {
   Scenario s = base();
   s.world.opaque_ids = true;
-  s.overrides.checkpoint_every_events = 5;
+  s.config.resume.checkpoint_every_events = 5;
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   s.faults.push_back(Fault{FaultKind::crash, 0, 50000, 3000});
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 80000, 2000, 0});
@@ -250,7 +250,7 @@ TEST_CASE("opaque ids: acks and resumes go by token, across resets and a crash",
 TEST_CASE("opaque ids across a restart that lost the history (new epoch)", "[run][ids]") {
   Scenario s = base();
   s.world.opaque_ids = true;
-  s.overrides.too_old = m::TooOldPolicy::resume_from_live;
+  s.config.resume.too_old = m::TooOldPolicy::resume_from_live;
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 30000, 2000, 1});
   const RunResult r = run_ok(s);  // a caught-up client's old-epoch id still resumes
   CHECK(r.clients[0].redeliveries == 0);
@@ -260,7 +260,7 @@ TEST_CASE("opaque ids across a restart that lost the history (new epoch)", "[run
 TEST_CASE("a filtered stream skips sequences without a gap under relaxed detection", "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;
-  s.overrides.gaps = m::GapDetection::relaxed;
+  s.config.resume.gaps = m::GapDetection::relaxed;
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   const RunResult r = run_ok(s);
   const ClientReport& c = r.clients[0];
@@ -268,6 +268,38 @@ TEST_CASE("a filtered stream skips sequences without a gap under relaxed detecti
   CHECK(c.last_sequence % 3 != 0);
   CHECK(c.deliveries < r.server_head);  // a third never came
   // Strict gap detection with a filtered stream is a configuration error.
-  s.overrides.gaps = m::GapDetection::strict;
+  s.config.resume.gaps = m::GapDetection::strict;
   CHECK_FALSE(run(s).error.empty());
+}
+
+// Regression (issue 10): a policy no preset has could be simulated only by
+// swapping a config in through RunOptions::reducer, and the oracle, built from
+// the preset, judged the custom backoff against the preset's bounds (false g4:
+// "backoff 1113 ms after failure 1 ... outside [0, 500]"). The scenario now
+// carries the full configuration, which both the clients and the oracle use.
+TEST_CASE("a custom backoff runs exactly as configured, judged against itself", "[run][config]") {
+  Scenario s = base();
+  s.label = "custom";
+  s.config.backoff.delay_ms_initial = 1113;  // no preset's value
+  s.config.backoff.delay_ms_max = 20000;
+  s.config.backoff.jitter = m::JitterKind::none;
+  s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
+  const RunResult r = run_ok(s);
+  const auto reset = backoffs(r, m::Reason::transport_error);
+  REQUIRE(reset.size() == 1);
+  CHECK(reset[0].second == 1113);  // failure 1: delay_ms_initial, no jitter
+  const auto timeouts = backoffs(r, m::Reason::connect_timeout);
+  REQUIRE(timeouts.size() >= 2);
+  CHECK(timeouts[0].second == 2226);  // failure 2: 1113 * 2
+  CHECK(timeouts[1].second == 4452);
+  CHECK(r.clients[0].final_phase == "Stopped");
+}
+
+TEST_CASE("an invalid configuration is an error naming the field, not a run", "[run][config]") {
+  Scenario s = base();
+  s.config.backoff.delay_ms_max = s.config.backoff.delay_ms_initial - 1;
+  const RunResult r = run(s);
+  CHECK(r.events == 0);
+  CHECK(r.error.find("backoff.delay_ms_max") != std::string::npos);
 }

@@ -1,11 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <tether/model/presets.hpp>
 #include <tether/sim/scenario.hpp>
 
 using namespace tether::sim;
 namespace m = tether::model;
 
-TEST_CASE("a configuration is a preset name plus overrides", "[scenario]") {
+TEST_CASE("the old form: a preset name plus overrides", "[scenario]") {
   CHECK_FALSE(make_config("no_such_preset", {}).has_value());
   Overrides o;
   o.heartbeat_interval_ms = 0;
@@ -30,4 +31,11 @@ TEST_CASE("the liveness bound covers the policy's worst delay twice plus detecti
   CHECK(bound >= 2 * (30000 + 10000) + c.heartbeat->budget_ms());
   s.faults.push_back(Fault{FaultKind::rate_limit, all_clients, 0, 1000, 1000000});
   CHECK(liveness_bound_ms(c, s) >= 2 * c.backoff.hint_ms_max);  // a Retry-After hint, clamped
+}
+
+TEST_CASE("a default scenario runs aviso from sequence 0, labelled aviso", "[scenario]") {
+  const Scenario s;
+  CHECK(s.label == "aviso");
+  CHECK(s.config.backoff.delay_ms_initial == m::presets::aviso().backoff.delay_ms_initial);
+  CHECK(s.config.resume.start == m::Cursor::at_sequence(0));
 }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <tether/sim/run.hpp>
 
@@ -116,7 +118,8 @@ TEST_CASE("file suspend_across_expiry: refreshed on wake", "[scenario-files]") {
 TEST_CASE("every scenario file is canonical after one round trip", "[scenario-files]") {
   for (const char* name : {"flapping_server.json", "half_open.json", "cursor_too_old.json", "cursor_too_old_fail.json",
                            "refresh_after_401.json", "second_401_terminal.json", "retry_after_clamp.json",
-                           "crash_before_checkpoint.json", "stop_during_backoff.json", "suspend_across_expiry.json"}) {
+                           "crash_before_checkpoint.json", "stop_during_backoff.json", "suspend_across_expiry.json",
+                           "custom_backoff.json"}) {
     INFO(name);
     const Scenario s = load(name);
     const auto again = parse_scenario(to_json(s));
@@ -124,4 +127,44 @@ TEST_CASE("every scenario file is canonical after one round trip", "[scenario-fi
     CHECK(to_json(*again) == to_json(s));
     CHECK(run(*again).trace_hash == run(s).trace_hash);
   }
+}
+
+// The files above are in the form before tether-config/1 ("preset" +
+// "overrides"). Read today, they run exactly as they did: these trace hashes
+// were printed by `tether-sim replay FILE` before scenarios carried a full
+// configuration. The same holds after a round trip through the new form
+// ("config"), which is what to_json writes.
+TEST_CASE("old-form scenario files replay with unchanged trace hashes", "[scenario-files][config]") {
+  const std::vector<std::pair<const char*, std::uint64_t>> pinned = {
+      {"crash_before_checkpoint.json", 0xa64a4c82cb1bd7a7}, {"cursor_too_old.json", 0xc9620366d0f2a51f},
+      {"cursor_too_old_fail.json", 0x8072e495f1f05bca},     {"flapping_server.json", 0xdc9bc2deb7a082d9},
+      {"half_open.json", 0x76e32843bb35b576},               {"refresh_after_401.json", 0xf8dd7fe4a7be67a2},
+      {"retry_after_clamp.json", 0xaf5e49cbddfc656e},       {"second_401_terminal.json", 0x1ad578030ee9e005},
+      {"stop_during_backoff.json", 0xc24c4ef2d2f795c1},     {"suspend_across_expiry.json", 0x0a6be17659399716},
+  };
+  for (const auto& [name, hash] : pinned) {
+    INFO(name);
+    const Scenario s = load(name);
+    CHECK(s.label == "aviso");
+    CHECK(run(s).trace_hash == hash);
+    const std::string text = to_json(s);
+    CHECK(text.find("\"config\"") != std::string::npos);
+    CHECK(text.find("\"overrides\"") == std::string::npos);
+    const auto again = parse_scenario(text);
+    REQUIRE(again);
+    CHECK(run(*again).trace_hash == hash);
+  }
+}
+
+TEST_CASE("file custom_backoff: a tether-config/1 policy no preset has, run exactly", "[scenario-files][config]") {
+  const Scenario s = load("custom_backoff.json");
+  CHECK(s.label == "custom 1113");
+  CHECK(s.config.backoff.delay_ms_initial == 1113);
+  const RunResult r = run_file("custom_backoff.json");
+  const auto reset = backoffs(r, m::Reason::transport_error);
+  REQUIRE(reset.size() == 1);
+  CHECK(reset[0].second == 1113);
+  const auto timeouts = backoffs(r, m::Reason::connect_timeout);
+  REQUIRE_FALSE(timeouts.empty());
+  CHECK(timeouts[0].second == 2003);  // 1113 * 1.8 = 2003.4, truncated
 }

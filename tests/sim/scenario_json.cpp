@@ -5,11 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include <tether/model/presets.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
 
 using namespace tether::sim;
+namespace m = tether::model;
 
 TEST_CASE("json: 200 swarm scenarios round-trip to the same file and the same trace hash", "[scenario-json]") {
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
@@ -35,11 +37,15 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   s.seed = UINT64_MAX;
   s.clients = 3;
   s.liveness_ms = 5000;
-  s.overrides.heartbeat_interval_ms = 0;
-  s.overrides.commit = tether::model::CommitPolicy::on_next_delivery;
-  s.overrides.too_old = tether::model::TooOldPolicy::resume_from_live;
-  s.overrides.on_refresh_failure = tether::model::RefreshFailure::terminal;
-  s.overrides.budget_tokens_max = 4;
+  s.label = "edge";
+  s.config.heartbeat.reset();
+  s.config.resume.commit = tether::model::CommitPolicy::on_next_delivery;
+  s.config.resume.too_old = tether::model::TooOldPolicy::resume_from_live;
+  s.config.auth.on_refresh_failure = tether::model::RefreshFailure::terminal;
+  s.config.budget.tokens_max = 4;
+  s.config.backoff.delay_ms_initial = 1113;
+  s.config.backoff.multiplier = 1.7;
+  s.config.seed = 99;
   s.world.notify_network_restored = true;
   s.faults = {Fault{FaultKind::stop, 2, 119999, 0, 0}, Fault{FaultKind::loss, all_clients, 0, 1, 1000}};
   const auto parsed = parse_scenario(to_json(s));
@@ -47,6 +53,11 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   CHECK(to_json(*parsed) == to_json(s));
   CHECK(parsed->seed == UINT64_MAX);
   CHECK(parsed->faults[1].client == all_clients);
+  CHECK(parsed->label == "edge");
+  CHECK(parsed->config.backoff.delay_ms_initial == 1113);
+  CHECK(parsed->config.backoff.multiplier == 1.7);
+  CHECK_FALSE(parsed->config.heartbeat.has_value());
+  CHECK(parsed->config.budget.tokens_max == 4);
 }
 
 namespace {
@@ -116,4 +127,63 @@ TEST_CASE("json: an invalid configuration is refused at parse time, naming it", 
       R"({"format": "tether-scenario/1", "overrides": {"budget_tokens_max": 3, "budget_refill_ms_per_token": 0}})");
   if (!parsed) CHECK(parsed.error().field == "overrides");
   else CHECK(run(*parsed).ok());  // the model accepts it: then the run must too
+}
+
+TEST_CASE("json: \"config\" is a tether-config/1 configuration, read whole", "[scenario-json][config]") {
+  const auto parsed = parse_scenario(R"({"format": "tether-scenario/1",
+      "config": {"preset": "zero_ws", "backoff": {"delay_ms_initial": 1113}, "heartbeat": null}})");
+  INFO((parsed ? std::string() : parsed.error().message()));
+  REQUIRE(parsed);
+  const m::SessionConfig zero_ws = m::presets::zero_ws();
+  CHECK(parsed->label == "zero_ws");  // the preset base, for display
+  CHECK(parsed->config.backoff.delay_ms_initial == 1113);
+  CHECK(parsed->config.backoff.delay_ms_max == zero_ws.backoff.delay_ms_max);
+  CHECK_FALSE(parsed->config.heartbeat.has_value());
+  CHECK(parsed->config.resume.start.kind == m::CursorKind::none);  // the file's start, as written
+  // The same with the configuration's own "format", and a label.
+  const auto labelled = parse_scenario(R"({"format": "tether-scenario/1", "label": "ours",
+      "config": {"format": "tether-config/1", "backoff": {"delay_ms_initial": 1113}}})");
+  REQUIRE(labelled);
+  CHECK(labelled->label == "ours");
+  CHECK(labelled->config.backoff.delay_ms_initial == 1113);
+  CHECK(to_json(*parse_scenario(to_json(*labelled))) == to_json(*labelled));
+}
+
+TEST_CASE("json: errors in \"config\" name the field under config", "[scenario-json][config]") {
+  const std::string head = R"({"format": "tether-scenario/1", )";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {head + R"("config": {"backoff": {"delay_ms_initial": 500, "delay_ms_max": 100}}})",
+       "config.backoff.delay_ms_max: "},
+      {head + R"("config": {"backof": {}}})", "config.backof: "},
+      {head + R"("config": {"backoff": {"delay_ms_initial": -1}}})", "config.backoff.delay_ms_initial: "},
+      {head + R"("config": {"preset": "nope"}})", "config.preset: "},
+      {head + R"("config": {"format": "tether-config/9"}})", "config.format: "},
+      {head + R"("config": [1]})", "config: expected an object"},
+      {head + R"("config": {}, "preset": "aviso"})", "preset: give either config or preset"},
+      {head + R"("config": {}, "overrides": {}})", "overrides: give either config or preset"},
+      {head + R"("label": 3})", "label: expected a string"},
+      {head + R"("world": {"filter_skip_every": 3}})", "world.filter_skip_every: a filtered stream needs"},
+  };
+  for (const auto& [input, expected] : cases) {
+    INFO("input: " << input);
+    const auto parsed = parse_scenario(input);
+    REQUIRE_FALSE(parsed);
+    INFO("message: " << parsed.error().message());
+    CHECK(parsed.error().message().starts_with(expected));
+  }
+}
+
+TEST_CASE("json: an old-form file comes back in the new form, the same scenario", "[scenario-json][config]") {
+  const auto old = parse_scenario(
+      R"({"format": "tether-scenario/1", "preset": "kanade", "overrides": {"too_old": "fail", "delay_ms_max": 50000}})");
+  REQUIRE(old);
+  CHECK(old->label == "kanade");
+  CHECK(old->config.backoff.delay_ms_max == 50000);
+  CHECK(old->config.resume.start == m::Cursor::at_sequence(0));
+  const std::string text = to_json(*old);
+  const auto again = parse_scenario(text);
+  REQUIRE(again);
+  CHECK(again->label == "kanade");
+  CHECK(to_json(*again) == text);
+  CHECK(run(*again).trace_hash == run(*old).trace_hash);
 }

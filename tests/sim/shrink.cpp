@@ -65,7 +65,7 @@ TEST_CASE("shrink with real runs: noise faults go, the cause stays", "[shrink]")
   s.world.append_every_ms = 500;
   s.world.heartbeat_every_ms = 10000;
   s.world.retention_ms = 10000;
-  s.overrides.too_old = tether::model::TooOldPolicy::fail;
+  s.config.resume.too_old = tether::model::TooOldPolicy::fail;
   s.clients = 2;
   s.faults = {Fault{FaultKind::slow_link, 1, 5000, 20000, 300}, Fault{FaultKind::partition, 0, 20000, 40000},
               Fault{FaultKind::reset, 0, 20000, 0}, Fault{FaultKind::loss, all_clients, 70000, 5000, 500},

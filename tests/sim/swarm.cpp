@@ -1,14 +1,27 @@
-// Swarm runs: random scenarios, zero violations, and the determinism sample.
+// Swarm runs: random scenarios, zero violations, and the determinism sample;
+// the swarm on a user's policy (swarm_scenario(seed, policy)): the policy is
+// never varied and the world respects what it implies.
 #include <catch2/catch.hpp>
+#include <rapidcheck/catch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
+#include <tether/io/config.hpp>
 #include <tether/model/names.hpp>
+#include <tether/model/presets.hpp>
+#include <tether/model/prng.hpp>
 
 #include <tether/sim/run.hpp>
+#include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
 
 using namespace tether::sim;
@@ -16,17 +29,31 @@ using namespace tether::sim;
 namespace {
 // The one line that reproduces a failing seed (until the tether-sim CLI exists).
 std::string reproduce(std::uint64_t seed, const RunResult& r) {
-  return "swarm seed " + std::to_string(seed) + " (preset " + swarm_scenario(seed).preset + "):\n" + describe(r);
+  return "swarm seed " + std::to_string(seed) + " (preset " + swarm_scenario(seed).label + "):\n" + describe(r);
 }
 }  // namespace
 
 TEST_CASE("swarm scenarios are data drawn from the seed", "[swarm]") {
   const Scenario a = swarm_scenario(42), b = swarm_scenario(42), c = swarm_scenario(43);
-  CHECK(a.preset == b.preset);
+  CHECK(a.label == b.label);
   CHECK(a.faults.size() == b.faults.size());
   CHECK(a.safety_ms == b.safety_ms);
-  CHECK((a.safety_ms != c.safety_ms || a.preset != c.preset || a.faults.size() != c.faults.size()));
+  CHECK((a.safety_ms != c.safety_ms || a.label != c.label || a.faults.size() != c.faults.size()));
   for (const Fault& f : a.faults) CHECK(f.at_ms < a.safety_ms);
+}
+
+// The default swarm still draws what it drew before scenarios carried a full
+// configuration (issue 10): trace hashes printed by `tether-sim replay --seed S`
+// before that change.
+TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> pinned = {
+      {0, 0x2eb86ab06c6ec862}, {1, 0x8c254bc8d55ad824},   {7, 0x5d207f959b50e3b8},  {42, 0x099a9fdd2c7ad677},
+      {100, 0x4d3440b0e44d12fb}, {250, 0xb5e2ab4125b81173}, {300, 0x4217d3f6027eec5a},
+  };
+  for (const auto& [seed, hash] : pinned) {
+    INFO("seed " << seed);
+    CHECK(run(swarm_scenario(seed)).trace_hash == hash);
+  }
 }
 
 TEST_CASE("1000 swarm seeds hold every guarantee", "[swarm]") {
@@ -78,7 +105,7 @@ TEST_CASE("replay one swarm seed", "[.replay]") {
   o.keep_trace_text = true;
   o.events_max = 20000;
   const Scenario s = swarm_scenario(seed);
-  std::printf("preset %s, %u clients, safety %lld ms\n", s.preset.c_str(), s.clients,
+  std::printf("%s policy, %u clients, safety %lld ms\n", s.label.c_str(), s.clients,
               static_cast<long long>(s.safety_ms));
   for (const Fault& f : s.faults)
     std::printf("  fault %s client %d at %lld for %lld param %lld\n", std::string(name_of(f.kind)).c_str(),
@@ -113,4 +140,286 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
   for (const auto& [g, n] : by_guarantee) std::printf("g%d: %d\n", g, n);
   std::printf("clients with gaps %d, with 401 refreshes %d, with re-deliveries %d\n", gaps, refreshes, redeliveries);
   for (const std::string& p : coverage.never_reached()) std::printf("never: %s\n", p.c_str());
+}
+
+// --- swarm_scenario(seed, policy): the user's policy, never varied -------------------
+
+namespace {
+
+namespace m = tether::model;
+
+// Every field, as the configuration format writes it: two configurations are
+// the same policy iff these agree.
+std::string config_text(const m::SessionConfig& c) {
+  tether::io::Config config;
+  config.session = c;
+  return tether::io::to_json(config, true);
+}
+
+// A policy no preset has: aviso's base with a 1113 ms first delay, a retry
+// budget, a confirm timeout and the default strict gaps.
+m::SessionConfig custom_policy() {
+  m::SessionConfig c = m::presets::aviso();
+  c.backoff.delay_ms_initial = 1113;
+  c.backoff.delay_ms_max = 40000;
+  c.backoff.jitter = m::JitterKind::equal;
+  c.budget.tokens_max = 4;
+  c.budget.refill_ms_per_token = 3000;
+  c.connect.confirm_timeout_ms = 3000;
+  c.resume.start = m::Cursor::at_sequence(0);
+  return c;
+}
+
+bool has_fault(const Scenario& s, FaultKind kind) {
+  return std::any_of(s.faults.begin(), s.faults.end(), [kind](const Fault& f) { return f.kind == kind; });
+}
+
+// What a policy implies about the world, as one check per rule; the first
+// broken rule, or "" when the scenario respects the policy.
+std::string broken_rule(const Scenario& s, const m::SessionConfig& policy) {
+  const WorldParams& w = s.world;
+  if (config_text(s.config) != config_text(policy)) return "the policy was varied";
+  if (w.filter_skip_every >= 2 && policy.resume.gaps != m::GapDetection::relaxed)
+    return "a filtered stream for a policy with strict gaps";
+  if (w.auth && !policy.auth.has_provider) return "an auth world for a policy without a provider";
+  if (!w.auth && (has_fault(s, FaultKind::auth_revoked) || has_fault(s, FaultKind::token_expiry)))
+    return "auth faults without an auth world";
+  if (!policy.heartbeat && has_fault(s, FaultKind::half_open)) return "half-open links without a heartbeat policy";
+  if (4 * w.latency_ms_max > policy.connect.timeout_ms) return "a round trip that does not fit the connect timeout";
+  if (w.refresh_ms >= policy.auth.refresh_timeout_ms) return "refreshes slower than their timeout";
+  const auto beats_within = [&](Ms budget) {
+    return w.heartbeat_every_ms > 0 && w.heartbeat_every_ms <= std::max<Ms>(1, budget / 2) &&
+           w.latency_ms_max - w.latency_ms_min <= budget / 4;
+  };
+  if (policy.heartbeat && !beats_within(policy.heartbeat->budget_ms()))
+    return "server heartbeats or latency spread outside the heartbeat budget";
+  if (policy.connect.confirm_timeout_ms > 0 && !beats_within(policy.connect.confirm_timeout_ms))
+    return "server heartbeats or latency spread outside the confirm timeout";
+  for (const Fault& f : s.faults)
+    if (f.at_ms < 0 || f.at_ms >= s.safety_ms) return "a fault outside the safety phase";
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("policy swarm: the policy runs exactly, for every seed", "[swarm][policy]") {
+  const m::SessionConfig policy = custom_policy();
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const Scenario s = swarm_scenario(seed, policy);
+    INFO("seed " << seed);
+    CHECK(s.label == "custom");
+    CHECK(broken_rule(s, policy).empty());
+  }
+  // The world still varies from seed to seed.
+  CHECK(swarm_scenario(1, policy).world.append_every_ms != swarm_scenario(2, policy).world.append_every_ms);
+}
+
+TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps do", "[swarm][policy]") {
+  m::SessionConfig policy = custom_policy();
+  int filtered = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed)
+    filtered += swarm_scenario(seed, policy).world.filter_skip_every >= 2 ? 1 : 0;
+  CHECK(filtered == 0);
+  policy.resume.gaps = m::GapDetection::relaxed;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed)
+    filtered += swarm_scenario(seed, policy).world.filter_skip_every >= 2 ? 1 : 0;
+  CHECK(filtered > 30);  // about 20% of seeds
+}
+
+TEST_CASE("policy swarm: no auth provider never meets an auth world or token faults", "[swarm][policy]") {
+  m::SessionConfig policy = custom_policy();
+  policy.auth.has_provider = false;
+  int auth_worlds = 0, token_faults = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const Scenario s = swarm_scenario(seed, policy);
+    auth_worlds += s.world.auth ? 1 : 0;
+    token_faults += has_fault(s, FaultKind::token_expiry) || has_fault(s, FaultKind::auth_revoked) ? 1 : 0;
+  }
+  CHECK(auth_worlds == 0);
+  CHECK(token_faults == 0);
+  policy.auth.has_provider = true;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const Scenario s = swarm_scenario(seed, policy);
+    auth_worlds += s.world.auth ? 1 : 0;
+    token_faults += has_fault(s, FaultKind::token_expiry) || has_fault(s, FaultKind::auth_revoked) ? 1 : 0;
+  }
+  CHECK(auth_worlds > 100);  // about half
+  CHECK(token_faults > 10);
+}
+
+TEST_CASE("policy swarm: half-open links only with a heartbeat policy", "[swarm][policy]") {
+  m::SessionConfig policy = custom_policy();
+  policy.heartbeat.reset();
+  policy.connect.confirm_timeout_ms = 0;
+  int half_open = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
+  CHECK(half_open == 0);
+  policy.heartbeat = m::HeartbeatPolicy{};
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
+  CHECK(half_open > 10);
+}
+
+TEST_CASE("policy swarm: the world fits tight timeouts instead of failing on them", "[swarm][policy]") {
+  m::SessionConfig policy = custom_policy();
+  policy.connect.timeout_ms = 200;           // a round trip of at most 50 ms each way
+  policy.auth.has_provider = true;
+  policy.auth.refresh_timeout_ms = 300;      // refreshes answer in under 150 ms
+  policy.heartbeat = m::HeartbeatPolicy{.interval_ms = 400, .interval_multiple = 1, .slack_ms = 0};
+  policy.connect.confirm_timeout_ms = 0;
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    const Scenario s = swarm_scenario(seed, policy);
+    INFO("seed " << seed << "\n" << to_json(s));
+    REQUIRE(broken_rule(s, policy).empty());
+    const RunResult r = run(s);
+    INFO(describe(r));
+    CHECK(r.ok());
+  }
+}
+
+namespace {
+
+// Whether some client of some seed ended in `phase` for `reason`.
+struct Ended {
+  std::string_view phase;
+  m::Reason reason;
+  bool operator()(const ClientReport& c) const {
+    return c.final_phase == phase && !c.statuses.empty() && c.statuses.back().second.reason == reason;
+  }
+};
+
+struct PrescribedCase {
+  const char* name;
+  void (*set)(m::SessionConfig&);
+  std::optional<Ended> outcome;  // must happen in some seed (nullopt: 0 violations is the point)
+};
+
+}  // namespace
+
+TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[swarm][policy]") {
+  const std::vector<PrescribedCase> cases = {
+      {"give up after 2 attempts", [](m::SessionConfig& c) { c.give_up.attempts_max = 2; },
+       Ended{"GaveUp", m::Reason::attempts_exhausted}},
+      {"give up after a 20 s outage", [](m::SessionConfig& c) { c.give_up.outage_ms_max = 20000; },
+       Ended{"GaveUp", m::Reason::outage_too_long}},
+      {"too old = fail", [](m::SessionConfig& c) { c.resume.too_old = m::TooOldPolicy::fail; },
+       Ended{"Failed", m::Reason::cursor_too_old}},
+      {"a failed refresh is terminal",
+       [](m::SessionConfig& c) {
+         c.auth.has_provider = true;
+         c.auth.on_refresh_failure = m::RefreshFailure::terminal;
+       },
+       Ended{"Failed", m::Reason::auth_refresh_failed}},
+      {"a retry budget of one token per 30 s",
+       [](m::SessionConfig& c) {
+         c.budget.tokens_max = 1;
+         c.budget.refill_ms_per_token = 30000;
+       },
+       std::nullopt},
+      {"commit on the next delivery, checkpoints every 20",
+       [](m::SessionConfig& c) {
+         c.resume.commit = m::CommitPolicy::on_next_delivery;
+         c.resume.checkpoint_every_events = 20;
+       },
+       std::nullopt},
+      {"start where the server decides (live)", [](m::SessionConfig& c) { c.resume.start = m::Cursor{}; },
+       std::nullopt},
+      {"no jitter, stable-period reset, clean-close delay",
+       [](m::SessionConfig& c) {
+         c.backoff.jitter = m::JitterKind::none;
+         c.backoff.reset_on = m::ResetOn::stable_period;
+         c.backoff.stable_ms = 20000;
+         c.backoff.clean_close_delay_ms = 1500;
+       },
+       std::nullopt},
+      {"no heartbeat, no provider",
+       [](m::SessionConfig& c) {
+         c.heartbeat.reset();
+         c.connect.confirm_timeout_ms = 0;
+         c.auth.has_provider = false;
+       },
+       std::nullopt},
+  };
+  for (const PrescribedCase& k : cases) {
+    m::SessionConfig policy = custom_policy();
+    k.set(policy);
+    REQUIRE(m::validate(policy));
+    bool seen = false;
+    int failing = 0;
+    for (std::uint64_t seed = 1; seed <= 150; ++seed) {
+      const RunResult r = run(swarm_scenario(seed, policy));
+      if (!r.ok() && ++failing <= 3) UNSCOPED_INFO(k.name << ": seed " << seed << "\n" << describe(r));
+      if (k.outcome) seen = seen || std::any_of(r.clients.begin(), r.clients.end(), *k.outcome);
+    }
+    INFO(k.name);
+    CHECK(failing == 0);
+    if (k.outcome) CHECK(seen);
+  }
+}
+
+namespace {
+
+// A random valid policy: every field of SessionConfig drawn over a wide but
+// simulable range (delays up to minutes, not years), on a random preset base.
+m::SessionConfig random_policy(m::Prng& p) {
+  const auto all = m::presets::all();
+  m::SessionConfig c = all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))].make();
+  const auto pick = [&p](std::int64_t percent) { return p.uniform(0, 99) < percent; };
+  m::BackoffPolicy& b = c.backoff;
+  b.delay_ms_initial = p.uniform(1, 5000);
+  b.multiplier = 1.0 + static_cast<double>(p.uniform(0, 200)) / 100.0;
+  b.delay_ms_max = b.delay_ms_initial + p.uniform(0, 120000);
+  b.jitter = static_cast<m::JitterKind>(p.uniform(0, 5));
+  b.jitter_fraction = static_cast<double>(p.uniform(0, 100)) / 100.0;
+  b.reset_on = pick(30) ? m::ResetOn::stable_period : m::ResetOn::first_frame;
+  b.stable_ms = p.uniform(1, 180000);
+  b.short_session_ms = p.uniform(0, 10000);
+  b.short_session_delay_ms_min = p.uniform(0, 10000);
+  b.clean_close_delay_ms = pick(30) ? p.uniform(0, 5000) : 0;
+  b.hint_ms_max = p.uniform(0, 600000);
+  b.honour_retry_after = pick(80);
+  b.honour_sse_retry = pick(80);
+  b.restored_delay_ms_max = p.uniform(0, 5000);
+  c.give_up.attempts_max = pick(15) ? static_cast<std::uint32_t>(p.uniform(1, 30)) : 0;
+  c.give_up.outage_ms_max = pick(15) ? p.uniform(1000, 300000) : 0;
+  c.budget.tokens_max = pick(30) ? static_cast<std::uint32_t>(p.uniform(1, 10)) : 0;
+  c.budget.refill_ms_per_token = p.uniform(1, 20000);
+  c.connect.timeout_ms = p.uniform(50, 30000);
+  c.connect.timeout_tracks_backoff = pick(30);
+  c.connect.confirm_timeout_ms = pick(30) ? p.uniform(100, 10000) : 0;
+  if (pick(25)) c.heartbeat.reset();
+  else c.heartbeat = m::HeartbeatPolicy{p.uniform(100, 60000), p.uniform(1, 5), p.uniform(0, 60000)};
+  c.auth.has_provider = pick(70);
+  c.auth.refresh_ahead_ms = p.uniform(0, 120000);
+  c.auth.refresh_timeout_ms = p.uniform(1, 60000);
+  c.auth.on_refresh_failure = pick(20) ? m::RefreshFailure::terminal : m::RefreshFailure::backoff;
+  m::ResumePolicy& r = c.resume;
+  const std::int64_t start = p.uniform(0, 9);
+  r.start = start < 6 ? m::Cursor::at_sequence(0) : start < 8 ? m::Cursor{} : m::Cursor::at_sequence(static_cast<std::uint64_t>(p.uniform(1, 50)));
+  r.mode = pick(10) && r.start.kind != m::CursorKind::none ? m::StreamMode::replay_only : m::StreamMode::watch;
+  r.commit = pick(30) ? m::CommitPolicy::on_next_delivery : m::CommitPolicy::on_ack;
+  r.checkpoint_every_events = static_cast<std::uint32_t>(p.uniform(1, 50));
+  r.checkpoint_every_ms = pick(40) ? p.uniform(1, 10000) : 0;
+  r.checkpoint_retry_ms_min = p.uniform(1, 5000);
+  r.checkpoint_retry_ms_max = r.checkpoint_retry_ms_min + p.uniform(0, 120000);
+  r.gaps = pick(30) ? m::GapDetection::relaxed : m::GapDetection::strict;
+  r.too_old = static_cast<m::TooOldPolicy>(p.uniform(0, 2));
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("policy swarm: any valid policy, any seed: the world respects it and nothing is violated",
+          "[swarm][policy][property]") {
+  // ~100 cases (RapidCheck's default max_success).
+  rc::prop("respected and held", [](std::uint64_t policy_seed, std::uint64_t seed) {
+    m::Prng p = m::Prng::derive(policy_seed, 0x9011C7);
+    const m::SessionConfig policy = random_policy(p);
+    RC_ASSERT(m::validate(policy).has_value());
+    const Scenario s = swarm_scenario(seed, policy);
+    RC_LOG() << to_json(s);
+    RC_ASSERT(broken_rule(s, policy) == "");
+    const RunResult r = run(s);
+    RC_LOG() << describe(r);
+    RC_ASSERT(r.ok());
+  });
 }

@@ -72,7 +72,7 @@ struct RunResult {
   Ms liveness_check_ms = 0;
   std::uint64_t server_head = 0;
   std::vector<ClientReport> clients;
-  std::string error;  // the scenario could not run (unknown preset, bad config)
+  std::string error;  // the scenario could not run (an invalid configuration or world)
 
   bool ok() const { return error.empty() && violations.empty(); }
 };

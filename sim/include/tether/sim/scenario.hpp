@@ -1,8 +1,9 @@
 #pragma once
-// A scenario is data: a configuration (a preset name plus overrides), a seed, a
-// fleet size, the phase durations, the world's parameters and an explicit fault
-// timeline. Nothing in it depends on the order of PRNG calls, so a scenario
-// written down (later: a JSON file) replays the same way after code changes.
+// A scenario is data: a full session configuration (every field, run exactly as
+// written), a seed, a fleet size, the phase durations, the world's parameters
+// and an explicit fault timeline. Nothing in it depends on the order of PRNG
+// calls, so a scenario written down (a JSON file, scenario_json.hpp) replays the
+// same way after code changes.
 
 #include <cstdint>
 #include <optional>
@@ -15,7 +16,10 @@
 
 namespace tether::sim {
 
-// Changes applied to a named preset. Unset fields keep the preset's value.
+// The older, narrower way to state a configuration: changes applied to a named
+// preset (unset fields keep the preset's value). Scenario files written before
+// tether-config/1 use it ("preset" + "overrides"), and the default swarm draws
+// its variations as Overrides; everything else takes a full SessionConfig.
 struct Overrides {
   std::optional<std::int64_t> heartbeat_interval_ms;  // 0 removes half-open detection
   std::optional<std::int64_t> heartbeat_slack_ms;
@@ -36,6 +40,9 @@ struct Overrides {
 // The preset `name` (model::presets::all()) with `overrides` applied; nullopt
 // if no preset has that name. The resume start is sequence 0 (the whole log).
 std::optional<model::SessionConfig> make_config(std::string_view preset, const Overrides& overrides);
+
+// A default-constructed Scenario's configuration: make_config("aviso", {}).
+model::SessionConfig default_config();
 
 enum class FaultKind : std::uint8_t {
   // network, per client (or all clients)
@@ -101,8 +108,13 @@ struct WorldParams {
 };
 
 struct Scenario {
-  std::string preset = "aviso";
-  Overrides overrides;
+  // For display only (summaries, trace headers): the preset the configuration
+  // started from, or "custom". Nothing reads it to decide anything: the oracle
+  // and every bound derive from `config`.
+  std::string label = "aviso";
+  // The configuration every client runs, exactly. Only `config.seed` is not
+  // used: each process lifetime draws its jitter seed from `seed` below.
+  model::SessionConfig config = default_config();
   std::uint64_t seed = 0;
   std::uint32_t clients = 1;
   Ms safety_ms = 120000;   // faults happen in [0, safety_ms); all are healed by its end

@@ -3,26 +3,42 @@
 //
 //   {
 //     "format": "tether-scenario/1",          // required, exactly this
-//     "preset": "aviso", "seed": 11, "clients": 1,
+//     "label": "my policy",                   // display only
+//     "config": { "preset": "aviso",          // a tether-config/1 configuration
+//                 "backoff": { "delay_ms_initial": 1113 } },  // (io/config.hpp)
+//     "seed": 11, "clients": 1,
 //     "safety_ms": 120000, "liveness_ms": 0,
-//     "overrides": { "too_old": "fail", ... },  // only the overridden fields
 //     "world": { "append_every_ms": 500, ... }, // WorldParams, by field name
 //     "faults": [ { "kind": "partition", "client": 0,   // or "all"
 //                   "at_ms": 20000, "duration_ms": 40000, "param": 0 } ]
 //   }
+//
+// "config" states the session's configuration exactly as a configuration file
+// does (its "format" may be left out) and is read by io::parse_config, with the
+// same checks; the sections other than the session's (shell, poll, wait,
+// mirror) are accepted and not simulated. The label defaults to the config's
+// preset, else "custom".
+//
+// The form before tether-config/1 is still read, unchanged: "preset" (default
+// "aviso") plus "overrides" (only the overridden fields of sim::Overrides), the
+// resume start at sequence 0; the label is the preset's name. A file holds one
+// form or the other, never both.
 //
 // Every field but "format" is optional and defaults to Scenario{}'s value (a
 // fault needs "kind" and "at_ms"). Field names are those of the C++ structs,
 // enum values those of the C++ enumerators, fault kinds those of name_of.
 //
 // parse_scenario never throws: untrusted bytes become a Scenario or a
-// ScenarioError naming the field path ("faults[3].at_ms") or, for a JSON syntax
-// error, the byte offset. Unknown fields, unknown presets and unknown fault
-// kinds are errors, and so is anything run() could not execute (a fault after
-// the safety phase, a client index beyond the fleet, an invalid configuration).
+// ScenarioError naming the field path ("faults[3].at_ms",
+// "config.backoff.delay_ms_max") or, for a JSON syntax error, the byte offset.
+// Unknown fields, unknown presets and unknown fault kinds are errors, and so is
+// anything run() could not execute (a fault after the safety phase, a client
+// index beyond the fleet, an invalid configuration, a filtered stream with
+// strict gap detection).
 //
-// to_json writes every field (overrides: the set ones), so
-// to_json(*parse_scenario(to_json(s))) == to_json(s) for every valid s.
+// to_json writes every field, the configuration in full as "config" (with
+// "label"), so to_json(*parse_scenario(to_json(s))) == to_json(s) for every
+// valid s, and a file in the old form comes back in the new one.
 
 #include <cstddef>
 #include <cstdint>

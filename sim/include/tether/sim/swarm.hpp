@@ -1,16 +1,32 @@
 #pragma once
-// Swarm testing (TigerBeetle's VOPR): every seed draws its own configuration
-// (a preset with variations), world, fleet and fault mix (some fault kinds
-// disabled, the others weighted differently), and a concrete fault timeline.
-// The result is plain data: a Scenario does not depend on the generator's PRNG
-// call order once drawn.
+// Swarm testing (TigerBeetle's VOPR): every seed draws its own world, fleet and
+// fault mix (some fault kinds disabled, the others weighted differently), and a
+// concrete fault timeline. The result is plain data: a Scenario does not depend
+// on the generator's PRNG call order once drawn.
 
 #include <cstdint>
 
+#include <tether/model/config.hpp>
 #include <tether/sim/scenario.hpp>
 
 namespace tether::sim {
 
+// The configuration is drawn too: a preset with variations (heartbeat, commit
+// policy, checkpoint cadence, too-old policy, auth provider, give-up limit,
+// retry budget, ...). Scenario::label is the preset's name.
 Scenario swarm_scenario(std::uint64_t seed);
+
+// The configuration is `policy`, exactly, for every seed: only the world, the
+// fleet and the faults vary, and they respect what the policy implies instead
+// of failing on it. A filtered stream only when policy.resume.gaps is relaxed;
+// an auth-checking world (and so token faults and revocations) only with
+// auth.has_provider; half-open links only with a heartbeat policy; latencies
+// that fit the connect timeout; refreshes that answer within their timeout;
+// server heartbeats (and a latency spread) that keep a healthy stream inside
+// the heartbeat budget and the confirm timeout. Outcomes the policy prescribes
+// (GaveUp under a give-up limit, Failed on a cursor too old with too_old =
+// fail, ...) are no violations: the oracle judges them from the policy.
+// Scenario::label is "custom".
+Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy);
 
 }  // namespace tether::sim
