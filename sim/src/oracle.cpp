@@ -46,7 +46,7 @@ struct View {
   std::uint64_t fresh_connection = 0;
   // --- causes the world gave for terminal states
   bool saw_401 = false, saw_401_fresh = false, saw_too_old = false, saw_refresh_failed = false,
-       saw_other_status = false;
+       saw_other_status = false, saw_replay_finished = false;
   // --- across lifetimes
   std::uint64_t durable_sequence = 0;
   bool have_durable = false;
@@ -106,6 +106,7 @@ std::int64_t save_retry_wait_ms(const ResumePolicy& r, std::uint32_t n) {
 struct Oracle::Impl {
   SessionConfig cfg;
   std::uint64_t filter_skip_every = 0;
+  std::uint64_t replay_end = 0;
   // The first sequence at or after `s` that the stream carries.
   std::uint64_t next_streamed(std::uint64_t s) const {
     if (filter_skip_every >= 2 && s % filter_skip_every == 0) ++s;
@@ -192,6 +193,8 @@ void Oracle::step(const StepView& v) { impl_->step(v); }
 
 void Oracle::set_filter(std::uint64_t skip_every) { impl_->filter_skip_every = skip_every; }
 
+void Oracle::set_replay_end(std::uint64_t sequence) { impl_->replay_end = sequence; }
+
 void Oracle::Impl::before_effects(View& c, const StepView& v) {
   const Event& e = v.event;
   if (std::holds_alternative<ConnectionOpened>(e)) {
@@ -219,6 +222,8 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     }
   } else if (std::holds_alternative<CursorExpired>(e)) {
     c.saw_too_old = true;
+  } else if (std::holds_alternative<ReplayFinished>(e)) {
+    c.saw_replay_finished = true;
   } else if (std::holds_alternative<AuthRefreshFailed>(e)) {
     if (c.reactive_refresh_out) c.saw_refresh_failed = true;
     c.refresh_failed = true;
@@ -529,7 +534,9 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
   bool caused = false;
   std::string_view why = "?";
   if (const auto* s = std::get_if<Stopped>(&v.after.phase)) {
-    caused = s->reason == Reason::stop_requested && c.stop_requested;
+    caused = (s->reason == Reason::stop_requested && c.stop_requested) ||
+             (s->reason == Reason::replay_complete && c.saw_replay_finished &&
+              cfg.resume.mode == StreamMode::replay_only);
     why = name_of(s->reason);
   } else if (const auto* g = std::get_if<GaveUp>(&v.after.phase)) {
     caused = cfg.give_up.attempts_max > 0 || cfg.give_up.outage_ms_max > 0;
@@ -575,7 +582,9 @@ void Oracle::time_passed(Ms now) {
 void Oracle::check_liveness(Ms now, const Server& server, Ms caught_up_at_ms,
                             const std::vector<const State*>& states) {
   impl_->healed_from_ms = std::min(impl_->healed_from_ms, now);
-  const std::uint64_t head = server.last_streamed_at_or_below(server.head_at(caught_up_at_ms));
+  std::uint64_t head = server.head_at(caught_up_at_ms);
+  if (impl_->replay_end > 0) head = std::min(head, impl_->replay_end);
+  head = server.last_streamed_at_or_below(head);
   for (std::size_t i = 0; i < impl_->views.size(); ++i) {
     const View& c = impl_->views[i];
     const State* s = states[i];

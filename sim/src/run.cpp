@@ -78,6 +78,8 @@ class World {
                              s.world.filter_skip_every, s.world.resume_overlap}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
+    oracle_.set_replay_end(s.world.replay_end_sequence);
+    replay_end_ = s.world.replay_end_sequence;
     clients_.reserve(s.clients);
     for (std::uint32_t i = 0; i < s.clients; ++i)
       clients_.emplace_back(LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
@@ -118,6 +120,7 @@ class World {
 
   void execute(std::uint32_t i, const Effect& e);
   void connect(std::uint32_t i, const Connect& c);
+  void end_replay(std::uint32_t i);
   void on_append();
   void on_heartbeat();
   void fault(const Fault& f, std::uint32_t index, bool begin);
@@ -139,6 +142,7 @@ class World {
   std::uint64_t next_frame_ref_ = 0;
   bool healed_ = false;
   Ms liveness_at_ = 0;
+  std::uint64_t replay_end_ = 0;  // WorldParams::replay_end_sequence
 };
 
 void World::schedule() {
@@ -394,20 +398,31 @@ void World::connect(std::uint32_t i, const Connect& k) {
     return;
   }
   c.server_open = true;
-  for (std::uint64_t seq = a.first_sequence; seq <= server_.head(); ++seq)
+  const std::uint64_t end = replay_end_ > 0 ? std::min(server_.head(), replay_end_) : server_.head();
+  for (std::uint64_t seq = a.first_sequence; seq <= end; ++seq)
     if (server_.streams(seq)) send(i, frame(seq));
+  if (replay_end_ > 0 && server_.head() >= replay_end_) return end_replay(i);
   if (s_.world.connection_ms_max > 0 && !healed_)
     push(now() + s_.world.connection_ms_max, Item{ItemKind::connection_max, i, c.lifetime, c.connection, 0, Tick{}});
 }
 
 void World::on_append() {
   const std::uint64_t seq = server_.append(now());
-  if (server_.streams(seq))
+  if (server_.streams(seq) && (replay_end_ == 0 || seq <= replay_end_))
     for (std::uint32_t i = 0; i < s_.clients; ++i)
       if (clients_[i].server_open) send(i, frame(seq));
+  if (seq == replay_end_)
+    for (std::uint32_t i = 0; i < s_.clients; ++i)
+      if (clients_[i].server_open) end_replay(i);
   push(now() + s_.world.append_every_ms, Item{ItemKind::append});
 }
 
+// A finite replay has been streamed to its end: the server says so and ends
+// the stream.
+void World::end_replay(std::uint32_t i) {
+  send(i, ReplayFinished{});
+  clients_[i].server_open = false;
+}
 
 void World::on_heartbeat() {
   for (std::uint32_t i = 0; i < s_.clients; ++i)
@@ -543,6 +558,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   if (scenario.world.filter_skip_every >= 2 && cfg.resume.gaps != GapDetection::relaxed) {
     bad.error = "world.filter_skip_every: a filtered stream needs resume.gaps = relaxed";
+    return bad;
+  }
+  if (scenario.world.replay_end_sequence > 0 && cfg.resume.mode != StreamMode::replay_only) {
+    bad.error = "world.replay_end_sequence: a replay that ends needs resume.mode = replay_only";
     return bad;
   }
   RunResult r = World(scenario, cfg, options).run();

@@ -206,6 +206,14 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   // it already tolerates one.
   draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
+  // A replay-only policy mostly meets a replay that ends (somewhere in the first
+  // one and a half safety phases' worth of events), else a log that never does.
+  if (policy.resume.mode == model::StreamMode::replay_only) {
+    Prng r = Prng::derive(seed, 0x2E9A1E);
+    if (chance(r, 80))
+      s.world.replay_end_sequence = static_cast<std::uint64_t>(
+          r.uniform(1, std::max<std::int64_t>(1, s.safety_ms * 3 / 2 / s.world.append_every_ms)));
+  }
   return s;
 }
 

@@ -303,3 +303,21 @@ TEST_CASE("an invalid configuration is an error naming the field, not a run", "[
   CHECK(r.events == 0);
   CHECK(r.error.find("backoff.delay_ms_max") != std::string::npos);
 }
+
+TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay complete)", "[run][replay]") {
+  Scenario s = base();
+  s.config.resume.mode = m::StreamMode::replay_only;
+  s.world.replay_end_sequence = 100;  // appended at 50 s
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
+  s.faults.push_back(Fault{FaultKind::crash, 0, 70000, 2000});  // after the end: the restart finishes at once
+  const RunResult r = run_ok(s);
+  const ClientReport& c = r.clients[0];
+  CHECK(c.final_phase == "Stopped");
+  CHECK(c.statuses.back().second.reason == m::Reason::replay_complete);
+  CHECK(c.last_sequence == 100);
+  CHECK(c.durable_sequence == 100);
+  CHECK(c.connect_at_ms.size() == 3);
+  // A watching policy never meets a replay that ends.
+  s.config.resume.mode = m::StreamMode::watch;
+  CHECK(run(s).error.find("world.replay_end_sequence") != std::string::npos);
+}

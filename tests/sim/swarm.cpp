@@ -185,6 +185,8 @@ std::string broken_rule(const Scenario& s, const m::SessionConfig& policy) {
   if (!w.auth && (has_fault(s, FaultKind::auth_revoked) || has_fault(s, FaultKind::token_expiry)))
     return "auth faults without an auth world";
   if (!policy.heartbeat && has_fault(s, FaultKind::half_open)) return "half-open links without a heartbeat policy";
+  if (w.replay_end_sequence > 0 && policy.resume.mode != m::StreamMode::replay_only)
+    return "a replay that ends for a policy that watches";
   if (4 * w.latency_ms_max > policy.connect.timeout_ms) return "a round trip that does not fit the connect timeout";
   if (w.refresh_ms >= policy.auth.refresh_timeout_ms) return "refreshes slower than their timeout";
   const auto beats_within = [&](Ms budget) {
@@ -309,6 +311,12 @@ TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[sw
          c.auth.on_refresh_failure = m::RefreshFailure::terminal;
        },
        Ended{"Failed", m::Reason::auth_refresh_failed}},
+      {"replay only, from sequence 0",
+       [](m::SessionConfig& c) {
+         c.resume.mode = m::StreamMode::replay_only;
+         c.resume.start = m::Cursor::at_sequence(0);
+       },
+       Ended{"Stopped", m::Reason::replay_complete}},
       {"a retry budget of one token per 30 s",
        [](m::SessionConfig& c) {
          c.budget.tokens_max = 1;

@@ -80,6 +80,10 @@ class Oracle {
   // streamed, so skipping them is no gap and the head to catch up with is the
   // last streamed sequence.
   void set_filter(std::uint64_t skip_every);
+  // A finite replay ending at `sequence` (0: none): a client caught up to it has
+  // nothing more to get, and Stopped{replay_complete} is a cause the world gave
+  // once it sent ReplayFinished (in replay_only mode).
+  void set_replay_end(std::uint64_t sequence);
   // Continuous checks that need no event (half-open detection); call whenever
   // virtual time moves.
   void time_passed(Ms now);

@@ -105,6 +105,10 @@ struct WorldParams {
   bool opaque_ids = false;          // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
   std::uint64_t resume_overlap = 0;     // a resume by cursor re-sends this many events before it
   std::uint64_t filter_skip_every = 0;  // filtered stream: sequences divisible by it are never streamed (< 2: none)
+  // A finite replay (resume.mode = replay_only only): the server streams up to
+  // this sequence, then sends ReplayFinished and ends the stream, also to a
+  // connection that resumes past it (0: the log never ends).
+  std::uint64_t replay_end_sequence = 0;
 };
 
 struct Scenario {

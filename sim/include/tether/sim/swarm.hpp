@@ -23,9 +23,11 @@ Scenario swarm_scenario(std::uint64_t seed);
 // auth.has_provider; half-open links only with a heartbeat policy; latencies
 // that fit the connect timeout; refreshes that answer within their timeout;
 // server heartbeats (and a latency spread) that keep a healthy stream inside
-// the heartbeat budget and the confirm timeout. Outcomes the policy prescribes
-// (GaveUp under a give-up limit, Failed on a cursor too old with too_old =
-// fail, ...) are no violations: the oracle judges them from the policy.
+// the heartbeat budget and the confirm timeout; a replay that ends
+// (WorldParams::replay_end_sequence) only for a replay_only policy, and for
+// most of its seeds. Outcomes the policy prescribes (GaveUp under a give-up
+// limit, Failed on a cursor too old with too_old = fail, Stopped when a replay
+// completes, ...) are no violations: the oracle judges them from the policy.
 // Scenario::label is "custom".
 Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy);
 
