@@ -55,8 +55,11 @@ struct View {
   std::uint32_t save_failures = 0;        // consecutive failed saves of the newest request
   std::optional<Ms> save_retry_not_before;  // after one: no save before this but a final flush
   bool refresh_failed = false;  // a refresh failed (or timed out) and no Connect came since
+  // The attempt in flight when a refresh failed: a 401 answering it may still
+  // ask one reactive refresh (the attempt was paced; the refresh answers it).
+  std::uint64_t refresh_excused_connection = 0;
   struct Refresh {
-    Ms given_up_at;  // a reactive refresh is abandoned at its timeout; a proactive one never
+    Ms given_up_at;  // a reactive refresh is abandoned at its timeout; a proactive one only once a 401 waits for it
     bool given_up = false;
   };
   std::vector<Refresh> refreshes_out;  // asked, not answered yet, oldest first (answers come in order)
@@ -215,6 +218,18 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     if (r->http_status == 401) {
       c.saw_401 = true;
       if (v.event_connection != 0 && v.event_connection == c.fresh_connection) c.saw_401_fresh = true;
+      // A refresh already in flight (a proactive one) answers this 401 too: the
+      // client asks no second one (one at a time) and waits for it as for a
+      // reactive refresh, at most auth.refresh_timeout_ms from now. Its answer
+      // then counts as the reactive refresh's: fresh credentials for the retry,
+      // or a failed refresh.
+      bool adopted = false;
+      for (View::Refresh& x : c.refreshes_out) {
+        if (x.given_up) continue;
+        x.given_up_at = std::min(x.given_up_at, v.now + cfg.auth.refresh_timeout_ms);
+        adopted = true;
+      }
+      if (adopted) c.reactive_refresh_out = true;
     } else if (r->http_status == 410) {
       c.saw_too_old = true;
     } else if (r->http_status < 500 && r->http_status != 429) {
@@ -227,6 +242,7 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
   } else if (std::holds_alternative<AuthRefreshFailed>(e)) {
     if (c.reactive_refresh_out) c.saw_refresh_failed = true;
     c.refresh_failed = true;
+    c.refresh_excused_connection = c.attempt_open ? v.connection_after : 0;
     if (!c.refreshes_out.empty()) c.refreshes_out.erase(c.refreshes_out.begin());
   } else if (std::holds_alternative<AuthRefreshed>(e)) {
     if (!c.refreshes_out.empty()) c.refreshes_out.erase(c.refreshes_out.begin());
@@ -469,9 +485,11 @@ void Oracle::Impl::check_auth(View& c, const StepView& v, int refreshes, bool fr
 //   save_retry_wait_ms(n), except the final flush of a step that ends the
 //   session;
 // - refresh: after a failed refresh (AuthRefreshFailed, or a reactive refresh
-//   unanswered by auth.refresh_timeout_ms), no RefreshAuth until a Connect; and
-//   no RefreshAuth while another is in flight (asked, not answered, not given
-//   up at its timeout);
+//   unanswered by auth.refresh_timeout_ms), no RefreshAuth until a Connect,
+//   but the one reactive refresh of a 401 that answers the attempt in flight
+//   when the refresh failed; and no RefreshAuth while another is in flight
+//   (asked, not answered, not given up at its timeout; a proactive refresh a
+//   401 waits for is given up like a reactive one);
 // - connect: no Connect while the previous attempt's connection is still open
 //   (neither ended by the world nor closed by the client); after the first
 //   attempt of a lifetime, a Connect needs a backoff entered since the previous
@@ -497,7 +515,10 @@ void Oracle::Impl::check_pacing(View& c, const StepView& v) {
                                       num(std::uint64_t{c.save_failures}) + " failed saves ends");
       c.save_retry_not_before.reset();
     } else if (std::holds_alternative<RefreshAuth>(effect)) {
-      if (c.refresh_failed)
+      const auto* rejected = std::get_if<ServerRejected>(&v.event);
+      const bool excused = rejected != nullptr && rejected->http_status == 401 && v.event_connection != 0 &&
+                           v.event_connection == c.refresh_excused_connection;
+      if (c.refresh_failed && !excused)
         fail(10, v.client, v.now, "auth refresh retried after a failed one with no connection attempt since");
       const RefreshCause cause = std::get<RefreshAuth>(effect).cause;
       const auto in_flight = std::count_if(c.refreshes_out.begin(), c.refreshes_out.end(),
@@ -516,6 +537,7 @@ void Oracle::Impl::check_pacing(View& c, const StepView& v) {
       c.attempt_open = true;
       c.backoff_entered = false;
       c.refresh_failed = false;
+      c.refresh_excused_connection = 0;
     }
   }
 }

@@ -194,7 +194,11 @@ RunResult World::run() {
 bool World::defer_if_suspended(Item& it) {
   const std::uint32_t client = it.client;
   Client& c = clients_[client];
-  if (now() >= c.suspended_until) return false;
+  // After the wake time, items still wait while the FIFO is not drained: an
+  // item due exactly at the wake time but queued before the wake item must
+  // not overtake what arrived during the suspension (a TCP stream never
+  // reorders; found by the policy swarm as a silent gap under relaxed gaps).
+  if (now() >= c.suspended_until && !c.wake_pending) return false;
   // Held in one FIFO per client (not re-pushed one by one): a suspension that
   // is extended while items wait must not reorder them.
   c.deferred.push_back(std::move(it));

@@ -321,3 +321,26 @@ TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay c
   s.config.resume.mode = m::StreamMode::watch;
   CHECK(run(s).error.find("world.replay_end_sequence") != std::string::npos);
 }
+
+// Regression (found by the policy swarm's property, as a silent gap under
+// relaxed gap detection): a frame due exactly when a suspended host wakes, but
+// queued before the wake, ran ahead of the frames that had arrived during the
+// suspension — a TCP stream reordered.
+TEST_CASE("frames due at the wake time never overtake those held during a suspend", "[run]") {
+  Scenario s = base();
+  s.safety_ms = 30000;
+  s.world.append_every_ms = 1000;
+  s.world.latency_ms_min = 0;
+  s.world.latency_ms_max = 0;
+  s.faults.push_back(Fault{FaultKind::suspend, 0, 14500, 5500});               // asleep 14.5 s .. 20 s
+  s.faults.push_back(Fault{FaultKind::partition_to_client, 0, 5000, 10000});   // held until 15 s
+  s.faults.push_back(Fault{FaultKind::partition_to_client, 0, 8000, 12000});   // later ones until 20 s
+  for (const m::GapDetection gaps : {m::GapDetection::strict, m::GapDetection::relaxed}) {
+    s.config.resume.gaps = gaps;
+    const RunResult r = run_ok(s);
+    const ClientReport& c = r.clients[0];
+    CHECK(c.gaps.empty());
+    CHECK(c.connect_at_ms.size() == 1);
+    CHECK(c.deliveries == c.last_sequence);
+  }
+}

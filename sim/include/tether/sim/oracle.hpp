@@ -24,7 +24,9 @@
 // before checkpoint_retry_ms_min * 2^(n-1) (capped at checkpoint_retry_ms_max)
 // after the n-th consecutive failure of the newest requested save, but the
 // final flush of a step that ends the session; no RefreshAuth after a failed
-// (or timed-out) refresh until a Connect, nor while another is in flight; no
+// (or timed-out) refresh until a Connect (but the reactive refresh of a 401
+// answering the attempt that was in flight then), nor while another is in
+// flight (a proactive refresh answers a 401 that comes meanwhile); no
 // Connect while the previous attempt is open, nor (after a lifetime's first)
 // without a backoff entered since the previous one, but the retry that answers
 // an AuthRefreshed.
