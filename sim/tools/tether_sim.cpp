@@ -1,9 +1,12 @@
 // tether-sim: simulation campaigns, replays and shrinking (VOPR style).
 //
-//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--json]
+//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--config FILE] [--json]
 //       Runs swarm_scenario(seed) for the seeds S .. S+N-1 that belong to shard
 //       i of n (seed - S = i mod n). Prints a summary table (or JSON) and, for
 //       each failure, the one command that reproduces it. Exit 1 on any failure.
+//       With --config, every seed runs the session policy of that
+//       configuration file (tether-config/1, <tether/io/config.hpp>), exactly:
+//       swarm_scenario(seed, policy) varies only the world, fleet and faults.
 //   tether-sim replay FILE|--seed S [--trace]
 //       Runs one scenario (a scenario JSON file, or swarm_scenario(S)); prints
 //       the per-event trace with --trace, then the outcome and the trace hash.
@@ -37,6 +40,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <tether/io/config.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
@@ -113,14 +117,22 @@ struct Campaign {
   double wall_s = 0;
 };
 
-Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard) {
+// The policy a campaign runs: the swarm's presets with variations, or one
+// configuration file's session policy.
+struct Policy {
+  std::string file;    // empty: the swarm draws a configuration per seed
+  std::string preset;  // the file's named base, if any
+  tether::model::SessionConfig session;
+};
+
+Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy) {
   Campaign c;
   const bool progress = isatty(STDERR_FILENO) != 0;
   const auto t0 = std::chrono::steady_clock::now();
   const std::uint64_t mine = n / shard.count + (shard.index < n % shard.count ? 1 : 0);
   for (std::uint64_t k = shard.index; k < n; k += shard.count) {
     const std::uint64_t seed = start + k;
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run(policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session));
     c.scenarios += 1;
     c.events += r.events;
     c.coverage.merge(r.coverage);
@@ -141,8 +153,21 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard) {
 
 std::size_t coverage_total() { return phase_count * event_count; }
 
-void print_table(const Campaign& c) {
+std::string policy_text(const Policy& p) {
+  if (p.file.empty()) return "swarm (a preset with variations, per seed)";
+  return p.file + (p.preset.empty() ? " (no preset base)" : " (preset base " + p.preset + ")") +
+         ", varied: world, fleet, faults only";
+}
+
+// The one command that reproduces seed `seed` of this campaign.
+std::string reproduce(const Policy& p, std::uint64_t seed) {
+  if (p.file.empty()) return "tether-sim replay --seed " + std::to_string(seed);
+  return "tether-sim run --config " + p.file + " --seeds 1 --seed-start " + std::to_string(seed);
+}
+
+void print_table(const Campaign& c, const Policy& p) {
   const double rate = c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0;
+  std::printf("policy             %s\n", policy_text(p).c_str());
   std::printf("scenarios          %" PRIu64 "\n", c.scenarios);
   std::printf("failed scenarios   %" PRIu64 "\n", c.failed);
   std::printf("events             %" PRIu64 "\n", c.events);
@@ -168,8 +193,11 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
-void print_json(const Campaign& c) {
-  std::printf("{\n  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64 ",\n",
+void print_json(const Campaign& c, const Policy& p) {
+  std::printf("{\n  \"policy\": {\"config\": %s, \"preset\": %s},\n",
+              p.file.empty() ? "null" : json_string(p.file).c_str(),
+              p.file.empty() ? "\"swarm\"" : (p.preset.empty() ? "null" : json_string(p.preset).c_str()));
+  std::printf("  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64 ",\n",
               c.scenarios, c.failed, c.events);
   std::printf("  \"violations\": {");
   for (std::size_t g = 1; g <= 10; ++g) std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
@@ -181,25 +209,35 @@ void print_json(const Campaign& c) {
   std::printf("]},\n  \"wall_s\": %.3f,\n  \"events_per_s\": %.0f,\n  \"failures\": [", c.wall_s,
               c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0);
   for (std::size_t k = 0; k < c.failures.size(); ++k)
-    std::printf("%s\n    {\"seed\": %" PRIu64 ", \"replay\": \"tether-sim replay --seed %" PRIu64 "\", \"what\": %s}",
-                k ? "," : "", c.failures[k].seed, c.failures[k].seed, json_string(c.failures[k].what).c_str());
+    std::printf("%s\n    {\"seed\": %" PRIu64 ", \"replay\": %s, \"what\": %s}", k ? "," : "", c.failures[k].seed,
+                json_string(reproduce(p, c.failures[k].seed)).c_str(), json_string(c.failures[k].what).c_str());
   std::printf("%s]\n}\n", c.failures.empty() ? "" : "\n  ");
 }
 
-int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_text, bool json) {
+int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_text, bool json,
+            const std::string& config_file) {
   const auto shard = parse_shard(shard_text);
   if (!shard) {
     std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n", shard_text.c_str());
     return exit_usage;
   }
-  const Campaign c = run_campaign(start, seeds, *shard);
+  Policy policy;
+  if (!config_file.empty()) {
+    const auto loaded = tether::io::load_config(config_file);
+    if (!loaded) {
+      std::fprintf(stderr, "tether-sim: --config %s\n", loaded.error().message().c_str());
+      return exit_usage;
+    }
+    policy = Policy{config_file, loaded->preset, loaded->session};
+  }
+  const Campaign c = run_campaign(start, seeds, *shard, policy);
   if (json) {
-    print_json(c);
+    print_json(c, policy);
   } else {
-    print_table(c);
+    print_table(c, policy);
     for (const Failure& f : c.failures)
-      std::printf("\nFAILED seed %" PRIu64 "\n%s  reproduce: tether-sim replay --seed %" PRIu64 "\n", f.seed,
-                  f.what.c_str(), f.seed);
+      std::printf("\nFAILED seed %" PRIu64 "\n%s  reproduce: %s\n", f.seed, f.what.c_str(),
+                  reproduce(policy, f.seed).c_str());
     if (c.failed > c.failures.size())
       std::printf("\n... and %" PRIu64 " more failed seeds\n", c.failed - c.failures.size());
   }
@@ -332,6 +370,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed-start", seed_start, "the first seed");
   run_cmd->add_option("--shard", shard, "run only shard i of n (i/n, 0 <= i < n)");
   run_cmd->add_flag("--json", json, "print the summary as JSON");
+  std::string config_file;
+  run_cmd->add_option("--config", config_file,
+                      "a configuration file (tether-config/1): run every seed on its session policy, varying only "
+                      "the world, the fleet and the faults");
 
   std::string file;
   std::optional<std::uint64_t> seed;
@@ -364,7 +406,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_usage;
   }
   try {
-    if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json);
+    if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json, config_file);
     if (replay_cmd->parsed() && (!events_file.empty() || !preset.empty())) {
       if (events_file.empty() || preset.empty() || !file.empty()) {
         std::fprintf(stderr, "tether-sim: replay --events FILE needs --preset NAME and no scenario FILE\n");
