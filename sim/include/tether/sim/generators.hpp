@@ -6,6 +6,9 @@
 //   rc::prop("my app survives the swarm", [](const tether::sim::Scenario& s) {
 //     RC_ASSERT(tether::sim::run(s).ok());
 //   });
+//   rc::prop("my policy survives the swarm", [&] {
+//     RC_ASSERT(tether::sim::run(*tether::sim::gen::scenario(my_policy)).ok());
+//   });
 //
 // A scenario is drawn as swarm_scenario(seed) does (the seed comes from
 // RapidCheck's random stream), so the generated mix is exactly the swarm
@@ -22,6 +25,7 @@
 
 #include <rapidcheck.h>
 
+#include <tether/model/config.hpp>
 #include <tether/sim/scenario.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
@@ -85,6 +89,16 @@ inline rc::Gen<Scenario> scenario() {
   return rc::Gen<Scenario>([](const rc::Random& random, int /*size*/) {
     rc::Random r = random;
     return rc::shrinkable::shrinkRecur(swarm_scenario(r.next()), &detail::shrink_scenario);
+  });
+}
+
+// Scenarios on one policy, drawn as swarm_scenario(seed, policy) draws them:
+// the configuration is `policy` in every scenario and every shrink; the world,
+// the fleet and the faults vary (and shrink as above).
+inline rc::Gen<Scenario> scenario(const model::SessionConfig& policy) {
+  return rc::Gen<Scenario>([policy](const rc::Random& random, int /*size*/) {
+    rc::Random r = random;
+    return rc::shrinkable::shrinkRecur(swarm_scenario(r.next(), policy), &detail::shrink_scenario);
   });
 }
 
