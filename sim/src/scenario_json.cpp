@@ -401,12 +401,16 @@ std::expected<Scenario, ScenarioError> parse_unguarded(std::string_view json) {
 
 // --- writing ------------------------------------------------------------------------
 
-// Every field of the session's configuration, as io::to_json writes it.
+// Every field of the session's configuration, as io::to_json writes it. The
+// other sections (shell, poll, wait, mirror) are left out: a scenario
+// simulates the session only, and their defaults would only look meaningful.
 Json config_json(const model::SessionConfig& c) {
   io::Config config;
   config.session = c;
   if (c.seed != 0) config.seed = c.seed;
-  return Json::parse(io::to_json(config, true));
+  Json j = Json::parse(io::to_json(config, true));
+  for (const char* key : {"shell", "poll", "wait", "mirror"}) j.erase(key);
+  return j;
 }
 
 Json world_json(const WorldParams& w) {

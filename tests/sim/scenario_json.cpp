@@ -181,6 +181,8 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   CHECK(old->config.backoff.delay_ms_max == 50000);
   CHECK(old->config.resume.start == m::Cursor::at_sequence(0));
   const std::string text = to_json(*old);
+  CHECK(text.find("\"delay_ms_initial\": 1000") != std::string::npos);  // every session field, written
+  CHECK(text.find("\"shell\"") == std::string::npos);                   // not simulated: not written
   const auto again = parse_scenario(text);
   REQUIRE(again);
   CHECK(again->label == "kanade");

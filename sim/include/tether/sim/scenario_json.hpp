@@ -36,9 +36,10 @@
 // index beyond the fleet, an invalid configuration, a filtered stream with
 // strict gap detection).
 //
-// to_json writes every field, the configuration in full as "config" (with
-// "label"), so to_json(*parse_scenario(to_json(s))) == to_json(s) for every
-// valid s, and a file in the old form comes back in the new one.
+// to_json writes every field, the session's configuration in full as "config"
+// (every field of its sections; the shell, poll, wait and mirror sections left
+// out) with "label", so to_json(*parse_scenario(to_json(s))) == to_json(s) for
+// every valid s, and a file in the old form comes back in the new one.
 
 #include <cstddef>
 #include <cstdint>
