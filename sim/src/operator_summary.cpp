@@ -212,8 +212,9 @@ std::string OperatorSummary::attempt_line(const Attempt& a) const {
   return s;
 }
 
-std::string OperatorSummary::text(const m::State& final_state) const {
-  std::string out = clock_ ? "summary (times UTC)\n" : "summary (times on the recording's monotonic clock)\n";
+std::string OperatorSummary::text(const m::State& final_state, bool diverged) const {
+  std::string out = diverged ? "summary up to the divergence" : "summary";
+  out += clock_ ? " (times UTC)\n" : " (times on the recording's monotonic clock)\n";
   auto row = [&out](std::string_view label, const std::string& value) {
     out += "  ";
     out += label;
@@ -243,7 +244,7 @@ std::string OperatorSummary::text(const m::State& final_state) const {
            duration(m::elapsed_ms(o.start, end)) + "): " +
            (o.before_first_connection ? "could not connect: " : "") + reason_text(o.cause, o.http_status) + "\n";
     for (const std::size_t a : o.attempts) out += "       " + attempt_line(reconnects_[a]) + "\n";
-    if (o.ended_by.empty()) out += "       not over when the recording ends\n";
+    if (o.ended_by.empty()) out += diverged ? "       not over where the replay stopped\n" : "       not over when the recording ends\n";
     else if (o.ended_by != "connected") out += "       ended when " + o.ended_by + "\n";
   }
 
@@ -287,7 +288,8 @@ std::string OperatorSummary::text(const m::State& final_state) const {
   const m::Status& st = final_state.status;
   std::string final_text(m::name_of(st.kind));
   if (st.reason != m::Reason::none) final_text += ": " + reason_text(st.reason, st.http_status);
-  if (!terminal(st.kind)) final_text += " (the recording ends before the session did)";
+  if (diverged) final_text += " (where the replay stopped)";
+  else if (!terminal(st.kind)) final_text += " (the recording ends before the session did)";
   row("final state", final_text);
   return out;
 }

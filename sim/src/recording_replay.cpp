@@ -93,7 +93,7 @@ ReplayResult replay_recording(const m::Recording& recording, const m::SessionCon
   }
   r.trace_hash = trace.hash();
   r.trace = trace.text();
-  r.summary = summary.text(r.state);
+  r.summary = summary.text(r.state, r.divergence.has_value());
   return r;
 }
 

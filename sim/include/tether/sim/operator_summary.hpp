@@ -43,7 +43,8 @@ class OperatorSummary {
   void step(const model::Event& event, const model::Effects& effects);
 
   // The summary so far; `final_state` is the state after the last step.
-  std::string text(const model::State& final_state) const;
+  // `diverged`: the replay stopped at a divergence (said in the summary).
+  std::string text(const model::State& final_state, bool diverged = false) const;
 
   // "2026-12-07T10:00:03.100Z" (or "t=3100 ms" without an anchor).
   std::string time(model::Instant at) const;
