@@ -279,7 +279,7 @@ int main(int argc, char** argv) {
     options.record_path = record;
     // Recordings are shared: the URL without userinfo, query values or fragment.
     options.record_comment = "tether-watch " + io::redacted_url(url) + "\npreset " + preset +
-                             "\nreplay: tether-sim replay --events " + record + " --preset " + preset;
+                             "\nreplay: tether-sim replay --events " + record;
   }
   options.tls.ca_file = ca_file;
   options.tls.insecure_skip_verify_DANGEROUS = insecure;
