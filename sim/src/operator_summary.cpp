@@ -34,6 +34,15 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& mo, unsigned& d)
   y = static_cast<std::int64_t>(yoe) + era * 400 + (mo <= 2 ? 1 : 0);
 }
 
+// "  label        value\n": labels in a column of 13.
+void add_row(std::string& out, std::string_view label, const std::string& value) {
+  out += "  ";
+  out += label;
+  out.append(label.size() < 13 ? 13 - label.size() : 1, ' ');
+  out += value;
+  out += '\n';
+}
+
 std::string iso8601(std::int64_t unix_ms) {
   // Floor division, so times before 1970 still print correctly.
   const std::int64_t ms_per_day = 86'400'000;
@@ -212,16 +221,44 @@ std::string OperatorSummary::attempt_line(const Attempt& a) const {
   return s;
 }
 
+void OperatorSummary::outage_rows(std::string& out, bool diverged) const {
+  std::int64_t down_ms = 0;
+  for (const Outage& o : outages_) down_ms += m::elapsed_ms(o.start, o.end.value_or(last_));
+  add_row(out, "outages",
+          outages_.empty() ? std::string("none")
+                           : std::to_string(outages_.size()) + " (" + duration(down_ms) + " in all)");
+  for (std::size_t i = 0; i < outages_.size(); ++i) {
+    const Outage& o = outages_[i];
+    const m::Instant end = o.end.value_or(last_);
+    out += "    #" + std::to_string(i + 1) + " " + time(o.start) + " to " + time(end) + " (" +
+           duration(m::elapsed_ms(o.start, end)) + "): " +
+           (o.before_first_connection ? "could not connect: " : "") + reason_text(o.cause, o.http_status) + "\n";
+    for (const std::size_t a : o.attempts) out += "       " + attempt_line(reconnects_[a]) + "\n";
+    if (o.ended_by.empty())
+      out += diverged ? "       not over where the replay stopped\n" : "       not over when the recording ends\n";
+    else if (o.ended_by != "connected")
+      out += "       ended when " + o.ended_by + "\n";
+  }
+}
+
+std::string OperatorSummary::reconnects_text() const {
+  if (reconnects_.empty()) return "none";
+  std::optional<std::int64_t> lo;
+  std::optional<std::int64_t> hi;
+  for (const Attempt& a : reconnects_) {
+    if (!a.wait_ms) continue;
+    lo = std::min(lo.value_or(*a.wait_ms), *a.wait_ms);
+    hi = std::max(hi.value_or(*a.wait_ms), *a.wait_ms);
+  }
+  std::string s = std::to_string(reconnects_.size()) + " attempt(s)";
+  if (lo) s += ", waits " + duration(*lo) + (*lo == *hi ? "" : " to " + duration(*hi));
+  return s;
+}
+
 std::string OperatorSummary::text(const m::State& final_state, bool diverged) const {
   std::string out = diverged ? "summary up to the divergence" : "summary";
   out += clock_ ? " (times UTC)\n" : " (times on the recording's monotonic clock)\n";
-  auto row = [&out](std::string_view label, const std::string& value) {
-    out += "  ";
-    out += label;
-    out.append(label.size() < 13 ? 13 - label.size() : 1, ' ');
-    out += value;
-    out += '\n';
-  };
+  auto row = [&out](std::string_view label, const std::string& value) { add_row(out, label, value); };
   if (!first_) {
     row("session", "no events");
   } else {
@@ -233,35 +270,8 @@ std::string OperatorSummary::text(const m::State& final_state, bool diverged) co
   if (save_failures_ > 0) delivered += "; " + std::to_string(save_failures_) + " checkpoint save(s) failed";
   row("delivered", delivered);
 
-  std::int64_t down_ms = 0;
-  for (const Outage& o : outages_) down_ms += m::elapsed_ms(o.start, o.end.value_or(last_));
-  row("outages", outages_.empty() ? std::string("none")
-                                  : std::to_string(outages_.size()) + " (" + duration(down_ms) + " in all)");
-  for (std::size_t i = 0; i < outages_.size(); ++i) {
-    const Outage& o = outages_[i];
-    const m::Instant end = o.end.value_or(last_);
-    out += "    #" + std::to_string(i + 1) + " " + time(o.start) + " to " + time(end) + " (" +
-           duration(m::elapsed_ms(o.start, end)) + "): " +
-           (o.before_first_connection ? "could not connect: " : "") + reason_text(o.cause, o.http_status) + "\n";
-    for (const std::size_t a : o.attempts) out += "       " + attempt_line(reconnects_[a]) + "\n";
-    if (o.ended_by.empty()) out += diverged ? "       not over where the replay stopped\n" : "       not over when the recording ends\n";
-    else if (o.ended_by != "connected") out += "       ended when " + o.ended_by + "\n";
-  }
-
-  if (reconnects_.empty()) {
-    row("reconnects", "none");
-  } else {
-    std::optional<std::int64_t> lo;
-    std::optional<std::int64_t> hi;
-    for (const Attempt& a : reconnects_) {
-      if (!a.wait_ms) continue;
-      lo = std::min(lo.value_or(*a.wait_ms), *a.wait_ms);
-      hi = std::max(hi.value_or(*a.wait_ms), *a.wait_ms);
-    }
-    std::string s = std::to_string(reconnects_.size()) + " attempt(s)";
-    if (lo) s += ", waits " + duration(*lo) + (*lo == *hi ? "" : " to " + duration(*hi));
-    row("reconnects", s);
-  }
+  outage_rows(out, diverged);
+  row("reconnects", reconnects_text());
 
   if (refreshes_.empty()) {
     row("refreshes", "none");

@@ -88,6 +88,8 @@ class OperatorSummary {
   void on_status(model::Instant now, const model::Status& status);
   void on_connect(model::Instant now, const model::Connect& connect);
   std::string attempt_line(const Attempt& a) const;
+  void outage_rows(std::string& out, bool diverged) const;
+  std::string reconnects_text() const;
   std::string reason_text(model::Reason reason, std::uint16_t http_status) const;
 
   std::optional<model::WallClockAnchor> clock_;
