@@ -23,18 +23,20 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include <tether/io/file_checkpoint_store.hpp>
 #include <tether/io/http_header.hpp>
+#include <tether/io/config.hpp>
 #include <tether/io/runner.hpp>
+#include <tether/io/runner_config.hpp>
 #include <tether/io/sse_parser.hpp>
 #include <tether/io/stream_identity.hpp>
 #include <tether/io/token_auth.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/names.hpp>
-#include <tether/model/presets.hpp>
 
 namespace {
 
@@ -153,156 +155,214 @@ bool parse_count(std::string_view text, std::uint64_t& out) {
   return true;
 }
 
-std::optional<model::SessionConfig> preset_named(std::string_view name) {
-  for (const auto& preset : model::presets::all())
-    if (preset.name == name) return preset.make();
-  return std::nullopt;
+// The command line. Policy options (--config, --set and the flags that name
+// one field) build an io::Config; the rest (URL, credentials, checkpoint,
+// recording, output) stay here.
+struct Cli {
+  std::string url;
+  std::string preset = "aviso";
+  std::string config_file;
+  std::vector<std::string> sets;
+  bool print_config = false;
+  std::string checkpoint;
+  std::string checkpoint_key;
+  std::string token_file;
+  std::string token_cmd;
+  std::int64_t token_cmd_timeout_ms = 30'000;
+  std::string seq_from;
+  std::string gaps;
+  std::string record;
+  std::string ca_file;
+  bool insecure = false;
+  std::string cursor_param;
+  std::vector<std::string> headers;
+  bool nchan_meta = false;
+  bool json_status = false;
+  std::string max_events_text = "0";
+  std::uint64_t max_events = 0;
+  std::uint64_t seed = 0;
+  std::int64_t read_idle_ms = 0;
+  std::size_t line_bytes_max = 0;
+  std::size_t event_bytes_max = 0;
+  std::uint64_t ws_message_bytes_max = 0;
+  std::size_t id_bytes_max = 0;
+  // Given on the command line (a flag overrides the configuration only then).
+  CLI::Option* url_opt = nullptr;
+  CLI::Option* preset_opt = nullptr;
+  CLI::Option* config_opt = nullptr;
+  CLI::Option* gaps_opt = nullptr;
+  CLI::Option* seed_opt = nullptr;
+  CLI::Option* read_idle_opt = nullptr;
+  CLI::Option* line_opt = nullptr;
+  CLI::Option* event_opt = nullptr;
+  CLI::Option* ws_opt = nullptr;
+  CLI::Option* id_opt = nullptr;
+  CLI::Option* ca_opt = nullptr;
+};
+
+void add_policy_options(CLI::App& app, Cli& c) {
+  c.preset_opt = app.add_option("--preset", c.preset, "the base policy (aviso, zero_ws, kanade, koprs, grpc, client_go; default aviso)");
+  c.config_opt = app.add_option("--config", c.config_file, "tether-config/1 file: the policy (docs/configuration.md)");
+  c.preset_opt->excludes(c.config_opt);
+  app.add_option("--set", c.sets, "override one field: PATH=VALUE, e.g. backoff.delay_ms_max=60000 (repeatable)");
+  app.add_flag("--print-config", c.print_config, "print the effective configuration (tether-config/1) and exit");
+  app.add_option("--seq-from", c.seq_from, "sequence number source: id, id-suffix or json:FIELD (shell.sequence)");
+  c.gaps_opt = app.add_option("--gaps", c.gaps, "gap detection with a sequence: strict or relaxed (resume.gaps)")
+                   ->check(CLI::IsMember({"strict", "relaxed"}));
+  c.ca_opt = app.add_option("--ca-file", c.ca_file, "PEM CA bundle to trust instead of the system's");
+  app.add_flag("--insecure-skip-tls-verify-DANGEROUS", c.insecure, "do not verify the server's certificate");
+  app.add_option("--cursor-param", c.cursor_param, "also send the resume id as this query parameter");
+  app.add_flag("--ws-nchan-meta", c.nchan_meta, "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
+  c.seed_opt = app.add_option("--seed", c.seed, "jitter seed (default: drawn from the OS; fix it only to replay)");
+  c.read_idle_opt = app.add_option("--read-idle-ms", c.read_idle_ms,
+                 "reconnect after this long without a complete line, frame or ping (0: never; default: the policy's heartbeat)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  c.line_opt = app.add_option("--line-bytes-max", c.line_bytes_max, "longest SSE line accepted (default 1 MiB)")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+  c.event_opt = app.add_option("--event-bytes-max", c.event_bytes_max, "largest SSE event accepted (default 8 MiB)")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 32));
+  c.ws_opt = app.add_option("--ws-message-bytes-max", c.ws_message_bytes_max,
+                 "largest WebSocket message accepted (default 8 MiB)")
+      ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{1} << 32));
+  c.id_opt = app.add_option("--id-bytes-max", c.id_bytes_max, "longest resume id accepted (default and most: 1024)")
+      ->check(CLI::Range(std::size_t{1}, model::Token::capacity));
+}
+
+void add_run_options(CLI::App& app, Cli& c) {
+  c.url_opt = app.add_option("url", c.url, "http(s):// (SSE) or ws(s):// (WebSocket) URL");
+  auto* ckpt = app.add_option("--checkpoint", c.checkpoint, "checkpoint file: resume from it, save to it");
+  app.add_option("--checkpoint-key", c.checkpoint_key,
+                 "also name the stream in the checkpoint by this key (when a query value or header selects it)")
+      ->needs(ckpt);
+  auto* tf = app.add_option("--token-file", c.token_file, "bearer token from this file (re-read on refresh)");
+  auto* tc = app.add_option("--token-cmd", c.token_cmd, "bearer token printed by this shell command");
+  tf->excludes(tc);
+  app.add_option("--token-cmd-timeout-ms", c.token_cmd_timeout_ms, "kill the token command after this long (a failed refresh)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
+      ->needs(tc);
+  app.add_option("--record", c.record, "record every event fed to the reducer (tether-sim replay --events)");
+  app.add_option("-H,--header", c.headers, "extra request header 'Name: value' (repeatable; may carry credentials)");
+  app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
+  app.add_option("--max-events", c.max_events_text, "stop after this many deliveries (0: never)");
+}
+
+// The flags that name one field override the file and --set: the most
+// specific word wins.
+void apply_flags(const Cli& c, io::Config& config) {
+  if (!c.seq_from.empty()) config.shell.sequence = c.seq_from;
+  if (*c.gaps_opt) config.session.resume.gaps = c.gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
+  if (*c.seed_opt) config.seed = c.seed;
+  if (*c.read_idle_opt) {
+    config.session.heartbeat.reset();
+    if (c.read_idle_ms > 0)
+      config.session.heartbeat = model::HeartbeatPolicy{.interval_ms = c.read_idle_ms, .interval_multiple = 1, .slack_ms = 0};
+  }
+  if (*c.line_opt) config.shell.sse.limits.line_bytes_max = c.line_bytes_max;
+  if (*c.event_opt) config.shell.sse.limits.event_bytes_max = c.event_bytes_max;
+  if (*c.ws_opt) config.shell.websocket.message_bytes_max = c.ws_message_bytes_max;
+  if (*c.id_opt) config.shell.id_bytes_max = c.id_bytes_max;
+  if (*c.ca_opt) config.shell.tls.ca_file = c.ca_file;
+  if (c.insecure) config.shell.tls.insecure_skip_verify_DANGEROUS = true;
+  if (!c.cursor_param.empty()) config.shell.http.cursor_query_parameter = c.cursor_param;
+  if (c.nchan_meta) {
+    config.shell.websocket.subprotocol = "ws+meta.nchan";
+    config.shell.websocket.nchan_meta_frames = true;
+  }
+}
+
+// Base (--config FILE, or --preset), then each --set in order, then the flags.
+std::expected<io::Config, std::string> effective_config(const Cli& c) {
+  auto config = *c.config_opt ? io::load_config(c.config_file) : io::preset_config(c.preset);
+  if (!config) return std::unexpected((*c.config_opt ? "--config " : "--preset: ") + config.error().message());
+  for (const std::string& set : c.sets)
+    if (auto ok = io::set_field(*config, set); !ok) return std::unexpected("--set: " + ok.error().message());
+  apply_flags(c, *config);
+  if (auto ok = io::validate(*config); !ok) return std::unexpected("the command line's options: " + ok.error().message());
+  return std::move(*config);
+}
+
+// -H headers may carry credentials, so they never enter the configuration
+// (which --print-config and recordings show): they join the options here.
+std::expected<void, std::string> add_headers(const Cli& c, io::RunnerOptions& options) {
+  for (const std::string& header : c.headers) {
+    const auto colon = header.find(':');
+    if (colon == std::string::npos || colon == 0)
+      return std::unexpected("--header: expected 'Name: value' (the value is not shown: it may be a secret)");
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    if (auto bad = io::check_header(header.substr(0, colon), value); !bad)  // names the header, not the value
+      return std::unexpected("--header: " + bad.error());
+    options.http.headers.emplace_back(header.substr(0, colon), value);
+  }
+  return {};
+}
+
+std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c, const io::Config& config) {
+  io::RunnerOptions options = io::runner_options(config);
+  options.url = c.url;
+  if (!c.checkpoint.empty()) {
+    // The checkpoint names its stream, and this process holds it until exit.
+    io::FileCheckpointOptions store_options;
+    store_options.stream = io::stream_identity(c.url, config.shell.sequence, c.checkpoint_key);
+    auto store = io::FileCheckpointStore::open(c.checkpoint, std::move(store_options));
+    if (!store) return std::unexpected(store.error().message());
+    options.store = std::move(*store);
+  }
+  if (!c.token_file.empty()) options.auth = std::make_shared<io::TokenFileAuth>(c.token_file);
+  if (!c.token_cmd.empty())
+    options.auth = std::make_shared<io::TokenCommandAuth>(
+        c.token_cmd, io::TokenCommandOptions{.timeout = std::chrono::milliseconds(c.token_cmd_timeout_ms)});
+  options.config.auth.has_provider = static_cast<bool>(options.auth);
+  if (!c.record.empty()) {
+    options.record_path = c.record;
+    // Recordings are shared: the URL without userinfo, query values or fragment.
+    const std::string base = config.preset.empty() ? std::string("a custom configuration") : "preset " + config.preset;
+    options.record_comment = "tether-watch " + io::redacted_url(c.url) + "\n" + base +
+                             "\nreplay: tether-sim replay --events " + c.record;
+  }
+  if (auto ok = add_headers(c, options); !ok) return std::unexpected(ok.error());
+  options.auto_ack = false;  // Output acks once a line is written
+  return options;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tether-watch: follow an event stream (SSE or WebSocket), resuming after failures"};
-  std::string url;
-  std::string preset = "aviso";
-  std::string checkpoint;
-  std::string checkpoint_key;
-  std::string token_file;
-  std::string token_cmd;
-  std::string seq_from;
-  std::string record;
-  std::string ca_file;
-  std::string cursor_param;
-  std::string gaps = "strict";
-  std::vector<std::string> headers;
-  bool json_status = false;
-  bool insecure = false;
-  bool nchan_meta = false;
-  std::uint64_t max_events = 0;
-  std::uint64_t seed = 0;
-  std::int64_t read_idle_ms = 0;
-  std::string max_events_text = "0";
-  io::SseLimits sse_limits;
-  std::uint64_t ws_message_bytes_max = io::WebSocketOptions{}.message_bytes_max;
-  std::size_t id_bytes_max = model::Token::capacity;
-  std::int64_t token_cmd_timeout_ms = 30'000;
-  app.add_option("url", url, "http(s):// (SSE) or ws(s):// (WebSocket) URL")->required();
-  app.add_option("--preset", preset, "retry/resume preset (aviso, zero_ws, kanade, koprs, grpc, client_go)");
-  auto* ckpt = app.add_option("--checkpoint", checkpoint, "checkpoint file: resume from it, save to it");
-  app.add_option("--checkpoint-key", checkpoint_key,
-                 "also name the stream in the checkpoint by this key (when a query value or header selects it)")
-      ->needs(ckpt);
-  auto* tf = app.add_option("--token-file", token_file, "bearer token from this file (re-read on refresh)");
-  auto* tc = app.add_option("--token-cmd", token_cmd, "bearer token printed by this shell command");
-  tf->excludes(tc);
-  app.add_option("--token-cmd-timeout-ms", token_cmd_timeout_ms, "kill the token command after this long (a failed refresh)")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
-      ->needs(tc);
-  app.add_option("--seq-from", seq_from, "sequence number source: id, id-suffix or json:FIELD");
-  app.add_option("--gaps", gaps, "gap detection with a sequence: strict or relaxed")
-      ->check(CLI::IsMember({"strict", "relaxed"}));
-  app.add_option("--record", record, "record every event fed to the reducer (tether-sim replay --events)");
-  app.add_option("--ca-file", ca_file, "PEM CA bundle to trust instead of the system's");
-  app.add_flag("--insecure-skip-tls-verify-DANGEROUS", insecure, "do not verify the server's certificate");
-  app.add_option("--cursor-param", cursor_param, "also send the resume id as this query parameter");
-  app.add_option("-H,--header", headers, "extra request header 'Name: value' (repeatable)");
-  app.add_flag("--ws-nchan-meta", nchan_meta, "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
-  app.add_flag("--json-status", json_status, "status changes on stderr as JSON lines");
-  app.add_option("--max-events", max_events_text, "stop after this many deliveries (0: never)");
-  auto* seed_option = app.add_option("--seed", seed, "jitter seed (default: drawn from the OS; fix it only to replay)");
-  auto* read_idle_option = app.add_option("--read-idle-ms", read_idle_ms,
-                 "reconnect after this long without a complete line, frame or ping (0: never; default: the preset's)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  app.add_option("--line-bytes-max", sse_limits.line_bytes_max, "longest SSE line accepted (default 1 MiB)")
-      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
-  app.add_option("--event-bytes-max", sse_limits.event_bytes_max, "largest SSE event accepted (default 8 MiB)")
-      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 32));
-  app.add_option("--ws-message-bytes-max", ws_message_bytes_max,
-                 "largest WebSocket message accepted (default 8 MiB)")
-      ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{1} << 32));
-  app.add_option("--id-bytes-max", id_bytes_max, "longest resume id accepted (default and most: 1024)")
-      ->check(CLI::Range(std::size_t{1}, model::Token::capacity));
+  Cli cli;
+  add_run_options(app, cli);
+  add_policy_options(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : exit_usage;
   }
-
-  auto config = preset_named(preset);
+  const auto config = effective_config(cli);
   if (!config) {
-    std::cerr << "tether-watch: unknown preset '" << preset << "'\n";
+    std::cerr << "tether-watch: " << config.error() << "\n";
     return exit_usage;
   }
-  io::RunnerOptions options;
-  options.url = url;
-  options.config = *config;
-  options.config.resume.gaps = gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
-  if (!parse_count(max_events_text, max_events)) {
-    std::cerr << "tether-watch: --max-events '" << max_events_text << "': expected a whole number in 0..2^62\n";
+  if (cli.print_config) {
+    std::cout << io::to_json(*config) << std::flush;
+    return std::cout ? 0 : exit_output_closed;
+  }
+  if (!*cli.url_opt) {
+    std::cerr << "tether-watch: the stream's URL is required (see --help)\n";
     return exit_usage;
   }
-  if (*seed_option) options.seed = seed;
-  if (*read_idle_option) {
-    options.config.heartbeat.reset();
-    if (read_idle_ms > 0)
-      options.config.heartbeat = model::HeartbeatPolicy{.interval_ms = read_idle_ms, .interval_multiple = 1, .slack_ms = 0};
+  if (!parse_count(cli.max_events_text, cli.max_events)) {
+    std::cerr << "tether-watch: --max-events '" << cli.max_events_text << "': expected a whole number in 0..2^62\n";
+    return exit_usage;
   }
-  options.sse.limits = sse_limits;
-  options.websocket.message_bytes_max = ws_message_bytes_max;
-  options.id_bytes_max = id_bytes_max;
-  if (!seq_from.empty()) {
-    auto extractor = io::SequenceExtractor::parse(seq_from);
-    if (!extractor) {
-      std::cerr << "tether-watch: --seq-from '" << seq_from << "': " << extractor.error().reason << "\n";
-      return exit_usage;
-    }
-    options.sequence = std::move(*extractor);
+  auto built = runner_options(cli, *config);
+  if (!built) {
+    std::cerr << "tether-watch: " << built.error() << "\n";
+    return exit_usage;
   }
-  if (!checkpoint.empty()) {
-    // The checkpoint names its stream, and this process holds it until exit.
-    io::FileCheckpointOptions store_options;
-    store_options.stream = io::stream_identity(url, seq_from, checkpoint_key);
-    auto store = io::FileCheckpointStore::open(checkpoint, std::move(store_options));
-    if (!store) {
-      std::cerr << "tether-watch: " << store.error().message() << "\n";
-      return exit_usage;
-    }
-    options.store = std::move(*store);
-  }
-  if (!token_file.empty()) options.auth = std::make_shared<io::TokenFileAuth>(token_file);
-  if (!token_cmd.empty())
-    options.auth = std::make_shared<io::TokenCommandAuth>(
-        token_cmd, io::TokenCommandOptions{.timeout = std::chrono::milliseconds(token_cmd_timeout_ms)});
-  options.config.auth.has_provider = static_cast<bool>(options.auth);
-  if (!record.empty()) {
-    options.record_path = record;
-    // Recordings are shared: the URL without userinfo, query values or fragment.
-    options.record_comment = "tether-watch " + io::redacted_url(url) + "\npreset " + preset +
-                             "\nreplay: tether-sim replay --events " + record;
-  }
-  options.tls.ca_file = ca_file;
-  options.tls.insecure_skip_verify_DANGEROUS = insecure;
-  if (!cursor_param.empty()) options.http.cursor_query_parameter = cursor_param;
-  for (const std::string& header : headers) {
-    const auto colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      std::cerr << "tether-watch: --header: expected 'Name: value' (the value is not shown: it may be a secret)\n";
-      return exit_usage;
-    }
-    std::string value = header.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    if (auto bad = io::check_header(header.substr(0, colon), value); !bad) {  // names the header, not the value
-      std::cerr << "tether-watch: --header: " << bad.error() << "\n";
-      return exit_usage;
-    }
-    options.http.headers.emplace_back(header.substr(0, colon), value);
-  }
-  if (nchan_meta) {
-    options.websocket.subprotocol = "ws+meta.nchan";
-    options.websocket.nchan_meta_frames = true;
-  }
-  options.auto_ack = false;  // Output acks once a line is written
+  io::RunnerOptions options = std::move(*built);
+  const bool json_status = cli.json_status;
+  const std::uint64_t max_events = cli.max_events;
 
   // A reader that goes away must not kill the process (SIGPIPE, exit 141)
   // before the checkpoint of what was written is flushed: write(2) fails with

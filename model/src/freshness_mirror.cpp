@@ -157,7 +157,7 @@ void run(MirrorState& state, const Event& event, Effects& out) {
 
 std::expected<void, ConfigError> validate(const MirrorConfig& config) {
   if (config.stale_after_ms <= 0 || config.stale_after_ms > duration_ms_max)
-    return std::unexpected(ConfigError{"stale_after_ms", "must be in [1, 2^61]"});
+    return std::unexpected(ConfigError{"stale_after_ms", "must be in [1, 2^61 - 1]"});
   // The heartbeat means what it means for a session: same field names and limits.
   SessionConfig as_session;
   as_session.heartbeat = config.heartbeat;

@@ -26,9 +26,10 @@ Result fail(std::string_view field, std::string_view reason) {
 }
 
 Result validate_backoff(const PollBackoff& b) {
-  if (b.delay_ms_initial <= 0) return fail("endpoints[].backoff.delay_ms_initial", "must be > 0");
-  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0)
-    return fail("endpoints[].backoff.multiplier", "must be a finite number >= 1");
+  if (b.delay_ms_initial <= 0 || b.delay_ms_initial > poll_ms_max)
+    return fail("endpoints[].backoff.delay_ms_initial", "must be in [1, 10^12]");
+  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0 || b.multiplier > 1000.0)
+    return fail("endpoints[].backoff.multiplier", "must be a finite number in [1, 1000]");
   if (b.delay_ms_max < b.delay_ms_initial)
     return fail("endpoints[].backoff.delay_ms_max",
                 "must be >= endpoints[].backoff.delay_ms_initial");

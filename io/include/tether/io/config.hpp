@@ -90,6 +90,12 @@ struct ConfigFileError {
   std::string message() const;
 };
 
+// What parse_config checks after reading the fields: model::validate() of the
+// session, the poll (when it has endpoints), wait and mirror validators, and
+// the shell's own rules. Field paths as in the file ("wait.backoff.multiplier").
+std::expected<void, ConfigFileError> validate(const ShellConfig& shell);
+std::expected<void, ConfigFileError> validate(const Config& config);
+
 // A preset as a Config (preset = name, everything else the C++ defaults);
 // unknown names are an error listing the known ones.
 std::expected<Config, ConfigFileError> preset_config(std::string_view name);
@@ -109,11 +115,17 @@ std::string to_json(const Config& config, bool compact = false);
 
 // Every field of the format, for the generated reference and the tests.
 struct FieldDoc {
-  std::string path;     // "backoff.delay_ms_max", "poll.endpoints[].cadence_ms"
-  std::string type;     // "integer", "number", "boolean", "string", "enum: a | b", ...
-  std::string range;    // "[1, 2^61]", "" when any value of the type is valid
-  std::string fallback; // the default (C++ defaults), as JSON
-  std::string doc;
+  std::string path;          // "backoff.delay_ms_max", "poll.endpoints[].cadence_ms"
+  std::string type;          // "integer", "number", "boolean", "string", "one of: a, b", ...
+  std::string range = {};    // "[1, 2^61 - 1]"; empty when any value of the type is valid
+  std::string fallback = {}; // the default (the C++ defaults), as JSON
+  std::string doc = {};
+  // The range in numbers, when `range` is not empty: integer fields use
+  // lo..hi, number fields lo_real..hi_real (inclusive).
+  std::int64_t lo = 0;
+  std::int64_t hi = 0;
+  double lo_real = 0;
+  double hi_real = 0;
 };
 std::span<const FieldDoc> config_fields();
 
