@@ -556,7 +556,10 @@ std::expected<Config, ConfigFileError> load_config(const std::filesystem::path& 
 
 std::string to_json(const Config& config, bool compact) {
   const Json j = write_document(config);
-  return compact ? j.dump() : j.dump(2) + "\n";
+  // A Config built in C++ may hold bytes that are not UTF-8: they print as
+  // U+FFFD rather than throw (files and --set only ever hold UTF-8).
+  constexpr auto replace = Json::error_handler_t::replace;
+  return compact ? j.dump(-1, ' ', false, replace) : j.dump(2, ' ', false, replace) + "\n";
 }
 
 std::span<const FieldDoc> config_fields() {
@@ -588,6 +591,11 @@ std::expected<void, ConfigFileError> set_field(Config& config, std::string_view 
     value = Json::parse(value_text);
   } catch (const std::exception&) {
     value = std::string(value_text);  // a bare word is a string
+    try {
+      (void)value.dump();
+    } catch (const std::exception&) {
+      return std::unexpected(field_error(path, "the value is not valid UTF-8"));
+    }
   }
   if (path == "preset" || path == "format")
     return std::unexpected(field_error(path, "cannot be set (choose the preset with --preset or in the file)"));

@@ -4,6 +4,7 @@
 #include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
 
 #include <tether/io/runner.hpp>
+#include <tether/io/runner_config.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -211,13 +212,11 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   }
   if (options.config.auth.has_provider && !options.auth)
     return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
-  if (options.pull_queue_max < 2)
-    return std::unexpected("pull_queue_max must be at least 2, not " + std::to_string(options.pull_queue_max));
-  if (options.id_bytes_max == 0 || options.id_bytes_max > model::Token::capacity)
-    return std::unexpected("id_bytes_max must be in 1.." + std::to_string(model::Token::capacity) + ", not " +
-                           std::to_string(options.id_bytes_max));
-  if (options.sse.method != "GET" && options.sse.method != "POST")
-    return std::unexpected("sse.method must be GET or POST, not '" + options.sse.method + "'");
+  // The shell's options obey the ranges a configuration file does
+  // (docs/configuration.md); headers may carry credentials here, so they are
+  // checked apart (config_of leaves them out).
+  if (auto shell = validate(config_of(options).shell); !shell)
+    return std::unexpected("configuration: " + shell.error().message());
   if (auto bad = check_request_headers("", options.http.headers); !bad)
     return std::unexpected(bad.error());
 

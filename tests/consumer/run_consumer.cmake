@@ -7,6 +7,14 @@
 #         [-DMAKE_PROGRAM=..] [-DCXX_COMPILER=..] [-DCXX_FLAGS=..] [-DLAUNCHER=..]
 #         [-DCONFIG=<cfg>] [-DCACHE_ARGS=<-Dvar=value;...>] -P run_consumer.cmake
 #     Configures <client> in a fresh <dir>, builds it, runs its `consumer` program.
+#
+#   cmake -DACTION=refuse -DSOURCE_DIR=<client> -DBINARY_DIR=<dir> -DGENERATOR=<gen>
+#         -DEXPECT=<regex> [...as for consume] -P run_consumer.cmake
+#     Configures <client> in a fresh <dir>; succeeds only if that fails with a
+#     message matching <regex>.
+#
+#   cmake -DACTION=tool -DEXE=<installed program> [-DARGS=<a|b|...>] -P run_consumer.cmake
+#     Runs the installed program; fails if it is missing or exits non-zero.
 
 cmake_minimum_required(VERSION 3.25)
 
@@ -24,7 +32,14 @@ if(ACTION STREQUAL "install")
   endif()
   run("${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}" ${config_args})
 
-elseif(ACTION STREQUAL "consume")
+elseif(ACTION STREQUAL "tool")
+  if(NOT EXISTS "${EXE}" OR IS_DIRECTORY "${EXE}")
+    message(FATAL_ERROR "${EXE} was not installed")
+  endif()
+  string(REPLACE "|" ";" args "${ARGS}")
+  run("${EXE}" ${args})
+
+elseif(ACTION STREQUAL "consume" OR ACTION STREQUAL "refuse")
   file(REMOVE_RECURSE "${BINARY_DIR}")
   set(configure_args -S "${SOURCE_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR}"
       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF ${CACHE_ARGS})
@@ -45,6 +60,18 @@ elseif(ACTION STREQUAL "consume")
     list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${CONFIG}")
     set(config_args --config "${CONFIG}")
   endif()
+  if(ACTION STREQUAL "refuse")
+    execute_process(COMMAND "${CMAKE_COMMAND}" ${configure_args}
+      RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    message(STATUS "exit ${code}\n${out}${err}")
+    if(code EQUAL 0)
+      message(FATAL_ERROR "configuring ${SOURCE_DIR} succeeded; it should have failed")
+    endif()
+    if(NOT "${out}${err}" MATCHES "${EXPECT}")
+      message(FATAL_ERROR "the configure error does not match: ${EXPECT}")
+    endif()
+    return()
+  endif()
   run("${CMAKE_COMMAND}" ${configure_args})
   run("${CMAKE_COMMAND}" --build "${BINARY_DIR}" ${config_args})
 
@@ -63,5 +90,5 @@ elseif(ACTION STREQUAL "consume")
   message(FATAL_ERROR "consumer program not found under ${BINARY_DIR}")
 
 else()
-  message(FATAL_ERROR "run_consumer.cmake: ACTION must be install or consume, got '${ACTION}'")
+  message(FATAL_ERROR "run_consumer.cmake: ACTION must be install, consume, refuse or tool, got '${ACTION}'")
 endif()

@@ -52,3 +52,26 @@ TEST_CASE("runner config: a file loaded with load_config is the policy the Runne
   CHECK(requests.size() == 4);
   for (const auto& head : requests) CHECK(head.find("X-Team: ops\r\n") != std::string::npos);
 }
+
+TEST_CASE("runner config: Runner::start refuses shell options outside the ranges a file obeys, by name", "[runner][config]") {
+  struct Case {
+    void (*edit)(io::RunnerOptions&);
+    const char* field;
+  };
+  const Case cases[] = {
+      {[](io::RunnerOptions& o) { o.http.redirects_max = -1; }, "shell.http.redirects_max"},
+      {[](io::RunnerOptions& o) { o.pull_queue_max = 1; }, "shell.pull_queue_max"},
+      {[](io::RunnerOptions& o) { o.id_bytes_max = 0; }, "shell.id_bytes_max"},
+      {[](io::RunnerOptions& o) { o.sse.limits.line_bytes_max = 0; }, "shell.sse.limits.line_bytes_max"},
+      {[](io::RunnerOptions& o) { o.sse.method = "DELETE"; }, "shell.sse.method"},
+      {[](io::RunnerOptions& o) { o.websocket.message_bytes_max = 0; }, "shell.websocket.message_bytes_max"},
+  };
+  for (const Case& c : cases) {
+    io::RunnerOptions o = tether::io::testing::quick_options("http://127.0.0.1:1/stream");
+    c.edit(o);
+    Collector collector;
+    const auto runner = io::Runner::start(std::move(o), collector.callbacks());
+    REQUIRE_FALSE(runner.has_value());
+    CHECK_THAT(runner.error(), Catch::Contains(c.field));
+  }
+}
