@@ -1,7 +1,9 @@
 // Fuzz target for the recorded-session event log (<tether/model/event_log.hpp>):
-// any bytes, decoded as one line and as a whole log, give events or an error
-// (never a crash, never an exception); a line that decodes re-encodes to a line
-// that decodes to the same event, and re-encoding that is a fixed point.
+// any bytes, decoded as one line, as a whole log and as a recording (format 1
+// or 2), give events or an error naming its line, column and field (never a
+// crash, never an exception); a line that decodes re-encodes to a line that
+// decodes to the same event, re-encoding that is a fixed point, and a decoded
+// recording re-encodes to one with the same header, steps and state lines.
 //
 // Built with replay_main.cpp for any compiler (ctest replays
 // fuzz/corpus/event_log/), and as a libFuzzer binary with TETHER_FUZZ_LIBFUZZER.
@@ -38,6 +40,29 @@ void check_line(std::string_view line) {
   if (tether::model::encode_event(*again) != text) report("re-encoding is not a fixed point", text);
 }
 
+void check_recording(std::string_view bytes) {
+  namespace m = tether::model;
+  const auto r = m::decode_recording(bytes);
+  if (!r) {
+    if (r.error().line == 0 || r.error().column == 0 || r.error().field.empty() || r.error().reason.empty())
+      report("a recording error without a line, column, field or reason", bytes);
+    return;
+  }
+  const auto text = m::encode_recording(*r);
+  if (!text) report("encode_recording refused a decoded recording", text.error().message());
+  const auto again = m::decode_recording(*text);
+  if (!again) report("encode_recording wrote a recording decode_recording refuses", again.error().message() + "\n" + *text);
+  if (again->format != r->format || again->header != r->header) report("the round trip changed the header", *text);
+  if (again->steps.size() != r->steps.size() || again->states.size() != r->states.size())
+    report("the round trip changed the step or state count", *text);
+  for (std::size_t i = 0; i < r->steps.size(); ++i)
+    if (!m::same_event(again->steps[i].event, r->steps[i].event) || again->steps[i].effects != r->steps[i].effects)
+      report("the round trip changed a step", *text);
+  for (std::size_t i = 0; i < r->states.size(); ++i)
+    if (again->states[i].check != r->states[i].check || again->states[i].after_steps != r->states[i].after_steps)
+      report("the round trip changed a state line", *text);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -51,6 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (nl == std::string_view::npos) break;
     pos = nl + 1;
   }
+  // As a recording (format 1 or 2): a decoded recording re-encodes to one that
+  // decodes to the same header, steps, effects and state lines.
+  check_recording(bytes);
   // And as a whole log: a decoded log re-encodes to a log with the same events.
   const auto log = tether::model::decode_log(bytes);
   if (!log) {

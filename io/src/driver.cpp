@@ -207,8 +207,9 @@ void Driver::on_notice(std::string_view text) { diagnose(Diagnostic::Kind::conne
 
 void Driver::feed(const model::Event& event) {
   feeding_ = true;
-  if (ports_.recorder != nullptr) ports_.recorder->record(event);
   const model::Effects effects = model::transition_in_place(state_, event);
+  // Recorded before the effects run: executing them may feed further events.
+  if (ports_.recorder != nullptr) ports_.recorder->record(event, effects.span());
   ++events_fed_;
   for (const model::Effect& effect : effects) execute(effect);
   feeding_ = false;
@@ -235,6 +236,8 @@ void Driver::feed(const model::Event& event) {
     stop();
   }
   rearm_timer();
+  // The final state, for replay to check (again if a later event arrives).
+  if (ports_.recorder != nullptr && finished()) ports_.recorder->record_state(state_);
 }
 
 void Driver::rearm_timer() {

@@ -24,6 +24,7 @@
 #include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
 #include <tether/io/http_header.hpp>
+#include <tether/io/runner_config.hpp>
 #include <tether/io/seed.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/session.hpp>
@@ -230,12 +231,11 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     if (auto context = tls.get(); !context) return std::unexpected(context.error());
   }
   if (i.options.record_path) {
-    // The seed makes the recording replayable: the reducer's jitter draws from it.
-    std::string comment = i.options.record_comment;
-    if (!comment.empty()) comment += '\n';
-    comment += "seed " + std::to_string(i.options.config.seed) + " (tether-sim replay --seed " +
-               std::to_string(i.options.config.seed) + ")";
-    auto recorder = TraceRecorder::create(*i.options.record_path, comment);
+    // The header makes the recording replayable alone: the effective
+    // configuration and the seed the reducer's jitter draws from.
+    auto recorder = TraceRecorder::create(
+        *i.options.record_path, recording_header(config_of(i.options), i.options.config.seed, i.clock),
+        i.options.record_comment);
     if (!recorder) return std::unexpected(recorder.error());
     i.recorder = std::move(*recorder);
   }

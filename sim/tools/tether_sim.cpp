@@ -10,12 +10,19 @@
 //   tether-sim replay FILE|--seed S [--trace]
 //       Runs one scenario (a scenario JSON file, or swarm_scenario(S)); prints
 //       the per-event trace with --trace, then the outcome and the trace hash.
-//   tether-sim replay --events FILE --preset NAME [--seed S] [--trace]
-//       Feeds a recorded event log (tether-events/1, <tether/model/event_log.hpp>,
-//       e.g. written by the io runner in the field) to a fresh session of the
-//       named preset with jitter seed S (default 0); prints the per-event trace
-//       with --trace, then the final phase and the trace hash. Exit 2 on a
-//       malformed log (the message names the line, column and field).
+//   tether-sim replay --events FILE [--preset NAME] [--seed S] [--trace]
+//       Replays a recording (<tether/model/event_log.hpp>, written by the io
+//       runner in the field: tether-watch --record) through a fresh session of
+//       the recording's own configuration and seed, checks every step's effects
+//       and the final state against the recorded ones, and prints an operator
+//       summary (outages, reconnects, refreshes, gaps, final state). Exit 1 at
+//       the first divergence, which it names (step, line, time, event, what
+//       differed). --preset / --seed replace the recorded configuration / seed
+//       (what-if: would this preset have done the same?); a divergence is then
+//       still exit 1. A tether-events/1 log records neither configuration nor
+//       effects: it needs --preset (seed S, default 0) and is only replayed.
+//       Exit 2 on a malformed recording (the message names the line, column
+//       and field) or configuration.
 //   tether-sim shrink --seed S|FILE -o OUT
 //       Shrinks a failing scenario (same guarantee) and writes it to OUT.
 //   tether-sim dump --seed S|FILE
@@ -45,6 +52,8 @@
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
+#include <tether/model/version.hpp>
+#include <tether/sim/recording_replay.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/shrink.hpp>
@@ -281,53 +290,148 @@ int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed
 
 constexpr std::size_t event_log_bytes_max = std::size_t{256} << 20;
 
-int cmd_replay_events(const std::string& path, const std::string& preset, std::uint64_t seed, bool trace) {
+// What --events was given besides the file.
+struct EventsArgs {
+  std::string path;
+  std::string preset;                  // empty: the recording's configuration
+  std::optional<std::uint64_t> seed;   // nullopt: the recording's seed (format 1: 0)
+  bool trace = false;
+};
+
+std::optional<tether::model::SessionConfig> preset_session(const std::string& preset) {
   namespace m = tether::model;
-  const m::presets::Named* named = nullptr;
   std::string names;
   for (const m::presets::Named& p : m::presets::all()) {
-    if (p.name == preset) named = &p;
+    if (p.name == preset) return p.make();
     names += names.empty() ? "" : ", ";
     names += p.name;
   }
-  if (named == nullptr) {
-    std::fprintf(stderr, "tether-sim: --preset '%s': unknown preset (one of: %s)\n", preset.c_str(), names.c_str());
-    return exit_usage;
-  }
+  std::fprintf(stderr, "tether-sim: --preset '%s': unknown preset (one of: %s)\n", preset.c_str(), names.c_str());
+  return std::nullopt;
+}
+
+std::optional<std::string> read_event_log(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "tether-sim: %s: cannot read the file\n", path.c_str());
-    return exit_usage;
+    return std::nullopt;
   }
+  // In chunks: a small log must not cost a buffer of the largest one.
   std::string bytes;
-  bytes.resize(event_log_bytes_max + 1);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  bytes.resize(static_cast<std::size_t>(in.gcount()));
+  std::array<char, 64 * 1024> chunk{};
+  while (bytes.size() <= event_log_bytes_max && in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    bytes.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+  }
   if (bytes.size() > event_log_bytes_max) {
     std::fprintf(stderr, "tether-sim: %s: larger than %zu bytes\n", path.c_str(), event_log_bytes_max);
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+// The configuration a format-2 recording replays with: its own (header), or
+// the --preset / --seed overrides. Prints the error and returns nullopt.
+struct Replaying {
+  tether::model::SessionConfig session;
+  std::string described;  // "preset aviso, from the recording", "--preset zero_ws (not the recording's)"
+};
+
+std::optional<Replaying> configuration_of(const EventsArgs& a, const tether::model::RecordingHeader& header) {
+  Replaying r;
+  if (!a.preset.empty()) {
+    auto session = preset_session(a.preset);
+    if (!session) return std::nullopt;
+    r.session = *session;
+    r.described = "--preset " + a.preset + " (overriding the recording's configuration)";
+  } else {
+    auto config = tether::io::parse_config(header.config);
+    if (!config) {
+      std::fprintf(stderr, "tether-sim: %s: the recording's @config line: %s\n", a.path.c_str(),
+                   config.error().message().c_str());
+      return std::nullopt;
+    }
+    if (config->seed && *config->seed != header.seed) {
+      std::fprintf(stderr,
+                   "tether-sim: %s: the recording is inconsistent: @config says seed %" PRIu64
+                   " but @seed says %" PRIu64 "\n",
+                   a.path.c_str(), *config->seed, header.seed);
+      return std::nullopt;
+    }
+    r.session = config->session;
+    r.described = "the recording's" +
+                  (config->preset.empty() ? std::string() : " (based on preset " + config->preset + ")");
+  }
+  r.session.seed = a.seed.value_or(header.seed);
+  r.described += "; seed " + std::to_string(r.session.seed) +
+                 (!a.seed ? std::string(" (the recording's)")
+                          : " (--seed; the recording's is " + std::to_string(header.seed) + ")");
+  return r;
+}
+
+int cmd_replay_events(const EventsArgs& a) {
+  namespace m = tether::model;
+  const auto bytes = read_event_log(a.path);
+  if (!bytes) return exit_usage;
+  const auto recording = m::decode_recording(*bytes);
+  if (!recording) {
+    std::fprintf(stderr, "tether-sim: %s: %s\n", a.path.c_str(), recording.error().message().c_str());
     return exit_usage;
   }
-  const auto events = m::decode_log(bytes);
-  if (!events) {
-    std::fprintf(stderr, "tether-sim: %s: %s\n", path.c_str(), events.error().message().c_str());
+  Replaying replaying;
+  if (recording->format == 1) {
+    if (a.preset.empty()) {
+      std::fprintf(stderr,
+                   "tether-sim: %s is a tether-events/1 log: it does not name its configuration; "
+                   "give --preset NAME [--seed S]\n",
+                   a.path.c_str());
+      return exit_usage;
+    }
+    auto session = preset_session(a.preset);
+    if (!session) return exit_usage;
+    replaying.session = *session;
+    replaying.session.seed = a.seed.value_or(0);
+  } else {
+    auto r = configuration_of(a, *recording->header);
+    if (!r) return exit_usage;
+    replaying = std::move(*r);
+  }
+  ReplayOptions options;
+  options.keep_trace_text = a.trace;
+  const ReplayResult r = replay_recording(*recording, replaying.session, options);
+  if (!r.error.empty()) {
+    std::fprintf(stderr, "tether-sim: %s: %s\n", a.path.c_str(), r.error.c_str());
     return exit_usage;
   }
-  m::SessionConfig config = named->make();
-  config.seed = seed;
-  auto made = m::make_session(config);
-  if (!made) {
-    std::fprintf(stderr, "tether-sim: preset %s: invalid configuration\n", preset.c_str());
-    return exit_usage;
+  if (a.trace) std::fputs(r.trace.c_str(), stdout);
+  const std::string phase(m::name_of(r.state.phase));
+  if (recording->format == 1) {
+    std::printf("events: %zu, preset %s, seed %" PRIu64 ", final phase: %s, trace hash: %s\n",
+                recording->steps.size(), a.preset.c_str(), replaying.session.seed, phase.c_str(),
+                hex(r.trace_hash).c_str());
+    std::printf("(a tether-events/1 log records no effects: nothing to compare)\n%s", r.summary.c_str());
+    return 0;
   }
-  m::State state = std::move(*made);
-  Trace t(trace);
-  for (const m::Event& e : *events) {
-    const m::Effects effects = m::transition_in_place(state, e);
-    t.step(m::time_of(e).ms, 0, e, effects);
+  const m::RecordingHeader& h = *recording->header;
+  std::printf("recording: %s, tether-events/2 by tether %s (replaying with %s), %zu events\n", a.path.c_str(),
+              h.version.c_str(), std::string(m::version).c_str(), recording->steps.size());
+  std::printf("configuration: %s\n", replaying.described.c_str());
+  if (r.divergence) {
+    std::printf("%s", describe(*r.divergence).c_str());
+    std::printf("events: %zu of %zu replayed, phase there: %s, trace hash: %s\n%s", r.steps,
+                recording->steps.size(), phase.c_str(), hex(r.trace_hash).c_str(), r.summary.c_str());
+    std::printf("outcome: DIVERGED (the recording is not reproduced%s)\n",
+                h.version != m::version ? "; it was made by another tether version" : "");
+    return exit_failed;
   }
-  if (trace) std::fputs(t.text().c_str(), stdout);
-  std::printf("events: %zu, preset %s, seed %" PRIu64 ", final phase: %s, trace hash: %s\n", events->size(),
-              preset.c_str(), seed, std::string(m::name_of(state.phase)).c_str(), hex(t.hash()).c_str());
+  std::printf("effects: all %zu steps as recorded\n", r.effects_checked);
+  if (recording->states.empty())
+    std::printf("final state: not recorded (the recorder did not see the session end: killed?), not checked\n");
+  else
+    std::printf("final state: as recorded (%zu state check(s))\n", r.states_checked);
+  std::printf("events: %zu, final phase: %s, trace hash: %s\n%s", r.steps, phase.c_str(), hex(r.trace_hash).c_str(),
+              r.summary.c_str());
+  std::printf("outcome: replayed exactly\n");
   return 0;
 }
 
@@ -382,10 +486,12 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("file", file, "a scenario JSON file");
   replay_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
   replay_cmd->add_flag("--trace", trace, "print the per-event trace");
-  std::string events_file;
-  std::string preset;
-  replay_cmd->add_option("--events", events_file, "a recorded event log (tether-events/1) instead of a scenario");
-  replay_cmd->add_option("--preset", preset, "with --events: the session preset (--seed: its jitter seed)");
+  EventsArgs events_args;
+  replay_cmd->add_option("--events", events_args.path,
+                         "a recording (tether-events/2, or /1 with --preset) instead of a scenario");
+  replay_cmd->add_option("--preset", events_args.preset,
+                         "with --events: replay with this preset instead of the recording's configuration "
+                         "(--seed: instead of its seed); a tether-events/1 log needs it");
 
   std::string out;
   std::uint32_t runs_max = ShrinkOptions{}.runs_max;
@@ -407,12 +513,14 @@ int main(int argc, char** argv) {
   }
   try {
     if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json, config_file);
-    if (replay_cmd->parsed() && (!events_file.empty() || !preset.empty())) {
-      if (events_file.empty() || preset.empty() || !file.empty()) {
-        std::fprintf(stderr, "tether-sim: replay --events FILE needs --preset NAME and no scenario FILE\n");
+    if (replay_cmd->parsed() && (!events_args.path.empty() || !events_args.preset.empty())) {
+      if (events_args.path.empty() || !file.empty()) {
+        std::fprintf(stderr, "tether-sim: --preset goes with --events FILE, and --events with no scenario FILE\n");
         return exit_usage;
       }
-      return cmd_replay_events(events_file, preset, seed.value_or(0), trace);
+      events_args.seed = seed;
+      events_args.trace = trace;
+      return cmd_replay_events(events_args);
     }
     if (replay_cmd->parsed()) return cmd_replay(file, seed, trace);
     if (shrink_cmd->parsed()) return cmd_shrink(file, seed, out, runs_max);

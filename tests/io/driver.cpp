@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <tether/io/driver.hpp>
+#include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/presets.hpp>
 
@@ -432,10 +433,12 @@ TEST_CASE("driver: a failing disk is retried with backoff, reported without floo
   CHECK(f.app.diagnostics.back().text.find("final checkpoint save failed") != std::string::npos);
 }
 
-TEST_CASE("driver: a recorded trace decodes and replays to the same state", "[driver][trace]") {
+TEST_CASE("driver: a recording holds every step's effects and the final state, and replays to them", "[driver][trace]") {
   const auto path = std::filesystem::temp_directory_path() /
                     ("tether-driver-trace-" + std::to_string(::getpid()) + ".events");
-  auto recorder = io::TraceRecorder::create(path, "driver test\nsecond comment line");
+  const model::RecordingHeader header{"9.9.9", test_config().seed, model::WallClockAnchor{1'700'000'001'000, model::Instant{1000}},
+                                      R"({"format":"tether-config/1","seed":7})"};
+  auto recorder = io::TraceRecorder::create(path, header, "driver test\nsecond comment line");
   REQUIRE(recorder);
   Fixture f;
   f.recorder = recorder->get();
@@ -457,21 +460,59 @@ TEST_CASE("driver: a recorded trace decodes and replays to the same state", "[dr
   f.driver->on_closed(model::CloseCause::unexpected_eof, "eof");
   f.clock.now_ms = f.host.armed->ms;
   f.driver->on_timer();
+  f.driver->on_opened();
+  f.driver->stop();
+  f.host.run_offloaded();
+  REQUIRE(f.driver->finished());
+  f.driver->stop();  // after the end: recorded, and the state written again
   REQUIRE((*recorder)->flush());
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
   std::filesystem::remove(path);
+  INFO(text.str());
+  CHECK(text.str().starts_with("tether-events/2\n@version 9.9.9\n@seed 7\n"));
   CHECK(text.str().find("secret-token-value") == std::string::npos);
   CHECK(text.str().find("# second comment line") != std::string::npos);
-  auto events = model::decode_log(text.str());
-  REQUIRE(events);
-  CHECK(events->size() == f.driver->events_fed());
+  auto recording = model::decode_recording(text.str());
+  REQUIRE(recording);
+  CHECK(recording->header == header);
+  CHECK(recording->steps.size() == f.driver->events_fed());
+  CHECK((*recorder)->events_recorded() == f.driver->events_fed());
+  // Replayed from the recording alone, every step has the recorded effects.
   auto replayed = model::make_session(test_config());
   REQUIRE(replayed);
   model::State state = std::move(*replayed);
-  for (const model::Event& e : *events) model::transition_in_place(state, e);
+  std::size_t states = 0;
+  for (std::size_t i = 0; i < recording->steps.size(); ++i) {
+    const model::RecordedStep& step = recording->steps[i];
+    const model::Effects effects = model::transition_in_place(state, step.event);
+    REQUIRE(step.effects);
+    CHECK(step.effects->kinds == model::effect_kinds(effects.span()));
+    CHECK(step.effects->hash == model::effects_hash(effects.span()));
+    for (const model::RecordedState& s : recording->states) {
+      if (s.after_steps != i + 1) continue;
+      CHECK(s.check == model::state_check_of(state));
+      ++states;
+    }
+  }
+  // One @state when the session ended, one after the late StopRequested.
+  CHECK(recording->states.size() == 2);
+  CHECK(states == 2);
+  CHECK(recording->states.back().after_steps == recording->steps.size());
   CHECK(state.status == f.driver->status());
   CHECK(state.progress.resume == f.driver->resume_cursor());
   CHECK(state.progress.durable_id == f.driver->state().progress.durable_id);
+  CHECK(model::state_check_of(state).phase == f.driver->state().phase.index());
+}
+
+TEST_CASE("driver: a recording header that cannot be written is refused, naming the field", "[driver][trace]") {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("tether-driver-trace-bad-" + std::to_string(::getpid()) + ".events");
+  const model::RecordingHeader header{"1.0", 7, {}, "{\"a\":1}\n{\"b\":2}"};
+  auto recorder = io::TraceRecorder::create(path, header);
+  REQUIRE_FALSE(recorder);
+  CHECK(recorder.error().find(path.string()) != std::string::npos);
+  CHECK(recorder.error().find("field 'config'") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(path));
 }

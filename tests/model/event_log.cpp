@@ -11,8 +11,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <tether/model/effects_hash.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/prng.hpp>
+#include <tether/model/session.hpp>
 
 #include "support/event_script.hpp"
 
@@ -174,7 +176,7 @@ TEST_CASE("event_log: malformed lines name the field", "[event_log]") {
   // One byte over the token capacity.
   const std::string too_long = "1 FrameReceived seq=1 id=" + std::string(Token::capacity + 1, 'x') + " retry=- ref=0";
   {
-    const auto r = decode_log(std::string(event_log_header) + "\n" + too_long + "\n");
+    const auto r = decode_log(std::string(event_log_header_v1) + "\n" + too_long + "\n");
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().field == "id");
   }
@@ -211,7 +213,7 @@ TEST_CASE("event_log: decode_log: header, comments, line numbers", "[event_log]"
   CHECK(no_header.error().field == "header");
   CHECK(no_header.error().line == 1);
   CHECK_FALSE(decode_log("").has_value());
-  CHECK_FALSE(decode_log("tether-events/2\n").has_value());
+  CHECK_FALSE(decode_log("tether-events/3\n").has_value());
 
   const auto bad = decode_log("tether-events/1\n0 Tick\n\n");
   REQUIRE_FALSE(bad.has_value());
@@ -250,4 +252,227 @@ TEST_CASE("event_log: recorded random sessions replay to identical effects", "[e
   }
   CHECK(sessions >= 100);
   CHECK(events_total > 1000);
+}
+
+// --- format 2: header, effects, @state --------------------------------------------------
+
+namespace {
+
+RecordingHeader sample_header() {
+  return RecordingHeader{"0.1.0", 0x1234567890ULL, WallClockAnchor{1765101600000, Instant{12}},
+                         R"({"format":"tether-config/1","preset":"aviso","backoff":{"delay_ms_max":60000}})"};
+}
+
+EventLogError recording_error(std::string_view text) {
+  const auto r = decode_recording(text);
+  INFO(text);
+  REQUIRE_FALSE(r.has_value());
+  CHECK_FALSE(r.error().reason.empty());
+  CHECK(r.error().line >= 1);
+  CHECK(r.error().column >= 1);
+  return r.error();
+}
+
+}  // namespace
+
+TEST_CASE("event_log: format 2 writes the documented header and step lines", "[event_log][recording]") {
+  CHECK(encode_header(sample_header()).value() ==
+        "tether-events/2\n@version 0.1.0\n@seed 78187493520\n@clock unix_ms=1765101600000 at_ms=12\n"
+        "@config {\"format\":\"tether-config/1\",\"preset\":\"aviso\",\"backoff\":{\"delay_ms_max\":60000}}\n");
+  Effects none;
+  CHECK(encode_step(Tick{Instant{5}}, none.span()) == "5 Tick effects=- hash=cbf29ce484222325");
+  Effects two;
+  two.push_back(CloseConnection{});
+  two.push_back(ReportStatus{Status{StatusKind::backing_off, Reason::unexpected_eof, 1, Instant{1500}, 0}});
+  const std::string line = encode_step(ConnectionClosed{Instant{500}, CloseCause::unexpected_eof}, two.span());
+  CHECK(line.starts_with("500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash="));
+  CHECK(line.size() == std::string("500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash=").size() + 16);
+  const StateCheck check{6, Status{StatusKind::stopped, Reason::stop_requested, 0, Instant{0}, 0}, 30, 29};
+  CHECK(encode_state(check) ==
+        "@state phase=Stopped status=stopped reason=stop_requested failures=0 next_attempt_at=0 http_status=0 "
+        "delivered=30 durable=29");
+}
+
+TEST_CASE("event_log: format 2 recordings of random sessions round-trip with their effects", "[event_log][recording]") {
+  namespace t = tether::test;
+  std::size_t sessions = 0;
+  for (std::uint64_t stream = 0; stream < 100; ++stream) {
+    Prng prng(0x2EC0D1ULL + stream);
+    std::vector<std::uint32_t> values(2000);
+    for (auto& v : values) v = static_cast<std::uint32_t>(prng.next());
+    t::VectorChoices source(values);
+    const auto run = t::run_random_session(source);
+    if (!run) continue;
+    ++sessions;
+    // Record the session as a recorder does: each event with its effects, and
+    // the state at the end.
+    auto made = make_session(run->config);
+    REQUIRE(made);
+    State state = std::move(*made);
+    std::string text = encode_header(sample_header()).value();
+    std::vector<Effects> effects;
+    for (const Event& e : run->events) {
+      effects.push_back(transition_in_place(state, e));
+      text += encode_step(e, effects.back().span()) + "\n";
+      if (effects.size() == run->events.size() / 2) text += "# half way\n";
+    }
+    text += encode_state(state_check_of(state)) + "\n";
+
+    const auto decoded = decode_recording(text);
+    INFO("stream " << stream << ": " << (decoded ? std::string() : decoded.error().message()));
+    REQUIRE(decoded.has_value());
+    CHECK(decoded->format == 2);
+    REQUIRE(decoded->header.has_value());
+    CHECK(*decoded->header == sample_header());
+    REQUIRE(decoded->steps.size() == run->events.size());
+    for (std::size_t i = 0; i < decoded->steps.size(); ++i) {
+      const RecordedStep& s = decoded->steps[i];
+      REQUIRE(same_event(s.event, run->events[i]));
+      REQUIRE(s.effects.has_value());
+      CHECK(s.effects->kinds == effect_kinds(effects[i].span()));
+      CHECK(s.effects->hash == effects_hash(effects[i].span()));
+      CHECK(s.line == 6 + i + (i >= run->events.size() / 2 ? 1 : 0));
+    }
+    REQUIRE(decoded->states.size() == 1);
+    CHECK(decoded->states[0].after_steps == run->events.size());
+    CHECK(decoded->states[0].check == state_check_of(state));
+    CHECK(decoded->states[0].line == 5 + run->events.size() + 2);
+    // Re-encoding writes the same text (without the comment).
+    std::string without_comment = text;
+    without_comment.erase(without_comment.find("# half way\n"), std::string("# half way\n").size());
+    CHECK(encode_recording(*decoded).value() == without_comment);
+    // decode_log reads the events of either format.
+    CHECK(decode_log(text).value().size() == run->events.size());
+  }
+  CHECK(sessions >= 50);
+}
+
+TEST_CASE("event_log: format 1 logs still decode, without header or effects", "[event_log][recording]") {
+  const std::string text =
+      "tether-events/1\n# comment\n0 Started checkpoint=- token_expires_at=-\n15 ConnectionOpened\n";
+  const auto r = decode_recording(text);
+  REQUIRE(r.has_value());
+  CHECK(r->format == 1);
+  CHECK_FALSE(r->header.has_value());
+  REQUIRE(r->steps.size() == 2);
+  CHECK(r->steps[1].line == 4);
+  CHECK_FALSE(r->steps[0].effects.has_value());
+  CHECK(r->states.empty());
+  CHECK(encode_recording(*r).value() == "tether-events/1\n0 Started checkpoint=- token_expires_at=-\n15 ConnectionOpened\n");
+  // Format-2 fields are not format 1: an effects field is trailing text, '@' lines are not events.
+  CHECK(recording_error("tether-events/1\n5 Tick effects=- hash=cbf29ce484222325\n").field == "end of line");
+  CHECK(recording_error("tether-events/1\n@seed 1\n").field == "now");
+}
+
+TEST_CASE("event_log: bad header lines are errors naming the line, column and field", "[event_log][recording]") {
+  struct Case {
+    std::string text;
+    std::size_t line;
+    std::size_t column;
+    const char* field;
+  };
+  const std::string h1 = "tether-events/2\n";
+  const std::string ver = "@version 0.1.0\n";
+  const std::string seed = "@seed 7\n";
+  const std::string clock = "@clock unix_ms=1 at_ms=0\n";
+  const std::string config = "@config {\"a\":1}\n";
+  const std::string head = h1 + ver + seed + clock + config;
+  const Case cases[] = {
+      {"tether-events/9\n", 1, 1, "header"},
+      {h1, 2, 1, "version"},                                              // ends after the format line
+      {h1 + "0 Tick effects=- hash=cbf29ce484222325\n", 2, 1, "version"},  // an event before the header
+      {h1 + seed, 2, 1, "version"},                                       // out of order
+      {h1 + ver + clock, 3, 1, "seed"},
+      {h1 + ver + seed + clock, 5, 1, "config"},
+      {h1 + "@version\n", 2, 9, "version"},
+      {h1 + "@version 0.1 0\n", 2, 13, "end of line"},
+      {h1 + "@version 0.1;0\n", 2, 13, "version"},
+      {h1 + "@version " + std::string(65, '1') + "\n", 2, 10, "version"},
+      {h1 + ver + "@seed -1\n", 3, 7, "seed"},
+      {h1 + ver + "@seed 18446744073709551616\n", 3, 7, "seed"},
+      {h1 + ver + "@seed\n", 3, 6, "seed"},
+      {h1 + ver + seed + "@clock unix_ms=x at_ms=0\n", 4, 16, "unix_ms"},
+      {h1 + ver + seed + "@clock unix_ms=1\n", 4, 17, "at_ms"},
+      {h1 + ver + seed + "@clock at_ms=0 unix_ms=1\n", 4, 8, "unix_ms"},
+      {h1 + ver + seed + "@clock unix_ms=1 at_ms=9223372036854775808\n", 4, 24, "at_ms"},
+      {h1 + ver + seed + clock + "@config\n", 5, 8, "config"},
+      {h1 + ver + seed + clock + "@config \n", 5, 9, "config"},
+      {h1 + ver + seed + clock + "@config [1]\n", 5, 9, "config"},
+      {h1 + ver + seed + clock + "@config {\"a\":\"\x01\"}\n", 5, 15, "config"},
+      {head + "@seed 8\n", 6, 1, "header"},      // a second header line
+      {head + "@checksum 1\n", 6, 1, "header"},  // unknown
+      {head + "@ 1\n", 6, 1, "header"},
+      {head + "@state phase=Sleeping status=stopped reason=none failures=0 next_attempt_at=0 http_status=0 "
+              "delivered=0 durable=0\n", 6, 14, "phase"},
+      {head + "@state phase=Stopped status=done reason=none failures=0 next_attempt_at=0 http_status=0 "
+              "delivered=0 durable=0\n", 6, 29, "status"},
+      {head + "@state phase=Stopped status=stopped reason=bored failures=0 next_attempt_at=0 http_status=0 "
+              "delivered=0 durable=0\n", 6, 44, "reason"},
+      {head + "@state phase=Stopped status=stopped reason=none failures=0 next_attempt_at=0 http_status=0 "
+              "delivered=0\n", 6, 103, "durable"},
+      {head + "@state phase=Stopped status=stopped reason=none failures=0 next_attempt_at=0 http_status=0 "
+              "delivered=0 durable=0 extra=1\n", 6, 113, "end of line"},
+      {head + "5 Tick\n", 6, 7, "effects"},
+      {head + "5 Tick effects=- \n", 6, 17, "hash"},
+      {head + "5 Tick effects=Deliver,,Connect hash=cbf29ce484222325\n", 6, 24, "effects"},
+      {head + "5 Tick effects=Deliver, hash=cbf29ce484222325\n", 6, 24, "effects"},
+      {head + "5 Tick effects=Explode hash=cbf29ce484222325\n", 6, 16, "effects"},
+      {head + "5 Tick effects=" + std::string("Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver") +
+           " hash=cbf29ce484222325\n", 6, 16, "effects"},
+      {head + "5 Tick effects=- hash=CBF29CE484222325\n", 6, 23, "hash"},
+      {head + "5 Tick effects=- hash=cbf29ce48422232\n", 6, 23, "hash"},
+      {head + "5 Tick effects=- hash=cbf29ce4842223255\n", 6, 23, "hash"},
+      {head + "5 Tick effects=- hash=cbf29ce48422232g\n", 6, 23, "hash"},
+      {head + "5 Tick hash=cbf29ce484222325 effects=-\n", 6, 8, "effects"},
+      {head + "5 Tick effects=- hash=cbf29ce484222325 x=1\n", 6, 39, "end of line"},
+      {head + "5 Tick effects=- hash=cbf29ce484222325\n\n", 7, 1, "now"},
+  };
+  for (const Case& c : cases) {
+    const EventLogError e = recording_error(c.text);
+    INFO(c.text << " -> " << e.message());
+    CHECK(e.field == c.field);
+    CHECK(e.line == c.line);
+    CHECK(e.column == c.column);
+    CHECK(e.message().starts_with("line " + std::to_string(c.line) + ", column " + std::to_string(c.column) +
+                                  ", field '" + c.field + "': "));
+  }
+  // A header and nothing else is a recording of no events; comments go anywhere after line 1.
+  const auto empty = decode_recording(h1 + "# a\n" + ver + "# b\n" + seed + clock + config);
+  REQUIRE(empty.has_value());
+  CHECK(empty->steps.empty());
+  CHECK(empty->header->config == "{\"a\":1}");
+  CHECK(empty->header->clock == WallClockAnchor{1, Instant{0}});
+}
+
+TEST_CASE("event_log: encode_header refuses what would not decode", "[event_log][recording]") {
+  RecordingHeader h = sample_header();
+  h.config = "{\"a\":1}\n{\"b\":2}";
+  const auto two_lines = encode_header(h);
+  REQUIRE_FALSE(two_lines.has_value());
+  CHECK(two_lines.error().field == "config");
+  h.config = "";
+  CHECK(encode_header(h).error().field == "config");
+  h.config = "{" + std::string(event_log_config_bytes_max, ' ') + "}";
+  CHECK(encode_header(h).error().reason.find("longer than") != std::string::npos);
+  h = sample_header();
+  h.version = "1.0 beta";
+  CHECK(encode_header(h).error().field == "version");
+  h.version = "";
+  CHECK(encode_header(h).error().field == "version");
+  // encode_recording: a format-2 recording needs its header and every step's effects.
+  Recording r;
+  r.steps.push_back(RecordedStep{Tick{Instant{1}}, 0, std::nullopt});
+  CHECK(encode_recording(r).error().field == "header");
+  r.header = sample_header();
+  CHECK(encode_recording(r).error().field == "effects");
+}
+
+TEST_CASE("event_log: wall-clock anchors convert monotonic times, saturating", "[event_log][recording]") {
+  const WallClockAnchor a{1765101600000, Instant{500}};
+  CHECK(a.unix_ms_of(Instant{500}) == 1765101600000);
+  CHECK(a.unix_ms_of(Instant{1500}) == 1765101601000);
+  CHECK(a.unix_ms_of(Instant{0}) == 1765101599500);
+  CHECK(a.unix_ms_of(Instant{i64_max}) == i64_max);
+  CHECK(WallClockAnchor{i64_min, Instant{i64_max}}.unix_ms_of(Instant{i64_min}) == i64_min);
+  CHECK(WallClockAnchor{i64_max, Instant{0}}.unix_ms_of(Instant{1}) == i64_max);
 }

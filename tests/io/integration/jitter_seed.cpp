@@ -44,10 +44,11 @@ std::vector<std::int64_t> attempt_times(const std::string& err) {
   return out;
 }
 
+// The recording's `@seed N` header line (tether-events/2).
 std::string seed_of(const std::string& recording) {
-  const auto at = recording.find("# seed ");
+  const auto at = recording.find("\n@seed ");
   if (at == std::string::npos) return {};
-  return recording.substr(at + 7, recording.find(' ', at + 7) - at - 7);
+  return recording.substr(at + 7, recording.find('\n', at + 7) - at - 7);
 }
 
 }  // namespace

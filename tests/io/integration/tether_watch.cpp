@@ -36,7 +36,7 @@ TEST_CASE("tether-watch: prints JSON lines, stops on SIGTERM with the checkpoint
   auto saved = tether::io::decode_checkpoint(read_all(ckpt));
   REQUIRE(saved);
   CHECK(saved->sequence == 30);
-  CHECK(read_all(dir / "w.events").starts_with("tether-events/1\n"));
+  CHECK(read_all(dir / "w.events").starts_with("tether-events/2\n"));
 
   for (int i = 31; i <= 35; ++i) REQUIRE(server.publish("w", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
   Child second(TETHER_WATCH,

@@ -64,8 +64,9 @@ struct RunnerOptions {
   std::shared_ptr<CheckpointStore> store;
   // Required when config.auth.has_provider.
   std::shared_ptr<AuthProvider> auth;
-  // Record every event fed to the reducer (tether-events/1) for replay with
-  // `tether-sim replay --events FILE --preset NAME`.
+  // Record the session (tether-events/2: the effective configuration, the
+  // seed, every event fed to the reducer and its effects) for exact replay
+  // with `tether-sim replay --events FILE`. Header values are not recorded.
   std::optional<std::filesystem::path> record_path;
   std::string record_comment;
   // Ack each delivery when its callback returns (pull API: when next() hands
