@@ -22,6 +22,16 @@ using namespace tether::model;
 
 namespace {
 
+// A random session (configuration and script) drawn from `seed`, run under the
+// oracle; nullopt when the drawn configuration was invalid.
+std::optional<tether::test::SessionRun> random_session(std::uint64_t seed) {
+  Prng prng(seed);
+  std::vector<std::uint32_t> values(2000);
+  for (auto& v : values) v = static_cast<std::uint32_t>(prng.next());
+  tether::test::VectorChoices source(values);
+  return tether::test::run_random_session(source);
+}
+
 constexpr std::int64_t i64_min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t i64_max = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();
@@ -231,11 +241,7 @@ TEST_CASE("event_log: recorded random sessions replay to identical effects", "[e
   std::size_t sessions = 0;
   std::size_t events_total = 0;
   for (std::uint64_t stream = 0; stream < 200; ++stream) {
-    Prng prng(0xE7E47106ULL + stream);
-    std::vector<std::uint32_t> values(2000);
-    for (auto& v : values) v = static_cast<std::uint32_t>(prng.next());
-    t::VectorChoices source(values);
-    const auto run = t::run_random_session(source);
+    const auto run = random_session(0xE7E47106ULL + stream);
     if (!run) continue;
     ++sessions;
     events_total += run->events.size();
@@ -297,11 +303,7 @@ TEST_CASE("event_log: format 2 recordings of random sessions round-trip with the
   namespace t = tether::test;
   std::size_t sessions = 0;
   for (std::uint64_t stream = 0; stream < 100; ++stream) {
-    Prng prng(0x2EC0D1ULL + stream);
-    std::vector<std::uint32_t> values(2000);
-    for (auto& v : values) v = static_cast<std::uint32_t>(prng.next());
-    t::VectorChoices source(values);
-    const auto run = t::run_random_session(source);
+    const auto run = random_session(0x2EC0D1ULL + stream);
     if (!run) continue;
     ++sessions;
     // Record the session as a recorder does: each event with its effects, and
