@@ -501,6 +501,9 @@ std::expected<Json, ConfigFileError> parse_json(std::string_view text) {
     // "[json.exception.parse_error.101] parse error at line 1, column 2: x" -> "x"
     if (const auto colon = what.find(": ", what.find("parse error")); colon != std::string::npos)
       what.erase(0, colon + 2);
+    // "...; last read: '\"Bearer s3cr3t'" quotes the file: a token pasted into
+    // a configuration by mistake must not reach stderr and CI logs.
+    if (const auto quoted = what.find("; last read:"); quoted != std::string::npos) what.erase(quoted);
     const std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
     return std::unexpected(syntax_error(text, byte, "JSON syntax error: " + what));
   } catch (const std::exception& e) {

@@ -187,6 +187,23 @@ TEST_CASE("config: credentials never belong in a configuration", "[config]") {
         "shell.http.headers[0]");
 }
 
+TEST_CASE("config: a syntax error names its line and column, never the text it read", "[config]") {
+  // nlohmann quotes what it last read ("last read: '\"Bearer s3cr3t'"): a token
+  // pasted into a file must not reach stderr (and CI logs) through a typo.
+  for (const std::string& value : {std::string("\"Bearer s3cr3t\n\""),  // a raw LF
+                                   std::string("\"Bearer s3cr3t}]}}}"),   // no closing quote
+                                   std::string("s3cr3t")}) {              // not quoted
+    const std::string json = "{\"format\": \"tether-config/1\",\n \"shell\": {\"http\": {\"headers\": "
+                             "[{\"name\": \"X-Api-Key\", \"value\": " + value + "}]}}}";
+    const auto c = io::parse_config(json);
+    REQUIRE_FALSE(c.has_value());
+    INFO(c.error().message());
+    CHECK(c.error().line == 2);
+    CHECK_THAT(c.error().message(), Catch::StartsWith("line 2, column ") && Catch::Contains("JSON syntax error"));
+    CHECK(c.error().message().find("s3cr3t") == std::string::npos);
+  }
+}
+
 TEST_CASE("config: hostile input is bounded", "[config]") {
   const std::string deep = R"({"format": "tether-config/1", "x": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
   const auto c = io::parse_config(deep);

@@ -101,6 +101,9 @@ TEST_CASE("tether-watch config: bad files and overrides are usage errors naming 
       {"{\"format\": \"tether-config/1\",\n\"seed\": 1,,}", "line 2, column 11: JSON syntax error"},
       {R"({"format": "tether-config/1", "shell": {"http": {"headers": [{"name": "Authorization", "value": "Bearer s3cr3t"}]}}})",
        "shell.http.headers[0].name: 'Authorization' carries credentials"},
+      // A syntax error is located, never quoted: the text around it may be a token.
+      {"{\"format\": \"tether-config/1\",\n\"shell\": {\"http\": {\"headers\": [{\"name\": \"X-Api-Key\", \"value\": \"s3cr3t\n\"}]}}}",
+       "line 2, column 70: JSON syntax error"},
   };
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto file = write_file(dir, "bad" + std::to_string(i) + ".json", files[i].text);
