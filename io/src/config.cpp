@@ -581,13 +581,29 @@ std::span<const FieldDoc> config_fields() {
   return rows;
 }
 
+namespace {
+// Field names, dots and [N]: what a --set PATH is made of.
+bool is_path_text(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '_' || c == '.' || c == '[' || c == ']';
+  });
+}
+}  // namespace
+
 // --set PATH=VALUE: edit the written document, then read it back whole, so an
 // override is checked exactly as a file is.
 std::expected<void, ConfigFileError> set_field(Config& config, std::string_view assignment) {
   const auto eq = assignment.find('=');
-  if (eq == std::string_view::npos || eq == 0)
-    return std::unexpected(field_error(std::string(assignment), "expected PATH=VALUE"));
-  const std::string path(assignment.substr(0, eq));
+  const std::string_view head = assignment.substr(0, eq);
+  // Anything else (a URL that followed --set, a token) is not shown: it may
+  // hold a secret ("http://user:pw@host/x?token=abc").
+  if (!is_path_text(head))
+    return std::unexpected(field_error("", "expected PATH=VALUE, PATH made of field names, dots and [N] "
+                                           "(backoff.delay_ms_max=60000); the text is not shown, it may hold a secret"));
+  if (eq == std::string_view::npos) return std::unexpected(field_error(std::string(head), "expected PATH=VALUE"));
+  const std::string path(head);
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
+    return std::unexpected(field_error(path, "empty field name"));
   const std::string_view value_text = assignment.substr(eq + 1);
   Json value;
   try {

@@ -267,6 +267,14 @@ TEST_CASE("config: --set overrides one field and is checked like a file", "[conf
   CHECK(fails("preset=grpc") == "preset");
   CHECK(fails("poll.endpoints[5].name=x") == "poll.endpoints");
   CHECK(fails("backoff.delay_ms_max") == "backoff.delay_ms_max");
+  CHECK(fails(".backoff.delay_ms_max=1") == ".backoff.delay_ms_max");
+  CHECK(fails("backoff..delay_ms_max=1") == "backoff..delay_ms_max");
+  // Not a path (a URL that followed --set): refused without quoting it.
+  const auto url = io::set_field(c, "http://user:hunter2@host/x?access_token=s3cr3t");
+  REQUIRE_FALSE(url.has_value());
+  CHECK_THAT(url.error().message(), Catch::StartsWith("expected PATH=VALUE"));
+  CHECK(url.error().message().find("hunter2") == std::string::npos);
+  CHECK(url.error().message().find("s3cr3t") == std::string::npos);
 }
 
 TEST_CASE("config: the reference lists every field the format writes", "[config]") {
