@@ -204,6 +204,27 @@ TEST_CASE("config: a syntax error names its line and column, never the text it r
   }
 }
 
+// A JSON parser keeps the last of two equal keys: a reviewer reading the first
+// would approve a policy that is not the one that runs.
+TEST_CASE("config: a field given twice is refused by name, in a file and in a --set value", "[config]") {
+  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"delay_ms_max": 1000, "delay_ms_max": 99999}})") ==
+        "backoff.delay_ms_max");
+  CHECK(refused_field(R"({"format": "tether-config/1", "heartbeat": {"slack_ms": 1}, "heartbeat": null})") == "heartbeat");
+  CHECK(refused_field(R"({"format": "tether-config/1", "format": "tether-config/1"})") == "format");
+  CHECK(refused_field(R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a"},
+        {"name": "b", "cadence_ms": 1, "cadence_ms": 2}]}})") == "poll.endpoints[1].cadence_ms");
+  CHECK(refused_field(R"({"format": "tether-config/1", "resume": {"start": {"sequence": 1, "sequence": 2}}})") ==
+        "resume.start.sequence");
+  // The same name in two objects is two fields.
+  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"multiplier": 2},
+        "wait": {"backoff": {"multiplier": 2}}, "shell": {"http": {"headers": [{"name": "X-A", "value": "1"},
+        {"name": "X-B", "value": "2"}]}}})") == "<accepted>");
+  io::Config c = io::preset_config("aviso").value();
+  const auto set = io::set_field(c, R"(backoff={"multiplier": 2, "multiplier": 3})");
+  REQUIRE_FALSE(set.has_value());
+  CHECK(set.error().field == "backoff.multiplier");
+}
+
 TEST_CASE("config: hostile input is bounded", "[config]") {
   const std::string deep = R"({"format": "tether-config/1", "x": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
   const auto c = io::parse_config(deep);

@@ -104,6 +104,8 @@ TEST_CASE("tether-watch config: bad files and overrides are usage errors naming 
       // A syntax error is located, never quoted: the text around it may be a token.
       {"{\"format\": \"tether-config/1\",\n\"shell\": {\"http\": {\"headers\": [{\"name\": \"X-Api-Key\", \"value\": \"s3cr3t\n\"}]}}}",
        "line 2, column 70: JSON syntax error"},
+      {R"({"format": "tether-config/1", "backoff": {"delay_ms_max": 1000, "delay_ms_max": 99999}})",
+       "backoff.delay_ms_max: given twice"},
   };
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto file = write_file(dir, "bad" + std::to_string(i) + ".json", files[i].text);
