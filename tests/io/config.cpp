@@ -225,6 +225,19 @@ TEST_CASE("config: a field given twice is refused by name, in a file and in a --
   CHECK(set.error().field == "backoff.multiplier");
 }
 
+// The start token becomes the Last-Event-ID header: a control byte in it was
+// accepted, then failed every connection as unrecoverable once the run began.
+TEST_CASE("config: a start token must be sendable as Last-Event-ID", "[config]") {
+  for (const char* token : {R"(a\r\nX-Evil: 1)", R"(a\u0000b)", R"(a\u007fb)"}) {
+    INFO(token);
+    const std::string json = std::string(R"({"format": "tether-config/1", "resume": {"start": {"token": ")") + token + "\"}}}";
+    CHECK(refused_field(json) == "resume.start.token");
+  }
+  const auto ok = io::parse_config(R"({"format": "tether-config/1", "resume": {"start": {"token": "1795354766:0 \u00e9"}}})");
+  REQUIRE(ok.has_value());
+  CHECK(io::parse_config(io::to_json(*ok)).has_value());
+}
+
 TEST_CASE("config: hostile input is bounded", "[config]") {
   const std::string deep = R"({"format": "tether-config/1", "x": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
   const auto c = io::parse_config(deep);
