@@ -489,18 +489,72 @@ ConfigFileError syntax_error(std::string_view text, std::size_t offset, std::str
   return e;
 }
 
+// A key given twice in one object. JSON parsers keep the last silently, so a
+// reviewer reading the first "delay_ms_max" would approve a policy that is not
+// the one that runs: refused, naming the field.
+struct DuplicateField {
+  std::string path;
+};
+
+// Parses `text`, throwing DuplicateField (or Json's own errors). The callback
+// tracks the open objects and lists, for the path of a repeated key.
+Json parse_unique(std::string_view text) {
+  struct Frame {
+    bool list = false;
+    std::size_t index = 0;  // lists: the entry being read
+    std::string key;        // objects: the member being read
+    std::vector<std::string> keys;
+  };
+  std::vector<Frame> open;
+  auto path_to = [&open](const std::string& key) {
+    std::string out;
+    for (std::size_t i = 0; i + 1 < open.size(); ++i)
+      out = open[i].list ? out + "[" + std::to_string(open[i].index) + "]" : join(out, open[i].key);
+    return join(out, key);
+  };
+  using Event = Json::parse_event_t;
+  const Json::parser_callback_t track = [&](int, Event event, Json& parsed) {
+    switch (event) {
+      case Event::object_start: open.push_back({}); break;
+      case Event::array_start: open.push_back({.list = true, .index = 0, .key = {}, .keys = {}}); break;
+      case Event::key: {
+        Frame& top = open.back();
+        top.key = parsed.get<std::string>();
+        if (std::find(top.keys.begin(), top.keys.end(), top.key) != top.keys.end())
+          throw DuplicateField{path_to(top.key)};
+        top.keys.push_back(top.key);
+        break;
+      }
+      case Event::object_end:
+      case Event::array_end:
+        open.pop_back();
+        [[fallthrough]];
+      case Event::value:
+        if (!open.empty() && open.back().list) ++open.back().index;
+        break;
+    }
+    return true;
+  };
+  return Json::parse(text.begin(), text.end(), track);
+}
+
 std::expected<Json, ConfigFileError> parse_json(std::string_view text) {
   if (text.size() > config_bytes_max)
     return std::unexpected(field_error("", "larger than " + std::to_string(config_bytes_max) + " bytes"));
   if (const auto at = too_deep_at(text))
     return std::unexpected(syntax_error(text, *at, "nested deeper than " + std::to_string(kDepthMax) + " levels"));
   try {
-    return Json::parse(text.begin(), text.end());
+    return parse_unique(text);
+  } catch (const DuplicateField& d) {
+    return std::unexpected(field_error(d.path, "given twice (a JSON parser would keep only the last)"));
   } catch (const Json::parse_error& e) {
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: x" -> "x"
     if (const auto colon = what.find(": ", what.find("parse error")); colon != std::string::npos)
       what.erase(0, colon + 2);
+    // "...; last read: '\"Bearer s3cr3t'" quotes the file: a token pasted into
+    // a configuration by mistake must not reach stderr and CI logs.
+    if (const auto quoted = what.find("; last read:"); quoted != std::string::npos) what.erase(quoted);
     const std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
     return std::unexpected(syntax_error(text, byte, "JSON syntax error: " + what));
   } catch (const std::exception& e) {
@@ -578,17 +632,35 @@ std::span<const FieldDoc> config_fields() {
   return rows;
 }
 
+namespace {
+// Field names, dots and [N]: what a --set PATH is made of.
+bool is_path_text(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '_' || c == '.' || c == '[' || c == ']';
+  });
+}
+}  // namespace
+
 // --set PATH=VALUE: edit the written document, then read it back whole, so an
 // override is checked exactly as a file is.
 std::expected<void, ConfigFileError> set_field(Config& config, std::string_view assignment) {
   const auto eq = assignment.find('=');
-  if (eq == std::string_view::npos || eq == 0)
-    return std::unexpected(field_error(std::string(assignment), "expected PATH=VALUE"));
-  const std::string path(assignment.substr(0, eq));
+  const std::string_view head = assignment.substr(0, eq);
+  // Anything else (a URL that followed --set, a token) is not shown: it may
+  // hold a secret ("http://user:pw@host/x?token=abc").
+  if (!is_path_text(head))
+    return std::unexpected(field_error("", "expected PATH=VALUE, PATH made of field names, dots and [N] "
+                                           "(backoff.delay_ms_max=60000); the text is not shown, it may hold a secret"));
+  if (eq == std::string_view::npos) return std::unexpected(field_error(std::string(head), "expected PATH=VALUE"));
+  const std::string path(head);
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
+    return std::unexpected(field_error(path, "empty field name"));
   const std::string_view value_text = assignment.substr(eq + 1);
   Json value;
   try {
-    value = Json::parse(value_text);
+    value = parse_unique(value_text);
+  } catch (const DuplicateField& d) {
+    return std::unexpected(field_error(join(path, d.path), "given twice (a JSON parser would keep only the last)"));
   } catch (const std::exception&) {
     value = std::string(value_text);  // a bare word is a string
     try {

@@ -109,6 +109,10 @@ std::expected<void, ConfigFileError> validate(const ShellConfig& s) {
 
 std::expected<void, ConfigFileError> validate(const Config& c) {
   if (auto r = prefixed("", model::validate(c.session)); !r) return r;
+  // The start token is sent as Last-Event-ID: a control byte (CR, LF, NUL)
+  // would only fail every connection, "unrecoverable", after the run began.
+  if (const auto& start = c.session.resume.start; start.kind == model::CursorKind::token)
+    if (auto ok = check_header_value(start.token.view()); !ok) return fail("resume.start.token", ok.error());
   if (auto r = validate(c.shell); !r) return r;
   if (auto r = validate_poll(c.poll); !r) return r;
   if (auto r = prefixed("wait.", model::wait::validate(c.wait)); !r) return r;

@@ -204,7 +204,9 @@ void add_policy_options(CLI::App& app, Cli& c) {
   c.preset_opt = app.add_option("--preset", c.preset, "the base policy (aviso, zero_ws, kanade, koprs, grpc, client_go; default aviso)");
   c.config_opt = app.add_option("--config", c.config_file, "tether-config/1 file: the policy (docs/configuration.md)");
   c.preset_opt->excludes(c.config_opt);
-  app.add_option("--set", c.sets, "override one field: PATH=VALUE, e.g. backoff.delay_ms_max=60000 (repeatable)");
+  // One value per --set (and -H): a URL after them is the URL, not an override.
+  app.add_option("--set", c.sets, "override one field: PATH=VALUE, e.g. backoff.delay_ms_max=60000 (repeatable)")
+      ->allow_extra_args(false);
   app.add_flag("--print-config", c.print_config, "print the effective configuration (tether-config/1) and exit");
   app.add_option("--seq-from", c.seq_from, "sequence number source: id, id-suffix or json:FIELD (shell.sequence)");
   c.gaps_opt = app.add_option("--gaps", c.gaps, "gap detection with a sequence: strict or relaxed (resume.gaps)")
@@ -241,7 +243,8 @@ void add_run_options(CLI::App& app, Cli& c) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
       ->needs(tc);
   app.add_option("--record", c.record, "record every event fed to the reducer (tether-sim replay --events)");
-  app.add_option("-H,--header", c.headers, "extra request header 'Name: value' (repeatable; may carry credentials)");
+  app.add_option("-H,--header", c.headers, "extra request header 'Name: value' (repeatable; may carry credentials)")
+      ->allow_extra_args(false);
   app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
   app.add_option("--max-events", c.max_events_text, "stop after this many deliveries (0: never)");
 }

@@ -187,6 +187,57 @@ TEST_CASE("config: credentials never belong in a configuration", "[config]") {
         "shell.http.headers[0]");
 }
 
+TEST_CASE("config: a syntax error names its line and column, never the text it read", "[config]") {
+  // nlohmann quotes what it last read ("last read: '\"Bearer s3cr3t'"): a token
+  // pasted into a file must not reach stderr (and CI logs) through a typo.
+  for (const std::string& value : {std::string("\"Bearer s3cr3t\n\""),  // a raw LF
+                                   std::string("\"Bearer s3cr3t}]}}}"),   // no closing quote
+                                   std::string("s3cr3t")}) {              // not quoted
+    const std::string json = "{\"format\": \"tether-config/1\",\n \"shell\": {\"http\": {\"headers\": "
+                             "[{\"name\": \"X-Api-Key\", \"value\": " + value + "}]}}}";
+    const auto c = io::parse_config(json);
+    REQUIRE_FALSE(c.has_value());
+    INFO(c.error().message());
+    CHECK(c.error().line == 2);
+    CHECK_THAT(c.error().message(), Catch::StartsWith("line 2, column ") && Catch::Contains("JSON syntax error"));
+    CHECK(c.error().message().find("s3cr3t") == std::string::npos);
+  }
+}
+
+// A JSON parser keeps the last of two equal keys: a reviewer reading the first
+// would approve a policy that is not the one that runs.
+TEST_CASE("config: a field given twice is refused by name, in a file and in a --set value", "[config]") {
+  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"delay_ms_max": 1000, "delay_ms_max": 99999}})") ==
+        "backoff.delay_ms_max");
+  CHECK(refused_field(R"({"format": "tether-config/1", "heartbeat": {"slack_ms": 1}, "heartbeat": null})") == "heartbeat");
+  CHECK(refused_field(R"({"format": "tether-config/1", "format": "tether-config/1"})") == "format");
+  CHECK(refused_field(R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a"},
+        {"name": "b", "cadence_ms": 1, "cadence_ms": 2}]}})") == "poll.endpoints[1].cadence_ms");
+  CHECK(refused_field(R"({"format": "tether-config/1", "resume": {"start": {"sequence": 1, "sequence": 2}}})") ==
+        "resume.start.sequence");
+  // The same name in two objects is two fields.
+  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"multiplier": 2},
+        "wait": {"backoff": {"multiplier": 2}}, "shell": {"http": {"headers": [{"name": "X-A", "value": "1"},
+        {"name": "X-B", "value": "2"}]}}})") == "<accepted>");
+  io::Config c = io::preset_config("aviso").value();
+  const auto set = io::set_field(c, R"(backoff={"multiplier": 2, "multiplier": 3})");
+  REQUIRE_FALSE(set.has_value());
+  CHECK(set.error().field == "backoff.multiplier");
+}
+
+// The start token becomes the Last-Event-ID header: a control byte in it was
+// accepted, then failed every connection as unrecoverable once the run began.
+TEST_CASE("config: a start token must be sendable as Last-Event-ID", "[config]") {
+  for (const char* token : {R"(a\r\nX-Evil: 1)", R"(a\u0000b)", R"(a\u007fb)"}) {
+    INFO(token);
+    const std::string json = std::string(R"({"format": "tether-config/1", "resume": {"start": {"token": ")") + token + "\"}}}";
+    CHECK(refused_field(json) == "resume.start.token");
+  }
+  const auto ok = io::parse_config(R"({"format": "tether-config/1", "resume": {"start": {"token": "1795354766:0 \u00e9"}}})");
+  REQUIRE(ok.has_value());
+  CHECK(io::parse_config(io::to_json(*ok)).has_value());
+}
+
 TEST_CASE("config: hostile input is bounded", "[config]") {
   const std::string deep = R"({"format": "tether-config/1", "x": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
   const auto c = io::parse_config(deep);
@@ -250,6 +301,14 @@ TEST_CASE("config: --set overrides one field and is checked like a file", "[conf
   CHECK(fails("preset=grpc") == "preset");
   CHECK(fails("poll.endpoints[5].name=x") == "poll.endpoints");
   CHECK(fails("backoff.delay_ms_max") == "backoff.delay_ms_max");
+  CHECK(fails(".backoff.delay_ms_max=1") == ".backoff.delay_ms_max");
+  CHECK(fails("backoff..delay_ms_max=1") == "backoff..delay_ms_max");
+  // Not a path (a URL that followed --set): refused without quoting it.
+  const auto url = io::set_field(c, "http://user:hunter2@host/x?access_token=s3cr3t");
+  REQUIRE_FALSE(url.has_value());
+  CHECK_THAT(url.error().message(), Catch::StartsWith("expected PATH=VALUE"));
+  CHECK(url.error().message().find("hunter2") == std::string::npos);
+  CHECK(url.error().message().find("s3cr3t") == std::string::npos);
 }
 
 TEST_CASE("config: the reference lists every field the format writes", "[config]") {

@@ -101,6 +101,11 @@ TEST_CASE("tether-watch config: bad files and overrides are usage errors naming 
       {"{\"format\": \"tether-config/1\",\n\"seed\": 1,,}", "line 2, column 11: JSON syntax error"},
       {R"({"format": "tether-config/1", "shell": {"http": {"headers": [{"name": "Authorization", "value": "Bearer s3cr3t"}]}}})",
        "shell.http.headers[0].name: 'Authorization' carries credentials"},
+      // A syntax error is located, never quoted: the text around it may be a token.
+      {"{\"format\": \"tether-config/1\",\n\"shell\": {\"http\": {\"headers\": [{\"name\": \"X-Api-Key\", \"value\": \"s3cr3t\n\"}]}}}",
+       "line 2, column 70: JSON syntax error"},
+      {R"({"format": "tether-config/1", "backoff": {"delay_ms_max": 1000, "delay_ms_max": 99999}})",
+       "backoff.delay_ms_max: given twice"},
   };
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto file = write_file(dir, "bad" + std::to_string(i) + ".json", files[i].text);
@@ -123,6 +128,28 @@ TEST_CASE("tether-watch config: bad files and overrides are usage errors naming 
   CHECK(both.exit_code == 2);
   CHECK(run_watch({"--print-config", "--preset", "nope"}, 20s).err.find("unknown preset 'nope' (known: aviso") !=
         std::string::npos);
+}
+
+// --set and -H take one value each: the URL after them is the URL (it was
+// taken as one more override, and the error quoted its password and token).
+TEST_CASE("tether-watch config: the URL after --set or -H is the URL, and a bad --set never quotes it", "[tether_watch][config]") {
+  for (const bool after_header : {false, true}) {
+    INFO("after -H: " << after_header);
+    ScriptedServer server({Behaviour::http_response(500)});
+    std::vector<std::string> args{"--set", "give_up.attempts_max=1"};
+    if (after_header) args.insert(args.end(), {"-H", "X-Team: ops"});
+    args.push_back(server.base_url() + "/stream");
+    const auto run = run_watch(args, 60s);
+    INFO(run.err);
+    CHECK(run.exit_code == 3);  // gave up after the one attempt the override allows
+    CHECK(server.connections_accepted() == 1);
+  }
+  const auto run = run_watch({"--print-config", "--set", "http://user:hunter2@127.0.0.1:1/x?access_token=s3cr3t"}, 20s);
+  INFO(run.err);
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("--set: expected PATH=VALUE") != std::string::npos);
+  CHECK(run.err.find("hunter2") == std::string::npos);
+  CHECK(run.err.find("s3cr3t") == std::string::npos);
 }
 
 TEST_CASE("tether-watch config: -H credentials never enter the printed configuration", "[tether_watch][config]") {
