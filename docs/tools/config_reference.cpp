@@ -109,7 +109,9 @@ int main() {
       "- `tether-watch` applies, in order: the base (`--config FILE`, or `--preset NAME`, default aviso), each\n"
       "  `--set PATH=VALUE` (VALUE is JSON when it parses as JSON, else a string: `--set resume.gaps=relaxed`,\n"
       "  `--set heartbeat=null`, `--set poll.endpoints[0].name=nodes`), then the flags that name one field\n"
-      "  (`--gaps`, `--seq-from`, `--read-idle-ms`, `--seed`, the `--*-bytes-max` limits, TLS options).\n"
+      "  (`--gaps`, `--seq-from`, `--read-idle-ms`, `--seed`, the `--*-bytes-max` limits, `--ca-file`,\n"
+      "  `--insecure-skip-tls-verify-DANGEROUS`, `--cursor-param`, `--ws-nchan-meta`); a token source sets\n"
+      "  `auth.has_provider`, and tether-watch acks each line once written (`shell.auto_ack` false).\n"
       "- Limits: a file is at most 1 MiB, nested at most 16 levels, lists hold at most 64 entries.\n\n"
       "## Fields\n");
   print_fields();

@@ -47,6 +47,8 @@ Config config_of(const RunnerOptions& options) {
   // kept. Replay needs neither: the reducer never sees them.
   c.shell.http.headers.clear();
   c.shell.sse.body_template.clear();
+  // Some servers take a bearer token as a WebSocket subprotocol.
+  if (c.shell.websocket.subprotocol != "ws+meta.nchan") c.shell.websocket.subprotocol.clear();
   c.shell.websocket = options.websocket;
   c.shell.tls = options.tls;
   return c;

@@ -180,6 +180,7 @@ struct Cli {
   bool json_status = false;
   std::string max_events_text = "0";
   std::uint64_t max_events = 0;
+  std::string seed_text;
   std::uint64_t seed = 0;
   std::int64_t read_idle_ms = 0;
   std::size_t line_bytes_max = 0;
@@ -215,7 +216,7 @@ void add_policy_options(CLI::App& app, Cli& c) {
   app.add_flag("--insecure-skip-tls-verify-DANGEROUS", c.insecure, "do not verify the server's certificate");
   app.add_option("--cursor-param", c.cursor_param, "also send the resume id as this query parameter");
   app.add_flag("--ws-nchan-meta", c.nchan_meta, "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
-  c.seed_opt = app.add_option("--seed", c.seed, "jitter seed (default: drawn from the OS; fix it only to replay)");
+  c.seed_opt = app.add_option("--seed", c.seed_text, "jitter seed (default: drawn from the OS; fix it only to replay)");
   c.read_idle_opt = app.add_option("--read-idle-ms", c.read_idle_ms,
                  "reconnect after this long without a complete line, frame or ping (0: never; default: the policy's heartbeat)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
@@ -253,6 +254,10 @@ void add_run_options(CLI::App& app, Cli& c) {
 // specific word wins.
 void apply_flags(const Cli& c, io::Config& config) {
   if (!c.seq_from.empty()) config.shell.sequence = c.seq_from;
+  // What runs, so --print-config shows it: a token source makes a 401
+  // refreshable, and tether-watch acks a line once write(2) took it.
+  config.session.auth.has_provider = !c.token_file.empty() || !c.token_cmd.empty();
+  config.shell.auto_ack = false;
   if (*c.gaps_opt) config.session.resume.gaps = c.gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
   if (*c.seed_opt) config.seed = c.seed;
   if (*c.read_idle_opt) {
@@ -274,9 +279,14 @@ void apply_flags(const Cli& c, io::Config& config) {
 }
 
 // Base (--config FILE, or --preset), then each --set in order, then the flags.
-std::expected<io::Config, std::string> effective_config(const Cli& c) {
+std::expected<io::Config, std::string> effective_config(Cli& c) {
   auto config = *c.config_opt ? io::load_config(c.config_file) : io::preset_config(c.preset);
   if (!config) return std::unexpected((*c.config_opt ? "--config " : "--preset: ") + config.error().message());
+  if (*c.seed_opt) {
+    const auto [end, ec] = std::from_chars(c.seed_text.data(), c.seed_text.data() + c.seed_text.size(), c.seed);
+    if (c.seed_text.empty() || ec != std::errc{} || end != c.seed_text.data() + c.seed_text.size())
+      return std::unexpected("--seed '" + c.seed_text + "': expected a whole number in 0..2^64-1");
+  }
   for (const std::string& set : c.sets)
     if (auto ok = io::set_field(*config, set); !ok) return std::unexpected("--set: " + ok.error().message());
   apply_flags(c, *config);

@@ -42,3 +42,11 @@ TEST_CASE("runner_config: config_of keeps what may carry credentials out", "[run
   CHECK(text.find("b0dy") == std::string::npos);
   CHECK(io::parse_config(text).has_value());  // a recording's header reads back
 }
+
+TEST_CASE("runner_config: a WebSocket subprotocol other than nchan's stays out of a recording", "[runner_config]") {
+  io::RunnerOptions o;
+  o.websocket.subprotocol = "base64url.bearer.authorization.k8s.io.s3cr3t";
+  CHECK(io::to_json(io::config_of(o), true).find("s3cr3t") == std::string::npos);
+  o.websocket.subprotocol = "ws+meta.nchan";
+  CHECK(io::config_of(o).shell.websocket.subprotocol == "ws+meta.nchan");
+}

@@ -47,7 +47,9 @@ TEST_CASE("tether-watch config: --print-config shows every preset as a file that
     REQUIRE(run.exit_code == 0);
     const auto parsed = io::parse_config(run.out);
     REQUIRE(parsed.has_value());
-    CHECK(io::to_json(*parsed) == io::to_json(io::preset_config(preset.name).value()));
+    io::Config expected = io::preset_config(preset.name).value();
+    expected.shell.auto_ack = false;  // tether-watch acks a line once written
+    CHECK(io::to_json(*parsed) == io::to_json(expected));
   }
 }
 
@@ -161,4 +163,26 @@ TEST_CASE("tether-watch config: -H credentials never enter the printed configura
   REQUIRE(io::parse_config(run.out).has_value());
 }
 
+#endif  // TETHER_WATCH
+
+#ifdef TETHER_WATCH
+TEST_CASE("tether-watch config: --print-config shows what runs (a token source, its own acks, a strict seed)", "[tether_watch][config]") {
+  const Scratch dir("watch-config-truth");
+  const auto token = write_file(dir, "token", "t0ken\n");
+  const auto run = run_watch({"--print-config", "--token-file", token.string(), "--seed", "18446744073709551615"}, 20s);
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const auto c = io::parse_config(run.out);
+  REQUIRE(c.has_value());
+  CHECK(c->session.auth.has_provider);
+  CHECK_FALSE(c->shell.auto_ack);
+  CHECK(c->seed == 18446744073709551615ULL);
+  CHECK(run.out.find("t0ken") == std::string::npos);
+  for (const char* bad : {"-1", "18446744073709551616", "1x", ""}) {
+    const auto refused = run_watch({"--print-config", "--seed", bad}, 20s);
+    INFO("--seed '" << bad << "'");
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("--seed") != std::string::npos);
+  }
+}
 #endif  // TETHER_WATCH

@@ -19,7 +19,8 @@ RunnerOptions runner_options(const Config& config);
 
 // The policy part of `options` as a Config (preset empty, poll/wait/mirror at
 // their defaults): what a recording's header states. Without the extra
-// headers and the POST body template: they may carry credentials.
+// headers, the POST body template and a WebSocket subprotocol other than
+// nchan's: they may carry credentials.
 Config config_of(const RunnerOptions& options);
 
 // "" (none), "id", "id-suffix" or "json:FIELD": what SequenceExtractor::parse reads.
