@@ -2,7 +2,8 @@
 // Jitter seeds for real sessions. Every process must draw its own: a fleet
 // whose members share one seed draws the same "random" delays and reconnects
 // in lockstep, which is what jitter is for preventing. A fixed seed is for
-// replaying a recording (`tether-sim replay --events FILE --seed S`).
+// reproducing a run; a recording states the seed it ran with, and
+// `tether-sim replay --events FILE` uses it.
 #include <cstdint>
 #include <optional>
 
