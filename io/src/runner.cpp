@@ -213,10 +213,11 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   if (options.config.auth.has_provider && !options.auth)
     return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
   // The shell's options obey the ranges a configuration file does
-  // (docs/configuration.md); headers may carry credentials here, so they are
-  // checked apart (config_of leaves them out).
-  if (auto shell = validate(config_of(options).shell); !shell)
-    return std::unexpected("configuration: " + shell.error().message());
+  // (docs/configuration.md); headers may carry credentials here (a file may
+  // not), so they are checked apart.
+  ShellConfig shell = shell_of(options);
+  shell.http.headers.clear();
+  if (auto ok = validate(shell); !ok) return std::unexpected("configuration: " + ok.error().message());
   if (auto bad = check_request_headers("", options.http.headers); !bad)
     return std::unexpected(bad.error());
 

@@ -32,25 +32,31 @@ std::string sequence_spec(const std::optional<SequenceExtractor>& sequence) {
   return "";
 }
 
+ShellConfig shell_of(const RunnerOptions& options) {
+  ShellConfig s;
+  s.sequence = sequence_spec(options.sequence);
+  s.id_bytes_max = options.id_bytes_max;
+  s.auto_ack = options.auto_ack;
+  s.pull_queue_max = options.pull_queue_max;
+  s.http = options.http;
+  s.sse = options.sse;
+  s.websocket = options.websocket;
+  s.tls = options.tls;
+  return s;
+}
+
 Config config_of(const RunnerOptions& options) {
   Config c;
   c.session = options.config;
   c.seed = options.seed;
-  c.shell.sequence = sequence_spec(options.sequence);
-  c.shell.id_bytes_max = options.id_bytes_max;
-  c.shell.auto_ack = options.auto_ack;
-  c.shell.pull_queue_max = options.pull_queue_max;
-  c.shell.http = options.http;
-  c.shell.sse = options.sse;
+  c.shell = shell_of(options);
   // Recordings state this configuration and are shared: header values and a
   // POST body may carry credentials (-H "Authorization: ..."), so neither is
-  // kept. Replay needs neither: the reducer never sees them.
+  // kept, nor a subprotocol (some servers take a bearer token as one) other
+  // than nchan's. Replay needs none of them: the reducer never sees them.
   c.shell.http.headers.clear();
   c.shell.sse.body_template.clear();
-  // Some servers take a bearer token as a WebSocket subprotocol.
   if (c.shell.websocket.subprotocol != "ws+meta.nchan") c.shell.websocket.subprotocol.clear();
-  c.shell.websocket = options.websocket;
-  c.shell.tls = options.tls;
   return c;
 }
 

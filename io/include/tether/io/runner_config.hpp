@@ -17,6 +17,9 @@ namespace tether::io {
 // `config` as validated by parse_config / validate(Config).
 RunnerOptions runner_options(const Config& config);
 
+// The shell options of `options`, all of them (headers included).
+ShellConfig shell_of(const RunnerOptions& options);
+
 // The policy part of `options` as a Config (preset empty, poll/wait/mirror at
 // their defaults): what a recording's header states. Without the extra
 // headers, the POST body template and a WebSocket subprotocol other than
