@@ -47,6 +47,12 @@ DelayBounds jitter_bounds(const BackoffPolicy& policy, std::uint32_t failures,
   return {c, c};
 }
 
+DelayBounds jitter_envelope(const BackoffPolicy& policy, std::uint32_t failures) {
+  // A previous delay of delay_ms_max or more tops decorrelated jitter at
+  // delay_ms_max, the most any history allows; the other kinds ignore it.
+  return jitter_bounds(policy, failures, policy.delay_ms_max);
+}
+
 std::int64_t sample_delay_ms(const BackoffPolicy& policy, std::uint32_t failures,
                              std::int64_t previous_delay_ms, Prng& prng) {
   const DelayBounds b = jitter_bounds(policy, failures, previous_delay_ms);

@@ -40,17 +40,6 @@ Result validate_backoff(const PollBackoff& b) {
   return {};
 }
 
-// The streaming policy with the polling fields; the rest is unused here.
-BackoffPolicy as_policy(const PollBackoff& b) {
-  BackoffPolicy p;
-  p.delay_ms_initial = b.delay_ms_initial;
-  p.multiplier = b.multiplier;
-  p.delay_ms_max = b.delay_ms_max;
-  p.jitter = b.jitter;
-  p.jitter_fraction = b.jitter_fraction;
-  return p;
-}
-
 // One transition's working set over a Polling phase. Branching lives in the
 // handlers; the helpers below them are the shared mechanisms.
 class Reducer {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/names.hpp>
 #include <tether/sim/server.hpp>
 
@@ -70,29 +71,6 @@ struct View {
 
 std::string num(std::int64_t v) { return std::to_string(v); }
 std::string num(std::uint64_t v) { return std::to_string(v); }
-
-// Backoff bounds re-derived from config.hpp's formulas (not backoff.cpp's code).
-std::int64_t ceiling_of(const BackoffPolicy& b, std::uint32_t n) {
-  if (n <= 1) return std::min(b.delay_ms_initial, b.delay_ms_max);
-  const double grown = static_cast<double>(b.delay_ms_initial) *
-                       std::pow(b.multiplier, static_cast<double>(n) - 1.0);
-  if (!(grown < static_cast<double>(b.delay_ms_max))) return b.delay_ms_max;
-  return static_cast<std::int64_t>(grown);
-}
-
-std::pair<std::int64_t, std::int64_t> jitter_range(const BackoffPolicy& b, std::uint32_t n) {
-  const std::int64_t c = ceiling_of(b, n);
-  const auto part = [&](double f) { return static_cast<std::int64_t>(std::floor(static_cast<double>(c) * f)); };
-  switch (b.jitter) {
-    case JitterKind::none: return {c, c};
-    case JitterKind::full: return {0, c};
-    case JitterKind::equal: return {c / 2, c};
-    case JitterKind::decorrelated: return {std::min(b.delay_ms_initial, b.delay_ms_max), b.delay_ms_max};
-    case JitterKind::proportional: return {c - part(b.jitter_fraction), c + part(b.jitter_fraction)};
-    case JitterKind::upward: return {c, c + part(b.jitter_fraction)};
-  }
-  return {c, c};
-}
 
 // Guarantee 10: the wait before retrying a failed save, from config.hpp's
 // ResumePolicy: checkpoint_retry_ms_min * 2^(n-1) for n consecutive failures,
@@ -451,7 +429,13 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
                                  num(std::uint64_t{own.failures}) + " consecutive failed attempts");
   const std::uint32_t n = own.failures;
   std::int64_t lo = b.clean_close_delay_ms, hi = b.clean_close_delay_ms;
-  if (n > 0) std::tie(lo, hi) = jitter_range(b, n);
+  if (n > 0) {
+    // The one jitter rule (backoff.hpp); the envelope, as the oracle cannot see
+    // the previous draw decorrelated jitter depends on.
+    const DelayBounds j = jitter_envelope(b, n);
+    lo = j.delay_ms_min;
+    hi = j.delay_ms_max;
+  }
   if (own.short_session) {
     lo = std::max(lo, b.short_session_delay_ms_min);
     hi = std::max(hi, b.short_session_delay_ms_min);
@@ -462,7 +446,7 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
     hi = std::max(hi, h);
   }
   if (cfg.budget.tokens_max > 0 && n > 0) hi += cfg.budget.refill_ms_per_token;
-  if (delay < lo - 1 || delay > hi + 1)
+  if (delay < lo || delay > hi)
     fail(4, v.client, v.now, "backoff " + num(delay) + " ms after failure " + num(std::uint64_t{n}) + " (" +
                                  std::string(name_of(st.reason)) + (own.short_session ? ", short session" : "") +
                                  ") outside [" + num(lo) + ", " + num(hi) + "]");

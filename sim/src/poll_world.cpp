@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/prng.hpp>
 
 namespace tether::sim {
@@ -18,45 +19,17 @@ namespace poll = model::poll;
 using model::Instant;
 using model::Prng;
 
-// --- policy bounds, re-derived from poll_session.hpp's formulas --------------
+// --- policy bounds, from the one jitter rule (model::jitter_envelope) ---------
 
-std::int64_t floor_part(std::int64_t v, double fraction) {
-  return static_cast<std::int64_t>(std::floor(static_cast<double>(v) * fraction));
-}
-
-// The smallest delay the policy may ever choose (at one failure: the ceiling
-// only grows with the count) and the largest (at the cap).
+// The smallest delay the policy may ever choose (at one failure: the ceiling,
+// and with it every kind's lower end, only grows with the count) and the
+// largest (at the cap).
 std::int64_t delay_ms_least(const poll::PollBackoff& b) {
-  const std::int64_t c = std::min(b.delay_ms_initial, b.delay_ms_max);
-  switch (b.jitter) {
-    case model::JitterKind::none:
-    case model::JitterKind::upward:
-    case model::JitterKind::decorrelated:
-      return c;
-    case model::JitterKind::full:
-      return 0;
-    case model::JitterKind::equal:
-      return c / 2;
-    case model::JitterKind::proportional:
-      return c - floor_part(c, b.jitter_fraction);
-  }
-  return 0;
+  return model::jitter_envelope(poll::as_policy(b), 1).delay_ms_min;
 }
 
 std::int64_t delay_ms_most(const poll::PollBackoff& b) {
-  const std::int64_t c = b.delay_ms_max;
-  switch (b.jitter) {
-    case model::JitterKind::none:
-    case model::JitterKind::equal:
-    case model::JitterKind::decorrelated:
-      return c;
-    case model::JitterKind::full:
-      return std::max<std::int64_t>(0, c - 1);
-    case model::JitterKind::proportional:
-    case model::JitterKind::upward:
-      return c + floor_part(c, b.jitter_fraction);
-  }
-  return c;
+  return model::jitter_envelope(poll::as_policy(b), UINT32_MAX).delay_ms_max;
 }
 
 // --- trace hash (FNV-1a over the numbers and strings of every step) -----------

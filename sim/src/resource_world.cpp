@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 
@@ -52,36 +53,11 @@ constexpr std::uint64_t hash_seed = 0xCBF29CE484222325ULL;
 
 std::string ms_text(Ms v) { return std::to_string(v); }
 
-// --- policy bounds, re-derived from config.hpp's formulas (not backoff.cpp) ---
-
-std::int64_t ceiling_of(const model::BackoffPolicy& b, std::uint32_t n) {
-  if (n <= 1) return std::min(b.delay_ms_initial, b.delay_ms_max);
-  const double grown = static_cast<double>(b.delay_ms_initial) *
-                       std::pow(b.multiplier, static_cast<double>(n) - 1.0);
-  if (!(grown < static_cast<double>(b.delay_ms_max))) return b.delay_ms_max;
-  return static_cast<std::int64_t>(grown);
-}
+// --- policy bounds, from the one jitter rule (model::jitter_envelope) ---------
 
 std::pair<std::int64_t, std::int64_t> delay_range(const model::BackoffPolicy& b, std::uint32_t n) {
-  using model::JitterKind;
-  const std::int64_t c = ceiling_of(b, n);
-  const auto part =
-      static_cast<std::int64_t>(std::floor(static_cast<double>(c) * b.jitter_fraction));
-  switch (b.jitter) {
-    case JitterKind::none:
-      return {c, c};
-    case JitterKind::full:
-      return {0, c};
-    case JitterKind::equal:
-      return {c / 2, c};
-    case JitterKind::decorrelated:
-      return {std::min(b.delay_ms_initial, b.delay_ms_max), b.delay_ms_max};
-    case JitterKind::proportional:
-      return {c - part, c + part};
-    case JitterKind::upward:
-      return {c, c + part};
-  }
-  return {c, c};
+  const model::DelayBounds j = model::jitter_envelope(b, n);
+  return {j.delay_ms_min, j.delay_ms_max};
 }
 
 void count(std::map<std::string, std::uint64_t>& counters, const std::string& name,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 
 namespace tether::sim {
@@ -67,14 +68,7 @@ std::string_view name_of(FaultKind kind) {
 namespace {
 // The largest delay the policy's jitter can draw at its cap.
 Ms jitter_cap_ms(const model::BackoffPolicy& b) {
-  const auto c = static_cast<double>(b.delay_ms_max);
-  switch (b.jitter) {
-    case model::JitterKind::proportional:
-    case model::JitterKind::upward:
-      return static_cast<Ms>(c * (1.0 + b.jitter_fraction)) + 1;
-    default:
-      return b.delay_ms_max;
-  }
+  return model::jitter_envelope(b, UINT32_MAX).delay_ms_max;
 }
 }  // namespace
 

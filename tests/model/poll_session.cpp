@@ -5,6 +5,7 @@
 // Each rc::prop runs RapidCheck's default 100 cases (seed fixed under ctest);
 // for a longer hunt:
 //   RC_PARAMS="max_success=5000" build/dev/tests/tether_model_tests "[poll][property]"
+#include <tether/model/backoff.hpp>
 #include <tether/model/poll_session.hpp>
 
 #include <rapidcheck/catch.h>
@@ -506,38 +507,15 @@ Map as_map(const p::Snapshot& s) {
   return out;
 }
 
-// The delay bounds for failure count n, re-derived from the formulas written in
-// poll_session.hpp and config.hpp (never by calling backoff.hpp).
+// The delay bounds for failure count n: the one jitter rule (backoff.hpp, pinned
+// by tests/model/backoff.cpp), whatever the previous delay was.
 struct Bounds {
   std::int64_t lo;
   std::int64_t hi;
 };
 Bounds delay_bounds(const p::PollBackoff& b, std::uint32_t n) {
-  std::int64_t c = std::min(b.delay_ms_initial, b.delay_ms_max);
-  if (n > 1) {
-    const double grown = static_cast<double>(b.delay_ms_initial) *
-                         std::pow(b.multiplier, static_cast<double>(n - 1));
-    c = grown < static_cast<double>(b.delay_ms_max) ? static_cast<std::int64_t>(grown)
-                                                    : b.delay_ms_max;
-  }
-  const auto part = [&](std::int64_t v) {
-    return static_cast<std::int64_t>(std::floor(static_cast<double>(v) * b.jitter_fraction));
-  };
-  switch (b.jitter) {
-    case m::JitterKind::none:
-      return {c, c};
-    case m::JitterKind::full:
-      return {0, std::max<std::int64_t>(0, c - 1)};
-    case m::JitterKind::equal:
-      return {c / 2, c};
-    case m::JitterKind::decorrelated:
-      return {std::min(b.delay_ms_initial, b.delay_ms_max), b.delay_ms_max};
-    case m::JitterKind::proportional:
-      return {c - part(c), c + part(c)};
-    case m::JitterKind::upward:
-      return {c, c + part(c)};
-  }
-  return {c, c};
+  const m::DelayBounds j = m::jitter_envelope(p::as_policy(b), n);
+  return {j.delay_ms_min, j.delay_ms_max};
 }
 
 // An independent model of what a polling session must do, fed every step.

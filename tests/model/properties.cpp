@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/session.hpp>
 
 #include "support/event_script.hpp"
@@ -246,12 +247,9 @@ TEST_CASE("a runaway failure count keeps delays within the cap", "[property]") {
       const m::SessionConfig c = preset.make();
       const auto delays = failure_delays(c, 20000);
       REQUIRE(delays.size() == 20000U);
-      const double spread = c.backoff.jitter == m::JitterKind::proportional || c.backoff.jitter == m::JitterKind::upward
-                                ? c.backoff.jitter_fraction
-                                : 0.0;
-      const auto cap = static_cast<std::int64_t>(static_cast<double>(c.backoff.delay_ms_max) * (1.0 + spread));
-      CHECK(*std::min_element(delays.begin(), delays.end()) >= 0);
-      CHECK(*std::max_element(delays.begin(), delays.end()) <= cap);
+      // The one jitter rule's range at one failure (the lowest) and at the cap (the highest).
+      CHECK(*std::min_element(delays.begin(), delays.end()) >= m::jitter_envelope(c.backoff, 1).delay_ms_min);
+      CHECK(*std::max_element(delays.begin(), delays.end()) <= m::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
     }
   }
 }
@@ -276,8 +274,7 @@ TEST_CASE("a saturated failure count stays saturated and bounded", "[property]")
       RC_ASSERT(status->failures == expected);
       const std::int64_t delay = status->next_attempt_at.ms - now.ms;
       RC_ASSERT(delay >= 0);
-      RC_ASSERT(static_cast<double>(delay) <=
-                static_cast<double>(c.backoff.delay_ms_max) * (1.0 + c.backoff.jitter_fraction));
+      RC_ASSERT(delay <= m::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
       now = status->next_attempt_at;
       if (std::holds_alternative<m::BackingOff>(step.state.phase))
         step = m::transition(std::move(step.state), m::Tick{now});

@@ -3,8 +3,8 @@
 //
 // The oracle (WaitOracle below) never calls the reducer's arithmetic: it keeps
 // its own link, attempt, hold and failure bookkeeping from the events and
-// effects, and computes the policy's delay bounds from the configuration with
-// integer arithmetic (multipliers and jitter fractions are drawn so that is exact).
+// effects. The one thing it asks model/ is where a jittered delay may fall:
+// model::jitter_envelope, the one jitter rule (pinned by tests/model/backoff.cpp).
 #include <tether/model/wait_for_resource.hpp>
 
 #include <catch2/catch.hpp>
@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 
 #include "../support/reducer_harness.hpp"
@@ -492,34 +493,15 @@ struct Choices {
   }
 };
 
-// The policy's bounds for the delay after `failures` failures, from the
-// configuration alone: integer multipliers, eighths as jitter fractions.
+// The policy's bounds for the delay after `failures` failures: the one jitter
+// rule, whatever the previous delay was.
 struct Bounds {
   std::int64_t lo;
   std::int64_t hi;
 };
 Bounds policy_bounds(const BackoffPolicy& b, std::uint32_t failures) {
-  const auto mult = static_cast<std::int64_t>(b.multiplier);
-  std::int64_t c = std::min(b.delay_ms_initial, b.delay_ms_max);
-  for (std::uint32_t i = 1; i < failures && mult > 1 && c < b.delay_ms_max; ++i)
-    c = c > b.delay_ms_max / mult ? b.delay_ms_max : c * mult;
-  const auto eighths = static_cast<std::int64_t>(b.jitter_fraction * 8.0);
-  const std::int64_t spread = c * eighths / 8;
-  switch (b.jitter) {
-    case JitterKind::none:
-      return {c, c};
-    case JitterKind::full:
-      return {0, std::max<std::int64_t>(0, c - 1)};
-    case JitterKind::equal:
-      return {c / 2, c};
-    case JitterKind::proportional:
-      return {c - spread, c + spread};
-    case JitterKind::upward:
-      return {c, c + spread};
-    case JitterKind::decorrelated:
-      return {std::min(b.delay_ms_initial, b.delay_ms_max), b.delay_ms_max};
-  }
-  return {c, c};
+  const DelayBounds j = jitter_envelope(b, failures);
+  return {j.delay_ms_min, j.delay_ms_max};
 }
 
 WaitConfig draw_config(Choices& ch) {

@@ -1,6 +1,8 @@
 // The oracle has teeth: fabricated bad steps are caught, with the right number.
 #include <catch2/catch.hpp>
 
+#include <utility>
+
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/scenario.hpp>
 
@@ -9,7 +11,10 @@ namespace m = tether::model;
 
 namespace {
 struct Bench {
-  m::SessionConfig cfg = make_config("aviso", {}).value();
+  Bench() : Bench(make_config("aviso", {}).value()) {}
+  explicit Bench(m::SessionConfig config) : cfg(std::move(config)) {}
+
+  m::SessionConfig cfg;
   Oracle oracle{cfg, 1};
   m::State state = m::make_session(cfg).value();
 
@@ -64,6 +69,48 @@ TEST_CASE("a backoff shorter than the short-session floor is guarantee 4", "[ora
   m::Status st{m::StatusKind::backing_off, m::Reason::unexpected_eof, 1, m::Instant{100 + 200}, 0};
   b.feed(100, m::ConnectionClosed{m::Instant{100}, m::CloseCause::unexpected_eof}, {m::ReportStatus{st}}, 0);
   CHECK(b.caught(4));  // aviso: a session of 99 ms must wait >= 5 s
+}
+
+// Guarantee 4's range is the one jitter rule (model::jitter_envelope) exactly,
+// with no slack: for a first failure with an odd ceiling (251 ms, so every
+// rounding shows), under every kind, a backoff at either end of the range
+// backoff.hpp documents passes and one a millisecond outside it is caught. Full
+// jitter never waits the whole ceiling.
+TEST_CASE("a backoff a millisecond outside the jitter range is guarantee 4", "[oracle]") {
+  struct Row {
+    m::JitterKind kind;
+    double fraction;
+    Ms lo;  // literal, from the table in backoff.hpp
+    Ms hi;
+  };
+  const Row rows[] = {
+      {m::JitterKind::none, 0.0, 251, 251},
+      {m::JitterKind::full, 0.0, 0, 250},
+      {m::JitterKind::equal, 0.0, 125, 251},          // c / 2 rounds down
+      {m::JitterKind::proportional, 0.25, 189, 313},  // s = floor(62.75)
+      {m::JitterKind::upward, 0.5, 251, 376},         // s = floor(125.5)
+      {m::JitterKind::decorrelated, 0.0, 251, 30000},  // whatever the previous delay was
+  };
+  for (const Row& row : rows) {
+    for (const Ms delay : {row.lo - 1, row.lo, row.hi, row.hi + 1}) {
+      if (delay < 0) continue;
+      INFO("jitter " << static_cast<int>(row.kind) << ", delay " << delay);
+      m::SessionConfig cfg = make_config("aviso", {}).value();
+      cfg.backoff.delay_ms_initial = 251;
+      cfg.backoff.jitter = row.kind;
+      cfg.backoff.jitter_fraction = row.fraction;
+      Bench b(cfg);
+      b.oracle.process_started(0, 0, std::nullopt);
+      // An attempt that never opened: failure 1, no short-session floor.
+      m::Status st{m::StatusKind::backing_off, m::Reason::transport_error, 1, m::Instant{100 + delay}, 0};
+      b.feed(100, m::ConnectionClosed{m::Instant{100}, m::CloseCause::transport_error}, {m::ReportStatus{st}}, 0);
+      if (delay < row.lo || delay > row.hi) {
+        CHECK(b.caught(4));
+      } else {
+        CHECK(b.oracle.violations().empty());
+      }
+    }
+  }
 }
 
 TEST_CASE("a silent connection left open past the budget is guarantee 8", "[oracle]") {

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include <tether/model/backoff.hpp>
 #include <tether/model/names.hpp>
 
 namespace tether::test {
@@ -301,23 +302,13 @@ struct SessionOracle::Impl {
     const auto whole = static_cast<std::int64_t>(std::floor(exact));
     return {std::max<std::int64_t>(0, whole - 1), std::min(cap, whole + 1)};
   }
-  std::int64_t spread(std::int64_t c) const {
-    return static_cast<std::int64_t>(
-        std::floor(static_cast<long double>(c) * static_cast<long double>(bp().jitter_fraction)));
-  }
-  // Jitter bounds for failure n >= 1, by the table in config.hpp.
+  // Jitter bounds for failure n >= 1: the one rule, model::jitter_envelope (its
+  // table is pinned by tests/model/backoff.cpp); the envelope, as the previous
+  // draw decorrelated jitter depends on is taken before the floors, unseen here.
   Range jitter(std::uint64_t n) const {
-    const Range c = ceiling(n);
-    switch (bp().jitter) {
-      case m::JitterKind::none: return c;
-      case m::JitterKind::full: return {0, std::max<std::int64_t>(0, c.hi - 1)};
-      case m::JitterKind::equal: return {c.lo / 2, c.hi};
-      case m::JitterKind::decorrelated: return {bp().delay_ms_initial, bp().delay_ms_max};
-      case m::JitterKind::proportional:
-        return {std::max<std::int64_t>(0, c.lo - spread(c.lo) - 1), add_sat(c.hi, spread(c.hi) + 1)};
-      case m::JitterKind::upward: return {c.lo, add_sat(c.hi, spread(c.hi) + 1)};
-    }
-    return c;
+    const m::DelayBounds j =
+        m::jitter_envelope(bp(), static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kFailuresMax)));
+    return {j.delay_ms_min, j.delay_ms_max};
   }
   // Server hints: Retry-After (429/503) and the last SSE retry, clamped to hint_ms_max.
   std::int64_t hint_floor(const std::optional<std::int64_t>& retry_after_ms) const {

@@ -4,8 +4,10 @@
 // broke, if any.
 //
 // Independent means: it never asks the reducer's own helpers (ceiling_ms,
-// jitter_bounds, sample_delay_ms, status_of) how to judge it. Backoff bounds are
-// re-derived from the SessionConfig by the formulas written in config.hpp, and
+// sample_delay_ms, status_of) how to judge it, but one: where a jittered delay
+// may fall is model::jitter_envelope, the one jitter rule (issue 11; its table is
+// pinned with literal numbers by tests/model/backoff.cpp). The connect timeout's
+// backoff ceiling is re-derived from the SessionConfig by config.hpp's formula, and
 // what must happen next is derived from the oracle's own model of the session,
 // built from the events it saw and the effects the reducer emitted. It does read
 // the reducer's phase to cross-check that model, and it calls next_deadline() and

@@ -11,13 +11,15 @@
 
 namespace tether::model {
 
+// Where a jittered delay falls, uniform over whole milliseconds (the exact
+// table, with its rounding, is model::jitter_bounds in backoff.hpp).
 enum class JitterKind : std::uint8_t {
   none,          // delay = ceiling
-  full,          // uniform [0, ceiling)
+  full,          // uniform [0, ceiling), i.e. [0, ceiling - 1]
   equal,         // uniform [ceiling/2, ceiling]
   decorrelated,  // uniform [initial, 3 * previous delay], capped at delay_ms_max
-  proportional,  // uniform [ceiling * (1 - f), ceiling * (1 + f)]
-  upward,        // uniform [ceiling, ceiling * (1 + f)]  (client-go's wait.Jitter)
+  proportional,  // uniform [ceiling - s, ceiling + s], s = floor(ceiling * f)
+  upward,        // uniform [ceiling, ceiling + s]  (client-go's wait.Jitter)
 };
 
 // When a connection counts as healthy, which resets the failure count.

@@ -113,6 +113,19 @@ struct PollBackoff {
   }
 };
 
+// The streaming policy with the polling fields (the rest is unused), so the
+// reducer and its judges ask backoff.hpp's one rule (sample_delay_ms,
+// jitter_bounds) with the same policy.
+inline BackoffPolicy as_policy(const PollBackoff& b) {
+  BackoffPolicy p;
+  p.delay_ms_initial = b.delay_ms_initial;
+  p.multiplier = b.multiplier;
+  p.delay_ms_max = b.delay_ms_max;
+  p.jitter = b.jitter;
+  p.jitter_fraction = b.jitter_fraction;
+  return p;
+}
+
 struct EndpointConfig {
   std::string name;  // for logs and status rendering; unique within a session
   std::int64_t cadence_ms = 5000;

@@ -1,7 +1,8 @@
 #pragma once
 // The oracle: judges a run against the ten guarantees (docs/guarantees.md) from what
 // the world knows (what the server logged, what each application received and
-// acked, what each store holds), never by asking the reducer's own helpers.
+// acked, what each store holds), never by asking the reducer's own helpers (but
+// the jitter table, model::jitter_envelope: one rule, not a second copy).
 // It reads the reducer's phase only for liveness (is the client streaming?) and
 // to judge whether a terminal state had a cause in the world.
 //
@@ -12,8 +13,9 @@
 // a failed refresh counts; a cursor-too-old resync counts like a stream end),
 // and the failure count a backoff reports must equal it. Every backoff the
 // session enters lies within [lo, hi], where for the oracle's own count n,
-// lo/hi are the policy's jitter bounds of ceiling(n) = min(max, initial * multiplier^(n-1)) computed
-// here from the config (clean_close_delay for n = 0), lo raised to the
+// lo/hi are model::jitter_envelope(policy, n), the one jitter rule (backoff.hpp;
+// its table is pinned by tests/model/backoff.cpp and, through this oracle, by
+// tests/sim/oracle.cpp) (clean_close_delay for n = 0), lo raised to the
 // short-session floor when the ending connection was open less than
 // short_session_ms, both raised by a Retry-After answer (clamped to hint_ms_max),
 // hi raised to the floor, and hi widened by one token refill when a retry
