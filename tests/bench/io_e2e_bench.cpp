@@ -283,7 +283,7 @@ void BM_restart_to_resumed(benchmark::State& state) {
     (*runner)->stop();
     state.SetIterationTime(resumed_ms / 1e3);
     state.counters["restart_to_delivery_ms"] = resumed_ms;
-    state.counters["policy_delay_ms_max"] = 250;  // aviso: first retry, full jitter in [0, 250]
+    state.counters["policy_delay_ms_max"] = 250;  // aviso: first retry, full jitter in [0, 250)
     if (delivered == 0) state.SkipWithError("no delivery after the restart");
   }
 }
