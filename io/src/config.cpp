@@ -643,44 +643,16 @@ bool is_path_text(std::string_view text) {
 
 // --set PATH=VALUE: edit the written document, then read it back whole, so an
 // override is checked exactly as a file is.
-std::expected<void, ConfigFileError> set_field(Config& config, std::string_view assignment) {
-  const auto eq = assignment.find('=');
-  const std::string_view head = assignment.substr(0, eq);
-  // Anything else (a URL that followed --set, a token) is not shown: it may
-  // hold a secret ("http://user:pw@host/x?token=abc").
-  if (!is_path_text(head))
-    return std::unexpected(field_error("", "expected PATH=VALUE, PATH made of field names, dots and [N] "
-                                           "(backoff.delay_ms_max=60000); the text is not shown, it may hold a secret"));
-  if (eq == std::string_view::npos) return std::unexpected(field_error(std::string(head), "expected PATH=VALUE"));
-  const std::string path(head);
-  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
-    return std::unexpected(field_error(path, "empty field name"));
-  const std::string_view value_text = assignment.substr(eq + 1);
-  Json value;
-  try {
-    value = parse_unique(value_text);
-  } catch (const DuplicateField& d) {
-    return std::unexpected(field_error(join(path, d.path), "given twice (a JSON parser would keep only the last)"));
-  } catch (const std::exception&) {
-    value = std::string(value_text);  // a bare word is a string
-    try {
-      (void)value.dump();
-    } catch (const std::exception&) {
-      return std::unexpected(field_error(path, "the value is not valid UTF-8"));
-    }
-  }
-  if (path == "preset" || path == "format")
-    return std::unexpected(field_error(path, "cannot be set (choose the preset with --preset or in the file)"));
-  Json doc = write_document(config);
-  Config shapes;  // the optional sections filled in, to give a null section its fields
-  shapes.session.heartbeat.emplace();
-  const Json defaults = write_document(shapes);
+namespace {
+
+// The node of `doc` at `path` ("a.b[2].c"), made where a null section or a new
+// list entry stands in the way (`defaults` gives a null section its fields).
+std::expected<Json*, ConfigFileError> node_at(Json& doc, const Json& defaults, const std::string& path) {
   Json* node = &doc;
   const Json* fallback = &defaults;
   std::string walked;
-  std::size_t start = 0;
-  bool open_object = false;  // a cursor: its keys are checked by the reader
-  while (true) {
+  bool open_object = false;  // a cursor or a new entry: its keys are checked by the reader
+  for (std::size_t start = 0;;) {
     const std::size_t dot = path.find('.', start);
     std::string segment = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     std::optional<std::size_t> index;
@@ -712,10 +684,52 @@ std::expected<void, ConfigFileError> set_field(Config& config, std::string_view 
       walked += "[" + std::to_string(*index) + "]";
       fallback = nullptr;
     }
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos) return node;
     start = dot + 1;
   }
-  *node = std::move(value);
+}
+
+// VALUE of --set: JSON when it parses as JSON, else the bare text as a string.
+std::expected<Json, ConfigFileError> set_value(const std::string& path, std::string_view text) {
+  try {
+    return parse_unique(text);
+  } catch (const DuplicateField& d) {
+    return std::unexpected(field_error(join(path, d.path), "given twice (a JSON parser would keep only the last)"));
+  } catch (const std::exception&) {
+    Json value = std::string(text);
+    try {
+      (void)value.dump();
+    } catch (const std::exception&) {
+      return std::unexpected(field_error(path, "the value is not valid UTF-8"));
+    }
+    return value;
+  }
+}
+
+}  // namespace
+
+std::expected<void, ConfigFileError> set_field(Config& config, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  const std::string_view head = assignment.substr(0, eq);
+  // Anything else (a URL that followed --set, a token) is not shown: it may
+  // hold a secret ("http://user:pw@host/x?token=abc").
+  if (!is_path_text(head))
+    return std::unexpected(field_error("", "expected PATH=VALUE, PATH made of field names, dots and [N] "
+                                           "(backoff.delay_ms_max=60000); the text is not shown, it may hold a secret"));
+  if (eq == std::string_view::npos) return std::unexpected(field_error(std::string(head), "expected PATH=VALUE"));
+  const std::string path(head);
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
+    return std::unexpected(field_error(path, "empty field name"));
+  auto value = set_value(path, assignment.substr(eq + 1));
+  if (!value) return std::unexpected(value.error());
+  if (path == "preset" || path == "format")
+    return std::unexpected(field_error(path, "cannot be set (choose the preset with --preset or in the file)"));
+  Json doc = write_document(config);
+  Config shapes;  // the optional sections filled in, to give a null section its fields
+  shapes.session.heartbeat.emplace();
+  auto node = node_at(doc, write_document(shapes), path);
+  if (!node) return std::unexpected(node.error());
+  **node = std::move(*value);
   auto read = read_document(doc);
   if (!read) return std::unexpected(read.error());
   config = std::move(*read);
