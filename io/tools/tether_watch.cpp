@@ -338,6 +338,104 @@ std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c, const
   return options;
 }
 
+// What the callbacks share with the main loop.
+struct Watch {
+  bool json_status = false;
+  std::uint64_t max_events = 0;
+  std::atomic<bool> enough{false};
+  std::atomic<int> outcome{exit_stopped};
+  std::string line;  // reused: one delivery's JSON line
+  Output output;
+};
+
+// Deliveries become JSON lines on stdout (acked once written); status, gaps
+// and diagnostics go to stderr.
+io::Callbacks callbacks_for(Watch& w) {
+  io::Callbacks callbacks;
+  callbacks.on_delivery = [&w](const io::Delivery& d) {
+    if (w.max_events != 0 && d.delivery_id > w.max_events) return;  // stopping: neither printed nor acked
+    w.line.clear();
+    w.line += "{\"delivery\":" + std::to_string(d.delivery_id);
+    if (d.sequence) w.line += ",\"seq\":" + std::to_string(*d.sequence);
+    if (d.id) {
+      w.line += ",\"id\":";
+      append_json_string(w.line, *d.id);
+    }
+    w.line += ",\"event\":";
+    append_json_string(w.line, d.type);
+    w.line += ",\"data\":";
+    append_json_string(w.line, d.data);
+    w.line += "}\n";
+    w.output.write(w.line, d.delivery_id);
+    if (w.max_events != 0 && d.delivery_id >= w.max_events && !w.enough.exchange(true)) ::kill(::getpid(), SIGTERM);
+  };
+  callbacks.on_gap = [&w](const model::ReportGap& gap) {
+    std::fflush(stdout);
+    std::string text = w.json_status ? "{\"gap\":\"" + std::string(model::name_of(gap.cause)) + "\"" : "tether-watch: GAP (" + std::string(model::name_of(gap.cause)) + ")";
+    if (w.json_status) {
+      text += ",\"from\":" + (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("null"));
+      text += ",\"to\":" + (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("null")) + "}";
+    } else {
+      text += " sequences " + (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("?")) + ".." +
+              (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("?")) + " were lost";
+    }
+    std::fprintf(stderr, "%s\n", text.c_str());
+  };
+  callbacks.on_status = [&w](const model::Status& s) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s\n", status_text(s, w.json_status).c_str());
+    if (s.kind == model::StatusKind::gave_up) w.outcome = exit_gave_up;
+    if (s.kind == model::StatusKind::failed) w.outcome = exit_failed;
+  };
+  callbacks.on_diagnostic = [&w](const io::Diagnostic& d) {
+    if (d.kind == io::Diagnostic::Kind::fatal) w.outcome = exit_failed;
+    if (w.json_status) {
+      std::string text = "{\"diagnostic\":";
+      append_json_string(text, d.text);
+      text += "}";
+      std::fprintf(stderr, "%s\n", text.c_str());
+    } else {
+      std::fprintf(stderr, "tether-watch: %s\n", d.text.c_str());
+    }
+  };
+
+  return callbacks;
+}
+
+// Runs the session until a signal, the end of the session, or a failed stdout.
+int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
+  auto runner = io::Runner::start(std::move(options), callbacks_for(w));
+  if (!runner) {
+    std::cerr << "tether-watch: " << runner.error() << "\n";
+    return exit_usage;
+  }
+  // stdout to a pipe is block-buffered (one write per 4 KiB of lines, not per
+  // line); this loop flushes it every 50 ms so a reader downstream (jq, a log
+  // shipper) never waits longer than that for an event, and acks what it wrote.
+  const timespec poll_interval{0, 50'000'000};
+  for (;;) {
+    const int sig = sigtimedwait(&signals, nullptr, &poll_interval);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    if ((*runner)->finished()) break;
+    if (!w.output.flush_and_ack(**runner, false)) break;
+  }
+  // The last lines, their ack, then the stop: the final checkpoint is the
+  // last line written.
+  w.output.flush_and_ack(**runner, true);
+  (*runner)->stop();
+  if (w.output.failed()) {
+    const std::string why = "stdout: " + w.output.error() + "; stopped, the checkpoint covers the lines written";
+    std::string text = w.json_status ? "{\"diagnostic\":" : "tether-watch: " + why;
+    if (w.json_status) {
+      append_json_string(text, why);
+      text += "}";
+    }
+    std::fprintf(stderr, "%s\n", text.c_str());
+    if (w.outcome.load() == exit_stopped) return exit_output_closed;
+  }
+  return w.outcome.load();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -373,9 +471,9 @@ int main(int argc, char** argv) {
     std::cerr << "tether-watch: " << built.error() << "\n";
     return exit_usage;
   }
-  io::RunnerOptions options = std::move(*built);
-  const bool json_status = cli.json_status;
-  const std::uint64_t max_events = cli.max_events;
+  Watch watch;
+  watch.json_status = cli.json_status;
+  watch.max_events = cli.max_events;
 
   // A reader that goes away must not kill the process (SIGPIPE, exit 141)
   // before the checkpoint of what was written is flushed: write(2) fails with
@@ -390,86 +488,5 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::atomic<bool> enough{false};
-  std::atomic<int> outcome{exit_stopped};
-  std::string line;
-  Output output;
-  io::Callbacks callbacks;
-  callbacks.on_delivery = [&](const io::Delivery& d) {
-    if (max_events != 0 && d.delivery_id > max_events) return;  // stopping: neither printed nor acked
-    line.clear();
-    line += "{\"delivery\":" + std::to_string(d.delivery_id);
-    if (d.sequence) line += ",\"seq\":" + std::to_string(*d.sequence);
-    if (d.id) {
-      line += ",\"id\":";
-      append_json_string(line, *d.id);
-    }
-    line += ",\"event\":";
-    append_json_string(line, d.type);
-    line += ",\"data\":";
-    append_json_string(line, d.data);
-    line += "}\n";
-    output.write(line, d.delivery_id);
-    if (max_events != 0 && d.delivery_id >= max_events && !enough.exchange(true)) ::kill(::getpid(), SIGTERM);
-  };
-  callbacks.on_gap = [&](const model::ReportGap& gap) {
-    std::fflush(stdout);
-    std::string text = json_status ? "{\"gap\":\"" + std::string(model::name_of(gap.cause)) + "\"" : "tether-watch: GAP (" + std::string(model::name_of(gap.cause)) + ")";
-    if (json_status) {
-      text += ",\"from\":" + (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("null"));
-      text += ",\"to\":" + (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("null")) + "}";
-    } else {
-      text += " sequences " + (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("?")) + ".." +
-              (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("?")) + " were lost";
-    }
-    std::fprintf(stderr, "%s\n", text.c_str());
-  };
-  callbacks.on_status = [&](const model::Status& s) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "%s\n", status_text(s, json_status).c_str());
-    if (s.kind == model::StatusKind::gave_up) outcome = exit_gave_up;
-    if (s.kind == model::StatusKind::failed) outcome = exit_failed;
-  };
-  callbacks.on_diagnostic = [&](const io::Diagnostic& d) {
-    if (d.kind == io::Diagnostic::Kind::fatal) outcome = exit_failed;
-    if (json_status) {
-      std::string text = "{\"diagnostic\":";
-      append_json_string(text, d.text);
-      text += "}";
-      std::fprintf(stderr, "%s\n", text.c_str());
-    } else {
-      std::fprintf(stderr, "tether-watch: %s\n", d.text.c_str());
-    }
-  };
-
-  auto runner = io::Runner::start(std::move(options), std::move(callbacks));
-  if (!runner) {
-    std::cerr << "tether-watch: " << runner.error() << "\n";
-    return exit_usage;
-  }
-  // stdout to a pipe is block-buffered (one write per 4 KiB of lines, not per
-  // line); this loop flushes it every 50 ms so a reader downstream (jq, a log
-  // shipper) never waits longer than that for an event, and acks what it wrote.
-  const timespec poll_interval{0, 50'000'000};
-  for (;;) {
-    const int sig = sigtimedwait(&signals, nullptr, &poll_interval);
-    if (sig == SIGINT || sig == SIGTERM) break;
-    if ((*runner)->finished()) break;
-    if (!output.flush_and_ack(**runner, false)) break;
-  }
-  // The last lines, their ack, then the stop: the final checkpoint is the
-  // last line written.
-  output.flush_and_ack(**runner, true);
-  (*runner)->stop();
-  if (output.failed()) {
-    const std::string why = "stdout: " + output.error() + "; stopped, the checkpoint covers the lines written";
-    std::string text = json_status ? "{\"diagnostic\":" : "tether-watch: " + why;
-    if (json_status) {
-      append_json_string(text, why);
-      text += "}";
-    }
-    std::fprintf(stderr, "%s\n", text.c_str());
-    if (outcome.load() == exit_stopped) return exit_output_closed;
-  }
-  return outcome.load();
+  return follow(std::move(*built), watch, signals);
 }
