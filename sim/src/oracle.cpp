@@ -67,6 +67,19 @@ struct View {
   bool attempted = false;        // a Connect happened in this lifetime
   bool attempt_open = false;     // the last Connect's connection has not ended
   bool backoff_entered = false;  // a backoff was entered since the last Connect
+  // Retry budget (guarantee 10): the exact token bucket, in ms of refill (one
+  // token = refill_ms_per_token), full at the lifetime's start.
+  std::int64_t budget_ms = 0;
+  Ms budget_at = 0;
+  // Give-up (guarantee 7): since when the stream has not been healthy.
+  Ms outage_since = 0;
+  // Cursor too old (guarantee 1): where the next Connect must resume from,
+  // until a delivery gives the client a position again.
+  std::optional<ResumeFrom> resync_from;
+  // Time-based batching (guarantee 3): since when a commit waits unsaved, as
+  // seen here (never earlier than the reducer's), while no save has failed.
+  std::optional<Ms> unsaved_since;
+  bool batching_late_reported = false;
 };
 
 std::string num(std::int64_t v) { return std::to_string(v); }
@@ -80,6 +93,20 @@ std::int64_t save_retry_wait_ms(const ResumePolicy& r, std::uint32_t n) {
   for (std::uint32_t i = 1; i < n && wait < r.checkpoint_retry_ms_max; ++i)
     wait = wait > std::numeric_limits<std::int64_t>::max() / 2 ? r.checkpoint_retry_ms_max : wait * 2;
   return std::min(wait, r.checkpoint_retry_ms_max);
+}
+
+// Guarantee 10: the retry budget's capacity, tokens_max * refill_ms_per_token
+// ms of refill (saturating).
+std::int64_t budget_cap_ms(const RetryBudget& b) {
+  const auto tokens = static_cast<std::int64_t>(b.tokens_max);
+  if (b.refill_ms_per_token > 0 && tokens > std::numeric_limits<std::int64_t>::max() / b.refill_ms_per_token)
+    return std::numeric_limits<std::int64_t>::max();
+  return tokens * b.refill_ms_per_token;
+}
+
+bool is_too_old(const Event& e) {
+  const auto* r = std::get_if<ServerRejected>(&e);
+  return (r != nullptr && r->http_status == 410) || std::holds_alternative<CursorExpired>(e);
 }
 
 }  // namespace
@@ -108,13 +135,20 @@ struct Oracle::Impl {
   struct Ending {
     std::uint32_t failures;  // the oracle's own count for the backoff this step enters
     bool short_session;
+    bool healthy_end = false;  // a healthy stream ended: the outage starts now
   };
   Ending count_failure(const View& c, const StepView& v, bool was_open, Ms opened_at, bool confirmed,
                        bool delivered) const;
   void check_backoff(View& c, const StepView& v, const Status& st, const Ending& own);
+  void enter_backoff(View& c, const StepView& v, const Status& st, const Ending& own);
   void check_auth(View& c, const StepView& v, int refreshes, bool fresh_401);
   void check_pacing(View& c, const StepView& v);
   void terminal_entered(View& c, const StepView& v);
+  std::optional<Reason> give_up_due(const View& c, std::uint32_t n, Ms now) const;
+  void check_gave_up(View& c, const StepView& v, bool was_open, Ms opened_at, bool confirmed, bool delivered);
+  void check_budget(View& c, const StepView& v);
+  void track_batching(View& c, const StepView& v);
+  void check_batching(View& c, std::uint32_t client, Ms now);
 };
 
 Oracle::Oracle(const SessionConfig& config, std::uint32_t clients) : impl_(std::make_unique<Impl>()) {
@@ -127,7 +161,7 @@ Oracle& Oracle::operator=(Oracle&&) noexcept = default;
 
 const std::vector<Violation>& Oracle::violations() const { return impl_->out; }
 
-void Oracle::process_started(std::uint32_t client, Ms /*now*/, const std::optional<Cursor>& loaded) {
+void Oracle::process_started(std::uint32_t client, Ms now, const std::optional<Cursor>& loaded) {
   View& c = impl_->views[client];
   const std::uint64_t durable = c.durable_sequence;
   const bool have_durable = c.have_durable;
@@ -136,6 +170,9 @@ void Oracle::process_started(std::uint32_t client, Ms /*now*/, const std::option
   c.durable_sequence = durable;
   c.have_durable = have_durable;
   c.flush_sequence = flush;
+  c.budget_ms = budget_cap_ms(impl_->cfg.budget);
+  c.budget_at = now;
+  c.outage_since = now;
   const Cursor& start = impl_->cfg.resume.start;
   if (loaded && loaded->has_sequence) {
     c.have_expect = true;
@@ -178,6 +215,10 @@ void Oracle::set_replay_end(std::uint64_t sequence) { impl_->replay_end = sequen
 
 void Oracle::Impl::before_effects(View& c, const StepView& v) {
   const Event& e = v.event;
+  // Guarantee 1: the server said the cursor is too old; the policy says where
+  // to resume (from the oldest retained event, or live), until a delivery.
+  if (is_too_old(e) && !is_terminal(v.after) && cfg.resume.too_old != TooOldPolicy::fail)
+    c.resync_from = cfg.resume.too_old == TooOldPolicy::resync_from_oldest ? ResumeFrom::oldest : ResumeFrom::live;
   if (std::holds_alternative<ConnectionOpened>(e)) {
     c.connection = v.event_connection;
     c.open = true;
@@ -282,6 +323,8 @@ void Oracle::Impl::step(const StepView& v) {
       if (g->cause == GapCause::missing) {
         missing = g;
       } else {
+        if (!is_too_old(e))
+          fail(1, v.client, v.now, "spurious cursor-too-old gap: the server did not say the cursor is too old");
         if (c.have_expect && g->from_sequence && *g->from_sequence != c.expect_next)
           fail(1, v.client, v.now, "cursor-too-old gap from " + num(*g->from_sequence) + ", expected from " +
                                        num(c.expect_next));
@@ -289,8 +332,12 @@ void Oracle::Impl::step(const StepView& v) {
       }
     } else if (const auto* k = std::get_if<SaveCheckpoint>(&effect)) {
       c.requested_id = std::max(c.requested_id, k->delivery_id);
-    } else if (std::holds_alternative<Connect>(effect)) {
+    } else if (const auto* connect = std::get_if<Connect>(&effect)) {
       if (c.stop_requested) fail(6, v.client, v.now, "connect after stop");
+      if (c.resync_from && connect->from != *c.resync_from)
+        fail(1, v.client, v.now, "resumes from " + std::string(name_of(connect->from)) +
+                                     " after a cursor-too-old resync; the policy says from " +
+                                     std::string(name_of(*c.resync_from)));
       if (v.now < c.backoff_until)
         fail(4, v.client, v.now, "connect " + num(c.backoff_until - v.now) + " ms before the backoff ends");
       c.fresh_connection = (std::holds_alternative<AuthRefreshed>(e) && c.reactive_refresh_out) ? v.connection_after : 0;
@@ -305,9 +352,7 @@ void Oracle::Impl::step(const StepView& v) {
                                          num(std::uint64_t{s->status.failures}) + ", the oracle counts " +
                                          num(std::uint64_t{c.failures}));
         } else {
-          const Ending own = count_failure(c, v, was_open, opened_at, was_confirmed, was_delivered);
-          check_backoff(c, v, s->status, own);
-          c.failures = own.failures;
+          enter_backoff(c, v, s->status, count_failure(c, v, was_open, opened_at, was_confirmed, was_delivered));
         }
         c.backoff_until = s->status.next_attempt_at.ms;
       }
@@ -322,6 +367,7 @@ void Oracle::Impl::step(const StepView& v) {
   check_saves(c, v);
   check_auth(c, v, refreshes, fresh_401);
   check_pacing(c, v);
+  track_batching(c, v);
   if (std::holds_alternative<AuthRefreshed>(e) || std::holds_alternative<AuthRefreshFailed>(e))
     c.reactive_refresh_out = false;
   if (refreshes > 0) c.reactive_refresh_out = true;
@@ -331,6 +377,8 @@ void Oracle::Impl::step(const StepView& v) {
     c.reactive_refresh_out = false;
   }
   if (c.open && v.connection_after != c.connection) c.open = false;
+  if (std::holds_alternative<GaveUp>(v.after.phase))
+    check_gave_up(c, v, was_open, opened_at, was_confirmed, was_delivered);
   if (is_terminal(v.after)) terminal_entered(c, v);
 }
 
@@ -342,10 +390,24 @@ void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d, const R
   if (d.delivery_id != c.sequence_of.size() + 1)
     fail(2, v.client, v.now, "delivery id " + num(d.delivery_id) + " after " + num(std::uint64_t{c.sequence_of.size()}));
   if (!d.sequence) {
+    if (missing != nullptr) fail(1, v.client, v.now, "spurious gap: reported before a delivery with no sequence");
     c.sequence_of.push_back(0);
     return;
   }
   const std::uint64_t s = *d.sequence;
+  // Guarantee 1, no spurious gap: a missing gap names exactly what the world
+  // lost for this client, [expected, s - 1], and only under strict detection.
+  if (missing != nullptr) {
+    const bool exact = cfg.resume.gaps == GapDetection::strict && c.have_expect && s > c.expect_next &&
+                       missing->from_sequence == c.expect_next && missing->to_sequence == s - 1;
+    if (!exact) {
+      const auto text = [](const std::optional<std::uint64_t>& x) { return x ? num(*x) : std::string("-"); };
+      fail(1, v.client, v.now,
+           "spurious gap: reported " + text(missing->from_sequence) + ".." + text(missing->to_sequence) +
+               " before delivering " + num(s) + (c.have_expect ? ", expected " + num(c.expect_next) : std::string()));
+    }
+  }
+  c.resync_from.reset();
   if (c.have_expect && s < c.expect_next) {
     if (c.loaded_sequence && s <= *c.loaded_sequence)
       fail(2, v.client, v.now, "re-delivered " + num(s) + ", at or before the durable checkpoint " +
@@ -415,7 +477,7 @@ Oracle::Impl::Ending Oracle::Impl::count_failure(const View& c, const StepView& 
   const bool healthy = b.reset_on == ResetOn::first_frame ? delivered : v.now - opened_at >= b.stable_ms;
   if (healthy && !short_session) {
     const bool clean = closed != nullptr && closed->cause == CloseCause::clean_close;
-    return {clean ? 0u : 1u, false};
+    return {clean ? 0u : 1u, false, true};
   }
   return {inc(c.failures), short_session};
 }
@@ -451,6 +513,18 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
                                  std::string(name_of(st.reason)) + (own.short_session ? ", short session" : "") +
                                  ") outside [" + num(lo) + ", " + num(hi) + "]");
   (void)c;
+}
+
+// A backoff entered for a failure: its bounds (guarantee 4), the oracle's count
+// and outage clock move on, and no give-up limit may have been reached
+// (guarantee 7: the session gives up at the limit, not after it).
+void Oracle::Impl::enter_backoff(View& c, const StepView& v, const Status& st, const Ending& own) {
+  check_backoff(c, v, st, own);
+  c.failures = own.failures;
+  if (own.healthy_end) c.outage_since = v.now;
+  if (const auto why = own.failures > 0 ? give_up_due(c, own.failures, v.now) : std::nullopt)
+    fail(7, v.client, v.now, "backed off after failure " + num(std::uint64_t{own.failures}) +
+                                 " although the give-up policy says " + std::string(name_of(*why)));
 }
 
 void Oracle::Impl::check_auth(View& c, const StepView& v, int refreshes, bool fresh_401) {
@@ -517,6 +591,16 @@ void Oracle::Impl::check_pacing(View& c, const StepView& v) {
       if (c.attempt_open) fail(10, v.client, v.now, "connect while the previous attempt is still open");
       if (c.attempted && !c.backoff_entered && !std::holds_alternative<AuthRefreshed>(v.event))
         fail(10, v.client, v.now, "connect with no backoff since the previous attempt");
+      // An attempt that follows a failure (after a backoff with a count > 0,
+      // not the retry of a refresh) spends a budget token, and is due only
+      // while the outage is within the give-up limit.
+      if (c.attempted && c.backoff_entered && !std::holds_alternative<AuthRefreshed>(v.event) && c.failures > 0) {
+        check_budget(c, v);
+        if (cfg.give_up.outage_ms_max > 0 && v.now - c.outage_since >= cfg.give_up.outage_ms_max)
+          fail(7, v.client, v.now, "attempt after an outage of " + num(v.now - c.outage_since) +
+                                       " ms although the give-up policy says outage_too_long (outage_ms_max " +
+                                       num(cfg.give_up.outage_ms_max) + ")");
+      }
       c.attempted = true;
       c.attempt_open = true;
       c.backoff_entered = false;
@@ -524,6 +608,92 @@ void Oracle::Impl::check_pacing(View& c, const StepView& v) {
       c.refresh_excused_connection = 0;
     }
   }
+}
+
+// Guarantee 10, the retry budget: an exact token bucket in milliseconds of
+// refill (a token is refill_ms_per_token of them), full (tokens_max tokens) at
+// the lifetime's start, refilled with elapsed time up to that cap; every attempt
+// that follows a failure needs a whole token and spends it. A reducer whose
+// budget does not throttle attempts more than that is caught here (guarantee 4
+// only widens each backoff by one refill).
+void Oracle::Impl::check_budget(View& c, const StepView& v) {
+  const RetryBudget& b = cfg.budget;
+  if (b.tokens_max == 0) return;
+  const std::int64_t cap = budget_cap_ms(b);
+  const std::int64_t gained = std::max<Ms>(0, v.now - c.budget_at);
+  const std::int64_t room = cap - std::max<std::int64_t>(c.budget_ms, 0);
+  c.budget_ms = gained >= room ? cap : c.budget_ms + gained;
+  c.budget_at = v.now;
+  if (c.budget_ms < b.refill_ms_per_token)
+    fail(10, v.client, v.now, "attempt after failure " + num(std::uint64_t{c.failures}) + " with " + num(c.budget_ms) +
+                                  " of " + num(b.refill_ms_per_token) +
+                                  " ms of retry-budget refill: the budget (tokens_max " +
+                                  num(std::uint64_t{b.tokens_max}) + ") does not throttle");
+  c.budget_ms -= b.refill_ms_per_token;
+}
+
+// Guarantee 7, give-up at the configured limit: attempts_max consecutive
+// failed attempts (the oracle's own count), or outage_ms_max since the
+// lifetime's start or the end of the last healthy stream.
+std::optional<Reason> Oracle::Impl::give_up_due(const View& c, std::uint32_t n, Ms now) const {
+  if (cfg.give_up.attempts_max > 0 && n >= cfg.give_up.attempts_max) return Reason::attempts_exhausted;
+  if (cfg.give_up.outage_ms_max > 0 && now - c.outage_since >= cfg.give_up.outage_ms_max)
+    return Reason::outage_too_long;
+  return std::nullopt;
+}
+
+// Guarantee 7: a GaveUp names a limit that was reached, not one still ahead.
+// The failure of this step counts as when backing off; at a backoff's end (or a
+// network restore) the count is the backoff's.
+void Oracle::Impl::check_gave_up(View& c, const StepView& v, bool was_open, Ms opened_at, bool confirmed,
+                                 bool delivered) {
+  std::uint32_t n = c.failures;
+  Ms outage_since = c.outage_since;
+  if (!std::holds_alternative<BackingOff>(v.before)) {
+    const Ending own = count_failure(c, v, was_open, opened_at, confirmed, delivered);
+    n = own.failures;
+    if (own.healthy_end) outage_since = v.now;
+  }
+  const Reason reason = std::get<GaveUp>(v.after.phase).reason;
+  const GiveUpPolicy& g = cfg.give_up;
+  if (reason == Reason::attempts_exhausted && !(g.attempts_max > 0 && n >= g.attempts_max))
+    fail(7, v.client, v.now, "gave up (attempts_exhausted) after failure " + num(std::uint64_t{n}) +
+                                 ", before the limit attempts_max " + num(std::uint64_t{g.attempts_max}));
+  if (reason == Reason::outage_too_long && !(g.outage_ms_max > 0 && v.now - outage_since >= g.outage_ms_max))
+    fail(7, v.client, v.now, "gave up (outage_too_long) after an outage of " + num(v.now - outage_since) +
+                                 " ms, before the limit outage_ms_max " + num(g.outage_ms_max));
+}
+
+// Guarantee 3, time-based batching: while no save has failed, a commit that
+// the commit policy allows (acked, or followed by a later delivery) is saved
+// within checkpoint_every_ms (a suspended host runs nothing until it wakes).
+// Tracked here from the world's deliveries and acks: the oracle's "unsaved
+// since" starts no earlier than the reducer's.
+void Oracle::Impl::track_batching(View& c, const StepView& v) {
+  if (cfg.resume.checkpoint_every_ms <= 0) return;
+  for (const Effect& effect : v.effects)
+    if (std::holds_alternative<SaveCheckpoint>(effect)) {
+      c.unsaved_since.reset();
+      c.batching_late_reported = false;
+    }
+  if (c.save_failures > 0) {
+    c.unsaved_since.reset();  // batching waits for the retry and its outcome
+    return;
+  }
+  const std::uint64_t delivered = c.sequence_of.size();
+  const std::uint64_t committable =
+      cfg.resume.commit == CommitPolicy::on_ack ? c.acked_id : (delivered > 0 ? delivered - 1 : 0);
+  if (committable > c.requested_id && !c.unsaved_since) c.unsaved_since = v.now;
+}
+
+void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
+  const std::int64_t every = cfg.resume.checkpoint_every_ms;
+  if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported || c.save_failures > 0) return;
+  const Ms deadline = std::max(*c.unsaved_since + every, c.suspended_until);
+  if (now <= deadline) return;
+  c.batching_late_reported = true;
+  fail(3, client, now, "a commit unsaved since " + num(*c.unsaved_since) + " ms, not saved by " + num(deadline) +
+                           " ms (checkpoint_every_ms " + num(every) + ")");
 }
 
 void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
@@ -567,6 +737,7 @@ void Oracle::time_passed(Ms now) {
   const SessionConfig& cfg = impl_->cfg;
   for (std::size_t i = 0; i < impl_->views.size(); ++i) {
     View& c = impl_->views[i];
+    impl_->check_batching(c, static_cast<std::uint32_t>(i), now);
     if (!c.open || c.terminal || c.silence_reported) continue;
     Ms deadline = 0;
     if (cfg.connect.confirm_timeout_ms > 0 && !c.got_bytes) {

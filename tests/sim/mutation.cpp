@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
@@ -233,6 +235,107 @@ m::Effects preset_backoff(m::State& s, const m::Event& e) noexcept {
   return m::transition_in_place(s, e);
 }
 
+// Runs the real reducer on a configuration that `change` edited: a realistic
+// misreading of one policy field. Each session's configuration is replaced by
+// an edited copy once; the copies are kept (and remembered) so that a state
+// already running one is not edited twice. `change` returns false when the
+// field is not in use (nothing to misread).
+template <typename Change>
+m::Effects with_changed_config(m::State& s, const m::Event& e, Change change) {
+  thread_local std::vector<std::shared_ptr<const m::SessionConfig>> kept;
+  thread_local std::set<const m::SessionConfig*> edited;
+  if (s.config && !edited.contains(s.config.get())) {
+    m::SessionConfig copy = *s.config;
+    if (change(copy)) {
+      s.config = std::make_shared<const m::SessionConfig>(copy);
+      kept.push_back(s.config);
+      edited.insert(s.config.get());
+    }
+  }
+  return m::transition_in_place(s, e);
+}
+
+// (o) retry budget ignored: attempts after failures are never throttled.
+m::Effects budget_ignored(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.budget.tokens_max == 0) return false;
+    c.budget.tokens_max = 0;
+    return true;
+  });
+}
+
+// (p) give-up one attempt late: attempts_max + 1 consecutive failures.
+m::Effects give_up_one_late(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.give_up.attempts_max == 0) return false;
+    c.give_up.attempts_max += 1;
+    return true;
+  });
+}
+
+// (q) give-up one attempt early: attempts_max - 1 consecutive failures.
+m::Effects give_up_one_early(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.give_up.attempts_max < 2) return false;
+    c.give_up.attempts_max -= 1;
+    return true;
+  });
+}
+
+// (r) resync from live: a cursor-too-old resync skips the retained history
+// (too_old = resync_from_oldest read as resume_from_live).
+m::Effects resync_from_live(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.resume.too_old != m::TooOldPolicy::resync_from_oldest) return false;
+    c.resume.too_old = m::TooOldPolicy::resume_from_live;
+    return true;
+  });
+}
+
+// (s) spurious gap: the strict jump test off by one (`s > last` for
+// `s > last + 1`, the gap starting at `last`): every in-order delivery is
+// preceded by a ReportGap{missing} naming the previous event, which the world
+// did not lose (the application has it).
+m::Effects gap_on_every_delivery(m::State& s, const m::Event& e) noexcept {
+  const std::optional<std::uint64_t> last = s.progress.last_sequence;
+  const bool strict = s.config && s.config->resume.gaps == m::GapDetection::strict;
+  const m::Effects fx = m::transition_in_place(s, e);
+  if (!strict || !last || fx.size() >= m::effects_max) return fx;
+  m::Effects out;
+  for (const m::Effect& x : fx) {
+    const auto* d = std::get_if<m::Deliver>(&x);
+    if (d != nullptr && d->sequence && *d->sequence == *last + 1)
+      out.push_back(m::ReportGap{*last, *last, m::GapCause::missing});
+    out.push_back(x);
+  }
+  return out;
+}
+
+// (t) batching late: checkpoint_every_ms waited twice over.
+m::Effects batching_late(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.resume.checkpoint_every_ms == 0) return false;
+    c.resume.checkpoint_every_ms *= 2;
+    return true;
+  });
+}
+
+// (u) outage give-up late / early: outage_ms_max read twice over, or halved.
+m::Effects outage_give_up_late(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.give_up.outage_ms_max == 0) return false;
+    c.give_up.outage_ms_max *= 2;
+    return true;
+  });
+}
+m::Effects outage_give_up_early(m::State& s, const m::Event& e) noexcept {
+  return with_changed_config(s, e, [](m::SessionConfig& c) {
+    if (c.give_up.outage_ms_max < 2) return false;
+    c.give_up.outage_ms_max /= 2;
+    return true;
+  });
+}
+
 struct Caught {
   std::uint64_t seed = 0;
   RunResult result;
@@ -350,4 +453,73 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", 
               static_cast<unsigned long long>(c->seed), c->result.violations.front().guarantee,
               c->result.violations.front().message.c_str());
   CHECK(run(swarm_scenario(c->seed, policy)).ok());
+}
+
+// The oracle as strict as the property oracle (issue 11): each of these breaks
+// one rule tests/support/session_oracle.cpp checks, and only the named
+// guarantee's new check sees it (over seeds 1..10,000 the oracle before it
+// caught none of them).
+TEST_CASE("mutant: retry budget ignored is caught", "[mutation]") {
+  check_caught("budget_ignored", &budget_ignored, 10);
+}
+TEST_CASE("mutant: give-up one attempt late is caught", "[mutation]") {
+  check_caught("give_up_one_late", &give_up_one_late, 7);
+}
+TEST_CASE("mutant: give-up one attempt early is caught", "[mutation]") {
+  check_caught("give_up_one_early", &give_up_one_early, 7);
+}
+TEST_CASE("mutant: cursor-too-old resync from live instead of the oldest is caught", "[mutation]") {
+  check_caught("resync_from_live", &resync_from_live, 1);
+}
+TEST_CASE("mutant: a spurious gap before every in-order delivery is caught", "[mutation]") {
+  check_caught("gap_on_every_delivery", &gap_on_every_delivery, 1);
+}
+TEST_CASE("mutant: time-based checkpoint batching late is caught", "[mutation]") {
+  check_caught("batching_late", &batching_late, 3);
+}
+
+// Give-up on the outage's length: the session swarm never draws outage_ms_max,
+// so a policy that sets it (aviso, giving up after 30 s without a healthy
+// stream, backing off at most 3 s) runs a hand-written scenario (the server
+// down for 60 s) and the policy swarm. The real reducer gives up at the limit;
+// one that waits twice the limit backs off past it, one that waits half gives
+// up before it (g7).
+TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][config]") {
+  m::SessionConfig policy = m::presets::aviso();
+  policy.give_up.outage_ms_max = 30000;
+  policy.backoff.delay_ms_max = 3000;  // attempts (and give-up checks) every few seconds
+  policy.resume.start = m::Cursor::at_sequence(0);
+
+  Scenario s;
+  s.label = "outage";
+  s.config = policy;
+  s.seed = 7;
+  s.world.append_every_ms = 500;
+  s.world.heartbeat_every_ms = 10000;
+  s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 20000, 60000, 0});
+  const RunResult real = run(s);
+  INFO(describe(real));
+  CHECK(real.ok());
+  REQUIRE(real.clients.size() == 1);
+  CHECK(real.clients[0].final_phase == "GaveUp");
+  const auto g7 = [](const RunResult& r) {
+    return std::any_of(r.violations.begin(), r.violations.end(), [](const Violation& v) { return v.guarantee == 7; });
+  };
+  for (const auto& [name, reducer] : {std::pair{"outage_give_up_late", &outage_give_up_late},
+                                      std::pair{"outage_give_up_early", &outage_give_up_early}}) {
+    INFO("mutant " << name);
+    RunOptions o;
+    o.reducer = reducer;
+    const RunResult mutant = run(s, o);
+    INFO(describe(mutant) << " final " << mutant.clients[0].final_phase << " at " << mutant.end_ms);
+    CHECK(g7(mutant));
+    const std::optional<Caught> c = first_catch(reducer, policy);
+    REQUIRE(c.has_value());
+    INFO("seed " << c->seed << ":\n" << describe(c->result));
+    CHECK(g7(c->result));
+    std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", name,
+                static_cast<unsigned long long>(c->seed), c->result.violations.front().guarantee,
+                c->result.violations.front().message.c_str());
+    CHECK(run(swarm_scenario(c->seed, policy)).ok());
+  }
 }

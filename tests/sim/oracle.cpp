@@ -222,3 +222,139 @@ TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10"
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {connect_effect()});
   CHECK(b.caught(10));
 }
+
+// Issue 11: as strict as the property oracle (tests/support/session_oracle.cpp).
+
+TEST_CASE("an attempt after a failure without a retry-budget token is guarantee 10", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.budget.tokens_max = 1;
+  cfg.budget.refill_ms_per_token = 10000;
+  Bench b(cfg);
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
+  b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});  // spends the one token
+  CHECK_FALSE(b.caught(10));
+  b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {backing_off(10499, 2)});
+  b.feed(10499, m::Tick{m::Instant{10499}}, {connect_effect()});  // 9,999 ms of refill: one short
+  CHECK(b.caught(10));
+}
+
+TEST_CASE("a retry-budget token refills in refill_ms_per_token", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.budget.tokens_max = 1;
+  cfg.budget.refill_ms_per_token = 10000;
+  Bench b(cfg);
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
+  b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});
+  b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {backing_off(10500, 2)});
+  b.feed(10500, m::Tick{m::Instant{10500}}, {connect_effect()});  // exactly one token again
+  CHECK_FALSE(b.caught(10));
+}
+
+TEST_CASE("backing off at the attempts limit, or giving up before it, is guarantee 7", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.give_up.attempts_max = 2;
+  const auto two_failures = [&](Bench& b) {
+    b.oracle.process_started(0, 0, std::nullopt);
+    b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+    b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
+    b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});
+  };
+  const m::ConnectionClosed second{m::Instant{550}, m::CloseCause::transport_error};
+  {
+    Bench b(cfg);  // failure 2 gives up: right
+    two_failures(b);
+    b.feed_into(m::GaveUp{m::Reason::attempts_exhausted, 2}, 550, second, {}, 0);
+    CHECK_FALSE(b.caught(7));
+  }
+  {
+    Bench b(cfg);  // failure 2 backs off: one too many
+    two_failures(b);
+    b.feed(550, second, {backing_off(1500, 2)}, 0);
+    CHECK(b.caught(7));
+  }
+  {
+    Bench b(cfg);  // failure 1 gives up: one too few
+    b.oracle.process_started(0, 0, std::nullopt);
+    b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+    b.feed_into(m::GaveUp{m::Reason::attempts_exhausted, 1}, 50,
+                m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {}, 0);
+    CHECK(b.caught(7));
+  }
+}
+
+TEST_CASE("giving up on the outage before outage_ms_max is guarantee 7", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.give_up.outage_ms_max = 1000;
+  for (const Ms at : {Ms{999}, Ms{1000}}) {
+    INFO("gave up at " << at);
+    Bench b(cfg);
+    b.oracle.process_started(0, 0, std::nullopt);
+    b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+    b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(at, 1)});
+    b.feed_into(m::GaveUp{m::Reason::outage_too_long, 1}, at, m::Tick{m::Instant{at}}, {}, 0);
+    CHECK(b.caught(7) == (at < 1000));
+  }
+}
+
+TEST_CASE("a cursor-too-old resync that does not resume from the policy's place is guarantee 1", "[oracle]") {
+  for (const auto& [policy, from] : {std::pair{m::TooOldPolicy::resync_from_oldest, m::ResumeFrom::oldest},
+                                    std::pair{m::TooOldPolicy::resume_from_live, m::ResumeFrom::live}}) {
+    m::SessionConfig cfg = make_config("aviso", {}).value();
+    cfg.resume.too_old = policy;
+    for (const m::ResumeFrom asked : {m::ResumeFrom::oldest, m::ResumeFrom::live, m::ResumeFrom::cursor}) {
+      INFO("policy " << static_cast<int>(policy) << ", resumed from " << static_cast<int>(asked));
+      Bench b(cfg);
+      b.oracle.process_started(0, 0, m::Cursor::at_sequence(5));
+      b.feed(0, m::Started{m::Instant{0}, m::Cursor::at_sequence(5), std::nullopt},
+             {m::Connect{1, m::ResumeFrom::cursor, m::Cursor::at_sequence(5)}}, 0);
+      b.feed(50, m::ServerRejected{m::Instant{50}, 410, std::nullopt},
+             {m::ReportGap{6, std::nullopt, m::GapCause::cursor_too_old}, backing_off(5050, 1)});
+      b.feed(5050, m::Tick{m::Instant{5050}}, {m::Connect{2, asked, m::Cursor::at_sequence(5)}});
+      CHECK(b.caught(1) == (asked != from));
+    }
+  }
+}
+
+TEST_CASE("a gap the world did not lose is guarantee 1", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.resume.gaps = m::GapDetection::strict;
+  Bench b(cfg);
+  b.oracle.process_started(0, 0, m::Cursor::at_sequence(5));
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(2, b.frame(2, 8), {m::ReportGap{6, 7, m::GapCause::missing}, m::Deliver{1, 8, 8}});  // 6..7 lost: right
+  CHECK(b.oracle.violations().empty());
+  b.feed(3, b.frame(3, 9), {m::ReportGap{8, 8, m::GapCause::missing}, m::Deliver{2, 9, 9}});  // 8 was delivered
+  CHECK(b.caught(1));
+  Bench c(cfg);
+  c.oracle.process_started(0, 0, m::Cursor::at_sequence(5));
+  c.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  c.feed(2, c.frame(2, 9), {m::ReportGap{5, 8, m::GapCause::missing}, m::Deliver{1, 9, 9}});  // 5 is before the cursor
+  CHECK(c.caught(1));
+  Bench d(cfg);  // a cursor-too-old gap with no such answer from the server
+  d.oracle.process_started(0, 0, m::Cursor::at_sequence(5));
+  d.feed(1, m::ConnectionOpened{m::Instant{1}}, {m::ReportGap{6, std::nullopt, m::GapCause::cursor_too_old}});
+  CHECK(d.caught(1));
+}
+
+TEST_CASE("a commit unsaved past checkpoint_every_ms is guarantee 3", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  REQUIRE(cfg.resume.commit == m::CommitPolicy::on_ack);
+  cfg.resume.checkpoint_every_events = 100;
+  cfg.resume.checkpoint_every_ms = 1000;
+  Bench b(cfg);
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
+  b.oracle.time_passed(5000);  // delivered, not acked: nothing to save yet
+  CHECK(b.oracle.violations().empty());
+  b.feed(5003, m::DeliveryAcked{m::Instant{5003}, 1, m::Cursor::at_sequence(1)}, {});
+  b.oracle.time_passed(6003);  // the batch's deadline: the Tick comes now
+  CHECK(b.oracle.violations().empty());
+  b.oracle.time_passed(6004);
+  CHECK(b.caught(3));
+}

@@ -32,6 +32,15 @@
 // Connect while the previous attempt is open, nor (after a lifetime's first)
 // without a backoff entered since the previous one, but the retry that answers
 // an AuthRefreshed.
+//
+// As strict as the model's property oracle (tests/support/session_oracle.cpp),
+// in the world's terms: the retry budget throttles (an exact token bucket: every
+// attempt after a failure takes a whole token; guarantee 10); a cursor-too-old
+// resync resumes from where resume.too_old says, the oldest retained event or
+// live (guarantee 1); a ReportGap names only what the world lost (guarantee 1);
+// give-up happens at attempts_max or outage_ms_max, not after nor before
+// (guarantee 7); time-based batching saves within checkpoint_every_ms
+// (guarantee 3).
 
 #include <cstdint>
 #include <memory>
