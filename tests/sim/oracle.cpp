@@ -212,12 +212,29 @@ TEST_CASE("a connect while the previous attempt is open is guarantee 10", "[orac
   CHECK(b.caught(10));
 }
 
-TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10", "[oracle]") {
-  Bench b;
+namespace {
+
+// Started at 0, the attempt failed at 50, backed off 500 ms, retried at 500.
+void first_attempt_failed_and_retried(Bench& b) {
   b.oracle.process_started(0, 0, std::nullopt);
   b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
   b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
   b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});
+}
+
+// aviso with a retry budget of one token, refilled every 10 s.
+m::SessionConfig one_token_per_10s() {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.budget.tokens_max = 1;
+  cfg.budget.refill_ms_per_token = 10000;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10", "[oracle]") {
+  Bench b;
+  first_attempt_failed_and_retried(b);
   CHECK_FALSE(b.caught(10));  // (guarantee 4 judges the backoff's length)
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {connect_effect()});
   CHECK(b.caught(10));
@@ -226,14 +243,8 @@ TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10"
 // Issue 11: as strict as the property oracle (tests/support/session_oracle.cpp).
 
 TEST_CASE("an attempt after a failure without a retry-budget token is guarantee 10", "[oracle]") {
-  m::SessionConfig cfg = make_config("aviso", {}).value();
-  cfg.budget.tokens_max = 1;
-  cfg.budget.refill_ms_per_token = 10000;
-  Bench b(cfg);
-  b.oracle.process_started(0, 0, std::nullopt);
-  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
-  b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
-  b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});  // spends the one token
+  Bench b(one_token_per_10s());
+  first_attempt_failed_and_retried(b);  // spends the one token
   CHECK_FALSE(b.caught(10));
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {backing_off(10499, 2)});
   b.feed(10499, m::Tick{m::Instant{10499}}, {connect_effect()});  // 9,999 ms of refill: one short
@@ -241,14 +252,8 @@ TEST_CASE("an attempt after a failure without a retry-budget token is guarantee 
 }
 
 TEST_CASE("a retry-budget token refills in refill_ms_per_token", "[oracle]") {
-  m::SessionConfig cfg = make_config("aviso", {}).value();
-  cfg.budget.tokens_max = 1;
-  cfg.budget.refill_ms_per_token = 10000;
-  Bench b(cfg);
-  b.oracle.process_started(0, 0, std::nullopt);
-  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
-  b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(500, 1)});
-  b.feed(500, m::Tick{m::Instant{500}}, {connect_effect()});
+  Bench b(one_token_per_10s());
+  first_attempt_failed_and_retried(b);
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {backing_off(10500, 2)});
   b.feed(10500, m::Tick{m::Instant{10500}}, {connect_effect()});  // exactly one token again
   CHECK_FALSE(b.caught(10));
