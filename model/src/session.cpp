@@ -229,8 +229,12 @@ class Reducer {
       if (!force && now_ < *p.save_retry_at) return;  // a failed save waits its turn
       force = true;  // the retry is due whatever the batching says
       p.save_retry_at.reset();
-    } else if (!force && p.save_failures > 0 && p.save_requested_id > p.durable_id) {
-      return;  // the retry is still being written: one probe of a failing disk at a time
+    } else if (!force && p.save_requested_id > p.durable_id) {
+      // One save in flight at a time (a retry probing a failing disk, or a
+      // batch): the next one, asked when it completes, takes every commit made
+      // meanwhile. A store slower than the commit rate must not queue writes
+      // without bound; only the final flush of a stop does not wait.
+      return;
     }
     const bool by_count = p.committable_id - p.save_requested_id >= cfg_.resume.checkpoint_every_events;
     const bool by_time = cfg_.resume.checkpoint_every_ms > 0 && p.unsaved_since &&
@@ -522,9 +526,8 @@ void Reducer::on(const CheckpointSaved& e) {
   Progress& p = s_.progress;
   if (e.delivery_id <= p.save_requested_id && e.delivery_id > p.durable_id) {
     p.durable_id = e.delivery_id;
-    const bool recovered = p.save_failures > 0;
     p.save_failures = 0;
-    if (recovered) maybe_save(false);  // commits that waited for the retry
+    maybe_save(false);  // commits that waited for this save (or for the retry)
   }
 }
 
@@ -647,12 +650,13 @@ std::optional<Instant> next_deadline(const State& s) noexcept {
              },
              s.phase);
   const bool live = !is_terminal(s) && !std::holds_alternative<Idle>(s.phase);
-  // After a failure, batching waits for the retry and then for its outcome.
-  const bool probing = s.progress.save_failures > 0 && s.progress.save_requested_id > s.progress.durable_id;
+  // A batch waits for the save in flight (a retry's, or the previous batch's):
+  // its completion asks for the next.
+  const bool saving = s.progress.save_requested_id > s.progress.durable_id;
   if (live && s.progress.save_retry_at) {
     // a failed save's retry
     consider(*s.progress.save_retry_at);
-  } else if (live && !probing && s.progress.unsaved_since && cfg.resume.checkpoint_every_ms > 0) {
+  } else if (live && !saving && s.progress.unsaved_since && cfg.resume.checkpoint_every_ms > 0) {
     // checkpoint batch: the first unsaved commit has waited long enough
     consider(after(*s.progress.unsaved_since, cfg.resume.checkpoint_every_ms));
   }

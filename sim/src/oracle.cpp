@@ -27,6 +27,7 @@ struct View {
   std::uint64_t requested_id = 0;   // highest SaveCheckpoint not failed since
   std::uint64_t saved_sequence = 0;  // highest SaveCheckpoint sequence (never lowered)
   std::uint64_t durable_id = 0;
+  Ms saves_done_at = 0;  // when the last save in flight completed
   bool terminal = false;
   bool stop_requested = false;
   // --- connection
@@ -275,6 +276,7 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) {
       c.durable_id = k->delivery_id;
       c.save_failures = 0;  // a success ends the run of failures
+      if (c.durable_id == c.requested_id) c.saves_done_at = v.now;
     }
   } else if (const auto* kf = std::get_if<CheckpointSaveFailed>(&e)) {
     // Only a failure of the newest request leaves something to save again,
@@ -331,6 +333,11 @@ void Oracle::Impl::step(const StepView& v) {
         c.too_old_pending = true;
       }
     } else if (const auto* k = std::get_if<SaveCheckpoint>(&effect)) {
+      // One save in flight at a time, but for the final flush: a store slower
+      // than the commit rate would otherwise queue writes without bound.
+      if (c.requested_id > c.durable_id && !is_terminal(v.after))
+        fail(3, v.client, v.now, "checkpoint save " + num(k->delivery_id) + " asked while save " +
+                                     num(c.requested_id) + " is in flight");
       c.requested_id = std::max(c.requested_id, k->delivery_id);
     } else if (const auto* connect = std::get_if<Connect>(&effect)) {
       if (c.stop_requested) fail(6, v.client, v.now, "connect after stop");
@@ -666,7 +673,8 @@ void Oracle::Impl::check_gave_up(View& c, const StepView& v, bool was_open, Ms o
 
 // Guarantee 3, time-based batching: while no save has failed, a commit that
 // the commit policy allows (acked, or followed by a later delivery) is saved
-// within checkpoint_every_ms (a suspended host runs nothing until it wakes).
+// within checkpoint_every_ms, or when the save in flight completes if that is
+// later (a suspended host runs nothing until it wakes).
 // Tracked here from the world's deliveries and acks: the oracle's "unsaved
 // since" starts no earlier than the reducer's.
 void Oracle::Impl::track_batching(View& c, const StepView& v) {
@@ -689,7 +697,8 @@ void Oracle::Impl::track_batching(View& c, const StepView& v) {
 void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
   const std::int64_t every = cfg.resume.checkpoint_every_ms;
   if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported || c.save_failures > 0) return;
-  const Ms deadline = std::max(*c.unsaved_since + every, c.suspended_until);
+  if (c.requested_id > c.durable_id) return;  // the batch waits for the save in flight
+  const Ms deadline = std::max({*c.unsaved_since + every, c.suspended_until, c.saves_done_at});
   if (now <= deadline) return;
   c.batching_late_reported = true;
   fail(3, client, now, "a commit unsaved since " + num(*c.unsaved_since) + " ms, not saved by " + num(deadline) +

@@ -144,6 +144,8 @@ TEST_CASE("commit on ack: never ahead of the application", "[session][resume]") 
   }
   SECTION("an older ack never moves the checkpoint back") {
     h.feed(DeliveryAcked{at(4), 2, Cursor::at_sequence(2)});
+    CHECK_FALSE(h.has<SaveCheckpoint>());  // one save in flight at a time
+    h.feed(CheckpointSaved{at(4), 1});
     CHECK(h.one<SaveCheckpoint>()->delivery_id == 2);
     h.feed(DeliveryAcked{at(5), 1, Cursor::at_sequence(1)});
     CHECK_FALSE(h.has<SaveCheckpoint>());
@@ -180,6 +182,9 @@ TEST_CASE("checkpoint batching by count and by time, flushed on stop", "[session
   CHECK(h.one<SaveCheckpoint>()->delivery_id == 3);
   h.feed(DeliveryAcked{at(30), 4, Cursor::at_sequence(4)});
   CHECK_FALSE(h.has<SaveCheckpoint>());
+  CHECK(h.deadline() != at(1030));  // the batch waits for the save in flight
+  h.feed(CheckpointSaved{at(40), 3});
+  CHECK_FALSE(h.has<SaveCheckpoint>());
   h.feed(Tick{at(1029)});
   CHECK_FALSE(h.has<SaveCheckpoint>());
   h.feed(Tick{at(1030)});
@@ -190,6 +195,31 @@ TEST_CASE("checkpoint batching by count and by time, flushed on stop", "[session
   h.feed(DeliveryAcked{at(1040), 5, Cursor::at_sequence(5)});
   h.feed(StopRequested{at(1050)});
   REQUIRE(h.one<SaveCheckpoint>());  // flush on stop
+  CHECK(h.one<SaveCheckpoint>()->delivery_id == 5);
+}
+
+TEST_CASE("one checkpoint save in flight: a slow store never queues writes", "[session][resume]") {
+  SessionConfig c = exact_config();
+  c.resume.commit = CommitPolicy::on_ack;
+  Harness h(c);
+  h.stream_at(0);
+  for (std::uint64_t i = 1; i <= 5; ++i) h.frame(static_cast<std::int64_t>(i), i);
+  h.feed(DeliveryAcked{at(10), 1, Cursor::at_sequence(1)});
+  REQUIRE(h.one<SaveCheckpoint>());
+  for (std::uint64_t i = 2; i <= 4; ++i) {
+    h.feed(DeliveryAcked{at(static_cast<std::int64_t>(10 + i)), i, Cursor::at_sequence(i)});
+    CHECK_FALSE(h.has<SaveCheckpoint>());
+  }
+  // The save completes: the next one takes every commit made meanwhile.
+  h.feed(CheckpointSaved{at(20), 1});
+  REQUIRE(h.one<SaveCheckpoint>());
+  CHECK(h.one<SaveCheckpoint>()->delivery_id == 4);
+  CHECK(h.one<SaveCheckpoint>()->cursor == Cursor::at_sequence(4));
+  // The final flush of a stop does not wait for the save in flight.
+  h.feed(DeliveryAcked{at(30), 5, Cursor::at_sequence(5)});
+  CHECK_FALSE(h.has<SaveCheckpoint>());
+  h.feed(StopRequested{at(31)});
+  REQUIRE(h.one<SaveCheckpoint>());
   CHECK(h.one<SaveCheckpoint>()->delivery_id == 5);
 }
 

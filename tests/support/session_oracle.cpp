@@ -270,6 +270,7 @@ struct SessionOracle::Impl {
   std::vector<std::optional<m::Cursor>> commit_cursor;  // on_ack: [id] -> cursor of the committing ack
   std::uint64_t requested = 0;  // highest save asked for and not since failed
   std::uint64_t durable = 0;
+  bool save_while_saving = false;  // this step asked a save while one was in flight
   std::uint64_t last_save = 0;
   bool save_failed_since_save = false;
   // After a failed save: how many in a row, and the earliest instant the
@@ -469,11 +470,10 @@ struct SessionOracle::Impl {
                      ctx.quiet = true;
                      if (e.delivery_id <= requested && e.delivery_id > durable) {
                        durable = e.delivery_id;
-                       // A healed disk takes the commits that waited for it.
-                       if (save_failures_in_row > 0) {
-                         ctx.quiet = false;
-                         ctx.allowed = bit<m::SaveCheckpoint>();
-                       }
+                       // The next save takes the commits that waited for this
+                       // one (or for a healed disk).
+                       ctx.quiet = false;
+                       ctx.allowed = bit<m::SaveCheckpoint>();
                        save_failures_in_row = 0;
                      }
                    },
@@ -846,6 +846,7 @@ struct SessionOracle::Impl {
       broken("checkpoint moved backwards or repeated: " + std::to_string(id) + " after " +
              std::to_string(last_save));
     if (id < durable) broken("re-requested checkpoint older than the durable one");
+    if (requested > durable) save_while_saving = true;  // allowed for the final flush only
     if (saved_floor) {
       if (saved_floor->kind != m::CursorKind::none && s.cursor.kind == m::CursorKind::none)
         broken("checkpoint regressed to an empty cursor after " + describe(*saved_floor));
@@ -988,6 +989,9 @@ struct SessionOracle::Impl {
         ms_between(ctx.now, backoff_until) > bp().restored_delay_ms_max)
       broken("network restored did not cut the backoff");
 
+    if (save_while_saving && !now_terminal)
+      broken("a checkpoint save was asked while another is in flight (a slow store would queue writes)");
+    save_while_saving = false;
     if (now_terminal) {
       if (!ctx.terminal && !(ctx.failure && ctx.failure->give_up))
         broken("unexpected terminal state " + std::string(m::name_of(phase)));
@@ -998,9 +1002,9 @@ struct SessionOracle::Impl {
       terminal = true;
     } else if (early_save) {
       broken("a failed checkpoint save was retried before its backoff (checkpoint_retry_ms_min)");
-    } else if (save_retry_not_before || (save_failures_in_row > 0 && requested > durable)) {
-      // A failed save waits for its retry, and the retry for its outcome;
-      // batching resumes after it.
+    } else if (save_retry_not_before || requested > durable) {
+      // A failed save waits for its retry, and any save in flight (a retry or
+      // a batch) for its outcome; batching resumes after it.
       if (save_retry_not_before && std::holds_alternative<m::Tick>(event) && ctx.now >= *save_retry_not_before)
         broken("a failed checkpoint save was not retried when its backoff ended");
       check_phase(phase);
