@@ -228,11 +228,20 @@ void visit_sse_limits(V& v, SseLimits& l) {
 }
 
 template <typename V>
+void visit_sse_signals(V& v, SseSignals& g) {
+  v.text("cursor_expired_event", g.cursor_expired_event,
+         "Event type by which the server says the resume cursor is older than its history (\"\": none).");
+  v.text("replay_finished_event", g.replay_finished_event,
+         "Event type by which the server says a replay-only stream is complete (\"\": none).");
+}
+
+template <typename V>
 void visit_sse(V& v, SseOptions& s) {
   v.text("method", s.method, "GET, or POST for servers that take the cursor in the body.");
   v.text("body_template", s.body_template, "POST body; {cursor} becomes the resume id.");
   v.text("body_content_type", s.body_content_type, "POST body's Content-Type.");
   v.section("limits", s.limits, "Parser limits.", visit_sse_limits<V>);
+  v.section("signals", s.signals, "In-band signals.", visit_sse_signals<V>);
 }
 
 template <typename V>

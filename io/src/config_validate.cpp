@@ -63,6 +63,18 @@ Result validate_http(const HttpOptions& h) {
   return {};
 }
 
+// A signal named "message" would swallow every untyped event's data.
+Result validate_signals(const SseSignals& g) {
+  const auto bad = [](const std::string& type) { return type == "message" || type.find_first_of("\r\n") != std::string::npos; };
+  if (bad(g.cursor_expired_event))
+    return fail("shell.sse.signals.cursor_expired_event", "must not be \"message\" or hold a line break");
+  if (bad(g.replay_finished_event))
+    return fail("shell.sse.signals.replay_finished_event", "must not be \"message\" or hold a line break");
+  if (!g.cursor_expired_event.empty() && g.cursor_expired_event == g.replay_finished_event)
+    return fail("shell.sse.signals.replay_finished_event", "must differ from cursor_expired_event");
+  return {};
+}
+
 Result validate_transports(const ShellConfig& s) {
   if (s.sse.method != "GET" && s.sse.method != "POST") return fail("shell.sse.method", "must be GET or POST");
   if (auto ok = check_header_value(s.sse.body_content_type); !ok) return fail("shell.sse.body_content_type", ok.error());
@@ -70,6 +82,7 @@ Result validate_transports(const ShellConfig& s) {
     return fail("shell.sse.limits.line_bytes_max", "must be in [1, 2^30]");
   if (!in(s.sse.limits.event_bytes_max, 1, std::uint64_t{1} << 32))
     return fail("shell.sse.limits.event_bytes_max", "must be in [1, 2^32]");
+  if (auto ok = validate_signals(s.sse.signals); !ok) return ok;
   if (auto ok = check_header_value(s.websocket.subprotocol); !ok) return fail("shell.websocket.subprotocol", ok.error());
   if (!in(s.websocket.message_bytes_max, 1, std::uint64_t{1} << 32))
     return fail("shell.websocket.message_bytes_max", "must be in [1, 2^32]");

@@ -203,15 +203,31 @@ void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
   feed(model::ConnectionClosed{ports_.clock.now(), cause});
 }
 
+void Driver::on_cursor_expired() {
+  diagnose(Diagnostic::Kind::connection, "the server no longer keeps the history the resume cursor names");
+  feed(model::CursorExpired{ports_.clock.now()});
+}
+
+void Driver::on_replay_finished() { feed(model::ReplayFinished{ports_.clock.now()}); }
+
 void Driver::on_notice(std::string_view text) { diagnose(Diagnostic::Kind::connection, std::string(text)); }
+
+SequenceFn sequence_fn(SequenceExtractor extractor) {
+  return [extractor = std::move(extractor)](const Message& m) {
+    return extractor.extract(m.id.value_or(std::string_view{}), m.data);
+  };
+}
 
 void Driver::feed(const model::Event& event) {
   feeding_ = true;
-  const model::Effects effects = model::transition_in_place(state_, event);
+  std::optional<model::Phase> before;
+  if (ports_.observer != nullptr) before = state_.phase;
+  const model::Effects effects = options_.reducer(state_, event);
   // Recorded before the effects run: executing them may feed further events.
   if (ports_.recorder != nullptr) ports_.recorder->record(event, effects.span());
   ++events_fed_;
   for (const model::Effect& effect : effects) execute(effect);
+  if (ports_.observer != nullptr) ports_.observer->on_step(event, *before, state_, effects);
   feeding_ = false;
   if (deferred_saved_) {
     const std::uint64_t id = *deferred_saved_;

@@ -174,6 +174,14 @@ struct Runner::Impl final : Host, Application {
       impl->driver->on_closed(cause, detail);
       impl->publish();
     }
+    void on_cursor_expired() override {
+      impl->driver->on_cursor_expired();
+      impl->publish();
+    }
+    void on_replay_finished() override {
+      impl->driver->on_replay_finished();
+      impl->publish();
+    }
     void on_notice(std::string_view text) override { impl->driver->on_notice(text); }
   };
 };
@@ -250,11 +258,7 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   listener->impl = &i;
   auto publishing = std::make_shared<PublishingTransport>(*i.transport, *listener);
   DriverOptions driver_options;
-  if (i.options.sequence) {
-    driver_options.sequence = [extractor = *i.options.sequence](const Message& m) {
-      return extractor.extract(m.id.value_or(std::string_view{}), m.data);
-    };
-  }
+  if (i.options.sequence) driver_options.sequence = sequence_fn(*i.options.sequence);
   driver_options.auto_ack = i.options.auto_ack && static_cast<bool>(i.callbacks.on_delivery);
   driver_options.id_bytes_max = i.options.id_bytes_max;
   DriverPorts ports{i.clock, *publishing, i, i, i.options.store.get(), i.options.auth.get(),

@@ -516,3 +516,37 @@ TEST_CASE("driver: a recording header that cannot be written is refused, naming 
   CHECK(recorder.error().find("field 'config'") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(path));
 }
+
+TEST_CASE("driver: the server's in-band signals reach the reducer (cursor too old, replay complete)", "[driver]") {
+  SECTION("a cursor older than the history fails the session under too_old = fail, and says why") {
+    Fixture f;
+    model::SessionConfig config = test_config();
+    config.resume.too_old = model::TooOldPolicy::fail;
+    f.start_open(config);
+    REQUIRE_CALL(f.transport, close());
+    f.driver->on_cursor_expired();
+    CHECK(f.driver->status().kind == model::StatusKind::failed);
+    CHECK(f.driver->status().reason == model::Reason::cursor_too_old);
+    REQUIRE_FALSE(f.app.diagnostics.empty());
+    CHECK(f.app.diagnostics.back().text.find("history") != std::string::npos);
+  }
+  SECTION("a replay-only stream stops cleanly at its end, after flushing what was delivered") {
+    Fixture f;
+    model::SessionConfig config = test_config();
+    config.resume.mode = model::StreamMode::replay_only;
+    config.resume.start = model::Cursor::at_sequence(0);
+    config.resume.checkpoint_every_events = 100;
+    f.start_open(config);
+    const io::Message m1 = f.message("1", "a");
+    f.driver->on_message(m1);
+    REQUIRE_CALL(f.transport, close());
+    f.driver->on_replay_finished();
+    CHECK(f.driver->status().kind == model::StatusKind::stopped);
+    CHECK(f.driver->status().reason == model::Reason::replay_complete);
+    std::vector<std::uint64_t> saved;
+    REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+    f.host.run_offloaded();
+    CHECK(saved == std::vector<std::uint64_t>{1});
+    CHECK(f.driver->finished());
+  }
+}

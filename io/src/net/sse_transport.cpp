@@ -20,6 +20,7 @@
 #include <tether/io/http_header.hpp>
 #include <tether/io/redirect.hpp>
 #include <tether/io/retry_after.hpp>
+#include <tether/io/sse_stream.hpp>
 
 namespace tether::io::net {
 
@@ -104,13 +105,6 @@ std::optional<Problem> stream_head_problem(const http::fields& head) {
 }
 
 // An SSE limit exceeded: the server sends the same bytes on every retry.
-std::string limit_text(const SseError& error) {
-  const bool line = error.limit == SseError::Limit::line_bytes;
-  return error.message() + ": a retry would receive the same bytes; raise SseLimits::" +
-         std::string(error.limit_name()) + " (tether-watch " +
-         (line ? "--line-bytes-max" : "--event-bytes-max") + ")";
-}
-
 class SseTransport;
 
 // One hop of a connection attempt: the URL, how many redirects led here, and
@@ -123,8 +117,7 @@ struct Hop {
 
 template <class Stream>
 class Connection final : public ConnectionBase,
-                         public std::enable_shared_from_this<Connection<Stream>>,
-                         private SseSink {
+                         public std::enable_shared_from_this<Connection<Stream>>{
  public:
   Connection(SseTransport& owner, Stream stream, Hop hop, http::request<http::string_body> request,
              TransportListener& listener);
@@ -151,10 +144,6 @@ class Connection final : public ConnectionBase,
   void on_body_error(beast::error_code ec);
   void close_socket();
   void end(model::CloseCause cause, std::string detail);
-  // SseSink
-  void on_event(const SseEvent& event) override;
-  void on_comment(std::string_view text) override;
-  void on_retry(std::uint64_t retry_ms) override;
 
   SseTransport& owner_;
   Stream stream_;
@@ -165,10 +154,8 @@ class Connection final : public ConnectionBase,
   beast::flat_buffer raw_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
   std::array<char, 64 * 1024> body_{};
-  std::optional<std::int64_t> pending_retry_ms_;
   bool cancelled_ = false;
   bool parked_ = false;  // paused: no read outstanding
-  bool told_ = false;  // a listener call happened during this read
 };
 
 class SseTransport final : public Transport {
@@ -176,7 +163,7 @@ class SseTransport final : public Transport {
   SseTransport(asio::io_context& io, TlsContext tls, Url url, HttpOptions http, SseOptions sse,
                Clock& clock)
       : io_(io), tls_(std::move(tls)), url_(std::move(url)), http_(std::move(http)),
-        sse_(std::move(sse)), clock_(clock), parser_(sse_.limits) {}
+        sse_(std::move(sse)), clock_(clock), stream_(sse_.limits, sse_.signals) {}
   ~SseTransport() override { close(); }
 
   void open(const ConnectRequest& request, TransportListener& listener) override {
@@ -186,14 +173,15 @@ class SseTransport final : public Transport {
     forced_get_ = false;
     // The stream's last event ID starts as the id we resume from, but only if
     // it is the server's own id (a token): a sequence cursor is our number.
-    parser_.start_stream(request.from == model::ResumeFrom::cursor &&
-                                 request.cursor.kind == model::CursorKind::token
-                             ? std::string_view(resume_id_)
-                             : std::string_view{});
+    stream_.begin(request.from == model::ResumeFrom::cursor && request.cursor.kind == model::CursorKind::token
+                      ? std::string_view(resume_id_)
+                      : std::string_view{},
+                  listener);
     connect(Hop{url_, 0, true}, listener);
   }
 
   void close() override {
+    stream_.cancel();
     if (connection_) connection_->cancel();
     connection_.reset();
   }
@@ -264,7 +252,7 @@ class SseTransport final : public Transport {
   asio::io_context& io() { return io_; }
   const HttpOptions& http_options() const { return http_; }
   Clock& clock() { return clock_; }
-  SseParser& parser() { return parser_; }
+  SseStream& stream() { return stream_; }
   bool tls_insecure() const { return tls_.insecure(); }
   bool forced_get_ = false;  // after a 303
 
@@ -286,7 +274,7 @@ class SseTransport final : public Transport {
   HttpOptions http_;
   SseOptions sse_;
   Clock& clock_;
-  SseParser parser_;
+  SseStream stream_;
   ConnectRequest request_;
   std::string resume_id_;
   std::shared_ptr<ConnectionBase> connection_;
@@ -472,24 +460,15 @@ void Connection<Stream>::on_body(beast::error_code ec) {
   if (cancelled_) return;
   if (ec == http::error::need_buffer) ec = {};
   const std::size_t got = body_.size() - parser_->get().body().size;
-  if (got > 0) {
-    told_ = false;
-    SseParser& parser = owner_.parser();
-    const std::uint64_t lines_before = parser.lines_completed();
-    const auto fed = parser.feed(std::string_view(body_.data(), got), *this);
-    if (cancelled_) return;
-    if (!fed) return end(model::CloseCause::unrecoverable, limit_text(fed.error()));
-    // A completed line of a long event is proof of life; a partial line is
-    // not: a server trickling bytes that never end a line is not alive.
-    if (!told_ && parser.lines_completed() != lines_before) {
-      listener_.on_bytes();
-      if (cancelled_) return;
-    }
+  // The stream makes the listener calls; it ends the connection itself when
+  // a limit is exceeded, and a listener may close it from inside a call.
+  if (got > 0 && !owner_.stream().feed(std::string_view(body_.data(), got))) {
+    if (!cancelled_) close_socket();
+    return;
   }
   if (!ec && parser_->is_done()) {
-    const bool partial = owner_.parser().finish();
-    return end(model::CloseCause::clean_close,
-               partial ? "stream ended (an unterminated final event was discarded)" : "stream ended");
+    close_socket();
+    return owner_.stream().finish();
   }
   if (ec) return on_body_error(ec);
   read_body();
@@ -504,30 +483,6 @@ void Connection<Stream>::on_body_error(beast::error_code ec) {
   const bool http_error = ec.category() == beast::error_code(http::error::end_of_stream).category();
   end(http_error ? model::CloseCause::protocol_error : model::CloseCause::transport_error,
       (http_error ? "malformed HTTP body: " : "read: ") + ec.message());
-}
-
-template <class Stream>
-void Connection<Stream>::on_event(const SseEvent& event) {
-  if (cancelled_) return;
-  told_ = true;
-  // The id is the stream's last event ID (WHATWG), so an empty one is a reset
-  // (`id:` with no value): passed on, it clears the resume cursor.
-  Message m{event.type, event.data, std::optional<std::string_view>(event.last_event_id), pending_retry_ms_};
-  pending_retry_ms_.reset();
-  listener_.on_message(m);
-}
-
-template <class Stream>
-void Connection<Stream>::on_comment(std::string_view) {
-  if (cancelled_) return;
-  told_ = true;
-  listener_.on_bytes();
-}
-
-template <class Stream>
-void Connection<Stream>::on_retry(std::uint64_t retry_ms) {
-  constexpr std::uint64_t retry_ms_max = 24ull * 3600 * 1000;
-  pending_retry_ms_ = static_cast<std::int64_t>(retry_ms < retry_ms_max ? retry_ms : retry_ms_max);
 }
 
 }  // namespace

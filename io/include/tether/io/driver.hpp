@@ -29,6 +29,7 @@
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
+#include <tether/io/sequence_extractor.hpp>
 #include <tether/io/trace_recorder.hpp>
 #include <tether/io/transport.hpp>
 #include <tether/model/session.hpp>
@@ -39,6 +40,22 @@ namespace tether::io {
 // <tether/io/sequence_extractor.hpp>); empty: messages carry no sequence.
 using SequenceFn = std::function<std::optional<std::uint64_t>(const Message&)>;
 
+// Sees every step the driver takes, after its effects were executed (the
+// simulator's oracle and trace; nothing in production needs one).
+class StepObserver {
+ public:
+  virtual void on_step(const model::Event& event, const model::Phase& before, const model::State& after,
+                       const model::Effects& effects) = 0;
+
+ protected:
+  ~StepObserver() = default;
+};
+
+// The reducer a driver runs: model::transition_in_place, except in mutation
+// tests, which substitute deliberately broken variants to prove the checks
+// catch them.
+using Reducer = model::Effects (*)(model::State&, const model::Event&) noexcept;
+
 struct DriverPorts {
   Clock& clock;
   Transport& transport;
@@ -47,6 +64,7 @@ struct DriverPorts {
   CheckpointStore* store = nullptr;  // null: nothing is persisted (SaveCheckpoint succeeds at once)
   AuthProvider* auth = nullptr;      // must be set iff config.auth.has_provider
   TraceRecorder* recorder = nullptr;
+  StepObserver* observer = nullptr;
 };
 
 struct DriverOptions {
@@ -57,7 +75,11 @@ struct DriverOptions {
   // Longer resume ids end the session (a retry would meet the same id); at
   // most model::Token::capacity.
   std::size_t id_bytes_max = model::Token::capacity;
+  Reducer reducer = &model::transition_in_place;
 };
+
+// A SequenceFn that reads the sequence as `extractor` says.
+SequenceFn sequence_fn(SequenceExtractor extractor);
 
 class Driver final : public TransportListener {
  public:
@@ -85,6 +107,8 @@ class Driver final : public TransportListener {
   void on_bytes() override;
   void on_message(const Message& message) override;
   void on_closed(model::CloseCause cause, std::string_view detail) override;
+  void on_cursor_expired() override;
+  void on_replay_finished() override;
   void on_notice(std::string_view text) override;  // a Diagnostic (connection)
 
   const model::State& state() const { return state_; }

@@ -56,6 +56,11 @@ class TransportListener {
   // certificate, a downgrade redirect, a limit the server's bytes exceed, a
   // token or header that would inject header lines) the session ends Failed.
   virtual void on_closed(model::CloseCause cause, std::string_view detail) = 0;
+  // The server's in-band signals (SSE: SseSignals): the resume cursor is older
+  // than the history it keeps; a replay-only stream is complete. Pure: a
+  // forwarding listener must not drop them silently.
+  virtual void on_cursor_expired() = 0;
+  virtual void on_replay_finished() = 0;
   // Something a human should know that does not end the connection (a
   // redirect to another origin, followed without credentials). Names origins
   // only, never paths, queries or credentials.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <tether/io/sse_parser.hpp>
+#include <tether/io/sse_stream.hpp>
 
 namespace tether::io {
 
@@ -39,6 +40,8 @@ struct SseOptions {
   std::string body_template;
   std::string body_content_type = "application/json";
   SseLimits limits;
+  // Event types that carry the server's in-band signals (off by default).
+  SseSignals signals;
 };
 
 struct WebSocketOptions {
