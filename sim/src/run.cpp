@@ -1,9 +1,20 @@
 #include <tether/sim/run.hpp>
 
 #include <algorithm>
+#include <deque>
+#include <memory>
 #include <optional>
+#include <string>
 #include <variant>
 
+#include <tether/io/application.hpp>
+#include <tether/io/auth_provider.hpp>
+#include <tether/io/checkpoint_store.hpp>
+#include <tether/io/clock.hpp>
+#include <tether/io/driver.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/sse_stream.hpp>
+#include <tether/io/transport.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/agenda.hpp>
@@ -11,18 +22,33 @@
 #include <tether/sim/server.hpp>
 #include <tether/sim/store.hpp>
 
+// The session world runs the production stack (docs/architecture.md): every
+// client is an io::Driver — the loop users run — behind simulated ports. Its
+// clock and timer are the agenda's; blocking work runs on a simulated worker
+// thread (one per process, serialized like the Runner's) and takes simulated
+// time; the server writes SSE text that reaches the production parser
+// (io::SseStream) in random chunk splits, and the production sequence
+// extraction reads its payload; the application acks after a delay.
 namespace tether::sim {
 
 namespace {
 
 using namespace tether::model;
 
+// Unix time at virtual 0 (credentials carry absolute expiries).
+constexpr std::int64_t epoch_unix_ms = 1'700'000'000'000;
+
+// The SSE the simulated server speaks: events carry their sequence in the
+// payload ({"seq":N}) and, with opaque ids, the id; signals are typed events.
+constexpr std::string_view cursor_expired_type = "tether.cursor-expired";
+constexpr std::string_view replay_finished_type = "tether.replay-finished";
+
 enum class ItemKind : std::uint8_t {
-  start,           // a client process starts (Started)
-  input,           // an event for a session (bound to a lifetime, maybe a connection)
-  tick,            // a session's deadline (connection field = generation)
-  refresh_done,    // an auth refresh answers
-  write_done,      // the oldest checkpoint write completes
+  start,           // a client process starts (Driver::start)
+  wire,            // bytes or an outcome of a connection reach the client
+  app,             // the application acts (ack, stop, network restored)
+  tick,            // the driver's timer fires (connection field = generation)
+  work_done,       // the worker finishes a blocking call; its completion runs
   append,          // the server logs an event
   heartbeat,       // the server sends heartbeats on every open stream
   connection_max,  // the server cleanly closes a stream that lasted long enough
@@ -35,42 +61,97 @@ enum class ItemKind : std::uint8_t {
   wake,            // a suspended client's host wakes: its deferred items run, in order
 };
 
+enum class WireKind : std::uint8_t { opened, rejected, bytes, closed };
+enum class AppKind : std::uint8_t { ack, stop, network_restored };
+
 struct Item {
   ItemKind kind = ItemKind::end;
   std::uint32_t client = 0;
   std::uint32_t lifetime = 0;
-  std::uint64_t connection = 0;  // input: the connection it belongs to (0: none); tick: generation
+  std::uint64_t connection = 0;  // wire: the connection it belongs to; tick: generation
   std::uint32_t fault = 0;
-  Event event{Tick{}};
+  std::uint8_t sub = 0;           // WireKind or AppKind
+  std::uint16_t http_status = 0;  // wire rejected
+  CloseCause cause = CloseCause::transport_error;  // wire closed
+  std::optional<std::int64_t> retry_after_ms{};    // wire rejected
+  std::uint64_t value = 0;                         // app ack: the delivery id
+  std::string bytes{};                             // wire bytes
 };
 
-struct Client {
-  Client(LinkParams lp, Prng link_stream, Prng app_stream) : link(lp, link_stream), app_prng(app_stream) {}
+class World;
 
-  std::optional<State> state;  // nullopt: the process is down
+// One client: its ports (what a process's Driver talks to) and what the world
+// knows of it. Never moves (the Driver holds references to it).
+class Client final : public io::Host,
+                     public io::Transport,
+                     public io::Application,
+                     public io::CheckpointStore,
+                     public io::AuthProvider,
+                     public io::StepObserver {
+ public:
+  Client(World& world, std::uint32_t index, LinkParams lp, Prng link_stream, Prng app_stream, Prng chunk_stream,
+         io::SseSignals signals)
+      : link(lp, link_stream), app_prng(app_stream), chunk_prng(chunk_stream),
+        sse(io::SseLimits{}, std::move(signals)), world_(world), index_(index) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // io::Host
+  void arm_timer(std::optional<model::Instant> deadline) override;
+  void offload(Work work) override;
+  // io::Transport
+  void open(const io::ConnectRequest& request, io::TransportListener& listener) override;
+  void close() override;
+  // io::Application
+  void on_delivery(const io::Delivery& delivery) override;
+  void on_gap(const model::ReportGap& gap) override;
+  void on_status(const model::Status& status) override;
+  void on_diagnostic(const io::Diagnostic& diagnostic) override;
+  // io::CheckpointStore
+  std::expected<std::optional<model::Cursor>, io::CheckpointError> load() override;
+  std::expected<void, io::CheckpointError> save(const model::Cursor& cursor) override;
+  // io::AuthProvider
+  std::expected<io::Credentials, std::string> refresh() override;
+  // io::StepObserver
+  void on_step(const model::Event& event, const model::Phase& before, const model::State& after,
+               const model::Effects& effects) override;
+
+  std::optional<io::Driver> driver;  // nullopt: the process is down
   std::uint32_t lifetime = 0;
-  std::uint64_t connection = 0;  // the app's current connection (0: none)
-  bool server_open = false;      // the server streams on `connection`
+  std::uint32_t announced_lifetime = 0;  // the lifetime the oracle was told of
+  std::uint64_t connection = 0;      // the transport's current connection (0: none)
+  std::uint64_t input_connection = 0;  // the connection of the wire item being handled
+  bool server_open = false;          // the server streams on `connection`
   Wire wire;
   Link link;
   Store store;
-  Prng app_prng;  // jitter seeds for each process lifetime
+  Prng app_prng;    // entropy for each process lifetime's jitter seed
+  Prng chunk_prng;  // how the network splits the server's bytes
+  io::SseStream sse;
   AuthToken token;
   Ms suspended_until = 0;
   std::uint64_t tick_generation = 0;
-  std::optional<Ms> tick_at;
-  Ms last_write_done = 0;
   int store_failing = 0;
   int refresh_failing = 0;
   std::optional<std::uint32_t> crashed_by;
   std::vector<Item> deferred;  // what arrived while suspended, in arrival order
   bool wake_pending = false;
+  // The worker thread: blocking calls in order, each taking simulated time.
+  std::deque<Work> work_queue;
+  std::optional<Completion> completion;  // of the call that is running
+  bool worker_busy = false;
+  bool work_saved = false;  // the running call wrote the checkpoint
+  Ms work_cost_ms = 0;
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
+
+ private:
+  World& world_;
+  std::uint32_t index_;
 };
 
-class World {
+class World final : public io::Clock {
  public:
   World(const Scenario& s, const SessionConfig& cfg, const RunOptions& o)
       : s_(s), cfg_(cfg), opt_(o),
@@ -80,49 +161,67 @@ class World {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
     replay_end_ = s.world.replay_end_sequence;
+    const io::SseSignals signals{std::string(cursor_expired_type), std::string(replay_finished_type)};
     clients_.reserve(s.clients);
     for (std::uint32_t i = 0; i < s.clients; ++i)
-      clients_.emplace_back(LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
-                            Prng::derive(s.seed, 0x200 + std::uint64_t{i}),
-                            Prng::derive(s.seed, 0x100 + std::uint64_t{i}));
+      clients_.push_back(std::make_unique<Client>(
+          *this, i, LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
+          Prng::derive(s.seed, 0x200 + std::uint64_t{i}), Prng::derive(s.seed, 0x100 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), signals));
   }
 
   RunResult run();
 
+  // io::Clock: the agenda's time.
+  model::Instant now() override { return Instant{agenda_.now_ms()}; }
+  std::int64_t unix_now_ms() override { return epoch_unix_ms + agenda_.now_ms(); }
+
+  // What the clients' ports ask of the world.
+  void arm(std::uint32_t i, std::optional<Instant> deadline);
+  void offload(std::uint32_t i);
+  void connect(std::uint32_t i, const io::ConnectRequest& request);
+  void closed_by_client(std::uint32_t i);
+  void delivered(std::uint32_t i, const io::Delivery& delivery);
+  io::Credentials refresh(std::uint32_t i);
+  void step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx);
+  const Scenario& scenario() const { return s_; }
+
  private:
-  Ms now() const { return agenda_.now_ms(); }
+  Ms now_ms() const { return agenda_.now_ms(); }
   void push(Ms at, Item it) { agenda_.push(at, std::move(it)); }
-  void push_input(Ms at, std::uint32_t i, std::uint64_t connection, Event e) {
-    push(at, Item{ItemKind::input, i, clients_[i].lifetime, connection, 0, std::move(e)});
+  Item for_client(ItemKind kind, std::uint32_t i, std::uint64_t connection = 0) const {
+    return Item{kind, i, clients_[i]->lifetime, connection};
   }
-  // Bytes from the server to client i on its current connection.
-  // Event `seq` as a frame: with its opaque id when the server has them.
-  FrameReceived frame(std::uint64_t seq) {
-    std::optional<Token> id;
-    if (s_.world.opaque_ids) id = server_.id_of(seq);
-    return FrameReceived{Instant{}, seq, id, std::nullopt, ++next_frame_ref_};
+  void push_app(Ms at, std::uint32_t i, AppKind kind, std::uint64_t value = 0) {
+    Item it = for_client(ItemKind::app, i);
+    it.sub = static_cast<std::uint8_t>(kind);
+    it.value = value;
+    push(at, std::move(it));
   }
-  // What the app acks for event `seq`: its id (with the sequence) or the sequence.
-  Cursor ack_cursor(std::uint64_t seq) const {
-    return s_.world.opaque_ids ? Cursor::at_token(server_.id_of(seq), seq) : Cursor::at_sequence(seq);
-  }
-  void send(std::uint32_t i, Event e) {
-    Client& c = clients_[i];
-    if (auto at = c.link.carry_to_client(now(), c.wire)) push_input(*at, i, c.connection, std::move(e));
-  }
+  // Server-to-client traffic on client i's current connection, one latency
+  // later (or never, on a dead wire).
+  void send(std::uint32_t i, Item it);
+  void send_opened(std::uint32_t i);
+  void send_rejected(std::uint32_t i, std::uint16_t status, std::optional<std::int64_t> retry_after_ms);
+  void send_closed(std::uint32_t i, CloseCause cause);
+  void send_bytes(std::uint32_t i, std::string bytes);
+  void send_event(std::uint32_t i, std::uint64_t seq);
+  void send_signal(std::uint32_t i, std::string_view type);
 
   void schedule();
   void handle(Item& it);
+  bool live(const Item& it) const;
+  void handle_wire(Item& it);
+  void handle_app(const Item& it);
+  void run_next_work(std::uint32_t i);
+  void work_done(std::uint32_t i);
   void start_process(std::uint32_t i);
-  void feed(std::uint32_t i, const Event& e, std::uint64_t connection);
-  void schedule_tick(std::uint32_t i);
   bool defer_if_suspended(Item& it);
 
-  void execute(std::uint32_t i, const Effect& e);
-  void connect(std::uint32_t i, const Connect& c);
-  void end_replay(std::uint32_t i);
   void on_append();
   void on_heartbeat();
+  void end_replay(std::uint32_t i);
+  void liveness_check();
   void fault(const Fault& f, std::uint32_t index, bool begin);
   void fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end);
   void crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites> tear = std::nullopt);
@@ -135,33 +234,280 @@ class World {
   Oracle oracle_;
   Trace trace_;
   Agenda<Item> agenda_;
-  std::vector<Client> clients_;
+  std::vector<std::unique_ptr<Client>> clients_;
   Coverage coverage_;
   std::uint64_t events_ = 0;
   std::uint64_t next_connection_ = 0;
-  std::uint64_t next_frame_ref_ = 0;
   bool healed_ = false;
   Ms liveness_at_ = 0;
   std::uint64_t replay_end_ = 0;  // WorldParams::replay_end_sequence
 };
 
+// --- the ports ---------------------------------------------------------------
+
+void Client::arm_timer(std::optional<model::Instant> deadline) { world_.arm(index_, deadline); }
+
+void Client::offload(Work work) {
+  work_queue.push_back(std::move(work));
+  world_.offload(index_);
+}
+
+void Client::open(const io::ConnectRequest& request, io::TransportListener& listener) {
+  // As the Asio transport: a token cursor is the stream's last event ID.
+  const bool by_token = request.from == ResumeFrom::cursor && request.cursor.kind == CursorKind::token;
+  sse.begin(by_token ? request.cursor.token.view() : std::string_view{}, listener);
+  world_.connect(index_, request);
+}
+
+void Client::close() {
+  sse.cancel();
+  world_.closed_by_client(index_);
+}
+
+void Client::on_delivery(const io::Delivery& delivery) { world_.delivered(index_, delivery); }
+void Client::on_gap(const model::ReportGap& gap) { report.gaps.emplace_back(world_.now().ms, gap); }
+void Client::on_status(const model::Status& status) { report.statuses.emplace_back(world_.now().ms, status); }
+void Client::on_diagnostic(const io::Diagnostic&) { report.diagnostics += 1; }
+
+std::expected<std::optional<model::Cursor>, io::CheckpointError> Client::load() { return store.load(); }
+
+std::expected<void, io::CheckpointError> Client::save(const model::Cursor& cursor) {
+  work_cost_ms += world_.scenario().world.store_write_ms;
+  if (store_failing > 0)
+    return std::unexpected(io::CheckpointError{io::CheckpointError::Code::io_error, {}, "simulated write failure", 28});
+  store.begin_write(0, cursor);
+  work_saved = true;
+  return {};
+}
+
+std::expected<io::Credentials, std::string> Client::refresh() {
+  work_cost_ms += world_.scenario().world.refresh_ms;
+  if (refresh_failing > 0) return std::unexpected("simulated credential source failure");
+  return world_.refresh(index_);
+}
+
+void Client::on_step(const model::Event& event, const model::Phase& before, const model::State& after,
+                     const model::Effects& effects) {
+  world_.step(index_, event, before, after, effects);
+}
+
+// --- the world's side of the ports -----------------------------------------
+
+void World::arm(std::uint32_t i, std::optional<Instant> deadline) {
+  Client& c = *clients_[i];
+  c.tick_generation += 1;  // a new call replaces the armed deadline
+  if (deadline) push(std::max(deadline->ms, now_ms()), for_client(ItemKind::tick, i, c.tick_generation));
+}
+
+// The worker thread takes the next call when it is idle.
+void World::offload(std::uint32_t i) {
+  if (!clients_[i]->worker_busy) run_next_work(i);
+}
+
+void World::run_next_work(std::uint32_t i) {
+  Client& c = *clients_[i];
+  if (c.work_queue.empty()) return;
+  io::Host::Work work = std::move(c.work_queue.front());
+  c.work_queue.pop_front();
+  c.worker_busy = true;
+  c.work_cost_ms = 0;
+  c.work_saved = false;
+  c.completion.emplace(work());  // the blocking call, charging its simulated time
+  push(now_ms() + c.work_cost_ms, for_client(ItemKind::work_done, i));
+}
+
+// The call returned: a checkpoint it wrote is durable now (a crash before
+// this loses it), and its completion runs on the strand.
+void World::work_done(std::uint32_t i) {
+  Client& c = *clients_[i];
+  if (c.work_saved) {
+    if (const auto w = c.store.complete_next(false)) {
+      oracle_.checkpoint_durable(i, now_ms(), w->cursor);
+      c.report.durable_sequence = w->cursor.sequence;
+    }
+  }
+  io::Host::Completion done = std::move(*c.completion);
+  c.completion.reset();
+  c.worker_busy = false;
+  done();
+  if (c.driver && !c.worker_busy) run_next_work(i);
+}
+
+void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
+  Client& c = *clients_[i];
+  c.connection = ++next_connection_;
+  c.server_open = false;
+  c.wire = Wire{c.connection, now_ms(), false};
+  c.report.connect_at_ms.push_back(now_ms());
+  if (c.link.request_lost(now_ms())) return;  // no answer: the connect timeout will tell
+  // The token travels as "Bearer t<id>" (what the auth port handed out).
+  std::uint64_t token_id = 0;
+  if (request.bearer_token.size() > 1) token_id = std::stoull(request.bearer_token.substr(1));
+  const ConnectAnswer a = server_.answer(now_ms(), token_id, request.from, request.cursor);
+  c.wire.last_arrival_ms = now_ms() + c.link.latency_ms();  // the answer leaves one latency later
+  switch (a.kind) {
+    case ConnectAnswer::Kind::refused: return send_closed(i, CloseCause::transport_error);
+    case ConnectAnswer::Kind::status: return send_rejected(i, a.http_status, a.retry_after_ms);
+    case ConnectAnswer::Kind::too_old:
+      if (!s_.world.too_old_in_band) return send_rejected(i, 410, std::nullopt);
+      send_opened(i);
+      return send_signal(i, cursor_expired_type);
+    case ConnectAnswer::Kind::open: break;
+  }
+  send_opened(i);
+  if (c.link.half_open()) {
+    c.wire.dead = true;
+    return;
+  }
+  c.server_open = true;
+  const std::uint64_t end = replay_end_ > 0 ? std::min(server_.head(), replay_end_) : server_.head();
+  for (std::uint64_t seq = a.first_sequence; seq <= end; ++seq)
+    if (server_.streams(seq)) send_event(i, seq);
+  if (replay_end_ > 0 && server_.head() >= replay_end_) return end_replay(i);
+  if (s_.world.connection_ms_max > 0 && !healed_)
+    push(now_ms() + s_.world.connection_ms_max, for_client(ItemKind::connection_max, i, c.connection));
+}
+
+void World::closed_by_client(std::uint32_t i) {
+  Client& c = *clients_[i];
+  c.connection = 0;
+  c.server_open = false;
+}
+
+void World::delivered(std::uint32_t i, const io::Delivery& d) {
+  Client& c = *clients_[i];
+  c.report.deliveries += 1;
+  if (d.sequence) {
+    if (*d.sequence <= c.sequence_seen_before) c.report.redeliveries += 1;
+    c.sequence_seen = std::max(c.sequence_seen, *d.sequence);
+    c.report.last_sequence = *d.sequence;
+  }
+  if (cfg_.resume.commit != CommitPolicy::on_ack || !d.sequence) return;
+  // An application done when the callback returns acks from inside it (the
+  // driver takes the ack once the step's effects have run); a slower one later.
+  if (s_.world.ack_delay_ms == 0) return c.driver->ack(d.delivery_id);
+  push_app(now_ms() + s_.world.ack_delay_ms, i, AppKind::ack, d.delivery_id);
+}
+
+io::Credentials World::refresh(std::uint32_t i) {
+  Client& c = *clients_[i];
+  c.token = server_.issue_token(now_ms());
+  io::Credentials credentials{"t" + std::to_string(c.token.id), std::nullopt};
+  if (s_.world.app_knows_expiry) credentials.expires_unix_ms = epoch_unix_ms + c.token.expires_at_ms;
+  return credentials;
+}
+
+void World::step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx) {
+  Client& c = *clients_[i];
+  // A lifetime begins for the oracle at its first step: Started, or a stop
+  // that came before the checkpoint was loaded.
+  if (c.announced_lifetime != c.lifetime) {
+    c.announced_lifetime = c.lifetime;
+    const auto* started = std::get_if<Started>(&e);
+    oracle_.process_started(i, now_ms(), started != nullptr ? started->checkpoint : c.store.load());
+  }
+  coverage_.add(before, e);
+  ++events_;
+  trace_.step(now_ms(), i, e, fx);
+  for (const Effect& effect : fx) {
+    if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
+      (r->cause == RefreshCause::rejected ? c.report.refresh_rejected : c.report.refresh_expiring) += 1;
+      c.report.refresh_at_ms.push_back(now_ms());
+    } else if (const auto* x = std::get_if<DiscardFrame>(&effect)) {
+      if (x->reason == DiscardReason::duplicate) c.report.duplicates_discarded += 1;
+    }
+  }
+  oracle_.step(StepView{i, now_ms(), e, c.input_connection, before, after, fx, c.connection});
+}
+
+// --- server-to-client traffic -----------------------------------------------
+
+void World::send(std::uint32_t i, Item it) {
+  Client& c = *clients_[i];
+  it.kind = ItemKind::wire;
+  it.client = i;
+  it.lifetime = c.lifetime;
+  it.connection = c.connection;
+  if (auto at = c.link.carry_to_client(now_ms(), c.wire)) push(*at, std::move(it));
+}
+
+void World::send_opened(std::uint32_t i) {
+  Item it;
+  it.sub = static_cast<std::uint8_t>(WireKind::opened);
+  send(i, std::move(it));
+}
+
+void World::send_rejected(std::uint32_t i, std::uint16_t status, std::optional<std::int64_t> retry_after_ms) {
+  Item it;
+  it.sub = static_cast<std::uint8_t>(WireKind::rejected);
+  it.http_status = status;
+  it.retry_after_ms = retry_after_ms;
+  send(i, std::move(it));
+}
+
+void World::send_closed(std::uint32_t i, CloseCause cause) {
+  Item it;
+  it.sub = static_cast<std::uint8_t>(WireKind::closed);
+  it.cause = cause;
+  send(i, std::move(it));
+}
+
+// TCP keeps bytes in order but not their boundaries: the bytes arrive in one
+// to three chunks cut at random places.
+void World::send_bytes(std::uint32_t i, std::string bytes) {
+  Client& c = *clients_[i];
+  const std::int64_t cuts = bytes.size() < 2 ? 0 : c.chunk_prng.uniform(0, 2);
+  std::size_t from = 0;
+  for (std::int64_t k = 0; k < cuts; ++k) {
+    const auto cut = static_cast<std::size_t>(
+        c.chunk_prng.uniform(static_cast<std::int64_t>(from), static_cast<std::int64_t>(bytes.size()) - 1));
+    if (cut <= from) continue;
+    Item it;
+    it.sub = static_cast<std::uint8_t>(WireKind::bytes);
+    it.bytes = bytes.substr(from, cut - from);
+    send(i, std::move(it));
+    from = cut;
+  }
+  Item it;
+  it.sub = static_cast<std::uint8_t>(WireKind::bytes);
+  it.bytes = bytes.substr(from);
+  send(i, std::move(it));
+}
+
+void World::send_event(std::uint32_t i, std::uint64_t seq) {
+  std::string text;
+  if (s_.world.opaque_ids) text.append("id: ").append(server_.id_of(seq).view()).append("\n");
+  text.append("data: {\"seq\":").append(std::to_string(seq)).append("}\n\n");
+  send_bytes(i, std::move(text));
+}
+
+void World::send_signal(std::uint32_t i, std::string_view type) {
+  send_bytes(i, std::string("event: ").append(type).append("\ndata: -\n\n"));
+}
+
+// --- the loop ---------------------------------------------------------------
+
 void World::schedule() {
   const Ms safety = s_.safety_ms;
   const Ms liveness = s_.liveness_ms > 0 ? s_.liveness_ms : liveness_bound_ms(cfg_, s_);
   liveness_at_ = safety + liveness;
-  for (std::uint32_t i = 0; i < s_.clients; ++i) push(0, Item{ItemKind::start, i, 0, 0, 0, Tick{}});
+  for (std::uint32_t i = 0; i < s_.clients; ++i) push(0, Item{ItemKind::start, i});
   push(s_.world.append_every_ms, Item{ItemKind::append});
   if (s_.world.heartbeat_every_ms > 0) push(s_.world.heartbeat_every_ms, Item{ItemKind::heartbeat});
   for (std::uint32_t k = 0; k < s_.faults.size(); ++k) {
     const Fault& f = s_.faults[k];
     if (f.at_ms < 0 || f.at_ms >= safety) continue;  // faults live in the safety phase only
-    push(f.at_ms, Item{ItemKind::fault_begin, 0, 0, 0, k, Tick{}});
-    push(std::min(f.at_ms + std::max<Ms>(f.duration_ms, 0), safety), Item{ItemKind::fault_end, 0, 0, 0, k, Tick{}});
+    Item begin{ItemKind::fault_begin};
+    begin.fault = k;
+    push(f.at_ms, begin);
+    Item end{ItemKind::fault_end};
+    end.fault = k;
+    push(std::min(f.at_ms + std::max<Ms>(f.duration_ms, 0), safety), end);
   }
   push(safety, Item{ItemKind::heal});
   push(liveness_at_, Item{ItemKind::liveness_check});
   push(liveness_at_, Item{ItemKind::final_stop});
-  push(liveness_at_ + 2 * s_.world.store_write_ms + 1000, Item{ItemKind::end});
+  push(liveness_at_ + 2 * s_.world.store_write_ms + 2 * s_.world.refresh_ms + 1000, Item{ItemKind::end});
 }
 
 RunResult World::run() {
@@ -173,108 +519,83 @@ RunResult World::run() {
     if (it.kind == ItemKind::end) break;
     handle(it);
   }
-  oracle_.finish(now());
+  oracle_.finish(now_ms());
   r.trace_hash = trace_.hash();
   r.events = events_;
   r.violations = oracle_.violations();
   if (events_ >= opt_.events_max)
-    r.violations.push_back(Violation{7, "event limit reached (a hot loop?)", now(), all_clients});
+    r.violations.push_back(Violation{7, "event limit reached (a hot loop?)", now_ms(), all_clients});
   r.coverage = coverage_;
   r.trace = trace_.text();
-  r.end_ms = now();
+  r.end_ms = now_ms();
   r.liveness_check_ms = liveness_at_;
   r.server_head = server_.head();
-  for (Client& c : clients_) {
-    c.report.final_phase = c.state ? name_of(c.state->phase) : std::string_view("down");
-    r.clients.push_back(std::move(c.report));
+  for (auto& c : clients_) {
+    c->report.final_phase = c->driver ? name_of(c->driver->state().phase) : std::string_view("down");
+    r.clients.push_back(std::move(c->report));
   }
   return r;
 }
 
 bool World::defer_if_suspended(Item& it) {
-  const std::uint32_t client = it.client;
-  Client& c = clients_[client];
+  Client& c = *clients_[it.client];
   // After the wake time, items still wait while the FIFO is not drained: an
   // item due exactly at the wake time but queued before the wake item must
   // not overtake what arrived during the suspension (a TCP stream never
   // reorders; found by the policy swarm as a silent gap under relaxed gaps).
-  if (now() >= c.suspended_until && !c.wake_pending) return false;
+  if (now_ms() >= c.suspended_until && !c.wake_pending) return false;
   // Held in one FIFO per client (not re-pushed one by one): a suspension that
   // is extended while items wait must not reorder them.
   c.deferred.push_back(std::move(it));
   if (!c.wake_pending) {
     c.wake_pending = true;
-    push(c.suspended_until, Item{ItemKind::wake, client});
+    push(c.suspended_until, Item{ItemKind::wake, it.client});
   }
+  return true;
+}
+
+// An item for a process that died, or for a connection that is closed, is
+// dropped (what the dead process awaited never arrives).
+bool World::live(const Item& it) const {
+  const Client& c = *clients_[it.client];
+  if (it.lifetime != c.lifetime || !c.driver) return false;
+  if (it.kind == ItemKind::wire && it.connection != c.connection) return false;
+  if (it.kind == ItemKind::tick && it.connection != c.tick_generation) return false;
   return true;
 }
 
 void World::handle(Item& it) {
   switch (it.kind) {
     case ItemKind::start: return start_process(it.client);
-    case ItemKind::input: {
-      Client& c = clients_[it.client];
-      if (it.lifetime != c.lifetime || !c.state) return;           // the process that awaited it died
-      if (it.connection != 0 && it.connection != c.connection) return;  // its connection is closed
-      if (defer_if_suspended(it)) return;
-      std::visit([&](auto& x) { x.now = Instant{now()}; }, it.event);
-      if (std::holds_alternative<ConnectionClosed>(it.event) || std::holds_alternative<ServerRejected>(it.event)) {
-        c.connection = 0;
-        c.server_open = false;
-      }
-      return feed(it.client, it.event, it.connection);
-    }
-    case ItemKind::tick: {
-      Client& c = clients_[it.client];
-      if (it.lifetime != c.lifetime || !c.state || it.connection != c.tick_generation) return;
-      if (defer_if_suspended(it)) return;
-      c.tick_at.reset();
-      return feed(it.client, Tick{Instant{now()}}, 0);
-    }
-    case ItemKind::refresh_done: {
-      Client& c = clients_[it.client];
-      if (it.lifetime != c.lifetime || !c.state) return;
-      if (defer_if_suspended(it)) return;
-      if (c.refresh_failing > 0) return feed(it.client, AuthRefreshFailed{Instant{now()}}, 0);
-      c.token = server_.issue_token(now());
-      std::optional<Instant> expiry;
-      if (s_.world.app_knows_expiry) expiry = Instant{c.token.expires_at_ms};
-      return feed(it.client, AuthRefreshed{Instant{now()}, expiry}, 0);
-    }
-    case ItemKind::write_done: {
-      Client& c = clients_[it.client];
-      if (it.lifetime != c.lifetime || !c.state) return;
-      if (defer_if_suspended(it)) return;
-      const auto w = c.store.complete_next(c.store_failing > 0);
-      if (!w) return;
-      if (c.store_failing > 0) return feed(it.client, CheckpointSaveFailed{Instant{now()}, w->delivery_id}, 0);
-      oracle_.checkpoint_durable(it.client, now(), w->cursor);
-      c.report.durable_sequence = w->cursor.sequence;
-      return feed(it.client, CheckpointSaved{Instant{now()}, w->delivery_id}, 0);
+    case ItemKind::wire:
+    case ItemKind::app:
+    case ItemKind::tick:
+    case ItemKind::work_done: {
+      if (!live(it) || defer_if_suspended(it)) return;
+      Client& c = *clients_[it.client];
+      if (it.kind == ItemKind::wire) return handle_wire(it);
+      if (it.kind == ItemKind::app) return handle_app(it);
+      if (it.kind == ItemKind::tick) return c.driver->on_timer();
+      return work_done(it.client);
     }
     case ItemKind::append: return on_append();
     case ItemKind::heartbeat: return on_heartbeat();
     case ItemKind::connection_max: {
-      Client& c = clients_[it.client];
+      const Client& c = *clients_[it.client];
       if (healed_ || !c.server_open || c.connection != it.connection) return;
       return drop_server_side(it.client, CloseCause::clean_close);
     }
     case ItemKind::fault_begin: return fault(s_.faults[it.fault], it.fault, true);
     case ItemKind::fault_end: return fault(s_.faults[it.fault], it.fault, false);
     case ItemKind::heal: healed_ = true; return;
-    case ItemKind::liveness_check: {
-      std::vector<const State*> states;
-      for (const Client& c : clients_) states.push_back(c.state ? &*c.state : nullptr);
-      oracle_.check_liveness(now(), server_, now() - s_.world.latency_ms_max - 1, states);
-      return;
-    }
+    case ItemKind::liveness_check: return liveness_check();
     case ItemKind::final_stop:
-      for (std::uint32_t i = 0; i < s_.clients; ++i) push_input(now(), i, 0, StopRequested{});
+      for (std::uint32_t i = 0; i < s_.clients; ++i) push_app(now_ms(), i, AppKind::stop);
       return;
     case ItemKind::end: return;
     case ItemKind::wake: {
-      Client& c = clients_[it.client];
-      if (now() < c.suspended_until) return push(c.suspended_until, std::move(it));  // extended
+      Client& c = *clients_[it.client];
+      if (now_ms() < c.suspended_until) return push(c.suspended_until, std::move(it));  // extended
       c.wake_pending = false;
       std::vector<Item> items = std::move(c.deferred);
       c.deferred.clear();
@@ -284,172 +605,111 @@ void World::handle(Item& it) {
   }
 }
 
+// What the transport tells the driver: the production SSE stream turns bytes
+// into messages, comments, signals, or a limit's unrecoverable close.
+void World::handle_wire(Item& it) {
+  Client& c = *clients_[it.client];
+  io::Driver& driver = *c.driver;
+  c.input_connection = it.connection;
+  switch (static_cast<WireKind>(it.sub)) {
+    case WireKind::opened: driver.on_opened(); break;
+    case WireKind::rejected:
+      c.connection = 0;
+      c.server_open = false;
+      c.sse.cancel();
+      driver.on_rejected(it.http_status, it.retry_after_ms, "simulated");
+      break;
+    case WireKind::closed:
+      c.connection = 0;
+      c.server_open = false;
+      if (it.cause == CloseCause::clean_close) {
+        c.sse.finish();
+      } else {
+        c.sse.cancel();
+        driver.on_closed(it.cause, "simulated connection end");
+      }
+      break;
+    case WireKind::bytes: c.sse.feed(it.bytes); break;
+  }
+  c.input_connection = 0;
+}
+
+void World::handle_app(const Item& it) {
+  io::Driver& driver = *clients_[it.client]->driver;
+  switch (static_cast<AppKind>(it.sub)) {
+    case AppKind::ack: return driver.ack(it.value);
+    case AppKind::stop: return driver.stop();
+    case AppKind::network_restored: return driver.network_restored();
+  }
+}
+
 void World::start_process(std::uint32_t i) {
-  Client& c = clients_[i];
+  Client& c = *clients_[i];
   SessionConfig cfg = cfg_;
   cfg.seed = c.app_prng.next();  // a new jitter stream for every lifetime
   auto made = make_session(cfg);
   if (!made) return;  // validated before the run
-  c.state = std::move(*made);
   c.lifetime += 1;
   c.connection = 0;
   c.server_open = false;
-  c.tick_at.reset();
   c.crashed_by.reset();
-  std::optional<Instant> expiry;
-  if (s_.world.auth) {
-    c.token = server_.issue_token(now());  // the app logs in at start
-    if (s_.world.app_knows_expiry) expiry = Instant{c.token.expires_at_ms};
-  }
-  const std::optional<Cursor> loaded = c.store.load();
-  oracle_.process_started(i, now(), loaded);
-  feed(i, Started{Instant{now()}, loaded, expiry}, 0);
+  io::DriverOptions options;
+  options.sequence = io::sequence_fn(io::SequenceExtractor::from_json_field("seq"));
+  options.reducer = opt_.reducer;
+  const bool auth = s_.world.auth || cfg.auth.has_provider;
+  io::DriverPorts ports{*this, c, c, c, &c, auth ? &c : nullptr, nullptr, &c};
+  c.driver.emplace(std::move(*made), ports, std::move(options));
+  c.driver->start();
 }
 
-void World::feed(std::uint32_t i, const Event& e, std::uint64_t connection) {
-  Client& c = clients_[i];
-  State& s = *c.state;
-  const Phase before = s.phase;
-  coverage_.add(before, e);
-  const Effects fx = opt_.reducer(s, e);
-  ++events_;
-  trace_.step(now(), i, e, fx);
-  for (const Effect& effect : fx) execute(i, effect);
-  oracle_.step(StepView{i, now(), e, connection, before, s, fx, c.connection});
-  schedule_tick(i);
+void World::liveness_check() {
+  std::vector<const State*> states;
+  for (const auto& c : clients_) states.push_back(c->driver ? &c->driver->state() : nullptr);
+  oracle_.check_liveness(now_ms(), server_, now_ms() - s_.world.latency_ms_max - 1, states);
 }
 
-void World::schedule_tick(std::uint32_t i) {
-  Client& c = clients_[i];
-  const auto d = next_deadline(*c.state);
-  if (!d) return;
-  const Ms at = std::max(d->ms, now());
-  if (c.tick_at && *c.tick_at <= at) return;  // an earlier tick is coming; it reschedules
-  c.tick_at = at;
-  c.tick_generation += 1;
-  push(at, Item{ItemKind::tick, i, c.lifetime, c.tick_generation, 0, Tick{}});
-}
-
-void World::execute(std::uint32_t i, const Effect& e) {
-  Client& c = clients_[i];
-  if (const auto* k = std::get_if<Connect>(&e)) return connect(i, *k);
-  if (std::holds_alternative<CloseConnection>(e)) {
-    c.connection = 0;
-    c.server_open = false;
-    return;
-  }
-  if (const auto* d = std::get_if<Deliver>(&e)) {
-    c.report.deliveries += 1;
-    if (d->sequence) {
-      if (*d->sequence <= c.sequence_seen_before) c.report.redeliveries += 1;
-      c.sequence_seen = std::max(c.sequence_seen, *d->sequence);
-      c.report.last_sequence = *d->sequence;
-    }
-    if (cfg_.resume.commit == CommitPolicy::on_ack && d->sequence)
-      push_input(now() + s_.world.ack_delay_ms, i, 0,
-                 DeliveryAcked{Instant{}, d->delivery_id, ack_cursor(*d->sequence)});
-    return;
-  }
-  if (const auto* k = std::get_if<SaveCheckpoint>(&e)) {
-    c.store.begin_write(k->delivery_id, k->cursor);
-    c.last_write_done = std::max(now() + s_.world.store_write_ms, c.last_write_done);
-    push(c.last_write_done, Item{ItemKind::write_done, i, c.lifetime, 0, 0, Tick{}});
-    return;
-  }
-  if (const auto* r = std::get_if<RefreshAuth>(&e)) {
-    (r->cause == RefreshCause::rejected ? c.report.refresh_rejected : c.report.refresh_expiring) += 1;
-    c.report.refresh_at_ms.push_back(now());
-    push(now() + s_.world.refresh_ms, Item{ItemKind::refresh_done, i, c.lifetime, 0, 0, Tick{}});
-    return;
-  }
-  if (const auto* st = std::get_if<ReportStatus>(&e)) {
-    c.report.statuses.emplace_back(now(), st->status);
-    return;
-  }
-  if (const auto* g = std::get_if<ReportGap>(&e)) {
-    c.report.gaps.emplace_back(now(), *g);
-    return;
-  }
-  if (const auto* x = std::get_if<DiscardFrame>(&e)) {
-    if (x->reason == DiscardReason::duplicate) c.report.duplicates_discarded += 1;
-  }
-}
-
-void World::connect(std::uint32_t i, const Connect& k) {
-  Client& c = clients_[i];
-  c.connection = ++next_connection_;
-  c.server_open = false;
-  c.wire = Wire{c.connection, now(), false};
-  c.report.connect_at_ms.push_back(now());
-  if (c.link.request_lost(now())) return;  // no answer: the connect timeout will tell
-  const ConnectAnswer a = server_.answer(now(), c.token.id, k.from, k.cursor);
-  // The answer leaves the server one latency later.
-  c.wire.last_arrival_ms = now() + c.link.latency_ms();
-  switch (a.kind) {
-    case ConnectAnswer::Kind::refused:
-      return send(i, ConnectionClosed{Instant{}, CloseCause::transport_error});
-    case ConnectAnswer::Kind::status:
-      return send(i, ServerRejected{Instant{}, a.http_status, a.retry_after_ms});
-    case ConnectAnswer::Kind::too_old:
-      if (!s_.world.too_old_in_band) return send(i, ServerRejected{Instant{}, 410, std::nullopt});
-      send(i, ConnectionOpened{});
-      return send(i, CursorExpired{});
-    case ConnectAnswer::Kind::open: break;
-  }
-  send(i, ConnectionOpened{});
-  if (c.link.half_open()) {
-    c.wire.dead = true;
-    return;
-  }
-  c.server_open = true;
-  const std::uint64_t end = replay_end_ > 0 ? std::min(server_.head(), replay_end_) : server_.head();
-  for (std::uint64_t seq = a.first_sequence; seq <= end; ++seq)
-    if (server_.streams(seq)) send(i, frame(seq));
-  if (replay_end_ > 0 && server_.head() >= replay_end_) return end_replay(i);
-  if (s_.world.connection_ms_max > 0 && !healed_)
-    push(now() + s_.world.connection_ms_max, Item{ItemKind::connection_max, i, c.lifetime, c.connection, 0, Tick{}});
-}
+// --- the server and the faults ------------------------------------------------
 
 void World::on_append() {
-  const std::uint64_t seq = server_.append(now());
+  const std::uint64_t seq = server_.append(now_ms());
   if (server_.streams(seq) && (replay_end_ == 0 || seq <= replay_end_))
     for (std::uint32_t i = 0; i < s_.clients; ++i)
-      if (clients_[i].server_open) send(i, frame(seq));
+      if (clients_[i]->server_open) send_event(i, seq);
   if (seq == replay_end_)
     for (std::uint32_t i = 0; i < s_.clients; ++i)
-      if (clients_[i].server_open) end_replay(i);
-  push(now() + s_.world.append_every_ms, Item{ItemKind::append});
+      if (clients_[i]->server_open) end_replay(i);
+  push(now_ms() + s_.world.append_every_ms, Item{ItemKind::append});
 }
 
 // A finite replay has been streamed to its end: the server says so and ends
 // the stream.
 void World::end_replay(std::uint32_t i) {
-  send(i, ReplayFinished{});
-  clients_[i].server_open = false;
+  send_signal(i, replay_finished_type);
+  clients_[i]->server_open = false;
 }
 
 void World::on_heartbeat() {
   for (std::uint32_t i = 0; i < s_.clients; ++i)
-    if (clients_[i].server_open) send(i, BytesReceived{});
-  push(now() + s_.world.heartbeat_every_ms, Item{ItemKind::heartbeat});
+    if (clients_[i]->server_open) send_bytes(i, ":\n");
+  push(now_ms() + s_.world.heartbeat_every_ms, Item{ItemKind::heartbeat});
 }
 
 // The server ends client i's stream; the client learns it one latency later
 // (or never, on a dead wire).
 void World::drop_server_side(std::uint32_t i, CloseCause cause) {
-  Client& c = clients_[i];
+  Client& c = *clients_[i];
   if (!c.server_open) return;
   c.server_open = false;
-  send(i, ConnectionClosed{Instant{}, cause});
+  send_closed(i, cause);
 }
 
 void World::fault(const Fault& f, std::uint32_t index, bool begin) {
   const Ms end = std::min(f.at_ms + f.duration_ms, s_.safety_ms);
-  trace_.note(now(), name_of(f.kind), begin ? 1 : 0);
+  trace_.note(now_ms(), name_of(f.kind), begin ? 1 : 0);
   switch (f.kind) {
     case FaultKind::server_restart:
       if (begin) {
-        server_.restart(now(), f.param == 1);
+        server_.restart(now_ms(), f.param == 1);
         for (std::uint32_t i = 0; i < s_.clients; ++i) drop_server_side(i, CloseCause::unexpected_eof);
       }
       server_.set_down(begin);
@@ -468,9 +728,9 @@ void World::fault(const Fault& f, std::uint32_t index, bool begin) {
 }
 
 void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end) {
-  Client& c = clients_[i];
+  Client& c = *clients_[i];
   const auto restored = [&] {
-    if (s_.world.notify_network_restored) push_input(now(), i, 0, NetworkRestored{});
+    if (s_.world.notify_network_restored) push_app(now_ms(), i, AppKind::network_restored);
   };
   switch (f.kind) {
     case FaultKind::partition:
@@ -495,13 +755,16 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
     case FaultKind::reset:
       if (begin && c.connection != 0) {
         c.server_open = false;
-        push_input(now(), i, c.connection, ConnectionClosed{Instant{}, CloseCause::transport_error});
+        Item it = for_client(ItemKind::wire, i, c.connection);
+        it.sub = static_cast<std::uint8_t>(WireKind::closed);
+        it.cause = CloseCause::transport_error;
+        push(now_ms(), std::move(it));
       }
       return;
     case FaultKind::loss: c.link.set_loss_permille(begin ? f.param : 0); return;
     case FaultKind::slow_link: c.link.add_latency_ms(begin ? f.param : -f.param); return;
     case FaultKind::token_expiry:
-      if (begin) server_.expire_token(c.token.id, now());
+      if (begin) server_.expire_token(c.token.id, now_ms());
       return;
     case FaultKind::refresh_failing: c.refresh_failing += begin ? 1 : -1; return;
     case FaultKind::store_failing: c.store_failing += begin ? 1 : -1; return;
@@ -512,7 +775,7 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
         if (f.kind == FaultKind::torn_write)
           tear = f.param == 1 ? TornWrites::in_place_checked : TornWrites::atomic_replace;
         crash(i, index, tear);
-      } else if (!c.state && c.crashed_by == index) {
+      } else if (!c.driver && c.crashed_by == index) {
         start_process(i);
       }
       return;
@@ -523,16 +786,22 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       }
       return;
     case FaultKind::stop:
-      if (begin) push_input(now(), i, 0, StopRequested{});
+      if (begin) push_app(now_ms(), i, AppKind::stop);
       return;
     default: return;
   }
 }
 
+// kill -9: the process, its worker and everything they awaited are gone; the
+// store keeps what was durable.
 void World::crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites> tear) {
-  Client& c = clients_[i];
-  if (!c.state) return;
-  c.state.reset();
+  Client& c = *clients_[i];
+  if (!c.driver) return;
+  c.sse.cancel();
+  c.driver.reset();
+  c.work_queue.clear();
+  c.completion.reset();
+  c.worker_busy = false;
   c.crashed_by = index;
   c.lifetime += 1;  // everything the dead process awaited is dropped
   c.connection = 0;
@@ -543,7 +812,7 @@ void World::crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites
     c.store.crash();
   }
   c.sequence_seen_before = std::max(c.sequence_seen_before, c.sequence_seen);
-  oracle_.process_crashed(i, now());
+  oracle_.process_crashed(i, now_ms());
 }
 
 }  // namespace

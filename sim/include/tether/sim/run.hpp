@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include <tether/io/driver.hpp>
 #include <tether/model/effect.hpp>
 #include <tether/model/event.hpp>
 #include <tether/model/session.hpp>
@@ -36,7 +37,7 @@ namespace tether::sim {
 // The reducer the run drives. Always model::transition_in_place except in the
 // mutation tests (tests/sim/mutation.cpp), which wrap it in deliberately broken
 // variants to prove the oracle catches them.
-using Reducer = model::Effects (*)(model::State&, const model::Event&) noexcept;
+using Reducer = io::Reducer;
 
 struct RunOptions {
   Reducer reducer = &model::transition_in_place;
@@ -60,6 +61,7 @@ struct ClientReport {
   std::uint64_t last_sequence = 0;  // last delivered
   std::uint64_t durable_sequence = 0;
   std::uint64_t writes_torn = 0;  // checkpoint writes torn by a torn_write crash
+  std::uint64_t diagnostics = 0;  // io::Diagnostic messages the driver gave the application
 };
 
 struct RunResult {
