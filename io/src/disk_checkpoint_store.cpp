@@ -99,7 +99,8 @@ std::expected<void, CheckpointError> DiskCheckpointStore::sync_directory() {
 // Write the temporary file durably, rename it over the checkpoint, make the
 // rename durable. On failure before the rename the temporary file is removed
 // and the checkpoint is what it was; if only the directory fsync failed, the
-// new checkpoint is in place but may not survive a power cut: still a failure.
+// new checkpoint is in place but may not survive a power cut: still a failure
+// (and the next save, even one the merge skips, syncs the directory again).
 std::expected<void, CheckpointError> DiskCheckpointStore::replace_file(const std::string& bytes) {
   const auto abandon = [&](DiskError failure) {
     disk_.remove(temp_file_);
@@ -144,7 +145,8 @@ std::expected<void, CheckpointError> DiskCheckpointStore::save(const model::Curs
   // it to a version-1 file even when the stored cursor stays (merge below).
   const std::string& stream = options_.stream.empty() ? (*stored)->stream : options_.stream;
   if (supersedes(cursor, (*stored)->cursor)) return replace_file(encode_checkpoint(cursor, stream));
-  if ((*stored)->stream == stream) return {};
+  // Nothing to write, but the file read may not be durable yet (see the header).
+  if ((*stored)->stream == stream) return sync_directory();
   return replace_file(encode_checkpoint((*stored)->cursor, stream));
 }
 

@@ -205,3 +205,21 @@ TEST_CASE("disk checkpoint store: check() refuses a stream identity a checkpoint
   CHECK(refused.error().errno_value == EINVAL);
   CHECK(refused.error().detail.starts_with("a stream identity of 1025 bytes, more than the 1024"));
 }
+
+TEST_CASE("disk checkpoint store: a save the merge skips writes nothing but syncs the directory",
+          "[checkpoint][disk]") {
+  ScriptedDisk disk;
+  DiskCheckpointStore store(disk, file, options);
+  REQUIRE(store.save(Cursor::at_sequence(9)));
+  const std::string before = disk.files.at(file.string());
+  disk.calls.clear();
+  REQUIRE(store.save(Cursor::at_sequence(4)));
+  CHECK(disk.calls == std::vector<std::string>{"read /d/a.ckpt", "sync /d/a.ckpt"});
+  CHECK(disk.files.at(file.string()) == before);
+
+  // It can fail, then: success would promise a durability it does not have.
+  disk.fail["sync"] = system_failure("cannot fsync the directory of", file, EIO);
+  const auto saved = store.save(Cursor::at_sequence(9));
+  REQUIRE_FALSE(saved);
+  CHECK(saved.error().errno_value == EIO);
+}

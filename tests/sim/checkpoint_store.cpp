@@ -200,3 +200,34 @@ TEST_CASE("sim checkpoint store: an older cursor never overwrites a newer one, a
   REQUIRE(next.save(Cursor::at_token(Token::make("a").value())));
   CHECK(next.load().value() == Cursor::at_token(Token::make("a").value()));
 }
+
+// A save the merge skips claims what save() promises: the stored cursor, as new
+// or newer, is durable. The file it read may not be: its rename may still be
+// pending in the directory.
+TEST_CASE("sim checkpoint store: a save that succeeds is durable, even one the merge skips",
+          "[checkpoint_store][crash][merge]") {
+  SimDisk disk = disk_holding(Cursor::at_sequence(5));
+  SECTION("the retry of a save whose directory fsync failed") {
+    SimCheckpointStore store(disk, file, process(2));
+    disk.fail_next(DiskStep::sync_directory, EIO);
+    const auto failed = store.save(Cursor::at_sequence(9));
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().detail == "cannot fsync the directory of /ckpt/a.ckpt: Input/output error (errno 5)");
+    REQUIRE(store.save(Cursor::at_sequence(9)));  // the file holds 9 already
+    CHECK(store.durable_cursor().value() == Cursor::at_sequence(9));
+  }
+  SECTION("an older save after a writer was killed before its directory fsync") {
+    {
+      SimCheckpointStore killed(disk, file, process(2));
+      disk.stop_after(6);  // list, read, create, write, fsync, rename
+      REQUIRE_FALSE(killed.save(Cursor::at_sequence(9)));
+    }
+    disk.restart();  // the process died, the machine did not
+    SimCheckpointStore next(disk, file, process(3));
+    CHECK(next.load().value() == Cursor::at_sequence(9));
+    REQUIRE(next.save(Cursor::at_sequence(7)));  // 9 is newer: nothing to write
+    CHECK(next.durable_cursor().value() == Cursor::at_sequence(9));
+  }
+  disk.crash(DiskCrash{.changes_kept = 0});
+  CHECK(SimCheckpointStore(disk, file, process(4)).load().value() == Cursor::at_sequence(9));
+}

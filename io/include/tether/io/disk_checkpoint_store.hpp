@@ -14,7 +14,11 @@
 //      operator to look at; saving never papers over a corrupt checkpoint;
 //   2. apply the monotonic merge (supersedes()): if the stored cursor is as new
 //      or newer, write nothing (unless the file names no stream and the store
-//      does: then the stored cursor is rewritten with the identity);
+//      does: then the stored cursor is rewritten with the identity), but sync
+//      the directory before succeeding: the file read may be one whose rename
+//      is not durable yet (a writer killed between its rename and its
+//      directory fsync, or this store's own failed directory fsync), and
+//      success promises that the cursor or a newer one is durable;
 //   3. write "<file>.tmp.<writer_id>" and fsync it (Disk::write_file_synced),
 //      rename it over the file, fsync the directory. A crash before the rename
 //      is durable leaves the old file; after, the new one. Never a mix, never

@@ -24,9 +24,10 @@
 //      or belongs to another stream, is an error and is left as it is, for an
 //      operator to look at; saving never papers over a corrupt checkpoint;
 //   2. apply the monotonic merge: if the stored cursor is as new or newer
-//      (supersedes() is false), succeed without writing (unless the file names
-//      no stream and the store does: then the stored cursor is rewritten with
-//      the identity);
+//      (supersedes() is false), write nothing but fsync the directory (the
+//      file read may be a rename not yet durable) and succeed (unless the file
+//      names no stream and the store does: then the stored cursor is rewritten
+//      with the identity);
 //   3. write "<file>.tmp.<pid>" in the same directory, fsync it, rename it over
 //      the file, fsync the directory. A crash before the rename leaves the old
 //      file; after it, the new one. Never a mix, never an empty file.
