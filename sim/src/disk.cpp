@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <functional>
 #include <utility>
 
 namespace tether::sim {
@@ -72,17 +73,19 @@ void SimDisk::collect_unreferenced_files() {
   });
 }
 
-void SimDisk::crash(const DiskCrash& crash) {
+// A crash: each directory keeps a prefix of its pending changes, each unsynced
+// file gets the bytes `settle_file` leaves; then all of it is durable.
+void SimDisk::settle(const std::function<std::size_t(std::size_t)>& changes_kept,
+                     const std::function<void(File&)>& settle_file) {
   for (auto& [path, dir] : directories_) {
-    const std::size_t kept = std::min(crash.changes_kept, dir.pending.size());
+    const std::size_t kept = std::min(changes_kept(dir.pending.size()), dir.pending.size());
     for (std::size_t i = 0; i < kept; ++i) apply(dir.durable, dir.pending[i]);
     dir.pending.clear();
     dir.names = dir.durable;
   }
   for (auto& [id, file] : files_) {
     if (file.synced) continue;
-    if (crash.torn_bytes) file.bytes.resize(std::min(*crash.torn_bytes, file.bytes.size()));
-    else file.bytes = file.durable;
+    settle_file(file);
     file.durable = file.bytes;
     file.synced = true;
   }
@@ -90,22 +93,20 @@ void SimDisk::crash(const DiskCrash& crash) {
   stop_at_ = no_stop;
 }
 
+void SimDisk::crash(const DiskCrash& crash) {
+  settle([&](std::size_t) { return crash.changes_kept; },
+         [&](File& file) {
+           if (crash.torn_bytes) file.bytes.resize(std::min(*crash.torn_bytes, file.bytes.size()));
+           else file.bytes = file.durable;
+         });
+}
+
 void SimDisk::crash(model::Prng& prng) {
-  for (auto& [path, dir] : directories_) {
-    const std::size_t kept = draw(prng, dir.pending.size());
-    for (std::size_t i = 0; i < kept; ++i) apply(dir.durable, dir.pending[i]);
-    dir.pending.clear();
-    dir.names = dir.durable;
-  }
-  for (auto& [id, file] : files_) {
-    if (file.synced) continue;
-    if (prng.uniform(0, 1) == 0) file.bytes = file.durable;
-    else file.bytes.resize(draw(prng, file.bytes.size()));
-    file.durable = file.bytes;
-    file.synced = true;
-  }
-  collect_unreferenced_files();
-  stop_at_ = no_stop;
+  settle([&](std::size_t pending) { return draw(prng, pending); },
+         [&](File& file) {
+           if (prng.uniform(0, 1) == 0) file.bytes = file.durable;
+           else file.bytes.resize(draw(prng, file.bytes.size()));
+         });
 }
 
 std::optional<std::string> SimDisk::contents(const fs::path& file) const {

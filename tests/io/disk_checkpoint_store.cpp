@@ -199,8 +199,8 @@ TEST_CASE("disk checkpoint store: load maps the port's answers", "[checkpoint][d
 
 TEST_CASE("disk checkpoint store: check() refuses a stream identity a checkpoint cannot hold", "[checkpoint][disk]") {
   CHECK(DiskCheckpointStore::check(file, options));
-  const auto refused =
-      DiskCheckpointStore::check(file, DiskCheckpointOptions{.stream = std::string(checkpoint_stream_bytes_max + 1, 'x')});
+  const DiskCheckpointOptions too_long{.stream = std::string(checkpoint_stream_bytes_max + 1, 'x')};
+  const auto refused = DiskCheckpointStore::check(file, too_long);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().errno_value == EINVAL);
   CHECK(refused.error().detail.starts_with("a stream identity of 1025 bytes, more than the 1024"));

@@ -88,7 +88,8 @@ TEST_CASE("sim checkpoint store: a crash at every step of a save leaves the old 
   const std::vector<Case> cases{
       {std::nullopt, Cursor::at_sequence(9)},
       {Cursor::at_sequence(5), Cursor::at_sequence(9)},
-      {Cursor::at_token(Token::make("1700000000:5").value(), 5), Cursor::at_token(Token::make("1700000000:9").value(), 9)},
+      {Cursor::at_token(Token::make("1700000000:5").value(), 5),
+       Cursor::at_token(Token::make("1700000000:9").value(), 9)},
   };
   const std::vector<std::optional<std::size_t>> tears{std::nullopt, 0, 1, 30, 10'000};
   std::uint64_t crashes = 0;
@@ -120,10 +121,9 @@ TEST_CASE("sim checkpoint store: random crashes in random saves keep the old cur
           "[checkpoint_store][crash]") {
   for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
     Prng prng = Prng::derive(20260101, seed);
-    const std::optional<Cursor> old = prng.uniform(0, 3) == 0
-                                          ? std::nullopt
-                                          : std::optional(Cursor::at_sequence(static_cast<std::uint64_t>(prng.uniform(1, 20))));
-    const Cursor candidate = Cursor::at_sequence(static_cast<std::uint64_t>(prng.uniform(1, 20)));
+    const auto sequence = [&] { return Cursor::at_sequence(static_cast<std::uint64_t>(prng.uniform(1, 20))); };
+    const std::optional<Cursor> old = prng.uniform(0, 3) == 0 ? std::nullopt : std::optional(sequence());
+    const Cursor candidate = sequence();
     const Cursor merged = !old || tether::io::supersedes(candidate, *old) ? candidate : *old;
     SimDisk disk = disk_holding(old);
     SimCheckpointStore writer(disk, file, process(2));

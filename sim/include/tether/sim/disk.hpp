@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -124,6 +125,8 @@ class SimDisk final : public io::Disk {
   Directory* directory_of(const std::filesystem::path& file);
   const Directory* directory_of(const std::filesystem::path& file) const;
   static void apply(std::map<std::string, std::uint64_t>& names, const Change& change);
+  void settle(const std::function<std::size_t(std::size_t)>& changes_kept,
+              const std::function<void(File&)>& settle_file);
   void collect_unreferenced_files();
 
   std::map<std::string, Directory> directories_;
