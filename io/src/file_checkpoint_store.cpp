@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,36 +16,16 @@
 
 #include <tether/io/checkpoint_file.hpp>
 
+#include "descriptor.hpp"
+
 namespace tether::io {
 
 namespace {
 
 namespace fs = std::filesystem;
 using Code = CheckpointError::Code;
-
-// Closes a descriptor it owns.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  // Closes now and reports close()'s errno (0 on success): on some file systems
-  // a failed write surfaces only here.
-  int close_reporting() {
-    const int result = ::close(std::exchange(fd_, -1));
-    return result == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
+using detail::Descriptor;
+using detail::open_retrying;
 
 // Releases a held flock at scope exit; -1: holds nothing.
 class HeldLock {
@@ -61,72 +40,6 @@ class HeldLock {
  private:
   int fd_;
 };
-
-int open_retrying(const char* path, int flags, mode_t mode = 0) {
-  int fd = -1;
-  do fd = ::open(path, flags, mode);
-  while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-// Writes all of `bytes`; 0, or the errno of the write that failed. A short
-// write is retried for the rest, so a full disk shows up as ENOSPC or EFBIG.
-int write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (written == 0) return EIO;  // no progress and no errno: give up, don't spin
-    bytes.remove_prefix(static_cast<std::size_t>(written));
-  }
-  return 0;
-}
-
-int fsync_retrying(int fd) {
-  int result = 0;
-  do result = ::fsync(fd);
-  while (result != 0 && errno == EINTR);
-  return result == 0 ? 0 : errno;
-}
-
-// Up to checkpoint_bytes_max + 1 bytes: enough for the decoder to call a bigger
-// file too large without reading all of it. 0, or the errno of the failed read.
-int read_bounded(int fd, std::string& bytes) {
-  bytes.assign(checkpoint_bytes_max + 1, '\0');
-  std::size_t filled = 0;
-  while (filled < bytes.size()) {
-    const ssize_t got = ::read(fd, bytes.data() + filled, bytes.size() - filled);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (got == 0) break;
-    filled += static_cast<std::size_t>(got);
-  }
-  bytes.resize(filled);
-  return 0;
-}
-
-// A stream identity for a message: in single quotes, bytes outside printable
-// ASCII (and the quote and backslash) as \xNN.
-std::string shown(std::string_view identity) {
-  constexpr std::string_view hex = "0123456789ABCDEF";
-  std::string out = "'";
-  for (const char c : identity) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7F && c != '\'' && c != '\\') {
-      out += c;
-    } else {
-      out += "\\x";
-      out += hex[byte >> 4];
-      out += hex[byte & 0xFu];
-    }
-  }
-  out += '\'';
-  return out;
-}
 
 // The holder's pid as an exclusive store records it in the lock file ("<pid>\n"),
 // or 0 if the file holds none (not written yet, or released cleanly).
@@ -169,15 +82,6 @@ std::expected<void, CheckpointError> lock_session(int lock_fd, const fs::path& f
   return {};
 }
 
-CheckpointError from_decode_error(const fs::path& file, const CheckpointDecodeError& error) {
-  using D = CheckpointDecodeError::Code;
-  Code code = Code::corrupt;
-  if (error.code == D::truncated) code = Code::truncated;
-  else if (error.code == D::bad_version) code = Code::bad_version;
-  else if (error.code == D::bad_checksum) code = Code::bad_checksum;
-  return CheckpointError{code, file.string(), error.message(), 0};
-}
-
 }  // namespace
 
 std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpointStore::open(
@@ -190,12 +94,8 @@ std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpo
   if (error)
     return std::unexpected(CheckpointError{Code::io_error, file.string(),
                                            "cannot make the path absolute: " + error.message(), error.value()});
-  if (options.stream.size() > checkpoint_stream_bytes_max)
-    return std::unexpected(CheckpointError{
-        Code::io_error, absolute.string(),
-        "a stream identity of " + std::to_string(options.stream.size()) + " bytes, more than the " +
-            std::to_string(checkpoint_stream_bytes_max) + " a checkpoint holds (stream_identity() shortens it)",
-        EINVAL});
+  if (auto usable = DiskCheckpointStore::check(absolute, DiskCheckpointOptions{.stream = options.stream}); !usable)
+    return std::unexpected(std::move(usable.error()));
   const fs::path lock_file = absolute.string() + ".lock";
   Descriptor lock_fd(open_retrying(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!lock_fd.valid()) {
@@ -217,9 +117,10 @@ std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpo
 FileCheckpointStore::FileCheckpointStore(fs::path file, int lock_fd, FileCheckpointOptions options)
     : file_(std::move(file)),
       lock_file_(file_.string() + ".lock"),
-      temp_file_(file_.string() + ".tmp." + std::to_string(::getpid())),
       lock_fd_(lock_fd),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      store_(disk_, file_,
+             DiskCheckpointOptions{.stream = options_.stream, .writer_id = static_cast<std::uint64_t>(::getpid())}) {}
 
 FileCheckpointStore::~FileCheckpointStore() {
   // Forget the pid before the lock goes (with the descriptor), so no later
@@ -275,108 +176,20 @@ std::expected<void, CheckpointError> FileCheckpointStore::lock_for_operation(int
   return lock(operation);
 }
 
-std::expected<void, CheckpointError> FileCheckpointStore::check_stream(const Checkpoint& stored) const {
-  if (options_.stream.empty() || stored.stream.empty() || stored.stream == options_.stream) return {};
-  return std::unexpected(CheckpointError{Code::wrong_stream, file_.string(),
-                                         "belongs to stream " + shown(stored.stream) + ", not " +
-                                             shown(options_.stream) +
-                                             " (use another checkpoint file for this stream, or delete this one "
-                                             "to start over)",
-                                         0});
-}
-
-std::expected<std::optional<Checkpoint>, CheckpointError> FileCheckpointStore::read_current() const {
-  // O_NONBLOCK: a FIFO planted at the path must not hang the open.
-  Descriptor fd(open_retrying(file_.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd.valid()) {
-    const int open_errno = errno;
-    if (open_errno != ENOENT) return std::unexpected(system_error("cannot open", file_, open_errno));
-    // No file, but is there still a directory? An unmounted or deleted
-    // directory is a fault, not a first start.
-    struct stat dir_status {};
-    if (::stat(file_.parent_path().c_str(), &dir_status) != 0)
-      return std::unexpected(system_error("cannot find the directory of", file_, errno));
-    return std::nullopt;
-  }
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0) return std::unexpected(system_error("cannot stat", file_, errno));
-  if (!S_ISREG(status.st_mode))
-    return std::unexpected(CheckpointError{Code::corrupt, file_.string(), "not a regular file", 0});
-  std::string bytes;
-  if (const int read_errno = read_bounded(fd.get(), bytes); read_errno != 0)
-    return std::unexpected(system_error("cannot read", file_, read_errno));
-  auto decoded = decode_checkpoint_file(bytes);
-  if (!decoded) return std::unexpected(from_decode_error(file_, decoded.error()));
-  return std::move(*decoded);
-}
-
-// Write the temporary file, make it durable, rename it over the checkpoint,
-// make the rename durable. On failure the temporary file is removed and the
-// checkpoint is what it was (or, if only the directory fsync failed, the new
-// checkpoint may not survive a power cut: still reported as a failure).
-std::expected<void, CheckpointError> FileCheckpointStore::replace_file(const std::string& bytes) const {
-  Descriptor temp(open_retrying(temp_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!temp.valid()) return std::unexpected(system_error("cannot create", temp_file_, errno));
-  const auto abandon = [&](std::string_view step, int step_errno) {
-    ::unlink(temp_file_.c_str());
-    return std::unexpected(system_error(step, temp_file_, step_errno));
-  };
-  if (const int e = write_all(temp.get(), bytes); e != 0) return abandon("cannot write", e);
-  if (const int e = fsync_retrying(temp.get()); e != 0) return abandon("cannot fsync", e);
-  if (const int e = temp.close_reporting(); e != 0) return abandon("cannot close", e);
-  if (::rename(temp_file_.c_str(), file_.c_str()) != 0) return abandon("cannot rename over the checkpoint", errno);
-
-  Descriptor dir(open_retrying(file_.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir.valid()) return std::unexpected(system_error("cannot open the directory of", file_, errno));
-  if (const int e = fsync_retrying(dir.get()); e != 0)
-    return std::unexpected(system_error("cannot fsync the directory of", file_, e));
-  return {};
-}
-
-// Best effort: a leftover temporary file wastes a few bytes and is never read,
-// so failing to remove one is not worth failing a save for.
-void FileCheckpointStore::remove_stale_temp_files() const {
-  const std::string prefix = file_.filename().string() + ".tmp.";
-  std::error_code error;
-  fs::directory_iterator it(file_.parent_path(), error);
-  // A bound on the work: a directory of thousands of unrelated files is walked once.
-  for (const fs::directory_iterator end; !error && it != end; it.increment(error)) {
-    if (it->path().filename().string().starts_with(prefix)) {
-      std::error_code ignored;
-      fs::remove(it->path(), ignored);
-    }
-  }
-}
-
 std::expected<std::optional<model::Cursor>, CheckpointError> FileCheckpointStore::load() {
   const std::lock_guard serialized(mutex_);
   if (auto locked = lock_for_operation(LOCK_SH); !locked) return std::unexpected(std::move(locked.error()));
   const HeldLock held(options_.exclusive ? -1 : lock_fd_);
-  const auto stored = read_current();
-  if (!stored) return std::unexpected(stored.error());
-  if (!*stored) return std::nullopt;
-  if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
-  return (*stored)->cursor;
+  return store_.load();
 }
 
+// The temporary files the store's first save() removes belong to no live
+// writer: this one holds the exclusive lock.
 std::expected<void, CheckpointError> FileCheckpointStore::save(const model::Cursor& cursor) {
   const std::lock_guard serialized(mutex_);
   if (auto locked = lock_for_operation(LOCK_EX); !locked) return std::unexpected(std::move(locked.error()));
   const HeldLock held(options_.exclusive ? -1 : lock_fd_);
-  if (!temp_files_swept_) {
-    remove_stale_temp_files();
-    temp_files_swept_ = true;
-  }
-  const auto stored = read_current();
-  if (!stored) return std::unexpected(stored.error());
-  if (!*stored) return replace_file(encode_checkpoint(cursor, options_.stream));
-  if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
-  // A store without an identity keeps the file's; one with an identity gives
-  // it to a version-1 file even when the stored cursor stays (merge below).
-  const std::string& stream = options_.stream.empty() ? (*stored)->stream : options_.stream;
-  if (supersedes(cursor, (*stored)->cursor)) return replace_file(encode_checkpoint(cursor, stream));
-  if ((*stored)->stream == stream) return {};
-  return replace_file(encode_checkpoint((*stored)->cursor, stream));
+  return store_.save(cursor);
 }
 
 }  // namespace tether::io

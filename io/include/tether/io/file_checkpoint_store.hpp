@@ -15,22 +15,24 @@
 //     into the lock file). Two sessions on one checkpoint would overwrite each
 //     other's cursors and skip events without any error.
 //
-// save(cursor), under an exclusive flock on "<file>.lock" (not on the file
-// itself: rename replaces the file's inode, so a lock on it would guard
-// nothing); an exclusive store already holds it:
+// save(cursor) and load() are DiskCheckpointStore's algorithm
+// (<tether/io/disk_checkpoint_store.hpp>) over PosixDisk, run under a flock on
+// "<file>.lock" (not on the file itself: rename replaces the file's inode, so a
+// lock on it would guard nothing): exclusive for save(), shared for load(); an
+// exclusive store already holds it. In short, save(cursor):
 //   1. read and decode the current file. A file that exists but does not decode,
 //      or belongs to another stream, is an error and is left as it is, for an
 //      operator to look at; saving never papers over a corrupt checkpoint;
 //   2. apply the monotonic merge: if the stored cursor is as new or newer
-//      (supersedes() is false), succeed without writing (unless the file names
-//      no stream and the store does: then the stored cursor is rewritten with
-//      the identity);
+//      (supersedes() is false), write nothing but fsync the directory (the
+//      file read may be a rename not yet durable) and succeed (unless the file
+//      names no stream and the store does: then the stored cursor is rewritten
+//      with the identity);
 //   3. write "<file>.tmp.<pid>" in the same directory, fsync it, rename it over
 //      the file, fsync the directory. A crash before the rename leaves the old
 //      file; after it, the new one. Never a mix, never an empty file.
-// load() reads the file under a shared lock (or the session's exclusive one):
-// nullopt only if it does not exist (in a directory that does); anything
-// unreadable, undecodable or of another stream is an error.
+// load() reads the file: nullopt only if it does not exist (in a directory that
+// does); anything unreadable, undecodable or of another stream is an error.
 //
 // Temporary files left by a writer that crashed are removed by the first save()
 // of each store (under the exclusive lock, so no live writer owns one). The
@@ -55,6 +57,8 @@
 
 #include <tether/io/checkpoint_file.hpp>
 #include <tether/io/checkpoint_store.hpp>
+#include <tether/io/disk_checkpoint_store.hpp>
+#include <tether/io/posix_disk.hpp>
 #include <tether/model/cursor.hpp>
 
 namespace tether::io {
@@ -111,19 +115,15 @@ class FileCheckpointStore final : public CheckpointStore {
 
   std::expected<void, CheckpointError> lock(int operation);
   std::expected<void, CheckpointError> lock_for_operation(int operation);
-  std::expected<std::optional<Checkpoint>, CheckpointError> read_current() const;
-  std::expected<void, CheckpointError> check_stream(const Checkpoint& stored) const;
-  std::expected<void, CheckpointError> replace_file(const std::string& bytes) const;
-  void remove_stale_temp_files() const;
   CheckpointError system_error(std::string_view step, const std::filesystem::path& subject, int errno_value) const;
 
   std::filesystem::path file_;       // absolute
   std::filesystem::path lock_file_;  // "<file>.lock"
-  std::filesystem::path temp_file_;  // "<file>.tmp.<pid>"
   int lock_fd_ = -1;
   FileCheckpointOptions options_;
   std::mutex mutex_;  // serializes this instance's calls (flock does not, within one fd)
-  bool temp_files_swept_ = false;
+  PosixDisk disk_;
+  DiskCheckpointStore store_;  // over disk_, writing "<file>.tmp.<pid>"
 };
 
 }  // namespace tether::io
