@@ -4,6 +4,7 @@
 #include <optional>
 #include <variant>
 
+#include <tether/io/seed.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/agenda.hpp>
@@ -287,7 +288,8 @@ void World::handle(Item& it) {
 void World::start_process(std::uint32_t i) {
   Client& c = clients_[i];
   SessionConfig cfg = cfg_;
-  cfg.seed = c.app_prng.next();  // a new jitter stream for every lifetime
+  // As production seeds (io::choose_seed): the fixed seed, else this lifetime's entropy.
+  cfg.seed = io::choose_seed(s_.fixed_seed, [&c] { return c.app_prng.next(); });
   auto made = make_session(cfg);
   if (!made) return;  // validated before the run
   c.state = std::move(*made);
