@@ -112,7 +112,7 @@ TEST_CASE("seeding: a fixed seed wins, else one draw of entropy (io::choose_seed
   CHECK(draws == 2);
 }
 
-TEST_CASE("seeding: simulated processes seed themselves; a fixed seed puts them in lockstep", "[herd][seeding]") {
+TEST_CASE("seeding: simulated processes seed themselves, and a fixed seed puts them in lockstep", "[herd][seeding]") {
   // Three clients on identical links: only their jitter can tell them apart.
   Scenario s;
   s.seed = 5;
