@@ -10,4 +10,9 @@ std::uint64_t random_seed() {
   return (high << 32) ^ static_cast<std::uint64_t>(device());
 }
 
+std::uint64_t choose_seed(std::optional<std::uint64_t> fixed,
+                          const std::function<std::uint64_t()>& entropy) {
+  return fixed ? *fixed : entropy();
+}
+
 }  // namespace tether::io

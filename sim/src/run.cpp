@@ -14,6 +14,7 @@
 #include <tether/io/driver.hpp>
 #include <tether/io/host.hpp>
 #include <tether/io/sse_stream.hpp>
+#include <tether/io/seed.hpp>
 #include <tether/io/transport.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/session.hpp>
@@ -646,7 +647,8 @@ void World::handle_app(const Item& it) {
 void World::start_process(std::uint32_t i) {
   Client& c = *clients_[i];
   SessionConfig cfg = cfg_;
-  cfg.seed = c.app_prng.next();  // a new jitter stream for every lifetime
+  // As production seeds (io::choose_seed): the fixed seed, else this lifetime's entropy.
+  cfg.seed = io::choose_seed(s_.fixed_seed, [&c] { return c.app_prng.next(); });
   auto made = make_session(cfg);
   if (!made) return;  // validated before the run
   c.lifetime += 1;

@@ -269,7 +269,8 @@ bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<
 // io::parse_config, so a scenario states a configuration exactly as a
 // configuration file does and with the same checks. Only the session's
 // configuration is simulated; the shell's and the other reducers' sections are
-// accepted and ignored.
+// accepted and ignored. Its "seed" is what it is in production: the jitter
+// seed every process uses (Scenario::fixed_seed).
 bool read_config(const Json& j, Scenario& s, std::optional<ScenarioError>& error) {
   Json doc = j;
   if (!doc.contains("format")) doc["format"] = io::config_format;
@@ -280,7 +281,7 @@ bool read_config(const Json& j, Scenario& s, std::optional<ScenarioError>& error
     return false;
   }
   s.config = parsed->session;
-  if (parsed->seed) s.config.seed = *parsed->seed;
+  s.fixed_seed = parsed->seed;
   s.label = parsed->preset.empty() ? "custom" : parsed->preset;
   return true;
 }
@@ -322,10 +323,20 @@ bool read_faults(const Json& faults, Reader& r, Scenario& s, std::optional<Scena
   return true;
 }
 
+// "fixed_seed", or the config's "seed": one fixed seed, stated once.
+bool read_fixed_seed(Reader& r, Scenario& s) {
+  if (r.find("fixed_seed") == nullptr) return true;
+  if (s.fixed_seed) return r.fail("fixed_seed", "the fixed seed is given twice (here and as config.seed): give one");
+  std::uint64_t seed = 0;
+  if (!r.u64("fixed_seed", seed)) return false;
+  s.fixed_seed = seed;
+  return true;
+}
+
 bool read_scenario(const Json& j, Scenario& s, std::optional<ScenarioError>& error) {
   Reader r(j, "", error);
-  if (!r.only({"format", "label", "config", "preset", "seed", "clients", "safety_ms", "liveness_ms", "overrides",
-               "world", "faults"}) ||
+  if (!r.only({"format", "label", "config", "preset", "seed", "fixed_seed", "clients", "safety_ms", "liveness_ms",
+               "overrides", "world", "faults"}) ||
       !r.require("format"))
     return false;
   const Json& format = *r.find("format");
@@ -340,7 +351,7 @@ bool read_scenario(const Json& j, Scenario& s, std::optional<ScenarioError>& err
     return false;
   }
   if (!r.string("label", s.label) || !r.u64("seed", s.seed) || !r.u32("clients", s.clients, 1, scenario_clients_max) ||
-      !r.ms("safety_ms", s.safety_ms, 1) || !r.ms("liveness_ms", s.liveness_ms))
+      !r.ms("safety_ms", s.safety_ms, 1) || !r.ms("liveness_ms", s.liveness_ms) || !read_fixed_seed(r, s))
     return false;
   if (const Json* w = r.find("world")) {
     if (!w->is_object()) return r.fail("world", "expected an object");
@@ -404,10 +415,10 @@ std::expected<Scenario, ScenarioError> parse_unguarded(std::string_view json) {
 // Every field of the session's configuration, as io::to_json writes it. The
 // other sections (shell, poll, wait, mirror) are left out: a scenario
 // simulates the session only, and their defaults would only look meaningful.
+// The fixed seed, if any, is written once, as "fixed_seed".
 Json config_json(const model::SessionConfig& c) {
   io::Config config;
   config.session = c;
-  if (c.seed != 0) config.seed = c.seed;
   Json j = Json::parse(io::to_json(config, true));
   for (const char* key : {"shell", "poll", "wait", "mirror"}) j.erase(key);
   return j;
@@ -507,6 +518,7 @@ std::string to_json(const Scenario& s) {
   j["label"] = s.label;
   j["config"] = config_json(s.config);
   j["seed"] = s.seed;
+  if (s.fixed_seed) j["fixed_seed"] = *s.fixed_seed;  // omitted when unset: older files stay the same
   j["clients"] = s.clients;
   j["safety_ms"] = s.safety_ms;
   j["liveness_ms"] = s.liveness_ms;

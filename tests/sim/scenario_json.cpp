@@ -45,13 +45,14 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   s.config.budget.tokens_max = 4;
   s.config.backoff.delay_ms_initial = 1113;
   s.config.backoff.multiplier = 1.7;
-  s.config.seed = 99;
+  s.fixed_seed = UINT64_MAX;
   s.world.notify_network_restored = true;
   s.faults = {Fault{FaultKind::stop, 2, 119999, 0, 0}, Fault{FaultKind::loss, all_clients, 0, 1, 1000}};
   const auto parsed = parse_scenario(to_json(s));
   REQUIRE(parsed);
   CHECK(to_json(*parsed) == to_json(s));
   CHECK(parsed->seed == UINT64_MAX);
+  CHECK(parsed->fixed_seed == UINT64_MAX);
   CHECK(parsed->faults[1].client == all_clients);
   CHECK(parsed->label == "edge");
   CHECK(parsed->config.backoff.delay_ms_initial == 1113);
@@ -94,6 +95,10 @@ TEST_CASE("json: malformed inputs name the field (or the byte) and the problem",
       {R"({"format": "tether-scenario/1", "clients": 0})", "clients: expected an integer in [1, 1024]"},
       {R"({"format": "tether-scenario/1", "seed": -1})", "seed: expected a non-negative integer"},
       {R"({"format": "tether-scenario/1", "extra": 1})", "extra: unknown field"},
+      {R"({"format": "tether-scenario/1", "fixed_seed": -1})", "fixed_seed: expected a non-negative integer"},
+      {R"({"format": "tether-scenario/1", "fixed_seed": "7"})", "fixed_seed: expected a non-negative integer"},
+      {R"({"format": "tether-scenario/1", "config": {"seed": 7}, "fixed_seed": 7})",
+       "fixed_seed: the fixed seed is given twice (here and as config.seed): give one"},
       {R"({"format": "tether-scenario/1", "world": {"auth": "yes"}})", "world.auth: expected true or false"},
       {R"({"format": "tether-scenario/1", "world": {"append_every_ms": 0}})", "world.append_every_ms: expected an integer in [1,"},
       {R"({"format": "tether-scenario/1", "world": {"latency_ms_min": 9, "latency_ms_max": 3}})",
@@ -188,4 +193,28 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   CHECK(again->label == "kanade");
   CHECK(to_json(*again) == text);
   CHECK(run(*again).trace_hash == run(*old).trace_hash);
+}
+
+TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in production", "[scenario-json][seeding]") {
+  // Unset by default, and then not written: files without it stay the same.
+  const auto none = parse_scenario(R"({"format": "tether-scenario/1"})");
+  REQUIRE(none);
+  CHECK_FALSE(none->fixed_seed.has_value());
+  CHECK(to_json(*none).find("fixed_seed") == std::string::npos);
+  // A configuration file's "seed" fixes every process's jitter seed in
+  // production (io::seed_or_random); in a scenario it is the same fixed seed,
+  // written back once, as "fixed_seed".
+  const auto from_config = parse_scenario(R"({"format": "tether-scenario/1", "config": {"seed": 42}})");
+  REQUIRE(from_config);
+  CHECK(from_config->fixed_seed == 42U);
+  const std::string written = to_json(*from_config);
+  CHECK(written.find("\"fixed_seed\": 42") != std::string::npos);
+  const auto reread = parse_scenario(written);
+  REQUIRE(reread);
+  CHECK(reread->fixed_seed == 42U);
+  CHECK(to_json(*reread) == written);
+  // The form before tether-config/1 states it too.
+  const auto old_form = parse_scenario(R"({"format": "tether-scenario/1", "preset": "grpc", "fixed_seed": 0})");
+  REQUIRE(old_form);
+  CHECK(old_form->fixed_seed == 0U);
 }

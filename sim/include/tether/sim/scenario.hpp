@@ -117,9 +117,19 @@ struct Scenario {
   // and every bound derive from `config`.
   std::string label = "aviso";
   // The configuration every client runs, exactly. Only `config.seed` is not
-  // used: each process lifetime draws its jitter seed from `seed` below.
+  // used: the jitter seed is `fixed_seed` or simulated entropy (below).
   model::SessionConfig config = default_config();
+  // The world's master seed: every simulated draw derives from it, including
+  // each process lifetime's simulated entropy (from the client index and the
+  // lifetime), from which a process seeds its jitter when no seed is fixed.
   std::uint64_t seed = 0;
+  // The jitter seed the configuration fixes (tether-config/1 "seed", or
+  // "fixed_seed" in a scenario file): every process of the fleet, in every
+  // lifetime, seeds its jitter with it, as production does (io::choose_seed,
+  // the one seeding rule) — so a fleet sharing one seed reconnects in lockstep
+  // here as it would in the field. nullopt (the default): each process draws
+  // its own seed.
+  std::optional<std::uint64_t> fixed_seed;
   std::uint32_t clients = 1;
   Ms safety_ms = 120000;   // faults happen in [0, safety_ms); all are healed by its end
   Ms liveness_ms = 0;      // 0: the bound derived from the policy (liveness_bound_ms)

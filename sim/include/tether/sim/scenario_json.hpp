@@ -7,6 +7,7 @@
 //     "config": { "preset": "aviso",          // a tether-config/1 configuration
 //                 "backoff": { "delay_ms_initial": 1113 } },  // (io/config.hpp)
 //     "seed": 11, "clients": 1,
+//     "fixed_seed": 42,                       // optional: one jitter seed for every process
 //     "safety_ms": 120000, "liveness_ms": 0,
 //     "world": { "append_every_ms": 500, ... }, // WorldParams, by field name
 //     "faults": [ { "kind": "partition", "client": 0,   // or "all"
@@ -17,7 +18,9 @@
 // does (its "format" may be left out) and is read by io::parse_config, with the
 // same checks; the sections other than the session's (shell, poll, wait,
 // mirror) are accepted and not simulated. The label defaults to the config's
-// preset, else "custom".
+// preset, else "custom". The config's "seed" means what it means in
+// production, one jitter seed for every process: it is Scenario::fixed_seed,
+// which "fixed_seed" states too (in either form); giving both is an error.
 //
 // The form before tether-config/1 is still read, unchanged: "preset" (default
 // "aviso") plus "overrides" (only the overridden fields of sim::Overrides), the
@@ -38,7 +41,8 @@
 //
 // to_json writes every field, the session's configuration in full as "config"
 // (every field of its sections; the shell, poll, wait and mirror sections left
-// out) with "label", so to_json(*parse_scenario(to_json(s))) == to_json(s) for
+// out, and no "seed": the fixed seed is "fixed_seed", written only when set)
+// with "label", so to_json(*parse_scenario(to_json(s))) == to_json(s) for
 // every valid s, and a file in the old form comes back in the new one.
 
 #include <cstddef>
