@@ -1,5 +1,7 @@
 #include <tether/model/backoff.hpp>
 
+#include <cstdint>
+
 #include <algorithm>
 #include <cmath>
 
@@ -57,6 +59,18 @@ std::int64_t sample_delay_ms(const BackoffPolicy& policy, std::uint32_t failures
                              std::int64_t previous_delay_ms, Prng& prng) {
   const DelayBounds b = jitter_bounds(policy, failures, previous_delay_ms);
   return prng.uniform(b.delay_ms_min, b.delay_ms_max);
+}
+
+DelayBounds floored(DelayBounds bounds, std::int64_t floor_ms) {
+  if (floor_ms <= bounds.delay_ms_min) return bounds;
+  const std::int64_t width_ms = bounds.delay_ms_max - bounds.delay_ms_min;
+  return DelayBounds{floor_ms, floor_ms > INT64_MAX - width_ms ? INT64_MAX : floor_ms + width_ms};
+}
+
+std::int64_t floored_delay_ms(std::int64_t delay_ms, DelayBounds bounds, std::int64_t floor_ms) {
+  if (floor_ms <= bounds.delay_ms_min) return delay_ms;
+  const std::int64_t above_ms = delay_ms - bounds.delay_ms_min;
+  return floor_ms > INT64_MAX - above_ms ? INT64_MAX : floor_ms + above_ms;
 }
 
 }  // namespace tether::model

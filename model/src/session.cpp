@@ -144,16 +144,17 @@ class Reducer {
   };
   std::int64_t delay_for(const Failure& f) {
     const BackoffPolicy& b = cfg_.backoff;
-    std::int64_t d = b.clean_close_delay_ms;
-    if (f.failures > 0) {
-      d = sample_delay_ms(b, f.failures, s_.backoff.previous_delay_ms, s_.prng);
-      s_.backoff.previous_delay_ms = d;
-    }
-    if (f.short_session) d = std::max(d, b.short_session_delay_ms_min);
     std::int64_t hint = 0;
     if (b.honour_retry_after && f.retry_after_ms) hint = std::max<std::int64_t>(hint, *f.retry_after_ms);
     if (b.honour_sse_retry) hint = std::max(hint, s_.backoff.server_retry_ms);
-    return std::max(d, std::min(hint, b.hint_ms_max));
+    std::int64_t floor_ms = std::min(hint, b.hint_ms_max);
+    if (f.short_session) floor_ms = std::max(floor_ms, b.short_session_delay_ms_min);
+    if (f.failures == 0) return std::max(b.clean_close_delay_ms, floor_ms);
+    // The floors move the jittered delay above them (backoff.hpp: floored).
+    const DelayBounds bounds = jitter_bounds(b, f.failures, s_.backoff.previous_delay_ms);
+    const std::int64_t d = sample_delay_ms(b, f.failures, s_.backoff.previous_delay_ms, s_.prng);
+    s_.backoff.previous_delay_ms = d;
+    return floored_delay_ms(d, bounds, floor_ms);
   }
   std::optional<Reason> give_up_reason(std::uint32_t failures) const {
     if (cfg_.give_up.attempts_max > 0 && failures >= cfg_.give_up.attempts_max)

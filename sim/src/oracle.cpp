@@ -505,14 +505,16 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
     lo = j.delay_ms_min;
     hi = j.delay_ms_max;
   }
-  if (own.short_session) {
-    lo = std::max(lo, b.short_session_delay_ms_min);
-    hi = std::max(hi, b.short_session_delay_ms_min);
-  }
-  if (const auto* r = std::get_if<ServerRejected>(&v.event); r && r->retry_after_ms && b.honour_retry_after) {
-    const std::int64_t h = std::min(*r->retry_after_ms, b.hint_ms_max);
-    lo = std::max(lo, h);
-    hi = std::max(hi, h);
+  std::int64_t floor_ms = own.short_session ? b.short_session_delay_ms_min : 0;
+  if (const auto* r = std::get_if<ServerRejected>(&v.event); r && r->retry_after_ms && b.honour_retry_after)
+    floor_ms = std::max(floor_ms, std::min(*r->retry_after_ms, b.hint_ms_max));
+  if (n > 0) {
+    // The one floor rule: a floor moves the jitter's spread above it.
+    const DelayBounds f = floored(DelayBounds{lo, hi}, floor_ms);
+    lo = f.delay_ms_min;
+    hi = f.delay_ms_max;
+  } else {
+    lo = hi = std::max(lo, floor_ms);
   }
   if (cfg.budget.tokens_max > 0 && n > 0) hi += cfg.budget.refill_ms_per_token;
   if (delay < lo || delay > hi)

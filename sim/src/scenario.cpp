@@ -65,13 +65,6 @@ std::string_view name_of(FaultKind kind) {
   return "unknown";
 }
 
-namespace {
-// The largest delay the policy's jitter can draw at its cap.
-Ms jitter_cap_ms(const model::BackoffPolicy& b) {
-  return model::jitter_envelope(b, UINT32_MAX).delay_ms_max;
-}
-}  // namespace
-
 Ms liveness_bound_ms(const model::SessionConfig& c, const Scenario& s) {
   const model::BackoffPolicy& b = c.backoff;
   Ms hint_ms = 0;
@@ -79,7 +72,10 @@ Ms liveness_bound_ms(const model::SessionConfig& c, const Scenario& s) {
     if (f.kind == FaultKind::rate_limit) hint_ms = std::max<Ms>(hint_ms, f.param);
   if (b.honour_retry_after) hint_ms = std::min(hint_ms, b.hint_ms_max);
   else hint_ms = 0;
-  Ms delay_ms = std::max({jitter_cap_ms(b), b.short_session_delay_ms_min, b.clean_close_delay_ms, hint_ms});
+  // The widest draw, moved above the highest floor (model::floored).
+  const Ms floor_ms = std::max(b.short_session_delay_ms_min, hint_ms);
+  const model::DelayBounds cap = model::floored(model::jitter_envelope(b, UINT32_MAX), floor_ms);
+  Ms delay_ms = std::max({cap.delay_ms_max, b.clean_close_delay_ms, floor_ms});
   if (c.budget.tokens_max > 0) delay_ms += c.budget.refill_ms_per_token;
   Ms connect_ms = c.connect.timeout_ms;
   if (c.connect.timeout_tracks_backoff) connect_ms = std::max(connect_ms, b.delay_ms_max);

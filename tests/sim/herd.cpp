@@ -137,3 +137,22 @@ TEST_CASE("seeding: simulated processes seed themselves, and a fixed seed puts t
   CHECK(shared[0] == shared[1]);
   CHECK(shared[1] == shared[2]);
 }
+
+// Regression (found by the herd check): a floor replaced the jitter instead of
+// moving it, so clients whose sessions were short (a restart 3 s after they
+// connected, inside aviso's 5 s short-session limit) all came back at exactly
+// the 5 s floor — 1,000 attempts in one window.
+TEST_CASE("herd: a short-session floor does not put the fleet in lockstep", "[herd]") {
+  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+    Scenario s = restart(seed, 0);
+    s.faults[0].at_ms = 3000;
+    const RunResult r = run(s);
+    INFO(describe(r));
+    REQUIRE(r.ok());
+    const HerdVerdict v = check_herd(s, r, 3000, window_ms);
+    INFO("seed " << seed << ": busiest window " << v.peak.attempts << " attempts at " << v.peak.window_start_ms
+                 << " ms, bound " << v.bound);
+    CHECK(v.ok());
+    CHECK(v.peak.window_start_ms >= 3000 + 5000 - window_ms);  // the floor still holds
+  }
+}

@@ -132,9 +132,9 @@ TEST_CASE("recording_replay: another seed or configuration is named at the first
     }
     REQUIRE(first > 0);
     const m::RecordedStep& at = rec.steps[first - 1];
-    // The first backoff after the outage is aviso's fixed 5 s short-session
-    // floor; the 503 after it is the first jittered draw.
-    CHECK(std::holds_alternative<m::ServerRejected>(at.event));
+    // The first backoff after the outage is aviso's 5 s short-session floor
+    // with the first jittered draw above it.
+    CHECK(std::holds_alternative<m::ConnectionClosed>(at.event));
 
     const ReplayResult r = replay_recording(rec, config);
     REQUIRE(r.divergence.has_value());
@@ -148,10 +148,10 @@ TEST_CASE("recording_replay: another seed or configuration is named at the first
     CHECK(d.at == m::time_of(at.event));
     CHECK(d.when == OperatorSummary(m::WallClockAnchor{anchor_unix_ms, m::Instant{0}}).time(d.at));
     CHECK(d.when.starts_with("2025-12-07T10:00:0"));
-    CHECK(d.what.find("recorded effects: CloseConnection,ReportStatus (hash ") != std::string::npos);
-    CHECK(d.what.find("replayed effects: CloseConnection,ReportStatus (hash ") != std::string::npos);
+    CHECK(d.what.find("recorded effects: ReportStatus (hash ") != std::string::npos);
+    CHECK(d.what.find("replayed effects: ReportStatus (hash ") != std::string::npos);
     CHECK(d.what.find("the same effects with different fields") != std::string::npos);
-    CHECK(d.what.find("\n  ReportStatus status=backing_off reason=rate_limited failures=2 next_attempt_at=") !=
+    CHECK(d.what.find("\n  ReportStatus status=backing_off reason=unexpected_eof failures=1 next_attempt_at=") !=
           std::string::npos);
     CHECK(describe(d).starts_with("DIVERGED at step " + std::to_string(first) + " (line " + std::to_string(at.line) +
                                   ", " + d.when + "): " + d.event + "\n  recorded effects: "));
@@ -219,9 +219,10 @@ TEST_CASE("operator_summary: outages, reconnects, refreshes, gaps and the end in
   CHECK(s.find("  outages      1 (") != std::string::npos);
   CHECK(s.find("    #1 2025-12-07T10:00:03.023Z to ") != std::string::npos);
   CHECK(s.find("the connection ended without a close (unexpected_eof)\n") != std::string::npos);
-  CHECK(s.find("       attempt 2 at 2025-12-07T10:00:08.023Z after a 5.0 s wait: failed") != std::string::npos);
+  // aviso's 5 s short-session floor, with the jitter's draw above it.
+  CHECK(s.find("       attempt 2 at 2025-12-07T10:00:08.208Z after a 5.2 s wait: failed") != std::string::npos);
   CHECK(s.find("failed: the server asked to slow down (rate limited), HTTP 503 (rate_limited)\n") != std::string::npos);
-  CHECK(s.find("after a 5.0 s wait: failed") != std::string::npos);  // aviso's short-session delay
+  CHECK(s.find("after a 79 ms wait: refused") != std::string::npos);  // the 503's jittered backoff
   CHECK(s.find(": refused the credentials (HTTP 401); refreshing them\n") != std::string::npos);
   CHECK(s.find(": connected\n") != std::string::npos);
   CHECK(s.find("  reconnects   3 attempt(s), waits ") != std::string::npos);

@@ -904,10 +904,13 @@ struct SessionOracle::Impl {
     if (f.n == 0) {
       lower = upper = std::max(bp().clean_close_delay_ms, hint);
     } else {
+      // The one floor rule (backoff.hpp: floored): a floor moves the jitter's
+      // spread above it, never flattens it.
       const Range j = jitter(f.n);
       const std::int64_t floor = std::max(f.short_session ? bp().short_session_delay_ms_min : 0, hint);
-      lower = std::max(j.lo, floor);
-      upper = std::max(j.hi, floor);
+      const m::DelayBounds b = m::floored(m::DelayBounds{j.lo, j.hi}, floor);
+      lower = b.delay_ms_min;
+      upper = b.delay_ms_max;
     }
     // after() saturates far in the future: compare against the saturated bound.
     lower = std::min(lower, ms_between(ctx.now, m::after(ctx.now, lower)));

@@ -51,4 +51,12 @@ DelayBounds jitter_envelope(const BackoffPolicy& policy, std::uint32_t failures)
 std::int64_t sample_delay_ms(const BackoffPolicy& policy, std::uint32_t failures,
                              std::int64_t previous_delay_ms, Prng& prng);
 
+// A floor (a short session's minimum, a server's Retry-After or SSE retry)
+// moves the jittered delay above it instead of flattening it there: a fleet
+// told "not before F" must not all come back at F. A floor at or below the
+// bounds' minimum changes nothing; a higher one maps the draw d to
+// F + (d - delay_ms_min), so the delay stays spread over the jitter's width.
+DelayBounds floored(DelayBounds bounds, std::int64_t floor_ms);
+std::int64_t floored_delay_ms(std::int64_t delay_ms, DelayBounds bounds, std::int64_t floor_ms);
+
 }  // namespace tether::model
