@@ -109,7 +109,7 @@ void Driver::start() {
       }
       begin_started(*loaded, expires_unix_ms);
     };
-  });
+  }, Blocking::start);
 }
 
 void Driver::begin_started(std::optional<model::Cursor> checkpoint,
@@ -326,7 +326,7 @@ void Driver::execute(const model::Effect& effect) {
           feed(model::CheckpointSaveFailed{ports_.clock.now(), id});
         }
       };
-    });
+    }, Blocking::checkpoint_save);
   } else if (std::holds_alternative<model::RefreshAuth>(effect)) {
     ++offloads_in_flight_;
     AuthProvider* auth = ports_.auth;
@@ -345,7 +345,7 @@ void Driver::execute(const model::Effect& effect) {
           feed(model::AuthRefreshFailed{ports_.clock.now()});
         }
       };
-    });
+    }, Blocking::credential_refresh);
   } else if (const auto* report = std::get_if<model::ReportStatus>(&effect)) {
     ports_.application.on_status(report->status);
   }

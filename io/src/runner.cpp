@@ -71,7 +71,7 @@ struct Runner::Impl final : Host, Application {
     });
   }
 
-  void offload(Work job) override {
+  void offload(Work job, Blocking) override {
     auto shared = std::make_shared<Work>(std::move(job));
     asio::post(worker, [this, shared] {
       auto done = std::make_shared<Completion>((*shared)());

@@ -186,6 +186,15 @@ void Oracle::process_started(std::uint32_t client, Ms now, const std::optional<C
   }
 }
 
+void Oracle::checkpoint_loaded(std::uint32_t client, Ms now, const std::optional<Cursor>& loaded) {
+  const View& c = impl_->views[client];
+  if (!c.have_durable) return;
+  if (!loaded || !loaded->has_sequence || loaded->sequence < c.durable_sequence)
+    impl_->fail(3, client, now, "a restarted process loaded " +
+                                    (loaded && loaded->has_sequence ? num(loaded->sequence) : std::string("no checkpoint")) +
+                                    ", older than the durable checkpoint " + num(c.durable_sequence));
+}
+
 void Oracle::process_crashed(std::uint32_t client, Ms /*now*/) {
   View& c = impl_->views[client];
   c.open = false;

@@ -10,6 +10,7 @@
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/checkpoint_store.hpp>
+#include <tether/io/stream_identity.hpp>
 #include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
 #include <tether/io/host.hpp>
@@ -21,7 +22,8 @@
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/network.hpp>
 #include <tether/sim/server.hpp>
-#include <tether/sim/store.hpp>
+#include <tether/sim/checkpoint_store.hpp>
+#include <tether/sim/disk.hpp>
 
 // The session world runs the production stack (docs/architecture.md): every
 // client is an io::Driver — the loop users run — behind simulated ports. Its
@@ -43,6 +45,9 @@ constexpr std::int64_t epoch_unix_ms = 1'700'000'000'000;
 // payload ({"seq":N}) and, with opaque ids, the id; signals are typed events.
 constexpr std::string_view cursor_expired_type = "tether.cursor-expired";
 constexpr std::string_view replay_finished_type = "tether.replay-finished";
+
+// Each process keeps its checkpoint in a real checkpoint file on its disk.
+const std::filesystem::path checkpoint_path = "/checkpoints/session.ckpt";
 
 enum class ItemKind : std::uint8_t {
   start,           // a client process starts (Driver::start)
@@ -86,20 +91,21 @@ class World;
 class Client final : public io::Host,
                      public io::Transport,
                      public io::Application,
-                     public io::CheckpointStore,
                      public io::AuthProvider,
                      public io::StepObserver {
  public:
   Client(World& world, std::uint32_t index, LinkParams lp, Prng link_stream, Prng app_stream, Prng chunk_stream,
-         io::SseSignals signals)
-      : link(lp, link_stream), app_prng(app_stream), chunk_prng(chunk_stream),
-        sse(io::SseLimits{}, std::move(signals)), world_(world), index_(index) {}
+         Prng crash_stream, io::SseSignals signals)
+      : link(lp, link_stream), app_prng(app_stream), chunk_prng(chunk_stream), crash_prng(crash_stream),
+        sse(io::SseLimits{}, std::move(signals)), world_(world), index_(index) {
+    disk.make_directory(checkpoint_path.parent_path());
+  }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
   // io::Host
   void arm_timer(std::optional<model::Instant> deadline) override;
-  void offload(Work work) override;
+  void offload(Work work, io::Blocking kind) override;
   // io::Transport
   void open(const io::ConnectRequest& request, io::TransportListener& listener) override;
   void close() override;
@@ -108,9 +114,6 @@ class Client final : public io::Host,
   void on_gap(const model::ReportGap& gap) override;
   void on_status(const model::Status& status) override;
   void on_diagnostic(const io::Diagnostic& diagnostic) override;
-  // io::CheckpointStore
-  std::expected<std::optional<model::Cursor>, io::CheckpointError> load() override;
-  std::expected<void, io::CheckpointError> save(const model::Cursor& cursor) override;
   // io::AuthProvider
   std::expected<io::Credentials, std::string> refresh() override;
   // io::StepObserver
@@ -125,9 +128,13 @@ class Client final : public io::Host,
   bool server_open = false;          // the server streams on `connection`
   Wire wire;
   Link link;
-  Store store;
+  SimDisk disk;                             // outlives the processes
+  std::optional<SimCheckpointStore> store;  // this lifetime's: the production store over `disk`
+  std::uint64_t durable_sequence = 0;       // the last durable checkpoint the oracle was told of
+  bool durable_told = false;
   Prng app_prng;    // entropy for each process lifetime's jitter seed
   Prng chunk_prng;  // how the network splits the server's bytes
+  Prng crash_prng;  // where a crash cuts a save, and what a power loss keeps
   io::SseStream sse;
   AuthToken token;
   Ms suspended_until = 0;
@@ -138,11 +145,10 @@ class Client final : public io::Host,
   std::vector<Item> deferred;  // what arrived while suspended, in arrival order
   bool wake_pending = false;
   // The worker thread: blocking calls in order, each taking simulated time.
-  std::deque<Work> work_queue;
-  std::optional<Completion> completion;  // of the call that is running
+  std::deque<std::pair<Work, io::Blocking>> work_queue;
+  std::optional<Work> running;  // the call under way (it completes at its work_done)
+  io::Blocking running_kind = io::Blocking::start;
   bool worker_busy = false;
-  bool work_saved = false;  // the running call wrote the checkpoint
-  Ms work_cost_ms = 0;
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -168,7 +174,7 @@ class World final : public io::Clock {
       clients_.push_back(std::make_unique<Client>(
           *this, i, LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
           Prng::derive(s.seed, 0x200 + std::uint64_t{i}), Prng::derive(s.seed, 0x100 + std::uint64_t{i}),
-          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), signals));
+          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}), signals));
   }
 
   RunResult run();
@@ -216,6 +222,8 @@ class World final : public io::Clock {
   void handle_app(const Item& it);
   void run_next_work(std::uint32_t i);
   void work_done(std::uint32_t i);
+  Ms work_ms(io::Blocking kind) const;
+  void tell_durable(std::uint32_t i);
   void start_process(std::uint32_t i);
   bool defer_if_suspended(Item& it);
 
@@ -225,7 +233,7 @@ class World final : public io::Clock {
   void liveness_check();
   void fault(const Fault& f, std::uint32_t index, bool begin);
   void fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end);
-  void crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites> tear = std::nullopt);
+  void crash(std::uint32_t i, std::uint32_t index, bool power_loss);
   void drop_server_side(std::uint32_t i, CloseCause cause);
 
   const Scenario& s_;
@@ -242,14 +250,16 @@ class World final : public io::Clock {
   bool healed_ = false;
   Ms liveness_at_ = 0;
   std::uint64_t replay_end_ = 0;  // WorldParams::replay_end_sequence
+  // The stream the checkpoint files name (the store refuses another's).
+  std::string stream_ = io::stream_identity("https://server.sim/stream", "json:seq");
 };
 
 // --- the ports ---------------------------------------------------------------
 
 void Client::arm_timer(std::optional<model::Instant> deadline) { world_.arm(index_, deadline); }
 
-void Client::offload(Work work) {
-  work_queue.push_back(std::move(work));
+void Client::offload(Work work, io::Blocking kind) {
+  work_queue.emplace_back(std::move(work), kind);
   world_.offload(index_);
 }
 
@@ -270,19 +280,7 @@ void Client::on_gap(const model::ReportGap& gap) { report.gaps.emplace_back(worl
 void Client::on_status(const model::Status& status) { report.statuses.emplace_back(world_.now().ms, status); }
 void Client::on_diagnostic(const io::Diagnostic&) { report.diagnostics += 1; }
 
-std::expected<std::optional<model::Cursor>, io::CheckpointError> Client::load() { return store.load(); }
-
-std::expected<void, io::CheckpointError> Client::save(const model::Cursor& cursor) {
-  work_cost_ms += world_.scenario().world.store_write_ms;
-  if (store_failing > 0)
-    return std::unexpected(io::CheckpointError{io::CheckpointError::Code::io_error, {}, "simulated write failure", 28});
-  store.begin_write(0, cursor);
-  work_saved = true;
-  return {};
-}
-
 std::expected<io::Credentials, std::string> Client::refresh() {
-  work_cost_ms += world_.scenario().world.refresh_ms;
   if (refresh_failing > 0) return std::unexpected("simulated credential source failure");
   return world_.refresh(index_);
 }
@@ -308,30 +306,47 @@ void World::offload(std::uint32_t i) {
 void World::run_next_work(std::uint32_t i) {
   Client& c = *clients_[i];
   if (c.work_queue.empty()) return;
-  io::Host::Work work = std::move(c.work_queue.front());
+  c.running.emplace(std::move(c.work_queue.front().first));
+  c.running_kind = c.work_queue.front().second;
   c.work_queue.pop_front();
   c.worker_busy = true;
-  c.work_cost_ms = 0;
-  c.work_saved = false;
-  c.completion.emplace(work());  // the blocking call, charging its simulated time
-  push(now_ms() + c.work_cost_ms, for_client(ItemKind::work_done, i));
+  push(now_ms() + work_ms(c.running_kind), for_client(ItemKind::work_done, i));
 }
 
-// The call returned: a checkpoint it wrote is durable now (a crash before
-// this loses it), and its completion runs on the strand.
+// How long a blocking call takes; its effects land when it returns.
+Ms World::work_ms(io::Blocking kind) const {
+  switch (kind) {
+    case io::Blocking::start: return s_.world.auth || cfg_.auth.has_provider ? s_.world.refresh_ms : 0;
+    case io::Blocking::checkpoint_save: return s_.world.store_write_ms;
+    case io::Blocking::credential_refresh: return s_.world.refresh_ms;
+  }
+  return 0;
+}
+
+// The call returns (a checkpoint it saved is durable now), and its completion
+// runs on the strand.
 void World::work_done(std::uint32_t i) {
   Client& c = *clients_[i];
-  if (c.work_saved) {
-    if (const auto w = c.store.complete_next(false)) {
-      oracle_.checkpoint_durable(i, now_ms(), w->cursor);
-      c.report.durable_sequence = w->cursor.sequence;
-    }
-  }
-  io::Host::Completion done = std::move(*c.completion);
-  c.completion.reset();
+  io::Host::Completion done = (*c.running)();
+  c.running.reset();
   c.worker_busy = false;
+  if (c.running_kind == io::Blocking::checkpoint_save) tell_durable(i);
   done();
   if (c.driver && !c.worker_busy) run_next_work(i);
+}
+
+// The oracle learns of each checkpoint the disk holds durably (what the next
+// process is sure to load), when it becomes so.
+void World::tell_durable(std::uint32_t i) {
+  Client& c = *clients_[i];
+  if (!c.store) return;
+  const auto durable = c.store->durable_cursor();
+  if (!durable || !*durable || !(*durable)->has_sequence) return;
+  if (c.durable_told && (*durable)->sequence == c.durable_sequence) return;
+  c.durable_told = true;
+  c.durable_sequence = (*durable)->sequence;
+  c.report.durable_sequence = c.durable_sequence;
+  oracle_.checkpoint_durable(i, now_ms(), **durable);
 }
 
 void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
@@ -400,12 +415,18 @@ io::Credentials World::refresh(std::uint32_t i) {
 
 void World::step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx) {
   Client& c = *clients_[i];
-  // A lifetime begins for the oracle at its first step: Started, or a stop
-  // that came before the checkpoint was loaded.
-  if (c.announced_lifetime != c.lifetime) {
+  // A lifetime begins for the oracle at Started, with the checkpoint it
+  // loaded; a stop or a restored network that comes before (Started then
+  // never comes, or comes to a session that had nothing to do) opens it too.
+  const auto* started = std::get_if<Started>(&e);
+  if (started != nullptr || c.announced_lifetime != c.lifetime) {
     c.announced_lifetime = c.lifetime;
-    const auto* started = std::get_if<Started>(&e);
-    oracle_.process_started(i, now_ms(), started != nullptr ? started->checkpoint : c.store.load());
+    std::optional<Cursor> loaded;
+    if (started != nullptr) {
+      loaded = started->checkpoint;
+      oracle_.checkpoint_loaded(i, now_ms(), loaded);
+    }
+    oracle_.process_started(i, now_ms(), loaded);
   }
   coverage_.add(before, e);
   ++events_;
@@ -659,7 +680,8 @@ void World::start_process(std::uint32_t i) {
   options.sequence = io::sequence_fn(io::SequenceExtractor::from_json_field("seq"));
   options.reducer = opt_.reducer;
   const bool auth = s_.world.auth || cfg.auth.has_provider;
-  io::DriverPorts ports{*this, c, c, c, &c, auth ? &c : nullptr, nullptr, &c};
+  c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.lifetime});
+  io::DriverPorts ports{*this, c, c, c, &*c.store, auth ? &c : nullptr, nullptr, &c};
   c.driver.emplace(std::move(*made), ports, std::move(options));
   c.driver->start();
 }
@@ -769,15 +791,13 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       if (begin) server_.expire_token(c.token.id, now_ms());
       return;
     case FaultKind::refresh_failing: c.refresh_failing += begin ? 1 : -1; return;
-    case FaultKind::store_failing: c.store_failing += begin ? 1 : -1; return;
+    case FaultKind::store_failing:
+      c.store_failing += begin ? 1 : -1;
+      c.disk.set_full(c.store_failing > 0);  // every write fails with ENOSPC
+      return;
     case FaultKind::crash:
     case FaultKind::torn_write:
-      if (begin) {
-        std::optional<TornWrites> tear;
-        if (f.kind == FaultKind::torn_write)
-          tear = f.param == 1 ? TornWrites::in_place_checked : TornWrites::atomic_replace;
-        crash(i, index, tear);
-      } else if (!c.driver && c.crashed_by == index) {
+      if (begin) crash(i, index, f.kind == FaultKind::torn_write); else if (!c.driver && c.crashed_by == index) {
         start_process(i);
       }
       return;
@@ -794,25 +814,35 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
   }
 }
 
-// kill -9: the process, its worker and everything they awaited are gone; the
-// store keeps what was durable.
-void World::crash(std::uint32_t i, std::uint32_t index, std::optional<TornWrites> tear) {
+// kill -9 (or, for torn_write, a power loss): the process, its worker and
+// everything they awaited are gone. A checkpoint save under way dies at a
+// random step of the production store's algorithm; a power loss also loses
+// what the disk had not made durable, tearing unsynced bytes.
+void World::crash(std::uint32_t i, std::uint32_t index, bool power_loss) {
   Client& c = *clients_[i];
   if (!c.driver) return;
+  const bool saving = c.worker_busy && c.running_kind == io::Blocking::checkpoint_save;
+  if (saving) {
+    c.disk.stop_after(static_cast<std::uint64_t>(c.crash_prng.uniform(0, 9)));
+    (void)(*c.running)();  // the completion dies with the process
+  }
+  if (power_loss) {
+    c.disk.crash(c.crash_prng);
+    if (saving) c.report.writes_torn += 1;
+  } else {
+    c.disk.restart();
+  }
+  tell_durable(i);
   c.sse.cancel();
   c.driver.reset();
+  c.store.reset();
   c.work_queue.clear();
-  c.completion.reset();
+  c.running.reset();
   c.worker_busy = false;
   c.crashed_by = index;
   c.lifetime += 1;  // everything the dead process awaited is dropped
   c.connection = 0;
   c.server_open = false;
-  if (tear) {
-    if (c.store.crash_tearing(*tear)) c.report.writes_torn += 1;
-  } else {
-    c.store.crash();
-  }
   c.sequence_seen_before = std::max(c.sequence_seen_before, c.sequence_seen);
   oracle_.process_crashed(i, now_ms());
 }

@@ -36,7 +36,7 @@ struct ManualHost final : io::Host {
     armed = deadline;
     ++arm_calls;
   }
-  void offload(Work work) override { queued.push_back(std::move(work)); }
+  void offload(Work work, io::Blocking) override { queued.push_back(std::move(work)); }
   void run_offloaded() {
     while (!queued.empty()) {
       Work work = std::move(queued.front());

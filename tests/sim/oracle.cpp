@@ -363,3 +363,41 @@ TEST_CASE("a commit unsaved past checkpoint_every_ms is guarantee 3", "[oracle]"
   b.oracle.time_passed(6004);
   CHECK(b.caught(3));
 }
+
+TEST_CASE("a restart that loads a checkpoint older than the durable one is guarantee 3", "[oracle]") {
+  const m::SessionConfig cfg = make_config("aviso", {}).value();
+  Bench b(cfg);
+  b.oracle.checkpoint_loaded(0, 0, std::nullopt);  // nothing durable yet: nothing to judge
+  CHECK(b.oracle.violations().empty());
+  b.oracle.checkpoint_durable(0, 10, m::Cursor::at_sequence(7));
+  b.oracle.checkpoint_loaded(0, 20, m::Cursor::at_sequence(7));
+  b.oracle.checkpoint_loaded(0, 30, m::Cursor::at_sequence(9));  // newer: a save whose rename survived
+  CHECK(b.oracle.violations().empty());
+  b.oracle.checkpoint_loaded(0, 40, m::Cursor::at_sequence(6));
+  CHECK(b.caught(3));
+}
+
+TEST_CASE("a restart that loads no checkpoint after one was durable is guarantee 3", "[oracle]") {
+  const m::SessionConfig cfg = make_config("aviso", {}).value();
+  Bench b(cfg);
+  b.oracle.checkpoint_durable(0, 10, m::Cursor::at_sequence(7));
+  b.oracle.checkpoint_loaded(0, 20, std::nullopt);
+  CHECK(b.caught(3));
+}
+
+TEST_CASE("a checkpoint save asked while another is in flight is guarantee 3", "[oracle]") {
+  const m::SessionConfig cfg = make_config("aviso", {}).value();
+  REQUIRE(cfg.resume.commit == m::CommitPolicy::on_ack);
+  Bench b(cfg);
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
+  b.feed(3, b.frame(3, 2), {m::Deliver{2, 2, 2}});
+  b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)},
+         {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+  CHECK(b.oracle.violations().empty());
+  b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)},
+         {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});
+  CHECK(b.caught(3));
+}

@@ -68,7 +68,7 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
       {1, 0x5c367bb65e0aad33, 0x4b406c7bfc3f7e29},
       {7, 0x978f766ba7d58259, 0xd9dce8d14166a31a},
       {42, 0xa65d70ec80ae0527, 0xdb2b49872dc68098},
-      {100, 0x557b3cd8ef6f2ea9, 0x4152b1f7372f5635},
+      {100, 0x557b3cd8ef6f2ea9, 0xac31e6ef11ab5843},
       {250, 0x9c10dfa122a996b6, 0x7dae358c0470941a},
       {300, 0x7eea9d6049ce7fea, 0x8ec17718b7f5bcce},
   };

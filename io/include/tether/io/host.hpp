@@ -1,12 +1,21 @@
 #pragma once
 // What the driver needs from the thing that runs it (the Asio runner, or a
 // test): one timer, and a way to run blocking work off the strand.
+#include <cstdint>
 #include <functional>
 #include <optional>
 
 #include <tether/model/time.hpp>
 
 namespace tether::io {
+
+// What a blocking call is: for a host that schedules, meters or simulates
+// them (the simulator gives each kind its own simulated duration).
+enum class Blocking : std::uint8_t {
+  start,               // load the checkpoint, then fetch the first credentials
+  checkpoint_save,     // CheckpointStore::save
+  credential_refresh,  // AuthProvider::refresh
+};
 
 class Host {
  public:
@@ -19,8 +28,9 @@ class Host {
   // Call Driver::on_timer() at or after `deadline` (nullopt: disarm). A new
   // call replaces the previous deadline.
   virtual void arm_timer(std::optional<model::Instant> deadline) = 0;
-  // Run `work` off the strand, then its completion on the strand.
-  virtual void offload(Work work) = 0;
+  // Run `work` off the strand, then its completion on the strand. Calls run
+  // one at a time, in the order offloaded.
+  virtual void offload(Work work, Blocking kind) = 0;
 };
 
 }  // namespace tether::io

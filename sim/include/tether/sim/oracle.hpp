@@ -84,6 +84,9 @@ class Oracle {
   // A process lifetime begins: Started is about to be fed with `loaded`.
   void process_started(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
   void process_crashed(std::uint32_t client, Ms now);
+  // A process loaded `loaded` from its store at start: never older than a
+  // checkpoint the store made durable (guarantee 3).
+  void checkpoint_loaded(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
   void suspended(std::uint32_t client, Ms until_ms);
   // The store made a checkpoint durable.
   void checkpoint_durable(std::uint32_t client, Ms now, const model::Cursor& cursor);

@@ -62,11 +62,11 @@ enum class FaultKind : std::uint8_t {
   refresh_failing,  // auth refreshes fail
   // client process
   store_failing,  // checkpoint writes fail (CheckpointSaveFailed)
-  crash,          // the process dies; in-flight saves are lost; restarts after duration
+  crash,          // kill -9: a save under way dies at a random step; restarts after duration
   suspend,        // the host sleeps for duration: nothing of this client runs
   stop,           // the application stops the session (duration unused)
-  torn_write,     // a crash that tears the checkpoint write in progress (if any); restarts
-                  // after duration; param 0: atomic-replace store, 1: in-place + checksum
+  torn_write,     // a power loss: as crash, and the disk keeps only what was durable,
+                  // tearing unsynced bytes; restarts after duration; param unused
 };
 inline constexpr std::size_t fault_kind_count = 18;
 // Server faults act on the world, whatever their client field says.
