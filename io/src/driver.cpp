@@ -122,7 +122,7 @@ void Driver::begin_started(std::optional<model::Cursor> checkpoint,
 void Driver::stop() {
   if (failed_to_start_) return;  // never started: its failed status stands
   if (feeding_) {
-    deferred_stop_ = true;
+    if (!mutated(DriverMutant::stop_dropped_while_feeding)) deferred_stop_ = true;
     return;
   }
   feed(model::StopRequested{ports_.clock.now()});
@@ -137,7 +137,9 @@ void Driver::ack(std::uint64_t delivery_id) {
   // An ack past the last delivery acks what was delivered (the model would
   // ignore the whole ack, and the entries popped here would be lost).
   std::optional<std::pair<std::uint64_t, model::Cursor>> last;
-  while (!unacked_.empty() && unacked_.front().first <= delivery_id) {
+  const std::uint64_t through = delivery_id + (mutated(DriverMutant::ack_pops_one_more) ? 1 : 0);
+  while (!unacked_.empty() && (mutated(DriverMutant::ack_pops_one_fewer) ? unacked_.front().first < delivery_id
+                                                                         : unacked_.front().first <= through)) {
     last = unacked_.front();
     unacked_.pop_front();
   }
@@ -146,7 +148,7 @@ void Driver::ack(std::uint64_t delivery_id) {
 }
 
 void Driver::on_timer() {
-  armed_.reset();
+  if (!mutated(DriverMutant::timer_fired_still_armed)) armed_.reset();
   feed(model::Tick{ports_.clock.now()});
 }
 
@@ -168,8 +170,9 @@ void Driver::on_bytes() { feed(model::BytesReceived{ports_.clock.now()}); }
 void Driver::on_message(const Message& message) {
   std::optional<model::Token> token;
   if (message.id) {
-    auto made = message.id->size() <= options_.id_bytes_max ? model::Token::make(*message.id)
-                                                            : std::unexpected(model::Token::Error::too_long);
+    const bool fits = mutated(DriverMutant::id_guard_off_by_one) ? message.id->size() < options_.id_bytes_max
+                                                                 : message.id->size() <= options_.id_bytes_max;
+    auto made = fits ? model::Token::make(*message.id) : std::unexpected(model::Token::Error::too_long);
     if (!made) {
       // Never truncate a resume id: a truncated id would resume elsewhere. The
       // server resends the same id after a reconnect, so retrying cannot help.
@@ -241,6 +244,10 @@ void Driver::feed(const model::Event& event) {
     deferred_auto_ack_.reset();
     feed(model::DeliveryAcked{ports_.clock.now(), id, cursor});
   }
+  if (deferred_stop_ && mutated(DriverMutant::stop_before_deferred_ack)) {
+    deferred_stop_ = false;
+    stop();
+  }
   // ack()/stop() from inside a callback, in the order a user would expect.
   if (deferred_ack_) {
     const std::uint64_t id = *deferred_ack_;
@@ -266,7 +273,7 @@ void Driver::rearm_timer() {
   // Re-arm only for an earlier deadline: on the streaming path the heartbeat
   // deadline moves with every frame, and an early Tick is harmless (the model
   // re-derives its deadlines), so a later deadline waits for the armed one.
-  if (!armed_ || *deadline < *armed_) {
+  if (!armed_ || (*deadline < *armed_ && !mutated(DriverMutant::timer_not_rearmed_earlier))) {
     armed_ = deadline;
     ports_.host.arm_timer(deadline);
   }
@@ -279,7 +286,7 @@ void Driver::execute(const model::Effect& effect) {
     request.from = connect->from;
     request.cursor = connect->cursor;
     request.bearer_token = bearer_token_;
-    connection_open_ = true;
+    connection_open_ = !mutated(DriverMutant::close_forgotten);
     ports_.transport.open(request, *this);
   } else if (std::holds_alternative<model::CloseConnection>(effect)) {
     if (connection_open_) ports_.transport.close();
@@ -320,7 +327,7 @@ void Driver::execute(const model::Effect& effect) {
         --offloads_in_flight_;
         if (saved) {
           report_save_recovered();
-          feed(model::CheckpointSaved{ports_.clock.now(), id});
+          feed(model::CheckpointSaved{ports_.clock.now(), mutated(DriverMutant::saved_id_off_by_one) ? id - 1 : id});
         } else {
           report_save_failed(saved.error().message());
           feed(model::CheckpointSaveFailed{ports_.clock.now(), id});
@@ -338,7 +345,7 @@ void Driver::execute(const model::Effect& effect) {
       return [this, refreshed = std::move(refreshed)]() mutable {
         --offloads_in_flight_;
         if (refreshed) {
-          bearer_token_ = std::move(refreshed->bearer_token);
+          if (!mutated(DriverMutant::bearer_not_updated)) bearer_token_ = std::move(refreshed->bearer_token);
           feed(model::AuthRefreshed{ports_.clock.now(), expiry_instant(refreshed->expires_unix_ms)});
         } else {
           diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
