@@ -23,10 +23,14 @@ struct View {
   std::optional<std::uint64_t> loaded_sequence;
   bool too_old_pending = false;   // a cursor-too-old gap covers the next jump
   std::vector<std::uint64_t> sequence_of;  // delivery id - 1 -> sequence
-  std::uint64_t acked_id = 0;
+  std::uint64_t acked_id = 0;       // the highest DeliveryAcked fed to the session
+  std::uint64_t app_acked_id = 0;   // the highest ack the application made (the world's truth)
+  std::optional<Ms> app_stopped_at;  // the application stopped the session (the world's truth)
+  std::uint64_t issued_token = 0;    // the newest credentials this process got (0: none)
   std::uint64_t requested_id = 0;   // highest SaveCheckpoint not failed since
   std::uint64_t saved_sequence = 0;  // highest SaveCheckpoint sequence (never lowered)
   std::uint64_t durable_id = 0;
+  std::uint64_t stored_id = 0;  // the highest requested save the store holds durably (the world's truth)
   Ms saves_done_at = 0;  // when the last save in flight completed
   bool terminal = false;
   bool stop_requested = false;
@@ -150,6 +154,14 @@ struct Oracle::Impl {
   void check_budget(View& c, const StepView& v);
   void track_batching(View& c, const StepView& v);
   void check_batching(View& c, std::uint32_t client, Ms now);
+  // What the commit policy lets the session checkpoint: under on_ack what the
+  // application acked (the world's truth, not what the driver fed), else all
+  // but the last delivery.
+  std::uint64_t may_commit(const View& c) const {
+    const std::uint64_t delivered = c.sequence_of.size();
+    if (cfg.resume.commit == CommitPolicy::on_ack) return std::min(c.app_acked_id, delivered);
+    return delivered > 0 ? delivered - 1 : 0;
+  }
 };
 
 Oracle::Oracle(const SessionConfig& config, std::uint32_t clients) : impl_(std::make_unique<Impl>()) {
@@ -167,7 +179,9 @@ void Oracle::process_started(std::uint32_t client, Ms now, const std::optional<C
   const std::uint64_t durable = c.durable_sequence;
   const bool have_durable = c.have_durable;
   const auto flush = c.flush_sequence;
+  const std::uint64_t token = c.issued_token;  // given before Started, by the start's refresh
   c = View{};
+  c.issued_token = token;
   c.durable_sequence = durable;
   c.have_durable = have_durable;
   c.flush_sequence = flush;
@@ -201,6 +215,7 @@ void Oracle::process_crashed(std::uint32_t client, Ms /*now*/) {
   c.connection = 0;
   c.terminal = true;  // this lifetime is over; nothing more is judged until restart
   c.flush_sequence.reset();
+  c.issued_token = 0;  // the next process starts without credentials
 }
 
 void Oracle::suspended(std::uint32_t client, Ms until_ms) {
@@ -215,6 +230,34 @@ void Oracle::checkpoint_durable(std::uint32_t client, Ms now, const Cursor& curs
                                     num(cursor.sequence));
   c.durable_sequence = std::max(c.durable_sequence, cursor.sequence);
   c.have_durable = true;
+  // The save in flight is done once the store holds it, whatever delivery id
+  // the driver then names in CheckpointSaved.
+  if (c.requested_id > c.stored_id && c.requested_id <= c.sequence_of.size() &&
+      cursor.sequence >= c.sequence_of[c.requested_id - 1]) {
+    c.stored_id = c.requested_id;
+    c.saves_done_at = now;
+  }
+}
+
+void Oracle::application_acked(std::uint32_t client, Ms /*now*/, std::uint64_t delivery_id) {
+  View& c = impl_->views[client];
+  c.app_acked_id = std::max(c.app_acked_id, delivery_id);
+}
+
+void Oracle::credentials_issued(std::uint32_t client, Ms /*now*/, std::uint64_t token) {
+  impl_->views[client].issued_token = token;
+}
+
+void Oracle::credentials_sent(std::uint32_t client, Ms now, std::uint64_t token) {
+  const View& c = impl_->views[client];
+  if (c.issued_token != 0 && token != c.issued_token)
+    impl_->fail(5, client, now, "an attempt carried credentials t" + num(token) + ", not the newest the auth source gave (t" +
+                                    num(c.issued_token) + ")");
+}
+
+void Oracle::application_stopped(std::uint32_t client, Ms now) {
+  View& c = impl_->views[client];
+  if (!c.app_stopped_at) c.app_stopped_at = now;
 }
 
 void Oracle::step(const StepView& v) { impl_->step(v); }
@@ -280,6 +323,9 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
   } else if (std::holds_alternative<StopRequested>(e)) {
     c.stop_requested = true;
   } else if (const auto* a = std::get_if<DeliveryAcked>(&e)) {
+    if (a->delivery_id > c.app_acked_id)
+      fail(3, v.client, v.now, "the session was told delivery " + num(a->delivery_id) +
+                                   " is acked; the application acked only up to " + num(c.app_acked_id));
     if (a->delivery_id <= c.sequence_of.size()) c.acked_id = std::max(c.acked_id, a->delivery_id);
   } else if (const auto* k = std::get_if<CheckpointSaved>(&e)) {
     if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) {
@@ -699,16 +745,13 @@ void Oracle::Impl::track_batching(View& c, const StepView& v) {
     c.unsaved_since.reset();  // batching waits for the retry and its outcome
     return;
   }
-  const std::uint64_t delivered = c.sequence_of.size();
-  const std::uint64_t committable =
-      cfg.resume.commit == CommitPolicy::on_ack ? c.acked_id : (delivered > 0 ? delivered - 1 : 0);
-  if (committable > c.requested_id && !c.unsaved_since) c.unsaved_since = v.now;
+  if (may_commit(c) > c.requested_id && !c.unsaved_since) c.unsaved_since = v.now;
 }
 
 void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
   const std::int64_t every = cfg.resume.checkpoint_every_ms;
   if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported || c.save_failures > 0) return;
-  if (c.requested_id > c.durable_id) return;  // the batch waits for the save in flight
+  if (c.requested_id > std::max(c.durable_id, c.stored_id)) return;  // the batch waits for the save in flight
   const Ms deadline = std::max({*c.unsaved_since + every, c.suspended_until, c.saves_done_at});
   if (now <= deadline) return;
   c.batching_late_reported = true;
@@ -719,10 +762,7 @@ void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
 void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
   c.terminal = true;
   // Every terminal state flushes what may be saved.
-  const std::uint64_t delivered = c.sequence_of.size();
-  const std::uint64_t may_save = cfg.resume.commit == CommitPolicy::on_ack
-                                     ? c.acked_id
-                                     : (delivered > 0 ? delivered - 1 : 0);
+  const std::uint64_t may_save = may_commit(c);
   if (c.requested_id < may_save)
     fail(6, v.client, v.now, "ended without flushing: saved " + num(c.requested_id) + ", may save " + num(may_save));
   if (v.now >= healed_from_ms && c.requested_id > 0) c.flush_sequence = c.sequence_of[c.requested_id - 1];
@@ -758,6 +798,14 @@ void Oracle::time_passed(Ms now) {
   for (std::size_t i = 0; i < impl_->views.size(); ++i) {
     View& c = impl_->views[i];
     impl_->check_batching(c, static_cast<std::uint32_t>(i), now);
+    // A stop is taken in the step that asks it (or, from inside a callback,
+    // once the step's effects have run): before anything else happens.
+    if (c.app_stopped_at && !c.stop_requested && !c.terminal) {
+      impl_->fail(6, static_cast<std::uint32_t>(i), now,
+                  "the application stopped the session at " + num(*c.app_stopped_at) +
+                      " ms; the session was never told (no StopRequested)");
+      c.app_stopped_at.reset();
+    }
     if (!c.open || c.terminal || c.silence_reported) continue;
     Ms deadline = 0;
     if (cfg.connect.confirm_timeout_ms > 0 && !c.got_bytes) {

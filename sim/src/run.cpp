@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include <tether/io/application.hpp>
@@ -149,6 +150,7 @@ class Client final : public io::Host,
   std::optional<Work> running;  // the call under way (it completes at its work_done)
   io::Blocking running_kind = io::Blocking::start;
   bool worker_busy = false;
+  bool stop_in_callback = false;  // the application stops inside its next on_delivery (a stop fault, param 1)
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -163,7 +165,7 @@ class World final : public io::Clock {
   World(const Scenario& s, const SessionConfig& cfg, const RunOptions& o)
       : s_(s), cfg_(cfg), opt_(o),
         server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
-                             s.world.filter_skip_every, s.world.resume_overlap}),
+                             s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
@@ -189,6 +191,9 @@ class World final : public io::Clock {
   void connect(std::uint32_t i, const io::ConnectRequest& request);
   void closed_by_client(std::uint32_t i);
   void delivered(std::uint32_t i, const io::Delivery& delivery);
+  // The application acks or stops: the oracle learns what it asked, then the driver.
+  void app_ack(std::uint32_t i, std::uint64_t delivery_id);
+  void app_stop(std::uint32_t i);
   io::Credentials refresh(std::uint32_t i);
   void step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx);
   const Scenario& scenario() const { return s_; }
@@ -275,7 +280,10 @@ void Client::close() {
   world_.closed_by_client(index_);
 }
 
-void Client::on_delivery(const io::Delivery& delivery) { world_.delivered(index_, delivery); }
+void Client::on_delivery(const io::Delivery& delivery) {
+  world_.delivered(index_, delivery);
+  if (std::exchange(stop_in_callback, false)) world_.app_stop(index_);
+}
 void Client::on_gap(const model::ReportGap& gap) { report.gaps.emplace_back(world_.now().ms, gap); }
 void Client::on_status(const model::Status& status) { report.statuses.emplace_back(world_.now().ms, status); }
 void Client::on_diagnostic(const io::Diagnostic&) { report.diagnostics += 1; }
@@ -359,6 +367,7 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
   // The token travels as "Bearer t<id>" (what the auth port handed out).
   std::uint64_t token_id = 0;
   if (request.bearer_token.size() > 1) token_id = std::stoull(request.bearer_token.substr(1));
+  oracle_.credentials_sent(i, now_ms(), token_id);
   const ConnectAnswer a = server_.answer(now_ms(), token_id, request.from, request.cursor);
   c.wire.last_arrival_ms = now_ms() + c.link.latency_ms();  // the answer leaves one latency later
   switch (a.kind) {
@@ -401,13 +410,24 @@ void World::delivered(std::uint32_t i, const io::Delivery& d) {
   if (cfg_.resume.commit != CommitPolicy::on_ack || !d.sequence) return;
   // An application done when the callback returns acks from inside it (the
   // driver takes the ack once the step's effects have run); a slower one later.
-  if (s_.world.ack_delay_ms == 0) return c.driver->ack(d.delivery_id);
+  if (s_.world.ack_delay_ms == 0) return app_ack(i, d.delivery_id);
   push_app(now_ms() + s_.world.ack_delay_ms, i, AppKind::ack, d.delivery_id);
+}
+
+void World::app_ack(std::uint32_t i, std::uint64_t delivery_id) {
+  oracle_.application_acked(i, now_ms(), delivery_id);
+  clients_[i]->driver->ack(delivery_id);
+}
+
+void World::app_stop(std::uint32_t i) {
+  oracle_.application_stopped(i, now_ms());
+  clients_[i]->driver->stop();
 }
 
 io::Credentials World::refresh(std::uint32_t i) {
   Client& c = *clients_[i];
   c.token = server_.issue_token(now_ms());
+  oracle_.credentials_issued(i, now_ms(), c.token.id);
   io::Credentials credentials{"t" + std::to_string(c.token.id), std::nullopt};
   if (s_.world.app_knows_expiry) credentials.expires_unix_ms = epoch_unix_ms + c.token.expires_at_ms;
   return credentials;
@@ -659,8 +679,8 @@ void World::handle_wire(Item& it) {
 void World::handle_app(const Item& it) {
   io::Driver& driver = *clients_[it.client]->driver;
   switch (static_cast<AppKind>(it.sub)) {
-    case AppKind::ack: return driver.ack(it.value);
-    case AppKind::stop: return driver.stop();
+    case AppKind::ack: return app_ack(it.client, it.value);
+    case AppKind::stop: return app_stop(it.client);
     case AppKind::network_restored: return driver.network_restored();
   }
 }
@@ -679,6 +699,8 @@ void World::start_process(std::uint32_t i) {
   io::DriverOptions options;
   options.sequence = io::sequence_fn(io::SequenceExtractor::from_json_field("seq"));
   options.reducer = opt_.reducer;
+  options.mutant = opt_.driver_mutant;
+  if (s_.world.id_bytes > 0) options.id_bytes_max = s_.world.id_bytes;  // ids at the limit
   const bool auth = s_.world.auth || cfg.auth.has_provider;
   c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.lifetime});
   io::DriverPorts ports{*this, c, c, c, &*c.store, auth ? &c : nullptr, nullptr, &c};
@@ -808,7 +830,8 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       }
       return;
     case FaultKind::stop:
-      if (begin) push_app(now_ms(), i, AppKind::stop);
+      if (begin && f.param == 1) c.stop_in_callback = true;
+      else if (begin) push_app(now_ms(), i, AppKind::stop);
       return;
     default: return;
   }

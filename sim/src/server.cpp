@@ -38,8 +38,11 @@ model::Token Server::id_of(std::uint64_t sequence) const {
   // The epoch holding `sequence`: the last one starting at or below it.
   const auto it = std::upper_bound(epoch_starts_.begin(), epoch_starts_.end(), sequence);
   const auto e = static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(it - epoch_starts_.begin(), 1));
-  const std::string text = std::to_string(e) + ":" + std::to_string(sequence);
-  return model::Token::make(text).value();  // at most 41 bytes
+  std::string text = std::to_string(e) + ":";
+  const std::string digits = std::to_string(sequence);
+  if (params_.id_bytes > text.size() + digits.size()) text.append(params_.id_bytes - text.size() - digits.size(), '0');
+  text += digits;
+  return model::Token::make(text).value();  // at most 41 bytes unpadded; id_bytes <= Token::capacity
 }
 
 std::optional<std::uint64_t> Server::sequence_of(const model::Token& id) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include <tether/model/cursor.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 
@@ -169,6 +170,20 @@ void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowe
     o->gaps = model::GapDetection::relaxed;
   }
   if (chance(q, 30)) w.resume_overlap = static_cast<std::uint64_t>(q.uniform(1, 3));
+  // Ids at the client's limit, in a third of the opaque-id worlds: short ones,
+  // or as long as a resume id may be (model::Token::capacity).
+  if (w.opaque_ids && chance(q, 33))
+    w.id_bytes = chance(q, 50) ? static_cast<std::uint64_t>(q.uniform(static_cast<std::int64_t>(id_bytes_min), 64))
+                               : model::Token::capacity;
+}
+
+// Half the stops come from inside a delivery callback (Fault::param 1: the
+// driver must take a stop asked while it executes effects), from a stream of
+// their own so that every other draw stays what it was for every seed.
+void draw_stops_in_callbacks(std::uint64_t seed, Scenario& s) {
+  Prng q = Prng::derive(seed, 0x570BCB);
+  for (Fault& f : s.faults)
+    if (f.kind == FaultKind::stop) f.param = chance(q, 50) ? 1 : 0;
 }
 
 }  // namespace
@@ -188,6 +203,7 @@ Scenario swarm_scenario(std::uint64_t seed) {
   // A filtered stream comes with relaxed gaps (a variation of the preset).
   draw_ids_and_filters(seed, s.world, true, &overrides);
   draw_faults(p, s, cfg);
+  draw_stops_in_callbacks(seed, s);
   s.config = make_config(s.label, overrides).value();
   return s;
 }
@@ -206,6 +222,7 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   // it already tolerates one.
   draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
+  draw_stops_in_callbacks(seed, s);
   // A replay-only policy mostly meets a replay that ends (somewhere in the first
   // one and a half safety phases' worth of events), else a log that never does.
   if (policy.resume.mode == model::StreamMode::replay_only) {

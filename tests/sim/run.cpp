@@ -268,6 +268,24 @@ TEST_CASE("opaque ids across a restart that lost the history (new epoch)", "[run
   CHECK(r.clients[0].final_phase == "Stopped");
 }
 
+// Ids at the limit (issue 11): every id exactly as long as the client accepts
+// (io::DriverOptions::id_bytes_max = Token::capacity), through the production
+// SSE parser and the driver's id guard, in acks, checkpoints and resumes.
+TEST_CASE("opaque ids as long as the client's limit: acks and resumes by 1024-byte tokens", "[run][ids]") {
+  Scenario s = base();
+  s.world.opaque_ids = true;
+  s.world.id_bytes = m::Token::capacity;
+  s.config.resume.checkpoint_every_events = 5;
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
+  s.faults.push_back(Fault{FaultKind::crash, 0, 50000, 3000});
+  const RunResult r = run_ok(s);
+  const ClientReport& c = r.clients[0];
+  CHECK(c.connect_at_ms.size() >= 3);
+  CHECK(c.last_sequence + 5 >= r.server_head);
+  CHECK(c.redeliveries <= 5);  // resumed by the durable 1024-byte token, not from the start
+  CHECK(c.final_phase == "Stopped");
+}
+
 TEST_CASE("a filtered stream skips sequences without a gap under relaxed detection", "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;

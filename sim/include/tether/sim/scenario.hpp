@@ -64,7 +64,9 @@ enum class FaultKind : std::uint8_t {
   store_failing,  // checkpoint writes fail (CheckpointSaveFailed)
   crash,          // kill -9: a save under way dies at a random step; restarts after duration
   suspend,        // the host sleeps for duration: nothing of this client runs
-  stop,           // the application stops the session (duration unused)
+  stop,           // the application stops the session (duration unused); param 1: from
+                  // inside its next delivery callback, after acking it (the driver takes
+                  // both once the step's effects have run)
   torn_write,     // a power loss: as crash, and the disk keeps only what was durable,
                   // tearing unsynced bytes; restarts after duration; param unused
 };
@@ -104,12 +106,19 @@ struct WorldParams {
   bool notify_network_restored = false;  // NetworkRestored when a partition of the client ends
   bool opaque_ids = false;          // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
   std::uint64_t resume_overlap = 0;     // a resume by cursor re-sends this many events before it
+  // Ids at the size limit (opaque_ids only): every id is padded to exactly this
+  // many bytes (the sequence zero-padded), and the client's limit for resume ids
+  // (io::DriverOptions::id_bytes_max) is set to it. 0: ids as they come, the
+  // default limit. Else in [id_bytes_min, model::Token::capacity].
+  std::uint64_t id_bytes = 0;
   std::uint64_t filter_skip_every = 0;  // filtered stream: sequences divisible by it are never streamed (< 2: none)
   // A finite replay (resume.mode = replay_only only): the server streams up to
   // this sequence, then sends ReplayFinished and ends the stream, also to a
   // connection that resumes past it (0: the log never ends).
   std::uint64_t replay_end_sequence = 0;
 };
+
+inline constexpr std::uint64_t id_bytes_min = 24;  // room for any "<epoch>:<sequence>"
 
 struct Scenario {
   // For display only (summaries, trace headers): the preset the configuration

@@ -30,6 +30,8 @@ struct ServerParams {
   // the one after the cursor (retained ones only), so the client sees
   // duplicates it must drop.
   std::uint64_t resume_overlap = 0;
+  // Ids padded to exactly this many bytes ("<epoch>:000...<sequence>"); 0: not padded.
+  std::uint64_t id_bytes = 0;
 };
 
 struct AuthToken {
