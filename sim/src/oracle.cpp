@@ -438,6 +438,15 @@ void Oracle::Impl::step(const StepView& v) {
     c.saw_refresh_failed = true;  // the refresh timed out
     c.reactive_refresh_out = false;
   }
+  // Guarantee 8 the other way: only a silent stream is closed as silent. A
+  // Tick closes a stream only for its heartbeat budget, so bytes within the
+  // budget (heartbeats count) make that close spurious.
+  if (cfg.heartbeat && was_open && std::holds_alternative<Tick>(e) && std::holds_alternative<Streaming>(v.before) &&
+      v.now - c.last_rx < cfg.heartbeat->budget_ms() &&
+      std::any_of(v.effects.begin(), v.effects.end(),
+                  [](const Effect& x) { return std::holds_alternative<CloseConnection>(x); }))
+    fail(8, v.client, v.now, "closed a stream as silent that got bytes " + num(v.now - c.last_rx) +
+                                 " ms ago, within the heartbeat budget " + num(cfg.heartbeat->budget_ms()) + " ms");
   if (c.open && v.connection_after != c.connection) c.open = false;
   if (std::holds_alternative<GaveUp>(v.after.phase))
     check_gave_up(c, v, was_open, opened_at, was_confirmed, was_delivered);

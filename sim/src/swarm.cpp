@@ -186,6 +186,23 @@ void draw_stops_in_callbacks(std::uint64_t seed, Scenario& s) {
     if (f.kind == FaultKind::stop) f.param = chance(q, 50) ? 1 : 0;
 }
 
+// A stream quiet for long stretches but for heartbeats (an event every 20 to
+// 120 s), in a tenth of the seeds, from a stream of its own: only heartbeats
+// then prove the stream alive. They come within half the heartbeat budget and
+// half the confirm timeout (as fit_world keeps them), so a healthy quiet
+// stream never looks silent.
+void draw_quiet_stream(std::uint64_t seed, WorldParams& w, const model::SessionConfig& cfg) {
+  Prng q = Prng::derive(seed, 0x9013E7);
+  if (!chance(q, 10)) return;
+  w.append_every_ms = q.uniform(20, 120) * 1000;
+  const auto beat_within = [&w](Ms budget_ms) {
+    const Ms every = std::max<Ms>(1, budget_ms / 2);
+    w.heartbeat_every_ms = w.heartbeat_every_ms > 0 ? std::min(w.heartbeat_every_ms, every) : every;
+  };
+  if (cfg.heartbeat) beat_within(cfg.heartbeat->budget_ms());
+  if (cfg.connect.confirm_timeout_ms > 0) beat_within(cfg.connect.confirm_timeout_ms);
+}
+
 }  // namespace
 
 Scenario swarm_scenario(std::uint64_t seed) {
@@ -205,6 +222,7 @@ Scenario swarm_scenario(std::uint64_t seed) {
   draw_faults(p, s, cfg);
   draw_stops_in_callbacks(seed, s);
   s.config = make_config(s.label, overrides).value();
+  draw_quiet_stream(seed, s.world, s.config);
   return s;
 }
 
@@ -223,6 +241,7 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
   draw_stops_in_callbacks(seed, s);
+  draw_quiet_stream(seed, s.world, policy);
   // A replay-only policy mostly meets a replay that ends (somewhere in the first
   // one and a half safety phases' worth of events), else a log that never does.
   if (policy.resume.mode == model::StreamMode::replay_only) {

@@ -484,3 +484,38 @@ TEST_CASE("an attempt carrying a refresh's predecessor credentials is guarantee 
   c.oracle.credentials_sent(0, 7, 0);
   CHECK(c.oracle.violations().empty());
 }
+
+// The ceiling grows with the failure count as the table in backoff.hpp says,
+// in literal numbers (the oracle takes its bounds from model::jitter_envelope,
+// the one rule the reducer uses too, so only literals pin the rule itself):
+// 251 ms doubling, no jitter: failure 1 waits 251 ms, failure 2 502, failure 3
+// 1004; a millisecond either way is guarantee 4.
+TEST_CASE("the backoff ceiling grows with the failure count as the table says", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.backoff.delay_ms_initial = 251;
+  cfg.backoff.multiplier = 2.0;
+  cfg.backoff.jitter = m::JitterKind::none;
+  cfg.budget.tokens_max = 0;
+  const Ms ceilings[] = {251, 502, 1004};
+  for (const Ms off : {-1, 0, 1}) {
+    INFO("off by " << off);
+    Bench b(cfg);
+    b.oracle.process_started(0, 0, std::nullopt);
+    b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+    Ms now = 100;
+    for (std::uint32_t n = 1; n <= 3; ++n) {
+      const Ms delay = ceilings[n - 1] + (n == 3 ? off : 0);
+      // The attempt never opened: failure n.
+      b.feed_into(m::BackingOff{n, m::Instant{now + delay}, m::Reason::transport_error, 0}, now,
+                  m::ConnectionClosed{m::Instant{now}, m::CloseCause::transport_error}, {backing_off(now + delay, n)}, 0);
+      now += delay;
+      if (n < 3) b.feed_into(m::Connecting{n, m::Instant{now + 1000}, false}, now, m::Tick{m::Instant{now}}, {connect_effect()}, 0);
+      now += 10;
+    }
+    if (off == 0) {
+      CHECK(b.oracle.violations().empty());
+    } else {
+      CHECK(b.caught(4));
+    }
+  }
+}
