@@ -120,9 +120,11 @@ struct Oracle::Impl {
   SessionConfig cfg;
   std::uint64_t filter_skip_every = 0;
   std::uint64_t replay_end = 0;
-  // The first sequence at or after `s` that the stream carries.
+  // The next sequence the application must get at or after `s`: under relaxed
+  // detection a filtered sequence is no gap; under strict detection it is an
+  // event the server lost for this client, to be reported like any gap.
   std::uint64_t next_streamed(std::uint64_t s) const {
-    if (filter_skip_every >= 2 && s % filter_skip_every == 0) ++s;
+    if (filter_skip_every >= 2 && cfg.resume.gaps == GapDetection::relaxed && s % filter_skip_every == 0) ++s;
     return s;
   }
   std::vector<View> views;

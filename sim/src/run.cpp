@@ -165,7 +165,8 @@ class World final : public io::Clock {
   World(const Scenario& s, const SessionConfig& cfg, const RunOptions& o)
       : s_(s), cfg_(cfg), opt_(o),
         server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
-                             s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes}),
+                             s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes,
+                             s.world.unavailable_retry_after_ms}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
@@ -882,10 +883,6 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   if (scenario.clients == 0 || scenario.world.append_every_ms <= 0 ||
       scenario.world.latency_ms_min < 0 || scenario.world.latency_ms_max < scenario.world.latency_ms_min) {
     bad.error = "world: clients >= 1, append_every_ms > 0, 0 <= latency_ms_min <= latency_ms_max";
-    return bad;
-  }
-  if (scenario.world.filter_skip_every >= 2 && cfg.resume.gaps != GapDetection::relaxed) {
-    bad.error = "world.filter_skip_every: a filtered stream needs resume.gaps = relaxed";
     return bad;
   }
   if (scenario.world.replay_end_sequence > 0 && cfg.resume.mode != StreamMode::replay_only) {

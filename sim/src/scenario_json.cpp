@@ -233,7 +233,8 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
   return r.only({"append_every_ms", "retention_ms", "heartbeat_every_ms", "connection_ms_max", "too_old_in_band",
                  "auth", "token_lifetime_ms", "app_knows_expiry", "latency_ms_min", "latency_ms_max",
                  "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored", "opaque_ids",
-                 "filter_skip_every", "resume_overlap", "replay_end_sequence", "id_bytes"}) &&
+                 "filter_skip_every", "resume_overlap", "replay_end_sequence", "id_bytes",
+                 "unavailable_retry_after_ms"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
          r.ms("heartbeat_every_ms", w.heartbeat_every_ms) && r.ms("connection_ms_max", w.connection_ms_max) &&
          r.boolean("too_old_in_band", w.too_old_in_band) && r.boolean("auth", w.auth) &&
@@ -243,7 +244,7 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
          r.ms("refresh_ms", w.refresh_ms) && r.boolean("notify_network_restored", w.notify_network_restored) &&
          r.boolean("opaque_ids", w.opaque_ids) && r.u64("filter_skip_every", w.filter_skip_every) &&
          r.u64("resume_overlap", w.resume_overlap) && r.u64("replay_end_sequence", w.replay_end_sequence) &&
-         r.u64("id_bytes", w.id_bytes);
+         r.u64("id_bytes", w.id_bytes) && r.ms("unavailable_retry_after_ms", w.unavailable_retry_after_ms);
 }
 
 bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<ScenarioError>& error) {
@@ -445,6 +446,7 @@ Json world_json(const WorldParams& w) {
   if (w.filter_skip_every > 0) j["filter_skip_every"] = w.filter_skip_every;
   if (w.resume_overlap > 0) j["resume_overlap"] = w.resume_overlap;
   if (w.id_bytes > 0) j["id_bytes"] = w.id_bytes;
+  if (w.unavailable_retry_after_ms > 0) j["unavailable_retry_after_ms"] = w.unavailable_retry_after_ms;
   if (w.replay_end_sequence > 0) j["replay_end_sequence"] = w.replay_end_sequence;
   return j;
 }
@@ -507,8 +509,6 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
   }
   if (auto ok = model::validate(s.config); !ok)
     return bad("config." + std::string(ok.error().field), std::string(ok.error().reason));
-  if (s.world.filter_skip_every >= 2 && s.config.resume.gaps != model::GapDetection::relaxed)
-    return bad("world.filter_skip_every", "a filtered stream needs config resume.gaps = \"relaxed\"");
   if (s.world.id_bytes > 0 && (!s.world.opaque_ids || s.world.id_bytes < id_bytes_min ||
                                s.world.id_bytes > model::Token::capacity))
     return bad("world.id_bytes", "ids at the limit need world.opaque_ids, and a length in [" +

@@ -98,7 +98,11 @@ ConnectAnswer Server::answer(Ms now, std::uint64_t token, model::ResumeFrom from
   if (down_) return {Kind::refused, 0, std::nullopt, 0};
   if (params_.auth && (revoked_ > 0 || !token_valid(token, now))) return {Kind::status, 401, std::nullopt, 0};
   if (rate_limited_ > 0) return {Kind::status, 429, retry_after_ms_, 0};
-  if (erroring_ > 0) return {Kind::status, error_status_, std::nullopt, 0};
+  if (erroring_ > 0) {
+    std::optional<std::int64_t> retry_after_ms;
+    if (error_status_ == 503 && params_.unavailable_retry_after_ms > 0) retry_after_ms = params_.unavailable_retry_after_ms;
+    return {Kind::status, error_status_, retry_after_ms, 0};
+  }
   const std::uint64_t oldest = oldest_retained(now);
   std::uint64_t first = head() + 1;  // server_default and live: new events only
   if (from == model::ResumeFrom::oldest) {

@@ -175,6 +175,17 @@ void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowe
   if (w.opaque_ids && chance(q, 33))
     w.id_bytes = chance(q, 50) ? static_cast<std::uint64_t>(q.uniform(static_cast<std::int64_t>(id_bytes_min), 64))
                                : model::Token::capacity;
+  // A lossy server: in a third of the default swarm's filtered streams the
+  // policy keeps strict gap detection, so every skipped sequence is an event
+  // lost that the client must report.
+  if (o != nullptr && w.filter_skip_every >= 2 && chance(q, 33)) o->gaps = model::GapDetection::strict;
+}
+
+// Half the worlds send Retry-After with a 503 (1 to 30 s), from a stream of
+// their own.
+void draw_unavailable_hint(std::uint64_t seed, WorldParams& w) {
+  Prng q = Prng::derive(seed, 0x503A11);
+  if (chance(q, 50)) w.unavailable_retry_after_ms = q.uniform(1, 30) * 1000;
 }
 
 // Half the stops come from inside a delivery callback (Fault::param 1: the
@@ -217,12 +228,14 @@ Scenario swarm_scenario(std::uint64_t seed) {
   s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
   s.safety_ms = p.uniform(30, 180) * 1000;
   s.world = draw_world(p, cfg);
-  // A filtered stream comes with relaxed gaps (a variation of the preset).
+  // A filtered stream mostly comes with relaxed gaps (a variation of the
+  // preset); else it is a lossy server under strict detection.
   draw_ids_and_filters(seed, s.world, true, &overrides);
   draw_faults(p, s, cfg);
   draw_stops_in_callbacks(seed, s);
   s.config = make_config(s.label, overrides).value();
   draw_quiet_stream(seed, s.world, s.config);
+  draw_unavailable_hint(seed, s.world);
   return s;
 }
 
@@ -242,6 +255,7 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
   draw_stops_in_callbacks(seed, s);
   draw_quiet_stream(seed, s.world, policy);
+  draw_unavailable_hint(seed, s.world);
   // A replay-only policy mostly meets a replay that ends (somewhere in the first
   // one and a half safety phases' worth of events), else a log that never does.
   if (policy.resume.mode == model::StreamMode::replay_only) {

@@ -111,7 +111,13 @@ struct WorldParams {
   // (io::DriverOptions::id_bytes_max) is set to it. 0: ids as they come, the
   // default limit. Else in [id_bytes_min, model::Token::capacity].
   std::uint64_t id_bytes = 0;
-  std::uint64_t filter_skip_every = 0;  // filtered stream: sequences divisible by it are never streamed (< 2: none)
+  // A 503 answer (fault server_errors, param 503) carries Retry-After of this
+  // many ms (0: none), which the client honours like a 429's.
+  Ms unavailable_retry_after_ms = 0;
+  // Filtered stream: sequences divisible by it are never streamed (< 2: none).
+  // Under relaxed gap detection a filter (no gap); under strict detection
+  // events the server lost, each of which the client must report as a gap.
+  std::uint64_t filter_skip_every = 0;
   // A finite replay (resume.mode = replay_only only): the server streams up to
   // this sequence, then sends ReplayFinished and ends the stream, also to a
   // connection that resumes past it (0: the log never ends).

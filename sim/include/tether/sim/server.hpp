@@ -32,6 +32,8 @@ struct ServerParams {
   std::uint64_t resume_overlap = 0;
   // Ids padded to exactly this many bytes ("<epoch>:000...<sequence>"); 0: not padded.
   std::uint64_t id_bytes = 0;
+  // A 503 answer carries Retry-After of this many ms (0: none).
+  Ms unavailable_retry_after_ms = 0;
 };
 
 struct AuthToken {
