@@ -139,6 +139,7 @@ struct Oracle::Impl {
   void before_effects(View& c, const StepView& v);
   void deliver(View& c, const StepView& v, const Deliver& d, const ReportGap* missing);
   void check_saves(View& c, const StepView& v);
+  void check_batch_count(View& c, const StepView& v);
   struct Ending {
     std::uint32_t failures;  // the oracle's own count for the backoff this step enters
     bool short_session;
@@ -429,6 +430,7 @@ void Oracle::Impl::step(const StepView& v) {
                                          [](const Effect& x) { return std::holds_alternative<Deliver>(x); }))
     fail(1, v.client, v.now, "a missing gap reported without a delivery");
   check_saves(c, v);
+  check_batch_count(c, v);
   check_auth(c, v, refreshes, fresh_401);
   check_pacing(c, v);
   track_batching(c, v);
@@ -523,6 +525,21 @@ void Oracle::Impl::check_saves(View& c, const StepView& v) {
       fail(3, v.client, v.now, "checkpoint moved back from " + num(c.saved_sequence) + " to " + num(s));
     c.saved_sequence = std::max(c.saved_sequence, s);
   }
+}
+
+// Guarantee 3, batching by count: with no save in flight and none failing, no
+// step ends with checkpoint_every_events commits unsaved (the session asks the
+// save in the step that makes the batch full). Commits here are what the
+// session was fed (DeliveryAcked, or the next delivery): the driver's own
+// truthfulness is judged apart.
+void Oracle::Impl::check_batch_count(View& c, const StepView& v) {
+  if (is_terminal(v.after) || c.save_failures > 0 || c.requested_id > c.durable_id) return;
+  const std::uint64_t delivered = c.sequence_of.size();
+  const std::uint64_t committed = cfg.resume.commit == CommitPolicy::on_ack ? std::min(c.acked_id, delivered)
+                                                                            : (delivered > 0 ? delivered - 1 : 0);
+  if (committed < c.requested_id + cfg.resume.checkpoint_every_events) return;
+  fail(3, v.client, v.now, num(committed - c.requested_id) + " commits unsaved with no save in flight (checkpoint_every_events " +
+                               num(std::uint64_t{cfg.resume.checkpoint_every_events}) + ")");
 }
 
 // The oracle's own count of consecutive failed attempts for the backoff entered
