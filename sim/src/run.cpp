@@ -163,7 +163,8 @@ class World final : public io::Clock {
   World(const Scenario& s, const SessionConfig& cfg, const RunOptions& o)
       : s_(s), cfg_(cfg), opt_(o),
         server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
-                             s.world.filter_skip_every, s.world.resume_overlap}),
+                             s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes,
+                             s.world.server_error_retry_after_ms}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
@@ -460,6 +461,8 @@ void World::send_opened(std::uint32_t i) {
 }
 
 void World::send_rejected(std::uint32_t i, std::uint16_t status, std::optional<std::int64_t> retry_after_ms) {
+  // A server that opens the stream first (gRPC: the status in the trailers).
+  if (s_.world.status_after_open) send_opened(i);
   Item it;
   it.sub = static_cast<std::uint8_t>(WireKind::rejected);
   it.http_status = status;
@@ -498,7 +501,14 @@ void World::send_bytes(std::uint32_t i, std::string bytes) {
 
 void World::send_event(std::uint32_t i, std::uint64_t seq) {
   std::string text;
-  if (s_.world.opaque_ids) text.append("id: ").append(server_.id_of(seq).view()).append("\n");
+  if (s_.world.opaque_ids) {
+    const std::string id = server_.id_text(seq);
+    // An id longer than the client takes: the oracle accepts the session's
+    // end (Failed{unrecoverable}) on this connection, and nothing else.
+    if (id.size() > (s_.world.id_bytes_max > 0 ? s_.world.id_bytes_max : model::Token::capacity))
+      oracle_.oversized_id_sent(i, clients_[i]->connection, seq);
+    text.append("id: ").append(id).append("\n");
+  }
   text.append("data: {\"seq\":").append(std::to_string(seq)).append("}\n\n");
   send_bytes(i, std::move(text));
 }
@@ -679,6 +689,7 @@ void World::start_process(std::uint32_t i) {
   io::DriverOptions options;
   options.sequence = io::sequence_fn(io::SequenceExtractor::from_json_field("seq"));
   options.reducer = opt_.reducer;
+  if (s_.world.id_bytes_max > 0) options.id_bytes_max = s_.world.id_bytes_max;
   const bool auth = s_.world.auth || cfg.auth.has_provider;
   c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.lifetime});
   io::DriverPorts ports{*this, c, c, c, &*c.store, auth ? &c : nullptr, nullptr, &c};

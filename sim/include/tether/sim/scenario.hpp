@@ -109,6 +109,26 @@ struct WorldParams {
   // this sequence, then sends ReplayFinished and ends the stream, also to a
   // connection that resumes past it (0: the log never ends).
   std::uint64_t replay_end_sequence = 0;
+  // The server's 5xx answers carry Retry-After: this many ms (0: none). The
+  // session honours it for 503 (like 429) and ignores it for 500, 502, 504.
+  Ms server_error_retry_after_ms = 0;
+  // The server opens the stream (HTTP 200) before it answers the request, and
+  // its status (401, 410, 429, 5xx) comes after: gRPC's trailers. A client
+  // sees the rejection while it confirms the connection, so this needs
+  // config connect.confirm_timeout_ms > 0 (without one the session takes the
+  // opening for a stream and ignores the late status: a known limit of the
+  // reducer, see docs/simulation.md).
+  bool status_after_open = false;
+  // Every id the server sends is this many bytes long (the sequence is
+  // zero-padded: "<epoch>:000…<sequence>"; 0 or anything shorter than the
+  // plain id: the plain id). Only with opaque_ids. May exceed the client's
+  // id_bytes_max below, or model::Token::capacity.
+  std::uint64_t id_bytes = 0;
+  // The client's limit on resume ids (io::DriverOptions::id_bytes_max, the
+  // shell's id_bytes_max; 0: the driver's default, model::Token::capacity). A
+  // longer id ends the session Failed{unrecoverable}: a truncated id would
+  // resume elsewhere, and the server resends the same id on a retry.
+  std::uint64_t id_bytes_max = 0;
 };
 
 struct Scenario {
