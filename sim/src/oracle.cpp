@@ -419,6 +419,13 @@ void Oracle::Impl::step(const StepView& v) {
   if (c.open && v.connection_after != c.connection) c.open = false;
   if (std::holds_alternative<GaveUp>(v.after.phase))
     check_gave_up(c, v, was_open, opened_at, was_confirmed, was_delivered);
+  // Guarantee 7: a link-up during a backoff that has already reached a give-up
+  // limit ends the session at once (docs/state-machine.md, BackingOff).
+  if (std::holds_alternative<NetworkRestored>(e) && std::holds_alternative<BackingOff>(v.before) &&
+      !is_terminal(v.after) && c.failures > 0)
+    if (const auto why = give_up_due(c, c.failures, v.now))
+      fail(7, v.client, v.now, "a link-up during a backoff after failure " + num(std::uint64_t{c.failures}) +
+                                   " did not give up although the give-up policy says " + std::string(name_of(*why)));
   if (is_terminal(v.after)) terminal_entered(c, v);
 }
 

@@ -234,19 +234,10 @@ void draw_error_hints(std::uint64_t seed, Scenario& s) {
   }
 }
 
-// Give up after an outage: a short limit (1..10 s, often reached) or a long one.
-void draw_outage_give_up(std::uint64_t seed, Scenario& s) {
-  Prng p = situation(seed, 3);
-  if (!chance(p, 10)) return;
-  s.config.give_up.outage_ms_max = chance(p, 50) ? p.uniform(1, 10) * 1000 : p.uniform(10, 180) * 1000;
-}
-
-// The link flaps: bursts of link-up events (NetworkRestored), each after a short
-// partition or none at all (an interface that comes up again), while the
+// The link flaps: a burst of link-up events (NetworkRestored), each after a
+// short partition or none at all (an interface that comes up again), while the
 // client backs off, connects, confirms, refreshes or streams.
-void draw_link_flaps(std::uint64_t seed, Scenario& s) {
-  Prng p = situation(seed, 4);
-  if (!chance(p, 15)) return;
+void add_flaps(Prng& p, Scenario& s) {
   s.world.notify_network_restored = true;
   const Ms center = p.uniform(0, s.safety_ms - 1);
   for (std::int64_t n = p.uniform(2, 12); n > 0; --n) {
@@ -255,6 +246,21 @@ void draw_link_flaps(std::uint64_t seed, Scenario& s) {
     f.duration_ms = chance(p, 50) ? 0 : p.uniform(1, 1500);
     s.faults.push_back(f);
   }
+}
+
+// Give up after an outage: a short limit (1..10 s, often reached) or a long
+// one; in half of them the link flaps too (a link-up during a backoff that has
+// outlived the limit ends the session at once).
+void draw_outage_give_up(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 3);
+  if (!chance(p, 10)) return;
+  s.config.give_up.outage_ms_max = chance(p, 50) ? p.uniform(1, 10) * 1000 : p.uniform(10, 180) * 1000;
+  if (chance(p, 50)) add_flaps(p, s);
+}
+
+void draw_link_flaps(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 4);
+  if (chance(p, 15)) add_flaps(p, s);
 }
 
 // Opaque ids near the client's limit (io::DriverOptions::id_bytes_max: the
