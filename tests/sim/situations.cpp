@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +16,7 @@
 #include <tether/model/names.hpp>
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/run.hpp>
+#include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
 
@@ -48,6 +51,15 @@ RunResult run_ok(const Scenario& s) {
   INFO(describe(r));
   REQUIRE(r.ok());
   return r;
+}
+
+Scenario load(const std::string& name) {
+  std::ifstream in(std::string(TETHER_SIM_SCENARIO_DIR) + "/" + name, std::ios::binary);
+  REQUIRE(in);
+  auto parsed = parse_scenario(std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+  INFO((parsed ? std::string() : parsed.error().message()));
+  REQUIRE(parsed);
+  return *parsed;
 }
 
 std::uint64_t reached(const RunResult& r, std::size_t phase, std::size_t event) {
@@ -259,4 +271,32 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
   CHECK(coverage.counts[backing_off][std::variant_size_v<m::Event> - 1] > 0);
   std::printf("situations, seeds 1..600: %d outage give-ups, %d unrecoverable ends, %d finished replays\n",
               outage_give_ups, unrecoverable, replay_complete);
+}
+
+// Known limits the slow credential source found (docs/simulation.md,
+// "Situations"): a credential source slower than auth.refresh_timeout_ms. The
+// swarm keeps refreshes within half the timeout (the policy's assumption);
+// these shrunk scenarios, first drawn by the swarm when it did not, fail today.
+// The tests pass while they fail ([!shouldfail]); once the limit is lifted they
+// fail, and become plain tests.
+TEST_CASE("known limit: a refresh answered after its timeout is taken for the next one's answer",
+          "[situations][known-limit][!shouldfail]") {
+  // The refresh of a 401 times out (9 s) and answers at 10.7 s, when the next
+  // 401's refresh is queued behind it on the worker: the session takes the
+  // late answer for the new one, and from then on asks its proactive refreshes
+  // while one is still out (guarantee 10), one answer behind.
+  const RunResult r = run_traced(load("slow_refresh_late_answer.json"));
+  INFO(describe(r));
+  CHECK(r.ok());
+}
+
+TEST_CASE("known limit: answers slower than the refresh timeout, tokens shorter than the backoff: never streams",
+          "[situations][known-limit][!shouldfail]") {
+  // Every refresh times out (8 s) and answers at 11.5 s, in the backoff the
+  // timeout entered (kanade: up to 300 s); the 23 s token is stale by the next
+  // attempt, whose 401 starts it over (guarantee 7: not streaming after the
+  // healed period).
+  const RunResult r = run_traced(load("slow_refresh_never_streams.json"));
+  INFO(describe(r));
+  CHECK(r.ok());
 }
