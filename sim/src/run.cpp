@@ -25,6 +25,7 @@
 #include <tether/sim/server.hpp>
 #include <tether/sim/checkpoint_store.hpp>
 #include <tether/sim/client_code.hpp>
+#include <tether/sim/watch_code.hpp>
 #include <tether/sim/disk.hpp>
 
 // The session world runs the production stack (docs/architecture.md): every
@@ -199,9 +200,10 @@ class World final : public io::Clock {
           Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}),
           Prng::derive(s.seed, 0x500 + std::uint64_t{i}), signals));
     for (std::uint32_t i = 0; i < s.clients; ++i)
-      clients_[i]->code = o.client_code ? o.client_code(i)
-                                        : builtin_client_code(s.world.ack_delay_ms,
-                                                              cfg.resume.commit == CommitPolicy::on_ack);
+      clients_[i]->code = o.client_code        ? o.client_code(i)
+                          : s.world.tether_watch ? watch_client_code()(i)
+                                                 : builtin_client_code(s.world.ack_delay_ms,
+                                                                       cfg.resume.commit == CommitPolicy::on_ack);
   }
 
   RunResult run();
@@ -945,6 +947,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   if (scenario.world.replay_end_sequence > 0 && cfg.resume.mode != StreamMode::replay_only) {
     bad.error = "world.replay_end_sequence: a replay that ends needs resume.mode = replay_only";
+    return bad;
+  }
+  if (scenario.world.tether_watch && cfg.resume.commit != CommitPolicy::on_ack) {
+    bad.error = "world.tether_watch: tether-watch needs resume.commit = on_ack (it refuses any other)";
     return bad;
   }
   RunResult r = World(scenario, cfg, options).run();

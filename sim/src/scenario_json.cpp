@@ -233,7 +233,7 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
   return r.only({"append_every_ms", "retention_ms", "heartbeat_every_ms", "connection_ms_max", "too_old_in_band",
                  "auth", "token_lifetime_ms", "app_knows_expiry", "latency_ms_min", "latency_ms_max",
                  "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored", "opaque_ids",
-                 "filter_skip_every", "resume_overlap", "replay_end_sequence"}) &&
+                 "filter_skip_every", "resume_overlap", "replay_end_sequence", "tether_watch"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
          r.ms("heartbeat_every_ms", w.heartbeat_every_ms) && r.ms("connection_ms_max", w.connection_ms_max) &&
          r.boolean("too_old_in_band", w.too_old_in_band) && r.boolean("auth", w.auth) &&
@@ -242,7 +242,8 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
          r.ms("ack_delay_ms", w.ack_delay_ms) && r.ms("store_write_ms", w.store_write_ms) &&
          r.ms("refresh_ms", w.refresh_ms) && r.boolean("notify_network_restored", w.notify_network_restored) &&
          r.boolean("opaque_ids", w.opaque_ids) && r.u64("filter_skip_every", w.filter_skip_every) &&
-         r.u64("resume_overlap", w.resume_overlap) && r.u64("replay_end_sequence", w.replay_end_sequence);
+         r.u64("resume_overlap", w.resume_overlap) && r.u64("replay_end_sequence", w.replay_end_sequence) &&
+         r.boolean("tether_watch", w.tether_watch);
 }
 
 bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<ScenarioError>& error) {
@@ -444,6 +445,7 @@ Json world_json(const WorldParams& w) {
   if (w.filter_skip_every > 0) j["filter_skip_every"] = w.filter_skip_every;
   if (w.resume_overlap > 0) j["resume_overlap"] = w.resume_overlap;
   if (w.replay_end_sequence > 0) j["replay_end_sequence"] = w.replay_end_sequence;
+  if (w.tether_watch) j["tether_watch"] = true;
   return j;
 }
 

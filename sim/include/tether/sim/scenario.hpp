@@ -109,6 +109,10 @@ struct WorldParams {
   // this sequence, then sends ReplayFinished and ends the stream, also to a
   // connection that resumes past it (0: the log never ends).
   std::uint64_t replay_end_sequence = 0;
+  // Every process runs tether-watch's output (sim::watch_client_code: JSON
+  // lines on a simulated stdout, acked once flushed) instead of the builtin
+  // application; needs resume.commit = on_ack, as tether-watch does.
+  bool tether_watch = false;
 };
 
 struct Scenario {
