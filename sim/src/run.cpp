@@ -49,6 +49,10 @@ constexpr std::int64_t epoch_unix_ms = 1'700'000'000'000;
 constexpr std::string_view cursor_expired_type = "tether.cursor-expired";
 constexpr std::string_view replay_finished_type = "tether.replay-finished";
 
+// More steps than this for one client in one virtual millisecond, besides
+// the data a stream carries, is a hot loop.
+constexpr std::uint64_t hot_loop_steps_max = 1000;
+
 // Each process keeps its checkpoint in a real checkpoint file on its disk.
 const std::filesystem::path checkpoint_path = "/checkpoints/session.ckpt";
 
@@ -172,6 +176,8 @@ class Client final : public io::Host,
   std::uint64_t scheduled_last = 0;
   Prng process_prng;
   bool invariant_failed = false;  // reported once
+  Ms hot_ms = -1;                 // watch_for_hot_loop: the millisecond counted
+  std::uint64_t hot_steps = 0;    // steps other than data in it
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -219,6 +225,7 @@ class World final : public io::Clock {
   void closed_by_client(std::uint32_t i);
   void schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work);
   void check_client(std::uint32_t i);
+  void watch_for_hot_loop(std::uint32_t i, const Event& e);
   void delivered(std::uint32_t i, const io::Delivery& delivery);
   io::Credentials refresh(std::uint32_t i);
   void step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx);
@@ -279,6 +286,8 @@ class World final : public io::Clock {
   std::uint64_t events_ = 0;
   std::uint64_t next_connection_ = 0;
   std::vector<Violation> invariant_violations_;  // guarantee 11 (ClientCode::check)
+  std::vector<Violation> hot_loop_;              // guarantee 10: a hot loop ended the run
+  bool stopping_ = false;
   bool healed_ = false;
   Ms liveness_at_ = 0;
   std::uint64_t replay_end_ = 0;  // WorldParams::replay_end_sequence
@@ -431,6 +440,28 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
     push(now_ms() + s_.world.connection_ms_max, for_client(ItemKind::connection_max, i, c.connection));
 }
 
+// No virtual time passes in a hot loop: a client that takes more than
+// hot_loop_steps_max steps in one virtual millisecond, not counting the data
+// a stream may carry in a burst (frames, their bytes, their acks), is
+// retrying something at once. The run ends there with a guarantee-10 verdict,
+// instead of spinning until the event limit.
+void World::watch_for_hot_loop(std::uint32_t i, const Event& e) {
+  if (std::holds_alternative<FrameReceived>(e) || std::holds_alternative<BytesReceived>(e) ||
+      std::holds_alternative<DeliveryAcked>(e))
+    return;
+  Client& c = *clients_[i];
+  if (c.hot_ms != now_ms()) {
+    c.hot_ms = now_ms();
+    c.hot_steps = 0;
+  }
+  if (++c.hot_steps <= hot_loop_steps_max || stopping_) return;
+  stopping_ = true;
+  hot_loop_.push_back(Violation{10,
+                                "hot loop: " + std::to_string(c.hot_steps) + " steps in virtual millisecond " +
+                                    std::to_string(now_ms()) + ", the last " + std::string(name_of(e)),
+                                now_ms(), i});
+}
+
 void World::schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work) {
   Client& c = *clients_[i];
   c.scheduled.emplace(++c.scheduled_last, std::move(work));
@@ -495,6 +526,7 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
   }
   coverage_.add(before, e);
   ++events_;
+  watch_for_hot_loop(i, e);
   trace_.step(now_ms(), i, e, fx);
   for (const Effect& effect : fx) {
     if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
@@ -601,7 +633,7 @@ void World::schedule() {
 RunResult World::run() {
   RunResult r;
   schedule();
-  while (!agenda_.empty() && events_ < opt_.events_max) {
+  while (!agenda_.empty() && events_ < opt_.events_max && !stopping_) {
     oracle_.time_passed(agenda_.next_ms());
     Item it = agenda_.pop();
     if (it.kind == ItemKind::end) break;
@@ -612,6 +644,7 @@ RunResult World::run() {
   r.events = events_;
   r.violations = oracle_.violations();
   r.violations.insert(r.violations.end(), invariant_violations_.begin(), invariant_violations_.end());
+  r.violations.insert(r.violations.end(), hot_loop_.begin(), hot_loop_.end());
   if (events_ >= opt_.events_max)
     r.violations.push_back(Violation{7, "event limit reached (a hot loop?)", now_ms(), all_clients});
   r.coverage = coverage_;
