@@ -132,6 +132,9 @@ struct Policy {
   std::string file;    // empty: the swarm draws a configuration per seed
   std::string preset;  // the file's named base, if any
   tether::model::SessionConfig session;
+  // The file's "seed": the whole fleet draws its jitter from it, as a fleet
+  // deployed with that file does (Scenario::fixed_seed).
+  std::optional<std::uint64_t> seed;
 };
 
 Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy) {
@@ -141,7 +144,9 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
   const std::uint64_t mine = n / shard.count + (shard.index < n % shard.count ? 1 : 0);
   for (std::uint64_t k = shard.index; k < n; k += shard.count) {
     const std::uint64_t seed = start + k;
-    const RunResult r = run(policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session));
+    Scenario scenario = policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
+    if (!policy.file.empty()) scenario.fixed_seed = policy.seed;
+    const RunResult r = run(scenario);
     c.scenarios += 1;
     c.events += r.events;
     c.coverage.merge(r.coverage);
@@ -237,7 +242,7 @@ int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_t
       std::fprintf(stderr, "tether-sim: --config %s\n", loaded.error().message().c_str());
       return exit_usage;
     }
-    policy = Policy{config_file, loaded->preset, loaded->session};
+    policy = Policy{config_file, loaded->preset, loaded->session, loaded->seed};
   }
   const Campaign c = run_campaign(start, seeds, *shard, policy);
   if (json) {
