@@ -48,6 +48,10 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
   std::unique_ptr<asio::thread_pool> workers;
+  // AuthProvider::refresh() may block (a token command): it runs here, one
+  // call at a time, never on the strand and never on a poller's thread.
+  asio::thread_pool auth_worker{1};
+  bool refreshing = false;  // strand only: a refresh is in flight
   std::vector<std::unique_ptr<HttpPoller>> pollers;  // one per endpoint (not thread-safe)
   std::vector<std::optional<std::string>> etags;     // strand only
   std::optional<poll::PollState> state;
@@ -108,6 +112,27 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
     });
   }
 
+  // One refresh at a time: the 401s of other endpoints meanwhile wait for
+  // its token. The first refresh feeds Started when it completes.
+  void refresh_credentials(bool initial) {
+    if (refreshing) return;
+    refreshing = true;
+    asio::post(auth_worker, [self = shared_from_this(), initial] {
+      std::expected<Credentials, std::string> refreshed = self->options.auth->refresh();
+      asio::post(self->io, [self, initial, refreshed = std::move(refreshed)]() mutable {
+        self->refreshing = false;
+        if (self->done) return;  // stopped meanwhile: nothing to say
+        if (refreshed) {
+          self->bearer_token = std::move(refreshed->bearer_token);
+        } else {
+          self->diagnose(Diagnostic::Kind::auth, (initial ? "no initial credentials: " : "credential refresh failed: ") +
+                                                     refreshed.error());
+        }
+        if (initial) self->feed(poll::Started{self->now()});
+      });
+    });
+  }
+
   void finish_poll(std::size_t endpoint, std::expected<PollResponse, std::string> response) {
     if (done) return;
     ++polls;
@@ -118,11 +143,10 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
     }
     for (const std::string& notice : response->notices)
       diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + notice);
-    if (response->status == 401 && options.auth) {
-      // Fetch a token for the next poll; the model keeps the cadence (quiet).
-      if (auto refreshed = options.auth->refresh()) bearer_token = refreshed->bearer_token;
-      else diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
-    }
+    // Fetch a token for the next poll, off the strand; the model keeps the
+    // cadence (401 is quiet), so a refresh that fails is tried again at the
+    // next 401, never in a loop.
+    if (response->status == 401 && options.auth) refresh_credentials(/*initial=*/false);
     if (response->not_modified) return feed(poll::PollSucceeded{now(), endpoint, std::nullopt});
     if (response->status != 200) return feed(poll::PollFailed{now(), endpoint, response->status});
     auto snapshot = parse_snapshot(response->body);
@@ -159,10 +183,8 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
   const std::size_t threads = impl->pollers.size() < 8 ? impl->pollers.size() : 8;
   impl->workers = std::make_unique<asio::thread_pool>(threads == 0 ? 1 : threads);
   asio::post(impl->io, [impl] {
-    if (impl->options.auth) {
-      if (auto first = impl->options.auth->refresh()) impl->bearer_token = first->bearer_token;
-      else impl->diagnose(Diagnostic::Kind::auth, "no initial credentials: " + first.error());
-    }
+    // The first credentials come off the strand too; Started waits for them.
+    if (impl->options.auth) return impl->refresh_credentials(/*initial=*/true);
     impl->feed(poll::Started{impl->now()});
   });
   impl->thread = std::thread([impl = impl.get()] { impl->io.run(); });
@@ -172,6 +194,7 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
 PollRunner::~PollRunner() {
   stop();
   impl_->workers->join();
+  impl_->auth_worker.join();  // a refresh still running was cancelled by stop()
   // Handlers still queued hold the Impl: run them (they see `done` and return)
   // so that they, and the Impl with them, are released.
   impl_->timer.cancel();
@@ -183,6 +206,9 @@ void PollRunner::stop() {
   Impl& i = *impl_;
   if (!i.thread.joinable()) return;
   asio::post(i.io, [impl = impl_] { impl->feed(poll::StopRequested{impl->now()}); });
+  // A refresh blocked on the auth worker (a slow token command) would hold up
+  // the destructor's join: end it now, as Runner::stop() does.
+  if (i.options.auth) i.options.auth->cancel();
   i.work.reset();
   // The strand ends once StopRequested ran; io.stop() makes sure of it even
   // with a poll completion still posted.
