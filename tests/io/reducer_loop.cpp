@@ -71,8 +71,11 @@ struct Toy {
   }
   static std::optional<model::Instant> next_deadline(const State& s) { return s.deadline; }
   static Event tick(model::Instant now) { return Tick{now}; }
-  static bool merge(Event& queued, const Event& incoming) {
-    return queued.index() == incoming.index() && std::holds_alternative<Stop>(incoming);
+  // Stops fold into one; a waiting stop lets a later Num overtake it.
+  static bool merge(Event& queued, Event& incoming) {
+    if (queued.index() == incoming.index() && std::holds_alternative<Stop>(incoming)) return true;
+    if (std::holds_alternative<Stop>(queued) && std::holds_alternative<Num>(incoming)) std::swap(queued, incoming);
+    return false;
   }
 };
 
@@ -155,7 +158,7 @@ TEST_CASE("reducer loop: the inbox is bounded; at the bound an input is refused,
   CHECK(t.loop.state().log.back() == "21@1000");
 }
 
-TEST_CASE("reducer loop: an input that merges with one waiting takes no place in the inbox", "[reducer_loop]") {
+TEST_CASE("reducer loop: an input that merges with one waiting takes no place in the inbox; one that overtakes it goes first", "[reducer_loop]") {
   ToyLoop<2> t;
   std::vector<io::Fed> outcomes;
   t.executor.on_effect = [&](int n) {
@@ -167,21 +170,37 @@ TEST_CASE("reducer loop: an input that merges with one waiting takes no place in
   t.loop.feed(Toy::Num{{}, 1});
   CHECK(outcomes == std::vector<io::Fed>{io::Fed::queued, io::Fed::queued, io::Fed::queued});
   CHECK(t.loop.refused() == 0);
-  CHECK(t.loop.state().log == std::vector<std::string>{"1@1000", "stop@1000", "5@1000"});
+  // Num 5 took the waiting stop's place; the stop went on to the end.
+  CHECK(t.loop.state().log == std::vector<std::string>{"1@1000", "5@1000", "stop@1000"});
 }
 
 TEST_CASE("reducer loop: the session's inbox folds cumulative acks and repeated stops", "[reducer_loop]") {
   using R = io::SessionReducer;
   model::Event queued = model::DeliveryAcked{{}, 3, model::Cursor::at_sequence(3)};
-  CHECK(R::merge(queued, model::DeliveryAcked{{}, 5, model::Cursor::at_sequence(5)}));
+  model::Event later = model::DeliveryAcked{{}, 5, model::Cursor::at_sequence(5)};
+  CHECK(R::merge(queued, later));
   CHECK(std::get<model::DeliveryAcked>(queued).delivery_id == 5);
-  CHECK(R::merge(queued, model::DeliveryAcked{{}, 4, model::Cursor::at_sequence(4)}));  // older: covered
+  model::Event older = model::DeliveryAcked{{}, 4, model::Cursor::at_sequence(4)};
+  CHECK(R::merge(queued, older));  // covered by the waiting one
   CHECK(std::get<model::DeliveryAcked>(queued).delivery_id == 5);
-  CHECK_FALSE(R::merge(queued, model::StopRequested{}));
+  model::Event incoming = model::StopRequested{};
+  CHECK_FALSE(R::merge(queued, incoming));
   model::Event stop = model::StopRequested{};
-  CHECK(R::merge(stop, model::StopRequested{}));
+  incoming = model::StopRequested{};
+  CHECK(R::merge(stop, incoming));
   model::Event saved = model::CheckpointSaved{{}, 1};
-  CHECK_FALSE(R::merge(saved, model::CheckpointSaved{{}, 2}));  // each save is its own answer
+  incoming = model::CheckpointSaved{{}, 2};
+  CHECK_FALSE(R::merge(saved, incoming));  // each save is its own answer
+  CHECK(std::get<model::CheckpointSaved>(saved).delivery_id == 1);
+}
+
+TEST_CASE("reducer loop: the session's stop waits behind an ack that arrives after it in the same step", "[reducer_loop]") {
+  using R = io::SessionReducer;
+  model::Event queued = model::StopRequested{};
+  model::Event incoming = model::DeliveryAcked{{}, 4, model::Cursor::at_sequence(4)};
+  CHECK_FALSE(R::merge(queued, incoming));  // exchanged: the ack takes the stop's place
+  CHECK(std::holds_alternative<model::DeliveryAcked>(queued));
+  CHECK(std::holds_alternative<model::StopRequested>(incoming));  // and the stop goes on, to the end
 }
 
 TEST_CASE("reducer loop: the timer is re-armed only for an earlier deadline, and disarmed when there is none", "[reducer_loop]") {

@@ -24,9 +24,12 @@
 // (an application callback that acks or stops, a completion a host runs
 // inline, a save with nothing to persist) waits in the inbox and is fed after
 // them, in arrival order; then the timer is re-armed once. The inbox holds at
-// most `InboxMax` events, inline (no allocation). An input that R::merge can
-// fold into one already waiting (a second stop, a cumulative ack, a tick)
-// takes no place. At the bound the input is refused: feed() returns
+// most `InboxMax` events, inline (no allocation). R::merge(queued, incoming),
+// tried against each waiting input from the oldest, may fold the incoming
+// one into it (a second stop, a cumulative ack, a tick: returns true, and it
+// takes no place), or exchange the two and return false (the session's stop
+// stays behind an ack that arrives after it: the displaced input goes on
+// looking for its place). At the bound the input is refused: feed() returns
 // Fed::refused, the executor's refused(event) hook (if it has one) is told so
 // it can report it, and refused() counts it. A shell whose effects feed more
 // than InboxMax distinct inputs back within one step has a feedback loop, and
@@ -122,7 +125,7 @@ class ReducerLoop {
 
  private:
   Fed enqueue(Event&& event) {
-    if constexpr (requires(Event& queued) { { R::merge(queued, event) } -> std::same_as<bool>; }) {
+    if constexpr (requires(Event& queued, Event& incoming) { { R::merge(queued, incoming) } -> std::same_as<bool>; }) {
       for (std::size_t n = 0; n < inbox_size_; ++n)
         if (R::merge(*inbox_[(inbox_head_ + n) % InboxMax], event)) return Fed::queued;
     }

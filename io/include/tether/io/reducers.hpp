@@ -2,7 +2,8 @@
 // The four reducers of model/ as io::ReducerLoop sees them
 // (<tether/io/reducer_loop.hpp>): their types, the in-place transition, the
 // deadline, the Tick, and which inputs waiting in the loop's inbox fold into
-// one (merge: true if `incoming` was folded into `queued`).
+// one (merge: true if `incoming` was folded into `queued`; it may instead
+// exchange them and return false, see <tether/io/reducer_loop.hpp>).
 #include <optional>
 #include <utility>
 #include <variant>
@@ -36,15 +37,20 @@ struct SessionReducer {
   }
   static std::optional<model::Instant> next_deadline(const State& state) { return model::next_deadline(state); }
   static Event tick(model::Instant now) { return model::Tick{now}; }
-  // Acks are cumulative: a later one waiting covers an earlier one.
-  static bool merge(Event& queued, const Event& incoming) {
+  // Acks are cumulative: a later one waiting covers an earlier one. A stop
+  // waits behind every input that arrives with it (the order the driver's
+  // slots had: an ack made in the same callback as stop() is applied before
+  // it, never ignored by a stopped session).
+  static bool merge(Event& queued, Event& incoming) {
     if (auto* waiting = std::get_if<model::DeliveryAcked>(&queued)) {
       const auto* ack = std::get_if<model::DeliveryAcked>(&incoming);
       if (ack == nullptr) return false;
       if (ack->delivery_id > waiting->delivery_id) *waiting = *ack;
       return true;
     }
-    return reducer_detail::merge_idempotent<model::StopRequested, model::Tick>(queued, incoming);
+    if (reducer_detail::merge_idempotent<model::StopRequested, model::Tick>(queued, incoming)) return true;
+    if (std::holds_alternative<model::StopRequested>(queued)) std::swap(queued, incoming);
+    return false;
   }
 };
 
@@ -61,7 +67,7 @@ struct PollReducer {
     return model::poll::next_deadline(state);
   }
   static Event tick(model::Instant now) { return model::poll::Tick{now}; }
-  static bool merge(Event& queued, const Event& incoming) {
+  static bool merge(Event& queued, Event& incoming) {
     return reducer_detail::merge_idempotent<model::poll::StopRequested, model::poll::Tick>(queued, incoming);
   }
 };
@@ -82,7 +88,7 @@ struct WaitReducer {
     return model::wait::next_deadline(state);
   }
   static Event tick(model::Instant now) { return model::wait::Tick{now}; }
-  static bool merge(Event& queued, const Event& incoming) {
+  static bool merge(Event& queued, Event& incoming) {
     return reducer_detail::merge_idempotent<model::wait::StopRequested, model::wait::Tick>(queued, incoming);
   }
 };
@@ -103,7 +109,7 @@ struct MirrorReducer {
     return model::mirror::next_deadline(state);
   }
   static Event tick(model::Instant now) { return model::mirror::Tick{now}; }
-  static bool merge(Event& queued, const Event& incoming) {
+  static bool merge(Event& queued, Event& incoming) {
     return reducer_detail::merge_idempotent<model::mirror::StopRequested, model::mirror::Tick>(queued, incoming);
   }
 };
