@@ -96,15 +96,17 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
   void execute(const wait::Effect& effect) {
     if (const auto* acquire = std::get_if<wait::Acquire>(&effect)) {
       ++attempts;
-      asio::post(worker, [self = shared_from_this(), id = acquire->id] {
-        auto got = self->options.acquire();
-        asio::post(self->io, [self, id, got = std::move(got)] {
-          if (got) return self->feed(wait::AcquireSucceeded{{}, id});
-          if (self->callbacks.on_diagnostic && !self->stopped)
-            self->callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, got.error()});
-          self->feed(wait::AcquireFailed{{}, id});
-        });
-      });
+      offload(
+          [self = shared_from_this(), id = acquire->id]() -> Completion {
+            auto got = self->options.acquire();
+            return [self, id, got = std::move(got)] {
+              if (got) return self->feed(wait::AcquireSucceeded{{}, id});
+              if (self->callbacks.on_diagnostic && !self->stopped)
+                self->callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, got.error()});
+              self->feed(wait::AcquireFailed{{}, id});
+            };
+          },
+          Blocking::resource_acquire);
     } else if (const auto* release = std::get_if<wait::Release>(&effect)) {
       if (callbacks.on_release) callbacks.on_release(release->id);
     } else if (const auto* report = std::get_if<wait::ReportStatus>(&effect)) {

@@ -375,6 +375,7 @@ Ms World::work_ms(io::Blocking kind) const {
     case io::Blocking::start: return s_.world.auth || cfg_.auth.has_provider ? s_.world.refresh_ms : 0;
     case io::Blocking::checkpoint_save: return s_.world.store_write_ms;
     case io::Blocking::credential_refresh: return s_.world.refresh_ms;
+    case io::Blocking::resource_acquire: return 0;  // no session offloads one
   }
   return 0;
 }
