@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@
 #include <tether/sim/network.hpp>
 #include <tether/sim/server.hpp>
 #include <tether/sim/checkpoint_store.hpp>
+#include <tether/sim/client_code.hpp>
+#include <tether/sim/watch_code.hpp>
 #include <tether/sim/disk.hpp>
 
 // The session world runs the production stack (docs/architecture.md): every
@@ -46,6 +49,10 @@ constexpr std::int64_t epoch_unix_ms = 1'700'000'000'000;
 constexpr std::string_view cursor_expired_type = "tether.cursor-expired";
 constexpr std::string_view replay_finished_type = "tether.replay-finished";
 
+// More steps than this for one client in one virtual millisecond, besides
+// the data a stream carries, is a hot loop.
+constexpr std::uint64_t hot_loop_steps_max = 1000;
+
 // Each process keeps its checkpoint in a real checkpoint file on its disk.
 const std::filesystem::path checkpoint_path = "/checkpoints/session.ckpt";
 
@@ -68,7 +75,7 @@ enum class ItemKind : std::uint8_t {
 };
 
 enum class WireKind : std::uint8_t { opened, rejected, bytes, closed };
-enum class AppKind : std::uint8_t { ack, stop, network_restored };
+enum class AppKind : std::uint8_t { ack, stop, network_restored, scheduled };
 
 struct Item {
   ItemKind kind = ItemKind::end;
@@ -92,12 +99,13 @@ class Client final : public io::Host,
                      public io::Transport,
                      public io::Application,
                      public io::AuthProvider,
-                     public io::StepObserver {
+                     public io::StepObserver,
+                     public Process {
  public:
   Client(World& world, std::uint32_t index, LinkParams lp, Prng link_stream, Prng app_stream, Prng chunk_stream,
-         Prng crash_stream, io::SseSignals signals)
+         Prng crash_stream, Prng process_stream, io::SseSignals signals)
       : link(lp, link_stream), app_prng(app_stream), chunk_prng(chunk_stream), crash_prng(crash_stream),
-        sse(io::SseLimits{}, std::move(signals)), world_(world), index_(index) {
+        sse(io::SseLimits{}, std::move(signals)), process_prng(process_stream), world_(world), index_(index) {
     disk.make_directory(checkpoint_path.parent_path());
   }
   Client(const Client&) = delete;
@@ -119,9 +127,22 @@ class Client final : public io::Host,
   // io::StepObserver
   void on_step(const model::Event& event, const model::Phase& before, const model::State& after,
                const model::Effects& effects) override;
+  // Process (what the application may ask of its process)
+  std::uint32_t client() const override { return index_; }
+  std::uint32_t lifetime() const override { return lifetime_count; }
+  Ms now_ms() const override;
+  void ack(std::uint64_t delivery_id) override {
+    if (driver) driver->ack(delivery_id);
+  }
+  void stop() override {
+    if (driver) driver->stop();
+  }
+  void after(Ms delay_ms, std::function<void()> work) override;
+  model::Prng& prng() override { return process_prng; }
 
   std::optional<io::Driver> driver;  // nullopt: the process is down
-  std::uint32_t lifetime = 0;
+  std::uint32_t epoch = 0;  // bumped at each start and crash (items carry it)
+  std::uint32_t lifetime_count = 0;  // process lifetimes started (Process::lifetime)
   std::uint32_t announced_lifetime = 0;  // the lifetime the oracle was told of
   std::uint64_t connection = 0;      // the transport's current connection (0: none)
   std::uint64_t input_connection = 0;  // the connection of the wire item being handled
@@ -149,6 +170,14 @@ class Client final : public io::Host,
   std::optional<Work> running;  // the call under way (it completes at its work_done)
   io::Blocking running_kind = io::Blocking::start;
   bool worker_busy = false;
+  std::unique_ptr<ClientCode> code;        // the client's code, for the whole run
+  std::unique_ptr<io::Application> app;    // this lifetime's application
+  std::map<std::uint64_t, std::function<void()>> scheduled;  // Process::after, by id
+  std::uint64_t scheduled_last = 0;
+  Prng process_prng;
+  bool invariant_failed = false;  // reported once
+  Ms hot_ms = -1;                 // watch_for_hot_loop: the millisecond counted
+  std::uint64_t hot_steps = 0;    // steps other than data in it
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -175,7 +204,13 @@ class World final : public io::Clock {
       clients_.push_back(std::make_unique<Client>(
           *this, i, LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
           Prng::derive(s.seed, 0x200 + std::uint64_t{i}), Prng::derive(s.seed, 0x100 + std::uint64_t{i}),
-          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}), signals));
+          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x500 + std::uint64_t{i}), signals));
+    for (std::uint32_t i = 0; i < s.clients; ++i)
+      clients_[i]->code = o.client_code        ? o.client_code(i)
+                          : s.world.tether_watch ? watch_client_code()(i)
+                                                 : builtin_client_code(s.world.ack_delay_ms,
+                                                                       cfg.resume.commit == CommitPolicy::on_ack);
   }
 
   RunResult run();
@@ -189,6 +224,9 @@ class World final : public io::Clock {
   void offload(std::uint32_t i);
   void connect(std::uint32_t i, const io::ConnectRequest& request);
   void closed_by_client(std::uint32_t i);
+  void schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work);
+  void check_client(std::uint32_t i);
+  void watch_for_hot_loop(std::uint32_t i, const Event& e);
   void delivered(std::uint32_t i, const io::Delivery& delivery);
   io::Credentials refresh(std::uint32_t i);
   void step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx);
@@ -198,7 +236,7 @@ class World final : public io::Clock {
   Ms now_ms() const { return agenda_.now_ms(); }
   void push(Ms at, Item it) { agenda_.push(at, std::move(it)); }
   Item for_client(ItemKind kind, std::uint32_t i, std::uint64_t connection = 0) const {
-    return Item{kind, i, clients_[i]->lifetime, connection};
+    return Item{kind, i, clients_[i]->epoch, connection};
   }
   void push_app(Ms at, std::uint32_t i, AppKind kind, std::uint64_t value = 0) {
     Item it = for_client(ItemKind::app, i);
@@ -248,6 +286,9 @@ class World final : public io::Clock {
   Coverage coverage_;
   std::uint64_t events_ = 0;
   std::uint64_t next_connection_ = 0;
+  std::vector<Violation> invariant_violations_;  // guarantee 11 (ClientCode::check)
+  std::vector<Violation> hot_loop_;              // guarantee 10: a hot loop ended the run
+  bool stopping_ = false;
   bool healed_ = false;
   Ms liveness_at_ = 0;
   std::uint64_t replay_end_ = 0;  // WorldParams::replay_end_sequence
@@ -276,10 +317,25 @@ void Client::close() {
   world_.closed_by_client(index_);
 }
 
-void Client::on_delivery(const io::Delivery& delivery) { world_.delivered(index_, delivery); }
-void Client::on_gap(const model::ReportGap& gap) { report.gaps.emplace_back(world_.now().ms, gap); }
-void Client::on_status(const model::Status& status) { report.statuses.emplace_back(world_.now().ms, status); }
-void Client::on_diagnostic(const io::Diagnostic&) { report.diagnostics += 1; }
+// The world keeps its reports, then the application gets the call.
+void Client::on_delivery(const io::Delivery& delivery) {
+  world_.delivered(index_, delivery);
+  if (app) app->on_delivery(delivery);
+}
+void Client::on_gap(const model::ReportGap& gap) {
+  report.gaps.emplace_back(world_.now().ms, gap);
+  if (app) app->on_gap(gap);
+}
+void Client::on_status(const model::Status& status) {
+  report.statuses.emplace_back(world_.now().ms, status);
+  if (app) app->on_status(status);
+}
+void Client::on_diagnostic(const io::Diagnostic& diagnostic) {
+  report.diagnostics += 1;
+  if (app) app->on_diagnostic(diagnostic);
+}
+Ms Client::now_ms() const { return world_.now().ms; }
+void Client::after(Ms delay_ms, std::function<void()> work) { world_.schedule(index_, delay_ms, std::move(work)); }
 
 std::expected<io::Credentials, std::string> Client::refresh() {
   if (refresh_failing > 0) return std::unexpected("simulated credential source failure");
@@ -320,6 +376,7 @@ Ms World::work_ms(io::Blocking kind) const {
     case io::Blocking::start: return s_.world.auth || cfg_.auth.has_provider ? s_.world.refresh_ms : 0;
     case io::Blocking::checkpoint_save: return s_.world.store_write_ms;
     case io::Blocking::credential_refresh: return s_.world.refresh_ms;
+    case io::Blocking::resource_acquire: return 0;  // no session offloads one
   }
   return 0;
 }
@@ -385,6 +442,51 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
     push(now_ms() + s_.world.connection_ms_max, for_client(ItemKind::connection_max, i, c.connection));
 }
 
+// No virtual time passes in a hot loop: a client that takes more than
+// hot_loop_steps_max steps in one virtual millisecond, not counting the data
+// a stream may carry in a burst (frames, their bytes, their acks), is
+// retrying something at once. The run ends there with a guarantee-10 verdict,
+// instead of spinning until the event limit.
+void World::watch_for_hot_loop(std::uint32_t i, const Event& e) {
+  if (std::holds_alternative<FrameReceived>(e) || std::holds_alternative<BytesReceived>(e) ||
+      std::holds_alternative<DeliveryAcked>(e))
+    return;
+  Client& c = *clients_[i];
+  if (c.hot_ms != now_ms()) {
+    c.hot_ms = now_ms();
+    c.hot_steps = 0;
+  }
+  if (++c.hot_steps <= hot_loop_steps_max || stopping_) return;
+  stopping_ = true;
+  hot_loop_.push_back(Violation{10,
+                                "hot loop: " + std::to_string(c.hot_steps) + " steps in virtual millisecond " +
+                                    std::to_string(now_ms()) + ", the last " + std::string(name_of(e)),
+                                now_ms(), i});
+}
+
+void World::schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work) {
+  Client& c = *clients_[i];
+  c.scheduled.emplace(++c.scheduled_last, std::move(work));
+  push_app(now_ms() + std::max<Ms>(delay_ms, 0), i, AppKind::scheduled, c.scheduled_last);
+}
+
+// The client's own invariant (ClientCode::check), after each of its steps and
+// at its crashes; the first failure is reported, as guarantee 11.
+void World::check_client(std::uint32_t i) {
+  Client& c = *clients_[i];
+  if (c.invariant_failed) return;
+  ClientView view;
+  view.client = i;
+  view.now_ms = now_ms();
+  view.process_up = c.driver.has_value();
+  if (c.durable_told) view.durable_sequence = c.durable_sequence;
+  view.server_head = server_.head();
+  if (auto broken = c.code->check(view)) {
+    c.invariant_failed = true;
+    invariant_violations_.push_back(Violation{11, "the client's invariant: " + *broken, now_ms(), i});
+  }
+}
+
 void World::closed_by_client(std::uint32_t i) {
   Client& c = *clients_[i];
   c.connection = 0;
@@ -399,11 +501,6 @@ void World::delivered(std::uint32_t i, const io::Delivery& d) {
     c.sequence_seen = std::max(c.sequence_seen, *d.sequence);
     c.report.last_sequence = *d.sequence;
   }
-  if (cfg_.resume.commit != CommitPolicy::on_ack || !d.sequence) return;
-  // An application done when the callback returns acks from inside it (the
-  // driver takes the ack once the step's effects have run); a slower one later.
-  if (s_.world.ack_delay_ms == 0) return c.driver->ack(d.delivery_id);
-  push_app(now_ms() + s_.world.ack_delay_ms, i, AppKind::ack, d.delivery_id);
 }
 
 io::Credentials World::refresh(std::uint32_t i) {
@@ -420,8 +517,8 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
   // loaded; a stop or a restored network that comes before (Started then
   // never comes, or comes to a session that had nothing to do) opens it too.
   const auto* started = std::get_if<Started>(&e);
-  if (started != nullptr || c.announced_lifetime != c.lifetime) {
-    c.announced_lifetime = c.lifetime;
+  if (started != nullptr || c.announced_lifetime != c.epoch) {
+    c.announced_lifetime = c.epoch;
     std::optional<Cursor> loaded;
     if (started != nullptr) {
       loaded = started->checkpoint;
@@ -431,6 +528,7 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
   }
   coverage_.add(before, e);
   ++events_;
+  watch_for_hot_loop(i, e);
   trace_.step(now_ms(), i, e, fx);
   for (const Effect& effect : fx) {
     if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
@@ -441,6 +539,7 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
     }
   }
   oracle_.step(StepView{i, now_ms(), e, c.input_connection, before, after, fx, c.connection});
+  check_client(i);
 }
 
 // --- server-to-client traffic -----------------------------------------------
@@ -449,7 +548,7 @@ void World::send(std::uint32_t i, Item it) {
   Client& c = *clients_[i];
   it.kind = ItemKind::wire;
   it.client = i;
-  it.lifetime = c.lifetime;
+  it.lifetime = c.epoch;
   it.connection = c.connection;
   if (auto at = c.link.carry_to_client(now_ms(), c.wire)) push(*at, std::move(it));
 }
@@ -545,7 +644,7 @@ void World::schedule() {
 RunResult World::run() {
   RunResult r;
   schedule();
-  while (!agenda_.empty() && events_ < opt_.events_max) {
+  while (!agenda_.empty() && events_ < opt_.events_max && !stopping_) {
     oracle_.time_passed(agenda_.next_ms());
     Item it = agenda_.pop();
     if (it.kind == ItemKind::end) break;
@@ -555,6 +654,8 @@ RunResult World::run() {
   r.trace_hash = trace_.hash();
   r.events = events_;
   r.violations = oracle_.violations();
+  r.violations.insert(r.violations.end(), invariant_violations_.begin(), invariant_violations_.end());
+  r.violations.insert(r.violations.end(), hot_loop_.begin(), hot_loop_.end());
   if (events_ >= opt_.events_max)
     r.violations.push_back(Violation{7, "event limit reached (a hot loop?)", now_ms(), all_clients});
   r.coverage = coverage_;
@@ -590,7 +691,7 @@ bool World::defer_if_suspended(Item& it) {
 // dropped (what the dead process awaited never arrives).
 bool World::live(const Item& it) const {
   const Client& c = *clients_[it.client];
-  if (it.lifetime != c.lifetime || !c.driver) return false;
+  if (it.lifetime != c.epoch || !c.driver) return false;
   if (it.kind == ItemKind::wire && it.connection != c.connection) return false;
   if (it.kind == ItemKind::tick && it.connection != c.tick_generation) return false;
   return true;
@@ -672,6 +773,14 @@ void World::handle_app(const Item& it) {
     case AppKind::ack: return driver.ack(it.value);
     case AppKind::stop: return driver.stop();
     case AppKind::network_restored: return driver.network_restored();
+    case AppKind::scheduled: {
+      Client& c = *clients_[it.client];
+      const auto found = c.scheduled.find(it.value);
+      if (found == c.scheduled.end()) return;
+      const std::function<void()> work = std::move(found->second);
+      c.scheduled.erase(found);
+      return work();
+    }
   }
 }
 
@@ -682,7 +791,7 @@ void World::start_process(std::uint32_t i) {
   cfg.seed = io::choose_seed(s_.fixed_seed, [&c] { return c.app_prng.next(); });
   auto made = make_session(cfg);
   if (!made) return;  // validated before the run
-  c.lifetime += 1;
+  c.epoch += 1;
   c.connection = 0;
   c.server_open = false;
   c.crashed_by.reset();
@@ -691,9 +800,11 @@ void World::start_process(std::uint32_t i) {
   options.reducer = opt_.reducer;
   if (s_.world.id_bytes_max > 0) options.id_bytes_max = s_.world.id_bytes_max;
   const bool auth = s_.world.auth || cfg.auth.has_provider;
-  c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.lifetime});
+  c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.epoch});
   io::DriverPorts ports{*this, c, c, c, &*c.store, auth ? &c : nullptr, nullptr, &c};
   c.driver.emplace(std::move(*made), ports, std::move(options));
+  c.lifetime_count += 1;
+  c.app = c.code->start(c);
   c.driver->start();
 }
 
@@ -846,16 +957,19 @@ void World::crash(std::uint32_t i, std::uint32_t index, bool power_loss) {
   tell_durable(i);
   c.sse.cancel();
   c.driver.reset();
+  c.app.reset();
+  c.scheduled.clear();  // what the dead process scheduled never runs
   c.store.reset();
   c.work_queue.clear();
   c.running.reset();
   c.worker_busy = false;
   c.crashed_by = index;
-  c.lifetime += 1;  // everything the dead process awaited is dropped
+  c.epoch += 1;  // everything the dead process awaited is dropped
   c.connection = 0;
   c.server_open = false;
   c.sequence_seen_before = std::max(c.sequence_seen_before, c.sequence_seen);
   oracle_.process_crashed(i, now_ms());
+  check_client(i);
 }
 
 }  // namespace
@@ -878,6 +992,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   if (scenario.world.replay_end_sequence > 0 && cfg.resume.mode != StreamMode::replay_only) {
     bad.error = "world.replay_end_sequence: a replay that ends needs resume.mode = replay_only";
+    return bad;
+  }
+  if (scenario.world.tether_watch && cfg.resume.commit != CommitPolicy::on_ack) {
+    bad.error = "world.tether_watch: tether-watch needs resume.commit = on_ack (it refuses any other)";
     return bad;
   }
   RunResult r = World(scenario, cfg, options).run();

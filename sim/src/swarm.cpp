@@ -400,6 +400,14 @@ void draw_situations(std::uint64_t seed, Scenario& s) {
     std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
 }
 
+// tether-watch's output instead of the builtin application in 30% of the
+// seeds whose policy commits on ack (tether-watch refuses any other), from a
+// stream of its own.
+void draw_application(std::uint64_t seed, WorldParams& w, const model::SessionConfig& policy) {
+  Prng q = Prng::derive(seed, 0x7E7A7C);
+  w.tether_watch = chance(q, 30) && policy.resume.commit == model::CommitPolicy::on_ack;
+}
+
 }  // namespace
 
 Scenario swarm_scenario(std::uint64_t seed) {
@@ -424,6 +432,7 @@ Scenario swarm_scenario_base(std::uint64_t seed) {
   draw_ids_and_filters(seed, s.world, true, &overrides);
   draw_faults(p, s, cfg);
   s.config = make_config(s.label, overrides).value();
+  draw_application(seed, s.world, s.config);
   return s;
 }
 
@@ -441,6 +450,7 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   // it already tolerates one.
   draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
+  draw_application(seed, s.world, policy);
   // A replay-only policy mostly meets a replay that ends (somewhere in the first
   // one and a half safety phases' worth of events), else a log that never does.
   if (policy.resume.mode == model::StreamMode::replay_only) {

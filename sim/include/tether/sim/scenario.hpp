@@ -129,6 +129,10 @@ struct WorldParams {
   // longer id ends the session Failed{unrecoverable}: a truncated id would
   // resume elsewhere, and the server resends the same id on a retry.
   std::uint64_t id_bytes_max = 0;
+  // Every process runs tether-watch's output (sim::watch_client_code: JSON
+  // lines on a simulated stdout, acked once flushed) instead of the builtin
+  // application; needs resume.commit = on_ack, as tether-watch does.
+  bool tether_watch = false;
 };
 
 struct Scenario {
