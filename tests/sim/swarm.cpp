@@ -54,8 +54,8 @@ TEST_CASE("swarm scenarios are data drawn from the seed", "[swarm]") {
 // back (Scenario::liveness_ms): nothing but the end of the run moved. The
 // second is today's run.
 // Three pins per seed: the base scenario (swarm_scenario_base: the draws
-// before issue 11's situations, as JSON, so a change of the world alone leaves
-// it alone), the scenario with its situations, and the trace its run gives.
+// without issue 11's situations, as JSON, so a change of the world alone
+// leaves it alone; none of these seeds runs tether-watch's output), the scenario with its situations, and the trace its run gives.
 // The traces changed once on purpose (issue 11): the world runs the production
 // driver, and the server's bytes reach it in random chunk splits. The
 // situations (issue 11, each from a PRNG stream of its own) left every base

@@ -22,8 +22,8 @@ namespace tether::sim {
 // (docs/simulation.md, "Situations").
 Scenario swarm_scenario(std::uint64_t seed);
 
-// swarm_scenario(seed) without its situations: what the swarm drew before they
-// existed, unchanged (tests/sim/swarm.cpp pins it).
+// swarm_scenario(seed) without its situations: the base draws they leave as
+// they were (tests/sim/swarm.cpp pins them).
 Scenario swarm_scenario_base(std::uint64_t seed);
 
 // The configuration is `policy`, exactly, for every seed: only the world, the
