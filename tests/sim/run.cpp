@@ -18,14 +18,7 @@ using tether::sim::test::backoffs;
 
 namespace {
 
-Scenario base() {
-  Scenario s;  // aviso, from sequence 0
-  s.seed = 11;
-  s.safety_ms = 120000;
-  s.world.append_every_ms = 500;
-  s.world.heartbeat_every_ms = 10000;
-  return s;
-}
+Scenario base() { return tether::sim::test::aviso_base(120000); }
 
 // TETHER_SIM_TRACE=1 prints each scenario's trace.
 RunResult run_ok(const Scenario& s) {

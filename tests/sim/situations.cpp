@@ -28,14 +28,7 @@ using tether::sim::test::backoffs;
 
 namespace {
 
-Scenario base() {
-  Scenario s;  // aviso, from sequence 0
-  s.seed = 11;
-  s.safety_ms = 60000;
-  s.world.append_every_ms = 500;
-  s.world.heartbeat_every_ms = 10000;
-  return s;
-}
+Scenario base() { return tether::sim::test::aviso_base(60000); }
 
 // TETHER_SIM_TRACE=1 prints each scenario's trace.
 RunResult run_traced(const Scenario& s, const RunOptions& options = {}) {
