@@ -202,7 +202,7 @@ function(tether_check_layers)
   _tether_layers_forbid(tether_io_core "io_core-no-net"
     "tether::io_core links tether::model and nothing with Asio, Boost or OpenSSL, never tether::io or tether::sim"
     FORBID_NET FORBID tether_io tether_sim tether_sim_rapidcheck)
-  foreach(target IN ITEMS tether_sim tether_sim_rapidcheck tether-sim tether-demo)
+  foreach(target IN ITEMS tether_sim tether_sim_rapidcheck tether-sim)
     _tether_layers_forbid(${target} "sim-no-net"
       "tether::sim and its tools never link Boost, OpenSSL or tether::io"
       FORBID_NET FORBID tether_io)

@@ -4,7 +4,8 @@
 #      (including the integration tests against real nginx + nchan servers they
 #      start themselves, and the simulator: the mutation check, and a 10,000-scenario swarm
 #      campaign in two shards plus a determinism sample, labels sim;campaign);
-#   2. asan preset (ASan + UBSan): model and io tests, fuzz-corpus replays;
+#   2. asan preset (ASan + UBSan): model and io tests, fuzz-corpus replays, and a
+#      200-seed simulator shard (label sim-sanitized);
 #   3. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
 #      the committed corpus;
 #   4. docs/state-diagram.mmd matches what the code generates.
@@ -23,10 +24,10 @@ ctest --preset dev --output-on-failure --parallel 2
 # The campaign's summaries (scenarios, reducer events, coverage), from ctest's log.
 grep -h '^campaign seeds' build/dev/Testing/Temporary/LastTest.log || true
 
-step "asan: configure, build, test (labels model, io)"
+step "asan: configure, build, test (labels model, io, sim-sanitized)"
 cmake --preset asan
 cmake --build --preset asan
-ctest --preset asan --output-on-failure --parallel 2  # labels model and io (the preset's filter)
+ctest --preset asan --output-on-failure --parallel 2  # labels model, io, sim-sanitized (the preset's filter)
 
 step "fuzz: libFuzzer, bounded run (label fuzz)"
 cmake --preset fuzz

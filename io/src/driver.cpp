@@ -24,10 +24,28 @@ model::Cursor cursor_of(const std::optional<model::Token>& id,
 }  // namespace
 
 Driver::Driver(model::State initial, DriverPorts ports, DriverOptions options)
-    : state_(std::move(initial)), ports_(ports), options_(std::move(options)) {}
+    : ports_(ports),
+      options_(std::move(options)),
+      loop_(std::move(initial), ports_.clock, ports_.host, steps_, options_.reducer) {
+  // The driver mutants that live in the loop (the mutation check only).
+  if (mutated(DriverMutant::timer_not_rearmed_earlier)) loop_.inject_defect(LoopDefect::timer_not_rearmed_earlier);
+  if (mutated(DriverMutant::timer_fired_still_armed)) loop_.inject_defect(LoopDefect::timer_fired_still_armed);
+  if (mutated(DriverMutant::stop_before_deferred_ack)) loop_.inject_defect(LoopDefect::inbox_never_merges);
+}
 
 bool Driver::finished() const {
-  return failed_to_start_ || (is_terminal(state_.status.kind) && offloads_in_flight_ == 0);
+  return failed_to_start_ || (is_terminal(state().status.kind) && offloads_in_flight_ == 0);
+}
+
+// Every input the session's effects can feed back within one step (a save
+// with no store, an auto-ack, the application's ack and stop, which merge)
+// fits the inbox many times over: a refusal means a port feeds inputs back
+// without end. Say so; the input is lost.
+void Driver::Steps::refused(const model::Event& event) {
+  driver.diagnose(Diagnostic::Kind::fatal,
+                  "internal: the driver's inbox is full (" + std::to_string(decltype(driver.loop_)::inbox_max) +
+                      " inputs arrived while one step's effects ran); dropped event #" +
+                      std::to_string(event.index()));
 }
 
 void Driver::diagnose(Diagnostic::Kind kind, std::string text) {
@@ -36,7 +54,7 @@ void Driver::diagnose(Diagnostic::Kind kind, std::string text) {
 
 model::Status Driver::status() const {
   if (failed_to_start_) return model::Status{model::StatusKind::failed, model::Reason::checkpoint_unreadable, 0, {}, 0};
-  return state_.status;
+  return state().status;
 }
 
 // A failing disk fails every save the same way: say so once, then at most
@@ -44,7 +62,7 @@ model::Status Driver::status() const {
 // The final flush of a stop is fatal: the checkpoint is behind what was handled.
 void Driver::report_save_failed(std::string text) {
   ++save_failures_;
-  if (is_terminal(state_.status.kind)) {
+  if (is_terminal(state().status.kind)) {
     save_failed_at_stop_ = true;
     diagnose(Diagnostic::Kind::fatal, "the final checkpoint save failed: " + text);
     return;
@@ -102,7 +120,7 @@ void Driver::start() {
         if (*credentials) {
           bearer_token_ = std::move((*credentials)->bearer_token);
           expires_unix_ms = (*credentials)->expires_unix_ms;
-        } else if (!is_terminal(state_.status.kind)) {  // a stop cancels the refresh: nothing to say
+        } else if (!is_terminal(state().status.kind)) {  // a stop cancels the refresh: nothing to say
           diagnose(Diagnostic::Kind::auth,
                    "no initial credentials: " + credentials->error() + " (connecting without)");
         }
@@ -115,25 +133,20 @@ void Driver::start() {
 void Driver::begin_started(std::optional<model::Cursor> checkpoint,
                            std::optional<std::int64_t> token_expires_unix_ms) {
   // stop() before the checkpoint was loaded already ended the session.
-  if (is_terminal(state_.status.kind)) return;
-  feed(model::Started{ports_.clock.now(), checkpoint, expiry_instant(token_expires_unix_ms)});
+  if (is_terminal(state().status.kind)) return;
+  feed(model::Started{{}, checkpoint, expiry_instant(token_expires_unix_ms)});
 }
 
+// From inside an application callback, stop() and ack() wait in the loop's
+// inbox until the step's effects have run (a second stop, and acks, merge).
 void Driver::stop() {
   if (failed_to_start_) return;  // never started: its failed status stands
-  if (feeding_) {
-    if (!mutated(DriverMutant::stop_dropped_while_feeding)) deferred_stop_ = true;
-    return;
-  }
-  feed(model::StopRequested{ports_.clock.now()});
+  if (loop_.executing() && mutated(DriverMutant::stop_dropped_while_feeding)) return;
+  feed(model::StopRequested{});
 }
 
 void Driver::ack(std::uint64_t delivery_id) {
-  if (feeding_) {
-    if (!deferred_ack_ || *deferred_ack_ < delivery_id) deferred_ack_ = delivery_id;
-    return;
-  }
-  if (state_.config->resume.commit != model::CommitPolicy::on_ack) return;
+  if (state().config->resume.commit != model::CommitPolicy::on_ack) return;
   // An ack past the last delivery acks what was delivered (the model would
   // ignore the whole ack, and the entries popped here would be lost).
   std::optional<std::pair<std::uint64_t, model::Cursor>> last;
@@ -144,17 +157,14 @@ void Driver::ack(std::uint64_t delivery_id) {
     unacked_.pop_front();
   }
   if (!last) return;  // already acked, or never delivered
-  feed(model::DeliveryAcked{ports_.clock.now(), last->first, last->second});
+  feed(model::DeliveryAcked{{}, last->first, last->second});
 }
 
-void Driver::on_timer() {
-  if (!mutated(DriverMutant::timer_fired_still_armed)) armed_.reset();
-  feed(model::Tick{ports_.clock.now()});
-}
+void Driver::on_timer() { loop_.on_timer(); }
 
-void Driver::network_restored() { feed(model::NetworkRestored{ports_.clock.now()}); }
+void Driver::network_restored() { feed(model::NetworkRestored{}); }
 
-void Driver::on_opened() { feed(model::ConnectionOpened{ports_.clock.now()}); }
+void Driver::on_opened() { feed(model::ConnectionOpened{}); }
 
 void Driver::on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,
                          std::string_view detail) {
@@ -162,12 +172,19 @@ void Driver::on_rejected(std::uint16_t http_status, std::optional<std::int64_t> 
   std::string text = "server answered HTTP " + std::to_string(http_status);
   if (!detail.empty()) text.append(": ").append(detail);
   diagnose(Diagnostic::Kind::connection, std::move(text));
-  feed(model::ServerRejected{ports_.clock.now(), http_status, retry_after_ms});
+  feed(model::ServerRejected{{}, http_status, retry_after_ms});
 }
 
-void Driver::on_bytes() { feed(model::BytesReceived{ports_.clock.now()}); }
+void Driver::on_bytes() { feed(model::BytesReceived{}); }
 
 void Driver::on_message(const Message& message) {
+  // The message's views live only during this call, and Deliver needs them:
+  // a frame cannot wait in the inbox. Transports never call from inside
+  // open()/close() (transport.hpp), so effects never run here.
+  if (loop_.executing()) {
+    diagnose(Diagnostic::Kind::fatal, "internal: a transport delivered a message from inside open() or close()");
+    return;
+  }
   std::optional<model::Token> token;
   if (message.id) {
     const bool fits = mutated(DriverMutant::id_guard_off_by_one) ? message.id->size() < options_.id_bytes_max
@@ -191,7 +208,7 @@ void Driver::on_message(const Message& message) {
   if (options_.sequence) sequence = options_.sequence(message);
   frame_ = &message;
   frame_token_ = token;
-  feed(model::FrameReceived{ports_.clock.now(), sequence, token, message.retry_ms, ++frame_ref_});
+  feed(model::FrameReceived{{}, sequence, token, message.retry_ms, ++frame_ref_});
   frame_ = nullptr;
 }
 
@@ -203,15 +220,15 @@ void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
                                                                                : Diagnostic::Kind::connection;
     diagnose(kind, std::string(detail));
   }
-  feed(model::ConnectionClosed{ports_.clock.now(), cause});
+  feed(model::ConnectionClosed{{}, cause});
 }
 
 void Driver::on_cursor_expired() {
   diagnose(Diagnostic::Kind::connection, "the server no longer keeps the history the resume cursor names");
-  feed(model::CursorExpired{ports_.clock.now()});
+  feed(model::CursorExpired{});
 }
 
-void Driver::on_replay_finished() { feed(model::ReplayFinished{ports_.clock.now()}); }
+void Driver::on_replay_finished() { feed(model::ReplayFinished{}); }
 
 void Driver::on_notice(std::string_view text) { diagnose(Diagnostic::Kind::connection, std::string(text)); }
 
@@ -219,64 +236,6 @@ SequenceFn sequence_fn(SequenceExtractor extractor) {
   return [extractor = std::move(extractor)](const Message& m) {
     return extractor.extract(m.id.value_or(std::string_view{}), m.data);
   };
-}
-
-void Driver::feed(const model::Event& event) {
-  feeding_ = true;
-  std::optional<model::Phase> before;
-  if (ports_.observer != nullptr) before = state_.phase;
-  const model::Effects effects = options_.reducer(state_, event);
-  // Recorded before the effects run: executing them may feed further events.
-  if (ports_.recorder != nullptr) ports_.recorder->record(event, effects.span());
-  ++events_fed_;
-  for (const model::Effect& effect : effects) execute(effect);
-  if (ports_.observer != nullptr) ports_.observer->on_step(event, *before, state_, effects);
-  feeding_ = false;
-  if (deferred_saved_) {
-    const std::uint64_t id = *deferred_saved_;
-    deferred_saved_.reset();
-    feed(model::CheckpointSaved{ports_.clock.now(), id});
-  }
-  // One FrameReceived delivers at most once, so one slot holds its auto-ack
-  // (no queue, no allocation on the streaming path).
-  if (deferred_auto_ack_) {
-    const auto [id, cursor] = *deferred_auto_ack_;
-    deferred_auto_ack_.reset();
-    feed(model::DeliveryAcked{ports_.clock.now(), id, cursor});
-  }
-  if (deferred_stop_ && mutated(DriverMutant::stop_before_deferred_ack)) {
-    deferred_stop_ = false;
-    stop();
-  }
-  // ack()/stop() from inside a callback, in the order a user would expect.
-  if (deferred_ack_) {
-    const std::uint64_t id = *deferred_ack_;
-    deferred_ack_.reset();
-    ack(id);
-  }
-  if (deferred_stop_) {
-    deferred_stop_ = false;
-    stop();
-  }
-  rearm_timer();
-  // The final state, for replay to check (again if a later event arrives).
-  if (ports_.recorder != nullptr && finished()) ports_.recorder->record_state(state_);
-}
-
-void Driver::rearm_timer() {
-  const std::optional<model::Instant> deadline = model::next_deadline(state_);
-  if (!deadline) {
-    if (armed_) ports_.host.arm_timer(std::nullopt);
-    armed_.reset();
-    return;
-  }
-  // Re-arm only for an earlier deadline: on the streaming path the heartbeat
-  // deadline moves with every frame, and an early Tick is harmless (the model
-  // re-derives its deadlines), so a later deadline waits for the armed one.
-  if (!armed_ || (*deadline < *armed_ && !mutated(DriverMutant::timer_not_rearmed_earlier))) {
-    armed_ = deadline;
-    ports_.host.arm_timer(deadline);
-  }
 }
 
 void Driver::execute(const model::Effect& effect) {
@@ -291,71 +250,83 @@ void Driver::execute(const model::Effect& effect) {
   } else if (std::holds_alternative<model::CloseConnection>(effect)) {
     if (connection_open_) ports_.transport.close();
     connection_open_ = false;
-  } else if (const auto* deliver = std::get_if<model::Deliver>(&effect)) {
-    if (frame_ == nullptr || deliver->frame_ref != frame_ref_) return;  // cannot happen
-    Delivery delivery;
-    delivery.delivery_id = deliver->delivery_id;
-    delivery.sequence = deliver->sequence;
-    delivery.id = frame_->id;
-    delivery.type = frame_->type;
-    delivery.data = frame_->data;
-    const bool on_ack = state_.config->resume.commit == model::CommitPolicy::on_ack;
-    if (on_ack && (frame_token_ || deliver->sequence)) {
-      const model::Cursor cursor = cursor_of(frame_token_, deliver->sequence);
-      if (options_.auto_ack) {
-        deferred_auto_ack_ = std::pair{deliver->delivery_id, cursor};
-      } else {
-        unacked_.emplace_back(deliver->delivery_id, cursor);
-      }
-    }
-    ports_.application.on_delivery(delivery);
+  } else if (const auto* deliver_effect = std::get_if<model::Deliver>(&effect)) {
+    deliver(*deliver_effect);
   } else if (const auto* gap = std::get_if<model::ReportGap>(&effect)) {
     ports_.application.on_gap(*gap);
-  } else if (const auto* save = std::get_if<model::SaveCheckpoint>(&effect)) {
-    if (ports_.store == nullptr) {
-      // Nothing to persist: durable at once, without a trip off the strand
-      // (fed after this transition's effects, see feed()).
-      deferred_saved_ = save->delivery_id;
-      return;
-    }
-    ++offloads_in_flight_;
-    CheckpointStore* store = ports_.store;
-    ports_.host.offload([this, store, id = save->delivery_id, cursor = save->cursor]() -> Host::Completion {
-      std::expected<void, CheckpointError> saved;
-      if (store != nullptr) saved = store->save(cursor);
-      return [this, id, saved = std::move(saved)] {
-        --offloads_in_flight_;
-        if (saved) {
-          report_save_recovered();
-          feed(model::CheckpointSaved{ports_.clock.now(), mutated(DriverMutant::saved_id_off_by_one) ? id - 1 : id});
-        } else {
-          report_save_failed(saved.error().message());
-          feed(model::CheckpointSaveFailed{ports_.clock.now(), id});
-        }
-      };
-    }, Blocking::checkpoint_save);
+  } else if (const auto* save_effect = std::get_if<model::SaveCheckpoint>(&effect)) {
+    save(*save_effect);
   } else if (std::holds_alternative<model::RefreshAuth>(effect)) {
-    ++offloads_in_flight_;
-    AuthProvider* auth = ports_.auth;
-    ports_.host.offload([this, auth]() -> Host::Completion {
-      std::expected<Credentials, std::string> refreshed =
-          auth != nullptr ? auth->refresh()
-                          : std::expected<Credentials, std::string>(
-                                std::unexpect, "no auth provider configured");
-      return [this, refreshed = std::move(refreshed)]() mutable {
-        --offloads_in_flight_;
-        if (refreshed) {
-          if (!mutated(DriverMutant::bearer_not_updated)) bearer_token_ = std::move(refreshed->bearer_token);
-          feed(model::AuthRefreshed{ports_.clock.now(), expiry_instant(refreshed->expires_unix_ms)});
-        } else {
-          diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
-          feed(model::AuthRefreshFailed{ports_.clock.now()});
-        }
-      };
-    }, Blocking::credential_refresh);
+    refresh_auth();
   } else if (const auto* report = std::get_if<model::ReportStatus>(&effect)) {
     ports_.application.on_status(report->status);
   }
+}
+
+void Driver::deliver(const model::Deliver& effect) {
+  if (frame_ == nullptr || effect.frame_ref != frame_ref_) return;  // cannot happen
+  Delivery delivery;
+  delivery.delivery_id = effect.delivery_id;
+  delivery.sequence = effect.sequence;
+  delivery.id = frame_->id;
+  delivery.type = frame_->type;
+  delivery.data = frame_->data;
+  const bool on_ack = state().config->resume.commit == model::CommitPolicy::on_ack;
+  if (on_ack && (frame_token_ || effect.sequence)) {
+    const model::Cursor cursor = cursor_of(frame_token_, effect.sequence);
+    if (options_.auto_ack) {
+      // Fed once this step's effects have run (the loop's inbox).
+      feed(model::DeliveryAcked{{}, effect.delivery_id, cursor});
+    } else {
+      unacked_.emplace_back(effect.delivery_id, cursor);
+    }
+  }
+  ports_.application.on_delivery(delivery);
+}
+
+void Driver::save(const model::SaveCheckpoint& effect) {
+  if (ports_.store == nullptr) {
+    // Nothing to persist: durable at once, without a trip off the strand
+    // (fed once this step's effects have run).
+    feed(model::CheckpointSaved{{}, effect.delivery_id});
+    return;
+  }
+  ++offloads_in_flight_;
+  CheckpointStore* store = ports_.store;
+  ports_.host.offload([this, store, id = effect.delivery_id, cursor = effect.cursor]() -> Host::Completion {
+    std::expected<void, CheckpointError> saved;
+    if (store != nullptr) saved = store->save(cursor);
+    return [this, id, saved = std::move(saved)] {
+      --offloads_in_flight_;
+      if (saved) {
+        report_save_recovered();
+        feed(model::CheckpointSaved{{}, mutated(DriverMutant::saved_id_off_by_one) ? id - 1 : id});
+      } else {
+        report_save_failed(saved.error().message());
+        feed(model::CheckpointSaveFailed{{}, id});
+      }
+    };
+  }, Blocking::checkpoint_save);
+}
+
+void Driver::refresh_auth() {
+  ++offloads_in_flight_;
+  AuthProvider* auth = ports_.auth;
+  ports_.host.offload([this, auth]() -> Host::Completion {
+    std::expected<Credentials, std::string> refreshed =
+        auth != nullptr ? auth->refresh()
+                        : std::expected<Credentials, std::string>(std::unexpect, "no auth provider configured");
+    return [this, refreshed = std::move(refreshed)]() mutable {
+      --offloads_in_flight_;
+      if (refreshed) {
+        if (!mutated(DriverMutant::bearer_not_updated)) bearer_token_ = std::move(refreshed->bearer_token);
+        feed(model::AuthRefreshed{{}, expiry_instant(refreshed->expires_unix_ms)});
+      } else {
+        diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
+        feed(model::AuthRefreshFailed{{}});
+      }
+    };
+  }, Blocking::credential_refresh);
 }
 
 }  // namespace tether::io

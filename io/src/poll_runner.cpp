@@ -3,12 +3,16 @@
 #include <tether/io/poll_runner.hpp>
 
 #include <atomic>
-
-#include <tether/io/clock.hpp>
-#include <tether/io/seed.hpp>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <variant>
+
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
+#include <tether/io/seed.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,40 +44,50 @@ std::expected<poll::Snapshot, std::string> parse_snapshot(std::string_view body)
 
 }  // namespace
 
-struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
+// The Asio shell of the polling session: the reducer runs in io::ReducerLoop
+// (<tether/io/reducer_loop.hpp>, the one driver loop); this file adds what the
+// poll effects need: the strand (an io_context on its own thread), the timer,
+// one HttpPoller per endpoint on a pool of HTTP threads, and one worker
+// thread for blocking calls (the credential refresh).
+struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, Host {
   PollRunnerOptions options;
   PollCallbacks callbacks;
   SteadyClock clock;  // Instants are ms since its origin
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
-  std::unique_ptr<asio::thread_pool> workers;
+  std::unique_ptr<asio::thread_pool> workers;        // HTTP: polls of different endpoints overlap
+  asio::thread_pool worker{1};                       // Host::offload: blocking calls, one at a time
   std::vector<std::unique_ptr<HttpPoller>> pollers;  // one per endpoint (not thread-safe)
   std::vector<std::optional<std::string>> etags;     // strand only
-  std::optional<poll::PollState> state;
+  std::optional<ReducerLoop<PollReducer, Impl>> loop;
   std::string bearer_token;  // strand only
+  bool refreshing = false;   // strand only: a refresh is in flight
   std::thread thread;
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> polls{0};
 
-  model::Instant now() { return clock.now(); }
-
-  void feed(const poll::PollEvent& event) {
-    if (done) return;
-    const poll::PollEffects effects = poll::transition_in_place(*state, event);
-    for (const poll::PollEffect& effect : effects) execute(effect);
-    rearm();
+  // Every input, on the strand; nothing after the session stopped.
+  void feed(poll::PollEvent event) {
+    if (!done) loop->feed(std::move(event));
   }
 
-  void rearm() {
-    const auto deadline = poll::next_deadline(*state);
+  // Host
+  void arm_timer(std::optional<model::Instant> deadline) override {
     if (!deadline) {
       timer.cancel();
       return;
     }
     timer.expires_at(clock.at(*deadline));
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->feed(poll::Tick{self->now()});
+      if (!ec && !self->done) self->loop->on_timer();
+    });
+  }
+  void offload(Work job, Blocking) override {
+    auto shared = std::make_shared<Work>(std::move(job));
+    asio::post(worker, [self = shared_from_this(), shared] {
+      auto completion = std::make_shared<Completion>((*shared)());
+      asio::post(self->io, [completion] { (*completion)(); });
     });
   }
 
@@ -81,6 +95,7 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
     if (callbacks.on_diagnostic) callbacks.on_diagnostic(Diagnostic{kind, std::move(text)});
   }
 
+  // The loop's executor.
   void execute(const poll::PollEffect& effect) {
     if (const auto* p = std::get_if<poll::Poll>(&effect)) {
       start_poll(p->endpoint);
@@ -94,7 +109,6 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
       if (callbacks.on_status) callbacks.on_status(s->endpoint, s->status);
     } else if (std::holds_alternative<poll::ReportStopped>(effect)) {
       done = true;
-      timer.cancel();
     }
   }
 
@@ -108,30 +122,52 @@ struct PollRunner::Impl : std::enable_shared_from_this<PollRunner::Impl> {
     });
   }
 
+  // One refresh at a time, through Host::offload (off the strand, like every
+  // blocking call): the 401s of other endpoints meanwhile wait for its token.
+  // The first refresh feeds Started when it completes.
+  void refresh_credentials(bool initial) {
+    if (refreshing) return;
+    refreshing = true;
+    AuthProvider* auth = options.auth.get();
+    offload([self = shared_from_this(), auth, initial]() -> Completion {
+      std::expected<Credentials, std::string> refreshed = auth->refresh();
+      return [self, initial, refreshed = std::move(refreshed)]() mutable {
+        self->refreshing = false;
+        if (self->done) return;  // stopped meanwhile: nothing to say
+        if (refreshed) {
+          self->bearer_token = std::move(refreshed->bearer_token);
+        } else {
+          self->diagnose(Diagnostic::Kind::auth,
+                         (initial ? "no initial credentials: " : "credential refresh failed: ") + refreshed.error());
+        }
+        if (initial) self->feed(poll::Started{});
+      };
+    }, initial ? Blocking::start : Blocking::credential_refresh);
+  }
+
   void finish_poll(std::size_t endpoint, std::expected<PollResponse, std::string> response) {
     if (done) return;
     ++polls;
     const std::string& name = options.config.endpoints[endpoint].name;
     if (!response) {
       diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + response.error());
-      return feed(poll::PollFailed{now(), endpoint, 0});
+      return feed(poll::PollFailed{{}, endpoint, 0});
     }
     for (const std::string& notice : response->notices)
       diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + notice);
-    if (response->status == 401 && options.auth) {
-      // Fetch a token for the next poll; the model keeps the cadence (quiet).
-      if (auto refreshed = options.auth->refresh()) bearer_token = refreshed->bearer_token;
-      else diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
-    }
-    if (response->not_modified) return feed(poll::PollSucceeded{now(), endpoint, std::nullopt});
-    if (response->status != 200) return feed(poll::PollFailed{now(), endpoint, response->status});
+    // Fetch a token for the next poll, off the strand; the model keeps the
+    // cadence (401 is quiet), so a refresh that fails is tried again at the
+    // next 401, never in a loop.
+    if (response->status == 401 && options.auth) refresh_credentials(/*initial=*/false);
+    if (response->not_modified) return feed(poll::PollSucceeded{{}, endpoint, std::nullopt});
+    if (response->status != 200) return feed(poll::PollFailed{{}, endpoint, response->status});
     auto snapshot = parse_snapshot(response->body);
     if (!snapshot) {
       diagnose(Diagnostic::Kind::protocol, "poll " + name + ": malformed body: " + snapshot.error());
-      return feed(poll::PollFailed{now(), endpoint, 200});
+      return feed(poll::PollFailed{{}, endpoint, 200});
     }
     etags[endpoint] = response->etag;
-    feed(poll::PollSucceeded{now(), endpoint, std::move(*snapshot)});
+    feed(poll::PollSucceeded{{}, endpoint, std::move(*snapshot)});
   }
 };
 
@@ -149,7 +185,7 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   impl->callbacks = std::move(callbacks);
-  impl->state = std::move(*state);
+  impl->loop.emplace(std::move(*state), impl->clock, *impl, *impl);
   for (std::size_t n = 0; n < impl->options.urls.size(); ++n) {
     auto poller = HttpPoller::create(impl->options.http);
     if (!poller) return std::unexpected(poller.error());
@@ -159,11 +195,9 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
   const std::size_t threads = impl->pollers.size() < 8 ? impl->pollers.size() : 8;
   impl->workers = std::make_unique<asio::thread_pool>(threads == 0 ? 1 : threads);
   asio::post(impl->io, [impl] {
-    if (impl->options.auth) {
-      if (auto first = impl->options.auth->refresh()) impl->bearer_token = first->bearer_token;
-      else impl->diagnose(Diagnostic::Kind::auth, "no initial credentials: " + first.error());
-    }
-    impl->feed(poll::Started{impl->now()});
+    // The first credentials come off the strand too; Started waits for them.
+    if (impl->options.auth) return impl->refresh_credentials(/*initial=*/true);
+    impl->feed(poll::Started{});
   });
   impl->thread = std::thread([impl = impl.get()] { impl->io.run(); });
   return std::unique_ptr<PollRunner>(new PollRunner(std::move(impl)));
@@ -172,6 +206,7 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
 PollRunner::~PollRunner() {
   stop();
   impl_->workers->join();
+  impl_->worker.join();  // a refresh still running was cancelled by stop()
   // Handlers still queued hold the Impl: run them (they see `done` and return)
   // so that they, and the Impl with them, are released.
   impl_->timer.cancel();
@@ -182,7 +217,10 @@ PollRunner::~PollRunner() {
 void PollRunner::stop() {
   Impl& i = *impl_;
   if (!i.thread.joinable()) return;
-  asio::post(i.io, [impl = impl_] { impl->feed(poll::StopRequested{impl->now()}); });
+  asio::post(i.io, [impl = impl_] { impl->feed(poll::StopRequested{}); });
+  // A refresh blocked on the worker (a slow token command) would hold up
+  // the destructor's join: end it now, as Runner::stop() does.
+  if (i.options.auth) i.options.auth->cancel();
   i.work.reset();
   // The strand ends once StopRequested ran; io.stop() makes sure of it even
   // with a poll completion still posted.

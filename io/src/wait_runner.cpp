@@ -3,12 +3,17 @@
 #include <tether/io/wait_runner.hpp>
 
 #include <atomic>
-
-#include <tether/io/clock.hpp>
-#include <tether/io/seed.hpp>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <variant>
+
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
+#include <tether/io/seed.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -44,7 +49,11 @@ Acquirer tcp_port_acquirer(std::string host, std::uint16_t port, std::chrono::mi
   };
 }
 
-struct WaitRunner::Impl : std::enable_shared_from_this<WaitRunner::Impl> {
+// The Asio shell of wait-for-resource: the reducer runs in io::ReducerLoop
+// (<tether/io/reducer_loop.hpp>, the one driver loop); this file adds the
+// strand (an io_context on its own thread), the timer, and one worker thread
+// for the application's blocking acquisitions.
+struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, Host {
   WaitRunnerOptions options;
   WaitCallbacks callbacks;
   SteadyClock clock;  // Instants are ms since its origin
@@ -52,56 +61,66 @@ struct WaitRunner::Impl : std::enable_shared_from_this<WaitRunner::Impl> {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
   asio::thread_pool worker{1};
-  std::optional<wait::WaitState> state;
+  std::optional<ReducerLoop<WaitReducer, Impl>> loop;
   std::thread thread;
   mutable std::mutex mutex;
   wait::WaitStatus status;
   std::atomic<std::uint64_t> attempts{0};
   bool stopped = false;  // strand only
 
-  model::Instant now() { return clock.now(); }
+  // Every input, on the strand; nothing after the reducer ended.
+  void feed(wait::Event event) {
+    if (!stopped) loop->feed(std::move(event));
+  }
 
-  void feed(const wait::Event& event) {
-    if (stopped) return;
-    wait::Step step = wait::transition(std::move(*state), event);
-    state = std::move(step.state);
-    for (const wait::Effect& effect : step.effects) execute(effect);
-    if (wait::is_terminal(*state)) stopped = true;
-    {
-      std::lock_guard lock(mutex);
-      status = state->status;
-    }
-    const auto deadline = wait::next_deadline(*state);
+  // Host
+  void arm_timer(std::optional<model::Instant> deadline) override {
     if (!deadline) {
       timer.cancel();
       return;
     }
     timer.expires_at(clock.at(*deadline));
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->feed(wait::Tick{self->now()});
+      if (!ec && !self->stopped) self->loop->on_timer();
+    });
+  }
+  void offload(Work job, Blocking) override {
+    auto shared = std::make_shared<Work>(std::move(job));
+    asio::post(worker, [self = shared_from_this(), shared] {
+      auto completion = std::make_shared<Completion>((*shared)());
+      asio::post(self->io, [completion] { (*completion)(); });
     });
   }
 
+  // The loop's executor.
   void execute(const wait::Effect& effect) {
     if (const auto* acquire = std::get_if<wait::Acquire>(&effect)) {
       ++attempts;
-      asio::post(worker, [self = shared_from_this(), id = acquire->id] {
-        auto got = self->options.acquire();
-        asio::post(self->io, [self, id, got = std::move(got)] {
-          if (got) return self->feed(wait::AcquireSucceeded{self->now(), id});
-          if (self->callbacks.on_diagnostic && !self->stopped)
-            self->callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, got.error()});
-          self->feed(wait::AcquireFailed{self->now(), id});
-        });
-      });
+      offload(
+          [self = shared_from_this(), id = acquire->id]() -> Completion {
+            auto got = self->options.acquire();
+            return [self, id, got = std::move(got)] {
+              if (got) return self->feed(wait::AcquireSucceeded{{}, id});
+              if (self->callbacks.on_diagnostic && !self->stopped)
+                self->callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, got.error()});
+              self->feed(wait::AcquireFailed{{}, id});
+            };
+          },
+          Blocking::resource_acquire);
     } else if (const auto* release = std::get_if<wait::Release>(&effect)) {
       if (callbacks.on_release) callbacks.on_release(release->id);
     } else if (const auto* report = std::get_if<wait::ReportStatus>(&effect)) {
       if (report->status.kind == wait::StatusKind::held && callbacks.on_acquired) {
-        if (const auto* held = std::get_if<wait::Held>(&state->phase)) callbacks.on_acquired(held->id);
+        if (const auto* held = std::get_if<wait::Held>(&loop->state().phase)) callbacks.on_acquired(held->id);
       }
       if (callbacks.on_status) callbacks.on_status(report->status);
     }
+  }
+  // After every input: what status() reads.
+  void settled(const wait::WaitState& state) {
+    if (wait::is_terminal(state)) stopped = true;
+    std::lock_guard lock(mutex);
+    status = state.status;
   }
 
   template <class Fn>
@@ -123,8 +142,8 @@ std::expected<std::unique_ptr<WaitRunner>, std::string> WaitRunner::start(WaitRu
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   impl->callbacks = std::move(callbacks);
-  impl->state = std::move(*state);
-  impl->on_strand([](Impl& i) { i.feed(wait::Started{i.now(), i.options.initial_link}); });
+  impl->loop.emplace(std::move(*state), impl->clock, *impl, *impl);
+  impl->on_strand([](Impl& i) { i.feed(wait::Started{{}, i.options.initial_link}); });
   impl->thread = std::thread([i = impl.get()] { i->io.run(); });
   return std::unique_ptr<WaitRunner>(new WaitRunner(std::move(impl)));
 }
@@ -138,20 +157,20 @@ WaitRunner::~WaitRunner() {
 }
 
 void WaitRunner::link_up() {
-  impl_->on_strand([](Impl& i) { i.feed(wait::Connected{i.now()}); });
+  impl_->on_strand([](Impl& i) { i.feed(wait::Connected{}); });
 }
 void WaitRunner::link_down() {
-  impl_->on_strand([](Impl& i) { i.feed(wait::Disconnected{i.now()}); });
+  impl_->on_strand([](Impl& i) { i.feed(wait::Disconnected{}); });
 }
 void WaitRunner::watch_ended(std::uint64_t id) {
-  impl_->on_strand([id](Impl& i) { i.feed(wait::WatchEnded{i.now(), id}); });
+  impl_->on_strand([id](Impl& i) { i.feed(wait::WatchEnded{{}, id}); });
 }
 
 void WaitRunner::stop() {
   Impl& i = *impl_;
   if (!i.thread.joinable()) return;
   i.on_strand([](Impl& self) {
-    self.feed(wait::StopRequested{self.now()});
+    self.feed(wait::StopRequested{});
     self.stopped = true;
     self.timer.cancel();
     self.io.stop();

@@ -29,6 +29,7 @@
 
 #include <tether/io/file_checkpoint_store.hpp>
 #include <tether/io/http_header.hpp>
+#include <tether/io/line_output.hpp>
 #include <tether/io/config.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
@@ -48,83 +49,41 @@ constexpr int exit_gave_up = 3;
 constexpr int exit_failed = 4;
 constexpr int exit_output_closed = 5;
 
-// stdout and the acks. Lines go through stdio's buffer (one write(2) per 4 KiB
-// to a pipe or file, not one per line); the main loop flushes it and acks up
-// to the last line the flush wrote. Acking when the callback returns let the
-// fsynced checkpoint run ahead of the buffered lines, which kill -9 then lost.
-class Output {
+// stdout as LineOutput's sink. Lines go through stdio's buffer (one write(2)
+// per 4 KiB to a pipe or file, not one per line); the main loop flushes it
+// and acks up to the last line the flush wrote. Acking when the callback
+// returned let the fsynced checkpoint run ahead of the buffered lines, which
+// kill -9 then lost.
+class StdoutSink final : public io::OutputSink {
  public:
-  // Runner thread: prints one line (unless stopping or failed).
-  void write(const std::string& line, std::uint64_t delivery_id) {
-    flockfile(stdout);
-    if (!closing_ && !failed_) {
-      if (std::fwrite(line.data(), 1, line.size(), stdout) == line.size()) {
-        written_id_ = delivery_id;
-      } else {
-        fail(errno);
-      }
-    }
-    funlockfile(stdout);
-  }
-  // Main thread: flushes stdout and acks every line it (or an earlier write)
-  // handed to the kernel. `last`: print nothing after this. False once stdout
-  // failed: nothing past what was written is ever acked.
-  bool flush_and_ack(io::Runner& runner, bool last) {
-    flockfile(stdout);
-    closing_ = closing_ || last;
-    const std::uint64_t id = written_id_;
+  bool write(std::string_view bytes) override {
     errno = 0;
-    if (!failed_ && (std::fflush(stdout) != 0 || std::ferror(stdout) != 0)) fail(errno);
-    const bool ok = !failed_;
-    funlockfile(stdout);
-    if (ok && id > acked_id_) {
-      runner.ack(id);
-      acked_id_ = id;
-    }
-    return ok;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size()) return true;
+    errno_ = errno;
+    return false;
   }
-  bool failed() const { return failed_; }
-  std::string error() const { return error_ != 0 ? std::strerror(error_) : "write error"; }
+  bool flush() override {
+    errno = 0;
+    if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0) return true;
+    errno_ = errno;
+    return false;
+  }
+  int errno_value() const override { return errno_; }
 
  private:
-  void fail(int error) {
-    failed_ = true;
-    error_ = error;
-  }
-  // Guarded by stdout's lock (flockfile).
-  std::uint64_t written_id_ = 0;
-  bool closing_ = false;
-  std::atomic<bool> failed_{false};
-  int error_ = 0;
-  std::uint64_t acked_id_ = 0;  // main thread only
+  int errno_ = 0;
 };
 
-// JSON string body; invalid UTF-8 bytes become U+FFFD so every line parses.
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  const bool utf8 = io::valid_utf8(text);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else if (c >= 0x80 && !utf8) {
-          out += "\xEF\xBF\xBD";
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
+// Main thread: flushes stdout and acks every line it (or an earlier flush)
+// handed to the kernel. False once stdout failed: nothing past what was
+// written is ever acked.
+bool flush_and_ack(io::LineOutput& output, io::Runner& runner, bool last) {
+  if (const auto id = output.flush(last)) runner.ack(*id);
+  return !output.failed();
+}
+
+std::string output_error(const io::LineOutput& output) {
+  return output.errno_value() != 0 ? std::strerror(output.errno_value()) : "write error";
 }
 
 std::string status_text(const model::Status& s, bool json) {
@@ -291,6 +250,13 @@ std::expected<io::Config, std::string> effective_config(Cli& c) {
     if (auto ok = io::set_field(*config, set); !ok) return std::unexpected("--set: " + ok.error().message());
   apply_flags(c, *config);
   if (auto ok = io::validate(*config); !ok) return std::unexpected("the command line's options: " + ok.error().message());
+  // tether-watch acks a line once a flush handed it to stdout's reader; a
+  // checkpoint of delivery n when n + 1 arrives could pass lines still in
+  // stdout's buffer, which kill -9 would lose (found by the simulator).
+  if (config->session.resume.commit != model::CommitPolicy::on_ack)
+    return std::unexpected(
+        "resume.commit: tether-watch needs on_ack (it acks a line once stdout has it; on_next_delivery would "
+        "checkpoint lines still in its buffer, and a kill would lose them)");
   return std::move(*config);
 }
 
@@ -344,8 +310,8 @@ struct Watch {
   std::uint64_t max_events = 0;
   std::atomic<bool> enough{false};
   std::atomic<int> outcome{exit_stopped};
-  std::string line;  // reused: one delivery's JSON line
-  Output output;
+  StdoutSink stdout_sink;
+  io::LineOutput output{stdout_sink};
 };
 
 // Deliveries become JSON lines on stdout (acked once written); status, gaps
@@ -354,19 +320,7 @@ io::Callbacks callbacks_for(Watch& w) {
   io::Callbacks callbacks;
   callbacks.on_delivery = [&w](const io::Delivery& d) {
     if (w.max_events != 0 && d.delivery_id > w.max_events) return;  // stopping: neither printed nor acked
-    w.line.clear();
-    w.line += "{\"delivery\":" + std::to_string(d.delivery_id);
-    if (d.sequence) w.line += ",\"seq\":" + std::to_string(*d.sequence);
-    if (d.id) {
-      w.line += ",\"id\":";
-      append_json_string(w.line, *d.id);
-    }
-    w.line += ",\"event\":";
-    append_json_string(w.line, d.type);
-    w.line += ",\"data\":";
-    append_json_string(w.line, d.data);
-    w.line += "}\n";
-    w.output.write(w.line, d.delivery_id);
+    w.output.write(d);
     if (w.max_events != 0 && d.delivery_id >= w.max_events && !w.enough.exchange(true)) ::kill(::getpid(), SIGTERM);
   };
   callbacks.on_gap = [&w](const model::ReportGap& gap) {
@@ -391,7 +345,7 @@ io::Callbacks callbacks_for(Watch& w) {
     if (d.kind == io::Diagnostic::Kind::fatal) w.outcome = exit_failed;
     if (w.json_status) {
       std::string text = "{\"diagnostic\":";
-      append_json_string(text, d.text);
+      io::append_json_string(text, d.text);
       text += "}";
       std::fprintf(stderr, "%s\n", text.c_str());
     } else {
@@ -417,17 +371,17 @@ int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
     const int sig = sigtimedwait(&signals, nullptr, &poll_interval);
     if (sig == SIGINT || sig == SIGTERM) break;
     if ((*runner)->finished()) break;
-    if (!w.output.flush_and_ack(**runner, false)) break;
+    if (!flush_and_ack(w.output, **runner, false)) break;
   }
   // The last lines, their ack, then the stop: the final checkpoint is the
   // last line written.
-  w.output.flush_and_ack(**runner, true);
+  flush_and_ack(w.output, **runner, true);
   (*runner)->stop();
   if (w.output.failed()) {
-    const std::string why = "stdout: " + w.output.error() + "; stopped, the checkpoint covers the lines written";
+    const std::string why = "stdout: " + output_error(w.output) + "; stopped, the checkpoint covers the lines written";
     std::string text = w.json_status ? "{\"diagnostic\":" : "tether-watch: " + why;
     if (w.json_status) {
-      append_json_string(text, why);
+      io::append_json_string(text, why);
       text += "}";
     }
     std::fprintf(stderr, "%s\n", text.c_str());

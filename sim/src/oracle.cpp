@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include <tether/model/backoff.hpp>
 #include <tether/model/names.hpp>
@@ -85,6 +86,14 @@ struct View {
   // seen here (never earlier than the reducer's), while no save has failed.
   std::optional<Ms> unsaved_since;
   bool batching_late_reported = false;
+  // Ids over the client's limit (the world's cause for Failed{unrecoverable}):
+  // per connection, the first sequence the server sent with one.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> oversized_ids;
+  const std::uint64_t* oversized_from(std::uint64_t on_connection) const {
+    for (const auto& [conn, sequence] : oversized_ids)
+      if (conn == on_connection && on_connection != 0) return &sequence;
+    return nullptr;
+  }
 };
 
 std::string num(std::int64_t v) { return std::to_string(v); }
@@ -183,11 +192,14 @@ void Oracle::process_started(std::uint32_t client, Ms now, const std::optional<C
   const bool have_durable = c.have_durable;
   const auto flush = c.flush_sequence;
   const std::uint64_t token = c.issued_token;  // given before Started, by the start's refresh
+  // Kept: the first Connect runs inside the Started step, before this call.
+  auto oversized = std::move(c.oversized_ids);
   c = View{};
   c.issued_token = token;
   c.durable_sequence = durable;
   c.have_durable = have_durable;
   c.flush_sequence = flush;
+  c.oversized_ids = std::move(oversized);
   c.budget_ms = budget_cap_ms(impl_->cfg.budget);
   c.budget_at = now;
   c.outage_since = now;
@@ -268,6 +280,11 @@ void Oracle::step(const StepView& v) { impl_->step(v); }
 void Oracle::set_filter(std::uint64_t skip_every) { impl_->filter_skip_every = skip_every; }
 
 void Oracle::set_replay_end(std::uint64_t sequence) { impl_->replay_end = sequence; }
+
+void Oracle::oversized_id_sent(std::uint32_t client, std::uint64_t connection, std::uint64_t sequence) {
+  View& c = impl_->views[client];
+  if (connection != 0 && c.oversized_from(connection) == nullptr) c.oversized_ids.emplace_back(connection, sequence);
+}
 
 void Oracle::Impl::before_effects(View& c, const StepView& v) {
   const Event& e = v.event;
@@ -364,6 +381,13 @@ void Oracle::Impl::step(const StepView& v) {
   }
 
   const auto* frame = std::get_if<FrameReceived>(&e);
+  // An id longer than the client's limit ends the session: the frame that
+  // carries it never reaches the reducer (the driver must not truncate it).
+  if (const std::uint64_t* from = c.oversized_from(v.event_connection);
+      frame != nullptr && from != nullptr && (!frame->sequence || *frame->sequence >= *from))
+    fail(1, v.client, v.now, "event " + (frame->sequence ? num(*frame->sequence) : std::string("-")) +
+                                 " reached the session although the server sent an id over the client's limit on "
+                                 "this connection (a truncated id would resume elsewhere)");
   int released = 0;
   int refreshes = 0;
   const bool fresh_401 = c.saw_401_fresh && std::holds_alternative<ServerRejected>(e) &&
@@ -454,6 +478,13 @@ void Oracle::Impl::step(const StepView& v) {
   if (c.open && v.connection_after != c.connection) c.open = false;
   if (std::holds_alternative<GaveUp>(v.after.phase))
     check_gave_up(c, v, was_open, opened_at, was_confirmed, was_delivered);
+  // Guarantee 7: a link-up during a backoff that has already reached a give-up
+  // limit ends the session at once (docs/state-machine.md, BackingOff).
+  if (std::holds_alternative<NetworkRestored>(e) && std::holds_alternative<BackingOff>(v.before) &&
+      !is_terminal(v.after) && c.failures > 0)
+    if (const auto why = give_up_due(c, c.failures, v.now))
+      fail(7, v.client, v.now, "a link-up during a backoff after failure " + num(std::uint64_t{c.failures}) +
+                                   " did not give up although the give-up policy says " + std::string(name_of(*why)));
   if (is_terminal(v.after)) terminal_entered(c, v);
 }
 
@@ -589,7 +620,10 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
     hi = j.delay_ms_max;
   }
   std::int64_t floor_ms = own.short_session ? b.short_session_delay_ms_min : 0;
-  if (const auto* r = std::get_if<ServerRejected>(&v.event); r && r->retry_after_ms && b.honour_retry_after)
+  // Retry-After is a hint on 429 and 503 only (docs/state-machine.md, "Server
+  // answers"); a 500 that carries one backs off as any other 5xx.
+  if (const auto* r = std::get_if<ServerRejected>(&v.event);
+      r && r->retry_after_ms && b.honour_retry_after && (r->http_status == 429 || r->http_status == 503))
     floor_ms = std::max(floor_ms, std::min(*r->retry_after_ms, b.hint_ms_max));
   if (n > 0) {
     // The one floor rule: a floor moves the jitter's spread above it.
@@ -815,6 +849,13 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
         break;
       case Reason::cursor_too_old: caused = c.saw_too_old && cfg.resume.too_old == TooOldPolicy::fail; break;
       case Reason::http_status: caused = c.saw_other_status; break;
+      case Reason::unrecoverable: {
+        // Only an id over the client's limit, on the connection that ended.
+        const auto* closed = std::get_if<ConnectionClosed>(&v.event);
+        caused = closed != nullptr && closed->cause == CloseCause::unrecoverable &&
+                 c.oversized_from(v.event_connection) != nullptr;
+        break;
+      }
       default: break;
     }
   }

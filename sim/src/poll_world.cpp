@@ -123,8 +123,9 @@ class PollOracle {
   // One step: the event fed (with, for a result, when its request was served),
   // the effects, and the state after.
   void step(const poll::PollEvent& ev, std::optional<Ms> served_at, const poll::PollEffects& fx,
-            const poll::PollState& after) {
+            const poll::PollState& after, Ms world_ms) {
     now_ = poll::time_of(ev).ms;
+    world_ms_ = world_ms;
     if (stopped_) {
       if (!fx.empty()) flag("stop", "effects after ReportStopped", 0);
       return;
@@ -137,7 +138,7 @@ class PollOracle {
       if (outcome == Outcome::healthy && ok->snapshot) eps_[answered].sent = as_map(*ok->snapshot);
       if (outcome == Outcome::healthy && served_at && *served_at >= heal_at_ &&
           !eps_[answered].caught_up_at)
-        eps_[answered].caught_up_at = now_;
+        eps_[answered].caught_up_at = world_ms_;
     } else if (const auto* f = std::get_if<poll::PollFailed>(&ev)) {
       answered = f->endpoint;
       if (!take_answer(answered))
@@ -156,8 +157,10 @@ class PollOracle {
       e.failed_at.reset();
       e.failing = false;
       if (std::none_of(eps_.begin(), eps_.end(), [](const Ep& x) { return x.failing; })) failures_ = 0;
-      // The cadence runs from when the poll was sent, not from its answer.
-      if (e.last_poll_at) e.due_by = std::max(*e.last_poll_at + cfg_.endpoints[answered].cadence_ms, now_);
+      // The cadence runs from when the poll was sent (a Tick: the world's
+      // time), not from its answer; an answer after that is due at once (in
+      // the world's time: its stamp may be skewed).
+      if (e.last_poll_at) e.due_by = std::max(*e.last_poll_at + cfg_.endpoints[answered].cadence_ms, world_ms_);
     }
     if (outcome == Outcome::stray && !fx.empty())
       flag("cadence", "a result no poll asked for had effects", answered);
@@ -229,7 +232,7 @@ class PollOracle {
   void flag(std::string_view rule, std::string message, std::size_t endpoint) {
     if (violations_.size() < 20)
       violations_.push_back(
-          PollViolation{rule, std::move(message), now_, static_cast<std::uint32_t>(endpoint)});
+          PollViolation{rule, std::move(message), world_ms_, static_cast<std::uint32_t>(endpoint)});
   }
 
   void effect(const poll::PollEffect& x, const poll::PollEvent& ev, std::size_t answered,
@@ -304,6 +307,9 @@ class PollOracle {
     if (e.in_flight > 0)
       flag("cadence", "two requests in flight for one endpoint (a burst)", p.endpoint);
     const poll::EndpointConfig& c = cfg_.endpoints[p.endpoint];
+    // A scheduled poll comes at a Tick (or Started): now_ is the world's time.
+    // The cadence runs from the previous poll, in the world's time; a backoff
+    // from the failure's stamp, the only time the reducer has for it.
     if (e.failed_at) {
       const std::int64_t least = delay_ms_least(c.backoff);
       if (now_ - *e.failed_at < least)
@@ -363,7 +369,8 @@ class PollOracle {
   std::function<Ms(Ms)> awake_at_;
   std::uint32_t failures_ = 0;
   std::uint64_t escalations_ = 0;
-  Ms now_ = 0;
+  Ms now_ = 0;       // the event's time: a result's stamp, a Tick's reading
+  Ms world_ms_ = 0;  // the world's
   bool stopped_ = false;
   std::uint64_t changes_ = 0;
   std::vector<PollViolation> violations_;
@@ -572,11 +579,12 @@ class PollWorld {
     agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});
   }
 
-  // The driver turns the response into an event, as io/ does.
+  // The driver turns the response into an event, as io/ does, stamped by the
+  // results' clock.
   void respond(std::uint32_t id) {
     Request& r = requests_[id];
     if (poll::is_terminal(state_)) return;  // cancelled by the stop
-    const Instant now{now_};
+    const Instant now{now_ + s_.result_clock_skew_ms};
     if (r.status != 200) {
       result_.failed_polls += 1;
       return feed(poll::PollFailed{now, r.endpoint, r.status}, r.served_at);
@@ -603,7 +611,7 @@ class PollWorld {
         ok != nullptr && ok->endpoint < server_.size())
       result_.endpoints[ok->endpoint].successes += 1;
     record(fx);
-    oracle_.step(ev, served_at, fx, state_);
+    oracle_.step(ev, served_at, fx, state_, now_);
     hash_.add(show(ev));
     std::string line;
     for (const poll::PollEffect& x : fx) {
@@ -784,6 +792,10 @@ PollScenario poll_swarm_scenario(std::uint64_t seed) {
   }
   std::sort(s.faults.begin(), s.faults.end(),
             [](const PollFault& a, const PollFault& b) { return a.at_ms < b.at_ms; });
+  // Results stamped by a skewed clock, from a stream of its own: the draws
+  // above stay what they were for every seed.
+  Prng skew = Prng::derive(seed, 0x5CE3);
+  if (chance(skew, 30)) s.result_clock_skew_ms = skew.uniform(-5000, 5000);
   return s;
 }
 
@@ -798,7 +810,10 @@ Ms catch_up_bound_ms(const PollScenario& s, std::size_t endpoint) {
   for (const PollFault& f : s.faults)
     if (f.kind == PollFaultKind::slow) slow_ms_max = std::max(slow_ms_max, f.param);
   const poll::EndpointConfig& e = s.config.endpoints.at(endpoint);
-  return 3 * s.latency_ms_max + slow_ms_max + std::max(e.cadence_ms, delay_ms_most(e.backoff)) + 1;
+  // A backoff runs from the failure's stamp: a results' clock ahead of the
+  // world's puts the next poll that much later.
+  const Ms skew_ms = std::max<Ms>(0, s.result_clock_skew_ms);
+  return 3 * s.latency_ms_max + slow_ms_max + std::max(e.cadence_ms, delay_ms_most(e.backoff) + skew_ms) + 1;
 }
 
 PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& options) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,8 @@
 #include <tether/sim/network.hpp>
 #include <tether/sim/server.hpp>
 #include <tether/sim/checkpoint_store.hpp>
+#include <tether/sim/client_code.hpp>
+#include <tether/sim/watch_code.hpp>
 #include <tether/sim/disk.hpp>
 
 // The session world runs the production stack (docs/architecture.md): every
@@ -47,6 +50,10 @@ constexpr std::int64_t epoch_unix_ms = 1'700'000'000'000;
 constexpr std::string_view cursor_expired_type = "tether.cursor-expired";
 constexpr std::string_view replay_finished_type = "tether.replay-finished";
 
+// More steps than this for one client in one virtual millisecond, besides
+// the data a stream carries, is a hot loop.
+constexpr std::uint64_t hot_loop_steps_max = 1000;
+
 // Each process keeps its checkpoint in a real checkpoint file on its disk.
 const std::filesystem::path checkpoint_path = "/checkpoints/session.ckpt";
 
@@ -69,7 +76,7 @@ enum class ItemKind : std::uint8_t {
 };
 
 enum class WireKind : std::uint8_t { opened, rejected, bytes, closed };
-enum class AppKind : std::uint8_t { ack, stop, network_restored };
+enum class AppKind : std::uint8_t { ack, stop, network_restored, scheduled };
 
 struct Item {
   ItemKind kind = ItemKind::end;
@@ -93,12 +100,13 @@ class Client final : public io::Host,
                      public io::Transport,
                      public io::Application,
                      public io::AuthProvider,
-                     public io::StepObserver {
+                     public io::StepObserver,
+                     public Process {
  public:
   Client(World& world, std::uint32_t index, LinkParams lp, Prng link_stream, Prng app_stream, Prng chunk_stream,
-         Prng crash_stream, io::SseSignals signals)
+         Prng crash_stream, Prng process_stream, io::SseSignals signals)
       : link(lp, link_stream), app_prng(app_stream), chunk_prng(chunk_stream), crash_prng(crash_stream),
-        sse(io::SseLimits{}, std::move(signals)), world_(world), index_(index) {
+        sse(io::SseLimits{}, std::move(signals)), process_prng(process_stream), world_(world), index_(index) {
     disk.make_directory(checkpoint_path.parent_path());
   }
   Client(const Client&) = delete;
@@ -120,9 +128,19 @@ class Client final : public io::Host,
   // io::StepObserver
   void on_step(const model::Event& event, const model::Phase& before, const model::State& after,
                const model::Effects& effects) override;
+  // Process (what the application may ask of its process)
+  std::uint32_t client() const override { return index_; }
+  std::uint32_t lifetime() const override { return lifetime_count; }
+  Ms now_ms() const override;
+  // The oracle learns what the application asked, then the driver.
+  void ack(std::uint64_t delivery_id) override;
+  void stop() override;
+  void after(Ms delay_ms, std::function<void()> work) override;
+  model::Prng& prng() override { return process_prng; }
 
   std::optional<io::Driver> driver;  // nullopt: the process is down
-  std::uint32_t lifetime = 0;
+  std::uint32_t epoch = 0;  // bumped at each start and crash (items carry it)
+  std::uint32_t lifetime_count = 0;  // process lifetimes started (Process::lifetime)
   std::uint32_t announced_lifetime = 0;  // the lifetime the oracle was told of
   std::uint64_t connection = 0;      // the transport's current connection (0: none)
   std::uint64_t input_connection = 0;  // the connection of the wire item being handled
@@ -150,7 +168,17 @@ class Client final : public io::Host,
   std::optional<Work> running;  // the call under way (it completes at its work_done)
   io::Blocking running_kind = io::Blocking::start;
   bool worker_busy = false;
-  bool stop_in_callback = false;  // the application stops inside its next on_delivery (a stop fault, param 1)
+  // The application stops inside its next on_delivery: after handling it (a
+  // stop fault's param 1) or before (param 2: its ack follows the stop).
+  std::int64_t stop_in_callback = 0;
+  std::unique_ptr<ClientCode> code;        // the client's code, for the whole run
+  std::unique_ptr<io::Application> app;    // this lifetime's application
+  std::map<std::uint64_t, std::function<void()>> scheduled;  // Process::after, by id
+  std::uint64_t scheduled_last = 0;
+  Prng process_prng;
+  bool invariant_failed = false;  // reported once
+  Ms hot_ms = -1;                 // watch_for_hot_loop: the millisecond counted
+  std::uint64_t hot_steps = 0;    // steps other than data in it
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -166,7 +194,7 @@ class World final : public io::Clock {
       : s_(s), cfg_(cfg), opt_(o),
         server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
                              s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes,
-                             s.world.unavailable_retry_after_ms}),
+                             s.world.server_error_retry_after_ms}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
@@ -177,7 +205,13 @@ class World final : public io::Clock {
       clients_.push_back(std::make_unique<Client>(
           *this, i, LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
           Prng::derive(s.seed, 0x200 + std::uint64_t{i}), Prng::derive(s.seed, 0x100 + std::uint64_t{i}),
-          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}), signals));
+          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x500 + std::uint64_t{i}), signals));
+    for (std::uint32_t i = 0; i < s.clients; ++i)
+      clients_[i]->code = o.client_code        ? o.client_code(i)
+                          : s.world.tether_watch ? watch_client_code()(i)
+                                                 : builtin_client_code(s.world.ack_delay_ms,
+                                                                       cfg.resume.commit == CommitPolicy::on_ack);
   }
 
   RunResult run();
@@ -191,6 +225,9 @@ class World final : public io::Clock {
   void offload(std::uint32_t i);
   void connect(std::uint32_t i, const io::ConnectRequest& request);
   void closed_by_client(std::uint32_t i);
+  void schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work);
+  void check_client(std::uint32_t i);
+  void watch_for_hot_loop(std::uint32_t i, const Event& e);
   void delivered(std::uint32_t i, const io::Delivery& delivery);
   // The application acks or stops: the oracle learns what it asked, then the driver.
   void app_ack(std::uint32_t i, std::uint64_t delivery_id);
@@ -203,7 +240,7 @@ class World final : public io::Clock {
   Ms now_ms() const { return agenda_.now_ms(); }
   void push(Ms at, Item it) { agenda_.push(at, std::move(it)); }
   Item for_client(ItemKind kind, std::uint32_t i, std::uint64_t connection = 0) const {
-    return Item{kind, i, clients_[i]->lifetime, connection};
+    return Item{kind, i, clients_[i]->epoch, connection};
   }
   void push_app(Ms at, std::uint32_t i, AppKind kind, std::uint64_t value = 0) {
     Item it = for_client(ItemKind::app, i);
@@ -253,6 +290,9 @@ class World final : public io::Clock {
   Coverage coverage_;
   std::uint64_t events_ = 0;
   std::uint64_t next_connection_ = 0;
+  std::vector<Violation> invariant_violations_;  // guarantee 11 (ClientCode::check)
+  std::vector<Violation> hot_loop_;              // guarantee 10: a hot loop ended the run
+  bool stopping_ = false;
   bool healed_ = false;
   Ms liveness_at_ = 0;
   std::uint64_t replay_end_ = 0;  // WorldParams::replay_end_sequence
@@ -281,13 +321,34 @@ void Client::close() {
   world_.closed_by_client(index_);
 }
 
+// The world keeps its reports, then the application gets the call.
 void Client::on_delivery(const io::Delivery& delivery) {
   world_.delivered(index_, delivery);
-  if (std::exchange(stop_in_callback, false)) world_.app_stop(index_);
+  const std::int64_t stop_when = std::exchange(stop_in_callback, 0);
+  if (stop_when == 2) world_.app_stop(index_);
+  if (app) app->on_delivery(delivery);
+  if (stop_when == 1) world_.app_stop(index_);
 }
-void Client::on_gap(const model::ReportGap& gap) { report.gaps.emplace_back(world_.now().ms, gap); }
-void Client::on_status(const model::Status& status) { report.statuses.emplace_back(world_.now().ms, status); }
-void Client::on_diagnostic(const io::Diagnostic&) { report.diagnostics += 1; }
+void Client::on_gap(const model::ReportGap& gap) {
+  report.gaps.emplace_back(world_.now().ms, gap);
+  if (app) app->on_gap(gap);
+}
+void Client::on_status(const model::Status& status) {
+  report.statuses.emplace_back(world_.now().ms, status);
+  if (app) app->on_status(status);
+}
+void Client::on_diagnostic(const io::Diagnostic& diagnostic) {
+  report.diagnostics += 1;
+  if (app) app->on_diagnostic(diagnostic);
+}
+Ms Client::now_ms() const { return world_.now().ms; }
+void Client::ack(std::uint64_t delivery_id) {
+  if (driver) world_.app_ack(index_, delivery_id);
+}
+void Client::stop() {
+  if (driver) world_.app_stop(index_);
+}
+void Client::after(Ms delay_ms, std::function<void()> work) { world_.schedule(index_, delay_ms, std::move(work)); }
 
 std::expected<io::Credentials, std::string> Client::refresh() {
   if (refresh_failing > 0) return std::unexpected("simulated credential source failure");
@@ -328,6 +389,7 @@ Ms World::work_ms(io::Blocking kind) const {
     case io::Blocking::start: return s_.world.auth || cfg_.auth.has_provider ? s_.world.refresh_ms : 0;
     case io::Blocking::checkpoint_save: return s_.world.store_write_ms;
     case io::Blocking::credential_refresh: return s_.world.refresh_ms;
+    case io::Blocking::resource_acquire: return 0;  // no session offloads one
   }
   return 0;
 }
@@ -394,6 +456,51 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
     push(now_ms() + s_.world.connection_ms_max, for_client(ItemKind::connection_max, i, c.connection));
 }
 
+// No virtual time passes in a hot loop: a client that takes more than
+// hot_loop_steps_max steps in one virtual millisecond, not counting the data
+// a stream may carry in a burst (frames, their bytes, their acks), is
+// retrying something at once. The run ends there with a guarantee-10 verdict,
+// instead of spinning until the event limit.
+void World::watch_for_hot_loop(std::uint32_t i, const Event& e) {
+  if (std::holds_alternative<FrameReceived>(e) || std::holds_alternative<BytesReceived>(e) ||
+      std::holds_alternative<DeliveryAcked>(e))
+    return;
+  Client& c = *clients_[i];
+  if (c.hot_ms != now_ms()) {
+    c.hot_ms = now_ms();
+    c.hot_steps = 0;
+  }
+  if (++c.hot_steps <= hot_loop_steps_max || stopping_) return;
+  stopping_ = true;
+  hot_loop_.push_back(Violation{10,
+                                "hot loop: " + std::to_string(c.hot_steps) + " steps in virtual millisecond " +
+                                    std::to_string(now_ms()) + ", the last " + std::string(name_of(e)),
+                                now_ms(), i});
+}
+
+void World::schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work) {
+  Client& c = *clients_[i];
+  c.scheduled.emplace(++c.scheduled_last, std::move(work));
+  push_app(now_ms() + std::max<Ms>(delay_ms, 0), i, AppKind::scheduled, c.scheduled_last);
+}
+
+// The client's own invariant (ClientCode::check), after each of its steps and
+// at its crashes; the first failure is reported, as guarantee 11.
+void World::check_client(std::uint32_t i) {
+  Client& c = *clients_[i];
+  if (c.invariant_failed) return;
+  ClientView view;
+  view.client = i;
+  view.now_ms = now_ms();
+  view.process_up = c.driver.has_value();
+  if (c.durable_told) view.durable_sequence = c.durable_sequence;
+  view.server_head = server_.head();
+  if (auto broken = c.code->check(view)) {
+    c.invariant_failed = true;
+    invariant_violations_.push_back(Violation{11, "the client's invariant: " + *broken, now_ms(), i});
+  }
+}
+
 void World::closed_by_client(std::uint32_t i) {
   Client& c = *clients_[i];
   c.connection = 0;
@@ -408,11 +515,6 @@ void World::delivered(std::uint32_t i, const io::Delivery& d) {
     c.sequence_seen = std::max(c.sequence_seen, *d.sequence);
     c.report.last_sequence = *d.sequence;
   }
-  if (cfg_.resume.commit != CommitPolicy::on_ack || !d.sequence) return;
-  // An application done when the callback returns acks from inside it (the
-  // driver takes the ack once the step's effects have run); a slower one later.
-  if (s_.world.ack_delay_ms == 0) return app_ack(i, d.delivery_id);
-  push_app(now_ms() + s_.world.ack_delay_ms, i, AppKind::ack, d.delivery_id);
 }
 
 void World::app_ack(std::uint32_t i, std::uint64_t delivery_id) {
@@ -440,8 +542,8 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
   // loaded; a stop or a restored network that comes before (Started then
   // never comes, or comes to a session that had nothing to do) opens it too.
   const auto* started = std::get_if<Started>(&e);
-  if (started != nullptr || c.announced_lifetime != c.lifetime) {
-    c.announced_lifetime = c.lifetime;
+  if (started != nullptr || c.announced_lifetime != c.epoch) {
+    c.announced_lifetime = c.epoch;
     std::optional<Cursor> loaded;
     if (started != nullptr) {
       loaded = started->checkpoint;
@@ -451,6 +553,7 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
   }
   coverage_.add(before, e);
   ++events_;
+  watch_for_hot_loop(i, e);
   trace_.step(now_ms(), i, e, fx);
   for (const Effect& effect : fx) {
     if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
@@ -461,6 +564,7 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
     }
   }
   oracle_.step(StepView{i, now_ms(), e, c.input_connection, before, after, fx, c.connection});
+  check_client(i);
 }
 
 // --- server-to-client traffic -----------------------------------------------
@@ -469,7 +573,7 @@ void World::send(std::uint32_t i, Item it) {
   Client& c = *clients_[i];
   it.kind = ItemKind::wire;
   it.client = i;
-  it.lifetime = c.lifetime;
+  it.lifetime = c.epoch;
   it.connection = c.connection;
   if (auto at = c.link.carry_to_client(now_ms(), c.wire)) push(*at, std::move(it));
 }
@@ -481,6 +585,8 @@ void World::send_opened(std::uint32_t i) {
 }
 
 void World::send_rejected(std::uint32_t i, std::uint16_t status, std::optional<std::int64_t> retry_after_ms) {
+  // A server that opens the stream first (gRPC: the status in the trailers).
+  if (s_.world.status_after_open) send_opened(i);
   Item it;
   it.sub = static_cast<std::uint8_t>(WireKind::rejected);
   it.http_status = status;
@@ -519,7 +625,14 @@ void World::send_bytes(std::uint32_t i, std::string bytes) {
 
 void World::send_event(std::uint32_t i, std::uint64_t seq) {
   std::string text;
-  if (s_.world.opaque_ids) text.append("id: ").append(server_.id_of(seq).view()).append("\n");
+  if (s_.world.opaque_ids) {
+    const std::string id = server_.id_text(seq);
+    // An id longer than the client takes: the oracle accepts the session's
+    // end (Failed{unrecoverable}) on this connection, and nothing else.
+    if (id.size() > (s_.world.id_bytes_max > 0 ? s_.world.id_bytes_max : model::Token::capacity))
+      oracle_.oversized_id_sent(i, clients_[i]->connection, seq);
+    text.append("id: ").append(id).append("\n");
+  }
   text.append("data: {\"seq\":").append(std::to_string(seq)).append("}\n\n");
   send_bytes(i, std::move(text));
 }
@@ -556,7 +669,7 @@ void World::schedule() {
 RunResult World::run() {
   RunResult r;
   schedule();
-  while (!agenda_.empty() && events_ < opt_.events_max) {
+  while (!agenda_.empty() && events_ < opt_.events_max && !stopping_) {
     oracle_.time_passed(agenda_.next_ms());
     Item it = agenda_.pop();
     if (it.kind == ItemKind::end) break;
@@ -566,6 +679,8 @@ RunResult World::run() {
   r.trace_hash = trace_.hash();
   r.events = events_;
   r.violations = oracle_.violations();
+  r.violations.insert(r.violations.end(), invariant_violations_.begin(), invariant_violations_.end());
+  r.violations.insert(r.violations.end(), hot_loop_.begin(), hot_loop_.end());
   if (events_ >= opt_.events_max)
     r.violations.push_back(Violation{7, "event limit reached (a hot loop?)", now_ms(), all_clients});
   r.coverage = coverage_;
@@ -601,7 +716,7 @@ bool World::defer_if_suspended(Item& it) {
 // dropped (what the dead process awaited never arrives).
 bool World::live(const Item& it) const {
   const Client& c = *clients_[it.client];
-  if (it.lifetime != c.lifetime || !c.driver) return false;
+  if (it.lifetime != c.epoch || !c.driver) return false;
   if (it.kind == ItemKind::wire && it.connection != c.connection) return false;
   if (it.kind == ItemKind::tick && it.connection != c.tick_generation) return false;
   return true;
@@ -683,6 +798,14 @@ void World::handle_app(const Item& it) {
     case AppKind::ack: return app_ack(it.client, it.value);
     case AppKind::stop: return app_stop(it.client);
     case AppKind::network_restored: return driver.network_restored();
+    case AppKind::scheduled: {
+      Client& c = *clients_[it.client];
+      const auto found = c.scheduled.find(it.value);
+      if (found == c.scheduled.end()) return;
+      const std::function<void()> work = std::move(found->second);
+      c.scheduled.erase(found);
+      return work();
+    }
   }
 }
 
@@ -693,7 +816,7 @@ void World::start_process(std::uint32_t i) {
   cfg.seed = io::choose_seed(s_.fixed_seed, [&c] { return c.app_prng.next(); });
   auto made = make_session(cfg);
   if (!made) return;  // validated before the run
-  c.lifetime += 1;
+  c.epoch += 1;
   c.connection = 0;
   c.server_open = false;
   c.crashed_by.reset();
@@ -701,11 +824,13 @@ void World::start_process(std::uint32_t i) {
   options.sequence = io::sequence_fn(io::SequenceExtractor::from_json_field("seq"));
   options.reducer = opt_.reducer;
   options.mutant = opt_.driver_mutant;
-  if (s_.world.id_bytes > 0) options.id_bytes_max = s_.world.id_bytes;  // ids at the limit
+  if (s_.world.id_bytes_max > 0) options.id_bytes_max = s_.world.id_bytes_max;
   const bool auth = s_.world.auth || cfg.auth.has_provider;
-  c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.lifetime});
+  c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.epoch});
   io::DriverPorts ports{*this, c, c, c, &*c.store, auth ? &c : nullptr, nullptr, &c};
   c.driver.emplace(std::move(*made), ports, std::move(options));
+  c.lifetime_count += 1;
+  c.app = c.code->start(c);
   c.driver->start();
 }
 
@@ -831,7 +956,7 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       }
       return;
     case FaultKind::stop:
-      if (begin && f.param == 1) c.stop_in_callback = true;
+      if (begin && (f.param == 1 || f.param == 2)) c.stop_in_callback = f.param;
       else if (begin) push_app(now_ms(), i, AppKind::stop);
       return;
     default: return;
@@ -859,16 +984,19 @@ void World::crash(std::uint32_t i, std::uint32_t index, bool power_loss) {
   tell_durable(i);
   c.sse.cancel();
   c.driver.reset();
+  c.app.reset();
+  c.scheduled.clear();  // what the dead process scheduled never runs
   c.store.reset();
   c.work_queue.clear();
   c.running.reset();
   c.worker_busy = false;
   c.crashed_by = index;
-  c.lifetime += 1;  // everything the dead process awaited is dropped
+  c.epoch += 1;  // everything the dead process awaited is dropped
   c.connection = 0;
   c.server_open = false;
   c.sequence_seen_before = std::max(c.sequence_seen_before, c.sequence_seen);
   oracle_.process_crashed(i, now_ms());
+  check_client(i);
 }
 
 }  // namespace
@@ -887,6 +1015,10 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   }
   if (scenario.world.replay_end_sequence > 0 && cfg.resume.mode != StreamMode::replay_only) {
     bad.error = "world.replay_end_sequence: a replay that ends needs resume.mode = replay_only";
+    return bad;
+  }
+  if (scenario.world.tether_watch && cfg.resume.commit != CommitPolicy::on_ack) {
+    bad.error = "world.tether_watch: tether-watch needs resume.commit = on_ack (it refuses any other)";
     return bad;
   }
   RunResult r = World(scenario, cfg, options).run();

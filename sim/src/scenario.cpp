@@ -70,8 +70,7 @@ Ms liveness_bound_ms(const model::SessionConfig& c, const Scenario& s) {
   Ms hint_ms = 0;
   for (const Fault& f : s.faults)
     if (f.kind == FaultKind::rate_limit) hint_ms = std::max<Ms>(hint_ms, f.param);
-    else if (f.kind == FaultKind::server_errors && f.param == 503)
-      hint_ms = std::max<Ms>(hint_ms, s.world.unavailable_retry_after_ms);
+    else if (f.kind == FaultKind::server_errors) hint_ms = std::max(hint_ms, s.world.server_error_retry_after_ms);
   if (b.honour_retry_after) hint_ms = std::min(hint_ms, b.hint_ms_max);
   else hint_ms = 0;
   // The widest draw, moved above the highest floor (model::floored).

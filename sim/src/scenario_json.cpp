@@ -233,8 +233,8 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
   return r.only({"append_every_ms", "retention_ms", "heartbeat_every_ms", "connection_ms_max", "too_old_in_band",
                  "auth", "token_lifetime_ms", "app_knows_expiry", "latency_ms_min", "latency_ms_max",
                  "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored", "opaque_ids",
-                 "filter_skip_every", "resume_overlap", "replay_end_sequence", "id_bytes",
-                 "unavailable_retry_after_ms"}) &&
+                 "filter_skip_every", "resume_overlap", "replay_end_sequence", "server_error_retry_after_ms",
+                 "status_after_open", "id_bytes", "id_bytes_max", "tether_watch"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
          r.ms("heartbeat_every_ms", w.heartbeat_every_ms) && r.ms("connection_ms_max", w.connection_ms_max) &&
          r.boolean("too_old_in_band", w.too_old_in_band) && r.boolean("auth", w.auth) &&
@@ -244,7 +244,9 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
          r.ms("refresh_ms", w.refresh_ms) && r.boolean("notify_network_restored", w.notify_network_restored) &&
          r.boolean("opaque_ids", w.opaque_ids) && r.u64("filter_skip_every", w.filter_skip_every) &&
          r.u64("resume_overlap", w.resume_overlap) && r.u64("replay_end_sequence", w.replay_end_sequence) &&
-         r.u64("id_bytes", w.id_bytes) && r.ms("unavailable_retry_after_ms", w.unavailable_retry_after_ms);
+         r.ms("server_error_retry_after_ms", w.server_error_retry_after_ms) &&
+         r.boolean("status_after_open", w.status_after_open) && r.u64("id_bytes", w.id_bytes) &&
+         r.u64("id_bytes_max", w.id_bytes_max) && r.boolean("tether_watch", w.tether_watch);
 }
 
 bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<ScenarioError>& error) {
@@ -445,9 +447,13 @@ Json world_json(const WorldParams& w) {
   if (w.opaque_ids) j["opaque_ids"] = true;  // omitted when off: older files stay the same
   if (w.filter_skip_every > 0) j["filter_skip_every"] = w.filter_skip_every;
   if (w.resume_overlap > 0) j["resume_overlap"] = w.resume_overlap;
-  if (w.id_bytes > 0) j["id_bytes"] = w.id_bytes;
-  if (w.unavailable_retry_after_ms > 0) j["unavailable_retry_after_ms"] = w.unavailable_retry_after_ms;
   if (w.replay_end_sequence > 0) j["replay_end_sequence"] = w.replay_end_sequence;
+  // Omitted when off, as above: files written before these existed stay the same.
+  if (w.server_error_retry_after_ms > 0) j["server_error_retry_after_ms"] = w.server_error_retry_after_ms;
+  if (w.status_after_open) j["status_after_open"] = true;
+  if (w.id_bytes > 0) j["id_bytes"] = w.id_bytes;
+  if (w.id_bytes_max > 0) j["id_bytes_max"] = w.id_bytes_max;
+  if (w.tether_watch) j["tether_watch"] = true;
   return j;
 }
 
@@ -479,6 +485,10 @@ std::expected<Scenario, ScenarioError> parse_scenario(std::string_view json) {
   }
 }
 
+// Ids the server sends are held in memory per event: bounded, well above any
+// client limit (model::Token::capacity).
+constexpr std::uint64_t world_id_bytes_max = 65536;
+
 std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
   const auto bad = [](std::string field, std::string reason) {
     return std::unexpected(ScenarioError{std::move(field), std::nullopt, std::move(reason)});
@@ -503,18 +513,25 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
       return bad(path + "at_ms", "must be in the safety phase [0, " + std::to_string(s.safety_ms) + ")");
     if (f.duration_ms < 0) return bad(path + "duration_ms", "expected a non-negative integer");
     if (f.param < 0) return bad(path + "param", "expected a non-negative integer");
+    if (f.kind == FaultKind::stop && f.param > 2)
+      return bad(path + "param", "a stop is 0 (from outside), 1 or 2 (inside a delivery callback, after or before its ack)");
     if (f.kind == FaultKind::loss && f.param > 1000) return bad(path + "param", "loss is in permille: expected [0, 1000]");
     if (f.kind == FaultKind::server_errors && (f.param < 500 || f.param > 599))
       return bad(path + "param", "expected an HTTP status in [500, 599]");
   }
   if (auto ok = model::validate(s.config); !ok)
     return bad("config." + std::string(ok.error().field), std::string(ok.error().reason));
-  if (s.world.id_bytes > 0 && (!s.world.opaque_ids || s.world.id_bytes < id_bytes_min ||
-                               s.world.id_bytes > model::Token::capacity))
-    return bad("world.id_bytes", "ids at the limit need world.opaque_ids, and a length in [" +
-                                     std::to_string(id_bytes_min) + ", " + std::to_string(model::Token::capacity) + "]");
   if (s.world.replay_end_sequence > 0 && s.config.resume.mode != model::StreamMode::replay_only)
     return bad("world.replay_end_sequence", "a replay that ends needs config resume.mode = \"replay_only\"");
+  if (s.world.status_after_open && s.config.connect.confirm_timeout_ms <= 0)
+    return bad("world.status_after_open",
+               "a status that comes after the opening needs config connect.confirm_timeout_ms > 0");
+  if (s.world.id_bytes > 0 && !s.world.opaque_ids) return bad("world.id_bytes", "needs world.opaque_ids = true");
+  if (s.world.id_bytes > world_id_bytes_max)
+    return bad("world.id_bytes", "expected at most " + std::to_string(world_id_bytes_max));
+  if (s.world.id_bytes_max > model::Token::capacity)
+    return bad("world.id_bytes_max", "expected at most " + std::to_string(model::Token::capacity) +
+                                         " (model::Token::capacity; 0: that default)");
   return {};
 }
 

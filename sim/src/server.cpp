@@ -34,15 +34,19 @@ void Server::restart(Ms /*now*/, bool lose_history) {
   }
 }
 
-model::Token Server::id_of(std::uint64_t sequence) const {
+std::string Server::id_text(std::uint64_t sequence) const {
   // The epoch holding `sequence`: the last one starting at or below it.
   const auto it = std::upper_bound(epoch_starts_.begin(), epoch_starts_.end(), sequence);
   const auto e = static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(it - epoch_starts_.begin(), 1));
   std::string text = std::to_string(e) + ":";
   const std::string digits = std::to_string(sequence);
+  // Zero-padded to id_bytes: still "<epoch>:<sequence>" to a parser.
   if (params_.id_bytes > text.size() + digits.size()) text.append(params_.id_bytes - text.size() - digits.size(), '0');
-  text += digits;
-  return model::Token::make(text).value();  // at most 41 bytes unpadded; id_bytes <= Token::capacity
+  return text + digits;
+}
+
+model::Token Server::id_of(std::uint64_t sequence) const {
+  return model::Token::make(id_text(sequence)).value();  // id_bytes <= model::Token::capacity
 }
 
 std::optional<std::uint64_t> Server::sequence_of(const model::Token& id) const {
@@ -55,7 +59,7 @@ std::optional<std::uint64_t> Server::sequence_of(const model::Token& id) const {
     return ec == std::errc{} && end == part.data() + part.size() && !part.empty();
   };
   if (!parse(text.substr(0, colon), e) || !parse(text.substr(colon + 1), sequence)) return std::nullopt;
-  if (sequence < 1 || sequence > head() || !(id_of(sequence) == id)) return std::nullopt;
+  if (sequence < 1 || sequence > head() || id_text(sequence) != text) return std::nullopt;
   return sequence;
 }
 
@@ -99,9 +103,9 @@ ConnectAnswer Server::answer(Ms now, std::uint64_t token, model::ResumeFrom from
   if (params_.auth && (revoked_ > 0 || !token_valid(token, now))) return {Kind::status, 401, std::nullopt, 0};
   if (rate_limited_ > 0) return {Kind::status, 429, retry_after_ms_, 0};
   if (erroring_ > 0) {
-    std::optional<std::int64_t> retry_after_ms;
-    if (error_status_ == 503 && params_.unavailable_retry_after_ms > 0) retry_after_ms = params_.unavailable_retry_after_ms;
-    return {Kind::status, error_status_, retry_after_ms, 0};
+    const auto hint = params_.error_retry_after_ms > 0 ? std::optional<std::int64_t>(params_.error_retry_after_ms)
+                                                       : std::nullopt;
+    return {Kind::status, error_status_, hint, 0};
   }
   const std::uint64_t oldest = oldest_retained(now);
   std::uint64_t first = head() + 1;  // server_default and live: new events only

@@ -170,53 +170,268 @@ void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowe
     o->gaps = model::GapDetection::relaxed;
   }
   if (chance(q, 30)) w.resume_overlap = static_cast<std::uint64_t>(q.uniform(1, 3));
-  // Ids at the client's limit, in a third of the opaque-id worlds: short ones,
-  // or as long as a resume id may be (model::Token::capacity).
-  if (w.opaque_ids && chance(q, 33))
-    w.id_bytes = chance(q, 50) ? static_cast<std::uint64_t>(q.uniform(static_cast<std::int64_t>(id_bytes_min), 64))
-                               : model::Token::capacity;
   // A lossy server: in a third of the default swarm's filtered streams the
   // policy keeps strict gap detection, so every skipped sequence is an event
   // lost that the client must report.
   if (o != nullptr && w.filter_skip_every >= 2 && chance(q, 33)) o->gaps = model::GapDetection::strict;
 }
 
-// Half the worlds send Retry-After with a 503 (1 to 30 s), from a stream of
-// their own.
-void draw_unavailable_hint(std::uint64_t seed, WorldParams& w) {
-  Prng q = Prng::derive(seed, 0x503A11);
-  if (chance(q, 50)) w.unavailable_retry_after_ms = q.uniform(1, 30) * 1000;
-}
-
-// Half the stops come from inside a delivery callback (Fault::param 1: the
-// driver must take a stop asked while it executes effects), from a stream of
-// their own so that every other draw stays what it was for every seed.
+// Two thirds of the stops come from inside a delivery callback (Fault::param
+// 1: after the application's ack, 2: before it; the driver must take a stop
+// asked while it executes effects, and the ack made after it), from a stream
+// of their own so that every other draw stays what it was for every seed.
 void draw_stops_in_callbacks(std::uint64_t seed, Scenario& s) {
   Prng q = Prng::derive(seed, 0x570BCB);
   for (Fault& f : s.faults)
-    if (f.kind == FaultKind::stop) f.param = chance(q, 50) ? 1 : 0;
+    if (f.kind == FaultKind::stop) f.param = q.uniform(0, 2);
 }
 
-// A stream quiet for long stretches but for heartbeats (an event every 20 to
-// 120 s), in a tenth of the seeds, from a stream of its own: only heartbeats
-// then prove the stream alive. They come within half the heartbeat budget and
-// half the confirm timeout (as fit_world keeps them), so a healthy quiet
-// stream never looks silent.
-void draw_quiet_stream(std::uint64_t seed, WorldParams& w, const model::SessionConfig& cfg) {
-  Prng q = Prng::derive(seed, 0x9013E7);
-  if (!chance(q, 10)) return;
-  w.append_every_ms = q.uniform(20, 120) * 1000;
-  const auto beat_within = [&w](Ms budget_ms) {
-    const Ms every = std::max<Ms>(1, budget_ms / 2);
-    w.heartbeat_every_ms = w.heartbeat_every_ms > 0 ? std::min(w.heartbeat_every_ms, every) : every;
-  };
-  if (cfg.heartbeat) beat_within(cfg.heartbeat->budget_ms());
-  if (cfg.connect.confirm_timeout_ms > 0) beat_within(cfg.connect.confirm_timeout_ms);
+// --- situations: what the worlds above never produced -------------------------
+// Each from a PRNG stream of its own (Prng::derive(seed, situation_stream + k)),
+// drawn after everything above, so every earlier draw of every seed stays what
+// it was and a situation can change without moving the others.
+constexpr std::uint64_t situation_stream = 0x5171A700;
+
+Prng situation(std::uint64_t seed, std::uint64_t k) { return Prng::derive(seed, situation_stream + k); }
+
+Fault fault_at(Prng& p, const Scenario& s, FaultKind kind) {
+  Fault f{kind};
+  f.client = chance(p, 30) ? all_clients : static_cast<std::uint32_t>(p.uniform(0, s.clients - 1));
+  f.at_ms = p.uniform(0, s.safety_ms - 1);
+  return f;
+}
+
+// The server sends something at least every `budget_ms` / 2, and latency
+// spreads arrivals by at most `budget_ms` / 4 (fit_world's rule).
+void beat_within(WorldParams& w, Ms budget_ms) {
+  const Ms every = std::max<Ms>(1, budget_ms / 2);
+  w.heartbeat_every_ms = w.heartbeat_every_ms > 0 ? std::min(w.heartbeat_every_ms, every) : every;
+  w.latency_ms_max = std::min(w.latency_ms_max, w.latency_ms_min + std::max<Ms>(0, budget_ms / 4));
+}
+
+// A quiet stream: events are rare (one every 5..60 s), heartbeats keep it alive
+// (within the heartbeat budget and the confirm timeout).
+void draw_quiet(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 0);
+  if (!chance(p, 12)) return;
+  WorldParams& w = s.world;
+  w.append_every_ms = p.uniform(5, 60) * 1000;
+  if (w.heartbeat_every_ms == 0) w.heartbeat_every_ms = p.uniform(1, 30) * 1000;
+  if (s.config.heartbeat) beat_within(w, s.config.heartbeat->budget_ms());
+  if (s.config.connect.confirm_timeout_ms > 0) beat_within(w, s.config.connect.confirm_timeout_ms);
+}
+
+// The server opens the stream before it answers (gRPC trailers): its 401s (and
+// 410s, 429s, 5xx) reach a client that is confirming the connection. Needs a
+// confirm timeout; comes with tokens that expire, where the server checks them.
+void draw_status_after_open(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 1);
+  if (!chance(p, 10)) return;
+  if (s.config.connect.confirm_timeout_ms == 0) s.config.connect.confirm_timeout_ms = p.uniform(1, 10) * 1000;
+  beat_within(s.world, s.config.connect.confirm_timeout_ms);
+  s.world.status_after_open = true;
+  if (s.config.auth.has_provider) s.world.auth = true;
+  if (!s.world.auth) return;
+  for (std::int64_t n = p.uniform(1, 4); n > 0; --n) s.faults.push_back(fault_at(p, s, FaultKind::token_expiry));
+}
+
+// 5xx answers with Retry-After (honoured for 503 only), and a few 5xx windows.
+void draw_error_hints(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 2);
+  if (!chance(p, 15)) return;
+  s.world.server_error_retry_after_ms = p.uniform(1, 120) * 1000;
+  constexpr std::array<std::int64_t, 5> statuses{503, 503, 503, 500, 504};
+  for (std::int64_t n = p.uniform(1, 3); n > 0; --n) {
+    Fault f = fault_at(p, s, FaultKind::server_errors);
+    f.duration_ms = p.uniform(100, 30000);
+    f.param = statuses[static_cast<std::size_t>(p.uniform(0, 4))];
+    s.faults.push_back(f);
+  }
+}
+
+// The link flaps: a burst of link-up events (NetworkRestored), each after a
+// short partition or none at all (an interface that comes up again), while the
+// client backs off, connects, confirms, refreshes or streams.
+void add_flaps(Prng& p, Scenario& s) {
+  s.world.notify_network_restored = true;
+  const Ms center = p.uniform(0, s.safety_ms - 1);
+  for (std::int64_t n = p.uniform(2, 12); n > 0; --n) {
+    Fault f = fault_at(p, s, chance(p, 50) ? FaultKind::partition : FaultKind::partition_to_server);
+    if (chance(p, 50)) f.at_ms = std::min(s.safety_ms - 1, center + p.uniform(0, 10000));
+    f.duration_ms = chance(p, 50) ? 0 : p.uniform(1, 1500);
+    s.faults.push_back(f);
+  }
+}
+
+// Give up after an outage: a short limit (1..10 s, often reached) or a long
+// one; in half of them the link flaps too (a link-up during a backoff that has
+// outlived the limit ends the session at once).
+void draw_outage_give_up(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 3);
+  if (!chance(p, 10)) return;
+  s.config.give_up.outage_ms_max = chance(p, 50) ? p.uniform(1, 10) * 1000 : p.uniform(10, 180) * 1000;
+  if (chance(p, 50)) add_flaps(p, s);
+}
+
+void draw_link_flaps(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 4);
+  if (chance(p, 15)) add_flaps(p, s);
+}
+
+// Opaque ids near the client's limit (io::DriverOptions::id_bytes_max: the
+// default, model::Token::capacity, or a lower one), and now and then over it:
+// the session must end Failed{unrecoverable} at the first such id.
+void draw_long_ids(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 5);
+  if (!chance(p, 8)) return;
+  s.world.opaque_ids = true;
+  s.world.id_bytes_max = chance(p, 50) ? 0 : static_cast<std::uint64_t>(p.uniform(16, 1024));
+  const auto limit = static_cast<std::int64_t>(s.world.id_bytes_max > 0 ? s.world.id_bytes_max : model::Token::capacity);
+  s.world.id_bytes = static_cast<std::uint64_t>(chance(p, 25) ? limit + p.uniform(1, 2) : limit - p.uniform(0, 2));
+}
+
+// Jitter the presets never use: decorrelated (the previous delay's multiple)
+// and equal.
+void draw_jitter(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 6);
+  if (chance(p, 12)) s.config.backoff.jitter = model::JitterKind::decorrelated;
+  else if (chance(p, 4)) s.config.backoff.jitter = model::JitterKind::equal;
+}
+
+// A replay-only session: mostly against a replay that ends (then it stops with
+// replay_complete), else a log that never does.
+void draw_replay_only(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 7);
+  if (!chance(p, 6)) return;
+  s.config.resume.mode = model::StreamMode::replay_only;
+  if (chance(p, 80))
+    s.world.replay_end_sequence = static_cast<std::uint64_t>(
+        p.uniform(1, std::max<std::int64_t>(1, s.safety_ms * 3 / 2 / s.world.append_every_ms)));
+}
+
+// How a session with a slow credential source ends while a refresh is out
+// (in 80 % of them): a cursor too old after an outage, said in band (the
+// session opens, asks the refresh that fell due during the outage, and fails
+// with it out; the credential source is down too, now and then; no give-up
+// limit ends it before), a give-up limit, or the terminal refresh policy.
+void draw_end_with_refresh_out(Prng& p, Scenario& s) {
+  WorldParams& w = s.world;
+  const std::int64_t ending = p.uniform(0, 9);
+  if (ending < 3) {
+    s.config.resume.too_old = model::TooOldPolicy::fail;
+    s.config.give_up = {};
+    w.retention_ms = p.uniform(5, 30) * 1000;
+    w.too_old_in_band = chance(p, 80);
+    w.notify_network_restored = true;  // the host says when the link is back: reconnect at once
+    Fault f = fault_at(p, s, FaultKind::partition);
+    f.duration_ms = w.retention_ms + p.uniform(1, 30) * 1000;
+    s.faults.push_back(f);
+    w.token_lifetime_ms = std::min(w.token_lifetime_ms, std::max<Ms>(10000, f.duration_ms * 2));
+    if (chance(p, 50)) {
+      const Fault down{FaultKind::refresh_failing, f.client, std::max<Ms>(0, f.at_ms + f.duration_ms - 5000),
+                       p.uniform(10, 60) * 1000, 0};
+      if (down.at_ms < s.safety_ms) s.faults.push_back(down);
+    }
+  } else if (ending < 5) {
+    s.config.give_up.attempts_max = static_cast<std::uint32_t>(p.uniform(2, 6));
+  } else if (ending < 7) {
+    s.config.give_up.outage_ms_max = p.uniform(1, 8) * 1000;
+  } else if (ending < 8) {
+    s.config.auth.on_refresh_failure = model::RefreshFailure::terminal;
+  }
+}
+
+// A slow, failing credential source: refreshes take up to half the refresh
+// timeout (the policy's own assumption, as fit_world keeps it: a source slower
+// than the timeout is a configuration the session cannot work with, see
+// docs/simulation.md, "Situations"), tokens are short-lived, so proactive
+// refreshes are often in flight when a stream ends or the session does, and
+// refreshes, tokens and the store fail now and then.
+void draw_slow_credentials(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 8);
+  if (!chance(p, 20) || !s.config.auth.has_provider) return;
+  WorldParams& w = s.world;
+  s.config.auth.refresh_timeout_ms = p.uniform(1, 30) * 1000;
+  // The one worker runs saves and refreshes in order: a slow store (a save
+  // under way when a 401 comes) delays the refresh behind it, and the two
+  // together still answer within half the timeout.
+  const Ms half_ms = (s.config.auth.refresh_timeout_ms - 1) / 2;
+  if (chance(p, 50)) w.store_write_ms = std::max<Ms>(w.store_write_ms, half_ms * p.uniform(10, 40) / 100);
+  w.refresh_ms = std::max<Ms>(1, (half_ms - w.store_write_ms) * p.uniform(20, 100) / 100);
+  w.auth = true;
+  w.token_lifetime_ms = p.uniform(10, 120) * 1000;
+  w.app_knows_expiry = chance(p, 80);
+  // Streams end often, so that refreshes are out when they do...
+  if (chance(p, 50)) w.connection_ms_max = p.uniform(5, 60) * 1000;
+  for (std::int64_t n = p.uniform(0, 4); n > 0; --n) s.faults.push_back(fault_at(p, s, FaultKind::reset));
+  // ... and the next connection may take a while to confirm (few events).
+  if (chance(p, 40)) {
+    if (s.config.connect.confirm_timeout_ms == 0) s.config.connect.confirm_timeout_ms = p.uniform(2, 10) * 1000;
+    w.append_every_ms = p.uniform(2, 20) * 1000;
+    beat_within(w, s.config.connect.confirm_timeout_ms);
+  }
+  for (std::int64_t n = p.uniform(1, 4); n > 0; --n) {
+    Fault f = fault_at(p, s, FaultKind::refresh_failing);
+    f.duration_ms = p.uniform(5, 90) * 1000;
+    s.faults.push_back(f);
+  }
+  for (std::int64_t n = p.uniform(0, 3); n > 0; --n) s.faults.push_back(fault_at(p, s, FaultKind::token_expiry));
+  // A failing store keeps retrying its save, whatever the session is doing.
+  for (std::int64_t n = p.uniform(1, 2); n > 0; --n) {
+    Fault f = fault_at(p, s, FaultKind::store_failing);
+    f.duration_ms = p.uniform(20, 120) * 1000;
+    s.faults.push_back(f);
+  }
+  draw_end_with_refresh_out(p, s);
+}
+
+// The application stops its sessions at any moment: before the first
+// connection (while the checkpoint and the first credentials load), or
+// whatever the session is doing.
+void draw_stops(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 9);
+  if (!chance(p, 10)) return;
+  for (std::uint32_t i = 0; i < s.clients; ++i) {
+    if (!chance(p, 60)) continue;
+    Fault f{FaultKind::stop, i};
+    f.at_ms = chance(p, 30) ? std::min(s.safety_ms - 1, p.uniform(0, s.world.refresh_ms + 50)) : p.uniform(0, s.safety_ms - 1);
+    s.faults.push_back(f);
+  }
+}
+
+void draw_situations(std::uint64_t seed, Scenario& s) {
+  const std::size_t faults_before = s.faults.size();
+  draw_quiet(seed, s);
+  draw_status_after_open(seed, s);
+  draw_error_hints(seed, s);
+  draw_outage_give_up(seed, s);
+  draw_link_flaps(seed, s);
+  draw_long_ids(seed, s);
+  draw_jitter(seed, s);
+  draw_slow_credentials(seed, s);
+  draw_stops(seed, s);
+  draw_replay_only(seed, s);  // last: its end depends on the append rate
+  if (s.faults.size() != faults_before)
+    std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+}
+
+// tether-watch's output instead of the builtin application in 30% of the
+// seeds whose policy commits on ack (tether-watch refuses any other), from a
+// stream of its own.
+void draw_application(std::uint64_t seed, WorldParams& w, const model::SessionConfig& policy) {
+  Prng q = Prng::derive(seed, 0x7E7A7C);
+  w.tether_watch = chance(q, 30) && policy.resume.commit == model::CommitPolicy::on_ack;
 }
 
 }  // namespace
 
 Scenario swarm_scenario(std::uint64_t seed) {
+  Scenario s = swarm_scenario_base(seed);
+  draw_situations(seed, s);
+  return s;
+}
+
+Scenario swarm_scenario_base(std::uint64_t seed) {
   Prng p = Prng::derive(seed, 0x5A12A1);
   Scenario s;
   s.seed = seed;
@@ -234,8 +449,7 @@ Scenario swarm_scenario(std::uint64_t seed) {
   draw_faults(p, s, cfg);
   draw_stops_in_callbacks(seed, s);
   s.config = make_config(s.label, overrides).value();
-  draw_quiet_stream(seed, s.world, s.config);
-  draw_unavailable_hint(seed, s.world);
+  draw_application(seed, s.world, s.config);
   return s;
 }
 
@@ -254,8 +468,7 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
   draw_stops_in_callbacks(seed, s);
-  draw_quiet_stream(seed, s.world, policy);
-  draw_unavailable_hint(seed, s.world);
+  draw_application(seed, s.world, policy);
   // A replay-only policy mostly meets a replay that ends (somewhere in the first
   // one and a half safety phases' worth of events), else a log that never does.
   if (policy.resume.mode == model::StreamMode::replay_only) {

@@ -120,7 +120,7 @@ struct Failure {
 struct Campaign {
   std::uint64_t scenarios = 0;
   std::uint64_t events = 0;
-  std::array<std::uint64_t, 11> violations{};  // [0]: could not run; [g]: guarantee g
+  std::array<std::uint64_t, 12> violations{};  // [0]: could not run; [g]: guarantee g
   std::vector<Failure> failures;
   std::uint64_t failed = 0;
   Coverage coverage;
@@ -133,6 +133,9 @@ struct Policy {
   std::string file;    // empty: the swarm draws a configuration per seed
   std::string preset;  // the file's named base, if any
   tether::model::SessionConfig session;
+  // The file's "seed": the whole fleet draws its jitter from it, as a fleet
+  // deployed with that file does (Scenario::fixed_seed).
+  std::optional<std::uint64_t> seed;
 };
 
 Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy, bool fail_fast) {
@@ -142,13 +145,15 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
   const std::uint64_t mine = n / shard.count + (shard.index < n % shard.count ? 1 : 0);
   for (std::uint64_t k = shard.index; k < n; k += shard.count) {
     const std::uint64_t seed = start + k;
-    const RunResult r = run(policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session));
+    Scenario scenario = policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
+    if (!policy.file.empty()) scenario.fixed_seed = policy.seed;
+    const RunResult r = run(scenario);
     c.scenarios += 1;
     c.events += r.events;
     c.coverage.merge(r.coverage);
     if (!r.error.empty()) c.violations[0] += 1;
     for (const Violation& v : r.violations)
-      if (v.guarantee >= 1 && v.guarantee <= 10) c.violations[static_cast<std::size_t>(v.guarantee)] += 1;
+      if (v.guarantee >= 1 && v.guarantee <= 11) c.violations[static_cast<std::size_t>(v.guarantee)] += 1;
     if (!r.ok()) {
       c.failed += 1;
       if (c.failures.size() < failures_printed_max) c.failures.push_back(Failure{seed, describe(r)});
@@ -183,7 +188,7 @@ void print_table(const Campaign& c, const Policy& p) {
   std::printf("failed scenarios   %" PRIu64 "\n", c.failed);
   std::printf("events             %" PRIu64 "\n", c.events);
   std::printf("violations         ");
-  for (std::size_t g = 1; g <= 10; ++g) std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
+  for (std::size_t g = 1; g <= 11; ++g) std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
   std::printf("\n");
   if (c.violations[0] > 0) std::printf("could not run      %" PRIu64 "\n", c.violations[0]);
   std::printf("coverage           %zu/%zu (state, event) pairs\n", c.coverage.pairs_reached(), coverage_total());
@@ -211,7 +216,7 @@ void print_json(const Campaign& c, const Policy& p) {
   std::printf("  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64 ",\n",
               c.scenarios, c.failed, c.events);
   std::printf("  \"violations\": {");
-  for (std::size_t g = 1; g <= 10; ++g) std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
+  for (std::size_t g = 1; g <= 11; ++g) std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
   std::printf("},\n  \"could_not_run\": %" PRIu64 ",\n", c.violations[0]);
   std::printf("  \"coverage\": {\"reached\": %zu, \"total\": %zu, \"never_reached\": [", c.coverage.pairs_reached(),
               coverage_total());
@@ -239,7 +244,7 @@ int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_t
       std::fprintf(stderr, "tether-sim: --config %s\n", loaded.error().message().c_str());
       return exit_usage;
     }
-    policy = Policy{config_file, loaded->preset, loaded->session};
+    policy = Policy{config_file, loaded->preset, loaded->session, loaded->seed};
   }
   const Campaign c = run_campaign(start, seeds, *shard, policy, fail_fast);
   if (json) {

@@ -163,16 +163,23 @@ struct Track {
 };
 std::vector<Track>* g_tracks = nullptr;  // set only while recording (one thread)
 
+// A lifetime's first event opens its track: Started, or a stop or link-up fed
+// to a session still Idle (before Started; a restarted process reuses the
+// dead one's storage, so its address alone does not tell a new lifetime).
 tmod::Effects recording_reducer(tmod::State& s, const tmod::Event& e) noexcept {
-  if (std::holds_alternative<tmod::Started>(e)) {
+  Track* track = nullptr;
+  for (auto it = g_tracks->rbegin(); it != g_tracks->rend() && track == nullptr; ++it)
+    if (it->owner == &s) track = &*it;
+  const bool idle = std::holds_alternative<tmod::Idle>(s.phase);
+  const bool started_before =
+      track != nullptr && std::any_of(track->events.begin(), track->events.end(), [](const tmod::Event& x) {
+        return std::holds_alternative<tmod::Started>(x);
+      });
+  if (track == nullptr || ((std::holds_alternative<tmod::Started>(e) || idle) && started_before)) {
     g_tracks->push_back(Track{&s, s, {}});
+    track = &g_tracks->back();
   }
-  for (auto it = g_tracks->rbegin(); it != g_tracks->rend(); ++it) {
-    if (it->owner == &s) {
-      it->events.push_back(e);
-      break;
-    }
-  }
+  track->events.push_back(e);
   return tmod::transition_in_place(s, e);
 }
 

@@ -550,3 +550,52 @@ TEST_CASE("driver: the server's in-band signals reach the reducer (cursor too ol
     CHECK(f.driver->finished());
   }
 }
+
+TEST_CASE("driver: an ack made after stop() in the same callback is applied before the stop, so the final checkpoint holds it", "[driver]") {
+  Fixture f;
+  model::SessionConfig config = test_config();
+  config.resume.checkpoint_every_events = 100;  // only the stop flush saves
+  f.start_open(config, /*auto_ack=*/false);
+  f.app.on_each = [&](const io::Delivery& d) {
+    if (d.delivery_id != 2) return;
+    f.driver->stop();  // both wait in the loop's inbox until the step's effects ran
+    f.driver->ack(2);
+  };
+  const io::Message m1 = f.message("1", "a");
+  const io::Message m2 = f.message("2", "b");
+  f.driver->on_message(m1);
+  REQUIRE_CALL(f.transport, close());
+  f.driver->on_message(m2);
+  CHECK(f.driver->status().kind == model::StatusKind::stopped);
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  CHECK(saved == std::vector<std::uint64_t>{2});  // a stopped session would have ignored the ack
+  CHECK(f.driver->finished());
+}
+
+TEST_CASE("driver: acks from inside callbacks fold into one inbox entry, however many", "[driver]") {
+  Fixture f;
+  model::SessionConfig config = test_config();
+  config.resume.checkpoint_every_events = 100;
+  f.start_open(config, /*auto_ack=*/false);
+  const io::Message m1 = f.message("1", "a");
+  f.driver->on_message(m1);
+  const std::uint64_t fed_before = f.driver->events_fed();
+  f.app.on_each = [&](const io::Delivery& d) {
+    f.driver->ack(1);
+    f.driver->ack(2);  // cumulative: folds into the waiting ack of 1
+    for (int i = 0; i < 1000; ++i) f.driver->ack(d.delivery_id);  // nothing left to ack
+  };
+  const io::Message m2 = f.message("2", "b");
+  f.driver->on_message(m2);
+  // FrameReceived, then one DeliveryAcked (of 2).
+  CHECK(f.driver->events_fed() == fed_before + 2);
+  CHECK(f.app.diagnostics.empty());  // nothing refused
+  REQUIRE_CALL(f.transport, close());
+  f.driver->stop();
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  CHECK(saved == std::vector<std::uint64_t>{2});
+}

@@ -416,7 +416,7 @@ TEST_CASE("an ack the application did not make is guarantee 3", "[oracle]") {
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   b.feed(3, b.frame(3, 2), {m::Deliver{2, 2, 2}});
   b.oracle.application_acked(0, 4, 1);
-  b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)}, {});
+  b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
   CHECK(b.oracle.violations().empty());
   b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)}, {});  // the app acked only 1
   CHECK(b.caught(3));

@@ -18,14 +18,7 @@ using tether::sim::test::backoffs;
 
 namespace {
 
-Scenario base() {
-  Scenario s;  // aviso, from sequence 0
-  s.seed = 11;
-  s.safety_ms = 120000;
-  s.world.append_every_ms = 500;
-  s.world.heartbeat_every_ms = 10000;
-  return s;
-}
+Scenario base() { return tether::sim::test::aviso_base(120000); }
 
 // TETHER_SIM_TRACE=1 prints each scenario's trace.
 RunResult run_ok(const Scenario& s) {
@@ -465,4 +458,27 @@ TEST_CASE("frames due at the wake time never overtake those held during a suspen
     CHECK(c.connect_at_ms.size() == 1);
     CHECK(c.deliveries == c.last_sequence);
   }
+}
+
+namespace {
+// A reducer that never acts on its timer: its deadline stays in the past, so
+// the driver re-arms it for now, again and again, and no virtual time passes.
+m::Effects deaf_to_ticks(m::State& s, const m::Event& e) noexcept {
+  if (std::holds_alternative<m::Tick>(e)) return {};
+  return m::transition_in_place(s, e);
+}
+}  // namespace
+
+TEST_CASE("a hot loop ends the run at once as a guarantee-10 verdict, not at the event limit", "[run]") {
+  Scenario s = base();
+  s.faults.push_back(Fault{FaultKind::reset, 0, 5000, 0});  // a backoff: the deadline the reducer ignores
+  RunOptions o;
+  o.reducer = &deaf_to_ticks;
+  const RunResult r = run(s, o);
+  INFO(describe(r));
+  REQUIRE_FALSE(r.violations.empty());
+  CHECK(r.violations.back().guarantee == 10);
+  CHECK(r.violations.back().message.starts_with("hot loop: 1001 steps in virtual millisecond "));
+  CHECK(r.violations.back().message.ends_with(", the last Tick"));
+  CHECK(r.events < 20'000);  // stopped at once, far below the event limit
 }

@@ -49,7 +49,7 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   s.world.notify_network_restored = true;
   s.world.opaque_ids = true;
   s.world.id_bytes = tether::model::Token::capacity;
-  s.world.unavailable_retry_after_ms = 7000;
+  s.world.server_error_retry_after_ms = 7000;
   s.faults = {Fault{FaultKind::stop, 2, 119999, 0, 1}, Fault{FaultKind::loss, all_clients, 0, 1, 1000}};
   const auto parsed = parse_scenario(to_json(s));
   REQUIRE(parsed);
@@ -63,7 +63,7 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   CHECK_FALSE(parsed->config.heartbeat.has_value());
   CHECK(parsed->config.budget.tokens_max == 4);
   CHECK(parsed->world.id_bytes == tether::model::Token::capacity);
-  CHECK(parsed->world.unavailable_retry_after_ms == 7000);
+  CHECK(parsed->world.server_error_retry_after_ms == 7000);
   CHECK(parsed->faults[0].param == 1);
 }
 
@@ -110,9 +110,11 @@ TEST_CASE("json: malformed inputs name the field (or the byte) and the problem",
       {R"({"format": "tether-scenario/1", "world": {"latency_ms_min": 9, "latency_ms_max": 3}})",
        "world.latency_ms_max: must be at least world.latency_ms_min"},
       {R"({"format": "tether-scenario/1", "world": {"wind": 3}})", "world.wind: unknown field"},
-      {R"({"format": "tether-scenario/1", "world": {"id_bytes": 64}})", "world.id_bytes: ids at the limit need world.opaque_ids"},
-      {R"({"format": "tether-scenario/1", "world": {"opaque_ids": true, "id_bytes": 1025}})",
-       "world.id_bytes: ids at the limit need world.opaque_ids, and a length in [24, 1024]"},
+      {R"({"format": "tether-scenario/1", "world": {"id_bytes": 64}})", "world.id_bytes: needs world.opaque_ids = true"},
+      {R"({"format": "tether-scenario/1", "world": {"opaque_ids": true, "id_bytes": 65537}})",
+       "world.id_bytes: expected at most 65536"},
+      {R"({"format": "tether-scenario/1", "world": {"opaque_ids": true, "id_bytes_max": 1025}})",
+       "world.id_bytes_max: expected at most 1024"},
       {R"({"format": "tether-scenario/1", "overrides": {"too_old": "ignore"}})", "overrides.too_old: unknown value \"ignore\""},
       {R"({"format": "tether-scenario/1", "overrides": {"commit": true}})", "overrides.commit: expected a string"},
       {R"({"format": "tether-scenario/1", "overrides": {"checkpoint_every_events": 4294967296}})",

@@ -17,4 +17,15 @@ inline std::vector<std::pair<Ms, Ms>> backoffs(const RunResult& r, model::Reason
   return out;
 }
 
+// One aviso client streaming from sequence 0: an event every 500 ms, a
+// heartbeat every 10 s, faults during the first `safety_ms`.
+inline Scenario aviso_base(Ms safety_ms) {
+  Scenario s;
+  s.seed = 11;
+  s.safety_ms = safety_ms;
+  s.world.append_every_ms = 500;
+  s.world.heartbeat_every_ms = 10000;
+  return s;
+}
+
 }  // namespace tether::sim::test

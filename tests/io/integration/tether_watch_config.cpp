@@ -185,4 +185,23 @@ TEST_CASE("tether-watch config: --print-config shows what runs (a token source, 
     CHECK(refused.err.find("--seed") != std::string::npos);
   }
 }
+
+// Found by the simulator running tether-watch's output (tests/sim/watch_code.cpp):
+// with on_next_delivery the checkpoint passes lines still in stdout's buffer.
+TEST_CASE("tether-watch config: a commit policy other than on_ack is refused, naming the field", "[tether_watch][config]") {
+  const Scratch dir("watch-config-commit");
+  const auto file = write_file(dir, "next.json",
+                               R"({"format": "tether-config/1", "preset": "aviso", "resume": {"commit": "on_next_delivery"}})");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--print-config", "--set", "resume.commit=on_next_delivery"},
+        std::vector<std::string>{"--print-config", "--config", file.string()}}) {
+    const auto refused = run_watch(args, 20s);
+    INFO(refused.err);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("resume.commit") != std::string::npos);
+    CHECK(refused.err.find("on_ack") != std::string::npos);
+    CHECK(refused.out.empty());
+  }
+  CHECK(run_watch({"--print-config", "--set", "resume.commit=on_ack"}, 20s).exit_code == 0);
+}
 #endif  // TETHER_WATCH

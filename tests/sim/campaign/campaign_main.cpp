@@ -1,10 +1,19 @@
 // A swarm campaign over a range of seeds, for CI: every seed in [first, last]
 // is drawn with swarm_scenario() and run; the exit status is 1 if any run broke
 // a guarantee (or could not run), 0 otherwise. ctest runs two shards of it in
-// parallel plus a determinism sample (tests/CMakeLists.txt).
+// parallel plus a determinism sample, and a coverage check over the shards
+// (tests/CMakeLists.txt).
 //
 //   tether_sim_campaign FIRST LAST                 # run seeds FIRST..LAST
 //   tether_sim_campaign FIRST LAST --determinism   # run each twice, compare trace hashes
+//   tether_sim_campaign FIRST LAST --coverage-out FILE
+//       # also write which (phase, event) pairs the seeds reached (coverage_file.hpp)
+//   tether_sim_campaign FIRST LAST --seeds-reaching PHASE/EVENT
+//       # also list the seeds whose runs reach that pair (to study a rare one)
+//   tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...
+//       # merge the shards' FILEs (which must cover FIRST..LAST exactly) and
+//       # fail if a pair not listed in UNREACHABLE was never reached, or a
+//       # listed one was (docs/simulation.md, "Coverage")
 //
 // Each failing seed prints the one line that reproduces it.
 #include <chrono>
@@ -13,9 +22,12 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <tether/sim/run.hpp>
 #include <tether/sim/swarm.hpp>
+
+#include "coverage_file.hpp"
 
 using namespace tether::sim;
 
@@ -30,30 +42,57 @@ bool parse_seed(const char* text, std::uint64_t& out) {
 }
 
 int usage() {
-  std::fputs("usage: tether_sim_campaign FIRST LAST [--determinism]\n", stderr);
+  std::fputs("usage: tether_sim_campaign FIRST LAST [--determinism] [--coverage-out FILE] [--seeds-reaching PHASE/EVENT]\n"
+             "       tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...\n",
+             stderr);
   return 2;
+}
+
+int check_coverage(int argc, char** argv) {
+  std::uint64_t first = 0, last = 0;
+  if (argc < 6 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first) return usage();
+  std::vector<std::string> files;
+  for (int k = 5; k < argc; ++k) files.emplace_back(argv[k]);
+  const auto verdict = tether::sim::campaign::check_coverage(argv[2], first, last, files);
+  std::fputs(verdict.report.c_str(), stdout);
+  return verdict.ok ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "--check-coverage") == 0) return check_coverage(argc, argv);
   std::uint64_t first = 0, last = 0;
-  if (argc < 3 || argc > 4 || !parse_seed(argv[1], first) || !parse_seed(argv[2], last) || last < first)
-    return usage();
-  const bool determinism = argc == 4 && std::strcmp(argv[3], "--determinism") == 0;
-  if (argc == 4 && !determinism) return usage();
+  if (argc < 3 || !parse_seed(argv[1], first) || !parse_seed(argv[2], last) || last < first) return usage();
+  bool determinism = false;
+  const char* coverage_out = nullptr;
+  std::size_t watched = campaign::pair_names().size();  // --seeds-reaching: the pair's index
+  for (int k = 3; k < argc; ++k) {
+    if (std::strcmp(argv[k], "--determinism") == 0) determinism = true;
+    else if (std::strcmp(argv[k], "--coverage-out") == 0 && k + 1 < argc) coverage_out = argv[++k];
+    else if (std::strcmp(argv[k], "--seeds-reaching") == 0 && k + 1 < argc) watched = campaign::pair_index(argv[++k]);
+    else return usage();
+    if (std::strcmp(argv[k - 1], "--seeds-reaching") == 0 && watched >= campaign::pair_names().size()) return usage();
+  }
+  std::string reaching;
 
+  // A shard that dies leaves no file behind, never last run's.
+  if (coverage_out != nullptr) std::remove(coverage_out);
   RunOptions options;
   options.check_determinism = determinism;
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t scenarios = 0, events = 0, failing = 0;
   std::map<int, std::uint64_t> by_guarantee;
   Coverage coverage;
+  campaign::SeedCounts seeds_reaching{};
   for (std::uint64_t seed = first; seed <= last; ++seed) {
     const RunResult r = run(swarm_scenario(seed), options);
     ++scenarios;
     events += r.events;
     coverage.merge(r.coverage);
+    campaign::count_seed(seeds_reaching, r.coverage);
+    if (watched < campaign::pair_names().size() && r.coverage.counts[watched / event_count][watched % event_count] > 0)
+      reaching.append(" ").append(std::to_string(seed));
     if (r.ok()) continue;
     ++failing;
     for (const Violation& v : r.violations) ++by_guarantee[v.guarantee];
@@ -75,5 +114,13 @@ int main(int argc, char** argv) {
   std::printf("  never reached:%s\n", never.c_str());
   for (const auto& [g, n] : by_guarantee)
     std::printf("  g%d: %llu violations\n", g, static_cast<unsigned long long>(n));
+  if (watched < campaign::pair_names().size())
+    std::printf("  seeds reaching %s:%s\n", campaign::pair_names()[watched].c_str(), reaching.c_str());
+  if (coverage_out != nullptr) {
+    if (auto written = campaign::write_coverage(coverage_out, first, last, coverage, seeds_reaching); !written) {
+      std::fprintf(stderr, "%s\n", written.error().c_str());
+      return 1;
+    }
+  }
   return failing == 0 ? 0 : 1;
 }

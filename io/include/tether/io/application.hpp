@@ -37,15 +37,15 @@ struct Diagnostic {
   std::string text;
 };
 
+// Owned by whoever runs it (the simulator owns one per simulated process), so
+// it is destroyed through this interface.
 class Application {
  public:
+  virtual ~Application() = default;
   virtual void on_delivery(const Delivery& delivery) = 0;
   virtual void on_gap(const model::ReportGap& gap) = 0;
   virtual void on_status(const model::Status& status) = 0;
   virtual void on_diagnostic(const Diagnostic& diagnostic) = 0;
-
- protected:
-  ~Application() = default;
 };
 
 }  // namespace tether::io

@@ -21,9 +21,10 @@ class AuthProvider {
   // is shown to users: it must never contain the token or another secret.
   virtual std::expected<Credentials, std::string> refresh() = 0;
   // Ends an in-flight refresh() promptly (it returns an error). Called from
-  // another thread by Runner::stop(), so that stopping never waits for a slow
-  // credential source. The default does nothing: a refresh() that blocks
-  // then delays stop() until it returns.
+  // another thread by Runner::stop() and PollRunner::stop(), so that stopping
+  // never waits for a slow credential source. The default does nothing: a
+  // refresh() that blocks then delays stop() (Runner) or the destructor
+  // (PollRunner) until it returns.
   virtual void cancel() {}
 };
 

@@ -1,12 +1,16 @@
 #pragma once
-// The driver: the runner's loop without Asio. It owns the reducer's State and
-// does what the model's theory of operation says (<tether/model/session.hpp>):
-// read the clock when an input arrives, feed the event, execute every effect
-// in order, re-arm the one timer. The Asio runner (tether::io::Runner) wraps it
-// in a strand; tests drive it directly with mocks and a virtual clock.
+// The driver: the streaming session without Asio. It runs the session reducer
+// in the one driver loop, io::ReducerLoop (<tether/io/reducer_loop.hpp>: read
+// the clock when an input arrives, feed the event, execute every effect in
+// order, re-arm the one timer), and adds what the session's effects need: the
+// transport, the application, the checkpoint store and the auth provider. The
+// Asio runner (tether::io::Runner) wraps it in a strand; the simulator runs it
+// behind simulated ports; tests drive it with mocks and a virtual clock.
 //
 // Threading: not thread-safe. Every call (start, stop, ack, on_timer and the
-// TransportListener callbacks) must come from the one strand.
+// TransportListener callbacks) must come from the one strand. An ack() or
+// stop() made from inside an application callback waits in the loop's inbox
+// and is applied once the step's effects have run, in the order called.
 //
 // Effects:
 // - Connect         -> transport.open() with the cursor and the bearer token;
@@ -29,6 +33,8 @@
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/io/trace_recorder.hpp>
 #include <tether/io/transport.hpp>
@@ -81,7 +87,7 @@ enum class DriverMutant : std::uint8_t {
   timer_not_rearmed_earlier,   // an earlier deadline never replaces the armed one
   timer_fired_still_armed,     // the fired timer still counts as armed
   close_forgotten,             // the open connection is never marked open: CloseConnection closes nothing
-  stop_before_deferred_ack,    // a callback's stop() is fed before its ack()
+  stop_before_deferred_ack,    // a callback's stop() is fed before an ack() made after it (no inbox merge)
   id_guard_off_by_one,         // an id of exactly id_bytes_max bytes is refused
   bearer_not_updated,          // a refresh's new credentials are not used
 };
@@ -104,6 +110,8 @@ SequenceFn sequence_fn(SequenceExtractor extractor);
 class Driver final : public TransportListener {
  public:
   Driver(model::State initial, DriverPorts ports, DriverOptions options);
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
 
   // Loads the checkpoint and the first credentials off the strand, then feeds
   // Started. A checkpoint that cannot be read ends the session (Diagnostic
@@ -131,12 +139,12 @@ class Driver final : public TransportListener {
   void on_replay_finished() override;
   void on_notice(std::string_view text) override;  // a Diagnostic (connection)
 
-  const model::State& state() const { return state_; }
+  const model::State& state() const { return loop_.state(); }
   // The reducer's status; failed (checkpoint_unreadable) if start() could not
   // load the checkpoint.
   model::Status status() const;
   // Where the next connection would resume.
-  model::Cursor resume_cursor() const { return state_.progress.resume; }
+  model::Cursor resume_cursor() const { return state().progress.resume; }
   // Terminal (Stopped, GaveUp, Failed) or failed to start, with no
   // checkpoint write or auth refresh still running.
   bool finished() const;
@@ -145,12 +153,36 @@ class Driver final : public TransportListener {
   bool save_failed_at_stop() const { return save_failed_at_stop_; }
 
   static constexpr std::int64_t save_report_interval_ms = 30000;
-  std::uint64_t events_fed() const { return events_fed_; }
+  std::uint64_t events_fed() const { return loop_.events_fed(); }
 
  private:
-  void feed(const model::Event& event);
+  // The loop's executor: the session's effects, and the hooks the recorder
+  // and the observer need (see <tether/io/reducer_loop.hpp>).
+  struct Steps {
+    Driver& driver;
+    void execute(const model::Effect& effect) { driver.execute(effect); }
+    void stepping(const model::State& before, const model::Event&) {
+      if (driver.ports_.observer != nullptr) driver.phase_before_ = before.phase;
+    }
+    void stepped(const model::Event& event, const model::Effects& effects) {
+      // Recorded before the effects run: executing them may feed further events.
+      if (driver.ports_.recorder != nullptr) driver.ports_.recorder->record(event, effects.span());
+    }
+    void executed(const model::Event& event, const model::State& after, const model::Effects& effects) {
+      if (driver.ports_.observer != nullptr) driver.ports_.observer->on_step(event, *driver.phase_before_, after, effects);
+    }
+    void settled(const model::State& state) {
+      // The final state, for replay to check (again if a later event arrives).
+      if (driver.ports_.recorder != nullptr && driver.finished()) driver.ports_.recorder->record_state(state);
+    }
+    void refused(const model::Event& event);
+  };
+
+  void feed(model::Event event) { loop_.feed(std::move(event)); }
   void execute(const model::Effect& effect);
-  void rearm_timer();
+  void deliver(const model::Deliver& deliver);
+  void save(const model::SaveCheckpoint& save);
+  void refresh_auth();
   void begin_started(std::optional<model::Cursor> checkpoint,
                      std::optional<std::int64_t> token_expires_unix_ms);
   std::optional<model::Instant> expiry_instant(std::optional<std::int64_t> unix_ms);
@@ -159,9 +191,11 @@ class Driver final : public TransportListener {
   void report_save_recovered();
   bool mutated(DriverMutant m) const { return options_.mutant == m; }
 
-  model::State state_;
   DriverPorts ports_;
   DriverOptions options_;
+  Steps steps_{*this};
+  ReducerLoop<SessionReducer, Steps> loop_;
+  std::optional<model::Phase> phase_before_;  // of the step being taken (for the observer)
   std::string bearer_token_;
   // The message being fed as FrameReceived (Deliver/DiscardFrame name it).
   const Message* frame_ = nullptr;
@@ -169,18 +203,10 @@ class Driver final : public TransportListener {
   // Cursors of deliveries not yet acked (on_ack commit policy), oldest first.
   std::deque<std::pair<std::uint64_t, model::Cursor>> unacked_;
   std::optional<model::Token> frame_token_;
-  // ack()/stop() called from inside an application callback wait here.
-  std::optional<std::uint64_t> deferred_ack_;
-  bool deferred_stop_ = false;
-  std::optional<std::pair<std::uint64_t, model::Cursor>> deferred_auto_ack_;
-  std::optional<std::uint64_t> deferred_saved_;  // SaveCheckpoint without a store
-  bool feeding_ = false;
   bool started_ = false;
   bool failed_to_start_ = false;
   bool connection_open_ = false;  // a transport connection exists
   int offloads_in_flight_ = 0;
-  std::optional<model::Instant> armed_;
-  std::uint64_t events_fed_ = 0;
   std::uint64_t save_failures_ = 0;             // since the last success
   std::uint64_t save_failures_unreported_ = 0;  // rate-limited away
   std::optional<model::Instant> save_reported_at_;

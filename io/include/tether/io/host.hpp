@@ -1,6 +1,7 @@
 #pragma once
-// What the driver needs from the thing that runs it (the Asio runner, or a
-// test): one timer, and a way to run blocking work off the strand.
+// What the driver loop (<tether/io/reducer_loop.hpp>) needs from the thing that
+// runs it (an Asio runner, the simulator, a test): one timer, and a way to run
+// blocking work off the strand.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -15,6 +16,7 @@ enum class Blocking : std::uint8_t {
   start,               // load the checkpoint, then fetch the first credentials
   checkpoint_save,     // CheckpointStore::save
   credential_refresh,  // AuthProvider::refresh
+  resource_acquire,    // a wait-for-resource acquisition (WaitRunnerOptions::acquire)
 };
 
 class Host {
@@ -25,8 +27,9 @@ class Host {
   using Work = std::move_only_function<Completion()>;
 
   virtual ~Host() = default;
-  // Call Driver::on_timer() at or after `deadline` (nullopt: disarm). A new
-  // call replaces the previous deadline.
+  // Call the loop's on_timer() (Driver::on_timer(), ReducerLoop::on_timer())
+  // at or after `deadline` (nullopt: disarm). A new call replaces the
+  // previous deadline.
   virtual void arm_timer(std::optional<model::Instant> deadline) = 0;
   // Run `work` off the strand, then its completion on the strand. Calls run
   // one at a time, in the order offloaded.

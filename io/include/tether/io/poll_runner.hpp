@@ -35,7 +35,9 @@ struct PollRunnerOptions {
   // The jitter seed; nullopt: drawn from the OS (see <tether/io/seed.hpp>).
   std::optional<std::uint64_t> seed;
   PollOptions http;                // timeout, body limit, TLS, headers
-  std::shared_ptr<AuthProvider> auth;  // optional: a bearer token, refreshed after a 401
+  // Optional: a bearer token, fetched before the first poll and again after a
+  // 401, on a worker thread (never the runner's), one refresh at a time.
+  std::shared_ptr<AuthProvider> auth;
 };
 
 struct PollCallbacks {
@@ -55,7 +57,8 @@ class PollRunner {
   PollRunner& operator=(const PollRunner&) = delete;
 
   // No callback runs after this returns. A poll still in flight finishes on
-  // its worker (bounded by PollOptions::timeout) and is discarded.
+  // its worker (bounded by PollOptions::timeout) and is discarded; a
+  // credential refresh still running is ended with AuthProvider::cancel().
   void stop();
   bool finished() const;
   std::uint64_t polls_completed() const;

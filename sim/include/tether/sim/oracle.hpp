@@ -119,6 +119,12 @@ class Oracle {
   // nothing more to get, and Stopped{replay_complete} is a cause the world gave
   // once it sent ReplayFinished (in replay_only mode).
   void set_replay_end(std::uint64_t sequence);
+  // The server sent `client`, on `connection`, event `sequence` with an id
+  // longer than the client's limit (io::DriverOptions::id_bytes_max): the
+  // session must end Failed{unrecoverable} there (a cause the world gave, and
+  // the only one for that reason), and neither that frame nor a later one on
+  // the connection may reach the reducer.
+  void oversized_id_sent(std::uint32_t client, std::uint64_t connection, std::uint64_t sequence);
   // Continuous checks that need no event (half-open detection); call whenever
   // virtual time moves.
   void time_passed(Ms now);

@@ -13,7 +13,9 @@
 // ReportStatus -> recorded); and let the oracle judge the step.
 //
 // The oracle, after every step, from what the world knows (never the
-// reducer's helpers):
+// reducer's helpers), in the world's time (a result's stamp may be skewed,
+// PollScenario::result_clock_skew_ms; a failure's backoff is measured from it,
+// as the reducer can know no other time for it):
 //   mirror    the application's mirror of each endpoint, built only from
 //             Added / Modified / Removed, equals the snapshot the server sent in
 //             the last successful poll (so: its state as of that poll), and every
@@ -29,15 +31,18 @@
 //   catch-up  once every fault is over (the heal time H), each endpoint completes
 //             a successful poll served at or after H within
 //             H + 3 * latency_ms_max + slow_ms_max + max(cadence_ms, the policy's
-//             largest delay) + 1 ms: a request in flight at H may still come back
+//             largest delay + the results' clock skew if ahead) + 1 ms: a request in flight at H may still come back
 //             slow and failed (one round trip plus the slow fault's extra), then
-//             the endpoint waits at most a cadence or its largest backoff delay,
-//             and the next request goes there and back.
+//             the endpoint waits at most a cadence or its largest backoff delay
+//             (plus the results' clock skew, if ahead: a backoff runs from the
+//             failure's stamp), and the next request goes there and back.
 // Then the application stops the session and the run ends.
 //
 // Swarm testing: poll_swarm_scenario(seed) draws a configuration (zero_poll,
 // koprs_poll, or random endpoints and policies), the world and a fault timeline
-// in which some fault kinds are disabled and the rest weighted differently.
+// in which some fault kinds are disabled and the rest weighted differently; in
+// 30 % of seeds (from a PRNG stream of its own, so the other draws stay), the
+// results' clock is skewed by up to 5 s either way.
 
 #include <cstdint>
 #include <string>
@@ -86,6 +91,11 @@ struct PollScenario {
   Ms latency_ms_min = 5;       // one way
   Ms latency_ms_max = 50;
   bool etags = false;             // answer 304 when nothing changed since the client's last 200
+  // The driver stamps each result (PollSucceeded, PollFailed) with a clock this
+  // far ahead of the one its Ticks read (negative: behind; a result may then
+  // seem older than its poll). The reducer must measure the cadence from the
+  // poll it issued, never from a result's stamp.
+  Ms result_clock_skew_ms = 0;
   std::vector<PollFault> faults;  // sorted by at_ms
 };
 

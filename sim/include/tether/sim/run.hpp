@@ -28,6 +28,7 @@
 #include <tether/model/session.hpp>
 #include <tether/model/state.hpp>
 #include <tether/model/status.hpp>
+#include <tether/sim/client_code.hpp>
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/scenario.hpp>
 #include <tether/sim/trace.hpp>
@@ -46,6 +47,9 @@ struct RunOptions {
   bool keep_trace_text = false;
   bool check_determinism = false;  // run twice; a hash mismatch is a guarantee-9 violation
   std::uint64_t events_max = 20'000'000;  // a limit on everything: beyond it the run stops
+  // The application every simulated process runs, and its invariants
+  // (<tether/sim/client_code.hpp>); empty: builtin_client_code.
+  ClientCodeFactory client_code;
 };
 
 // What one client did, for tests that assert outcomes.

@@ -65,8 +65,9 @@ enum class FaultKind : std::uint8_t {
   crash,          // kill -9: a save under way dies at a random step; restarts after duration
   suspend,        // the host sleeps for duration: nothing of this client runs
   stop,           // the application stops the session (duration unused); param 1: from
-                  // inside its next delivery callback, after acking it (the driver takes
-                  // both once the step's effects have run)
+                  // inside its next delivery callback, after acking it; param 2: there,
+                  // before acking it (the driver takes both, in the order made, once the
+                  // step's effects have run; the ack is applied before the stop)
   torn_write,     // a power loss: as crash, and the disk keeps only what was durable,
                   // tearing unsynced bytes; restarts after duration; param unused
 };
@@ -106,14 +107,6 @@ struct WorldParams {
   bool notify_network_restored = false;  // NetworkRestored when a partition of the client ends
   bool opaque_ids = false;          // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
   std::uint64_t resume_overlap = 0;     // a resume by cursor re-sends this many events before it
-  // Ids at the size limit (opaque_ids only): every id is padded to exactly this
-  // many bytes (the sequence zero-padded), and the client's limit for resume ids
-  // (io::DriverOptions::id_bytes_max) is set to it. 0: ids as they come, the
-  // default limit. Else in [id_bytes_min, model::Token::capacity].
-  std::uint64_t id_bytes = 0;
-  // A 503 answer (fault server_errors, param 503) carries Retry-After of this
-  // many ms (0: none), which the client honours like a 429's.
-  Ms unavailable_retry_after_ms = 0;
   // Filtered stream: sequences divisible by it are never streamed (< 2: none).
   // Under relaxed gap detection a filter (no gap); under strict detection
   // events the server lost, each of which the client must report as a gap.
@@ -122,9 +115,31 @@ struct WorldParams {
   // this sequence, then sends ReplayFinished and ends the stream, also to a
   // connection that resumes past it (0: the log never ends).
   std::uint64_t replay_end_sequence = 0;
+  // The server's 5xx answers carry Retry-After: this many ms (0: none). The
+  // session honours it for 503 (like 429) and ignores it for 500, 502, 504.
+  Ms server_error_retry_after_ms = 0;
+  // The server opens the stream (HTTP 200) before it answers the request, and
+  // its status (401, 410, 429, 5xx) comes after: gRPC's trailers. A client
+  // sees the rejection while it confirms the connection, so this needs
+  // config connect.confirm_timeout_ms > 0 (without one the session takes the
+  // opening for a stream and ignores the late status: a known limit of the
+  // reducer, see docs/simulation.md).
+  bool status_after_open = false;
+  // Every id the server sends is this many bytes long (the sequence is
+  // zero-padded: "<epoch>:000…<sequence>"; 0 or anything shorter than the
+  // plain id: the plain id). Only with opaque_ids. May exceed the client's
+  // id_bytes_max below, or model::Token::capacity.
+  std::uint64_t id_bytes = 0;
+  // The client's limit on resume ids (io::DriverOptions::id_bytes_max, the
+  // shell's id_bytes_max; 0: the driver's default, model::Token::capacity). A
+  // longer id ends the session Failed{unrecoverable}: a truncated id would
+  // resume elsewhere, and the server resends the same id on a retry.
+  std::uint64_t id_bytes_max = 0;
+  // Every process runs tether-watch's output (sim::watch_client_code: JSON
+  // lines on a simulated stdout, acked once flushed) instead of the builtin
+  // application; needs resume.commit = on_ack, as tether-watch does.
+  bool tether_watch = false;
 };
-
-inline constexpr std::uint64_t id_bytes_min = 24;  // room for any "<epoch>:<sequence>"
 
 struct Scenario {
   // For display only (summaries, trace headers): the preset the configuration

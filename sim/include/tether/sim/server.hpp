@@ -30,10 +30,10 @@ struct ServerParams {
   // the one after the cursor (retained ones only), so the client sees
   // duplicates it must drop.
   std::uint64_t resume_overlap = 0;
-  // Ids padded to exactly this many bytes ("<epoch>:000...<sequence>"); 0: not padded.
+  // Ids are this many bytes long, the sequence zero-padded (0: the plain id).
   std::uint64_t id_bytes = 0;
-  // A 503 answer carries Retry-After of this many ms (0: none).
-  Ms unavailable_retry_after_ms = 0;
+  // 5xx answers carry Retry-After: this many ms (0: none).
+  Ms error_retry_after_ms = 0;
 };
 
 struct AuthToken {
@@ -75,7 +75,12 @@ class Server {
 
   // --- opaque ids and filtered streams
   std::uint64_t epoch() const { return static_cast<std::uint64_t>(epoch_starts_.size()); }
-  // The id of logged event `sequence` ("<epoch>:<sequence>").
+  // The id of logged event `sequence` ("<epoch>:<sequence>", the sequence
+  // zero-padded to ServerParams::id_bytes), as the server sends it: it may be
+  // longer than any client accepts.
+  std::string id_text(std::uint64_t sequence) const;
+  // The same id as a resume token; only for ids that fit one
+  // (model::Token::capacity).
   model::Token id_of(std::uint64_t sequence) const;
   // The sequence an id names, or nullopt if this server never issued it
   // (malformed, an unknown epoch, or an epoch that does not hold it).

@@ -13,8 +13,18 @@ namespace tether::sim {
 
 // The configuration is drawn too: a preset with variations (heartbeat, commit
 // policy, checkpoint cadence, too-old policy, auth provider, give-up limit,
-// retry budget, ...). Scenario::label is the preset's name.
+// retry budget, jitter, ...). Scenario::label is the preset's name. On top of
+// the base draw below come situations, each in some seeds and from a PRNG
+// stream of its own: quiet streams, a server that opens before it answers,
+// 5xx with Retry-After, outage give-up limits, link flaps, ids near and over
+// the client's limit, decorrelated and equal jitter, a slow and failing
+// credential source, stops at any moment, replay-only sessions
+// (docs/simulation.md, "Situations").
 Scenario swarm_scenario(std::uint64_t seed);
+
+// swarm_scenario(seed) without its situations: the base draws they leave as
+// they were (tests/sim/swarm.cpp pins them).
+Scenario swarm_scenario_base(std::uint64_t seed);
 
 // The configuration is `policy`, exactly, for every seed: only the world, the
 // fleet and the faults vary, and they respect what the policy implies instead

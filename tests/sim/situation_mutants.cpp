@@ -1,0 +1,129 @@
+// Mutants only the situations can catch (issue 11): each broken reducer wraps
+// the real one (editing the public State, Event or config; the model is
+// untouched) and must be caught by a default-swarm seed in 1..10,000, a seed
+// the real reducer passes. Before the situations, the swarm had no seed that
+// could: no outage limits, no Retry-After on a 5xx, no status while a client
+// confirms, no link-up during a backoff under a give-up limit.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include <tether/model/session.hpp>
+#include <tether/sim/run.hpp>
+#include <tether/sim/swarm.hpp>
+
+using namespace tether::sim;
+namespace m = tether::model;
+
+namespace {
+
+// The session's config with `change` applied, for this transition only.
+template <typename Change>
+m::Effects with_config(m::State& s, const m::Event& e, Change change) {
+  const std::shared_ptr<const m::SessionConfig> real = s.config;
+  m::SessionConfig copy = *real;
+  change(copy);
+  s.config = std::make_shared<const m::SessionConfig>(copy);
+  m::Effects fx = m::transition_in_place(s, e);
+  s.config = real;
+  return fx;
+}
+
+// Give-up on the outage twice as late, or half as early.
+m::Effects outage_give_up_late(m::State& s, const m::Event& e) noexcept {
+  return with_config(s, e, [](m::SessionConfig& c) { c.give_up.outage_ms_max *= 2; });
+}
+m::Effects outage_give_up_early(m::State& s, const m::Event& e) noexcept {
+  return with_config(s, e, [](m::SessionConfig& c) { c.give_up.outage_ms_max /= 2; });
+}
+
+// A 503's Retry-After is dropped (the hint read for 429 only).
+m::Effects hint_ignored_on_503(m::State& s, const m::Event& e) noexcept {
+  if (const auto* r = std::get_if<m::ServerRejected>(&e); r && r->http_status == 503)
+    return m::transition_in_place(s, m::ServerRejected{r->now, 503, std::nullopt});
+  return m::transition_in_place(s, e);
+}
+
+// A 500's Retry-After is honoured (every 5xx read as 503).
+m::Effects hint_honoured_on_500(m::State& s, const m::Event& e) noexcept {
+  if (const auto* r = std::get_if<m::ServerRejected>(&e); r && r->http_status >= 500 && r->http_status != 503)
+    return m::transition_in_place(s, m::ServerRejected{r->now, 503, r->retry_after_ms});
+  return m::transition_in_place(s, e);
+}
+
+// A status while the connection is confirmed is ignored (as in Streaming): a
+// 401 there is never refreshed.
+m::Effects status_ignored_while_confirming(m::State& s, const m::Event& e) noexcept {
+  if (std::holds_alternative<m::ServerRejected>(e) && std::holds_alternative<m::Confirming>(s.phase)) return {};
+  return m::transition_in_place(s, e);
+}
+
+// A link-up during a backoff attempts at once, forgetting the give-up check.
+m::Effects restore_skips_give_up(m::State& s, const m::Event& e) noexcept {
+  if (std::holds_alternative<m::NetworkRestored>(e) && std::holds_alternative<m::BackingOff>(s.phase))
+    return with_config(s, e, [](m::SessionConfig& c) { c.give_up = {}; });
+  return m::transition_in_place(s, e);
+}
+
+struct Caught {
+  std::uint64_t seed = 0;
+  RunResult result;
+};
+
+std::optional<Caught> first_catch(Reducer reducer) {
+  RunOptions o;
+  o.reducer = reducer;
+  o.events_max = 500'000;
+  for (std::uint64_t seed = 1; seed <= 10'000; ++seed) {
+    RunResult r = run(swarm_scenario(seed), o);
+    if (!r.ok()) return Caught{seed, std::move(r)};
+  }
+  return std::nullopt;
+}
+
+void check_caught(const char* name, Reducer reducer, int guarantee) {
+  const std::optional<Caught> c = first_catch(reducer);
+  INFO("mutant " << name);
+  REQUIRE(c.has_value());
+  INFO("seed " << c->seed << ":\n" << describe(c->result));
+  CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
+                    [&](const Violation& v) { return v.guarantee == guarantee; }));
+  const Violation& v = c->result.violations.front();
+  std::printf("mutant %-32s caught by swarm seed %5llu: g%d %s\n", name, static_cast<unsigned long long>(c->seed),
+              v.guarantee, v.message.c_str());
+  CHECK(run(swarm_scenario(c->seed)).ok());
+  // The seed catches it because of its situations: the same seed without them
+  // passes the mutant.
+  RunOptions o;
+  o.reducer = reducer;
+  o.events_max = 500'000;
+  const RunResult base = run(swarm_scenario_base(c->seed), o);
+  INFO("without the situations:\n" << describe(base));
+  CHECK(base.ok());
+}
+
+}  // namespace
+
+TEST_CASE("situation mutant: give-up on the outage late is caught", "[mutation][situations]") {
+  check_caught("outage_give_up_late", &outage_give_up_late, 7);
+}
+TEST_CASE("situation mutant: give-up on the outage early is caught", "[mutation][situations]") {
+  check_caught("outage_give_up_early", &outage_give_up_early, 7);
+}
+TEST_CASE("situation mutant: a 503's Retry-After ignored is caught", "[mutation][situations]") {
+  check_caught("hint_ignored_on_503", &hint_ignored_on_503, 4);
+}
+TEST_CASE("situation mutant: a 500's Retry-After honoured is caught", "[mutation][situations]") {
+  check_caught("hint_honoured_on_500", &hint_honoured_on_500, 4);
+}
+TEST_CASE("situation mutant: a status while confirming ignored is caught", "[mutation][situations]") {
+  check_caught("status_ignored_while_confirming", &status_ignored_while_confirming, 7);
+}
+TEST_CASE("situation mutant: a link-up that skips the give-up check is caught", "[mutation][situations]") {
+  check_caught("restore_skips_give_up", &restore_skips_give_up, 7);
+}
