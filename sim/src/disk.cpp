@@ -84,10 +84,12 @@ void SimDisk::apply(Names& names, const Change& change) {
     case Change::Kind::link: names[change.name] = change.file; break;
     case Change::Kind::unlink: names.erase(change.name); break;
     case Change::Kind::rename:
-      if (const auto it = names.find(change.name); it != names.end()) {
-        const std::uint64_t moved = it->second;
-        names.erase(it);
-        names[change.to] = moved;
+      // The entry itself moves to the new name (no allocation), replacing
+      // whatever had that name.
+      if (auto moved = names.extract(change.name)) {
+        names.erase(change.to);
+        moved.key() = change.to;
+        names.insert(std::move(moved));
       }
       break;
   }
@@ -225,9 +227,9 @@ std::expected<void, DiskError> SimDisk::rename(const fs::path& from, const fs::p
   const PathParts to_parts(to);
   if (to_parts.directory != from_parts.directory && to.parent_path() != from.parent_path())
     return failed("cannot rename", from, EXDEV);
-  const Change change{Change::Kind::rename, std::string(from_parts.name), std::string(to_parts.name), 0};
+  Change change{Change::Kind::rename, std::string(from_parts.name), std::string(to_parts.name), 0};
   apply(dir->names, change);
-  dir->pending.push_back(change);
+  dir->pending.push_back(std::move(change));
   return {};
 }
 
