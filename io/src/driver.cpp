@@ -26,7 +26,12 @@ model::Cursor cursor_of(const std::optional<model::Token>& id,
 Driver::Driver(model::State initial, DriverPorts ports, DriverOptions options)
     : ports_(ports),
       options_(std::move(options)),
-      loop_(std::move(initial), ports_.clock, ports_.host, steps_, options_.reducer) {}
+      loop_(std::move(initial), ports_.clock, ports_.host, steps_, options_.reducer) {
+  // The driver mutants that live in the loop (the mutation check only).
+  if (mutated(DriverMutant::timer_not_rearmed_earlier)) loop_.inject_defect(LoopDefect::timer_not_rearmed_earlier);
+  if (mutated(DriverMutant::timer_fired_still_armed)) loop_.inject_defect(LoopDefect::timer_fired_still_armed);
+  if (mutated(DriverMutant::stop_before_deferred_ack)) loop_.inject_defect(LoopDefect::inbox_never_merges);
+}
 
 bool Driver::finished() const {
   return failed_to_start_ || (is_terminal(state().status.kind) && offloads_in_flight_ == 0);
@@ -136,6 +141,7 @@ void Driver::begin_started(std::optional<model::Cursor> checkpoint,
 // inbox until the step's effects have run (a second stop, and acks, merge).
 void Driver::stop() {
   if (failed_to_start_) return;  // never started: its failed status stands
+  if (loop_.executing() && mutated(DriverMutant::stop_dropped_while_feeding)) return;
   feed(model::StopRequested{});
 }
 
@@ -144,7 +150,9 @@ void Driver::ack(std::uint64_t delivery_id) {
   // An ack past the last delivery acks what was delivered (the model would
   // ignore the whole ack, and the entries popped here would be lost).
   std::optional<std::pair<std::uint64_t, model::Cursor>> last;
-  while (!unacked_.empty() && unacked_.front().first <= delivery_id) {
+  const std::uint64_t through = delivery_id + (mutated(DriverMutant::ack_pops_one_more) ? 1 : 0);
+  while (!unacked_.empty() && (mutated(DriverMutant::ack_pops_one_fewer) ? unacked_.front().first < delivery_id
+                                                                         : unacked_.front().first <= through)) {
     last = unacked_.front();
     unacked_.pop_front();
   }
@@ -179,8 +187,9 @@ void Driver::on_message(const Message& message) {
   }
   std::optional<model::Token> token;
   if (message.id) {
-    auto made = message.id->size() <= options_.id_bytes_max ? model::Token::make(*message.id)
-                                                            : std::unexpected(model::Token::Error::too_long);
+    const bool fits = mutated(DriverMutant::id_guard_off_by_one) ? message.id->size() < options_.id_bytes_max
+                                                                 : message.id->size() <= options_.id_bytes_max;
+    auto made = fits ? model::Token::make(*message.id) : std::unexpected(model::Token::Error::too_long);
     if (!made) {
       // Never truncate a resume id: a truncated id would resume elsewhere. The
       // server resends the same id after a reconnect, so retrying cannot help.
@@ -236,7 +245,7 @@ void Driver::execute(const model::Effect& effect) {
     request.from = connect->from;
     request.cursor = connect->cursor;
     request.bearer_token = bearer_token_;
-    connection_open_ = true;
+    connection_open_ = !mutated(DriverMutant::close_forgotten);
     ports_.transport.open(request, *this);
   } else if (std::holds_alternative<model::CloseConnection>(effect)) {
     if (connection_open_) ports_.transport.close();
@@ -291,7 +300,7 @@ void Driver::save(const model::SaveCheckpoint& effect) {
       --offloads_in_flight_;
       if (saved) {
         report_save_recovered();
-        feed(model::CheckpointSaved{{}, id});
+        feed(model::CheckpointSaved{{}, mutated(DriverMutant::saved_id_off_by_one) ? id - 1 : id});
       } else {
         report_save_failed(saved.error().message());
         feed(model::CheckpointSaveFailed{{}, id});
@@ -310,7 +319,7 @@ void Driver::refresh_auth() {
     return [this, refreshed = std::move(refreshed)]() mutable {
       --offloads_in_flight_;
       if (refreshed) {
-        bearer_token_ = std::move(refreshed->bearer_token);
+        if (!mutated(DriverMutant::bearer_not_updated)) bearer_token_ = std::move(refreshed->bearer_token);
         feed(model::AuthRefreshed{{}, expiry_instant(refreshed->expires_unix_ms)});
       } else {
         diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());

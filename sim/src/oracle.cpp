@@ -24,10 +24,14 @@ struct View {
   std::optional<std::uint64_t> loaded_sequence;
   bool too_old_pending = false;   // a cursor-too-old gap covers the next jump
   std::vector<std::uint64_t> sequence_of;  // delivery id - 1 -> sequence
-  std::uint64_t acked_id = 0;
+  std::uint64_t acked_id = 0;       // the highest DeliveryAcked fed to the session
+  std::uint64_t app_acked_id = 0;   // the highest ack the application made (the world's truth)
+  std::optional<Ms> app_stopped_at;  // the application stopped the session (the world's truth)
+  std::uint64_t issued_token = 0;    // the newest credentials this process got (0: none)
   std::uint64_t requested_id = 0;   // highest SaveCheckpoint not failed since
   std::uint64_t saved_sequence = 0;  // highest SaveCheckpoint sequence (never lowered)
   std::uint64_t durable_id = 0;
+  std::uint64_t stored_id = 0;  // the highest requested save the store holds durably (the world's truth)
   Ms saves_done_at = 0;  // when the last save in flight completed
   bool terminal = false;
   bool stop_requested = false;
@@ -125,9 +129,11 @@ struct Oracle::Impl {
   SessionConfig cfg;
   std::uint64_t filter_skip_every = 0;
   std::uint64_t replay_end = 0;
-  // The first sequence at or after `s` that the stream carries.
+  // The next sequence the application must get at or after `s`: under relaxed
+  // detection a filtered sequence is no gap; under strict detection it is an
+  // event the server lost for this client, to be reported like any gap.
   std::uint64_t next_streamed(std::uint64_t s) const {
-    if (filter_skip_every >= 2 && s % filter_skip_every == 0) ++s;
+    if (filter_skip_every >= 2 && cfg.resume.gaps == GapDetection::relaxed && s % filter_skip_every == 0) ++s;
     return s;
   }
   std::vector<View> views;
@@ -142,6 +148,7 @@ struct Oracle::Impl {
   void before_effects(View& c, const StepView& v);
   void deliver(View& c, const StepView& v, const Deliver& d, const ReportGap* missing);
   void check_saves(View& c, const StepView& v);
+  void check_batch_count(View& c, const StepView& v);
   struct Ending {
     std::uint32_t failures;  // the oracle's own count for the backoff this step enters
     bool short_session;
@@ -159,6 +166,14 @@ struct Oracle::Impl {
   void check_budget(View& c, const StepView& v);
   void track_batching(View& c, const StepView& v);
   void check_batching(View& c, std::uint32_t client, Ms now);
+  // What the commit policy lets the session checkpoint: under on_ack what the
+  // application acked (the world's truth, not what the driver fed), else all
+  // but the last delivery.
+  std::uint64_t may_commit(const View& c) const {
+    const std::uint64_t delivered = c.sequence_of.size();
+    if (cfg.resume.commit == CommitPolicy::on_ack) return std::min(c.app_acked_id, delivered);
+    return delivered > 0 ? delivered - 1 : 0;
+  }
 };
 
 Oracle::Oracle(const SessionConfig& config, std::uint32_t clients) : impl_(std::make_unique<Impl>()) {
@@ -176,9 +191,11 @@ void Oracle::process_started(std::uint32_t client, Ms now, const std::optional<C
   const std::uint64_t durable = c.durable_sequence;
   const bool have_durable = c.have_durable;
   const auto flush = c.flush_sequence;
+  const std::uint64_t token = c.issued_token;  // given before Started, by the start's refresh
   // Kept: the first Connect runs inside the Started step, before this call.
   auto oversized = std::move(c.oversized_ids);
   c = View{};
+  c.issued_token = token;
   c.durable_sequence = durable;
   c.have_durable = have_durable;
   c.flush_sequence = flush;
@@ -213,6 +230,7 @@ void Oracle::process_crashed(std::uint32_t client, Ms /*now*/) {
   c.connection = 0;
   c.terminal = true;  // this lifetime is over; nothing more is judged until restart
   c.flush_sequence.reset();
+  c.issued_token = 0;  // the next process starts without credentials
 }
 
 void Oracle::suspended(std::uint32_t client, Ms until_ms) {
@@ -227,6 +245,34 @@ void Oracle::checkpoint_durable(std::uint32_t client, Ms now, const Cursor& curs
                                     num(cursor.sequence));
   c.durable_sequence = std::max(c.durable_sequence, cursor.sequence);
   c.have_durable = true;
+  // The save in flight is done once the store holds it, whatever delivery id
+  // the driver then names in CheckpointSaved.
+  if (c.requested_id > c.stored_id && c.requested_id <= c.sequence_of.size() &&
+      cursor.sequence >= c.sequence_of[c.requested_id - 1]) {
+    c.stored_id = c.requested_id;
+    c.saves_done_at = now;
+  }
+}
+
+void Oracle::application_acked(std::uint32_t client, Ms /*now*/, std::uint64_t delivery_id) {
+  View& c = impl_->views[client];
+  c.app_acked_id = std::max(c.app_acked_id, delivery_id);
+}
+
+void Oracle::credentials_issued(std::uint32_t client, Ms /*now*/, std::uint64_t token) {
+  impl_->views[client].issued_token = token;
+}
+
+void Oracle::credentials_sent(std::uint32_t client, Ms now, std::uint64_t token) {
+  const View& c = impl_->views[client];
+  if (c.issued_token != 0 && token != c.issued_token)
+    impl_->fail(5, client, now, "an attempt carried credentials t" + num(token) + ", not the newest the auth source gave (t" +
+                                    num(c.issued_token) + ")");
+}
+
+void Oracle::application_stopped(std::uint32_t client, Ms now) {
+  View& c = impl_->views[client];
+  if (!c.app_stopped_at) c.app_stopped_at = now;
 }
 
 void Oracle::step(const StepView& v) { impl_->step(v); }
@@ -297,6 +343,9 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
   } else if (std::holds_alternative<StopRequested>(e)) {
     c.stop_requested = true;
   } else if (const auto* a = std::get_if<DeliveryAcked>(&e)) {
+    if (a->delivery_id > c.app_acked_id)
+      fail(3, v.client, v.now, "the session was told delivery " + num(a->delivery_id) +
+                                   " is acked; the application acked only up to " + num(c.app_acked_id));
     if (a->delivery_id <= c.sequence_of.size()) c.acked_id = std::max(c.acked_id, a->delivery_id);
   } else if (const auto* k = std::get_if<CheckpointSaved>(&e)) {
     if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) {
@@ -405,6 +454,7 @@ void Oracle::Impl::step(const StepView& v) {
                                          [](const Effect& x) { return std::holds_alternative<Deliver>(x); }))
     fail(1, v.client, v.now, "a missing gap reported without a delivery");
   check_saves(c, v);
+  check_batch_count(c, v);
   check_auth(c, v, refreshes, fresh_401);
   check_pacing(c, v);
   track_batching(c, v);
@@ -416,6 +466,15 @@ void Oracle::Impl::step(const StepView& v) {
     c.saw_refresh_failed = true;  // the refresh timed out
     c.reactive_refresh_out = false;
   }
+  // Guarantee 8 the other way: only a silent stream is closed as silent. A
+  // Tick closes a stream only for its heartbeat budget, so bytes within the
+  // budget (heartbeats count) make that close spurious.
+  if (cfg.heartbeat && was_open && std::holds_alternative<Tick>(e) && std::holds_alternative<Streaming>(v.before) &&
+      v.now - c.last_rx < cfg.heartbeat->budget_ms() &&
+      std::any_of(v.effects.begin(), v.effects.end(),
+                  [](const Effect& x) { return std::holds_alternative<CloseConnection>(x); }))
+    fail(8, v.client, v.now, "closed a stream as silent that got bytes " + num(v.now - c.last_rx) +
+                                 " ms ago, within the heartbeat budget " + num(cfg.heartbeat->budget_ms()) + " ms");
   if (c.open && v.connection_after != c.connection) c.open = false;
   if (std::holds_alternative<GaveUp>(v.after.phase))
     check_gave_up(c, v, was_open, opened_at, was_confirmed, was_delivered);
@@ -497,6 +556,21 @@ void Oracle::Impl::check_saves(View& c, const StepView& v) {
       fail(3, v.client, v.now, "checkpoint moved back from " + num(c.saved_sequence) + " to " + num(s));
     c.saved_sequence = std::max(c.saved_sequence, s);
   }
+}
+
+// Guarantee 3, batching by count: with no save in flight and none failing, no
+// step ends with checkpoint_every_events commits unsaved (the session asks the
+// save in the step that makes the batch full). Commits here are what the
+// session was fed (DeliveryAcked, or the next delivery): the driver's own
+// truthfulness is judged apart.
+void Oracle::Impl::check_batch_count(View& c, const StepView& v) {
+  if (is_terminal(v.after) || c.save_failures > 0 || c.requested_id > c.durable_id) return;
+  const std::uint64_t delivered = c.sequence_of.size();
+  const std::uint64_t committed = cfg.resume.commit == CommitPolicy::on_ack ? std::min(c.acked_id, delivered)
+                                                                            : (delivered > 0 ? delivered - 1 : 0);
+  if (committed < c.requested_id + cfg.resume.checkpoint_every_events) return;
+  fail(3, v.client, v.now, num(committed - c.requested_id) + " commits unsaved with no save in flight (checkpoint_every_events " +
+                               num(std::uint64_t{cfg.resume.checkpoint_every_events}) + ")");
 }
 
 // The oracle's own count of consecutive failed attempts for the backoff entered
@@ -733,16 +807,13 @@ void Oracle::Impl::track_batching(View& c, const StepView& v) {
     c.unsaved_since.reset();  // batching waits for the retry and its outcome
     return;
   }
-  const std::uint64_t delivered = c.sequence_of.size();
-  const std::uint64_t committable =
-      cfg.resume.commit == CommitPolicy::on_ack ? c.acked_id : (delivered > 0 ? delivered - 1 : 0);
-  if (committable > c.requested_id && !c.unsaved_since) c.unsaved_since = v.now;
+  if (may_commit(c) > c.requested_id && !c.unsaved_since) c.unsaved_since = v.now;
 }
 
 void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
   const std::int64_t every = cfg.resume.checkpoint_every_ms;
   if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported || c.save_failures > 0) return;
-  if (c.requested_id > c.durable_id) return;  // the batch waits for the save in flight
+  if (c.requested_id > std::max(c.durable_id, c.stored_id)) return;  // the batch waits for the save in flight
   const Ms deadline = std::max({*c.unsaved_since + every, c.suspended_until, c.saves_done_at});
   if (now <= deadline) return;
   c.batching_late_reported = true;
@@ -753,10 +824,7 @@ void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
 void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
   c.terminal = true;
   // Every terminal state flushes what may be saved.
-  const std::uint64_t delivered = c.sequence_of.size();
-  const std::uint64_t may_save = cfg.resume.commit == CommitPolicy::on_ack
-                                     ? c.acked_id
-                                     : (delivered > 0 ? delivered - 1 : 0);
+  const std::uint64_t may_save = may_commit(c);
   if (c.requested_id < may_save)
     fail(6, v.client, v.now, "ended without flushing: saved " + num(c.requested_id) + ", may save " + num(may_save));
   if (v.now >= healed_from_ms && c.requested_id > 0) c.flush_sequence = c.sequence_of[c.requested_id - 1];
@@ -799,6 +867,14 @@ void Oracle::time_passed(Ms now) {
   for (std::size_t i = 0; i < impl_->views.size(); ++i) {
     View& c = impl_->views[i];
     impl_->check_batching(c, static_cast<std::uint32_t>(i), now);
+    // A stop is taken in the step that asks it (or, from inside a callback,
+    // once the step's effects have run): before anything else happens.
+    if (c.app_stopped_at && !c.stop_requested && !c.terminal) {
+      impl_->fail(6, static_cast<std::uint32_t>(i), now,
+                  "the application stopped the session at " + num(*c.app_stopped_at) +
+                      " ms; the session was never told (no StopRequested)");
+      c.app_stopped_at.reset();
+    }
     if (!c.open || c.terminal || c.silence_reported) continue;
     Ms deadline = 0;
     if (cfg.connect.confirm_timeout_ms > 0 && !c.got_bytes) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -114,8 +115,10 @@ Map as_map(const poll::Snapshot& s) {
 
 class PollOracle {
  public:
-  PollOracle(const poll::PollConfig& config, Ms heal_at)
-      : cfg_(config), eps_(config.endpoints.size()), heal_at_(heal_at) {}
+  // `awake_at(t)`: the first instant at or after t when the client host is
+  // awake (a suspended host polls nothing until it wakes).
+  PollOracle(const poll::PollConfig& config, Ms heal_at, std::function<Ms(Ms)> awake_at)
+      : cfg_(config), eps_(config.endpoints.size()), heal_at_(heal_at), awake_at_(std::move(awake_at)) {}
 
   // One step: the event fed (with, for a result, when its request was served),
   // the effects, and the state after.
@@ -148,7 +151,17 @@ class PollOracle {
         outcome = Outcome::failed;
       if (outcome == Outcome::failed) eps_[answered].failed_at = now_;
     }
-    if (outcome == Outcome::healthy) eps_[answered].failed_at.reset();
+    if (outcome == Outcome::failed) escalate(answered);
+    if (outcome == Outcome::healthy) {
+      Ep& e = eps_[answered];
+      e.failed_at.reset();
+      e.failing = false;
+      if (std::none_of(eps_.begin(), eps_.end(), [](const Ep& x) { return x.failing; })) failures_ = 0;
+      // The cadence runs from when the poll was sent (a Tick: the world's
+      // time), not from its answer; an answer after that is due at once (in
+      // the world's time: its stamp may be skewed).
+      if (e.last_poll_at) e.due_by = std::max(*e.last_poll_at + cfg_.endpoints[answered].cadence_ms, world_ms_);
+    }
     if (outcome == Outcome::stray && !fx.empty())
       flag("cadence", "a result no poll asked for had effects", answered);
     for (const poll::PollEffect& x : fx) effect(x, ev, answered, outcome);
@@ -183,6 +196,9 @@ class PollOracle {
   enum class Outcome : std::uint8_t { none, stray, healthy, retry, failed };
   struct Ep {
     int in_flight = 0;
+    bool failing = false;                   // its last outcome was a failure
+    std::uint64_t escalations_seen = 0;     // the session's escalations when its poll was sent
+    std::optional<Ms> due_by;               // after a healthy outcome: the next poll is due then
     bool retry_used = false;
     std::optional<Ms> last_poll_at;  // the last scheduled poll
     std::optional<Ms> failed_at;     // its failure, if it failed
@@ -229,6 +245,7 @@ class PollOracle {
       auto& reported = eps_[r->endpoint].reported;
       if (reported && *reported == r->status)
         flag("quiet", "the same status reported twice", r->endpoint);
+      if (r->status.health == poll::Health::backing_off) judge_backoff(r->endpoint, r->status);
       reported = r->status;
       return;
     }
@@ -305,16 +322,53 @@ class PollOracle {
            "polled " + std::to_string(now_ - *e.last_poll_at) +
                " ms after the last poll; cadence " + std::to_string(c.cadence_ms) + " ms",
            p.endpoint);
+    } else if (e.due_by && now_ > awake_at_(*e.due_by)) {
+      flag("cadence",
+           "polled at " + std::to_string(now_) + " ms, due at " + std::to_string(*e.due_by) +
+               " ms (the cadence drifts: it must run from when the last poll was sent)",
+           p.endpoint);
     }
+    e.due_by.reset();
+    e.escalations_seen = escalations_;
     e.in_flight += 1;
     e.retry_used = false;
     e.last_poll_at = now_;
     e.failed_at.reset();
   }
 
+  // The session's failure count, as the policy escalates it: once per wave of
+  // failures (a failure raises it only if nothing raised it since its poll
+  // was sent), back to 0 once no endpoint is failing.
+  void escalate(std::size_t endpoint) {
+    Ep& e = eps_[endpoint];
+    if (failures_ == 0 || e.escalations_seen == escalations_) {
+      failures_ += 1;
+      escalations_ += 1;
+    }
+    e.failing = true;
+  }
+
+  void judge_backoff(std::size_t endpoint, const poll::EndpointStatus& st) {
+    if (st.failures != failures_)
+      return flag("escalation",
+                  "backing off with failure count " + std::to_string(st.failures) + ", the policy's count is " +
+                      std::to_string(failures_) + " (one escalation per wave of failures)",
+                  endpoint);
+    const model::DelayBounds b = model::jitter_envelope(poll::as_policy(cfg_.endpoints[endpoint].backoff), failures_);
+    const std::int64_t d = st.next_attempt_at.ms - now_;
+    if (d < b.delay_ms_min || d > b.delay_ms_max)
+      flag("escalation",
+           "backoff " + std::to_string(d) + " ms after failure " + std::to_string(failures_) + " outside [" +
+               std::to_string(b.delay_ms_min) + ", " + std::to_string(b.delay_ms_max) + "]",
+           endpoint);
+  }
+
   const poll::PollConfig& cfg_;
   std::vector<Ep> eps_;
   Ms heal_at_;
+  std::function<Ms(Ms)> awake_at_;
+  std::uint32_t failures_ = 0;
+  std::uint64_t escalations_ = 0;
   Ms now_ = 0;       // the event's time: a result's stamp, a Tick's reading
   Ms world_ms_ = 0;  // the world's
   bool stopped_ = false;
@@ -356,7 +410,7 @@ class PollWorld {
         opt_(o),
         state_(std::move(state)),
         heal_at_(heal_ms(s)),
-        oracle_(s.config, heal_at_),
+        oracle_(s.config, heal_at_, [this](Ms t) { return awake_at(t); }),
         net_(Prng::derive(s.seed, 0x7E7)),
         world_(Prng::derive(s.seed, 0x5E2)),
         server_(s.config.endpoints.size()),

@@ -77,6 +77,7 @@ enum class WaitItemKind : std::uint8_t {
   stop,        // the application stops
   check_wake,  // a Connected wake must have led to an attempt by now
   check_live,  // a healthy world must have led to a hold by now
+  link_repeat,  // the link monitor repeats Connected (no news)
 };
 
 struct WaitItem {
@@ -155,6 +156,7 @@ class WaitWorld {
   std::optional<std::uint64_t> held_;
   std::uint64_t last_id_ = 0;
   std::uint32_t failures_ = 0;
+  std::int64_t prev_delay_ms_ = 0;  // the last backoff drawn since the last hold
   std::optional<Ms> failed_at_;
   bool connected_since_failure_ = false;
   std::optional<Ms> hold_end_;
@@ -268,6 +270,7 @@ std::vector<std::uint64_t> WaitWorld::expected_releases(const w::Event& e) {
       outstanding_.reset();
       held_ = ok->id;
       failures_ = 0;
+      prev_delay_ms_ = 0;
       failed_at_.reset();
       if (healthy_now_ && !held_in_window_) {
         held_in_window_ = true;
@@ -321,6 +324,14 @@ void WaitWorld::judge_attempt(const w::Acquire& a) {
   if (outstanding_ || held_)
     finding("one-at-a-time", "Acquire while an attempt is in flight or held");
   if (a.id <= last_id_) finding("ids", "attempt ids must increase");
+  // Give-up at the limit, not after it: no attempt once attempts_max failures
+  // in a row or outage_ms_max of waiting are behind.
+  if (cfg.give_up.attempts_max > 0 && failures_ >= cfg.give_up.attempts_max)
+    finding("give-up", "attempt after failure " + std::to_string(failures_) + ", the limit attempts_max " +
+                           std::to_string(cfg.give_up.attempts_max));
+  if (cfg.give_up.outage_ms_max > 0 && now() - waiting_since_ >= cfg.give_up.outage_ms_max)
+    finding("give-up", "attempt after waiting " + ms_text(now() - waiting_since_) + " ms, the limit outage_ms_max " +
+                           ms_text(cfg.give_up.outage_ms_max));
   if (a.attempt != failures_ + 1)
     finding("attempt-number", "attempt " + std::to_string(a.attempt) + " after " +
                                   std::to_string(failures_) + " failures");
@@ -366,12 +377,16 @@ void WaitWorld::judge_status(const w::WaitStatus& st) {
   if (st.kind == w::StatusKind::backing_off && failed_at_ && *failed_at_ == now() &&
       (st.cause == w::Cause::acquire_failed || st.cause == w::Cause::acquire_timeout)) {
     count(r_.counters, "backoffs");
-    const auto [lo, hi] = delay_range(cfg.backoff, failures_);
+    // The exact range the jitter rule gives this draw: decorrelated jitter
+    // grows from the previous delay of this run of failures (none after a
+    // hold), which the oracle follows from the delays it saw.
+    const model::DelayBounds b = model::jitter_bounds(cfg.backoff, failures_, prev_delay_ms_);
     const Ms d = st.next_attempt_at.ms - now();
-    if (d < lo || d > hi)
+    if (d < b.delay_ms_min || d > b.delay_ms_max)
       finding("delay-out-of-bounds", "delay " + ms_text(d) + " after failure " +
-                                         std::to_string(failures_) + " outside [" + ms_text(lo) +
-                                         ", " + ms_text(hi) + "]");
+                                         std::to_string(failures_) + " outside [" + ms_text(b.delay_ms_min) +
+                                         ", " + ms_text(b.delay_ms_max) + "]");
+    prev_delay_ms_ = d;
   }
 }
 
@@ -391,6 +406,7 @@ WaitRunResult WaitWorld::run() {
     }
   agenda_.push(s_.safety_ms, WaitItem{WaitItemKind::edge});
   if (s_.stop_at_ms) agenda_.push(*s_.stop_at_ms, WaitItem{WaitItemKind::stop});
+  if (s_.link_monitor && s_.link_up_repeat_ms > 0) agenda_.push(s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
   const Ms end_ms = s_.safety_ms + bound_ms_ + 1000;
 
   world_link_up_ = link_up(0);
@@ -438,6 +454,13 @@ WaitRunResult WaitWorld::run() {
       }
       case WaitItemKind::stop:
         feed(w::StopRequested{Instant{now()}});
+        break;
+      case WaitItemKind::link_repeat:
+        if (world_link_up_) {
+          count(r_.counters, "link up repeated");
+          feed(w::Connected{Instant{now()}});
+        }
+        agenda_.push(now() + s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
         break;
       case WaitItemKind::check_wake:
         if (it.id == wake_gen_ && wake_pending_ && !terminal_ && told_ != w::Link::down)
@@ -694,8 +717,9 @@ void MirrorWorld::judge_entries() {
       continue;
     }
     // A value the source really held around its written_at: a push is at most
-    // push_latency late, a poll's snapshot at most poll_latency after observed_at.
-    if (!truth_held(key, want.value, want.as_of - s_.push_latency_ms_max - 1,
+    // push_latency late, a poll's snapshot at most poll_latency after observed_at
+    // (stamped up to poll_clock_ahead late).
+    if (!truth_held(key, want.value, want.as_of - s_.push_latency_ms_max - s_.poll_clock_ahead_ms - 1,
                     want.as_of + s_.poll_latency_ms_max + 1))
       finding("value-not-truth",
               "entry " + key + " holds a value the source never had around " + ms_text(want.as_of));
@@ -791,13 +815,15 @@ MirrorRunResult MirrorWorld::run() {
         const auto [sent, snap] = snapshots_[it.poll];
         snapshots_.erase(it.poll);
         count(r_.counters, "polls");
+        const Instant stamped{sent + s_.poll_clock_ahead_ms};
+        if (stamped.ms > now()) count(r_.counters, "polls stamped in the future");
         for (std::uint32_t k = 0; k < s_.keys; ++k) {
           if (snap[k])
-            feed(mr::ValuePolled{Instant{now()}, Instant{sent}, key_name(k), *snap[k]});
+            feed(mr::ValuePolled{Instant{now()}, stamped, key_name(k), *snap[k]});
           else
-            feed(mr::RemovalPolled{Instant{now()}, Instant{sent}, key_name(k)});
+            feed(mr::RemovalPolled{Instant{now()}, stamped, key_name(k)});
         }
-        feed(mr::PollCompleted{Instant{now()}, Instant{sent}});
+        feed(mr::PollCompleted{Instant{now()}, stamped});
         break;
       }
       case MirrorItemKind::tick: {
@@ -884,6 +910,9 @@ WaitScenario wait_scenario(std::uint64_t seed) {
   if (s.config.acquire_timeout_ms > 0 && chance(p, 30))
     s.answers_lost = draw_intervals(p, s.safety_ms, 4, 100, 60000);
   if (chance(p, 10)) s.stop_at_ms = p.uniform(0, s.safety_ms - 1);
+  // A chatty link monitor, from a stream of its own (the draws above stay).
+  Prng q = Prng::derive(seed, 0x3A17'1EE7);
+  if (s.link_monitor && chance(q, 30)) s.link_up_repeat_ms = q.uniform(1, 20) * 1000;
   return s;
 }
 
@@ -938,6 +967,9 @@ MirrorScenario mirror_scenario(std::uint64_t seed) {
   s.poll_latency_ms_max = p.uniform(1, 3000);
   if (chance(p, 80)) s.push_stalled = draw_intervals(p, s.run_ms, 5, 1000, 200000);
   if (chance(p, 30)) s.polls_failing = draw_intervals(p, s.run_ms, 3, 1000, 60000);
+  // A poll server whose clock runs ahead, from a stream of its own.
+  Prng q = Prng::derive(seed, 0x3A17'5CE1);
+  if (chance(q, 30)) s.poll_clock_ahead_ms = q.uniform(1, 5000);
   if (chance(p, 10)) s.stop_at_ms = p.uniform(0, s.run_ms - 1);
   return s;
 }

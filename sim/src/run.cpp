@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include <tether/io/application.hpp>
@@ -131,12 +132,9 @@ class Client final : public io::Host,
   std::uint32_t client() const override { return index_; }
   std::uint32_t lifetime() const override { return lifetime_count; }
   Ms now_ms() const override;
-  void ack(std::uint64_t delivery_id) override {
-    if (driver) driver->ack(delivery_id);
-  }
-  void stop() override {
-    if (driver) driver->stop();
-  }
+  // The oracle learns what the application asked, then the driver.
+  void ack(std::uint64_t delivery_id) override;
+  void stop() override;
   void after(Ms delay_ms, std::function<void()> work) override;
   model::Prng& prng() override { return process_prng; }
 
@@ -170,6 +168,9 @@ class Client final : public io::Host,
   std::optional<Work> running;  // the call under way (it completes at its work_done)
   io::Blocking running_kind = io::Blocking::start;
   bool worker_busy = false;
+  // The application stops inside its next on_delivery: after handling it (a
+  // stop fault's param 1) or before (param 2: its ack follows the stop).
+  std::int64_t stop_in_callback = 0;
   std::unique_ptr<ClientCode> code;        // the client's code, for the whole run
   std::unique_ptr<io::Application> app;    // this lifetime's application
   std::map<std::uint64_t, std::function<void()>> scheduled;  // Process::after, by id
@@ -228,6 +229,9 @@ class World final : public io::Clock {
   void check_client(std::uint32_t i);
   void watch_for_hot_loop(std::uint32_t i, const Event& e);
   void delivered(std::uint32_t i, const io::Delivery& delivery);
+  // The application acks or stops: the oracle learns what it asked, then the driver.
+  void app_ack(std::uint32_t i, std::uint64_t delivery_id);
+  void app_stop(std::uint32_t i);
   io::Credentials refresh(std::uint32_t i);
   void step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx);
   const Scenario& scenario() const { return s_; }
@@ -320,7 +324,10 @@ void Client::close() {
 // The world keeps its reports, then the application gets the call.
 void Client::on_delivery(const io::Delivery& delivery) {
   world_.delivered(index_, delivery);
+  const std::int64_t stop_when = std::exchange(stop_in_callback, 0);
+  if (stop_when == 2) world_.app_stop(index_);
   if (app) app->on_delivery(delivery);
+  if (stop_when == 1) world_.app_stop(index_);
 }
 void Client::on_gap(const model::ReportGap& gap) {
   report.gaps.emplace_back(world_.now().ms, gap);
@@ -335,6 +342,12 @@ void Client::on_diagnostic(const io::Diagnostic& diagnostic) {
   if (app) app->on_diagnostic(diagnostic);
 }
 Ms Client::now_ms() const { return world_.now().ms; }
+void Client::ack(std::uint64_t delivery_id) {
+  if (driver) world_.app_ack(index_, delivery_id);
+}
+void Client::stop() {
+  if (driver) world_.app_stop(index_);
+}
 void Client::after(Ms delay_ms, std::function<void()> work) { world_.schedule(index_, delay_ms, std::move(work)); }
 
 std::expected<io::Credentials, std::string> Client::refresh() {
@@ -417,6 +430,7 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
   // The token travels as "Bearer t<id>" (what the auth port handed out).
   std::uint64_t token_id = 0;
   if (request.bearer_token.size() > 1) token_id = std::stoull(request.bearer_token.substr(1));
+  oracle_.credentials_sent(i, now_ms(), token_id);
   const ConnectAnswer a = server_.answer(now_ms(), token_id, request.from, request.cursor);
   c.wire.last_arrival_ms = now_ms() + c.link.latency_ms();  // the answer leaves one latency later
   switch (a.kind) {
@@ -503,9 +517,20 @@ void World::delivered(std::uint32_t i, const io::Delivery& d) {
   }
 }
 
+void World::app_ack(std::uint32_t i, std::uint64_t delivery_id) {
+  oracle_.application_acked(i, now_ms(), delivery_id);
+  clients_[i]->driver->ack(delivery_id);
+}
+
+void World::app_stop(std::uint32_t i) {
+  oracle_.application_stopped(i, now_ms());
+  clients_[i]->driver->stop();
+}
+
 io::Credentials World::refresh(std::uint32_t i) {
   Client& c = *clients_[i];
   c.token = server_.issue_token(now_ms());
+  oracle_.credentials_issued(i, now_ms(), c.token.id);
   io::Credentials credentials{"t" + std::to_string(c.token.id), std::nullopt};
   if (s_.world.app_knows_expiry) credentials.expires_unix_ms = epoch_unix_ms + c.token.expires_at_ms;
   return credentials;
@@ -770,8 +795,8 @@ void World::handle_wire(Item& it) {
 void World::handle_app(const Item& it) {
   io::Driver& driver = *clients_[it.client]->driver;
   switch (static_cast<AppKind>(it.sub)) {
-    case AppKind::ack: return driver.ack(it.value);
-    case AppKind::stop: return driver.stop();
+    case AppKind::ack: return app_ack(it.client, it.value);
+    case AppKind::stop: return app_stop(it.client);
     case AppKind::network_restored: return driver.network_restored();
     case AppKind::scheduled: {
       Client& c = *clients_[it.client];
@@ -798,6 +823,7 @@ void World::start_process(std::uint32_t i) {
   io::DriverOptions options;
   options.sequence = io::sequence_fn(io::SequenceExtractor::from_json_field("seq"));
   options.reducer = opt_.reducer;
+  options.mutant = opt_.driver_mutant;
   if (s_.world.id_bytes_max > 0) options.id_bytes_max = s_.world.id_bytes_max;
   const bool auth = s_.world.auth || cfg.auth.has_provider;
   c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.epoch});
@@ -930,7 +956,8 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       }
       return;
     case FaultKind::stop:
-      if (begin) push_app(now_ms(), i, AppKind::stop);
+      if (begin && (f.param == 1 || f.param == 2)) c.stop_in_callback = f.param;
+      else if (begin) push_app(now_ms(), i, AppKind::stop);
       return;
     default: return;
   }
@@ -984,10 +1011,6 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
   if (scenario.clients == 0 || scenario.world.append_every_ms <= 0 ||
       scenario.world.latency_ms_min < 0 || scenario.world.latency_ms_max < scenario.world.latency_ms_min) {
     bad.error = "world: clients >= 1, append_every_ms > 0, 0 <= latency_ms_min <= latency_ms_max";
-    return bad;
-  }
-  if (scenario.world.filter_skip_every >= 2 && cfg.resume.gaps != GapDetection::relaxed) {
-    bad.error = "world.filter_skip_every: a filtered stream needs resume.gaps = relaxed";
     return bad;
   }
   if (scenario.world.replay_end_sequence > 0 && cfg.resume.mode != StreamMode::replay_only) {

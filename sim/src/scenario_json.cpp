@@ -513,14 +513,14 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
       return bad(path + "at_ms", "must be in the safety phase [0, " + std::to_string(s.safety_ms) + ")");
     if (f.duration_ms < 0) return bad(path + "duration_ms", "expected a non-negative integer");
     if (f.param < 0) return bad(path + "param", "expected a non-negative integer");
+    if (f.kind == FaultKind::stop && f.param > 2)
+      return bad(path + "param", "a stop is 0 (from outside), 1 or 2 (inside a delivery callback, after or before its ack)");
     if (f.kind == FaultKind::loss && f.param > 1000) return bad(path + "param", "loss is in permille: expected [0, 1000]");
     if (f.kind == FaultKind::server_errors && (f.param < 500 || f.param > 599))
       return bad(path + "param", "expected an HTTP status in [500, 599]");
   }
   if (auto ok = model::validate(s.config); !ok)
     return bad("config." + std::string(ok.error().field), std::string(ok.error().reason));
-  if (s.world.filter_skip_every >= 2 && s.config.resume.gaps != model::GapDetection::relaxed)
-    return bad("world.filter_skip_every", "a filtered stream needs config resume.gaps = \"relaxed\"");
   if (s.world.replay_end_sequence > 0 && s.config.resume.mode != model::StreamMode::replay_only)
     return bad("world.replay_end_sequence", "a replay that ends needs config resume.mode = \"replay_only\"");
   if (s.world.status_after_open && s.config.connect.confirm_timeout_ms <= 0)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include <tether/model/cursor.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 
@@ -169,6 +170,20 @@ void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowe
     o->gaps = model::GapDetection::relaxed;
   }
   if (chance(q, 30)) w.resume_overlap = static_cast<std::uint64_t>(q.uniform(1, 3));
+  // A lossy server: in a third of the default swarm's filtered streams the
+  // policy keeps strict gap detection, so every skipped sequence is an event
+  // lost that the client must report.
+  if (o != nullptr && w.filter_skip_every >= 2 && chance(q, 33)) o->gaps = model::GapDetection::strict;
+}
+
+// Two thirds of the stops come from inside a delivery callback (Fault::param
+// 1: after the application's ack, 2: before it; the driver must take a stop
+// asked while it executes effects, and the ack made after it), from a stream
+// of their own so that every other draw stays what it was for every seed.
+void draw_stops_in_callbacks(std::uint64_t seed, Scenario& s) {
+  Prng q = Prng::derive(seed, 0x570BCB);
+  for (Fault& f : s.faults)
+    if (f.kind == FaultKind::stop) f.param = q.uniform(0, 2);
 }
 
 // --- situations: what the worlds above never produced -------------------------
@@ -428,9 +443,11 @@ Scenario swarm_scenario_base(std::uint64_t seed) {
   s.clients = static_cast<std::uint32_t>(p.uniform(1, 3));
   s.safety_ms = p.uniform(30, 180) * 1000;
   s.world = draw_world(p, cfg);
-  // A filtered stream comes with relaxed gaps (a variation of the preset).
+  // A filtered stream mostly comes with relaxed gaps (a variation of the
+  // preset); else it is a lossy server under strict detection.
   draw_ids_and_filters(seed, s.world, true, &overrides);
   draw_faults(p, s, cfg);
+  draw_stops_in_callbacks(seed, s);
   s.config = make_config(s.label, overrides).value();
   draw_application(seed, s.world, s.config);
   return s;
@@ -450,6 +467,7 @@ Scenario swarm_scenario(std::uint64_t seed, const model::SessionConfig& policy) 
   // it already tolerates one.
   draw_ids_and_filters(seed, s.world, policy.resume.gaps == model::GapDetection::relaxed, nullptr);
   draw_faults(p, s, policy);  // half_open only with a heartbeat; auth faults only in auth worlds
+  draw_stops_in_callbacks(seed, s);
   draw_application(seed, s.world, policy);
   // A replay-only policy mostly meets a replay that ends (somewhere in the first
   // one and a half safety phases' worth of events), else a log that never does.

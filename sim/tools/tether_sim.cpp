@@ -1,12 +1,13 @@
 // tether-sim: simulation campaigns, replays and shrinking (VOPR style).
 //
-//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--config FILE] [--json]
+//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--config FILE] [--json] [--fail-fast]
 //       Runs swarm_scenario(seed) for the seeds S .. S+N-1 that belong to shard
 //       i of n (seed - S = i mod n). Prints a summary table (or JSON) and, for
 //       each failure, the one command that reproduces it. Exit 1 on any failure.
 //       With --config, every seed runs the session policy of that
 //       configuration file (tether-config/1, <tether/io/config.hpp>), exactly:
 //       swarm_scenario(seed, policy) varies only the world, fleet and faults.
+//       --fail-fast stops at the first failing seed (scripts/mutation_score.sh).
 //   tether-sim replay FILE|--seed S [--trace]
 //       Runs one scenario (a scenario JSON file, or swarm_scenario(S)); prints
 //       the per-event trace with --trace, then the outcome and the trace hash.
@@ -137,7 +138,7 @@ struct Policy {
   std::optional<std::uint64_t> seed;
 };
 
-Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy) {
+Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy, bool fail_fast) {
   Campaign c;
   const bool progress = isatty(STDERR_FILENO) != 0;
   const auto t0 = std::chrono::steady_clock::now();
@@ -156,6 +157,7 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
     if (!r.ok()) {
       c.failed += 1;
       if (c.failures.size() < failures_printed_max) c.failures.push_back(Failure{seed, describe(r)});
+      if (fail_fast) break;
     }
     if (progress && (c.scenarios % 50 == 0 || c.scenarios == mine))
       std::fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " scenarios, %" PRIu64 " failed", c.scenarios, mine, c.failed);
@@ -229,7 +231,7 @@ void print_json(const Campaign& c, const Policy& p) {
 }
 
 int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_text, bool json,
-            const std::string& config_file) {
+            const std::string& config_file, bool fail_fast) {
   const auto shard = parse_shard(shard_text);
   if (!shard) {
     std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n", shard_text.c_str());
@@ -244,7 +246,7 @@ int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_t
     }
     policy = Policy{config_file, loaded->preset, loaded->session, loaded->seed};
   }
-  const Campaign c = run_campaign(start, seeds, *shard, policy);
+  const Campaign c = run_campaign(start, seeds, *shard, policy, fail_fast);
   if (json) {
     print_json(c, policy);
   } else {
@@ -479,6 +481,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed-start", seed_start, "the first seed");
   run_cmd->add_option("--shard", shard, "run only shard i of n (i/n, 0 <= i < n)");
   run_cmd->add_flag("--json", json, "print the summary as JSON");
+  bool fail_fast = false;
+  run_cmd->add_flag("--fail-fast", fail_fast, "stop at the first failing seed");
   std::string config_file;
   run_cmd->add_option("--config", config_file,
                       "a configuration file (tether-config/1): run every seed on its session policy, varying only "
@@ -517,7 +521,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_usage;
   }
   try {
-    if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json, config_file);
+    if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json, config_file, fail_fast);
     if (replay_cmd->parsed() && (!events_args.path.empty() || !events_args.preset.empty())) {
       if (events_args.path.empty() || !file.empty()) {
         std::fprintf(stderr, "tether-sim: --preset goes with --events FILE, and --events with no scenario FILE\n");

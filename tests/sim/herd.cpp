@@ -5,7 +5,9 @@
 // reconnects in lockstep and fails the check.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
+#include <variant>
 #include <vector>
 
 #include <tether/io/seed.hpp>
@@ -155,4 +157,58 @@ TEST_CASE("herd: a short-session floor does not put the fleet in lockstep", "[he
     CHECK(v.ok());
     CHECK(v.peak.window_start_ms >= 3000 + 5000 - window_ms);  // the floor still holds
   }
+}
+
+namespace {
+// What a reducer that ignores restored_delay_ms_max does: a network restore
+// ends every backoff at once (the fleet's wake in one millisecond).
+tether::model::Effects restore_wakes_at_once(tether::model::State& s, const tether::model::Event& e) noexcept {
+  namespace m = tether::model;
+  if (auto* b = std::get_if<m::BackingOff>(&s.phase); b != nullptr && std::holds_alternative<m::NetworkRestored>(e)) {
+    b->until = m::time_of(e);
+    return m::transition_in_place(s, m::Tick{m::time_of(e)});
+  }
+  return m::transition_in_place(s, e);
+}
+}  // namespace
+
+// A network restore (issue 11): when the host says the network is back, each
+// client cuts its backoff short to a draw over [0, restored_delay_ms_max], so
+// a window of w ms holds about N * w / (restored_delay_ms_max + 1) of them,
+// not the whole fleet. 1,000 clients lose their streams (a reset) and their
+// network (20 s, every connect lost), backing off over [0, 20 s) then [0, 30 s);
+// the restore comes at 30 s. Bound: the restore's share plus two regular
+// attempts per client (herd_expected_max), plus four standard deviations.
+TEST_CASE("herd: a network restore wakes the fleet spread over restored_delay_ms_max", "[herd]") {
+  Scenario s;
+  s.seed = 1;
+  s.clients = fleet;
+  s.safety_ms = 40000;
+  s.liveness_ms = 70000;
+  s.world.append_every_ms = 100000;  // no appends: the run measures connections
+  s.world.notify_network_restored = true;
+  s.config.backoff.delay_ms_initial = 20000;
+  s.config.backoff.delay_ms_max = 30000;
+  const Ms restored_at_ms = 30000;
+  s.faults.push_back(Fault{FaultKind::reset, all_clients, 10000, 0, 0});
+  s.faults.push_back(Fault{FaultKind::partition_to_server, all_clients, 10000, restored_at_ms - 10000, 0});
+  const Ms spread_ms = s.config.backoff.restored_delay_ms_max;
+  const double expected = static_cast<double>(fleet) * static_cast<double>(window_ms) / static_cast<double>(spread_ms + 1) +
+                          herd_expected_max(s.config.backoff, fleet, 2, window_ms);
+  const auto bound = static_cast<std::size_t>(std::ceil(expected + 4 * std::sqrt(expected)));
+  const RunResult r = run(s);
+  INFO(describe(r));
+  REQUIRE(r.ok());
+  const HerdPeak peak = busiest_window(r, restored_at_ms, window_ms);
+  std::printf("herd: network restore, seed 1: busiest %ld ms window %zu attempts (at %ld ms); expected <= %.1f; "
+              "bound %zu\n", window_ms, peak.attempts, peak.window_start_ms, expected, bound);
+  CHECK(peak.attempts <= bound);
+  CHECK(bound < fleet / 2);
+  // The check has teeth: a fleet that wakes at once fails it.
+  RunOptions o;
+  o.reducer = &restore_wakes_at_once;
+  const HerdPeak at_once = busiest_window(run(s, o), restored_at_ms, window_ms);
+  std::printf("herd: network restore, waking at once: busiest %ld ms window %zu attempts\n", window_ms,
+              at_once.attempts);
+  CHECK(at_once.attempts > bound);
 }

@@ -134,6 +134,7 @@ void deliver_one(Bench& b) {
   b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
+  b.oracle.application_acked(0, 3, 1);
   b.feed(3, m::DeliveryAcked{m::Instant{3}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
 }
 }  // namespace
@@ -166,6 +167,7 @@ TEST_CASE("a durable save resets the count of failed saves", "[oracle]") {
   b.feed(1010, m::Tick{m::Instant{1010}}, {save});
   b.feed(1020, m::CheckpointSaved{m::Instant{1020}, 1}, {});
   b.feed(1030, b.frame(1030, 2), {m::Deliver{2, 2, 2}});
+  b.oracle.application_acked(0, 1031, 2);
   b.feed(1031, m::DeliveryAcked{m::Instant{1031}, 2, m::Cursor::at_sequence(2)}, {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});
   b.feed(1040, m::CheckpointSaveFailed{m::Instant{1040}, 2}, {});
   b.feed(2040, m::Tick{m::Instant{2040}}, {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});  // 1 s again, not 2
@@ -357,6 +359,7 @@ TEST_CASE("a commit unsaved past checkpoint_every_ms is guarantee 3", "[oracle]"
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   b.oracle.time_passed(5000);  // delivered, not acked: nothing to save yet
   CHECK(b.oracle.violations().empty());
+  b.oracle.application_acked(0, 5003, 1);
   b.feed(5003, m::DeliveryAcked{m::Instant{5003}, 1, m::Cursor::at_sequence(1)}, {});
   b.oracle.time_passed(6003);  // the batch's deadline: the Tick comes now
   CHECK(b.oracle.violations().empty());
@@ -394,10 +397,125 @@ TEST_CASE("a checkpoint save asked while another is in flight is guarantee 3", "
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   b.feed(3, b.frame(3, 2), {m::Deliver{2, 2, 2}});
+  b.oracle.application_acked(0, 4, 1);
   b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)},
          {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
   CHECK(b.oracle.violations().empty());
+  b.oracle.application_acked(0, 5, 2);
   b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)},
          {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});
   CHECK(b.caught(3));
+}
+
+// The driver is judged by the world's truth (issue 11): what the application
+// acked and stopped, what the store holds; never by the events the driver feeds.
+TEST_CASE("an ack the application did not make is guarantee 3", "[oracle]") {
+  Bench b;
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
+  b.feed(3, b.frame(3, 2), {m::Deliver{2, 2, 2}});
+  b.oracle.application_acked(0, 4, 1);
+  b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+  CHECK(b.oracle.violations().empty());
+  b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)}, {});  // the app acked only 1
+  CHECK(b.caught(3));
+}
+
+TEST_CASE("a flush behind the application's ack is guarantee 6", "[oracle]") {
+  Bench b;
+  deliver_one(b);
+  b.feed(4, m::CheckpointSaved{m::Instant{4}, 1}, {});
+  b.feed(5, b.frame(5, 2), {m::Deliver{2, 2, 2}});
+  b.oracle.application_acked(0, 6, 2);  // the app acked 2; the driver fed nothing
+  b.feed_into(m::Stopped{m::Reason::stop_requested}, 7, m::StopRequested{m::Instant{7}}, {m::CloseConnection{}});
+  CHECK(b.caught(6));
+}
+
+TEST_CASE("a stop the application asked that the session never got is guarantee 6", "[oracle]") {
+  Bench b;
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  b.oracle.application_stopped(0, 2);
+  b.feed_into(m::Stopped{m::Reason::stop_requested}, 2, m::StopRequested{m::Instant{2}}, {m::CloseConnection{}});
+  b.oracle.time_passed(3);
+  CHECK(b.oracle.violations().empty());
+  Bench c;
+  c.oracle.process_started(0, 0, std::nullopt);
+  c.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
+  c.oracle.application_stopped(0, 2);  // from inside a callback, say; then nothing
+  c.feed(2, c.frame(2, 1), {m::Deliver{1, 1, 1}});
+  c.oracle.time_passed(3);
+  CHECK(c.caught(6));
+}
+
+// A completion that names an older delivery leaves the session waiting for a
+// save the store already holds: the batch is due from the store's truth.
+TEST_CASE("a batch waits for the save the store holds, not for the completion the driver names", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.resume.checkpoint_every_events = 100;
+  cfg.resume.checkpoint_every_ms = 1000;
+  Bench b(cfg);
+  deliver_one(b);  // save 1 asked at 3
+  b.oracle.checkpoint_durable(0, 10, m::Cursor::at_sequence(1));
+  b.feed(10, m::CheckpointSaved{m::Instant{10}, 0}, {});  // misnamed: the session still waits
+  b.feed(20, b.frame(20, 2), {m::Deliver{2, 2, 2}});
+  b.oracle.application_acked(0, 21, 2);
+  b.feed(21, m::DeliveryAcked{m::Instant{21}, 2, m::Cursor::at_sequence(2)}, {});
+  b.oracle.time_passed(1021);
+  CHECK(b.oracle.violations().empty());
+  b.oracle.time_passed(1022);
+  CHECK(b.caught(3));
+}
+
+TEST_CASE("an attempt carrying a refresh's predecessor credentials is guarantee 5", "[oracle]") {
+  Bench b;
+  b.oracle.credentials_issued(0, 0, 1);  // the start's credentials, before Started
+  b.oracle.process_started(0, 0, std::nullopt);
+  b.oracle.credentials_sent(0, 1, 1);
+  b.oracle.credentials_issued(0, 10, 2);  // a refresh
+  CHECK(b.oracle.violations().empty());
+  b.oracle.credentials_sent(0, 11, 1);
+  CHECK(b.caught(5));
+  Bench c;  // a restarted process has none of its predecessor's credentials
+  c.oracle.credentials_issued(0, 0, 1);
+  c.oracle.process_crashed(0, 5);
+  c.oracle.process_started(0, 6, std::nullopt);
+  c.oracle.credentials_sent(0, 7, 0);
+  CHECK(c.oracle.violations().empty());
+}
+
+// The ceiling grows with the failure count as the table in backoff.hpp says,
+// in literal numbers (the oracle takes its bounds from model::jitter_envelope,
+// the one rule the reducer uses too, so only literals pin the rule itself):
+// 251 ms doubling, no jitter: failure 1 waits 251 ms, failure 2 502, failure 3
+// 1004; a millisecond either way is guarantee 4.
+TEST_CASE("the backoff ceiling grows with the failure count as the table says", "[oracle]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.backoff.delay_ms_initial = 251;
+  cfg.backoff.multiplier = 2.0;
+  cfg.backoff.jitter = m::JitterKind::none;
+  cfg.budget.tokens_max = 0;
+  const Ms ceilings[] = {251, 502, 1004};
+  for (const Ms off : {-1, 0, 1}) {
+    INFO("off by " << off);
+    Bench b(cfg);
+    b.oracle.process_started(0, 0, std::nullopt);
+    b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
+    Ms now = 100;
+    for (std::uint32_t n = 1; n <= 3; ++n) {
+      const Ms delay = ceilings[n - 1] + (n == 3 ? off : 0);
+      // The attempt never opened: failure n.
+      b.feed_into(m::BackingOff{n, m::Instant{now + delay}, m::Reason::transport_error, 0}, now,
+                  m::ConnectionClosed{m::Instant{now}, m::CloseCause::transport_error}, {backing_off(now + delay, n)}, 0);
+      now += delay;
+      if (n < 3) b.feed_into(m::Connecting{n, m::Instant{now + 1000}, false}, now, m::Tick{m::Instant{now}}, {connect_effect()}, 0);
+      now += 10;
+    }
+    if (off == 0) {
+      CHECK(b.oracle.violations().empty());
+    } else {
+      CHECK(b.caught(4));
+    }
+  }
 }

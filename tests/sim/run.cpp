@@ -261,6 +261,24 @@ TEST_CASE("opaque ids across a restart that lost the history (new epoch)", "[run
   CHECK(r.clients[0].final_phase == "Stopped");
 }
 
+// Ids at the limit (issue 11): every id exactly as long as the client accepts
+// (io::DriverOptions::id_bytes_max = Token::capacity), through the production
+// SSE parser and the driver's id guard, in acks, checkpoints and resumes.
+TEST_CASE("opaque ids as long as the client's limit: acks and resumes by 1024-byte tokens", "[run][ids]") {
+  Scenario s = base();
+  s.world.opaque_ids = true;
+  s.world.id_bytes = m::Token::capacity;
+  s.config.resume.checkpoint_every_events = 5;
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
+  s.faults.push_back(Fault{FaultKind::crash, 0, 50000, 3000});
+  const RunResult r = run_ok(s);
+  const ClientReport& c = r.clients[0];
+  CHECK(c.connect_at_ms.size() >= 3);
+  CHECK(c.last_sequence + 5 >= r.server_head);
+  CHECK(c.redeliveries <= 5);  // resumed by the durable 1024-byte token, not from the start
+  CHECK(c.final_phase == "Stopped");
+}
+
 TEST_CASE("a filtered stream skips sequences without a gap under relaxed detection", "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;
@@ -271,9 +289,25 @@ TEST_CASE("a filtered stream skips sequences without a gap under relaxed detecti
   CHECK(c.gaps.empty());
   CHECK(c.last_sequence % 3 != 0);
   CHECK(c.deliveries < r.server_head);  // a third never came
-  // Strict gap detection with a filtered stream is a configuration error.
+}
+
+// Under strict detection the skipped sequences are events the server lost
+// (issue 11: a lossy server), and each one is reported, exactly: the oracle
+// fails a silent one and a spurious one.
+TEST_CASE("a lossy server: under strict detection every event it skips is reported as a gap", "[run][filter]") {
+  Scenario s = base();
+  s.world.filter_skip_every = 3;
   s.config.resume.gaps = m::GapDetection::strict;
-  CHECK_FALSE(run(s).error.empty());
+  s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
+  const RunResult r = run_ok(s);
+  const ClientReport& c = r.clients[0];
+  REQUIRE(c.gaps.size() >= 10);
+  for (const auto& [at_ms, gap] : c.gaps) {
+    CHECK(gap.cause == m::GapCause::missing);
+    REQUIRE(gap.from_sequence.has_value());
+    CHECK(*gap.from_sequence % 3 == 0);
+    CHECK(gap.to_sequence == gap.from_sequence);
+  }
 }
 
 // Regression (issue 10): a policy no preset has could be simulated only by
@@ -306,6 +340,83 @@ TEST_CASE("an invalid configuration is an error naming the field, not a run", "[
   const RunResult r = run(s);
   CHECK(r.events == 0);
   CHECK(r.error.find("backoff.delay_ms_max") != std::string::npos);
+}
+
+// The simulator runs a configuration exactly as written, so it must refuse
+// every one the model's rules refuse (one per rule, at its edge) and run every
+// one they allow at the edge (issue 11: a validation rule off by one passed
+// the whole campaign, which only draws valid configurations).
+TEST_CASE("every configuration rule: just outside it is refused naming its field; at its edge the run goes", "[run][config]") {
+  using Edit = void (*)(m::SessionConfig&);
+  struct Rule {
+    const char* field;
+    Edit outside;
+    Edit edge;
+  };
+  const Rule rules[] = {
+      {"backoff.delay_ms_initial", [](m::SessionConfig& c) { c.backoff.delay_ms_initial = 0; },
+       [](m::SessionConfig& c) { c.backoff.delay_ms_initial = 1; }},
+      {"backoff.multiplier", [](m::SessionConfig& c) { c.backoff.multiplier = 0.999; },
+       [](m::SessionConfig& c) { c.backoff.multiplier = 1.0; }},
+      {"backoff.delay_ms_max", [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1; },
+       [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial; }},
+      {"backoff.jitter_fraction", [](m::SessionConfig& c) { c.backoff.jitter_fraction = 1.001; },
+       [](m::SessionConfig& c) { c.backoff.jitter_fraction = 1.0; }},
+      {"backoff.stable_ms",
+       [](m::SessionConfig& c) {
+         c.backoff.reset_on = m::ResetOn::stable_period;
+         c.backoff.stable_ms = 0;
+       },
+       [](m::SessionConfig& c) {
+         c.backoff.reset_on = m::ResetOn::stable_period;
+         c.backoff.stable_ms = 1;
+       }},
+      {"backoff.short_session_ms", [](m::SessionConfig& c) { c.backoff.short_session_ms = -1; },
+       [](m::SessionConfig& c) { c.backoff.short_session_ms = 0; }},
+      {"backoff.clean_close_delay_ms", [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = -1; },
+       [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = 0; }},
+      {"give_up.outage_ms_max", [](m::SessionConfig& c) { c.give_up.outage_ms_max = -1; },
+       [](m::SessionConfig& c) { c.give_up.outage_ms_max = 0; }},
+      {"budget.tokens_max", [](m::SessionConfig& c) { c.budget.tokens_max = 1000001; },
+       [](m::SessionConfig& c) { c.budget.tokens_max = 1000000; }},
+      {"budget.refill_ms_per_token", [](m::SessionConfig& c) { c.budget.refill_ms_per_token = 0; },
+       [](m::SessionConfig& c) { c.budget.refill_ms_per_token = 1; }},
+      {"connect.timeout_ms", [](m::SessionConfig& c) { c.connect.timeout_ms = 0; },
+       [](m::SessionConfig& c) { c.connect.timeout_ms = 1000; }},
+      {"connect.confirm_timeout_ms", [](m::SessionConfig& c) { c.connect.confirm_timeout_ms = -1; },
+       [](m::SessionConfig& c) { c.connect.confirm_timeout_ms = 0; }},
+      {"heartbeat.interval_multiple", [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 65; },
+       [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 64; }},
+      {"heartbeat.slack_ms", [](m::SessionConfig& c) { c.heartbeat->slack_ms = -1; },
+       [](m::SessionConfig& c) { c.heartbeat->slack_ms = 0; }},
+      {"auth.refresh_timeout_ms", [](m::SessionConfig& c) { c.auth.refresh_timeout_ms = 0; },
+       [](m::SessionConfig& c) { c.auth.refresh_timeout_ms = 1000; }},
+      {"resume.checkpoint_every_events", [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 0; },
+       [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 1; }},
+      {"resume.checkpoint_every_ms", [](m::SessionConfig& c) { c.resume.checkpoint_every_ms = -1; },
+       [](m::SessionConfig& c) { c.resume.checkpoint_every_ms = 0; }},
+      {"resume.checkpoint_retry_ms_min", [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 0; },
+       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 1; }},
+      {"resume.checkpoint_retry_ms_max",
+       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min - 1; },
+       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min; }},
+  };
+  for (const Rule& rule : rules) {
+    INFO("rule " << rule.field);
+    Scenario s = base();
+    s.safety_ms = 20000;
+    rule.outside(s.config);
+    const RunResult refused = run(s);
+    CHECK(refused.events == 0);
+    CHECK(refused.error.find(std::string("config: ") + rule.field + ":") == 0);
+    s = base();
+    s.safety_ms = 20000;
+    rule.edge(s.config);
+    const RunResult edge = run(s);
+    INFO(edge.error << describe(edge));
+    CHECK(edge.error.empty());
+    CHECK(edge.events > 0);
+  }
 }
 
 TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay complete)", "[run][replay]") {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include <tether/sim/server.hpp>
 
 using namespace tether::sim;
@@ -65,6 +67,34 @@ TEST_CASE("rate limits answer 429 with Retry-After, error bursts answer 5xx", "[
   CHECK(s.answer(0, 0, ResumeFrom::server_default, {}).http_status == 502);
   s.set_error_status(false, 0);
   CHECK(s.answer(0, 0, ResumeFrom::server_default, {}).kind == Kind::open);
+}
+
+TEST_CASE("5xx answers carry Retry-After when the world says so", "[server]") {
+  // The server sends it with every 5xx; the session honours it for 503 only.
+  ServerParams p;
+  p.error_retry_after_ms = 7000;
+  Server s(p);
+  for (const std::uint16_t status : {std::uint16_t{503}, std::uint16_t{502}}) {
+    s.set_error_status(true, status);
+    const ConnectAnswer a = s.answer(0, 0, ResumeFrom::server_default, {});
+    CHECK(a.http_status == status);
+    CHECK(a.retry_after_ms == 7000);
+    s.set_error_status(false, 0);
+  }
+  s.set_error_status(true, 503);
+  CHECK_FALSE(Server(ServerParams{}).answer(0, 0, ResumeFrom::server_default, {}).retry_after_ms.has_value());
+}
+
+// Ids at the limit: padded to exactly id_bytes, and still resumed by.
+TEST_CASE("ids padded to the limit keep their epoch and sequence", "[server][ids]") {
+  ServerParams p;
+  p.opaque_ids = true;
+  p.id_bytes = 32;
+  Server s(p);
+  for (Ms t = 1; t <= 10; ++t) s.append(t);
+  CHECK(s.id_of(7).view() == "1:" + std::string(29, '0') + "7");
+  CHECK(s.sequence_of(s.id_of(7)) == 7u);
+  CHECK(s.answer(20, 0, ResumeFrom::cursor, Cursor::at_token(s.id_of(7))).first_sequence == 8);
 }
 
 TEST_CASE("opaque ids are epoch:index tokens and resume by token", "[server][ids]") {

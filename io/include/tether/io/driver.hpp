@@ -73,6 +73,25 @@ struct DriverPorts {
   StepObserver* observer = nullptr;
 };
 
+// Deliberate defects, for the simulator's mutation check only
+// (tests/sim/mutation.cpp, docs/simulation.md "The mutation check"): each
+// breaks one line of the driver, to prove the simulation campaign catches it.
+// Never set outside that test; `none` costs one predictable comparison where
+// a defect would be.
+enum class DriverMutant : std::uint8_t {
+  none,
+  ack_pops_one_more,           // ack(id) also takes the delivery after id
+  ack_pops_one_fewer,          // ack(id) leaves delivery id itself unacked
+  stop_dropped_while_feeding,  // a stop() from inside a callback is lost
+  saved_id_off_by_one,         // a save's completion names the previous delivery
+  timer_not_rearmed_earlier,   // an earlier deadline never replaces the armed one
+  timer_fired_still_armed,     // the fired timer still counts as armed
+  close_forgotten,             // the open connection is never marked open: CloseConnection closes nothing
+  stop_before_deferred_ack,    // a callback's stop() is fed before an ack() made after it (no inbox merge)
+  id_guard_off_by_one,         // an id of exactly id_bytes_max bytes is refused
+  bearer_not_updated,          // a refresh's new credentials are not used
+};
+
 struct DriverOptions {
   SequenceFn sequence;
   // Ack every delivery when on_delivery() returns (for applications that are
@@ -82,6 +101,7 @@ struct DriverOptions {
   // most model::Token::capacity.
   std::size_t id_bytes_max = model::Token::capacity;
   Reducer reducer = &model::transition_in_place;
+  DriverMutant mutant = DriverMutant::none;  // the mutation check only
 };
 
 // A SequenceFn that reads the sequence as `extractor` says.
@@ -169,6 +189,7 @@ class Driver final : public TransportListener {
   void diagnose(Diagnostic::Kind kind, std::string text);
   void report_save_failed(std::string text);
   void report_save_recovered();
+  bool mutated(DriverMutant m) const { return options_.mutant == m; }
 
   DriverPorts ports_;
   DriverOptions options_;

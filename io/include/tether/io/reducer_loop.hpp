@@ -71,6 +71,15 @@ concept LoopReducer = requires(typename R::State& state, const typename R::State
 template <class X, class R>
 concept EffectExecutor = requires(X& executor, const typename R::Effect& effect) { executor.execute(effect); };
 
+// Deliberate defects, for the simulator's mutation check only (io::DriverMutant
+// names the driver's): each breaks one line of the loop. Never set elsewhere.
+enum class LoopDefect : std::uint8_t {
+  none,
+  timer_not_rearmed_earlier,  // an earlier deadline never replaces the armed one
+  timer_fired_still_armed,    // the fired timer still counts as armed
+  inbox_never_merges,         // waiting inputs are never merged or reordered (R::merge unused)
+};
+
 // What feed() did with an input.
 enum class Fed : std::uint8_t {
   fed,      // stepped now (with whatever waited in the inbox meanwhile)
@@ -110,7 +119,7 @@ class ReducerLoop {
 
   // The timer armed through Host::arm_timer() fired (at or after its deadline).
   void on_timer() {
-    armed_.reset();
+    if (defect_ != LoopDefect::timer_fired_still_armed) armed_.reset();
     feed(R::tick(model::Instant{}));
   }
 
@@ -122,11 +131,13 @@ class ReducerLoop {
   std::uint64_t refused() const { return refused_; }
   // The deadline the Host's timer is armed for (nullopt: disarmed).
   std::optional<model::Instant> armed() const { return armed_; }
+  // The mutation check only (LoopDefect).
+  void inject_defect(LoopDefect defect) { defect_ = defect; }
 
  private:
   Fed enqueue(Event&& event) {
     if constexpr (requires(Event& queued, Event& incoming) { { R::merge(queued, incoming) } -> std::same_as<bool>; }) {
-      for (std::size_t n = 0; n < inbox_size_; ++n)
+      for (std::size_t n = 0; n < inbox_size_ && defect_ != LoopDefect::inbox_never_merges; ++n)
         if (R::merge(*inbox_[(inbox_head_ + n) % InboxMax], event)) return Fed::queued;
     }
     if (inbox_size_ == InboxMax) {
@@ -182,7 +193,7 @@ class ReducerLoop {
       armed_.reset();
       return;
     }
-    if (!armed_ || *deadline < *armed_) {
+    if (!armed_ || (*deadline < *armed_ && defect_ != LoopDefect::timer_not_rearmed_earlier)) {
       armed_ = deadline;
       host_.arm_timer(deadline);
     }
@@ -200,6 +211,7 @@ class ReducerLoop {
   std::optional<model::Instant> armed_;
   std::uint64_t events_fed_ = 0;
   std::uint64_t refused_ = 0;
+  LoopDefect defect_ = LoopDefect::none;
 };
 
 }  // namespace tether::io

@@ -41,6 +41,12 @@
 // give-up happens at attempts_max or outage_ms_max, not after nor before
 // (guarantee 7); time-based batching saves within checkpoint_every_ms
 // (guarantee 3).
+//
+// The driver (io::Driver) is judged by the same truth: what the application
+// acked and stopped (application_acked, application_stopped) and what the
+// store holds durably (checkpoint_durable), never by the events the driver
+// feeds (an ack it invents, a stop it loses, a save completion it misnames
+// would look consistent from the events alone).
 
 #include <cstdint>
 #include <memory>
@@ -90,6 +96,19 @@ class Oracle {
   void suspended(std::uint32_t client, Ms until_ms);
   // The store made a checkpoint durable.
   void checkpoint_durable(std::uint32_t client, Ms now, const model::Cursor& cursor);
+
+  // What the application asked of its session (the world's truth, told as the
+  // call is made, before the driver acts on it): the driver must feed the
+  // session no ack beyond the application's (guarantee 3), commit and flush
+  // what it acked (guarantees 3 and 6), and take a stop before anything else
+  // happens to the client (guarantee 6), also one asked from inside a callback.
+  void application_acked(std::uint32_t client, Ms now, std::uint64_t delivery_id);
+  void application_stopped(std::uint32_t client, Ms now);
+  // The auth source gave this process lifetime credentials `token`; an attempt
+  // carried `token`: it must carry the newest given (guarantee 5), never a
+  // refresh's predecessor.
+  void credentials_issued(std::uint32_t client, Ms now, std::uint64_t token);
+  void credentials_sent(std::uint32_t client, Ms now, std::uint64_t token);
 
   void step(const StepView& step);
   // A filtered stream: sequences divisible by `skip_every` (>= 2) are never

@@ -96,6 +96,9 @@ struct WaitScenario {
   Ms latency_ms_min = 1;  // of an acquisition's answer, and of a watch's end
   Ms latency_ms_max = 50;
   bool link_monitor = true;  // the driver reports Connected / Disconnected
+  // A chatty link monitor: while the link is up it repeats Connected this often
+  // (0: never), which is no news and must wake nothing.
+  Ms link_up_repeat_ms = 0;
   std::optional<Ms> stop_at_ms;
 };
 
@@ -150,6 +153,10 @@ struct MirrorScenario {
   std::vector<Interval> push_stalled;
   Ms poll_every_ms = 5000;
   Ms poll_latency_ms_max = 500;  // send -> snapshot -> response, in total
+  // The poll server's clock runs this far ahead: a snapshot is stamped this
+  // long after the request was sent, possibly later than its arrival (a
+  // snapshot "from the future", which the mirror must not believe).
+  Ms poll_clock_ahead_ms = 0;
   std::vector<Interval> polls_failing;
   std::optional<Ms> stop_at_ms;
 };

@@ -42,6 +42,8 @@ using Reducer = io::Reducer;
 
 struct RunOptions {
   Reducer reducer = &model::transition_in_place;
+  // A deliberate driver defect (io::DriverMutant), for the mutation check only.
+  io::DriverMutant driver_mutant = io::DriverMutant::none;
   bool keep_trace_text = false;
   bool check_determinism = false;  // run twice; a hash mismatch is a guarantee-9 violation
   std::uint64_t events_max = 20'000'000;  // a limit on everything: beyond it the run stops

@@ -64,7 +64,10 @@ enum class FaultKind : std::uint8_t {
   store_failing,  // checkpoint writes fail (CheckpointSaveFailed)
   crash,          // kill -9: a save under way dies at a random step; restarts after duration
   suspend,        // the host sleeps for duration: nothing of this client runs
-  stop,           // the application stops the session (duration unused)
+  stop,           // the application stops the session (duration unused); param 1: from
+                  // inside its next delivery callback, after acking it; param 2: there,
+                  // before acking it (the driver takes both, in the order made, once the
+                  // step's effects have run; the ack is applied before the stop)
   torn_write,     // a power loss: as crash, and the disk keeps only what was durable,
                   // tearing unsynced bytes; restarts after duration; param unused
 };
@@ -104,7 +107,10 @@ struct WorldParams {
   bool notify_network_restored = false;  // NetworkRestored when a partition of the client ends
   bool opaque_ids = false;          // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
   std::uint64_t resume_overlap = 0;     // a resume by cursor re-sends this many events before it
-  std::uint64_t filter_skip_every = 0;  // filtered stream: sequences divisible by it are never streamed (< 2: none)
+  // Filtered stream: sequences divisible by it are never streamed (< 2: none).
+  // Under relaxed gap detection a filter (no gap); under strict detection
+  // events the server lost, each of which the client must report as a gap.
+  std::uint64_t filter_skip_every = 0;
   // A finite replay (resume.mode = replay_only only): the server streams up to
   // this sequence, then sends ReplayFinished and ends the stream, also to a
   // connection that resumes past it (0: the log never ends).
