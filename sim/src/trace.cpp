@@ -44,14 +44,6 @@ std::vector<std::string> Coverage::never_reached() const {
   return out;
 }
 
-std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes) {
-  for (char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 namespace {
 void put(std::string& s, std::int64_t v) {
   char buf[24];
@@ -175,7 +167,7 @@ void Trace::note(Ms now, std::string_view what, std::int64_t value) {
 
 void Trace::end_line() {
   line_ += '\n';
-  hash_ = fnv1a(hash_, line_);
+  hash_ = model::fnv1a64(hash_, line_);
   if (keep_text_) text_ += line_;
 }
 

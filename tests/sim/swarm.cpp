@@ -85,8 +85,8 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
   for (const Pin& pin : pinned) {
     INFO("seed " << pin.seed);
     const Scenario s = swarm_scenario(pin.seed);
-    const std::uint64_t base_hash = fnv1a(fnv1a_offset, to_json(swarm_scenario_base(pin.seed)));
-    const std::uint64_t scenario_hash = fnv1a(fnv1a_offset, to_json(s));
+    const std::uint64_t base_hash = tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(swarm_scenario_base(pin.seed)));
+    const std::uint64_t scenario_hash = tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(s));
     const std::uint64_t trace_hash = run(s).trace_hash;
     if (std::getenv("TETHER_PRINT_PINS") != nullptr)
       std::printf("{%llu, 0x%016llx, 0x%016llx, 0x%016llx},\n", static_cast<unsigned long long>(pin.seed),

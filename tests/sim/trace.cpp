@@ -8,9 +8,9 @@ using namespace tether::sim;
 namespace m = tether::model;
 
 TEST_CASE("FNV-1a 64 matches the reference vectors", "[trace]") {
-  CHECK(fnv1a(fnv1a_offset, "") == 0xcbf29ce484222325ULL);
-  CHECK(fnv1a(fnv1a_offset, "a") == 0xaf63dc4c8601ec8cULL);
-  CHECK(fnv1a(fnv1a_offset, "foobar") == 0x85944171f73967e8ULL);
+  CHECK(tether::model::fnv1a64(tether::model::fnv1a64_offset, "") == 0xcbf29ce484222325ULL);
+  CHECK(tether::model::fnv1a64(tether::model::fnv1a64_offset, "a") == 0xaf63dc4c8601ec8cULL);
+  CHECK(tether::model::fnv1a64(tether::model::fnv1a64_offset, "foobar") == 0x85944171f73967e8ULL);
 }
 
 TEST_CASE("traces are compact lines, hashed line by line", "[trace]") {
@@ -21,7 +21,7 @@ TEST_CASE("traces are compact lines, hashed line by line", "[trace]") {
   b.step(1500, 0, m::FrameReceived{m::Instant{1500}, 7, std::nullopt, std::nullopt, 99}, fx);
   CHECK(a.text() == "1500 c0 FrameReceived 7 : Deliver 1 7\n");
   CHECK(a.hash() == b.hash());
-  CHECK(a.hash() == fnv1a(fnv1a_offset, a.text()));
+  CHECK(a.hash() == tether::model::fnv1a64(tether::model::fnv1a64_offset, a.text()));
 }
 
 TEST_CASE("coverage counts (phase, event) pairs and lists the missing ones", "[trace]") {

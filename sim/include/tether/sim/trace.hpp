@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <tether/model/effect.hpp>
+#include <tether/model/effects_hash.hpp>
 #include <tether/model/event.hpp>
 #include <tether/model/state.hpp>
 #include <tether/sim/agenda.hpp>
@@ -33,8 +34,6 @@ struct Coverage {
   std::vector<std::string> never_reached() const;
 };
 
-inline constexpr std::uint64_t fnv1a_offset = 0xcbf29ce484222325ULL;
-std::uint64_t fnv1a(std::uint64_t hash, std::string_view bytes);
 
 class Trace {
  public:
@@ -54,7 +53,7 @@ class Trace {
   bool keep_text_;
   std::string line_;
   std::string text_;
-  std::uint64_t hash_ = fnv1a_offset;
+  std::uint64_t hash_ = model::fnv1a64_offset;  // the one trace hash (model/effects_hash.hpp)
 };
 
 }  // namespace tether::sim
