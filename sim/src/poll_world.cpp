@@ -9,6 +9,10 @@
 #include <string>
 #include <variant>
 
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/prng.hpp>
 
@@ -384,11 +388,12 @@ enum class ItemKind : std::uint8_t {
   respond,   // a response reaches the client
   app_stop,  // the application stops (fault index)
   check,     // the end of the catch-up bound
+  tick,      // the timer the loop armed (index: its generation)
 };
 
 struct Item {
   ItemKind kind;
-  std::uint32_t index;  // endpoint, request or fault
+  std::uint32_t index;  // endpoint, request, fault or timer generation
 };
 
 struct Request {
@@ -403,12 +408,15 @@ struct Request {
   std::uint64_t version = 0;
 };
 
-class PollWorld {
+// The world is the loop's clock (the agenda's time, a result stamped by the
+// results' clock), its host (the timer is an agenda item) and its executor (a
+// Poll becomes a request; every step is recorded, hashed and judged).
+class PollWorld final : public io::Clock, public io::Host {
  public:
   PollWorld(const PollScenario& s, const PollRunOptions& o, poll::PollState state)
       : s_(s),
         opt_(o),
-        state_(std::move(state)),
+        loop_(std::move(state), *this, *this, *this, o.reducer),
         heal_at_(heal_ms(s)),
         oracle_(s.config, heal_at_, [this](Ms t) { return awake_at(t); }),
         net_(Prng::derive(s.seed, 0x7E7)),
@@ -436,21 +444,13 @@ class PollWorld {
         suspensions_.push_back({fault.at_ms, fault.at_ms + fault.duration_ms});
     }
     agenda_.push(end_at_, Item{ItemKind::check, 0});
-    feed(poll::Started{Instant{0}}, std::nullopt);
-    while (!done_) {
+    feed(poll::Started{}, std::nullopt);
+    while (!done_ && !agenda_.empty()) {
       if (result_.events >= opt_.events_max) {
         result_.violations.push_back(
             PollViolation{"limit", "event limit reached (a hot loop?)", now_, 0});
         break;
       }
-      std::optional<Ms> tick_at;
-      if (const auto d = poll::next_deadline(state_)) tick_at = awake_at(std::max(d->ms, now_));
-      if (tick_at && (agenda_.empty() || *tick_at < agenda_.next_ms())) {
-        now_ = *tick_at;
-        feed(poll::Tick{Instant{now_}}, std::nullopt);
-        continue;
-      }
-      if (agenda_.empty()) break;
       const Item item = agenda_.pop();
       now_ = agenda_.now_ms();
       handle(item);
@@ -461,6 +461,39 @@ class PollWorld {
     result_.heal_ms = heal_at_;
     result_.trace_hash = hash_.value();
     return std::move(result_);
+  }
+
+  // io::Clock: the world's time; while a result is fed, the results' clock.
+  model::Instant now() override { return Instant{now_ + stamp_skew_ms_}; }
+  std::int64_t unix_now_ms() override { return now_; }
+
+  // io::Host: the loop's one timer is an agenda item; a newer call replaces
+  // it (an older generation is ignored). A sleeping host wakes for it.
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    timer_generation_ += 1;
+    if (deadline) agenda_.push(awake_at(std::max(deadline->ms, now_)), Item{ItemKind::tick, timer_generation_});
+  }
+  // The polling session's effects never block (nothing is offloaded).
+  void offload(Work work, io::Blocking) override { work()(); }
+
+  // The loop's executor and its hooks.
+  void stepped(const poll::PollEvent& ev, const poll::PollEffects& fx) {
+    result_.events += 1;
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev); ok != nullptr && ok->endpoint < server_.size())
+      result_.endpoints[ok->endpoint].successes += 1;
+    record(fx);
+    hash_.add(show(ev));
+    trace_line_.clear();
+  }
+  void execute(const poll::PollEffect& x) {
+    const std::string shown = show(x);
+    hash_.add(shown);
+    if (opt_.keep_trace_text) trace_line_ += " " + shown;
+    if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
+  }
+  void executed(const poll::PollEvent& ev, const poll::PollState& after, const poll::PollEffects& fx) {
+    oracle_.step(ev, served_at_, fx, after, now_);
+    if (opt_.keep_trace_text) result_.trace += show(ev) + " ->" + trace_line_ + "\n";
   }
 
  private:
@@ -506,19 +539,22 @@ class PollWorld {
         if (wake > now_) return agenda_.push(wake, item);  // the host sleeps: handled on waking
         return respond(item.index);
       }
+      case ItemKind::tick:
+        if (item.index == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+        return;
       case ItemKind::app_stop: {
         const Ms wake = awake_at(now_);
         if (wake > now_) return agenda_.push(wake, item);
-        result_.stopped_by_scenario = result_.stopped_by_scenario || !poll::is_terminal(state_);
+        result_.stopped_by_scenario = result_.stopped_by_scenario || !poll::is_terminal(loop_.state());
         if (s_.faults[item.index].kind == PollFaultKind::stop)
-          feed(poll::StopRequested{Instant{now_}}, std::nullopt);
+          feed(poll::StopRequested{}, std::nullopt);
         else
-          feed(poll::ReceiverGone{Instant{now_}}, std::nullopt);
+          feed(poll::ReceiverGone{}, std::nullopt);
         return;
       }
       case ItemKind::check:
         if (!result_.stopped_by_scenario) oracle_.check_caught_up(s_);
-        feed(poll::StopRequested{Instant{now_}}, std::nullopt);
+        feed(poll::StopRequested{}, std::nullopt);
         if (!oracle_.stopped())
           result_.violations.push_back(PollViolation{"stop", "a stop was not reported", now_, 0});
         done_ = true;
@@ -583,11 +619,11 @@ class PollWorld {
   // results' clock.
   void respond(std::uint32_t id) {
     Request& r = requests_[id];
-    if (poll::is_terminal(state_)) return;  // cancelled by the stop
-    const Instant now{now_ + s_.result_clock_skew_ms};
+    if (poll::is_terminal(loop_.state())) return;  // cancelled by the stop
+    const ResultClock stamped(*this);
     if (r.status != 200) {
       result_.failed_polls += 1;
-      return feed(poll::PollFailed{now, r.endpoint, r.status}, r.served_at);
+      return feed(poll::PollFailed{{}, r.endpoint, r.status}, r.served_at);
     }
     if (r.malformed) {
       // A body that lists a key twice: the driver's parse refuses it.
@@ -596,31 +632,30 @@ class PollWorld {
       if (poll::Snapshot::from_entries(std::move(entries)))
         return;  // unreachable: "dup" is listed twice
       result_.failed_polls += 1;
-      return feed(poll::PollFailed{now, r.endpoint, 200}, r.served_at);
+      return feed(poll::PollFailed{{}, r.endpoint, 200}, r.served_at);
     }
-    if (r.not_modified)
-      return feed(poll::PollSucceeded{now, r.endpoint, std::nullopt}, r.served_at);
+    if (r.not_modified) return feed(poll::PollSucceeded{{}, r.endpoint, std::nullopt}, r.served_at);
     etag_[r.endpoint] = r.version;
-    feed(poll::PollSucceeded{now, r.endpoint, r.snapshot}, r.served_at);
+    feed(poll::PollSucceeded{{}, r.endpoint, r.snapshot}, r.served_at);
   }
 
-  void feed(const poll::PollEvent& ev, std::optional<Ms> served_at) {
-    const poll::PollEffects fx = opt_.reducer(state_, ev);
-    result_.events += 1;
-    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
-        ok != nullptr && ok->endpoint < server_.size())
-      result_.endpoints[ok->endpoint].successes += 1;
-    record(fx);
-    oracle_.step(ev, served_at, fx, state_, now_);
-    hash_.add(show(ev));
-    std::string line;
-    for (const poll::PollEffect& x : fx) {
-      const std::string shown = show(x);
-      hash_.add(shown);
-      if (opt_.keep_trace_text) line += " " + shown;
-      if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
-    }
-    if (opt_.keep_trace_text) result_.trace += show(ev) + " ->" + line + "\n";
+  // While it lives, the loop's clock reads the results' clock.
+  struct ResultClock {
+    PollWorld& world;
+    explicit ResultClock(PollWorld& w) : world(w) { world.stamp_skew_ms_ = w.s_.result_clock_skew_ms; }
+    ~ResultClock() { world.stamp_skew_ms_ = 0; }
+    ResultClock(const ResultClock&) = delete;
+    ResultClock& operator=(const ResultClock&) = delete;
+  };
+
+  // Every input goes through the loop. The world's effects never feed it back
+  // (a Poll becomes an agenda item), so an input always steps at once and its
+  // `served_at` is the one the oracle judges it with.
+  void feed(poll::PollEvent ev, std::optional<Ms> served_at) {
+    served_at_ = served_at;
+    if (loop_.feed(std::move(ev)) != io::Fed::fed)
+      result_.violations.push_back(PollViolation{"limit", "an input waited in the loop's inbox", now_, 0});
+    served_at_.reset();
   }
 
   void record(const poll::PollEffects& fx) {
@@ -650,7 +685,7 @@ class PollWorld {
 
   const PollScenario& s_;
   const PollRunOptions& opt_;
-  poll::PollState state_;
+  io::ReducerLoop<io::PollReducer, PollWorld> loop_;
   Ms heal_at_;
   Ms end_at_ = 0;
   PollOracle oracle_;
@@ -665,6 +700,10 @@ class PollWorld {
   std::vector<std::pair<Ms, Ms>> suspensions_;
   std::uint64_t value_counter_ = 0;
   Ms now_ = 0;
+  Ms stamp_skew_ms_ = 0;             // the results' clock, while a result is fed
+  std::optional<Ms> served_at_;      // the input being fed: when its request was served
+  std::uint32_t timer_generation_ = 0;
+  std::string trace_line_;
   bool done_ = false;
   Hasher hash_;
   PollRunResult result_;
