@@ -5,6 +5,10 @@
 #include <utility>
 #include <variant>
 
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
@@ -39,22 +43,57 @@ struct MirrorItem {
   MirrorItemKind kind;
   std::uint32_t key = 0;
   std::optional<std::string> value{};  // push: the changed value (nullopt: removed)
-  std::uint64_t poll = 0;
+  std::uint64_t poll = 0;  // poll_send, snapshot, poll_response: the poll; tick: the timer's generation
 };
 
-class MirrorWorld {
+// The world is the loop's clock (the agenda's time), its host (the timer is an
+// agenda item) and its executor (effects are the application's: recorded and
+// hashed); the loop's hooks hash and judge every step.
+class MirrorWorld final : public io::Clock, public io::Host {
  public:
-  MirrorWorld(const MirrorScenario& s, const MirrorRunOptions& o) : s_(s), o_(o) {}
+  MirrorWorld(const MirrorScenario& s, const MirrorRunOptions& o, mr::MirrorState initial)
+      : s_(s),
+        o_(o),
+        p_(Prng::derive(s.seed, 0x3A17'0002)),
+        loop_(std::move(initial), *this, *this, *this, o.reducer) {}
   MirrorRunResult run();
 
+  // io::Clock
+  model::Instant now() override { return Instant{clock_ms_}; }
+  std::int64_t unix_now_ms() override { return clock_ms_; }
+  // io::Host: a newer arm_timer replaces the armed one (older generations are
+  // ignored when they come up).
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    timer_generation_ += 1;
+    if (deadline) agenda_.push(deadline->ms, MirrorItem{MirrorItemKind::tick, 0, std::nullopt, timer_generation_});
+  }
+  // The mirror's effects never block.
+  void offload(Work work, io::Blocking) override { work()(); }
+
+  // The loop's executor and its hooks.
+  void stepped(const mr::Event& e, const mr::Effects&) {
+    ++r_.events;
+    hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
+  }
+  void execute(const mr::Effect& x) {
+    hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
+    if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
+      hash_ = mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
+      r_.statuses.emplace_back(now_ms(), st->status);
+    }
+  }
+  void executed(const mr::Event& e, const mr::MirrorState&, const mr::Effects& fx) { judge(e, fx); }
+
  private:
-  Ms now() const { return agenda_.now_ms(); }
+  Ms now_ms() const { return clock_ms_; }
   std::string key_name(std::uint32_t k) const { return "k" + std::to_string(k); }
-  void feed(const mr::Event& e);
-  void schedule_tick();
+  void feed(mr::Event e) {
+    if (loop_.feed(std::move(e)) != io::Fed::fed)
+      finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
+  }
   void change();
   void finding(std::string rule, std::string message) {
-    r_.violations.push_back(Finding{std::move(rule), std::move(message), now()});
+    r_.violations.push_back(Finding{std::move(rule), std::move(message), now_ms()});
   }
 
   // --- the oracle: the rules recomputed, and the world's truth
@@ -77,12 +116,13 @@ class MirrorWorld {
 
   const MirrorScenario& s_;
   const MirrorRunOptions& o_;
-  Prng p_{0};
+  Prng p_;
   Agenda<MirrorItem> agenda_;
-  mr::MirrorState state_;
+  Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
+  io::ReducerLoop<io::MirrorReducer, MirrorWorld> loop_;
+  std::uint64_t timer_generation_ = 0;
   MirrorRunResult r_;
   std::uint64_t hash_ = hash_seed;
-  std::optional<Instant> tick_at_;
 
   // world
   std::vector<std::optional<std::string>> truth_;
@@ -100,30 +140,6 @@ class MirrorWorld {
   mr::MirrorStatus reported_;
   std::optional<Ms> warm_degraded_since_;
 };
-
-void MirrorWorld::schedule_tick() {
-  const auto d = mr::next_deadline(state_);
-  if (!d || (tick_at_ && *tick_at_ == *d)) return;
-  tick_at_ = d;
-  agenda_.push(d->ms, MirrorItem{MirrorItemKind::tick});
-}
-
-void MirrorWorld::feed(const mr::Event& e) {
-  mr::Step step = o_.reducer(std::move(state_), e);
-  state_ = std::move(step.state);
-  ++r_.events;
-  hash_ = mix(mix(hash_, now()), static_cast<std::int64_t>(e.index()));
-  for (const mr::Effect& x : step.effects) {
-    hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
-    if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
-      hash_ =
-          mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
-      r_.statuses.emplace_back(now(), st->status);
-    }
-  }
-  judge(e, step.effects);
-  schedule_tick();
-}
 
 std::optional<bool> MirrorWorld::expect_write(const std::string& key,
                                               const std::optional<std::string>& value,
@@ -244,10 +260,11 @@ bool MirrorWorld::truth_held(const std::string& key, const std::optional<std::st
 
 void MirrorWorld::judge_entries() {
   const Ms stale = s_.config.stale_after_ms;
-  if (state_.entries.size() != want_.size())
+  const mr::MirrorState& state = loop_.state();
+  if (state.entries.size() != want_.size())
     finding("entries", "the mirror holds other keys than recomputed");
   for (const auto& [key, want] : want_) {
-    const mr::Entry* got = mr::find(state_, key);
+    const mr::Entry* got = mr::find(state, key);
     if (got == nullptr || got->value != want.value || got->written_at.ms != want.as_of ||
         got->source != want.source) {
       finding("entries", "entry " + key + " differs from the recomputation");
@@ -262,13 +279,13 @@ void MirrorWorld::judge_entries() {
               "entry " + key + " holds a value the source never had around " + ms_text(want.as_of));
     const Ms edge = want.as_of + stale;
     for (const Ms q : {clock_, edge - 1, edge, edge + 1}) {
-      const mr::Freshness f = mr::freshness_of(state_, key, Instant{q});
+      const mr::Freshness f = mr::freshness_of(state, key, Instant{q});
       if (q >= edge && f == mr::Freshness::fresh)
         finding("fresh-past-threshold", "Fresh past the threshold for " + key);
       if (f != (q - want.as_of < stale ? mr::Freshness::fresh : mr::Freshness::stale))
         finding("freshness", "freshness of " + key + " differs from the recomputation");
     }
-    if (mr::freshness_of(state_, key, Instant{clock_}) == mr::Freshness::fresh)
+    if (mr::freshness_of(state, key, Instant{clock_}) == mr::Freshness::fresh)
       count(r_.counters, "fresh answers");
   }
 }
@@ -278,28 +295,21 @@ void MirrorWorld::change() {
   std::optional<std::string> v;
   if (!chance(p_, s_.removal_percent)) v = "v" + std::to_string(++versions_);
   truth_[k] = v;
-  history_[key_name(k)].emplace_back(now(), v);
+  history_[key_name(k)].emplace_back(now_ms(), v);
   // The stream delivers in order, after its latency.
-  push_fifo_ms_ = std::max(push_fifo_ms_, now() + p_.uniform(0, s_.push_latency_ms_max));
+  push_fifo_ms_ = std::max(push_fifo_ms_, now_ms() + p_.uniform(0, s_.push_latency_ms_max));
   agenda_.push(push_fifo_ms_, MirrorItem{MirrorItemKind::push, k, v});
-  agenda_.push(now() + p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
+  agenda_.push(now_ms() + p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
 }
 
 MirrorRunResult MirrorWorld::run() {
-  auto made = mr::make_mirror(s_.config);
-  if (!made) {
-    r_.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
-    return r_;
-  }
-  state_ = std::move(*made);
-  p_ = Prng::derive(s_.seed, 0x3A17'0002);
   truth_.assign(s_.keys, std::nullopt);
   for (std::uint32_t k = 0; k < s_.keys; ++k) {  // the source before the run: some keys set
     if (chance(p_, 50)) continue;
     truth_[k] = "v" + std::to_string(++versions_);
     history_[key_name(k)].emplace_back(-1, truth_[k]);
   }
-  feed(mr::Started{Instant{0}});
+  feed(mr::Started{});
   agenda_.push(p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
   agenda_.push(p_.uniform(0, s_.heartbeat_every_ms), MirrorItem{MirrorItemKind::heartbeat});
   agenda_.push(p_.uniform(0, s_.poll_every_ms), MirrorItem{MirrorItemKind::poll_send});
@@ -311,7 +321,8 @@ MirrorRunResult MirrorWorld::run() {
       break;
     }
     const MirrorItem it = agenda_.pop();
-    const bool stalled = inside(s_.push_stalled, now());
+    clock_ms_ = agenda_.now_ms();
+    const bool stalled = inside(s_.push_stalled, now_ms());
     switch (it.kind) {
       case MirrorItemKind::change:
         change();
@@ -323,24 +334,24 @@ MirrorRunResult MirrorWorld::run() {
         }
         count(r_.counters, "pushes");
         if (it.value)
-          feed(mr::ValuePushed{Instant{now()}, key_name(it.key), *it.value});
+          feed(mr::ValuePushed{{}, key_name(it.key), *it.value});
         else
-          feed(mr::RemovalPushed{Instant{now()}, key_name(it.key)});
+          feed(mr::RemovalPushed{{}, key_name(it.key)});
         break;
       case MirrorItemKind::heartbeat:
-        if (!stalled) feed(mr::HeartbeatReceived{Instant{now()}});
-        agenda_.push(now() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
+        if (!stalled) feed(mr::HeartbeatReceived{});
+        agenda_.push(now_ms() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
         break;
       case MirrorItemKind::poll_send: {
-        agenda_.push(now() + s_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
-        if (inside(s_.polls_failing, now())) {
+        agenda_.push(now_ms() + s_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
+        if (inside(s_.polls_failing, now_ms())) {
           count(r_.counters, "polls failed");
           break;
         }
         const std::uint64_t id = ++polls_;
-        const Ms taken = now() + p_.uniform(0, s_.poll_latency_ms_max);
-        const Ms answered = taken + p_.uniform(0, now() + s_.poll_latency_ms_max - taken);
-        snapshots_[id].first = now();
+        const Ms taken = now_ms() + p_.uniform(0, s_.poll_latency_ms_max);
+        const Ms answered = taken + p_.uniform(0, now_ms() + s_.poll_latency_ms_max - taken);
+        snapshots_[id].first = now_ms();
         agenda_.push(taken, MirrorItem{MirrorItemKind::snapshot, 0, std::nullopt, id});
         agenda_.push(answered, MirrorItem{MirrorItemKind::poll_response, 0, std::nullopt, id});
         break;
@@ -353,29 +364,31 @@ MirrorRunResult MirrorWorld::run() {
         snapshots_.erase(it.poll);
         count(r_.counters, "polls");
         const Instant stamped{sent + s_.poll_clock_ahead_ms};
-        if (stamped.ms > now()) count(r_.counters, "polls stamped in the future");
+        if (stamped.ms > now_ms()) count(r_.counters, "polls stamped in the future");
         for (std::uint32_t k = 0; k < s_.keys; ++k) {
           if (snap[k])
-            feed(mr::ValuePolled{Instant{now()}, stamped, key_name(k), *snap[k]});
+            feed(mr::ValuePolled{{}, stamped, key_name(k), *snap[k]});
           else
-            feed(mr::RemovalPolled{Instant{now()}, stamped, key_name(k)});
+            feed(mr::RemovalPolled{{}, stamped, key_name(k)});
         }
-        feed(mr::PollCompleted{Instant{now()}, stamped});
+        feed(mr::PollCompleted{{}, stamped});
         break;
       }
-      case MirrorItemKind::tick: {
-        const auto d = mr::next_deadline(state_);
-        if (d && d->ms <= now()) feed(mr::Tick{Instant{now()}});
+      case MirrorItemKind::tick:
+        if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
         break;
-      }
       case MirrorItemKind::stop:
-        feed(mr::StopRequested{Instant{now()}});
+        feed(mr::StopRequested{});
         break;
     }
   }
-  if (!stopped_) feed(mr::StopRequested{Instant{s_.run_ms}});
-  feed(mr::ValuePushed{Instant{s_.run_ms + 1}, "k0", "after stop"});
-  feed(mr::Tick{Instant{s_.run_ms + 1'000'000}});
+  // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
+  clock_ms_ = s_.run_ms;
+  if (!stopped_) feed(mr::StopRequested{});
+  clock_ms_ = s_.run_ms + 1;
+  feed(mr::ValuePushed{{}, "k0", "after stop"});
+  clock_ms_ = s_.run_ms + 1'000'000;
+  feed(mr::Tick{});
   r_.trace_hash = hash_;
   return r_;
 }
@@ -417,7 +430,13 @@ MirrorScenario mirror_scenario(std::uint64_t seed) {
 }
 
 MirrorRunResult run_mirror(const MirrorScenario& scenario, const MirrorRunOptions& options) {
-  return MirrorWorld(scenario, options).run();
+  auto made = mr::make_mirror(scenario.config);
+  if (!made) {
+    MirrorRunResult r;
+    r.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
+    return r;
+  }
+  return MirrorWorld(scenario, options, std::move(*made)).run();
 }
 
 SwarmSummary run_mirror_swarm(std::uint64_t seed_first, std::uint64_t seed_last,

@@ -6,6 +6,10 @@
 #include <utility>
 #include <variant>
 
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
@@ -29,7 +33,7 @@ enum class WaitItemKind : std::uint8_t {
   edge,        // a fault interval starts or ends (or everything heals)
   answer,      // the world answers Acquire{id}
   watch_end,   // the world ends watch {id}
-  tick,        // a deadline of the reducer
+  tick,        // the timer the loop armed (id: its generation)
   stop,        // the application stops
   check_wake,  // a Connected wake must have led to an attempt by now
   check_live,  // a healthy world must have led to a hold by now
@@ -42,12 +46,39 @@ struct WaitItem {
   bool lost = false;     // answer: never delivered
 };
 
-class WaitWorld {
+// The world is the loop's clock (the agenda's time), its host (the timer is an
+// agenda item) and its executor (an Acquire is answered through the agenda, a
+// Release closes the watch); the loop's hooks hash and judge every step.
+class WaitWorld final : public io::Clock, public io::Host {
  public:
-  WaitWorld(const WaitScenario& s, const WaitRunOptions& o)
-      : s_(s), o_(o), bound_ms_(liveness_bound_ms(s)) {}
+  WaitWorld(const WaitScenario& s, const WaitRunOptions& o, w::WaitState initial)
+      : s_(s),
+        o_(o),
+        bound_ms_(liveness_bound_ms(s)),
+        p_(Prng::derive(s.seed, 0x3A17'0001)),
+        loop_(std::move(initial), *this, *this, *this, o.reducer) {}
 
   WaitRunResult run();
+
+  // io::Clock
+  model::Instant now() override { return Instant{clock_ms_}; }
+  std::int64_t unix_now_ms() override { return clock_ms_; }
+  // io::Host: a newer arm_timer replaces the armed one (older generations are
+  // ignored when they come up).
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    timer_generation_ += 1;
+    if (deadline) agenda_.push(deadline->ms, WaitItem{WaitItemKind::tick, timer_generation_});
+  }
+  // An Acquire is answered by the world (an agenda item), never offloaded.
+  void offload(Work work, io::Blocking) override { work()(); }
+
+  // The loop's executor and its hooks.
+  void stepping(const w::WaitState& before, const w::Event&) { was_terminal_ = w::is_terminal(before); }
+  void stepped(const w::Event& e, const w::Effects& fx);
+  void execute(const w::Effect& x);
+  void executed(const w::Event& e, const w::WaitState& after, const w::Effects& fx) {
+    judge(e, fx, w::next_deadline(after));
+  }
 
  private:
   // --- the world
@@ -57,16 +88,17 @@ class WaitWorld {
   bool losing(Ms t) const { return t < s_.safety_ms && inside(s_.answers_lost, t); }
   bool healthy(Ms t) const { return link_up(t) && present(t) && !flapping(t) && !losing(t); }
   Ms latency() { return p_.uniform(s_.latency_ms_min, s_.latency_ms_max); }
-  Ms now() const { return agenda_.now_ms(); }
+  Ms now_ms() const { return clock_ms_; }
 
-  void feed(const w::Event& e);
+  void feed(w::Event e) {
+    if (loop_.feed(std::move(e)) != io::Fed::fed)
+      finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
+  }
   void on_edge();
-  void execute(const w::Effects& fx);
-  void schedule_tick();
 
   // --- the oracle
   void finding(std::string rule, std::string message) {
-    r_.violations.push_back(Finding{std::move(rule), std::move(message), now()});
+    r_.violations.push_back(Finding{std::move(rule), std::move(message), now_ms()});
   }
   void judge(const w::Event& e, const w::Effects& fx, std::optional<Instant> deadline);
   std::vector<std::uint64_t> expected_releases(const w::Event& e);
@@ -75,24 +107,26 @@ class WaitWorld {
   void failed() {
     outstanding_.reset();
     failures_ = failures_ == UINT32_MAX ? failures_ : failures_ + 1;
-    failed_at_ = now();
+    failed_at_ = now_ms();
     connected_since_failure_ = false;
   }
   void hold_ended() {
     held_.reset();
-    hold_end_ = now();
-    waiting_since_ = now();
+    hold_end_ = now_ms();
+    waiting_since_ = now_ms();
   }
 
   const WaitScenario& s_;
   const WaitRunOptions& o_;
   const Ms bound_ms_;
-  Prng p_{0};
+  Prng p_;
   Agenda<WaitItem> agenda_;
-  w::WaitState state_;
+  Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
+  io::ReducerLoop<io::WaitReducer, WaitWorld> loop_;
+  std::uint64_t timer_generation_ = 0;
+  bool was_terminal_ = false;
   WaitRunResult r_;
   std::uint64_t hash_ = hash_seed;
-  std::optional<Instant> tick_at_;
 
   // world
   bool world_link_up_ = true;
@@ -124,70 +158,55 @@ class WaitWorld {
   bool held_in_window_ = false;
 };
 
-void WaitWorld::schedule_tick() {
-  const auto d = w::next_deadline(state_);
-  if (!d || (tick_at_ && *tick_at_ == *d)) return;
-  tick_at_ = d;
-  agenda_.push(d->ms, WaitItem{WaitItemKind::tick});
-}
-
-void WaitWorld::feed(const w::Event& e) {
-  const bool was_terminal = w::is_terminal(state_);
-  w::Step step = o_.reducer(std::move(state_), e);
-  state_ = std::move(step.state);
+void WaitWorld::stepped(const w::Event& e, const w::Effects& fx) {
   ++r_.events;
-  hash_ = mix(mix(hash_, now()), static_cast<std::int64_t>(e.index()));
-  for (const w::Effect& x : step.effects) {
+  hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
+  for (const w::Effect& x : fx) {
     hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
     if (const auto* a = std::get_if<w::Acquire>(&x))
       hash_ = mix(hash_, static_cast<std::int64_t>(a->id));
     if (const auto* st = std::get_if<w::ReportStatus>(&x))
       hash_ = mix(hash_, st->status.next_attempt_at.ms);
   }
-  if (was_terminal && !step.effects.empty()) finding("not-quiet", "effects after a terminal state");
-  judge(e, step.effects, w::next_deadline(state_));
-  execute(step.effects);
-  schedule_tick();
+  if (was_terminal_ && !fx.empty()) finding("not-quiet", "effects after a terminal state");
 }
 
-void WaitWorld::execute(const w::Effects& fx) {
-  for (const w::Effect& x : fx) {
-    if (const auto* a = std::get_if<w::Acquire>(&x)) {
-      r_.attempt_at_ms.push_back(now());
-      count(r_.counters, "attempts");
-      const bool lost = losing(now());
-      if (lost) count(r_.counters, "answers lost");
-      agenda_.push(now() + latency(), WaitItem{WaitItemKind::answer, a->id, lost});
-    } else if (const auto* rel = std::get_if<w::Release>(&x)) {
-      released_.insert(rel->id);
-      if (open_watch_ == rel->id) open_watch_.reset();
-    }
+void WaitWorld::execute(const w::Effect& x) {
+  if (const auto* a = std::get_if<w::Acquire>(&x)) {
+    r_.attempt_at_ms.push_back(now_ms());
+    count(r_.counters, "attempts");
+    const bool lost = losing(now_ms());
+    if (lost) count(r_.counters, "answers lost");
+    agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::answer, a->id, lost});
+  } else if (const auto* rel = std::get_if<w::Release>(&x)) {
+    released_.insert(rel->id);
+    if (open_watch_ == rel->id) open_watch_.reset();
   }
 }
 
 void WaitWorld::on_edge() {
-  const bool up = link_up(now());
+  const bool up = link_up(now_ms());
   if (up != world_link_up_) {
     world_link_up_ = up;
     if (!up && open_watch_)
-      agenda_.push(now() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
+      agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
     if (s_.link_monitor) {
       count(r_.counters, up ? "link up" : "link down");
-      feed(up ? w::Event{w::Connected{Instant{now()}}} : w::Event{w::Disconnected{Instant{now()}}});
+      feed(up ? w::Event{w::Connected{}} : w::Event{w::Disconnected{}});
     }
   }
-  const bool here = present(now());
+  const bool here = present(now_ms());
   if (here != world_present_) {
     world_present_ = here;
     count(r_.counters, here ? "resource appeared" : "resource disappeared");
     if (!here && open_watch_)
-      agenda_.push(now() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
+      agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
   }
-  const bool h = healthy(now());
+  const bool h = healthy(now_ms());
   if (h && !healthy_now_) {
     healthy_gen_ += 1;
     held_in_window_ = held_.has_value();
-    agenda_.push(now() + bound_ms_ + 1, WaitItem{WaitItemKind::check_live, healthy_gen_});
+    agenda_.push(now_ms() + bound_ms_ + 1, WaitItem{WaitItemKind::check_live, healthy_gen_});
   }
   if (!h) healthy_gen_ += 1;  // cancels the pending check
   healthy_now_ = h;
@@ -199,14 +218,14 @@ std::vector<std::uint64_t> WaitWorld::expected_releases(const w::Event& e) {
   if (const auto* st = std::get_if<w::Started>(&e); st != nullptr && !started_) {
     started_ = true;
     if (st->link != w::Link::unknown) told_ = st->link;
-    waiting_since_ = now();
+    waiting_since_ = now_ms();
   } else if (std::holds_alternative<w::Connected>(e)) {
     const bool news = told_ != w::Link::up;
     told_ = w::Link::up;
     if (news) {
       connected_since_failure_ = true;
       if (started_ && !outstanding_ && !held_) {
-        Ms by = now() + cfg.backoff.restored_delay_ms_max;
+        Ms by = now_ms() + cfg.backoff.restored_delay_ms_max;
         if (hold_end_) by = std::max(by, *hold_end_ + cfg.reopen_pause_ms);
         wake_pending_ = true;
         agenda_.push(by + 1, WaitItem{WaitItemKind::check_wake, ++wake_gen_});
@@ -230,8 +249,8 @@ std::vector<std::uint64_t> WaitWorld::expected_releases(const w::Event& e) {
       failed_at_.reset();
       if (healthy_now_ && !held_in_window_) {
         held_in_window_ = true;
-        if (now() >= s_.safety_ms && !r_.held_after_heal_ms)
-          r_.held_after_heal_ms = now() - s_.safety_ms;
+        if (now_ms() >= s_.safety_ms && !r_.held_after_heal_ms)
+          r_.held_after_heal_ms = now_ms() - s_.safety_ms;
       }
     }
   } else if (const auto* no = std::get_if<w::AcquireFailed>(&e)) {
@@ -240,7 +259,7 @@ std::vector<std::uint64_t> WaitWorld::expected_releases(const w::Event& e) {
     if (held_ && *held_ == end->id) hold_ended();
   } else if (std::holds_alternative<w::Tick>(e)) {
     if (outstanding_ && cfg.acquire_timeout_ms > 0 &&
-        now() - outstanding_->sent >= cfg.acquire_timeout_ms) {
+        now_ms() - outstanding_->sent >= cfg.acquire_timeout_ms) {
       out.push_back(outstanding_->id);
       failed();
       count(r_.counters, "acquire timeouts");
@@ -285,25 +304,25 @@ void WaitWorld::judge_attempt(const w::Acquire& a) {
   if (cfg.give_up.attempts_max > 0 && failures_ >= cfg.give_up.attempts_max)
     finding("give-up", "attempt after failure " + std::to_string(failures_) + ", the limit attempts_max " +
                            std::to_string(cfg.give_up.attempts_max));
-  if (cfg.give_up.outage_ms_max > 0 && now() - waiting_since_ >= cfg.give_up.outage_ms_max)
-    finding("give-up", "attempt after waiting " + ms_text(now() - waiting_since_) + " ms, the limit outage_ms_max " +
+  if (cfg.give_up.outage_ms_max > 0 && now_ms() - waiting_since_ >= cfg.give_up.outage_ms_max)
+    finding("give-up", "attempt after waiting " + ms_text(now_ms() - waiting_since_) + " ms, the limit outage_ms_max " +
                            ms_text(cfg.give_up.outage_ms_max));
   if (a.attempt != failures_ + 1)
     finding("attempt-number", "attempt " + std::to_string(a.attempt) + " after " +
                                   std::to_string(failures_) + " failures");
   if (failed_at_ && !connected_since_failure_) {
     const auto [lo, hi] = delay_range(cfg.backoff, failures_);
-    if (now() - *failed_at_ < lo)
-      finding("wait-too-short", "waited " + ms_text(now() - *failed_at_) + " ms after failure " +
+    if (now_ms() - *failed_at_ < lo)
+      finding("wait-too-short", "waited " + ms_text(now_ms() - *failed_at_) + " ms after failure " +
                                     std::to_string(failures_) + ", policy lower bound " +
                                     ms_text(lo));
   }
-  if (hold_end_ && now() < *hold_end_ + cfg.reopen_pause_ms)
-    finding("reopen-too-soon", "reopened " + ms_text(now() - *hold_end_) +
+  if (hold_end_ && now_ms() < *hold_end_ + cfg.reopen_pause_ms)
+    finding("reopen-too-soon", "reopened " + ms_text(now_ms() - *hold_end_) +
                                    " ms after a hold ended, pause " + ms_text(cfg.reopen_pause_ms));
   if (hold_end_) count(r_.counters, "reopens after a pause");
   if (wake_pending_) count(r_.counters, "attempts woken by Connected");
-  outstanding_ = Outstanding{a.id, now()};
+  outstanding_ = Outstanding{a.id, now_ms()};
   last_id_ = a.id;
   failed_at_.reset();
   hold_end_.reset();
@@ -324,20 +343,20 @@ void WaitWorld::judge_status(const w::WaitStatus& st) {
         !(cfg.give_up.attempts_max > 0 && failures_ >= cfg.give_up.attempts_max))
       finding("give-up", "gave up on attempts before the policy said so");
     if (st.cause == w::Cause::outage_too_long &&
-        !(cfg.give_up.outage_ms_max > 0 && now() - waiting_since_ >= cfg.give_up.outage_ms_max))
+        !(cfg.give_up.outage_ms_max > 0 && now_ms() - waiting_since_ >= cfg.give_up.outage_ms_max))
       finding("give-up", "gave up on the outage before the policy said so");
   }
   if (st.kind == w::StatusKind::offline) count(r_.counters, "offline waits");
   if (st.kind == w::StatusKind::pausing) count(r_.counters, "reopen pauses");
   if (st.kind == w::StatusKind::held) count(r_.counters, "holds");
-  if (st.kind == w::StatusKind::backing_off && failed_at_ && *failed_at_ == now() &&
+  if (st.kind == w::StatusKind::backing_off && failed_at_ && *failed_at_ == now_ms() &&
       (st.cause == w::Cause::acquire_failed || st.cause == w::Cause::acquire_timeout)) {
     count(r_.counters, "backoffs");
     // The exact range the jitter rule gives this draw: decorrelated jitter
     // grows from the previous delay of this run of failures (none after a
     // hold), which the oracle follows from the delays it saw.
     const model::DelayBounds b = model::jitter_bounds(cfg.backoff, failures_, prev_delay_ms_);
-    const Ms d = st.next_attempt_at.ms - now();
+    const Ms d = st.next_attempt_at.ms - now_ms();
     if (d < b.delay_ms_min || d > b.delay_ms_max)
       finding("delay-out-of-bounds", "delay " + ms_text(d) + " after failure " +
                                          std::to_string(failures_) + " outside [" + ms_text(b.delay_ms_min) +
@@ -347,13 +366,6 @@ void WaitWorld::judge_status(const w::WaitStatus& st) {
 }
 
 WaitRunResult WaitWorld::run() {
-  auto made = w::make_wait(s_.config);
-  if (!made) {
-    r_.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
-    return r_;
-  }
-  state_ = std::move(*made);
-  p_ = Prng::derive(s_.seed, 0x3A17'0001);
   // Every edge of every fault interval, and the heal.
   for (const auto* xs : {&s_.resource_absent, &s_.link_down, &s_.broker_flapping, &s_.answers_lost})
     for (const Interval& x : *xs) {
@@ -370,7 +382,7 @@ WaitRunResult WaitWorld::run() {
   const w::Link told = !s_.link_monitor ? w::Link::unknown
                        : world_link_up_ ? w::Link::up
                                         : w::Link::down;
-  feed(w::Started{Instant{0}, told});
+  feed(w::Started{{}, told});
   on_edge();
 
   while (!agenda_.empty() && agenda_.next_ms() <= end_ms) {
@@ -379,44 +391,41 @@ WaitRunResult WaitWorld::run() {
       break;
     }
     const WaitItem it = agenda_.pop();
+    clock_ms_ = agenda_.now_ms();
     switch (it.kind) {
       case WaitItemKind::edge:
         on_edge();
         break;
       case WaitItemKind::answer: {
         if (it.lost) break;
-        const bool ok = link_up(now()) && present(now());
+        const bool ok = link_up(now_ms()) && present(now_ms());
         if (ok && released_.count(it.id) == 0) {
           open_watch_ = it.id;
-          if (flapping(now())) {
+          if (flapping(now_ms())) {
             count(r_.counters, "watches flapped");
-            agenda_.push(now() + p_.uniform(0, s_.flap_ms_max),
+            agenda_.push(now_ms() + p_.uniform(0, s_.flap_ms_max),
                          WaitItem{WaitItemKind::watch_end, it.id});
           }
         }
-        feed(ok ? w::Event{w::AcquireSucceeded{Instant{now()}, it.id}}
-                : w::Event{w::AcquireFailed{Instant{now()}, it.id}});
+        feed(ok ? w::Event{w::AcquireSucceeded{{}, it.id}} : w::Event{w::AcquireFailed{{}, it.id}});
         break;
       }
       case WaitItemKind::watch_end:
         if (open_watch_ == it.id) open_watch_.reset();
-        feed(w::WatchEnded{Instant{now()}, it.id});
+        feed(w::WatchEnded{{}, it.id});
         break;
-      case WaitItemKind::tick: {
-        const auto d = w::next_deadline(state_);
-        if (d && d->ms <= now())
-          feed(w::Tick{Instant{now()}});  // a driver arms one timer: skip stale ones
+      case WaitItemKind::tick:
+        if (it.id == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
         break;
-      }
       case WaitItemKind::stop:
-        feed(w::StopRequested{Instant{now()}});
+        feed(w::StopRequested{});
         break;
       case WaitItemKind::link_repeat:
         if (world_link_up_) {
           count(r_.counters, "link up repeated");
-          feed(w::Connected{Instant{now()}});
+          feed(w::Connected{});
         }
-        agenda_.push(now() + s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
+        agenda_.push(now_ms() + s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
         break;
       case WaitItemKind::check_wake:
         if (it.id == wake_gen_ && wake_pending_ && !terminal_ && told_ != w::Link::down)
@@ -430,10 +439,14 @@ WaitRunResult WaitWorld::run() {
     }
   }
   // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
-  if (!terminal_) feed(w::StopRequested{Instant{now()}});
-  feed(w::Connected{Instant{now() + 1}});
-  feed(w::Disconnected{Instant{now() + 2}});
-  feed(w::Tick{Instant{now() + 1'000'000}});
+  const Ms end_at = clock_ms_;
+  if (!terminal_) feed(w::StopRequested{});
+  clock_ms_ = end_at + 1;
+  feed(w::Connected{});
+  clock_ms_ = end_at + 2;
+  feed(w::Disconnected{});
+  clock_ms_ = end_at + 1'000'000;
+  feed(w::Tick{});
   if (r_.held_after_heal_ms) count(r_.counters, "held after heal");
   r_.trace_hash = hash_;
   return r_;
@@ -506,7 +519,13 @@ Ms liveness_bound_ms(const WaitScenario& s) {
 }
 
 WaitRunResult run_wait(const WaitScenario& scenario, const WaitRunOptions& options) {
-  return WaitWorld(scenario, options).run();
+  auto made = w::make_wait(scenario.config);
+  if (!made) {
+    WaitRunResult r;
+    r.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
+    return r;
+  }
+  return WaitWorld(scenario, options, std::move(*made)).run();
 }
 
 SwarmSummary run_wait_swarm(std::uint64_t seed_first, std::uint64_t seed_last,
