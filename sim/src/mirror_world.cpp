@@ -55,7 +55,9 @@ class MirrorWorld final : public io::Clock, public io::Host {
       : s_(s),
         o_(o),
         p_(Prng::derive(s.seed, 0x3A17'0002)),
-        loop_(std::move(initial), *this, *this, *this, o.reducer) {}
+        loop_(std::move(initial), *this, *this, *this, o.reducer) {
+    loop_.inject_defect(o.loop_defect);
+  }
   MirrorRunResult run();
 
   // io::Clock
@@ -111,6 +113,18 @@ class MirrorWorld final : public io::Clock, public io::Host {
     return as_of;
   }
   void judge_entries();
+  void judge_between_steps(Ms at_ms);
+  // The truth at `at_ms`, from the pushes and polls the oracle saw.
+  mr::StreamHealth health_at(Ms at_ms) const {
+    const Ms heard = last_push_.value_or(started_at_);
+    return at_ms - heard >= s_.config.heartbeat.budget_ms() ? mr::StreamHealth::degraded
+           : last_push_                                    ? mr::StreamHealth::live
+                                                           : mr::StreamHealth::starting;
+  }
+  mr::Backfill backfill_at(Ms at_ms) const {
+    if (!last_poll_) return mr::Backfill::none;
+    return at_ms - *last_poll_ < s_.config.stale_after_ms ? mr::Backfill::warm : mr::Backfill::cold;
+  }
   bool truth_held(const std::string& key, const std::optional<std::string>& value, Ms from,
                   Ms to) const;
 
@@ -218,20 +232,14 @@ void MirrorWorld::judge(const mr::Event& e, const mr::Effects& fx) {
   // The status the application holds is the truth at `now`, from pushes alone.
   const Ms budget = s_.config.heartbeat.budget_ms();
   const Ms heard = last_push_.value_or(started_at_);
-  const mr::StreamHealth health = clock_ - heard >= budget ? mr::StreamHealth::degraded
-                                  : last_push_             ? mr::StreamHealth::live
-                                                           : mr::StreamHealth::starting;
+  const mr::StreamHealth health = health_at(clock_);
   if (reported_.stream != health)
     finding("health-not-truth",
             "stream reported " + std::to_string(static_cast<int>(reported_.stream)) +
                 ", push silent " + ms_text(clock_ - heard) + " ms, budget " + ms_text(budget));
   if (health == mr::StreamHealth::degraded && reported_.stream_since.ms != heard + budget)
     finding("health-not-truth", "degraded since the wrong instant");
-  const mr::Backfill backfill = !last_poll_ ? mr::Backfill::none
-                                : clock_ - *last_poll_ < s_.config.stale_after_ms
-                                    ? mr::Backfill::warm
-                                    : mr::Backfill::cold;
-  if (reported_.backfill != backfill)
+  if (reported_.backfill != backfill_at(clock_))
     finding("backfill-not-truth", "backfill status differs from the polls");
   const bool warm_degraded =
       reported_.stream == mr::StreamHealth::degraded && reported_.backfill == mr::Backfill::warm;
@@ -243,6 +251,22 @@ void MirrorWorld::judge(const mr::Event& e, const mr::Effects& fx) {
     warm_degraded_since_.reset();
   }
   judge_entries();
+}
+
+// Between two steps nothing is fed, so nothing may fall due: at `at_ms`, just
+// before the world's next item, the status the application holds is still the
+// truth. A deadline the reducer set but whose Tick came late (a timer not
+// re-armed for an earlier deadline) shows here, not at any step.
+void MirrorWorld::judge_between_steps(Ms at_ms) {
+  if (!started_ || stopped_ || at_ms <= clock_) return;
+  if (reported_.stream != health_at(at_ms))
+    finding("status-late", "at " + ms_text(at_ms) + " ms the stream is " +
+                               std::to_string(static_cast<int>(health_at(at_ms))) + ", the application holds " +
+                               std::to_string(static_cast<int>(reported_.stream)) + " (no Tick at its deadline)");
+  if (reported_.backfill != backfill_at(at_ms))
+    finding("status-late", "at " + ms_text(at_ms) + " ms the backfill is " +
+                               std::to_string(static_cast<int>(backfill_at(at_ms))) + ", the application holds " +
+                               std::to_string(static_cast<int>(reported_.backfill)) + " (no Tick at its deadline)");
 }
 
 bool MirrorWorld::truth_held(const std::string& key, const std::optional<std::string>& value,
@@ -322,6 +346,7 @@ MirrorRunResult MirrorWorld::run() {
     }
     const MirrorItem it = agenda_.pop();
     clock_ms_ = agenda_.now_ms();
+    judge_between_steps(clock_ms_ - 1);
     const bool stalled = inside(s_.push_stalled, now_ms());
     switch (it.kind) {
       case MirrorItemKind::change:

@@ -425,6 +425,7 @@ class PollWorld final : public io::Clock, public io::Host {
         version_(s.config.endpoints.size(), 0),
         etag_(s.config.endpoints.size()),
         flaky_(s.config.endpoints.size(), 0) {
+    loop_.inject_defect(o.loop_defect);
     result_.endpoints.resize(s.config.endpoints.size());
     end_at_ = heal_at_;
     for (std::size_t i = 0; i < s.config.endpoints.size(); ++i)

@@ -56,7 +56,9 @@ class WaitWorld final : public io::Clock, public io::Host {
         o_(o),
         bound_ms_(liveness_bound_ms(s)),
         p_(Prng::derive(s.seed, 0x3A17'0001)),
-        loop_(std::move(initial), *this, *this, *this, o.reducer) {}
+        loop_(std::move(initial), *this, *this, *this, o.reducer) {
+    loop_.inject_defect(o.loop_defect);
+  }
 
   WaitRunResult run();
 

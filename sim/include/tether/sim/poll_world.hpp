@@ -54,6 +54,8 @@
 #include <utility>
 #include <vector>
 
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/agenda.hpp>
 
@@ -118,6 +120,9 @@ using PollReducer = model::poll::PollEffects (*)(model::poll::PollState&,
 struct PollRunOptions {
   PollReducer reducer = &model::poll::transition_in_place;
   bool keep_trace_text = false;
+  // The mutation check of the loop itself: a deliberate defect of the
+  // production loop the world runs (io::LoopDefect), never set elsewhere.
+  io::LoopDefect loop_defect = io::LoopDefect::none;
   std::uint64_t events_max = 1'000'000;  // a limit on everything: beyond it the run fails
 };
 

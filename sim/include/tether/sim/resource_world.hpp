@@ -57,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/model/wait_for_resource.hpp>
@@ -128,6 +129,9 @@ using WaitReducer = model::wait::Effects (*)(model::wait::WaitState&, const mode
 
 struct WaitRunOptions {
   WaitReducer reducer = &io::WaitReducer::transition_in_place;
+  // The mutation check of the loop itself: a deliberate defect of the
+  // production loop the world runs (io::LoopDefect), never set elsewhere.
+  io::LoopDefect loop_defect = io::LoopDefect::none;
   std::uint64_t events_max =
       1'000'000;  // a limit on everything: a hot loop ends the run as a finding
 };
@@ -178,6 +182,9 @@ using MirrorReducer = model::mirror::Effects (*)(model::mirror::MirrorState&,
 
 struct MirrorRunOptions {
   MirrorReducer reducer = &io::MirrorReducer::transition_in_place;
+  // The mutation check of the loop itself: a deliberate defect of the
+  // production loop the world runs (io::LoopDefect), never set elsewhere.
+  io::LoopDefect loop_defect = io::LoopDefect::none;
   std::uint64_t events_max = 1'000'000;
 };
 
