@@ -11,6 +11,7 @@
 
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
+#include <tether/io/poll_exchange.hpp>
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
@@ -398,15 +399,24 @@ struct Item {
 
 struct Request {
   std::uint32_t endpoint;
-  std::optional<std::uint64_t> etag;  // the driver's If-None-Match
+  std::optional<std::string> etag;  // the driver's If-None-Match (io::PollExchange's)
   Ms served_at = 0;
   // The answer, decided when the request reaches the server:
   std::uint16_t status = 0;  // 0: transport error
   bool malformed = false;
-  bool not_modified = false;
-  poll::Snapshot snapshot;
-  std::uint64_t version = 0;
+  io::PollResponse response;  // the wire's answer (status, JSON body, ETag)
+  Map served;                 // a 200's body: the server's state it was written from
 };
+
+// The ETag of an endpoint's state `version`.
+std::string etag_of(std::uint64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+// A JSON object of the keys and their values (already JSON text).
+std::string json_body(const Map& state) {
+  std::string body = "{";
+  for (const auto& [k, v] : state) body += (body.size() > 1 ? ",\"" : "\"") + k + "\":" + v;
+  return body + "}";
+}
 
 // The world is the loop's clock (the agenda's time, a result stamped by the
 // results' clock), its host (the timer is an agenda item) and its executor (a
@@ -423,7 +433,7 @@ class PollWorld final : public io::Clock, public io::Host {
         world_(Prng::derive(s.seed, 0x5E2)),
         server_(s.config.endpoints.size()),
         version_(s.config.endpoints.size(), 0),
-        etag_(s.config.endpoints.size()),
+        exchange_(s.config),
         flaky_(s.config.endpoints.size(), 0) {
     loop_.inject_defect(o.loop_defect);
     result_.endpoints.resize(s.config.endpoints.size());
@@ -523,7 +533,7 @@ class PollWorld final : public io::Clock, public io::Host {
     if (it != m.end() && world_.uniform(0, 2) == 0)
       m.erase(it);
     else
-      m[key] = "v" + std::to_string(++value_counter_);
+      m[key] = "\"v" + std::to_string(++value_counter_) + "\"";  // JSON text, as the body carries it
     version_[e] += 1;
   }
 
@@ -602,42 +612,38 @@ class PollWorld final : public io::Clock, public io::Host {
           break;
       }
     }
-    if (r.status == 200 && !r.malformed) {
-      r.version = version_[r.endpoint];
-      if (s_.etags && r.etag && *r.etag == r.version) {
-        r.not_modified = true;
+    r.response.status = r.status;
+    if (r.status == 200) {
+      const std::string etag = etag_of(version_[r.endpoint]);
+      if (s_.etags && r.etag == etag && !r.malformed) {
+        r.response.status = 304;
+        r.response.not_modified = true;
       } else {
-        std::vector<poll::Entry> entries;
-        entries.reserve(server_[r.endpoint].size());
-        for (const auto& [k, v] : server_[r.endpoint]) entries.push_back(poll::Entry{k, v});
-        r.snapshot = poll::Snapshot::from_entries(std::move(entries)).value();
+        r.served = server_[r.endpoint];
+        r.response.body = json_body(r.served);
+        if (s_.etags) r.response.etag = etag;
+        if (r.malformed) r.response.body.pop_back();  // cut short: not JSON
       }
     }
     agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});
   }
 
-  // The driver turns the response into an event, as io/ does, stamped by the
-  // results' clock.
+  // The answer becomes an event as PollRunner makes it (io::PollExchange:
+  // the body parsed, a 304, the ETag of the next request), stamped by the
+  // results' clock. A snapshot must be the state its body was written from.
   void respond(std::uint32_t id) {
     Request& r = requests_[id];
     if (poll::is_terminal(loop_.state())) return;  // cancelled by the stop
     const ResultClock stamped(*this);
-    if (r.status != 200) {
-      result_.failed_polls += 1;
-      return feed(poll::PollFailed{{}, r.endpoint, r.status}, r.served_at);
-    }
-    if (r.malformed) {
-      // A body that lists a key twice: the driver's parse refuses it.
-      std::vector<poll::Entry> entries{{"dup", "1"}, {"dup", "2"}};
-      for (const auto& [k, v] : server_[r.endpoint]) entries.push_back(poll::Entry{k, v});
-      if (poll::Snapshot::from_entries(std::move(entries)))
-        return;  // unreachable: "dup" is listed twice
-      result_.failed_polls += 1;
-      return feed(poll::PollFailed{{}, r.endpoint, 200}, r.served_at);
-    }
-    if (r.not_modified) return feed(poll::PollSucceeded{{}, r.endpoint, std::nullopt}, r.served_at);
-    etag_[r.endpoint] = r.version;
-    feed(poll::PollSucceeded{{}, r.endpoint, r.snapshot}, r.served_at);
+    std::expected<io::PollResponse, std::string> answer = std::move(r.response);
+    if (r.status == 0) answer = std::unexpected(std::string("connection reset (simulated)"));
+    io::PollExchange::Outcome outcome = exchange_.answer(r.endpoint, answer);
+    if (std::holds_alternative<poll::PollFailed>(outcome.event)) result_.failed_polls += 1;
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&outcome.event);
+        ok != nullptr && ok->snapshot && as_map(*ok->snapshot) != r.served)
+      result_.violations.push_back(
+          PollViolation{"mirror", "the snapshot parsed is not the state the body was written from", now_, r.endpoint});
+    feed(std::move(outcome.event), r.served_at);
   }
 
   // While it lives, the loop's clock reads the results' clock.
@@ -679,7 +685,7 @@ class PollWorld final : public io::Clock, public io::Host {
     if (p.endpoint >= server_.size()) return;
     result_.polls += 1;
     const auto e = static_cast<std::uint32_t>(p.endpoint);
-    requests_.push_back(Request{e, etag_[e], 0, 0, false, false, {}, 0});
+    requests_.push_back(Request{e, exchange_.etag(e), 0, 0, false, {}, {}});
     agenda_.push(now_ + latency(),
                  Item{ItemKind::arrive, static_cast<std::uint32_t>(requests_.size() - 1)});
   }
@@ -695,7 +701,7 @@ class PollWorld final : public io::Clock, public io::Host {
   Agenda<Item> agenda_;
   std::vector<Map> server_;
   std::vector<std::uint64_t> version_;
-  std::vector<std::optional<std::uint64_t>> etag_;
+  io::PollExchange exchange_;  // the driver's: conditional requests, answers into events
   std::vector<std::uint64_t> flaky_;
   std::vector<Request> requests_;
   std::vector<std::pair<Ms, Ms>> suspensions_;
