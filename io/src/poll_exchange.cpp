@@ -1,5 +1,7 @@
 #include <tether/io/poll_exchange.hpp>
 
+#include <optional>
+#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -9,9 +11,22 @@ namespace tether::io {
 namespace poll = model::poll;
 
 std::expected<poll::Snapshot, std::string> parse_snapshot(std::string_view body) {
-  nlohmann::json document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  // nlohmann keeps the last of a key listed twice; the snapshot refuses a
+  // duplicate (docs/polling.md, "Snapshot diff"), so the parse notes it.
+  std::set<std::string> keys;
+  std::optional<std::string> duplicate;
+  const nlohmann::json::parser_callback_t note_keys = [&](int depth, nlohmann::json::parse_event_t event,
+                                                          nlohmann::json& parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && !duplicate) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (!keys.insert(key).second) duplicate = key;
+    }
+    return true;
+  };
+  nlohmann::json document = nlohmann::json::parse(body, note_keys, /*allow_exceptions=*/false);
   if (document.is_discarded()) return std::unexpected("body is not JSON");
   if (!document.is_object()) return std::unexpected("body is JSON but not an object");
+  if (duplicate) return std::unexpected("duplicate key '" + *duplicate + "'");
   std::vector<poll::Entry> entries;
   entries.reserve(document.size());
   for (const auto& [key, value] : document.items())

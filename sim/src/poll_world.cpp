@@ -622,7 +622,8 @@ class PollWorld final : public io::Clock, public io::Host {
         r.served = server_[r.endpoint];
         r.response.body = json_body(r.served);
         if (s_.etags) r.response.etag = etag;
-        if (r.malformed) r.response.body.pop_back();  // cut short: not JSON
+        if (r.malformed)  // a key listed twice: the driver must refuse it, not keep the last
+          r.response.body.insert(1, std::string(R"("dup":"1","dup":"2")") + (r.served.empty() ? "" : ","));
       }
     }
     agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});

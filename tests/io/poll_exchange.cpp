@@ -62,7 +62,8 @@ TEST_CASE("a 304 is a success with no snapshot and keeps the ETag", "[poll_excha
 TEST_CASE("a body that is no snapshot is PollFailed{200}, said, and keeps the old ETag", "[poll_exchange]") {
   io::PollExchange x(tether::model::presets::zero_poll());
   x.answer(0, ok("{}", "e1"));
-  for (const char* body : {R"({"a":1,)", "[1,2]"}) {
+  // Cut short, not an object, a key listed twice (never "last wins").
+  for (const char* body : {R"({"a":1,)", "[1,2]", R"({"a":1,"b":2,"a":3})"}) {
     const auto out = x.answer(0, ok(body, "e2"));
     const auto* f = std::get_if<poll::PollFailed>(&out.event);
     REQUIRE(f != nullptr);
@@ -72,6 +73,13 @@ TEST_CASE("a body that is no snapshot is PollFailed{200}, said, and keeps the ol
     CHECK(out.diagnostics[0].text.find("malformed body") != std::string::npos);
     CHECK(x.etag(0) == std::optional<std::string>("e1"));
   }
+}
+
+TEST_CASE("a body that lists a key twice is refused, naming the key, never last-wins", "[poll_exchange]") {
+  CHECK(io::parse_snapshot(R"({"a":1,"b":{"a":2}})").has_value());  // a nested key is no member
+  const auto parsed = io::parse_snapshot(R"({"a":1,"b":2,"a":3})");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error() == "duplicate key 'a'");
 }
 
 TEST_CASE("an HTTP error is PollFailed with its status; a 401 asks for a token", "[poll_exchange]") {

@@ -42,7 +42,8 @@ struct PollResponse {
 };
 
 // A 200's body as a snapshot: a JSON object, each member's value kept as its
-// JSON text (a string value keeps its quotes). The error says why not.
+// JSON text (a string value keeps its quotes). The error says why not (not
+// JSON, not an object, a key listed twice).
 std::expected<model::poll::Snapshot, std::string> parse_snapshot(std::string_view body);
 
 class PollExchange {

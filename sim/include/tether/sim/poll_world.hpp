@@ -68,7 +68,7 @@ enum class PollFaultKind : std::uint8_t {
   flaky,          // 503 to every other request: the in-tick retry gets through
   server_error,   // HTTP status `param` (500, 502, 504, 400, 403, 429)
   transport,      // no answer: the driver reports a transport error (status 0)
-  malformed,      // a 200 whose body is cut short (not JSON): the driver reports it as PollFailed{200}
+  malformed,      // a 200 whose body lists a key twice: the driver reports it as PollFailed{200}
   slow,           // answers take `param` ms longer (often more than the cadence)
   suspend,        // the client host sleeps: no Tick, no result until the end (late ticks)
   stop,           // the application stops the session (duration unused)
