@@ -153,7 +153,7 @@ std::vector<Event> alphabet(const Node& n) {
 // What distinguishes states for the search: everything but instants and counters
 // that only grow. Failure counts are capped: past 4, nothing new happens.
 using Key = std::tuple<std::size_t, std::uint32_t, int, bool, bool, bool, bool, int, bool,
-                       bool, bool, bool>;
+                       bool, bool, bool, bool>;
 
 std::uint32_t failures_of(const Phase& phase) {
   return std::visit(
@@ -188,6 +188,7 @@ Key key_of(const State& s) {
              p.committable_id > p.save_requested_id,
              s.auth.expires_at.has_value(),
              s.auth.proactive_in_flight,
+             s.auth.refresh_out != 0,
              s.backoff.server_retry_ms > 0};
 }
 

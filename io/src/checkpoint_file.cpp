@@ -20,8 +20,10 @@ using Code = CheckpointDecodeError::Code;
 
 constexpr std::uint32_t crc32c_polynomial_reflected = 0x82F63B78u;
 
-constexpr std::array<std::uint32_t, 256> make_crc32c_table() {
-  std::array<std::uint32_t, 256> table{};
+using Crc32cTable = std::array<std::uint32_t, 256>;
+
+constexpr Crc32cTable make_crc32c_table() {
+  Crc32cTable table{};
   for (std::uint32_t byte = 0; byte < 256; ++byte) {
     std::uint32_t crc = byte;
     for (int bit = 0; bit < 8; ++bit) crc = (crc & 1u) != 0 ? (crc >> 1) ^ crc32c_polynomial_reflected : crc >> 1;
@@ -30,7 +32,26 @@ constexpr std::array<std::uint32_t, 256> make_crc32c_table() {
   return table;
 }
 
-constexpr std::array<std::uint32_t, 256> crc32c_table = make_crc32c_table();
+// Slicing-by-8: tables[k][b] is the CRC of byte b followed by k zero bytes, so
+// eight bytes are folded in with eight independent lookups instead of a chain
+// of eight dependent ones (a checkpoint is checksummed at every save).
+constexpr std::array<Crc32cTable, 8> make_crc32c_tables() {
+  std::array<Crc32cTable, 8> tables{};
+  tables[0] = make_crc32c_table();
+  for (std::size_t k = 1; k < tables.size(); ++k)
+    for (std::size_t byte = 0; byte < 256; ++byte)
+      tables[k][byte] = (tables[k - 1][byte] >> 8) ^ tables[0][tables[k - 1][byte] & 0xFFu];
+  return tables;
+}
+
+constexpr std::array<Crc32cTable, 8> crc32c_tables = make_crc32c_tables();
+
+// Four bytes as a little-endian word, whatever the machine's byte order.
+std::uint32_t little_endian_u32(const char* bytes) {
+  std::uint32_t word = 0;
+  for (int i = 3; i >= 0; --i) word = (word << 8) | static_cast<unsigned char>(bytes[i]);
+  return word;
+}
 
 // --- vocabulary ----------------------------------------------------------------------
 
@@ -70,7 +91,7 @@ bool key_required(CursorKind kind, Key key) {
 }
 
 // Token bytes written as themselves; every other byte is %XX.
-bool plain_token_byte(char c) {
+constexpr bool plain_token_byte_slow(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
     case '.': case '_': case '~': case ':': case '/': case '+': case '@': case ',': case '-':
@@ -79,6 +100,17 @@ bool plain_token_byte(char c) {
       return false;
   }
 }
+
+constexpr std::array<bool, 256> make_plain_token_bytes() {
+  std::array<bool, 256> table{};
+  for (std::size_t byte = 0; byte < table.size(); ++byte)
+    table[byte] = plain_token_byte_slow(static_cast<char>(static_cast<unsigned char>(byte)));
+  return table;
+}
+
+constexpr std::array<bool, 256> plain_token_bytes = make_plain_token_bytes();
+
+bool plain_token_byte(char c) { return plain_token_bytes[static_cast<unsigned char>(c)]; }
 
 int upper_hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -117,9 +149,20 @@ std::string decimal(Int value) {
   return std::string(buf.data(), result.ptr);
 }
 
+template <class Int>
+void append_decimal(std::string& out, Int value) {
+  std::array<char, 24> buf{};
+  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  out.append(buf.data(), result.ptr);
+}
+
+void append_hex8(std::string& out, std::uint32_t value) {
+  for (int shift = 28; shift >= 0; shift -= 4) out += hex_digits[(value >> shift) & 0xFu];
+}
+
 std::string hex8(std::uint32_t value) {
-  std::string out(8, '0');
-  for (std::size_t i = 0; i < 8; ++i) out[7 - i] = hex_digits[(value >> (4 * i)) & 0xFu];
+  std::string out;
+  append_hex8(out, value);
   return out;
 }
 
@@ -127,16 +170,17 @@ std::string hex8(std::uint32_t value) {
 
 // Token and stream bytes: plain bytes as themselves, every other byte %XX.
 void append_encoded(std::string& out, std::string_view bytes) {
-  for (const char c : bytes) {
-    if (plain_token_byte(c)) {
-      out += c;
-      continue;
-    }
-    const auto byte = static_cast<unsigned char>(c);
+  std::size_t plain_from = 0;  // runs of plain bytes are appended whole
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (plain_token_byte(bytes[i])) continue;
+    out.append(bytes.substr(plain_from, i - plain_from));
+    const auto byte = static_cast<unsigned char>(bytes[i]);
     out += '%';
     out += hex_digits[byte >> 4];
     out += hex_digits[byte & 0xFu];
+    plain_from = i + 1;
   }
+  out.append(bytes.substr(plain_from));
 }
 
 // --- decoding ------------------------------------------------------------------------
@@ -162,6 +206,7 @@ std::expected<Int, std::string> parse_canonical(std::string_view text) {
 std::expected<std::string, std::string> parse_encoded(std::string_view text, std::size_t bytes_max,
                                                       std::string_view what) {
   std::string bytes;
+  bytes.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c != '%') {
@@ -360,8 +405,17 @@ std::string CheckpointDecodeError::message() const {
 }
 
 std::uint32_t crc32c(std::string_view bytes) {
+  const auto& t = crc32c_tables;
   std::uint32_t crc = 0xFFFFFFFFu;
-  for (const char c : bytes) crc = (crc >> 8) ^ crc32c_table[(crc ^ static_cast<unsigned char>(c)) & 0xFFu];
+  const char* at = bytes.data();
+  std::size_t left = bytes.size();
+  for (; left >= 8; left -= 8, at += 8) {
+    const std::uint32_t low = crc ^ little_endian_u32(at);
+    const std::uint32_t high = little_endian_u32(at + 4);
+    crc = t[7][low & 0xFFu] ^ t[6][(low >> 8) & 0xFFu] ^ t[5][(low >> 16) & 0xFFu] ^ t[4][low >> 24] ^
+          t[3][high & 0xFFu] ^ t[2][(high >> 8) & 0xFFu] ^ t[1][(high >> 16) & 0xFFu] ^ t[0][high >> 24];
+  }
+  for (; left > 0; --left, ++at) crc = (crc >> 8) ^ t[0][(crc ^ static_cast<unsigned char>(*at)) & 0xFFu];
   return crc ^ 0xFFFFFFFFu;
 }
 
@@ -392,8 +446,12 @@ bool supersedes(const Cursor& candidate_in, const Cursor& stored_in) {
 
 std::string encode_checkpoint(const Cursor& cursor_in, std::string_view stream) {
   const Cursor cursor = canonical(cursor_in);
-  std::string out(checkpoint_magic);
-  out += decimal(stream.empty() ? checkpoint_version_min : checkpoint_version);
+  std::string out;
+  // The longest it can be, so that it is allocated once.
+  constexpr std::size_t fixed_lines_bytes_max = 150;
+  out.reserve(fixed_lines_bytes_max + 3 * (stream.size() + cursor.token.view().size()));
+  out += checkpoint_magic;
+  append_decimal(out, stream.empty() ? checkpoint_version_min : checkpoint_version);
   if (!stream.empty()) {
     out += "\nstream=";
     append_encoded(out, stream);
@@ -401,16 +459,24 @@ std::string encode_checkpoint(const Cursor& cursor_in, std::string_view stream) 
   out += "\nkind=";
   out += name_of_kind(cursor.kind);
   out += '\n';
-  if (cursor.has_sequence) out += "sequence=" + decimal(cursor.sequence) + '\n';
+  if (cursor.has_sequence) {
+    out += "sequence=";
+    append_decimal(out, cursor.sequence);
+    out += '\n';
+  }
   if (cursor.kind == CursorKind::token) {
     out += "token=";
     append_encoded(out, cursor.token.view());
     out += '\n';
   }
-  if (cursor.kind == CursorKind::start_time) out += "start_time_ms=" + decimal(cursor.start_time_ms) + '\n';
+  if (cursor.kind == CursorKind::start_time) {
+    out += "start_time_ms=";
+    append_decimal(out, cursor.start_time_ms);
+    out += '\n';
+  }
   const std::uint32_t crc = crc32c(out);
   out += crc_key;
-  out += hex8(crc);
+  append_hex8(out, crc);
   out += '\n';
   return out;
 }

@@ -80,15 +80,31 @@ std::expected<void, CheckpointError> DiskCheckpointStore::check_stream(const Che
                                          0});
 }
 
-std::expected<std::optional<Checkpoint>, CheckpointError> DiskCheckpointStore::read_current() {
+std::expected<const Checkpoint*, CheckpointError> DiskCheckpointStore::read_current() {
   // One byte more than a checkpoint holds: enough for the decoder to call a
   // bigger file too large without reading all of it.
   auto bytes = disk_.read_file(file_, checkpoint_bytes_max + 1);
   if (!bytes) return std::unexpected(error(bytes.error()));
-  if (!*bytes) return std::nullopt;
+  if (!*bytes) return nullptr;
+  if (known_is_set_ && **bytes == known_bytes_) return &known_;
   auto decoded = decode_checkpoint_file(**bytes);
   if (!decoded) return std::unexpected(from_decode_error(file_, decoded.error()));
-  return std::move(*decoded);
+  remember(**bytes, decoded->cursor, decoded->stream);
+  return &known_;
+}
+
+std::optional<Checkpoint> DiskCheckpointStore::decoded_if_known(std::string_view bytes) const {
+  const std::lock_guard serialized(mutex_);
+  if (!known_is_set_ || bytes != known_bytes_) return std::nullopt;
+  return known_;
+}
+
+// Keeps (bytes, what they decode to); the arguments may alias the old values.
+void DiskCheckpointStore::remember(std::string_view bytes, const model::Cursor& cursor, std::string_view stream) {
+  if (known_.stream != stream) known_.stream.assign(stream);
+  known_.cursor = canonical(cursor);
+  known_bytes_.assign(bytes);
+  known_is_set_ = true;
 }
 
 std::expected<void, CheckpointError> DiskCheckpointStore::sync_directory() {
@@ -115,6 +131,17 @@ std::expected<void, CheckpointError> DiskCheckpointStore::replace_file(const std
   return sync_directory();
 }
 
+// Encodes and replaces the file. What was encoded is remembered whatever the
+// outcome: decode_checkpoint_file(encode_checkpoint(c, s)) is {canonical(c), s}
+// for every stream a checkpoint can hold (a longer one is never remembered: its
+// file does not decode).
+std::expected<void, CheckpointError> DiskCheckpointStore::write(const model::Cursor& cursor, std::string_view stream) {
+  const std::string bytes = encode_checkpoint(cursor, stream);
+  if (stream.size() <= checkpoint_stream_bytes_max) remember(bytes, cursor, stream);
+  else known_is_set_ = false;
+  return replace_file(bytes);
+}
+
 // Best effort: a leftover temporary file wastes a few bytes and is never read,
 // so failing to remove one is not worth failing a save for.
 void DiskCheckpointStore::remove_stale_temp_files() {
@@ -126,7 +153,7 @@ std::expected<std::optional<model::Cursor>, CheckpointError> DiskCheckpointStore
   const std::lock_guard serialized(mutex_);
   const auto stored = read_current();
   if (!stored) return std::unexpected(stored.error());
-  if (!*stored) return std::nullopt;
+  if (*stored == nullptr) return std::nullopt;
   if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
   return (*stored)->cursor;
 }
@@ -139,15 +166,16 @@ std::expected<void, CheckpointError> DiskCheckpointStore::save(const model::Curs
   }
   const auto stored = read_current();
   if (!stored) return std::unexpected(stored.error());
-  if (!*stored) return replace_file(encode_checkpoint(cursor, options_.stream));
-  if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
+  if (*stored == nullptr) return write(cursor, options_.stream);
+  const Checkpoint& current = **stored;  // write() may change it: it copies first
+  if (auto matches = check_stream(current); !matches) return std::unexpected(std::move(matches.error()));
   // A store without an identity keeps the file's; one with an identity gives
   // it to a version-1 file even when the stored cursor stays (merge below).
-  const std::string& stream = options_.stream.empty() ? (*stored)->stream : options_.stream;
-  if (supersedes(cursor, (*stored)->cursor)) return replace_file(encode_checkpoint(cursor, stream));
+  const std::string_view stream = options_.stream.empty() ? std::string_view(current.stream) : options_.stream;
+  if (supersedes(cursor, current.cursor)) return write(cursor, stream);
   // Nothing to write, but the file read may not be durable yet (see the header).
-  if ((*stored)->stream == stream) return sync_directory();
-  return replace_file(encode_checkpoint((*stored)->cursor, stream));
+  if (current.stream == stream) return sync_directory();
+  return write(current.cursor, stream);
 }
 
 }  // namespace tether::io

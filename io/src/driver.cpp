@@ -256,9 +256,10 @@ void Driver::execute(const model::Effect& effect) {
     ports_.application.on_gap(*gap);
   } else if (const auto* save_effect = std::get_if<model::SaveCheckpoint>(&effect)) {
     save(*save_effect);
-  } else if (std::holds_alternative<model::RefreshAuth>(effect)) {
-    refresh_auth();
+  } else if (const auto* refresh = std::get_if<model::RefreshAuth>(&effect)) {
+    refresh_auth(*refresh);
   } else if (const auto* report = std::get_if<model::ReportStatus>(&effect)) {
+    report_refresh_timeout(report->status);
     ports_.application.on_status(report->status);
   }
 }
@@ -309,24 +310,49 @@ void Driver::save(const model::SaveCheckpoint& effect) {
   }, Blocking::checkpoint_save);
 }
 
-void Driver::refresh_auth() {
+// The answer carries the request's number back: the reducer matches it to
+// the request it answers, however late it comes.
+void Driver::refresh_auth(const model::RefreshAuth& effect) {
   ++offloads_in_flight_;
+  refresh_running_ = effect.request;
+  refresh_timeout_told_ = false;
   AuthProvider* auth = ports_.auth;
-  ports_.host.offload([this, auth]() -> Host::Completion {
+  const model::Instant asked_at = ports_.clock.now();
+  ports_.host.offload([this, auth, request = effect.request, asked_at]() -> Host::Completion {
     std::expected<Credentials, std::string> refreshed =
         auth != nullptr ? auth->refresh()
                         : std::expected<Credentials, std::string>(std::unexpect, "no auth provider configured");
-    return [this, refreshed = std::move(refreshed)]() mutable {
+    return [this, refreshed = std::move(refreshed), request, asked_at]() mutable {
       --offloads_in_flight_;
+      if (refresh_running_ == request) refresh_running_ = 0;
+      const std::int64_t took_ms = model::elapsed_ms(asked_at, ports_.clock.now());
+      const std::int64_t timeout_ms = state().config->auth.refresh_timeout_ms;
       if (refreshed) {
+        if (took_ms > timeout_ms && !is_terminal(state().status.kind))
+          diagnose(Diagnostic::Kind::auth, "credential refresh answered after " + std::to_string(took_ms) +
+                                               " ms, past auth.refresh_timeout_ms (" + std::to_string(timeout_ms) +
+                                               " ms): its credentials are used for the next attempt");
         if (!mutated(DriverMutant::bearer_not_updated)) bearer_token_ = std::move(refreshed->bearer_token);
-        feed(model::AuthRefreshed{{}, expiry_instant(refreshed->expires_unix_ms)});
+        feed(model::AuthRefreshed{{}, expiry_instant(refreshed->expires_unix_ms), request});
       } else {
         diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
-        feed(model::AuthRefreshFailed{{}});
+        feed(model::AuthRefreshFailed{{}, request});
       }
     };
   }, Blocking::credential_refresh);
+}
+
+// A refresh that a 401 waited for timed out: say so once, naming the option
+// (the status only says auth_refresh_failed). The call stays out; the session
+// asks no other until it answers.
+void Driver::report_refresh_timeout(const model::Status& status) {
+  if (status.reason != model::Reason::auth_refresh_failed || refresh_running_ == 0 || refresh_timeout_told_) return;
+  refresh_timeout_told_ = true;
+  std::string text = "credential refresh unanswered after auth.refresh_timeout_ms (" +
+                     std::to_string(state().config->auth.refresh_timeout_ms) + " ms)";
+  if (status.kind == model::StatusKind::backing_off)
+    text += ": counted as a failed refresh; its answer, if it comes, is still used";
+  diagnose(Diagnostic::Kind::auth, std::move(text));
 }
 
 }  // namespace tether::io

@@ -6,9 +6,11 @@
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -33,9 +35,10 @@ namespace tether::io {
 
 namespace asio = boost::asio;
 
-struct Runner::Impl final : Host, Application {
+struct Runner::Impl final : Host, Application, SessionControl {
   RunnerOptions options;
   Callbacks callbacks;
+  std::unique_ptr<Application> app;  // the application's own, if it gave one (else callbacks)
   SteadyClock clock;  // Instants are ms since its origin; at() arms the timer
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
@@ -82,9 +85,11 @@ struct Runner::Impl final : Host, Application {
     });
   }
 
-  // Application
+  // Application: the application's own, else the callbacks (or the pull queue).
   void on_delivery(const Delivery& d) override {
-    if (callbacks.on_delivery) {
+    if (app) {
+      app->on_delivery(d);
+    } else if (callbacks.on_delivery) {
       callbacks.on_delivery(d);
     } else {
       OwnedDelivery owned{d.delivery_id, d.sequence,
@@ -100,13 +105,45 @@ struct Runner::Impl final : Host, Application {
     }
   }
   void on_gap(const model::ReportGap& gap) override {
-    if (callbacks.on_gap) callbacks.on_gap(gap);
+    if (app) app->on_gap(gap);
+    else if (callbacks.on_gap) callbacks.on_gap(gap);
   }
   void on_status(const model::Status& s) override {
-    if (callbacks.on_status) callbacks.on_status(s);
+    if (app) app->on_status(s);
+    else if (callbacks.on_status) callbacks.on_status(s);
   }
   void on_diagnostic(const Diagnostic& d) override {
-    if (callbacks.on_diagnostic) callbacks.on_diagnostic(d);
+    if (app) app->on_diagnostic(d);
+    else if (callbacks.on_diagnostic) callbacks.on_diagnostic(d);
+  }
+
+  // SessionControl: posted to the strand, in call order (an ack made before a
+  // stop is applied before it).
+  void ack(std::uint64_t delivery_id) override {
+    on_strand([this, delivery_id] { driver->ack(delivery_id); });
+  }
+  void stop() override { request_stop(); }
+  void after(std::int64_t delay_ms, std::function<void()> job) override {
+    auto delay = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(std::max<std::int64_t>(0, delay_ms)));
+    delay->async_wait([this, delay, job = std::move(job)](const boost::system::error_code& ec) {
+      if (ec) return;
+      job();
+      publish();
+    });
+  }
+
+  // Asks the session to stop, without waiting; true if this call asked first.
+  void request_stop() {
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) return;
+      stopping = true;
+    }
+    on_strand([this] { driver->stop(); });
+    // A refresh blocked on the worker (a slow --token-cmd) would hold up the
+    // checkpoint flush and the worker's join: end it now. Posted after the
+    // stop, its failure reaches a session that has already stopped.
+    if (options.auth) options.auth->cancel();
   }
 
   // After every input on the strand: what other threads may read.
@@ -210,6 +247,17 @@ Runner::Runner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions options,
                                                                   Callbacks callbacks) {
+  return start(std::move(options), std::move(callbacks), nullptr);
+}
+
+std::expected<std::unique_ptr<Runner>, std::string> Runner::start_application(RunnerOptions options,
+                                                                              ApplicationFactory make_application) {
+  if (!make_application) return std::unexpected("no application: the ApplicationFactory is empty");
+  return start(std::move(options), Callbacks{}, std::move(make_application));
+}
+
+std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions options, Callbacks callbacks,
+                                                                  ApplicationFactory make_application) {
   options.config.seed = seed_or_random(options.seed);
   auto url = parse_url(options.url);
   if (!url) return std::unexpected(url.error());
@@ -233,6 +281,10 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   Impl& i = *impl;
   i.options = std::move(options);
   i.callbacks = std::move(callbacks);
+  if (make_application) {
+    i.app = make_application(i);
+    if (!i.app) return std::unexpected("no application: the ApplicationFactory returned none");
+  }
   // Made on first use, so an http:// URL may redirect to https://; checked
   // now for an https or wss URL, so a bad CA file is a start error.
   net::TlsContext tls(i.options.tls);
@@ -259,7 +311,7 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   auto publishing = std::make_shared<PublishingTransport>(*i.transport, *listener);
   DriverOptions driver_options;
   if (i.options.sequence) driver_options.sequence = sequence_fn(*i.options.sequence);
-  driver_options.auto_ack = i.options.auto_ack && static_cast<bool>(i.callbacks.on_delivery);
+  driver_options.auto_ack = i.options.auto_ack && (i.app || i.callbacks.on_delivery);
   driver_options.id_bytes_max = i.options.id_bytes_max;
   DriverPorts ports{i.clock, *publishing, i, i, i.options.store.get(), i.options.auth.get(),
                     i.recorder.get()};
@@ -294,13 +346,8 @@ void Runner::stop(std::chrono::milliseconds flush_wait) {
   {
     std::lock_guard lock(i.mutex);
     if (i.stopping && i.finished) return;
-    i.stopping = true;
   }
-  i.on_strand([&i] { i.driver->stop(); });
-  // A refresh blocked on the worker (a slow --token-cmd) would hold up the
-  // checkpoint flush and the worker's join: end it now. Posted after the stop,
-  // its failure reaches a session that has already stopped.
-  if (i.options.auth) i.options.auth->cancel();
+  i.request_stop();
   if (std::this_thread::get_id() == i.thread.get_id()) return;  // from a callback: cannot wait
   std::unique_lock lock(i.mutex);
   i.changed.wait_for(lock, flush_wait, [&i] { return i.finished; });

@@ -36,6 +36,8 @@ void write_effect(log_text::Writer& w, const Effect& effect) {
           w.field("delivery", e.delivery_id);
           w.cursor("cursor", e.cursor);
         } else if constexpr (std::is_same_v<T, RefreshAuth>) {
+          // Not its request number: bookkeeping the state derives (1, 2, ...),
+          // left out so recordings made before it was added still verify.
           w.name("cause", name_of(e.cause));
         } else if constexpr (std::is_same_v<T, ReportStatus>) {
           w.name("status", name_of(e.status.kind));

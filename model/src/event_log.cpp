@@ -124,6 +124,16 @@ class Reader {
     return number_text<Int>(key, v, value_column_);
   }
 
+  // A field added after recordings were first written: `key=<number>` if the
+  // next piece is one, else `absent` (an older line), consuming nothing.
+  template <class Int>
+  Int added_number(std::string_view key, Int absent) {
+    if (error_ || pos_ >= line_.size()) return absent;
+    const std::string_view next = line_.substr(pos_ + (pos_ > 0 ? 1 : 0));
+    if (!(next.starts_with(key) && next.substr(key.size()).starts_with('='))) return absent;
+    return number<Int>(key);
+  }
+
   template <class Int>
   std::optional<Int> optional_number(std::string_view key) {
     const std::string_view v = value(key);
@@ -280,7 +290,7 @@ template <class T>
 concept OnlyNow = std::is_same_v<T, StopRequested> || std::is_same_v<T, Tick> ||
                   std::is_same_v<T, ConnectionOpened> || std::is_same_v<T, BytesReceived> ||
                   std::is_same_v<T, CursorExpired> || std::is_same_v<T, ReplayFinished> ||
-                  std::is_same_v<T, AuthRefreshFailed> || std::is_same_v<T, NetworkRestored>;
+                  std::is_same_v<T, NetworkRestored>;
 
 template <class T>
 Event read_event(Reader& r, Instant now) {
@@ -315,7 +325,12 @@ Event read_event(Reader& r, Instant now) {
     AuthRefreshed e{now, std::nullopt};
     const auto at = r.optional_number<std::int64_t>("expires_at");
     if (at) e.expires_at = Instant{*at};
+    // Absent in recordings made before requests were numbered: 0 answers the
+    // refresh out, which is what those sessions did.
+    e.request = r.added_number<std::uint32_t>("request", 0);
     return e;
+  } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
+    return AuthRefreshFailed{now, r.added_number<std::uint32_t>("request", 0)};
   } else {
     static_assert(std::is_same_v<T, CheckpointSaved> || std::is_same_v<T, CheckpointSaveFailed>);
     return T{now, r.number<std::uint64_t>("delivery")};
@@ -731,6 +746,9 @@ std::string encode_event(const Event& event) {
           w.cursor("cursor", e.cursor);
         } else if constexpr (std::is_same_v<T, AuthRefreshed>) {
           w.field("expires_at", e.expires_at ? std::optional<std::int64_t>(e.expires_at->ms) : std::nullopt);
+          w.field("request", e.request);
+        } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
+          w.field("request", e.request);
         } else if constexpr (std::is_same_v<T, CheckpointSaved> || std::is_same_v<T, CheckpointSaveFailed>) {
           w.field("delivery", e.delivery_id);
         }
@@ -778,7 +796,9 @@ bool same_event(const Event& a, const Event& b) noexcept {
         } else if constexpr (std::is_same_v<T, DeliveryAcked>) {
           return x.delivery_id == y.delivery_id && x.cursor == y.cursor;
         } else if constexpr (std::is_same_v<T, AuthRefreshed>) {
-          return x.expires_at == y.expires_at;
+          return x.expires_at == y.expires_at && x.request == y.request;
+        } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
+          return x.request == y.request;
         } else if constexpr (std::is_same_v<T, CheckpointSaved> || std::is_same_v<T, CheckpointSaveFailed>) {
           return x.delivery_id == y.delivery_id;
         } else {

@@ -246,6 +246,26 @@ class Reducer {
     p.unsaved_since.reset();
   }
 
+  // --- auth
+  // Asks a refresh, numbered; the caller checks that none is out.
+  void ask_refresh(RefreshCause cause) {
+    AuthMemory& a = s_.auth;
+    a.refresh_asked = a.refresh_asked == UINT32_MAX ? 1 : a.refresh_asked + 1;  // 0 stays "none"
+    a.refresh_out = a.refresh_asked;
+    a.proactive_in_flight = cause == RefreshCause::expiring;
+    out_.push_back(RefreshAuth{cause, a.refresh_out});
+  }
+  // An answer answers the refresh out when it names it (or names none: a
+  // recording made before requests were numbered); any other is stale.
+  bool answers_refresh_out(std::uint32_t request) const {
+    return s_.auth.refresh_out != 0 && (request == 0 || request == s_.auth.refresh_out);
+  }
+  void refresh_answered() {
+    s_.auth.refresh_out = 0;
+    s_.auth.proactive_in_flight = false;
+  }
+  void refresh_failed(const RefreshingAuth& r);
+
   // --- frames
  public:
   void deliver(Streaming& st, const FrameReceived& e);
@@ -303,7 +323,8 @@ void Reducer::on(const Tick&) {
                    if (now_ >= b.until) attempt_unless_given_up(b.failures);
                  },
                  [&](const RefreshingAuth& r) {
-                   if (now_ >= r.deadline) on(AuthRefreshFailed{now_});
+                   // Given up, not answered: the refresh stays out (see AuthMemory).
+                   if (now_ >= r.deadline) refresh_failed(r);
                  },
                  [](const auto&) {},
              },
@@ -316,10 +337,9 @@ void Reducer::tick_streaming(Streaming st) {
     st.healthy = true;
     s_.phase = st;
   }
-  if (cfg_.auth.has_provider && s_.auth.expires_at && !s_.auth.proactive_in_flight &&
+  if (cfg_.auth.has_provider && s_.auth.expires_at && s_.auth.refresh_out == 0 &&
       now_ >= proactive_refresh_at(s_.auth, *s_.auth.expires_at, cfg_.auth.refresh_ahead_ms)) {
-    s_.auth.proactive_in_flight = true;
-    out_.push_back(RefreshAuth{RefreshCause::expiring});
+    ask_refresh(RefreshCause::expiring);
   }
   if (cfg_.heartbeat && elapsed_ms(st.last_rx_at, now_) >= cfg_.heartbeat->budget_ms()) {
     out_.push_back(CloseConnection{});
@@ -362,8 +382,9 @@ void Reducer::on_rejected_auth(Connecting c) {
   } else if (c.fresh_credentials) {
     finish(Failed{Reason::rejected_after_refresh, 401}, false);
   } else {
-    // A proactive refresh already out answers this 401 too: one at a time.
-    if (!s_.auth.proactive_in_flight) out_.push_back(RefreshAuth{RefreshCause::rejected});
+    // A refresh already out (proactive, or one that timed out and has not
+    // answered yet) answers this 401 too: one at a time.
+    if (s_.auth.refresh_out == 0) ask_refresh(RefreshCause::rejected);
     enter(RefreshingAuth{c.failures, after(now_, cfg_.auth.refresh_timeout_ms)});
   }
 }
@@ -499,28 +520,43 @@ void Reducer::on(const DeliveryAcked& e) {
 
 void Reducer::on(const AuthRefreshed& e) {
   if (is_terminal(s_)) return;
+  // Whatever it answers, the driver holds these credentials now.
   s_.auth.expires_at = e.expires_at;
   s_.auth.received_at = now_;
-  s_.auth.proactive_in_flight = false;
-  if (const auto* r = std::get_if<RefreshingAuth>(&s_.phase)) begin_attempt(r->failures, true);
+  if (!answers_refresh_out(e.request)) return;  // stale: never taken for another request's answer
+  refresh_answered();
+  if (const auto* r = std::get_if<RefreshingAuth>(&s_.phase)) return begin_attempt(r->failures, true);
+  // The late answer of a refresh whose timeout entered this backoff: what the
+  // backoff waits for has come, so the retry with fresh credentials it would
+  // have been goes now (the failure stays counted; the give-up policy has the
+  // last word). Waiting out the backoff would let a token shorter than it
+  // expire unused, every time.
+  const auto* b = std::get_if<BackingOff>(&s_.phase);
+  if (b == nullptr || b->reason != Reason::auth_refresh_failed) return;
+  if (auto why = give_up_reason(b->failures)) return finish(GaveUp{*why, b->failures}, false);
+  begin_attempt(b->failures, true);
 }
 
-void Reducer::on(const AuthRefreshFailed&) {
-  if (is_terminal(s_)) return;
+void Reducer::on(const AuthRefreshFailed& e) {
+  if (is_terminal(s_) || !answers_refresh_out(e.request)) return;
+  refresh_answered();
   const auto* r = std::get_if<RefreshingAuth>(&s_.phase);
   if (r == nullptr) {
-    // A proactive refresh failed: forget the expiry so it is not retried in a
-    // loop; a 401 will take the reactive path.
-    s_.auth.proactive_in_flight = false;
+    // A proactive refresh failed (or a timed-out one, late): forget the expiry
+    // so it is not retried in a loop; a 401 will take the reactive path.
     s_.auth.expires_at.reset();
     return;
   }
-  s_.auth.proactive_in_flight = false;  // whichever refresh was out is answered or given up
+  refresh_failed(*r);
+}
+
+// A refresh a 401 waits for failed, or timed out (auth.refresh_timeout_ms).
+void Reducer::refresh_failed(const RefreshingAuth& r) {
   if (cfg_.auth.on_refresh_failure == RefreshFailure::terminal) {
     finish(Failed{Reason::auth_refresh_failed, 401}, false);
     return;
   }
-  fail_attempt(r->failures, Reason::auth_refresh_failed);
+  fail_attempt(r.failures, Reason::auth_refresh_failed);
 }
 
 void Reducer::on(const CheckpointSaved& e) {
@@ -644,7 +680,7 @@ std::optional<Instant> next_deadline(const State& s) noexcept {
                    if (!st.healthy && cfg.backoff.reset_on == ResetOn::stable_period)
                      consider(after(st.opened_at, cfg.backoff.stable_ms));
                    // proactive refresh: ahead of the known token expiry
-                   if (cfg.auth.has_provider && s.auth.expires_at && !s.auth.proactive_in_flight)
+                   if (cfg.auth.has_provider && s.auth.expires_at && s.auth.refresh_out == 0)
                      consider(proactive_refresh_at(s.auth, *s.auth.expires_at, cfg.auth.refresh_ahead_ms));
                  },
                  [](const auto&) {},

@@ -20,6 +20,36 @@ std::size_t draw(model::Prng& prng, std::size_t max) {
   return static_cast<std::size_t>(prng.uniform(0, static_cast<std::int64_t>(max)));
 }
 
+// A file's directory and name, as parent_path().string() and
+// filename().string() spell them. The simple "<dir>/<name>" the stores use (one
+// '/' before a non-empty name) is split in place, without building a path per
+// component (a save looks up several); anything else goes through fs::path.
+class PathParts {
+ public:
+  explicit PathParts(const fs::path& file) {
+    const std::string_view text = file.native();
+    const std::size_t slash = text.rfind('/');
+    if (slash != std::string_view::npos && slash + 1 < text.size() && (slash == 0 || text[slash - 1] != '/')) {
+      directory = text.substr(0, slash == 0 ? 1 : slash);
+      name = text.substr(slash + 1);
+      return;
+    }
+    directory_storage_ = file.parent_path().string();
+    name_storage_ = file.filename().string();
+    directory = directory_storage_;
+    name = name_storage_;
+  }
+  PathParts(const PathParts&) = delete;
+  PathParts& operator=(const PathParts&) = delete;
+
+  std::string_view directory;
+  std::string_view name;
+
+ private:
+  std::string directory_storage_;
+  std::string name_storage_;
+};
+
 }  // namespace
 
 void SimDisk::make_directory(const fs::path& directory) { directories_.try_emplace(directory.string()); }
@@ -39,25 +69,27 @@ bool SimDisk::step(DiskStep kind, int& errno_value) {
   return false;
 }
 
-SimDisk::Directory* SimDisk::directory_of(const fs::path& file) {
-  const auto it = directories_.find(file.parent_path().string());
+SimDisk::Directory* SimDisk::directory_named(std::string_view directory) {
+  const auto it = directories_.find(directory);
   return it == directories_.end() ? nullptr : &it->second;
 }
 
-const SimDisk::Directory* SimDisk::directory_of(const fs::path& file) const {
-  const auto it = directories_.find(file.parent_path().string());
+const SimDisk::Directory* SimDisk::directory_named(std::string_view directory) const {
+  const auto it = directories_.find(directory);
   return it == directories_.end() ? nullptr : &it->second;
 }
 
-void SimDisk::apply(std::map<std::string, std::uint64_t>& names, const Change& change) {
+void SimDisk::apply(Names& names, const Change& change) {
   switch (change.kind) {
     case Change::Kind::link: names[change.name] = change.file; break;
     case Change::Kind::unlink: names.erase(change.name); break;
     case Change::Kind::rename:
-      if (const auto it = names.find(change.name); it != names.end()) {
-        const std::uint64_t moved = it->second;
-        names.erase(it);
-        names[change.to] = moved;
+      // The entry itself moves to the new name (no allocation), replacing
+      // whatever had that name.
+      if (auto moved = names.extract(change.name)) {
+        names.erase(change.to);
+        moved.key() = change.to;
+        names.insert(std::move(moved));
       }
       break;
   }
@@ -110,17 +142,19 @@ void SimDisk::crash(model::Prng& prng) {
 }
 
 std::optional<std::string> SimDisk::contents(const fs::path& file) const {
-  const Directory* dir = directory_of(file);
+  const PathParts parts(file);
+  const Directory* dir = directory_named(parts.directory);
   if (dir == nullptr) return std::nullopt;
-  const auto it = dir->names.find(file.filename().string());
+  const auto it = dir->names.find(parts.name);
   if (it == dir->names.end()) return std::nullopt;
   return files_.at(it->second).bytes;
 }
 
 std::optional<std::string> SimDisk::durable_contents(const fs::path& file) const {
-  const Directory* dir = directory_of(file);
+  const PathParts parts(file);
+  const Directory* dir = directory_named(parts.directory);
   if (dir == nullptr) return std::nullopt;
-  const auto it = dir->durable.find(file.filename().string());
+  const auto it = dir->durable.find(parts.name);
   if (it == dir->durable.end()) return std::nullopt;
   return files_.at(it->second).durable;
 }
@@ -141,9 +175,10 @@ std::expected<std::optional<std::string>, DiskError> SimDisk::read_file(const fs
                                                                        std::size_t bytes_max) {
   int errno_value = 0;
   if (!step(DiskStep::read, errno_value)) return failed("cannot read", file, errno_value);
-  const Directory* dir = directory_of(file);
+  const PathParts parts(file);
+  const Directory* dir = directory_named(parts.directory);
   if (dir == nullptr) return failed("cannot find the directory of", file, ENOENT);
-  const auto it = dir->names.find(file.filename().string());
+  const auto it = dir->names.find(parts.name);
   if (it == dir->names.end()) return std::nullopt;
   return files_.at(it->second).bytes.substr(0, bytes_max);
 }
@@ -153,17 +188,17 @@ std::expected<std::optional<std::string>, DiskError> SimDisk::read_file(const fs
 std::expected<void, DiskError> SimDisk::write_file_synced(const fs::path& file, std::string_view bytes) {
   int errno_value = 0;
   if (!step(DiskStep::create, errno_value)) return failed("cannot create", file, errno_value);
-  Directory* dir = directory_of(file);
+  const PathParts parts(file);
+  Directory* dir = directory_named(parts.directory);
   if (dir == nullptr) return failed("cannot create", file, ENOENT);
-  const std::string name = file.filename().string();
   std::uint64_t id = 0;
-  if (const auto it = dir->names.find(name); it != dir->names.end()) {
+  if (const auto it = dir->names.find(parts.name); it != dir->names.end()) {
     id = it->second;  // O_TRUNC: the same file, emptied
   } else {
     id = next_file_++;
     files_[id] = File{};
-    dir->names[name] = id;
-    dir->pending.push_back(Change{Change::Kind::link, name, {}, id});
+    dir->names.emplace(parts.name, id);
+    dir->pending.push_back(Change{Change::Kind::link, std::string(parts.name), {}, id});
   }
   File& target = files_.at(id);
   target.bytes.clear();
@@ -183,21 +218,25 @@ std::expected<void, DiskError> SimDisk::write_file_synced(const fs::path& file, 
 std::expected<void, DiskError> SimDisk::rename(const fs::path& from, const fs::path& to) {
   int errno_value = 0;
   if (!step(DiskStep::rename, errno_value)) return failed("cannot rename", from, errno_value);
-  Directory* dir = directory_of(from);
+  const PathParts from_parts(from);
+  Directory* dir = directory_named(from_parts.directory);
   if (dir == nullptr) return failed("cannot rename", from, ENOENT);
-  const Change change{Change::Kind::rename, from.filename().string(), to.filename().string(), 0};
-  if (!dir->names.contains(change.name)) return failed("cannot rename", from, ENOENT);
-  // One directory only: the model keeps each directory's changes apart.
-  if (to.parent_path() != from.parent_path()) return failed("cannot rename", from, EXDEV);
+  if (!dir->names.contains(from_parts.name)) return failed("cannot rename", from, ENOENT);
+  // One directory only: the model keeps each directory's changes apart. (Equal
+  // spellings are the same directory; other spellings compare as paths.)
+  const PathParts to_parts(to);
+  if (to_parts.directory != from_parts.directory && to.parent_path() != from.parent_path())
+    return failed("cannot rename", from, EXDEV);
+  Change change{Change::Kind::rename, std::string(from_parts.name), std::string(to_parts.name), 0};
   apply(dir->names, change);
-  dir->pending.push_back(change);
+  dir->pending.push_back(std::move(change));
   return {};
 }
 
 std::expected<void, DiskError> SimDisk::sync_directory_of(const fs::path& file) {
   int errno_value = 0;
   if (!step(DiskStep::sync_directory, errno_value)) return failed("cannot fsync the directory of", file, errno_value);
-  Directory* dir = directory_of(file);
+  Directory* dir = directory_named(PathParts(file).directory);
   if (dir == nullptr) return failed("cannot open the directory of", file, ENOENT);
   dir->durable = dir->names;
   dir->pending.clear();
@@ -208,11 +247,13 @@ std::expected<void, DiskError> SimDisk::sync_directory_of(const fs::path& file) 
 void SimDisk::remove(const fs::path& file) {
   int errno_value = 0;
   if (!step(DiskStep::remove, errno_value)) return;
-  Directory* dir = directory_of(file);
+  const PathParts parts(file);
+  Directory* dir = directory_named(parts.directory);
   if (dir == nullptr) return;
-  const Change change{Change::Kind::unlink, file.filename().string(), {}, 0};
-  if (dir->names.erase(change.name) == 0) return;
-  dir->pending.push_back(change);
+  const auto it = dir->names.find(parts.name);
+  if (it == dir->names.end()) return;
+  dir->names.erase(it);
+  dir->pending.push_back(Change{Change::Kind::unlink, std::string(parts.name), {}, 0});
 }
 
 std::vector<fs::path> SimDisk::list(const fs::path& directory, std::string_view prefix) {

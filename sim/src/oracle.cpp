@@ -70,6 +70,10 @@ struct View {
     bool given_up = false;
   };
   std::vector<Refresh> refreshes_out;  // asked, not answered yet, oldest first (answers come in order)
+  // This step's event answers a refresh the client gave up at its timeout, with
+  // no Connect since: the backoff that timeout entered may end now, and the
+  // retry uses fresh credentials (docs/state-machine.md, RefreshingAuth).
+  bool late_answer = false;
   bool attempted = false;        // a Connect happened in this lifetime
   bool attempt_open = false;     // the last Connect's connection has not ended
   bool backoff_entered = false;  // a backoff was entered since the last Connect
@@ -310,15 +314,16 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     if (r->http_status == 401) {
       c.saw_401 = true;
       if (v.event_connection != 0 && v.event_connection == c.fresh_connection) c.saw_401_fresh = true;
-      // A refresh already in flight (a proactive one) answers this 401 too: the
-      // client asks no second one (one at a time) and waits for it as for a
-      // reactive refresh, at most auth.refresh_timeout_ms from now. Its answer
-      // then counts as the reactive refresh's: fresh credentials for the retry,
-      // or a failed refresh.
+      // A refresh still out (a proactive one, or one given up at its timeout
+      // and not answered yet) answers this 401 too: the client asks no second
+      // one (one at a time) and waits for it as for a reactive refresh, at
+      // most auth.refresh_timeout_ms from now. Its answer then counts as the
+      // reactive refresh's: fresh credentials for the retry, or a failed refresh.
       bool adopted = false;
       for (View::Refresh& x : c.refreshes_out) {
-        if (x.given_up) continue;
-        x.given_up_at = std::min(x.given_up_at, v.now + cfg.auth.refresh_timeout_ms);
+        x.given_up_at = x.given_up ? v.now + cfg.auth.refresh_timeout_ms
+                                   : std::min(x.given_up_at, v.now + cfg.auth.refresh_timeout_ms);
+        x.given_up = false;
         adopted = true;
       }
       if (adopted) c.reactive_refresh_out = true;
@@ -337,6 +342,7 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     c.refresh_excused_connection = c.attempt_open ? v.connection_after : 0;
     if (!c.refreshes_out.empty()) c.refreshes_out.erase(c.refreshes_out.begin());
   } else if (std::holds_alternative<AuthRefreshed>(e)) {
+    c.late_answer = !c.refreshes_out.empty() && c.refreshes_out.front().given_up && c.refresh_failed;
     if (!c.refreshes_out.empty()) c.refreshes_out.erase(c.refreshes_out.begin());
   } else if (std::holds_alternative<ConnectionClosed>(e)) {
     c.attempt_open = false;
@@ -427,9 +433,11 @@ void Oracle::Impl::step(const StepView& v) {
         fail(1, v.client, v.now, "resumes from " + std::string(name_of(connect->from)) +
                                      " after a cursor-too-old resync; the policy says from " +
                                      std::string(name_of(*c.resync_from)));
-      if (v.now < c.backoff_until)
+      const bool late_retry = std::holds_alternative<AuthRefreshed>(e) && c.late_answer;
+      if (v.now < c.backoff_until && !late_retry)
         fail(4, v.client, v.now, "connect " + num(c.backoff_until - v.now) + " ms before the backoff ends");
-      c.fresh_connection = (std::holds_alternative<AuthRefreshed>(e) && c.reactive_refresh_out) ? v.connection_after : 0;
+      c.fresh_connection =
+          (std::holds_alternative<AuthRefreshed>(e) && (c.reactive_refresh_out || late_retry)) ? v.connection_after : 0;
     } else if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
       if (r->cause == RefreshCause::rejected) ++refreshes;
     } else if (const auto* s = std::get_if<ReportStatus>(&effect)) {

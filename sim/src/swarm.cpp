@@ -342,9 +342,10 @@ void draw_end_with_refresh_out(Prng& p, Scenario& s) {
 }
 
 // A slow, failing credential source: refreshes take up to half the refresh
-// timeout (the policy's own assumption, as fit_world keeps it: a source slower
-// than the timeout is a configuration the session cannot work with, see
-// docs/simulation.md, "Situations"), tokens are short-lived, so proactive
+// timeout (the policy's own assumption, as fit_world keeps it), or, in a
+// quarter of them, 1 to 1.5 times the timeout: every refresh then answers
+// after its timeout, and the session must still stream with the late answers
+// (docs/simulation.md, "Situations"). Tokens are short-lived, so proactive
 // refreshes are often in flight when a stream ends or the session does, and
 // refreshes, tokens and the store fail now and then.
 void draw_slow_credentials(std::uint64_t seed, Scenario& s) {
@@ -383,6 +384,8 @@ void draw_slow_credentials(std::uint64_t seed, Scenario& s) {
     s.faults.push_back(f);
   }
   draw_end_with_refresh_out(p, s);
+  // Drawn last, so the draws above stay what they were for every seed.
+  if (chance(p, 25)) w.refresh_ms = s.config.auth.refresh_timeout_ms * p.uniform(100, 150) / 100;
 }
 
 // The application stops its sessions at any moment: before the first

@@ -95,6 +95,33 @@ TEST_CASE("checkpoint file: crc32c matches the published check value", "[checkpo
   CHECK(crc32c("") == 0u);
 }
 
+// crc32c folds eight bytes at a time (slicing-by-8) and the rest one by one:
+// every length across those boundaries, at every alignment, gives what the
+// bit-at-a-time definition gives.
+TEST_CASE("checkpoint file: crc32c agrees with the bitwise definition at every length and alignment", "[checkpoint]") {
+  const auto bitwise = [](std::string_view bytes) {
+    std::uint32_t crc = 0xFFFFFFFFu;
+    for (const char c : bytes) {
+      crc ^= static_cast<unsigned char>(c);
+      for (int bit = 0; bit < 8; ++bit) crc = (crc & 1u) != 0 ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+    }
+    return crc ^ 0xFFFFFFFFu;
+  };
+  std::string buffer;
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 300; ++i) {
+    state = state * 1103515245u + 12345u;
+    buffer += static_cast<char>(state >> 16);
+  }
+  for (std::size_t offset = 0; offset < 8; ++offset)
+    for (std::size_t length = 0; offset + length <= 80; ++length) {
+      const std::string_view bytes = std::string_view(buffer).substr(offset, length);
+      INFO("offset " << offset << ", length " << length);
+      REQUIRE(crc32c(bytes) == bitwise(bytes));
+    }
+  CHECK(crc32c(buffer) == bitwise(buffer));
+}
+
 TEST_CASE("checkpoint file: the documented example, byte for byte", "[checkpoint]") {
   const std::string text = encode_checkpoint(Cursor::at_token(token("1700000000:12"), 42));
   CHECK(text == sealed("tether-checkpoint/1\nkind=token\nsequence=42\ntoken=1700000000:12\n"));

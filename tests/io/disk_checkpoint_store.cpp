@@ -223,3 +223,42 @@ TEST_CASE("disk checkpoint store: a save the merge skips writes nothing but sync
   REQUIRE_FALSE(saved);
   CHECK(saved.error().errno_value == EIO);
 }
+
+// The store remembers the last bytes it encoded or decoded and what they decode
+// to; any other bytes, even a file of the same length, are decoded again.
+TEST_CASE("disk checkpoint store: a file changed behind the store's back is decoded again, never taken as the one "
+          "it wrote",
+          "[checkpoint][disk]") {
+  ScriptedDisk disk;
+  DiskCheckpointStore store(disk, file, options);
+  REQUIRE(store.save(Cursor::at_sequence(50)));
+  const std::string written = disk.files.at(file.string());
+  CHECK(store.decoded_if_known(written) == Checkpoint{Cursor::at_sequence(50), "s"});
+
+  SECTION("torn") {
+    disk.files[file.string()] = written.substr(0, written.size() - 1);
+    CHECK(store.load().error().code == Code::truncated);
+    CHECK_FALSE(store.save(Cursor::at_sequence(60)));
+  }
+  SECTION("one byte changed") {
+    std::string flipped = written;
+    flipped[flipped.find("50")] = '6';
+    disk.files[file.string()] = flipped;
+    CHECK(store.load().error().code == Code::bad_checksum);
+    CHECK_FALSE(store.save(Cursor::at_sequence(60)));
+  }
+  SECTION("another writer's older checkpoint, of the same length: the merge is against it") {
+    const std::string older = encode_checkpoint(Cursor::at_sequence(40), "s");
+    REQUIRE(older.size() == written.size());
+    disk.files[file.string()] = older;
+    CHECK_FALSE(store.decoded_if_known(older));
+    CHECK(store.load().value() == Cursor::at_sequence(40));
+    CHECK(store.decoded_if_known(older) == Checkpoint{Cursor::at_sequence(40), "s"});
+    REQUIRE(store.save(Cursor::at_sequence(45)));  // newer than 40, though older than the 50 it wrote
+    CHECK(disk.files.at(file.string()) == encode_checkpoint(Cursor::at_sequence(45), "s"));
+  }
+  SECTION("lost: the file is gone") {
+    disk.files.erase(file.string());
+    CHECK(store.load().value() == std::nullopt);
+  }
+}

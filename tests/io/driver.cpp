@@ -599,3 +599,34 @@ TEST_CASE("driver: acks from inside callbacks fold into one inbox entry, however
   f.host.run_offloaded();
   CHECK(saved == std::vector<std::uint64_t>{2});
 }
+
+TEST_CASE("driver: a refresh answered after auth.refresh_timeout_ms is said, and its credentials are used at once",
+          "[driver][auth]") {
+  model::SessionConfig config = test_config();
+  config.auth.refresh_timeout_ms = 5000;
+  Fixture f;
+  f.make(config);
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  trompeloeil::sequence seq;
+  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"stale", std::nullopt});
+  std::vector<std::string> tokens;
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(2).LR_SIDE_EFFECT(tokens.push_back(_1.bearer_token));
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_rejected(401, std::nullopt, "Unauthorized");  // RefreshAuth #1, queued on the worker
+  REQUIRE(f.host.queued.size() == 1);
+  f.clock.now_ms += 5000;
+  f.driver->on_timer();  // the refresh timed out: a failure, and a backoff
+  CHECK(f.driver->status().reason == model::Reason::auth_refresh_failed);
+  const auto said = [&](std::string_view text) {
+    return std::any_of(f.app.diagnostics.begin(), f.app.diagnostics.end(),
+                       [&](const io::Diagnostic& d) { return d.text.find(text) != std::string::npos; });
+  };
+  CHECK(said("credential refresh unanswered after auth.refresh_timeout_ms (5000 ms)"));
+  f.clock.now_ms += 1500;  // the call returns late: its answer names request #1
+  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"fresh", std::nullopt});
+  f.host.run_offloaded();
+  CHECK(said("credential refresh answered after 6500 ms, past auth.refresh_timeout_ms (5000 ms)"));
+  CHECK(tokens == std::vector<std::string>{"stale", "fresh"});  // the retry goes at once, with them
+  CHECK(f.driver->status().kind == model::StatusKind::connecting);
+}

@@ -85,6 +85,8 @@ std::vector<Event> edge_events() {
     v.push_back(AuthRefreshed{now, std::nullopt});
     v.push_back(AuthRefreshed{now, Instant{i64_min}});
     v.push_back(AuthRefreshFailed{now});
+    v.push_back(AuthRefreshed{now, Instant{5}, UINT32_MAX});
+    v.push_back(AuthRefreshFailed{now, 3});
     v.push_back(CheckpointSaved{now, u64_max});
     v.push_back(CheckpointSaveFailed{now, 0});
     v.push_back(NetworkRestored{now});
@@ -125,6 +127,24 @@ TEST_CASE("event_log: the line format is the documented one", "[event_log]") {
         "3 DeliveryAcked delivery=2 cursor=token cursor.seq=5 cursor.has_seq=1 cursor.start=0 cursor.token=t");
   CHECK(encode_event(Started{Instant{0}, std::nullopt, std::nullopt}) ==
         "0 Started checkpoint=- token_expires_at=-");
+}
+
+TEST_CASE("event_log: auth answers carry their request; lines recorded before it decode as request 0",
+          "[event_log][auth]") {
+  CHECK(encode_event(AuthRefreshed{Instant{7}, Instant{900}, 2}) == "7 AuthRefreshed expires_at=900 request=2");
+  CHECK(encode_event(AuthRefreshFailed{Instant{8}, 3}) == "8 AuthRefreshFailed request=3");
+  // Recordings made before requests were numbered: 0 answers the refresh out.
+  const auto old_ok = decode_event("7 AuthRefreshed expires_at=900");
+  REQUIRE(old_ok.has_value());
+  CHECK(std::get<AuthRefreshed>(*old_ok).request == 0);
+  CHECK(std::get<AuthRefreshed>(*old_ok).expires_at == Instant{900});
+  const auto old_failed = decode_event("8 AuthRefreshFailed");
+  REQUIRE(old_failed.has_value());
+  CHECK(std::get<AuthRefreshFailed>(*old_failed).request == 0);
+  // ... also with format 2's effects after the fields.
+  const auto recorded = decode_recording(std::string(event_log_header_v1) + "\n8 AuthRefreshFailed\n");
+  REQUIRE(recorded.has_value());
+  CHECK(std::get<AuthRefreshFailed>(recorded->steps.at(0).event).request == 0);
 }
 
 TEST_CASE("event_log: malformed lines name the field", "[event_log]") {
@@ -180,6 +200,10 @@ TEST_CASE("event_log: malformed lines name the field", "[event_log]") {
        "cursor.token"},
       {"1 DeliveryAcked delivery=x", "delivery"},
       {"1 AuthRefreshed expires_at=1e3", "expires_at"},
+      {"1 AuthRefreshed expires_at=- request=-1", "request"},
+      {"1 AuthRefreshed expires_at=- request=4294967296", "request"},
+      {"1 AuthRefreshFailed request=x", "request"},
+      {"1 AuthRefreshFailed bogus=1", "end of line"},
       {"1 CheckpointSaved delivery=18446744073709551616", "delivery"},
       {"1 CheckpointSaveFailed", "delivery"},
   };

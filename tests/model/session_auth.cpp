@@ -144,13 +144,16 @@ TEST_CASE("a 401 while a proactive refresh is out waits for it instead of asking
     REQUIRE(h.in<Connecting>());
     CHECK(h.phase<Connecting>().fresh_credentials);
   }
-  SECTION("if it never answers, the 401's timeout gives it up, and the next 401 asks anew") {
+  SECTION("if it does not answer in time, the 401's timeout gives up waiting; the call stays out, and the next 401 waits for it again") {
     h.feed(Tick{h.phase<RefreshingAuth>().deadline});
     REQUIRE(h.in<BackingOff>());
     h.feed(Tick{h.phase<BackingOff>().until});
     h.feed(ServerRejected{at(700000), 401, std::nullopt});
-    REQUIRE(h.one<RefreshAuth>());
-    CHECK(h.one<RefreshAuth>()->cause == RefreshCause::rejected);
+    REQUIRE(h.in<RefreshingAuth>());
+    CHECK_FALSE(h.has<RefreshAuth>());  // not a second call queued behind the first
+    h.feed(AuthRefreshed{at(700500), at(1200000), 1});
+    REQUIRE(h.in<Connecting>());
+    CHECK(h.phase<Connecting>().fresh_credentials);
   }
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 
+#include "support/persisting_app.hpp"
 #include <tether/sim/campaign.hpp>
 #include <tether/sim/client_code.hpp>
 #include <tether/sim/run.hpp>
@@ -25,44 +26,8 @@ namespace m = tether::model;
 
 namespace {
 
-// The application's own database: what it has persisted. It outlives the
-// process's crashes (it is the ClientCode's).
-struct Database {
-  std::set<std::uint64_t> sequences;
-};
-
-constexpr Ms db_write_ms = 150;  // a database write's latency
-
-// Persists each delivery, then acks it (or, with `ack_first`, the bug: acks it
-// at once and persists it later).
-class PersistingApp final : public io::Application {
- public:
-  PersistingApp(Process& process, Database& db, bool ack_first) : process_(process), db_(db), ack_first_(ack_first) {}
-  void on_delivery(const io::Delivery& d) override {
-    if (!d.sequence) return;
-    const std::uint64_t sequence = *d.sequence;
-    const std::uint64_t id = d.delivery_id;
-    Database& db = db_;
-    Process& process = process_;
-    if (ack_first_) {
-      process.ack(id);
-      process.after(db_write_ms, [&db, sequence] { db.sequences.insert(sequence); });
-    } else {
-      process.after(db_write_ms, [&db, &process, sequence, id] {
-        db.sequences.insert(sequence);
-        process.ack(id);
-      });
-    }
-  }
-  void on_gap(const m::ReportGap&) override {}
-  void on_status(const m::Status&) override {}
-  void on_diagnostic(const io::Diagnostic&) override {}
-
- private:
-  Process& process_;
-  Database& db_;
-  bool ack_first_;
-};
+using tether::testing::Database;
+using tether::testing::PersistingApp;  // the same class the Runner runs (tests/io/integration/application.cpp)
 
 // The invariant: the checkpoint never gets ahead of the database (a restart
 // would resume after an event the application never persisted: lost).
@@ -74,7 +39,7 @@ class PersistingCode final : public ClientCode {
     return std::make_unique<PersistingApp>(process, db_, ack_first_);
   }
   std::optional<std::string> check(const ClientView& view) override {
-    if (view.durable_sequence && !db_.sequences.contains(*view.durable_sequence))
+    if (view.durable_sequence && !db_.contains(*view.durable_sequence))
       return "the checkpoint is at sequence " + std::to_string(*view.durable_sequence) +
              ", which the database does not hold";
     return std::nullopt;

@@ -180,3 +180,27 @@ TEST_CASE("sim disk: a random crash is a function of the seed, and reaches every
   const auto torn = [](const std::string& o) { return o.starts_with("new+c") && o != "new+c0" && o != "new+c10"; };
   CHECK(std::ranges::any_of(outcomes, torn));
 }
+
+// The disk splits "<dir>/<name>" itself and leaves other spellings to
+// std::filesystem::path: both find the same directory and name.
+TEST_CASE("sim disk: a file's directory and name are what std::filesystem::path says, however the path is spelled",
+          "[disk]") {
+  SimDisk disk;
+  disk.make_directory("/");
+  disk.make_directory("/d");
+  disk.make_directory("rel");
+  REQUIRE(disk.write_file_synced("/top", "at the root"));
+  REQUIRE(disk.write_file_synced("rel/f", "relative"));
+  REQUIRE(disk.write_file_synced("/d//f", "doubled slash"));
+  CHECK(disk.names("/") == Names{"top"});
+  CHECK(disk.names("rel") == Names{"f"});
+  CHECK(disk.contents("/d/f") == "doubled slash");
+  REQUIRE(disk.rename("/d/f", "/d//g"));  // one directory, spelled two ways
+  CHECK(disk.names("/d") == Names{"g"});
+  const auto across = disk.rename("/d/g", "/top2");
+  REQUIRE_FALSE(across);
+  CHECK(across.error().errno_value == EXDEV);
+  CHECK_FALSE(disk.write_file_synced("/nowhere/f", "x"));  // no such directory
+  disk.remove("/d//g");
+  CHECK(disk.names("/d").empty());
+}

@@ -539,7 +539,8 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
 
 // Driver mutants (issue 11): the simulation runs the production driver
 // (io::Driver), so a defect in its loop must be caught like one in the
-// reducer. Each is one line of io/src/driver.cpp, switched on by
+// reducer. Each is one line of io/src/driver.cpp (or, for the timer and the
+// inbox, of io::ReducerLoop: io::LoopDefect), switched on by
 // DriverOptions::mutant (through RunOptions::driver_mutant), and must be
 // caught by the named guarantee. Six were caught by no seed in 1..10,000 until
 // the oracle judged the driver by the world's truth (what the application

@@ -71,7 +71,7 @@ bool ended(const RunResult& r, m::StatusKind kind, m::Reason reason) {
 TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[swarm][situations]") {
   constexpr int seeds = 4000;
   int quiet = 0, after_open = 0, hints = 0, outage = 0, flaps = 0, long_ids = 0, over = 0, decorrelated = 0,
-      replay_only = 0, slow_credentials = 0, stops = 0;
+      replay_only = 0, slow_credentials = 0, slower = 0, stops = 0;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     const Scenario b = swarm_scenario_base(seed), s = swarm_scenario(seed);
     INFO("seed " << seed);
@@ -98,6 +98,10 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[
     decorrelated += s.config.backoff.jitter == m::JitterKind::decorrelated ? 1 : 0;
     replay_only += s.config.resume.mode == m::StreamMode::replay_only ? 1 : 0;
     slow_credentials += s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms ? 1 : 0;
+    slower += s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms &&
+                      s.world.refresh_ms >= s.config.auth.refresh_timeout_ms
+                  ? 1
+                  : 0;
     stops += std::count_if(s.faults.begin(), s.faults.end(), [](const Fault& f) { return f.kind == FaultKind::stop; }) >
                      std::count_if(b.faults.begin(), b.faults.end(),
                                    [](const Fault& f) { return f.kind == FaultKind::stop; })
@@ -105,10 +109,10 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[
                  : 0;
   }
   std::printf("situations in %d seeds: quiet %d, status after open %d, 5xx hints %d, outage limit %d, link flaps "
-              "%d, long ids %d (over the limit %d), decorrelated %d, replay-only %d, slow credentials %d, "
-              "stops %d\n",
+              "%d, long ids %d (over the limit %d), decorrelated %d, replay-only %d, slow credentials %d "
+              "(slower than the refresh timeout %d), stops %d\n",
               seeds, quiet, after_open, hints, outage, flaps, long_ids, over, decorrelated, replay_only,
-              slow_credentials, stops);
+              slow_credentials, slower, stops);
   // Shares (swarm.cpp) with generous room: a few percent of seeds each.
   const auto about = [](int n, double share) { return n > seeds * share * 0.6 && n < seeds * share * 1.5; };
   CHECK(quiet > seeds * 0.12 * 0.6);  // and the slow credential source's rare events
@@ -119,6 +123,7 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[
   CHECK(about(decorrelated, 0.12));
   CHECK(about(replay_only, 0.06));
   CHECK(about(slow_credentials, 0.19));
+  CHECK(about(slower, 0.19 * 0.25));
   CHECK(outage > seeds * 0.10);  // its own 10 %, plus the slow credential source's
   CHECK(flaps > seeds * 0.10);
   CHECK(stops > seeds * 0.05);
@@ -266,29 +271,34 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
               outage_give_ups, unrecoverable, replay_complete);
 }
 
-// Known limits the slow credential source found (docs/simulation.md,
-// "Situations"): a credential source slower than auth.refresh_timeout_ms. The
-// swarm keeps refreshes within half the timeout (the policy's assumption);
-// these shrunk scenarios, first drawn by the swarm when it did not, fail today.
-// The tests pass while they fail ([!shouldfail]); once the limit is lifted they
-// fail, and become plain tests.
-TEST_CASE("known limit: a refresh answered after its timeout is taken for the next one's answer",
-          "[situations][known-limit][!shouldfail]") {
-  // The refresh of a 401 times out (9 s) and answers at 10.7 s, when the next
-  // 401's refresh is queued behind it on the worker: the session takes the
-  // late answer for the new one, and from then on asks its proactive refreshes
-  // while one is still out (guarantee 10), one answer behind.
+// What the slow credential source found (docs/simulation.md, "Situations"): a
+// credential source slower than auth.refresh_timeout_ms. These shrunk
+// scenarios, drawn by the swarm, failed until the reducer numbered its
+// refreshes (one out at a time, answers matched to their request) and let a
+// late answer end the backoff its timeout entered; the swarm now draws such
+// sources in a quarter of its slow-credential seeds.
+TEST_CASE("a refresh answered after its timeout is not taken for the next one's answer",
+          "[situations][slow-refresh]") {
+  // The refresh of a 401 times out (9 s) and answers at 10.7 s. Before: the
+  // next 401 queued a second refresh behind it, took the late answer for the
+  // new one, and from then on asked its proactive refreshes while one was
+  // still out (guarantee 10), one answer behind. Now the next 401 waits for the
+  // refresh still out, whose answer serves it, and no refresh is asked while
+  // another is out.
   const RunResult r = run_traced(load("slow_refresh_late_answer.json"));
   INFO(describe(r));
   CHECK(r.ok());
+  REQUIRE(r.clients.size() == 1);
+  CHECK(r.clients[0].refresh_rejected == 1);  // the second 401 asked none
 }
 
-TEST_CASE("known limit: answers slower than the refresh timeout, tokens shorter than the backoff: never streams",
-          "[situations][known-limit][!shouldfail]") {
+TEST_CASE("answers slower than the refresh timeout, tokens shorter than the backoff: streams with the late answers",
+          "[situations][slow-refresh]") {
   // Every refresh times out (8 s) and answers at 11.5 s, in the backoff the
-  // timeout entered (kanade: up to 300 s); the 23 s token is stale by the next
-  // attempt, whose 401 starts it over (guarantee 7: not streaming after the
-  // healed period).
+  // timeout entered (kanade: up to 300 s); the 23 s token was stale by the
+  // next attempt, whose 401 started it over: never streaming again
+  // (guarantee 7). Now the late answer ends that backoff: the retry with its
+  // fresh credentials goes at once.
   const RunResult r = run_traced(load("slow_refresh_never_streams.json"));
   INFO(describe(r));
   CHECK(r.ok());

@@ -330,7 +330,7 @@ bool EventScript::plausible(Kind kind, const Where& where) const {
     case replay_finished: return where.streaming && config_.resume.mode == m::StreamMode::replay_only;
     case acked: return position_after_.size() > 1;
     case refreshed:
-    case refresh_failed: return pending_refreshes_ > 0;
+    case refresh_failed: return !pending_refreshes_.empty();
     case saved:
     case save_failed: return !pending_saves_.empty();
     case restored: return where.backing_off;
@@ -412,6 +412,19 @@ std::optional<m::Event> EventScript::next(const m::State& state) {
   return make(kind);
 }
 
+// The request an auth answer names: the oldest pending (answers come in
+// order), now and then a stale or bogus one the reducer must not take for it,
+// or none (0: a recording made before requests were numbered).
+std::uint32_t EventScript::refresh_answer() {
+  const std::uint32_t roll = static_cast<std::uint32_t>(choices_.below(20));
+  if (roll == 0 && answered_refresh_ != 0) return answered_refresh_;  // a duplicate of the last answer
+  if (roll == 1) return pending_refreshes_.empty() ? 7 : pending_refreshes_.back() + 1;  // never asked
+  const std::uint32_t request = pending_refreshes_.empty() ? 0 : pending_refreshes_.front();
+  if (!pending_refreshes_.empty()) pending_refreshes_.erase(pending_refreshes_.begin());
+  answered_refresh_ = request;
+  return roll == 2 ? 0 : request;
+}
+
 m::Event EventScript::make(Kind kind) {
   switch (kind) {
     case opened: return m::ConnectionOpened{now_};
@@ -423,14 +436,11 @@ m::Event EventScript::make(Kind kind) {
     case replay_finished: return m::ReplayFinished{now_};
     case acked: return make_ack();
     case refreshed: {
-      if (pending_refreshes_ > 0) --pending_refreshes_;
       std::optional<m::Instant> expires;
       if (choices_.chance(1, 2)) expires = m::Instant{now_.ms + choices_.between(-1000, 600000)};
-      return m::AuthRefreshed{now_, expires};
+      return m::AuthRefreshed{now_, expires, refresh_answer()};
     }
-    case refresh_failed:
-      if (pending_refreshes_ > 0) --pending_refreshes_;
-      return m::AuthRefreshFailed{now_};
+    case refresh_failed: return m::AuthRefreshFailed{now_, refresh_answer()};
     case saved:
     case save_failed: {
       std::uint64_t id = 0;
@@ -581,8 +591,9 @@ void EventScript::observe(const m::Step& step) {
     } else if (const auto* s = std::get_if<m::SaveCheckpoint>(&effect)) {
       if (pending_saves_.size() >= kPendingSavesMax) pending_saves_.erase(pending_saves_.begin());
       pending_saves_.push_back(s->delivery_id);
-    } else if (std::holds_alternative<m::RefreshAuth>(effect)) {
-      ++pending_refreshes_;
+    } else if (const auto* r = std::get_if<m::RefreshAuth>(&effect)) {
+      if (pending_refreshes_.size() >= kPendingSavesMax) pending_refreshes_.erase(pending_refreshes_.begin());
+      pending_refreshes_.push_back(r->request);
     }
   }
 }

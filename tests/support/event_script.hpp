@@ -127,6 +127,7 @@ class EventScript {
   bool plausible(Kind kind, const Where& where) const;
   std::int64_t advance_ms();
   model::Event make(Kind kind);
+  std::uint32_t refresh_answer();
   model::Event make_started();
   model::Event make_frame();
   model::Event make_rejected();
@@ -153,7 +154,8 @@ class EventScript {
   std::vector<model::Cursor> position_after_;   // [delivery id] -> cursor the app acks with
   model::Cursor position_;
   std::vector<std::uint64_t> pending_saves_;
-  std::uint32_t pending_refreshes_ = 0;
+  std::vector<std::uint32_t> pending_refreshes_;  // RefreshAuth requests not answered, oldest first
+  std::uint32_t answered_refresh_ = 0;             // the last one answered
 };
 
 struct RunOptions {

@@ -86,7 +86,9 @@ struct Range {
 enum class Conn : std::uint8_t { none, attempting, open };
 enum class Override : std::uint8_t { none, oldest, live };
 enum class TermKind : std::uint8_t { stopped, gave_up, failed };
-enum class ConnectKind : std::uint8_t { none, start, refresh };
+// refresh: the retry with fresh credentials; late_refresh: the same, when the
+// refresh answers after its timeout entered a backoff (which it ends).
+enum class ConnectKind : std::uint8_t { none, start, refresh, late_refresh };
 
 struct Failure {
   Failure(m::Reason r, std::uint64_t count, bool short_s = false) : reason(r), n(count), short_session(short_s) {}
@@ -135,6 +137,7 @@ struct Ctx {
   int closes = 0;
   int releases = 0;
   int rejected_refreshes = 0;
+  bool refresh_was_out = false;  // a refresh was out before this step
 };
 
 // The bit of Effect alternative E in Ctx::allowed.
@@ -234,7 +237,10 @@ struct SessionOracle::Impl {
   m::Instant refresh_at{};
   std::optional<m::Instant> expires_at;
   m::Instant credentials_at{};  // when the current credentials arrived
-  bool proactive_out = false;   // a RefreshAuth{expiring} is unanswered
+  // One refresh out at a time, whatever its cause, until it answers (a
+  // timeout gives up waiting, the call stays out); answers name it.
+  std::uint32_t refresh_out = 0;   // 0: none
+  std::uint32_t refresh_last = 0;  // the newest request number
 
   // Backoff in progress (reported by a backing_off status).
   bool backing_off = false;
@@ -448,17 +454,31 @@ struct SessionOracle::Impl {
                      commit(e.delivery_id, e.cursor, ctx.now);
                    },
                    [&](const m::AuthRefreshed& e) {
+                     // The driver holds these credentials, whatever they answer.
                      expires_at = e.expires_at;
                      credentials_at = ctx.now;
-                     proactive_out = false;
-                     if (!refreshing) {
+                     ctx.quiet = true;
+                     if (!answers_refresh_out(e.request)) return;  // stale: credentials only
+                     refresh_out = 0;
+                     if (refreshing) {
+                       ctx.quiet = false;
+                       ctx.connect = ConnectKind::refresh;
+                     } else if (backing_off && backoff_reason == m::Reason::auth_refresh_failed) {
+                       // Late: the answer of the refresh whose timeout entered this backoff.
+                       ctx.quiet = false;
+                       if (const auto why = give_up_reason(backoff_failures, ctx.now)) {
+                         expect_terminal(ctx, TermKind::gave_up, *why);
+                       } else {
+                         ctx.connect = ConnectKind::late_refresh;
+                       }
+                     }
+                   },
+                   [&](const m::AuthRefreshFailed& e) {
+                     if (!answers_refresh_out(e.request)) {
                        ctx.quiet = true;
                        return;
                      }
-                     ctx.connect = ConnectKind::refresh;
-                   },
-                   [&](const m::AuthRefreshFailed&) {
-                     proactive_out = false;
+                     refresh_out = 0;
                      if (!refreshing) {
                        expires_at.reset();
                        ctx.quiet = true;
@@ -559,10 +579,7 @@ struct SessionOracle::Impl {
         ctx.must_close = true;
       }
     } else if (refreshing) {
-      if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms) {
-        proactive_out = false;  // given up, whichever refresh it was
-        refresh_failed(ctx);
-      }
+      if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms) refresh_failed(ctx);  // still out
     } else if (backing_off && ctx.now >= backoff_until) {
       const auto why = backoff_failures > 0 ? give_up_reason(backoff_failures, ctx.now) : std::nullopt;
       if (why) {
@@ -670,7 +687,10 @@ struct SessionOracle::Impl {
                      [&](const m::DiscardFrame& d) { on_discard(d, ctx); },
                      [&](const m::ReportGap& g) { on_gap(g, ctx); },
                      [&](const m::SaveCheckpoint& s) { on_save(s, ctx.now); },
-                     [&](const m::RefreshAuth& r) { on_refresh(r, ctx); },
+                     [&](const m::RefreshAuth& r) {
+                       number_refresh(r);
+                       on_refresh(r, ctx);
+                     },
                      [&](const m::ReportStatus& r) { on_status(r.status, ctx); },
                  },
                  effect);
@@ -686,6 +706,8 @@ struct SessionOracle::Impl {
       expected = 1;
     } else if (ctx.connect == ConnectKind::refresh) {
       expected = inc_failures(failures);
+    } else if (ctx.connect == ConnectKind::late_refresh) {
+      expected = inc_failures(backoff_failures);  // the backoff's count, as after it
     } else if (backing_off && (ctx.backoff_due || ctx.restore || ctx.backed_off)) {
       if (ctx.now < backoff_until) broken("Connect before the reported next attempt time");
       if (!backoff_cut && ms_between(backoff_from, ctx.now) < backoff_lower_ms) {
@@ -711,7 +733,7 @@ struct SessionOracle::Impl {
     conn = Conn::attempting;
     attempt_at = ctx.now;
     failures = expected - 1;
-    attempt_fresh = ctx.connect == ConnectKind::refresh;
+    attempt_fresh = ctx.connect == ConnectKind::refresh || ctx.connect == ConnectKind::late_refresh;
     backing_off = false;
     refreshing = false;
     ctx.connected = true;
@@ -868,8 +890,19 @@ struct SessionOracle::Impl {
       return;
     }
     if (!ctx.expiring_refresh_ok) broken("proactive RefreshAuth before the token's refresh-ahead window");
-    if (proactive_out) broken("a second proactive RefreshAuth while one is out");
-    proactive_out = true;
+  }
+  // Every RefreshAuth: none while one is out (even one given up at its
+  // timeout), numbered 1, 2, 3, ...
+  void number_refresh(const m::RefreshAuth& r) {
+    if (refresh_out != 0)
+      broken("RefreshAuth #" + std::to_string(r.request) + " while #" + std::to_string(refresh_out) + " is out");
+    const std::uint32_t want = refresh_last == UINT32_MAX ? 1 : refresh_last + 1;
+    if (r.request != want)
+      broken("RefreshAuth numbered " + std::to_string(r.request) + ", expected " + std::to_string(want));
+    refresh_out = refresh_last = r.request;
+  }
+  bool answers_refresh_out(std::uint32_t request) const {
+    return refresh_out != 0 && (request == 0 || request == refresh_out);
   }
 
   void on_status(const m::Status& st, Ctx& ctx) {
@@ -974,11 +1007,11 @@ struct SessionOracle::Impl {
     }
     if (ctx.terminal) check_terminal(*ctx.terminal, phase);
     if (ctx.refresh_rejected) {
-      // A proactive refresh already out answers the 401: no second one.
-      const int wanted = proactive_out ? 0 : 1;
+      // A refresh already out (proactive, or timed out unanswered) answers the 401: no second one.
+      const int wanted = ctx.refresh_was_out ? 0 : 1;
       if (ctx.rejected_refreshes != wanted || !std::holds_alternative<m::RefreshingAuth>(phase))
-        broken(proactive_out ? "a 401 while a proactive refresh is out must wait for it (RefreshingAuth), not ask again"
-                             : "a 401 with an auth provider must refresh once and wait (RefreshingAuth)");
+        broken(ctx.refresh_was_out ? "a 401 while a refresh is out must wait for it (RefreshingAuth), not ask again"
+                                : "a 401 with an auth provider must refresh once and wait (RefreshingAuth)");
       refreshing = true;
       refresh_at = ctx.now;
     }
@@ -1095,6 +1128,7 @@ struct SessionOracle::Impl {
     early_save = false;
     ctx.event = &event;
     ctx.now = m::time_of(event);
+    ctx.refresh_was_out = refresh_out != 0;
     try {
       if (terminal) {
         if (!step.effects.empty()) broken("effects after a terminal state");

@@ -32,16 +32,18 @@ struct Database {
   std::set<std::uint64_t> orders;
 };
 
+// Written against io::Application and io::SessionControl only: the same class
+// runs under the Asio Runner (io::Runner::start_application(options, factory)).
 class OrdersApp final : public io::Application {
  public:
-  OrdersApp(sim::Process& process, Database& db, bool ack_first) : process_(process), db_(db), ack_first_(ack_first) {}
+  OrdersApp(io::SessionControl& process, Database& db, bool ack_first) : process_(process), db_(db), ack_first_(ack_first) {}
 
   void on_delivery(const io::Delivery& d) override {
     if (!d.sequence) return;
     const std::uint64_t order = *d.sequence;
     const std::uint64_t id = d.delivery_id;
     Database& db = db_;
-    sim::Process& process = process_;
+    io::SessionControl& process = process_;
     if (ack_first_) {  // the bug
       process.ack(id);
       process.after(write_ms, [&db, order] { db.orders.insert(order); });
@@ -59,7 +61,7 @@ class OrdersApp final : public io::Application {
   static constexpr sim::Ms write_ms = 120;  // the database's write latency
 
  private:
-  sim::Process& process_;
+  io::SessionControl& process_;
   Database& db_;
   bool ack_first_;
 };

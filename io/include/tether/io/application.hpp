@@ -3,6 +3,8 @@
 // order; a callback must not block for long (the stream waits) and must not
 // throw.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,5 +49,31 @@ class Application {
   virtual void on_status(const model::Status& status) = 0;
   virtual void on_diagnostic(const Diagnostic& diagnostic) = 0;
 };
+
+// What a running session offers its application. The Asio Runner and the
+// simulator (sim::Process) both implement it, so an application written
+// against Application and SessionControl runs under either unchanged. Every
+// call may come from inside a callback; none waits.
+class SessionControl {
+ public:
+  // Deliveries 1..delivery_id are durably handled (cumulative; see
+  // Runner::ack for what an ack promises). From inside a callback it is
+  // applied once the callback returns, before a stop() made after it.
+  virtual void ack(std::uint64_t delivery_id) = 0;
+  // Graceful: the checkpoint is flushed, the connection closed. Returns at
+  // once (the Runner's owner may still wait for the end with Runner::stop()).
+  virtual void stop() = 0;
+  // Runs `work` on the session's strand `delay_ms` from now (a database
+  // write's latency, a batch timer), unless the session is stopped and torn
+  // down first (the Runner destroyed; the simulated process killed).
+  virtual void after(std::int64_t delay_ms, std::function<void()> work) = 0;
+
+ protected:
+  ~SessionControl() = default;
+};
+
+// Makes the application of a session, given what the session offers it.
+// Called once, before the session starts; the session owns the result.
+using ApplicationFactory = std::function<std::unique_ptr<Application>(SessionControl& session)>;
 
 }  // namespace tether::io

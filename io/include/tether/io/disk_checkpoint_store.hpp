@@ -30,6 +30,11 @@
 //
 // Locking is the caller's: the store assumes it is the only writer of the file
 // for the length of each call. Calls on one instance are serialized (a mutex).
+//
+// Every load and save reads the file; the store remembers the last bytes it
+// encoded or decoded and what they decode to, and decodes again only bytes that
+// differ from those (a save usually reads back the file it wrote last). Any
+// changed byte (a torn or lost write, another writer) is decoded and checked.
 
 #include <cstdint>
 #include <expected>
@@ -72,13 +77,22 @@ class DiskCheckpointStore final : public CheckpointStore {
   std::expected<std::optional<model::Cursor>, CheckpointError> load() override;
   std::expected<void, CheckpointError> save(const model::Cursor& cursor) override;
 
+  // decode_checkpoint_file(bytes)'s checkpoint if `bytes` are the last bytes
+  // this store encoded or decoded, nullopt otherwise: lets another reader of
+  // the file (the simulator's durability check) skip a decode. Reads nothing.
+  std::optional<Checkpoint> decoded_if_known(std::string_view bytes) const;
+
   const std::filesystem::path& path() const { return file_; }
   const std::filesystem::path& temp_path() const { return temp_file_; }
 
  private:
-  std::expected<std::optional<Checkpoint>, CheckpointError> read_current();
+  // The file's checkpoint (nullptr: no file), valid until the next call that
+  // remembers another.
+  std::expected<const Checkpoint*, CheckpointError> read_current();
   std::expected<void, CheckpointError> check_stream(const Checkpoint& stored) const;
+  std::expected<void, CheckpointError> write(const model::Cursor& cursor, std::string_view stream);
   std::expected<void, CheckpointError> replace_file(const std::string& bytes);
+  void remember(std::string_view bytes, const model::Cursor& cursor, std::string_view stream);
   std::expected<void, CheckpointError> sync_directory();
   void remove_stale_temp_files();
   CheckpointError error(const DiskError& failure) const;
@@ -87,8 +101,12 @@ class DiskCheckpointStore final : public CheckpointStore {
   std::filesystem::path file_;
   std::filesystem::path temp_file_;  // "<file>.tmp.<writer_id>"
   DiskCheckpointOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   bool temp_files_swept_ = false;
+  // decode_checkpoint_file(known_bytes_) == known_, when known_is_set_.
+  bool known_is_set_ = false;
+  std::string known_bytes_;
+  Checkpoint known_;
 };
 
 }  // namespace tether::io

@@ -182,7 +182,8 @@ class Driver final : public TransportListener {
   void execute(const model::Effect& effect);
   void deliver(const model::Deliver& deliver);
   void save(const model::SaveCheckpoint& save);
-  void refresh_auth();
+  void refresh_auth(const model::RefreshAuth& effect);
+  void report_refresh_timeout(const model::Status& status);
   void begin_started(std::optional<model::Cursor> checkpoint,
                      std::optional<std::int64_t> token_expires_unix_ms);
   std::optional<model::Instant> expiry_instant(std::optional<std::int64_t> unix_ms);
@@ -211,6 +212,8 @@ class Driver final : public TransportListener {
   std::uint64_t save_failures_unreported_ = 0;  // rate-limited away
   std::optional<model::Instant> save_reported_at_;
   bool save_failed_at_stop_ = false;
+  std::uint32_t refresh_running_ = 0;  // the RefreshAuth request out (0: none)
+  bool refresh_timeout_told_ = false;  // its timeout was diagnosed
 };
 
 }  // namespace tether::io

@@ -109,6 +109,13 @@ class Runner {
   // starting; the error names what is wrong.
   static std::expected<std::unique_ptr<Runner>, std::string> start(RunnerOptions options,
                                                                    Callbacks callbacks);
+  // The same, with the application's own io::Application, made by
+  // `make_application` from the session's io::SessionControl (ack, stop,
+  // after) before the session starts: the interface the simulator runs too
+  // (docs/simulation.md, "Your code under simulation"), so the same class
+  // runs here and under the simulator's campaign. The Runner owns it.
+  static std::expected<std::unique_ptr<Runner>, std::string> start_application(
+      RunnerOptions options, ApplicationFactory make_application);
   ~Runner();  // stop(), then joins the thread
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -154,6 +161,8 @@ class Runner {
 
  private:
   explicit Runner(std::unique_ptr<Impl> impl);
+  static std::expected<std::unique_ptr<Runner>, std::string> start(RunnerOptions options, Callbacks callbacks,
+                                                                   ApplicationFactory make_application);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -66,9 +66,12 @@ enum class RefreshCause : std::uint8_t {
   expiring,  // the token's known expiry is near
 };
 
-// Obtain new credentials; answer with AuthRefreshed or AuthRefreshFailed.
+// Obtain new credentials; answer with AuthRefreshed or AuthRefreshFailed
+// carrying `request` back, so an answer is matched to the request it answers
+// (one that comes after its timeout is never taken for a newer one's).
 struct RefreshAuth {
   RefreshCause cause;
+  std::uint32_t request = 0;  // 1, 2, 3, ... within this session
 };
 
 // The connection status changed; render it.

@@ -97,13 +97,18 @@ struct DeliveryAcked {
   Cursor cursor;
 };
 
+// The answers to RefreshAuth: `request` is the effect's, copied back by the
+// driver. 0 (an answer that names no request: recordings made before requests
+// were numbered) answers the refresh that is out.
 struct AuthRefreshed {
   Instant now;
   std::optional<Instant> expires_at;
+  std::uint32_t request = 0;
 };
 
 struct AuthRefreshFailed {
   Instant now;
+  std::uint32_t request = 0;
 };
 
 struct CheckpointSaved {

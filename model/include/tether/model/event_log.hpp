@@ -39,6 +39,10 @@
 // recorder writes one when the session ends. Lines starting with '#' are
 // comments, anywhere after the first line.
 //
+// `AuthRefreshed` and `AuthRefreshFailed` end with `request=N`, the refresh
+// they answer; lines recorded before requests were numbered lack it and read
+// as request 0 (which answers the refresh out, as those sessions did).
+//
 // Format 1 (`tether-events/1`) is format 2 without the header lines, the
 // effects and the @state lines; it still decodes (replaying it needs the
 // configuration and seed from elsewhere).

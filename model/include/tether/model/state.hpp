@@ -90,10 +90,16 @@ struct Progress {
   bool resyncing = false;  // after cursor-too-old: the next jump was already reported
 };
 
+// One refresh is out at a time, whatever its cause: a refresh that timed out
+// stays out until it answers (the driver cannot take the call back), a 401
+// meanwhile waits for it instead of queueing a second call behind it, and its
+// answer, however late, is matched by number and still brings credentials.
 struct AuthMemory {
-  std::optional<Instant> expires_at;
+  std::optional<Instant> expires_at;  // of the credentials the driver holds (the last answered)
   Instant received_at{};  // when the current credentials arrived
-  bool proactive_in_flight = false;
+  bool proactive_in_flight = false;  // the refresh out was asked ahead of expiry (a 401 may adopt it)
+  std::uint32_t refresh_asked = 0;   // number of the newest RefreshAuth (0: none yet)
+  std::uint32_t refresh_out = 0;     // the refresh asked and not answered yet (0: none)
 };
 
 // When a proactive refresh is due: refresh_ahead_ms before expiry, but never

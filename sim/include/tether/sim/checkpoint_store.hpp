@@ -38,9 +38,16 @@ class SimCheckpointStore final : public io::CheckpointStore {
   const std::filesystem::path& path() const { return store_.path(); }
 
  private:
+  std::expected<std::optional<model::Cursor>, io::CheckpointError> decode_durable(const std::string& bytes) const;
+
   SimDisk& disk_;
   io::DiskCheckpointStore store_;
   std::string stream_;
+  // durable_cursor()'s last answer for a file and the bytes it came from: the
+  // world asks after every step and the durable file seldom changes (the
+  // answer is a function of the bytes alone).
+  mutable std::string last_durable_bytes_;
+  mutable std::optional<std::expected<std::optional<model::Cursor>, io::CheckpointError>> last_durable_answer_;
 };
 
 }  // namespace tether::sim

@@ -33,20 +33,14 @@
 
 namespace tether::sim {
 
-// What a simulated process offers the application it runs.
-class Process {
+// What a simulated process offers the application it runs: what the Asio
+// Runner offers (io::SessionControl: ack, stop, after — in virtual time, and
+// `after` work dies with the process), and what only a simulation can.
+class Process : public io::SessionControl {
  public:
   virtual std::uint32_t client() const = 0;
   virtual std::uint32_t lifetime() const = 0;  // 1, 2, ... (a new one after each crash)
   virtual Ms now_ms() const = 0;
-  // The application is done with deliveries up to `delivery_id` (cumulative),
-  // as io::Driver::ack; from inside a callback too.
-  virtual void ack(std::uint64_t delivery_id) = 0;
-  // The application stops the session (graceful: the checkpoint is flushed).
-  virtual void stop() = 0;
-  // Runs `work` on the process's strand `delay_ms` from now (a database
-  // write's latency, a batch timer), unless the process dies first.
-  virtual void after(Ms delay_ms, std::function<void()> work) = 0;
   // This process's own deterministic randomness.
   virtual model::Prng& prng() = 0;
 

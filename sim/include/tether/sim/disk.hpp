@@ -113,23 +113,25 @@ class SimDisk final : public io::Disk {
     std::string to;          // rename only
     std::uint64_t file = 0;  // link only
   };
+  // Name -> file id; looked up by string_view (std::less<>).
+  using Names = std::map<std::string, std::uint64_t, std::less<>>;
   struct Directory {
-    std::map<std::string, std::uint64_t> names;    // now
-    std::map<std::string, std::uint64_t> durable;  // after the last sync
-    std::vector<Change> pending;                   // since then, oldest first
+    Names names;                  // now
+    Names durable;                // after the last sync
+    std::vector<Change> pending;  // since then, oldest first
   };
 
   // A step of the process: false (and nothing may change) if it is dead or
   // the step was told to fail; `errno_value` says why.
   bool step(DiskStep kind, int& errno_value);
-  Directory* directory_of(const std::filesystem::path& file);
-  const Directory* directory_of(const std::filesystem::path& file) const;
-  static void apply(std::map<std::string, std::uint64_t>& names, const Change& change);
+  Directory* directory_named(std::string_view directory);
+  const Directory* directory_named(std::string_view directory) const;
+  static void apply(Names& names, const Change& change);
   void settle(const std::function<std::size_t(std::size_t)>& changes_kept,
               const std::function<void(File&)>& settle_file);
   void collect_unreferenced_files();
 
-  std::map<std::string, Directory> directories_;
+  std::map<std::string, Directory, std::less<>> directories_;
   std::map<std::uint64_t, File> files_;
   std::uint64_t next_file_ = 1;
   std::map<DiskStep, int> fail_next_;
