@@ -10,6 +10,7 @@
 
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
+#include <tether/io/poll_exchange.hpp>
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
 #include <tether/io/seed.hpp>
@@ -19,36 +20,19 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <nlohmann/json.hpp>
 
 namespace tether::io {
 
 namespace asio = boost::asio;
 namespace poll = model::poll;
 
-namespace {
-
-// The body as a snapshot, or why it is not one.
-std::expected<poll::Snapshot, std::string> parse_snapshot(std::string_view body) {
-  nlohmann::json document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) return std::unexpected("body is not JSON");
-  if (!document.is_object()) return std::unexpected("body is JSON but not an object");
-  std::vector<poll::Entry> entries;
-  entries.reserve(document.size());
-  for (const auto& [key, value] : document.items())
-    entries.push_back({key, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
-  auto snapshot = poll::Snapshot::from_entries(std::move(entries));
-  if (!snapshot) return std::unexpected(std::string(snapshot.error().reason) + " '" + snapshot.error().key + "'");
-  return std::move(*snapshot);
-}
-
-}  // namespace
-
 // The Asio shell of the polling session: the reducer runs in io::ReducerLoop
 // (<tether/io/reducer_loop.hpp>, the one driver loop); this file adds what the
 // poll effects need: the strand (an io_context on its own thread), the timer,
 // one HttpPoller per endpoint on a pool of HTTP threads, and one worker
-// thread for blocking calls (the credential refresh).
+// thread for blocking calls (the credential refresh). What an answer means
+// (the event, the ETag of the next request) is io::PollExchange's, which the
+// simulator's poll world runs too.
 struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, Host {
   PollRunnerOptions options;
   PollCallbacks callbacks;
@@ -59,7 +43,7 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
   std::unique_ptr<asio::thread_pool> workers;        // HTTP: polls of different endpoints overlap
   asio::thread_pool worker{1};                       // Host::offload: blocking calls, one at a time
   std::vector<std::unique_ptr<HttpPoller>> pollers;  // one per endpoint (not thread-safe)
-  std::vector<std::optional<std::string>> etags;     // strand only
+  std::optional<PollExchange> exchange;              // strand only
   std::optional<ReducerLoop<PollReducer, Impl>> loop;
   std::string bearer_token;  // strand only
   bool refreshing = false;   // strand only: a refresh is in flight
@@ -113,7 +97,7 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
   }
 
   void start_poll(std::size_t endpoint) {
-    PollRequest request{options.urls[endpoint], etags[endpoint], bearer_token};
+    PollRequest request{options.urls[endpoint], exchange->etag(endpoint), bearer_token};
     asio::post(*workers, [self = shared_from_this(), endpoint, request = std::move(request)] {
       auto response = self->pollers[endpoint]->get(request);
       asio::post(self->io, [self, endpoint, response = std::move(response)]() mutable {
@@ -148,26 +132,13 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
   void finish_poll(std::size_t endpoint, std::expected<PollResponse, std::string> response) {
     if (done) return;
     ++polls;
-    const std::string& name = options.config.endpoints[endpoint].name;
-    if (!response) {
-      diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + response.error());
-      return feed(poll::PollFailed{{}, endpoint, 0});
-    }
-    for (const std::string& notice : response->notices)
-      diagnose(Diagnostic::Kind::connection, "poll " + name + ": " + notice);
+    PollExchange::Outcome outcome = exchange->answer(endpoint, response);
+    for (Diagnostic& d : outcome.diagnostics) diagnose(d.kind, std::move(d.text));
     // Fetch a token for the next poll, off the strand; the model keeps the
     // cadence (401 is quiet), so a refresh that fails is tried again at the
     // next 401, never in a loop.
-    if (response->status == 401 && options.auth) refresh_credentials(/*initial=*/false);
-    if (response->not_modified) return feed(poll::PollSucceeded{{}, endpoint, std::nullopt});
-    if (response->status != 200) return feed(poll::PollFailed{{}, endpoint, response->status});
-    auto snapshot = parse_snapshot(response->body);
-    if (!snapshot) {
-      diagnose(Diagnostic::Kind::protocol, "poll " + name + ": malformed body: " + snapshot.error());
-      return feed(poll::PollFailed{{}, endpoint, 200});
-    }
-    etags[endpoint] = response->etag;
-    feed(poll::PollSucceeded{{}, endpoint, std::move(*snapshot)});
+    if (outcome.unauthorised && options.auth) refresh_credentials(/*initial=*/false);
+    feed(std::move(outcome.event));
   }
 };
 
@@ -191,7 +162,7 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
     if (!poller) return std::unexpected(poller.error());
     impl->pollers.push_back(std::move(*poller));
   }
-  impl->etags.resize(impl->pollers.size());
+  impl->exchange.emplace(impl->options.config);
   const std::size_t threads = impl->pollers.size() < 8 ? impl->pollers.size() : 8;
   impl->workers = std::make_unique<asio::thread_pool>(threads == 0 ? 1 : threads);
   asio::post(impl->io, [impl] {

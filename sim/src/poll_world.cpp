@@ -9,6 +9,11 @@
 #include <string>
 #include <variant>
 
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/poll_exchange.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/prng.hpp>
 
@@ -384,39 +389,53 @@ enum class ItemKind : std::uint8_t {
   respond,   // a response reaches the client
   app_stop,  // the application stops (fault index)
   check,     // the end of the catch-up bound
+  tick,      // the timer the loop armed (index: its generation)
 };
 
 struct Item {
   ItemKind kind;
-  std::uint32_t index;  // endpoint, request or fault
+  std::uint32_t index;  // endpoint, request, fault or timer generation
 };
 
 struct Request {
   std::uint32_t endpoint;
-  std::optional<std::uint64_t> etag;  // the driver's If-None-Match
+  std::optional<std::string> etag;  // the driver's If-None-Match (io::PollExchange's)
   Ms served_at = 0;
   // The answer, decided when the request reaches the server:
   std::uint16_t status = 0;  // 0: transport error
   bool malformed = false;
-  bool not_modified = false;
-  poll::Snapshot snapshot;
-  std::uint64_t version = 0;
+  io::PollResponse response;  // the wire's answer (status, JSON body, ETag)
+  Map served;                 // a 200's body: the server's state it was written from
 };
 
-class PollWorld {
+// The ETag of an endpoint's state `version`.
+std::string etag_of(std::uint64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+// A JSON object of the keys and their values (already JSON text).
+std::string json_body(const Map& state) {
+  std::string body = "{";
+  for (const auto& [k, v] : state) body += (body.size() > 1 ? ",\"" : "\"") + k + "\":" + v;
+  return body + "}";
+}
+
+// The world is the loop's clock (the agenda's time, a result stamped by the
+// results' clock), its host (the timer is an agenda item) and its executor (a
+// Poll becomes a request; every step is recorded, hashed and judged).
+class PollWorld final : public io::Clock, public io::Host {
  public:
   PollWorld(const PollScenario& s, const PollRunOptions& o, poll::PollState state)
       : s_(s),
         opt_(o),
-        state_(std::move(state)),
+        loop_(std::move(state), *this, *this, *this, o.reducer),
         heal_at_(heal_ms(s)),
         oracle_(s.config, heal_at_, [this](Ms t) { return awake_at(t); }),
         net_(Prng::derive(s.seed, 0x7E7)),
         world_(Prng::derive(s.seed, 0x5E2)),
         server_(s.config.endpoints.size()),
         version_(s.config.endpoints.size(), 0),
-        etag_(s.config.endpoints.size()),
+        exchange_(s.config),
         flaky_(s.config.endpoints.size(), 0) {
+    loop_.inject_defect(o.loop_defect);
     result_.endpoints.resize(s.config.endpoints.size());
     end_at_ = heal_at_;
     for (std::size_t i = 0; i < s.config.endpoints.size(); ++i)
@@ -436,21 +455,13 @@ class PollWorld {
         suspensions_.push_back({fault.at_ms, fault.at_ms + fault.duration_ms});
     }
     agenda_.push(end_at_, Item{ItemKind::check, 0});
-    feed(poll::Started{Instant{0}}, std::nullopt);
-    while (!done_) {
+    feed(poll::Started{}, std::nullopt);
+    while (!done_ && !agenda_.empty()) {
       if (result_.events >= opt_.events_max) {
         result_.violations.push_back(
             PollViolation{"limit", "event limit reached (a hot loop?)", now_, 0});
         break;
       }
-      std::optional<Ms> tick_at;
-      if (const auto d = poll::next_deadline(state_)) tick_at = awake_at(std::max(d->ms, now_));
-      if (tick_at && (agenda_.empty() || *tick_at < agenda_.next_ms())) {
-        now_ = *tick_at;
-        feed(poll::Tick{Instant{now_}}, std::nullopt);
-        continue;
-      }
-      if (agenda_.empty()) break;
       const Item item = agenda_.pop();
       now_ = agenda_.now_ms();
       handle(item);
@@ -461,6 +472,39 @@ class PollWorld {
     result_.heal_ms = heal_at_;
     result_.trace_hash = hash_.value();
     return std::move(result_);
+  }
+
+  // io::Clock: the world's time; while a result is fed, the results' clock.
+  model::Instant now() override { return Instant{now_ + stamp_skew_ms_}; }
+  std::int64_t unix_now_ms() override { return now_; }
+
+  // io::Host: the loop's one timer is an agenda item; a newer call replaces
+  // it (an older generation is ignored). A sleeping host wakes for it.
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    timer_generation_ += 1;
+    if (deadline) agenda_.push(awake_at(std::max(deadline->ms, now_)), Item{ItemKind::tick, timer_generation_});
+  }
+  // The polling session's effects never block (nothing is offloaded).
+  void offload(Work work, io::Blocking) override { work()(); }
+
+  // The loop's executor and its hooks.
+  void stepped(const poll::PollEvent& ev, const poll::PollEffects& fx) {
+    result_.events += 1;
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev); ok != nullptr && ok->endpoint < server_.size())
+      result_.endpoints[ok->endpoint].successes += 1;
+    record(fx);
+    hash_.add(show(ev));
+    trace_line_.clear();
+  }
+  void execute(const poll::PollEffect& x) {
+    const std::string shown = show(x);
+    hash_.add(shown);
+    if (opt_.keep_trace_text) trace_line_ += " " + shown;
+    if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
+  }
+  void executed(const poll::PollEvent& ev, const poll::PollState& after, const poll::PollEffects& fx) {
+    oracle_.step(ev, served_at_, fx, after, now_);
+    if (opt_.keep_trace_text) result_.trace += show(ev) + " ->" + trace_line_ + "\n";
   }
 
  private:
@@ -489,7 +533,7 @@ class PollWorld {
     if (it != m.end() && world_.uniform(0, 2) == 0)
       m.erase(it);
     else
-      m[key] = "v" + std::to_string(++value_counter_);
+      m[key] = "\"v" + std::to_string(++value_counter_) + "\"";  // JSON text, as the body carries it
     version_[e] += 1;
   }
 
@@ -506,19 +550,22 @@ class PollWorld {
         if (wake > now_) return agenda_.push(wake, item);  // the host sleeps: handled on waking
         return respond(item.index);
       }
+      case ItemKind::tick:
+        if (item.index == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+        return;
       case ItemKind::app_stop: {
         const Ms wake = awake_at(now_);
         if (wake > now_) return agenda_.push(wake, item);
-        result_.stopped_by_scenario = result_.stopped_by_scenario || !poll::is_terminal(state_);
+        result_.stopped_by_scenario = result_.stopped_by_scenario || !poll::is_terminal(loop_.state());
         if (s_.faults[item.index].kind == PollFaultKind::stop)
-          feed(poll::StopRequested{Instant{now_}}, std::nullopt);
+          feed(poll::StopRequested{}, std::nullopt);
         else
-          feed(poll::ReceiverGone{Instant{now_}}, std::nullopt);
+          feed(poll::ReceiverGone{}, std::nullopt);
         return;
       }
       case ItemKind::check:
         if (!result_.stopped_by_scenario) oracle_.check_caught_up(s_);
-        feed(poll::StopRequested{Instant{now_}}, std::nullopt);
+        feed(poll::StopRequested{}, std::nullopt);
         if (!oracle_.stopped())
           result_.violations.push_back(PollViolation{"stop", "a stop was not reported", now_, 0});
         done_ = true;
@@ -565,62 +612,58 @@ class PollWorld {
           break;
       }
     }
-    if (r.status == 200 && !r.malformed) {
-      r.version = version_[r.endpoint];
-      if (s_.etags && r.etag && *r.etag == r.version) {
-        r.not_modified = true;
+    r.response.status = r.status;
+    if (r.status == 200) {
+      const std::string etag = etag_of(version_[r.endpoint]);
+      if (s_.etags && r.etag == etag && !r.malformed) {
+        r.response.status = 304;
+        r.response.not_modified = true;
       } else {
-        std::vector<poll::Entry> entries;
-        entries.reserve(server_[r.endpoint].size());
-        for (const auto& [k, v] : server_[r.endpoint]) entries.push_back(poll::Entry{k, v});
-        r.snapshot = poll::Snapshot::from_entries(std::move(entries)).value();
+        r.served = server_[r.endpoint];
+        r.response.body = json_body(r.served);
+        if (s_.etags) r.response.etag = etag;
+        if (r.malformed)  // a key listed twice: the driver must refuse it, not keep the last
+          r.response.body.insert(1, std::string(R"("dup":"1","dup":"2")") + (r.served.empty() ? "" : ","));
       }
     }
     agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});
   }
 
-  // The driver turns the response into an event, as io/ does, stamped by the
-  // results' clock.
+  // The answer becomes an event as PollRunner makes it (io::PollExchange:
+  // the body parsed, a 304, the ETag of the next request), stamped by the
+  // results' clock. A snapshot must be the state its body was written from.
   void respond(std::uint32_t id) {
     Request& r = requests_[id];
-    if (poll::is_terminal(state_)) return;  // cancelled by the stop
-    const Instant now{now_ + s_.result_clock_skew_ms};
-    if (r.status != 200) {
-      result_.failed_polls += 1;
-      return feed(poll::PollFailed{now, r.endpoint, r.status}, r.served_at);
-    }
-    if (r.malformed) {
-      // A body that lists a key twice: the driver's parse refuses it.
-      std::vector<poll::Entry> entries{{"dup", "1"}, {"dup", "2"}};
-      for (const auto& [k, v] : server_[r.endpoint]) entries.push_back(poll::Entry{k, v});
-      if (poll::Snapshot::from_entries(std::move(entries)))
-        return;  // unreachable: "dup" is listed twice
-      result_.failed_polls += 1;
-      return feed(poll::PollFailed{now, r.endpoint, 200}, r.served_at);
-    }
-    if (r.not_modified)
-      return feed(poll::PollSucceeded{now, r.endpoint, std::nullopt}, r.served_at);
-    etag_[r.endpoint] = r.version;
-    feed(poll::PollSucceeded{now, r.endpoint, r.snapshot}, r.served_at);
+    if (poll::is_terminal(loop_.state())) return;  // cancelled by the stop
+    const ResultClock stamped(*this);
+    std::expected<io::PollResponse, std::string> answer = std::move(r.response);
+    if (r.status == 0) answer = std::unexpected(std::string("connection reset (simulated)"));
+    io::PollExchange::Outcome outcome = exchange_.answer(r.endpoint, answer);
+    if (std::holds_alternative<poll::PollFailed>(outcome.event)) result_.failed_polls += 1;
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&outcome.event);
+        ok != nullptr && ok->snapshot && as_map(*ok->snapshot) != r.served)
+      result_.violations.push_back(
+          PollViolation{"mirror", "the snapshot parsed is not the state the body was written from", now_, r.endpoint});
+    feed(std::move(outcome.event), r.served_at);
   }
 
-  void feed(const poll::PollEvent& ev, std::optional<Ms> served_at) {
-    const poll::PollEffects fx = opt_.reducer(state_, ev);
-    result_.events += 1;
-    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
-        ok != nullptr && ok->endpoint < server_.size())
-      result_.endpoints[ok->endpoint].successes += 1;
-    record(fx);
-    oracle_.step(ev, served_at, fx, state_, now_);
-    hash_.add(show(ev));
-    std::string line;
-    for (const poll::PollEffect& x : fx) {
-      const std::string shown = show(x);
-      hash_.add(shown);
-      if (opt_.keep_trace_text) line += " " + shown;
-      if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
-    }
-    if (opt_.keep_trace_text) result_.trace += show(ev) + " ->" + line + "\n";
+  // While it lives, the loop's clock reads the results' clock.
+  struct ResultClock {
+    PollWorld& world;
+    explicit ResultClock(PollWorld& w) : world(w) { world.stamp_skew_ms_ = w.s_.result_clock_skew_ms; }
+    ~ResultClock() { world.stamp_skew_ms_ = 0; }
+    ResultClock(const ResultClock&) = delete;
+    ResultClock& operator=(const ResultClock&) = delete;
+  };
+
+  // Every input goes through the loop. The world's effects never feed it back
+  // (a Poll becomes an agenda item), so an input always steps at once and its
+  // `served_at` is the one the oracle judges it with.
+  void feed(poll::PollEvent ev, std::optional<Ms> served_at) {
+    served_at_ = served_at;
+    if (loop_.feed(std::move(ev)) != io::Fed::fed)
+      result_.violations.push_back(PollViolation{"limit", "an input waited in the loop's inbox", now_, 0});
+    served_at_.reset();
   }
 
   void record(const poll::PollEffects& fx) {
@@ -643,14 +686,14 @@ class PollWorld {
     if (p.endpoint >= server_.size()) return;
     result_.polls += 1;
     const auto e = static_cast<std::uint32_t>(p.endpoint);
-    requests_.push_back(Request{e, etag_[e], 0, 0, false, false, {}, 0});
+    requests_.push_back(Request{e, exchange_.etag(e), 0, 0, false, {}, {}});
     agenda_.push(now_ + latency(),
                  Item{ItemKind::arrive, static_cast<std::uint32_t>(requests_.size() - 1)});
   }
 
   const PollScenario& s_;
   const PollRunOptions& opt_;
-  poll::PollState state_;
+  io::ReducerLoop<io::PollReducer, PollWorld> loop_;
   Ms heal_at_;
   Ms end_at_ = 0;
   PollOracle oracle_;
@@ -659,12 +702,16 @@ class PollWorld {
   Agenda<Item> agenda_;
   std::vector<Map> server_;
   std::vector<std::uint64_t> version_;
-  std::vector<std::optional<std::uint64_t>> etag_;
+  io::PollExchange exchange_;  // the driver's: conditional requests, answers into events
   std::vector<std::uint64_t> flaky_;
   std::vector<Request> requests_;
   std::vector<std::pair<Ms, Ms>> suspensions_;
   std::uint64_t value_counter_ = 0;
   Ms now_ = 0;
+  Ms stamp_skew_ms_ = 0;             // the results' clock, while a result is fed
+  std::optional<Ms> served_at_;      // the input being fed: when its request was served
+  std::uint32_t timer_generation_ = 0;
+  std::string trace_line_;
   bool done_ = false;
   Hasher hash_;
   PollRunResult result_;

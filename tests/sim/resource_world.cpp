@@ -1,7 +1,9 @@
 // The wait and mirror worlds: swarm campaigns with every rule checked after
 // every step, targeted scenarios, determinism, and mutation checks proving the
 // oracles have teeth (each mutant is a wrapper around the real reducer that
-// edits its public state or events; the model's sources are untouched).
+// edits its public state or events; the model's sources are untouched). The
+// worlds run the production loop, io::ReducerLoop: a mutant is the reducer
+// the loop is given (its Transition).
 //
 // A failing seed reproduces alone: run_wait(wait_scenario(seed)) or
 // run_mirror(mirror_scenario(seed)); the summary prints the first few.
@@ -14,6 +16,7 @@
 #include <string>
 #include <variant>
 
+#include <tether/io/reducers.hpp>
 #include <tether/sim/resource_world.hpp>
 
 using namespace tether::sim;
@@ -212,81 +215,84 @@ TEST_CASE("without backfill a stalled stream's values go stale", "[resource_worl
 
 namespace {
 
+// The real reducers in the loop's in-place form.
+w::Effects wait_real(w::WaitState& s, const w::Event& e) noexcept {
+  return tether::io::WaitReducer::transition_in_place(s, e);
+}
+mr::Effects mirror_real(mr::MirrorState& s, const mr::Event& e) noexcept {
+  return tether::io::MirrorReducer::transition_in_place(s, e);
+}
+
 // (a) attempts while disconnected: the reducer is never told the link dropped.
-w::Step deaf_to_disconnect(w::WaitState s, const w::Event& e) noexcept {
-  if (std::holds_alternative<w::Disconnected>(e))
-    return w::transition(std::move(s), w::Tick{w::time_of(e)});
-  return w::transition(std::move(s), e);
+w::Effects deaf_to_disconnect(w::WaitState& s, const w::Event& e) noexcept {
+  if (std::holds_alternative<w::Disconnected>(e)) return wait_real(s, w::Tick{w::time_of(e)});
+  return wait_real(s, e);
 }
 
 // (b) Connected wakes nothing.
-w::Step deaf_to_connect(w::WaitState s, const w::Event& e) noexcept {
+w::Effects deaf_to_connect(w::WaitState& s, const w::Event& e) noexcept {
   if (std::holds_alternative<w::Connected>(e)) {
     s.link = w::Link::up;
-    return w::transition(std::move(s), w::Tick{w::time_of(e)});
+    return wait_real(s, w::Tick{w::time_of(e)});
   }
-  return w::transition(std::move(s), e);
+  return wait_real(s, e);
 }
 
 // (c) no reopen pause: a pause ends the moment it begins.
-w::Step no_reopen_pause(w::WaitState s, const w::Event& e) noexcept {
-  w::Step step = w::transition(std::move(s), e);
-  if (auto* p = std::get_if<w::Pausing>(&step.state.phase)) p->until = w::time_of(e);
-  return step;
+w::Effects no_reopen_pause(w::WaitState& s, const w::Event& e) noexcept {
+  w::Effects fx = wait_real(s, e);
+  if (auto* p = std::get_if<w::Pausing>(&s.phase)) p->until = w::time_of(e);
+  return fx;
 }
 
 // (d) backoff too short: every backoff is cut to 60 % of its delay.
-w::Step short_backoff(w::WaitState s, const w::Event& e) noexcept {
-  w::Step step = w::transition(std::move(s), e);
-  if (auto* b = std::get_if<w::BackingOff>(&step.state.phase);
-      b != nullptr && b->cause != w::Cause::reconnected) {
+w::Effects short_backoff(w::WaitState& s, const w::Event& e) noexcept {
+  w::Effects fx = wait_real(s, e);
+  if (auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->cause != w::Cause::reconnected) {
     const m::Instant now = w::time_of(e);
     b->until = m::Instant{now.ms + (b->until.ms - now.ms) * 6 / 10};
   }
-  return step;
+  return fx;
 }
 
 // (e) stuck: after three failures in a row the reducer waits (all but) forever,
 // while its status still reports the policy's delay.
-w::Step stuck_after_three(w::WaitState s, const w::Event& e) noexcept {
-  w::Step step = w::transition(std::move(s), e);
-  if (auto* b = std::get_if<w::BackingOff>(&step.state.phase); b != nullptr && b->failures >= 3)
+w::Effects stuck_after_three(w::WaitState& s, const w::Event& e) noexcept {
+  w::Effects fx = wait_real(s, e);
+  if (auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->failures >= 3)
     b->until = m::Instant{b->until.ms + 1'000'000'000};
-  return step;
+  return fx;
 }
 
 // (f) a poll counts as a heartbeat.
-mr::Step poll_refreshes_liveness(mr::MirrorState s, const mr::Event& e) noexcept {
-  mr::Step step = mr::transition(std::move(s), e);
+mr::Effects poll_refreshes_liveness(mr::MirrorState& s, const mr::Event& e) noexcept {
+  mr::Effects fx = mirror_real(s, e);
   if (std::holds_alternative<mr::ValuePolled>(e) || std::holds_alternative<mr::PollCompleted>(e)) {
-    mr::Step beat = mr::transition(std::move(step.state), mr::HeartbeatReceived{mr::time_of(e)});
-    step.state = std::move(beat.state);
-    for (const mr::Effect& x : beat.effects) step.effects.push_back(x);
+    const mr::Effects beat = mirror_real(s, mr::HeartbeatReceived{mr::time_of(e)});
+    for (const mr::Effect& x : beat) fx.push_back(x);
   }
-  return step;
+  return fx;
 }
 
 // (g) a poll is stamped with its arrival, not its snapshot: values look fresher.
-mr::Step poll_stamped_on_arrival(mr::MirrorState s, const mr::Event& e) noexcept {
-  mr::Step step = mr::transition(std::move(s), e);
+mr::Effects poll_stamped_on_arrival(mr::MirrorState& s, const mr::Event& e) noexcept {
+  mr::Effects fx = mirror_real(s, e);
   if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
-    auto it = step.state.entries.find(p->key);
-    if (it != step.state.entries.end() && it->second.source == mr::Source::poll)
-      it->second.written_at = p->now;
+    auto it = s.entries.find(p->key);
+    if (it != s.entries.end() && it->second.source == mr::Source::poll) it->second.written_at = p->now;
   }
-  return step;
+  return fx;
 }
 
 // (h) a poll overwrites whatever the mirror holds, newer pushes included.
-mr::Step poll_overwrites_push(mr::MirrorState s, const mr::Event& e) noexcept {
-  mr::Step step = mr::transition(std::move(s), e);
+mr::Effects poll_overwrites_push(mr::MirrorState& s, const mr::Event& e) noexcept {
+  mr::Effects fx = mirror_real(s, e);
   if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
-    auto it = step.state.entries.find(p->key);
-    if (it != step.state.entries.end() && it->second.source == mr::Source::push) {
+    auto it = s.entries.find(p->key);
+    if (it != s.entries.end() && it->second.source == mr::Source::push)
       it->second = mr::Entry{p->value, mr::Source::poll, std::min(p->observed_at, p->now)};
-    }
   }
-  return step;
+  return fx;
 }
 
 }  // namespace

@@ -10,26 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <tether/io/poll_exchange.hpp>  // PollRequest, PollResponse
 #include <tether/io/transport_options.hpp>
 
 namespace tether::io {
-
-struct PollRequest {
-  std::string url;                   // http:// or https://
-  std::optional<std::string> etag;   // sent as If-None-Match
-  std::string bearer_token;          // empty: no Authorization header
-};
-
-struct PollResponse {
-  std::uint16_t status = 0;          // after redirects
-  bool not_modified = false;         // 304: the previous body still holds
-  std::string body;                  // empty for 304
-  std::optional<std::string> etag;
-  std::optional<std::int64_t> retry_after_ms;
-  // For the log: a redirect left the configured origin, so the rest of the
-  // chain went without the token and the extra headers (names origins only).
-  std::vector<std::string> notices;
-};
 
 struct PollOptions {
   HttpOptions http;

@@ -3,14 +3,18 @@
 // simulated HTTP server whose endpoints each serve a keyed state that changes
 // over time, and fail independently, in virtual time.
 //
-// The driver loop: take the next item (a change of the server's state, a
-// request reaching the server, a response reaching the client, a fault edge,
-// the application stopping), or a Tick at the session's next_deadline if that
-// comes first; jump virtual time there; feed the session; execute its effects
-// (Poll -> a request that reaches the server after a one-way latency and is
-// answered from the server's state *at that moment*, or with the error of a
-// fault active then; Added / Modified / Removed -> the application's mirror;
-// ReportStatus -> recorded); and let the oracle judge the step.
+// The driver loop is the production one, io::ReducerLoop<io::PollReducer>
+// (<tether/io/reducer_loop.hpp>, as PollRunner runs it): the world takes the
+// next item off its agenda (a change of the server's state, a request reaching
+// the server, a response reaching the client, a fault edge, the application
+// stopping, the loop's timer), jumps virtual time there and feeds the loop,
+// which reads the world's clock, steps the session and hands each effect to
+// the world (Poll -> a request that reaches the server after a one-way latency
+// and is answered from the server's state *at that moment*, or with the error
+// of a fault active then; Added / Modified / Removed -> the application's
+// mirror; ReportStatus -> recorded); the oracle judges the step; the loop
+// re-arms its one timer (an agenda item) by its own policy: only for an
+// earlier deadline, so a Tick may come early, which the session ignores.
 //
 // The oracle, after every step, from what the world knows (never the
 // reducer's helpers), in the world's time (a result's stamp may be skewed,
@@ -50,6 +54,8 @@
 #include <utility>
 #include <vector>
 
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/agenda.hpp>
 
@@ -105,14 +111,18 @@ PollScenario poll_swarm_scenario(std::uint64_t seed);
 Ms heal_ms(const PollScenario& scenario);
 Ms catch_up_bound_ms(const PollScenario& scenario, std::size_t endpoint);
 
-// The reducer the run drives: model::poll::transition_in_place, except in the
-// mutation tests, which wrap it in deliberately broken variants.
+// The reducer the run's loop drives (io::ReducerLoop's Transition):
+// model::poll::transition_in_place, except in the mutation tests, which wrap
+// it in deliberately broken variants.
 using PollReducer = model::poll::PollEffects (*)(model::poll::PollState&,
                                                  const model::poll::PollEvent&) noexcept;
 
 struct PollRunOptions {
   PollReducer reducer = &model::poll::transition_in_place;
   bool keep_trace_text = false;
+  // The mutation check of the loop itself: a deliberate defect of the
+  // production loop the world runs (io::LoopDefect), never set elsewhere.
+  io::LoopDefect loop_defect = io::LoopDefect::none;
   std::uint64_t events_max = 1'000'000;  // a limit on everything: beyond it the run fails
 };
 

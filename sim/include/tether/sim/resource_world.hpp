@@ -21,6 +21,14 @@
 // (ValuePolled, RemovalPolled for absent keys, then PollCompleted), except while
 // polls fail.
 //
+// Both run the production driver loop, io::ReducerLoop (<tether/io/reducer_loop.hpp>,
+// with io::WaitReducer and io::MirrorReducer): the world (wait_world.cpp,
+// mirror_world.cpp) takes the next item off its agenda, jumps virtual time
+// there and feeds the loop, which reads the world's clock, steps the reducer,
+// hands each effect to the world and re-arms its one timer (an agenda item)
+// by its own policy: only for an earlier deadline, so a Tick may come early,
+// which the reducers ignore.
+//
 // Oracles, after every step:
 //   wait:   no Acquire while the reducer was last told Disconnected; one
 //           attempt at a time, numbered failures + 1; a wait after a failure
@@ -49,6 +57,8 @@
 #include <string>
 #include <vector>
 
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/model/wait_for_resource.hpp>
 #include <tether/sim/agenda.hpp>
@@ -112,13 +122,16 @@ WaitScenario wait_scenario(std::uint64_t seed);
 // cap, the reopen pause, or a Connected wake), then an answer.
 Ms liveness_bound_ms(const WaitScenario& scenario);
 
-// The reducer a run drives: model::wait::transition, except in the mutation
-// tests, which wrap it in deliberately broken variants.
-using WaitReducer = model::wait::Step (*)(model::wait::WaitState,
-                                          const model::wait::Event&) noexcept;
+// The reducer a run's loop drives (io::ReducerLoop's Transition, the in-place
+// form): model::wait::transition through io::WaitReducer, except in the
+// mutation tests, which wrap it in deliberately broken variants.
+using WaitReducer = model::wait::Effects (*)(model::wait::WaitState&, const model::wait::Event&) noexcept;
 
 struct WaitRunOptions {
-  WaitReducer reducer = &model::wait::transition;
+  WaitReducer reducer = &io::WaitReducer::transition_in_place;
+  // The mutation check of the loop itself: a deliberate defect of the
+  // production loop the world runs (io::LoopDefect), never set elsewhere.
+  io::LoopDefect loop_defect = io::LoopDefect::none;
   std::uint64_t events_max =
       1'000'000;  // a limit on everything: a hot loop ends the run as a finding
 };
@@ -163,11 +176,15 @@ struct MirrorScenario {
 
 MirrorScenario mirror_scenario(std::uint64_t seed);
 
-using MirrorReducer = model::mirror::Step (*)(model::mirror::MirrorState,
-                                              const model::mirror::Event&) noexcept;
+// As WaitReducer: model::mirror::transition through io::MirrorReducer.
+using MirrorReducer = model::mirror::Effects (*)(model::mirror::MirrorState&,
+                                                 const model::mirror::Event&) noexcept;
 
 struct MirrorRunOptions {
-  MirrorReducer reducer = &model::mirror::transition;
+  MirrorReducer reducer = &io::MirrorReducer::transition_in_place;
+  // The mutation check of the loop itself: a deliberate defect of the
+  // production loop the world runs (io::LoopDefect), never set elsewhere.
+  io::LoopDefect loop_defect = io::LoopDefect::none;
   std::uint64_t events_max = 1'000'000;
 };
 

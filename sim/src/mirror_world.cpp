@@ -1,0 +1,479 @@
+#include <tether/sim/resource_world.hpp>
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
+#include <tether/model/backoff.hpp>
+#include <tether/model/presets.hpp>
+#include <tether/model/prng.hpp>
+
+#include "resource_common.hpp"
+
+namespace tether::sim {
+
+namespace {
+
+using model::Instant;
+using model::Prng;
+using namespace world_detail;
+namespace mr = model::mirror;
+
+// =============================================================================
+// Mirror world
+// =============================================================================
+
+enum class MirrorItemKind : std::uint8_t {
+  change,
+  push,
+  heartbeat,
+  poll_send,
+  snapshot,
+  poll_response,
+  tick,
+  stop
+};
+
+struct MirrorItem {
+  MirrorItemKind kind;
+  std::uint32_t key = 0;
+  std::optional<std::string> value{};  // push: the changed value (nullopt: removed)
+  std::uint64_t poll = 0;  // poll_send, snapshot, poll_response: the poll; tick: the timer's generation
+};
+
+// The world is the loop's clock (the agenda's time), its host (the timer is an
+// agenda item) and its executor (effects are the application's: recorded and
+// hashed); the loop's hooks hash and judge every step.
+class MirrorWorld final : public io::Clock, public io::Host {
+ public:
+  MirrorWorld(const MirrorScenario& s, const MirrorRunOptions& o, mr::MirrorState initial)
+      : s_(s),
+        o_(o),
+        p_(Prng::derive(s.seed, 0x3A17'0002)),
+        loop_(std::move(initial), *this, *this, *this, o.reducer) {
+    loop_.inject_defect(o.loop_defect);
+  }
+  MirrorRunResult run();
+
+  // io::Clock
+  model::Instant now() override { return Instant{clock_ms_}; }
+  std::int64_t unix_now_ms() override { return clock_ms_; }
+  // io::Host: a newer arm_timer replaces the armed one (older generations are
+  // ignored when they come up).
+  void arm_timer(std::optional<model::Instant> deadline) override {
+    timer_generation_ += 1;
+    if (deadline) agenda_.push(deadline->ms, MirrorItem{MirrorItemKind::tick, 0, std::nullopt, timer_generation_});
+  }
+  // The mirror's effects never block.
+  void offload(Work work, io::Blocking) override { work()(); }
+
+  // The loop's executor and its hooks.
+  void stepped(const mr::Event& e, const mr::Effects&) {
+    ++r_.events;
+    hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
+  }
+  void execute(const mr::Effect& x) {
+    hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
+    if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
+      hash_ = mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
+      r_.statuses.emplace_back(now_ms(), st->status);
+    }
+  }
+  void executed(const mr::Event& e, const mr::MirrorState&, const mr::Effects& fx) { judge(e, fx); }
+
+ private:
+  Ms now_ms() const { return clock_ms_; }
+  std::string key_name(std::uint32_t k) const { return "k" + std::to_string(k); }
+  void feed(mr::Event e) {
+    if (loop_.feed(std::move(e)) != io::Fed::fed)
+      finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
+  }
+  void change();
+  void finding(std::string rule, std::string message) {
+    r_.violations.push_back(Finding{std::move(rule), std::move(message), now_ms()});
+  }
+
+  // --- the oracle: the rules recomputed, and the world's truth
+  struct Want {
+    std::optional<std::string> value;
+    mr::Source source;
+    Ms as_of;
+  };
+  void judge(const mr::Event& e, const mr::Effects& fx);
+  std::optional<bool> expect_write(const std::string& key, const std::optional<std::string>& value,
+                                   mr::Source source, Ms as_of);
+  Ms polled(Instant observed_at, Ms clock) {
+    const Ms as_of = std::min(observed_at.ms, clock);
+    last_poll_ = std::max(last_poll_.value_or(as_of), as_of);
+    return as_of;
+  }
+  void judge_entries();
+  void judge_between_steps(Ms at_ms);
+  // The truth at `at_ms`, from the pushes and polls the oracle saw.
+  mr::StreamHealth health_at(Ms at_ms) const {
+    const Ms heard = last_push_.value_or(started_at_);
+    return at_ms - heard >= s_.config.heartbeat.budget_ms() ? mr::StreamHealth::degraded
+           : last_push_                                    ? mr::StreamHealth::live
+                                                           : mr::StreamHealth::starting;
+  }
+  mr::Backfill backfill_at(Ms at_ms) const {
+    if (!last_poll_) return mr::Backfill::none;
+    return at_ms - *last_poll_ < s_.config.stale_after_ms ? mr::Backfill::warm : mr::Backfill::cold;
+  }
+  bool truth_held(const std::string& key, const std::optional<std::string>& value, Ms from,
+                  Ms to) const;
+
+  const MirrorScenario& s_;
+  const MirrorRunOptions& o_;
+  Prng p_;
+  Agenda<MirrorItem> agenda_;
+  Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
+  io::ReducerLoop<io::MirrorReducer, MirrorWorld> loop_;
+  std::uint64_t timer_generation_ = 0;
+  MirrorRunResult r_;
+  std::uint64_t hash_ = hash_seed;
+
+  // world
+  std::vector<std::optional<std::string>> truth_;
+  std::map<std::string, std::vector<std::pair<Ms, std::optional<std::string>>>> history_;
+  std::uint64_t versions_ = 0;
+  Ms push_fifo_ms_ = 0;
+  std::uint64_t polls_ = 0;
+  std::map<std::uint64_t, std::pair<Ms, std::vector<std::optional<std::string>>>> snapshots_;
+
+  // oracle
+  bool started_ = false, stopped_ = false;
+  Ms started_at_ = 0, clock_ = 0;
+  std::optional<Ms> last_push_, last_poll_;
+  std::map<std::string, Want> want_;
+  mr::MirrorStatus reported_;
+  std::optional<Ms> warm_degraded_since_;
+};
+
+std::optional<bool> MirrorWorld::expect_write(const std::string& key,
+                                              const std::optional<std::string>& value,
+                                              mr::Source source, Ms as_of) {
+  const auto& cfg = s_.config;
+  if (key.size() > cfg.key_bytes_max || (value && value->size() > cfg.value_bytes_max))
+    return false;
+  const auto it = want_.find(key);
+  if (it == want_.end() && want_.size() >= cfg.keys_max) return false;
+  if (it != want_.end() && source == mr::Source::poll) {
+    const bool newer = as_of > it->second.as_of ||
+                       (as_of == it->second.as_of && it->second.source == mr::Source::poll);
+    if (!newer) return false;
+  }
+  want_[key] = Want{value, source, as_of};
+  return true;
+}
+
+void MirrorWorld::judge(const mr::Event& e, const mr::Effects& fx) {
+  if (stopped_) {
+    if (!fx.empty()) finding("not-quiet", "effects after stop");
+    return;
+  }
+  const bool idle = !started_;
+  if (idle && !std::holds_alternative<mr::Started>(e) &&
+      !std::holds_alternative<mr::StopRequested>(e)) {
+    if (!fx.empty()) finding("not-quiet", "effects before Started");
+    return;
+  }
+  clock_ = std::max(clock_, mr::time_of(e).ms);
+  std::optional<bool> wrote;
+  if (std::holds_alternative<mr::Started>(e)) {
+    if (!started_) started_at_ = clock_;
+    started_ = true;
+  } else if (std::holds_alternative<mr::StopRequested>(e)) {
+    stopped_ = true;
+  } else if (const auto* v = std::get_if<mr::ValuePushed>(&e)) {
+    last_push_ = clock_;
+    wrote = expect_write(v->key, v->value, mr::Source::push, clock_);
+  } else if (const auto* rp = std::get_if<mr::RemovalPushed>(&e)) {
+    last_push_ = clock_;
+    wrote = expect_write(rp->key, std::nullopt, mr::Source::push, clock_);
+  } else if (std::holds_alternative<mr::HeartbeatReceived>(e)) {
+    last_push_ = clock_;
+  } else if (const auto* vp = std::get_if<mr::ValuePolled>(&e)) {
+    wrote = expect_write(vp->key, vp->value, mr::Source::poll, polled(vp->observed_at, clock_));
+    count(r_.counters, "polled values");
+  } else if (const auto* rm = std::get_if<mr::RemovalPolled>(&e)) {
+    wrote = expect_write(rm->key, std::nullopt, mr::Source::poll, polled(rm->observed_at, clock_));
+  } else if (const auto* pc = std::get_if<mr::PollCompleted>(&e)) {
+    polled(pc->observed_at, clock_);
+  }
+
+  int outcomes = 0;
+  for (const mr::Effect& x : fx) {
+    if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
+      if (st->status == reported_)
+        finding("status-unchanged", "a ReportStatus that changed nothing");
+      reported_ = st->status;
+      continue;
+    }
+    ++outcomes;
+    const bool changed = std::holds_alternative<mr::ValueChanged>(x);
+    if (!wrote || *wrote != changed)
+      finding("write-outcome", "the write's outcome differs from the recomputation");
+    if (const auto* ig = std::get_if<mr::WriteIgnored>(&x);
+        ig != nullptr && ig->cause == mr::IgnoreCause::older_than_entry)
+      count(r_.counters, "polls older than the entry");
+  }
+  if (outcomes != (wrote ? 1 : 0)) finding("write-outcome", "a write without exactly one outcome");
+  if (stopped_) {
+    if (reported_.stream != mr::StreamHealth::stopped) finding("stop", "stop was not reported");
+    return;
+  }
+
+  // The status the application holds is the truth at `now`, from pushes alone.
+  const Ms budget = s_.config.heartbeat.budget_ms();
+  const Ms heard = last_push_.value_or(started_at_);
+  const mr::StreamHealth health = health_at(clock_);
+  if (reported_.stream != health)
+    finding("health-not-truth",
+            "stream reported " + std::to_string(static_cast<int>(reported_.stream)) +
+                ", push silent " + ms_text(clock_ - heard) + " ms, budget " + ms_text(budget));
+  if (health == mr::StreamHealth::degraded && reported_.stream_since.ms != heard + budget)
+    finding("health-not-truth", "degraded since the wrong instant");
+  if (reported_.backfill != backfill_at(clock_))
+    finding("backfill-not-truth", "backfill status differs from the polls");
+  const bool warm_degraded =
+      reported_.stream == mr::StreamHealth::degraded && reported_.backfill == mr::Backfill::warm;
+  if (warm_degraded) {
+    count(r_.counters, "steps degraded while backfill warm");
+    if (!warm_degraded_since_) warm_degraded_since_ = clock_;
+    r_.degraded_warm_ms_max = std::max(r_.degraded_warm_ms_max, clock_ - *warm_degraded_since_);
+  } else {
+    warm_degraded_since_.reset();
+  }
+  judge_entries();
+}
+
+// Between two steps nothing is fed, so nothing may fall due: at `at_ms`, just
+// before the world's next item, the status the application holds is still the
+// truth. A deadline the reducer set but whose Tick came late (a timer not
+// re-armed for an earlier deadline) shows here, not at any step.
+void MirrorWorld::judge_between_steps(Ms at_ms) {
+  if (!started_ || stopped_ || at_ms <= clock_) return;
+  if (reported_.stream != health_at(at_ms))
+    finding("status-late", "at " + ms_text(at_ms) + " ms the stream is " +
+                               std::to_string(static_cast<int>(health_at(at_ms))) + ", the application holds " +
+                               std::to_string(static_cast<int>(reported_.stream)) + " (no Tick at its deadline)");
+  if (reported_.backfill != backfill_at(at_ms))
+    finding("status-late", "at " + ms_text(at_ms) + " ms the backfill is " +
+                               std::to_string(static_cast<int>(backfill_at(at_ms))) + ", the application holds " +
+                               std::to_string(static_cast<int>(reported_.backfill)) + " (no Tick at its deadline)");
+}
+
+bool MirrorWorld::truth_held(const std::string& key, const std::optional<std::string>& value,
+                             Ms from, Ms to) const {
+  const auto it = history_.find(key);
+  if (it == history_.end()) return !value;
+  std::optional<std::string> current;  // absent before the first change
+  for (const auto& [at, v] : it->second) {
+    if (at > to) break;
+    if (at > from && current == value) return true;  // held at `from`, before this change
+    current = v;
+  }
+  return current == value;
+}
+
+void MirrorWorld::judge_entries() {
+  const Ms stale = s_.config.stale_after_ms;
+  const mr::MirrorState& state = loop_.state();
+  if (state.entries.size() != want_.size())
+    finding("entries", "the mirror holds other keys than recomputed");
+  for (const auto& [key, want] : want_) {
+    const mr::Entry* got = mr::find(state, key);
+    if (got == nullptr || got->value != want.value || got->written_at.ms != want.as_of ||
+        got->source != want.source) {
+      finding("entries", "entry " + key + " differs from the recomputation");
+      continue;
+    }
+    // A value the source really held around its written_at: a push is at most
+    // push_latency late, a poll's snapshot at most poll_latency after observed_at
+    // (stamped up to poll_clock_ahead late).
+    if (!truth_held(key, want.value, want.as_of - s_.push_latency_ms_max - s_.poll_clock_ahead_ms - 1,
+                    want.as_of + s_.poll_latency_ms_max + 1))
+      finding("value-not-truth",
+              "entry " + key + " holds a value the source never had around " + ms_text(want.as_of));
+    const Ms edge = want.as_of + stale;
+    for (const Ms q : {clock_, edge - 1, edge, edge + 1}) {
+      const mr::Freshness f = mr::freshness_of(state, key, Instant{q});
+      if (q >= edge && f == mr::Freshness::fresh)
+        finding("fresh-past-threshold", "Fresh past the threshold for " + key);
+      if (f != (q - want.as_of < stale ? mr::Freshness::fresh : mr::Freshness::stale))
+        finding("freshness", "freshness of " + key + " differs from the recomputation");
+    }
+    if (mr::freshness_of(state, key, Instant{clock_}) == mr::Freshness::fresh)
+      count(r_.counters, "fresh answers");
+  }
+}
+
+void MirrorWorld::change() {
+  const auto k = static_cast<std::uint32_t>(p_.uniform(0, static_cast<std::int64_t>(s_.keys) - 1));
+  std::optional<std::string> v;
+  if (!chance(p_, s_.removal_percent)) v = "v" + std::to_string(++versions_);
+  truth_[k] = v;
+  history_[key_name(k)].emplace_back(now_ms(), v);
+  // The stream delivers in order, after its latency.
+  push_fifo_ms_ = std::max(push_fifo_ms_, now_ms() + p_.uniform(0, s_.push_latency_ms_max));
+  agenda_.push(push_fifo_ms_, MirrorItem{MirrorItemKind::push, k, v});
+  agenda_.push(now_ms() + p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
+}
+
+MirrorRunResult MirrorWorld::run() {
+  truth_.assign(s_.keys, std::nullopt);
+  for (std::uint32_t k = 0; k < s_.keys; ++k) {  // the source before the run: some keys set
+    if (chance(p_, 50)) continue;
+    truth_[k] = "v" + std::to_string(++versions_);
+    history_[key_name(k)].emplace_back(-1, truth_[k]);
+  }
+  feed(mr::Started{});
+  agenda_.push(p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
+  agenda_.push(p_.uniform(0, s_.heartbeat_every_ms), MirrorItem{MirrorItemKind::heartbeat});
+  agenda_.push(p_.uniform(0, s_.poll_every_ms), MirrorItem{MirrorItemKind::poll_send});
+  if (s_.stop_at_ms) agenda_.push(*s_.stop_at_ms, MirrorItem{MirrorItemKind::stop});
+
+  while (!agenda_.empty() && agenda_.next_ms() <= s_.run_ms) {
+    if (r_.events >= o_.events_max) {
+      finding("event-limit", "more than " + std::to_string(o_.events_max) + " steps");
+      break;
+    }
+    const MirrorItem it = agenda_.pop();
+    clock_ms_ = agenda_.now_ms();
+    judge_between_steps(clock_ms_ - 1);
+    const bool stalled = inside(s_.push_stalled, now_ms());
+    switch (it.kind) {
+      case MirrorItemKind::change:
+        change();
+        break;
+      case MirrorItemKind::push:
+        if (stalled) {
+          count(r_.counters, "pushes lost to a stall");
+          break;
+        }
+        count(r_.counters, "pushes");
+        if (it.value)
+          feed(mr::ValuePushed{{}, key_name(it.key), *it.value});
+        else
+          feed(mr::RemovalPushed{{}, key_name(it.key)});
+        break;
+      case MirrorItemKind::heartbeat:
+        if (!stalled) feed(mr::HeartbeatReceived{});
+        agenda_.push(now_ms() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
+        break;
+      case MirrorItemKind::poll_send: {
+        agenda_.push(now_ms() + s_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
+        if (inside(s_.polls_failing, now_ms())) {
+          count(r_.counters, "polls failed");
+          break;
+        }
+        const std::uint64_t id = ++polls_;
+        const Ms taken = now_ms() + p_.uniform(0, s_.poll_latency_ms_max);
+        const Ms answered = taken + p_.uniform(0, now_ms() + s_.poll_latency_ms_max - taken);
+        snapshots_[id].first = now_ms();
+        agenda_.push(taken, MirrorItem{MirrorItemKind::snapshot, 0, std::nullopt, id});
+        agenda_.push(answered, MirrorItem{MirrorItemKind::poll_response, 0, std::nullopt, id});
+        break;
+      }
+      case MirrorItemKind::snapshot:
+        snapshots_[it.poll].second = truth_;
+        break;
+      case MirrorItemKind::poll_response: {
+        const auto [sent, snap] = snapshots_[it.poll];
+        snapshots_.erase(it.poll);
+        count(r_.counters, "polls");
+        const Instant stamped{sent + s_.poll_clock_ahead_ms};
+        if (stamped.ms > now_ms()) count(r_.counters, "polls stamped in the future");
+        for (std::uint32_t k = 0; k < s_.keys; ++k) {
+          if (snap[k])
+            feed(mr::ValuePolled{{}, stamped, key_name(k), *snap[k]});
+          else
+            feed(mr::RemovalPolled{{}, stamped, key_name(k)});
+        }
+        feed(mr::PollCompleted{{}, stamped});
+        break;
+      }
+      case MirrorItemKind::tick:
+        if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+        break;
+      case MirrorItemKind::stop:
+        feed(mr::StopRequested{});
+        break;
+    }
+  }
+  // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
+  clock_ms_ = s_.run_ms;
+  if (!stopped_) feed(mr::StopRequested{});
+  clock_ms_ = s_.run_ms + 1;
+  feed(mr::ValuePushed{{}, "k0", "after stop"});
+  clock_ms_ = s_.run_ms + 1'000'000;
+  feed(mr::Tick{});
+  r_.trace_hash = hash_;
+  return r_;
+}
+
+}  // namespace
+
+// =============================================================================
+
+MirrorScenario mirror_scenario(std::uint64_t seed) {
+  Prng p = Prng::derive(seed, 0x3A17'3);
+  MirrorScenario s;
+  s.seed = seed;
+  s.config = model::presets::aviso_mirror();
+  if (chance(p, 60)) {  // a variation
+    constexpr std::int64_t stale[] = {1000, 5000, 30000};
+    constexpr std::int64_t intervals[] = {1000, 5000, 30000};
+    s.config.stale_after_ms = stale[p.uniform(0, 2)];
+    s.config.heartbeat.interval_ms = intervals[p.uniform(0, 2)];
+    s.config.heartbeat.interval_multiple = p.uniform(1, 3);
+    s.config.heartbeat.slack_ms = p.uniform(0, 6) * 5000;
+  }
+  if (chance(p, 10)) s.config.keys_max = static_cast<std::size_t>(p.uniform(1, 3));
+  s.run_ms = p.uniform(30, 180) * 1000;
+  s.keys = static_cast<std::uint32_t>(p.uniform(1, 8));
+  s.change_every_ms_max = p.uniform(1, 40) * 100;
+  s.removal_percent = p.uniform(0, 40);
+  s.push_latency_ms_max = p.uniform(0, 200);
+  // A healthy stream never looks silent: heartbeats at or under the interval.
+  s.heartbeat_every_ms = std::max<Ms>(300, s.config.heartbeat.interval_ms * p.uniform(3, 10) / 10);
+  s.poll_every_ms = p.uniform(1, 20) * 1000;
+  s.poll_latency_ms_max = p.uniform(1, 3000);
+  if (chance(p, 80)) s.push_stalled = draw_intervals(p, s.run_ms, 5, 1000, 200000);
+  if (chance(p, 30)) s.polls_failing = draw_intervals(p, s.run_ms, 3, 1000, 60000);
+  // A poll server whose clock runs ahead, from a stream of its own.
+  Prng q = Prng::derive(seed, 0x3A17'5CE1);
+  if (chance(q, 30)) s.poll_clock_ahead_ms = q.uniform(1, 5000);
+  if (chance(p, 10)) s.stop_at_ms = p.uniform(0, s.run_ms - 1);
+  return s;
+}
+
+MirrorRunResult run_mirror(const MirrorScenario& scenario, const MirrorRunOptions& options) {
+  auto made = mr::make_mirror(scenario.config);
+  if (!made) {
+    MirrorRunResult r;
+    r.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
+    return r;
+  }
+  return MirrorWorld(scenario, options, std::move(*made)).run();
+}
+
+SwarmSummary run_mirror_swarm(std::uint64_t seed_first, std::uint64_t seed_last,
+                              const MirrorRunOptions& options) {
+  SwarmSummary sum;
+  for (std::uint64_t seed = seed_first; seed <= seed_last; ++seed) {
+    const MirrorRunResult r = run_mirror(mirror_scenario(seed), options);
+    summarise(sum, seed, r);
+    sum.worst_ms = std::max(sum.worst_ms, r.degraded_warm_ms_max);
+    if (seed == UINT64_MAX) break;
+  }
+  return sum;
+}
+
+}  // namespace tether::sim
