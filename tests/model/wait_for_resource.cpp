@@ -734,6 +734,7 @@ class WaitOracle {
           attempt_.reset();
           failures_ = 0;
           failed_at_.reset();
+          wake_by_.reset();  // the backoff a Connected was ending is over: held
           must_hold_ = true;
         }
       }
