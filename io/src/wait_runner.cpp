@@ -137,10 +137,10 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
   // The reducer gave up waiting for the acquisition running (its status says
   // so): say it once, naming the option. The call cannot be taken back, so the
   // session starts no other until it answers.
-  void report_acquire_timeout(const wait::WaitStatus& status) {
-    const bool timeout_status = status.cause == wait::Cause::acquire_timeout ||
-                                status.cause == wait::Cause::acquire_still_out ||
-                                status.kind == wait::StatusKind::gave_up;
+  void report_acquire_timeout(const wait::WaitStatus& st) {
+    const bool timeout_status = st.cause == wait::Cause::acquire_timeout ||
+                                st.cause == wait::Cause::acquire_still_out ||
+                                st.kind == wait::StatusKind::gave_up;
     const std::int64_t timeout_ms = options.config.acquire_timeout_ms;
     if (running_id == 0 || running_timeout_told || !timeout_status || timeout_ms <= 0 ||
         model::elapsed_ms(running_since, clock.now()) < timeout_ms)
