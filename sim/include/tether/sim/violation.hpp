@@ -5,17 +5,19 @@
 // world checks one guarantee by several rules, the rule's name.
 //
 // Guarantee names what the docs promise. The streaming session's are
-// docs/guarantees.md's, numbered as there (1..11); some of them (backoff
-// bounds, stop, liveness, rate) are stated for every behaviour, and the other
-// worlds' rules that check them map to them. What polling, wait-for-resource
-// and the freshness mirror promise beyond those has an enumerator of its own,
-// defined by the doc named beside it; its number is 0.
+// docs/guarantees.md's, numbered as there (1..11). Three of them (backoff
+// bounds, stop, liveness) are promised by the other behaviours' docs too, for
+// their own reducers, and the other worlds' rules that check those map to
+// them. What polling, wait-for-resource and the freshness mirror promise
+// beyond those has an enumerator of its own, defined by the doc named beside
+// it; its number is 0.
 //
 // Each world's rules and the guarantee each checks are listed below
 // (poll_rules, wait_rules, mirror_rules). A world reports a rule by name
 // through RuleOf<table>, whose constructor looks the name up at compile time:
 // a rule missing from its table does not compile.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,15 +31,17 @@ enum class Guarantee : std::uint8_t {
   no_silent_gap = 1,      // 1 No silent gap
   no_duplicate = 2,       // 2 No duplicate; across a crash only after the durable checkpoint
   checkpoint = 3,         // 3 Checkpoints never backwards, never ahead of the commit policy
-  backoff_bounds = 4,     // 4 Every backoff delay within its policy's bounds (every behaviour)
+  backoff_bounds = 4,     // 4 Every backoff delay within its policy's bounds (also polling.md
+                          //   "Backoff", wait-for-resource.md rule 1)
   auth_refresh = 5,       // 5 At most one auth refresh per rejected attempt
-  stop = 6,               // 6 After stop, nothing (every behaviour: polling.md "Stop",
+  stop = 6,               // 6 After stop, nothing (also polling.md "Stop",
                           //   wait-for-resource.md rule 6, freshness-mirror.md rule 8)
-  liveness = 7,           // 7 Once healthy long enough, working again (every behaviour);
-                          //   also a run that hits its event limit
+  liveness = 7,           // 7 Once healthy long enough, working again (also the poll world's
+                          //   catch-up bound, the wait world's liveness_bound_ms); and a run
+                          //   that hits its event limit
   half_open = 8,          // 8 A half-open connection detected within the heartbeat budget
   determinism = 9,        // 9 Same seed and scenario, same trace
-  rate = 10,              // 10 No operation retried faster than its policy; a hot loop
+  rate = 10,              // 10 No operation retried faster than its policy; a session hot loop
   client_invariant = 11,  // 11 The client's own invariant (sim::ClientCode::check)
 
   // docs/io.md, the driver loop: an input arriving while no step runs is fed
@@ -45,13 +49,16 @@ enum class Guarantee : std::uint8_t {
   driver_loop,
 
   // docs/polling.md, "The rules".
-  poll_mirror,   // Snapshot diff: the application's mirror equals the last snapshot polled; a failed poll changes nothing
-  poll_cadence,  // Cadence: one request in flight, polls no closer than the cadence or the backoff, none skipped
+  poll_mirror,       // Snapshot diff: the application's mirror equals the last snapshot
+                     // polled; a failed poll changes nothing
+  poll_cadence,      // Cadence: one request in flight, polls no closer than the cadence (or
+                     // the backoff after a failure), none left due
   status_on_change,  // ReportStatus only when the status changes (polling.md's effects table,
                      // freshness-mirror.md "Effects")
 
   // docs/wait-for-resource.md, "Driver loop" and "Rules".
-  wait_attempts,      // Acquire: one at a time, ids increasing, numbered failures + 1; Release of what ended
+  wait_attempts,      // the effects table: one Acquire at a time, ids increasing, numbered
+                      // failures + 1; Release of exactly the attempt or hold that ended
   wait_offline,       // rule 2: no attempt while the link is known down
   wait_wake,          // rule 3: Connected wakes a wait within restored_delay_ms_max
   wait_reopen_pause,  // rule 4: no reopen before reopen_pause_ms after a hold ended
