@@ -67,6 +67,11 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
   wait::WaitStatus status;
   std::atomic<std::uint64_t> attempts{0};
   bool stopped = false;  // strand only
+  // The acquisition running on the worker (0: none) and whether its timeout
+  // was said: the reducer waits for it, never starts another (strand only).
+  std::uint64_t running_id = 0;
+  model::Instant running_since{};
+  bool running_timeout_told = false;
 
   // Every input, on the strand; nothing after the reducer ended.
   void feed(wait::Event event) {
@@ -92,24 +97,68 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
     });
   }
 
+  void diagnose(std::string text) {
+    if (callbacks.on_diagnostic && !stopped)
+      callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, std::move(text)});
+  }
+
+  // The answer carries the Acquire's number back: the reducer matches it to
+  // the acquisition it answers, however late it comes.
+  void acquire(std::uint64_t id) {
+    ++attempts;
+    running_id = id;
+    running_timeout_told = false;
+    const model::Instant asked_at = clock.now();
+    running_since = asked_at;
+    offload(
+        [self = shared_from_this(), id, asked_at]() -> Completion {
+          auto got = self->options.acquire();
+          return [self, id, asked_at, got = std::move(got)] { self->answered(id, asked_at, got); };
+        },
+        Blocking::resource_acquire);
+  }
+
+  void answered(std::uint64_t id, model::Instant asked_at, const std::expected<void, std::string>& got) {
+    if (running_id == id) running_id = 0;
+    if (!got) diagnose(got.error());
+    if (stopped) return;
+    const std::int64_t took_ms = model::elapsed_ms(asked_at, clock.now());
+    const std::int64_t timeout_ms = options.config.acquire_timeout_ms;
+    feed(got ? wait::Event{wait::AcquireSucceeded{{}, id}} : wait::Event{wait::AcquireFailed{{}, id}});
+    if (timeout_ms <= 0 || took_ms < timeout_ms) return;
+    const auto* held = std::get_if<wait::Held>(&loop->state().phase);
+    diagnose("acquisition " + std::to_string(id) + " answered after " + std::to_string(took_ms) +
+             " ms, past acquire_timeout_ms (" + std::to_string(timeout_ms) + " ms): " +
+             (held != nullptr && held->id == id ? "the resource is held"
+              : got                              ? "not used (released, or no longer waited for)"
+                                                 : "failed"));
+  }
+
+  // The reducer gave up waiting for the acquisition running (its status says
+  // so): say it once, naming the option. The call cannot be taken back, so the
+  // session starts no other until it answers.
+  void report_acquire_timeout(const wait::WaitStatus& st) {
+    const bool timeout_status = st.cause == wait::Cause::acquire_timeout ||
+                                st.cause == wait::Cause::acquire_still_out ||
+                                st.kind == wait::StatusKind::gave_up;
+    const std::int64_t timeout_ms = options.config.acquire_timeout_ms;
+    if (running_id == 0 || running_timeout_told || !timeout_status || timeout_ms <= 0 ||
+        model::elapsed_ms(running_since, clock.now()) < timeout_ms)
+      return;
+    running_timeout_told = true;
+    diagnose("acquisition " + std::to_string(running_id) + " unanswered after acquire_timeout_ms (" +
+             std::to_string(timeout_ms) + " ms): counted as a failed attempt; no other acquisition starts until it answers, and its "
+             "success, if it comes while the session still waits, is used");
+  }
+
   // The loop's executor.
   void execute(const wait::Effect& effect) {
-    if (const auto* acquire = std::get_if<wait::Acquire>(&effect)) {
-      ++attempts;
-      offload(
-          [self = shared_from_this(), id = acquire->id]() -> Completion {
-            auto got = self->options.acquire();
-            return [self, id, got = std::move(got)] {
-              if (got) return self->feed(wait::AcquireSucceeded{{}, id});
-              if (self->callbacks.on_diagnostic && !self->stopped)
-                self->callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, got.error()});
-              self->feed(wait::AcquireFailed{{}, id});
-            };
-          },
-          Blocking::resource_acquire);
+    if (const auto* a = std::get_if<wait::Acquire>(&effect)) {
+      acquire(a->id);
     } else if (const auto* release = std::get_if<wait::Release>(&effect)) {
       if (callbacks.on_release) callbacks.on_release(release->id);
     } else if (const auto* report = std::get_if<wait::ReportStatus>(&effect)) {
+      report_acquire_timeout(report->status);
       if (report->status.kind == wait::StatusKind::held && callbacks.on_acquired) {
         if (const auto* held = std::get_if<wait::Held>(&loop->state().phase)) callbacks.on_acquired(held->id);
       }

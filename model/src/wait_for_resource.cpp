@@ -35,6 +35,8 @@ class Reducer {
   void on(const WatchEnded& e);
 
  private:
+  void after_released_answer();
+
   void enter(const Phase& phase) {
     s_.phase = phase;
     const WaitStatus st = status_of(phase);
@@ -51,24 +53,52 @@ class Reducer {
   }
 
   void attempt(std::uint32_t failures, Instant waiting_since) {
-    const std::uint64_t id = ++s_.attempts_made;
-    out_.push_back(Acquire{id, saturating_inc(failures)});
     std::optional<Instant> deadline;
     if (cfg_.acquire_timeout_ms > 0) deadline = after(now_, cfg_.acquire_timeout_ms);
-    enter(Acquiring{id, failures, deadline, waiting_since});
+    if (s_.acquire_out != 0) {
+      // The driver's call is still out (a timeout does not take it back): a
+      // second one would only queue behind it. Its answer serves this attempt,
+      // unless it was released; then this attempt's Acquire goes after it.
+      const std::uint64_t id = s_.acquire_out_released ? 0 : s_.acquire_out;
+      return enter(Acquiring{id, failures, deadline, waiting_since, true});
+    }
+    const std::uint64_t id = ++s_.attempts_made;
+    out_.push_back(Acquire{id, saturating_inc(failures)});
+    s_.acquire_out = id;
+    s_.acquire_out_released = false;
+    enter(Acquiring{id, failures, deadline, waiting_since, false});
+  }
+
+  // Drop what the acquisition out will bring (it cannot be called back).
+  void release_out() {
+    if (s_.acquire_out == 0 || s_.acquire_out_released) return;
+    out_.push_back(Release{s_.acquire_out});
+    s_.acquire_out_released = true;
+  }
+
+  void give_up(Cause cause, std::uint32_t failures) {
+    release_out();
+    enter(GaveUp{cause, failures});
+  }
+
+  // The acquisition out answered `id`: true if it was, and it is no longer out.
+  bool answer_out(std::uint64_t id) {
+    if (id == 0 || id != s_.acquire_out) return false;  // stale: answered already, or never asked
+    s_.acquire_out = 0;
+    return true;
   }
 
   // Attempt now unless the outage limit says give up first.
   void attempt_unless_given_up(std::uint32_t failures, Instant waiting_since) {
-    if (outage_over(waiting_since)) return enter(GaveUp{Cause::outage_too_long, failures});
+    if (outage_over(waiting_since)) return give_up(Cause::outage_too_long, failures);
     attempt(failures, waiting_since);
   }
 
   // Acquisition number `failures` (>= 1) in a row failed: give up, or back off.
   void fail(std::uint32_t failures, Cause cause, Instant waiting_since) {
     if (cfg_.give_up.attempts_max > 0 && failures >= cfg_.give_up.attempts_max)
-      return enter(GaveUp{Cause::attempts_exhausted, failures});
-    if (outage_over(waiting_since)) return enter(GaveUp{Cause::outage_too_long, failures});
+      return give_up(Cause::attempts_exhausted, failures);
+    if (outage_over(waiting_since)) return give_up(Cause::outage_too_long, failures);
     const std::int64_t delay_ms =
         sample_delay_ms(cfg_.backoff, failures, s_.previous_delay_ms, s_.prng);
     s_.previous_delay_ms = delay_ms;
@@ -101,7 +131,7 @@ void Reducer::on(const Started& e) {
 }
 
 void Reducer::on(const StopRequested&) {
-  if (const auto* a = std::get_if<Acquiring>(&s_.phase)) out_.push_back(Release{a->id});
+  release_out();
   if (const auto* h = std::get_if<Held>(&s_.phase)) out_.push_back(Release{h->id});
   enter(Stopped{});
 }
@@ -109,22 +139,22 @@ void Reducer::on(const StopRequested&) {
 void Reducer::on(const Tick&) {
   std::visit(Overload{
                  [&](const Acquiring& a) {
-                   if (!a.deadline || now_ < *a.deadline) return;
-                   out_.push_back(Release{a.id});
-                   fail(saturating_inc(a.failures), Cause::acquire_timeout, a.waiting_since);
+                   // A timeout ends the waiting, not the call: nothing is
+                   // released, and the acquisition stays out until it answers.
+                   if (a.deadline && now_ >= *a.deadline)
+                     return fail(saturating_inc(a.failures), Cause::acquire_timeout, a.waiting_since);
+                   if (outage_over(a.waiting_since)) give_up(Cause::outage_too_long, a.failures);
                  },
                  [&](const BackingOff& b) {
                    if (outage_over(b.waiting_since))
-                     return enter(GaveUp{Cause::outage_too_long, b.failures});
+                     return give_up(Cause::outage_too_long, b.failures);
                    if (now_ >= b.until) attempt(b.failures, b.waiting_since);
                  },
                  [&](const Offline& o) {
-                   if (outage_over(o.waiting_since))
-                     enter(GaveUp{Cause::outage_too_long, o.failures});
+                   if (outage_over(o.waiting_since)) give_up(Cause::outage_too_long, o.failures);
                  },
                  [&](const Pausing& p) {
-                   if (outage_over(p.waiting_since))
-                     return enter(GaveUp{Cause::outage_too_long, 0});
+                   if (outage_over(p.waiting_since)) return give_up(Cause::outage_too_long, 0);
                    if (now_ >= p.until) attempt(0, p.waiting_since);
                  },
                  [](const auto&) {},
@@ -162,10 +192,11 @@ void Reducer::on(const Disconnected&) {
                  [&](const Acquiring& a) {
                    // The attempt cannot succeed over a dead link; it was not the
                    // resource's fault, so the failure count stays.
-                   out_.push_back(Release{a.id});
+                   release_out();
                    enter(Offline{a.failures, now_, a.waiting_since});
                  },
                  [&](const BackingOff& b) {
+                   release_out();  // a timed-out acquisition still out
                    enter(Offline{b.failures, now_, b.waiting_since});
                  },
                  [&](const Held& h) {
@@ -181,17 +212,35 @@ void Reducer::on(const Disconnected&) {
              s_.phase);
 }
 
+// An answer of a released acquisition serves nothing; an attempt queued behind
+// it makes its own now.
+void Reducer::after_released_answer() {
+  if (const auto* a = std::get_if<Acquiring>(&s_.phase); a != nullptr && a->id == 0)
+    attempt_unless_given_up(a->failures, a->waiting_since);
+}
+
 void Reducer::on(const AcquireSucceeded& e) {
+  const bool released = s_.acquire_out_released;
+  if (!answer_out(e.id)) return;
+  if (released) return after_released_answer();
+  // Still waiting for the resource (the attempt this answers, or the backoff
+  // its timeout entered): a late success is as good as a timely one.
   const auto* a = std::get_if<Acquiring>(&s_.phase);
-  if (a == nullptr || a->id != e.id) return;  // stale: released or superseded
-  s_.previous_delay_ms = 0;
-  enter(Held{a->id, now_});
+  if ((a != nullptr && a->id == e.id) || std::holds_alternative<BackingOff>(s_.phase)) {
+    s_.previous_delay_ms = 0;
+    return enter(Held{e.id, now_});
+  }
+  out_.push_back(Release{e.id});  // not wanted any more (not reached: kept for safety)
 }
 
 void Reducer::on(const AcquireFailed& e) {
+  const bool released = s_.acquire_out_released;
+  if (!answer_out(e.id)) return;
+  if (released) return after_released_answer();
+  // After its timeout the failure is already counted; the backoff runs on.
   const auto* a = std::get_if<Acquiring>(&s_.phase);
-  if (a == nullptr || a->id != e.id) return;
-  fail(saturating_inc(a->failures), Cause::acquire_failed, a->waiting_since);
+  if (a != nullptr && a->id == e.id)
+    fail(saturating_inc(a->failures), Cause::acquire_failed, a->waiting_since);
 }
 
 void Reducer::on(const WatchEnded& e) {
@@ -253,6 +302,7 @@ std::optional<Instant> next_deadline(const WaitState& s) noexcept {
                  // acquire timeout: the attempt counts as failed
                  [&](const Acquiring& a) {
                    if (a.deadline) consider(*a.deadline);
+                   outage(a.waiting_since);
                  },
                  // backoff over: attempt
                  [&](const BackingOff& b) {
@@ -276,7 +326,8 @@ WaitStatus status_of(const Phase& phase) {
       Overload{
           [](const Idle&) { return WaitStatus{}; },
           [](const Acquiring& a) {
-            return WaitStatus{StatusKind::acquiring, Cause::none, a.failures, {}};
+            return WaitStatus{StatusKind::acquiring, a.behind ? Cause::acquire_still_out : Cause::none,
+                              a.failures, {}};
           },
           [](const BackingOff& b) {
             return WaitStatus{StatusKind::backing_off, b.cause, b.failures, b.until};

@@ -1,6 +1,7 @@
 #include <tether/sim/resource_world.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -31,7 +32,7 @@ namespace w = model::wait;
 
 enum class WaitItemKind : std::uint8_t {
   edge,        // a fault interval starts or ends (or everything heals)
-  answer,      // the world answers Acquire{id}
+  answer,      // the worker's acquisition {id} returns
   watch_end,   // the world ends watch {id}
   tick,        // the timer the loop armed (id: its generation)
   stop,        // the application stops
@@ -43,12 +44,12 @@ enum class WaitItemKind : std::uint8_t {
 struct WaitItem {
   WaitItemKind kind;
   std::uint64_t id = 0;  // attempt / watch id, or a check's generation
-  bool lost = false;     // answer: never delivered
 };
 
 // The world is the loop's clock (the agenda's time), its host (the timer is an
-// agenda item) and its executor (an Acquire is answered through the agenda, a
-// Release closes the watch); the loop's hooks hash and judge every step.
+// agenda item) and its executor (an Acquire goes to the one worker, whose
+// answers come through the agenda; a Release closes the watch); the loop's
+// hooks hash and judge every step.
 class WaitWorld final : public io::Clock, public io::Host {
  public:
   WaitWorld(const WaitScenario& s, const WaitRunOptions& o, w::WaitState initial)
@@ -87,8 +88,8 @@ class WaitWorld final : public io::Clock, public io::Host {
   bool link_up(Ms t) const { return t >= s_.safety_ms || !inside(s_.link_down, t); }
   bool present(Ms t) const { return t >= s_.safety_ms || !inside(s_.resource_absent, t); }
   bool flapping(Ms t) const { return t < s_.safety_ms && inside(s_.broker_flapping, t); }
-  bool losing(Ms t) const { return t < s_.safety_ms && inside(s_.answers_lost, t); }
-  bool healthy(Ms t) const { return link_up(t) && present(t) && !flapping(t) && !losing(t); }
+  bool hanging(Ms t) const { return t < s_.safety_ms && inside(s_.acquisitions_hung, t); }
+  bool healthy(Ms t) const { return link_up(t) && present(t) && !flapping(t) && !hanging(t); }
   Ms latency() { return p_.uniform(s_.latency_ms_min, s_.latency_ms_max); }
   Ms now_ms() const { return clock_ms_; }
 
@@ -97,6 +98,8 @@ class WaitWorld final : public io::Clock, public io::Host {
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
   }
   void on_edge();
+  void start_next_acquisition();
+  void on_answer(std::uint64_t id);
 
   // --- the oracle
   void finding(RuleOf<wait_rules> rule, std::string message) {
@@ -104,10 +107,19 @@ class WaitWorld final : public io::Clock, public io::Host {
   }
   void judge(const w::Event& e, const w::Effects& fx, std::optional<Instant> deadline);
   std::vector<std::uint64_t> expected_releases(const w::Event& e);
+  void on_answer_judged(std::uint64_t id, bool succeeded);
+  void release_out(std::vector<std::uint64_t>& expected) {
+    if (out_ && !out_->released) {
+      expected.push_back(out_->id);
+      out_->released = true;
+    }
+  }
+  void judge_due(const std::string& what);
   void judge_attempt(const w::Acquire& a);
-  void judge_status(const w::WaitStatus& st);
+  void judge_status(const w::WaitStatus& st, std::vector<std::uint64_t>& expected);
+  void judge_wedged(std::optional<Instant> deadline);
   void failed() {
-    outstanding_.reset();
+    attempt_.reset();
     failures_ = failures_ == UINT32_MAX ? failures_ : failures_ + 1;
     failed_at_ = now_ms();
     connected_since_failure_ = false;
@@ -135,16 +147,33 @@ class WaitWorld final : public io::Clock, public io::Host {
   bool world_present_ = true;
   std::optional<std::uint64_t> open_watch_;
   std::set<std::uint64_t> released_;
+  // The one worker: the acquisition running on it, and those queued behind.
+  std::optional<std::uint64_t> running_;
+  std::deque<std::uint64_t> queued_;
+  std::map<std::uint64_t, Ms> started_at_;
 
   // oracle
   w::Link told_ = w::Link::unknown;
   bool started_ = false;
   bool terminal_ = false;
-  struct Outstanding {
+  // The acquisition out: from its Acquire to its answer, whatever came between.
+  struct Out {
     std::uint64_t id;
-    Ms sent;
+    bool released;
   };
-  std::optional<Outstanding> outstanding_;
+  std::optional<Out> out_;
+  // The attempt under way (the reducer's Acquiring): it takes acquisition
+  // id's answer (0: it makes its own when the released one out answers).
+  struct Attempt {
+    std::uint64_t id;
+    Ms since;
+  };
+  std::optional<Attempt> attempt_;
+  w::StatusKind status_kind_ = w::StatusKind::idle;
+  bool must_hold_ = false;        // this step answered the acquisition out: it holds
+  bool must_attempt_ = false;     // ... a released one, with an attempt behind it: it goes
+  bool released_answer_ = false;  // ... a released one: nothing may hold or fail on it
+  bool attempted_now_ = false;
   std::optional<std::uint64_t> held_;
   std::uint64_t last_id_ = 0;
   std::uint32_t failures_ = 0;
@@ -177,13 +206,46 @@ void WaitWorld::execute(const w::Effect& x) {
   if (const auto* a = std::get_if<w::Acquire>(&x)) {
     r_.attempt_at_ms.push_back(now_ms());
     count(r_.counters, "attempts");
-    const bool lost = losing(now_ms());
-    if (lost) count(r_.counters, "answers lost");
-    agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::answer, a->id, lost});
+    if (running_) count(r_.counters, "acquisitions queued behind another");
+    queued_.push_back(a->id);
+    start_next_acquisition();
   } else if (const auto* rel = std::get_if<w::Release>(&x)) {
     released_.insert(rel->id);
     if (open_watch_ == rel->id) open_watch_.reset();
   }
+}
+
+// The worker takes the next acquisition in order, if it is free: it answers
+// after a latency, or, started in a hang period, only after that period.
+void WaitWorld::start_next_acquisition() {
+  if (running_ || queued_.empty()) return;
+  running_ = queued_.front();
+  queued_.pop_front();
+  started_at_[*running_] = now_ms();
+  Ms done = now_ms() + latency();
+  if (hanging(now_ms())) {
+    count(r_.counters, "acquisitions hung");
+    for (const Interval& x : s_.acquisitions_hung)
+      if (x.from_ms <= now_ms() && now_ms() < x.to_ms) done = std::max(done, x.to_ms + latency());
+  }
+  agenda_.push(done, WaitItem{WaitItemKind::answer, *running_});
+}
+
+void WaitWorld::on_answer(std::uint64_t id) {
+  running_.reset();
+  start_next_acquisition();  // the worker goes on with the next before the answer is handled
+  if (s_.config.acquire_timeout_ms > 0 && now_ms() - started_at_[id] >= s_.config.acquire_timeout_ms)
+    count(r_.counters, "acquisitions answered past the timeout");
+  started_at_.erase(id);
+  const bool ok = link_up(now_ms()) && present(now_ms());
+  if (ok && released_.count(id) == 0) {
+    open_watch_ = id;
+    if (flapping(now_ms())) {
+      count(r_.counters, "watches flapped");
+      agenda_.push(now_ms() + p_.uniform(0, s_.flap_ms_max), WaitItem{WaitItemKind::watch_end, id});
+    }
+  }
+  feed(ok ? w::Event{w::AcquireSucceeded{{}, id}} : w::Event{w::AcquireFailed{{}, id}});
 }
 
 void WaitWorld::on_edge() {
@@ -226,7 +288,7 @@ std::vector<std::uint64_t> WaitWorld::expected_releases(const w::Event& e) {
     told_ = w::Link::up;
     if (news) {
       connected_since_failure_ = true;
-      if (started_ && !outstanding_ && !held_) {
+      if (started_ && !attempt_ && !held_) {
         Ms by = now_ms() + cfg.backoff.restored_delay_ms_max;
         if (hold_end_) by = std::max(by, *hold_end_ + cfg.reopen_pause_ms);
         wake_pending_ = true;
@@ -236,104 +298,168 @@ std::vector<std::uint64_t> WaitWorld::expected_releases(const w::Event& e) {
   } else if (std::holds_alternative<w::Disconnected>(e)) {
     told_ = w::Link::down;
     wake_pending_ = false;
-    if (outstanding_) out.push_back(outstanding_->id);
-    outstanding_.reset();
+    attempt_.reset();
+    release_out(out);  // it cannot succeed over a dead link
     if (held_) {
       out.push_back(*held_);
       hold_ended();
     }
   } else if (const auto* ok = std::get_if<w::AcquireSucceeded>(&e)) {
-    if (outstanding_ && outstanding_->id == ok->id) {
-      outstanding_.reset();
-      held_ = ok->id;
-      failures_ = 0;
-      prev_delay_ms_ = 0;
-      failed_at_.reset();
-      if (healthy_now_ && !held_in_window_) {
-        held_in_window_ = true;
-        if (now_ms() >= s_.safety_ms && !r_.held_after_heal_ms)
-          r_.held_after_heal_ms = now_ms() - s_.safety_ms;
-      }
-    }
+    on_answer_judged(ok->id, true);
   } else if (const auto* no = std::get_if<w::AcquireFailed>(&e)) {
-    if (outstanding_ && outstanding_->id == no->id) failed();
+    on_answer_judged(no->id, false);
   } else if (const auto* end = std::get_if<w::WatchEnded>(&e)) {
     if (held_ && *held_ == end->id) hold_ended();
   } else if (std::holds_alternative<w::Tick>(e)) {
-    if (outstanding_ && cfg.acquire_timeout_ms > 0 &&
-        now_ms() - outstanding_->sent >= cfg.acquire_timeout_ms) {
-      out.push_back(outstanding_->id);
+    // A timeout ends the waiting, not the call: nothing is released.
+    if (attempt_ && cfg.acquire_timeout_ms > 0 && now_ms() - attempt_->since >= cfg.acquire_timeout_ms) {
       failed();
       count(r_.counters, "acquire timeouts");
     }
   } else if (std::holds_alternative<w::StopRequested>(e)) {
-    if (outstanding_) out.push_back(outstanding_->id);
+    release_out(out);
     if (held_) out.push_back(*held_);
   }
   return out;
 }
 
-void WaitWorld::judge(const w::Event& e, const w::Effects& fx, std::optional<Instant> deadline) {
-  if (terminal_) return;  // quietness is checked in feed()
-  const std::vector<std::uint64_t> expected = expected_releases(e);
-  std::vector<std::uint64_t> released;
-  for (const w::Effect& x : fx)
-    if (const auto* rel = std::get_if<w::Release>(&x)) released.push_back(rel->id);
-  if (released != expected)
-    finding("release", "released other than the attempt or hold that ended");
-  for (const w::Effect& x : fx) {
-    if (const auto* a = std::get_if<w::Acquire>(&x)) judge_attempt(*a);
-    if (const auto* st = std::get_if<w::ReportStatus>(&x)) judge_status(st->status);
+// The answer of acquisition `id`: the one out, or stale (the world answers each
+// acquisition once, so stale answers are only the reducer's view).
+void WaitWorld::on_answer_judged(std::uint64_t id, bool succeeded) {
+  if (!out_ || out_->id != id) return;
+  const Out was = *out_;
+  out_.reset();
+  if (was.released) {
+    released_answer_ = true;
+    must_attempt_ = attempt_ && attempt_->id == 0;
+    return;
   }
-  if (std::holds_alternative<w::StopRequested>(e) && !terminal_)
-    finding("stop", "StopRequested did not stop");
-  if (terminal_) {
-    outstanding_.reset();
-    held_.reset();
-    if (deadline) finding("not-quiet", "a terminal state has a deadline");
+  if (!succeeded) {
+    if (attempt_ && attempt_->id == id) failed();  // else counted at its timeout
+    return;
+  }
+  // Unreleased, it serves the attempt under way or the backoff its timeout
+  // entered: the session is still waiting, so the resource is held.
+  if (!(attempt_ && attempt_->id == id)) count(r_.counters, "late successes held");
+  must_hold_ = true;
+  attempt_.reset();
+  held_ = id;
+  failures_ = 0;
+  prev_delay_ms_ = 0;
+  failed_at_.reset();
+  wake_pending_ = false;
+  if (healthy_now_ && !held_in_window_) {
+    held_in_window_ = true;
+    if (now_ms() >= s_.safety_ms && !r_.held_after_heal_ms) r_.held_after_heal_ms = now_ms() - s_.safety_ms;
   }
 }
 
-void WaitWorld::judge_attempt(const w::Acquire& a) {
+void WaitWorld::judge(const w::Event& e, const w::Effects& fx, std::optional<Instant> deadline) {
+  if (terminal_) return;  // quietness is checked in feed()
+  std::vector<std::uint64_t> expected = expected_releases(e);
+  std::vector<std::uint64_t> released;
+  bool held_now = false, failed_now = false;
+  for (const w::Effect& x : fx) {
+    if (const auto* rel = std::get_if<w::Release>(&x)) released.push_back(rel->id);
+    if (const auto* a = std::get_if<w::Acquire>(&x)) judge_attempt(*a);
+    if (const auto* st = std::get_if<w::ReportStatus>(&x)) {
+      judge_status(st->status, expected);
+      held_now = held_now || st->status.kind == w::StatusKind::held;
+      failed_now = failed_now || (st->status.kind == w::StatusKind::backing_off &&
+                                  st->status.cause == w::Cause::acquire_failed);
+    }
+  }
+  if (released != expected)
+    finding("release", "released other than the attempt or hold that ended");
+  if (std::exchange(released_answer_, false) && (held_now || failed_now))
+    finding("stale-answer", "the answer of a released acquisition changed the phase");
+  if (std::exchange(must_hold_, false) && !terminal_ && status_kind_ != w::StatusKind::held)
+    finding("late-success", "the acquisition out answered success while the session waited, and it is not held");
+  if (std::exchange(must_attempt_, false) && !terminal_ && !attempted_now_)
+    finding("wedged", "the attempt behind a released acquisition did not go when that one answered");
+  attempted_now_ = false;
+  if (std::holds_alternative<w::StopRequested>(e) && !terminal_)
+    finding("stop", "StopRequested did not stop");
+  if (terminal_) {
+    attempt_.reset();
+    out_.reset();
+    held_.reset();
+    if (deadline) finding("not-quiet", "a terminal state has a deadline");
+    return;
+  }
+  judge_wedged(deadline);
+}
+
+// Never wedged: a session waiting for the resource (the link not known down)
+// has a deadline unless an attempt is under way; and with an outage limit it
+// has one by the limit, however long an acquisition hangs.
+void WaitWorld::judge_wedged(std::optional<Instant> deadline) {
+  if (!started_ || held_) return;
+  if (!attempt_ && told_ != w::Link::down && !deadline)
+    finding("wedged", "waiting for the resource with no deadline");
+  const Ms outage_ms_max = s_.config.give_up.outage_ms_max;
+  if (outage_ms_max > 0 && (!deadline || deadline->ms > waiting_since_ + outage_ms_max))
+    finding("wedged", "no deadline by the outage limit outage_ms_max (" + ms_text(outage_ms_max) + " ms)");
+}
+
+// An attempt falls due (its own Acquire, or waiting behind the acquisition out).
+void WaitWorld::judge_due(const std::string& what) {
   const auto& cfg = s_.config;
-  if (told_ == w::Link::down)
-    finding("attempt-while-down", "Acquire " + std::to_string(a.id) + " while told Disconnected");
-  if (outstanding_ || held_)
-    finding("one-at-a-time", "Acquire while an attempt is in flight or held");
-  if (a.id <= last_id_) finding("ids", "attempt ids must increase");
+  if (told_ == w::Link::down) finding("attempt-while-down", what + " while told Disconnected");
+  if (held_) finding("one-at-a-time", what + " while held");
   // Give-up at the limit, not after it: no attempt once attempts_max failures
   // in a row or outage_ms_max of waiting are behind.
   if (cfg.give_up.attempts_max > 0 && failures_ >= cfg.give_up.attempts_max)
-    finding("give-up", "attempt after failure " + std::to_string(failures_) + ", the limit attempts_max " +
+    finding("give-up", what + " after failure " + std::to_string(failures_) + ", the limit attempts_max " +
                            std::to_string(cfg.give_up.attempts_max));
   if (cfg.give_up.outage_ms_max > 0 && now_ms() - waiting_since_ >= cfg.give_up.outage_ms_max)
-    finding("give-up", "attempt after waiting " + ms_text(now_ms() - waiting_since_) + " ms, the limit outage_ms_max " +
-                           ms_text(cfg.give_up.outage_ms_max));
-  if (a.attempt != failures_ + 1)
-    finding("attempt-number", "attempt " + std::to_string(a.attempt) + " after " +
-                                  std::to_string(failures_) + " failures");
+    finding("give-up", what + " after waiting " + ms_text(now_ms() - waiting_since_) +
+                           " ms, the limit outage_ms_max " + ms_text(cfg.give_up.outage_ms_max));
   if (failed_at_ && !connected_since_failure_) {
     const auto [lo, hi] = delay_range(cfg.backoff, failures_);
     if (now_ms() - *failed_at_ < lo)
       finding("wait-too-short", "waited " + ms_text(now_ms() - *failed_at_) + " ms after failure " +
-                                    std::to_string(failures_) + ", policy lower bound " +
-                                    ms_text(lo));
+                                    std::to_string(failures_) + ", policy lower bound " + ms_text(lo));
   }
   if (hold_end_ && now_ms() < *hold_end_ + cfg.reopen_pause_ms)
     finding("reopen-too-soon", "reopened " + ms_text(now_ms() - *hold_end_) +
                                    " ms after a hold ended, pause " + ms_text(cfg.reopen_pause_ms));
   if (hold_end_) count(r_.counters, "reopens after a pause");
   if (wake_pending_) count(r_.counters, "attempts woken by Connected");
-  outstanding_ = Outstanding{a.id, now_ms()};
-  last_id_ = a.id;
   failed_at_.reset();
   hold_end_.reset();
   wake_pending_ = false;
   connected_since_failure_ = false;
 }
 
-void WaitWorld::judge_status(const w::WaitStatus& st) {
+void WaitWorld::judge_attempt(const w::Acquire& a) {
+  const std::string what = "Acquire " + std::to_string(a.id);
+  if (out_)
+    finding("one-out", what + " while acquisition " + std::to_string(out_->id) +
+                           " is still out: it would queue behind it on the one worker");
+  if (a.id <= last_id_) finding("ids", "attempt ids must increase");
+  if (a.attempt != failures_ + 1)
+    finding("attempt-number", "attempt " + std::to_string(a.attempt) + " after " +
+                                  std::to_string(failures_) + " failures");
+  // An attempt behind a released acquisition was judged when it fell due.
+  if (!(attempt_ && attempt_->id == 0)) judge_due(what);
+  out_ = Out{a.id, false};
+  attempt_ = Attempt{a.id, now_ms()};
+  last_id_ = a.id;
+  attempted_now_ = true;
+}
+
+void WaitWorld::judge_status(const w::WaitStatus& st, std::vector<std::uint64_t>& expected) {
   const auto& cfg = s_.config;
+  status_kind_ = st.kind;
+  if (st.kind == w::StatusKind::acquiring && st.cause == w::Cause::acquire_still_out) {
+    // An attempt fell due with an acquisition out: it waits for that one.
+    count(r_.counters, "attempts behind an acquisition still out");
+    if (!out_) finding("one-out", "acquiring behind an acquisition that is not out");
+    judge_due("an attempt behind acquisition " + std::to_string(out_ ? out_->id : 0));
+    attempt_ = Attempt{out_ && !out_->released ? out_->id : 0, now_ms()};
+  }
+  if (st.kind == w::StatusKind::gave_up || st.kind == w::StatusKind::stopped) release_out(expected);
   if (st.kind == w::StatusKind::stopped) {
     terminal_ = true;
     count(r_.counters, "stopped");
@@ -369,7 +495,7 @@ void WaitWorld::judge_status(const w::WaitStatus& st) {
 
 WaitRunResult WaitWorld::run() {
   // Every edge of every fault interval, and the heal.
-  for (const auto* xs : {&s_.resource_absent, &s_.link_down, &s_.broker_flapping, &s_.answers_lost})
+  for (const auto* xs : {&s_.resource_absent, &s_.link_down, &s_.broker_flapping, &s_.acquisitions_hung})
     for (const Interval& x : *xs) {
       agenda_.push(x.from_ms, WaitItem{WaitItemKind::edge});
       agenda_.push(x.to_ms, WaitItem{WaitItemKind::edge});
@@ -398,20 +524,9 @@ WaitRunResult WaitWorld::run() {
       case WaitItemKind::edge:
         on_edge();
         break;
-      case WaitItemKind::answer: {
-        if (it.lost) break;
-        const bool ok = link_up(now_ms()) && present(now_ms());
-        if (ok && released_.count(it.id) == 0) {
-          open_watch_ = it.id;
-          if (flapping(now_ms())) {
-            count(r_.counters, "watches flapped");
-            agenda_.push(now_ms() + p_.uniform(0, s_.flap_ms_max),
-                         WaitItem{WaitItemKind::watch_end, it.id});
-          }
-        }
-        feed(ok ? w::Event{w::AcquireSucceeded{{}, it.id}} : w::Event{w::AcquireFailed{{}, it.id}});
+      case WaitItemKind::answer:
+        on_answer(it.id);
         break;
-      }
       case WaitItemKind::watch_end:
         if (open_watch_ == it.id) open_watch_.reset();
         feed(w::WatchEnded{{}, it.id});
@@ -501,8 +616,8 @@ WaitScenario wait_scenario(std::uint64_t seed) {
     s.broker_flapping = draw_intervals(p, s.safety_ms, 3, 1000, 30000);
     s.flap_ms_max = p.uniform(0, 50);
   }
-  if (s.config.acquire_timeout_ms > 0 && chance(p, 30))
-    s.answers_lost = draw_intervals(p, s.safety_ms, 4, 100, 60000);
+  // Hung acquisitions, often past the timeout (2 s or 30 s), in any policy.
+  if (chance(p, 30)) s.acquisitions_hung = draw_intervals(p, s.safety_ms, 4, 100, 120000);
   if (chance(p, 10)) s.stop_at_ms = p.uniform(0, s.safety_ms - 1);
   // A chatty link monitor, from a stream of its own (the draws above stay).
   Prng q = Prng::derive(seed, 0x3A17'1EE7);
@@ -514,10 +629,11 @@ Ms liveness_bound_ms(const WaitScenario& s) {
   const auto& c = s.config;
   const Ms longest_wait = std::max({delay_range(c.backoff, UINT32_MAX).second, c.reopen_pause_ms,
                                     c.backoff.restored_delay_ms_max});
-  const Ms first =
-      std::max(s.latency_ms_max, s.answers_lost.empty() ? Ms{0} : c.acquire_timeout_ms);
+  // Hangs end before the world is healthy: the acquisition out answers within
+  // a latency (one at a time: nothing queued behind it), then at most the
+  // longest wait, then a fresh acquisition's answer.
   const Ms flap = s.broker_flapping.empty() ? Ms{0} : s.flap_ms_max;
-  return flap + first + longest_wait + s.latency_ms_max;
+  return flap + s.latency_ms_max + longest_wait + s.latency_ms_max;
 }
 
 WaitRunResult run_wait(const WaitScenario& scenario, const WaitRunOptions& options) {

@@ -181,19 +181,163 @@ TEST_CASE("a backoff reports when the next attempt is and why", "[wait]") {
   CHECK(h.last().empty());
 }
 
-TEST_CASE("an unanswered acquisition times out, is released and counts as failed", "[wait]") {
+TEST_CASE("an unanswered acquisition times out and counts as failed; the call stays out", "[wait]") {
   WaitConfig c = exact();
   c.acquire_timeout_ms = 300;
   Harness h(c);
   h.feed(Started{at(0)});
   CHECK(h.deadline() == at(300));
   h.feed(Tick{at(300)});
-  CHECK(h.one<Release>()->id == 1);
+  CHECK(h.all<Release>().empty());  // a timeout gives up waiting, not the call
   CHECK(h.phase<BackingOff>().cause == Cause::acquire_timeout);
   CHECK(h.phase<BackingOff>().until == at(1300));
-  h.feed(AcquireSucceeded{at(400), 1});  // the released attempt answers late: stale
+  CHECK(h.state().acquire_out == 1);
+}
+
+// --- a hung acquisition (one out at a time) ---------------------------------------
+
+namespace {
+// exact(), a 300 ms timeout, and acquisition 1 timed out at 300 (backing off to 1300).
+Harness timed_out(WaitConfig c = exact()) {
+  c.acquire_timeout_ms = 300;
+  Harness h(c);
+  h.feed(Started{at(0)});
+  h.feed(Tick{at(300)});
+  return h;
+}
+}  // namespace
+
+TEST_CASE("hung: no second Acquire while the timed-out one is out; its late answer serves the attempt",
+          "[wait][hung]") {
+  Harness h = timed_out();
+  h.feed(Tick{at(1300)});  // the attempt is due: it waits for acquisition 1
+  CHECK(h.all<Acquire>().empty());
+  CHECK(h.phase<Acquiring>().id == 1);
+  CHECK(h.phase<Acquiring>().behind);
+  REQUIRE(h.one<ReportStatus>());
+  CHECK(h.one<ReportStatus>()->status ==
+        WaitStatus{StatusKind::acquiring, Cause::acquire_still_out, 1, {}});
+  CHECK(h.deadline() == at(1600));
+  SECTION("a success") {
+    h.feed(AcquireSucceeded{at(1400), 1});
+    CHECK(h.phase<Held>().id == 1);
+    CHECK(h.state().acquire_out == 0);
+  }
+  SECTION("a failure counts for this attempt; the next one emits its own Acquire") {
+    h.feed(AcquireFailed{at(1400), 1});
+    CHECK(h.phase<BackingOff>().failures == 2);
+    h.feed(Tick{at(h.phase<BackingOff>().until.ms)});
+    REQUIRE(h.one<Acquire>());
+    CHECK(h.one<Acquire>()->id == 2);
+    CHECK(h.one<Acquire>()->attempt == 3);
+  }
+  SECTION("it times out again: a second failure, still no second Acquire") {
+    h.feed(Tick{at(1600)});
+    CHECK(h.phase<BackingOff>().failures == 2);
+    CHECK(h.all<Release>().empty());
+    h.feed(Tick{at(h.phase<BackingOff>().until.ms)});
+    CHECK(h.all<Acquire>().empty());
+    CHECK(h.phase<Acquiring>().id == 1);
+  }
+}
+
+TEST_CASE("hung: a success after its timeout ends the backoff the timeout entered", "[wait][hung]") {
+  Harness h = timed_out();
+  h.feed(AcquireSucceeded{at(700), 1});
+  CHECK(h.phase<Held>().id == 1);
+  REQUIRE(h.one<ReportStatus>());
+  CHECK(h.one<ReportStatus>()->status.kind == StatusKind::held);
+  CHECK_FALSE(h.deadline());
+  h.feed(WatchEnded{at(900), 1});
+  CHECK(h.in<Pausing>());
+}
+
+TEST_CASE("hung: a failure after its timeout is not counted twice", "[wait][hung]") {
+  Harness h = timed_out();
+  h.feed(AcquireFailed{at(700), 1});
   CHECK(h.last().empty());
-  CHECK(h.in<BackingOff>());
+  CHECK(h.phase<BackingOff>().failures == 1);
+  h.feed(Tick{at(1300)});
+  REQUIRE(h.one<Acquire>());
+  CHECK(h.one<Acquire>()->id == 2);
+  CHECK(h.one<Acquire>()->attempt == 2);
+}
+
+TEST_CASE("hung: a stale answer never changes the phase", "[wait][hung]") {
+  Harness h = timed_out();
+  h.feed(AcquireFailed{at(700), 1});  // acquisition 1 answered: nothing is out
+  h.feed(Tick{at(1300)});             // Acquire 2
+  for (const Event& e : std::vector<Event>{AcquireSucceeded{at(1301), 1}, AcquireFailed{at(1302), 1},
+                                           AcquireSucceeded{at(1303), 0}, AcquireSucceeded{at(1304), 3}}) {
+    h.feed(e);
+    CHECK(h.last().empty());
+    CHECK(h.phase<Acquiring>().id == 2);
+  }
+}
+
+TEST_CASE("hung: an attempt behind a released acquisition makes its own when that one answers",
+          "[wait][hung]") {
+  Harness h(exact());
+  h.feed(Started{at(0)});
+  h.feed(Disconnected{at(10)});
+  REQUIRE(h.one<Release>());
+  CHECK(h.one<Release>()->id == 1);
+  h.feed(Connected{at(20)});  // the wake is due, acquisition 1 is still out
+  CHECK(h.all<Acquire>().empty());
+  CHECK(h.phase<Acquiring>().id == 0);
+  CHECK(h.state().status.cause == Cause::acquire_still_out);
+  h.feed(AcquireSucceeded{at(30), 1});  // released: its success serves nothing
+  CHECK_FALSE(h.in<Held>());
+  REQUIRE(h.one<Acquire>());
+  CHECK(h.one<Acquire>()->id == 2);
+  CHECK(h.one<Acquire>()->attempt == 1);
+  CHECK(h.state().status == WaitStatus{StatusKind::acquiring, Cause::none, 0, {}});
+}
+
+TEST_CASE("hung: an acquisition that never answers still ends by the give-up limits", "[wait][hung]") {
+  WaitConfig c = exact();
+  SECTION("attempts_max: one Acquire, three timeouts, then GaveUp releases it") {
+    c.give_up.attempts_max = 3;
+    Harness h = timed_out(c);
+    std::size_t acquires = 1;
+    for (int i = 0; i < 20 && !h.in<GaveUp>(); ++i) {
+      h.feed(Tick{*h.deadline()});
+      acquires += h.all<Acquire>().size();
+    }
+    CHECK(acquires == 1);
+    CHECK(h.phase<GaveUp>().cause == Cause::attempts_exhausted);
+    REQUIRE(h.one<Release>());
+    CHECK(h.one<Release>()->id == 1);
+  }
+  SECTION("outage_ms_max, without an acquire timeout") {
+    c.give_up.outage_ms_max = 60000;
+    Harness h(c);
+    h.feed(Started{at(0)});
+    CHECK(h.deadline() == at(60000));
+    h.feed(Tick{at(60000)});
+    CHECK(h.phase<GaveUp>().cause == Cause::outage_too_long);
+    REQUIRE(h.one<Release>());
+    CHECK(h.one<Release>()->id == 1);
+  }
+}
+
+TEST_CASE("hung: stop and a dropped link release the timed-out acquisition", "[wait][hung]") {
+  Harness h = timed_out();
+  SECTION("stop") {
+    h.feed(StopRequested{at(400)});
+    REQUIRE(h.one<Release>());
+    CHECK(h.one<Release>()->id == 1);
+  }
+  SECTION("link down, then up: the attempt waits behind it") {
+    h.feed(Disconnected{at(400)});
+    REQUIRE(h.one<Release>());
+    CHECK(h.one<Release>()->id == 1);
+    h.feed(Connected{at(500)});
+    CHECK(h.all<Acquire>().empty());
+    h.feed(AcquireFailed{at(600), 1});
+    REQUIRE(h.one<Acquire>());
+    CHECK(h.one<Acquire>()->id == 2);
+  }
 }
 
 TEST_CASE("outcomes of another attempt are stale and ignored", "[wait]") {
@@ -564,7 +708,7 @@ class WaitOracle {
       link_ = Link::up;
       if (link_before != Link::up) {
         woken_ = true;
-        if (started_ && !outstanding_ && !held_) {
+        if (started_ && !attempt_ && !held_) {
           Instant bound = after(now, cfg_.backoff.restored_delay_ms_max);
           if (hold_end_) bound = latest(bound, after(*hold_end_, cfg_.reopen_pause_ms));
           wake_by_ = bound;
@@ -573,35 +717,44 @@ class WaitOracle {
     } else if (std::holds_alternative<Disconnected>(event)) {
       link_ = Link::down;
       wake_by_.reset();
-      if (outstanding_) {
-        expected.push_back(outstanding_->id);  // it cannot succeed over a dead link
-        outstanding_.reset();
-      }
+      attempt_.reset();  // it cannot succeed over a dead link: the call out is released
+      release_out(expected);
       if (held_) {
         expected.push_back(*held_);  // a watch cannot outlive its connection
         end_hold(now);
       }
     } else if (const auto* ok = std::get_if<AcquireSucceeded>(&event)) {
-      if (outstanding_ && outstanding_->id == ok->id) {
-        held_ = ok->id;
-        outstanding_.reset();
-        failures_ = 0;
+      if (const auto was = answered(ok->id)) {
+        if (was->released) {
+          must_attempt_ = attempt_ && attempt_->id == 0;
+        } else {
+          // Unreleased, the call out serves the attempt under way or the backoff
+          // its timeout entered: the session is still waiting, so it holds.
+          held_ = ok->id;
+          attempt_.reset();
+          failures_ = 0;
+          failed_at_.reset();
+          wake_by_.reset();  // the backoff a Connected was ending is over: held
+          must_hold_ = true;
+        }
       }
     } else if (const auto* no = std::get_if<AcquireFailed>(&event)) {
-      if (outstanding_ && outstanding_->id == no->id) failed(now);
+      if (const auto was = answered(no->id)) {
+        if (was->released) must_attempt_ = attempt_ && attempt_->id == 0;
+        else if (attempt_ && attempt_->id == no->id) failed(now);
+        // else: after its timeout, already counted
+      }
     } else if (const auto* end = std::get_if<WatchEnded>(&event)) {
       if (held_ && *held_ == end->id) end_hold(now);
     } else if (std::holds_alternative<Tick>(event)) {
-      if (outstanding_ && cfg_.acquire_timeout_ms > 0 &&
-          elapsed_ms(outstanding_->at, now) >= cfg_.acquire_timeout_ms) {
-        expected.push_back(outstanding_->id);
+      // A timeout ends the waiting, never the call: nothing is released.
+      if (attempt_ && cfg_.acquire_timeout_ms > 0 &&
+          elapsed_ms(attempt_->at, now) >= cfg_.acquire_timeout_ms)
         failed(now);
-      }
     } else if (std::holds_alternative<StopRequested>(event)) {
-      if (outstanding_) expected.push_back(outstanding_->id);
+      release_out(expected);
       if (held_) expected.push_back(*held_);
     }
-    if (released != expected) return "released other than the attempt or hold that ended";
 
     // The effects.
     for (const Effect& e : fx) {
@@ -609,19 +762,27 @@ class WaitOracle {
         if (auto why = on_acquire(*a, now); !why.empty()) return why;
       } else if (const auto* r = std::get_if<ReportStatus>(&e)) {
         if (auto why = on_status(r->status, now); !why.empty()) return why;
+        if (r->status.kind == StatusKind::gave_up) release_out(expected);
       }
     }
+    if (released != expected) return "released other than the attempt or hold that ended";
+    if (std::exchange(must_hold_, false) && !terminal_ && state_kind_ != StatusKind::held)
+      return "a success of the acquisition out, the session waiting, did not hold";
+    if (std::exchange(must_attempt_, false) && !terminal_ && !attempt_made_now_)
+      return "the attempt behind a released acquisition did not go when it answered";
+    attempt_made_now_ = false;
     if (std::holds_alternative<StopRequested>(event) && !terminal_)
       return "StopRequested did not stop";
     if (terminal_) {
-      outstanding_.reset();
+      attempt_.reset();
+      out_.reset();
       held_.reset();
       if (deadline) return "a terminal state has a deadline";
       return "";
     }
 
     // A Connected wake is honoured: the attempt is due by wake_by_.
-    if (wake_by_ && !outstanding_ && !held_) {
+    if (wake_by_ && !attempt_ && !held_) {
       if (!deadline || *deadline > *wake_by_) return "a Connected event did not end the wait";
       if (std::holds_alternative<Tick>(event) && now >= *wake_by_)
         return "the woken attempt did not happen";
@@ -632,8 +793,41 @@ class WaitOracle {
   }
 
  private:
+  struct Out {
+    std::uint64_t id;
+    bool released;
+  };
+  // The answer of acquisition `id`: what was out, if it was.
+  std::optional<Out> answered(std::uint64_t id) {
+    if (!out_ || out_->id != id) return std::nullopt;  // stale
+    return std::exchange(out_, std::nullopt);
+  }
+  void release_out(std::vector<std::uint64_t>& expected) {
+    if (out_ && !out_->released) {
+      expected.push_back(out_->id);
+      out_->released = true;
+    }
+  }
+  // The attempt is due: the checks of a wait before it.
+  std::string due(Instant now) {
+    if (link_ == Link::down) return "an attempt while the link is known down";
+    if (held_) return "an attempt while held";
+    if (failed_at_ && !woken_) {
+      const Bounds b = policy_bounds(cfg_.backoff, failures_);
+      if (elapsed_ms(*failed_at_, now) < b.lo)
+        return "a wait shorter than the policy's lower bound";
+    }
+    if (hold_end_ && now < after(*hold_end_, cfg_.reopen_pause_ms))
+      return "a reopen before the pause was over";
+    failed_at_.reset();
+    hold_end_.reset();
+    wake_by_.reset();
+    woken_ = false;
+    return "";
+  }
+
   void failed(Instant now) {
-    outstanding_.reset();
+    attempt_.reset();
     failures_ = failures_ == UINT32_MAX ? failures_ : failures_ + 1;
     failed_at_ = now;
     woken_ = false;
@@ -645,27 +839,27 @@ class WaitOracle {
   }
 
   std::string on_acquire(const Acquire& a, Instant now) {
-    if (link_ == Link::down) return "an attempt while the link is known down";
-    if (outstanding_ || held_) return "a second attempt while one is in flight or held";
+    if (out_) return "an Acquire while another acquisition is out (it would queue behind it)";
     if (a.id <= last_id_) return "attempt ids must increase";
     if (a.attempt != failures_ + 1) return "the attempt number is not failures + 1";
-    if (failed_at_ && !woken_) {
-      const Bounds b = policy_bounds(cfg_.backoff, failures_);
-      if (elapsed_ms(*failed_at_, now) < b.lo)
-        return "a wait shorter than the policy's lower bound";
+    if (!(attempt_ && attempt_->id == 0)) {  // else its wait was judged when it fell due
+      if (auto why = due(now); !why.empty()) return why;
     }
-    if (hold_end_ && now < after(*hold_end_, cfg_.reopen_pause_ms))
-      return "a reopen before the pause was over";
-    outstanding_ = Outstanding{a.id, now};
+    out_ = Out{a.id, false};
+    attempt_ = Attempt{a.id, now};
     last_id_ = a.id;
-    failed_at_.reset();
-    hold_end_.reset();
-    wake_by_.reset();
-    woken_ = false;
+    attempt_made_now_ = true;
     return "";
   }
 
   std::string on_status(const WaitStatus& st, Instant now) {
+    state_kind_ = st.kind;
+    if (st.kind == StatusKind::acquiring && st.cause == Cause::acquire_still_out) {
+      // An attempt fell due with an acquisition out: it waits for that one.
+      if (!out_) return "acquiring behind an acquisition that is not out";
+      if (auto why = due(now); !why.empty()) return why;
+      attempt_ = Attempt{out_->released ? 0 : out_->id, now};
+    }
     if (st.kind == StatusKind::stopped) terminal_ = true;
     if (st.kind == StatusKind::gave_up) {
       terminal_ = true;
@@ -688,7 +882,9 @@ class WaitOracle {
     return "";
   }
 
-  struct Outstanding {
+  // The attempt under way: it takes acquisition id's answer (0: it makes its own
+  // when the released one out answers); `at`: since when (its timeout).
+  struct Attempt {
     std::uint64_t id;
     Instant at;
   };
@@ -696,7 +892,12 @@ class WaitOracle {
   bool started_ = false;
   bool terminal_ = false;
   Link link_ = Link::unknown;
-  std::optional<Outstanding> outstanding_;
+  std::optional<Out> out_;          // acquisition out: from its Acquire to its answer
+  std::optional<Attempt> attempt_;  // the reducer's Acquiring
+  StatusKind state_kind_ = StatusKind::idle;
+  bool must_hold_ = false;
+  bool must_attempt_ = false;
+  bool attempt_made_now_ = false;
   std::optional<std::uint64_t> held_;
   std::uint64_t last_id_ = 0;
   std::uint32_t failures_ = 0;
@@ -748,8 +949,8 @@ Run run_script(const WaitConfig& config, Choices& ch, std::size_t steps_max) {
         in_flight = a->id;
         ids = a->id;
       }
+      // A Release does not take back the call: it still answers (the real worker).
       if (const auto* r = std::get_if<Release>(&x)) {
-        if (in_flight == r->id) in_flight.reset();
         if (held == r->id) held.reset();
       }
     }

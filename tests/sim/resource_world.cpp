@@ -164,6 +164,21 @@ TEST_CASE("without a link monitor the reducer still gets there", "[resource_worl
   REQUIRE(r.held_after_heal_ms);
 }
 
+TEST_CASE("a hung acquisition: one out, no second queued behind it, its late success held",
+          "[resource_world][hung]") {
+  WaitScenario s = kanade_world();
+  s.safety_ms = 200000;
+  s.acquisitions_hung = {{0, 100000}};  // the first acquisition answers after 100 s
+  const WaitRunResult r = run_wait(s);
+  REQUIRE(r.ok());
+  // The one Acquire: its timeouts at 30 s, 61 s and 93 s count failures, the
+  // attempts due meanwhile wait for it, and its success at 100 s is the hold.
+  CHECK(r.attempt_at_ms == std::vector<Ms>{0});
+  CHECK(r.counters.at("acquire timeouts") == 3);
+  CHECK(r.counters.at("attempts behind an acquisition still out") >= 2);
+  CHECK(r.counters.at("holds") == 1);
+}
+
 // --- targeted mirror scenarios ---------------------------------------------------------
 
 TEST_CASE("a stalled stream is reported degraded while polls keep values warm",
@@ -264,6 +279,36 @@ w::Effects stuck_after_three(w::WaitState& s, const w::Event& e) noexcept {
   return fx;
 }
 
+// (i) the old reducer's timeout: it forgets the acquisition out, so the next
+// attempt makes its own Acquire, which would queue behind the hung one.
+w::Effects timeout_forgets_the_call(w::WaitState& s, const w::Event& e) noexcept {
+  w::Effects fx = wait_real(s, e);
+  if (const auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->cause == w::Cause::acquire_timeout)
+    s.acquire_out = 0;
+  return fx;
+}
+
+// (j) a success after its timeout is dropped while the backoff runs.
+w::Effects late_success_dropped(w::WaitState& s, const w::Event& e) noexcept {
+  if (std::holds_alternative<w::AcquireSucceeded>(e) && std::holds_alternative<w::BackingOff>(s.phase)) {
+    s.acquire_out = 0;
+    return wait_real(s, w::Tick{w::time_of(e)});
+  }
+  return wait_real(s, e);
+}
+
+// (k) an attempt behind a released acquisition waits for its own timeout
+// instead of going when that one answers.
+w::Effects behind_waits_on(w::WaitState& s, const w::Event& e) noexcept {
+  const auto* a = std::get_if<w::Acquiring>(&s.phase);
+  if (a != nullptr && a->id == 0 &&
+      (std::holds_alternative<w::AcquireSucceeded>(e) || std::holds_alternative<w::AcquireFailed>(e))) {
+    s.acquire_out = 0;
+    return wait_real(s, w::Tick{w::time_of(e)});
+  }
+  return wait_real(s, e);
+}
+
 // (f) a poll counts as a heartbeat.
 mr::Effects poll_refreshes_liveness(mr::MirrorState& s, const mr::Event& e) noexcept {
   mr::Effects fx = mirror_real(s, e);
@@ -319,7 +364,10 @@ TEST_CASE("wait mutants are caught by some seed, and the real reducer passes it"
         Mutant{"Connected does not wake", &deaf_to_connect, "connected-did-not-wake"},
         Mutant{"no reopen pause", &no_reopen_pause, "reopen-too-soon"},
         Mutant{"backoff shorter than the policy", &short_backoff, "wait-too-short"},
-        Mutant{"stuck after three failures", &stuck_after_three, "not-acquired-in-time"}}) {
+        Mutant{"stuck after three failures", &stuck_after_three, "not-acquired-in-time"},
+        Mutant{"a timeout forgets the acquisition out", &timeout_forgets_the_call, "one-out"},
+        Mutant{"a late success is dropped", &late_success_dropped, "late-success"},
+        Mutant{"an attempt behind a released acquisition waits on", &behind_waits_on, "wedged"}}) {
     WaitRunOptions o;
     o.reducer = mu.reducer;
     o.events_max = 200'000;

@@ -7,9 +7,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "raw_socket.hpp"
 #include <tether/io/wait_runner.hpp>
@@ -44,6 +49,57 @@ model::wait::WaitConfig quick_wait() {
   c.backoff.restored_delay_ms_max = 0;
   return c;
 }
+
+// A real blocking acquisition that hangs until the test lets it go, and what
+// the runner reported; every wait is on an event (a condition), never a sleep.
+struct Hang {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool open = false;
+  int calls = 0;
+  std::vector<std::string> diagnostics;
+  std::vector<model::wait::WaitStatus> statuses;
+  std::vector<std::uint64_t> acquired, released;
+
+  io::Acquirer acquirer() {
+    return [this]() -> std::expected<void, std::string> {
+      std::unique_lock lock(mutex);
+      ++calls;
+      changed.notify_all();
+      changed.wait(lock, [&] { return open; });
+      return {};
+    };
+  }
+  io::WaitCallbacks callbacks() {
+    io::WaitCallbacks c;
+    c.on_diagnostic = [this](const io::Diagnostic& d) { record([&] { diagnostics.push_back(d.text); }); };
+    c.on_status = [this](const model::wait::WaitStatus& st) { record([&] { statuses.push_back(st); }); };
+    c.on_acquired = [this](std::uint64_t id) { record([&] { acquired.push_back(id); }); };
+    c.on_release = [this](std::uint64_t id) { record([&] { released.push_back(id); }); };
+    return c;
+  }
+  template <class Fn>
+  void record(Fn fn) {
+    std::lock_guard lock(mutex);
+    fn();
+    changed.notify_all();
+  }
+  void let_go() { record([&] { open = true; }); }
+  // Waits (20 s at most, a safety net) until `done` holds under the lock.
+  template <class Pred>
+  bool until(Pred done) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 20s, [&] { return done(*this); });
+  }
+  bool said(std::string_view text) const {
+    return std::any_of(diagnostics.begin(), diagnostics.end(),
+                       [&](const std::string& d) { return d.find(text) != std::string::npos; });
+  }
+  bool reported(model::wait::StatusKind kind, model::wait::Cause cause) const {
+    return std::any_of(statuses.begin(), statuses.end(),
+                       [&](const auto& st) { return st.kind == kind && st.cause == cause; });
+  }
+};
 
 }  // namespace
 
@@ -99,4 +155,63 @@ TEST_CASE("wait runner: no attempt while the link is down, link up wakes the wai
   CHECK((*runner)->attempts() == 2);
   CHECK(std::chrono::steady_clock::now() - up < 400ms);  // not the 5 s backoff
   (*runner)->stop();
+}
+
+TEST_CASE("wait runner: a hung acquisition does not wedge it: its timeout is said, no second one queues "
+          "behind it, and its late success is the hold",
+          "[wait_runner][hung]") {
+  using model::wait::Cause;
+  using model::wait::StatusKind;
+  Hang hang;
+  io::WaitRunnerOptions options;
+  options.config = quick_wait();
+  options.config.acquire_timeout_ms = 200;
+  options.acquire = hang.acquirer();
+  auto runner = io::WaitRunner::start(options, hang.callbacks());
+  REQUIRE(runner);
+  // The timeout is said, naming the option; the backoff after it falls due and
+  // the attempt waits for the call still out instead of queueing another.
+  CHECK(hang.until([](const Hang& h) { return h.said("acquisition 1 unanswered after acquire_timeout_ms (200 ms)"); }));
+  CHECK(hang.until([](const Hang& h) { return h.reported(StatusKind::acquiring, Cause::acquire_still_out); }));
+  CHECK((*runner)->attempts() == 1);
+  hang.let_go();
+  CHECK(hang.until([](const Hang& h) { return !h.acquired.empty(); }));
+  CHECK(hang.until([](const Hang& h) { return h.said("past acquire_timeout_ms (200 ms): the resource is held"); }));
+  {
+    std::lock_guard lock(hang.mutex);
+    CHECK(hang.acquired == std::vector<std::uint64_t>{1});
+    CHECK(hang.released.empty());
+    CHECK(hang.calls == 1);
+  }
+  CHECK((*runner)->attempts() == 1);
+  CHECK((*runner)->status().kind == StatusKind::held);
+  (*runner)->stop();
+}
+
+TEST_CASE("wait runner: an acquisition that never answers ends by attempts_max, released",
+          "[wait_runner][hung]") {
+  using model::wait::StatusKind;
+  Hang hang;
+  io::WaitRunnerOptions options;
+  options.config = quick_wait();
+  options.config.acquire_timeout_ms = 100;
+  options.config.give_up.attempts_max = 3;
+  options.acquire = hang.acquirer();
+  auto runner = io::WaitRunner::start(options, hang.callbacks());
+  REQUIRE(runner);
+  CHECK(hang.until([](const Hang& h) {
+    return !h.statuses.empty() && h.statuses.back().kind == StatusKind::gave_up;
+  }));
+  {
+    std::lock_guard lock(hang.mutex);
+    CHECK(hang.statuses.back().failures == 3);
+    CHECK(hang.released == std::vector<std::uint64_t>{1});
+    CHECK(hang.calls == 1);
+    CHECK(hang.said("acquisition 1 unanswered after acquire_timeout_ms (100 ms)"));
+  }
+  CHECK((*runner)->attempts() == 1);
+  hang.let_go();  // the worker's call returns; the runner ended: its answer is ignored
+  (*runner)->stop();
+  std::lock_guard lock(hang.mutex);
+  CHECK(hang.acquired.empty());
 }

@@ -1,8 +1,11 @@
 #pragma once
 // Wait-for-resource for real: the tether::model::wait reducer on its own Asio
 // thread. Each Acquire effect runs the application's (blocking) acquisition on
-// a worker thread; connectivity changes come in through link_up()/link_down().
-// No Boost in this header.
+// one worker thread, one at a time: the reducer starts no other while one is
+// out, even past acquire_timeout_ms (which counts a failure, and is said in a
+// diagnostic, as is a late answer). Connectivity changes come in through
+// link_up()/link_down(). An acquisition cannot be interrupted: destroying the
+// runner waits for one still running. No Boost in this header.
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -17,6 +20,7 @@
 namespace tether::io {
 
 // Tries to take the resource once; the error says why it is not there yet.
+// Blocking; give it a timeout of its own (tcp_port_acquirer has one).
 using Acquirer = std::function<std::expected<void, std::string>()>;
 
 // An Acquirer that succeeds once a TCP connection to host:port opens (the

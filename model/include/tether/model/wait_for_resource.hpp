@@ -19,8 +19,20 @@
 // AcquireFailed{id}, and later WatchEnded{id} when the watch closes (the
 // resource went away, or the broker ended the watch). Release{id} drops that
 // attempt or watch (a no-op if it already ended). Outcomes carrying an id other
-// than the current attempt's are stale and ignored, so the driver need not
+// than the acquisition out are stale and ignored, so the driver need not
 // filter them.
+//
+// One acquisition is out at a time: from its Acquire until its answer, whatever
+// happened meanwhile. A timeout gives up waiting, not the call: the driver
+// cannot take back a blocking acquisition, and a second one would only queue
+// behind it on the driver's worker. So an attempt that falls due while the
+// last acquisition is still out emits nothing and waits for that one's answer
+// (status acquiring, cause acquire_still_out); its answer serves the attempt,
+// or, if it was released (the link dropped under it), the attempt's own
+// Acquire goes when it comes. A success that answers after its timeout is
+// taken as the hold while the session still waits (the backoff the timeout
+// entered); the timeouts still count failures, so the give-up limits end a
+// session whose acquisition never answers.
 //
 // Rules (each a test in tests/model/wait_for_resource.cpp):
 // - A failed acquisition backs off by the BackoffPolicy (model::sample_delay_ms,
@@ -37,7 +49,9 @@
 //   at least reopen_pause_ms before the next attempt, so a flapping broker
 //   cannot spin the watch. A Connected event does not cut that pause short.
 // - StopRequested is accepted in every state; Stopped and GaveUp are terminal
-//   and quiet (later events give no effects).
+//   and quiet (later events give no effects). Both release the acquisition out.
+// - outage_ms_max is counted in every phase but Held, an acquisition under way
+//   included, so a hung acquisition cannot outlast it even without a timeout.
 // - With Link::unknown (no connectivity monitor) the reducer simply retries.
 
 #include <cstdint>
@@ -66,7 +80,8 @@ struct WaitConfig {
   GiveUpPolicy give_up;
   // After a hold ends, wait this long before acquiring again (0: no pause).
   std::int64_t reopen_pause_ms = 1000;
-  // An acquisition unanswered for this long counts as failed (0: wait forever).
+  // An attempt unanswered for this long counts as failed (0: wait forever). The
+  // acquisition itself stays out until it answers; no other starts meanwhile.
   std::int64_t acquire_timeout_ms = 30000;
   std::uint64_t seed = 0;  // jitter PRNG seed
 };
@@ -87,6 +102,7 @@ enum class Cause : std::uint8_t {
   none,
   acquire_failed,
   acquire_timeout,
+  acquire_still_out,   // acquiring: waiting for the answer of an acquisition out from before
   disconnected,        // the link went down (waiting for it to come back)
   watch_ended,         // the hold ended: the reopen pause
   reconnected,         // the link came back: a short spread before the attempt
@@ -98,12 +114,16 @@ enum class Cause : std::uint8_t {
 // Not started yet.
 struct Idle {};
 
-// An Acquire{id} is out.
+// An attempt is under way: it takes the answer of acquisition `id`, its own
+// Acquire{id}, or (`behind`: it emitted none) the acquisition still out from
+// an attempt that timed out. id 0 (`behind` only): the acquisition out was
+// released; this attempt's Acquire goes when that one answers.
 struct Acquiring {
   std::uint64_t id;
   std::uint32_t failures;           // consecutive failed acquisitions before this one
   std::optional<Instant> deadline;  // acquire timeout (nullopt: off)
   Instant waiting_since;            // the outage clock: since the last hold, or Started
+  bool behind = false;              // no Acquire of its own yet: an earlier one is still out
 };
 
 // Waiting before the next attempt: after a failure (backoff), or briefly after
@@ -168,6 +188,10 @@ struct WaitState {
   Phase phase;
   Link link = Link::unknown;
   std::uint64_t attempts_made = 0;     // ids of Acquire effects are 1, 2, 3, ...
+  // The acquisition out: its Acquire was emitted and its answer has not come
+  // (a timeout or a Release does not take back the driver's call). 0: none.
+  std::uint64_t acquire_out = 0;
+  bool acquire_out_released = false;  // Release{acquire_out} was emitted: its answer serves nothing
   std::int64_t previous_delay_ms = 0;  // decorrelated jitter; forgotten on a hold
   Prng prng;
   WaitStatus status;  // last reported
@@ -197,7 +221,8 @@ struct Connected {
 struct Disconnected {
   Instant now;
 };
-// Outcomes of Acquire{id}.
+// Outcomes of Acquire{id}: `id` is the number of the Acquire answered (the
+// driver copies it), however late the answer comes.
 struct AcquireSucceeded {
   Instant now;
   std::uint64_t id;
@@ -239,9 +264,8 @@ struct ReportStatus {
 
 using Effect = std::variant<Acquire, Release, ReportStatus>;
 
-// Worst case of one transition is 3: an acquire timeout whose backoff draws
-// zero (Release, ReportStatus, Acquire) -- or a status then an attempt with its
-// own status. 4 leaves headroom.
+// Worst case of one transition is 2: Release then ReportStatus (a stop, a
+// give-up, a dropped link), or an Acquire and its status. 4 leaves headroom.
 inline constexpr std::size_t effects_max = 4;
 using Effects = InlineVec<Effect, effects_max>;
 
@@ -273,7 +297,8 @@ namespace tether::model::presets {
 // 100 ms), retrying forever. Not from kanade's published numbers, and so an
 // assumption: reopen pause 1 s (a watch that keeps ending is reopened at most
 // once a second) and acquire timeout 30 s (the session's connect timeout is 10 s;
-// an acquisition may wait on a broker's own lookup).
+// an acquisition may wait on a broker's own lookup; a slower one is waited for,
+// counting a failure per timeout, never doubled).
 wait::WaitConfig kanade_wait();
 
 }  // namespace tether::model::presets

@@ -7,7 +7,10 @@
 // connection that goes down and up (reported to the reducer as Connected /
 // Disconnected when the scenario has a link monitor), a broker that in some
 // periods ends every watch right after opening it, and periods in which
-// acquisitions go unanswered. Acquire{id} is answered after a drawn latency:
+// acquisitions hang. Acquisitions run as on io::WaitRunner's one worker
+// thread: one at a time, in the order of their Acquire, so a hung one holds
+// up those behind it. Each answers after a drawn latency, or, started in a
+// hang period, only after that period ends (often past the acquire timeout):
 // success if the link is up and the resource present at the answer, failure
 // otherwise. A watch ends when the resource disappears or the link drops.
 // After the safety phase every fault heals and the reducer must hold the
@@ -31,14 +34,20 @@
 //
 // Oracles, after every step:
 //   wait:   no Acquire while the reducer was last told Disconnected; one
-//           attempt at a time, numbered failures + 1; a wait after a failure
+//           acquisition out at a time (from its Acquire to its answer,
+//           timeouts and releases notwithstanding), numbered failures + 1;
+//           the answer of the acquisition out, unreleased, holds the
+//           resource; a released one's answer neither holds nor counts a
+//           failure, and an attempt waiting behind it goes at once; a
+//           waiting session always has a deadline, by the outage limit if
+//           there is one (never wedged); a wait after a failure
 //           no shorter than the policy's lower bound for the oracle's own
 //           failure count (unless a Connected came in between); no reopen
 //           before reopen_pause_ms after a hold ended; a Connected that finds
 //           the reducer waiting is followed by an attempt within
 //           restored_delay_ms_max (or the reopen pause's end); releases exactly
 //           of the attempt or hold that ended; once the world is healthy
-//           (resource present, link up, no flapping, no lost answers) for
+//           (resource present, link up, no flapping, no hanging) for
 //           liveness_bound_ms(), the reducer has held the resource; give-up
 //           only as the policy says; after stop, no effects and no deadline.
 //   mirror: the reported stream health is the truth at `now` recomputed from
@@ -95,7 +104,9 @@ struct WaitScenario {
   std::vector<Interval> resource_absent;
   std::vector<Interval> link_down;
   std::vector<Interval> broker_flapping;  // watches opened here end within flap_ms_max
-  std::vector<Interval> answers_lost;     // acquisitions sent here are never answered
+  // Acquisitions that start here hang until the period ends, then answer after
+  // a latency (those queued behind wait for them, as on the one worker).
+  std::vector<Interval> acquisitions_hung;
   Ms flap_ms_max = 10;
   Ms latency_ms_min = 1;  // of an acquisition's answer, and of a watch's end
   Ms latency_ms_max = 50;
@@ -111,7 +122,7 @@ struct WaitScenario {
 WaitScenario wait_scenario(std::uint64_t seed);
 
 // The longest a healthy world may wait for the reducer to hold the resource:
-// an answer or a lost answer's timeout, a watch of a flapping broker ending,
+// the answer of the acquisition out, a watch of a flapping broker ending,
 // then the longest wait the policy allows (the top of the jitter range at the
 // cap, the reopen pause, or a Connected wake), then an answer.
 Ms liveness_bound_ms(const WaitScenario& scenario);
