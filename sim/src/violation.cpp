@@ -26,6 +26,7 @@ std::string_view name(Guarantee g) {
     case Guarantee::wait_wake: return "wait-wake";
     case Guarantee::wait_reopen_pause: return "wait-reopen-pause";
     case Guarantee::wait_give_up: return "wait-give-up";
+    case Guarantee::wait_one_out: return "wait-one-out";
     case Guarantee::mirror_provenance: return "mirror-provenance";
     case Guarantee::mirror_freshness: return "mirror-freshness";
     case Guarantee::mirror_ordering: return "mirror-ordering";

@@ -63,6 +63,8 @@ enum class Guarantee : std::uint8_t {
   wait_wake,          // rule 3: Connected wakes a wait within restored_delay_ms_max
   wait_reopen_pause,  // rule 4: no reopen before reopen_pause_ms after a hold ended
   wait_give_up,       // rule 5: give-up at the policy's limit, not before nor after
+  wait_one_out,       // rule 7: one acquisition out at a time; a late success holds if the
+                      // session still waits for it; a released or stale answer changes nothing
 
   // docs/freshness-mirror.md, "Rules".
   mirror_provenance,      // rule 1: every entry's source, written_at and value as the source held it
@@ -125,6 +127,10 @@ inline constexpr Rule wait_rules[] = {
     {"attempt-number", Guarantee::wait_attempts},
     {"attempt-while-down", Guarantee::wait_offline},
     {"give-up", Guarantee::wait_give_up},
+    {"one-out", Guarantee::wait_one_out},
+    {"stale-answer", Guarantee::wait_one_out},
+    {"late-success", Guarantee::wait_one_out},
+    {"wedged", Guarantee::liveness},  // waiting with no deadline, or none by the outage limit
     {"wait-too-short", Guarantee::backoff_bounds},       // rule 1
     {"delay-out-of-bounds", Guarantee::backoff_bounds},  // rule 1
     {"reopen-too-soon", Guarantee::wait_reopen_pause},
