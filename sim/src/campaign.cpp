@@ -30,8 +30,8 @@ CampaignFailure shrink_failure(const CampaignOptions& options, const Scenario& s
   CampaignFailure failure;
   failure.seed = scenario.seed;
   failure.violations = describe(result);
-  const int guarantee = first_failure(result).value_or(0);
-  const ShrinkResult shrunk = shrink_with_report(scenario, violates_guarantee(guarantee, options.run), options.shrink);
+  const RunFailure how = first_failure(result).value_or(RunFailure{});
+  const ShrinkResult shrunk = shrink_with_report(scenario, fails_like(how, options.run), options.shrink);
   failure.shrunk = shrunk.scenario;
   failure.shrink_runs = shrunk.runs;
   failure.shrunk_violations = describe(run(shrunk.scenario, options.run));

@@ -94,8 +94,8 @@ class MirrorWorld final : public io::Clock, public io::Host {
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
   }
   void change();
-  void finding(std::string rule, std::string message) {
-    r_.violations.push_back(Finding{std::move(rule), std::move(message), now_ms()});
+  void finding(RuleOf<mirror_rules> rule, std::string message) {
+    r_.violations.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
 
   // --- the oracle: the rules recomputed, and the world's truth

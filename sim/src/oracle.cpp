@@ -144,8 +144,8 @@ struct Oracle::Impl {
   std::vector<Violation> out;
   Ms healed_from_ms = std::numeric_limits<Ms>::max();
 
-  void fail(int g, std::uint32_t client, Ms now, std::string msg) {
-    out.push_back(Violation{g, std::move(msg), now, client});
+  void fail(Guarantee g, std::uint32_t client, Ms now, std::string msg) {
+    out.push_back(Violation{g, {}, std::move(msg), now, client});
   }
 
   void step(const StepView& v);
@@ -223,9 +223,10 @@ void Oracle::checkpoint_loaded(std::uint32_t client, Ms now, const std::optional
   const View& c = impl_->views[client];
   if (!c.have_durable) return;
   if (!loaded || !loaded->has_sequence || loaded->sequence < c.durable_sequence)
-    impl_->fail(3, client, now, "a restarted process loaded " +
-                                    (loaded && loaded->has_sequence ? num(loaded->sequence) : std::string("no checkpoint")) +
-                                    ", older than the durable checkpoint " + num(c.durable_sequence));
+    impl_->fail(Guarantee::checkpoint, client, now,
+                "a restarted process loaded " +
+                    (loaded && loaded->has_sequence ? num(loaded->sequence) : std::string("no checkpoint")) +
+                    ", older than the durable checkpoint " + num(c.durable_sequence));
 }
 
 void Oracle::process_crashed(std::uint32_t client, Ms /*now*/) {
@@ -245,8 +246,9 @@ void Oracle::suspended(std::uint32_t client, Ms until_ms) {
 void Oracle::checkpoint_durable(std::uint32_t client, Ms now, const Cursor& cursor) {
   View& c = impl_->views[client];
   if (c.have_durable && cursor.sequence < c.durable_sequence)
-    impl_->fail(3, client, now, "durable checkpoint moved back from " + num(c.durable_sequence) + " to " +
-                                    num(cursor.sequence));
+    impl_->fail(Guarantee::checkpoint, client, now,
+                "durable checkpoint moved back from " + num(c.durable_sequence) + " to " +
+                    num(cursor.sequence));
   c.durable_sequence = std::max(c.durable_sequence, cursor.sequence);
   c.have_durable = true;
   // The save in flight is done once the store holds it, whatever delivery id
@@ -270,8 +272,9 @@ void Oracle::credentials_issued(std::uint32_t client, Ms /*now*/, std::uint64_t 
 void Oracle::credentials_sent(std::uint32_t client, Ms now, std::uint64_t token) {
   const View& c = impl_->views[client];
   if (c.issued_token != 0 && token != c.issued_token)
-    impl_->fail(5, client, now, "an attempt carried credentials t" + num(token) + ", not the newest the auth source gave (t" +
-                                    num(c.issued_token) + ")");
+    impl_->fail(Guarantee::auth_refresh, client, now,
+                "an attempt carried credentials t" + num(token) + ", not the newest the auth source gave (t" +
+                    num(c.issued_token) + ")");
 }
 
 void Oracle::application_stopped(std::uint32_t client, Ms now) {
@@ -350,8 +353,9 @@ void Oracle::Impl::before_effects(View& c, const StepView& v) {
     c.stop_requested = true;
   } else if (const auto* a = std::get_if<DeliveryAcked>(&e)) {
     if (a->delivery_id > c.app_acked_id)
-      fail(3, v.client, v.now, "the session was told delivery " + num(a->delivery_id) +
-                                   " is acked; the application acked only up to " + num(c.app_acked_id));
+      fail(Guarantee::checkpoint, v.client, v.now,
+           "the session was told delivery " + num(a->delivery_id) +
+               " is acked; the application acked only up to " + num(c.app_acked_id));
     if (a->delivery_id <= c.sequence_of.size()) c.acked_id = std::max(c.acked_id, a->delivery_id);
   } else if (const auto* k = std::get_if<CheckpointSaved>(&e)) {
     if (k->delivery_id <= c.requested_id && k->delivery_id > c.durable_id) {
@@ -382,7 +386,8 @@ void Oracle::Impl::step(const StepView& v) {
 
   if (was_terminal) {
     if (!v.effects.empty())
-      fail(6, v.client, v.now, std::string("effects after the session ended: ") + std::string(name_of(v.effects[0])));
+      fail(Guarantee::stop, v.client, v.now,
+           std::string("effects after the session ended: ") + std::string(name_of(v.effects[0])));
     return;
   }
 
@@ -391,9 +396,10 @@ void Oracle::Impl::step(const StepView& v) {
   // carries it never reaches the reducer (the driver must not truncate it).
   if (const std::uint64_t* from = c.oversized_from(v.event_connection);
       frame != nullptr && from != nullptr && (!frame->sequence || *frame->sequence >= *from))
-    fail(1, v.client, v.now, "event " + (frame->sequence ? num(*frame->sequence) : std::string("-")) +
-                                 " reached the session although the server sent an id over the client's limit on "
-                                 "this connection (a truncated id would resume elsewhere)");
+    fail(Guarantee::no_silent_gap, v.client, v.now,
+         "event " + (frame->sequence ? num(*frame->sequence) : std::string("-")) +
+             " reached the session although the server sent an id over the client's limit on "
+             "this connection (a truncated id would resume elsewhere)");
   int released = 0;
   int refreshes = 0;
   const bool fresh_401 = c.saw_401_fresh && std::holds_alternative<ServerRejected>(e) &&
@@ -408,34 +414,40 @@ void Oracle::Impl::step(const StepView& v) {
     } else if (const auto* x = std::get_if<DiscardFrame>(&effect)) {
       ++released;
       if (x->reason == DiscardReason::duplicate && x->sequence && c.have_expect && *x->sequence >= c.expect_next)
-        fail(1, v.client, v.now, "new frame " + num(*x->sequence) + " discarded as a duplicate");
+        fail(Guarantee::no_silent_gap, v.client, v.now,
+             "new frame " + num(*x->sequence) + " discarded as a duplicate");
     } else if (const auto* g = std::get_if<ReportGap>(&effect)) {
       if (g->cause == GapCause::missing) {
         missing = g;
       } else {
         if (!is_too_old(e))
-          fail(1, v.client, v.now, "spurious cursor-too-old gap: the server did not say the cursor is too old");
+          fail(Guarantee::no_silent_gap, v.client, v.now,
+               "spurious cursor-too-old gap: the server did not say the cursor is too old");
         if (c.have_expect && g->from_sequence && *g->from_sequence != c.expect_next)
-          fail(1, v.client, v.now, "cursor-too-old gap from " + num(*g->from_sequence) + ", expected from " +
-                                       num(c.expect_next));
+          fail(Guarantee::no_silent_gap, v.client, v.now,
+               "cursor-too-old gap from " + num(*g->from_sequence) + ", expected from " +
+                   num(c.expect_next));
         c.too_old_pending = true;
       }
     } else if (const auto* k = std::get_if<SaveCheckpoint>(&effect)) {
       // One save in flight at a time, but for the final flush: a store slower
       // than the commit rate would otherwise queue writes without bound.
       if (c.requested_id > c.durable_id && !is_terminal(v.after))
-        fail(3, v.client, v.now, "checkpoint save " + num(k->delivery_id) + " asked while save " +
-                                     num(c.requested_id) + " is in flight");
+        fail(Guarantee::checkpoint, v.client, v.now,
+             "checkpoint save " + num(k->delivery_id) + " asked while save " +
+                 num(c.requested_id) + " is in flight");
       c.requested_id = std::max(c.requested_id, k->delivery_id);
     } else if (const auto* connect = std::get_if<Connect>(&effect)) {
-      if (c.stop_requested) fail(6, v.client, v.now, "connect after stop");
+      if (c.stop_requested) fail(Guarantee::stop, v.client, v.now, "connect after stop");
       if (c.resync_from && connect->from != *c.resync_from)
-        fail(1, v.client, v.now, "resumes from " + std::string(name_of(connect->from)) +
-                                     " after a cursor-too-old resync; the policy says from " +
-                                     std::string(name_of(*c.resync_from)));
+        fail(Guarantee::no_silent_gap, v.client, v.now,
+             "resumes from " + std::string(name_of(connect->from)) +
+                 " after a cursor-too-old resync; the policy says from " +
+                 std::string(name_of(*c.resync_from)));
       const bool late_retry = std::holds_alternative<AuthRefreshed>(e) && c.late_answer;
       if (v.now < c.backoff_until && !late_retry)
-        fail(4, v.client, v.now, "connect " + num(c.backoff_until - v.now) + " ms before the backoff ends");
+        fail(Guarantee::backoff_bounds, v.client, v.now,
+             "connect " + num(c.backoff_until - v.now) + " ms before the backoff ends");
       c.fresh_connection =
           (std::holds_alternative<AuthRefreshed>(e) && (c.reactive_refresh_out || late_retry)) ? v.connection_after : 0;
     } else if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
@@ -445,9 +457,10 @@ void Oracle::Impl::step(const StepView& v) {
         if (std::holds_alternative<NetworkRestored>(e)) {
           // A restore only moves the attempt time: the count stays.
           if (s->status.failures != c.failures)
-            fail(4, v.client, v.now, "backoff cut short by a network restore reports failure count " +
-                                         num(std::uint64_t{s->status.failures}) + ", the oracle counts " +
-                                         num(std::uint64_t{c.failures}));
+            fail(Guarantee::backoff_bounds, v.client, v.now,
+                 "backoff cut short by a network restore reports failure count " +
+                     num(std::uint64_t{s->status.failures}) + ", the oracle counts " +
+                     num(std::uint64_t{c.failures}));
         } else {
           enter_backoff(c, v, s->status, count_failure(c, v, was_open, opened_at, was_confirmed, was_delivered));
         }
@@ -456,11 +469,12 @@ void Oracle::Impl::step(const StepView& v) {
     }
   }
   if (frame != nullptr && released != 1)
-    fail(1, v.client, v.now, "frame " + (frame->sequence ? num(*frame->sequence) : std::string("-")) +
-                                 " released " + std::to_string(released) + " times");
+    fail(Guarantee::no_silent_gap, v.client, v.now,
+         "frame " + (frame->sequence ? num(*frame->sequence) : std::string("-")) +
+             " released " + std::to_string(released) + " times");
   if (missing != nullptr && !std::any_of(v.effects.begin(), v.effects.end(),
                                          [](const Effect& x) { return std::holds_alternative<Deliver>(x); }))
-    fail(1, v.client, v.now, "a missing gap reported without a delivery");
+    fail(Guarantee::no_silent_gap, v.client, v.now, "a missing gap reported without a delivery");
   check_saves(c, v);
   check_batch_count(c, v);
   check_auth(c, v, refreshes, fresh_401);
@@ -481,8 +495,9 @@ void Oracle::Impl::step(const StepView& v) {
       v.now - c.last_rx < cfg.heartbeat->budget_ms() &&
       std::any_of(v.effects.begin(), v.effects.end(),
                   [](const Effect& x) { return std::holds_alternative<CloseConnection>(x); }))
-    fail(8, v.client, v.now, "closed a stream as silent that got bytes " + num(v.now - c.last_rx) +
-                                 " ms ago, within the heartbeat budget " + num(cfg.heartbeat->budget_ms()) + " ms");
+    fail(Guarantee::half_open, v.client, v.now,
+         "closed a stream as silent that got bytes " + num(v.now - c.last_rx) +
+             " ms ago, within the heartbeat budget " + num(cfg.heartbeat->budget_ms()) + " ms");
   if (c.open && v.connection_after != c.connection) c.open = false;
   if (std::holds_alternative<GaveUp>(v.after.phase))
     check_gave_up(c, v, was_open, opened_at, was_confirmed, was_delivered);
@@ -491,20 +506,23 @@ void Oracle::Impl::step(const StepView& v) {
   if (std::holds_alternative<NetworkRestored>(e) && std::holds_alternative<BackingOff>(v.before) &&
       !is_terminal(v.after) && c.failures > 0)
     if (const auto why = give_up_due(c, c.failures, v.now))
-      fail(7, v.client, v.now, "a link-up during a backoff after failure " + num(std::uint64_t{c.failures}) +
-                                   " did not give up although the give-up policy says " + std::string(name_of(*why)));
+      fail(Guarantee::liveness, v.client, v.now,
+           "a link-up during a backoff after failure " + num(std::uint64_t{c.failures}) +
+               " did not give up although the give-up policy says " + std::string(name_of(*why)));
   if (is_terminal(v.after)) terminal_entered(c, v);
 }
 
 void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d, const ReportGap* missing) {
   const auto* frame = std::get_if<FrameReceived>(&v.event);
   if (frame == nullptr || frame->frame_ref != d.frame_ref || frame->sequence != d.sequence)
-    fail(1, v.client, v.now, "delivered a frame that did not arrive in this step");
-  if (c.stop_requested) fail(6, v.client, v.now, "delivery after stop");
+    fail(Guarantee::no_silent_gap, v.client, v.now, "delivered a frame that did not arrive in this step");
+  if (c.stop_requested) fail(Guarantee::stop, v.client, v.now, "delivery after stop");
   if (d.delivery_id != c.sequence_of.size() + 1)
-    fail(2, v.client, v.now, "delivery id " + num(d.delivery_id) + " after " + num(std::uint64_t{c.sequence_of.size()}));
+    fail(Guarantee::no_duplicate, v.client, v.now,
+         "delivery id " + num(d.delivery_id) + " after " + num(std::uint64_t{c.sequence_of.size()}));
   if (!d.sequence) {
-    if (missing != nullptr) fail(1, v.client, v.now, "spurious gap: reported before a delivery with no sequence");
+    if (missing != nullptr) fail(Guarantee::no_silent_gap, v.client, v.now,
+                                 "spurious gap: reported before a delivery with no sequence");
     c.sequence_of.push_back(0);
     return;
   }
@@ -516,7 +534,7 @@ void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d, const R
                        missing->from_sequence == c.expect_next && missing->to_sequence == s - 1;
     if (!exact) {
       const auto text = [](const std::optional<std::uint64_t>& x) { return x ? num(*x) : std::string("-"); };
-      fail(1, v.client, v.now,
+      fail(Guarantee::no_silent_gap, v.client, v.now,
            "spurious gap: reported " + text(missing->from_sequence) + ".." + text(missing->to_sequence) +
                " before delivering " + num(s) + (c.have_expect ? ", expected " + num(c.expect_next) : std::string()));
     }
@@ -524,16 +542,19 @@ void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d, const R
   c.resync_from.reset();
   if (c.have_expect && s < c.expect_next) {
     if (c.loaded_sequence && s <= *c.loaded_sequence)
-      fail(2, v.client, v.now, "re-delivered " + num(s) + ", at or before the durable checkpoint " +
-                                   num(*c.loaded_sequence));
+      fail(Guarantee::no_duplicate, v.client, v.now,
+           "re-delivered " + num(s) + ", at or before the durable checkpoint " +
+               num(*c.loaded_sequence));
     else
-      fail(2, v.client, v.now, "duplicate delivery of " + num(s) + " (expected " + num(c.expect_next) + ")");
+      fail(Guarantee::no_duplicate, v.client, v.now,
+           "duplicate delivery of " + num(s) + " (expected " + num(c.expect_next) + ")");
   } else if (c.have_expect && s > next_streamed(c.expect_next)) {
     const bool covered_missing = missing != nullptr && missing->from_sequence &&
                                  *missing->from_sequence <= c.expect_next && missing->to_sequence &&
                                  *missing->to_sequence >= s - 1;
     if (!covered_missing && !c.too_old_pending)
-      fail(1, v.client, v.now, "silent gap: " + num(c.expect_next) + ".." + num(s - 1) + " never delivered or reported");
+      fail(Guarantee::no_silent_gap, v.client, v.now,
+           "silent gap: " + num(c.expect_next) + ".." + num(s - 1) + " never delivered or reported");
   }
   if (!c.have_expect || s >= c.expect_next) {
     c.expect_next = s + 1;
@@ -549,19 +570,23 @@ void Oracle::Impl::check_saves(View& c, const StepView& v) {
     const auto* k = std::get_if<SaveCheckpoint>(&effect);
     if (k == nullptr) continue;
     if (k->delivery_id == 0 || k->delivery_id > delivered) {
-      fail(3, v.client, v.now, "checkpoint of undelivered delivery " + num(k->delivery_id));
+      fail(Guarantee::checkpoint, v.client, v.now, "checkpoint of undelivered delivery " + num(k->delivery_id));
       continue;
     }
     const std::uint64_t s = c.sequence_of[k->delivery_id - 1];
     if (!k->cursor.has_sequence || k->cursor.sequence != s)
-      fail(3, v.client, v.now, "checkpoint cursor " + num(k->cursor.sequence) + " is not delivery " +
-                                   num(k->delivery_id) + "'s sequence " + num(s));
+      fail(Guarantee::checkpoint, v.client, v.now,
+           "checkpoint cursor " + num(k->cursor.sequence) + " is not delivery " +
+               num(k->delivery_id) + "'s sequence " + num(s));
     if (cfg.resume.commit == CommitPolicy::on_ack && k->delivery_id > c.acked_id)
-      fail(3, v.client, v.now, "checkpoint of delivery " + num(k->delivery_id) + " ahead of the ack " + num(c.acked_id));
+      fail(Guarantee::checkpoint, v.client, v.now,
+           "checkpoint of delivery " + num(k->delivery_id) + " ahead of the ack " + num(c.acked_id));
     if (cfg.resume.commit == CommitPolicy::on_next_delivery && k->delivery_id >= delivered)
-      fail(3, v.client, v.now, "checkpoint of delivery " + num(k->delivery_id) + " before a later delivery arrived");
+      fail(Guarantee::checkpoint, v.client, v.now,
+           "checkpoint of delivery " + num(k->delivery_id) + " before a later delivery arrived");
     if (s < c.saved_sequence)
-      fail(3, v.client, v.now, "checkpoint moved back from " + num(c.saved_sequence) + " to " + num(s));
+      fail(Guarantee::checkpoint, v.client, v.now,
+           "checkpoint moved back from " + num(c.saved_sequence) + " to " + num(s));
     c.saved_sequence = std::max(c.saved_sequence, s);
   }
 }
@@ -577,8 +602,9 @@ void Oracle::Impl::check_batch_count(View& c, const StepView& v) {
   const std::uint64_t committed = cfg.resume.commit == CommitPolicy::on_ack ? std::min(c.acked_id, delivered)
                                                                             : (delivered > 0 ? delivered - 1 : 0);
   if (committed < c.requested_id + cfg.resume.checkpoint_every_events) return;
-  fail(3, v.client, v.now, num(committed - c.requested_id) + " commits unsaved with no save in flight (checkpoint_every_events " +
-                               num(std::uint64_t{cfg.resume.checkpoint_every_events}) + ")");
+  fail(Guarantee::checkpoint, v.client, v.now,
+       num(committed - c.requested_id) + " commits unsaved with no save in flight (checkpoint_every_events " +
+           num(std::uint64_t{cfg.resume.checkpoint_every_events}) + ")");
 }
 
 // The oracle's own count of consecutive failed attempts for the backoff entered
@@ -615,9 +641,10 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
   const BackoffPolicy& b = cfg.backoff;
   const std::int64_t delay = st.next_attempt_at.ms - v.now;
   if (st.failures != own.failures)
-    fail(4, v.client, v.now, "backoff (" + std::string(name_of(st.reason)) + ") reports failure count " +
-                                 num(std::uint64_t{st.failures}) + ", but the oracle counts " +
-                                 num(std::uint64_t{own.failures}) + " consecutive failed attempts");
+    fail(Guarantee::backoff_bounds, v.client, v.now,
+         "backoff (" + std::string(name_of(st.reason)) + ") reports failure count " +
+             num(std::uint64_t{st.failures}) + ", but the oracle counts " +
+             num(std::uint64_t{own.failures}) + " consecutive failed attempts");
   const std::uint32_t n = own.failures;
   std::int64_t lo = b.clean_close_delay_ms, hi = b.clean_close_delay_ms;
   if (n > 0) {
@@ -643,9 +670,10 @@ void Oracle::Impl::check_backoff(View& c, const StepView& v, const Status& st, c
   }
   if (cfg.budget.tokens_max > 0 && n > 0) hi += cfg.budget.refill_ms_per_token;
   if (delay < lo || delay > hi)
-    fail(4, v.client, v.now, "backoff " + num(delay) + " ms after failure " + num(std::uint64_t{n}) + " (" +
-                                 std::string(name_of(st.reason)) + (own.short_session ? ", short session" : "") +
-                                 ") outside [" + num(lo) + ", " + num(hi) + "]");
+    fail(Guarantee::backoff_bounds, v.client, v.now,
+         "backoff " + num(delay) + " ms after failure " + num(std::uint64_t{n}) + " (" +
+             std::string(name_of(st.reason)) + (own.short_session ? ", short session" : "") +
+             ") outside [" + num(lo) + ", " + num(hi) + "]");
   (void)c;
 }
 
@@ -657,16 +685,19 @@ void Oracle::Impl::enter_backoff(View& c, const StepView& v, const Status& st, c
   c.failures = own.failures;
   if (own.healthy_end) c.outage_since = v.now;
   if (const auto why = own.failures > 0 ? give_up_due(c, own.failures, v.now) : std::nullopt)
-    fail(7, v.client, v.now, "backed off after failure " + num(std::uint64_t{own.failures}) +
-                                 " although the give-up policy says " + std::string(name_of(*why)));
+    fail(Guarantee::liveness, v.client, v.now,
+         "backed off after failure " + num(std::uint64_t{own.failures}) +
+             " although the give-up policy says " + std::string(name_of(*why)));
 }
 
 void Oracle::Impl::check_auth(View& c, const StepView& v, int refreshes, bool fresh_401) {
   if (refreshes == 0) return;
   const auto* r = std::get_if<ServerRejected>(&v.event);
-  if (refreshes > 1) fail(5, v.client, v.now, "more than one refresh for one rejection");
-  if (r == nullptr || r->http_status != 401) fail(5, v.client, v.now, "refresh for rejection without a 401");
-  if (fresh_401) fail(5, v.client, v.now, "refreshed again after a 401 on refreshed credentials");
+  if (refreshes > 1) fail(Guarantee::auth_refresh, v.client, v.now, "more than one refresh for one rejection");
+  if (r == nullptr || r->http_status != 401) fail(Guarantee::auth_refresh, v.client, v.now,
+                                                  "refresh for rejection without a 401");
+  if (fresh_401) fail(Guarantee::auth_refresh, v.client, v.now,
+                      "refreshed again after a 401 on refreshed credentials");
   (void)c;
 }
 
@@ -702,38 +733,42 @@ void Oracle::Impl::check_pacing(View& c, const StepView& v) {
       if (s->status.kind == StatusKind::backing_off) c.backoff_entered = true;
     } else if (const auto* k = std::get_if<SaveCheckpoint>(&effect)) {
       if (c.save_retry_not_before && v.now < *c.save_retry_not_before && !ends)
-        fail(10, v.client, v.now, "checkpoint save of delivery " + num(k->delivery_id) + " retried " +
-                                      num(*c.save_retry_not_before - v.now) + " ms before the backoff after " +
-                                      num(std::uint64_t{c.save_failures}) + " failed saves ends");
+        fail(Guarantee::rate, v.client, v.now,
+             "checkpoint save of delivery " + num(k->delivery_id) + " retried " +
+                 num(*c.save_retry_not_before - v.now) + " ms before the backoff after " +
+                 num(std::uint64_t{c.save_failures}) + " failed saves ends");
       c.save_retry_not_before.reset();
     } else if (std::holds_alternative<RefreshAuth>(effect)) {
       const auto* rejected = std::get_if<ServerRejected>(&v.event);
       const bool excused = rejected != nullptr && rejected->http_status == 401 && v.event_connection != 0 &&
                            v.event_connection == c.refresh_excused_connection;
       if (c.refresh_failed && !excused)
-        fail(10, v.client, v.now, "auth refresh retried after a failed one with no connection attempt since");
+        fail(Guarantee::rate, v.client, v.now,
+             "auth refresh retried after a failed one with no connection attempt since");
       const RefreshCause cause = std::get<RefreshAuth>(effect).cause;
       const auto in_flight = std::count_if(c.refreshes_out.begin(), c.refreshes_out.end(),
                                            [](const View::Refresh& r) { return !r.given_up; });
       if (in_flight > 0)
-        fail(10, v.client, v.now, std::string("auth refresh (") + std::string(name_of(cause)) + ") while " +
-                                      num(std::int64_t{in_flight}) + " in flight");
+        fail(Guarantee::rate, v.client, v.now,
+             std::string("auth refresh (") + std::string(name_of(cause)) + ") while " +
+                 num(std::int64_t{in_flight}) + " in flight");
       const bool reactive = cause == RefreshCause::rejected;
       c.refreshes_out.push_back(
           View::Refresh{reactive ? v.now + cfg.auth.refresh_timeout_ms : std::numeric_limits<Ms>::max()});
     } else if (std::holds_alternative<Connect>(effect)) {
-      if (c.attempt_open) fail(10, v.client, v.now, "connect while the previous attempt is still open");
+      if (c.attempt_open) fail(Guarantee::rate, v.client, v.now, "connect while the previous attempt is still open");
       if (c.attempted && !c.backoff_entered && !std::holds_alternative<AuthRefreshed>(v.event))
-        fail(10, v.client, v.now, "connect with no backoff since the previous attempt");
+        fail(Guarantee::rate, v.client, v.now, "connect with no backoff since the previous attempt");
       // An attempt that follows a failure (after a backoff with a count > 0,
       // not the retry of a refresh) spends a budget token, and is due only
       // while the outage is within the give-up limit.
       if (c.attempted && c.backoff_entered && !std::holds_alternative<AuthRefreshed>(v.event) && c.failures > 0) {
         check_budget(c, v);
         if (cfg.give_up.outage_ms_max > 0 && v.now - c.outage_since >= cfg.give_up.outage_ms_max)
-          fail(7, v.client, v.now, "attempt after an outage of " + num(v.now - c.outage_since) +
-                                       " ms although the give-up policy says outage_too_long (outage_ms_max " +
-                                       num(cfg.give_up.outage_ms_max) + ")");
+          fail(Guarantee::liveness, v.client, v.now,
+               "attempt after an outage of " + num(v.now - c.outage_since) +
+                   " ms although the give-up policy says outage_too_long (outage_ms_max " +
+                   num(cfg.give_up.outage_ms_max) + ")");
       }
       c.attempted = true;
       c.attempt_open = true;
@@ -759,10 +794,11 @@ void Oracle::Impl::check_budget(View& c, const StepView& v) {
   c.budget_ms = gained >= room ? cap : c.budget_ms + gained;
   c.budget_at = v.now;
   if (c.budget_ms < b.refill_ms_per_token)
-    fail(10, v.client, v.now, "attempt after failure " + num(std::uint64_t{c.failures}) + " with " + num(c.budget_ms) +
-                                  " of " + num(b.refill_ms_per_token) +
-                                  " ms of retry-budget refill: the budget (tokens_max " +
-                                  num(std::uint64_t{b.tokens_max}) + ") does not throttle");
+    fail(Guarantee::rate, v.client, v.now,
+         "attempt after failure " + num(std::uint64_t{c.failures}) + " with " + num(c.budget_ms) +
+             " of " + num(b.refill_ms_per_token) +
+             " ms of retry-budget refill: the budget (tokens_max " +
+             num(std::uint64_t{b.tokens_max}) + ") does not throttle");
   c.budget_ms -= b.refill_ms_per_token;
 }
 
@@ -791,11 +827,13 @@ void Oracle::Impl::check_gave_up(View& c, const StepView& v, bool was_open, Ms o
   const Reason reason = std::get<GaveUp>(v.after.phase).reason;
   const GiveUpPolicy& g = cfg.give_up;
   if (reason == Reason::attempts_exhausted && !(g.attempts_max > 0 && n >= g.attempts_max))
-    fail(7, v.client, v.now, "gave up (attempts_exhausted) after failure " + num(std::uint64_t{n}) +
-                                 ", before the limit attempts_max " + num(std::uint64_t{g.attempts_max}));
+    fail(Guarantee::liveness, v.client, v.now,
+         "gave up (attempts_exhausted) after failure " + num(std::uint64_t{n}) +
+             ", before the limit attempts_max " + num(std::uint64_t{g.attempts_max}));
   if (reason == Reason::outage_too_long && !(g.outage_ms_max > 0 && v.now - outage_since >= g.outage_ms_max))
-    fail(7, v.client, v.now, "gave up (outage_too_long) after an outage of " + num(v.now - outage_since) +
-                                 " ms, before the limit outage_ms_max " + num(g.outage_ms_max));
+    fail(Guarantee::liveness, v.client, v.now,
+         "gave up (outage_too_long) after an outage of " + num(v.now - outage_since) +
+             " ms, before the limit outage_ms_max " + num(g.outage_ms_max));
 }
 
 // Guarantee 3, time-based batching: while no save has failed, a commit that
@@ -825,8 +863,9 @@ void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
   const Ms deadline = std::max({*c.unsaved_since + every, c.suspended_until, c.saves_done_at});
   if (now <= deadline) return;
   c.batching_late_reported = true;
-  fail(3, client, now, "a commit unsaved since " + num(*c.unsaved_since) + " ms, not saved by " + num(deadline) +
-                           " ms (checkpoint_every_ms " + num(every) + ")");
+  fail(Guarantee::checkpoint, client, now,
+       "a commit unsaved since " + num(*c.unsaved_since) + " ms, not saved by " + num(deadline) +
+           " ms (checkpoint_every_ms " + num(every) + ")");
 }
 
 void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
@@ -834,7 +873,8 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
   // Every terminal state flushes what may be saved.
   const std::uint64_t may_save = may_commit(c);
   if (c.requested_id < may_save)
-    fail(6, v.client, v.now, "ended without flushing: saved " + num(c.requested_id) + ", may save " + num(may_save));
+    fail(Guarantee::stop, v.client, v.now,
+         "ended without flushing: saved " + num(c.requested_id) + ", may save " + num(may_save));
   if (v.now >= healed_from_ms && c.requested_id > 0) c.flush_sequence = c.sequence_of[c.requested_id - 1];
   // The world must have given a cause.
   bool caused = false;
@@ -867,7 +907,8 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
       default: break;
     }
   }
-  if (!caused) fail(7, v.client, v.now, "ended (" + std::string(why) + ") without a cause in the world");
+  if (!caused) fail(Guarantee::liveness, v.client, v.now,
+                    "ended (" + std::string(why) + ") without a cause in the world");
 }
 
 void Oracle::time_passed(Ms now) {
@@ -878,7 +919,7 @@ void Oracle::time_passed(Ms now) {
     // A stop is taken in the step that asks it (or, from inside a callback,
     // once the step's effects have run): before anything else happens.
     if (c.app_stopped_at && !c.stop_requested && !c.terminal) {
-      impl_->fail(6, static_cast<std::uint32_t>(i), now,
+      impl_->fail(Guarantee::stop, static_cast<std::uint32_t>(i), now,
                   "the application stopped the session at " + num(*c.app_stopped_at) +
                       " ms; the session was never told (no StopRequested)");
       c.app_stopped_at.reset();
@@ -895,7 +936,7 @@ void Oracle::time_passed(Ms now) {
     deadline = std::max(deadline, c.suspended_until);
     if (now > deadline) {
       c.silence_reported = true;
-      impl_->fail(8, static_cast<std::uint32_t>(i), now,
+      impl_->fail(Guarantee::half_open, static_cast<std::uint32_t>(i), now,
                   "connection silent since " + num(c.last_rx) + " ms, not closed by " + num(deadline) + " ms");
     }
   }
@@ -912,17 +953,19 @@ void Oracle::check_liveness(Ms now, const Server& server, Ms caught_up_at_ms,
     const State* s = states[i];
     const auto client = static_cast<std::uint32_t>(i);
     if (s == nullptr) {
-      impl_->fail(7, client, now, "process not running at the liveness check");
+      impl_->fail(Guarantee::liveness, client, now, "process not running at the liveness check");
       continue;
     }
     if (is_terminal(*s)) continue;  // judged when it ended
     if (!std::holds_alternative<Streaming>(s->phase)) {
-      impl_->fail(7, client, now, "not streaming after the healed period (" + std::string(name_of(s->phase)) + ")");
+      impl_->fail(Guarantee::liveness, client, now,
+                  "not streaming after the healed period (" + std::string(name_of(s->phase)) + ")");
       continue;
     }
     const std::uint64_t got = c.expect_next > 0 ? c.expect_next - 1 : 0;
     if (got < head)
-      impl_->fail(7, client, now, "not caught up: delivered up to " + num(got) + ", head " + num(head));
+      impl_->fail(Guarantee::liveness, client, now,
+                  "not caught up: delivered up to " + num(got) + ", head " + num(head));
   }
 }
 
@@ -930,7 +973,7 @@ void Oracle::finish(Ms now) {
   for (std::size_t i = 0; i < impl_->views.size(); ++i) {
     const View& c = impl_->views[i];
     if (c.flush_sequence && (!c.have_durable || c.durable_sequence < *c.flush_sequence))
-      impl_->fail(6, static_cast<std::uint32_t>(i), now,
+      impl_->fail(Guarantee::stop, static_cast<std::uint32_t>(i), now,
                   "flushed checkpoint " + num(*c.flush_sequence) + " never became durable");
   }
 }

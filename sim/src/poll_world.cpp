@@ -194,7 +194,7 @@ class PollOracle {
   }
 
   bool stopped() const { return stopped_; }
-  std::vector<PollViolation> take_violations() { return std::move(violations_); }
+  std::vector<Violation> take_violations() { return std::move(violations_); }
   std::uint64_t changes() const { return changes_; }
 
  private:
@@ -234,10 +234,10 @@ class PollOracle {
     return true;
   }
 
-  void flag(std::string_view rule, std::string message, std::size_t endpoint) {
+  void flag(RuleOf<poll_rules> rule, std::string message, std::size_t endpoint) {
     if (violations_.size() < 20)
-      violations_.push_back(
-          PollViolation{rule, std::move(message), world_ms_, static_cast<std::uint32_t>(endpoint)});
+      violations_.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), world_ms_,
+                                      static_cast<std::uint32_t>(endpoint)});
   }
 
   void effect(const poll::PollEffect& x, const poll::PollEvent& ev, std::size_t answered,
@@ -378,7 +378,7 @@ class PollOracle {
   Ms world_ms_ = 0;  // the world's
   bool stopped_ = false;
   std::uint64_t changes_ = 0;
-  std::vector<PollViolation> violations_;
+  std::vector<Violation> violations_;
 };
 
 // --- the world -------------------------------------------------------------------
@@ -459,7 +459,7 @@ class PollWorld final : public io::Clock, public io::Host {
     while (!done_ && !agenda_.empty()) {
       if (result_.events >= opt_.events_max) {
         result_.violations.push_back(
-            PollViolation{"limit", "event limit reached (a hot loop?)", now_, 0});
+            Violation{Guarantee::liveness, "limit", "event limit reached (a hot loop?)", now_, 0});
         break;
       }
       const Item item = agenda_.pop();
@@ -467,7 +467,7 @@ class PollWorld final : public io::Clock, public io::Host {
       handle(item);
     }
     result_.end_ms = now_;
-    for (PollViolation& v : oracle_.take_violations()) result_.violations.push_back(std::move(v));
+    for (Violation& v : oracle_.take_violations()) result_.violations.push_back(std::move(v));
     result_.changes = oracle_.changes();
     result_.heal_ms = heal_at_;
     result_.trace_hash = hash_.value();
@@ -567,7 +567,7 @@ class PollWorld final : public io::Clock, public io::Host {
         if (!result_.stopped_by_scenario) oracle_.check_caught_up(s_);
         feed(poll::StopRequested{}, std::nullopt);
         if (!oracle_.stopped())
-          result_.violations.push_back(PollViolation{"stop", "a stop was not reported", now_, 0});
+          result_.violations.push_back(Violation{Guarantee::stop, "stop", "a stop was not reported", now_, 0});
         done_ = true;
         return;
     }
@@ -643,7 +643,8 @@ class PollWorld final : public io::Clock, public io::Host {
     if (const auto* ok = std::get_if<poll::PollSucceeded>(&outcome.event);
         ok != nullptr && ok->snapshot && as_map(*ok->snapshot) != r.served)
       result_.violations.push_back(
-          PollViolation{"mirror", "the snapshot parsed is not the state the body was written from", now_, r.endpoint});
+          Violation{Guarantee::poll_mirror, "mirror", "the snapshot parsed is not the state the body was written from",
+                    now_, r.endpoint});
     feed(std::move(outcome.event), r.served_at);
   }
 
@@ -662,7 +663,8 @@ class PollWorld final : public io::Clock, public io::Host {
   void feed(poll::PollEvent ev, std::optional<Ms> served_at) {
     served_at_ = served_at;
     if (loop_.feed(std::move(ev)) != io::Fed::fed)
-      result_.violations.push_back(PollViolation{"limit", "an input waited in the loop's inbox", now_, 0});
+      result_.violations.push_back(
+          Violation{Guarantee::driver_loop, "limit", "an input waited in the loop's inbox", now_, 0});
     served_at_.reset();
   }
 
@@ -876,8 +878,8 @@ PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& optio
 std::string describe(const PollRunResult& r) {
   std::string out;
   if (!r.error.empty()) out += "error: " + r.error + "\n";
-  for (const PollViolation& v : r.violations)
-    out += std::string(v.rule) + " e" + std::to_string(v.endpoint) + " @" +
+  for (const Violation& v : r.violations)
+    out += std::string(v.rule) + " e" + std::to_string(v.subject) + " @" +
            std::to_string(v.at_ms) + ": " + v.message + "\n";
   return out;
 }

@@ -73,8 +73,8 @@ void summarise(SwarmSummary& sum, std::uint64_t seed, const Result& r) {
   if (!r.error.empty()) {
     sum.failures.push_back("seed " + std::to_string(seed) + ": cannot run: " + r.error);
   } else {
-    const Finding& f = r.violations.front();
-    sum.failures.push_back("seed " + std::to_string(seed) + ": " + f.rule + " @" +
+    const Violation& f = r.violations.front();
+    sum.failures.push_back("seed " + std::to_string(seed) + ": " + std::string(f.rule) + " @" +
                            std::to_string(f.at_ms) + ": " + f.message);
   }
 }

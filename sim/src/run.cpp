@@ -472,7 +472,7 @@ void World::watch_for_hot_loop(std::uint32_t i, const Event& e) {
   }
   if (++c.hot_steps <= hot_loop_steps_max || stopping_) return;
   stopping_ = true;
-  hot_loop_.push_back(Violation{10,
+  hot_loop_.push_back(Violation{Guarantee::rate, {},
                                 "hot loop: " + std::to_string(c.hot_steps) + " steps in virtual millisecond " +
                                     std::to_string(now_ms()) + ", the last " + std::string(name_of(e)),
                                 now_ms(), i});
@@ -497,7 +497,8 @@ void World::check_client(std::uint32_t i) {
   view.server_head = server_.head();
   if (auto broken = c.code->check(view)) {
     c.invariant_failed = true;
-    invariant_violations_.push_back(Violation{11, "the client's invariant: " + *broken, now_ms(), i});
+    invariant_violations_.push_back(
+        Violation{Guarantee::client_invariant, {}, "the client's invariant: " + *broken, now_ms(), i});
   }
 }
 
@@ -682,7 +683,8 @@ RunResult World::run() {
   r.violations.insert(r.violations.end(), invariant_violations_.begin(), invariant_violations_.end());
   r.violations.insert(r.violations.end(), hot_loop_.begin(), hot_loop_.end());
   if (events_ >= opt_.events_max)
-    r.violations.push_back(Violation{7, "event limit reached (a hot loop?)", now_ms(), all_clients});
+    r.violations.push_back(
+        Violation{Guarantee::liveness, {}, "event limit reached (a hot loop?)", now_ms(), all_clients});
   r.coverage = coverage_;
   r.trace = trace_.text();
   r.end_ms = now_ms();
@@ -1028,7 +1030,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     again.keep_trace_text = false;
     const RunResult second = World(scenario, cfg, again).run();
     if (second.trace_hash != r.trace_hash)
-      r.violations.push_back(Violation{9, "same scenario, different trace hash", r.end_ms, all_clients});
+      r.violations.push_back(
+          Violation{Guarantee::determinism, {}, "same scenario, different trace hash", r.end_ms, all_clients});
   }
   return r;
 }
@@ -1039,8 +1042,8 @@ std::string describe(const RunResult& r) {
   // Appends, not `"g" + std::string&&`: GCC 12 at -O3 reports a false
   // -Wrestrict in operator+(const char*, string&&).
   for (const Violation& v : r.violations) {
-    out.append("g").append(std::to_string(v.guarantee)).append(" c");
-    out.append(v.client == all_clients ? std::string("*") : std::to_string(v.client));
+    out.append("g").append(std::to_string(number(v.guarantee))).append(" c");
+    out.append(v.subject == all_clients ? std::string("*") : std::to_string(v.subject));
     out.append(" @").append(std::to_string(v.at_ms)).append(": ").append(v.message).append("\n");
   }
   return out;

@@ -125,19 +125,23 @@ ShrinkResult shrink_with_report(const Scenario& failing, const FailurePredicate&
   return Shrinker(failing, still_fails, options).run();
 }
 
-std::optional<int> first_failure(const RunResult& result) {
-  if (!result.error.empty()) return 0;
-  if (!result.violations.empty()) return result.violations.front().guarantee;
+std::optional<RunFailure> first_failure(const RunResult& result) {
+  if (!result.error.empty()) return RunFailure{};
+  if (!result.violations.empty()) return RunFailure{result.violations.front().guarantee};
   return std::nullopt;
 }
 
-FailurePredicate violates_guarantee(int guarantee, RunOptions options) {
+FailurePredicate violates_guarantee(Guarantee guarantee, RunOptions options) {
   return [guarantee, options](const Scenario& s) {
     const RunResult r = run(s, options);
-    if (guarantee == 0) return !r.error.empty();
     return std::any_of(r.violations.begin(), r.violations.end(),
                        [guarantee](const Violation& v) { return v.guarantee == guarantee; });
   };
+}
+
+FailurePredicate fails_like(const RunFailure& failure, RunOptions options) {
+  if (failure.guarantee) return violates_guarantee(*failure.guarantee, std::move(options));
+  return [options](const Scenario& s) { return !run(s, options).error.empty(); };
 }
 
 }  // namespace tether::sim

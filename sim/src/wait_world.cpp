@@ -102,8 +102,8 @@ class WaitWorld final : public io::Clock, public io::Host {
   void on_answer(std::uint64_t id);
 
   // --- the oracle
-  void finding(std::string rule, std::string message) {
-    r_.violations.push_back(Finding{std::move(rule), std::move(message), now_ms()});
+  void finding(RuleOf<wait_rules> rule, std::string message) {
+    r_.violations.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
   void judge(const w::Event& e, const w::Effects& fx, std::optional<Instant> deadline);
   std::vector<std::uint64_t> expected_releases(const w::Event& e);

@@ -120,7 +120,7 @@ struct Failure {
 struct Campaign {
   std::uint64_t scenarios = 0;
   std::uint64_t events = 0;
-  std::array<std::uint64_t, 12> violations{};  // [0]: could not run; [g]: guarantee g
+  std::array<std::uint64_t, 12> violations{};  // [0]: could not run; [g]: guarantee number g
   std::vector<Failure> failures;
   std::uint64_t failed = 0;
   Coverage coverage;
@@ -153,7 +153,7 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
     c.coverage.merge(r.coverage);
     if (!r.error.empty()) c.violations[0] += 1;
     for (const Violation& v : r.violations)
-      if (v.guarantee >= 1 && v.guarantee <= 11) c.violations[static_cast<std::size_t>(v.guarantee)] += 1;
+      if (number(v.guarantee) != 0) c.violations[static_cast<std::size_t>(number(v.guarantee))] += 1;
     if (!r.ok()) {
       c.failed += 1;
       if (c.failures.size() < failures_printed_max) c.failures.push_back(Failure{seed, describe(r)});
@@ -451,16 +451,17 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
     std::fprintf(stderr, "tether-sim: the scenario passes; nothing to shrink\n");
     return exit_failed;
   }
-  const ShrinkResult r = shrink_with_report(*s, violates_guarantee(*failure), ShrinkOptions{runs_max});
+  const ShrinkResult r = shrink_with_report(*s, fails_like(*failure), ShrinkOptions{runs_max});
   std::ofstream o(out, std::ios::binary | std::ios::trunc);
   o << to_json(r.scenario);
   if (!o.flush()) {
     std::fprintf(stderr, "tether-sim: %s: cannot write the file\n", out.c_str());
     return exit_usage;
   }
+  const int g = failure->guarantee ? number(*failure->guarantee) : 0;  // 0: could not run
   std::printf("shrunk (guarantee %d%s) in %u runs%s: %zu -> %zu faults, %u -> %u clients, safety %" PRId64
               " -> %" PRId64 " ms\nwrote %s; reproduce: tether-sim replay %s\n",
-              *failure, *failure == 0 ? ": could not run" : "", r.runs, r.budget_exhausted ? " (budget spent)" : "",
+              g, failure->guarantee ? "" : ": could not run", r.runs, r.budget_exhausted ? " (budget spent)" : "",
               s->faults.size(), r.scenario.faults.size(), s->clients, r.scenario.clients, s->safety_ms,
               r.scenario.safety_ms, out.c_str(), out.c_str());
   return 0;

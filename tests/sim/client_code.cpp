@@ -105,7 +105,7 @@ TEST_CASE("client code: an application that acks before it persists is caught, s
   REQUIRE(scenario);
   const RunResult again = run(*scenario, with_code(true));
   REQUIRE_FALSE(again.violations.empty());
-  CHECK(again.violations.front().guarantee == 11);
+  CHECK(again.violations.front().guarantee == Guarantee::client_invariant);
   CHECK(run(*scenario, with_code(false)).ok());
   std::filesystem::remove_all(dir);
   CHECK(describe(r).find("FAILED at seed " + std::to_string(f.seed)) != std::string::npos);

@@ -357,28 +357,29 @@ std::optional<Caught> first_catch(Reducer reducer, const std::optional<m::Sessio
   return first_catch(o, policy);
 }
 
-// `guarantee` (if not 0): the catching run must violate that guarantee.
-void check_caught(const char* name, const RunOptions& options, int guarantee = 0) {
+// `guarantee` (if any): the catching run must violate that guarantee.
+void check_caught(const char* name, const RunOptions& options, std::optional<Guarantee> guarantee = std::nullopt) {
   const std::optional<Caught> c = first_catch(options);
   INFO("mutant " << name);
   REQUIRE(c.has_value());
   const Violation& v = c->result.violations.front();
-  if (guarantee != 0) {
+  if (guarantee) {
     INFO("seed " << c->seed << ":\n" << describe(c->result));
     CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
-                      [&](const Violation& x) { return x.guarantee == guarantee; }));
+                      [&](const Violation& x) { return x.guarantee == *guarantee; }));
   }
   std::printf("mutant %-28s caught by swarm seed %5llu: g%d %s\n", name,
-              static_cast<unsigned long long>(c->seed), v.guarantee, v.message.c_str());
+              static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
   INFO("seed " << c->seed << " also fails with the real reducer:\n" << describe(run(swarm_scenario(c->seed))));
   CHECK(run(swarm_scenario(c->seed)).ok());
 }
-void check_caught(const char* name, Reducer reducer, int guarantee = 0) {
+void check_caught(const char* name, Reducer reducer, std::optional<Guarantee> guarantee = std::nullopt) {
   RunOptions o;
   o.reducer = reducer;
   check_caught(name, o, guarantee);
 }
-void check_caught(const char* name, tether::io::DriverMutant mutant, int guarantee = 0) {
+void check_caught(const char* name, tether::io::DriverMutant mutant,
+                  std::optional<Guarantee> guarantee = std::nullopt) {
   RunOptions o;
   o.driver_mutant = mutant;
   check_caught(name, o, guarantee);
@@ -416,16 +417,16 @@ TEST_CASE("mutant: attempt reset on handshake is caught", "[mutation]") {
 // Guarantee 10: retries paced by their policies. Only guarantee 10 sees these
 // (over seeds 1..10,000 no other guarantee catches the first two).
 TEST_CASE("mutant: save retried at once is caught", "[mutation]") {
-  check_caught("save_retried_at_once", &save_retried_at_once, 10);
+  check_caught("save_retried_at_once", &save_retried_at_once, Guarantee::rate);
 }
 TEST_CASE("mutant: proactive refresh retried at once is caught", "[mutation]") {
-  check_caught("refresh_retried_at_once", &refresh_retried_at_once, 10);
+  check_caught("refresh_retried_at_once", &refresh_retried_at_once, Guarantee::rate);
 }
 TEST_CASE("mutant: reconnect without a backoff is caught", "[mutation]") {
-  check_caught("reconnect_without_backoff", &reconnect_without_backoff, 10);
+  check_caught("reconnect_without_backoff", &reconnect_without_backoff, Guarantee::rate);
 }
 TEST_CASE("mutant: attempt left open on a connect timeout is caught", "[mutation]") {
-  check_caught("attempt_left_open", &attempt_left_open, 10);
+  check_caught("attempt_left_open", &attempt_left_open, Guarantee::rate);
 }
 
 // Issue 10: the oracle judges the configuration in force. A custom policy (a
@@ -455,15 +456,15 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", 
   o.reducer = &preset_backoff;
   const RunResult mutant = run(s, o);
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
-                    [](const Violation& v) { return v.guarantee == 4; }));
+                    [](const Violation& v) { return v.guarantee == Guarantee::backoff_bounds; }));
 
   const std::optional<Caught> c = first_catch(&preset_backoff, policy);
   REQUIRE(c.has_value());
   INFO("seed " << c->seed << ":\n" << describe(c->result));
   CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
-                    [](const Violation& v) { return v.guarantee == 4; }));
+                    [](const Violation& v) { return v.guarantee == Guarantee::backoff_bounds; }));
   std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", "preset_backoff",
-              static_cast<unsigned long long>(c->seed), c->result.violations.front().guarantee,
+              static_cast<unsigned long long>(c->seed), number(c->result.violations.front().guarantee),
               c->result.violations.front().message.c_str());
   CHECK(run(swarm_scenario(c->seed, policy)).ok());
 }
@@ -473,22 +474,22 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", 
 // guarantee's new check sees it (over seeds 1..10,000 the oracle before it
 // caught none of them).
 TEST_CASE("mutant: retry budget ignored is caught", "[mutation]") {
-  check_caught("budget_ignored", &budget_ignored, 10);
+  check_caught("budget_ignored", &budget_ignored, Guarantee::rate);
 }
 TEST_CASE("mutant: give-up one attempt late is caught", "[mutation]") {
-  check_caught("give_up_one_late", &give_up_one_late, 7);
+  check_caught("give_up_one_late", &give_up_one_late, Guarantee::liveness);
 }
 TEST_CASE("mutant: give-up one attempt early is caught", "[mutation]") {
-  check_caught("give_up_one_early", &give_up_one_early, 7);
+  check_caught("give_up_one_early", &give_up_one_early, Guarantee::liveness);
 }
 TEST_CASE("mutant: cursor-too-old resync from live instead of the oldest is caught", "[mutation]") {
-  check_caught("resync_from_live", &resync_from_live, 1);
+  check_caught("resync_from_live", &resync_from_live, Guarantee::no_silent_gap);
 }
 TEST_CASE("mutant: a spurious gap before every in-order delivery is caught", "[mutation]") {
-  check_caught("gap_on_every_delivery", &gap_on_every_delivery, 1);
+  check_caught("gap_on_every_delivery", &gap_on_every_delivery, Guarantee::no_silent_gap);
 }
 TEST_CASE("mutant: time-based checkpoint batching late is caught", "[mutation]") {
-  check_caught("batching_late", &batching_late, 3);
+  check_caught("batching_late", &batching_late, Guarantee::checkpoint);
 }
 
 // Give-up on the outage's length: the session swarm never draws outage_ms_max,
@@ -516,7 +517,8 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
   REQUIRE(real.clients.size() == 1);
   CHECK(real.clients[0].final_phase == "GaveUp");
   const auto g7 = [](const RunResult& r) {
-    return std::any_of(r.violations.begin(), r.violations.end(), [](const Violation& v) { return v.guarantee == 7; });
+    return std::any_of(r.violations.begin(), r.violations.end(),
+                       [](const Violation& v) { return v.guarantee == Guarantee::liveness; });
   };
   for (const auto& [name, reducer] : {std::pair{"outage_give_up_late", &outage_give_up_late},
                                       std::pair{"outage_give_up_early", &outage_give_up_early}}) {
@@ -531,7 +533,7 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
     INFO("seed " << c->seed << ":\n" << describe(c->result));
     CHECK(g7(c->result));
     std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", name,
-                static_cast<unsigned long long>(c->seed), c->result.violations.front().guarantee,
+                static_cast<unsigned long long>(c->seed), number(c->result.violations.front().guarantee),
                 c->result.violations.front().message.c_str());
     CHECK(run(swarm_scenario(c->seed, policy)).ok());
   }
@@ -548,31 +550,31 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
 // inside a callback and sent ids at the client's limit.
 using DM = tether::io::DriverMutant;
 TEST_CASE("driver mutant: ack pops one entry too many is caught", "[mutation][driver]") {
-  check_caught("ack_pops_one_more", DM::ack_pops_one_more, 3);
+  check_caught("ack_pops_one_more", DM::ack_pops_one_more, Guarantee::checkpoint);
 }
 TEST_CASE("driver mutant: ack pops one entry too few is caught", "[mutation][driver]") {
-  check_caught("ack_pops_one_fewer", DM::ack_pops_one_fewer, 6);
+  check_caught("ack_pops_one_fewer", DM::ack_pops_one_fewer, Guarantee::stop);
 }
 TEST_CASE("driver mutant: a stop from inside a callback dropped is caught", "[mutation][driver]") {
-  check_caught("stop_dropped_while_feeding", DM::stop_dropped_while_feeding, 6);
+  check_caught("stop_dropped_while_feeding", DM::stop_dropped_while_feeding, Guarantee::stop);
 }
 TEST_CASE("driver mutant: a save completion naming the previous delivery is caught", "[mutation][driver]") {
-  check_caught("saved_id_off_by_one", DM::saved_id_off_by_one, 3);
+  check_caught("saved_id_off_by_one", DM::saved_id_off_by_one, Guarantee::checkpoint);
 }
 TEST_CASE("driver mutant: the timer not re-armed for an earlier deadline is caught", "[mutation][driver]") {
-  check_caught("timer_not_rearmed_earlier", DM::timer_not_rearmed_earlier, 3);
+  check_caught("timer_not_rearmed_earlier", DM::timer_not_rearmed_earlier, Guarantee::checkpoint);
 }
 TEST_CASE("driver mutant: the fired timer still counted as armed is caught", "[mutation][driver]") {
-  check_caught("timer_fired_still_armed", DM::timer_fired_still_armed, 7);
+  check_caught("timer_fired_still_armed", DM::timer_fired_still_armed, Guarantee::liveness);
 }
 TEST_CASE("driver mutant: a connection never closed is caught", "[mutation][driver]") {
-  check_caught("close_forgotten", DM::close_forgotten, 8);
+  check_caught("close_forgotten", DM::close_forgotten, Guarantee::half_open);
 }
 TEST_CASE("driver mutant: a callback's stop fed before its ack is caught", "[mutation][driver]") {
-  check_caught("stop_before_deferred_ack", DM::stop_before_deferred_ack, 6);
+  check_caught("stop_before_deferred_ack", DM::stop_before_deferred_ack, Guarantee::stop);
 }
 TEST_CASE("driver mutant: a refresh's credentials not used is caught", "[mutation][driver]") {
-  check_caught("bearer_not_updated", DM::bearer_not_updated, 5);
+  check_caught("bearer_not_updated", DM::bearer_not_updated, Guarantee::auth_refresh);
 }
 // Ids at the limit: a hand-written scenario (every id 1024 bytes, the default
 // limit) runs clean with the real driver; the mutant refuses the first id and
@@ -591,6 +593,6 @@ TEST_CASE("driver mutant: the id guard off by one is caught", "[mutation][driver
   o.driver_mutant = DM::id_guard_off_by_one;
   const RunResult mutant = run(s, o);
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
-                    [](const Violation& v) { return v.guarantee == 7; }));
-  check_caught("id_guard_off_by_one", DM::id_guard_off_by_one, 7);
+                    [](const Violation& v) { return v.guarantee == Guarantee::liveness; }));
+  check_caught("id_guard_off_by_one", DM::id_guard_off_by_one, Guarantee::liveness);
 }

@@ -33,7 +33,7 @@ struct Bench {
   m::FrameReceived frame(Ms now, std::uint64_t seq) {
     return m::FrameReceived{m::Instant{now}, seq, std::nullopt, std::nullopt, seq};
   }
-  bool caught(int g) const {
+  bool caught(Guarantee g) const {
     for (const Violation& v : oracle.violations())
       if (v.guarantee == g) return true;
     return false;
@@ -48,9 +48,9 @@ TEST_CASE("a silent gap is guarantee 1, a duplicate guarantee 2", "[oracle]") {
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   CHECK(b.oracle.violations().empty());
   b.feed(3, b.frame(3, 3), {m::Deliver{2, 3, 3}});
-  CHECK(b.caught(1));
+  CHECK(b.caught(Guarantee::no_silent_gap));
   b.feed(4, b.frame(4, 3), {m::Deliver{3, 3, 3}});
-  CHECK(b.caught(2));
+  CHECK(b.caught(Guarantee::no_duplicate));
 }
 
 TEST_CASE("a checkpoint ahead of the ack is guarantee 3", "[oracle]") {
@@ -59,7 +59,7 @@ TEST_CASE("a checkpoint ahead of the ack is guarantee 3", "[oracle]") {
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   b.feed(3, m::Tick{m::Instant{3}}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}}, 1);
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 TEST_CASE("a backoff shorter than the short-session floor is guarantee 4", "[oracle]") {
@@ -68,7 +68,7 @@ TEST_CASE("a backoff shorter than the short-session floor is guarantee 4", "[ora
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   m::Status st{m::StatusKind::backing_off, m::Reason::unexpected_eof, 1, m::Instant{100 + 200}, 0};
   b.feed(100, m::ConnectionClosed{m::Instant{100}, m::CloseCause::unexpected_eof}, {m::ReportStatus{st}}, 0);
-  CHECK(b.caught(4));  // aviso: a session of 99 ms must wait >= 5 s
+  CHECK(b.caught(Guarantee::backoff_bounds));  // aviso: a session of 99 ms must wait >= 5 s
 }
 
 // Guarantee 4's range is the one jitter rule (model::jitter_envelope) exactly,
@@ -105,7 +105,7 @@ TEST_CASE("a backoff a millisecond outside the jitter range is guarantee 4", "[o
       m::Status st{m::StatusKind::backing_off, m::Reason::transport_error, 1, m::Instant{100 + delay}, 0};
       b.feed(100, m::ConnectionClosed{m::Instant{100}, m::CloseCause::transport_error}, {m::ReportStatus{st}}, 0);
       if (delay < row.lo || delay > row.hi) {
-        CHECK(b.caught(4));
+        CHECK(b.caught(Guarantee::backoff_bounds));
       } else {
         CHECK(b.oracle.violations().empty());
       }
@@ -118,9 +118,9 @@ TEST_CASE("a silent connection left open past the budget is guarantee 8", "[orac
   b.oracle.process_started(0, 0, std::nullopt);
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.oracle.time_passed(1 + b.cfg.heartbeat->budget_ms());
-  CHECK_FALSE(b.caught(8));
+  CHECK_FALSE(b.caught(Guarantee::half_open));
   b.oracle.time_passed(2 + b.cfg.heartbeat->budget_ms());
-  CHECK(b.caught(8));
+  CHECK(b.caught(Guarantee::half_open));
 }
 
 namespace {
@@ -149,14 +149,14 @@ TEST_CASE("a failed save retried before its backoff is guarantee 10", "[oracle]"
   CHECK(b.oracle.violations().empty());
   b.feed(1020, m::CheckpointSaveFailed{m::Instant{1020}, 1}, {});  // the 2nd in a row: 2 s
   b.feed(3019, m::Tick{m::Instant{3019}}, {save});
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("a save retried at once in the failure's step is guarantee 10", "[oracle]") {
   Bench b;
   deliver_one(b);
   b.feed(10, m::CheckpointSaveFailed{m::Instant{10}, 1}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("a durable save resets the count of failed saves", "[oracle]") {
@@ -180,7 +180,7 @@ TEST_CASE("the final flush may save during a save backoff", "[oracle]") {
   b.feed(10, m::CheckpointSaveFailed{m::Instant{10}, 1}, {});
   b.feed_into(m::Stopped{m::Reason::stop_requested}, 20, m::StopRequested{m::Instant{20}},
               {m::CloseConnection{}, m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
-  CHECK_FALSE(b.caught(10));
+  CHECK_FALSE(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("a refresh after a failed one with no attempt since is guarantee 10", "[oracle]") {
@@ -192,7 +192,7 @@ TEST_CASE("a refresh after a failed one with no attempt since is guarantee 10", 
   b.feed(6, m::AuthRefreshFailed{m::Instant{6}}, {});
   CHECK(b.oracle.violations().empty());
   b.feed(7, m::Tick{m::Instant{7}}, {m::RefreshAuth{m::RefreshCause::expiring}});
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("a second refresh while one is in flight is guarantee 10", "[oracle]") {
@@ -202,7 +202,7 @@ TEST_CASE("a second refresh while one is in flight is guarantee 10", "[oracle]")
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.feed(5, m::Tick{m::Instant{5}}, {m::RefreshAuth{m::RefreshCause::expiring}});
   b.feed(6, m::Tick{m::Instant{6}}, {m::RefreshAuth{m::RefreshCause::expiring}});
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("a connect while the previous attempt is open is guarantee 10", "[oracle]") {
@@ -211,7 +211,7 @@ TEST_CASE("a connect while the previous attempt is open is guarantee 10", "[orac
   b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
   // A connect timeout that backs off without closing the attempt.
   b.feed(10000, m::Tick{m::Instant{10000}}, {backing_off(10000, 1), connect_effect()});
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 namespace {
@@ -237,9 +237,9 @@ m::SessionConfig one_token_per_10s() {
 TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10", "[oracle]") {
   Bench b;
   first_attempt_failed_and_retried(b);
-  CHECK_FALSE(b.caught(10));  // (guarantee 4 judges the backoff's length)
+  CHECK_FALSE(b.caught(Guarantee::rate));  // (guarantee 4 judges the backoff's length)
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {connect_effect()});
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 // Issue 11: as strict as the property oracle (tests/support/session_oracle.cpp).
@@ -247,10 +247,10 @@ TEST_CASE("a connect with no backoff since the previous attempt is guarantee 10"
 TEST_CASE("an attempt after a failure without a retry-budget token is guarantee 10", "[oracle]") {
   Bench b(one_token_per_10s());
   first_attempt_failed_and_retried(b);  // spends the one token
-  CHECK_FALSE(b.caught(10));
+  CHECK_FALSE(b.caught(Guarantee::rate));
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {backing_off(10499, 2)});
   b.feed(10499, m::Tick{m::Instant{10499}}, {connect_effect()});  // 9,999 ms of refill: one short
-  CHECK(b.caught(10));
+  CHECK(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("a retry-budget token refills in refill_ms_per_token", "[oracle]") {
@@ -258,7 +258,7 @@ TEST_CASE("a retry-budget token refills in refill_ms_per_token", "[oracle]") {
   first_attempt_failed_and_retried(b);
   b.feed(550, m::ConnectionClosed{m::Instant{550}, m::CloseCause::transport_error}, {backing_off(10500, 2)});
   b.feed(10500, m::Tick{m::Instant{10500}}, {connect_effect()});  // exactly one token again
-  CHECK_FALSE(b.caught(10));
+  CHECK_FALSE(b.caught(Guarantee::rate));
 }
 
 TEST_CASE("backing off at the attempts limit, or giving up before it, is guarantee 7", "[oracle]") {
@@ -275,13 +275,13 @@ TEST_CASE("backing off at the attempts limit, or giving up before it, is guarant
     Bench b(cfg);  // failure 2 gives up: right
     two_failures(b);
     b.feed_into(m::GaveUp{m::Reason::attempts_exhausted, 2}, 550, second, {}, 0);
-    CHECK_FALSE(b.caught(7));
+    CHECK_FALSE(b.caught(Guarantee::liveness));
   }
   {
     Bench b(cfg);  // failure 2 backs off: one too many
     two_failures(b);
     b.feed(550, second, {backing_off(1500, 2)}, 0);
-    CHECK(b.caught(7));
+    CHECK(b.caught(Guarantee::liveness));
   }
   {
     Bench b(cfg);  // failure 1 gives up: one too few
@@ -289,7 +289,7 @@ TEST_CASE("backing off at the attempts limit, or giving up before it, is guarant
     b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
     b.feed_into(m::GaveUp{m::Reason::attempts_exhausted, 1}, 50,
                 m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {}, 0);
-    CHECK(b.caught(7));
+    CHECK(b.caught(Guarantee::liveness));
   }
 }
 
@@ -303,7 +303,7 @@ TEST_CASE("giving up on the outage before outage_ms_max is guarantee 7", "[oracl
     b.feed(0, m::Started{m::Instant{0}, std::nullopt, std::nullopt}, {connect_effect()}, 0);
     b.feed(50, m::ConnectionClosed{m::Instant{50}, m::CloseCause::transport_error}, {backing_off(at, 1)});
     b.feed_into(m::GaveUp{m::Reason::outage_too_long, 1}, at, m::Tick{m::Instant{at}}, {}, 0);
-    CHECK(b.caught(7) == (at < 1000));
+    CHECK(b.caught(Guarantee::liveness) == (at < 1000));
   }
 }
 
@@ -321,7 +321,7 @@ TEST_CASE("a cursor-too-old resync that does not resume from the policy's place 
       b.feed(50, m::ServerRejected{m::Instant{50}, 410, std::nullopt},
              {m::ReportGap{6, std::nullopt, m::GapCause::cursor_too_old}, backing_off(5050, 1)});
       b.feed(5050, m::Tick{m::Instant{5050}}, {m::Connect{2, asked, m::Cursor::at_sequence(5)}});
-      CHECK(b.caught(1) == (asked != from));
+      CHECK(b.caught(Guarantee::no_silent_gap) == (asked != from));
     }
   }
 }
@@ -335,16 +335,16 @@ TEST_CASE("a gap the world did not lose is guarantee 1", "[oracle]") {
   b.feed(2, b.frame(2, 8), {m::ReportGap{6, 7, m::GapCause::missing}, m::Deliver{1, 8, 8}});  // 6..7 lost: right
   CHECK(b.oracle.violations().empty());
   b.feed(3, b.frame(3, 9), {m::ReportGap{8, 8, m::GapCause::missing}, m::Deliver{2, 9, 9}});  // 8 was delivered
-  CHECK(b.caught(1));
+  CHECK(b.caught(Guarantee::no_silent_gap));
   Bench c(cfg);
   c.oracle.process_started(0, 0, m::Cursor::at_sequence(5));
   c.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   c.feed(2, c.frame(2, 9), {m::ReportGap{5, 8, m::GapCause::missing}, m::Deliver{1, 9, 9}});  // 5 is before the cursor
-  CHECK(c.caught(1));
+  CHECK(c.caught(Guarantee::no_silent_gap));
   Bench d(cfg);  // a cursor-too-old gap with no such answer from the server
   d.oracle.process_started(0, 0, m::Cursor::at_sequence(5));
   d.feed(1, m::ConnectionOpened{m::Instant{1}}, {m::ReportGap{6, std::nullopt, m::GapCause::cursor_too_old}});
-  CHECK(d.caught(1));
+  CHECK(d.caught(Guarantee::no_silent_gap));
 }
 
 TEST_CASE("a commit unsaved past checkpoint_every_ms is guarantee 3", "[oracle]") {
@@ -364,7 +364,7 @@ TEST_CASE("a commit unsaved past checkpoint_every_ms is guarantee 3", "[oracle]"
   b.oracle.time_passed(6003);  // the batch's deadline: the Tick comes now
   CHECK(b.oracle.violations().empty());
   b.oracle.time_passed(6004);
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 TEST_CASE("a restart that loads a checkpoint older than the durable one is guarantee 3", "[oracle]") {
@@ -377,7 +377,7 @@ TEST_CASE("a restart that loads a checkpoint older than the durable one is guara
   b.oracle.checkpoint_loaded(0, 30, m::Cursor::at_sequence(9));  // newer: a save whose rename survived
   CHECK(b.oracle.violations().empty());
   b.oracle.checkpoint_loaded(0, 40, m::Cursor::at_sequence(6));
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 TEST_CASE("a restart that loads no checkpoint after one was durable is guarantee 3", "[oracle]") {
@@ -385,7 +385,7 @@ TEST_CASE("a restart that loads no checkpoint after one was durable is guarantee
   Bench b(cfg);
   b.oracle.checkpoint_durable(0, 10, m::Cursor::at_sequence(7));
   b.oracle.checkpoint_loaded(0, 20, std::nullopt);
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 TEST_CASE("a checkpoint save asked while another is in flight is guarantee 3", "[oracle]") {
@@ -404,7 +404,7 @@ TEST_CASE("a checkpoint save asked while another is in flight is guarantee 3", "
   b.oracle.application_acked(0, 5, 2);
   b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)},
          {m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}});
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 // The driver is judged by the world's truth (issue 11): what the application
@@ -419,7 +419,7 @@ TEST_CASE("an ack the application did not make is guarantee 3", "[oracle]") {
   b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
   CHECK(b.oracle.violations().empty());
   b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)}, {});  // the app acked only 1
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 TEST_CASE("a flush behind the application's ack is guarantee 6", "[oracle]") {
@@ -429,7 +429,7 @@ TEST_CASE("a flush behind the application's ack is guarantee 6", "[oracle]") {
   b.feed(5, b.frame(5, 2), {m::Deliver{2, 2, 2}});
   b.oracle.application_acked(0, 6, 2);  // the app acked 2; the driver fed nothing
   b.feed_into(m::Stopped{m::Reason::stop_requested}, 7, m::StopRequested{m::Instant{7}}, {m::CloseConnection{}});
-  CHECK(b.caught(6));
+  CHECK(b.caught(Guarantee::stop));
 }
 
 TEST_CASE("a stop the application asked that the session never got is guarantee 6", "[oracle]") {
@@ -446,7 +446,7 @@ TEST_CASE("a stop the application asked that the session never got is guarantee 
   c.oracle.application_stopped(0, 2);  // from inside a callback, say; then nothing
   c.feed(2, c.frame(2, 1), {m::Deliver{1, 1, 1}});
   c.oracle.time_passed(3);
-  CHECK(c.caught(6));
+  CHECK(c.caught(Guarantee::stop));
 }
 
 // A completion that names an older delivery leaves the session waiting for a
@@ -465,7 +465,7 @@ TEST_CASE("a batch waits for the save the store holds, not for the completion th
   b.oracle.time_passed(1021);
   CHECK(b.oracle.violations().empty());
   b.oracle.time_passed(1022);
-  CHECK(b.caught(3));
+  CHECK(b.caught(Guarantee::checkpoint));
 }
 
 TEST_CASE("an attempt carrying a refresh's predecessor credentials is guarantee 5", "[oracle]") {
@@ -476,7 +476,7 @@ TEST_CASE("an attempt carrying a refresh's predecessor credentials is guarantee 
   b.oracle.credentials_issued(0, 10, 2);  // a refresh
   CHECK(b.oracle.violations().empty());
   b.oracle.credentials_sent(0, 11, 1);
-  CHECK(b.caught(5));
+  CHECK(b.caught(Guarantee::auth_refresh));
   Bench c;  // a restarted process has none of its predecessor's credentials
   c.oracle.credentials_issued(0, 0, 1);
   c.oracle.process_crashed(0, 5);
@@ -515,7 +515,7 @@ TEST_CASE("the backoff ceiling grows with the failure count as the table says", 
     if (off == 0) {
       CHECK(b.oracle.violations().empty());
     } else {
-      CHECK(b.caught(4));
+      CHECK(b.caught(Guarantee::backoff_bounds));
     }
   }
 }

@@ -276,7 +276,7 @@ void check_caught(const char* name, PollReducer reducer) {
   }
   INFO("mutant " << name);
   REQUIRE(seed.has_value());
-  const PollViolation& v = caught.violations.front();
+  const Violation& v = caught.violations.front();
   std::printf("poll mutant %-26s caught by seed %4llu: %.*s %s\n", name,
               static_cast<unsigned long long>(*seed), static_cast<int>(v.rule.size()),
               v.rule.data(), v.message.c_str());

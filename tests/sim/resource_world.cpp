@@ -346,7 +346,7 @@ namespace {
 template <class Result>
 bool has_rule(const Result& r, const std::string& rule) {
   return std::any_of(r.violations.begin(), r.violations.end(),
-                     [&](const Finding& f) { return f.rule == rule; });
+                     [&](const Violation& f) { return f.rule == rule; });
 }
 }  // namespace
 

@@ -86,7 +86,7 @@ std::optional<Caught> first_catch(Reducer reducer) {
   return std::nullopt;
 }
 
-void check_caught(const char* name, Reducer reducer, int guarantee) {
+void check_caught(const char* name, Reducer reducer, Guarantee guarantee) {
   const std::optional<Caught> c = first_catch(reducer);
   INFO("mutant " << name);
   REQUIRE(c.has_value());
@@ -95,7 +95,7 @@ void check_caught(const char* name, Reducer reducer, int guarantee) {
                     [&](const Violation& v) { return v.guarantee == guarantee; }));
   const Violation& v = c->result.violations.front();
   std::printf("mutant %-32s caught by swarm seed %5llu: g%d %s\n", name, static_cast<unsigned long long>(c->seed),
-              v.guarantee, v.message.c_str());
+              number(v.guarantee), v.message.c_str());
   CHECK(run(swarm_scenario(c->seed)).ok());
   // The seed catches it because of its situations: the same seed without them
   // passes the mutant.
@@ -110,20 +110,20 @@ void check_caught(const char* name, Reducer reducer, int guarantee) {
 }  // namespace
 
 TEST_CASE("situation mutant: give-up on the outage late is caught", "[mutation][situations]") {
-  check_caught("outage_give_up_late", &outage_give_up_late, 7);
+  check_caught("outage_give_up_late", &outage_give_up_late, Guarantee::liveness);
 }
 TEST_CASE("situation mutant: give-up on the outage early is caught", "[mutation][situations]") {
-  check_caught("outage_give_up_early", &outage_give_up_early, 7);
+  check_caught("outage_give_up_early", &outage_give_up_early, Guarantee::liveness);
 }
 TEST_CASE("situation mutant: a 503's Retry-After ignored is caught", "[mutation][situations]") {
-  check_caught("hint_ignored_on_503", &hint_ignored_on_503, 4);
+  check_caught("hint_ignored_on_503", &hint_ignored_on_503, Guarantee::backoff_bounds);
 }
 TEST_CASE("situation mutant: a 500's Retry-After honoured is caught", "[mutation][situations]") {
-  check_caught("hint_honoured_on_500", &hint_honoured_on_500, 4);
+  check_caught("hint_honoured_on_500", &hint_honoured_on_500, Guarantee::backoff_bounds);
 }
 TEST_CASE("situation mutant: a status while confirming ignored is caught", "[mutation][situations]") {
-  check_caught("status_ignored_while_confirming", &status_ignored_while_confirming, 7);
+  check_caught("status_ignored_while_confirming", &status_ignored_while_confirming, Guarantee::liveness);
 }
 TEST_CASE("situation mutant: a link-up that skips the give-up check is caught", "[mutation][situations]") {
-  check_caught("restore_skips_give_up", &restore_skips_give_up, 7);
+  check_caught("restore_skips_give_up", &restore_skips_give_up, Guarantee::liveness);
 }

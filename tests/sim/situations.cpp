@@ -174,7 +174,7 @@ TEST_CASE("an unrecoverable end the world did not cause is guarantee 7", "[situa
   const RunResult r = run_traced(s, o);
   INFO(describe(r));
   REQUIRE(!r.violations.empty());
-  CHECK(r.violations.front().guarantee == 7);
+  CHECK(r.violations.front().guarantee == Guarantee::liveness);
   CHECK(r.violations.front().message.find("unrecoverable") != std::string::npos);
 }
 
@@ -196,7 +196,7 @@ TEST_CASE("a frame whose id went over the limit must not reach the session", "[s
   CHECK(oracle.violations().empty());  // sent before the long one
   step(3, m::FrameReceived{m::Instant{3}, 2, std::nullopt, std::nullopt, 2}, {m::Deliver{2, 2, 2}}, 7);
   REQUIRE(oracle.violations().size() == 1);
-  CHECK(oracle.violations()[0].guarantee == 1);
+  CHECK(oracle.violations()[0].guarantee == Guarantee::no_silent_gap);
 }
 
 TEST_CASE("a 401 while the connection is confirmed: refreshed once, terminal on fresh credentials",

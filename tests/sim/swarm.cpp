@@ -121,7 +121,7 @@ TEST_CASE("the same seed gives the same trace hash", "[swarm][determinism]") {
     RunOptions o;
     o.check_determinism = true;
     const RunResult r = run(swarm_scenario(seed), o);
-    for (const Violation& v : r.violations) CHECK(v.guarantee != 9);
+    for (const Violation& v : r.violations) CHECK(v.guarantee != Guarantee::determinism);
   }
   CHECK(run(swarm_scenario(7)).trace_hash == run(swarm_scenario(7)).trace_hash);
   CHECK(run(swarm_scenario(7)).trace_hash != run(swarm_scenario(8)).trace_hash);
@@ -168,7 +168,7 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
     const RunResult r = run(swarm_scenario(seed));
     coverage.merge(r.coverage);
     for (const Violation& v : r.violations) {
-      if (by_guarantee[v.guarantee]++ == 0) std::printf("first g%d: seed %llu: %s\n", v.guarantee,
+      if (by_guarantee[number(v.guarantee)]++ == 0) std::printf("first g%d: seed %llu: %s\n", number(v.guarantee),
                                                        static_cast<unsigned long long>(seed), v.message.c_str());
     }
     for (const ClientReport& c : r.clients) {

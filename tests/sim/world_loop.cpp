@@ -51,8 +51,8 @@ template <class Result>
 std::optional<std::string> first_finding(const Result& r) {
   if (r.ok()) return std::nullopt;
   if (!r.error.empty()) return "error: " + r.error;
-  const Finding& f = r.violations.front();
-  return f.rule + " @" + std::to_string(f.at_ms) + ": " + f.message;
+  const Violation& f = r.violations.front();
+  return std::string(f.rule) + " @" + std::to_string(f.at_ms) + ": " + f.message;
 }
 
 }  // namespace

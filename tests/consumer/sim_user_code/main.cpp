@@ -120,7 +120,8 @@ int main() {
   const auto scenario = sim::parse_scenario(text);
   if (!scenario) return 1;
   const sim::RunResult replayed = sim::run(*scenario, orders(true));
-  if (replayed.violations.empty() || replayed.violations.front().guarantee != 11) return 1;
+  if (replayed.violations.empty() || replayed.violations.front().guarantee != sim::Guarantee::client_invariant)
+    return 1;
   if (!sim::run(*scenario, orders(false)).ok()) return 1;
   std::printf("the shrunk scenario replays the failure; the correct application passes it\n");
   return 0;

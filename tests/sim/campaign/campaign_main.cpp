@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       reaching.append(" ").append(std::to_string(seed));
     if (r.ok()) continue;
     ++failing;
-    for (const Violation& v : r.violations) ++by_guarantee[v.guarantee];
+    for (const Violation& v : r.violations) ++by_guarantee[number(v.guarantee)];
     if (failing <= 20) {
       std::printf("FAIL swarm seed %llu (reproduce: TETHER_SIM_SEED=%llu tether_sim_tests \"[.replay]\")\n%s",
                   static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed),

@@ -56,17 +56,11 @@
 
 #include <tether/model/session.hpp>
 #include <tether/sim/agenda.hpp>
+#include <tether/sim/violation.hpp>
 
 namespace tether::sim {
 
 class Server;
-
-struct Violation {
-  int guarantee;  // 1..10, as numbered in docs/guarantees.md
-  std::string message;
-  Ms at_ms;
-  std::uint32_t client;
-};
 
 // One reducer step of one client, after its effects were executed.
 struct StepView {

@@ -30,6 +30,8 @@
 //             sooner than cadence_ms after the previous one if that succeeded or
 //             got a quiet error, and no sooner than the policy's smallest delay
 //             after a failure; a retry only right after a first 503;
+//   escalation a backoff reports the policy's failure count (one escalation per
+//             wave of failures) and a delay within its jitter bounds;
 //   quiet     a status is never reported twice in a row for an endpoint;
 //   stop      after ReportStopped, nothing at all;
 //   catch-up  once every fault is over (the heal time H), each endpoint completes
@@ -58,6 +60,7 @@
 #include <tether/io/reducers.hpp>
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/agenda.hpp>
+#include <tether/sim/violation.hpp>
 
 namespace tether::sim {
 
@@ -126,13 +129,6 @@ struct PollRunOptions {
   std::uint64_t events_max = 1'000'000;  // a limit on everything: beyond it the run fails
 };
 
-struct PollViolation {
-  std::string_view rule;  // mirror, no-removed, cadence, quiet, stop, catch-up, limit
-  std::string message;
-  Ms at_ms;
-  std::uint32_t endpoint;
-};
-
 // What one endpoint saw, for tests that assert outcomes.
 struct EndpointReport {
   std::vector<Ms> polls_at_ms;    // scheduled polls
@@ -148,7 +144,7 @@ struct PollRunResult {
   std::uint64_t failed_polls = 0;
   std::uint64_t changes = 0;  // Added + Modified + Removed
   std::uint64_t trace_hash = 0;
-  std::vector<PollViolation> violations;
+  std::vector<Violation> violations;  // rule: poll_rules (violation.hpp); subject: the endpoint
   std::string trace;  // keep_trace_text only: one line per step
   std::vector<EndpointReport> endpoints;
   Ms heal_ms = 0;

@@ -71,6 +71,7 @@
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/model/wait_for_resource.hpp>
 #include <tether/sim/agenda.hpp>
+#include <tether/sim/violation.hpp>
 
 namespace tether::sim {
 
@@ -78,13 +79,6 @@ namespace tether::sim {
 struct Interval {
   Ms from_ms;
   Ms to_ms;
-};
-
-// One broken rule: which, what, when.
-struct Finding {
-  std::string rule;  // e.g. "attempt-while-down"
-  std::string message;
-  Ms at_ms;
 };
 
 // A campaign over a range of seeds.
@@ -150,7 +144,7 @@ struct WaitRunOptions {
 struct WaitRunResult {
   std::uint64_t events = 0;
   std::uint64_t trace_hash = 0;
-  std::vector<Finding> violations;
+  std::vector<Violation> violations;  // rule: wait_rules (violation.hpp)
   std::vector<Ms> attempt_at_ms;
   std::optional<Ms> held_after_heal_ms;  // from safety_ms to the first hold after it
   std::map<std::string, std::uint64_t> counters;
@@ -202,7 +196,7 @@ struct MirrorRunOptions {
 struct MirrorRunResult {
   std::uint64_t events = 0;
   std::uint64_t trace_hash = 0;
-  std::vector<Finding> violations;
+  std::vector<Violation> violations;  // rule: mirror_rules (violation.hpp)
   std::vector<std::pair<Ms, model::mirror::MirrorStatus>> statuses;  // every ReportStatus
   std::map<std::string, std::uint64_t> counters;
   Ms degraded_warm_ms_max = 0;  // longest spell of "stream degraded, backfill warm"

@@ -42,12 +42,19 @@ inline Scenario shrink(const Scenario& failing, const FailurePredicate& still_fa
   return shrink_with_report(failing, still_fails, options).scenario;
 }
 
-// A predicate that runs the scenario and is true if it violates `guarantee`
-// (1..10), or, for guarantee 0, if it cannot run at all (RunResult::error).
-FailurePredicate violates_guarantee(int guarantee, RunOptions options = {});
+// How a run failed: the guarantee of its first violation, or none if it could
+// not run at all (RunResult::error).
+struct RunFailure {
+  std::optional<Guarantee> guarantee;
+};
 
-// The guarantee of the first violation of `result`, 0 if it has an error and
-// none if it passed.
-std::optional<int> first_failure(const RunResult& result);
+// A predicate that runs the scenario and is true if it violates `guarantee`.
+FailurePredicate violates_guarantee(Guarantee guarantee, RunOptions options = {});
+// True if the scenario fails as `failure` says: violates its guarantee, or
+// cannot run at all.
+FailurePredicate fails_like(const RunFailure& failure, RunOptions options = {});
+
+// How `result` failed; none if it passed.
+std::optional<RunFailure> first_failure(const RunResult& result);
 
 }  // namespace tether::sim
