@@ -2,8 +2,8 @@
 // The file-system port of the checkpoint store: the few operations
 // DiskCheckpointStore (<tether/io/disk_checkpoint_store.hpp>) needs to keep a
 // checkpoint file crash-safe, and no more. PosixDisk (<tether/io/posix_disk.hpp>)
-// does them with system calls; the simulator's disk (<tether/sim/disk.hpp>)
-// does them in memory and loses, tears and fills on purpose.
+// does them with system calls; the simulator implements the same port in
+// memory and loses, tears and fills on purpose (io never depends on it).
 //
 // Crash semantics the store relies on (what POSIX promises, and all it
 // promises): file data is durable once write_file_synced() returns; a name
