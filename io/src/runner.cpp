@@ -256,6 +256,21 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start_application(Ru
   return start(std::move(options), Callbacks{}, std::move(make_application));
 }
 
+namespace {
+// The shell's options obey the ranges a configuration file does
+// (docs/configuration.md); headers may carry credentials here (a file may
+// not), so they are checked apart.
+std::expected<void, std::string> check_shell_options(const RunnerOptions& options) {
+  if (options.config.auth.has_provider && !options.auth)
+    return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
+  ShellConfig shell = shell_of(options);
+  shell.http.headers.clear();
+  if (auto ok = validate(shell); !ok) return std::unexpected("configuration: " + ok.error().message());
+  if (auto bad = check_request_headers("", options.http.headers); !bad) return std::unexpected(bad.error());
+  return {};
+}
+}  // namespace
+
 std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions options, Callbacks callbacks,
                                                                   ApplicationFactory make_application) {
   options.config.seed = seed_or_random(options.seed);
@@ -266,16 +281,7 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     return std::unexpected("configuration: " + std::string(state.error().field) + " " +
                            std::string(state.error().reason));
   }
-  if (options.config.auth.has_provider && !options.auth)
-    return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
-  // The shell's options obey the ranges a configuration file does
-  // (docs/configuration.md); headers may carry credentials here (a file may
-  // not), so they are checked apart.
-  ShellConfig shell = shell_of(options);
-  shell.http.headers.clear();
-  if (auto ok = validate(shell); !ok) return std::unexpected("configuration: " + ok.error().message());
-  if (auto bad = check_request_headers("", options.http.headers); !bad)
-    return std::unexpected(bad.error());
+  if (auto ok = check_shell_options(options); !ok) return std::unexpected(ok.error());
 
   auto impl = std::make_unique<Impl>();
   Impl& i = *impl;

@@ -467,54 +467,100 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
   return 0;
 }
 
+// Every option of every subcommand; CLI11 writes into it.
+struct Args {
+  std::uint64_t seeds = 0;
+  std::uint64_t seed_start = 0;
+  std::string shard = "0/1";
+  bool json = false;
+  bool fail_fast = false;
+  std::string config_file;
+  std::string file;
+  std::optional<std::uint64_t> seed;
+  bool trace = false;
+  EventsArgs events;
+  std::string out;
+  std::uint32_t runs_max = ShrinkOptions{}.runs_max;
+};
+
+struct Commands {
+  CLI::App* run = nullptr;
+  CLI::App* replay = nullptr;
+  CLI::App* shrink = nullptr;
+  CLI::App* dump = nullptr;
+};
+
+CLI::App* add_run(CLI::App& app, Args& a) {
+  auto* cmd = app.add_subcommand("run", "run swarm scenarios and print a summary");
+  cmd->add_option("--seeds", a.seeds, "how many seeds (before sharding)")
+      ->required()
+      ->check(CLI::Range(std::uint64_t{1}, seeds_max));
+  cmd->add_option("--seed-start", a.seed_start, "the first seed");
+  cmd->add_option("--shard", a.shard, "run only shard i of n (i/n, 0 <= i < n)");
+  cmd->add_flag("--json", a.json, "print the summary as JSON");
+  cmd->add_flag("--fail-fast", a.fail_fast, "stop at the first failing seed");
+  cmd->add_option("--config", a.config_file,
+                  "a configuration file (tether-config/1): run every seed on its session policy, varying only "
+                  "the world, the fleet and the faults");
+  return cmd;
+}
+
+CLI::App* add_replay(CLI::App& app, Args& a) {
+  auto* cmd = app.add_subcommand("replay", "run one scenario (a file or a seed) and print its outcome");
+  cmd->add_option("file", a.file, "a scenario JSON file");
+  cmd->add_option("--seed", a.seed, "the swarm scenario of this seed");
+  cmd->add_flag("--trace", a.trace, "print the per-event trace");
+  cmd->add_option("--events", a.events.path, "a recording (tether-events/2, or /1 with --preset) instead of a scenario");
+  cmd->add_option("--preset", a.events.preset,
+                  "with --events: replay with this preset instead of the recording's configuration "
+                  "(--seed: instead of its seed); a tether-events/1 log needs it");
+  return cmd;
+}
+
+Commands add_commands(CLI::App& app, Args& a) {
+  Commands c;
+  c.run = add_run(app, a);
+  c.replay = add_replay(app, a);
+  c.shrink = app.add_subcommand("shrink", "shrink a failing scenario and write it as JSON");
+  c.shrink->add_option("file", a.file, "a scenario JSON file");
+  c.shrink->add_option("--seed", a.seed, "the swarm scenario of this seed");
+  c.shrink->add_option("-o,--output", a.out, "where to write the minimal scenario")->required();
+  c.shrink->add_option("--runs-max", a.runs_max, "at most this many runs while shrinking");
+  c.dump = app.add_subcommand("dump", "print a scenario (a file or a seed) as JSON");
+  c.dump->add_option("file", a.file, "a scenario JSON file");
+  c.dump->add_option("--seed", a.seed, "the swarm scenario of this seed");
+  return c;
+}
+
+int dispatch(const Commands& c, Args& a) {
+  if (c.run->parsed()) return cmd_run(a.seeds, a.seed_start, a.shard, a.json, a.config_file, a.fail_fast);
+  if (c.replay->parsed() && (!a.events.path.empty() || !a.events.preset.empty())) {
+    if (a.events.path.empty() || !a.file.empty()) {
+      std::fprintf(stderr, "tether-sim: --preset goes with --events FILE, and --events with no scenario FILE\n");
+      return exit_usage;
+    }
+    a.events.seed = a.seed;
+    a.events.trace = a.trace;
+    return cmd_replay_events(a.events);
+  }
+  if (c.replay->parsed()) return cmd_replay(a.file, a.seed, a.trace);
+  if (c.shrink->parsed()) return cmd_shrink(a.file, a.seed, a.out, a.runs_max);
+  if (c.dump->parsed()) {
+    const auto s = pick(a.file, a.seed);
+    if (!s) return exit_usage;
+    std::fputs(to_json(*s).c_str(), stdout);
+    return 0;
+  }
+  return exit_usage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tether-sim: deterministic fault-scenario simulation of tether clients"};
   app.require_subcommand(1);
-
-  std::uint64_t seeds = 0;
-  std::uint64_t seed_start = 0;
-  std::string shard = "0/1";
-  bool json = false;
-  auto* run_cmd = app.add_subcommand("run", "run swarm scenarios and print a summary");
-  run_cmd->add_option("--seeds", seeds, "how many seeds (before sharding)")->required()->check(CLI::Range(std::uint64_t{1}, seeds_max));
-  run_cmd->add_option("--seed-start", seed_start, "the first seed");
-  run_cmd->add_option("--shard", shard, "run only shard i of n (i/n, 0 <= i < n)");
-  run_cmd->add_flag("--json", json, "print the summary as JSON");
-  bool fail_fast = false;
-  run_cmd->add_flag("--fail-fast", fail_fast, "stop at the first failing seed");
-  std::string config_file;
-  run_cmd->add_option("--config", config_file,
-                      "a configuration file (tether-config/1): run every seed on its session policy, varying only "
-                      "the world, the fleet and the faults");
-
-  std::string file;
-  std::optional<std::uint64_t> seed;
-  bool trace = false;
-  auto* replay_cmd = app.add_subcommand("replay", "run one scenario (a file or a seed) and print its outcome");
-  replay_cmd->add_option("file", file, "a scenario JSON file");
-  replay_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
-  replay_cmd->add_flag("--trace", trace, "print the per-event trace");
-  EventsArgs events_args;
-  replay_cmd->add_option("--events", events_args.path,
-                         "a recording (tether-events/2, or /1 with --preset) instead of a scenario");
-  replay_cmd->add_option("--preset", events_args.preset,
-                         "with --events: replay with this preset instead of the recording's configuration "
-                         "(--seed: instead of its seed); a tether-events/1 log needs it");
-
-  std::string out;
-  std::uint32_t runs_max = ShrinkOptions{}.runs_max;
-  auto* shrink_cmd = app.add_subcommand("shrink", "shrink a failing scenario and write it as JSON");
-  shrink_cmd->add_option("file", file, "a scenario JSON file");
-  shrink_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
-  shrink_cmd->add_option("-o,--output", out, "where to write the minimal scenario")->required();
-  shrink_cmd->add_option("--runs-max", runs_max, "at most this many runs while shrinking");
-
-  auto* dump_cmd = app.add_subcommand("dump", "print a scenario (a file or a seed) as JSON");
-  dump_cmd->add_option("file", file, "a scenario JSON file");
-  dump_cmd->add_option("--seed", seed, "the swarm scenario of this seed");
-
+  Args args;
+  const Commands commands = add_commands(app, args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -522,27 +568,9 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_usage;
   }
   try {
-    if (run_cmd->parsed()) return cmd_run(seeds, seed_start, shard, json, config_file, fail_fast);
-    if (replay_cmd->parsed() && (!events_args.path.empty() || !events_args.preset.empty())) {
-      if (events_args.path.empty() || !file.empty()) {
-        std::fprintf(stderr, "tether-sim: --preset goes with --events FILE, and --events with no scenario FILE\n");
-        return exit_usage;
-      }
-      events_args.seed = seed;
-      events_args.trace = trace;
-      return cmd_replay_events(events_args);
-    }
-    if (replay_cmd->parsed()) return cmd_replay(file, seed, trace);
-    if (shrink_cmd->parsed()) return cmd_shrink(file, seed, out, runs_max);
-    if (dump_cmd->parsed()) {
-      const auto s = pick(file, seed);
-      if (!s) return exit_usage;
-      std::fputs(to_json(*s).c_str(), stdout);
-      return 0;
-    }
+    return dispatch(commands, args);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tether-sim: %s\n", e.what());
     return exit_failed;
   }
-  return exit_usage;
 }
