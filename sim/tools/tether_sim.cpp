@@ -470,7 +470,7 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
 // Every option of every subcommand; CLI11 writes into it.
 struct Args {
   std::uint64_t seeds = 0;
-  std::uint64_t seed_start = 0;
+  std::uint64_t seed_start = 1;  // as the CI campaign (seeds 1..N), so their figures agree
   std::string shard = "0/1";
   bool json = false;
   bool fail_fast = false;
@@ -495,7 +495,7 @@ CLI::App* add_run(CLI::App& app, Args& a) {
   cmd->add_option("--seeds", a.seeds, "how many seeds (before sharding)")
       ->required()
       ->check(CLI::Range(std::uint64_t{1}, seeds_max));
-  cmd->add_option("--seed-start", a.seed_start, "the first seed");
+  cmd->add_option("--seed-start", a.seed_start, "the first seed (default 1: seeds 1..N, as the CI campaign)");
   cmd->add_option("--shard", a.shard, "run only shard i of n (i/n, 0 <= i < n)");
   cmd->add_flag("--json", a.json, "print the summary as JSON");
   cmd->add_flag("--fail-fast", a.fail_fast, "stop at the first failing seed");
