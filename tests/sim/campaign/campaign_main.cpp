@@ -14,12 +14,17 @@
 //       # merge the shards' FILEs (which must cover FIRST..LAST exactly) and
 //       # fail if a pair not listed in UNREACHABLE was never reached, or a
 //       # listed one was (docs/simulation.md, "Coverage")
+//   tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...
+//       # merge the shards' FILEs and check every figure marked in the DOCs
+//       # against them (doc_figures.hpp)
 //
 // Each failing seed prints the one line that reproduces it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +33,7 @@
 #include <tether/sim/swarm.hpp>
 
 #include "coverage_file.hpp"
+#include "doc_figures.hpp"
 
 using namespace tether::sim;
 
@@ -43,7 +49,8 @@ bool parse_seed(const char* text, std::uint64_t& out) {
 
 int usage() {
   std::fputs("usage: tether_sim_campaign FIRST LAST [--determinism] [--coverage-out FILE] [--seeds-reaching PHASE/EVENT]\n"
-             "       tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...\n",
+             "       tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...\n"
+             "       tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...\n",
              stderr);
   return 2;
 }
@@ -58,10 +65,45 @@ int check_coverage(int argc, char** argv) {
   return verdict.ok ? 0 : 1;
 }
 
+int check_figures(int argc, char** argv) {
+  std::uint64_t first = 0, last = 0;
+  if (argc < 8 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first) return usage();
+  std::vector<std::string> files, docs;
+  bool in_docs = false;
+  for (int k = 5; k < argc; ++k) {
+    if (std::strcmp(argv[k], "--docs") == 0) in_docs = true;
+    else (in_docs ? docs : files).emplace_back(argv[k]);
+  }
+  if (files.empty() || docs.empty()) return usage();
+  const auto unreachable = campaign::read_unreachable(argv[2]);
+  const auto merged = campaign::merge_shards(first, last, files);
+  if (!unreachable || !merged) {
+    std::printf("%s\n", (!unreachable ? unreachable.error() : merged.error()).c_str());
+    return 1;
+  }
+  const campaign::Figures figures = campaign::campaign_figures(merged->coverage, first, last, unreachable->size());
+  campaign::FigureCheck check;
+  for (const std::string& doc : docs) {
+    std::ifstream in(doc, std::ios::binary);
+    if (!in) {
+      check.problems += doc + ": cannot read\n";
+      continue;
+    }
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    campaign::check_figures(figures, doc, text, check);
+  }
+  std::printf("measured:");
+  for (const auto& [name, value] : figures) std::printf(" %s=%llu", name.c_str(), static_cast<unsigned long long>(value));
+  std::printf("\n%zu figure(s) in %zu document(s) as measured\n%s", check.checked, docs.size(), check.problems.c_str());
+  if (!check.problems.empty()) std::printf("update the documents to the measured figures (or find what changed them)\n");
+  return check.problems.empty() && check.checked > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "--check-coverage") == 0) return check_coverage(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "--check-figures") == 0) return check_figures(argc, argv);
   std::uint64_t first = 0, last = 0;
   if (argc < 3 || !parse_seed(argv[1], first) || !parse_seed(argv[2], last) || last < first) return usage();
   bool determinism = false;

@@ -121,37 +121,51 @@ struct Verdict {
   std::string report;
 };
 
-// The merged shards must cover exactly seeds first..last (a missing, stale or
-// overlapping shard is an error), then: every pair not listed is reached, and
-// no listed pair is.
+struct Merged {
+  Coverage coverage;
+  SeedCounts seeds{};
+};
+
+// The shards merged; they must cover exactly seeds first..last (a missing,
+// stale or overlapping shard is an error).
+inline std::expected<Merged, std::string> merge_shards(std::uint64_t first, std::uint64_t last,
+                                                       const std::vector<std::string>& files) {
+  std::vector<ShardCoverage> shards;
+  for (const std::string& f : files) {
+    auto s = read_coverage(f);
+    if (!s) return std::unexpected(s.error());
+    shards.push_back(std::move(*s));
+  }
+  std::sort(shards.begin(), shards.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const std::string range = std::to_string(first) + ".." + std::to_string(last);
+  std::uint64_t next = first;
+  Merged m;
+  for (const ShardCoverage& s : shards) {
+    if (s.first != next)
+      return std::unexpected("the coverage files do not cover seeds " + range + " exactly (a shard starts at " +
+                             std::to_string(s.first) + ", expected " + std::to_string(next) + ")");
+    next = s.last + 1;
+    m.coverage.merge(s.coverage);
+    for (std::size_t p = 0; p < phase_count; ++p)
+      for (std::size_t e = 0; e < event_count; ++e) m.seeds[p][e] += s.seeds[p][e];
+  }
+  if (shards.empty() || next != last + 1)
+    return std::unexpected("the coverage files do not cover seeds " + range + " exactly (they end at " +
+                           std::to_string(next - 1) + ")");
+  return m;
+}
+
+// After merging the shards (merge_shards): every pair not listed is reached,
+// and no listed pair is.
 inline Verdict check_coverage(const std::string& unreachable_path, std::uint64_t first, std::uint64_t last,
                               const std::vector<std::string>& files) {
   Verdict v;
   const auto unreachable = read_unreachable(unreachable_path);
   if (!unreachable) return {false, unreachable.error() + "\n"};
-  std::vector<ShardCoverage> shards;
-  for (const std::string& f : files) {
-    auto s = read_coverage(f);
-    if (!s) return {false, s.error() + "\n"};
-    shards.push_back(std::move(*s));
-  }
-  std::sort(shards.begin(), shards.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::uint64_t next = first;
-  Coverage merged;
-  SeedCounts seeds{};
-  for (const ShardCoverage& s : shards) {
-    if (s.first != next)
-      return {false, "the coverage files do not cover seeds " + std::to_string(first) + ".." + std::to_string(last) +
-                         " exactly (a shard starts at " + std::to_string(s.first) + ", expected " +
-                         std::to_string(next) + ")\n"};
-    next = s.last + 1;
-    merged.merge(s.coverage);
-    for (std::size_t p = 0; p < phase_count; ++p)
-      for (std::size_t e = 0; e < event_count; ++e) seeds[p][e] += s.seeds[p][e];
-  }
-  if (shards.empty() || next != last + 1)
-    return {false, "the coverage files do not cover seeds " + std::to_string(first) + ".." + std::to_string(last) +
-                       " exactly (they end at " + std::to_string(next - 1) + ")\n"};
+  const auto m = merge_shards(first, last, files);
+  if (!m) return {false, m.error() + "\n"};
+  const Coverage& merged = m->coverage;
+  const SeedCounts& seeds = m->seeds;
   std::ostringstream r;
   std::size_t missed = 0, wrong = 0, reached = 0;
   std::vector<std::pair<std::uint64_t, std::string>> rarest;
