@@ -514,3 +514,25 @@ TEST_CASE("mirror: the oracle catches a poll that refreshes liveness", "[mirror]
   CHECK(found[0].rule == "health-not-truth");
   CHECK(found[0].guarantee == tether::sim::Guarantee::mirror_stream_health);
 }
+
+TEST_CASE("mirror: the oracle catches a status left past its deadline", "[mirror][property]") {
+  // Live since a push at 0; the budget (3 s) runs out at 3000, the reducer's
+  // deadline. A driver that feeds nothing through 3000 (no Tick) leaves the
+  // application holding `live` when the truth is `degraded`.
+  const MirrorConfig c = small();
+  MirrorState s = *make_mirror(c);
+  std::vector<tether::sim::Violation> found;
+  tether::sim::MirrorReference reference(c, found);
+  for (const Event& e : {Event{Started{at(0)}}, Event{ValuePushed{at(0), "k", "v"}}}) {
+    Step st = transition(std::move(s), e);
+    s = std::move(st.state);
+    reference.step(s, e, st.effects);
+  }
+  REQUIRE(next_deadline(s) == at(3000));
+  reference.idle_until(2999);
+  CHECK(found.empty());
+  reference.idle_until(3000);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].rule == "status-late");
+  CHECK(found[0].guarantee == tether::sim::Guarantee::mirror_deadlines);
+}

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -855,4 +856,60 @@ TEST_CASE("wait: the oracle catches an attempt while down", "[wait][property]") 
   CHECK(found[0].rule == "attempt-while-down");
   CHECK(found[0].guarantee == tether::sim::Guarantee::wait_offline);
   CHECK(found[0].at_ms == 1000);
+}
+
+namespace {
+bool has_rule(const std::vector<tether::sim::Violation>& found, std::string_view rule) {
+  return std::any_of(found.begin(), found.end(),
+                     [&](const tether::sim::Violation& v) { return v.rule == rule; });
+}
+}  // namespace
+
+TEST_CASE("wait: the oracle catches an attempt past the give-up limit", "[wait][property]") {
+  // The reducer gives up after 3 failures; the reference is told the limit is
+  // 2: the reducer's third attempt is one a give-up at the limit never makes.
+  WaitConfig policy = exact();
+  policy.give_up.attempts_max = 2;
+  WaitConfig late = policy;
+  late.give_up.attempts_max = 3;
+  std::vector<tether::sim::Violation> found;
+  tether::sim::WaitReference reference(policy, found);
+  WaitState s = *make_wait(late);
+  const auto feed = [&](const Event& e) {
+    Step step = transition(std::move(s), e);
+    s = std::move(step.state);
+    reference.step(e, step.effects, next_deadline(s));
+  };
+  feed(Started{at(0)});
+  feed(AcquireFailed{at(10), 1});
+  feed(Tick{at(1010)});
+  CHECK(found.empty());
+  feed(AcquireFailed{at(1020), 2});  // the limit: no attempt after this
+  CHECK(found.empty());              // (a backoff to an attempt never made is still no attempt)
+  feed(Tick{at(3020)});
+  REQUIRE(has_rule(found, "give-up"));
+  CHECK(found.front().guarantee == tether::sim::Guarantee::wait_give_up);
+  CHECK(found.front().at_ms == 3020);
+}
+
+TEST_CASE("wait: the oracle catches a Connected that wakes nothing, once the wake bound passes",
+          "[wait][property]") {
+  // Offline, then the link comes back: the reducer is fed a Tick instead, so
+  // nothing wakes. The reference sees the Connected; the wake is due by 5000
+  // (restored_delay_ms_max 0), and is missed once the driver has fed nothing
+  // through 5000.
+  const WaitConfig c = exact();
+  std::vector<tether::sim::Violation> found;
+  tether::sim::WaitReference reference(c, found);
+  WaitState s = *make_wait(c);
+  Step step = transition(std::move(s), Started{at(0), Link::down});
+  reference.step(Started{at(0), Link::down}, step.effects, next_deadline(step.state));
+  step = transition(std::move(step.state), Tick{at(5000)});
+  reference.step(Connected{at(5000)}, step.effects, next_deadline(step.state));
+  reference.idle_until(4999);
+  CHECK_FALSE(has_rule(found, "connected-did-not-wake"));
+  reference.idle_until(5000);
+  REQUIRE(has_rule(found, "connected-did-not-wake"));
+  CHECK(found.back().guarantee == tether::sim::Guarantee::wait_wake);
+  CHECK(found.back().at_ms == 5000);
 }
