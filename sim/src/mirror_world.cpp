@@ -12,6 +12,7 @@
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
+#include <tether/sim/reference/mirror.hpp>
 
 #include "resource_common.hpp"
 
@@ -48,14 +49,17 @@ struct MirrorItem {
 
 // The world is the loop's clock (the agenda's time), its host (the timer is an
 // agenda item) and its executor (effects are the application's: recorded and
-// hashed); the loop's hooks hash and judge every step.
+// hashed); the loop's hooks hash every step and hand it to the reference
+// (sim::MirrorReference, the reducer's rules), and the world judges what only
+// it knows: the source's history.
 class MirrorWorld final : public io::Clock, public io::Host {
  public:
   MirrorWorld(const MirrorScenario& s, const MirrorRunOptions& o, mr::MirrorState initial)
       : s_(s),
         o_(o),
         p_(Prng::derive(s.seed, 0x3A17'0002)),
-        loop_(std::move(initial), *this, *this, *this, o.reducer) {
+        loop_(std::move(initial), *this, *this, *this, o.reducer),
+        ref_(s.config, r_.violations) {
     loop_.inject_defect(o.loop_defect);
   }
   MirrorRunResult run();
@@ -84,7 +88,10 @@ class MirrorWorld final : public io::Clock, public io::Host {
       r_.statuses.emplace_back(now_ms(), st->status);
     }
   }
-  void executed(const mr::Event& e, const mr::MirrorState&, const mr::Effects& fx) { judge(e, fx); }
+  void executed(const mr::Event& e, const mr::MirrorState& after, const mr::Effects& fx) {
+    ref_.step(after, e, fx);
+    if (ref_.running()) judge_world(after);
+  }
 
  private:
   Ms now_ms() const { return clock_ms_; }
@@ -98,33 +105,8 @@ class MirrorWorld final : public io::Clock, public io::Host {
     r_.violations.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
 
-  // --- the oracle: the rules recomputed, and the world's truth
-  struct Want {
-    std::optional<std::string> value;
-    mr::Source source;
-    Ms as_of;
-  };
-  void judge(const mr::Event& e, const mr::Effects& fx);
-  std::optional<bool> expect_write(const std::string& key, const std::optional<std::string>& value,
-                                   mr::Source source, Ms as_of);
-  Ms polled(Instant observed_at, Ms clock) {
-    const Ms as_of = std::min(observed_at.ms, clock);
-    last_poll_ = std::max(last_poll_.value_or(as_of), as_of);
-    return as_of;
-  }
-  void judge_entries();
-  void judge_between_steps(Ms at_ms);
-  // The truth at `at_ms`, from the pushes and polls the oracle saw.
-  mr::StreamHealth health_at(Ms at_ms) const {
-    const Ms heard = last_push_.value_or(started_at_);
-    return at_ms - heard >= s_.config.heartbeat.budget_ms() ? mr::StreamHealth::degraded
-           : last_push_                                    ? mr::StreamHealth::live
-                                                           : mr::StreamHealth::starting;
-  }
-  mr::Backfill backfill_at(Ms at_ms) const {
-    if (!last_poll_) return mr::Backfill::none;
-    return at_ms - *last_poll_ < s_.config.stale_after_ms ? mr::Backfill::warm : mr::Backfill::cold;
-  }
+  // --- the world's judging: entries against the source's history
+  void judge_world(const mr::MirrorState& after);
   bool truth_held(const std::string& key, const std::optional<std::string>& value, Ms from,
                   Ms to) const;
 
@@ -146,128 +128,9 @@ class MirrorWorld final : public io::Clock, public io::Host {
   std::uint64_t polls_ = 0;
   std::map<std::uint64_t, std::pair<Ms, std::vector<std::optional<std::string>>>> snapshots_;
 
-  // oracle
-  bool started_ = false, stopped_ = false;
-  Ms started_at_ = 0, clock_ = 0;
-  std::optional<Ms> last_push_, last_poll_;
-  std::map<std::string, Want> want_;
-  mr::MirrorStatus reported_;
+  MirrorReference ref_;  // after r_: it reports into r_.violations
   std::optional<Ms> warm_degraded_since_;
 };
-
-std::optional<bool> MirrorWorld::expect_write(const std::string& key,
-                                              const std::optional<std::string>& value,
-                                              mr::Source source, Ms as_of) {
-  const auto& cfg = s_.config;
-  if (key.size() > cfg.key_bytes_max || (value && value->size() > cfg.value_bytes_max))
-    return false;
-  const auto it = want_.find(key);
-  if (it == want_.end() && want_.size() >= cfg.keys_max) return false;
-  if (it != want_.end() && source == mr::Source::poll) {
-    const bool newer = as_of > it->second.as_of ||
-                       (as_of == it->second.as_of && it->second.source == mr::Source::poll);
-    if (!newer) return false;
-  }
-  want_[key] = Want{value, source, as_of};
-  return true;
-}
-
-void MirrorWorld::judge(const mr::Event& e, const mr::Effects& fx) {
-  if (stopped_) {
-    if (!fx.empty()) finding("not-quiet", "effects after stop");
-    return;
-  }
-  const bool idle = !started_;
-  if (idle && !std::holds_alternative<mr::Started>(e) &&
-      !std::holds_alternative<mr::StopRequested>(e)) {
-    if (!fx.empty()) finding("not-quiet", "effects before Started");
-    return;
-  }
-  clock_ = std::max(clock_, mr::time_of(e).ms);
-  std::optional<bool> wrote;
-  if (std::holds_alternative<mr::Started>(e)) {
-    if (!started_) started_at_ = clock_;
-    started_ = true;
-  } else if (std::holds_alternative<mr::StopRequested>(e)) {
-    stopped_ = true;
-  } else if (const auto* v = std::get_if<mr::ValuePushed>(&e)) {
-    last_push_ = clock_;
-    wrote = expect_write(v->key, v->value, mr::Source::push, clock_);
-  } else if (const auto* rp = std::get_if<mr::RemovalPushed>(&e)) {
-    last_push_ = clock_;
-    wrote = expect_write(rp->key, std::nullopt, mr::Source::push, clock_);
-  } else if (std::holds_alternative<mr::HeartbeatReceived>(e)) {
-    last_push_ = clock_;
-  } else if (const auto* vp = std::get_if<mr::ValuePolled>(&e)) {
-    wrote = expect_write(vp->key, vp->value, mr::Source::poll, polled(vp->observed_at, clock_));
-    count(r_.counters, "polled values");
-  } else if (const auto* rm = std::get_if<mr::RemovalPolled>(&e)) {
-    wrote = expect_write(rm->key, std::nullopt, mr::Source::poll, polled(rm->observed_at, clock_));
-  } else if (const auto* pc = std::get_if<mr::PollCompleted>(&e)) {
-    polled(pc->observed_at, clock_);
-  }
-
-  int outcomes = 0;
-  for (const mr::Effect& x : fx) {
-    if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
-      if (st->status == reported_)
-        finding("status-unchanged", "a ReportStatus that changed nothing");
-      reported_ = st->status;
-      continue;
-    }
-    ++outcomes;
-    const bool changed = std::holds_alternative<mr::ValueChanged>(x);
-    if (!wrote || *wrote != changed)
-      finding("write-outcome", "the write's outcome differs from the recomputation");
-    if (const auto* ig = std::get_if<mr::WriteIgnored>(&x);
-        ig != nullptr && ig->cause == mr::IgnoreCause::older_than_entry)
-      count(r_.counters, "polls older than the entry");
-  }
-  if (outcomes != (wrote ? 1 : 0)) finding("write-outcome", "a write without exactly one outcome");
-  if (stopped_) {
-    if (reported_.stream != mr::StreamHealth::stopped) finding("stop", "stop was not reported");
-    return;
-  }
-
-  // The status the application holds is the truth at `now`, from pushes alone.
-  const Ms budget = s_.config.heartbeat.budget_ms();
-  const Ms heard = last_push_.value_or(started_at_);
-  const mr::StreamHealth health = health_at(clock_);
-  if (reported_.stream != health)
-    finding("health-not-truth",
-            "stream reported " + std::to_string(static_cast<int>(reported_.stream)) +
-                ", push silent " + ms_text(clock_ - heard) + " ms, budget " + ms_text(budget));
-  if (health == mr::StreamHealth::degraded && reported_.stream_since.ms != heard + budget)
-    finding("health-not-truth", "degraded since the wrong instant");
-  if (reported_.backfill != backfill_at(clock_))
-    finding("backfill-not-truth", "backfill status differs from the polls");
-  const bool warm_degraded =
-      reported_.stream == mr::StreamHealth::degraded && reported_.backfill == mr::Backfill::warm;
-  if (warm_degraded) {
-    count(r_.counters, "steps degraded while backfill warm");
-    if (!warm_degraded_since_) warm_degraded_since_ = clock_;
-    r_.degraded_warm_ms_max = std::max(r_.degraded_warm_ms_max, clock_ - *warm_degraded_since_);
-  } else {
-    warm_degraded_since_.reset();
-  }
-  judge_entries();
-}
-
-// Between two steps nothing is fed, so nothing may fall due: at `at_ms`, just
-// before the world's next item, the status the application holds is still the
-// truth. A deadline the reducer set but whose Tick came late (a timer not
-// re-armed for an earlier deadline) shows here, not at any step.
-void MirrorWorld::judge_between_steps(Ms at_ms) {
-  if (!started_ || stopped_ || at_ms <= clock_) return;
-  if (reported_.stream != health_at(at_ms))
-    finding("status-late", "at " + ms_text(at_ms) + " ms the stream is " +
-                               std::to_string(static_cast<int>(health_at(at_ms))) + ", the application holds " +
-                               std::to_string(static_cast<int>(reported_.stream)) + " (no Tick at its deadline)");
-  if (reported_.backfill != backfill_at(at_ms))
-    finding("status-late", "at " + ms_text(at_ms) + " ms the backfill is " +
-                               std::to_string(static_cast<int>(backfill_at(at_ms))) + ", the application holds " +
-                               std::to_string(static_cast<int>(reported_.backfill)) + " (no Tick at its deadline)");
-}
 
 bool MirrorWorld::truth_held(const std::string& key, const std::optional<std::string>& value,
                              Ms from, Ms to) const {
@@ -282,35 +145,24 @@ bool MirrorWorld::truth_held(const std::string& key, const std::optional<std::st
   return current == value;
 }
 
-void MirrorWorld::judge_entries() {
-  const Ms stale = s_.config.stale_after_ms;
-  const mr::MirrorState& state = loop_.state();
-  if (state.entries.size() != want_.size())
-    finding("entries", "the mirror holds other keys than recomputed");
-  for (const auto& [key, want] : want_) {
-    const mr::Entry* got = mr::find(state, key);
-    if (got == nullptr || got->value != want.value || got->written_at.ms != want.as_of ||
-        got->source != want.source) {
-      finding("entries", "entry " + key + " differs from the recomputation");
-      continue;
-    }
-    // A value the source really held around its written_at: a push is at most
-    // push_latency late, a poll's snapshot at most poll_latency after observed_at
-    // (stamped up to poll_clock_ahead late).
-    if (!truth_held(key, want.value, want.as_of - s_.push_latency_ms_max - s_.poll_clock_ahead_ms - 1,
-                    want.as_of + s_.poll_latency_ms_max + 1))
-      finding("value-not-truth",
-              "entry " + key + " holds a value the source never had around " + ms_text(want.as_of));
-    const Ms edge = want.as_of + stale;
-    for (const Ms q : {clock_, edge - 1, edge, edge + 1}) {
-      const mr::Freshness f = mr::freshness_of(state, key, Instant{q});
-      if (q >= edge && f == mr::Freshness::fresh)
-        finding("fresh-past-threshold", "Fresh past the threshold for " + key);
-      if (f != (q - want.as_of < stale ? mr::Freshness::fresh : mr::Freshness::stale))
-        finding("freshness", "freshness of " + key + " differs from the recomputation");
-    }
-    if (mr::freshness_of(state, key, Instant{clock_}) == mr::Freshness::fresh)
-      count(r_.counters, "fresh answers");
+// Every entry the mirror holds is a value the source really held around its
+// written_at: a push is at most push_latency late, a poll's snapshot at most
+// poll_latency after observed_at (stamped up to poll_clock_ahead late). And
+// the spells of "stream degraded, backfill warm" the application saw.
+void MirrorWorld::judge_world(const mr::MirrorState& after) {
+  for (const auto& [key, entry] : after.entries) {
+    const Ms as_of = entry.written_at.ms;
+    if (!truth_held(key, entry.value, as_of - s_.push_latency_ms_max - s_.poll_clock_ahead_ms - 1,
+                    as_of + s_.poll_latency_ms_max + 1))
+      finding("value-not-truth", "entry " + key + " holds a value the source never had around " + ms_text(as_of));
+  }
+  const mr::MirrorStatus& st = ref_.reported();
+  if (st.stream == mr::StreamHealth::degraded && st.backfill == mr::Backfill::warm) {
+    count(r_.counters, "steps degraded while backfill warm");
+    if (!warm_degraded_since_) warm_degraded_since_ = now_ms();
+    r_.degraded_warm_ms_max = std::max(r_.degraded_warm_ms_max, now_ms() - *warm_degraded_since_);
+  } else {
+    warm_degraded_since_.reset();
   }
 }
 
@@ -346,7 +198,7 @@ MirrorRunResult MirrorWorld::run() {
     }
     const MirrorItem it = agenda_.pop();
     clock_ms_ = agenda_.now_ms();
-    judge_between_steps(clock_ms_ - 1);
+    ref_.idle_until(clock_ms_ - 1);
     const bool stalled = inside(s_.push_stalled, now_ms());
     switch (it.kind) {
       case MirrorItemKind::change:
@@ -409,12 +261,17 @@ MirrorRunResult MirrorWorld::run() {
   }
   // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
   clock_ms_ = s_.run_ms;
-  if (!stopped_) feed(mr::StopRequested{});
+  if (ref_.running()) feed(mr::StopRequested{});
   clock_ms_ = s_.run_ms + 1;
   feed(mr::ValuePushed{{}, "k0", "after stop"});
   clock_ms_ = s_.run_ms + 1'000'000;
   feed(mr::Tick{});
   r_.trace_hash = hash_;
+  const MirrorTally& t = ref_.tally();
+  for (const auto& [name, n] : {std::pair{"polled values", t.polled_values},
+                                std::pair{"polls older than the entry", t.polls_older_than_entry},
+                                std::pair{"fresh answers", t.fresh_answers}})
+    if (n > 0) count(r_.counters, name, n);
   return r_;
 }
 

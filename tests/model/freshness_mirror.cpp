@@ -1,5 +1,8 @@
 // Freshness mirror: an example for every rule, then properties over random
-// event sequences with an independent oracle checked after every step.
+// event sequences judged after every step by the reference oracle,
+// sim::MirrorReference (<tether/sim/reference/mirror.hpp>,
+// tether::sim_reference), the one the simulator's mirror world uses too: it
+// recomputes entries, stream health and backfill from the events alone.
 #include <tether/model/freshness_mirror.hpp>
 
 #include <catch2/catch.hpp>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include <tether/model/presets.hpp>
+#include <tether/sim/reference/mirror.hpp>
 
 #include "../support/reducer_harness.hpp"
 
@@ -366,148 +370,11 @@ struct Choices {
   }
 };
 
-// The oracle: the mirror's rules recomputed from the events alone.
-class MirrorOracle {
- public:
-  explicit MirrorOracle(const MirrorConfig& c) : cfg_(c) {}
-
-  std::string check(const MirrorState& state, const Event& event, const Effects& fx, Choices& ch) {
-    if (stopped_) return fx.empty() ? "" : "effects after stop";
-    const bool idle = !started_at_;
-    if (idle && !std::holds_alternative<Started>(event) &&
-        !std::holds_alternative<StopRequested>(event))
-      return fx.empty() ? "" : "effects before Started";
-    clock_ = std::max(clock_, time_of(event).ms);
-    const std::int64_t now = clock_;
-    std::optional<std::string> write_fx;  // "changed" / "ignored"
-    std::visit([&](const auto& e) { apply(e, now, write_fx); }, event);
-
-    // Effects: statuses change, one write outcome per write event.
-    int writes = 0;
-    for (const Effect& e : fx) {
-      if (const auto* r = std::get_if<ReportStatus>(&e)) {
-        if (r->status == reported_) return "a ReportStatus that changed nothing";
-        reported_ = r->status;
-      } else {
-        ++writes;
-        const bool changed = std::holds_alternative<ValueChanged>(e);
-        if (!write_fx || *write_fx != (changed ? "changed" : "ignored"))
-          return "the wrong write outcome";
-      }
-    }
-    if (writes != (write_fx ? 1 : 0)) return "a write without exactly one outcome";
-    if (stopped_) return reported_.stream == StreamHealth::stopped ? "" : "stop was not reported";
-
-    // The status the application holds must be the truth at `now`.
-    const std::int64_t budget = cfg_.heartbeat.budget_ms();
-    const std::int64_t heard = last_push_.value_or(*started_at_);
-    const StreamHealth health = now - heard >= budget ? StreamHealth::degraded
-                                : last_push_          ? StreamHealth::live
-                                                      : StreamHealth::starting;
-    if (reported_.stream != health)
-      return "stream health is not the truth (a poll counted as a heartbeat?)";
-    if (health == StreamHealth::degraded && reported_.stream_since.ms != heard + budget)
-      return "degraded since the wrong instant";
-    const Backfill backfill = !last_poll_                               ? Backfill::none
-                              : now - *last_poll_ < cfg_.stale_after_ms ? Backfill::warm
-                                                                        : Backfill::cold;
-    if (reported_.backfill != backfill) return "backfill status is not the truth";
-
-    // Freshness and values agree with the recomputation, at the boundary too.
-    for (const auto& [key, entry] : entries_) {
-      const Entry* got = find(state, key);
-      if (got == nullptr || got->value != entry.value || got->written_at.ms != entry.as_of ||
-          got->source != entry.source)
-        return "entry " + key + " differs from the recomputation";
-      const std::int64_t edge = entry.as_of + cfg_.stale_after_ms;
-      for (const std::int64_t q :
-           {now, edge - 1, edge, edge + 1, now + static_cast<std::int64_t>(ch.pick(100000))}) {
-        const Freshness f = freshness_of(state, key, Instant{q});
-        if (q >= edge && f == Freshness::fresh) return "Fresh past the threshold for " + key;
-        if (f != (q - entry.as_of < cfg_.stale_after_ms ? Freshness::fresh : Freshness::stale))
-          return "freshness of " + key + " differs from the recomputation";
-      }
-    }
-    if (state.entries.size() != entries_.size()) return "the mirror holds keys it was never given";
-    if (freshness_of(state, "never-written", Instant{now}) != Freshness::never)
-      return "Never is not never";
-
-    const auto d = next_deadline(state);
-    if (std::holds_alternative<Tick>(event) && d && d->ms <= now)
-      return "a deadline at or before the tick";
-    return "";
-  }
-
- private:
-  struct Want {
-    std::optional<std::string> value;
-    Source source;
-    std::int64_t as_of;
-  };
-
-  void write(const std::string& key, const std::optional<std::string>& value, Source source,
-             std::int64_t as_of, std::optional<std::string>& out) {
-    if (key.size() > cfg_.key_bytes_max || (value && value->size() > cfg_.value_bytes_max)) {
-      out = "ignored";
-      return;
-    }
-    const auto it = entries_.find(key);
-    if (it == entries_.end() && entries_.size() >= cfg_.keys_max) {
-      out = "ignored";
-      return;
-    }
-    if (it != entries_.end() && source == Source::poll) {
-      const Want& have = it->second;
-      const bool newer = as_of > have.as_of || (as_of == have.as_of && have.source == Source::poll);
-      if (!newer) {
-        out = "ignored";
-        return;
-      }
-    }
-    entries_[key] = Want{value, source, as_of};
-    out = "changed";
-  }
-
-  void apply(const Started& e, std::int64_t now, std::optional<std::string>&) {
-    (void)e;
-    if (!started_at_) started_at_ = now;
-  }
-  void apply(const StopRequested&, std::int64_t, std::optional<std::string>&) { stopped_ = true; }
-  void apply(const Tick&, std::int64_t, std::optional<std::string>&) {}
-  void apply(const ValuePushed& e, std::int64_t now, std::optional<std::string>& out) {
-    last_push_ = now;
-    write(e.key, e.value, Source::push, now, out);
-  }
-  void apply(const RemovalPushed& e, std::int64_t now, std::optional<std::string>& out) {
-    last_push_ = now;
-    write(e.key, std::nullopt, Source::push, now, out);
-  }
-  void apply(const HeartbeatReceived&, std::int64_t now, std::optional<std::string>&) {
-    last_push_ = now;
-  }
-  std::int64_t polled(Instant observed_at, std::int64_t now) {
-    const std::int64_t as_of = std::min(observed_at.ms, now);
-    last_poll_ = std::max(last_poll_.value_or(as_of), as_of);
-    return as_of;
-  }
-  void apply(const ValuePolled& e, std::int64_t now, std::optional<std::string>& out) {
-    write(e.key, e.value, Source::poll, polled(e.observed_at, now), out);
-  }
-  void apply(const RemovalPolled& e, std::int64_t now, std::optional<std::string>& out) {
-    write(e.key, std::nullopt, Source::poll, polled(e.observed_at, now), out);
-  }
-  void apply(const PollCompleted& e, std::int64_t now, std::optional<std::string>&) {
-    polled(e.observed_at, now);
-  }
-
-  MirrorConfig cfg_;
-  std::optional<std::int64_t> started_at_;
-  bool stopped_ = false;
-  std::int64_t clock_ = 0;
-  std::optional<std::int64_t> last_push_, last_poll_;
-  std::map<std::string, Want> entries_;
-  MirrorStatus reported_;
-};
+// The reference's first finding, for RapidCheck's report.
+std::string describe(const tether::sim::Violation& v, std::size_t step) {
+  return std::string(v.rule) + " @" + std::to_string(v.at_ms) + ": " + v.message + " (step " +
+         std::to_string(step) + ")";
+}
 
 MirrorConfig draw_config(Choices& ch) {
   MirrorConfig c;
@@ -528,7 +395,8 @@ MirrorConfig draw_config(Choices& ch) {
 // clock that sometimes steps back, rare stops and events before Started.
 std::string run_script(const MirrorConfig& config, Choices& ch, std::size_t steps_max) {
   MirrorState state = *make_mirror(config);
-  MirrorOracle oracle(config);
+  std::vector<tether::sim::Violation> found;
+  tether::sim::MirrorReference reference(config, found);
   const char* const keys[] = {"a", "b", "c", "dd", "eee"};
   const char* const values[] = {"", "x", "yy", "zzz", "long value"};
   std::int64_t t = ch.pick(1000);
@@ -572,12 +440,17 @@ std::string run_script(const MirrorConfig& config, Choices& ch, std::size_t step
     } else if (kind == 23 && ch.pick(4) == 0) {
       e = Started{at(t)};  // a confused driver starts it again: ignored
     }
+    // Nothing was fed before this event (nor after the deadline, which a driver owes a Tick).
+    const auto d = next_deadline(state);
+    reference.idle_until(std::min(time_of(e).ms, d ? d->ms : time_of(e).ms) - 1);
     Step step = transition(std::move(state), e);
     state = std::move(step.state);
-    const std::string why = oracle.check(state, e, step.effects, ch);
-    if (!why.empty()) return why + " (step " + std::to_string(i) + ")";
+    reference.step(state, e, step.effects, t + static_cast<std::int64_t>(ch.pick(100000)));
+    if (!found.empty()) return describe(found.front(), i);
   }
-  return "";
+  const auto d = next_deadline(state);
+  reference.idle_until(d ? d->ms - 1 : t + 1'000'000'000);
+  return found.empty() ? "" : describe(found.front(), steps_max);
 }
 
 rc::Gen<std::vector<std::uint32_t>> choices(std::size_t length_max) {
@@ -616,12 +489,11 @@ TEST_CASE("mirror: aviso_mirror keeps the rules over long sequences", "[mirror][
 
 TEST_CASE("mirror: the oracle catches a poll that refreshes liveness", "[mirror][property]") {
   // A deliberately broken driver-side wrapper: it turns every poll into a
-  // heartbeat as well. The oracle, which counts pushes only, must object.
+  // heartbeat as well. The reference, which counts pushes only, must object.
   MirrorConfig c = small();
   MirrorState s = *make_mirror(c);
-  MirrorOracle oracle(c);
-  std::vector<std::uint32_t> none;
-  Choices ch{none};
+  std::vector<tether::sim::Violation> found;
+  tether::sim::MirrorReference reference(c, found);
   const auto step = [&](const Event& e, bool mutate) {
     Step st = transition(std::move(s), e);
     Effects fx = st.effects;
@@ -631,10 +503,36 @@ TEST_CASE("mirror: the oracle catches a poll that refreshes liveness", "[mirror]
       for (const Effect& x : extra.effects) fx.push_back(x);
     }
     s = std::move(st.state);
-    return oracle.check(s, e, fx, ch);
+    reference.step(s, e, fx);
   };
-  CHECK(step(Started{at(0)}, false).empty());
-  CHECK(step(ValuePushed{at(0), "k", "v"}, false).empty());
-  CHECK(step(Tick{at(3000)}, false).empty());  // degraded
-  CHECK_FALSE(step(ValuePolled{at(3100), at(3100), "k", "v"}, true).empty());
+  step(Started{at(0)}, false);
+  step(ValuePushed{at(0), "k", "v"}, false);
+  step(Tick{at(3000)}, false);  // degraded
+  CHECK(found.empty());
+  step(ValuePolled{at(3100), at(3100), "k", "v"}, true);
+  REQUIRE_FALSE(found.empty());
+  CHECK(found[0].rule == "health-not-truth");
+  CHECK(found[0].guarantee == tether::sim::Guarantee::mirror_stream_health);
+}
+
+TEST_CASE("mirror: the oracle catches a status left past its deadline", "[mirror][property]") {
+  // Live since a push at 0; the budget (3 s) runs out at 3000, the reducer's
+  // deadline. A driver that feeds nothing through 3000 (no Tick) leaves the
+  // application holding `live` when the truth is `degraded`.
+  const MirrorConfig c = small();
+  MirrorState s = *make_mirror(c);
+  std::vector<tether::sim::Violation> found;
+  tether::sim::MirrorReference reference(c, found);
+  for (const Event& e : {Event{Started{at(0)}}, Event{ValuePushed{at(0), "k", "v"}}}) {
+    Step st = transition(std::move(s), e);
+    s = std::move(st.state);
+    reference.step(s, e, st.effects);
+  }
+  REQUIRE(next_deadline(s) == at(3000));
+  reference.idle_until(2999);
+  CHECK(found.empty());
+  reference.idle_until(3000);
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].rule == "status-late");
+  CHECK(found[0].guarantee == tether::sim::Guarantee::mirror_deadlines);
 }

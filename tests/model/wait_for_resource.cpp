@@ -1,10 +1,10 @@
 // Wait-for-resource: an example for every rule, then properties over random
-// driver scripts with an independent oracle checked after every step.
-//
-// The oracle (WaitOracle below) never calls the reducer's arithmetic: it keeps
-// its own link, attempt, hold and failure bookkeeping from the events and
-// effects. The one thing it asks model/ is where a jittered delay may fall:
-// model::jitter_envelope, the one jitter rule (pinned by tests/model/backoff.cpp).
+// driver scripts judged after every step by the reference oracle,
+// sim::WaitReference (<tether/sim/reference/wait.hpp>, tether::sim_reference),
+// the one the simulator's wait world uses too. It never calls the reducer's
+// arithmetic: it keeps its own link, attempt, hold and failure bookkeeping from
+// the events and effects, and asks model/ only where a jittered delay may fall
+// (the one jitter rule, pinned by tests/model/backoff.cpp).
 #include <tether/model/wait_for_resource.hpp>
 
 #include <catch2/catch.hpp>
@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/sim/reference/wait.hpp>
 
 #include "../support/reducer_harness.hpp"
 
@@ -637,17 +639,6 @@ struct Choices {
   }
 };
 
-// The policy's bounds for the delay after `failures` failures: the one jitter
-// rule, whatever the previous delay was.
-struct Bounds {
-  std::int64_t lo;
-  std::int64_t hi;
-};
-Bounds policy_bounds(const BackoffPolicy& b, std::uint32_t failures) {
-  const DelayBounds j = jitter_envelope(b, failures);
-  return {j.delay_ms_min, j.delay_ms_max};
-}
-
 WaitConfig draw_config(Choices& ch) {
   WaitConfig c = presets::kanade_wait();
   c.seed = ch.pick(1U << 31U);
@@ -677,242 +668,17 @@ WaitConfig draw_config(Choices& ch) {
   return c;
 }
 
-bool is_waiting_status(StatusKind k) {
-  return k == StatusKind::backing_off || k == StatusKind::offline || k == StatusKind::pausing;
-}
-
-// The independent oracle: what must hold after every step, from the events and
-// effects alone.
-class WaitOracle {
- public:
-  explicit WaitOracle(const WaitConfig& c) : cfg_(c) {}
-
-  // Returns the first broken rule, or an empty string.
-  std::string check(const Event& event, const Effects& fx, const std::optional<Instant>& deadline) {
-    const Instant now = time_of(event);
-    const bool was_terminal = terminal_;
-    const Link link_before = link_;
-    if (was_terminal) return fx.empty() ? "" : "effects after a terminal state";
-    std::vector<std::uint64_t> released, expected;
-    for (const Effect& e : fx)
-      if (const auto* r = std::get_if<Release>(&e)) released.push_back(r->id);
-
-    // Bookkeeping from the event (what a correct reducer must have done).
-    if (std::holds_alternative<Started>(event) && started_ && !fx.empty())
-      return "a repeated Started did something";
-    if (const auto* s = std::get_if<Started>(&event); s != nullptr && !started_) {
-      started_ = true;
-      if (s->link != Link::unknown) link_ = s->link;
-      waiting_since_ = now;
-    } else if (std::holds_alternative<Connected>(event)) {
-      link_ = Link::up;
-      if (link_before != Link::up) {
-        woken_ = true;
-        if (started_ && !attempt_ && !held_) {
-          Instant bound = after(now, cfg_.backoff.restored_delay_ms_max);
-          if (hold_end_) bound = latest(bound, after(*hold_end_, cfg_.reopen_pause_ms));
-          wake_by_ = bound;
-        }
-      }
-    } else if (std::holds_alternative<Disconnected>(event)) {
-      link_ = Link::down;
-      wake_by_.reset();
-      attempt_.reset();  // it cannot succeed over a dead link: the call out is released
-      release_out(expected);
-      if (held_) {
-        expected.push_back(*held_);  // a watch cannot outlive its connection
-        end_hold(now);
-      }
-    } else if (const auto* ok = std::get_if<AcquireSucceeded>(&event)) {
-      if (const auto was = answered(ok->id)) {
-        if (was->released) {
-          must_attempt_ = attempt_ && attempt_->id == 0;
-        } else {
-          // Unreleased, the call out serves the attempt under way or the backoff
-          // its timeout entered: the session is still waiting, so it holds.
-          held_ = ok->id;
-          attempt_.reset();
-          failures_ = 0;
-          failed_at_.reset();
-          wake_by_.reset();  // the backoff a Connected was ending is over: held
-          must_hold_ = true;
-        }
-      }
-    } else if (const auto* no = std::get_if<AcquireFailed>(&event)) {
-      if (const auto was = answered(no->id)) {
-        if (was->released) must_attempt_ = attempt_ && attempt_->id == 0;
-        else if (attempt_ && attempt_->id == no->id) failed(now);
-        // else: after its timeout, already counted
-      }
-    } else if (const auto* end = std::get_if<WatchEnded>(&event)) {
-      if (held_ && *held_ == end->id) end_hold(now);
-    } else if (std::holds_alternative<Tick>(event)) {
-      // A timeout ends the waiting, never the call: nothing is released.
-      if (attempt_ && cfg_.acquire_timeout_ms > 0 &&
-          elapsed_ms(attempt_->at, now) >= cfg_.acquire_timeout_ms)
-        failed(now);
-    } else if (std::holds_alternative<StopRequested>(event)) {
-      release_out(expected);
-      if (held_) expected.push_back(*held_);
-    }
-
-    // The effects.
-    for (const Effect& e : fx) {
-      if (const auto* a = std::get_if<Acquire>(&e)) {
-        if (auto why = on_acquire(*a, now); !why.empty()) return why;
-      } else if (const auto* r = std::get_if<ReportStatus>(&e)) {
-        if (auto why = on_status(r->status, now); !why.empty()) return why;
-        if (r->status.kind == StatusKind::gave_up) release_out(expected);
-      }
-    }
-    if (released != expected) return "released other than the attempt or hold that ended";
-    if (std::exchange(must_hold_, false) && !terminal_ && state_kind_ != StatusKind::held)
-      return "a success of the acquisition out, the session waiting, did not hold";
-    if (std::exchange(must_attempt_, false) && !terminal_ && !attempt_made_now_)
-      return "the attempt behind a released acquisition did not go when it answered";
-    attempt_made_now_ = false;
-    if (std::holds_alternative<StopRequested>(event) && !terminal_)
-      return "StopRequested did not stop";
-    if (terminal_) {
-      attempt_.reset();
-      out_.reset();
-      held_.reset();
-      if (deadline) return "a terminal state has a deadline";
-      return "";
-    }
-
-    // A Connected wake is honoured: the attempt is due by wake_by_.
-    if (wake_by_ && !attempt_ && !held_) {
-      if (!deadline || *deadline > *wake_by_) return "a Connected event did not end the wait";
-      if (std::holds_alternative<Tick>(event) && now >= *wake_by_)
-        return "the woken attempt did not happen";
-    }
-    if (std::holds_alternative<Tick>(event) && deadline && *deadline <= now)
-      return "a deadline at or before the tick";
-    return "";
-  }
-
- private:
-  struct Out {
-    std::uint64_t id;
-    bool released;
-  };
-  // The answer of acquisition `id`: what was out, if it was.
-  std::optional<Out> answered(std::uint64_t id) {
-    if (!out_ || out_->id != id) return std::nullopt;  // stale
-    return std::exchange(out_, std::nullopt);
-  }
-  void release_out(std::vector<std::uint64_t>& expected) {
-    if (out_ && !out_->released) {
-      expected.push_back(out_->id);
-      out_->released = true;
-    }
-  }
-  // The attempt is due: the checks of a wait before it.
-  std::string due(Instant now) {
-    if (link_ == Link::down) return "an attempt while the link is known down";
-    if (held_) return "an attempt while held";
-    if (failed_at_ && !woken_) {
-      const Bounds b = policy_bounds(cfg_.backoff, failures_);
-      if (elapsed_ms(*failed_at_, now) < b.lo)
-        return "a wait shorter than the policy's lower bound";
-    }
-    if (hold_end_ && now < after(*hold_end_, cfg_.reopen_pause_ms))
-      return "a reopen before the pause was over";
-    failed_at_.reset();
-    hold_end_.reset();
-    wake_by_.reset();
-    woken_ = false;
-    return "";
-  }
-
-  void failed(Instant now) {
-    attempt_.reset();
-    failures_ = failures_ == UINT32_MAX ? failures_ : failures_ + 1;
-    failed_at_ = now;
-    woken_ = false;
-  }
-  void end_hold(Instant now) {
-    held_.reset();
-    hold_end_ = now;
-    waiting_since_ = now;
-  }
-
-  std::string on_acquire(const Acquire& a, Instant now) {
-    if (out_) return "an Acquire while another acquisition is out (it would queue behind it)";
-    if (a.id <= last_id_) return "attempt ids must increase";
-    if (a.attempt != failures_ + 1) return "the attempt number is not failures + 1";
-    if (!(attempt_ && attempt_->id == 0)) {  // else its wait was judged when it fell due
-      if (auto why = due(now); !why.empty()) return why;
-    }
-    out_ = Out{a.id, false};
-    attempt_ = Attempt{a.id, now};
-    last_id_ = a.id;
-    attempt_made_now_ = true;
-    return "";
-  }
-
-  std::string on_status(const WaitStatus& st, Instant now) {
-    state_kind_ = st.kind;
-    if (st.kind == StatusKind::acquiring && st.cause == Cause::acquire_still_out) {
-      // An attempt fell due with an acquisition out: it waits for that one.
-      if (!out_) return "acquiring behind an acquisition that is not out";
-      if (auto why = due(now); !why.empty()) return why;
-      attempt_ = Attempt{out_->released ? 0 : out_->id, now};
-    }
-    if (st.kind == StatusKind::stopped) terminal_ = true;
-    if (st.kind == StatusKind::gave_up) {
-      terminal_ = true;
-      if (st.cause == Cause::attempts_exhausted &&
-          !(cfg_.give_up.attempts_max > 0 && failures_ >= cfg_.give_up.attempts_max))
-        return "gave up on attempts before the policy said so";
-      if (st.cause == Cause::outage_too_long &&
-          !(cfg_.give_up.outage_ms_max > 0 &&
-            elapsed_ms(waiting_since_, now) >= cfg_.give_up.outage_ms_max))
-        return "gave up on the outage before the policy said so";
-    }
-    if (st.kind == StatusKind::backing_off && failed_at_ && *failed_at_ == now &&
-        (st.cause == Cause::acquire_failed || st.cause == Cause::acquire_timeout)) {
-      const Bounds b = policy_bounds(cfg_.backoff, failures_);
-      const std::int64_t d = elapsed_ms(now, st.next_attempt_at);
-      if (d < b.lo || d > b.hi) return "a scheduled delay outside the policy's bounds";
-    }
-    if (is_waiting_status(st.kind) && st.kind != StatusKind::pausing && st.failures != failures_)
-      return "the reported failure count is wrong";
-    return "";
-  }
-
-  // The attempt under way: it takes acquisition id's answer (0: it makes its own
-  // when the released one out answers); `at`: since when (its timeout).
-  struct Attempt {
-    std::uint64_t id;
-    Instant at;
-  };
-  WaitConfig cfg_;
-  bool started_ = false;
-  bool terminal_ = false;
-  Link link_ = Link::unknown;
-  std::optional<Out> out_;          // acquisition out: from its Acquire to its answer
-  std::optional<Attempt> attempt_;  // the reducer's Acquiring
-  StatusKind state_kind_ = StatusKind::idle;
-  bool must_hold_ = false;
-  bool must_attempt_ = false;
-  bool attempt_made_now_ = false;
-  std::optional<std::uint64_t> held_;
-  std::uint64_t last_id_ = 0;
-  std::uint32_t failures_ = 0;
-  std::optional<Instant> failed_at_;
-  bool woken_ = false;  // a Connected edge since the last failure: the wait may end early
-  std::optional<Instant> hold_end_;
-  std::optional<Instant> wake_by_;
-  Instant waiting_since_{};
-};
-
 struct Run {
   std::vector<Event> events;
   std::vector<std::string> trace;  // rendered effects per step
   std::string violation;
 };
+
+// The reference's first finding, for RapidCheck's report.
+std::string describe(const tether::sim::Violation& v, std::size_t step) {
+  return std::string(v.rule) + " @" + std::to_string(v.at_ms) + ": " + v.message + " (step " +
+         std::to_string(step) + ")";
+}
 
 std::string render(const Effects& fx) {
   std::string out;
@@ -935,11 +701,18 @@ std::string render(const Effects& fx) {
 Run run_script(const WaitConfig& config, Choices& ch, std::size_t steps_max) {
   Run run;
   WaitState state = *make_wait(config);
-  WaitOracle oracle(config);
+  std::vector<tether::sim::Violation> found;
+  tether::sim::WaitReference reference(config, found);
   std::int64_t t = ch.pick(1000);
   std::optional<std::uint64_t> in_flight, held;
   std::uint64_t ids = 0;
+  // Nothing is fed before `until` (and the driver owes a Tick at the deadline).
+  const auto idle_before = [&](std::int64_t until) {
+    const auto d = next_deadline(state);
+    reference.idle_until(std::min(until, d ? d->ms : until) - 1);
+  };
   const auto feed = [&](const Event& e) {
+    idle_before(time_of(e).ms);
     Step step = transition(std::move(state), e);
     state = std::move(step.state);
     run.events.push_back(e);
@@ -954,10 +727,8 @@ Run run_script(const WaitConfig& config, Choices& ch, std::size_t steps_max) {
         if (held == r->id) held.reset();
       }
     }
-    if (run.violation.empty()) {
-      const std::string why = oracle.check(e, step.effects, next_deadline(state));
-      if (!why.empty()) run.violation = why + " (step " + std::to_string(run.events.size()) + ")";
-    }
+    reference.step(e, step.effects, next_deadline(state));
+    if (run.violation.empty() && !found.empty()) run.violation = describe(found.front(), run.events.size());
   };
   const Link links[] = {Link::unknown, Link::up, Link::down};
   feed(Started{at(t), ch.among(links)});
@@ -1008,6 +779,9 @@ Run run_script(const WaitConfig& config, Choices& ch, std::size_t steps_max) {
       feed(Tick{at(t += dt / 2)});
     }
   }
+  // The script ends, and the driver waits for the deadline, if any.
+  idle_before(t + 1'000'000'000);
+  if (run.violation.empty() && !found.empty()) run.violation = describe(found.front(), run.events.size());
   return run;
 }
 
@@ -1065,16 +839,77 @@ TEST_CASE("wait: the same seed and events give the same effects", "[wait][proper
 }
 
 TEST_CASE("wait: the oracle catches an attempt while down", "[wait][property]") {
-  // The oracle has teeth: a reducer that ignores Disconnected is caught.
+  // The reference has teeth: a reducer that ignores Disconnected is caught.
   WaitConfig c = exact();
-  WaitOracle oracle(c);
+  std::vector<tether::sim::Violation> found;
+  tether::sim::WaitReference reference(c, found);
   WaitState s = *make_wait(c);
   Step step = transition(std::move(s), Started{at(0)});
-  CHECK(oracle.check(Started{at(0)}, step.effects, next_deadline(step.state)).empty());
+  reference.step(Started{at(0)}, step.effects, next_deadline(step.state));
   step = transition(std::move(step.state), AcquireFailed{at(0), 1});
-  CHECK(oracle.check(AcquireFailed{at(0), 1}, step.effects, next_deadline(step.state)).empty());
-  // Feed the reducer a Tick instead of the Disconnected the oracle sees.
+  reference.step(AcquireFailed{at(0), 1}, step.effects, next_deadline(step.state));
+  CHECK(found.empty());
+  // Feed the reducer a Tick instead of the Disconnected the reference sees.
   step = transition(std::move(step.state), Tick{at(1000)});
-  CHECK_FALSE(
-      oracle.check(Disconnected{at(1000)}, step.effects, next_deadline(step.state)).empty());
+  reference.step(Disconnected{at(1000)}, step.effects, next_deadline(step.state));
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].rule == "attempt-while-down");
+  CHECK(found[0].guarantee == tether::sim::Guarantee::wait_offline);
+  CHECK(found[0].at_ms == 1000);
+}
+
+namespace {
+bool has_rule(const std::vector<tether::sim::Violation>& found, std::string_view rule) {
+  return std::any_of(found.begin(), found.end(),
+                     [&](const tether::sim::Violation& v) { return v.rule == rule; });
+}
+}  // namespace
+
+TEST_CASE("wait: the oracle catches an attempt past the give-up limit", "[wait][property]") {
+  // The reducer gives up after 3 failures; the reference is told the limit is
+  // 2: the reducer's third attempt is one a give-up at the limit never makes.
+  WaitConfig policy = exact();
+  policy.give_up.attempts_max = 2;
+  WaitConfig late = policy;
+  late.give_up.attempts_max = 3;
+  std::vector<tether::sim::Violation> found;
+  tether::sim::WaitReference reference(policy, found);
+  WaitState s = *make_wait(late);
+  const auto feed = [&](const Event& e) {
+    Step step = transition(std::move(s), e);
+    s = std::move(step.state);
+    reference.step(e, step.effects, next_deadline(s));
+  };
+  feed(Started{at(0)});
+  feed(AcquireFailed{at(10), 1});
+  feed(Tick{at(1010)});
+  CHECK(found.empty());
+  feed(AcquireFailed{at(1020), 2});  // the limit: no attempt after this
+  CHECK(found.empty());              // (a backoff to an attempt never made is still no attempt)
+  feed(Tick{at(3020)});
+  REQUIRE(has_rule(found, "give-up"));
+  CHECK(found.front().guarantee == tether::sim::Guarantee::wait_give_up);
+  CHECK(found.front().at_ms == 3020);
+}
+
+TEST_CASE("wait: the oracle catches a Connected that wakes nothing, once the wake bound passes",
+          "[wait][property]") {
+  // Offline, then the link comes back: the reducer is fed a Tick instead, so
+  // nothing wakes. The reference sees the Connected; the wake is due by 5000
+  // (restored_delay_ms_max 0), and is missed once the driver has fed nothing
+  // through 5000.
+  const WaitConfig c = exact();
+  std::vector<tether::sim::Violation> found;
+  tether::sim::WaitReference reference(c, found);
+  WaitState s = *make_wait(c);
+  Step step = transition(std::move(s), Started{at(0), Link::down});
+  reference.step(Started{at(0), Link::down}, step.effects, next_deadline(step.state));
+  step = transition(std::move(step.state), Tick{at(5000)});
+  reference.step(Connected{at(5000)}, step.effects, next_deadline(step.state));
+  reference.idle_until(4999);
+  CHECK_FALSE(has_rule(found, "connected-did-not-wake"));
+  reference.idle_until(5000);
+  REQUIRE(has_rule(found, "connected-did-not-wake"));
+  CHECK(found.back().guarantee == tether::sim::Guarantee::wait_wake);
+  CHECK(found.back().at_ms == 5000);
 }

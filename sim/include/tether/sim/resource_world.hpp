@@ -1,7 +1,8 @@
 #pragma once
 // Two small simulated worlds for the reducers beside the streaming session, run
-// in virtual time and judged after every step by an oracle that recomputes
-// from the world (never by calling the reducer's own helpers).
+// in virtual time and judged after every step by the reducers' reference
+// oracles and by the world's own truth (never by calling the reducer's own
+// helpers).
 //
 // Wait world (model::wait): a resource that appears and disappears, a
 // connection that goes down and up (reported to the reducer as Connected /
@@ -32,32 +33,18 @@
 // by its own policy: only for an earlier deadline, so a Tick may come early,
 // which the reducers ignore.
 //
-// Oracles, after every step:
-//   wait:   no Acquire while the reducer was last told Disconnected; one
-//           acquisition out at a time (from its Acquire to its answer,
-//           timeouts and releases notwithstanding), numbered failures + 1;
-//           the answer of the acquisition out, unreleased, holds the
-//           resource; a released one's answer neither holds nor counts a
-//           failure, and an attempt waiting behind it goes at once; a
-//           waiting session always has a deadline, by the outage limit if
-//           there is one (never wedged); a wait after a failure
-//           no shorter than the policy's lower bound for the oracle's own
-//           failure count (unless a Connected came in between); no reopen
-//           before reopen_pause_ms after a hold ended; a Connected that finds
-//           the reducer waiting is followed by an attempt within
-//           restored_delay_ms_max (or the reopen pause's end); releases exactly
-//           of the attempt or hold that ended; once the world is healthy
-//           (resource present, link up, no flapping, no hanging) for
-//           liveness_bound_ms(), the reducer has held the resource; give-up
-//           only as the policy says; after stop, no effects and no deadline.
-//   mirror: the reported stream health is the truth at `now` recomputed from
-//           the push events alone (degraded whenever push has been silent for
-//           the budget, however warm backfill keeps the values); backfill
-//           status likewise from the polls; every entry and freshness_of
-//           answer (at now and at both sides of its threshold) agree with an
-//           independent recomputation; every entry's value is one the source
-//           really held around its written_at; statuses only on change;
-//           after stop, no effects.
+// Judging, after every step: the reducer's rules by its reference oracle
+// (sim::WaitReference, <tether/sim/reference/wait.hpp>; sim::MirrorReference,
+// <tether/sim/reference/mirror.hpp>: the same oracles the model's property
+// tests use, each rule written once there), told before each agenda item that
+// nothing was fed meanwhile (idle_until). The worlds add only what needs
+// their own truth:
+//   wait:   once the world is healthy (resource present, link up, no
+//           flapping, no hanging) for liveness_bound_ms(), the reducer has
+//           held the resource (not-acquired-in-time); the loop fed at once
+//           (loop); the event limit (event-limit).
+//   mirror: every entry's value is one the source really held around its
+//           written_at (value-not-truth); loop; event-limit.
 // Each run is deterministic: the same scenario gives the same trace hash.
 
 #include <cstdint>

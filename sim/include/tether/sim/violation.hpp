@@ -42,6 +42,8 @@ enum class Guarantee : std::uint8_t {
   half_open = 8,          // 8 A half-open connection detected within the heartbeat budget
   determinism = 9,        // 9 Same seed and scenario, same trace
   rate = 10,              // 10 No operation retried faster than its policy; a session hot loop
+                          //   (also the wait and mirror reducers': a Tick leaving a deadline
+                          //   at or before it)
   client_invariant = 11,  // 11 The client's own invariant (sim::ClientCode::check)
 
   // docs/io.md, the driver loop: an input arriving while no step runs is fed
@@ -115,7 +117,9 @@ inline constexpr Rule poll_rules[] = {
     // that waited in the loop's inbox (driver_loop).
 };
 
-// The wait world's rules (resource_world.hpp describes each check).
+// The wait rules: sim::WaitReference's (reference/wait.hpp describes each
+// check), and the wait world's own (resource_world.hpp): loop, event-limit,
+// not-acquired-in-time.
 inline constexpr Rule wait_rules[] = {
     {"loop", Guarantee::driver_loop},
     {"event-limit", Guarantee::liveness},
@@ -125,6 +129,9 @@ inline constexpr Rule wait_rules[] = {
     {"one-at-a-time", Guarantee::wait_attempts},
     {"ids", Guarantee::wait_attempts},
     {"attempt-number", Guarantee::wait_attempts},
+    {"failure-count", Guarantee::wait_attempts},   // a status's failures: the failures in a row
+    {"repeated-start", Guarantee::wait_attempts},  // a second Started changes nothing
+    {"deadline-not-ahead", Guarantee::rate},       // a Tick leaves no deadline at or before it
     {"attempt-while-down", Guarantee::wait_offline},
     {"give-up", Guarantee::wait_give_up},
     {"one-out", Guarantee::wait_one_out},
@@ -138,7 +145,9 @@ inline constexpr Rule wait_rules[] = {
     {"not-acquired-in-time", Guarantee::liveness},
 };
 
-// The mirror world's rules (resource_world.hpp describes each check).
+// The mirror rules: sim::MirrorReference's (reference/mirror.hpp describes
+// each check), and the mirror world's own (resource_world.hpp): loop,
+// event-limit, value-not-truth.
 inline constexpr Rule mirror_rules[] = {
     {"loop", Guarantee::driver_loop},
     {"event-limit", Guarantee::liveness},
@@ -153,6 +162,8 @@ inline constexpr Rule mirror_rules[] = {
     {"value-not-truth", Guarantee::mirror_provenance},
     {"fresh-past-threshold", Guarantee::mirror_freshness},
     {"freshness", Guarantee::mirror_freshness},
+    {"never", Guarantee::mirror_freshness},            // a key never written is Never
+    {"deadline-not-ahead", Guarantee::rate},           // a Tick leaves no deadline at or before it
 };
 
 namespace violation_detail {
