@@ -101,6 +101,12 @@ class MirrorWorld final : public io::Clock, public io::Host {
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
   }
   void change();
+  void begin();
+  void on_item(const MirrorItem& it);
+  void on_push(const MirrorItem& it, bool stalled);
+  void on_poll_send();
+  void on_poll_response(const MirrorItem& it);
+  void end();
   void finding(RuleOf<mirror_rules> rule, std::string message) {
     r_.violations.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
@@ -178,9 +184,10 @@ void MirrorWorld::change() {
   agenda_.push(now_ms() + p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
 }
 
-MirrorRunResult MirrorWorld::run() {
+// The source before the run (some keys set), the first items, and Started.
+void MirrorWorld::begin() {
   truth_.assign(s_.keys, std::nullopt);
-  for (std::uint32_t k = 0; k < s_.keys; ++k) {  // the source before the run: some keys set
+  for (std::uint32_t k = 0; k < s_.keys; ++k) {
     if (chance(p_, 50)) continue;
     truth_[k] = "v" + std::to_string(++versions_);
     history_[key_name(k)].emplace_back(-1, truth_[k]);
@@ -190,76 +197,72 @@ MirrorRunResult MirrorWorld::run() {
   agenda_.push(p_.uniform(0, s_.heartbeat_every_ms), MirrorItem{MirrorItemKind::heartbeat});
   agenda_.push(p_.uniform(0, s_.poll_every_ms), MirrorItem{MirrorItemKind::poll_send});
   if (s_.stop_at_ms) agenda_.push(*s_.stop_at_ms, MirrorItem{MirrorItemKind::stop});
+}
 
-  while (!agenda_.empty() && agenda_.next_ms() <= s_.run_ms) {
-    if (r_.events >= o_.events_max) {
-      finding("event-limit", "more than " + std::to_string(o_.events_max) + " steps");
-      break;
-    }
-    const MirrorItem it = agenda_.pop();
-    clock_ms_ = agenda_.now_ms();
-    ref_.idle_until(clock_ms_ - 1);
-    const bool stalled = inside(s_.push_stalled, now_ms());
-    switch (it.kind) {
-      case MirrorItemKind::change:
-        change();
-        break;
-      case MirrorItemKind::push:
-        if (stalled) {
-          count(r_.counters, "pushes lost to a stall");
-          break;
-        }
-        count(r_.counters, "pushes");
-        if (it.value)
-          feed(mr::ValuePushed{{}, key_name(it.key), *it.value});
-        else
-          feed(mr::RemovalPushed{{}, key_name(it.key)});
-        break;
-      case MirrorItemKind::heartbeat:
-        if (!stalled) feed(mr::HeartbeatReceived{});
-        agenda_.push(now_ms() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
-        break;
-      case MirrorItemKind::poll_send: {
-        agenda_.push(now_ms() + s_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
-        if (inside(s_.polls_failing, now_ms())) {
-          count(r_.counters, "polls failed");
-          break;
-        }
-        const std::uint64_t id = ++polls_;
-        const Ms taken = now_ms() + p_.uniform(0, s_.poll_latency_ms_max);
-        const Ms answered = taken + p_.uniform(0, now_ms() + s_.poll_latency_ms_max - taken);
-        snapshots_[id].first = now_ms();
-        agenda_.push(taken, MirrorItem{MirrorItemKind::snapshot, 0, std::nullopt, id});
-        agenda_.push(answered, MirrorItem{MirrorItemKind::poll_response, 0, std::nullopt, id});
-        break;
-      }
-      case MirrorItemKind::snapshot:
-        snapshots_[it.poll].second = truth_;
-        break;
-      case MirrorItemKind::poll_response: {
-        const auto [sent, snap] = snapshots_[it.poll];
-        snapshots_.erase(it.poll);
-        count(r_.counters, "polls");
-        const Instant stamped{sent + s_.poll_clock_ahead_ms};
-        if (stamped.ms > now_ms()) count(r_.counters, "polls stamped in the future");
-        for (std::uint32_t k = 0; k < s_.keys; ++k) {
-          if (snap[k])
-            feed(mr::ValuePolled{{}, stamped, key_name(k), *snap[k]});
-          else
-            feed(mr::RemovalPolled{{}, stamped, key_name(k)});
-        }
-        feed(mr::PollCompleted{{}, stamped});
-        break;
-      }
-      case MirrorItemKind::tick:
-        if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
-        break;
-      case MirrorItemKind::stop:
-        feed(mr::StopRequested{});
-        break;
-    }
+void MirrorWorld::on_push(const MirrorItem& it, bool stalled) {
+  if (stalled) {
+    count(r_.counters, "pushes lost to a stall");
+    return;
   }
-  // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
+  count(r_.counters, "pushes");
+  if (it.value)
+    feed(mr::ValuePushed{{}, key_name(it.key), *it.value});
+  else
+    feed(mr::RemovalPushed{{}, key_name(it.key)});
+}
+
+// A poll is sent now; the source's state is taken at some later instant, and
+// the answer arrives after that (both within the poll latency).
+void MirrorWorld::on_poll_send() {
+  agenda_.push(now_ms() + s_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
+  if (inside(s_.polls_failing, now_ms())) {
+    count(r_.counters, "polls failed");
+    return;
+  }
+  const std::uint64_t id = ++polls_;
+  const Ms taken = now_ms() + p_.uniform(0, s_.poll_latency_ms_max);
+  const Ms answered = taken + p_.uniform(0, now_ms() + s_.poll_latency_ms_max - taken);
+  snapshots_[id].first = now_ms();
+  agenda_.push(taken, MirrorItem{MirrorItemKind::snapshot, 0, std::nullopt, id});
+  agenda_.push(answered, MirrorItem{MirrorItemKind::poll_response, 0, std::nullopt, id});
+}
+
+void MirrorWorld::on_poll_response(const MirrorItem& it) {
+  const auto [sent, snap] = snapshots_[it.poll];
+  snapshots_.erase(it.poll);
+  count(r_.counters, "polls");
+  const Instant stamped{sent + s_.poll_clock_ahead_ms};
+  if (stamped.ms > now_ms()) count(r_.counters, "polls stamped in the future");
+  for (std::uint32_t k = 0; k < s_.keys; ++k) {
+    if (snap[k])
+      feed(mr::ValuePolled{{}, stamped, key_name(k), *snap[k]});
+    else
+      feed(mr::RemovalPolled{{}, stamped, key_name(k)});
+  }
+  feed(mr::PollCompleted{{}, stamped});
+}
+
+void MirrorWorld::on_item(const MirrorItem& it) {
+  const bool stalled = inside(s_.push_stalled, now_ms());
+  switch (it.kind) {
+    case MirrorItemKind::change: return change();
+    case MirrorItemKind::push: return on_push(it, stalled);
+    case MirrorItemKind::heartbeat:
+      if (!stalled) feed(mr::HeartbeatReceived{});
+      agenda_.push(now_ms() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
+      return;
+    case MirrorItemKind::poll_send: return on_poll_send();
+    case MirrorItemKind::snapshot: snapshots_[it.poll].second = truth_; return;
+    case MirrorItemKind::poll_response: return on_poll_response(it);
+    case MirrorItemKind::tick:
+      if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+      return;
+    case MirrorItemKind::stop: feed(mr::StopRequested{}); return;
+  }
+}
+
+// The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
+void MirrorWorld::end() {
   clock_ms_ = s_.run_ms;
   if (ref_.running()) feed(mr::StopRequested{});
   clock_ms_ = s_.run_ms + 1;
@@ -272,6 +275,21 @@ MirrorRunResult MirrorWorld::run() {
                                 std::pair{"polls older than the entry", t.polls_older_than_entry},
                                 std::pair{"fresh answers", t.fresh_answers}})
     if (n > 0) count(r_.counters, name, n);
+}
+
+MirrorRunResult MirrorWorld::run() {
+  begin();
+  while (!agenda_.empty() && agenda_.next_ms() <= s_.run_ms) {
+    if (r_.events >= o_.events_max) {
+      finding("event-limit", "more than " + std::to_string(o_.events_max) + " steps");
+      break;
+    }
+    const MirrorItem it = agenda_.pop();
+    clock_ms_ = agenda_.now_ms();
+    ref_.idle_until(clock_ms_ - 1);
+    on_item(it);
+  }
+  end();
   return r_;
 }
 
