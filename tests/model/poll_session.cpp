@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -591,15 +592,19 @@ struct Run {
   std::uint64_t seed = 0;  // the session's PRNG seed
   std::vector<p::PollEvent> events;
   std::string trace;
-  std::string violation;
+  std::string violation;   // the reference's first finding, described
+  std::string_view rule;   // and its rule
 };
+
+// The reducer a run steps: the real one, or a deliberately broken wrapper.
+using Transition = p::PollEffects (*)(p::PollState&, const p::PollEvent&) noexcept;
 
 // A plausible driver: answers the polls the reducer asked for (successes from a
 // keyed state that changes, 304s, every error class), ticks on time, late or
 // early, and sometimes sends stray results, stops, or a second Started.
 // Each run weighs the kinds differently (swarm testing).
 Run run_random(tether::test::ChoiceSource& ch, const p::PollConfig& config,
-               std::size_t events_max) {
+               std::size_t events_max, Transition transition = &p::transition_in_place) {
   Run run;
   tether::sim::PollReference reference(config);
   run.seed = ch.below(1000);
@@ -621,16 +626,18 @@ Run run_random(tether::test::ChoiceSource& ch, const p::PollConfig& config,
   std::uint64_t version = 0;
 
   const auto step_with = [&](const p::PollEvent& ev) {
-    p::PollStep step = p::transition(std::move(state), ev);
+    const p::PollEffects effects = transition(state, ev);
     run.events.push_back(ev);
-    run.trace += describe(ev) + " ->" + describe(step.effects) + "\n";
+    run.trace += describe(ev) + " ->" + describe(effects) + "\n";
     if (run.violation.empty()) {
-      reference.step(ev, step.effects, step.state);
-      if (!reference.ok()) run.violation = describe(reference.violations().front());
+      reference.step(ev, effects, state);
+      if (!reference.ok()) {
+        run.violation = describe(reference.violations().front());
+        run.rule = reference.violations().front().rule;
+      }
     }
-    for (const p::PollEffect& x : step.effects)
+    for (const p::PollEffect& x : effects)
       if (const auto* poll = std::get_if<p::Poll>(&x)) outstanding.push_back(poll->endpoint);
-    state = std::move(step.state);
   };
 
   step_with(p::Started{now});
@@ -752,4 +759,112 @@ TEST_CASE("polling sessions are deterministic, in place or by value", "[poll][pr
     }
     RC_ASSERT(trace == run.trace);
   });
+}
+
+// --- the reference has teeth: broken reducers it must catch ---------------------
+
+namespace {
+
+// A failed poll "clears" the endpoint: Removed for its first key.
+p::PollEffects removed_after_failed_poll(p::PollState& s, const p::PollEvent& e) noexcept {
+  p::PollEffects fx = p::transition_in_place(s, e);
+  const auto* f = std::get_if<p::PollFailed>(&e);
+  const auto* polling = std::get_if<p::Polling>(&s.phase);
+  if (f == nullptr || polling == nullptr || f->endpoint >= polling->endpoints.size()) return fx;
+  const auto& snapshot = polling->endpoints[f->endpoint].snapshot;
+  if (!snapshot || snapshot->empty()) return fx;
+  const p::Entry first = snapshot->entries()[0];
+  fx.push_back(p::Removed{f->endpoint, first.key, first.value});
+  return fx;
+}
+
+// No backoff: a failed endpoint is due again 1 ms after the failure (its
+// status still names the policy's delay).
+p::PollEffects no_backoff(p::PollState& s, const p::PollEvent& e) noexcept {
+  p::PollEffects fx = p::transition_in_place(s, e);
+  const auto* f = std::get_if<p::PollFailed>(&e);
+  auto* polling = std::get_if<p::Polling>(&s.phase);
+  if (f == nullptr || polling == nullptr || f->endpoint >= polling->endpoints.size()) return fx;
+  p::EndpointState& ep = polling->endpoints[f->endpoint];
+  if (auto* w = std::get_if<p::Waiting>(&ep.activity); w != nullptr && ep.status.health == p::Health::backing_off)
+    w->due_at = m::after(f->now, 1);
+  return fx;
+}
+
+// Statuses are never reported.
+p::PollEffects no_status(p::PollState& s, const p::PollEvent& e) noexcept {
+  p::PollEffects fx = p::transition_in_place(s, e);
+  std::erase_if(fx, [](const p::PollEffect& x) { return std::holds_alternative<p::ReportStatus>(x); });
+  return fx;
+}
+
+// A 304 before any snapshot taken for an empty 200 (polling.md: it backs off).
+p::PollEffects early_304_is_empty(p::PollState& s, const p::PollEvent& e) noexcept {
+  const auto* ok = std::get_if<p::PollSucceeded>(&e);
+  const auto* polling = std::get_if<p::Polling>(&s.phase);
+  if (ok != nullptr && !ok->snapshot && polling != nullptr && ok->endpoint < polling->endpoints.size() &&
+      !polling->endpoints[ok->endpoint].snapshot)
+    return p::transition_in_place(s, p::PollSucceeded{ok->now, ok->endpoint, p::Snapshot{}});
+  return p::transition_in_place(s, e);
+}
+
+// A result nobody awaits polls endpoint 0.
+p::PollEffects stray_polls(p::PollState& s, const p::PollEvent& e) noexcept {
+  const auto* ok = std::get_if<p::PollSucceeded>(&e);
+  const auto* polling = std::get_if<p::Polling>(&s.phase);
+  const bool stray = ok != nullptr && polling != nullptr &&
+                     (ok->endpoint >= polling->endpoints.size() ||
+                      !std::holds_alternative<p::InFlight>(polling->endpoints[ok->endpoint].activity));
+  p::PollEffects fx = p::transition_in_place(s, e);
+  if (stray) fx.push_back(p::Poll{0, false});
+  return fx;
+}
+
+// One more poll as the session stops.
+p::PollEffects poll_after_stop(p::PollState& s, const p::PollEvent& e) noexcept {
+  const bool was_terminal = p::is_terminal(s);
+  p::PollEffects fx = p::transition_in_place(s, e);
+  if (!was_terminal && p::is_terminal(s)) fx.push_back(p::Poll{0, false});
+  return fx;
+}
+
+// The run_random of seed `seed`'s choices.
+Run run_seeded(std::uint64_t seed, Transition transition) {
+  m::Prng prng(seed);
+  std::vector<std::uint32_t> values(3000);
+  for (std::uint32_t& v : values) v = static_cast<std::uint32_t>(prng.next());
+  tether::test::VectorChoices ch(std::move(values));
+  const p::PollConfig config = draw_poll_config(ch);
+  return run_random(ch, config, 400, transition);
+}
+
+}  // namespace
+
+TEST_CASE("the reference catches broken polling reducers in random sessions", "[poll][mutation]") {
+  struct Mutant {
+    const char* name;
+    Transition transition;
+    std::string_view rule;  // the reference's rule that must catch it first
+  };
+  const Mutant mutants[] = {
+      {"removed_after_failed_poll", &removed_after_failed_poll, "no-removed"},
+      {"no_backoff", &no_backoff, "deadline"},
+      {"no_status", &no_status, "status"},
+      {"early_304_is_empty", &early_304_is_empty, "status"},
+      {"stray_polls", &stray_polls, "ignored"},
+      {"poll_after_stop", &poll_after_stop, "stop"},
+  };
+  for (const Mutant& mutant : mutants) {
+    std::optional<std::uint64_t> caught;
+    Run run;
+    for (std::uint64_t seed = 1; seed <= 300 && !caught; ++seed) {
+      run = run_seeded(seed, mutant.transition);
+      if (!run.violation.empty()) caught = seed;
+    }
+    INFO("mutant " << mutant.name);
+    REQUIRE(caught.has_value());
+    INFO("seed " << *caught << ": " << run.violation);
+    CHECK(run.rule == mutant.rule);
+    CHECK(run_seeded(*caught, &p::transition_in_place).violation.empty());
+  }
 }
