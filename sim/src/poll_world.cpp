@@ -282,8 +282,8 @@ class PollWorld final : public io::Clock, public io::Host {
       EndpointTruth& e = endpoints_[i];
       if (!e.poll_by || now_ <= *e.poll_by) continue;
       flag("late",
-           "due at " + std::to_string(e.due->ms) + " ms, the host awake at " + std::to_string(*e.poll_by) +
-               " ms, still not polled at " + std::to_string(now_) + " ms",
+           "due at " + std::to_string(e.due->ms) + " ms, so polled by " + std::to_string(*e.poll_by) +
+               " ms (the host awake), still not polled at " + std::to_string(now_) + " ms",
            i);
       e.poll_by.reset();  // reported once
     }
