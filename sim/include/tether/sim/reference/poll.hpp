@@ -92,7 +92,7 @@ class PollReference {
   // before Started and after a stop.
   std::optional<model::Instant> due_at(std::size_t endpoint) const;
 
-  // The first 20 violations (later ones are counted in none).
+  // The first 20 violations since the last take_violations() (later ones are dropped).
   const std::vector<Violation>& violations() const { return violations_; }
   // Hands them over; the reference keeps judging (and counting to 20 afresh).
   std::vector<Violation> take_violations() {
