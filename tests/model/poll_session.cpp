@@ -1,23 +1,25 @@
 // Polling sessions: an example for every rule of poll_session.hpp, the presets,
-// and RapidCheck properties that run random driver scripts with an independent
-// oracle (PollOracle below) judging every step.
+// and RapidCheck properties that run random driver scripts with the reducer's
+// reference oracle (sim::PollReference, <tether/sim/reference/poll.hpp>, the
+// one the poll world judges by too) judging every step.
 //
 // Each rc::prop runs RapidCheck's default 100 cases (seed fixed under ctest);
 // for a longer hunt:
 //   RC_PARAMS="max_success=5000" build/dev/tests/tether_model_tests "[poll][property]"
 #include <tether/model/backoff.hpp>
 #include <tether/model/poll_session.hpp>
+#include <tether/sim/reference/poll.hpp>
 
 #include <rapidcheck/catch.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -501,250 +503,11 @@ namespace {
 
 using Map = std::map<std::string, std::string>;
 
-Map as_map(const p::Snapshot& s) {
-  Map out;
-  for (const p::Entry& e : s.entries()) out.emplace(e.key, e.value);
-  return out;
+// "<rule> e<endpoint> @<ms>: <message>", as the poll world prints it.
+std::string describe(const tether::sim::Violation& v) {
+  return std::string(v.rule) + " e" + std::to_string(v.subject) + " @" + std::to_string(v.at_ms) + ": " +
+         v.message;
 }
-
-// The delay bounds for failure count n: the one jitter rule (backoff.hpp, pinned
-// by tests/model/backoff.cpp), whatever the previous delay was.
-struct Bounds {
-  std::int64_t lo;
-  std::int64_t hi;
-};
-Bounds delay_bounds(const p::PollBackoff& b, std::uint32_t n) {
-  const m::DelayBounds j = m::jitter_envelope(p::as_policy(b), n);
-  return {j.delay_ms_min, j.delay_ms_max};
-}
-
-// An independent model of what a polling session must do, fed every step.
-// It knows the rules, not the reducer's code: it tracks polls in flight, the
-// application's mirror (built only from change effects), the last snapshot
-// each endpoint successfully returned, the failure count by the "once per
-// wave" rule, and each endpoint's due time, and judges every step against them.
-class PollOracle {
- public:
-  explicit PollOracle(const p::PollConfig& config) : cfg_(config), eps_(config.endpoints.size()) {}
-
-  // "" when the step keeps every rule, else what it broke.
-  std::string check(const p::PollEvent& ev, const p::PollState& before, const p::PollStep& step) {
-    const m::Instant now = p::time_of(ev);
-    const p::PollEffects& fx = step.effects;
-    if (stopped_) {
-      if (!fx.empty()) return "effects after the session stopped";
-      if (!p::is_terminal(step.state)) return "left the terminal state";
-      return {};
-    }
-    if (std::holds_alternative<p::StopRequested>(ev) ||
-        std::holds_alternative<p::ReceiverGone>(ev)) {
-      const auto want = std::holds_alternative<p::StopRequested>(ev) ? p::StopReason::stop_requested
-                                                                     : p::StopReason::receiver_gone;
-      if (fx.size() != 1 || !std::holds_alternative<p::ReportStopped>(fx[0]) ||
-          std::get<p::ReportStopped>(fx[0]).reason != want)
-        return "a stop must report exactly one ReportStopped with its reason";
-      if (!p::is_terminal(step.state) || p::next_deadline(step.state))
-        return "a stop must be terminal";
-      stopped_ = true;
-      return {};
-    }
-    if (const auto* t = std::get_if<p::Tick>(&ev)) {
-      const auto d = p::next_deadline(before);
-      if ((!d || *d > t->now) && !fx.empty()) return "a Tick before the deadline had effects";
-    }
-    // What the event means, by the oracle's own account.
-    Outcome outcome = Outcome::none;
-    std::size_t answered = eps_.size();
-    std::uint16_t status = 0;
-    if (const auto* s = std::get_if<p::Started>(&ev)) {
-      if (started_) {
-        if (!fx.empty()) return "a second Started had effects";
-        return {};
-      }
-      started_ = true;
-      for (Ep& e : eps_) e.due = s->now;
-    } else if (const auto* ok = std::get_if<p::PollSucceeded>(&ev)) {
-      if (!answers(ok->endpoint))
-        return fx.empty() ? std::string{} : "a result with no poll in flight had effects";
-      answered = ok->endpoint;
-      Ep& e = eps_[answered];
-      if (ok->snapshot) {
-        outcome = Outcome::healthy;
-        e.polled = as_map(*ok->snapshot);
-        e.has_polled = true;
-      } else {
-        outcome = e.has_polled ? Outcome::healthy : Outcome::failed;
-        status = 304;
-      }
-    } else if (const auto* f = std::get_if<p::PollFailed>(&ev)) {
-      if (!answers(f->endpoint))
-        return fx.empty() ? std::string{} : "a result with no poll in flight had effects";
-      answered = f->endpoint;
-      status = f->http_status;
-      if (status == 503 && !eps_[answered].retry_out)
-        outcome = Outcome::retry;
-      else if (status == 404 || status == 401)
-        outcome = Outcome::quiet;
-      else
-        outcome = Outcome::failed;
-    }
-    if (outcome == Outcome::retry) {
-      if (fx.size() != 1 || !std::holds_alternative<p::Poll>(fx[0]) ||
-          std::get<p::Poll>(fx[0]).endpoint != answered || !std::get<p::Poll>(fx[0]).retry_in_tick)
-        return "a first 503 must be retried at once, and nothing else";
-      eps_[answered].retry_out = true;
-      return after_step(ev, step);
-    }
-    if (outcome == Outcome::healthy || outcome == Outcome::quiet) {
-      Ep& e = eps_[answered];
-      e.in_flight = false;
-      e.failing = false;
-      e.due = m::after(e.issued_at, cfg_.endpoints[answered].cadence_ms);
-      bool any = false;
-      for (const Ep& x : eps_) any = any || x.failing;
-      if (!any) failures_ = 0;
-    } else if (outcome == Outcome::failed) {
-      Ep& e = eps_[answered];
-      e.in_flight = false;
-      e.failing = true;
-      if (failures_ == 0 || e.escalations_seen == escalations_) {
-        failures_ += 1;
-        escalations_ += 1;
-      }
-    }
-    // The effects, in order.
-    for (const p::PollEffect& x : fx) {
-      if (auto why = effect(x, ev, now, answered, outcome); !why.empty()) return why;
-    }
-    // Where each answered endpoint must stand now.
-    if (answered < eps_.size()) {
-      Ep& e = eps_[answered];
-      const auto& st = e.reported;
-      if (outcome == Outcome::healthy && (!st || st->health != p::Health::ok))
-        return "a success must report ok";
-      if (outcome == Outcome::quiet) {
-        const p::Health want = status == 404 ? p::Health::not_served : p::Health::unauthorised;
-        if (!st || st->health != want || st->http_status != status)
-          return "a quiet error must report its class";
-      }
-      if (outcome == Outcome::failed) {
-        if (!st || st->health != p::Health::backing_off || st->http_status != status)
-          return "a failure must report backing_off with its status";
-        if (st->failures != failures_)
-          return "backoff count " + std::to_string(st->failures) + ", expected " +
-                 std::to_string(failures_);
-        const Bounds b = delay_bounds(cfg_.endpoints[answered].backoff, failures_);
-        const std::int64_t delay = st->next_attempt_at.ms - now.ms;
-        if (delay < b.lo || delay > b.hi)
-          return "backoff delay " + std::to_string(delay) + " ms outside [" + std::to_string(b.lo) +
-                 ", " + std::to_string(b.hi) + "]";
-        e.due = st->next_attempt_at;
-      }
-    }
-    return after_step(ev, step);
-  }
-
- private:
-  enum class Outcome : std::uint8_t { none, healthy, quiet, retry, failed };
-  struct Ep {
-    bool in_flight = false;
-    bool retry_out = false;
-    m::Instant issued_at{};
-    std::uint64_t escalations_seen = 0;
-    m::Instant due{};  // when it may (and must) be polled next
-    bool failing = false;
-    Map mirror;  // from Added / Modified / Removed only
-    Map polled;  // the last snapshot it returned successfully
-    bool has_polled = false;
-    std::optional<p::EndpointStatus> reported;
-  };
-
-  bool answers(std::size_t endpoint) const {
-    return endpoint < eps_.size() && eps_[endpoint].in_flight;
-  }
-
-  std::string effect(const p::PollEffect& x, const p::PollEvent& ev, m::Instant now,
-                     std::size_t answered, Outcome outcome) {
-    const bool changes_allowed =
-        std::holds_alternative<p::PollSucceeded>(ev) && outcome == Outcome::healthy;
-    if (const auto* poll = std::get_if<p::Poll>(&x)) {
-      if (poll->endpoint >= eps_.size()) return "Poll of an endpoint that does not exist";
-      Ep& e = eps_[poll->endpoint];
-      if (poll->retry_in_tick) return "a retry outside a first 503";
-      if (!std::holds_alternative<p::Tick>(ev) && !std::holds_alternative<p::Started>(ev))
-        return "a scheduled Poll outside Started or Tick";
-      if (e.in_flight) return "two polls in flight for one endpoint (a burst)";
-      if (now < e.due)
-        return "polled " + std::to_string(e.due.ms - now.ms) +
-               " ms early (cadence or backoff broken)";
-      e.in_flight = true;
-      e.retry_out = false;
-      e.issued_at = now;
-      e.escalations_seen = escalations_;
-      return {};
-    }
-    const auto change = [&](std::size_t endpoint, const std::string& key, const std::string& value,
-                            int kind) -> std::string {
-      if (!changes_allowed || endpoint != answered)
-        return kind == 2 ? "Removed outside a successful poll of its endpoint"
-                         : "a change outside a successful poll of its endpoint";
-      Map& mirror = eps_[endpoint].mirror;
-      const auto it = mirror.find(key);
-      if (kind == 0) {
-        if (it != mirror.end()) return "Added a key the application has";
-        mirror.emplace(key, value);
-      } else if (kind == 1) {
-        if (it == mirror.end() || it->second == value) return "Modified a missing or unchanged key";
-        it->second = value;
-      } else {
-        if (it == mirror.end() || it->second != value)
-          return "Removed a key the application does not have";
-        mirror.erase(it);
-      }
-      return {};
-    };
-    if (const auto* a = std::get_if<p::Added>(&x)) return change(a->endpoint, a->key, a->value, 0);
-    if (const auto* md = std::get_if<p::Modified>(&x))
-      return change(md->endpoint, md->key, md->value, 1);
-    if (const auto* r = std::get_if<p::Removed>(&x))
-      return change(r->endpoint, r->key, r->value, 2);
-    if (const auto* rs = std::get_if<p::ReportStatus>(&x)) {
-      if (rs->endpoint >= eps_.size()) return "status of an endpoint that does not exist";
-      Ep& e = eps_[rs->endpoint];
-      if (e.reported && *e.reported == rs->status) return "the same status reported twice (spam)";
-      if (rs->endpoint != answered) return "a status change for an endpoint that had no result";
-      e.reported = rs->status;
-      return {};
-    }
-    return "ReportStopped without a stop";
-  }
-
-  std::string after_step(const p::PollEvent& ev, const p::PollStep& step) {
-    const m::Instant now = p::time_of(ev);
-    for (std::size_t i = 0; i < eps_.size(); ++i)
-      if (eps_[i].mirror != eps_[i].polled)
-        return "the mirror of endpoint " + std::to_string(i) + " is not its last snapshot";
-    if (!started_) return step.effects.empty() ? std::string{} : "effects before Started";
-    // The deadline is the earliest due time of an endpoint not in flight.
-    std::optional<m::Instant> want;
-    for (const Ep& e : eps_)
-      if (!e.in_flight) want = want ? m::earliest(*want, e.due) : e.due;
-    const auto got = p::next_deadline(step.state);
-    if (got != want)
-      return "next_deadline " + (got ? std::to_string(got->ms) : "none") + ", expected " +
-             (want ? std::to_string(want->ms) : "none");
-    if (std::holds_alternative<p::Tick>(ev) && got && *got <= now)
-      return "a Tick left a due endpoint unpolled";
-    return {};
-  }
-
-  const p::PollConfig& cfg_;
-  std::vector<Ep> eps_;
-  bool started_ = false;
-  bool stopped_ = false;
-  std::uint32_t failures_ = 0;
-  std::uint64_t escalations_ = 0;
-};
 
 std::string describe(const p::PollEvent& ev) {
   std::ostringstream o;
@@ -829,17 +592,21 @@ struct Run {
   std::uint64_t seed = 0;  // the session's PRNG seed
   std::vector<p::PollEvent> events;
   std::string trace;
-  std::string violation;
+  std::string violation;   // the reference's first finding, described
+  std::string_view rule;   // and its rule
 };
+
+// The reducer a run steps: the real one, or a deliberately broken wrapper.
+using Transition = p::PollEffects (*)(p::PollState&, const p::PollEvent&) noexcept;
 
 // A plausible driver: answers the polls the reducer asked for (successes from a
 // keyed state that changes, 304s, every error class), ticks on time, late or
 // early, and sometimes sends stray results, stops, or a second Started.
 // Each run weighs the kinds differently (swarm testing).
 Run run_random(tether::test::ChoiceSource& ch, const p::PollConfig& config,
-               std::size_t events_max) {
+               std::size_t events_max, Transition transition = &p::transition_in_place) {
   Run run;
-  PollOracle oracle(config);
+  tether::sim::PollReference reference(config);
   run.seed = ch.below(1000);
   p::PollState state = p::make_poll_session(config, run.seed).value();
   std::uint32_t weights[8];
@@ -859,17 +626,18 @@ Run run_random(tether::test::ChoiceSource& ch, const p::PollConfig& config,
   std::uint64_t version = 0;
 
   const auto step_with = [&](const p::PollEvent& ev) {
-    const p::PollState before = state;
-    p::PollStep step = p::transition(std::move(state), ev);
+    const p::PollEffects effects = transition(state, ev);
     run.events.push_back(ev);
-    run.trace += describe(ev) + " ->" + describe(step.effects) + "\n";
+    run.trace += describe(ev) + " ->" + describe(effects) + "\n";
     if (run.violation.empty()) {
-      std::string why = oracle.check(ev, before, step);
-      if (!why.empty()) run.violation = why;
+      reference.step(ev, effects, state);
+      if (!reference.ok()) {
+        run.violation = describe(reference.violations().front());
+        run.rule = reference.violations().front().rule;
+      }
     }
-    for (const p::PollEffect& x : step.effects)
+    for (const p::PollEffect& x : effects)
       if (const auto* poll = std::get_if<p::Poll>(&x)) outstanding.push_back(poll->endpoint);
-    state = std::move(step.state);
   };
 
   step_with(p::Started{now});
@@ -991,4 +759,112 @@ TEST_CASE("polling sessions are deterministic, in place or by value", "[poll][pr
     }
     RC_ASSERT(trace == run.trace);
   });
+}
+
+// --- the reference has teeth: broken reducers it must catch ---------------------
+
+namespace {
+
+// A failed poll "clears" the endpoint: Removed for its first key.
+p::PollEffects removed_after_failed_poll(p::PollState& s, const p::PollEvent& e) noexcept {
+  p::PollEffects fx = p::transition_in_place(s, e);
+  const auto* f = std::get_if<p::PollFailed>(&e);
+  const auto* polling = std::get_if<p::Polling>(&s.phase);
+  if (f == nullptr || polling == nullptr || f->endpoint >= polling->endpoints.size()) return fx;
+  const auto& snapshot = polling->endpoints[f->endpoint].snapshot;
+  if (!snapshot || snapshot->empty()) return fx;
+  const p::Entry first = snapshot->entries()[0];
+  fx.push_back(p::Removed{f->endpoint, first.key, first.value});
+  return fx;
+}
+
+// No backoff: a failed endpoint is due again 1 ms after the failure (its
+// status still names the policy's delay).
+p::PollEffects no_backoff(p::PollState& s, const p::PollEvent& e) noexcept {
+  p::PollEffects fx = p::transition_in_place(s, e);
+  const auto* f = std::get_if<p::PollFailed>(&e);
+  auto* polling = std::get_if<p::Polling>(&s.phase);
+  if (f == nullptr || polling == nullptr || f->endpoint >= polling->endpoints.size()) return fx;
+  p::EndpointState& ep = polling->endpoints[f->endpoint];
+  if (auto* w = std::get_if<p::Waiting>(&ep.activity); w != nullptr && ep.status.health == p::Health::backing_off)
+    w->due_at = m::after(f->now, 1);
+  return fx;
+}
+
+// Statuses are never reported.
+p::PollEffects no_status(p::PollState& s, const p::PollEvent& e) noexcept {
+  p::PollEffects fx = p::transition_in_place(s, e);
+  std::erase_if(fx, [](const p::PollEffect& x) { return std::holds_alternative<p::ReportStatus>(x); });
+  return fx;
+}
+
+// A 304 before any snapshot taken for an empty 200 (polling.md: it backs off).
+p::PollEffects early_304_is_empty(p::PollState& s, const p::PollEvent& e) noexcept {
+  const auto* ok = std::get_if<p::PollSucceeded>(&e);
+  const auto* polling = std::get_if<p::Polling>(&s.phase);
+  if (ok != nullptr && !ok->snapshot && polling != nullptr && ok->endpoint < polling->endpoints.size() &&
+      !polling->endpoints[ok->endpoint].snapshot)
+    return p::transition_in_place(s, p::PollSucceeded{ok->now, ok->endpoint, p::Snapshot{}});
+  return p::transition_in_place(s, e);
+}
+
+// A result nobody awaits polls endpoint 0.
+p::PollEffects stray_polls(p::PollState& s, const p::PollEvent& e) noexcept {
+  const auto* ok = std::get_if<p::PollSucceeded>(&e);
+  const auto* polling = std::get_if<p::Polling>(&s.phase);
+  const bool stray = ok != nullptr && polling != nullptr &&
+                     (ok->endpoint >= polling->endpoints.size() ||
+                      !std::holds_alternative<p::InFlight>(polling->endpoints[ok->endpoint].activity));
+  p::PollEffects fx = p::transition_in_place(s, e);
+  if (stray) fx.push_back(p::Poll{0, false});
+  return fx;
+}
+
+// One more poll as the session stops.
+p::PollEffects poll_after_stop(p::PollState& s, const p::PollEvent& e) noexcept {
+  const bool was_terminal = p::is_terminal(s);
+  p::PollEffects fx = p::transition_in_place(s, e);
+  if (!was_terminal && p::is_terminal(s)) fx.push_back(p::Poll{0, false});
+  return fx;
+}
+
+// The run_random of seed `seed`'s choices.
+Run run_seeded(std::uint64_t seed, Transition transition) {
+  m::Prng prng(seed);
+  std::vector<std::uint32_t> values(3000);
+  for (std::uint32_t& v : values) v = static_cast<std::uint32_t>(prng.next());
+  tether::test::VectorChoices ch(std::move(values));
+  const p::PollConfig config = draw_poll_config(ch);
+  return run_random(ch, config, 400, transition);
+}
+
+}  // namespace
+
+TEST_CASE("the reference catches broken polling reducers in random sessions", "[poll][mutation]") {
+  struct Mutant {
+    const char* name;
+    Transition transition;
+    std::string_view rule;  // the reference's rule that must catch it first
+  };
+  const Mutant mutants[] = {
+      {"removed_after_failed_poll", &removed_after_failed_poll, "no-removed"},
+      {"no_backoff", &no_backoff, "deadline"},
+      {"no_status", &no_status, "status"},
+      {"early_304_is_empty", &early_304_is_empty, "status"},
+      {"stray_polls", &stray_polls, "ignored"},
+      {"poll_after_stop", &poll_after_stop, "stop"},
+  };
+  for (const Mutant& mutant : mutants) {
+    std::optional<std::uint64_t> caught;
+    Run run;
+    for (std::uint64_t seed = 1; seed <= 300 && !caught; ++seed) {
+      run = run_seeded(seed, mutant.transition);
+      if (!run.violation.empty()) caught = seed;
+    }
+    INFO("mutant " << mutant.name);
+    REQUIRE(caught.has_value());
+    INFO("seed " << *caught << ": " << run.violation);
+    CHECK(run.rule == mutant.rule);
+    CHECK(run_seeded(*caught, &p::transition_in_place).violation.empty());
+  }
 }

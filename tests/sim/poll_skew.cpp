@@ -1,7 +1,8 @@
 // Poll results stamped by a skewed clock (PollScenario::result_clock_skew_ms):
 // the reducer measures the cadence from the poll it issued, so a results'
 // clock behind the ticks' never brings a poll early; a reducer that measured it
-// from the result's stamp is caught, and only because of the skew.
+// from the result's stamp is caught (by the reference's deadline rule: the
+// next poll is due a cadence after the poll was issued), skewed or not.
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -70,8 +71,8 @@ TEST_CASE("poll mutant: the cadence measured from the result is caught, skewed o
               first.substr(0, first.find('\n')).c_str());
   CHECK(run_poll(poll_swarm_scenario(*caught)).ok());
   // Without the skew a result comes after its poll, so a cadence from the
-  // result only polls later: the oracle's drift rule (the cadence runs from
-  // when the last poll was sent) catches that too.
+  // result only polls later: the reference's deadline rule (due a cadence
+  // after the poll was sent) catches that too.
   std::optional<std::uint64_t> caught_unskewed;
   for (std::uint64_t seed = 1; seed <= 300 && !caught_unskewed; ++seed) {
     PollScenario s = poll_swarm_scenario(seed);

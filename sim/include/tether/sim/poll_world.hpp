@@ -12,28 +12,27 @@
 // the world (Poll -> a request that reaches the server after a one-way latency
 // and is answered from the server's state *at that moment*, or with the error
 // of a fault active then; Added / Modified / Removed -> the application's
-// mirror; ReportStatus -> recorded); the oracle judges the step; the loop
+// mirror (the reference keeps it); ReportStatus -> recorded); every step is
+// judged (below); the loop
 // re-arms its one timer (an agenda item) by its own policy: only for an
 // earlier deadline, so a Tick may come early, which the session ignores.
 //
-// The oracle, after every step, from what the world knows (never the
-// reducer's helpers), in the world's time (a result's stamp may be skewed,
+// Every step is judged by the polling reducer's reference oracle,
+// sim::PollReference (<tether/sim/reference/poll.hpp>: mirror, no-removed,
+// cadence, deadline, retry, ignored, escalation, quiet, status, stop; the
+// model's property tests judge by the same one), from the events and effects,
+// in the events' times (a result's stamp may be skewed,
 // PollScenario::result_clock_skew_ms; a failure's backoff is measured from it,
-// as the reducer can know no other time for it):
-//   mirror    the application's mirror of each endpoint, built only from
-//             Added / Modified / Removed, equals the snapshot the server sent in
-//             the last successful poll (so: its state as of that poll), and every
-//             change fits the mirror (no add of a present key, ...);
-//   no-removed no change at all, Removed included, in a step whose event is a
-//             failed poll, nor for an endpoint other than the one that answered;
-//   cadence   one request in flight per endpoint; a scheduled poll comes no
-//             sooner than cadence_ms after the previous one if that succeeded or
-//             got a quiet error, and no sooner than the policy's smallest delay
-//             after a failure; a retry only right after a first 503;
-//   escalation a backoff reports the policy's failure count (one escalation per
-//             wave of failures) and a delay within its jitter bounds;
-//   quiet     a status is never reported twice in a row for an endpoint;
-//   stop      after ReportStopped, nothing at all;
+// as the reducer can know no other time for it). The world adds what only it
+// knows:
+//   snapshot  a success's snapshot is the server's state its body was written
+//             from (io::PollExchange parses it), so with the reference's mirror
+//             rule the application's mirror is the server's state as of the last
+//             successful poll;
+//   late      an endpoint the reference says is due at D is polled by the
+//             first instant the host is awake at or after max(D, when D became
+//             known), in the world's time: the loop's timer never leaves a poll
+//             late (a suspended host polls when it wakes);
 //   catch-up  once every fault is over (the heal time H), each endpoint completes
 //             a successful poll served at or after H within
 //             H + 3 * latency_ms_max + slow_ms_max + max(cadence_ms, the policy's

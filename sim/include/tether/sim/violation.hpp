@@ -104,14 +104,23 @@ struct Rule {
   Guarantee guarantee;
 };
 
-// The poll world's rules (poll_world.hpp describes each check).
+// The polling reducer's rules (reference/poll.hpp describes each; the model's
+// property tests and the poll world both judge by it), then the poll world's
+// own (poll_world.hpp).
 inline constexpr Rule poll_rules[] = {
     {"mirror", Guarantee::poll_mirror},
     {"no-removed", Guarantee::poll_mirror},
     {"cadence", Guarantee::poll_cadence},
+    {"deadline", Guarantee::poll_cadence},   // next_deadline: the earliest due endpoint not in flight
+    {"retry", Guarantee::poll_cadence},      // a first 503 retried at once, once, with nothing else
+    {"ignored", Guarantee::poll_cadence},    // a stray result, a second Started: no effects
     {"escalation", Guarantee::backoff_bounds},  // polling.md "Backoff": one failure count, the policy's delay
     {"quiet", Guarantee::status_on_change},
+    {"status", Guarantee::status_on_change},  // the outcome's status, for the endpoint that answered
     {"stop", Guarantee::stop},
+    // The world's: what the server sent, when the host was awake, catching up.
+    {"snapshot", Guarantee::poll_mirror},  // the snapshot fed is the server's state its body came from
+    {"late", Guarantee::poll_cadence},     // a due endpoint polled by when the host is awake
     {"catch-up", Guarantee::liveness},
     // and "limit", reported directly: the event limit (liveness), or an input
     // that waited in the loop's inbox (driver_loop).
