@@ -6,9 +6,11 @@
 #      campaign in two shards plus a determinism sample, labels sim;campaign);
 #   2. asan preset (ASan + UBSan): model and io tests, fuzz-corpus replays, and a
 #      200-seed simulator shard (label sim-sanitized);
-#   3. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
+#   3. tsan preset (ThreadSanitizer): the integration tests of the Asio runners
+#      (Runner, PollRunner, WaitRunner) against their loopback servers;
+#   4. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
 #      the committed corpus;
-#   4. docs/state-diagram.mmd matches what the code generates.
+#   5. docs/state-diagram.mmd matches what the code generates.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,6 +30,11 @@ step "asan: configure, build, test (labels model, io, sim-sanitized)"
 cmake --preset asan
 cmake --build --preset asan
 ctest --preset asan --output-on-failure --parallel 2  # labels model, io, sim-sanitized (the preset's filter)
+
+step "tsan: configure, build, test (label integration: the Asio runners' threads)"
+cmake --preset tsan
+cmake --build --preset tsan
+ctest --preset tsan --output-on-failure
 
 step "fuzz: libFuzzer, bounded run (label fuzz)"
 cmake --preset fuzz
