@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache
   catch2 librapidcheck-dev libtrompeloeil-cpp-dev librange-v3-dev libbenchmark-dev
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev clang-format-16
   nlohmann-json3-dev libcli11-dev
   libboost1.74-dev libssl-dev openssl
   nginx libnginx-mod-nchan curl
