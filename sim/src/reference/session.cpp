@@ -67,6 +67,12 @@ void Model::settle(const m::Event& event, const m::State& after, const m::Effect
     broken("effects-capacity", "effects filled to capacity: some may have been dropped");
   const bool happened = settle_failure(phase, ctx);
   if (ctx.terminal) check_terminal(*ctx.terminal, phase);
+  if (now_terminal && !ctx.terminal && !(ctx.failure && ctx.failure->give_up)) {
+    const std::string what = "unexpected terminal state " + std::string(m::name_of(phase)) + " (" +
+                             std::string(m::name_of(reason_of_phase(phase))) + ")";
+    if (std::holds_alternative<m::GaveUp>(phase)) broken("give-up", what + ": no give-up limit reached");
+    broken("end-cause", what);
+  }
   if (ctx.refresh_rejected) {
     // A refresh already out (proactive, or timed out unanswered) answers the 401: no second one.
     const int wanted = ctx.refresh_was_out ? 0 : 1;
@@ -105,6 +111,10 @@ bool Model::settle_failure(const m::Phase& phase, const Ctx& ctx) const {
     const std::string what = "a failure (" + std::string(m::name_of(f.reason)) + ") did not back off; phase is " +
                              std::string(m::name_of(phase));
     if (std::holds_alternative<m::GaveUp>(phase)) broken("give-up", what + " (before the give-up limit)");
+    if (now_terminal)
+      broken("end-cause", "ended " + std::string(m::name_of(phase)) + " (" +
+                              std::string(m::name_of(reason_of_phase(phase))) + ") on a failure (" +
+                              std::string(m::name_of(f.reason)) + ") that backs off");
     if (f.reason == m::Reason::heartbeat_timeout) broken("heartbeat", what);
     broken("backoff-entered", what);
   }
@@ -133,8 +143,6 @@ void Model::settle_saves(const m::Event& event, const m::Phase& phase, const Ctx
     broken("save-in-flight", "a checkpoint save was asked while another is in flight (a slow store would queue writes)");
   save_while_saving = false;
   if (now_terminal) {
-    if (!ctx.terminal && !(ctx.failure && ctx.failure->give_up))
-      broken("end-cause", "unexpected terminal state " + std::string(m::name_of(phase)));
     if (committable > requested)
       broken("flush", "entered " + std::string(m::name_of(phase)) + " without flushing committable delivery " +
                           num(committable) + " (saved up to " + num(requested) + ")");

@@ -38,6 +38,8 @@ void Model::walk(const m::Effects& effects, Ctx& ctx) {
 // ---------------------------------------------------------------- Connect
 
 void Model::on_connect(const m::Connect& c, Ctx& ctx) {
+  if (ctx.terminal && ctx.terminal->kind == TermKind::gave_up)
+    broken("give-up", "Connect although the give-up policy says " + std::string(m::name_of(ctx.terminal->reason)));
   if (ctx.terminal) broken("after-end", "Connect in a step that ends the session");
   if (conn != Conn::none) broken("connect-overlap", "Connect while a connection is still open");
   bool after_failure = false;
@@ -293,6 +295,8 @@ void Model::on_status(const m::Status& st, Ctx& ctx) {
       check_backoff(st, ctx);
     } else if (ctx.restore && backing_off && !ctx.restore_reported) {
       check_restore(st, ctx);
+    } else if (ctx.terminal && ctx.terminal->kind == TermKind::gave_up) {
+      broken("give-up", "backed off although the give-up policy says " + std::string(m::name_of(ctx.terminal->reason)));
     } else if (st.reason == m::Reason::heartbeat_timeout) {
       broken("heartbeat", "closed as silent a stream that got bytes within the heartbeat budget");
     } else {
