@@ -26,8 +26,8 @@ void Model::walk(const m::Effects& effects, Ctx& ctx) {
                    [&](const m::ReportGap& g) { on_gap(g, ctx); },
                    [&](const m::SaveCheckpoint& s) { on_save(s, ctx.now); },
                    [&](const m::RefreshAuth& r) {
+                     on_refresh(r, ctx);  // its cause first (guarantee 5), then its pacing (10)
                      number_refresh(r);
-                     on_refresh(r, ctx);
                    },
                    [&](const m::ReportStatus& r) { on_status(r.status, ctx); },
                },
