@@ -163,7 +163,7 @@ void Model::move_position(const m::FrameReceived& f) {
     override_ambiguous = override_from;  // resume from there again, or from the position: both fine
     override_from = Override::none;
   }
-  position_after.push_back(After{position, position_is_start});
+  position_after.push_back(After{Position::of(position), position_is_start});
 }
 
 void Model::on_discard(const m::DiscardFrame& d, Ctx& ctx) const {
@@ -237,22 +237,20 @@ void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
 void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
   const std::uint64_t id = s.delivery_id;
   const After& after = after_delivery(id);
-  m::Cursor expected;
+  const Position* expected = &after.cursor;
   if (cfg.resume.commit == m::CommitPolicy::on_ack) {
-    const std::optional<m::Cursor>* committed = commit_cursor_of(id);
+    const std::optional<Position>* committed = commit_cursor_of(id);
     if (committed == nullptr || !*committed)
       broken("checkpoint", "checkpoint of delivery " + num(id) + ", which no ack committed");
-    expected = **committed;
-  } else {
-    expected = after.cursor;
+    expected = &**committed;
   }
   // On restart an empty checkpoint falls back to the configured start, so while
   // the position still is that start, saving "none" is the same checkpoint.
   const bool equivalent = cfg.resume.commit == m::CommitPolicy::on_next_delivery && after.is_start &&
                           s.cursor.kind == m::CursorKind::none;
-  if (!(s.cursor == expected) && !equivalent)
+  if (!expected->same_as(s.cursor) && !equivalent)
     broken("checkpoint", "checkpoint of delivery " + num(id) + " saves cursor " + text(s.cursor) +
-                             ", but that delivery's cursor is " + text(expected));
+                             ", but that delivery's cursor is " + text(*expected));
 }
 
 // ---------------------------------------------------------------- auth

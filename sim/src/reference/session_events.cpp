@@ -72,7 +72,7 @@ void Model::refresh_failed(Ctx& ctx) {
   }
 }
 
-void Model::commit(std::uint64_t id, const m::Cursor& cursor, m::Instant now) {
+void Model::commit(std::uint64_t id, const Position& cursor, m::Instant now) {
   if (id <= committable) return;
   committable = id;
   if (id >= commit_base) {
@@ -129,7 +129,7 @@ void Model::plan_started(const m::Started& e, Ctx& ctx) {
   position_is_start = !loaded;
   if (loaded) saved_floor = *e.checkpoint;
   if (position.has_sequence) last_seq = position.sequence;
-  position_after.assign(1, After{position, position_is_start});
+  position_after.assign(1, After{Position::of(position), position_is_start});
   after_base = 0;
   commit_cursor.assign(1, std::nullopt);
   commit_base = 0;
@@ -288,7 +288,7 @@ void Model::plan_acked(const m::DeliveryAcked& e, Ctx& ctx) {
     ctx.quiet = true;
     return;
   }
-  commit(e.delivery_id, e.cursor, ctx.now);
+  commit(e.delivery_id, Position::of(e.cursor), ctx.now);
 }
 
 void Model::plan_refreshed(const m::AuthRefreshed& e, Ctx& ctx) {

@@ -71,6 +71,28 @@ std::string text(const m::Status& status);
 std::string num(std::int64_t v);
 std::string num(std::uint64_t v);
 
+// A cursor kept per delivery, compactly: a model::Cursor holds its token's
+// bytes inline (a kilobyte), so a window of them would be large allocations
+// (and page faults) in a long run; this one holds the token in a string
+// (no allocation for a short one).
+struct Position {
+  std::string token;
+  std::uint64_t sequence = 0;
+  std::int64_t start_time_ms = 0;
+  m::CursorKind kind = m::CursorKind::none;
+  bool has_sequence = false;
+
+  static Position of(const m::Cursor& c) {
+    return Position{std::string(c.token.view()), c.sequence, c.start_time_ms, c.kind, c.has_sequence};
+  }
+  // model::Cursor's equality, field by field.
+  bool same_as(const m::Cursor& c) const {
+    return kind == c.kind && has_sequence == c.has_sequence && sequence == c.sequence &&
+           start_time_ms == c.start_time_ms && token == c.token.view();
+  }
+};
+std::string text(const Position& position);
+
 // Where the documented backoff formula may land, in whole milliseconds.
 struct Range {
   std::int64_t lo;
@@ -148,7 +170,10 @@ constexpr std::uint32_t bit() {
   return 1U << effect_index<E>();
 }
 
-bool phase_is_terminal(const m::Phase& p);
+inline bool phase_is_terminal(const m::Phase& p) {
+  return std::holds_alternative<m::Stopped>(p) || std::holds_alternative<m::GaveUp>(p) ||
+         std::holds_alternative<m::Failed>(p);
+}
 
 // The session as the events it was fed and the effects it emitted describe it.
 struct Model {
@@ -202,7 +227,7 @@ struct Model {
   m::Cursor position;             // where a reconnect resumes
   bool position_is_start = true;  // still the configured start (nothing loaded or delivered)
   struct After {
-    m::Cursor cursor;
+    Position cursor;
     bool is_start;
   };
   // The position after each delivery a save may still name: [i] is delivery
@@ -220,7 +245,7 @@ struct Model {
   std::uint64_t committable = 0;
   // on_ack: the cursor of the ack that committed each delivery a save may
   // still name: [i] is delivery commit_base + i (same window as position_after).
-  std::vector<std::optional<m::Cursor>> commit_cursor;
+  std::vector<std::optional<Position>> commit_cursor;
   std::uint64_t commit_base = 0;
   std::uint64_t requested = 0;  // highest save asked for and not since failed
   std::uint64_t durable = 0;
@@ -252,7 +277,7 @@ struct Model {
   void refill(m::Instant now);
   std::int64_t save_retry_wait_ms() const;
   const After& after_delivery(std::uint64_t id) const;
-  const std::optional<m::Cursor>* commit_cursor_of(std::uint64_t id) const;
+  const std::optional<Position>* commit_cursor_of(std::uint64_t id) const;
   void trim_windows();
 
   // --- what an event makes due (session_events.cpp)
@@ -262,7 +287,7 @@ struct Model {
   Failure attempt_failure(m::Reason reason, m::Instant now) const;
   void cursor_too_old(Ctx& ctx, Failure f);
   void refresh_failed(Ctx& ctx);
-  void commit(std::uint64_t id, const m::Cursor& cursor, m::Instant now);
+  void commit(std::uint64_t id, const Position& cursor, m::Instant now);
   void plan(const m::Event& event, Ctx& ctx);
   void plan_started(const m::Started& e, Ctx& ctx);
   void plan_tick(Ctx& ctx);

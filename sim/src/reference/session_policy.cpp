@@ -97,7 +97,7 @@ const Model::After& Model::after_delivery(std::uint64_t id) const {
   return position_after[id - after_base];
 }
 
-const std::optional<m::Cursor>* Model::commit_cursor_of(std::uint64_t id) const {
+const std::optional<Position>* Model::commit_cursor_of(std::uint64_t id) const {
   if (id < commit_base || id - commit_base >= commit_cursor.size()) return nullptr;
   return &commit_cursor[id - commit_base];
 }
@@ -132,6 +132,16 @@ std::string text(const m::Cursor& c) {
   return "?";
 }
 
+std::string text(const Position& p) {
+  switch (p.kind) {
+    case m::CursorKind::none: return "none";
+    case m::CursorKind::sequence: return "seq:" + num(p.sequence);
+    case m::CursorKind::token: return "tok:" + p.token + (p.has_sequence ? "/" + num(p.sequence) : std::string());
+    case m::CursorKind::start_time: return "time:" + num(p.start_time_ms);
+  }
+  return "?";
+}
+
 std::string text(const m::Status& s) {
   return "status(" + std::string(m::name_of(s.kind)) + "," + std::string(m::name_of(s.reason)) +
          ",failures=" + num(std::uint64_t{s.failures}) + ",at=" + num(s.next_attempt_at.ms) +
@@ -160,11 +170,6 @@ const Rule& rule_of_unexpected(const m::Effect& effect) {
                         [](const m::ReportStatus&) -> const Rule& { return status; },
                     },
                     effect);
-}
-
-bool phase_is_terminal(const m::Phase& p) {
-  return std::holds_alternative<m::Stopped>(p) || std::holds_alternative<m::GaveUp>(p) ||
-         std::holds_alternative<m::Failed>(p);
 }
 
 }  // namespace tether::sim::session_reference
