@@ -104,8 +104,9 @@ class Oracle {
 
   void step(const StepView& step);
   // A filtered stream: sequences divisible by `skip_every` (>= 2) are never
-  // streamed, so skipping them is no gap and the head to catch up with is the
-  // last streamed sequence.
+  // streamed, so under relaxed detection skipping them is no gap (under strict
+  // detection they are gaps to report: the reference's rule), and the head to
+  // catch up with is the last streamed sequence.
   void set_filter(std::uint64_t skip_every);
   // A finite replay ending at `sequence` (0: none): a client caught up to it has
   // nothing more to get, and Stopped{replay_complete} is a cause the world gave
