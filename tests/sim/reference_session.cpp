@@ -382,6 +382,32 @@ TEST_CASE("reference: backing off at the attempts limit, or giving up before it,
   CHECK(early.verdict() == "liveness/give-up");
 }
 
+TEST_CASE("reference: giving up on the outage before outage_ms_max is guarantee 7", "[reference]") {
+  m::SessionConfig cfg = make_config("aviso", {}).value();
+  cfg.give_up.outage_ms_max = 1000;
+  cfg.backoff.delay_ms_initial = 2000;  // full jitter: failure 1 waits 0..1999 ms
+  for (const Ms until : {Ms{999}, Ms{1000}}) {
+    INFO("backoff until " << until);
+    Run r(cfg);
+    r.step(m::Started{at(0), std::nullopt, std::nullopt});
+    r.step(m::ConnectionClosed{at(50), m::CloseCause::transport_error}, backoff_until(until));
+    if (until == 1000) {
+      r.step(m::Tick{at(until)});  // the real reducer gives up: the limit is reached
+      CHECK(std::holds_alternative<m::GaveUp>(r.state.phase));
+      CHECK(r.verdict() == "none");
+    } else {
+      r.step(m::Tick{at(until)}, [](m::State& s, m::Effects& fx) {  // gives up a millisecond early
+        const m::Status st{m::StatusKind::gave_up, m::Reason::outage_too_long, 1, {}, 0};
+        s.phase = m::GaveUp{m::Reason::outage_too_long, 1};
+        s.status = st;
+        fx = m::Effects{};
+        fx.push_back(m::ReportStatus{st});
+      });
+      CHECK(r.verdict() == "liveness/give-up");
+    }
+  }
+}
+
 TEST_CASE("reference: a cursor-too-old resync that does not resume from the policy's place is guarantee 1",
           "[reference]") {
   for (const auto& [policy, from] : {std::pair{m::TooOldPolicy::resync_from_oldest, m::ResumeFrom::oldest},
