@@ -346,6 +346,17 @@ TEST_CASE("reference: an attempt without a retry-budget token is guarantee 10", 
     effects.push_back(retry);
   });
   CHECK(r.verdict() == "rate/retry-budget");
+  // Under a budget a backoff may wait for its token: at most one refill past
+  // the jitter range (failure 2: 500 ms, no jitter; 10,000 ms of refill).
+  for (const Ms delay : {Ms{10500}, Ms{10501}}) {
+    INFO("failure 2 waits " << delay << " ms");
+    Run bounded(cfg);
+    bounded.step(m::Started{at(0), std::nullopt, std::nullopt});
+    bounded.step(m::ConnectionClosed{at(50), m::CloseCause::transport_error});
+    bounded.step(m::Tick{at(300)});
+    bounded.step(m::ConnectionClosed{at(350), m::CloseCause::transport_error}, backoff_until(350 + delay));
+    CHECK(bounded.verdict() == (delay <= 10500 ? "none" : "backoff-bounds/backoff-delay"));
+  }
 }
 
 TEST_CASE("reference: backing off at the attempts limit, or giving up before it, is guarantee 7", "[reference]") {
