@@ -5,7 +5,7 @@
 // which failure happens when is chosen by the input.
 //
 // Every step is checked by the same independent oracle as the property tests
-// (tests/support/session_oracle.hpp), and the run is replayed from scratch to
+// and the session world (sim::SessionReference, <tether/sim/reference/session.hpp>), and the run is replayed from scratch to
 // check determinism. On a violation it prints what broke, the configuration and
 // the last steps, then aborts, so libFuzzer saves the input as a crash.
 //

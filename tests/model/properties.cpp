@@ -1,6 +1,6 @@
 // Property tests of the reducer: RapidCheck drives plausible driver scripts
 // (tests/support/event_script.hpp) and an independent oracle checks every step
-// (tests/support/session_oracle.hpp), plus targeted properties: determinism,
+// (the streaming-session reference, <tether/sim/reference/session.hpp>), plus targeted properties: determinism,
 // jitter that depends on the seed, and failure counts that run away.
 //
 // Each rc::prop runs RapidCheck's default 100 cases; for a longer hunt:
@@ -23,7 +23,7 @@
 #include <tether/model/session.hpp>
 
 #include "support/event_script.hpp"
-#include "support/session_oracle.hpp"
+#include "support/describe.hpp"
 
 namespace {
 

@@ -470,9 +470,10 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", 
 }
 
 // The oracle as strict as the property oracle (issue 11): each of these breaks
-// one rule tests/support/session_oracle.cpp checks, and only the named
-// guarantee's new check sees it (over seeds 1..10,000 the oracle before it
-// caught none of them).
+// one rule the property tests checked; the named guarantee's check sees it
+// (over seeds 1..10,000 the world's oracle before it caught none of them).
+// The rules are now the streaming-session reference's
+// (<tether/sim/reference/session.hpp>), one copy for both.
 TEST_CASE("mutant: retry budget ignored is caught", "[mutation]") {
   check_caught("budget_ignored", &budget_ignored, Guarantee::rate);
 }

@@ -86,7 +86,8 @@ std::optional<Caught> first_catch(Reducer reducer) {
   return std::nullopt;
 }
 
-void check_caught(const char* name, Reducer reducer, Guarantee guarantee) {
+// situations_only: the same seed without its situations passes the mutant.
+void check_caught(const char* name, Reducer reducer, Guarantee guarantee, bool situations_only = true) {
   const std::optional<Caught> c = first_catch(reducer);
   INFO("mutant " << name);
   REQUIRE(c.has_value());
@@ -99,6 +100,7 @@ void check_caught(const char* name, Reducer reducer, Guarantee guarantee) {
   CHECK(run(swarm_scenario(c->seed)).ok());
   // The seed catches it because of its situations: the same seed without them
   // passes the mutant.
+  if (!situations_only) return;
   RunOptions o;
   o.reducer = reducer;
   o.events_max = 500'000;
@@ -119,7 +121,10 @@ TEST_CASE("situation mutant: a 503's Retry-After ignored is caught", "[mutation]
   check_caught("hint_ignored_on_503", &hint_ignored_on_503, Guarantee::backoff_bounds);
 }
 TEST_CASE("situation mutant: a 500's Retry-After honoured is caught", "[mutation][situations]") {
-  check_caught("hint_honoured_on_500", &hint_honoured_on_500, Guarantee::backoff_bounds);
+  // Not the situations' alone any more: the streaming-session reference also
+  // checks a backoff's reason, and a 500 read as a 503 backs off as
+  // rate_limited, not server_error, Retry-After or not.
+  check_caught("hint_honoured_on_500", &hint_honoured_on_500, Guarantee::backoff_bounds, false);
 }
 TEST_CASE("situation mutant: a status while confirming ignored is caught", "[mutation][situations]") {
   check_caught("status_ignored_while_confirming", &status_ignored_while_confirming, Guarantee::liveness);

@@ -8,8 +8,9 @@
 
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/sim/reference/session.hpp>
 
-#include "support/session_oracle.hpp"
+#include "support/describe.hpp"
 
 namespace tether::test {
 
@@ -606,7 +607,7 @@ namespace {
 // `shadow` follows the same events through transition_in_place(), which must be
 // indistinguishable from transition(): same effects, phase, PRNG, status and
 // next deadline at every step.
-std::optional<m::Step> checked_step(SessionRun& run, SessionOracle& oracle, const m::State& state,
+std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& oracle, const m::State& state,
                                     m::State& shadow, const m::Event& event) {
   run.events.push_back(event);
   ++run.steps;
@@ -625,8 +626,9 @@ std::optional<m::Step> checked_step(SessionRun& run, SessionOracle& oracle, cons
   const m::Step& step = *guarded.step;
   append(run.trace, step.effects);
   run.trace += '\n';
-  if (auto broken = oracle.check(event, state, step)) {
-    run.violation = prefix() + *broken;
+  if (auto broken = oracle.check(event, state.phase, step.state, step.effects)) {
+    run.violation = prefix() + "[" + std::string(sim::name(broken->guarantee)) + "/" + std::string(broken->rule) +
+                    "] " + broken->message;
     return std::nullopt;
   }
   const m::Effects in_place = m::transition_in_place(shadow, event);
@@ -651,7 +653,7 @@ std::optional<SessionRun> run_random_session(ChoiceSource& choices, const RunOpt
   run.origin = std::move(drawn.origin);
   run.events.reserve(std::min<std::size_t>(options.events_max, 4096));
   run.trace.reserve(std::min<std::size_t>(options.events_max, 4096) * 160);
-  SessionOracle oracle(run.config);
+  sim::SessionReference oracle(run.config);
   EventScript script(choices, run.config, options.events_max);
   m::State state = std::move(*made);
   m::State shadow = state;
@@ -674,7 +676,7 @@ SessionRun replay_session(const m::SessionConfig& config, std::span<const m::Eve
     run.violation = "invalid configuration: " + std::string(made.error().field);
     return run;
   }
-  SessionOracle oracle(config);
+  sim::SessionReference oracle(config);
   m::State state = std::move(*made);
   m::State shadow = state;
   for (const m::Event& event : events) {

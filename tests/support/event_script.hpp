@@ -11,7 +11,8 @@
 // event kinds differently and disables some (swarm testing), and a few runs also
 // send stray events (a late frame, a bogus ack) that the reducer must ignore.
 //
-// run_random_session() puts it together with the SessionOracle: every step is
+// run_random_session() puts it together with the streaming-session reference
+// (sim::SessionReference, <tether/sim/reference/session.hpp>): every step is
 // checked, and the run records its events and a text trace of every step's
 // effects, so replay_session() can check determinism and format_failure() can
 // print the one scenario that reproduces a violation.
@@ -173,7 +174,7 @@ struct SessionRun {
 };
 
 // Draws a configuration and a script from `choices` and runs it, checking every
-// step with a SessionOracle. nullopt: the drawn configuration was invalid.
+// step with a sim::SessionReference. nullopt: the drawn configuration was invalid.
 std::optional<SessionRun> run_random_session(ChoiceSource& choices, const RunOptions& options = {});
 
 // Runs recorded events from a fresh session, checking every step.

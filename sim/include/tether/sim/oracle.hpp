@@ -1,50 +1,39 @@
 #pragma once
-// The oracle: judges a run against the ten guarantees (docs/guarantees.md) from what
-// the world knows (what the server logged, what each application received and
-// acked, what each store holds), never by asking the reducer's own helpers (but
-// the jitter table, model::jitter_envelope: one rule, not a second copy).
-// It reads the reducer's phase only for liveness (is the client streaming?) and
-// to judge whether a terminal state had a cause in the world.
+// The session world's oracle: judges a run against the guarantees of
+// docs/guarantees.md. Each rule is written once, in one of two places:
 //
-// Guarantee 4 as checked here: the oracle counts consecutive failed attempts
-// itself, from the world's events (a failure counts one more; the end of a
-// stream that proved healthy and was not a short session resets the run: it
-// counts 1, or 0 for a clean close; a 401 -> refresh -> reconnect is no failure;
-// a failed refresh counts; a cursor-too-old resync counts like a stream end),
-// and the failure count a backoff reports must equal it. Every backoff the
-// session enters lies within [lo, hi], where for the oracle's own count n,
-// lo/hi are model::jitter_envelope(policy, n), the one jitter rule (backoff.hpp;
-// its table is pinned by tests/model/backoff.cpp and, through this oracle, by
-// tests/sim/oracle.cpp) (clean_close_delay for n = 0), lo raised to the
-// short-session floor when the ending connection was open less than
-// short_session_ms, both raised by a Retry-After answer (clamped to hint_ms_max),
-// hi raised to the floor, and hi widened by one token refill when a retry
-// budget is on. And no Connect comes before the backoff's end.
+// - The streaming-session reference (sim::SessionReference,
+//   <tether/sim/reference/session.hpp>, library tether::sim_reference) judges
+//   every reducer step of every process lifetime of every client from the
+//   events and effects alone: backoff bounds and the failure count (4),
+//   give-up at the limit and due attempts (7), the retry budget, connect,
+//   save and refresh pacing and the Tick contract (10), one refresh per 401
+//   (5), checkpoints never backwards nor ahead of the commit policy, one save
+//   in flight, batching by count and on Ticks (3), no duplicate (2), gaps told
+//   under strict detection and never invented, frames released once, resume
+//   from the last position or the cursor-too-old policy's place (1), nothing
+//   after the end and the flush of what the session was fed (6), timeouts
+//   when due (8). The model's property tests and the fuzz target run the same
+//   reference. Its findings carry their rule's name (session_rules).
 //
-// Guarantee 10 (rate: no operation is retried faster than its policy), at
-// every step, from the world's events and the config alone: no SaveCheckpoint
-// before checkpoint_retry_ms_min * 2^(n-1) (capped at checkpoint_retry_ms_max)
-// after the n-th consecutive failure of the newest requested save, but the
-// final flush of a step that ends the session; no RefreshAuth after a failed
-// (or timed-out) refresh until a Connect (but the reactive refresh of a 401
-// answering the attempt that was in flight then), nor while another is in
-// flight (a proactive refresh answers a 401 that comes meanwhile); no
-// Connect while the previous attempt is open, nor (after a lifetime's first)
-// without a backoff entered since the previous one, but the retry that answers
-// an AuthRefreshed.
+// - This oracle keeps only what needs the world's truth, reported with no
+//   rule name: what the server streamed (a filtered stream; under relaxed
+//   detection every streamed sequence reaches the application or a
+//   cursor-too-old gap covers it: guarantee 1), what the application acked
+//   and stopped (the driver feeds no ack beyond the application's and flushes
+//   what it acked: 3, 6; a stop is taken before anything else happens: 6),
+//   what the store made durable (a restart never loads less: 3; a flushed
+//   checkpoint becomes durable: 6; a batch is due from the store's truth, as
+//   time passes, so a timer the driver never fires is caught: 3), which
+//   credentials the auth source handed out (an attempt carries the newest:
+//   5), the ids the server sent over the client's limit (the only cause of
+//   Failed{unrecoverable}, and such a frame never reaches the session: 7, 1),
+//   half-open links as time passes, suspensions included (8), and liveness
+//   at the end of the healed period (7).
 //
-// As strict as the model's property oracle (tests/support/session_oracle.cpp),
-// in the world's terms: the retry budget throttles (an exact token bucket: every
-// attempt after a failure takes a whole token; guarantee 10); a cursor-too-old
-// resync resumes from where resume.too_old says, the oldest retained event or
-// live (guarantee 1); a ReportGap names only what the world lost (guarantee 1);
-// give-up happens at attempts_max or outage_ms_max, not after nor before
-// (guarantee 7); time-based batching saves within checkpoint_every_ms
-// (guarantee 3).
-//
-// The driver (io::Driver) is judged by the same truth: what the application
-// acked and stopped (application_acked, application_stopped) and what the
-// store holds durably (checkpoint_durable), never by the events the driver
+// It reads the reducer's phase only for liveness (is the client streaming?)
+// and to judge whether a terminal state had a cause in the world. The
+// driver (io::Driver) is judged by the world's truth, never by the events it
 // feeds (an ack it invents, a stop it loses, a save completion it misnames
 // would look consistent from the events alone).
 
@@ -62,7 +51,11 @@ namespace tether::sim {
 
 class Server;
 
-// One reducer step of one client, after its effects were executed.
+// One reducer step of one client, after its effects were executed. It carries
+// the phase before, not the state before: io::Driver keeps only the phase
+// (the reducer steps in place, so the whole state before would be a copy per
+// step), and the reference needs no more: it sees every step of a lifetime,
+// so the state after one step is the state before the next.
 struct StepView {
   std::uint32_t client;
   Ms now;
@@ -76,12 +69,17 @@ struct StepView {
 
 class Oracle {
  public:
-  Oracle(const model::SessionConfig& config, std::uint32_t clients);
+  // run: every lifetime's steps also go to a SessionReference (the world's
+  // runs); world_only: this oracle's own rules alone (its unit tests, which
+  // feed hand-made steps no real session would take).
+  enum class References : std::uint8_t { run, world_only };
+  Oracle(const model::SessionConfig& config, std::uint32_t clients, References references = References::run);
   ~Oracle();
   Oracle(Oracle&&) noexcept;
   Oracle& operator=(Oracle&&) noexcept;
 
-  // A process lifetime begins: Started is about to be fed with `loaded`.
+  // A process lifetime begins: Started is about to be fed with `loaded` (a new
+  // SessionReference judges the lifetime's steps).
   void process_started(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
   void process_crashed(std::uint32_t client, Ms now);
   // A process loaded `loaded` from its store at start: never older than a
@@ -106,8 +104,9 @@ class Oracle {
 
   void step(const StepView& step);
   // A filtered stream: sequences divisible by `skip_every` (>= 2) are never
-  // streamed, so skipping them is no gap and the head to catch up with is the
-  // last streamed sequence.
+  // streamed, so under relaxed detection skipping them is no gap (under strict
+  // detection they are gaps to report: the reference's rule), and the head to
+  // catch up with is the last streamed sequence.
   void set_filter(std::uint64_t skip_every);
   // A finite replay ending at `sequence` (0: none): a client caught up to it has
   // nothing more to get, and Stopped{replay_complete} is a cause the world gave

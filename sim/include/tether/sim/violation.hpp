@@ -90,7 +90,7 @@ std::string_view name(Guarantee g);
 // One broken guarantee: which (and by which rule), what, when, and of whom.
 struct Violation {
   Guarantee guarantee;
-  std::string_view rule;  // the world's rule for the guarantee (empty in the session world)
+  std::string_view rule;  // the world's rule for the guarantee (empty for sim::Oracle's own checks)
   std::string message;
   Ms at_ms;
   // The session world: the client (all_clients: the whole fleet); the poll
@@ -173,6 +173,41 @@ inline constexpr Rule mirror_rules[] = {
     {"freshness", Guarantee::mirror_freshness},
     {"never", Guarantee::mirror_freshness},            // a key never written is Never
     {"deadline-not-ahead", Guarantee::rate},           // a Tick leaves no deadline at or before it
+};
+
+// The session world's rules, judged by the streaming-session reference
+// (sim::SessionReference, reference/session.hpp describes each check) at
+// every reducer step; what needs the world's truth is sim::Oracle's
+// (oracle.hpp), reported with no rule name.
+inline constexpr Rule session_rules[] = {
+    {"gap", Guarantee::no_silent_gap},
+    {"frame-release", Guarantee::no_silent_gap},
+    {"resume", Guarantee::no_silent_gap},
+    {"effects-capacity", Guarantee::no_silent_gap},
+    {"duplicate", Guarantee::no_duplicate},
+    {"checkpoint", Guarantee::checkpoint},
+    {"save-in-flight", Guarantee::checkpoint},
+    {"batching", Guarantee::checkpoint},
+    {"failure-count", Guarantee::backoff_bounds},
+    {"backoff-delay", Guarantee::backoff_bounds},
+    {"backoff-entered", Guarantee::backoff_bounds},
+    {"attempt-early", Guarantee::backoff_bounds},
+    {"network-restored", Guarantee::backoff_bounds},
+    {"auth-refresh", Guarantee::auth_refresh},
+    {"after-end", Guarantee::stop},
+    {"flush", Guarantee::stop},
+    {"give-up", Guarantee::liveness},
+    {"end-cause", Guarantee::liveness},
+    {"connect-due", Guarantee::liveness},
+    {"phase", Guarantee::liveness},   // the phase agrees with what the session did
+    {"status", Guarantee::liveness},  // the reported status describes the phase
+    {"heartbeat", Guarantee::half_open},
+    {"connect-without-reason", Guarantee::rate},
+    {"connect-overlap", Guarantee::rate},
+    {"retry-budget", Guarantee::rate},
+    {"save-retry", Guarantee::rate},
+    {"refresh-pacing", Guarantee::rate},
+    {"tick", Guarantee::rate},  // the Tick contract: an early or repeated Tick does nothing
 };
 
 namespace violation_detail {

@@ -1,0 +1,342 @@
+#pragma once
+// The streaming-session reference's model of a session (private to
+// sim/src/reference/session*.cpp; <tether/sim/reference/session.hpp> says what
+// it checks). One concept per source: session_policy.cpp (the policy's
+// formulas), session_events.cpp (what an event makes due), session_effects.cpp
+// (each effect, in order), session.cpp (after the effects, and the class).
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include <tether/model/session.hpp>
+#include <tether/sim/violation.hpp>
+
+namespace tether::sim::session_reference {
+
+namespace m = tether::model;
+
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
+inline constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+inline constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+inline constexpr std::uint64_t kFailuresMax = std::numeric_limits<std::uint32_t>::max();
+
+inline std::int64_t add_sat(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMax : kMin;
+  return r;
+}
+inline std::int64_t sub_sat(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? kMax : kMin;
+  return r;
+}
+inline std::int64_t mul_sat(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) return (a < 0) == (b < 0) ? kMax : kMin;
+  return r;
+}
+// Milliseconds from `from` to `to`, saturating.
+inline std::int64_t ms_between(m::Instant from, m::Instant to) { return sub_sat(to.ms, from.ms); }
+inline std::uint64_t inc_failures(std::uint64_t n) { return n >= kFailuresMax ? kFailuresMax : n + 1; }
+
+// A rule of session_rules, named by a string literal (checked at compile time).
+using SessionRule = RuleOf<session_rules>;
+
+// A finding: thrown by the checks, caught once per step by Impl::check (a rule
+// broken is the rare path; the checks build no text unless one is).
+struct Broken {
+  Rule rule;
+  std::string what;
+};
+[[noreturn]] void broken(SessionRule rule, std::string what);
+[[noreturn]] void broken_by(const Rule& rule, std::string what);
+// The rule an effect breaks when nothing in the step allows it.
+const Rule& rule_of_unexpected(const m::Effect& effect);
+
+// Text for findings only.
+std::string text(const m::Cursor& cursor);
+std::string text(const m::Status& status);
+std::string num(std::int64_t v);
+std::string num(std::uint64_t v);
+
+// A cursor kept per delivery, compactly: a model::Cursor holds its token's
+// bytes inline (a kilobyte), so a window of them would be large allocations
+// (and page faults) in a long run; this one holds the token in a string
+// (no allocation for a short one).
+struct Position {
+  std::string token;
+  std::uint64_t sequence = 0;
+  std::int64_t start_time_ms = 0;
+  m::CursorKind kind = m::CursorKind::none;
+  bool has_sequence = false;
+
+  static Position of(const m::Cursor& c) {
+    return Position{std::string(c.token.view()), c.sequence, c.start_time_ms, c.kind, c.has_sequence};
+  }
+  // model::Cursor's equality, field by field.
+  bool same_as(const m::Cursor& c) const {
+    return kind == c.kind && has_sequence == c.has_sequence && sequence == c.sequence &&
+           start_time_ms == c.start_time_ms && token == c.token.view();
+  }
+};
+std::string text(const Position& position);
+
+// Where the documented backoff formula may land, in whole milliseconds.
+struct Range {
+  std::int64_t lo;
+  std::int64_t hi;
+};
+
+enum class Conn : std::uint8_t { none, attempting, open };
+enum class Override : std::uint8_t { none, oldest, live };
+enum class TermKind : std::uint8_t { stopped, gave_up, failed };
+// refresh: the retry with fresh credentials; late_refresh: the same, when the
+// refresh answers after its timeout entered a backoff (which it ends).
+enum class ConnectKind : std::uint8_t { none, start, refresh, late_refresh };
+
+struct Failure {
+  Failure(m::Reason r, std::uint64_t count, bool short_s = false) : reason(r), n(count), short_session(short_s) {}
+  m::Reason reason;
+  std::uint64_t n;  // failure count including this one (0: a clean close of a healthy stream)
+  bool short_session = false;
+  std::optional<std::int64_t> retry_after_ms;
+  std::uint16_t http_status = 0;
+  std::optional<m::Reason> give_up;  // the policy says stop instead of backing off
+};
+
+struct Terminal {
+  TermKind kind;
+  m::Reason reason;
+};
+
+struct Gap {
+  std::optional<std::uint64_t> from;
+  std::optional<std::uint64_t> to;
+};
+
+// What one step must (or may) do, derived before looking at its effects.
+struct Ctx {
+  const m::Event* event = nullptr;
+  m::Instant now{};
+  bool quiet = false;       // an event the session must ignore: no effects at all
+  bool early_tick = false;  // a Tick before next_deadline(): no effects at all
+  std::uint32_t allowed = ~0U;  // bit per Effect alternative that may appear
+  std::optional<Failure> failure;
+  bool failure_optional = false;  // a deadline inside the rounding tolerance
+  bool backed_off = false;        // the failure's backing_off status was seen
+  std::optional<Terminal> terminal;
+  bool must_close = false;
+  bool refresh_rejected = false;
+  ConnectKind connect = ConnectKind::none;
+  bool backoff_due = false;  // a Tick at or after the reported next attempt time
+  bool restore = false;      // NetworkRestored while backing off
+  bool restore_reported = false;
+  const m::FrameReceived* frame = nullptr;
+  bool frame_open = false;
+  std::optional<Gap> pending_gap;  // a `missing` gap waiting for its Deliver
+  bool too_old = false;
+  bool too_old_reported = false;
+  bool expiring_refresh_ok = false;
+  bool connected = false;
+  int closes = 0;
+  int releases = 0;
+  int rejected_refreshes = 0;
+  bool refresh_was_out = false;  // a refresh was out before this step
+};
+
+// The bit of Effect alternative E in Ctx::allowed.
+template <class E, std::size_t I = 0>
+constexpr std::size_t effect_index() {
+  if constexpr (std::is_same_v<E, std::variant_alternative_t<I, m::Effect>>) {
+    return I;
+  } else {
+    return effect_index<E, I + 1>();
+  }
+}
+template <class E>
+constexpr std::uint32_t bit() {
+  return 1U << effect_index<E>();
+}
+
+inline bool phase_is_terminal(const m::Phase& p) {
+  return std::holds_alternative<m::Stopped>(p) || std::holds_alternative<m::GaveUp>(p) ||
+         std::holds_alternative<m::Failed>(p);
+}
+
+// The session as the events it was fed and the effects it emitted describe it.
+struct Model {
+  explicit Model(const m::SessionConfig& config) : cfg(config) {}
+
+  const m::SessionConfig cfg;
+
+  bool started = false;
+  bool terminal = false;
+  // next_deadline() of the state after the previous step, i.e. of the state
+  // before this one: the reference sees every step of a lifetime, so it needs
+  // no copy of the state before (an early Tick is judged against it).
+  std::optional<m::Instant> deadline_before;
+
+  // The connection, as the effects and events describe it.
+  Conn conn = Conn::none;
+  bool confirmed = false;  // bytes arrived since opening (or no confirmation needed)
+  bool delivered_since_open = false;
+  bool attempt_fresh = false;  // this attempt was made with credentials refreshed after a 401
+  m::Instant attempt_at{};
+  m::Instant opened_at{};
+  m::Instant last_rx_at{};
+  std::uint64_t failures = 0;  // consecutive failed attempts before the current / next attempt
+
+  bool refreshing = false;  // a RefreshAuth{rejected} is out
+  m::Instant refresh_at{};
+  std::optional<m::Instant> expires_at;
+  m::Instant credentials_at{};  // when the current credentials arrived
+  // One refresh out at a time, whatever its cause, until it answers (a
+  // timeout gives up waiting, the call stays out); answers name it.
+  std::uint32_t refresh_out = 0;   // 0: none
+  std::uint32_t refresh_last = 0;  // the newest request number
+
+  // Backoff in progress (reported by a backing_off status).
+  bool backing_off = false;
+  std::uint64_t backoff_failures = 0;
+  m::Reason backoff_reason = m::Reason::none;
+  m::Instant backoff_from{};          // when the failure happened
+  std::int64_t backoff_lower_ms = 0;  // the least delay the policy allows
+  m::Instant backoff_until{};         // the reported next attempt time
+  bool backoff_cut = false;           // NetworkRestored shortened it
+  m::Instant outage_since{};          // since the stream was last healthy
+  std::int64_t sse_hint_ms = 0;       // last SSE `retry:` seen (0: none)
+  // Exact token bucket, in milliseconds of refill (one token = refill_ms_per_token).
+  std::int64_t budget = 0;
+  m::Instant budget_at{};
+
+  // Deliveries.
+  std::uint64_t delivered = 0;
+  std::optional<std::uint64_t> last_seq;
+  m::Cursor position;             // where a reconnect resumes
+  bool position_is_start = true;  // still the configured start (nothing loaded or delivered)
+  struct After {
+    Position cursor;
+    bool is_start;
+  };
+  // The position after each delivery a save may still name: [i] is delivery
+  // after_base + i (after_base 0: the initial position). Entries below what a
+  // save may name again (the durable and the last saved delivery) are dropped,
+  // so a long run keeps a bounded window, not a cursor per delivery.
+  std::vector<After> position_after;
+  std::uint64_t after_base = 0;
+  Override override_from = Override::none;
+  Override override_ambiguous = Override::none;  // a position-less delivery after a resync
+  bool gap_open = false;  // a cursor_too_old gap not yet followed by a sequenced delivery
+  std::optional<std::uint64_t> gap_open_from;
+
+  // Checkpoints.
+  std::uint64_t committable = 0;
+  // on_ack: the cursor of the ack that committed each delivery a save may
+  // still name: [i] is delivery commit_base + i (same window as position_after).
+  std::vector<std::optional<Position>> commit_cursor;
+  std::uint64_t commit_base = 0;
+  std::uint64_t requested = 0;  // highest save asked for and not since failed
+  std::uint64_t durable = 0;
+  bool save_while_saving = false;  // this step asked a save while one was in flight
+  std::uint64_t last_save = 0;
+  bool save_failed_since_save = false;
+  // After a failed save: how many in a row, and the earliest instant the
+  // policy allows the retry (min * 2^(n-1), capped), computed here.
+  std::uint64_t save_failures_in_row = 0;
+  std::optional<m::Instant> save_retry_not_before;
+  bool early_save = false;  // this step saved before save_retry_not_before
+  std::optional<m::Instant> unsaved_since;
+  std::optional<m::Cursor> saved_floor;  // loaded checkpoint, then every saved cursor
+
+  m::Status reported{};
+
+  // --- the policy's formulas (session_policy.cpp)
+  const m::BackoffPolicy& bp() const { return cfg.backoff; }
+  bool budget_on() const { return cfg.budget.tokens_max > 0; }
+  std::int64_t budget_cap() const;
+  Range ceiling(std::uint64_t n) const;
+  Range jitter(std::uint64_t n) const;
+  std::int64_t hint_floor(const std::optional<std::int64_t>& retry_after_ms) const;
+  Range connect_timeout() const;
+  std::int64_t heartbeat_budget_ms() const;
+  bool is_short(m::Instant now) const;
+  bool healthy(m::Instant now) const;
+  std::optional<m::Reason> give_up_reason(std::uint64_t n, m::Instant now) const;
+  void refill(m::Instant now);
+  std::int64_t save_retry_wait_ms() const;
+  const After& after_delivery(std::uint64_t id) const;
+  const std::optional<Position>* commit_cursor_of(std::uint64_t id) const;
+  void trim_windows();
+
+  // --- what an event makes due (session_events.cpp)
+  void expect_failure(Ctx& ctx, Failure f) const;
+  static void expect_terminal(Ctx& ctx, TermKind kind, m::Reason reason);
+  void end_stream(Ctx& ctx, m::Reason reason, bool clean);
+  Failure attempt_failure(m::Reason reason, m::Instant now) const;
+  void cursor_too_old(Ctx& ctx, Failure f);
+  void refresh_failed(Ctx& ctx);
+  void commit(std::uint64_t id, const Position& cursor, m::Instant now);
+  void plan(const m::Event& event, Ctx& ctx);
+  void plan_started(const m::Started& e, Ctx& ctx);
+  void plan_tick(Ctx& ctx);
+  void plan_tick_open(Ctx& ctx);
+  void plan_opened(Ctx& ctx);
+  void plan_bytes(Ctx& ctx);
+  void plan_closed(const m::ConnectionClosed& e, Ctx& ctx);
+  void plan_rejected(const m::ServerRejected& e, Ctx& ctx);
+  void plan_frame(const m::FrameReceived& e, Ctx& ctx);
+  void plan_expired(Ctx& ctx);
+  void plan_acked(const m::DeliveryAcked& e, Ctx& ctx);
+  void plan_refreshed(const m::AuthRefreshed& e, Ctx& ctx);
+  void plan_refresh_failed(const m::AuthRefreshFailed& e, Ctx& ctx);
+  void plan_saved(const m::CheckpointSaved& e, Ctx& ctx);
+  void plan_save_failed(const m::CheckpointSaveFailed& e, Ctx& ctx);
+  void plan_restored(Ctx& ctx);
+  void plan_ends(TermKind kind, m::Reason reason, Ctx& ctx);
+
+  // --- each effect, in order (session_effects.cpp)
+  void walk(const m::Effects& effects, Ctx& ctx);
+  void on_connect(const m::Connect& c, Ctx& ctx);
+  std::uint64_t connect_number(Ctx& ctx, bool& after_failure) const;
+  void spend_token(m::Instant now);
+  void check_resume(const m::Connect& c) const;
+  void on_deliver(const m::Deliver& d, Ctx& ctx);
+  void check_jump(const m::FrameReceived& f, const Ctx& ctx) const;
+  void move_position(const m::FrameReceived& f);
+  void on_discard(const m::DiscardFrame& d, Ctx& ctx) const;
+  void on_gap(const m::ReportGap& g, Ctx& ctx);
+  void on_save(const m::SaveCheckpoint& s, m::Instant now);
+  void check_save_cursor(const m::SaveCheckpoint& s) const;
+  void on_refresh(const m::RefreshAuth& r, Ctx& ctx) const;
+  void number_refresh(const m::RefreshAuth& r);
+  bool answers_refresh_out(std::uint32_t request) const;
+  void on_status(const m::Status& st, Ctx& ctx);
+  void check_backoff(const m::Status& st, Ctx& ctx);
+  Range backoff_bounds(const Failure& f, m::Instant now) const;
+  void check_restore(const m::Status& st, Ctx& ctx);
+
+  // --- after the effects (session.cpp)
+  void settle(const m::Event& event, const m::State& after, const m::Effects& effects, Ctx& ctx);
+  bool settle_failure(const m::Phase& phase, const Ctx& ctx) const;
+  void settle_step(const Ctx& ctx, bool happened);
+  void settle_saves(const m::Event& event, const m::Phase& phase, const Ctx& ctx);
+  void check_terminal(const Terminal& t, const m::Phase& phase) const;
+  void check_phase(const m::Phase& phase) const;
+  void check_status(const m::Phase& phase) const;
+  static void check_tick(const m::State& after, const Ctx& ctx);
+  void check(const m::Event& event, const m::Phase& before, const m::State& after, const m::Effects& effects);
+};
+
+}  // namespace tether::sim::session_reference

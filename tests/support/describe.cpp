@@ -1,0 +1,361 @@
+#include "support/describe.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include <tether/model/names.hpp>
+
+namespace tether::test {
+
+namespace m = tether::model;
+
+namespace {
+
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;  // clang 16 has no CTAD for aggregates
+
+// ---------------------------------------------------------------- text
+
+// Numbers go through a stack buffer: traces are built on every step, and a
+// temporary string per number would dominate the fuzzer's time under ASan.
+template <class Int>
+void put_int(std::string& out, Int v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+void put(std::string& out, std::int64_t v) { put_int(out, v); }
+void put(std::string& out, std::uint64_t v) { put_int(out, v); }
+void put(std::string& out, std::uint32_t v) { put_int(out, v); }
+void put(std::string& out, std::uint16_t v) { put_int(out, v); }
+void put(std::string& out, std::string_view v) { out.append(v); }
+template <class T>
+void put_opt(std::string& out, const std::optional<T>& v) {
+  if (v) {
+    put(out, *v);
+  } else {
+    out += '-';
+  }
+}
+void put(std::string& out, m::Instant t) { put(out, t.ms); }
+
+void put_status(std::string& out, const m::Status& s) {
+  out += '(';
+  put(out, m::name_of(s.kind));
+  out += ',';
+  put(out, m::name_of(s.reason));
+  out += ",failures=";
+  put(out, s.failures);
+  out += ",at=";
+  put(out, s.next_attempt_at);
+  out += ",http=";
+  put(out, s.http_status);
+  out += ')';
+}
+
+}  // namespace
+
+GuardedStep guarded_transition(m::State state, const m::Event& event) {
+  GuardedStep out;
+  try {
+    out.step = m::transition(std::move(state), event);
+  } catch (const std::exception& e) {
+    out.exception = e.what();
+  } catch (...) {
+    out.exception = "an exception not derived from std::exception";
+  }
+  if (!out.step && out.exception.empty()) out.exception = "unknown";
+  return out;
+}
+
+// ================================================================ text
+
+void append(std::string& out, const m::Cursor& c) {
+  switch (c.kind) {
+    case m::CursorKind::none: out += "none"; break;
+    case m::CursorKind::sequence:
+      out += "seq:";
+      put(out, c.sequence);
+      break;
+    case m::CursorKind::token:
+      out += "tok:";
+      out.append(c.token.view());
+      if (c.has_sequence) {
+        out += '/';
+        put(out, c.sequence);
+      }
+      break;
+    case m::CursorKind::start_time:
+      out += "time:";
+      put(out, c.start_time_ms);
+      break;
+  }
+}
+
+void append(std::string& out, const m::Event& event) {
+  put(out, m::name_of(event));
+  out += '@';
+  put(out, m::time_of(event));
+  std::visit(Overload{
+                 [&](const m::Started& e) {
+                   out += "(checkpoint=";
+                   if (e.checkpoint) {
+                     append(out, *e.checkpoint);
+                   } else {
+                     out += '-';
+                   }
+                   out += ",expires=";
+                   if (e.token_expires_at) {
+                     put(out, *e.token_expires_at);
+                   } else {
+                     out += '-';
+                   }
+                   out += ')';
+                 },
+                 [&](const m::ConnectionClosed& e) {
+                   out += '(';
+                   put(out, m::name_of(e.cause));
+                   out += ')';
+                 },
+                 [&](const m::ServerRejected& e) {
+                   out += '(';
+                   put(out, e.http_status);
+                   out += ",retry_after=";
+                   put_opt(out, e.retry_after_ms);
+                   out += ')';
+                 },
+                 [&](const m::FrameReceived& e) {
+                   out += "(seq=";
+                   put_opt(out, e.sequence);
+                   out += ",id=";
+                   if (e.id) {
+                     out.append(e.id->view());
+                   } else {
+                     out += '-';
+                   }
+                   out += ",retry=";
+                   put_opt(out, e.retry_ms);
+                   out += ",ref=";
+                   put(out, e.frame_ref);
+                   out += ')';
+                 },
+                 [&](const m::DeliveryAcked& e) {
+                   out += "(id=";
+                   put(out, e.delivery_id);
+                   out += ',';
+                   append(out, e.cursor);
+                   out += ')';
+                 },
+                 [&](const m::AuthRefreshed& e) {
+                   out += "(expires=";
+                   if (e.expires_at) {
+                     put(out, *e.expires_at);
+                   } else {
+                     out += '-';
+                   }
+                   out += ')';
+                 },
+                 [&](const m::CheckpointSaved& e) {
+                   out += "(id=";
+                   put(out, e.delivery_id);
+                   out += ')';
+                 },
+                 [&](const m::CheckpointSaveFailed& e) {
+                   out += "(id=";
+                   put(out, e.delivery_id);
+                   out += ')';
+                 },
+                 [](const auto&) {},
+             },
+             event);
+}
+
+void append(std::string& out, const m::Effect& effect) {
+  put(out, m::name_of(effect));
+  std::visit(Overload{
+                 [&](const m::Connect& c) {
+                   out += "(attempt=";
+                   put(out, c.attempt);
+                   out += ',';
+                   put(out, m::name_of(c.from));
+                   if (c.from == m::ResumeFrom::cursor) {
+                     out += ',';
+                     append(out, c.cursor);
+                   }
+                   out += ')';
+                 },
+                 [&](const m::Deliver& d) {
+                   out += "(id=";
+                   put(out, d.delivery_id);
+                   out += ",seq=";
+                   put_opt(out, d.sequence);
+                   out += ",ref=";
+                   put(out, d.frame_ref);
+                   out += ')';
+                 },
+                 [&](const m::DiscardFrame& d) {
+                   out += "(ref=";
+                   put(out, d.frame_ref);
+                   out += ",seq=";
+                   put_opt(out, d.sequence);
+                   out += ',';
+                   put(out, m::name_of(d.reason));
+                   out += ')';
+                 },
+                 [&](const m::ReportGap& g) {
+                   out += "(";
+                   put_opt(out, g.from_sequence);
+                   out += "..";
+                   put_opt(out, g.to_sequence);
+                   out += ',';
+                   put(out, m::name_of(g.cause));
+                   out += ')';
+                 },
+                 [&](const m::SaveCheckpoint& s) {
+                   out += "(id=";
+                   put(out, s.delivery_id);
+                   out += ',';
+                   append(out, s.cursor);
+                   out += ')';
+                 },
+                 [&](const m::RefreshAuth& r) {
+                   out += '(';
+                   put(out, m::name_of(r.cause));
+                   out += ')';
+                 },
+                 [&](const m::ReportStatus& r) { put_status(out, r.status); },
+                 [](const m::CloseConnection&) {},
+             },
+             effect);
+}
+
+bool same_effects(const m::Effects& a, const m::Effects& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].index() != b[i].index()) return false;
+    const bool same = std::visit(
+        Overload{
+            [&](const m::Connect& x) {
+              const auto& y = std::get<m::Connect>(b[i]);
+              return x.attempt == y.attempt && x.from == y.from && x.cursor == y.cursor;
+            },
+            [](const m::CloseConnection&) { return true; },
+            [&](const m::Deliver& x) {
+              const auto& y = std::get<m::Deliver>(b[i]);
+              return x.delivery_id == y.delivery_id && x.sequence == y.sequence && x.frame_ref == y.frame_ref;
+            },
+            [&](const m::DiscardFrame& x) {
+              const auto& y = std::get<m::DiscardFrame>(b[i]);
+              return x.frame_ref == y.frame_ref && x.sequence == y.sequence && x.reason == y.reason;
+            },
+            [&](const m::ReportGap& x) {
+              const auto& y = std::get<m::ReportGap>(b[i]);
+              return x.from_sequence == y.from_sequence && x.to_sequence == y.to_sequence && x.cause == y.cause;
+            },
+            [&](const m::SaveCheckpoint& x) {
+              const auto& y = std::get<m::SaveCheckpoint>(b[i]);
+              return x.delivery_id == y.delivery_id && x.cursor == y.cursor;
+            },
+            [&](const m::RefreshAuth& x) { return x.cause == std::get<m::RefreshAuth>(b[i]).cause; },
+            [&](const m::ReportStatus& x) { return x.status == std::get<m::ReportStatus>(b[i]).status; },
+        },
+        a[i]);
+    if (!same) return false;
+  }
+  return true;
+}
+
+void append(std::string& out, const m::Effects& effects) {
+  out += '[';
+  bool first = true;
+  for (const m::Effect& e : effects) {
+    if (!first) out += ' ';
+    first = false;
+    append(out, e);
+  }
+  out += ']';
+}
+
+void append(std::string& out, const m::SessionConfig& c) {
+  const m::BackoffPolicy& b = c.backoff;
+  out += "backoff{initial=";
+  put(out, b.delay_ms_initial);
+  out += ",x";
+  out += std::to_string(b.multiplier);
+  out += ",max=";
+  put(out, b.delay_ms_max);
+  out += ",jitter=";
+  put(out, m::name_of(b.jitter));
+  out += '/';
+  out += std::to_string(b.jitter_fraction);
+  out += b.reset_on == m::ResetOn::first_frame ? ",reset=first_frame" : ",reset=stable:";
+  if (b.reset_on == m::ResetOn::stable_period) put(out, b.stable_ms);
+  out += ",short=";
+  put(out, b.short_session_ms);
+  out += '/';
+  put(out, b.short_session_delay_ms_min);
+  out += ",clean=";
+  put(out, b.clean_close_delay_ms);
+  out += ",hint_max=";
+  put(out, b.hint_ms_max);
+  out += b.honour_retry_after ? ",ra" : ",no-ra";
+  out += b.honour_sse_retry ? ",sse" : ",no-sse";
+  out += ",restored=";
+  put(out, b.restored_delay_ms_max);
+  out += "} give_up{";
+  put(out, c.give_up.attempts_max);
+  out += ',';
+  put(out, c.give_up.outage_ms_max);
+  out += "} budget{";
+  put(out, c.budget.tokens_max);
+  out += ',';
+  put(out, c.budget.refill_ms_per_token);
+  out += "} connect{";
+  put(out, c.connect.timeout_ms);
+  out += c.connect.timeout_tracks_backoff ? ",tracks" : "";
+  out += ",confirm=";
+  put(out, c.connect.confirm_timeout_ms);
+  out += "} heartbeat{";
+  if (c.heartbeat) {
+    put(out, c.heartbeat->interval_ms);
+    out += 'x';
+    put(out, c.heartbeat->interval_multiple);
+    out += '+';
+    put(out, c.heartbeat->slack_ms);
+  } else {
+    out += "off";
+  }
+  out += "} auth{";
+  out += c.auth.has_provider ? "provider" : "none";
+  out += ",ahead=";
+  put(out, c.auth.refresh_ahead_ms);
+  out += ",timeout=";
+  put(out, c.auth.refresh_timeout_ms);
+  out += c.auth.on_refresh_failure == m::RefreshFailure::terminal ? ",terminal" : ",backoff";
+  out += "} resume{start=";
+  append(out, c.resume.start);
+  out += c.resume.mode == m::StreamMode::watch ? ",watch" : ",replay_only";
+  out += c.resume.commit == m::CommitPolicy::on_ack ? ",on_ack" : ",on_next_delivery";
+  out += ",every=";
+  put(out, c.resume.checkpoint_every_events);
+  out += '/';
+  put(out, c.resume.checkpoint_every_ms);
+  out += c.resume.gaps == m::GapDetection::strict ? ",strict" : ",relaxed";
+  switch (c.resume.too_old) {
+    case m::TooOldPolicy::fail: out += ",too_old=fail"; break;
+    case m::TooOldPolicy::resync_from_oldest: out += ",too_old=oldest"; break;
+    case m::TooOldPolicy::resume_from_live: out += ",too_old=live"; break;
+  }
+  out += "} seed=";
+  put(out, c.seed);
+}
+
+}  // namespace tether::test
