@@ -122,6 +122,11 @@ std::int64_t budget_cap_ms(const RetryBudget& b) {
   return tokens * b.refill_ms_per_token;
 }
 
+// Guarantee 1: a cursor holds the position the stream last set and nothing
+// else. One that is not a token's carries no id bytes: after the stream reset
+// its id (an empty SSE `id:`), a stale id would resume elsewhere if presented.
+bool holds_stale_id(const Cursor& c) { return c.kind != CursorKind::token && !c.token.empty(); }
+
 bool is_too_old(const Event& e) {
   const auto* r = std::get_if<ServerRejected>(&e);
   return (r != nullptr && r->http_status == 410) || std::holds_alternative<CursorExpired>(e);
@@ -437,8 +442,16 @@ void Oracle::Impl::step(const StepView& v) {
              "checkpoint save " + num(k->delivery_id) + " asked while save " +
                  num(c.requested_id) + " is in flight");
       c.requested_id = std::max(c.requested_id, k->delivery_id);
+      if (holds_stale_id(k->cursor))
+        fail(Guarantee::no_silent_gap, v.client, v.now,
+             "checkpoint " + num(k->delivery_id) + " keeps the id '" + std::string(k->cursor.token.view()) +
+                 "' the stream reset");
     } else if (const auto* connect = std::get_if<Connect>(&effect)) {
       if (c.stop_requested) fail(Guarantee::stop, v.client, v.now, "connect after stop");
+      if (connect->from == ResumeFrom::cursor && holds_stale_id(connect->cursor))
+        fail(Guarantee::no_silent_gap, v.client, v.now,
+             "resumes with the id '" + std::string(connect->cursor.token.view()) +
+                 "' the stream reset (an empty id: the cursor is the sequence alone)");
       if (c.resync_from && connect->from != *c.resync_from)
         fail(Guarantee::no_silent_gap, v.client, v.now,
              "resumes from " + std::string(name_of(connect->from)) +
