@@ -77,7 +77,7 @@ std::uint64_t trace_hash_step(std::uint64_t hash, std::string_view bytes) noexce
     if constexpr (std::endian::native == std::endian::big) word = std::byteswap(word);
     hash = std::rotl((hash ^ word) * odd, 29);  // each step a bijection of `hash`
   }
-  std::uint64_t tail = bytes.size() - i;  // the length too: "a" and "a\0" differ
+  std::uint64_t tail = bytes.size() - i;  // the tail's length too: "a" and "a\0" differ
   for (std::size_t k = 0; i + k < bytes.size(); ++k)
     tail |= std::uint64_t{static_cast<unsigned char>(bytes[i + k])} << (8 * (k + 1));
   return std::rotl((hash ^ tail) * odd, 29);
