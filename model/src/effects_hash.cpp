@@ -52,6 +52,14 @@ void write_effect(log_text::Writer& w, const Effect& effect) {
       effect);
 }
 
+void write_effects(std::string& out, std::span<const Effect> effects) {
+  log_text::Writer w(out);
+  for (std::size_t i = 0; i < effects.size(); ++i) {
+    if (i > 0) w.out += '\n';
+    write_effect(w, effects[i]);
+  }
+}
+
 }  // namespace
 
 std::uint64_t fnv1a64(std::uint64_t hash, std::string_view bytes) noexcept {
@@ -63,29 +71,30 @@ std::uint64_t fnv1a64(std::uint64_t hash, std::string_view bytes) noexcept {
 }
 
 std::string encode_effect(const Effect& effect) {
-  log_text::Writer w;
-  write_effect(w, effect);
-  return std::move(w.out);
+  std::string out;
+  append_effect(out, effect);
+  return out;
 }
 
+void append_effect(std::string& out, const Effect& effect) {
+  log_text::Writer w(out);
+  write_effect(w, effect);
+}
+
+void append_effects(std::string& out, std::span<const Effect> effects) { write_effects(out, effects); }
+
 std::string encode_effects(std::span<const Effect> effects) {
-  log_text::Writer w;
-  for (std::size_t i = 0; i < effects.size(); ++i) {
-    if (i > 0) w.out += '\n';
-    write_effect(w, effects[i]);
-  }
-  return std::move(w.out);
+  std::string out;
+  write_effects(out, effects);
+  return out;
 }
 
 std::uint64_t effects_hash(std::span<const Effect> effects) {
   // Recording hashes every step of a session: reuse one buffer per thread.
-  thread_local log_text::Writer w;
-  w.out.clear();
-  for (std::size_t i = 0; i < effects.size(); ++i) {
-    if (i > 0) w.out += '\n';
-    write_effect(w, effects[i]);
-  }
-  return fnv1a64(fnv1a64_offset, w.out);
+  thread_local std::string buffer;
+  buffer.clear();
+  write_effects(buffer, effects);
+  return fnv1a64(fnv1a64_offset, buffer);
 }
 
 std::string effect_kinds(std::span<const Effect> effects) {

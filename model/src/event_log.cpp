@@ -576,13 +576,18 @@ std::string Reader::effect_names(std::string_view key) {
   return std::string(v);
 }
 
+// ` hash=<16 lowercase hex digits>`
+void append_hash(std::string& out, std::uint64_t hash) {
+  out += " hash=";
+  static constexpr char digits[] = "0123456789abcdef";
+  for (int shift = 60; shift >= 0; shift -= 4) out += digits[(hash >> shift) & 0xF];
+}
+
 std::string step_line(const Event& event, std::string_view kinds, std::uint64_t hash) {
   std::string line = encode_event(event);
   line += " effects=";
   line += kinds;
-  line += " hash=";
-  static constexpr char digits[] = "0123456789abcdef";
-  for (int shift = 60; shift >= 0; shift -= 4) line += digits[(hash >> shift) & 0xF];
+  append_hash(line, hash);
   return line;
 }
 
@@ -611,7 +616,8 @@ StateCheck state_check_of(const State& state) {
 }
 
 std::string describe(const StateCheck& check) {
-  Writer w;
+  std::string out;
+  Writer w(out);
   w.out += "phase=";
   w.out += alternative_name<Phase>(check.phase);
   w.name("status", name_of(check.status.kind));
@@ -621,7 +627,7 @@ std::string describe(const StateCheck& check) {
   w.field("http_status", check.status.http_status);
   w.field("delivered", check.delivered_id);
   w.field("durable", check.durable_id);
-  return std::move(w.out);
+  return out;
 }
 
 std::string encode_state(const StateCheck& check) { return "@state " + describe(check); }
@@ -631,7 +637,8 @@ std::expected<std::string, EventLogError> encode_header(const RecordingHeader& h
     return std::unexpected(EventLogError{2, header_keywords[0].size() + 2 + bad->first, "version", bad->second});
   if (const auto bad = bad_config(header.config))
     return std::unexpected(EventLogError{5, header_keywords[3].size() + 2 + bad->first, "config", bad->second});
-  Writer w;
+  std::string out;
+  Writer w(out);
   w.out += event_log_header;
   w.out += "\n@version ";
   w.out += header.version;
@@ -643,11 +650,24 @@ std::expected<std::string, EventLogError> encode_header(const RecordingHeader& h
   w.out += "\n@config ";
   w.out += header.config;
   w.out += '\n';
-  return std::move(w.out);
+  return out;
 }
 
 std::string encode_step(const Event& event, std::span<const Effect> effects) {
-  return step_line(event, effect_kinds(effects), effects_hash(effects));
+  std::string out;
+  append_step(out, event, effects, effects_hash(effects));
+  return out;
+}
+
+void append_step(std::string& out, const Event& event, std::span<const Effect> effects, std::uint64_t hash) {
+  append_event(out, event);
+  out += " effects=";
+  if (effects.empty()) out += '-';
+  for (std::size_t i = 0; i < effects.size(); ++i) {
+    if (i > 0) out += ',';
+    out += name_of(effects[i]);
+  }
+  append_hash(out, hash);
 }
 
 std::expected<std::string, EventLogError> encode_recording(const Recording& recording) {
@@ -712,7 +732,13 @@ std::expected<Recording, EventLogError> decode_recording(std::string_view text) 
 }
 
 std::string encode_event(const Event& event) {
-  Writer w;
+  std::string out;
+  append_event(out, event);
+  return out;
+}
+
+void append_event(std::string& out, const Event& event) {
+  Writer w(out);
   w.number(time_of(event).ms);
   w.out += ' ';
   w.out += name_of(event);
@@ -754,7 +780,6 @@ std::string encode_event(const Event& event) {
         }
       },
       event);
-  return std::move(w.out);
 }
 
 std::expected<Event, EventLogError> decode_event(std::string_view line) { return decode_line(line, nullptr); }

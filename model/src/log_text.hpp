@@ -22,20 +22,25 @@ inline std::string_view name_of_kind(CursorKind kind) {
   return i < cursor_kind_names.size() ? cursor_kind_names[i] : std::string_view{"unknown"};
 }
 
-// Token bytes written as they are; every other byte is %XX.
-inline bool plain_token_byte(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '.': case '_': case '~': case ':': case '/': case '+': case '@': case ',': case '-':
-      return true;
-    default:
-      return false;
-  }
-}
+// Token bytes written as they are; every other byte is %XX. A table: ids of
+// 1 KB are scanned at every step the simulator's trace encodes.
+inline constexpr std::array<bool, 256> plain_token_bytes = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (const char c : {'.', '_', '~', ':', '/', '+', '@', ',', '-'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+inline bool plain_token_byte(char c) { return plain_token_bytes[static_cast<unsigned char>(c)]; }
 
+// Appends to a caller's string, so that a caller encoding every step (the
+// simulator's trace) reuses one buffer and allocates nothing once it is large
+// enough.
 class Writer {
  public:
-  std::string out;
+  explicit Writer(std::string& o) : out(o) {}
+  std::string& out;
 
   template <class Int>
   void number(Int v) {
@@ -70,26 +75,36 @@ class Writer {
       out += "%2D";
       return;
     }
-    for (const char c : v) {
-      if (plain_token_byte(c)) {
-        out += c;
-      } else {
-        const auto b = static_cast<unsigned char>(c);
-        out += '%';
-        out += digits[b >> 4];
-        out += digits[b & 0xF];
-      }
+    // Runs of plain bytes are appended at once: ids can be 1024 bytes long.
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (plain_token_byte(v[i])) continue;
+      out.append(v.data() + run, i - run);
+      const auto b = static_cast<unsigned char>(v[i]);
+      out += '%';
+      out += digits[b >> 4];
+      out += digits[b & 0xF];
+      run = i + 1;
     }
+    out.append(v.data() + run, v.size() - run);
+  }
+  // `k.sub=` (no string is built: this runs for every cursor of every step).
+  void sub_key(std::string_view k, std::string_view sub) {
+    out += ' ';
+    out += k;
+    out += sub;
+    out += '=';
   }
   void cursor(std::string_view k, const Cursor& c) {
     key(k);
     out += name_of_kind(c.kind);
-    const std::string p(k);
-    field(p + ".seq", c.sequence);
-    key(p + ".has_seq");
+    sub_key(k, ".seq");
+    number(c.sequence);
+    sub_key(k, ".has_seq");
     out += c.has_sequence ? '1' : '0';
-    field(p + ".start", c.start_time_ms);
-    key(p + ".token");
+    sub_key(k, ".start");
+    number(c.start_time_ms);
+    sub_key(k, ".token");
     token(c.token);
   }
 };

@@ -194,7 +194,7 @@ class World final : public io::Clock {
       : s_(s), cfg_(cfg), opt_(o),
         server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
                              s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes,
-                             s.world.server_error_retry_after_ms}),
+                             s.world.server_error_retry_after_ms, s.world.id_reset_every}),
         oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
@@ -626,7 +626,9 @@ void World::send_bytes(std::uint32_t i, std::string bytes) {
 
 void World::send_event(std::uint32_t i, std::uint64_t seq) {
   std::string text;
-  if (s_.world.opaque_ids) {
+  const Server::IdField field = s_.world.opaque_ids ? server_.id_field(seq) : Server::IdField::none;
+  if (field == Server::IdField::reset) text.append("id:\n");  // SSE: an empty id resets the last event id
+  if (field == Server::IdField::id) {
     const std::string id = server_.id_text(seq);
     // An id longer than the client takes: the oracle accepts the session's
     // end (Failed{unrecoverable}) on this connection, and nothing else.

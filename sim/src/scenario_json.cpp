@@ -234,7 +234,7 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
                  "auth", "token_lifetime_ms", "app_knows_expiry", "latency_ms_min", "latency_ms_max",
                  "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored", "opaque_ids",
                  "filter_skip_every", "resume_overlap", "replay_end_sequence", "server_error_retry_after_ms",
-                 "status_after_open", "id_bytes", "id_bytes_max", "tether_watch"}) &&
+                 "status_after_open", "id_bytes", "id_bytes_max", "id_reset_every", "tether_watch"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
          r.ms("heartbeat_every_ms", w.heartbeat_every_ms) && r.ms("connection_ms_max", w.connection_ms_max) &&
          r.boolean("too_old_in_band", w.too_old_in_band) && r.boolean("auth", w.auth) &&
@@ -246,7 +246,8 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
          r.u64("resume_overlap", w.resume_overlap) && r.u64("replay_end_sequence", w.replay_end_sequence) &&
          r.ms("server_error_retry_after_ms", w.server_error_retry_after_ms) &&
          r.boolean("status_after_open", w.status_after_open) && r.u64("id_bytes", w.id_bytes) &&
-         r.u64("id_bytes_max", w.id_bytes_max) && r.boolean("tether_watch", w.tether_watch);
+         r.u64("id_bytes_max", w.id_bytes_max) && r.u64("id_reset_every", w.id_reset_every) &&
+         r.boolean("tether_watch", w.tether_watch);
 }
 
 bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<ScenarioError>& error) {
@@ -453,6 +454,7 @@ Json world_json(const WorldParams& w) {
   if (w.status_after_open) j["status_after_open"] = true;
   if (w.id_bytes > 0) j["id_bytes"] = w.id_bytes;
   if (w.id_bytes_max > 0) j["id_bytes_max"] = w.id_bytes_max;
+  if (w.id_reset_every > 0) j["id_reset_every"] = w.id_reset_every;
   if (w.tether_watch) j["tether_watch"] = true;
   return j;
 }
@@ -532,6 +534,8 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
   if (s.world.id_bytes_max > model::Token::capacity)
     return bad("world.id_bytes_max", "expected at most " + std::to_string(model::Token::capacity) +
                                          " (model::Token::capacity; 0: that default)");
+  if (s.world.id_reset_every > 0 && !s.world.opaque_ids)
+    return bad("world.id_reset_every", "needs world.opaque_ids = true (a stream without ids has none to reset)");
   return {};
 }
 

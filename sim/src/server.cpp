@@ -49,6 +49,14 @@ model::Token Server::id_of(std::uint64_t sequence) const {
   return model::Token::make(id_text(sequence)).value();  // id_bytes <= model::Token::capacity
 }
 
+Server::IdField Server::id_field(std::uint64_t sequence) const {
+  const std::uint64_t k = params_.id_reset_every;
+  if (k == 0 || sequence == 0) return IdField::id;
+  const std::uint64_t block = (sequence - 1) / k;  // even blocks carry ids, odd ones do not
+  if (block % 2 == 0) return IdField::id;
+  return (sequence - 1) % k == 0 ? IdField::reset : IdField::none;
+}
+
 std::optional<std::uint64_t> Server::sequence_of(const model::Token& id) const {
   const std::string_view text = id.view();
   const auto colon = text.find(':');

@@ -402,6 +402,17 @@ void draw_stops(std::uint64_t seed, Scenario& s) {
   }
 }
 
+// Id resets: opaque ids reset mid-stream (an empty SSE `id:`, then events with
+// no id field), in blocks of 1..8 events, so that a reconnect often comes
+// while the stream's last event id is reset: it must resume by the sequence
+// alone, presenting no stale id (the model mutant cursor-stale-token-kept).
+void draw_id_resets(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 10);
+  if (!chance(p, 8)) return;
+  s.world.opaque_ids = true;
+  s.world.id_reset_every = static_cast<std::uint64_t>(p.uniform(1, 8));
+}
+
 void draw_situations(std::uint64_t seed, Scenario& s) {
   const std::size_t faults_before = s.faults.size();
   draw_quiet(seed, s);
@@ -413,6 +424,7 @@ void draw_situations(std::uint64_t seed, Scenario& s) {
   draw_jitter(seed, s);
   draw_slow_credentials(seed, s);
   draw_stops(seed, s);
+  draw_id_resets(seed, s);
   draw_replay_only(seed, s);  // last: its end depends on the append rate
   if (s.faults.size() != faults_before)
     std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });

@@ -1,7 +1,12 @@
 #include <tether/sim/trace.hpp>
 
+#include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstring>
 
+#include <tether/model/effects_hash.hpp>
+#include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
 
 namespace tether::sim {
@@ -45,129 +50,73 @@ std::vector<std::string> Coverage::never_reached() const {
 }
 
 namespace {
-void put(std::string& s, std::int64_t v) {
+template <class Int>
+void put(std::string& s, Int v) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   s.append(buf, r.ptr);
 }
-void put(std::string& s, std::uint64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  s.append(buf, r.ptr);
-}
-void put_opt(std::string& s, const std::optional<std::uint64_t>& v) {
-  if (v) put(s, *v);
-  else s += '-';
-}
 
-void event_fields(std::string& s, const model::Event& e) {
-  using namespace model;
-  if (const auto* f = std::get_if<FrameReceived>(&e)) {
-    s += ' ';
-    put_opt(s, f->sequence);
-  } else if (const auto* r = std::get_if<ServerRejected>(&e)) {
-    s += ' ';
-    put(s, std::uint64_t{r->http_status});
-    if (r->retry_after_ms) {
-      s += " ra=";
-      put(s, *r->retry_after_ms);
-    }
-  } else if (const auto* c = std::get_if<ConnectionClosed>(&e)) {
-    s += ' ';
-    s += name_of(c->cause);
-  } else if (const auto* a = std::get_if<DeliveryAcked>(&e)) {
-    s += ' ';
-    put(s, a->delivery_id);
-  } else if (const auto* k = std::get_if<CheckpointSaved>(&e)) {
-    s += ' ';
-    put(s, k->delivery_id);
-  } else if (const auto* kf = std::get_if<CheckpointSaveFailed>(&e)) {
-    s += ' ';
-    put(s, kf->delivery_id);
-  } else if (const auto* st = std::get_if<Started>(&e)) {
-    s += ' ';
-    put_opt(s, st->checkpoint && st->checkpoint->has_sequence
-                   ? std::optional<std::uint64_t>(st->checkpoint->sequence)
-                   : std::nullopt);
-  }
-}
-
-void effect_fields(std::string& s, const model::Effect& e) {
-  using namespace model;
-  if (const auto* c = std::get_if<Connect>(&e)) {
-    s += ' ';
-    put(s, std::uint64_t{c->attempt});
-    s += ' ';
-    s += name_of(c->from);
-    if (c->from == ResumeFrom::cursor) {
-      s += ' ';
-      put(s, c->cursor.sequence);
-    }
-  } else if (const auto* d = std::get_if<Deliver>(&e)) {
-    s += ' ';
-    put(s, d->delivery_id);
-    s += ' ';
-    put_opt(s, d->sequence);
-  } else if (const auto* g = std::get_if<ReportGap>(&e)) {
-    s += ' ';
-    put_opt(s, g->from_sequence);
-    s += '-';
-    put_opt(s, g->to_sequence);
-  } else if (const auto* k = std::get_if<SaveCheckpoint>(&e)) {
-    s += ' ';
-    put(s, k->delivery_id);
-  } else if (const auto* r = std::get_if<ReportStatus>(&e)) {
-    s += ' ';
-    s += name_of(r->status.kind);
-    s += ' ';
-    s += name_of(r->status.reason);
-    if (r->status.kind == StatusKind::backing_off) {
-      s += ' ';
-      put(s, r->status.next_attempt_at.ms);
-    }
-  } else if (const auto* a = std::get_if<RefreshAuth>(&e)) {
-    s += ' ';
-    s += name_of(a->cause);
-  } else if (const auto* x = std::get_if<DiscardFrame>(&e)) {
-    s += ' ';
-    s += name_of(x->reason);
+// Appends `text` with each '\n' written as " ; " (one effect after another).
+void append_joined(std::string& out, std::string_view text) {
+  for (std::size_t start = 0; start <= text.size();) {
+    const std::size_t nl = std::min(text.find('\n', start), text.size());
+    if (start > 0) out += " ; ";
+    out.append(text.substr(start, nl - start));
+    start = nl + 1;
   }
 }
 }  // namespace
 
-void Trace::step(Ms now, std::uint32_t client, const model::Event& event, const model::Effects& effects) {
-  line_.clear();
-  put(line_, now);
-  line_ += " c";
-  put(line_, std::uint64_t{client});
-  line_ += ' ';
-  line_ += model::name_of(event);
-  event_fields(line_, event);
-  char sep = ':';
-  for (const model::Effect& e : effects) {
-    line_ += ' ';
-    line_ += sep;
-    sep = ',';
-    line_ += ' ';
-    line_ += model::name_of(e);
-    effect_fields(line_, e);
+std::uint64_t trace_hash_step(std::uint64_t hash, std::string_view bytes) noexcept {
+  constexpr std::uint64_t odd = 0x9E3779B97F4A7C15ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, bytes.data() + i, 8);
+    if constexpr (std::endian::native == std::endian::big) word = std::byteswap(word);
+    hash = std::rotl((hash ^ word) * odd, 29);  // each step a bijection of `hash`
   }
-  end_line();
+  std::uint64_t tail = bytes.size() - i;  // the tail's length too: "a" and "a\0" differ
+  for (std::size_t k = 0; i + k < bytes.size(); ++k)
+    tail |= std::uint64_t{static_cast<unsigned char>(bytes[i + k])} << (8 * (k + 1));
+  return std::rotl((hash ^ tail) * odd, 29);
+}
+
+void Trace::step(Ms /*now*/, std::uint32_t client, const model::Event& event, const model::Effects& effects) {
+  // What is hashed: "c<client> <event line>\n<effects' canonical text>".
+  line_.clear();
+  line_ += 'c';
+  put(line_, client);
+  line_ += ' ';
+  const std::size_t prefix_end = line_.size();
+  model::append_event(line_, event);
+  const std::size_t event_end = line_.size();
+  line_ += '\n';
+  model::append_effects(line_, effects.span());
+  hash_ = trace_hash_step(hash_, line_);
+  if (!keep_text_) return;
+  // What is shown: the recording's line for this step, then the effects in full.
+  const std::string_view canonical = std::string_view(line_).substr(event_end + 1);
+  text_.append(line_, 0, prefix_end);
+  model::append_step(text_, event, effects.span(), model::fnv1a64(model::fnv1a64_offset, canonical));
+  if (!canonical.empty()) {
+    text_ += " : ";
+    append_joined(text_, canonical);
+  }
+  text_ += '\n';
 }
 
 void Trace::note(Ms now, std::string_view what, std::int64_t value) {
   line_.clear();
+  line_ += "world ";
   put(line_, now);
-  line_ += " world ";
+  line_ += ' ';
   line_ += what;
   line_ += ' ';
   put(line_, value);
-  end_line();
-}
-
-void Trace::end_line() {
   line_ += '\n';
-  hash_ = model::fnv1a64(hash_, line_);
+  hash_ = trace_hash_step(hash_, line_);
   if (keep_text_) text_ += line_;
 }
 

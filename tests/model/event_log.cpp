@@ -323,6 +323,37 @@ TEST_CASE("event_log: format 2 writes the documented header and step lines", "[e
         "delivered=30 durable=29");
 }
 
+// The appending forms (what the simulator's trace encodes every step with, into
+// one reused buffer) write exactly what the string forms return, after what
+// the buffer already holds; the effects' hash is FNV-1a of what they append.
+TEST_CASE("event_log: the appending forms append exactly the string forms' text", "[event_log][recording]") {
+  Effects fx;
+  fx.push_back(Connect{2, ResumeFrom::cursor, Cursor::at_token(tok("a b"), 9)});
+  fx.push_back(Deliver{3, 9, 4});
+  fx.push_back(ReportStatus{Status{StatusKind::backing_off, Reason::unexpected_eof, 1, Instant{1500}, 0}});
+  const std::string prefix = "c2 ";
+  for (const Event& e : edge_events()) {
+    for (std::size_t n = 0; n <= fx.size(); ++n) {
+      const std::span<const Effect> effects = fx.span().first(n);
+      std::string buffer = prefix;
+      append_event(buffer, e);
+      CHECK(buffer == prefix + encode_event(e));
+      buffer = prefix;
+      append_step(buffer, e, effects, effects_hash(effects));
+      CHECK(buffer == prefix + encode_step(e, effects));
+      std::string text = prefix;
+      append_effects(text, effects);
+      CHECK(text == prefix + encode_effects(effects));
+      CHECK(fnv1a64(fnv1a64_offset, std::string_view(text).substr(prefix.size())) == effects_hash(effects));
+    }
+  }
+  std::string one = prefix;
+  append_effect(one, fx[0]);
+  CHECK(one == prefix + encode_effect(fx[0]));
+  CHECK(one == prefix + "Connect attempt=2 from=cursor cursor=token cursor.seq=9 cursor.has_seq=1 cursor.start=0 "
+                        "cursor.token=a%20b");
+}
+
 TEST_CASE("event_log: format 2 recordings of random sessions round-trip with their effects", "[event_log][recording]") {
   namespace t = tether::test;
   std::size_t sessions = 0;

@@ -336,6 +336,18 @@ m::Effects outage_give_up_early(m::State& s, const m::Event& e) noexcept {
   });
 }
 
+// (v) stale id kept (scripts/mutants/model.txt, cursor-stale-token-kept): a
+// frame that resets the stream's id (an empty SSE `id:`) but has a sequence
+// makes the resume cursor a sequence's, yet keeps the previous id's bytes in
+// it (model/src/session.cpp without its `r.token.clear()`).
+m::Effects stale_id_kept(m::State& s, const m::Event& e) noexcept {
+  const m::Token before = s.progress.resume.token;
+  const m::Effects fx = m::transition_in_place(s, e);
+  const auto* f = std::get_if<m::FrameReceived>(&e);
+  if (f != nullptr && f->sequence && !(f->id && !f->id->empty())) s.progress.resume.token = before;
+  return fx;
+}
+
 struct Caught {
   std::uint64_t seed = 0;
   RunResult result;
@@ -427,6 +439,35 @@ TEST_CASE("mutant: reconnect without a backoff is caught", "[mutation]") {
 }
 TEST_CASE("mutant: attempt left open on a connect timeout is caught", "[mutation]") {
   check_caught("attempt_left_open", &attempt_left_open, Guarantee::rate);
+}
+
+// Only the id-resets situation (an empty SSE `id:` after ids, issue 11) makes
+// a stale id observable: the reconnect (or a checkpoint) would present it.
+// scripts/mutation_score.sh's source mutant of the same line survived before.
+TEST_CASE("mutant: a stale id kept after the stream reset it is caught", "[mutation]") {
+  // By hand: ids reset in blocks of two; a connection reset after sequence 3
+  // (an empty `id:`, after 1:1 and 1:2) makes the reconnect resume by sequence 3.
+  Scenario s;
+  s.seed = 11;
+  s.safety_ms = 30000;
+  s.world.append_every_ms = 500;
+  s.world.heartbeat_every_ms = 10000;
+  s.world.latency_ms_min = 5;
+  s.world.latency_ms_max = 20;
+  s.world.opaque_ids = true;
+  s.world.id_reset_every = 2;
+  s.faults.push_back(Fault{FaultKind::reset, 0, 1800, 0, 0});
+  const RunResult real = run(s);
+  INFO(describe(real));
+  CHECK(real.ok());
+  RunOptions o;
+  o.reducer = &stale_id_kept;
+  const RunResult mutant = run(s, o);
+  INFO(describe(mutant));
+  CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(), [](const Violation& v) {
+    return v.guarantee == Guarantee::no_silent_gap && v.message.find("'1:2' the stream reset") != std::string::npos;
+  }));
+  check_caught("stale_id_kept", &stale_id_kept, Guarantee::no_silent_gap);
 }
 
 // Issue 10: the oracle judges the configuration in force. A custom policy (a

@@ -114,6 +114,37 @@ TEST_CASE("recording_replay: a faithful recording replays with every step and th
   CHECK(std::string(m::name_of(r.state.phase)) == "Stopped");
 }
 
+// One printer: a replay's trace prints each step as the recording does (the
+// event log's line after the client), so the recording's event lines come back
+// out of the trace, and the trace hash is the same whether the text is kept.
+TEST_CASE("recording_replay: the trace's step lines are the recording's lines", "[recording_replay][trace]") {
+  const std::string text = incident(config_under_test());
+  const m::Recording rec = decode(text);
+  ReplayOptions keep;
+  keep.keep_trace_text = true;
+  const ReplayResult r = replay_recording(rec, config_under_test(), keep);
+  REQUIRE(r.ok());
+  std::vector<std::string> recorded;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t nl = text.find('\n', start);
+    const std::string line = text.substr(start, nl - start);
+    if (!line.empty() && line[0] != '@' && line != m::event_log_header) recorded.push_back(line);
+    start = nl + 1;
+  }
+  std::vector<std::string> traced;
+  for (std::size_t start = 0; start < r.trace.size();) {
+    const std::size_t nl = r.trace.find('\n', start);
+    std::string line = r.trace.substr(start, nl - start);
+    REQUIRE(line.starts_with("c0 "));
+    line = line.substr(3, line.find(" : ") == std::string::npos ? std::string::npos : line.find(" : ") - 3);
+    traced.push_back(line);
+    start = nl + 1;
+  }
+  CHECK(traced == recorded);
+  CHECK(recorded.size() == rec.steps.size());
+  CHECK(replay_recording(rec, config_under_test()).trace_hash == r.trace_hash);
+}
+
 TEST_CASE("recording_replay: another seed or configuration is named at the first step whose effects differ",
           "[recording_replay]") {
   const std::string text = incident(config_under_test());

@@ -64,8 +64,10 @@ TEST_CASE("swarm scenarios are data drawn from the seed", "[swarm]") {
 // credential source ending in a cursor too old, with a confirm timeout; 7: an
 // outage limit, equal jitter and link flaps; 100: a slow credential source
 // with the terminal refresh policy and rare events; 250: a quiet stream, a
-// server that answers after opening, ids at the client's limit), so their
-// second and third pins moved.
+// server that answers after opening, ids at the client's limit, and id resets),
+// so their second and third pins moved. Every trace pin moved again when the
+// trace became the event-log encoder's lines under a word-wise hash (issue
+// 11, "one event printer"): the runs did not change.
 TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
   struct Pin {
     std::uint64_t seed;
@@ -74,13 +76,13 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
     std::uint64_t trace_hash;
   };
   const std::vector<Pin> pinned = {
-      {0, 0x6f256319331db9e4, 0x6f256319331db9e4, 0x7dd7315a2911b916},
-      {1, 0x5c367bb65e0aad33, 0xd5dcea25322131ba, 0x5e44c8496336c96c},
-      {7, 0x978f766ba7d58259, 0x3d35d405c623564e, 0xee979e961941db11},
-      {42, 0xa65d70ec80ae0527, 0x4858a1444d953ca2, 0x52d278ea2b24d7ee},
-      {100, 0x557b3cd8ef6f2ea9, 0x9e107645bcde356e, 0xb1f3827930aaf556},
-      {250, 0x9c10dfa122a996b6, 0xbda59b33a8817c9d, 0x04888607a8ff96d9},
-      {300, 0x7eea9d6049ce7fea, 0x7eea9d6049ce7fea, 0x8ec17718b7f5bcce},
+      {0, 0x6f256319331db9e4, 0x6f256319331db9e4, 0xd3539e6ae49607c3},
+      {1, 0x5c367bb65e0aad33, 0xd5dcea25322131ba, 0xb91ef3b7271a4d94},
+      {7, 0x978f766ba7d58259, 0x3d35d405c623564e, 0xa601b4926b7d07fc},
+      {42, 0xa65d70ec80ae0527, 0x4858a1444d953ca2, 0xf6557f6c7877fd53},
+      {100, 0x557b3cd8ef6f2ea9, 0x9e107645bcde356e, 0x55e00437f63ee83b},
+      {250, 0x9c10dfa122a996b6, 0x0f01c41d65e500bf, 0x47fa353aada0412e},
+      {300, 0x7eea9d6049ce7fea, 0x7eea9d6049ce7fea, 0xa80ab02f37d3935e},
   };
   for (const Pin& pin : pinned) {
     INFO("seed " << pin.seed);

@@ -91,6 +91,11 @@ void Model::check_resume(const m::Connect& c) const {
   const auto by_override = [&](Override o) {
     return c.from == (o == Override::oldest ? m::ResumeFrom::oldest : m::ResumeFrom::live);
   };
+  // A cursor that is not a token's carries no id bytes: after the stream reset
+  // its id (an empty SSE `id:`), a stale id presented would resume elsewhere.
+  if (c.from == m::ResumeFrom::cursor && c.cursor.kind != m::CursorKind::token && !c.cursor.token.empty())
+    broken("resume", "Connect resumes with the id '" + std::string(c.cursor.token.view()) +
+                         "' the stream reset (an empty id: the cursor is the sequence alone)");
   bool ok = false;
   if (override_from != Override::none) {
     ok = by_override(override_from);
@@ -236,6 +241,9 @@ void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
 // (on_ack), or the position after that delivery (on_next_delivery).
 void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
   const std::uint64_t id = s.delivery_id;
+  if (s.cursor.kind != m::CursorKind::token && !s.cursor.token.empty())
+    broken("resume", "checkpoint of delivery " + num(id) + " keeps the id '" + std::string(s.cursor.token.view()) +
+                         "' the stream reset");
   const After& after = after_delivery(id);
   const Position* expected = &after.cursor;
   if (cfg.resume.commit == m::CommitPolicy::on_ack) {

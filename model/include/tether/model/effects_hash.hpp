@@ -35,6 +35,12 @@ std::string encode_effect(const Effect& effect);
 std::string encode_effects(std::span<const Effect> effects);
 // fnv1a64(fnv1a64_offset, encode_effects(effects)).
 std::uint64_t effects_hash(std::span<const Effect> effects);
+// Appending forms, for a caller that encodes every step into one reused
+// buffer (the simulator's trace): encode_effect(effect) and
+// encode_effects(effects) appended to `out` (effects_hash() is fnv1a64 of
+// what append_effects() appended).
+void append_effect(std::string& out, const Effect& effect);
+void append_effects(std::string& out, std::span<const Effect> effects);
 // The effects' names joined by ',' ("Connect,ReportStatus"); "-" for none.
 std::string effect_kinds(std::span<const Effect> effects);
 

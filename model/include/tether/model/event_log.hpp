@@ -152,6 +152,12 @@ struct Recording {
 std::expected<std::string, EventLogError> encode_header(const RecordingHeader& header);
 // One event line with what its step did (no newline).
 std::string encode_step(const Event& event, std::span<const Effect> effects);
+// encode_step() appended to `out`, the effects' hash given (effects_hash(), or
+// fnv1a64 of what append_effects() appended): for a caller that encodes every
+// step into one reused buffer and has the effects' text already (the
+// simulator's trace, <tether/sim/trace.hpp>).
+void append_step(std::string& out, const Event& event, std::span<const Effect> effects,
+                 std::uint64_t fx_hash);
 // One `@state` line (no newline).
 std::string encode_state(const StateCheck& check);
 
@@ -165,6 +171,8 @@ std::expected<Recording, EventLogError> decode_recording(std::string_view text);
 
 // One event as one line (no newline), without effects.
 std::string encode_event(const Event& event);
+// The same, appended to `out`.
+void append_event(std::string& out, const Event& event);
 // One such line back to its event.
 std::expected<Event, EventLogError> decode_event(std::string_view line);
 

@@ -135,6 +135,13 @@ struct WorldParams {
   // longer id ends the session Failed{unrecoverable}: a truncated id would
   // resume elsewhere, and the server resends the same id on a retry.
   std::uint64_t id_bytes_max = 0;
+  // Id resets (only with opaque_ids): the stream alternates blocks of this
+  // many events with ids and as many without. An id-less block's first event
+  // carries an empty `id:` field, which (SSE) resets the stream's last event
+  // id; the rest carry no id field, so it stays reset. The client's resume
+  // cursor then holds the sequence alone, and no stale id may be presented
+  // again (0: every event carries its id).
+  std::uint64_t id_reset_every = 0;
   // Every process runs tether-watch's output (sim::watch_client_code: JSON
   // lines on a simulated stdout, acked once flushed) instead of the builtin
   // application; needs resume.commit = on_ack, as tether-watch does.

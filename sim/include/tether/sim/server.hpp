@@ -34,6 +34,9 @@ struct ServerParams {
   std::uint64_t id_bytes = 0;
   // 5xx answers carry Retry-After: this many ms (0: none).
   Ms error_retry_after_ms = 0;
+  // Id resets (opaque ids only): blocks of this many events with ids
+  // alternate with as many without (0: none). See id_field().
+  std::uint64_t id_reset_every = 0;
 };
 
 struct AuthToken {
@@ -82,6 +85,12 @@ class Server {
   // The same id as a resume token; only for ids that fit one
   // (model::Token::capacity).
   model::Token id_of(std::uint64_t sequence) const;
+  // How event `sequence` names its id in the stream (opaque ids only): with
+  // its id, with an empty `id:` field (the first event of an id-less block:
+  // per SSE it resets the stream's last event id), or with no id field (the
+  // rest of the block: the reset holds).
+  enum class IdField : std::uint8_t { id, reset, none };
+  IdField id_field(std::uint64_t sequence) const;
   // The sequence an id names, or nullopt if this server never issued it
   // (malformed, an unknown epoch, or an epoch that does not hold it).
   std::optional<std::uint64_t> sequence_of(const model::Token& id) const;
