@@ -7,6 +7,8 @@
 #include <utility>
 #include <variant>
 
+#include <tether/model/effects_hash.hpp>
+#include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
 
 namespace tether::test {
@@ -35,31 +37,8 @@ void put_int(std::string& out, Int v) {
 void put(std::string& out, std::int64_t v) { put_int(out, v); }
 void put(std::string& out, std::uint64_t v) { put_int(out, v); }
 void put(std::string& out, std::uint32_t v) { put_int(out, v); }
-void put(std::string& out, std::uint16_t v) { put_int(out, v); }
 void put(std::string& out, std::string_view v) { out.append(v); }
-template <class T>
-void put_opt(std::string& out, const std::optional<T>& v) {
-  if (v) {
-    put(out, *v);
-  } else {
-    out += '-';
-  }
-}
-void put(std::string& out, m::Instant t) { put(out, t.ms); }
 
-void put_status(std::string& out, const m::Status& s) {
-  out += '(';
-  put(out, m::name_of(s.kind));
-  out += ',';
-  put(out, m::name_of(s.reason));
-  out += ",failures=";
-  put(out, s.failures);
-  out += ",at=";
-  put(out, s.next_attempt_at);
-  out += ",http=";
-  put(out, s.http_status);
-  out += ')';
-}
 
 }  // namespace
 
@@ -77,6 +56,12 @@ GuardedStep guarded_transition(m::State state, const m::Event& event) {
 }
 
 // ================================================================ text
+
+// Events and effects are written by the one event printer, the event log's
+// encoder (<tether/model/event_log.hpp>, <tether/model/effects_hash.hpp>):
+// the text a recording holds and the simulator's trace shows.
+void append(std::string& out, const m::Event& event) { m::append_event(out, event); }
+void append(std::string& out, const m::Effect& effect) { m::append_effect(out, effect); }
 
 void append(std::string& out, const m::Cursor& c) {
   switch (c.kind) {
@@ -98,143 +83,6 @@ void append(std::string& out, const m::Cursor& c) {
       put(out, c.start_time_ms);
       break;
   }
-}
-
-void append(std::string& out, const m::Event& event) {
-  put(out, m::name_of(event));
-  out += '@';
-  put(out, m::time_of(event));
-  std::visit(Overload{
-                 [&](const m::Started& e) {
-                   out += "(checkpoint=";
-                   if (e.checkpoint) {
-                     append(out, *e.checkpoint);
-                   } else {
-                     out += '-';
-                   }
-                   out += ",expires=";
-                   if (e.token_expires_at) {
-                     put(out, *e.token_expires_at);
-                   } else {
-                     out += '-';
-                   }
-                   out += ')';
-                 },
-                 [&](const m::ConnectionClosed& e) {
-                   out += '(';
-                   put(out, m::name_of(e.cause));
-                   out += ')';
-                 },
-                 [&](const m::ServerRejected& e) {
-                   out += '(';
-                   put(out, e.http_status);
-                   out += ",retry_after=";
-                   put_opt(out, e.retry_after_ms);
-                   out += ')';
-                 },
-                 [&](const m::FrameReceived& e) {
-                   out += "(seq=";
-                   put_opt(out, e.sequence);
-                   out += ",id=";
-                   if (e.id) {
-                     out.append(e.id->view());
-                   } else {
-                     out += '-';
-                   }
-                   out += ",retry=";
-                   put_opt(out, e.retry_ms);
-                   out += ",ref=";
-                   put(out, e.frame_ref);
-                   out += ')';
-                 },
-                 [&](const m::DeliveryAcked& e) {
-                   out += "(id=";
-                   put(out, e.delivery_id);
-                   out += ',';
-                   append(out, e.cursor);
-                   out += ')';
-                 },
-                 [&](const m::AuthRefreshed& e) {
-                   out += "(expires=";
-                   if (e.expires_at) {
-                     put(out, *e.expires_at);
-                   } else {
-                     out += '-';
-                   }
-                   out += ')';
-                 },
-                 [&](const m::CheckpointSaved& e) {
-                   out += "(id=";
-                   put(out, e.delivery_id);
-                   out += ')';
-                 },
-                 [&](const m::CheckpointSaveFailed& e) {
-                   out += "(id=";
-                   put(out, e.delivery_id);
-                   out += ')';
-                 },
-                 [](const auto&) {},
-             },
-             event);
-}
-
-void append(std::string& out, const m::Effect& effect) {
-  put(out, m::name_of(effect));
-  std::visit(Overload{
-                 [&](const m::Connect& c) {
-                   out += "(attempt=";
-                   put(out, c.attempt);
-                   out += ',';
-                   put(out, m::name_of(c.from));
-                   if (c.from == m::ResumeFrom::cursor) {
-                     out += ',';
-                     append(out, c.cursor);
-                   }
-                   out += ')';
-                 },
-                 [&](const m::Deliver& d) {
-                   out += "(id=";
-                   put(out, d.delivery_id);
-                   out += ",seq=";
-                   put_opt(out, d.sequence);
-                   out += ",ref=";
-                   put(out, d.frame_ref);
-                   out += ')';
-                 },
-                 [&](const m::DiscardFrame& d) {
-                   out += "(ref=";
-                   put(out, d.frame_ref);
-                   out += ",seq=";
-                   put_opt(out, d.sequence);
-                   out += ',';
-                   put(out, m::name_of(d.reason));
-                   out += ')';
-                 },
-                 [&](const m::ReportGap& g) {
-                   out += "(";
-                   put_opt(out, g.from_sequence);
-                   out += "..";
-                   put_opt(out, g.to_sequence);
-                   out += ',';
-                   put(out, m::name_of(g.cause));
-                   out += ')';
-                 },
-                 [&](const m::SaveCheckpoint& s) {
-                   out += "(id=";
-                   put(out, s.delivery_id);
-                   out += ',';
-                   append(out, s.cursor);
-                   out += ')';
-                 },
-                 [&](const m::RefreshAuth& r) {
-                   out += '(';
-                   put(out, m::name_of(r.cause));
-                   out += ')';
-                 },
-                 [&](const m::ReportStatus& r) { put_status(out, r.status); },
-                 [](const m::CloseConnection&) {},
-             },
-             effect);
 }
 
 bool same_effects(const m::Effects& a, const m::Effects& b) {
@@ -275,17 +123,12 @@ bool same_effects(const m::Effects& a, const m::Effects& b) {
 
 void append(std::string& out, const m::Effects& effects) {
   out += '[';
-  bool first = true;
-  for (const m::Effect& e : effects) {
-    if (!first) out += ' ';
-    first = false;
-    append(out, e);
-  }
+  m::append_effects(out, effects);
   out += ']';
 }
 
-void append(std::string& out, const m::SessionConfig& c) {
-  const m::BackoffPolicy& b = c.backoff;
+namespace {
+void append_backoff(std::string& out, const m::BackoffPolicy& b) {
   out += "backoff{initial=";
   put(out, b.delay_ms_initial);
   out += ",x";
@@ -310,7 +153,13 @@ void append(std::string& out, const m::SessionConfig& c) {
   out += b.honour_sse_retry ? ",sse" : ",no-sse";
   out += ",restored=";
   put(out, b.restored_delay_ms_max);
-  out += "} give_up{";
+  out += '}';
+}
+}  // namespace
+
+void append(std::string& out, const m::SessionConfig& c) {
+  append_backoff(out, c.backoff);
+  out += " give_up{";
   put(out, c.give_up.attempts_max);
   out += ',';
   put(out, c.give_up.outage_ms_max);
