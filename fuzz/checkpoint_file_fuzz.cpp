@@ -15,14 +15,13 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
 #include <tether/io/checkpoint_file.hpp>
 
 namespace {
 
 [[noreturn]] void report(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "\ntether checkpoint file fuzz: %s\n%.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
+  std::fprintf(stderr, "\ntether checkpoint file fuzz: %s\n%.*s\n", what,
+               static_cast<int>(detail.size()), detail.data());
   std::fflush(stderr);
   std::abort();
 }
@@ -38,22 +37,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (e.field.empty() || e.detail.empty() || name_of(e.code) == "unknown")
       report("an error without a field, a detail or a known code", bytes);
     if (e.message().empty()) report("an empty error message", bytes);
-    if (decode_checkpoint(bytes)) report("decode_checkpoint accepted what decode_checkpoint_file refused", bytes);
+    if (decode_checkpoint(bytes))
+      report("decode_checkpoint accepted what decode_checkpoint_file refused", bytes);
     return 0;
   }
   const tether::model::Cursor& cursor = decoded->cursor;
   if (!(canonical(cursor) == cursor)) report("decoded a cursor that is not canonical", bytes);
-  if (decoded->stream.size() > checkpoint_stream_bytes_max) report("decoded a stream identity over the limit", bytes);
+  if (decoded->stream.size() > checkpoint_stream_bytes_max)
+    report("decoded a stream identity over the limit", bytes);
   const bool version_2 = bytes.starts_with("tether-checkpoint/2\n");
-  if (version_2 == decoded->stream.empty()) report("a stream identity that does not match the version", bytes);
+  if (version_2 == decoded->stream.empty())
+    report("a stream identity that does not match the version", bytes);
   const std::string text = encode_checkpoint(cursor, decoded->stream);
   if (text != bytes) report("decoded a file that encode_checkpoint would not write", text);
   const auto again = decode_checkpoint_file(text);
-  if (!again) report("encode_checkpoint wrote a file decode_checkpoint_file refuses", again.error().message() + "\n" + text);
+  if (!again)
+    report("encode_checkpoint wrote a file decode_checkpoint_file refuses",
+           again.error().message() + "\n" + text);
   if (!(*again == *decoded)) report("the round trip changed the checkpoint", text);
   const auto cursor_only = decode_checkpoint(bytes);
-  if (!cursor_only || !(*cursor_only == cursor)) report("decode_checkpoint disagrees with decode_checkpoint_file", text);
+  if (!cursor_only || !(*cursor_only == cursor))
+    report("decode_checkpoint disagrees with decode_checkpoint_file", text);
   if (supersedes(cursor, cursor)) report("a cursor supersedes itself", text);
-  if (supersedes(tether::model::Cursor{}, cursor)) report("kind none supersedes a checkpoint", text);
+  if (supersedes(tether::model::Cursor{}, cursor))
+    report("kind none supersedes a checkpoint", text);
   return 0;
 }

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
 #include <tether/io/config.hpp>
 
 namespace {
@@ -26,7 +25,8 @@ namespace {
 void check_round_trip(const tether::io::Config& config) {
   const std::string text = tether::io::to_json(config);
   const auto again = tether::io::parse_config(text);
-  if (!again) report("to_json wrote a file parse_config refuses", again.error().message() + "\n" + text);
+  if (!again)
+    report("to_json wrote a file parse_config refuses", again.error().message() + "\n" + text);
   if (tether::io::to_json(*again) != text) report("the round trip is not exact", text);
 }
 

@@ -14,13 +14,13 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
 #include <tether/model/event_log.hpp>
 
 namespace {
 
 [[noreturn]] void report(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "\ntether event log fuzz: %s\n%.*s\n", what, static_cast<int>(detail.size()), detail.data());
+  std::fprintf(stderr, "\ntether event log fuzz: %s\n%.*s\n", what, static_cast<int>(detail.size()),
+               detail.data());
   std::fflush(stderr);
   std::abort();
 }
@@ -35,8 +35,10 @@ void check_line(std::string_view line) {
   }
   const std::string text = tether::model::encode_event(*decoded);
   const auto again = tether::model::decode_event(text);
-  if (!again) report("encode_event wrote a line decode_event refuses", again.error().message() + "\n" + text);
-  if (!tether::model::same_event(*again, *decoded)) report("the round trip changed the event", text);
+  if (!again)
+    report("encode_event wrote a line decode_event refuses", again.error().message() + "\n" + text);
+  if (!tether::model::same_event(*again, *decoded))
+    report("the round trip changed the event", text);
   if (tether::model::encode_event(*again) != text) report("re-encoding is not a fixed point", text);
 }
 
@@ -44,22 +46,28 @@ void check_recording(std::string_view bytes) {
   namespace m = tether::model;
   const auto r = m::decode_recording(bytes);
   if (!r) {
-    if (r.error().line == 0 || r.error().column == 0 || r.error().field.empty() || r.error().reason.empty())
+    if (r.error().line == 0 || r.error().column == 0 || r.error().field.empty() ||
+        r.error().reason.empty())
       report("a recording error without a line, column, field or reason", bytes);
     return;
   }
   const auto text = m::encode_recording(*r);
   if (!text) report("encode_recording refused a decoded recording", text.error().message());
   const auto again = m::decode_recording(*text);
-  if (!again) report("encode_recording wrote a recording decode_recording refuses", again.error().message() + "\n" + *text);
-  if (again->format != r->format || again->header != r->header) report("the round trip changed the header", *text);
+  if (!again)
+    report("encode_recording wrote a recording decode_recording refuses",
+           again.error().message() + "\n" + *text);
+  if (again->format != r->format || again->header != r->header)
+    report("the round trip changed the header", *text);
   if (again->steps.size() != r->steps.size() || again->states.size() != r->states.size())
     report("the round trip changed the step or state count", *text);
   for (std::size_t i = 0; i < r->steps.size(); ++i)
-    if (!m::same_event(again->steps[i].event, r->steps[i].event) || again->steps[i].effects != r->steps[i].effects)
+    if (!m::same_event(again->steps[i].event, r->steps[i].event) ||
+        again->steps[i].effects != r->steps[i].effects)
       report("the round trip changed a step", *text);
   for (std::size_t i = 0; i < r->states.size(); ++i)
-    if (again->states[i].check != r->states[i].check || again->states[i].after_steps != r->states[i].after_steps)
+    if (again->states[i].check != r->states[i].check ||
+        again->states[i].after_steps != r->states[i].after_steps)
       report("the round trip changed a state line", *text);
 }
 
@@ -82,14 +90,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // And as a whole log: a decoded log re-encodes to a log with the same events.
   const auto log = tether::model::decode_log(bytes);
   if (!log) {
-    if (log.error().line == 0 || log.error().field.empty()) report("a log error without a line or field", bytes);
+    if (log.error().line == 0 || log.error().field.empty())
+      report("a log error without a line or field", bytes);
     return 0;
   }
   const std::string text = tether::model::encode_log(*log);
   const auto again = tether::model::decode_log(text);
-  if (!again) report("encode_log wrote a log decode_log refuses", again.error().message() + "\n" + text);
+  if (!again)
+    report("encode_log wrote a log decode_log refuses", again.error().message() + "\n" + text);
   if (again->size() != log->size()) report("the log round trip changed the event count", text);
   for (std::size_t i = 0; i < log->size(); ++i)
-    if (!tether::model::same_event((*again)[i], (*log)[i])) report("the log round trip changed an event", text);
+    if (!tether::model::same_event((*again)[i], (*log)[i]))
+      report("the log round trip changed an event", text);
   return 0;
 }

@@ -27,7 +27,9 @@ namespace {
 
 namespace t = tether::test;
 
-bool has(const std::string& trace, std::string_view needle) { return trace.find(needle) != std::string::npos; }
+bool has(const std::string& trace, std::string_view needle) {
+  return trace.find(needle) != std::string::npos;
+}
 
 // A line of the trace that starts with `event` and whose effects contain `effect`.
 bool step_with(const std::string& trace, std::string_view event, std::string_view effect) {
@@ -35,7 +37,8 @@ bool step_with(const std::string& trace, std::string_view event, std::string_vie
   while ((at = trace.find(event, at)) != std::string::npos) {
     if (at == 0 || trace[at - 1] == '\n') {
       const std::size_t end = trace.find('\n', at);
-      if (std::string_view(trace).substr(at, end - at).find(effect) != std::string_view::npos) return true;
+      if (std::string_view(trace).substr(at, end - at).find(effect) != std::string_view::npos)
+        return true;
     }
     at += event.size();
   }
@@ -44,7 +47,9 @@ bool step_with(const std::string& trace, std::string_view event, std::string_vie
 
 int count(const std::string& trace, std::string_view needle) {
   int n = 0;
-  for (std::size_t at = trace.find(needle); at != std::string::npos; at = trace.find(needle, at + 1)) ++n;
+  for (std::size_t at = trace.find(needle); at != std::string::npos;
+       at = trace.find(needle, at + 1))
+    ++n;
   return n;
 }
 
@@ -57,37 +62,51 @@ const std::vector<Scenario>& scenarios() {
   static const std::vector<Scenario> all{
       {"streaming-acked-checkpoints",
        [](const t::SessionRun& r) {
-         return count(r.trace, "Deliver(") >= 12 && step_with(r.trace, "DeliveryAcked@", "SaveCheckpoint(") &&
+         return count(r.trace, "Deliver(") >= 12 &&
+                step_with(r.trace, "DeliveryAcked@", "SaveCheckpoint(") &&
                 has(r.trace, "CheckpointSaved@");
        }},
       {"auth-401-refresh-reconnect",
        [](const t::SessionRun& r) {
-         return has(r.trace, "RefreshAuth(rejected)") && step_with(r.trace, "AuthRefreshed@", "Connect(") &&
-                count(r.trace, "Deliver(") >= 1;
+         return has(r.trace, "RefreshAuth(rejected)") &&
+                step_with(r.trace, "AuthRefreshed@", "Connect(") && count(r.trace, "Deliver(") >= 1;
        }},
       {"auth-401-after-refresh-fails",
        [](const t::SessionRun& r) { return has(r.trace, "failed,rejected_after_refresh"); }},
       {"cursor-too-old-resync",
        [](const t::SessionRun& r) {
-         return has(r.trace, "cursor_too_old)") && (has(r.trace, ",oldest)") || has(r.trace, ",live)")) &&
+         return has(r.trace, "cursor_too_old)") &&
+                (has(r.trace, ",oldest)") || has(r.trace, ",live)")) &&
                 count(r.trace, "Deliver(") >= 2;
        }},
       {"strict-gap-reported", [](const t::SessionRun& r) { return has(r.trace, ",missing)"); }},
       {"checkpoint-save-failed-resaved",
-       [](const t::SessionRun& r) { return step_with(r.trace, "CheckpointSaveFailed@", "SaveCheckpoint("); }},
+       [](const t::SessionRun& r) {
+         return step_with(r.trace, "CheckpointSaveFailed@", "SaveCheckpoint(");
+       }},
       {"network-restored-cuts-backoff",
-       [](const t::SessionRun& r) { return step_with(r.trace, "NetworkRestored@", "ReportStatus(backing_off"); }},
-      {"gave-up-attempts", [](const t::SessionRun& r) { return has(r.trace, "gave_up,attempts_exhausted"); }},
-      {"heartbeat-timeout", [](const t::SessionRun& r) { return has(r.trace, "heartbeat_timeout"); }},
+       [](const t::SessionRun& r) {
+         return step_with(r.trace, "NetworkRestored@", "ReportStatus(backing_off");
+       }},
+      {"gave-up-attempts",
+       [](const t::SessionRun& r) { return has(r.trace, "gave_up,attempts_exhausted"); }},
+      {"heartbeat-timeout",
+       [](const t::SessionRun& r) { return has(r.trace, "heartbeat_timeout"); }},
       {"stop-flushes-checkpoint",
-       [](const t::SessionRun& r) { return step_with(r.trace, "StopRequested@", "SaveCheckpoint("); }},
+       [](const t::SessionRun& r) {
+         return step_with(r.trace, "StopRequested@", "SaveCheckpoint(");
+       }},
       {"retry-after-and-budget",
        [](const t::SessionRun& r) {
-         return r.config.budget.tokens_max > 0 && has(r.trace, "rate_limited") && count(r.trace, "Connect(") >= 4;
+         return r.config.budget.tokens_max > 0 && has(r.trace, "rate_limited") &&
+                count(r.trace, "Connect(") >= 4;
        }},
-      {"replay-complete", [](const t::SessionRun& r) { return has(r.trace, "stopped,replay_complete"); }},
+      {"replay-complete",
+       [](const t::SessionRun& r) { return has(r.trace, "stopped,replay_complete"); }},
       {"proactive-refresh-and-duplicates",
-       [](const t::SessionRun& r) { return has(r.trace, "RefreshAuth(expiring)") && has(r.trace, "duplicate)"); }},
+       [](const t::SessionRun& r) {
+         return has(r.trace, "RefreshAuth(expiring)") && has(r.trace, "duplicate)");
+       }},
   };
   return all;
 }
@@ -96,7 +115,8 @@ const std::vector<Scenario>& scenarios() {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::fprintf(stderr, "usage: %s <corpus-directory>\n", argc > 0 ? argv[0] : "tether_fuzz_make_seeds");
+    std::fprintf(stderr, "usage: %s <corpus-directory>\n",
+                 argc > 0 ? argv[0] : "tether_fuzz_make_seeds");
     return 2;
   }
   const std::filesystem::path dir = argv[1];
@@ -126,7 +146,8 @@ int main(int argc, char** argv) {
     }
     const std::filesystem::path file = dir / (std::string("seed-") + scenarios()[s].name);
     std::ofstream out(file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(best[s]->data()), static_cast<std::streamsize>(best[s]->size()));
+    out.write(reinterpret_cast<const char*>(best[s]->data()),
+              static_cast<std::streamsize>(best[s]->size()));
     std::printf("%-36s %5zu bytes -> %s\n", scenarios()[s].name, best[s]->size(), file.c_str());
     ++written;
   }

@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
 #include <tether/sim/scenario_json.hpp>
 
 namespace {
@@ -34,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string text = tether::sim::to_json(*parsed);
   const auto again = tether::sim::parse_scenario(text);
-  if (!again) report("to_json wrote a file parse_scenario refuses", again.error().message() + "\n" + text);
+  if (!again)
+    report("to_json wrote a file parse_scenario refuses", again.error().message() + "\n" + text);
   if (tether::sim::to_json(*again) != text) report("the round trip is not exact", text);
   return 0;
 }

@@ -16,6 +16,8 @@
 // Built with replay_main.cpp for any compiler (ctest replays
 // fuzz/corpus/sse_parser/), and as a libFuzzer binary with TETHER_FUZZ_LIBFUZZER.
 
+#include <fuzzer/FuzzedDataProvider.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -24,13 +26,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <tether/io/retry_after.hpp>
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/io/sse_parser.hpp>
+#include <vector>
 
 namespace {
 
@@ -40,7 +39,8 @@ using tether::io::SseParser;
 
 [[noreturn]] void report(const char* what, std::string_view stream) {
   std::fprintf(stderr, "\ntether SSE parser fuzz: %s\nstream (%zu bytes): ", what, stream.size());
-  for (const char c : stream) std::fprintf(stderr, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+  for (const char c : stream)
+    std::fprintf(stderr, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
   std::fprintf(stderr, "\n");
   std::fflush(stderr);
   std::abort();
@@ -69,7 +69,9 @@ class Recorder final : public tether::io::SseSink {
     if (extract_) exercise_extractors(e);
   }
   void on_comment(std::string_view text) override { out_.calls.push_back("C" + std::string(text)); }
-  void on_retry(std::uint64_t retry_ms) override { out_.calls.push_back("R" + std::to_string(retry_ms)); }
+  void on_retry(std::uint64_t retry_ms) override {
+    out_.calls.push_back("R" + std::to_string(retry_ms));
+  }
 
  private:
   static void exercise_extractors(const tether::io::SseEvent& e) {
@@ -92,17 +94,19 @@ std::size_t buffered_max(const SseLimits& limits) {
 }
 
 // Feeds the chunks (stopping at the first error), checking the memory bound.
-Outcome parse_chunks(SseParser& parser, const std::vector<std::string_view>& chunks, std::string_view stream,
-                     bool extract = false) {
+Outcome parse_chunks(SseParser& parser, const std::vector<std::string_view>& chunks,
+                     std::string_view stream, bool extract = false) {
   Outcome out;
   Recorder sink(out, extract);
   for (const std::string_view chunk : chunks) {
     const auto r = parser.feed(chunk, sink);
-    if (parser.buffered_bytes() > buffered_max(parser.limits())) report("buffered_bytes() above the limits", stream);
+    if (parser.buffered_bytes() > buffered_max(parser.limits()))
+      report("buffered_bytes() above the limits", stream);
     if (!r) {
       out.error = r.error();
       if (out.error->offset >= stream.size()) report("an error offset past the stream", stream);
-      if (parser.feed("data: more\n\n", sink).error() != *out.error) report("a second feed changed the error", stream);
+      if (parser.feed("data: more\n\n", sink).error() != *out.error)
+        report("a second feed changed the error", stream);
       break;
     }
   }
@@ -111,7 +115,8 @@ Outcome parse_chunks(SseParser& parser, const std::vector<std::string_view>& chu
   return out;
 }
 
-Outcome parse_split(const SseLimits& limits, std::string_view stream, std::vector<std::size_t> cuts) {
+Outcome parse_split(const SseLimits& limits, std::string_view stream,
+                    std::vector<std::size_t> cuts) {
   std::sort(cuts.begin(), cuts.end());
   std::vector<std::string_view> chunks;
   std::size_t from = 0;
@@ -124,7 +129,8 @@ Outcome parse_split(const SseLimits& limits, std::string_view stream, std::vecto
   return parse_chunks(parser, chunks, stream);
 }
 
-void expect_same(const Outcome& got, const Outcome& whole, const char* what, std::string_view stream) {
+void expect_same(const Outcome& got, const Outcome& whole, const char* what,
+                 std::string_view stream) {
   if (!(got == whole)) report(what, stream);
 }
 
@@ -146,19 +152,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   SseParser reused(limits);
   const Outcome whole = parse_chunks(reused, {stream}, stream, /*extract=*/true);
 
-  expect_same(parse_split(limits, stream, cuts), whole, "chunks at the chosen points differ from the whole", stream);
+  expect_same(parse_split(limits, stream, cuts), whole,
+              "chunks at the chosen points differ from the whole", stream);
 
   std::vector<std::size_t> every_byte(stream.size() > 0 ? stream.size() - 1 : 0);
   for (std::size_t i = 0; i < every_byte.size(); ++i) every_byte[i] = i + 1;
-  expect_same(parse_split(limits, stream, every_byte), whole, "byte-by-byte differs from the whole", stream);
+  expect_same(parse_split(limits, stream, every_byte), whole, "byte-by-byte differs from the whole",
+              stream);
 
   if (stream.size() <= 64) {
     for (std::size_t cut = 0; cut <= stream.size(); ++cut)
-      expect_same(parse_split(limits, stream, {cut}), whole, "a two-way split differs from the whole", stream);
+      expect_same(parse_split(limits, stream, {cut}), whole,
+                  "a two-way split differs from the whole", stream);
   }
 
   // A parser reused for a new stream is as good as a new one.
   reused.start_stream();
-  expect_same(parse_chunks(reused, {stream}, stream), whole, "start_stream() left state behind", stream);
+  expect_same(parse_chunks(reused, {stream}, stream), whole, "start_stream() left state behind",
+              stream);
   return 0;
 }

@@ -5,9 +5,9 @@
 // which failure happens when is chosen by the input.
 //
 // Every step is checked by the same independent oracle as the property tests
-// and the session world (sim::SessionReference, <tether/sim/reference/session.hpp>), and the run is replayed from scratch to
-// check determinism. On a violation it prints what broke, the configuration and
-// the last steps, then aborts, so libFuzzer saves the input as a crash.
+// and the session world (sim::SessionReference, <tether/sim/reference/session.hpp>), and the run is
+// replayed from scratch to check determinism. On a violation it prints what broke, the
+// configuration and the last steps, then aborts, so libFuzzer saves the input as a crash.
 //
 // Built twice: with libFuzzer (clang, `cmake --preset fuzz`), and with
 // replay_main.cpp for any compiler, which ctest runs over fuzz/corpus/transition/.
@@ -23,7 +23,8 @@
 namespace {
 
 [[noreturn]] void report(const char* what, const tether::test::SessionRun& run) {
-  std::fprintf(stderr, "\ntether transition fuzz: %s\n%s\n", what, tether::test::format_failure(run).c_str());
+  std::fprintf(stderr, "\ntether transition fuzz: %s\n%s\n", what,
+               tether::test::format_failure(run).c_str());
   std::fflush(stderr);
   std::abort();
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The full check, as CI runs it (.ci/run):
+#   0. every tracked .cpp/.hpp is formatted as .clang-format says
+#      (scripts/format.sh --check, clang-format-16);
 #   1. dev preset (RelWithDebInfo, -Werror): build everything, run every ctest
 #      (including the integration tests against real nginx + nchan servers they
 #      start themselves, and the simulator: the mutation check, and a 10,000-scenario swarm
@@ -18,6 +20,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"
 bash scripts/install-deps.sh
+
+step "house: formatting (clang-format-16, .clang-format)"
+bash scripts/format.sh --check
 
 step "dev: configure, build, test"
 cmake --preset dev

@@ -26,21 +26,20 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tether/model/names.hpp>
+#include <tether/model/presets.hpp>
+#include <tether/model/session.hpp>
 #include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include <tether/model/names.hpp>
-#include <tether/model/presets.hpp>
-#include <tether/model/session.hpp>
-
 namespace {
 
 using namespace tether::model;
 
-constexpr std::size_t depth_max = 8;        // events applied after make_session
-constexpr std::size_t nodes_max = 200'000;  // per configuration; a runaway key fails loudly
+constexpr std::size_t depth_max = 8;         // events applied after make_session
+constexpr std::size_t nodes_max = 200'000;   // per configuration; a runaway key fails loudly
 constexpr std::int64_t late_ms = 3'600'000;  // the "much later" variant of every event
 constexpr std::size_t phase_count = std::variant_size_v<Phase>;
 constexpr std::size_t event_count = std::variant_size_v<Event>;
@@ -61,22 +60,24 @@ std::vector<NamedConfig> configurations() {
   for (const presets::Named& p : presets::all()) out.push_back({std::string(p.name), p.make()});
   for (const bool heartbeat : {false, true})
     for (const bool confirm : {false, true})
-      for (const int auth : {0, 1, 2})            // none, refresh failure backoff, terminal
-        for (const int give_up : {0, 1, 2})       // none, attempts, outage
+      for (const int auth : {0, 1, 2})       // none, refresh failure backoff, terminal
+        for (const int give_up : {0, 1, 2})  // none, attempts, outage
           for (const bool replay : {false, true})
             for (const TooOldPolicy too_old : {TooOldPolicy::fail, TooOldPolicy::resync_from_oldest,
                                                TooOldPolicy::resume_from_live}) {
               SessionConfig c = heartbeat ? presets::aviso() : presets::zero_ws();
               if (confirm) c.connect.confirm_timeout_ms = 2000;
               c.auth.has_provider = auth != 0;
-              c.auth.on_refresh_failure = auth == 2 ? RefreshFailure::terminal : RefreshFailure::backoff;
+              c.auth.on_refresh_failure =
+                  auth == 2 ? RefreshFailure::terminal : RefreshFailure::backoff;
               if (give_up == 1) c.give_up.attempts_max = 2;
               if (give_up == 2) c.give_up.outage_ms_max = 60000;
               if (replay) c.resume.mode = StreamMode::replay_only;
               c.resume.start = Cursor::at_sequence(0);
               c.resume.too_old = too_old;
-              std::string name = std::string(heartbeat ? "aviso" : "zero_ws") + (confirm ? "+confirm" : "") +
-                                 "+auth" + std::to_string(auth) + "+give_up" + std::to_string(give_up) +
+              std::string name = std::string(heartbeat ? "aviso" : "zero_ws") +
+                                 (confirm ? "+confirm" : "") + "+auth" + std::to_string(auth) +
+                                 "+give_up" + std::to_string(give_up) +
                                  (replay ? "+replay_only" : "") + "+too_old" +
                                  std::to_string(static_cast<int>(too_old));
               out.push_back({std::move(name), c});
@@ -116,9 +117,9 @@ void events_at(const State& s, Instant t, std::vector<Event>& out) {
   out.push_back(StopRequested{t});
   out.push_back(Tick{t});
   out.push_back(ConnectionOpened{t});
-  for (const CloseCause cause : {CloseCause::clean_close, CloseCause::unexpected_eof,
-                                 CloseCause::transport_error, CloseCause::protocol_error,
-                                 CloseCause::unrecoverable})
+  for (const CloseCause cause :
+       {CloseCause::clean_close, CloseCause::unexpected_eof, CloseCause::transport_error,
+        CloseCause::protocol_error, CloseCause::unrecoverable})
     out.push_back(ConnectionClosed{t, cause});
   for (const int status : {401, 404, 410, 500})
     out.push_back(ServerRejected{t, static_cast<std::uint16_t>(status), std::nullopt});
@@ -144,7 +145,8 @@ std::vector<Event> alphabet(const Node& n) {
   std::vector<Event> out;
   events_at(n.state, n.now, out);
   events_at(n.state, Instant{n.now.ms + late_ms}, out);
-  if (const std::optional<Instant> d = next_deadline(n.state)) out.push_back(Tick{latest(*d, n.now)});
+  if (const std::optional<Instant> d = next_deadline(n.state))
+    out.push_back(Tick{latest(*d, n.now)});
   return out;
 }
 
@@ -152,8 +154,8 @@ std::vector<Event> alphabet(const Node& n) {
 
 // What distinguishes states for the search: everything but instants and counters
 // that only grow. Failure counts are capped: past 4, nothing new happens.
-using Key = std::tuple<std::size_t, std::uint32_t, int, bool, bool, bool, bool, int, bool,
-                       bool, bool, bool, bool>;
+using Key = std::tuple<std::size_t, std::uint32_t, int, bool, bool, bool, bool, int, bool, bool,
+                       bool, bool, bool>;
 
 std::uint32_t failures_of(const Phase& phase) {
   return std::visit(
@@ -196,7 +198,7 @@ Key key_of(const State& s) {
 
 struct Findings {
   std::map<std::pair<std::size_t, std::size_t>, std::set<std::size_t>> edges;  // phases -> events
-  std::set<std::size_t> reached;   // phase indices
+  std::set<std::size_t> reached;                                               // phase indices
   std::set<std::size_t> terminal;  // phases whose states is_terminal() calls terminal
   std::optional<std::size_t> initial;
 };
@@ -279,7 +281,8 @@ void print(const Findings& f) {
     std::printf("    %s --> %s : %s\n", std::string(phase_name(phases.first)).c_str(),
                 std::string(phase_name(phases.second)).c_str(), label.c_str());
   }
-  for (const std::size_t t : f.terminal) std::printf("    %s --> [*]\n", std::string(phase_name(t)).c_str());
+  for (const std::size_t t : f.terminal)
+    std::printf("    %s --> [*]\n", std::string(phase_name(t)).c_str());
 }
 
 // Every phase reached; every phase that is not terminal has a way out.

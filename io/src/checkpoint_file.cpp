@@ -1,9 +1,8 @@
-#include <tether/io/checkpoint_file.hpp>
-
 #include <array>
 #include <charconv>
 #include <optional>
 #include <system_error>
+#include <tether/io/checkpoint_file.hpp>
 #include <type_traits>
 #include <utility>
 
@@ -26,7 +25,8 @@ constexpr Crc32cTable make_crc32c_table() {
   Crc32cTable table{};
   for (std::uint32_t byte = 0; byte < 256; ++byte) {
     std::uint32_t crc = byte;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc & 1u) != 0 ? (crc >> 1) ^ crc32c_polynomial_reflected : crc >> 1;
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc & 1u) != 0 ? (crc >> 1) ^ crc32c_polynomial_reflected : crc >> 1;
     table[byte] = crc;
   }
   return table;
@@ -59,13 +59,16 @@ constexpr std::string_view hex_digits = "0123456789ABCDEF";
 
 // Field keys, in the order a file lists them.
 enum class Key : std::uint8_t { stream, kind, sequence, token, start_time_ms };
-constexpr std::array<std::string_view, 5> key_names{"stream", "kind", "sequence", "token", "start_time_ms"};
+constexpr std::array<std::string_view, 5> key_names{"stream", "kind", "sequence", "token",
+                                                    "start_time_ms"};
 constexpr std::array<std::string_view, 4> kind_names{"none", "sequence", "token", "start_time"};
 constexpr std::string_view crc_key = "crc32c=";
 
 std::size_t index_of(Key key) { return static_cast<std::size_t>(key); }
 std::string_view name_of_key(Key key) { return key_names[index_of(key)]; }
-std::string_view name_of_kind(CursorKind kind) { return kind_names[static_cast<std::size_t>(kind)]; }
+std::string_view name_of_kind(CursorKind kind) {
+  return kind_names[static_cast<std::size_t>(kind)];
+}
 
 std::optional<Key> key_named(std::string_view name) {
   for (std::size_t i = 0; i < key_names.size(); ++i)
@@ -77,16 +80,22 @@ std::optional<Key> key_named(std::string_view name) {
 // key depends on the version, not the kind: see FieldParser).
 bool key_allowed(CursorKind kind, Key key) {
   switch (key) {
-    case Key::stream: return true;
-    case Key::kind: return true;
-    case Key::sequence: return kind == CursorKind::sequence || kind == CursorKind::token;
-    case Key::token: return kind == CursorKind::token;
-    case Key::start_time_ms: return kind == CursorKind::start_time;
+    case Key::stream:
+      return true;
+    case Key::kind:
+      return true;
+    case Key::sequence:
+      return kind == CursorKind::sequence || kind == CursorKind::token;
+    case Key::token:
+      return kind == CursorKind::token;
+    case Key::start_time_ms:
+      return kind == CursorKind::start_time;
   }
   return false;
 }
 bool key_required(CursorKind kind, Key key) {
-  return key == Key::kind || key == Key::stream || (key_allowed(kind, key) && key != Key::sequence) ||
+  return key == Key::kind || key == Key::stream ||
+         (key_allowed(kind, key) && key != Key::sequence) ||
          (key == Key::sequence && kind == CursorKind::sequence);
 }
 
@@ -94,7 +103,15 @@ bool key_required(CursorKind kind, Key key) {
 constexpr bool plain_token_byte_slow(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '.': case '_': case '~': case ':': case '/': case '+': case '@': case ',': case '-':
+    case '.':
+    case '_':
+    case '~':
+    case ':':
+    case '/':
+    case '+':
+    case '@':
+    case ',':
+    case '-':
       return true;
     default:
       return false;
@@ -138,7 +155,8 @@ std::string quoted(std::string_view value) {
   return out;
 }
 
-std::unexpected<Error> fail(Code code, std::size_t line, std::string_view field, std::string detail) {
+std::unexpected<Error> fail(Code code, std::size_t line, std::string_view field,
+                            std::string detail) {
   return std::unexpected(Error{code, line, std::string(field), std::move(detail)});
 }
 
@@ -191,11 +209,13 @@ template <class Int>
 std::expected<Int, std::string> parse_canonical(std::string_view text) {
   Int value{};
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (result.ec == std::errc::result_out_of_range) return std::unexpected("out of range: " + quoted(text));
+  if (result.ec == std::errc::result_out_of_range)
+    return std::unexpected("out of range: " + quoted(text));
   const bool parsed = result.ec == std::errc{} && result.ptr == text.data() + text.size();
   if (!parsed || decimal(value) != text) {
     constexpr bool is_signed = std::is_signed_v<Int>;
-    return std::unexpected(std::string(is_signed ? "expected a decimal integer" : "expected a decimal unsigned integer") +
+    return std::unexpected(std::string(is_signed ? "expected a decimal integer"
+                                                 : "expected a decimal unsigned integer") +
                            " without '+' or leading zeros, got " + quoted(text));
   }
   return value;
@@ -211,24 +231,26 @@ std::expected<std::string, std::string> parse_encoded(std::string_view text, std
     const char c = text[i];
     if (c != '%') {
       if (!plain_token_byte(c))
-        return std::unexpected("byte " + quoted(text.substr(i, 1)) + " at offset " + decimal(i) + " must be %-encoded");
+        return std::unexpected("byte " + quoted(text.substr(i, 1)) + " at offset " + decimal(i) +
+                               " must be %-encoded");
       bytes += c;
       continue;
     }
     const int high = i + 2 < text.size() ? upper_hex_value(text[i + 1]) : -1;
     const int low = i + 2 < text.size() ? upper_hex_value(text[i + 2]) : -1;
     if (high < 0 || low < 0)
-      return std::unexpected("'%' at offset " + decimal(i) + " is not followed by two upper-case hex digits in " +
-                             quoted(text));
+      return std::unexpected("'%' at offset " + decimal(i) +
+                             " is not followed by two upper-case hex digits in " + quoted(text));
     const auto byte = static_cast<char>(high * 16 + low);
     if (plain_token_byte(byte))
-      return std::unexpected(quoted(text.substr(i, 3)) + " at offset " + decimal(i) + " encodes a byte written as itself");
+      return std::unexpected(quoted(text.substr(i, 3)) + " at offset " + decimal(i) +
+                             " encodes a byte written as itself");
     bytes += byte;
     i += 2;
   }
   if (bytes.size() > bytes_max)
-    return std::unexpected("a " + std::string(what) + " of " + decimal(bytes.size()) + " bytes, more than " +
-                           decimal(bytes_max));
+    return std::unexpected("a " + std::string(what) + " of " + decimal(bytes.size()) +
+                           " bytes, more than " + decimal(bytes_max));
   return bytes;
 }
 
@@ -236,14 +258,16 @@ std::expected<model::Token, std::string> parse_token(std::string_view text) {
   const auto bytes = parse_encoded(text, model::Token::capacity, "token");
   if (!bytes) return std::unexpected(bytes.error());
   auto token = model::Token::make(*bytes);
-  if (!token) return std::unexpected("a token of " + decimal(bytes->size()) + " bytes does not fit");
+  if (!token)
+    return std::unexpected("a token of " + decimal(bytes->size()) + " bytes does not fit");
   return *token;
 }
 
 std::expected<std::string, std::string> parse_stream(std::string_view text) {
   auto bytes = parse_encoded(text, checkpoint_stream_bytes_max, "stream identity");
   if (bytes && bytes->empty())
-    return std::unexpected(std::string("empty (a checkpoint without a stream is written as version 1)"));
+    return std::unexpected(
+        std::string("empty (a checkpoint without a stream is written as version 1)"));
   return bytes;
 }
 
@@ -264,18 +288,20 @@ std::expected<std::uint32_t, Error> check_header(std::string_view bytes) {
     if (newline == std::string_view::npos && checkpoint_magic.starts_with(line))
       return fail(Code::truncated, 1, "header", "the file ends inside its first line");
     return fail(Code::not_a_checkpoint, 1, "header",
-                "expected " + quoted(std::string(checkpoint_magic) + decimal(checkpoint_version)) + ", got " +
-                    quoted(line));
+                "expected " + quoted(std::string(checkpoint_magic) + decimal(checkpoint_version)) +
+                    ", got " + quoted(line));
   }
-  if (newline == std::string_view::npos) return fail(Code::truncated, 1, "header", "the file ends inside its first line");
+  if (newline == std::string_view::npos)
+    return fail(Code::truncated, 1, "header", "the file ends inside its first line");
   if (line.ends_with('\r'))
-    return fail(Code::bad_line, 1, "header", "the line ends in \"\\r\\n\"; checkpoint files use \"\\n\"");
+    return fail(Code::bad_line, 1, "header",
+                "the line ends in \"\\r\\n\"; checkpoint files use \"\\n\"");
   const std::string_view text = line.substr(checkpoint_magic.size());
   for (std::uint32_t version = checkpoint_version_min; version <= checkpoint_version; ++version)
     if (text == decimal(version)) return version;
   return fail(Code::bad_version, 1, "header",
-              "format version " + quoted(text) + ", this build reads versions " + decimal(checkpoint_version_min) +
-                  " to " + decimal(checkpoint_version));
+              "format version " + quoted(text) + ", this build reads versions " +
+                  decimal(checkpoint_version_min) + " to " + decimal(checkpoint_version));
 }
 
 // One "key=value" line parsed into `cursor` (and `stream`).
@@ -300,23 +326,27 @@ struct FieldParser {
     const auto key = key_named(name);
     if (!key) {
       const std::string shown = quoted(name);  // the key, with odd bytes escaped
-      return fail(Code::unknown_key, number, std::string_view(shown).substr(1, shown.size() - 2), "unknown key");
+      return fail(Code::unknown_key, number, std::string_view(shown).substr(1, shown.size() - 2),
+                  "unknown key");
     }
     if (*key == Key::stream && !has_stream())
-      return fail(Code::unknown_key, number, "stream", "a version " + decimal(version) + " checkpoint has no stream");
+      return fail(Code::unknown_key, number, "stream",
+                  "a version " + decimal(version) + " checkpoint has no stream");
     if (seen[index_of(*key)])
       return fail(Code::duplicate_key, number, name_of_key(*key), "the key appears a second time");
     if (!seen[index_of(first_key())] && *key != first_key())
       return fail(Code::missing_key, number, name_of_key(first_key()),
                   "the first field must be " + std::string(name_of_key(first_key())));
     if (!kind && *key != Key::kind && *key != Key::stream)
-      return fail(Code::missing_key, number, "kind", "kind must come before " + std::string(name_of_key(*key)));
+      return fail(Code::missing_key, number, "kind",
+                  "kind must come before " + std::string(name_of_key(*key)));
     if (last && *key < *last)
       return fail(Code::misplaced_key, number, name_of_key(*key),
                   "must come before " + std::string(name_of_key(*last)));
     if (kind && !key_allowed(*kind, *key))
       return fail(Code::misplaced_key, number, name_of_key(*key),
-                  "a kind=" + std::string(name_of_kind(*kind)) + " checkpoint has no " + std::string(name_of_key(*key)));
+                  "a kind=" + std::string(name_of_kind(*kind)) + " checkpoint has no " +
+                      std::string(name_of_key(*key)));
     if (auto parsed = value_of(*key, value); !parsed)
       return fail(Code::bad_value, number, name_of_key(*key), std::move(parsed.error()));
     seen[index_of(*key)] = true;
@@ -372,7 +402,8 @@ struct FieldParser {
       if (key == Key::stream && !has_stream()) continue;
       if (key_required(*kind, key) && !seen[i])
         return fail(Code::missing_key, number, name_of_key(key),
-                    "a kind=" + std::string(name_of_kind(*kind)) + " checkpoint needs " + std::string(name_of_key(key)));
+                    "a kind=" + std::string(name_of_kind(*kind)) + " checkpoint needs " +
+                        std::string(name_of_key(key)));
     }
     cursor.kind = *kind;
     return Checkpoint{cursor, std::move(stream)};
@@ -383,18 +414,30 @@ struct FieldParser {
 
 std::string_view name_of(CheckpointDecodeError::Code code) {
   switch (code) {
-    case Code::truncated: return "truncated";
-    case Code::not_a_checkpoint: return "not_a_checkpoint";
-    case Code::bad_version: return "bad_version";
-    case Code::bad_checksum: return "bad_checksum";
-    case Code::too_large: return "too_large";
-    case Code::trailing_data: return "trailing_data";
-    case Code::bad_line: return "bad_line";
-    case Code::unknown_key: return "unknown_key";
-    case Code::duplicate_key: return "duplicate_key";
-    case Code::misplaced_key: return "misplaced_key";
-    case Code::missing_key: return "missing_key";
-    case Code::bad_value: return "bad_value";
+    case Code::truncated:
+      return "truncated";
+    case Code::not_a_checkpoint:
+      return "not_a_checkpoint";
+    case Code::bad_version:
+      return "bad_version";
+    case Code::bad_checksum:
+      return "bad_checksum";
+    case Code::too_large:
+      return "too_large";
+    case Code::trailing_data:
+      return "trailing_data";
+    case Code::bad_line:
+      return "bad_line";
+    case Code::unknown_key:
+      return "unknown_key";
+    case Code::duplicate_key:
+      return "duplicate_key";
+    case Code::misplaced_key:
+      return "misplaced_key";
+    case Code::missing_key:
+      return "missing_key";
+    case Code::bad_value:
+      return "bad_value";
   }
   return "unknown";
 }
@@ -412,20 +455,26 @@ std::uint32_t crc32c(std::string_view bytes) {
   for (; left >= 8; left -= 8, at += 8) {
     const std::uint32_t low = crc ^ little_endian_u32(at);
     const std::uint32_t high = little_endian_u32(at + 4);
-    crc = t[7][low & 0xFFu] ^ t[6][(low >> 8) & 0xFFu] ^ t[5][(low >> 16) & 0xFFu] ^ t[4][low >> 24] ^
-          t[3][high & 0xFFu] ^ t[2][(high >> 8) & 0xFFu] ^ t[1][(high >> 16) & 0xFFu] ^ t[0][high >> 24];
+    crc = t[7][low & 0xFFu] ^ t[6][(low >> 8) & 0xFFu] ^ t[5][(low >> 16) & 0xFFu] ^
+          t[4][low >> 24] ^ t[3][high & 0xFFu] ^ t[2][(high >> 8) & 0xFFu] ^
+          t[1][(high >> 16) & 0xFFu] ^ t[0][high >> 24];
   }
-  for (; left > 0; --left, ++at) crc = (crc >> 8) ^ t[0][(crc ^ static_cast<unsigned char>(*at)) & 0xFFu];
+  for (; left > 0; --left, ++at)
+    crc = (crc >> 8) ^ t[0][(crc ^ static_cast<unsigned char>(*at)) & 0xFFu];
   return crc ^ 0xFFFFFFFFu;
 }
 
 Cursor canonical(const Cursor& cursor) {
   switch (cursor.kind) {
-    case CursorKind::none: return Cursor{};
-    case CursorKind::sequence: return Cursor::at_sequence(cursor.sequence);
+    case CursorKind::none:
+      return Cursor{};
+    case CursorKind::sequence:
+      return Cursor::at_sequence(cursor.sequence);
     case CursorKind::token:
-      return cursor.has_sequence ? Cursor::at_token(cursor.token, cursor.sequence) : Cursor::at_token(cursor.token);
-    case CursorKind::start_time: return Cursor::at_start_time(cursor.start_time_ms);
+      return cursor.has_sequence ? Cursor::at_token(cursor.token, cursor.sequence)
+                                 : Cursor::at_token(cursor.token);
+    case CursorKind::start_time:
+      return Cursor::at_start_time(cursor.start_time_ms);
   }
   return Cursor{};
 }
@@ -438,7 +487,8 @@ bool supersedes(const Cursor& candidate_in, const Cursor& stored_in) {
   if (stored.kind == CursorKind::none) return true;
   const bool candidate_bootstrap = candidate.kind == CursorKind::start_time;
   const bool stored_bootstrap = stored.kind == CursorKind::start_time;
-  if (candidate_bootstrap && stored_bootstrap) return candidate.start_time_ms > stored.start_time_ms;
+  if (candidate_bootstrap && stored_bootstrap)
+    return candidate.start_time_ms > stored.start_time_ms;
   if (candidate_bootstrap || stored_bootstrap) return stored_bootstrap;
   if (candidate.has_sequence && stored.has_sequence) return candidate.sequence >= stored.sequence;
   return true;  // a token without a sequence on either side: cannot be ordered
@@ -490,8 +540,8 @@ std::expected<Cursor, CheckpointDecodeError> decode_checkpoint(std::string_view 
 std::expected<Checkpoint, CheckpointDecodeError> decode_checkpoint_file(std::string_view bytes) {
   if (bytes.size() > checkpoint_bytes_max)
     return fail(Code::too_large, 0, "file",
-                "the file has " + decimal(bytes.size()) + " bytes, more than the " + decimal(checkpoint_bytes_max) +
-                    " a checkpoint can have");
+                "the file has " + decimal(bytes.size()) + " bytes, more than the " +
+                    decimal(checkpoint_bytes_max) + " a checkpoint can have");
   const auto version = check_header(bytes);
   if (!version) return std::unexpected(std::move(version.error()));
   if (bytes.back() != '\n')
@@ -511,7 +561,8 @@ std::expected<Checkpoint, CheckpointDecodeError> decode_checkpoint_file(std::str
   const std::size_t crc_end = bytes.find('\n', crc_start);
   if (crc_end + 1 != bytes.size())
     return fail(Code::trailing_data, crc_line + 1, "file", "bytes after the checksum line");
-  const std::string_view crc_text = bytes.substr(crc_start + crc_key.size(), crc_end - crc_start - crc_key.size());
+  const std::string_view crc_text =
+      bytes.substr(crc_start + crc_key.size(), crc_end - crc_start - crc_key.size());
   std::uint32_t stored = 0;
   bool crc_ok = crc_text.size() == 8;
   for (const char c : crc_text) {
@@ -520,11 +571,13 @@ std::expected<Checkpoint, CheckpointDecodeError> decode_checkpoint_file(std::str
     stored = (stored << 4) | static_cast<std::uint32_t>(digit < 0 ? 0 : digit);
   }
   if (!crc_ok)
-    return fail(Code::bad_value, crc_line, "crc32c", "expected 8 upper-case hex digits, got " + quoted(crc_text));
+    return fail(Code::bad_value, crc_line, "crc32c",
+                "expected 8 upper-case hex digits, got " + quoted(crc_text));
   const std::uint32_t computed = crc32c(bytes.substr(0, crc_start));
   if (computed != stored)
-    return fail(Code::bad_checksum, 0, "crc32c",
-                "checksum mismatch (stored 0x" + hex8(stored) + ", computed 0x" + hex8(computed) + ")");
+    return fail(
+        Code::bad_checksum, 0, "crc32c",
+        "checksum mismatch (stored 0x" + hex8(stored) + ", computed 0x" + hex8(computed) + ")");
 
   FieldParser fields;
   fields.version = *version;

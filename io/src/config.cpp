@@ -1,21 +1,18 @@
-#include <tether/io/config.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <iterator>
 #include <limits>
-#include <sstream>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
 #include <nlohmann/json.hpp>
-
+#include <sstream>
+#include <tether/io/config.hpp>
 #include <tether/io/http_header.hpp>
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/model/presets.hpp>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "config_schema.hpp"
 
@@ -70,16 +67,19 @@ class Reader {
     if (!j->is_number_integer()) return fail(key, "expected an integer");
     if (j->is_number_unsigned()) {
       const auto u = j->get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return fail(key, too_large<T>());
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+        return fail(key, too_large<T>());
       out = static_cast<T>(u);
       return;
     }
     const auto i = j->get<std::int64_t>();
     if constexpr (std::is_unsigned_v<T>) {
       if (i < 0) return fail(key, "must be >= 0");
-      if (static_cast<std::uint64_t>(i) > std::numeric_limits<T>::max()) return fail(key, too_large<T>());
+      if (static_cast<std::uint64_t>(i) > std::numeric_limits<T>::max())
+        return fail(key, too_large<T>());
     } else {
-      if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max()) return fail(key, too_large<T>());
+      if (i < std::numeric_limits<T>::min() || i > std::numeric_limits<T>::max())
+        return fail(key, too_large<T>());
     }
     out = static_cast<T>(i);
   }
@@ -239,7 +239,8 @@ void Reader::cursor(std::string_view key, model::Cursor& out, std::string_view) 
   if (has_token) {
     auto made = model::Token::make(token);
     if (!made || token.empty())
-      return fail(join(key, "token"), "must be 1 to " + std::to_string(model::Token::capacity) + " bytes");
+      return fail(join(key, "token"),
+                  "must be 1 to " + std::to_string(model::Token::capacity) + " bytes");
     out = model::Cursor{};
     out.kind = model::CursorKind::token;
     out.token = *made;
@@ -266,14 +267,21 @@ class Writer {
   void integer(std::string_view key, T& value, Range, std::string_view) {
     out_[std::string(key)] = value;
   }
-  void number(std::string_view key, double& value, Range, std::string_view) { out_[std::string(key)] = value; }
-  void boolean(std::string_view key, bool& value, std::string_view) { out_[std::string(key)] = value; }
-  void text(std::string_view key, std::string& value, std::string_view) { out_[std::string(key)] = value; }
+  void number(std::string_view key, double& value, Range, std::string_view) {
+    out_[std::string(key)] = value;
+  }
+  void boolean(std::string_view key, bool& value, std::string_view) {
+    out_[std::string(key)] = value;
+  }
+  void text(std::string_view key, std::string& value, std::string_view) {
+    out_[std::string(key)] = value;
+  }
   void optional_text(std::string_view key, std::optional<std::string>& value, std::string_view) {
     out_[std::string(key)] = value ? Json(*value) : Json(nullptr);
   }
   template <typename E>
-  void choice(std::string_view key, E& value, std::span<const Choice<E>> choices, std::string_view) {
+  void choice(std::string_view key, E& value, std::span<const Choice<E>> choices,
+              std::string_view) {
     for (const auto& c : choices)
       if (c.value == value) out_[std::string(key)] = c.name;
   }
@@ -294,13 +302,19 @@ class Writer {
   void cursor(std::string_view key, model::Cursor& c, std::string_view) {
     Json j = Json::object();
     switch (c.kind) {
-      case model::CursorKind::none: j = nullptr; break;
-      case model::CursorKind::sequence: j["sequence"] = c.sequence; break;
+      case model::CursorKind::none:
+        j = nullptr;
+        break;
+      case model::CursorKind::sequence:
+        j["sequence"] = c.sequence;
+        break;
       case model::CursorKind::token:
         j["token"] = std::string(c.token.view());
         if (c.has_sequence) j["sequence"] = c.sequence;
         break;
-      case model::CursorKind::start_time: j["start_time_ms"] = c.start_time_ms; break;
+      case model::CursorKind::start_time:
+        j["start_time_ms"] = c.start_time_ms;
+        break;
     }
     out_[std::string(key)] = std::move(j);
   }
@@ -321,7 +335,8 @@ class Writer {
 
 class DocCollector {
  public:
-  DocCollector(std::vector<FieldDoc>& rows, std::string path) : rows_(rows), path_(std::move(path)) {}
+  DocCollector(std::vector<FieldDoc>& rows, std::string path)
+      : rows_(rows), path_(std::move(path)) {}
 
   template <typename T>
   void integer(std::string_view key, T& value, Range r, std::string_view doc) {
@@ -340,11 +355,13 @@ class DocCollector {
   void text(std::string_view key, std::string& value, std::string_view doc) {
     add(key, "string", "", Json(value).dump(), doc);
   }
-  void optional_text(std::string_view key, std::optional<std::string>& value, std::string_view doc) {
+  void optional_text(std::string_view key, std::optional<std::string>& value,
+                     std::string_view doc) {
     add(key, "string or null", "", value ? Json(*value).dump() : "null", doc);
   }
   template <typename E>
-  void choice(std::string_view key, E& value, std::span<const Choice<E>> choices, std::string_view doc) {
+  void choice(std::string_view key, E& value, std::span<const Choice<E>> choices,
+              std::string_view doc) {
     std::string now;
     for (const auto& c : choices)
       if (c.value == value) now = Json(c.name).dump();
@@ -357,7 +374,8 @@ class DocCollector {
     fn(sub, value);
   }
   template <typename T, typename Fn>
-  void optional_section(std::string_view key, std::optional<T>& value, std::string_view doc, Fn fn) {
+  void optional_section(std::string_view key, std::optional<T>& value, std::string_view doc,
+                        Fn fn) {
     add(key, "object or null", "", value ? "" : "null", doc);
     T shown = value.value_or(T{});
     DocCollector sub(rows_, join(path_, key));
@@ -396,9 +414,11 @@ class DocCollector {
 template <typename V>
 void visit_sections(V& v, Config& c) {
   schema::visit_session(v, c.session);
-  v.section("shell", c.shell, "The shell's options (tether::io, tether-watch).", schema::visit_shell<V>);
+  v.section("shell", c.shell, "The shell's options (tether::io, tether-watch).",
+            schema::visit_shell<V>);
   v.section("poll", c.poll, "Polling sessions (tether::io::PollRunner).", schema::visit_poll<V>);
-  v.section("wait", c.wait, "Waiting for a resource (tether::io::WaitRunner).", schema::visit_wait<V>);
+  v.section("wait", c.wait, "Waiting for a resource (tether::io::WaitRunner).",
+            schema::visit_wait<V>);
   v.section("mirror", c.mirror, "Freshness mirror.", schema::visit_mirror<V>);
 }
 
@@ -422,10 +442,12 @@ std::expected<Config, ConfigFileError> read_document(const Json& doc) {
   const auto format = doc.find("format");
   if (format == doc.end()) return std::unexpected(field_error("format", "missing required field"));
   if (!format->is_string() || format->get<std::string>() != config_format)
-    return std::unexpected(field_error("format", "expected \"" + std::string(config_format) + "\""));
+    return std::unexpected(
+        field_error("format", "expected \"" + std::string(config_format) + "\""));
   Config c;
   if (const auto preset = doc.find("preset"); preset != doc.end() && !preset->is_null()) {
-    if (!preset->is_string()) return std::unexpected(field_error("preset", "expected a string or null"));
+    if (!preset->is_string())
+      return std::unexpected(field_error("preset", "expected a string or null"));
     auto base = preset_config(preset->get<std::string>());
     if (!base) return std::unexpected(base.error());
     c = std::move(*base);
@@ -460,8 +482,10 @@ std::optional<std::size_t> too_deep_at(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
     if (in_string) {
-      if (ch == '\\') ++i;
-      else if (ch == '"') in_string = false;
+      if (ch == '\\')
+        ++i;
+      else if (ch == '"')
+        in_string = false;
     } else if (ch == '"') {
       in_string = true;
     } else if (ch == '{' || ch == '[') {
@@ -515,8 +539,12 @@ Json parse_unique(std::string_view text) {
   using Event = Json::parse_event_t;
   const Json::parser_callback_t track = [&](int, Event event, Json& parsed) {
     switch (event) {
-      case Event::object_start: open.push_back({}); break;
-      case Event::array_start: open.push_back({.list = true, .index = 0, .key = {}, .keys = {}}); break;
+      case Event::object_start:
+        open.push_back({});
+        break;
+      case Event::array_start:
+        open.push_back({.list = true, .index = 0, .key = {}, .keys = {}});
+        break;
       case Event::key: {
         Frame& top = open.back();
         top.key = parsed.get<std::string>();
@@ -540,13 +568,16 @@ Json parse_unique(std::string_view text) {
 
 std::expected<Json, ConfigFileError> parse_json(std::string_view text) {
   if (text.size() > config_bytes_max)
-    return std::unexpected(field_error("", "larger than " + std::to_string(config_bytes_max) + " bytes"));
+    return std::unexpected(
+        field_error("", "larger than " + std::to_string(config_bytes_max) + " bytes"));
   if (const auto at = too_deep_at(text))
-    return std::unexpected(syntax_error(text, *at, "nested deeper than " + std::to_string(kDepthMax) + " levels"));
+    return std::unexpected(
+        syntax_error(text, *at, "nested deeper than " + std::to_string(kDepthMax) + " levels"));
   try {
     return parse_unique(text);
   } catch (const DuplicateField& d) {
-    return std::unexpected(field_error(d.path, "given twice (a JSON parser would keep only the last)"));
+    return std::unexpected(
+        field_error(d.path, "given twice (a JSON parser would keep only the last)"));
   } catch (const Json::parse_error& e) {
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: x" -> "x"
@@ -554,7 +585,8 @@ std::expected<Json, ConfigFileError> parse_json(std::string_view text) {
       what.erase(0, colon + 2);
     // "...; last read: '\"Bearer s3cr3t'" quotes the file: a token pasted into
     // a configuration by mistake must not reach stderr and CI logs.
-    if (const auto quoted = what.find("; last read:"); quoted != std::string::npos) what.erase(quoted);
+    if (const auto quoted = what.find("; last read:"); quoted != std::string::npos)
+      what.erase(quoted);
     const std::size_t byte = e.byte == 0 ? 0 : e.byte - 1;
     return std::unexpected(syntax_error(text, byte, "JSON syntax error: " + what));
   } catch (const std::exception& e) {
@@ -581,8 +613,8 @@ std::expected<Config, ConfigFileError> preset_config(std::string_view name) {
     c.session = p.make();
     return c;
   }
-  return std::unexpected(field_error("preset", "unknown preset '" + std::string(name) + "' (known: " +
-                                                   preset_list() + ")"));
+  return std::unexpected(field_error(
+      "preset", "unknown preset '" + std::string(name) + "' (known: " + preset_list() + ")"));
 }
 
 std::expected<Config, ConfigFileError> parse_config(std::string_view json) {
@@ -620,10 +652,15 @@ std::span<const FieldDoc> config_fields() {
   static const std::vector<FieldDoc> rows = [] {
     std::vector<FieldDoc> out;
     out.push_back({.path = "format", .type = "string", .doc = "Required: \"tether-config/1\"."});
-    out.push_back({.path = "preset", .type = "string or null", .fallback = "null",
+    out.push_back({.path = "preset",
+                   .type = "string or null",
+                   .fallback = "null",
                    .doc = "The named base (" + preset_list() + "); fields given override it."});
-    out.push_back({.path = "seed", .type = "integer or null", .fallback = "null",
-                   .doc = "Jitter seed; null: drawn from the OS per session (fix it only to replay)."});
+    out.push_back(
+        {.path = "seed",
+         .type = "integer or null",
+         .fallback = "null",
+         .doc = "Jitter seed; null: drawn from the OS per session (fix it only to replay)."});
     Config c;
     DocCollector d(out, "");
     visit_sections(d, c);
@@ -647,18 +684,21 @@ namespace {
 
 // The node of `doc` at `path` ("a.b[2].c"), made where a null section or a new
 // list entry stands in the way (`defaults` gives a null section its fields).
-std::expected<Json*, ConfigFileError> node_at(Json& doc, const Json& defaults, const std::string& path) {
+std::expected<Json*, ConfigFileError> node_at(Json& doc, const Json& defaults,
+                                              const std::string& path) {
   Json* node = &doc;
   const Json* fallback = &defaults;
   std::string walked;
   bool open_object = false;  // a cursor or a new entry: its keys are checked by the reader
   for (std::size_t start = 0;;) {
     const std::size_t dot = path.find('.', start);
-    std::string segment = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::string segment =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     std::optional<std::size_t> index;
     if (const auto open = segment.find('['); open != std::string::npos && segment.back() == ']') {
       const std::string digits = segment.substr(open + 1, segment.size() - open - 2);
-      if (digits.empty() || digits.size() > 3 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+      if (digits.empty() || digits.size() > 3 ||
+          !std::all_of(digits.begin(), digits.end(), ::isdigit))
         return std::unexpected(field_error(path, "bad list index"));
       index = std::stoul(digits);
       segment.resize(open);
@@ -671,8 +711,9 @@ std::expected<Json*, ConfigFileError> node_at(Json& doc, const Json& defaults, c
     if (!node->is_object() || (!open_object && !node->contains(segment)))
       return std::unexpected(field_error(walked, "unknown field"));
     node = &(*node)[segment];
-    fallback = (fallback != nullptr && fallback->is_object() && fallback->contains(segment)) ? &(*fallback)[segment]
-                                                                                          : nullptr;
+    fallback = (fallback != nullptr && fallback->is_object() && fallback->contains(segment))
+                   ? &(*fallback)[segment]
+                   : nullptr;
     if (index) {
       if (!node->is_array() || *index > node->size())
         return std::unexpected(field_error(walked, "no entry " + std::to_string(*index)));
@@ -694,7 +735,8 @@ std::expected<Json, ConfigFileError> set_value(const std::string& path, std::str
   try {
     return parse_unique(text);
   } catch (const DuplicateField& d) {
-    return std::unexpected(field_error(join(path, d.path), "given twice (a JSON parser would keep only the last)"));
+    return std::unexpected(
+        field_error(join(path, d.path), "given twice (a JSON parser would keep only the last)"));
   } catch (const std::exception&) {
     Json value = std::string(text);
     try {
@@ -714,16 +756,20 @@ std::expected<void, ConfigFileError> set_field(Config& config, std::string_view 
   // Anything else (a URL that followed --set, a token) is not shown: it may
   // hold a secret ("http://user:pw@host/x?token=abc").
   if (!is_path_text(head))
-    return std::unexpected(field_error("", "expected PATH=VALUE, PATH made of field names, dots and [N] "
-                                           "(backoff.delay_ms_max=60000); the text is not shown, it may hold a secret"));
-  if (eq == std::string_view::npos) return std::unexpected(field_error(std::string(head), "expected PATH=VALUE"));
+    return std::unexpected(
+        field_error("",
+                    "expected PATH=VALUE, PATH made of field names, dots and [N] "
+                    "(backoff.delay_ms_max=60000); the text is not shown, it may hold a secret"));
+  if (eq == std::string_view::npos)
+    return std::unexpected(field_error(std::string(head), "expected PATH=VALUE"));
   const std::string path(head);
   if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
     return std::unexpected(field_error(path, "empty field name"));
   auto value = set_value(path, assignment.substr(eq + 1));
   if (!value) return std::unexpected(value.error());
   if (path == "preset" || path == "format")
-    return std::unexpected(field_error(path, "cannot be set (choose the preset with --preset or in the file)"));
+    return std::unexpected(
+        field_error(path, "cannot be set (choose the preset with --preset or in the file)"));
   Json doc = write_document(config);
   Config shapes;  // the optional sections filled in, to give a null section its fields
   shapes.session.heartbeat.emplace();

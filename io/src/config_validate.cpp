@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
-
 #include <tether/io/config.hpp>
 #include <tether/io/http_header.hpp>
 #include <tether/io/sequence_extractor.hpp>
@@ -31,7 +30,8 @@ bool in(std::uint64_t v, std::uint64_t lo, std::uint64_t hi) { return v >= lo &&
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -53,11 +53,16 @@ Result validate_http(const HttpOptions& h) {
     const std::string at = "shell.http.headers[" + std::to_string(i) + "]";
     const auto& [name, value] = h.headers[i];
     if (is_credential_header(name))
-      return fail(at + ".name", "'" + name + "' carries credentials: give them with a token provider, not in a configuration");
+      return fail(
+          at + ".name",
+          "'" + name +
+              "' carries credentials: give them with a token provider, not in a configuration");
     if (auto ok = check_header(name, value); !ok) return fail(at, ok.error());
   }
-  if (h.redirects_max < 0 || h.redirects_max > 20) return fail("shell.http.redirects_max", "must be in [0, 20]");
-  if (!in(h.header_bytes_max, 1024, 1U << 24)) return fail("shell.http.header_bytes_max", "must be in [1024, 2^24]");
+  if (h.redirects_max < 0 || h.redirects_max > 20)
+    return fail("shell.http.redirects_max", "must be in [0, 20]");
+  if (!in(h.header_bytes_max, 1024, 1U << 24))
+    return fail("shell.http.header_bytes_max", "must be in [1024, 2^24]");
   if (h.cursor_query_parameter && !is_query_name(*h.cursor_query_parameter))
     return fail("shell.http.cursor_query_parameter", "must be a non-empty name of [A-Za-z0-9._~-]");
   return {};
@@ -65,25 +70,32 @@ Result validate_http(const HttpOptions& h) {
 
 // A signal named "message" would swallow every untyped event's data.
 Result validate_signals(const SseSignals& g) {
-  const auto bad = [](const std::string& type) { return type == "message" || type.find_first_of("\r\n") != std::string::npos; };
+  const auto bad = [](const std::string& type) {
+    return type == "message" || type.find_first_of("\r\n") != std::string::npos;
+  };
   if (bad(g.cursor_expired_event))
-    return fail("shell.sse.signals.cursor_expired_event", "must not be \"message\" or hold a line break");
+    return fail("shell.sse.signals.cursor_expired_event",
+                "must not be \"message\" or hold a line break");
   if (bad(g.replay_finished_event))
-    return fail("shell.sse.signals.replay_finished_event", "must not be \"message\" or hold a line break");
+    return fail("shell.sse.signals.replay_finished_event",
+                "must not be \"message\" or hold a line break");
   if (!g.cursor_expired_event.empty() && g.cursor_expired_event == g.replay_finished_event)
     return fail("shell.sse.signals.replay_finished_event", "must differ from cursor_expired_event");
   return {};
 }
 
 Result validate_transports(const ShellConfig& s) {
-  if (s.sse.method != "GET" && s.sse.method != "POST") return fail("shell.sse.method", "must be GET or POST");
-  if (auto ok = check_header_value(s.sse.body_content_type); !ok) return fail("shell.sse.body_content_type", ok.error());
+  if (s.sse.method != "GET" && s.sse.method != "POST")
+    return fail("shell.sse.method", "must be GET or POST");
+  if (auto ok = check_header_value(s.sse.body_content_type); !ok)
+    return fail("shell.sse.body_content_type", ok.error());
   if (!in(s.sse.limits.line_bytes_max, 1, std::uint64_t{1} << 30))
     return fail("shell.sse.limits.line_bytes_max", "must be in [1, 2^30]");
   if (!in(s.sse.limits.event_bytes_max, 1, std::uint64_t{1} << 32))
     return fail("shell.sse.limits.event_bytes_max", "must be in [1, 2^32]");
   if (auto ok = validate_signals(s.sse.signals); !ok) return ok;
-  if (auto ok = check_header_value(s.websocket.subprotocol); !ok) return fail("shell.websocket.subprotocol", ok.error());
+  if (auto ok = check_header_value(s.websocket.subprotocol); !ok)
+    return fail("shell.websocket.subprotocol", ok.error());
   if (!in(s.websocket.message_bytes_max, 1, std::uint64_t{1} << 32))
     return fail("shell.websocket.message_bytes_max", "must be in [1, 2^32]");
   return {};
@@ -91,7 +103,8 @@ Result validate_transports(const ShellConfig& s) {
 
 Result validate_poll(const model::poll::PollConfig& p) {
   if (p.endpoints.empty()) return {};  // a stream configuration polls nothing
-  if (p.endpoints.size() > model::poll::endpoints_max) return fail("poll.endpoints", "must list at most 64 endpoints");
+  if (p.endpoints.size() > model::poll::endpoints_max)
+    return fail("poll.endpoints", "must list at most 64 endpoints");
   for (std::size_t i = 0; i < p.endpoints.size(); ++i) {
     const std::string at = "poll.endpoints[" + std::to_string(i) + "]";
     for (std::size_t j = 0; j < i; ++j)
@@ -114,8 +127,10 @@ std::expected<void, ConfigFileError> validate(const ShellConfig& s) {
   if (!s.sequence.empty())
     if (auto parsed = SequenceExtractor::parse(s.sequence); !parsed)
       return fail("shell.sequence", std::string(parsed.error().reason));
-  if (!in(s.id_bytes_max, 1, model::Token::capacity)) return fail("shell.id_bytes_max", "must be in [1, 1024]");
-  if (!in(s.pull_queue_max, 2, 10000000)) return fail("shell.pull_queue_max", "must be in [2, 10^7]");
+  if (!in(s.id_bytes_max, 1, model::Token::capacity))
+    return fail("shell.id_bytes_max", "must be in [1, 1024]");
+  if (!in(s.pull_queue_max, 2, 10000000))
+    return fail("shell.pull_queue_max", "must be in [2, 10^7]");
   if (auto r = validate_http(s.http); !r) return r;
   return validate_transports(s);
 }
@@ -125,7 +140,8 @@ std::expected<void, ConfigFileError> validate(const Config& c) {
   // The start token is sent as Last-Event-ID: a control byte (CR, LF, NUL)
   // would only fail every connection, "unrecoverable", after the run began.
   if (const auto& start = c.session.resume.start; start.kind == model::CursorKind::token)
-    if (auto ok = check_header_value(start.token.view()); !ok) return fail("resume.start.token", ok.error());
+    if (auto ok = check_header_value(start.token.view()); !ok)
+      return fail("resume.start.token", ok.error());
   if (auto r = validate(c.shell); !r) return r;
   if (auto r = validate_poll(c.poll); !r) return r;
   if (auto r = prefixed("wait.", model::wait::validate(c.wait)); !r) return r;

@@ -1,8 +1,7 @@
-#include <tether/io/disk_checkpoint_store.hpp>
-
 #include <cerrno>
 #include <string>
 #include <system_error>
+#include <tether/io/disk_checkpoint_store.hpp>
 #include <utility>
 
 namespace tether::io {
@@ -34,22 +33,26 @@ std::string shown(std::string_view identity) {
 CheckpointError from_decode_error(const fs::path& file, const CheckpointDecodeError& error) {
   using D = CheckpointDecodeError::Code;
   Code code = Code::corrupt;
-  if (error.code == D::truncated) code = Code::truncated;
-  else if (error.code == D::bad_version) code = Code::bad_version;
-  else if (error.code == D::bad_checksum) code = Code::bad_checksum;
+  if (error.code == D::truncated)
+    code = Code::truncated;
+  else if (error.code == D::bad_version)
+    code = Code::bad_version;
+  else if (error.code == D::bad_checksum)
+    code = Code::bad_checksum;
   return CheckpointError{code, file.string(), error.message(), 0};
 }
 
 }  // namespace
 
-std::expected<void, CheckpointError> DiskCheckpointStore::check(const fs::path& file,
-                                                                const DiskCheckpointOptions& options) {
+std::expected<void, CheckpointError> DiskCheckpointStore::check(
+    const fs::path& file, const DiskCheckpointOptions& options) {
   if (options.stream.size() <= checkpoint_stream_bytes_max) return {};
-  return std::unexpected(CheckpointError{
-      Code::io_error, file.string(),
-      "a stream identity of " + std::to_string(options.stream.size()) + " bytes, more than the " +
-          std::to_string(checkpoint_stream_bytes_max) + " a checkpoint holds (stream_identity() shortens it)",
-      EINVAL});
+  return std::unexpected(
+      CheckpointError{Code::io_error, file.string(),
+                      "a stream identity of " + std::to_string(options.stream.size()) +
+                          " bytes, more than the " + std::to_string(checkpoint_stream_bytes_max) +
+                          " a checkpoint holds (stream_identity() shortens it)",
+                      EINVAL});
 }
 
 DiskCheckpointStore::DiskCheckpointStore(Disk& disk, fs::path file, DiskCheckpointOptions options)
@@ -70,14 +73,16 @@ CheckpointError DiskCheckpointStore::error(const DiskError& failure) const {
   return CheckpointError{Code::io_error, file_.string(), std::move(detail), failure.errno_value};
 }
 
-std::expected<void, CheckpointError> DiskCheckpointStore::check_stream(const Checkpoint& stored) const {
-  if (options_.stream.empty() || stored.stream.empty() || stored.stream == options_.stream) return {};
-  return std::unexpected(CheckpointError{Code::wrong_stream, file_.string(),
-                                         "belongs to stream " + shown(stored.stream) + ", not " +
-                                             shown(options_.stream) +
-                                             " (use another checkpoint file for this stream, or delete this one "
-                                             "to start over)",
-                                         0});
+std::expected<void, CheckpointError> DiskCheckpointStore::check_stream(
+    const Checkpoint& stored) const {
+  if (options_.stream.empty() || stored.stream.empty() || stored.stream == options_.stream)
+    return {};
+  return std::unexpected(CheckpointError{
+      Code::wrong_stream, file_.string(),
+      "belongs to stream " + shown(stored.stream) + ", not " + shown(options_.stream) +
+          " (use another checkpoint file for this stream, or delete this one "
+          "to start over)",
+      0});
 }
 
 std::expected<const Checkpoint*, CheckpointError> DiskCheckpointStore::read_current() {
@@ -100,7 +105,8 @@ std::optional<Checkpoint> DiskCheckpointStore::decoded_if_known(std::string_view
 }
 
 // Keeps (bytes, what they decode to); the arguments may alias the old values.
-void DiskCheckpointStore::remember(std::string_view bytes, const model::Cursor& cursor, std::string_view stream) {
+void DiskCheckpointStore::remember(std::string_view bytes, const model::Cursor& cursor,
+                                   std::string_view stream) {
   if (known_.stream != stream) known_.stream.assign(stream);
   known_.cursor = canonical(cursor);
   known_bytes_.assign(bytes);
@@ -108,7 +114,8 @@ void DiskCheckpointStore::remember(std::string_view bytes, const model::Cursor& 
 }
 
 std::expected<void, CheckpointError> DiskCheckpointStore::sync_directory() {
-  if (auto synced = disk_.sync_directory_of(file_); !synced) return std::unexpected(error(synced.error()));
+  if (auto synced = disk_.sync_directory_of(file_); !synced)
+    return std::unexpected(error(synced.error()));
   return {};
 }
 
@@ -122,7 +129,8 @@ std::expected<void, CheckpointError> DiskCheckpointStore::replace_file(const std
     disk_.remove(temp_file_);
     return std::unexpected(error(failure));
   };
-  if (auto written = disk_.write_file_synced(temp_file_, bytes); !written) return abandon(written.error());
+  if (auto written = disk_.write_file_synced(temp_file_, bytes); !written)
+    return abandon(written.error());
   if (auto renamed = disk_.rename(temp_file_, file_); !renamed) {
     DiskError failure = renamed.error();
     failure.step = "cannot rename over the checkpoint";
@@ -135,10 +143,13 @@ std::expected<void, CheckpointError> DiskCheckpointStore::replace_file(const std
 // outcome: decode_checkpoint_file(encode_checkpoint(c, s)) is {canonical(c), s}
 // for every stream a checkpoint can hold (a longer one is never remembered: its
 // file does not decode).
-std::expected<void, CheckpointError> DiskCheckpointStore::write(const model::Cursor& cursor, std::string_view stream) {
+std::expected<void, CheckpointError> DiskCheckpointStore::write(const model::Cursor& cursor,
+                                                                std::string_view stream) {
   const std::string bytes = encode_checkpoint(cursor, stream);
-  if (stream.size() <= checkpoint_stream_bytes_max) remember(bytes, cursor, stream);
-  else known_is_set_ = false;
+  if (stream.size() <= checkpoint_stream_bytes_max)
+    remember(bytes, cursor, stream);
+  else
+    known_is_set_ = false;
   return replace_file(bytes);
 }
 
@@ -154,7 +165,8 @@ std::expected<std::optional<model::Cursor>, CheckpointError> DiskCheckpointStore
   const auto stored = read_current();
   if (!stored) return std::unexpected(stored.error());
   if (*stored == nullptr) return std::nullopt;
-  if (auto matches = check_stream(**stored); !matches) return std::unexpected(std::move(matches.error()));
+  if (auto matches = check_stream(**stored); !matches)
+    return std::unexpected(std::move(matches.error()));
   return (*stored)->cursor;
 }
 
@@ -168,10 +180,12 @@ std::expected<void, CheckpointError> DiskCheckpointStore::save(const model::Curs
   if (!stored) return std::unexpected(stored.error());
   if (*stored == nullptr) return write(cursor, options_.stream);
   const Checkpoint& current = **stored;  // write() may change it: it copies first
-  if (auto matches = check_stream(current); !matches) return std::unexpected(std::move(matches.error()));
+  if (auto matches = check_stream(current); !matches)
+    return std::unexpected(std::move(matches.error()));
   // A store without an identity keeps the file's; one with an identity gives
   // it to a version-1 file even when the stored cursor stays (merge below).
-  const std::string_view stream = options_.stream.empty() ? std::string_view(current.stream) : options_.stream;
+  const std::string_view stream =
+      options_.stream.empty() ? std::string_view(current.stream) : options_.stream;
   if (supersedes(cursor, current.cursor)) return write(cursor, stream);
   // Nothing to write, but the file read may not be durable yet (see the header).
   if (current.stream == stream) return sync_directory();

@@ -1,5 +1,4 @@
 #include <tether/io/driver.hpp>
-
 #include <utility>
 #include <variant>
 
@@ -16,7 +15,8 @@ bool is_terminal(model::StatusKind kind) {
 // rule: an empty id is a reset, not a token).
 model::Cursor cursor_of(const std::optional<model::Token>& id,
                         std::optional<std::uint64_t> sequence) {
-  if (id && !id->empty()) return sequence ? model::Cursor::at_token(*id, *sequence) : model::Cursor::at_token(*id);
+  if (id && !id->empty())
+    return sequence ? model::Cursor::at_token(*id, *sequence) : model::Cursor::at_token(*id);
   if (sequence) return model::Cursor::at_sequence(*sequence);
   return {};
 }
@@ -28,9 +28,12 @@ Driver::Driver(model::State initial, DriverPorts ports, DriverOptions options)
       options_(std::move(options)),
       loop_(std::move(initial), ports_.clock, ports_.host, steps_, options_.reducer) {
   // The driver mutants that live in the loop (the mutation check only).
-  if (mutated(DriverMutant::timer_not_rearmed_earlier)) loop_.inject_defect(LoopDefect::timer_not_rearmed_earlier);
-  if (mutated(DriverMutant::timer_fired_still_armed)) loop_.inject_defect(LoopDefect::timer_fired_still_armed);
-  if (mutated(DriverMutant::stop_before_deferred_ack)) loop_.inject_defect(LoopDefect::inbox_never_merges);
+  if (mutated(DriverMutant::timer_not_rearmed_earlier))
+    loop_.inject_defect(LoopDefect::timer_not_rearmed_earlier);
+  if (mutated(DriverMutant::timer_fired_still_armed))
+    loop_.inject_defect(LoopDefect::timer_fired_still_armed);
+  if (mutated(DriverMutant::stop_before_deferred_ack))
+    loop_.inject_defect(LoopDefect::inbox_never_merges);
 }
 
 bool Driver::finished() const {
@@ -43,7 +46,8 @@ bool Driver::finished() const {
 // without end. Say so; the input is lost.
 void Driver::Steps::refused(const model::Event& event) {
   driver.diagnose(Diagnostic::Kind::fatal,
-                  "internal: the driver's inbox is full (" + std::to_string(decltype(driver.loop_)::inbox_max) +
+                  "internal: the driver's inbox is full (" +
+                      std::to_string(decltype(driver.loop_)::inbox_max) +
                       " inputs arrived while one step's effects ran); dropped event #" +
                       std::to_string(event.index()));
 }
@@ -53,7 +57,8 @@ void Driver::diagnose(Diagnostic::Kind kind, std::string text) {
 }
 
 model::Status Driver::status() const {
-  if (failed_to_start_) return model::Status{model::StatusKind::failed, model::Reason::checkpoint_unreadable, 0, {}, 0};
+  if (failed_to_start_)
+    return model::Status{model::StatusKind::failed, model::Reason::checkpoint_unreadable, 0, {}, 0};
   return state().status;
 }
 
@@ -81,8 +86,8 @@ void Driver::report_save_failed(std::string text) {
 
 void Driver::report_save_recovered() {
   if (save_failures_ == 0) return;
-  diagnose(Diagnostic::Kind::checkpoint,
-           "checkpoint saves work again after " + std::to_string(save_failures_) + " failed attempt(s)");
+  diagnose(Diagnostic::Kind::checkpoint, "checkpoint saves work again after " +
+                                             std::to_string(save_failures_) + " failed attempt(s)");
   save_failures_ = 0;
   save_failures_unreported_ = 0;
   save_reported_at_.reset();
@@ -100,34 +105,38 @@ void Driver::start() {
   ++offloads_in_flight_;
   CheckpointStore* store = ports_.store;
   AuthProvider* auth = ports_.auth;
-  ports_.host.offload([this, store, auth]() -> Host::Completion {
-    std::expected<std::optional<model::Cursor>, CheckpointError> loaded{std::nullopt};
-    if (store != nullptr) loaded = store->load();
-    std::optional<std::expected<Credentials, std::string>> credentials;
-    if (auth != nullptr) credentials = auth->refresh();
-    return [this, loaded = std::move(loaded), credentials = std::move(credentials)]() mutable {
-      --offloads_in_flight_;
-      if (!loaded) {
-        failed_to_start_ = true;
-        diagnose(Diagnostic::Kind::fatal,
-                 "cannot start: " + loaded.error().message() +
-                     " (fix or remove the file; tether never restarts from the beginning silently)");
-        ports_.application.on_status(status());
-        return;
-      }
-      std::optional<std::int64_t> expires_unix_ms;
-      if (credentials) {
-        if (*credentials) {
-          bearer_token_ = std::move((*credentials)->bearer_token);
-          expires_unix_ms = (*credentials)->expires_unix_ms;
-        } else if (!is_terminal(state().status.kind)) {  // a stop cancels the refresh: nothing to say
-          diagnose(Diagnostic::Kind::auth,
-                   "no initial credentials: " + credentials->error() + " (connecting without)");
-        }
-      }
-      begin_started(*loaded, expires_unix_ms);
-    };
-  }, Blocking::start);
+  ports_.host.offload(
+      [this, store, auth]() -> Host::Completion {
+        std::expected<std::optional<model::Cursor>, CheckpointError> loaded{std::nullopt};
+        if (store != nullptr) loaded = store->load();
+        std::optional<std::expected<Credentials, std::string>> credentials;
+        if (auth != nullptr) credentials = auth->refresh();
+        return [this, loaded = std::move(loaded), credentials = std::move(credentials)]() mutable {
+          --offloads_in_flight_;
+          if (!loaded) {
+            failed_to_start_ = true;
+            diagnose(
+                Diagnostic::Kind::fatal,
+                "cannot start: " + loaded.error().message() +
+                    " (fix or remove the file; tether never restarts from the beginning silently)");
+            ports_.application.on_status(status());
+            return;
+          }
+          std::optional<std::int64_t> expires_unix_ms;
+          if (credentials) {
+            if (*credentials) {
+              bearer_token_ = std::move((*credentials)->bearer_token);
+              expires_unix_ms = (*credentials)->expires_unix_ms;
+            } else if (!is_terminal(
+                           state().status.kind)) {  // a stop cancels the refresh: nothing to say
+              diagnose(Diagnostic::Kind::auth,
+                       "no initial credentials: " + credentials->error() + " (connecting without)");
+            }
+          }
+          begin_started(*loaded, expires_unix_ms);
+        };
+      },
+      Blocking::start);
 }
 
 void Driver::begin_started(std::optional<model::Cursor> checkpoint,
@@ -151,8 +160,9 @@ void Driver::ack(std::uint64_t delivery_id) {
   // ignore the whole ack, and the entries popped here would be lost).
   std::optional<std::pair<std::uint64_t, model::Cursor>> last;
   const std::uint64_t through = delivery_id + (mutated(DriverMutant::ack_pops_one_more) ? 1 : 0);
-  while (!unacked_.empty() && (mutated(DriverMutant::ack_pops_one_fewer) ? unacked_.front().first < delivery_id
-                                                                         : unacked_.front().first <= through)) {
+  while (!unacked_.empty() &&
+         (mutated(DriverMutant::ack_pops_one_fewer) ? unacked_.front().first < delivery_id
+                                                    : unacked_.front().first <= through)) {
     last = unacked_.front();
     unacked_.pop_front();
   }
@@ -182,14 +192,17 @@ void Driver::on_message(const Message& message) {
   // a frame cannot wait in the inbox. Transports never call from inside
   // open()/close() (transport.hpp), so effects never run here.
   if (loop_.executing()) {
-    diagnose(Diagnostic::Kind::fatal, "internal: a transport delivered a message from inside open() or close()");
+    diagnose(Diagnostic::Kind::fatal,
+             "internal: a transport delivered a message from inside open() or close()");
     return;
   }
   std::optional<model::Token> token;
   if (message.id) {
-    const bool fits = mutated(DriverMutant::id_guard_off_by_one) ? message.id->size() < options_.id_bytes_max
-                                                                 : message.id->size() <= options_.id_bytes_max;
-    auto made = fits ? model::Token::make(*message.id) : std::unexpected(model::Token::Error::too_long);
+    const bool fits = mutated(DriverMutant::id_guard_off_by_one)
+                          ? message.id->size() < options_.id_bytes_max
+                          : message.id->size() <= options_.id_bytes_max;
+    auto made =
+        fits ? model::Token::make(*message.id) : std::unexpected(model::Token::Error::too_long);
     if (!made) {
       // Never truncate a resume id: a truncated id would resume elsewhere. The
       // server resends the same id after a reconnect, so retrying cannot help.
@@ -198,7 +211,8 @@ void Driver::on_message(const Message& message) {
       on_closed(model::CloseCause::unrecoverable,
                 "event id of " + std::to_string(size) + " bytes exceeds the " +
                     std::to_string(options_.id_bytes_max) +
-                    "-byte limit for resume ids (DriverOptions::id_bytes_max, tether-watch --id-bytes-max; at most " +
+                    "-byte limit for resume ids (DriverOptions::id_bytes_max, tether-watch "
+                    "--id-bytes-max; at most " +
                     std::to_string(model::Token::capacity) + ")");
       return;
     }
@@ -215,22 +229,26 @@ void Driver::on_message(const Message& message) {
 void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
   connection_open_ = false;
   if (!detail.empty()) {
-    const Diagnostic::Kind kind = cause == model::CloseCause::unrecoverable ? Diagnostic::Kind::fatal
-                                  : cause == model::CloseCause::protocol_error ? Diagnostic::Kind::protocol
-                                                                               : Diagnostic::Kind::connection;
+    const Diagnostic::Kind kind =
+        cause == model::CloseCause::unrecoverable    ? Diagnostic::Kind::fatal
+        : cause == model::CloseCause::protocol_error ? Diagnostic::Kind::protocol
+                                                     : Diagnostic::Kind::connection;
     diagnose(kind, std::string(detail));
   }
   feed(model::ConnectionClosed{{}, cause});
 }
 
 void Driver::on_cursor_expired() {
-  diagnose(Diagnostic::Kind::connection, "the server no longer keeps the history the resume cursor names");
+  diagnose(Diagnostic::Kind::connection,
+           "the server no longer keeps the history the resume cursor names");
   feed(model::CursorExpired{});
 }
 
 void Driver::on_replay_finished() { feed(model::ReplayFinished{}); }
 
-void Driver::on_notice(std::string_view text) { diagnose(Diagnostic::Kind::connection, std::string(text)); }
+void Driver::on_notice(std::string_view text) {
+  diagnose(Diagnostic::Kind::connection, std::string(text));
+}
 
 SequenceFn sequence_fn(SequenceExtractor extractor) {
   return [extractor = std::move(extractor)](const Message& m) {
@@ -294,20 +312,23 @@ void Driver::save(const model::SaveCheckpoint& effect) {
   }
   ++offloads_in_flight_;
   CheckpointStore* store = ports_.store;
-  ports_.host.offload([this, store, id = effect.delivery_id, cursor = effect.cursor]() -> Host::Completion {
-    std::expected<void, CheckpointError> saved;
-    if (store != nullptr) saved = store->save(cursor);
-    return [this, id, saved = std::move(saved)] {
-      --offloads_in_flight_;
-      if (saved) {
-        report_save_recovered();
-        feed(model::CheckpointSaved{{}, mutated(DriverMutant::saved_id_off_by_one) ? id - 1 : id});
-      } else {
-        report_save_failed(saved.error().message());
-        feed(model::CheckpointSaveFailed{{}, id});
-      }
-    };
-  }, Blocking::checkpoint_save);
+  ports_.host.offload(
+      [this, store, id = effect.delivery_id, cursor = effect.cursor]() -> Host::Completion {
+        std::expected<void, CheckpointError> saved;
+        if (store != nullptr) saved = store->save(cursor);
+        return [this, id, saved = std::move(saved)] {
+          --offloads_in_flight_;
+          if (saved) {
+            report_save_recovered();
+            feed(model::CheckpointSaved{{},
+                                        mutated(DriverMutant::saved_id_off_by_one) ? id - 1 : id});
+          } else {
+            report_save_failed(saved.error().message());
+            feed(model::CheckpointSaveFailed{{}, id});
+          }
+        };
+      },
+      Blocking::checkpoint_save);
 }
 
 // The answer carries the request's number back: the reducer matches it to
@@ -318,35 +339,42 @@ void Driver::refresh_auth(const model::RefreshAuth& effect) {
   refresh_timeout_told_ = false;
   AuthProvider* auth = ports_.auth;
   const model::Instant asked_at = ports_.clock.now();
-  ports_.host.offload([this, auth, request = effect.request, asked_at]() -> Host::Completion {
-    std::expected<Credentials, std::string> refreshed =
-        auth != nullptr ? auth->refresh()
-                        : std::expected<Credentials, std::string>(std::unexpect, "no auth provider configured");
-    return [this, refreshed = std::move(refreshed), request, asked_at]() mutable {
-      --offloads_in_flight_;
-      if (refresh_running_ == request) refresh_running_ = 0;
-      const std::int64_t took_ms = model::elapsed_ms(asked_at, ports_.clock.now());
-      const std::int64_t timeout_ms = state().config->auth.refresh_timeout_ms;
-      if (refreshed) {
-        if (took_ms > timeout_ms && !is_terminal(state().status.kind))
-          diagnose(Diagnostic::Kind::auth, "credential refresh answered after " + std::to_string(took_ms) +
-                                               " ms, past auth.refresh_timeout_ms (" + std::to_string(timeout_ms) +
-                                               " ms): its credentials are used for the next attempt");
-        if (!mutated(DriverMutant::bearer_not_updated)) bearer_token_ = std::move(refreshed->bearer_token);
-        feed(model::AuthRefreshed{{}, expiry_instant(refreshed->expires_unix_ms), request});
-      } else {
-        diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
-        feed(model::AuthRefreshFailed{{}, request});
-      }
-    };
-  }, Blocking::credential_refresh);
+  ports_.host.offload(
+      [this, auth, request = effect.request, asked_at]() -> Host::Completion {
+        std::expected<Credentials, std::string> refreshed =
+            auth != nullptr ? auth->refresh()
+                            : std::expected<Credentials, std::string>(
+                                  std::unexpect, "no auth provider configured");
+        return [this, refreshed = std::move(refreshed), request, asked_at]() mutable {
+          --offloads_in_flight_;
+          if (refresh_running_ == request) refresh_running_ = 0;
+          const std::int64_t took_ms = model::elapsed_ms(asked_at, ports_.clock.now());
+          const std::int64_t timeout_ms = state().config->auth.refresh_timeout_ms;
+          if (refreshed) {
+            if (took_ms > timeout_ms && !is_terminal(state().status.kind))
+              diagnose(Diagnostic::Kind::auth,
+                       "credential refresh answered after " + std::to_string(took_ms) +
+                           " ms, past auth.refresh_timeout_ms (" + std::to_string(timeout_ms) +
+                           " ms): its credentials are used for the next attempt");
+            if (!mutated(DriverMutant::bearer_not_updated))
+              bearer_token_ = std::move(refreshed->bearer_token);
+            feed(model::AuthRefreshed{{}, expiry_instant(refreshed->expires_unix_ms), request});
+          } else {
+            diagnose(Diagnostic::Kind::auth, "credential refresh failed: " + refreshed.error());
+            feed(model::AuthRefreshFailed{{}, request});
+          }
+        };
+      },
+      Blocking::credential_refresh);
 }
 
 // A refresh that a 401 waited for timed out: say so once, naming the option
 // (the status only says auth_refresh_failed). The call stays out; the session
 // asks no other until it answers.
 void Driver::report_refresh_timeout(const model::Status& status) {
-  if (status.reason != model::Reason::auth_refresh_failed || refresh_running_ == 0 || refresh_timeout_told_) return;
+  if (status.reason != model::Reason::auth_refresh_failed || refresh_running_ == 0 ||
+      refresh_timeout_told_)
+    return;
   refresh_timeout_told_ = true;
   std::string text = "credential refresh unanswered after auth.refresh_timeout_ms (" +
                      std::to_string(state().config->auth.refresh_timeout_ms) + " ms)";

@@ -1,5 +1,3 @@
-#include <tether/io/file_checkpoint_store.hpp>
-
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -11,10 +9,10 @@
 #include <chrono>
 #include <string>
 #include <system_error>
+#include <tether/io/checkpoint_file.hpp>
+#include <tether/io/file_checkpoint_store.hpp>
 #include <thread>
 #include <utility>
-
-#include <tether/io/checkpoint_file.hpp>
 
 #include "descriptor.hpp"
 
@@ -62,21 +60,24 @@ void record_holder(int lock_fd) {
 
 // An exclusive store's session lock, taken without waiting: a second session on
 // one checkpoint is refused at start, never queued behind the first.
-std::expected<void, CheckpointError> lock_session(int lock_fd, const fs::path& file, const fs::path& lock_file) {
+std::expected<void, CheckpointError> lock_session(int lock_fd, const fs::path& file,
+                                                  const fs::path& lock_file) {
   while (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     const int lock_errno = errno;
     if (lock_errno == EINTR) continue;
     if (lock_errno != EWOULDBLOCK)
       return std::unexpected(CheckpointError{Code::io_error, file.string(),
                                              "cannot lock " + lock_file.string() + ": " +
-                                                 std::generic_category().message(lock_errno) + " (errno " +
-                                                 std::to_string(lock_errno) + ")",
+                                                 std::generic_category().message(lock_errno) +
+                                                 " (errno " + std::to_string(lock_errno) + ")",
                                              lock_errno});
     const long holder = recorded_holder(lock_fd);
-    std::string detail = holder == ::getpid() ? "in use by another store of this process" : "in use by another process";
+    std::string detail = holder == ::getpid() ? "in use by another store of this process"
+                                              : "in use by another process";
     if (holder != 0) detail += " (pid " + std::to_string(holder) + ")";
     detail += "; a checkpoint serves one session at a time (lock file " + lock_file.string() + ")";
-    return std::unexpected(CheckpointError{Code::locked, file.string(), std::move(detail), EWOULDBLOCK});
+    return std::unexpected(
+        CheckpointError{Code::locked, file.string(), std::move(detail), EWOULDBLOCK});
   }
   record_holder(lock_fd);
   return {};
@@ -87,24 +88,29 @@ std::expected<void, CheckpointError> lock_session(int lock_fd, const fs::path& f
 std::expected<std::unique_ptr<FileCheckpointStore>, CheckpointError> FileCheckpointStore::open(
     const fs::path& file, FileCheckpointOptions options) {
   if (file.empty() || !file.has_filename())
-    return std::unexpected(CheckpointError{Code::io_error, file.string(), "not a path to a file", EINVAL});
+    return std::unexpected(
+        CheckpointError{Code::io_error, file.string(), "not a path to a file", EINVAL});
   std::error_code error;
   // Not lexically_normal(): "link/../x" is not "x" when link is a symlink.
   fs::path absolute = fs::absolute(file, error);
   if (error)
     return std::unexpected(CheckpointError{Code::io_error, file.string(),
-                                           "cannot make the path absolute: " + error.message(), error.value()});
-  if (auto usable = DiskCheckpointStore::check(absolute, DiskCheckpointOptions{.stream = options.stream}); !usable)
+                                           "cannot make the path absolute: " + error.message(),
+                                           error.value()});
+  if (auto usable =
+          DiskCheckpointStore::check(absolute, DiskCheckpointOptions{.stream = options.stream});
+      !usable)
     return std::unexpected(std::move(usable.error()));
   const fs::path lock_file = absolute.string() + ".lock";
-  Descriptor lock_fd(open_retrying(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  Descriptor lock_fd(
+      open_retrying(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!lock_fd.valid()) {
     const int open_errno = errno;
-    return std::unexpected(CheckpointError{
-        Code::io_error, absolute.string(),
-        "cannot create lock file " + lock_file.string() + ": " + std::generic_category().message(open_errno) +
-            " (errno " + std::to_string(open_errno) + ")",
-        open_errno});
+    return std::unexpected(CheckpointError{Code::io_error, absolute.string(),
+                                           "cannot create lock file " + lock_file.string() + ": " +
+                                               std::generic_category().message(open_errno) +
+                                               " (errno " + std::to_string(open_errno) + ")",
+                                           open_errno});
   }
   if (options.exclusive) {
     if (auto locked = lock_session(lock_fd.get(), absolute, lock_file); !locked)
@@ -120,7 +126,8 @@ FileCheckpointStore::FileCheckpointStore(fs::path file, int lock_fd, FileCheckpo
       lock_fd_(lock_fd),
       options_(std::move(options)),
       store_(disk_, file_,
-             DiskCheckpointOptions{.stream = options_.stream, .writer_id = static_cast<std::uint64_t>(::getpid())}) {}
+             DiskCheckpointOptions{.stream = options_.stream,
+                                   .writer_id = static_cast<std::uint64_t>(::getpid())}) {}
 
 FileCheckpointStore::~FileCheckpointStore() {
   // Forget the pid before the lock goes (with the descriptor), so no later
@@ -157,10 +164,12 @@ std::expected<void, CheckpointError> FileCheckpointStore::lock(int operation) {
   while (::flock(lock_fd_, operation | LOCK_NB) != 0) {
     const int lock_errno = errno;
     if (lock_errno == EINTR) continue;
-    if (lock_errno != EWOULDBLOCK) return std::unexpected(system_error("cannot lock", lock_file_, lock_errno));
+    if (lock_errno != EWOULDBLOCK)
+      return std::unexpected(system_error("cannot lock", lock_file_, lock_errno));
     if (steady_clock::now() >= deadline)
       return std::unexpected(CheckpointError{Code::locked, file_.string(),
-                                             "another writer held " + lock_file_.string() + " for more than " +
+                                             "another writer held " + lock_file_.string() +
+                                                 " for more than " +
                                                  std::to_string(*options_.lock_wait_ms_max) + " ms",
                                              EWOULDBLOCK});
     std::this_thread::sleep_for(pause);
@@ -178,7 +187,8 @@ std::expected<void, CheckpointError> FileCheckpointStore::lock_for_operation(int
 
 std::expected<std::optional<model::Cursor>, CheckpointError> FileCheckpointStore::load() {
   const std::lock_guard serialized(mutex_);
-  if (auto locked = lock_for_operation(LOCK_SH); !locked) return std::unexpected(std::move(locked.error()));
+  if (auto locked = lock_for_operation(LOCK_SH); !locked)
+    return std::unexpected(std::move(locked.error()));
   const HeldLock held(options_.exclusive ? -1 : lock_fd_);
   return store_.load();
 }
@@ -187,7 +197,8 @@ std::expected<std::optional<model::Cursor>, CheckpointError> FileCheckpointStore
 // writer: this one holds the exclusive lock.
 std::expected<void, CheckpointError> FileCheckpointStore::save(const model::Cursor& cursor) {
   const std::lock_guard serialized(mutex_);
-  if (auto locked = lock_for_operation(LOCK_EX); !locked) return std::unexpected(std::move(locked.error()));
+  if (auto locked = lock_for_operation(LOCK_EX); !locked)
+    return std::unexpected(std::move(locked.error()));
   const HeldLock held(options_.exclusive ? -1 : lock_fd_);
   return store_.save(cursor);
 }

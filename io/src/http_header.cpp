@@ -1,6 +1,5 @@
-#include <tether/io/http_header.hpp>
-
 #include <cstdio>
+#include <tether/io/http_header.hpp>
 
 namespace tether::io {
 
@@ -59,9 +58,12 @@ std::expected<void, std::string> check_header_name(std::string_view name) {
   for (const char c : name) {
     if (is_tchar(c)) continue;
     const auto byte = static_cast<unsigned char>(c);
-    const std::string what = c == ' ' ? "a space (0x20)" : c == '\r' ? "a CR byte" : c == '\n' ? "an LF byte"
-                             : "the byte " + hex_byte(byte);
-    return std::unexpected("contains " + what + ", which a header name (an RFC 9110 token) cannot hold");
+    const std::string what = c == ' '    ? "a space (0x20)"
+                             : c == '\r' ? "a CR byte"
+                             : c == '\n' ? "an LF byte"
+                                         : "the byte " + hex_byte(byte);
+    return std::unexpected("contains " + what +
+                           ", which a header name (an RFC 9110 token) cannot hold");
   }
   return {};
 }
@@ -88,12 +90,14 @@ std::expected<void, std::string> check_header(std::string_view name, std::string
 }
 
 std::expected<void, std::string> check_request_headers(
-    std::string_view bearer_token, const std::vector<std::pair<std::string, std::string>>& headers) {
+    std::string_view bearer_token,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   if (auto bad = check_header_value(bearer_token); !bad)
     return std::unexpected("the bearer token from the auth provider " + bad.error());
   for (const auto& [name, value] : headers) {
     if (auto bad = check_header_name(name); !bad)
-      return std::unexpected("header name '" + printable(name) + "' (HttpOptions::headers) " + bad.error());
+      return std::unexpected("header name '" + printable(name) + "' (HttpOptions::headers) " +
+                             bad.error());
     if (auto bad = check_header_value(value); !bad)
       return std::unexpected("header '" + name + "' (HttpOptions::headers) " + bad.error());
   }
@@ -107,7 +111,8 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::optional<std::string> media_type_parameter(std::string_view media_type, std::string_view name) {
+std::optional<std::string> media_type_parameter(std::string_view media_type,
+                                                std::string_view name) {
   std::size_t semicolon = media_type.find(';');
   while (semicolon != std::string_view::npos) {
     media_type.remove_prefix(semicolon + 1);
@@ -115,8 +120,10 @@ std::optional<std::string> media_type_parameter(std::string_view media_type, std
     std::size_t end = 0;
     for (bool quoted = false; end < media_type.size(); ++end) {
       if (media_type[end] == '"') quoted = !quoted;
-      if (quoted && media_type[end] == '\\') ++end;
-      else if (!quoted && media_type[end] == ';') break;
+      if (quoted && media_type[end] == '\\')
+        ++end;
+      else if (!quoted && media_type[end] == ';')
+        break;
     }
     const std::string_view parameter = media_type.substr(0, end);
     const std::size_t equals = parameter.find('=');

@@ -1,10 +1,10 @@
-#include <tether/io/memory_checkpoint_store.hpp>
-
 #include <tether/io/checkpoint_file.hpp>
+#include <tether/io/memory_checkpoint_store.hpp>
 
 namespace tether::io {
 
-MemoryCheckpointStore::MemoryCheckpointStore(const model::Cursor& initial) : cursor_(canonical(initial)) {}
+MemoryCheckpointStore::MemoryCheckpointStore(const model::Cursor& initial)
+    : cursor_(canonical(initial)) {}
 
 std::expected<std::optional<model::Cursor>, CheckpointError> MemoryCheckpointStore::load() {
   const std::lock_guard lock(mutex_);

@@ -1,25 +1,21 @@
-#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-
-#include <tether/io/poll_runner.hpp>
-
 #include <atomic>
-#include <memory>
-#include <optional>
-#include <thread>
-#include <variant>
-
-#include <tether/io/clock.hpp>
-#include <tether/io/host.hpp>
-#include <tether/io/poll_exchange.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
-#include <tether/io/seed.hpp>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <optional>
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/poll_exchange.hpp>
+#include <tether/io/poll_runner.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
+#include <tether/io/seed.hpp>
+#include <thread>
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+#include <variant>
 
 namespace tether::io {
 
@@ -84,11 +80,14 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
     if (const auto* p = std::get_if<poll::Poll>(&effect)) {
       start_poll(p->endpoint);
     } else if (const auto* a = std::get_if<poll::Added>(&effect)) {
-      if (callbacks.on_change) callbacks.on_change(a->endpoint, poll::ChangeKind::added, a->key, a->value);
+      if (callbacks.on_change)
+        callbacks.on_change(a->endpoint, poll::ChangeKind::added, a->key, a->value);
     } else if (const auto* m = std::get_if<poll::Modified>(&effect)) {
-      if (callbacks.on_change) callbacks.on_change(m->endpoint, poll::ChangeKind::modified, m->key, m->value);
+      if (callbacks.on_change)
+        callbacks.on_change(m->endpoint, poll::ChangeKind::modified, m->key, m->value);
     } else if (const auto* r = std::get_if<poll::Removed>(&effect)) {
-      if (callbacks.on_change) callbacks.on_change(r->endpoint, poll::ChangeKind::removed, r->key, r->value);
+      if (callbacks.on_change)
+        callbacks.on_change(r->endpoint, poll::ChangeKind::removed, r->key, r->value);
     } else if (const auto* s = std::get_if<poll::ReportStatus>(&effect)) {
       if (callbacks.on_status) callbacks.on_status(s->endpoint, s->status);
     } else if (std::holds_alternative<poll::ReportStopped>(effect)) {
@@ -113,20 +112,23 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
     if (refreshing) return;
     refreshing = true;
     AuthProvider* auth = options.auth.get();
-    offload([self = shared_from_this(), auth, initial]() -> Completion {
-      std::expected<Credentials, std::string> refreshed = auth->refresh();
-      return [self, initial, refreshed = std::move(refreshed)]() mutable {
-        self->refreshing = false;
-        if (self->done) return;  // stopped meanwhile: nothing to say
-        if (refreshed) {
-          self->bearer_token = std::move(refreshed->bearer_token);
-        } else {
-          self->diagnose(Diagnostic::Kind::auth,
-                         (initial ? "no initial credentials: " : "credential refresh failed: ") + refreshed.error());
-        }
-        if (initial) self->feed(poll::Started{});
-      };
-    }, initial ? Blocking::start : Blocking::credential_refresh);
+    offload(
+        [self = shared_from_this(), auth, initial]() -> Completion {
+          std::expected<Credentials, std::string> refreshed = auth->refresh();
+          return [self, initial, refreshed = std::move(refreshed)]() mutable {
+            self->refreshing = false;
+            if (self->done) return;  // stopped meanwhile: nothing to say
+            if (refreshed) {
+              self->bearer_token = std::move(refreshed->bearer_token);
+            } else {
+              self->diagnose(Diagnostic::Kind::auth, (initial ? "no initial credentials: "
+                                                              : "credential refresh failed: ") +
+                                                         refreshed.error());
+            }
+            if (initial) self->feed(poll::Started{});
+          };
+        },
+        initial ? Blocking::start : Blocking::credential_refresh);
   }
 
   void finish_poll(std::size_t endpoint, std::expected<PollResponse, std::string> response) {

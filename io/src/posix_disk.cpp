@@ -1,11 +1,10 @@
-#include <tether/io/posix_disk.hpp>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <system_error>
+#include <tether/io/posix_disk.hpp>
 #include <utility>
 
 #include "descriptor.hpp"
@@ -64,7 +63,7 @@ int read_bounded(int fd, std::string& bytes, std::size_t bytes_max) {
 }  // namespace
 
 std::expected<std::optional<std::string>, DiskError> PosixDisk::read_file(const fs::path& file,
-                                                                         std::size_t bytes_max) {
+                                                                          std::size_t bytes_max) {
   // O_NONBLOCK: a FIFO planted at the path must not hang the open.
   Descriptor fd(open_retrying(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd.valid()) {
@@ -80,15 +79,18 @@ std::expected<std::optional<std::string>, DiskError> PosixDisk::read_file(const 
   struct stat status {};
   if (::fstat(fd.get(), &status) != 0) return failed("cannot stat", file, errno);
   if (!S_ISREG(status.st_mode))
-    return std::unexpected(DiskError{DiskError::Kind::not_a_regular_file, "not a regular file", file, 0});
+    return std::unexpected(
+        DiskError{DiskError::Kind::not_a_regular_file, "not a regular file", file, 0});
   std::string bytes;
   if (const int read_errno = read_bounded(fd.get(), bytes, bytes_max); read_errno != 0)
     return failed("cannot read", file, read_errno);
   return bytes;
 }
 
-std::expected<void, DiskError> PosixDisk::write_file_synced(const fs::path& file, std::string_view bytes) {
-  Descriptor fd(open_retrying(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+std::expected<void, DiskError> PosixDisk::write_file_synced(const fs::path& file,
+                                                            std::string_view bytes) {
+  Descriptor fd(
+      open_retrying(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!fd.valid()) return failed("cannot create", file, errno);
   if (const int e = write_all(fd.get(), bytes); e != 0) return failed("cannot write", file, e);
   if (const int e = fsync_retrying(fd.get()); e != 0) return failed("cannot fsync", file, e);
@@ -104,7 +106,8 @@ std::expected<void, DiskError> PosixDisk::rename(const fs::path& from, const fs:
 std::expected<void, DiskError> PosixDisk::sync_directory_of(const fs::path& file) {
   Descriptor dir(open_retrying(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid()) return failed("cannot open the directory of", file, errno);
-  if (const int e = fsync_retrying(dir.get()); e != 0) return failed("cannot fsync the directory of", file, e);
+  if (const int e = fsync_retrying(dir.get()); e != 0)
+    return failed("cannot fsync the directory of", file, e);
   return {};
 }
 

@@ -1,6 +1,5 @@
-#include <tether/io/redirect.hpp>
-
 #include <tether/io/http_header.hpp>
+#include <tether/io/redirect.hpp>
 
 namespace tether::io {
 
@@ -15,9 +14,11 @@ bool same_origin(const Url& a, const Url& b) {
   return a.scheme == b.scheme && a.port == b.port && equals_ignoring_case(a.host, b.host);
 }
 
-std::expected<RedirectHop, std::string> check_redirect(const Url& from, const Url& to, bool credentials) {
+std::expected<RedirectHop, std::string> check_redirect(const Url& from, const Url& to,
+                                                       bool credentials) {
   const std::string hop = "redirect from " + origin_of(from) + " to " + origin_of(to);
-  if (from.tls() && !to.tls()) return std::unexpected("refused " + hop + ": a downgrade to plain text");
+  if (from.tls() && !to.tls())
+    return std::unexpected("refused " + hop + ": a downgrade to plain text");
   for (const char c : to.target) {
     // An absolute-path Location is not checked by parse_url: a space or a
     // control byte would break the request line.

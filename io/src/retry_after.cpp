@@ -1,6 +1,5 @@
-#include <tether/io/retry_after.hpp>
-
 #include <array>
+#include <tether/io/retry_after.hpp>
 
 namespace tether::io {
 
@@ -10,9 +9,10 @@ constexpr std::int64_t ms_per_s = 1000;
 constexpr std::int64_t s_per_day = 86400;
 constexpr std::int64_t retry_after_ms_max = retry_after_s_max * ms_per_s;
 
-constexpr std::array<std::string_view, 7> day_names = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-constexpr std::array<std::string_view, 7> day_names_long = {"Monday", "Tuesday", "Wednesday", "Thursday",
-                                                            "Friday", "Saturday", "Sunday"};
+constexpr std::array<std::string_view, 7> day_names = {"Mon", "Tue", "Wed", "Thu",
+                                                       "Fri", "Sat", "Sun"};
+constexpr std::array<std::string_view, 7> day_names_long = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
 constexpr std::array<std::string_view, 12> month_names = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -26,7 +26,9 @@ unsigned days_in_month(std::int64_t year, unsigned month) {
 }
 
 // Floor division for the (possibly negative) day and era counts.
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0 && (a < 0) != (b < 0)) ? 1 : 0);
+}
 
 // The proleptic Gregorian year that contains `days` since 1970-01-01. Counts
 // in 400-year eras starting on March 1st, so the leap day ends a year.
@@ -36,7 +38,8 @@ std::int64_t year_from_days(std::int64_t days) {
   const std::int64_t day_of_era = shifted - era * 146097;  // [0, 146096]
   const std::int64_t year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const std::int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const std::int64_t month_from_march = (5 * day_of_year + 2) / 153;  // 0 = March
   return year_of_era + era * 400 + (month_from_march >= 10 ? 1 : 0);  // Jan, Feb: next year
 }
@@ -80,7 +83,8 @@ class Reader {
     unsigned hour = 0;
     unsigned minute = 0;
     unsigned second = 0;
-    if (!digits(2, hour) || !literal(":") || !digits(2, minute) || !literal(":") || !digits(2, second))
+    if (!digits(2, hour) || !literal(":") || !digits(2, minute) || !literal(":") ||
+        !digits(2, second))
       return false;
     if (hour > 23 || minute > 59 || second > 60) return false;
     seconds = static_cast<std::int64_t>(hour * 3600 + minute * 60 + second);
@@ -104,9 +108,9 @@ bool imf_fixdate(Reader& in, Civil& date) {
   unsigned day = 0;
   unsigned month = 0;
   unsigned year = 0;
-  if (!in.literal(", ") || !in.digits(2, day) || !in.literal(" ") || !in.one_of(month_names, month) ||
-      !in.literal(" ") || !in.digits(4, year) || !in.literal(" ") || !in.time_of_day(date.seconds_of_day) ||
-      !in.literal(" GMT") || !in.done())
+  if (!in.literal(", ") || !in.digits(2, day) || !in.literal(" ") ||
+      !in.one_of(month_names, month) || !in.literal(" ") || !in.digits(4, year) ||
+      !in.literal(" ") || !in.time_of_day(date.seconds_of_day) || !in.literal(" GMT") || !in.done())
     return false;
   date.year = year;
   date.month = month + 1;
@@ -119,9 +123,9 @@ bool rfc850_date(Reader& in, Civil& date, std::int64_t now_unix_ms) {
   unsigned day = 0;
   unsigned month = 0;
   unsigned year2 = 0;
-  if (!in.literal(", ") || !in.digits(2, day) || !in.literal("-") || !in.one_of(month_names, month) ||
-      !in.literal("-") || !in.digits(2, year2) || !in.literal(" ") || !in.time_of_day(date.seconds_of_day) ||
-      !in.literal(" GMT") || !in.done())
+  if (!in.literal(", ") || !in.digits(2, day) || !in.literal("-") ||
+      !in.one_of(month_names, month) || !in.literal("-") || !in.digits(2, year2) ||
+      !in.literal(" ") || !in.time_of_day(date.seconds_of_day) || !in.literal(" GMT") || !in.done())
     return false;
   // RFC 9110: a year more than 50 years ahead is the most recent past year
   // with the same last two digits; so the window is (now - 50, now + 50].
@@ -143,8 +147,8 @@ bool asctime_date(Reader& in, Civil& date) {
   unsigned year = 0;
   if (!in.literal(" ") || !in.one_of(month_names, month) || !in.literal(" ")) return false;
   if (!in.literal(" ") ? !in.digits(2, day) : !in.digits(1, day)) return false;  // "06" or " 6"
-  if (!in.literal(" ") || !in.time_of_day(date.seconds_of_day) || !in.literal(" ") || !in.digits(4, year) ||
-      !in.done())
+  if (!in.literal(" ") || !in.time_of_day(date.seconds_of_day) || !in.literal(" ") ||
+      !in.digits(4, year) || !in.done())
     return false;
   date.year = year;
   date.month = month + 1;
@@ -164,10 +168,11 @@ std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
   // Years start on March 1st here, so the leap day is the last day of a year.
   const std::int64_t y = month <= 2 ? year - 1 : year;
   const std::int64_t era = floor_div(y, 400);
-  const std::int64_t year_of_era = y - era * 400;  // [0, 399]
-  const std::int64_t month_from_march = month > 2 ? month - 3 : month + 9;  // [0, 11]
+  const std::int64_t year_of_era = y - era * 400;                               // [0, 399]
+  const std::int64_t month_from_march = month > 2 ? month - 3 : month + 9;      // [0, 11]
   const std::int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;  // [0, 365]
-  const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  const std::int64_t day_of_era =
+      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
   return era * 146097 + day_of_era - 719468;  // 719468: days from 0000-03-01 to 1970-01-01
 }
 
@@ -201,7 +206,8 @@ std::optional<std::int64_t> retry_after_ms(std::string_view value, std::int64_t 
   const std::optional<std::int64_t> date_ms = parse_http_date_ms(text, now_unix_ms);
   if (!date_ms) return std::nullopt;
   if (*date_ms <= now_unix_ms) return 0;
-  if (now_unix_ms < *date_ms - retry_after_ms_max) return retry_after_ms_max;  // no overflow either way
+  if (now_unix_ms < *date_ms - retry_after_ms_max)
+    return retry_after_ms_max;  // no overflow either way
   return *date_ms - now_unix_ms;
 }
 

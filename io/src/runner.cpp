@@ -1,35 +1,31 @@
 // The Asio runner: the Driver on one io_context thread (the strand), a
 // steady_timer for next_deadline, and one worker thread for blocking work
 // (checkpoint writes, credential refresh), whose completions are posted back.
-#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-
-#include <tether/io/runner.hpp>
-#include <tether/io/runner_config.hpp>
-
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <memory>
-#include <mutex>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
-
-#include "net/asio_transports.hpp"
-#include "net/tls_setup.hpp"
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
 #include <tether/io/http_header.hpp>
+#include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
 #include <tether/io/seed.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/session.hpp>
+#include <thread>
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+#include <vector>
+
+#include "net/asio_transports.hpp"
+#include "net/tls_setup.hpp"
 
 namespace tether::io {
 
@@ -39,7 +35,7 @@ struct Runner::Impl final : Host, Application, SessionControl {
   RunnerOptions options;
   Callbacks callbacks;
   std::unique_ptr<Application> app;  // the application's own, if it gave one (else callbacks)
-  SteadyClock clock;  // Instants are ms since its origin; at() arms the timer
+  SteadyClock clock;                 // Instants are ms since its origin; at() arms the timer
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
@@ -105,16 +101,22 @@ struct Runner::Impl final : Host, Application, SessionControl {
     }
   }
   void on_gap(const model::ReportGap& gap) override {
-    if (app) app->on_gap(gap);
-    else if (callbacks.on_gap) callbacks.on_gap(gap);
+    if (app)
+      app->on_gap(gap);
+    else if (callbacks.on_gap)
+      callbacks.on_gap(gap);
   }
   void on_status(const model::Status& s) override {
-    if (app) app->on_status(s);
-    else if (callbacks.on_status) callbacks.on_status(s);
+    if (app)
+      app->on_status(s);
+    else if (callbacks.on_status)
+      callbacks.on_status(s);
   }
   void on_diagnostic(const Diagnostic& d) override {
-    if (app) app->on_diagnostic(d);
-    else if (callbacks.on_diagnostic) callbacks.on_diagnostic(d);
+    if (app)
+      app->on_diagnostic(d);
+    else if (callbacks.on_diagnostic)
+      callbacks.on_diagnostic(d);
   }
 
   // SessionControl: posted to the strand, in call order (an ack made before a
@@ -124,7 +126,8 @@ struct Runner::Impl final : Host, Application, SessionControl {
   }
   void stop() override { request_stop(); }
   void after(std::int64_t delay_ms, std::function<void()> job) override {
-    auto delay = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(std::max<std::int64_t>(0, delay_ms)));
+    auto delay = std::make_shared<asio::steady_timer>(
+        io, std::chrono::milliseconds(std::max<std::int64_t>(0, delay_ms)));
     delay->async_wait([this, delay, job = std::move(job)](const boost::system::error_code& ec) {
       if (ec) return;
       job();
@@ -250,8 +253,8 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   return start(std::move(options), std::move(callbacks), nullptr);
 }
 
-std::expected<std::unique_ptr<Runner>, std::string> Runner::start_application(RunnerOptions options,
-                                                                              ApplicationFactory make_application) {
+std::expected<std::unique_ptr<Runner>, std::string> Runner::start_application(
+    RunnerOptions options, ApplicationFactory make_application) {
   if (!make_application) return std::unexpected("no application: the ApplicationFactory is empty");
   return start(std::move(options), Callbacks{}, std::move(make_application));
 }
@@ -265,14 +268,16 @@ std::expected<void, std::string> check_shell_options(const RunnerOptions& option
     return std::unexpected("configuration: auth.has_provider is set but no AuthProvider was given");
   ShellConfig shell = shell_of(options);
   shell.http.headers.clear();
-  if (auto ok = validate(shell); !ok) return std::unexpected("configuration: " + ok.error().message());
-  if (auto bad = check_request_headers("", options.http.headers); !bad) return std::unexpected(bad.error());
+  if (auto ok = validate(shell); !ok)
+    return std::unexpected("configuration: " + ok.error().message());
+  if (auto bad = check_request_headers("", options.http.headers); !bad)
+    return std::unexpected(bad.error());
   return {};
 }
 }  // namespace
 
-std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions options, Callbacks callbacks,
-                                                                  ApplicationFactory make_application) {
+std::expected<std::unique_ptr<Runner>, std::string> Runner::start(
+    RunnerOptions options, Callbacks callbacks, ApplicationFactory make_application) {
   options.config.seed = seed_or_random(options.seed);
   auto url = parse_url(options.url);
   if (!url) return std::unexpected(url.error());
@@ -301,7 +306,8 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     // The header makes the recording replayable alone: the effective
     // configuration and the seed the reducer's jitter draws from.
     auto recorder = TraceRecorder::create(
-        *i.options.record_path, recording_header(config_of(i.options), i.options.config.seed, i.clock),
+        *i.options.record_path,
+        recording_header(config_of(i.options), i.options.config.seed, i.clock),
         i.options.record_comment);
     if (!recorder) return std::unexpected(recorder.error());
     i.recorder = std::move(*recorder);
@@ -309,8 +315,8 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   i.transport = url->websocket()
                     ? net::make_websocket_transport(i.io, std::move(tls), *url, i.options.http,
                                                     i.options.websocket, i.clock)
-                    : net::make_sse_transport(i.io, std::move(tls), *url, i.options.http, i.options.sse,
-                                              i.clock);
+                    : net::make_sse_transport(i.io, std::move(tls), *url, i.options.http,
+                                              i.options.sse, i.clock);
 
   auto listener = std::make_shared<Impl::Listener>();
   listener->impl = &i;
@@ -319,7 +325,7 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
   if (i.options.sequence) driver_options.sequence = sequence_fn(*i.options.sequence);
   driver_options.auto_ack = i.options.auto_ack && (i.app || i.callbacks.on_delivery);
   driver_options.id_bytes_max = i.options.id_bytes_max;
-  DriverPorts ports{i.clock, *publishing, i, i, i.options.store.get(), i.options.auth.get(),
+  DriverPorts ports{i.clock,         *publishing, i, i, i.options.store.get(), i.options.auth.get(),
                     i.recorder.get()};
   i.driver.emplace(std::move(*state), ports, std::move(driver_options));
   // Keep the adapters alive as long as the io_context runs.
@@ -327,8 +333,9 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(RunnerOptions 
     static_cast<void>(listener);
     static_cast<void>(publishing);
     if (i.options.tls.insecure_skip_verify_DANGEROUS) {
-      i.on_diagnostic(Diagnostic{Diagnostic::Kind::connection,
-                                 "TLS certificate verification is OFF (insecure_skip_verify_DANGEROUS)"});
+      i.on_diagnostic(
+          Diagnostic{Diagnostic::Kind::connection,
+                     "TLS certificate verification is OFF (insecure_skip_verify_DANGEROUS)"});
     }
     i.driver->start();
   });
@@ -384,7 +391,8 @@ void Runner::network_restored() {
 
 std::optional<OwnedDelivery> Runner::next(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->mutex);
-  impl_->changed.wait_for(lock, timeout, [this] { return !impl_->pulled.empty() || impl_->finished; });
+  impl_->changed.wait_for(lock, timeout,
+                          [this] { return !impl_->pulled.empty() || impl_->finished; });
   if (impl_->pulled.empty()) return std::nullopt;
   OwnedDelivery d = std::move(impl_->pulled.front());
   impl_->pulled.pop_front();

@@ -10,7 +10,8 @@ RunnerOptions runner_options(const Config& config) {
     // validate(Config) has parsed it already; a hand-built Config that skipped
     // validation gets no sequence rather than a crash, and Runner::start's own
     // checks still apply to everything else.
-    if (auto parsed = SequenceExtractor::parse(config.shell.sequence)) o.sequence = std::move(*parsed);
+    if (auto parsed = SequenceExtractor::parse(config.shell.sequence))
+      o.sequence = std::move(*parsed);
   }
   o.id_bytes_max = config.shell.id_bytes_max;
   o.auto_ack = config.shell.auto_ack;
@@ -25,9 +26,12 @@ RunnerOptions runner_options(const Config& config) {
 std::string sequence_spec(const std::optional<SequenceExtractor>& sequence) {
   if (!sequence) return "";
   switch (sequence->source()) {
-    case SequenceSource::id: return "id";
-    case SequenceSource::id_suffix: return "id-suffix";
-    case SequenceSource::json_field: return "json:" + std::string(sequence->json_field());
+    case SequenceSource::id:
+      return "id";
+    case SequenceSource::id_suffix:
+      return "id-suffix";
+    case SequenceSource::json_field:
+      return "json:" + std::string(sequence->json_field());
   }
   return "";
 }

@@ -1,6 +1,5 @@
-#include <tether/io/seed.hpp>
-
 #include <random>
+#include <tether/io/seed.hpp>
 
 namespace tether::io {
 

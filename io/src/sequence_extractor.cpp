@@ -1,7 +1,6 @@
-#include <tether/io/sequence_extractor.hpp>
-
 #include <array>
 #include <limits>
+#include <tether/io/sequence_extractor.hpp>
 
 namespace tether::io {
 
@@ -72,19 +71,34 @@ class JsonScanner {
       if (at_end()) return false;
       const char e = text_[pos_++];
       switch (e) {
-        case '"': case '\\': case '/': match(e); break;
-        case 'b': match('\b'); break;
-        case 'f': match('\f'); break;
-        case 'n': match('\n'); break;
-        case 'r': match('\r'); break;
-        case 't': match('\t'); break;
+        case '"':
+        case '\\':
+        case '/':
+          match(e);
+          break;
+        case 'b':
+          match('\b');
+          break;
+        case 'f':
+          match('\f');
+          break;
+        case 'n':
+          match('\n');
+          break;
+        case 'r':
+          match('\r');
+          break;
+        case 't':
+          match('\t');
+          break;
         case 'u': {
           std::uint32_t code_point = 0;
           if (!hex4(code_point)) return false;
           if (!unicode_escape(code_point, match)) equal = false;
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
     }
     return false;  // unterminated
@@ -101,13 +115,22 @@ class JsonScanner {
       if (c != '\\') continue;
       if (at_end()) return false;
       switch (text_[pos_++]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+          break;
         case 'u': {
           std::uint32_t ignored = 0;
           if (!hex4(ignored)) return false;
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
     }
     return false;  // unterminated
@@ -149,7 +172,9 @@ class JsonScanner {
     // One bit per open container: set for an object, clear for an array.
     std::array<std::uint64_t, SequenceExtractor::json_depth_max / 64> objects{};
     std::size_t depth = 0;
-    const auto is_object = [&](std::size_t level) { return ((objects[level / 64] >> (level % 64)) & 1U) != 0; };
+    const auto is_object = [&](std::size_t level) {
+      return ((objects[level / 64] >> (level % 64)) & 1U) != 0;
+    };
     const auto closer = [&]() { return is_object(depth - 1) ? '}' : ']'; };
     for (;;) {
       // A value starts here.
@@ -157,7 +182,8 @@ class JsonScanner {
       if (at_end()) return std::unexpected(NoSequence::malformed_json);
       const char c = peek();
       if (c == '{' || c == '[') {
-        if (depth == SequenceExtractor::json_depth_max) return std::unexpected(NoSequence::too_deep);
+        if (depth == SequenceExtractor::json_depth_max)
+          return std::unexpected(NoSequence::too_deep);
         ++pos_;
         const std::uint64_t bit = std::uint64_t{1} << (depth % 64);
         objects[depth / 64] = c == '{' ? (objects[depth / 64] | bit) : (objects[depth / 64] & ~bit);
@@ -180,7 +206,8 @@ class JsonScanner {
           continue;
         }
         if (!consume(',')) return std::unexpected(NoSequence::malformed_json);
-        if (is_object(depth - 1) && !member_name()) return std::unexpected(NoSequence::malformed_json);
+        if (is_object(depth - 1) && !member_name())
+          return std::unexpected(NoSequence::malformed_json);
         break;
       }
     }
@@ -232,7 +259,9 @@ class JsonScanner {
       }
       code_point = 0x10000 + ((code_point - 0xD800) << 10) + (low - 0xDC00);
     }
-    const auto byte = [](std::uint32_t v) { return static_cast<char>(static_cast<unsigned char>(v)); };
+    const auto byte = [](std::uint32_t v) {
+      return static_cast<char>(static_cast<unsigned char>(v));
+    };
     if (code_point < 0x80) {
       match(byte(code_point));
     } else if (code_point < 0x800) {
@@ -277,8 +306,10 @@ Result member_u64(JsonScanner& json) {
     json.skip_ws();  // the number must end the member: "42x" is not 42
     if (json.at_end() || (json.peek() != ',' && json.peek() != '}'))
       return std::unexpected(NoSequence::malformed_json);
-    if (shape.negative || shape.fraction_or_exponent) return std::unexpected(NoSequence::not_integer);
-    return decimal_u64(json.text().substr(shape.digits_begin, shape.digits_end - shape.digits_begin));
+    if (shape.negative || shape.fraction_or_exponent)
+      return std::unexpected(NoSequence::not_integer);
+    return decimal_u64(
+        json.text().substr(shape.digits_begin, shape.digits_end - shape.digits_begin));
   }
   if (c == '"' || c == '{' || c == '[' || c == 't' || c == 'f' || c == 'n')
     return std::unexpected(NoSequence::not_number);
@@ -289,15 +320,24 @@ Result member_u64(JsonScanner& json) {
 
 std::string_view to_string(NoSequence reason) {
   switch (reason) {
-    case NoSequence::empty: return "empty";
-    case NoSequence::not_digits: return "not all digits";
-    case NoSequence::out_of_range: return "does not fit in 64 bits";
-    case NoSequence::not_json_object: return "payload is not a JSON object";
-    case NoSequence::malformed_json: return "malformed JSON";
-    case NoSequence::field_missing: return "no such top-level field";
-    case NoSequence::not_integer: return "not a non-negative integer";
-    case NoSequence::not_number: return "not a number";
-    case NoSequence::too_deep: return "JSON nested too deeply";
+    case NoSequence::empty:
+      return "empty";
+    case NoSequence::not_digits:
+      return "not all digits";
+    case NoSequence::out_of_range:
+      return "does not fit in 64 bits";
+    case NoSequence::not_json_object:
+      return "payload is not a JSON object";
+    case NoSequence::malformed_json:
+      return "malformed JSON";
+    case NoSequence::field_missing:
+      return "no such top-level field";
+    case NoSequence::not_integer:
+      return "not a non-negative integer";
+    case NoSequence::not_number:
+      return "not a number";
+    case NoSequence::too_deep:
+      return "JSON nested too deeply";
   }
   return "unknown";
 }
@@ -340,31 +380,37 @@ std::expected<std::uint64_t, NoSequence> json_top_level_u64(std::string_view jso
   }
 }
 
-std::expected<SequenceExtractor, SequenceSpecError> SequenceExtractor::parse(std::string_view spec) {
+std::expected<SequenceExtractor, SequenceSpecError> SequenceExtractor::parse(
+    std::string_view spec) {
   if (spec == "id") return from_id();
   if (spec == "id-suffix") return from_id_suffix();
   constexpr std::string_view json_prefix = "json:";
   if (spec.starts_with(json_prefix)) {
     const std::string_view field = spec.substr(json_prefix.size());
-    if (field.empty()) return std::unexpected(SequenceSpecError{"empty JSON field name after 'json:'"});
+    if (field.empty())
+      return std::unexpected(SequenceSpecError{"empty JSON field name after 'json:'"});
     return from_json_field(std::string(field));
   }
   if (spec.empty())
-    return std::unexpected(SequenceSpecError{"empty sequence spec; expected id, id-suffix or json:FIELD"});
+    return std::unexpected(
+        SequenceSpecError{"empty sequence spec; expected id, id-suffix or json:FIELD"});
   if (spec == "json")
     return std::unexpected(SequenceSpecError{"missing JSON field name; expected json:FIELD"});
-  return std::unexpected(SequenceSpecError{"unknown sequence spec; expected id, id-suffix or json:FIELD"});
+  return std::unexpected(
+      SequenceSpecError{"unknown sequence spec; expected id, id-suffix or json:FIELD"});
 }
 
 std::expected<std::uint64_t, NoSequence> SequenceExtractor::extract_or_reason(
     std::string_view id, std::string_view data) const {
   switch (source_) {
-    case SequenceSource::id: return decimal_u64(id);
+    case SequenceSource::id:
+      return decimal_u64(id);
     case SequenceSource::id_suffix: {
       const std::size_t colon = id.rfind(':');
       return decimal_u64(colon == std::string_view::npos ? id : id.substr(colon + 1));
     }
-    case SequenceSource::json_field: return json_top_level_u64(data, field_);
+    case SequenceSource::json_field:
+      return json_top_level_u64(data, field_);
   }
   return std::unexpected(NoSequence::empty);
 }

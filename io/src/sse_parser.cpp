@@ -1,9 +1,8 @@
-#include <tether/io/sse_parser.hpp>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <tether/io/sse_parser.hpp>
 
 namespace tether::io {
 
@@ -16,7 +15,8 @@ constexpr std::size_t utf8_bom_bytes = sizeof(utf8_bom);
 std::size_t find_byte(std::string_view bytes, std::size_t from, char c) {
   if (from >= bytes.size()) return bytes.size();
   const void* hit = std::memchr(bytes.data() + from, c, bytes.size() - from);
-  return hit == nullptr ? bytes.size() : static_cast<std::size_t>(static_cast<const char*>(hit) - bytes.data());
+  return hit == nullptr ? bytes.size()
+                        : static_cast<std::size_t>(static_cast<const char*>(hit) - bytes.data());
 }
 
 // The value of an all-digits `retry` field; empty, non-digit or >= 2^64 values
@@ -39,8 +39,10 @@ bool parse_retry_ms(std::string_view value, std::uint64_t& retry_ms) {
 
 std::string_view SseError::limit_name() const {
   switch (limit) {
-    case Limit::line_bytes: return "line_bytes_max";
-    case Limit::event_bytes: return "event_bytes_max";
+    case Limit::line_bytes:
+      return "line_bytes_max";
+    case Limit::event_bytes:
+      return "event_bytes_max";
   }
   return "unknown limit";
 }
@@ -241,8 +243,8 @@ void SseParser::dispatch(SseSink& sink) {
     return;
   }
   data_.pop_back();  // every data line appended an LF; the last one goes
-  const SseEvent event{type_.empty() ? std::string_view("message") : std::string_view(type_),
-                       data_, last_event_id_};
+  const SseEvent event{type_.empty() ? std::string_view("message") : std::string_view(type_), data_,
+                       last_event_id_};
   sink.on_event(event);
   data_.clear();
   type_.clear();

@@ -1,5 +1,4 @@
 #include <tether/io/sse_stream.hpp>
-
 #include <utility>
 
 namespace tether::io {
@@ -41,8 +40,9 @@ void SseStream::finish() {
   const bool partial = parser_.finish();
   TransportListener& listener = *listener_;
   listener_ = nullptr;
-  listener.on_closed(model::CloseCause::clean_close,
-                     partial ? "stream ended (an unterminated final event was discarded)" : "stream ended");
+  listener.on_closed(
+      model::CloseCause::clean_close,
+      partial ? "stream ended (an unterminated final event was discarded)" : "stream ended");
 }
 
 void SseStream::on_event(const SseEvent& event) {
@@ -58,8 +58,8 @@ void SseStream::on_event(const SseEvent& event) {
   }
   // The id is the stream's last event ID (WHATWG), so an empty one is a reset
   // (`id:` with no value): passed on, it clears the resume cursor.
-  const Message message{event.type, event.data, std::optional<std::string_view>(event.last_event_id),
-                        pending_retry_ms_};
+  const Message message{event.type, event.data,
+                        std::optional<std::string_view>(event.last_event_id), pending_retry_ms_};
   pending_retry_ms_.reset();
   listener_->on_message(message);
 }

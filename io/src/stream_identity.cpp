@@ -1,9 +1,8 @@
-#include <tether/io/stream_identity.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <system_error>
+#include <tether/io/stream_identity.hpp>
 #include <vector>
 
 namespace tether::io {
@@ -23,9 +22,12 @@ void append_escaped_byte(std::string& out, unsigned char byte) {
 void append_url_part(std::string& out, std::string_view text, bool lower_case) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7F) append_escaped_byte(out, byte);
-    else if (lower_case && c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
-    else out += c;
+    if (byte <= 0x20 || byte >= 0x7F)
+      append_escaped_byte(out, byte);
+    else if (lower_case && c >= 'A' && c <= 'Z')
+      out += static_cast<char>(c - 'A' + 'a');
+    else
+      out += c;
   }
 }
 
@@ -34,8 +36,10 @@ void append_url_part(std::string& out, std::string_view text, bool lower_case) {
 void append_source(std::string& out, std::string_view text) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7F || c == '%') append_escaped_byte(out, byte);
-    else out += c;
+    if (byte <= 0x20 || byte >= 0x7F || c == '%')
+      append_escaped_byte(out, byte);
+    else
+      out += c;
   }
 }
 
@@ -63,8 +67,10 @@ void append_host_port(std::string& out, std::string_view authority, std::string_
   out += ':';
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec == std::errc{} && end == port.data() + port.size()) out += std::to_string(value);
-  else append_url_part(out, port, false);
+  if (ec == std::errc{} && end == port.data() + port.size())
+    out += std::to_string(value);
+  else
+    append_url_part(out, port, false);
 }
 
 // "?a&b": the query's parameter names, sorted, each once; nothing if none.
@@ -103,9 +109,11 @@ void append_url(std::string& out, std::string_view url) {
     const std::string_view after = rest.substr(sep + 3);
     const std::size_t slash = after.find('/');
     std::string_view authority = after.substr(0, slash);
-    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos)
+      authority = authority.substr(at + 1);
     append_host_port(out, authority, scheme);
-    const std::string_view path = slash == std::string_view::npos ? std::string_view("/") : after.substr(slash);
+    const std::string_view path =
+        slash == std::string_view::npos ? std::string_view("/") : after.substr(slash);
     append_url_part(out, path, false);
   }
   append_query_names(out, query);
@@ -122,7 +130,8 @@ std::uint64_t fnv1a64(std::string_view bytes) {
 
 }  // namespace
 
-std::string stream_identity(std::string_view url, std::string_view sequence_source, std::string_view key) {
+std::string stream_identity(std::string_view url, std::string_view sequence_source,
+                            std::string_view key) {
   std::string out;
   append_url(out, url);
   out += " seq=";

@@ -1,5 +1,3 @@
-#include <tether/io/token_auth.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +16,7 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <tether/io/token_auth.hpp>
 
 namespace tether::io {
 
@@ -39,11 +38,16 @@ std::optional<std::string> control_byte_in(std::string_view token) {
     const auto b = static_cast<unsigned char>(c);
     if (b >= 0x20 && b != 0x7f) continue;
     switch (b) {
-      case 0x00: return "NUL";
-      case '\t': return "TAB";
-      case '\n': return "LF";
-      case '\r': return "CR";
-      case 0x7f: return "DEL";
+      case 0x00:
+        return "NUL";
+      case '\t':
+        return "TAB";
+      case '\n':
+        return "LF";
+      case '\r':
+        return "CR";
+      case 0x7f:
+        return "DEL";
       default: {
         static constexpr char hex[] = "0123456789ABCDEF";
         return std::string("0x") + hex[b >> 4] + hex[b & 15];
@@ -89,8 +93,10 @@ std::expected<pid_t, int> spawn_shell(const std::string& command, int stdout_fd)
   for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command.c_str()), nullptr};
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                  const_cast<char*>(command.c_str()), nullptr};
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, environ);
   posix_spawnattr_destroy(&attr);
@@ -103,14 +109,16 @@ std::expected<pid_t, int> spawn_shell(const std::string& command, int stdout_fd)
 // group id, cannot be reused while cancel() may still signal it).
 bool has_exited(pid_t pid) {
   siginfo_t info{};
-  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid;
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
 }
 
 std::string exit_reason(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const char* name = ::sigabbrev_np(WTERMSIG(status));
-    return "killed by signal " + std::to_string(WTERMSIG(status)) + (name ? " (SIG" + std::string(name) + ")" : "");
+    return "killed by signal " + std::to_string(WTERMSIG(status)) +
+           (name ? " (SIG" + std::string(name) + ")" : "");
   }
   return "ended with wait status " + std::to_string(status);
 }
@@ -127,7 +135,8 @@ std::expected<Credentials, std::string> TokenFileAuth::refresh() {
   if (token.find_first_of("\r\n") != std::string::npos)
     return std::unexpected("token file " + path_.string() + " holds more than one line");
   if (auto byte = control_byte_in(token))
-    return std::unexpected("token file " + path_.string() + " contains a control byte (" + *byte + ")");
+    return std::unexpected("token file " + path_.string() + " contains a control byte (" + *byte +
+                           ")");
   return Credentials{std::move(token), std::nullopt};
 }
 
@@ -159,7 +168,8 @@ TokenCommandAuth::Outcome TokenCommandAuth::run(pid_t pid, int out_fd) {
     return true;
   };
   while (!has_exited(pid)) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       outcome.end = Outcome::End::timed_out;
       ::kill(-pid, SIGKILL);
@@ -199,7 +209,8 @@ std::expected<Credentials, std::string> TokenCommandAuth::refresh() {
     }
   }
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return std::unexpected(label + " could not start: " + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return std::unexpected(label + " could not start: " + std::strerror(errno));
   Fd read_end(fds[0]);
   Fd write_end(fds[1]);
   ::fcntl(read_end.get(), F_SETFL, O_NONBLOCK);
@@ -214,16 +225,19 @@ std::expected<Credentials, std::string> TokenCommandAuth::refresh() {
   const Outcome outcome = run(*pid, read_end.get());
   switch (outcome.end) {
     case Outcome::End::timed_out:
-      return std::unexpected(label + " timed out after " + std::to_string(options_.timeout.count()) + " ms");
-    case Outcome::End::cancelled: return std::unexpected(label + " was cancelled");
-    case Outcome::End::exited: break;
+      return std::unexpected(label + " timed out after " +
+                             std::to_string(options_.timeout.count()) + " ms");
+    case Outcome::End::cancelled:
+      return std::unexpected(label + " was cancelled");
+    case Outcome::End::exited:
+      break;
   }
   if (!WIFEXITED(outcome.wait_status) || WEXITSTATUS(outcome.wait_status) != 0)
     return std::unexpected(label + " failed: " + exit_reason(outcome.wait_status));
   const std::size_t newline = outcome.output.find('\n');
   if (newline == std::string::npos && outcome.overflow)
-    return std::unexpected(label + " printed more than " + std::to_string(options_.output_bytes_max) +
-                           " bytes without a newline");
+    return std::unexpected(label + " printed more than " +
+                           std::to_string(options_.output_bytes_max) + " bytes without a newline");
   std::string token = trim(std::string_view(outcome.output).substr(0, newline));
   if (token.empty()) return std::unexpected(label + " printed no token");
   if (auto byte = control_byte_in(token))

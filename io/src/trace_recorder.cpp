@@ -1,10 +1,8 @@
-#include <tether/io/trace_recorder.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-
+#include <tether/io/trace_recorder.hpp>
 #include <tether/model/version.hpp>
 
 namespace tether::io {
@@ -14,8 +12,9 @@ namespace {
 bool is_credential_header(std::string_view name) {
   auto same = [name](std::string_view other) {
     return name.size() == other.size() &&
-           std::equal(name.begin(), name.end(), other.begin(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+           std::equal(name.begin(), name.end(), other.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
   };
   return same("authorization") || same("proxy-authorization") || same("cookie");
 }
@@ -27,7 +26,8 @@ model::RecordingHeader recording_header(Config config, std::uint64_t seed, Clock
   config.session.seed = seed;
   // Values may be secrets (an API key); credential headers (which the format
   // refuses) go entirely. Replay needs none of them: the reducer never sees headers.
-  std::erase_if(config.shell.http.headers, [](const auto& header) { return is_credential_header(header.first); });
+  std::erase_if(config.shell.http.headers,
+                [](const auto& header) { return is_credential_header(header.first); });
   for (auto& header : config.shell.http.headers) header.second = std::string(recorded_header_value);
   model::RecordingHeader h;
   h.version = std::string(model::version);
@@ -38,9 +38,11 @@ model::RecordingHeader recording_header(Config config, std::uint64_t seed, Clock
 }
 
 std::expected<std::unique_ptr<TraceRecorder>, std::string> TraceRecorder::create(
-    const std::filesystem::path& path, const model::RecordingHeader& header, std::string_view comment) {
+    const std::filesystem::path& path, const model::RecordingHeader& header,
+    std::string_view comment) {
   auto head = model::encode_header(header);
-  if (!head) return std::unexpected("trace file " + path.string() + ": header: " + head.error().message());
+  if (!head)
+    return std::unexpected("trace file " + path.string() + ": header: " + head.error().message());
   std::FILE* file = std::fopen(path.c_str(), "wb");
   if (file == nullptr) {
     return std::unexpected("trace file " + path.string() + ": " + std::strerror(errno));

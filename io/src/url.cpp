@@ -1,6 +1,5 @@
-#include <tether/io/url.hpp>
-
 #include <charconv>
+#include <tether/io/url.hpp>
 
 namespace tether::io {
 
@@ -25,12 +24,15 @@ bool all_digits(std::string_view text) {
   return true;
 }
 
-// Where "://" starts, if what precedes it is a scheme (RFC 3986: ALPHA *(ALPHA / DIGIT / "+" / "-" / ".")).
+// Where "://" starts, if what precedes it is a scheme (RFC 3986: ALPHA *(ALPHA / DIGIT / "+" / "-"
+// / ".")).
 std::size_t scheme_separator(std::string_view text) {
   const std::size_t sep = text.find("://");
-  if (sep == std::string_view::npos || sep == 0 || !is_alpha(text.front())) return std::string_view::npos;
+  if (sep == std::string_view::npos || sep == 0 || !is_alpha(text.front()))
+    return std::string_view::npos;
   for (char c : text.substr(0, sep))
-    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return std::string_view::npos;
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.')
+      return std::string_view::npos;
   return sep;
 }
 
@@ -153,18 +155,23 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
   std::string_view rest = text.substr(sep + 3);
   const std::size_t path_at = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, path_at);
-  std::string_view target = path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
-  if (const std::size_t hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+  std::string_view target =
+      path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
+  if (const std::size_t hash = target.find('#'); hash != std::string_view::npos)
+    target = target.substr(0, hash);
   if (authority.find('@') != std::string_view::npos)
-    return std::unexpected(quoted(text) + ": credentials in the URL are not supported (use a token provider)");
+    return std::unexpected(quoted(text) +
+                           ": credentials in the URL are not supported (use a token provider)");
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::unexpected(quoted(text) + ": unterminated IPv6 address");
+    if (close == std::string_view::npos)
+      return std::unexpected(quoted(text) + ": unterminated IPv6 address");
     url.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return std::unexpected(quoted(text) + ": unexpected text after the IPv6 address");
+      if (after.front() != ':')
+        return std::unexpected(quoted(text) + ": unexpected text after the IPv6 address");
       port_text = after.substr(1);
     }
   } else {
@@ -176,14 +183,20 @@ std::expected<Url, std::string> parse_url(std::string_view text) {
   url.port = default_port(url.scheme);
   if (!port_text.empty()) {
     // Digits are echoed; other text is not (it may be half of a "user:password").
-    if (!all_digits(port_text)) return std::unexpected(quoted(text) + ": the port is not a number in 1..65535");
+    if (!all_digits(port_text))
+      return std::unexpected(quoted(text) + ": the port is not a number in 1..65535");
     unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc{} || end != port_text.data() + port_text.size() || value == 0 || value > 65535)
-      return std::unexpected(quoted(text) + ": port '" + std::string(port_text) + "' is not in 1..65535");
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535)
+      return std::unexpected(quoted(text) + ": port '" + std::string(port_text) +
+                             "' is not in 1..65535");
     url.port = static_cast<std::uint16_t>(value);
   }
-  url.target = target.empty() ? "/" : (target.front() == '?' ? "/" + std::string(target) : std::string(target));
+  url.target = target.empty()
+                   ? "/"
+                   : (target.front() == '?' ? "/" + std::string(target) : std::string(target));
   for (char c : url.target) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
       return std::unexpected(quoted(text) + ": control character or space in the path");

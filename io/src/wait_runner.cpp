@@ -1,20 +1,4 @@
-#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-
-#include <tether/io/wait_runner.hpp>
-
 #include <atomic>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <variant>
-
-#include <tether/io/clock.hpp>
-#include <tether/io/host.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
-#include <tether/io/seed.hpp>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,29 +6,46 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <tether/io/clock.hpp>
+#include <tether/io/host.hpp>
+#include <tether/io/reducer_loop.hpp>
+#include <tether/io/reducers.hpp>
+#include <tether/io/seed.hpp>
+#include <tether/io/wait_runner.hpp>
+#include <thread>
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+#include <variant>
 
 namespace tether::io {
 
 namespace asio = boost::asio;
 namespace wait = model::wait;
 
-Acquirer tcp_port_acquirer(std::string host, std::uint16_t port, std::chrono::milliseconds timeout) {
+Acquirer tcp_port_acquirer(std::string host, std::uint16_t port,
+                           std::chrono::milliseconds timeout) {
   return [host = std::move(host), port, timeout]() -> std::expected<void, std::string> {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
     asio::ip::tcp::socket socket(io);
     boost::system::error_code result = asio::error::would_block;
-    resolver.async_resolve(host, std::to_string(port), [&](boost::system::error_code ec, auto endpoints) {
-      if (ec) {
-        result = ec;
-        return;
-      }
-      asio::async_connect(socket, endpoints, [&](boost::system::error_code e, const auto&) { result = e; });
-    });
+    resolver.async_resolve(
+        host, std::to_string(port), [&](boost::system::error_code ec, auto endpoints) {
+          if (ec) {
+            result = ec;
+            return;
+          }
+          asio::async_connect(socket, endpoints,
+                              [&](boost::system::error_code e, const auto&) { result = e; });
+        });
     io.run_for(timeout);
     if (result == asio::error::would_block)
       return std::unexpected("connect " + host + ":" + std::to_string(port) + ": timed out");
-    if (result) return std::unexpected("connect " + host + ":" + std::to_string(port) + ": " + result.message());
+    if (result)
+      return std::unexpected("connect " + host + ":" + std::to_string(port) + ": " +
+                             result.message());
     return {};
   };
 }
@@ -118,20 +119,22 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
         Blocking::resource_acquire);
   }
 
-  void answered(std::uint64_t id, model::Instant asked_at, const std::expected<void, std::string>& got) {
+  void answered(std::uint64_t id, model::Instant asked_at,
+                const std::expected<void, std::string>& got) {
     if (running_id == id) running_id = 0;
     if (!got) diagnose(got.error());
     if (stopped) return;
     const std::int64_t took_ms = model::elapsed_ms(asked_at, clock.now());
     const std::int64_t timeout_ms = options.config.acquire_timeout_ms;
-    feed(got ? wait::Event{wait::AcquireSucceeded{{}, id}} : wait::Event{wait::AcquireFailed{{}, id}});
+    feed(got ? wait::Event{wait::AcquireSucceeded{{}, id}}
+             : wait::Event{wait::AcquireFailed{{}, id}});
     if (timeout_ms <= 0 || took_ms < timeout_ms) return;
     const auto* held = std::get_if<wait::Held>(&loop->state().phase);
     diagnose("acquisition " + std::to_string(id) + " answered after " + std::to_string(took_ms) +
              " ms, past acquire_timeout_ms (" + std::to_string(timeout_ms) + " ms): " +
              (held != nullptr && held->id == id ? "the resource is held"
-              : got                              ? "not used (released, or no longer waited for)"
-                                                 : "failed"));
+              : got                             ? "not used (released, or no longer waited for)"
+                                                : "failed"));
   }
 
   // The reducer gave up waiting for the acquisition running (its status says
@@ -146,9 +149,11 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
         model::elapsed_ms(running_since, clock.now()) < timeout_ms)
       return;
     running_timeout_told = true;
-    diagnose("acquisition " + std::to_string(running_id) + " unanswered after acquire_timeout_ms (" +
-             std::to_string(timeout_ms) + " ms): counted as a failed attempt; no other acquisition starts until it answers, and its "
-             "success, if it comes while the session still waits, is used");
+    diagnose(
+        "acquisition " + std::to_string(running_id) + " unanswered after acquire_timeout_ms (" +
+        std::to_string(timeout_ms) +
+        " ms): counted as a failed attempt; no other acquisition starts until it answers, and its "
+        "success, if it comes while the session still waits, is used");
   }
 
   // The loop's executor.
@@ -160,7 +165,8 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
     } else if (const auto* report = std::get_if<wait::ReportStatus>(&effect)) {
       report_acquire_timeout(report->status);
       if (report->status.kind == wait::StatusKind::held && callbacks.on_acquired) {
-        if (const auto* held = std::get_if<wait::Held>(&loop->state().phase)) callbacks.on_acquired(held->id);
+        if (const auto* held = std::get_if<wait::Held>(&loop->state().phase))
+          callbacks.on_acquired(held->id);
       }
       if (callbacks.on_status) callbacks.on_status(report->status);
     }

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -23,14 +24,10 @@
 #include <cstring>
 #include <iostream>
 #include <string>
-#include <vector>
-
-#include <CLI/CLI.hpp>
-
+#include <tether/io/config.hpp>
 #include <tether/io/file_checkpoint_store.hpp>
 #include <tether/io/http_header.hpp>
 #include <tether/io/line_output.hpp>
-#include <tether/io/config.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
 #include <tether/io/sse_parser.hpp>
@@ -38,6 +35,7 @@
 #include <tether/io/token_auth.hpp>
 #include <tether/io/url.hpp>
 #include <tether/model/names.hpp>
+#include <vector>
 
 namespace {
 
@@ -108,7 +106,8 @@ std::string status_text(const model::Status& s, bool json) {
 bool parse_count(std::string_view text, std::uint64_t& out) {
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value > (std::uint64_t{1} << 62))
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
+      value > (std::uint64_t{1} << 62))
     return false;
   out = value;
   return true;
@@ -161,49 +160,72 @@ struct Cli {
 };
 
 void add_policy_options(CLI::App& app, Cli& c) {
-  c.preset_opt = app.add_option("--preset", c.preset, "the base policy (aviso, zero_ws, kanade, koprs, grpc, client_go; default aviso)");
-  c.config_opt = app.add_option("--config", c.config_file, "tether-config/1 file: the policy (docs/configuration.md)");
+  c.preset_opt = app.add_option(
+      "--preset", c.preset,
+      "the base policy (aviso, zero_ws, kanade, koprs, grpc, client_go; default aviso)");
+  c.config_opt = app.add_option("--config", c.config_file,
+                                "tether-config/1 file: the policy (docs/configuration.md)");
   c.preset_opt->excludes(c.config_opt);
   // One value per --set (and -H): a URL after them is the URL, not an override.
-  app.add_option("--set", c.sets, "override one field: PATH=VALUE, e.g. backoff.delay_ms_max=60000 (repeatable)")
+  app.add_option("--set", c.sets,
+                 "override one field: PATH=VALUE, e.g. backoff.delay_ms_max=60000 (repeatable)")
       ->allow_extra_args(false);
-  app.add_flag("--print-config", c.print_config, "print the effective configuration (tether-config/1) and exit");
-  app.add_option("--seq-from", c.seq_from, "sequence number source: id, id-suffix or json:FIELD (shell.sequence)");
-  c.gaps_opt = app.add_option("--gaps", c.gaps, "gap detection with a sequence: strict or relaxed (resume.gaps)")
+  app.add_flag("--print-config", c.print_config,
+               "print the effective configuration (tether-config/1) and exit");
+  app.add_option("--seq-from", c.seq_from,
+                 "sequence number source: id, id-suffix or json:FIELD (shell.sequence)");
+  c.gaps_opt = app.add_option("--gaps", c.gaps,
+                              "gap detection with a sequence: strict or relaxed (resume.gaps)")
                    ->check(CLI::IsMember({"strict", "relaxed"}));
-  c.ca_opt = app.add_option("--ca-file", c.ca_file, "PEM CA bundle to trust instead of the system's");
-  app.add_flag("--insecure-skip-tls-verify-DANGEROUS", c.insecure, "do not verify the server's certificate");
-  app.add_option("--cursor-param", c.cursor_param, "also send the resume id as this query parameter");
-  app.add_flag("--ws-nchan-meta", c.nchan_meta, "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
-  c.seed_opt = app.add_option("--seed", c.seed_text, "jitter seed (default: drawn from the OS; fix it only to replay)");
+  c.ca_opt =
+      app.add_option("--ca-file", c.ca_file, "PEM CA bundle to trust instead of the system's");
+  app.add_flag("--insecure-skip-tls-verify-DANGEROUS", c.insecure,
+               "do not verify the server's certificate");
+  app.add_option("--cursor-param", c.cursor_param,
+                 "also send the resume id as this query parameter");
+  app.add_flag("--ws-nchan-meta", c.nchan_meta,
+               "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
+  c.seed_opt = app.add_option("--seed", c.seed_text,
+                              "jitter seed (default: drawn from the OS; fix it only to replay)");
   c.read_idle_opt = app.add_option("--read-idle-ms", c.read_idle_ms,
-                 "reconnect after this long without a complete line, frame or ping (0: never; default: the policy's heartbeat)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  c.line_opt = app.add_option("--line-bytes-max", c.line_bytes_max, "longest SSE line accepted (default 1 MiB)")
-      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
-  c.event_opt = app.add_option("--event-bytes-max", c.event_bytes_max, "largest SSE event accepted (default 8 MiB)")
-      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 32));
+                                   "reconnect after this long without a complete line, frame or "
+                                   "ping (0: never; default: the policy's heartbeat)")
+                        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  c.line_opt = app.add_option("--line-bytes-max", c.line_bytes_max,
+                              "longest SSE line accepted (default 1 MiB)")
+                   ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
+  c.event_opt = app.add_option("--event-bytes-max", c.event_bytes_max,
+                               "largest SSE event accepted (default 8 MiB)")
+                    ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 32));
   c.ws_opt = app.add_option("--ws-message-bytes-max", c.ws_message_bytes_max,
-                 "largest WebSocket message accepted (default 8 MiB)")
-      ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{1} << 32));
-  c.id_opt = app.add_option("--id-bytes-max", c.id_bytes_max, "longest resume id accepted (default and most: 1024)")
-      ->check(CLI::Range(std::size_t{1}, model::Token::capacity));
+                            "largest WebSocket message accepted (default 8 MiB)")
+                 ->check(CLI::Range(std::uint64_t{64}, std::uint64_t{1} << 32));
+  c.id_opt = app.add_option("--id-bytes-max", c.id_bytes_max,
+                            "longest resume id accepted (default and most: 1024)")
+                 ->check(CLI::Range(std::size_t{1}, model::Token::capacity));
 }
 
 void add_run_options(CLI::App& app, Cli& c) {
   c.url_opt = app.add_option("url", c.url, "http(s):// (SSE) or ws(s):// (WebSocket) URL");
-  auto* ckpt = app.add_option("--checkpoint", c.checkpoint, "checkpoint file: resume from it, save to it");
+  auto* ckpt =
+      app.add_option("--checkpoint", c.checkpoint, "checkpoint file: resume from it, save to it");
   app.add_option("--checkpoint-key", c.checkpoint_key,
-                 "also name the stream in the checkpoint by this key (when a query value or header selects it)")
+                 "also name the stream in the checkpoint by this key (when a query value or header "
+                 "selects it)")
       ->needs(ckpt);
-  auto* tf = app.add_option("--token-file", c.token_file, "bearer token from this file (re-read on refresh)");
-  auto* tc = app.add_option("--token-cmd", c.token_cmd, "bearer token printed by this shell command");
+  auto* tf = app.add_option("--token-file", c.token_file,
+                            "bearer token from this file (re-read on refresh)");
+  auto* tc =
+      app.add_option("--token-cmd", c.token_cmd, "bearer token printed by this shell command");
   tf->excludes(tc);
-  app.add_option("--token-cmd-timeout-ms", c.token_cmd_timeout_ms, "kill the token command after this long (a failed refresh)")
+  app.add_option("--token-cmd-timeout-ms", c.token_cmd_timeout_ms,
+                 "kill the token command after this long (a failed refresh)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400'000}))
       ->needs(tc);
-  app.add_option("--record", c.record, "record every event fed to the reducer (tether-sim replay --events)");
-  app.add_option("-H,--header", c.headers, "extra request header 'Name: value' (repeatable; may carry credentials)")
+  app.add_option("--record", c.record,
+                 "record every event fed to the reducer (tether-sim replay --events)");
+  app.add_option("-H,--header", c.headers,
+                 "extra request header 'Name: value' (repeatable; may carry credentials)")
       ->allow_extra_args(false);
   app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
   app.add_option("--max-events", c.max_events_text, "stop after this many deliveries (0: never)");
@@ -217,12 +239,15 @@ void apply_flags(const Cli& c, io::Config& config) {
   // refreshable, and tether-watch acks a line once write(2) took it.
   config.session.auth.has_provider = !c.token_file.empty() || !c.token_cmd.empty();
   config.shell.auto_ack = false;
-  if (*c.gaps_opt) config.session.resume.gaps = c.gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
+  if (*c.gaps_opt)
+    config.session.resume.gaps =
+        c.gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
   if (*c.seed_opt) config.seed = c.seed;
   if (*c.read_idle_opt) {
     config.session.heartbeat.reset();
     if (c.read_idle_ms > 0)
-      config.session.heartbeat = model::HeartbeatPolicy{.interval_ms = c.read_idle_ms, .interval_multiple = 1, .slack_ms = 0};
+      config.session.heartbeat = model::HeartbeatPolicy{
+          .interval_ms = c.read_idle_ms, .interval_multiple = 1, .slack_ms = 0};
   }
   if (*c.line_opt) config.shell.sse.limits.line_bytes_max = c.line_bytes_max;
   if (*c.event_opt) config.shell.sse.limits.event_bytes_max = c.event_bytes_max;
@@ -240,22 +265,27 @@ void apply_flags(const Cli& c, io::Config& config) {
 // Base (--config FILE, or --preset), then each --set in order, then the flags.
 std::expected<io::Config, std::string> effective_config(Cli& c) {
   auto config = *c.config_opt ? io::load_config(c.config_file) : io::preset_config(c.preset);
-  if (!config) return std::unexpected((*c.config_opt ? "--config " : "--preset: ") + config.error().message());
+  if (!config)
+    return std::unexpected((*c.config_opt ? "--config " : "--preset: ") + config.error().message());
   if (*c.seed_opt) {
-    const auto [end, ec] = std::from_chars(c.seed_text.data(), c.seed_text.data() + c.seed_text.size(), c.seed);
+    const auto [end, ec] =
+        std::from_chars(c.seed_text.data(), c.seed_text.data() + c.seed_text.size(), c.seed);
     if (c.seed_text.empty() || ec != std::errc{} || end != c.seed_text.data() + c.seed_text.size())
       return std::unexpected("--seed '" + c.seed_text + "': expected a whole number in 0..2^64-1");
   }
   for (const std::string& set : c.sets)
-    if (auto ok = io::set_field(*config, set); !ok) return std::unexpected("--set: " + ok.error().message());
+    if (auto ok = io::set_field(*config, set); !ok)
+      return std::unexpected("--set: " + ok.error().message());
   apply_flags(c, *config);
-  if (auto ok = io::validate(*config); !ok) return std::unexpected("the command line's options: " + ok.error().message());
+  if (auto ok = io::validate(*config); !ok)
+    return std::unexpected("the command line's options: " + ok.error().message());
   // tether-watch acks a line once a flush handed it to stdout's reader; a
   // checkpoint of delivery n when n + 1 arrives could pass lines still in
   // stdout's buffer, which kill -9 would lose (found by the simulator).
   if (config->session.resume.commit != model::CommitPolicy::on_ack)
     return std::unexpected(
-        "resume.commit: tether-watch needs on_ack (it acks a line once stdout has it; on_next_delivery would "
+        "resume.commit: tether-watch needs on_ack (it acks a line once stdout has it; "
+        "on_next_delivery would "
         "checkpoint lines still in its buffer, and a kill would lose them)");
   return std::move(*config);
 }
@@ -266,17 +296,20 @@ std::expected<void, std::string> add_headers(const Cli& c, io::RunnerOptions& op
   for (const std::string& header : c.headers) {
     const auto colon = header.find(':');
     if (colon == std::string::npos || colon == 0)
-      return std::unexpected("--header: expected 'Name: value' (the value is not shown: it may be a secret)");
+      return std::unexpected(
+          "--header: expected 'Name: value' (the value is not shown: it may be a secret)");
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
-    if (auto bad = io::check_header(header.substr(0, colon), value); !bad)  // names the header, not the value
+    if (auto bad = io::check_header(header.substr(0, colon), value);
+        !bad)  // names the header, not the value
       return std::unexpected("--header: " + bad.error());
     options.http.headers.emplace_back(header.substr(0, colon), value);
   }
   return {};
 }
 
-std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c, const io::Config& config) {
+std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c,
+                                                             const io::Config& config) {
   io::RunnerOptions options = io::runner_options(config);
   options.url = c.url;
   if (!c.checkpoint.empty()) {
@@ -290,12 +323,14 @@ std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c, const
   if (!c.token_file.empty()) options.auth = std::make_shared<io::TokenFileAuth>(c.token_file);
   if (!c.token_cmd.empty())
     options.auth = std::make_shared<io::TokenCommandAuth>(
-        c.token_cmd, io::TokenCommandOptions{.timeout = std::chrono::milliseconds(c.token_cmd_timeout_ms)});
+        c.token_cmd,
+        io::TokenCommandOptions{.timeout = std::chrono::milliseconds(c.token_cmd_timeout_ms)});
   options.config.auth.has_provider = static_cast<bool>(options.auth);
   if (!c.record.empty()) {
     options.record_path = c.record;
     // Recordings are shared: the URL without userinfo, query values or fragment.
-    const std::string base = config.preset.empty() ? std::string("a custom configuration") : "preset " + config.preset;
+    const std::string base =
+        config.preset.empty() ? std::string("a custom configuration") : "preset " + config.preset;
     options.record_comment = "tether-watch " + io::redacted_url(c.url) + "\n" + base +
                              "\nreplay: tether-sim replay --events " + c.record;
   }
@@ -319,19 +354,28 @@ struct Watch {
 io::Callbacks callbacks_for(Watch& w) {
   io::Callbacks callbacks;
   callbacks.on_delivery = [&w](const io::Delivery& d) {
-    if (w.max_events != 0 && d.delivery_id > w.max_events) return;  // stopping: neither printed nor acked
+    if (w.max_events != 0 && d.delivery_id > w.max_events)
+      return;  // stopping: neither printed nor acked
     w.output.write(d);
-    if (w.max_events != 0 && d.delivery_id >= w.max_events && !w.enough.exchange(true)) ::kill(::getpid(), SIGTERM);
+    if (w.max_events != 0 && d.delivery_id >= w.max_events && !w.enough.exchange(true))
+      ::kill(::getpid(), SIGTERM);
   };
   callbacks.on_gap = [&w](const model::ReportGap& gap) {
     std::fflush(stdout);
-    std::string text = w.json_status ? "{\"gap\":\"" + std::string(model::name_of(gap.cause)) + "\"" : "tether-watch: GAP (" + std::string(model::name_of(gap.cause)) + ")";
+    std::string text = w.json_status
+                           ? "{\"gap\":\"" + std::string(model::name_of(gap.cause)) + "\""
+                           : "tether-watch: GAP (" + std::string(model::name_of(gap.cause)) + ")";
     if (w.json_status) {
-      text += ",\"from\":" + (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("null"));
-      text += ",\"to\":" + (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("null")) + "}";
+      text += ",\"from\":" +
+              (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("null"));
+      text +=
+          ",\"to\":" + (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("null")) +
+          "}";
     } else {
-      text += " sequences " + (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("?")) + ".." +
-              (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("?")) + " were lost";
+      text += " sequences " +
+              (gap.from_sequence ? std::to_string(*gap.from_sequence) : std::string("?")) + ".." +
+              (gap.to_sequence ? std::to_string(*gap.to_sequence) : std::string("?")) +
+              " were lost";
     }
     std::fprintf(stderr, "%s\n", text.c_str());
   };
@@ -378,7 +422,8 @@ int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
   flush_and_ack(w.output, **runner, true);
   (*runner)->stop();
   if (w.output.failed()) {
-    const std::string why = "stdout: " + output_error(w.output) + "; stopped, the checkpoint covers the lines written";
+    const std::string why =
+        "stdout: " + output_error(w.output) + "; stopped, the checkpoint covers the lines written";
     std::string text = w.json_status ? "{\"diagnostic\":" : "tether-watch: " + why;
     if (w.json_status) {
       io::append_json_string(text, why);
@@ -417,7 +462,8 @@ int main(int argc, char** argv) {
     return exit_usage;
   }
   if (!parse_count(cli.max_events_text, cli.max_events)) {
-    std::cerr << "tether-watch: --max-events '" << cli.max_events_text << "': expected a whole number in 0..2^62\n";
+    std::cerr << "tether-watch: --max-events '" << cli.max_events_text
+              << "': expected a whole number in 0..2^62\n";
     return exit_usage;
   }
   auto built = runner_options(cli, *config);

@@ -1,9 +1,7 @@
-#include <tether/model/backoff.hpp>
-
-#include <cstdint>
-
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <tether/model/backoff.hpp>
 
 namespace tether::model {
 

@@ -1,7 +1,5 @@
-#include <tether/model/config.hpp>
-
 #include <cmath>
-
+#include <tether/model/config.hpp>
 #include <tether/model/time.hpp>
 
 namespace tether::model {
@@ -17,7 +15,9 @@ bool is_fraction(double f) { return std::isfinite(f) && f >= 0.0 && f <= 1.0; }
 
 // Every duration is in [lo, duration_ms_max] (2^61 - 1 ms), so deadline
 // arithmetic on Instants cannot overflow.
-bool in(std::int64_t v, std::int64_t lo, std::int64_t hi = duration_ms_max) { return v >= lo && v <= hi; }
+bool in(std::int64_t v, std::int64_t lo, std::int64_t hi = duration_ms_max) {
+  return v >= lo && v <= hi;
+}
 
 constexpr std::string_view kNonNegative = "must be in [0, 2^61 - 1]";
 constexpr std::string_view kPositive = "must be in [1, 2^61 - 1]";
@@ -33,7 +33,8 @@ Result validate_backoff(const BackoffPolicy& b) {
   if (b.reset_on == ResetOn::stable_period && b.stable_ms <= 0)
     return fail("backoff.stable_ms", "must be > 0 when reset_on is stable_period");
   if (!in(b.short_session_ms, 0)) return fail("backoff.short_session_ms", kNonNegative);
-  if (!in(b.short_session_delay_ms_min, 0)) return fail("backoff.short_session_delay_ms_min", kNonNegative);
+  if (!in(b.short_session_delay_ms_min, 0))
+    return fail("backoff.short_session_delay_ms_min", kNonNegative);
   if (!in(b.clean_close_delay_ms, 0)) return fail("backoff.clean_close_delay_ms", kNonNegative);
   if (!in(b.hint_ms_max, 0)) return fail("backoff.hint_ms_max", kNonNegative);
   if (!in(b.restored_delay_ms_max, 0)) return fail("backoff.restored_delay_ms_max", kNonNegative);
@@ -42,9 +43,12 @@ Result validate_backoff(const BackoffPolicy& b) {
 
 Result validate_heartbeat(const HeartbeatPolicy& h) {
   // budget_ms() multiplies: interval * multiple must stay below duration_ms_max.
-  if (!in(h.interval_ms, 1, duration_ms_max / 64)) return fail("heartbeat.interval_ms", "must be in [1, 2^55 - 1]");
-  if (!in(h.interval_multiple, 1, 64)) return fail("heartbeat.interval_multiple", "must be in [1, 64]");
-  if (!in(h.slack_ms, 0, duration_ms_max / 2)) return fail("heartbeat.slack_ms", "must be in [0, 2^60 - 1]");
+  if (!in(h.interval_ms, 1, duration_ms_max / 64))
+    return fail("heartbeat.interval_ms", "must be in [1, 2^55 - 1]");
+  if (!in(h.interval_multiple, 1, 64))
+    return fail("heartbeat.interval_multiple", "must be in [1, 64]");
+  if (!in(h.slack_ms, 0, duration_ms_max / 2))
+    return fail("heartbeat.slack_ms", "must be in [0, 2^60 - 1]");
   return {};
 }
 
@@ -71,7 +75,8 @@ Result validate_resume(const ResumePolicy& r) {
   if (!in(r.checkpoint_every_ms, 0)) return fail("resume.checkpoint_every_ms", kNonNegative);
   if (!in(r.checkpoint_retry_ms_min, 1)) return fail("resume.checkpoint_retry_ms_min", kPositive);
   if (!in(r.checkpoint_retry_ms_max, r.checkpoint_retry_ms_min))
-    return fail("resume.checkpoint_retry_ms_max", "must be in [resume.checkpoint_retry_ms_min, 2^61 - 1]");
+    return fail("resume.checkpoint_retry_ms_max",
+                "must be in [resume.checkpoint_retry_ms_min, 2^61 - 1]");
   return {};
 }
 }  // namespace

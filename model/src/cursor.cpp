@@ -1,6 +1,5 @@
-#include <tether/model/cursor.hpp>
-
 #include <algorithm>
+#include <tether/model/cursor.hpp>
 
 namespace tether::model {
 

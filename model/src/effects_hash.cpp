@@ -1,9 +1,7 @@
 #include <tether/model/effects_hash.hpp>
-
+#include <tether/model/names.hpp>
 #include <type_traits>
 #include <variant>
-
-#include <tether/model/names.hpp>
 
 #include "log_text.hpp"
 
@@ -81,7 +79,9 @@ void append_effect(std::string& out, const Effect& effect) {
   write_effect(w, effect);
 }
 
-void append_effects(std::string& out, std::span<const Effect> effects) { write_effects(out, effects); }
+void append_effects(std::string& out, std::span<const Effect> effects) {
+  write_effects(out, effects);
+}
 
 std::string encode_effects(std::span<const Effect> effects) {
   std::string out;

@@ -1,5 +1,3 @@
-#include <tether/model/event_log.hpp>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -8,11 +6,11 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <tether/model/effects_hash.hpp>
+#include <tether/model/event_log.hpp>
+#include <tether/model/names.hpp>
 #include <type_traits>
 #include <utility>
-
-#include <tether/model/effects_hash.hpp>
-#include <tether/model/names.hpp>
 
 #include "log_text.hpp"
 
@@ -24,9 +22,9 @@ using log_text::cursor_kind_names;
 using log_text::plain_token_byte;
 using log_text::Writer;
 
-constexpr std::array<CloseCause, 5> close_causes{CloseCause::clean_close, CloseCause::unexpected_eof,
-                                                  CloseCause::transport_error, CloseCause::protocol_error,
-                                                  CloseCause::unrecoverable};
+constexpr std::array<CloseCause, 5> close_causes{
+    CloseCause::clean_close, CloseCause::unexpected_eof, CloseCause::transport_error,
+    CloseCause::protocol_error, CloseCause::unrecoverable};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -83,13 +81,15 @@ class Reader {
     }
     const std::size_t eq = p->find('=');
     if (eq == std::string_view::npos) {
-      fail(key, column_, "expected '" + std::string(key) + "=<value>', found '" + std::string(*p) + "'");
+      fail(key, column_,
+           "expected '" + std::string(key) + "=<value>', found '" + std::string(*p) + "'");
       return {};
     }
     const std::string_view found = p->substr(0, eq);
     if (found != key) {
-      fail(key, column_, "expected field '" + std::string(key) + "', found unknown or misplaced field '" +
-                             std::string(found) + "'");
+      fail(key, column_,
+           "expected field '" + std::string(key) + "', found unknown or misplaced field '" +
+               std::string(found) + "'");
       return {};
     }
     value_column_ = column_ + eq + 1;
@@ -103,16 +103,19 @@ class Reader {
     const char* first = text.data();
     const char* last = text.data() + text.size();
     const auto r = std::from_chars(first, last, v);
-    if (text.empty() || r.ec == std::errc::invalid_argument || (r.ec == std::errc{} && r.ptr != last)) {
+    if (text.empty() || r.ec == std::errc::invalid_argument ||
+        (r.ec == std::errc{} && r.ptr != last)) {
       fail(field, column,
-           std::string(std::is_signed_v<Int> ? "expected an integer" : "expected an unsigned integer") +
+           std::string(std::is_signed_v<Int> ? "expected an integer"
+                                             : "expected an unsigned integer") +
                ", found '" + std::string(text) + "'");
       return Int{};
     }
     if (r.ec == std::errc::result_out_of_range) {
-      fail(field, column, "'" + std::string(text) + "' is out of range (" +
-                              std::to_string(std::numeric_limits<Int>::min()) + " .. " +
-                              std::to_string(std::numeric_limits<Int>::max()) + ")");
+      fail(field, column,
+           "'" + std::string(text) + "' is out of range (" +
+               std::to_string(std::numeric_limits<Int>::min()) + " .. " +
+               std::to_string(std::numeric_limits<Int>::max()) + ")");
       return Int{};
     }
     return v;
@@ -237,7 +240,8 @@ class Reader {
       ok = d >= 0 && !(v[i] >= 'A' && v[i] <= 'F');
       h = (h << 4) | static_cast<std::uint64_t>(d < 0 ? 0 : d);
     }
-    if (!ok) fail(key, value_column_, "expected 16 lowercase hex digits, found '" + std::string(v) + "'");
+    if (!ok)
+      fail(key, value_column_, "expected 16 lowercase hex digits, found '" + std::string(v) + "'");
     return ok ? h : 0;
   }
 
@@ -275,7 +279,8 @@ class Reader {
 
   void end() {
     if (error_ || pos_ >= line_.size()) return;
-    fail("end of line", pos_ + 1, "unexpected text after the last field: '" + std::string(line_.substr(pos_)) + "'");
+    fail("end of line", pos_ + 1,
+         "unexpected text after the last field: '" + std::string(line_.substr(pos_)) + "'");
   }
 
  private:
@@ -354,7 +359,8 @@ std::array<V, sizeof...(I)> make_prototypes(std::index_sequence<I...>) {
 
 template <class V>
 std::optional<std::size_t> alternative_named(std::string_view name) {
-  static const auto prototypes = make_prototypes<V>(std::make_index_sequence<std::variant_size_v<V>>{});
+  static const auto prototypes =
+      make_prototypes<V>(std::make_index_sequence<std::variant_size_v<V>>{});
   for (std::size_t i = 0; i < prototypes.size(); ++i)
     if (name_of(prototypes[i]) == name) return i;
   return std::nullopt;
@@ -362,7 +368,8 @@ std::optional<std::size_t> alternative_named(std::string_view name) {
 
 template <class V>
 std::string_view alternative_name(std::size_t index) {
-  static const auto prototypes = make_prototypes<V>(std::make_index_sequence<std::variant_size_v<V>>{});
+  static const auto prototypes =
+      make_prototypes<V>(std::make_index_sequence<std::variant_size_v<V>>{});
   return index < prototypes.size() ? name_of(prototypes[index]) : std::string_view{"unknown"};
 }
 
@@ -373,15 +380,16 @@ bool same_cursor(const std::optional<Cursor>& a, const std::optional<Cursor>& b)
 constexpr std::array<std::string_view, 4> header_keywords{"@version", "@seed", "@clock", "@config"};
 
 bool version_byte(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '+' ||
-         c == '_' || c == '-';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+         c == '+' || c == '_' || c == '-';
 }
 
 // Why `v` cannot be a header version (and the 0-based offset of the culprit), or nullopt.
 std::optional<std::pair<std::size_t, std::string>> bad_version(std::string_view v) {
   if (v.empty()) return std::pair{std::size_t{0}, std::string("empty")};
   if (v.size() > event_log_version_bytes_max)
-    return std::pair{std::size_t{0}, "longer than " + std::to_string(event_log_version_bytes_max) + " bytes"};
+    return std::pair{std::size_t{0},
+                     "longer than " + std::to_string(event_log_version_bytes_max) + " bytes"};
   for (std::size_t i = 0; i < v.size(); ++i)
     if (!version_byte(v[i])) return std::pair{i, std::string("a byte outside [0-9A-Za-z.+_-]")};
   return std::nullopt;
@@ -390,12 +398,14 @@ std::optional<std::pair<std::size_t, std::string>> bad_version(std::string_view 
 // Likewise for the configuration: one line of JSON object text.
 std::optional<std::pair<std::size_t, std::string>> bad_config(std::string_view v) {
   if (v.size() > event_log_config_bytes_max)
-    return std::pair{std::size_t{0}, "longer than " + std::to_string(event_log_config_bytes_max) + " bytes"};
+    return std::pair{std::size_t{0},
+                     "longer than " + std::to_string(event_log_config_bytes_max) + " bytes"};
   if (v.size() < 2 || v.front() != '{' || v.back() != '}')
     return std::pair{std::size_t{0}, std::string("expected a JSON object ('{...}') on one line")};
   for (std::size_t i = 0; i < v.size(); ++i) {
     const auto b = static_cast<unsigned char>(v[i]);
-    if (b < 0x20 || b == 0x7f) return std::pair{i, std::string("a control byte (the configuration is one line)")};
+    if (b < 0x20 || b == 0x7f)
+      return std::pair{i, std::string("a control byte (the configuration is one line)")};
   }
   return std::nullopt;
 }
@@ -406,7 +416,8 @@ void read_header_line(Reader& r, std::size_t which, RecordingHeader& h) {
   if (which == 0) {
     const auto v = r.piece("version");
     if (!v) {
-      r.fail("version", r.column() + header_keywords[0].size(), "missing (expected '@version <version>')");
+      r.fail("version", r.column() + header_keywords[0].size(),
+             "missing (expected '@version <version>')");
       return;
     }
     if (const auto bad = bad_version(*v)) r.fail("version", r.column() + bad->first, bad->second);
@@ -414,7 +425,8 @@ void read_header_line(Reader& r, std::size_t which, RecordingHeader& h) {
   } else if (which == 1) {
     const auto v = r.piece("seed");
     if (!v) {
-      r.fail("seed", r.column() + header_keywords[1].size(), "missing (expected '@seed <unsigned integer>')");
+      r.fail("seed", r.column() + header_keywords[1].size(),
+             "missing (expected '@seed <unsigned integer>')");
       return;
     }
     h.seed = r.number_text<std::uint64_t>("seed", *v, r.column());
@@ -435,8 +447,10 @@ StateCheck read_state(Reader& r) {
   const std::string_view phase = r.value("phase");
   if (!r.failed()) {
     const auto index = alternative_named<Phase>(phase);
-    if (index) c.phase = *index;
-    else r.fail("phase", r.column() + 6, "unknown phase '" + std::string(phase) + "'");
+    if (index)
+      c.phase = *index;
+    else
+      r.fail("phase", r.column() + 6, "unknown phase '" + std::string(phase) + "'");
   }
   c.status.kind = r.enum_value<StatusKind>("status", "status");
   c.status.reason = r.enum_value<Reason>("reason", "reason");
@@ -450,7 +464,8 @@ StateCheck read_state(Reader& r) {
 }
 
 // One event line; with `effects`, format 2's `effects=` and `hash=` follow the event's fields.
-std::expected<Event, EventLogError> decode_line(std::string_view line, std::optional<RecordedEffects>* effects) {
+std::expected<Event, EventLogError> decode_line(std::string_view line,
+                                                std::optional<RecordedEffects>* effects) {
   Reader r(line);
   const auto now_text = r.piece("now");
   if (!now_text) {
@@ -494,7 +509,8 @@ class RecordingDecoder {
 
   std::optional<EventLogError> line(std::string_view text, std::size_t line_no) {
     if (!text.empty() && text.front() == '#') return std::nullopt;
-    if (recording_.format == 2 && !text.empty() && text.front() == '@') return directive(text, line_no);
+    if (recording_.format == 2 && !text.empty() && text.front() == '@')
+      return directive(text, line_no);
     if (recording_.format == 2 && header_done_ < header_keywords.size())
       return missing_header(line_no, "before the first event");
     std::optional<RecordedEffects> effects;
@@ -523,7 +539,8 @@ class RecordingDecoder {
     const std::string_view keyword = r.piece("header").value_or(std::string_view{});
     if (r.failed()) return at_line(r.take_error(), line_no);
     const std::size_t known = static_cast<std::size_t>(
-        std::find(header_keywords.begin(), header_keywords.end(), keyword) - header_keywords.begin());
+        std::find(header_keywords.begin(), header_keywords.end(), keyword) -
+        header_keywords.begin());
     if (header_done_ < header_keywords.size()) {
       if (known != header_done_) {
         EventLogError e = *missing_header(line_no, "here");
@@ -542,9 +559,10 @@ class RecordingDecoder {
       recording_.states.push_back(RecordedState{line_no, recording_.steps.size(), check});
       return std::nullopt;
     }
-    const std::string reason = known < header_keywords.size()
-                                   ? "a second '" + std::string(keyword) + "' line (each header line appears once)"
-                                   : "unknown line '" + std::string(keyword) + "' (expected '@state' or an event)";
+    const std::string reason =
+        known < header_keywords.size()
+            ? "a second '" + std::string(keyword) + "' line (each header line appears once)"
+            : "unknown line '" + std::string(keyword) + "' (expected '@state' or an event)";
     return EventLogError{line_no, 1, "header", reason};
   }
 
@@ -563,8 +581,9 @@ std::string Reader::effect_names(std::string_view key) {
     const std::string_view name = v.substr(start, comma - start);
     if (!alternative_named<Effect>(name)) {
       fail(key, value_column_ + start,
-           name.empty() ? std::string("an empty effect name (names are joined by one ',', '-' for none)")
-                        : "unknown effect '" + std::string(name) + "'");
+           name.empty()
+               ? std::string("an empty effect name (names are joined by one ',', '-' for none)")
+               : "unknown effect '" + std::string(name) + "'");
       return {};
     }
     if (++count > effects_max) {
@@ -597,10 +616,12 @@ std::int64_t WallClockAnchor::unix_ms_of(Instant t) const noexcept {
   // Saturating: a hostile anchor must not overflow.
   std::int64_t offset = 0;
   if (__builtin_sub_overflow(t.ms, at.ms, &offset))
-    return t.ms > at.ms ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    return t.ms > at.ms ? std::numeric_limits<std::int64_t>::max()
+                        : std::numeric_limits<std::int64_t>::min();
   std::int64_t out = 0;
   if (__builtin_add_overflow(unix_ms, offset, &out))
-    return offset > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+    return offset > 0 ? std::numeric_limits<std::int64_t>::max()
+                      : std::numeric_limits<std::int64_t>::min();
   return out;
 }
 
@@ -612,7 +633,8 @@ std::string EventLogError::message() const {
 }
 
 StateCheck state_check_of(const State& state) {
-  return StateCheck{state.phase.index(), state.status, state.progress.delivered_id, state.progress.durable_id};
+  return StateCheck{state.phase.index(), state.status, state.progress.delivered_id,
+                    state.progress.durable_id};
 }
 
 std::string describe(const StateCheck& check) {
@@ -634,9 +656,11 @@ std::string encode_state(const StateCheck& check) { return "@state " + describe(
 
 std::expected<std::string, EventLogError> encode_header(const RecordingHeader& header) {
   if (const auto bad = bad_version(header.version))
-    return std::unexpected(EventLogError{2, header_keywords[0].size() + 2 + bad->first, "version", bad->second});
+    return std::unexpected(
+        EventLogError{2, header_keywords[0].size() + 2 + bad->first, "version", bad->second});
   if (const auto bad = bad_config(header.config))
-    return std::unexpected(EventLogError{5, header_keywords[3].size() + 2 + bad->first, "config", bad->second});
+    return std::unexpected(
+        EventLogError{5, header_keywords[3].size() + 2 + bad->first, "config", bad->second});
   std::string out;
   Writer w(out);
   w.out += event_log_header;
@@ -659,7 +683,8 @@ std::string encode_step(const Event& event, std::span<const Effect> effects) {
   return out;
 }
 
-void append_step(std::string& out, const Event& event, std::span<const Effect> effects, std::uint64_t hash) {
+void append_step(std::string& out, const Event& event, std::span<const Effect> effects,
+                 std::uint64_t hash) {
   append_event(out, event);
   out += " effects=";
   if (effects.empty()) out += '-';
@@ -677,8 +702,10 @@ std::expected<std::string, EventLogError> encode_recording(const Recording& reco
     for (const RecordedStep& s : recording.steps) events.push_back(s.event);
     return encode_log(events);
   }
-  if (recording.format != 2) return std::unexpected(EventLogError{1, 1, "header", "format must be 1 or 2"});
-  if (!recording.header) return std::unexpected(EventLogError{2, 1, "header", "format 2 needs a header"});
+  if (recording.format != 2)
+    return std::unexpected(EventLogError{1, 1, "header", "format must be 1 or 2"});
+  if (!recording.header)
+    return std::unexpected(EventLogError{2, 1, "header", "format 2 needs a header"});
   auto out = encode_header(*recording.header);
   if (!out) return out;
   std::size_t line = 5;
@@ -686,7 +713,8 @@ std::expected<std::string, EventLogError> encode_recording(const Recording& reco
   for (std::size_t i = 0; i <= recording.steps.size(); ++i) {
     for (; state < recording.states.size() && recording.states[state].after_steps <= i; ++state) {
       if (recording.states[state].after_steps < i)
-        return std::unexpected(EventLogError{line + 1, 1, "header", "@state lines out of order (after_steps)"});
+        return std::unexpected(
+            EventLogError{line + 1, 1, "header", "@state lines out of order (after_steps)"});
       *out += encode_state(recording.states[state].check);
       *out += '\n';
       ++line;
@@ -694,13 +722,15 @@ std::expected<std::string, EventLogError> encode_recording(const Recording& reco
     if (i == recording.steps.size()) break;
     const RecordedStep& s = recording.steps[i];
     if (!s.effects)
-      return std::unexpected(EventLogError{line + 1, 1, "effects", "a format-2 step without its effects"});
+      return std::unexpected(
+          EventLogError{line + 1, 1, "effects", "a format-2 step without its effects"});
     *out += step_line(s.event, s.effects->kinds, s.effects->hash);
     *out += '\n';
     ++line;
   }
   if (state < recording.states.size())
-    return std::unexpected(EventLogError{line + 1, 1, "header", "a @state line after more steps than recorded"});
+    return std::unexpected(
+        EventLogError{line + 1, 1, "header", "a @state line after more steps than recorded"});
   return out;
 }
 
@@ -718,16 +748,18 @@ std::expected<Recording, EventLogError> decode_recording(std::string_view text) 
     if (!decoder) {
       if (line != event_log_header && line != event_log_header_v1)
         return std::unexpected(EventLogError{line_no, 1, "header",
-                                             "expected '" + std::string(event_log_header) + "' (or '" +
-                                                 std::string(event_log_header_v1) + "') as the first line"});
+                                             "expected '" + std::string(event_log_header) +
+                                                 "' (or '" + std::string(event_log_header_v1) +
+                                                 "') as the first line"});
       decoder.emplace(line == event_log_header ? 2 : 1);
       continue;
     }
     if (auto error = decoder->line(line, line_no)) return std::unexpected(std::move(*error));
   }
   if (!decoder)
-    return std::unexpected(EventLogError{1, 1, "header", "an empty log (expected '" +
-                                                             std::string(event_log_header) + "' as the first line)"});
+    return std::unexpected(EventLogError{
+        1, 1, "header",
+        "an empty log (expected '" + std::string(event_log_header) + "' as the first line)"});
   return std::move(*decoder).finish(line_no);
 }
 
@@ -752,8 +784,9 @@ void append_event(std::string& out, const Event& event) {
             w.key("checkpoint");
             w.out += '-';
           }
-          w.field("token_expires_at",
-                  e.token_expires_at ? std::optional<std::int64_t>(e.token_expires_at->ms) : std::nullopt);
+          w.field("token_expires_at", e.token_expires_at
+                                          ? std::optional<std::int64_t>(e.token_expires_at->ms)
+                                          : std::nullopt);
         } else if constexpr (std::is_same_v<T, ConnectionClosed>) {
           w.key("cause");
           w.out += name_of(e.cause);
@@ -763,26 +796,32 @@ void append_event(std::string& out, const Event& event) {
         } else if constexpr (std::is_same_v<T, FrameReceived>) {
           w.field("seq", e.sequence);
           w.key("id");
-          if (e.id) w.token(*e.id);
-          else w.out += '-';
+          if (e.id)
+            w.token(*e.id);
+          else
+            w.out += '-';
           w.field("retry", e.retry_ms);
           w.field("ref", e.frame_ref);
         } else if constexpr (std::is_same_v<T, DeliveryAcked>) {
           w.field("delivery", e.delivery_id);
           w.cursor("cursor", e.cursor);
         } else if constexpr (std::is_same_v<T, AuthRefreshed>) {
-          w.field("expires_at", e.expires_at ? std::optional<std::int64_t>(e.expires_at->ms) : std::nullopt);
+          w.field("expires_at",
+                  e.expires_at ? std::optional<std::int64_t>(e.expires_at->ms) : std::nullopt);
           w.field("request", e.request);
         } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
           w.field("request", e.request);
-        } else if constexpr (std::is_same_v<T, CheckpointSaved> || std::is_same_v<T, CheckpointSaveFailed>) {
+        } else if constexpr (std::is_same_v<T, CheckpointSaved> ||
+                             std::is_same_v<T, CheckpointSaveFailed>) {
           w.field("delivery", e.delivery_id);
         }
       },
       event);
 }
 
-std::expected<Event, EventLogError> decode_event(std::string_view line) { return decode_line(line, nullptr); }
+std::expected<Event, EventLogError> decode_event(std::string_view line) {
+  return decode_line(line, nullptr);
+}
 
 std::string encode_log(std::span<const Event> events) {
   std::string out(event_log_header_v1);
@@ -811,20 +850,23 @@ bool same_event(const Event& a, const Event& b) noexcept {
         const T& y = std::get<T>(b);
         if (x.now != y.now) return false;
         if constexpr (std::is_same_v<T, Started>) {
-          return same_cursor(x.checkpoint, y.checkpoint) && x.token_expires_at == y.token_expires_at;
+          return same_cursor(x.checkpoint, y.checkpoint) &&
+                 x.token_expires_at == y.token_expires_at;
         } else if constexpr (std::is_same_v<T, ConnectionClosed>) {
           return x.cause == y.cause;
         } else if constexpr (std::is_same_v<T, ServerRejected>) {
           return x.http_status == y.http_status && x.retry_after_ms == y.retry_after_ms;
         } else if constexpr (std::is_same_v<T, FrameReceived>) {
-          return x.sequence == y.sequence && x.id == y.id && x.retry_ms == y.retry_ms && x.frame_ref == y.frame_ref;
+          return x.sequence == y.sequence && x.id == y.id && x.retry_ms == y.retry_ms &&
+                 x.frame_ref == y.frame_ref;
         } else if constexpr (std::is_same_v<T, DeliveryAcked>) {
           return x.delivery_id == y.delivery_id && x.cursor == y.cursor;
         } else if constexpr (std::is_same_v<T, AuthRefreshed>) {
           return x.expires_at == y.expires_at && x.request == y.request;
         } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
           return x.request == y.request;
-        } else if constexpr (std::is_same_v<T, CheckpointSaved> || std::is_same_v<T, CheckpointSaveFailed>) {
+        } else if constexpr (std::is_same_v<T, CheckpointSaved> ||
+                             std::is_same_v<T, CheckpointSaveFailed>) {
           return x.delivery_id == y.delivery_id;
         } else {
           return true;

@@ -1,9 +1,7 @@
-#include <tether/model/freshness_mirror.hpp>
-
 #include <algorithm>
-#include <utility>
-
+#include <tether/model/freshness_mirror.hpp>
 #include <tether/model/presets.hpp>
+#include <utility>
 
 namespace tether::model::mirror {
 

@@ -10,12 +10,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/model/cursor.hpp>
 
 namespace tether::model::log_text {
 
-inline constexpr std::array<std::string_view, 4> cursor_kind_names{"none", "sequence", "token", "start_time"};
+inline constexpr std::array<std::string_view, 4> cursor_kind_names{"none", "sequence", "token",
+                                                                   "start_time"};
 
 inline std::string_view name_of_kind(CursorKind kind) {
   const auto i = static_cast<std::size_t>(kind);
@@ -29,7 +29,8 @@ inline constexpr std::array<bool, 256> plain_token_bytes = [] {
   for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
   for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
   for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
-  for (const char c : {'.', '_', '~', ':', '/', '+', '@', ',', '-'}) t[static_cast<unsigned char>(c)] = true;
+  for (const char c : {'.', '_', '~', ':', '/', '+', '@', ',', '-'})
+    t[static_cast<unsigned char>(c)] = true;
   return t;
 }();
 inline bool plain_token_byte(char c) { return plain_token_bytes[static_cast<unsigned char>(c)]; }
@@ -61,8 +62,10 @@ class Writer {
   template <class Int>
   void field(std::string_view k, const std::optional<Int>& v) {
     key(k);
-    if (v) number(*v);
-    else out += '-';
+    if (v)
+      number(*v);
+    else
+      out += '-';
   }
   void name(std::string_view k, std::string_view v) {
     key(k);

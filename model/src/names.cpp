@@ -1,6 +1,5 @@
-#include <tether/model/names.hpp>
-
 #include <array>
+#include <tether/model/names.hpp>
 
 namespace tether::model {
 
@@ -20,42 +19,44 @@ std::string_view by_value(Enum e, const std::array<std::string_view, N>& names) 
 
 std::string_view name_of(const Phase& phase) {
   static constexpr std::array<std::string_view, 9> names{
-      "Idle", "Connecting", "Confirming", "Streaming", "BackingOff",
-      "RefreshingAuth", "Stopped", "GaveUp", "Failed"};
+      "Idle",           "Connecting", "Confirming", "Streaming", "BackingOff",
+      "RefreshingAuth", "Stopped",    "GaveUp",     "Failed"};
   return by_index(phase, names);
 }
 
 std::string_view name_of(const Event& event) {
   static constexpr std::array<std::string_view, 16> names{
-      "Started", "StopRequested", "Tick", "ConnectionOpened", "ConnectionClosed",
-      "ServerRejected", "BytesReceived", "FrameReceived", "CursorExpired", "ReplayFinished",
-      "DeliveryAcked", "AuthRefreshed", "AuthRefreshFailed", "CheckpointSaved",
-      "CheckpointSaveFailed", "NetworkRestored"};
+      "Started",           "StopRequested",    "Tick",
+      "ConnectionOpened",  "ConnectionClosed", "ServerRejected",
+      "BytesReceived",     "FrameReceived",    "CursorExpired",
+      "ReplayFinished",    "DeliveryAcked",    "AuthRefreshed",
+      "AuthRefreshFailed", "CheckpointSaved",  "CheckpointSaveFailed",
+      "NetworkRestored"};
   return by_index(event, names);
 }
 
 std::string_view name_of(const Effect& effect) {
   static constexpr std::array<std::string_view, 8> names{
-      "Connect", "CloseConnection", "Deliver", "DiscardFrame",
-      "ReportGap", "SaveCheckpoint", "RefreshAuth", "ReportStatus"};
+      "Connect",   "CloseConnection", "Deliver",     "DiscardFrame",
+      "ReportGap", "SaveCheckpoint",  "RefreshAuth", "ReportStatus"};
   return by_index(effect, names);
 }
 
 std::string_view name_of(Reason reason) {
   static constexpr std::array<std::string_view, 22> names{
-      "none", "connect_timeout", "confirm_timeout", "transport_error", "unexpected_eof",
-      "protocol_error", "clean_close", "heartbeat_timeout", "server_error", "rate_limited",
-      "auth_refresh_failed", "cursor_resync", "stop_requested", "replay_complete",
-      "attempts_exhausted", "outage_too_long", "unauthorized", "rejected_after_refresh",
-      "http_status", "cursor_too_old", "unrecoverable",
-      "checkpoint_unreadable"};
+      "none",           "connect_timeout",        "confirm_timeout",     "transport_error",
+      "unexpected_eof", "protocol_error",         "clean_close",         "heartbeat_timeout",
+      "server_error",   "rate_limited",           "auth_refresh_failed", "cursor_resync",
+      "stop_requested", "replay_complete",        "attempts_exhausted",  "outage_too_long",
+      "unauthorized",   "rejected_after_refresh", "http_status",         "cursor_too_old",
+      "unrecoverable",  "checkpoint_unreadable"};
   return by_value(reason, names);
 }
 
 std::string_view name_of(StatusKind kind) {
   static constexpr std::array<std::string_view, 8> names{
-      "idle", "connecting", "streaming", "backing_off", "refreshing_auth",
-      "stopped", "gave_up", "failed"};
+      "idle",    "connecting", "streaming", "backing_off", "refreshing_auth",
+      "stopped", "gave_up",    "failed"};
   return by_value(kind, names);
 }
 
@@ -66,13 +67,14 @@ std::string_view name_of(CloseCause cause) {
 }
 
 std::string_view name_of(JitterKind kind) {
-  static constexpr std::array<std::string_view, 6> names{
-      "none", "full", "equal", "decorrelated", "proportional", "upward"};
+  static constexpr std::array<std::string_view, 6> names{"none",         "full",         "equal",
+                                                         "decorrelated", "proportional", "upward"};
   return by_value(kind, names);
 }
 
 std::string_view name_of(ResumeFrom from) {
-  static constexpr std::array<std::string_view, 4> names{"server_default", "cursor", "oldest", "live"};
+  static constexpr std::array<std::string_view, 4> names{"server_default", "cursor", "oldest",
+                                                         "live"};
   return by_value(from, names);
 }
 

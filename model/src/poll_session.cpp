@@ -1,10 +1,8 @@
-#include <tether/model/poll_session.hpp>
-
 #include <cmath>
 #include <string_view>
-#include <utility>
-
 #include <tether/model/backoff.hpp>
+#include <tether/model/poll_session.hpp>
+#include <utility>
 
 namespace tether::model::poll {
 

@@ -1,6 +1,5 @@
-#include <tether/model/presets.hpp>
-
 #include <array>
+#include <tether/model/presets.hpp>
 
 namespace tether::model::presets {
 
@@ -37,7 +36,7 @@ SessionConfig kanade() {
   c.backoff.jitter = JitterKind::proportional;
   c.backoff.jitter_fraction = 0.25;
   c.backoff.restored_delay_ms_max = 100;  // "wake at once", with a small spread
-  c.give_up = GiveUpPolicy{};              // retry forever
+  c.give_up = GiveUpPolicy{};             // retry forever
   c.heartbeat = HeartbeatPolicy{.interval_ms = 30000, .interval_multiple = 3, .slack_ms = 30000};
   return c;
 }
@@ -50,7 +49,8 @@ SessionConfig koprs(std::int64_t interval_ms) {
   c.backoff.jitter = JitterKind::none;
   c.backoff.reset_on = ResetOn::first_frame;
   // Three missed intervals, and never less than the interval plus 30 s.
-  c.heartbeat = HeartbeatPolicy{.interval_ms = interval_ms, .interval_multiple = 3, .slack_ms = 30000};
+  c.heartbeat =
+      HeartbeatPolicy{.interval_ms = interval_ms, .interval_multiple = 3, .slack_ms = 30000};
   return c;
 }
 

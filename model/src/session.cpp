@@ -1,9 +1,7 @@
-#include <tether/model/session.hpp>
-
 #include <algorithm>
-#include <utility>
-
 #include <tether/model/backoff.hpp>
+#include <tether/model/session.hpp>
+#include <utility>
 
 namespace tether::model {
 
@@ -27,11 +25,16 @@ std::int64_t checkpoint_retry_ms(const ResumePolicy& policy, std::uint32_t failu
 
 Reason reason_of(CloseCause cause) {
   switch (cause) {
-    case CloseCause::clean_close: return Reason::clean_close;
-    case CloseCause::unexpected_eof: return Reason::unexpected_eof;
-    case CloseCause::transport_error: return Reason::transport_error;
-    case CloseCause::protocol_error: return Reason::protocol_error;
-    case CloseCause::unrecoverable: return Reason::unrecoverable;
+    case CloseCause::clean_close:
+      return Reason::clean_close;
+    case CloseCause::unexpected_eof:
+      return Reason::unexpected_eof;
+    case CloseCause::transport_error:
+      return Reason::transport_error;
+    case CloseCause::protocol_error:
+      return Reason::protocol_error;
+    case CloseCause::unrecoverable:
+      return Reason::unrecoverable;
   }
   return Reason::transport_error;
 }
@@ -95,8 +98,10 @@ class Reducer {
     return static_cast<std::int64_t>(cfg_.budget.tokens_max) * cfg_.budget.refill_ms_per_token;
   }
   void refill_budget() {
-    const std::int64_t dt = std::max<std::int64_t>(0, elapsed_ms(s_.backoff.budget_updated_at, now_));
-    s_.backoff.budget_credit_ms = std::min(budget_cap_ms(), s_.backoff.budget_credit_ms + std::min(dt, budget_cap_ms()));
+    const std::int64_t dt =
+        std::max<std::int64_t>(0, elapsed_ms(s_.backoff.budget_updated_at, now_));
+    s_.backoff.budget_credit_ms =
+        std::min(budget_cap_ms(), s_.backoff.budget_credit_ms + std::min(dt, budget_cap_ms()));
     s_.backoff.budget_updated_at = now_;
   }
   // The earliest instant at which the budget holds a whole token.
@@ -134,7 +139,10 @@ class Reducer {
   struct Failure {
     Failure(Reason r, std::uint32_t n, bool short_s = false, std::uint16_t status = 0,
             std::optional<std::int64_t> retry_after = std::nullopt)
-        : reason(r), failures(n), short_session(short_s), http_status(status),
+        : reason(r),
+          failures(n),
+          short_session(short_s),
+          http_status(status),
           retry_after_ms(retry_after) {}
     Reason reason;
     std::uint32_t failures;  // including this one (0: not a failure, e.g. clean close)
@@ -145,7 +153,8 @@ class Reducer {
   std::int64_t delay_for(const Failure& f) {
     const BackoffPolicy& b = cfg_.backoff;
     std::int64_t hint = 0;
-    if (b.honour_retry_after && f.retry_after_ms) hint = std::max<std::int64_t>(hint, *f.retry_after_ms);
+    if (b.honour_retry_after && f.retry_after_ms)
+      hint = std::max<std::int64_t>(hint, *f.retry_after_ms);
     if (b.honour_sse_retry) hint = std::max(hint, s_.backoff.server_retry_ms);
     std::int64_t floor_ms = std::min(hint, b.hint_ms_max);
     if (f.short_session) floor_ms = std::max(floor_ms, b.short_session_delay_ms_min);
@@ -228,7 +237,7 @@ class Reducer {
     if (p.committable_id <= p.save_requested_id) return;
     if (p.save_retry_at) {
       if (!force && now_ < *p.save_retry_at) return;  // a failed save waits its turn
-      force = true;  // the retry is due whatever the batching says
+      force = true;                                   // the retry is due whatever the batching says
       p.save_retry_at.reset();
     } else if (!force && p.save_requested_id > p.durable_id) {
       // One save in flight at a time (a retry probing a failing disk, or a
@@ -237,7 +246,8 @@ class Reducer {
       // without bound; only the final flush of a stop does not wait.
       return;
     }
-    const bool by_count = p.committable_id - p.save_requested_id >= cfg_.resume.checkpoint_every_events;
+    const bool by_count =
+        p.committable_id - p.save_requested_id >= cfg_.resume.checkpoint_every_events;
     const bool by_time = cfg_.resume.checkpoint_every_ms > 0 && p.unsaved_since &&
                          elapsed_ms(*p.unsaved_since, now_) >= cfg_.resume.checkpoint_every_ms;
     if (!(force || by_count || by_time)) return;
@@ -364,15 +374,14 @@ void Reducer::on(const ConnectionClosed& e) {
     finish(Failed{Reason::unrecoverable, 0}, false);  // the transport already closed it
     return;
   }
-  std::visit(Overload{
-                 [&](const Connecting& c) { fail_attempt(c.failures, reason); },
-                 [&](const Confirming& c) { fail_attempt(c.failures, reason, is_short(c.opened_at)); },
-                 [&](const Streaming& st) {
-                   end_stream(st, reason, e.cause == CloseCause::clean_close);
-                 },
-                 [](const auto&) {},
-             },
-             s_.phase);
+  std::visit(
+      Overload{
+          [&](const Connecting& c) { fail_attempt(c.failures, reason); },
+          [&](const Confirming& c) { fail_attempt(c.failures, reason, is_short(c.opened_at)); },
+          [&](const Streaming& st) { end_stream(st, reason, e.cause == CloseCause::clean_close); },
+          [](const auto&) {},
+      },
+      s_.phase);
 }
 
 void Reducer::on_rejected_auth(Connecting c) {
@@ -399,8 +408,12 @@ void Reducer::on_cursor_too_old(std::uint32_t failures_before, bool close, bool 
     case TooOldPolicy::fail:
       finish(Failed{Reason::cursor_too_old, 0}, false);
       return;
-    case TooOldPolicy::resync_from_oldest: p.resume_override = ResumeFrom::oldest; break;
-    case TooOldPolicy::resume_from_live: p.resume_override = ResumeFrom::live; break;
+    case TooOldPolicy::resync_from_oldest:
+      p.resume_override = ResumeFrom::oldest;
+      break;
+    case TooOldPolicy::resume_from_live:
+      p.resume_override = ResumeFrom::live;
+      break;
   }
   p.resyncing = true;
   fail_attempt(failures_before, Reason::cursor_resync, short_session);
@@ -514,7 +527,8 @@ void Reducer::on(const ReplayFinished&) {
 
 void Reducer::on(const DeliveryAcked& e) {
   if (cfg_.resume.commit != CommitPolicy::on_ack || is_terminal(s_)) return;
-  if (e.delivery_id == 0 || e.delivery_id > s_.progress.delivered_id) return;  // not delivered: ignore
+  if (e.delivery_id == 0 || e.delivery_id > s_.progress.delivered_id)
+    return;  // not delivered: ignore
   commit(e.delivery_id, e.cursor);
 }
 
@@ -525,7 +539,8 @@ void Reducer::on(const AuthRefreshed& e) {
   s_.auth.received_at = now_;
   if (!answers_refresh_out(e.request)) return;  // stale: never taken for another request's answer
   refresh_answered();
-  if (const auto* r = std::get_if<RefreshingAuth>(&s_.phase)) return begin_attempt(r->failures, true);
+  if (const auto* r = std::get_if<RefreshingAuth>(&s_.phase))
+    return begin_attempt(r->failures, true);
   // The late answer of a refresh whose timeout entered this backoff: what the
   // backoff waits for has come, so the retry with fresh credentials it would
   // have been goes now (the failure stays counted; the give-up policy has the
@@ -600,7 +615,8 @@ void Reducer::on(const NetworkRestored&) {
 
 }  // namespace
 
-Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at, std::int64_t refresh_ahead_ms) {
+Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at,
+                             std::int64_t refresh_ahead_ms) {
   const Instant ahead{expires_at.ms - refresh_ahead_ms};
   const Instant halfway{auth.received_at.ms / 2 + expires_at.ms / 2};  // halves: no overflow
   return latest(ahead, halfway);
@@ -608,33 +624,50 @@ Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at, std::in
 
 bool is_terminal(const State& state) {
   return std::holds_alternative<Stopped>(state.phase) ||
-         std::holds_alternative<GaveUp>(state.phase) ||
-         std::holds_alternative<Failed>(state.phase);
+         std::holds_alternative<GaveUp>(state.phase) || std::holds_alternative<Failed>(state.phase);
 }
 
 Status status_of(const Phase& phase) {
   return std::visit(
       Overload{
           [](const Idle&) { return Status{}; },
-          [](const Connecting& c) { return Status{StatusKind::connecting, Reason::none, c.failures, {}, 0}; },
-          [](const Confirming& c) { return Status{StatusKind::connecting, Reason::none, c.failures, {}, 0}; },
-          [](const Streaming&) { return Status{StatusKind::streaming, Reason::none, 0, {}, 0}; },
+          [](const Connecting& c) {
+            return Status{StatusKind::connecting, Reason::none, c.failures, {}, 0};
+          },
+          [](const Confirming& c) {
+            return Status{StatusKind::connecting, Reason::none, c.failures, {}, 0};
+          },
+          [](const Streaming&) {
+            return Status{StatusKind::streaming, Reason::none, 0, {}, 0};
+          },
           [](const BackingOff& b) {
             return Status{StatusKind::backing_off, b.reason, b.failures, b.until, b.http_status};
           },
           [](const RefreshingAuth& r) {
             return Status{StatusKind::refreshing_auth, Reason::none, r.failures, {}, 401};
           },
-          [](const Stopped& x) { return Status{StatusKind::stopped, x.reason, 0, {}, 0}; },
-          [](const GaveUp& x) { return Status{StatusKind::gave_up, x.reason, x.failures, {}, 0}; },
-          [](const Failed& x) { return Status{StatusKind::failed, x.reason, 0, {}, x.http_status}; },
+          [](const Stopped& x) {
+            return Status{StatusKind::stopped, x.reason, 0, {}, 0};
+          },
+          [](const GaveUp& x) {
+            return Status{StatusKind::gave_up, x.reason, x.failures, {}, 0};
+          },
+          [](const Failed& x) {
+            return Status{StatusKind::failed, x.reason, 0, {}, x.http_status};
+          },
       },
       phase);
 }
 
 std::expected<State, ConfigError> make_session(const SessionConfig& config) {
   if (auto ok = validate(config); !ok) return std::unexpected(ok.error());
-  State s{std::make_shared<const SessionConfig>(config), Idle{}, Prng(config.seed), Status{}, {}, {}, {}};
+  State s{std::make_shared<const SessionConfig>(config),
+          Idle{},
+          Prng(config.seed),
+          Status{},
+          {},
+          {},
+          {}};
   return s;
 }
 
@@ -668,24 +701,25 @@ std::optional<Instant> next_deadline(const State& s) noexcept {
   const SessionConfig& cfg = *s.config;
   std::optional<Instant> d;
   const auto consider = [&](Instant t) { d = d ? earliest(*d, t) : t; };
-  std::visit(Overload{
-                 [&](const Connecting& c) { consider(c.deadline); },
-                 [&](const Confirming& c) { consider(c.deadline); },
-                 [&](const BackingOff& b) { consider(b.until); },
-                 [&](const RefreshingAuth& r) { consider(r.deadline); },
-                 [&](const Streaming& st) {
-                   // half-open: no byte within the heartbeat budget
-                   if (cfg.heartbeat) consider(after(st.last_rx_at, cfg.heartbeat->budget_ms()));
-                   // stable period: the connection earns a failure-count reset
-                   if (!st.healthy && cfg.backoff.reset_on == ResetOn::stable_period)
-                     consider(after(st.opened_at, cfg.backoff.stable_ms));
-                   // proactive refresh: ahead of the known token expiry
-                   if (cfg.auth.has_provider && s.auth.expires_at && s.auth.refresh_out == 0)
-                     consider(proactive_refresh_at(s.auth, *s.auth.expires_at, cfg.auth.refresh_ahead_ms));
-                 },
-                 [](const auto&) {},
-             },
-             s.phase);
+  std::visit(
+      Overload{
+          [&](const Connecting& c) { consider(c.deadline); },
+          [&](const Confirming& c) { consider(c.deadline); },
+          [&](const BackingOff& b) { consider(b.until); },
+          [&](const RefreshingAuth& r) { consider(r.deadline); },
+          [&](const Streaming& st) {
+            // half-open: no byte within the heartbeat budget
+            if (cfg.heartbeat) consider(after(st.last_rx_at, cfg.heartbeat->budget_ms()));
+            // stable period: the connection earns a failure-count reset
+            if (!st.healthy && cfg.backoff.reset_on == ResetOn::stable_period)
+              consider(after(st.opened_at, cfg.backoff.stable_ms));
+            // proactive refresh: ahead of the known token expiry
+            if (cfg.auth.has_provider && s.auth.expires_at && s.auth.refresh_out == 0)
+              consider(proactive_refresh_at(s.auth, *s.auth.expires_at, cfg.auth.refresh_ahead_ms));
+          },
+          [](const auto&) {},
+      },
+      s.phase);
   const bool live = !is_terminal(s) && !std::holds_alternative<Idle>(s.phase);
   // A batch waits for the save in flight (a retry's, or the previous batch's):
   // its completion asks for the next.

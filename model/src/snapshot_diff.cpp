@@ -1,7 +1,6 @@
-#include <tether/model/snapshot_diff.hpp>
-
 #include <functional>
 #include <iterator>
+#include <tether/model/snapshot_diff.hpp>
 
 // range-v3 is used here only (never in a public header): the set algebra over
 // key-sorted ranges, with projections onto the key.

@@ -1,10 +1,8 @@
-#include <tether/model/wait_for_resource.hpp>
-
 #include <algorithm>
-#include <utility>
-
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/model/wait_for_resource.hpp>
+#include <utility>
 
 namespace tether::model::wait {
 
@@ -142,7 +140,8 @@ void Reducer::on(const Tick&) {
                    // A timeout ends the waiting, not the call: nothing is
                    // released, and the acquisition stays out until it answers.
                    if (a.deadline && now_ >= *a.deadline)
-                     return fail(saturating_inc(a.failures), Cause::acquire_timeout, a.waiting_since);
+                     return fail(saturating_inc(a.failures), Cause::acquire_timeout,
+                                 a.waiting_since);
                    if (outage_over(a.waiting_since)) give_up(Cause::outage_too_long, a.failures);
                  },
                  [&](const BackingOff& b) {
@@ -326,8 +325,10 @@ WaitStatus status_of(const Phase& phase) {
       Overload{
           [](const Idle&) { return WaitStatus{}; },
           [](const Acquiring& a) {
-            return WaitStatus{StatusKind::acquiring, a.behind ? Cause::acquire_still_out : Cause::none,
-                              a.failures, {}};
+            return WaitStatus{StatusKind::acquiring,
+                              a.behind ? Cause::acquire_still_out : Cause::none,
+                              a.failures,
+                              {}};
           },
           [](const BackingOff& b) {
             return WaitStatus{StatusKind::backing_off, b.cause, b.failures, b.until};

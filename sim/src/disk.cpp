@@ -1,8 +1,7 @@
-#include <tether/sim/disk.hpp>
-
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <tether/sim/disk.hpp>
 #include <utility>
 
 namespace tether::sim {
@@ -29,7 +28,8 @@ class PathParts {
   explicit PathParts(const fs::path& file) {
     const std::string_view text = file.native();
     const std::size_t slash = text.rfind('/');
-    if (slash != std::string_view::npos && slash + 1 < text.size() && (slash == 0 || text[slash - 1] != '/')) {
+    if (slash != std::string_view::npos && slash + 1 < text.size() &&
+        (slash == 0 || text[slash - 1] != '/')) {
       directory = text.substr(0, slash == 0 ? 1 : slash);
       name = text.substr(slash + 1);
       return;
@@ -52,7 +52,9 @@ class PathParts {
 
 }  // namespace
 
-void SimDisk::make_directory(const fs::path& directory) { directories_.try_emplace(directory.string()); }
+void SimDisk::make_directory(const fs::path& directory) {
+  directories_.try_emplace(directory.string());
+}
 
 void SimDisk::fail_next(DiskStep step, int errno_value) { fail_next_[step] = errno_value; }
 
@@ -81,8 +83,12 @@ const SimDisk::Directory* SimDisk::directory_named(std::string_view directory) c
 
 void SimDisk::apply(Names& names, const Change& change) {
   switch (change.kind) {
-    case Change::Kind::link: names[change.name] = change.file; break;
-    case Change::Kind::unlink: names.erase(change.name); break;
+    case Change::Kind::link:
+      names[change.name] = change.file;
+      break;
+    case Change::Kind::unlink:
+      names.erase(change.name);
+      break;
     case Change::Kind::rename:
       // The entry itself moves to the new name (no allocation), replacing
       // whatever had that name.
@@ -100,7 +106,8 @@ void SimDisk::collect_unreferenced_files() {
   std::erase_if(files_, [&](const auto& entry) {
     return std::ranges::none_of(directories_, [&](const auto& dir) {
       const auto refers = [&](const auto& name) { return name.second == entry.first; };
-      return std::ranges::any_of(dir.second.names, refers) || std::ranges::any_of(dir.second.durable, refers);
+      return std::ranges::any_of(dir.second.names, refers) ||
+             std::ranges::any_of(dir.second.durable, refers);
     });
   });
 }
@@ -128,16 +135,20 @@ void SimDisk::settle(const std::function<std::size_t(std::size_t)>& changes_kept
 void SimDisk::crash(const DiskCrash& crash) {
   settle([&](std::size_t) { return crash.changes_kept; },
          [&](File& file) {
-           if (crash.torn_bytes) file.bytes.resize(std::min(*crash.torn_bytes, file.bytes.size()));
-           else file.bytes = file.durable;
+           if (crash.torn_bytes)
+             file.bytes.resize(std::min(*crash.torn_bytes, file.bytes.size()));
+           else
+             file.bytes = file.durable;
          });
 }
 
 void SimDisk::crash(model::Prng& prng) {
   settle([&](std::size_t pending) { return draw(prng, pending); },
          [&](File& file) {
-           if (prng.uniform(0, 1) == 0) file.bytes = file.durable;
-           else file.bytes.resize(draw(prng, file.bytes.size()));
+           if (prng.uniform(0, 1) == 0)
+             file.bytes = file.durable;
+           else
+             file.bytes.resize(draw(prng, file.bytes.size()));
          });
 }
 
@@ -172,7 +183,7 @@ std::size_t SimDisk::pending_changes(const fs::path& directory) const {
 }
 
 std::expected<std::optional<std::string>, DiskError> SimDisk::read_file(const fs::path& file,
-                                                                       std::size_t bytes_max) {
+                                                                        std::size_t bytes_max) {
   int errno_value = 0;
   if (!step(DiskStep::read, errno_value)) return failed("cannot read", file, errno_value);
   const PathParts parts(file);
@@ -185,7 +196,8 @@ std::expected<std::optional<std::string>, DiskError> SimDisk::read_file(const fs
 
 // Three steps, as the real call's open, write and fsync: a process may die
 // between any two.
-std::expected<void, DiskError> SimDisk::write_file_synced(const fs::path& file, std::string_view bytes) {
+std::expected<void, DiskError> SimDisk::write_file_synced(const fs::path& file,
+                                                          std::string_view bytes) {
   int errno_value = 0;
   if (!step(DiskStep::create, errno_value)) return failed("cannot create", file, errno_value);
   const PathParts parts(file);
@@ -235,7 +247,8 @@ std::expected<void, DiskError> SimDisk::rename(const fs::path& from, const fs::p
 
 std::expected<void, DiskError> SimDisk::sync_directory_of(const fs::path& file) {
   int errno_value = 0;
-  if (!step(DiskStep::sync_directory, errno_value)) return failed("cannot fsync the directory of", file, errno_value);
+  if (!step(DiskStep::sync_directory, errno_value))
+    return failed("cannot fsync the directory of", file, errno_value);
   Directory* dir = directory_named(PathParts(file).directory);
   if (dir == nullptr) return failed("cannot open the directory of", file, ENOENT);
   dir->durable = dir->names;

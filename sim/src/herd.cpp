@@ -1,11 +1,9 @@
-#include <tether/sim/herd.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-#include <vector>
-
 #include <tether/model/backoff.hpp>
+#include <tether/sim/herd.hpp>
+#include <vector>
 
 namespace tether::sim {
 

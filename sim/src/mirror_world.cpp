@@ -1,10 +1,5 @@
-#include <tether/sim/resource_world.hpp>
-
 #include <algorithm>
 #include <string_view>
-#include <utility>
-#include <variant>
-
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
 #include <tether/io/reducer_loop.hpp>
@@ -13,6 +8,9 @@
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/sim/reference/mirror.hpp>
+#include <tether/sim/resource_world.hpp>
+#include <utility>
+#include <variant>
 
 #include "resource_common.hpp"
 
@@ -44,7 +42,8 @@ struct MirrorItem {
   MirrorItemKind kind;
   std::uint32_t key = 0;
   std::optional<std::string> value{};  // push: the changed value (nullopt: removed)
-  std::uint64_t poll = 0;  // poll_send, snapshot, poll_response: the poll; tick: the timer's generation
+  std::uint64_t poll =
+      0;  // poll_send, snapshot, poll_response: the poll; tick: the timer's generation
 };
 
 // The world is the loop's clock (the agenda's time), its host (the timer is an
@@ -71,7 +70,9 @@ class MirrorWorld final : public io::Clock, public io::Host {
   // ignored when they come up).
   void arm_timer(std::optional<model::Instant> deadline) override {
     timer_generation_ += 1;
-    if (deadline) agenda_.push(deadline->ms, MirrorItem{MirrorItemKind::tick, 0, std::nullopt, timer_generation_});
+    if (deadline)
+      agenda_.push(deadline->ms,
+                   MirrorItem{MirrorItemKind::tick, 0, std::nullopt, timer_generation_});
   }
   // The mirror's effects never block.
   void offload(Work work, io::Blocking) override { work()(); }
@@ -84,7 +85,8 @@ class MirrorWorld final : public io::Clock, public io::Host {
   void execute(const mr::Effect& x) {
     hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
     if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
-      hash_ = mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
+      hash_ =
+          mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
       r_.statuses.emplace_back(now_ms(), st->status);
     }
   }
@@ -108,7 +110,8 @@ class MirrorWorld final : public io::Clock, public io::Host {
   void on_poll_response(const MirrorItem& it);
   void end();
   void finding(RuleOf<mirror_rules> rule, std::string message) {
-    r_.violations.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
+    r_.violations.push_back(
+        Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
 
   // --- the world's judging: entries against the source's history
@@ -160,7 +163,8 @@ void MirrorWorld::judge_world(const mr::MirrorState& after) {
     const Ms as_of = entry.written_at.ms;
     if (!truth_held(key, entry.value, as_of - s_.push_latency_ms_max - s_.poll_clock_ahead_ms - 1,
                     as_of + s_.poll_latency_ms_max + 1))
-      finding("value-not-truth", "entry " + key + " holds a value the source never had around " + ms_text(as_of));
+      finding("value-not-truth",
+              "entry " + key + " holds a value the source never had around " + ms_text(as_of));
   }
   const mr::MirrorStatus& st = ref_.reported();
   if (st.stream == mr::StreamHealth::degraded && st.backfill == mr::Backfill::warm) {
@@ -181,7 +185,8 @@ void MirrorWorld::change() {
   // The stream delivers in order, after its latency.
   push_fifo_ms_ = std::max(push_fifo_ms_, now_ms() + p_.uniform(0, s_.push_latency_ms_max));
   agenda_.push(push_fifo_ms_, MirrorItem{MirrorItemKind::push, k, v});
-  agenda_.push(now_ms() + p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
+  agenda_.push(now_ms() + p_.uniform(1, s_.change_every_ms_max),
+               MirrorItem{MirrorItemKind::change});
 }
 
 // The source before the run (some keys set), the first items, and Started.
@@ -245,19 +250,27 @@ void MirrorWorld::on_poll_response(const MirrorItem& it) {
 void MirrorWorld::on_item(const MirrorItem& it) {
   const bool stalled = inside(s_.push_stalled, now_ms());
   switch (it.kind) {
-    case MirrorItemKind::change: return change();
-    case MirrorItemKind::push: return on_push(it, stalled);
+    case MirrorItemKind::change:
+      return change();
+    case MirrorItemKind::push:
+      return on_push(it, stalled);
     case MirrorItemKind::heartbeat:
       if (!stalled) feed(mr::HeartbeatReceived{});
       agenda_.push(now_ms() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
       return;
-    case MirrorItemKind::poll_send: return on_poll_send();
-    case MirrorItemKind::snapshot: snapshots_[it.poll].second = truth_; return;
-    case MirrorItemKind::poll_response: return on_poll_response(it);
+    case MirrorItemKind::poll_send:
+      return on_poll_send();
+    case MirrorItemKind::snapshot:
+      snapshots_[it.poll].second = truth_;
+      return;
+    case MirrorItemKind::poll_response:
+      return on_poll_response(it);
     case MirrorItemKind::tick:
       if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
       return;
-    case MirrorItemKind::stop: feed(mr::StopRequested{}); return;
+    case MirrorItemKind::stop:
+      feed(mr::StopRequested{});
+      return;
   }
 }
 

@@ -1,11 +1,14 @@
-#include <tether/sim/network.hpp>
-
 #include <algorithm>
+#include <tether/sim/network.hpp>
 
 namespace tether::sim {
 
-void Link::block_to_server(Ms until_ms) { to_server_until_ms_ = std::max(to_server_until_ms_, until_ms); }
-void Link::block_to_client(Ms until_ms) { to_client_until_ms_ = std::max(to_client_until_ms_, until_ms); }
+void Link::block_to_server(Ms until_ms) {
+  to_server_until_ms_ = std::max(to_server_until_ms_, until_ms);
+}
+void Link::block_to_client(Ms until_ms) {
+  to_client_until_ms_ = std::max(to_client_until_ms_, until_ms);
+}
 
 Ms Link::latency_ms() {
   return prng_.uniform(params_.latency_ms_min, params_.latency_ms_max) + extra_latency_ms_;

@@ -1,14 +1,12 @@
-#include <tether/sim/operator_summary.hpp>
-
 #include <algorithm>
 #include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
+#include <tether/model/names.hpp>
+#include <tether/sim/operator_summary.hpp>
 #include <type_traits>
 #include <variant>
-
-#include <tether/model/names.hpp>
 
 namespace tether::sim {
 
@@ -72,43 +70,70 @@ std::string OperatorSummary::time(m::Instant at) const {
 
 std::string OperatorSummary::duration(std::int64_t ms) {
   std::array<char, 64> buf{};
-  if (ms < 0) return "-" + duration(ms == std::numeric_limits<std::int64_t>::min() ? std::numeric_limits<std::int64_t>::max() : -ms);
+  if (ms < 0)
+    return "-" + duration(ms == std::numeric_limits<std::int64_t>::min()
+                              ? std::numeric_limits<std::int64_t>::max()
+                              : -ms);
   if (ms < 1000) {
     std::snprintf(buf.data(), buf.size(), "%" PRId64 " ms", ms);
   } else if (ms < 60'000) {
     std::snprintf(buf.data(), buf.size(), "%.1f s", static_cast<double>(ms) / 1000.0);
   } else if (ms < 3'600'000) {
-    std::snprintf(buf.data(), buf.size(), "%" PRId64 " min %" PRId64 " s", ms / 60'000, ms / 1000 % 60);
+    std::snprintf(buf.data(), buf.size(), "%" PRId64 " min %" PRId64 " s", ms / 60'000,
+                  ms / 1000 % 60);
   } else {
-    std::snprintf(buf.data(), buf.size(), "%" PRId64 " h %" PRId64 " min", ms / 3'600'000, ms / 60'000 % 60);
+    std::snprintf(buf.data(), buf.size(), "%" PRId64 " h %" PRId64 " min", ms / 3'600'000,
+                  ms / 60'000 % 60);
   }
   return buf.data();
 }
 
 std::string_view OperatorSummary::words(m::Reason reason) {
   switch (reason) {
-    case m::Reason::none: return "no reason given";
-    case m::Reason::connect_timeout: return "the connection attempt timed out";
-    case m::Reason::confirm_timeout: return "the server accepted the connection but sent nothing in time";
-    case m::Reason::transport_error: return "a network error (refused, reset, DNS or TLS)";
-    case m::Reason::unexpected_eof: return "the connection ended without a close";
-    case m::Reason::protocol_error: return "the server sent something malformed";
-    case m::Reason::clean_close: return "the server closed the stream";
-    case m::Reason::heartbeat_timeout: return "nothing arrived for too long (a silent, half-open connection)";
-    case m::Reason::server_error: return "a server error";
-    case m::Reason::rate_limited: return "the server asked to slow down (rate limited)";
-    case m::Reason::auth_refresh_failed: return "the credentials could not be refreshed";
-    case m::Reason::cursor_resync: return "the resume position was too old, resuming elsewhere";
-    case m::Reason::stop_requested: return "the application asked to stop";
-    case m::Reason::replay_complete: return "the replay reached its end";
-    case m::Reason::attempts_exhausted: return "too many failed attempts in a row";
-    case m::Reason::outage_too_long: return "the outage lasted too long";
-    case m::Reason::unauthorized: return "the server refused the credentials";
-    case m::Reason::rejected_after_refresh: return "the server refused even freshly refreshed credentials";
-    case m::Reason::http_status: return "the server refused the request";
-    case m::Reason::cursor_too_old: return "the resume position is no longer on the server";
-    case m::Reason::unrecoverable: return "an error that retrying would repeat";
-    case m::Reason::checkpoint_unreadable: return "the checkpoint could not be read";
+    case m::Reason::none:
+      return "no reason given";
+    case m::Reason::connect_timeout:
+      return "the connection attempt timed out";
+    case m::Reason::confirm_timeout:
+      return "the server accepted the connection but sent nothing in time";
+    case m::Reason::transport_error:
+      return "a network error (refused, reset, DNS or TLS)";
+    case m::Reason::unexpected_eof:
+      return "the connection ended without a close";
+    case m::Reason::protocol_error:
+      return "the server sent something malformed";
+    case m::Reason::clean_close:
+      return "the server closed the stream";
+    case m::Reason::heartbeat_timeout:
+      return "nothing arrived for too long (a silent, half-open connection)";
+    case m::Reason::server_error:
+      return "a server error";
+    case m::Reason::rate_limited:
+      return "the server asked to slow down (rate limited)";
+    case m::Reason::auth_refresh_failed:
+      return "the credentials could not be refreshed";
+    case m::Reason::cursor_resync:
+      return "the resume position was too old, resuming elsewhere";
+    case m::Reason::stop_requested:
+      return "the application asked to stop";
+    case m::Reason::replay_complete:
+      return "the replay reached its end";
+    case m::Reason::attempts_exhausted:
+      return "too many failed attempts in a row";
+    case m::Reason::outage_too_long:
+      return "the outage lasted too long";
+    case m::Reason::unauthorized:
+      return "the server refused the credentials";
+    case m::Reason::rejected_after_refresh:
+      return "the server refused even freshly refreshed credentials";
+    case m::Reason::http_status:
+      return "the server refused the request";
+    case m::Reason::cursor_too_old:
+      return "the resume position is no longer on the server";
+    case m::Reason::unrecoverable:
+      return "an error that retrying would repeat";
+    case m::Reason::checkpoint_unreadable:
+      return "the checkpoint could not be read";
   }
   return "an unknown reason";
 }
@@ -127,7 +152,8 @@ void OperatorSummary::step(const m::Event& event, const m::Effects& effects) {
   if (!first_) first_ = now;
   last_ = now;
   ++events_;
-  if (std::holds_alternative<m::AuthRefreshed>(event) || std::holds_alternative<m::AuthRefreshFailed>(event)) {
+  if (std::holds_alternative<m::AuthRefreshed>(event) ||
+      std::holds_alternative<m::AuthRefreshFailed>(event)) {
     const bool ok = std::holds_alternative<m::AuthRefreshed>(event);
     for (auto it = refreshes_.rbegin(); it != refreshes_.rend(); ++it) {
       if (it->outcome.empty()) {
@@ -142,11 +168,16 @@ void OperatorSummary::step(const m::Event& event, const m::Effects& effects) {
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<T, m::Connect>) on_connect(now, e);
-          else if constexpr (std::is_same_v<T, m::Deliver>) ++delivered_;
-          else if constexpr (std::is_same_v<T, m::ReportGap>) gaps_.push_back(Gap{now, e});
-          else if constexpr (std::is_same_v<T, m::RefreshAuth>) refreshes_.push_back(Refresh{now, e.cause, {}});
-          else if constexpr (std::is_same_v<T, m::ReportStatus>) on_status(now, e.status);
+          if constexpr (std::is_same_v<T, m::Connect>)
+            on_connect(now, e);
+          else if constexpr (std::is_same_v<T, m::Deliver>)
+            ++delivered_;
+          else if constexpr (std::is_same_v<T, m::ReportGap>)
+            gaps_.push_back(Gap{now, e});
+          else if constexpr (std::is_same_v<T, m::RefreshAuth>)
+            refreshes_.push_back(Refresh{now, e.cause, {}});
+          else if constexpr (std::is_same_v<T, m::ReportStatus>)
+            on_status(now, e.status);
         },
         effect);
   }
@@ -159,7 +190,8 @@ void OperatorSummary::on_connect(m::Instant now, const m::Connect& connect) {
   if (connects_ == 1) return;  // the session's first connection is not a reconnect
   reconnects_.push_back(Attempt{now, connect.attempt, wait, {}});
   pending_attempt_ = reconnects_.size() - 1;
-  if (!outages_.empty() && outages_.back().ended_by.empty()) outages_.back().attempts.push_back(*pending_attempt_);
+  if (!outages_.empty() && outages_.back().ended_by.empty())
+    outages_.back().attempts.push_back(*pending_attempt_);
 }
 
 void OperatorSummary::on_status(m::Instant now, const m::Status& s) {
@@ -200,13 +232,15 @@ void OperatorSummary::on_status(m::Instant now, const m::Status& s) {
     announced_wait_ms_ = m::elapsed_ms(now, s.next_attempt_at);
     settle("failed: " + reason_text(s.reason, s.http_status));
   } else if (s.kind == m::StatusKind::refreshing_auth) {
-    settle("refused the credentials" + (s.http_status != 0 ? " (HTTP " + std::to_string(s.http_status) + ")" : std::string()) +
+    settle("refused the credentials" +
+           (s.http_status != 0 ? " (HTTP " + std::to_string(s.http_status) + ")" : std::string()) +
            "; refreshing them");
   }
   // An outage: the stream was up and is not any more, or the first connection failed.
   const bool stream_lost = before == m::StatusKind::streaming;
   const bool first_failed = !streamed_ && s.kind != m::StatusKind::connecting;
-  if (!open && (stream_lost || first_failed)) open_outage();
+  if (!open && (stream_lost || first_failed))
+    open_outage();
   else if (open && outages_.back().cause == m::Reason::none) {
     outages_.back().cause = s.reason;
     outages_.back().http_status = s.http_status;
@@ -225,17 +259,20 @@ void OperatorSummary::outage_rows(std::string& out, bool diverged) const {
   std::int64_t down_ms = 0;
   for (const Outage& o : outages_) down_ms += m::elapsed_ms(o.start, o.end.value_or(last_));
   add_row(out, "outages",
-          outages_.empty() ? std::string("none")
-                           : std::to_string(outages_.size()) + " (" + duration(down_ms) + " in all)");
+          outages_.empty()
+              ? std::string("none")
+              : std::to_string(outages_.size()) + " (" + duration(down_ms) + " in all)");
   for (std::size_t i = 0; i < outages_.size(); ++i) {
     const Outage& o = outages_[i];
     const m::Instant end = o.end.value_or(last_);
     out += "    #" + std::to_string(i + 1) + " " + time(o.start) + " to " + time(end) + " (" +
-           duration(m::elapsed_ms(o.start, end)) + "): " +
-           (o.before_first_connection ? "could not connect: " : "") + reason_text(o.cause, o.http_status) + "\n";
+           duration(m::elapsed_ms(o.start, end)) +
+           "): " + (o.before_first_connection ? "could not connect: " : "") +
+           reason_text(o.cause, o.http_status) + "\n";
     for (const std::size_t a : o.attempts) out += "       " + attempt_line(reconnects_[a]) + "\n";
     if (o.ended_by.empty())
-      out += diverged ? "       not over where the replay stopped\n" : "       not over when the recording ends\n";
+      out += diverged ? "       not over where the replay stopped\n"
+                      : "       not over when the recording ends\n";
     else if (o.ended_by != "connected")
       out += "       ended when " + o.ended_by + "\n";
   }
@@ -258,16 +295,21 @@ std::string OperatorSummary::reconnects_text() const {
 std::string OperatorSummary::text(const m::State& final_state, bool diverged) const {
   std::string out = diverged ? "summary up to the divergence" : "summary";
   out += clock_ ? " (times UTC)\n" : " (times on the recording's monotonic clock)\n";
-  auto row = [&out](std::string_view label, const std::string& value) { add_row(out, label, value); };
+  auto row = [&out](std::string_view label, const std::string& value) {
+    add_row(out, label, value);
+  };
   if (!first_) {
     row("session", "no events");
   } else {
-    row("session", time(*first_) + " to " + time(last_) + " (" + duration(m::elapsed_ms(*first_, last_)) + "), " +
-                       std::to_string(events_) + " events");
+    row("session", time(*first_) + " to " + time(last_) + " (" +
+                       duration(m::elapsed_ms(*first_, last_)) + "), " + std::to_string(events_) +
+                       " events");
   }
-  std::string delivered = std::to_string(delivered_) + " events; checkpoint durable through delivery " +
+  std::string delivered = std::to_string(delivered_) +
+                          " events; checkpoint durable through delivery " +
                           std::to_string(final_state.progress.durable_id);
-  if (save_failures_ > 0) delivered += "; " + std::to_string(save_failures_) + " checkpoint save(s) failed";
+  if (save_failures_ > 0)
+    delivered += "; " + std::to_string(save_failures_) + " checkpoint save(s) failed";
   row("delivered", delivered);
 
   outage_rows(out, diverged);
@@ -281,7 +323,8 @@ std::string OperatorSummary::text(const m::State& final_state, bool diverged) co
       out += "    " + time(r.at) + ": " +
              (r.cause == m::RefreshCause::rejected ? "the server refused the credentials"
                                                    : "the credentials were about to expire") +
-             "; refresh " + (r.outcome.empty() ? "unanswered when the recording ends" : r.outcome) + "\n";
+             "; refresh " + (r.outcome.empty() ? "unanswered when the recording ends" : r.outcome) +
+             "\n";
   }
 
   if (gaps_.empty()) {
@@ -289,17 +332,24 @@ std::string OperatorSummary::text(const m::State& final_state, bool diverged) co
   } else {
     row("gaps", std::to_string(gaps_.size()));
     for (const Gap& g : gaps_) {
-      auto seq = [](std::optional<std::uint64_t> v) { return v ? std::to_string(*v) : std::string("?"); };
-      out += "    " + time(g.at) + ": events " + seq(g.gap.from_sequence) + " to " + seq(g.gap.to_sequence) +
-             (g.gap.cause == m::GapCause::missing ? " never arrived" : " are no longer on the server") + "\n";
+      auto seq = [](std::optional<std::uint64_t> v) {
+        return v ? std::to_string(*v) : std::string("?");
+      };
+      out += "    " + time(g.at) + ": events " + seq(g.gap.from_sequence) + " to " +
+             seq(g.gap.to_sequence) +
+             (g.gap.cause == m::GapCause::missing ? " never arrived"
+                                                  : " are no longer on the server") +
+             "\n";
     }
   }
 
   const m::Status& st = final_state.status;
   std::string final_text(m::name_of(st.kind));
   if (st.reason != m::Reason::none) final_text += ": " + reason_text(st.reason, st.http_status);
-  if (diverged) final_text += " (where the replay stopped)";
-  else if (!terminal(st.kind)) final_text += " (the recording ends before the session did)";
+  if (diverged)
+    final_text += " (where the replay stopped)";
+  else if (!terminal(st.kind))
+    final_text += " (the recording ends before the session did)";
   row("final state", final_text);
   return out;
 }

@@ -1,13 +1,11 @@
-#include <tether/sim/oracle.hpp>
-
 #include <algorithm>
 #include <limits>
 #include <string>
-#include <utility>
-
 #include <tether/model/names.hpp>
+#include <tether/sim/oracle.hpp>
 #include <tether/sim/reference/session.hpp>
 #include <tether/sim/server.hpp>
+#include <utility>
 
 namespace tether::sim {
 
@@ -25,14 +23,16 @@ struct View {
   std::uint64_t expect_next = 1;  // the next sequence the app must get (liveness; relaxed gaps)
   bool too_old_pending = false;   // a cursor-too-old gap covers the next jump
   std::vector<std::uint64_t> sequence_of;  // delivery id - 1 -> sequence
-  std::uint64_t app_acked_id = 0;   // the highest ack the application made (the world's truth)
+  std::uint64_t app_acked_id = 0;    // the highest ack the application made (the world's truth)
   std::optional<Ms> app_stopped_at;  // the application stopped the session (the world's truth)
   std::uint64_t issued_token = 0;    // the newest credentials this process got (0: none)
-  std::uint64_t requested_id = 0;   // highest SaveCheckpoint not failed since
+  std::uint64_t requested_id = 0;    // highest SaveCheckpoint not failed since
   std::uint64_t durable_id = 0;
-  std::uint64_t stored_id = 0;  // the highest requested save the store holds durably (the world's truth)
+  std::uint64_t stored_id =
+      0;                 // the highest requested save the store holds durably (the world's truth)
   Ms saves_done_at = 0;  // when the last save in flight completed
-  std::uint32_t save_failures = 0;  // consecutive failed saves of the newest request (batching waits)
+  std::uint32_t save_failures =
+      0;  // consecutive failed saves of the newest request (batching waits)
   bool terminal = false;
   bool stop_requested = false;
   // --- connection
@@ -115,7 +115,8 @@ Oracle& Oracle::operator=(Oracle&&) noexcept = default;
 
 const std::vector<Violation>& Oracle::violations() const { return impl_->out; }
 
-void Oracle::process_started(std::uint32_t client, Ms /*now*/, const std::optional<Cursor>& loaded) {
+void Oracle::process_started(std::uint32_t client, Ms /*now*/,
+                             const std::optional<Cursor>& loaded) {
   View& c = impl_->views[client];
   const std::uint64_t durable = c.durable_sequence;
   const bool have_durable = c.have_durable;
@@ -146,7 +147,8 @@ void Oracle::checkpoint_loaded(std::uint32_t client, Ms now, const std::optional
   if (!loaded || !loaded->has_sequence || loaded->sequence < c.durable_sequence)
     impl_->fail(Guarantee::checkpoint, client, now,
                 "a restarted process loaded " +
-                    (loaded && loaded->has_sequence ? num(loaded->sequence) : std::string("no checkpoint")) +
+                    (loaded && loaded->has_sequence ? num(loaded->sequence)
+                                                    : std::string("no checkpoint")) +
                     ", older than the durable checkpoint " + num(c.durable_sequence));
 }
 
@@ -195,8 +197,8 @@ void Oracle::credentials_sent(std::uint32_t client, Ms now, std::uint64_t token)
   const View& c = impl_->views[client];
   if (c.issued_token != 0 && token != c.issued_token)
     impl_->fail(Guarantee::auth_refresh, client, now,
-                "an attempt carried credentials t" + num(token) + ", not the newest the auth source gave (t" +
-                    num(c.issued_token) + ")");
+                "an attempt carried credentials t" + num(token) +
+                    ", not the newest the auth source gave (t" + num(c.issued_token) + ")");
 }
 
 void Oracle::application_stopped(std::uint32_t client, Ms now) {
@@ -210,9 +212,11 @@ void Oracle::set_filter(std::uint64_t skip_every) { impl_->filter_skip_every = s
 
 void Oracle::set_replay_end(std::uint64_t sequence) { impl_->replay_end = sequence; }
 
-void Oracle::oversized_id_sent(std::uint32_t client, std::uint64_t connection, std::uint64_t sequence) {
+void Oracle::oversized_id_sent(std::uint32_t client, std::uint64_t connection,
+                               std::uint64_t sequence) {
   View& c = impl_->views[client];
-  if (connection != 0 && c.oversized_from(connection) == nullptr) c.oversized_ids.emplace_back(connection, sequence);
+  if (connection != 0 && c.oversized_from(connection) == nullptr)
+    c.oversized_ids.emplace_back(connection, sequence);
 }
 
 // The reference judges the step from its events and effects; its finding is
@@ -306,10 +310,11 @@ void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d) {
     return;
   }
   const std::uint64_t s = *d.sequence;
-  if (cfg.resume.gaps == GapDetection::relaxed && c.have_expect && s > next_streamed(c.expect_next) &&
-      !c.too_old_pending)
+  if (cfg.resume.gaps == GapDetection::relaxed && c.have_expect &&
+      s > next_streamed(c.expect_next) && !c.too_old_pending)
     fail(Guarantee::no_silent_gap, v.client, v.now,
-         "silent gap: " + num(c.expect_next) + ".." + num(s - 1) + " streamed by the server, never delivered");
+         "silent gap: " + num(c.expect_next) + ".." + num(s - 1) +
+             " streamed by the server, never delivered");
   if (!c.have_expect || s >= c.expect_next) {
     c.expect_next = s + 1;
     c.have_expect = true;
@@ -341,8 +346,11 @@ void Oracle::Impl::track_batching(View& c, const StepView& v) {
 
 void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
   const std::int64_t every = cfg.resume.checkpoint_every_ms;
-  if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported || c.save_failures > 0) return;
-  if (c.requested_id > std::max(c.durable_id, c.stored_id)) return;  // the batch waits for the save in flight
+  if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported ||
+      c.save_failures > 0)
+    return;
+  if (c.requested_id > std::max(c.durable_id, c.stored_id))
+    return;  // the batch waits for the save in flight
   const Ms deadline = std::max({*c.unsaved_since + every, c.suspended_until, c.saves_done_at});
   if (now <= deadline) return;
   c.batching_late_reported = true;
@@ -362,7 +370,8 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
   if (c.requested_id < may_save)
     fail(Guarantee::stop, v.client, v.now,
          "ended without flushing: saved " + num(c.requested_id) + ", may save " + num(may_save));
-  if (v.now >= healed_from_ms && c.requested_id > 0) c.flush_sequence = c.sequence_of[c.requested_id - 1];
+  if (v.now >= healed_from_ms && c.requested_id > 0)
+    c.flush_sequence = c.sequence_of[c.requested_id - 1];
   const auto* failed = std::get_if<Failed>(&v.after.phase);
   if (failed == nullptr || failed->reason != Reason::unrecoverable) return;
   const auto* closed = std::get_if<ConnectionClosed>(&v.event);
@@ -370,7 +379,8 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
                       c.oversized_from(v.event_connection) != nullptr;
   if (!caused)
     fail(Guarantee::liveness, v.client, v.now,
-         "ended (unrecoverable) without a cause in the world (no id over the client's limit on this connection)");
+         "ended (unrecoverable) without a cause in the world (no id over the client's limit on "
+         "this connection)");
 }
 
 void Oracle::time_passed(Ms now) {
@@ -399,7 +409,8 @@ void Oracle::time_passed(Ms now) {
     if (now > deadline) {
       c.silence_reported = true;
       impl_->fail(Guarantee::half_open, static_cast<std::uint32_t>(i), now,
-                  "connection silent since " + num(c.last_rx) + " ms, not closed by " + num(deadline) + " ms");
+                  "connection silent since " + num(c.last_rx) + " ms, not closed by " +
+                      num(deadline) + " ms");
     }
   }
 }

@@ -1,12 +1,8 @@
-#include <tether/sim/poll_world.hpp>
-
 #include <algorithm>
 #include <array>
 #include <map>
 #include <optional>
 #include <string>
-#include <variant>
-
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
 #include <tether/io/poll_exchange.hpp>
@@ -14,7 +10,9 @@
 #include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/prng.hpp>
+#include <tether/sim/poll_world.hpp>
 #include <tether/sim/reference/poll.hpp>
+#include <variant>
 
 namespace tether::sim {
 
@@ -214,7 +212,8 @@ class PollWorld final : public io::Clock, public io::Host {
   // it (an older generation is ignored). A sleeping host wakes for it.
   void arm_timer(std::optional<model::Instant> deadline) override {
     timer_generation_ += 1;
-    if (deadline) agenda_.push(awake_at(std::max(deadline->ms, now_)), Item{ItemKind::tick, timer_generation_});
+    if (deadline)
+      agenda_.push(awake_at(std::max(deadline->ms, now_)), Item{ItemKind::tick, timer_generation_});
   }
   // The polling session's effects never block (nothing is offloaded).
   void offload(Work work, io::Blocking) override { work()(); }
@@ -222,7 +221,8 @@ class PollWorld final : public io::Clock, public io::Host {
   // The loop's executor and its hooks.
   void stepped(const poll::PollEvent& ev, const poll::PollEffects& fx) {
     result_.events += 1;
-    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev); ok != nullptr && ok->endpoint < server_.size())
+    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
+        ok != nullptr && ok->endpoint < server_.size())
       result_.endpoints[ok->endpoint].successes += 1;
     record(fx);
     hash_.add(show(ev));
@@ -236,7 +236,8 @@ class PollWorld final : public io::Clock, public io::Host {
   }
   // The reference judges the step by the reducer's rules; the world notes
   // what only it can judge (catching up, the host awake for every due poll).
-  void executed(const poll::PollEvent& ev, const poll::PollState& after, const poll::PollEffects& fx) {
+  void executed(const poll::PollEvent& ev, const poll::PollState& after,
+                const poll::PollEffects& fx) {
     reference_.step(ev, fx, after, now_);
     if (!reference_.ok())
       for (Violation& v : reference_.take_violations()) report(std::move(v));
@@ -282,8 +283,9 @@ class PollWorld final : public io::Clock, public io::Host {
       EndpointTruth& e = endpoints_[i];
       if (!e.poll_by || now_ <= *e.poll_by) continue;
       flag("late",
-           "due at " + std::to_string(e.due->ms) + " ms, so polled by " + std::to_string(*e.poll_by) +
-               " ms (the host awake), still not polled at " + std::to_string(now_) + " ms",
+           "due at " + std::to_string(e.due->ms) + " ms, so polled by " +
+               std::to_string(*e.poll_by) + " ms (the host awake), still not polled at " +
+               std::to_string(now_) + " ms",
            i);
       e.poll_by.reset();  // reported once
     }
@@ -299,8 +301,8 @@ class PollWorld final : public io::Clock, public io::Host {
       const std::optional<Ms>& at = endpoints_[i].caught_up_at;
       if (!at || *at > bound)
         flag("catch-up",
-             "no successful poll served after the heal at " + std::to_string(heal_at_) + " ms came back by " +
-                 std::to_string(bound) + " ms",
+             "no successful poll served after the heal at " + std::to_string(heal_at_) +
+                 " ms came back by " + std::to_string(bound) + " ms",
              i);
     }
   }
@@ -330,7 +332,8 @@ class PollWorld final : public io::Clock, public io::Host {
     if (it != m.end() && world_.uniform(0, 2) == 0)
       m.erase(it);
     else
-      m[key] = "\"v" + std::to_string(++value_counter_) + "\"";  // JSON text, as the body carries it
+      m[key] =
+          "\"v" + std::to_string(++value_counter_) + "\"";  // JSON text, as the body carries it
     version_[e] += 1;
   }
 
@@ -348,12 +351,14 @@ class PollWorld final : public io::Clock, public io::Host {
         return respond(item.index);
       }
       case ItemKind::tick:
-        if (item.index == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+        if (item.index == timer_generation_)
+          loop_.on_timer();  // else replaced by a later arm_timer
         return;
       case ItemKind::app_stop: {
         const Ms wake = awake_at(now_);
         if (wake > now_) return agenda_.push(wake, item);
-        result_.stopped_by_scenario = result_.stopped_by_scenario || !poll::is_terminal(loop_.state());
+        result_.stopped_by_scenario =
+            result_.stopped_by_scenario || !poll::is_terminal(loop_.state());
         if (s_.faults[item.index].kind == PollFaultKind::stop)
           feed(poll::StopRequested{}, std::nullopt);
         else
@@ -418,7 +423,8 @@ class PollWorld final : public io::Clock, public io::Host {
         r.response.body = json_body(r.served);
         if (s_.etags) r.response.etag = etag;
         if (r.malformed)  // a key listed twice: the driver must refuse it, not keep the last
-          r.response.body.insert(1, std::string(R"("dup":"1","dup":"2")") + (r.served.empty() ? "" : ","));
+          r.response.body.insert(
+              1, std::string(R"("dup":"1","dup":"2")") + (r.served.empty() ? "" : ","));
       }
     }
     agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});
@@ -437,14 +443,17 @@ class PollWorld final : public io::Clock, public io::Host {
     if (std::holds_alternative<poll::PollFailed>(outcome.event)) result_.failed_polls += 1;
     if (const auto* ok = std::get_if<poll::PollSucceeded>(&outcome.event);
         ok != nullptr && ok->snapshot && as_map(*ok->snapshot) != r.served)
-      flag("snapshot", "the snapshot parsed is not the state the body was written from", r.endpoint);
+      flag("snapshot", "the snapshot parsed is not the state the body was written from",
+           r.endpoint);
     feed(std::move(outcome.event), r.served_at);
   }
 
   // While it lives, the loop's clock reads the results' clock.
   struct ResultClock {
     PollWorld& world;
-    explicit ResultClock(PollWorld& w) : world(w) { world.stamp_skew_ms_ = w.s_.result_clock_skew_ms; }
+    explicit ResultClock(PollWorld& w) : world(w) {
+      world.stamp_skew_ms_ = w.s_.result_clock_skew_ms;
+    }
     ~ResultClock() { world.stamp_skew_ms_ = 0; }
     ResultClock(const ResultClock&) = delete;
     ResultClock& operator=(const ResultClock&) = delete;
@@ -456,8 +465,8 @@ class PollWorld final : public io::Clock, public io::Host {
   void feed(poll::PollEvent ev, std::optional<Ms> served_at) {
     served_at_ = served_at;
     if (loop_.feed(std::move(ev)) != io::Fed::fed)
-      result_.violations.push_back(
-          Violation{Guarantee::driver_loop, "limit", "an input waited in the loop's inbox", now_, 0});
+      result_.violations.push_back(Violation{Guarantee::driver_loop, "limit",
+                                             "an input waited in the loop's inbox", now_, 0});
     served_at_.reset();
   }
 
@@ -506,8 +515,8 @@ class PollWorld final : public io::Clock, public io::Host {
   std::vector<std::pair<Ms, Ms>> suspensions_;
   std::uint64_t value_counter_ = 0;
   Ms now_ = 0;
-  Ms stamp_skew_ms_ = 0;             // the results' clock, while a result is fed
-  std::optional<Ms> served_at_;      // the input being fed: when its request was served
+  Ms stamp_skew_ms_ = 0;         // the results' clock, while a result is fed
+  std::optional<Ms> served_at_;  // the input being fed: when its request was served
   std::uint32_t timer_generation_ = 0;
   std::string trace_line_;
   bool done_ = false;
@@ -666,7 +675,8 @@ Ms catch_up_bound_ms(const PollScenario& s, std::size_t endpoint) {
   // A backoff runs from the failure's stamp: a results' clock ahead of the
   // world's puts the next poll that much later.
   const Ms skew_ms = std::max<Ms>(0, s.result_clock_skew_ms);
-  return 3 * s.latency_ms_max + slow_ms_max + std::max(e.cadence_ms, delay_ms_most(e.backoff) + skew_ms) + 1;
+  return 3 * s.latency_ms_max + slow_ms_max +
+         std::max(e.cadence_ms, delay_ms_most(e.backoff) + skew_ms) + 1;
 }
 
 PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& options) {
@@ -683,8 +693,8 @@ std::string describe(const PollRunResult& r) {
   std::string out;
   if (!r.error.empty()) out += "error: " + r.error + "\n";
   for (const Violation& v : r.violations)
-    out += std::string(v.rule) + " e" + std::to_string(v.subject) + " @" +
-           std::to_string(v.at_ms) + ": " + v.message + "\n";
+    out += std::string(v.rule) + " e" + std::to_string(v.subject) + " @" + std::to_string(v.at_ms) +
+           ": " + v.message + "\n";
   return out;
 }
 

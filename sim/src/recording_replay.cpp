@@ -1,11 +1,9 @@
-#include <tether/sim/recording_replay.hpp>
-
 #include <array>
 #include <cinttypes>
 #include <cstdio>
-
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/session.hpp>
+#include <tether/sim/recording_replay.hpp>
 #include <tether/sim/trace.hpp>
 
 namespace tether::sim {
@@ -50,7 +48,8 @@ ReplayResult replay_recording(const m::Recording& recording, const m::SessionCon
   ReplayResult r;
   auto made = m::make_session(config);
   if (!made) {
-    r.error = "configuration: " + std::string(made.error().field) + " " + std::string(made.error().reason);
+    r.error = "configuration: " + std::string(made.error().field) + " " +
+              std::string(made.error().reason);
     return r;
   }
   r.state = std::move(*made);
@@ -60,12 +59,18 @@ ReplayResult replay_recording(const m::Recording& recording, const m::SessionCon
   std::size_t next_state = 0;
   // The @state lines that hold after `steps` steps; false at the first mismatch.
   auto states_hold = [&](std::size_t steps) {
-    for (; next_state < recording.states.size() && recording.states[next_state].after_steps <= steps; ++next_state) {
+    for (;
+         next_state < recording.states.size() && recording.states[next_state].after_steps <= steps;
+         ++next_state) {
       const m::RecordedState& expected = recording.states[next_state];
       ++r.states_checked;
       const m::StateCheck got = m::state_check_of(r.state);
       if (got == expected.check) continue;
-      r.divergence = Divergence{steps, expected.line, last, summary.time(last), "@state",
+      r.divergence = Divergence{steps,
+                                expected.line,
+                                last,
+                                summary.time(last),
+                                "@state",
                                 "recorded state: " + m::describe(expected.check) +
                                     "\nreplayed state: " + m::describe(got)};
       return false;
@@ -83,7 +88,11 @@ ReplayResult replay_recording(const m::Recording& recording, const m::SessionCon
         ++r.effects_checked;
         if (m::effect_kinds(effects.span()) != step.effects->kinds ||
             m::effects_hash(effects.span()) != step.effects->hash) {
-          r.divergence = Divergence{r.steps, step.line, last, summary.time(last), m::encode_event(step.event),
+          r.divergence = Divergence{r.steps,
+                                    step.line,
+                                    last,
+                                    summary.time(last),
+                                    m::encode_event(step.event),
                                     effects_difference(*step.effects, effects)};
           break;
         }

@@ -6,12 +6,11 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <utility>
-#include <vector>
-
 #include <tether/model/backoff.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/sim/resource_world.hpp>
+#include <utility>
+#include <vector>
 
 namespace tether::sim::world_detail {
 
@@ -26,7 +25,7 @@ inline bool inside(const std::vector<Interval>& xs, Ms t) {
 
 // Up to `count_max` intervals inside [0, span_ms), each `len_min..len_max` long.
 inline std::vector<Interval> draw_intervals(Prng& p, Ms span_ms, std::int64_t count_max, Ms len_min,
-                                     Ms len_max) {
+                                            Ms len_max) {
   std::vector<Interval> out;
   const std::int64_t n = p.uniform(1, count_max);
   for (std::int64_t i = 0; i < n; ++i) {
@@ -52,13 +51,14 @@ inline std::string ms_text(Ms v) { return std::to_string(v); }
 
 // --- policy bounds, from the one jitter rule (model::jitter_envelope) ---------
 
-inline std::pair<std::int64_t, std::int64_t> delay_range(const model::BackoffPolicy& b, std::uint32_t n) {
+inline std::pair<std::int64_t, std::int64_t> delay_range(const model::BackoffPolicy& b,
+                                                         std::uint32_t n) {
   const model::DelayBounds j = model::jitter_envelope(b, n);
   return {j.delay_ms_min, j.delay_ms_max};
 }
 
 inline void count(std::map<std::string, std::uint64_t>& counters, const std::string& name,
-           std::uint64_t n = 1) {
+                  std::uint64_t n = 1) {
   counters[name] += n;
 }
 
@@ -78,6 +78,5 @@ void summarise(SwarmSummary& sum, std::uint64_t seed, const Result& r) {
                            std::to_string(f.at_ms) + ": " + f.message);
   }
 }
-
 
 }  // namespace tether::sim::world_detail

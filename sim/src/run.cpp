@@ -1,33 +1,31 @@
-#include <tether/sim/run.hpp>
-
 #include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
-#include <variant>
-
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/checkpoint_store.hpp>
-#include <tether/io/stream_identity.hpp>
 #include <tether/io/clock.hpp>
 #include <tether/io/driver.hpp>
 #include <tether/io/host.hpp>
-#include <tether/io/sse_stream.hpp>
 #include <tether/io/seed.hpp>
+#include <tether/io/sse_stream.hpp>
+#include <tether/io/stream_identity.hpp>
 #include <tether/io/transport.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/agenda.hpp>
-#include <tether/sim/network.hpp>
-#include <tether/sim/server.hpp>
 #include <tether/sim/checkpoint_store.hpp>
 #include <tether/sim/client_code.hpp>
-#include <tether/sim/watch_code.hpp>
 #include <tether/sim/disk.hpp>
+#include <tether/sim/network.hpp>
+#include <tether/sim/run.hpp>
+#include <tether/sim/server.hpp>
+#include <tether/sim/watch_code.hpp>
+#include <utility>
+#include <variant>
 
 // The session world runs the production stack (docs/architecture.md): every
 // client is an io::Driver — the loop users run — behind simulated ports. Its
@@ -68,11 +66,11 @@ enum class ItemKind : std::uint8_t {
   connection_max,  // the server cleanly closes a stream that lasted long enough
   fault_begin,
   fault_end,
-  heal,            // the safety phase ends
+  heal,  // the safety phase ends
   liveness_check,
   final_stop,
   end,
-  wake,            // a suspended client's host wakes: its deferred items run, in order
+  wake,  // a suspended client's host wakes: its deferred items run, in order
 };
 
 enum class WireKind : std::uint8_t { opened, rejected, bytes, closed };
@@ -84,8 +82,8 @@ struct Item {
   std::uint32_t lifetime = 0;
   std::uint64_t connection = 0;  // wire: the connection it belongs to; tick: generation
   std::uint32_t fault = 0;
-  std::uint8_t sub = 0;           // WireKind or AppKind
-  std::uint16_t http_status = 0;  // wire rejected
+  std::uint8_t sub = 0;                            // WireKind or AppKind
+  std::uint16_t http_status = 0;                   // wire rejected
   CloseCause cause = CloseCause::transport_error;  // wire closed
   std::optional<std::int64_t> retry_after_ms{};    // wire rejected
   std::uint64_t value = 0;                         // app ack: the delivery id
@@ -103,10 +101,16 @@ class Client final : public io::Host,
                      public io::StepObserver,
                      public Process {
  public:
-  Client(World& world, std::uint32_t index, LinkParams lp, Prng link_stream, Prng app_stream, Prng chunk_stream,
-         Prng crash_stream, Prng process_stream, io::SseSignals signals)
-      : link(lp, link_stream), app_prng(app_stream), chunk_prng(chunk_stream), crash_prng(crash_stream),
-        sse(io::SseLimits{}, std::move(signals)), process_prng(process_stream), world_(world), index_(index) {
+  Client(World& world, std::uint32_t index, LinkParams lp, Prng link_stream, Prng app_stream,
+         Prng chunk_stream, Prng crash_stream, Prng process_stream, io::SseSignals signals)
+      : link(lp, link_stream),
+        app_prng(app_stream),
+        chunk_prng(chunk_stream),
+        crash_prng(crash_stream),
+        sse(io::SseLimits{}, std::move(signals)),
+        process_prng(process_stream),
+        world_(world),
+        index_(index) {
     disk.make_directory(checkpoint_path.parent_path());
   }
   Client(const Client&) = delete;
@@ -138,13 +142,13 @@ class Client final : public io::Host,
   void after(Ms delay_ms, std::function<void()> work) override;
   model::Prng& prng() override { return process_prng; }
 
-  std::optional<io::Driver> driver;  // nullopt: the process is down
-  std::uint32_t epoch = 0;  // bumped at each start and crash (items carry it)
-  std::uint32_t lifetime_count = 0;  // process lifetimes started (Process::lifetime)
+  std::optional<io::Driver> driver;      // nullopt: the process is down
+  std::uint32_t epoch = 0;               // bumped at each start and crash (items carry it)
+  std::uint32_t lifetime_count = 0;      // process lifetimes started (Process::lifetime)
   std::uint32_t announced_lifetime = 0;  // the lifetime the oracle was told of
-  std::uint64_t connection = 0;      // the transport's current connection (0: none)
-  std::uint64_t input_connection = 0;  // the connection of the wire item being handled
-  bool server_open = false;          // the server streams on `connection`
+  std::uint64_t connection = 0;          // the transport's current connection (0: none)
+  std::uint64_t input_connection = 0;    // the connection of the wire item being handled
+  bool server_open = false;              // the server streams on `connection`
   Wire wire;
   Link link;
   SimDisk disk;                             // outlives the processes
@@ -171,14 +175,14 @@ class Client final : public io::Host,
   // The application stops inside its next on_delivery: after handling it (a
   // stop fault's param 1) or before (param 2: its ack follows the stop).
   std::int64_t stop_in_callback = 0;
-  std::unique_ptr<ClientCode> code;        // the client's code, for the whole run
-  std::unique_ptr<io::Application> app;    // this lifetime's application
+  std::unique_ptr<ClientCode> code;                          // the client's code, for the whole run
+  std::unique_ptr<io::Application> app;                      // this lifetime's application
   std::map<std::uint64_t, std::function<void()>> scheduled;  // Process::after, by id
   std::uint64_t scheduled_last = 0;
   Prng process_prng;
-  bool invariant_failed = false;  // reported once
-  Ms hot_ms = -1;                 // watch_for_hot_loop: the millisecond counted
-  std::uint64_t hot_steps = 0;    // steps other than data in it
+  bool invariant_failed = false;           // reported once
+  Ms hot_ms = -1;                          // watch_for_hot_loop: the millisecond counted
+  std::uint64_t hot_steps = 0;             // steps other than data in it
   std::uint64_t sequence_seen_before = 0;  // highest sequence earlier lifetimes got
   std::uint64_t sequence_seen = 0;
   ClientReport report;
@@ -191,27 +195,35 @@ class Client final : public io::Host,
 class World final : public io::Clock {
  public:
   World(const Scenario& s, const SessionConfig& cfg, const RunOptions& o)
-      : s_(s), cfg_(cfg), opt_(o),
-        server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms, s.world.opaque_ids,
-                             s.world.filter_skip_every, s.world.resume_overlap, s.world.id_bytes,
-                             s.world.server_error_retry_after_ms, s.world.id_reset_every}),
-        oracle_(cfg, s.clients), trace_(o.keep_trace_text) {
+      : s_(s),
+        cfg_(cfg),
+        opt_(o),
+        server_(ServerParams{s.world.retention_ms, s.world.auth, s.world.token_lifetime_ms,
+                             s.world.opaque_ids, s.world.filter_skip_every, s.world.resume_overlap,
+                             s.world.id_bytes, s.world.server_error_retry_after_ms,
+                             s.world.id_reset_every}),
+        oracle_(cfg, s.clients),
+        trace_(o.keep_trace_text) {
     oracle_.set_filter(s.world.filter_skip_every);
     oracle_.set_replay_end(s.world.replay_end_sequence);
     replay_end_ = s.world.replay_end_sequence;
-    const io::SseSignals signals{std::string(cursor_expired_type), std::string(replay_finished_type)};
+    const io::SseSignals signals{std::string(cursor_expired_type),
+                                 std::string(replay_finished_type)};
     clients_.reserve(s.clients);
     for (std::uint32_t i = 0; i < s.clients; ++i)
       clients_.push_back(std::make_unique<Client>(
           *this, i, LinkParams{s.world.latency_ms_min, s.world.latency_ms_max},
-          Prng::derive(s.seed, 0x200 + std::uint64_t{i}), Prng::derive(s.seed, 0x100 + std::uint64_t{i}),
-          Prng::derive(s.seed, 0x300 + std::uint64_t{i}), Prng::derive(s.seed, 0x400 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x200 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x100 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x300 + std::uint64_t{i}),
+          Prng::derive(s.seed, 0x400 + std::uint64_t{i}),
           Prng::derive(s.seed, 0x500 + std::uint64_t{i}), signals));
     for (std::uint32_t i = 0; i < s.clients; ++i)
-      clients_[i]->code = o.client_code        ? o.client_code(i)
-                          : s.world.tether_watch ? watch_client_code()(i)
-                                                 : builtin_client_code(s.world.ack_delay_ms,
-                                                                       cfg.resume.commit == CommitPolicy::on_ack);
+      clients_[i]->code = o.client_code ? o.client_code(i)
+                          : s.world.tether_watch
+                              ? watch_client_code()(i)
+                              : builtin_client_code(s.world.ack_delay_ms,
+                                                    cfg.resume.commit == CommitPolicy::on_ack);
   }
 
   RunResult run();
@@ -233,7 +245,8 @@ class World final : public io::Clock {
   void app_ack(std::uint32_t i, std::uint64_t delivery_id);
   void app_stop(std::uint32_t i);
   io::Credentials refresh(std::uint32_t i);
-  void step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx);
+  void step(std::uint32_t i, const Event& e, const Phase& before, const State& after,
+            const Effects& fx);
   const Scenario& scenario() const { return s_; }
 
  private:
@@ -252,7 +265,8 @@ class World final : public io::Clock {
   // later (or never, on a dead wire).
   void send(std::uint32_t i, Item it);
   void send_opened(std::uint32_t i);
-  void send_rejected(std::uint32_t i, std::uint16_t status, std::optional<std::int64_t> retry_after_ms);
+  void send_rejected(std::uint32_t i, std::uint16_t status,
+                     std::optional<std::int64_t> retry_after_ms);
   void send_closed(std::uint32_t i, CloseCause cause);
   void send_bytes(std::uint32_t i, std::string bytes);
   void send_event(std::uint32_t i, std::uint64_t seq);
@@ -276,6 +290,7 @@ class World final : public io::Clock {
   void liveness_check();
   void fault(const Fault& f, std::uint32_t index, bool begin);
   void fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end);
+  bool link_fault_on(std::uint32_t i, const Fault& f, bool begin, Ms end);
   void crash(std::uint32_t i, std::uint32_t index, bool power_loss);
   void drop_server_side(std::uint32_t i, CloseCause cause);
 
@@ -311,7 +326,8 @@ void Client::offload(Work work, io::Blocking kind) {
 
 void Client::open(const io::ConnectRequest& request, io::TransportListener& listener) {
   // As the Asio transport: a token cursor is the stream's last event ID.
-  const bool by_token = request.from == ResumeFrom::cursor && request.cursor.kind == CursorKind::token;
+  const bool by_token =
+      request.from == ResumeFrom::cursor && request.cursor.kind == CursorKind::token;
   sse.begin(by_token ? request.cursor.token.view() : std::string_view{}, listener);
   world_.connect(index_, request);
 }
@@ -348,15 +364,17 @@ void Client::ack(std::uint64_t delivery_id) {
 void Client::stop() {
   if (driver) world_.app_stop(index_);
 }
-void Client::after(Ms delay_ms, std::function<void()> work) { world_.schedule(index_, delay_ms, std::move(work)); }
+void Client::after(Ms delay_ms, std::function<void()> work) {
+  world_.schedule(index_, delay_ms, std::move(work));
+}
 
 std::expected<io::Credentials, std::string> Client::refresh() {
   if (refresh_failing > 0) return std::unexpected("simulated credential source failure");
   return world_.refresh(index_);
 }
 
-void Client::on_step(const model::Event& event, const model::Phase& before, const model::State& after,
-                     const model::Effects& effects) {
+void Client::on_step(const model::Event& event, const model::Phase& before,
+                     const model::State& after, const model::Effects& effects) {
   world_.step(index_, event, before, after, effects);
 }
 
@@ -365,7 +383,8 @@ void Client::on_step(const model::Event& event, const model::Phase& before, cons
 void World::arm(std::uint32_t i, std::optional<Instant> deadline) {
   Client& c = *clients_[i];
   c.tick_generation += 1;  // a new call replaces the armed deadline
-  if (deadline) push(std::max(deadline->ms, now_ms()), for_client(ItemKind::tick, i, c.tick_generation));
+  if (deadline)
+    push(std::max(deadline->ms, now_ms()), for_client(ItemKind::tick, i, c.tick_generation));
 }
 
 // The worker thread takes the next call when it is idle.
@@ -386,10 +405,14 @@ void World::run_next_work(std::uint32_t i) {
 // How long a blocking call takes; its effects land when it returns.
 Ms World::work_ms(io::Blocking kind) const {
   switch (kind) {
-    case io::Blocking::start: return s_.world.auth || cfg_.auth.has_provider ? s_.world.refresh_ms : 0;
-    case io::Blocking::checkpoint_save: return s_.world.store_write_ms;
-    case io::Blocking::credential_refresh: return s_.world.refresh_ms;
-    case io::Blocking::resource_acquire: return 0;  // no session offloads one
+    case io::Blocking::start:
+      return s_.world.auth || cfg_.auth.has_provider ? s_.world.refresh_ms : 0;
+    case io::Blocking::checkpoint_save:
+      return s_.world.store_write_ms;
+    case io::Blocking::credential_refresh:
+      return s_.world.refresh_ms;
+    case io::Blocking::resource_acquire:
+      return 0;  // no session offloads one
   }
   return 0;
 }
@@ -434,13 +457,16 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
   const ConnectAnswer a = server_.answer(now_ms(), token_id, request.from, request.cursor);
   c.wire.last_arrival_ms = now_ms() + c.link.latency_ms();  // the answer leaves one latency later
   switch (a.kind) {
-    case ConnectAnswer::Kind::refused: return send_closed(i, CloseCause::transport_error);
-    case ConnectAnswer::Kind::status: return send_rejected(i, a.http_status, a.retry_after_ms);
+    case ConnectAnswer::Kind::refused:
+      return send_closed(i, CloseCause::transport_error);
+    case ConnectAnswer::Kind::status:
+      return send_rejected(i, a.http_status, a.retry_after_ms);
     case ConnectAnswer::Kind::too_old:
       if (!s_.world.too_old_in_band) return send_rejected(i, 410, std::nullopt);
       send_opened(i);
       return send_signal(i, cursor_expired_type);
-    case ConnectAnswer::Kind::open: break;
+    case ConnectAnswer::Kind::open:
+      break;
   }
   send_opened(i);
   if (c.link.half_open()) {
@@ -448,12 +474,14 @@ void World::connect(std::uint32_t i, const io::ConnectRequest& request) {
     return;
   }
   c.server_open = true;
-  const std::uint64_t end = replay_end_ > 0 ? std::min(server_.head(), replay_end_) : server_.head();
+  const std::uint64_t end =
+      replay_end_ > 0 ? std::min(server_.head(), replay_end_) : server_.head();
   for (std::uint64_t seq = a.first_sequence; seq <= end; ++seq)
     if (server_.streams(seq)) send_event(i, seq);
   if (replay_end_ > 0 && server_.head() >= replay_end_) return end_replay(i);
   if (s_.world.connection_ms_max > 0 && !healed_)
-    push(now_ms() + s_.world.connection_ms_max, for_client(ItemKind::connection_max, i, c.connection));
+    push(now_ms() + s_.world.connection_ms_max,
+         for_client(ItemKind::connection_max, i, c.connection));
 }
 
 // No virtual time passes in a hot loop: a client that takes more than
@@ -472,10 +500,13 @@ void World::watch_for_hot_loop(std::uint32_t i, const Event& e) {
   }
   if (++c.hot_steps <= hot_loop_steps_max || stopping_) return;
   stopping_ = true;
-  hot_loop_.push_back(Violation{Guarantee::rate, {},
-                                "hot loop: " + std::to_string(c.hot_steps) + " steps in virtual millisecond " +
-                                    std::to_string(now_ms()) + ", the last " + std::string(name_of(e)),
-                                now_ms(), i});
+  hot_loop_.push_back(Violation{Guarantee::rate,
+                                {},
+                                "hot loop: " + std::to_string(c.hot_steps) +
+                                    " steps in virtual millisecond " + std::to_string(now_ms()) +
+                                    ", the last " + std::string(name_of(e)),
+                                now_ms(),
+                                i});
 }
 
 void World::schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work) {
@@ -497,8 +528,8 @@ void World::check_client(std::uint32_t i) {
   view.server_head = server_.head();
   if (auto broken = c.code->check(view)) {
     c.invariant_failed = true;
-    invariant_violations_.push_back(
-        Violation{Guarantee::client_invariant, {}, "the client's invariant: " + *broken, now_ms(), i});
+    invariant_violations_.push_back(Violation{
+        Guarantee::client_invariant, {}, "the client's invariant: " + *broken, now_ms(), i});
   }
 }
 
@@ -533,11 +564,13 @@ io::Credentials World::refresh(std::uint32_t i) {
   c.token = server_.issue_token(now_ms());
   oracle_.credentials_issued(i, now_ms(), c.token.id);
   io::Credentials credentials{"t" + std::to_string(c.token.id), std::nullopt};
-  if (s_.world.app_knows_expiry) credentials.expires_unix_ms = epoch_unix_ms + c.token.expires_at_ms;
+  if (s_.world.app_knows_expiry)
+    credentials.expires_unix_ms = epoch_unix_ms + c.token.expires_at_ms;
   return credentials;
 }
 
-void World::step(std::uint32_t i, const Event& e, const Phase& before, const State& after, const Effects& fx) {
+void World::step(std::uint32_t i, const Event& e, const Phase& before, const State& after,
+                 const Effects& fx) {
   Client& c = *clients_[i];
   // A lifetime begins for the oracle at Started, with the checkpoint it
   // loaded; a stop or a restored network that comes before (Started then
@@ -558,7 +591,8 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
   trace_.step(now_ms(), i, e, fx);
   for (const Effect& effect : fx) {
     if (const auto* r = std::get_if<RefreshAuth>(&effect)) {
-      (r->cause == RefreshCause::rejected ? c.report.refresh_rejected : c.report.refresh_expiring) += 1;
+      (r->cause == RefreshCause::rejected ? c.report.refresh_rejected
+                                          : c.report.refresh_expiring) += 1;
       c.report.refresh_at_ms.push_back(now_ms());
     } else if (const auto* x = std::get_if<DiscardFrame>(&effect)) {
       if (x->reason == DiscardReason::duplicate) c.report.duplicates_discarded += 1;
@@ -585,7 +619,8 @@ void World::send_opened(std::uint32_t i) {
   send(i, std::move(it));
 }
 
-void World::send_rejected(std::uint32_t i, std::uint16_t status, std::optional<std::int64_t> retry_after_ms) {
+void World::send_rejected(std::uint32_t i, std::uint16_t status,
+                          std::optional<std::int64_t> retry_after_ms) {
   // A server that opens the stream first (gRPC: the status in the trailers).
   if (s_.world.status_after_open) send_opened(i);
   Item it;
@@ -609,8 +644,8 @@ void World::send_bytes(std::uint32_t i, std::string bytes) {
   const std::int64_t cuts = bytes.size() < 2 ? 0 : c.chunk_prng.uniform(0, 2);
   std::size_t from = 0;
   for (std::int64_t k = 0; k < cuts; ++k) {
-    const auto cut = static_cast<std::size_t>(
-        c.chunk_prng.uniform(static_cast<std::int64_t>(from), static_cast<std::int64_t>(bytes.size()) - 1));
+    const auto cut = static_cast<std::size_t>(c.chunk_prng.uniform(
+        static_cast<std::int64_t>(from), static_cast<std::int64_t>(bytes.size()) - 1));
     if (cut <= from) continue;
     Item it;
     it.sub = static_cast<std::uint8_t>(WireKind::bytes);
@@ -627,7 +662,8 @@ void World::send_bytes(std::uint32_t i, std::string bytes) {
 void World::send_event(std::uint32_t i, std::uint64_t seq) {
   std::string text;
   const Server::IdField field = s_.world.opaque_ids ? server_.id_field(seq) : Server::IdField::none;
-  if (field == Server::IdField::reset) text.append("id:\n");  // SSE: an empty id resets the last event id
+  if (field == Server::IdField::reset)
+    text.append("id:\n");  // SSE: an empty id resets the last event id
   if (field == Server::IdField::id) {
     const std::string id = server_.id_text(seq);
     // An id longer than the client takes: the oracle accepts the session's
@@ -666,7 +702,8 @@ void World::schedule() {
   push(safety, Item{ItemKind::heal});
   push(liveness_at_, Item{ItemKind::liveness_check});
   push(liveness_at_, Item{ItemKind::final_stop});
-  push(liveness_at_ + 2 * s_.world.store_write_ms + 2 * s_.world.refresh_ms + 1000, Item{ItemKind::end});
+  push(liveness_at_ + 2 * s_.world.store_write_ms + 2 * s_.world.refresh_ms + 1000,
+       Item{ItemKind::end});
 }
 
 RunResult World::run() {
@@ -682,18 +719,20 @@ RunResult World::run() {
   r.trace_hash = trace_.hash();
   r.events = events_;
   r.violations = oracle_.violations();
-  r.violations.insert(r.violations.end(), invariant_violations_.begin(), invariant_violations_.end());
+  r.violations.insert(r.violations.end(), invariant_violations_.begin(),
+                      invariant_violations_.end());
   r.violations.insert(r.violations.end(), hot_loop_.begin(), hot_loop_.end());
   if (events_ >= opt_.events_max)
-    r.violations.push_back(
-        Violation{Guarantee::liveness, {}, "event limit reached (a hot loop?)", now_ms(), all_clients});
+    r.violations.push_back(Violation{
+        Guarantee::liveness, {}, "event limit reached (a hot loop?)", now_ms(), all_clients});
   r.coverage = coverage_;
   r.trace = trace_.text();
   r.end_ms = now_ms();
   r.liveness_check_ms = liveness_at_;
   r.server_head = server_.head();
   for (auto& c : clients_) {
-    c->report.final_phase = c->driver ? name_of(c->driver->state().phase) : std::string_view("down");
+    c->report.final_phase =
+        c->driver ? name_of(c->driver->state().phase) : std::string_view("down");
     r.clients.push_back(std::move(c->report));
   }
   return r;
@@ -728,7 +767,8 @@ bool World::live(const Item& it) const {
 
 void World::handle(Item& it) {
   switch (it.kind) {
-    case ItemKind::start: return start_process(it.client);
+    case ItemKind::start:
+      return start_process(it.client);
     case ItemKind::wire:
     case ItemKind::app:
     case ItemKind::tick:
@@ -740,21 +780,29 @@ void World::handle(Item& it) {
       if (it.kind == ItemKind::tick) return c.driver->on_timer();
       return work_done(it.client);
     }
-    case ItemKind::append: return on_append();
-    case ItemKind::heartbeat: return on_heartbeat();
+    case ItemKind::append:
+      return on_append();
+    case ItemKind::heartbeat:
+      return on_heartbeat();
     case ItemKind::connection_max: {
       const Client& c = *clients_[it.client];
       if (healed_ || !c.server_open || c.connection != it.connection) return;
       return drop_server_side(it.client, CloseCause::clean_close);
     }
-    case ItemKind::fault_begin: return fault(s_.faults[it.fault], it.fault, true);
-    case ItemKind::fault_end: return fault(s_.faults[it.fault], it.fault, false);
-    case ItemKind::heal: healed_ = true; return;
-    case ItemKind::liveness_check: return liveness_check();
+    case ItemKind::fault_begin:
+      return fault(s_.faults[it.fault], it.fault, true);
+    case ItemKind::fault_end:
+      return fault(s_.faults[it.fault], it.fault, false);
+    case ItemKind::heal:
+      healed_ = true;
+      return;
+    case ItemKind::liveness_check:
+      return liveness_check();
     case ItemKind::final_stop:
       for (std::uint32_t i = 0; i < s_.clients; ++i) push_app(now_ms(), i, AppKind::stop);
       return;
-    case ItemKind::end: return;
+    case ItemKind::end:
+      return;
     case ItemKind::wake: {
       Client& c = *clients_[it.client];
       if (now_ms() < c.suspended_until) return push(c.suspended_until, std::move(it));  // extended
@@ -774,7 +822,9 @@ void World::handle_wire(Item& it) {
   io::Driver& driver = *c.driver;
   c.input_connection = it.connection;
   switch (static_cast<WireKind>(it.sub)) {
-    case WireKind::opened: driver.on_opened(); break;
+    case WireKind::opened:
+      driver.on_opened();
+      break;
     case WireKind::rejected:
       c.connection = 0;
       c.server_open = false;
@@ -791,7 +841,9 @@ void World::handle_wire(Item& it) {
         driver.on_closed(it.cause, "simulated connection end");
       }
       break;
-    case WireKind::bytes: c.sse.feed(it.bytes); break;
+    case WireKind::bytes:
+      c.sse.feed(it.bytes);
+      break;
   }
   c.input_connection = 0;
 }
@@ -799,9 +851,12 @@ void World::handle_wire(Item& it) {
 void World::handle_app(const Item& it) {
   io::Driver& driver = *clients_[it.client]->driver;
   switch (static_cast<AppKind>(it.sub)) {
-    case AppKind::ack: return app_ack(it.client, it.value);
-    case AppKind::stop: return app_stop(it.client);
-    case AppKind::network_restored: return driver.network_restored();
+    case AppKind::ack:
+      return app_ack(it.client, it.value);
+    case AppKind::stop:
+      return app_stop(it.client);
+    case AppKind::network_restored:
+      return driver.network_restored();
     case AppKind::scheduled: {
       Client& c = *clients_[it.client];
       const auto found = c.scheduled.find(it.value);
@@ -886,24 +941,31 @@ void World::fault(const Fault& f, std::uint32_t index, bool begin) {
     case FaultKind::server_restart:
       if (begin) {
         server_.restart(now_ms(), f.param == 1);
-        for (std::uint32_t i = 0; i < s_.clients; ++i) drop_server_side(i, CloseCause::unexpected_eof);
+        for (std::uint32_t i = 0; i < s_.clients; ++i)
+          drop_server_side(i, CloseCause::unexpected_eof);
       }
       server_.set_down(begin);
       return;
     case FaultKind::rate_limit:
-      server_.set_rate_limit(begin, f.param > 0 ? std::optional<std::int64_t>(f.param) : std::nullopt);
+      server_.set_rate_limit(begin,
+                             f.param > 0 ? std::optional<std::int64_t>(f.param) : std::nullopt);
       return;
     case FaultKind::server_errors:
-      server_.set_error_status(begin, static_cast<std::uint16_t>(f.param >= 500 && f.param <= 599 ? f.param : 503));
+      server_.set_error_status(
+          begin, static_cast<std::uint16_t>(f.param >= 500 && f.param <= 599 ? f.param : 503));
       return;
-    case FaultKind::auth_revoked: server_.set_auth_revoked(begin); return;
-    default: break;
+    case FaultKind::auth_revoked:
+      server_.set_auth_revoked(begin);
+      return;
+    default:
+      break;
   }
   for (std::uint32_t i = 0; i < s_.clients; ++i)
     if (f.client == all_clients || f.client == i) fault_on(i, f, index, begin, end);
 }
 
-void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end) {
+// The faults of a client's link; false for any other kind.
+bool World::link_fault_on(std::uint32_t i, const Fault& f, bool begin, Ms end) {
   Client& c = *clients_[i];
   const auto restored = [&] {
     if (s_.world.notify_network_restored) push_app(now_ms(), i, AppKind::network_restored);
@@ -916,18 +978,20 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       } else {
         restored();
       }
-      return;
+      return true;
     case FaultKind::partition_to_server:
-      if (begin) c.link.block_to_server(end);
-      else restored();
-      return;
+      if (begin)
+        c.link.block_to_server(end);
+      else
+        restored();
+      return true;
     case FaultKind::partition_to_client:
       if (begin) c.link.block_to_client(end);
-      return;
+      return true;
     case FaultKind::half_open:
       c.link.set_half_open(begin);
       if (begin && c.connection != 0) c.wire.dead = true;
-      return;
+      return true;
     case FaultKind::reset:
       if (begin && c.connection != 0) {
         c.server_open = false;
@@ -936,20 +1000,37 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
         it.cause = CloseCause::transport_error;
         push(now_ms(), std::move(it));
       }
-      return;
-    case FaultKind::loss: c.link.set_loss_permille(begin ? f.param : 0); return;
-    case FaultKind::slow_link: c.link.add_latency_ms(begin ? f.param : -f.param); return;
+      return true;
+    case FaultKind::loss:
+      c.link.set_loss_permille(begin ? f.param : 0);
+      return true;
+    case FaultKind::slow_link:
+      c.link.add_latency_ms(begin ? f.param : -f.param);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool begin, Ms end) {
+  if (link_fault_on(i, f, begin, end)) return;
+  Client& c = *clients_[i];
+  switch (f.kind) {
     case FaultKind::token_expiry:
       if (begin) server_.expire_token(c.token.id, now_ms());
       return;
-    case FaultKind::refresh_failing: c.refresh_failing += begin ? 1 : -1; return;
+    case FaultKind::refresh_failing:
+      c.refresh_failing += begin ? 1 : -1;
+      return;
     case FaultKind::store_failing:
       c.store_failing += begin ? 1 : -1;
       c.disk.set_full(c.store_failing > 0);  // every write fails with ENOSPC
       return;
     case FaultKind::crash:
     case FaultKind::torn_write:
-      if (begin) crash(i, index, f.kind == FaultKind::torn_write); else if (!c.driver && c.crashed_by == index) {
+      if (begin)
+        crash(i, index, f.kind == FaultKind::torn_write);
+      else if (!c.driver && c.crashed_by == index) {
         start_process(i);
       }
       return;
@@ -960,10 +1041,13 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
       }
       return;
     case FaultKind::stop:
-      if (begin && (f.param == 1 || f.param == 2)) c.stop_in_callback = f.param;
-      else if (begin) push_app(now_ms(), i, AppKind::stop);
+      if (begin && (f.param == 1 || f.param == 2))
+        c.stop_in_callback = f.param;
+      else if (begin)
+        push_app(now_ms(), i, AppKind::stop);
       return;
-    default: return;
+    default:
+      return;
   }
 }
 
@@ -1013,7 +1097,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     return bad;
   }
   if (scenario.clients == 0 || scenario.world.append_every_ms <= 0 ||
-      scenario.world.latency_ms_min < 0 || scenario.world.latency_ms_max < scenario.world.latency_ms_min) {
+      scenario.world.latency_ms_min < 0 ||
+      scenario.world.latency_ms_max < scenario.world.latency_ms_min) {
     bad.error = "world: clients >= 1, append_every_ms > 0, 0 <= latency_ms_min <= latency_ms_max";
     return bad;
   }
@@ -1022,7 +1107,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     return bad;
   }
   if (scenario.world.tether_watch && cfg.resume.commit != CommitPolicy::on_ack) {
-    bad.error = "world.tether_watch: tether-watch needs resume.commit = on_ack (it refuses any other)";
+    bad.error =
+        "world.tether_watch: tether-watch needs resume.commit = on_ack (it refuses any other)";
     return bad;
   }
   RunResult r = World(scenario, cfg, options).run();
@@ -1032,8 +1118,11 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     again.keep_trace_text = false;
     const RunResult second = World(scenario, cfg, again).run();
     if (second.trace_hash != r.trace_hash)
-      r.violations.push_back(
-          Violation{Guarantee::determinism, {}, "same scenario, different trace hash", r.end_ms, all_clients});
+      r.violations.push_back(Violation{Guarantee::determinism,
+                                       {},
+                                       "same scenario, different trace hash",
+                                       r.end_ms,
+                                       all_clients});
   }
   return r;
 }

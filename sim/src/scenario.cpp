@@ -1,9 +1,7 @@
-#include <tether/sim/scenario.hpp>
-
 #include <algorithm>
-
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/sim/scenario.hpp>
 
 namespace tether::sim {
 
@@ -35,7 +33,8 @@ std::optional<model::SessionConfig> make_config(std::string_view preset, const O
   if (o.budget_tokens_max) c.budget.tokens_max = *o.budget_tokens_max;
   if (o.budget_refill_ms_per_token) c.budget.refill_ms_per_token = *o.budget_refill_ms_per_token;
   if (o.gaps) c.resume.gaps = *o.gaps;
-  if (o.delay_ms_max) c.backoff.delay_ms_max = std::max(*o.delay_ms_max, c.backoff.delay_ms_initial);
+  if (o.delay_ms_max)
+    c.backoff.delay_ms_max = std::max(*o.delay_ms_max, c.backoff.delay_ms_initial);
   return found;
 }
 
@@ -43,24 +42,42 @@ model::SessionConfig default_config() { return make_config("aviso", {}).value();
 
 std::string_view name_of(FaultKind kind) {
   switch (kind) {
-    case FaultKind::partition: return "partition";
-    case FaultKind::partition_to_server: return "partition_to_server";
-    case FaultKind::partition_to_client: return "partition_to_client";
-    case FaultKind::half_open: return "half_open";
-    case FaultKind::reset: return "reset";
-    case FaultKind::loss: return "loss";
-    case FaultKind::slow_link: return "slow_link";
-    case FaultKind::server_restart: return "server_restart";
-    case FaultKind::rate_limit: return "rate_limit";
-    case FaultKind::server_errors: return "server_errors";
-    case FaultKind::auth_revoked: return "auth_revoked";
-    case FaultKind::token_expiry: return "token_expiry";
-    case FaultKind::refresh_failing: return "refresh_failing";
-    case FaultKind::store_failing: return "store_failing";
-    case FaultKind::crash: return "crash";
-    case FaultKind::suspend: return "suspend";
-    case FaultKind::stop: return "stop";
-    case FaultKind::torn_write: return "torn_write";
+    case FaultKind::partition:
+      return "partition";
+    case FaultKind::partition_to_server:
+      return "partition_to_server";
+    case FaultKind::partition_to_client:
+      return "partition_to_client";
+    case FaultKind::half_open:
+      return "half_open";
+    case FaultKind::reset:
+      return "reset";
+    case FaultKind::loss:
+      return "loss";
+    case FaultKind::slow_link:
+      return "slow_link";
+    case FaultKind::server_restart:
+      return "server_restart";
+    case FaultKind::rate_limit:
+      return "rate_limit";
+    case FaultKind::server_errors:
+      return "server_errors";
+    case FaultKind::auth_revoked:
+      return "auth_revoked";
+    case FaultKind::token_expiry:
+      return "token_expiry";
+    case FaultKind::refresh_failing:
+      return "refresh_failing";
+    case FaultKind::store_failing:
+      return "store_failing";
+    case FaultKind::crash:
+      return "crash";
+    case FaultKind::suspend:
+      return "suspend";
+    case FaultKind::stop:
+      return "stop";
+    case FaultKind::torn_write:
+      return "torn_write";
   }
   return "unknown";
 }
@@ -69,10 +86,14 @@ Ms liveness_bound_ms(const model::SessionConfig& c, const Scenario& s) {
   const model::BackoffPolicy& b = c.backoff;
   Ms hint_ms = 0;
   for (const Fault& f : s.faults)
-    if (f.kind == FaultKind::rate_limit) hint_ms = std::max<Ms>(hint_ms, f.param);
-    else if (f.kind == FaultKind::server_errors) hint_ms = std::max(hint_ms, s.world.server_error_retry_after_ms);
-  if (b.honour_retry_after) hint_ms = std::min(hint_ms, b.hint_ms_max);
-  else hint_ms = 0;
+    if (f.kind == FaultKind::rate_limit)
+      hint_ms = std::max<Ms>(hint_ms, f.param);
+    else if (f.kind == FaultKind::server_errors)
+      hint_ms = std::max(hint_ms, s.world.server_error_retry_after_ms);
+  if (b.honour_retry_after)
+    hint_ms = std::min(hint_ms, b.hint_ms_max);
+  else
+    hint_ms = 0;
   // The widest draw, moved above the highest floor (model::floored).
   const Ms floor_ms = std::max(b.short_session_delay_ms_min, hint_ms);
   const model::DelayBounds cap = model::floored(model::jitter_envelope(b, UINT32_MAX), floor_ms);

@@ -1,16 +1,13 @@
-#include <tether/sim/scenario_json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <exception>
 #include <initializer_list>
 #include <limits>
-#include <utility>
-
 #include <nlohmann/json.hpp>
-
 #include <tether/io/config.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/sim/scenario_json.hpp>
+#include <utility>
 
 namespace tether::sim {
 
@@ -53,7 +50,8 @@ std::string known_list(const std::array<EnumName<E>, N>& names) {
 
 std::string preset_list() {
   std::string out;
-  for (const auto& p : model::presets::all()) out += (out.empty() ? "" : ", ") + std::string(p.name);
+  for (const auto& p : model::presets::all())
+    out += (out.empty() ? "" : ", ") + std::string(p.name);
   return out;
 }
 
@@ -108,10 +106,13 @@ class Reader {
     return it == object_.end() ? nullptr : &*it;
   }
 
-  bool require(std::string_view key) { return find(key) != nullptr || fail(key, "missing required field"); }
+  bool require(std::string_view key) {
+    return find(key) != nullptr || fail(key, "missing required field");
+  }
 
   // An integer in [lo, hi]; absent keeps `out`.
-  bool integer(std::string_view key, std::int64_t& out, std::int64_t lo, std::int64_t hi, std::string_view what) {
+  bool integer(std::string_view key, std::int64_t& out, std::int64_t lo, std::int64_t hi,
+               std::string_view what) {
     const Json* j = find(key);
     if (!j) return true;
     if (j->is_number_unsigned()) {
@@ -130,8 +131,9 @@ class Reader {
   }
 
   bool ms(std::string_view key, Ms& out, Ms lo = 0) {
-    const std::string what = lo == 0 ? "expected a non-negative integer (at most 1000000000000)"
-                                     : "expected an integer in [" + std::to_string(lo) + ", 1000000000000]";
+    const std::string what =
+        lo == 0 ? "expected a non-negative integer (at most 1000000000000)"
+                : "expected an integer in [" + std::to_string(lo) + ", 1000000000000]";
     return integer(key, out, lo, scenario_ms_max, what);
   }
   bool ms(std::string_view key, std::optional<Ms>& out) {
@@ -161,8 +163,10 @@ class Reader {
   bool u64(std::string_view key, std::uint64_t& out) {
     const Json* j = find(key);
     if (!j) return true;
-    if (j->is_number_unsigned()) out = j->get<std::uint64_t>();
-    else return fail(key, "expected a non-negative integer (at most 18446744073709551615)");
+    if (j->is_number_unsigned())
+      out = j->get<std::uint64_t>();
+    else
+      return fail(key, "expected a non-negative integer (at most 18446744073709551615)");
     return true;
   }
 
@@ -190,7 +194,8 @@ class Reader {
   }
 
   template <typename E, std::size_t N>
-  bool enumeration(std::string_view key, std::optional<E>& out, const std::array<EnumName<E>, N>& names) {
+  bool enumeration(std::string_view key, std::optional<E>& out,
+                   const std::array<EnumName<E>, N>& names) {
     const Json* j = find(key);
     if (!j) return true;
     if (!j->is_string()) return fail(key, "expected a string (one of " + known_list(names) + ")");
@@ -218,49 +223,81 @@ bool read_overrides(const Json& j, Overrides& o, std::optional<ScenarioError>& e
                  "budget_refill_ms_per_token", "delay_ms_max", "gaps"}) &&
          r.ms("heartbeat_interval_ms", o.heartbeat_interval_ms) &&
          r.ms("heartbeat_slack_ms", o.heartbeat_slack_ms) &&
-         r.ms("confirm_timeout_ms", o.confirm_timeout_ms) && r.enumeration("commit", o.commit, commit_names) &&
+         r.ms("confirm_timeout_ms", o.confirm_timeout_ms) &&
+         r.enumeration("commit", o.commit, commit_names) &&
          r.u32("checkpoint_every_events", o.checkpoint_every_events) &&
-         r.ms("checkpoint_every_ms", o.checkpoint_every_ms) && r.enumeration("too_old", o.too_old, too_old_names) &&
+         r.ms("checkpoint_every_ms", o.checkpoint_every_ms) &&
+         r.enumeration("too_old", o.too_old, too_old_names) &&
          r.boolean("auth_provider", o.auth_provider) &&
          r.enumeration("on_refresh_failure", o.on_refresh_failure, refresh_failure_names) &&
-         r.u32("give_up_attempts_max", o.give_up_attempts_max) && r.u32("budget_tokens_max", o.budget_tokens_max) &&
-         r.ms("budget_refill_ms_per_token", o.budget_refill_ms_per_token) && r.ms("delay_ms_max", o.delay_ms_max) &&
-         r.enumeration("gaps", o.gaps, gap_names);
+         r.u32("give_up_attempts_max", o.give_up_attempts_max) &&
+         r.u32("budget_tokens_max", o.budget_tokens_max) &&
+         r.ms("budget_refill_ms_per_token", o.budget_refill_ms_per_token) &&
+         r.ms("delay_ms_max", o.delay_ms_max) && r.enumeration("gaps", o.gaps, gap_names);
 }
 
 bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& error) {
   Reader r(j, "world", error);
-  return r.only({"append_every_ms", "retention_ms", "heartbeat_every_ms", "connection_ms_max", "too_old_in_band",
-                 "auth", "token_lifetime_ms", "app_knows_expiry", "latency_ms_min", "latency_ms_max",
-                 "ack_delay_ms", "store_write_ms", "refresh_ms", "notify_network_restored", "opaque_ids",
-                 "filter_skip_every", "resume_overlap", "replay_end_sequence", "server_error_retry_after_ms",
-                 "status_after_open", "id_bytes", "id_bytes_max", "id_reset_every", "tether_watch"}) &&
+  return r.only({"append_every_ms",
+                 "retention_ms",
+                 "heartbeat_every_ms",
+                 "connection_ms_max",
+                 "too_old_in_band",
+                 "auth",
+                 "token_lifetime_ms",
+                 "app_knows_expiry",
+                 "latency_ms_min",
+                 "latency_ms_max",
+                 "ack_delay_ms",
+                 "store_write_ms",
+                 "refresh_ms",
+                 "notify_network_restored",
+                 "opaque_ids",
+                 "filter_skip_every",
+                 "resume_overlap",
+                 "replay_end_sequence",
+                 "server_error_retry_after_ms",
+                 "status_after_open",
+                 "id_bytes",
+                 "id_bytes_max",
+                 "id_reset_every",
+                 "tether_watch"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
-         r.ms("heartbeat_every_ms", w.heartbeat_every_ms) && r.ms("connection_ms_max", w.connection_ms_max) &&
+         r.ms("heartbeat_every_ms", w.heartbeat_every_ms) &&
+         r.ms("connection_ms_max", w.connection_ms_max) &&
          r.boolean("too_old_in_band", w.too_old_in_band) && r.boolean("auth", w.auth) &&
-         r.ms("token_lifetime_ms", w.token_lifetime_ms) && r.boolean("app_knows_expiry", w.app_knows_expiry) &&
+         r.ms("token_lifetime_ms", w.token_lifetime_ms) &&
+         r.boolean("app_knows_expiry", w.app_knows_expiry) &&
          r.ms("latency_ms_min", w.latency_ms_min) && r.ms("latency_ms_max", w.latency_ms_max) &&
          r.ms("ack_delay_ms", w.ack_delay_ms) && r.ms("store_write_ms", w.store_write_ms) &&
-         r.ms("refresh_ms", w.refresh_ms) && r.boolean("notify_network_restored", w.notify_network_restored) &&
+         r.ms("refresh_ms", w.refresh_ms) &&
+         r.boolean("notify_network_restored", w.notify_network_restored) &&
          r.boolean("opaque_ids", w.opaque_ids) && r.u64("filter_skip_every", w.filter_skip_every) &&
-         r.u64("resume_overlap", w.resume_overlap) && r.u64("replay_end_sequence", w.replay_end_sequence) &&
+         r.u64("resume_overlap", w.resume_overlap) &&
+         r.u64("replay_end_sequence", w.replay_end_sequence) &&
          r.ms("server_error_retry_after_ms", w.server_error_retry_after_ms) &&
          r.boolean("status_after_open", w.status_after_open) && r.u64("id_bytes", w.id_bytes) &&
          r.u64("id_bytes_max", w.id_bytes_max) && r.u64("id_reset_every", w.id_reset_every) &&
          r.boolean("tether_watch", w.tether_watch);
 }
 
-bool read_fault(const Json& j, const std::string& path, Fault& f, std::optional<ScenarioError>& error) {
+bool read_fault(const Json& j, const std::string& path, Fault& f,
+                std::optional<ScenarioError>& error) {
   Reader r(j, path, error);
-  if (!r.only({"kind", "client", "at_ms", "duration_ms", "param"}) || !r.require("kind") || !r.require("at_ms"))
+  if (!r.only({"kind", "client", "at_ms", "duration_ms", "param"}) || !r.require("kind") ||
+      !r.require("at_ms"))
     return false;
   const Json& kind = *r.find("kind");
-  if (!kind.is_string()) return r.fail("kind", "expected a string (one of " + fault_kind_list() + ")");
+  if (!kind.is_string())
+    return r.fail("kind", "expected a string (one of " + fault_kind_list() + ")");
   const auto k = fault_kind_named(kind.get_ref<const std::string&>());
-  if (!k) return r.fail("kind", "unknown fault kind \"" + kind.get<std::string>() + "\" (one of " + fault_kind_list() + ")");
+  if (!k)
+    return r.fail("kind", "unknown fault kind \"" + kind.get<std::string>() + "\" (one of " +
+                              fault_kind_list() + ")");
   f.kind = *k;
   if (const Json* c = r.find("client"); c && c->is_string()) {
-    if (c->get_ref<const std::string&>() != "all") return r.fail("client", "expected a client index or \"all\"");
+    if (c->get_ref<const std::string&>() != "all")
+      return r.fail("client", "expected a client index or \"all\"");
     f.client = all_clients;
   } else if (c) {
     std::uint32_t index = 0;
@@ -282,7 +319,8 @@ bool read_config(const Json& j, Scenario& s, std::optional<ScenarioError>& error
   const auto parsed = io::parse_config(doc.dump());
   if (!parsed) {
     const io::ConfigFileError& e = parsed.error();
-    error = ScenarioError{e.field.empty() ? std::string("config") : "config." + e.field, std::nullopt, e.reason};
+    error = ScenarioError{e.field.empty() ? std::string("config") : "config." + e.field,
+                          std::nullopt, e.reason};
     return false;
   }
   s.config = parsed->session;
@@ -295,7 +333,8 @@ bool read_config(const Json& j, Scenario& s, std::optional<ScenarioError>& error
 bool read_preset_form(Reader& r, Scenario& s, std::optional<ScenarioError>& error) {
   std::string preset = "aviso";
   if (!r.string("preset", preset)) return false;
-  if (!preset_known(preset)) return r.fail("preset", "unknown preset \"" + preset + "\" (one of " + preset_list() + ")");
+  if (!preset_known(preset))
+    return r.fail("preset", "unknown preset \"" + preset + "\" (one of " + preset_list() + ")");
   Overrides overrides;
   if (const Json* o = r.find("overrides")) {
     if (!o->is_object()) return r.fail("overrides", "expected an object");
@@ -303,8 +342,8 @@ bool read_preset_form(Reader& r, Scenario& s, std::optional<ScenarioError>& erro
   }
   const auto config = make_config(preset, overrides);
   if (auto ok = model::validate(*config); !ok)
-    return r.fail("overrides", "the configuration is invalid: " + std::string(ok.error().field) + " " +
-                                   std::string(ok.error().reason));
+    return r.fail("overrides", "the configuration is invalid: " + std::string(ok.error().field) +
+                                   " " + std::string(ok.error().reason));
   s.config = *config;
   s.label = preset;
   return true;
@@ -331,7 +370,9 @@ bool read_faults(const Json& faults, Reader& r, Scenario& s, std::optional<Scena
 // "fixed_seed", or the config's "seed": one fixed seed, stated once.
 bool read_fixed_seed(Reader& r, Scenario& s) {
   if (r.find("fixed_seed") == nullptr) return true;
-  if (s.fixed_seed) return r.fail("fixed_seed", "the fixed seed is given twice (here and as config.seed): give one");
+  if (s.fixed_seed)
+    return r.fail("fixed_seed",
+                  "the fixed seed is given twice (here and as config.seed): give one");
   std::uint64_t seed = 0;
   if (!r.u64("fixed_seed", seed)) return false;
   s.fixed_seed = seed;
@@ -340,23 +381,27 @@ bool read_fixed_seed(Reader& r, Scenario& s) {
 
 bool read_scenario(const Json& j, Scenario& s, std::optional<ScenarioError>& error) {
   Reader r(j, "", error);
-  if (!r.only({"format", "label", "config", "preset", "seed", "fixed_seed", "clients", "safety_ms", "liveness_ms",
-               "overrides", "world", "faults"}) ||
+  if (!r.only({"format", "label", "config", "preset", "seed", "fixed_seed", "clients", "safety_ms",
+               "liveness_ms", "overrides", "world", "faults"}) ||
       !r.require("format"))
     return false;
   const Json& format = *r.find("format");
   if (!format.is_string() || format.get_ref<const std::string&>() != scenario_format)
     return r.fail("format", "expected \"" + std::string(scenario_format) + "\"");
   if (const Json* c = r.find("config")) {
-    if (r.find("preset") != nullptr) return r.fail("preset", "give either config or preset (+ overrides), not both");
-    if (r.find("overrides") != nullptr) return r.fail("overrides", "give either config or preset + overrides, not both");
-    if (!c->is_object()) return r.fail("config", "expected an object (a tether-config/1 configuration)");
+    if (r.find("preset") != nullptr)
+      return r.fail("preset", "give either config or preset (+ overrides), not both");
+    if (r.find("overrides") != nullptr)
+      return r.fail("overrides", "give either config or preset + overrides, not both");
+    if (!c->is_object())
+      return r.fail("config", "expected an object (a tether-config/1 configuration)");
     if (!read_config(*c, s, error)) return false;
   } else if (!read_preset_form(r, s, error)) {
     return false;
   }
-  if (!r.string("label", s.label) || !r.u64("seed", s.seed) || !r.u32("clients", s.clients, 1, scenario_clients_max) ||
-      !r.ms("safety_ms", s.safety_ms, 1) || !r.ms("liveness_ms", s.liveness_ms) || !read_fixed_seed(r, s))
+  if (!r.string("label", s.label) || !r.u64("seed", s.seed) ||
+      !r.u32("clients", s.clients, 1, scenario_clients_max) || !r.ms("safety_ms", s.safety_ms, 1) ||
+      !r.ms("liveness_ms", s.liveness_ms) || !read_fixed_seed(r, s))
     return false;
   if (const Json* w = r.find("world")) {
     if (!w->is_object()) return r.fail("world", "expected an object");
@@ -374,9 +419,12 @@ std::optional<std::size_t> too_deep_at(std::string_view json) {
   for (std::size_t i = 0; i < json.size(); ++i) {
     const char c = json[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -394,20 +442,26 @@ ScenarioError syntax_error(std::size_t byte, std::string reason) {
 
 std::expected<Scenario, ScenarioError> parse_unguarded(std::string_view json) {
   if (json.size() > scenario_bytes_max)
-    return std::unexpected(syntax_error(scenario_bytes_max, "input longer than " + std::to_string(scenario_bytes_max) + " bytes"));
+    return std::unexpected(syntax_error(
+        scenario_bytes_max, "input longer than " + std::to_string(scenario_bytes_max) + " bytes"));
   if (const auto at = too_deep_at(json))
-    return std::unexpected(syntax_error(*at, "nesting deeper than " + std::to_string(scenario_depth_max)));
+    return std::unexpected(
+        syntax_error(*at, "nesting deeper than " + std::to_string(scenario_depth_max)));
   Json doc;
   try {
     doc = Json::parse(json.begin(), json.end());
   } catch (const Json::parse_error& e) {
     std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> "line 1, column 2: ..."
-    if (const auto at = what.find("parse error at "); at != std::string::npos) what.erase(0, at + 15);
-    else if (const auto close = what.find("] "); close != std::string::npos) what.erase(0, close + 2);
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> "line 1, column 2:
+    // ..."
+    if (const auto at = what.find("parse error at "); at != std::string::npos)
+      what.erase(0, at + 15);
+    else if (const auto close = what.find("] "); close != std::string::npos)
+      what.erase(0, close + 2);
     return std::unexpected(syntax_error(e.byte, what));
   }
-  if (!doc.is_object()) return std::unexpected(ScenarioError{"(document)", std::nullopt, "expected a JSON object"});
+  if (!doc.is_object())
+    return std::unexpected(ScenarioError{"(document)", std::nullopt, "expected a JSON object"});
   Scenario s;
   std::optional<ScenarioError> error;
   if (!read_scenario(doc, s, error)) return std::unexpected(std::move(*error));
@@ -450,7 +504,8 @@ Json world_json(const WorldParams& w) {
   if (w.resume_overlap > 0) j["resume_overlap"] = w.resume_overlap;
   if (w.replay_end_sequence > 0) j["replay_end_sequence"] = w.replay_end_sequence;
   // Omitted when off, as above: files written before these existed stay the same.
-  if (w.server_error_retry_after_ms > 0) j["server_error_retry_after_ms"] = w.server_error_retry_after_ms;
+  if (w.server_error_retry_after_ms > 0)
+    j["server_error_retry_after_ms"] = w.server_error_retry_after_ms;
   if (w.status_after_open) j["status_after_open"] = true;
   if (w.id_bytes > 0) j["id_bytes"] = w.id_bytes;
   if (w.id_bytes_max > 0) j["id_bytes_max"] = w.id_bytes_max;
@@ -462,8 +517,10 @@ Json world_json(const WorldParams& w) {
 Json fault_json(const Fault& f) {
   Json j = Json::object();
   j["kind"] = name_of(f.kind);
-  if (f.client == all_clients) j["client"] = "all";
-  else j["client"] = f.client;
+  if (f.client == all_clients)
+    j["client"] = "all";
+  else
+    j["client"] = f.client;
   j["at_ms"] = f.at_ms;
   j["duration_ms"] = f.duration_ms;
   j["param"] = f.param;
@@ -481,7 +538,8 @@ std::expected<Scenario, ScenarioError> parse_scenario(std::string_view json) {
   try {
     return parse_unguarded(json);
   } catch (const std::exception& e) {
-    return std::unexpected(ScenarioError{"(document)", std::nullopt, std::string("cannot read: ") + e.what()});
+    return std::unexpected(
+        ScenarioError{"(document)", std::nullopt, std::string("cannot read: ") + e.what()});
   } catch (...) {
     return std::unexpected(ScenarioError{"(document)", std::nullopt, "cannot read"});
   }
@@ -496,46 +554,59 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
     return std::unexpected(ScenarioError{std::move(field), std::nullopt, std::move(reason)});
   };
   if (s.clients < 1 || s.clients > scenario_clients_max)
-    return bad("clients", "expected an integer in [1, " + std::to_string(scenario_clients_max) + "]");
+    return bad("clients",
+               "expected an integer in [1, " + std::to_string(scenario_clients_max) + "]");
   if (s.safety_ms < 1) return bad("safety_ms", "expected a positive integer");
-  if (s.world.append_every_ms < 1) return bad("world.append_every_ms", "expected a positive integer");
-  if (s.world.latency_ms_min < 0) return bad("world.latency_ms_min", "expected a non-negative integer");
+  if (s.world.append_every_ms < 1)
+    return bad("world.append_every_ms", "expected a positive integer");
+  if (s.world.latency_ms_min < 0)
+    return bad("world.latency_ms_min", "expected a non-negative integer");
   if (s.world.latency_ms_max < s.world.latency_ms_min)
-    return bad("world.latency_ms_max", "must be at least world.latency_ms_min (" + std::to_string(s.world.latency_ms_min) + ")");
+    return bad("world.latency_ms_max", "must be at least world.latency_ms_min (" +
+                                           std::to_string(s.world.latency_ms_min) + ")");
   if (s.faults.size() > scenario_faults_max)
     return bad("faults", "more than " + std::to_string(scenario_faults_max) + " faults");
   for (std::size_t i = 0; i < s.faults.size(); ++i) {
     const Fault& f = s.faults[i];
     const std::string path = "faults[" + std::to_string(i) + "].";
-    if (static_cast<std::size_t>(f.kind) >= fault_kind_count) return bad(path + "kind", "unknown fault kind");
+    if (static_cast<std::size_t>(f.kind) >= fault_kind_count)
+      return bad(path + "kind", "unknown fault kind");
     if (f.client != all_clients && f.client >= s.clients)
-      return bad(path + "client", "client " + std::to_string(f.client) + " is not in the fleet (clients: " +
-                                      std::to_string(s.clients) + ")");
+      return bad(path + "client",
+                 "client " + std::to_string(f.client) +
+                     " is not in the fleet (clients: " + std::to_string(s.clients) + ")");
     if (f.at_ms < 0 || f.at_ms >= s.safety_ms)
-      return bad(path + "at_ms", "must be in the safety phase [0, " + std::to_string(s.safety_ms) + ")");
+      return bad(path + "at_ms",
+                 "must be in the safety phase [0, " + std::to_string(s.safety_ms) + ")");
     if (f.duration_ms < 0) return bad(path + "duration_ms", "expected a non-negative integer");
     if (f.param < 0) return bad(path + "param", "expected a non-negative integer");
     if (f.kind == FaultKind::stop && f.param > 2)
-      return bad(path + "param", "a stop is 0 (from outside), 1 or 2 (inside a delivery callback, after or before its ack)");
-    if (f.kind == FaultKind::loss && f.param > 1000) return bad(path + "param", "loss is in permille: expected [0, 1000]");
+      return bad(path + "param",
+                 "a stop is 0 (from outside), 1 or 2 (inside a delivery callback, after or before "
+                 "its ack)");
+    if (f.kind == FaultKind::loss && f.param > 1000)
+      return bad(path + "param", "loss is in permille: expected [0, 1000]");
     if (f.kind == FaultKind::server_errors && (f.param < 500 || f.param > 599))
       return bad(path + "param", "expected an HTTP status in [500, 599]");
   }
   if (auto ok = model::validate(s.config); !ok)
     return bad("config." + std::string(ok.error().field), std::string(ok.error().reason));
   if (s.world.replay_end_sequence > 0 && s.config.resume.mode != model::StreamMode::replay_only)
-    return bad("world.replay_end_sequence", "a replay that ends needs config resume.mode = \"replay_only\"");
+    return bad("world.replay_end_sequence",
+               "a replay that ends needs config resume.mode = \"replay_only\"");
   if (s.world.status_after_open && s.config.connect.confirm_timeout_ms <= 0)
     return bad("world.status_after_open",
                "a status that comes after the opening needs config connect.confirm_timeout_ms > 0");
-  if (s.world.id_bytes > 0 && !s.world.opaque_ids) return bad("world.id_bytes", "needs world.opaque_ids = true");
+  if (s.world.id_bytes > 0 && !s.world.opaque_ids)
+    return bad("world.id_bytes", "needs world.opaque_ids = true");
   if (s.world.id_bytes > world_id_bytes_max)
     return bad("world.id_bytes", "expected at most " + std::to_string(world_id_bytes_max));
   if (s.world.id_bytes_max > model::Token::capacity)
     return bad("world.id_bytes_max", "expected at most " + std::to_string(model::Token::capacity) +
                                          " (model::Token::capacity; 0: that default)");
   if (s.world.id_reset_every > 0 && !s.world.opaque_ids)
-    return bad("world.id_reset_every", "needs world.opaque_ids = true (a stream without ids has none to reset)");
+    return bad("world.id_reset_every",
+               "needs world.opaque_ids = true (a stream without ids has none to reset)");
   return {};
 }
 
@@ -545,7 +616,8 @@ std::string to_json(const Scenario& s) {
   j["label"] = s.label;
   j["config"] = config_json(s.config);
   j["seed"] = s.seed;
-  if (s.fixed_seed) j["fixed_seed"] = *s.fixed_seed;  // omitted when unset: older files stay the same
+  if (s.fixed_seed)
+    j["fixed_seed"] = *s.fixed_seed;  // omitted when unset: older files stay the same
   j["clients"] = s.clients;
   j["safety_ms"] = s.safety_ms;
   j["liveness_ms"] = s.liveness_ms;

@@ -1,8 +1,7 @@
-#include <tether/sim/server.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <string_view>
+#include <tether/sim/server.hpp>
 
 namespace tether::sim {
 
@@ -37,11 +36,13 @@ void Server::restart(Ms /*now*/, bool lose_history) {
 std::string Server::id_text(std::uint64_t sequence) const {
   // The epoch holding `sequence`: the last one starting at or below it.
   const auto it = std::upper_bound(epoch_starts_.begin(), epoch_starts_.end(), sequence);
-  const auto e = static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(it - epoch_starts_.begin(), 1));
+  const auto e =
+      static_cast<std::uint64_t>(std::max<std::ptrdiff_t>(it - epoch_starts_.begin(), 1));
   std::string text = std::to_string(e) + ":";
   const std::string digits = std::to_string(sequence);
   // Zero-padded to id_bytes: still "<epoch>:<sequence>" to a parser.
-  if (params_.id_bytes > text.size() + digits.size()) text.append(params_.id_bytes - text.size() - digits.size(), '0');
+  if (params_.id_bytes > text.size() + digits.size())
+    text.append(params_.id_bytes - text.size() - digits.size(), '0');
   return text + digits;
 }
 
@@ -66,7 +67,8 @@ std::optional<std::uint64_t> Server::sequence_of(const model::Token& id) const {
     const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
     return ec == std::errc{} && end == part.data() + part.size() && !part.empty();
   };
-  if (!parse(text.substr(0, colon), e) || !parse(text.substr(colon + 1), sequence)) return std::nullopt;
+  if (!parse(text.substr(0, colon), e) || !parse(text.substr(colon + 1), sequence))
+    return std::nullopt;
   if (sequence < 1 || sequence > head() || id_text(sequence) != text) return std::nullopt;
   return sequence;
 }
@@ -77,7 +79,8 @@ std::uint64_t Server::last_streamed_at_or_below(std::uint64_t sequence) const {
 }
 
 AuthToken Server::issue_token(Ms now) {
-  const AuthToken t{static_cast<std::uint64_t>(tokens_.size()) + 1, now + params_.token_lifetime_ms};
+  const AuthToken t{static_cast<std::uint64_t>(tokens_.size()) + 1,
+                    now + params_.token_lifetime_ms};
   tokens_.push_back(t);
   return t;
 }
@@ -108,11 +111,13 @@ ConnectAnswer Server::answer(Ms now, std::uint64_t token, model::ResumeFrom from
                              const model::Cursor& cursor) const {
   using Kind = ConnectAnswer::Kind;
   if (down_) return {Kind::refused, 0, std::nullopt, 0};
-  if (params_.auth && (revoked_ > 0 || !token_valid(token, now))) return {Kind::status, 401, std::nullopt, 0};
+  if (params_.auth && (revoked_ > 0 || !token_valid(token, now)))
+    return {Kind::status, 401, std::nullopt, 0};
   if (rate_limited_ > 0) return {Kind::status, 429, retry_after_ms_, 0};
   if (erroring_ > 0) {
-    const auto hint = params_.error_retry_after_ms > 0 ? std::optional<std::int64_t>(params_.error_retry_after_ms)
-                                                       : std::nullopt;
+    const auto hint = params_.error_retry_after_ms > 0
+                          ? std::optional<std::int64_t>(params_.error_retry_after_ms)
+                          : std::nullopt;
     return {Kind::status, error_status_, hint, 0};
   }
   const std::uint64_t oldest = oldest_retained(now);

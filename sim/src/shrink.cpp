@@ -1,9 +1,7 @@
-#include <tether/sim/shrink.hpp>
-
 #include <algorithm>
-#include <utility>
-
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/shrink.hpp>
+#include <utility>
 
 namespace tether::sim {
 
@@ -58,8 +56,10 @@ class Shrinker {
     // Faults of removed clients go, except server faults (their client field
     // is unused): those stay, retargeted to all clients.
     for (Fault& f : c.faults)
-      if (is_server_fault(f.kind) && f.client != all_clients && f.client >= n) f.client = all_clients;
-    std::erase_if(c.faults, [n](const Fault& f) { return f.client != all_clients && f.client >= n; });
+      if (is_server_fault(f.kind) && f.client != all_clients && f.client >= n)
+        f.client = all_clients;
+    std::erase_if(c.faults,
+                  [n](const Fault& f) { return f.client != all_clients && f.client >= n; });
     return c;
   }
 

@@ -1,11 +1,9 @@
-#include <tether/sim/swarm.hpp>
-
 #include <algorithm>
 #include <array>
-
 #include <tether/model/cursor.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
+#include <tether/sim/swarm.hpp>
 
 namespace tether::sim {
 
@@ -27,7 +25,7 @@ Overrides draw_overrides(Prng& p, bool preset_has_heartbeat) {
   if (chance(p, 50)) o.checkpoint_every_events = static_cast<std::uint32_t>(p.uniform(1, 20));
   if (chance(p, 30)) o.checkpoint_every_ms = p.uniform(1, 10) * 500;
   const std::int64_t too_old = p.uniform(0, 9);
-  o.too_old = too_old == 0 ? model::TooOldPolicy::fail
+  o.too_old = too_old == 0  ? model::TooOldPolicy::fail
               : too_old < 6 ? model::TooOldPolicy::resync_from_oldest
                             : model::TooOldPolicy::resume_from_live;
   o.auth_provider = !chance(p, 5);
@@ -46,8 +44,10 @@ WorldParams draw_world(Prng& p, const model::SessionConfig& cfg) {
   w.append_every_ms = p.uniform(5, 40) * 50;
   w.retention_ms = chance(p, 40) ? p.uniform(10, 300) * 1000 : 0;
   // Heartbeats at or under the client's interval: a healthy stream never looks silent.
-  if (cfg.heartbeat) w.heartbeat_every_ms = std::max<Ms>(500, cfg.heartbeat->interval_ms * p.uniform(3, 10) / 10);
-  else if (chance(p, 50)) w.heartbeat_every_ms = p.uniform(1, 30) * 1000;
+  if (cfg.heartbeat)
+    w.heartbeat_every_ms = std::max<Ms>(500, cfg.heartbeat->interval_ms * p.uniform(3, 10) / 10);
+  else if (chance(p, 50))
+    w.heartbeat_every_ms = p.uniform(1, 30) * 1000;
   w.connection_ms_max = chance(p, 40) ? p.uniform(5, 120) * 1000 : 0;
   w.too_old_in_band = chance(p, 50);
   w.auth = chance(p, 50);
@@ -63,7 +63,8 @@ WorldParams draw_world(Prng& p, const model::SessionConfig& cfg) {
 }
 
 // Swarm testing: each seed disables some kinds and weights the rest.
-std::array<std::int64_t, fault_kind_count> draw_weights(Prng& p, const Scenario& s, const model::SessionConfig& cfg) {
+std::array<std::int64_t, fault_kind_count> draw_weights(Prng& p, const Scenario& s,
+                                                        const model::SessionConfig& cfg) {
   std::array<std::int64_t, fault_kind_count> w{};
   for (auto& x : w) x = chance(p, 50) ? p.uniform(1, 10) : 0;
   // Half-open links are undetectable without a heartbeat policy: that is a
@@ -74,8 +75,10 @@ std::array<std::int64_t, fault_kind_count> draw_weights(Prng& p, const Scenario&
     w[static_cast<std::size_t>(FaultKind::token_expiry)] = 0;
   }
   // Revocation and early stops end sessions: keep them rare.
-  w[static_cast<std::size_t>(FaultKind::auth_revoked)] = std::min<std::int64_t>(w[static_cast<std::size_t>(FaultKind::auth_revoked)], 1);
-  w[static_cast<std::size_t>(FaultKind::stop)] = std::min<std::int64_t>(w[static_cast<std::size_t>(FaultKind::stop)], 1);
+  w[static_cast<std::size_t>(FaultKind::auth_revoked)] =
+      std::min<std::int64_t>(w[static_cast<std::size_t>(FaultKind::auth_revoked)], 1);
+  w[static_cast<std::size_t>(FaultKind::stop)] =
+      std::min<std::int64_t>(w[static_cast<std::size_t>(FaultKind::stop)], 1);
   return w;
 }
 
@@ -83,27 +86,38 @@ Ms draw_duration(Prng& p, FaultKind k) {
   switch (k) {
     case FaultKind::reset:
     case FaultKind::token_expiry:
-    case FaultKind::stop: return 0;
+    case FaultKind::stop:
+      return 0;
     case FaultKind::crash:
-    case FaultKind::torn_write: return p.uniform(0, 10000);
-    case FaultKind::server_restart: return p.uniform(0, 20000);
-    case FaultKind::suspend: return p.uniform(1000, 180000);
-    default: return p.uniform(100, 90000);
+    case FaultKind::torn_write:
+      return p.uniform(0, 10000);
+    case FaultKind::server_restart:
+      return p.uniform(0, 20000);
+    case FaultKind::suspend:
+      return p.uniform(1000, 180000);
+    default:
+      return p.uniform(100, 90000);
   }
 }
 
 std::int64_t draw_param(Prng& p, FaultKind k) {
   switch (k) {
-    case FaultKind::loss: return p.uniform(100, 1000);
-    case FaultKind::slow_link: return p.uniform(10, 5000);
-    case FaultKind::server_restart: return chance(p, 30) ? 1 : 0;
-    case FaultKind::torn_write: return chance(p, 50) ? 1 : 0;
-    case FaultKind::rate_limit: return chance(p, 70) ? p.uniform(1, 600) * 1000 : 0;
+    case FaultKind::loss:
+      return p.uniform(100, 1000);
+    case FaultKind::slow_link:
+      return p.uniform(10, 5000);
+    case FaultKind::server_restart:
+      return chance(p, 30) ? 1 : 0;
+    case FaultKind::torn_write:
+      return chance(p, 50) ? 1 : 0;
+    case FaultKind::rate_limit:
+      return chance(p, 70) ? p.uniform(1, 600) * 1000 : 0;
     case FaultKind::server_errors: {
       constexpr std::array<std::int64_t, 4> statuses{500, 502, 503, 504};
       return statuses[static_cast<std::size_t>(p.uniform(0, 3))];
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -147,13 +161,15 @@ void draw_faults(Prng& p, Scenario& s, const model::SessionConfig& cfg) {
     std::size_t k = 0;
     while (pick >= weights[k]) pick -= weights[k++];
     Fault f{static_cast<FaultKind>(k)};
-    f.client = chance(p, 30) ? all_clients : static_cast<std::uint32_t>(p.uniform(0, s.clients - 1));
+    f.client =
+        chance(p, 30) ? all_clients : static_cast<std::uint32_t>(p.uniform(0, s.clients - 1));
     f.at_ms = p.uniform(0, s.safety_ms - 1);
     f.duration_ms = draw_duration(p, f.kind);
     f.param = draw_param(p, f.kind);
     s.faults.push_back(f);
   }
-  std::sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+  std::sort(s.faults.begin(), s.faults.end(),
+            [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
 }
 
 // Opaque ids, filtered streams and resume overlaps, from a stream of their own
@@ -163,8 +179,10 @@ void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowe
   Prng q = Prng::derive(seed, 0x1D5F17);
   w.opaque_ids = chance(q, 25);
   if (chance(q, 20)) {
-    if (filter_allowed) w.filter_skip_every = static_cast<std::uint64_t>(q.uniform(2, 7));
-    else q.uniform(2, 7);  // keeps the overlap draw below the same
+    if (filter_allowed)
+      w.filter_skip_every = static_cast<std::uint64_t>(q.uniform(2, 7));
+    else
+      q.uniform(2, 7);  // keeps the overlap draw below the same
     if (o != nullptr) o->gaps = model::GapDetection::relaxed;
   } else if (chance(q, 10) && o != nullptr) {
     o->gaps = model::GapDetection::relaxed;
@@ -173,7 +191,8 @@ void draw_ids_and_filters(std::uint64_t seed, WorldParams& w, bool filter_allowe
   // A lossy server: in a third of the default swarm's filtered streams the
   // policy keeps strict gap detection, so every skipped sequence is an event
   // lost that the client must report.
-  if (o != nullptr && w.filter_skip_every >= 2 && chance(q, 33)) o->gaps = model::GapDetection::strict;
+  if (o != nullptr && w.filter_skip_every >= 2 && chance(q, 33))
+    o->gaps = model::GapDetection::strict;
 }
 
 // Two thirds of the stops come from inside a delivery callback (Fault::param
@@ -192,7 +211,9 @@ void draw_stops_in_callbacks(std::uint64_t seed, Scenario& s) {
 // it was and a situation can change without moving the others.
 constexpr std::uint64_t situation_stream = 0x5171A700;
 
-Prng situation(std::uint64_t seed, std::uint64_t k) { return Prng::derive(seed, situation_stream + k); }
+Prng situation(std::uint64_t seed, std::uint64_t k) {
+  return Prng::derive(seed, situation_stream + k);
+}
 
 Fault fault_at(Prng& p, const Scenario& s, FaultKind kind) {
   Fault f{kind};
@@ -227,12 +248,14 @@ void draw_quiet(std::uint64_t seed, Scenario& s) {
 void draw_status_after_open(std::uint64_t seed, Scenario& s) {
   Prng p = situation(seed, 1);
   if (!chance(p, 10)) return;
-  if (s.config.connect.confirm_timeout_ms == 0) s.config.connect.confirm_timeout_ms = p.uniform(1, 10) * 1000;
+  if (s.config.connect.confirm_timeout_ms == 0)
+    s.config.connect.confirm_timeout_ms = p.uniform(1, 10) * 1000;
   beat_within(s.world, s.config.connect.confirm_timeout_ms);
   s.world.status_after_open = true;
   if (s.config.auth.has_provider) s.world.auth = true;
   if (!s.world.auth) return;
-  for (std::int64_t n = p.uniform(1, 4); n > 0; --n) s.faults.push_back(fault_at(p, s, FaultKind::token_expiry));
+  for (std::int64_t n = p.uniform(1, 4); n > 0; --n)
+    s.faults.push_back(fault_at(p, s, FaultKind::token_expiry));
 }
 
 // 5xx answers with Retry-After (honoured for 503 only), and a few 5xx windows.
@@ -269,7 +292,8 @@ void add_flaps(Prng& p, Scenario& s) {
 void draw_outage_give_up(std::uint64_t seed, Scenario& s) {
   Prng p = situation(seed, 3);
   if (!chance(p, 10)) return;
-  s.config.give_up.outage_ms_max = chance(p, 50) ? p.uniform(1, 10) * 1000 : p.uniform(10, 180) * 1000;
+  s.config.give_up.outage_ms_max =
+      chance(p, 50) ? p.uniform(1, 10) * 1000 : p.uniform(10, 180) * 1000;
   if (chance(p, 50)) add_flaps(p, s);
 }
 
@@ -286,16 +310,20 @@ void draw_long_ids(std::uint64_t seed, Scenario& s) {
   if (!chance(p, 8)) return;
   s.world.opaque_ids = true;
   s.world.id_bytes_max = chance(p, 50) ? 0 : static_cast<std::uint64_t>(p.uniform(16, 1024));
-  const auto limit = static_cast<std::int64_t>(s.world.id_bytes_max > 0 ? s.world.id_bytes_max : model::Token::capacity);
-  s.world.id_bytes = static_cast<std::uint64_t>(chance(p, 25) ? limit + p.uniform(1, 2) : limit - p.uniform(0, 2));
+  const auto limit = static_cast<std::int64_t>(s.world.id_bytes_max > 0 ? s.world.id_bytes_max
+                                                                        : model::Token::capacity);
+  s.world.id_bytes =
+      static_cast<std::uint64_t>(chance(p, 25) ? limit + p.uniform(1, 2) : limit - p.uniform(0, 2));
 }
 
 // Jitter the presets never use: decorrelated (the previous delay's multiple)
 // and equal.
 void draw_jitter(std::uint64_t seed, Scenario& s) {
   Prng p = situation(seed, 6);
-  if (chance(p, 12)) s.config.backoff.jitter = model::JitterKind::decorrelated;
-  else if (chance(p, 4)) s.config.backoff.jitter = model::JitterKind::equal;
+  if (chance(p, 12))
+    s.config.backoff.jitter = model::JitterKind::decorrelated;
+  else if (chance(p, 4))
+    s.config.backoff.jitter = model::JitterKind::equal;
 }
 
 // A replay-only session: mostly against a replay that ends (then it stops with
@@ -328,8 +356,9 @@ void draw_end_with_refresh_out(Prng& p, Scenario& s) {
     s.faults.push_back(f);
     w.token_lifetime_ms = std::min(w.token_lifetime_ms, std::max<Ms>(10000, f.duration_ms * 2));
     if (chance(p, 50)) {
-      const Fault down{FaultKind::refresh_failing, f.client, std::max<Ms>(0, f.at_ms + f.duration_ms - 5000),
-                       p.uniform(10, 60) * 1000, 0};
+      const Fault down{FaultKind::refresh_failing, f.client,
+                       std::max<Ms>(0, f.at_ms + f.duration_ms - 5000), p.uniform(10, 60) * 1000,
+                       0};
       if (down.at_ms < s.safety_ms) s.faults.push_back(down);
     }
   } else if (ending < 5) {
@@ -357,17 +386,20 @@ void draw_slow_credentials(std::uint64_t seed, Scenario& s) {
   // under way when a 401 comes) delays the refresh behind it, and the two
   // together still answer within half the timeout.
   const Ms half_ms = (s.config.auth.refresh_timeout_ms - 1) / 2;
-  if (chance(p, 50)) w.store_write_ms = std::max<Ms>(w.store_write_ms, half_ms * p.uniform(10, 40) / 100);
+  if (chance(p, 50))
+    w.store_write_ms = std::max<Ms>(w.store_write_ms, half_ms * p.uniform(10, 40) / 100);
   w.refresh_ms = std::max<Ms>(1, (half_ms - w.store_write_ms) * p.uniform(20, 100) / 100);
   w.auth = true;
   w.token_lifetime_ms = p.uniform(10, 120) * 1000;
   w.app_knows_expiry = chance(p, 80);
   // Streams end often, so that refreshes are out when they do...
   if (chance(p, 50)) w.connection_ms_max = p.uniform(5, 60) * 1000;
-  for (std::int64_t n = p.uniform(0, 4); n > 0; --n) s.faults.push_back(fault_at(p, s, FaultKind::reset));
+  for (std::int64_t n = p.uniform(0, 4); n > 0; --n)
+    s.faults.push_back(fault_at(p, s, FaultKind::reset));
   // ... and the next connection may take a while to confirm (few events).
   if (chance(p, 40)) {
-    if (s.config.connect.confirm_timeout_ms == 0) s.config.connect.confirm_timeout_ms = p.uniform(2, 10) * 1000;
+    if (s.config.connect.confirm_timeout_ms == 0)
+      s.config.connect.confirm_timeout_ms = p.uniform(2, 10) * 1000;
     w.append_every_ms = p.uniform(2, 20) * 1000;
     beat_within(w, s.config.connect.confirm_timeout_ms);
   }
@@ -376,7 +408,8 @@ void draw_slow_credentials(std::uint64_t seed, Scenario& s) {
     f.duration_ms = p.uniform(5, 90) * 1000;
     s.faults.push_back(f);
   }
-  for (std::int64_t n = p.uniform(0, 3); n > 0; --n) s.faults.push_back(fault_at(p, s, FaultKind::token_expiry));
+  for (std::int64_t n = p.uniform(0, 3); n > 0; --n)
+    s.faults.push_back(fault_at(p, s, FaultKind::token_expiry));
   // A failing store keeps retrying its save, whatever the session is doing.
   for (std::int64_t n = p.uniform(1, 2); n > 0; --n) {
     Fault f = fault_at(p, s, FaultKind::store_failing);
@@ -397,7 +430,8 @@ void draw_stops(std::uint64_t seed, Scenario& s) {
   for (std::uint32_t i = 0; i < s.clients; ++i) {
     if (!chance(p, 60)) continue;
     Fault f{FaultKind::stop, i};
-    f.at_ms = chance(p, 30) ? std::min(s.safety_ms - 1, p.uniform(0, s.world.refresh_ms + 50)) : p.uniform(0, s.safety_ms - 1);
+    f.at_ms = chance(p, 30) ? std::min(s.safety_ms - 1, p.uniform(0, s.world.refresh_ms + 50))
+                            : p.uniform(0, s.safety_ms - 1);
     s.faults.push_back(f);
   }
 }
@@ -427,7 +461,8 @@ void draw_situations(std::uint64_t seed, Scenario& s) {
   draw_id_resets(seed, s);
   draw_replay_only(seed, s);  // last: its end depends on the append rate
   if (s.faults.size() != faults_before)
-    std::stable_sort(s.faults.begin(), s.faults.end(), [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
+    std::stable_sort(s.faults.begin(), s.faults.end(),
+                     [](const Fault& a, const Fault& b) { return a.at_ms < b.at_ms; });
 }
 
 // tether-watch's output instead of the builtin application in 30% of the
@@ -451,7 +486,8 @@ Scenario swarm_scenario_base(std::uint64_t seed) {
   Scenario s;
   s.seed = seed;
   const auto all = model::presets::all();
-  const auto& named = all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))];
+  const auto& named =
+      all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))];
   s.label = std::string(named.name);
   Overrides overrides = draw_overrides(p, named.make().heartbeat.has_value());
   const auto cfg = make_config(s.label, overrides).value();

@@ -1,13 +1,11 @@
-#include <tether/sim/trace.hpp>
-
 #include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstring>
-
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
+#include <tether/sim/trace.hpp>
 
 namespace tether::sim {
 
@@ -83,7 +81,8 @@ std::uint64_t trace_hash_step(std::uint64_t hash, std::string_view bytes) noexce
   return std::rotl((hash ^ tail) * odd, 29);
 }
 
-void Trace::step(Ms /*now*/, std::uint32_t client, const model::Event& event, const model::Effects& effects) {
+void Trace::step(Ms /*now*/, std::uint32_t client, const model::Event& event,
+                 const model::Effects& effects) {
   // What is hashed: "c<client> <event line>\n<effects' canonical text>".
   line_.clear();
   line_ += 'c';
@@ -99,7 +98,8 @@ void Trace::step(Ms /*now*/, std::uint32_t client, const model::Event& event, co
   // What is shown: the recording's line for this step, then the effects in full.
   const std::string_view canonical = std::string_view(line_).substr(event_end + 1);
   text_.append(line_, 0, prefix_end);
-  model::append_step(text_, event, effects.span(), model::fnv1a64(model::fnv1a64_offset, canonical));
+  model::append_step(text_, event, effects.span(),
+                     model::fnv1a64(model::fnv1a64_offset, canonical));
   if (!canonical.empty()) {
     text_ += " : ";
     append_joined(text_, canonical);

@@ -1,12 +1,7 @@
-#include <tether/sim/resource_world.hpp>
-
 #include <algorithm>
 #include <deque>
 #include <set>
 #include <string_view>
-#include <utility>
-#include <variant>
-
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
 #include <tether/io/reducer_loop.hpp>
@@ -15,6 +10,9 @@
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/sim/reference/wait.hpp>
+#include <tether/sim/resource_world.hpp>
+#include <utility>
+#include <variant>
 
 #include "resource_common.hpp"
 
@@ -32,12 +30,12 @@ namespace w = model::wait;
 // =============================================================================
 
 enum class WaitItemKind : std::uint8_t {
-  edge,        // a fault interval starts or ends (or everything heals)
-  answer,      // the worker's acquisition {id} returns
-  watch_end,   // the world ends watch {id}
-  tick,        // the timer the loop armed (id: its generation)
-  stop,        // the application stops
-  check_live,  // a healthy world must have led to a hold by now
+  edge,         // a fault interval starts or ends (or everything heals)
+  answer,       // the worker's acquisition {id} returns
+  watch_end,    // the world ends watch {id}
+  tick,         // the timer the loop armed (id: its generation)
+  stop,         // the application stops
+  check_live,   // a healthy world must have led to a hold by now
   link_repeat,  // the link monitor repeats Connected (no news)
 };
 
@@ -108,7 +106,8 @@ class WaitWorld final : public io::Clock, public io::Host {
 
   // --- the world's judging
   void finding(RuleOf<wait_rules> rule, std::string message) {
-    r_.violations.push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
+    r_.violations.push_back(
+        Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
   void on_hold();
   void count_status(const w::WaitStatus& st);
@@ -171,24 +170,35 @@ void WaitWorld::execute(const w::Effect& x) {
 
 void WaitWorld::count_status(const w::WaitStatus& st) {
   switch (st.kind) {
-    case w::StatusKind::stopped: count(r_.counters, "stopped"); break;
-    case w::StatusKind::gave_up: count(r_.counters, "gave up"); break;
-    case w::StatusKind::offline: count(r_.counters, "offline waits"); break;
-    case w::StatusKind::pausing: count(r_.counters, "reopen pauses"); break;
-    case w::StatusKind::held: count(r_.counters, "holds"); break;
-    default: break;
+    case w::StatusKind::stopped:
+      count(r_.counters, "stopped");
+      break;
+    case w::StatusKind::gave_up:
+      count(r_.counters, "gave up");
+      break;
+    case w::StatusKind::offline:
+      count(r_.counters, "offline waits");
+      break;
+    case w::StatusKind::pausing:
+      count(r_.counters, "reopen pauses");
+      break;
+    case w::StatusKind::held:
+      count(r_.counters, "holds");
+      break;
+    default:
+      break;
   }
 }
 
 // What the reference saw, as the world's behaviour counters (only those that happened).
 void WaitWorld::count_tally() {
   const WaitTally& t = ref_.tally();
-  for (const auto& [name, n] : {std::pair{"backoffs", t.backoffs},
-                                std::pair{"acquire timeouts", t.acquire_timeouts},
-                                std::pair{"attempts behind an acquisition still out", t.attempts_behind_out},
-                                std::pair{"late successes held", t.late_successes_held},
-                                std::pair{"reopens after a pause", t.reopens_after_pause},
-                                std::pair{"attempts woken by Connected", t.attempts_woken}})
+  for (const auto& [name, n] :
+       {std::pair{"backoffs", t.backoffs}, std::pair{"acquire timeouts", t.acquire_timeouts},
+        std::pair{"attempts behind an acquisition still out", t.attempts_behind_out},
+        std::pair{"late successes held", t.late_successes_held},
+        std::pair{"reopens after a pause", t.reopens_after_pause},
+        std::pair{"attempts woken by Connected", t.attempts_woken}})
     if (n > 0) count(r_.counters, name, n);
 }
 
@@ -196,7 +206,8 @@ void WaitWorld::count_tally() {
 void WaitWorld::on_hold() {
   if (!healthy_now_ || held_in_window_) return;
   held_in_window_ = true;
-  if (now_ms() >= s_.safety_ms && !r_.held_after_heal_ms) r_.held_after_heal_ms = now_ms() - s_.safety_ms;
+  if (now_ms() >= s_.safety_ms && !r_.held_after_heal_ms)
+    r_.held_after_heal_ms = now_ms() - s_.safety_ms;
 }
 
 // The worker takes the next acquisition in order, if it is free: it answers
@@ -218,7 +229,8 @@ void WaitWorld::start_next_acquisition() {
 void WaitWorld::on_answer(std::uint64_t id) {
   running_.reset();
   start_next_acquisition();  // the worker goes on with the next before the answer is handled
-  if (s_.config.acquire_timeout_ms > 0 && now_ms() - started_at_[id] >= s_.config.acquire_timeout_ms)
+  if (s_.config.acquire_timeout_ms > 0 &&
+      now_ms() - started_at_[id] >= s_.config.acquire_timeout_ms)
     count(r_.counters, "acquisitions answered past the timeout");
   started_at_.erase(id);
   const bool ok = link_up(now_ms()) && present(now_ms());
@@ -295,14 +307,16 @@ void WaitWorld::on_item(const WaitItem& it) {
 
 WaitRunResult WaitWorld::run() {
   // Every edge of every fault interval, and the heal.
-  for (const auto* xs : {&s_.resource_absent, &s_.link_down, &s_.broker_flapping, &s_.acquisitions_hung})
+  for (const auto* xs :
+       {&s_.resource_absent, &s_.link_down, &s_.broker_flapping, &s_.acquisitions_hung})
     for (const Interval& x : *xs) {
       agenda_.push(x.from_ms, WaitItem{WaitItemKind::edge});
       agenda_.push(x.to_ms, WaitItem{WaitItemKind::edge});
     }
   agenda_.push(s_.safety_ms, WaitItem{WaitItemKind::edge});
   if (s_.stop_at_ms) agenda_.push(*s_.stop_at_ms, WaitItem{WaitItemKind::stop});
-  if (s_.link_monitor && s_.link_up_repeat_ms > 0) agenda_.push(s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
+  if (s_.link_monitor && s_.link_up_repeat_ms > 0)
+    agenda_.push(s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
   const Ms end_ms = s_.safety_ms + bound_ms_ + 1000;
 
   world_link_up_ = link_up(0);

@@ -1,11 +1,9 @@
-#include <tether/sim/watch_code.hpp>
-
 #include <memory>
 #include <set>
 #include <string>
-
 #include <tether/io/line_output.hpp>
 #include <tether/io/sequence_extractor.hpp>
+#include <tether/sim/watch_code.hpp>
 
 namespace tether::sim {
 
@@ -21,8 +19,10 @@ struct Reader {
   void take(std::string_view bytes) {
     partial.append(bytes);
     std::size_t start = 0;
-    for (std::size_t end = partial.find('\n'); end != std::string::npos; end = partial.find('\n', start)) {
-      if (const auto s = seq.extract({}, std::string_view(partial).substr(start, end - start))) sequences.insert(*s);
+    for (std::size_t end = partial.find('\n'); end != std::string::npos;
+         end = partial.find('\n', start)) {
+      if (const auto s = seq.extract({}, std::string_view(partial).substr(start, end - start)))
+        sequences.insert(*s);
       start = end + 1;
     }
     partial.erase(0, start);

@@ -34,6 +34,7 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <array>
 #include <chrono>
 #include <cinttypes>
@@ -44,10 +45,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <vector>
-
-#include <CLI/CLI.hpp>
-
 #include <tether/io/config.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
@@ -60,6 +57,7 @@
 #include <tether/sim/shrink.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
+#include <vector>
 
 namespace {
 
@@ -107,7 +105,8 @@ std::optional<Shard> parse_shard(const std::string& text) {
   char slash = 0;
   char extra = 0;
   std::istringstream in(text);
-  if (!(in >> s.index >> slash >> s.count) || slash != '/' || (in >> extra) || s.count == 0 || s.index >= s.count)
+  if (!(in >> s.index >> slash >> s.count) || slash != '/' || (in >> extra) || s.count == 0 ||
+      s.index >= s.count)
     return std::nullopt;
   return s;
 }
@@ -138,14 +137,16 @@ struct Policy {
   std::optional<std::uint64_t> seed;
 };
 
-Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy, bool fail_fast) {
+Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy,
+                      bool fail_fast) {
   Campaign c;
   const bool progress = isatty(STDERR_FILENO) != 0;
   const auto t0 = std::chrono::steady_clock::now();
   const std::uint64_t mine = n / shard.count + (shard.index < n % shard.count ? 1 : 0);
   for (std::uint64_t k = shard.index; k < n; k += shard.count) {
     const std::uint64_t seed = start + k;
-    Scenario scenario = policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
+    Scenario scenario =
+        policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
     if (!policy.file.empty()) scenario.fixed_seed = policy.seed;
     const RunResult r = run(scenario);
     c.scenarios += 1;
@@ -153,14 +154,17 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
     c.coverage.merge(r.coverage);
     if (!r.error.empty()) c.violations[0] += 1;
     for (const Violation& v : r.violations)
-      if (number(v.guarantee) != 0) c.violations[static_cast<std::size_t>(number(v.guarantee))] += 1;
+      if (number(v.guarantee) != 0)
+        c.violations[static_cast<std::size_t>(number(v.guarantee))] += 1;
     if (!r.ok()) {
       c.failed += 1;
-      if (c.failures.size() < failures_printed_max) c.failures.push_back(Failure{seed, describe(r)});
+      if (c.failures.size() < failures_printed_max)
+        c.failures.push_back(Failure{seed, describe(r)});
       if (fail_fast) break;
     }
     if (progress && (c.scenarios % 50 == 0 || c.scenarios == mine))
-      std::fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " scenarios, %" PRIu64 " failed", c.scenarios, mine, c.failed);
+      std::fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " scenarios, %" PRIu64 " failed", c.scenarios,
+                   mine, c.failed);
   }
   if (progress) std::fputs("\n", stderr);
   c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -191,7 +195,8 @@ void print_table(const Campaign& c, const Policy& p) {
   for (std::size_t g = 1; g <= 11; ++g) std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
   std::printf("\n");
   if (c.violations[0] > 0) std::printf("could not run      %" PRIu64 "\n", c.violations[0]);
-  std::printf("coverage           %zu/%zu (state, event) pairs\n", c.coverage.pairs_reached(), coverage_total());
+  std::printf("coverage           %zu/%zu (state, event) pairs\n", c.coverage.pairs_reached(),
+              coverage_total());
   std::printf("wall time          %.2f s\n", c.wall_s);
   std::printf("events/s           %.0f\n", rate);
 }
@@ -210,23 +215,28 @@ std::string json_string(std::string_view s) {
 }
 
 void print_json(const Campaign& c, const Policy& p) {
-  std::printf("{\n  \"policy\": {\"config\": %s, \"preset\": %s},\n",
-              p.file.empty() ? "null" : json_string(p.file).c_str(),
-              p.file.empty() ? "\"swarm\"" : (p.preset.empty() ? "null" : json_string(p.preset).c_str()));
-  std::printf("  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64 ",\n",
+  std::printf(
+      "{\n  \"policy\": {\"config\": %s, \"preset\": %s},\n",
+      p.file.empty() ? "null" : json_string(p.file).c_str(),
+      p.file.empty() ? "\"swarm\"" : (p.preset.empty() ? "null" : json_string(p.preset).c_str()));
+  std::printf("  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64
+              ",\n",
               c.scenarios, c.failed, c.events);
   std::printf("  \"violations\": {");
-  for (std::size_t g = 1; g <= 11; ++g) std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
+  for (std::size_t g = 1; g <= 11; ++g)
+    std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
   std::printf("},\n  \"could_not_run\": %" PRIu64 ",\n", c.violations[0]);
-  std::printf("  \"coverage\": {\"reached\": %zu, \"total\": %zu, \"never_reached\": [", c.coverage.pairs_reached(),
-              coverage_total());
+  std::printf("  \"coverage\": {\"reached\": %zu, \"total\": %zu, \"never_reached\": [",
+              c.coverage.pairs_reached(), coverage_total());
   const auto never = c.coverage.never_reached();
-  for (std::size_t k = 0; k < never.size(); ++k) std::printf("%s%s", k ? ", " : "", json_string(never[k]).c_str());
+  for (std::size_t k = 0; k < never.size(); ++k)
+    std::printf("%s%s", k ? ", " : "", json_string(never[k]).c_str());
   std::printf("]},\n  \"wall_s\": %.3f,\n  \"events_per_s\": %.0f,\n  \"failures\": [", c.wall_s,
               c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0);
   for (std::size_t k = 0; k < c.failures.size(); ++k)
-    std::printf("%s\n    {\"seed\": %" PRIu64 ", \"replay\": %s, \"what\": %s}", k ? "," : "", c.failures[k].seed,
-                json_string(reproduce(p, c.failures[k].seed)).c_str(), json_string(c.failures[k].what).c_str());
+    std::printf("%s\n    {\"seed\": %" PRIu64 ", \"replay\": %s, \"what\": %s}", k ? "," : "",
+                c.failures[k].seed, json_string(reproduce(p, c.failures[k].seed)).c_str(),
+                json_string(c.failures[k].what).c_str());
   std::printf("%s]\n}\n", c.failures.empty() ? "" : "\n  ");
 }
 
@@ -234,7 +244,8 @@ int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_t
             const std::string& config_file, bool fail_fast) {
   const auto shard = parse_shard(shard_text);
   if (!shard) {
-    std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n", shard_text.c_str());
+    std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n",
+                 shard_text.c_str());
     return exit_usage;
   }
   Policy policy;
@@ -281,7 +292,8 @@ int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed
   o.keep_trace_text = trace;
   const RunResult r = run(*s, o);
   if (trace) std::fputs(r.trace.c_str(), stdout);
-  std::printf("scenario: %s policy, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64 " ms\n",
+  std::printf("scenario: %s policy, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64
+              " ms\n",
               s->label.c_str(), s->seed, s->clients, s->faults.size(), s->safety_ms);
   std::printf("events: %" PRIu64 ", end: %" PRId64 " ms, trace hash: %s\n", r.events, r.end_ms,
               hex(r.trace_hash).c_str());
@@ -300,8 +312,8 @@ constexpr std::size_t event_log_bytes_max = std::size_t{256} << 20;
 // What --events was given besides the file.
 struct EventsArgs {
   std::string path;
-  std::string preset;                  // empty: the recording's configuration
-  std::optional<std::uint64_t> seed;   // nullopt: the recording's seed (format 1: 0)
+  std::string preset;                 // empty: the recording's configuration
+  std::optional<std::uint64_t> seed;  // nullopt: the recording's seed (format 1: 0)
   bool trace = false;
 };
 
@@ -313,7 +325,8 @@ std::optional<tether::model::SessionConfig> preset_session(const std::string& pr
     names += names.empty() ? "" : ", ";
     names += p.name;
   }
-  std::fprintf(stderr, "tether-sim: --preset '%s': unknown preset (one of: %s)\n", preset.c_str(), names.c_str());
+  std::fprintf(stderr, "tether-sim: --preset '%s': unknown preset (one of: %s)\n", preset.c_str(),
+               names.c_str());
   return std::nullopt;
 }
 
@@ -331,7 +344,8 @@ std::optional<std::string> read_event_log(const std::string& path) {
     bytes.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
   }
   if (bytes.size() > event_log_bytes_max) {
-    std::fprintf(stderr, "tether-sim: %s: larger than %zu bytes\n", path.c_str(), event_log_bytes_max);
+    std::fprintf(stderr, "tether-sim: %s: larger than %zu bytes\n", path.c_str(),
+                 event_log_bytes_max);
     return std::nullopt;
   }
   return bytes;
@@ -341,10 +355,12 @@ std::optional<std::string> read_event_log(const std::string& path) {
 // the --preset / --seed overrides. Prints the error and returns nullopt.
 struct Replaying {
   tether::model::SessionConfig session;
-  std::string described;  // "preset aviso, from the recording", "--preset zero_ws (not the recording's)"
+  std::string
+      described;  // "preset aviso, from the recording", "--preset zero_ws (not the recording's)"
 };
 
-std::optional<Replaying> configuration_of(const EventsArgs& a, const tether::model::RecordingHeader& header) {
+std::optional<Replaying> configuration_of(const EventsArgs& a,
+                                          const tether::model::RecordingHeader& header) {
   Replaying r;
   if (!a.preset.empty()) {
     auto session = preset_session(a.preset);
@@ -366,8 +382,9 @@ std::optional<Replaying> configuration_of(const EventsArgs& a, const tether::mod
       return std::nullopt;
     }
     r.session = config->session;
-    r.described = "the recording's" +
-                  (config->preset.empty() ? std::string() : " (based on preset " + config->preset + ")");
+    r.described =
+        "the recording's" +
+        (config->preset.empty() ? std::string() : " (based on preset " + config->preset + ")");
   }
   r.session.seed = a.seed.value_or(header.seed);
   r.described += "; seed " + std::to_string(r.session.seed) +
@@ -376,33 +393,43 @@ std::optional<Replaying> configuration_of(const EventsArgs& a, const tether::mod
   return r;
 }
 
+// The configuration a recording replays with: its own (format 2, unless
+// --preset overrides it), or --preset's (format 1 names none).
+std::optional<Replaying> replaying_for(const EventsArgs& a,
+                                       const tether::model::Recording& recording) {
+  Replaying replaying;
+  if (recording.format == 1) {
+    if (a.preset.empty()) {
+      std::fprintf(stderr,
+                   "tether-sim: %s is a tether-events/1 log: it does not name its configuration; "
+                   "give --preset NAME [--seed S]\n",
+                   a.path.c_str());
+      return std::nullopt;
+    }
+    auto session = preset_session(a.preset);
+    if (!session) return std::nullopt;
+    replaying.session = *session;
+    replaying.session.seed = a.seed.value_or(0);
+    return replaying;
+  }
+  auto r = configuration_of(a, *recording.header);
+  if (!r) return std::nullopt;
+  return std::move(*r);
+}
+
 int cmd_replay_events(const EventsArgs& a) {
   namespace m = tether::model;
   const auto bytes = read_event_log(a.path);
   if (!bytes) return exit_usage;
   const auto recording = m::decode_recording(*bytes);
   if (!recording) {
-    std::fprintf(stderr, "tether-sim: %s: %s\n", a.path.c_str(), recording.error().message().c_str());
+    std::fprintf(stderr, "tether-sim: %s: %s\n", a.path.c_str(),
+                 recording.error().message().c_str());
     return exit_usage;
   }
-  Replaying replaying;
-  if (recording->format == 1) {
-    if (a.preset.empty()) {
-      std::fprintf(stderr,
-                   "tether-sim: %s is a tether-events/1 log: it does not name its configuration; "
-                   "give --preset NAME [--seed S]\n",
-                   a.path.c_str());
-      return exit_usage;
-    }
-    auto session = preset_session(a.preset);
-    if (!session) return exit_usage;
-    replaying.session = *session;
-    replaying.session.seed = a.seed.value_or(0);
-  } else {
-    auto r = configuration_of(a, *recording->header);
-    if (!r) return exit_usage;
-    replaying = std::move(*r);
-  }
+  const auto chosen = replaying_for(a, *recording);
+  if (!chosen) return exit_usage;
+  const Replaying& replaying = *chosen;
   ReplayOptions options;
   options.keep_trace_text = a.trace;
   const ReplayResult r = replay_recording(*recording, replaying.session, options);
@@ -416,34 +443,39 @@ int cmd_replay_events(const EventsArgs& a) {
     std::printf("events: %zu, preset %s, seed %" PRIu64 ", final phase: %s, trace hash: %s\n",
                 recording->steps.size(), a.preset.c_str(), replaying.session.seed, phase.c_str(),
                 hex(r.trace_hash).c_str());
-    std::printf("(a tether-events/1 log records no effects: nothing to compare)\n%s", r.summary.c_str());
+    std::printf("(a tether-events/1 log records no effects: nothing to compare)\n%s",
+                r.summary.c_str());
     return 0;
   }
   const m::RecordingHeader& h = *recording->header;
-  std::printf("recording: %s, tether-events/2 by tether %s (replaying with %s), %zu events\n", a.path.c_str(),
-              h.version.c_str(), std::string(m::version).c_str(), recording->steps.size());
+  std::printf("recording: %s, tether-events/2 by tether %s (replaying with %s), %zu events\n",
+              a.path.c_str(), h.version.c_str(), std::string(m::version).c_str(),
+              recording->steps.size());
   std::printf("configuration: %s\n", replaying.described.c_str());
   if (r.divergence) {
     std::printf("%s", describe(*r.divergence).c_str());
     std::printf("events: %zu of %zu replayed, phase there: %s, trace hash: %s\n%s", r.steps,
-                recording->steps.size(), phase.c_str(), hex(r.trace_hash).c_str(), r.summary.c_str());
+                recording->steps.size(), phase.c_str(), hex(r.trace_hash).c_str(),
+                r.summary.c_str());
     std::printf("outcome: DIVERGED (the recording is not reproduced%s)\n",
                 h.version != m::version ? "; it was made by another tether version" : "");
     return exit_failed;
   }
   std::printf("effects: all %zu steps as recorded\n", r.effects_checked);
   if (recording->states.empty())
-    std::printf("final state: not recorded (the recorder did not see the session end: killed?), not checked\n");
+    std::printf(
+        "final state: not recorded (the recorder did not see the session end: killed?), not "
+        "checked\n");
   else
     std::printf("final state: as recorded (%zu state check(s))\n", r.states_checked);
-  std::printf("events: %zu, final phase: %s, trace hash: %s\n%s", r.steps, phase.c_str(), hex(r.trace_hash).c_str(),
-              r.summary.c_str());
+  std::printf("events: %zu, final phase: %s, trace hash: %s\n%s", r.steps, phase.c_str(),
+              hex(r.trace_hash).c_str(), r.summary.c_str());
   std::printf("outcome: replayed exactly\n");
   return 0;
 }
 
-int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed, const std::string& out,
-               std::uint32_t runs_max) {
+int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed,
+               const std::string& out, std::uint32_t runs_max) {
   const auto s = pick(file, seed);
   if (!s) return exit_usage;
   const auto failure = first_failure(run(*s));
@@ -459,11 +491,12 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
     return exit_usage;
   }
   const int g = failure->guarantee ? number(*failure->guarantee) : 0;  // 0: could not run
-  std::printf("shrunk (guarantee %d%s) in %u runs%s: %zu -> %zu faults, %u -> %u clients, safety %" PRId64
-              " -> %" PRId64 " ms\nwrote %s; reproduce: tether-sim replay %s\n",
-              g, failure->guarantee ? "" : ": could not run", r.runs, r.budget_exhausted ? " (budget spent)" : "",
-              s->faults.size(), r.scenario.faults.size(), s->clients, r.scenario.clients, s->safety_ms,
-              r.scenario.safety_ms, out.c_str(), out.c_str());
+  std::printf(
+      "shrunk (guarantee %d%s) in %u runs%s: %zu -> %zu faults, %u -> %u clients, safety %" PRId64
+      " -> %" PRId64 " ms\nwrote %s; reproduce: tether-sim replay %s\n",
+      g, failure->guarantee ? "" : ": could not run", r.runs,
+      r.budget_exhausted ? " (budget spent)" : "", s->faults.size(), r.scenario.faults.size(),
+      s->clients, r.scenario.clients, s->safety_ms, r.scenario.safety_ms, out.c_str(), out.c_str());
   return 0;
 }
 
@@ -495,22 +528,26 @@ CLI::App* add_run(CLI::App& app, Args& a) {
   cmd->add_option("--seeds", a.seeds, "how many seeds (before sharding)")
       ->required()
       ->check(CLI::Range(std::uint64_t{1}, seeds_max));
-  cmd->add_option("--seed-start", a.seed_start, "the first seed (default 1: seeds 1..N, as the CI campaign)");
+  cmd->add_option("--seed-start", a.seed_start,
+                  "the first seed (default 1: seeds 1..N, as the CI campaign)");
   cmd->add_option("--shard", a.shard, "run only shard i of n (i/n, 0 <= i < n)");
   cmd->add_flag("--json", a.json, "print the summary as JSON");
   cmd->add_flag("--fail-fast", a.fail_fast, "stop at the first failing seed");
-  cmd->add_option("--config", a.config_file,
-                  "a configuration file (tether-config/1): run every seed on its session policy, varying only "
-                  "the world, the fleet and the faults");
+  cmd->add_option(
+      "--config", a.config_file,
+      "a configuration file (tether-config/1): run every seed on its session policy, varying only "
+      "the world, the fleet and the faults");
   return cmd;
 }
 
 CLI::App* add_replay(CLI::App& app, Args& a) {
-  auto* cmd = app.add_subcommand("replay", "run one scenario (a file or a seed) and print its outcome");
+  auto* cmd =
+      app.add_subcommand("replay", "run one scenario (a file or a seed) and print its outcome");
   cmd->add_option("file", a.file, "a scenario JSON file");
   cmd->add_option("--seed", a.seed, "the swarm scenario of this seed");
   cmd->add_flag("--trace", a.trace, "print the per-event trace");
-  cmd->add_option("--events", a.events.path, "a recording (tether-events/2, or /1 with --preset) instead of a scenario");
+  cmd->add_option("--events", a.events.path,
+                  "a recording (tether-events/2, or /1 with --preset) instead of a scenario");
   cmd->add_option("--preset", a.events.preset,
                   "with --events: replay with this preset instead of the recording's configuration "
                   "(--seed: instead of its seed); a tether-events/1 log needs it");
@@ -533,10 +570,13 @@ Commands add_commands(CLI::App& app, Args& a) {
 }
 
 int dispatch(const Commands& c, Args& a) {
-  if (c.run->parsed()) return cmd_run(a.seeds, a.seed_start, a.shard, a.json, a.config_file, a.fail_fast);
+  if (c.run->parsed())
+    return cmd_run(a.seeds, a.seed_start, a.shard, a.json, a.config_file, a.fail_fast);
   if (c.replay->parsed() && (!a.events.path.empty() || !a.events.preset.empty())) {
     if (a.events.path.empty() || !a.file.empty()) {
-      std::fprintf(stderr, "tether-sim: --preset goes with --events FILE, and --events with no scenario FILE\n");
+      std::fprintf(
+          stderr,
+          "tether-sim: --preset goes with --events FILE, and --events with no scenario FILE\n");
       return exit_usage;
     }
     a.events.seed = a.seed;

@@ -24,7 +24,8 @@ void* allocate(std::size_t size) {
 void* allocate_aligned(std::size_t size, std::align_val_t align) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   const auto a = static_cast<std::size_t>(align);
-  const std::size_t rounded = ((size == 0 ? 1 : size) + a - 1) / a * a;  // aligned_alloc needs a multiple
+  const std::size_t rounded =
+      ((size == 0 ? 1 : size) + a - 1) / a * a;  // aligned_alloc needs a multiple
   return std::aligned_alloc(a, rounded);
 }
 

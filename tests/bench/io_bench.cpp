@@ -11,6 +11,8 @@
 //   tether_io_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //   tether_io_bench --benchmark_min_time=0.01      # ctest smoke run
 
+#include <benchmark/benchmark.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -21,9 +23,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <benchmark/benchmark.h>
-
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/io/sse_parser.hpp>
 
@@ -90,7 +89,8 @@ void feed_stream(tio::SseParser& parser, CountingSink& sink, std::string_view st
   parser.start_stream();
   sink.clear();
   for (std::size_t pos = 0; pos < stream.size(); pos += chunk_bytes) {
-    const auto fed = parser.feed(stream.substr(pos, std::min(chunk_bytes, stream.size() - pos)), sink);
+    const auto fed =
+        parser.feed(stream.substr(pos, std::min(chunk_bytes, stream.size() - pos)), sink);
     if (!fed) {
       std::fprintf(stderr, "bench: %s\n", fed.error().message().c_str());
       std::abort();
@@ -118,8 +118,7 @@ void run(benchmark::State& bench, Extract extract) {
       benchmark::Counter::kAvgIterations);
   bench.counters["ns_per_event"] = benchmark::Counter(
       static_cast<double>(frames) * static_cast<double>(iterations),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert,
-      benchmark::Counter::OneK::kIs1000);
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::OneK::kIs1000);
 }
 
 void BM_SseParse_Nchan16K(benchmark::State& bench) { run(bench, Extract::none); }
@@ -138,7 +137,8 @@ void BM_JsonSeq_Payload(benchmark::State& bench) {
 
 // The same, with the sequence as the last member: the whole payload is scanned.
 void BM_JsonSeq_PayloadSeqLast(benchmark::State& bench) {
-  const std::string payload = "{\"payload\":\"" + std::string(100, 'p') + "\",\"n\":[1,{\"a\":2}],\"seq\":12345}";
+  const std::string payload =
+      "{\"payload\":\"" + std::string(100, 'p') + "\",\"n\":[1,{\"a\":2}],\"seq\":12345}";
   for (auto _ : bench) {
     const auto seq = tio::json_top_level_u64(payload, "seq");
     benchmark::DoNotOptimize(seq);

@@ -14,7 +14,6 @@
 // (1000000), TETHER_BENCH_NODE_DIR (where node_modules/eventsource is; the Node
 // case is skipped with a message if unset or missing).
 #include <benchmark/benchmark.h>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -23,17 +22,17 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <tether/io/runner.hpp>
+#include <tether/model/presets.hpp>
 #include <thread>
 #include <vector>
 
 #include "nginx_server.hpp"
-#include <tether/io/runner.hpp>
-#include <tether/model/presets.hpp>
 
 namespace {
 
@@ -57,7 +56,8 @@ NginxServer& server() {
 std::vector<std::string> payloads(std::size_t first, std::size_t count) {
   std::vector<std::string> out;
   for (std::size_t i = first; i < first + count; ++i)
-    out.push_back("{\"seq\":" + std::to_string(i) + ",\"payload\":\"" + std::string(80, 'p') + "\"}");
+    out.push_back("{\"seq\":" + std::to_string(i) + ",\"payload\":\"" + std::string(80, 'p') +
+                  "\"}");
   return out;
 }
 
@@ -169,19 +169,26 @@ void BM_baseline_tether_watch_backlog(benchmark::State& state) {
   }
   watch_backlog(state, baseline);
 }
-BENCHMARK(BM_baseline_tether_watch_backlog)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_baseline_tether_watch_backlog)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_node_eventsource_backlog(benchmark::State& state) {
   const std::size_t backlog = env_size("TETHER_BENCH_BACKLOG", 20000);
   const char* dir = std::getenv("TETHER_BENCH_NODE_DIR");
-  if (dir == nullptr || !std::filesystem::exists(std::filesystem::path(dir) / "node_modules" / "eventsource")) {
-    state.SkipWithError("TETHER_BENCH_NODE_DIR unset or without node_modules/eventsource (scripts/bench-io.sh sets it up)");
+  if (dir == nullptr ||
+      !std::filesystem::exists(std::filesystem::path(dir) / "node_modules" / "eventsource")) {
+    state.SkipWithError(
+        "TETHER_BENCH_NODE_DIR unset or without node_modules/eventsource (scripts/bench-io.sh sets "
+        "it up)");
     for (auto _ : state) {
     }
     return;
   }
   const std::string script = std::string(dir) + "/node_eventsource_client.mjs";
-  std::filesystem::copy_file(NODE_CLIENT_SOURCE, script, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(NODE_CLIENT_SOURCE, script,
+                             std::filesystem::copy_options::overwrite_existing);
   for (auto _ : state) {
     const std::string channel = fresh_backlog_channel(backlog);
     const auto started = std::chrono::steady_clock::now();
@@ -190,14 +197,18 @@ void BM_node_eventsource_backlog(benchmark::State& state) {
     report(state, finish(c, started), backlog, got);
   }
 }
-BENCHMARK(BM_node_eventsource_backlog)->Iterations(3)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_node_eventsource_backlog)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 void BM_curl_backlog(benchmark::State& state) {
   const std::size_t backlog = env_size("TETHER_BENCH_BACKLOG", 20000);
   for (auto _ : state) {
     const std::string channel = fresh_backlog_channel(backlog);
     const auto started = std::chrono::steady_clock::now();
-    Child c = spawn({"curl", "-sN", "-H", "Accept: text/event-stream", server().url("/bigsub/" + channel)});
+    Child c = spawn(
+        {"curl", "-sN", "-H", "Accept: text/event-stream", server().url("/bigsub/" + channel)});
     const std::size_t got = read_until(c.out, "\ndata: ", backlog);
     report(state, finish(c, started), backlog, got);
   }
@@ -228,7 +239,8 @@ void BM_tether_watch_rss_live(benchmark::State& state) {
       const auto bodies = payloads(sent + 1, batch);
       if (server().publish_many(channel, bodies) != bodies.size()) break;
       received += read_until(c.out, "\n", sent + batch - received);
-      if ((sent + batch) % (total / 10 < batch ? batch : total / 10) == 0) samples.push_back(rss_kb(c.pid));
+      if ((sent + batch) % (total / 10 < batch ? batch : total / 10) == 0)
+        samples.push_back(rss_kb(c.pid));
     }
     const Usage u = finish(c, started);
     report(state, u, total, received);
@@ -279,7 +291,8 @@ void BM_restart_to_resumed(benchmark::State& state) {
       cv.wait_for(l, 60s, [&] { return delivered > 0; });
     }
     const double resumed_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - restarted).count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - restarted)
+            .count();
     (*runner)->stop();
     state.SetIterationTime(resumed_ms / 1e3);
     state.counters["restart_to_delivery_ms"] = resumed_ms;

@@ -11,6 +11,8 @@
 //   tether_model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //   tether_model_bench --benchmark_min_time=0.01      # ctest smoke run
 
+#include <benchmark/benchmark.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -18,12 +20,9 @@
 #include <cstdlib>
 #include <new>
 #include <string>
-#include <variant>
-
-#include <benchmark/benchmark.h>
-
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
+#include <variant>
 
 #include "alloc_counter.hpp"
 
@@ -68,7 +67,8 @@ tmod::Step streaming_session(const tmod::SessionConfig& cfg, tmod::Instant now) 
                  made.error().field.data());
     std::abort();
   }
-  tmod::Step step = tmod::transition(std::move(*made), tmod::Started{now, std::nullopt, std::nullopt});
+  tmod::Step step =
+      tmod::transition(std::move(*made), tmod::Started{now, std::nullopt, std::nullopt});
   step = tmod::transition(std::move(step.state), tmod::ConnectionOpened{now});
   return step;
 }
@@ -81,7 +81,8 @@ void run_streaming(benchmark::State& bench, bool with_token, Api api = Api::valu
   const tmod::SessionConfig cfg = streaming_config();
   tmod::Instant now{1'000'000};
   tmod::Step step = streaming_session(cfg, now);
-  const tmod::Token token = *tmod::Token::make("0000000000000042-0001");  // ~ an SSE id / etcd revision
+  const tmod::Token token =
+      *tmod::Token::make("0000000000000042-0001");  // ~ an SSE id / etcd revision
   std::uint64_t seq = 0;
   std::uint64_t frame_ref = 0;
   bool all_delivered = true;
@@ -141,14 +142,15 @@ void BM_reconnect_cycle(benchmark::State& bench) {
   tmod::Step step = streaming_session(cfg, now);
   std::uint64_t seq = 1;
   now.ms += frame_gap_ms;
-  step = tmod::transition(std::move(step.state), tmod::FrameReceived{now, seq, std::nullopt, std::nullopt, seq});
+  step = tmod::transition(std::move(step.state),
+                          tmod::FrameReceived{now, seq, std::nullopt, std::nullopt, seq});
   bool on_path = true;
 
   const std::uint64_t allocs_before = allocations();
   for (auto _ : bench) {
     now.ms += stream_ms;
     step = tmod::transition(std::move(step.state),
-                          tmod::ConnectionClosed{now, tmod::CloseCause::unexpected_eof});
+                            tmod::ConnectionClosed{now, tmod::CloseCause::unexpected_eof});
     consume(step.effects);
     // A jittered delay of 0 ms (p = 1/500) reconnects at once: already
     // Connecting, and the Tick below (at `now`) finds nothing due.
@@ -168,7 +170,7 @@ void BM_reconnect_cycle(benchmark::State& bench) {
     now.ms += frame_gap_ms;
     ++seq;
     step = tmod::transition(std::move(step.state),
-                          tmod::FrameReceived{now, seq, std::nullopt, std::nullopt, seq});
+                            tmod::FrameReceived{now, seq, std::nullopt, std::nullopt, seq});
     on_path &= delivered(step.effects);
     consume(step.effects);
   }

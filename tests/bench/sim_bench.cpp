@@ -24,23 +24,21 @@
 // new / drawn safety_ms; durations kept). The final stop's flush adds about a
 // second; the mean simulated length is reported as sim_minutes.
 
+#include <benchmark/benchmark.h>
+#include <time.h>  // clock_gettime(CLOCK_THREAD_CPUTIME_ID): POSIX
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <thread>
-#include <variant>
-#include <vector>
-
-#include <time.h>  // clock_gettime(CLOCK_THREAD_CPUTIME_ID): POSIX
-
-#include <benchmark/benchmark.h>
-
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/swarm.hpp>
+#include <thread>
+#include <variant>
+#include <vector>
 
 namespace {
 
@@ -48,7 +46,9 @@ namespace sim = tether::sim;
 namespace tmod = tether::model;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // CPU time of the calling thread: on a machine shared with other jobs, wall
 // time also counts the time this thread waited for a core.
@@ -61,7 +61,8 @@ double thread_cpu_s() {
 std::vector<sim::Scenario> swarm_batch(std::uint64_t first, std::uint64_t count) {
   std::vector<sim::Scenario> out;
   out.reserve(count);
-  for (std::uint64_t seed = first; seed < first + count; ++seed) out.push_back(sim::swarm_scenario(seed));
+  for (std::uint64_t seed = first; seed < first + count; ++seed)
+    out.push_back(sim::swarm_scenario(seed));
   return out;
 }
 
@@ -91,7 +92,8 @@ void BM_swarm_batch(benchmark::State& bench) {
     }
   }
   if (failing != 0) bench.SkipWithError("a swarm scenario broke a guarantee");
-  bench.SetItemsProcessed(static_cast<std::int64_t>(events));  // items/s = simulated client events/s
+  bench.SetItemsProcessed(
+      static_cast<std::int64_t>(events));  // items/s = simulated client events/s
   bench.counters["events_per_scenario"] =
       benchmark::Counter(static_cast<double>(events) / static_cast<double>(batch.size()),
                          benchmark::Counter::kAvgIterations);
@@ -147,7 +149,8 @@ void BM_campaign_10min(benchmark::State& bench) {
   bench.counters["cpu_s"] = cpu_s;  // summed over the threads
   bench.counters["events_per_s_per_core"] = static_cast<double>(events.load()) / wall_s / threads;
   bench.counters["events_per_cpu_s"] = static_cast<double>(events.load()) / cpu_s;
-  bench.counters["sim_minutes"] = static_cast<double>(sim_ms.load()) / static_cast<double>(scenarios) / 60000.0;
+  bench.counters["sim_minutes"] =
+      static_cast<double>(sim_ms.load()) / static_cast<double>(scenarios) / 60000.0;
   bench.counters["failing"] = static_cast<double>(failing.load());
 }
 BENCHMARK(BM_campaign_10min)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
@@ -172,9 +175,9 @@ tmod::Effects recording_reducer(tmod::State& s, const tmod::Event& e) noexcept {
     if (it->owner == &s) track = &*it;
   const bool idle = std::holds_alternative<tmod::Idle>(s.phase);
   const bool started_before =
-      track != nullptr && std::any_of(track->events.begin(), track->events.end(), [](const tmod::Event& x) {
-        return std::holds_alternative<tmod::Started>(x);
-      });
+      track != nullptr &&
+      std::any_of(track->events.begin(), track->events.end(),
+                  [](const tmod::Event& x) { return std::holds_alternative<tmod::Started>(x); });
   if (track == nullptr || ((std::holds_alternative<tmod::Started>(e) || idle) && started_before)) {
     g_tracks->push_back(Track{&s, s, {}});
     track = &g_tracks->back();

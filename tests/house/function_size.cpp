@@ -88,7 +88,8 @@ std::string blank(const std::string& text) {
       continue;
     }
     if (line_start && c == '#') {  // a directive, with its continuation lines
-      while (i < text.size() && !(text[i] == '\n' && text[i - 1] != '\\')) out += text[i++] == '\n' ? '\n' : ' ';
+      while (i < text.size() && !(text[i] == '\n' && text[i - 1] != '\\'))
+        out += text[i++] == '\n' ? '\n' : ' ';
       continue;
     }
     if (c != ' ' && c != '\t') line_start = false;
@@ -132,8 +133,9 @@ std::string name_of(std::string_view decl) {
   std::size_t end = paren == std::string_view::npos ? decl.size() : paren;
   while (end > 0 && decl[end - 1] == ' ') --end;
   std::size_t begin = end;
-  while (begin > 0 && (is_ident(decl[begin - 1]) || decl[begin - 1] == ':' || decl[begin - 1] == '~' ||
-                       decl[begin - 1] == '<' || decl[begin - 1] == '>' || decl[begin - 1] == '='))
+  while (begin > 0 &&
+         (is_ident(decl[begin - 1]) || decl[begin - 1] == ':' || decl[begin - 1] == '~' ||
+          decl[begin - 1] == '<' || decl[begin - 1] == '>' || decl[begin - 1] == '='))
     --begin;
   std::string name(decl.substr(begin, end - begin));
   return name.empty() ? "(unnamed)" : name;
@@ -156,7 +158,8 @@ Opens classify(std::string_view decl) {
   // In a constructor's initializer list, "x_{1}" initialises a member.
   const std::size_t close = decl.rfind(')');
   const std::string_view tail = decl.substr(close == std::string_view::npos ? 0 : close);
-  const bool init_list = tail.find(':') != std::string_view::npos && tail.find("::") == std::string_view::npos;
+  const bool init_list =
+      tail.find(':') != std::string_view::npos && tail.find("::") == std::string_view::npos;
   if (init_list && (is_ident(before) || before == '>')) return Opens::other;
   return Opens::body;
 }
@@ -168,7 +171,9 @@ void scan(const std::string& file, const std::string& text, std::size_t lines_ma
   std::vector<Opens> stack;  // what each open brace opened
   std::size_t decl_start = 0, line = 1, body_line = 0, body_depth = 0;
   std::string body_name;
-  const auto at_scope = [&] { return body_depth == 0 && (stack.empty() || stack.back() == Opens::scope); };
+  const auto at_scope = [&] {
+    return body_depth == 0 && (stack.empty() || stack.back() == Opens::scope);
+  };
   for (std::size_t i = 0; i < code.size(); ++i) {
     const char c = code[i];
     if (c == '\n') {
@@ -221,8 +226,11 @@ int main(int argc, char** argv) {
     const std::string_view arg = argv[a];
     if (arg == "--lines-max" && a + 1 < argc) {
       const std::string_view v = argv[++a];
-      if (std::from_chars(v.data(), v.data() + v.size(), lines_max).ec != std::errc{} || lines_max == 0) {
-        std::fprintf(stderr, "tether_function_size: --lines-max: expected a positive integer, got '%s'\n", argv[a]);
+      if (std::from_chars(v.data(), v.data() + v.size(), lines_max).ec != std::errc{} ||
+          lines_max == 0) {
+        std::fprintf(stderr,
+                     "tether_function_size: --lines-max: expected a positive integer, got '%s'\n",
+                     argv[a]);
         return 2;
       }
     } else {
@@ -257,7 +265,9 @@ int main(int argc, char** argv) {
     scan(file.string(), text, lines_max, found);
   }
   for (const LongFunction& f : found)
-    std::printf("%s:%zu: %s: %zu lines (limit %zu)\n", f.file.c_str(), f.line, f.name.c_str(), f.lines, lines_max);
-  std::printf("%zu file(s), %zu function(s) over %zu lines\n", files.size(), found.size(), lines_max);
+    std::printf("%s:%zu: %s: %zu lines (limit %zu)\n", f.file.c_str(), f.line, f.name.c_str(),
+                f.lines, lines_max);
+  std::printf("%zu file(s), %zu function(s) over %zu lines\n", files.size(), found.size(),
+              lines_max);
   return found.empty() ? 0 : 1;
 }

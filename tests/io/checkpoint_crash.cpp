@@ -12,16 +12,14 @@
 // shared with a busy loop). The time limits are safety nets against a hang,
 // never a way to end early. Prints the figures.
 
-#include <tether/io/file_checkpoint_store.hpp>
-
 #include <catch2/catch.hpp>
-
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <tether/io/file_checkpoint_store.hpp>
 #include <thread>
 
 #include "checkpoint_test_support.hpp"
@@ -33,8 +31,9 @@ TEST_CASE("checkpoint crash: kill -9 at random moments never loses or corrupts t
           "[checkpoint][crash]") {
   using namespace std::chrono;
   constexpr int kills_max = 200;
-  constexpr int ready_timeout_ms = 60'000;  // safety net: a writer that never reports its first save
-  constexpr auto budget = minutes(10);      // safety net for the whole loop
+  constexpr int ready_timeout_ms =
+      60'000;                           // safety net: a writer that never reports its first save
+  constexpr auto budget = minutes(10);  // safety net for the whole loop
   // After the handshake the writer is in its save loop (a save takes ~1-3 ms
   // on a quiet machine): a kill up to 5 ms later lands anywhere in a save.
   constexpr std::uint64_t delay_us_max = 5'000;
@@ -46,7 +45,7 @@ TEST_CASE("checkpoint crash: kill -9 at random moments never loses or corrupts t
   const std::string file = (dir / "crash.ckpt").string();
   const auto started = steady_clock::now();
   int kills = 0;
-  int kills_with_temp_file = 0;  // killed between creating the temp file and the rename
+  int kills_with_temp_file = 0;   // killed between creating the temp file and the rename
   int kills_before_any_save = 0;  // none expected: every kill follows a completed save
   std::uint64_t last_sequence = 0;
   std::uint64_t first_sequence = 0;
@@ -56,8 +55,9 @@ TEST_CASE("checkpoint crash: kill -9 at random moments never loses or corrupts t
     REQUIRE(steady_clock::now() - started < budget);
     tether::io::test::ReadyPipe ready;
     REQUIRE(ready.valid());
-    const pid_t writer = tether::io::test::spawn(
-        {TETHER_CHECKPOINT_WRITER, file, "--stale-every", "5", "--ready-fd", std::to_string(ready.write_fd())});
+    const pid_t writer =
+        tether::io::test::spawn({TETHER_CHECKPOINT_WRITER, file, "--stale-every", "5", "--ready-fd",
+                                 std::to_string(ready.write_fd())});
     REQUIRE(writer > 0);
     const bool saved_once = ready.wait(ready_timeout_ms);
     if (saved_once) std::this_thread::sleep_for(microseconds(delay_us(rng)));
@@ -67,7 +67,8 @@ TEST_CASE("checkpoint crash: kill -9 at random moments never loses or corrupts t
     REQUIRE(saved_once);
     REQUIRE(WIFSIGNALED(status));
     REQUIRE(WTERMSIG(status) == SIGKILL);
-    if (tether::io::test::count_files_starting(dir.path(), "crash.ckpt.tmp.") > 0) ++kills_with_temp_file;
+    if (tether::io::test::count_files_starting(dir.path(), "crash.ckpt.tmp.") > 0)
+      ++kills_with_temp_file;
 
     auto store = FileCheckpointStore::open(file);
     REQUIRE(store);
@@ -84,10 +85,13 @@ TEST_CASE("checkpoint crash: kill -9 at random moments never loses or corrupts t
     if (first_sequence == 0) first_sequence = last_sequence;
   }
   const auto elapsed_ms = duration_cast<milliseconds>(steady_clock::now() - started).count();
-  std::printf("checkpoint crash test: %d kills in %lld ms (seed %u); %d left a temp file, %d came before the "
-              "first save; sequence %llu after the first kill, %llu after the last\n",
-              kills, static_cast<long long>(elapsed_ms), seed, kills_with_temp_file, kills_before_any_save,
-              static_cast<unsigned long long>(first_sequence), static_cast<unsigned long long>(last_sequence));
+  std::printf(
+      "checkpoint crash test: %d kills in %lld ms (seed %u); %d left a temp file, %d came before "
+      "the "
+      "first save; sequence %llu after the first kill, %llu after the last\n",
+      kills, static_cast<long long>(elapsed_ms), seed, kills_with_temp_file, kills_before_any_save,
+      static_cast<unsigned long long>(first_sequence),
+      static_cast<unsigned long long>(last_sequence));
   CHECK(kills == kills_max);
   // The handshake comes after a completed save (renamed and fsynced): the file
   // must exist from the first kill on.

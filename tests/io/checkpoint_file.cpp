@@ -2,17 +2,16 @@
 // file codec (round trips, truncation, bit flips, each named error) and the
 // monotonic merge rule.
 
-#include <tether/io/checkpoint_file.hpp>
-
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
 
-#include <cstdint>
 #include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
 #include <limits>
 #include <optional>
-#include <tuple>
 #include <string>
+#include <tether/io/checkpoint_file.hpp>
+#include <tuple>
 #include <vector>
 
 #include "checkpoint_test_support.hpp"
@@ -31,7 +30,8 @@ Token token(std::string_view text) { return Token::make(text).value(); }
 // Every byte value, in a token of `capacity` bytes starting at `first`.
 Token all_bytes_token(unsigned first) {
   std::string bytes;
-  for (unsigned i = 0; i < Token::capacity; ++i) bytes += static_cast<char>((first + i * 4) & 0xFFu);
+  for (unsigned i = 0; i < Token::capacity; ++i)
+    bytes += static_cast<char>((first + i * 4) & 0xFFu);
   return token(bytes);
 }
 
@@ -69,21 +69,26 @@ rc::Gen<Cursor> any_cursor() {
   using namespace rc;
   return gen::mapcat(gen::inRange(0, 4), [](int kind) -> Gen<Cursor> {
     switch (kind) {
-      case 0: return gen::just(Cursor{});
-      case 1: return gen::map(gen::arbitrary<std::uint64_t>(), Cursor::at_sequence);
+      case 0:
+        return gen::just(Cursor{});
+      case 1:
+        return gen::map(gen::arbitrary<std::uint64_t>(), Cursor::at_sequence);
       case 2: {
         // Any bytes, up to the capacity (gen::string would favour printable ones).
-        const auto bytes = gen::mapcat(gen::inRange<std::size_t>(0, Token::capacity + 1), [](std::size_t length) {
-          return gen::container<std::string>(length, gen::arbitrary<char>());
-        });
+        const auto bytes =
+            gen::mapcat(gen::inRange<std::size_t>(0, Token::capacity + 1), [](std::size_t length) {
+              return gen::container<std::string>(length, gen::arbitrary<char>());
+            });
         return gen::map(gen::tuple(bytes, gen::arbitrary<std::uint64_t>(), gen::arbitrary<bool>()),
                         [](const std::tuple<std::string, std::uint64_t, bool>& t) {
                           const auto& [text, sequence, has_sequence] = t;
                           const Token tok = Token::make(text).value();
-                          return has_sequence ? Cursor::at_token(tok, sequence) : Cursor::at_token(tok);
+                          return has_sequence ? Cursor::at_token(tok, sequence)
+                                              : Cursor::at_token(tok);
                         });
       }
-      default: return gen::map(gen::arbitrary<std::int64_t>(), Cursor::at_start_time);
+      default:
+        return gen::map(gen::arbitrary<std::int64_t>(), Cursor::at_start_time);
     }
   });
 }
@@ -98,7 +103,9 @@ TEST_CASE("checkpoint file: crc32c matches the published check value", "[checkpo
 // crc32c folds eight bytes at a time (slicing-by-8) and the rest one by one:
 // every length across those boundaries, at every alignment, gives what the
 // bit-at-a-time definition gives.
-TEST_CASE("checkpoint file: crc32c agrees with the bitwise definition at every length and alignment", "[checkpoint]") {
+TEST_CASE(
+    "checkpoint file: crc32c agrees with the bitwise definition at every length and alignment",
+    "[checkpoint]") {
   const auto bitwise = [](std::string_view bytes) {
     std::uint32_t crc = 0xFFFFFFFFu;
     for (const char c : bytes) {
@@ -127,7 +134,8 @@ TEST_CASE("checkpoint file: the documented example, byte for byte", "[checkpoint
   CHECK(text == sealed("tether-checkpoint/1\nkind=token\nsequence=42\ntoken=1700000000:12\n"));
   CHECK(text.ends_with("crc32c=313E7F29\n"));
   CHECK(encode_checkpoint(Cursor{}) == sealed("tether-checkpoint/1\nkind=none\n"));
-  CHECK(encode_checkpoint(Cursor::at_sequence(7)) == sealed("tether-checkpoint/1\nkind=sequence\nsequence=7\n"));
+  CHECK(encode_checkpoint(Cursor::at_sequence(7)) ==
+        sealed("tether-checkpoint/1\nkind=sequence\nsequence=7\n"));
   CHECK(encode_checkpoint(Cursor::at_token(token("a b/%"))) ==
         sealed("tether-checkpoint/1\nkind=token\ntoken=a%20b/%25\n"));
   CHECK(encode_checkpoint(Cursor::at_start_time(-5)) ==
@@ -214,13 +222,16 @@ TEST_CASE("checkpoint file: the header is checked first", "[checkpoint]") {
     CHECK(error_of("tether-checkpoint/3\nkind=none\ncrc32c=00000000\n").code == Code::bad_version);
     CHECK(error_of(sealed("tether-checkpoint/0\nkind=none\n")).code == Code::bad_version);
     CHECK(error_of(sealed("tether-checkpoint/01\nkind=none\n")).code == Code::bad_version);
-    CHECK(error_of(sealed("tether-checkpoint/02\nstream=s\nkind=none\n")).code == Code::bad_version);
+    CHECK(error_of(sealed("tether-checkpoint/02\nstream=s\nkind=none\n")).code ==
+          Code::bad_version);
     CHECK(error_of(sealed("tether-checkpoint/\nkind=none\n")).code == Code::bad_version);
   }
   SECTION("not a checkpoint at all") {
     CHECK(error_of("{\"sequence\": 5}\n").code == Code::not_a_checkpoint);
     CHECK(error_of(sealed("tether-events/1\nkind=none\n")).code == Code::not_a_checkpoint);
-    CHECK(error_of("\x7F" "ELF").code == Code::not_a_checkpoint);
+    CHECK(error_of("\x7F"
+                   "ELF")
+              .code == Code::not_a_checkpoint);
   }
   SECTION("empty or cut inside the header") {
     CHECK(error_of("").code == Code::truncated);
@@ -242,7 +253,8 @@ TEST_CASE("checkpoint file: the checksum is checked before the fields", "[checkp
     std::string lower = encode_checkpoint(Cursor::at_sequence(1));
     for (char& c : lower)
       if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (lower != encode_checkpoint(Cursor::at_sequence(1))) CHECK(error_of(lower).code == Code::bad_value);
+    if (lower != encode_checkpoint(Cursor::at_sequence(1)))
+      CHECK(error_of(lower).code == Code::bad_value);
     CHECK(error_of("tether-checkpoint/1\nkind=none\ncrc32c=ABC\n").code == Code::bad_value);
     CHECK(error_of("tether-checkpoint/1\nkind=none\ncrc32c=\n").field == "crc32c");
   }
@@ -259,7 +271,8 @@ TEST_CASE("checkpoint file: the checksum is checked before the fields", "[checkp
 }
 
 TEST_CASE("checkpoint file: malformed fields give named errors", "[checkpoint]") {
-  const auto check = [](std::string_view body, Code code, std::size_t line, std::string_view field) {
+  const auto check = [](std::string_view body, Code code, std::size_t line,
+                        std::string_view field) {
     const auto e = error_of(sealed(body));
     CHECK(name_of(e.code) == name_of(code));
     CHECK(e.line == line);
@@ -295,12 +308,15 @@ TEST_CASE("checkpoint file: malformed fields give named errors", "[checkpoint]")
     check(h + "kind=sequence\nsequence= 12\n", Code::bad_value, 3, "sequence");
     check(h + "kind=sequence\nsequence=18446744073709551616\n", Code::bad_value, 3, "sequence");
     check(h + "kind=start_time\nstart_time_ms=-0\n", Code::bad_value, 3, "start_time_ms");
-    check(h + "kind=start_time\nstart_time_ms=9223372036854775808\n", Code::bad_value, 3, "start_time_ms");
+    check(h + "kind=start_time\nstart_time_ms=9223372036854775808\n", Code::bad_value, 3,
+          "start_time_ms");
     check(h + "kind=start_time\nstart_time_ms=1.5\n", Code::bad_value, 3, "start_time_ms");
     const auto e = error_of(sealed(h + "kind=sequence\nsequence=012\n"));
     CHECK(e.message() ==
-          "line 3 (sequence): expected a decimal unsigned integer without '+' or leading zeros, got \"012\"");
-    CHECK(error_of(sealed(h + "kind=sequence\nsequence=99999999999999999999\n")).detail.starts_with("out of range"));
+          "line 3 (sequence): expected a decimal unsigned integer without '+' or leading zeros, "
+          "got \"012\"");
+    CHECK(error_of(sealed(h + "kind=sequence\nsequence=99999999999999999999\n"))
+              .detail.starts_with("out of range"));
   }
   SECTION("tokens") {
     check(h + "kind=token\ntoken=a b\n", Code::bad_value, 3, "token");
@@ -309,16 +325,20 @@ TEST_CASE("checkpoint file: malformed fields give named errors", "[checkpoint]")
     check(h + "kind=token\ntoken=%41\n", Code::bad_value, 3, "token");  // 'A' is written as itself
     check(h + "kind=token\ntoken=abc%2\n", Code::bad_value, 3, "token");
     check(h + "kind=token\ntoken=%\n", Code::bad_value, 3, "token");
-    check(h + "kind=token\ntoken=" + std::string(Token::capacity + 1, 'x') + "\n", Code::bad_value, 3, "token");
-    CHECK(decode_checkpoint(sealed(h + "kind=token\ntoken=" + std::string(Token::capacity, 'x') + "\n")));
-    CHECK(decode_checkpoint(sealed(h + "kind=token\ntoken=\n")).value() == Cursor::at_token(token("")));
+    check(h + "kind=token\ntoken=" + std::string(Token::capacity + 1, 'x') + "\n", Code::bad_value,
+          3, "token");
+    CHECK(decode_checkpoint(
+        sealed(h + "kind=token\ntoken=" + std::string(Token::capacity, 'x') + "\n")));
+    CHECK(decode_checkpoint(sealed(h + "kind=token\ntoken=\n")).value() ==
+          Cursor::at_token(token("")));
     CHECK(decode_checkpoint(sealed(h + "kind=token\ntoken=a=b%3D\n")).has_value() == false);
   }
   SECTION("size") {
     const auto e = error_of(std::string(checkpoint_bytes_max + 1, 'x'));
     CHECK(e.code == Code::too_large);
-    CHECK(e.message() == "the file has " + std::to_string(checkpoint_bytes_max + 1) + " bytes, more than the " +
-                             std::to_string(checkpoint_bytes_max) + " a checkpoint can have");
+    CHECK(e.message() == "the file has " + std::to_string(checkpoint_bytes_max + 1) +
+                             " bytes, more than the " + std::to_string(checkpoint_bytes_max) +
+                             " a checkpoint can have");
   }
 }
 
@@ -345,18 +365,21 @@ std::vector<std::string> sample_streams() {
 
 rc::Gen<std::string> any_stream() {
   using namespace rc;
-  return gen::mapcat(gen::inRange<std::size_t>(1, checkpoint_stream_bytes_max + 1), [](std::size_t length) {
-    return gen::container<std::string>(length, gen::arbitrary<char>());
-  });
+  return gen::mapcat(gen::inRange<std::size_t>(1, checkpoint_stream_bytes_max + 1),
+                     [](std::size_t length) {
+                       return gen::container<std::string>(length, gen::arbitrary<char>());
+                     });
 }
 
 }  // namespace
 
 TEST_CASE("checkpoint file v2: the documented example, byte for byte", "[checkpoint][stream]") {
   const Cursor cursor = Cursor::at_token(token("1700000000:12"), 42);
-  const std::string text = encode_checkpoint(cursor, "http://127.0.0.1:8080/sub/orders seq=json:seq");
-  CHECK(text == sealed("tether-checkpoint/2\nstream=http://127.0.0.1:8080/sub/orders%20seq%3Djson:seq\n"
-                       "kind=token\nsequence=42\ntoken=1700000000:12\n"));
+  const std::string text =
+      encode_checkpoint(cursor, "http://127.0.0.1:8080/sub/orders seq=json:seq");
+  CHECK(text ==
+        sealed("tether-checkpoint/2\nstream=http://127.0.0.1:8080/sub/orders%20seq%3Djson:seq\n"
+               "kind=token\nsequence=42\ntoken=1700000000:12\n"));
   CHECK(text.ends_with("crc32c=763355DF\n"));
   const auto decoded = decode_checkpoint_file(text);
   REQUIRE(decoded);
@@ -368,7 +391,8 @@ TEST_CASE("checkpoint file v2: the documented example, byte for byte", "[checkpo
   CHECK(encode_checkpoint(cursor).starts_with("tether-checkpoint/1\nkind=token\n"));
 }
 
-TEST_CASE("checkpoint file v2: every sample cursor round-trips with every sample stream", "[checkpoint][stream]") {
+TEST_CASE("checkpoint file v2: every sample cursor round-trips with every sample stream",
+          "[checkpoint][stream]") {
   for (const Cursor& cursor : sample_cursors()) {
     for (const std::string& stream : sample_streams()) {
       const std::string text = encode_checkpoint(cursor, stream);
@@ -384,13 +408,17 @@ TEST_CASE("checkpoint file v2: every sample cursor round-trips with every sample
   }
 }
 
-TEST_CASE("checkpoint file v2: the largest checkpoint fits checkpoint_bytes_max, which follows Token::capacity",
-          "[checkpoint][stream]") {
+TEST_CASE(
+    "checkpoint file v2: the largest checkpoint fits checkpoint_bytes_max, which follows "
+    "Token::capacity",
+    "[checkpoint][stream]") {
   // A token of Token::capacity bytes and a stream of the maximum, every byte
   // %XX-encoded, and the longest sequence: the worst case the limit must hold.
   std::string nothing_plain_token(Token::capacity, '\xFF');
-  const Cursor biggest = Cursor::at_token(token(nothing_plain_token), std::numeric_limits<std::uint64_t>::max());
-  const std::string text = encode_checkpoint(biggest, std::string(checkpoint_stream_bytes_max, '\n'));
+  const Cursor biggest =
+      Cursor::at_token(token(nothing_plain_token), std::numeric_limits<std::uint64_t>::max());
+  const std::string text =
+      encode_checkpoint(biggest, std::string(checkpoint_stream_bytes_max, '\n'));
   CHECK(text.size() > 3 * (Token::capacity + checkpoint_stream_bytes_max));
   CHECK(text.size() <= checkpoint_bytes_max);
   const auto decoded = decode_checkpoint_file(text);
@@ -399,7 +427,8 @@ TEST_CASE("checkpoint file v2: the largest checkpoint fits checkpoint_bytes_max,
   CHECK(checkpoint_stream_bytes_max == stream_identity_bytes_max);
 }
 
-TEST_CASE("checkpoint file v2: random cursors and streams round-trip exactly", "[checkpoint][stream][property]") {
+TEST_CASE("checkpoint file v2: random cursors and streams round-trip exactly",
+          "[checkpoint][stream][property]") {
   rc::prop("decode(encode(c, s)) == {c, s}, and encode is a fixed point", [] {
     const Cursor cursor = *any_cursor();
     const std::string stream = *any_stream();
@@ -413,9 +442,11 @@ TEST_CASE("checkpoint file v2: random cursors and streams round-trip exactly", "
   });
 }
 
-TEST_CASE("checkpoint file: a version-1 file still loads, and names no stream", "[checkpoint][stream]") {
+TEST_CASE("checkpoint file: a version-1 file still loads, and names no stream",
+          "[checkpoint][stream]") {
   // Written by the previous release (the documented v1 example).
-  const std::string v1 = "tether-checkpoint/1\nkind=token\nsequence=42\ntoken=1700000000:12\ncrc32c=313E7F29\n";
+  const std::string v1 =
+      "tether-checkpoint/1\nkind=token\nsequence=42\ntoken=1700000000:12\ncrc32c=313E7F29\n";
   const auto decoded = decode_checkpoint_file(v1);
   REQUIRE(decoded);
   CHECK(decoded->cursor == Cursor::at_token(token("1700000000:12"), 42));
@@ -426,7 +457,8 @@ TEST_CASE("checkpoint file: a version-1 file still loads, and names no stream", 
 TEST_CASE("checkpoint file v2: truncations and bit flips are errors", "[checkpoint][stream]") {
   std::size_t prefixes = 0;
   std::size_t flips = 0;
-  for (const Cursor& cursor : {Cursor::at_token(token("1700000000:12"), 42), Cursor::at_sequence(7), Cursor{}}) {
+  for (const Cursor& cursor :
+       {Cursor::at_token(token("1700000000:12"), 42), Cursor::at_sequence(7), Cursor{}}) {
     const std::string text = encode_checkpoint(cursor, "http://h:80/sub/a?x seq=json:seq key=k");
     for (std::size_t length = 0; length < text.size(); ++length, ++prefixes) {
       const auto decoded = decode_checkpoint_file(std::string_view(text).substr(0, length));
@@ -448,7 +480,8 @@ TEST_CASE("checkpoint file v2: truncations and bit flips are errors", "[checkpoi
 }
 
 TEST_CASE("checkpoint file v2: the stream line is strict and canonical", "[checkpoint][stream]") {
-  const auto check = [](std::string_view body, Code code, std::size_t line, std::string_view field) {
+  const auto check = [](std::string_view body, Code code, std::size_t line,
+                        std::string_view field) {
     const auto e = error_of(sealed(body));
     CHECK(name_of(e.code) == name_of(code));
     CHECK(e.line == line);
@@ -458,7 +491,8 @@ TEST_CASE("checkpoint file v2: the stream line is strict and canonical", "[check
   const std::string h2 = "tether-checkpoint/2\n";
   const std::string h1 = "tether-checkpoint/1\n";
   SECTION("a version-2 file names its stream first, once") {
-    CHECK(check(h2 + "kind=none\n", Code::missing_key, 2, "stream").detail == "the first field must be stream");
+    CHECK(check(h2 + "kind=none\n", Code::missing_key, 2, "stream").detail ==
+          "the first field must be stream");
     check(h2, Code::missing_key, 2, "stream");
     check(h2 + "kind=none\nstream=s\n", Code::missing_key, 2, "stream");
     check(h2 + "stream=s\n", Code::missing_key, 3, "kind");
@@ -466,7 +500,8 @@ TEST_CASE("checkpoint file v2: the stream line is strict and canonical", "[check
     check(h2 + "stream=s\nstream=s\nkind=none\n", Code::duplicate_key, 3, "stream");
     check(h2 + "stream=s\nkind=none\nstream=s\n", Code::duplicate_key, 4, "stream");
     check(h2 + "stream=s\nkind=sequence\n", Code::missing_key, 4, "sequence");
-    CHECK(decode_checkpoint_file(sealed(h2 + "stream=s\nkind=none\n")).value() == Checkpoint{Cursor{}, "s"});
+    CHECK(decode_checkpoint_file(sealed(h2 + "stream=s\nkind=none\n")).value() ==
+          Checkpoint{Cursor{}, "s"});
   }
   SECTION("a version-1 file has no stream") {
     const auto e = check(h1 + "stream=s\nkind=none\n", Code::unknown_key, 2, "stream");
@@ -478,27 +513,33 @@ TEST_CASE("checkpoint file v2: the stream line is strict and canonical", "[check
           "empty (a checkpoint without a stream is written as version 1)");
     check(h2 + "stream=a b\nkind=none\n", Code::bad_value, 2, "stream");
     check(h2 + "stream=a=b\nkind=none\n", Code::bad_value, 2, "stream");
-    check(h2 + "stream=%41\nkind=none\n", Code::bad_value, 2, "stream");  // 'A' is written as itself
+    check(h2 + "stream=%41\nkind=none\n", Code::bad_value, 2,
+          "stream");  // 'A' is written as itself
     check(h2 + "stream=%3d\nkind=none\n", Code::bad_value, 2, "stream");  // lower-case hex
     check(h2 + "stream=%3\nkind=none\n", Code::bad_value, 2, "stream");
     check(h2 + "stream=s\r\nkind=none\n", Code::bad_value, 2, "stream");
-    CHECK(decode_checkpoint_file(sealed(h2 + "stream=%3D%0A%25\nkind=none\n")).value().stream == "=\n%");
+    CHECK(decode_checkpoint_file(sealed(h2 + "stream=%3D%0A%25\nkind=none\n")).value().stream ==
+          "=\n%");
   }
   SECTION("limits: the stream and the token") {
     const std::string longest(checkpoint_stream_bytes_max, 'x');
-    CHECK(decode_checkpoint_file(sealed(h2 + "stream=" + longest + "\nkind=none\n")).value().stream == longest);
+    CHECK(
+        decode_checkpoint_file(sealed(h2 + "stream=" + longest + "\nkind=none\n")).value().stream ==
+        longest);
     const auto e = check(h2 + "stream=" + longest + "x\nkind=none\n", Code::bad_value, 2, "stream");
     CHECK(e.detail == "a stream identity of " + std::to_string(checkpoint_stream_bytes_max + 1) +
                           " bytes, more than " + std::to_string(checkpoint_stream_bytes_max));
     const std::string full_token(Token::capacity, 'x');
     CHECK(decode_checkpoint(sealed(h2 + "stream=s\nkind=token\ntoken=" + full_token + "\n")));
-    const auto t = check(h2 + "stream=s\nkind=token\ntoken=" + full_token + "x\n", Code::bad_value, 4, "token");
+    const auto t = check(h2 + "stream=s\nkind=token\ntoken=" + full_token + "x\n", Code::bad_value,
+                         4, "token");
     CHECK(t.detail == "a token of " + std::to_string(Token::capacity + 1) + " bytes, more than " +
                           std::to_string(Token::capacity));
   }
 }
 
-TEST_CASE("checkpoint merge: an older checkpoint never replaces a newer one", "[checkpoint][merge]") {
+TEST_CASE("checkpoint merge: an older checkpoint never replaces a newer one",
+          "[checkpoint][merge]") {
   const Cursor none{};
   const Cursor seq5 = Cursor::at_sequence(5);
   const Cursor seq6 = Cursor::at_sequence(6);
@@ -554,13 +595,16 @@ TEST_CASE("checkpoint merge: an older checkpoint never replaces a newer one", "[
   }
 }
 
-TEST_CASE("checkpoint merge: with sequences, the kept cursor is the maximum", "[checkpoint][merge][property]") {
+TEST_CASE("checkpoint merge: with sequences, the kept cursor is the maximum",
+          "[checkpoint][merge][property]") {
   rc::prop("folding saves keeps the largest sequence", [] {
-    const auto sequences = *rc::gen::container<std::vector<std::uint64_t>>(rc::gen::inRange<std::uint64_t>(0, 50));
+    const auto sequences =
+        *rc::gen::container<std::vector<std::uint64_t>>(rc::gen::inRange<std::uint64_t>(0, 50));
     std::optional<Cursor> kept;
     std::uint64_t max_sequence = 0;
     for (const std::uint64_t s : sequences) {
-      const Cursor candidate = s % 2 == 0 ? Cursor::at_sequence(s) : Cursor::at_token(token("t"), s);
+      const Cursor candidate =
+          s % 2 == 0 ? Cursor::at_sequence(s) : Cursor::at_token(token("t"), s);
       if (!kept || supersedes(candidate, *kept)) kept = candidate;
       max_sequence = std::max(max_sequence, s);
     }

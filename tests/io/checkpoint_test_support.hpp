@@ -3,24 +3,22 @@
 // itself, a checkpoint file body sealed with its checksum line, and child
 // processes (spawn, wait, a readiness pipe).
 
-#include <atomic>
-#include <cstdint>
-#include <filesystem>
-#include <random>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
 #include <tether/io/checkpoint_file.hpp>
+#include <vector>
 
 namespace tether::io::test {
 

@@ -1,21 +1,18 @@
 // tether-config/1: the codec (io/src/config.cpp), its validation
 // (io/src/config_validate.cpp) and the schema both share (config_schema.hpp).
-#include <tether/io/config.hpp>
+#include <rapidcheck.h>
+#include <rapidcheck/catch.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-
-#include <unistd.h>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
-#include <rapidcheck.h>
-#include <rapidcheck/catch.h>
-
+#include <tether/io/config.hpp>
 #include <tether/model/presets.hpp>
 
 namespace io = tether::io;
@@ -46,7 +43,8 @@ io::Config everything() {
 // Leaf paths of a written document, list indexes as "[]".
 void leaves(const Json& j, const std::string& path, std::set<std::string>& out) {
   if (j.is_object() && path != "resume.start") {
-    for (const auto& item : j.items()) leaves(item.value(), path.empty() ? item.key() : path + "." + item.key(), out);
+    for (const auto& item : j.items())
+      leaves(item.value(), path.empty() ? item.key() : path + "." + item.key(), out);
   } else if (j.is_array() && !j.empty() && j[0].is_object()) {
     for (const auto& item : j) leaves(item, path + "[]", out);
     out.insert(path);
@@ -65,18 +63,22 @@ std::string indexed(std::string path) {
 // A value just or far outside the field's documented range.
 rc::Gen<std::string> out_of_range(const io::FieldDoc& f) {
   if (f.type == "number") {
-    return rc::gen::map(rc::gen::pair(rc::gen::arbitrary<bool>(), rc::gen::inRange(1, 1000000)), [f](auto p) {
-      const double step = static_cast<double>(p.second) / 1000.0;
-      return Json(p.first ? f.lo_real - step : f.hi_real + step).dump();
-    });
+    return rc::gen::map(rc::gen::pair(rc::gen::arbitrary<bool>(), rc::gen::inRange(1, 1000000)),
+                        [f](auto p) {
+                          const double step = static_cast<double>(p.second) / 1000.0;
+                          return Json(p.first ? f.lo_real - step : f.hi_real + step).dump();
+                        });
   }
   constexpr std::int64_t top = std::numeric_limits<std::int64_t>::max();
-  return rc::gen::map(rc::gen::pair(rc::gen::arbitrary<bool>(), rc::gen::inRange<std::int64_t>(1, std::int64_t{1} << 40)),
-                      [f](auto p) {
-                        const bool below = p.first || f.hi == top;  // nothing above 2^63 - 1 in JSON integers here
-                        const std::int64_t v = below ? f.lo - p.second : (f.hi > top - p.second ? top : f.hi + p.second);
-                        return std::to_string(v);
-                      });
+  return rc::gen::map(
+      rc::gen::pair(rc::gen::arbitrary<bool>(),
+                    rc::gen::inRange<std::int64_t>(1, std::int64_t{1} << 40)),
+      [f](auto p) {
+        const bool below = p.first || f.hi == top;  // nothing above 2^63 - 1 in JSON integers here
+        const std::int64_t v =
+            below ? f.lo - p.second : (f.hi > top - p.second ? top : f.hi + p.second);
+        return std::to_string(v);
+      });
 }
 
 // everything() as a file, with `path` (list entries as [0]) set to `value`.
@@ -86,8 +88,10 @@ std::string with_value(const std::string& path, const std::string& value) {
   std::string rest = path;
   for (std::size_t dot; (dot = rest.find('.')) != std::string::npos; rest.erase(0, dot + 1)) {
     const std::string seg = rest.substr(0, dot);
-    if (const auto br = seg.find("[0]"); br != std::string::npos) node = &(*node)[seg.substr(0, br)][0];
-    else node = &(*node)[seg];
+    if (const auto br = seg.find("[0]"); br != std::string::npos)
+      node = &(*node)[seg.substr(0, br)][0];
+    else
+      node = &(*node)[seg];
   }
   (*node)[rest] = Json::parse(value);
   return doc.dump();
@@ -117,7 +121,8 @@ TEST_CASE("config: every preset writes and reads back to an identical configurat
   }
 }
 
-TEST_CASE("config: a configuration using every section round-trips, compact and pretty", "[config]") {
+TEST_CASE("config: a configuration using every section round-trips, compact and pretty",
+          "[config]") {
   const io::Config c = everything();
   for (const bool compact : {false, true}) {
     const auto back = io::parse_config(io::to_json(c, compact));
@@ -138,32 +143,47 @@ TEST_CASE("config: a preset is a named base that fields override", "[config]") {
   CHECK(c->session.heartbeat.has_value());
   CHECK_FALSE(c->seed.has_value());
 
-  const auto none = io::parse_config(R"({"format": "tether-config/1", "preset": "aviso", "heartbeat": null})");
+  const auto none =
+      io::parse_config(R"({"format": "tether-config/1", "preset": "aviso", "heartbeat": null})");
   REQUIRE(none.has_value());
   CHECK_FALSE(none->session.heartbeat.has_value());
 }
 
-TEST_CASE("config: errors name the field path, or the line and column of a syntax error", "[config]") {
-  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"hint_ms_max": -1}})") == "backoff.hint_ms_max");
+TEST_CASE("config: errors name the field path, or the line and column of a syntax error",
+          "[config]") {
+  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"hint_ms_max": -1}})") ==
+        "backoff.hint_ms_max");
   CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"delay_ms_initial_x": 1}})") ==
         "backoff.delay_ms_initial_x");
-  CHECK(refused_field(R"({"format": "tether-config/1", "resume": {"gaps": "loose"}})") == "resume.gaps");
-  CHECK(refused_field(R"({"format": "tether-config/1", "resume": {"checkpoint_every_events": 4294967296}})") ==
-        "resume.checkpoint_every_events");
-  CHECK(refused_field(R"({"format": "tether-config/1", "connect": {"timeout_ms": "10s"}})") == "connect.timeout_ms");
+  CHECK(refused_field(R"({"format": "tether-config/1", "resume": {"gaps": "loose"}})") ==
+        "resume.gaps");
+  CHECK(
+      refused_field(
+          R"({"format": "tether-config/1", "resume": {"checkpoint_every_events": 4294967296}})") ==
+      "resume.checkpoint_every_events");
+  CHECK(refused_field(R"({"format": "tether-config/1", "connect": {"timeout_ms": "10s"}})") ==
+        "connect.timeout_ms");
   CHECK(refused_field(R"({"preset": "aviso"})") == "format");
   CHECK(refused_field(R"({"format": "tether-config/2"})") == "format");
   CHECK(refused_field(R"({"format": "tether-config/1", "preset": "nope"})") == "preset");
-  CHECK(refused_field(R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a"}, {"name": "a"}]}})") ==
-        "poll.endpoints[1].name");
-  CHECK(refused_field(R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a", "cadence_ms": 0}]}})") ==
-        "poll.endpoints[0].cadence_ms");
-  CHECK(refused_field(R"({"format": "tether-config/1", "wait": {"backoff": {"multiplier": 0.5}}})") ==
-        "wait.backoff.multiplier");
-  CHECK(refused_field(R"({"format": "tether-config/1", "shell": {"sequence": "json:"}})") == "shell.sequence");
+  CHECK(
+      refused_field(
+          R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a"}, {"name": "a"}]}})") ==
+      "poll.endpoints[1].name");
+  CHECK(
+      refused_field(
+          R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a", "cadence_ms": 0}]}})") ==
+      "poll.endpoints[0].cadence_ms");
+  CHECK(
+      refused_field(R"({"format": "tether-config/1", "wait": {"backoff": {"multiplier": 0.5}}})") ==
+      "wait.backoff.multiplier");
+  CHECK(refused_field(R"({"format": "tether-config/1", "shell": {"sequence": "json:"}})") ==
+        "shell.sequence");
 
-  const auto unknown_preset = io::parse_config(R"({"format": "tether-config/1", "preset": "nope"})");
-  CHECK_THAT(unknown_preset.error().message(), Catch::Contains("aviso") && Catch::Contains("client_go"));
+  const auto unknown_preset =
+      io::parse_config(R"({"format": "tether-config/1", "preset": "nope"})");
+  CHECK_THAT(unknown_preset.error().message(),
+             Catch::Contains("aviso") && Catch::Contains("client_go"));
 
   const auto syntax = io::parse_config("{\n  \"format\": \"tether-config/1\",\n  \"seed\": 1,,\n}");
   REQUIRE_FALSE(syntax.has_value());
@@ -175,46 +195,59 @@ TEST_CASE("config: errors name the field path, or the line and column of a synta
 
 TEST_CASE("config: credentials never belong in a configuration", "[config]") {
   for (const char* name : {"Authorization", "proxy-authorization", "COOKIE"}) {
-    const std::string json = std::string(R"({"format": "tether-config/1", "shell": {"http": {"headers": [{"name": ")") +
-                             name + R"(", "value": "Bearer s3cr3t"}]}}})";
+    const std::string json =
+        std::string(R"({"format": "tether-config/1", "shell": {"http": {"headers": [{"name": ")") +
+        name + R"(", "value": "Bearer s3cr3t"}]}}})";
     const auto c = io::parse_config(json);
     REQUIRE_FALSE(c.has_value());
     CHECK(c.error().field == "shell.http.headers[0].name");
     CHECK(c.error().message().find("s3cr3t") == std::string::npos);
   }
   // Header injection is refused as it is on the command line.
-  CHECK(refused_field(R"({"format": "tether-config/1", "shell": {"http": {"headers": [{"name": "X-A", "value": "a\r\nEvil: 1"}]}}})") ==
-        "shell.http.headers[0]");
+  CHECK(
+      refused_field(
+          R"({"format": "tether-config/1", "shell": {"http": {"headers": [{"name": "X-A", "value": "a\r\nEvil: 1"}]}}})") ==
+      "shell.http.headers[0]");
 }
 
 TEST_CASE("config: a syntax error names its line and column, never the text it read", "[config]") {
   // nlohmann quotes what it last read ("last read: '\"Bearer s3cr3t'"): a token
   // pasted into a file must not reach stderr (and CI logs) through a typo.
-  for (const std::string& value : {std::string("\"Bearer s3cr3t\n\""),  // a raw LF
-                                   std::string("\"Bearer s3cr3t}]}}}"),   // no closing quote
-                                   std::string("s3cr3t")}) {              // not quoted
-    const std::string json = "{\"format\": \"tether-config/1\",\n \"shell\": {\"http\": {\"headers\": "
-                             "[{\"name\": \"X-Api-Key\", \"value\": " + value + "}]}}}";
+  for (const std::string& value : {std::string("\"Bearer s3cr3t\n\""),   // a raw LF
+                                   std::string("\"Bearer s3cr3t}]}}}"),  // no closing quote
+                                   std::string("s3cr3t")}) {             // not quoted
+    const std::string json =
+        "{\"format\": \"tether-config/1\",\n \"shell\": {\"http\": {\"headers\": "
+        "[{\"name\": \"X-Api-Key\", \"value\": " +
+        value + "}]}}}";
     const auto c = io::parse_config(json);
     REQUIRE_FALSE(c.has_value());
     INFO(c.error().message());
     CHECK(c.error().line == 2);
-    CHECK_THAT(c.error().message(), Catch::StartsWith("line 2, column ") && Catch::Contains("JSON syntax error"));
+    CHECK_THAT(c.error().message(),
+               Catch::StartsWith("line 2, column ") && Catch::Contains("JSON syntax error"));
     CHECK(c.error().message().find("s3cr3t") == std::string::npos);
   }
 }
 
 // A JSON parser keeps the last of two equal keys: a reviewer reading the first
 // would approve a policy that is not the one that runs.
-TEST_CASE("config: a field given twice is refused by name, in a file and in a --set value", "[config]") {
-  CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"delay_ms_max": 1000, "delay_ms_max": 99999}})") ==
-        "backoff.delay_ms_max");
-  CHECK(refused_field(R"({"format": "tether-config/1", "heartbeat": {"slack_ms": 1}, "heartbeat": null})") == "heartbeat");
+TEST_CASE("config: a field given twice is refused by name, in a file and in a --set value",
+          "[config]") {
+  CHECK(
+      refused_field(
+          R"({"format": "tether-config/1", "backoff": {"delay_ms_max": 1000, "delay_ms_max": 99999}})") ==
+      "backoff.delay_ms_max");
+  CHECK(refused_field(
+            R"({"format": "tether-config/1", "heartbeat": {"slack_ms": 1}, "heartbeat": null})") ==
+        "heartbeat");
   CHECK(refused_field(R"({"format": "tether-config/1", "format": "tether-config/1"})") == "format");
   CHECK(refused_field(R"({"format": "tether-config/1", "poll": {"endpoints": [{"name": "a"},
         {"name": "b", "cadence_ms": 1, "cadence_ms": 2}]}})") == "poll.endpoints[1].cadence_ms");
-  CHECK(refused_field(R"({"format": "tether-config/1", "resume": {"start": {"sequence": 1, "sequence": 2}}})") ==
-        "resume.start.sequence");
+  CHECK(
+      refused_field(
+          R"({"format": "tether-config/1", "resume": {"start": {"sequence": 1, "sequence": 2}}})") ==
+      "resume.start.sequence");
   // The same name in two objects is two fields.
   CHECK(refused_field(R"({"format": "tether-config/1", "backoff": {"multiplier": 2},
         "wait": {"backoff": {"multiplier": 2}}, "shell": {"http": {"headers": [{"name": "X-A", "value": "1"},
@@ -230,35 +263,43 @@ TEST_CASE("config: a field given twice is refused by name, in a file and in a --
 TEST_CASE("config: a start token must be sendable as Last-Event-ID", "[config]") {
   for (const char* token : {R"(a\r\nX-Evil: 1)", R"(a\u0000b)", R"(a\u007fb)"}) {
     INFO(token);
-    const std::string json = std::string(R"({"format": "tether-config/1", "resume": {"start": {"token": ")") + token + "\"}}}";
+    const std::string json =
+        std::string(R"({"format": "tether-config/1", "resume": {"start": {"token": ")") + token +
+        "\"}}}";
     CHECK(refused_field(json) == "resume.start.token");
   }
-  const auto ok = io::parse_config(R"({"format": "tether-config/1", "resume": {"start": {"token": "1795354766:0 \u00e9"}}})");
+  const auto ok = io::parse_config(
+      R"({"format": "tether-config/1", "resume": {"start": {"token": "1795354766:0 \u00e9"}}})");
   REQUIRE(ok.has_value());
   CHECK(io::parse_config(io::to_json(*ok)).has_value());
 }
 
 TEST_CASE("config: hostile input is bounded", "[config]") {
-  const std::string deep = R"({"format": "tether-config/1", "x": )" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const std::string deep = R"({"format": "tether-config/1", "x": )" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
   const auto c = io::parse_config(deep);
   REQUIRE_FALSE(c.has_value());
   CHECK_THAT(c.error().message(), Catch::Contains("nested deeper"));
-  const std::string huge = R"({"format": "tether-config/1", "preset": ")" + std::string(io::config_bytes_max, 'a') + "\"}";
+  const std::string huge = R"({"format": "tether-config/1", "preset": ")" +
+                           std::string(io::config_bytes_max, 'a') + "\"}";
   CHECK_THAT(io::parse_config(huge).error().message(), Catch::Contains("larger than"));
   Json many = Json::parse(R"({"format": "tether-config/1", "poll": {"endpoints": []}})");
-  for (int i = 0; i < 65; ++i) many["poll"]["endpoints"].push_back({{"name", "e" + std::to_string(i)}});
+  for (int i = 0; i < 65; ++i)
+    many["poll"]["endpoints"].push_back({{"name", "e" + std::to_string(i)}});
   CHECK(refused_field(many.dump()) == "poll.endpoints");
 }
 
 TEST_CASE("config: load_config names the file in every error", "[config]") {
-  const auto dir = std::filesystem::temp_directory_path() / ("tether-config-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tether-config-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto missing = io::load_config(dir / "missing.json");
   REQUIRE_FALSE(missing.has_value());
   CHECK_THAT(missing.error().message(), Catch::StartsWith((dir / "missing.json").string() + ": "));
   const auto bad = dir / "bad.json";
   std::ofstream(bad) << R"({"format": "tether-config/1", "budget": {"tokens_max": -3}})";
-  CHECK(io::load_config(bad).error().message() == bad.string() + ": budget.tokens_max: must be >= 0");
+  CHECK(io::load_config(bad).error().message() ==
+        bad.string() + ": budget.tokens_max: must be >= 0");
   const auto good = dir / "good.json";
   std::ofstream(good) << io::to_json(everything());
   REQUIRE(io::load_config(good).has_value());
@@ -352,7 +393,9 @@ TEST_CASE("config: values at the ends of every range are accepted", "[config]") 
   for (const auto& f : io::config_fields()) {
     if (f.range.empty() || (f.type != "integer" && f.type != "number")) continue;
     // "[backoff.delay_ms_initial, ...]": the low end is another field's value.
-    const bool low_is_a_number = f.range.size() > 1 && (f.range[1] == '-' || std::isdigit(static_cast<unsigned char>(f.range[1])) != 0);
+    const bool low_is_a_number =
+        f.range.size() > 1 &&
+        (f.range[1] == '-' || std::isdigit(static_cast<unsigned char>(f.range[1])) != 0);
     for (const bool low : {true, false}) {
       if (low && !low_is_a_number) continue;
       io::Config c = everything();

@@ -5,18 +5,15 @@
 // PosixDisk) is tested on real files in tests/io/file_checkpoint_store.cpp;
 // crashes at every step, on a disk that loses and tears, in tests/sim/disk_store.cpp.
 
-#include <tether/io/disk_checkpoint_store.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <cerrno>
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/io/checkpoint_file.hpp>
 #include <tether/io/disk.hpp>
+#include <tether/io/disk_checkpoint_store.hpp>
+#include <vector>
 
 using namespace tether::io;
 using tether::model::Cursor;
@@ -38,12 +35,14 @@ class ScriptedDisk final : public Disk {
                                                                  std::size_t bytes_max) override {
     calls.push_back("read " + file.string());
     if (auto e = failure("read")) return std::unexpected(*e);
-    if (read_not_regular) return std::unexpected(DiskError{DiskError::Kind::not_a_regular_file, "", file, 0});
+    if (read_not_regular)
+      return std::unexpected(DiskError{DiskError::Kind::not_a_regular_file, "", file, 0});
     const auto it = files.find(file.string());
     if (it == files.end()) return std::nullopt;
     return it->second.substr(0, bytes_max);
   }
-  std::expected<void, DiskError> write_file_synced(const fs::path& file, std::string_view bytes) override {
+  std::expected<void, DiskError> write_file_synced(const fs::path& file,
+                                                   std::string_view bytes) override {
     calls.push_back("write " + file.string());
     files[file.string()] = std::string(bytes.substr(0, bytes.size() / 2));  // a failure leaves half
     if (auto e = failure("write")) return std::unexpected(*e);
@@ -71,7 +70,8 @@ class ScriptedDisk final : public Disk {
     std::vector<fs::path> found;
     for (const auto& [name, bytes] : files) {
       const fs::path path(name);
-      if (path.parent_path() == directory && path.filename().string().starts_with(prefix)) found.push_back(path);
+      if (path.parent_path() == directory && path.filename().string().starts_with(prefix))
+        found.push_back(path);
     }
     return found;
   }
@@ -96,17 +96,20 @@ const DiskCheckpointOptions options{.stream = "s", .writer_id = 7};
 
 }  // namespace
 
-TEST_CASE("disk checkpoint store: a save reads, writes the temporary file, renames it over the file, syncs the "
-          "directory, in that order",
-          "[checkpoint][disk]") {
+TEST_CASE(
+    "disk checkpoint store: a save reads, writes the temporary file, renames it over the file, "
+    "syncs the "
+    "directory, in that order",
+    "[checkpoint][disk]") {
   ScriptedDisk disk;
   disk.files["/d/a.ckpt.tmp.99"] = "half";
   disk.files["/d/other.ckpt.tmp.5"] = "not ours";
   DiskCheckpointStore store(disk, file, options);
   CHECK(store.temp_path() == temp);
   REQUIRE(store.save(Cursor::at_sequence(5)));
-  CHECK(disk.calls == std::vector<std::string>{"list /d a.ckpt.tmp.", "remove /d/a.ckpt.tmp.99", "read /d/a.ckpt",
-                                               "write /d/a.ckpt.tmp.7", "rename /d/a.ckpt.tmp.7 /d/a.ckpt",
+  CHECK(disk.calls == std::vector<std::string>{"list /d a.ckpt.tmp.", "remove /d/a.ckpt.tmp.99",
+                                               "read /d/a.ckpt", "write /d/a.ckpt.tmp.7",
+                                               "rename /d/a.ckpt.tmp.7 /d/a.ckpt",
                                                "sync /d/a.ckpt"});
   CHECK(disk.files.at(file.string()) == encode_checkpoint(Cursor::at_sequence(5), "s"));
   CHECK(disk.files.contains("/d/other.ckpt.tmp.5"));
@@ -115,12 +118,15 @@ TEST_CASE("disk checkpoint store: a save reads, writes the temporary file, renam
   disk.calls.clear();
   REQUIRE(store.save(Cursor::at_sequence(6)));
   CHECK(disk.calls == std::vector<std::string>{"read /d/a.ckpt", "write /d/a.ckpt.tmp.7",
-                                               "rename /d/a.ckpt.tmp.7 /d/a.ckpt", "sync /d/a.ckpt"});
+                                               "rename /d/a.ckpt.tmp.7 /d/a.ckpt",
+                                               "sync /d/a.ckpt"});
   CHECK(store.load().value() == Cursor::at_sequence(6));
 }
 
-TEST_CASE("disk checkpoint store: a failed step names the step, the path and errno, and removes the temporary file",
-          "[checkpoint][disk]") {
+TEST_CASE(
+    "disk checkpoint store: a failed step names the step, the path and errno, and removes the "
+    "temporary file",
+    "[checkpoint][disk]") {
   ScriptedDisk disk;
   DiskCheckpointStore store(disk, file, options);
   REQUIRE(store.save(Cursor::at_sequence(1)));
@@ -134,9 +140,10 @@ TEST_CASE("disk checkpoint store: a failed step names the step, the path and err
     CHECK(saved.error().code == Code::io_error);
     CHECK(saved.error().errno_value == ENOSPC);
     CHECK(saved.error().message() ==
-          "checkpoint file /d/a.ckpt: cannot write /d/a.ckpt.tmp.7: No space left on device (errno 28)");
-    CHECK(disk.calls ==
-          std::vector<std::string>{"read /d/a.ckpt", "write /d/a.ckpt.tmp.7", "remove /d/a.ckpt.tmp.7"});
+          "checkpoint file /d/a.ckpt: cannot write /d/a.ckpt.tmp.7: No space left on device (errno "
+          "28)");
+    CHECK(disk.calls == std::vector<std::string>{"read /d/a.ckpt", "write /d/a.ckpt.tmp.7",
+                                                 "remove /d/a.ckpt.tmp.7"});
   }
   SECTION("a failed rename") {
     disk.fail["rename"] = system_failure("cannot rename", temp, EXDEV);
@@ -151,7 +158,8 @@ TEST_CASE("disk checkpoint store: a failed step names the step, the path and err
     disk.fail["sync"] = system_failure("cannot fsync the directory of", file, EIO);
     const auto saved = store.save(Cursor::at_sequence(2));
     REQUIRE_FALSE(saved);
-    CHECK(saved.error().detail == "cannot fsync the directory of /d/a.ckpt: Input/output error (errno 5)");
+    CHECK(saved.error().detail ==
+          "cannot fsync the directory of /d/a.ckpt: Input/output error (errno 5)");
     CHECK(disk.calls.back() == "sync /d/a.ckpt");
     CHECK(store.load().value() == Cursor::at_sequence(2));
     return;
@@ -172,7 +180,8 @@ TEST_CASE("disk checkpoint store: load maps the port's answers", "[checkpoint][d
   CHECK(loaded.error().code == Code::io_error);
   CHECK(loaded.error().errno_value == ENOENT);
   CHECK(loaded.error().message() ==
-        "checkpoint file /d/a.ckpt: cannot find the directory of /d/a.ckpt: No such file or directory (errno 2)");
+        "checkpoint file /d/a.ckpt: cannot find the directory of /d/a.ckpt: No such file or "
+        "directory (errno 2)");
 
   disk.read_not_regular = true;
   loaded = store.load();
@@ -197,7 +206,8 @@ TEST_CASE("disk checkpoint store: load maps the port's answers", "[checkpoint][d
   CHECK(loaded.error().code == Code::wrong_stream);
 }
 
-TEST_CASE("disk checkpoint store: check() refuses a stream identity a checkpoint cannot hold", "[checkpoint][disk]") {
+TEST_CASE("disk checkpoint store: check() refuses a stream identity a checkpoint cannot hold",
+          "[checkpoint][disk]") {
   CHECK(DiskCheckpointStore::check(file, options));
   const DiskCheckpointOptions too_long{.stream = std::string(checkpoint_stream_bytes_max + 1, 'x')};
   const auto refused = DiskCheckpointStore::check(file, too_long);
@@ -226,9 +236,11 @@ TEST_CASE("disk checkpoint store: a save the merge skips writes nothing but sync
 
 // The store remembers the last bytes it encoded or decoded and what they decode
 // to; any other bytes, even a file of the same length, are decoded again.
-TEST_CASE("disk checkpoint store: a file changed behind the store's back is decoded again, never taken as the one "
-          "it wrote",
-          "[checkpoint][disk]") {
+TEST_CASE(
+    "disk checkpoint store: a file changed behind the store's back is decoded again, never taken "
+    "as the one "
+    "it wrote",
+    "[checkpoint][disk]") {
   ScriptedDisk disk;
   DiskCheckpointStore store(disk, file, options);
   REQUIRE(store.save(Cursor::at_sequence(50)));
@@ -254,7 +266,8 @@ TEST_CASE("disk checkpoint store: a file changed behind the store's back is deco
     CHECK_FALSE(store.decoded_if_known(older));
     CHECK(store.load().value() == Cursor::at_sequence(40));
     CHECK(store.decoded_if_known(older) == Checkpoint{Cursor::at_sequence(40), "s"});
-    REQUIRE(store.save(Cursor::at_sequence(45)));  // newer than 40, though older than the 50 it wrote
+    REQUIRE(
+        store.save(Cursor::at_sequence(45)));  // newer than 40, though older than the 50 it wrote
     CHECK(disk.files.at(file.string()) == encode_checkpoint(Cursor::at_sequence(45), "s"));
   }
   SECTION("lost: the file is gone") {

@@ -2,18 +2,16 @@
 // virtual clock: the runner's loop, without Asio.
 #include <catch2/catch.hpp>
 #include <catch2/trompeloeil.hpp>
-
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <vector>
-
 #include <tether/io/driver.hpp>
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/presets.hpp>
+#include <vector>
 
 namespace {
 
@@ -108,7 +106,8 @@ struct RecordingApp final : io::Application {
   std::vector<io::Diagnostic> diagnostics;
   std::function<void(const io::Delivery&)> on_each;
   void on_delivery(const io::Delivery& d) override {
-    deliveries.push_back({d.delivery_id, d.sequence, std::string(d.id.value_or("")), std::string(d.data)});
+    deliveries.push_back(
+        {d.delivery_id, d.sequence, std::string(d.id.value_or("")), std::string(d.data)});
     if (on_each) on_each(d);
   }
   void on_gap(const model::ReportGap& gap) override { gaps.push_back(gap); }
@@ -159,7 +158,8 @@ struct Fixture {
   void start_open(model::SessionConfig config, bool auto_ack = true) {
     make(std::move(config), auto_ack);
     preamble.push_back(NAMED_ALLOW_CALL(store, load_outcome()).RETURN(LoadOutcome{}));
-    preamble.push_back(NAMED_ALLOW_CALL(auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt}));
+    preamble.push_back(
+        NAMED_ALLOW_CALL(auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt}));
     preamble.push_back(NAMED_REQUIRE_CALL(transport, open(trompeloeil::_, trompeloeil::_)));
     driver->start();
     host.run_offloaded();
@@ -179,7 +179,8 @@ LoadOutcome no_checkpoint() { return {}; }
 
 }  // namespace
 
-TEST_CASE("driver: start loads the checkpoint and credentials, then connects with both", "[driver]") {
+TEST_CASE("driver: start loads the checkpoint and credentials, then connects with both",
+          "[driver]") {
   Fixture f;
   f.make(test_config());
   const auto saved = model::Cursor::at_token(*model::Token::make("41"), 41);
@@ -201,7 +202,8 @@ TEST_CASE("driver: start loads the checkpoint and credentials, then connects wit
 TEST_CASE("driver: a corrupt checkpoint ends the session before any connection", "[driver]") {
   Fixture f;
   f.make(test_config());
-  io::CheckpointError error{io::CheckpointError::Code::bad_checksum, "/var/x.ckpt", "checksum mismatch", 0};
+  io::CheckpointError error{io::CheckpointError::Code::bad_checksum, "/var/x.ckpt",
+                            "checksum mismatch", 0};
   REQUIRE_CALL(f.store, load_outcome()).RETURN(LoadOutcome{std::nullopt, error});
   ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
   FORBID_CALL(f.transport, open(_, _));
@@ -215,7 +217,8 @@ TEST_CASE("driver: a corrupt checkpoint ends the session before any connection",
   CHECK(f.app.diagnostics[0].text.find("checksum mismatch") != std::string::npos);
 }
 
-TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps reported, acks saved", "[driver]") {
+TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps reported, acks saved",
+          "[driver]") {
   Fixture f;
   f.start_open(test_config());
   for (const auto& [id, data] : std::vector<std::pair<std::string, std::string>>{
@@ -233,14 +236,20 @@ TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps repor
   CHECK(f.app.gaps[0].to_sequence == 4u);
   // Auto-ack commits each delivery; each SaveCheckpoint runs off the strand.
   std::vector<std::uint64_t> saved;
-  REQUIRE_CALL(f.store, save_outcome(_)).TIMES(AT_LEAST(1)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .TIMES(AT_LEAST(1))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
   f.host.run_offloaded();
   REQUIRE(!saved.empty());
   CHECK(saved.back() == 5);
   CHECK(f.driver->state().progress.durable_id >= 1);
 }
 
-TEST_CASE("driver: without auto-ack only acked deliveries are checkpointed, and ack works from a callback", "[driver]") {
+TEST_CASE(
+    "driver: without auto-ack only acked deliveries are checkpointed, and ack works from a "
+    "callback",
+    "[driver]") {
   Fixture f;
   f.start_open(test_config(), /*auto_ack=*/false);
   const io::Message m1 = f.message("1", "a");
@@ -255,22 +264,29 @@ TEST_CASE("driver: without auto-ack only acked deliveries are checkpointed, and 
   const io::Message m3 = f.message("3", "c");
   f.driver->on_message(m3);
   std::vector<std::uint64_t> saved;
-  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
   f.host.run_offloaded();
   CHECK(saved == std::vector<std::uint64_t>{2});
 }
 
-TEST_CASE("driver: a 401 refreshes credentials once and reconnects with the new token", "[driver]") {
+TEST_CASE("driver: a 401 refreshes credentials once and reconnects with the new token",
+          "[driver]") {
   Fixture f;
   f.make(test_config());
   ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
   trompeloeil::sequence seq;
-  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"stale", std::nullopt});
+  REQUIRE_CALL(f.auth, refresh_outcome())
+      .IN_SEQUENCE(seq)
+      .RETURN(io::Credentials{"stale", std::nullopt});
   std::vector<std::string> tokens;
   REQUIRE_CALL(f.transport, open(_, _)).TIMES(2).LR_SIDE_EFFECT(tokens.push_back(_1.bearer_token));
   f.driver->start();
   f.host.run_offloaded();
-  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"fresh", std::nullopt});
+  REQUIRE_CALL(f.auth, refresh_outcome())
+      .IN_SEQUENCE(seq)
+      .RETURN(io::Credentials{"fresh", std::nullopt});
   f.driver->on_rejected(401, std::nullopt, "Unauthorized");
   CHECK(f.driver->status().kind == model::StatusKind::refreshing_auth);
   f.host.run_offloaded();
@@ -291,7 +307,9 @@ TEST_CASE("driver: an ack past the last delivery acks what was delivered", "[dri
   f.driver->on_message(m2);
   f.driver->ack(5);
   std::vector<std::uint64_t> saved;
-  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
   f.host.run_offloaded();
   CHECK(saved == std::vector<std::uint64_t>{2});
 }
@@ -336,7 +354,8 @@ TEST_CASE("driver: an early timer is harmless and a later deadline does not re-a
   CHECK(f.host.armed->ms > heartbeat_deadline.ms);
 }
 
-TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered afterwards", "[driver]") {
+TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered afterwards",
+          "[driver]") {
   Fixture f;
   model::SessionConfig config = test_config();
   config.resume.checkpoint_every_events = 100;  // only the stop flush saves
@@ -354,13 +373,17 @@ TEST_CASE("driver: stop flushes the checkpoint, closes, and nothing is delivered
   f.driver->on_message(late);
   CHECK(f.app.deliveries.size() == 2);
   std::vector<std::uint64_t> saved;
-  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
   f.host.run_offloaded();
   CHECK(saved == std::vector<std::uint64_t>{2});
   CHECK(f.driver->finished());
 }
 
-TEST_CASE("driver: a resume id over the limit ends the session (a retry meets it again), never truncated", "[driver]") {
+TEST_CASE(
+    "driver: a resume id over the limit ends the session (a retry meets it again), never truncated",
+    "[driver]") {
   Fixture f;
   f.start_open(test_config());
   // 1 KiB ids are fine.
@@ -385,7 +408,8 @@ TEST_CASE("driver: a resume id over the limit ends the session (a retry meets it
 TEST_CASE("driver: an unreadable checkpoint reports a failed status with its reason", "[driver]") {
   Fixture f;
   f.make(test_config());
-  io::CheckpointError error{io::CheckpointError::Code::truncated, "/var/empty.ckpt", "empty file", 0};
+  io::CheckpointError error{io::CheckpointError::Code::truncated, "/var/empty.ckpt", "empty file",
+                            0};
   REQUIRE_CALL(f.store, load_outcome()).RETURN(LoadOutcome{std::nullopt, error});
   ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
   FORBID_CALL(f.transport, open(_, _));
@@ -401,11 +425,15 @@ TEST_CASE("driver: an unreadable checkpoint reports a failed status with its rea
   CHECK(f.driver->status().kind == model::StatusKind::failed);
 }
 
-TEST_CASE("driver: a failing disk is retried with backoff, reported without flooding, and a failed final flush is fatal", "[driver]") {
+TEST_CASE(
+    "driver: a failing disk is retried with backoff, reported without flooding, and a failed final "
+    "flush is fatal",
+    "[driver]") {
   Fixture f;
   f.start_open(test_config());
   int saves = 0;
-  io::CheckpointError full{io::CheckpointError::Code::io_error, "/var/x.ckpt", "write: No space left on device", 28};
+  io::CheckpointError full{io::CheckpointError::Code::io_error, "/var/x.ckpt",
+                           "write: No space left on device", 28};
   ALLOW_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(++saves).RETURN(SaveOutcome{full});
   // 200 deliveries over 100 s of virtual time, each auto-acked; the timer fires when due.
   for (int i = 1; i <= 200; ++i) {
@@ -433,11 +461,13 @@ TEST_CASE("driver: a failing disk is retried with backoff, reported without floo
   CHECK(f.app.diagnostics.back().text.find("final checkpoint save failed") != std::string::npos);
 }
 
-TEST_CASE("driver: a recording holds every step's effects and the final state, and replays to them", "[driver][trace]") {
+TEST_CASE("driver: a recording holds every step's effects and the final state, and replays to them",
+          "[driver][trace]") {
   const auto path = std::filesystem::temp_directory_path() /
                     ("tether-driver-trace-" + std::to_string(::getpid()) + ".events");
-  const model::RecordingHeader header{"9.9.9", test_config().seed, model::WallClockAnchor{1'700'000'001'000, model::Instant{1000}},
-                                      R"({"format":"tether-config/1","seed":7})"};
+  const model::RecordingHeader header{
+      "9.9.9", test_config().seed, model::WallClockAnchor{1'700'000'001'000, model::Instant{1000}},
+      R"({"format":"tether-config/1","seed":7})"};
   auto recorder = io::TraceRecorder::create(path, header, "driver test\nsecond comment line");
   REQUIRE(recorder);
   Fixture f;
@@ -506,7 +536,8 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   CHECK(model::state_check_of(state).phase == f.driver->state().phase.index());
 }
 
-TEST_CASE("driver: a recording header that cannot be written is refused, naming the field", "[driver][trace]") {
+TEST_CASE("driver: a recording header that cannot be written is refused, naming the field",
+          "[driver][trace]") {
   const auto path = std::filesystem::temp_directory_path() /
                     ("tether-driver-trace-bad-" + std::to_string(::getpid()) + ".events");
   const model::RecordingHeader header{"1.0", 7, {}, "{\"a\":1}\n{\"b\":2}"};
@@ -517,7 +548,9 @@ TEST_CASE("driver: a recording header that cannot be written is refused, naming 
   CHECK_FALSE(std::filesystem::exists(path));
 }
 
-TEST_CASE("driver: the server's in-band signals reach the reducer (cursor too old, replay complete)", "[driver]") {
+TEST_CASE(
+    "driver: the server's in-band signals reach the reducer (cursor too old, replay complete)",
+    "[driver]") {
   SECTION("a cursor older than the history fails the session under too_old = fail, and says why") {
     Fixture f;
     model::SessionConfig config = test_config();
@@ -544,14 +577,19 @@ TEST_CASE("driver: the server's in-band signals reach the reducer (cursor too ol
     CHECK(f.driver->status().kind == model::StatusKind::stopped);
     CHECK(f.driver->status().reason == model::Reason::replay_complete);
     std::vector<std::uint64_t> saved;
-    REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+    REQUIRE_CALL(f.store, save_outcome(_))
+        .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+        .RETURN(SaveOutcome{});
     f.host.run_offloaded();
     CHECK(saved == std::vector<std::uint64_t>{1});
     CHECK(f.driver->finished());
   }
 }
 
-TEST_CASE("driver: an ack made after stop() in the same callback is applied before the stop, so the final checkpoint holds it", "[driver]") {
+TEST_CASE(
+    "driver: an ack made after stop() in the same callback is applied before the stop, so the "
+    "final checkpoint holds it",
+    "[driver]") {
   Fixture f;
   model::SessionConfig config = test_config();
   config.resume.checkpoint_every_events = 100;  // only the stop flush saves
@@ -568,13 +606,16 @@ TEST_CASE("driver: an ack made after stop() in the same callback is applied befo
   f.driver->on_message(m2);
   CHECK(f.driver->status().kind == model::StatusKind::stopped);
   std::vector<std::uint64_t> saved;
-  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
   f.host.run_offloaded();
   CHECK(saved == std::vector<std::uint64_t>{2});  // a stopped session would have ignored the ack
   CHECK(f.driver->finished());
 }
 
-TEST_CASE("driver: acks from inside callbacks fold into one inbox entry, however many", "[driver]") {
+TEST_CASE("driver: acks from inside callbacks fold into one inbox entry, however many",
+          "[driver]") {
   Fixture f;
   model::SessionConfig config = test_config();
   config.resume.checkpoint_every_events = 100;
@@ -595,20 +636,26 @@ TEST_CASE("driver: acks from inside callbacks fold into one inbox entry, however
   REQUIRE_CALL(f.transport, close());
   f.driver->stop();
   std::vector<std::uint64_t> saved;
-  REQUIRE_CALL(f.store, save_outcome(_)).LR_SIDE_EFFECT(saved.push_back(_1.sequence)).RETURN(SaveOutcome{});
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
   f.host.run_offloaded();
   CHECK(saved == std::vector<std::uint64_t>{2});
 }
 
-TEST_CASE("driver: a refresh answered after auth.refresh_timeout_ms is said, and its credentials are used at once",
-          "[driver][auth]") {
+TEST_CASE(
+    "driver: a refresh answered after auth.refresh_timeout_ms is said, and its credentials are "
+    "used at once",
+    "[driver][auth]") {
   model::SessionConfig config = test_config();
   config.auth.refresh_timeout_ms = 5000;
   Fixture f;
   f.make(config);
   ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
   trompeloeil::sequence seq;
-  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"stale", std::nullopt});
+  REQUIRE_CALL(f.auth, refresh_outcome())
+      .IN_SEQUENCE(seq)
+      .RETURN(io::Credentials{"stale", std::nullopt});
   std::vector<std::string> tokens;
   REQUIRE_CALL(f.transport, open(_, _)).TIMES(2).LR_SIDE_EFFECT(tokens.push_back(_1.bearer_token));
   f.driver->start();
@@ -619,12 +666,15 @@ TEST_CASE("driver: a refresh answered after auth.refresh_timeout_ms is said, and
   f.driver->on_timer();  // the refresh timed out: a failure, and a backoff
   CHECK(f.driver->status().reason == model::Reason::auth_refresh_failed);
   const auto said = [&](std::string_view text) {
-    return std::any_of(f.app.diagnostics.begin(), f.app.diagnostics.end(),
-                       [&](const io::Diagnostic& d) { return d.text.find(text) != std::string::npos; });
+    return std::any_of(
+        f.app.diagnostics.begin(), f.app.diagnostics.end(),
+        [&](const io::Diagnostic& d) { return d.text.find(text) != std::string::npos; });
   };
   CHECK(said("credential refresh unanswered after auth.refresh_timeout_ms (5000 ms)"));
   f.clock.now_ms += 1500;  // the call returns late: its answer names request #1
-  REQUIRE_CALL(f.auth, refresh_outcome()).IN_SEQUENCE(seq).RETURN(io::Credentials{"fresh", std::nullopt});
+  REQUIRE_CALL(f.auth, refresh_outcome())
+      .IN_SEQUENCE(seq)
+      .RETURN(io::Credentials{"fresh", std::nullopt});
   f.host.run_offloaded();
   CHECK(said("credential refresh answered after 6500 ms, past auth.refresh_timeout_ms (5000 ms)"));
   CHECK(tokens == std::vector<std::string>{"stale", "fresh"});  // the retry goes at once, with them

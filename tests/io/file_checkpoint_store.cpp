@@ -4,21 +4,18 @@
 // writers in threads and in processes (shared stores), the exclusive session
 // lock, and the stream identity. The kill -9 test is tests/io/checkpoint_crash.cpp.
 
-#include <tether/io/file_checkpoint_store.hpp>
-
-#include <catch2/catch.hpp>
-
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
-#include <cerrno>
-#include <csignal>
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -26,10 +23,10 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <tether/io/checkpoint_file.hpp>
+#include <tether/io/file_checkpoint_store.hpp>
 #include <thread>
 #include <vector>
-
-#include <tether/io/checkpoint_file.hpp>
 
 #include "checkpoint_test_support.hpp"
 
@@ -45,7 +42,8 @@ namespace {
 // For the tests of stores that share one file on purpose (per-operation locks).
 const FileCheckpointOptions shared{.exclusive = false};
 
-std::unique_ptr<FileCheckpointStore> open_store(const fs::path& file, FileCheckpointOptions options = {}) {
+std::unique_ptr<FileCheckpointStore> open_store(const fs::path& file,
+                                                FileCheckpointOptions options = {}) {
   auto store = FileCheckpointStore::open(file, options);
   INFO((store ? std::string() : store.error().message()));
   REQUIRE(store);
@@ -67,8 +65,8 @@ std::string read_bytes(const fs::path& file) {
 // `count` sequences first, first + step, ..., every `stale_every`-th one 3
 // behind instead, which the merge must ignore. Exits 0, or 2 if a call failed.
 // fork() without exec is safe here: the test process runs no other thread.
-pid_t fork_shared_writer(const fs::path& file, std::uint64_t first, std::uint64_t step, std::uint64_t count,
-                         std::uint64_t stale_every) {
+pid_t fork_shared_writer(const fs::path& file, std::uint64_t first, std::uint64_t step,
+                         std::uint64_t count, std::uint64_t stale_every) {
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
   int status = 0;
@@ -110,7 +108,8 @@ struct Holder {
     return tether::io::test::wait_for(pid);
   }
 };
-Holder fork_holder(const fs::path& file, FileCheckpointOptions options, std::optional<Cursor> cursor = {}) {
+Holder fork_holder(const fs::path& file, FileCheckpointOptions options,
+                   std::optional<Cursor> cursor = {}) {
   int answer_pipe[2] = {-1, -1};
   REQUIRE(::pipe(answer_pipe) == 0);
   const pid_t pid = ::fork();
@@ -178,7 +177,8 @@ TEST_CASE("file checkpoint store: a relative path is made absolute", "[checkpoin
   CHECK(fs::exists(dir / "rel.ckpt"));
 }
 
-TEST_CASE("file checkpoint store: a corrupt file is an error naming it, never a fresh start", "[checkpoint][file]") {
+TEST_CASE("file checkpoint store: a corrupt file is an error naming it, never a fresh start",
+          "[checkpoint][file]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   auto store = open_store(file);
@@ -219,7 +219,8 @@ TEST_CASE("file checkpoint store: a corrupt file is an error naming it, never a 
   }
 }
 
-TEST_CASE("file checkpoint store: an older save after a newer one leaves the newer", "[checkpoint][file]") {
+TEST_CASE("file checkpoint store: an older save after a newer one leaves the newer",
+          "[checkpoint][file]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   auto store = open_store(file, shared);
@@ -249,15 +250,16 @@ TEST_CASE("file checkpoint store: a directory that is a regular file fails open 
   REQUIRE_FALSE(store);
   CHECK(store.error().code == Code::io_error);
   CHECK(store.error().errno_value == ENOTDIR);
-  CHECK(store.error().message() == "checkpoint file " + (dir / "plain" / "a.ckpt").string() +
-                                       ": cannot create lock file " + (dir / "plain" / "a.ckpt.lock").string() +
-                                       ": Not a directory (errno 20)");
+  CHECK(store.error().message() ==
+        "checkpoint file " + (dir / "plain" / "a.ckpt").string() + ": cannot create lock file " +
+            (dir / "plain" / "a.ckpt.lock").string() + ": Not a directory (errno 20)");
   CHECK_FALSE(FileCheckpointStore::open(dir / "missing-dir" / "a.ckpt"));
   CHECK_FALSE(FileCheckpointStore::open(""));
   CHECK_FALSE(FileCheckpointStore::open(dir.path() / ""));
 }
 
-TEST_CASE("file checkpoint store: a vanished directory is an error, not a fresh start", "[checkpoint][file]") {
+TEST_CASE("file checkpoint store: a vanished directory is an error, not a fresh start",
+          "[checkpoint][file]") {
   TempDir dir;
   fs::create_directory(dir / "sub");
   auto store = open_store(dir / "sub" / "a.ckpt");
@@ -270,7 +272,8 @@ TEST_CASE("file checkpoint store: a vanished directory is an error, not a fresh 
   CHECK_FALSE(store->save(Cursor::at_sequence(2)));
 }
 
-TEST_CASE("file checkpoint store: a directory or FIFO at the path is an error", "[checkpoint][file]") {
+TEST_CASE("file checkpoint store: a directory or FIFO at the path is an error",
+          "[checkpoint][file]") {
   TempDir dir;
   fs::create_directory(dir / "d.ckpt");
   CHECK(load_error(*open_store(dir / "d.ckpt")).detail == "not a regular file");
@@ -280,7 +283,8 @@ TEST_CASE("file checkpoint store: a directory or FIFO at the path is an error", 
   CHECK(e.detail == "not a regular file");
 }
 
-TEST_CASE("file checkpoint store: a failed write leaves the previous checkpoint", "[checkpoint][file]") {
+TEST_CASE("file checkpoint store: a failed write leaves the previous checkpoint",
+          "[checkpoint][file]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   auto store = open_store(file);
@@ -309,7 +313,8 @@ TEST_CASE("file checkpoint store: a failed write leaves the previous checkpoint"
   CHECK(store->load().value() == Cursor::at_sequence(3));
 }
 
-TEST_CASE("file checkpoint store: temporary files of a crashed writer are removed", "[checkpoint][file]") {
+TEST_CASE("file checkpoint store: temporary files of a crashed writer are removed",
+          "[checkpoint][file]") {
   TempDir dir;
   write_bytes(dir / "a.ckpt.tmp.99999", "half a checkp");
   write_bytes(dir / "a.ckpt.tmp.1", "");
@@ -323,7 +328,8 @@ TEST_CASE("file checkpoint store: temporary files of a crashed writer are remove
 
 TEST_CASE("file checkpoint store: a held lock times out as `locked`", "[checkpoint][file]") {
   TempDir dir;
-  auto store = open_store(dir / "a.ckpt", FileCheckpointOptions{.lock_wait_ms_max = 50, .exclusive = false});
+  auto store =
+      open_store(dir / "a.ckpt", FileCheckpointOptions{.lock_wait_ms_max = 50, .exclusive = false});
   const int holder = ::open((dir / "a.ckpt.lock").c_str(), O_RDWR | O_CLOEXEC);
   REQUIRE(holder >= 0);
   REQUIRE(::flock(holder, LOCK_EX) == 0);
@@ -361,7 +367,8 @@ TEST_CASE("file checkpoint store: by default a held lock is waited for", "[check
   CHECK(store->load().value() == Cursor::at_sequence(1));
 }
 
-TEST_CASE("file checkpoint store: two stores in two threads never interleave", "[checkpoint][file][hammer]") {
+TEST_CASE("file checkpoint store: two stores in two threads never interleave",
+          "[checkpoint][file][hammer]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   constexpr std::uint64_t saves_per_writer = 200;
@@ -382,8 +389,9 @@ TEST_CASE("file checkpoint store: two stores in two threads never interleave", "
       // Mostly rising (so most saves write), every third one somewhere older.
       const std::uint64_t rising = i * 2 + seed;
       const std::uint64_t sequence = i % 3 == 2 ? rng() % (rising + 1) : rising;
-      const Cursor cursor = i % 2 == 0 ? Cursor::at_sequence(sequence)
-                                       : Cursor::at_token(Token::make(std::to_string(sequence)).value(), sequence);
+      const Cursor cursor =
+          i % 2 == 0 ? Cursor::at_sequence(sequence)
+                     : Cursor::at_token(Token::make(std::to_string(sequence)).value(), sequence);
       if (const auto saved = (*store)->save(cursor); !saved) return failed(saved.error().message());
       std::uint64_t seen = max_saved.load();
       while (seen < sequence && !max_saved.compare_exchange_weak(seen, sequence)) {
@@ -418,7 +426,8 @@ TEST_CASE("file checkpoint store: two stores in two threads never interleave", "
   CHECK(loads > 0);
 }
 
-TEST_CASE("file checkpoint store: two writer processes never interleave", "[checkpoint][file][hammer]") {
+TEST_CASE("file checkpoint store: two writer processes never interleave",
+          "[checkpoint][file][hammer]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   // Odd and even sequences, every 4th save a stale one (3 behind). The 301st
@@ -442,9 +451,12 @@ TEST_CASE("file checkpoint store: two writer processes never interleave", "[chec
   while ((odd_status == -1 || even_status == -1) && std::chrono::steady_clock::now() < deadline) {
     const auto loaded = store->load();
     ++loads;
-    if (!loaded) failures.push_back(loaded.error().message());
-    else if (loaded->has_value() && (*loaded)->sequence < last) failures.push_back("went backwards");
-    else if (loaded->has_value()) last = (*loaded)->sequence;
+    if (!loaded)
+      failures.push_back(loaded.error().message());
+    else if (loaded->has_value() && (*loaded)->sequence < last)
+      failures.push_back("went backwards");
+    else if (loaded->has_value())
+      last = (*loaded)->sequence;
     int status = 0;
     if (odd_status == -1 && ::waitpid(odd, &status, WNOHANG) == odd) odd_status = status;
     if (even_status == -1 && ::waitpid(even, &status, WNOHANG) == even) even_status = status;
@@ -465,21 +477,24 @@ TEST_CASE("file checkpoint store: two writer processes never interleave", "[chec
 
 // --- the exclusive session lock -------------------------------------------------
 
-TEST_CASE("file checkpoint store: an exclusive store refuses a second store of this process until destroyed",
-          "[checkpoint][file][exclusive]") {
+TEST_CASE(
+    "file checkpoint store: an exclusive store refuses a second store of this process until "
+    "destroyed",
+    "[checkpoint][file][exclusive]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   auto holder = open_store(file);  // exclusive by default
   CHECK(read_bytes(dir / "a.ckpt.lock") == std::to_string(::getpid()) + "\n");
 
-  const auto refused = FileCheckpointStore::open(file);  // fails at once: a blocking wait would hang here
+  const auto refused =
+      FileCheckpointStore::open(file);  // fails at once: a blocking wait would hang here
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Code::locked);
   CHECK(refused.error().errno_value == EWOULDBLOCK);
-  CHECK(refused.error().message() == "checkpoint file " + file.string() + ": in use by another store of this process (pid " +
-                                         std::to_string(::getpid()) +
-                                         "); a checkpoint serves one session at a time (lock file " + file.string() +
-                                         ".lock)");
+  CHECK(refused.error().message() ==
+        "checkpoint file " + file.string() + ": in use by another store of this process (pid " +
+            std::to_string(::getpid()) +
+            "); a checkpoint serves one session at a time (lock file " + file.string() + ".lock)");
 
   // load() and save() of the holder must not release or downgrade its lock
   // (a flock on the same open file description would).
@@ -490,7 +505,8 @@ TEST_CASE("file checkpoint store: an exclusive store refuses a second store of t
   CHECK_FALSE(FileCheckpointStore::open(file, FileCheckpointOptions{.stream = "s"}));
 
   // Not even a shared store gets through while it is held.
-  auto sharing = open_store(file, FileCheckpointOptions{.lock_wait_ms_max = 20, .exclusive = false});
+  auto sharing =
+      open_store(file, FileCheckpointOptions{.lock_wait_ms_max = 20, .exclusive = false});
   const auto shared_load = sharing->load();
   REQUIRE_FALSE(shared_load);
   CHECK(shared_load.error().code == Code::locked);
@@ -503,8 +519,9 @@ TEST_CASE("file checkpoint store: an exclusive store refuses a second store of t
   CHECK(next->load().value() == Cursor::at_sequence(2));
 }
 
-TEST_CASE("file checkpoint store: another process's exclusive store refuses open, until it is killed",
-          "[checkpoint][file][exclusive]") {
+TEST_CASE(
+    "file checkpoint store: another process's exclusive store refuses open, until it is killed",
+    "[checkpoint][file][exclusive]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   Holder holder = fork_holder(file, {}, Cursor::at_sequence(5));
@@ -514,9 +531,9 @@ TEST_CASE("file checkpoint store: another process's exclusive store refuses open
   const auto refused = FileCheckpointStore::open(file);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Code::locked);
-  CHECK(refused.error().message().starts_with("checkpoint file " + file.string() +
-                                              ": in use by another process (pid " + std::to_string(holder.pid) +
-                                              "); a checkpoint serves one session at a time"));
+  CHECK(refused.error().message().starts_with(
+      "checkpoint file " + file.string() + ": in use by another process (pid " +
+      std::to_string(holder.pid) + "); a checkpoint serves one session at a time"));
   // A third process is refused too.
   Holder second = fork_holder(file, {});
   CHECK_FALSE(second.holding);
@@ -562,7 +579,8 @@ TEST_CASE("file checkpoint store: a checkpoint of another stream is refused, and
   {
     auto a = open_store(file, FileCheckpointOptions{.stream = stream_a});
     REQUIRE(a->save(Cursor::at_sequence(10)));
-    CHECK(read_bytes(file) == encode_checkpoint(Cursor::at_sequence(10), stream_a));  // written, version 2
+    CHECK(read_bytes(file) ==
+          encode_checkpoint(Cursor::at_sequence(10), stream_a));  // written, version 2
   }
   const std::string before = read_bytes(file);
   struct stat before_status {};
@@ -572,8 +590,10 @@ TEST_CASE("file checkpoint store: a checkpoint of another stream is refused, and
     const auto e = load_error(*b);
     CHECK(e.code == Code::wrong_stream);
     CHECK(name_of(e.code) == "wrong_stream");
-    CHECK(e.message() == "checkpoint file " + file.string() + ": belongs to stream '" + stream_a + "', not '" +
-                             stream_b + "' (use another checkpoint file for this stream, or delete this one to start over)");
+    CHECK(e.message() ==
+          "checkpoint file " + file.string() + ": belongs to stream '" + stream_a + "', not '" +
+              stream_b +
+              "' (use another checkpoint file for this stream, or delete this one to start over)");
     for (const Cursor& cursor : {Cursor::at_sequence(11), Cursor::at_sequence(1), Cursor{}}) {
       const auto saved = b->save(cursor);
       REQUIRE_FALSE(saved);
@@ -587,7 +607,8 @@ TEST_CASE("file checkpoint store: a checkpoint of another stream is refused, and
   CHECK(tether::io::test::count_files_starting(dir.path(), "a.ckpt.tmp.") == 0);
 
   // Its own stream resumes; a store that names no stream reads it and keeps its identity.
-  CHECK(open_store(file, FileCheckpointOptions{.stream = stream_a})->load().value() == Cursor::at_sequence(10));
+  CHECK(open_store(file, FileCheckpointOptions{.stream = stream_a})->load().value() ==
+        Cursor::at_sequence(10));
   {
     auto anonymous = open_store(file);
     CHECK(anonymous->load().value() == Cursor::at_sequence(10));
@@ -599,8 +620,10 @@ TEST_CASE("file checkpoint store: a checkpoint of another stream is refused, and
   CHECK(odd.detail.find(", not 'x\\x0A\\x27y' (") != std::string::npos);
 }
 
-TEST_CASE("file checkpoint store: a version-1 checkpoint belongs to any stream until the next save names it",
-          "[checkpoint][file][stream]") {
+TEST_CASE(
+    "file checkpoint store: a version-1 checkpoint belongs to any stream until the next save names "
+    "it",
+    "[checkpoint][file][stream]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
   const std::string v1 = encode_checkpoint(Cursor::at_sequence(10));
@@ -618,7 +641,8 @@ TEST_CASE("file checkpoint store: a version-1 checkpoint belongs to any stream u
       CHECK(read_bytes(file) == encode_checkpoint(Cursor::at_sequence(11), "s"));
     }
   }
-  CHECK(open_store(file, FileCheckpointOptions{.stream = "t"})->load().error().code == Code::wrong_stream);
+  CHECK(open_store(file, FileCheckpointOptions{.stream = "t"})->load().error().code ==
+        Code::wrong_stream);
 }
 
 TEST_CASE("file checkpoint store: a store without an identity writes version 1, as before",
@@ -633,14 +657,17 @@ TEST_CASE("file checkpoint store: an identity longer than a checkpoint holds is 
           "[checkpoint][file][stream]") {
   TempDir dir;
   const fs::path file = dir / "a.ckpt";
-  const auto refused = FileCheckpointStore::open(file, FileCheckpointOptions{.stream = std::string(checkpoint_stream_bytes_max + 1, 's')});
+  const auto refused = FileCheckpointStore::open(
+      file, FileCheckpointOptions{.stream = std::string(checkpoint_stream_bytes_max + 1, 's')});
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Code::io_error);
   CHECK(refused.error().errno_value == EINVAL);
-  CHECK(refused.error().detail.starts_with("a stream identity of " + std::to_string(checkpoint_stream_bytes_max + 1) +
-                                           " bytes, more than the " + std::to_string(checkpoint_stream_bytes_max)));
+  CHECK(refused.error().detail.starts_with(
+      "a stream identity of " + std::to_string(checkpoint_stream_bytes_max + 1) +
+      " bytes, more than the " + std::to_string(checkpoint_stream_bytes_max)));
   const std::string longest(checkpoint_stream_bytes_max, '\n');
   auto store = open_store(file, FileCheckpointOptions{.stream = longest});
   REQUIRE(store->save(Cursor::at_token(Token::make(std::string(Token::capacity, '%')).value(), 1)));
-  CHECK(store->load().value() == Cursor::at_token(Token::make(std::string(Token::capacity, '%')).value(), 1));
+  CHECK(store->load().value() ==
+        Cursor::at_token(Token::make(std::string(Token::capacity, '%')).value(), 1));
 }

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <tether/io/http_header.hpp>
 
 using tether::io::check_header;
@@ -41,12 +40,15 @@ TEST_CASE("http header: errors name the header, never the value", "[http_header]
 TEST_CASE("http header: media type parameters", "[http_header]") {
   CHECK(media_type_parameter("text/event-stream", "charset") == std::nullopt);
   CHECK(media_type_parameter("text/event-stream; charset=utf-8", "charset") == "utf-8");
-  CHECK(media_type_parameter("text/event-stream;CHARSET=\"ISO-8859-1\"", "charset") == "ISO-8859-1");
-  CHECK(media_type_parameter("text/event-stream; a=\"x;y\" ; charset = UTF-8 ", "charset") == "UTF-8");
+  CHECK(media_type_parameter("text/event-stream;CHARSET=\"ISO-8859-1\"", "charset") ==
+        "ISO-8859-1");
+  CHECK(media_type_parameter("text/event-stream; a=\"x;y\" ; charset = UTF-8 ", "charset") ==
+        "UTF-8");
   CHECK(media_type_parameter("text/event-stream; a=\"x;charset=no\"", "charset") == std::nullopt);
 }
 
-TEST_CASE("http header: a request's token and extra headers, with the source named", "[http_header]") {
+TEST_CASE("http header: a request's token and extra headers, with the source named",
+          "[http_header]") {
   CHECK(tether::io::check_request_headers("", {}));
   CHECK(tether::io::check_request_headers("abc", {{"X-A", "1"}, {"X-B", ""}}));
   const auto token = tether::io::check_request_headers("tok\r\nX-Injected: 1", {});

@@ -1,13 +1,11 @@
 // Tests of io/src/line_output.cpp: tether-watch's JSON lines, and acking only
 // what a flush handed on.
 #include <catch2/catch.hpp>
-
 #include <cerrno>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/io/line_output.hpp>
 
 namespace io = tether::io;
@@ -42,13 +40,16 @@ io::Delivery delivery(std::uint64_t id, std::optional<std::uint64_t> seq, std::s
 
 }  // namespace
 
-TEST_CASE("line output: one JSON line per delivery, strings escaped, bad UTF-8 replaced", "[line_output]") {
+TEST_CASE("line output: one JSON line per delivery, strings escaped, bad UTF-8 replaced",
+          "[line_output]") {
   std::string line;
   io::Delivery d = delivery(3, 41, "a\"b\\c\n\x01");
   const std::string id = "e:41";
   d.id = id;
   io::append_delivery_line(line, d);
-  CHECK(line == "{\"delivery\":3,\"seq\":41,\"id\":\"e:41\",\"event\":\"message\",\"data\":\"a\\\"b\\\\c\\n\\u0001\"}\n");
+  CHECK(line ==
+        "{\"delivery\":3,\"seq\":41,\"id\":\"e:41\",\"event\":\"message\",\"data\":"
+        "\"a\\\"b\\\\c\\n\\u0001\"}\n");
   line.clear();
   io::append_delivery_line(line, delivery(4, std::nullopt, "\xff"));
   CHECK(line == "{\"delivery\":4,\"event\":\"message\",\"data\":\"\xEF\xBF\xBD\"}\n");

@@ -1,11 +1,9 @@
 // tests/io/memory_checkpoint_store.cpp tests io/src/memory_checkpoint_store.cpp.
 
-#include <tether/io/memory_checkpoint_store.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
+#include <tether/io/memory_checkpoint_store.hpp>
 #include <thread>
 #include <vector>
 
@@ -29,7 +27,8 @@ TEST_CASE("memory checkpoint store: starts from an initial cursor", "[checkpoint
   CHECK(store.writes() == 0);
 }
 
-TEST_CASE("memory checkpoint store: an older save after a newer one keeps the newer", "[checkpoint][memory]") {
+TEST_CASE("memory checkpoint store: an older save after a newer one keeps the newer",
+          "[checkpoint][memory]") {
   MemoryCheckpointStore store;
   REQUIRE(store.save(Cursor::at_sequence(10)));
   REQUIRE(store.save(Cursor::at_sequence(7)));  // succeeds, writes nothing
@@ -42,7 +41,8 @@ TEST_CASE("memory checkpoint store: an older save after a newer one keeps the ne
   CHECK(store.writes() == 2);
 }
 
-TEST_CASE("memory checkpoint store: stores the canonical form, like the file store", "[checkpoint][memory]") {
+TEST_CASE("memory checkpoint store: stores the canonical form, like the file store",
+          "[checkpoint][memory]") {
   MemoryCheckpointStore store;
   Cursor messy = Cursor::at_sequence(4);
   messy.start_time_ms = 123;
@@ -50,7 +50,8 @@ TEST_CASE("memory checkpoint store: stores the canonical form, like the file sto
   CHECK(store.load().value() == Cursor::at_sequence(4));
 }
 
-TEST_CASE("memory checkpoint store: kind none is stored only when nothing is", "[checkpoint][memory]") {
+TEST_CASE("memory checkpoint store: kind none is stored only when nothing is",
+          "[checkpoint][memory]") {
   MemoryCheckpointStore store;
   REQUIRE(store.save(Cursor{}));
   CHECK(store.load().value() == std::optional<Cursor>(Cursor{}));
@@ -74,5 +75,6 @@ TEST_CASE("memory checkpoint store: concurrent saves keep the maximum", "[checkp
   }
   for (auto& thread : threads) thread.join();
   // The largest is thread 3's first save: (2000 - 0) * 4 + 3.
-  CHECK(store.load().value() == Cursor::at_sequence(saves_per_thread * threads_count + threads_count - 1));
+  CHECK(store.load().value() ==
+        Cursor::at_sequence(saves_per_thread * threads_count + threads_count - 1));
 }

@@ -2,12 +2,10 @@
 // polling session, the diagnostics, the ETag of the next request). PollRunner
 // and the simulator's poll world both run it.
 #include <catch2/catch.hpp>
-
 #include <string>
-#include <variant>
-
 #include <tether/io/poll_exchange.hpp>
 #include <tether/model/presets.hpp>
+#include <variant>
 
 namespace io = tether::io;
 namespace poll = tether::model::poll;
@@ -30,7 +28,8 @@ io::PollResponse status(std::uint16_t code) {
 
 }  // namespace
 
-TEST_CASE("a 200 with a JSON object is a snapshot; its ETag goes on the next request", "[poll_exchange]") {
+TEST_CASE("a 200 with a JSON object is a snapshot; its ETag goes on the next request",
+          "[poll_exchange]") {
   io::PollExchange x(tether::model::presets::zero_poll());
   CHECK_FALSE(x.etag(1).has_value());
   const auto out = x.answer(1, ok(R"({"b":2,"a":"x"})", "\"v7\""));
@@ -59,7 +58,8 @@ TEST_CASE("a 304 is a success with no snapshot and keeps the ETag", "[poll_excha
   CHECK(x.etag(0) == std::optional<std::string>("e1"));
 }
 
-TEST_CASE("a body that is no snapshot is PollFailed{200}, said, and keeps the old ETag", "[poll_exchange]") {
+TEST_CASE("a body that is no snapshot is PollFailed{200}, said, and keeps the old ETag",
+          "[poll_exchange]") {
   io::PollExchange x(tether::model::presets::zero_poll());
   x.answer(0, ok("{}", "e1"));
   // Cut short, not an object, a key listed twice (never "last wins").
@@ -75,14 +75,16 @@ TEST_CASE("a body that is no snapshot is PollFailed{200}, said, and keeps the ol
   }
 }
 
-TEST_CASE("a body that lists a key twice is refused, naming the key, never last-wins", "[poll_exchange]") {
+TEST_CASE("a body that lists a key twice is refused, naming the key, never last-wins",
+          "[poll_exchange]") {
   CHECK(io::parse_snapshot(R"({"a":1,"b":{"a":2}})").has_value());  // a nested key is no member
   const auto parsed = io::parse_snapshot(R"({"a":1,"b":2,"a":3})");
   REQUIRE_FALSE(parsed.has_value());
   CHECK(parsed.error() == "duplicate key 'a'");
 }
 
-TEST_CASE("an HTTP error is PollFailed with its status; a 401 asks for a token", "[poll_exchange]") {
+TEST_CASE("an HTTP error is PollFailed with its status; a 401 asks for a token",
+          "[poll_exchange]") {
   io::PollExchange x(tether::model::presets::zero_poll());
   for (const int code : {404, 401, 503, 500}) {
     const auto out = x.answer(0, status(static_cast<std::uint16_t>(code)));

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <tether/io/redirect.hpp>
 
 using tether::io::check_redirect;
@@ -20,9 +19,11 @@ TEST_CASE("redirect: origins are scheme, host and port, and name nothing else", 
 }
 
 TEST_CASE("redirect: a downgrade from https to http is refused", "[redirect]") {
-  const auto refused = check_redirect(url("https://a:1/s?k=v"), url("http://b:2/t?sig=SECRET"), true);
+  const auto refused =
+      check_redirect(url("https://a:1/s?k=v"), url("http://b:2/t?sig=SECRET"), true);
   REQUIRE_FALSE(refused);
-  CHECK(refused.error() == "refused redirect from https://a:1 to http://b:2: a downgrade to plain text");
+  CHECK(refused.error() ==
+        "refused redirect from https://a:1 to http://b:2: a downgrade to plain text");
   CHECK_FALSE(check_redirect(url("https://a/"), url("http://a/"), false));
   CHECK(check_redirect(url("http://a/"), url("https://a/"), true));
 }
@@ -41,7 +42,8 @@ TEST_CASE("redirect: credentials stay within the configured origin", "[redirect]
   REQUIRE(back);
   CHECK_FALSE(back->credentials);
   CHECK_FALSE(back->dropped_credentials);
-  const std::string notice = tether::io::cross_origin_notice(url("https://a:1/x?q=1"), url("https://b:1/y?sig=S"));
+  const std::string notice =
+      tether::io::cross_origin_notice(url("https://a:1/x?q=1"), url("https://b:1/y?sig=S"));
   CHECK(notice.starts_with("redirect from https://a:1 to https://b:1 (another origin)"));
   CHECK(notice.find("sig") == std::string::npos);
 }

@@ -3,15 +3,13 @@
 // inputs, to pin the loop's order, inbox, bound and timer policy; then the
 // freshness mirror, the reducer that has no runner, through the same loop.
 #include <catch2/catch.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>
-#include <variant>
-#include <vector>
-
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
+#include <variant>
+#include <vector>
 
 namespace {
 
@@ -61,12 +59,14 @@ struct Toy {
       return {num->n, num->n + 1000};
     }
     if (const auto* set = std::get_if<Set>(&event)) {
-      s.deadline = set->deadline_ms ? std::optional(model::Instant{*set->deadline_ms}) : std::nullopt;
+      s.deadline =
+          set->deadline_ms ? std::optional(model::Instant{*set->deadline_ms}) : std::nullopt;
       s.log.push_back("set@" + std::to_string(set->now.ms));
       return {};
     }
     const std::int64_t now_ms = std::visit([](const auto& x) { return x.now.ms; }, event);
-    s.log.push_back((std::holds_alternative<Tick>(event) ? "tick@" : "stop@") + std::to_string(now_ms));
+    s.log.push_back((std::holds_alternative<Tick>(event) ? "tick@" : "stop@") +
+                    std::to_string(now_ms));
     return {};
   }
   static std::optional<model::Instant> next_deadline(const State& s) { return s.deadline; }
@@ -74,7 +74,8 @@ struct Toy {
   // Stops fold into one; a waiting stop lets a later Num overtake it.
   static bool merge(Event& queued, Event& incoming) {
     if (queued.index() == incoming.index() && std::holds_alternative<Stop>(incoming)) return true;
-    if (std::holds_alternative<Stop>(queued) && std::holds_alternative<Num>(incoming)) std::swap(queued, incoming);
+    if (std::holds_alternative<Stop>(queued) && std::holds_alternative<Num>(incoming))
+      std::swap(queued, incoming);
     return false;
   }
 };
@@ -103,7 +104,9 @@ struct ToyLoop {
 
 }  // namespace
 
-TEST_CASE("reducer loop: an input that arrives while effects execute is fed after all of them, in order", "[reducer_loop]") {
+TEST_CASE(
+    "reducer loop: an input that arrives while effects execute is fed after all of them, in order",
+    "[reducer_loop]") {
   ToyLoop<> t;
   // Effect 1 feeds Num 2 and Num 3 at once; effect 2 feeds Num 4.
   t.executor.on_effect = [&](int n) {
@@ -116,26 +119,30 @@ TEST_CASE("reducer loop: an input that arrives while effects execute is fed afte
   };
   CHECK(t.loop.feed(Toy::Num{{}, 1}) == io::Fed::fed);
   // Every effect of a step runs before the next event; then arrival order.
-  CHECK(t.executor.seen == std::vector<std::string>{"effect 1", "effect 1001", "effect 2", "effect 1002",
-                                                    "effect 3", "effect 1003", "effect 4", "effect 1004",
-                                                    "settled"});
+  CHECK(t.executor.seen == std::vector<std::string>{"effect 1", "effect 1001", "effect 2",
+                                                    "effect 1002", "effect 3", "effect 1003",
+                                                    "effect 4", "effect 1004", "settled"});
   CHECK(t.loop.state().log == std::vector<std::string>{"1@1000", "2@1000", "3@1000", "4@1000"});
   CHECK(t.loop.inbox_size() == 0);
   CHECK(t.loop.events_fed() == 4);
   CHECK_FALSE(t.loop.executing());
 }
 
-TEST_CASE("reducer loop: each event carries the clock's reading when it is fed, not when it was queued", "[reducer_loop]") {
+TEST_CASE(
+    "reducer loop: each event carries the clock's reading when it is fed, not when it was queued",
+    "[reducer_loop]") {
   ToyLoop<> t;
   t.executor.on_effect = [&](int n) {
     if (n == 1) t.loop.feed(Toy::Num{{999}, 2});  // a stale `now` is overwritten
-    t.clock.now_ms += 5;                           // effects take time
+    t.clock.now_ms += 5;                          // effects take time
   };
   t.loop.feed(Toy::Num{{42}, 1});
   CHECK(t.loop.state().log == std::vector<std::string>{"1@1000", "2@1005"});
 }
 
-TEST_CASE("reducer loop: the inbox is bounded; at the bound an input is refused, counted and reported", "[reducer_loop]") {
+TEST_CASE(
+    "reducer loop: the inbox is bounded; at the bound an input is refused, counted and reported",
+    "[reducer_loop]") {
   ToyLoop<4> t;
   std::vector<io::Fed> outcomes;
   t.executor.on_effect = [&](int n) {
@@ -143,12 +150,13 @@ TEST_CASE("reducer loop: the inbox is bounded; at the bound an input is refused,
     for (int k = 10; k < 16; ++k) outcomes.push_back(t.loop.feed(Toy::Num{{}, k}));
   };
   t.loop.feed(Toy::Num{{}, 1});
-  CHECK(outcomes == std::vector<io::Fed>{io::Fed::queued, io::Fed::queued, io::Fed::queued, io::Fed::queued,
-                                         io::Fed::refused, io::Fed::refused});
+  CHECK(outcomes == std::vector<io::Fed>{io::Fed::queued, io::Fed::queued, io::Fed::queued,
+                                         io::Fed::queued, io::Fed::refused, io::Fed::refused});
   CHECK(t.loop.refused() == 2);
   CHECK(t.executor.refusals == std::vector<std::string>{"1", "1"});
   // The four that fit were fed, in order; nothing else.
-  CHECK(t.loop.state().log == std::vector<std::string>{"1@1000", "10@1000", "11@1000", "12@1000", "13@1000"});
+  CHECK(t.loop.state().log ==
+        std::vector<std::string>{"1@1000", "10@1000", "11@1000", "12@1000", "13@1000"});
   // Drained, the inbox takes inputs again.
   t.executor.on_effect = [&](int n) {
     if (n == 20) outcomes.push_back(t.loop.feed(Toy::Num{{}, 21}));
@@ -158,14 +166,18 @@ TEST_CASE("reducer loop: the inbox is bounded; at the bound an input is refused,
   CHECK(t.loop.state().log.back() == "21@1000");
 }
 
-TEST_CASE("reducer loop: an input that merges with one waiting takes no place in the inbox; one that overtakes it goes first", "[reducer_loop]") {
+TEST_CASE(
+    "reducer loop: an input that merges with one waiting takes no place in the inbox; one that "
+    "overtakes it goes first",
+    "[reducer_loop]") {
   ToyLoop<2> t;
   std::vector<io::Fed> outcomes;
   t.executor.on_effect = [&](int n) {
     if (n != 1) return;
     outcomes.push_back(t.loop.feed(Toy::Stop{}));
     outcomes.push_back(t.loop.feed(Toy::Num{{}, 5}));
-    outcomes.push_back(t.loop.feed(Toy::Stop{}));  // merges with the first: the inbox is full, no refusal
+    outcomes.push_back(
+        t.loop.feed(Toy::Stop{}));  // merges with the first: the inbox is full, no refusal
   };
   t.loop.feed(Toy::Num{{}, 1});
   CHECK(outcomes == std::vector<io::Fed>{io::Fed::queued, io::Fed::queued, io::Fed::queued});
@@ -174,7 +186,8 @@ TEST_CASE("reducer loop: an input that merges with one waiting takes no place in
   CHECK(t.loop.state().log == std::vector<std::string>{"1@1000", "5@1000", "stop@1000"});
 }
 
-TEST_CASE("reducer loop: the session's inbox folds cumulative acks and repeated stops", "[reducer_loop]") {
+TEST_CASE("reducer loop: the session's inbox folds cumulative acks and repeated stops",
+          "[reducer_loop]") {
   using R = io::SessionReducer;
   model::Event queued = model::DeliveryAcked{{}, 3, model::Cursor::at_sequence(3)};
   model::Event later = model::DeliveryAcked{{}, 5, model::Cursor::at_sequence(5)};
@@ -194,16 +207,22 @@ TEST_CASE("reducer loop: the session's inbox folds cumulative acks and repeated 
   CHECK(std::get<model::CheckpointSaved>(saved).delivery_id == 1);
 }
 
-TEST_CASE("reducer loop: the session's stop waits behind an ack that arrives after it in the same step", "[reducer_loop]") {
+TEST_CASE(
+    "reducer loop: the session's stop waits behind an ack that arrives after it in the same step",
+    "[reducer_loop]") {
   using R = io::SessionReducer;
   model::Event queued = model::StopRequested{};
   model::Event incoming = model::DeliveryAcked{{}, 4, model::Cursor::at_sequence(4)};
   CHECK_FALSE(R::merge(queued, incoming));  // exchanged: the ack takes the stop's place
   CHECK(std::holds_alternative<model::DeliveryAcked>(queued));
-  CHECK(std::holds_alternative<model::StopRequested>(incoming));  // and the stop goes on, to the end
+  CHECK(
+      std::holds_alternative<model::StopRequested>(incoming));  // and the stop goes on, to the end
 }
 
-TEST_CASE("reducer loop: the timer is re-armed only for an earlier deadline, and disarmed when there is none", "[reducer_loop]") {
+TEST_CASE(
+    "reducer loop: the timer is re-armed only for an earlier deadline, and disarmed when there is "
+    "none",
+    "[reducer_loop]") {
   ToyLoop<> t;
   t.loop.feed(Toy::Set{{}, 5000});
   CHECK(t.host.arms == std::vector<std::optional<model::Instant>>{model::Instant{5000}});
@@ -224,7 +243,8 @@ TEST_CASE("reducer loop: the timer is re-armed only for an earlier deadline, and
   CHECK(t.host.arms.size() == arms);
 }
 
-TEST_CASE("reducer loop: a timer that fires while effects execute ticks after them, once", "[reducer_loop]") {
+TEST_CASE("reducer loop: a timer that fires while effects execute ticks after them, once",
+          "[reducer_loop]") {
   ToyLoop<> t;
   t.loop.feed(Toy::Set{{}, 2000});
   t.executor.on_effect = [&](int n) {
@@ -234,19 +254,24 @@ TEST_CASE("reducer loop: a timer that fires while effects execute ticks after th
   };
   t.clock.now_ms = 2000;
   t.loop.feed(Toy::Num{{}, 1});
-  CHECK(t.loop.state().log == std::vector<std::string>{"set@1000", "1@2000", "tick@2000", "tick@2000"});
-  CHECK(t.host.arms.back() == model::Instant{2000});  // re-armed after the early reset (deadline unchanged)
+  CHECK(t.loop.state().log ==
+        std::vector<std::string>{"set@1000", "1@2000", "tick@2000", "tick@2000"});
+  CHECK(t.host.arms.back() ==
+        model::Instant{2000});  // re-armed after the early reset (deadline unchanged)
 }
 
-TEST_CASE("reducer loop: drives the freshness mirror, whose deadline is the heartbeat budget", "[reducer_loop][mirror]") {
+TEST_CASE("reducer loop: drives the freshness mirror, whose deadline is the heartbeat budget",
+          "[reducer_loop][mirror]") {
   VirtualClock clock;
   TimerHost host;
   struct MirrorExecutor {
     std::vector<model::mirror::MirrorStatus> statuses;
     std::vector<model::mirror::Change> changes;
     void execute(const model::mirror::Effect& effect) {
-      if (const auto* report = std::get_if<model::mirror::ReportStatus>(&effect)) statuses.push_back(report->status);
-      if (const auto* changed = std::get_if<model::mirror::ValueChanged>(&effect)) changes.push_back(changed->change);
+      if (const auto* report = std::get_if<model::mirror::ReportStatus>(&effect))
+        statuses.push_back(report->status);
+      if (const auto* changed = std::get_if<model::mirror::ValueChanged>(&effect))
+        changes.push_back(changed->change);
     }
   } executor;
   model::mirror::MirrorConfig config;

@@ -5,11 +5,9 @@
 #include <rapidcheck/catch.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
-
 #include <tether/io/retry_after.hpp>
 
 using tether::io::days_from_civil;
@@ -19,7 +17,7 @@ using tether::io::retry_after_s_max;
 
 namespace {
 
-constexpr std::int64_t s = 1000;  // ms per second
+constexpr std::int64_t s = 1000;                        // ms per second
 constexpr std::int64_t rfc_example_ms = 784111777 * s;  // Sun, 06 Nov 1994 08:49:37 GMT
 constexpr std::int64_t now_2024_ms = 1709208000 * s;    // 2024-02-29 12:00:00 UTC
 
@@ -61,7 +59,8 @@ TEST_CASE("the obsolete rfc850 and asctime forms", "[retry_after][date]") {
   CHECK(parse_http_date_ms("Thu Feb 29 12:00:00 2024", 0) == now_2024_ms);
 }
 
-TEST_CASE("rfc850 two-digit years: more than 50 years ahead means the past century", "[retry_after][date]") {
+TEST_CASE("rfc850 two-digit years: more than 50 years ahead means the past century",
+          "[retry_after][date]") {
   // now is 2024: 74 -> 2074 (50 years ahead), 75 -> 1975, 30 -> 2030.
   CHECK(parse_http_date_ms("Tuesday, 01-Jan-30 00:00:00 GMT", now_2024_ms) == 1893456000 * s);
   CHECK(parse_http_date_ms("Monday, 01-Jan-74 00:00:00 GMT", now_2024_ms) ==
@@ -78,30 +77,30 @@ TEST_CASE("rfc850 two-digit years: more than 50 years ahead means the past centu
 
 TEST_CASE("malformed HTTP-dates are rejected", "[retry_after][date]") {
   for (const char* bad : {
-           "Sun, 06 Nov 1994 08:49:37",        // no GMT
-           "Sun, 06 Nov 1994 08:49:37 UTC",    // only GMT
-           "Sun, 06 Nov 1994 08:49:37 gmt",    // case-sensitive
+           "Sun, 06 Nov 1994 08:49:37",      // no GMT
+           "Sun, 06 Nov 1994 08:49:37 UTC",  // only GMT
+           "Sun, 06 Nov 1994 08:49:37 gmt",  // case-sensitive
            "sun, 06 Nov 1994 08:49:37 GMT",
            "Sun, 06 nov 1994 08:49:37 GMT",
-           "Sun, 6 Nov 1994 08:49:37 GMT",     // two-digit day
-           "Sun, 06 Nov 94 08:49:37 GMT",      // four-digit year
+           "Sun, 6 Nov 1994 08:49:37 GMT",  // two-digit day
+           "Sun, 06 Nov 94 08:49:37 GMT",   // four-digit year
            "Sun,  06 Nov 1994 08:49:37 GMT",
            "Sun 06 Nov 1994 08:49:37 GMT",
            "Sun, 06 Nov 1994 8:49:37 GMT",
            "Sun, 06 Nov 1994 08:49 GMT",
-           "Sun, 06 Nov 1994 24:00:00 GMT",    // out of range
+           "Sun, 06 Nov 1994 24:00:00 GMT",  // out of range
            "Sun, 06 Nov 1994 08:60:00 GMT",
            "Sun, 06 Nov 1994 08:49:61 GMT",
            "Sun, 00 Nov 1994 08:49:37 GMT",
-           "Sun, 31 Nov 1994 08:49:37 GMT",    // November has 30 days
-           "Sun, 29 Feb 1900 08:49:37 GMT",    // 1900 is not a leap year
+           "Sun, 31 Nov 1994 08:49:37 GMT",  // November has 30 days
+           "Sun, 29 Feb 1900 08:49:37 GMT",  // 1900 is not a leap year
            "Xyz, 06 Nov 1994 08:49:37 GMT",
            "Sun, 06 Nov 1994 08:49:37 GMT x",
            "Sun, 06 Nov 1994 08:49:37 GMT\r\n",
            "Sunday, 06-Nov-1994 08:49:37 GMT",  // rfc850 has a two-digit year
            "Sunday, 06 Nov 94 08:49:37 GMT",
-           "Sun, 06-Nov-94 08:49:37 GMT",       // a short name with the rfc850 date
-           "Sun Nov 6 08:49:37 1994",           // asctime pads the day with a space
+           "Sun, 06-Nov-94 08:49:37 GMT",  // a short name with the rfc850 date
+           "Sun Nov 6 08:49:37 1994",      // asctime pads the day with a space
            "Sun Nov  6 08:49:37 94",
            "Sun Nov  6 08:49:37 1994 GMT",
            "Sun",
@@ -112,7 +111,8 @@ TEST_CASE("malformed HTTP-dates are rejected", "[retry_after][date]") {
   }
 }
 
-TEST_CASE("an HTTP-date becomes a delay from now, the past is 0, the far future capped", "[retry_after]") {
+TEST_CASE("an HTTP-date becomes a delay from now, the past is 0, the far future capped",
+          "[retry_after]") {
   CHECK(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example_ms - 90 * s) == 90 * s);
   CHECK(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example_ms - 1) == 1);
   CHECK(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", rfc_example_ms) == 0);
@@ -140,7 +140,8 @@ TEST_CASE("property: consecutive days differ by one", "[retry_after][date][prope
     const auto year = *rc::gen::inRange<std::int64_t>(-5000, 10000);
     const auto month = *rc::gen::inRange(1u, 13u);
     const std::int64_t first = days_from_civil(year, month, 1);
-    const std::int64_t next_first = month == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, month + 1, 1);
+    const std::int64_t next_first =
+        month == 12 ? days_from_civil(year + 1, 1, 1) : days_from_civil(year, month + 1, 1);
     const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     const unsigned lengths[] = {31, leap ? 29u : 28u, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     RC_ASSERT(next_first - first == static_cast<std::int64_t>(lengths[month - 1]));

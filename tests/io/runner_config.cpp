@@ -1,11 +1,11 @@
 // Between Config and RunnerOptions (io/src/runner_config.cpp).
-#include <tether/io/runner_config.hpp>
-
 #include <catch2/catch.hpp>
+#include <tether/io/runner_config.hpp>
 
 namespace io = tether::io;
 
-TEST_CASE("runner_config: a Config's policy reaches RunnerOptions and comes back", "[runner_config]") {
+TEST_CASE("runner_config: a Config's policy reaches RunnerOptions and comes back",
+          "[runner_config]") {
   io::Config c = io::preset_config("client_go").value();
   c.seed = 99;
   c.shell.sequence = "json:seq";
@@ -43,7 +43,8 @@ TEST_CASE("runner_config: config_of keeps what may carry credentials out", "[run
   CHECK(io::parse_config(text).has_value());  // a recording's header reads back
 }
 
-TEST_CASE("runner_config: a WebSocket subprotocol other than nchan's stays out of a recording", "[runner_config]") {
+TEST_CASE("runner_config: a WebSocket subprotocol other than nchan's stays out of a recording",
+          "[runner_config]") {
   io::RunnerOptions o;
   o.websocket.subprotocol = "base64url.bearer.authorization.k8s.io.s3cr3t";
   CHECK(io::to_json(io::config_of(o), true).find("s3cr3t") == std::string::npos);

@@ -5,11 +5,9 @@
 #include <rapidcheck/catch.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
-
 #include <tether/io/sequence_extractor.hpp>
 
 using namespace std::string_literals;
@@ -46,7 +44,8 @@ TEST_CASE("sequence specs for --seq-from parse, and bad ones say why", "[seq]") 
   REQUIRE(dotted);
   CHECK(dotted->json_field() == "a.b:c");  // verbatim, not a path
 
-  for (const std::string_view bad : {"", "json:", "json", "ID", "id ", "seq", "json-seq", "jsonx:seq"}) {
+  for (const std::string_view bad :
+       {"", "json:", "json", "ID", "id ", "seq", "json-seq", "jsonx:seq"}) {
     INFO("spec \"" << bad << "\"");
     const auto r = SequenceExtractor::parse(bad);
     REQUIRE_FALSE(r);
@@ -99,7 +98,8 @@ TEST_CASE("JSON: whitespace, member order and skipped values", "[seq][json]") {
   CHECK(json_seq(R"({"seq":42})") == "42");
   CHECK(json_seq(" \t\r\n{ \n\"seq\"\t:\r 42 \n} ") == "42");
   CHECK(json_seq(R"({"a":1,"seq":7})") == "7");
-  CHECK(json_seq(R"({"a":{"seq":1,"b":[1,2,{"seq":3}]},"seq":9})") == "9");  // nested ones do not count
+  CHECK(json_seq(R"({"a":{"seq":1,"b":[1,2,{"seq":3}]},"seq":9})") ==
+        "9");  // nested ones do not count
   CHECK(json_seq(R"({"a":[[[]]],"b":{},"c":[],"d":"}","e":"\"seq\":5","seq":6})") == "6");
   CHECK(json_seq(R"({"a":true,"b":false,"c":null,"d":-1.5e+3,"e":0,"f":1E9,"seq":0})") == "0");
   CHECK(json_seq(R"({"seq":18446744073709551615})") == "18446744073709551615");
@@ -176,7 +176,8 @@ TEST_CASE("JSON: malformed or non-object payloads", "[seq][json]") {
   CHECK(json_seq(R"({"a":"\x","seq":2})") == why(NoSequence::malformed_json));
   CHECK(json_seq(R"({"a":"\u12G4","seq":2})") == why(NoSequence::malformed_json));
   CHECK(json_seq(R"({"a":"\u12)") == why(NoSequence::malformed_json));
-  CHECK(json_seq("{\"a\":\"tab\there\",\"seq\":2}") == why(NoSequence::malformed_json));  // raw control
+  CHECK(json_seq("{\"a\":\"tab\there\",\"seq\":2}") ==
+        why(NoSequence::malformed_json));  // raw control
   CHECK(json_seq(R"({"a":"unterminated)") == why(NoSequence::malformed_json));
   CHECK(json_seq(R"({"a":1}trailing)") == why(NoSequence::field_missing));  // stops at '}'
   CHECK(json_seq(R"({"a":1})", "seq") == why(NoSequence::field_missing));
@@ -201,16 +202,19 @@ TEST_CASE("property: a member written by a JSON writer is found", "[seq][json][p
     const auto value = *rc::gen::arbitrary<std::uint64_t>();
     const auto before = *rc::gen::inRange(0, 4);
     const auto after = *rc::gen::inRange(0, 4);
-    const auto text = *rc::gen::container<std::string>(rc::gen::element('a', '"', '\\', '{', '[', ' ', ':'));
+    const auto text =
+        *rc::gen::container<std::string>(rc::gen::element('a', '"', '\\', '{', '[', ' ', ':'));
     std::string escaped_text;
     for (const char c : text) {
       if (c == '"' || c == '\\') escaped_text += '\\';
       escaped_text += c;
     }
     std::string json = "{";
-    for (int i = 0; i < before; ++i) json += "\"k" + std::to_string(i) + "\": [\"" + escaped_text + "\", {\"seq\": 1}],";
+    for (int i = 0; i < before; ++i)
+      json += "\"k" + std::to_string(i) + "\": [\"" + escaped_text + "\", {\"seq\": 1}],";
     json += " \"seq\" : " + std::to_string(value);
-    for (int i = 0; i < after; ++i) json += ", \"seq" + std::to_string(i) + "\": \"" + escaped_text + "\"";
+    for (int i = 0; i < after; ++i)
+      json += ", \"seq" + std::to_string(i) + "\": \"" + escaped_text + "\"";
     json += "}";
     const auto found = json_top_level_u64(json, "seq");
     RC_ASSERT(found.has_value());

@@ -9,18 +9,16 @@
 
 #include <rapidcheck/catch.h>
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <optional>
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/sse_parser.hpp>
+#include <vector>
 
 using namespace std::string_literals;
 using namespace std::string_view_literals;
@@ -66,7 +64,9 @@ std::ostream& operator<<(std::ostream& os, const Ev& e) {
             << escaped(e.id) << "\"}";
 }
 
-Ev msg(std::string data, std::string id = "") { return {"message", std::move(data), std::move(id)}; }
+Ev msg(std::string data, std::string id = "") {
+  return {"message", std::move(data), std::move(id)};
+}
 
 // Everything a parse produced.
 struct Outcome {
@@ -130,7 +130,9 @@ Outcome parse_chunks(const std::vector<std::string_view>& chunks, SseLimits limi
   return out;
 }
 
-Outcome parse(std::string_view input, SseLimits limits = {}) { return parse_chunks({input}, limits); }
+Outcome parse(std::string_view input, SseLimits limits = {}) {
+  return parse_chunks({input}, limits);
+}
 
 Outcome parse_bytewise(std::string_view input, SseLimits limits = {}) {
   std::vector<std::string_view> chunks;
@@ -159,24 +161,31 @@ std::vector<Ev> events_every_way(std::string_view input) { return parse_every_wa
 // resources/message.py sends `message` + "\n\n" + "\n" ("newline=none": + "\n").
 
 TEST_CASE("wpt format-bom: one leading BOM is stripped, a later one is content", "[sse][wpt]") {
-  const auto events = events_every_way("\xEF\xBB\xBF" "data:1\n\n\xEF\xBB\xBF" "data:2\n\ndata:3\n\n\n");
+  const auto events = events_every_way(
+      "\xEF\xBB\xBF"
+      "data:1\n\n\xEF\xBB\xBF"
+      "data:2\n\ndata:3\n\n\n");
   CHECK(events == std::vector{msg("1"), msg("3")});
 }
 
 TEST_CASE("wpt format-bom-2: of two BOMs only the first is stripped", "[sse][wpt]") {
-  const auto events = events_every_way("\xEF\xBB\xBF\xEF\xBB\xBF" "data:1\n\ndata:2\n\ndata:3\n\n\n");
+  const auto events = events_every_way(
+      "\xEF\xBB\xBF\xEF\xBB\xBF"
+      "data:1\n\ndata:2\n\ndata:3\n\n\n");
   CHECK(events == std::vector{msg("2"), msg("3")});
 }
 
 TEST_CASE("wpt format-comments: comments between data lines, with every line end", "[sse][wpt]") {
   const std::string x(2048, 'x');
-  const std::string input = "data:1\r:\0\n:\r\ndata:2\n:"s + x + "\rdata:3\n:data:fail\r:" + x + "\ndata:4\n\n";
+  const std::string input =
+      "data:1\r:\0\n:\r\ndata:2\n:"s + x + "\rdata:3\n:data:fail\r:" + x + "\ndata:4\n\n";
   const Outcome out = parse_every_way(input);
   CHECK(out.events == std::vector{msg("1\n2\n3\n4")});
   CHECK(out.comments == std::vector{"\0"s, ""s, x, "data:fail"s, x});
 }
 
-TEST_CASE("wpt format-data-before-final-empty-line: an unterminated event is discarded", "[sse][wpt]") {
+TEST_CASE("wpt format-data-before-final-empty-line: an unterminated event is discarded",
+          "[sse][wpt]") {
   const std::string_view input = "retry:1000\ndata:test1\n\nid:test\ndata:test2\n";
   const Outcome out = parse_every_way(input);
   CHECK(out.events == std::vector{msg("test1")});
@@ -209,7 +218,8 @@ TEST_CASE("wpt format-field-event-empty: an empty event type means message", "[s
   CHECK(events_every_way("event: \ndata:data\n\n\n") == std::vector{msg("data")});
 }
 
-TEST_CASE("wpt format-field-id and format-field-id-2: the id is kept across reconnections", "[sse][wpt]") {
+TEST_CASE("wpt format-field-id and format-field-id-2: the id is kept across reconnections",
+          "[sse][wpt]") {
   // resources/last-event-id.py: the first response sets the id; with a
   // Last-Event-ID header it echoes the header as data.
   const Outcome first = parse_every_way("id: \xE2\x80\xA6\nretry: 200\ndata: hello\n\n");
@@ -231,7 +241,8 @@ TEST_CASE("wpt format-field-id and format-field-id-2: the id is kept across reco
   CHECK(out.events == std::vector{msg("hello", "\xE2\x80\xA6"), echoed, echoed});
 }
 
-TEST_CASE("wpt format-field-id-3: the id persists until set, and an empty id resets it", "[sse][wpt]") {
+TEST_CASE("wpt format-field-id-3: the id persists until set, and an empty id resets it",
+          "[sse][wpt]") {
   SECTION("persists") {
     CHECK(events_every_way("id: 1\ndata: 1\n\ndata: 2\n\nid: 2\ndata:3\n\ndata:4\n\n") ==
           std::vector{msg("1", "1"), msg("2", "1"), msg("3", "2"), msg("4", "2")});
@@ -291,18 +302,22 @@ TEST_CASE("retry values that are not plain 64-bit decimals are ignored", "[sse]"
 }
 
 TEST_CASE("wpt format-field-unknown: unknown fields and junk lines are ignored", "[sse][wpt]") {
-  CHECK(events_every_way("data:test\n data\ndata\nfoobar:xxx\njustsometext\n:thisisacommentyay\ndata:test\n\n\n") ==
+  CHECK(events_every_way(
+            "data:test\n "
+            "data\ndata\nfoobar:xxx\njustsometext\n:thisisacommentyay\ndata:test\n\n\n") ==
         std::vector{msg("test\n\ntest")});
 }
 
 TEST_CASE("wpt format-leading-space: exactly one space after the colon is removed", "[sse][wpt]") {
-  CHECK(events_every_way("data:\ttest\rdata: \ndata:test\n\n\n") == std::vector{msg("\ttest\n\ntest")});
+  CHECK(events_every_way("data:\ttest\rdata: \ndata:test\n\n\n") ==
+        std::vector{msg("\ttest\n\ntest")});
   CHECK(events_every_way("data:  two\n\n") == std::vector{msg(" two")});
   CHECK(events_every_way("event:  x\ndata: a\n\n") == std::vector{Ev{" x", "a", ""}});
 }
 
 TEST_CASE("wpt format-newlines: CRLF, LF and a final CR all end lines", "[sse][wpt]") {
-  CHECK(events_every_way("data:test\r\ndata\ndata:test\r\n\r\n") == std::vector{msg("test\n\ntest")});
+  CHECK(events_every_way("data:test\r\ndata\ndata:test\r\n\r\n") ==
+        std::vector{msg("test\n\ntest")});
   // The blank line may be a lone CR at the very end: it dispatches at once.
   CHECK(events_every_way("data:test\r\r") == std::vector{msg("test")});
 }
@@ -319,7 +334,9 @@ TEST_CASE("wpt format-utf-8: UTF-8 passes through as bytes", "[sse][wpt]") {
 
 TEST_CASE("wpt event-data: lines and data parsing", "[sse][wpt]") {
   // The bytes resources/message2.py writes, with its expected three events.
-  CHECK(events_every_way("data:msg\ndata: msg\n\n:\nfalsefield:msg\n\nfalsefield:msg\nDatadata\n\ndata\n\ndata:end\n\n") ==
+  CHECK(events_every_way(
+            "data:msg\ndata: "
+            "msg\n\n:\nfalsefield:msg\n\nfalsefield:msg\nDatadata\n\ndata\n\ndata:end\n\n") ==
         std::vector{msg("msg\nmsg"), msg(""), msg("end")});
 }
 
@@ -330,18 +347,23 @@ TEST_CASE("spec examples", "[sse][spec]") {
     CHECK(events_every_way("data: This is the first message.\n\n"
                            "data: This is the second message, it\ndata: has two lines.\n\n"
                            "data: This is the third message.\n\n") ==
-          std::vector{msg("This is the first message."), msg("This is the second message, it\nhas two lines."),
+          std::vector{msg("This is the first message."),
+                      msg("This is the second message, it\nhas two lines."),
                       msg("This is the third message.")});
   }
   SECTION("typed events") {
-    CHECK(events_every_way("event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: add\ndata: 113411\n\n") ==
-          std::vector{Ev{"add", "73857293", ""}, Ev{"remove", "2153", ""}, Ev{"add", "113411", ""}});
+    CHECK(events_every_way("event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: "
+                           "add\ndata: 113411\n\n") == std::vector{Ev{"add", "73857293", ""},
+                                                                   Ev{"remove", "2153", ""},
+                                                                   Ev{"add", "113411", ""}});
   }
   SECTION("stock ticker") {
-    CHECK(events_every_way("data: YHOO\ndata: +2\ndata: 10\n\n") == std::vector{msg("YHOO\n+2\n10")});
+    CHECK(events_every_way("data: YHOO\ndata: +2\ndata: 10\n\n") ==
+          std::vector{msg("YHOO\n+2\n10")});
   }
   SECTION("comment, ids, a bare id and a doubled space") {
-    CHECK(events_every_way(": test stream\n\ndata: first event\nid: 1\n\ndata:second event\nid\n\ndata:  third event\n\n") ==
+    CHECK(events_every_way(": test stream\n\ndata: first event\nid: 1\n\ndata:second "
+                           "event\nid\n\ndata:  third event\n\n") ==
           std::vector{msg("first event", "1"), msg("second event"), msg(" third event")});
   }
   SECTION("empty data, two empty lines, and a last block without blank line") {
@@ -356,7 +378,8 @@ TEST_CASE("spec examples", "[sse][spec]") {
 
 // --- line ends, BOM, end of stream ------------------------------------------------
 
-TEST_CASE("a CR at the end of one chunk and an LF at the start of the next are one line end", "[sse]") {
+TEST_CASE("a CR at the end of one chunk and an LF at the start of the next are one line end",
+          "[sse]") {
   const Outcome out = parse_chunks({"data:a\r", "\n", "data:b\r", "", "\ndata:c\n\n"});
   CHECK(out.events == std::vector{msg("a\nb\nc")});
   // Two CRs, an LF then CR: each is a line end of its own.
@@ -367,11 +390,16 @@ TEST_CASE("a CR at the end of one chunk and an LF at the start of the next are o
 
 TEST_CASE("a BOM split across feeds is still stripped", "[sse]") {
   CHECK(parse_chunks({"\xEF", "\xBB", "\xBF", "data:x\n\n"}).events == std::vector{msg("x")});
-  CHECK(parse_chunks({"", "\xEF\xBB", "\xBF" "data:x\n\n"}).events == std::vector{msg("x")});
+  CHECK(parse_chunks({"", "\xEF\xBB",
+                      "\xBF"
+                      "data:x\n\n"})
+            .events == std::vector{msg("x")});
   // An incomplete BOM is content: the field name becomes "\xEF\xBB" "data".
   CHECK(parse_chunks({"\xEF\xBB", "data:x\n\ndata:y\n\n"}).events == std::vector{msg("y")});
-  CHECK(events_every_way("\xEF" "data:x\n\ndata:y\n\n") == std::vector{msg("y")});
-  CHECK(events_every_way("\xEF\xBB\n" "data:y\n\n") == std::vector{msg("y")});
+  CHECK(events_every_way("\xEF"
+                         "data:x\n\ndata:y\n\n") == std::vector{msg("y")});
+  CHECK(events_every_way("\xEF\xBB\n"
+                         "data:y\n\n") == std::vector{msg("y")});
   // A BOM alone is no content; half a BOM is a partial line.
   CHECK_FALSE(parse("\xEF\xBB\xBF").discarded);
   CHECK(parse("\xEF\xBB").discarded);
@@ -401,12 +429,16 @@ TEST_CASE("start_stream() begins a new connection with the id it resumed from", 
   Outcome out;
   Recorder sink(out);
   SseParser parser(SseLimits{8, 64});
-  REQUIRE(parser.feed("id: 3\ndata: a\n\ndata: 012345678", sink).error().limit == SseError::Limit::line_bytes);
+  REQUIRE(parser.feed("id: 3\ndata: a\n\ndata: 012345678", sink).error().limit ==
+          SseError::Limit::line_bytes);
   CHECK(parser.failed());
   parser.start_stream("3");
   CHECK_FALSE(parser.failed());
   CHECK(parser.last_event_id() == "3");
-  REQUIRE(parser.feed("\xEF\xBB\xBF" "data: b\n\n", sink));  // a new stream may start with a BOM
+  REQUIRE(
+      parser.feed("\xEF\xBB\xBF"
+                  "data: b\n\n",
+                  sink));  // a new stream may start with a BOM
   CHECK(out.events == std::vector{msg("a", "3"), msg("b", "3")});
   CHECK(parser.bytes_fed() == 12);
 }
@@ -422,7 +454,8 @@ TEST_CASE("valid_utf8 follows the UTF-8 definition", "[utf8]") {
   using tether::io::valid_utf8;
   CHECK(valid_utf8(""));
   CHECK(valid_utf8("plain ASCII, long enough for the eight-byte path"));
-  CHECK(valid_utf8("\xC2\x80 \xDF\xBF \xE0\xA0\x80 \xEF\xBF\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF"));
+  CHECK(
+      valid_utf8("\xC2\x80 \xDF\xBF \xE0\xA0\x80 \xEF\xBF\xBF \xF0\x90\x80\x80 \xF4\x8F\xBF\xBF"));
   CHECK(valid_utf8("\xF0\x9F\x98\x80"));
   CHECK_FALSE(valid_utf8("\x80"));              // a lone continuation byte
   CHECK_FALSE(valid_utf8("\xC0\xAF"));          // overlong '/'
@@ -431,8 +464,8 @@ TEST_CASE("valid_utf8 follows the UTF-8 definition", "[utf8]") {
   CHECK_FALSE(valid_utf8("\xED\xA0\x80"));      // a surrogate
   CHECK_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   CHECK_FALSE(valid_utf8("\xF5\x80\x80\x80"));
-  CHECK_FALSE(valid_utf8("\xE2\x82"));          // truncated
-  CHECK_FALSE(valid_utf8("\xE2\x28\xA1"));      // a bad continuation
+  CHECK_FALSE(valid_utf8("\xE2\x82"));              // truncated
+  CHECK_FALSE(valid_utf8("\xE2\x28\xA1"));          // a bad continuation
   CHECK_FALSE(valid_utf8("0123456789abcdef\xFF"));  // after the fast path
 }
 
@@ -464,10 +497,12 @@ TEST_CASE("nchan: a ping heartbeat alone dispatches nothing", "[sse][nchan]") {
 
 // --- limits -------------------------------------------------------------------------
 
-TEST_CASE("a line longer than line_bytes_max is an error at the first byte past the limit", "[sse][limits]") {
+TEST_CASE("a line longer than line_bytes_max is an error at the first byte past the limit",
+          "[sse][limits]") {
   const SseLimits limits{16, 1024};
   SECTION("exactly the limit is fine") {
-    CHECK(parse_every_way("data:0123456789a\n\n", limits).events == std::vector{msg("0123456789a")});
+    CHECK(parse_every_way("data:0123456789a\n\n", limits).events ==
+          std::vector{msg("0123456789a")});
   }
   SECTION("one more byte fails, after the events before it") {
     const Outcome out = parse_every_way("data:ok\n\ndata:0123456789ab\n\n", limits);
@@ -504,17 +539,20 @@ TEST_CASE("after an error every feed returns it and calls nothing", "[sse][limit
   CHECK_FALSE(parser.finish());
 }
 
-TEST_CASE("an event bigger than event_bytes_max is an error at its offending data line", "[sse][limits]") {
+TEST_CASE("an event bigger than event_bytes_max is an error at its offending data line",
+          "[sse][limits]") {
   const SseLimits limits{64, 33};  // each "data: 0123456789" line adds 11 bytes
   SECTION("up to the limit is fine, and the count restarts after each event") {
     const Outcome out = parse_every_way(
         "data: 0123456789\ndata: 0123456789\ndata: 0123456789\n\n"
-        "data: 0123456789\ndata: 0123456789\ndata: 0123456789\n\n", limits);
+        "data: 0123456789\ndata: 0123456789\ndata: 0123456789\n\n",
+        limits);
     CHECK(out.events.size() == 2);
     CHECK_FALSE(out.error);
   }
   SECTION("one more byte fails") {
-    const Outcome out = parse_every_way("data: 0123456789\ndata: 0123456789\ndata: 0123456789x\n\n", limits);
+    const Outcome out =
+        parse_every_way("data: 0123456789\ndata: 0123456789\ndata: 0123456789x\n\n", limits);
     REQUIRE(out.error);
     CHECK(*out.error == SseError{SseError::Limit::event_bytes, 33, 34});
     CHECK(out.events.empty());
@@ -528,7 +566,8 @@ TEST_CASE("an event bigger than event_bytes_max is an error at its offending dat
   }
 }
 
-TEST_CASE("a server sending bytes forever without a line end hits line_bytes_max", "[sse][limits]") {
+TEST_CASE("a server sending bytes forever without a line end hits line_bytes_max",
+          "[sse][limits]") {
   SseParser parser;  // the default limits: 1 MiB lines
   Outcome out;
   Recorder sink(out);
@@ -540,12 +579,14 @@ TEST_CASE("a server sending bytes forever without a line end hits line_bytes_max
     fed_bytes += chunk.size();
     if (!r && !error) {
       error = r.error();
-      CHECK(fed_bytes == parser.limits().line_bytes_max + chunk.size());  // the chunk that crossed it
+      CHECK(fed_bytes ==
+            parser.limits().line_bytes_max + chunk.size());  // the chunk that crossed it
     }
     REQUIRE(parser.buffered_bytes() <= parser.limits().line_bytes_max);
   }
   REQUIRE(error);
-  CHECK(*error == SseError{SseError::Limit::line_bytes, std::size_t{1} << 20, std::uint64_t{1} << 20});
+  CHECK(*error ==
+        SseError{SseError::Limit::line_bytes, std::size_t{1} << 20, std::uint64_t{1} << 20});
   CHECK(out.trace.empty());
 }
 
@@ -588,7 +629,8 @@ Outcome reference_parse(std::string_view input, SseLimits limits) {
     while (end < input.size() && input[end] != '\r' && input[end] != '\n') ++end;
     const std::uint64_t line_offset = offset + pos;
     if (end - pos > limits.line_bytes_max) {
-      out.error = SseError{SseError::Limit::line_bytes, limits.line_bytes_max, line_offset + limits.line_bytes_max};
+      out.error = SseError{SseError::Limit::line_bytes, limits.line_bytes_max,
+                           line_offset + limits.line_bytes_max};
       break;
     }
     if (end == input.size()) {  // no line end: an incomplete line
@@ -647,23 +689,21 @@ Outcome reference_parse(std::string_view input, SseLimits limits) {
 
 // Random streams from pieces that matter to the parser.
 rc::Gen<std::string> sse_stream() {
-  const auto value = rc::gen::container<std::string>(rc::gen::element(
-      'a', 'b', ' ', ':', '0', '7', '\0', '\xEF', '\xBB', '\xBF', '\xFF'));
+  const auto value = rc::gen::container<std::string>(
+      rc::gen::element('a', 'b', ' ', ':', '0', '7', '\0', '\xEF', '\xBB', '\xBF', '\xFF'));
   const auto line = rc::gen::oneOf(
       rc::gen::map(value, [](std::string v) { return "data:" + v; }),
-      rc::gen::map(value, [](std::string v) { return "data: " + v; }),
-      rc::gen::just("data"s),
+      rc::gen::map(value, [](std::string v) { return "data: " + v; }), rc::gen::just("data"s),
       rc::gen::map(value, [](std::string v) { return "event:" + v; }),
-      rc::gen::map(value, [](std::string v) { return "id: " + v; }),
-      rc::gen::just("id"s),
+      rc::gen::map(value, [](std::string v) { return "id: " + v; }), rc::gen::just("id"s),
       rc::gen::map(rc::gen::inRange<std::uint64_t>(0, 100000),
                    [](std::uint64_t ms) { return "retry: " + std::to_string(ms); }),
       rc::gen::map(value, [](std::string v) { return "retry:" + v; }),
       rc::gen::map(value, [](std::string v) { return ":" + v; }),
-      rc::gen::map(value, [](std::string v) { return v; }),
-      rc::gen::just(""s), rc::gen::just(""s));
+      rc::gen::map(value, [](std::string v) { return v; }), rc::gen::just(""s), rc::gen::just(""s));
   const auto ending = rc::gen::element("\n"s, "\r"s, "\r\n"s);
-  const auto ended_line = rc::gen::apply([](std::string l, std::string e) { return l + e; }, line, ending);
+  const auto ended_line =
+      rc::gen::apply([](std::string l, std::string e) { return l + e; }, line, ending);
   return rc::gen::apply(
       [](bool bom, std::vector<std::string> lines, std::string tail) {
         std::string s = bom ? "\xEF\xBB\xBF" : "";
@@ -674,7 +714,8 @@ rc::Gen<std::string> sse_stream() {
       rc::gen::element(""s, "data: tail"s, "\r"s));
 }
 
-std::vector<std::string_view> chunked(std::string_view input, const std::vector<std::size_t>& cuts_raw) {
+std::vector<std::string_view> chunked(std::string_view input,
+                                      const std::vector<std::size_t>& cuts_raw) {
   std::vector<std::size_t> cuts;
   for (const std::size_t c : cuts_raw) cuts.push_back(input.empty() ? 0 : c % (input.size() + 1));
   std::sort(cuts.begin(), cuts.end());
@@ -693,7 +734,8 @@ std::vector<std::string_view> chunked(std::string_view input, const std::vector<
 TEST_CASE("property: any chunking gives the events of the whole stream", "[sse][property]") {
   rc::prop("chunked == whole == reference", [] {
     const std::string input = *sse_stream();
-    const auto cuts = *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
+    const auto cuts =
+        *rc::gen::container<std::vector<std::size_t>>(rc::gen::arbitrary<std::size_t>());
     const bool small_limits = *rc::gen::arbitrary<bool>();
     const SseLimits limits = small_limits ? SseLimits{*rc::gen::inRange<std::size_t>(0, 24),
                                                       *rc::gen::inRange<std::size_t>(0, 48)}

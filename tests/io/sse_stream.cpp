@@ -2,14 +2,12 @@
 // same listener calls; signals, liveness, limits and cancellation.
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/sse_stream.hpp>
+#include <vector>
 
 namespace io = tether::io;
 namespace model = tether::model;
@@ -34,7 +32,8 @@ struct Recorder final : io::TransportListener {
     if (close_on_message != nullptr) close_on_message->cancel();
   }
   void on_closed(model::CloseCause cause, std::string_view detail) override {
-    calls.push_back("closed " + std::to_string(static_cast<int>(cause)) + " " + std::string(detail));
+    calls.push_back("closed " + std::to_string(static_cast<int>(cause)) + " " +
+                    std::string(detail));
   }
   void on_cursor_expired() override { calls.emplace_back("cursor_expired"); }
   void on_replay_finished() override { calls.emplace_back("replay_finished"); }
@@ -69,15 +68,13 @@ std::vector<std::string> calls_for(std::string_view body, const std::vector<std:
 
 TEST_CASE("sse stream: the same calls however the body is split", "[sse_stream]") {
   const std::string body =
-      ": hi\nretry: 2500\nid: 7\ndata: {\"seq\":7}\n\nevent: x-expired\ndata: -\n\nid:\ndata: b\n\nevent: x-done\ndata: -\n\n";
+      ": hi\nretry: 2500\nid: 7\ndata: {\"seq\":7}\n\nevent: x-expired\ndata: -\n\nid:\ndata: "
+      "b\n\nevent: x-done\ndata: -\n\n";
   const std::vector<std::string> whole = calls_for(body, {}, "6");
   const std::vector<std::string> expected = {
-      "bytes",
-      "message message [{\"seq\":7}] id='7' retry=2500",
-      "cursor_expired",
-      "message message [b] id=''",
-      "replay_finished",
-      "closed 0 stream ended",
+      "bytes",           "message message [{\"seq\":7}] id='7' retry=2500",
+      "cursor_expired",  "message message [b] id=''",
+      "replay_finished", "closed 0 stream ended",
   };
   REQUIRE(whole == expected);
   const std::vector<std::string> content = without_liveness(expected);
@@ -92,8 +89,9 @@ TEST_CASE("sse stream: the same calls however the body is split", "[sse_stream]"
   }
 }
 
-TEST_CASE("sse stream: a resumed stream's events carry the id resumed from until the server sends one",
-          "[sse_stream]") {
+TEST_CASE(
+    "sse stream: a resumed stream's events carry the id resumed from until the server sends one",
+    "[sse_stream]") {
   CHECK(calls_for("data: a\n\n", {}, "e41") ==
         std::vector<std::string>{"message message [a] id='e41'", "closed 0 stream ended"});
 }
@@ -121,17 +119,20 @@ TEST_CASE("sse stream: no signal is recognised unless configured", "[sse_stream]
 
 TEST_CASE("sse stream: an unterminated final event is discarded and said so", "[sse_stream]") {
   CHECK(calls_for("data: a\n\ndata: b", {}) ==
-        std::vector<std::string>{"message message [a] id=''",
-                                 "closed 0 stream ended (an unterminated final event was discarded)"});
+        std::vector<std::string>{
+            "message message [a] id=''",
+            "closed 0 stream ended (an unterminated final event was discarded)"});
 }
 
-TEST_CASE("sse stream: a limit exceeded ends the stream as unrecoverable, naming the option", "[sse_stream]") {
+TEST_CASE("sse stream: a limit exceeded ends the stream as unrecoverable, naming the option",
+          "[sse_stream]") {
   Recorder recorder;
   io::SseStream stream(io::SseLimits{16, 64});
   stream.begin({}, recorder);
   CHECK_FALSE(stream.feed("data: this line is longer than sixteen bytes\n\n"));
   REQUIRE(recorder.calls.size() == 1);
-  CHECK(recorder.calls[0].starts_with("closed " + std::to_string(static_cast<int>(model::CloseCause::unrecoverable))));
+  CHECK(recorder.calls[0].starts_with(
+      "closed " + std::to_string(static_cast<int>(model::CloseCause::unrecoverable))));
   CHECK(recorder.calls[0].find("line_bytes_max") != std::string::npos);
   CHECK(recorder.calls[0].find("--line-bytes-max") != std::string::npos);
   stream.feed("data: more\n\n");  // ended: nothing more is said
@@ -139,7 +140,8 @@ TEST_CASE("sse stream: a limit exceeded ends the stream as unrecoverable, naming
   CHECK(recorder.calls.size() == 1);
 }
 
-TEST_CASE("sse stream: after cancel, not even the rest of the chunk reaches the listener", "[sse_stream]") {
+TEST_CASE("sse stream: after cancel, not even the rest of the chunk reaches the listener",
+          "[sse_stream]") {
   Recorder recorder;
   io::SseStream stream;
   recorder.close_on_message = &stream;

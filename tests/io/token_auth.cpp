@@ -1,16 +1,14 @@
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
-#include <thread>
-
 #include <tether/io/token_auth.hpp>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -81,12 +79,15 @@ TEST_CASE("token_auth: a token file is re-read on every refresh", "[auth]") {
   fs::remove(path);
 }
 
-TEST_CASE("token_auth: a token file holding a control byte is refused, its content never shown", "[auth][secrets]") {
+TEST_CASE("token_auth: a token file holding a control byte is refused, its content never shown",
+          "[auth][secrets]") {
   const fs::path path = scratch_file("ctl");
   tether::io::TokenFileAuth auth(path);
   const std::pair<std::string, std::string> cases[] = {
-      {std::string("tok-SECRET\x01", 11) + "x", "(0x01)"}, {"tok\tSECRET", "(TAB)"},
-      {"tok\x7fSECRET", "(DEL)"},  {std::string("tok\0SECRET", 10), "(NUL)"},
+      {std::string("tok-SECRET\x01", 11) + "x", "(0x01)"},
+      {"tok\tSECRET", "(TAB)"},
+      {"tok\x7fSECRET", "(DEL)"},
+      {std::string("tok\0SECRET", 10), "(NUL)"},
       {"tok-SECRET\rX-Injected: 1", "more than one line"}};
   for (const auto& [content, reason] : cases) {
     std::ofstream(path, std::ios::binary) << content;
@@ -114,9 +115,12 @@ TEST_CASE("token_auth: a token command's first line, or its failure", "[auth]") 
   REQUIRE(big);
   CHECK(big->bearer_token == "big");
   // A first line longer than the cap is refused, not truncated.
-  auto long_line = TokenCommandAuth("printf 0123456789abcdefXYZ", TokenCommandOptions{.output_bytes_max = 16}).refresh();
+  auto long_line =
+      TokenCommandAuth("printf 0123456789abcdefXYZ", TokenCommandOptions{.output_bytes_max = 16})
+          .refresh();
   REQUIRE_FALSE(long_line);
-  CHECK(long_line.error() == "token command (--token-cmd) printed more than 16 bytes without a newline");
+  CHECK(long_line.error() ==
+        "token command (--token-cmd) printed more than 16 bytes without a newline");
   // stdin is /dev/null: a command that reads it sees EOF instead of waiting.
   CHECK(TokenCommandAuth("read line; echo \"got${line}\"").refresh()->bearer_token == "got");
 }
@@ -134,7 +138,8 @@ TEST_CASE("token_auth: a token command's messages never show the command line", 
     // Only the sleeping command is meant to time out (a slow machine may take
     // a while to start a shell).
     const auto timeout = command.starts_with("sleep") ? 100ms : 30'000ms;
-    const auto refused = TokenCommandAuth(command, TokenCommandOptions{.timeout = timeout}).refresh();
+    const auto refused =
+        TokenCommandAuth(command, TokenCommandOptions{.timeout = timeout}).refresh();
     REQUIRE_FALSE(refused);
     INFO(command << " -> " << refused.error());
     CHECK(refused.error().find(reason) != std::string::npos);
@@ -142,10 +147,13 @@ TEST_CASE("token_auth: a token command's messages never show the command line", 
   }
 }
 
-TEST_CASE("token_auth: a token containing a control byte is refused, naming the byte", "[auth][secrets]") {
+TEST_CASE("token_auth: a token containing a control byte is refused, naming the byte",
+          "[auth][secrets]") {
   const std::pair<std::string, std::string> cases[] = {
-      {"printf 'tok\\rX-Injected: 1\\n'", "(CR)"}, {"printf 'a\\000b\\n'", "(NUL)"},
-      {"printf 'a\\tb\\n'", "(TAB)"},                {"printf 'a\\033[2Jb\\n'", "(0x1B)"},
+      {"printf 'tok\\rX-Injected: 1\\n'", "(CR)"},
+      {"printf 'a\\000b\\n'", "(NUL)"},
+      {"printf 'a\\tb\\n'", "(TAB)"},
+      {"printf 'a\\033[2Jb\\n'", "(0x1B)"},
       {"printf 'a\\177b\\n'", "(DEL)"},
   };
   for (const auto& [command, reason] : cases) {
@@ -156,10 +164,12 @@ TEST_CASE("token_auth: a token containing a control byte is refused, naming the 
   }
 }
 
-TEST_CASE("token_auth: a token command past its timeout is killed with its process group", "[auth][timeout]") {
+TEST_CASE("token_auth: a token command past its timeout is killed with its process group",
+          "[auth][timeout]") {
   const fs::path pid_file = scratch_file("timeout.pid");
   fs::remove(pid_file);
-  TokenCommandAuth auth("echo $$ > " + pid_file.string() + "; sleep 60; echo late", TokenCommandOptions{.timeout = 300ms});
+  TokenCommandAuth auth("echo $$ > " + pid_file.string() + "; sleep 60; echo late",
+                        TokenCommandOptions{.timeout = 300ms});
   const auto began = std::chrono::steady_clock::now();
   const auto refused = auth.refresh();
   const auto took = std::chrono::steady_clock::now() - began;
@@ -174,7 +184,8 @@ TEST_CASE("token_auth: a token command past its timeout is killed with its proce
   fs::remove(pid_file);
 }
 
-TEST_CASE("token_auth: cancel() from another thread ends a blocked refresh at once", "[auth][cancel]") {
+TEST_CASE("token_auth: cancel() from another thread ends a blocked refresh at once",
+          "[auth][cancel]") {
   const fs::path pid_file = scratch_file("cancel.pid");
   fs::remove(pid_file);
   TokenCommandAuth auth("echo $$ > " + pid_file.string() + "; sleep 60; echo late");
@@ -186,8 +197,8 @@ TEST_CASE("token_auth: cancel() from another thread ends a blocked refresh at on
   auth.cancel();
   refresher.join();
   const auto took = std::chrono::steady_clock::now() - cancelled_at;
-  WARN("refresh returned "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms after cancel()");
+  WARN("refresh returned " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                           << " ms after cancel()");
   CHECK(took < 10s);  // not the command's 60 s
   REQUIRE(result.has_value());
   REQUIRE_FALSE(result->has_value());
@@ -203,12 +214,14 @@ TEST_CASE("token_auth: cancel() from another thread ends a blocked refresh at on
   CHECK(idle.refresh()->bearer_token == "tok");
 }
 
-TEST_CASE("token_auth: the token is taken when the command exits, not when its background children do",
-          "[auth]") {
+TEST_CASE(
+    "token_auth: the token is taken when the command exits, not when its background children do",
+    "[auth]") {
   const fs::path pid_file = scratch_file("background.pid");
   fs::remove(pid_file);
   const auto began = std::chrono::steady_clock::now();
-  const auto got = TokenCommandAuth("echo $$ > " + pid_file.string() + "; echo tok; sleep 60 &").refresh();
+  const auto got =
+      TokenCommandAuth("echo $$ > " + pid_file.string() + "; echo tok; sleep 60 &").refresh();
   const auto took = std::chrono::steady_clock::now() - began;
   const pid_t pgid = wait_for_pid_file(pid_file);
   if (pgid > 0) ::kill(-pgid, SIGKILL);  // the background sleep

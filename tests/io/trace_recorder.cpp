@@ -3,9 +3,7 @@
 // the seed actually used, this tether's version and a wall-clock anchor; and
 // no header value (a header may carry an API key).
 #include <catch2/catch.hpp>
-
 #include <string>
-
 #include <tether/io/config.hpp>
 #include <tether/io/trace_recorder.hpp>
 #include <tether/model/version.hpp>
@@ -21,8 +19,10 @@ struct FixedClock final : io::Clock {
 
 }  // namespace
 
-TEST_CASE("trace_recorder: the header states the effective configuration, the seed used, the version and the clock",
-          "[trace]") {
+TEST_CASE(
+    "trace_recorder: the header states the effective configuration, the seed used, the version and "
+    "the clock",
+    "[trace]") {
   io::Config config = io::preset_config("zero_ws").value();
   config.session.backoff.delay_ms_initial = 777;
   config.session.heartbeat.reset();
@@ -50,7 +50,8 @@ TEST_CASE("trace_recorder: the header states the effective configuration, the se
 
 TEST_CASE("trace_recorder: the header never holds a header value", "[trace]") {
   io::Config config = io::preset_config("aviso").value();
-  config.shell.http.headers = {{"X-Api-Key", "SECRET-KEY-VALUE"}, {"X-Team", "ops"}, {"authorization", "Bearer SECRET2"}};
+  config.shell.http.headers = {
+      {"X-Api-Key", "SECRET-KEY-VALUE"}, {"X-Team", "ops"}, {"authorization", "Bearer SECRET2"}};
   FixedClock clock;
   const model::RecordingHeader h = io::recording_header(config, 1, clock);
   INFO(h.config);
@@ -58,7 +59,8 @@ TEST_CASE("trace_recorder: the header never holds a header value", "[trace]") {
   CHECK(h.config.find("ops") == std::string::npos);
   CHECK(h.config.find("X-Api-Key") != std::string::npos);
   CHECK(h.config.find(std::string(io::recorded_header_value)) != std::string::npos);
-  auto back = io::parse_config(h.config);  // credential headers, which the format refuses, are left out
+  auto back =
+      io::parse_config(h.config);  // credential headers, which the format refuses, are left out
   REQUIRE(back);
   REQUIRE(back->shell.http.headers.size() == 2);
   CHECK(back->shell.http.headers[0].second == io::recorded_header_value);

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <tether/io/url.hpp>
 
 using tether::io::parse_url;
@@ -59,10 +58,12 @@ TEST_CASE("url: query parameters are percent-encoded", "[url]") {
 }
 
 TEST_CASE("url: redacted_url keeps scheme, host, port, path and query names", "[url][redact]") {
-  CHECK(redacted_url("https://example.com:8443/sub/orders") == "https://example.com:8443/sub/orders");
+  CHECK(redacted_url("https://example.com:8443/sub/orders") ==
+        "https://example.com:8443/sub/orders");
   CHECK(redacted_url("http://h/sub?access_token=SECRET&last_event_id=12:3") ==
         "http://h/sub?access_token=***&last_event_id=***");
-  CHECK(redacted_url("http://h/sub?SECRETKEY") == "http://h/sub?***");  // a bare parameter may be a key
+  CHECK(redacted_url("http://h/sub?SECRETKEY") ==
+        "http://h/sub?***");  // a bare parameter may be a key
   CHECK(redacted_url("http://h/sub?a=1&&b=") == "http://h/sub?a=***&&b=***");
   CHECK(redacted_url("http://h?a=1#frag-SECRET") == "http://h?a=***");
   CHECK(redacted_url("ws://[::1]:9000/x") == "ws://[::1]:9000/x");
@@ -73,14 +74,16 @@ TEST_CASE("url: redacted_url never echoes userinfo, even in broken URLs", "[url]
   CHECK(redacted_url("https://SECRETTOKEN@h/x") == "https://***@h/x");
   CHECK(redacted_url("https://u:p@SECRET@h/x") == "https://***@h/x");  // raw '@' in the password
   CHECK(redacted_url("https://u:SEC/RET@h/x") == "https://***@h/x");   // raw '/' in the password
-  CHECK(redacted_url("https://u:SEC#RET@h/x") == "https://***");        // raw '#': authority is not host:port
+  CHECK(redacted_url("https://u:SEC#RET@h/x") ==
+        "https://***");  // raw '#': authority is not host:port
   CHECK(redacted_url("https://u:SEC?RET@h/x") == "https://***?***");
-  CHECK(redacted_url("u:SECRET@h/x") == "***@h/x");                     // no scheme at all
+  CHECK(redacted_url("u:SECRET@h/x") == "***@h/x");  // no scheme at all
   CHECK(redacted_url("h/x?next=https://u:SECRET@h/&t=SECRET2") == "h/x?next=***&t=***");
   CHECK(redacted_url("//u:SECRET@elsewhere/x") == "***@elsewhere/x");
   CHECK(redacted_url("http://h/a/@b") == "http://***@b");  // the documented price of the rule above
-  for (const char* text : {"https://user:SECRET@h/", "ftp://u:SECRET@h", "http://u:SECRET/x@h", "SECRET@",
-                           "http://h/?SECRET", "http://h/?x=SECRET", "http://h/#SECRET", "https://u:SECRET#@h"}) {
+  for (const char* text :
+       {"https://user:SECRET@h/", "ftp://u:SECRET@h", "http://u:SECRET/x@h", "SECRET@",
+        "http://h/?SECRET", "http://h/?x=SECRET", "http://h/#SECRET", "https://u:SECRET#@h"}) {
     INFO(text);
     CHECK(redacted_url(text).find("SECRET") == std::string::npos);
   }
@@ -94,9 +97,10 @@ TEST_CASE("url: redacted_url prints one line of printable ASCII", "[url][redact]
 }
 
 TEST_CASE("url: parse and redirect errors show the URL redacted", "[url][redact]") {
-  for (const char* text : {"http://user:SECRET@h/x?access_token=SECRET", "http://u:SECRET/x@h/?t=SECRET",
-                           "http://h:SECRET/", "u:SECRET@h", "http://h/a b?t=SECRET", "ftp://u:SECRET@h/?t=SECRET",
-                           "h/x?t=SECRET&u=http://h/", "http://[::1/?t=SECRET"}) {
+  for (const char* text :
+       {"http://user:SECRET@h/x?access_token=SECRET", "http://u:SECRET/x@h/?t=SECRET",
+        "http://h:SECRET/", "u:SECRET@h", "http://h/a b?t=SECRET", "ftp://u:SECRET@h/?t=SECRET",
+        "h/x?t=SECRET&u=http://h/", "http://[::1/?t=SECRET"}) {
     INFO(text);
     const auto parsed = parse_url(text);
     REQUIRE_FALSE(parsed);
@@ -105,7 +109,8 @@ TEST_CASE("url: parse and redirect errors show the URL redacted", "[url][redact]
   }
   const auto credentials = parse_url("http://user:SECRET@h/x?access_token=SECRET");
   CHECK(credentials.error() ==
-        "URL 'http://***@h/x?access_token=***': credentials in the URL are not supported (use a token provider)");
+        "URL 'http://***@h/x?access_token=***': credentials in the URL are not supported (use a "
+        "token provider)");
   const auto base = *parse_url("http://h:81/sub/a");
   for (const char* location : {"ws://u:SECRET@h/x?t=SECRET", "//u:SECRET@h/x", "relative?t=SECRET",
                                "https://u:SECRET@h/x", "http://h:SECRET/"}) {

@@ -1,9 +1,7 @@
-#include <tether/model/backoff.hpp>
-
 #include <algorithm>
-#include <vector>
-
 #include <catch2/catch.hpp>
+#include <tether/model/backoff.hpp>
+#include <vector>
 
 using namespace tether::model;
 
@@ -93,7 +91,8 @@ TEST_CASE("jitter_envelope is jitter_bounds over every previous delay", "[backof
   CHECK(e.delay_ms_min == 100);
   CHECK(e.delay_ms_max == 1000);
   for (std::int64_t previous : {0, 100, 333, 334, 1000, 5000})
-    CHECK(jitter_bounds(policy(JitterKind::decorrelated), 3, previous).delay_ms_max <= e.delay_ms_max);
+    CHECK(jitter_bounds(policy(JitterKind::decorrelated), 3, previous).delay_ms_max <=
+          e.delay_ms_max);
 }
 
 // The contract of backoff.hpp's table, end to end: for an odd ceiling (7 ms, so
@@ -109,13 +108,13 @@ TEST_CASE("sample_delay_ms draws exactly the documented range, both ends include
   };
   const Row rows[] = {
       {JitterKind::none, 0.0, 0, 7, 7},
-      {JitterKind::full, 0.0, 0, 0, 6},            // [0, c): never the whole ceiling
-      {JitterKind::equal, 0.0, 0, 3, 7},           // c / 2 rounds down
-      {JitterKind::proportional, 0.5, 0, 4, 10},   // s = floor(3.5) = 3
+      {JitterKind::full, 0.0, 0, 0, 6},           // [0, c): never the whole ceiling
+      {JitterKind::equal, 0.0, 0, 3, 7},          // c / 2 rounds down
+      {JitterKind::proportional, 0.5, 0, 4, 10},  // s = floor(3.5) = 3
       {JitterKind::upward, 0.5, 0, 7, 10},
-      {JitterKind::decorrelated, 0.0, 0, 7, 21},   // no previous: 3 * initial
-      {JitterKind::decorrelated, 0.0, 9, 7, 27},   // 3 * previous
-      {JitterKind::decorrelated, 0.0, 40, 7, 100}, // capped at delay_ms_max
+      {JitterKind::decorrelated, 0.0, 0, 7, 21},    // no previous: 3 * initial
+      {JitterKind::decorrelated, 0.0, 9, 7, 27},    // 3 * previous
+      {JitterKind::decorrelated, 0.0, 40, 7, 100},  // capped at delay_ms_max
   };
   for (const Row& row : rows) {
     BackoffPolicy b;

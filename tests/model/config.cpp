@@ -1,10 +1,8 @@
-#include <tether/model/config.hpp>
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <string>
-
+#include <tether/model/config.hpp>
 #include <tether/model/session.hpp>
 
 using namespace tether::model;
@@ -112,19 +110,28 @@ TEST_CASE("every numeric field is bounded above and below", "[config]") {
       {[](SessionConfig& c) { c.backoff.multiplier = 1000.5; }, "backoff.multiplier"},
       {[](SessionConfig& c) { c.backoff.stable_ms = -1; }, "backoff.stable_ms"},
       {[](SessionConfig& c) { c.backoff.short_session_ms = too_long; }, "backoff.short_session_ms"},
-      {[](SessionConfig& c) { c.backoff.short_session_delay_ms_min = too_long; }, "backoff.short_session_delay_ms_min"},
-      {[](SessionConfig& c) { c.backoff.clean_close_delay_ms = too_long; }, "backoff.clean_close_delay_ms"},
-      {[](SessionConfig& c) { c.backoff.restored_delay_ms_max = too_long; }, "backoff.restored_delay_ms_max"},
+      {[](SessionConfig& c) { c.backoff.short_session_delay_ms_min = too_long; },
+       "backoff.short_session_delay_ms_min"},
+      {[](SessionConfig& c) { c.backoff.clean_close_delay_ms = too_long; },
+       "backoff.clean_close_delay_ms"},
+      {[](SessionConfig& c) { c.backoff.restored_delay_ms_max = too_long; },
+       "backoff.restored_delay_ms_max"},
       {[](SessionConfig& c) { c.give_up.outage_ms_max = too_long; }, "give_up.outage_ms_max"},
       {[](SessionConfig& c) { c.budget.refill_ms_per_token = 0; }, "budget.refill_ms_per_token"},
       {[](SessionConfig& c) { c.connect.timeout_ms = too_long; }, "connect.timeout_ms"},
-      {[](SessionConfig& c) { c.connect.confirm_timeout_ms = too_long; }, "connect.confirm_timeout_ms"},
+      {[](SessionConfig& c) { c.connect.confirm_timeout_ms = too_long; },
+       "connect.confirm_timeout_ms"},
       {[](SessionConfig& c) { c.auth.refresh_ahead_ms = too_long; }, "auth.refresh_ahead_ms"},
       {[](SessionConfig& c) { c.auth.refresh_timeout_ms = too_long; }, "auth.refresh_timeout_ms"},
-      {[](SessionConfig& c) { c.resume.checkpoint_every_ms = too_long; }, "resume.checkpoint_every_ms"},
-      {[](SessionConfig& c) { c.heartbeat = HeartbeatPolicy{.interval_ms = 1000, .interval_multiple = 65, .slack_ms = 0}; },
+      {[](SessionConfig& c) { c.resume.checkpoint_every_ms = too_long; },
+       "resume.checkpoint_every_ms"},
+      {[](SessionConfig& c) {
+         c.heartbeat = HeartbeatPolicy{.interval_ms = 1000, .interval_multiple = 65, .slack_ms = 0};
+       },
        "heartbeat.interval_multiple"},
-      {[](SessionConfig& c) { c.heartbeat = HeartbeatPolicy{.interval_ms = 1000, .interval_multiple = 3, .slack_ms = -1}; },
+      {[](SessionConfig& c) {
+         c.heartbeat = HeartbeatPolicy{.interval_ms = 1000, .interval_multiple = 3, .slack_ms = -1};
+       },
        "heartbeat.slack_ms"},
   };
   for (const Case& k : cases) {

@@ -1,7 +1,6 @@
-#include <tether/model/cursor.hpp>
-
 #include <catch2/catch.hpp>
 #include <string>
+#include <tether/model/cursor.hpp>
 
 using namespace tether::model;
 

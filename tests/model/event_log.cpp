@@ -2,19 +2,16 @@
 // round-trips exactly, malformed lines name their field, and recorded random
 // sessions replay to identical effects.
 
-#include <tether/model/event_log.hpp>
-
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <vector>
-
-#include <catch2/catch.hpp>
-
 #include <tether/model/effects_hash.hpp>
+#include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/model/session.hpp>
+#include <vector>
 
 #include "support/event_script.hpp"
 
@@ -52,7 +49,8 @@ std::vector<Event> edge_events() {
   std::vector<Event> v;
   const std::string long_token(Token::capacity, 'x');
   const std::string nasty = "a b=c%d\te\n\x01\xff";
-  for (const Instant now : {Instant{0}, Instant{-1}, Instant{i64_min}, Instant{i64_max}, Instant{1234}}) {
+  for (const Instant now :
+       {Instant{0}, Instant{-1}, Instant{i64_min}, Instant{i64_max}, Instant{1234}}) {
     v.push_back(Started{now, std::nullopt, std::nullopt});
     v.push_back(Started{now, Cursor::at_sequence(u64_max), Instant{i64_min}});
     v.push_back(Started{now, Cursor::at_token(tok(nasty), 0), Instant{i64_max}});
@@ -64,8 +62,9 @@ std::vector<Event> edge_events() {
     v.push_back(StopRequested{now});
     v.push_back(Tick{now});
     v.push_back(ConnectionOpened{now});
-    for (const CloseCause c : {CloseCause::clean_close, CloseCause::unexpected_eof, CloseCause::transport_error,
-                               CloseCause::protocol_error, CloseCause::unrecoverable})
+    for (const CloseCause c :
+         {CloseCause::clean_close, CloseCause::unexpected_eof, CloseCause::transport_error,
+          CloseCause::protocol_error, CloseCause::unrecoverable})
       v.push_back(ConnectionClosed{now, c});
     v.push_back(ServerRejected{now, 0, std::nullopt});
     v.push_back(ServerRejected{now, 65535, i64_min});
@@ -122,16 +121,20 @@ TEST_CASE("event_log: the line format is the documented one", "[event_log]") {
   CHECK(encode_event(Tick{Instant{5}}) == "5 Tick");
   CHECK(encode_event(FrameReceived{Instant{1}, std::nullopt, tok("a b=c"), 3, 0}) ==
         "1 FrameReceived seq=- id=a%20b%3Dc retry=3 ref=0");
-  CHECK(encode_event(ServerRejected{Instant{9}, 503, 2000}) == "9 ServerRejected status=503 retry_after=2000");
+  CHECK(encode_event(ServerRejected{Instant{9}, 503, 2000}) ==
+        "9 ServerRejected status=503 retry_after=2000");
   CHECK(encode_event(DeliveryAcked{Instant{3}, 2, Cursor::at_token(tok("t"), 5)}) ==
-        "3 DeliveryAcked delivery=2 cursor=token cursor.seq=5 cursor.has_seq=1 cursor.start=0 cursor.token=t");
+        "3 DeliveryAcked delivery=2 cursor=token cursor.seq=5 cursor.has_seq=1 cursor.start=0 "
+        "cursor.token=t");
   CHECK(encode_event(Started{Instant{0}, std::nullopt, std::nullopt}) ==
         "0 Started checkpoint=- token_expires_at=-");
 }
 
-TEST_CASE("event_log: auth answers carry their request; lines recorded before it decode as request 0",
-          "[event_log][auth]") {
-  CHECK(encode_event(AuthRefreshed{Instant{7}, Instant{900}, 2}) == "7 AuthRefreshed expires_at=900 request=2");
+TEST_CASE(
+    "event_log: auth answers carry their request; lines recorded before it decode as request 0",
+    "[event_log][auth]") {
+  CHECK(encode_event(AuthRefreshed{Instant{7}, Instant{900}, 2}) ==
+        "7 AuthRefreshed expires_at=900 request=2");
   CHECK(encode_event(AuthRefreshFailed{Instant{8}, 3}) == "8 AuthRefreshFailed request=3");
   // Recordings made before requests were numbered: 0 answers the refresh out.
   const auto old_ok = decode_event("7 AuthRefreshed expires_at=900");
@@ -142,7 +145,8 @@ TEST_CASE("event_log: auth answers carry their request; lines recorded before it
   REQUIRE(old_failed.has_value());
   CHECK(std::get<AuthRefreshFailed>(*old_failed).request == 0);
   // ... also with format 2's effects after the fields.
-  const auto recorded = decode_recording(std::string(event_log_header_v1) + "\n8 AuthRefreshFailed\n");
+  const auto recorded =
+      decode_recording(std::string(event_log_header_v1) + "\n8 AuthRefreshFailed\n");
   REQUIRE(recorded.has_value());
   CHECK(std::get<AuthRefreshFailed>(recorded->steps.at(0).event).request == 0);
 }
@@ -193,10 +197,13 @@ TEST_CASE("event_log: malformed lines name the field", "[event_log]") {
       {"1 Started checkpoint=- token_expires_at=x", "token_expires_at"},
       {"1 Started checkpoint=sequence token_expires_at=-", "checkpoint.seq"},
       {"1 Started checkpoint=sequence checkpoint.seq=1 checkpoint.has_seq=2", "checkpoint.has_seq"},
-      {"1 Started checkpoint=sequence checkpoint.seq=1 checkpoint.has_seq=1 checkpoint.start=z", "checkpoint.start"},
-      {"1 Started checkpoint=sequence checkpoint.seq=1 checkpoint.has_seq=1 checkpoint.start=0", "checkpoint.token"},
+      {"1 Started checkpoint=sequence checkpoint.seq=1 checkpoint.has_seq=1 checkpoint.start=z",
+       "checkpoint.start"},
+      {"1 Started checkpoint=sequence checkpoint.seq=1 checkpoint.has_seq=1 checkpoint.start=0",
+       "checkpoint.token"},
       {"1 DeliveryAcked delivery=1 cursor=-", "cursor"},
-      {"1 DeliveryAcked delivery=1 cursor=token cursor.seq=1 cursor.has_seq=1 cursor.start=0 cursor.token=%",
+      {"1 DeliveryAcked delivery=1 cursor=token cursor.seq=1 cursor.has_seq=1 cursor.start=0 "
+       "cursor.token=%",
        "cursor.token"},
       {"1 DeliveryAcked delivery=x", "delivery"},
       {"1 AuthRefreshed expires_at=1e3", "expires_at"},
@@ -208,7 +215,8 @@ TEST_CASE("event_log: malformed lines name the field", "[event_log]") {
       {"1 CheckpointSaveFailed", "delivery"},
   };
   // One byte over the token capacity.
-  const std::string too_long = "1 FrameReceived seq=1 id=" + std::string(Token::capacity + 1, 'x') + " retry=- ref=0";
+  const std::string too_long =
+      "1 FrameReceived seq=1 id=" + std::string(Token::capacity + 1, 'x') + " retry=- ref=0";
   {
     const auto r = decode_log(std::string(event_log_header_v1) + "\n" + too_long + "\n");
     REQUIRE_FALSE(r.has_value());
@@ -230,7 +238,8 @@ TEST_CASE("event_log: the error column points at the field", "[event_log]") {
 }
 
 TEST_CASE("event_log: decode_log: header, comments, line numbers", "[event_log]") {
-  const std::vector<Event> events{Started{Instant{0}, std::nullopt, std::nullopt}, ConnectionOpened{Instant{5}},
+  const std::vector<Event> events{Started{Instant{0}, std::nullopt, std::nullopt},
+                                  ConnectionOpened{Instant{5}},
                                   FrameReceived{Instant{6}, 1, tok("a"), std::nullopt, 0}};
   const std::string text = encode_log(events);
   CHECK(text.starts_with("tether-events/1\n"));
@@ -253,7 +262,8 @@ TEST_CASE("event_log: decode_log: header, comments, line numbers", "[event_log]"
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().line == 3);
 
-  const auto bad_field = decode_log("tether-events/1\n0 Tick\n5 CheckpointSaved delivery=x\n6 Tick\n");
+  const auto bad_field =
+      decode_log("tether-events/1\n0 Tick\n5 CheckpointSaved delivery=x\n6 Tick\n");
   REQUIRE_FALSE(bad_field.has_value());
   CHECK(bad_field.error().line == 3);
   CHECK(bad_field.error().field == "delivery");
@@ -274,7 +284,8 @@ TEST_CASE("event_log: recorded random sessions replay to identical effects", "[e
     INFO("stream " << stream << ": " << (decoded ? std::string() : decoded.error().message()));
     REQUIRE(decoded.has_value());
     REQUIRE(decoded->size() == run->events.size());
-    for (std::size_t i = 0; i < decoded->size(); ++i) REQUIRE(same_event((*decoded)[i], run->events[i]));
+    for (std::size_t i = 0; i < decoded->size(); ++i)
+      REQUIRE(same_event((*decoded)[i], run->events[i]));
     const t::SessionRun again = t::replay_session(run->config, *decoded);
     CHECK(again.trace == run->trace);
     CHECK(again.violation == run->violation);
@@ -289,8 +300,9 @@ TEST_CASE("event_log: recorded random sessions replay to identical effects", "[e
 namespace {
 
 RecordingHeader sample_header() {
-  return RecordingHeader{"0.1.0", 0x1234567890ULL, WallClockAnchor{1765101600000, Instant{12}},
-                         R"({"format":"tether-config/1","preset":"aviso","backoff":{"delay_ms_max":60000}})"};
+  return RecordingHeader{
+      "0.1.0", 0x1234567890ULL, WallClockAnchor{1765101600000, Instant{12}},
+      R"({"format":"tether-config/1","preset":"aviso","backoff":{"delay_ms_max":60000}})"};
 }
 
 EventLogError recording_error(std::string_view text) {
@@ -305,32 +317,47 @@ EventLogError recording_error(std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("event_log: format 2 writes the documented header and step lines", "[event_log][recording]") {
-  CHECK(encode_header(sample_header()).value() ==
-        "tether-events/2\n@version 0.1.0\n@seed 78187493520\n@clock unix_ms=1765101600000 at_ms=12\n"
-        "@config {\"format\":\"tether-config/1\",\"preset\":\"aviso\",\"backoff\":{\"delay_ms_max\":60000}}\n");
+TEST_CASE("event_log: format 2 writes the documented header and step lines",
+          "[event_log][recording]") {
+  CHECK(
+      encode_header(sample_header()).value() ==
+      "tether-events/2\n@version 0.1.0\n@seed 78187493520\n@clock unix_ms=1765101600000 at_ms=12\n"
+      "@config "
+      "{\"format\":\"tether-config/"
+      "1\",\"preset\":\"aviso\",\"backoff\":{\"delay_ms_max\":60000}}\n");
   Effects none;
   CHECK(encode_step(Tick{Instant{5}}, none.span()) == "5 Tick effects=- hash=cbf29ce484222325");
   Effects two;
   two.push_back(CloseConnection{});
-  two.push_back(ReportStatus{Status{StatusKind::backing_off, Reason::unexpected_eof, 1, Instant{1500}, 0}});
-  const std::string line = encode_step(ConnectionClosed{Instant{500}, CloseCause::unexpected_eof}, two.span());
-  CHECK(line.starts_with("500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash="));
-  CHECK(line.size() == std::string("500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash=").size() + 16);
-  const StateCheck check{6, Status{StatusKind::stopped, Reason::stop_requested, 0, Instant{0}, 0}, 30, 29};
+  two.push_back(
+      ReportStatus{Status{StatusKind::backing_off, Reason::unexpected_eof, 1, Instant{1500}, 0}});
+  const std::string line =
+      encode_step(ConnectionClosed{Instant{500}, CloseCause::unexpected_eof}, two.span());
+  CHECK(line.starts_with(
+      "500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash="));
+  CHECK(line.size() ==
+        std::string(
+            "500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash=")
+                .size() +
+            16);
+  const StateCheck check{6, Status{StatusKind::stopped, Reason::stop_requested, 0, Instant{0}, 0},
+                         30, 29};
   CHECK(encode_state(check) ==
-        "@state phase=Stopped status=stopped reason=stop_requested failures=0 next_attempt_at=0 http_status=0 "
+        "@state phase=Stopped status=stopped reason=stop_requested failures=0 next_attempt_at=0 "
+        "http_status=0 "
         "delivered=30 durable=29");
 }
 
 // The appending forms (what the simulator's trace encodes every step with, into
 // one reused buffer) write exactly what the string forms return, after what
 // the buffer already holds; the effects' hash is FNV-1a of what they append.
-TEST_CASE("event_log: the appending forms append exactly the string forms' text", "[event_log][recording]") {
+TEST_CASE("event_log: the appending forms append exactly the string forms' text",
+          "[event_log][recording]") {
   Effects fx;
   fx.push_back(Connect{2, ResumeFrom::cursor, Cursor::at_token(tok("a b"), 9)});
   fx.push_back(Deliver{3, 9, 4});
-  fx.push_back(ReportStatus{Status{StatusKind::backing_off, Reason::unexpected_eof, 1, Instant{1500}, 0}});
+  fx.push_back(
+      ReportStatus{Status{StatusKind::backing_off, Reason::unexpected_eof, 1, Instant{1500}, 0}});
   const std::string prefix = "c2 ";
   for (const Event& e : edge_events()) {
     for (std::size_t n = 0; n <= fx.size(); ++n) {
@@ -344,17 +371,22 @@ TEST_CASE("event_log: the appending forms append exactly the string forms' text"
       std::string text = prefix;
       append_effects(text, effects);
       CHECK(text == prefix + encode_effects(effects));
-      CHECK(fnv1a64(fnv1a64_offset, std::string_view(text).substr(prefix.size())) == effects_hash(effects));
+      CHECK(fnv1a64(fnv1a64_offset, std::string_view(text).substr(prefix.size())) ==
+            effects_hash(effects));
     }
   }
   std::string one = prefix;
   append_effect(one, fx[0]);
   CHECK(one == prefix + encode_effect(fx[0]));
-  CHECK(one == prefix + "Connect attempt=2 from=cursor cursor=token cursor.seq=9 cursor.has_seq=1 cursor.start=0 "
-                        "cursor.token=a%20b");
+  CHECK(
+      one ==
+      prefix +
+          "Connect attempt=2 from=cursor cursor=token cursor.seq=9 cursor.has_seq=1 cursor.start=0 "
+          "cursor.token=a%20b");
 }
 
-TEST_CASE("event_log: format 2 recordings of random sessions round-trip with their effects", "[event_log][recording]") {
+TEST_CASE("event_log: format 2 recordings of random sessions round-trip with their effects",
+          "[event_log][recording]") {
   namespace t = tether::test;
   std::size_t sessions = 0;
   for (std::uint64_t stream = 0; stream < 100; ++stream) {
@@ -404,9 +436,11 @@ TEST_CASE("event_log: format 2 recordings of random sessions round-trip with the
   CHECK(sessions >= 50);
 }
 
-TEST_CASE("event_log: format 1 logs still decode, without header or effects", "[event_log][recording]") {
+TEST_CASE("event_log: format 1 logs still decode, without header or effects",
+          "[event_log][recording]") {
   const std::string text =
-      "tether-events/1\n# comment\n0 Started checkpoint=- token_expires_at=-\n15 ConnectionOpened\n";
+      "tether-events/1\n# comment\n0 Started checkpoint=- token_expires_at=-\n15 "
+      "ConnectionOpened\n";
   const auto r = decode_recording(text);
   REQUIRE(r.has_value());
   CHECK(r->format == 1);
@@ -415,13 +449,16 @@ TEST_CASE("event_log: format 1 logs still decode, without header or effects", "[
   CHECK(r->steps[1].line == 4);
   CHECK_FALSE(r->steps[0].effects.has_value());
   CHECK(r->states.empty());
-  CHECK(encode_recording(*r).value() == "tether-events/1\n0 Started checkpoint=- token_expires_at=-\n15 ConnectionOpened\n");
+  CHECK(encode_recording(*r).value() ==
+        "tether-events/1\n0 Started checkpoint=- token_expires_at=-\n15 ConnectionOpened\n");
   // Format-2 fields are not format 1: an effects field is trailing text, '@' lines are not events.
-  CHECK(recording_error("tether-events/1\n5 Tick effects=- hash=cbf29ce484222325\n").field == "end of line");
+  CHECK(recording_error("tether-events/1\n5 Tick effects=- hash=cbf29ce484222325\n").field ==
+        "end of line");
   CHECK(recording_error("tether-events/1\n@seed 1\n").field == "now");
 }
 
-TEST_CASE("event_log: bad header lines are errors naming the line, column and field", "[event_log][recording]") {
+TEST_CASE("event_log: bad header lines are errors naming the line, column and field",
+          "[event_log][recording]") {
   struct Case {
     std::string text;
     std::size_t line;
@@ -436,9 +473,10 @@ TEST_CASE("event_log: bad header lines are errors naming the line, column and fi
   const std::string head = h1 + ver + seed + clock + config;
   const Case cases[] = {
       {"tether-events/9\n", 1, 1, "header"},
-      {h1, 2, 1, "version"},                                              // ends after the format line
-      {h1 + "0 Tick effects=- hash=cbf29ce484222325\n", 2, 1, "version"},  // an event before the header
-      {h1 + seed, 2, 1, "version"},                                       // out of order
+      {h1, 2, 1, "version"},  // ends after the format line
+      {h1 + "0 Tick effects=- hash=cbf29ce484222325\n", 2, 1,
+       "version"},                   // an event before the header
+      {h1 + seed, 2, 1, "version"},  // out of order
       {h1 + ver + clock, 3, 1, "seed"},
       {h1 + ver + seed + clock, 5, 1, "config"},
       {h1 + "@version\n", 2, 9, "version"},
@@ -459,23 +497,35 @@ TEST_CASE("event_log: bad header lines are errors naming the line, column and fi
       {head + "@seed 8\n", 6, 1, "header"},      // a second header line
       {head + "@checksum 1\n", 6, 1, "header"},  // unknown
       {head + "@ 1\n", 6, 1, "header"},
-      {head + "@state phase=Sleeping status=stopped reason=none failures=0 next_attempt_at=0 http_status=0 "
-              "delivered=0 durable=0\n", 6, 14, "phase"},
-      {head + "@state phase=Stopped status=done reason=none failures=0 next_attempt_at=0 http_status=0 "
-              "delivered=0 durable=0\n", 6, 29, "status"},
-      {head + "@state phase=Stopped status=stopped reason=bored failures=0 next_attempt_at=0 http_status=0 "
-              "delivered=0 durable=0\n", 6, 44, "reason"},
-      {head + "@state phase=Stopped status=stopped reason=none failures=0 next_attempt_at=0 http_status=0 "
-              "delivered=0\n", 6, 103, "durable"},
-      {head + "@state phase=Stopped status=stopped reason=none failures=0 next_attempt_at=0 http_status=0 "
-              "delivered=0 durable=0 extra=1\n", 6, 113, "end of line"},
+      {head + "@state phase=Sleeping status=stopped reason=none failures=0 next_attempt_at=0 "
+              "http_status=0 "
+              "delivered=0 durable=0\n",
+       6, 14, "phase"},
+      {head + "@state phase=Stopped status=done reason=none failures=0 next_attempt_at=0 "
+              "http_status=0 "
+              "delivered=0 durable=0\n",
+       6, 29, "status"},
+      {head + "@state phase=Stopped status=stopped reason=bored failures=0 next_attempt_at=0 "
+              "http_status=0 "
+              "delivered=0 durable=0\n",
+       6, 44, "reason"},
+      {head + "@state phase=Stopped status=stopped reason=none failures=0 next_attempt_at=0 "
+              "http_status=0 "
+              "delivered=0\n",
+       6, 103, "durable"},
+      {head + "@state phase=Stopped status=stopped reason=none failures=0 next_attempt_at=0 "
+              "http_status=0 "
+              "delivered=0 durable=0 extra=1\n",
+       6, 113, "end of line"},
       {head + "5 Tick\n", 6, 7, "effects"},
       {head + "5 Tick effects=- \n", 6, 17, "hash"},
       {head + "5 Tick effects=Deliver,,Connect hash=cbf29ce484222325\n", 6, 24, "effects"},
       {head + "5 Tick effects=Deliver, hash=cbf29ce484222325\n", 6, 24, "effects"},
       {head + "5 Tick effects=Explode hash=cbf29ce484222325\n", 6, 16, "effects"},
-      {head + "5 Tick effects=" + std::string("Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver") +
-           " hash=cbf29ce484222325\n", 6, 16, "effects"},
+      {head + "5 Tick effects=" +
+           std::string("Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver,Deliver") +
+           " hash=cbf29ce484222325\n",
+       6, 16, "effects"},
       {head + "5 Tick effects=- hash=CBF29CE484222325\n", 6, 23, "hash"},
       {head + "5 Tick effects=- hash=cbf29ce48422232\n", 6, 23, "hash"},
       {head + "5 Tick effects=- hash=cbf29ce4842223255\n", 6, 23, "hash"},
@@ -490,8 +540,8 @@ TEST_CASE("event_log: bad header lines are errors naming the line, column and fi
     CHECK(e.field == c.field);
     CHECK(e.line == c.line);
     CHECK(e.column == c.column);
-    CHECK(e.message().starts_with("line " + std::to_string(c.line) + ", column " + std::to_string(c.column) +
-                                  ", field '" + c.field + "': "));
+    CHECK(e.message().starts_with("line " + std::to_string(c.line) + ", column " +
+                                  std::to_string(c.column) + ", field '" + c.field + "': "));
   }
   // A header and nothing else is a recording of no events; comments go anywhere after line 1.
   const auto empty = decode_recording(h1 + "# a\n" + ver + "# b\n" + seed + clock + config);
@@ -524,7 +574,8 @@ TEST_CASE("event_log: encode_header refuses what would not decode", "[event_log]
   CHECK(encode_recording(r).error().field == "effects");
 }
 
-TEST_CASE("event_log: wall-clock anchors convert monotonic times, saturating", "[event_log][recording]") {
+TEST_CASE("event_log: wall-clock anchors convert monotonic times, saturating",
+          "[event_log][recording]") {
   const WallClockAnchor a{1765101600000, Instant{500}};
   CHECK(a.unix_ms_of(Instant{500}) == 1765101600000);
   CHECK(a.unix_ms_of(Instant{1500}) == 1765101601000);

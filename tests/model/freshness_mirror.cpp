@@ -3,21 +3,19 @@
 // sim::MirrorReference (<tether/sim/reference/mirror.hpp>,
 // tether::sim_reference), the one the simulator's mirror world uses too: it
 // recomputes entries, stream health and backfill from the events alone.
-#include <tether/model/freshness_mirror.hpp>
-
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
-
+#include <tether/model/freshness_mirror.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/sim/reference/mirror.hpp>
+#include <utility>
+#include <vector>
 
 #include "../support/reducer_harness.hpp"
 

@@ -1,8 +1,6 @@
-#include <tether/model/inline_vec.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <tether/model/effect.hpp>
+#include <tether/model/inline_vec.hpp>
 
 using tether::model::InlineVec;
 

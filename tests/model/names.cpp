@@ -1,8 +1,7 @@
-#include <tether/model/names.hpp>
-
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
+#include <tether/model/names.hpp>
 
 using namespace tether::model;
 

@@ -6,20 +6,19 @@
 // Each rc::prop runs RapidCheck's default 100 cases (seed fixed under ctest);
 // for a longer hunt:
 //   RC_PARAMS="max_success=5000" build/dev/tests/tether_model_tests "[poll][property]"
-#include <tether/model/backoff.hpp>
-#include <tether/model/poll_session.hpp>
-#include <tether/sim/reference/poll.hpp>
-
 #include <rapidcheck/catch.h>
-#include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <initializer_list>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tether/model/backoff.hpp>
+#include <tether/model/poll_session.hpp>
+#include <tether/sim/reference/poll.hpp>
 #include <utility>
 #include <vector>
 
@@ -505,8 +504,8 @@ using Map = std::map<std::string, std::string>;
 
 // "<rule> e<endpoint> @<ms>: <message>", as the poll world prints it.
 std::string describe(const tether::sim::Violation& v) {
-  return std::string(v.rule) + " e" + std::to_string(v.subject) + " @" + std::to_string(v.at_ms) + ": " +
-         v.message;
+  return std::string(v.rule) + " e" + std::to_string(v.subject) + " @" + std::to_string(v.at_ms) +
+         ": " + v.message;
 }
 
 std::string describe(const p::PollEvent& ev) {
@@ -592,8 +591,8 @@ struct Run {
   std::uint64_t seed = 0;  // the session's PRNG seed
   std::vector<p::PollEvent> events;
   std::string trace;
-  std::string violation;   // the reference's first finding, described
-  std::string_view rule;   // and its rule
+  std::string violation;  // the reference's first finding, described
+  std::string_view rule;  // and its rule
 };
 
 // The reducer a run steps: the real one, or a deliberately broken wrapper.
@@ -603,8 +602,8 @@ using Transition = p::PollEffects (*)(p::PollState&, const p::PollEvent&) noexce
 // keyed state that changes, 304s, every error class), ticks on time, late or
 // early, and sometimes sends stray results, stops, or a second Started.
 // Each run weighs the kinds differently (swarm testing).
-Run run_random(tether::test::ChoiceSource& ch, const p::PollConfig& config,
-               std::size_t events_max, Transition transition = &p::transition_in_place) {
+Run run_random(tether::test::ChoiceSource& ch, const p::PollConfig& config, std::size_t events_max,
+               Transition transition = &p::transition_in_place) {
   Run run;
   tether::sim::PollReference reference(config);
   run.seed = ch.below(1000);
@@ -786,7 +785,8 @@ p::PollEffects no_backoff(p::PollState& s, const p::PollEvent& e) noexcept {
   auto* polling = std::get_if<p::Polling>(&s.phase);
   if (f == nullptr || polling == nullptr || f->endpoint >= polling->endpoints.size()) return fx;
   p::EndpointState& ep = polling->endpoints[f->endpoint];
-  if (auto* w = std::get_if<p::Waiting>(&ep.activity); w != nullptr && ep.status.health == p::Health::backing_off)
+  if (auto* w = std::get_if<p::Waiting>(&ep.activity);
+      w != nullptr && ep.status.health == p::Health::backing_off)
     w->due_at = m::after(f->now, 1);
   return fx;
 }
@@ -794,7 +794,8 @@ p::PollEffects no_backoff(p::PollState& s, const p::PollEvent& e) noexcept {
 // Statuses are never reported.
 p::PollEffects no_status(p::PollState& s, const p::PollEvent& e) noexcept {
   p::PollEffects fx = p::transition_in_place(s, e);
-  std::erase_if(fx, [](const p::PollEffect& x) { return std::holds_alternative<p::ReportStatus>(x); });
+  std::erase_if(fx,
+                [](const p::PollEffect& x) { return std::holds_alternative<p::ReportStatus>(x); });
   return fx;
 }
 
@@ -802,8 +803,8 @@ p::PollEffects no_status(p::PollState& s, const p::PollEvent& e) noexcept {
 p::PollEffects early_304_is_empty(p::PollState& s, const p::PollEvent& e) noexcept {
   const auto* ok = std::get_if<p::PollSucceeded>(&e);
   const auto* polling = std::get_if<p::Polling>(&s.phase);
-  if (ok != nullptr && !ok->snapshot && polling != nullptr && ok->endpoint < polling->endpoints.size() &&
-      !polling->endpoints[ok->endpoint].snapshot)
+  if (ok != nullptr && !ok->snapshot && polling != nullptr &&
+      ok->endpoint < polling->endpoints.size() && !polling->endpoints[ok->endpoint].snapshot)
     return p::transition_in_place(s, p::PollSucceeded{ok->now, ok->endpoint, p::Snapshot{}});
   return p::transition_in_place(s, e);
 }
@@ -812,9 +813,10 @@ p::PollEffects early_304_is_empty(p::PollState& s, const p::PollEvent& e) noexce
 p::PollEffects stray_polls(p::PollState& s, const p::PollEvent& e) noexcept {
   const auto* ok = std::get_if<p::PollSucceeded>(&e);
   const auto* polling = std::get_if<p::Polling>(&s.phase);
-  const bool stray = ok != nullptr && polling != nullptr &&
-                     (ok->endpoint >= polling->endpoints.size() ||
-                      !std::holds_alternative<p::InFlight>(polling->endpoints[ok->endpoint].activity));
+  const bool stray =
+      ok != nullptr && polling != nullptr &&
+      (ok->endpoint >= polling->endpoints.size() ||
+       !std::holds_alternative<p::InFlight>(polling->endpoints[ok->endpoint].activity));
   p::PollEffects fx = p::transition_in_place(s, e);
   if (stray) fx.push_back(p::Poll{0, false});
   return fx;

@@ -1,9 +1,7 @@
-#include <tether/model/presets.hpp>
-
 #include <catch2/catch.hpp>
-#include <vector>
-
 #include <tether/model/backoff.hpp>
+#include <tether/model/presets.hpp>
+#include <vector>
 
 using namespace tether::model;
 
@@ -33,8 +31,8 @@ TEST_CASE("aviso: 250 ms base, 30 s cap, full jitter, 5 s short backoff", "[pres
   CHECK(c.backoff.short_session_delay_ms_min == 5000);
   CHECK(c.backoff.hint_ms_max == 300000);
   REQUIRE(c.heartbeat);
-  CHECK(c.heartbeat->budget_ms() == std::max(3 * c.heartbeat->interval_ms,
-                                             c.heartbeat->interval_ms + 30000));
+  CHECK(c.heartbeat->budget_ms() ==
+        std::max(3 * c.heartbeat->interval_ms, c.heartbeat->interval_ms + 30000));
 }
 
 TEST_CASE("every streaming preset detects a silent (half-open) link", "[presets]") {
@@ -75,8 +73,7 @@ TEST_CASE("kanade: 1 s doubling to 300 s, every sample within +-25 %", "[presets
 
 TEST_CASE("koprs: interval doubling up to interval x 32", "[presets]") {
   const SessionConfig c = presets::koprs(2000);
-  CHECK(ceilings(c, 7) ==
-        std::vector<std::int64_t>{2000, 4000, 8000, 16000, 32000, 64000, 64000});
+  CHECK(ceilings(c, 7) == std::vector<std::int64_t>{2000, 4000, 8000, 16000, 32000, 64000, 64000});
   CHECK(c.backoff.jitter == JitterKind::none);
 }
 

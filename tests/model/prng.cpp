@@ -1,6 +1,5 @@
-#include <tether/model/prng.hpp>
-
 #include <catch2/catch.hpp>
+#include <tether/model/prng.hpp>
 
 using tether::model::Prng;
 

@@ -1,7 +1,7 @@
 // Property tests of the reducer: RapidCheck drives plausible driver scripts
 // (tests/support/event_script.hpp) and an independent oracle checks every step
-// (the streaming-session reference, <tether/sim/reference/session.hpp>), plus targeted properties: determinism,
-// jitter that depends on the seed, and failure counts that run away.
+// (the streaming-session reference, <tether/sim/reference/session.hpp>), plus targeted properties:
+// determinism, jitter that depends on the seed, and failure counts that run away.
 //
 // Each rc::prop runs RapidCheck's default 100 cases; for a longer hunt:
 //   RC_PARAMS="max_success=5000" build/dev/tests/tether_model_tests "[property]"
@@ -12,18 +12,17 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
+#include <tether/model/backoff.hpp>
+#include <tether/model/session.hpp>
 #include <utility>
 #include <vector>
 
-#include <tether/model/backoff.hpp>
-#include <tether/model/session.hpp>
-
-#include "support/event_script.hpp"
 #include "support/describe.hpp"
+#include "support/event_script.hpp"
 
 namespace {
 
@@ -37,7 +36,8 @@ namespace t = tether::test;
 // RapidCheck's integers are mostly 2^32 - 1.
 rc::Gen<std::vector<std::uint32_t>> stream(std::size_t length_max) {
   return rc::gen::mapcat(rc::gen::inRange<std::size_t>(0, length_max + 1), [](std::size_t length) {
-    return rc::gen::container<std::vector<std::uint32_t>>(length, rc::gen::arbitrary<std::uint32_t>());
+    return rc::gen::container<std::vector<std::uint32_t>>(length,
+                                                          rc::gen::arbitrary<std::uint32_t>());
   });
 }
 
@@ -79,7 +79,8 @@ void check_session(const t::RunOptions& options, const std::vector<std::uint32_t
   if (run->violation) fail(t::format_failure(*run));
   const t::SessionRun again = t::replay_session(run->config, run->events);
   if (again.violation) fail("replay: " + t::format_failure(again));
-  if (again.trace != run->trace) fail("replay gave other effects (not deterministic)\n" + t::format_failure(*run));
+  if (again.trace != run->trace)
+    fail("replay gave other effects (not deterministic)\n" + t::format_failure(*run));
 }
 
 // rc::prop runs 100 cases; each case checks a batch of up to `batch_max`
@@ -88,7 +89,8 @@ void check_session(const t::RunOptions& options, const std::vector<std::uint32_t
 // to a short script.
 void check_sessions(const t::RunOptions& options, std::size_t length_max, std::size_t batch_max) {
   const auto count = *rc::gen::inRange<std::size_t>(1, batch_max + 1);
-  const auto batch = *rc::gen::container<std::vector<std::vector<std::uint32_t>>>(count, stream(length_max));
+  const auto batch =
+      *rc::gen::container<std::vector<std::vector<std::uint32_t>>>(count, stream(length_max));
   for (const auto& values : batch) check_session(options, values);
 }
 
@@ -112,7 +114,8 @@ std::vector<std::int64_t> failure_delays(const m::SessionConfig& config, std::si
   state = m::transition(std::move(state), m::Started{now, std::nullopt, std::nullopt}).state;
   for (std::size_t i = 0; i < count; ++i) {
     now.ms += 1;
-    m::Step step = m::transition(std::move(state), m::ConnectionClosed{now, m::CloseCause::transport_error});
+    m::Step step =
+        m::transition(std::move(state), m::ConnectionClosed{now, m::CloseCause::transport_error});
     const auto status = backoff_reported(step.effects);
     if (!status) break;
     delays.push_back(status->next_attempt_at.ms - now.ms);
@@ -128,7 +131,8 @@ std::vector<std::int64_t> failure_delays(const m::SessionConfig& config, std::si
 }  // namespace
 
 TEST_CASE("random sessions keep every guarantee", "[property]") {
-  prop("presets with mutations, swarm-weighted scripts", [] { check_sessions(t::RunOptions{}, 1200, 16); });
+  prop("presets with mutations, swarm-weighted scripts",
+       [] { check_sessions(t::RunOptions{}, 1200, 16); });
 }
 
 TEST_CASE("published presets keep every guarantee", "[property]") {
@@ -248,18 +252,22 @@ TEST_CASE("a runaway failure count keeps delays within the cap", "[property]") {
       const auto delays = failure_delays(c, 20000);
       REQUIRE(delays.size() == 20000U);
       // The one jitter rule's range at one failure (the lowest) and at the cap (the highest).
-      CHECK(*std::min_element(delays.begin(), delays.end()) >= m::jitter_envelope(c.backoff, 1).delay_ms_min);
-      CHECK(*std::max_element(delays.begin(), delays.end()) <= m::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
+      CHECK(*std::min_element(delays.begin(), delays.end()) >=
+            m::jitter_envelope(c.backoff, 1).delay_ms_min);
+      CHECK(*std::max_element(delays.begin(), delays.end()) <=
+            m::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
     }
   }
 }
 
 TEST_CASE("a saturated failure count stays saturated and bounded", "[property]") {
   rc::prop("failures near 2^32 never wrap", [] {
-    m::SessionConfig c = m::presets::all()[*rc::gen::inRange<std::size_t>(0, m::presets::all().size())].make();
+    m::SessionConfig c =
+        m::presets::all()[*rc::gen::inRange<std::size_t>(0, m::presets::all().size())].make();
     c.seed = *rc::gen::arbitrary<std::uint64_t>();
     m::State state = *m::make_session(c);
-    state = m::transition(std::move(state), m::Started{m::Instant{0}, std::nullopt, std::nullopt}).state;
+    state = m::transition(std::move(state), m::Started{m::Instant{0}, std::nullopt, std::nullopt})
+                .state;
     constexpr std::uint32_t top = UINT32_MAX;
     const std::uint32_t before = top - *rc::gen::inRange<std::uint32_t>(0, 3);
     auto& connecting = std::get<m::Connecting>(state.phase);
@@ -267,7 +275,8 @@ TEST_CASE("a saturated failure count stays saturated and bounded", "[property]")
     m::Instant now{1};
     std::uint32_t expected = before;
     for (int i = 0; i < 6; ++i) {
-      m::Step step = m::transition(std::move(state), m::ConnectionClosed{now, m::CloseCause::transport_error});
+      m::Step step =
+          m::transition(std::move(state), m::ConnectionClosed{now, m::CloseCause::transport_error});
       expected = expected == top ? top : expected + 1;
       const auto status = backoff_reported(step.effects);
       RC_ASSERT(status.has_value());

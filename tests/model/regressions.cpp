@@ -21,11 +21,13 @@ std::int64_t fail_attempts(Harness& h, int count) {
 }  // namespace
 
 // B1: stable_period is credited only by a Tick, so a late Tick is not harmless.
-TEST_CASE("repro B1: a stream open longer than stable_ms resets the count without a Tick", "[regression]") {
+TEST_CASE("repro B1: a stream open longer than stable_ms resets the count without a Tick",
+          "[regression]") {
   Harness h(presets::client_go());  // reset after 120 s stable
   const std::int64_t t = fail_attempts(h, 3);
   h.feed(ConnectionOpened{at(t)});
-  h.feed(ConnectionClosed{at(t + 600000), CloseCause::transport_error});  // open for 10 min, no Tick
+  h.feed(
+      ConnectionClosed{at(t + 600000), CloseCause::transport_error});  // open for 10 min, no Tick
   CHECK(h.phase<BackingOff>().failures == 1);
 }
 
@@ -51,7 +53,7 @@ TEST_CASE("repro B3b: cursor expiry on a short session keeps the guard", "[regre
   h.feed(ConnectionOpened{at(t)});
   h.frame(t + 10, 1);
   h.feed(CursorExpired{at(t + 20)});
-  CHECK(h.phase<BackingOff>().failures == 4);               
+  CHECK(h.phase<BackingOff>().failures == 4);
   CHECK(h.phase<BackingOff>().until.ms - (t + 20) >= 5000);
 }
 
@@ -70,7 +72,8 @@ TEST_CASE("repro B5: network restored never postpones a budget-limited attempt",
 
 // B6: validate() accepted any refill_ms_per_token > 0, and the budget arithmetic
 // overflowed int64 (UBSan), bypassing the budget. Now bounded and exact.
-TEST_CASE("repro B6: a huge but valid refill time neither overflows nor bypasses the budget", "[regression]") {
+TEST_CASE("repro B6: a huge but valid refill time neither overflows nor bypasses the budget",
+          "[regression]") {
   SessionConfig c = presets::zero_ws();
   c.budget = RetryBudget{1, 1000000000000};  // the largest valid refill time (10^12 ms)
   REQUIRE(validate(c).has_value());

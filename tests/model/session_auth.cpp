@@ -113,8 +113,10 @@ TEST_CASE("proactive refresh ahead of a known expiry keeps the stream", "[sessio
   }
 }
 
-TEST_CASE("short-lived tokens are refreshed at half their life, not as fast as the provider answers", "[session][auth]") {
-  Harness h(with_provider());  // refresh_ahead_ms = 60 s
+TEST_CASE(
+    "short-lived tokens are refreshed at half their life, not as fast as the provider answers",
+    "[session][auth]") {
+  Harness h(with_provider());                       // refresh_ahead_ms = 60 s
   h.feed(Started{at(0), std::nullopt, at(45000)});  // a 45 s token
   h.feed(ConnectionOpened{at(10)});
   CHECK(h.deadline() == at(22500));
@@ -127,7 +129,8 @@ TEST_CASE("short-lived tokens are refreshed at half their life, not as fast as t
   CHECK_FALSE(h.has<RefreshAuth>());
 }
 
-TEST_CASE("a 401 while a proactive refresh is out waits for it instead of asking again", "[session][auth]") {
+TEST_CASE("a 401 while a proactive refresh is out waits for it instead of asking again",
+          "[session][auth]") {
   Harness h(with_provider());
   h.feed(Started{at(0), std::nullopt, at(600000)});
   h.feed(ConnectionOpened{at(10)});
@@ -144,7 +147,9 @@ TEST_CASE("a 401 while a proactive refresh is out waits for it instead of asking
     REQUIRE(h.in<Connecting>());
     CHECK(h.phase<Connecting>().fresh_credentials);
   }
-  SECTION("if it does not answer in time, the 401's timeout gives up waiting; the call stays out, and the next 401 waits for it again") {
+  SECTION(
+      "if it does not answer in time, the 401's timeout gives up waiting; the call stays out, and "
+      "the next 401 waits for it again") {
     h.feed(Tick{h.phase<RefreshingAuth>().deadline});
     REQUIRE(h.in<BackingOff>());
     h.feed(Tick{h.phase<BackingOff>().until});

@@ -30,7 +30,8 @@ void rejected_once(Harness& h, std::optional<Instant> expires_at = std::nullopt)
 }
 }  // namespace
 
-TEST_CASE("refreshes are numbered 1, 2, 3, ... and each answer names the one it answers", "[session][auth][late]") {
+TEST_CASE("refreshes are numbered 1, 2, 3, ... and each answer names the one it answers",
+          "[session][auth][late]") {
   Harness h(slow_source_config());
   rejected_once(h);
   h.feed(AuthRefreshed{at(100), at(600000), 1});
@@ -81,15 +82,17 @@ TEST_CASE("a stale answer is never taken for a newer request's answer", "[sessio
   }
 }
 
-TEST_CASE("a refresh that timed out stays out: no second one while it is", "[session][auth][late]") {
+TEST_CASE("a refresh that timed out stays out: no second one while it is",
+          "[session][auth][late]") {
   Harness h(slow_source_config());
-  rejected_once(h, at(40000));  // a proactive refresh would be due from 20 s
+  rejected_once(h, at(40000));                       // a proactive refresh would be due from 20 s
   h.feed(Tick{h.phase<RefreshingAuth>().deadline});  // 9 s: given up, not answered
   REQUIRE(h.in<BackingOff>());
   CHECK(h.phase<BackingOff>().reason == Reason::auth_refresh_failed);
   CHECK(h.state().auth.refresh_out == 1);
 
-  SECTION("a 401 meanwhile waits for it (a second call would queue behind it), and its answer serves") {
+  SECTION(
+      "a 401 meanwhile waits for it (a second call would queue behind it), and its answer serves") {
     h.feed(Tick{h.phase<BackingOff>().until});  // 29,010
     REQUIRE(h.in<Connecting>());
     h.feed(ServerRejected{at(29100), 401, std::nullopt});

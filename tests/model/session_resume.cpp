@@ -63,7 +63,8 @@ TEST_CASE("opaque ids resume by token", "[session][resume]") {
   CHECK(h.one<Connect>()->cursor.token.view() == "b2");
 }
 
-TEST_CASE("an empty id resets the resume id (WHATWG: no Last-Event-ID next time)", "[session][resume]") {
+TEST_CASE("an empty id resets the resume id (WHATWG: no Last-Event-ID next time)",
+          "[session][resume]") {
   Harness h(exact_config());
   h.stream_at(0);
   h.feed(FrameReceived{at(1), std::nullopt, tok("a1"), std::nullopt, 1});

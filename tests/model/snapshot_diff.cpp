@@ -1,14 +1,13 @@
 // Snapshots and their diffs: examples for each rule, and properties against an
 // independent oracle (std::map), not against the set algebra under test.
-#include <tether/model/snapshot_diff.hpp>
-
 #include <rapidcheck/catch.h>
-#include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <string>
+#include <tether/model/snapshot_diff.hpp>
 #include <vector>
 
 namespace p = tether::model::poll;

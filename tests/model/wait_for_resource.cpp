@@ -5,22 +5,20 @@
 // arithmetic: it keeps its own link, attempt, hold and failure bookkeeping from
 // the events and effects, and asks model/ only where a jittered delay may fall
 // (the one jitter rule, pinned by tests/model/backoff.cpp).
-#include <tether/model/wait_for_resource.hpp>
-
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
-
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/model/wait_for_resource.hpp>
 #include <tether/sim/reference/wait.hpp>
+#include <utility>
+#include <vector>
 
 #include "../support/reducer_harness.hpp"
 
@@ -183,7 +181,8 @@ TEST_CASE("a backoff reports when the next attempt is and why", "[wait]") {
   CHECK(h.last().empty());
 }
 
-TEST_CASE("an unanswered acquisition times out and counts as failed; the call stays out", "[wait]") {
+TEST_CASE("an unanswered acquisition times out and counts as failed; the call stays out",
+          "[wait]") {
   WaitConfig c = exact();
   c.acquire_timeout_ms = 300;
   Harness h(c);
@@ -209,8 +208,9 @@ Harness timed_out(WaitConfig c = exact()) {
 }
 }  // namespace
 
-TEST_CASE("hung: no second Acquire while the timed-out one is out; its late answer serves the attempt",
-          "[wait][hung]") {
+TEST_CASE(
+    "hung: no second Acquire while the timed-out one is out; its late answer serves the attempt",
+    "[wait][hung]") {
   Harness h = timed_out();
   h.feed(Tick{at(1300)});  // the attempt is due: it waits for acquisition 1
   CHECK(h.all<Acquire>().empty());
@@ -243,7 +243,8 @@ TEST_CASE("hung: no second Acquire while the timed-out one is out; its late answ
   }
 }
 
-TEST_CASE("hung: a success after its timeout ends the backoff the timeout entered", "[wait][hung]") {
+TEST_CASE("hung: a success after its timeout ends the backoff the timeout entered",
+          "[wait][hung]") {
   Harness h = timed_out();
   h.feed(AcquireSucceeded{at(700), 1});
   CHECK(h.phase<Held>().id == 1);
@@ -269,8 +270,9 @@ TEST_CASE("hung: a stale answer never changes the phase", "[wait][hung]") {
   Harness h = timed_out();
   h.feed(AcquireFailed{at(700), 1});  // acquisition 1 answered: nothing is out
   h.feed(Tick{at(1300)});             // Acquire 2
-  for (const Event& e : std::vector<Event>{AcquireSucceeded{at(1301), 1}, AcquireFailed{at(1302), 1},
-                                           AcquireSucceeded{at(1303), 0}, AcquireSucceeded{at(1304), 3}}) {
+  for (const Event& e :
+       std::vector<Event>{AcquireSucceeded{at(1301), 1}, AcquireFailed{at(1302), 1},
+                          AcquireSucceeded{at(1303), 0}, AcquireSucceeded{at(1304), 3}}) {
     h.feed(e);
     CHECK(h.last().empty());
     CHECK(h.phase<Acquiring>().id == 2);
@@ -296,7 +298,8 @@ TEST_CASE("hung: an attempt behind a released acquisition makes its own when tha
   CHECK(h.state().status == WaitStatus{StatusKind::acquiring, Cause::none, 0, {}});
 }
 
-TEST_CASE("hung: an acquisition that never answers still ends by the give-up limits", "[wait][hung]") {
+TEST_CASE("hung: an acquisition that never answers still ends by the give-up limits",
+          "[wait][hung]") {
   WaitConfig c = exact();
   SECTION("attempts_max: one Acquire, three timeouts, then GaveUp releases it") {
     c.give_up.attempts_max = 3;
@@ -728,7 +731,8 @@ Run run_script(const WaitConfig& config, Choices& ch, std::size_t steps_max) {
       }
     }
     reference.step(e, step.effects, next_deadline(state));
-    if (run.violation.empty() && !found.empty()) run.violation = describe(found.front(), run.events.size());
+    if (run.violation.empty() && !found.empty())
+      run.violation = describe(found.front(), run.events.size());
   };
   const Link links[] = {Link::unknown, Link::up, Link::down};
   feed(Started{at(t), ch.among(links)});
@@ -781,7 +785,8 @@ Run run_script(const WaitConfig& config, Choices& ch, std::size_t steps_max) {
   }
   // The script ends, and the driver waits for the deadline, if any.
   idle_before(t + 1'000'000'000);
-  if (run.violation.empty() && !found.empty()) run.violation = describe(found.front(), run.events.size());
+  if (run.violation.empty() && !found.empty())
+    run.violation = describe(found.front(), run.events.size());
   return run;
 }
 

@@ -1,15 +1,14 @@
-#include <catch2/catch.hpp>
-
-#include <tether/sim/agenda.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
+#include <tether/sim/agenda.hpp>
 #include <vector>
 
 using tether::sim::Agenda;
 
-TEST_CASE("the agenda jumps virtual time to the next item, in insertion order at one instant", "[agenda]") {
+TEST_CASE("the agenda jumps virtual time to the next item, in insertion order at one instant",
+          "[agenda]") {
   Agenda<int> a;
   a.push(500, 1);
   a.push(100, 2);
@@ -31,7 +30,8 @@ TEST_CASE("the agenda jumps virtual time to the next item, in insertion order at
 // Items wait in reused slots while the heap orders (time, order, slot): pushes
 // and pops interleaved at random, with strings that own memory, come out as a
 // plain sorted list of (time, insertion order) says, each item intact.
-TEST_CASE("the agenda's order and items survive interleaved pushes and pops that reuse its slots", "[agenda]") {
+TEST_CASE("the agenda's order and items survive interleaved pushes and pops that reuse its slots",
+          "[agenda]") {
   struct Pending {
     tether::sim::Ms at_ms;
     std::uint64_t order;
@@ -48,7 +48,8 @@ TEST_CASE("the agenda's order and items survive interleaved pushes and pops that
   for (int round = 0; round < 2000; ++round) {
     if (draw(3) != 0 || reference.empty()) {
       const tether::sim::Ms at = a.now_ms() + static_cast<tether::sim::Ms>(draw(50));
-      std::string text = "item " + std::to_string(order) + std::string(draw(40), 'x');  // some on the heap
+      std::string text =
+          "item " + std::to_string(order) + std::string(draw(40), 'x');  // some on the heap
       a.push(at, text);
       reference.push_back(Pending{at, order++, std::move(text)});
       continue;

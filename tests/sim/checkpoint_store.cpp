@@ -6,18 +6,15 @@
 // temporary file is never loaded; a full disk fails the save and keeps the old
 // checkpoint; an older cursor never overwrites a newer one.
 
-#include <tether/sim/checkpoint_store.hpp>
-
 #include <catch2/catch.hpp>
-
 #include <cerrno>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/io/checkpoint_file.hpp>
 #include <tether/model/prng.hpp>
+#include <tether/sim/checkpoint_store.hpp>
 #include <tether/sim/disk.hpp>
+#include <vector>
 
 using namespace tether::sim;
 using tether::io::CheckpointError;
@@ -35,7 +32,9 @@ const fs::path file = "/ckpt/a.ckpt";
 const std::string stream = "http://sim:80/stream seq=json:seq";
 
 // The store of simulated process `pid`.
-DiskCheckpointOptions process(std::uint64_t pid) { return DiskCheckpointOptions{.stream = stream, .writer_id = pid}; }
+DiskCheckpointOptions process(std::uint64_t pid) {
+  return DiskCheckpointOptions{.stream = stream, .writer_id = pid};
+}
 
 // A disk on which process 1 left `old` durably (or nothing).
 SimDisk disk_holding(const std::optional<Cursor>& old) {
@@ -63,7 +62,8 @@ std::string shown(const std::optional<Cursor>& cursor) {
 
 // After the crash, what the next process (pid 3) loads: it must load, and be
 // `old` or `now`; then it saves on top and no temporary file is left.
-void check_after_crash(SimDisk& disk, const std::optional<Cursor>& old, const Cursor& now, bool saved) {
+void check_after_crash(SimDisk& disk, const std::optional<Cursor>& old, const Cursor& now,
+                       bool saved) {
   SimCheckpointStore next(disk, file, process(3));
   const auto loaded = next.load();
   INFO("old " << shown(old) << "new " << shown(now));
@@ -79,8 +79,10 @@ void check_after_crash(SimDisk& disk, const std::optional<Cursor>& old, const Cu
 
 }  // namespace
 
-TEST_CASE("sim checkpoint store: a crash at every step of a save leaves the old cursor or the new, never an error",
-          "[checkpoint_store][crash]") {
+TEST_CASE(
+    "sim checkpoint store: a crash at every step of a save leaves the old cursor or the new, never "
+    "an error",
+    "[checkpoint_store][crash]") {
   struct Case {
     std::optional<Cursor> old;
     Cursor now;
@@ -117,12 +119,16 @@ TEST_CASE("sim checkpoint store: a crash at every step of a save leaves the old 
   CHECK(crashes == 3 * 8 * 4 * 5);
 }
 
-TEST_CASE("sim checkpoint store: random crashes in random saves keep the old cursor or the merged one",
-          "[checkpoint_store][crash]") {
+TEST_CASE(
+    "sim checkpoint store: random crashes in random saves keep the old cursor or the merged one",
+    "[checkpoint_store][crash]") {
   for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
     Prng prng = Prng::derive(20260101, seed);
-    const auto sequence = [&] { return Cursor::at_sequence(static_cast<std::uint64_t>(prng.uniform(1, 20))); };
-    const std::optional<Cursor> old = prng.uniform(0, 3) == 0 ? std::nullopt : std::optional(sequence());
+    const auto sequence = [&] {
+      return Cursor::at_sequence(static_cast<std::uint64_t>(prng.uniform(1, 20)));
+    };
+    const std::optional<Cursor> old =
+        prng.uniform(0, 3) == 0 ? std::nullopt : std::optional(sequence());
     const Cursor candidate = sequence();
     const Cursor merged = !old || tether::io::supersedes(candidate, *old) ? candidate : *old;
     SimDisk disk = disk_holding(old);
@@ -135,8 +141,9 @@ TEST_CASE("sim checkpoint store: random crashes in random saves keep the old cur
   }
 }
 
-TEST_CASE("sim checkpoint store: a torn temporary file is never loaded, and the next save removes it",
-          "[checkpoint_store][torn]") {
+TEST_CASE(
+    "sim checkpoint store: a torn temporary file is never loaded, and the next save removes it",
+    "[checkpoint_store][torn]") {
   const SimDisk base = disk_holding(Cursor::at_sequence(5));
   const std::string whole = tether::io::encode_checkpoint(Cursor::at_sequence(9), stream);
   SimDisk dying = base;
@@ -155,8 +162,9 @@ TEST_CASE("sim checkpoint store: a torn temporary file is never loaded, and the 
   }
 }
 
-TEST_CASE("sim checkpoint store: a full disk fails the save naming ENOSPC and keeps the old checkpoint",
-          "[checkpoint_store][full]") {
+TEST_CASE(
+    "sim checkpoint store: a full disk fails the save naming ENOSPC and keeps the old checkpoint",
+    "[checkpoint_store][full]") {
   SimDisk disk = disk_holding(Cursor::at_sequence(5));
   disk.set_full(true);
   SimCheckpointStore store(disk, file, process(2));
@@ -165,7 +173,8 @@ TEST_CASE("sim checkpoint store: a full disk fails the save naming ENOSPC and ke
   CHECK(saved.error().code == CheckpointError::Code::io_error);
   CHECK(saved.error().errno_value == ENOSPC);
   CHECK(saved.error().message() ==
-        "checkpoint file /ckpt/a.ckpt: cannot write /ckpt/a.ckpt.tmp.2: No space left on device (errno 28)");
+        "checkpoint file /ckpt/a.ckpt: cannot write /ckpt/a.ckpt.tmp.2: No space left on device "
+        "(errno 28)");
   CHECK(store.load().value() == Cursor::at_sequence(5));
   CHECK(disk.names(directory) == Names{"a.ckpt"});  // the empty temporary file is removed
   CHECK(store.durable_cursor().value() == Cursor::at_sequence(5));
@@ -178,8 +187,10 @@ TEST_CASE("sim checkpoint store: a full disk fails the save naming ENOSPC and ke
   CHECK(after.durable_cursor().value() == Cursor::at_sequence(9));
 }
 
-TEST_CASE("sim checkpoint store: an older cursor never overwrites a newer one, across processes and crashes",
-          "[checkpoint_store][merge]") {
+TEST_CASE(
+    "sim checkpoint store: an older cursor never overwrites a newer one, across processes and "
+    "crashes",
+    "[checkpoint_store][merge]") {
   SimDisk disk = disk_holding(Cursor::at_sequence(10));
   const auto bytes = disk.contents(file);
   {
@@ -212,7 +223,8 @@ TEST_CASE("sim checkpoint store: a save that succeeds is durable, even one the m
     disk.fail_next(DiskStep::sync_directory, EIO);
     const auto failed = store.save(Cursor::at_sequence(9));
     REQUIRE_FALSE(failed);
-    CHECK(failed.error().detail == "cannot fsync the directory of /ckpt/a.ckpt: Input/output error (errno 5)");
+    CHECK(failed.error().detail ==
+          "cannot fsync the directory of /ckpt/a.ckpt: Input/output error (errno 5)");
     REQUIRE(store.save(Cursor::at_sequence(9)));  // the file holds 9 already
     CHECK(store.durable_cursor().value() == Cursor::at_sequence(9));
   }

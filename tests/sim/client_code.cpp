@@ -3,7 +3,6 @@
 // its invariant is checked after every step, and a campaign finds, shrinks and
 // writes the scenario that breaks it.
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -12,13 +11,13 @@
 #include <optional>
 #include <set>
 #include <string>
-
-#include "support/persisting_app.hpp"
 #include <tether/sim/campaign.hpp>
 #include <tether/sim/client_code.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
+
+#include "support/persisting_app.hpp"
 
 using namespace tether::sim;
 namespace io = tether::io;
@@ -27,7 +26,8 @@ namespace m = tether::model;
 namespace {
 
 using tether::testing::Database;
-using tether::testing::PersistingApp;  // the same class the Runner runs (tests/io/integration/application.cpp)
+using tether::testing::PersistingApp;  // the same class the Runner runs
+                                       // (tests/io/integration/application.cpp)
 
 // The invariant: the checkpoint never gets ahead of the database (a restart
 // would resume after an event the application never persisted: lost).
@@ -61,13 +61,16 @@ m::SessionConfig policy() {
 
 RunOptions with_code(bool ack_first) {
   RunOptions o;
-  o.client_code = [ack_first](std::uint32_t) { return std::make_unique<PersistingCode>(ack_first); };
+  o.client_code = [ack_first](std::uint32_t) {
+    return std::make_unique<PersistingCode>(ack_first);
+  };
   return o;
 }
 
 }  // namespace
 
-TEST_CASE("client code: a persist-then-ack application keeps its invariant over 200 swarm seeds", "[client_code]") {
+TEST_CASE("client code: a persist-then-ack application keeps its invariant over 200 swarm seeds",
+          "[client_code]") {
   CampaignOptions c;
   c.seeds = 200;
   c.policy = policy();
@@ -79,9 +82,12 @@ TEST_CASE("client code: a persist-then-ack application keeps its invariant over 
   CHECK(r.events > 0);
 }
 
-TEST_CASE("client code: an application that acks before it persists is caught, shrunk and written as a file",
-          "[client_code]") {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "tether_sim_client_code_test";
+TEST_CASE(
+    "client code: an application that acks before it persists is caught, shrunk and written as a "
+    "file",
+    "[client_code]") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "tether_sim_client_code_test";
   std::filesystem::remove_all(dir);
   CampaignOptions c;
   c.seeds = 200;
@@ -111,8 +117,10 @@ TEST_CASE("client code: an application that acks before it persists is caught, s
   CHECK(describe(r).find("FAILED at seed " + std::to_string(f.seed)) != std::string::npos);
 }
 
-TEST_CASE("client code: each process lifetime gets a new application; what a dead one scheduled never runs",
-          "[client_code]") {
+TEST_CASE(
+    "client code: each process lifetime gets a new application; what a dead one scheduled never "
+    "runs",
+    "[client_code]") {
   struct Counting final : ClientCode {
     int* starts;
     int* ran;

@@ -4,7 +4,6 @@
 // do not cover the seeds; the list of unreachable pairs is well-formed and
 // docs/simulation.md names the same pairs.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,7 +34,8 @@ struct Shards {
   Coverage coverage;
   campaign::SeedCounts seeds{};
 
-  explicit Shards(const std::string& name) : dir(std::filesystem::temp_directory_path() / "tether_coverage_check" / name) {
+  explicit Shards(const std::string& name)
+      : dir(std::filesystem::temp_directory_path() / "tether_coverage_check" / name) {
     std::filesystem::create_directories(dir);
     const auto listed = campaign::read_unreachable(list_path).value();
     for (std::size_t k = 0; k < campaign::pair_names().size(); ++k)
@@ -72,7 +72,8 @@ TEST_CASE("coverage: the unreachable list names known pairs, each with a reason"
   CHECK_FALSE(campaign::read_unreachable(twice, "x"));
 }
 
-TEST_CASE("coverage: docs/simulation.md names the same unreachable pairs as the list", "[coverage]") {
+TEST_CASE("coverage: docs/simulation.md names the same unreachable pairs as the list",
+          "[coverage]") {
   const std::string docs = read_all(std::string(TETHER_DOCS_DIR) + "/simulation.md");
   // The table after "The pairs that cannot occur" in the Coverage section.
   const auto section = docs.find("## Coverage");
@@ -84,7 +85,8 @@ TEST_CASE("coverage: docs/simulation.md names the same unreachable pairs as the 
   const std::string rows = docs.substr(table, docs.find("\n\n", table) - table);
   std::set<std::string> named;
   const std::regex pair("`([A-Za-z]+/[A-Za-z]+)`");
-  for (auto it = std::sregex_iterator(rows.begin(), rows.end(), pair); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(rows.begin(), rows.end(), pair); it != std::sregex_iterator();
+       ++it)
     named.insert((*it)[1]);
   std::set<std::string> listed;
   const auto list = campaign::read_unreachable(list_path).value();
@@ -92,7 +94,8 @@ TEST_CASE("coverage: docs/simulation.md names the same unreachable pairs as the 
   CHECK(named == listed);
 }
 
-TEST_CASE("coverage: the check fails on a reachable pair missed and on a listed pair reached", "[coverage]") {
+TEST_CASE("coverage: the check fails on a reachable pair missed and on a listed pair reached",
+          "[coverage]") {
   Shards s("fine");
   const std::string a = s.write(1, 5000);
   const std::string b = s.write(5001, 10000);
@@ -103,9 +106,11 @@ TEST_CASE("coverage: the check fails on a reachable pair missed and on a listed 
 
   Shards missed("missed");
   missed.set("Confirming/ServerRejected", 0);
-  const auto m = campaign::check_coverage(list_path, 1, 10000, {missed.write(1, 5000), missed.write(5001, 10000)});
+  const auto m = campaign::check_coverage(list_path, 1, 10000,
+                                          {missed.write(1, 5000), missed.write(5001, 10000)});
   CHECK_FALSE(m.ok);
-  CHECK(m.report.find("NEVER REACHED, and not listed as unreachable: Confirming/ServerRejected") != std::string::npos);
+  CHECK(m.report.find("NEVER REACHED, and not listed as unreachable: Confirming/ServerRejected") !=
+        std::string::npos);
 
   Shards wrong("wrong");
   wrong.set("Stopped/Tick", 1);
@@ -119,13 +124,14 @@ TEST_CASE("coverage: the check fails unless the shards cover the seeds exactly",
   Shards s("ranges");
   const std::string a = s.write(1, 5000);
   const std::string b = s.write(5001, 10000);
-  CHECK_FALSE(campaign::check_coverage(list_path, 1, 10000, {a}).ok);         // a shard missing
-  CHECK_FALSE(campaign::check_coverage(list_path, 1, 10000, {a, a, b}).ok);   // twice
-  CHECK_FALSE(campaign::check_coverage(list_path, 1, 20000, {a, b}).ok);      // a stale range
+  CHECK_FALSE(campaign::check_coverage(list_path, 1, 10000, {a}).ok);        // a shard missing
+  CHECK_FALSE(campaign::check_coverage(list_path, 1, 10000, {a, a, b}).ok);  // twice
+  CHECK_FALSE(campaign::check_coverage(list_path, 1, 20000, {a, b}).ok);     // a stale range
   std::filesystem::remove(b);
-  const auto gone = campaign::check_coverage(list_path, 1, 10000, {a, b});   // a shard that left no file
+  const auto gone =
+      campaign::check_coverage(list_path, 1, 10000, {a, b});  // a shard that left no file
   CHECK_FALSE(gone.ok);
   CHECK(gone.report.find("missing") != std::string::npos);
   std::ofstream(b) << "tether-sim-coverage/1\nseeds 5001 10000\nIdle/Started 1 1\n";
-  CHECK_FALSE(campaign::check_coverage(list_path, 1, 10000, {a, b}).ok);      // truncated
+  CHECK_FALSE(campaign::check_coverage(list_path, 1, 10000, {a, b}).ok);  // truncated
 }

@@ -2,14 +2,12 @@
 // (unsynced bytes, names not yet synced, torn writes), a full disk, a process
 // that dies mid-call, one-shot faults, and determinism of random crashes.
 
-#include <tether/sim/disk.hpp>
-
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <set>
 #include <string>
+#include <tether/sim/disk.hpp>
 #include <vector>
 
 using namespace tether::sim;
@@ -49,7 +47,9 @@ TEST_CASE("sim disk: a synced file whose name was never synced may vanish in a c
   CHECK(kept.contents("/d/f") == "bytes");
 }
 
-TEST_CASE("sim disk: before the directory sync a crash leaves the old name or the new, after it the new", "[disk]") {
+TEST_CASE(
+    "sim disk: before the directory sync a crash leaves the old name or the new, after it the new",
+    "[disk]") {
   SimDisk disk = disk_with_old_file();
   replace_without_sync(disk, "new");
   CHECK(disk.contents("/d/a.ckpt") == "new");
@@ -95,7 +95,8 @@ TEST_CASE("sim disk: a crash loses unsynced bytes, or tears them to a prefix", "
   CHECK_FALSE(torn.stopped());
 }
 
-TEST_CASE("sim disk: a full disk fails writes with ENOSPC and leaves the file empty", "[disk][full]") {
+TEST_CASE("sim disk: a full disk fails writes with ENOSPC and leaves the file empty",
+          "[disk][full]") {
   SimDisk disk = disk_with_old_file();
   disk.set_full(true);
   const auto written = disk.write_file_synced("/d/t", "bytes");
@@ -126,7 +127,8 @@ TEST_CASE("sim disk: a dead process changes nothing until it restarts", "[disk]"
   CHECK(disk.steps() == steps + 1);
 }
 
-TEST_CASE("sim disk: a one-shot fault fails its step once, and the rest of the call does nothing", "[disk]") {
+TEST_CASE("sim disk: a one-shot fault fails its step once, and the rest of the call does nothing",
+          "[disk]") {
   SimDisk disk = disk_with_old_file();
   disk.fail_next(DiskStep::sync_directory, EIO);
   REQUIRE(disk.rename("/d/a.ckpt", "/d/b"));
@@ -151,7 +153,8 @@ TEST_CASE("sim disk: a missing directory is an error, never \"no file\"", "[disk
   CHECK(disk.rename("/d/a", "/e/a").error().errno_value == ENOENT);
 }
 
-TEST_CASE("sim disk: a random crash is a function of the seed, and reaches every outcome", "[disk][torn]") {
+TEST_CASE("sim disk: a random crash is a function of the seed, and reaches every outcome",
+          "[disk][torn]") {
   std::set<std::string> outcomes;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
     SimDisk disk = disk_with_old_file();
@@ -177,14 +180,18 @@ TEST_CASE("sim disk: a random crash is a function of the seed, and reaches every
   CHECK(outcomes.contains("new"));
   CHECK(outcomes.contains("new+c0"));
   CHECK(outcomes.contains("new+c10"));
-  const auto torn = [](const std::string& o) { return o.starts_with("new+c") && o != "new+c0" && o != "new+c10"; };
+  const auto torn = [](const std::string& o) {
+    return o.starts_with("new+c") && o != "new+c0" && o != "new+c10";
+  };
   CHECK(std::ranges::any_of(outcomes, torn));
 }
 
 // The disk splits "<dir>/<name>" itself and leaves other spellings to
 // std::filesystem::path: both find the same directory and name.
-TEST_CASE("sim disk: a file's directory and name are what std::filesystem::path says, however the path is spelled",
-          "[disk]") {
+TEST_CASE(
+    "sim disk: a file's directory and name are what std::filesystem::path says, however the path "
+    "is spelled",
+    "[disk]") {
   SimDisk disk;
   disk.make_directory("/");
   disk.make_directory("/d");

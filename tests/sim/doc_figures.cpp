@@ -2,13 +2,12 @@
 // in a document must be the number the campaign measured; a wrong number, an
 // unknown name or a marker with no number before it fails, naming file and
 // line. The real documents' markers all name known figures.
-#include <catch2/catch.hpp>
+#include "campaign/doc_figures.hpp"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <iterator>
 #include <string>
-
-#include "campaign/doc_figures.hpp"
 
 namespace campaign = tether::sim::campaign;
 
@@ -29,9 +28,10 @@ campaign::FigureCheck check(const std::string& text) {
 }  // namespace
 
 TEST_CASE("figures as measured pass, with or without thousands separators", "[campaign][docs]") {
-  const auto ok = check("10,000<!-- figure campaign.seeds --> scenarios,\n"
-                        "21,856,988<!-- figure campaign.events --> events, 78<!-- figure campaign.pairs_reached -->"
-                        " of 144<!-- figure campaign.pairs --> (21856988<!-- figure campaign.events -->)");
+  const auto ok = check(
+      "10,000<!-- figure campaign.seeds --> scenarios,\n"
+      "21,856,988<!-- figure campaign.events --> events, 78<!-- figure campaign.pairs_reached -->"
+      " of 144<!-- figure campaign.pairs --> (21856988<!-- figure campaign.events -->)");
   CHECK(ok.problems.empty());
   CHECK(ok.checked == 5);
   CHECK(check("no figures here").checked == 0);
@@ -45,12 +45,14 @@ TEST_CASE("a figure that drifted is named with its file and line", "[campaign][d
 }
 
 TEST_CASE("unknown names, missing numbers and broken markers fail", "[campaign][docs]") {
-  CHECK(check("12<!-- figure campaign.bogus -->").problems == "doc.md:1: unknown figure 'campaign.bogus'\n");
+  CHECK(check("12<!-- figure campaign.bogus -->").problems ==
+        "doc.md:1: unknown figure 'campaign.bogus'\n");
   CHECK(check("about <!-- figure campaign.seeds -->").problems ==
         "doc.md:1: no number before the marker of 'campaign.seeds'\n");
   CHECK(check("1,<!-- figure campaign.seeds -->").problems ==
         "doc.md:1: no number before the marker of 'campaign.seeds'\n");
-  CHECK(check("10000<!-- figure campaign.seeds").problems == "doc.md:1: an unterminated figure marker\n");
+  CHECK(check("10000<!-- figure campaign.seeds").problems ==
+        "doc.md:1: an unterminated figure marker\n");
   CHECK(campaign::figure_value("99,999,999,999,999,999,999") == std::nullopt);  // overflow
 }
 

@@ -1,8 +1,8 @@
 // The exported RapidCheck generators: generated scenarios hold every guarantee,
 // and their shrinks stay runnable scenarios.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
 
+#include <catch2/catch.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/sim/generators.hpp>
 #include <tether/sim/run.hpp>
@@ -35,17 +35,20 @@ TEST_CASE("shrinks of a generated scenario are valid scenarios", "[generators][p
   });
 }
 
-TEST_CASE("scenarios generated on one policy keep it, and hold every guarantee", "[generators][property]") {
+TEST_CASE("scenarios generated on one policy keep it, and hold every guarantee",
+          "[generators][property]") {
   tether::model::SessionConfig policy = tether::model::presets::kanade();
   policy.backoff.delay_ms_initial = 1113;
   policy.resume.gaps = tether::model::GapDetection::relaxed;
   policy.resume.start = tether::model::Cursor::at_sequence(0);
   const auto same_policy = [&policy](const Scenario& s) {
-    return s.config.backoff.delay_ms_initial == 1113 && s.config.backoff.delay_ms_max == policy.backoff.delay_ms_max &&
+    return s.config.backoff.delay_ms_initial == 1113 &&
+           s.config.backoff.delay_ms_max == policy.backoff.delay_ms_max &&
            s.config.resume.gaps == policy.resume.gaps && s.label == "custom";
   };
   rc::prop("the policy, never varied", [&] {
-    const auto shrinkable = gen::scenario(policy)(rc::Random(*rc::gen::arbitrary<std::uint64_t>()), 0);
+    const auto shrinkable =
+        gen::scenario(policy)(rc::Random(*rc::gen::arbitrary<std::uint64_t>()), 0);
     const Scenario s = shrinkable.value();
     RC_ASSERT(same_policy(s));
     RC_ASSERT(run(s).ok());

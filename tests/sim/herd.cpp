@@ -4,15 +4,13 @@
 // shares one fixed seed, as a configuration file with a "seed" makes it,
 // reconnects in lockstep and fails the check.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdio>
-#include <variant>
-#include <vector>
-
 #include <tether/io/seed.hpp>
 #include <tether/sim/herd.hpp>
 #include <tether/sim/run.hpp>
+#include <variant>
+#include <vector>
 
 using namespace tether::sim;
 
@@ -47,10 +45,11 @@ HerdVerdict herd(const Scenario& s) {
   REQUIRE(r.ok());
   const HerdVerdict v = check_herd(s, r, restart_at_ms, window_ms);
   // The figures docs/simulation.md ("Herd check") quotes.
-  std::printf("herd: seed %lu, down %ld ms, fixed seed %s: busiest %ld ms window %zu attempts (at %ld ms);"
-              " attempts per client <= %u; expected <= %.1f; bound %zu\n",
-              s.seed, s.faults[0].duration_ms, s.fixed_seed ? "yes" : "no", window_ms, v.peak.attempts,
-              v.peak.window_start_ms, v.attempts_max, v.expected_max, v.bound);
+  std::printf(
+      "herd: seed %lu, down %ld ms, fixed seed %s: busiest %ld ms window %zu attempts (at %ld ms);"
+      " attempts per client <= %u; expected <= %.1f; bound %zu\n",
+      s.seed, s.faults[0].duration_ms, s.fixed_seed ? "yes" : "no", window_ms, v.peak.attempts,
+      v.peak.window_start_ms, v.attempts_max, v.expected_max, v.bound);
   return v;
 }
 
@@ -97,13 +96,15 @@ TEST_CASE("herd: a fleet sharing one fixed seed fails the herd check", "[herd]")
     Scenario s = restart(1, down_ms);
     s.fixed_seed = 42;  // one configuration file with "seed": 42, deployed fleet-wide
     const HerdVerdict v = herd(s);
-    INFO("down " << down_ms << " ms: busiest window " << v.peak.attempts << " attempts, bound " << v.bound);
+    INFO("down " << down_ms << " ms: busiest window " << v.peak.attempts << " attempts, bound "
+                 << v.bound);
     CHECK_FALSE(v.ok());
     CHECK(v.peak.attempts >= fleet);  // every client inside one window
   }
 }
 
-TEST_CASE("seeding: a fixed seed wins, else one draw of entropy (io::choose_seed)", "[herd][seeding]") {
+TEST_CASE("seeding: a fixed seed wins, else one draw of entropy (io::choose_seed)",
+          "[herd][seeding]") {
   int draws = 0;
   const auto entropy = [&draws] { return static_cast<std::uint64_t>(++draws) * 1000; };
   CHECK(tether::io::choose_seed(7, entropy) == 7);
@@ -114,7 +115,8 @@ TEST_CASE("seeding: a fixed seed wins, else one draw of entropy (io::choose_seed
   CHECK(draws == 2);
 }
 
-TEST_CASE("seeding: simulated processes seed themselves, and a fixed seed puts them in lockstep", "[herd][seeding]") {
+TEST_CASE("seeding: simulated processes seed themselves, and a fixed seed puts them in lockstep",
+          "[herd][seeding]") {
   // Three clients on identical links: only their jitter can tell them apart.
   Scenario s;
   s.seed = 5;
@@ -152,8 +154,8 @@ TEST_CASE("herd: a short-session floor does not put the fleet in lockstep", "[he
     INFO(describe(r));
     REQUIRE(r.ok());
     const HerdVerdict v = check_herd(s, r, 3000, window_ms);
-    INFO("seed " << seed << ": busiest window " << v.peak.attempts << " attempts at " << v.peak.window_start_ms
-                 << " ms, bound " << v.bound);
+    INFO("seed " << seed << ": busiest window " << v.peak.attempts << " attempts at "
+                 << v.peak.window_start_ms << " ms, bound " << v.bound);
     CHECK(v.ok());
     CHECK(v.peak.window_start_ms >= 3000 + 5000 - window_ms);  // the floor still holds
   }
@@ -162,9 +164,11 @@ TEST_CASE("herd: a short-session floor does not put the fleet in lockstep", "[he
 namespace {
 // What a reducer that ignores restored_delay_ms_max does: a network restore
 // ends every backoff at once (the fleet's wake in one millisecond).
-tether::model::Effects restore_wakes_at_once(tether::model::State& s, const tether::model::Event& e) noexcept {
+tether::model::Effects restore_wakes_at_once(tether::model::State& s,
+                                             const tether::model::Event& e) noexcept {
   namespace m = tether::model;
-  if (auto* b = std::get_if<m::BackingOff>(&s.phase); b != nullptr && std::holds_alternative<m::NetworkRestored>(e)) {
+  if (auto* b = std::get_if<m::BackingOff>(&s.phase);
+      b != nullptr && std::holds_alternative<m::NetworkRestored>(e)) {
     b->until = m::time_of(e);
     return m::transition_in_place(s, m::Tick{m::time_of(e)});
   }
@@ -191,24 +195,29 @@ TEST_CASE("herd: a network restore wakes the fleet spread over restored_delay_ms
   s.config.backoff.delay_ms_max = 30000;
   const Ms restored_at_ms = 30000;
   s.faults.push_back(Fault{FaultKind::reset, all_clients, 10000, 0, 0});
-  s.faults.push_back(Fault{FaultKind::partition_to_server, all_clients, 10000, restored_at_ms - 10000, 0});
+  s.faults.push_back(
+      Fault{FaultKind::partition_to_server, all_clients, 10000, restored_at_ms - 10000, 0});
   const Ms spread_ms = s.config.backoff.restored_delay_ms_max;
-  const double expected = static_cast<double>(fleet) * static_cast<double>(window_ms) / static_cast<double>(spread_ms + 1) +
+  const double expected = static_cast<double>(fleet) * static_cast<double>(window_ms) /
+                              static_cast<double>(spread_ms + 1) +
                           herd_expected_max(s.config.backoff, fleet, 2, window_ms);
   const auto bound = static_cast<std::size_t>(std::ceil(expected + 4 * std::sqrt(expected)));
   const RunResult r = run(s);
   INFO(describe(r));
   REQUIRE(r.ok());
   const HerdPeak peak = busiest_window(r, restored_at_ms, window_ms);
-  std::printf("herd: network restore, seed 1: busiest %ld ms window %zu attempts (at %ld ms); expected <= %.1f; "
-              "bound %zu\n", window_ms, peak.attempts, peak.window_start_ms, expected, bound);
+  std::printf(
+      "herd: network restore, seed 1: busiest %ld ms window %zu attempts (at %ld ms); expected <= "
+      "%.1f; "
+      "bound %zu\n",
+      window_ms, peak.attempts, peak.window_start_ms, expected, bound);
   CHECK(peak.attempts <= bound);
   CHECK(bound < fleet / 2);
   // The check has teeth: a fleet that wakes at once fails it.
   RunOptions o;
   o.reducer = &restore_wakes_at_once;
   const HerdPeak at_once = busiest_window(run(s, o), restored_at_ms, window_ms);
-  std::printf("herd: network restore, waking at once: busiest %ld ms window %zu attempts\n", window_ms,
-              at_once.attempts);
+  std::printf("herd: network restore, waking at once: busiest %ld ms window %zu attempts\n",
+              window_ms, at_once.attempts);
   CHECK(at_once.attempts > bound);
 }

@@ -4,11 +4,9 @@
 // blocks, the bytes the production parser gets, the resume by the sequence
 // alone, the scenario file field, and the swarm's share.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/server.hpp>
@@ -35,17 +33,21 @@ Scenario id_reset_world() {
   return s;
 }
 
-bool has(const std::string& text, std::string_view what) { return text.find(what) != std::string::npos; }
+bool has(const std::string& text, std::string_view what) {
+  return text.find(what) != std::string::npos;
+}
 
 }  // namespace
 
-TEST_CASE("id resets: blocks with ids alternate with blocks without, each opened by a reset", "[server][ids]") {
+TEST_CASE("id resets: blocks with ids alternate with blocks without, each opened by a reset",
+          "[server][ids]") {
   ServerParams p;
   p.opaque_ids = true;
   p.id_reset_every = 3;
   const Server s(p);
   using F = Server::IdField;
-  const F expected[] = {F::id, F::id, F::id, F::reset, F::none, F::none, F::id, F::id, F::id, F::reset, F::none};
+  const F expected[] = {F::id, F::id, F::id, F::reset, F::none, F::none,
+                        F::id, F::id, F::id, F::reset, F::none};
   for (std::uint64_t seq = 1; seq <= std::size(expected); ++seq) {
     INFO("sequence " << seq);
     CHECK(s.id_field(seq) == expected[seq - 1]);
@@ -76,9 +78,13 @@ TEST_CASE("id resets: a reconnect after a reset resumes by the sequence alone, w
   CHECK(has(r.trace, "FrameReceived seq=3 id= "));  // the empty `id:` field
   CHECK(has(r.trace, "FrameReceived seq=4 id= "));  // no id field: the reset holds
   CHECK(has(r.trace, "FrameReceived seq=5 id=1:5 "));
-  CHECK(has(r.trace, "Connect attempt=2 from=cursor cursor=sequence cursor.seq=3 cursor.has_seq=1 cursor.start=0 "
-                     "cursor.token= ;"));
-  CHECK(has(r.trace, "from=cursor cursor=token cursor.seq=42 cursor.has_seq=1 cursor.start=0 cursor.token=1:42 ;"));
+  CHECK(has(
+      r.trace,
+      "Connect attempt=2 from=cursor cursor=sequence cursor.seq=3 cursor.has_seq=1 cursor.start=0 "
+      "cursor.token= ;"));
+  CHECK(has(r.trace,
+            "from=cursor cursor=token cursor.seq=42 cursor.has_seq=1 cursor.start=0 "
+            "cursor.token=1:42 ;"));
   CHECK(r.clients.at(0).connect_at_ms.size() == 3);
 }
 
@@ -95,10 +101,12 @@ TEST_CASE("id resets: a scenario file field, only with opaque ids", "[scenario-j
   no_ids.world.opaque_ids = false;
   const auto refused = parse_scenario(to_json(no_ids));
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().message().starts_with("world.id_reset_every: needs world.opaque_ids = true"));
+  CHECK(
+      refused.error().message().starts_with("world.id_reset_every: needs world.opaque_ids = true"));
 }
 
-TEST_CASE("id resets: the swarm draws them in about 8% of seeds, with opaque ids", "[swarm][situations][ids]") {
+TEST_CASE("id resets: the swarm draws them in about 8% of seeds, with opaque ids",
+          "[swarm][situations][ids]") {
   constexpr int seeds = 4000;
   int drawn = 0;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {

@@ -6,21 +6,19 @@
 // `TETHER_SIM_SEED=<seed>` with the "[.replay]" test (or `tether-sim replay`)
 // shows the failure. The real reducer must pass the catching seed, so the catch
 // is the mutant's doing.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
-#include <variant>
-#include <vector>
-
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/swarm.hpp>
+#include <variant>
+#include <vector>
 
 using namespace tether::sim;
 namespace m = tether::model;
@@ -102,7 +100,8 @@ m::Effects no_flush_on_stop(m::State& s, const m::Event& e) noexcept {
 m::Effects refresh_again_after_fresh_401(m::State& s, const m::Event& e) noexcept {
   const m::Effects fx = m::transition_in_place(s, e);
   const auto* f = std::get_if<m::Failed>(&s.phase);
-  if (f == nullptr || f->reason != m::Reason::rejected_after_refresh || !std::holds_alternative<m::ServerRejected>(e))
+  if (f == nullptr || f->reason != m::Reason::rejected_after_refresh ||
+      !std::holds_alternative<m::ServerRejected>(e))
     return fx;
   s.phase = m::RefreshingAuth{1, m::after(now_of(e), s.config->auth.refresh_timeout_ms)};
   s.status = m::Status{m::StatusKind::refreshing_auth, m::Reason::none, 1, {}, 0};
@@ -118,8 +117,9 @@ m::Effects refresh_again_after_fresh_401(m::State& s, const m::Event& e) noexcep
 // the reducer enters is cut to 1 ms, and the status says so.
 m::Effects backoff_cut_to_1ms(m::State& s, const m::Event& e) noexcept {
   const std::optional<m::Instant> until_before =
-      std::holds_alternative<m::BackingOff>(s.phase) ? std::optional(std::get<m::BackingOff>(s.phase).until)
-                                                     : std::nullopt;
+      std::holds_alternative<m::BackingOff>(s.phase)
+          ? std::optional(std::get<m::BackingOff>(s.phase).until)
+          : std::nullopt;
   const m::Effects fx = m::transition_in_place(s, e);
   auto* b = std::get_if<m::BackingOff>(&s.phase);
   if (b == nullptr || (until_before && until_before->ms == b->until.ms)) return fx;
@@ -129,7 +129,8 @@ m::Effects backoff_cut_to_1ms(m::State& s, const m::Event& e) noexcept {
   if (s.status.kind == m::StatusKind::backing_off) s.status.next_attempt_at = cut;
   m::Effects out;
   for (const m::Effect& x : fx) {
-    if (const auto* r = std::get_if<m::ReportStatus>(&x); r != nullptr && r->status.kind == m::StatusKind::backing_off) {
+    if (const auto* r = std::get_if<m::ReportStatus>(&x);
+        r != nullptr && r->status.kind == m::StatusKind::backing_off) {
       m::ReportStatus changed = *r;
       changed.status.next_attempt_at = cut;
       out.push_back(changed);
@@ -152,7 +153,8 @@ m::Effects no_heartbeat_detection(m::State& s, const m::Event& e) noexcept {
 m::Effects connect_after_stop(m::State& s, const m::Event& e) noexcept {
   const bool was_terminal = m::is_terminal(s);
   m::Effects fx = m::transition_in_place(s, e);
-  if (!was_terminal && std::holds_alternative<m::StopRequested>(e) && std::holds_alternative<m::Stopped>(s.phase))
+  if (!was_terminal && std::holds_alternative<m::StopRequested>(e) &&
+      std::holds_alternative<m::Stopped>(s.phase))
     fx.push_back(m::Connect{1, m::ResumeFrom::cursor, s.progress.resume});
   return fx;
 }
@@ -178,8 +180,9 @@ m::Effects save_retried_at_once(m::State& s, const m::Event& e) noexcept {
 // token's expiry and asks again in the same step, instead of forgetting the
 // expiry until a 401 takes the reactive path.
 m::Effects refresh_retried_at_once(m::State& s, const m::Event& e) noexcept {
-  const bool proactive_failed = std::holds_alternative<m::AuthRefreshFailed>(e) && !m::is_terminal(s) &&
-                                !std::holds_alternative<m::RefreshingAuth>(s.phase) && s.auth.proactive_in_flight;
+  const bool proactive_failed =
+      std::holds_alternative<m::AuthRefreshFailed>(e) && !m::is_terminal(s) &&
+      !std::holds_alternative<m::RefreshingAuth>(s.phase) && s.auth.proactive_in_flight;
   const std::optional<m::Instant> expiry = s.auth.expires_at;
   m::Effects fx = m::transition_in_place(s, e);
   if (!proactive_failed) return fx;
@@ -200,7 +203,8 @@ m::Effects reconnect_without_backoff(m::State& s, const m::Event& e) noexcept {
     return r != nullptr && r->status.kind == m::StatusKind::backing_off;
   });
   // Room for the attempt's effects (a save, the Connect, its status).
-  if (b == nullptr || b->failures == 0 || entered == fx.end() || fx.size() + 2 > m::effects_max) return fx;
+  if (b == nullptr || b->failures == 0 || entered == fx.end() || fx.size() + 2 > m::effects_max)
+    return fx;
   b->until = now_of(e);
   m::Effects out;
   for (const m::Effect& x : fx)
@@ -355,7 +359,8 @@ struct Caught {
 
 // The first swarm seed (presets with variations, or `policy` when given) whose
 // run with `options` (a mutant reducer or driver) breaks a guarantee.
-std::optional<Caught> first_catch(RunOptions o, const std::optional<m::SessionConfig>& policy = std::nullopt) {
+std::optional<Caught> first_catch(RunOptions o,
+                                  const std::optional<m::SessionConfig>& policy = std::nullopt) {
   o.events_max = mutant_events_max;
   for (std::uint64_t seed = 1; seed <= seeds_max; ++seed) {
     RunResult r = run(policy ? swarm_scenario(seed, *policy) : swarm_scenario(seed), o);
@@ -363,14 +368,16 @@ std::optional<Caught> first_catch(RunOptions o, const std::optional<m::SessionCo
   }
   return std::nullopt;
 }
-std::optional<Caught> first_catch(Reducer reducer, const std::optional<m::SessionConfig>& policy = std::nullopt) {
+std::optional<Caught> first_catch(Reducer reducer,
+                                  const std::optional<m::SessionConfig>& policy = std::nullopt) {
   RunOptions o;
   o.reducer = reducer;
   return first_catch(o, policy);
 }
 
 // `guarantee` (if any): the catching run must violate that guarantee.
-void check_caught(const char* name, const RunOptions& options, std::optional<Guarantee> guarantee = std::nullopt) {
+void check_caught(const char* name, const RunOptions& options,
+                  std::optional<Guarantee> guarantee = std::nullopt) {
   const std::optional<Caught> c = first_catch(options);
   INFO("mutant " << name);
   REQUIRE(c.has_value());
@@ -382,10 +389,12 @@ void check_caught(const char* name, const RunOptions& options, std::optional<Gua
   }
   std::printf("mutant %-28s caught by swarm seed %5llu: g%d %s\n", name,
               static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
-  INFO("seed " << c->seed << " also fails with the real reducer:\n" << describe(run(swarm_scenario(c->seed))));
+  INFO("seed " << c->seed << " also fails with the real reducer:\n"
+               << describe(run(swarm_scenario(c->seed))));
   CHECK(run(swarm_scenario(c->seed)).ok());
 }
-void check_caught(const char* name, Reducer reducer, std::optional<Guarantee> guarantee = std::nullopt) {
+void check_caught(const char* name, Reducer reducer,
+                  std::optional<Guarantee> guarantee = std::nullopt) {
   RunOptions o;
   o.reducer = reducer;
   check_caught(name, o, guarantee);
@@ -403,7 +412,9 @@ TEST_CASE("mutant: commit before ack is caught", "[mutation]") {
   check_caught("commit_before_ack", &commit_before_ack);
 }
 TEST_CASE("mutant: no dedupe is caught", "[mutation]") { check_caught("no_dedupe", &no_dedupe); }
-TEST_CASE("mutant: no gap report is caught", "[mutation]") { check_caught("no_gap_report", &no_gap_report); }
+TEST_CASE("mutant: no gap report is caught", "[mutation]") {
+  check_caught("no_gap_report", &no_gap_report);
+}
 TEST_CASE("mutant: no flush on stop is caught", "[mutation]") {
   check_caught("no_flush_on_stop", &no_flush_on_stop);
 }
@@ -465,7 +476,8 @@ TEST_CASE("mutant: a stale id kept after the stream reset it is caught", "[mutat
   const RunResult mutant = run(s, o);
   INFO(describe(mutant));
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(), [](const Violation& v) {
-    return v.guarantee == Guarantee::no_silent_gap && v.message.find("'1:2' the stream reset") != std::string::npos;
+    return v.guarantee == Guarantee::no_silent_gap &&
+           v.message.find("'1:2' the stream reset") != std::string::npos;
   }));
   check_caught("stale_id_kept", &stale_id_kept, Guarantee::no_silent_gap);
 }
@@ -475,7 +487,8 @@ TEST_CASE("mutant: a stale id kept after the stream reset it is caught", "[mutat
 // preset's range) runs clean, and a reducer that quietly runs a preset's
 // backoff instead is caught by guarantee 4, on a hand-written scenario and by
 // the policy swarm.
-TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", "[mutation][config]") {
+TEST_CASE("mutant: a preset's backoff instead of the configured one is caught",
+          "[mutation][config]") {
   m::SessionConfig policy = m::presets::aviso();
   policy.backoff.delay_ms_initial = 1113;
   policy.backoff.delay_ms_max = 40000;
@@ -505,7 +518,8 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught", 
   CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
                     [](const Violation& v) { return v.guarantee == Guarantee::backoff_bounds; }));
   std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", "preset_backoff",
-              static_cast<unsigned long long>(c->seed), number(c->result.violations.front().guarantee),
+              static_cast<unsigned long long>(c->seed),
+              number(c->result.violations.front().guarantee),
               c->result.violations.front().message.c_str());
   CHECK(run(swarm_scenario(c->seed, policy)).ok());
 }
@@ -575,7 +589,8 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
     INFO("seed " << c->seed << ":\n" << describe(c->result));
     CHECK(g7(c->result));
     std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", name,
-                static_cast<unsigned long long>(c->seed), number(c->result.violations.front().guarantee),
+                static_cast<unsigned long long>(c->seed),
+                number(c->result.violations.front().guarantee),
                 c->result.violations.front().message.c_str());
     CHECK(run(swarm_scenario(c->seed, policy)).ok());
   }
@@ -600,10 +615,12 @@ TEST_CASE("driver mutant: ack pops one entry too few is caught", "[mutation][dri
 TEST_CASE("driver mutant: a stop from inside a callback dropped is caught", "[mutation][driver]") {
   check_caught("stop_dropped_while_feeding", DM::stop_dropped_while_feeding, Guarantee::stop);
 }
-TEST_CASE("driver mutant: a save completion naming the previous delivery is caught", "[mutation][driver]") {
+TEST_CASE("driver mutant: a save completion naming the previous delivery is caught",
+          "[mutation][driver]") {
   check_caught("saved_id_off_by_one", DM::saved_id_off_by_one, Guarantee::checkpoint);
 }
-TEST_CASE("driver mutant: the timer not re-armed for an earlier deadline is caught", "[mutation][driver]") {
+TEST_CASE("driver mutant: the timer not re-armed for an earlier deadline is caught",
+          "[mutation][driver]") {
   check_caught("timer_not_rearmed_earlier", DM::timer_not_rearmed_earlier, Guarantee::checkpoint);
 }
 TEST_CASE("driver mutant: the fired timer still counted as armed is caught", "[mutation][driver]") {

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <tether/sim/network.hpp>
 
 using namespace tether::sim;

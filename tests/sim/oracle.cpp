@@ -4,11 +4,9 @@
 // tests/sim/reference_session.cpp; this oracle runs without it here
 // (References::world_only), as these hand-made steps are no real session's.
 #include <catch2/catch.hpp>
-
-#include <utility>
-
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/scenario.hpp>
+#include <utility>
 
 using namespace tether::sim;
 namespace m = tether::model;
@@ -22,12 +20,13 @@ struct Bench {
   Oracle oracle{cfg, 1, Oracle::References::world_only};
   m::State state = m::make_session(cfg).value();
 
-  void feed(Ms now, const m::Event& e, std::initializer_list<m::Effect> fx, std::uint64_t conn = 1) {
+  void feed(Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
+            std::uint64_t conn = 1) {
     feed_into(m::Streaming{0, m::Instant{0}, m::Instant{now}, true}, now, e, fx, conn);
   }
   // The same step, with the phase the session is in after it.
-  void feed_into(const m::Phase& after, Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
-                 std::uint64_t conn = 1) {
+  void feed_into(const m::Phase& after, Ms now, const m::Event& e,
+                 std::initializer_list<m::Effect> fx, std::uint64_t conn = 1) {
     m::Effects effects;
     for (const m::Effect& x : fx) effects.push_back(x);
     const m::Phase before = state.phase;
@@ -82,7 +81,8 @@ void deliver_one(Bench& b) {
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   b.oracle.application_acked(0, 3, 1);
-  b.feed(3, m::DeliveryAcked{m::Instant{3}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+  b.feed(3, m::DeliveryAcked{m::Instant{3}, 1, m::Cursor::at_sequence(1)},
+         {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
 }
 }  // namespace
 
@@ -106,14 +106,16 @@ TEST_CASE("a commit unsaved past checkpoint_every_ms is guarantee 3", "[oracle]"
   CHECK(b.caught(Guarantee::checkpoint));
 }
 
-TEST_CASE("a restart that loads a checkpoint older than the durable one is guarantee 3", "[oracle]") {
+TEST_CASE("a restart that loads a checkpoint older than the durable one is guarantee 3",
+          "[oracle]") {
   const m::SessionConfig cfg = make_config("aviso", {}).value();
   Bench b(cfg);
   b.oracle.checkpoint_loaded(0, 0, std::nullopt);  // nothing durable yet: nothing to judge
   CHECK(b.oracle.violations().empty());
   b.oracle.checkpoint_durable(0, 10, m::Cursor::at_sequence(7));
   b.oracle.checkpoint_loaded(0, 20, m::Cursor::at_sequence(7));
-  b.oracle.checkpoint_loaded(0, 30, m::Cursor::at_sequence(9));  // newer: a save whose rename survived
+  b.oracle.checkpoint_loaded(0, 30,
+                             m::Cursor::at_sequence(9));  // newer: a save whose rename survived
   CHECK(b.oracle.violations().empty());
   b.oracle.checkpoint_loaded(0, 40, m::Cursor::at_sequence(6));
   CHECK(b.caught(Guarantee::checkpoint));
@@ -136,9 +138,11 @@ TEST_CASE("an ack the application did not make is guarantee 3", "[oracle]") {
   b.feed(2, b.frame(2, 1), {m::Deliver{1, 1, 1}});
   b.feed(3, b.frame(3, 2), {m::Deliver{2, 2, 2}});
   b.oracle.application_acked(0, 4, 1);
-  b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)}, {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
+  b.feed(4, m::DeliveryAcked{m::Instant{4}, 1, m::Cursor::at_sequence(1)},
+         {m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}});
   CHECK(b.oracle.violations().empty());
-  b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)}, {});  // the app acked only 1
+  b.feed(5, m::DeliveryAcked{m::Instant{5}, 2, m::Cursor::at_sequence(2)},
+         {});  // the app acked only 1
   CHECK(b.caught(Guarantee::checkpoint));
 }
 
@@ -148,7 +152,8 @@ TEST_CASE("a flush behind the application's ack is guarantee 6", "[oracle]") {
   b.feed(4, m::CheckpointSaved{m::Instant{4}, 1}, {});
   b.feed(5, b.frame(5, 2), {m::Deliver{2, 2, 2}});
   b.oracle.application_acked(0, 6, 2);  // the app acked 2; the driver fed nothing
-  b.feed_into(m::Stopped{m::Reason::stop_requested}, 7, m::StopRequested{m::Instant{7}}, {m::CloseConnection{}});
+  b.feed_into(m::Stopped{m::Reason::stop_requested}, 7, m::StopRequested{m::Instant{7}},
+              {m::CloseConnection{}});
   CHECK(b.caught(Guarantee::stop));
 }
 
@@ -157,7 +162,8 @@ TEST_CASE("a stop the application asked that the session never got is guarantee 
   b.oracle.process_started(0, 0, std::nullopt);
   b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
   b.oracle.application_stopped(0, 2);
-  b.feed_into(m::Stopped{m::Reason::stop_requested}, 2, m::StopRequested{m::Instant{2}}, {m::CloseConnection{}});
+  b.feed_into(m::Stopped{m::Reason::stop_requested}, 2, m::StopRequested{m::Instant{2}},
+              {m::CloseConnection{}});
   b.oracle.time_passed(3);
   CHECK(b.oracle.violations().empty());
   Bench c;
@@ -171,7 +177,8 @@ TEST_CASE("a stop the application asked that the session never got is guarantee 
 
 // A completion that names an older delivery leaves the session waiting for a
 // save the store already holds: the batch is due from the store's truth.
-TEST_CASE("a batch waits for the save the store holds, not for the completion the driver names", "[oracle]") {
+TEST_CASE("a batch waits for the save the store holds, not for the completion the driver names",
+          "[oracle]") {
   m::SessionConfig cfg = make_config("aviso", {}).value();
   cfg.resume.checkpoint_every_events = 100;
   cfg.resume.checkpoint_every_ms = 1000;
@@ -214,8 +221,8 @@ TEST_CASE("an unrecoverable end with no id over the limit is guarantee 7", "[ora
     b.oracle.process_started(0, 0, std::nullopt);
     b.feed(1, m::ConnectionOpened{m::Instant{1}}, {});
     if (oversized) b.oracle.oversized_id_sent(0, 1, 1);
-    b.feed_into(m::Failed{m::Reason::unrecoverable, 0}, 2, m::ConnectionClosed{m::Instant{2}, m::CloseCause::unrecoverable},
-                {});
+    b.feed_into(m::Failed{m::Reason::unrecoverable, 0}, 2,
+                m::ConnectionClosed{m::Instant{2}, m::CloseCause::unrecoverable}, {});
     CHECK(b.caught(Guarantee::liveness) == !oversized);
   }
 }

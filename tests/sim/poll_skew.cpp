@@ -4,14 +4,12 @@
 // from the result's stamp is caught (by the reference's deadline rule: the
 // next poll is due a cadence after the poll was issued), skewed or not.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <variant>
-
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/poll_world.hpp>
+#include <variant>
 
 using namespace tether::sim;
 namespace poll = tether::model::poll;
@@ -24,9 +22,12 @@ poll::PollEffects cadence_from_result(poll::PollState& s, const poll::PollEvent&
   poll::PollEffects fx = poll::transition_in_place(s, e);
   std::size_t endpoint = 0;
   tether::model::Instant stamp{};
-  if (const auto* ok = std::get_if<poll::PollSucceeded>(&e)) endpoint = ok->endpoint, stamp = ok->now;
-  else if (const auto* f = std::get_if<poll::PollFailed>(&e)) endpoint = f->endpoint, stamp = f->now;
-  else return fx;
+  if (const auto* ok = std::get_if<poll::PollSucceeded>(&e))
+    endpoint = ok->endpoint, stamp = ok->now;
+  else if (const auto* f = std::get_if<poll::PollFailed>(&e))
+    endpoint = f->endpoint, stamp = f->now;
+  else
+    return fx;
   auto* p = std::get_if<poll::Polling>(&s.phase);
   if (p == nullptr || endpoint >= p->endpoints.size() || p->endpoints[endpoint].failing) return fx;
   if (auto* w = std::get_if<poll::Waiting>(&p->endpoints[endpoint].activity))
@@ -36,7 +37,8 @@ poll::PollEffects cadence_from_result(poll::PollState& s, const poll::PollEvent&
 
 }  // namespace
 
-TEST_CASE("poll results stamped by a skewed clock: drawn, and every rule holds", "[poll-world][skew]") {
+TEST_CASE("poll results stamped by a skewed clock: drawn, and every rule holds",
+          "[poll-world][skew]") {
   int skewed = 0, behind = 0, failing = 0;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
     const PollScenario s = poll_swarm_scenario(seed);
@@ -54,7 +56,8 @@ TEST_CASE("poll results stamped by a skewed clock: drawn, and every rule holds",
   CHECK(behind > 80);
 }
 
-TEST_CASE("poll mutant: the cadence measured from the result is caught, skewed or not", "[poll-world][skew][mutation]") {
+TEST_CASE("poll mutant: the cadence measured from the result is caught, skewed or not",
+          "[poll-world][skew][mutation]") {
   PollRunOptions o;
   o.reducer = &cadence_from_result;
   std::optional<std::uint64_t> caught;

@@ -3,16 +3,14 @@
 // that reproduces it; TETHER_SIM_POLL_SEED=<n> with the "[.poll-replay]" test
 // prints its whole trace.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
-#include <variant>
-
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/poll_world.hpp>
+#include <variant>
 
 using namespace tether::sim;
 namespace poll = tether::model::poll;

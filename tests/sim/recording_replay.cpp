@@ -4,19 +4,16 @@
 // an edited event or an edited @state line is named at the first step that
 // differs; the summary tells the outages, reconnects, refreshes and gaps.
 
-#include <tether/sim/recording_replay.hpp>
-
-#include <string>
-#include <vector>
-
 #include <catch2/catch.hpp>
-
+#include <string>
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/operator_summary.hpp>
+#include <tether/sim/recording_replay.hpp>
+#include <vector>
 
 using namespace tether;
 using namespace tether::sim;
@@ -31,7 +28,8 @@ constexpr std::int64_t anchor_unix_ms = 1765101600000;  // 2025-12-07T10:00:00.0
 class Recorder {
  public:
   explicit Recorder(m::SessionConfig config) : state_(m::make_session(config).value()) {
-    const m::RecordingHeader header{"0.1.0", config.seed, m::WallClockAnchor{anchor_unix_ms, m::Instant{0}},
+    const m::RecordingHeader header{"0.1.0", config.seed,
+                                    m::WallClockAnchor{anchor_unix_ms, m::Instant{0}},
                                     R"({"format":"tether-config/1"})"};
     text_ = m::encode_header(header).value();
   }
@@ -101,8 +99,9 @@ std::string replace_once(std::string text, std::string_view from, std::string_vi
 
 }  // namespace
 
-TEST_CASE("recording_replay: a faithful recording replays with every step and the final state checked",
-          "[recording_replay]") {
+TEST_CASE(
+    "recording_replay: a faithful recording replays with every step and the final state checked",
+    "[recording_replay]") {
   const std::string text = incident(config_under_test());
   const m::Recording rec = decode(text);
   const ReplayResult r = replay_recording(rec, config_under_test());
@@ -117,7 +116,8 @@ TEST_CASE("recording_replay: a faithful recording replays with every step and th
 // One printer: a replay's trace prints each step as the recording does (the
 // event log's line after the client), so the recording's event lines come back
 // out of the trace, and the trace hash is the same whether the text is kept.
-TEST_CASE("recording_replay: the trace's step lines are the recording's lines", "[recording_replay][trace]") {
+TEST_CASE("recording_replay: the trace's step lines are the recording's lines",
+          "[recording_replay][trace]") {
   const std::string text = incident(config_under_test());
   const m::Recording rec = decode(text);
   ReplayOptions keep;
@@ -136,7 +136,8 @@ TEST_CASE("recording_replay: the trace's step lines are the recording's lines", 
     const std::size_t nl = r.trace.find('\n', start);
     std::string line = r.trace.substr(start, nl - start);
     REQUIRE(line.starts_with("c0 "));
-    line = line.substr(3, line.find(" : ") == std::string::npos ? std::string::npos : line.find(" : ") - 3);
+    line = line.substr(
+        3, line.find(" : ") == std::string::npos ? std::string::npos : line.find(" : ") - 3);
     traced.push_back(line);
     start = nl + 1;
   }
@@ -145,8 +146,10 @@ TEST_CASE("recording_replay: the trace's step lines are the recording's lines", 
   CHECK(replay_recording(rec, config_under_test()).trace_hash == r.trace_hash);
 }
 
-TEST_CASE("recording_replay: another seed or configuration is named at the first step whose effects differ",
-          "[recording_replay]") {
+TEST_CASE(
+    "recording_replay: another seed or configuration is named at the first step whose effects "
+    "differ",
+    "[recording_replay]") {
   const std::string text = incident(config_under_test());
   const m::Recording rec = decode(text);
   m::SessionConfig other_seed = config_under_test();
@@ -182,10 +185,11 @@ TEST_CASE("recording_replay: another seed or configuration is named at the first
     CHECK(d.what.find("recorded effects: ReportStatus (hash ") != std::string::npos);
     CHECK(d.what.find("replayed effects: ReportStatus (hash ") != std::string::npos);
     CHECK(d.what.find("the same effects with different fields") != std::string::npos);
-    CHECK(d.what.find("\n  ReportStatus status=backing_off reason=unexpected_eof failures=1 next_attempt_at=") !=
-          std::string::npos);
-    CHECK(describe(d).starts_with("DIVERGED at step " + std::to_string(first) + " (line " + std::to_string(at.line) +
-                                  ", " + d.when + "): " + d.event + "\n  recorded effects: "));
+    CHECK(d.what.find("\n  ReportStatus status=backing_off reason=unexpected_eof failures=1 "
+                      "next_attempt_at=") != std::string::npos);
+    CHECK(describe(d).starts_with("DIVERGED at step " + std::to_string(first) + " (line " +
+                                  std::to_string(at.line) + ", " + d.when + "): " + d.event +
+                                  "\n  recorded effects: "));
   }
 }
 
@@ -193,7 +197,8 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
   const std::string text = incident(config_under_test());
   {
     // Frame 4 claims sequence 2: no gap is reported, so the effects differ.
-    const m::Recording rec = decode(replace_once(text, "FrameReceived seq=4", "FrameReceived seq=2"));
+    const m::Recording rec =
+        decode(replace_once(text, "FrameReceived seq=4", "FrameReceived seq=2"));
     const ReplayResult r = replay_recording(rec, config_under_test());
     REQUIRE(r.divergence.has_value());
     INFO(describe(*r.divergence));
@@ -203,7 +208,8 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
   }
   {
     // The effects match, the final state line does not.
-    const m::Recording rec = decode(replace_once(text, "delivered=2 durable=2", "delivered=2 durable=1"));
+    const m::Recording rec =
+        decode(replace_once(text, "delivered=2 durable=2", "delivered=2 durable=1"));
     const ReplayResult r = replay_recording(rec, config_under_test());
     REQUIRE(r.divergence.has_value());
     INFO(describe(*r.divergence));
@@ -211,12 +217,14 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
     CHECK(r.divergence->event == "@state");
     CHECK(r.divergence->step == rec.steps.size());
     CHECK(r.divergence->line == rec.states.front().line);
-    CHECK(r.divergence->what == "recorded state: phase=Stopped status=stopped reason=stop_requested failures=0 "
-                                "next_attempt_at=0 http_status=0 delivered=2 durable=1\n"
-                                "replayed state: phase=Stopped status=stopped reason=stop_requested failures=0 "
-                                "next_attempt_at=0 http_status=0 delivered=2 durable=2");
-    CHECK(describe(*r.divergence).starts_with("DIVERGED at the state check after step " +
-                                              std::to_string(rec.steps.size())));
+    CHECK(r.divergence->what ==
+          "recorded state: phase=Stopped status=stopped reason=stop_requested failures=0 "
+          "next_attempt_at=0 http_status=0 delivered=2 durable=1\n"
+          "replayed state: phase=Stopped status=stopped reason=stop_requested failures=0 "
+          "next_attempt_at=0 http_status=0 delivered=2 durable=2");
+    CHECK(describe(*r.divergence)
+              .starts_with("DIVERGED at the state check after step " +
+                           std::to_string(rec.steps.size())));
   }
   {
     // A tampered hash alone.
@@ -239,20 +247,25 @@ TEST_CASE("recording_replay: an invalid configuration replays nothing", "[record
   CHECK(r.steps == 0);
 }
 
-TEST_CASE("operator_summary: outages, reconnects, refreshes, gaps and the end in plain words", "[operator_summary]") {
-  const ReplayResult r = replay_recording(decode(incident(config_under_test())), config_under_test());
+TEST_CASE("operator_summary: outages, reconnects, refreshes, gaps and the end in plain words",
+          "[operator_summary]") {
+  const ReplayResult r =
+      replay_recording(decode(incident(config_under_test())), config_under_test());
   REQUIRE(r.ok());
   const std::string& s = r.summary;
   INFO(s);
   CHECK(s.starts_with("summary (times UTC)\n"));
   CHECK(s.find("  session      2025-12-07T10:00:00.000Z to ") != std::string::npos);
-  CHECK(s.find("  delivered    2 events; checkpoint durable through delivery 2\n") != std::string::npos);
+  CHECK(s.find("  delivered    2 events; checkpoint durable through delivery 2\n") !=
+        std::string::npos);
   CHECK(s.find("  outages      1 (") != std::string::npos);
   CHECK(s.find("    #1 2025-12-07T10:00:03.023Z to ") != std::string::npos);
   CHECK(s.find("the connection ended without a close (unexpected_eof)\n") != std::string::npos);
   // aviso's 5 s short-session floor, with the jitter's draw above it.
-  CHECK(s.find("       attempt 2 at 2025-12-07T10:00:08.208Z after a 5.2 s wait: failed") != std::string::npos);
-  CHECK(s.find("failed: the server asked to slow down (rate limited), HTTP 503 (rate_limited)\n") != std::string::npos);
+  CHECK(s.find("       attempt 2 at 2025-12-07T10:00:08.208Z after a 5.2 s wait: failed") !=
+        std::string::npos);
+  CHECK(s.find("failed: the server asked to slow down (rate limited), HTTP 503 (rate_limited)\n") !=
+        std::string::npos);
   CHECK(s.find("after a 79 ms wait: refused") != std::string::npos);  // the 503's jittered backoff
   CHECK(s.find(": refused the credentials (HTTP 401); refreshing them\n") != std::string::npos);
   CHECK(s.find(": connected\n") != std::string::npos);
@@ -261,14 +274,16 @@ TEST_CASE("operator_summary: outages, reconnects, refreshes, gaps and the end in
   CHECK(s.find("the server refused the credentials; refresh succeeded") != std::string::npos);
   CHECK(s.find("  gaps         1\n") != std::string::npos);
   CHECK(s.find(": events 2 to 3 never arrived\n") != std::string::npos);
-  CHECK(s.find("  final state  stopped: the application asked to stop (stop_requested)\n") != std::string::npos);
+  CHECK(s.find("  final state  stopped: the application asked to stop (stop_requested)\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("operator_summary: ISO-8601 UTC times and readable durations", "[operator_summary]") {
   const OperatorSummary utc(m::WallClockAnchor{anchor_unix_ms, m::Instant{500}});
   CHECK(utc.time(m::Instant{500}) == "2025-12-07T10:00:00.000Z");
   CHECK(utc.time(m::Instant{500 + 86'399'999}) == "2025-12-08T09:59:59.999Z");
-  CHECK(OperatorSummary(m::WallClockAnchor{0, m::Instant{0}}).time(m::Instant{-1}) == "1969-12-31T23:59:59.999Z");
+  CHECK(OperatorSummary(m::WallClockAnchor{0, m::Instant{0}}).time(m::Instant{-1}) ==
+        "1969-12-31T23:59:59.999Z");
   CHECK(OperatorSummary(m::WallClockAnchor{951782400000, m::Instant{0}}).time(m::Instant{0}) ==
         "2000-02-29T00:00:00.000Z");
   CHECK(OperatorSummary(std::nullopt).time(m::Instant{3100}) == "t=3100 ms");

@@ -2,15 +2,13 @@
 // and the same steps with one defect edited in are caught, by the right rule
 // and guarantee. (The world's own rules are tests/sim/oracle.cpp's.)
 #include <catch2/catch.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>
-#include <utility>
-
 #include <tether/model/names.hpp>
 #include <tether/sim/reference/session.hpp>
 #include <tether/sim/scenario.hpp>
+#include <utility>
 
 using namespace tether::sim;
 namespace m = tether::model;
@@ -20,7 +18,8 @@ namespace {
 // The real reducer, judged step by step; `edit` changes a step's effects (and
 // the state after it) before the reference sees it: the defect under test.
 struct Run {
-  explicit Run(m::SessionConfig config) : cfg(std::move(config)), state(m::make_session(cfg).value()), ref(cfg) {}
+  explicit Run(m::SessionConfig config)
+      : cfg(std::move(config)), state(m::make_session(cfg).value()), ref(cfg) {}
   Run() : Run(make_config("aviso", {}).value()) {}
 
   using Edit = std::function<void(m::State&, m::Effects&)>;
@@ -39,7 +38,8 @@ struct Run {
   }
   // "guarantee/rule" of the finding, or "none".
   std::string verdict() const {
-    return found ? std::string(name(found->guarantee)) + "/" + std::string(found->rule) : std::string("none");
+    return found ? std::string(name(found->guarantee)) + "/" + std::string(found->rule)
+                 : std::string("none");
   }
 };
 
@@ -50,7 +50,8 @@ m::FrameReceived frame(Ms now, std::uint64_t seq) {
 // The backing_off status of `fx`, if any.
 std::optional<m::Status> backoff_status(const m::Effects& fx) {
   for (const m::Effect& x : fx)
-    if (const auto* r = std::get_if<m::ReportStatus>(&x); r != nullptr && r->status.kind == m::StatusKind::backing_off)
+    if (const auto* r = std::get_if<m::ReportStatus>(&x);
+        r != nullptr && r->status.kind == m::StatusKind::backing_off)
       return r->status;
   return std::nullopt;
 }
@@ -68,7 +69,8 @@ void each(m::Effects& fx, Change change) {
 Run::Edit backoff_until(Ms until) {
   return [until](m::State& s, m::Effects& fx) {
     each(fx, [until](m::Effect& x) {
-      if (auto* r = std::get_if<m::ReportStatus>(&x); r != nullptr && r->status.kind == m::StatusKind::backing_off)
+      if (auto* r = std::get_if<m::ReportStatus>(&x);
+          r != nullptr && r->status.kind == m::StatusKind::backing_off)
         r->status.next_attempt_at = at(until);
     });
     if (auto* b = std::get_if<m::BackingOff>(&s.phase)) b->until = at(until);
@@ -111,10 +113,11 @@ TEST_CASE("reference: the real reducer's steps pass", "[reference]") {
 TEST_CASE("reference: a duplicate delivered is guarantee 2", "[reference]") {
   Run r;
   streaming(r, 1);
-  r.step(frame(5, 1), [](m::State& s, m::Effects& fx) {  // the reducer discards it; deliver it instead
-    fx = m::Effects{};
-    fx.push_back(m::Deliver{++s.progress.delivered_id, 1, 1});
-  });
+  r.step(frame(5, 1),
+         [](m::State& s, m::Effects& fx) {  // the reducer discards it; deliver it instead
+           fx = m::Effects{};
+           fx.push_back(m::Deliver{++s.progress.delivered_id, 1, 1});
+         });
   CHECK(r.verdict() == "no-duplicate/duplicate");
 }
 
@@ -138,7 +141,8 @@ TEST_CASE("reference: a silent gap, or a gap nothing lost, is guarantee 1", "[re
   CHECK(invented.verdict() == "no-silent-gap/gap");
 }
 
-TEST_CASE("reference: a checkpoint ahead of the ack, or while one is in flight, is guarantee 3", "[reference]") {
+TEST_CASE("reference: a checkpoint ahead of the ack, or while one is in flight, is guarantee 3",
+          "[reference]") {
   Run ahead;
   streaming(ahead, 1);
   ahead.step(frame(5, 2), append(m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}));  // not acked
@@ -146,12 +150,14 @@ TEST_CASE("reference: a checkpoint ahead of the ack, or while one is in flight, 
   Run queued;
   streaming(queued, 2);
   queued.step(m::DeliveryAcked{at(10), 1, m::Cursor::at_sequence(1)});  // saves 1
-  queued.step(m::DeliveryAcked{at(11), 2, m::Cursor::at_sequence(2)},
-              append(m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}));  // the reducer waits for save 1
+  queued.step(
+      m::DeliveryAcked{at(11), 2, m::Cursor::at_sequence(2)},
+      append(m::SaveCheckpoint{2, m::Cursor::at_sequence(2)}));  // the reducer waits for save 1
   CHECK(queued.verdict() == "checkpoint/save-in-flight");
 }
 
-TEST_CASE("reference: a backoff shorter than the short-session floor is guarantee 4", "[reference]") {
+TEST_CASE("reference: a backoff shorter than the short-session floor is guarantee 4",
+          "[reference]") {
   Run real;
   streaming(real, 0);
   real.step(m::ConnectionClosed{at(100), m::CloseCause::unexpected_eof});
@@ -167,7 +173,8 @@ TEST_CASE("reference: a backoff shorter than the short-session floor is guarante
 // rounding shows), under every kind, a backoff at either end of the range
 // backoff.hpp documents passes and one a millisecond outside it is caught. Full
 // jitter never waits the whole ceiling.
-TEST_CASE("reference: a backoff a millisecond outside the jitter range is guarantee 4", "[reference]") {
+TEST_CASE("reference: a backoff a millisecond outside the jitter range is guarantee 4",
+          "[reference]") {
   struct Row {
     m::JitterKind kind;
     double fraction;
@@ -175,8 +182,7 @@ TEST_CASE("reference: a backoff a millisecond outside the jitter range is guaran
     Ms hi;
   };
   const Row rows[] = {
-      {m::JitterKind::none, 0.0, 251, 251},
-      {m::JitterKind::full, 0.0, 0, 250},
+      {m::JitterKind::none, 0.0, 251, 251},           {m::JitterKind::full, 0.0, 0, 250},
       {m::JitterKind::equal, 0.0, 125, 251},           // c / 2 rounds down
       {m::JitterKind::proportional, 0.25, 189, 313},   // s = floor(62.75)
       {m::JitterKind::upward, 0.5, 251, 376},          // s = floor(125.5)
@@ -193,7 +199,8 @@ TEST_CASE("reference: a backoff a millisecond outside the jitter range is guaran
       Run r(cfg);
       r.step(m::Started{at(0), std::nullopt, std::nullopt});
       // An attempt that never opened: failure 1, no short-session floor.
-      r.step(m::ConnectionClosed{at(100), m::CloseCause::transport_error}, backoff_until(100 + delay));
+      r.step(m::ConnectionClosed{at(100), m::CloseCause::transport_error},
+             backoff_until(100 + delay));
       if (delay < row.lo || delay > row.hi) {
         CHECK(r.verdict() == "backoff-bounds/backoff-delay");
       } else {
@@ -208,7 +215,8 @@ TEST_CASE("reference: a backoff a millisecond outside the jitter range is guaran
 // model::jitter_envelope, the one rule the reducer uses too, so only literals
 // pin the rule itself): 251 ms doubling, no jitter: failure 1 waits 251 ms,
 // failure 2 502, failure 3 1004; a millisecond either way is guarantee 4.
-TEST_CASE("reference: the backoff ceiling grows with the failure count as the table says", "[reference]") {
+TEST_CASE("reference: the backoff ceiling grows with the failure count as the table says",
+          "[reference]") {
   m::SessionConfig cfg = make_config("aviso", {}).value();
   cfg.backoff.delay_ms_initial = 251;
   cfg.backoff.jitter = m::JitterKind::none;
@@ -220,7 +228,8 @@ TEST_CASE("reference: the backoff ceiling grows with the failure count as the ta
     Ms now = 100;
     for (std::size_t n = 1; n <= 3; ++n) {
       const Ms delay = ceilings[n - 1] + (n == 3 ? off : 0);
-      m::Effects fx = r.step(m::ConnectionClosed{at(now), m::CloseCause::transport_error}, backoff_until(now + delay));
+      m::Effects fx = r.step(m::ConnectionClosed{at(now), m::CloseCause::transport_error},
+                             backoff_until(now + delay));
       REQUIRE(backoff_status(fx).has_value());
       now += delay;
       if (n < 3) r.step(m::Tick{at(now)});  // attempt n + 1
@@ -251,7 +260,8 @@ TEST_CASE("reference: a failed save retried before its backoff is guarantee 10",
   Run r;  // aviso: checkpoint_retry_ms_min 1 s
   streaming(r, 1);
   r.step(m::DeliveryAcked{at(10), 1, m::Cursor::at_sequence(1)});  // saves 1
-  r.step(m::CheckpointSaveFailed{at(20), 1}, append(m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}));
+  r.step(m::CheckpointSaveFailed{at(20), 1},
+         append(m::SaveCheckpoint{1, m::Cursor::at_sequence(1)}));
   CHECK(r.verdict() == "rate/save-retry");
   // The real reducer: retried after 1 s, then after 2 s; a success resets the count.
   Run real;
@@ -283,7 +293,8 @@ Run refreshing() {
   Run r(cfg);
   r.step(m::Started{at(0), std::nullopt, at(200000)});
   r.step(m::ConnectionOpened{at(1)});
-  for (const Ms t : {2, 60000, 120000}) r.step(m::BytesReceived{at(t)});  // within the heartbeat budget
+  for (const Ms t : {2, 60000, 120000})
+    r.step(m::BytesReceived{at(t)});  // within the heartbeat budget
   REQUIRE(m::next_deadline(r.state) == at(140000));
   r.step(m::Tick{at(140000)});
   REQUIRE(!r.last.empty());
@@ -292,27 +303,31 @@ Run refreshing() {
 }
 }  // namespace
 
-TEST_CASE("reference: a refresh while one is out, or after a failed one, is guarantee 10", "[reference]") {
+TEST_CASE("reference: a refresh while one is out, or after a failed one, is guarantee 10",
+          "[reference]") {
   Run r = refreshing();
   CHECK(r.verdict() == "none");
   Run twice = refreshing();
   r.step(m::Tick{at(140500)}, append(m::RefreshAuth{m::RefreshCause::expiring, 2}));
   CHECK(r.verdict() == "rate/refresh-pacing");
-  twice.step(m::AuthRefreshFailed{at(141000), 1}, append(m::RefreshAuth{m::RefreshCause::expiring, 2}));
+  twice.step(m::AuthRefreshFailed{at(141000), 1},
+             append(m::RefreshAuth{m::RefreshCause::expiring, 2}));
   CHECK(twice.verdict() == "rate/refresh-pacing");
 }
 
-TEST_CASE("reference: an attempt left open, or one without a backoff, is guarantee 10", "[reference]") {
+TEST_CASE("reference: an attempt left open, or one without a backoff, is guarantee 10",
+          "[reference]") {
   Run open;
   open.step(m::Started{at(0), std::nullopt, std::nullopt});
   open.step(m::Tick{at(10000)}, drop<m::CloseConnection>());  // the connect timeout
   CHECK(open.verdict() == "rate/connect-overlap");
   Run eager;
   eager.step(m::Started{at(0), std::nullopt, std::nullopt});
-  eager.step(m::ConnectionClosed{at(50), m::CloseCause::transport_error}, [](m::State&, m::Effects& fx) {
-    fx = m::Effects{};
-    fx.push_back(m::Connect{2, m::ResumeFrom::server_default, {}});
-  });
+  eager.step(m::ConnectionClosed{at(50), m::CloseCause::transport_error},
+             [](m::State&, m::Effects& fx) {
+               fx = m::Effects{};
+               fx.push_back(m::Connect{2, m::ResumeFrom::server_default, {}});
+             });
   CHECK(eager.verdict() == "rate/connect-without-reason");
 }
 
@@ -354,12 +369,14 @@ TEST_CASE("reference: an attempt without a retry-budget token is guarantee 10", 
     bounded.step(m::Started{at(0), std::nullopt, std::nullopt});
     bounded.step(m::ConnectionClosed{at(50), m::CloseCause::transport_error});
     bounded.step(m::Tick{at(300)});
-    bounded.step(m::ConnectionClosed{at(350), m::CloseCause::transport_error}, backoff_until(350 + delay));
+    bounded.step(m::ConnectionClosed{at(350), m::CloseCause::transport_error},
+                 backoff_until(350 + delay));
     CHECK(bounded.verdict() == (delay <= 10500 ? "none" : "backoff-bounds/backoff-delay"));
   }
 }
 
-TEST_CASE("reference: backing off at the attempts limit, or giving up before it, is guarantee 7", "[reference]") {
+TEST_CASE("reference: backing off at the attempts limit, or giving up before it, is guarantee 7",
+          "[reference]") {
   m::SessionConfig cfg = make_config("aviso", {}).value();
   cfg.give_up.attempts_max = 2;
   const auto two_failures = [](Run& r, const Run::Edit& edit) {
@@ -419,13 +436,17 @@ TEST_CASE("reference: giving up on the outage before outage_ms_max is guarantee 
   }
 }
 
-TEST_CASE("reference: a cursor-too-old resync that does not resume from the policy's place is guarantee 1",
-          "[reference]") {
-  for (const auto& [policy, from] : {std::pair{m::TooOldPolicy::resync_from_oldest, m::ResumeFrom::oldest},
-                                    std::pair{m::TooOldPolicy::resume_from_live, m::ResumeFrom::live}}) {
+TEST_CASE(
+    "reference: a cursor-too-old resync that does not resume from the policy's place is guarantee "
+    "1",
+    "[reference]") {
+  for (const auto& [policy, from] :
+       {std::pair{m::TooOldPolicy::resync_from_oldest, m::ResumeFrom::oldest},
+        std::pair{m::TooOldPolicy::resume_from_live, m::ResumeFrom::live}}) {
     m::SessionConfig cfg = make_config("aviso", {}).value();
     cfg.resume.too_old = policy;
-    for (const m::ResumeFrom asked : {m::ResumeFrom::oldest, m::ResumeFrom::live, m::ResumeFrom::cursor}) {
+    for (const m::ResumeFrom asked :
+         {m::ResumeFrom::oldest, m::ResumeFrom::live, m::ResumeFrom::cursor}) {
       INFO("policy " << static_cast<int>(policy) << ", resumed from " << m::name_of(asked));
       Run r(cfg);
       r.step(m::Started{at(0), m::Cursor::at_sequence(5), std::nullopt});
@@ -446,8 +467,10 @@ TEST_CASE("reference: a cursor-too-old resync that does not resume from the poli
   }
 }
 
-TEST_CASE("reference: a cursor-too-old gap that does not start at the first event not delivered is guarantee 1",
-          "[reference]") {
+TEST_CASE(
+    "reference: a cursor-too-old gap that does not start at the first event not delivered is "
+    "guarantee 1",
+    "[reference]") {
   m::SessionConfig cfg = make_config("aviso", {}).value();
   cfg.resume.too_old = m::TooOldPolicy::resync_from_oldest;
   for (const std::uint64_t from : {std::uint64_t{5}, std::uint64_t{6}, std::uint64_t{7}}) {
@@ -467,10 +490,12 @@ TEST_CASE("reference: a cursor-too-old gap that does not start at the first even
   }
 }
 
-TEST_CASE("reference: effects after the end, and a Connect in the stopping step, are guarantee 6", "[reference]") {
+TEST_CASE("reference: effects after the end, and a Connect in the stopping step, are guarantee 6",
+          "[reference]") {
   Run r;
   streaming(r, 1);
-  r.step(m::StopRequested{at(10)}, append(m::Connect{1, m::ResumeFrom::cursor, m::Cursor::at_sequence(1)}));
+  r.step(m::StopRequested{at(10)},
+         append(m::Connect{1, m::ResumeFrom::cursor, m::Cursor::at_sequence(1)}));
   CHECK(r.verdict() == "stop/after-end");
   Run after;
   streaming(after, 1);
@@ -482,14 +507,16 @@ TEST_CASE("reference: effects after the end, and a Connect in the stopping step,
   CHECK(after.verdict() == "stop/after-end");
 }
 
-TEST_CASE("reference: a heartbeat close within the budget, or none past it, is guarantee 8", "[reference]") {
+TEST_CASE("reference: a heartbeat close within the budget, or none past it, is guarantee 8",
+          "[reference]") {
   Run early;
   streaming(early, 1);
   const Ms budget = early.cfg.heartbeat->budget_ms();
   // A Tick before the budget: the real reducer closes nothing; one that
   // closes and backs off as for a heartbeat timeout is caught.
   early.step(m::Tick{at(2 + budget - 1)}, [budget](m::State& s, m::Effects& fx) {
-    const m::Status st{m::StatusKind::backing_off, m::Reason::heartbeat_timeout, 1, at(2 + budget + 5000), 0};
+    const m::Status st{m::StatusKind::backing_off, m::Reason::heartbeat_timeout, 1,
+                       at(2 + budget + 5000), 0};
     s.phase = m::BackingOff{1, st.next_attempt_at, m::Reason::heartbeat_timeout, 0};
     s.status = st;
     fx.push_back(m::CloseConnection{});
@@ -514,6 +541,7 @@ TEST_CASE("reference: an early Tick that acts is guarantee 10", "[reference]") {
   Run r;
   streaming(r, 1);
   REQUIRE(m::next_deadline(r.state) > at(100));
-  r.step(m::Tick{at(100)}, [](m::State& s, m::Effects& fx) { fx.push_back(m::ReportStatus{s.status}); });
+  r.step(m::Tick{at(100)},
+         [](m::State& s, m::Effects& fx) { fx.push_back(m::ReportStatus{s.status}); });
   CHECK(r.verdict() == "rate/tick");
 }

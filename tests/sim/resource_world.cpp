@@ -7,17 +7,15 @@
 //
 // A failing seed reproduces alone: run_wait(wait_scenario(seed)) or
 // run_mirror(mirror_scenario(seed)); the summary prints the first few.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <variant>
-
 #include <tether/io/reducers.hpp>
 #include <tether/sim/resource_world.hpp>
+#include <variant>
 
 using namespace tether::sim;
 namespace m = tether::model;
@@ -263,7 +261,8 @@ w::Effects no_reopen_pause(w::WaitState& s, const w::Event& e) noexcept {
 // (d) backoff too short: every backoff is cut to 60 % of its delay.
 w::Effects short_backoff(w::WaitState& s, const w::Event& e) noexcept {
   w::Effects fx = wait_real(s, e);
-  if (auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->cause != w::Cause::reconnected) {
+  if (auto* b = std::get_if<w::BackingOff>(&s.phase);
+      b != nullptr && b->cause != w::Cause::reconnected) {
     const m::Instant now = w::time_of(e);
     b->until = m::Instant{now.ms + (b->until.ms - now.ms) * 6 / 10};
   }
@@ -283,14 +282,16 @@ w::Effects stuck_after_three(w::WaitState& s, const w::Event& e) noexcept {
 // attempt makes its own Acquire, which would queue behind the hung one.
 w::Effects timeout_forgets_the_call(w::WaitState& s, const w::Event& e) noexcept {
   w::Effects fx = wait_real(s, e);
-  if (const auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->cause == w::Cause::acquire_timeout)
+  if (const auto* b = std::get_if<w::BackingOff>(&s.phase);
+      b != nullptr && b->cause == w::Cause::acquire_timeout)
     s.acquire_out = 0;
   return fx;
 }
 
 // (j) a success after its timeout is dropped while the backoff runs.
 w::Effects late_success_dropped(w::WaitState& s, const w::Event& e) noexcept {
-  if (std::holds_alternative<w::AcquireSucceeded>(e) && std::holds_alternative<w::BackingOff>(s.phase)) {
+  if (std::holds_alternative<w::AcquireSucceeded>(e) &&
+      std::holds_alternative<w::BackingOff>(s.phase)) {
     s.acquire_out = 0;
     return wait_real(s, w::Tick{w::time_of(e)});
   }
@@ -302,7 +303,8 @@ w::Effects late_success_dropped(w::WaitState& s, const w::Event& e) noexcept {
 w::Effects behind_waits_on(w::WaitState& s, const w::Event& e) noexcept {
   const auto* a = std::get_if<w::Acquiring>(&s.phase);
   if (a != nullptr && a->id == 0 &&
-      (std::holds_alternative<w::AcquireSucceeded>(e) || std::holds_alternative<w::AcquireFailed>(e))) {
+      (std::holds_alternative<w::AcquireSucceeded>(e) ||
+       std::holds_alternative<w::AcquireFailed>(e))) {
     s.acquire_out = 0;
     return wait_real(s, w::Tick{w::time_of(e)});
   }
@@ -324,7 +326,8 @@ mr::Effects poll_stamped_on_arrival(mr::MirrorState& s, const mr::Event& e) noex
   mr::Effects fx = mirror_real(s, e);
   if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
     auto it = s.entries.find(p->key);
-    if (it != s.entries.end() && it->second.source == mr::Source::poll) it->second.written_at = p->now;
+    if (it != s.entries.end() && it->second.source == mr::Source::poll)
+      it->second.written_at = p->now;
   }
   return fx;
 }

@@ -1,14 +1,12 @@
 // Hand-built scenarios for the classic failures, each asserting its outcome.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <vector>
-
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
+#include <vector>
 
 #include "status_history.hpp"
 
@@ -51,7 +49,8 @@ TEST_CASE("connect-then-drop flapping server: the attempt rate stays within poli
   s.world.connection_ms_max = 300;
   const RunResult r = run_ok(s);
   const auto& connects = r.clients[0].connect_at_ms;
-  const auto in_safety = std::count_if(connects.begin(), connects.end(), [&](Ms t) { return t < s.safety_ms; });
+  const auto in_safety =
+      std::count_if(connects.begin(), connects.end(), [&](Ms t) { return t < s.safety_ms; });
   CHECK(in_safety >= 10);
   CHECK(in_safety <= s.safety_ms / 5000 + 1);
   for (std::size_t k = 1; k < connects.size() && connects[k] < s.safety_ms; ++k)
@@ -140,7 +139,8 @@ TEST_CASE("a crash between delivery and checkpoint: re-delivery bounded by the b
   CHECK(r.clients[0].final_phase == "Stopped");
 }
 
-TEST_CASE("a power loss in the middle of a checkpoint save restarts from the old or the new one", "[run][torn]") {
+TEST_CASE("a power loss in the middle of a checkpoint save restarts from the old or the new one",
+          "[run][torn]") {
   // The production store over the simulated disk: the process dies at a random
   // step of the save (read, write the temporary file, fsync, rename, sync the
   // directory), and the disk keeps only what was durable, tearing unsynced
@@ -175,7 +175,8 @@ TEST_CASE("stop during backoff: the checkpoint is flushed and nothing more is tr
   const RunResult r = run_ok(s);
   const ClientReport& c = r.clients[0];
   CHECK(c.final_phase == "Stopped");
-  CHECK(std::none_of(c.connect_at_ms.begin(), c.connect_at_ms.end(), [](Ms t) { return t >= 40000; }));
+  CHECK(std::none_of(c.connect_at_ms.begin(), c.connect_at_ms.end(),
+                     [](Ms t) { return t >= 40000; }));
   CHECK(c.durable_sequence == c.last_sequence);
   CHECK(c.last_sequence > 0);
 }
@@ -229,12 +230,14 @@ TEST_CASE("a failed superseded checkpoint write does not spawn another", "[run]"
   };
   std::vector<std::uint64_t> at_once;
   for (std::uint64_t k = 1; k <= 3; ++k)
-    for (const std::uint64_t id : saves_of(m::transition_in_place(st, m::CheckpointSaveFailed{at(3), k})))
+    for (const std::uint64_t id :
+         saves_of(m::transition_in_place(st, m::CheckpointSaveFailed{at(3), k})))
       at_once.push_back(id);
   CHECK(at_once.empty());
   const Ms retry_ms = cfg.resume.checkpoint_retry_ms_min;
   CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms - 1)})).empty());
-  CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms)})) == std::vector<std::uint64_t>{3});
+  CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms)})) ==
+        std::vector<std::uint64_t>{3});
 }
 
 TEST_CASE("opaque ids: acks and resumes go by token, across resets and a crash", "[run][ids]") {
@@ -264,7 +267,8 @@ TEST_CASE("opaque ids across a restart that lost the history (new epoch)", "[run
 // Ids at the limit (issue 11): every id exactly as long as the client accepts
 // (io::DriverOptions::id_bytes_max = Token::capacity), through the production
 // SSE parser and the driver's id guard, in acks, checkpoints and resumes.
-TEST_CASE("opaque ids as long as the client's limit: acks and resumes by 1024-byte tokens", "[run][ids]") {
+TEST_CASE("opaque ids as long as the client's limit: acks and resumes by 1024-byte tokens",
+          "[run][ids]") {
   Scenario s = base();
   s.world.opaque_ids = true;
   s.world.id_bytes = m::Token::capacity;
@@ -279,7 +283,8 @@ TEST_CASE("opaque ids as long as the client's limit: acks and resumes by 1024-by
   CHECK(c.final_phase == "Stopped");
 }
 
-TEST_CASE("a filtered stream skips sequences without a gap under relaxed detection", "[run][filter]") {
+TEST_CASE("a filtered stream skips sequences without a gap under relaxed detection",
+          "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;
   s.config.resume.gaps = m::GapDetection::relaxed;
@@ -294,7 +299,8 @@ TEST_CASE("a filtered stream skips sequences without a gap under relaxed detecti
 // Under strict detection the skipped sequences are events the server lost
 // (issue 11: a lossy server), and each one is reported, exactly: the oracle
 // fails a silent one and a spurious one.
-TEST_CASE("a lossy server: under strict detection every event it skips is reported as a gap", "[run][filter]") {
+TEST_CASE("a lossy server: under strict detection every event it skips is reported as a gap",
+          "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;
   s.config.resume.gaps = m::GapDetection::strict;
@@ -346,7 +352,10 @@ TEST_CASE("an invalid configuration is an error naming the field, not a run", "[
 // every one the model's rules refuse (one per rule, at its edge) and run every
 // one they allow at the edge (issue 11: a validation rule off by one passed
 // the whole campaign, which only draws valid configurations).
-TEST_CASE("every configuration rule: just outside it is refused naming its field; at its edge the run goes", "[run][config]") {
+TEST_CASE(
+    "every configuration rule: just outside it is refused naming its field; at its edge the run "
+    "goes",
+    "[run][config]") {
   using Edit = void (*)(m::SessionConfig&);
   struct Rule {
     const char* field;
@@ -358,7 +367,8 @@ TEST_CASE("every configuration rule: just outside it is refused naming its field
        [](m::SessionConfig& c) { c.backoff.delay_ms_initial = 1; }},
       {"backoff.multiplier", [](m::SessionConfig& c) { c.backoff.multiplier = 0.999; },
        [](m::SessionConfig& c) { c.backoff.multiplier = 1.0; }},
-      {"backoff.delay_ms_max", [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1; },
+      {"backoff.delay_ms_max",
+       [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1; },
        [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial; }},
       {"backoff.jitter_fraction", [](m::SessionConfig& c) { c.backoff.jitter_fraction = 1.001; },
        [](m::SessionConfig& c) { c.backoff.jitter_fraction = 1.0; }},
@@ -373,7 +383,8 @@ TEST_CASE("every configuration rule: just outside it is refused naming its field
        }},
       {"backoff.short_session_ms", [](m::SessionConfig& c) { c.backoff.short_session_ms = -1; },
        [](m::SessionConfig& c) { c.backoff.short_session_ms = 0; }},
-      {"backoff.clean_close_delay_ms", [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = -1; },
+      {"backoff.clean_close_delay_ms",
+       [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = -1; },
        [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = 0; }},
       {"give_up.outage_ms_max", [](m::SessionConfig& c) { c.give_up.outage_ms_max = -1; },
        [](m::SessionConfig& c) { c.give_up.outage_ms_max = 0; }},
@@ -385,21 +396,28 @@ TEST_CASE("every configuration rule: just outside it is refused naming its field
        [](m::SessionConfig& c) { c.connect.timeout_ms = 1000; }},
       {"connect.confirm_timeout_ms", [](m::SessionConfig& c) { c.connect.confirm_timeout_ms = -1; },
        [](m::SessionConfig& c) { c.connect.confirm_timeout_ms = 0; }},
-      {"heartbeat.interval_multiple", [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 65; },
+      {"heartbeat.interval_multiple",
+       [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 65; },
        [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 64; }},
       {"heartbeat.slack_ms", [](m::SessionConfig& c) { c.heartbeat->slack_ms = -1; },
        [](m::SessionConfig& c) { c.heartbeat->slack_ms = 0; }},
       {"auth.refresh_timeout_ms", [](m::SessionConfig& c) { c.auth.refresh_timeout_ms = 0; },
        [](m::SessionConfig& c) { c.auth.refresh_timeout_ms = 1000; }},
-      {"resume.checkpoint_every_events", [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 0; },
+      {"resume.checkpoint_every_events",
+       [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 0; },
        [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 1; }},
       {"resume.checkpoint_every_ms", [](m::SessionConfig& c) { c.resume.checkpoint_every_ms = -1; },
        [](m::SessionConfig& c) { c.resume.checkpoint_every_ms = 0; }},
-      {"resume.checkpoint_retry_ms_min", [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 0; },
+      {"resume.checkpoint_retry_ms_min",
+       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 0; },
        [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 1; }},
       {"resume.checkpoint_retry_ms_max",
-       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min - 1; },
-       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min; }},
+       [](m::SessionConfig& c) {
+         c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min - 1;
+       },
+       [](m::SessionConfig& c) {
+         c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min;
+       }},
   };
   for (const Rule& rule : rules) {
     INFO("rule " << rule.field);
@@ -419,12 +437,14 @@ TEST_CASE("every configuration rule: just outside it is refused naming its field
   }
 }
 
-TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay complete)", "[run][replay]") {
+TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay complete)",
+          "[run][replay]") {
   Scenario s = base();
   s.config.resume.mode = m::StreamMode::replay_only;
   s.world.replay_end_sequence = 100;  // appended at 50 s
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
-  s.faults.push_back(Fault{FaultKind::crash, 0, 70000, 2000});  // after the end: the restart finishes at once
+  s.faults.push_back(
+      Fault{FaultKind::crash, 0, 70000, 2000});  // after the end: the restart finishes at once
   const RunResult r = run_ok(s);
   const ClientReport& c = r.clients[0];
   CHECK(c.final_phase == "Stopped");
@@ -447,9 +467,10 @@ TEST_CASE("frames due at the wake time never overtake those held during a suspen
   s.world.append_every_ms = 1000;
   s.world.latency_ms_min = 0;
   s.world.latency_ms_max = 0;
-  s.faults.push_back(Fault{FaultKind::suspend, 0, 14500, 5500});               // asleep 14.5 s .. 20 s
-  s.faults.push_back(Fault{FaultKind::partition_to_client, 0, 5000, 10000});   // held until 15 s
-  s.faults.push_back(Fault{FaultKind::partition_to_client, 0, 8000, 12000});   // later ones until 20 s
+  s.faults.push_back(Fault{FaultKind::suspend, 0, 14500, 5500});  // asleep 14.5 s .. 20 s
+  s.faults.push_back(Fault{FaultKind::partition_to_client, 0, 5000, 10000});  // held until 15 s
+  s.faults.push_back(
+      Fault{FaultKind::partition_to_client, 0, 8000, 12000});  // later ones until 20 s
   for (const m::GapDetection gaps : {m::GapDetection::strict, m::GapDetection::relaxed}) {
     s.config.resume.gaps = gaps;
     const RunResult r = run_ok(s);
@@ -469,9 +490,11 @@ m::Effects deaf_to_ticks(m::State& s, const m::Event& e) noexcept {
 }
 }  // namespace
 
-TEST_CASE("a hot loop ends the run at once as a guarantee-10 verdict, not at the event limit", "[run]") {
+TEST_CASE("a hot loop ends the run at once as a guarantee-10 verdict, not at the event limit",
+          "[run]") {
   Scenario s = base();
-  s.faults.push_back(Fault{FaultKind::reset, 0, 5000, 0});  // a backoff: the deadline the reducer ignores
+  s.faults.push_back(
+      Fault{FaultKind::reset, 0, 5000, 0});  // a backoff: the deadline the reducer ignores
   RunOptions o;
   o.reducer = &deaf_to_ticks;
   const RunResult r = run(s, o);

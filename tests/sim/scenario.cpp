@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <tether/model/presets.hpp>
 #include <tether/sim/scenario.hpp>
 

@@ -1,20 +1,18 @@
 // The hand-written scenario files under tests/sim/scenarios/, each run and its
 // outcome asserted (the same classic failures as run.cpp, written as data).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <tether/sim/run.hpp>
+#include <tether/sim/scenario_json.hpp>
 #include <utility>
 #include <vector>
 
-#include <tether/sim/run.hpp>
-
 #include "status_history.hpp"
-#include <tether/sim/scenario_json.hpp>
 
 using namespace tether::sim;
 namespace m = tether::model;
@@ -47,10 +45,12 @@ RunResult run_file(const std::string& name) {
 TEST_CASE("file flapping_server: the attempt rate stays within policy", "[scenario-files]") {
   const RunResult r = run_file("flapping_server.json");
   const auto& connects = r.clients[0].connect_at_ms;
-  const auto in_safety = std::count_if(connects.begin(), connects.end(), [](Ms t) { return t < 120000; });
+  const auto in_safety =
+      std::count_if(connects.begin(), connects.end(), [](Ms t) { return t < 120000; });
   CHECK(in_safety >= 10);
   CHECK(in_safety <= 120000 / 5000 + 1);
-  for (std::size_t k = 1; k < connects.size() && connects[k] < 120000; ++k) CHECK(connects[k] - connects[k - 1] >= 5000);
+  for (std::size_t k = 1; k < connects.size() && connects[k] < 120000; ++k)
+    CHECK(connects[k] - connects[k - 1] >= 5000);
 }
 
 TEST_CASE("file half_open: detected within the heartbeat budget", "[scenario-files]") {
@@ -80,14 +80,16 @@ TEST_CASE("file refresh_after_401: one refresh, then streaming again", "[scenari
   CHECK(r.clients[0].last_sequence + 2 >= r.server_head);
 }
 
-TEST_CASE("file second_401_terminal: a second 401 after a refresh is terminal", "[scenario-files]") {
+TEST_CASE("file second_401_terminal: a second 401 after a refresh is terminal",
+          "[scenario-files]") {
   const RunResult r = run_file("second_401_terminal.json");
   CHECK(r.clients[0].refresh_rejected == 1);
   CHECK(r.clients[0].final_phase == "Failed");
   CHECK(r.clients[0].statuses.back().second.reason == m::Reason::rejected_after_refresh);
 }
 
-TEST_CASE("file retry_after_clamp: a Retry-After of an hour is clamped to 300 s", "[scenario-files]") {
+TEST_CASE("file retry_after_clamp: a Retry-After of an hour is clamped to 300 s",
+          "[scenario-files]") {
   const RunResult r = run_file("retry_after_clamp.json");
   const auto rl = backoffs(r, m::Reason::rate_limited);
   REQUIRE(rl.size() == 1);
@@ -108,7 +110,8 @@ TEST_CASE("file stop_during_backoff: flushed, and no attempt after the stop", "[
   const RunResult r = run_file("stop_during_backoff.json");
   const ClientReport& c = r.clients[0];
   CHECK(c.final_phase == "Stopped");
-  CHECK(std::none_of(c.connect_at_ms.begin(), c.connect_at_ms.end(), [](Ms t) { return t >= 40000; }));
+  CHECK(std::none_of(c.connect_at_ms.begin(), c.connect_at_ms.end(),
+                     [](Ms t) { return t >= 40000; }));
   CHECK(c.durable_sequence == c.last_sequence);
   CHECK(c.last_sequence > 0);
 }
@@ -121,10 +124,11 @@ TEST_CASE("file suspend_across_expiry: refreshed on wake", "[scenario-files]") {
 }
 
 TEST_CASE("every scenario file is canonical after one round trip", "[scenario-files]") {
-  for (const char* name : {"flapping_server.json", "half_open.json", "cursor_too_old.json", "cursor_too_old_fail.json",
-                           "refresh_after_401.json", "second_401_terminal.json", "retry_after_clamp.json",
-                           "crash_before_checkpoint.json", "stop_during_backoff.json", "suspend_across_expiry.json",
-                           "custom_backoff.json"}) {
+  for (const char* name :
+       {"flapping_server.json", "half_open.json", "cursor_too_old.json", "cursor_too_old_fail.json",
+        "refresh_after_401.json", "second_401_terminal.json", "retry_after_clamp.json",
+        "crash_before_checkpoint.json", "stop_during_backoff.json", "suspend_across_expiry.json",
+        "custom_backoff.json"}) {
     INFO(name);
     const Scenario s = load(name);
     const auto again = parse_scenario(to_json(s));
@@ -140,15 +144,22 @@ TEST_CASE("every scenario file is canonical after one round trip", "[scenario-fi
 // production driver, and the server's bytes reach it in random chunk splits;
 // the trace became the event-log encoder's lines under a word-wise hash (the
 // runs did not change).
-TEST_CASE("old-form scenario files replay with unchanged trace hashes", "[scenario-files][config]") {
+TEST_CASE("old-form scenario files replay with unchanged trace hashes",
+          "[scenario-files][config]") {
   struct Pin {
     const char* name;
     std::uint64_t hash;
   };
   const std::vector<Pin> pinned = {
-      {"crash_before_checkpoint.json", 0x78a0a197224b4dba}, {"cursor_too_old.json", 0x839ec3fe1fea6442},      {"cursor_too_old_fail.json", 0x90e082deb7c37821},
-      {"flapping_server.json", 0x76b3c3ca728fc149},         {"half_open.json", 0x0234e45f1a3f0661},           {"refresh_after_401.json", 0x01e440da3e7c1aa4},
-      {"retry_after_clamp.json", 0x716545b1a82a25c5},       {"second_401_terminal.json", 0xb1e21a5f9357db7b}, {"stop_during_backoff.json", 0x7d5e76eba74bf158},
+      {"crash_before_checkpoint.json", 0x78a0a197224b4dba},
+      {"cursor_too_old.json", 0x839ec3fe1fea6442},
+      {"cursor_too_old_fail.json", 0x90e082deb7c37821},
+      {"flapping_server.json", 0x76b3c3ca728fc149},
+      {"half_open.json", 0x0234e45f1a3f0661},
+      {"refresh_after_401.json", 0x01e440da3e7c1aa4},
+      {"retry_after_clamp.json", 0x716545b1a82a25c5},
+      {"second_401_terminal.json", 0xb1e21a5f9357db7b},
+      {"stop_during_backoff.json", 0x7d5e76eba74bf158},
       {"suspend_across_expiry.json", 0x582949b386f0cd6c},
   };
   for (const Pin& pin : pinned) {
@@ -168,7 +179,8 @@ TEST_CASE("old-form scenario files replay with unchanged trace hashes", "[scenar
   }
 }
 
-TEST_CASE("file custom_backoff: a tether-config/1 policy no preset has, run exactly", "[scenario-files][config]") {
+TEST_CASE("file custom_backoff: a tether-config/1 policy no preset has, run exactly",
+          "[scenario-files][config]") {
   const Scenario s = load("custom_backoff.json");
   CHECK(s.label == "custom 1113");
   CHECK(s.config.backoff.delay_ms_initial == 1113);

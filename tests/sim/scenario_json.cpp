@@ -1,19 +1,18 @@
 // Scenario files: exact round trips, and errors that name the field.
 #include <catch2/catch.hpp>
-
 #include <string>
-#include <utility>
-#include <vector>
-
 #include <tether/model/presets.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
+#include <utility>
+#include <vector>
 
 using namespace tether::sim;
 namespace m = tether::model;
 
-TEST_CASE("json: 200 swarm scenarios round-trip to the same file and the same trace hash", "[scenario-json]") {
+TEST_CASE("json: 200 swarm scenarios round-trip to the same file and the same trace hash",
+          "[scenario-json]") {
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     INFO("seed " << seed);
     const Scenario s = swarm_scenario(seed);
@@ -50,7 +49,8 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   s.world.opaque_ids = true;
   s.world.id_bytes = tether::model::Token::capacity;
   s.world.server_error_retry_after_ms = 7000;
-  s.faults = {Fault{FaultKind::stop, 2, 119999, 0, 1}, Fault{FaultKind::loss, all_clients, 0, 1, 1000}};
+  s.faults = {Fault{FaultKind::stop, 2, 119999, 0, 1},
+              Fault{FaultKind::loss, all_clients, 0, 1, 1000}};
   const auto parsed = parse_scenario(to_json(s));
   REQUIRE(parsed);
   CHECK(to_json(*parsed) == to_json(s));
@@ -76,47 +76,67 @@ constexpr const char* ok_fault = R"({"kind": "reset", "client": 0, "at_ms": 1000
 
 }  // namespace
 
-TEST_CASE("json: malformed inputs name the field (or the byte) and the problem", "[scenario-json]") {
+TEST_CASE("json: malformed inputs name the field (or the byte) and the problem",
+          "[scenario-json]") {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {with_faults(std::string(ok_fault) + "," + ok_fault + "," + ok_fault + R"(, {"kind": "reset", "at_ms": -1})"),
+      {with_faults(std::string(ok_fault) + "," + ok_fault + "," + ok_fault +
+                   R"(, {"kind": "reset", "at_ms": -1})"),
        "faults[3].at_ms: expected a non-negative integer"},
-      {with_faults(R"({"kind": "reset", "at_ms": 1.5})"), "faults[0].at_ms: expected a non-negative integer"},
-      {with_faults(R"({"kind": "reset", "at_ms": "10"})"), "faults[0].at_ms: expected a non-negative integer"},
-      {with_faults(R"({"kind": "reset", "at_ms": 1000000000000000})"), "faults[0].at_ms: expected a non-negative integer"},
-      {with_faults(R"({"kind": "explode", "at_ms": 1})"), "faults[0].kind: unknown fault kind \"explode\""},
+      {with_faults(R"({"kind": "reset", "at_ms": 1.5})"),
+       "faults[0].at_ms: expected a non-negative integer"},
+      {with_faults(R"({"kind": "reset", "at_ms": "10"})"),
+       "faults[0].at_ms: expected a non-negative integer"},
+      {with_faults(R"({"kind": "reset", "at_ms": 1000000000000000})"),
+       "faults[0].at_ms: expected a non-negative integer"},
+      {with_faults(R"({"kind": "explode", "at_ms": 1})"),
+       "faults[0].kind: unknown fault kind \"explode\""},
       {with_faults(R"({"kind": 3, "at_ms": 1})"), "faults[0].kind: expected a string"},
       {with_faults(R"({"at_ms": 1})"), "faults[0].kind: missing required field"},
       {with_faults(R"({"kind": "reset"})"), "faults[0].at_ms: missing required field"},
-      {with_faults(R"({"kind": "reset", "at_ms": 1, "colour": "red"})"), "faults[0].colour: unknown field"},
-      {with_faults(R"({"kind": "reset", "at_ms": 1, "client": 2})"), "faults[0].client: client 2 is not in the fleet"},
-      {with_faults(R"({"kind": "reset", "at_ms": 1, "client": "some"})"), "faults[0].client: expected a client index or \"all\""},
-      {with_faults(R"({"kind": "reset", "at_ms": 120000})"), "faults[0].at_ms: must be in the safety phase"},
-      {with_faults(R"({"kind": "loss", "at_ms": 1, "param": 1001})"), "faults[0].param: loss is in permille"},
-      {with_faults(R"({"kind": "server_errors", "at_ms": 1, "param": 200})"), "faults[0].param: expected an HTTP status"},
+      {with_faults(R"({"kind": "reset", "at_ms": 1, "colour": "red"})"),
+       "faults[0].colour: unknown field"},
+      {with_faults(R"({"kind": "reset", "at_ms": 1, "client": 2})"),
+       "faults[0].client: client 2 is not in the fleet"},
+      {with_faults(R"({"kind": "reset", "at_ms": 1, "client": "some"})"),
+       "faults[0].client: expected a client index or \"all\""},
+      {with_faults(R"({"kind": "reset", "at_ms": 120000})"),
+       "faults[0].at_ms: must be in the safety phase"},
+      {with_faults(R"({"kind": "loss", "at_ms": 1, "param": 1001})"),
+       "faults[0].param: loss is in permille"},
+      {with_faults(R"({"kind": "server_errors", "at_ms": 1, "param": 200})"),
+       "faults[0].param: expected an HTTP status"},
       {with_faults(R"(7)"), "faults[0]: expected an object"},
       {R"({"format": "tether-scenario/1", "faults": {}})", "faults: expected an array"},
       {R"({"preset": "aviso"})", "format: missing required field"},
       {R"({"format": "tether-scenario/2"})", "format: expected \"tether-scenario/1\""},
       {R"({"format": "tether-scenario/1", "preset": "nope"})", "preset: unknown preset \"nope\""},
-      {R"({"format": "tether-scenario/1", "clients": 0})", "clients: expected an integer in [1, 1024]"},
+      {R"({"format": "tether-scenario/1", "clients": 0})",
+       "clients: expected an integer in [1, 1024]"},
       {R"({"format": "tether-scenario/1", "seed": -1})", "seed: expected a non-negative integer"},
       {R"({"format": "tether-scenario/1", "extra": 1})", "extra: unknown field"},
-      {R"({"format": "tether-scenario/1", "fixed_seed": -1})", "fixed_seed: expected a non-negative integer"},
-      {R"({"format": "tether-scenario/1", "fixed_seed": "7"})", "fixed_seed: expected a non-negative integer"},
+      {R"({"format": "tether-scenario/1", "fixed_seed": -1})",
+       "fixed_seed: expected a non-negative integer"},
+      {R"({"format": "tether-scenario/1", "fixed_seed": "7"})",
+       "fixed_seed: expected a non-negative integer"},
       {R"({"format": "tether-scenario/1", "config": {"seed": 7}, "fixed_seed": 7})",
        "fixed_seed: the fixed seed is given twice (here and as config.seed): give one"},
-      {R"({"format": "tether-scenario/1", "world": {"auth": "yes"}})", "world.auth: expected true or false"},
-      {R"({"format": "tether-scenario/1", "world": {"append_every_ms": 0}})", "world.append_every_ms: expected an integer in [1,"},
+      {R"({"format": "tether-scenario/1", "world": {"auth": "yes"}})",
+       "world.auth: expected true or false"},
+      {R"({"format": "tether-scenario/1", "world": {"append_every_ms": 0}})",
+       "world.append_every_ms: expected an integer in [1,"},
       {R"({"format": "tether-scenario/1", "world": {"latency_ms_min": 9, "latency_ms_max": 3}})",
        "world.latency_ms_max: must be at least world.latency_ms_min"},
       {R"({"format": "tether-scenario/1", "world": {"wind": 3}})", "world.wind: unknown field"},
-      {R"({"format": "tether-scenario/1", "world": {"id_bytes": 64}})", "world.id_bytes: needs world.opaque_ids = true"},
+      {R"({"format": "tether-scenario/1", "world": {"id_bytes": 64}})",
+       "world.id_bytes: needs world.opaque_ids = true"},
       {R"({"format": "tether-scenario/1", "world": {"opaque_ids": true, "id_bytes": 65537}})",
        "world.id_bytes: expected at most 65536"},
       {R"({"format": "tether-scenario/1", "world": {"opaque_ids": true, "id_bytes_max": 1025}})",
        "world.id_bytes_max: expected at most 1024"},
-      {R"({"format": "tether-scenario/1", "overrides": {"too_old": "ignore"}})", "overrides.too_old: unknown value \"ignore\""},
-      {R"({"format": "tether-scenario/1", "overrides": {"commit": true}})", "overrides.commit: expected a string"},
+      {R"({"format": "tether-scenario/1", "overrides": {"too_old": "ignore"}})",
+       "overrides.too_old: unknown value \"ignore\""},
+      {R"({"format": "tether-scenario/1", "overrides": {"commit": true}})",
+       "overrides.commit: expected a string"},
       {R"({"format": "tether-scenario/1", "overrides": {"checkpoint_every_events": 4294967296}})",
        "overrides.checkpoint_every_events: expected an integer in [0, 4294967295]"},
       {R"({"format": "tether-scenario/1", "overrides": []})", "overrides: expected an object"},
@@ -141,11 +161,14 @@ TEST_CASE("json: malformed inputs name the field (or the byte) and the problem",
 TEST_CASE("json: an invalid configuration is refused at parse time, naming it", "[scenario-json]") {
   const auto parsed = parse_scenario(
       R"({"format": "tether-scenario/1", "overrides": {"budget_tokens_max": 3, "budget_refill_ms_per_token": 0}})");
-  if (!parsed) CHECK(parsed.error().field == "overrides");
-  else CHECK(run(*parsed).ok());  // the model accepts it: then the run must too
+  if (!parsed)
+    CHECK(parsed.error().field == "overrides");
+  else
+    CHECK(run(*parsed).ok());  // the model accepts it: then the run must too
 }
 
-TEST_CASE("json: \"config\" is a tether-config/1 configuration, read whole", "[scenario-json][config]") {
+TEST_CASE("json: \"config\" is a tether-config/1 configuration, read whole",
+          "[scenario-json][config]") {
   const auto parsed = parse_scenario(R"({"format": "tether-scenario/1",
       "config": {"preset": "zero_ws", "backoff": {"delay_ms_initial": 1113}, "heartbeat": null}})");
   INFO((parsed ? std::string() : parsed.error().message()));
@@ -171,7 +194,8 @@ TEST_CASE("json: errors in \"config\" name the field under config", "[scenario-j
       {head + R"("config": {"backoff": {"delay_ms_initial": 500, "delay_ms_max": 100}}})",
        "config.backoff.delay_ms_max: "},
       {head + R"("config": {"backof": {}}})", "config.backof: "},
-      {head + R"("config": {"backoff": {"delay_ms_initial": -1}}})", "config.backoff.delay_ms_initial: "},
+      {head + R"("config": {"backoff": {"delay_ms_initial": -1}}})",
+       "config.backoff.delay_ms_initial: "},
       {head + R"("config": {"preset": "nope"}})", "config.preset: "},
       {head + R"("config": {"format": "tether-config/9"}})", "config.format: "},
       {head + R"("config": [1]})", "config: expected an object"},
@@ -188,7 +212,8 @@ TEST_CASE("json: errors in \"config\" name the field under config", "[scenario-j
   }
 }
 
-TEST_CASE("json: an old-form file comes back in the new form, the same scenario", "[scenario-json][config]") {
+TEST_CASE("json: an old-form file comes back in the new form, the same scenario",
+          "[scenario-json][config]") {
   const auto old = parse_scenario(
       R"({"format": "tether-scenario/1", "preset": "kanade", "overrides": {"too_old": "fail", "delay_ms_max": 50000}})");
   REQUIRE(old);
@@ -196,8 +221,9 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   CHECK(old->config.backoff.delay_ms_max == 50000);
   CHECK(old->config.resume.start == m::Cursor::at_sequence(0));
   const std::string text = to_json(*old);
-  CHECK(text.find("\"delay_ms_initial\": 1000") != std::string::npos);  // every session field, written
-  CHECK(text.find("\"shell\"") == std::string::npos);                   // not simulated: not written
+  CHECK(text.find("\"delay_ms_initial\": 1000") !=
+        std::string::npos);                            // every session field, written
+  CHECK(text.find("\"shell\"") == std::string::npos);  // not simulated: not written
   const auto again = parse_scenario(text);
   REQUIRE(again);
   CHECK(again->label == "kanade");
@@ -205,7 +231,8 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   CHECK(run(*again).trace_hash == run(*old).trace_hash);
 }
 
-TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in production", "[scenario-json][seeding]") {
+TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in production",
+          "[scenario-json][seeding]") {
   // Unset by default, and then not written: files without it stay the same.
   const auto none = parse_scenario(R"({"format": "tether-scenario/1"})");
   REQUIRE(none);
@@ -214,7 +241,8 @@ TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in 
   // A configuration file's "seed" fixes every process's jitter seed in
   // production (io::seed_or_random); in a scenario it is the same fixed seed,
   // written back once, as "fixed_seed".
-  const auto from_config = parse_scenario(R"({"format": "tether-scenario/1", "config": {"seed": 42}})");
+  const auto from_config =
+      parse_scenario(R"({"format": "tether-scenario/1", "config": {"seed": 42}})");
   REQUIRE(from_config);
   CHECK(from_config->fixed_seed == 42U);
   const std::string written = to_json(*from_config);
@@ -224,7 +252,8 @@ TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in 
   CHECK(reread->fixed_seed == 42U);
   CHECK(to_json(*reread) == written);
   // The form before tether-config/1 states it too.
-  const auto old_form = parse_scenario(R"({"format": "tether-scenario/1", "preset": "grpc", "fixed_seed": 0})");
+  const auto old_form =
+      parse_scenario(R"({"format": "tether-scenario/1", "preset": "grpc", "fixed_seed": 0})");
   REQUIRE(old_form);
   CHECK(old_form->fixed_seed == 0U);
 }

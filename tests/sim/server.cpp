@@ -1,7 +1,5 @@
 #include <catch2/catch.hpp>
-
 #include <string>
-
 #include <tether/sim/server.hpp>
 
 using namespace tether::sim;
@@ -9,7 +7,8 @@ using tether::model::Cursor;
 using tether::model::ResumeFrom;
 using Kind = ConnectAnswer::Kind;
 
-TEST_CASE("the log is contiguous and history older than the retention window vanishes", "[server]") {
+TEST_CASE("the log is contiguous and history older than the retention window vanishes",
+          "[server]") {
   Server s(ServerParams{10000, false, 0});
   for (Ms t = 1000; t <= 30000; t += 1000) s.append(t);  // 30 events, one per second
   CHECK(s.head() == 30);
@@ -53,7 +52,8 @@ TEST_CASE("tokens expire after their lifetime, a refresh issues a new one", "[se
   s.expire_token(fresh.id, 70000);
   CHECK(s.answer(70000, fresh.id, ResumeFrom::server_default, {}).http_status == 401);
   s.set_auth_revoked(true);
-  CHECK(s.answer(70000, s.issue_token(70000).id, ResumeFrom::server_default, {}).http_status == 401);
+  CHECK(s.answer(70000, s.issue_token(70000).id, ResumeFrom::server_default, {}).http_status ==
+        401);
 }
 
 TEST_CASE("rate limits answer 429 with Retry-After, error bursts answer 5xx", "[server]") {
@@ -82,7 +82,9 @@ TEST_CASE("5xx answers carry Retry-After when the world says so", "[server]") {
     s.set_error_status(false, 0);
   }
   s.set_error_status(true, 503);
-  CHECK_FALSE(Server(ServerParams{}).answer(0, 0, ResumeFrom::server_default, {}).retry_after_ms.has_value());
+  CHECK_FALSE(Server(ServerParams{})
+                  .answer(0, 0, ResumeFrom::server_default, {})
+                  .retry_after_ms.has_value());
 }
 
 // Ids at the limit: padded to exactly id_bytes, and still resumed by.
@@ -111,8 +113,9 @@ TEST_CASE("opaque ids are epoch:index tokens and resume by token", "[server][ids
   for (const char* bad : {"", "7", "1:", ":7", "1:99", "2:7", "1:7x", "x:7", "1:0"}) {
     INFO(bad);
     CHECK_FALSE(s.sequence_of(tether::model::Token::make(bad).value()).has_value());
-    CHECK(s.answer(20, 0, ResumeFrom::cursor, Cursor::at_token(tether::model::Token::make(bad).value())).kind ==
-          Kind::too_old);
+    CHECK(s.answer(20, 0, ResumeFrom::cursor,
+                   Cursor::at_token(tether::model::Token::make(bad).value()))
+              .kind == Kind::too_old);
   }
   // A restart that loses the history starts a new epoch: old ids stay what
   // they were (and their events are gone: too old), new ones carry epoch 2.

@@ -1,8 +1,6 @@
 // Shrinking: greedy, bounded, and it keeps only candidates that still fail.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
-
+#include <catch2/catch.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/shrink.hpp>
 #include <tether/sim/swarm.hpp>
@@ -12,7 +10,8 @@ using namespace tether::sim;
 namespace {
 
 bool has_restart(const Scenario& s) {
-  return std::any_of(s.faults.begin(), s.faults.end(), [](const Fault& f) { return f.kind == FaultKind::server_restart; });
+  return std::any_of(s.faults.begin(), s.faults.end(),
+                     [](const Fault& f) { return f.kind == FaultKind::server_restart; });
 }
 
 // A swarm scenario with a server restart among several other faults, on a fleet.
@@ -27,7 +26,8 @@ Scenario busy_scenario_with_restart() {
 
 }  // namespace
 
-TEST_CASE("shrink: 'any server restart' reduces to one restart, one client, short phases", "[shrink]") {
+TEST_CASE("shrink: 'any server restart' reduces to one restart, one client, short phases",
+          "[shrink]") {
   const Scenario start = busy_scenario_with_restart();
   const ShrinkResult r = shrink_with_report(start, has_restart);
   INFO(to_json(r.scenario));
@@ -45,8 +45,13 @@ TEST_CASE("shrink: 'any server restart' reduces to one restart, one client, shor
 TEST_CASE("shrink: the run budget bounds the predicate calls", "[shrink]") {
   const Scenario start = busy_scenario_with_restart();
   std::uint32_t calls = 0;
-  const ShrinkResult r = shrink_with_report(start, [&](const Scenario& s) { ++calls; return has_restart(s); },
-                                            ShrinkOptions{5});
+  const ShrinkResult r = shrink_with_report(
+      start,
+      [&](const Scenario& s) {
+        ++calls;
+        return has_restart(s);
+      },
+      ShrinkOptions{5});
   CHECK(calls == 5);
   CHECK(r.runs == 5);
   CHECK(r.budget_exhausted);
@@ -67,8 +72,9 @@ TEST_CASE("shrink with real runs: noise faults go, the cause stays", "[shrink]")
   s.world.retention_ms = 10000;
   s.config.resume.too_old = tether::model::TooOldPolicy::fail;
   s.clients = 2;
-  s.faults = {Fault{FaultKind::slow_link, 1, 5000, 20000, 300}, Fault{FaultKind::partition, 0, 20000, 40000},
-              Fault{FaultKind::reset, 0, 20000, 0}, Fault{FaultKind::loss, all_clients, 70000, 5000, 500},
+  s.faults = {Fault{FaultKind::slow_link, 1, 5000, 20000, 300},
+              Fault{FaultKind::partition, 0, 20000, 40000}, Fault{FaultKind::reset, 0, 20000, 0},
+              Fault{FaultKind::loss, all_clients, 70000, 5000, 500},
               Fault{FaultKind::server_errors, all_clients, 90000, 3000, 503}};
   const auto fails = [](const Scenario& c) {
     const RunResult r = run(c);
@@ -80,6 +86,7 @@ TEST_CASE("shrink with real runs: noise faults go, the cause stays", "[shrink]")
   CHECK(fails(r.scenario));
   CHECK(r.scenario.clients == 1);
   CHECK(r.scenario.faults.size() <= 2);
-  for (const Fault& f : r.scenario.faults) CHECK((f.kind == FaultKind::partition || f.kind == FaultKind::reset));
+  for (const Fault& f : r.scenario.faults)
+    CHECK((f.kind == FaultKind::partition || f.kind == FaultKind::reset));
   CHECK(r.scenario.safety_ms < s.safety_ms);
 }

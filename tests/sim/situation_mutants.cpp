@@ -4,18 +4,16 @@
 // the real reducer passes. Before the situations, the swarm had no seed that
 // could: no outage limits, no Retry-After on a 5xx, no status while a client
 // confirms, no link-up during a backoff under a give-up limit.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <set>
-#include <vector>
-
 #include <tether/model/session.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/swarm.hpp>
+#include <vector>
 
 using namespace tether::sim;
 namespace m = tether::model;
@@ -51,7 +49,8 @@ m::Effects hint_ignored_on_503(m::State& s, const m::Event& e) noexcept {
 
 // A 500's Retry-After is honoured (every 5xx read as 503).
 m::Effects hint_honoured_on_500(m::State& s, const m::Event& e) noexcept {
-  if (const auto* r = std::get_if<m::ServerRejected>(&e); r && r->http_status >= 500 && r->http_status != 503)
+  if (const auto* r = std::get_if<m::ServerRejected>(&e);
+      r && r->http_status >= 500 && r->http_status != 503)
     return m::transition_in_place(s, m::ServerRejected{r->now, 503, r->retry_after_ms});
   return m::transition_in_place(s, e);
 }
@@ -59,13 +58,16 @@ m::Effects hint_honoured_on_500(m::State& s, const m::Event& e) noexcept {
 // A status while the connection is confirmed is ignored (as in Streaming): a
 // 401 there is never refreshed.
 m::Effects status_ignored_while_confirming(m::State& s, const m::Event& e) noexcept {
-  if (std::holds_alternative<m::ServerRejected>(e) && std::holds_alternative<m::Confirming>(s.phase)) return {};
+  if (std::holds_alternative<m::ServerRejected>(e) &&
+      std::holds_alternative<m::Confirming>(s.phase))
+    return {};
   return m::transition_in_place(s, e);
 }
 
 // A link-up during a backoff attempts at once, forgetting the give-up check.
 m::Effects restore_skips_give_up(m::State& s, const m::Event& e) noexcept {
-  if (std::holds_alternative<m::NetworkRestored>(e) && std::holds_alternative<m::BackingOff>(s.phase))
+  if (std::holds_alternative<m::NetworkRestored>(e) &&
+      std::holds_alternative<m::BackingOff>(s.phase))
     return with_config(s, e, [](m::SessionConfig& c) { c.give_up = {}; });
   return m::transition_in_place(s, e);
 }
@@ -87,7 +89,8 @@ std::optional<Caught> first_catch(Reducer reducer) {
 }
 
 // situations_only: the same seed without its situations passes the mutant.
-void check_caught(const char* name, Reducer reducer, Guarantee guarantee, bool situations_only = true) {
+void check_caught(const char* name, Reducer reducer, Guarantee guarantee,
+                  bool situations_only = true) {
   const std::optional<Caught> c = first_catch(reducer);
   INFO("mutant " << name);
   REQUIRE(c.has_value());
@@ -95,8 +98,8 @@ void check_caught(const char* name, Reducer reducer, Guarantee guarantee, bool s
   CHECK(std::any_of(c->result.violations.begin(), c->result.violations.end(),
                     [&](const Violation& v) { return v.guarantee == guarantee; }));
   const Violation& v = c->result.violations.front();
-  std::printf("mutant %-32s caught by swarm seed %5llu: g%d %s\n", name, static_cast<unsigned long long>(c->seed),
-              number(v.guarantee), v.message.c_str());
+  std::printf("mutant %-32s caught by swarm seed %5llu: g%d %s\n", name,
+              static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
   CHECK(run(swarm_scenario(c->seed)).ok());
   // The seed catches it because of its situations: the same seed without them
   // passes the mutant.
@@ -126,9 +129,12 @@ TEST_CASE("situation mutant: a 500's Retry-After honoured is caught", "[mutation
   // rate_limited, not server_error, Retry-After or not.
   check_caught("hint_honoured_on_500", &hint_honoured_on_500, Guarantee::backoff_bounds, false);
 }
-TEST_CASE("situation mutant: a status while confirming ignored is caught", "[mutation][situations]") {
-  check_caught("status_ignored_while_confirming", &status_ignored_while_confirming, Guarantee::liveness);
+TEST_CASE("situation mutant: a status while confirming ignored is caught",
+          "[mutation][situations]") {
+  check_caught("status_ignored_while_confirming", &status_ignored_while_confirming,
+               Guarantee::liveness);
 }
-TEST_CASE("situation mutant: a link-up that skips the give-up check is caught", "[mutation][situations]") {
+TEST_CASE("situation mutant: a link-up that skips the give-up check is caught",
+          "[mutation][situations]") {
   check_caught("restore_skips_give_up", &restore_skips_give_up, Guarantee::liveness);
 }

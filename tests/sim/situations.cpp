@@ -2,23 +2,21 @@
 // property tests"): each is drawn in its share of seeds without moving the
 // base draws, each world does what it says to the production driver, and the
 // oracle accepts what the world gave and nothing else.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <utility>
-#include <vector>
-
 #include <tether/model/names.hpp>
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
+#include <utility>
+#include <vector>
 
 #include "status_history.hpp"
 
@@ -49,7 +47,8 @@ RunResult run_ok(const Scenario& s) {
 Scenario load(const std::string& name) {
   std::ifstream in(std::string(TETHER_SIM_SCENARIO_DIR) + "/" + name, std::ios::binary);
   REQUIRE(in);
-  auto parsed = parse_scenario(std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+  auto parsed = parse_scenario(
+      std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
   INFO((parsed ? std::string() : parsed.error().message()));
   REQUIRE(parsed);
   return *parsed;
@@ -59,7 +58,7 @@ std::uint64_t reached(const RunResult& r, std::size_t phase, std::size_t event) 
   return r.coverage.counts[phase][event];
 }
 constexpr std::size_t confirming = 2, streaming = 3, backing_off = 4;  // model::Phase's order
-constexpr std::size_t server_rejected = 5;                            // model::Event's order
+constexpr std::size_t server_rejected = 5;                             // model::Event's order
 
 bool ended(const RunResult& r, m::StatusKind kind, m::Reason reason) {
   const auto& st = r.clients[0].statuses;
@@ -68,10 +67,11 @@ bool ended(const RunResult& r, m::StatusKind kind, m::Reason reason) {
 
 }  // namespace
 
-TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[swarm][situations]") {
+TEST_CASE("situations: each in its share of seeds, the base draws untouched",
+          "[swarm][situations]") {
   constexpr int seeds = 4000;
-  int quiet = 0, after_open = 0, hints = 0, outage = 0, flaps = 0, long_ids = 0, over = 0, decorrelated = 0,
-      replay_only = 0, slow_credentials = 0, slower = 0, stops = 0;
+  int quiet = 0, after_open = 0, hints = 0, outage = 0, flaps = 0, long_ids = 0, over = 0,
+      decorrelated = 0, replay_only = 0, slow_credentials = 0, slower = 0, stops = 0;
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     const Scenario b = swarm_scenario_base(seed), s = swarm_scenario(seed);
     INFO("seed " << seed);
@@ -81,8 +81,8 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[
     REQUIRE(s.safety_ms == b.safety_ms);
     for (const Fault& f : b.faults)
       REQUIRE(std::any_of(s.faults.begin(), s.faults.end(), [&](const Fault& g) {
-        return g.kind == f.kind && g.client == f.client && g.at_ms == f.at_ms && g.duration_ms == f.duration_ms &&
-               g.param == f.param;
+        return g.kind == f.kind && g.client == f.client && g.at_ms == f.at_ms &&
+               g.duration_ms == f.duration_ms && g.param == f.param;
       }));
     REQUIRE(std::is_sorted(s.faults.begin(), s.faults.end(),
                            [](const Fault& x, const Fault& y) { return x.at_ms < y.at_ms; }));
@@ -93,28 +93,35 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[
     outage += s.config.give_up.outage_ms_max > 0 ? 1 : 0;
     flaps += s.world.notify_network_restored && s.faults.size() > b.faults.size() + 1 ? 1 : 0;
     long_ids += s.world.id_bytes > 0 ? 1 : 0;
-    const std::uint64_t limit = s.world.id_bytes_max > 0 ? s.world.id_bytes_max : m::Token::capacity;
+    const std::uint64_t limit =
+        s.world.id_bytes_max > 0 ? s.world.id_bytes_max : m::Token::capacity;
     over += s.world.id_bytes > limit ? 1 : 0;
     decorrelated += s.config.backoff.jitter == m::JitterKind::decorrelated ? 1 : 0;
     replay_only += s.config.resume.mode == m::StreamMode::replay_only ? 1 : 0;
-    slow_credentials += s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms ? 1 : 0;
+    slow_credentials +=
+        s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms ? 1 : 0;
     slower += s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms &&
                       s.world.refresh_ms >= s.config.auth.refresh_timeout_ms
                   ? 1
                   : 0;
-    stops += std::count_if(s.faults.begin(), s.faults.end(), [](const Fault& f) { return f.kind == FaultKind::stop; }) >
+    stops += std::count_if(s.faults.begin(), s.faults.end(),
+                           [](const Fault& f) { return f.kind == FaultKind::stop; }) >
                      std::count_if(b.faults.begin(), b.faults.end(),
                                    [](const Fault& f) { return f.kind == FaultKind::stop; })
                  ? 1
                  : 0;
   }
-  std::printf("situations in %d seeds: quiet %d, status after open %d, 5xx hints %d, outage limit %d, link flaps "
-              "%d, long ids %d (over the limit %d), decorrelated %d, replay-only %d, slow credentials %d "
-              "(slower than the refresh timeout %d), stops %d\n",
-              seeds, quiet, after_open, hints, outage, flaps, long_ids, over, decorrelated, replay_only,
-              slow_credentials, slower, stops);
+  std::printf(
+      "situations in %d seeds: quiet %d, status after open %d, 5xx hints %d, outage limit %d, link "
+      "flaps "
+      "%d, long ids %d (over the limit %d), decorrelated %d, replay-only %d, slow credentials %d "
+      "(slower than the refresh timeout %d), stops %d\n",
+      seeds, quiet, after_open, hints, outage, flaps, long_ids, over, decorrelated, replay_only,
+      slow_credentials, slower, stops);
   // Shares (swarm.cpp) with generous room: a few percent of seeds each.
-  const auto about = [](int n, double share) { return n > seeds * share * 0.6 && n < seeds * share * 1.5; };
+  const auto about = [](int n, double share) {
+    return n > seeds * share * 0.6 && n < seeds * share * 1.5;
+  };
   CHECK(quiet > seeds * 0.12 * 0.6);  // and the slow credential source's rare events
   CHECK(about(after_open, 0.10));
   CHECK(about(hints, 0.15));
@@ -129,7 +136,8 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched", "[
   CHECK(stops > seeds * 0.05);
 }
 
-TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends the session", "[situations][ids]") {
+TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends the session",
+          "[situations][ids]") {
   for (const std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{64}}) {
     const std::uint64_t bytes = limit > 0 ? limit : m::Token::capacity;
     INFO("limit " << bytes);
@@ -144,7 +152,8 @@ TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends t
     CHECK(at.clients[0].final_phase == "Stopped");
     CHECK(at.clients[0].durable_sequence > 40);
     CHECK(at.clients[0].last_sequence + 2 >= at.server_head);
-    CHECK(backoffs(at, m::Reason::cursor_resync).empty());  // the long id named an event the server has
+    CHECK(backoffs(at, m::Reason::cursor_resync)
+              .empty());  // the long id named an event the server has
 
     s.world.id_bytes = bytes + 1;
     const RunResult over = run_traced(s);
@@ -161,8 +170,10 @@ TEST_CASE("an unrecoverable end the world did not cause is guarantee 7", "[situa
   // A reducer that takes a clean close for an unrecoverable one: it fails the
   // session although no id went over the limit.
   const Reducer clean_is_fatal = [](m::State& state, const m::Event& e) noexcept {
-    if (const auto* c = std::get_if<m::ConnectionClosed>(&e); c && c->cause == m::CloseCause::clean_close)
-      return m::transition_in_place(state, m::ConnectionClosed{c->now, m::CloseCause::unrecoverable});
+    if (const auto* c = std::get_if<m::ConnectionClosed>(&e);
+        c && c->cause == m::CloseCause::clean_close)
+      return m::transition_in_place(state,
+                                    m::ConnectionClosed{c->now, m::CloseCause::unrecoverable});
     return m::transition_in_place(state, e);
   };
   Scenario s = base();
@@ -178,12 +189,14 @@ TEST_CASE("an unrecoverable end the world did not cause is guarantee 7", "[situa
   CHECK(r.violations.front().message.find("unrecoverable") != std::string::npos);
 }
 
-TEST_CASE("a frame whose id went over the limit must not reach the session", "[situations][ids][oracle]") {
+TEST_CASE("a frame whose id went over the limit must not reach the session",
+          "[situations][ids][oracle]") {
   const m::SessionConfig cfg = make_config("aviso", {}).value();
   Oracle oracle{cfg, 1, Oracle::References::world_only};  // hand-made steps: the world's rules only
   m::State state = m::make_session(cfg).value();
   oracle.process_started(0, 0, std::nullopt);
-  const auto step = [&](Ms now, const m::Event& e, std::initializer_list<m::Effect> fx, std::uint64_t conn) {
+  const auto step = [&](Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
+                        std::uint64_t conn) {
     m::Effects effects;
     for (const m::Effect& x : fx) effects.push_back(x);
     const m::Phase before = state.phase;
@@ -192,9 +205,11 @@ TEST_CASE("a frame whose id went over the limit must not reach the session", "[s
   };
   step(1, m::ConnectionOpened{m::Instant{1}}, {}, 7);
   oracle.oversized_id_sent(0, 7, 2);
-  step(2, m::FrameReceived{m::Instant{2}, 1, std::nullopt, std::nullopt, 1}, {m::Deliver{1, 1, 1}}, 7);
+  step(2, m::FrameReceived{m::Instant{2}, 1, std::nullopt, std::nullopt, 1}, {m::Deliver{1, 1, 1}},
+       7);
   CHECK(oracle.violations().empty());  // sent before the long one
-  step(3, m::FrameReceived{m::Instant{3}, 2, std::nullopt, std::nullopt, 2}, {m::Deliver{2, 2, 2}}, 7);
+  step(3, m::FrameReceived{m::Instant{3}, 2, std::nullopt, std::nullopt, 2}, {m::Deliver{2, 2, 2}},
+       7);
   REQUIRE(oracle.violations().size() == 1);
   CHECK(oracle.violations()[0].guarantee == Guarantee::no_silent_gap);
 }
@@ -237,10 +252,12 @@ TEST_CASE("503 with Retry-After waits the hint; 500 with one does not", "[situat
   const RunResult r500 = run_ok(s);
   const auto errors = backoffs(r500, m::Reason::server_error);
   REQUIRE(!errors.empty());
-  for (const auto& [at, delay] : errors) CHECK(delay < 20000);  // aviso: full jitter under 250 ms * 2^n
+  for (const auto& [at, delay] : errors)
+    CHECK(delay < 20000);  // aviso: full jitter under 250 ms * 2^n
 }
 
-TEST_CASE("situations in the swarm: each reaches what it is for, with no violation", "[swarm][situations]") {
+TEST_CASE("situations in the swarm: each reaches what it is for, with no violation",
+          "[swarm][situations]") {
   // A sample of the default swarm's seeds; the campaign runs 10,000.
   Coverage coverage;
   int outage_give_ups = 0, unrecoverable = 0, replay_complete = 0, failing = 0;
@@ -254,21 +271,26 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
     for (const ClientReport& c : r.clients) {
       if (c.statuses.empty()) continue;
       const m::Status& last = c.statuses.back().second;
-      outage_give_ups += last.kind == m::StatusKind::gave_up && last.reason == m::Reason::outage_too_long ? 1 : 0;
-      unrecoverable += last.kind == m::StatusKind::failed && last.reason == m::Reason::unrecoverable ? 1 : 0;
-      replay_complete += last.kind == m::StatusKind::stopped && last.reason == m::Reason::replay_complete ? 1 : 0;
+      outage_give_ups +=
+          last.kind == m::StatusKind::gave_up && last.reason == m::Reason::outage_too_long ? 1 : 0;
+      unrecoverable +=
+          last.kind == m::StatusKind::failed && last.reason == m::Reason::unrecoverable ? 1 : 0;
+      replay_complete +=
+          last.kind == m::StatusKind::stopped && last.reason == m::Reason::replay_complete ? 1 : 0;
     }
   }
   CHECK(failing == 0);
   CHECK(outage_give_ups > 0);
   CHECK(unrecoverable > 0);
   CHECK(replay_complete > 0);
-  CHECK(coverage.counts[confirming][server_rejected] > 0);                    // status after open
-  CHECK(coverage.counts[confirming][std::variant_size_v<m::Event> - 1] > 0);  // NetworkRestored (flaps)
+  CHECK(coverage.counts[confirming][server_rejected] > 0);  // status after open
+  CHECK(coverage.counts[confirming][std::variant_size_v<m::Event> - 1] >
+        0);  // NetworkRestored (flaps)
   CHECK(coverage.counts[streaming][std::variant_size_v<m::Event> - 1] > 0);
   CHECK(coverage.counts[backing_off][std::variant_size_v<m::Event> - 1] > 0);
-  std::printf("situations, seeds 1..600: %d outage give-ups, %d unrecoverable ends, %d finished replays\n",
-              outage_give_ups, unrecoverable, replay_complete);
+  std::printf(
+      "situations, seeds 1..600: %d outage give-ups, %d unrecoverable ends, %d finished replays\n",
+      outage_give_ups, unrecoverable, replay_complete);
 }
 
 // What the slow credential source found (docs/simulation.md, "Situations"): a
@@ -292,8 +314,10 @@ TEST_CASE("a refresh answered after its timeout is not taken for the next one's 
   CHECK(r.clients[0].refresh_rejected == 1);  // the second 401 asked none
 }
 
-TEST_CASE("answers slower than the refresh timeout, tokens shorter than the backoff: streams with the late answers",
-          "[situations][slow-refresh]") {
+TEST_CASE(
+    "answers slower than the refresh timeout, tokens shorter than the backoff: streams with the "
+    "late answers",
+    "[situations][slow-refresh]") {
   // Every refresh times out (8 s) and answers at 11.5 s, in the backoff the
   // timeout entered (kanade: up to 300 s); the 23 s token was stale by the
   // next attempt, whose 401 started it over: never streaming again

@@ -1,10 +1,9 @@
 #pragma once
 // Shared by the sim tests: questions about the statuses a run reported.
 
+#include <tether/sim/run.hpp>
 #include <utility>
 #include <vector>
-
-#include <tether/sim/run.hpp>
 
 namespace tether::sim::test {
 

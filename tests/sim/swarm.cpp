@@ -1,10 +1,10 @@
 // Swarm runs: random scenarios, zero violations, and the determinism sample;
 // the swarm on a user's policy (swarm_scenario(seed, policy)): the policy is
 // never varied and the world respects what it implies.
-#include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,25 +12,24 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
-
 #include <tether/io/config.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
-
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
-#include <tether/sim/trace.hpp>
 #include <tether/sim/swarm.hpp>
+#include <tether/sim/trace.hpp>
+#include <utility>
+#include <vector>
 
 using namespace tether::sim;
 
 namespace {
 // The one line that reproduces a failing seed (until the tether-sim CLI exists).
 std::string reproduce(std::uint64_t seed, const RunResult& r) {
-  return "swarm seed " + std::to_string(seed) + " (preset " + swarm_scenario(seed).label + "):\n" + describe(r);
+  return "swarm seed " + std::to_string(seed) + " (preset " + swarm_scenario(seed).label + "):\n" +
+         describe(r);
 }
 }  // namespace
 
@@ -55,9 +54,9 @@ TEST_CASE("swarm scenarios are data drawn from the seed", "[swarm]") {
 // second is today's run.
 // Three pins per seed: the base scenario (swarm_scenario_base: the draws
 // without issue 11's situations, as JSON, so a change of the world alone
-// leaves it alone; none of these seeds runs tether-watch's output), the scenario with its situations, and the trace its run gives.
-// The traces changed once on purpose (issue 11): the world runs the production
-// driver, and the server's bytes reach it in random chunk splits. The
+// leaves it alone; none of these seeds runs tether-watch's output), the scenario with its
+// situations, and the trace its run gives. The traces changed once on purpose (issue 11): the world
+// runs the production driver, and the server's bytes reach it in random chunk splits. The
 // situations (issue 11, each from a PRNG stream of its own) left every base
 // draw as it was: seeds 0 and 300 draw none, and their scenarios and traces
 // are what they were; seeds 1, 7, 42, 100 and 250 draw some (1, 42: a slow
@@ -87,12 +86,16 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
   for (const Pin& pin : pinned) {
     INFO("seed " << pin.seed);
     const Scenario s = swarm_scenario(pin.seed);
-    const std::uint64_t base_hash = tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(swarm_scenario_base(pin.seed)));
-    const std::uint64_t scenario_hash = tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(s));
+    const std::uint64_t base_hash = tether::model::fnv1a64(tether::model::fnv1a64_offset,
+                                                           to_json(swarm_scenario_base(pin.seed)));
+    const std::uint64_t scenario_hash =
+        tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(s));
     const std::uint64_t trace_hash = run(s).trace_hash;
     if (std::getenv("TETHER_PRINT_PINS") != nullptr)
-      std::printf("{%llu, 0x%016llx, 0x%016llx, 0x%016llx},\n", static_cast<unsigned long long>(pin.seed),
-                  static_cast<unsigned long long>(base_hash), static_cast<unsigned long long>(scenario_hash),
+      std::printf("{%llu, 0x%016llx, 0x%016llx, 0x%016llx},\n",
+                  static_cast<unsigned long long>(pin.seed),
+                  static_cast<unsigned long long>(base_hash),
+                  static_cast<unsigned long long>(scenario_hash),
                   static_cast<unsigned long long>(trace_hash));
     CHECK(base_hash == pin.base_hash);
     CHECK(scenario_hash == pin.scenario_hash);
@@ -115,7 +118,8 @@ TEST_CASE("1000 swarm seeds hold every guarantee", "[swarm]") {
   }
   CHECK(failing == 0);
   std::printf("swarm: 1000 seeds, %llu reducer events, %zu of %zu (phase, event) pairs reached\n",
-              static_cast<unsigned long long>(events), coverage.pairs_reached(), phase_count * event_count);
+              static_cast<unsigned long long>(events), coverage.pairs_reached(),
+              phase_count * event_count);
 }
 
 TEST_CASE("the same seed gives the same trace hash", "[swarm][determinism]") {
@@ -152,9 +156,10 @@ TEST_CASE("replay one swarm seed", "[.replay]") {
   std::printf("%s policy, %u clients, safety %lld ms\n", s.label.c_str(), s.clients,
               static_cast<long long>(s.safety_ms));
   for (const Fault& f : s.faults)
-    std::printf("  fault %s client %d at %lld for %lld param %lld\n", std::string(name_of(f.kind)).c_str(),
-                f.client == all_clients ? -1 : static_cast<int>(f.client), static_cast<long long>(f.at_ms),
-                static_cast<long long>(f.duration_ms), static_cast<long long>(f.param));
+    std::printf(
+        "  fault %s client %d at %lld for %lld param %lld\n", std::string(name_of(f.kind)).c_str(),
+        f.client == all_clients ? -1 : static_cast<int>(f.client), static_cast<long long>(f.at_ms),
+        static_cast<long long>(f.duration_ms), static_cast<long long>(f.param));
   const RunResult r = run(s, o);
   std::fputs(r.trace.c_str(), stdout);
   std::fputs(describe(r).c_str(), stdout);
@@ -170,11 +175,15 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
     const RunResult r = run(swarm_scenario(seed));
     coverage.merge(r.coverage);
     for (const Violation& v : r.violations) {
-      if (by_guarantee[number(v.guarantee)]++ == 0) std::printf("first g%d: seed %llu: %s\n", number(v.guarantee),
-                                                       static_cast<unsigned long long>(seed), v.message.c_str());
+      if (by_guarantee[number(v.guarantee)]++ == 0)
+        std::printf("first g%d: seed %llu: %s\n", number(v.guarantee),
+                    static_cast<unsigned long long>(seed), v.message.c_str());
     }
     for (const ClientReport& c : r.clients) {
-      finals[std::string(c.final_phase) + (c.statuses.empty() ? "" : "/" + std::string(tether::model::name_of(c.statuses.back().second.reason)))]++;
+      finals[std::string(c.final_phase) +
+             (c.statuses.empty()
+                  ? ""
+                  : "/" + std::string(tether::model::name_of(c.statuses.back().second.reason)))]++;
       gaps += c.gaps.empty() ? 0 : 1;
       refreshes += c.refresh_rejected > 0 ? 1 : 0;
       redeliveries += c.redeliveries > 0 ? 1 : 0;
@@ -182,7 +191,8 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
   }
   for (const auto& [k, n] : finals) std::printf("final %s: %d\n", k.c_str(), n);
   for (const auto& [g, n] : by_guarantee) std::printf("g%d: %d\n", g, n);
-  std::printf("clients with gaps %d, with 401 refreshes %d, with re-deliveries %d\n", gaps, refreshes, redeliveries);
+  std::printf("clients with gaps %d, with 401 refreshes %d, with re-deliveries %d\n", gaps,
+              refreshes, redeliveries);
   for (const std::string& p : coverage.never_reached()) std::printf("never: %s\n", p.c_str());
 }
 
@@ -215,7 +225,8 @@ m::SessionConfig custom_policy() {
 }
 
 bool has_fault(const Scenario& s, FaultKind kind) {
-  return std::any_of(s.faults.begin(), s.faults.end(), [kind](const Fault& f) { return f.kind == kind; });
+  return std::any_of(s.faults.begin(), s.faults.end(),
+                     [kind](const Fault& f) { return f.kind == kind; });
 }
 
 // What a policy implies about the world, as one check per rule; the first
@@ -228,10 +239,12 @@ std::string broken_rule(const Scenario& s, const m::SessionConfig& policy) {
   if (w.auth && !policy.auth.has_provider) return "an auth world for a policy without a provider";
   if (!w.auth && (has_fault(s, FaultKind::auth_revoked) || has_fault(s, FaultKind::token_expiry)))
     return "auth faults without an auth world";
-  if (!policy.heartbeat && has_fault(s, FaultKind::half_open)) return "half-open links without a heartbeat policy";
+  if (!policy.heartbeat && has_fault(s, FaultKind::half_open))
+    return "half-open links without a heartbeat policy";
   if (w.replay_end_sequence > 0 && policy.resume.mode != m::StreamMode::replay_only)
     return "a replay that ends for a policy that watches";
-  if (4 * w.latency_ms_max > policy.connect.timeout_ms) return "a round trip that does not fit the connect timeout";
+  if (4 * w.latency_ms_max > policy.connect.timeout_ms)
+    return "a round trip that does not fit the connect timeout";
   if (w.refresh_ms >= policy.auth.refresh_timeout_ms) return "refreshes slower than their timeout";
   const auto beats_within = [&](Ms budget) {
     return w.heartbeat_every_ms > 0 && w.heartbeat_every_ms <= std::max<Ms>(1, budget / 2) &&
@@ -257,10 +270,12 @@ TEST_CASE("policy swarm: the policy runs exactly, for every seed", "[swarm][poli
     CHECK(broken_rule(s, policy).empty());
   }
   // The world still varies from seed to seed.
-  CHECK(swarm_scenario(1, policy).world.append_every_ms != swarm_scenario(2, policy).world.append_every_ms);
+  CHECK(swarm_scenario(1, policy).world.append_every_ms !=
+        swarm_scenario(2, policy).world.append_every_ms);
 }
 
-TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps do", "[swarm][policy]") {
+TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps do",
+          "[swarm][policy]") {
   m::SessionConfig policy = custom_policy();
   int filtered = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed)
@@ -272,14 +287,16 @@ TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps 
   CHECK(filtered > 30);  // about 20% of seeds
 }
 
-TEST_CASE("policy swarm: no auth provider never meets an auth world or token faults", "[swarm][policy]") {
+TEST_CASE("policy swarm: no auth provider never meets an auth world or token faults",
+          "[swarm][policy]") {
   m::SessionConfig policy = custom_policy();
   policy.auth.has_provider = false;
   int auth_worlds = 0, token_faults = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     const Scenario s = swarm_scenario(seed, policy);
     auth_worlds += s.world.auth ? 1 : 0;
-    token_faults += has_fault(s, FaultKind::token_expiry) || has_fault(s, FaultKind::auth_revoked) ? 1 : 0;
+    token_faults +=
+        has_fault(s, FaultKind::token_expiry) || has_fault(s, FaultKind::auth_revoked) ? 1 : 0;
   }
   CHECK(auth_worlds == 0);
   CHECK(token_faults == 0);
@@ -287,7 +304,8 @@ TEST_CASE("policy swarm: no auth provider never meets an auth world or token fau
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     const Scenario s = swarm_scenario(seed, policy);
     auth_worlds += s.world.auth ? 1 : 0;
-    token_faults += has_fault(s, FaultKind::token_expiry) || has_fault(s, FaultKind::auth_revoked) ? 1 : 0;
+    token_faults +=
+        has_fault(s, FaultKind::token_expiry) || has_fault(s, FaultKind::auth_revoked) ? 1 : 0;
   }
   CHECK(auth_worlds > 100);  // about half
   CHECK(token_faults > 10);
@@ -298,18 +316,21 @@ TEST_CASE("policy swarm: half-open links only with a heartbeat policy", "[swarm]
   policy.heartbeat.reset();
   policy.connect.confirm_timeout_ms = 0;
   int half_open = 0;
-  for (std::uint64_t seed = 1; seed <= 300; ++seed) half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
+  for (std::uint64_t seed = 1; seed <= 300; ++seed)
+    half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
   CHECK(half_open == 0);
   policy.heartbeat = m::HeartbeatPolicy{};
-  for (std::uint64_t seed = 1; seed <= 300; ++seed) half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
+  for (std::uint64_t seed = 1; seed <= 300; ++seed)
+    half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
   CHECK(half_open > 10);
 }
 
-TEST_CASE("policy swarm: the world fits tight timeouts instead of failing on them", "[swarm][policy]") {
+TEST_CASE("policy swarm: the world fits tight timeouts instead of failing on them",
+          "[swarm][policy]") {
   m::SessionConfig policy = custom_policy();
-  policy.connect.timeout_ms = 200;           // a round trip of at most 50 ms each way
+  policy.connect.timeout_ms = 200;  // a round trip of at most 50 ms each way
   policy.auth.has_provider = true;
-  policy.auth.refresh_timeout_ms = 300;      // refreshes answer in under 150 ms
+  policy.auth.refresh_timeout_ms = 300;  // refreshes answer in under 150 ms
   policy.heartbeat = m::HeartbeatPolicy{.interval_ms = 400, .interval_multiple = 1, .slack_ms = 0};
   policy.connect.confirm_timeout_ms = 0;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
@@ -329,7 +350,8 @@ struct Ended {
   std::string_view phase;
   m::Reason reason;
   bool operator()(const ClientReport& c) const {
-    return c.final_phase == phase && !c.statuses.empty() && c.statuses.back().second.reason == reason;
+    return c.final_phase == phase && !c.statuses.empty() &&
+           c.statuses.back().second.reason == reason;
   }
 };
 
@@ -373,8 +395,8 @@ TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[sw
          c.resume.checkpoint_every_events = 20;
        },
        std::nullopt},
-      {"start where the server decides (live)", [](m::SessionConfig& c) { c.resume.start = m::Cursor{}; },
-       std::nullopt},
+      {"start where the server decides (live)",
+       [](m::SessionConfig& c) { c.resume.start = m::Cursor{}; }, std::nullopt},
       {"no jitter, stable-period reset, clean-close delay",
        [](m::SessionConfig& c) {
          c.backoff.jitter = m::JitterKind::none;
@@ -399,7 +421,8 @@ TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[sw
     int failing = 0;
     for (std::uint64_t seed = 1; seed <= 150; ++seed) {
       const RunResult r = run(swarm_scenario(seed, policy));
-      if (!r.ok() && ++failing <= 3) UNSCOPED_INFO(k.name << ": seed " << seed << "\n" << describe(r));
+      if (!r.ok() && ++failing <= 3)
+        UNSCOPED_INFO(k.name << ": seed " << seed << "\n" << describe(r));
       if (k.outcome) seen = seen || std::any_of(r.clients.begin(), r.clients.end(), *k.outcome);
     }
     INFO(k.name);
@@ -414,7 +437,8 @@ namespace {
 // simulable range (delays up to minutes, not years), on a random preset base.
 m::SessionConfig random_policy(m::Prng& p) {
   const auto all = m::presets::all();
-  m::SessionConfig c = all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))].make();
+  m::SessionConfig c =
+      all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))].make();
   const auto pick = [&p](std::int64_t percent) { return p.uniform(0, 99) < percent; };
   m::BackoffPolicy& b = c.backoff;
   b.delay_ms_initial = p.uniform(1, 5000);
@@ -438,16 +462,21 @@ m::SessionConfig random_policy(m::Prng& p) {
   c.connect.timeout_ms = p.uniform(50, 30000);
   c.connect.timeout_tracks_backoff = pick(30);
   c.connect.confirm_timeout_ms = pick(30) ? p.uniform(100, 10000) : 0;
-  if (pick(25)) c.heartbeat.reset();
-  else c.heartbeat = m::HeartbeatPolicy{p.uniform(100, 60000), p.uniform(1, 5), p.uniform(0, 60000)};
+  if (pick(25))
+    c.heartbeat.reset();
+  else
+    c.heartbeat = m::HeartbeatPolicy{p.uniform(100, 60000), p.uniform(1, 5), p.uniform(0, 60000)};
   c.auth.has_provider = pick(70);
   c.auth.refresh_ahead_ms = p.uniform(0, 120000);
   c.auth.refresh_timeout_ms = p.uniform(1, 60000);
   c.auth.on_refresh_failure = pick(20) ? m::RefreshFailure::terminal : m::RefreshFailure::backoff;
   m::ResumePolicy& r = c.resume;
   const std::int64_t start = p.uniform(0, 9);
-  r.start = start < 6 ? m::Cursor::at_sequence(0) : start < 8 ? m::Cursor{} : m::Cursor::at_sequence(static_cast<std::uint64_t>(p.uniform(1, 50)));
-  r.mode = pick(10) && r.start.kind != m::CursorKind::none ? m::StreamMode::replay_only : m::StreamMode::watch;
+  r.start = start < 6   ? m::Cursor::at_sequence(0)
+            : start < 8 ? m::Cursor{}
+                        : m::Cursor::at_sequence(static_cast<std::uint64_t>(p.uniform(1, 50)));
+  r.mode = pick(10) && r.start.kind != m::CursorKind::none ? m::StreamMode::replay_only
+                                                           : m::StreamMode::watch;
   r.commit = pick(30) ? m::CommitPolicy::on_next_delivery : m::CommitPolicy::on_ack;
   r.checkpoint_every_events = static_cast<std::uint32_t>(p.uniform(1, 50));
   r.checkpoint_every_ms = pick(40) ? p.uniform(1, 10000) : 0;

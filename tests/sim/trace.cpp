@@ -1,8 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <string>
-
 #include <tether/model/event_log.hpp>
 #include <tether/sim/trace.hpp>
 
@@ -18,7 +16,8 @@ TEST_CASE("FNV-1a 64 matches the reference vectors", "[trace]") {
 // A step is printed by the event-log encoder: the client, the recording's line
 // for that step, and the effects' canonical text. The hash covers the client,
 // the event line and the canonical text, whether the text is kept or not.
-TEST_CASE("trace lines are the client, the event log's step line and the effects in full", "[trace]") {
+TEST_CASE("trace lines are the client, the event log's step line and the effects in full",
+          "[trace]") {
   Trace a(true), b(false);
   const m::Event frame = m::FrameReceived{m::Instant{1500}, 7, std::nullopt, std::nullopt, 99};
   m::Effects fx;
@@ -31,22 +30,24 @@ TEST_CASE("trace lines are the client, the event log's step line and the effects
   CHECK(b.text().empty());
   CHECK(a.hash() == b.hash());
   CHECK(a.hash() == trace_hash_step(m::fnv1a64_offset, "c0 " + m::encode_event(frame) + "\n" +
-                                                         m::encode_effects(fx.span())));
+                                                           m::encode_effects(fx.span())));
 
   // Several effects: one after another; none: no detail.
   m::Effects two;
   two.push_back(m::CloseConnection{});
-  two.push_back(m::ReportStatus{m::Status{m::StatusKind::backing_off, m::Reason::unexpected_eof, 1, m::Instant{2700}, 0}});
+  two.push_back(m::ReportStatus{
+      m::Status{m::StatusKind::backing_off, m::Reason::unexpected_eof, 1, m::Instant{2700}, 0}});
   const m::Event closed = m::ConnectionClosed{m::Instant{1700}, m::CloseCause::unexpected_eof};
   Trace c(true);
   c.step(1700, 2, closed, two);
   c.step(1800, 1, m::Tick{m::Instant{1800}}, m::Effects{});
   c.note(1900, "partition", 1);
-  CHECK(c.text() == "c2 " + m::encode_step(closed, two.span()) +
-                        " : CloseConnection ; ReportStatus status=backing_off reason=unexpected_eof failures=1 "
-                        "next_attempt_at=2700 http_status=0\n"
-                        "c1 1800 Tick effects=- hash=cbf29ce484222325\n"
-                        "world 1900 partition 1\n");
+  CHECK(c.text() ==
+        "c2 " + m::encode_step(closed, two.span()) +
+            " : CloseConnection ; ReportStatus status=backing_off reason=unexpected_eof failures=1 "
+            "next_attempt_at=2700 http_status=0\n"
+            "c1 1800 Tick effects=- hash=cbf29ce484222325\n"
+            "world 1900 partition 1\n");
   Trace d(false);
   d.step(1700, 2, closed, two);
   d.step(1800, 1, m::Tick{m::Instant{1800}}, m::Effects{});
@@ -58,13 +59,15 @@ TEST_CASE("trace lines are the client, the event log's step line and the effects
 // Word by word, each step a bijection: one byte changed anywhere, the length
 // changed, or the same bytes split differently between steps, changes it.
 TEST_CASE("the trace hash sees every byte", "[trace]") {
-  const std::string text = "c0 1500 FrameReceived seq=7 id=1:7 retry=- ref=3\nDeliver delivery=1 seq=7 ref=3";
+  const std::string text =
+      "c0 1500 FrameReceived seq=7 id=1:7 retry=- ref=3\nDeliver delivery=1 seq=7 ref=3";
   const std::uint64_t h = trace_hash_step(m::fnv1a64_offset, text);
   CHECK(h == trace_hash_step(m::fnv1a64_offset, text));
   for (std::size_t i = 0; i < text.size(); ++i) {
     for (const unsigned flip : {0x01u, 0x80u}) {
       std::string changed = text;
-      changed[i] = static_cast<char>(static_cast<unsigned>(static_cast<unsigned char>(changed[i])) ^ flip);
+      changed[i] =
+          static_cast<char>(static_cast<unsigned>(static_cast<unsigned char>(changed[i])) ^ flip);
       INFO("byte " << i << " flip " << flip);
       CHECK(trace_hash_step(m::fnv1a64_offset, changed) != h);
     }

@@ -1,8 +1,6 @@
 #include <catch2/catch.hpp>
-
 #include <set>
 #include <string>
-
 #include <tether/sim/poll_world.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/violation.hpp>
@@ -12,9 +10,11 @@ using namespace tether::sim;
 // A rule's guarantee is found at compile time (a missing rule does not compile).
 static_assert(RuleOf<wait_rules>("give-up").rule.guarantee == Guarantee::wait_give_up);
 static_assert(RuleOf<poll_rules>("escalation").rule.guarantee == Guarantee::backoff_bounds);
-static_assert(RuleOf<mirror_rules>("health-not-truth").rule.guarantee == Guarantee::mirror_stream_health);
+static_assert(RuleOf<mirror_rules>("health-not-truth").rule.guarantee ==
+              Guarantee::mirror_stream_health);
 
-TEST_CASE("the session's guarantees carry docs/guarantees.md's numbers, the others none", "[violation]") {
+TEST_CASE("the session's guarantees carry docs/guarantees.md's numbers, the others none",
+          "[violation]") {
   CHECK(number(Guarantee::no_silent_gap) == 1);
   CHECK(number(Guarantee::checkpoint) == 3);
   CHECK(number(Guarantee::liveness) == 7);
@@ -49,12 +49,16 @@ TEST_CASE("a world's rule names are unique and each names one guarantee", "[viol
   CHECK(unique(mirror_rules));
 }
 
-TEST_CASE("violations print as before: g<number> c<client> for the session, <rule> e<endpoint> for polling",
-          "[violation]") {
+TEST_CASE(
+    "violations print as before: g<number> c<client> for the session, <rule> e<endpoint> for "
+    "polling",
+    "[violation]") {
   RunResult r;
   r.violations.push_back(Violation{Guarantee::liveness, {}, "not caught up", 120000, 2});
-  r.violations.push_back(Violation{Guarantee::determinism, {}, "same scenario, different trace hash", 5, all_clients});
-  CHECK(describe(r) == "g7 c2 @120000: not caught up\ng9 c* @5: same scenario, different trace hash\n");
+  r.violations.push_back(
+      Violation{Guarantee::determinism, {}, "same scenario, different trace hash", 5, all_clients});
+  CHECK(describe(r) ==
+        "g7 c2 @120000: not caught up\ng9 c* @5: same scenario, different trace hash\n");
 
   PollRunResult p;
   p.violations.push_back(Violation{Guarantee::poll_cadence, "cadence", "a burst", 40, 1});

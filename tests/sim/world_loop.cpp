@@ -4,11 +4,9 @@
 // as a reducer mutant is. Each must be caught by some seed in 1..2000, by a
 // rule of that world's oracle, while the loop without the defect passes it.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <optional>
 #include <string>
-
 #include <tether/io/reducer_loop.hpp>
 #include <tether/sim/poll_world.hpp>
 #include <tether/sim/resource_world.hpp>
@@ -22,9 +20,12 @@ constexpr std::uint64_t seeds_max = 2000;
 
 const char* name_of_defect(LoopDefect d) {
   switch (d) {
-    case LoopDefect::timer_not_rearmed_earlier: return "timer_not_rearmed_earlier";
-    case LoopDefect::timer_fired_still_armed: return "timer_fired_still_armed";
-    default: return "?";
+    case LoopDefect::timer_not_rearmed_earlier:
+      return "timer_not_rearmed_earlier";
+    case LoopDefect::timer_fired_still_armed:
+      return "timer_fired_still_armed";
+    default:
+      return "?";
   }
 }
 
@@ -58,11 +59,13 @@ std::optional<std::string> first_finding(const Result& r) {
 }  // namespace
 
 TEST_CASE("the poll world catches the loop's timer defects", "[poll-world][loop][mutation]") {
-  for (const LoopDefect d : {LoopDefect::timer_not_rearmed_earlier, LoopDefect::timer_fired_still_armed}) {
+  for (const LoopDefect d :
+       {LoopDefect::timer_not_rearmed_earlier, LoopDefect::timer_fired_still_armed}) {
     PollRunOptions o;
     o.loop_defect = d;
     o.events_max = 200'000;
-    const auto caught = first_caught([&](std::uint64_t s) { return first_finding(run_poll(poll_swarm_scenario(s), o)); });
+    const auto caught = first_caught(
+        [&](std::uint64_t s) { return first_finding(run_poll(poll_swarm_scenario(s), o)); });
     INFO(name_of_defect(d));
     REQUIRE(caught);
     report("poll", d, *caught);
@@ -71,11 +74,13 @@ TEST_CASE("the poll world catches the loop's timer defects", "[poll-world][loop]
 }
 
 TEST_CASE("the wait world catches the loop's timer defects", "[resource_world][loop][mutation]") {
-  for (const LoopDefect d : {LoopDefect::timer_not_rearmed_earlier, LoopDefect::timer_fired_still_armed}) {
+  for (const LoopDefect d :
+       {LoopDefect::timer_not_rearmed_earlier, LoopDefect::timer_fired_still_armed}) {
     WaitRunOptions o;
     o.loop_defect = d;
     o.events_max = 200'000;
-    const auto caught = first_caught([&](std::uint64_t s) { return first_finding(run_wait(wait_scenario(s), o)); });
+    const auto caught =
+        first_caught([&](std::uint64_t s) { return first_finding(run_wait(wait_scenario(s), o)); });
     INFO(name_of_defect(d));
     REQUIRE(caught);
     report("wait", d, *caught);
@@ -84,12 +89,13 @@ TEST_CASE("the wait world catches the loop's timer defects", "[resource_world][l
 }
 
 TEST_CASE("the mirror world catches the loop's timer defects", "[resource_world][loop][mutation]") {
-  for (const LoopDefect d : {LoopDefect::timer_not_rearmed_earlier, LoopDefect::timer_fired_still_armed}) {
+  for (const LoopDefect d :
+       {LoopDefect::timer_not_rearmed_earlier, LoopDefect::timer_fired_still_armed}) {
     MirrorRunOptions o;
     o.loop_defect = d;
     o.events_max = 200'000;
-    const auto caught =
-        first_caught([&](std::uint64_t s) { return first_finding(run_mirror(mirror_scenario(s), o)); });
+    const auto caught = first_caught(
+        [&](std::uint64_t s) { return first_finding(run_mirror(mirror_scenario(s), o)); });
     INFO(name_of_defect(d));
     REQUIRE(caught);
     report("mirror", d, *caught);

@@ -4,12 +4,11 @@
 #include <cstdint>
 #include <exception>
 #include <string_view>
-#include <utility>
-#include <variant>
-
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
+#include <utility>
+#include <variant>
 
 namespace tether::test {
 
@@ -39,7 +38,6 @@ void put(std::string& out, std::uint64_t v) { put_int(out, v); }
 void put(std::string& out, std::uint32_t v) { put_int(out, v); }
 void put(std::string& out, std::string_view v) { out.append(v); }
 
-
 }  // namespace
 
 GuardedStep guarded_transition(m::State state, const m::Event& event) {
@@ -65,7 +63,9 @@ void append(std::string& out, const m::Effect& effect) { m::append_effect(out, e
 
 void append(std::string& out, const m::Cursor& c) {
   switch (c.kind) {
-    case m::CursorKind::none: out += "none"; break;
+    case m::CursorKind::none:
+      out += "none";
+      break;
     case m::CursorKind::sequence:
       out += "seq:";
       put(out, c.sequence);
@@ -98,7 +98,8 @@ bool same_effects(const m::Effects& a, const m::Effects& b) {
             [](const m::CloseConnection&) { return true; },
             [&](const m::Deliver& x) {
               const auto& y = std::get<m::Deliver>(b[i]);
-              return x.delivery_id == y.delivery_id && x.sequence == y.sequence && x.frame_ref == y.frame_ref;
+              return x.delivery_id == y.delivery_id && x.sequence == y.sequence &&
+                     x.frame_ref == y.frame_ref;
             },
             [&](const m::DiscardFrame& x) {
               const auto& y = std::get<m::DiscardFrame>(b[i]);
@@ -106,14 +107,19 @@ bool same_effects(const m::Effects& a, const m::Effects& b) {
             },
             [&](const m::ReportGap& x) {
               const auto& y = std::get<m::ReportGap>(b[i]);
-              return x.from_sequence == y.from_sequence && x.to_sequence == y.to_sequence && x.cause == y.cause;
+              return x.from_sequence == y.from_sequence && x.to_sequence == y.to_sequence &&
+                     x.cause == y.cause;
             },
             [&](const m::SaveCheckpoint& x) {
               const auto& y = std::get<m::SaveCheckpoint>(b[i]);
               return x.delivery_id == y.delivery_id && x.cursor == y.cursor;
             },
-            [&](const m::RefreshAuth& x) { return x.cause == std::get<m::RefreshAuth>(b[i]).cause; },
-            [&](const m::ReportStatus& x) { return x.status == std::get<m::ReportStatus>(b[i]).status; },
+            [&](const m::RefreshAuth& x) {
+              return x.cause == std::get<m::RefreshAuth>(b[i]).cause;
+            },
+            [&](const m::ReportStatus& x) {
+              return x.status == std::get<m::ReportStatus>(b[i]).status;
+            },
         },
         a[i]);
     if (!same) return false;
@@ -199,9 +205,15 @@ void append(std::string& out, const m::SessionConfig& c) {
   put(out, c.resume.checkpoint_every_ms);
   out += c.resume.gaps == m::GapDetection::strict ? ",strict" : ",relaxed";
   switch (c.resume.too_old) {
-    case m::TooOldPolicy::fail: out += ",too_old=fail"; break;
-    case m::TooOldPolicy::resync_from_oldest: out += ",too_old=oldest"; break;
-    case m::TooOldPolicy::resume_from_live: out += ",too_old=live"; break;
+    case m::TooOldPolicy::fail:
+      out += ",too_old=fail";
+      break;
+    case m::TooOldPolicy::resync_from_oldest:
+      out += ",too_old=oldest";
+      break;
+    case m::TooOldPolicy::resume_from_live:
+      out += ",too_old=live";
+      break;
   }
   out += "} seed=";
   put(out, c.seed);

@@ -7,7 +7,6 @@
 
 #include <optional>
 #include <string>
-
 #include <tether/model/session.hpp>
 
 namespace tether::test {

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <limits>
-#include <utility>
-#include <variant>
-
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/sim/reference/session.hpp>
+#include <utility>
+#include <variant>
 
 #include "support/describe.hpp"
 
@@ -36,7 +35,8 @@ m::Token make_token(std::string_view text) {
 std::int64_t ChoiceSource::between(std::int64_t lo, std::int64_t hi) {
   if (hi <= lo) return lo;
   const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
-  const std::uint64_t pick = span == std::numeric_limits<std::uint64_t>::max() ? below(span) : below(span + 1);
+  const std::uint64_t pick =
+      span == std::numeric_limits<std::uint64_t>::max() ? below(span) : below(span + 1);
   return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + pick);
 }
 
@@ -104,14 +104,18 @@ double pick_fraction(ChoiceSource& ch) {
 
 m::Cursor draw_start(ChoiceSource& ch) {
   switch (ch.below(5)) {
-    case 1: return m::Cursor::at_sequence(static_cast<std::uint64_t>(ch.between(0, 1000)));
+    case 1:
+      return m::Cursor::at_sequence(static_cast<std::uint64_t>(ch.between(0, 1000)));
     case 2: {
       const auto seq = static_cast<std::uint64_t>(ch.between(0, 1000));
       return m::Cursor::at_token(make_token("s" + std::to_string(seq)), seq);
     }
-    case 3: return m::Cursor::at_token(make_token("start"));
-    case 4: return m::Cursor::at_start_time(ch.between(0, std::int64_t{1} << 41U));
-    default: return {};
+    case 3:
+      return m::Cursor::at_token(make_token("start"));
+    case 4:
+      return m::Cursor::at_start_time(ch.between(0, std::int64_t{1} << 41U));
+    default:
+      return {};
   }
 }
 
@@ -119,10 +123,17 @@ void draw_environment(ChoiceSource& ch, m::SessionConfig& c) {
   m::AuthPolicy& a = c.auth;
   a.has_provider = ch.chance(1, 2);
   switch (ch.below(4)) {
-    case 0: a.refresh_ahead_ms = 0; break;
-    case 1: a.refresh_ahead_ms = 1000; break;
-    case 2: a.refresh_ahead_ms = ch.between(0, 600000); break;
-    default: break;  // 60 s
+    case 0:
+      a.refresh_ahead_ms = 0;
+      break;
+    case 1:
+      a.refresh_ahead_ms = 1000;
+      break;
+    case 2:
+      a.refresh_ahead_ms = ch.between(0, 600000);
+      break;
+    default:
+      break;  // 60 s
   }
   if (ch.chance(1, 2)) a.refresh_timeout_ms = ch.between(1, 60000);
   a.on_refresh_failure = ch.chance(1, 3) ? m::RefreshFailure::terminal : m::RefreshFailure::backoff;
@@ -193,18 +204,34 @@ void mutate_extreme(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) 
 void mutate_invalid(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
   origin += " !invalid";
   switch (ch.below(10)) {
-    case 0: c.backoff.multiplier = 0.5; break;
-    case 1: c.backoff.delay_ms_initial = 0; break;
-    case 2: c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1; break;
-    case 3: c.backoff.jitter_fraction = 1.5; break;
+    case 0:
+      c.backoff.multiplier = 0.5;
+      break;
+    case 1:
+      c.backoff.delay_ms_initial = 0;
+      break;
+    case 2:
+      c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1;
+      break;
+    case 3:
+      c.backoff.jitter_fraction = 1.5;
+      break;
     case 4:
       c.backoff.reset_on = m::ResetOn::stable_period;
       c.backoff.stable_ms = 0;
       break;
-    case 5: c.connect.timeout_ms = 0; break;
-    case 6: c.heartbeat = m::HeartbeatPolicy{0, 3, 0}; break;
-    case 7: c.auth.refresh_timeout_ms = 0; break;
-    case 8: c.resume.checkpoint_every_events = 0; break;
+    case 5:
+      c.connect.timeout_ms = 0;
+      break;
+    case 6:
+      c.heartbeat = m::HeartbeatPolicy{0, 3, 0};
+      break;
+    case 7:
+      c.auth.refresh_timeout_ms = 0;
+      break;
+    case 8:
+      c.resume.checkpoint_every_events = 0;
+      break;
     default:
       c.budget.tokens_max = 1;
       c.budget.refill_ms_per_token = 0;
@@ -276,7 +303,8 @@ void mutate(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
       if (ch.chance(1, 3)) {
         c.heartbeat.reset();
       } else {
-        c.heartbeat = m::HeartbeatPolicy{ch.between(1, 60000), ch.between(1, 4), ch.between(0, 60000)};
+        c.heartbeat =
+            m::HeartbeatPolicy{ch.between(1, 60000), ch.between(1, 4), ch.between(0, 60000)};
       }
       origin += " +heartbeat";
       break;
@@ -287,8 +315,8 @@ void mutate(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
 
 DrawnConfig draw_config(ChoiceSource& ch, const DrawOptions& options) {
   const auto all = m::presets::all();
-  const std::size_t index =
-      options.preset ? *options.preset % all.size() : static_cast<std::size_t>(ch.below(all.size()));
+  const std::size_t index = options.preset ? *options.preset % all.size()
+                                           : static_cast<std::size_t>(ch.below(all.size()));
   DrawnConfig drawn{all[index].make(), std::string(all[index].name)};
   m::SessionConfig& c = drawn.config;
   c.seed = (ch.below(kU32) << 32U) | ch.below(kU32);
@@ -305,10 +333,12 @@ DrawnConfig draw_config(ChoiceSource& ch, const DrawOptions& options) {
 
 // ================================================================ the driver model
 
-EventScript::EventScript(ChoiceSource& choices, const m::SessionConfig& config, std::size_t events_max)
+EventScript::EventScript(ChoiceSource& choices, const m::SessionConfig& config,
+                         std::size_t events_max)
     : choices_(choices), config_(config), events_max_(events_max) {
   // Swarm testing: each run weighs the kinds differently and disables some.
-  for (std::uint32_t& w : weights_) w = choices_.chance(1, 4) ? 0 : static_cast<std::uint32_t>(1 + choices_.below(8));
+  for (std::uint32_t& w : weights_)
+    w = choices_.chance(1, 4) ? 0 : static_cast<std::uint32_t>(1 + choices_.below(8));
   weights_[tick] = std::max<std::uint32_t>(weights_[tick], 2);
   weights_[stop] = choices_.chance(1, 3) ? 1 : 0;
   strays_ = choices_.chance(1, 3);
@@ -321,22 +351,35 @@ EventScript::EventScript(ChoiceSource& choices, const m::SessionConfig& config, 
 
 bool EventScript::plausible(Kind kind, const Where& where) const {
   switch (kind) {
-    case tick: return true;
-    case opened: return where.connecting;
-    case closed: return where.connecting || where.confirming || where.streaming;
-    case rejected: return where.connecting || where.confirming;
+    case tick:
+      return true;
+    case opened:
+      return where.connecting;
+    case closed:
+      return where.connecting || where.confirming || where.streaming;
+    case rejected:
+      return where.connecting || where.confirming;
     case bytes:
-    case frame: return where.confirming || where.streaming;
-    case expired: return where.connecting || where.confirming || where.streaming;
-    case replay_finished: return where.streaming && config_.resume.mode == m::StreamMode::replay_only;
-    case acked: return position_after_.size() > 1;
+    case frame:
+      return where.confirming || where.streaming;
+    case expired:
+      return where.connecting || where.confirming || where.streaming;
+    case replay_finished:
+      return where.streaming && config_.resume.mode == m::StreamMode::replay_only;
+    case acked:
+      return position_after_.size() > 1;
     case refreshed:
-    case refresh_failed: return !pending_refreshes_.empty();
+    case refresh_failed:
+      return !pending_refreshes_.empty();
     case saved:
-    case save_failed: return !pending_saves_.empty();
-    case restored: return where.backing_off;
-    case stop: return true;
-    case kinds_count: break;
+    case save_failed:
+      return !pending_saves_.empty();
+    case restored:
+      return where.backing_off;
+    case stop:
+      return true;
+    case kinds_count:
+      break;
   }
   return false;
 }
@@ -359,12 +402,18 @@ std::uint32_t EventScript::weight(Kind kind, const Where& where) const {
 
 std::int64_t EventScript::advance_ms() {
   switch (choices_.weighted(advance_weights_)) {
-    case 0: return 0;
-    case 1: return choices_.between(1, 20);
-    case 2: return choices_.between(20, 1000);
-    case 3: return choices_.between(1000, 60000);
-    case 4: return choices_.between(60000, 3600000);
-    default: return choices_.between(3600000, 1000000000);
+    case 0:
+      return 0;
+    case 1:
+      return choices_.between(1, 20);
+    case 2:
+      return choices_.between(20, 1000);
+    case 3:
+      return choices_.between(1000, 60000);
+    case 4:
+      return choices_.between(60000, 3600000);
+    default:
+      return choices_.between(3600000, 1000000000);
   }
 }
 
@@ -377,7 +426,6 @@ std::optional<m::Event> EventScript::next(const m::State& state) {
   if (produced_ >= events_max_ || choices_.exhausted()) return std::nullopt;
   if (m::is_terminal(state) && after_terminal_++ >= 3) return std::nullopt;
   ++produced_;
-
 
   const Where where{
       .terminal = m::is_terminal(state),
@@ -418,8 +466,10 @@ std::optional<m::Event> EventScript::next(const m::State& state) {
 // or none (0: a recording made before requests were numbered).
 std::uint32_t EventScript::refresh_answer() {
   const std::uint32_t roll = static_cast<std::uint32_t>(choices_.below(20));
-  if (roll == 0 && answered_refresh_ != 0) return answered_refresh_;  // a duplicate of the last answer
-  if (roll == 1) return pending_refreshes_.empty() ? 7 : pending_refreshes_.back() + 1;  // never asked
+  if (roll == 0 && answered_refresh_ != 0)
+    return answered_refresh_;  // a duplicate of the last answer
+  if (roll == 1)
+    return pending_refreshes_.empty() ? 7 : pending_refreshes_.back() + 1;  // never asked
   const std::uint32_t request = pending_refreshes_.empty() ? 0 : pending_refreshes_.front();
   if (!pending_refreshes_.empty()) pending_refreshes_.erase(pending_refreshes_.begin());
   answered_refresh_ = request;
@@ -428,20 +478,29 @@ std::uint32_t EventScript::refresh_answer() {
 
 m::Event EventScript::make(Kind kind) {
   switch (kind) {
-    case opened: return m::ConnectionOpened{now_};
-    case closed: return m::ConnectionClosed{now_, static_cast<m::CloseCause>(choices_.below(4))};
-    case rejected: return make_rejected();
-    case bytes: return m::BytesReceived{now_};
-    case frame: return make_frame();
-    case expired: return m::CursorExpired{now_};
-    case replay_finished: return m::ReplayFinished{now_};
-    case acked: return make_ack();
+    case opened:
+      return m::ConnectionOpened{now_};
+    case closed:
+      return m::ConnectionClosed{now_, static_cast<m::CloseCause>(choices_.below(4))};
+    case rejected:
+      return make_rejected();
+    case bytes:
+      return m::BytesReceived{now_};
+    case frame:
+      return make_frame();
+    case expired:
+      return m::CursorExpired{now_};
+    case replay_finished:
+      return m::ReplayFinished{now_};
+    case acked:
+      return make_ack();
     case refreshed: {
       std::optional<m::Instant> expires;
       if (choices_.chance(1, 2)) expires = m::Instant{now_.ms + choices_.between(-1000, 600000)};
       return m::AuthRefreshed{now_, expires, refresh_answer()};
     }
-    case refresh_failed: return m::AuthRefreshFailed{now_, refresh_answer()};
+    case refresh_failed:
+      return m::AuthRefreshFailed{now_, refresh_answer()};
     case saved:
     case save_failed: {
       std::uint64_t id = 0;
@@ -449,17 +508,22 @@ m::Event EventScript::make(Kind kind) {
         const std::uint64_t top = pending_saves_.empty() ? 4 : pending_saves_.back() * 2 + 2;
         id = choices_.below(top + 1);  // bogus, or an answer the reducer must tolerate
       } else {
-        const std::size_t i = choices_.chance(4, 5) ? 0 : static_cast<std::size_t>(choices_.below(pending_saves_.size()));
+        const std::size_t i = choices_.chance(4, 5)
+                                  ? 0
+                                  : static_cast<std::size_t>(choices_.below(pending_saves_.size()));
         id = pending_saves_[i];
         pending_saves_.erase(pending_saves_.begin() + static_cast<std::ptrdiff_t>(i));
       }
       if (kind == saved) return m::CheckpointSaved{now_, id};
       return m::CheckpointSaveFailed{now_, id};
     }
-    case restored: return m::NetworkRestored{now_};
-    case stop: return m::StopRequested{now_};
+    case restored:
+      return m::NetworkRestored{now_};
+    case stop:
+      return m::StopRequested{now_};
     case tick:
-    case kinds_count: break;
+    case kinds_count:
+      break;
   }
   return m::Tick{now_};
 }
@@ -467,29 +531,46 @@ m::Event EventScript::make(Kind kind) {
 m::Event EventScript::make_started() {
   switch (choices_.below(10)) {
     case 7:
-    case 8: now_.ms = choices_.between(0, std::int64_t{1} << 40U); break;
-    case 9: now_.ms = -choices_.between(1, std::int64_t{1} << 40U); break;
-    default: now_.ms = 0; break;
+    case 8:
+      now_.ms = choices_.between(0, std::int64_t{1} << 40U);
+      break;
+    case 9:
+      now_.ms = -choices_.between(1, std::int64_t{1} << 40U);
+      break;
+    default:
+      now_.ms = 0;
+      break;
   }
   std::optional<m::Cursor> checkpoint;
   switch (choices_.below(10)) {
     case 4:
-    case 5: checkpoint = m::Cursor::at_sequence(static_cast<std::uint64_t>(choices_.between(0, 1000))); break;
+    case 5:
+      checkpoint = m::Cursor::at_sequence(static_cast<std::uint64_t>(choices_.between(0, 1000)));
+      break;
     case 6: {
       const auto seq = static_cast<std::uint64_t>(choices_.between(0, 1000));
       checkpoint = m::Cursor::at_token(token_for(seq), seq);
       break;
     }
-    case 7: checkpoint = m::Cursor::at_token(make_token("cp")); break;
-    case 8: checkpoint = m::Cursor{}; break;
-    case 9: checkpoint = m::Cursor::at_start_time(choices_.between(0, std::int64_t{1} << 41U)); break;
-    default: break;
+    case 7:
+      checkpoint = m::Cursor::at_token(make_token("cp"));
+      break;
+    case 8:
+      checkpoint = m::Cursor{};
+      break;
+    case 9:
+      checkpoint = m::Cursor::at_start_time(choices_.between(0, std::int64_t{1} << 41U));
+      break;
+    default:
+      break;
   }
   std::optional<m::Instant> expires;
   if (choices_.chance(3, 10)) expires = m::Instant{now_.ms + choices_.between(0, 600000)};
-  position_ = checkpoint && checkpoint->kind != m::CursorKind::none ? *checkpoint : config_.resume.start;
+  position_ =
+      checkpoint && checkpoint->kind != m::CursorKind::none ? *checkpoint : config_.resume.start;
   position_after_.assign(1, position_);
-  server_seq_ = position_.has_sequence ? position_.sequence : static_cast<std::uint64_t>(choices_.between(0, 1000));
+  server_seq_ = position_.has_sequence ? position_.sequence
+                                       : static_cast<std::uint64_t>(choices_.between(0, 1000));
   return m::Started{now_, checkpoint, expires};
 }
 
@@ -500,20 +581,33 @@ m::Token EventScript::token_for(std::uint64_t n) {
 
 m::Event EventScript::make_frame() {
   const std::uint64_t ref = ++frame_ref_;
-  const auto mostly = [&](bool usual) { return usual ? choices_.chance(19, 20) : choices_.chance(1, 20); };
+  const auto mostly = [&](bool usual) {
+    return usual ? choices_.chance(19, 20) : choices_.chance(1, 20);
+  };
   bool with_seq = frame_style_ == 4 ? choices_.chance(1, 2) : mostly(frame_style_ <= 1);
-  bool with_id = frame_style_ == 4 ? choices_.chance(1, 2) : mostly(frame_style_ == 1 || frame_style_ == 2);
+  bool with_id =
+      frame_style_ == 4 ? choices_.chance(1, 2) : mostly(frame_style_ == 1 || frame_style_ == 2);
   std::optional<std::uint64_t> seq;
   if (with_seq) {
     const std::uint64_t s = server_seq_;
     switch (choices_.below(20)) {
       case 14:
-      case 15: seq = s - std::min<std::uint64_t>(s, choices_.below(3)); break;  // duplicate
+      case 15:
+        seq = s - std::min<std::uint64_t>(s, choices_.below(3));
+        break;  // duplicate
       case 16:
-      case 17: seq = s + 2 + choices_.below(19); break;                          // a few lost
-      case 18: seq = s + 1000 + choices_.below(1000000); break;                   // many lost
-      case 19: seq = choices_.below(4); break;                                    // server restarted
-      default: seq = s + 1; break;
+      case 17:
+        seq = s + 2 + choices_.below(19);
+        break;  // a few lost
+      case 18:
+        seq = s + 1000 + choices_.below(1000000);
+        break;  // many lost
+      case 19:
+        seq = choices_.below(4);
+        break;  // server restarted
+      default:
+        seq = s + 1;
+        break;
     }
     server_seq_ = std::max(server_seq_, *seq);
   }
@@ -522,10 +616,18 @@ m::Event EventScript::make_frame() {
   std::optional<std::int64_t> retry;
   if (choices_.chance(1, 10)) {
     switch (choices_.below(4)) {
-      case 0: retry = choices_.between(0, 5000); break;
-      case 1: retry = 0; break;
-      case 2: retry = choices_.between(1000000, 10000000000); break;
-      default: retry = -choices_.between(1, 1000); break;
+      case 0:
+        retry = choices_.between(0, 5000);
+        break;
+      case 1:
+        retry = 0;
+        break;
+      case 2:
+        retry = choices_.between(1000000, 10000000000);
+        break;
+      default:
+        retry = -choices_.between(1, 1000);
+        break;
     }
   }
   if (frames_.size() <= ref) frames_.resize(ref + 1);
@@ -539,16 +641,27 @@ m::Event EventScript::make_rejected() {
   const bool fatal_401 = !config_.auth.has_provider;
   const bool fatal_410 = config_.resume.too_old == m::TooOldPolicy::fail;
   const std::uint32_t other_4xx = fatal_4xx_ ? 1 : 0;
-  const std::array<std::uint32_t, 9> weights{fatal_401 ? 1U : 12U, 8, 8, 6, fatal_410 ? 1U : 4U, 4, other_4xx, other_4xx, other_4xx};
+  const std::array<std::uint32_t, 9> weights{
+      fatal_401 ? 1U : 12U, 8, 8, 6, fatal_410 ? 1U : 4U, 4, other_4xx, other_4xx, other_4xx};
   const std::uint16_t status = statuses[choices_.weighted(weights)];
   std::optional<std::int64_t> retry_after;
   if (choices_.chance(1, status == 429 || status == 503 ? 2 : 10)) {
     switch (choices_.below(5)) {
-      case 0: retry_after = choices_.between(0, 3000); break;
-      case 1: retry_after = choices_.between(3000, 120000); break;
-      case 2: retry_after = choices_.between(1000000, 1000000000000); break;
-      case 3: retry_after = -1; break;
-      default: retry_after = 0; break;
+      case 0:
+        retry_after = choices_.between(0, 3000);
+        break;
+      case 1:
+        retry_after = choices_.between(3000, 120000);
+        break;
+      case 2:
+        retry_after = choices_.between(1000000, 1000000000000);
+        break;
+      case 3:
+        retry_after = -1;
+        break;
+      default:
+        retry_after = 0;
+        break;
     }
   }
   return m::ServerRejected{now_, status, retry_after};
@@ -583,7 +696,8 @@ void EventScript::observe(const m::Step& step) {
     } else if (const auto* d = std::get_if<m::Deliver>(&effect)) {
       const FrameInfo info = d->frame_ref < frames_.size() ? frames_[d->frame_ref] : FrameInfo{};
       if (info.id) {
-        position_ = info.sequence ? m::Cursor::at_token(*info.id, *info.sequence) : m::Cursor::at_token(*info.id);
+        position_ = info.sequence ? m::Cursor::at_token(*info.id, *info.sequence)
+                                  : m::Cursor::at_token(*info.id);
       } else if (info.sequence) {
         position_ = m::Cursor::at_sequence(*info.sequence);
       }
@@ -593,7 +707,8 @@ void EventScript::observe(const m::Step& step) {
       if (pending_saves_.size() >= kPendingSavesMax) pending_saves_.erase(pending_saves_.begin());
       pending_saves_.push_back(s->delivery_id);
     } else if (const auto* r = std::get_if<m::RefreshAuth>(&effect)) {
-      if (pending_refreshes_.size() >= kPendingSavesMax) pending_refreshes_.erase(pending_refreshes_.begin());
+      if (pending_refreshes_.size() >= kPendingSavesMax)
+        pending_refreshes_.erase(pending_refreshes_.begin());
       pending_refreshes_.push_back(r->request);
     }
   }
@@ -607,8 +722,9 @@ namespace {
 // `shadow` follows the same events through transition_in_place(), which must be
 // indistinguishable from transition(): same effects, phase, PRNG, status and
 // next deadline at every step.
-std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& oracle, const m::State& state,
-                                    m::State& shadow, const m::Event& event) {
+std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& oracle,
+                                    const m::State& state, m::State& shadow,
+                                    const m::Event& event) {
   run.events.push_back(event);
   ++run.steps;
   const auto prefix = [&] {
@@ -627,15 +743,16 @@ std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& orac
   append(run.trace, step.effects);
   run.trace += '\n';
   if (auto broken = oracle.check(event, state.phase, step.state, step.effects)) {
-    run.violation = prefix() + "[" + std::string(sim::name(broken->guarantee)) + "/" + std::string(broken->rule) +
-                    "] " + broken->message;
+    run.violation = prefix() + "[" + std::string(sim::name(broken->guarantee)) + "/" +
+                    std::string(broken->rule) + "] " + broken->message;
     return std::nullopt;
   }
   const m::Effects in_place = m::transition_in_place(shadow, event);
   if (!same_effects(in_place, step.effects) || shadow.phase.index() != step.state.phase.index() ||
       !(shadow.prng == step.state.prng) || !(shadow.status == step.state.status) ||
       m::next_deadline(shadow) != m::next_deadline(step.state)) {
-    run.violation = prefix() + "transition_in_place() differs from transition(): " + describe(in_place) +
+    run.violation = prefix() +
+                    "transition_in_place() differs from transition(): " + describe(in_place) +
                     " phase " + std::string(m::name_of(shadow.phase));
     return std::nullopt;
   }

@@ -22,9 +22,8 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <vector>
-
 #include <tether/model/session.hpp>
+#include <vector>
 
 namespace tether::test {
 
@@ -36,7 +35,9 @@ class ChoiceSource {
   virtual bool exhausted() const = 0;
 
   // True with probability numerator / denominator (choice 0 means "yes" when numerator > 0).
-  bool chance(std::uint64_t numerator, std::uint64_t denominator) { return below(denominator) < numerator; }
+  bool chance(std::uint64_t numerator, std::uint64_t denominator) {
+    return below(denominator) < numerator;
+  }
   // Uniform-ish in [lo, hi] (inclusive); lo when hi <= lo.
   std::int64_t between(std::int64_t lo, std::int64_t hi);
   // An index drawn with the given weights; 0 when every weight is 0.
@@ -72,8 +73,8 @@ class ByteChoices final : public ChoiceSource {
 };
 
 struct DrawOptions {
-  bool mutate = true;    // mutate the preset's backoff/connect/heartbeat/give-up/budget
-  bool extreme = true;   // sometimes huge-but-valid values and invalid ones
+  bool mutate = true;   // mutate the preset's backoff/connect/heartbeat/give-up/budget
+  bool extreme = true;  // sometimes huge-but-valid values and invalid ones
   std::optional<std::size_t> preset;  // index into presets::all(); drawn when empty
 };
 
@@ -151,12 +152,12 @@ class EventScript {
   std::uint64_t frame_ref_ = 0;
   std::uint64_t server_seq_ = 0;  // the last sequence the simulated server sent
   std::optional<std::uint64_t> delivered_seq_;
-  std::vector<FrameInfo> frames_;               // [frame_ref]
-  std::vector<model::Cursor> position_after_;   // [delivery id] -> cursor the app acks with
+  std::vector<FrameInfo> frames_;              // [frame_ref]
+  std::vector<model::Cursor> position_after_;  // [delivery id] -> cursor the app acks with
   model::Cursor position_;
   std::vector<std::uint64_t> pending_saves_;
   std::vector<std::uint32_t> pending_refreshes_;  // RefreshAuth requests not answered, oldest first
-  std::uint32_t answered_refresh_ = 0;             // the last one answered
+  std::uint32_t answered_refresh_ = 0;            // the last one answered
 };
 
 struct RunOptions {
@@ -168,7 +169,7 @@ struct SessionRun {
   model::SessionConfig config;
   std::string origin;
   std::vector<model::Event> events;
-  std::string trace;  // one line per step: event -> effects
+  std::string trace;                     // one line per step: event -> effects
   std::optional<std::string> violation;  // the first broken guarantee, if any
   std::size_t steps = 0;
 };

@@ -4,10 +4,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <tether/model/session.hpp>
 #include <utility>
 #include <vector>
-
-#include <tether/model/session.hpp>
 
 #include "reducer_harness.hpp"
 
@@ -28,7 +27,6 @@ class Harness : public ReducerHarness<State, Effects> {
   const Effects& frame(std::int64_t t, std::uint64_t seq, std::uint64_t ref = 0) {
     return feed(FrameReceived{at(t), seq, std::nullopt, std::nullopt, ref ? ref : seq});
   }
-
 };
 
 // A configuration without randomness, for exact expectations.

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-
 #include <tether/io/application.hpp>
 
 namespace tether::testing {

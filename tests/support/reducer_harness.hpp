@@ -5,11 +5,10 @@
 // reducer's transition() and next_deadline() are found by argument-dependent
 // lookup in the state's namespace. No mocks: the reducers are pure.
 #include <optional>
+#include <tether/model/time.hpp>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <tether/model/time.hpp>
 
 namespace tether::test {
 

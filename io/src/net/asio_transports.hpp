@@ -1,18 +1,15 @@
 #pragma once
 // Private to tether::io: the Asio transports, made by the runner. The only
 // header of tether that includes Boost.
-#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
-
-#include "net/tls_setup.hpp"
-
+#include <memory>
 #include <tether/io/clock.hpp>
 #include <tether/io/transport.hpp>
 #include <tether/io/transport_options.hpp>
 #include <tether/io/url.hpp>
+#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
+
+#include "net/tls_setup.hpp"
 
 namespace tether::io::net {
 

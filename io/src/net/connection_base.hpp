@@ -1,15 +1,12 @@
 #pragma once
 // What the streaming transports (SSE, WebSocket) hold of their current
 // connection, and the connection that fails before any socket exists.
-#include <utility>
-
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-
+#include <memory>
+#include <string>
 #include <tether/io/transport.hpp>
+#include <utility>
 
 namespace tether::io::net {
 

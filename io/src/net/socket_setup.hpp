@@ -3,13 +3,12 @@
 // keepalive so that a peer that vanished (a half-open connection behind a NAT
 // or a dead host) is noticed by the kernel even when the session's own
 // read-idle budget is long or off.
-#include <utility>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <utility>
 
 namespace tether::io::net {
 

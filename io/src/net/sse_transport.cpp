@@ -1,26 +1,24 @@
 // SSE over HTTP/1.1 and HTTPS with Boost.Beast: one Connection object per
 // attempt (and per redirect hop), cancelled by close().
-#include <utility>
-
 #include <array>
-#include <limits>
-#include <optional>
-#include <string>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <limits>
+#include <optional>
+#include <string>
+#include <tether/io/http_header.hpp>
+#include <tether/io/redirect.hpp>
+#include <tether/io/retry_after.hpp>
+#include <tether/io/sse_stream.hpp>
+#include <utility>
 
 #include "net/asio_transports.hpp"
 #include "net/connection_base.hpp"
 #include "net/socket_setup.hpp"
 #include "net/tls_setup.hpp"
-#include <tether/io/http_header.hpp>
-#include <tether/io/redirect.hpp>
-#include <tether/io/retry_after.hpp>
-#include <tether/io/sse_stream.hpp>
 
 namespace tether::io::net {
 
@@ -32,9 +30,12 @@ using tcp = asio::ip::tcp;
 std::string resume_id(const ConnectRequest& request) {
   if (request.from != model::ResumeFrom::cursor) return {};
   switch (request.cursor.kind) {
-    case model::CursorKind::token: return std::string(request.cursor.token.view());
-    case model::CursorKind::sequence: return std::to_string(request.cursor.sequence);
-    default: return {};
+    case model::CursorKind::token:
+      return std::string(request.cursor.token.view());
+    case model::CursorKind::sequence:
+      return std::to_string(request.cursor.sequence);
+    default:
+      return {};
   }
 }
 
@@ -70,9 +71,12 @@ std::optional<std::string> foreign_coding(std::string_view list, std::string_vie
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
     std::string_view coding = list.substr(0, comma);
-    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
-    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
-    if (!coding.empty() && !equals_ignoring_case(coding, "identity") && !equals_ignoring_case(coding, allowed))
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t'))
+      coding.remove_prefix(1);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t'))
+      coding.remove_suffix(1);
+    if (!coding.empty() && !equals_ignoring_case(coding, "identity") &&
+        !equals_ignoring_case(coding, allowed))
       return printable(coding, 40);
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
   }
@@ -86,10 +90,12 @@ std::optional<std::string> foreign_coding(std::string_view list, std::string_vie
 std::optional<Problem> stream_head_problem(const http::fields& head) {
   const std::string type = field(head, http::field::content_type);
   if (!is_event_stream(type))
-    return Problem{model::CloseCause::protocol_error,
-                   "HTTP 200 with Content-Type '" + printable(type) + "', expected text/event-stream"};
+    return Problem{
+        model::CloseCause::protocol_error,
+        "HTTP 200 with Content-Type '" + printable(type) + "', expected text/event-stream"};
   if (const auto charset = media_type_parameter(type, "charset");
-      charset && !equals_ignoring_case(*charset, "utf-8") && !equals_ignoring_case(*charset, "utf8"))
+      charset && !equals_ignoring_case(*charset, "utf-8") &&
+      !equals_ignoring_case(*charset, "utf8"))
     return Problem{model::CloseCause::unrecoverable,
                    "HTTP 200 with charset '" + printable(*charset, 40) +
                        "': an event stream is UTF-8 only (the server is misconfigured)"};
@@ -117,7 +123,7 @@ struct Hop {
 
 template <class Stream>
 class Connection final : public ConnectionBase,
-                         public std::enable_shared_from_this<Connection<Stream>>{
+                         public std::enable_shared_from_this<Connection<Stream>> {
  public:
   Connection(SseTransport& owner, Stream stream, Hop hop, http::request<http::string_body> request,
              TransportListener& listener);
@@ -162,8 +168,13 @@ class SseTransport final : public Transport {
  public:
   SseTransport(asio::io_context& io, TlsContext tls, Url url, HttpOptions http, SseOptions sse,
                Clock& clock)
-      : io_(io), tls_(std::move(tls)), url_(std::move(url)), http_(std::move(http)),
-        sse_(std::move(sse)), clock_(clock), stream_(sse_.limits, sse_.signals) {}
+      : io_(io),
+        tls_(std::move(tls)),
+        url_(std::move(url)),
+        http_(std::move(http)),
+        sse_(std::move(sse)),
+        clock_(clock),
+        stream_(sse_.limits, sse_.signals) {}
   ~SseTransport() override { close(); }
 
   void open(const ConnectRequest& request, TransportListener& listener) override {
@@ -173,10 +184,11 @@ class SseTransport final : public Transport {
     forced_get_ = false;
     // The stream's last event ID starts as the id we resume from, but only if
     // it is the server's own id (a token): a sequence cursor is our number.
-    stream_.begin(request.from == model::ResumeFrom::cursor && request.cursor.kind == model::CursorKind::token
-                      ? std::string_view(resume_id_)
-                      : std::string_view{},
-                  listener);
+    stream_.begin(
+        request.from == model::ResumeFrom::cursor && request.cursor.kind == model::CursorKind::token
+            ? std::string_view(resume_id_)
+            : std::string_view{},
+        listener);
     connect(Hop{url_, 0, true}, listener);
   }
 
@@ -200,8 +212,8 @@ class SseTransport final : public Transport {
     auto request = make_request(hop);
     if (!request) return fail(model::CloseCause::unrecoverable, request.error(), listener);
     if (!hop.url.tls()) {
-      return start(std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(io_), hop,
-                                                                   std::move(*request), listener));
+      return start(std::make_shared<Connection<beast::tcp_stream>>(
+          *this, beast::tcp_stream(io_), hop, std::move(*request), listener));
     }
     auto context = tls_.get();
     if (!context) return fail(model::CloseCause::unrecoverable, context.error(), listener);
@@ -283,16 +295,22 @@ class SseTransport final : public Transport {
 
 template <class Stream>
 Connection<Stream>::Connection(SseTransport& owner, Stream stream, Hop hop,
-                               http::request<http::string_body> request, TransportListener& listener)
-    : owner_(owner), stream_(std::move(stream)), resolver_(owner.io()), hop_(std::move(hop)),
-      listener_(listener), request_(std::move(request)) {}
+                               http::request<http::string_body> request,
+                               TransportListener& listener)
+    : owner_(owner),
+      stream_(std::move(stream)),
+      resolver_(owner.io()),
+      hop_(std::move(hop)),
+      listener_(listener),
+      request_(std::move(request)) {}
 
 template <class Stream>
 void Connection<Stream>::start() {
-  resolver_.async_resolve(hop_.url.host, std::to_string(hop_.url.port),
-                          [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-                            self->on_resolved(ec, r);
-                          });
+  resolver_.async_resolve(
+      hop_.url.host, std::to_string(hop_.url.port),
+      [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+        self->on_resolved(ec, r);
+      });
 }
 
 template <class Stream>
@@ -319,9 +337,12 @@ void Connection<Stream>::end(model::CloseCause cause, std::string detail) {
 }
 
 template <class Stream>
-void Connection<Stream>::on_resolved(beast::error_code ec, const tcp::resolver::results_type& results) {
+void Connection<Stream>::on_resolved(beast::error_code ec,
+                                     const tcp::resolver::results_type& results) {
   if (cancelled_) return;
-  if (ec) return end(model::CloseCause::transport_error, "resolve " + hop_.url.host + ": " + ec.message());
+  if (ec)
+    return end(model::CloseCause::transport_error,
+               "resolve " + hop_.url.host + ": " + ec.message());
   beast::get_lowest_layer(stream_).async_connect(
       results, [self = this->shared_from_this()](beast::error_code e, const tcp::endpoint&) {
         self->on_connected(e);
@@ -339,8 +360,9 @@ void Connection<Stream>::on_connected(beast::error_code ec) {
   if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
     if (auto error = prepare_tls_stream(stream_.native_handle(), url.host, owner_.tls_insecure()))
       return end(model::CloseCause::transport_error, *error);
-    stream_.async_handshake(asio::ssl::stream_base::client,
-                            [self = this->shared_from_this()](beast::error_code e) { self->on_handshake(e); });
+    stream_.async_handshake(
+        asio::ssl::stream_base::client,
+        [self = this->shared_from_this()](beast::error_code e) { self->on_handshake(e); });
   } else {
     send_request();
   }
@@ -353,9 +375,10 @@ void Connection<Stream>::on_handshake(beast::error_code ec) {
     if (ec) {
       // A refused certificate comes back on every retry; a reset does not.
       const TlsFailure failure = describe_tls_failure(stream_.native_handle(), ec);
-      return end(failure.verification ? model::CloseCause::unrecoverable : model::CloseCause::transport_error,
-                 "TLS handshake with " + hop_.url.host + ":" + std::to_string(hop_.url.port) + ": " +
-                     failure.text);
+      return end(failure.verification ? model::CloseCause::unrecoverable
+                                      : model::CloseCause::transport_error,
+                 "TLS handshake with " + hop_.url.host + ":" + std::to_string(hop_.url.port) +
+                     ": " + failure.text);
     }
   }
   send_request();
@@ -363,17 +386,19 @@ void Connection<Stream>::on_handshake(beast::error_code ec) {
 
 template <class Stream>
 void Connection<Stream>::send_request() {
-  http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-    if (self->cancelled_) return;
-    if (ec) return self->end(model::CloseCause::transport_error, "send request: " + ec.message());
-    self->parser_.emplace();
-    // A stream is endless; SseLimits bound memory. (Not boost::none: Beast
-    // 1.74 compares a Content-Length against an empty optional as "exceeded".)
-    self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    self->parser_->header_limit(self->owner_.http_options().header_bytes_max);
-    http::async_read_header(self->stream_, self->raw_, *self->parser_,
-                            [self](beast::error_code e, std::size_t) { self->on_header(e); });
-  });
+  http::async_write(
+      stream_, request_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        if (self->cancelled_) return;
+        if (ec)
+          return self->end(model::CloseCause::transport_error, "send request: " + ec.message());
+        self->parser_.emplace();
+        // A stream is endless; SseLimits bound memory. (Not boost::none: Beast
+        // 1.74 compares a Content-Length against an empty optional as "exceeded".)
+        self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        self->parser_->header_limit(self->owner_.http_options().header_bytes_max);
+        http::async_read_header(self->stream_, self->raw_, *self->parser_,
+                                [self](beast::error_code e, std::size_t) { self->on_header(e); });
+      });
 }
 
 template <class Stream>
@@ -383,7 +408,8 @@ void Connection<Stream>::on_header(beast::error_code ec) {
   const unsigned status = parser_->get().result_int();
   if (is_redirect(status)) return follow_redirect(status);
   if (status != 200) return reject(status);
-  if (auto problem = stream_head_problem(parser_->get())) return end(problem->first, std::move(problem->second));
+  if (auto problem = stream_head_problem(parser_->get()))
+    return end(problem->first, std::move(problem->second));
   listener_.on_opened();
   if (cancelled_) return;
   read_body();
@@ -395,7 +421,8 @@ void Connection<Stream>::on_header_error(beast::error_code ec) {
     return end(model::CloseCause::unexpected_eof, "server closed the connection before answering");
   if (ec == http::error::header_limit)
     return end(model::CloseCause::protocol_error,
-               "response header larger than " + std::to_string(owner_.http_options().header_bytes_max) + " bytes");
+               "response header larger than " +
+                   std::to_string(owner_.http_options().header_bytes_max) + " bytes");
   if (ec == http::error::partial_message)
     return end(model::CloseCause::unexpected_eof, "response header truncated");
   if (ec.category() == beast::error_code(http::error::end_of_stream).category())
@@ -412,11 +439,13 @@ void Connection<Stream>::follow_redirect(unsigned status) {
   if (location.empty()) return end(model::CloseCause::protocol_error, from + " without a Location");
   const int redirects_max = owner_.http_options().redirects_max;
   if (hop_.redirects >= redirects_max)
-    return end(model::CloseCause::protocol_error, "more than " + std::to_string(redirects_max) + " redirects");
+    return end(model::CloseCause::protocol_error,
+               "more than " + std::to_string(redirects_max) + " redirects");
   auto next = resolve_location(hop_.url, std::string_view(location.data(), location.size()));
   if (!next)
-    return end(model::CloseCause::protocol_error,
-               from + " with a Location that cannot be followed (not an http(s) URL or an absolute path)");
+    return end(
+        model::CloseCause::protocol_error,
+        from + " with a Location that cannot be followed (not an http(s) URL or an absolute path)");
   auto verdict = check_redirect(hop_.url, *next, hop_.credentials);
   if (!verdict) return end(model::CloseCause::unrecoverable, verdict.error());
   if (verdict->dropped_credentials && owner_.has_credentials()) {
@@ -434,7 +463,8 @@ void Connection<Stream>::reject(unsigned status) {
   std::optional<std::int64_t> retry_after;
   const auto value = head[http::field::retry_after];
   if (!value.empty())
-    retry_after = retry_after_ms(std::string_view(value.data(), value.size()), owner_.clock().unix_now_ms());
+    retry_after =
+        retry_after_ms(std::string_view(value.data(), value.size()), owner_.clock().unix_now_ms());
   close_socket();
   const auto reason = head.reason();
   listener_.on_rejected(static_cast<std::uint16_t>(status > 65535 ? 0 : status), retry_after,
@@ -449,10 +479,9 @@ void Connection<Stream>::read_body() {
   }
   parser_->get().body().data = body_.data();
   parser_->get().body().size = body_.size();
-  http::async_read_some(stream_, raw_, *parser_,
-                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                          self->on_body(ec);
-                        });
+  http::async_read_some(
+      stream_, raw_, *parser_,
+      [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
 template <class Stream>
@@ -476,7 +505,8 @@ void Connection<Stream>::on_body(beast::error_code ec) {
 
 template <class Stream>
 void Connection<Stream>::on_body_error(beast::error_code ec) {
-  if (ec == http::error::partial_message || ec == asio::error::eof || ec == http::error::end_of_stream)
+  if (ec == http::error::partial_message || ec == asio::error::eof ||
+      ec == http::error::end_of_stream)
     return end(model::CloseCause::unexpected_eof, "connection closed mid-body: " + ec.message());
   if (ec == asio::ssl::error::stream_truncated)
     return end(model::CloseCause::unexpected_eof, "TLS stream truncated");
@@ -489,8 +519,8 @@ void Connection<Stream>::on_body_error(beast::error_code ec) {
 
 std::unique_ptr<Transport> make_sse_transport(asio::io_context& io, TlsContext tls, Url url,
                                               HttpOptions http, SseOptions sse, Clock& clock) {
-  return std::make_unique<SseTransport>(io, std::move(tls), std::move(url), std::move(http), std::move(sse),
-                                        clock);
+  return std::make_unique<SseTransport>(io, std::move(tls), std::move(url), std::move(http),
+                                        std::move(sse), clock);
 }
 
 }  // namespace tether::io::net

@@ -1,22 +1,24 @@
 #include "net/tls_setup.hpp"
 
-#include <string_view>
-
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl.hpp>
+#include <string_view>
 
 namespace tether::io::net {
 
 namespace ssl = boost::asio::ssl;
 
-std::expected<std::unique_ptr<ssl::context>, std::string> make_tls_context(const TlsOptions& options) {
+std::expected<std::unique_ptr<ssl::context>, std::string> make_tls_context(
+    const TlsOptions& options) {
   auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
   boost::system::error_code ec;
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1,
                        ec);
   if (options.insecure_skip_verify_DANGEROUS) {
     context->set_verify_mode(ssl::verify_none, ec);
@@ -27,7 +29,8 @@ std::expected<std::unique_ptr<ssl::context>, std::string> make_tls_context(const
     if (ec) return std::unexpected("TLS: cannot load the system's CA store: " + ec.message());
   } else {
     context->load_verify_file(options.ca_file, ec);
-    if (ec) return std::unexpected("TLS: cannot load CA file " + options.ca_file + ": " + ec.message());
+    if (ec)
+      return std::unexpected("TLS: cannot load CA file " + options.ca_file + ": " + ec.message());
   }
   context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
   return context;
@@ -81,7 +84,8 @@ namespace {
 // The verify result in words; OpenSSL's own phrase follows in parentheses.
 std::string_view verify_cause(long result) {
   switch (result) {
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return "the server's certificate is self-signed";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return "the server's certificate is self-signed";
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -92,10 +96,14 @@ std::string_view verify_cause(long result) {
       return "the server's certificate is for another host name (hostname mismatch)";
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return "the server's certificate is for another IP address (IP address mismatch)";
-    case X509_V_ERR_CERT_HAS_EXPIRED: return "the server's certificate has expired";
-    case X509_V_ERR_CERT_NOT_YET_VALID: return "the server's certificate is not valid yet (check the clock)";
-    case X509_V_ERR_CERT_REVOKED: return "the server's certificate was revoked";
-    default: return "the server's certificate was refused";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "the server's certificate has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "the server's certificate is not valid yet (check the clock)";
+    case X509_V_ERR_CERT_REVOKED:
+      return "the server's certificate was revoked";
+    default:
+      return "the server's certificate was refused";
   }
 }
 
@@ -107,18 +115,22 @@ TlsFailure describe_tls_failure(SSL* ssl, const boost::system::error_code& ec) {
   const int reason = ERR_GET_REASON(code);
   const long result = ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK;
   if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED && result != X509_V_OK) {
-    return {true, "certificate verification failed: " + std::string(verify_cause(result)) + " (OpenSSL: " +
-                      X509_verify_cert_error_string(result) + ")"};
+    return {true, "certificate verification failed: " + std::string(verify_cause(result)) +
+                      " (OpenSSL: " + X509_verify_cert_error_string(result) + ")"};
   }
   switch (reason) {
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
     case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
-      return {false, "no TLS protocol version in common with the server (tether requires TLS 1.2 or "
-                     "later): " + tls_error_text(ec)};
+      return {false,
+              "no TLS protocol version in common with the server (tether requires TLS 1.2 or "
+              "later): " +
+                  tls_error_text(ec)};
     case SSL_R_WRONG_VERSION_NUMBER:
-      return {false, "the server did not answer in TLS (a plain-HTTP port?): " + tls_error_text(ec)};
-    default: return {false, tls_error_text(ec)};
+      return {false,
+              "the server did not answer in TLS (a plain-HTTP port?): " + tls_error_text(ec)};
+    default:
+      return {false, tls_error_text(ec)};
   }
 }
 

@@ -1,18 +1,15 @@
 #pragma once
 // TLS for the Asio transports: verification on by default (the system's CAs or
 // a given CA file, the peer's name or IP checked during the handshake).
-#include <utility>
-
+#include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
 #include <expected>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/ssl/context.hpp>
-#include <boost/system/error_code.hpp>
-
 #include <tether/io/transport_options.hpp>
+#include <utility>
 
 using SSL = struct ssl_st;
 

@@ -1,25 +1,23 @@
 // WebSocket (ws/wss) with Boost.Beast: the upgrade carries the bearer token
 // and the resume id; pings and pongs count as liveness; close codes map to the
 // model's close causes.
-#include <utility>
-
-#include <expected>
-#include <optional>
-#include <string>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <expected>
+#include <optional>
+#include <string>
+#include <tether/io/http_header.hpp>
+#include <tether/io/retry_after.hpp>
+#include <utility>
 
 #include "net/asio_transports.hpp"
 #include "net/connection_base.hpp"
 #include "net/socket_setup.hpp"
 #include "net/tls_setup.hpp"
-#include <tether/io/http_header.hpp>
-#include <tether/io/retry_after.hpp>
 
 namespace tether::io::net {
 
@@ -37,14 +35,18 @@ namespace {
 model::CloseCause cause_of_close(std::uint16_t code) {
   switch (code) {
     case 1000:
-    case 1001: return model::CloseCause::clean_close;
+    case 1001:
+      return model::CloseCause::clean_close;
     case 1002:
     case 1003:
     case 1007:
-    case 1009: return model::CloseCause::protocol_error;
+    case 1009:
+      return model::CloseCause::protocol_error;
     case 1005:
-    case 1006: return model::CloseCause::unexpected_eof;
-    default: return model::CloseCause::transport_error;
+    case 1006:
+      return model::CloseCause::unexpected_eof;
+    default:
+      return model::CloseCause::transport_error;
   }
 }
 
@@ -61,20 +63,26 @@ class WsConnection final : public ConnectionBase,
   WsConnection(asio::io_context& io, NextLayer next, const WsSettings& settings, Clock& clock,
                ConnectRequest request, std::string resume, bool tls_insecure,
                TransportListener& listener)
-      : ws_(std::move(next)), resolver_(io), settings_(settings), clock_(clock),
-        request_(std::move(request)), resume_(std::move(resume)), tls_insecure_(tls_insecure),
+      : ws_(std::move(next)),
+        resolver_(io),
+        settings_(settings),
+        clock_(clock),
+        request_(std::move(request)),
+        resume_(std::move(resume)),
+        tls_insecure_(tls_insecure),
         listener_(listener) {}
 
   void start() {
-    resolver_.async_resolve(settings_.url.host, std::to_string(settings_.url.port),
-                            [self = this->shared_from_this()](beast::error_code ec,
-                                                              tcp::resolver::results_type r) {
-                              if (self->cancelled_) return;
-                              if (ec) return self->end(model::CloseCause::transport_error,
-                                                       "resolve " + self->settings_.url.host + ": " + ec.message());
-                              beast::get_lowest_layer(self->ws_).async_connect(
-                                  r, [self](beast::error_code e, const tcp::endpoint&) { self->on_connected(e); });
-                            });
+    resolver_.async_resolve(
+        settings_.url.host, std::to_string(settings_.url.port),
+        [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+          if (self->cancelled_) return;
+          if (ec)
+            return self->end(model::CloseCause::transport_error,
+                             "resolve " + self->settings_.url.host + ": " + ec.message());
+          beast::get_lowest_layer(self->ws_).async_connect(
+              r, [self](beast::error_code e, const tcp::endpoint&) { self->on_connected(e); });
+        });
   }
 
   void cancel() override {
@@ -102,12 +110,12 @@ class WsConnection final : public ConnectionBase,
                  "connect " + url.host + ":" + std::to_string(url.port) + ": " + ec.message());
     tune_socket(beast::get_lowest_layer(ws_).socket());
     if constexpr (std::is_same_v<NextLayer, beast::ssl_stream<beast::tcp_stream>>) {
-      if (auto error = prepare_tls_stream(ws_.next_layer().native_handle(), url.host, tls_insecure_))
+      if (auto error =
+              prepare_tls_stream(ws_.next_layer().native_handle(), url.host, tls_insecure_))
         return end(model::CloseCause::transport_error, *error);
-      ws_.next_layer().async_handshake(asio::ssl::stream_base::client,
-                                       [self = this->shared_from_this()](beast::error_code e) {
-                                         self->on_tls_handshake(e);
-                                       });
+      ws_.next_layer().async_handshake(
+          asio::ssl::stream_base::client,
+          [self = this->shared_from_this()](beast::error_code e) { self->on_tls_handshake(e); });
     } else {
       upgrade();
     }
@@ -120,8 +128,10 @@ class WsConnection final : public ConnectionBase,
         // A refused certificate comes back on every retry; a reset does not.
         const TlsFailure failure = describe_tls_failure(ws_.next_layer().native_handle(), ec);
         const Url& url = settings_.url;
-        return end(failure.verification ? model::CloseCause::unrecoverable : model::CloseCause::transport_error,
-                   "TLS handshake with " + url.host + ":" + std::to_string(url.port) + ": " + failure.text);
+        return end(failure.verification ? model::CloseCause::unrecoverable
+                                        : model::CloseCause::transport_error,
+                   "TLS handshake with " + url.host + ":" + std::to_string(url.port) + ": " +
+                       failure.text);
       }
     }
     upgrade();
@@ -145,17 +155,20 @@ class WsConnection final : public ConnectionBase,
     ws_.control_callback([this](websocket::frame_type, beast::string_view) {
       if (!cancelled_) listener_.on_bytes();  // ping/pong: the link is alive
     });
-    ws_.async_handshake(response_, url.host_header(), target,
-                        [self = this->shared_from_this()](beast::error_code ec) { self->on_upgraded(ec); });
+    ws_.async_handshake(
+        response_, url.host_header(), target,
+        [self = this->shared_from_this()](beast::error_code ec) { self->on_upgraded(ec); });
   }
 
   void on_upgraded(beast::error_code ec) {
     if (cancelled_) return;
-    if (ec == websocket::error::upgrade_declined || (ec && response_.result_int() != 0 && response_.result_int() != 101)) {
+    if (ec == websocket::error::upgrade_declined ||
+        (ec && response_.result_int() != 0 && response_.result_int() != 101)) {
       std::optional<std::int64_t> retry_after;
       const auto value = response_[http::field::retry_after];
       if (!value.empty())
-        retry_after = retry_after_ms(std::string_view(value.data(), value.size()), clock_.unix_now_ms());
+        retry_after =
+            retry_after_ms(std::string_view(value.data(), value.size()), clock_.unix_now_ms());
       cancelled_ = true;
       beast::error_code ignored;
       beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -166,7 +179,8 @@ class WsConnection final : public ConnectionBase,
       return;
     }
     if (ec == asio::error::eof || ec == http::error::end_of_stream)
-      return end(model::CloseCause::unexpected_eof, "server closed the connection during the upgrade");
+      return end(model::CloseCause::unexpected_eof,
+                 "server closed the connection during the upgrade");
     if (ec) return end(model::CloseCause::protocol_error, "WebSocket upgrade: " + ec.message());
     listener_.on_opened();
     if (cancelled_) return;
@@ -195,8 +209,10 @@ class WsConnection final : public ConnectionBase,
     if (ec == websocket::error::closed) {
       const auto& reason = ws_.reason();
       const auto code = static_cast<std::uint16_t>(reason.code);
-      return end(cause_of_close(code), "WebSocket closed by the server: code " + std::to_string(code) +
-                                           (reason.reason.empty() ? "" : " \"" + std::string(reason.reason.c_str()) + "\""));
+      return end(
+          cause_of_close(code),
+          "WebSocket closed by the server: code " + std::to_string(code) +
+              (reason.reason.empty() ? "" : " \"" + std::string(reason.reason.c_str()) + "\""));
     }
     if (ec == websocket::error::message_too_big)  // the server resends it on every retry
       return end(model::CloseCause::unrecoverable,
@@ -205,7 +221,8 @@ class WsConnection final : public ConnectionBase,
                      " bytes): a retry would receive the same message; raise "
                      "WebSocketOptions::message_bytes_max (tether-watch --ws-message-bytes-max)");
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
-      return end(model::CloseCause::unexpected_eof, "connection closed without a WebSocket close frame");
+      return end(model::CloseCause::unexpected_eof,
+                 "connection closed without a WebSocket close frame");
     if (ec) return end(model::CloseCause::transport_error, "WebSocket read: " + ec.message());
     const auto bytes = buffer_.cdata();
     std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
@@ -244,6 +261,7 @@ class WsConnection final : public ConnectionBase,
   std::string last_id_;
   bool cancelled_ = false;
   bool parked_ = false;
+
  public:
   const bool* paused_ = nullptr;  // the transport's flag
 };
@@ -264,13 +282,15 @@ class WebSocketTransport final : public Transport {
     if (auto bad = check_request(request, resume); !bad) return fail(bad.error(), listener);
     if (!settings_.url.tls()) {
       return start(std::make_shared<WsConnection<beast::tcp_stream>>(
-          io_, beast::tcp_stream(io_), settings_, clock_, request, std::move(resume), false, listener));
+          io_, beast::tcp_stream(io_), settings_, clock_, request, std::move(resume), false,
+          listener));
     }
     auto context = tls_.get();
     if (!context) return fail(context.error(), listener);
     using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-    start(std::make_shared<WsConnection<TlsStream>>(io_, TlsStream(io_, **context), settings_, clock_, request,
-                                                    std::move(resume), tls_.insecure(), listener));
+    start(std::make_shared<WsConnection<TlsStream>>(io_, TlsStream(io_, **context), settings_,
+                                                    clock_, request, std::move(resume),
+                                                    tls_.insecure(), listener));
   }
 
   void set_paused(bool paused) override {
@@ -284,8 +304,10 @@ class WebSocketTransport final : public Transport {
   }
 
  private:
-  std::expected<void, std::string> check_request(const ConnectRequest& request, const std::string& resume) const {
-    if (auto bad = check_request_headers(request.bearer_token, settings_.http.headers); !bad) return bad;
+  std::expected<void, std::string> check_request(const ConnectRequest& request,
+                                                 const std::string& resume) const {
+    if (auto bad = check_request_headers(request.bearer_token, settings_.http.headers); !bad)
+      return bad;
     if (auto bad = check_header_value(resume); !bad && settings_.http.cursor_header)
       return std::unexpected("the resume id (Last-Event-ID) " + bad.error());
     if (auto bad = check_header_value(settings_.websocket.subprotocol); !bad)
@@ -301,7 +323,8 @@ class WebSocketTransport final : public Transport {
   }
 
   void fail(std::string detail, TransportListener& listener) {
-    auto failed = std::make_shared<FailedConnection>(model::CloseCause::unrecoverable, std::move(detail), listener);
+    auto failed = std::make_shared<FailedConnection>(model::CloseCause::unrecoverable,
+                                                     std::move(detail), listener);
     connection_ = failed;
     failed->start(io_);
   }
@@ -317,7 +340,8 @@ class WebSocketTransport final : public Transport {
 }  // namespace
 
 std::unique_ptr<Transport> make_websocket_transport(asio::io_context& io, TlsContext tls, Url url,
-                                                    HttpOptions http, WebSocketOptions websocket, Clock& clock) {
+                                                    HttpOptions http, WebSocketOptions websocket,
+                                                    Clock& clock) {
   return std::make_unique<WebSocketTransport>(
       io, std::move(tls), WsSettings{std::move(url), std::move(http), std::move(websocket)}, clock);
 }

@@ -1,6 +1,5 @@
-#include <tether/sim/reference/mirror.hpp>
-
 #include <algorithm>
+#include <tether/sim/reference/mirror.hpp>
 #include <utility>
 #include <variant>
 
@@ -27,7 +26,8 @@ void MirrorReference::step(const mr::MirrorState& after, const mr::Event& e, con
     if (!fx.empty()) flag("not-quiet", "effects after stop");
     return;
   }
-  if (!started_ && !std::holds_alternative<mr::Started>(e) && !std::holds_alternative<mr::StopRequested>(e)) {
+  if (!started_ && !std::holds_alternative<mr::Started>(e) &&
+      !std::holds_alternative<mr::StopRequested>(e)) {
     if (!fx.empty()) flag("not-quiet", "effects before Started");
     return;
   }
@@ -44,7 +44,8 @@ void MirrorReference::step(const mr::MirrorState& after, const mr::Event& e, con
   if (std::holds_alternative<mr::Tick>(e)) {
     const std::optional<model::Instant> d = mr::next_deadline(after);
     if (d && d->ms <= clock_)
-      flag("deadline-not-ahead", "a Tick at " + num(clock_) + " ms left a deadline at " + num(d->ms));
+      flag("deadline-not-ahead",
+           "a Tick at " + num(clock_) + " ms left a deadline at " + num(d->ms));
   }
 }
 
@@ -55,8 +56,8 @@ void MirrorReference::idle_until(Ms at_ms) {
   if (!started_ || stopped_ || at_ms <= clock_) return;
   if (reported_.stream != health_at(at_ms))
     flag("status-late",
-         "at " + num(at_ms) + " ms the stream is " + num_of(health_at(at_ms)) + ", the application holds " +
-             num_of(reported_.stream) + " (no Tick at its deadline)",
+         "at " + num(at_ms) + " ms the stream is " + num_of(health_at(at_ms)) +
+             ", the application holds " + num_of(reported_.stream) + " (no Tick at its deadline)",
          at_ms);
   if (reported_.backfill != backfill_at(at_ms))
     flag("status-late",
@@ -117,8 +118,8 @@ void MirrorReference::write(const std::string& key, const std::optional<std::str
 mr::StreamHealth MirrorReference::health_at(Ms at_ms) const {
   const Ms heard = last_push_.value_or(started_at_);
   return at_ms - heard >= cfg_.heartbeat.budget_ms() ? mr::StreamHealth::degraded
-         : last_push_                               ? mr::StreamHealth::live
-                                                    : mr::StreamHealth::starting;
+         : last_push_                                ? mr::StreamHealth::live
+                                                     : mr::StreamHealth::starting;
 }
 
 mr::Backfill MirrorReference::backfill_at(Ms at_ms) const {
@@ -139,7 +140,8 @@ void MirrorReference::judge_effects(const mr::Effects& fx) {
     }
     ++outcomes;
     const bool changed = std::holds_alternative<mr::ValueChanged>(x);
-    if (!wrote_ || *wrote_ != changed) flag("write-outcome", "the write's outcome differs from the recomputation");
+    if (!wrote_ || *wrote_ != changed)
+      flag("write-outcome", "the write's outcome differs from the recomputation");
     if (const auto* ig = std::get_if<mr::WriteIgnored>(&x);
         ig != nullptr && ig->cause == mr::IgnoreCause::older_than_entry)
       ++tally_.polls_older_than_entry;
@@ -158,11 +160,13 @@ void MirrorReference::judge_status() {
                                  num(clock_ - heard) + " ms, budget " + num(budget));
   if (health == mr::StreamHealth::degraded && reported_.stream_since.ms != heard + budget)
     flag("health-not-truth", "degraded since the wrong instant");
-  if (reported_.backfill != backfill_at(clock_)) flag("backfill-not-truth", "backfill status differs from the polls");
+  if (reported_.backfill != backfill_at(clock_))
+    flag("backfill-not-truth", "backfill status differs from the polls");
 }
 
 void MirrorReference::judge_entries(const mr::MirrorState& after, std::optional<Ms> probe_ms) {
-  if (after.entries.size() != want_.size()) flag("entries", "the mirror holds other keys than recomputed");
+  if (after.entries.size() != want_.size())
+    flag("entries", "the mirror holds other keys than recomputed");
   for (const auto& [key, want] : want_) judge_entry(after, key, want, probe_ms);
   static constexpr std::string_view never_written = "never-written";
   if (!want_.contains(never_written) &&
@@ -172,10 +176,11 @@ void MirrorReference::judge_entries(const mr::MirrorState& after, std::optional<
 
 // The entry as recomputed, and freshness_of at now and at both sides of its
 // threshold.
-void MirrorReference::judge_entry(const mr::MirrorState& after, const std::string& key, const Expected& want,
-                                  std::optional<Ms> probe_ms) {
+void MirrorReference::judge_entry(const mr::MirrorState& after, const std::string& key,
+                                  const Expected& want, std::optional<Ms> probe_ms) {
   const mr::Entry* got = mr::find(after, key);
-  if (got == nullptr || got->value != want.value || got->written_at.ms != want.as_of || got->source != want.source) {
+  if (got == nullptr || got->value != want.value || got->written_at.ms != want.as_of ||
+      got->source != want.source) {
     flag("entries", "entry " + key + " differs from the recomputation");
     return;
   }
@@ -183,9 +188,11 @@ void MirrorReference::judge_entry(const mr::MirrorState& after, const std::strin
   const Ms edge = want.as_of + stale;
   const auto judge_at = [&](Ms q) {
     const mr::Freshness f = mr::freshness_of(after, key, model::Instant{q});
-    if (q >= edge && f == mr::Freshness::fresh) flag("fresh-past-threshold", "Fresh past the threshold for " + key);
+    if (q >= edge && f == mr::Freshness::fresh)
+      flag("fresh-past-threshold", "Fresh past the threshold for " + key);
     if (f != (q - want.as_of < stale ? mr::Freshness::fresh : mr::Freshness::stale))
-      flag("freshness", "freshness of " + key + " at " + num(q) + " ms differs from the recomputation");
+      flag("freshness",
+           "freshness of " + key + " at " + num(q) + " ms differs from the recomputation");
     return f;
   };
   if (judge_at(clock_) == mr::Freshness::fresh) ++tally_.fresh_answers;

@@ -1,9 +1,8 @@
 // The polling reducer's reference oracle: the step, what its event means, the
 // failure count, the deadline and stop (the effects are in poll_effects.cpp).
-#include <tether/sim/reference/poll.hpp>
-
 #include <algorithm>
 #include <string>
+#include <tether/sim/reference/poll.hpp>
 #include <utility>
 #include <variant>
 
@@ -25,7 +24,8 @@ PollReference::PollReference(const poll::PollConfig& config)
     : cfg_(config), eps_(config.endpoints.size()) {}
 
 std::optional<model::Instant> PollReference::due_at(std::size_t endpoint) const {
-  if (!started_ || stopped_ || endpoint >= eps_.size() || eps_[endpoint].in_flight) return std::nullopt;
+  if (!started_ || stopped_ || endpoint >= eps_.size() || eps_[endpoint].in_flight)
+    return std::nullopt;
   return eps_[endpoint].due;
 }
 
@@ -52,7 +52,8 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
     if (!poll::is_terminal(after)) flag("stop", "the state left Stopped", 0);
     return;
   }
-  if (std::holds_alternative<poll::StopRequested>(event) || std::holds_alternative<poll::ReceiverGone>(event))
+  if (std::holds_alternative<poll::StopRequested>(event) ||
+      std::holds_alternative<poll::ReceiverGone>(event))
     return on_stop(event, effects, after);
   bool ignored = false;
   if (const auto* s = std::get_if<poll::Started>(&event)) {
@@ -70,7 +71,8 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
   if (ignored) {
     if (!effects.empty())
       flag("ignored",
-           outcome_ == Outcome::stray ? "a result with no poll in flight had effects" : "a second Started had effects",
+           outcome_ == Outcome::stray ? "a result with no poll in flight had effects"
+                                      : "a second Started had effects",
            outcome_ == Outcome::stray ? answered_ : 0);
     return judge_deadline(after, false);
   }
@@ -121,7 +123,8 @@ void PollReference::on_result(const poll::PollEvent& event) {
 // it since this poll was sent), and its due time is the backoff's
 // (judge_status, from the status it reports).
 void PollReference::settle_outcome() {
-  if (outcome_ != Outcome::success && outcome_ != Outcome::quiet && outcome_ != Outcome::failure) return;
+  if (outcome_ != Outcome::success && outcome_ != Outcome::quiet && outcome_ != Outcome::failure)
+    return;
   Endpoint& e = eps_[answered_];
   e.in_flight = false;
   if (outcome_ == Outcome::failure) {
@@ -134,7 +137,8 @@ void PollReference::settle_outcome() {
   }
   e.failing = false;
   e.due = model::after(e.issued_at, cfg_.endpoints[answered_].cadence_ms);
-  if (std::none_of(eps_.begin(), eps_.end(), [](const Endpoint& x) { return x.failing; })) failures_ = 0;
+  if (std::none_of(eps_.begin(), eps_.end(), [](const Endpoint& x) { return x.failing; }))
+    failures_ = 0;
 }
 
 void PollReference::on_retry(const poll::PollEffects& effects) {
@@ -175,11 +179,13 @@ void PollReference::on_stop(const poll::PollEvent& event, const poll::PollEffect
                             const poll::PollState& after) {
   stopped_ = true;
   const bool asked = std::holds_alternative<poll::StopRequested>(event);
-  const poll::StopReason want = asked ? poll::StopReason::stop_requested : poll::StopReason::receiver_gone;
+  const poll::StopReason want =
+      asked ? poll::StopReason::stop_requested : poll::StopReason::receiver_gone;
   const auto* r = effects.size() == 1 ? std::get_if<poll::ReportStopped>(&effects[0]) : nullptr;
   if (r == nullptr || r->reason != want)
     flag("stop",
-         std::string(asked ? "StopRequested" : "ReceiverGone") + " must report exactly one ReportStopped{" +
+         std::string(asked ? "StopRequested" : "ReceiverGone") +
+             " must report exactly one ReportStopped{" +
              (asked ? "stop_requested" : "receiver_gone") + "} (" + std::to_string(effects.size()) +
              " effects)",
          0);

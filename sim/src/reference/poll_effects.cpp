@@ -1,14 +1,12 @@
 // The polling reducer's reference oracle: each effect in order (polls, changes,
 // statuses), then where the endpoint that answered must stand (its status, its
 // backoff, its mirror).
-#include <tether/sim/reference/poll.hpp>
-
 #include <span>
 #include <string>
 #include <string_view>
-#include <variant>
-
 #include <tether/model/backoff.hpp>
+#include <tether/sim/reference/poll.hpp>
+#include <variant>
 
 namespace tether::sim {
 
@@ -18,9 +16,12 @@ namespace poll = model::poll;
 
 std::string_view name_of(poll::ChangeKind kind) {
   switch (kind) {
-    case poll::ChangeKind::added: return "Added";
-    case poll::ChangeKind::modified: return "Modified";
-    case poll::ChangeKind::removed: return "Removed";
+    case poll::ChangeKind::added:
+      return "Added";
+    case poll::ChangeKind::modified:
+      return "Modified";
+    case poll::ChangeKind::removed:
+      return "Removed";
   }
   return "?";
 }
@@ -42,8 +43,10 @@ void PollReference::effect(const poll::PollEffect& x, const poll::PollEvent& eve
 // A scheduled poll: at Started or a Tick, of an endpoint with nothing in
 // flight, once it is due. A retry comes only from on_retry().
 void PollReference::on_poll(const poll::Poll& p, const poll::PollEvent& event) {
-  if (p.retry_in_tick) return flag("retry", "a retry that does not answer a first 503 of its endpoint", p.endpoint);
-  if (p.endpoint >= eps_.size()) return flag("cadence", "a poll of an endpoint that does not exist", p.endpoint);
+  if (p.retry_in_tick)
+    return flag("retry", "a retry that does not answer a first 503 of its endpoint", p.endpoint);
+  if (p.endpoint >= eps_.size())
+    return flag("cadence", "a poll of an endpoint that does not exist", p.endpoint);
   Endpoint& e = eps_[p.endpoint];
   if (!std::holds_alternative<poll::Tick>(event) && !std::holds_alternative<poll::Started>(event))
     flag("cadence", "a scheduled poll outside Started or a Tick", p.endpoint);
@@ -71,9 +74,12 @@ void PollReference::on_change(std::size_t endpoint, poll::ChangeKind kind, const
                               const std::string& value, const poll::PollEvent& event) {
   const std::string what = std::string(name_of(kind)) + " \"" + key + "\"";
   if (outcome_ != Outcome::success || endpoint != answered_) {
-    const bool failed = std::holds_alternative<poll::PollFailed>(event) || outcome_ == Outcome::failure;
-    return flag("no-removed",
-                what + (failed ? " after a failed poll" : " outside a successful poll of its endpoint"), endpoint);
+    const bool failed =
+        std::holds_alternative<poll::PollFailed>(event) || outcome_ == Outcome::failure;
+    return flag(
+        "no-removed",
+        what + (failed ? " after a failed poll" : " outside a successful poll of its endpoint"),
+        endpoint);
   }
   Map& mirror = eps_[endpoint].mirror;
   const auto it = mirror.find(key);
@@ -89,7 +95,8 @@ void PollReference::on_change(std::size_t endpoint, poll::ChangeKind kind, const
       return;
     case poll::ChangeKind::removed:
       if (it == mirror.end() || it->second != value)
-        return flag("mirror", what + ", which the application does not hold with that value", endpoint);
+        return flag("mirror", what + ", which the application does not hold with that value",
+                    endpoint);
       mirror.erase(it);
       return;
   }
@@ -101,7 +108,8 @@ void PollReference::on_status(const poll::ReportStatus& r) {
   if (r.endpoint >= eps_.size())
     return flag("status", "a status of an endpoint that does not exist", r.endpoint);
   Endpoint& e = eps_[r.endpoint];
-  if (e.reported && *e.reported == r.status) flag("quiet", "the same status reported twice in a row", r.endpoint);
+  if (e.reported && *e.reported == r.status)
+    flag("quiet", "the same status reported twice in a row", r.endpoint);
   if (r.endpoint != answered_)
     flag("status", "a status for an endpoint that had no result in the step", r.endpoint);
   else if (++statuses_ > 1)
@@ -117,10 +125,12 @@ void PollReference::judge_status() {
   const std::optional<poll::EndpointStatus>& st = e.reported;
   switch (outcome_) {
     case Outcome::success:
-      if (!st || st->health != poll::Health::ok) flag("status", "a success must leave the status ok", answered_);
+      if (!st || st->health != poll::Health::ok)
+        flag("status", "a success must leave the status ok", answered_);
       return;
     case Outcome::quiet: {
-      const poll::Health want = http_status_ == 404 ? poll::Health::not_served : poll::Health::unauthorised;
+      const poll::Health want =
+          http_status_ == 404 ? poll::Health::not_served : poll::Health::unauthorised;
       if (!st || st->health != want || st->http_status != http_status_)
         flag("status",
              "a " + std::to_string(http_status_) + " must leave the status " +
@@ -131,8 +141,10 @@ void PollReference::judge_status() {
     case Outcome::failure:
       if (!st || st->health != poll::Health::backing_off || st->http_status != http_status_) {
         e.due = now_;
-        return flag("status", "a failure must report backing_off with its status " + std::to_string(http_status_),
-                    answered_);
+        return flag(
+            "status",
+            "a failure must report backing_off with its status " + std::to_string(http_status_),
+            answered_);
       }
       judge_backoff(answered_, *st);
       e.due = st->next_attempt_at;
@@ -145,23 +157,26 @@ void PollReference::judge_status() {
 void PollReference::judge_backoff(std::size_t endpoint, const poll::EndpointStatus& st) {
   if (st.failures != failures_)
     return flag("escalation",
-                "backing off with failure count " + std::to_string(st.failures) + ", the policy's count is " +
-                    std::to_string(failures_) + " (one escalation per wave of failures)",
+                "backing off with failure count " + std::to_string(st.failures) +
+                    ", the policy's count is " + std::to_string(failures_) +
+                    " (one escalation per wave of failures)",
                 endpoint);
   const model::DelayBounds b =
       model::jitter_envelope(poll::as_policy(cfg_.endpoints[endpoint].backoff), failures_);
   const std::int64_t d = st.next_attempt_at.ms - now_.ms;
   if (d < b.delay_ms_min || d > b.delay_ms_max)
     flag("escalation",
-         "backoff " + std::to_string(d) + " ms after failure " + std::to_string(failures_) + " outside [" +
-             std::to_string(b.delay_ms_min) + ", " + std::to_string(b.delay_ms_max) + "]",
+         "backoff " + std::to_string(d) + " ms after failure " + std::to_string(failures_) +
+             " outside [" + std::to_string(b.delay_ms_min) + ", " + std::to_string(b.delay_ms_max) +
+             "]",
          endpoint);
 }
 
 // After a success the mirror is the endpoint's last snapshot (a 304 keeps it).
 void PollReference::judge_mirror(std::size_t endpoint) {
   const Endpoint& e = eps_[endpoint];
-  const std::span<const poll::Entry> entries = e.polled ? e.polled->entries() : std::span<const poll::Entry>{};
+  const std::span<const poll::Entry> entries =
+      e.polled ? e.polled->entries() : std::span<const poll::Entry>{};
   bool same = entries.size() == e.mirror.size();
   auto it = e.mirror.begin();
   for (std::size_t i = 0; same && i < entries.size(); ++i, ++it)
@@ -169,7 +184,8 @@ void PollReference::judge_mirror(std::size_t endpoint) {
   if (!same)
     flag("mirror",
          "the application's mirror (" + std::to_string(e.mirror.size()) +
-             " keys) is not the endpoint's last snapshot (" + std::to_string(entries.size()) + " keys)",
+             " keys) is not the endpoint's last snapshot (" + std::to_string(entries.size()) +
+             " keys)",
          endpoint);
 }
 

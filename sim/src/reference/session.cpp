@@ -1,9 +1,8 @@
 // The streaming-session reference (<tether/sim/reference/session.hpp>): one
 // step judged, and what must hold once its effects are taken.
 
-#include <tether/sim/reference/session.hpp>
-
 #include <tether/model/names.hpp>
+#include <tether/sim/reference/session.hpp>
 
 #include "session_impl.hpp"
 
@@ -40,13 +39,15 @@ m::Reason reason_of_phase(const m::Phase& phase) {
 
 }  // namespace
 
-void Model::check(const m::Event& event, const m::Phase& before, const m::State& after, const m::Effects& effects) {
+void Model::check(const m::Event& event, const m::Phase& before, const m::State& after,
+                  const m::Effects& effects) {
   if (terminal) {
     if (!effects.empty()) broken("after-end", "effects after a terminal state");
     if (after.phase.index() != before.index()) broken("after-end", "left a terminal state");
     return;
   }
-  if (phase_is_terminal(before)) broken("end-cause", "the reducer was terminal before the reference saw it end");
+  if (phase_is_terminal(before))
+    broken("end-cause", "the reducer was terminal before the reference saw it end");
   Ctx ctx;
   early_save = false;
   ctx.event = &event;
@@ -57,12 +58,14 @@ void Model::check(const m::Event& event, const m::Phase& before, const m::State&
   settle(event, after, effects, ctx);
 }
 
-void Model::settle(const m::Event& event, const m::State& after, const m::Effects& effects, Ctx& ctx) {
+void Model::settle(const m::Event& event, const m::State& after, const m::Effects& effects,
+                   Ctx& ctx) {
   const m::Phase& phase = after.phase;
   const bool now_terminal = phase_is_terminal(phase);
   if (ctx.quiet && !effects.empty())
     broken_by(rule_of_unexpected(effects[0]), "an event the session must ignore had effects");
-  if (ctx.early_tick && !effects.empty()) broken("tick", "a Tick before next_deadline() had effects");
+  if (ctx.early_tick && !effects.empty())
+    broken("tick", "a Tick before next_deadline() had effects");
   if (effects.size() >= m::effects_max)
     broken("effects-capacity", "effects filled to capacity: some may have been dropped");
   const bool happened = settle_failure(phase, ctx);
@@ -70,16 +73,18 @@ void Model::settle(const m::Event& event, const m::State& after, const m::Effect
   if (now_terminal && !ctx.terminal && !(ctx.failure && ctx.failure->give_up)) {
     const std::string what = "unexpected terminal state " + std::string(m::name_of(phase)) + " (" +
                              std::string(m::name_of(reason_of_phase(phase))) + ")";
-    if (std::holds_alternative<m::GaveUp>(phase)) broken("give-up", what + ": no give-up limit reached");
+    if (std::holds_alternative<m::GaveUp>(phase))
+      broken("give-up", what + ": no give-up limit reached");
     broken("end-cause", what);
   }
   if (ctx.refresh_rejected) {
     // A refresh already out (proactive, or timed out unanswered) answers the 401: no second one.
     const int wanted = ctx.refresh_was_out ? 0 : 1;
     if (ctx.rejected_refreshes != wanted || !std::holds_alternative<m::RefreshingAuth>(phase))
-      broken("auth-refresh", ctx.refresh_was_out
-                                 ? "a 401 while a refresh is out must wait for it (RefreshingAuth), not ask again"
-                                 : "a 401 with an auth provider must refresh once and wait (RefreshingAuth)");
+      broken("auth-refresh",
+             ctx.refresh_was_out
+                 ? "a 401 while a refresh is out must wait for it (RefreshingAuth), not ask again"
+                 : "a 401 with an auth provider must refresh once and wait (RefreshingAuth)");
     refreshing = true;
     refresh_at = ctx.now;
   }
@@ -104,13 +109,16 @@ bool Model::settle_failure(const m::Phase& phase, const Ctx& ctx) const {
   const bool now_terminal = phase_is_terminal(phase);
   if (ctx.failure_optional && !ctx.backed_off && !now_terminal) return false;
   if (f.give_up) {
-    if (!std::holds_alternative<m::GaveUp>(phase) || std::get<m::GaveUp>(phase).reason != *f.give_up)
-      broken("give-up", "failure " + num(f.n) + " should give up (" + std::string(m::name_of(*f.give_up)) +
-                            "), phase is " + std::string(m::name_of(phase)));
+    if (!std::holds_alternative<m::GaveUp>(phase) ||
+        std::get<m::GaveUp>(phase).reason != *f.give_up)
+      broken("give-up", "failure " + num(f.n) + " should give up (" +
+                            std::string(m::name_of(*f.give_up)) + "), phase is " +
+                            std::string(m::name_of(phase)));
   } else if (!ctx.backed_off && !ctx.terminal) {
-    const std::string what = "a failure (" + std::string(m::name_of(f.reason)) + ") did not back off; phase is " +
-                             std::string(m::name_of(phase));
-    if (std::holds_alternative<m::GaveUp>(phase)) broken("give-up", what + " (before the give-up limit)");
+    const std::string what = "a failure (" + std::string(m::name_of(f.reason)) +
+                             ") did not back off; phase is " + std::string(m::name_of(phase));
+    if (std::holds_alternative<m::GaveUp>(phase))
+      broken("give-up", what + " (before the give-up limit)");
     if (now_terminal)
       broken("end-cause", "ended " + std::string(m::name_of(phase)) + " (" +
                               std::string(m::name_of(reason_of_phase(phase))) + ") on a failure (" +
@@ -123,8 +131,10 @@ bool Model::settle_failure(const m::Phase& phase, const Ctx& ctx) const {
 
 // What the step owed: a frame released once, gaps told, a Connect when due.
 void Model::settle_step(const Ctx& ctx, bool happened) {
-  if (ctx.frame && ctx.releases != 1) broken("frame-release", "a frame was neither delivered nor discarded");
-  if (ctx.too_old && !ctx.too_old_reported && happened) broken("gap", "cursor too old without a gap report");
+  if (ctx.frame && ctx.releases != 1)
+    broken("frame-release", "a frame was neither delivered nor discarded");
+  if (ctx.too_old && !ctx.too_old_reported && happened)
+    broken("gap", "cursor too old without a gap report");
   if (ctx.pending_gap) broken("gap", "a gap was reported without the delivery it precedes");
   if ((ctx.connect != ConnectKind::none || ctx.backoff_due) && !ctx.connected)
     broken("connect-due", "no Connect although one is due");
@@ -140,17 +150,23 @@ void Model::settle_saves(const m::Event& event, const m::Phase& phase, const Ctx
   const bool now_terminal = phase_is_terminal(phase);
   const bool tick = std::holds_alternative<m::Tick>(event);
   if (save_while_saving && !now_terminal)
-    broken("save-in-flight", "a checkpoint save was asked while another is in flight (a slow store would queue writes)");
+    broken(
+        "save-in-flight",
+        "a checkpoint save was asked while another is in flight (a slow store would queue writes)");
   save_while_saving = false;
   if (now_terminal) {
     if (committable > requested)
-      broken("flush", "entered " + std::string(m::name_of(phase)) + " without flushing committable delivery " +
-                          num(committable) + " (saved up to " + num(requested) + ")");
-    if (conn != Conn::none) broken("after-end", "entered a terminal state with the connection open");
+      broken("flush", "entered " + std::string(m::name_of(phase)) +
+                          " without flushing committable delivery " + num(committable) +
+                          " (saved up to " + num(requested) + ")");
+    if (conn != Conn::none)
+      broken("after-end", "entered a terminal state with the connection open");
     terminal = true;
     return;
   }
-  if (early_save) broken("save-retry", "a failed checkpoint save was retried before its backoff (checkpoint_retry_ms_min)");
+  if (early_save)
+    broken("save-retry",
+           "a failed checkpoint save was retried before its backoff (checkpoint_retry_ms_min)");
   if (save_retry_not_before || requested > durable) {
     // A failed save waits for its retry, and any save in flight (a retry or
     // a batch) for its outcome; batching resumes after it.
@@ -158,7 +174,8 @@ void Model::settle_saves(const m::Event& event, const m::Phase& phase, const Ctx
       broken("save-retry", "a failed checkpoint save was not retried when its backoff ended");
   } else {
     if (committable > requested && committable - requested >= cfg.resume.checkpoint_every_events)
-      broken("batching", "checkpoint batching: " + num(committable - requested) + " commits unsaved, limit " +
+      broken("batching", "checkpoint batching: " + num(committable - requested) +
+                             " commits unsaved, limit " +
                              num(std::uint64_t{cfg.resume.checkpoint_every_events}));
     if (tick && cfg.resume.checkpoint_every_ms > 0 && unsaved_since && committable > requested &&
         ms_between(*unsaved_since, ctx.now) >= cfg.resume.checkpoint_every_ms)
@@ -173,9 +190,9 @@ void Model::check_terminal(const Terminal& t, const m::Phase& phase) const {
                        (t.kind == TermKind::failed && std::holds_alternative<m::Failed>(phase));
   const m::Reason reason = reason_of_phase(phase);
   if (kind_ok && reason == t.reason) return;
-  const std::string what = "expected a terminal state with reason " + std::string(m::name_of(t.reason)) +
-                           ", phase is " + std::string(m::name_of(phase)) + " (" + std::string(m::name_of(reason)) +
-                           ")";
+  const std::string what =
+      "expected a terminal state with reason " + std::string(m::name_of(t.reason)) + ", phase is " +
+      std::string(m::name_of(phase)) + " (" + std::string(m::name_of(reason)) + ")";
   if (t.kind == TermKind::stopped) broken("after-end", what);
   if (t.kind == TermKind::gave_up) broken("give-up", what);
   broken("end-cause", what);
@@ -191,7 +208,8 @@ void Model::check_phase(const m::Phase& phase) const {
     ok = std::holds_alternative<m::Connecting>(phase);
     want = "Connecting";
   } else if (conn == Conn::open) {
-    ok = confirmed ? std::holds_alternative<m::Streaming>(phase) : std::holds_alternative<m::Confirming>(phase);
+    ok = confirmed ? std::holds_alternative<m::Streaming>(phase)
+                   : std::holds_alternative<m::Confirming>(phase);
     want = confirmed ? "Streaming" : "Confirming";
   } else if (refreshing) {
     ok = std::holds_alternative<m::RefreshingAuth>(phase);
@@ -201,7 +219,8 @@ void Model::check_phase(const m::Phase& phase) const {
     want = "BackingOff";
   }
   if (!ok)
-    broken("phase", "phase is " + std::string(m::name_of(phase)) + ", but the events and effects say " +
+    broken("phase", "phase is " + std::string(m::name_of(phase)) +
+                        ", but the events and effects say " +
                         std::string(want.empty() ? "nothing is pending" : want));
 }
 
@@ -209,21 +228,26 @@ void Model::check_status(const m::Phase& phase) const {
   const m::StatusKind kind = kind_of_phase(phase);
   bool ok = reported.kind == kind;
   if (const auto* b = std::get_if<m::BackingOff>(&phase)) {
-    ok = ok && reported.next_attempt_at == b->until && reported.failures == b->failures && reported.reason == b->reason;
+    ok = ok && reported.next_attempt_at == b->until && reported.failures == b->failures &&
+         reported.reason == b->reason;
   } else if (phase_is_terminal(phase)) {
     ok = ok && reported.reason == reason_of_phase(phase);
   }
-  if (!ok) broken("status", "last reported " + text(reported) + " does not describe phase " + std::string(m::name_of(phase)));
+  if (!ok)
+    broken("status", "last reported " + text(reported) + " does not describe phase " +
+                         std::string(m::name_of(phase)));
 }
 
 // The Tick contract: after a Tick, next_deadline() is not in the past, and a
 // second Tick at the same instant does nothing (a driver may fire twice).
 void Model::check_tick(const m::State& after, const Ctx& ctx) {
   if (const auto next = m::next_deadline(after); next && *next < ctx.now)
-    broken("tick", "next_deadline() " + num(next->ms) + " is in the past after a Tick at " + num(ctx.now.ms));
+    broken("tick", "next_deadline() " + num(next->ms) + " is in the past after a Tick at " +
+                       num(ctx.now.ms));
   const m::Step again = m::transition(after, m::Tick{ctx.now});
   if (!again.effects.empty())
-    broken("tick", "a second Tick at the same instant had effects: " + std::string(m::name_of(again.effects[0])));
+    broken("tick", "a second Tick at the same instant had effects: " +
+                       std::string(m::name_of(again.effects[0])));
 }
 
 }  // namespace session_reference
@@ -234,13 +258,16 @@ struct SessionReference::Impl {
   bool stopped = false;  // a finding was made: the model no longer describes the session
 };
 
-SessionReference::SessionReference(const model::SessionConfig& config) : impl_(std::make_unique<Impl>(config)) {}
+SessionReference::SessionReference(const model::SessionConfig& config)
+    : impl_(std::make_unique<Impl>(config)) {}
 SessionReference::~SessionReference() = default;
 SessionReference::SessionReference(SessionReference&&) noexcept = default;
 SessionReference& SessionReference::operator=(SessionReference&&) noexcept = default;
 
-std::optional<Violation> SessionReference::check(const model::Event& event, const model::Phase& before,
-                                                 const model::State& after, const model::Effects& effects) {
+std::optional<Violation> SessionReference::check(const model::Event& event,
+                                                 const model::Phase& before,
+                                                 const model::State& after,
+                                                 const model::Effects& effects) {
   if (impl_->stopped) return std::nullopt;
   session_reference::Model& judge = impl_->model;
   try {

@@ -2,7 +2,6 @@
 // what the step's event made due (session_events.cpp) and the model.
 
 #include <algorithm>
-
 #include <tether/model/backoff.hpp>
 #include <tether/model/names.hpp>
 
@@ -14,7 +13,8 @@ void Model::walk(const m::Effects& effects, Ctx& ctx) {
   for (const m::Effect& effect : effects) {
     const auto b = 1U << effect.index();
     if ((ctx.allowed & b) == 0)
-      broken_by(rule_of_unexpected(effect), "unexpected " + std::string(m::name_of(effect)) + " for this event");
+      broken_by(rule_of_unexpected(effect),
+                "unexpected " + std::string(m::name_of(effect)) + " for this event");
     std::visit(Overload{
                    [&](const m::Connect& c) { on_connect(c, ctx); },
                    [&](const m::CloseConnection&) {
@@ -39,13 +39,15 @@ void Model::walk(const m::Effects& effects, Ctx& ctx) {
 
 void Model::on_connect(const m::Connect& c, Ctx& ctx) {
   if (ctx.terminal && ctx.terminal->kind == TermKind::gave_up)
-    broken("give-up", "Connect although the give-up policy says " + std::string(m::name_of(ctx.terminal->reason)));
+    broken("give-up", "Connect although the give-up policy says " +
+                          std::string(m::name_of(ctx.terminal->reason)));
   if (ctx.terminal) broken("after-end", "Connect in a step that ends the session");
   if (conn != Conn::none) broken("connect-overlap", "Connect while a connection is still open");
   bool after_failure = false;
   const std::uint64_t expected = connect_number(ctx, after_failure);
   if (c.attempt != expected)
-    broken("failure-count", "Connect.attempt is " + num(std::uint64_t{c.attempt}) + ", expected " + num(expected));
+    broken("failure-count",
+           "Connect.attempt is " + num(std::uint64_t{c.attempt}) + ", expected " + num(expected));
   check_resume(c);
   if (after_failure && budget_on()) spend_token(ctx.now);
   conn = Conn::attempting;
@@ -61,14 +63,17 @@ void Model::on_connect(const m::Connect& c, Ctx& ctx) {
 std::uint64_t Model::connect_number(Ctx& ctx, bool& after_failure) const {
   if (ctx.connect == ConnectKind::start) return 1;
   if (ctx.connect == ConnectKind::refresh) return inc_failures(failures);
-  if (ctx.connect == ConnectKind::late_refresh) return inc_failures(backoff_failures);  // the backoff's count
+  if (ctx.connect == ConnectKind::late_refresh)
+    return inc_failures(backoff_failures);  // the backoff's count
   if (!(backing_off && (ctx.backoff_due || ctx.restore || ctx.backed_off)))
-    broken("connect-without-reason", "Connect without a reason (not started, not refreshed, not after a backoff)");
-  if (ctx.now < backoff_until) broken("attempt-early", "Connect before the reported next attempt time");
+    broken("connect-without-reason",
+           "Connect without a reason (not started, not refreshed, not after a backoff)");
+  if (ctx.now < backoff_until)
+    broken("attempt-early", "Connect before the reported next attempt time");
   if (!backoff_cut && ms_between(backoff_from, ctx.now) < backoff_lower_ms)
     broken("attempt-early", "attempt " + num(ms_between(backoff_from, ctx.now)) +
-                                " ms after the failure; the policy requires at least " + num(backoff_lower_ms) +
-                                " ms");
+                                " ms after the failure; the policy requires at least " +
+                                num(backoff_lower_ms) + " ms");
   after_failure = backoff_failures > 0;
   return inc_failures(backoff_failures);
 }
@@ -78,8 +83,9 @@ std::uint64_t Model::connect_number(Ctx& ctx, bool& after_failure) const {
 void Model::spend_token(m::Instant now) {
   refill(now);
   if (budget < cfg.budget.refill_ms_per_token)
-    broken("retry-budget", "attempt after a failure without a whole retry-budget token (" + num(budget) + " of " +
-                               num(cfg.budget.refill_ms_per_token) + " ms of refill)");
+    broken("retry-budget", "attempt after a failure without a whole retry-budget token (" +
+                               num(budget) + " of " + num(cfg.budget.refill_ms_per_token) +
+                               " ms of refill)");
   budget -= cfg.budget.refill_ms_per_token;
 }
 
@@ -93,7 +99,8 @@ void Model::check_resume(const m::Connect& c) const {
   };
   // A cursor that is not a token's carries no id bytes: after the stream reset
   // its id (an empty SSE `id:`), a stale id presented would resume elsewhere.
-  if (c.from == m::ResumeFrom::cursor && c.cursor.kind != m::CursorKind::token && !c.cursor.token.empty())
+  if (c.from == m::ResumeFrom::cursor && c.cursor.kind != m::CursorKind::token &&
+      !c.cursor.token.empty())
     broken("resume", "Connect resumes with the id '" + std::string(c.cursor.token.view()) +
                          "' the stream reset (an empty id: the cursor is the sequence alone)");
   bool ok = false;
@@ -105,8 +112,8 @@ void Model::check_resume(const m::Connect& c) const {
     ok = by_position();
   }
   if (!ok)
-    broken("resume", "Connect resumes from " + std::string(m::name_of(c.from)) + " " + text(c.cursor) +
-                         "; expected " +
+    broken("resume", "Connect resumes from " + std::string(m::name_of(c.from)) + " " +
+                         text(c.cursor) + "; expected " +
                          (override_from != Override::none
                               ? std::string(override_from == Override::oldest ? "oldest" : "live") +
                                     " (the cursor-too-old policy)"
@@ -116,7 +123,8 @@ void Model::check_resume(const m::Connect& c) const {
 // ---------------------------------------------------------------- frames
 
 void Model::on_deliver(const m::Deliver& d, Ctx& ctx) {
-  if (!ctx.frame || !ctx.frame_open) broken("frame-release", "Deliver without a frame on an open stream");
+  if (!ctx.frame || !ctx.frame_open)
+    broken("frame-release", "Deliver without a frame on an open stream");
   if (ctx.releases++ > 0) broken("frame-release", "a frame released twice");
   const m::FrameReceived& f = *ctx.frame;
   if (d.frame_ref != f.frame_ref || d.sequence != f.sequence)
@@ -144,13 +152,15 @@ void Model::check_jump(const m::FrameReceived& f, const Ctx& ctx) const {
   if (!f.sequence || !last_seq) return;
   const std::uint64_t s = *f.sequence;
   const std::uint64_t last = *last_seq;
-  if (s <= last) broken("duplicate", "duplicate delivered: sequence " + num(s) + " after " + num(last));
+  if (s <= last)
+    broken("duplicate", "duplicate delivered: sequence " + num(s) + " after " + num(last));
   if (s > last + 1 && cfg.resume.gaps == m::GapDetection::strict) {
-    const bool told = ctx.pending_gap && ctx.pending_gap->from == last + 1 && ctx.pending_gap->to == s - 1;
+    const bool told =
+        ctx.pending_gap && ctx.pending_gap->from == last + 1 && ctx.pending_gap->to == s - 1;
     const bool resync = gap_open && (!gap_open_from || *gap_open_from <= last + 1);
     if (!told && !resync)
-      broken("gap", "silent gap: sequence " + num(s) + " delivered after " + num(last) + " without a ReportGap for [" +
-                        num(last + 1) + ", " + num(s - 1) + "]");
+      broken("gap", "silent gap: sequence " + num(s) + " delivered after " + num(last) +
+                        " without a ReportGap for [" + num(last + 1) + ", " + num(s - 1) + "]");
   }
 }
 
@@ -158,9 +168,10 @@ void Model::move_position(const m::FrameReceived& f) {
   if (f.id || f.sequence) {
     // An empty id is a reset (WHATWG): the position keeps only the sequence.
     const bool token = f.id && !f.id->empty();
-    position = token ? (f.sequence ? m::Cursor::at_token(*f.id, *f.sequence) : m::Cursor::at_token(*f.id))
-               : f.sequence ? m::Cursor::at_sequence(*f.sequence)
-                            : m::Cursor{};
+    position =
+        token ? (f.sequence ? m::Cursor::at_token(*f.id, *f.sequence) : m::Cursor::at_token(*f.id))
+        : f.sequence ? m::Cursor::at_sequence(*f.sequence)
+                     : m::Cursor{};
     position_is_start = false;
     override_from = Override::none;
     override_ambiguous = Override::none;
@@ -185,23 +196,29 @@ void Model::on_discard(const m::DiscardFrame& d, Ctx& ctx) const {
   if (d.reason != m::DiscardReason::duplicate)
     broken("frame-release", "frame on an open stream discarded as not_streaming");
   if (!(f.sequence && last_seq && *f.sequence <= *last_seq))
-    broken("frame-release", "a new frame (not a duplicate) was discarded: an event lost without a gap report");
+    broken("frame-release",
+           "a new frame (not a duplicate) was discarded: an event lost without a gap report");
 }
 
 void Model::on_gap(const m::ReportGap& g, Ctx& ctx) {
   if (g.cause == m::GapCause::missing) {
-    if (cfg.resume.gaps != m::GapDetection::strict) broken("gap", "missing-gap report under relaxed gap detection");
-    if (!ctx.frame_open || ctx.pending_gap) broken("gap", "missing-gap report without a frame to deliver");
+    if (cfg.resume.gaps != m::GapDetection::strict)
+      broken("gap", "missing-gap report under relaxed gap detection");
+    if (!ctx.frame_open || ctx.pending_gap)
+      broken("gap", "missing-gap report without a frame to deliver");
     ctx.pending_gap = Gap{g.from_sequence, g.to_sequence};
     return;
   }
   if (!ctx.too_old || ctx.too_old_reported)
-    broken("gap", "cursor_too_old gap without an expired cursor (the server did not say the cursor is too old)");
+    broken("gap",
+           "cursor_too_old gap without an expired cursor (the server did not say the cursor is too "
+           "old)");
   ctx.too_old_reported = true;
   // Exactly from the first event not delivered: an earlier start invents a
   // loss of what the application has, a later one hides one.
   if (g.from_sequence && last_seq && *g.from_sequence != *last_seq + 1)
-    broken("gap", "cursor_too_old gap from " + num(*g.from_sequence) + ", expected from " + num(*last_seq + 1));
+    broken("gap", "cursor_too_old gap from " + num(*g.from_sequence) + ", expected from " +
+                      num(*last_seq + 1));
   if (!g.to_sequence) {
     gap_open = true;
     gap_open_from = g.from_sequence;
@@ -215,19 +232,21 @@ void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
   if (save_retry_not_before && now < *save_retry_not_before) early_save = true;
   save_retry_not_before.reset();
   if (id == 0 || id > committable)
-    broken("checkpoint", "checkpoint of delivery " + num(id) + " ahead of the commit policy (committable: " +
-                             num(committable) + ")");
+    broken("checkpoint", "checkpoint of delivery " + num(id) +
+                             " ahead of the commit policy (committable: " + num(committable) + ")");
   if (id < last_save || (id == last_save && !save_failed_since_save))
-    broken("checkpoint", "checkpoint moved backwards or repeated: " + num(id) + " after " + num(last_save));
+    broken("checkpoint",
+           "checkpoint moved backwards or repeated: " + num(id) + " after " + num(last_save));
   if (id < durable) broken("checkpoint", "re-requested checkpoint older than the durable one");
   check_save_cursor(s);
   if (requested > durable) save_while_saving = true;  // allowed for the final flush only
   if (saved_floor) {
     if (saved_floor->kind != m::CursorKind::none && s.cursor.kind == m::CursorKind::none)
       broken("checkpoint", "checkpoint regressed to an empty cursor after " + text(*saved_floor));
-    if (saved_floor->has_sequence && s.cursor.has_sequence && s.cursor.sequence < saved_floor->sequence)
-      broken("checkpoint",
-             "checkpoint sequence moved backwards: " + text(s.cursor) + " after " + text(*saved_floor));
+    if (saved_floor->has_sequence && s.cursor.has_sequence &&
+        s.cursor.sequence < saved_floor->sequence)
+      broken("checkpoint", "checkpoint sequence moved backwards: " + text(s.cursor) + " after " +
+                               text(*saved_floor));
   }
   last_save = id;
   requested = std::max(requested, id);
@@ -242,8 +261,8 @@ void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
 void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
   const std::uint64_t id = s.delivery_id;
   if (s.cursor.kind != m::CursorKind::token && !s.cursor.token.empty())
-    broken("resume", "checkpoint of delivery " + num(id) + " keeps the id '" + std::string(s.cursor.token.view()) +
-                         "' the stream reset");
+    broken("resume", "checkpoint of delivery " + num(id) + " keeps the id '" +
+                         std::string(s.cursor.token.view()) + "' the stream reset");
   const After& after = after_delivery(id);
   const Position* expected = &after.cursor;
   if (cfg.resume.commit == m::CommitPolicy::on_ack) {
@@ -254,8 +273,8 @@ void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
   }
   // On restart an empty checkpoint falls back to the configured start, so while
   // the position still is that start, saving "none" is the same checkpoint.
-  const bool equivalent = cfg.resume.commit == m::CommitPolicy::on_next_delivery && after.is_start &&
-                          s.cursor.kind == m::CursorKind::none;
+  const bool equivalent = cfg.resume.commit == m::CommitPolicy::on_next_delivery &&
+                          after.is_start && s.cursor.kind == m::CursorKind::none;
   if (!expected->same_as(s.cursor) && !equivalent)
     broken("checkpoint", "checkpoint of delivery " + num(id) + " saves cursor " + text(s.cursor) +
                              ", but that delivery's cursor is " + text(*expected));
@@ -266,13 +285,16 @@ void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
 void Model::on_refresh(const m::RefreshAuth& r, Ctx& ctx) const {
   if (!cfg.auth.has_provider) broken("auth-refresh", "RefreshAuth without an auth provider");
   if (r.cause == m::RefreshCause::rejected) {
-    if (!ctx.refresh_rejected) broken("auth-refresh", "RefreshAuth{rejected} without a 401 that allows one");
-    if (ctx.rejected_refreshes++ > 0) broken("auth-refresh", "two refreshes for one rejected attempt");
+    if (!ctx.refresh_rejected)
+      broken("auth-refresh", "RefreshAuth{rejected} without a 401 that allows one");
+    if (ctx.rejected_refreshes++ > 0)
+      broken("auth-refresh", "two refreshes for one rejected attempt");
     return;
   }
   if (!ctx.expiring_refresh_ok)
     broken("refresh-pacing",
-           "proactive RefreshAuth outside the token's refresh-ahead window (or after a failed one, before new "
+           "proactive RefreshAuth outside the token's refresh-ahead window (or after a failed one, "
+           "before new "
            "credentials)");
 }
 
@@ -280,12 +302,12 @@ void Model::on_refresh(const m::RefreshAuth& r, Ctx& ctx) const {
 // timeout), numbered 1, 2, 3, ...
 void Model::number_refresh(const m::RefreshAuth& r) {
   if (refresh_out != 0)
-    broken("refresh-pacing",
-           "RefreshAuth #" + num(std::uint64_t{r.request}) + " while #" + num(std::uint64_t{refresh_out}) + " is out");
+    broken("refresh-pacing", "RefreshAuth #" + num(std::uint64_t{r.request}) + " while #" +
+                                 num(std::uint64_t{refresh_out}) + " is out");
   const std::uint32_t want = refresh_last == UINT32_MAX ? 1 : refresh_last + 1;
   if (r.request != want)
-    broken("refresh-pacing",
-           "RefreshAuth numbered " + num(std::uint64_t{r.request}) + ", expected " + num(std::uint64_t{want}));
+    broken("refresh-pacing", "RefreshAuth numbered " + num(std::uint64_t{r.request}) +
+                                 ", expected " + num(std::uint64_t{want}));
   refresh_out = refresh_last = r.request;
 }
 
@@ -302,7 +324,8 @@ void Model::on_status(const m::Status& st, Ctx& ctx) {
     } else if (ctx.restore && backing_off && !ctx.restore_reported) {
       check_restore(st, ctx);
     } else if (ctx.terminal && ctx.terminal->kind == TermKind::gave_up) {
-      broken("give-up", "backed off although the give-up policy says " + std::string(m::name_of(ctx.terminal->reason)));
+      broken("give-up", "backed off although the give-up policy says " +
+                            std::string(m::name_of(ctx.terminal->reason)));
     } else if (st.reason == m::Reason::heartbeat_timeout) {
       broken("heartbeat", "closed as silent a stream that got bytes within the heartbeat budget");
     } else {
@@ -314,22 +337,26 @@ void Model::on_status(const m::Status& st, Ctx& ctx) {
 
 void Model::check_backoff(const m::Status& st, Ctx& ctx) {
   const Failure& f = *ctx.failure;
-  if (f.give_up) broken("give-up", "backed off although the give-up policy says " + std::string(m::name_of(*f.give_up)));
+  if (f.give_up)
+    broken("give-up",
+           "backed off although the give-up policy says " + std::string(m::name_of(*f.give_up)));
   ctx.backed_off = true;
   if (st.failures != f.n)
-    broken("failure-count", "failure count " + num(std::uint64_t{st.failures}) + ", expected " + num(f.n) +
-                                (f.short_session ? " (a short session never resets the count)" : ""));
+    broken("failure-count",
+           "failure count " + num(std::uint64_t{st.failures}) + ", expected " + num(f.n) +
+               (f.short_session ? " (a short session never resets the count)" : ""));
   if (st.reason != f.reason)
-    broken("backoff-entered", "backoff reason " + std::string(m::name_of(st.reason)) + ", expected " +
-                                  std::string(m::name_of(f.reason)));
+    broken("backoff-entered", "backoff reason " + std::string(m::name_of(st.reason)) +
+                                  ", expected " + std::string(m::name_of(f.reason)));
   if (f.http_status != 0 && st.http_status != f.http_status)
     broken("backoff-entered", "backoff status lost the HTTP status");
   const std::int64_t delay = ms_between(ctx.now, st.next_attempt_at);
   const Range r = backoff_bounds(f, ctx.now);
   if (delay < r.lo || delay > r.hi)
-    broken("backoff-delay", "backoff delay " + num(delay) + " ms for failure " + num(f.n) + " outside [" + num(r.lo) +
-                                ", " + num(r.hi) + "]" + (f.short_session ? " (short session)" : "") +
-                                " hint floor " + num(hint_floor(f.retry_after_ms)));
+    broken("backoff-delay", "backoff delay " + num(delay) + " ms for failure " + num(f.n) +
+                                " outside [" + num(r.lo) + ", " + num(r.hi) + "]" +
+                                (f.short_session ? " (short session)" : "") + " hint floor " +
+                                num(hint_floor(f.retry_after_ms)));
   backing_off = true;
   backoff_failures = f.n;
   backoff_reason = f.reason;
@@ -352,7 +379,8 @@ Range Model::backoff_bounds(const Failure& f, m::Instant now) const {
     lower = upper = std::max(bp().clean_close_delay_ms, hint);
   } else {
     const Range j = jitter(f.n);
-    const std::int64_t floor = std::max(f.short_session ? bp().short_session_delay_ms_min : 0, hint);
+    const std::int64_t floor =
+        std::max(f.short_session ? bp().short_session_delay_ms_min : 0, hint);
     const m::DelayBounds b = m::floored(m::DelayBounds{j.lo, j.hi}, floor);
     lower = b.delay_ms_min;
     upper = b.delay_ms_max;
@@ -369,12 +397,14 @@ void Model::check_restore(const m::Status& st, Ctx& ctx) {
   if (st.failures != backoff_failures || st.reason != backoff_reason)
     broken("network-restored", "network restored changed the backoff's failure count or reason");
   const m::Instant until = st.next_attempt_at;
-  if (until < ctx.now) broken("network-restored", "network restored moved the next attempt into the past");
+  if (until < ctx.now)
+    broken("network-restored", "network restored moved the next attempt into the past");
   if (until > std::max(backoff_until, ctx.now))
-    broken("network-restored", "network restored postponed the next attempt from " + num(backoff_until.ms) +
-                                   " to " + num(until.ms));
+    broken("network-restored", "network restored postponed the next attempt from " +
+                                   num(backoff_until.ms) + " to " + num(until.ms));
   if (!budget_on() && ms_between(ctx.now, until) > bp().restored_delay_ms_max)
-    broken("network-restored", "network restored left the next attempt more than restored_delay_ms_max away");
+    broken("network-restored",
+           "network restored left the next attempt more than restored_delay_ms_max away");
   backoff_until = until;
   backoff_cut = true;
 }

@@ -3,7 +3,6 @@
 // derived from the reference's own model before it looks at the step's effects.
 
 #include <algorithm>
-
 #include <tether/model/names.hpp>
 
 #include "session_impl.hpp"
@@ -14,11 +13,16 @@ namespace {
 
 m::Reason reason_of_close(m::CloseCause cause) {
   switch (cause) {
-    case m::CloseCause::clean_close: return m::Reason::clean_close;
-    case m::CloseCause::unexpected_eof: return m::Reason::unexpected_eof;
-    case m::CloseCause::transport_error: return m::Reason::transport_error;
-    case m::CloseCause::protocol_error: return m::Reason::protocol_error;
-    case m::CloseCause::unrecoverable: return m::Reason::unrecoverable;
+    case m::CloseCause::clean_close:
+      return m::Reason::clean_close;
+    case m::CloseCause::unexpected_eof:
+      return m::Reason::unexpected_eof;
+    case m::CloseCause::transport_error:
+      return m::Reason::transport_error;
+    case m::CloseCause::protocol_error:
+      return m::Reason::protocol_error;
+    case m::CloseCause::unrecoverable:
+      return m::Reason::unrecoverable;
   }
   return m::Reason::transport_error;
 }
@@ -30,7 +34,9 @@ void Model::expect_failure(Ctx& ctx, Failure f) const {
   ctx.failure = f;
 }
 
-void Model::expect_terminal(Ctx& ctx, TermKind kind, m::Reason reason) { ctx.terminal = Terminal{kind, reason}; }
+void Model::expect_terminal(Ctx& ctx, TermKind kind, m::Reason reason) {
+  ctx.terminal = Terminal{kind, reason};
+}
 
 // An open, confirmed stream ended: healthy long sessions start counting afresh;
 // a session shorter than short_session_ms never resets the count.
@@ -54,9 +60,15 @@ void Model::cursor_too_old(Ctx& ctx, Failure f) {
   ctx.too_old = true;
   ctx.must_close = true;
   switch (cfg.resume.too_old) {
-    case m::TooOldPolicy::fail: expect_terminal(ctx, TermKind::failed, m::Reason::cursor_too_old); return;
-    case m::TooOldPolicy::resync_from_oldest: override_from = Override::oldest; break;
-    case m::TooOldPolicy::resume_from_live: override_from = Override::live; break;
+    case m::TooOldPolicy::fail:
+      expect_terminal(ctx, TermKind::failed, m::Reason::cursor_too_old);
+      return;
+    case m::TooOldPolicy::resync_from_oldest:
+      override_from = Override::oldest;
+      break;
+    case m::TooOldPolicy::resume_from_live:
+      override_from = Override::live;
+      break;
   }
   override_ambiguous = Override::none;
   f.reason = m::Reason::cursor_resync;
@@ -85,7 +97,9 @@ void Model::commit(std::uint64_t id, const Position& cursor, m::Instant now) {
 void Model::plan(const m::Event& event, Ctx& ctx) {
   std::visit(Overload{
                  [&](const m::Started& e) { plan_started(e, ctx); },
-                 [&](const m::StopRequested&) { plan_ends(TermKind::stopped, m::Reason::stop_requested, ctx); },
+                 [&](const m::StopRequested&) {
+                   plan_ends(TermKind::stopped, m::Reason::stop_requested, ctx);
+                 },
                  [&](const m::Tick&) { plan_tick(ctx); },
                  [&](const m::ConnectionOpened&) { plan_opened(ctx); },
                  [&](const m::ConnectionClosed& e) { plan_closed(e, ctx); },
@@ -156,9 +170,11 @@ void Model::plan_tick(Ctx& ctx) {
   } else if (conn == Conn::open) {
     plan_tick_open(ctx);
   } else if (refreshing) {
-    if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms) refresh_failed(ctx);  // still out
+    if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms)
+      refresh_failed(ctx);  // still out
   } else if (backing_off && ctx.now >= backoff_until) {
-    const auto why = backoff_failures > 0 ? give_up_reason(backoff_failures, ctx.now) : std::nullopt;
+    const auto why =
+        backoff_failures > 0 ? give_up_reason(backoff_failures, ctx.now) : std::nullopt;
     if (why) {
       expect_terminal(ctx, TermKind::gave_up, *why);
     } else {
@@ -255,8 +271,8 @@ void Model::plan_frame(const m::FrameReceived& e, Ctx& ctx) {
     return;
   }
   ctx.frame_open = true;
-  ctx.allowed = bit<m::ReportStatus>() | bit<m::ReportGap>() | bit<m::SaveCheckpoint>() | bit<m::Deliver>() |
-                bit<m::DiscardFrame>();
+  ctx.allowed = bit<m::ReportStatus>() | bit<m::ReportGap>() | bit<m::SaveCheckpoint>() |
+                bit<m::Deliver>() | bit<m::DiscardFrame>();
   confirmed = true;
   last_rx_at = ctx.now;
   if (e.retry_ms && *e.retry_ms >= 0) sse_hint_ms = *e.retry_ms;
@@ -277,14 +293,16 @@ void Model::plan_expired(Ctx& ctx) {
       outage_since = ctx.now;
       return cursor_too_old(ctx, Failure{m::Reason::cursor_resync, 1});
     }
-    return cursor_too_old(ctx, Failure{m::Reason::cursor_resync, inc_failures(failures), short_session});
+    return cursor_too_old(ctx,
+                          Failure{m::Reason::cursor_resync, inc_failures(failures), short_session});
   }
   cursor_too_old(ctx, attempt_failure(m::Reason::cursor_resync, ctx.now));
 }
 
 void Model::plan_acked(const m::DeliveryAcked& e, Ctx& ctx) {
   ctx.allowed = bit<m::SaveCheckpoint>();
-  if (cfg.resume.commit != m::CommitPolicy::on_ack || e.delivery_id == 0 || e.delivery_id > delivered) {
+  if (cfg.resume.commit != m::CommitPolicy::on_ack || e.delivery_id == 0 ||
+      e.delivery_id > delivered) {
     ctx.quiet = true;
     return;
   }

@@ -10,12 +10,11 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <tether/model/session.hpp>
+#include <tether/sim/violation.hpp>
 #include <type_traits>
 #include <variant>
 #include <vector>
-
-#include <tether/model/session.hpp>
-#include <tether/sim/violation.hpp>
 
 namespace tether::sim::session_reference {
 
@@ -49,7 +48,9 @@ inline std::int64_t mul_sat(std::int64_t a, std::int64_t b) {
 }
 // Milliseconds from `from` to `to`, saturating.
 inline std::int64_t ms_between(m::Instant from, m::Instant to) { return sub_sat(to.ms, from.ms); }
-inline std::uint64_t inc_failures(std::uint64_t n) { return n >= kFailuresMax ? kFailuresMax : n + 1; }
+inline std::uint64_t inc_failures(std::uint64_t n) {
+  return n >= kFailuresMax ? kFailuresMax : n + 1;
+}
 
 // A rule of session_rules, named by a string literal (checked at compile time).
 using SessionRule = RuleOf<session_rules>;
@@ -83,7 +84,8 @@ struct Position {
   bool has_sequence = false;
 
   static Position of(const m::Cursor& c) {
-    return Position{std::string(c.token.view()), c.sequence, c.start_time_ms, c.kind, c.has_sequence};
+    return Position{std::string(c.token.view()), c.sequence, c.start_time_ms, c.kind,
+                    c.has_sequence};
   }
   // model::Cursor's equality, field by field.
   bool same_as(const m::Cursor& c) const {
@@ -107,7 +109,8 @@ enum class TermKind : std::uint8_t { stopped, gave_up, failed };
 enum class ConnectKind : std::uint8_t { none, start, refresh, late_refresh };
 
 struct Failure {
-  Failure(m::Reason r, std::uint64_t count, bool short_s = false) : reason(r), n(count), short_session(short_s) {}
+  Failure(m::Reason r, std::uint64_t count, bool short_s = false)
+      : reason(r), n(count), short_session(short_s) {}
   m::Reason reason;
   std::uint64_t n;  // failure count including this one (0: a clean close of a healthy stream)
   bool short_session = false;
@@ -130,8 +133,8 @@ struct Gap {
 struct Ctx {
   const m::Event* event = nullptr;
   m::Instant now{};
-  bool quiet = false;       // an event the session must ignore: no effects at all
-  bool early_tick = false;  // a Tick before next_deadline(): no effects at all
+  bool quiet = false;           // an event the session must ignore: no effects at all
+  bool early_tick = false;      // a Tick before next_deadline(): no effects at all
   std::uint32_t allowed = ~0U;  // bit per Effect alternative that may appear
   std::optional<Failure> failure;
   bool failure_optional = false;  // a deadline inside the rounding tolerance
@@ -336,7 +339,8 @@ struct Model {
   void check_phase(const m::Phase& phase) const;
   void check_status(const m::Phase& phase) const;
   static void check_tick(const m::State& after, const Ctx& ctx);
-  void check(const m::Event& event, const m::Phase& before, const m::State& after, const m::Effects& effects);
+  void check(const m::Event& event, const m::Phase& before, const m::State& after,
+             const m::Effects& effects);
 };
 
 }  // namespace tether::sim::session_reference

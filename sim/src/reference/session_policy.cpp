@@ -6,10 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <utility>
-
 #include <tether/model/backoff.hpp>
 #include <tether/model/names.hpp>
+#include <utility>
 
 #include "session_impl.hpp"
 
@@ -23,8 +22,9 @@ std::int64_t Model::budget_cap() const {
 // double, widened by a millisecond either side for the reducer's rounding.
 Range Model::ceiling(std::uint64_t n) const {
   const std::int64_t cap = bp().delay_ms_max;
-  const long double exact = static_cast<long double>(bp().delay_ms_initial) *
-                            std::pow(static_cast<long double>(bp().multiplier), static_cast<long double>(n - 1));
+  const long double exact =
+      static_cast<long double>(bp().delay_ms_initial) *
+      std::pow(static_cast<long double>(bp().multiplier), static_cast<long double>(n - 1));
   const auto cap_ld = static_cast<long double>(cap);
   if (!(exact < cap_ld)) return {exact < cap_ld + 1.0L ? cap - 1 : cap, cap};
   const auto whole = static_cast<std::int64_t>(std::floor(exact));
@@ -34,8 +34,8 @@ Range Model::ceiling(std::uint64_t n) const {
 // Jitter bounds for failure n >= 1: the envelope, as the previous draw
 // decorrelated jitter depends on is taken before the floors, unseen here.
 Range Model::jitter(std::uint64_t n) const {
-  const m::DelayBounds j =
-      m::jitter_envelope(bp(), static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kFailuresMax)));
+  const m::DelayBounds j = m::jitter_envelope(
+      bp(), static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kFailuresMax)));
   return {j.delay_ms_min, j.delay_ms_max};
 }
 
@@ -59,7 +59,9 @@ std::int64_t Model::heartbeat_budget_ms() const {
   return std::max(mul_sat(h.interval_ms, h.interval_multiple), add_sat(h.interval_ms, h.slack_ms));
 }
 
-bool Model::is_short(m::Instant now) const { return ms_between(opened_at, now) < bp().short_session_ms; }
+bool Model::is_short(m::Instant now) const {
+  return ms_between(opened_at, now) < bp().short_session_ms;
+}
 
 bool Model::healthy(m::Instant now) const {
   if (!confirmed) return false;
@@ -68,14 +70,16 @@ bool Model::healthy(m::Instant now) const {
 }
 
 std::optional<m::Reason> Model::give_up_reason(std::uint64_t n, m::Instant now) const {
-  if (cfg.give_up.attempts_max > 0 && n >= cfg.give_up.attempts_max) return m::Reason::attempts_exhausted;
+  if (cfg.give_up.attempts_max > 0 && n >= cfg.give_up.attempts_max)
+    return m::Reason::attempts_exhausted;
   if (cfg.give_up.outage_ms_max > 0 && ms_between(outage_since, now) >= cfg.give_up.outage_ms_max)
     return m::Reason::outage_too_long;
   return std::nullopt;
 }
 
 void Model::refill(m::Instant now) {
-  budget = std::min(budget_cap(), add_sat(budget, std::max<std::int64_t>(0, ms_between(budget_at, now))));
+  budget = std::min(budget_cap(),
+                    add_sat(budget, std::max<std::int64_t>(0, ms_between(budget_at, now))));
   budget_at = now;
 }
 
@@ -83,7 +87,8 @@ void Model::refill(m::Instant now) {
 // for n failures in a row, capped at checkpoint_retry_ms_max.
 std::int64_t Model::save_retry_wait_ms() const {
   std::int64_t wait_ms = cfg.resume.checkpoint_retry_ms_min;
-  for (std::uint64_t i = 1; i < save_failures_in_row && wait_ms < cfg.resume.checkpoint_retry_ms_max; ++i)
+  for (std::uint64_t i = 1;
+       i < save_failures_in_row && wait_ms < cfg.resume.checkpoint_retry_ms_max; ++i)
     wait_ms = mul_sat(wait_ms, 2);
   return std::min(wait_ms, cfg.resume.checkpoint_retry_ms_max);
 }
@@ -93,7 +98,8 @@ std::int64_t Model::save_retry_wait_ms() const {
 // erase per step would copy the window each time).
 const Model::After& Model::after_delivery(std::uint64_t id) const {
   if (id < after_base || id - after_base >= position_after.size())
-    broken("checkpoint", "checkpoint of delivery " + num(id) + ", before the last one saved (" + num(last_save) + ")");
+    broken("checkpoint", "checkpoint of delivery " + num(id) + ", before the last one saved (" +
+                             num(last_save) + ")");
   return position_after[id - after_base];
 }
 
@@ -123,21 +129,29 @@ std::string num(std::uint64_t v) { return std::to_string(v); }
 
 std::string text(const m::Cursor& c) {
   switch (c.kind) {
-    case m::CursorKind::none: return "none";
-    case m::CursorKind::sequence: return "seq:" + num(c.sequence);
+    case m::CursorKind::none:
+      return "none";
+    case m::CursorKind::sequence:
+      return "seq:" + num(c.sequence);
     case m::CursorKind::token:
-      return "tok:" + std::string(c.token.view()) + (c.has_sequence ? "/" + num(c.sequence) : std::string());
-    case m::CursorKind::start_time: return "time:" + num(c.start_time_ms);
+      return "tok:" + std::string(c.token.view()) +
+             (c.has_sequence ? "/" + num(c.sequence) : std::string());
+    case m::CursorKind::start_time:
+      return "time:" + num(c.start_time_ms);
   }
   return "?";
 }
 
 std::string text(const Position& p) {
   switch (p.kind) {
-    case m::CursorKind::none: return "none";
-    case m::CursorKind::sequence: return "seq:" + num(p.sequence);
-    case m::CursorKind::token: return "tok:" + p.token + (p.has_sequence ? "/" + num(p.sequence) : std::string());
-    case m::CursorKind::start_time: return "time:" + num(p.start_time_ms);
+    case m::CursorKind::none:
+      return "none";
+    case m::CursorKind::sequence:
+      return "seq:" + num(p.sequence);
+    case m::CursorKind::token:
+      return "tok:" + p.token + (p.has_sequence ? "/" + num(p.sequence) : std::string());
+    case m::CursorKind::start_time:
+      return "time:" + num(p.start_time_ms);
   }
   return "?";
 }

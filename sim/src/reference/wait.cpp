@@ -1,11 +1,9 @@
-#include <tether/sim/reference/wait.hpp>
-
 #include <algorithm>
 #include <cstdint>
+#include <tether/model/backoff.hpp>
+#include <tether/sim/reference/wait.hpp>
 #include <utility>
 #include <variant>
-
-#include <tether/model/backoff.hpp>
 
 namespace tether::sim {
 
@@ -28,7 +26,8 @@ void WaitReference::flag(RuleOf<wait_rules> rule, std::string message, Ms at_ms)
   sink_->push_back(Violation{rule.rule.guarantee, rule.rule.name, std::move(message), at_ms, 0});
 }
 
-void WaitReference::step(const w::Event& e, const w::Effects& fx, std::optional<model::Instant> deadline) {
+void WaitReference::step(const w::Event& e, const w::Effects& fx,
+                         std::optional<model::Instant> deadline) {
   now_ms_ = w::time_of(e).ms;
   if (terminal_) {
     if (!fx.empty()) flag("not-quiet", "effects after a terminal state");
@@ -67,7 +66,8 @@ void WaitReference::on(const w::StopRequested&) {
 
 void WaitReference::on(const w::Tick&) {
   // A timeout ends the waiting, not the call: nothing is released.
-  if (attempt_ && cfg_.acquire_timeout_ms > 0 && now_ms_ - attempt_->since >= cfg_.acquire_timeout_ms) {
+  if (attempt_ && cfg_.acquire_timeout_ms > 0 &&
+      now_ms_ - attempt_->since >= cfg_.acquire_timeout_ms) {
     failed();
     ++tally_.acquire_timeouts;
   }
@@ -201,14 +201,15 @@ void WaitReference::on_status(const w::WaitStatus& st) {
     judge_delay(st);
   if ((st.kind == w::StatusKind::backing_off || st.kind == w::StatusKind::offline) &&
       st.failures != failures_)
-    flag("failure-count", "status reports " + num(st.failures) + " failures, " + num(failures_) +
-                              " in a row");
+    flag("failure-count",
+         "status reports " + num(st.failures) + " failures, " + num(failures_) + " in a row");
 }
 
 // An attempt falls due (its own Acquire, or waiting behind the acquisition out):
 // the checks of the wait before it.
 void WaitReference::due(Due d) {
-  if (told_ == w::Link::down) flag("attempt-while-down", what(d.id, d.behind) + " while told Disconnected");
+  if (told_ == w::Link::down)
+    flag("attempt-while-down", what(d.id, d.behind) + " while told Disconnected");
   if (held_) flag("one-at-a-time", what(d.id, d.behind) + " while held");
   judge_give_up_not_after(d);
   if (failed_at_ && !woken_) {
@@ -218,8 +219,8 @@ void WaitReference::due(Due d) {
                                  num(failures_) + ", policy lower bound " + num(lo));
   }
   if (hold_end_ && now_ms_ < *hold_end_ + cfg_.reopen_pause_ms)
-    flag("reopen-too-soon", "reopened " + num(now_ms_ - *hold_end_) + " ms after a hold ended, pause " +
-                                num(cfg_.reopen_pause_ms));
+    flag("reopen-too-soon", "reopened " + num(now_ms_ - *hold_end_) +
+                                " ms after a hold ended, pause " + num(cfg_.reopen_pause_ms));
   if (hold_end_) ++tally_.reopens_after_pause;
   if (wake_by_) ++tally_.attempts_woken;
   failed_at_.reset();
@@ -233,8 +234,8 @@ void WaitReference::due(Due d) {
 void WaitReference::judge_give_up_not_after(Due d) {
   const auto& limit = cfg_.give_up;
   if (limit.attempts_max > 0 && failures_ >= limit.attempts_max)
-    flag("give-up", what(d.id, d.behind) + " after failure " + num(failures_) + ", the limit attempts_max " +
-                        num(limit.attempts_max));
+    flag("give-up", what(d.id, d.behind) + " after failure " + num(failures_) +
+                        ", the limit attempts_max " + num(limit.attempts_max));
   if (limit.outage_ms_max > 0 && now_ms_ - waiting_since_ >= limit.outage_ms_max)
     flag("give-up", what(d.id, d.behind) + " after waiting " + num(now_ms_ - waiting_since_) +
                         " ms, the limit outage_ms_max " + num(limit.outage_ms_max));
@@ -259,18 +260,21 @@ void WaitReference::judge_delay(const w::WaitStatus& st) {
   const model::DelayBounds b = model::jitter_bounds(cfg_.backoff, failures_, prev_delay_ms_);
   const std::int64_t d = st.next_attempt_at.ms - now_ms_;
   if (d < b.delay_ms_min || d > b.delay_ms_max)
-    flag("delay-out-of-bounds", "delay " + num(d) + " after failure " + num(failures_) + " outside [" +
-                                    num(b.delay_ms_min) + ", " + num(b.delay_ms_max) + "]");
+    flag("delay-out-of-bounds", "delay " + num(d) + " after failure " + num(failures_) +
+                                    " outside [" + num(b.delay_ms_min) + ", " +
+                                    num(b.delay_ms_max) + "]");
   prev_delay_ms_ = d;
 }
 
 void WaitReference::judge_after(const w::Event& e, std::optional<model::Instant> deadline) {
   if (std::exchange(must_hold_, false) && !terminal_ && status_kind_ != w::StatusKind::held)
-    flag("late-success", "the acquisition out answered success while the session waited, and it is not held");
+    flag("late-success",
+         "the acquisition out answered success while the session waited, and it is not held");
   if (std::exchange(must_attempt_, false) && !terminal_ && !attempted_now_)
     flag("wedged", "the attempt behind a released acquisition did not go when that one answered");
   attempted_now_ = false;
-  if (std::holds_alternative<w::StopRequested>(e) && !terminal_) flag("stop", "StopRequested did not stop");
+  if (std::holds_alternative<w::StopRequested>(e) && !terminal_)
+    flag("stop", "StopRequested did not stop");
   if (terminal_) {
     attempt_.reset();
     out_.reset();
@@ -280,7 +284,8 @@ void WaitReference::judge_after(const w::Event& e, std::optional<model::Instant>
     return;
   }
   if (std::holds_alternative<w::Tick>(e) && deadline && deadline->ms <= now_ms_)
-    flag("deadline-not-ahead", "a Tick at " + num(now_ms_) + " ms left a deadline at " + num(deadline->ms));
+    flag("deadline-not-ahead",
+         "a Tick at " + num(now_ms_) + " ms left a deadline at " + num(deadline->ms));
   judge_wedged(deadline);
 }
 
@@ -289,7 +294,8 @@ void WaitReference::judge_after(const w::Event& e, std::optional<model::Instant>
 // has one by the limit, however long an acquisition hangs.
 void WaitReference::judge_wedged(std::optional<model::Instant> deadline) {
   if (!started_ || held_) return;
-  if (!attempt_ && told_ != w::Link::down && !deadline) flag("wedged", "waiting for the resource with no deadline");
+  if (!attempt_ && told_ != w::Link::down && !deadline)
+    flag("wedged", "waiting for the resource with no deadline");
   const Ms outage_ms_max = cfg_.give_up.outage_ms_max;
   if (outage_ms_max > 0 && (!deadline || deadline->ms > waiting_since_ + outage_ms_max))
     flag("wedged", "no deadline by the outage limit outage_ms_max (" + num(outage_ms_max) + " ms)");

@@ -2,9 +2,8 @@
 // starting it asks for a connection. Shared by tests/consumer/find_package and
 // tests/consumer/add_subdirectory.
 #include <cstdio>
-#include <variant>
-
 #include <tether/model/session.hpp>
+#include <variant>
 
 int main() {
   using namespace tether::model;

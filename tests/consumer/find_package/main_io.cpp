@@ -4,10 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <thread>
-
 #include <tether/io/runner.hpp>
 #include <tether/model/presets.hpp>
+#include <thread>
 
 int main() {
   using namespace tether;
@@ -33,8 +32,10 @@ int main() {
   for (int i = 0; i < 200 && (*runner)->status().failures == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   (*runner)->stop();
-  if ((*runner)->status().kind != model::StatusKind::stopped || seen.find("connect") == std::string::npos) {
-    std::fprintf(stderr, "consumer_io: expected a refused connect, then stopped (last: %s)\n", seen.c_str());
+  if ((*runner)->status().kind != model::StatusKind::stopped ||
+      seen.find("connect") == std::string::npos) {
+    std::fprintf(stderr, "consumer_io: expected a refused connect, then stopped (last: %s)\n",
+                 seen.c_str());
     return 1;
   }
   std::puts("consumer_io: tether::io runner reports a refused connection and stops");

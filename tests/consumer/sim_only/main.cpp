@@ -3,7 +3,6 @@
 // library's nlohmann-json reader linked through the package, and runs the
 // scenario to the end without a guarantee violation.
 #include <cstdio>
-
 #include <tether/io/config.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
@@ -17,7 +16,8 @@ int main() {
                  config ? "backoff.delay_ms_max was not read" : config.error().message().c_str());
     return 1;
   }
-  auto scenario = sim::parse_scenario(R"({"format": "tether-scenario/1", "preset": "aviso", "seed": 3})");
+  auto scenario =
+      sim::parse_scenario(R"({"format": "tether-scenario/1", "preset": "aviso", "seed": 3})");
   if (!scenario) {
     std::fprintf(stderr, "consumer_sim: %s\n", scenario.error().message().c_str());
     return 1;
@@ -28,7 +28,9 @@ int main() {
                  sim::describe(result).c_str());
     return 1;
   }
-  std::printf("consumer_sim: a tether-config/1 file read; a scenario from JSON ran, %llu events, no violation\n",
-              static_cast<unsigned long long>(result.events));
+  std::printf(
+      "consumer_sim: a tether-config/1 file read; a scenario from JSON ran, %llu events, no "
+      "violation\n",
+      static_cast<unsigned long long>(result.events));
   return 0;
 }

@@ -15,7 +15,6 @@
 #include <optional>
 #include <set>
 #include <string>
-
 #include <tether/io/config.hpp>
 #include <tether/sim/campaign.hpp>
 #include <tether/sim/client_code.hpp>
@@ -36,7 +35,8 @@ struct Database {
 // runs under the Asio Runner (io::Runner::start_application(options, factory)).
 class OrdersApp final : public io::Application {
  public:
-  OrdersApp(io::SessionControl& process, Database& db, bool ack_first) : process_(process), db_(db), ack_first_(ack_first) {}
+  OrdersApp(io::SessionControl& process, Database& db, bool ack_first)
+      : process_(process), db_(db), ack_first_(ack_first) {}
 
   void on_delivery(const io::Delivery& d) override {
     if (!d.sequence) return;
@@ -76,7 +76,8 @@ class OrdersCode final : public sim::ClientCode {
   // hold at or before it would be lost for good.
   std::optional<std::string> check(const sim::ClientView& view) override {
     if (view.durable_sequence && !db_.orders.contains(*view.durable_sequence))
-      return "checkpoint at order " + std::to_string(*view.durable_sequence) + ", which the database does not hold";
+      return "checkpoint at order " + std::to_string(*view.durable_sequence) +
+             ", which the database does not hold";
     return std::nullopt;
   }
 
@@ -87,7 +88,9 @@ class OrdersCode final : public sim::ClientCode {
 
 sim::RunOptions orders(bool ack_first) {
   sim::RunOptions options;
-  options.client_code = [ack_first](std::uint32_t) { return std::make_unique<OrdersCode>(ack_first); };
+  options.client_code = [ack_first](std::uint32_t) {
+    return std::make_unique<OrdersCode>(ack_first);
+  };
   return options;
 }
 
@@ -120,7 +123,8 @@ int main() {
   const auto scenario = sim::parse_scenario(text);
   if (!scenario) return 1;
   const sim::RunResult replayed = sim::run(*scenario, orders(true));
-  if (replayed.violations.empty() || replayed.violations.front().guarantee != sim::Guarantee::client_invariant)
+  if (replayed.violations.empty() ||
+      replayed.violations.front().guarantee != sim::Guarantee::client_invariant)
     return 1;
   if (!sim::run(*scenario, orders(false)).ok()) return 1;
   std::printf("the shrunk scenario replays the failure; the correct application passes it\n");

@@ -3,15 +3,14 @@
 // (tests/sim/client_code.cpp) runs here, unchanged, under the real Runner
 // against a scripted loopback server.
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
+#include <tether/io/memory_checkpoint_store.hpp>
+#include <tether/io/runner.hpp>
 
 #include "scripted_server.hpp"
 #include "session_support.hpp"
 #include "support/persisting_app.hpp"
-#include <tether/io/memory_checkpoint_store.hpp>
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -25,11 +24,13 @@ using tether::testing::PersistingApp;
 // Events 1..count, then the stream stays open.
 std::string events(int count) {
   std::string out;
-  for (int n = 1; n <= count; ++n) out += "id: " + std::to_string(n) + "\ndata: event " + std::to_string(n) + "\n\n";
+  for (int n = 1; n <= count; ++n)
+    out += "id: " + std::to_string(n) + "\ndata: event " + std::to_string(n) + "\n\n";
   return out;
 }
 
-io::RunnerOptions options_for(const ScriptedServer& server, std::shared_ptr<io::MemoryCheckpointStore> store) {
+io::RunnerOptions options_for(const ScriptedServer& server,
+                              std::shared_ptr<io::MemoryCheckpointStore> store) {
   io::RunnerOptions o = io::testing::quick_options(server);
   o.config.resume.commit = model::CommitPolicy::on_ack;
   o.store = std::move(store);
@@ -38,14 +39,16 @@ io::RunnerOptions options_for(const ScriptedServer& server, std::shared_ptr<io::
 
 }  // namespace
 
-TEST_CASE("application: the simulator's persist-then-ack application runs under the Runner unchanged",
-          "[application]") {
+TEST_CASE(
+    "application: the simulator's persist-then-ack application runs under the Runner unchanged",
+    "[application]") {
   ScriptedServer server({Behaviour::sse(events(5))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   Database db;
-  auto runner = io::Runner::start_application(options_for(server, store), [&db](io::SessionControl& session) {
-    return std::make_unique<PersistingApp>(session, db, /*ack_first=*/false);
-  });
+  auto runner =
+      io::Runner::start_application(options_for(server, store), [&db](io::SessionControl& session) {
+        return std::make_unique<PersistingApp>(session, db, /*ack_first=*/false);
+      });
   REQUIRE(runner);
   // Each ack comes from the application's own timer (SessionControl::after),
   // after its write: wait for the writes, then stop (the flush is durable).
@@ -59,14 +62,17 @@ TEST_CASE("application: the simulator's persist-then-ack application runs under 
   CHECK(db.contains((*saved)->sequence));
 }
 
-TEST_CASE("application: SessionControl::stop from the application's own timer ends the session, its ack first",
-          "[application]") {
+TEST_CASE(
+    "application: SessionControl::stop from the application's own timer ends the session, its ack "
+    "first",
+    "[application]") {
   ScriptedServer server({Behaviour::sse(events(5))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   Database db;
-  auto runner = io::Runner::start_application(options_for(server, store), [&db](io::SessionControl& session) {
-    return std::make_unique<PersistingApp>(session, db, /*ack_first=*/false, /*stop_after=*/3);
-  });
+  auto runner =
+      io::Runner::start_application(options_for(server, store), [&db](io::SessionControl& session) {
+        return std::make_unique<PersistingApp>(session, db, /*ack_first=*/false, /*stop_after=*/3);
+      });
   REQUIRE(runner);
   // No Runner::stop(): the application stops itself after persisting event 3.
   REQUIRE((*runner)->wait_until_finished(10s));
@@ -78,14 +84,17 @@ TEST_CASE("application: SessionControl::stop from the application's own timer en
   CHECK(db.contains((*saved)->sequence));
 }
 
-TEST_CASE("application: an empty factory, or one that makes no application, is a start error", "[application]") {
+TEST_CASE("application: an empty factory, or one that makes no application, is a start error",
+          "[application]") {
   ScriptedServer server({Behaviour::sse(events(1))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
-  const auto empty = io::Runner::start_application(options_for(server, store), io::ApplicationFactory{});
+  const auto empty =
+      io::Runner::start_application(options_for(server, store), io::ApplicationFactory{});
   REQUIRE_FALSE(empty);
   CHECK(empty.error().find("ApplicationFactory") != std::string::npos);
-  const auto none = io::Runner::start_application(options_for(server, store),
-                                      [](io::SessionControl&) { return std::unique_ptr<io::Application>{}; });
+  const auto none = io::Runner::start_application(
+      options_for(server, store),
+      [](io::SessionControl&) { return std::unique_ptr<io::Application>{}; });
   REQUIRE_FALSE(none);
   CHECK(none.error().find("returned none") != std::string::npos);
 }

@@ -2,15 +2,14 @@
 // ends in a classified error with bounded memory, and the session goes on (or
 // stops) as the model says.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
+#include <tether/io/memory_checkpoint_store.hpp>
+#include <tether/io/runner.hpp>
 #include <thread>
 
 #include "collector.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/memory_checkpoint_store.hpp>
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -46,7 +45,9 @@ bool saw(const Collector& c, std::string_view text) {
 
 TEST_CASE("bad input: a malformed status line is a protocol error, then a retry", "[bad_input]") {
   ScriptedServer server({Behaviour::raw("HTTP/1.1 abc Nonsense\r\n\r\n")});
-  auto collected = run_until(server, [](const Collector& col) { return col.diagnostics_.size() >= 2; }, quick_options(server));
+  auto collected = run_until(
+      server, [](const Collector& col) { return col.diagnostics_.size() >= 2; },
+      quick_options(server));
   const Collector& c = *collected;
   CHECK(saw(c, "malformed HTTP response"));
   CHECK(server.connections_accepted() >= 2);  // the session went on retrying
@@ -55,15 +56,20 @@ TEST_CASE("bad input: a malformed status line is a protocol error, then a retry"
 
 TEST_CASE("bad input: truncated headers are an unexpected EOF", "[bad_input]") {
   ScriptedServer server({Behaviour::raw("HTTP/1.1 200 OK\r\nContent-Type: text/ev")});
-  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, quick_options(server));
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.diagnostics_.empty(); },
+      quick_options(server));
   const Collector& c = *collected;
   INFO(c.diagnostics_text());
   CHECK((saw(c, "truncated") || saw(c, "closed the connection before answering")));
 }
 
 TEST_CASE("bad input: a 200 with the wrong content type is refused", "[bad_input]") {
-  ScriptedServer server({Behaviour::http_response(200, {{"Content-Type", "text/html"}}, "<html></html>")});
-  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, quick_options(server));
+  ScriptedServer server(
+      {Behaviour::http_response(200, {{"Content-Type", "text/html"}}, "<html></html>")});
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.diagnostics_.empty(); },
+      quick_options(server));
   const Collector& c = *collected;
   INFO(c.diagnostics_text());
   CHECK(saw(c, "Content-Type 'text/html', expected text/event-stream"));
@@ -88,7 +94,8 @@ TEST_CASE("bad input: bytes forever without a newline hit the line limit, once",
 
 TEST_CASE("bad input: invalid UTF-8 is delivered byte for byte, never a crash", "[bad_input]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: \xff\xfe ok \xc3\x28\n\n")});
-  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, quick_options(server));
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.deliveries_.empty(); }, quick_options(server));
   const Collector& c = *collected;
   REQUIRE(c.deliveries().size() == 1);
   CHECK(c.deliveries()[0].data == "\xff\xfe ok \xc3\x28");
@@ -96,17 +103,21 @@ TEST_CASE("bad input: invalid UTF-8 is delivered byte for byte, never a crash", 
 
 TEST_CASE("bad input: a server that accepts and closes at once is retried", "[bad_input]") {
   ScriptedServer server({Behaviour::close_at_once()});
-  auto collected = run_until(server, [&](const Collector&) { return server.connections_accepted() >= 3; }, quick_options(server));
+  auto collected = run_until(
+      server, [&](const Collector&) { return server.connections_accepted() >= 3; },
+      quick_options(server));
   const Collector& c = *collected;
   CHECK(server.connections_accepted() >= 3);
   CHECK(c.statuses().back().kind == model::StatusKind::stopped);
 }
 
-TEST_CASE("bad input: 503 with Retry-After delays the next attempt by at least that long", "[bad_input]") {
+TEST_CASE("bad input: 503 with Retry-After delays the next attempt by at least that long",
+          "[bad_input]") {
   ScriptedServer server({Behaviour::http_response(503, {{"Retry-After", "1"}}),
                          Behaviour::sse("id: 7\ndata: after\n\n")});
   const auto started = std::chrono::steady_clock::now();
-  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, quick_options(server));
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.deliveries_.empty(); }, quick_options(server));
   const Collector& c = *collected;
   const auto waited = std::chrono::steady_clock::now() - started;
   CHECK(waited >= 1s);
@@ -116,15 +127,18 @@ TEST_CASE("bad input: 503 with Retry-After delays the next attempt by at least t
   CHECK(c.deliveries()[0].data == "after");
 }
 
-TEST_CASE("sse transport: request headers carry the token, the resume id and the SSE accept type", "[bad_input][headers]") {
+TEST_CASE("sse transport: request headers carry the token, the resume id and the SSE accept type",
+          "[bad_input][headers]") {
   ScriptedServer server({Behaviour::http_response(307, {{"Location", "/moved"}}),
                          Behaviour::sse("id: 43\ndata: x\n\n")});
   io::RunnerOptions o = quick_options(server);
-  o.store = std::make_shared<io::MemoryCheckpointStore>(model::Cursor::at_token(*model::Token::make("42"), 42));
+  o.store = std::make_shared<io::MemoryCheckpointStore>(
+      model::Cursor::at_token(*model::Token::make("42"), 42));
   o.auth = std::make_shared<io::testing::FixedAuth>("t0k");
   o.config.auth.has_provider = true;
   o.http.cursor_query_parameter = "last_event_id";
-  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, std::move(o));
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.deliveries_.empty(); }, std::move(o));
   const Collector& c = *collected;
   const auto requests = server.requests();
   REQUIRE(requests.size() >= 2);
@@ -145,7 +159,8 @@ TEST_CASE("sse transport: too many redirects is a protocol error", "[bad_input]"
   ScriptedServer server({Behaviour::http_response(302, {{"Location", "/again"}})});
   io::RunnerOptions o = quick_options(server);
   o.http.redirects_max = 3;
-  auto collected = run_until(server, [](const Collector& col) { return !col.diagnostics_.empty(); }, std::move(o));
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.diagnostics_.empty(); }, std::move(o));
   const Collector& c = *collected;
   CHECK(saw(c, "more than 3 redirects"));
 }
@@ -161,7 +176,8 @@ TEST_CASE("sse transport: 404 ends the session as failed, with the status", "[ba
   CHECK(server.connections_accepted() == 1);
 }
 
-TEST_CASE("sse transport: a chunked body streams events, and POST carries the cursor in the body", "[bad_input][chunked]") {
+TEST_CASE("sse transport: a chunked body streams events, and POST carries the cursor in the body",
+          "[bad_input][chunked]") {
   // Chunk boundaries fall inside a field and between the two line ends.
   const std::string events = "id: 8\ndata: chunked\n\n";
   const auto chunk = [](std::string_view part) {
@@ -171,14 +187,17 @@ TEST_CASE("sse transport: a chunked body streams events, and POST carries the cu
   };
   const std::string chunked =
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
-      chunk(std::string_view(events).substr(0, 9)) + chunk(std::string_view(events).substr(9, events.size() - 10)) +
+      chunk(std::string_view(events).substr(0, 9)) +
+      chunk(std::string_view(events).substr(9, events.size() - 10)) +
       chunk(std::string_view(events).substr(events.size() - 1)) + "0\r\n\r\n";
   ScriptedServer server({Behaviour::raw(chunked)});
   io::RunnerOptions o = quick_options(server);
-  o.store = std::make_shared<io::MemoryCheckpointStore>(model::Cursor::at_token(*model::Token::make("7"), 7));
+  o.store = std::make_shared<io::MemoryCheckpointStore>(
+      model::Cursor::at_token(*model::Token::make("7"), 7));
   o.sse.method = "POST";
   o.sse.body_template = R"({"after":"{cursor}"})";
-  auto collected = run_until(server, [](const Collector& col) { return !col.deliveries_.empty(); }, std::move(o));
+  auto collected = run_until(
+      server, [](const Collector& col) { return !col.deliveries_.empty(); }, std::move(o));
   const Collector& c = *collected;
   REQUIRE(c.deliveries().size() == 1);
   CHECK(c.deliveries()[0].data == "chunked");

@@ -5,12 +5,10 @@
 // carries on. Before checkpoint format version 2 both silently resumed from
 // the wrong cursor, skipping or replaying events.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <string>
-#include <vector>
-
 #include <tether/io/checkpoint_file.hpp>
+#include <vector>
 
 #include "child_process.hpp"
 #include "nginx_server.hpp"
@@ -30,8 +28,10 @@ void publish_sequences(const NginxServer& server, const std::string& channel, in
 
 }  // namespace
 
-TEST_CASE("tether-watch: a checkpoint of another stream is refused at start, naming both, and left unchanged",
-          "[tether_watch][checkpoint_identity]") {
+TEST_CASE(
+    "tether-watch: a checkpoint of another stream is refused at start, naming both, and left "
+    "unchanged",
+    "[tether_watch][checkpoint_identity]") {
   NginxServer server = NginxServer::start();
   const Scratch dir("ckpt-identity-other-stream");
   const fs::path ckpt = dir / "watch.ckpt";
@@ -41,7 +41,8 @@ TEST_CASE("tether-watch: a checkpoint of another stream is refused at start, nam
   // Stream A, with a secret in a query value.
   const std::string url_a = server.url("/sub/a?auth=SECRET-ONE");
   {
-    Child first(TETHER_WATCH, {url_a, "--seq-from", "json:seq", "--checkpoint", ckpt.string()}, dir, "first");
+    Child first(TETHER_WATCH, {url_a, "--seq-from", "json:seq", "--checkpoint", ckpt.string()}, dir,
+                "first");
     REQUIRE(first.wait_for_out_lines(3, 30s));
     ::kill(first.pid(), SIGTERM);
     INFO(first.err());
@@ -58,33 +59,36 @@ TEST_CASE("tether-watch: a checkpoint of another stream is refused at start, nam
   CHECK(saved.find("SECRET") == std::string::npos);  // query values never reach the file
 
   // Stream B on A's checkpoint: exit 4 at start, nothing printed, the file as it was.
-  Child other(TETHER_WATCH, {server.url("/sub/b"), "--seq-from", "json:seq", "--checkpoint", ckpt.string()}, dir,
+  Child other(TETHER_WATCH,
+              {server.url("/sub/b"), "--seq-from", "json:seq", "--checkpoint", ckpt.string()}, dir,
               "other");
   CHECK(other.wait_exit(30s) == 4);
   const std::string err = other.err();
   INFO(err);
-  CHECK(err.find("checkpoint file " + ckpt.string() + ": belongs to stream '" + identity_a + "', not '" +
-                 identity_b + "'") != std::string::npos);
+  CHECK(err.find("checkpoint file " + ckpt.string() + ": belongs to stream '" + identity_a +
+                 "', not '" + identity_b + "'") != std::string::npos);
   CHECK(other.out().empty());
   CHECK(read_all(ckpt) == saved);
 
   // The same URL with another --checkpoint-key, or numbered another way, is another stream too.
-  Child keyed(TETHER_WATCH,
-              {url_a, "--seq-from", "json:seq", "--checkpoint", ckpt.string(), "--checkpoint-key", "blue"}, dir,
-              "keyed");
+  Child keyed(
+      TETHER_WATCH,
+      {url_a, "--seq-from", "json:seq", "--checkpoint", ckpt.string(), "--checkpoint-key", "blue"},
+      dir, "keyed");
   CHECK(keyed.wait_exit(30s) == 4);
   CHECK(keyed.err().find("not '" + identity_a + " key=blue'") != std::string::npos);
   CHECK(keyed.out().empty());
   Child unnumbered(TETHER_WATCH, {url_a, "--checkpoint", ckpt.string()}, dir, "unnumbered");
   CHECK(unnumbered.wait_exit(30s) == 4);
-  CHECK(unnumbered.err().find("not '" + server.url("/sub/a?auth seq=none") + "'") != std::string::npos);
+  CHECK(unnumbered.err().find("not '" + server.url("/sub/a?auth seq=none") + "'") !=
+        std::string::npos);
   CHECK(read_all(ckpt) == saved);
 
   // Stream A again, its query secret rotated: the same stream, so it resumes after 3.
   publish_sequences(server, "a", 4, 5);
   Child resumed(TETHER_WATCH,
-                {server.url("/sub/a?auth=SECRET-TWO"), "--seq-from", "json:seq", "--checkpoint", ckpt.string(),
-                 "--max-events", "2"},
+                {server.url("/sub/a?auth=SECRET-TWO"), "--seq-from", "json:seq", "--checkpoint",
+                 ckpt.string(), "--max-events", "2"},
                 dir, "resumed");
   CHECK(resumed.wait_exit(30s) == 0);
   const std::string out = resumed.out();
@@ -94,12 +98,14 @@ TEST_CASE("tether-watch: a checkpoint of another stream is refused at start, nam
   CHECK(out.find("\"seq\":3,") == std::string::npos);
 }
 
-TEST_CASE("tether-watch: a second process on a checkpoint in use exits at start, the first carries on",
-          "[tether_watch][checkpoint_identity]") {
+TEST_CASE(
+    "tether-watch: a second process on a checkpoint in use exits at start, the first carries on",
+    "[tether_watch][checkpoint_identity]") {
   NginxServer server = NginxServer::start();
   const Scratch dir("ckpt-identity-in-use");
   const fs::path ckpt = dir / "watch.ckpt";
-  const std::vector<std::string> args{server.url("/sub/c"), "--seq-from", "json:seq", "--checkpoint", ckpt.string()};
+  const std::vector<std::string> args{server.url("/sub/c"), "--seq-from", "json:seq",
+                                      "--checkpoint", ckpt.string()};
   publish_sequences(server, "c", 1, 3);
 
   Child first(TETHER_WATCH, args, dir, "first");

@@ -29,7 +29,9 @@ inline std::string read_all(const std::filesystem::path& path) {
 
 inline std::size_t count_of(std::string_view text, std::string_view what) {
   std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
+  for (auto at = text.find(what); at != std::string_view::npos;
+       at = text.find(what, at + what.size()))
+    ++n;
   return n;
 }
 
@@ -60,7 +62,8 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
 // A fresh directory for one test case, removed with everything in it at the end.
 class Scratch {
  public:
-  explicit Scratch(std::string_view name, const std::filesystem::path& base = std::filesystem::temp_directory_path())
+  explicit Scratch(std::string_view name,
+                   const std::filesystem::path& base = std::filesystem::temp_directory_path())
       : path_(base / ("tether-it-" + std::string(name) + "-" + std::to_string(::getpid()))) {
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
@@ -72,7 +75,9 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   const std::filesystem::path& path() const { return path_; }
-  operator const std::filesystem::path&() const { return path_; }  // NOLINT: a Scratch is where it is
+  operator const std::filesystem::path&() const {
+    return path_;
+  }  // NOLINT: a Scratch is where it is
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
  private:
@@ -85,15 +90,16 @@ class Scratch {
 class Child {
  public:
   // stdout to dir/name.out, stderr to dir/name.err (both exist on return).
-  Child(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& dir,
-        const std::string& name)
+  Child(const std::string& program, const std::vector<std::string>& args,
+        const std::filesystem::path& dir, const std::string& name)
       : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
     const int out_fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     start(program, args, out_fd);
     ::close(out_fd);
   }
   // stdout on `out_fd` (the caller's, left open), stderr to `err`.
-  Child(const std::string& program, const std::vector<std::string>& args, int out_fd, std::filesystem::path err)
+  Child(const std::string& program, const std::vector<std::string>& args, int out_fd,
+        std::filesystem::path err)
       : err_(std::move(err)) {
     start(program, args, out_fd);
   }
@@ -104,7 +110,9 @@ class Child {
     }
   }
   Child(Child&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), out_(std::move(other.out_)), err_(std::move(other.err_)) {}
+      : pid_(std::exchange(other.pid_, -1)),
+        out_(std::move(other.out_)),
+        err_(std::move(other.err_)) {}
   Child& operator=(Child&&) = delete;
 
   pid_t pid() const { return pid_; }
@@ -118,7 +126,8 @@ class Child {
   int wait_exit(std::chrono::milliseconds timeout) {
     if (pid_ <= 0) return -1;  // reaped already: waitpid(-1) would take any child
     int status = 0;
-    const bool exited = eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    const bool exited =
+        eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
     if (!exited) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);
@@ -131,16 +140,20 @@ class Child {
   // Whether it has exited, without reaping it (wait_exit does that).
   bool exited() const {
     siginfo_t info{};
-    return pid_ <= 0 || ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+    return pid_ <= 0 ||
+           ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+               info.si_pid != 0;
   }
 
-  // Waits until stdout holds `count` complete lines (or it exited, or `timeout`); true if it has them.
+  // Waits until stdout holds `count` complete lines (or it exited, or `timeout`); true if it has
+  // them.
   bool wait_for_out_lines(std::size_t count, std::chrono::milliseconds timeout) const {
     eventually([&] { return line_count(out()) >= count || exited(); }, timeout);
     return line_count(out()) >= count;
   }
   // Likewise for stderr lines that contain `needle`.
-  bool wait_for_err_lines(std::string_view needle, std::size_t count, std::chrono::milliseconds timeout) const {
+  bool wait_for_err_lines(std::string_view needle, std::size_t count,
+                          std::chrono::milliseconds timeout) const {
     eventually([&] { return lines_with(err(), needle) >= count || exited(); }, timeout);
     return lines_with(err(), needle) >= count;
   }
@@ -204,7 +217,8 @@ struct WatchResult {
 };
 
 // Runs tether-watch with `args` until it exits (killed after `timeout`).
-inline WatchResult run_watch(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+inline WatchResult run_watch(const std::vector<std::string>& args,
+                             std::chrono::milliseconds timeout) {
   static int runs = 0;
   const Scratch dir("watch-run-" + std::to_string(++runs));
   Child child(TETHER_WATCH, args, dir.path(), "watch");

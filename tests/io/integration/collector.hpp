@@ -6,9 +6,8 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <vector>
-
 #include <tether/io/runner.hpp>
+#include <vector>
 
 namespace tether::io::testing {
 
@@ -18,9 +17,10 @@ class Collector {
     Callbacks c;
     c.on_delivery = [this](const Delivery& d) {
       std::lock_guard lock(mutex_);
-      deliveries_.push_back(OwnedDelivery{d.delivery_id, d.sequence,
-                                          d.id ? std::optional<std::string>(std::string(*d.id)) : std::nullopt,
-                                          std::string(d.type), std::string(d.data)});
+      deliveries_.push_back(
+          OwnedDelivery{d.delivery_id, d.sequence,
+                        d.id ? std::optional<std::string>(std::string(*d.id)) : std::nullopt,
+                        std::string(d.type), std::string(d.data)});
       changed_.notify_all();
     };
     c.on_gap = [this](const model::ReportGap& gap) {
@@ -50,17 +50,31 @@ class Collector {
     return wait([n](const Collector& c) { return c.deliveries_.size() >= n; }, timeout);
   }
   bool wait_for_diagnostic(std::string_view text, std::chrono::milliseconds timeout) {
-    return wait([text](const Collector& c) {
-      for (const auto& d : c.diagnostics_)
-        if (d.find(text) != std::string::npos) return true;
-      return false;
-    }, timeout);
+    return wait(
+        [text](const Collector& c) {
+          for (const auto& d : c.diagnostics_)
+            if (d.find(text) != std::string::npos) return true;
+          return false;
+        },
+        timeout);
   }
 
-  std::vector<OwnedDelivery> deliveries() const { std::lock_guard l(mutex_); return deliveries_; }
-  std::vector<model::ReportGap> gaps() const { std::lock_guard l(mutex_); return gaps_; }
-  std::vector<model::Status> statuses() const { std::lock_guard l(mutex_); return statuses_; }
-  std::vector<std::string> diagnostics() const { std::lock_guard l(mutex_); return diagnostics_; }
+  std::vector<OwnedDelivery> deliveries() const {
+    std::lock_guard l(mutex_);
+    return deliveries_;
+  }
+  std::vector<model::ReportGap> gaps() const {
+    std::lock_guard l(mutex_);
+    return gaps_;
+  }
+  std::vector<model::Status> statuses() const {
+    std::lock_guard l(mutex_);
+    return statuses_;
+  }
+  std::vector<std::string> diagnostics() const {
+    std::lock_guard l(mutex_);
+    return diagnostics_;
+  }
   std::vector<std::uint64_t> sequences() const {
     std::lock_guard l(mutex_);
     std::vector<std::uint64_t> out;

@@ -2,20 +2,20 @@
 // observed with raw sockets or the curl CLI, so that a failing scenario test
 // can be blamed on the client rather than on the fixture.
 
-#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "nginx_server.hpp"
@@ -58,7 +58,9 @@ std::string id_of(const std::string& stream, const std::string& data_line) {
 
 std::size_t count(const std::string& haystack, const std::string& needle) {
   std::size_t n = 0;
-  for (std::size_t pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) ++n;
+  for (std::size_t pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + 1))
+    ++n;
   return n;
 }
 
@@ -72,7 +74,8 @@ CommandResult run(const std::string& command) {
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) r.output += buf.data();
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr)
+    r.output += buf.data();
   const int status = ::pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
@@ -105,7 +108,8 @@ TEST_CASE("NginxServer: publish, SSE subscription, stub status, cleanup", "[fixt
     RawConnection sub = subscribe(server, "/sub/ch1");
     INFO(sub.received());
     CHECK(sub.received().starts_with("HTTP/1.1 200"));
-    CHECK(find_header(sub.received(), "Content-Type").value_or("").starts_with("text/event-stream"));
+    CHECK(
+        find_header(sub.received(), "Content-Type").value_or("").starts_with("text/event-stream"));
     REQUIRE(sub.read_until("data: hello\n\n"));
     CHECK(sub.received().find("\nid: ") != std::string::npos);
 
@@ -141,7 +145,8 @@ TEST_CASE("NginxServer: Last-Event-ID resumes after the given message", "[fixtur
   CHECK(again.received().find("data: m1") == std::string::npos);
   CHECK(again.received().find("data: m2") != std::string::npos);
 
-  RawConnection by_query = subscribe(server, "/sub/resume?last_event_id=" + id_of(first.received(), "data: m2"));
+  RawConnection by_query =
+      subscribe(server, "/sub/resume?last_event_id=" + id_of(first.received(), "data: m2"));
   REQUIRE(by_query.read_until("data: m3\n"));
   CHECK(by_query.received().find("data: m2") == std::string::npos);
 }
@@ -221,7 +226,8 @@ TEST_CASE("NginxServer: /authsub wants the bearer token", "[fixture][nginx]") {
   CHECK(status_of({"Authorization: Bearer s3cret-token"}) == 200);
 }
 
-TEST_CASE("NginxServer: TLS with the test CA, the wrong CA fails verification", "[fixture][nginx][tls]") {
+TEST_CASE("NginxServer: TLS with the test CA, the wrong CA fails verification",
+          "[fixture][nginx][tls]") {
   NginxServer::Options options;
   options.tls = true;
   NginxServer server = start_nginx(options);
@@ -230,23 +236,26 @@ TEST_CASE("NginxServer: TLS with the test CA, the wrong CA fails verification", 
   const std::string ca = NginxServer::ca_cert_path().string();
   const std::string wrong = NginxServer::wrong_ca_cert_path().string();
 
-  const auto ok = run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + ca + " " + server.tls_url("/nchan_status"));
+  const auto ok = run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + ca + " " +
+                      server.tls_url("/nchan_status"));
   INFO(ok.output);
   CHECK(ok.exit_code == 0);
   CHECK(ok.output == "200");
 
-  const auto by_ip = run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + ca + " https://127.0.0.1:" +
-                         std::to_string(server.tls_port()) + "/nchan_status");
+  const auto by_ip =
+      run("curl -sS -o /dev/null -w '%{http_code}' --cacert " + ca +
+          " https://127.0.0.1:" + std::to_string(server.tls_port()) + "/nchan_status");
   INFO(by_ip.output);
   CHECK(by_ip.output == "200");  // IP SAN
 
-  const auto bad = run("curl -sS -o /dev/null --cacert " + wrong + " " + server.tls_url("/nchan_status"));
+  const auto bad =
+      run("curl -sS -o /dev/null --cacert " + wrong + " " + server.tls_url("/nchan_status"));
   INFO(bad.output);
   CHECK(bad.exit_code == 60);  // peer certificate cannot be authenticated with the given CA
 
   REQUIRE(server.publish("t", "over-tls") == 202);
-  const auto sse = run("curl -sS -N --max-time 1 -H 'Accept: text/event-stream' --cacert " + ca + " " +
-                       server.tls_url("/sub/t"));
+  const auto sse = run("curl -sS -N --max-time 1 -H 'Accept: text/event-stream' --cacert " + ca +
+                       " " + server.tls_url("/sub/t"));
   INFO(sse.output);
   CHECK(sse.output.find("data: over-tls") != std::string::npos);
 }
@@ -261,7 +270,8 @@ TEST_CASE("NginxServer: ping interval is configurable", "[fixture][nginx]") {
   CHECK(sub.read_until("event: ping\n", 1s));
 }
 
-TEST_CASE("NginxServer: /files serves ETag, 304 on If-None-Match, new ETag on rewrite", "[fixture][nginx]") {
+TEST_CASE("NginxServer: /files serves ETag, 304 on If-None-Match, new ETag on rewrite",
+          "[fixture][nginx]") {
   NginxServer server = start_nginx();
   server.write_file("state.json", R"({"seq":1})");
   const HttpResponse first = server.http("GET", "/files/state.json");
@@ -282,7 +292,8 @@ TEST_CASE("NginxServer: /files serves ETag, 304 on If-None-Match, new ETag on re
   CHECK(server.http("GET", "/files/missing.json").status == 404);
 }
 
-TEST_CASE("NginxServer: big-buffer channel holds a 20,000-message backlog", "[fixture][nginx][big]") {
+TEST_CASE("NginxServer: big-buffer channel holds a 20,000-message backlog",
+          "[fixture][nginx][big]") {
   NginxServer server = start_nginx();
   std::vector<std::string> bodies;
   for (int i = 0; i < 20000; ++i) bodies.push_back("{\"seq\":" + std::to_string(i) + "}");
@@ -315,7 +326,8 @@ RawConnection request(const ScriptedServer& server, const std::string& extra_hea
 }
 }  // namespace
 
-TEST_CASE("ScriptedServer: raw bytes then close, the request head is recorded", "[fixture][scripted]") {
+TEST_CASE("ScriptedServer: raw bytes then close, the request head is recorded",
+          "[fixture][scripted]") {
   const std::string reply = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: x\n\n";
   ScriptedServer server({Behaviour::raw(reply)});
   RawConnection conn = request(server, "Last-Event-ID: 41\r\nAuthorization: Bearer t\r\n");
@@ -343,7 +355,8 @@ TEST_CASE("ScriptedServer: raw bytes then idle until the peer closes", "[fixture
   CHECK(server.connections()[0].peer_closed);
 }
 
-TEST_CASE("ScriptedServer: streams without a newline until the peer closes", "[fixture][scripted]") {
+TEST_CASE("ScriptedServer: streams without a newline until the peer closes",
+          "[fixture][scripted]") {
   ScriptedServer server({Behaviour::stream_forever(Behaviour::sse_head())});
   RawConnection conn = request(server);
   REQUIRE(conn.read_until_size(Behaviour::sse_head().size() + 512 * 1024, 5s));
@@ -377,8 +390,9 @@ TEST_CASE("ScriptedServer: close at once, silent, reset", "[fixture][scripted]")
     CHECK(conn.peer_reset());
   }
   SECTION("steps with pauses") {
-    ScriptedServer server(
-        {Behaviour::raw(Behaviour::sse_head() + "data: par").then_sleep(200ms).then_send("tial\n\n")});
+    ScriptedServer server({Behaviour::raw(Behaviour::sse_head() + "data: par")
+                               .then_sleep(200ms)
+                               .then_send("tial\n\n")});
     RawConnection conn = request(server);
     REQUIRE(conn.read_until("data: par"));
     CHECK(conn.received().find("tial") == std::string::npos);
@@ -413,7 +427,8 @@ TEST_CASE("ScriptedServer: one behaviour per connection, the last repeats", "[fi
   CHECK(b.received().empty());
 }
 
-TEST_CASE("ScriptedServer: stop() ends idle and streaming connections promptly", "[fixture][scripted]") {
+TEST_CASE("ScriptedServer: stop() ends idle and streaming connections promptly",
+          "[fixture][scripted]") {
   ScriptedServer server({Behaviour::silent(), Behaviour::stream_forever(Behaviour::sse_head())});
   RawConnection idle = request(server);
   RawConnection stream = request(server);  // never read: the server blocks on a full buffer
@@ -473,8 +488,8 @@ TEST_CASE("NginxServer: timings", "[.][timing]") {
   NginxServer with_tls = start_nginx(tls);  // includes generating the CAs once
   const Seconds tls_start = std::chrono::steady_clock::now() - t1;
   WARN("start " << start.count() << " s (serving after " << serving.count()
-                << " s), stop with a subscriber " << stop.count() << " s, restart " << restart.count()
-                << " s, restart after kill9 " << after_kill.count()
+                << " s), stop with a subscriber " << stop.count() << " s, restart "
+                << restart.count() << " s, restart after kill9 " << after_kill.count()
                 << " s, first TLS start incl. CA generation " << tls_start.count() << " s");
 }
 
@@ -485,7 +500,9 @@ TEST_CASE("NginxServer: a 1,000,000-message buffer", "[.][million]") {
   options.shared_memory_mb = 600;
   NginxServer server = start_nginx(options);
   std::vector<std::string> bodies;
-  for (int i = 0; i < 1'000'000; ++i) bodies.push_back("{\"seq\":" + std::to_string(i) + ",\"pad\":\"" + std::string(60, 'x') + "\"}");
+  for (int i = 0; i < 1'000'000; ++i)
+    bodies.push_back("{\"seq\":" + std::to_string(i) + ",\"pad\":\"" + std::string(60, 'x') +
+                     "\"}");
   const auto t0 = std::chrono::steady_clock::now();
   const std::size_t accepted = server.publish_many("m", bodies, true);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
@@ -496,6 +513,7 @@ TEST_CASE("NginxServer: a 1,000,000-message buffer", "[.][million]") {
     for (std::string line; std::getline(status, line);)
       if (line.starts_with("VmRSS")) rss += line;
   }
-  WARN("accepted " << accepted << " in " << took.count() << " s; " << info.body << "; worker " << rss);
+  WARN("accepted " << accepted << " in " << took.count() << " s; " << info.body << "; worker "
+                   << rss);
   CHECK(accepted == bodies.size());
 }

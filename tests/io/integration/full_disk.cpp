@@ -3,8 +3,6 @@
 // nchan. It must keep streaming, probe the disk with backoff instead of a hot
 // loop of saves and diagnostics, and exit non-zero because its final
 // checkpoint could not be written.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -87,24 +86,31 @@ bool read_until_lines(const Child& c, std::string& out, std::string& err, std::s
 
 void drain(int fd, std::string& into) {
   char buf[65536];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) into.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    into.append(buf, static_cast<std::size_t>(n));
 }
 
 }  // namespace
 
-TEST_CASE("full disk: saves back off, diagnostics do not flood, and a failed final flush exits 4", "[tether_watch][full_disk]") {
+TEST_CASE("full disk: saves back off, diagnostics do not flood, and a failed final flush exits 4",
+          "[tether_watch][full_disk]") {
   NginxServer server = NginxServer::start();
-  const fs::path dir = fs::temp_directory_path() / ("tether-full-disk-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("tether-full-disk-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  for (int i = 1; i <= 30; ++i) REQUIRE(server.publish("fd", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
+  for (int i = 1; i <= 30; ++i)
+    REQUIRE(server.publish("fd", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
   // 64 bytes: the lock file's pid fits, a checkpoint (about 150 bytes) never does.
-  Child c = spawn_limited({server.url("/sub/fd"), "--seq-from", "json:seq", "--checkpoint", (dir / "c.ckpt").string()}, 64);
+  Child c = spawn_limited(
+      {server.url("/sub/fd"), "--seq-from", "json:seq", "--checkpoint", (dir / "c.ckpt").string()},
+      64);
   std::string out;
   std::string err;
   const bool first = read_until_lines(c, out, err, 30, 30s);
   // More deliveries, more acks: each would have been a save (and a line on
   // stderr) in a hot loop before.
-  for (int i = 31; i <= 60; ++i) REQUIRE(server.publish("fd", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
+  for (int i = 31; i <= 60; ++i)
+    REQUIRE(server.publish("fd", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
   const bool second = read_until_lines(c, out, err, 60, 30s);
   ::kill(c.pid, SIGTERM);
   int status = 0;

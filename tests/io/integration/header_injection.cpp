@@ -3,12 +3,12 @@
 // tether-watch -H or --token-cmd); the error names the source, never the
 // value. The scripted server records every request head.
 #include <catch2/catch.hpp>
+#include <tether/io/runner.hpp>
 
 #include "child_process.hpp"
 #include "collector.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -30,8 +30,8 @@ bool injected(const ScriptedServer& server) {
 void check_bad_token(const std::string& scheme) {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: x\n\n")});
   Collector c;
-  io::RunnerOptions o =
-      io::testing::quick_options(scheme + "://127.0.0.1:" + std::to_string(server.port()) + "/stream");
+  io::RunnerOptions o = io::testing::quick_options(
+      scheme + "://127.0.0.1:" + std::to_string(server.port()) + "/stream");
   o.auth = std::make_shared<FixedAuth>("tok\r\nX-Injected: 1");
   o.config.auth.has_provider = true;
   const auto ended = io::testing::run_to_end(std::move(o), c, 10s);
@@ -39,7 +39,8 @@ void check_bad_token(const std::string& scheme) {
   REQUIRE(ended.finished);
   CHECK(ended.status.kind == model::StatusKind::failed);
   CHECK(ended.status.reason == model::Reason::unrecoverable);
-  CHECK(c.diagnostics_text().find("the bearer token from the auth provider contains a CR byte") != std::string::npos);
+  CHECK(c.diagnostics_text().find("the bearer token from the auth provider contains a CR byte") !=
+        std::string::npos);
   CHECK(c.diagnostics_text().find("X-Injected") == std::string::npos);
   CHECK_FALSE(injected(server));
   CHECK(server.connections_accepted() == 0);
@@ -47,15 +48,18 @@ void check_bad_token(const std::string& scheme) {
 
 }  // namespace
 
-TEST_CASE("header injection: a token with CRLF never goes on the wire (SSE)", "[header_injection]") {
+TEST_CASE("header injection: a token with CRLF never goes on the wire (SSE)",
+          "[header_injection]") {
   check_bad_token("http");
 }
 
-TEST_CASE("header injection: a token with CRLF never goes on the wire (WebSocket)", "[header_injection]") {
+TEST_CASE("header injection: a token with CRLF never goes on the wire (WebSocket)",
+          "[header_injection]") {
   check_bad_token("ws");
 }
 
-TEST_CASE("header injection: Runner::start refuses a bad extra header, naming it", "[header_injection]") {
+TEST_CASE("header injection: Runner::start refuses a bad extra header, naming it",
+          "[header_injection]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: x\n\n")});
   io::RunnerOptions o = io::testing::quick_options(server);
   o.http.headers = {{"X-Ok", "fine"}, {"X-Foo", "a\r\nX-Injected: 1"}};
@@ -67,15 +71,18 @@ TEST_CASE("header injection: Runner::start refuses a bad extra header, naming it
   bad_name.http.headers = {{"X-Foo\r\nX-Injected", "1"}};
   auto refused = io::Runner::start(std::move(bad_name), c.callbacks());
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().starts_with("header name 'X-Foo\\x0D\\x0AX-Injected' (HttpOptions::headers) contains a CR byte"));
+  CHECK(refused.error().starts_with(
+      "header name 'X-Foo\\x0D\\x0AX-Injected' (HttpOptions::headers) contains a CR byte"));
   CHECK(server.connections_accepted() == 0);
 }
 
 #ifdef TETHER_WATCH
-TEST_CASE("header injection: tether-watch -H with CRLF exits 2, naming --header and the header", "[header_injection][tether_watch]") {
+TEST_CASE("header injection: tether-watch -H with CRLF exits 2, naming --header and the header",
+          "[header_injection][tether_watch]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: x\n\n")});
   const auto run = io::testing::run_watch(
-      {server.base_url() + "/stream", "-H", "X-Foo: hunter2\r\nX-Injected: 1", "--max-events", "1"}, 10s);
+      {server.base_url() + "/stream", "-H", "X-Foo: hunter2\r\nX-Injected: 1", "--max-events", "1"},
+      10s);
   INFO(run.err);
   CHECK(run.exit_code == 2);
   CHECK(run.err.find("--header") != std::string::npos);
@@ -85,12 +92,16 @@ TEST_CASE("header injection: tether-watch -H with CRLF exits 2, naming --header 
   CHECK_FALSE(injected(server));
 }
 
-TEST_CASE("header injection: a --token-cmd token with a CR is refused as a failed refresh, never on the wire", "[header_injection][tether_watch]") {
+TEST_CASE(
+    "header injection: a --token-cmd token with a CR is refused as a failed refresh, never on the "
+    "wire",
+    "[header_injection][tether_watch]") {
   // The token provider refuses it (naming its source); the session goes on as
   // after any failed refresh: without credentials, so this open server streams.
   ScriptedServer server({Behaviour::sse("id: 1\ndata: x\n\n")});
-  const auto run = io::testing::run_watch(
-      {server.base_url() + "/stream", "--token-cmd", "printf 'tok\\rX-Injected: 1'", "--max-events", "1"}, 20s);
+  const auto run = io::testing::run_watch({server.base_url() + "/stream", "--token-cmd",
+                                           "printf 'tok\\rX-Injected: 1'", "--max-events", "1"},
+                                          20s);
   INFO(run.err);
   CHECK(run.exit_code == 0);
   CHECK(run.err.find("token from --token-cmd contains a control byte (CR)") != std::string::npos);

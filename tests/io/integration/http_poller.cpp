@@ -1,12 +1,11 @@
 // The polling transport against nginx's static files: ETag revalidation (304),
 // changes, 404, redirects and timeouts.
 #include <catch2/catch.hpp>
-
+#include <tether/io/http_poller.hpp>
 #include <thread>
 
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"
-#include <tether/io/http_poller.hpp>
 
 using tether::io::testing::Behaviour;
 using tether::io::testing::NginxServer;
@@ -39,10 +38,11 @@ TEST_CASE("http poller: ETag revalidation against nginx, then a change", "[poll]
 }
 
 TEST_CASE("http poller: redirects, oversized bodies and a silent server", "[poll]") {
-  ScriptedServer server({Behaviour::http_response(302, {{"Location", "/real"}}),
-                         Behaviour::http_response(200, {{"ETag", "\"v1\""}}, std::string(2048, 'x')),
-                         Behaviour::silent()},
-                        ScriptedServer::Options{true});
+  ScriptedServer server(
+      {Behaviour::http_response(302, {{"Location", "/real"}}),
+       Behaviour::http_response(200, {{"ETag", "\"v1\""}}, std::string(2048, 'x')),
+       Behaviour::silent()},
+      ScriptedServer::Options{true});
   tether::io::PollOptions options;
   options.timeout = std::chrono::milliseconds(500);
   auto poller = tether::io::HttpPoller::create(options);
@@ -62,7 +62,9 @@ TEST_CASE("http poller: redirects, oversized bodies and a silent server", "[poll
   auto limited = tether::io::HttpPoller::create(small);
   REQUIRE(limited);
   auto refused = (*limited)->get({big.base_url() + "/", std::nullopt, ""});
-  INFO((refused ? "status " + std::to_string(refused->status) + ", body " + std::to_string(refused->body.size()) : refused.error()));
+  INFO((refused ? "status " + std::to_string(refused->status) + ", body " +
+                      std::to_string(refused->body.size())
+                : refused.error()));
   REQUIRE_FALSE(refused);
   CHECK(refused.error().find("larger than 1024 bytes") != std::string::npos);
 }

@@ -1,11 +1,10 @@
 // A fleet must not retry in lockstep: five tether-watch processes against the
 // same closed port draw their jitter from different seeds (the OS's), so their
 // retry schedules differ, and each recording names its seed for replay.
-#include <catch2/catch.hpp>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <set>
 
@@ -53,7 +52,8 @@ std::string seed_of(const std::string& recording) {
 
 }  // namespace
 
-TEST_CASE("fleet: five processes against a closed port retry on different schedules", "[tether_watch][seed]") {
+TEST_CASE("fleet: five processes against a closed port retry on different schedules",
+          "[tether_watch][seed]") {
   ClosedPort closed;
   const Scratch dir("seed");
   const std::string url = "http://127.0.0.1:" + std::to_string(closed.port) + "/sub/x";
@@ -100,7 +100,8 @@ TEST_CASE("fleet: --seed fixes the schedule, for replay", "[tether_watch][seed]"
   ClosedPort closed;
   const Scratch dir("seed-fixed");
   const std::string url = "http://127.0.0.1:" + std::to_string(closed.port) + "/sub/x";
-  Child r(TETHER_WATCH, {url, "--seed", "12345", "--record", (dir / "r.events").string()}, dir, "fixed");
+  Child r(TETHER_WATCH, {url, "--seed", "12345", "--record", (dir / "r.events").string()}, dir,
+          "fixed");
   CHECK(r.wait_for_err_lines("backing_off", 2, 60s));
   ::kill(r.pid(), SIGTERM);
   CHECK(r.wait_exit(10s) == 0);

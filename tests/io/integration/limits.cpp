@@ -3,12 +3,12 @@
 // (unrecoverable) after one connection, naming the limit, its value and the
 // option that raises it; it never loops.
 #include <catch2/catch.hpp>
+#include <tether/io/runner.hpp>
 
 #include "collector.hpp"
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -19,7 +19,8 @@ using io::testing::Collector;
 using io::testing::NginxServer;
 using io::testing::ScriptedServer;
 
-void check_failed_once(const io::testing::Ended& ended, const Collector& c, std::string_view message) {
+void check_failed_once(const io::testing::Ended& ended, const Collector& c,
+                       std::string_view message) {
   INFO(c.diagnostics_text());
   REQUIRE(ended.finished);
   CHECK(ended.status.kind == model::StatusKind::failed);
@@ -35,12 +36,14 @@ TEST_CASE("limits: a 2 MiB SSE line fails the session after one connection", "[l
   Collector c;
   const auto ended = io::testing::run_to_end(io::testing::quick_options(server), c, 20s);
   check_failed_once(ended, c,
-                    "SSE line_bytes_max (1048576) exceeded at byte 1048576: a retry would receive the same bytes; "
+                    "SSE line_bytes_max (1048576) exceeded at byte 1048576: a retry would receive "
+                    "the same bytes; "
                     "raise SseLimits::line_bytes_max (tether-watch --line-bytes-max)");
   CHECK(server.connections_accepted() == 1);
 }
 
-TEST_CASE("limits: an SSE event over event_bytes_max fails the session after one connection", "[limits]") {
+TEST_CASE("limits: an SSE event over event_bytes_max fails the session after one connection",
+          "[limits]") {
   std::string event;
   for (int i = 0; i < 100; ++i) event += "data: " + std::string(1000, 'y') + "\n";
   ScriptedServer server({Behaviour::sse(event + "\n")});
@@ -53,7 +56,8 @@ TEST_CASE("limits: an SSE event over event_bytes_max fails the session after one
   CHECK(server.connections_accepted() == 1);
 }
 
-TEST_CASE("limits: a WebSocket message over message_bytes_max fails the session once", "[limits][websocket]") {
+TEST_CASE("limits: a WebSocket message over message_bytes_max fails the session once",
+          "[limits][websocket]") {
   NginxServer nginx = NginxServer::start();
   REQUIRE(nginx.publish("big", std::string(16 * 1024, 'z')) / 100 == 2);
   io::RunnerOptions o = io::testing::quick_options(nginx.ws_base_url() + "/sub/big");
@@ -61,8 +65,10 @@ TEST_CASE("limits: a WebSocket message over message_bytes_max fails the session 
   o.websocket.message_bytes_max = 4096;
   Collector c;
   const auto ended = io::testing::run_to_end(std::move(o), c, 20s);
-  check_failed_once(ended, c,
-                    "WebSocket message larger than message_bytes_max (4096 bytes): a retry would receive the same "
-                    "message; raise WebSocketOptions::message_bytes_max (tether-watch --ws-message-bytes-max)");
+  check_failed_once(
+      ended, c,
+      "WebSocket message larger than message_bytes_max (4096 bytes): a retry would receive the "
+      "same "
+      "message; raise WebSocketOptions::message_bytes_max (tether-watch --ws-message-bytes-max)");
   CHECK(c.deliveries().empty());
 }

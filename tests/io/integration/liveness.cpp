@@ -2,22 +2,21 @@
 // comments, WebSocket frames) prove that a stream is alive; a server trickling
 // bytes that never finish a line is timed out by the heartbeat budget. Every
 // transport socket has TCP keepalive on.
-#include <catch2/catch.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <optional>
+#include <tether/io/http_poller.hpp>
+#include <tether/io/runner.hpp>
 #include <thread>
 
 #include "collector.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/http_poller.hpp>
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -28,13 +27,15 @@ using io::testing::Collector;
 using io::testing::ScriptedServer;
 
 io::RunnerOptions with_budget(io::RunnerOptions o, std::int64_t budget_ms) {
-  o.config.heartbeat = model::HeartbeatPolicy{.interval_ms = budget_ms, .interval_multiple = 1, .slack_ms = 0};
+  o.config.heartbeat =
+      model::HeartbeatPolicy{.interval_ms = budget_ms, .interval_multiple = 1, .slack_ms = 0};
   return o;
 }
 
 bool heartbeat_timed_out(const Collector& c) {
   for (const auto& s : c.statuses_)
-    if (s.kind == model::StatusKind::backing_off && s.reason == model::Reason::heartbeat_timeout) return true;
+    if (s.kind == model::StatusKind::backing_off && s.reason == model::Reason::heartbeat_timeout)
+      return true;
   return false;
 }
 
@@ -45,7 +46,9 @@ std::optional<int> client_socket_to(std::uint16_t port) {
     const int fd = std::stoi(entry.path().filename().string());
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 || peer.sin_family != AF_INET) continue;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+        peer.sin_family != AF_INET)
+      continue;
     if (ntohs(peer.sin_port) == port) return fd;
   }
   return std::nullopt;
@@ -97,7 +100,8 @@ TEST_CASE("liveness: each completed line of a long event counts", "[liveness]") 
   slow.then_send("\n");
   ScriptedServer server({slow});
   Collector c;
-  auto runner = io::Runner::start(with_budget(io::testing::quick_options(server), 2000), c.callbacks());
+  auto runner =
+      io::Runner::start(with_budget(io::testing::quick_options(server), 2000), c.callbacks());
   REQUIRE(runner);
   const bool delivered = c.wait_for_deliveries(1, 20s);
   (*runner)->stop();
@@ -108,7 +112,8 @@ TEST_CASE("liveness: each completed line of a long event counts", "[liveness]") 
   CHECK(server.connections_accepted() == 1);
 }
 
-TEST_CASE("liveness: SSE, WebSocket and poller sockets have TCP keepalive on", "[liveness][keepalive]") {
+TEST_CASE("liveness: SSE, WebSocket and poller sockets have TCP keepalive on",
+          "[liveness][keepalive]") {
   {
     ScriptedServer server({Behaviour::sse("")});
     Collector c;
@@ -125,7 +130,8 @@ TEST_CASE("liveness: SSE, WebSocket and poller sockets have TCP keepalive on", "
     ScriptedServer server({Behaviour::silent()});  // reads the upgrade request, never answers
     Collector c;
     auto runner = io::Runner::start(
-        io::testing::quick_options("ws://127.0.0.1:" + std::to_string(server.port()) + "/ws"), c.callbacks());
+        io::testing::quick_options("ws://127.0.0.1:" + std::to_string(server.port()) + "/ws"),
+        c.callbacks());
     REQUIRE(runner);
     REQUIRE(server.wait_for_requests(1, 10s));  // sent after the socket options were set
     check_keepalive(server.port());
@@ -136,7 +142,9 @@ TEST_CASE("liveness: SSE, WebSocket and poller sockets have TCP keepalive on", "
   options.timeout = 10s;
   auto poller = io::HttpPoller::create(options);
   REQUIRE(poller);
-  std::thread poll([&] { static_cast<void>((*poller)->get({server.base_url() + "/state", std::nullopt, ""})); });
+  std::thread poll([&] {
+    static_cast<void>((*poller)->get({server.base_url() + "/state", std::nullopt, ""}));
+  });
   const bool asked = server.wait_for_requests(1, 10s);
   if (asked) check_keepalive(server.port());
   server.stop();  // the poller's read ends with EOF

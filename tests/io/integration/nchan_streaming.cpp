@@ -1,21 +1,20 @@
 // The runner against a real nginx + nchan on loopback, started and stopped by
 // the test itself (nginx_server.hpp). Payloads carry their own sequence number
 // ({"seq":N}), because nchan's ids are not contiguous.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
-#include <thread>
-
-#include "collector.hpp"
-#include "nginx_server.hpp"
 #include <tether/io/file_checkpoint_store.hpp>
 #include <tether/io/memory_checkpoint_store.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/model/presets.hpp>
+#include <thread>
+
+#include "collector.hpp"
+#include "nginx_server.hpp"
 
 namespace {
 
@@ -27,7 +26,8 @@ using io::testing::NginxServer;
 std::vector<std::string> payloads(std::uint64_t first, std::uint64_t last) {
   std::vector<std::string> out;
   for (std::uint64_t i = first; i <= last; ++i)
-    out.push_back("{\"seq\":" + std::to_string(i) + ",\"body\":\"message " + std::to_string(i) + "\"}");
+    out.push_back("{\"seq\":" + std::to_string(i) + ",\"body\":\"message " + std::to_string(i) +
+                  "\"}");
   return out;
 }
 
@@ -42,7 +42,8 @@ model::SessionConfig quick_config() {
   return c;
 }
 
-io::RunnerOptions options_for(std::string url, std::shared_ptr<io::CheckpointStore> store = nullptr) {
+io::RunnerOptions options_for(std::string url,
+                              std::shared_ptr<io::CheckpointStore> store = nullptr) {
   io::RunnerOptions o;
   o.url = std::move(url);
   o.config = quick_config();
@@ -98,7 +99,8 @@ TEST_CASE("nchan: 10,000 messages arrive complete and in order", "[nchan]") {
   CHECK(d[41].id.has_value());  // nchan's "<seconds>:<index>" ids
 }
 
-TEST_CASE("nchan: a restarted client resumes by Last-Event-ID with no loss and no duplicate", "[nchan]") {
+TEST_CASE("nchan: a restarted client resumes by Last-Event-ID with no loss and no duplicate",
+          "[nchan]") {
   NginxServer server = NginxServer::start();
   const auto checkpoint = temp_checkpoint("resume");
   REQUIRE(server.publish_many("resume", payloads(1, 100)) == 100);
@@ -106,7 +108,8 @@ TEST_CASE("nchan: a restarted client resumes by Last-Event-ID with no loss and n
     Collector c;
     auto store = io::FileCheckpointStore::open(checkpoint);
     REQUIRE(store);
-    auto runner = io::Runner::start(options_for(server.url("/sub/resume"), std::move(*store)), c.callbacks());
+    auto runner =
+        io::Runner::start(options_for(server.url("/sub/resume"), std::move(*store)), c.callbacks());
     REQUIRE(runner);
     REQUIRE(c.wait_for_deliveries(100, 20s));
     (*runner)->stop();  // flushes the checkpoint
@@ -116,7 +119,8 @@ TEST_CASE("nchan: a restarted client resumes by Last-Event-ID with no loss and n
   Collector c;
   auto store = io::FileCheckpointStore::open(checkpoint);
   REQUIRE(store);
-  auto runner = io::Runner::start(options_for(server.url("/sub/resume"), std::move(*store)), c.callbacks());
+  auto runner =
+      io::Runner::start(options_for(server.url("/sub/resume"), std::move(*store)), c.callbacks());
   REQUIRE(runner);
   REQUIRE(c.wait_for_deliveries(50, 20s));
   std::this_thread::sleep_for(200ms);  // anything extra (a duplicate) would arrive now
@@ -130,7 +134,8 @@ TEST_CASE("nchan: a restarted client resumes by Last-Event-ID with no loss and n
   std::filesystem::remove(checkpoint.string() + ".lock");  // the store's sidecar
 }
 
-TEST_CASE("nchan: kill -9 and restart 20 times mid-stream: every message delivered or reported", "[nchan][restart]") {
+TEST_CASE("nchan: kill -9 and restart 20 times mid-stream: every message delivered or reported",
+          "[nchan][restart]") {
   NginxServer server = NginxServer::start();
   std::atomic<std::uint64_t> published{0};
   std::atomic<bool> done{false};
@@ -171,14 +176,17 @@ TEST_CASE("nchan: kill -9 and restart 20 times mid-stream: every message deliver
   publisher.join();
   const std::uint64_t last = published;
   // Let the client catch up with the last published message.
-  const bool caught_up = c.wait([last](const Collector& col) {
-    return !col.deliveries_.empty() && col.deliveries_.back().sequence.value_or(0) >= last;
-  }, 20s);
+  const bool caught_up = c.wait(
+      [last](const Collector& col) {
+        return !col.deliveries_.empty() && col.deliveries_.back().sequence.value_or(0) >= last;
+      },
+      20s);
   (*runner)->stop();
-  INFO("published " << last << ", delivered " << c.sequences().size() << ", gaps " << c.gaps().size()
-                    << "\n" << c.diagnostics_text().substr(0, 3000));
+  INFO("published " << last << ", delivered " << c.sequences().size() << ", gaps "
+                    << c.gaps().size() << "\n"
+                    << c.diagnostics_text().substr(0, 3000));
   WARN("restarts: " << restarts << ", published " << last << ", delivered " << c.sequences().size()
-                     << ", gaps reported " << c.gaps().size());
+                    << ", gaps reported " << c.gaps().size());
   CHECK(restarts == 20);
   CHECK(caught_up);
   CHECK(last > 200);
@@ -209,7 +217,8 @@ TEST_CASE("nchan: a 401 triggers exactly one credential refresh, then streams", 
   CHECK(c.sequences().back() == 20);
 }
 
-TEST_CASE("nchan: WebSocket resume by Last-Event-ID with no loss and no duplicate", "[nchan][websocket]") {
+TEST_CASE("nchan: WebSocket resume by Last-Event-ID with no loss and no duplicate",
+          "[nchan][websocket]") {
   NginxServer server = NginxServer::start();
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   REQUIRE(server.publish_many("wsresume", payloads(1, 50)) == 50);
@@ -242,7 +251,8 @@ TEST_CASE("nchan: WebSocket resume by Last-Event-ID with no loss and no duplicat
   CHECK(c.gaps().empty());
 }
 
-TEST_CASE("nchan: TLS with the test CA streams, and a wrong CA fails without a retry", "[nchan][tls]") {
+TEST_CASE("nchan: TLS with the test CA streams, and a wrong CA fails without a retry",
+          "[nchan][tls]") {
   NginxServer::Options options;
   options.tls = true;
   NginxServer server = NginxServer::start(options);

@@ -1,25 +1,26 @@
 #include "nginx_server.hpp"
 
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <sstream>
 #include <stdexcept>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <tuple>
-#include <unistd.h>
 
 namespace tether::io::testing {
 
@@ -92,7 +93,8 @@ http {
 )";
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+  for (std::size_t pos = s.find(from); pos != std::string::npos;
+       pos = s.find(from, pos + to.size()))
     s.replace(pos, from.size(), to);
 }
 
@@ -123,7 +125,8 @@ std::optional<fs::path> first_existing(std::initializer_list<const char*> candid
 }
 
 std::optional<fs::path> nginx_binary() {
-  if (const char* env = std::getenv("TETHER_NGINX"); env != nullptr && *env != '\0') return fs::path(env);
+  if (const char* env = std::getenv("TETHER_NGINX"); env != nullptr && *env != '\0')
+    return fs::path(env);
   return first_existing({"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx",
                          "/usr/bin/nginx"});
 }
@@ -161,8 +164,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, i
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  const int out = out_path.empty() ? -1
-                                   : ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int out = out_path.empty()
+                      ? -1
+                      : ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const int in_fd = stdin_fd >= 0 ? stdin_fd : devnull;
   const int out_fd = out >= 0 ? out : devnull;
   const pid_t pid = ::fork();
@@ -217,7 +221,8 @@ std::vector<pid_t> children_of(pid_t parent) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    if (name.empty() ||
+        !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
       continue;
     std::ifstream stat(entry.path() / "stat");
     std::string line;
@@ -345,11 +350,13 @@ const TestCa& test_ca() {
     const std::string d = c.dir.string() + "/";
     const auto make_ca = [&](const std::string& name, const std::string& cn) {
       run_checked({"/usr/bin/env", "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
-                   "-out", d + name + ".key"}, log);
-      run_checked({"/usr/bin/env", "openssl", "req", "-x509", "-new", "-key", d + name + ".key",
-                   "-sha256", "-days", "3650", "-subj", "/CN=" + cn, "-addext",
-                   "basicConstraints=critical,CA:TRUE", "-addext",
-                   "keyUsage=critical,keyCertSign,cRLSign", "-out", d + name + ".pem"}, log);
+                   "-out", d + name + ".key"},
+                  log);
+      run_checked(
+          {"/usr/bin/env", "openssl", "req", "-x509", "-new", "-key", d + name + ".key", "-sha256",
+           "-days", "3650", "-subj", "/CN=" + cn, "-addext", "basicConstraints=critical,CA:TRUE",
+           "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", d + name + ".pem"},
+          log);
     };
     make_ca("ca", "tether test CA");
     make_ca("wrong-ca", "tether unrelated CA");
@@ -361,12 +368,15 @@ const TestCa& test_ca() {
                "subjectKeyIdentifier=hash\n"
                "authorityKeyIdentifier=keyid\n");
     run_checked({"/usr/bin/env", "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
-                 "-out", d + "server.key"}, log);
+                 "-out", d + "server.key"},
+                log);
     run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", d + "server.key", "-subj",
-                 "/CN=localhost", "-out", d + "server.csr"}, log);
+                 "/CN=localhost", "-out", d + "server.csr"},
+                log);
     run_checked({"/usr/bin/env", "openssl", "x509", "-req", "-in", d + "server.csr", "-CA",
-                 d + "ca.pem", "-CAkey", d + "ca.key", "-CAcreateserial", "-days", "3650", "-sha256",
-                 "-extfile", d + "server.ext", "-out", d + "server.pem"}, log);
+                 d + "ca.pem", "-CAkey", d + "ca.key", "-CAcreateserial", "-days", "3650",
+                 "-sha256", "-extfile", d + "server.ext", "-out", d + "server.pem"},
+                log);
     ::chmod((d + "server.key").c_str(), 0644);
     c.ca_cert = c.dir / "ca.pem";
     c.wrong_ca_cert = c.dir / "wrong-ca.pem";
@@ -390,31 +400,57 @@ std::pair<fs::path, fs::path> bad_certificate(NginxServer::Certificate kind) {
                                                                           : "self-signed";
   const std::string key = d + name + ".key";
   const std::string pem = d + name + ".pem";
-  run_checked({"/usr/bin/env", "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key}, log);
+  run_checked({"/usr/bin/env", "openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
+               "-out", key},
+              log);
   if (kind == NginxServer::Certificate::self_signed) {
-    run_checked({"/usr/bin/env", "openssl", "req", "-x509", "-new", "-key", key, "-sha256", "-days", "3650",
-                 "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-out", pem},
+    run_checked({"/usr/bin/env", "openssl", "req", "-x509", "-new", "-key", key, "-sha256", "-days",
+                 "3650", "-subj", "/CN=localhost", "-addext",
+                 "subjectAltName=DNS:localhost,IP:127.0.0.1", "-out", pem},
                 log);
   } else if (kind == NginxServer::Certificate::wrong_name) {
-    write_text(ca.dir / "wrong-name.ext", "subjectAltName=DNS:other.invalid\nextendedKeyUsage=serverAuth\n");
-    run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", key, "-subj", "/CN=other.invalid", "-out",
-                 d + name + ".csr"}, log);
-    run_checked({"/usr/bin/env", "openssl", "x509", "-req", "-in", d + name + ".csr", "-CA", d + "ca.pem", "-CAkey",
-                 d + "ca.key", "-CAcreateserial", "-days", "3650", "-sha256", "-extfile",
-                 d + "wrong-name.ext", "-out", pem}, log);
+    write_text(ca.dir / "wrong-name.ext",
+               "subjectAltName=DNS:other.invalid\nextendedKeyUsage=serverAuth\n");
+    run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", key, "-subj",
+                 "/CN=other.invalid", "-out", d + name + ".csr"},
+                log);
+    run_checked({"/usr/bin/env", "openssl", "x509", "-req", "-in", d + name + ".csr", "-CA",
+                 d + "ca.pem", "-CAkey", d + "ca.key", "-CAcreateserial", "-days", "3650",
+                 "-sha256", "-extfile", d + "wrong-name.ext", "-out", pem},
+                log);
   } else {
     // `openssl x509` cannot date a certificate in the past; `openssl ca` can.
     fs::create_directories(ca.dir / "newcerts");
     write_text(ca.dir / "index.txt", "");
     write_text(ca.dir / "serial", "1000\n");
-    write_text(ca.dir / "ca.cnf", "[ca]\ndefault_ca=tether\n[tether]\ndatabase=" + d + "index.txt\nnew_certs_dir=" + d +
-                                      "newcerts\nserial=" + d + "serial\ndefault_md=sha256\npolicy=any\n"
+    write_text(ca.dir / "ca.cnf", "[ca]\ndefault_ca=tether\n[tether]\ndatabase=" + d +
+                                      "index.txt\nnew_certs_dir=" + d + "newcerts\nserial=" + d +
+                                      "serial\ndefault_md=sha256\npolicy=any\n"
                                       "unique_subject=no\n[any]\ncommonName=supplied\n");
-    run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", key, "-subj", "/CN=localhost", "-out",
-                 d + name + ".csr"}, log);
-    run_checked({"/usr/bin/env", "openssl", "ca", "-batch", "-config", d + "ca.cnf", "-cert", d + "ca.pem",
-                 "-keyfile", d + "ca.key", "-in", d + name + ".csr", "-out", pem, "-notext",
-                 "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-extfile", d + "server.ext"},
+    run_checked({"/usr/bin/env", "openssl", "req", "-new", "-key", key, "-subj", "/CN=localhost",
+                 "-out", d + name + ".csr"},
+                log);
+    run_checked({"/usr/bin/env",
+                 "openssl",
+                 "ca",
+                 "-batch",
+                 "-config",
+                 d + "ca.cnf",
+                 "-cert",
+                 d + "ca.pem",
+                 "-keyfile",
+                 d + "ca.key",
+                 "-in",
+                 d + name + ".csr",
+                 "-out",
+                 pem,
+                 "-notext",
+                 "-startdate",
+                 "20200101000000Z",
+                 "-enddate",
+                 "20200201000000Z",
+                 "-extfile",
+                 d + "server.ext"},
                 log);
   }
   ::chmod(key.c_str(), 0644);
@@ -479,15 +515,19 @@ struct NginxServer::Impl {
   void write_config() const {
     std::string conf(kConfigTemplate);
     replace_all(conf, "@MODULE@", module.string());
-    replace_all(conf, "@USER@", ::geteuid() == 0 ? "user root;              # workers as root: no permission surprises" : "");
+    replace_all(conf, "@USER@",
+                ::geteuid() == 0
+                    ? "user root;              # workers as root: no permission surprises"
+                    : "");
     std::string tls;
     if (options.tls) {
       const TestCa& ca = test_ca();
       auto [cert, key] = std::pair{ca.server_cert, ca.server_key};
-      if (options.certificate != Certificate::valid) std::tie(cert, key) = bad_certificate(options.certificate);
+      if (options.certificate != Certificate::valid)
+        std::tie(cert, key) = bad_certificate(options.certificate);
       tls = "    listen 127.0.0.1:" + std::to_string(tls_port) + " ssl;\n" +
-            "    ssl_certificate     " + cert.string() + ";\n" +
-            "    ssl_certificate_key " + key.string() + ";\n";
+            "    ssl_certificate     " + cert.string() + ";\n" + "    ssl_certificate_key " +
+            key.string() + ";\n";
     }
     replace_all(conf, "@TLS@", tls);
     std::string ping;
@@ -520,24 +560,28 @@ struct NginxServer::Impl {
     // Truncate the stderr capture of the previous run (error.log keeps history).
     write_text(prefix / "stderr.log", "");
     std::error_code ec;
-    const auto log_size = fs::exists(prefix / "error.log") ? fs::file_size(prefix / "error.log", ec) : 0;
-    master = spawn({binary.string(), "-p", p + "/", "-c", p + "/nginx.conf", "-e", p + "/error.log"},
-                   (prefix / "stderr.log").string());
+    const auto log_size =
+        fs::exists(prefix / "error.log") ? fs::file_size(prefix / "error.log", ec) : 0;
+    master =
+        spawn({binary.string(), "-p", p + "/", "-c", p + "/nginx.conf", "-e", p + "/error.log"},
+              (prefix / "stderr.log").string());
     for (;;) {
       int status = 0;
       if (::waitpid(master, &status, WNOHANG) == master) {
         master = 0;
         const std::string log = logs();
-        const std::string fresh = read_tail(prefix / "stderr.log", 100000) +
-                                  read_tail(prefix / "error.log", static_cast<std::size_t>(
-                                      fs::file_size(prefix / "error.log", ec) - log_size));
+        const std::string fresh =
+            read_tail(prefix / "stderr.log", 100000) +
+            read_tail(prefix / "error.log",
+                      static_cast<std::size_t>(fs::file_size(prefix / "error.log", ec) - log_size));
         if (fresh.find("Address already in use") != std::string::npos) return Outcome::bind_failed;
         throw std::runtime_error("nginx exited during startup (status " + std::to_string(status) +
                                  ") in " + p + ":\n" + log);
       }
       bool ok = false;
       try {
-        ok = http_request(port, "GET", "/nchan_status", {}, {}, std::chrono::milliseconds(500)).status == 200 &&
+        ok = http_request(port, "GET", "/nchan_status", {}, {}, std::chrono::milliseconds(500))
+                     .status == 200 &&
              (tls_port == 0 || can_connect(tls_port));
       } catch (const std::exception&) {
       }
@@ -599,10 +643,13 @@ NginxServer::~NginxServer() = default;
 
 std::string NginxServer::availability_problem() {
   std::string problem;
-  if (!nginx_binary()) problem += "nginx binary not found (looked in /usr/sbin, /usr/local/sbin; or set TETHER_NGINX). ";
+  if (!nginx_binary())
+    problem +=
+        "nginx binary not found (looked in /usr/sbin, /usr/local/sbin; or set TETHER_NGINX). ";
   if (!nchan_module())
     problem += "nchan module ngx_nchan_module.so not found (or set TETHER_NCHAN_MODULE). ";
-  if (!problem.empty()) problem += "Install them with scripts/install-deps.sh (nginx libnginx-mod-nchan).";
+  if (!problem.empty())
+    problem += "Install them with scripts/install-deps.sh (nginx libnginx-mod-nchan).";
   return problem;
 }
 
@@ -619,7 +666,8 @@ NginxServer NginxServer::start(Options options) {
   impl->module = *nchan_module();
   if (!localhost_is_ipv4_loopback()) impl->tls_host = "127.0.0.1";
   if (impl->options.tls) test_ca();  // generate (once) before the prefix exists
-  if (impl->options.tls && impl->options.certificate != Certificate::valid) bad_certificate(impl->options.certificate);
+  if (impl->options.tls && impl->options.certificate != Certificate::valid)
+    bad_certificate(impl->options.certificate);
   impl->prefix = make_temp_dir("/tmp/tether-nginx-XXXXXX");
   watchdog_send("nginx " + impl->prefix.string());
   if (!keep_prefix()) watchdog_send("dir " + impl->prefix.string());
@@ -637,16 +685,20 @@ NginxServer NginxServer::start(Options options) {
     impl->write_config();
     if (impl->spawn_and_wait(impl->options.start_timeout) == Impl::Outcome::ready) break;
     if (attempt == kAttempts)
-      throw std::runtime_error("nginx could not bind a free port after " + std::to_string(kAttempts) +
-                               " attempts:\n" + impl->logs());
+      throw std::runtime_error("nginx could not bind a free port after " +
+                               std::to_string(kAttempts) + " attempts:\n" + impl->logs());
   }
   return NginxServer(std::move(impl));
 }
 
 std::uint16_t NginxServer::port() const { return impl_->port; }
 std::uint16_t NginxServer::tls_port() const { return impl_->tls_port; }
-std::string NginxServer::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
-std::string NginxServer::ws_base_url() const { return "ws://127.0.0.1:" + std::to_string(impl_->port); }
+std::string NginxServer::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port);
+}
+std::string NginxServer::ws_base_url() const {
+  return "ws://127.0.0.1:" + std::to_string(impl_->port);
+}
 std::string NginxServer::tls_base_url() const {
   if (impl_->tls_port == 0) throw std::logic_error("NginxServer: started without Options::tls");
   return "https://" + impl_->tls_host + ":" + std::to_string(impl_->tls_port);
@@ -706,8 +758,13 @@ std::size_t NginxServer::publish_many(std::string_view channel, std::span<const 
     const std::size_t last = std::min(bodies.size(), first + kBatch);
     std::string out;
     for (std::size_t i = first; i < last; ++i)
-      out.append("POST ").append(target).append(" HTTP/1.1\r\n").append(host)
-          .append("Content-Length: ").append(std::to_string(bodies[i].size())).append("\r\n\r\n")
+      out.append("POST ")
+          .append(target)
+          .append(" HTTP/1.1\r\n")
+          .append(host)
+          .append("Content-Length: ")
+          .append(std::to_string(bodies[i].size()))
+          .append("\r\n\r\n")
           .append(bodies[i]);
     if (!conn.send_all(out))
       throw std::runtime_error("publish_many: connection lost after " + std::to_string(accepted) +
@@ -741,8 +798,10 @@ void NginxServer::restart() {
   impl_->stop();
   const auto deadline = Clock::now() + 2 * impl_->options.start_timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (impl_->spawn_and_wait(std::max(left, std::chrono::milliseconds(500))) == Impl::Outcome::ready)
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (impl_->spawn_and_wait(std::max(left, std::chrono::milliseconds(500))) ==
+        Impl::Outcome::ready)
       return;
     if (Clock::now() >= deadline)
       throw std::runtime_error("nginx could not bind port " + std::to_string(impl_->port) +
@@ -756,7 +815,11 @@ pid_t NginxServer::pid() const { return impl_->running() ? impl_->master : 0; }
 std::vector<pid_t> NginxServer::worker_pids() const {
   return impl_->running() ? children_of(impl_->master) : std::vector<pid_t>{};
 }
-std::string NginxServer::error_log_tail(std::size_t max_bytes) const { return impl_->logs(max_bytes); }
-std::chrono::duration<double> NginxServer::last_start_duration() const { return impl_->start_duration; }
+std::string NginxServer::error_log_tail(std::size_t max_bytes) const {
+  return impl_->logs(max_bytes);
+}
+std::chrono::duration<double> NginxServer::last_start_duration() const {
+  return impl_->start_duration;
+}
 
 }  // namespace tether::io::testing

@@ -35,6 +35,8 @@
 // Test code: failures throw std::runtime_error with nginx's stderr/error.log tail
 // (publish/http also throw when nginx is not running).
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +46,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <utility>
 #include <vector>
 
@@ -53,14 +54,14 @@
 namespace tether::io::testing {
 
 class NginxServer {
-public:
+ public:
   // The TLS port's certificate: valid (the test CA's, for localhost and
   // 127.0.0.1), or one a verifying client refuses: signed by the test CA but
   // expired (2020) or for another name (other.invalid), or self-signed.
   enum class Certificate { valid, expired, wrong_name, self_signed };
 
   struct Options {
-    bool tls = false;                            // also listen with TLS (test CA)
+    bool tls = false;  // also listen with TLS (test CA)
     Certificate certificate = Certificate::valid;
     std::chrono::seconds ping_interval{5};       // /sub, /authsub, /bigsub; 0 = no pings
     std::string auth_token = "good-token";       // /authsub wants "Bearer <auth_token>"
@@ -72,7 +73,7 @@ public:
     // ("Out of shared memory"). Measured: 1,000,000 messages in a channel with
     // big_buffer_length 1,000,000 and 600 MiB: publish_many 32 s, worker RSS 540 MB.
     std::size_t shared_memory_mb = 128;
-    std::string extra_server_config;             // appended inside server { } verbatim
+    std::string extra_server_config;  // appended inside server { } verbatim
     std::chrono::milliseconds start_timeout{5000};
   };
 
@@ -92,11 +93,11 @@ public:
   ~NginxServer();  // stop(); removes the prefix unless TETHER_KEEP_NGINX_PREFIX=1
 
   std::uint16_t port() const;
-  std::uint16_t tls_port() const;          // 0 unless Options::tls
-  std::string base_url() const;            // "http://127.0.0.1:PORT"
-  std::string tls_base_url() const;        // "https://localhost:PORT" (or 127.0.0.1 if
-                                           // localhost does not resolve to it)
-  std::string ws_base_url() const;         // "ws://127.0.0.1:PORT"
+  std::uint16_t tls_port() const;    // 0 unless Options::tls
+  std::string base_url() const;      // "http://127.0.0.1:PORT"
+  std::string tls_base_url() const;  // "https://localhost:PORT" (or 127.0.0.1 if
+                                     // localhost does not resolve to it)
+  std::string ws_base_url() const;   // "ws://127.0.0.1:PORT"
   std::string url(std::string_view path) const { return base_url() + std::string(path); }
   std::string tls_url(std::string_view path) const { return tls_base_url() + std::string(path); }
 
@@ -136,15 +137,15 @@ public:
   // waits until it serves (bounded by Options::start_timeout, retrying the bind).
   void restart();
   bool running() const;
-  pid_t pid() const;                       // master pid, 0 when stopped
-  std::vector<pid_t> worker_pids() const;  // children of the master
+  pid_t pid() const;                                               // master pid, 0 when stopped
+  std::vector<pid_t> worker_pids() const;                          // children of the master
   std::string error_log_tail(std::size_t max_bytes = 4000) const;  // + nginx stderr
   // Seconds the last start/restart took until the first successful request.
   std::chrono::duration<double> last_start_duration() const;
 
   struct Impl;
 
-private:
+ private:
   explicit NginxServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

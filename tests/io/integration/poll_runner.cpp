@@ -4,9 +4,8 @@
 // and a missing or malformed file must never look like removed keys. A
 // credential refresh (after a 401) runs off the runner's strand: one that
 // blocks holds up neither the other endpoints nor stop().
-#include <catch2/catch.hpp>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <expected>
 #include <filesystem>
@@ -14,11 +13,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tether/io/poll_runner.hpp>
 #include <vector>
 
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"
-#include <tether/io/poll_runner.hpp>
 
 namespace {
 
@@ -35,7 +34,8 @@ struct ChangeLog {
 
   io::PollCallbacks callbacks() {
     io::PollCallbacks c;
-    c.on_change = [this](std::size_t, model::poll::ChangeKind kind, std::string_view key, std::string_view value) {
+    c.on_change = [this](std::size_t, model::poll::ChangeKind kind, std::string_view key,
+                         std::string_view value) {
       const char* name = kind == model::poll::ChangeKind::added      ? "added"
                          : kind == model::poll::ChangeKind::modified ? "modified"
                                                                      : "removed";
@@ -72,7 +72,8 @@ struct ChangeLog {
 
 }  // namespace
 
-TEST_CASE("poll runner: a rewritten file gives exactly the Added/Modified/Removed that explain it", "[poll_runner]") {
+TEST_CASE("poll runner: a rewritten file gives exactly the Added/Modified/Removed that explain it",
+          "[poll_runner]") {
   NginxServer server = NginxServer::start();
   server.write_file("state.json", R"({"a":1,"b":2})");
   io::PollRunnerOptions options;
@@ -175,10 +176,13 @@ std::size_t count_containing(ChangeLog& log, std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("poll runner: a credential refresh that blocks holds up neither the other endpoints nor stop()", "[poll_runner][auth]") {
+TEST_CASE(
+    "poll runner: a credential refresh that blocks holds up neither the other endpoints nor stop()",
+    "[poll_runner][auth]") {
   NginxServer server = NginxServer::start();
   server.write_file("open.json", R"({"v":1})");
-  io::testing::ScriptedServer locked({io::testing::Behaviour::http_response(401)});  // every poll: 401
+  io::testing::ScriptedServer locked(
+      {io::testing::Behaviour::http_response(401)});  // every poll: 401
   io::PollRunnerOptions options;
   options.config.endpoints.push_back({"open", 100, model::poll::PollBackoff::fixed(100)});
   options.config.endpoints.push_back({"locked", 100, model::poll::PollBackoff::fixed(100)});
@@ -211,8 +215,10 @@ TEST_CASE("poll runner: a credential refresh that blocks holds up neither the ot
   runner->reset();  // joins the workers
 }
 
-TEST_CASE("poll runner: stop() ends a first credential refresh that blocks", "[poll_runner][auth]") {
-  io::testing::ScriptedServer server({io::testing::Behaviour::http_response(200, {}, R"({"a":1})")});
+TEST_CASE("poll runner: stop() ends a first credential refresh that blocks",
+          "[poll_runner][auth]") {
+  io::testing::ScriptedServer server(
+      {io::testing::Behaviour::http_response(200, {}, R"({"a":1})")});
   io::PollRunnerOptions options;
   options.config.endpoints.push_back({"state", 100, model::poll::PollBackoff::fixed(100)});
   options.urls = {server.base_url() + "/state.json"};
@@ -237,7 +243,9 @@ TEST_CASE("poll runner: stop() ends a first credential refresh that blocks", "[p
   CHECK(log.changes.empty());
 }
 
-TEST_CASE("poll runner: a failing credential refresh is reported, once per 401 at most, never in a loop", "[poll_runner][auth]") {
+TEST_CASE(
+    "poll runner: a failing credential refresh is reported, once per 401 at most, never in a loop",
+    "[poll_runner][auth]") {
   io::testing::ScriptedServer locked({io::testing::Behaviour::http_response(401)});
   io::PollRunnerOptions options;
   options.config.endpoints.push_back({"locked", 100, model::poll::PollBackoff::fixed(100)});
@@ -261,7 +269,8 @@ TEST_CASE("poll runner: a failing credential refresh is reported, once per 401 a
   // The first refresh, then at most one per 401: never retried on its own.
   CHECK(refreshes <= static_cast<int>(polls) + 1);
   // Every failure is reported (but one that completes after the stop).
-  const auto reported = static_cast<int>(count_containing(log, "credential refresh failed: no token here"));
+  const auto reported =
+      static_cast<int>(count_containing(log, "credential refresh failed: no token here"));
   CHECK(reported <= refreshes - 1);
   CHECK(reported >= refreshes - 2);
 }

@@ -1,15 +1,16 @@
 #include "raw_socket.hpp"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 namespace tether::io::testing {
 
@@ -70,7 +71,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -78,7 +80,8 @@ std::string_view trim(std::string_view s) {
 
 std::uint16_t pick_free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error(std::string("pick_free_port: socket: ") + std::strerror(errno));
+  if (fd < 0)
+    throw std::runtime_error(std::string("pick_free_port: socket: ") + std::strerror(errno));
   sockaddr_in addr = loopback(0);
   socklen_t len = sizeof addr;
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
@@ -239,12 +242,13 @@ HttpResponse http_request(std::uint16_t port, std::string_view method, std::stri
   req.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   req.append("Host: 127.0.0.1:").append(std::to_string(port)).append("\r\n");
   req.append("Connection: close\r\n");
-  for (const auto& [name, value] : headers) req.append(name).append(": ").append(value).append("\r\n");
+  for (const auto& [name, value] : headers)
+    req.append(name).append(": ").append(value).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT")
     req.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   req.append("\r\n").append(body);
-  const std::string what = std::string(method) + " " + std::string(target) + " on port " +
-                           std::to_string(port);
+  const std::string what =
+      std::string(method) + " " + std::string(target) + " on port " + std::to_string(port);
   if (!conn.send_all(req)) throw std::runtime_error("http_request: send failed: " + what);
   if (!conn.read_until("\r\n\r\n", std::chrono::milliseconds(remaining_ms(deadline))))
     throw std::runtime_error("http_request: no response head within the timeout: " + what +

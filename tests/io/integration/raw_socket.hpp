@@ -33,7 +33,7 @@ int parse_status(std::string_view head);
 // One loopback TCP connection. Reads accumulate into received(); every wait is
 // bounded. Sends use MSG_NOSIGNAL (no SIGPIPE).
 class RawConnection {
-public:
+ public:
   // Throws if the connection fails within `timeout`.
   explicit RawConnection(std::uint16_t port, std::chrono::milliseconds timeout = 2000ms);
   ~RawConnection();
@@ -64,7 +64,7 @@ public:
   void close();
   int fd() const { return fd_; }
 
-private:
+ private:
   // One poll+recv step; returns false when nothing more can arrive (closed).
   bool read_once(std::chrono::milliseconds timeout);
 
@@ -75,9 +75,9 @@ private:
 };
 
 struct HttpResponse {
-  int status = 0;     // 0: no parsable status line
-  std::string head;   // status line and header fields, up to and including CRLFCRLF
-  std::string body;   // as received (no de-chunking)
+  int status = 0;    // 0: no parsable status line
+  std::string head;  // status line and header fields, up to and including CRLFCRLF
+  std::string body;  // as received (no de-chunking)
   std::optional<std::string> header(std::string_view name) const { return find_header(head, name); }
 };
 
@@ -87,7 +87,6 @@ struct HttpResponse {
 // connection fails or no status line arrives in time.
 HttpResponse http_request(std::uint16_t port, std::string_view method, std::string_view target,
                           const std::vector<std::pair<std::string, std::string>>& headers = {},
-                          std::string_view body = {},
-                          std::chrono::milliseconds timeout = 5000ms);
+                          std::string_view body = {}, std::chrono::milliseconds timeout = 5000ms);
 
 }  // namespace tether::io::testing

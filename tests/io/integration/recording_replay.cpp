@@ -5,19 +5,18 @@
 // gets every step's effects and the final state; editing one field of the
 // recorded configuration makes replay name the divergence and exit 1.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
+#include <tether/io/runner.hpp>
+#include <tether/model/event_log.hpp>
 #include <vector>
 
 #include "child_process.hpp"
 #include "collector.hpp"
 #include "nginx_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/runner.hpp>
-#include <tether/model/event_log.hpp>
 
 #ifdef TETHER_SIM
 
@@ -61,16 +60,18 @@ model::Recording decoded(const fs::path& path) {
 void check_exact(const Replayed& r, const model::Recording& recording) {
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("effects: all " + std::to_string(recording.steps.size()) + " steps as recorded\n") !=
-        std::string::npos);
+  CHECK(r.out.find("effects: all " + std::to_string(recording.steps.size()) +
+                   " steps as recorded\n") != std::string::npos);
   CHECK(r.out.find("final state: as recorded") != std::string::npos);
   CHECK(r.out.find("final phase: Stopped") != std::string::npos);
   CHECK(r.out.find("outcome: replayed exactly\n") != std::string::npos);
   // The operator summary saw the outage and the reconnect, in UTC.
   CHECK(std::regex_search(r.out, std::regex("\n  outages      [1-9][0-9]* \\(")));
-  CHECK(std::regex_search(r.out, std::regex("\n    #1 20[0-9-]+T[0-9:.]+Z to 20[0-9-]+T[0-9:.]+Z \\(")));
+  CHECK(std::regex_search(r.out,
+                          std::regex("\n    #1 20[0-9-]+T[0-9:.]+Z to 20[0-9-]+T[0-9:.]+Z \\(")));
   CHECK(r.out.find(": connected\n") != std::string::npos);
-  CHECK(r.out.find("\n  final state  stopped: the application asked to stop (stop_requested)\n") != std::string::npos);
+  CHECK(r.out.find("\n  final state  stopped: the application asked to stop (stop_requested)\n") !=
+        std::string::npos);
 }
 
 // The recording with `from` replaced by `to` in its @config line only.
@@ -94,7 +95,8 @@ void check_diverges(const Replayed& r, const model::Recording& recording) {
   CHECK(r.out.find("outcome: DIVERGED") != std::string::npos);
   // It names the step, its line and its event, as recorded.
   std::smatch m;
-  REQUIRE(std::regex_search(r.out, m, std::regex("DIVERGED at step ([0-9]+) \\(line ([0-9]+), [0-9T:.Z-]+\\): (.*)\n")));
+  REQUIRE(std::regex_search(
+      r.out, m, std::regex("DIVERGED at step ([0-9]+) \\(line ([0-9]+), [0-9T:.Z-]+\\): (.*)\n")));
   const std::size_t step = std::stoul(m[1]);
   REQUIRE(step >= 1);
   REQUIRE(step <= recording.steps.size());
@@ -115,8 +117,10 @@ constexpr const char* custom_config =
 }  // namespace
 
 #ifdef TETHER_WATCH
-TEST_CASE("recording: tether-watch --config records a run with an outage that replays exactly with no other argument",
-          "[recording][tether_watch]") {
+TEST_CASE(
+    "recording: tether-watch --config records a run with an outage that replays exactly with no "
+    "other argument",
+    "[recording][tether_watch]") {
   NginxServer server = NginxServer::start();
   const Scratch dir("recording-watch");
   const fs::path config = dir / "policy.json";
@@ -124,7 +128,8 @@ TEST_CASE("recording: tether-watch --config records a run with an outage that re
   const fs::path events = dir / "run.events";
   for (int i = 1; i <= 5; ++i) REQUIRE(server.publish("rec", seq_body(i)) / 100 == 2);
   Child watch(TETHER_WATCH,
-              {server.url("/sub/rec"), "--config", config.string(), "--json-status", "--record", events.string()},
+              {server.url("/sub/rec"), "--config", config.string(), "--json-status", "--record",
+               events.string()},
               dir, "watch");
   REQUIRE(watch.wait_for_out_lines(5, 20s));
   server.kill9();  // the outage: the connection dies, reconnects are refused
@@ -142,13 +147,16 @@ TEST_CASE("recording: tether-watch --config records a run with an outage that re
 
   // One field of the recorded configuration edited: the first jittered backoff
   // draws from another ceiling, and replay says where.
-  const fs::path edited = edited_copy(events, "\"delay_ms_initial\":40", "\"delay_ms_initial\":300");
+  const fs::path edited =
+      edited_copy(events, "\"delay_ms_initial\":40", "\"delay_ms_initial\":300");
   check_diverges(replay(edited, dir, "replay-edited"), recording);
 }
 #endif  // TETHER_WATCH
 
-TEST_CASE("recording: the Runner records a custom SessionConfig that replays exactly with no other argument",
-          "[recording]") {
+TEST_CASE(
+    "recording: the Runner records a custom SessionConfig that replays exactly with no other "
+    "argument",
+    "[recording]") {
   NginxServer server = NginxServer::start();
   const Scratch dir("recording-runner");
   const fs::path events = dir / "runner.events";
@@ -158,7 +166,8 @@ TEST_CASE("recording: the Runner records a custom SessionConfig that replays exa
   o.config.backoff.delay_ms_max = 400;
   o.config.backoff.jitter = model::JitterKind::equal;
   o.config.resume.gaps = model::GapDetection::relaxed;
-  o.config.heartbeat = model::HeartbeatPolicy{.interval_ms = 5000, .interval_multiple = 2, .slack_ms = 1000};
+  o.config.heartbeat =
+      model::HeartbeatPolicy{.interval_ms = 5000, .interval_multiple = 2, .slack_ms = 1000};
   o.sequence = io::SequenceExtractor::from_json_field("seq");
   o.record_path = events;
   o.record_comment = "runner test";
@@ -168,12 +177,20 @@ TEST_CASE("recording: the Runner records a custom SessionConfig that replays exa
     REQUIRE(runner);
     REQUIRE(c.wait_for_deliveries(5, 20s));
     server.kill9();
-    REQUIRE(c.wait([](const Collector& col) { return any_status(col.statuses_, model::StatusKind::backing_off); }, 20s));
+    REQUIRE(c.wait(
+        [](const Collector& col) {
+          return any_status(col.statuses_, model::StatusKind::backing_off);
+        },
+        20s));
     server.restart();
-    REQUIRE(c.wait([](const Collector& col) {
-      return std::count_if(col.statuses_.begin(), col.statuses_.end(),
-                           [](const model::Status& s) { return s.kind == model::StatusKind::streaming; }) >= 2;
-    }, 20s));
+    REQUIRE(c.wait(
+        [](const Collector& col) {
+          return std::count_if(col.statuses_.begin(), col.statuses_.end(),
+                               [](const model::Status& s) {
+                                 return s.kind == model::StatusKind::streaming;
+                               }) >= 2;
+        },
+        20s));
     for (int i = 6; i <= 8; ++i) REQUIRE(server.publish("rrec", seq_body(i)) / 100 == 2);
     REQUIRE(c.wait_for_deliveries(8, 20s));
     (*runner)->stop();

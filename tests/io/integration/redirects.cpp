@@ -3,16 +3,15 @@
 // plain text refused, credentials and extra headers never sent to another
 // origin, and messages that name origins only.
 #include <catch2/catch.hpp>
-
 #include <fstream>
+#include <tether/io/http_poller.hpp>
+#include <tether/io/runner.hpp>
 
 #include "child_process.hpp"
 #include "collector.hpp"
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/http_poller.hpp>
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -33,8 +32,9 @@ io::RunnerOptions with_credentials(io::RunnerOptions o) {
 }
 
 bool mentions(const std::vector<std::string>& texts, std::string_view needle) {
-  return std::any_of(texts.begin(), texts.end(),
-                     [needle](const std::string& t) { return t.find(needle) != std::string::npos; });
+  return std::any_of(texts.begin(), texts.end(), [needle](const std::string& t) {
+    return t.find(needle) != std::string::npos;
+  });
 }
 
 std::vector<std::string> payloads(int n) {
@@ -45,7 +45,8 @@ std::vector<std::string> payloads(int n) {
 
 }  // namespace
 
-TEST_CASE("redirects: http to https follows with a TLS context made on demand, verified", "[redirects][tls]") {
+TEST_CASE("redirects: http to https follows with a TLS context made on demand, verified",
+          "[redirects][tls]") {
   NginxServer::Options options;
   options.tls = true;
   NginxServer nginx = NginxServer::start(options);
@@ -76,16 +77,19 @@ TEST_CASE("redirects: http to https follows with a TLS context made on demand, v
   CHECK(mentions(c.diagnostics(), "unknown CA"));
 }
 
-TEST_CASE("redirects: https to http is refused as a downgrade, with origins only", "[redirects][tls]") {
+TEST_CASE("redirects: https to http is refused as a downgrade, with origins only",
+          "[redirects][tls]") {
   ScriptedServer plain({Behaviour::sse("id: 1\ndata: leaked\n\n")});
   NginxServer::Options options;
   options.tls = true;
-  options.extra_server_config = "    location = /downgrade { return 302 http://127.0.0.1:" +
-                                std::to_string(plain.port()) + "/target?sig=SECRET; }\n";
+  options.extra_server_config =
+      "    location = /downgrade { return 302 http://127.0.0.1:" + std::to_string(plain.port()) +
+      "/target?sig=SECRET; }\n";
   NginxServer nginx = NginxServer::start(options);
   const std::string from = nginx.tls_base_url();
-  const std::string expected = "refused redirect from " + from + " to http://127.0.0.1:" +
-                               std::to_string(plain.port()) + ": a downgrade to plain text";
+  const std::string expected = "refused redirect from " + from +
+                               " to http://127.0.0.1:" + std::to_string(plain.port()) +
+                               ": a downgrade to plain text";
   {
     Collector c;
     io::RunnerOptions o = with_credentials(io::testing::quick_options(nginx.tls_url("/downgrade")));
@@ -111,11 +115,13 @@ TEST_CASE("redirects: https to http is refused as a downgrade, with origins only
   CHECK(plain.connections_accepted() == 0);  // nothing went out in clear text
 }
 
-TEST_CASE("redirects: another origin gets neither the token nor the extra headers, and the user is told",
-          "[redirects]") {
+TEST_CASE(
+    "redirects: another origin gets neither the token nor the extra headers, and the user is told",
+    "[redirects]") {
   ScriptedServer other({Behaviour::sse("id: 5\ndata: from the other origin\n\n")});
   ScriptedServer first({Behaviour::http_response(
-      307, {{"Location", "http://localhost:" + std::to_string(other.port()) + "/elsewhere?sig=SECRET"}})});
+      307, {{"Location",
+             "http://localhost:" + std::to_string(other.port()) + "/elsewhere?sig=SECRET"}})});
   Collector c;
   io::RunnerOptions o = with_credentials(io::testing::quick_options(first.base_url() + "/stream"));
   auto runner = io::Runner::start(std::move(o), c.callbacks());
@@ -137,10 +143,13 @@ TEST_CASE("redirects: another origin gets neither the token nor the extra header
   CHECK(c.deliveries().at(0).data == "from the other origin");
 }
 
-TEST_CASE("redirects: the poller sends no credentials to another origin and reports it", "[redirects][poll]") {
-  ScriptedServer other({Behaviour::http_response(200, {{"Content-Type", "application/json"}}, "{\"a\":1}")});
+TEST_CASE("redirects: the poller sends no credentials to another origin and reports it",
+          "[redirects][poll]") {
+  ScriptedServer other(
+      {Behaviour::http_response(200, {{"Content-Type", "application/json"}}, "{\"a\":1}")});
   ScriptedServer first({Behaviour::http_response(
-      302, {{"Location", "http://localhost:" + std::to_string(other.port()) + "/state?sig=SECRET"}})});
+      302,
+      {{"Location", "http://localhost:" + std::to_string(other.port()) + "/state?sig=SECRET"}})});
   io::PollOptions poll;
   poll.http.headers = {{"X-Api-Key", "secret-key"}};
   auto poller = io::HttpPoller::create(poll);
@@ -161,16 +170,18 @@ TEST_CASE("redirects: the poller sends no credentials to another origin and repo
 }
 
 #ifdef TETHER_WATCH
-TEST_CASE("redirects: tether-watch says on stderr that credentials stayed behind", "[redirects][tether_watch]") {
+TEST_CASE("redirects: tether-watch says on stderr that credentials stayed behind",
+          "[redirects][tether_watch]") {
   ScriptedServer other({Behaviour::sse("id: 1\ndata: {\"seq\":1}\n\n")});
   ScriptedServer first({Behaviour::http_response(
       302, {{"Location", "http://localhost:" + std::to_string(other.port()) + "/s?sig=SECRET"}})});
   const io::testing::Scratch dir("redirect-token");
   const auto token_file = dir / "token";
   std::ofstream(token_file) << "secret-token\n";
-  const auto run = io::testing::run_watch({first.base_url() + "/s", "--token-file", token_file.string(), "-H",
-                                           "X-Api-Key: secret-key", "--max-events", "1"},
-                                          20s);
+  const auto run =
+      io::testing::run_watch({first.base_url() + "/s", "--token-file", token_file.string(), "-H",
+                              "X-Api-Key: secret-key", "--max-events", "1"},
+                             20s);
   INFO(run.err);
   CHECK(run.exit_code == 0);
   CHECK(run.out.starts_with("{\"delivery\":1,"));

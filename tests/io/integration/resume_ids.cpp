@@ -3,12 +3,12 @@
 // over the limit ends the session instead of reconnecting forever (the server
 // would resend it every time).
 #include <catch2/catch.hpp>
+#include <tether/io/runner.hpp>
+#include <tether/model/presets.hpp>
 
 #include "collector.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/runner.hpp>
-#include <tether/model/presets.hpp>
 
 namespace {
 
@@ -37,9 +37,11 @@ std::vector<std::string> reconnect_requests(const ScriptedServer& server, Collec
 
 }  // namespace
 
-TEST_CASE("resume ids: an empty id: resets the last event ID, so the reconnect sends none", "[resume_ids]") {
-  ScriptedServer server({Behaviour::sse("id: a1\ndata: one\n\nid:\ndata: two\n\n", /*then_close=*/true),
-                         Behaviour::sse("")});
+TEST_CASE("resume ids: an empty id: resets the last event ID, so the reconnect sends none",
+          "[resume_ids]") {
+  ScriptedServer server(
+      {Behaviour::sse("id: a1\ndata: one\n\nid:\ndata: two\n\n", /*then_close=*/true),
+       Behaviour::sse("")});
   Collector c;
   const auto requests = reconnect_requests(server, c);
   INFO(requests[0] << "\n---\n" << requests[1]);
@@ -56,13 +58,14 @@ TEST_CASE("resume ids: without a reset the reconnect resumes from the last id", 
 
 TEST_CASE("resume ids: a 1 KiB id is sent back whole", "[resume_ids]") {
   const std::string id(1024, 'k');
-  ScriptedServer server({Behaviour::sse("id: " + id + "\ndata: one\n\n", /*then_close=*/true),
-                         Behaviour::sse("")});
+  ScriptedServer server(
+      {Behaviour::sse("id: " + id + "\ndata: one\n\n", /*then_close=*/true), Behaviour::sse("")});
   Collector c;
   CHECK(find_header(reconnect_requests(server, c)[1], "Last-Event-ID") == id);
 }
 
-TEST_CASE("resume ids: an id over the limit fails the session once, naming the option", "[resume_ids]") {
+TEST_CASE("resume ids: an id over the limit fails the session once, naming the option",
+          "[resume_ids]") {
   ScriptedServer server({Behaviour::sse("id: " + std::string(1025, 'k') + "\ndata: one\n\n")});
   Collector c;
   const auto ended = io::testing::run_to_end(options_for(server), c, 10s);

@@ -1,9 +1,7 @@
 // An application loads a tether-config/1 file with one library call and runs
 // it on the real Runner: the file's policy is the one that runs.
 #include <catch2/catch.hpp>
-
 #include <fstream>
-
 #include <tether/io/config.hpp>
 #include <tether/io/runner_config.hpp>
 
@@ -24,7 +22,8 @@ namespace model = tether::model;
 
 }  // namespace
 
-TEST_CASE("runner config: a file loaded with load_config is the policy the Runner runs", "[runner][config]") {
+TEST_CASE("runner config: a file loaded with load_config is the policy the Runner runs",
+          "[runner][config]") {
   const Scratch dir("runner-config");
   const auto path = dir / "policy.json";
   std::ofstream(path) << R"({
@@ -53,7 +52,9 @@ TEST_CASE("runner config: a file loaded with load_config is the policy the Runne
   for (const auto& head : requests) CHECK(head.find("X-Team: ops\r\n") != std::string::npos);
 }
 
-TEST_CASE("runner config: Runner::start refuses shell options outside the ranges a file obeys, by name", "[runner][config]") {
+TEST_CASE(
+    "runner config: Runner::start refuses shell options outside the ranges a file obeys, by name",
+    "[runner][config]") {
   struct Case {
     void (*edit)(io::RunnerOptions&);
     const char* field;
@@ -62,9 +63,11 @@ TEST_CASE("runner config: Runner::start refuses shell options outside the ranges
       {[](io::RunnerOptions& o) { o.http.redirects_max = -1; }, "shell.http.redirects_max"},
       {[](io::RunnerOptions& o) { o.pull_queue_max = 1; }, "shell.pull_queue_max"},
       {[](io::RunnerOptions& o) { o.id_bytes_max = 0; }, "shell.id_bytes_max"},
-      {[](io::RunnerOptions& o) { o.sse.limits.line_bytes_max = 0; }, "shell.sse.limits.line_bytes_max"},
+      {[](io::RunnerOptions& o) { o.sse.limits.line_bytes_max = 0; },
+       "shell.sse.limits.line_bytes_max"},
       {[](io::RunnerOptions& o) { o.sse.method = "DELETE"; }, "shell.sse.method"},
-      {[](io::RunnerOptions& o) { o.websocket.message_bytes_max = 0; }, "shell.websocket.message_bytes_max"},
+      {[](io::RunnerOptions& o) { o.websocket.message_bytes_max = 0; },
+       "shell.websocket.message_bytes_max"},
   };
   for (const Case& c : cases) {
     io::RunnerOptions o = tether::io::testing::quick_options("http://127.0.0.1:1/stream");

@@ -1,13 +1,14 @@
 #include "scripted_server.hpp"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 namespace tether::io::testing {
 
@@ -18,20 +19,34 @@ constexpr int kPollMs = 50;  // how often blocked loops look at the stop flag
 
 std::string reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -69,7 +84,8 @@ Behaviour Behaviour::silent() {
   return b;
 }
 
-Behaviour Behaviour::http_response(int status, std::vector<std::pair<std::string, std::string>> headers,
+Behaviour Behaviour::http_response(int status,
+                                   std::vector<std::pair<std::string, std::string>> headers,
                                    std::string body) {
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   for (const auto& [name, value] : headers) r += name + ": " + value + "\r\n";
@@ -101,7 +117,8 @@ Behaviour& Behaviour::then_sleep(std::chrono::milliseconds pause) {
 
 Behaviour& Behaviour::ending(End end) {
   end_ = end;
-  if (end_ == End::stream_forever && chunk_.empty()) chunk_ = "data: " + std::string(64 * 1024, 'x');
+  if (end_ == End::stream_forever && chunk_.empty())
+    chunk_ = "data: " + std::string(64 * 1024, 'x');
   return *this;
 }
 
@@ -111,12 +128,14 @@ Behaviour& Behaviour::read_request(bool yes) {
 }
 
 // --- ScriptedServer ------------------------------------------------------------------
-ScriptedServer::ScriptedServer(std::vector<Behaviour> script) : ScriptedServer(std::move(script), Options{}) {}
+ScriptedServer::ScriptedServer(std::vector<Behaviour> script)
+    : ScriptedServer(std::move(script), Options{}) {}
 
 ScriptedServer::ScriptedServer(std::vector<Behaviour> script, Options options)
     : script_(std::move(script)), options_(options) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) throw std::runtime_error(std::string("ScriptedServer: socket: ") + std::strerror(errno));
+  if (listen_fd_ < 0)
+    throw std::runtime_error(std::string("ScriptedServer: socket: ") + std::strerror(errno));
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
@@ -241,7 +260,8 @@ void ScriptedServer::serve(int fd, std::size_t index) {
     if (!ok || stopping_) break;
     if (!step.bytes.empty()) ok = send_all(step.bytes);
     const auto until = Clock::now() + step.pause;
-    while (ok && !stopping_ && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (ok && !stopping_ && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (ok && !stopping_) {
     switch (behaviour->end()) {

@@ -36,7 +36,7 @@
 namespace tether::io::testing {
 
 class Behaviour {
-public:
+ public:
   enum class End {
     close,           // orderly close (FIN)
     idle,            // keep the connection open until the peer closes or stop()
@@ -44,8 +44,8 @@ public:
     stream_forever,  // send `chunk` again and again until the peer goes away or stop()
   };
   struct Step {
-    std::string bytes;                      // sent first
-    std::chrono::milliseconds pause{0};     // then slept
+    std::string bytes;                   // sent first
+    std::chrono::milliseconds pause{0};  // then slept
   };
 
   // (a) read the request, send `bytes`, close.
@@ -60,7 +60,8 @@ public:
   // (e) accept, read the request, never send anything (idle until peer closes/stop).
   static Behaviour silent();
   // A complete HTTP/1.1 response (Content-Length, Connection: close), then close.
-  static Behaviour http_response(int status, std::vector<std::pair<std::string, std::string>> headers = {},
+  static Behaviour http_response(int status,
+                                 std::vector<std::pair<std::string, std::string>> headers = {},
                                  std::string body = {});
   // "HTTP/1.1 200 OK" with Content-Type: text/event-stream, then `events`; stays
   // open (idle) unless `then_close`.
@@ -78,7 +79,7 @@ public:
   End end() const { return end_; }
   const std::string& chunk() const { return chunk_; }
 
-private:
+ private:
   bool read_request_ = true;
   std::vector<Step> steps_;
   End end_ = End::close;
@@ -86,16 +87,16 @@ private:
 };
 
 class ScriptedServer {
-public:
+ public:
   struct Options {
     bool repeat_last = true;  // connections beyond the script reuse the last behaviour
   };
 
   struct Connection {
-    std::string request_head;   // as received, up to and including CRLFCRLF ("" if none)
+    std::string request_head;  // as received, up to and including CRLFCRLF ("" if none)
     std::size_t bytes_sent = 0;
-    bool peer_closed = false;   // the client closed (EOF/reset) while we waited or sent
-    bool finished = false;      // the behaviour has ended (socket closed)
+    bool peer_closed = false;  // the client closed (EOF/reset) while we waited or sent
+    bool finished = false;     // the behaviour has ended (socket closed)
   };
 
   explicit ScriptedServer(std::vector<Behaviour> script);
@@ -111,8 +112,8 @@ public:
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   std::size_t connections_accepted() const;
-  std::vector<std::string> requests() const;      // request head per connection, accept order
-  std::vector<Connection> connections() const;    // snapshot
+  std::vector<std::string> requests() const;    // request head per connection, accept order
+  std::vector<Connection> connections() const;  // snapshot
   // Bounded waits (true if reached).
   bool wait_for_connections(std::size_t n, std::chrono::milliseconds timeout = 5000ms) const;
   bool wait_for_requests(std::size_t n, std::chrono::milliseconds timeout = 5000ms) const;
@@ -121,7 +122,7 @@ public:
   // Closes the listening socket, ends every connection, joins all threads.
   void stop();
 
-private:
+ private:
   void accept_loop();
   void serve(int fd, std::size_t index);
   template <class Pred>

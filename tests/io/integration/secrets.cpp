@@ -10,19 +10,19 @@
 // the wire to the server (checked, so the secrets were really in play): that
 // is not an output channel.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <string>
+#include <tether/io/http_poller.hpp>
 #include <vector>
 
 #include "child_process.hpp"
 #include "scripted_server.hpp"
-#include <tether/io/http_poller.hpp>
 
 TEST_CASE("secrets: HttpPoller's errors show the URL redacted", "[secrets]") {
   auto poller = tether::io::HttpPoller::create({});
   REQUIRE(poller);
-  for (const std::string url : {"ws://127.0.0.1:1/x?access_token=SECRET3", "http://u:SECRET4@127.0.0.1:1/x"}) {
+  for (const std::string url :
+       {"ws://127.0.0.1:1/x?access_token=SECRET3", "http://u:SECRET4@127.0.0.1:1/x"}) {
     const auto got = (*poller)->get(tether::io::PollRequest{url, {}, {}});
     REQUIRE_FALSE(got);
     INFO(got.error());
@@ -53,16 +53,18 @@ const std::string location_query = "SECRET8";
 const std::string control_token = "tok-SECRET9";
 
 const std::string token_cmd = "echo " + token_cmd_token + "; : " + token_cmd_password;
-const std::string failing_token_cmd = "echo " + token_cmd_token + "; exit 3; : " + token_cmd_password;
+const std::string failing_token_cmd =
+    "echo " + token_cmd_token + "; exit 3; : " + token_cmd_password;
 
 std::string stream_url(const ScriptedServer& server) {
   return server.base_url() + "/sub/orders?access_token=" + query_secret + "&channel=orders";
 }
 
-std::vector<std::string> with_outputs(std::vector<std::string> args, const fs::path& dir, const std::string& name,
-                                      bool json_status) {
-  for (std::string a : std::vector<std::string>{"--seq-from", "json:seq", "--record", (dir / (name + ".events")).string(), "--checkpoint",
-                        (dir / (name + ".ckpt")).string(), "-H", "X-Api-Key: " + header_secret})
+std::vector<std::string> with_outputs(std::vector<std::string> args, const fs::path& dir,
+                                      const std::string& name, bool json_status) {
+  for (std::string a : std::vector<std::string>{
+           "--seq-from", "json:seq", "--record", (dir / (name + ".events")).string(),
+           "--checkpoint", (dir / (name + ".ckpt")).string(), "-H", "X-Api-Key: " + header_secret})
     args.push_back(a);
   if (json_status) args.push_back("--json-status");
   return args;
@@ -96,26 +98,29 @@ void run_streaming(const std::vector<std::string>& token_args, const std::string
 
 }  // namespace
 
-TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, recording or checkpoint",
-          "[secrets][tether_watch]") {
+TEST_CASE(
+    "secrets: no planted secret reaches tether-watch's stdout, stderr, recording or checkpoint",
+    "[secrets][tether_watch]") {
   const Scratch scratch("secrets");
   const fs::path& dir = scratch.path();
-  const fs::path token_file = dir / "token-input";  // an input, not an output: removed before the search
-  {
-    std::ofstream(token_file) << token_file_token << "\n";
-  }
+  const fs::path token_file =
+      dir / "token-input";  // an input, not an output: removed before the search
+  { std::ofstream(token_file) << token_file_token << "\n"; }
 
   {
     // 1. Streaming, token from --token-cmd, JSON status.
     run_streaming({"--token-cmd", token_cmd}, token_cmd_token, dir, "stream_cmd", true);
     // 2. Streaming, token from --token-file, text status.
-    run_streaming({"--token-file", token_file.string()}, token_file_token, dir, "stream_file", false);
+    run_streaming({"--token-file", token_file.string()}, token_file_token, dir, "stream_file",
+                  false);
 
     // 3. 401, refresh, 401 again: failed (exit 4).
     {
       ScriptedServer server({Behaviour::http_response(401)});
-      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "unauthorized", true),
-                dir, "unauthorized");
+      Child run(
+          TETHER_WATCH,
+          with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "unauthorized", true),
+          dir, "unauthorized");
       CHECK(run.wait_exit(30s) == 4);
       CHECK(run.err().find("\"http_status\":401") != std::string::npos);
       REQUIRE(server.wait_for_requests(2));
@@ -126,28 +131,35 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     for (const bool json : {false, true}) {
       const std::string name = json ? "failing_cmd_json" : "failing_cmd";
       ScriptedServer server({Behaviour::http_response(401)});
-      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", failing_token_cmd}, dir, name, json),
-                dir, name);
+      Child run(
+          TETHER_WATCH,
+          with_outputs({stream_url(server), "--token-cmd", failing_token_cmd}, dir, name, json),
+          dir, name);
       const bool reported = eventually([&] { return count_of(run.err(), "exit status 3") >= 2; });
       ::kill(run.pid(), SIGTERM);
       const auto code = run.wait_exit(20s);
       CHECK((code == 0 || code == 3 || code == 4));
       INFO(run.err());
       CHECK(reported);
-      CHECK(run.err().find("token command (--token-cmd) failed: exit status 3") != std::string::npos);
+      CHECK(run.err().find("token command (--token-cmd) failed: exit status 3") !=
+            std::string::npos);
     }
 
     // 5. A token with a control byte: refused, never sent, never shown.
     {
       ScriptedServer server({Behaviour::sse(two_events)});
-      const std::string cmd = "printf '" + control_token + "\\rX-Injected: 1\\n'; : " + token_cmd_password;
-      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", cmd}, dir, "ctl", true), dir, "ctl");
+      const std::string cmd =
+          "printf '" + control_token + "\\rX-Injected: 1\\n'; : " + token_cmd_password;
+      Child run(TETHER_WATCH,
+                with_outputs({stream_url(server), "--token-cmd", cmd}, dir, "ctl", true), dir,
+                "ctl");
       const bool printed = eventually([&] { return line_count(run.out()) >= 2; });
       ::kill(run.pid(), SIGTERM);
       CHECK(run.wait_exit(20s) == 0);
       INFO(run.err());
       CHECK(printed);
-      CHECK(run.err().find("token from --token-cmd contains a control byte (CR)") != std::string::npos);
+      CHECK(run.err().find("token from --token-cmd contains a control byte (CR)") !=
+            std::string::npos);
       REQUIRE(server.wait_for_requests(1));
       CHECK_FALSE(find_header(server.requests()[0], "Authorization"));
       CHECK_FALSE(find_header(server.requests()[0], "X-Injected"));
@@ -156,22 +168,27 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     // 6. A URL with userinfo (and a query secret): refused at start (exit 2).
     for (const bool json : {false, true}) {
       const std::string name = json ? "userinfo_json" : "userinfo";
-      const std::string url = "http://user:" + userinfo_password + "@127.0.0.1:1/sub/x?access_token=" + query_secret;
-      Child run(TETHER_WATCH, with_outputs({url, "--token-cmd", token_cmd}, dir, name, json), dir, name);
+      const std::string url =
+          "http://user:" + userinfo_password + "@127.0.0.1:1/sub/x?access_token=" + query_secret;
+      Child run(TETHER_WATCH, with_outputs({url, "--token-cmd", token_cmd}, dir, name, json), dir,
+                name);
       CHECK(run.wait_exit(20s) == 2);
       const std::string err = run.err();
-      CHECK(err.find("URL 'http://***@127.0.0.1:1/sub/x?access_token=***': credentials in the URL are not supported") !=
-            std::string::npos);
+      CHECK(err.find("URL 'http://***@127.0.0.1:1/sub/x?access_token=***': credentials in the URL "
+                     "are not supported") != std::string::npos);
     }
 
     // 7. A redirect whose Location carries secrets and is refused.
     {
-      const std::string location = "//u:" + location_password + "@elsewhere/x?access_token=" + location_query;
+      const std::string location =
+          "//u:" + location_password + "@elsewhere/x?access_token=" + location_query;
       ScriptedServer server({Behaviour::http_response(302, {{"Location", location}})});
-      Child run(TETHER_WATCH, with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "redirect", true),
+      Child run(TETHER_WATCH,
+                with_outputs({stream_url(server), "--token-cmd", token_cmd}, dir, "redirect", true),
                 dir, "redirect");
       // The refusal is reported (naming origins only, so the host need not appear).
-      const bool reported = eventually([&] { return run.err().find("cannot be followed") != std::string::npos; });
+      const bool reported =
+          eventually([&] { return run.err().find("cannot be followed") != std::string::npos; });
       ::kill(run.pid(), SIGTERM);
       const auto code = run.wait_exit(20s);
       CHECK((code == 0 || code == 4));
@@ -187,9 +204,9 @@ TEST_CASE("secrets: no planted secret reaches tether-watch's stdout, stderr, rec
     if (!entry.is_regular_file()) continue;
     ++files;
     const std::string content = read_all(entry.path());
-    for (const std::string& secret : {token_cmd_token, token_cmd_password, query_secret, userinfo_password,
-                                      header_secret, token_file_token, location_password, location_query,
-                                      control_token, marker}) {
+    for (const std::string& secret :
+         {token_cmd_token, token_cmd_password, query_secret, userinfo_password, header_secret,
+          token_file_token, location_password, location_query, control_token, marker}) {
       INFO(entry.path().string() << " holds " << secret << ":\n" << content);
       CHECK(content.find(secret) == std::string::npos);
     }

@@ -3,17 +3,16 @@
 // scripted or nginx server: a quick session configuration, status checks, and
 // waiting for a Runner to end by itself.
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <tether/io/runner.hpp>
+#include <tether/model/presets.hpp>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "collector.hpp"
 #include "scripted_server.hpp"
-#include <tether/io/runner.hpp>
-#include <tether/model/presets.hpp>
 
 namespace tether::io::testing {
 
@@ -37,19 +36,24 @@ inline RunnerOptions quick_options(std::string url) {
 }
 
 // The scripted server's /stream.
-inline RunnerOptions quick_options(const ScriptedServer& server) { return quick_options(server.base_url() + "/stream"); }
+inline RunnerOptions quick_options(const ScriptedServer& server) {
+  return quick_options(server.base_url() + "/stream");
+}
 
 // Hands out the same token on every refresh.
 struct FixedAuth final : AuthProvider {
   std::string token;
   explicit FixedAuth(std::string t) : token(std::move(t)) {}
-  std::expected<Credentials, std::string> refresh() override { return Credentials{token, std::nullopt}; }
+  std::expected<Credentials, std::string> refresh() override {
+    return Credentials{token, std::nullopt};
+  }
 };
 
 // Pass c.statuses() (or c.statuses_ inside a Collector::wait predicate, which
 // holds the lock).
 inline bool any_status(const std::vector<model::Status>& statuses, model::StatusKind kind) {
-  return std::any_of(statuses.begin(), statuses.end(), [kind](const model::Status& s) { return s.kind == kind; });
+  return std::any_of(statuses.begin(), statuses.end(),
+                     [kind](const model::Status& s) { return s.kind == kind; });
 }
 
 // Starts a Runner and waits (bounded) until its session ends by itself.

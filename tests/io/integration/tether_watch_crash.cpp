@@ -2,8 +2,6 @@
 // of the lines it printed. The real binary against nginx + nchan, killed with
 // SIGKILL at random moments while a publisher runs, and with its stdout pipe
 // closed by the reader (issue 9, item 5).
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -23,13 +22,13 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tether/io/checkpoint_file.hpp>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "child_process.hpp"
 #include "nginx_server.hpp"
-#include <tether/io/checkpoint_file.hpp>
 
 #ifdef TETHER_WATCH
 
@@ -67,7 +66,8 @@ std::vector<std::uint64_t> printed_sequences(std::string_view out) {
 // a null bound is open (0 / UINT64_MAX).
 std::vector<std::pair<std::uint64_t, std::uint64_t>> reported_gaps(std::string_view err) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps;
-  for (auto at = err.find("{\"gap\":"); at != std::string_view::npos; at = err.find("{\"gap\":", at + 1)) {
+  for (auto at = err.find("{\"gap\":"); at != std::string_view::npos;
+       at = err.find("{\"gap\":", at + 1)) {
     const auto line = err.substr(at, err.find('\n', at) - at);
     gaps.emplace_back(number_after(line, "\"from\":").value_or(0),
                       number_after(line, "\"to\":").value_or(UINT64_MAX));
@@ -123,15 +123,18 @@ class Publisher {
 
 }  // namespace
 
-TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence printed or reported, "
-          "duplicates only after the durable checkpoint", "[tether_watch][output][crash]") {
+TEST_CASE(
+    "tether-watch: 50 kill -9s while a publisher runs: every sequence printed or reported, "
+    "duplicates only after the durable checkpoint",
+    "[tether_watch][output][crash]") {
   constexpr int kills_max = 50;
-  constexpr int delay_ms_max = 100;  // after the first output: a kill lands anywhere in the flush cycle
+  constexpr int delay_ms_max =
+      100;  // after the first output: a kill lands anywhere in the flush cycle
   NginxServer server = NginxServer::start();
   const Scratch dir("watch-crash-kill", scratch_base());
   const fs::path ckpt = dir / "watch.ckpt";
-  const std::vector<std::string> args{server.url("/sub/crash"), "--seq-from", "json:seq", "--checkpoint",
-                                      ckpt.string(), "--json-status"};
+  const std::vector<std::string> args{server.url("/sub/crash"), "--seq-from",  "json:seq",
+                                      "--checkpoint",           ckpt.string(), "--json-status"};
   std::mt19937 rng(Catch::rngSeed() != 0 ? Catch::rngSeed() : 20261122u);
   std::uniform_int_distribution<int> delay_ms(0, delay_ms_max);
 
@@ -160,10 +163,13 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   const std::uint64_t resumed_at = checkpoint_sequence(ckpt);
   Child last(TETHER_WATCH, args, dir, "final");
   REQUIRE(last.pid() > 0);
-  const bool caught_up = resumed_at >= published || eventually([&] {
-    const auto seqs = printed_sequences(last.out());
-    return !seqs.empty() && seqs.back() >= published;
-  }, 60s);
+  const bool caught_up =
+      resumed_at >= published || eventually(
+                                     [&] {
+                                       const auto seqs = printed_sequences(last.out());
+                                       return !seqs.empty() && seqs.back() >= published;
+                                     },
+                                     60s);
   ::kill(last.pid(), SIGTERM);
   const int final_code = last.wait_exit(60s);
   outs.push_back(last.out());
@@ -173,7 +179,8 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   // Every run resumes after the checkpoint the previous one left; a duplicate
   // (printed by an earlier run too) must come after that checkpoint.
   std::vector<bool> printed(published + 1, false);
-  std::uint64_t lines = 0, duplicates = 0, before_checkpoint = 0, out_of_order = 0, ahead_of_output = 0;
+  std::uint64_t lines = 0, duplicates = 0, before_checkpoint = 0, out_of_order = 0,
+                ahead_of_output = 0;
   std::uint64_t printed_max = 0, resume_from = 0;
   for (std::size_t run = 0; run < outs.size(); ++run) {
     std::uint64_t previous = 0;
@@ -195,7 +202,8 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   for (const auto& err_text : errs) {
     for (const auto& [from, to] : reported_gaps(err_text)) {
       ++gaps;
-      for (std::uint64_t s = std::max<std::uint64_t>(from, 1); s <= std::min(to, published); ++s) covered[s] = true;
+      for (std::uint64_t s = std::max<std::uint64_t>(from, 1); s <= std::min(to, published); ++s)
+        covered[s] = true;
     }
   }
   std::uint64_t delivered = 0, lost = 0;
@@ -203,10 +211,11 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
     if (printed[s]) ++delivered;
     if (!covered[s]) ++lost;
   }
-  WARN("tether-watch crash: " << kills_max << " kills, published " << published << ", delivered " << delivered
-                              << " (" << lines << " lines), duplicates " << duplicates << ", gaps reported "
-                              << gaps << ", lost silently " << lost << ", checkpoint ahead of the output after "
-                              << ahead_of_output << " run(s)");
+  WARN("tether-watch crash: " << kills_max << " kills, published " << published << ", delivered "
+                              << delivered << " (" << lines << " lines), duplicates " << duplicates
+                              << ", gaps reported " << gaps << ", lost silently " << lost
+                              << ", checkpoint ahead of the output after " << ahead_of_output
+                              << " run(s)");
   INFO("last run: exit " << final_code << "\n" << errs.back());
   CHECK(published > static_cast<std::uint64_t>(kills_max));
   CHECK(caught_up);
@@ -218,31 +227,36 @@ TEST_CASE("tether-watch: 50 kill -9s while a publisher runs: every sequence prin
   CHECK(durable.back() == published);  // SIGTERM: the final checkpoint is the last line printed
 }
 
-TEST_CASE("tether-watch: a closed stdout pipe stops it with exit 5, the checkpoint at the last line read",
-          "[tether_watch][output]") {
+TEST_CASE(
+    "tether-watch: a closed stdout pipe stops it with exit 5, the checkpoint at the last line read",
+    "[tether_watch][output]") {
   NginxServer server = NginxServer::start();
   const Scratch dir("watch-crash-pipe", scratch_base());
   const fs::path ckpt = dir / "pipe.ckpt";
-  for (int i = 1; i <= 5; ++i) REQUIRE(server.publish("pipe", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
+  for (int i = 1; i <= 5; ++i)
+    REQUIRE(server.publish("pipe", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
   int fds[2] = {-1, -1};
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   Child run(TETHER_WATCH,
-            {server.url("/sub/pipe"), "--seq-from", "json:seq", "--checkpoint", ckpt.string(), "--json-status"},
+            {server.url("/sub/pipe"), "--seq-from", "json:seq", "--checkpoint", ckpt.string(),
+             "--json-status"},
             fds[1], dir / "pipe.err");
   ::close(fds[1]);
   REQUIRE(run.pid() > 0);
 
   // Read the 5 lines (nothing else is published yet, so nothing else is written).
   std::string got;
-  const bool read_five = eventually([&] {
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, 10) == 1) {
-      char buffer[4096];
-      const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
-      if (n > 0) got.append(buffer, static_cast<std::size_t>(n));
-    }
-    return printed_sequences(got).size() >= 5;
-  }, 30s);
+  const bool read_five = eventually(
+      [&] {
+        pollfd p{fds[0], POLLIN, 0};
+        if (::poll(&p, 1, 10) == 1) {
+          char buffer[4096];
+          const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+          if (n > 0) got.append(buffer, static_cast<std::size_t>(n));
+        }
+        return printed_sequences(got).size() >= 5;
+      },
+      30s);
   INFO(run.err());
   REQUIRE(read_five);
   CHECK(printed_sequences(got) == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
@@ -252,11 +266,12 @@ TEST_CASE("tether-watch: a closed stdout pipe stops it with exit 5, the checkpoi
 
   // The reader goes away; the next lines cannot be written.
   ::close(fds[0]);
-  for (int i = 6; i <= 15; ++i) REQUIRE(server.publish("pipe", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
+  for (int i = 6; i <= 15; ++i)
+    REQUIRE(server.publish("pipe", "{\"seq\":" + std::to_string(i) + "}") / 100 == 2);
   const int code = run.wait_exit(30s);
   const std::string err = run.err();
   INFO(err);
-  CHECK(code == exit_output_closed);  // not 141 (SIGPIPE)
+  CHECK(code == exit_output_closed);      // not 141 (SIGPIPE)
   CHECK(checkpoint_sequence(ckpt) == 5);  // never past the last line read
   CHECK(err.find("stdout") != std::string::npos);
 }

@@ -3,7 +3,6 @@
 // the option that raises it) instead of reconnecting forever, the option does
 // raise it, and counts that make no sense are refused (exit 2).
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "child_process.hpp"
@@ -20,7 +19,10 @@ using tether::io::testing::ScriptedServer;
 
 }  // namespace
 
-TEST_CASE("tether-watch limits: a line over --line-bytes-max fails once, naming the option; raising it streams", "[tether_watch][limits]") {
+TEST_CASE(
+    "tether-watch limits: a line over --line-bytes-max fails once, naming the option; raising it "
+    "streams",
+    "[tether_watch][limits]") {
   const std::string line = "data: " + std::string(300, 'x') + "\n\n";
   {
     ScriptedServer server({Behaviour::sse(line)});
@@ -33,14 +35,16 @@ TEST_CASE("tether-watch limits: a line over --line-bytes-max fails once, naming 
   }
   {
     ScriptedServer server({Behaviour::sse(line)});
-    const auto run = run_watch({server.base_url() + "/stream", "--line-bytes-max", "1000", "--max-events", "1"}, 20s);
+    const auto run = run_watch(
+        {server.base_url() + "/stream", "--line-bytes-max", "1000", "--max-events", "1"}, 20s);
     INFO(run.err);
     CHECK(run.exit_code == 0);
     CHECK(run.out.find(std::string(300, 'x')) != std::string::npos);
   }
 }
 
-TEST_CASE("tether-watch limits: an id over --id-bytes-max fails once, naming the option", "[tether_watch][limits]") {
+TEST_CASE("tether-watch limits: an id over --id-bytes-max fails once, naming the option",
+          "[tether_watch][limits]") {
   ScriptedServer server({Behaviour::sse("id: " + std::string(40, 'i') + "\ndata: x\n\n")});
   const auto run = run_watch({server.base_url() + "/stream", "--id-bytes-max", "32"}, 20s);
   INFO(run.err);
@@ -58,8 +62,8 @@ TEST_CASE("tether-watch limits: nonsense counts are usage errors", "[tether_watc
     CHECK(run.err.find("--max-events") != std::string::npos);
   }
   for (const std::vector<std::string>& args : {std::vector<std::string>{"--id-bytes-max", "2000"},
-                                              std::vector<std::string>{"--line-bytes-max", "0"},
-                                              std::vector<std::string>{"--read-idle-ms", "-5"}}) {
+                                               std::vector<std::string>{"--line-bytes-max", "0"},
+                                               std::vector<std::string>{"--read-idle-ms", "-5"}}) {
     std::vector<std::string> all{"http://127.0.0.1:1/x"};
     all.insert(all.end(), args.begin(), args.end());
     INFO(args[0] << " " << args[1]);
@@ -67,7 +71,9 @@ TEST_CASE("tether-watch limits: nonsense counts are usage errors", "[tether_watc
   }
 }
 
-TEST_CASE("tether-watch limits: an empty checkpoint file reports failed (checkpoint_unreadable), exit 4", "[tether_watch][limits]") {
+TEST_CASE(
+    "tether-watch limits: an empty checkpoint file reports failed (checkpoint_unreadable), exit 4",
+    "[tether_watch][limits]") {
   const tether::io::testing::Scratch dir("empty-ckpt");
   const auto ckpt = dir.path() / "empty.ckpt";
   { std::ofstream touch(ckpt); }

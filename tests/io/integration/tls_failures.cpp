@@ -4,14 +4,14 @@
 // attempt instead of being retried forever. A handshake cut by a reset is not
 // a verification failure and is retried.
 #include <catch2/catch.hpp>
+#include <tether/io/http_poller.hpp>
+#include <tether/io/runner.hpp>
 
 #include "child_process.hpp"
 #include "collector.hpp"
 #include "nginx_server.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
-#include <tether/io/http_poller.hpp>
-#include <tether/io/runner.hpp>
 
 namespace {
 
@@ -30,7 +30,8 @@ NginxServer tls_server(NginxServer::Certificate certificate) {
 }
 
 // One attempt, Failed (unrecoverable), and a diagnostic naming the cause.
-void check_refused(const std::string& url, const std::filesystem::path& ca, std::string_view cause) {
+void check_refused(const std::string& url, const std::filesystem::path& ca,
+                   std::string_view cause) {
   Collector c;
   io::RunnerOptions o = io::testing::quick_options(url);
   o.tls.ca_file = ca.string();
@@ -61,8 +62,8 @@ TEST_CASE("tls failures: a certificate from an unknown CA fails once, named", "[
   REQUIRE(poller);
   const auto got = (*poller)->get({nginx.tls_url("/files/none"), std::nullopt, ""});
   REQUIRE_FALSE(got);
-  CHECK(got.error().find("certificate verification failed: the server's certificate was issued by an unknown CA") !=
-        std::string::npos);
+  CHECK(got.error().find("certificate verification failed: the server's certificate was issued by "
+                         "an unknown CA") != std::string::npos);
 }
 
 TEST_CASE("tls failures: a certificate for another host name fails once, named", "[tls_failures]") {
@@ -73,18 +74,21 @@ TEST_CASE("tls failures: a certificate for another host name fails once, named",
 
 TEST_CASE("tls failures: an expired certificate fails once, named", "[tls_failures]") {
   NginxServer nginx = tls_server(NginxServer::Certificate::expired);
-  check_refused(nginx.tls_url("/sub/t"), NginxServer::ca_cert_path(), "the server's certificate has expired");
+  check_refused(nginx.tls_url("/sub/t"), NginxServer::ca_cert_path(),
+                "the server's certificate has expired");
 }
 
 TEST_CASE("tls failures: a self-signed certificate fails once, named", "[tls_failures]") {
   NginxServer nginx = tls_server(NginxServer::Certificate::self_signed);
-  check_refused(nginx.tls_url("/sub/t"), NginxServer::ca_cert_path(), "the server's certificate is self-signed");
+  check_refused(nginx.tls_url("/sub/t"), NginxServer::ca_cert_path(),
+                "the server's certificate is self-signed");
 }
 
 TEST_CASE("tls failures: a reset during the handshake is retried, not fatal", "[tls_failures]") {
   ScriptedServer server({Behaviour::close_at_once()});
   Collector c;
-  io::RunnerOptions o = io::testing::quick_options("https://127.0.0.1:" + std::to_string(server.port()) + "/s");
+  io::RunnerOptions o =
+      io::testing::quick_options("https://127.0.0.1:" + std::to_string(server.port()) + "/s");
   o.tls.ca_file = NginxServer::ca_cert_path().string();
   auto runner = io::Runner::start(std::move(o), c.callbacks());
   REQUIRE(runner);
@@ -98,7 +102,8 @@ TEST_CASE("tls failures: a reset during the handshake is retried, not fatal", "[
 }
 
 #ifdef TETHER_WATCH
-TEST_CASE("tls failures: tether-watch exits 4 on a refused certificate, naming the cause", "[tls_failures][tether_watch]") {
+TEST_CASE("tls failures: tether-watch exits 4 on a refused certificate, naming the cause",
+          "[tls_failures][tether_watch]") {
   NginxServer nginx = tls_server(NginxServer::Certificate::expired);
   const auto run = io::testing::run_watch(
       {nginx.tls_url("/sub/t"), "--ca-file", NginxServer::ca_cert_path().string()}, 20s);
@@ -108,8 +113,9 @@ TEST_CASE("tls failures: tether-watch exits 4 on a refused certificate, naming t
 }
 #endif
 
-TEST_CASE("tls failures: a server without TLS 1.2 is named as a protocol version problem, and retried",
-          "[tls_failures]") {
+TEST_CASE(
+    "tls failures: a server without TLS 1.2 is named as a protocol version problem, and retried",
+    "[tls_failures]") {
   NginxServer::Options options;
   options.tls = true;
   options.extra_server_config = "    ssl_protocols TLSv1 TLSv1.1;\n";
@@ -119,8 +125,10 @@ TEST_CASE("tls failures: a server without TLS 1.2 is named as a protocol version
   o.tls.ca_file = NginxServer::ca_cert_path().string();
   auto runner = io::Runner::start(std::move(o), c.callbacks());
   REQUIRE(runner);
-  const bool named = c.wait_for_diagnostic("no TLS protocol version in common with the server", 10s);
-  const bool retried = c.wait([](const Collector& col) { return col.diagnostics_.size() >= 2; }, 10s);
+  const bool named =
+      c.wait_for_diagnostic("no TLS protocol version in common with the server", 10s);
+  const bool retried =
+      c.wait([](const Collector& col) { return col.diagnostics_.size() >= 2; }, 10s);
   (*runner)->stop();
   INFO(c.diagnostics_text());
   CHECK(named);

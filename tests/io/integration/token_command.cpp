@@ -3,18 +3,17 @@
 // binary, with commands that write their pid (the synchronisation point: the
 // command is known to be running) and then sleep for a minute.
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tether/io/runner.hpp>
+#include <tether/io/token_auth.hpp>
+#include <tether/model/presets.hpp>
 
 #include "child_process.hpp"
 #include "collector.hpp"
 #include "scripted_server.hpp"
-#include <tether/io/runner.hpp>
-#include <tether/io/token_auth.hpp>
-#include <tether/model/presets.hpp>
 
 namespace {
 
@@ -29,12 +28,14 @@ std::string blocking_command(const fs::path& pid_file) {
 }
 
 long long ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+      .count();
 }
 
 }  // namespace
 
-TEST_CASE("token_command: Runner::stop ends a refresh blocked in a token command", "[token_cmd][runner]") {
+TEST_CASE("token_command: Runner::stop ends a refresh blocked in a token command",
+          "[token_cmd][runner]") {
   const Scratch dir("token-cmd-runner");
   const fs::path pid_file = dir / "cmd.pid";
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
@@ -53,7 +54,8 @@ TEST_CASE("token_command: Runner::stop ends a refresh blocked in a token command
   const long long stop_ms = ms_since(stopping);
   runner->reset();  // joins the worker thread, which ran the command
   const long long joined_ms = ms_since(stopping);
-  WARN("Runner::stop() returned after " << stop_ms << " ms, the runner was destroyed after " << joined_ms << " ms");
+  WARN("Runner::stop() returned after " << stop_ms << " ms, the runner was destroyed after "
+                                        << joined_ms << " ms");
   CHECK(joined_ms < 10'000);  // the command alone takes 60 s
   CHECK(eventually([&] { return !process_or_group_alive(pgid); }));
   CHECK(server.connections_accepted() == 0);  // stopped before it ever connected
@@ -62,8 +64,10 @@ TEST_CASE("token_command: Runner::stop ends a refresh blocked in a token command
 
 #ifdef TETHER_WATCH
 
-TEST_CASE("token_command: SIGTERM while --token-cmd blocks stops tether-watch at once and ends the command",
-          "[token_cmd][tether_watch]") {
+TEST_CASE(
+    "token_command: SIGTERM while --token-cmd blocks stops tether-watch at once and ends the "
+    "command",
+    "[token_cmd][tether_watch]") {
   const Scratch dir("token-cmd-sigterm");
   const fs::path pid_file = dir / "cmd.pid";
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
@@ -80,7 +84,7 @@ TEST_CASE("token_command: SIGTERM while --token-cmd blocks stops tether-watch at
   WARN("tether-watch exited " << stop_ms << " ms after SIGTERM");
   INFO(run.err());
   CHECK(code == 0);
-  CHECK(stop_ms < 10'000);  // the command alone takes 60 s
+  CHECK(stop_ms < 10'000);                                           // the command alone takes 60 s
   CHECK(eventually([&] { return !process_or_group_alive(pgid); }));  // the shell and its sleep
   CHECK(run.out().empty());
   CHECK(run.err().find("too-late") == std::string::npos);
@@ -88,8 +92,10 @@ TEST_CASE("token_command: SIGTERM while --token-cmd blocks stops tether-watch at
   ::kill(-pgid, SIGKILL);
 }
 
-TEST_CASE("token_command: a --token-cmd that never ends times out as a refresh failure (--token-cmd-timeout-ms)",
-          "[token_cmd][tether_watch]") {
+TEST_CASE(
+    "token_command: a --token-cmd that never ends times out as a refresh failure "
+    "(--token-cmd-timeout-ms)",
+    "[token_cmd][tether_watch]") {
   const Scratch dir("token-cmd-timeout");
   const fs::path pid_file = dir / "cmd.pid";
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
@@ -108,20 +114,23 @@ TEST_CASE("token_command: a --token-cmd that never ends times out as a refresh f
   CHECK(code == 0);
   CHECK(connected);
   CHECK(printed);
-  CHECK(err.find("no initial credentials: token command (--token-cmd) timed out after 300 ms (connecting without)") !=
-        std::string::npos);
+  CHECK(err.find("no initial credentials: token command (--token-cmd) timed out after 300 ms "
+                 "(connecting without)") != std::string::npos);
   if (connected) CHECK_FALSE(find_header(server.requests()[0], "Authorization"));
   REQUIRE(pgid > 0);
-  CHECK(eventually([&] { return !process_or_group_alive(pgid); }));  // killed by the timeout, not by the stop
+  CHECK(eventually(
+      [&] { return !process_or_group_alive(pgid); }));  // killed by the timeout, not by the stop
   ::kill(-pgid, SIGKILL);
 }
 
 TEST_CASE("token_command: --token-cmd-timeout-ms is checked", "[token_cmd][tether_watch]") {
   const Scratch dir("token-cmd-usage");
-  Child zero(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd", "echo t", "--token-cmd-timeout-ms", "0"},
-             dir, "zero");
+  Child zero(TETHER_WATCH,
+             {"http://127.0.0.1:1/x", "--token-cmd", "echo t", "--token-cmd-timeout-ms", "0"}, dir,
+             "zero");
   CHECK(zero.wait_exit(20s) == 2);
-  Child alone(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd-timeout-ms", "100"}, dir, "alone");
+  Child alone(TETHER_WATCH, {"http://127.0.0.1:1/x", "--token-cmd-timeout-ms", "100"}, dir,
+              "alone");
   CHECK(alone.wait_exit(20s) == 2);
   CHECK(alone.err().find("--token-cmd") != std::string::npos);
 }

@@ -1,23 +1,22 @@
 // Wait-for-resource for real: WaitRunner waits for a loopback port that the
 // test opens late, never tries while the link is down, and wakes at once when
 // it comes back.
-#include <catch2/catch.hpp>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <tether/io/wait_runner.hpp>
 #include <thread>
 #include <vector>
 
 #include "raw_socket.hpp"
-#include <tether/io/wait_runner.hpp>
 
 namespace {
 
@@ -33,7 +32,8 @@ int listen_on(std::uint16_t port) {
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 8) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, 8) != 0) {
     ::close(fd);
     return -1;
   }
@@ -72,8 +72,12 @@ struct Hang {
   }
   io::WaitCallbacks callbacks() {
     io::WaitCallbacks c;
-    c.on_diagnostic = [this](const io::Diagnostic& d) { record([&] { diagnostics.push_back(d.text); }); };
-    c.on_status = [this](const model::wait::WaitStatus& st) { record([&] { statuses.push_back(st); }); };
+    c.on_diagnostic = [this](const io::Diagnostic& d) {
+      record([&] { diagnostics.push_back(d.text); });
+    };
+    c.on_status = [this](const model::wait::WaitStatus& st) {
+      record([&] { statuses.push_back(st); });
+    };
     c.on_acquired = [this](std::uint64_t id) { record([&] { acquired.push_back(id); }); };
     c.on_release = [this](std::uint64_t id) { record([&] { released.push_back(id); }); };
     return c;
@@ -84,7 +88,9 @@ struct Hang {
     fn();
     changed.notify_all();
   }
-  void let_go() { record([&] { open = true; }); }
+  void let_go() {
+    record([&] { open = true; });
+  }
   // Waits (20 s at most, a safety net) until `done` holds under the lock.
   template <class Pred>
   bool until(Pred done) {
@@ -113,7 +119,9 @@ TEST_CASE("wait runner: waits for a port that opens late, then holds it", "[wait
   const auto started = std::chrono::steady_clock::now();
   io::WaitCallbacks callbacks;
   callbacks.on_acquired = [&](std::uint64_t id) {
-    acquired_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    acquired_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
     acquired = id;
   };
   auto runner = io::WaitRunner::start(options, callbacks);
@@ -121,7 +129,9 @@ TEST_CASE("wait runner: waits for a port that opens late, then holds it", "[wait
   std::this_thread::sleep_for(1200ms);
   CHECK(acquired == 0);
   CHECK((*runner)->attempts() >= 3);  // it kept trying, with backoff
-  const auto opened_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  const auto opened_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count();
   const int fd = listen_on(port);
   REQUIRE(fd >= 0);
   for (int i = 0; i < 300 && acquired == 0; ++i) std::this_thread::sleep_for(10ms);
@@ -133,7 +143,8 @@ TEST_CASE("wait runner: waits for a port that opens late, then holds it", "[wait
   ::close(fd);
 }
 
-TEST_CASE("wait runner: no attempt while the link is down, link up wakes the wait at once", "[wait_runner]") {
+TEST_CASE("wait runner: no attempt while the link is down, link up wakes the wait at once",
+          "[wait_runner]") {
   const std::uint16_t port = io::testing::pick_free_port();
   io::WaitRunnerOptions options;
   options.config = quick_wait();
@@ -157,9 +168,10 @@ TEST_CASE("wait runner: no attempt while the link is down, link up wakes the wai
   (*runner)->stop();
 }
 
-TEST_CASE("wait runner: a hung acquisition does not wedge it: its timeout is said, no second one queues "
-          "behind it, and its late success is the hold",
-          "[wait_runner][hung]") {
+TEST_CASE(
+    "wait runner: a hung acquisition does not wedge it: its timeout is said, no second one queues "
+    "behind it, and its late success is the hold",
+    "[wait_runner][hung]") {
   using model::wait::Cause;
   using model::wait::StatusKind;
   Hang hang;
@@ -171,12 +183,17 @@ TEST_CASE("wait runner: a hung acquisition does not wedge it: its timeout is sai
   REQUIRE(runner);
   // The timeout is said, naming the option; the backoff after it falls due and
   // the attempt waits for the call still out instead of queueing another.
-  CHECK(hang.until([](const Hang& h) { return h.said("acquisition 1 unanswered after acquire_timeout_ms (200 ms)"); }));
-  CHECK(hang.until([](const Hang& h) { return h.reported(StatusKind::acquiring, Cause::acquire_still_out); }));
+  CHECK(hang.until([](const Hang& h) {
+    return h.said("acquisition 1 unanswered after acquire_timeout_ms (200 ms)");
+  }));
+  CHECK(hang.until(
+      [](const Hang& h) { return h.reported(StatusKind::acquiring, Cause::acquire_still_out); }));
   CHECK((*runner)->attempts() == 1);
   hang.let_go();
   CHECK(hang.until([](const Hang& h) { return !h.acquired.empty(); }));
-  CHECK(hang.until([](const Hang& h) { return h.said("past acquire_timeout_ms (200 ms): the resource is held"); }));
+  CHECK(hang.until([](const Hang& h) {
+    return h.said("past acquire_timeout_ms (200 ms): the resource is held");
+  }));
   {
     std::lock_guard lock(hang.mutex);
     CHECK(hang.acquired == std::vector<std::uint64_t>{1});

@@ -2,7 +2,8 @@
 // (tests/io/checkpoint_crash.cpp) or race it against another writer
 // (tests/io/file_checkpoint_store.cpp).
 //
-//   tether_checkpoint_writer FILE [--first N] [--step N] [--count N] [--stale-every K] [--ready-fd FD]
+//   tether_checkpoint_writer FILE [--first N] [--step N] [--count N] [--stale-every K] [--ready-fd
+//   FD]
 //
 // Saves sequences first, first+step, ... (count of them; 0 = until killed).
 // --first defaults to one past the loaded checkpoint (1 if there is none), so a
@@ -13,15 +14,14 @@
 // start takes (the crash test kills only after it).
 // Exit status: 0 after `count` saves, 1 for bad arguments, 2 if a store call failed.
 
+#include <unistd.h>
+
 #include <charconv>
-#include <system_error>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string_view>
-
-#include <unistd.h>
-
+#include <system_error>
 #include <tether/io/file_checkpoint_store.hpp>
 
 namespace {
@@ -42,8 +42,10 @@ int fail(const tether::io::CheckpointError& error) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FILE [--first N] [--step N] [--count N] [--stale-every K] [--ready-fd FD]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s FILE [--first N] [--step N] [--count N] [--stale-every K] [--ready-fd FD]\n",
+        argv[0]);
     return 1;
   }
   std::optional<std::uint64_t> first;
@@ -58,11 +60,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "tether_checkpoint_writer: bad number for %s\n", argv[i]);
       return 1;
     }
-    if (flag == "--first") first = *value;
-    else if (flag == "--step") step = *value;
-    else if (flag == "--count") count = *value;
-    else if (flag == "--stale-every") stale_every = *value;
-    else if (flag == "--ready-fd") ready_fd = static_cast<int>(*value);
+    if (flag == "--first")
+      first = *value;
+    else if (flag == "--step")
+      step = *value;
+    else if (flag == "--count")
+      count = *value;
+    else if (flag == "--stale-every")
+      stale_every = *value;
+    else if (flag == "--ready-fd")
+      ready_fd = static_cast<int>(*value);
     else {
       std::fprintf(stderr, "tether_checkpoint_writer: unknown flag %s\n", argv[i]);
       return 1;

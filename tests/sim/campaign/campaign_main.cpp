@@ -27,10 +27,9 @@
 #include <iterator>
 #include <map>
 #include <string>
-#include <vector>
-
 #include <tether/sim/run.hpp>
 #include <tether/sim/swarm.hpp>
+#include <vector>
 
 #include "coverage_file.hpp"
 #include "doc_figures.hpp"
@@ -48,16 +47,19 @@ bool parse_seed(const char* text, std::uint64_t& out) {
 }
 
 int usage() {
-  std::fputs("usage: tether_sim_campaign FIRST LAST [--determinism] [--coverage-out FILE] [--seeds-reaching PHASE/EVENT]\n"
-             "       tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...\n"
-             "       tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...\n",
-             stderr);
+  std::fputs(
+      "usage: tether_sim_campaign FIRST LAST [--determinism] [--coverage-out FILE] "
+      "[--seeds-reaching PHASE/EVENT]\n"
+      "       tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...\n"
+      "       tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...\n",
+      stderr);
   return 2;
 }
 
 int check_coverage(int argc, char** argv) {
   std::uint64_t first = 0, last = 0;
-  if (argc < 6 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first) return usage();
+  if (argc < 6 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first)
+    return usage();
   std::vector<std::string> files;
   for (int k = 5; k < argc; ++k) files.emplace_back(argv[k]);
   const auto verdict = tether::sim::campaign::check_coverage(argv[2], first, last, files);
@@ -67,12 +69,15 @@ int check_coverage(int argc, char** argv) {
 
 int check_figures(int argc, char** argv) {
   std::uint64_t first = 0, last = 0;
-  if (argc < 8 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first) return usage();
+  if (argc < 8 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first)
+    return usage();
   std::vector<std::string> files, docs;
   bool in_docs = false;
   for (int k = 5; k < argc; ++k) {
-    if (std::strcmp(argv[k], "--docs") == 0) in_docs = true;
-    else (in_docs ? docs : files).emplace_back(argv[k]);
+    if (std::strcmp(argv[k], "--docs") == 0)
+      in_docs = true;
+    else
+      (in_docs ? docs : files).emplace_back(argv[k]);
   }
   if (files.empty() || docs.empty()) return usage();
   const auto unreachable = campaign::read_unreachable(argv[2]);
@@ -81,7 +86,8 @@ int check_figures(int argc, char** argv) {
     std::printf("%s\n", (!unreachable ? unreachable.error() : merged.error()).c_str());
     return 1;
   }
-  const campaign::Figures figures = campaign::campaign_figures(merged->coverage, first, last, unreachable->size());
+  const campaign::Figures figures =
+      campaign::campaign_figures(merged->coverage, first, last, unreachable->size());
   campaign::FigureCheck check;
   for (const std::string& doc : docs) {
     std::ifstream in(doc, std::ios::binary);
@@ -93,9 +99,12 @@ int check_figures(int argc, char** argv) {
     campaign::check_figures(figures, doc, text, check);
   }
   std::printf("measured:");
-  for (const auto& [name, value] : figures) std::printf(" %s=%llu", name.c_str(), static_cast<unsigned long long>(value));
-  std::printf("\n%zu figure(s) in %zu document(s) as measured\n%s", check.checked, docs.size(), check.problems.c_str());
-  if (!check.problems.empty()) std::printf("update the documents to the measured figures (or find what changed them)\n");
+  for (const auto& [name, value] : figures)
+    std::printf(" %s=%llu", name.c_str(), static_cast<unsigned long long>(value));
+  std::printf("\n%zu figure(s) in %zu document(s) as measured\n%s", check.checked, docs.size(),
+              check.problems.c_str());
+  if (!check.problems.empty())
+    std::printf("update the documents to the measured figures (or find what changed them)\n");
   return check.problems.empty() && check.checked > 0 ? 0 : 1;
 }
 
@@ -105,16 +114,23 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "--check-coverage") == 0) return check_coverage(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "--check-figures") == 0) return check_figures(argc, argv);
   std::uint64_t first = 0, last = 0;
-  if (argc < 3 || !parse_seed(argv[1], first) || !parse_seed(argv[2], last) || last < first) return usage();
+  if (argc < 3 || !parse_seed(argv[1], first) || !parse_seed(argv[2], last) || last < first)
+    return usage();
   bool determinism = false;
   const char* coverage_out = nullptr;
   std::size_t watched = campaign::pair_names().size();  // --seeds-reaching: the pair's index
   for (int k = 3; k < argc; ++k) {
-    if (std::strcmp(argv[k], "--determinism") == 0) determinism = true;
-    else if (std::strcmp(argv[k], "--coverage-out") == 0 && k + 1 < argc) coverage_out = argv[++k];
-    else if (std::strcmp(argv[k], "--seeds-reaching") == 0 && k + 1 < argc) watched = campaign::pair_index(argv[++k]);
-    else return usage();
-    if (std::strcmp(argv[k - 1], "--seeds-reaching") == 0 && watched >= campaign::pair_names().size()) return usage();
+    if (std::strcmp(argv[k], "--determinism") == 0)
+      determinism = true;
+    else if (std::strcmp(argv[k], "--coverage-out") == 0 && k + 1 < argc)
+      coverage_out = argv[++k];
+    else if (std::strcmp(argv[k], "--seeds-reaching") == 0 && k + 1 < argc)
+      watched = campaign::pair_index(argv[++k]);
+    else
+      return usage();
+    if (std::strcmp(argv[k - 1], "--seeds-reaching") == 0 &&
+        watched >= campaign::pair_names().size())
+      return usage();
   }
   std::string reaching;
 
@@ -133,33 +149,40 @@ int main(int argc, char** argv) {
     events += r.events;
     coverage.merge(r.coverage);
     campaign::count_seed(seeds_reaching, r.coverage);
-    if (watched < campaign::pair_names().size() && r.coverage.counts[watched / event_count][watched % event_count] > 0)
+    if (watched < campaign::pair_names().size() &&
+        r.coverage.counts[watched / event_count][watched % event_count] > 0)
       reaching.append(" ").append(std::to_string(seed));
     if (r.ok()) continue;
     ++failing;
     for (const Violation& v : r.violations) ++by_guarantee[number(v.guarantee)];
     if (failing <= 20) {
-      std::printf("FAIL swarm seed %llu (reproduce: TETHER_SIM_SEED=%llu tether_sim_tests \"[.replay]\")\n%s",
-                  static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed),
-                  describe(r).c_str());
+      std::printf(
+          "FAIL swarm seed %llu (reproduce: TETHER_SIM_SEED=%llu tether_sim_tests "
+          "\"[.replay]\")\n%s",
+          static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed),
+          describe(r).c_str());
     }
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("campaign seeds %llu..%llu%s: %llu scenarios, %llu reducer events, %llu failing, "
-              "%zu of %zu (phase, event) pairs reached, %.2f s\n",
-              static_cast<unsigned long long>(first), static_cast<unsigned long long>(last),
-              determinism ? " (each run twice)" : "", static_cast<unsigned long long>(scenarios),
-              static_cast<unsigned long long>(events), static_cast<unsigned long long>(failing),
-              coverage.pairs_reached(), phase_count * event_count, s);
+  std::printf(
+      "campaign seeds %llu..%llu%s: %llu scenarios, %llu reducer events, %llu failing, "
+      "%zu of %zu (phase, event) pairs reached, %.2f s\n",
+      static_cast<unsigned long long>(first), static_cast<unsigned long long>(last),
+      determinism ? " (each run twice)" : "", static_cast<unsigned long long>(scenarios),
+      static_cast<unsigned long long>(events), static_cast<unsigned long long>(failing),
+      coverage.pairs_reached(), phase_count * event_count, s);
   std::string never;
   for (const std::string& pair : coverage.never_reached()) never.append(" ").append(pair);
   std::printf("  never reached:%s\n", never.c_str());
   for (const auto& [g, n] : by_guarantee)
     std::printf("  g%d: %llu violations\n", g, static_cast<unsigned long long>(n));
   if (watched < campaign::pair_names().size())
-    std::printf("  seeds reaching %s:%s\n", campaign::pair_names()[watched].c_str(), reaching.c_str());
+    std::printf("  seeds reaching %s:%s\n", campaign::pair_names()[watched].c_str(),
+                reaching.c_str());
   if (coverage_out != nullptr) {
-    if (auto written = campaign::write_coverage(coverage_out, first, last, coverage, seeds_reaching); !written) {
+    if (auto written =
+            campaign::write_coverage(coverage_out, first, last, coverage, seeds_reaching);
+        !written) {
       std::fprintf(stderr, "%s\n", written.error().c_str());
       return 1;
     }

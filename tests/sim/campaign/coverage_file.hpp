@@ -21,10 +21,9 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tether/sim/trace.hpp>
 #include <utility>
 #include <vector>
-
-#include <tether/sim/trace.hpp>
 
 namespace tether::sim::campaign {
 
@@ -71,27 +70,29 @@ inline std::expected<ShardCoverage, std::string> read_coverage(const std::string
   if (!in) return std::unexpected(path + ": missing (did its campaign shard run?)");
   ShardCoverage s;
   std::string format, word;
-  if (!std::getline(in, format) || format != "tether-sim-coverage/1" || !(in >> word >> s.first >> s.last) ||
-      word != "seeds")
+  if (!std::getline(in, format) || format != "tether-sim-coverage/1" ||
+      !(in >> word >> s.first >> s.last) || word != "seeds")
     return std::unexpected(path + ": not a tether-sim-coverage/1 file");
   std::vector<bool> seen(pair_names().size(), false);
   std::string name;
   std::uint64_t steps = 0, seeds = 0;
   while (in >> name >> steps >> seeds) {
     const std::size_t k = pair_index(name);
-    if (k >= pair_names().size() || seen[k]) return std::unexpected(path + ": unknown or repeated pair " + name);
+    if (k >= pair_names().size() || seen[k])
+      return std::unexpected(path + ": unknown or repeated pair " + name);
     seen[k] = true;
     s.coverage.counts[k / event_count][k % event_count] = steps;
     s.seeds[k / event_count][k % event_count] = seeds;
   }
-  if (!in.eof() || std::count(seen.begin(), seen.end(), true) != static_cast<std::ptrdiff_t>(seen.size()))
+  if (!in.eof() ||
+      std::count(seen.begin(), seen.end(), true) != static_cast<std::ptrdiff_t>(seen.size()))
     return std::unexpected(path + ": truncated");
   return s;
 }
 
 // Pair name -> the reason it cannot occur.
-inline std::expected<std::map<std::string, std::string>, std::string> read_unreachable(std::istream& in,
-                                                                                       const std::string& path) {
+inline std::expected<std::map<std::string, std::string>, std::string> read_unreachable(
+    std::istream& in, const std::string& path) {
   std::map<std::string, std::string> out;
   std::string line, reason;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -104,13 +105,15 @@ inline std::expected<std::map<std::string, std::string>, std::string> read_unrea
       continue;
     }
     if (reason.empty()) return std::unexpected(where + "a pair before any \"reason:\" line");
-    if (pair_index(line) >= pair_names().size()) return std::unexpected(where + "unknown pair \"" + line + "\"");
+    if (pair_index(line) >= pair_names().size())
+      return std::unexpected(where + "unknown pair \"" + line + "\"");
     if (!out.emplace(line, reason).second) return std::unexpected(where + line + " listed twice");
   }
   return out;
 }
 
-inline std::expected<std::map<std::string, std::string>, std::string> read_unreachable(const std::string& path) {
+inline std::expected<std::map<std::string, std::string>, std::string> read_unreachable(
+    const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::unexpected(path + ": cannot read");
   return read_unreachable(in, path);
@@ -136,29 +139,31 @@ inline std::expected<Merged, std::string> merge_shards(std::uint64_t first, std:
     if (!s) return std::unexpected(s.error());
     shards.push_back(std::move(*s));
   }
-  std::sort(shards.begin(), shards.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(shards.begin(), shards.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   const std::string range = std::to_string(first) + ".." + std::to_string(last);
   std::uint64_t next = first;
   Merged m;
   for (const ShardCoverage& s : shards) {
     if (s.first != next)
-      return std::unexpected("the coverage files do not cover seeds " + range + " exactly (a shard starts at " +
-                             std::to_string(s.first) + ", expected " + std::to_string(next) + ")");
+      return std::unexpected("the coverage files do not cover seeds " + range +
+                             " exactly (a shard starts at " + std::to_string(s.first) +
+                             ", expected " + std::to_string(next) + ")");
     next = s.last + 1;
     m.coverage.merge(s.coverage);
     for (std::size_t p = 0; p < phase_count; ++p)
       for (std::size_t e = 0; e < event_count; ++e) m.seeds[p][e] += s.seeds[p][e];
   }
   if (shards.empty() || next != last + 1)
-    return std::unexpected("the coverage files do not cover seeds " + range + " exactly (they end at " +
-                           std::to_string(next - 1) + ")");
+    return std::unexpected("the coverage files do not cover seeds " + range +
+                           " exactly (they end at " + std::to_string(next - 1) + ")");
   return m;
 }
 
 // After merging the shards (merge_shards): every pair not listed is reached,
 // and no listed pair is.
-inline Verdict check_coverage(const std::string& unreachable_path, std::uint64_t first, std::uint64_t last,
-                              const std::vector<std::string>& files) {
+inline Verdict check_coverage(const std::string& unreachable_path, std::uint64_t first,
+                              std::uint64_t last, const std::vector<std::string>& files) {
   Verdict v;
   const auto unreachable = read_unreachable(unreachable_path);
   if (!unreachable) return {false, unreachable.error() + "\n"};
@@ -187,10 +192,12 @@ inline Verdict check_coverage(const std::string& unreachable_path, std::uint64_t
     }
   }
   std::sort(rarest.begin(), rarest.end());
-  r << "coverage, seeds " << first << ".." << last << ": " << reached << " of " << pair_names().size()
-    << " (phase, event) pairs reached; " << unreachable->size() << " listed as unreachable; " << missed
-    << " reachable pairs missed; " << wrong << " listed pairs reached\n  rarest reached pairs (seeds reaching them):";
-  for (std::size_t k = 0; k < rarest.size() && k < 8; ++k) r << " " << rarest[k].second << " " << rarest[k].first;
+  r << "coverage, seeds " << first << ".." << last << ": " << reached << " of "
+    << pair_names().size() << " (phase, event) pairs reached; " << unreachable->size()
+    << " listed as unreachable; " << missed << " reachable pairs missed; " << wrong
+    << " listed pairs reached\n  rarest reached pairs (seeds reaching them):";
+  for (std::size_t k = 0; k < rarest.size() && k < 8; ++k)
+    r << " " << rarest[k].second << " " << rarest[k].first;
   r << "\n";
   v.ok = missed == 0 && wrong == 0;
   v.report = r.str();

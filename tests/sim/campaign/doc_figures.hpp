@@ -64,8 +64,10 @@ struct FigureCheck {
 inline void check_figures(const Figures& figures, const std::string& path, std::string_view text,
                           FigureCheck& out) {
   constexpr std::string_view open = "<!-- figure ";
-  for (std::size_t at = text.find(open); at != std::string_view::npos; at = text.find(open, at + 1)) {
-    const std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + at, '\n'));
+  for (std::size_t at = text.find(open); at != std::string_view::npos;
+       at = text.find(open, at + 1)) {
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + at, '\n'));
     const std::string where = path + ":" + std::to_string(line) + ": ";
     const std::size_t name_at = at + open.size();
     const std::size_t close = text.find(" -->", name_at);
@@ -75,7 +77,9 @@ inline void check_figures(const Figures& figures, const std::string& path, std::
     }
     const std::string_view name = text.substr(name_at, close - name_at);
     std::size_t begin = at;
-    while (begin > 0 && ((text[begin - 1] >= '0' && text[begin - 1] <= '9') || text[begin - 1] == ',')) --begin;
+    while (begin > 0 &&
+           ((text[begin - 1] >= '0' && text[begin - 1] <= '9') || text[begin - 1] == ','))
+      --begin;
     const auto written = figure_value(text.substr(begin, at - begin));
     const auto known = figures.find(name);
     if (known == figures.end()) {

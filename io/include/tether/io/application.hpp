@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/model/cursor.hpp>
 #include <tether/model/effect.hpp>
 #include <tether/model/status.hpp>

@@ -49,7 +49,6 @@
 #include <expected>
 #include <string>
 #include <string_view>
-
 #include <tether/io/stream_identity.hpp>
 #include <tether/model/cursor.hpp>
 
@@ -85,8 +84,9 @@ struct CheckpointDecodeError {
 
   Code code = Code::truncated;
   std::size_t line = 0;  // 1-based line of the problem; 0 when it concerns the whole file
-  std::string field;     // "header", "stream", "kind", "sequence", "token", "start_time_ms", "crc32c", "file"
-  std::string detail;    // what was wrong, with the offending value where there is one
+  std::string
+      field;  // "header", "stream", "kind", "sequence", "token", "start_time_ms", "crc32c", "file"
+  std::string detail;  // what was wrong, with the offending value where there is one
 
   // "line 3 (sequence): expected a decimal unsigned integer, got \"01\""
   std::string message() const;

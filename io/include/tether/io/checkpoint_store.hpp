@@ -28,7 +28,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/model/cursor.hpp>
 
 namespace tether::io {
@@ -62,13 +61,20 @@ struct CheckpointError {
 
 constexpr std::string_view name_of(CheckpointError::Code code) {
   switch (code) {
-    case CheckpointError::Code::io_error: return "io_error";
-    case CheckpointError::Code::locked: return "locked";
-    case CheckpointError::Code::wrong_stream: return "wrong_stream";
-    case CheckpointError::Code::truncated: return "truncated";
-    case CheckpointError::Code::bad_version: return "bad_version";
-    case CheckpointError::Code::bad_checksum: return "bad_checksum";
-    case CheckpointError::Code::corrupt: return "corrupt";
+    case CheckpointError::Code::io_error:
+      return "io_error";
+    case CheckpointError::Code::locked:
+      return "locked";
+    case CheckpointError::Code::wrong_stream:
+      return "wrong_stream";
+    case CheckpointError::Code::truncated:
+      return "truncated";
+    case CheckpointError::Code::bad_version:
+      return "bad_version";
+    case CheckpointError::Code::bad_checksum:
+      return "bad_checksum";
+    case CheckpointError::Code::corrupt:
+      return "corrupt";
   }
   return "unknown";
 }

@@ -3,7 +3,6 @@
 // tests run in virtual time; the runner uses SteadyClock.
 #include <chrono>
 #include <cstdint>
-
 #include <tether/model/time.hpp>
 
 namespace tether::io {

@@ -36,7 +36,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <tether/io/transport_options.hpp>
 #include <tether/model/config.hpp>
 #include <tether/model/cursor.hpp>
@@ -79,11 +78,11 @@ struct Config {
 };
 
 struct ConfigFileError {
-  std::string field;        // "backoff.delay_ms_max", "poll.endpoints[2].cadence_ms"; empty: syntax
-  std::size_t line = 0;     // syntax errors: 1-based
+  std::string field;     // "backoff.delay_ms_max", "poll.endpoints[2].cadence_ms"; empty: syntax
+  std::size_t line = 0;  // syntax errors: 1-based
   std::size_t column = 0;
   std::string reason;
-  std::string file;         // load_config only
+  std::string file;  // load_config only
 
   // "[FILE: ]backoff.delay_ms_max: must be >= backoff.delay_ms_initial" or
   // "[FILE: ]line 3, column 7: JSON syntax error: ...".
@@ -115,10 +114,10 @@ std::string to_json(const Config& config, bool compact = false);
 
 // Every field of the format, for the generated reference and the tests.
 struct FieldDoc {
-  std::string path;          // "backoff.delay_ms_max", "poll.endpoints[].cadence_ms"
-  std::string type;          // "integer", "number", "boolean", "string", "one of: a, b", ...
-  std::string range = {};    // "[1, 2^61 - 1]"; empty when any value of the type is valid
-  std::string fallback = {}; // the default (the C++ defaults), as JSON
+  std::string path;           // "backoff.delay_ms_max", "poll.endpoints[].cadence_ms"
+  std::string type;           // "integer", "number", "boolean", "string", "one of: a, b", ...
+  std::string range = {};     // "[1, 2^61 - 1]"; empty when any value of the type is valid
+  std::string fallback = {};  // the default (the C++ defaults), as JSON
   std::string doc = {};
   // The range in numbers, when `range` is not empty: integer fields use
   // lo..hi, number fields lo_real..hi_real (inclusive).

@@ -33,9 +33,9 @@ struct DiskError {
   };
 
   Kind kind = Kind::system;
-  std::string step;                // "cannot open", "cannot write", "cannot fsync the directory of", ...
-  std::filesystem::path subject;   // the path the step concerned
-  int errno_value = 0;             // for Kind::system; else 0
+  std::string step;  // "cannot open", "cannot write", "cannot fsync the directory of", ...
+  std::filesystem::path subject;  // the path the step concerned
+  int errno_value = 0;            // for Kind::system; else 0
 };
 
 class Disk {
@@ -45,8 +45,8 @@ class Disk {
   // The first `bytes_max` bytes of `file` (all of it if shorter). nullopt: it
   // does not exist, in a directory that does (a missing directory is an error,
   // never "no file").
-  virtual std::expected<std::optional<std::string>, DiskError> read_file(const std::filesystem::path& file,
-                                                                         std::size_t bytes_max) = 0;
+  virtual std::expected<std::optional<std::string>, DiskError> read_file(
+      const std::filesystem::path& file, std::size_t bytes_max) = 0;
 
   // Creates `file` (truncating one of that name), writes `bytes`, fsyncs and
   // closes it: on success its data is durable (its name is not, until

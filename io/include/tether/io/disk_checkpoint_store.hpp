@@ -43,7 +43,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/io/checkpoint_file.hpp>
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/io/disk.hpp>

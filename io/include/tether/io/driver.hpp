@@ -26,8 +26,6 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <utility>
-
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/checkpoint_store.hpp>
@@ -39,6 +37,7 @@
 #include <tether/io/trace_recorder.hpp>
 #include <tether/io/transport.hpp>
 #include <tether/model/session.hpp>
+#include <utility>
 
 namespace tether::io {
 
@@ -50,8 +49,8 @@ using SequenceFn = std::function<std::optional<std::uint64_t>(const Message&)>;
 // simulator's oracle and trace; nothing in production needs one).
 class StepObserver {
  public:
-  virtual void on_step(const model::Event& event, const model::Phase& before, const model::State& after,
-                       const model::Effects& effects) = 0;
+  virtual void on_step(const model::Event& event, const model::Phase& before,
+                       const model::State& after, const model::Effects& effects) = 0;
 
  protected:
   ~StepObserver() = default;
@@ -86,10 +85,11 @@ enum class DriverMutant : std::uint8_t {
   saved_id_off_by_one,         // a save's completion names the previous delivery
   timer_not_rearmed_earlier,   // an earlier deadline never replaces the armed one
   timer_fired_still_armed,     // the fired timer still counts as armed
-  close_forgotten,             // the open connection is never marked open: CloseConnection closes nothing
-  stop_before_deferred_ack,    // a callback's stop() is fed before an ack() made after it (no inbox merge)
-  id_guard_off_by_one,         // an id of exactly id_bytes_max bytes is refused
-  bearer_not_updated,          // a refresh's new credentials are not used
+  close_forgotten,  // the open connection is never marked open: CloseConnection closes nothing
+  stop_before_deferred_ack,  // a callback's stop() is fed before an ack() made after it (no inbox
+                             // merge)
+  id_guard_off_by_one,       // an id of exactly id_bytes_max bytes is refused
+  bearer_not_updated,        // a refresh's new credentials are not used
 };
 
 struct DriverOptions {
@@ -168,12 +168,15 @@ class Driver final : public TransportListener {
       // Recorded before the effects run: executing them may feed further events.
       if (driver.ports_.recorder != nullptr) driver.ports_.recorder->record(event, effects.span());
     }
-    void executed(const model::Event& event, const model::State& after, const model::Effects& effects) {
-      if (driver.ports_.observer != nullptr) driver.ports_.observer->on_step(event, *driver.phase_before_, after, effects);
+    void executed(const model::Event& event, const model::State& after,
+                  const model::Effects& effects) {
+      if (driver.ports_.observer != nullptr)
+        driver.ports_.observer->on_step(event, *driver.phase_before_, after, effects);
     }
     void settled(const model::State& state) {
       // The final state, for replay to check (again if a later event arrives).
-      if (driver.ports_.recorder != nullptr && driver.finished()) driver.ports_.recorder->record_state(state);
+      if (driver.ports_.recorder != nullptr && driver.finished())
+        driver.ports_.recorder->record_state(state);
     }
     void refused(const model::Event& event);
   };

@@ -54,7 +54,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/io/checkpoint_file.hpp>
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/io/disk_checkpoint_store.hpp>
@@ -115,7 +114,8 @@ class FileCheckpointStore final : public CheckpointStore {
 
   std::expected<void, CheckpointError> lock(int operation);
   std::expected<void, CheckpointError> lock_for_operation(int operation);
-  CheckpointError system_error(std::string_view step, const std::filesystem::path& subject, int errno_value) const;
+  CheckpointError system_error(std::string_view step, const std::filesystem::path& subject,
+                               int errno_value) const;
 
   std::filesystem::path file_;       // absolute
   std::filesystem::path lock_file_;  // "<file>.lock"

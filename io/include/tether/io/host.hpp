@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-
 #include <tether/model/time.hpp>
 
 namespace tether::io {

@@ -8,10 +8,9 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/io/poll_exchange.hpp>  // PollRequest, PollResponse
 #include <tether/io/transport_options.hpp>
+#include <vector>
 
 namespace tether::io {
 

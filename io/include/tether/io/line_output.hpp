@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/io/application.hpp>
 
 namespace tether::io {
@@ -53,9 +52,9 @@ class LineOutput {
  private:
   OutputSink& sink_;
   mutable std::mutex mutex_;
-  std::string line_;               // reused
-  std::uint64_t written_id_ = 0;   // the last delivery whose line was written
-  std::uint64_t acked_id_ = 0;     // the last id flush() returned
+  std::string line_;              // reused
+  std::uint64_t written_id_ = 0;  // the last delivery whose line was written
+  std::uint64_t acked_id_ = 0;    // the last id flush() returned
   bool closing_ = false;
   bool failed_ = false;
   int errno_ = 0;

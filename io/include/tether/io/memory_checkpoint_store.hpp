@@ -9,7 +9,6 @@
 #include <expected>
 #include <mutex>
 #include <optional>
-
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/model/cursor.hpp>
 

@@ -15,25 +15,24 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/application.hpp>
 #include <tether/model/poll_session.hpp>
+#include <vector>
 
 namespace tether::io {
 
 // One GET of an endpoint.
 struct PollRequest {
-  std::string url;                   // http:// or https://
-  std::optional<std::string> etag;   // sent as If-None-Match
-  std::string bearer_token;          // empty: no Authorization header
+  std::string url;                  // http:// or https://
+  std::optional<std::string> etag;  // sent as If-None-Match
+  std::string bearer_token;         // empty: no Authorization header
 };
 
 // Its answer (a transport error is not one: the caller has its text).
 struct PollResponse {
-  std::uint16_t status = 0;          // after redirects
-  bool not_modified = false;         // 304: the previous body still holds
-  std::string body;                  // empty for 304
+  std::uint16_t status = 0;   // after redirects
+  bool not_modified = false;  // 304: the previous body still holds
+  std::string body;           // empty for 304
   std::optional<std::string> etag;
   std::optional<std::int64_t> retry_after_ms;
   // For the log: a redirect left the configured origin, so the rest of the
@@ -55,9 +54,9 @@ class PollExchange {
   const std::optional<std::string>& etag(std::size_t endpoint) const { return etags_.at(endpoint); }
 
   struct Outcome {
-    model::poll::PollEvent event;          // its `now` is left for the loop to set
-    std::vector<Diagnostic> diagnostics;   // for the application, in order
-    bool unauthorised = false;             // a 401: fetch a token for the next poll
+    model::poll::PollEvent event;         // its `now` is left for the loop to set
+    std::vector<Diagnostic> diagnostics;  // for the application, in order
+    bool unauthorised = false;            // a 401: fetch a token for the next poll
   };
   // What the answer to a poll of `endpoint` (or the transport error's text)
   // becomes. A 200 whose body is a snapshot keeps its ETag for the next request.

@@ -20,12 +20,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/http_poller.hpp>
 #include <tether/model/poll_session.hpp>
+#include <vector>
 
 namespace tether::io {
 
@@ -34,7 +33,7 @@ struct PollRunnerOptions {
   std::vector<std::string> urls;   // one per config endpoint, same order
   // The jitter seed; nullopt: drawn from the OS (see <tether/io/seed.hpp>).
   std::optional<std::uint64_t> seed;
-  PollOptions http;                // timeout, body limit, TLS, headers
+  PollOptions http;  // timeout, body limit, TLS, headers
   // Optional: a bearer token, fetched before the first poll and again after a
   // 401, on a worker thread (never the runner's), one refresh at a time.
   std::shared_ptr<AuthProvider> auth;

@@ -8,9 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/disk.hpp>
+#include <vector>
 
 namespace tether::io {
 

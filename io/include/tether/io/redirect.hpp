@@ -9,7 +9,6 @@
 //   or a Location value, which may hold secrets.
 #include <expected>
 #include <string>
-
 #include <tether/io/url.hpp>
 
 namespace tether::io {
@@ -20,7 +19,7 @@ std::string origin_of(const Url& url);
 bool same_origin(const Url& a, const Url& b);
 
 struct RedirectHop {
-  bool credentials = false;  // send the bearer token and the extra headers to `to`
+  bool credentials = false;          // send the bearer token and the extra headers to `to`
   bool dropped_credentials = false;  // this hop is where they stop (see cross_origin_notice)
 };
 
@@ -28,7 +27,8 @@ struct RedirectHop {
 // whether the request to `from` carried them. The error is the refusal, for
 // the user ("refused redirect from https://a:1 to http://b:2: a downgrade to
 // plain text").
-std::expected<RedirectHop, std::string> check_redirect(const Url& from, const Url& to, bool credentials);
+std::expected<RedirectHop, std::string> check_redirect(const Url& from, const Url& to,
+                                                       bool credentials);
 
 // The notice for a hop whose dropped_credentials is set.
 std::string cross_origin_notice(const Url& from, const Url& to);

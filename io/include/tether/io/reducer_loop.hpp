@@ -49,12 +49,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <utility>
-#include <variant>
-
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
 #include <tether/model/time.hpp>
+#include <utility>
+#include <variant>
 
 namespace tether::io {
 
@@ -69,7 +68,8 @@ concept LoopReducer = requires(typename R::State& state, const typename R::State
 };
 
 template <class X, class R>
-concept EffectExecutor = requires(X& executor, const typename R::Effect& effect) { executor.execute(effect); };
+concept EffectExecutor =
+    requires(X& executor, const typename R::Effect& effect) { executor.execute(effect); };
 
 // Deliberate defects, for the simulator's mutation check only (io::DriverMutant
 // names the driver's): each breaks one line of the loop. Never set elsewhere.
@@ -105,7 +105,11 @@ class ReducerLoop {
 
   ReducerLoop(State initial, Clock& clock, Host& host, X& executor,
               Transition transition = &R::transition_in_place)
-      : state_(std::move(initial)), clock_(clock), host_(host), executor_(executor), transition_(transition) {}
+      : state_(std::move(initial)),
+        clock_(clock),
+        host_(host),
+        executor_(executor),
+        transition_(transition) {}
   ReducerLoop(const ReducerLoop&) = delete;
   ReducerLoop& operator=(const ReducerLoop&) = delete;
 
@@ -136,7 +140,9 @@ class ReducerLoop {
 
  private:
   Fed enqueue(Event&& event) {
-    if constexpr (requires(Event& queued, Event& incoming) { { R::merge(queued, incoming) } -> std::same_as<bool>; }) {
+    if constexpr (requires(Event& queued, Event& incoming) {
+                    { R::merge(queued, incoming) } -> std::same_as<bool>;
+                  }) {
       for (std::size_t n = 0; n < inbox_size_ && defect_ != LoopDefect::inbox_never_merges; ++n)
         if (R::merge(*inbox_[(inbox_head_ + n) % InboxMax], event)) return Fed::queued;
     }
@@ -164,10 +170,12 @@ class ReducerLoop {
     const model::Instant now = clock_.now();
     std::visit([now](auto& e) { e.now = now; }, event);
     Executing executing(executing_);
-    if constexpr (requires { executor_.stepping(state_, event); }) executor_.stepping(state_, event);
+    if constexpr (requires { executor_.stepping(state_, event); })
+      executor_.stepping(state_, event);
     const Effects effects = transition_(state_, event);
     ++events_fed_;
-    if constexpr (requires { executor_.stepped(event, effects); }) executor_.stepped(event, effects);
+    if constexpr (requires { executor_.stepped(event, effects); })
+      executor_.stepped(event, effects);
     for (const Effect& effect : effects) executor_.execute(effect);
     if constexpr (requires { executor_.executed(event, state_, effects); })
       executor_.executed(event, state_, effects);

@@ -5,13 +5,12 @@
 // one (merge: true if `incoming` was folded into `queued`; it may instead
 // exchange them and return false, see <tether/io/reducer_loop.hpp>).
 #include <optional>
-#include <utility>
-#include <variant>
-
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/model/poll_session.hpp>
 #include <tether/model/session.hpp>
 #include <tether/model/wait_for_resource.hpp>
+#include <utility>
+#include <variant>
 
 namespace tether::io {
 
@@ -35,7 +34,9 @@ struct SessionReducer {
   static Effects transition_in_place(State& state, const Event& event) noexcept {
     return model::transition_in_place(state, event);
   }
-  static std::optional<model::Instant> next_deadline(const State& state) { return model::next_deadline(state); }
+  static std::optional<model::Instant> next_deadline(const State& state) {
+    return model::next_deadline(state);
+  }
   static Event tick(model::Instant now) { return model::Tick{now}; }
   // Acks are cumulative: a later one waiting covers an earlier one. A stop
   // waits behind every input that arrives with it (the order the driver's
@@ -48,7 +49,8 @@ struct SessionReducer {
       if (ack->delivery_id > waiting->delivery_id) *waiting = *ack;
       return true;
     }
-    if (reducer_detail::merge_idempotent<model::StopRequested, model::Tick>(queued, incoming)) return true;
+    if (reducer_detail::merge_idempotent<model::StopRequested, model::Tick>(queued, incoming))
+      return true;
     if (std::holds_alternative<model::StopRequested>(queued)) std::swap(queued, incoming);
     return false;
   }
@@ -68,7 +70,8 @@ struct PollReducer {
   }
   static Event tick(model::Instant now) { return model::poll::Tick{now}; }
   static bool merge(Event& queued, Event& incoming) {
-    return reducer_detail::merge_idempotent<model::poll::StopRequested, model::poll::Tick>(queued, incoming);
+    return reducer_detail::merge_idempotent<model::poll::StopRequested, model::poll::Tick>(
+        queued, incoming);
   }
 };
 
@@ -89,7 +92,8 @@ struct WaitReducer {
   }
   static Event tick(model::Instant now) { return model::wait::Tick{now}; }
   static bool merge(Event& queued, Event& incoming) {
-    return reducer_detail::merge_idempotent<model::wait::StopRequested, model::wait::Tick>(queued, incoming);
+    return reducer_detail::merge_idempotent<model::wait::StopRequested, model::wait::Tick>(
+        queued, incoming);
   }
 };
 
@@ -110,7 +114,8 @@ struct MirrorReducer {
   }
   static Event tick(model::Instant now) { return model::mirror::Tick{now}; }
   static bool merge(Event& queued, Event& incoming) {
-    return reducer_detail::merge_idempotent<model::mirror::StopRequested, model::mirror::Tick>(queued, incoming);
+    return reducer_detail::merge_idempotent<model::mirror::StopRequested, model::mirror::Tick>(
+        queued, incoming);
   }
 };
 

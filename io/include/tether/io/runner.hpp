@@ -29,7 +29,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/checkpoint_store.hpp>
@@ -161,8 +160,8 @@ class Runner {
 
  private:
   explicit Runner(std::unique_ptr<Impl> impl);
-  static std::expected<std::unique_ptr<Runner>, std::string> start(RunnerOptions options, Callbacks callbacks,
-                                                                   ApplicationFactory make_application);
+  static std::expected<std::unique_ptr<Runner>, std::string> start(
+      RunnerOptions options, Callbacks callbacks, ApplicationFactory make_application);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -29,15 +29,15 @@ enum class SequenceSource : std::uint8_t {
 
 // Why an event has no sequence number.
 enum class NoSequence : std::uint8_t {
-  empty,           // the id (or its suffix) is empty
-  not_digits,      // the id (or its suffix) is not all ASCII digits
-  out_of_range,    // the number does not fit in 64 bits
-  not_json_object, // the payload does not start with a JSON object
-  malformed_json,  // the payload is not well-formed JSON up to the member
-  field_missing,   // the object has no such top-level member
-  not_integer,     // the member is a number, but negative, fractional or with an exponent
-  not_number,      // the member is a string, object, array, true, false or null
-  too_deep,        // nesting deeper than json_depth_max before the member
+  empty,            // the id (or its suffix) is empty
+  not_digits,       // the id (or its suffix) is not all ASCII digits
+  out_of_range,     // the number does not fit in 64 bits
+  not_json_object,  // the payload does not start with a JSON object
+  malformed_json,   // the payload is not well-formed JSON up to the member
+  field_missing,    // the object has no such top-level member
+  not_integer,      // the member is a number, but negative, fractional or with an exponent
+  not_number,       // the member is a string, object, array, true, false or null
+  too_deep,         // nesting deeper than json_depth_max before the member
 };
 
 std::string_view to_string(NoSequence reason);

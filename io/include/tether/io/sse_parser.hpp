@@ -74,7 +74,7 @@ struct SseError {
   std::uint64_t offset;
 
   std::string_view limit_name() const;  // "line_bytes_max" or "event_bytes_max"
-  std::string message() const;          // e.g. "SSE line_bytes_max (1048576) exceeded at byte 1048576"
+  std::string message() const;  // e.g. "SSE line_bytes_max (1048576) exceeded at byte 1048576"
   friend bool operator==(const SseError&, const SseError&) = default;
 };
 
@@ -154,12 +154,12 @@ class SseParser {
   std::expected<void, SseError> fail(SseError error);
 
   SseLimits limits_;
-  std::string line_;           // a line that started in an earlier chunk
-  std::string data_;           // the data buffer
-  std::string type_;           // the event type buffer
-  std::string id_;             // the last event ID buffer
-  std::string last_event_id_;  // committed from id_ at each blank line
-  std::uint64_t offset_ = 0;   // bytes consumed so far
+  std::string line_;               // a line that started in an earlier chunk
+  std::string data_;               // the data buffer
+  std::string type_;               // the event type buffer
+  std::string id_;                 // the last event ID buffer
+  std::string last_event_id_;      // committed from id_ at each blank line
+  std::uint64_t offset_ = 0;       // bytes consumed so far
   std::uint64_t line_offset_ = 0;  // where line_ started
   std::uint64_t lines_completed_ = 0;
   SseError error_{};

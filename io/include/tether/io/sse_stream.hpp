@@ -26,7 +26,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/io/sse_parser.hpp>
 #include <tether/io/transport.hpp>
 

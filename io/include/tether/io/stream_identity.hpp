@@ -42,6 +42,7 @@ namespace tether::io {
 // The longest identity a checkpoint file holds (checkpoint_stream_bytes_max).
 inline constexpr std::size_t stream_identity_bytes_max = 1024;
 
-std::string stream_identity(std::string_view url, std::string_view sequence_source, std::string_view key = {});
+std::string stream_identity(std::string_view url, std::string_view sequence_source,
+                            std::string_view key = {});
 
 }  // namespace tether::io

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
-
 #include <tether/io/auth_provider.hpp>
 
 namespace tether::io {

@@ -20,7 +20,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <tether/io/clock.hpp>
 #include <tether/io/config.hpp>
 #include <tether/model/effect.hpp>
@@ -45,7 +44,8 @@ class TraceRecorder {
   // (each prefixed "# ", verbatim: keep secrets out). The error names the file
   // and the OS reason, or the header field that cannot be written.
   static std::expected<std::unique_ptr<TraceRecorder>, std::string> create(
-      const std::filesystem::path& path, const model::RecordingHeader& header, std::string_view comment = {});
+      const std::filesystem::path& path, const model::RecordingHeader& header,
+      std::string_view comment = {});
   ~TraceRecorder();
   TraceRecorder(const TraceRecorder&) = delete;
   TraceRecorder& operator=(const TraceRecorder&) = delete;
@@ -63,7 +63,8 @@ class TraceRecorder {
   std::size_t events_recorded() const { return events_; }
 
  private:
-  TraceRecorder(std::FILE* file, std::filesystem::path path) : file_(file), path_(std::move(path)) {}
+  TraceRecorder(std::FILE* file, std::filesystem::path path)
+      : file_(file), path_(std::move(path)) {}
   void write(const std::string& line);
   std::FILE* file_;
   std::filesystem::path path_;

@@ -14,7 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/model/cursor.hpp>
 #include <tether/model/event.hpp>
 

@@ -3,11 +3,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
-
 #include <tether/io/sse_parser.hpp>
 #include <tether/io/sse_stream.hpp>
+#include <utility>
+#include <vector>
 
 namespace tether::io {
 

@@ -10,10 +10,10 @@
 namespace tether::io {
 
 struct Url {
-  std::string scheme;  // lower case: "http", "https", "ws", "wss"
-  std::string host;    // a name, an IPv4 address, or an IPv6 address without brackets
+  std::string scheme;      // lower case: "http", "https", "ws", "wss"
+  std::string host;        // a name, an IPv4 address, or an IPv6 address without brackets
   std::uint16_t port = 0;  // the scheme's default when the URL has none
-  std::string target;  // path and query, at least "/"
+  std::string target;      // path and query, at least "/"
 
   bool tls() const { return scheme == "https" || scheme == "wss"; }
   bool websocket() const { return scheme == "ws" || scheme == "wss"; }

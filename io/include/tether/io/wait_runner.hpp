@@ -13,7 +13,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
 #include <tether/io/application.hpp>
 #include <tether/model/wait_for_resource.hpp>
 

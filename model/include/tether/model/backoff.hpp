@@ -21,7 +21,6 @@
 // sample_delay_ms reaches both ends of it and never leaves it.
 
 #include <cstdint>
-
 #include <tether/model/config.hpp>
 #include <tether/model/prng.hpp>
 

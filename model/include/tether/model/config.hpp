@@ -6,7 +6,6 @@
 #include <expected>
 #include <optional>
 #include <string_view>
-
 #include <tether/model/cursor.hpp>
 
 namespace tether::model {
@@ -93,8 +92,8 @@ enum class RefreshFailure : std::uint8_t {
 };
 
 struct AuthPolicy {
-  bool has_provider = false;  // without one, a 401 is fatal
-  std::int64_t refresh_ahead_ms = 60000;  // proactive refresh before a known expiry
+  bool has_provider = false;                // without one, a 401 is fatal
+  std::int64_t refresh_ahead_ms = 60000;    // proactive refresh before a known expiry
   std::int64_t refresh_timeout_ms = 30000;  // an unanswered refresh counts as failed
   RefreshFailure on_refresh_failure = RefreshFailure::backoff;
 };
@@ -125,7 +124,7 @@ struct ResumePolicy {
   StreamMode mode = StreamMode::watch;
   CommitPolicy commit = CommitPolicy::on_ack;
   std::uint32_t checkpoint_every_events = 1;  // save after this many commits...
-  std::int64_t checkpoint_every_ms = 0;       // ...or this long after the first unsaved one (0: off)
+  std::int64_t checkpoint_every_ms = 0;  // ...or this long after the first unsaved one (0: off)
   // A failed save is retried after checkpoint_retry_ms_min, doubling with each
   // consecutive failure up to checkpoint_retry_ms_max: a full disk must not
   // turn every commit into a write attempt. The final flush of a stop is

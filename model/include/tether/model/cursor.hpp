@@ -70,7 +70,7 @@ enum class ResumeFrom : std::uint8_t {
 };
 
 struct Cursor {
-  Token token;                     // kind == token only
+  Token token;  // kind == token only
   std::uint64_t sequence = 0;
   std::int64_t start_time_ms = 0;  // unix ms, kind == start_time only
   CursorKind kind = CursorKind::none;

@@ -4,11 +4,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <variant>
-
 #include <tether/model/cursor.hpp>
 #include <tether/model/inline_vec.hpp>
 #include <tether/model/status.hpp>
+#include <variant>
 
 namespace tether::model {
 
@@ -30,7 +29,7 @@ struct Deliver {
 };
 
 enum class DiscardReason : std::uint8_t {
-  duplicate,   // sequence <= last delivered
+  duplicate,      // sequence <= last delivered
   not_streaming,  // arrived while no stream is open (late bytes of a closed connection)
 };
 

@@ -3,8 +3,9 @@
 // recording (tether-events/2, <tether/model/event_log.hpp>) keeps for every
 // event, so that a replay names the first step whose effects differ.
 //
-//   Connect attempt=1 from=cursor cursor=sequence cursor.seq=41 cursor.has_seq=1 cursor.start=0 cursor.token=
-//   ReportStatus status=connecting reason=none failures=0 next_attempt_at=0 http_status=0
+//   Connect attempt=1 from=cursor cursor=sequence cursor.seq=41 cursor.has_seq=1 cursor.start=0
+//   cursor.token= ReportStatus status=connecting reason=none failures=0 next_attempt_at=0
+//   http_status=0
 //
 // One effect is one line of text: its name (name_of(Effect)), then every field
 // in a fixed order, in the event log's vocabulary (`-` for an absent optional,
@@ -20,7 +21,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <tether/model/effect.hpp>
 
 namespace tether::model {

@@ -4,10 +4,9 @@
 
 #include <cstdint>
 #include <optional>
-#include <variant>
-
 #include <tether/model/cursor.hpp>
 #include <tether/model/time.hpp>
+#include <variant>
 
 namespace tether::model {
 
@@ -73,7 +72,7 @@ struct FrameReceived {
   // Opaque resume id (SSE id:), if any. An empty id resets the resume cursor
   // (WHATWG: an `id:` field with no value clears the last event ID).
   std::optional<Token> id;
-  std::optional<std::int64_t> retry_ms;   // SSE `retry:` field, if any
+  std::optional<std::int64_t> retry_ms;  // SSE `retry:` field, if any
   std::uint64_t frame_ref = 0;
 };
 

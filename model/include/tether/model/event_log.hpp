@@ -14,7 +14,8 @@
 //   12 ConnectionOpened effects=ReportStatus hash=0b6d1e0f7a3c2d45
 //   40 FrameReceived seq=42 id=1700000000:12 retry=- ref=7 effects=Deliver hash=1f2e3d4c5b6a7988
 //   ...
-//   @state phase=Stopped status=stopped reason=stop_requested failures=0 next_attempt_at=0 http_status=0 delivered=1 durable=1
+//   @state phase=Stopped status=stopped reason=stop_requested failures=0 next_attempt_at=0
+//   http_status=0 delivered=1 durable=1
 //
 // The header (format 2), in this order, each once, before the first event:
 // - `@version V`: the tether version that recorded (<tether/model/version.hpp>);
@@ -62,12 +63,11 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/model/effect.hpp>
 #include <tether/model/event.hpp>
 #include <tether/model/state.hpp>
 #include <tether/model/status.hpp>
+#include <vector>
 
 namespace tether::model {
 
@@ -108,7 +108,7 @@ struct RecordingHeader {
 
 // What one step did, as recorded.
 struct RecordedEffects {
-  std::string kinds;  // effect_kinds(): "Connect,ReportStatus", "-"
+  std::string kinds;       // effect_kinds(): "Connect,ReportStatus", "-"
   std::uint64_t hash = 0;  // effects_hash()
   friend bool operator==(const RecordedEffects&, const RecordedEffects&) = default;
 };

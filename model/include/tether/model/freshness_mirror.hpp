@@ -61,11 +61,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
-
 #include <tether/model/config.hpp>
 #include <tether/model/inline_vec.hpp>
 #include <tether/model/time.hpp>
+#include <variant>
 
 namespace tether::model::mirror {
 

@@ -3,7 +3,6 @@
 // traces, tools, docs and test messages. Renaming one changes trace files.
 
 #include <string_view>
-
 #include <tether/model/config.hpp>
 #include <tether/model/effect.hpp>
 #include <tether/model/event.hpp>

@@ -81,13 +81,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
-#include <vector>
-
 #include <tether/model/config.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/model/snapshot_diff.hpp>
 #include <tether/model/time.hpp>
+#include <variant>
+#include <vector>
 
 namespace tether::model::poll {
 

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
-
 #include <tether/model/config.hpp>
 
 namespace tether::model::presets {

@@ -32,7 +32,6 @@
 
 #include <expected>
 #include <optional>
-
 #include <tether/model/config.hpp>
 #include <tether/model/effect.hpp>
 #include <tether/model/event.hpp>

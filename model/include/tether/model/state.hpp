@@ -5,13 +5,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <variant>
-
 #include <tether/model/config.hpp>
 #include <tether/model/cursor.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/model/status.hpp>
 #include <tether/model/time.hpp>
+#include <variant>
 
 namespace tether::model {
 
@@ -20,9 +19,9 @@ struct Idle {};
 
 // A Connect effect is out; waiting for ConnectionOpened or a failure.
 struct Connecting {
-  std::uint32_t failures;      // consecutive failed attempts before this one
-  Instant deadline;            // connect timeout
-  bool fresh_credentials;      // this attempt uses credentials refreshed after a 401
+  std::uint32_t failures;  // consecutive failed attempts before this one
+  Instant deadline;        // connect timeout
+  bool fresh_credentials;  // this attempt uses credentials refreshed after a 401
 };
 
 // Open, waiting for the server's first bytes (opening confirmation).
@@ -38,8 +37,8 @@ struct Streaming {
   std::uint32_t failures;  // before this connection; forgotten when a healthy,
                            // long-enough session ends (short-session guard)
   Instant opened_at;
-  Instant last_rx_at;      // any bytes; for half-open detection
-  bool healthy;            // first frame seen / stable period passed
+  Instant last_rx_at;  // any bytes; for half-open detection
+  bool healthy;        // first frame seen / stable period passed
 };
 
 // Waiting before the next attempt.
@@ -74,18 +73,18 @@ using Phase = std::variant<Idle, Connecting, Confirming, Streaming, BackingOff, 
 
 // What has been handed to the application and what may be, or has been, saved.
 struct Progress {
-  std::uint64_t delivered_id = 0;  // last Deliver's delivery_id (0: none yet)
+  std::uint64_t delivered_id = 0;              // last Deliver's delivery_id (0: none yet)
   std::optional<std::uint64_t> last_sequence;  // for dedupe and gaps
   // Where a reconnect resumes (precedence applied): the cursor of the last
   // delivery that carried one, else the checkpoint, else the configured start.
   Cursor resume;
   std::uint64_t committable_id = 0;  // highest delivery the commit policy allows saving
   Cursor committable_cursor;
-  std::uint64_t save_requested_id = 0;  // highest SaveCheckpoint emitted
-  std::uint64_t durable_id = 0;         // highest CheckpointSaved
-  std::optional<Instant> unsaved_since;  // first commit not yet requested
-  std::uint32_t save_failures = 0;        // consecutive failed saves
-  std::optional<Instant> save_retry_at;   // after a failed save: not before this
+  std::uint64_t save_requested_id = 0;              // highest SaveCheckpoint emitted
+  std::uint64_t durable_id = 0;                     // highest CheckpointSaved
+  std::optional<Instant> unsaved_since;             // first commit not yet requested
+  std::uint32_t save_failures = 0;                  // consecutive failed saves
+  std::optional<Instant> save_retry_at;             // after a failed save: not before this
   ResumeFrom resume_override = ResumeFrom::cursor;  // oldest/live after cursor-too-old
   bool resyncing = false;  // after cursor-too-old: the next jump was already reported
 };
@@ -96,23 +95,25 @@ struct Progress {
 // answer, however late, is matched by number and still brings credentials.
 struct AuthMemory {
   std::optional<Instant> expires_at;  // of the credentials the driver holds (the last answered)
-  Instant received_at{};  // when the current credentials arrived
-  bool proactive_in_flight = false;  // the refresh out was asked ahead of expiry (a 401 may adopt it)
-  std::uint32_t refresh_asked = 0;   // number of the newest RefreshAuth (0: none yet)
-  std::uint32_t refresh_out = 0;     // the refresh asked and not answered yet (0: none)
+  Instant received_at{};              // when the current credentials arrived
+  bool proactive_in_flight =
+      false;  // the refresh out was asked ahead of expiry (a 401 may adopt it)
+  std::uint32_t refresh_asked = 0;  // number of the newest RefreshAuth (0: none yet)
+  std::uint32_t refresh_out = 0;    // the refresh asked and not answered yet (0: none)
 };
 
 // When a proactive refresh is due: refresh_ahead_ms before expiry, but never
 // before half the credentials' lifetime has passed, so short-lived tokens
 // (a lifetime under refresh_ahead_ms) are not refreshed as fast as the
 // provider answers.
-Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at, std::int64_t refresh_ahead_ms);
+Instant proactive_refresh_at(const AuthMemory& auth, Instant expires_at,
+                             std::int64_t refresh_ahead_ms);
 
 struct BackoffMemory {
-  std::int64_t previous_delay_ms = 0;     // decorrelated jitter
-  std::int64_t server_retry_ms = 0;       // last SSE `retry:` (0: none)
-  std::optional<Instant> outage_since;    // since the stream was last healthy
-  std::int64_t budget_credit_ms = 0;      // retry budget: refill time banked
+  std::int64_t previous_delay_ms = 0;   // decorrelated jitter
+  std::int64_t server_retry_ms = 0;     // last SSE `retry:` (0: none)
+  std::optional<Instant> outage_since;  // since the stream was last healthy
+  std::int64_t budget_credit_ms = 0;    // retry budget: refill time banked
   Instant budget_updated_at{};
 };
 

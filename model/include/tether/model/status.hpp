@@ -3,7 +3,6 @@
 // ReportStatus effect every time it changes.
 
 #include <cstdint>
-
 #include <tether/model/time.hpp>
 
 namespace tether::model {
@@ -19,10 +18,10 @@ enum class Reason : std::uint8_t {
   protocol_error,
   clean_close,
   heartbeat_timeout,
-  server_error,    // 5xx other than 503
-  rate_limited,    // 429 / 503, maybe with Retry-After
+  server_error,  // 5xx other than 503
+  rate_limited,  // 429 / 503, maybe with Retry-After
   auth_refresh_failed,
-  cursor_resync,   // cursor too old, resuming elsewhere
+  cursor_resync,  // cursor too old, resuming elsewhere
   // terminal: Stopped
   stop_requested,
   replay_complete,
@@ -30,12 +29,12 @@ enum class Reason : std::uint8_t {
   attempts_exhausted,
   outage_too_long,
   // terminal: Failed
-  unauthorized,           // 401 and no auth provider
-  rejected_after_refresh, // 401 again right after a successful refresh
-  http_status,            // another 4xx (or unexpected status), kept in Status
-  cursor_too_old,         // and the policy says fail
-  unrecoverable,          // a connection error that a retry would reproduce
-  checkpoint_unreadable,  // the driver could not load the checkpoint: never started
+  unauthorized,            // 401 and no auth provider
+  rejected_after_refresh,  // 401 again right after a successful refresh
+  http_status,             // another 4xx (or unexpected status), kept in Status
+  cursor_too_old,          // and the policy says fail
+  unrecoverable,           // a connection error that a retry would reproduce
+  checkpoint_unreadable,   // the driver could not load the checkpoint: never started
 };
 
 enum class StatusKind : std::uint8_t {

@@ -58,12 +58,11 @@
 #include <expected>
 #include <memory>
 #include <optional>
-#include <variant>
-
 #include <tether/model/config.hpp>
 #include <tether/model/inline_vec.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/model/time.hpp>
+#include <variant>
 
 namespace tether::model::wait {
 
@@ -187,7 +186,7 @@ struct WaitState {
   std::shared_ptr<const WaitConfig> config;
   Phase phase;
   Link link = Link::unknown;
-  std::uint64_t attempts_made = 0;     // ids of Acquire effects are 1, 2, 3, ...
+  std::uint64_t attempts_made = 0;  // ids of Acquire effects are 1, 2, 3, ...
   // The acquisition out: its Acquire was emitted and its answer has not come
   // (a timeout or a Release does not take back the driver's call). 0: none.
   std::uint64_t acquire_out = 0;

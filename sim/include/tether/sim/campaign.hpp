@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-
 #include <tether/model/config.hpp>
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario.hpp>

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/io/disk_checkpoint_store.hpp>
 #include <tether/model/cursor.hpp>
@@ -27,8 +26,12 @@ class SimCheckpointStore final : public io::CheckpointStore {
   // io::DiskCheckpointStore::check (writer_id: the simulated process id).
   SimCheckpointStore(SimDisk& disk, std::filesystem::path file, io::DiskCheckpointOptions options);
 
-  std::expected<std::optional<model::Cursor>, io::CheckpointError> load() override { return store_.load(); }
-  std::expected<void, io::CheckpointError> save(const model::Cursor& cursor) override { return store_.save(cursor); }
+  std::expected<std::optional<model::Cursor>, io::CheckpointError> load() override {
+    return store_.load();
+  }
+  std::expected<void, io::CheckpointError> save(const model::Cursor& cursor) override {
+    return store_.save(cursor);
+  }
 
   // What load() would return after a crash that keeps nothing that is not yet
   // durable (no pending name change, no unsynced byte): the checkpoint the
@@ -38,7 +41,8 @@ class SimCheckpointStore final : public io::CheckpointStore {
   const std::filesystem::path& path() const { return store_.path(); }
 
  private:
-  std::expected<std::optional<model::Cursor>, io::CheckpointError> decode_durable(const std::string& bytes) const;
+  std::expected<std::optional<model::Cursor>, io::CheckpointError> decode_durable(
+      const std::string& bytes) const;
 
   SimDisk& disk_;
   io::DiskCheckpointStore store_;
@@ -47,7 +51,8 @@ class SimCheckpointStore final : public io::CheckpointStore {
   // world asks after every step and the durable file seldom changes (the
   // answer is a function of the bytes alone).
   mutable std::string last_durable_bytes_;
-  mutable std::optional<std::expected<std::optional<model::Cursor>, io::CheckpointError>> last_durable_answer_;
+  mutable std::optional<std::expected<std::optional<model::Cursor>, io::CheckpointError>>
+      last_durable_answer_;
 };
 
 }  // namespace tether::sim

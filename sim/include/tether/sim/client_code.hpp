@@ -26,7 +26,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-
 #include <tether/io/application.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/sim/agenda.hpp>

@@ -35,15 +35,23 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/disk.hpp>
 #include <tether/model/prng.hpp>
+#include <vector>
 
 namespace tether::sim {
 
 // The steps a fault can target (fail_next).
-enum class DiskStep : std::uint8_t { read, list, create, write, fsync, rename, sync_directory, remove };
+enum class DiskStep : std::uint8_t {
+  read,
+  list,
+  create,
+  write,
+  fsync,
+  rename,
+  sync_directory,
+  remove
+};
 
 // What a crash keeps of what is not durable.
 struct DiskCrash {
@@ -87,8 +95,8 @@ class SimDisk final : public io::Disk {
   bool stopped() const { return steps_ >= stop_at_; }
 
   // --- io::Disk --------------------------------------------------------------
-  std::expected<std::optional<std::string>, io::DiskError> read_file(const std::filesystem::path& file,
-                                                                     std::size_t bytes_max) override;
+  std::expected<std::optional<std::string>, io::DiskError> read_file(
+      const std::filesystem::path& file, std::size_t bytes_max) override;
   std::expected<void, io::DiskError> write_file_synced(const std::filesystem::path& file,
                                                        std::string_view bytes) override;
   std::expected<void, io::DiskError> rename(const std::filesystem::path& from,

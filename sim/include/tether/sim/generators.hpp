@@ -18,17 +18,16 @@
 // fault parameters towards zero. A failing property therefore reports a small,
 // explicit scenario that scenario_json can write to a file and replay.
 
-#include <cstdint>
-#include <ostream>
-#include <utility>
-#include <vector>
-
 #include <rapidcheck.h>
 
+#include <cstdint>
+#include <ostream>
 #include <tether/model/config.hpp>
 #include <tether/sim/scenario.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/swarm.hpp>
+#include <utility>
+#include <vector>
 
 namespace tether::sim {
 
@@ -49,36 +48,42 @@ inline rc::Seq<Fault> shrink_fault(const Fault& f) {
   });
   // Only parameters whose smaller values stay meaningful (0 = none/never).
   const bool param_shrinks = f.kind == FaultKind::rate_limit || f.kind == FaultKind::slow_link;
-  auto with_param = rc::seq::map(param_shrinks ? rc::shrink::towards<std::int64_t>(f.param, 0)
-                                               : rc::Seq<std::int64_t>(),
-                                 [f](std::int64_t p) {
-                                   Fault g = f;
-                                   g.param = p;
-                                   return g;
-                                 });
+  auto with_param = rc::seq::map(
+      param_shrinks ? rc::shrink::towards<std::int64_t>(f.param, 0) : rc::Seq<std::int64_t>(),
+      [f](std::int64_t p) {
+        Fault g = f;
+        g.param = p;
+        return g;
+      });
   return rc::seq::concat(std::move(with_duration), std::move(with_param));
 }
 
 inline rc::Seq<Scenario> shrink_scenario(const Scenario& s) {
-  auto fewer_faults = rc::seq::map(rc::shrink::removeChunks(s.faults), [s](std::vector<Fault> faults) {
-    Scenario t = s;
-    t.faults = std::move(faults);
-    return t;
-  });
-  auto smaller_fleet = rc::seq::map(rc::shrink::towards<std::uint32_t>(s.clients, 1), [s](std::uint32_t n) {
-    Scenario t = s;
-    t.clients = n;
-    for (Fault& f : t.faults)  // server faults ignore their client field: kept
-      if (is_server_fault(f.kind) && f.client != all_clients && f.client >= n) f.client = all_clients;
-    std::erase_if(t.faults, [n](const Fault& f) { return f.client != all_clients && f.client >= n; });
-    return t;
-  });
-  auto simpler_faults = rc::seq::map(rc::shrink::eachElement(s.faults, &shrink_fault), [s](std::vector<Fault> faults) {
-    Scenario t = s;
-    t.faults = std::move(faults);
-    return t;
-  });
-  return rc::seq::concat(std::move(fewer_faults), std::move(smaller_fleet), std::move(simpler_faults));
+  auto fewer_faults =
+      rc::seq::map(rc::shrink::removeChunks(s.faults), [s](std::vector<Fault> faults) {
+        Scenario t = s;
+        t.faults = std::move(faults);
+        return t;
+      });
+  auto smaller_fleet =
+      rc::seq::map(rc::shrink::towards<std::uint32_t>(s.clients, 1), [s](std::uint32_t n) {
+        Scenario t = s;
+        t.clients = n;
+        for (Fault& f : t.faults)  // server faults ignore their client field: kept
+          if (is_server_fault(f.kind) && f.client != all_clients && f.client >= n)
+            f.client = all_clients;
+        std::erase_if(t.faults,
+                      [n](const Fault& f) { return f.client != all_clients && f.client >= n; });
+        return t;
+      });
+  auto simpler_faults = rc::seq::map(rc::shrink::eachElement(s.faults, &shrink_fault),
+                                     [s](std::vector<Fault> faults) {
+                                       Scenario t = s;
+                                       t.faults = std::move(faults);
+                                       return t;
+                                     });
+  return rc::seq::concat(std::move(fewer_faults), std::move(smaller_fleet),
+                         std::move(simpler_faults));
 }
 
 }  // namespace detail
@@ -104,7 +109,9 @@ inline rc::Gen<Scenario> scenario(const model::SessionConfig& policy) {
 
 // The seed itself as a generator (no shrinking: a smaller seed is not a
 // simpler scenario), for properties that want swarm_scenario(seed) directly.
-inline rc::Gen<std::uint64_t> seed() { return rc::gen::noShrink(rc::gen::arbitrary<std::uint64_t>()); }
+inline rc::Gen<std::uint64_t> seed() {
+  return rc::gen::noShrink(rc::gen::arbitrary<std::uint64_t>());
+}
 
 }  // namespace tether::sim::gen
 

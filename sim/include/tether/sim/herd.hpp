@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
-
 #include <tether/model/config.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/run.hpp>

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <optional>
-
 #include <tether/model/prng.hpp>
 #include <tether/sim/agenda.hpp>
 

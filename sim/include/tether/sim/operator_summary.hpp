@@ -14,9 +14,10 @@
 //     session      2026-12-07T10:00:00.000Z to 2026-12-07T10:00:09.512Z (9.5 s), 57 events
 //     delivered    35 events; checkpoint durable through delivery 35
 //     outages      1 (800 ms in all)
-//       #1 2026-12-07T10:00:03.100Z to 2026-12-07T10:00:03.900Z (800 ms): the connection ended without a close (unexpected_eof)
-//          attempt 1 at 2026-12-07T10:00:03.350Z after a 250 ms wait: failed: could not connect (transport_error)
-//          attempt 2 at 2026-12-07T10:00:03.850Z after a 500 ms wait: connected
+//       #1 2026-12-07T10:00:03.100Z to 2026-12-07T10:00:03.900Z (800 ms): the connection ended
+//       without a close (unexpected_eof)
+//          attempt 1 at 2026-12-07T10:00:03.350Z after a 250 ms wait: failed: could not connect
+//          (transport_error) attempt 2 at 2026-12-07T10:00:03.850Z after a 500 ms wait: connected
 //     reconnects   2 attempts, waits 250 ms to 500 ms
 //     refreshes    none
 //     gaps         none
@@ -25,12 +26,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/model/effect.hpp>
 #include <tether/model/event.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/state.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -56,9 +56,9 @@ class OperatorSummary {
 
   struct Attempt {
     model::Instant at;
-    std::uint32_t number = 0;          // Connect::attempt
+    std::uint32_t number = 0;             // Connect::attempt
     std::optional<std::int64_t> wait_ms;  // the backoff before it (nullopt: none announced)
-    std::string outcome;               // "connected", "failed: ...", "" while pending
+    std::string outcome;                  // "connected", "failed: ...", "" while pending
   };
   struct Outage {
     model::Instant start;
@@ -66,7 +66,7 @@ class OperatorSummary {
     model::Reason cause = model::Reason::none;
     std::uint16_t http_status = 0;
     bool before_first_connection = false;
-    std::string ended_by;  // "connected", or how the session ended; "" while open
+    std::string ended_by;               // "connected", or how the session ended; "" while open
     std::vector<std::size_t> attempts;  // indices into reconnects()
   };
   struct Refresh {

@@ -41,11 +41,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/model/session.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/violation.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -73,7 +72,8 @@ class Oracle {
   // runs); world_only: this oracle's own rules alone (its unit tests, which
   // feed hand-made steps no real session would take).
   enum class References : std::uint8_t { run, world_only };
-  Oracle(const model::SessionConfig& config, std::uint32_t clients, References references = References::run);
+  Oracle(const model::SessionConfig& config, std::uint32_t clients,
+         References references = References::run);
   ~Oracle();
   Oracle(Oracle&&) noexcept;
   Oracle& operator=(Oracle&&) noexcept;

@@ -36,11 +36,11 @@
 //   catch-up  once every fault is over (the heal time H), each endpoint completes
 //             a successful poll served at or after H within
 //             H + 3 * latency_ms_max + slow_ms_max + max(cadence_ms, the policy's
-//             largest delay + the results' clock skew if ahead) + 1 ms: a request in flight at H may still come back
-//             slow and failed (one round trip plus the slow fault's extra), then
-//             the endpoint waits at most a cadence or its largest backoff delay
-//             (plus the results' clock skew, if ahead: a backoff runs from the
-//             failure's stamp), and the next request goes there and back.
+//             largest delay + the results' clock skew if ahead) + 1 ms: a request in flight at H
+//             may still come back slow and failed (one round trip plus the slow fault's extra),
+//             then the endpoint waits at most a cadence or its largest backoff delay (plus the
+//             results' clock skew, if ahead: a backoff runs from the failure's stamp), and the next
+//             request goes there and back.
 // Then the application stops the session and the run ends.
 //
 // Swarm testing: poll_swarm_scenario(seed) draws a configuration (zero_poll,
@@ -52,14 +52,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
-
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/violation.hpp>
+#include <utility>
+#include <vector>
 
 namespace tether::sim {
 
@@ -98,7 +97,7 @@ struct PollScenario {
   std::uint32_t keys_max = 8;  // distinct keys an endpoint may hold
   Ms latency_ms_min = 5;       // one way
   Ms latency_ms_max = 50;
-  bool etags = false;             // answer 304 when nothing changed since the client's last 200
+  bool etags = false;  // answer 304 when nothing changed since the client's last 200
   // The driver stamps each result (PollSucceeded, PollFailed) with a clock this
   // far ahead of the one its Ticks read (negative: behind; a result may then
   // seem older than its poll). The reducer must measure the cadence from the
@@ -144,7 +143,7 @@ struct PollRunResult {
   std::uint64_t changes = 0;  // Added + Modified + Removed
   std::uint64_t trace_hash = 0;
   std::vector<Violation> violations;  // rule: poll_rules (violation.hpp); subject: the endpoint
-  std::string trace;  // keep_trace_text only: one line per step
+  std::string trace;                  // keep_trace_text only: one line per step
   std::vector<EndpointReport> endpoints;
   Ms heal_ms = 0;
   Ms end_ms = 0;

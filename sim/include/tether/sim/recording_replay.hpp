@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
 #include <tether/model/config.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/state.hpp>
@@ -33,15 +32,15 @@ struct Divergence {
 };
 
 struct ReplayResult {
-  std::string error;          // the configuration is invalid: nothing was replayed
-  std::size_t steps = 0;      // steps replayed (up to and with the divergent one)
+  std::string error;      // the configuration is invalid: nothing was replayed
+  std::size_t steps = 0;  // steps replayed (up to and with the divergent one)
   std::size_t effects_checked = 0;
   std::size_t states_checked = 0;
   std::optional<Divergence> divergence;
-  model::State state;         // after the last step replayed
+  model::State state;  // after the last step replayed
   std::uint64_t trace_hash = 0;
-  std::string trace;          // with keep_trace_text
-  std::string summary;        // OperatorSummary::text() of the steps replayed
+  std::string trace;    // with keep_trace_text
+  std::string summary;  // OperatorSummary::text() of the steps replayed
 
   bool ok() const { return error.empty() && !divergence; }
 };

@@ -51,14 +51,13 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/model/wait_for_resource.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/violation.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -117,7 +116,8 @@ Ms liveness_bound_ms(const WaitScenario& scenario);
 // The reducer a run's loop drives (io::ReducerLoop's Transition, the in-place
 // form): model::wait::transition through io::WaitReducer, except in the
 // mutation tests, which wrap it in deliberately broken variants.
-using WaitReducer = model::wait::Effects (*)(model::wait::WaitState&, const model::wait::Event&) noexcept;
+using WaitReducer = model::wait::Effects (*)(model::wait::WaitState&,
+                                             const model::wait::Event&) noexcept;
 
 struct WaitRunOptions {
   WaitReducer reducer = &io::WaitReducer::transition_in_place;

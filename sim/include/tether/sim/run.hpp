@@ -20,8 +20,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/io/driver.hpp>
 #include <tether/model/effect.hpp>
 #include <tether/model/event.hpp>
@@ -32,6 +30,7 @@
 #include <tether/sim/oracle.hpp>
 #include <tether/sim/scenario.hpp>
 #include <tether/sim/trace.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -45,7 +44,7 @@ struct RunOptions {
   // A deliberate driver defect (io::DriverMutant), for the mutation check only.
   io::DriverMutant driver_mutant = io::DriverMutant::none;
   bool keep_trace_text = false;
-  bool check_determinism = false;  // run twice; a hash mismatch is a guarantee-9 violation
+  bool check_determinism = false;         // run twice; a hash mismatch is a guarantee-9 violation
   std::uint64_t events_max = 20'000'000;  // a limit on everything: beyond it the run stops
   // The application every simulated process runs, and its invariants
   // (<tether/sim/client_code.hpp>); empty: builtin_client_code.
@@ -63,7 +62,7 @@ struct ClientReport {
   std::uint64_t duplicates_discarded = 0;
   std::uint64_t refresh_rejected = 0;
   std::uint64_t refresh_expiring = 0;
-  std::vector<Ms> refresh_at_ms;  // every RefreshAuth, either cause
+  std::vector<Ms> refresh_at_ms;    // every RefreshAuth, either cause
   std::uint64_t last_sequence = 0;  // last delivered
   std::uint64_t durable_sequence = 0;
   std::uint64_t writes_torn = 0;  // checkpoint writes torn by a torn_write crash

@@ -9,10 +9,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tether/model/config.hpp>
 #include <tether/sim/agenda.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -39,7 +38,8 @@ struct Overrides {
 
 // The preset `name` (model::presets::all()) with `overrides` applied; nullopt
 // if no preset has that name. The resume start is sequence 0 (the whole log).
-std::optional<model::SessionConfig> make_config(std::string_view preset, const Overrides& overrides);
+std::optional<model::SessionConfig> make_config(std::string_view preset,
+                                                const Overrides& overrides);
 
 // A default-constructed Scenario's configuration: make_config("aviso", {}).
 model::SessionConfig default_config();
@@ -91,22 +91,22 @@ struct Fault {
 
 // The world's healthy behaviour (faults come on top).
 struct WorldParams {
-  Ms append_every_ms = 1000;        // the server logs one event this often
-  Ms retention_ms = 0;              // events older than this vanish (0: kept forever)
-  Ms heartbeat_every_ms = 0;        // server heartbeat on every open stream (0: none)
-  Ms connection_ms_max = 0;         // clean close after this long (0: never; safety phase only)
-  bool too_old_in_band = false;     // cursor too old: in-band CursorExpired instead of HTTP 410
-  bool auth = false;                // the server checks tokens
-  Ms token_lifetime_ms = 600000;    // a token issued now expires this much later
-  bool app_knows_expiry = true;     // the app passes token expiries to the session
-  Ms latency_ms_min = 5;            // one way
+  Ms append_every_ms = 1000;      // the server logs one event this often
+  Ms retention_ms = 0;            // events older than this vanish (0: kept forever)
+  Ms heartbeat_every_ms = 0;      // server heartbeat on every open stream (0: none)
+  Ms connection_ms_max = 0;       // clean close after this long (0: never; safety phase only)
+  bool too_old_in_band = false;   // cursor too old: in-band CursorExpired instead of HTTP 410
+  bool auth = false;              // the server checks tokens
+  Ms token_lifetime_ms = 600000;  // a token issued now expires this much later
+  bool app_knows_expiry = true;   // the app passes token expiries to the session
+  Ms latency_ms_min = 5;          // one way
   Ms latency_ms_max = 50;
-  Ms ack_delay_ms = 0;              // the application acks each delivery after this long
-  Ms store_write_ms = 5;            // a checkpoint write becomes durable after this long
-  Ms refresh_ms = 50;               // an auth refresh answers after this long
+  Ms ack_delay_ms = 0;                   // the application acks each delivery after this long
+  Ms store_write_ms = 5;                 // a checkpoint write becomes durable after this long
+  Ms refresh_ms = 50;                    // an auth refresh answers after this long
   bool notify_network_restored = false;  // NetworkRestored when a partition of the client ends
-  bool opaque_ids = false;          // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
-  std::uint64_t resume_overlap = 0;     // a resume by cursor re-sends this many events before it
+  bool opaque_ids = false;  // frames carry ids "<epoch>:<sequence>"; acks and resumes use them
+  std::uint64_t resume_overlap = 0;  // a resume by cursor re-sends this many events before it
   // Filtered stream: sequences divisible by it are never streamed (< 2: none).
   // Under relaxed gap detection a filter (no gap); under strict detection
   // events the server lost, each of which the client must report as a gap.
@@ -168,8 +168,8 @@ struct Scenario {
   // its own seed.
   std::optional<std::uint64_t> fixed_seed;
   std::uint32_t clients = 1;
-  Ms safety_ms = 120000;   // faults happen in [0, safety_ms); all are healed by its end
-  Ms liveness_ms = 0;      // 0: the bound derived from the policy (liveness_bound_ms)
+  Ms safety_ms = 120000;  // faults happen in [0, safety_ms); all are healed by its end
+  Ms liveness_ms = 0;     // 0: the bound derived from the policy (liveness_bound_ms)
   WorldParams world;
   std::vector<Fault> faults;
 };

@@ -51,7 +51,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tether/sim/scenario.hpp>
 
 namespace tether::sim {

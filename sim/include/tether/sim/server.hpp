@@ -6,12 +6,10 @@
 
 #include <cstdint>
 #include <optional>
-#include <vector>
-
 #include <string>
-
 #include <tether/model/cursor.hpp>
 #include <tether/sim/agenda.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -47,10 +45,10 @@ struct AuthToken {
 // How the server answers a connection attempt.
 struct ConnectAnswer {
   enum class Kind : std::uint8_t {
-    open,      // stream from `first_sequence` on
-    refused,   // down (restarting): the transport fails
-    status,    // an HTTP error status (with Retry-After, maybe)
-    too_old,   // the cursor is older than the retained history
+    open,     // stream from `first_sequence` on
+    refused,  // down (restarting): the transport fails
+    status,   // an HTTP error status (with Retry-After, maybe)
+    too_old,  // the cursor is older than the retained history
   };
   Kind kind = Kind::open;
   std::uint16_t http_status = 0;
@@ -117,7 +115,7 @@ class Server {
 
  private:
   ServerParams params_;
-  std::vector<Ms> appended_at_;     // index = sequence - 1
+  std::vector<Ms> appended_at_;      // index = sequence - 1
   std::uint64_t history_floor_ = 1;  // sequences below it were lost by a restart
   bool down_ = false;
   int rate_limited_ = 0;
@@ -125,7 +123,7 @@ class Server {
   int erroring_ = 0;
   std::uint16_t error_status_ = 500;
   int revoked_ = 0;
-  std::vector<AuthToken> tokens_;  // index = id - 1
+  std::vector<AuthToken> tokens_;               // index = id - 1
   std::vector<std::uint64_t> epoch_starts_{1};  // epoch e logs from epoch_starts_[e - 1] on
 };
 

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-
 #include <tether/sim/run.hpp>
 #include <tether/sim/scenario.hpp>
 
@@ -29,9 +28,9 @@ struct ShrinkOptions {
 
 struct ShrinkResult {
   Scenario scenario;
-  std::uint32_t runs = 0;        // predicate calls made
-  std::uint32_t kept = 0;        // candidates accepted
-  bool budget_exhausted = false; // stopped by runs_max, not by a fixpoint
+  std::uint32_t runs = 0;         // predicate calls made
+  std::uint32_t kept = 0;         // candidates accepted
+  bool budget_exhausted = false;  // stopped by runs_max, not by a fixpoint
 };
 
 ShrinkResult shrink_with_report(const Scenario& failing, const FailurePredicate& still_fails,

@@ -5,7 +5,6 @@
 // on the generator's PRNG call order once drawn.
 
 #include <cstdint>
-
 #include <tether/model/config.hpp>
 #include <tether/sim/scenario.hpp>
 

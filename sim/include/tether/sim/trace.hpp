@@ -8,7 +8,8 @@
 // full (their canonical text, <tether/model/effects_hash.hpp>, which that
 // line's effects hash covers), one after another:
 //
-//   c0 1500 FrameReceived seq=7 id=1:7 retry=- ref=3 effects=Deliver hash=8f1c... : Deliver delivery=1 seq=7 ref=3
+//   c0 1500 FrameReceived seq=7 id=1:7 retry=- ref=3 effects=Deliver hash=8f1c... : Deliver
+//   delivery=1 seq=7 ref=3
 //
 // so cutting the client and the detail off a replay's trace gives the
 // recording's event lines back. A world happening is `world <ms> <what> <value>`.
@@ -27,14 +28,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
-#include <vector>
-
 #include <tether/model/effect.hpp>
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event.hpp>
 #include <tether/model/state.hpp>
 #include <tether/sim/agenda.hpp>
+#include <variant>
+#include <vector>
 
 namespace tether::sim {
 
@@ -53,7 +53,6 @@ struct Coverage {
   // "phase/event" names of the pairs never reached.
   std::vector<std::string> never_reached() const;
 };
-
 
 // One step of the trace hash: 8 bytes at a time (little-endian words, then the
 // tail with its length), each step a bijection of `hash` (xor, an odd

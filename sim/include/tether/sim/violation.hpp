@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-
 #include <tether/sim/agenda.hpp>
 
 namespace tether::sim {
@@ -69,12 +68,12 @@ enum class Guarantee : std::uint8_t {
                       // session still waits for it; a released or stale answer changes nothing
 
   // docs/freshness-mirror.md, "Rules".
-  mirror_provenance,      // rule 1: every entry's source, written_at and value as the source held it
-  mirror_freshness,       // rule 2: never / fresh / stale exactly at the threshold
-  mirror_ordering,        // rule 3 (and 8's limits): a write applies iff not older than the entry
-  mirror_stream_health,   // rule 4: stream health from push traffic alone
-  mirror_backfill,        // rule 5: backfill warm / cold from the polls
-  mirror_deadlines,       // rule 6: a status falls due at its deadline, not later
+  mirror_provenance,     // rule 1: every entry's source, written_at and value as the source held it
+  mirror_freshness,      // rule 2: never / fresh / stale exactly at the threshold
+  mirror_ordering,       // rule 3 (and 8's limits): a write applies iff not older than the entry
+  mirror_stream_health,  // rule 4: stream health from push traffic alone
+  mirror_backfill,       // rule 5: backfill warm / cold from the polls
+  mirror_deadlines,      // rule 6: a status falls due at its deadline, not later
 };
 
 // The number in docs/guarantees.md (1..11; "g7" in the session world's
@@ -111,16 +110,20 @@ inline constexpr Rule poll_rules[] = {
     {"mirror", Guarantee::poll_mirror},
     {"no-removed", Guarantee::poll_mirror},
     {"cadence", Guarantee::poll_cadence},
-    {"deadline", Guarantee::poll_cadence},   // next_deadline: the earliest due endpoint not in flight
-    {"retry", Guarantee::poll_cadence},      // a first 503 retried at once, once, with nothing else
-    {"ignored", Guarantee::poll_cadence},    // a stray result, a second Started: no effects
-    {"escalation", Guarantee::backoff_bounds},  // polling.md "Backoff": one failure count, the policy's delay
+    {"deadline",
+     Guarantee::poll_cadence},             // next_deadline: the earliest due endpoint not in flight
+    {"retry", Guarantee::poll_cadence},    // a first 503 retried at once, once, with nothing else
+    {"ignored", Guarantee::poll_cadence},  // a stray result, a second Started: no effects
+    {"escalation",
+     Guarantee::backoff_bounds},  // polling.md "Backoff": one failure count, the policy's delay
     {"quiet", Guarantee::status_on_change},
-    {"status", Guarantee::status_on_change},  // the outcome's status, for the endpoint that answered
+    {"status",
+     Guarantee::status_on_change},  // the outcome's status, for the endpoint that answered
     {"stop", Guarantee::stop},
     // The world's: what the server sent, when the host was awake, catching up.
-    {"snapshot", Guarantee::poll_mirror},  // the snapshot fed is the server's state its body came from
-    {"late", Guarantee::poll_cadence},     // a due endpoint polled by when the host is awake
+    {"snapshot",
+     Guarantee::poll_mirror},           // the snapshot fed is the server's state its body came from
+    {"late", Guarantee::poll_cadence},  // a due endpoint polled by when the host is awake
     {"catch-up", Guarantee::liveness},
     // and "limit", reported directly: the event limit (liveness), or an input
     // that waited in the loop's inbox (driver_loop).
@@ -171,8 +174,8 @@ inline constexpr Rule mirror_rules[] = {
     {"value-not-truth", Guarantee::mirror_provenance},
     {"fresh-past-threshold", Guarantee::mirror_freshness},
     {"freshness", Guarantee::mirror_freshness},
-    {"never", Guarantee::mirror_freshness},            // a key never written is Never
-    {"deadline-not-ahead", Guarantee::rate},           // a Tick leaves no deadline at or before it
+    {"never", Guarantee::mirror_freshness},   // a key never written is Never
+    {"deadline-not-ahead", Guarantee::rate},  // a Tick leaves no deadline at or before it
 };
 
 // The session world's rules, judged by the streaming-session reference
@@ -228,7 +231,8 @@ constexpr Rule rule_named(const Rule (&table)[N], std::string_view name) {
 template <const auto& Table>
 struct RuleOf {
   Rule rule;
-  consteval RuleOf(const char* rule_name) : rule(rule_named(Table, rule_name)) {}  // NOLINT: implicit on purpose
+  consteval RuleOf(const char* rule_name)
+      : rule(rule_named(Table, rule_name)) {}  // NOLINT: implicit on purpose
 };
 
 }  // namespace tether::sim

@@ -37,10 +37,9 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/sim/violation.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -79,7 +78,9 @@ class MirrorReference {
   };
 
   void flag(RuleOf<mirror_rules> rule, std::string message, Ms at_ms);
-  void flag(RuleOf<mirror_rules> rule, std::string message) { flag(rule, std::move(message), now_ms_); }
+  void flag(RuleOf<mirror_rules> rule, std::string message) {
+    flag(rule, std::move(message), now_ms_);
+  }
 
   // The event: the recomputation.
   void on(const model::mirror::Started& e);
@@ -91,8 +92,8 @@ class MirrorReference {
   void on(const model::mirror::ValuePolled& e);
   void on(const model::mirror::RemovalPolled& e);
   void on(const model::mirror::PollCompleted& e);
-  void write(const std::string& key, const std::optional<std::string>& value, model::mirror::Source source,
-             Ms as_of);
+  void write(const std::string& key, const std::optional<std::string>& value,
+             model::mirror::Source source, Ms as_of);
   Ms polled(model::Instant observed_at);
 
   // The truth at `at_ms`, from the pushes and polls seen.
@@ -102,8 +103,8 @@ class MirrorReference {
   void judge_effects(const model::mirror::Effects& effects);
   void judge_status();
   void judge_entries(const model::mirror::MirrorState& after, std::optional<Ms> probe_ms);
-  void judge_entry(const model::mirror::MirrorState& after, const std::string& key, const Expected& want,
-                   std::optional<Ms> probe_ms);
+  void judge_entry(const model::mirror::MirrorState& after, const std::string& key,
+                   const Expected& want, std::optional<Ms> probe_ms);
 
   model::mirror::MirrorConfig cfg_;
   std::vector<Violation>* sink_;

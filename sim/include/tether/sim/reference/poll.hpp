@@ -55,10 +55,9 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/model/poll_session.hpp>
 #include <tether/sim/violation.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -106,12 +105,12 @@ class PollReference {
   using Map = std::map<std::string, std::string>;
   struct Endpoint {
     bool in_flight = false;
-    bool retry_out = false;               // the 503 retry of the poll in flight is out
-    model::Instant issued_at{};           // of the scheduled poll in flight
-    std::uint64_t escalations_seen = 0;   // the session's escalations when it was sent
-    model::Instant due{};                 // not in flight: it may and must be polled then
-    bool failing = false;                 // its last outcome was a failure
-    Map mirror;                           // from Added / Modified / Removed only
+    bool retry_out = false;                       // the 503 retry of the poll in flight is out
+    model::Instant issued_at{};                   // of the scheduled poll in flight
+    std::uint64_t escalations_seen = 0;           // the session's escalations when it was sent
+    model::Instant due{};                         // not in flight: it may and must be polled then
+    bool failing = false;                         // its last outcome was a failure
+    Map mirror;                                   // from Added / Modified / Removed only
     std::optional<model::poll::Snapshot> polled;  // the last snapshot it returned
     std::optional<model::poll::EndpointStatus> reported;
   };

@@ -68,7 +68,6 @@
 
 #include <memory>
 #include <optional>
-
 #include <tether/model/session.hpp>
 #include <tether/sim/violation.hpp>
 
@@ -88,8 +87,8 @@ class SessionReference {
   // A finding names its rule of session_rules (at_ms: the event's time;
   // subject: 0, for the caller to set). After a finding the model no longer
   // describes the session: later steps are not judged (nullopt).
-  std::optional<Violation> check(const model::Event& event, const model::Phase& before, const model::State& after,
-                                 const model::Effects& effects);
+  std::optional<Violation> check(const model::Event& event, const model::Phase& before,
+                                 const model::State& after, const model::Effects& effects);
   bool stopped() const;
 
  private:

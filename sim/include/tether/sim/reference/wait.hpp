@@ -48,11 +48,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <vector>
-
 #include <tether/model/time.hpp>
 #include <tether/model/wait_for_resource.hpp>
 #include <tether/sim/violation.hpp>
+#include <vector>
 
 namespace tether::sim {
 
@@ -104,7 +103,9 @@ class WaitReference {
   };
 
   void flag(RuleOf<wait_rules> rule, std::string message, Ms at_ms);
-  void flag(RuleOf<wait_rules> rule, std::string message) { flag(rule, std::move(message), now_ms_); }
+  void flag(RuleOf<wait_rules> rule, std::string message) {
+    flag(rule, std::move(message), now_ms_);
+  }
 
   // The event: what a correct reducer must have done (and must release).
   void on(const model::wait::Started& e);
@@ -144,13 +145,13 @@ class WaitReference {
   std::optional<std::uint64_t> held_;
   model::wait::StatusKind status_kind_ = model::wait::StatusKind::idle;  // last reported
   std::uint64_t last_id_ = 0;
-  std::uint32_t failures_ = 0;       // in a row, since the last hold
-  std::int64_t prev_delay_ms_ = 0;   // the last delay drawn since the last hold
-  std::optional<Ms> failed_at_;      // the last failure, if no attempt since
-  bool woken_ = false;               // a Connected edge since the last failure
-  std::optional<Ms> hold_end_;       // the last hold's end, if no attempt since
-  std::optional<Ms> wake_by_;        // a Connected wake: an attempt is due by then
-  Ms waiting_since_ = 0;             // the outage clock: since Started or the last hold
+  std::uint32_t failures_ = 0;      // in a row, since the last hold
+  std::int64_t prev_delay_ms_ = 0;  // the last delay drawn since the last hold
+  std::optional<Ms> failed_at_;     // the last failure, if no attempt since
+  bool woken_ = false;              // a Connected edge since the last failure
+  std::optional<Ms> hold_end_;      // the last hold's end, if no attempt since
+  std::optional<Ms> wake_by_;       // a Connected wake: an attempt is due by then
+  Ms waiting_since_ = 0;            // the outage clock: since Started or the last hold
 
   // This step.
   bool must_hold_ = false;        // it answered the acquisition out: it holds
