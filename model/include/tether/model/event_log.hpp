@@ -23,7 +23,7 @@
 // - `@clock unix_ms=U at_ms=M`: the wall clock read (Unix ms, UTC) at monotonic
 //   time M, so the events' monotonic times can be shown as wall-clock times;
 // - `@config JSON`: the session's full effective configuration as one line of
-//   tether-config/1 JSON (<tether/io/config.hpp>; opaque here: model/ has no JSON).
+//   tether-config/1 JSON (docs/configuration.md; opaque here: model/ has no JSON).
 //
 // Then one line per event fed to the reducer, in order: `<now ms> <event name>
 // <field>=<value> ...`, the name from name_of(Event), the fields of that event in
@@ -154,8 +154,8 @@ std::expected<std::string, EventLogError> encode_header(const RecordingHeader& h
 std::string encode_step(const Event& event, std::span<const Effect> effects);
 // encode_step() appended to `out`, the effects' hash given (effects_hash(), or
 // fnv1a64 of what append_effects() appended): for a caller that encodes every
-// step into one reused buffer and has the effects' text already (the
-// simulator's trace, <tether/sim/trace.hpp>).
+// step into one reused buffer and has the effects' text already (a trace
+// written on every step).
 void append_step(std::string& out, const Event& event, std::span<const Effect> effects,
                  std::uint64_t fx_hash);
 // One `@state` line (no newline).
