@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tether::test::RunOptions options;
   options.events_max = 1000;
   const auto run = tether::test::run_random_session(choices, options);
-  if (!run) return 0;  // an invalid configuration: make_session refused it, as it must
+  if (!run) return 0;  // an invalid configuration: make refused it, as it must
   if (run->violation) report("guarantee broken", *run);
   const tether::test::SessionRun again = tether::test::replay_session(run->config, run->events);
   if (again.violation || again.trace != run->trace) report("replay differs (determinism)", again);

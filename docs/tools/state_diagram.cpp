@@ -3,7 +3,7 @@
 // table. docs/state-diagram.mmd is this program's output, and CI diffs the two.
 //
 // How: under each configuration below, a breadth-first exploration starts from
-// make_session() (Idle) and applies every event of a fixed alphabet (each event
+// model::make() (Idle) and applies every event of a fixed alphabet (each event
 // kind with a few parameter variants, at the state's own time and an hour
 // later; Tick also at next_deadline) to every state it reaches. States are
 // deduplicated by an abstraction key (phase, failure count, flags), and the
@@ -38,7 +38,7 @@ namespace {
 
 using namespace tether::model;
 
-constexpr std::size_t depth_max = 8;         // events applied after make_session
+constexpr std::size_t depth_max = 8;         // events applied after make
 constexpr std::size_t nodes_max = 200'000;   // per configuration; a runaway key fails loudly
 constexpr std::int64_t late_ms = 3'600'000;  // the "much later" variant of every event
 constexpr std::size_t phase_count = std::variant_size_v<Phase>;
@@ -210,7 +210,7 @@ void note(Findings& f, const State& s) {
 
 // Breadth-first from Idle; returns false if the node limit was hit.
 bool explore(const NamedConfig& nc, Findings& f) {
-  auto made = make_session(nc.config);
+  auto made = make(nc.config);
   if (!made) {
     std::fprintf(stderr, "tether-state-diagram: config %s: %.*s %.*s\n", nc.name.c_str(),
                  static_cast<int>(made.error().field.size()), made.error().field.data(),

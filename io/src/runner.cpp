@@ -281,7 +281,7 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(
   options.config.seed = seed_or_random(options.seed);
   auto url = parse_url(options.url);
   if (!url) return std::unexpected(url.error());
-  auto state = model::make_session(options.config);
+  auto state = model::make(options.config);
   if (!state) {
     return std::unexpected("configuration: " + std::string(state.error().field) + " " +
                            std::string(state.error().reason));

@@ -59,6 +59,13 @@ std::int64_t sample_delay_ms(const BackoffPolicy& policy, std::uint32_t failures
   return prng.uniform(b.delay_ms_min, b.delay_ms_max);
 }
 
+DelayDraw draw_delay(const BackoffPolicy& policy, std::uint32_t failures,
+                     std::int64_t& previous_delay_ms, Prng& prng) {
+  const DelayBounds b = jitter_bounds(policy, failures, previous_delay_ms);
+  previous_delay_ms = prng.uniform(b.delay_ms_min, b.delay_ms_max);
+  return DelayDraw{previous_delay_ms, b};
+}
+
 DelayBounds floored(DelayBounds bounds, std::int64_t floor_ms) {
   if (floor_ms <= bounds.delay_ms_min) return bounds;
   const std::int64_t width_ms = bounds.delay_ms_max - bounds.delay_ms_min;

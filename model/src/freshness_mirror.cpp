@@ -208,14 +208,3 @@ const Entry* find(const MirrorState& state, std::string_view key) {
 }
 
 }  // namespace tether::model::mirror
-
-namespace tether::model::presets {
-
-mirror::MirrorConfig aviso_mirror() {
-  mirror::MirrorConfig c;
-  c.heartbeat = aviso().heartbeat.value_or(HeartbeatPolicy{});
-  c.stale_after_ms = 30000;
-  return c;
-}
-
-}  // namespace tether::model::presets

@@ -1,21 +1,14 @@
 #include <cmath>
 #include <string_view>
 #include <tether/model/backoff.hpp>
+#include <tether/model/overload.hpp>
 #include <tether/model/poll_session.hpp>
+#include <tether/model/saturating.hpp>
 #include <utility>
 
 namespace tether::model::poll {
 
 namespace {
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
-constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
 
 using Result = std::expected<void, ConfigError>;
 
@@ -259,23 +252,3 @@ std::optional<Instant> next_deadline(const PollState& state) noexcept {
 }
 
 }  // namespace tether::model::poll
-
-namespace tether::model::presets {
-
-poll::PollConfig zero_poll() {
-  poll::PollConfig c;
-  c.endpoints.push_back(poll::EndpointConfig{"state", 5000, poll::PollBackoff::fixed(5000)});
-  c.endpoints.push_back(poll::EndpointConfig{"backfill", 30000, poll::PollBackoff::fixed(5000)});
-  return c;
-}
-
-poll::PollConfig koprs_poll(std::int64_t interval_ms) {
-  // An interval too large to multiply is left for validate() to refuse.
-  const std::int64_t cap_ms = interval_ms > poll::poll_ms_max ? interval_ms : interval_ms * 32;
-  poll::PollConfig c;
-  c.endpoints.push_back(poll::EndpointConfig{
-      "resource", interval_ms, poll::PollBackoff::exponential(interval_ms, 2.0, cap_ms)});
-  return c;
-}
-
-}  // namespace tether::model::presets

@@ -98,4 +98,36 @@ constexpr std::array<Named, 6> kAll{{
 
 std::span<const Named> all() { return kAll; }
 
+poll::PollConfig zero_poll() {
+  poll::PollConfig c;
+  c.endpoints.push_back(poll::EndpointConfig{"state", 5000, poll::PollBackoff::fixed(5000)});
+  c.endpoints.push_back(poll::EndpointConfig{"backfill", 30000, poll::PollBackoff::fixed(5000)});
+  return c;
+}
+
+poll::PollConfig koprs_poll(std::int64_t interval_ms) {
+  // An interval too large to multiply is left for validate() to refuse.
+  const std::int64_t cap_ms = interval_ms > poll::poll_ms_max ? interval_ms : interval_ms * 32;
+  poll::PollConfig c;
+  c.endpoints.push_back(poll::EndpointConfig{
+      "resource", interval_ms, poll::PollBackoff::exponential(interval_ms, 2.0, cap_ms)});
+  return c;
+}
+
+wait::WaitConfig kanade_wait() {
+  wait::WaitConfig c;
+  c.backoff = kanade().backoff;  // 1 s x2 to 300 s, +-25 %, wake within 100 ms
+  c.give_up = kanade().give_up;  // forever
+  c.reopen_pause_ms = 1000;
+  c.acquire_timeout_ms = 30000;
+  return c;
+}
+
+mirror::MirrorConfig aviso_mirror() {
+  mirror::MirrorConfig c;
+  c.heartbeat = aviso().heartbeat.value_or(HeartbeatPolicy{});
+  c.stale_after_ms = 30000;
+  return c;
+}
+
 }  // namespace tether::model::presets

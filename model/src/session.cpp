@@ -1,20 +1,14 @@
 #include <algorithm>
 #include <tether/model/backoff.hpp>
+#include <tether/model/give_up.hpp>
+#include <tether/model/overload.hpp>
+#include <tether/model/saturating.hpp>
 #include <tether/model/session.hpp>
 #include <utility>
 
 namespace tether::model {
 
 namespace {
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;  // clang 16 does not deduce aggregates' bases yet
-
-constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
 
 // The wait before retrying a failed save: min * 2^(failures - 1), capped.
 std::int64_t checkpoint_retry_ms(const ResumePolicy& policy, std::uint32_t failures) {
@@ -160,18 +154,13 @@ class Reducer {
     if (f.short_session) floor_ms = std::max(floor_ms, b.short_session_delay_ms_min);
     if (f.failures == 0) return std::max(b.clean_close_delay_ms, floor_ms);
     // The floors move the jittered delay above them (backoff.hpp: floored).
-    const DelayBounds bounds = jitter_bounds(b, f.failures, s_.backoff.previous_delay_ms);
-    const std::int64_t d = sample_delay_ms(b, f.failures, s_.backoff.previous_delay_ms, s_.prng);
-    s_.backoff.previous_delay_ms = d;
-    return floored_delay_ms(d, bounds, floor_ms);
+    const DelayDraw draw = draw_delay(b, f.failures, s_.backoff.previous_delay_ms, s_.prng);
+    return floored_delay_ms(draw.delay_ms, draw.bounds, floor_ms);
   }
   std::optional<Reason> give_up_reason(std::uint32_t failures) const {
-    if (cfg_.give_up.attempts_max > 0 && failures >= cfg_.give_up.attempts_max)
-      return Reason::attempts_exhausted;
-    if (cfg_.give_up.outage_ms_max > 0 && s_.backoff.outage_since &&
-        elapsed_ms(*s_.backoff.outage_since, now_) >= cfg_.give_up.outage_ms_max)
-      return Reason::outage_too_long;
-    return std::nullopt;
+    const auto limit = give_up_limit(cfg_.give_up, failures, s_.backoff.outage_since, now_);
+    if (!limit) return std::nullopt;
+    return *limit == GiveUpLimit::attempts ? Reason::attempts_exhausted : Reason::outage_too_long;
   }
   // The connection (if any) is gone: give up, or back off and try again.
   void fail(const Failure& f) {
@@ -659,7 +648,7 @@ Status status_of(const Phase& phase) {
       phase);
 }
 
-std::expected<State, ConfigError> make_session(const SessionConfig& config) {
+std::expected<State, ConfigError> make(const SessionConfig& config) {
   if (auto ok = validate(config); !ok) return std::unexpected(ok.error());
   State s{std::make_shared<const SessionConfig>(config),
           Idle{},

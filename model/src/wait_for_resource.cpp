@@ -1,21 +1,14 @@
 #include <algorithm>
 #include <tether/model/backoff.hpp>
+#include <tether/model/overload.hpp>
 #include <tether/model/presets.hpp>
+#include <tether/model/saturating.hpp>
 #include <tether/model/wait_for_resource.hpp>
 #include <utility>
 
 namespace tether::model::wait {
 
 namespace {
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
-constexpr std::uint32_t saturating_inc(std::uint32_t n) { return n == UINT32_MAX ? n : n + 1; }
 
 // One transition's working set: handlers branch, the helpers below them are the
 // shared mechanisms (attempts, failures, wakes, phases).
@@ -353,16 +346,3 @@ WaitStatus status_of(const Phase& phase) {
 }
 
 }  // namespace tether::model::wait
-
-namespace tether::model::presets {
-
-wait::WaitConfig kanade_wait() {
-  wait::WaitConfig c;
-  c.backoff = kanade().backoff;  // 1 s x2 to 300 s, +-25 %, wake within 100 ms
-  c.give_up = kanade().give_up;  // forever
-  c.reopen_pause_ms = 1000;
-  c.acquire_timeout_ms = 30000;
-  return c;
-}
-
-}  // namespace tether::model::presets

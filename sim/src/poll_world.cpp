@@ -9,6 +9,7 @@
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
 #include <tether/model/backoff.hpp>
+#include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/sim/poll_world.hpp>
 #include <tether/sim/reference/poll.hpp>

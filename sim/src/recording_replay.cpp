@@ -46,7 +46,7 @@ std::string describe(const Divergence& d) {
 ReplayResult replay_recording(const m::Recording& recording, const m::SessionConfig& config,
                               const ReplayOptions& options) {
   ReplayResult r;
-  auto made = m::make_session(config);
+  auto made = m::make(config);
   if (!made) {
     r.error = "configuration: " + std::string(made.error().field) + " " +
               std::string(made.error().reason);

@@ -873,7 +873,7 @@ void World::start_process(std::uint32_t i) {
   SessionConfig cfg = cfg_;
   // As production seeds (io::choose_seed): the fixed seed, else this lifetime's entropy.
   cfg.seed = io::choose_seed(s_.fixed_seed, [&c] { return c.app_prng.next(); });
-  auto made = make_session(cfg);
+  auto made = make(cfg);
   if (!made) return;  // validated before the run
   c.epoch += 1;
   c.connection = 0;

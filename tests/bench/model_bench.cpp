@@ -5,7 +5,7 @@
 // `step = transition(std::move(step.state), event)`, then every effect is
 // consumed. Heap allocations are counted by the replacement operator new below
 // and reported per iteration (`allocs_per_event`, `allocs_per_cycle`); they are
-// read around the timed loop only, so make_session's shared_ptr (setup) is not
+// read around the timed loop only, so make's shared_ptr (setup) is not
 // counted. The contract says the streaming path allocates nothing.
 //
 //   tether_model_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
@@ -61,7 +61,7 @@ tmod::SessionConfig streaming_config() {
 
 // A session already Streaming at `now` (setup: allocates the config once).
 tmod::Step streaming_session(const tmod::SessionConfig& cfg, tmod::Instant now) {
-  auto made = tmod::make_session(cfg);
+  auto made = tmod::make(cfg);
   if (!made) {
     std::fprintf(stderr, "bench: bad config: %.*s\n", static_cast<int>(made.error().field.size()),
                  made.error().field.data());

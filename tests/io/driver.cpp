@@ -146,7 +146,7 @@ struct Fixture {
   std::unique_ptr<io::Driver> driver;
 
   void make(model::SessionConfig config, bool auto_ack = true) {
-    auto state = model::make_session(config);
+    auto state = model::make(config);
     REQUIRE(state);
     io::DriverPorts ports{clock, transport, host, app, &store, &auth, recorder};
     driver = std::make_unique<io::Driver>(std::move(*state), ports,
@@ -510,7 +510,7 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   CHECK(recording->steps.size() == f.driver->events_fed());
   CHECK((*recorder)->events_recorded() == f.driver->events_fed());
   // Replayed from the recording alone, every step has the recorded effects.
-  auto replayed = model::make_session(test_config());
+  auto replayed = model::make(test_config());
   REQUIRE(replayed);
   model::State state = std::move(*replayed);
   std::size_t states = 0;

@@ -79,10 +79,10 @@ TEST_CASE("invalid values are rejected naming the field", "[config]") {
   }
 }
 
-TEST_CASE("make_session refuses an invalid configuration", "[config]") {
+TEST_CASE("make refuses an invalid configuration", "[config]") {
   SessionConfig c;
   c.backoff.multiplier = 0.0;
-  const auto s = make_session(c);
+  const auto s = make(c);
   REQUIRE_FALSE(s.has_value());
   CHECK(s.error().field == "backoff.multiplier");
 }

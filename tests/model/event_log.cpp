@@ -395,7 +395,7 @@ TEST_CASE("event_log: format 2 recordings of random sessions round-trip with the
     ++sessions;
     // Record the session as a recorder does: each event with its effects, and
     // the state at the end.
-    auto made = make_session(run->config);
+    auto made = make(run->config);
     REQUIRE(made);
     State state = std::move(*made);
     std::string text = encode_header(sample_header()).value();

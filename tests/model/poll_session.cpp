@@ -18,6 +18,7 @@
 #include <string_view>
 #include <tether/model/backoff.hpp>
 #include <tether/model/poll_session.hpp>
+#include <tether/model/presets.hpp>
 #include <tether/sim/reference/poll.hpp>
 #include <utility>
 #include <vector>

@@ -75,7 +75,7 @@ void check_session(const t::RunOptions& options, const std::vector<std::uint32_t
   if (shrink_budget_spent()) return;
   t::VectorChoices source(values);
   const auto run = t::run_random_session(source, options);
-  if (!run) return;  // the drawn configuration was invalid: make_session refused it
+  if (!run) return;  // the drawn configuration was invalid: make refused it
   if (run->violation) fail(t::format_failure(*run));
   const t::SessionRun again = t::replay_session(run->config, run->events);
   if (again.violation) fail("replay: " + t::format_failure(again));
@@ -109,7 +109,7 @@ std::optional<m::Status> backoff_reported(const m::Effects& effects) {
 std::vector<std::int64_t> failure_delays(const m::SessionConfig& config, std::size_t count) {
   std::vector<std::int64_t> delays;
   delays.reserve(count);
-  m::State state = *m::make_session(config);
+  m::State state = *m::make(config);
   m::Instant now{0};
   state = m::transition(std::move(state), m::Started{now, std::nullopt, std::nullopt}).state;
   for (std::size_t i = 0; i < count; ++i) {
@@ -265,7 +265,7 @@ TEST_CASE("a saturated failure count stays saturated and bounded", "[property]")
     m::SessionConfig c =
         m::presets::all()[*rc::gen::inRange<std::size_t>(0, m::presets::all().size())].make();
     c.seed = *rc::gen::arbitrary<std::uint64_t>();
-    m::State state = *m::make_session(c);
+    m::State state = *m::make(c);
     state = m::transition(std::move(state), m::Started{m::Instant{0}, std::nullopt, std::nullopt})
                 .state;
     constexpr std::uint32_t top = UINT32_MAX;

@@ -18,7 +18,7 @@ struct Bench {
 
   m::SessionConfig cfg;
   Oracle oracle{cfg, 1, Oracle::References::world_only};
-  m::State state = m::make_session(cfg).value();
+  m::State state = m::make(cfg).value();
 
   void feed(Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
             std::uint64_t conn = 1) {
@@ -232,7 +232,7 @@ TEST_CASE("an unrecoverable end with no id over the limit is guarantee 7", "[ora
 TEST_CASE("the world's oracle reports the reference's findings", "[oracle][reference]") {
   const m::SessionConfig cfg = make_config("aviso", {}).value();
   Oracle oracle{cfg, 2};
-  m::State state = m::make_session(cfg).value();
+  m::State state = m::make(cfg).value();
   oracle.process_started(1, 0, std::nullopt);
   const auto step = [&](Ms now, const m::Event& e, bool duplicate) {
     const m::Phase before = state.phase;
@@ -257,7 +257,7 @@ TEST_CASE("the world's oracle reports the reference's findings", "[oracle][refer
   // A new lifetime gets a new reference (the finding stopped the old one).
   oracle.process_crashed(1, 4);
   oracle.process_started(1, 5, std::nullopt);
-  state = m::make_session(cfg).value();
+  state = m::make(cfg).value();
   step(5, m::Started{m::Instant{5}, std::nullopt, std::nullopt}, false);
   step(6, m::ConnectionOpened{m::Instant{6}}, false);
   step(7, m::FrameReceived{m::Instant{7}, 1, std::nullopt, std::nullopt, 1}, false);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <tether/model/poll_session.hpp>
+#include <tether/model/presets.hpp>
 #include <tether/sim/poll_world.hpp>
 #include <variant>
 

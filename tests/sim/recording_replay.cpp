@@ -27,7 +27,7 @@ constexpr std::int64_t anchor_unix_ms = 1765101600000;  // 2025-12-07T10:00:00.0
 // the state at the end.
 class Recorder {
  public:
-  explicit Recorder(m::SessionConfig config) : state_(m::make_session(config).value()) {
+  explicit Recorder(m::SessionConfig config) : state_(m::make(config).value()) {
     const m::RecordingHeader header{"0.1.0", config.seed,
                                     m::WallClockAnchor{anchor_unix_ms, m::Instant{0}},
                                     R"({"format":"tether-config/1"})"};
@@ -158,7 +158,7 @@ TEST_CASE(
   other_delay.backoff.delay_ms_initial = 400;
   for (const m::SessionConfig& config : {other_seed, other_delay}) {
     // Where the effects first differ, step by step.
-    m::State state = m::make_session(config).value();
+    m::State state = m::make(config).value();
     std::size_t first = 0;
     for (std::size_t i = 0; i < rec.steps.size() && first == 0; ++i) {
       const m::Effects e = m::transition_in_place(state, rec.steps[i].event);

@@ -19,7 +19,7 @@ namespace {
 // the state after it) before the reference sees it: the defect under test.
 struct Run {
   explicit Run(m::SessionConfig config)
-      : cfg(std::move(config)), state(m::make_session(cfg).value()), ref(cfg) {}
+      : cfg(std::move(config)), state(m::make(cfg).value()), ref(cfg) {}
   Run() : Run(make_config("aviso", {}).value()) {}
 
   using Edit = std::function<void(m::State&, m::Effects&)>;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <tether/io/reducers.hpp>
+#include <tether/model/presets.hpp>
 #include <tether/sim/resource_world.hpp>
 #include <variant>
 

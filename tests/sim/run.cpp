@@ -209,7 +209,7 @@ TEST_CASE("a server restart that loses history reports the gap", "[run]") {
 // a failing store every outstanding write spawned a new one.
 TEST_CASE("a failed superseded checkpoint write does not spawn another", "[run]") {
   auto cfg = make_config("aviso", {}).value();
-  auto made = m::make_session(cfg);
+  auto made = m::make(cfg);
   REQUIRE(made);
   m::State st = std::move(*made);
   const auto at = [](Ms t) { return m::Instant{t}; };

@@ -193,7 +193,7 @@ TEST_CASE("a frame whose id went over the limit must not reach the session",
           "[situations][ids][oracle]") {
   const m::SessionConfig cfg = make_config("aviso", {}).value();
   Oracle oracle{cfg, 1, Oracle::References::world_only};  // hand-made steps: the world's rules only
-  m::State state = m::make_session(cfg).value();
+  m::State state = m::make(cfg).value();
   oracle.process_started(0, 0, std::nullopt);
   const auto step = [&](Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
                         std::uint64_t conn) {

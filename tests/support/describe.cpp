@@ -7,6 +7,7 @@
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/names.hpp>
+#include <tether/model/overload.hpp>
 #include <utility>
 #include <variant>
 
@@ -15,13 +16,6 @@ namespace tether::test {
 namespace m = tether::model;
 
 namespace {
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;  // clang 16 has no CTAD for aggregates
 
 // ---------------------------------------------------------------- text
 
@@ -90,7 +84,7 @@ bool same_effects(const m::Effects& a, const m::Effects& b) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i].index() != b[i].index()) return false;
     const bool same = std::visit(
-        Overload{
+        m::Overload{
             [&](const m::Connect& x) {
               const auto& y = std::get<m::Connect>(b[i]);
               return x.attempt == y.attempt && x.from == y.from && x.cursor == y.cursor;

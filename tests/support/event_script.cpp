@@ -763,7 +763,7 @@ std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& orac
 
 std::optional<SessionRun> run_random_session(ChoiceSource& choices, const RunOptions& options) {
   DrawnConfig drawn = draw_config(choices, options.draw);
-  auto made = m::make_session(drawn.config);
+  auto made = m::make(drawn.config);
   if (!made) return std::nullopt;
   SessionRun run;
   run.config = drawn.config;
@@ -788,7 +788,7 @@ SessionRun replay_session(const m::SessionConfig& config, std::span<const m::Eve
   run.config = config;
   run.events.reserve(events.size());
   run.trace.reserve(events.size() * 160);
-  auto made = m::make_session(config);
+  auto made = m::make(config);
   if (!made) {
     run.violation = "invalid configuration: " + std::string(made.error().field);
     return run;

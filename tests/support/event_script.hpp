@@ -82,7 +82,7 @@ struct DrawnConfig {
   model::SessionConfig config;
   std::string origin;  // e.g. "grpc +jitter +budget"
 };
-// A preset plus mutations. May be invalid: make_session() rejects those.
+// A preset plus mutations. May be invalid: model::make() rejects those.
 DrawnConfig draw_config(ChoiceSource& choices, const DrawOptions& options = {});
 
 // The driver model: what a plausible driver would feed next.

@@ -16,7 +16,7 @@ using namespace tether::model;
 
 class Harness : public ReducerHarness<State, Effects> {
  public:
-  explicit Harness(const SessionConfig& config) : ReducerHarness(*make_session(config)) {}
+  explicit Harness(const SessionConfig& config) : ReducerHarness(*make(config)) {}
 
   // Start and get to Streaming at `t`.
   void stream_at(std::int64_t t, std::optional<Cursor> checkpoint = std::nullopt) {

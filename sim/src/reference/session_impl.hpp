@@ -10,6 +10,8 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <tether/model/overload.hpp>
+#include <tether/model/saturating.hpp>
 #include <tether/model/session.hpp>
 #include <tether/sim/violation.hpp>
 #include <type_traits>
@@ -19,33 +21,15 @@
 namespace tether::sim::session_reference {
 
 namespace m = tether::model;
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
+using model::Overload;
 
 inline constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 inline constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 inline constexpr std::uint64_t kFailuresMax = std::numeric_limits<std::uint32_t>::max();
 
-inline std::int64_t add_sat(std::int64_t a, std::int64_t b) {
-  std::int64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMax : kMin;
-  return r;
-}
-inline std::int64_t sub_sat(std::int64_t a, std::int64_t b) {
-  std::int64_t r = 0;
-  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? kMax : kMin;
-  return r;
-}
-inline std::int64_t mul_sat(std::int64_t a, std::int64_t b) {
-  std::int64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r)) return (a < 0) == (b < 0) ? kMax : kMin;
-  return r;
-}
+using model::add_sat;
+using model::mul_sat;
+using model::sub_sat;
 // Milliseconds from `from` to `to`, saturating.
 inline std::int64_t ms_between(m::Instant from, m::Instant to) { return sub_sat(to.ms, from.ms); }
 inline std::uint64_t inc_failures(std::uint64_t n) {

@@ -7,9 +7,9 @@
 
 int main() {
   using namespace tether::model;
-  auto session = make_session(presets::aviso());
+  auto session = make(presets::aviso());
   if (!session.has_value()) {
-    std::fputs("consumer: make_session(presets::aviso()) returned no value\n", stderr);
+    std::fputs("consumer: make(presets::aviso()) returned no value\n", stderr);
     return 1;
   }
   const Step step = transition(std::move(*session), Started{Instant{0}, {}, {}});

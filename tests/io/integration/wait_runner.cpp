@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <tether/io/wait_runner.hpp>
+#include <tether/model/presets.hpp>
 #include <thread>
 #include <vector>
 

@@ -50,6 +50,16 @@ DelayBounds jitter_envelope(const BackoffPolicy& policy, std::uint32_t failures)
 std::int64_t sample_delay_ms(const BackoffPolicy& policy, std::uint32_t failures,
                              std::int64_t previous_delay_ms, Prng& prng);
 
+// The draw every reducer makes before a retry: one sample_delay_ms over
+// jitter_bounds, remembered in `previous_delay_ms` (the history decorrelated
+// jitter needs; a reducer sets it to 0 when its failures are forgotten).
+struct DelayDraw {
+  std::int64_t delay_ms;
+  DelayBounds bounds;  // where it could have fallen, for the floors below
+};
+DelayDraw draw_delay(const BackoffPolicy& policy, std::uint32_t failures,
+                     std::int64_t& previous_delay_ms, Prng& prng);
+
 // A floor (a short session's minimum, a server's Retry-After or SSE retry)
 // moves the jittered delay above it instead of flattening it there: a fleet
 // told "not before F" must not all come back at F. A floor at or below the

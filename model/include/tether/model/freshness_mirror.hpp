@@ -255,13 +255,3 @@ Freshness freshness_of(const MirrorState& state, std::string_view key, Instant n
 const Entry* find(const MirrorState& state, std::string_view key);
 
 }  // namespace tether::model::mirror
-
-namespace tether::model::presets {
-
-// aviso_mirror: the stream heartbeat of the aviso preset, taken from
-// presets::aviso() so it cannot drift (budget max(3 x 30 s, 30 s + 30 s) = 90 s),
-// and values stale after 30 s, the zero_poll preset's backfill window (an
-// assumption: no seed system publishes a staleness threshold).
-mirror::MirrorConfig aviso_mirror();
-
-}  // namespace tether::model::presets

@@ -323,18 +323,3 @@ PollEffects transition_in_place(PollState& state, const PollEvent& event) noexce
 std::optional<Instant> next_deadline(const PollState& state) noexcept;
 
 }  // namespace tether::model::poll
-
-namespace tether::model::presets {
-
-// zero_poll: one session, two endpoints:
-//   0 "state":    5 s cadence, 5 s fixed backoff;
-//   1 "backfill": 30 s cadence, 5 s fixed backoff (a failed backfill is retried
-//                 after 5 s, not after its 30 s cadence).
-poll::PollConfig zero_poll();
-
-// koprs_poll: one endpoint "resource" polled every `interval_ms`; after failures
-// the delay doubles from the interval up to interval x 32, no jitter, and a
-// success resets it (koprs, presets.hpp, as a polling policy).
-poll::PollConfig koprs_poll(std::int64_t interval_ms = 1000);
-
-}  // namespace tether::model::presets

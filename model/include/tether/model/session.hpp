@@ -6,7 +6,7 @@
 // -------------------
 // A driver (the io runner, the simulator, a test) owns a State and loops:
 //
-//   auto made = make_session(config);            // validates, or names the bad field
+//   auto made = make(config);            // validates, or names the bad field
 //   State s = std::move(*made);
 //   Step step = transition(std::move(s), Started{now});
 //   for (;;) {
@@ -46,7 +46,7 @@ struct Step {
 };
 
 // A session in Idle, or the first configuration field that cannot work.
-std::expected<State, ConfigError> make_session(const SessionConfig& config);
+std::expected<State, ConfigError> make(const SessionConfig& config);
 
 Step transition(State state, const Event& event) noexcept;
 

@@ -288,16 +288,3 @@ std::optional<Instant> next_deadline(const WaitState& state) noexcept;
 WaitStatus status_of(const Phase& phase);
 
 }  // namespace tether::model::wait
-
-namespace tether::model::presets {
-
-// kanade_wait: the kanade preset's backoff, taken from presets::kanade() so the
-// numbers cannot drift (1 s doubling to 300 s, +-25 %, a Connected wake within
-// 100 ms), retrying forever. Not from kanade's published numbers, and so an
-// assumption: reopen pause 1 s (a watch that keeps ending is reopened at most
-// once a second) and acquire timeout 30 s (the session's connect timeout is 10 s;
-// an acquisition may wait on a broker's own lookup; a slower one is waited for,
-// counting a failure per timeout, never doubled).
-wait::WaitConfig kanade_wait();
-
-}  // namespace tether::model::presets
