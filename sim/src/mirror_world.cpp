@@ -7,8 +7,8 @@
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
+#include <tether/sim/mirror_world.hpp>
 #include <tether/sim/reference/mirror.hpp>
-#include <tether/sim/resource_world.hpp>
 #include <utility>
 #include <variant>
 

@@ -8,7 +8,8 @@
 #include <string>
 #include <tether/model/backoff.hpp>
 #include <tether/model/prng.hpp>
-#include <tether/sim/resource_world.hpp>
+#include <tether/sim/mirror_world.hpp>
+#include <tether/sim/wait_world.hpp>
 #include <utility>
 #include <vector>
 

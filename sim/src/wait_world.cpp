@@ -10,7 +10,7 @@
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
 #include <tether/sim/reference/wait.hpp>
-#include <tether/sim/resource_world.hpp>
+#include <tether/sim/wait_world.hpp>
 #include <utility>
 #include <variant>
 

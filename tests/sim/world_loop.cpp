@@ -8,8 +8,9 @@
 #include <optional>
 #include <string>
 #include <tether/io/reducer_loop.hpp>
+#include <tether/sim/mirror_world.hpp>
 #include <tether/sim/poll_world.hpp>
-#include <tether/sim/resource_world.hpp>
+#include <tether/sim/wait_world.hpp>
 
 using namespace tether::sim;
 using tether::io::LoopDefect;

@@ -1,7 +1,7 @@
 #pragma once
 // One violation type for every simulated world (the session world, run.hpp;
-// the poll world, poll_world.hpp; the wait and mirror worlds,
-// resource_world.hpp): the guarantee broken, named by an enum, and, where a
+// the poll world, poll_world.hpp; the wait world, wait_world.hpp; the mirror
+// world, mirror_world.hpp): the guarantee broken, named by an enum, and, where a
 // world checks one guarantee by several rules, the rule's name.
 //
 // Guarantee names what the docs promise. The streaming session's are
@@ -130,8 +130,7 @@ inline constexpr Rule poll_rules[] = {
 };
 
 // The wait rules: sim::WaitReference's (reference/wait.hpp describes each
-// check), and the wait world's own (resource_world.hpp): loop, event-limit,
-// not-acquired-in-time.
+// check), and the wait world's own (wait_world.hpp): loop, event-limit, not-acquired-in-time.
 inline constexpr Rule wait_rules[] = {
     {"loop", Guarantee::driver_loop},
     {"event-limit", Guarantee::liveness},
@@ -158,8 +157,8 @@ inline constexpr Rule wait_rules[] = {
 };
 
 // The mirror rules: sim::MirrorReference's (reference/mirror.hpp describes
-// each check), and the mirror world's own (resource_world.hpp): loop,
-// event-limit, value-not-truth.
+// each check), and the mirror world's own (mirror_world.hpp): loop, event-limit,
+// value-not-truth.
 inline constexpr Rule mirror_rules[] = {
     {"loop", Guarantee::driver_loop},
     {"event-limit", Guarantee::liveness},

@@ -1,63 +1,29 @@
-// The wait and mirror worlds: swarm campaigns with every rule checked after
-// every step, targeted scenarios, determinism, and mutation checks proving the
-// oracles have teeth (each mutant is a wrapper around the real reducer that
-// edits its public state or events; the model's sources are untouched). The
-// worlds run the production loop, io::ReducerLoop: a mutant is the reducer
-// the loop is given (its Transition).
+// The wait world: a swarm campaign with every rule checked after every step,
+// targeted scenarios, determinism, and mutation checks proving the oracle has
+// teeth (each mutant is a wrapper around the real reducer that edits its
+// public state or events; the model's sources are untouched). The world runs
+// the production loop, io::ReducerLoop: a mutant is the reducer the loop is
+// given (its Transition).
 //
-// A failing seed reproduces alone: run_wait(wait_scenario(seed)) or
-// run_mirror(mirror_scenario(seed)); the summary prints the first few.
-#include <algorithm>
+// A failing seed reproduces alone: run_wait(wait_scenario(seed)); the summary
+// prints the first few.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <tether/io/reducers.hpp>
 #include <tether/model/presets.hpp>
-#include <tether/sim/resource_world.hpp>
+#include <tether/sim/wait_world.hpp>
 #include <variant>
 
+#include "swarm_report.hpp"
+
 using namespace tether::sim;
+using namespace tether::test;
 namespace m = tether::model;
 namespace w = tether::model::wait;
-namespace mr = tether::model::mirror;
 
-namespace {
-
-constexpr std::uint64_t campaign_seeds = 2000;
-// The wait world is cheap (most of its virtual time is backoff): five times the seeds.
-constexpr std::uint64_t wait_campaign_seeds = 10000;
-
-void print(const char* what, const SwarmSummary& s, double seconds) {
-  std::printf("%s: %llu scenarios, %llu reducer steps, %llu failing, worst %lld ms, %.2f s\n", what,
-              static_cast<unsigned long long>(s.scenarios),
-              static_cast<unsigned long long>(s.events), static_cast<unsigned long long>(s.failing),
-              static_cast<long long>(s.worst_ms), seconds);
-  for (const auto& [k, n] : s.counters)
-    std::printf("  %s: %llu\n", k.c_str(), static_cast<unsigned long long>(n));
-  for (const std::string& f : s.failures) std::printf("  FAIL %s\n", f.c_str());
-}
-
-template <class F>
-SwarmSummary timed(const char* what, F&& f) {
-  const auto t0 = std::chrono::steady_clock::now();
-  SwarmSummary s = f();
-  print(what, s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  return s;
-}
-
-// The first seed in 1..seeds_max at which `run` reports a violation.
-template <class Run>
-std::optional<std::uint64_t> first_caught(Run&& run, std::uint64_t seeds_max = campaign_seeds) {
-  for (std::uint64_t seed = 1; seed <= seeds_max; ++seed)
-    if (!run(seed)) return seed;
-  return std::nullopt;
-}
-
-}  // namespace
-
-// --- campaigns ------------------------------------------------------------------
+// --- campaign --------------------------------------------------------------------
 
 TEST_CASE("wait swarm: 10000 seeds keep every rule", "[resource_world][swarm]") {
   const SwarmSummary s = timed("wait swarm", [] { return run_wait_swarm(1, wait_campaign_seeds); });
@@ -70,25 +36,12 @@ TEST_CASE("wait swarm: 10000 seeds keep every rule", "[resource_world][swarm]") 
     CHECK(s.counters.count(k) == 1);
 }
 
-TEST_CASE("mirror swarm: 2000 seeds keep every rule", "[resource_world][swarm]") {
-  const SwarmSummary s = timed("mirror swarm", [] { return run_mirror_swarm(1, campaign_seeds); });
-  CHECK(s.scenarios == campaign_seeds);
-  CHECK(s.failing == 0);
-  for (const char* k : {"pushes", "pushes lost to a stall", "polls", "polls older than the entry",
-                        "steps degraded while backfill warm", "fresh answers"})
-    CHECK(s.counters.count(k) == 1);
+TEST_CASE("wait world: the same seed gives the same trace hash", "[resource_world][determinism]") {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed)
+    CHECK(run_wait(wait_scenario(seed)).trace_hash == run_wait(wait_scenario(seed)).trace_hash);
+  CHECK(run_wait(wait_scenario(1)).trace_hash != run_wait(wait_scenario(2)).trace_hash);
 }
 
-TEST_CASE("wait and mirror worlds: the same seed gives the same trace hash",
-          "[resource_world][determinism]") {
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    CHECK(run_wait(wait_scenario(seed)).trace_hash == run_wait(wait_scenario(seed)).trace_hash);
-    CHECK(run_mirror(mirror_scenario(seed)).trace_hash ==
-          run_mirror(mirror_scenario(seed)).trace_hash);
-  }
-  CHECK(run_wait(wait_scenario(1)).trace_hash != run_wait(wait_scenario(2)).trace_hash);
-  CHECK(run_mirror(mirror_scenario(1)).trace_hash != run_mirror(mirror_scenario(2)).trace_hash);
-}
 
 // --- targeted wait scenarios -----------------------------------------------------------
 
@@ -178,53 +131,6 @@ TEST_CASE("a hung acquisition: one out, no second queued behind it, its late suc
   CHECK(r.counters.at("holds") == 1);
 }
 
-// --- targeted mirror scenarios ---------------------------------------------------------
-
-TEST_CASE("a stalled stream is reported degraded while polls keep values warm",
-          "[resource_world]") {
-  MirrorScenario s;
-  s.config = m::presets::aviso_mirror();  // budget 90 s, stale after 30 s
-  s.run_ms = 600000;
-  s.keys = 3;
-  s.heartbeat_every_ms = 20000;
-  s.poll_every_ms = 5000;
-  s.poll_latency_ms_max = 200;
-  s.push_stalled = {{100000, 400000}};
-  const MirrorRunResult r = run_mirror(s);
-  REQUIRE(r.ok());
-  // Degraded once: within [last push before the stall + 90 s] and live again at the first push
-  // after it.
-  std::optional<Ms> degraded_at, live_again_at;
-  for (const auto& [t, st] : r.statuses) {
-    if (st.stream == mr::StreamHealth::degraded && !degraded_at) {
-      degraded_at = t;
-      CHECK(st.backfill == mr::Backfill::warm);
-    }
-    if (degraded_at && st.stream == mr::StreamHealth::live && !live_again_at) live_again_at = t;
-  }
-  REQUIRE(degraded_at);
-  CHECK(*degraded_at >= 100000);
-  CHECK(*degraded_at <= 190000);
-  REQUIRE(live_again_at);
-  CHECK(*live_again_at >= 400000);
-  CHECK(*live_again_at <= 400000 + 20000 + 2000);
-  CHECK(r.degraded_warm_ms_max >= 200000);
-}
-
-TEST_CASE("without backfill a stalled stream's values go stale", "[resource_world]") {
-  MirrorScenario s;
-  s.config = m::presets::aviso_mirror();
-  s.run_ms = 300000;
-  s.poll_every_ms = 1000;
-  s.polls_failing = {{0, 300000}};
-  s.push_stalled = {{50000, 300000}};
-  const MirrorRunResult r = run_mirror(s);
-  REQUIRE(r.ok());
-  REQUIRE_FALSE(r.statuses.empty());
-  for (const auto& [t, st] : r.statuses) CHECK(st.backfill == mr::Backfill::none);
-  CHECK(r.degraded_warm_ms_max == 0);
-}
-
 // --- mutation checks: the oracles have teeth ---------------------------------------------
 
 namespace {
@@ -232,9 +138,6 @@ namespace {
 // The real reducers in the loop's in-place form.
 w::Effects wait_real(w::WaitState& s, const w::Event& e) noexcept {
   return tether::io::WaitReducer::transition_in_place(s, e);
-}
-mr::Effects mirror_real(mr::MirrorState& s, const mr::Event& e) noexcept {
-  return tether::io::MirrorReducer::transition_in_place(s, e);
 }
 
 // (a) attempts while disconnected: the reducer is never told the link dropped.
@@ -312,46 +215,6 @@ w::Effects behind_waits_on(w::WaitState& s, const w::Event& e) noexcept {
   return wait_real(s, e);
 }
 
-// (f) a poll counts as a heartbeat.
-mr::Effects poll_refreshes_liveness(mr::MirrorState& s, const mr::Event& e) noexcept {
-  mr::Effects fx = mirror_real(s, e);
-  if (std::holds_alternative<mr::ValuePolled>(e) || std::holds_alternative<mr::PollCompleted>(e)) {
-    const mr::Effects beat = mirror_real(s, mr::HeartbeatReceived{mr::time_of(e)});
-    for (const mr::Effect& x : beat) fx.push_back(x);
-  }
-  return fx;
-}
-
-// (g) a poll is stamped with its arrival, not its snapshot: values look fresher.
-mr::Effects poll_stamped_on_arrival(mr::MirrorState& s, const mr::Event& e) noexcept {
-  mr::Effects fx = mirror_real(s, e);
-  if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
-    auto it = s.entries.find(p->key);
-    if (it != s.entries.end() && it->second.source == mr::Source::poll)
-      it->second.written_at = p->now;
-  }
-  return fx;
-}
-
-// (h) a poll overwrites whatever the mirror holds, newer pushes included.
-mr::Effects poll_overwrites_push(mr::MirrorState& s, const mr::Event& e) noexcept {
-  mr::Effects fx = mirror_real(s, e);
-  if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
-    auto it = s.entries.find(p->key);
-    if (it != s.entries.end() && it->second.source == mr::Source::push)
-      it->second = mr::Entry{p->value, mr::Source::poll, std::min(p->observed_at, p->now)};
-  }
-  return fx;
-}
-
-}  // namespace
-
-namespace {
-template <class Result>
-bool has_rule(const Result& r, const std::string& rule) {
-  return std::any_of(r.violations.begin(), r.violations.end(),
-                     [&](const Violation& f) { return f.rule == rule; });
-}
 }  // namespace
 
 // Each mutant must be caught for the right reason: the first seed whose run
@@ -382,28 +245,5 @@ TEST_CASE("wait mutants are caught by some seed, and the real reducer passes it"
     std::printf("wait mutant '%s': caught by seed %llu (%s)\n", mu.name,
                 static_cast<unsigned long long>(*seed), mu.rule);
     CHECK(run_wait(wait_scenario(*seed)).ok());
-  }
-}
-
-TEST_CASE("mirror mutants are caught by some seed, and the real reducer passes it",
-          "[resource_world][mutation]") {
-  struct Mutant {
-    const char* name;
-    MirrorReducer reducer;
-    const char* rule;
-  };
-  for (const Mutant& mu :
-       {Mutant{"a poll counts as a heartbeat", &poll_refreshes_liveness, "health-not-truth"},
-        Mutant{"a poll stamped on arrival", &poll_stamped_on_arrival, "entries"},
-        Mutant{"a poll overwrites a newer push", &poll_overwrites_push, "entries"}}) {
-    MirrorRunOptions o;
-    o.reducer = mu.reducer;
-    const auto seed = first_caught(
-        [&](std::uint64_t s) { return !has_rule(run_mirror(mirror_scenario(s), o), mu.rule); });
-    INFO(mu.name);
-    REQUIRE(seed);
-    std::printf("mirror mutant '%s': caught by seed %llu (%s)\n", mu.name,
-                static_cast<unsigned long long>(*seed), mu.rule);
-    CHECK(run_mirror(mirror_scenario(*seed)).ok());
   }
 }
