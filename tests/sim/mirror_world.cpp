@@ -31,7 +31,8 @@ TEST_CASE("mirror swarm: 2000 seeds keep every rule", "[resource_world][swarm]")
     CHECK(s.counters.count(k) == 1);
 }
 
-TEST_CASE("mirror world: the same seed gives the same trace hash", "[resource_world][determinism]") {
+TEST_CASE("mirror world: the same seed gives the same trace hash",
+          "[resource_world][determinism]") {
   for (std::uint64_t seed = 1; seed <= 20; ++seed)
     CHECK(run_mirror(mirror_scenario(seed)).trace_hash ==
           run_mirror(mirror_scenario(seed)).trace_hash);

@@ -42,7 +42,6 @@ TEST_CASE("wait world: the same seed gives the same trace hash", "[resource_worl
   CHECK(run_wait(wait_scenario(1)).trace_hash != run_wait(wait_scenario(2)).trace_hash);
 }
 
-
 // --- targeted wait scenarios -----------------------------------------------------------
 
 namespace {

@@ -141,8 +141,8 @@ class Child {
   bool exited() const {
     siginfo_t info{};
     return pid_ <= 0 ||
-           ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-               info.si_pid != 0;
+           (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid != 0);
   }
 
   // Waits until stdout holds `count` complete lines (or it exited, or `timeout`); true if it has
