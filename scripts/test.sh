@@ -44,7 +44,7 @@ ctest --preset tsan --output-on-failure
 step "fuzz: libFuzzer, bounded run (label fuzz)"
 cmake --preset fuzz
 cmake --build --preset fuzz
-ctest --preset fuzz --output-on-failure -L fuzz
+ctest --preset fuzz --output-on-failure --parallel 2 -L fuzz
 
 step "docs: state diagram is current"
 regenerate="cmake --build --preset dev --target tether_update_state_diagram"
