@@ -28,7 +28,7 @@ constexpr std::size_t violations_max = 20;
 // --- policy bounds, from the one jitter rule (model::jitter_envelope) ---------
 
 // The largest delay the policy may ever choose (at the cap).
-std::int64_t delay_ms_most(const poll::PollBackoff& b) {
+std::int64_t delay_ms_most(const poll::Backoff& b) {
   return model::jitter_envelope(poll::as_policy(b), UINT32_MAX).delay_ms_max;
 }
 
@@ -55,7 +55,7 @@ class Hasher {
   std::uint64_t h_ = 1469598103934665603ULL;
 };
 
-std::string show(const poll::PollEvent& ev) {
+std::string show(const poll::Event& ev) {
   return std::visit(
       [](const auto& e) -> std::string {
         using E = std::decay_t<decltype(e)>;
@@ -78,7 +78,7 @@ std::string show(const poll::PollEvent& ev) {
       ev);
 }
 
-std::string show(const poll::PollEffect& fx) {
+std::string show(const poll::Effect& fx) {
   return std::visit(
       [](const auto& e) -> std::string {
         using E = std::decay_t<decltype(e)>;
@@ -154,7 +154,7 @@ std::string json_body(const Map& state) {
 // Poll becomes a request; every step is recorded, hashed and judged).
 class PollWorld final : public io::Clock, public io::Host {
  public:
-  PollWorld(const PollScenario& s, const PollRunOptions& o, poll::PollState state)
+  PollWorld(const PollScenario& s, const PollRunOptions& o, poll::State state)
       : s_(s),
         opt_(o),
         loop_(std::move(state), *this, *this, *this, o.reducer),
@@ -220,7 +220,7 @@ class PollWorld final : public io::Clock, public io::Host {
   void offload(Work work, io::Blocking) override { work()(); }
 
   // The loop's executor and its hooks.
-  void stepped(const poll::PollEvent& ev, const poll::PollEffects& fx) {
+  void stepped(const poll::Event& ev, const poll::Effects& fx) {
     result_.events += 1;
     if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
         ok != nullptr && ok->endpoint < server_.size())
@@ -229,7 +229,7 @@ class PollWorld final : public io::Clock, public io::Host {
     hash_.add(show(ev));
     trace_line_.clear();
   }
-  void execute(const poll::PollEffect& x) {
+  void execute(const poll::Effect& x) {
     const std::string shown = show(x);
     hash_.add(shown);
     if (opt_.keep_trace_text) trace_line_ += " " + shown;
@@ -237,8 +237,7 @@ class PollWorld final : public io::Clock, public io::Host {
   }
   // The reference judges the step by the reducer's rules; the world notes
   // what only it can judge (catching up, the host awake for every due poll).
-  void executed(const poll::PollEvent& ev, const poll::PollState& after,
-                const poll::PollEffects& fx) {
+  void executed(const poll::Event& ev, const poll::State& after, const poll::Effects& fx) {
     reference_.step(ev, fx, after, now_);
     if (!reference_.ok())
       for (Violation& v : reference_.take_violations()) report(std::move(v));
@@ -463,7 +462,7 @@ class PollWorld final : public io::Clock, public io::Host {
   // Every input goes through the loop. The world's effects never feed it back
   // (a Poll becomes an agenda item), so an input always steps at once and its
   // `served_at` is the one catching up is judged by.
-  void feed(poll::PollEvent ev, std::optional<Ms> served_at) {
+  void feed(poll::Event ev, std::optional<Ms> served_at) {
     served_at_ = served_at;
     if (loop_.feed(std::move(ev)) != io::Fed::fed)
       result_.violations.push_back(Violation{Guarantee::driver_loop, "limit",
@@ -471,8 +470,8 @@ class PollWorld final : public io::Clock, public io::Host {
     served_at_.reset();
   }
 
-  void record(const poll::PollEffects& fx) {
-    for (const poll::PollEffect& x : fx) {
+  void record(const poll::Effects& fx) {
+    for (const poll::Effect& x : fx) {
       if (const auto* p = std::get_if<poll::Poll>(&x);
           p != nullptr && p->endpoint < server_.size()) {
         EndpointReport& r = result_.endpoints[p->endpoint];
@@ -535,7 +534,7 @@ class PollWorld final : public io::Clock, public io::Host {
 
 bool chance(Prng& p, std::int64_t percent) { return p.uniform(0, 99) < percent; }
 
-poll::PollConfig draw_config(Prng& p, std::string& origin) {
+poll::Config draw_config(Prng& p, std::string& origin) {
   const std::int64_t kind = p.uniform(0, 3);
   if (kind == 0) {
     origin = "zero_poll";
@@ -547,11 +546,11 @@ poll::PollConfig draw_config(Prng& p, std::string& origin) {
     return model::presets::koprs_poll(interval_ms);
   }
   constexpr std::array<double, 4> multipliers{1.0, 1.5, 2.0, 3.0};
-  poll::PollConfig c;
+  poll::Config c;
   const std::int64_t n = p.uniform(1, 4);
   origin = "random(" + std::to_string(n) + " endpoints)";
   for (std::int64_t i = 0; i < n; ++i) {
-    poll::PollBackoff b;
+    poll::Backoff b;
     b.delay_ms_initial = p.uniform(1, 20) * 250;
     b.multiplier = multipliers[static_cast<std::size_t>(p.uniform(0, 3))];
     b.delay_ms_max = b.delay_ms_initial * p.uniform(1, 32);
@@ -681,7 +680,9 @@ Ms catch_up_bound_ms(const PollScenario& s, std::size_t endpoint) {
 }
 
 PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& options) {
-  auto state = poll::make_poll_session(scenario.config, Prng::derive(scenario.seed, 0x5E55).next());
+  poll::Config config = scenario.config;
+  config.seed = Prng::derive(scenario.seed, 0x5E55).next();
+  auto state = poll::make(config);
   if (!state) {
     PollRunResult r;
     r.error = std::string(state.error().field) + ": " + std::string(state.error().reason);

@@ -20,7 +20,7 @@ std::string show(const std::optional<model::Instant>& t) {
 
 }  // namespace
 
-PollReference::PollReference(const poll::PollConfig& config)
+PollReference::PollReference(const poll::Config& config)
     : cfg_(config), eps_(config.endpoints.size()) {}
 
 std::optional<model::Instant> PollReference::due_at(std::size_t endpoint) const {
@@ -35,13 +35,13 @@ void PollReference::flag(RuleOf<poll_rules> rule, std::string message, std::size
                                     static_cast<std::uint32_t>(endpoint)});
 }
 
-void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& effects,
-                         const poll::PollState& after) {
+void PollReference::step(const poll::Event& event, const poll::Effects& effects,
+                         const poll::State& after) {
   step(event, effects, after, poll::time_of(event).ms);
 }
 
-void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& effects,
-                         const poll::PollState& after, Ms at_ms) {
+void PollReference::step(const poll::Event& event, const poll::Effects& effects,
+                         const poll::State& after, Ms at_ms) {
   now_ = poll::time_of(event);
   at_ms_ = at_ms;
   outcome_ = Outcome::none;
@@ -81,7 +81,7 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
     return judge_deadline(after, false);
   }
   settle_outcome();
-  for (const poll::PollEffect& x : effects) effect(x, event);
+  for (const poll::Effect& x : effects) effect(x, event);
   judge_status();
   if (outcome_ == Outcome::success) judge_mirror(answered_);
   judge_deadline(after, outcome_ == Outcome::none);
@@ -89,7 +89,7 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
 
 // What a result means, by the rules (never the reducer's classify()): a poll
 // in flight answered, or a stray.
-void PollReference::on_result(const poll::PollEvent& event) {
+void PollReference::on_result(const poll::Event& event) {
   if (const auto* ok = std::get_if<poll::PollSucceeded>(&event)) {
     answered_ = ok->endpoint;
     if (answered_ >= eps_.size() || !eps_[answered_].in_flight) {
@@ -141,7 +141,7 @@ void PollReference::settle_outcome() {
     failures_ = 0;
 }
 
-void PollReference::on_retry(const poll::PollEffects& effects) {
+void PollReference::on_retry(const poll::Effects& effects) {
   const auto* p = effects.size() == 1 ? std::get_if<poll::Poll>(&effects[0]) : nullptr;
   if (p == nullptr || p->endpoint != answered_ || !p->retry_in_tick)
     flag("retry",
@@ -153,7 +153,7 @@ void PollReference::on_retry(const poll::PollEffects& effects) {
 
 // next_deadline() is the earliest due time of an endpoint with no poll in
 // flight; after a Tick or the first Started, no endpoint is left due.
-void PollReference::judge_deadline(const poll::PollState& after, bool scheduling) {
+void PollReference::judge_deadline(const poll::State& after, bool scheduling) {
   std::optional<model::Instant> want;
   if (started_)
     for (const Endpoint& e : eps_)
@@ -175,8 +175,8 @@ void PollReference::judge_deadline(const poll::PollState& after, bool scheduling
 
 // StopRequested or ReceiverGone, in any phase: one ReportStopped with its
 // reason, then a terminal state with no deadline.
-void PollReference::on_stop(const poll::PollEvent& event, const poll::PollEffects& effects,
-                            const poll::PollState& after) {
+void PollReference::on_stop(const poll::Event& event, const poll::Effects& effects,
+                            const poll::State& after) {
   stopped_ = true;
   const bool asked = std::holds_alternative<poll::StopRequested>(event);
   const poll::StopReason want =

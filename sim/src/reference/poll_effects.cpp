@@ -28,7 +28,7 @@ std::string_view name_of(poll::ChangeKind kind) {
 
 }  // namespace
 
-void PollReference::effect(const poll::PollEffect& x, const poll::PollEvent& event) {
+void PollReference::effect(const poll::Effect& x, const poll::Event& event) {
   if (const auto* p = std::get_if<poll::Poll>(&x)) return on_poll(*p, event);
   if (const auto* a = std::get_if<poll::Added>(&x))
     return on_change(a->endpoint, poll::ChangeKind::added, a->key, a->value, event);
@@ -42,7 +42,7 @@ void PollReference::effect(const poll::PollEffect& x, const poll::PollEvent& eve
 
 // A scheduled poll: at Started or a Tick, of an endpoint with nothing in
 // flight, once it is due. A retry comes only from on_retry().
-void PollReference::on_poll(const poll::Poll& p, const poll::PollEvent& event) {
+void PollReference::on_poll(const poll::Poll& p, const poll::Event& event) {
   if (p.retry_in_tick)
     return flag("retry", "a retry that does not answer a first 503 of its endpoint", p.endpoint);
   if (p.endpoint >= eps_.size())
@@ -71,7 +71,7 @@ void PollReference::on_poll(const poll::Poll& p, const poll::PollEvent& event) {
 // A change: only in a successful poll of its own endpoint, and it must fit the
 // application's mirror.
 void PollReference::on_change(std::size_t endpoint, poll::ChangeKind kind, const std::string& key,
-                              const std::string& value, const poll::PollEvent& event) {
+                              const std::string& value, const poll::Event& event) {
   const std::string what = std::string(name_of(kind)) + " \"" + key + "\"";
   if (outcome_ != Outcome::success || endpoint != answered_) {
     const bool failed =
@@ -122,7 +122,7 @@ void PollReference::on_status(const poll::ReportStatus& r) {
 void PollReference::judge_status() {
   if (answered_ >= eps_.size()) return;
   Endpoint& e = eps_[answered_];
-  const std::optional<poll::EndpointStatus>& st = e.reported;
+  const std::optional<poll::Status>& st = e.reported;
   switch (outcome_) {
     case Outcome::success:
       if (!st || st->health != poll::Health::ok)
@@ -154,7 +154,7 @@ void PollReference::judge_status() {
   }
 }
 
-void PollReference::judge_backoff(std::size_t endpoint, const poll::EndpointStatus& st) {
+void PollReference::judge_backoff(std::size_t endpoint, const poll::Status& st) {
   if (st.failures != failures_)
     return flag("escalation",
                 "backing off with failure count " + std::to_string(st.failures) +

@@ -1,7 +1,7 @@
 #pragma once
 // The polling reducer's reference oracle (model::poll; docs/polling.md, "The
 // rules"): the one place those rules are written. The model's property tests
-// (tests/model/poll_session.cpp) and the poll world (sim/src/poll_world.cpp)
+// (tests/model/poll/properties.cpp) and the poll world (sim/src/poll_world.cpp)
 // both feed it every step; the world adds only what needs its own truth (what
 // the server held and answered, when the host was awake, catching up).
 //
@@ -55,7 +55,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/reducer.hpp>
 #include <tether/sim/violation.hpp>
 #include <vector>
 
@@ -73,14 +73,14 @@ class PollReference {
     failure,  // backs off
   };
 
-  explicit PollReference(const model::poll::PollConfig& config);
+  explicit PollReference(const model::poll::Config& config);
 
   // One step: the event fed, its effects in order, and the state after. A
   // violation is stamped `at_ms` (the world's time), by default the event's.
-  void step(const model::poll::PollEvent& event, const model::poll::PollEffects& effects,
-            const model::poll::PollState& after);
-  void step(const model::poll::PollEvent& event, const model::poll::PollEffects& effects,
-            const model::poll::PollState& after, Ms at_ms);
+  void step(const model::poll::Event& event, const model::poll::Effects& effects,
+            const model::poll::State& after);
+  void step(const model::poll::Event& event, const model::poll::Effects& effects,
+            const model::poll::State& after, Ms at_ms);
 
   // The last step's outcome.
   Outcome outcome() const { return outcome_; }
@@ -112,26 +112,26 @@ class PollReference {
     bool failing = false;                         // its last outcome was a failure
     Map mirror;                                   // from Added / Modified / Removed only
     std::optional<model::poll::Snapshot> polled;  // the last snapshot it returned
-    std::optional<model::poll::EndpointStatus> reported;
+    std::optional<model::poll::Status> reported;
   };
 
   void flag(RuleOf<poll_rules> rule, std::string message, std::size_t endpoint);
-  void on_stop(const model::poll::PollEvent& event, const model::poll::PollEffects& effects,
-               const model::poll::PollState& after);
-  void on_result(const model::poll::PollEvent& event);
+  void on_stop(const model::poll::Event& event, const model::poll::Effects& effects,
+               const model::poll::State& after);
+  void on_result(const model::poll::Event& event);
   void settle_outcome();
-  void on_retry(const model::poll::PollEffects& effects);
-  void effect(const model::poll::PollEffect& x, const model::poll::PollEvent& event);
-  void on_poll(const model::poll::Poll& p, const model::poll::PollEvent& event);
+  void on_retry(const model::poll::Effects& effects);
+  void effect(const model::poll::Effect& x, const model::poll::Event& event);
+  void on_poll(const model::poll::Poll& p, const model::poll::Event& event);
   void on_change(std::size_t endpoint, model::poll::ChangeKind kind, const std::string& key,
-                 const std::string& value, const model::poll::PollEvent& event);
+                 const std::string& value, const model::poll::Event& event);
   void on_status(const model::poll::ReportStatus& r);
   void judge_status();
-  void judge_backoff(std::size_t endpoint, const model::poll::EndpointStatus& st);
+  void judge_backoff(std::size_t endpoint, const model::poll::Status& st);
   void judge_mirror(std::size_t endpoint);
-  void judge_deadline(const model::poll::PollState& after, bool scheduling);
+  void judge_deadline(const model::poll::State& after, bool scheduling);
 
-  model::poll::PollConfig cfg_;
+  model::poll::Config cfg_;
   std::vector<Endpoint> eps_;
   bool started_ = false;
   bool stopped_ = false;
