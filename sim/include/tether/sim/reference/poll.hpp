@@ -131,8 +131,8 @@ class PollReference {
   void judge_mirror(std::size_t endpoint);
   void judge_deadline(const model::poll::State& after, bool scheduling);
 
-  model::poll::Config cfg_;
-  std::vector<Endpoint> eps_;
+  model::poll::Config config_;
+  std::vector<Endpoint> endpoints_;
   bool started_ = false;
   bool stopped_ = false;
   std::uint32_t failures_ = 0;     // the session's failure count
@@ -141,7 +141,7 @@ class PollReference {
   model::Instant now_{};
   Ms at_ms_ = 0;
   Outcome outcome_ = Outcome::none;
-  std::size_t answered_ = 0;       // the endpoint whose result it is; eps_.size(): none
+  std::size_t answered_ = 0;       // the endpoint whose result it is; endpoints_.size(): none
   std::uint16_t http_status_ = 0;  // a quiet error's or a failure's status
   std::uint32_t statuses_ = 0;     // ReportStatus effects in the step
   std::vector<Violation> violations_;
