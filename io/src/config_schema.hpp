@@ -296,7 +296,7 @@ void visit_shell(V& v, ShellConfig& s) {
 // --- poll, wait, mirror -----------------------------------------------------
 
 template <typename V>
-void visit_poll_backoff(V& v, model::poll::PollBackoff& b) {
+void visit_poll_backoff(V& v, model::poll::Backoff& b) {
   v.integer("delay_ms_initial", b.delay_ms_initial,
             Range{1, model::poll::poll_ms_max, "[1, 10^12]"},
             "Delay before polling a failed endpoint again, failure count 1.");
@@ -316,7 +316,7 @@ void visit_endpoint(V& v, model::poll::EndpointConfig& e) {
 }
 
 template <typename V>
-void visit_poll(V& v, model::poll::PollConfig& p) {
+void visit_poll(V& v, model::poll::Config& p) {
   v.list("endpoints", p.endpoints, "Polled endpoints (at most 64).", visit_endpoint<V>);
 }
 

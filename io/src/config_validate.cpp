@@ -101,7 +101,7 @@ Result validate_transports(const ShellConfig& s) {
   return {};
 }
 
-Result validate_poll(const model::poll::PollConfig& p) {
+Result validate_poll(const model::poll::Config& p) {
   if (p.endpoints.empty()) return {};  // a stream configuration polls nothing
   if (p.endpoints.size() > model::poll::endpoints_max)
     return fail("poll.endpoints", "must list at most 64 endpoints");
@@ -110,7 +110,7 @@ Result validate_poll(const model::poll::PollConfig& p) {
     for (std::size_t j = 0; j < i; ++j)
       if (p.endpoints[j].name == p.endpoints[i].name) return fail(at + ".name", "must be unique");
     // One endpoint at a time, so the error carries its index.
-    model::poll::PollConfig one;
+    model::poll::Config one;
     one.endpoints.push_back(p.endpoints[i]);
     if (auto r = model::poll::validate(one); !r) {
       std::string field(r.error().field);

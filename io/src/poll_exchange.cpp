@@ -36,7 +36,7 @@ std::expected<poll::Snapshot, std::string> parse_snapshot(std::string_view body)
   return std::move(*snapshot);
 }
 
-PollExchange::PollExchange(const poll::PollConfig& config) : etags_(config.endpoints.size()) {
+PollExchange::PollExchange(const poll::Config& config) : etags_(config.endpoints.size()) {
   names_.reserve(config.endpoints.size());
   for (const poll::EndpointConfig& e : config.endpoints) names_.push_back(e.name);
 }

@@ -48,7 +48,7 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
   std::atomic<std::uint64_t> polls{0};
 
   // Every input, on the strand; nothing after the session stopped.
-  void feed(poll::PollEvent event) {
+  void feed(poll::Event event) {
     if (!done) loop->feed(std::move(event));
   }
 
@@ -76,7 +76,7 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
   }
 
   // The loop's executor.
-  void execute(const poll::PollEffect& effect) {
+  void execute(const poll::Effect& effect) {
     if (const auto* p = std::get_if<poll::Poll>(&effect)) {
       start_poll(p->endpoint);
     } else if (const auto* a = std::get_if<poll::Added>(&effect)) {
@@ -151,7 +151,8 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
   if (options.urls.size() != options.config.endpoints.size())
     return std::unexpected("poll runner: " + std::to_string(options.urls.size()) + " URLs for " +
                            std::to_string(options.config.endpoints.size()) + " endpoints");
-  auto state = poll::make_poll_session(options.config, seed_or_random(options.seed));
+  options.config.seed = seed_or_random(options.seed);
+  auto state = poll::make(options.config);
   if (!state)
     return std::unexpected("configuration: " + std::string(state.error().field) + " " +
                            std::string(state.error().reason));

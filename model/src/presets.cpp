@@ -98,19 +98,19 @@ constexpr std::array<Named, 6> kAll{{
 
 std::span<const Named> all() { return kAll; }
 
-poll::PollConfig zero_poll() {
-  poll::PollConfig c;
-  c.endpoints.push_back(poll::EndpointConfig{"state", 5000, poll::PollBackoff::fixed(5000)});
-  c.endpoints.push_back(poll::EndpointConfig{"backfill", 30000, poll::PollBackoff::fixed(5000)});
+poll::Config zero_poll() {
+  poll::Config c;
+  c.endpoints.push_back(poll::EndpointConfig{"state", 5000, poll::Backoff::fixed(5000)});
+  c.endpoints.push_back(poll::EndpointConfig{"backfill", 30000, poll::Backoff::fixed(5000)});
   return c;
 }
 
-poll::PollConfig koprs_poll(std::int64_t interval_ms) {
+poll::Config koprs_poll(std::int64_t interval_ms) {
   // An interval too large to multiply is left for validate() to refuse.
   const std::int64_t cap_ms = interval_ms > poll::poll_ms_max ? interval_ms : interval_ms * 32;
-  poll::PollConfig c;
-  c.endpoints.push_back(poll::EndpointConfig{
-      "resource", interval_ms, poll::PollBackoff::exponential(interval_ms, 2.0, cap_ms)});
+  poll::Config c;
+  c.endpoints.push_back(poll::EndpointConfig{"resource", interval_ms,
+                                             poll::Backoff::exponential(interval_ms, 2.0, cap_ms)});
   return c;
 }
 

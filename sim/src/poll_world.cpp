@@ -28,7 +28,7 @@ constexpr std::size_t violations_max = 20;
 // --- policy bounds, from the one jitter rule (model::jitter_envelope) ---------
 
 // The largest delay the policy may ever choose (at the cap).
-std::int64_t delay_ms_most(const poll::PollBackoff& b) {
+std::int64_t delay_ms_most(const poll::Backoff& b) {
   return model::jitter_envelope(poll::as_policy(b), UINT32_MAX).delay_ms_max;
 }
 
@@ -38,24 +38,24 @@ class Hasher {
  public:
   void add(std::uint64_t v) {
     for (int i = 0; i < 8; ++i) {
-      h_ ^= (v >> (8 * i)) & 0xFFU;
-      h_ *= 1099511628211ULL;
+      value_ ^= (v >> (8 * i)) & 0xFFU;
+      value_ *= 1099511628211ULL;
     }
   }
   void add(std::string_view s) {
     for (const char c : s) {
-      h_ ^= static_cast<unsigned char>(c);
-      h_ *= 1099511628211ULL;
+      value_ ^= static_cast<unsigned char>(c);
+      value_ *= 1099511628211ULL;
     }
     add(s.size());
   }
-  std::uint64_t value() const { return h_; }
+  std::uint64_t value() const { return value_; }
 
  private:
-  std::uint64_t h_ = 1469598103934665603ULL;
+  std::uint64_t value_ = 1469598103934665603ULL;
 };
 
-std::string show(const poll::PollEvent& ev) {
+std::string show(const poll::Event& ev) {
   return std::visit(
       [](const auto& e) -> std::string {
         using E = std::decay_t<decltype(e)>;
@@ -78,7 +78,7 @@ std::string show(const poll::PollEvent& ev) {
       ev);
 }
 
-std::string show(const poll::PollEffect& fx) {
+std::string show(const poll::Effect& fx) {
   return std::visit(
       [](const auto& e) -> std::string {
         using E = std::decay_t<decltype(e)>;
@@ -154,33 +154,33 @@ std::string json_body(const Map& state) {
 // Poll becomes a request; every step is recorded, hashed and judged).
 class PollWorld final : public io::Clock, public io::Host {
  public:
-  PollWorld(const PollScenario& s, const PollRunOptions& o, poll::PollState state)
-      : s_(s),
-        opt_(o),
-        loop_(std::move(state), *this, *this, *this, o.reducer),
-        heal_at_(heal_ms(s)),
-        reference_(s.config),
-        net_(Prng::derive(s.seed, 0x7E7)),
-        world_(Prng::derive(s.seed, 0x5E2)),
-        server_(s.config.endpoints.size()),
-        version_(s.config.endpoints.size(), 0),
-        exchange_(s.config),
-        flaky_(s.config.endpoints.size(), 0),
-        endpoints_(s.config.endpoints.size()) {
-    loop_.inject_defect(o.loop_defect);
-    result_.endpoints.resize(s.config.endpoints.size());
+  PollWorld(const PollScenario& scenario, const PollRunOptions& options, poll::State state)
+      : scenario_(scenario),
+        options_(options),
+        loop_(std::move(state), *this, *this, *this, options.reducer),
+        heal_at_(heal_ms(scenario)),
+        reference_(scenario.config),
+        network_prng_(Prng::derive(scenario.seed, 0x7E7)),
+        world_prng_(Prng::derive(scenario.seed, 0x5E2)),
+        server_(scenario.config.endpoints.size()),
+        version_(scenario.config.endpoints.size(), 0),
+        exchange_(scenario.config),
+        flaky_(scenario.config.endpoints.size(), 0),
+        endpoints_(scenario.config.endpoints.size()) {
+    loop_.inject_defect(options.loop_defect);
+    result_.endpoints.resize(scenario.config.endpoints.size());
     end_at_ = heal_at_;
-    for (std::size_t i = 0; i < s.config.endpoints.size(); ++i)
-      end_at_ = std::max(end_at_, heal_at_ + catch_up_bound_ms(s, i));
+    for (std::size_t i = 0; i < scenario.config.endpoints.size(); ++i)
+      end_at_ = std::max(end_at_, heal_at_ + catch_up_bound_ms(scenario, i));
   }
 
   PollRunResult run() {
     for (std::uint32_t i = 0; i < server_.size(); ++i) {
-      for (std::uint32_t k = 0; k < std::min<std::uint32_t>(s_.keys_max, 3); ++k) change(i);
+      for (std::uint32_t k = 0; k < std::min<std::uint32_t>(scenario_.keys_max, 3); ++k) change(i);
       agenda_.push(next_change_in(), Item{ItemKind::change, i});
     }
-    for (std::uint32_t f = 0; f < s_.faults.size(); ++f) {
-      const PollFault& fault = s_.faults[f];
+    for (std::uint32_t f = 0; f < scenario_.faults.size(); ++f) {
+      const PollFault& fault = scenario_.faults[f];
       if (fault.kind == PollFaultKind::stop || fault.kind == PollFaultKind::receiver_gone)
         agenda_.push(fault.at_ms, Item{ItemKind::app_stop, f});
       if (fault.kind == PollFaultKind::suspend)
@@ -189,7 +189,7 @@ class PollWorld final : public io::Clock, public io::Host {
     agenda_.push(end_at_, Item{ItemKind::check, 0});
     feed(poll::Started{}, std::nullopt);
     while (!done_ && !agenda_.empty()) {
-      if (result_.events >= opt_.events_max) {
+      if (result_.events >= options_.events_max) {
         result_.violations.push_back(
             Violation{Guarantee::liveness, "limit", "event limit reached (a hot loop?)", now_, 0});
         break;
@@ -220,7 +220,7 @@ class PollWorld final : public io::Clock, public io::Host {
   void offload(Work work, io::Blocking) override { work()(); }
 
   // The loop's executor and its hooks.
-  void stepped(const poll::PollEvent& ev, const poll::PollEffects& fx) {
+  void stepped(const poll::Event& ev, const poll::Effects& fx) {
     result_.events += 1;
     if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
         ok != nullptr && ok->endpoint < server_.size())
@@ -229,16 +229,15 @@ class PollWorld final : public io::Clock, public io::Host {
     hash_.add(show(ev));
     trace_line_.clear();
   }
-  void execute(const poll::PollEffect& x) {
+  void execute(const poll::Effect& x) {
     const std::string shown = show(x);
     hash_.add(shown);
-    if (opt_.keep_trace_text) trace_line_ += " " + shown;
+    if (options_.keep_trace_text) trace_line_ += " " + shown;
     if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
   }
   // The reference judges the step by the reducer's rules; the world notes
   // what only it can judge (catching up, the host awake for every due poll).
-  void executed(const poll::PollEvent& ev, const poll::PollState& after,
-                const poll::PollEffects& fx) {
+  void executed(const poll::Event& ev, const poll::State& after, const poll::Effects& fx) {
     reference_.step(ev, fx, after, now_);
     if (!reference_.ok())
       for (Violation& v : reference_.take_violations()) report(std::move(v));
@@ -247,7 +246,7 @@ class PollWorld final : public io::Clock, public io::Host {
         *served_at_ >= heal_at_ && !endpoints_[ok->endpoint].caught_up_at)
       endpoints_[ok->endpoint].caught_up_at = now_;
     note_dues();
-    if (opt_.keep_trace_text) result_.trace += show(ev) + " ->" + trace_line_ + "\n";
+    if (options_.keep_trace_text) result_.trace += show(ev) + " ->" + trace_line_ + "\n";
   }
 
  private:
@@ -298,7 +297,7 @@ class PollWorld final : public io::Clock, public io::Host {
   // At the end of the catch-up bound: every endpoint must have caught up.
   void judge_caught_up() {
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-      const Ms bound = heal_at_ + catch_up_bound_ms(s_, i);
+      const Ms bound = heal_at_ + catch_up_bound_ms(scenario_, i);
       const std::optional<Ms>& at = endpoints_[i].caught_up_at;
       if (!at || *at > bound)
         flag("catch-up",
@@ -319,18 +318,18 @@ class PollWorld final : public io::Clock, public io::Host {
   }
 
   Ms next_change_in() {
-    return now_ +
-           std::max<Ms>(1, world_.uniform(s_.change_every_ms / 2, s_.change_every_ms * 3 / 2));
+    return now_ + std::max<Ms>(1, world_prng_.uniform(scenario_.change_every_ms / 2,
+                                                      scenario_.change_every_ms * 3 / 2));
   }
-  Ms latency() { return net_.uniform(s_.latency_ms_min, s_.latency_ms_max); }
+  Ms latency() { return network_prng_.uniform(scenario_.latency_ms_min, scenario_.latency_ms_max); }
 
   // The server's state for endpoint `e` changes: a key is added, modified or removed.
   void change(std::uint32_t e) {
     Map& m = server_[e];
-    const std::string key =
-        "k" + std::to_string(world_.uniform(0, static_cast<std::int64_t>(s_.keys_max) - 1));
+    const std::string key = "k" + std::to_string(world_prng_.uniform(
+                                      0, static_cast<std::int64_t>(scenario_.keys_max) - 1));
     const auto it = m.find(key);
-    if (it != m.end() && world_.uniform(0, 2) == 0)
+    if (it != m.end() && world_prng_.uniform(0, 2) == 0)
       m.erase(it);
     else
       m[key] =
@@ -360,7 +359,7 @@ class PollWorld final : public io::Clock, public io::Host {
         if (wake > now_) return agenda_.push(wake, item);
         result_.stopped_by_scenario =
             result_.stopped_by_scenario || !poll::is_terminal(loop_.state());
-        if (s_.faults[item.index].kind == PollFaultKind::stop)
+        if (scenario_.faults[item.index].kind == PollFaultKind::stop)
           feed(poll::StopRequested{}, std::nullopt);
         else
           feed(poll::ReceiverGone{}, std::nullopt);
@@ -381,7 +380,7 @@ class PollWorld final : public io::Clock, public io::Host {
     r.status = 200;
     Ms extra_ms = 0;
     bool decided = false;
-    for (const PollFault& f : s_.faults) {
+    for (const PollFault& f : scenario_.faults) {
       if (now_ < f.at_ms || now_ >= f.at_ms + f.duration_ms) continue;
       if (f.endpoint != all_endpoints && f.endpoint != r.endpoint) continue;
       if (f.kind == PollFaultKind::slow)
@@ -416,13 +415,13 @@ class PollWorld final : public io::Clock, public io::Host {
     r.response.status = r.status;
     if (r.status == 200) {
       const std::string etag = etag_of(version_[r.endpoint]);
-      if (s_.etags && r.etag == etag && !r.malformed) {
+      if (scenario_.etags && r.etag == etag && !r.malformed) {
         r.response.status = 304;
         r.response.not_modified = true;
       } else {
         r.served = server_[r.endpoint];
         r.response.body = json_body(r.served);
-        if (s_.etags) r.response.etag = etag;
+        if (scenario_.etags) r.response.etag = etag;
         if (r.malformed)  // a key listed twice: the driver must refuse it, not keep the last
           r.response.body.insert(
               1, std::string(R"("dup":"1","dup":"2")") + (r.served.empty() ? "" : ","));
@@ -453,7 +452,7 @@ class PollWorld final : public io::Clock, public io::Host {
   struct ResultClock {
     PollWorld& world;
     explicit ResultClock(PollWorld& w) : world(w) {
-      world.stamp_skew_ms_ = w.s_.result_clock_skew_ms;
+      world.stamp_skew_ms_ = w.scenario_.result_clock_skew_ms;
     }
     ~ResultClock() { world.stamp_skew_ms_ = 0; }
     ResultClock(const ResultClock&) = delete;
@@ -463,7 +462,7 @@ class PollWorld final : public io::Clock, public io::Host {
   // Every input goes through the loop. The world's effects never feed it back
   // (a Poll becomes an agenda item), so an input always steps at once and its
   // `served_at` is the one catching up is judged by.
-  void feed(poll::PollEvent ev, std::optional<Ms> served_at) {
+  void feed(poll::Event ev, std::optional<Ms> served_at) {
     served_at_ = served_at;
     if (loop_.feed(std::move(ev)) != io::Fed::fed)
       result_.violations.push_back(Violation{Guarantee::driver_loop, "limit",
@@ -471,8 +470,8 @@ class PollWorld final : public io::Clock, public io::Host {
     served_at_.reset();
   }
 
-  void record(const poll::PollEffects& fx) {
-    for (const poll::PollEffect& x : fx) {
+  void record(const poll::Effects& fx) {
+    for (const poll::Effect& x : fx) {
       if (const auto* p = std::get_if<poll::Poll>(&x);
           p != nullptr && p->endpoint < server_.size()) {
         EndpointReport& r = result_.endpoints[p->endpoint];
@@ -499,14 +498,14 @@ class PollWorld final : public io::Clock, public io::Host {
                  Item{ItemKind::arrive, static_cast<std::uint32_t>(requests_.size() - 1)});
   }
 
-  const PollScenario& s_;
-  const PollRunOptions& opt_;
+  const PollScenario& scenario_;
+  const PollRunOptions& options_;
   io::ReducerLoop<io::PollReducer, PollWorld> loop_;
   Ms heal_at_;
   Ms end_at_ = 0;
   PollReference reference_;  // the reducer's rules
-  Prng net_;
-  Prng world_;
+  Prng network_prng_;
+  Prng world_prng_;
   Agenda<Item> agenda_;
   std::vector<Map> server_;
   std::vector<std::uint64_t> version_;
@@ -533,56 +532,57 @@ class PollWorld final : public io::Clock, public io::Host {
   PollRunResult result_;
 };
 
-bool chance(Prng& p, std::int64_t percent) { return p.uniform(0, 99) < percent; }
+bool chance(Prng& prng, std::int64_t percent) { return prng.uniform(0, 99) < percent; }
 
-poll::PollConfig draw_config(Prng& p, std::string& origin) {
-  const std::int64_t kind = p.uniform(0, 3);
+poll::Config draw_config(Prng& prng, std::string& origin) {
+  const std::int64_t kind = prng.uniform(0, 3);
   if (kind == 0) {
     origin = "zero_poll";
     return model::presets::zero_poll();
   }
   if (kind == 1) {
-    const std::int64_t interval_ms = p.uniform(1, 20) * 250;
+    const std::int64_t interval_ms = prng.uniform(1, 20) * 250;
     origin = "koprs_poll(" + std::to_string(interval_ms) + ")";
     return model::presets::koprs_poll(interval_ms);
   }
   constexpr std::array<double, 4> multipliers{1.0, 1.5, 2.0, 3.0};
-  poll::PollConfig c;
-  const std::int64_t n = p.uniform(1, 4);
+  poll::Config c;
+  const std::int64_t n = prng.uniform(1, 4);
   origin = "random(" + std::to_string(n) + " endpoints)";
   for (std::int64_t i = 0; i < n; ++i) {
-    poll::PollBackoff b;
-    b.delay_ms_initial = p.uniform(1, 20) * 250;
-    b.multiplier = multipliers[static_cast<std::size_t>(p.uniform(0, 3))];
-    b.delay_ms_max = b.delay_ms_initial * p.uniform(1, 32);
-    b.jitter = static_cast<model::JitterKind>(p.uniform(0, 5));
-    b.jitter_fraction = static_cast<double>(p.uniform(0, 100)) / 100.0;
-    c.endpoints.push_back(poll::EndpointConfig{"e" + std::to_string(i), p.uniform(2, 60) * 250, b});
+    poll::Backoff b;
+    b.delay_ms_initial = prng.uniform(1, 20) * 250;
+    b.multiplier = multipliers[static_cast<std::size_t>(prng.uniform(0, 3))];
+    b.delay_ms_max = b.delay_ms_initial * prng.uniform(1, 32);
+    b.jitter = static_cast<model::JitterKind>(prng.uniform(0, 5));
+    b.jitter_fraction = static_cast<double>(prng.uniform(0, 100)) / 100.0;
+    c.endpoints.push_back(
+        poll::EndpointConfig{"e" + std::to_string(i), prng.uniform(2, 60) * 250, b});
   }
   return c;
 }
 
-std::int64_t draw_param(Prng& p, PollFaultKind k, std::int64_t cadence_ms_max) {
+std::int64_t draw_param(Prng& prng, PollFaultKind k, std::int64_t cadence_ms_max) {
   constexpr std::array<std::int64_t, 6> statuses{500, 502, 504, 400, 403, 429};
   switch (k) {
     case PollFaultKind::server_error:
-      return statuses[static_cast<std::size_t>(p.uniform(0, 5))];
+      return statuses[static_cast<std::size_t>(prng.uniform(0, 5))];
     case PollFaultKind::slow:
-      return p.uniform(100, 3 * cadence_ms_max);
+      return prng.uniform(100, 3 * cadence_ms_max);
     default:
       return 0;
   }
 }
 
-Ms draw_duration(Prng& p, PollFaultKind k) {
+Ms draw_duration(Prng& prng, PollFaultKind k) {
   switch (k) {
     case PollFaultKind::stop:
     case PollFaultKind::receiver_gone:
       return 0;
     case PollFaultKind::suspend:
-      return p.uniform(1000, 60000);
+      return prng.uniform(1000, 60000);
     default:
-      return p.uniform(100, 60000);
+      return prng.uniform(100, 60000);
   }
 }
 
@@ -617,71 +617,74 @@ std::string_view name_of(PollFaultKind kind) {
 }
 
 PollScenario poll_swarm_scenario(std::uint64_t seed) {
-  Prng p = Prng::derive(seed, 0x9011);
-  PollScenario s;
-  s.seed = seed;
-  s.config = draw_config(p, s.origin);
-  s.safety_ms = p.uniform(20, 120) * 1000;
-  s.change_every_ms = p.uniform(1, 40) * 100;
-  s.keys_max = static_cast<std::uint32_t>(p.uniform(1, 16));
-  s.latency_ms_min = p.uniform(0, 50);
-  s.latency_ms_max = s.latency_ms_min + p.uniform(0, 300);
-  s.etags = chance(p, 50);
+  Prng prng = Prng::derive(seed, 0x9011);
+  PollScenario scenario;
+  scenario.seed = seed;
+  scenario.config = draw_config(prng, scenario.origin);
+  scenario.safety_ms = prng.uniform(20, 120) * 1000;
+  scenario.change_every_ms = prng.uniform(1, 40) * 100;
+  scenario.keys_max = static_cast<std::uint32_t>(prng.uniform(1, 16));
+  scenario.latency_ms_min = prng.uniform(0, 50);
+  scenario.latency_ms_max = scenario.latency_ms_min + prng.uniform(0, 300);
+  scenario.etags = chance(prng, 50);
   std::int64_t cadence_ms_max = 0;
-  for (const auto& e : s.config.endpoints) cadence_ms_max = std::max(cadence_ms_max, e.cadence_ms);
+  for (const auto& e : scenario.config.endpoints)
+    cadence_ms_max = std::max(cadence_ms_max, e.cadence_ms);
   // Swarm testing: each seed disables some kinds and weights the rest. Stops
   // end the session (and skip the catch-up check): rare.
-  std::array<std::int64_t, poll_fault_kind_count> w{};
-  for (auto& x : w) x = chance(p, 50) ? p.uniform(1, 10) : 0;
+  std::array<std::int64_t, poll_fault_kind_count> weights{};
+  for (auto& x : weights) x = chance(prng, 50) ? prng.uniform(1, 10) : 0;
   for (const PollFaultKind k : {PollFaultKind::stop, PollFaultKind::receiver_gone}) {
-    auto& x = w[static_cast<std::size_t>(k)];
-    x = chance(p, 15) ? std::min<std::int64_t>(x, 1) : 0;
+    auto& x = weights[static_cast<std::size_t>(k)];
+    x = chance(prng, 15) ? std::min<std::int64_t>(x, 1) : 0;
   }
   std::int64_t total = 0;
-  for (const std::int64_t x : w) total += x;
-  const std::int64_t n = total == 0 ? 0 : p.uniform(0, 12);
-  const auto endpoints = static_cast<std::int64_t>(s.config.endpoints.size());
+  for (const std::int64_t x : weights) total += x;
+  const std::int64_t n = total == 0 ? 0 : prng.uniform(0, 12);
+  const auto endpoints = static_cast<std::int64_t>(scenario.config.endpoints.size());
   for (std::int64_t j = 0; j < n; ++j) {
-    std::int64_t pick = p.uniform(0, total - 1);
+    std::int64_t pick = prng.uniform(0, total - 1);
     std::size_t k = 0;
-    while (pick >= w[k]) pick -= w[k++];
+    while (pick >= weights[k]) pick -= weights[k++];
     PollFault f{static_cast<PollFaultKind>(k)};
-    f.endpoint =
-        chance(p, 30) ? all_endpoints : static_cast<std::uint32_t>(p.uniform(0, endpoints - 1));
-    f.at_ms = p.uniform(0, s.safety_ms - 1);
-    f.duration_ms = draw_duration(p, f.kind);
-    f.param = draw_param(p, f.kind, cadence_ms_max);
-    s.faults.push_back(f);
+    f.endpoint = chance(prng, 30) ? all_endpoints
+                                  : static_cast<std::uint32_t>(prng.uniform(0, endpoints - 1));
+    f.at_ms = prng.uniform(0, scenario.safety_ms - 1);
+    f.duration_ms = draw_duration(prng, f.kind);
+    f.param = draw_param(prng, f.kind, cadence_ms_max);
+    scenario.faults.push_back(f);
   }
-  std::sort(s.faults.begin(), s.faults.end(),
+  std::sort(scenario.faults.begin(), scenario.faults.end(),
             [](const PollFault& a, const PollFault& b) { return a.at_ms < b.at_ms; });
   // Results stamped by a skewed clock, from a stream of its own: the draws
   // above stay what they were for every seed.
   Prng skew = Prng::derive(seed, 0x5CE3);
-  if (chance(skew, 30)) s.result_clock_skew_ms = skew.uniform(-5000, 5000);
-  return s;
+  if (chance(skew, 30)) scenario.result_clock_skew_ms = skew.uniform(-5000, 5000);
+  return scenario;
 }
 
-Ms heal_ms(const PollScenario& s) {
-  Ms h = s.safety_ms;
-  for (const PollFault& f : s.faults) h = std::max(h, f.at_ms + f.duration_ms);
+Ms heal_ms(const PollScenario& scenario) {
+  Ms h = scenario.safety_ms;
+  for (const PollFault& f : scenario.faults) h = std::max(h, f.at_ms + f.duration_ms);
   return h;
 }
 
-Ms catch_up_bound_ms(const PollScenario& s, std::size_t endpoint) {
+Ms catch_up_bound_ms(const PollScenario& scenario, std::size_t endpoint) {
   Ms slow_ms_max = 0;
-  for (const PollFault& f : s.faults)
+  for (const PollFault& f : scenario.faults)
     if (f.kind == PollFaultKind::slow) slow_ms_max = std::max(slow_ms_max, f.param);
-  const poll::EndpointConfig& e = s.config.endpoints.at(endpoint);
+  const poll::EndpointConfig& e = scenario.config.endpoints.at(endpoint);
   // A backoff runs from the failure's stamp: a results' clock ahead of the
   // world's puts the next poll that much later.
-  const Ms skew_ms = std::max<Ms>(0, s.result_clock_skew_ms);
-  return 3 * s.latency_ms_max + slow_ms_max +
+  const Ms skew_ms = std::max<Ms>(0, scenario.result_clock_skew_ms);
+  return 3 * scenario.latency_ms_max + slow_ms_max +
          std::max(e.cadence_ms, delay_ms_most(e.backoff) + skew_ms) + 1;
 }
 
 PollRunResult run_poll(const PollScenario& scenario, const PollRunOptions& options) {
-  auto state = poll::make_poll_session(scenario.config, Prng::derive(scenario.seed, 0x5E55).next());
+  poll::Config config = scenario.config;
+  config.seed = Prng::derive(scenario.seed, 0x5E55).next();
+  auto state = poll::make(config);
   if (!state) {
     PollRunResult r;
     r.error = std::string(state.error().field) + ": " + std::string(state.error().reason);

@@ -96,7 +96,7 @@ TEST_CASE("an HTTP error is PollFailed with its status; a 401 asks for a token",
 }
 
 TEST_CASE("a transport error is PollFailed{0}, said with the endpoint's name", "[poll_exchange]") {
-  const poll::PollConfig config = tether::model::presets::zero_poll();
+  const poll::Config config = tether::model::presets::zero_poll();
   io::PollExchange x(config);
   io::PollResponse redirected = ok("{}");
   redirected.notices.push_back("redirected to another origin");

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/reducer.hpp>
 #include <tether/sim/poll_world.hpp>
 #include <variant>
 
@@ -18,8 +18,8 @@ namespace {
 
 // The mutant: after a success (or a quiet error), the next poll is due a
 // cadence after the result's stamp instead of after the poll.
-poll::PollEffects cadence_from_result(poll::PollState& s, const poll::PollEvent& e) noexcept {
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+poll::Effects cadence_from_result(poll::State& s, const poll::Event& e) noexcept {
+  poll::Effects fx = poll::transition_in_place(s, e);
   std::size_t endpoint = 0;
   tether::model::Instant stamp{};
   if (const auto* ok = std::get_if<poll::PollSucceeded>(&e))

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/reducer.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/sim/poll_world.hpp>
 #include <variant>
@@ -19,7 +19,7 @@ namespace presets = tether::model::presets;
 
 namespace {
 
-PollScenario quiet_world(poll::PollConfig config, Ms safety_ms) {
+PollScenario quiet_world(poll::Config config, Ms safety_ms) {
   PollScenario s;
   s.seed = 1;
   s.origin = "targeted";
@@ -183,8 +183,8 @@ namespace {
 constexpr std::uint64_t mutant_seeds_max = 2000;
 
 // (a) a failed poll "clears" the endpoint: Removed for its first key.
-poll::PollEffects removed_after_failed_poll(poll::PollState& s, const poll::PollEvent& e) noexcept {
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+poll::Effects removed_after_failed_poll(poll::State& s, const poll::Event& e) noexcept {
+  poll::Effects fx = poll::transition_in_place(s, e);
   const auto* f = std::get_if<poll::PollFailed>(&e);
   auto* p = std::get_if<poll::Polling>(&s.phase);
   if (f == nullptr || p == nullptr || f->endpoint >= p->endpoints.size()) return fx;
@@ -196,14 +196,14 @@ poll::PollEffects removed_after_failed_poll(poll::PollState& s, const poll::Poll
 }
 
 // (b) a late Tick makes up for the slots it missed with an extra poll.
-poll::PollEffects burst_missed_ticks(poll::PollState& s, const poll::PollEvent& e) noexcept {
+poll::Effects burst_missed_ticks(poll::State& s, const poll::Event& e) noexcept {
   std::vector<std::optional<tether::model::Instant>> due;
   if (const auto* p = std::get_if<poll::Polling>(&s.phase))
     for (const auto& ep : p->endpoints) {
       const auto* w = std::get_if<poll::Waiting>(&ep.activity);
       due.push_back(w != nullptr ? std::optional(w->due_at) : std::nullopt);
     }
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+  poll::Effects fx = poll::transition_in_place(s, e);
   const auto* t = std::get_if<poll::Tick>(&e);
   if (t == nullptr) return fx;
   const std::size_t n = fx.size();
@@ -217,8 +217,8 @@ poll::PollEffects burst_missed_ticks(poll::PollState& s, const poll::PollEvent& 
 }
 
 // (c) no backoff: a failed endpoint is polled again 1 ms later.
-poll::PollEffects no_backoff(poll::PollState& s, const poll::PollEvent& e) noexcept {
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+poll::Effects no_backoff(poll::State& s, const poll::Event& e) noexcept {
+  poll::Effects fx = poll::transition_in_place(s, e);
   const auto* f = std::get_if<poll::PollFailed>(&e);
   auto* p = std::get_if<poll::Polling>(&s.phase);
   if (f == nullptr || p == nullptr || f->endpoint >= p->endpoints.size()) return fx;
@@ -230,8 +230,8 @@ poll::PollEffects no_backoff(poll::PollState& s, const poll::PollEvent& e) noexc
 }
 
 // (d) stuck: after a failure the endpoint is never polled again.
-poll::PollEffects stuck_after_failure(poll::PollState& s, const poll::PollEvent& e) noexcept {
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+poll::Effects stuck_after_failure(poll::State& s, const poll::Event& e) noexcept {
+  poll::Effects fx = poll::transition_in_place(s, e);
   const auto* f = std::get_if<poll::PollFailed>(&e);
   auto* p = std::get_if<poll::Polling>(&s.phase);
   if (f == nullptr || p == nullptr || f->endpoint >= p->endpoints.size()) return fx;
@@ -243,8 +243,8 @@ poll::PollEffects stuck_after_failure(poll::PollState& s, const poll::PollEvent&
 }
 
 // (e) chatty: every quiet error reports its status again.
-poll::PollEffects quiet_spam(poll::PollState& s, const poll::PollEvent& e) noexcept {
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+poll::Effects quiet_spam(poll::State& s, const poll::Event& e) noexcept {
+  poll::Effects fx = poll::transition_in_place(s, e);
   const auto* f = std::get_if<poll::PollFailed>(&e);
   const auto* p = std::get_if<poll::Polling>(&s.phase);
   if (f == nullptr || p == nullptr || f->endpoint >= p->endpoints.size()) return fx;
@@ -256,9 +256,9 @@ poll::PollEffects quiet_spam(poll::PollState& s, const poll::PollEvent& e) noexc
 }
 
 // (f) one more poll as the session stops.
-poll::PollEffects poll_after_stop(poll::PollState& s, const poll::PollEvent& e) noexcept {
+poll::Effects poll_after_stop(poll::State& s, const poll::Event& e) noexcept {
   const bool was_terminal = poll::is_terminal(s);
-  poll::PollEffects fx = poll::transition_in_place(s, e);
+  poll::Effects fx = poll::transition_in_place(s, e);
   if (!was_terminal && poll::is_terminal(s)) fx.push_back(poll::Poll{0, false});
   return fx;
 }

@@ -20,13 +20,13 @@ std::string show(const std::optional<model::Instant>& t) {
 
 }  // namespace
 
-PollReference::PollReference(const poll::PollConfig& config)
-    : cfg_(config), eps_(config.endpoints.size()) {}
+PollReference::PollReference(const poll::Config& config)
+    : config_(config), endpoints_(config.endpoints.size()) {}
 
 std::optional<model::Instant> PollReference::due_at(std::size_t endpoint) const {
-  if (!started_ || stopped_ || endpoint >= eps_.size() || eps_[endpoint].in_flight)
+  if (!started_ || stopped_ || endpoint >= endpoints_.size() || endpoints_[endpoint].in_flight)
     return std::nullopt;
-  return eps_[endpoint].due;
+  return endpoints_[endpoint].due;
 }
 
 void PollReference::flag(RuleOf<poll_rules> rule, std::string message, std::size_t endpoint) {
@@ -35,17 +35,17 @@ void PollReference::flag(RuleOf<poll_rules> rule, std::string message, std::size
                                     static_cast<std::uint32_t>(endpoint)});
 }
 
-void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& effects,
-                         const poll::PollState& after) {
+void PollReference::step(const poll::Event& event, const poll::Effects& effects,
+                         const poll::State& after) {
   step(event, effects, after, poll::time_of(event).ms);
 }
 
-void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& effects,
-                         const poll::PollState& after, Ms at_ms) {
+void PollReference::step(const poll::Event& event, const poll::Effects& effects,
+                         const poll::State& after, Ms at_ms) {
   now_ = poll::time_of(event);
   at_ms_ = at_ms;
   outcome_ = Outcome::none;
-  answered_ = eps_.size();
+  answered_ = endpoints_.size();
   statuses_ = 0;
   if (stopped_) {
     if (!effects.empty()) flag("stop", "effects after the session stopped", 0);
@@ -59,7 +59,7 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
   if (const auto* s = std::get_if<poll::Started>(&event)) {
     ignored = started_;
     if (!started_)
-      for (Endpoint& e : eps_) e.due = s->now;  // Started polls every endpoint
+      for (Endpoint& e : endpoints_) e.due = s->now;  // Started polls every endpoint
     started_ = true;
   } else if (!started_) {
     if (!effects.empty()) flag("ignored", "effects before Started", 0);
@@ -81,7 +81,7 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
     return judge_deadline(after, false);
   }
   settle_outcome();
-  for (const poll::PollEffect& x : effects) effect(x, event);
+  for (const poll::Effect& x : effects) effect(x, event);
   judge_status();
   if (outcome_ == Outcome::success) judge_mirror(answered_);
   judge_deadline(after, outcome_ == Outcome::none);
@@ -89,14 +89,14 @@ void PollReference::step(const poll::PollEvent& event, const poll::PollEffects& 
 
 // What a result means, by the rules (never the reducer's classify()): a poll
 // in flight answered, or a stray.
-void PollReference::on_result(const poll::PollEvent& event) {
+void PollReference::on_result(const poll::Event& event) {
   if (const auto* ok = std::get_if<poll::PollSucceeded>(&event)) {
     answered_ = ok->endpoint;
-    if (answered_ >= eps_.size() || !eps_[answered_].in_flight) {
+    if (answered_ >= endpoints_.size() || !endpoints_[answered_].in_flight) {
       outcome_ = Outcome::stray;
       return;
     }
-    Endpoint& e = eps_[answered_];
+    Endpoint& e = endpoints_[answered_];
     if (ok->snapshot) e.polled = *ok->snapshot;
     outcome_ = e.polled ? Outcome::success : Outcome::failure;
     http_status_ = 304;  // the failure's, when a 304 had no earlier snapshot to keep
@@ -104,12 +104,12 @@ void PollReference::on_result(const poll::PollEvent& event) {
   }
   const auto& f = std::get<poll::PollFailed>(event);
   answered_ = f.endpoint;
-  if (answered_ >= eps_.size() || !eps_[answered_].in_flight) {
+  if (answered_ >= endpoints_.size() || !endpoints_[answered_].in_flight) {
     outcome_ = Outcome::stray;
     return;
   }
   http_status_ = f.http_status;
-  if (http_status_ == 503 && !eps_[answered_].retry_out)
+  if (http_status_ == 503 && !endpoints_[answered_].retry_out)
     outcome_ = Outcome::retry;
   else if (http_status_ == 404 || http_status_ == 401)
     outcome_ = Outcome::quiet;
@@ -125,7 +125,7 @@ void PollReference::on_result(const poll::PollEvent& event) {
 void PollReference::settle_outcome() {
   if (outcome_ != Outcome::success && outcome_ != Outcome::quiet && outcome_ != Outcome::failure)
     return;
-  Endpoint& e = eps_[answered_];
+  Endpoint& e = endpoints_[answered_];
   e.in_flight = false;
   if (outcome_ == Outcome::failure) {
     e.failing = true;
@@ -136,27 +136,28 @@ void PollReference::settle_outcome() {
     return;
   }
   e.failing = false;
-  e.due = model::after(e.issued_at, cfg_.endpoints[answered_].cadence_ms);
-  if (std::none_of(eps_.begin(), eps_.end(), [](const Endpoint& x) { return x.failing; }))
+  e.due = model::after(e.issued_at, config_.endpoints[answered_].cadence_ms);
+  if (std::none_of(endpoints_.begin(), endpoints_.end(),
+                   [](const Endpoint& x) { return x.failing; }))
     failures_ = 0;
 }
 
-void PollReference::on_retry(const poll::PollEffects& effects) {
+void PollReference::on_retry(const poll::Effects& effects) {
   const auto* p = effects.size() == 1 ? std::get_if<poll::Poll>(&effects[0]) : nullptr;
   if (p == nullptr || p->endpoint != answered_ || !p->retry_in_tick)
     flag("retry",
          "a first 503 must be retried at once with Poll{" + std::to_string(answered_) +
              ", retry_in_tick}, and nothing else (" + std::to_string(effects.size()) + " effects)",
          answered_);
-  eps_[answered_].retry_out = true;
+  endpoints_[answered_].retry_out = true;
 }
 
 // next_deadline() is the earliest due time of an endpoint with no poll in
 // flight; after a Tick or the first Started, no endpoint is left due.
-void PollReference::judge_deadline(const poll::PollState& after, bool scheduling) {
+void PollReference::judge_deadline(const poll::State& after, bool scheduling) {
   std::optional<model::Instant> want;
   if (started_)
-    for (const Endpoint& e : eps_)
+    for (const Endpoint& e : endpoints_)
       if (!e.in_flight) want = want ? model::earliest(*want, e.due) : e.due;
   const std::optional<model::Instant> got = poll::next_deadline(after);
   if (got != want)
@@ -165,18 +166,18 @@ void PollReference::judge_deadline(const poll::PollState& after, bool scheduling
              " (the earliest due time of an endpoint with no poll in flight)",
          0);
   if (!scheduling) return;
-  for (std::size_t i = 0; i < eps_.size(); ++i)
-    if (!eps_[i].in_flight && eps_[i].due <= now_)
+  for (std::size_t i = 0; i < endpoints_.size(); ++i)
+    if (!endpoints_[i].in_flight && endpoints_[i].due <= now_)
       flag("cadence",
            "a Tick at " + std::to_string(now_.ms) + " ms left the endpoint unpolled, due at " +
-               std::to_string(eps_[i].due.ms) + " ms",
+               std::to_string(endpoints_[i].due.ms) + " ms",
            i);
 }
 
 // StopRequested or ReceiverGone, in any phase: one ReportStopped with its
 // reason, then a terminal state with no deadline.
-void PollReference::on_stop(const poll::PollEvent& event, const poll::PollEffects& effects,
-                            const poll::PollState& after) {
+void PollReference::on_stop(const poll::Event& event, const poll::Effects& effects,
+                            const poll::State& after) {
   stopped_ = true;
   const bool asked = std::holds_alternative<poll::StopRequested>(event);
   const poll::StopReason want =

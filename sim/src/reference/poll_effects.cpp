@@ -28,7 +28,7 @@ std::string_view name_of(poll::ChangeKind kind) {
 
 }  // namespace
 
-void PollReference::effect(const poll::PollEffect& x, const poll::PollEvent& event) {
+void PollReference::effect(const poll::Effect& x, const poll::Event& event) {
   if (const auto* p = std::get_if<poll::Poll>(&x)) return on_poll(*p, event);
   if (const auto* a = std::get_if<poll::Added>(&x))
     return on_change(a->endpoint, poll::ChangeKind::added, a->key, a->value, event);
@@ -42,12 +42,12 @@ void PollReference::effect(const poll::PollEffect& x, const poll::PollEvent& eve
 
 // A scheduled poll: at Started or a Tick, of an endpoint with nothing in
 // flight, once it is due. A retry comes only from on_retry().
-void PollReference::on_poll(const poll::Poll& p, const poll::PollEvent& event) {
+void PollReference::on_poll(const poll::Poll& p, const poll::Event& event) {
   if (p.retry_in_tick)
     return flag("retry", "a retry that does not answer a first 503 of its endpoint", p.endpoint);
-  if (p.endpoint >= eps_.size())
+  if (p.endpoint >= endpoints_.size())
     return flag("cadence", "a poll of an endpoint that does not exist", p.endpoint);
-  Endpoint& e = eps_[p.endpoint];
+  Endpoint& e = endpoints_[p.endpoint];
   if (!std::holds_alternative<poll::Tick>(event) && !std::holds_alternative<poll::Started>(event))
     flag("cadence", "a scheduled poll outside Started or a Tick", p.endpoint);
   if (e.in_flight) {
@@ -57,7 +57,7 @@ void PollReference::on_poll(const poll::Poll& p, const poll::PollEvent& event) {
          "polled at " + std::to_string(now_.ms) + " ms, " + std::to_string(e.due.ms - now_.ms) +
              " ms before it was due at " + std::to_string(e.due.ms) + " ms (" +
              (e.failing ? std::string("the backoff's end")
-                        : "cadence " + std::to_string(cfg_.endpoints[p.endpoint].cadence_ms) +
+                        : "cadence " + std::to_string(config_.endpoints[p.endpoint].cadence_ms) +
                               " ms after the last poll was issued") +
              ")",
          p.endpoint);
@@ -71,7 +71,7 @@ void PollReference::on_poll(const poll::Poll& p, const poll::PollEvent& event) {
 // A change: only in a successful poll of its own endpoint, and it must fit the
 // application's mirror.
 void PollReference::on_change(std::size_t endpoint, poll::ChangeKind kind, const std::string& key,
-                              const std::string& value, const poll::PollEvent& event) {
+                              const std::string& value, const poll::Event& event) {
   const std::string what = std::string(name_of(kind)) + " \"" + key + "\"";
   if (outcome_ != Outcome::success || endpoint != answered_) {
     const bool failed =
@@ -81,7 +81,7 @@ void PollReference::on_change(std::size_t endpoint, poll::ChangeKind kind, const
         what + (failed ? " after a failed poll" : " outside a successful poll of its endpoint"),
         endpoint);
   }
-  Map& mirror = eps_[endpoint].mirror;
+  Map& mirror = endpoints_[endpoint].mirror;
   const auto it = mirror.find(key);
   switch (kind) {
     case poll::ChangeKind::added:
@@ -105,9 +105,9 @@ void PollReference::on_change(std::size_t endpoint, poll::ChangeKind kind, const
 // A status: only for the endpoint that answered, once in the step, and never
 // the one reported last.
 void PollReference::on_status(const poll::ReportStatus& r) {
-  if (r.endpoint >= eps_.size())
+  if (r.endpoint >= endpoints_.size())
     return flag("status", "a status of an endpoint that does not exist", r.endpoint);
-  Endpoint& e = eps_[r.endpoint];
+  Endpoint& e = endpoints_[r.endpoint];
   if (e.reported && *e.reported == r.status)
     flag("quiet", "the same status reported twice in a row", r.endpoint);
   if (r.endpoint != answered_)
@@ -120,9 +120,9 @@ void PollReference::on_status(const poll::ReportStatus& r) {
 // Where the endpoint that answered stands: the status of its outcome, and after
 // a failure the policy's count and a delay within its jitter envelope.
 void PollReference::judge_status() {
-  if (answered_ >= eps_.size()) return;
-  Endpoint& e = eps_[answered_];
-  const std::optional<poll::EndpointStatus>& st = e.reported;
+  if (answered_ >= endpoints_.size()) return;
+  Endpoint& e = endpoints_[answered_];
+  const std::optional<poll::Status>& st = e.reported;
   switch (outcome_) {
     case Outcome::success:
       if (!st || st->health != poll::Health::ok)
@@ -154,7 +154,7 @@ void PollReference::judge_status() {
   }
 }
 
-void PollReference::judge_backoff(std::size_t endpoint, const poll::EndpointStatus& st) {
+void PollReference::judge_backoff(std::size_t endpoint, const poll::Status& st) {
   if (st.failures != failures_)
     return flag("escalation",
                 "backing off with failure count " + std::to_string(st.failures) +
@@ -162,7 +162,7 @@ void PollReference::judge_backoff(std::size_t endpoint, const poll::EndpointStat
                     " (one escalation per wave of failures)",
                 endpoint);
   const model::DelayBounds b =
-      model::jitter_envelope(poll::as_policy(cfg_.endpoints[endpoint].backoff), failures_);
+      model::jitter_envelope(poll::as_policy(config_.endpoints[endpoint].backoff), failures_);
   const std::int64_t d = st.next_attempt_at.ms - now_.ms;
   if (d < b.delay_ms_min || d > b.delay_ms_max)
     flag("escalation",
@@ -174,7 +174,7 @@ void PollReference::judge_backoff(std::size_t endpoint, const poll::EndpointStat
 
 // After a success the mirror is the endpoint's last snapshot (a 304 keeps it).
 void PollReference::judge_mirror(std::size_t endpoint) {
-  const Endpoint& e = eps_[endpoint];
+  const Endpoint& e = endpoints_[endpoint];
   const std::span<const poll::Entry> entries =
       e.polled ? e.polled->entries() : std::span<const poll::Entry>{};
   bool same = entries.size() == e.mirror.size();

@@ -29,7 +29,7 @@ struct ChangeLog {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<std::string> changes;  // "added a=1"
-  std::vector<model::poll::EndpointStatus> statuses;
+  std::vector<model::poll::Status> statuses;
   std::vector<std::string> diagnostics;
 
   io::PollCallbacks callbacks() {
@@ -43,7 +43,7 @@ struct ChangeLog {
       changes.push_back(std::string(name) + " " + std::string(key) + "=" + std::string(value));
       changed.notify_all();
     };
-    c.on_status = [this](std::size_t, const model::poll::EndpointStatus& s) {
+    c.on_status = [this](std::size_t, const model::poll::Status& s) {
       std::lock_guard lock(mutex);
       statuses.push_back(s);
       changed.notify_all();
@@ -77,7 +77,7 @@ TEST_CASE("poll runner: a rewritten file gives exactly the Added/Modified/Remove
   NginxServer server = NginxServer::start();
   server.write_file("state.json", R"({"a":1,"b":2})");
   io::PollRunnerOptions options;
-  options.config.endpoints.push_back({"state", 100, model::poll::PollBackoff::fixed(100)});
+  options.config.endpoints.push_back({"state", 100, model::poll::Backoff::fixed(100)});
   options.urls.push_back(server.url("/files/state.json"));
   options.http.timeout = 2000ms;
   ChangeLog log;
@@ -184,8 +184,8 @@ TEST_CASE(
   io::testing::ScriptedServer locked(
       {io::testing::Behaviour::http_response(401)});  // every poll: 401
   io::PollRunnerOptions options;
-  options.config.endpoints.push_back({"open", 100, model::poll::PollBackoff::fixed(100)});
-  options.config.endpoints.push_back({"locked", 100, model::poll::PollBackoff::fixed(100)});
+  options.config.endpoints.push_back({"open", 100, model::poll::Backoff::fixed(100)});
+  options.config.endpoints.push_back({"locked", 100, model::poll::Backoff::fixed(100)});
   options.urls = {server.url("/files/open.json"), locked.base_url() + "/locked.json"};
   options.http.timeout = 2000ms;
   auto auth = std::make_shared<BlockingAuth>();
@@ -220,7 +220,7 @@ TEST_CASE("poll runner: stop() ends a first credential refresh that blocks",
   io::testing::ScriptedServer server(
       {io::testing::Behaviour::http_response(200, {}, R"({"a":1})")});
   io::PollRunnerOptions options;
-  options.config.endpoints.push_back({"state", 100, model::poll::PollBackoff::fixed(100)});
+  options.config.endpoints.push_back({"state", 100, model::poll::Backoff::fixed(100)});
   options.urls = {server.base_url() + "/state.json"};
   auto auth = std::make_shared<BlockingAuth>();
   {
@@ -248,7 +248,7 @@ TEST_CASE(
     "[poll_runner][auth]") {
   io::testing::ScriptedServer locked({io::testing::Behaviour::http_response(401)});
   io::PollRunnerOptions options;
-  options.config.endpoints.push_back({"locked", 100, model::poll::PollBackoff::fixed(100)});
+  options.config.endpoints.push_back({"locked", 100, model::poll::Backoff::fixed(100)});
   options.urls = {locked.base_url() + "/locked.json"};
   auto auth = std::make_shared<FailingAuth>();
   options.auth = auth;

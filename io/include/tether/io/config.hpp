@@ -40,7 +40,7 @@
 #include <tether/model/config.hpp>
 #include <tether/model/cursor.hpp>
 #include <tether/model/freshness_mirror.hpp>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/config.hpp>
 #include <tether/model/wait_for_resource.hpp>
 
 namespace tether::io {
@@ -72,7 +72,7 @@ struct Config {
   // retries spread out); fix it only to replay.
   std::optional<std::uint64_t> seed;
   ShellConfig shell;
-  model::poll::PollConfig poll;
+  model::poll::Config poll;
   model::wait::WaitConfig wait;
   model::mirror::MirrorConfig mirror;
 };

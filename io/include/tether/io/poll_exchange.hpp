@@ -16,7 +16,8 @@
 #include <string>
 #include <string_view>
 #include <tether/io/application.hpp>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/config.hpp>
+#include <tether/model/poll/event.hpp>
 #include <vector>
 
 namespace tether::io {
@@ -48,13 +49,13 @@ std::expected<model::poll::Snapshot, std::string> parse_snapshot(std::string_vie
 class PollExchange {
  public:
   // The endpoints' names (for diagnostics) come from `config`.
-  explicit PollExchange(const model::poll::PollConfig& config);
+  explicit PollExchange(const model::poll::Config& config);
 
   // The If-None-Match of the next request to `endpoint` (nullopt: none).
   const std::optional<std::string>& etag(std::size_t endpoint) const { return etags_.at(endpoint); }
 
   struct Outcome {
-    model::poll::PollEvent event;         // its `now` is left for the loop to set
+    model::poll::Event event;             // its `now` is left for the loop to set
     std::vector<Diagnostic> diagnostics;  // for the application, in order
     bool unauthorised = false;            // a 401: fetch a token for the next poll
   };

@@ -23,15 +23,16 @@
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/http_poller.hpp>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/config.hpp>
+#include <tether/model/poll/state.hpp>
 #include <vector>
 
 namespace tether::io {
 
 struct PollRunnerOptions {
-  model::poll::PollConfig config;  // endpoints: name, cadence, backoff
-  std::vector<std::string> urls;   // one per config endpoint, same order
-  // The jitter seed; nullopt: drawn from the OS (see <tether/io/seed.hpp>).
+  model::poll::Config config;     // endpoints: name, cadence, backoff (seed: set from `seed`)
+  std::vector<std::string> urls;  // one per config endpoint, same order
+  // The jitter seed (config.seed); nullopt: drawn from the OS (see <tether/io/seed.hpp>).
   std::optional<std::uint64_t> seed;
   PollOptions http;  // timeout, body limit, TLS, headers
   // Optional: a bearer token, fetched before the first poll and again after a
@@ -43,7 +44,7 @@ struct PollCallbacks {
   std::function<void(std::size_t endpoint, model::poll::ChangeKind kind, std::string_view key,
                      std::string_view value)>
       on_change;
-  std::function<void(std::size_t endpoint, const model::poll::EndpointStatus& status)> on_status;
+  std::function<void(std::size_t endpoint, const model::poll::Status& status)> on_status;
   std::function<void(const Diagnostic& diagnostic)> on_diagnostic;
 };
 

@@ -6,7 +6,7 @@
 // exchange them and return false, see <tether/io/reducer_loop.hpp>).
 #include <optional>
 #include <tether/model/freshness_mirror.hpp>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/reducer.hpp>
 #include <tether/model/session.hpp>
 #include <tether/model/wait_for_resource.hpp>
 #include <utility>
@@ -56,12 +56,12 @@ struct SessionReducer {
   }
 };
 
-// The polling session (<tether/model/poll_session.hpp>).
+// The polling session (<tether/model/poll/reducer.hpp>).
 struct PollReducer {
-  using State = model::poll::PollState;
-  using Event = model::poll::PollEvent;
-  using Effect = model::poll::PollEffect;
-  using Effects = model::poll::PollEffects;
+  using State = model::poll::State;
+  using Event = model::poll::Event;
+  using Effect = model::poll::Effect;
+  using Effects = model::poll::Effects;
   static Effects transition_in_place(State& state, const Event& event) noexcept {
     return model::poll::transition_in_place(state, event);
   }

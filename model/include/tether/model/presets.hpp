@@ -8,7 +8,7 @@
 #include <string_view>
 #include <tether/model/config.hpp>
 #include <tether/model/freshness_mirror.hpp>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/config.hpp>
 #include <tether/model/wait_for_resource.hpp>
 
 namespace tether::model::presets {
@@ -41,12 +41,12 @@ std::span<const Named> all();
 //   0 "state":    5 s cadence, 5 s fixed backoff;
 //   1 "backfill": 30 s cadence, 5 s fixed backoff (a failed backfill is retried
 //                 after 5 s, not after its 30 s cadence).
-poll::PollConfig zero_poll();
+poll::Config zero_poll();
 
 // koprs_poll: one endpoint "resource" polled every `interval_ms`; after failures
 // the delay doubles from the interval up to interval x 32, no jitter, and a
 // success resets it (koprs, presets.hpp, as a polling policy).
-poll::PollConfig koprs_poll(std::int64_t interval_ms = 1000);
+poll::Config koprs_poll(std::int64_t interval_ms = 1000);
 
 // kanade_wait: the kanade preset's backoff, taken from presets::kanade() so the
 // numbers cannot drift (1 s doubling to 300 s, +-25 %, a Connected wake within

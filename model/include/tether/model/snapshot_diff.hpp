@@ -9,7 +9,7 @@
 // duplicate key, naming it, rather than picking a winner: a server that lists a
 // key twice sent an ambiguous answer, and "last wins" would make the mirror
 // depend on the order of a response body. The driver reports such a response as
-// a malformed poll (see poll_session.hpp), which never touches the mirror.
+// a malformed poll (see poll/reducer.hpp), which never touches the mirror.
 //
 // Copies share the immutable entries, so a snapshot costs a pointer to pass in
 // an event or keep in a state; only from_entries and apply allocate.

@@ -1,5 +1,5 @@
 #pragma once
-// The polled world: one polling session (model/poll_session.hpp) against a
+// The polled world: one polling session (model/poll/reducer.hpp) against a
 // simulated HTTP server whose endpoints each serve a keyed state that changes
 // over time, and fail independently, in virtual time.
 //
@@ -54,7 +54,7 @@
 #include <string_view>
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/reducer.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/violation.hpp>
 #include <utility>
@@ -91,7 +91,7 @@ struct PollFault {
 struct PollScenario {
   std::uint64_t seed = 0;
   std::string origin;  // how the configuration was drawn, e.g. "zero_poll"
-  model::poll::PollConfig config;
+  model::poll::Config config;
   Ms safety_ms = 60000;        // faults start in [0, safety_ms)
   Ms change_every_ms = 1000;   // each endpoint's state changes about this often
   std::uint32_t keys_max = 8;  // distinct keys an endpoint may hold
@@ -115,8 +115,8 @@ Ms catch_up_bound_ms(const PollScenario& scenario, std::size_t endpoint);
 // The reducer the run's loop drives (io::ReducerLoop's Transition):
 // model::poll::transition_in_place, except in the mutation tests, which wrap
 // it in deliberately broken variants.
-using PollReducer = model::poll::PollEffects (*)(model::poll::PollState&,
-                                                 const model::poll::PollEvent&) noexcept;
+using PollReducer = model::poll::Effects (*)(model::poll::State&,
+                                             const model::poll::Event&) noexcept;
 
 struct PollRunOptions {
   PollReducer reducer = &model::poll::transition_in_place;
@@ -131,7 +131,7 @@ struct PollRunOptions {
 struct EndpointReport {
   std::vector<Ms> polls_at_ms;    // scheduled polls
   std::vector<Ms> retries_at_ms;  // 503 retries within the tick
-  std::vector<std::pair<Ms, model::poll::EndpointStatus>> statuses;
+  std::vector<std::pair<Ms, model::poll::Status>> statuses;
   std::uint64_t successes = 0;  // PollSucceeded fed, 304s included
   std::uint64_t removed = 0;    // Removed effects
 };

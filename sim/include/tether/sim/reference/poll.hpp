@@ -1,7 +1,7 @@
 #pragma once
 // The polling reducer's reference oracle (model::poll; docs/polling.md, "The
 // rules"): the one place those rules are written. The model's property tests
-// (tests/model/poll_session.cpp) and the poll world (sim/src/poll_world.cpp)
+// (tests/model/poll/properties.cpp) and the poll world (sim/src/poll_world.cpp)
 // both feed it every step; the world adds only what needs its own truth (what
 // the server held and answered, when the host was awake, catching up).
 //
@@ -55,7 +55,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <tether/model/poll_session.hpp>
+#include <tether/model/poll/reducer.hpp>
 #include <tether/sim/violation.hpp>
 #include <vector>
 
@@ -73,14 +73,14 @@ class PollReference {
     failure,  // backs off
   };
 
-  explicit PollReference(const model::poll::PollConfig& config);
+  explicit PollReference(const model::poll::Config& config);
 
   // One step: the event fed, its effects in order, and the state after. A
   // violation is stamped `at_ms` (the world's time), by default the event's.
-  void step(const model::poll::PollEvent& event, const model::poll::PollEffects& effects,
-            const model::poll::PollState& after);
-  void step(const model::poll::PollEvent& event, const model::poll::PollEffects& effects,
-            const model::poll::PollState& after, Ms at_ms);
+  void step(const model::poll::Event& event, const model::poll::Effects& effects,
+            const model::poll::State& after);
+  void step(const model::poll::Event& event, const model::poll::Effects& effects,
+            const model::poll::State& after, Ms at_ms);
 
   // The last step's outcome.
   Outcome outcome() const { return outcome_; }
@@ -112,27 +112,27 @@ class PollReference {
     bool failing = false;                         // its last outcome was a failure
     Map mirror;                                   // from Added / Modified / Removed only
     std::optional<model::poll::Snapshot> polled;  // the last snapshot it returned
-    std::optional<model::poll::EndpointStatus> reported;
+    std::optional<model::poll::Status> reported;
   };
 
   void flag(RuleOf<poll_rules> rule, std::string message, std::size_t endpoint);
-  void on_stop(const model::poll::PollEvent& event, const model::poll::PollEffects& effects,
-               const model::poll::PollState& after);
-  void on_result(const model::poll::PollEvent& event);
+  void on_stop(const model::poll::Event& event, const model::poll::Effects& effects,
+               const model::poll::State& after);
+  void on_result(const model::poll::Event& event);
   void settle_outcome();
-  void on_retry(const model::poll::PollEffects& effects);
-  void effect(const model::poll::PollEffect& x, const model::poll::PollEvent& event);
-  void on_poll(const model::poll::Poll& p, const model::poll::PollEvent& event);
+  void on_retry(const model::poll::Effects& effects);
+  void effect(const model::poll::Effect& x, const model::poll::Event& event);
+  void on_poll(const model::poll::Poll& p, const model::poll::Event& event);
   void on_change(std::size_t endpoint, model::poll::ChangeKind kind, const std::string& key,
-                 const std::string& value, const model::poll::PollEvent& event);
+                 const std::string& value, const model::poll::Event& event);
   void on_status(const model::poll::ReportStatus& r);
   void judge_status();
-  void judge_backoff(std::size_t endpoint, const model::poll::EndpointStatus& st);
+  void judge_backoff(std::size_t endpoint, const model::poll::Status& st);
   void judge_mirror(std::size_t endpoint);
-  void judge_deadline(const model::poll::PollState& after, bool scheduling);
+  void judge_deadline(const model::poll::State& after, bool scheduling);
 
-  model::poll::PollConfig cfg_;
-  std::vector<Endpoint> eps_;
+  model::poll::Config config_;
+  std::vector<Endpoint> endpoints_;
   bool started_ = false;
   bool stopped_ = false;
   std::uint32_t failures_ = 0;     // the session's failure count
@@ -141,7 +141,7 @@ class PollReference {
   model::Instant now_{};
   Ms at_ms_ = 0;
   Outcome outcome_ = Outcome::none;
-  std::size_t answered_ = 0;       // the endpoint whose result it is; eps_.size(): none
+  std::size_t answered_ = 0;       // the endpoint whose result it is; endpoints_.size(): none
   std::uint16_t http_status_ = 0;  // a quiet error's or a failure's status
   std::uint32_t statuses_ = 0;     // ReportStatus effects in the step
   std::vector<Violation> violations_;
