@@ -344,7 +344,7 @@ void visit_wait(V& v, model::wait::WaitConfig& w) {
 }
 
 template <typename V>
-void visit_mirror(V& v, model::mirror::MirrorConfig& m) {
+void visit_mirror(V& v, model::mirror::Config& m) {
   v.integer("stale_after_ms", m.stale_after_ms, kPositiveMs,
             "A value is fresh while younger than this.");
   v.section("heartbeat", m.heartbeat, "Push is degraded after this silence (budget as heartbeat).",

@@ -87,4 +87,8 @@ std::expected<void, ConfigError> validate(const SessionConfig& config) {
   return validate_resume(config.resume);
 }
 
+std::expected<void, ConfigError> validate(const HeartbeatPolicy& heartbeat) {
+  return validate_heartbeat(heartbeat);
+}
+
 }  // namespace tether::model

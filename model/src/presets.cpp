@@ -123,8 +123,8 @@ wait::WaitConfig kanade_wait() {
   return c;
 }
 
-mirror::MirrorConfig aviso_mirror() {
-  mirror::MirrorConfig c;
+mirror::Config aviso_mirror() {
+  mirror::Config c;
   c.heartbeat = aviso().heartbeat.value_or(HeartbeatPolicy{});
   c.stale_after_ms = 30000;
   return c;

@@ -21,7 +21,7 @@ namespace {
 using model::Instant;
 using model::Prng;
 using namespace world_detail;
-namespace mr = model::mirror;
+namespace mirror = model::mirror;
 
 // =============================================================================
 // Mirror world
@@ -53,13 +53,14 @@ struct MirrorItem {
 // it knows: the source's history.
 class MirrorWorld final : public io::Clock, public io::Host {
  public:
-  MirrorWorld(const MirrorScenario& s, const MirrorRunOptions& o, mr::MirrorState initial)
-      : s_(s),
-        o_(o),
-        p_(Prng::derive(s.seed, 0x3A17'0002)),
-        loop_(std::move(initial), *this, *this, *this, o.reducer),
-        ref_(s.config, r_.violations) {
-    loop_.inject_defect(o.loop_defect);
+  MirrorWorld(const MirrorScenario& scenario, const MirrorRunOptions& options,
+              mirror::State initial)
+      : scenario_(scenario),
+        options_(options),
+        prng_(Prng::derive(scenario.seed, 0x3A17'0002)),
+        loop_(std::move(initial), *this, *this, *this, options.reducer),
+        reference_(scenario.config, result_.violations) {
+    loop_.inject_defect(options.loop_defect);
   }
   MirrorRunResult run();
 
@@ -78,27 +79,28 @@ class MirrorWorld final : public io::Clock, public io::Host {
   void offload(Work work, io::Blocking) override { work()(); }
 
   // The loop's executor and its hooks.
-  void stepped(const mr::Event& e, const mr::Effects&) {
-    ++r_.events;
+  void stepped(const mirror::Event& e, const mirror::Effects&) {
+    ++result_.events;
     hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
   }
-  void execute(const mr::Effect& x) {
+  void execute(const mirror::Effect& x) {
     hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
-    if (const auto* st = std::get_if<mr::ReportStatus>(&x)) {
+    if (const auto* st = std::get_if<mirror::ReportStatus>(&x)) {
       hash_ =
           mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
-      r_.statuses.emplace_back(now_ms(), st->status);
+      result_.statuses.emplace_back(now_ms(), st->status);
     }
   }
-  void executed(const mr::Event& e, const mr::MirrorState& after, const mr::Effects& fx) {
-    ref_.step(after, e, fx);
-    if (ref_.running()) judge_world(after);
+  void executed(const mirror::Event& e, const mirror::State& after,
+                const mirror::Effects& effects) {
+    reference_.step(after, e, effects);
+    if (reference_.running()) judge_world(after);
   }
 
  private:
   Ms now_ms() const { return clock_ms_; }
   std::string key_name(std::uint32_t k) const { return "k" + std::to_string(k); }
-  void feed(mr::Event e) {
+  void feed(mirror::Event e) {
     if (loop_.feed(std::move(e)) != io::Fed::fed)
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
   }
@@ -110,23 +112,23 @@ class MirrorWorld final : public io::Clock, public io::Host {
   void on_poll_response(const MirrorItem& it);
   void end();
   void finding(RuleOf<mirror_rules> rule, std::string message) {
-    r_.violations.push_back(
+    result_.violations.push_back(
         Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
 
   // --- the world's judging: entries against the source's history
-  void judge_world(const mr::MirrorState& after);
+  void judge_world(const mirror::State& after);
   bool truth_held(const std::string& key, const std::optional<std::string>& value, Ms from,
                   Ms to) const;
 
-  const MirrorScenario& s_;
-  const MirrorRunOptions& o_;
-  Prng p_;
+  const MirrorScenario& scenario_;
+  const MirrorRunOptions& options_;
+  Prng prng_;
   Agenda<MirrorItem> agenda_;
   Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
   io::ReducerLoop<io::MirrorReducer, MirrorWorld> loop_;
   std::uint64_t timer_generation_ = 0;
-  MirrorRunResult r_;
+  MirrorRunResult result_;
   std::uint64_t hash_ = hash_seed;
 
   // world
@@ -137,7 +139,7 @@ class MirrorWorld final : public io::Clock, public io::Host {
   std::uint64_t polls_ = 0;
   std::map<std::uint64_t, std::pair<Ms, std::vector<std::optional<std::string>>>> snapshots_;
 
-  MirrorReference ref_;  // after r_: it reports into r_.violations
+  MirrorReference reference_;  // after result_: it reports into result_.violations
   std::optional<Ms> warm_degraded_since_;
 };
 
@@ -158,75 +160,80 @@ bool MirrorWorld::truth_held(const std::string& key, const std::optional<std::st
 // written_at: a push is at most push_latency late, a poll's snapshot at most
 // poll_latency after observed_at (stamped up to poll_clock_ahead late). And
 // the spells of "stream degraded, backfill warm" the application saw.
-void MirrorWorld::judge_world(const mr::MirrorState& after) {
+void MirrorWorld::judge_world(const mirror::State& after) {
   for (const auto& [key, entry] : after.entries) {
     const Ms as_of = entry.written_at.ms;
-    if (!truth_held(key, entry.value, as_of - s_.push_latency_ms_max - s_.poll_clock_ahead_ms - 1,
-                    as_of + s_.poll_latency_ms_max + 1))
+    if (!truth_held(key, entry.value,
+                    as_of - scenario_.push_latency_ms_max - scenario_.poll_clock_ahead_ms - 1,
+                    as_of + scenario_.poll_latency_ms_max + 1))
       finding("value-not-truth",
               "entry " + key + " holds a value the source never had around " + ms_text(as_of));
   }
-  const mr::MirrorStatus& st = ref_.reported();
-  if (st.stream == mr::StreamHealth::degraded && st.backfill == mr::Backfill::warm) {
-    count(r_.counters, "steps degraded while backfill warm");
+  const mirror::Status& st = reference_.reported();
+  if (st.stream == mirror::StreamHealth::degraded && st.backfill == mirror::Backfill::warm) {
+    count(result_.counters, "steps degraded while backfill warm");
     if (!warm_degraded_since_) warm_degraded_since_ = now_ms();
-    r_.degraded_warm_ms_max = std::max(r_.degraded_warm_ms_max, now_ms() - *warm_degraded_since_);
+    result_.degraded_warm_ms_max =
+        std::max(result_.degraded_warm_ms_max, now_ms() - *warm_degraded_since_);
   } else {
     warm_degraded_since_.reset();
   }
 }
 
 void MirrorWorld::change() {
-  const auto k = static_cast<std::uint32_t>(p_.uniform(0, static_cast<std::int64_t>(s_.keys) - 1));
+  const auto k =
+      static_cast<std::uint32_t>(prng_.uniform(0, static_cast<std::int64_t>(scenario_.keys) - 1));
   std::optional<std::string> v;
-  if (!chance(p_, s_.removal_percent)) v = "v" + std::to_string(++versions_);
+  if (!chance(prng_, scenario_.removal_percent)) v = "v" + std::to_string(++versions_);
   truth_[k] = v;
   history_[key_name(k)].emplace_back(now_ms(), v);
   // The stream delivers in order, after its latency.
-  push_fifo_ms_ = std::max(push_fifo_ms_, now_ms() + p_.uniform(0, s_.push_latency_ms_max));
+  push_fifo_ms_ =
+      std::max(push_fifo_ms_, now_ms() + prng_.uniform(0, scenario_.push_latency_ms_max));
   agenda_.push(push_fifo_ms_, MirrorItem{MirrorItemKind::push, k, v});
-  agenda_.push(now_ms() + p_.uniform(1, s_.change_every_ms_max),
+  agenda_.push(now_ms() + prng_.uniform(1, scenario_.change_every_ms_max),
                MirrorItem{MirrorItemKind::change});
 }
 
 // The source before the run (some keys set), the first items, and Started.
 void MirrorWorld::begin() {
-  truth_.assign(s_.keys, std::nullopt);
-  for (std::uint32_t k = 0; k < s_.keys; ++k) {
-    if (chance(p_, 50)) continue;
+  truth_.assign(scenario_.keys, std::nullopt);
+  for (std::uint32_t k = 0; k < scenario_.keys; ++k) {
+    if (chance(prng_, 50)) continue;
     truth_[k] = "v" + std::to_string(++versions_);
     history_[key_name(k)].emplace_back(-1, truth_[k]);
   }
-  feed(mr::Started{});
-  agenda_.push(p_.uniform(1, s_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
-  agenda_.push(p_.uniform(0, s_.heartbeat_every_ms), MirrorItem{MirrorItemKind::heartbeat});
-  agenda_.push(p_.uniform(0, s_.poll_every_ms), MirrorItem{MirrorItemKind::poll_send});
-  if (s_.stop_at_ms) agenda_.push(*s_.stop_at_ms, MirrorItem{MirrorItemKind::stop});
+  feed(mirror::Started{});
+  agenda_.push(prng_.uniform(1, scenario_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
+  agenda_.push(prng_.uniform(0, scenario_.heartbeat_every_ms),
+               MirrorItem{MirrorItemKind::heartbeat});
+  agenda_.push(prng_.uniform(0, scenario_.poll_every_ms), MirrorItem{MirrorItemKind::poll_send});
+  if (scenario_.stop_at_ms) agenda_.push(*scenario_.stop_at_ms, MirrorItem{MirrorItemKind::stop});
 }
 
 void MirrorWorld::on_push(const MirrorItem& it, bool stalled) {
   if (stalled) {
-    count(r_.counters, "pushes lost to a stall");
+    count(result_.counters, "pushes lost to a stall");
     return;
   }
-  count(r_.counters, "pushes");
+  count(result_.counters, "pushes");
   if (it.value)
-    feed(mr::ValuePushed{{}, key_name(it.key), *it.value});
+    feed(mirror::ValuePushed{{}, key_name(it.key), *it.value});
   else
-    feed(mr::RemovalPushed{{}, key_name(it.key)});
+    feed(mirror::RemovalPushed{{}, key_name(it.key)});
 }
 
 // A poll is sent now; the source's state is taken at some later instant, and
 // the answer arrives after that (both within the poll latency).
 void MirrorWorld::on_poll_send() {
-  agenda_.push(now_ms() + s_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
-  if (inside(s_.polls_failing, now_ms())) {
-    count(r_.counters, "polls failed");
+  agenda_.push(now_ms() + scenario_.poll_every_ms, MirrorItem{MirrorItemKind::poll_send});
+  if (inside(scenario_.polls_failing, now_ms())) {
+    count(result_.counters, "polls failed");
     return;
   }
   const std::uint64_t id = ++polls_;
-  const Ms taken = now_ms() + p_.uniform(0, s_.poll_latency_ms_max);
-  const Ms answered = taken + p_.uniform(0, now_ms() + s_.poll_latency_ms_max - taken);
+  const Ms taken = now_ms() + prng_.uniform(0, scenario_.poll_latency_ms_max);
+  const Ms answered = taken + prng_.uniform(0, now_ms() + scenario_.poll_latency_ms_max - taken);
   snapshots_[id].first = now_ms();
   agenda_.push(taken, MirrorItem{MirrorItemKind::snapshot, 0, std::nullopt, id});
   agenda_.push(answered, MirrorItem{MirrorItemKind::poll_response, 0, std::nullopt, id});
@@ -235,28 +242,28 @@ void MirrorWorld::on_poll_send() {
 void MirrorWorld::on_poll_response(const MirrorItem& it) {
   const auto [sent, snap] = snapshots_[it.poll];
   snapshots_.erase(it.poll);
-  count(r_.counters, "polls");
-  const Instant stamped{sent + s_.poll_clock_ahead_ms};
-  if (stamped.ms > now_ms()) count(r_.counters, "polls stamped in the future");
-  for (std::uint32_t k = 0; k < s_.keys; ++k) {
+  count(result_.counters, "polls");
+  const Instant stamped{sent + scenario_.poll_clock_ahead_ms};
+  if (stamped.ms > now_ms()) count(result_.counters, "polls stamped in the future");
+  for (std::uint32_t k = 0; k < scenario_.keys; ++k) {
     if (snap[k])
-      feed(mr::ValuePolled{{}, stamped, key_name(k), *snap[k]});
+      feed(mirror::ValuePolled{{}, stamped, key_name(k), *snap[k]});
     else
-      feed(mr::RemovalPolled{{}, stamped, key_name(k)});
+      feed(mirror::RemovalPolled{{}, stamped, key_name(k)});
   }
-  feed(mr::PollCompleted{{}, stamped});
+  feed(mirror::PollCompleted{{}, stamped});
 }
 
 void MirrorWorld::on_item(const MirrorItem& it) {
-  const bool stalled = inside(s_.push_stalled, now_ms());
+  const bool stalled = inside(scenario_.push_stalled, now_ms());
   switch (it.kind) {
     case MirrorItemKind::change:
       return change();
     case MirrorItemKind::push:
       return on_push(it, stalled);
     case MirrorItemKind::heartbeat:
-      if (!stalled) feed(mr::HeartbeatReceived{});
-      agenda_.push(now_ms() + s_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
+      if (!stalled) feed(mirror::HeartbeatReceived{});
+      agenda_.push(now_ms() + scenario_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
       return;
     case MirrorItemKind::poll_send:
       return on_poll_send();
@@ -269,41 +276,41 @@ void MirrorWorld::on_item(const MirrorItem& it) {
       if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
       return;
     case MirrorItemKind::stop:
-      feed(mr::StopRequested{});
+      feed(mirror::StopRequested{});
       return;
   }
 }
 
 // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
 void MirrorWorld::end() {
-  clock_ms_ = s_.run_ms;
-  if (ref_.running()) feed(mr::StopRequested{});
-  clock_ms_ = s_.run_ms + 1;
-  feed(mr::ValuePushed{{}, "k0", "after stop"});
-  clock_ms_ = s_.run_ms + 1'000'000;
-  feed(mr::Tick{});
-  r_.trace_hash = hash_;
-  const MirrorTally& t = ref_.tally();
+  clock_ms_ = scenario_.run_ms;
+  if (reference_.running()) feed(mirror::StopRequested{});
+  clock_ms_ = scenario_.run_ms + 1;
+  feed(mirror::ValuePushed{{}, "k0", "after stop"});
+  clock_ms_ = scenario_.run_ms + 1'000'000;
+  feed(mirror::Tick{});
+  result_.trace_hash = hash_;
+  const MirrorTally& t = reference_.tally();
   for (const auto& [name, n] : {std::pair{"polled values", t.polled_values},
                                 std::pair{"polls older than the entry", t.polls_older_than_entry},
                                 std::pair{"fresh answers", t.fresh_answers}})
-    if (n > 0) count(r_.counters, name, n);
+    if (n > 0) count(result_.counters, name, n);
 }
 
 MirrorRunResult MirrorWorld::run() {
   begin();
-  while (!agenda_.empty() && agenda_.next_ms() <= s_.run_ms) {
-    if (r_.events >= o_.events_max) {
-      finding("event-limit", "more than " + std::to_string(o_.events_max) + " steps");
+  while (!agenda_.empty() && agenda_.next_ms() <= scenario_.run_ms) {
+    if (result_.events >= options_.events_max) {
+      finding("event-limit", "more than " + std::to_string(options_.events_max) + " steps");
       break;
     }
     const MirrorItem it = agenda_.pop();
     clock_ms_ = agenda_.now_ms();
-    ref_.idle_until(clock_ms_ - 1);
+    reference_.idle_until(clock_ms_ - 1);
     on_item(it);
   }
   end();
-  return r_;
+  return result_;
 }
 
 }  // namespace
@@ -311,43 +318,46 @@ MirrorRunResult MirrorWorld::run() {
 // =============================================================================
 
 MirrorScenario mirror_scenario(std::uint64_t seed) {
-  Prng p = Prng::derive(seed, 0x3A17'3);
-  MirrorScenario s;
-  s.seed = seed;
-  s.config = model::presets::aviso_mirror();
-  if (chance(p, 60)) {  // a variation
+  Prng prng = Prng::derive(seed, 0x3A17'3);
+  MirrorScenario scenario;
+  scenario.seed = seed;
+  scenario.config = model::presets::aviso_mirror();
+  if (chance(prng, 60)) {  // a variation
     constexpr std::int64_t stale[] = {1000, 5000, 30000};
     constexpr std::int64_t intervals[] = {1000, 5000, 30000};
-    s.config.stale_after_ms = stale[p.uniform(0, 2)];
-    s.config.heartbeat.interval_ms = intervals[p.uniform(0, 2)];
-    s.config.heartbeat.interval_multiple = p.uniform(1, 3);
-    s.config.heartbeat.slack_ms = p.uniform(0, 6) * 5000;
+    scenario.config.stale_after_ms = stale[prng.uniform(0, 2)];
+    scenario.config.heartbeat.interval_ms = intervals[prng.uniform(0, 2)];
+    scenario.config.heartbeat.interval_multiple = prng.uniform(1, 3);
+    scenario.config.heartbeat.slack_ms = prng.uniform(0, 6) * 5000;
   }
-  if (chance(p, 10)) s.config.keys_max = static_cast<std::size_t>(p.uniform(1, 3));
-  s.run_ms = p.uniform(30, 180) * 1000;
-  s.keys = static_cast<std::uint32_t>(p.uniform(1, 8));
-  s.change_every_ms_max = p.uniform(1, 40) * 100;
-  s.removal_percent = p.uniform(0, 40);
-  s.push_latency_ms_max = p.uniform(0, 200);
+  if (chance(prng, 10)) scenario.config.keys_max = static_cast<std::size_t>(prng.uniform(1, 3));
+  scenario.run_ms = prng.uniform(30, 180) * 1000;
+  scenario.keys = static_cast<std::uint32_t>(prng.uniform(1, 8));
+  scenario.change_every_ms_max = prng.uniform(1, 40) * 100;
+  scenario.removal_percent = prng.uniform(0, 40);
+  scenario.push_latency_ms_max = prng.uniform(0, 200);
   // A healthy stream never looks silent: heartbeats at or under the interval.
-  s.heartbeat_every_ms = std::max<Ms>(300, s.config.heartbeat.interval_ms * p.uniform(3, 10) / 10);
-  s.poll_every_ms = p.uniform(1, 20) * 1000;
-  s.poll_latency_ms_max = p.uniform(1, 3000);
-  if (chance(p, 80)) s.push_stalled = draw_intervals(p, s.run_ms, 5, 1000, 200000);
-  if (chance(p, 30)) s.polls_failing = draw_intervals(p, s.run_ms, 3, 1000, 60000);
+  scenario.heartbeat_every_ms =
+      std::max<Ms>(300, scenario.config.heartbeat.interval_ms * prng.uniform(3, 10) / 10);
+  scenario.poll_every_ms = prng.uniform(1, 20) * 1000;
+  scenario.poll_latency_ms_max = prng.uniform(1, 3000);
+  if (chance(prng, 80))
+    scenario.push_stalled = draw_intervals(prng, scenario.run_ms, 5, 1000, 200000);
+  if (chance(prng, 30))
+    scenario.polls_failing = draw_intervals(prng, scenario.run_ms, 3, 1000, 60000);
   // A poll server whose clock runs ahead, from a stream of its own.
-  Prng q = Prng::derive(seed, 0x3A17'5CE1);
-  if (chance(q, 30)) s.poll_clock_ahead_ms = q.uniform(1, 5000);
-  if (chance(p, 10)) s.stop_at_ms = p.uniform(0, s.run_ms - 1);
-  return s;
+  Prng server_prng = Prng::derive(seed, 0x3A17'5CE1);
+  if (chance(server_prng, 30)) scenario.poll_clock_ahead_ms = server_prng.uniform(1, 5000);
+  if (chance(prng, 10)) scenario.stop_at_ms = prng.uniform(0, scenario.run_ms - 1);
+  return scenario;
 }
 
 MirrorRunResult run_mirror(const MirrorScenario& scenario, const MirrorRunOptions& options) {
-  auto made = mr::make_mirror(scenario.config);
+  auto made = mirror::make(scenario.config);
   if (!made) {
-    MirrorRunResult r;
-    r.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
-    return r;
+    MirrorRunResult result;
+    result.error = std::string(made.error().field) + ": " + std::string(made.error().reason);
+    return result;
   }
   return MirrorWorld(scenario, options, std::move(*made)).run();
 }

@@ -265,7 +265,7 @@ TEST_CASE("reducer loop: drives the freshness mirror, whose deadline is the hear
   VirtualClock clock;
   TimerHost host;
   struct MirrorExecutor {
-    std::vector<model::mirror::MirrorStatus> statuses;
+    std::vector<model::mirror::Status> statuses;
     std::vector<model::mirror::Change> changes;
     void execute(const model::mirror::Effect& effect) {
       if (const auto* report = std::get_if<model::mirror::ReportStatus>(&effect))
@@ -274,10 +274,10 @@ TEST_CASE("reducer loop: drives the freshness mirror, whose deadline is the hear
         changes.push_back(changed->change);
     }
   } executor;
-  model::mirror::MirrorConfig config;
+  model::mirror::Config config;
   config.heartbeat = model::HeartbeatPolicy{1000, 3, 500};  // budget 3000 ms
   config.stale_after_ms = 10000;
-  auto made = model::mirror::make_mirror(config);
+  auto made = model::mirror::make(config);
   REQUIRE(made);
   io::ReducerLoop<io::MirrorReducer, MirrorExecutor> loop(std::move(*made), clock, host, executor);
   loop.feed(model::mirror::Started{});

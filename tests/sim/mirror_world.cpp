@@ -17,8 +17,8 @@
 
 using namespace tether::sim;
 using namespace tether::test;
-namespace m = tether::model;
-namespace mr = tether::model::mirror;
+namespace presets = tether::model::presets;
+namespace mirror = tether::model::mirror;
 
 // --- campaign --------------------------------------------------------------------
 
@@ -44,7 +44,7 @@ TEST_CASE("mirror world: the same seed gives the same trace hash",
 TEST_CASE("a stalled stream is reported degraded while polls keep values warm",
           "[resource_world]") {
   MirrorScenario s;
-  s.config = m::presets::aviso_mirror();  // budget 90 s, stale after 30 s
+  s.config = presets::aviso_mirror();  // budget 90 s, stale after 30 s
   s.run_ms = 600000;
   s.keys = 3;
   s.heartbeat_every_ms = 20000;
@@ -57,11 +57,11 @@ TEST_CASE("a stalled stream is reported degraded while polls keep values warm",
   // after it.
   std::optional<Ms> degraded_at, live_again_at;
   for (const auto& [t, st] : r.statuses) {
-    if (st.stream == mr::StreamHealth::degraded && !degraded_at) {
+    if (st.stream == mirror::StreamHealth::degraded && !degraded_at) {
       degraded_at = t;
-      CHECK(st.backfill == mr::Backfill::warm);
+      CHECK(st.backfill == mirror::Backfill::warm);
     }
-    if (degraded_at && st.stream == mr::StreamHealth::live && !live_again_at) live_again_at = t;
+    if (degraded_at && st.stream == mirror::StreamHealth::live && !live_again_at) live_again_at = t;
   }
   REQUIRE(degraded_at);
   CHECK(*degraded_at >= 100000);
@@ -74,7 +74,7 @@ TEST_CASE("a stalled stream is reported degraded while polls keep values warm",
 
 TEST_CASE("without backfill a stalled stream's values go stale", "[resource_world]") {
   MirrorScenario s;
-  s.config = m::presets::aviso_mirror();
+  s.config = presets::aviso_mirror();
   s.run_ms = 300000;
   s.poll_every_ms = 1000;
   s.polls_failing = {{0, 300000}};
@@ -82,7 +82,7 @@ TEST_CASE("without backfill a stalled stream's values go stale", "[resource_worl
   const MirrorRunResult r = run_mirror(s);
   REQUIRE(r.ok());
   REQUIRE_FALSE(r.statuses.empty());
-  for (const auto& [t, st] : r.statuses) CHECK(st.backfill == mr::Backfill::none);
+  for (const auto& [t, st] : r.statuses) CHECK(st.backfill == mirror::Backfill::none);
   CHECK(r.degraded_warm_ms_max == 0);
 }
 // --- mutation checks: the oracles have teeth ---------------------------------------------
@@ -90,37 +90,38 @@ TEST_CASE("without backfill a stalled stream's values go stale", "[resource_worl
 namespace {
 
 // The real reducers in the loop's in-place form.
-mr::Effects mirror_real(mr::MirrorState& s, const mr::Event& e) noexcept {
+mirror::Effects mirror_real(mirror::State& s, const mirror::Event& e) noexcept {
   return tether::io::MirrorReducer::transition_in_place(s, e);
 }
 // (f) a poll counts as a heartbeat.
-mr::Effects poll_refreshes_liveness(mr::MirrorState& s, const mr::Event& e) noexcept {
-  mr::Effects fx = mirror_real(s, e);
-  if (std::holds_alternative<mr::ValuePolled>(e) || std::holds_alternative<mr::PollCompleted>(e)) {
-    const mr::Effects beat = mirror_real(s, mr::HeartbeatReceived{mr::time_of(e)});
-    for (const mr::Effect& x : beat) fx.push_back(x);
+mirror::Effects poll_refreshes_liveness(mirror::State& s, const mirror::Event& e) noexcept {
+  mirror::Effects fx = mirror_real(s, e);
+  if (std::holds_alternative<mirror::ValuePolled>(e) ||
+      std::holds_alternative<mirror::PollCompleted>(e)) {
+    const mirror::Effects beat = mirror_real(s, mirror::HeartbeatReceived{mirror::time_of(e)});
+    for (const mirror::Effect& x : beat) fx.push_back(x);
   }
   return fx;
 }
 
 // (g) a poll is stamped with its arrival, not its snapshot: values look fresher.
-mr::Effects poll_stamped_on_arrival(mr::MirrorState& s, const mr::Event& e) noexcept {
-  mr::Effects fx = mirror_real(s, e);
-  if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
+mirror::Effects poll_stamped_on_arrival(mirror::State& s, const mirror::Event& e) noexcept {
+  mirror::Effects fx = mirror_real(s, e);
+  if (const auto* p = std::get_if<mirror::ValuePolled>(&e)) {
     auto it = s.entries.find(p->key);
-    if (it != s.entries.end() && it->second.source == mr::Source::poll)
+    if (it != s.entries.end() && it->second.source == mirror::Source::poll)
       it->second.written_at = p->now;
   }
   return fx;
 }
 
 // (h) a poll overwrites whatever the mirror holds, newer pushes included.
-mr::Effects poll_overwrites_push(mr::MirrorState& s, const mr::Event& e) noexcept {
-  mr::Effects fx = mirror_real(s, e);
-  if (const auto* p = std::get_if<mr::ValuePolled>(&e)) {
+mirror::Effects poll_overwrites_push(mirror::State& s, const mirror::Event& e) noexcept {
+  mirror::Effects fx = mirror_real(s, e);
+  if (const auto* p = std::get_if<mirror::ValuePolled>(&e)) {
     auto it = s.entries.find(p->key);
-    if (it != s.entries.end() && it->second.source == mr::Source::push)
-      it->second = mr::Entry{p->value, mr::Source::poll, std::min(p->observed_at, p->now)};
+    if (it != s.entries.end() && it->second.source == mirror::Source::push)
+      it->second = mirror::Entry{p->value, mirror::Source::poll, std::min(p->observed_at, p->now)};
   }
   return fx;
 }

@@ -39,7 +39,7 @@
 #include <tether/io/transport_options.hpp>
 #include <tether/model/config.hpp>
 #include <tether/model/cursor.hpp>
-#include <tether/model/freshness_mirror.hpp>
+#include <tether/model/mirror/config.hpp>
 #include <tether/model/poll/config.hpp>
 #include <tether/model/wait_for_resource.hpp>
 
@@ -74,7 +74,7 @@ struct Config {
   ShellConfig shell;
   model::poll::Config poll;
   model::wait::WaitConfig wait;
-  model::mirror::MirrorConfig mirror;
+  model::mirror::Config mirror;
 };
 
 struct ConfigFileError {

@@ -5,7 +5,7 @@
 // one (merge: true if `incoming` was folded into `queued`; it may instead
 // exchange them and return false, see <tether/io/reducer_loop.hpp>).
 #include <optional>
-#include <tether/model/freshness_mirror.hpp>
+#include <tether/model/mirror/reducer.hpp>
 #include <tether/model/poll/reducer.hpp>
 #include <tether/model/session.hpp>
 #include <tether/model/wait_for_resource.hpp>
@@ -97,17 +97,15 @@ struct WaitReducer {
   }
 };
 
-// The freshness mirror (<tether/model/freshness_mirror.hpp>); see
+// The freshness mirror (<tether/model/mirror/reducer.hpp>); see
 // docs/io.md, "The freshness mirror with a session and a poller", for who feeds it.
 struct MirrorReducer {
-  using State = model::mirror::MirrorState;
+  using State = model::mirror::State;
   using Event = model::mirror::Event;
   using Effect = model::mirror::Effect;
   using Effects = model::mirror::Effects;
   static Effects transition_in_place(State& state, const Event& event) noexcept {
-    model::mirror::Step step = model::mirror::transition(std::move(state), event);
-    state = std::move(step.state);
-    return step.effects;
+    return model::mirror::transition_in_place(state, event);
   }
   static std::optional<model::Instant> next_deadline(const State& state) {
     return model::mirror::next_deadline(state);

@@ -154,4 +154,8 @@ struct ConfigError {
 
 std::expected<void, ConfigError> validate(const SessionConfig& config);
 
+// A heartbeat's ranges, named as in a session ("heartbeat.interval_ms", ...): the
+// session's check, shared with the reducers that take a HeartbeatPolicy (the mirror).
+std::expected<void, ConfigError> validate(const HeartbeatPolicy& heartbeat);
+
 }  // namespace tether::model

@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 #include <tether/model/config.hpp>
-#include <tether/model/freshness_mirror.hpp>
+#include <tether/model/mirror/config.hpp>
 #include <tether/model/poll/config.hpp>
 #include <tether/model/wait_for_resource.hpp>
 
@@ -61,6 +61,6 @@ wait::WaitConfig kanade_wait();
 // presets::aviso() so it cannot drift (budget max(3 x 30 s, 30 s + 30 s) = 90 s),
 // and values stale after 30 s, the zero_poll preset's backfill window (an
 // assumption: no seed system publishes a staleness threshold).
-mirror::MirrorConfig aviso_mirror();
+mirror::Config aviso_mirror();
 
 }  // namespace tether::model::presets

@@ -27,7 +27,7 @@
 #include <string>
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
-#include <tether/model/freshness_mirror.hpp>
+#include <tether/model/mirror/reducer.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/interval.hpp>
 #include <tether/sim/swarm_summary.hpp>
@@ -39,7 +39,7 @@ namespace tether::sim {
 
 struct MirrorScenario {
   std::uint64_t seed = 0;
-  model::mirror::MirrorConfig config;
+  model::mirror::Config config;
   Ms run_ms = 60000;
   std::uint32_t keys = 4;         // the source's key space: "k0", "k1", ...
   Ms change_every_ms_max = 2000;  // the gap between source changes: uniform [1, max]
@@ -59,8 +59,8 @@ struct MirrorScenario {
 
 MirrorScenario mirror_scenario(std::uint64_t seed);
 
-// As WaitReducer: model::mirror::transition through io::MirrorReducer.
-using MirrorReducer = model::mirror::Effects (*)(model::mirror::MirrorState&,
+// As WaitReducer: model::mirror::transition_in_place through io::MirrorReducer.
+using MirrorReducer = model::mirror::Effects (*)(model::mirror::State&,
                                                  const model::mirror::Event&) noexcept;
 
 struct MirrorRunOptions {
@@ -74,8 +74,8 @@ struct MirrorRunOptions {
 struct MirrorRunResult {
   std::uint64_t events = 0;
   std::uint64_t trace_hash = 0;
-  std::vector<Violation> violations;  // rule: mirror_rules (violation.hpp)
-  std::vector<std::pair<Ms, model::mirror::MirrorStatus>> statuses;  // every ReportStatus
+  std::vector<Violation> violations;                           // rule: mirror_rules (violation.hpp)
+  std::vector<std::pair<Ms, model::mirror::Status>> statuses;  // every ReportStatus
   std::map<std::string, std::uint64_t> counters;
   Ms degraded_warm_ms_max = 0;  // longest spell of "stream degraded, backfill warm"
   std::string error;

@@ -6,7 +6,7 @@
 // what an application may ask (mirror::freshness_of, mirror::find,
 // mirror::next_deadline, the number of entries), the answers it judges.
 //
-// Used by the model's property tests (tests/model/freshness_mirror.cpp, over
+// Used by the model's property tests (tests/model/mirror/reference.cpp, over
 // random event sequences) and by the simulator's mirror world
 // (sim/src/mirror_world.cpp, over the production loop), which adds only what
 // needs the world's truth: every entry's value is one the source held.
@@ -37,7 +37,7 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <tether/model/freshness_mirror.hpp>
+#include <tether/model/mirror/reducer.hpp>
 #include <tether/sim/violation.hpp>
 #include <vector>
 
@@ -54,11 +54,11 @@ class MirrorReference {
  public:
   // Findings are appended to `sink` (which must outlive the reference), each
   // stamped with the time of the step (or idle instant) that showed it.
-  MirrorReference(const model::mirror::MirrorConfig& config, std::vector<Violation>& sink);
+  MirrorReference(const model::mirror::Config& config, std::vector<Violation>& sink);
 
   // One step: the state after it (asked as an application would), the event
   // as fed, its effects; `probe_ms`: one more instant to ask freshness_of at.
-  void step(const model::mirror::MirrorState& after, const model::mirror::Event& event,
+  void step(const model::mirror::State& after, const model::mirror::Event& event,
             const model::mirror::Effects& effects, std::optional<Ms> probe_ms = std::nullopt);
 
   // Nothing was fed after the last step up to and including `at_ms` (at most
@@ -66,7 +66,7 @@ class MirrorReference {
   void idle_until(Ms at_ms);
 
   bool running() const { return started_ && !stopped_; }
-  const model::mirror::MirrorStatus& reported() const { return reported_; }  // the application's
+  const model::mirror::Status& reported() const { return reported_; }  // the application's
   const MirrorTally& tally() const { return tally_; }
 
  private:
@@ -102,11 +102,11 @@ class MirrorReference {
 
   void judge_effects(const model::mirror::Effects& effects);
   void judge_status();
-  void judge_entries(const model::mirror::MirrorState& after, std::optional<Ms> probe_ms);
-  void judge_entry(const model::mirror::MirrorState& after, const std::string& key,
-                   const Expected& want, std::optional<Ms> probe_ms);
+  void judge_entries(const model::mirror::State& after, std::optional<Ms> probe_ms);
+  void judge_entry(const model::mirror::State& after, const std::string& key, const Expected& want,
+                   std::optional<Ms> probe_ms);
 
-  model::mirror::MirrorConfig cfg_;
+  model::mirror::Config config_;
   std::vector<Violation>* sink_;
   MirrorTally tally_;
   Ms now_ms_ = 0;  // the step's time (violations are stamped with it)
@@ -117,7 +117,7 @@ class MirrorReference {
   Ms clock_ = 0;  // the latest time seen (a driver's clock may step back)
   std::optional<Ms> last_push_, last_poll_;
   std::map<std::string, Expected, std::less<>> want_;
-  model::mirror::MirrorStatus reported_;
+  model::mirror::Status reported_;
   std::optional<bool> wrote_;  // this step's write: applied (true) or ignored (false)
 };
 
