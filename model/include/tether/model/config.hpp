@@ -154,4 +154,11 @@ struct ConfigError {
 
 std::expected<void, ConfigError> validate(const SessionConfig& config);
 
+// The range checks of the two policies every retrying reducer shares (the
+// session, wait-for-resource, ...): each reducer's own validate() calls them,
+// so a field means the same and is refused in the same words everywhere. Field
+// paths start at the policy ("backoff.multiplier", "give_up.outage_ms_max").
+std::expected<void, ConfigError> validate(const BackoffPolicy& backoff);
+std::expected<void, ConfigError> validate(const GiveUpPolicy& give_up);
+
 }  // namespace tether::model
