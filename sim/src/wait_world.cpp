@@ -52,7 +52,7 @@ struct WaitItem {
 // to a hold in time.
 class WaitWorld final : public io::Clock, public io::Host {
  public:
-  WaitWorld(const WaitScenario& s, const WaitRunOptions& o, w::WaitState initial)
+  WaitWorld(const WaitScenario& s, const WaitRunOptions& o, w::State initial)
       : s_(s),
         o_(o),
         bound_ms_(liveness_bound_ms(s)),
@@ -79,7 +79,7 @@ class WaitWorld final : public io::Clock, public io::Host {
   // The loop's executor and its hooks.
   void stepped(const w::Event& e, const w::Effects& fx);
   void execute(const w::Effect& x);
-  void executed(const w::Event& e, const w::WaitState& after, const w::Effects& fx) {
+  void executed(const w::Event& e, const w::State& after, const w::Effects& fx) {
     const bool was_holding = ref_.holding();
     ref_.step(e, fx, w::next_deadline(after));
     if (!was_holding && ref_.holding()) on_hold();
@@ -110,7 +110,7 @@ class WaitWorld final : public io::Clock, public io::Host {
         Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
   void on_hold();
-  void count_status(const w::WaitStatus& st);
+  void count_status(const w::Status& st);
   void count_tally();
 
   const WaitScenario& s_;
@@ -168,7 +168,7 @@ void WaitWorld::execute(const w::Effect& x) {
   }
 }
 
-void WaitWorld::count_status(const w::WaitStatus& st) {
+void WaitWorld::count_status(const w::Status& st) {
   switch (st.kind) {
     case w::StatusKind::stopped:
       count(r_.counters, "stopped");
@@ -424,7 +424,7 @@ Ms liveness_bound_ms(const WaitScenario& s) {
 }
 
 WaitRunResult run_wait(const WaitScenario& scenario, const WaitRunOptions& options) {
-  auto made = w::make_wait(scenario.config);
+  auto made = w::make(scenario.config);
   if (!made) {
     WaitRunResult r;
     r.error = std::string(made.error().field) + ": " + std::string(made.error().reason);

@@ -42,7 +42,6 @@ TEST_CASE("wait world: the same seed gives the same trace hash", "[resource_worl
   CHECK(run_wait(wait_scenario(1)).trace_hash != run_wait(wait_scenario(2)).trace_hash);
 }
 
-
 // --- targeted wait scenarios -----------------------------------------------------------
 
 namespace {
@@ -136,18 +135,18 @@ TEST_CASE("a hung acquisition: one out, no second queued behind it, its late suc
 namespace {
 
 // The real reducers in the loop's in-place form.
-w::Effects wait_real(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects wait_real(w::State& s, const w::Event& e) noexcept {
   return tether::io::WaitReducer::transition_in_place(s, e);
 }
 
 // (a) attempts while disconnected: the reducer is never told the link dropped.
-w::Effects deaf_to_disconnect(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects deaf_to_disconnect(w::State& s, const w::Event& e) noexcept {
   if (std::holds_alternative<w::Disconnected>(e)) return wait_real(s, w::Tick{w::time_of(e)});
   return wait_real(s, e);
 }
 
 // (b) Connected wakes nothing.
-w::Effects deaf_to_connect(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects deaf_to_connect(w::State& s, const w::Event& e) noexcept {
   if (std::holds_alternative<w::Connected>(e)) {
     s.link = w::Link::up;
     return wait_real(s, w::Tick{w::time_of(e)});
@@ -156,14 +155,14 @@ w::Effects deaf_to_connect(w::WaitState& s, const w::Event& e) noexcept {
 }
 
 // (c) no reopen pause: a pause ends the moment it begins.
-w::Effects no_reopen_pause(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects no_reopen_pause(w::State& s, const w::Event& e) noexcept {
   w::Effects fx = wait_real(s, e);
   if (auto* p = std::get_if<w::Pausing>(&s.phase)) p->until = w::time_of(e);
   return fx;
 }
 
 // (d) backoff too short: every backoff is cut to 60 % of its delay.
-w::Effects short_backoff(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects short_backoff(w::State& s, const w::Event& e) noexcept {
   w::Effects fx = wait_real(s, e);
   if (auto* b = std::get_if<w::BackingOff>(&s.phase);
       b != nullptr && b->cause != w::Cause::reconnected) {
@@ -175,7 +174,7 @@ w::Effects short_backoff(w::WaitState& s, const w::Event& e) noexcept {
 
 // (e) stuck: after three failures in a row the reducer waits (all but) forever,
 // while its status still reports the policy's delay.
-w::Effects stuck_after_three(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects stuck_after_three(w::State& s, const w::Event& e) noexcept {
   w::Effects fx = wait_real(s, e);
   if (auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->failures >= 3)
     b->until = m::Instant{b->until.ms + 1'000'000'000};
@@ -184,7 +183,7 @@ w::Effects stuck_after_three(w::WaitState& s, const w::Event& e) noexcept {
 
 // (i) the old reducer's timeout: it forgets the acquisition out, so the next
 // attempt makes its own Acquire, which would queue behind the hung one.
-w::Effects timeout_forgets_the_call(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects timeout_forgets_the_call(w::State& s, const w::Event& e) noexcept {
   w::Effects fx = wait_real(s, e);
   if (const auto* b = std::get_if<w::BackingOff>(&s.phase);
       b != nullptr && b->cause == w::Cause::acquire_timeout)
@@ -193,7 +192,7 @@ w::Effects timeout_forgets_the_call(w::WaitState& s, const w::Event& e) noexcept
 }
 
 // (j) a success after its timeout is dropped while the backoff runs.
-w::Effects late_success_dropped(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects late_success_dropped(w::State& s, const w::Event& e) noexcept {
   if (std::holds_alternative<w::AcquireSucceeded>(e) &&
       std::holds_alternative<w::BackingOff>(s.phase)) {
     s.acquire_out = 0;
@@ -204,7 +203,7 @@ w::Effects late_success_dropped(w::WaitState& s, const w::Event& e) noexcept {
 
 // (k) an attempt behind a released acquisition waits for its own timeout
 // instead of going when that one answers.
-w::Effects behind_waits_on(w::WaitState& s, const w::Event& e) noexcept {
+w::Effects behind_waits_on(w::State& s, const w::Event& e) noexcept {
   const auto* a = std::get_if<w::Acquiring>(&s.phase);
   if (a != nullptr && a->id == 0 &&
       (std::holds_alternative<w::AcquireSucceeded>(e) ||

@@ -19,7 +19,7 @@ std::string what(std::uint64_t id, bool behind) {
 }
 }  // namespace
 
-WaitReference::WaitReference(const w::WaitConfig& config, std::vector<Violation>& sink)
+WaitReference::WaitReference(const w::Config& config, std::vector<Violation>& sink)
     : cfg_(config), sink_(&sink) {}
 
 void WaitReference::flag(RuleOf<wait_rules> rule, std::string message, Ms at_ms) {
@@ -182,7 +182,7 @@ void WaitReference::on_acquire(const w::Acquire& a) {
   attempted_now_ = true;
 }
 
-void WaitReference::on_status(const w::WaitStatus& st) {
+void WaitReference::on_status(const w::Status& st) {
   status_kind_ = st.kind;
   if (st.kind == w::StatusKind::acquiring && st.cause == w::Cause::acquire_still_out) {
     // An attempt fell due with an acquisition out: it waits for that one.
@@ -242,7 +242,7 @@ void WaitReference::judge_give_up_not_after(Due d) {
 }
 
 // Give-up at the limit, not before it.
-void WaitReference::judge_gave_up(const w::WaitStatus& st) {
+void WaitReference::judge_gave_up(const w::Status& st) {
   const auto& limit = cfg_.give_up;
   if (st.cause == w::Cause::attempts_exhausted &&
       !(limit.attempts_max > 0 && failures_ >= limit.attempts_max))
@@ -255,7 +255,7 @@ void WaitReference::judge_gave_up(const w::WaitStatus& st) {
 // The exact range the jitter rule gives this draw: decorrelated jitter grows
 // from the previous delay of this run of failures (none after a hold), which
 // the reference follows from the delays it saw.
-void WaitReference::judge_delay(const w::WaitStatus& st) {
+void WaitReference::judge_delay(const w::Status& st) {
   ++tally_.backoffs;
   const model::DelayBounds b = model::jitter_bounds(cfg_.backoff, failures_, prev_delay_ms_);
   const std::int64_t d = st.next_attempt_at.ms - now_ms_;

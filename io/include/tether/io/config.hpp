@@ -41,7 +41,7 @@
 #include <tether/model/cursor.hpp>
 #include <tether/model/freshness_mirror.hpp>
 #include <tether/model/poll_session.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/config.hpp>
 
 namespace tether::io {
 
@@ -73,7 +73,7 @@ struct Config {
   std::optional<std::uint64_t> seed;
   ShellConfig shell;
   model::poll::PollConfig poll;
-  model::wait::WaitConfig wait;
+  model::wait::Config wait;
   model::mirror::MirrorConfig mirror;
 };
 
