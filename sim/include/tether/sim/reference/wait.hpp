@@ -135,7 +135,7 @@ class WaitReference {
   void judge_after(const model::wait::Event& e, std::optional<model::Instant> deadline);
   void judge_wedged(std::optional<model::Instant> deadline);
 
-  model::wait::Config cfg_;
+  model::wait::Config config_;
   std::vector<Violation>* sink_;
   WaitTally tally_;
   Ms now_ms_ = 0;
