@@ -333,7 +333,7 @@ void visit_wait_backoff(V& v, model::BackoffPolicy& b) {
 }
 
 template <typename V>
-void visit_wait(V& v, model::wait::WaitConfig& w) {
+void visit_wait(V& v, model::wait::Config& w) {
   v.section("backoff", w.backoff, "Delays between failed acquisitions (the delay fields only).",
             visit_wait_backoff<V>);
   v.section("give_up", w.give_up,

@@ -65,7 +65,7 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
   std::optional<ReducerLoop<WaitReducer, Impl>> loop;
   std::thread thread;
   mutable std::mutex mutex;
-  wait::WaitStatus status;
+  wait::Status status;
   std::atomic<std::uint64_t> attempts{0};
   bool stopped = false;  // strand only
   // The acquisition running on the worker (0: none) and whether its timeout
@@ -140,7 +140,7 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
   // The reducer gave up waiting for the acquisition running (its status says
   // so): say it once, naming the option. The call cannot be taken back, so the
   // session starts no other until it answers.
-  void report_acquire_timeout(const wait::WaitStatus& st) {
+  void report_acquire_timeout(const wait::Status& st) {
     const bool timeout_status = st.cause == wait::Cause::acquire_timeout ||
                                 st.cause == wait::Cause::acquire_still_out ||
                                 st.kind == wait::StatusKind::gave_up;
@@ -172,7 +172,7 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
     }
   }
   // After every input: what status() reads.
-  void settled(const wait::WaitState& state) {
+  void settled(const wait::State& state) {
     if (wait::is_terminal(state)) stopped = true;
     std::lock_guard lock(mutex);
     status = state.status;
@@ -190,7 +190,7 @@ std::expected<std::unique_ptr<WaitRunner>, std::string> WaitRunner::start(WaitRu
                                                                           WaitCallbacks callbacks) {
   if (!options.acquire) return std::unexpected("wait runner: no acquire function");
   options.config.seed = seed_or_random(options.seed);
-  auto state = wait::make_wait(options.config);
+  auto state = wait::make(options.config);
   if (!state)
     return std::unexpected("configuration: " + std::string(state.error().field) + " " +
                            std::string(state.error().reason));
@@ -234,7 +234,7 @@ void WaitRunner::stop() {
   i.thread.join();
 }
 
-model::wait::WaitStatus WaitRunner::status() const {
+model::wait::Status WaitRunner::status() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->status;
 }

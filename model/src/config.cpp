@@ -22,25 +22,6 @@ bool in(std::int64_t v, std::int64_t lo, std::int64_t hi = duration_ms_max) {
 constexpr std::string_view kNonNegative = "must be in [0, 2^61 - 1]";
 constexpr std::string_view kPositive = "must be in [1, 2^61 - 1]";
 
-Result validate_backoff(const BackoffPolicy& b) {
-  if (!in(b.delay_ms_initial, 1)) return fail("backoff.delay_ms_initial", kPositive);
-  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0 || b.multiplier > 1000.0)
-    return fail("backoff.multiplier", "must be a finite number in [1, 1000]");
-  if (!in(b.delay_ms_max, b.delay_ms_initial))
-    return fail("backoff.delay_ms_max", "must be in [backoff.delay_ms_initial, 2^61 - 1]");
-  if (!is_fraction(b.jitter_fraction)) return fail("backoff.jitter_fraction", "must be in [0, 1]");
-  if (!in(b.stable_ms, 0)) return fail("backoff.stable_ms", kNonNegative);
-  if (b.reset_on == ResetOn::stable_period && b.stable_ms <= 0)
-    return fail("backoff.stable_ms", "must be > 0 when reset_on is stable_period");
-  if (!in(b.short_session_ms, 0)) return fail("backoff.short_session_ms", kNonNegative);
-  if (!in(b.short_session_delay_ms_min, 0))
-    return fail("backoff.short_session_delay_ms_min", kNonNegative);
-  if (!in(b.clean_close_delay_ms, 0)) return fail("backoff.clean_close_delay_ms", kNonNegative);
-  if (!in(b.hint_ms_max, 0)) return fail("backoff.hint_ms_max", kNonNegative);
-  if (!in(b.restored_delay_ms_max, 0)) return fail("backoff.restored_delay_ms_max", kNonNegative);
-  return {};
-}
-
 Result validate_heartbeat(const HeartbeatPolicy& h) {
   // budget_ms() multiplies: interval * multiple must stay below duration_ms_max.
   if (!in(h.interval_ms, 1, duration_ms_max / 64))
@@ -53,7 +34,6 @@ Result validate_heartbeat(const HeartbeatPolicy& h) {
 }
 
 Result validate_connect_auth(const SessionConfig& c) {
-  if (!in(c.give_up.outage_ms_max, 0)) return fail("give_up.outage_ms_max", kNonNegative);
   if (c.budget.tokens_max > 1000000) return fail("budget.tokens_max", "must be in [0, 10^6]");
   if (!in(c.budget.refill_ms_per_token, 1, 1000000000000))
     return fail("budget.refill_ms_per_token", "must be in [1, 10^12]");
@@ -81,8 +61,33 @@ Result validate_resume(const ResumePolicy& r) {
 }
 }  // namespace
 
+std::expected<void, ConfigError> validate(const BackoffPolicy& b) {
+  if (!in(b.delay_ms_initial, 1)) return fail("backoff.delay_ms_initial", kPositive);
+  if (!std::isfinite(b.multiplier) || b.multiplier < 1.0 || b.multiplier > 1000.0)
+    return fail("backoff.multiplier", "must be a finite number in [1, 1000]");
+  if (!in(b.delay_ms_max, b.delay_ms_initial))
+    return fail("backoff.delay_ms_max", "must be in [backoff.delay_ms_initial, 2^61 - 1]");
+  if (!is_fraction(b.jitter_fraction)) return fail("backoff.jitter_fraction", "must be in [0, 1]");
+  if (!in(b.stable_ms, 0)) return fail("backoff.stable_ms", kNonNegative);
+  if (b.reset_on == ResetOn::stable_period && b.stable_ms <= 0)
+    return fail("backoff.stable_ms", "must be > 0 when reset_on is stable_period");
+  if (!in(b.short_session_ms, 0)) return fail("backoff.short_session_ms", kNonNegative);
+  if (!in(b.short_session_delay_ms_min, 0))
+    return fail("backoff.short_session_delay_ms_min", kNonNegative);
+  if (!in(b.clean_close_delay_ms, 0)) return fail("backoff.clean_close_delay_ms", kNonNegative);
+  if (!in(b.hint_ms_max, 0)) return fail("backoff.hint_ms_max", kNonNegative);
+  if (!in(b.restored_delay_ms_max, 0)) return fail("backoff.restored_delay_ms_max", kNonNegative);
+  return {};
+}
+
+std::expected<void, ConfigError> validate(const GiveUpPolicy& g) {
+  if (!in(g.outage_ms_max, 0)) return fail("give_up.outage_ms_max", kNonNegative);
+  return {};
+}
+
 std::expected<void, ConfigError> validate(const SessionConfig& config) {
-  if (auto r = validate_backoff(config.backoff); !r) return r;
+  if (auto r = validate(config.backoff); !r) return r;
+  if (auto r = validate(config.give_up); !r) return r;
   if (auto r = validate_connect_auth(config); !r) return r;
   return validate_resume(config.resume);
 }

@@ -114,8 +114,8 @@ poll::Config koprs_poll(std::int64_t interval_ms) {
   return c;
 }
 
-wait::WaitConfig kanade_wait() {
-  wait::WaitConfig c;
+wait::Config kanade_wait() {
+  wait::Config c;
   c.backoff = kanade().backoff;  // 1 s x2 to 300 s, +-25 %, wake within 100 ms
   c.give_up = kanade().give_up;  // forever
   c.reopen_pause_ms = 1000;

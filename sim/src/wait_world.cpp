@@ -23,7 +23,7 @@ namespace {
 using model::Instant;
 using model::Prng;
 using namespace world_detail;
-namespace w = model::wait;
+namespace wait = model::wait;
 
 // =============================================================================
 // Wait world
@@ -52,14 +52,14 @@ struct WaitItem {
 // to a hold in time.
 class WaitWorld final : public io::Clock, public io::Host {
  public:
-  WaitWorld(const WaitScenario& s, const WaitRunOptions& o, w::WaitState initial)
-      : s_(s),
-        o_(o),
-        bound_ms_(liveness_bound_ms(s)),
-        p_(Prng::derive(s.seed, 0x3A17'0001)),
-        loop_(std::move(initial), *this, *this, *this, o.reducer),
-        ref_(s.config, r_.violations) {
-    loop_.inject_defect(o.loop_defect);
+  WaitWorld(const WaitScenario& scenario, const WaitRunOptions& options, wait::State initial)
+      : scenario_(scenario),
+        options_(options),
+        bound_ms_(liveness_bound_ms(scenario)),
+        prng_(Prng::derive(scenario.seed, 0x3A17'0001)),
+        loop_(std::move(initial), *this, *this, *this, options.reducer),
+        reference_(scenario.config, result_.violations) {
+    loop_.inject_defect(options.loop_defect);
   }
 
   WaitRunResult run();
@@ -77,25 +77,31 @@ class WaitWorld final : public io::Clock, public io::Host {
   void offload(Work work, io::Blocking) override { work()(); }
 
   // The loop's executor and its hooks.
-  void stepped(const w::Event& e, const w::Effects& fx);
-  void execute(const w::Effect& x);
-  void executed(const w::Event& e, const w::WaitState& after, const w::Effects& fx) {
-    const bool was_holding = ref_.holding();
-    ref_.step(e, fx, w::next_deadline(after));
-    if (!was_holding && ref_.holding()) on_hold();
+  void stepped(const wait::Event& e, const wait::Effects& fx);
+  void execute(const wait::Effect& x);
+  void executed(const wait::Event& e, const wait::State& after, const wait::Effects& fx) {
+    const bool was_holding = reference_.holding();
+    reference_.step(e, fx, wait::next_deadline(after));
+    if (!was_holding && reference_.holding()) on_hold();
   }
 
  private:
   // --- the world
-  bool link_up(Ms t) const { return t >= s_.safety_ms || !inside(s_.link_down, t); }
-  bool present(Ms t) const { return t >= s_.safety_ms || !inside(s_.resource_absent, t); }
-  bool flapping(Ms t) const { return t < s_.safety_ms && inside(s_.broker_flapping, t); }
-  bool hanging(Ms t) const { return t < s_.safety_ms && inside(s_.acquisitions_hung, t); }
+  bool link_up(Ms t) const { return t >= scenario_.safety_ms || !inside(scenario_.link_down, t); }
+  bool present(Ms t) const {
+    return t >= scenario_.safety_ms || !inside(scenario_.resource_absent, t);
+  }
+  bool flapping(Ms t) const {
+    return t < scenario_.safety_ms && inside(scenario_.broker_flapping, t);
+  }
+  bool hanging(Ms t) const {
+    return t < scenario_.safety_ms && inside(scenario_.acquisitions_hung, t);
+  }
   bool healthy(Ms t) const { return link_up(t) && present(t) && !flapping(t) && !hanging(t); }
-  Ms latency() { return p_.uniform(s_.latency_ms_min, s_.latency_ms_max); }
+  Ms latency() { return prng_.uniform(scenario_.latency_ms_min, scenario_.latency_ms_max); }
   Ms now_ms() const { return clock_ms_; }
 
-  void feed(w::Event e) {
+  void feed(wait::Event e) {
     if (loop_.feed(std::move(e)) != io::Fed::fed)
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
   }
@@ -106,22 +112,22 @@ class WaitWorld final : public io::Clock, public io::Host {
 
   // --- the world's judging
   void finding(RuleOf<wait_rules> rule, std::string message) {
-    r_.violations.push_back(
+    result_.violations.push_back(
         Violation{rule.rule.guarantee, rule.rule.name, std::move(message), now_ms(), 0});
   }
   void on_hold();
-  void count_status(const w::WaitStatus& st);
+  void count_status(const wait::Status& st);
   void count_tally();
 
-  const WaitScenario& s_;
-  const WaitRunOptions& o_;
+  const WaitScenario& scenario_;
+  const WaitRunOptions& options_;
   const Ms bound_ms_;
-  Prng p_;
+  Prng prng_;
   Agenda<WaitItem> agenda_;
   Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
   io::ReducerLoop<io::WaitReducer, WaitWorld> loop_;
   std::uint64_t timer_generation_ = 0;
-  WaitRunResult r_;
+  WaitRunResult result_;
   std::uint64_t hash_ = hash_seed;
 
   // world
@@ -134,56 +140,56 @@ class WaitWorld final : public io::Clock, public io::Host {
   std::deque<std::uint64_t> queued_;
   std::map<std::uint64_t, Ms> started_at_;
 
-  WaitReference ref_;  // after r_: it reports into r_.violations
+  WaitReference reference_;  // after result_: it reports into result_.violations
   // The liveness check: healthy since the last edge, and held since.
   bool healthy_now_ = false;
   std::uint64_t healthy_gen_ = 0;
   bool held_in_window_ = false;
 };
 
-void WaitWorld::stepped(const w::Event& e, const w::Effects& fx) {
-  ++r_.events;
+void WaitWorld::stepped(const wait::Event& e, const wait::Effects& fx) {
+  ++result_.events;
   hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
-  for (const w::Effect& x : fx) {
+  for (const wait::Effect& x : fx) {
     hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
-    if (const auto* a = std::get_if<w::Acquire>(&x))
+    if (const auto* a = std::get_if<wait::Acquire>(&x))
       hash_ = mix(hash_, static_cast<std::int64_t>(a->id));
-    if (const auto* st = std::get_if<w::ReportStatus>(&x))
+    if (const auto* st = std::get_if<wait::ReportStatus>(&x))
       hash_ = mix(hash_, st->status.next_attempt_at.ms);
   }
 }
 
-void WaitWorld::execute(const w::Effect& x) {
-  if (const auto* a = std::get_if<w::Acquire>(&x)) {
-    r_.attempt_at_ms.push_back(now_ms());
-    count(r_.counters, "attempts");
-    if (running_) count(r_.counters, "acquisitions queued behind another");
+void WaitWorld::execute(const wait::Effect& x) {
+  if (const auto* a = std::get_if<wait::Acquire>(&x)) {
+    result_.attempt_at_ms.push_back(now_ms());
+    count(result_.counters, "attempts");
+    if (running_) count(result_.counters, "acquisitions queued behind another");
     queued_.push_back(a->id);
     start_next_acquisition();
-  } else if (const auto* rel = std::get_if<w::Release>(&x)) {
+  } else if (const auto* rel = std::get_if<wait::Release>(&x)) {
     released_.insert(rel->id);
     if (open_watch_ == rel->id) open_watch_.reset();
-  } else if (const auto* st = std::get_if<w::ReportStatus>(&x)) {
+  } else if (const auto* st = std::get_if<wait::ReportStatus>(&x)) {
     count_status(st->status);
   }
 }
 
-void WaitWorld::count_status(const w::WaitStatus& st) {
+void WaitWorld::count_status(const wait::Status& st) {
   switch (st.kind) {
-    case w::StatusKind::stopped:
-      count(r_.counters, "stopped");
+    case wait::StatusKind::stopped:
+      count(result_.counters, "stopped");
       break;
-    case w::StatusKind::gave_up:
-      count(r_.counters, "gave up");
+    case wait::StatusKind::gave_up:
+      count(result_.counters, "gave up");
       break;
-    case w::StatusKind::offline:
-      count(r_.counters, "offline waits");
+    case wait::StatusKind::offline:
+      count(result_.counters, "offline waits");
       break;
-    case w::StatusKind::pausing:
-      count(r_.counters, "reopen pauses");
+    case wait::StatusKind::pausing:
+      count(result_.counters, "reopen pauses");
       break;
-    case w::StatusKind::held:
-      count(r_.counters, "holds");
+    case wait::StatusKind::held:
+      count(result_.counters, "holds");
       break;
     default:
       break;
@@ -192,22 +198,22 @@ void WaitWorld::count_status(const w::WaitStatus& st) {
 
 // What the reference saw, as the world's behaviour counters (only those that happened).
 void WaitWorld::count_tally() {
-  const WaitTally& t = ref_.tally();
+  const WaitTally& t = reference_.tally();
   for (const auto& [name, n] :
        {std::pair{"backoffs", t.backoffs}, std::pair{"acquire timeouts", t.acquire_timeouts},
         std::pair{"attempts behind an acquisition still out", t.attempts_behind_out},
         std::pair{"late successes held", t.late_successes_held},
         std::pair{"reopens after a pause", t.reopens_after_pause},
         std::pair{"attempts woken by Connected", t.attempts_woken}})
-    if (n > 0) count(r_.counters, name, n);
+    if (n > 0) count(result_.counters, name, n);
 }
 
 // A hold began: within a healthy window, the liveness check is met.
 void WaitWorld::on_hold() {
   if (!healthy_now_ || held_in_window_) return;
   held_in_window_ = true;
-  if (now_ms() >= s_.safety_ms && !r_.held_after_heal_ms)
-    r_.held_after_heal_ms = now_ms() - s_.safety_ms;
+  if (now_ms() >= scenario_.safety_ms && !result_.held_after_heal_ms)
+    result_.held_after_heal_ms = now_ms() - scenario_.safety_ms;
 }
 
 // The worker takes the next acquisition in order, if it is free: it answers
@@ -219,8 +225,8 @@ void WaitWorld::start_next_acquisition() {
   started_at_[*running_] = now_ms();
   Ms done = now_ms() + latency();
   if (hanging(now_ms())) {
-    count(r_.counters, "acquisitions hung");
-    for (const Interval& x : s_.acquisitions_hung)
+    count(result_.counters, "acquisitions hung");
+    for (const Interval& x : scenario_.acquisitions_hung)
       if (x.from_ms <= now_ms() && now_ms() < x.to_ms) done = std::max(done, x.to_ms + latency());
   }
   agenda_.push(done, WaitItem{WaitItemKind::answer, *running_});
@@ -229,19 +235,20 @@ void WaitWorld::start_next_acquisition() {
 void WaitWorld::on_answer(std::uint64_t id) {
   running_.reset();
   start_next_acquisition();  // the worker goes on with the next before the answer is handled
-  if (s_.config.acquire_timeout_ms > 0 &&
-      now_ms() - started_at_[id] >= s_.config.acquire_timeout_ms)
-    count(r_.counters, "acquisitions answered past the timeout");
+  if (scenario_.config.acquire_timeout_ms > 0 &&
+      now_ms() - started_at_[id] >= scenario_.config.acquire_timeout_ms)
+    count(result_.counters, "acquisitions answered past the timeout");
   started_at_.erase(id);
   const bool ok = link_up(now_ms()) && present(now_ms());
   if (ok && released_.count(id) == 0) {
     open_watch_ = id;
     if (flapping(now_ms())) {
-      count(r_.counters, "watches flapped");
-      agenda_.push(now_ms() + p_.uniform(0, s_.flap_ms_max), WaitItem{WaitItemKind::watch_end, id});
+      count(result_.counters, "watches flapped");
+      agenda_.push(now_ms() + prng_.uniform(0, scenario_.flap_ms_max),
+                   WaitItem{WaitItemKind::watch_end, id});
     }
   }
-  feed(ok ? w::Event{w::AcquireSucceeded{{}, id}} : w::Event{w::AcquireFailed{{}, id}});
+  feed(ok ? wait::Event{wait::AcquireSucceeded{{}, id}} : wait::Event{wait::AcquireFailed{{}, id}});
 }
 
 void WaitWorld::on_edge() {
@@ -250,26 +257,26 @@ void WaitWorld::on_edge() {
     world_link_up_ = up;
     if (!up && open_watch_)
       agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
-    if (s_.link_monitor) {
-      count(r_.counters, up ? "link up" : "link down");
-      feed(up ? w::Event{w::Connected{}} : w::Event{w::Disconnected{}});
+    if (scenario_.link_monitor) {
+      count(result_.counters, up ? "link up" : "link down");
+      feed(up ? wait::Event{wait::Connected{}} : wait::Event{wait::Disconnected{}});
     }
   }
   const bool here = present(now_ms());
   if (here != world_present_) {
     world_present_ = here;
-    count(r_.counters, here ? "resource appeared" : "resource disappeared");
+    count(result_.counters, here ? "resource appeared" : "resource disappeared");
     if (!here && open_watch_)
       agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
   }
-  const bool h = healthy(now_ms());
-  if (h && !healthy_now_) {
+  const bool is_healthy = healthy(now_ms());
+  if (is_healthy && !healthy_now_) {
     healthy_gen_ += 1;
-    held_in_window_ = ref_.holding();
+    held_in_window_ = reference_.holding();
     agenda_.push(now_ms() + bound_ms_ + 1, WaitItem{WaitItemKind::check_live, healthy_gen_});
   }
-  if (!h) healthy_gen_ += 1;  // cancels the pending check
-  healthy_now_ = h;
+  if (!is_healthy) healthy_gen_ += 1;  // cancels the pending check
+  healthy_now_ = is_healthy;
 }
 
 void WaitWorld::on_item(const WaitItem& it) {
@@ -282,23 +289,23 @@ void WaitWorld::on_item(const WaitItem& it) {
       break;
     case WaitItemKind::watch_end:
       if (open_watch_ == it.id) open_watch_.reset();
-      feed(w::WatchEnded{{}, it.id});
+      feed(wait::WatchEnded{{}, it.id});
       break;
     case WaitItemKind::tick:
       if (it.id == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
       break;
     case WaitItemKind::stop:
-      feed(w::StopRequested{});
+      feed(wait::StopRequested{});
       break;
     case WaitItemKind::link_repeat:
       if (world_link_up_) {
-        count(r_.counters, "link up repeated");
-        feed(w::Connected{});
+        count(result_.counters, "link up repeated");
+        feed(wait::Connected{});
       }
-      agenda_.push(now_ms() + s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
+      agenda_.push(now_ms() + scenario_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
       break;
     case WaitItemKind::check_live:
-      if (it.id == healthy_gen_ && !held_in_window_ && !ref_.terminal())
+      if (it.id == healthy_gen_ && !held_in_window_ && !reference_.terminal())
         finding("not-acquired-in-time",
                 "healthy for " + ms_text(bound_ms_) + " ms (the policy's bound) and not held");
       break;
@@ -307,53 +314,54 @@ void WaitWorld::on_item(const WaitItem& it) {
 
 WaitRunResult WaitWorld::run() {
   // Every edge of every fault interval, and the heal.
-  for (const auto* xs :
-       {&s_.resource_absent, &s_.link_down, &s_.broker_flapping, &s_.acquisitions_hung})
+  for (const auto* xs : {&scenario_.resource_absent, &scenario_.link_down,
+                         &scenario_.broker_flapping, &scenario_.acquisitions_hung})
     for (const Interval& x : *xs) {
       agenda_.push(x.from_ms, WaitItem{WaitItemKind::edge});
       agenda_.push(x.to_ms, WaitItem{WaitItemKind::edge});
     }
-  agenda_.push(s_.safety_ms, WaitItem{WaitItemKind::edge});
-  if (s_.stop_at_ms) agenda_.push(*s_.stop_at_ms, WaitItem{WaitItemKind::stop});
-  if (s_.link_monitor && s_.link_up_repeat_ms > 0)
-    agenda_.push(s_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
-  const Ms end_ms = s_.safety_ms + bound_ms_ + 1000;
+  agenda_.push(scenario_.safety_ms, WaitItem{WaitItemKind::edge});
+  if (scenario_.stop_at_ms) agenda_.push(*scenario_.stop_at_ms, WaitItem{WaitItemKind::stop});
+  if (scenario_.link_monitor && scenario_.link_up_repeat_ms > 0)
+    agenda_.push(scenario_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
+  const Ms end_ms = scenario_.safety_ms + bound_ms_ + 1000;
 
   world_link_up_ = link_up(0);
   world_present_ = present(0);
-  const w::Link told = !s_.link_monitor ? w::Link::unknown
-                       : world_link_up_ ? w::Link::up
-                                        : w::Link::down;
-  feed(w::Started{{}, told});
+  const wait::Link told = !scenario_.link_monitor ? wait::Link::unknown
+                          : world_link_up_        ? wait::Link::up
+                                                  : wait::Link::down;
+  feed(wait::Started{{}, told});
   on_edge();
 
   bool ran_out = false;
   while (!agenda_.empty() && agenda_.next_ms() <= end_ms) {
-    if (r_.events >= o_.events_max) {
-      finding("event-limit", "more than " + std::to_string(o_.events_max) + " steps: a hot loop?");
+    if (result_.events >= options_.events_max) {
+      finding("event-limit",
+              "more than " + std::to_string(options_.events_max) + " steps: a hot loop?");
       ran_out = true;
       break;
     }
     const WaitItem it = agenda_.pop();
     clock_ms_ = agenda_.now_ms();
-    ref_.idle_until(clock_ms_ - 1);
+    reference_.idle_until(clock_ms_ - 1);
     on_item(it);
   }
   // The end: nothing was fed through end_ms; stop (if nothing did), then the
   // world keeps talking; all of it must be ignored.
-  if (!ran_out) ref_.idle_until(end_ms - 1);
+  if (!ran_out) reference_.idle_until(end_ms - 1);
   const Ms end_at = clock_ms_;
-  if (!ref_.terminal()) feed(w::StopRequested{});
+  if (!reference_.terminal()) feed(wait::StopRequested{});
   clock_ms_ = end_at + 1;
-  feed(w::Connected{});
+  feed(wait::Connected{});
   clock_ms_ = end_at + 2;
-  feed(w::Disconnected{});
+  feed(wait::Disconnected{});
   clock_ms_ = end_at + 1'000'000;
-  feed(w::Tick{});
-  if (r_.held_after_heal_ms) count(r_.counters, "held after heal");
+  feed(wait::Tick{});
+  if (result_.held_after_heal_ms) count(result_.counters, "held after heal");
   count_tally();
-  r_.trace_hash = hash_;
-  return r_;
+  result_.trace_hash = hash_;
+  return result_;
 }
 
 }  // namespace
@@ -424,7 +432,7 @@ Ms liveness_bound_ms(const WaitScenario& s) {
 }
 
 WaitRunResult run_wait(const WaitScenario& scenario, const WaitRunOptions& options) {
-  auto made = w::make_wait(scenario.config);
+  auto made = wait::make(scenario.config);
   if (!made) {
     WaitRunResult r;
     r.error = std::string(made.error().field) + ": " + std::string(made.error().reason);

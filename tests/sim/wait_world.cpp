@@ -20,8 +20,8 @@
 
 using namespace tether::sim;
 using namespace tether::test;
-namespace m = tether::model;
-namespace w = tether::model::wait;
+namespace model = tether::model;
+namespace wait = tether::model::wait;
 
 // --- campaign --------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ TEST_CASE("wait world: the same seed gives the same trace hash", "[resource_worl
 namespace {
 WaitScenario kanade_world() {
   WaitScenario s;
-  s.config = m::presets::kanade_wait();
+  s.config = model::presets::kanade_wait();
   s.config.seed = 7;
   s.safety_ms = 900000;
   s.latency_ms_min = 5;
@@ -135,81 +135,82 @@ TEST_CASE("a hung acquisition: one out, no second queued behind it, its late suc
 namespace {
 
 // The real reducers in the loop's in-place form.
-w::Effects wait_real(w::WaitState& s, const w::Event& e) noexcept {
+wait::Effects wait_real(wait::State& s, const wait::Event& e) noexcept {
   return tether::io::WaitReducer::transition_in_place(s, e);
 }
 
 // (a) attempts while disconnected: the reducer is never told the link dropped.
-w::Effects deaf_to_disconnect(w::WaitState& s, const w::Event& e) noexcept {
-  if (std::holds_alternative<w::Disconnected>(e)) return wait_real(s, w::Tick{w::time_of(e)});
+wait::Effects deaf_to_disconnect(wait::State& s, const wait::Event& e) noexcept {
+  if (std::holds_alternative<wait::Disconnected>(e))
+    return wait_real(s, wait::Tick{wait::time_of(e)});
   return wait_real(s, e);
 }
 
 // (b) Connected wakes nothing.
-w::Effects deaf_to_connect(w::WaitState& s, const w::Event& e) noexcept {
-  if (std::holds_alternative<w::Connected>(e)) {
-    s.link = w::Link::up;
-    return wait_real(s, w::Tick{w::time_of(e)});
+wait::Effects deaf_to_connect(wait::State& s, const wait::Event& e) noexcept {
+  if (std::holds_alternative<wait::Connected>(e)) {
+    s.link = wait::Link::up;
+    return wait_real(s, wait::Tick{wait::time_of(e)});
   }
   return wait_real(s, e);
 }
 
 // (c) no reopen pause: a pause ends the moment it begins.
-w::Effects no_reopen_pause(w::WaitState& s, const w::Event& e) noexcept {
-  w::Effects fx = wait_real(s, e);
-  if (auto* p = std::get_if<w::Pausing>(&s.phase)) p->until = w::time_of(e);
+wait::Effects no_reopen_pause(wait::State& s, const wait::Event& e) noexcept {
+  wait::Effects fx = wait_real(s, e);
+  if (auto* p = std::get_if<wait::Pausing>(&s.phase)) p->until = wait::time_of(e);
   return fx;
 }
 
 // (d) backoff too short: every backoff is cut to 60 % of its delay.
-w::Effects short_backoff(w::WaitState& s, const w::Event& e) noexcept {
-  w::Effects fx = wait_real(s, e);
-  if (auto* b = std::get_if<w::BackingOff>(&s.phase);
-      b != nullptr && b->cause != w::Cause::reconnected) {
-    const m::Instant now = w::time_of(e);
-    b->until = m::Instant{now.ms + (b->until.ms - now.ms) * 6 / 10};
+wait::Effects short_backoff(wait::State& s, const wait::Event& e) noexcept {
+  wait::Effects fx = wait_real(s, e);
+  if (auto* b = std::get_if<wait::BackingOff>(&s.phase);
+      b != nullptr && b->cause != wait::Cause::reconnected) {
+    const model::Instant now = wait::time_of(e);
+    b->until = model::Instant{now.ms + (b->until.ms - now.ms) * 6 / 10};
   }
   return fx;
 }
 
 // (e) stuck: after three failures in a row the reducer waits (all but) forever,
 // while its status still reports the policy's delay.
-w::Effects stuck_after_three(w::WaitState& s, const w::Event& e) noexcept {
-  w::Effects fx = wait_real(s, e);
-  if (auto* b = std::get_if<w::BackingOff>(&s.phase); b != nullptr && b->failures >= 3)
-    b->until = m::Instant{b->until.ms + 1'000'000'000};
+wait::Effects stuck_after_three(wait::State& s, const wait::Event& e) noexcept {
+  wait::Effects fx = wait_real(s, e);
+  if (auto* b = std::get_if<wait::BackingOff>(&s.phase); b != nullptr && b->failures >= 3)
+    b->until = model::Instant{b->until.ms + 1'000'000'000};
   return fx;
 }
 
 // (i) the old reducer's timeout: it forgets the acquisition out, so the next
 // attempt makes its own Acquire, which would queue behind the hung one.
-w::Effects timeout_forgets_the_call(w::WaitState& s, const w::Event& e) noexcept {
-  w::Effects fx = wait_real(s, e);
-  if (const auto* b = std::get_if<w::BackingOff>(&s.phase);
-      b != nullptr && b->cause == w::Cause::acquire_timeout)
+wait::Effects timeout_forgets_the_call(wait::State& s, const wait::Event& e) noexcept {
+  wait::Effects fx = wait_real(s, e);
+  if (const auto* b = std::get_if<wait::BackingOff>(&s.phase);
+      b != nullptr && b->cause == wait::Cause::acquire_timeout)
     s.acquire_out = 0;
   return fx;
 }
 
 // (j) a success after its timeout is dropped while the backoff runs.
-w::Effects late_success_dropped(w::WaitState& s, const w::Event& e) noexcept {
-  if (std::holds_alternative<w::AcquireSucceeded>(e) &&
-      std::holds_alternative<w::BackingOff>(s.phase)) {
+wait::Effects late_success_dropped(wait::State& s, const wait::Event& e) noexcept {
+  if (std::holds_alternative<wait::AcquireSucceeded>(e) &&
+      std::holds_alternative<wait::BackingOff>(s.phase)) {
     s.acquire_out = 0;
-    return wait_real(s, w::Tick{w::time_of(e)});
+    return wait_real(s, wait::Tick{wait::time_of(e)});
   }
   return wait_real(s, e);
 }
 
 // (k) an attempt behind a released acquisition waits for its own timeout
 // instead of going when that one answers.
-w::Effects behind_waits_on(w::WaitState& s, const w::Event& e) noexcept {
-  const auto* a = std::get_if<w::Acquiring>(&s.phase);
+wait::Effects behind_waits_on(wait::State& s, const wait::Event& e) noexcept {
+  const auto* a = std::get_if<wait::Acquiring>(&s.phase);
   if (a != nullptr && a->id == 0 &&
-      (std::holds_alternative<w::AcquireSucceeded>(e) ||
-       std::holds_alternative<w::AcquireFailed>(e))) {
+      (std::holds_alternative<wait::AcquireSucceeded>(e) ||
+       std::holds_alternative<wait::AcquireFailed>(e))) {
     s.acquire_out = 0;
-    return wait_real(s, w::Tick{w::time_of(e)});
+    return wait_real(s, wait::Tick{wait::time_of(e)});
   }
   return wait_real(s, e);
 }

@@ -41,8 +41,8 @@ int listen_on(std::uint16_t port) {
   return fd;
 }
 
-model::wait::WaitConfig quick_wait() {
-  model::wait::WaitConfig c = model::presets::kanade_wait();
+model::wait::Config quick_wait() {
+  model::wait::Config c = model::presets::kanade_wait();
   c.backoff.delay_ms_initial = 50;
   c.backoff.delay_ms_max = 400;  // +-25 %: at most 500 ms between attempts
   c.backoff.short_session_ms = 0;
@@ -59,7 +59,7 @@ struct Hang {
   bool open = false;
   int calls = 0;
   std::vector<std::string> diagnostics;
-  std::vector<model::wait::WaitStatus> statuses;
+  std::vector<model::wait::Status> statuses;
   std::vector<std::uint64_t> acquired, released;
 
   io::Acquirer acquirer() {
@@ -76,7 +76,7 @@ struct Hang {
     c.on_diagnostic = [this](const io::Diagnostic& d) {
       record([&] { diagnostics.push_back(d.text); });
     };
-    c.on_status = [this](const model::wait::WaitStatus& st) {
+    c.on_status = [this](const model::wait::Status& st) {
       record([&] { statuses.push_back(st); });
     };
     c.on_acquired = [this](std::uint64_t id) { record([&] { acquired.push_back(id); }); };

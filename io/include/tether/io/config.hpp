@@ -41,7 +41,7 @@
 #include <tether/model/cursor.hpp>
 #include <tether/model/mirror/config.hpp>
 #include <tether/model/poll/config.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/config.hpp>
 
 namespace tether::io {
 
@@ -73,7 +73,7 @@ struct Config {
   std::optional<std::uint64_t> seed;
   ShellConfig shell;
   model::poll::Config poll;
-  model::wait::WaitConfig wait;
+  model::wait::Config wait;
   model::mirror::Config mirror;
 };
 

@@ -8,7 +8,7 @@
 #include <tether/model/mirror/reducer.hpp>
 #include <tether/model/poll/reducer.hpp>
 #include <tether/model/session.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/reducer.hpp>
 #include <utility>
 #include <variant>
 
@@ -75,17 +75,14 @@ struct PollReducer {
   }
 };
 
-// Wait-for-resource (<tether/model/wait_for_resource.hpp>), which has only the
-// value form of transition: the state moves through it.
+// Wait-for-resource (<tether/model/wait/reducer.hpp>).
 struct WaitReducer {
-  using State = model::wait::WaitState;
+  using State = model::wait::State;
   using Event = model::wait::Event;
   using Effect = model::wait::Effect;
   using Effects = model::wait::Effects;
   static Effects transition_in_place(State& state, const Event& event) noexcept {
-    model::wait::Step step = model::wait::transition(std::move(state), event);
-    state = std::move(step.state);
-    return step.effects;
+    return model::wait::transition_in_place(state, event);
   }
   static std::optional<model::Instant> next_deadline(const State& state) {
     return model::wait::next_deadline(state);

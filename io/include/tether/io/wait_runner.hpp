@@ -14,7 +14,9 @@
 #include <optional>
 #include <string>
 #include <tether/io/application.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/config.hpp>
+#include <tether/model/wait/event.hpp>
+#include <tether/model/wait/state.hpp>
 
 namespace tether::io {
 
@@ -28,7 +30,7 @@ Acquirer tcp_port_acquirer(std::string host, std::uint16_t port,
                            std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 struct WaitRunnerOptions {
-  model::wait::WaitConfig config;  // config.seed is replaced by `seed`
+  model::wait::Config config;  // config.seed is replaced by `seed`
   // The jitter seed; nullopt: drawn from the OS (see <tether/io/seed.hpp>).
   std::optional<std::uint64_t> seed;
   Acquirer acquire;
@@ -38,7 +40,7 @@ struct WaitRunnerOptions {
 struct WaitCallbacks {
   std::function<void(std::uint64_t id)> on_acquired;  // the resource is held
   std::function<void(std::uint64_t id)> on_release;   // give it back (stop, or a stale hold)
-  std::function<void(const model::wait::WaitStatus&)> on_status;
+  std::function<void(const model::wait::Status&)> on_status;
   std::function<void(const Diagnostic&)> on_diagnostic;
 };
 
@@ -56,7 +58,7 @@ class WaitRunner {
   // reopen pause first.
   void watch_ended(std::uint64_t id);
   void stop();  // no callback after it returns
-  model::wait::WaitStatus status() const;
+  model::wait::Status status() const;
   std::uint64_t attempts() const;
 
   struct Impl;

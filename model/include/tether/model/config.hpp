@@ -154,8 +154,12 @@ struct ConfigError {
 
 std::expected<void, ConfigError> validate(const SessionConfig& config);
 
-// A heartbeat's ranges, named as in a session ("heartbeat.interval_ms", ...): the
-// session's check, shared with the reducers that take a HeartbeatPolicy (the mirror).
+// The range checks of the policies the reducers share: each reducer's own
+// validate() calls them, so a field means the same and is refused in the same
+// words everywhere. Field paths start at the policy ("backoff.multiplier",
+// "give_up.outage_ms_max", "heartbeat.interval_ms").
+std::expected<void, ConfigError> validate(const BackoffPolicy& backoff);
+std::expected<void, ConfigError> validate(const GiveUpPolicy& give_up);
 std::expected<void, ConfigError> validate(const HeartbeatPolicy& heartbeat);
 
 }  // namespace tether::model

@@ -9,7 +9,7 @@
 #include <tether/model/config.hpp>
 #include <tether/model/mirror/config.hpp>
 #include <tether/model/poll/config.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/config.hpp>
 
 namespace tether::model::presets {
 
@@ -55,7 +55,7 @@ poll::Config koprs_poll(std::int64_t interval_ms = 1000);
 // once a second) and acquire timeout 30 s (the session's connect timeout is 10 s;
 // an acquisition may wait on a broker's own lookup; a slower one is waited for,
 // counting a failure per timeout, never doubled).
-wait::WaitConfig kanade_wait();
+wait::Config kanade_wait();
 
 // aviso_mirror: the stream heartbeat of the aviso preset, taken from
 // presets::aviso() so it cannot drift (budget max(3 x 30 s, 30 s + 30 s) = 90 s),

@@ -39,7 +39,7 @@
 #include <string>
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/reducer.hpp>
 #include <tether/sim/agenda.hpp>
 #include <tether/sim/interval.hpp>
 #include <tether/sim/swarm_summary.hpp>
@@ -50,7 +50,7 @@ namespace tether::sim {
 
 struct WaitScenario {
   std::uint64_t seed = 0;
-  model::wait::WaitConfig config;
+  model::wait::Config config;
   Ms safety_ms = 60000;  // faults happen in [0, safety_ms); all heal at safety_ms
   std::vector<Interval> resource_absent;
   std::vector<Interval> link_down;
@@ -79,9 +79,9 @@ WaitScenario wait_scenario(std::uint64_t seed);
 Ms liveness_bound_ms(const WaitScenario& scenario);
 
 // The reducer a run's loop drives (io::ReducerLoop's Transition, the in-place
-// form): model::wait::transition through io::WaitReducer, except in the
-// mutation tests, which wrap it in deliberately broken variants.
-using WaitReducer = model::wait::Effects (*)(model::wait::WaitState&,
+// form): model::wait::transition_in_place through io::WaitReducer, except in
+// the mutation tests, which wrap it in deliberately broken variants.
+using WaitReducer = model::wait::Effects (*)(model::wait::State&,
                                              const model::wait::Event&) noexcept;
 
 struct WaitRunOptions {

@@ -6,8 +6,8 @@
 // arithmetic; the one thing it asks model/ is where a jittered delay may fall
 // (model::jitter_bounds / jitter_envelope, the one jitter rule).
 //
-// Used by the model's property tests (tests/model/wait_for_resource.cpp, over
-// random driver scripts) and by the simulator's wait world
+// Used by the model's property tests (tests/model/wait/rules.cpp, over random
+// driver scripts) and by the simulator's wait world
 // (sim/src/wait_world.cpp, over the production loop), which adds only what
 // needs the world's truth: a healthy world leads to a hold in time.
 //
@@ -49,7 +49,10 @@
 #include <optional>
 #include <string>
 #include <tether/model/time.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/config.hpp>
+#include <tether/model/wait/effect.hpp>
+#include <tether/model/wait/event.hpp>
+#include <tether/model/wait/state.hpp>
 #include <tether/sim/violation.hpp>
 #include <vector>
 
@@ -69,7 +72,7 @@ class WaitReference {
  public:
   // Findings are appended to `sink` (which must outlive the reference), each
   // stamped with the time of the step (or idle instant) that showed it.
-  WaitReference(const model::wait::WaitConfig& config, std::vector<Violation>& sink);
+  WaitReference(const model::wait::Config& config, std::vector<Violation>& sink);
 
   // One step: the event as fed (its `now` set), its effects, and
   // next_deadline of the state after it.
@@ -124,15 +127,15 @@ class WaitReference {
   // The effects.
   void judge_effects(const model::wait::Effects& effects);
   void on_acquire(const model::wait::Acquire& a);
-  void on_status(const model::wait::WaitStatus& st);
+  void on_status(const model::wait::Status& st);
   void due(Due d);
   void judge_give_up_not_after(Due d);
-  void judge_gave_up(const model::wait::WaitStatus& st);
-  void judge_delay(const model::wait::WaitStatus& st);
+  void judge_gave_up(const model::wait::Status& st);
+  void judge_delay(const model::wait::Status& st);
   void judge_after(const model::wait::Event& e, std::optional<model::Instant> deadline);
   void judge_wedged(std::optional<model::Instant> deadline);
 
-  model::wait::WaitConfig cfg_;
+  model::wait::Config config_;
   std::vector<Violation>* sink_;
   WaitTally tally_;
   Ms now_ms_ = 0;

@@ -1,9 +1,8 @@
-#include <algorithm>
 #include <tether/model/backoff.hpp>
+#include <tether/model/give_up.hpp>
 #include <tether/model/overload.hpp>
-#include <tether/model/presets.hpp>
 #include <tether/model/saturating.hpp>
-#include <tether/model/wait_for_resource.hpp>
+#include <tether/model/wait/reducer.hpp>
 #include <utility>
 
 namespace tether::model::wait {
@@ -14,7 +13,8 @@ namespace {
 // shared mechanisms (attempts, failures, wakes, phases).
 class Reducer {
  public:
-  Reducer(WaitState& s, Effects& out, Instant now) : s_(s), out_(out), cfg_(*s.config), now_(now) {}
+  Reducer(State& state, Effects& out, Instant now)
+      : state_(state), out_(out), config_(*state.config), now_(now) {}
 
   void on(const Started& e);
   void on(const StopRequested&);
@@ -29,42 +29,41 @@ class Reducer {
   void after_released_answer();
 
   void enter(const Phase& phase) {
-    s_.phase = phase;
-    const WaitStatus st = status_of(phase);
-    if (st != s_.status) {
-      s_.status = st;
-      out_.push_back(ReportStatus{st});
+    state_.phase = phase;
+    const Status status = status_of(phase);
+    if (status != state_.status) {
+      state_.status = status;
+      out_.push_back(ReportStatus{status});
     }
   }
 
   // The outage clock has run out (checked before any attempt and on ticks).
   bool outage_over(Instant waiting_since) const {
-    return cfg_.give_up.outage_ms_max > 0 &&
-           elapsed_ms(waiting_since, now_) >= cfg_.give_up.outage_ms_max;
+    return outage_exceeded(config_.give_up, waiting_since, now_);
   }
 
   void attempt(std::uint32_t failures, Instant waiting_since) {
     std::optional<Instant> deadline;
-    if (cfg_.acquire_timeout_ms > 0) deadline = after(now_, cfg_.acquire_timeout_ms);
-    if (s_.acquire_out != 0) {
+    if (config_.acquire_timeout_ms > 0) deadline = after(now_, config_.acquire_timeout_ms);
+    if (state_.acquire_out != 0) {
       // The driver's call is still out (a timeout does not take it back): a
       // second one would only queue behind it. Its answer serves this attempt,
       // unless it was released; then this attempt's Acquire goes after it.
-      const std::uint64_t id = s_.acquire_out_released ? 0 : s_.acquire_out;
+      const std::uint64_t id = state_.acquire_out_released ? 0 : state_.acquire_out;
       return enter(Acquiring{id, failures, deadline, waiting_since, true});
     }
-    const std::uint64_t id = ++s_.attempts_made;
+    const std::uint64_t id = ++state_.attempts_made;
     out_.push_back(Acquire{id, saturating_inc(failures)});
-    s_.acquire_out = id;
-    s_.acquire_out_released = false;
+    state_.acquire_out = id;
+    state_.acquire_out_released = false;
     enter(Acquiring{id, failures, deadline, waiting_since, false});
   }
 
   // Drop what the acquisition out will bring (it cannot be called back).
   void release_out() {
-    if (s_.acquire_out == 0 || s_.acquire_out_released) return;
-    out_.push_back(Release{s_.acquire_out});
-    s_.acquire_out_released = true;
+    if (state_.acquire_out == 0 || state_.acquire_out_released) return;
+    out_.push_back(Release{state_.acquire_out});
+    state_.acquire_out_released = true;
   }
 
   void give_up(Cause cause, std::uint32_t failures) {
@@ -74,8 +73,9 @@ class Reducer {
 
   // The acquisition out answered `id`: true if it was, and it is no longer out.
   bool answer_out(std::uint64_t id) {
-    if (id == 0 || id != s_.acquire_out) return false;  // stale: answered already, or never asked
-    s_.acquire_out = 0;
+    if (id == 0 || id != state_.acquire_out)
+      return false;  // stale: answered already, or never asked
+    state_.acquire_out = 0;
     return true;
   }
 
@@ -87,12 +87,12 @@ class Reducer {
 
   // Acquisition number `failures` (>= 1) in a row failed: give up, or back off.
   void fail(std::uint32_t failures, Cause cause, Instant waiting_since) {
-    if (cfg_.give_up.attempts_max > 0 && failures >= cfg_.give_up.attempts_max)
-      return give_up(Cause::attempts_exhausted, failures);
-    if (outage_over(waiting_since)) return give_up(Cause::outage_too_long, failures);
+    if (const auto limit = give_up_limit(config_.give_up, failures, waiting_since, now_))
+      return give_up(
+          *limit == GiveUpLimit::attempts ? Cause::attempts_exhausted : Cause::outage_too_long,
+          failures);
     const std::int64_t delay_ms =
-        sample_delay_ms(cfg_.backoff, failures, s_.previous_delay_ms, s_.prng);
-    s_.previous_delay_ms = delay_ms;
+        draw_delay(config_.backoff, failures, state_.previous_delay_ms, state_.prng).delay_ms;
     const Instant until = after(now_, delay_ms);
     if (until <= now_) return attempt(failures, waiting_since);  // e.g. full jitter drew 0
     enter(BackingOff{failures, until, waiting_since, cause});
@@ -100,30 +100,32 @@ class Reducer {
 
   // The link came back: the spread of the wake, so that a fleet reconnecting to
   // one broker does not attempt in the same millisecond.
-  Instant wake_at() { return after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max)); }
+  Instant wake_at() {
+    return after(now_, state_.prng.uniform(0, config_.backoff.restored_delay_ms_max));
+  }
 
   // A hold ended at now_: the reopen pause starts.
   void pause_after_hold() {
-    if (cfg_.reopen_pause_ms == 0) return attempt(0, now_);
-    enter(Pausing{after(now_, cfg_.reopen_pause_ms), now_});
+    if (config_.reopen_pause_ms == 0) return attempt(0, now_);
+    enter(Pausing{after(now_, config_.reopen_pause_ms), now_});
   }
 
-  WaitState& s_;
+  State& state_;
   Effects& out_;
-  const WaitConfig& cfg_;
+  const Config& config_;
   Instant now_;
 };
 
 void Reducer::on(const Started& e) {
-  if (!std::holds_alternative<Idle>(s_.phase)) return;
-  if (e.link != Link::unknown) s_.link = e.link;
-  if (s_.link == Link::down) return enter(Offline{0, now_, now_});
+  if (!std::holds_alternative<Idle>(state_.phase)) return;
+  if (e.link != Link::unknown) state_.link = e.link;
+  if (state_.link == Link::down) return enter(Offline{0, now_, now_});
   attempt(0, now_);
 }
 
 void Reducer::on(const StopRequested&) {
   release_out();
-  if (const auto* h = std::get_if<Held>(&s_.phase)) out_.push_back(Release{h->id});
+  if (const auto* h = std::get_if<Held>(&state_.phase)) out_.push_back(Release{h->id});
   enter(Stopped{});
 }
 
@@ -151,12 +153,12 @@ void Reducer::on(const Tick&) {
                  },
                  [](const auto&) {},
              },
-             s_.phase);
+             state_.phase);
 }
 
 void Reducer::on(const Connected&) {
-  const bool news = s_.link != Link::up;
-  s_.link = Link::up;
+  const bool news = state_.link != Link::up;
+  state_.link = Link::up;
   if (!news) return;  // a repeat is not news: waking on it would let a chatty notifier spin us
   std::visit(Overload{
                  [&](const BackingOff& b) {
@@ -175,11 +177,11 @@ void Reducer::on(const Connected&) {
                  },
                  [](const auto&) {},
              },
-             s_.phase);
+             state_.phase);
 }
 
 void Reducer::on(const Disconnected&) {
-  s_.link = Link::down;
+  state_.link = Link::down;
   std::visit(Overload{
                  [&](const Acquiring& a) {
                    // The attempt cannot succeed over a dead link; it was not the
@@ -194,101 +196,94 @@ void Reducer::on(const Disconnected&) {
                  [&](const Held& h) {
                    // A watch cannot outlive its connection: the hold ended now.
                    out_.push_back(Release{h.id});
-                   enter(Offline{0, after(now_, cfg_.reopen_pause_ms), now_});
+                   enter(Offline{0, after(now_, config_.reopen_pause_ms), now_});
                  },
                  [&](const Pausing& p) {
                    enter(Offline{0, p.until, p.waiting_since});
                  },
                  [](const auto&) {},
              },
-             s_.phase);
+             state_.phase);
 }
 
 // An answer of a released acquisition serves nothing; an attempt queued behind
 // it makes its own now.
 void Reducer::after_released_answer() {
-  if (const auto* a = std::get_if<Acquiring>(&s_.phase); a != nullptr && a->id == 0)
+  if (const auto* a = std::get_if<Acquiring>(&state_.phase); a != nullptr && a->id == 0)
     attempt_unless_given_up(a->failures, a->waiting_since);
 }
 
 void Reducer::on(const AcquireSucceeded& e) {
-  const bool released = s_.acquire_out_released;
+  const bool released = state_.acquire_out_released;
   if (!answer_out(e.id)) return;
   if (released) return after_released_answer();
   // Still waiting for the resource (the attempt this answers, or the backoff
   // its timeout entered): a late success is as good as a timely one.
-  const auto* a = std::get_if<Acquiring>(&s_.phase);
-  if ((a != nullptr && a->id == e.id) || std::holds_alternative<BackingOff>(s_.phase)) {
-    s_.previous_delay_ms = 0;
+  const auto* a = std::get_if<Acquiring>(&state_.phase);
+  if ((a != nullptr && a->id == e.id) || std::holds_alternative<BackingOff>(state_.phase)) {
+    state_.previous_delay_ms = 0;
     return enter(Held{e.id, now_});
   }
   out_.push_back(Release{e.id});  // not wanted any more (not reached: kept for safety)
 }
 
 void Reducer::on(const AcquireFailed& e) {
-  const bool released = s_.acquire_out_released;
+  const bool released = state_.acquire_out_released;
   if (!answer_out(e.id)) return;
   if (released) return after_released_answer();
   // After its timeout the failure is already counted; the backoff runs on.
-  const auto* a = std::get_if<Acquiring>(&s_.phase);
+  const auto* a = std::get_if<Acquiring>(&state_.phase);
   if (a != nullptr && a->id == e.id)
     fail(saturating_inc(a->failures), Cause::acquire_failed, a->waiting_since);
 }
 
 void Reducer::on(const WatchEnded& e) {
-  const auto* h = std::get_if<Held>(&s_.phase);
+  const auto* h = std::get_if<Held>(&state_.phase);
   if (h == nullptr || h->id != e.id) return;
   pause_after_hold();
 }
 
-void run(WaitState& state, const Event& event, Effects& out) {
+void run(State& state, const Event& event, Effects& out) {
   if (is_terminal(state)) return;  // sticky and quiet
   std::visit([&](const auto& e) { Reducer(state, out, e.now).on(e); }, event);
 }
 
 }  // namespace
 
-std::expected<void, ConfigError> validate(const WaitConfig& config) {
-  // The backoff and give-up fields mean what they mean for a session: validate
-  // them as one, so the field names and limits are the same.
-  SessionConfig as_session;
-  as_session.backoff = config.backoff;
-  as_session.give_up = config.give_up;
-  if (auto r = model::validate(as_session); !r) return r;
-  if (config.reopen_pause_ms < 0 || config.reopen_pause_ms > duration_ms_max)
-    return std::unexpected(ConfigError{"reopen_pause_ms", "must be in [0, 2^61 - 1]"});
-  if (config.acquire_timeout_ms < 0 || config.acquire_timeout_ms > duration_ms_max)
-    return std::unexpected(ConfigError{"acquire_timeout_ms", "must be in [0, 2^61 - 1]"});
-  return {};
-}
-
-std::expected<WaitState, ConfigError> make_wait(const WaitConfig& config) {
+std::expected<State, ConfigError> make(const Config& config) {
   if (auto r = validate(config); !r) return std::unexpected(r.error());
-  WaitState s;
-  s.config = std::make_shared<const WaitConfig>(config);
-  s.phase = Idle{};
-  s.prng = Prng(config.seed);
-  return s;
+  State state;
+  state.config = std::make_shared<const Config>(config);
+  state.phase = Idle{};
+  state.prng = Prng(config.seed);
+  return state;
 }
 
-bool is_terminal(const WaitState& state) {
+bool is_terminal(const State& state) {
   return std::holds_alternative<Stopped>(state.phase) ||
          std::holds_alternative<GaveUp>(state.phase);
 }
 
-Step transition(WaitState state, const Event& event) noexcept {
+Effects transition_in_place(State& state, const Event& event) noexcept {
+  Effects out;
+  run(state, event, out);
+  return out;
+}
+
+Step transition(State state, const Event& event) noexcept {
   Step step{std::move(state), {}};
-  run(step.state, event, step.effects);
+  step.effects = transition_in_place(step.state, event);
   return step;
 }
 
-std::optional<Instant> next_deadline(const WaitState& s) noexcept {
-  const WaitConfig& cfg = *s.config;
-  std::optional<Instant> d;
-  const auto consider = [&](Instant t) { d = d ? earliest(*d, t) : t; };
+std::optional<Instant> next_deadline(const State& state) noexcept {
+  const Config& config = *state.config;
+  std::optional<Instant> deadline;
+  const auto consider = [&](Instant t) { deadline = deadline ? earliest(*deadline, t) : t; };
   // outage: the give-up clock runs out in a waiting phase
   const auto outage = [&](Instant waiting_since) {
-    if (cfg.give_up.outage_ms_max > 0) consider(after(waiting_since, cfg.give_up.outage_ms_max));
+    if (config.give_up.outage_ms_max > 0)
+      consider(after(waiting_since, config.give_up.outage_ms_max));
   };
   std::visit(Overload{
                  // acquire timeout: the attempt counts as failed
@@ -309,40 +304,39 @@ std::optional<Instant> next_deadline(const WaitState& s) noexcept {
                  },
                  [](const auto&) {},
              },
-             s.phase);
-  return d;
+             state.phase);
+  return deadline;
 }
 
-WaitStatus status_of(const Phase& phase) {
-  return std::visit(
-      Overload{
-          [](const Idle&) { return WaitStatus{}; },
-          [](const Acquiring& a) {
-            return WaitStatus{StatusKind::acquiring,
-                              a.behind ? Cause::acquire_still_out : Cause::none,
-                              a.failures,
-                              {}};
-          },
-          [](const BackingOff& b) {
-            return WaitStatus{StatusKind::backing_off, b.cause, b.failures, b.until};
-          },
-          [](const Offline& o) {
-            return WaitStatus{StatusKind::offline, Cause::disconnected, o.failures, {}};
-          },
-          [](const Held&) {
-            return WaitStatus{StatusKind::held, Cause::none, 0, {}};
-          },
-          [](const Pausing& p) {
-            return WaitStatus{StatusKind::pausing, Cause::watch_ended, 0, p.until};
-          },
-          [](const Stopped&) {
-            return WaitStatus{StatusKind::stopped, Cause::stop_requested, 0, {}};
-          },
-          [](const GaveUp& g) {
-            return WaitStatus{StatusKind::gave_up, g.cause, g.failures, {}};
-          },
-      },
-      phase);
+Status status_of(const Phase& phase) {
+  return std::visit(Overload{
+                        [](const Idle&) { return Status{}; },
+                        [](const Acquiring& a) {
+                          return Status{StatusKind::acquiring,
+                                        a.behind ? Cause::acquire_still_out : Cause::none,
+                                        a.failures,
+                                        {}};
+                        },
+                        [](const BackingOff& b) {
+                          return Status{StatusKind::backing_off, b.cause, b.failures, b.until};
+                        },
+                        [](const Offline& o) {
+                          return Status{StatusKind::offline, Cause::disconnected, o.failures, {}};
+                        },
+                        [](const Held&) {
+                          return Status{StatusKind::held, Cause::none, 0, {}};
+                        },
+                        [](const Pausing& p) {
+                          return Status{StatusKind::pausing, Cause::watch_ended, 0, p.until};
+                        },
+                        [](const Stopped&) {
+                          return Status{StatusKind::stopped, Cause::stop_requested, 0, {}};
+                        },
+                        [](const GaveUp& g) {
+                          return Status{StatusKind::gave_up, g.cause, g.failures, {}};
+                        },
+                    },
+                    phase);
 }
 
 }  // namespace tether::model::wait
