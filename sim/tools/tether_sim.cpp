@@ -52,8 +52,8 @@
 #include <tether/model/session.hpp>
 #include <tether/model/version.hpp>
 #include <tether/sim/recording_replay.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/shrink.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
@@ -148,7 +148,7 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
     Scenario scenario =
         policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
     if (!policy.file.empty()) scenario.fixed_seed = policy.seed;
-    const RunResult r = run(scenario);
+    const RunResult r = run_session(scenario);
     c.scenarios += 1;
     c.events += r.events;
     c.coverage.merge(r.coverage);
@@ -290,7 +290,7 @@ int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed
   if (!s) return exit_usage;
   RunOptions o;
   o.keep_trace_text = trace;
-  const RunResult r = run(*s, o);
+  const RunResult r = run_session(*s, o);
   if (trace) std::fputs(r.trace.c_str(), stdout);
   std::printf("scenario: %s policy, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64
               " ms\n",
@@ -478,7 +478,7 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
                const std::string& out, std::uint32_t runs_max) {
   const auto s = pick(file, seed);
   if (!s) return exit_usage;
-  const auto failure = first_failure(run(*s));
+  const auto failure = first_failure(run_session(*s));
   if (!failure) {
     std::fprintf(stderr, "tether-sim: the scenario passes; nothing to shrink\n");
     return exit_failed;

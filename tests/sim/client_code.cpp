@@ -13,8 +13,8 @@
 #include <string>
 #include <tether/sim/campaign.hpp>
 #include <tether/sim/client_code.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 
 #include "support/persisting_app.hpp"
@@ -109,10 +109,10 @@ TEST_CASE(
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto scenario = parse_scenario(text);
   REQUIRE(scenario);
-  const RunResult again = run(*scenario, with_code(true));
+  const RunResult again = run_session(*scenario, with_code(true));
   REQUIRE_FALSE(again.violations.empty());
   CHECK(again.violations.front().guarantee == Guarantee::client_invariant);
-  CHECK(run(*scenario, with_code(false)).ok());
+  CHECK(run_session(*scenario, with_code(false)).ok());
   std::filesystem::remove_all(dir);
   CHECK(describe(r).find("FAILED at seed " + std::to_string(f.seed)) != std::string::npos);
 }
@@ -146,7 +146,7 @@ TEST_CASE(
   s.faults.push_back(Fault{FaultKind::crash, 0, 10000, 1000, 0});
   RunOptions o;
   o.client_code = [&](std::uint32_t) { return std::make_unique<Counting>(&starts, &ran); };
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   INFO(describe(r));
   CHECK(r.ok());
   CHECK(starts == 2);

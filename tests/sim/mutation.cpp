@@ -15,7 +15,7 @@
 #include <string>
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <variant>
 #include <vector>
@@ -363,7 +363,7 @@ std::optional<Caught> first_catch(RunOptions o,
                                   const std::optional<m::SessionConfig>& policy = std::nullopt) {
   o.events_max = mutant_events_max;
   for (std::uint64_t seed = 1; seed <= seeds_max; ++seed) {
-    RunResult r = run(policy ? swarm_scenario(seed, *policy) : swarm_scenario(seed), o);
+    RunResult r = run_session(policy ? swarm_scenario(seed, *policy) : swarm_scenario(seed), o);
     if (!r.ok()) return Caught{seed, std::move(r)};
   }
   return std::nullopt;
@@ -390,8 +390,8 @@ void check_caught(const char* name, const RunOptions& options,
   std::printf("mutant %-28s caught by swarm seed %5llu: g%d %s\n", name,
               static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
   INFO("seed " << c->seed << " also fails with the real reducer:\n"
-               << describe(run(swarm_scenario(c->seed))));
-  CHECK(run(swarm_scenario(c->seed)).ok());
+               << describe(run_session(swarm_scenario(c->seed))));
+  CHECK(run_session(swarm_scenario(c->seed)).ok());
 }
 void check_caught(const char* name, Reducer reducer,
                   std::optional<Guarantee> guarantee = std::nullopt) {
@@ -468,12 +468,12 @@ TEST_CASE("mutant: a stale id kept after the stream reset it is caught", "[mutat
   s.world.opaque_ids = true;
   s.world.id_reset_every = 2;
   s.faults.push_back(Fault{FaultKind::reset, 0, 1800, 0, 0});
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   RunOptions o;
   o.reducer = &stale_id_kept;
-  const RunResult mutant = run(s, o);
+  const RunResult mutant = run_session(s, o);
   INFO(describe(mutant));
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(), [](const Violation& v) {
     return v.guarantee == Guarantee::no_silent_gap &&
@@ -503,12 +503,12 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught",
   s.world.heartbeat_every_ms = 10000;
   s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   RunOptions o;
   o.reducer = &preset_backoff;
-  const RunResult mutant = run(s, o);
+  const RunResult mutant = run_session(s, o);
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
                     [](const Violation& v) { return v.guarantee == Guarantee::backoff_bounds; }));
 
@@ -521,7 +521,7 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught",
               static_cast<unsigned long long>(c->seed),
               number(c->result.violations.front().guarantee),
               c->result.violations.front().message.c_str());
-  CHECK(run(swarm_scenario(c->seed, policy)).ok());
+  CHECK(run_session(swarm_scenario(c->seed, policy)).ok());
 }
 
 // The oracle as strict as the property oracle (issue 11): each of these breaks
@@ -567,7 +567,7 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
   s.world.append_every_ms = 500;
   s.world.heartbeat_every_ms = 10000;
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 20000, 60000, 0});
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   REQUIRE(real.clients.size() == 1);
@@ -581,7 +581,7 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
     INFO("mutant " << name);
     RunOptions o;
     o.reducer = reducer;
-    const RunResult mutant = run(s, o);
+    const RunResult mutant = run_session(s, o);
     INFO(describe(mutant) << " final " << mutant.clients[0].final_phase << " at " << mutant.end_ms);
     CHECK(g7(mutant));
     const std::optional<Caught> c = first_catch(reducer, policy);
@@ -592,7 +592,7 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
                 static_cast<unsigned long long>(c->seed),
                 number(c->result.violations.front().guarantee),
                 c->result.violations.front().message.c_str());
-    CHECK(run(swarm_scenario(c->seed, policy)).ok());
+    CHECK(run_session(swarm_scenario(c->seed, policy)).ok());
   }
 }
 
@@ -645,12 +645,12 @@ TEST_CASE("driver mutant: the id guard off by one is caught", "[mutation][driver
   s.world.heartbeat_every_ms = 10000;
   s.world.opaque_ids = true;
   s.world.id_bytes = m::Token::capacity;
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   RunOptions o;
   o.driver_mutant = DM::id_guard_off_by_one;
-  const RunResult mutant = run(s, o);
+  const RunResult mutant = run_session(s, o);
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
                     [](const Violation& v) { return v.guarantee == Guarantee::liveness; }));
   check_caught("id_guard_off_by_one", DM::id_guard_off_by_one, Guarantee::liveness);

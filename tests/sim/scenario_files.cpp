@@ -1,5 +1,5 @@
 // The hand-written scenario files under tests/sim/scenarios/, each run and its
-// outcome asserted (the same classic failures as run.cpp, written as data).
+// outcome asserted (the same classic failures as session_world.cpp, written as data).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -7,8 +7,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <utility>
 #include <vector>
 
@@ -33,7 +33,7 @@ Scenario load(const std::string& name) {
 }
 
 RunResult run_file(const std::string& name) {
-  const RunResult r = run(load(name));
+  const RunResult r = run_session(load(name));
   INFO(name << "\n" << describe(r));
   REQUIRE(r.ok());
   REQUIRE(r.clients.size() == 1);
@@ -134,7 +134,7 @@ TEST_CASE("every scenario file is canonical after one round trip", "[scenario-fi
     const auto again = parse_scenario(to_json(s));
     REQUIRE(again);
     CHECK(to_json(*again) == to_json(s));
-    CHECK(run(*again).trace_hash == run(s).trace_hash);
+    CHECK(run_session(*again).trace_hash == run_session(s).trace_hash);
   }
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("old-form scenario files replay with unchanged trace hashes",
     INFO(pin.name);
     const Scenario s = load(pin.name);
     CHECK(s.label == "aviso");
-    const std::uint64_t hash = run(s).trace_hash;
+    const std::uint64_t hash = run_session(s).trace_hash;
     if (std::getenv("TETHER_PRINT_PINS") != nullptr)
       std::printf("{\"%s\", 0x%016llx},\n", pin.name, static_cast<unsigned long long>(hash));
     CHECK(hash == pin.hash);
@@ -175,7 +175,7 @@ TEST_CASE("old-form scenario files replay with unchanged trace hashes",
     CHECK(text.find("\"overrides\"") == std::string::npos);
     const auto again = parse_scenario(text);
     REQUIRE(again);
-    CHECK(run(*again).trace_hash == pin.hash);
+    CHECK(run_session(*again).trace_hash == pin.hash);
   }
 }
 

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 #include <tether/model/presets.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <utility>
 #include <vector>
@@ -21,7 +21,7 @@ TEST_CASE("json: 200 swarm scenarios round-trip to the same file and the same tr
     INFO((parsed ? std::string() : parsed.error().message()) << "\n" << text);
     REQUIRE(parsed);
     CHECK(to_json(*parsed) == text);
-    CHECK(run(*parsed).trace_hash == run(s).trace_hash);
+    CHECK(run_session(*parsed).trace_hash == run_session(s).trace_hash);
   }
 }
 
@@ -164,7 +164,7 @@ TEST_CASE("json: an invalid configuration is refused at parse time, naming it", 
   if (!parsed)
     CHECK(parsed.error().field == "overrides");
   else
-    CHECK(run(*parsed).ok());  // the model accepts it: then the run must too
+    CHECK(run_session(*parsed).ok());  // the model accepts it: then the run must too
 }
 
 TEST_CASE("json: \"config\" is a tether-config/1 configuration, read whole",
@@ -228,7 +228,7 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   REQUIRE(again);
   CHECK(again->label == "kanade");
   CHECK(to_json(*again) == text);
-  CHECK(run(*again).trace_hash == run(*old).trace_hash);
+  CHECK(run_session(*again).trace_hash == run_session(*old).trace_hash);
 }
 
 TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in production",

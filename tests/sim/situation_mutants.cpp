@@ -11,7 +11,7 @@
 #include <optional>
 #include <set>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <vector>
 
@@ -82,7 +82,7 @@ std::optional<Caught> first_catch(Reducer reducer) {
   o.reducer = reducer;
   o.events_max = 500'000;
   for (std::uint64_t seed = 1; seed <= 10'000; ++seed) {
-    RunResult r = run(swarm_scenario(seed), o);
+    RunResult r = run_session(swarm_scenario(seed), o);
     if (!r.ok()) return Caught{seed, std::move(r)};
   }
   return std::nullopt;
@@ -100,14 +100,14 @@ void check_caught(const char* name, Reducer reducer, Guarantee guarantee,
   const Violation& v = c->result.violations.front();
   std::printf("mutant %-32s caught by swarm seed %5llu: g%d %s\n", name,
               static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
-  CHECK(run(swarm_scenario(c->seed)).ok());
+  CHECK(run_session(swarm_scenario(c->seed)).ok());
   // The seed catches it because of its situations: the same seed without them
   // passes the mutant.
   if (!situations_only) return;
   RunOptions o;
   o.reducer = reducer;
   o.events_max = 500'000;
-  const RunResult base = run(swarm_scenario_base(c->seed), o);
+  const RunResult base = run_session(swarm_scenario_base(c->seed), o);
   INFO("without the situations:\n" << describe(base));
   CHECK(base.ok());
 }

@@ -11,8 +11,8 @@
 #include <string>
 #include <tether/model/names.hpp>
 #include <tether/sim/oracle.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
 #include <utility>
@@ -32,7 +32,7 @@ Scenario base() { return tether::sim::test::aviso_base(60000); }
 RunResult run_traced(const Scenario& s, const RunOptions& options = {}) {
   RunOptions o = options;
   o.keep_trace_text = std::getenv("TETHER_SIM_TRACE") != nullptr;
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   if (o.keep_trace_text) std::fputs(r.trace.c_str(), stdout);
   return r;
 }
@@ -262,7 +262,7 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
   Coverage coverage;
   int outage_give_ups = 0, unrecoverable = 0, replay_complete = 0, failing = 0;
   for (std::uint64_t seed = 1; seed <= 600; ++seed) {
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run_session(swarm_scenario(seed));
     coverage.merge(r.coverage);
     if (!r.ok()) {
       ++failing;

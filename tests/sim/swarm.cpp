@@ -16,8 +16,8 @@
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
 #include <utility>
@@ -90,7 +90,7 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
                                                            to_json(swarm_scenario_base(pin.seed)));
     const std::uint64_t scenario_hash =
         tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(s));
-    const std::uint64_t trace_hash = run(s).trace_hash;
+    const std::uint64_t trace_hash = run_session(s).trace_hash;
     if (std::getenv("TETHER_PRINT_PINS") != nullptr)
       std::printf("{%llu, 0x%016llx, 0x%016llx, 0x%016llx},\n",
                   static_cast<unsigned long long>(pin.seed),
@@ -108,7 +108,7 @@ TEST_CASE("1000 swarm seeds hold every guarantee", "[swarm]") {
   std::uint64_t events = 0;
   int failing = 0;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run_session(swarm_scenario(seed));
     events += r.events;
     coverage.merge(r.coverage);
     if (!r.ok()) {
@@ -126,18 +126,19 @@ TEST_CASE("the same seed gives the same trace hash", "[swarm][determinism]") {
   for (std::uint64_t seed = 1000; seed < 1020; ++seed) {
     RunOptions o;
     o.check_determinism = true;
-    const RunResult r = run(swarm_scenario(seed), o);
+    const RunResult r = run_session(swarm_scenario(seed), o);
     for (const Violation& v : r.violations) CHECK(v.guarantee != Guarantee::determinism);
   }
-  CHECK(run(swarm_scenario(7)).trace_hash == run(swarm_scenario(7)).trace_hash);
-  CHECK(run(swarm_scenario(7)).trace_hash != run(swarm_scenario(8)).trace_hash);
+  CHECK(run_session(swarm_scenario(7)).trace_hash == run_session(swarm_scenario(7)).trace_hash);
+  CHECK(run_session(swarm_scenario(7)).trace_hash != run_session(swarm_scenario(8)).trace_hash);
 }
 
 TEST_CASE("throughput of a batch of swarm scenarios", "[swarm][throughput]") {
   // A figure, not an assertion: wall time is never asserted on.
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t events = 0;
-  for (std::uint64_t seed = 5000; seed < 5100; ++seed) events += run(swarm_scenario(seed)).events;
+  for (std::uint64_t seed = 5000; seed < 5100; ++seed)
+    events += run_session(swarm_scenario(seed)).events;
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("throughput: 100 swarm scenarios, %llu reducer events in %.3f s = %.0f events/s\n",
               static_cast<unsigned long long>(events), s, static_cast<double>(events) / s);
@@ -160,7 +161,7 @@ TEST_CASE("replay one swarm seed", "[.replay]") {
         "  fault %s client %d at %lld for %lld param %lld\n", std::string(name_of(f.kind)).c_str(),
         f.client == all_clients ? -1 : static_cast<int>(f.client), static_cast<long long>(f.at_ms),
         static_cast<long long>(f.duration_ms), static_cast<long long>(f.param));
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   std::fputs(r.trace.c_str(), stdout);
   std::fputs(describe(r).c_str(), stdout);
 }
@@ -172,7 +173,7 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
   std::map<int, int> by_guarantee;
   int gaps = 0, refreshes = 0, redeliveries = 0;
   for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run_session(swarm_scenario(seed));
     coverage.merge(r.coverage);
     for (const Violation& v : r.violations) {
       if (by_guarantee[number(v.guarantee)]++ == 0)
@@ -337,7 +338,7 @@ TEST_CASE("policy swarm: the world fits tight timeouts instead of failing on the
     const Scenario s = swarm_scenario(seed, policy);
     INFO("seed " << seed << "\n" << to_json(s));
     REQUIRE(broken_rule(s, policy).empty());
-    const RunResult r = run(s);
+    const RunResult r = run_session(s);
     INFO(describe(r));
     CHECK(r.ok());
   }
@@ -420,7 +421,7 @@ TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[sw
     bool seen = false;
     int failing = 0;
     for (std::uint64_t seed = 1; seed <= 150; ++seed) {
-      const RunResult r = run(swarm_scenario(seed, policy));
+      const RunResult r = run_session(swarm_scenario(seed, policy));
       if (!r.ok() && ++failing <= 3)
         UNSCOPED_INFO(k.name << ": seed " << seed << "\n" << describe(r));
       if (k.outcome) seen = seen || std::any_of(r.clients.begin(), r.clients.end(), *k.outcome);
@@ -499,7 +500,7 @@ TEST_CASE("policy swarm: any valid policy, any seed: the world respects it and n
     const Scenario s = swarm_scenario(seed, policy);
     RC_LOG() << to_json(s);
     RC_ASSERT(broken_rule(s, policy) == "");
-    const RunResult r = run(s);
+    const RunResult r = run_session(s);
     RC_LOG() << describe(r);
     RC_ASSERT(r.ok());
   });

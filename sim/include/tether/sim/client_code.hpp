@@ -16,7 +16,7 @@
 //   };
 //   tether::sim::RunOptions options;
 //   options.client_code = [](std::uint32_t) { return std::make_unique<Mine>(); };
-//   tether::sim::run(tether::sim::swarm_scenario(seed), options);
+//   tether::sim::run_session(tether::sim::swarm_scenario(seed), options);
 //
 // Everything runs on the one simulation thread, in virtual time: a callback
 // must not block or read a clock; randomness comes from Process::prng().

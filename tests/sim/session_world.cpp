@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <vector>
 
 #include "status_history.hpp"
@@ -22,7 +22,7 @@ Scenario base() { return tether::sim::test::aviso_base(120000); }
 RunResult run_ok(const Scenario& s) {
   RunOptions o;
   o.keep_trace_text = std::getenv("TETHER_SIM_TRACE") != nullptr;
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   if (o.keep_trace_text) std::fputs(r.trace.c_str(), stdout);
   INFO(describe(r));
   REQUIRE(r.ok());
@@ -343,7 +343,7 @@ TEST_CASE("a custom backoff runs exactly as configured, judged against itself", 
 TEST_CASE("an invalid configuration is an error naming the field, not a run", "[run][config]") {
   Scenario s = base();
   s.config.backoff.delay_ms_max = s.config.backoff.delay_ms_initial - 1;
-  const RunResult r = run(s);
+  const RunResult r = run_session(s);
   CHECK(r.events == 0);
   CHECK(r.error.find("backoff.delay_ms_max") != std::string::npos);
 }
@@ -424,13 +424,13 @@ TEST_CASE(
     Scenario s = base();
     s.safety_ms = 20000;
     rule.outside(s.config);
-    const RunResult refused = run(s);
+    const RunResult refused = run_session(s);
     CHECK(refused.events == 0);
     CHECK(refused.error.find(std::string("config: ") + rule.field + ":") == 0);
     s = base();
     s.safety_ms = 20000;
     rule.edge(s.config);
-    const RunResult edge = run(s);
+    const RunResult edge = run_session(s);
     INFO(edge.error << describe(edge));
     CHECK(edge.error.empty());
     CHECK(edge.events > 0);
@@ -454,7 +454,7 @@ TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay c
   CHECK(c.connect_at_ms.size() == 3);
   // A watching policy never meets a replay that ends.
   s.config.resume.mode = m::StreamMode::watch;
-  CHECK(run(s).error.find("world.replay_end_sequence") != std::string::npos);
+  CHECK(run_session(s).error.find("world.replay_end_sequence") != std::string::npos);
 }
 
 // Regression (found by the policy swarm's property, as a silent gap under
@@ -497,7 +497,7 @@ TEST_CASE("a hot loop ends the run at once as a guarantee-10 verdict, not at the
       Fault{FaultKind::reset, 0, 5000, 0});  // a backoff: the deadline the reducer ignores
   RunOptions o;
   o.reducer = &deaf_to_ticks;
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   INFO(describe(r));
   REQUIRE_FALSE(r.violations.empty());
   CHECK(r.violations.back().guarantee == Guarantee::rate);
