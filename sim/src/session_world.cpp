@@ -35,11 +35,14 @@ World::World(const Scenario& scenario, const SessionConfig& config, const RunOpt
   const io::SseSignals signals{std::string(cursor_expired_type), std::string(replay_finished_type)};
   clients_.reserve(scenario.clients);
   for (std::uint32_t i = 0; i < scenario.clients; ++i) {
-    const std::uint64_t seed = scenario.seed;
-    const Client::Streams streams{
-        Prng::derive(seed, 0x200 + std::uint64_t{i}), Prng::derive(seed, 0x100 + std::uint64_t{i}),
-        Prng::derive(seed, 0x300 + std::uint64_t{i}), Prng::derive(seed, 0x400 + std::uint64_t{i}),
-        Prng::derive(seed, 0x500 + std::uint64_t{i})};
+    const auto stream = [&](std::uint64_t base) {
+      return Prng::derive(scenario.seed, base + std::uint64_t{i});
+    };
+    const Client::Streams streams{.link = stream(0x200),
+                                  .app = stream(0x100),
+                                  .chunk = stream(0x300),
+                                  .crash = stream(0x400),
+                                  .process = stream(0x500)};
     clients_.push_back(std::make_unique<Client>(
         *this, i, LinkParams{world.latency_ms_min, world.latency_ms_max}, streams, signals));
   }

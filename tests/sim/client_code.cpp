@@ -21,7 +21,7 @@
 
 using namespace tether::sim;
 namespace io = tether::io;
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
@@ -36,10 +36,10 @@ class PersistingCode final : public ClientCode {
   explicit PersistingCode(bool ack_first) : ack_first_(ack_first) {}
   std::unique_ptr<io::Application> start(Process& process) override {
     ++starts;
-    return std::make_unique<PersistingApp>(process, db_, ack_first_);
+    return std::make_unique<PersistingApp>(process, database_, ack_first_);
   }
   std::optional<std::string> check(const ClientView& view) override {
-    if (view.durable_sequence && !db_.contains(*view.durable_sequence))
+    if (view.durable_sequence && !database_.contains(*view.durable_sequence))
       return "the checkpoint is at sequence " + std::to_string(*view.durable_sequence) +
              ", which the database does not hold";
     return std::nullopt;
@@ -47,14 +47,14 @@ class PersistingCode final : public ClientCode {
   int starts = 0;
 
  private:
-  Database db_;
+  Database database_;
   bool ack_first_;
 };
 
 // The policy: commit on ack, a checkpoint per delivery.
-m::SessionConfig policy() {
-  m::SessionConfig c = swarm_scenario(1).config;
-  c.resume.commit = m::CommitPolicy::on_ack;
+model::SessionConfig policy() {
+  model::SessionConfig c = swarm_scenario(1).config;
+  c.resume.commit = model::CommitPolicy::on_ack;
   c.resume.checkpoint_every_events = 1;
   return c;
 }
@@ -127,8 +127,8 @@ TEST_CASE(
     Counting(int* s, int* r) : starts(s), ran(r) {}
     struct App final : io::Application {
       void on_delivery(const io::Delivery&) override {}
-      void on_gap(const m::ReportGap&) override {}
-      void on_status(const m::Status&) override {}
+      void on_gap(const model::ReportGap&) override {}
+      void on_status(const model::Status&) override {}
       void on_diagnostic(const io::Diagnostic&) override {}
     };
     std::unique_ptr<io::Application> start(Process& p) override {

@@ -166,13 +166,13 @@ namespace {
 // ends every backoff at once (the fleet's wake in one millisecond).
 tether::model::Effects restore_wakes_at_once(tether::model::State& s,
                                              const tether::model::Event& e) noexcept {
-  namespace m = tether::model;
-  if (auto* b = std::get_if<m::BackingOff>(&s.phase);
-      b != nullptr && std::holds_alternative<m::NetworkRestored>(e)) {
-    b->until = m::time_of(e);
-    return m::transition_in_place(s, m::Tick{m::time_of(e)});
+  namespace model = tether::model;
+  if (auto* b = std::get_if<model::BackingOff>(&s.phase);
+      b != nullptr && std::holds_alternative<model::NetworkRestored>(e)) {
+    b->until = model::time_of(e);
+    return model::transition_in_place(s, model::Tick{model::time_of(e)});
   }
-  return m::transition_in_place(s, e);
+  return model::transition_in_place(s, e);
 }
 }  // namespace
 

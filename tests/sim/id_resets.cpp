@@ -15,7 +15,6 @@
 #include "status_history.hpp"
 
 using namespace tether::sim;
-namespace m = tether::model;
 
 namespace {
 
