@@ -14,6 +14,11 @@
 //   session_world_loop.cpp         the agenda loop, each step judged
 //   session_world_server_link.cpp  the server's answers and its stream to a client
 //   session_world_faults.cpp       the fault timeline, crashes
+//
+// A member declared `inline` below is defined in, and called only from, one
+// of those sources: GCC folds a function into its one caller only when it may
+// drop the out-of-line copy, as it did while the world was one source (the
+// simulator's speed is a product figure).
 
 #include <cstdint>
 #include <functional>
@@ -54,10 +59,10 @@ class World final : public io::Clock {
   void offload(std::uint32_t i);
   void connect(std::uint32_t i, const io::ConnectRequest& request);
   void closed_by_client(std::uint32_t i);
-  void schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work);
+  inline void schedule(std::uint32_t i, Ms delay_ms, std::function<void()> work);
   void check_client(std::uint32_t i);
-  void watch_for_hot_loop(std::uint32_t i, const model::Event& event);
-  void delivered(std::uint32_t i, const io::Delivery& delivery);
+  inline void watch_for_hot_loop(std::uint32_t i, const model::Event& event);
+  inline void delivered(std::uint32_t i, const io::Delivery& delivery);
   // The application acks or stops: the oracle learns what it asked, then the driver.
   void app_ack(std::uint32_t i, std::uint64_t delivery_id);
   void app_stop(std::uint32_t i);
@@ -81,30 +86,30 @@ class World final : public io::Clock {
 
   // Server-to-client traffic on client i's current connection, one latency
   // later (or never, on a dead wire).
-  void send(std::uint32_t i, Item item);
-  void send_opened(std::uint32_t i);
-  void send_rejected(std::uint32_t i, std::uint16_t status,
-                     std::optional<std::int64_t> retry_after_ms);
-  void send_closed(std::uint32_t i, model::CloseCause cause);
-  void send_bytes(std::uint32_t i, std::string bytes);
-  void send_event(std::uint32_t i, std::uint64_t seq);
-  void send_signal(std::uint32_t i, std::string_view type);
+  inline void send(std::uint32_t i, Item item);
+  inline void send_opened(std::uint32_t i);
+  inline void send_rejected(std::uint32_t i, std::uint16_t status,
+                            std::optional<std::int64_t> retry_after_ms);
+  inline void send_closed(std::uint32_t i, model::CloseCause cause);
+  inline void send_bytes(std::uint32_t i, std::string bytes);
+  inline void send_event(std::uint32_t i, std::uint64_t seq);
+  inline void send_signal(std::uint32_t i, std::string_view type);
 
   void schedule();
   void handle(Item& item);
-  bool live(const Item& item) const;
-  void handle_wire(Item& item);
-  void handle_app(const Item& item);
+  inline bool live(const Item& item) const;
+  inline void handle_wire(Item& item);
+  inline void handle_app(const Item& item);
   void run_next_work(std::uint32_t i);
   void work_done(std::uint32_t i);
   Ms work_ms(io::Blocking kind) const;
   void tell_durable(std::uint32_t i);
   void start_process(std::uint32_t i);
-  bool defer_if_suspended(Item& item);
+  inline bool defer_if_suspended(Item& item);
 
   void on_append();
   void on_heartbeat();
-  void end_replay(std::uint32_t i);
+  inline void end_replay(std::uint32_t i);
   void liveness_check();
   void fault(const Fault& fault, std::uint32_t index, bool begin);
   void fault_on(std::uint32_t i, const Fault& fault, std::uint32_t index, bool begin, Ms end);
