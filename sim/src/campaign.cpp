@@ -36,7 +36,7 @@ CampaignFailure shrink_failure(const CampaignOptions& options, const Scenario& s
       shrink_with_report(scenario, fails_like(how, options.run), options.shrink);
   failure.shrunk = shrunk.scenario;
   failure.shrink_runs = shrunk.runs;
-  failure.shrunk_violations = describe(run(shrunk.scenario, options.run));
+  failure.shrunk_violations = describe(run_session(shrunk.scenario, options.run));
   write_failure(options, failure);
   return failure;
 }
@@ -48,7 +48,7 @@ CampaignResult run_campaign(const CampaignOptions& options) {
   for (std::uint64_t seed = options.seed_first; seed < options.seed_first + options.seeds; ++seed) {
     const Scenario scenario =
         options.policy ? swarm_scenario(seed, *options.policy) : swarm_scenario(seed);
-    const RunResult result = run(scenario, options.run);
+    const RunResult result = run_session(scenario, options.run);
     ++out.scenarios;
     out.events += result.events;
     if (!result.ok()) {
@@ -70,7 +70,7 @@ std::string describe(const CampaignResult& result) {
          std::to_string(f.shrunk.faults.size()) + " fault(s):\n" + f.shrunk_violations;
   if (!f.file.empty())
     out += "scenario file: " + f.file.string() +
-           " (parse_scenario + sim::run with the same client code replays it)\n";
+           " (parse_scenario + sim::run_session with the same client code replays it)\n";
   if (!f.write_error.empty()) out += f.write_error + "\n";
   return out;
 }

@@ -10,12 +10,11 @@
 
 namespace tether::sim {
 
-namespace m = tether::model;
-
 namespace {
 
-bool terminal(m::StatusKind k) {
-  return k == m::StatusKind::stopped || k == m::StatusKind::gave_up || k == m::StatusKind::failed;
+bool terminal(model::StatusKind k) {
+  return k == model::StatusKind::stopped || k == model::StatusKind::gave_up ||
+         k == model::StatusKind::failed;
 }
 
 // Days since 1970-01-01 to a civil date (proleptic Gregorian), for any int64
@@ -63,7 +62,7 @@ std::string iso8601(std::int64_t unix_ms) {
 
 }  // namespace
 
-std::string OperatorSummary::time(m::Instant at) const {
+std::string OperatorSummary::time(model::Instant at) const {
   if (!clock_) return "t=" + std::to_string(at.ms) + " ms";
   return iso8601(clock_->unix_ms_of(at));
 }
@@ -88,102 +87,102 @@ std::string OperatorSummary::duration(std::int64_t ms) {
   return buf.data();
 }
 
-std::string_view OperatorSummary::words(m::Reason reason) {
+std::string_view OperatorSummary::words(model::Reason reason) {
   switch (reason) {
-    case m::Reason::none:
+    case model::Reason::none:
       return "no reason given";
-    case m::Reason::connect_timeout:
+    case model::Reason::connect_timeout:
       return "the connection attempt timed out";
-    case m::Reason::confirm_timeout:
+    case model::Reason::confirm_timeout:
       return "the server accepted the connection but sent nothing in time";
-    case m::Reason::transport_error:
+    case model::Reason::transport_error:
       return "a network error (refused, reset, DNS or TLS)";
-    case m::Reason::unexpected_eof:
+    case model::Reason::unexpected_eof:
       return "the connection ended without a close";
-    case m::Reason::protocol_error:
+    case model::Reason::protocol_error:
       return "the server sent something malformed";
-    case m::Reason::clean_close:
+    case model::Reason::clean_close:
       return "the server closed the stream";
-    case m::Reason::heartbeat_timeout:
+    case model::Reason::heartbeat_timeout:
       return "nothing arrived for too long (a silent, half-open connection)";
-    case m::Reason::server_error:
+    case model::Reason::server_error:
       return "a server error";
-    case m::Reason::rate_limited:
+    case model::Reason::rate_limited:
       return "the server asked to slow down (rate limited)";
-    case m::Reason::auth_refresh_failed:
+    case model::Reason::auth_refresh_failed:
       return "the credentials could not be refreshed";
-    case m::Reason::cursor_resync:
+    case model::Reason::cursor_resync:
       return "the resume position was too old, resuming elsewhere";
-    case m::Reason::stop_requested:
+    case model::Reason::stop_requested:
       return "the application asked to stop";
-    case m::Reason::replay_complete:
+    case model::Reason::replay_complete:
       return "the replay reached its end";
-    case m::Reason::attempts_exhausted:
+    case model::Reason::attempts_exhausted:
       return "too many failed attempts in a row";
-    case m::Reason::outage_too_long:
+    case model::Reason::outage_too_long:
       return "the outage lasted too long";
-    case m::Reason::unauthorized:
+    case model::Reason::unauthorized:
       return "the server refused the credentials";
-    case m::Reason::rejected_after_refresh:
+    case model::Reason::rejected_after_refresh:
       return "the server refused even freshly refreshed credentials";
-    case m::Reason::http_status:
+    case model::Reason::http_status:
       return "the server refused the request";
-    case m::Reason::cursor_too_old:
+    case model::Reason::cursor_too_old:
       return "the resume position is no longer on the server";
-    case m::Reason::unrecoverable:
+    case model::Reason::unrecoverable:
       return "an error that retrying would repeat";
-    case m::Reason::checkpoint_unreadable:
+    case model::Reason::checkpoint_unreadable:
       return "the checkpoint could not be read";
   }
   return "an unknown reason";
 }
 
-std::string OperatorSummary::reason_text(m::Reason reason, std::uint16_t http_status) const {
+std::string OperatorSummary::reason_text(model::Reason reason, std::uint16_t http_status) const {
   std::string s(words(reason));
   if (http_status != 0) s += ", HTTP " + std::to_string(http_status);
   s += " (";
-  s += m::name_of(reason);
+  s += model::name_of(reason);
   s += ')';
   return s;
 }
 
-void OperatorSummary::step(const m::Event& event, const m::Effects& effects) {
-  const m::Instant now = m::time_of(event);
+void OperatorSummary::step(const model::Event& event, const model::Effects& effects) {
+  const model::Instant now = model::time_of(event);
   if (!first_) first_ = now;
   last_ = now;
   ++events_;
-  if (std::holds_alternative<m::AuthRefreshed>(event) ||
-      std::holds_alternative<m::AuthRefreshFailed>(event)) {
-    const bool ok = std::holds_alternative<m::AuthRefreshed>(event);
+  if (std::holds_alternative<model::AuthRefreshed>(event) ||
+      std::holds_alternative<model::AuthRefreshFailed>(event)) {
+    const bool ok = std::holds_alternative<model::AuthRefreshed>(event);
     for (auto it = refreshes_.rbegin(); it != refreshes_.rend(); ++it) {
       if (it->outcome.empty()) {
         it->outcome = ok ? "succeeded" : "failed";
         break;
       }
     }
-  } else if (std::holds_alternative<m::CheckpointSaveFailed>(event)) {
+  } else if (std::holds_alternative<model::CheckpointSaveFailed>(event)) {
     ++save_failures_;
   }
-  for (const m::Effect& effect : effects) {
+  for (const model::Effect& effect : effects) {
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<T, m::Connect>)
+          if constexpr (std::is_same_v<T, model::Connect>)
             on_connect(now, e);
-          else if constexpr (std::is_same_v<T, m::Deliver>)
+          else if constexpr (std::is_same_v<T, model::Deliver>)
             ++delivered_;
-          else if constexpr (std::is_same_v<T, m::ReportGap>)
+          else if constexpr (std::is_same_v<T, model::ReportGap>)
             gaps_.push_back(Gap{now, e});
-          else if constexpr (std::is_same_v<T, m::RefreshAuth>)
+          else if constexpr (std::is_same_v<T, model::RefreshAuth>)
             refreshes_.push_back(Refresh{now, e.cause, {}});
-          else if constexpr (std::is_same_v<T, m::ReportStatus>)
+          else if constexpr (std::is_same_v<T, model::ReportStatus>)
             on_status(now, e.status);
         },
         effect);
   }
 }
 
-void OperatorSummary::on_connect(m::Instant now, const m::Connect& connect) {
+void OperatorSummary::on_connect(model::Instant now, const model::Connect& connect) {
   ++connects_;
   const std::optional<std::int64_t> wait = announced_wait_ms_;
   announced_wait_ms_.reset();
@@ -194,8 +193,8 @@ void OperatorSummary::on_connect(m::Instant now, const m::Connect& connect) {
     outages_.back().attempts.push_back(*pending_attempt_);
 }
 
-void OperatorSummary::on_status(m::Instant now, const m::Status& s) {
-  const m::StatusKind before = kind_;
+void OperatorSummary::on_status(model::Instant now, const model::Status& s) {
+  const model::StatusKind before = kind_;
   kind_ = s.kind;
   const bool open = !outages_.empty() && outages_.back().ended_by.empty();
   auto settle = [&](std::string outcome) {
@@ -210,7 +209,7 @@ void OperatorSummary::on_status(m::Instant now, const m::Status& s) {
     o.http_status = s.http_status;
     outages_.push_back(std::move(o));
   };
-  if (s.kind == m::StatusKind::streaming) {
+  if (s.kind == model::StatusKind::streaming) {
     settle("connected");
     if (open) {
       outages_.back().end = now;
@@ -223,25 +222,25 @@ void OperatorSummary::on_status(m::Instant now, const m::Status& s) {
     settle("abandoned: the session ended");
     if (open) {
       outages_.back().end = now;
-      outages_.back().ended_by = "the session " + std::string(m::name_of(s.kind)) + ": " +
+      outages_.back().ended_by = "the session " + std::string(model::name_of(s.kind)) + ": " +
                                  reason_text(s.reason, s.http_status);
     }
     return;
   }
-  if (s.kind == m::StatusKind::backing_off) {
-    announced_wait_ms_ = m::elapsed_ms(now, s.next_attempt_at);
+  if (s.kind == model::StatusKind::backing_off) {
+    announced_wait_ms_ = model::elapsed_ms(now, s.next_attempt_at);
     settle("failed: " + reason_text(s.reason, s.http_status));
-  } else if (s.kind == m::StatusKind::refreshing_auth) {
+  } else if (s.kind == model::StatusKind::refreshing_auth) {
     settle("refused the credentials" +
            (s.http_status != 0 ? " (HTTP " + std::to_string(s.http_status) + ")" : std::string()) +
            "; refreshing them");
   }
   // An outage: the stream was up and is not any more, or the first connection failed.
-  const bool stream_lost = before == m::StatusKind::streaming;
-  const bool first_failed = !streamed_ && s.kind != m::StatusKind::connecting;
+  const bool stream_lost = before == model::StatusKind::streaming;
+  const bool first_failed = !streamed_ && s.kind != model::StatusKind::connecting;
   if (!open && (stream_lost || first_failed))
     open_outage();
-  else if (open && outages_.back().cause == m::Reason::none) {
+  else if (open && outages_.back().cause == model::Reason::none) {
     outages_.back().cause = s.reason;
     outages_.back().http_status = s.http_status;
   }
@@ -257,16 +256,16 @@ std::string OperatorSummary::attempt_line(const Attempt& a) const {
 
 void OperatorSummary::outage_rows(std::string& out, bool diverged) const {
   std::int64_t down_ms = 0;
-  for (const Outage& o : outages_) down_ms += m::elapsed_ms(o.start, o.end.value_or(last_));
+  for (const Outage& o : outages_) down_ms += model::elapsed_ms(o.start, o.end.value_or(last_));
   add_row(out, "outages",
           outages_.empty()
               ? std::string("none")
               : std::to_string(outages_.size()) + " (" + duration(down_ms) + " in all)");
   for (std::size_t i = 0; i < outages_.size(); ++i) {
     const Outage& o = outages_[i];
-    const m::Instant end = o.end.value_or(last_);
+    const model::Instant end = o.end.value_or(last_);
     out += "    #" + std::to_string(i + 1) + " " + time(o.start) + " to " + time(end) + " (" +
-           duration(m::elapsed_ms(o.start, end)) +
+           duration(model::elapsed_ms(o.start, end)) +
            "): " + (o.before_first_connection ? "could not connect: " : "") +
            reason_text(o.cause, o.http_status) + "\n";
     for (const std::size_t a : o.attempts) out += "       " + attempt_line(reconnects_[a]) + "\n";
@@ -292,7 +291,7 @@ std::string OperatorSummary::reconnects_text() const {
   return s;
 }
 
-std::string OperatorSummary::text(const m::State& final_state, bool diverged) const {
+std::string OperatorSummary::text(const model::State& final_state, bool diverged) const {
   std::string out = diverged ? "summary up to the divergence" : "summary";
   out += clock_ ? " (times UTC)\n" : " (times on the recording's monotonic clock)\n";
   auto row = [&out](std::string_view label, const std::string& value) {
@@ -302,8 +301,8 @@ std::string OperatorSummary::text(const m::State& final_state, bool diverged) co
     row("session", "no events");
   } else {
     row("session", time(*first_) + " to " + time(last_) + " (" +
-                       duration(m::elapsed_ms(*first_, last_)) + "), " + std::to_string(events_) +
-                       " events");
+                       duration(model::elapsed_ms(*first_, last_)) + "), " +
+                       std::to_string(events_) + " events");
   }
   std::string delivered = std::to_string(delivered_) +
                           " events; checkpoint durable through delivery " +
@@ -321,8 +320,8 @@ std::string OperatorSummary::text(const m::State& final_state, bool diverged) co
     row("refreshes", std::to_string(refreshes_.size()));
     for (const Refresh& r : refreshes_)
       out += "    " + time(r.at) + ": " +
-             (r.cause == m::RefreshCause::rejected ? "the server refused the credentials"
-                                                   : "the credentials were about to expire") +
+             (r.cause == model::RefreshCause::rejected ? "the server refused the credentials"
+                                                       : "the credentials were about to expire") +
              "; refresh " + (r.outcome.empty() ? "unanswered when the recording ends" : r.outcome) +
              "\n";
   }
@@ -337,15 +336,15 @@ std::string OperatorSummary::text(const m::State& final_state, bool diverged) co
       };
       out += "    " + time(g.at) + ": events " + seq(g.gap.from_sequence) + " to " +
              seq(g.gap.to_sequence) +
-             (g.gap.cause == m::GapCause::missing ? " never arrived"
-                                                  : " are no longer on the server") +
+             (g.gap.cause == model::GapCause::missing ? " never arrived"
+                                                      : " are no longer on the server") +
              "\n";
     }
   }
 
-  const m::Status& st = final_state.status;
-  std::string final_text(m::name_of(st.kind));
-  if (st.reason != m::Reason::none) final_text += ": " + reason_text(st.reason, st.http_status);
+  const model::Status& st = final_state.status;
+  std::string final_text(model::name_of(st.kind));
+  if (st.reason != model::Reason::none) final_text += ": " + reason_text(st.reason, st.http_status);
   if (diverged)
     final_text += " (where the replay stopped)";
   else if (!terminal(st.kind))

@@ -47,8 +47,9 @@ struct View {
   std::uint64_t durable_sequence = 0;
   bool have_durable = false;
   std::optional<std::uint64_t> flush_sequence;  // a final flush that must become durable
-  // Time-based batching (guarantee 3): since when a commit waits unsaved, as
-  // seen here (never earlier than the reducer's), while no save has failed.
+  // Time-based batching (Guarantee::checkpoint): since when a commit waits
+  // unsaved, as seen here (never earlier than the reducer's), while no save
+  // has failed.
   std::optional<Ms> unsaved_since;
   bool batching_late_reported = false;
   // Ids over the client's limit (the world's cause for Failed{unrecoverable}):
@@ -67,7 +68,7 @@ std::string num(std::uint64_t v) { return std::to_string(v); }
 }  // namespace
 
 struct Oracle::Impl {
-  SessionConfig cfg;
+  SessionConfig config;
   bool run_reference = true;
   std::uint64_t filter_skip_every = 0;
   std::uint64_t replay_end = 0;
@@ -79,11 +80,11 @@ struct Oracle::Impl {
     return s;
   }
   std::vector<View> views;
-  std::vector<Violation> out;
+  std::vector<Violation> violations;
   Ms healed_from_ms = std::numeric_limits<Ms>::max();
 
   void fail(Guarantee g, std::uint32_t client, Ms now, std::string msg) {
-    out.push_back(Violation{g, {}, std::move(msg), now, client});
+    violations.push_back(Violation{g, {}, std::move(msg), now, client});
   }
 
   void step(const StepView& v);
@@ -98,14 +99,14 @@ struct Oracle::Impl {
   // but the last delivery.
   std::uint64_t may_commit(const View& c) const {
     const std::uint64_t delivered = c.sequence_of.size();
-    if (cfg.resume.commit == CommitPolicy::on_ack) return std::min(c.app_acked_id, delivered);
+    if (config.resume.commit == CommitPolicy::on_ack) return std::min(c.app_acked_id, delivered);
     return delivered > 0 ? delivered - 1 : 0;
   }
 };
 
 Oracle::Oracle(const SessionConfig& config, std::uint32_t clients, References references)
     : impl_(std::make_unique<Impl>()) {
-  impl_->cfg = config;
+  impl_->config = config;
   impl_->run_reference = references == References::run;
   impl_->views.resize(clients);
 }
@@ -113,7 +114,7 @@ Oracle::~Oracle() = default;
 Oracle::Oracle(Oracle&&) noexcept = default;
 Oracle& Oracle::operator=(Oracle&&) noexcept = default;
 
-const std::vector<Violation>& Oracle::violations() const { return impl_->out; }
+const std::vector<Violation>& Oracle::violations() const { return impl_->violations; }
 
 void Oracle::process_started(std::uint32_t client, Ms /*now*/,
                              const std::optional<Cursor>& loaded) {
@@ -130,8 +131,8 @@ void Oracle::process_started(std::uint32_t client, Ms /*now*/,
   c.have_durable = have_durable;
   c.flush_sequence = flush;
   c.oversized_ids = std::move(oversized);
-  if (impl_->run_reference) c.reference.emplace(impl_->cfg);
-  const Cursor& start = impl_->cfg.resume.start;
+  if (impl_->run_reference) c.reference.emplace(impl_->config);
+  const Cursor& start = impl_->config.resume.start;
   if (loaded && loaded->has_sequence) {
     c.have_expect = true;
     c.expect_next = loaded->sequence + 1;
@@ -226,13 +227,13 @@ void Oracle::Impl::judge(View& c, const StepView& v) {
   if (std::optional<Violation> found = c.reference->check(v.event, v.before, v.after, v.effects)) {
     found->subject = v.client;
     found->at_ms = v.now;
-    out.push_back(std::move(*found));
+    violations.push_back(std::move(*found));
   }
 }
 
 // What the world knows of the step before its effects: the connection's
-// traffic (guarantee 8), the stop asked, and the ack fed against the
-// application's own (guarantee 3), the store's answers.
+// traffic (Guarantee::half_open), the stop asked, and the ack fed against
+// the application's own (Guarantee::checkpoint), the store's answers.
 void Oracle::Impl::before_effects(View& c, const StepView& v) {
   const Event& e = v.event;
   if (std::holds_alternative<ConnectionOpened>(e)) {
@@ -298,8 +299,8 @@ void Oracle::Impl::step(const StepView& v) {
   if (is_terminal(v.after)) terminal_entered(c, v);
 }
 
-// Guarantee 1 against what the server streamed: under relaxed detection the
-// session cannot tell a jump from a filter, the world can. Every sequence the
+// Guarantee::no_silent_gap against what the server streamed: under relaxed
+// detection the session cannot tell a jump from a filter, the world can. Every sequence the
 // server streamed to this client after its start reaches the application,
 // unless a cursor-too-old gap covers it. (Strict detection is the
 // reference's "gap" rule, from the deliveries alone.) The sequences delivered
@@ -310,7 +311,7 @@ void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d) {
     return;
   }
   const std::uint64_t s = *d.sequence;
-  if (cfg.resume.gaps == GapDetection::relaxed && c.have_expect &&
+  if (config.resume.gaps == GapDetection::relaxed && c.have_expect &&
       s > next_streamed(c.expect_next) && !c.too_old_pending)
     fail(Guarantee::no_silent_gap, v.client, v.now,
          "silent gap: " + num(c.expect_next) + ".." + num(s - 1) +
@@ -323,15 +324,15 @@ void Oracle::Impl::deliver(View& c, const StepView& v, const Deliver& d) {
   c.sequence_of.push_back(s);
 }
 
-// Guarantee 3, time-based batching: while no save has failed, a commit that
-// the commit policy allows (acked, or followed by a later delivery) is saved
-// within checkpoint_every_ms, or when the save in flight completes if that is
-// later (a suspended host runs nothing until it wakes). Checked as time
-// passes, so a timer the driver never fires is caught, from the world's
-// deliveries and acks and the store's truth: the oracle's "unsaved since"
-// starts no earlier than the reducer's.
+// Guarantee::checkpoint, time-based batching: while no save has failed, a
+// commit that the commit policy allows (acked, or followed by a later
+// delivery) is saved within checkpoint_every_ms, or when the save in flight
+// completes if that is later (a suspended host runs nothing until it wakes).
+// Checked as time passes, so a timer the driver never fires is caught, from
+// the world's deliveries and acks and the store's truth: the oracle's
+// "unsaved since" starts no earlier than the reducer's.
 void Oracle::Impl::track_batching(View& c, const StepView& v) {
-  if (cfg.resume.checkpoint_every_ms <= 0) return;
+  if (config.resume.checkpoint_every_ms <= 0) return;
   for (const Effect& effect : v.effects)
     if (std::holds_alternative<SaveCheckpoint>(effect)) {
       c.unsaved_since.reset();
@@ -345,7 +346,7 @@ void Oracle::Impl::track_batching(View& c, const StepView& v) {
 }
 
 void Oracle::Impl::check_batching(View& c, std::uint32_t client, Ms now) {
-  const std::int64_t every = cfg.resume.checkpoint_every_ms;
+  const std::int64_t every = config.resume.checkpoint_every_ms;
   if (every <= 0 || c.terminal || !c.unsaved_since || c.batching_late_reported ||
       c.save_failures > 0)
     return;
@@ -384,7 +385,7 @@ void Oracle::Impl::terminal_entered(View& c, const StepView& v) {
 }
 
 void Oracle::time_passed(Ms now) {
-  const SessionConfig& cfg = impl_->cfg;
+  const SessionConfig& config = impl_->config;
   for (std::size_t i = 0; i < impl_->views.size(); ++i) {
     View& c = impl_->views[i];
     impl_->check_batching(c, static_cast<std::uint32_t>(i), now);
@@ -398,10 +399,10 @@ void Oracle::time_passed(Ms now) {
     }
     if (!c.open || c.terminal || c.silence_reported) continue;
     Ms deadline = 0;
-    if (cfg.connect.confirm_timeout_ms > 0 && !c.got_bytes) {
-      deadline = c.opened_at + cfg.connect.confirm_timeout_ms;
-    } else if (cfg.heartbeat) {
-      deadline = c.last_rx + cfg.heartbeat->budget_ms();
+    if (config.connect.confirm_timeout_ms > 0 && !c.got_bytes) {
+      deadline = c.opened_at + config.connect.confirm_timeout_ms;
+    } else if (config.heartbeat) {
+      deadline = c.last_rx + config.heartbeat->budget_ms();
     } else {
       continue;
     }

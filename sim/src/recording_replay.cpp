@@ -8,8 +8,6 @@
 
 namespace tether::sim {
 
-namespace m = tether::model;
-
 namespace {
 
 std::string hex(std::uint64_t v) {
@@ -18,12 +16,14 @@ std::string hex(std::uint64_t v) {
   return buf.data();
 }
 
-std::string effects_difference(const m::RecordedEffects& recorded, const m::Effects& replayed) {
-  const std::string kinds = m::effect_kinds(replayed.span());
+std::string effects_difference(const model::RecordedEffects& recorded,
+                               const model::Effects& replayed) {
+  const std::string kinds = model::effect_kinds(replayed.span());
   std::string what = "recorded effects: " + recorded.kinds + " (hash " + hex(recorded.hash) + ")\n";
-  what += "replayed effects: " + kinds + " (hash " + hex(m::effects_hash(replayed.span())) + ")";
+  what +=
+      "replayed effects: " + kinds + " (hash " + hex(model::effects_hash(replayed.span())) + ")";
   if (kinds == recorded.kinds) what += ": the same effects with different fields";
-  for (const m::Effect& e : replayed) what += "\n  " + m::encode_effect(e);
+  for (const model::Effect& e : replayed) what += "\n  " + model::encode_effect(e);
   return what;
 }
 
@@ -43,10 +43,10 @@ std::string describe(const Divergence& d) {
   return s;
 }
 
-ReplayResult replay_recording(const m::Recording& recording, const m::SessionConfig& config,
+ReplayResult replay_recording(const model::Recording& recording, const model::SessionConfig& config,
                               const ReplayOptions& options) {
   ReplayResult r;
-  auto made = m::make(config);
+  auto made = model::make(config);
   if (!made) {
     r.error = "configuration: " + std::string(made.error().field) + " " +
               std::string(made.error().reason);
@@ -55,44 +55,44 @@ ReplayResult replay_recording(const m::Recording& recording, const m::SessionCon
   r.state = std::move(*made);
   OperatorSummary summary(recording.header ? std::optional(recording.header->clock) : std::nullopt);
   Trace trace(options.keep_trace_text);
-  m::Instant last{};
+  model::Instant last{};
   std::size_t next_state = 0;
   // The @state lines that hold after `steps` steps; false at the first mismatch.
   auto states_hold = [&](std::size_t steps) {
     for (;
          next_state < recording.states.size() && recording.states[next_state].after_steps <= steps;
          ++next_state) {
-      const m::RecordedState& expected = recording.states[next_state];
+      const model::RecordedState& expected = recording.states[next_state];
       ++r.states_checked;
-      const m::StateCheck got = m::state_check_of(r.state);
+      const model::StateCheck got = model::state_check_of(r.state);
       if (got == expected.check) continue;
       r.divergence = Divergence{steps,
                                 expected.line,
                                 last,
                                 summary.time(last),
                                 "@state",
-                                "recorded state: " + m::describe(expected.check) +
-                                    "\nreplayed state: " + m::describe(got)};
+                                "recorded state: " + model::describe(expected.check) +
+                                    "\nreplayed state: " + model::describe(got)};
       return false;
     }
     return true;
   };
   if (states_hold(0)) {
-    for (const m::RecordedStep& step : recording.steps) {
-      const m::Effects effects = m::transition_in_place(r.state, step.event);
-      last = m::time_of(step.event);
+    for (const model::RecordedStep& step : recording.steps) {
+      const model::Effects effects = model::transition_in_place(r.state, step.event);
+      last = model::time_of(step.event);
       trace.step(last.ms, 0, step.event, effects);
       summary.step(step.event, effects);
       ++r.steps;
       if (step.effects) {
         ++r.effects_checked;
-        if (m::effect_kinds(effects.span()) != step.effects->kinds ||
-            m::effects_hash(effects.span()) != step.effects->hash) {
+        if (model::effect_kinds(effects.span()) != step.effects->kinds ||
+            model::effects_hash(effects.span()) != step.effects->hash) {
           r.divergence = Divergence{r.steps,
                                     step.line,
                                     last,
                                     summary.time(last),
-                                    m::encode_event(step.event),
+                                    model::encode_event(step.event),
                                     effects_difference(*step.effects, effects)};
           break;
         }

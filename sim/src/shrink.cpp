@@ -133,7 +133,7 @@ std::optional<RunFailure> first_failure(const RunResult& result) {
 
 FailurePredicate violates_guarantee(Guarantee guarantee, RunOptions options) {
   return [guarantee, options](const Scenario& s) {
-    const RunResult r = run(s, options);
+    const RunResult r = run_session(s, options);
     return std::any_of(r.violations.begin(), r.violations.end(),
                        [guarantee](const Violation& v) { return v.guarantee == guarantee; });
   };
@@ -141,7 +141,7 @@ FailurePredicate violates_guarantee(Guarantee guarantee, RunOptions options) {
 
 FailurePredicate fails_like(const RunFailure& failure, RunOptions options) {
   if (failure.guarantee) return violates_guarantee(*failure.guarantee, std::move(options));
-  return [options](const Scenario& s) { return !run(s, options).error.empty(); };
+  return [options](const Scenario& s) { return !run_session(s, options).error.empty(); };
 }
 
 }  // namespace tether::sim

@@ -52,8 +52,8 @@
 #include <tether/model/session.hpp>
 #include <tether/model/version.hpp>
 #include <tether/sim/recording_replay.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/shrink.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
@@ -67,6 +67,9 @@ constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 constexpr std::size_t failures_printed_max = 20;
 constexpr std::uint64_t seeds_max = 100'000'000;
+// How many guarantees docs/guarantees.md numbers (the last is the client's
+// invariant): a campaign's summary counts each, "g1" .. "g11".
+constexpr auto guarantees_numbered = static_cast<std::size_t>(number(Guarantee::client_invariant));
 
 // "cannot read" / invalid file: the message, and exit 2.
 struct Loaded {
@@ -119,7 +122,8 @@ struct Failure {
 struct Campaign {
   std::uint64_t scenarios = 0;
   std::uint64_t events = 0;
-  std::array<std::uint64_t, 12> violations{};  // [0]: could not run; [g]: guarantee number g
+  // [0]: could not run; [g]: the guarantee whose number(Guarantee) is g.
+  std::array<std::uint64_t, guarantees_numbered + 1> violations{};
   std::vector<Failure> failures;
   std::uint64_t failed = 0;
   Coverage coverage;
@@ -148,7 +152,7 @@ Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const P
     Scenario scenario =
         policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
     if (!policy.file.empty()) scenario.fixed_seed = policy.seed;
-    const RunResult r = run(scenario);
+    const RunResult r = run_session(scenario);
     c.scenarios += 1;
     c.events += r.events;
     c.coverage.merge(r.coverage);
@@ -192,7 +196,8 @@ void print_table(const Campaign& c, const Policy& p) {
   std::printf("failed scenarios   %" PRIu64 "\n", c.failed);
   std::printf("events             %" PRIu64 "\n", c.events);
   std::printf("violations         ");
-  for (std::size_t g = 1; g <= 11; ++g) std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
+  for (std::size_t g = 1; g <= guarantees_numbered; ++g)
+    std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
   std::printf("\n");
   if (c.violations[0] > 0) std::printf("could not run      %" PRIu64 "\n", c.violations[0]);
   std::printf("coverage           %zu/%zu (state, event) pairs\n", c.coverage.pairs_reached(),
@@ -223,7 +228,7 @@ void print_json(const Campaign& c, const Policy& p) {
               ",\n",
               c.scenarios, c.failed, c.events);
   std::printf("  \"violations\": {");
-  for (std::size_t g = 1; g <= 11; ++g)
+  for (std::size_t g = 1; g <= guarantees_numbered; ++g)
     std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
   std::printf("},\n  \"could_not_run\": %" PRIu64 ",\n", c.violations[0]);
   std::printf("  \"coverage\": {\"reached\": %zu, \"total\": %zu, \"never_reached\": [",
@@ -290,7 +295,7 @@ int cmd_replay(const std::string& file, const std::optional<std::uint64_t>& seed
   if (!s) return exit_usage;
   RunOptions o;
   o.keep_trace_text = trace;
-  const RunResult r = run(*s, o);
+  const RunResult r = run_session(*s, o);
   if (trace) std::fputs(r.trace.c_str(), stdout);
   std::printf("scenario: %s policy, seed %" PRIu64 ", %u client(s), %zu fault(s), safety %" PRId64
               " ms\n",
@@ -318,9 +323,9 @@ struct EventsArgs {
 };
 
 std::optional<tether::model::SessionConfig> preset_session(const std::string& preset) {
-  namespace m = tether::model;
+  namespace model = tether::model;
   std::string names;
-  for (const m::presets::Named& p : m::presets::all()) {
+  for (const model::presets::Named& p : model::presets::all()) {
     if (p.name == preset) return p.make();
     names += names.empty() ? "" : ", ";
     names += p.name;
@@ -418,10 +423,10 @@ std::optional<Replaying> replaying_for(const EventsArgs& a,
 }
 
 int cmd_replay_events(const EventsArgs& a) {
-  namespace m = tether::model;
+  namespace model = tether::model;
   const auto bytes = read_event_log(a.path);
   if (!bytes) return exit_usage;
-  const auto recording = m::decode_recording(*bytes);
+  const auto recording = model::decode_recording(*bytes);
   if (!recording) {
     std::fprintf(stderr, "tether-sim: %s: %s\n", a.path.c_str(),
                  recording.error().message().c_str());
@@ -438,7 +443,7 @@ int cmd_replay_events(const EventsArgs& a) {
     return exit_usage;
   }
   if (a.trace) std::fputs(r.trace.c_str(), stdout);
-  const std::string phase(m::name_of(r.state.phase));
+  const std::string phase(model::name_of(r.state.phase));
   if (recording->format == 1) {
     std::printf("events: %zu, preset %s, seed %" PRIu64 ", final phase: %s, trace hash: %s\n",
                 recording->steps.size(), a.preset.c_str(), replaying.session.seed, phase.c_str(),
@@ -447,9 +452,9 @@ int cmd_replay_events(const EventsArgs& a) {
                 r.summary.c_str());
     return 0;
   }
-  const m::RecordingHeader& h = *recording->header;
+  const model::RecordingHeader& h = *recording->header;
   std::printf("recording: %s, tether-events/2 by tether %s (replaying with %s), %zu events\n",
-              a.path.c_str(), h.version.c_str(), std::string(m::version).c_str(),
+              a.path.c_str(), h.version.c_str(), std::string(model::version).c_str(),
               recording->steps.size());
   std::printf("configuration: %s\n", replaying.described.c_str());
   if (r.divergence) {
@@ -458,7 +463,7 @@ int cmd_replay_events(const EventsArgs& a) {
                 recording->steps.size(), phase.c_str(), hex(r.trace_hash).c_str(),
                 r.summary.c_str());
     std::printf("outcome: DIVERGED (the recording is not reproduced%s)\n",
-                h.version != m::version ? "; it was made by another tether version" : "");
+                h.version != model::version ? "; it was made by another tether version" : "");
     return exit_failed;
   }
   std::printf("effects: all %zu steps as recorded\n", r.effects_checked);
@@ -478,7 +483,7 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
                const std::string& out, std::uint32_t runs_max) {
   const auto s = pick(file, seed);
   if (!s) return exit_usage;
-  const auto failure = first_failure(run(*s));
+  const auto failure = first_failure(run_session(*s));
   if (!failure) {
     std::fprintf(stderr, "tether-sim: the scenario passes; nothing to shrink\n");
     return exit_failed;

@@ -34,7 +34,7 @@
 #include <cstdlib>
 #include <string>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <thread>
 #include <variant>
@@ -86,7 +86,7 @@ void BM_swarm_batch(benchmark::State& bench) {
   std::uint64_t events = 0, failing = 0;
   for (auto _ : bench) {
     for (const sim::Scenario& s : batch) {
-      const sim::RunResult r = sim::run(s);
+      const sim::RunResult r = sim::run_session(s);
       events += r.events;
       failing += r.ok() ? 0U : 1U;
     }
@@ -126,7 +126,7 @@ void BM_campaign_10min(benchmark::State& bench) {
         std::uint64_t ev = 0, bad = 0, ms = 0;
         // Shard by seed: thread t runs seeds t+1, t+1+threads, ...
         for (std::uint64_t seed = 1 + t; seed <= scenarios; seed += threads) {
-          const sim::RunResult r = sim::run(ten_minutes(seed));
+          const sim::RunResult r = sim::run_session(ten_minutes(seed));
           ev += r.events;
           bad += r.ok() ? 0U : 1U;
           ms += static_cast<std::uint64_t>(r.end_ms);
@@ -194,7 +194,7 @@ void BM_sim_vs_reducer(benchmark::State& bench) {
     // 1. The simulator, with the real reducer (nothing recorded).
     sim_events = 0;
     double t0 = thread_cpu_s();
-    for (const sim::Scenario& s : batch) sim_events += sim::run(s).events;
+    for (const sim::Scenario& s : batch) sim_events += sim::run_session(s).events;
     sim_s = thread_cpu_s() - t0;
 
     // 2. The same runs, recorded (untimed).
@@ -203,7 +203,7 @@ void BM_sim_vs_reducer(benchmark::State& bench) {
     rec.reducer = &recording_reducer;
     for (std::size_t k = 0; k < batch.size(); ++k) {
       g_tracks = &recorded[k];
-      (void)sim::run(batch[k], rec);
+      (void)sim::run_session(batch[k], rec);
     }
     g_tracks = nullptr;
     std::vector<Track> tracks;

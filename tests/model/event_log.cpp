@@ -271,7 +271,6 @@ TEST_CASE("event_log: decode_log: header, comments, line numbers", "[event_log]"
 }
 
 TEST_CASE("event_log: recorded random sessions replay to identical effects", "[event_log]") {
-  namespace t = tether::test;
   std::size_t sessions = 0;
   std::size_t events_total = 0;
   for (std::uint64_t stream = 0; stream < 200; ++stream) {
@@ -286,7 +285,7 @@ TEST_CASE("event_log: recorded random sessions replay to identical effects", "[e
     REQUIRE(decoded->size() == run->events.size());
     for (std::size_t i = 0; i < decoded->size(); ++i)
       REQUIRE(same_event((*decoded)[i], run->events[i]));
-    const t::SessionRun again = t::replay_session(run->config, *decoded);
+    const tether::test::SessionRun again = tether::test::replay_session(run->config, *decoded);
     CHECK(again.trace == run->trace);
     CHECK(again.violation == run->violation);
     CHECK(encode_log(*decoded) == text);
@@ -387,7 +386,6 @@ TEST_CASE("event_log: the appending forms append exactly the string forms' text"
 
 TEST_CASE("event_log: format 2 recordings of random sessions round-trip with their effects",
           "[event_log][recording]") {
-  namespace t = tether::test;
   std::size_t sessions = 0;
   for (std::uint64_t stream = 0; stream < 100; ++stream) {
     const auto run = random_session(0x2EC0D1ULL + stream);

@@ -26,8 +26,8 @@
 
 namespace {
 
-namespace m = tether::model;
-namespace t = tether::test;
+namespace model = tether::model;
+namespace test = tether::test;
 
 // One choice stream: up to `length_max` numbers. RapidCheck shrinks it towards
 // fewer and smaller choices, which the generator reads as shorter scripts and
@@ -71,23 +71,24 @@ void prop(const std::string& description, Testable&& testable) {
 
 // Runs one drawn session with the oracle on every step, then replays its events
 // from scratch and requires the same effects, byte for byte.
-void check_session(const t::RunOptions& options, const std::vector<std::uint32_t>& values) {
+void check_session(const test::RunOptions& options, const std::vector<std::uint32_t>& values) {
   if (shrink_budget_spent()) return;
-  t::VectorChoices source(values);
-  const auto run = t::run_random_session(source, options);
+  test::VectorChoices source(values);
+  const auto run = test::run_random_session(source, options);
   if (!run) return;  // the drawn configuration was invalid: make refused it
-  if (run->violation) fail(t::format_failure(*run));
-  const t::SessionRun again = t::replay_session(run->config, run->events);
-  if (again.violation) fail("replay: " + t::format_failure(again));
+  if (run->violation) fail(test::format_failure(*run));
+  const test::SessionRun again = test::replay_session(run->config, run->events);
+  if (again.violation) fail("replay: " + test::format_failure(again));
   if (again.trace != run->trace)
-    fail("replay gave other effects (not deterministic)\n" + t::format_failure(*run));
+    fail("replay gave other effects (not deterministic)\n" + test::format_failure(*run));
 }
 
 // rc::prop runs 100 cases; each case checks a batch of up to `batch_max`
 // sessions, so a property covers hundreds of configurations and scripts. On a
 // failure RapidCheck shrinks the passing sessions to nothing and the failing one
 // to a short script.
-void check_sessions(const t::RunOptions& options, std::size_t length_max, std::size_t batch_max) {
+void check_sessions(const test::RunOptions& options, std::size_t length_max,
+                    std::size_t batch_max) {
   const auto count = *rc::gen::inRange<std::size_t>(1, batch_max + 1);
   const auto batch =
       *rc::gen::container<std::vector<std::vector<std::uint32_t>>>(count, stream(length_max));
@@ -95,10 +96,10 @@ void check_sessions(const t::RunOptions& options, std::size_t length_max, std::s
 }
 
 // The backing_off status a step reported, if any.
-std::optional<m::Status> backoff_reported(const m::Effects& effects) {
-  for (const m::Effect& e : effects) {
-    const auto* r = std::get_if<m::ReportStatus>(&e);
-    if (r != nullptr && r->status.kind == m::StatusKind::backing_off) return r->status;
+std::optional<model::Status> backoff_reported(const model::Effects& effects) {
+  for (const model::Effect& e : effects) {
+    const auto* r = std::get_if<model::ReportStatus>(&e);
+    if (r != nullptr && r->status.kind == model::StatusKind::backing_off) return r->status;
   }
   return std::nullopt;
 }
@@ -106,23 +107,24 @@ std::optional<m::Status> backoff_reported(const m::Effects& effects) {
 // Delays chosen after `count` consecutive connect failures (no connection ever
 // opens), each from the failure to the reported next attempt. A zero delay
 // reconnects within the failure's own step.
-std::vector<std::int64_t> failure_delays(const m::SessionConfig& config, std::size_t count) {
+std::vector<std::int64_t> failure_delays(const model::SessionConfig& config, std::size_t count) {
   std::vector<std::int64_t> delays;
   delays.reserve(count);
-  m::State state = *m::make(config);
-  m::Instant now{0};
-  state = m::transition(std::move(state), m::Started{now, std::nullopt, std::nullopt}).state;
+  model::State state = *model::make(config);
+  model::Instant now{0};
+  state =
+      model::transition(std::move(state), model::Started{now, std::nullopt, std::nullopt}).state;
   for (std::size_t i = 0; i < count; ++i) {
     now.ms += 1;
-    m::Step step =
-        m::transition(std::move(state), m::ConnectionClosed{now, m::CloseCause::transport_error});
+    model::Step step = model::transition(
+        std::move(state), model::ConnectionClosed{now, model::CloseCause::transport_error});
     const auto status = backoff_reported(step.effects);
     if (!status) break;
     delays.push_back(status->next_attempt_at.ms - now.ms);
     now = status->next_attempt_at;
-    if (std::holds_alternative<m::BackingOff>(step.state.phase))
-      step = m::transition(std::move(step.state), m::Tick{now});
-    if (!std::holds_alternative<m::Connecting>(step.state.phase)) break;
+    if (std::holds_alternative<model::BackingOff>(step.state.phase))
+      step = model::transition(std::move(step.state), model::Tick{now});
+    if (!std::holds_alternative<model::Connecting>(step.state.phase)) break;
     state = std::move(step.state);
   }
   return delays;
@@ -132,15 +134,15 @@ std::vector<std::int64_t> failure_delays(const m::SessionConfig& config, std::si
 
 TEST_CASE("random sessions keep every guarantee", "[property]") {
   prop("presets with mutations, swarm-weighted scripts",
-       [] { check_sessions(t::RunOptions{}, 1200, 16); });
+       [] { check_sessions(test::RunOptions{}, 1200, 16); });
 }
 
 TEST_CASE("published presets keep every guarantee", "[property]") {
-  for (std::size_t i = 0; i < m::presets::all().size(); ++i) {
-    const std::string name(m::presets::all()[i].name);
+  for (std::size_t i = 0; i < model::presets::all().size(); ++i) {
+    const std::string name(model::presets::all()[i].name);
     prop(name + " as published", [i] {
-      t::RunOptions options;
-      options.draw = t::DrawOptions{.mutate = false, .extreme = false, .preset = i};
+      test::RunOptions options;
+      options.draw = test::DrawOptions{.mutate = false, .extreme = false, .preset = i};
       check_sessions(options, 1200, 6);
     });
   }
@@ -148,7 +150,7 @@ TEST_CASE("published presets keep every guarantee", "[property]") {
 
 TEST_CASE("long sessions keep every guarantee", "[property]") {
   prop("up to 2000 events", [] {
-    t::RunOptions options;
+    test::RunOptions options;
     options.events_max = 2000;
     check_sessions(options, 5000, 2);
   });
@@ -157,10 +159,10 @@ TEST_CASE("long sessions keep every guarantee", "[property]") {
 TEST_CASE("the same seed and events give the same effects", "[property]") {
   rc::prop("two runs from one choice stream are byte-identical", [] {
     const std::vector<std::uint32_t> values = *stream(1200);
-    t::VectorChoices first_source(values);
-    t::VectorChoices second_source(values);
-    const auto first = t::run_random_session(first_source);
-    const auto second = t::run_random_session(second_source);
+    test::VectorChoices first_source(values);
+    test::VectorChoices second_source(values);
+    const auto first = test::run_random_session(first_source);
+    const auto second = test::run_random_session(second_source);
     RC_ASSERT(first.has_value() == second.has_value());
     if (!first) return;
     RC_ASSERT(first->events.size() == second->events.size());
@@ -172,8 +174,8 @@ TEST_CASE("different seeds draw different jitter", "[property]") {
   rc::prop("twelve full-jitter delays never coincide for two seeds", [] {
     const auto seed_a = *rc::gen::arbitrary<std::uint64_t>();
     const auto seed_b = *rc::gen::distinctFrom(seed_a);
-    m::SessionConfig a = m::presets::zero_ws();
-    m::SessionConfig b = a;
+    model::SessionConfig a = model::presets::zero_ws();
+    model::SessionConfig b = a;
     a.seed = seed_a;
     b.seed = seed_b;
     const auto delays_a = failure_delays(a, 12);
@@ -194,7 +196,7 @@ TEST_CASE("jitter is spread over its whole range across seeds", "[property]") {
     std::int64_t lo = 500;
     std::int64_t hi = -1;
     for (int s = 0; s < seeds; ++s) {
-      m::SessionConfig c = m::presets::zero_ws();
+      model::SessionConfig c = model::presets::zero_ws();
       c.seed = static_cast<std::uint64_t>(s) * std::uint64_t{0x9E3779B97F4A7C15};
       const std::int64_t d = failure_delays(c, 1).at(0);
       REQUIRE(d >= 0);
@@ -218,7 +220,7 @@ TEST_CASE("jitter is spread over its whole range across seeds", "[property]") {
     std::int64_t lo = 2000;
     std::int64_t hi = 0;
     for (int s = 0; s < seeds; ++s) {
-      m::SessionConfig c = m::presets::kanade();
+      model::SessionConfig c = model::presets::kanade();
       c.seed = static_cast<std::uint64_t>(s) + 1;
       const std::int64_t d = failure_delays(c, 1).at(0);
       REQUIRE(d >= 750);
@@ -236,7 +238,7 @@ TEST_CASE("jitter is spread over its whole range across seeds", "[property]") {
 
 TEST_CASE("a runaway failure count keeps delays within the cap", "[property]") {
   SECTION("zero_ws: a million consecutive failures stay within [0, 30000) ms") {
-    m::SessionConfig c = m::presets::zero_ws();
+    model::SessionConfig c = model::presets::zero_ws();
     c.seed = 42;
     const auto delays = failure_delays(c, 1000000);
     REQUIRE(delays.size() == 1000000U);
@@ -246,50 +248,52 @@ TEST_CASE("a runaway failure count keeps delays within the cap", "[property]") {
     CHECK(*hi > 29000);  // the cap is reached, and jitter still spreads below it
   }
   SECTION("every preset: 20000 consecutive failures stay within its cap and jitter") {
-    for (const auto& preset : m::presets::all()) {
+    for (const auto& preset : model::presets::all()) {
       INFO(preset.name);
-      const m::SessionConfig c = preset.make();
+      const model::SessionConfig c = preset.make();
       const auto delays = failure_delays(c, 20000);
       REQUIRE(delays.size() == 20000U);
       // The one jitter rule's range at one failure (the lowest) and at the cap (the highest).
       CHECK(*std::min_element(delays.begin(), delays.end()) >=
-            m::jitter_envelope(c.backoff, 1).delay_ms_min);
+            model::jitter_envelope(c.backoff, 1).delay_ms_min);
       CHECK(*std::max_element(delays.begin(), delays.end()) <=
-            m::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
+            model::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
     }
   }
 }
 
 TEST_CASE("a saturated failure count stays saturated and bounded", "[property]") {
   rc::prop("failures near 2^32 never wrap", [] {
-    m::SessionConfig c =
-        m::presets::all()[*rc::gen::inRange<std::size_t>(0, m::presets::all().size())].make();
+    model::SessionConfig c =
+        model::presets::all()[*rc::gen::inRange<std::size_t>(0, model::presets::all().size())]
+            .make();
     c.seed = *rc::gen::arbitrary<std::uint64_t>();
-    m::State state = *m::make(c);
-    state = m::transition(std::move(state), m::Started{m::Instant{0}, std::nullopt, std::nullopt})
+    model::State state = *model::make(c);
+    state = model::transition(std::move(state),
+                              model::Started{model::Instant{0}, std::nullopt, std::nullopt})
                 .state;
     constexpr std::uint32_t top = UINT32_MAX;
     const std::uint32_t before = top - *rc::gen::inRange<std::uint32_t>(0, 3);
-    auto& connecting = std::get<m::Connecting>(state.phase);
+    auto& connecting = std::get<model::Connecting>(state.phase);
     connecting.failures = before;
-    m::Instant now{1};
+    model::Instant now{1};
     std::uint32_t expected = before;
     for (int i = 0; i < 6; ++i) {
-      m::Step step =
-          m::transition(std::move(state), m::ConnectionClosed{now, m::CloseCause::transport_error});
+      model::Step step = model::transition(
+          std::move(state), model::ConnectionClosed{now, model::CloseCause::transport_error});
       expected = expected == top ? top : expected + 1;
       const auto status = backoff_reported(step.effects);
       RC_ASSERT(status.has_value());
       RC_ASSERT(status->failures == expected);
       const std::int64_t delay = status->next_attempt_at.ms - now.ms;
       RC_ASSERT(delay >= 0);
-      RC_ASSERT(delay <= m::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
+      RC_ASSERT(delay <= model::jitter_envelope(c.backoff, UINT32_MAX).delay_ms_max);
       now = status->next_attempt_at;
-      if (std::holds_alternative<m::BackingOff>(step.state.phase))
-        step = m::transition(std::move(step.state), m::Tick{now});
-      const m::Connect* connect = nullptr;
-      for (const m::Effect& e : step.effects)
-        if (const auto* x = std::get_if<m::Connect>(&e)) connect = x;
+      if (std::holds_alternative<model::BackingOff>(step.state.phase))
+        step = model::transition(std::move(step.state), model::Tick{now});
+      const model::Connect* connect = nullptr;
+      for (const model::Effect& e : step.effects)
+        if (const auto* x = std::get_if<model::Connect>(&e)) connect = x;
       RC_ASSERT(connect != nullptr);
       RC_ASSERT(connect->attempt == (expected == top ? top : expected + 1));
       state = std::move(step.state);

@@ -13,15 +13,15 @@
 #include <string>
 #include <tether/sim/campaign.hpp>
 #include <tether/sim/client_code.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 
 #include "support/persisting_app.hpp"
 
 using namespace tether::sim;
 namespace io = tether::io;
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
@@ -36,10 +36,10 @@ class PersistingCode final : public ClientCode {
   explicit PersistingCode(bool ack_first) : ack_first_(ack_first) {}
   std::unique_ptr<io::Application> start(Process& process) override {
     ++starts;
-    return std::make_unique<PersistingApp>(process, db_, ack_first_);
+    return std::make_unique<PersistingApp>(process, database_, ack_first_);
   }
   std::optional<std::string> check(const ClientView& view) override {
-    if (view.durable_sequence && !db_.contains(*view.durable_sequence))
+    if (view.durable_sequence && !database_.contains(*view.durable_sequence))
       return "the checkpoint is at sequence " + std::to_string(*view.durable_sequence) +
              ", which the database does not hold";
     return std::nullopt;
@@ -47,14 +47,14 @@ class PersistingCode final : public ClientCode {
   int starts = 0;
 
  private:
-  Database db_;
+  Database database_;
   bool ack_first_;
 };
 
 // The policy: commit on ack, a checkpoint per delivery.
-m::SessionConfig policy() {
-  m::SessionConfig c = swarm_scenario(1).config;
-  c.resume.commit = m::CommitPolicy::on_ack;
+model::SessionConfig policy() {
+  model::SessionConfig c = swarm_scenario(1).config;
+  c.resume.commit = model::CommitPolicy::on_ack;
   c.resume.checkpoint_every_events = 1;
   return c;
 }
@@ -109,10 +109,10 @@ TEST_CASE(
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto scenario = parse_scenario(text);
   REQUIRE(scenario);
-  const RunResult again = run(*scenario, with_code(true));
+  const RunResult again = run_session(*scenario, with_code(true));
   REQUIRE_FALSE(again.violations.empty());
   CHECK(again.violations.front().guarantee == Guarantee::client_invariant);
-  CHECK(run(*scenario, with_code(false)).ok());
+  CHECK(run_session(*scenario, with_code(false)).ok());
   std::filesystem::remove_all(dir);
   CHECK(describe(r).find("FAILED at seed " + std::to_string(f.seed)) != std::string::npos);
 }
@@ -127,8 +127,8 @@ TEST_CASE(
     Counting(int* s, int* r) : starts(s), ran(r) {}
     struct App final : io::Application {
       void on_delivery(const io::Delivery&) override {}
-      void on_gap(const m::ReportGap&) override {}
-      void on_status(const m::Status&) override {}
+      void on_gap(const model::ReportGap&) override {}
+      void on_status(const model::Status&) override {}
       void on_diagnostic(const io::Diagnostic&) override {}
     };
     std::unique_ptr<io::Application> start(Process& p) override {
@@ -146,7 +146,7 @@ TEST_CASE(
   s.faults.push_back(Fault{FaultKind::crash, 0, 10000, 1000, 0});
   RunOptions o;
   o.client_code = [&](std::uint32_t) { return std::make_unique<Counting>(&starts, &ran); };
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   INFO(describe(r));
   CHECK(r.ok());
   CHECK(starts == 2);

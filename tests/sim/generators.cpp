@@ -5,15 +5,15 @@
 #include <catch2/catch.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/sim/generators.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 
 using namespace tether::sim;
 
 TEST_CASE("generated scenarios hold every guarantee", "[generators][property]") {
   // ~100 cases (RapidCheck's default max_success), well under 10 s at -O2.
   rc::prop("no violations", [](const Scenario& s) {
-    const RunResult r = run(s);
+    const RunResult r = run_session(s);
     RC_ASSERT(r.error.empty());
     RC_ASSERT(r.violations.empty());
   });
@@ -51,7 +51,7 @@ TEST_CASE("scenarios generated on one policy keep it, and hold every guarantee",
         gen::scenario(policy)(rc::Random(*rc::gen::arbitrary<std::uint64_t>()), 0);
     const Scenario s = shrinkable.value();
     RC_ASSERT(same_policy(s));
-    RC_ASSERT(run(s).ok());
+    RC_ASSERT(run_session(s).ok());
     int seen = 0;
     for (auto shrinks = shrinkable.shrinks(); auto next = shrinks.next();) {
       RC_ASSERT(same_policy(next->value()));

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <tether/io/seed.hpp>
 #include <tether/sim/herd.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <variant>
 #include <vector>
 
@@ -40,7 +40,7 @@ Scenario restart(std::uint64_t seed, Ms down_ms) {
 }
 
 HerdVerdict herd(const Scenario& s) {
-  const RunResult r = run(s);
+  const RunResult r = run_session(s);
   INFO(describe(r));
   REQUIRE(r.ok());
   const HerdVerdict v = check_herd(s, r, restart_at_ms, window_ms);
@@ -125,7 +125,7 @@ TEST_CASE("seeding: simulated processes seed themselves, and a fixed seed puts t
   s.world.latency_ms_min = s.world.latency_ms_max = 20;
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 10000, 3000, 0});
   const auto connects = [](const Scenario& scenario) {
-    const RunResult r = run(scenario);
+    const RunResult r = run_session(scenario);
     INFO(describe(r));
     REQUIRE(r.ok());
     std::vector<std::vector<Ms>> out;
@@ -150,7 +150,7 @@ TEST_CASE("herd: a short-session floor does not put the fleet in lockstep", "[he
   for (std::uint64_t seed = 1; seed <= 2; ++seed) {
     Scenario s = restart(seed, 0);
     s.faults[0].at_ms = 3000;
-    const RunResult r = run(s);
+    const RunResult r = run_session(s);
     INFO(describe(r));
     REQUIRE(r.ok());
     const HerdVerdict v = check_herd(s, r, 3000, window_ms);
@@ -166,13 +166,13 @@ namespace {
 // ends every backoff at once (the fleet's wake in one millisecond).
 tether::model::Effects restore_wakes_at_once(tether::model::State& s,
                                              const tether::model::Event& e) noexcept {
-  namespace m = tether::model;
-  if (auto* b = std::get_if<m::BackingOff>(&s.phase);
-      b != nullptr && std::holds_alternative<m::NetworkRestored>(e)) {
-    b->until = m::time_of(e);
-    return m::transition_in_place(s, m::Tick{m::time_of(e)});
+  namespace model = tether::model;
+  if (auto* b = std::get_if<model::BackingOff>(&s.phase);
+      b != nullptr && std::holds_alternative<model::NetworkRestored>(e)) {
+    b->until = model::time_of(e);
+    return model::transition_in_place(s, model::Tick{model::time_of(e)});
   }
-  return m::transition_in_place(s, e);
+  return model::transition_in_place(s, e);
 }
 }  // namespace
 
@@ -202,7 +202,7 @@ TEST_CASE("herd: a network restore wakes the fleet spread over restored_delay_ms
                               static_cast<double>(spread_ms + 1) +
                           herd_expected_max(s.config.backoff, fleet, 2, window_ms);
   const auto bound = static_cast<std::size_t>(std::ceil(expected + 4 * std::sqrt(expected)));
-  const RunResult r = run(s);
+  const RunResult r = run_session(s);
   INFO(describe(r));
   REQUIRE(r.ok());
   const HerdPeak peak = busiest_window(r, restored_at_ms, window_ms);
@@ -216,7 +216,7 @@ TEST_CASE("herd: a network restore wakes the fleet spread over restored_delay_ms
   // The check has teeth: a fleet that wakes at once fails it.
   RunOptions o;
   o.reducer = &restore_wakes_at_once;
-  const HerdPeak at_once = busiest_window(run(s, o), restored_at_ms, window_ms);
+  const HerdPeak at_once = busiest_window(run_session(s, o), restored_at_ms, window_ms);
   std::printf("herd: network restore, waking at once: busiest %ld ms window %zu attempts\n",
               window_ms, at_once.attempts);
   CHECK(at_once.attempts > bound);

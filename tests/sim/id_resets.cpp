@@ -7,15 +7,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
 #include <tether/sim/server.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 
 #include "status_history.hpp"
 
 using namespace tether::sim;
-namespace m = tether::model;
 
 namespace {
 
@@ -70,7 +69,7 @@ TEST_CASE("id resets: a reconnect after a reset resumes by the sequence alone, w
           "[situations][ids]") {
   RunOptions o;
   o.keep_trace_text = true;
-  const RunResult r = run(id_reset_world(), o);
+  const RunResult r = run_session(id_reset_world(), o);
   if (std::getenv("TETHER_SIM_TRACE") != nullptr) std::fputs(r.trace.c_str(), stdout);
   INFO(describe(r));
   CHECK(r.ok());

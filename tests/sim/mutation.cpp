@@ -15,44 +15,45 @@
 #include <string>
 #include <tether/model/presets.hpp>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <variant>
 #include <vector>
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
 constexpr std::uint64_t seeds_max = 10'000;
-// A mutant may drive a hot loop; the event limit turns it into a (g7) verdict quickly.
+// A mutant may drive a hot loop; the event limit turns it into a liveness verdict quickly.
 constexpr std::uint64_t mutant_events_max = 500'000;
 
-m::Instant now_of(const m::Event& e) { return m::time_of(e); }
+model::Instant now_of(const model::Event& e) { return model::time_of(e); }
 
 // (a) commit before ack: every delivery is checkpointed at once, before the
 // application acked it (or, under on_next_delivery, before the next one came).
-m::Effects commit_before_ack(m::State& s, const m::Event& e) noexcept {
-  const m::Effects fx = m::transition_in_place(s, e);
-  m::Effects out;
-  for (const m::Effect& x : fx) {
+model::Effects commit_before_ack(model::State& s, const model::Event& e) noexcept {
+  const model::Effects fx = model::transition_in_place(s, e);
+  model::Effects out;
+  for (const model::Effect& x : fx) {
     out.push_back(x);
-    if (const auto* d = std::get_if<m::Deliver>(&x); d != nullptr && d->sequence)
-      out.push_back(m::SaveCheckpoint{d->delivery_id, m::Cursor::at_sequence(*d->sequence)});
+    if (const auto* d = std::get_if<model::Deliver>(&x); d != nullptr && d->sequence)
+      out.push_back(
+          model::SaveCheckpoint{d->delivery_id, model::Cursor::at_sequence(*d->sequence)});
   }
   return out;
 }
 
 // (b) attempt reset on handshake: an opened connection forgets the failure
 // count and counts as healthy before it has proved anything.
-m::Effects attempt_reset_on_handshake(m::State& s, const m::Event& e) noexcept {
-  const m::Effects fx = m::transition_in_place(s, e);
-  if (std::holds_alternative<m::ConnectionOpened>(e)) {
-    if (auto* st = std::get_if<m::Streaming>(&s.phase)) {
+model::Effects attempt_reset_on_handshake(model::State& s, const model::Event& e) noexcept {
+  const model::Effects fx = model::transition_in_place(s, e);
+  if (std::holds_alternative<model::ConnectionOpened>(e)) {
+    if (auto* st = std::get_if<model::Streaming>(&s.phase)) {
       st->failures = 0;
       st->healthy = true;
-    } else if (auto* cf = std::get_if<m::Confirming>(&s.phase)) {
+    } else if (auto* cf = std::get_if<model::Confirming>(&s.phase)) {
       cf->failures = 0;
     }
   }
@@ -60,78 +61,78 @@ m::Effects attempt_reset_on_handshake(m::State& s, const m::Event& e) noexcept {
 }
 
 // (c) no dedupe: a frame the reducer would discard as a duplicate is delivered.
-m::Effects no_dedupe(m::State& s, const m::Event& e) noexcept {
-  const m::Effects fx = m::transition_in_place(s, e);
-  m::Effects out;
-  for (const m::Effect& x : fx) {
-    const auto* d = std::get_if<m::DiscardFrame>(&x);
-    if (d == nullptr || d->reason != m::DiscardReason::duplicate) {
+model::Effects no_dedupe(model::State& s, const model::Event& e) noexcept {
+  const model::Effects fx = model::transition_in_place(s, e);
+  model::Effects out;
+  for (const model::Effect& x : fx) {
+    const auto* d = std::get_if<model::DiscardFrame>(&x);
+    if (d == nullptr || d->reason != model::DiscardReason::duplicate) {
       out.push_back(x);
       continue;
     }
     s.progress.delivered_id += 1;
-    out.push_back(m::Deliver{s.progress.delivered_id, d->sequence, d->frame_ref});
+    out.push_back(model::Deliver{s.progress.delivered_id, d->sequence, d->frame_ref});
   }
   return out;
 }
 
 // (d) no gap report: ReportGap effects are dropped.
-m::Effects no_gap_report(m::State& s, const m::Event& e) noexcept {
-  const m::Effects fx = m::transition_in_place(s, e);
-  m::Effects out;
-  for (const m::Effect& x : fx)
-    if (!std::holds_alternative<m::ReportGap>(x)) out.push_back(x);
+model::Effects no_gap_report(model::State& s, const model::Event& e) noexcept {
+  const model::Effects fx = model::transition_in_place(s, e);
+  model::Effects out;
+  for (const model::Effect& x : fx)
+    if (!std::holds_alternative<model::ReportGap>(x)) out.push_back(x);
   return out;
 }
 
 // (e) no flush on stop: the step that enters Stopped saves nothing.
-m::Effects no_flush_on_stop(m::State& s, const m::Event& e) noexcept {
-  const bool was_stopped = std::holds_alternative<m::Stopped>(s.phase);
-  const m::Effects fx = m::transition_in_place(s, e);
-  if (was_stopped || !std::holds_alternative<m::Stopped>(s.phase)) return fx;
-  m::Effects out;
-  for (const m::Effect& x : fx)
-    if (!std::holds_alternative<m::SaveCheckpoint>(x)) out.push_back(x);
+model::Effects no_flush_on_stop(model::State& s, const model::Event& e) noexcept {
+  const bool was_stopped = std::holds_alternative<model::Stopped>(s.phase);
+  const model::Effects fx = model::transition_in_place(s, e);
+  if (was_stopped || !std::holds_alternative<model::Stopped>(s.phase)) return fx;
+  model::Effects out;
+  for (const model::Effect& x : fx)
+    if (!std::holds_alternative<model::SaveCheckpoint>(x)) out.push_back(x);
   return out;
 }
 
 // (f) a second refresh after a 401 on freshly refreshed credentials, instead of
 // failing (rejected_after_refresh).
-m::Effects refresh_again_after_fresh_401(m::State& s, const m::Event& e) noexcept {
-  const m::Effects fx = m::transition_in_place(s, e);
-  const auto* f = std::get_if<m::Failed>(&s.phase);
-  if (f == nullptr || f->reason != m::Reason::rejected_after_refresh ||
-      !std::holds_alternative<m::ServerRejected>(e))
+model::Effects refresh_again_after_fresh_401(model::State& s, const model::Event& e) noexcept {
+  const model::Effects fx = model::transition_in_place(s, e);
+  const auto* f = std::get_if<model::Failed>(&s.phase);
+  if (f == nullptr || f->reason != model::Reason::rejected_after_refresh ||
+      !std::holds_alternative<model::ServerRejected>(e))
     return fx;
-  s.phase = m::RefreshingAuth{1, m::after(now_of(e), s.config->auth.refresh_timeout_ms)};
-  s.status = m::Status{m::StatusKind::refreshing_auth, m::Reason::none, 1, {}, 0};
-  m::Effects out;
-  for (const m::Effect& x : fx)
-    if (!std::holds_alternative<m::ReportStatus>(x)) out.push_back(x);
-  out.push_back(m::RefreshAuth{m::RefreshCause::rejected});
-  out.push_back(m::ReportStatus{s.status});
+  s.phase = model::RefreshingAuth{1, model::after(now_of(e), s.config->auth.refresh_timeout_ms)};
+  s.status = model::Status{model::StatusKind::refreshing_auth, model::Reason::none, 1, {}, 0};
+  model::Effects out;
+  for (const model::Effect& x : fx)
+    if (!std::holds_alternative<model::ReportStatus>(x)) out.push_back(x);
+  out.push_back(model::RefreshAuth{model::RefreshCause::rejected});
+  out.push_back(model::ReportStatus{s.status});
   return out;
 }
 
 // (g) backoff ignores its policy (jitter bounds, Retry-After): every backoff
 // the reducer enters is cut to 1 ms, and the status says so.
-m::Effects backoff_cut_to_1ms(m::State& s, const m::Event& e) noexcept {
-  const std::optional<m::Instant> until_before =
-      std::holds_alternative<m::BackingOff>(s.phase)
-          ? std::optional(std::get<m::BackingOff>(s.phase).until)
+model::Effects backoff_cut_to_1ms(model::State& s, const model::Event& e) noexcept {
+  const std::optional<model::Instant> until_before =
+      std::holds_alternative<model::BackingOff>(s.phase)
+          ? std::optional(std::get<model::BackingOff>(s.phase).until)
           : std::nullopt;
-  const m::Effects fx = m::transition_in_place(s, e);
-  auto* b = std::get_if<m::BackingOff>(&s.phase);
+  const model::Effects fx = model::transition_in_place(s, e);
+  auto* b = std::get_if<model::BackingOff>(&s.phase);
   if (b == nullptr || (until_before && until_before->ms == b->until.ms)) return fx;
-  const m::Instant cut = m::after(now_of(e), 1);
+  const model::Instant cut = model::after(now_of(e), 1);
   if (b->until.ms <= cut.ms) return fx;
   b->until = cut;
-  if (s.status.kind == m::StatusKind::backing_off) s.status.next_attempt_at = cut;
-  m::Effects out;
-  for (const m::Effect& x : fx) {
-    if (const auto* r = std::get_if<m::ReportStatus>(&x);
-        r != nullptr && r->status.kind == m::StatusKind::backing_off) {
-      m::ReportStatus changed = *r;
+  if (s.status.kind == model::StatusKind::backing_off) s.status.next_attempt_at = cut;
+  model::Effects out;
+  for (const model::Effect& x : fx) {
+    if (const auto* r = std::get_if<model::ReportStatus>(&x);
+        r != nullptr && r->status.kind == model::StatusKind::backing_off) {
+      model::ReportStatus changed = *r;
       changed.status.next_attempt_at = cut;
       out.push_back(changed);
     } else {
@@ -143,33 +144,33 @@ m::Effects backoff_cut_to_1ms(m::State& s, const m::Event& e) noexcept {
 
 // (h) no heartbeat detection: every Tick while streaming first pretends bytes
 // just arrived, so a silent (half-open) stream is never closed.
-m::Effects no_heartbeat_detection(m::State& s, const m::Event& e) noexcept {
-  if (const auto* t = std::get_if<m::Tick>(&e))
-    if (auto* st = std::get_if<m::Streaming>(&s.phase)) st->last_rx_at = t->now;
-  return m::transition_in_place(s, e);
+model::Effects no_heartbeat_detection(model::State& s, const model::Event& e) noexcept {
+  if (const auto* t = std::get_if<model::Tick>(&e))
+    if (auto* st = std::get_if<model::Streaming>(&s.phase)) st->last_rx_at = t->now;
+  return model::transition_in_place(s, e);
 }
 
 // (i) connect after stop: the step that stops also opens a new connection.
-m::Effects connect_after_stop(m::State& s, const m::Event& e) noexcept {
-  const bool was_terminal = m::is_terminal(s);
-  m::Effects fx = m::transition_in_place(s, e);
-  if (!was_terminal && std::holds_alternative<m::StopRequested>(e) &&
-      std::holds_alternative<m::Stopped>(s.phase))
-    fx.push_back(m::Connect{1, m::ResumeFrom::cursor, s.progress.resume});
+model::Effects connect_after_stop(model::State& s, const model::Event& e) noexcept {
+  const bool was_terminal = model::is_terminal(s);
+  model::Effects fx = model::transition_in_place(s, e);
+  if (!was_terminal && std::holds_alternative<model::StopRequested>(e) &&
+      std::holds_alternative<model::Stopped>(s.phase))
+    fx.push_back(model::Connect{1, model::ResumeFrom::cursor, s.progress.resume});
   return fx;
 }
 
 // (j) save retried at once: a failed save of the newest request is written
 // again in the same step, as the reducer did before the save backoff (about
 // 14,000 saves/s against a full disk).
-m::Effects save_retried_at_once(m::State& s, const m::Event& e) noexcept {
-  const auto* f = std::get_if<m::CheckpointSaveFailed>(&e);
+model::Effects save_retried_at_once(model::State& s, const model::Event& e) noexcept {
+  const auto* f = std::get_if<model::CheckpointSaveFailed>(&e);
   const bool newest = f != nullptr && f->delivery_id > s.progress.durable_id &&
                       f->delivery_id == s.progress.save_requested_id;
-  m::Effects fx = m::transition_in_place(s, e);
-  m::Progress& p = s.progress;
-  if (!newest || m::is_terminal(s) || p.committable_id <= p.save_requested_id) return fx;
-  fx.push_back(m::SaveCheckpoint{p.committable_id, p.committable_cursor});
+  model::Effects fx = model::transition_in_place(s, e);
+  model::Progress& p = s.progress;
+  if (!newest || model::is_terminal(s) || p.committable_id <= p.save_requested_id) return fx;
+  fx.push_back(model::SaveCheckpoint{p.committable_id, p.committable_cursor});
   p.save_requested_id = p.committable_id;
   p.save_retry_at.reset();
   p.unsaved_since.reset();
@@ -179,49 +180,50 @@ m::Effects save_retried_at_once(m::State& s, const m::Event& e) noexcept {
 // (k) proactive refresh retried at once: a failed proactive refresh keeps the
 // token's expiry and asks again in the same step, instead of forgetting the
 // expiry until a 401 takes the reactive path.
-m::Effects refresh_retried_at_once(m::State& s, const m::Event& e) noexcept {
+model::Effects refresh_retried_at_once(model::State& s, const model::Event& e) noexcept {
   const bool proactive_failed =
-      std::holds_alternative<m::AuthRefreshFailed>(e) && !m::is_terminal(s) &&
-      !std::holds_alternative<m::RefreshingAuth>(s.phase) && s.auth.proactive_in_flight;
-  const std::optional<m::Instant> expiry = s.auth.expires_at;
-  m::Effects fx = m::transition_in_place(s, e);
+      std::holds_alternative<model::AuthRefreshFailed>(e) && !model::is_terminal(s) &&
+      !std::holds_alternative<model::RefreshingAuth>(s.phase) && s.auth.proactive_in_flight;
+  const std::optional<model::Instant> expiry = s.auth.expires_at;
+  model::Effects fx = model::transition_in_place(s, e);
   if (!proactive_failed) return fx;
   s.auth.expires_at = expiry;
   s.auth.proactive_in_flight = true;
-  fx.push_back(m::RefreshAuth{m::RefreshCause::expiring});
+  fx.push_back(model::RefreshAuth{model::RefreshCause::expiring});
   return fx;
 }
 
 // (l) reconnect without a backoff: a failed attempt is retried in the same
-// step; the backoff is never entered (nor reported, so guarantee 4 has no
+// step; the backoff is never entered (nor reported, so backoff_bounds has no
 // backoff to judge).
-m::Effects reconnect_without_backoff(m::State& s, const m::Event& e) noexcept {
-  m::Effects fx = m::transition_in_place(s, e);
-  auto* b = std::get_if<m::BackingOff>(&s.phase);
-  const auto entered = std::find_if(fx.begin(), fx.end(), [](const m::Effect& x) {
-    const auto* r = std::get_if<m::ReportStatus>(&x);
-    return r != nullptr && r->status.kind == m::StatusKind::backing_off;
+model::Effects reconnect_without_backoff(model::State& s, const model::Event& e) noexcept {
+  model::Effects fx = model::transition_in_place(s, e);
+  auto* b = std::get_if<model::BackingOff>(&s.phase);
+  const auto entered = std::find_if(fx.begin(), fx.end(), [](const model::Effect& x) {
+    const auto* r = std::get_if<model::ReportStatus>(&x);
+    return r != nullptr && r->status.kind == model::StatusKind::backing_off;
   });
   // Room for the attempt's effects (a save, the Connect, its status).
-  if (b == nullptr || b->failures == 0 || entered == fx.end() || fx.size() + 2 > m::effects_max)
+  if (b == nullptr || b->failures == 0 || entered == fx.end() || fx.size() + 2 > model::effects_max)
     return fx;
   b->until = now_of(e);
-  m::Effects out;
-  for (const m::Effect& x : fx)
+  model::Effects out;
+  for (const model::Effect& x : fx)
     if (&x != &*entered) out.push_back(x);
-  for (const m::Effect& x : m::transition_in_place(s, m::Tick{now_of(e)})) out.push_back(x);
+  for (const model::Effect& x : model::transition_in_place(s, model::Tick{now_of(e)}))
+    out.push_back(x);
   return out;
 }
 
 // (m) attempt left open: a connect timeout gives up on the attempt without
 // closing its connection, so the next Connect overlaps it.
-m::Effects attempt_left_open(m::State& s, const m::Event& e) noexcept {
-  const bool connecting = std::holds_alternative<m::Connecting>(s.phase);
-  const m::Effects fx = m::transition_in_place(s, e);
-  if (!connecting || !std::holds_alternative<m::Tick>(e)) return fx;
-  m::Effects out;
-  for (const m::Effect& x : fx)
-    if (!std::holds_alternative<m::CloseConnection>(x)) out.push_back(x);
+model::Effects attempt_left_open(model::State& s, const model::Event& e) noexcept {
+  const bool connecting = std::holds_alternative<model::Connecting>(s.phase);
+  const model::Effects fx = model::transition_in_place(s, e);
+  if (!connecting || !std::holds_alternative<model::Tick>(e)) return fx;
+  model::Effects out;
+  for (const model::Effect& x : fx)
+    if (!std::holds_alternative<model::CloseConnection>(x)) out.push_back(x);
   return out;
 }
 
@@ -229,14 +231,14 @@ m::Effects attempt_left_open(m::State& s, const m::Event& e) noexcept {
 // zero_ws's backoff policy whatever the session was configured with (the
 // mirror image of the issue-10 bug, where the oracle judged a custom backoff
 // by a preset's bounds). Only a policy whose backoff differs can catch it.
-m::Effects preset_backoff(m::State& s, const m::Event& e) noexcept {
-  static const m::BackoffPolicy zero_ws = m::presets::zero_ws().backoff;
+model::Effects preset_backoff(model::State& s, const model::Event& e) noexcept {
+  static const model::BackoffPolicy zero_ws = model::presets::zero_ws().backoff;
   if (s.config && s.config->backoff.delay_ms_initial != zero_ws.delay_ms_initial) {
-    m::SessionConfig swapped = *s.config;
+    model::SessionConfig swapped = *s.config;
     swapped.backoff = zero_ws;
-    s.config = std::make_shared<const m::SessionConfig>(swapped);
+    s.config = std::make_shared<const model::SessionConfig>(swapped);
   }
-  return m::transition_in_place(s, e);
+  return model::transition_in_place(s, e);
 }
 
 // Runs the real reducer on a configuration that `change` edited: a realistic
@@ -245,23 +247,23 @@ m::Effects preset_backoff(m::State& s, const m::Event& e) noexcept {
 // already running one is not edited twice. `change` returns false when the
 // field is not in use (nothing to misread).
 template <typename Change>
-m::Effects with_changed_config(m::State& s, const m::Event& e, Change change) {
-  thread_local std::vector<std::shared_ptr<const m::SessionConfig>> kept;
-  thread_local std::set<const m::SessionConfig*> edited;
+model::Effects with_changed_config(model::State& s, const model::Event& e, Change change) {
+  thread_local std::vector<std::shared_ptr<const model::SessionConfig>> kept;
+  thread_local std::set<const model::SessionConfig*> edited;
   if (s.config && !edited.contains(s.config.get())) {
-    m::SessionConfig copy = *s.config;
+    model::SessionConfig copy = *s.config;
     if (change(copy)) {
-      s.config = std::make_shared<const m::SessionConfig>(copy);
+      s.config = std::make_shared<const model::SessionConfig>(copy);
       kept.push_back(s.config);
       edited.insert(s.config.get());
     }
   }
-  return m::transition_in_place(s, e);
+  return model::transition_in_place(s, e);
 }
 
 // (o) retry budget ignored: attempts after failures are never throttled.
-m::Effects budget_ignored(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
+model::Effects budget_ignored(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
     if (c.budget.tokens_max == 0) return false;
     c.budget.tokens_max = 0;
     return true;
@@ -269,8 +271,8 @@ m::Effects budget_ignored(m::State& s, const m::Event& e) noexcept {
 }
 
 // (p) give-up one attempt late: attempts_max + 1 consecutive failures.
-m::Effects give_up_one_late(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
+model::Effects give_up_one_late(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
     if (c.give_up.attempts_max == 0) return false;
     c.give_up.attempts_max += 1;
     return true;
@@ -278,8 +280,8 @@ m::Effects give_up_one_late(m::State& s, const m::Event& e) noexcept {
 }
 
 // (q) give-up one attempt early: attempts_max - 1 consecutive failures.
-m::Effects give_up_one_early(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
+model::Effects give_up_one_early(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
     if (c.give_up.attempts_max < 2) return false;
     c.give_up.attempts_max -= 1;
     return true;
@@ -288,10 +290,10 @@ m::Effects give_up_one_early(m::State& s, const m::Event& e) noexcept {
 
 // (r) resync from live: a cursor-too-old resync skips the retained history
 // (too_old = resync_from_oldest read as resume_from_live).
-m::Effects resync_from_live(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
-    if (c.resume.too_old != m::TooOldPolicy::resync_from_oldest) return false;
-    c.resume.too_old = m::TooOldPolicy::resume_from_live;
+model::Effects resync_from_live(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
+    if (c.resume.too_old != model::TooOldPolicy::resync_from_oldest) return false;
+    c.resume.too_old = model::TooOldPolicy::resume_from_live;
     return true;
   });
 }
@@ -300,24 +302,24 @@ m::Effects resync_from_live(m::State& s, const m::Event& e) noexcept {
 // `s > last + 1`, the gap starting at `last`): every in-order delivery is
 // preceded by a ReportGap{missing} naming the previous event, which the world
 // did not lose (the application has it).
-m::Effects gap_on_every_delivery(m::State& s, const m::Event& e) noexcept {
+model::Effects gap_on_every_delivery(model::State& s, const model::Event& e) noexcept {
   const std::optional<std::uint64_t> last = s.progress.last_sequence;
-  const bool strict = s.config && s.config->resume.gaps == m::GapDetection::strict;
-  const m::Effects fx = m::transition_in_place(s, e);
-  if (!strict || !last || fx.size() >= m::effects_max) return fx;
-  m::Effects out;
-  for (const m::Effect& x : fx) {
-    const auto* d = std::get_if<m::Deliver>(&x);
+  const bool strict = s.config && s.config->resume.gaps == model::GapDetection::strict;
+  const model::Effects fx = model::transition_in_place(s, e);
+  if (!strict || !last || fx.size() >= model::effects_max) return fx;
+  model::Effects out;
+  for (const model::Effect& x : fx) {
+    const auto* d = std::get_if<model::Deliver>(&x);
     if (d != nullptr && d->sequence && *d->sequence == *last + 1)
-      out.push_back(m::ReportGap{*last, *last, m::GapCause::missing});
+      out.push_back(model::ReportGap{*last, *last, model::GapCause::missing});
     out.push_back(x);
   }
   return out;
 }
 
 // (t) batching late: checkpoint_every_ms waited twice over.
-m::Effects batching_late(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
+model::Effects batching_late(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
     if (c.resume.checkpoint_every_ms == 0) return false;
     c.resume.checkpoint_every_ms *= 2;
     return true;
@@ -325,15 +327,15 @@ m::Effects batching_late(m::State& s, const m::Event& e) noexcept {
 }
 
 // (u) outage give-up late / early: outage_ms_max read twice over, or halved.
-m::Effects outage_give_up_late(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
+model::Effects outage_give_up_late(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
     if (c.give_up.outage_ms_max == 0) return false;
     c.give_up.outage_ms_max *= 2;
     return true;
   });
 }
-m::Effects outage_give_up_early(m::State& s, const m::Event& e) noexcept {
-  return with_changed_config(s, e, [](m::SessionConfig& c) {
+model::Effects outage_give_up_early(model::State& s, const model::Event& e) noexcept {
+  return with_changed_config(s, e, [](model::SessionConfig& c) {
     if (c.give_up.outage_ms_max < 2) return false;
     c.give_up.outage_ms_max /= 2;
     return true;
@@ -344,10 +346,10 @@ m::Effects outage_give_up_early(m::State& s, const m::Event& e) noexcept {
 // frame that resets the stream's id (an empty SSE `id:`) but has a sequence
 // makes the resume cursor a sequence's, yet keeps the previous id's bytes in
 // it (model/src/session.cpp without its `r.token.clear()`).
-m::Effects stale_id_kept(m::State& s, const m::Event& e) noexcept {
-  const m::Token before = s.progress.resume.token;
-  const m::Effects fx = m::transition_in_place(s, e);
-  const auto* f = std::get_if<m::FrameReceived>(&e);
+model::Effects stale_id_kept(model::State& s, const model::Event& e) noexcept {
+  const model::Token before = s.progress.resume.token;
+  const model::Effects fx = model::transition_in_place(s, e);
+  const auto* f = std::get_if<model::FrameReceived>(&e);
   if (f != nullptr && f->sequence && !(f->id && !f->id->empty())) s.progress.resume.token = before;
   return fx;
 }
@@ -359,17 +361,17 @@ struct Caught {
 
 // The first swarm seed (presets with variations, or `policy` when given) whose
 // run with `options` (a mutant reducer or driver) breaks a guarantee.
-std::optional<Caught> first_catch(RunOptions o,
-                                  const std::optional<m::SessionConfig>& policy = std::nullopt) {
+std::optional<Caught> first_catch(
+    RunOptions o, const std::optional<model::SessionConfig>& policy = std::nullopt) {
   o.events_max = mutant_events_max;
   for (std::uint64_t seed = 1; seed <= seeds_max; ++seed) {
-    RunResult r = run(policy ? swarm_scenario(seed, *policy) : swarm_scenario(seed), o);
+    RunResult r = run_session(policy ? swarm_scenario(seed, *policy) : swarm_scenario(seed), o);
     if (!r.ok()) return Caught{seed, std::move(r)};
   }
   return std::nullopt;
 }
-std::optional<Caught> first_catch(Reducer reducer,
-                                  const std::optional<m::SessionConfig>& policy = std::nullopt) {
+std::optional<Caught> first_catch(
+    Reducer reducer, const std::optional<model::SessionConfig>& policy = std::nullopt) {
   RunOptions o;
   o.reducer = reducer;
   return first_catch(o, policy);
@@ -390,8 +392,8 @@ void check_caught(const char* name, const RunOptions& options,
   std::printf("mutant %-28s caught by swarm seed %5llu: g%d %s\n", name,
               static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
   INFO("seed " << c->seed << " also fails with the real reducer:\n"
-               << describe(run(swarm_scenario(c->seed))));
-  CHECK(run(swarm_scenario(c->seed)).ok());
+               << describe(run_session(swarm_scenario(c->seed))));
+  CHECK(run_session(swarm_scenario(c->seed)).ok());
 }
 void check_caught(const char* name, Reducer reducer,
                   std::optional<Guarantee> guarantee = std::nullopt) {
@@ -437,7 +439,7 @@ TEST_CASE("mutant: connect after stop is caught", "[mutation]") {
 TEST_CASE("mutant: attempt reset on handshake is caught", "[mutation]") {
   check_caught("attempt_reset_on_handshake", &attempt_reset_on_handshake);
 }
-// Guarantee 10: retries paced by their policies. Only guarantee 10 sees these
+// Guarantee::rate: retries paced by their policies. Only rate sees these
 // (over seeds 1..10,000 no other guarantee catches the first two).
 TEST_CASE("mutant: save retried at once is caught", "[mutation]") {
   check_caught("save_retried_at_once", &save_retried_at_once, Guarantee::rate);
@@ -468,12 +470,12 @@ TEST_CASE("mutant: a stale id kept after the stream reset it is caught", "[mutat
   s.world.opaque_ids = true;
   s.world.id_reset_every = 2;
   s.faults.push_back(Fault{FaultKind::reset, 0, 1800, 0, 0});
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   RunOptions o;
   o.reducer = &stale_id_kept;
-  const RunResult mutant = run(s, o);
+  const RunResult mutant = run_session(s, o);
   INFO(describe(mutant));
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(), [](const Violation& v) {
     return v.guarantee == Guarantee::no_silent_gap &&
@@ -485,15 +487,15 @@ TEST_CASE("mutant: a stale id kept after the stream reset it is caught", "[mutat
 // Issue 10: the oracle judges the configuration in force. A custom policy (a
 // 1113 ms first delay with equal jitter: failure 1 waits 556..1113 ms, no
 // preset's range) runs clean, and a reducer that quietly runs a preset's
-// backoff instead is caught by guarantee 4, on a hand-written scenario and by
+// backoff instead is caught by backoff_bounds, on a hand-written scenario and by
 // the policy swarm.
 TEST_CASE("mutant: a preset's backoff instead of the configured one is caught",
           "[mutation][config]") {
-  m::SessionConfig policy = m::presets::aviso();
+  model::SessionConfig policy = model::presets::aviso();
   policy.backoff.delay_ms_initial = 1113;
   policy.backoff.delay_ms_max = 40000;
-  policy.backoff.jitter = m::JitterKind::equal;
-  policy.resume.start = m::Cursor::at_sequence(0);
+  policy.backoff.jitter = model::JitterKind::equal;
+  policy.resume.start = model::Cursor::at_sequence(0);
 
   Scenario s;
   s.label = "custom";
@@ -503,12 +505,12 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught",
   s.world.heartbeat_every_ms = 10000;
   s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   RunOptions o;
   o.reducer = &preset_backoff;
-  const RunResult mutant = run(s, o);
+  const RunResult mutant = run_session(s, o);
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
                     [](const Violation& v) { return v.guarantee == Guarantee::backoff_bounds; }));
 
@@ -521,7 +523,7 @@ TEST_CASE("mutant: a preset's backoff instead of the configured one is caught",
               static_cast<unsigned long long>(c->seed),
               number(c->result.violations.front().guarantee),
               c->result.violations.front().message.c_str());
-  CHECK(run(swarm_scenario(c->seed, policy)).ok());
+  CHECK(run_session(swarm_scenario(c->seed, policy)).ok());
 }
 
 // The oracle as strict as the property oracle (issue 11): each of these breaks
@@ -553,12 +555,12 @@ TEST_CASE("mutant: time-based checkpoint batching late is caught", "[mutation]")
 // stream, backing off at most 3 s) runs a hand-written scenario (the server
 // down for 60 s) and the policy swarm. The real reducer gives up at the limit;
 // one that waits twice the limit backs off past it, one that waits half gives
-// up before it (g7).
+// up before it (liveness).
 TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][config]") {
-  m::SessionConfig policy = m::presets::aviso();
+  model::SessionConfig policy = model::presets::aviso();
   policy.give_up.outage_ms_max = 30000;
   policy.backoff.delay_ms_max = 3000;  // attempts (and give-up checks) every few seconds
-  policy.resume.start = m::Cursor::at_sequence(0);
+  policy.resume.start = model::Cursor::at_sequence(0);
 
   Scenario s;
   s.label = "outage";
@@ -567,12 +569,12 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
   s.world.append_every_ms = 500;
   s.world.heartbeat_every_ms = 10000;
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 20000, 60000, 0});
-  const RunResult real = run(s);
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   REQUIRE(real.clients.size() == 1);
   CHECK(real.clients[0].final_phase == "GaveUp");
-  const auto g7 = [](const RunResult& r) {
+  const auto broke_liveness = [](const RunResult& r) {
     return std::any_of(r.violations.begin(), r.violations.end(),
                        [](const Violation& v) { return v.guarantee == Guarantee::liveness; });
   };
@@ -581,18 +583,18 @@ TEST_CASE("mutant: give-up on the outage late or early is caught", "[mutation][c
     INFO("mutant " << name);
     RunOptions o;
     o.reducer = reducer;
-    const RunResult mutant = run(s, o);
+    const RunResult mutant = run_session(s, o);
     INFO(describe(mutant) << " final " << mutant.clients[0].final_phase << " at " << mutant.end_ms);
-    CHECK(g7(mutant));
+    CHECK(broke_liveness(mutant));
     const std::optional<Caught> c = first_catch(reducer, policy);
     REQUIRE(c.has_value());
     INFO("seed " << c->seed << ":\n" << describe(c->result));
-    CHECK(g7(c->result));
+    CHECK(broke_liveness(c->result));
     std::printf("mutant %-28s caught by policy seed %5llu: g%d %s\n", name,
                 static_cast<unsigned long long>(c->seed),
                 number(c->result.violations.front().guarantee),
                 c->result.violations.front().message.c_str());
-    CHECK(run(swarm_scenario(c->seed, policy)).ok());
+    CHECK(run_session(swarm_scenario(c->seed, policy)).ok());
   }
 }
 
@@ -637,20 +639,20 @@ TEST_CASE("driver mutant: a refresh's credentials not used is caught", "[mutatio
 }
 // Ids at the limit: a hand-written scenario (every id 1024 bytes, the default
 // limit) runs clean with the real driver; the mutant refuses the first id and
-// ends the session with no cause in the world (g7); and the swarm finds it.
+// ends the session with no cause in the world (liveness); and the swarm finds it.
 TEST_CASE("driver mutant: the id guard off by one is caught", "[mutation][driver]") {
   Scenario s;
   s.seed = 11;
   s.world.append_every_ms = 500;
   s.world.heartbeat_every_ms = 10000;
   s.world.opaque_ids = true;
-  s.world.id_bytes = m::Token::capacity;
-  const RunResult real = run(s);
+  s.world.id_bytes = model::Token::capacity;
+  const RunResult real = run_session(s);
   INFO(describe(real));
   CHECK(real.ok());
   RunOptions o;
   o.driver_mutant = DM::id_guard_off_by_one;
-  const RunResult mutant = run(s, o);
+  const RunResult mutant = run_session(s, o);
   CHECK(std::any_of(mutant.violations.begin(), mutant.violations.end(),
                     [](const Violation& v) { return v.guarantee == Guarantee::liveness; }));
   check_caught("id_guard_off_by_one", DM::id_guard_off_by_one, Guarantee::liveness);

@@ -17,7 +17,7 @@
 
 using namespace tether;
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
@@ -27,34 +27,34 @@ constexpr std::int64_t anchor_unix_ms = 1765101600000;  // 2025-12-07T10:00:00.0
 // the state at the end.
 class Recorder {
  public:
-  explicit Recorder(m::SessionConfig config) : state_(m::make(config).value()) {
-    const m::RecordingHeader header{"0.1.0", config.seed,
-                                    m::WallClockAnchor{anchor_unix_ms, m::Instant{0}},
-                                    R"({"format":"tether-config/1"})"};
-    text_ = m::encode_header(header).value();
+  explicit Recorder(model::SessionConfig config) : state_(model::make(config).value()) {
+    const model::RecordingHeader header{"0.1.0", config.seed,
+                                        model::WallClockAnchor{anchor_unix_ms, model::Instant{0}},
+                                        R"({"format":"tether-config/1"})"};
+    text_ = model::encode_header(header).value();
   }
-  void feed(const m::Event& e) {
-    const m::Effects effects = m::transition_in_place(state_, e);
-    text_ += m::encode_step(e, effects.span()) + "\n";
-    now_ = m::time_of(e);
+  void feed(const model::Event& e) {
+    const model::Effects effects = model::transition_in_place(state_, e);
+    text_ += model::encode_step(e, effects.span()) + "\n";
+    now_ = model::time_of(e);
   }
   // A Tick at the reducer's next deadline.
-  void tick() { feed(m::Tick{m::next_deadline(state_).value()}); }
-  m::Instant at(std::int64_t later_ms) const { return m::Instant{now_.ms + later_ms}; }
+  void tick() { feed(model::Tick{model::next_deadline(state_).value()}); }
+  model::Instant at(std::int64_t later_ms) const { return model::Instant{now_.ms + later_ms}; }
   std::string finish() {
-    text_ += m::encode_state(m::state_check_of(state_)) + "\n";
+    text_ += model::encode_state(model::state_check_of(state_)) + "\n";
     return text_;
   }
-  const m::State& state() const { return state_; }
+  const model::State& state() const { return state_; }
 
  private:
-  m::State state_;
+  model::State state_;
   std::string text_;
-  m::Instant now_{};
+  model::Instant now_{};
 };
 
-m::SessionConfig config_under_test() {
-  m::SessionConfig c = m::presets::aviso();
+model::SessionConfig config_under_test() {
+  model::SessionConfig c = model::presets::aviso();
   c.seed = 42;
   c.auth.has_provider = true;
   return c;
@@ -62,30 +62,30 @@ m::SessionConfig config_under_test() {
 
 // A session with a bit of everything: frames, an outage with a refused
 // reconnect, a gap, a credential refresh after a 401, and a stop.
-std::string incident(const m::SessionConfig& config) {
+std::string incident(const model::SessionConfig& config) {
   Recorder r(config);
-  r.feed(m::Started{m::Instant{0}, std::nullopt, std::nullopt});
-  r.feed(m::ConnectionOpened{r.at(15)});
-  r.feed(m::FrameReceived{r.at(5), 1, std::nullopt, std::nullopt, 1});
-  r.feed(m::DeliveryAcked{r.at(1), 1, m::Cursor::at_sequence(1)});
-  r.feed(m::CheckpointSaved{r.at(2), 1});
-  r.feed(m::ConnectionClosed{r.at(3000), m::CloseCause::unexpected_eof});
+  r.feed(model::Started{model::Instant{0}, std::nullopt, std::nullopt});
+  r.feed(model::ConnectionOpened{r.at(15)});
+  r.feed(model::FrameReceived{r.at(5), 1, std::nullopt, std::nullopt, 1});
+  r.feed(model::DeliveryAcked{r.at(1), 1, model::Cursor::at_sequence(1)});
+  r.feed(model::CheckpointSaved{r.at(2), 1});
+  r.feed(model::ConnectionClosed{r.at(3000), model::CloseCause::unexpected_eof});
   r.tick();
-  r.feed(m::ServerRejected{r.at(20), 503, std::nullopt});
+  r.feed(model::ServerRejected{r.at(20), 503, std::nullopt});
   r.tick();
-  r.feed(m::ServerRejected{r.at(20), 401, std::nullopt});
-  r.feed(m::AuthRefreshed{r.at(40), std::nullopt});  // reconnects at once
-  r.feed(m::ConnectionOpened{r.at(10)});
-  r.feed(m::FrameReceived{r.at(5), 4, std::nullopt, std::nullopt, 2});  // 2 and 3 never came
-  r.feed(m::DeliveryAcked{r.at(1), 2, m::Cursor::at_sequence(4)});
-  r.feed(m::CheckpointSaved{r.at(2), 2});
-  r.feed(m::StopRequested{r.at(1000)});
-  if (!m::is_terminal(r.state())) r.feed(m::CheckpointSaved{r.at(2), 2});
+  r.feed(model::ServerRejected{r.at(20), 401, std::nullopt});
+  r.feed(model::AuthRefreshed{r.at(40), std::nullopt});  // reconnects at once
+  r.feed(model::ConnectionOpened{r.at(10)});
+  r.feed(model::FrameReceived{r.at(5), 4, std::nullopt, std::nullopt, 2});  // 2 and 3 never came
+  r.feed(model::DeliveryAcked{r.at(1), 2, model::Cursor::at_sequence(4)});
+  r.feed(model::CheckpointSaved{r.at(2), 2});
+  r.feed(model::StopRequested{r.at(1000)});
+  if (!model::is_terminal(r.state())) r.feed(model::CheckpointSaved{r.at(2), 2});
   return r.finish();
 }
 
-m::Recording decode(const std::string& text) {
-  auto r = m::decode_recording(text);
+model::Recording decode(const std::string& text) {
+  auto r = model::decode_recording(text);
   INFO((r ? std::string() : r.error().message()));
   REQUIRE(r.has_value());
   return std::move(*r);
@@ -103,14 +103,14 @@ TEST_CASE(
     "recording_replay: a faithful recording replays with every step and the final state checked",
     "[recording_replay]") {
   const std::string text = incident(config_under_test());
-  const m::Recording rec = decode(text);
+  const model::Recording rec = decode(text);
   const ReplayResult r = replay_recording(rec, config_under_test());
   INFO(text << (r.divergence ? describe(*r.divergence) : std::string()));
   CHECK(r.ok());
   CHECK(r.steps == rec.steps.size());
   CHECK(r.effects_checked == rec.steps.size());
   CHECK(r.states_checked == 1);
-  CHECK(std::string(m::name_of(r.state.phase)) == "Stopped");
+  CHECK(std::string(model::name_of(r.state.phase)) == "Stopped");
 }
 
 // One printer: a replay's trace prints each step as the recording does (the
@@ -119,7 +119,7 @@ TEST_CASE(
 TEST_CASE("recording_replay: the trace's step lines are the recording's lines",
           "[recording_replay][trace]") {
   const std::string text = incident(config_under_test());
-  const m::Recording rec = decode(text);
+  const model::Recording rec = decode(text);
   ReplayOptions keep;
   keep.keep_trace_text = true;
   const ReplayResult r = replay_recording(rec, config_under_test(), keep);
@@ -128,7 +128,8 @@ TEST_CASE("recording_replay: the trace's step lines are the recording's lines",
   for (std::size_t start = 0; start < text.size();) {
     const std::size_t nl = text.find('\n', start);
     const std::string line = text.substr(start, nl - start);
-    if (!line.empty() && line[0] != '@' && line != m::event_log_header) recorded.push_back(line);
+    if (!line.empty() && line[0] != '@' && line != model::event_log_header)
+      recorded.push_back(line);
     start = nl + 1;
   }
   std::vector<std::string> traced;
@@ -151,24 +152,24 @@ TEST_CASE(
     "differ",
     "[recording_replay]") {
   const std::string text = incident(config_under_test());
-  const m::Recording rec = decode(text);
-  m::SessionConfig other_seed = config_under_test();
+  const model::Recording rec = decode(text);
+  model::SessionConfig other_seed = config_under_test();
   other_seed.seed = 43;
-  m::SessionConfig other_delay = config_under_test();
+  model::SessionConfig other_delay = config_under_test();
   other_delay.backoff.delay_ms_initial = 400;
-  for (const m::SessionConfig& config : {other_seed, other_delay}) {
+  for (const model::SessionConfig& config : {other_seed, other_delay}) {
     // Where the effects first differ, step by step.
-    m::State state = m::make(config).value();
+    model::State state = model::make(config).value();
     std::size_t first = 0;
     for (std::size_t i = 0; i < rec.steps.size() && first == 0; ++i) {
-      const m::Effects e = m::transition_in_place(state, rec.steps[i].event);
-      if (m::effects_hash(e.span()) != rec.steps[i].effects->hash) first = i + 1;
+      const model::Effects e = model::transition_in_place(state, rec.steps[i].event);
+      if (model::effects_hash(e.span()) != rec.steps[i].effects->hash) first = i + 1;
     }
     REQUIRE(first > 0);
-    const m::RecordedStep& at = rec.steps[first - 1];
+    const model::RecordedStep& at = rec.steps[first - 1];
     // The first backoff after the outage is aviso's 5 s short-session floor
     // with the first jittered draw above it.
-    CHECK(std::holds_alternative<m::ConnectionClosed>(at.event));
+    CHECK(std::holds_alternative<model::ConnectionClosed>(at.event));
 
     const ReplayResult r = replay_recording(rec, config);
     REQUIRE(r.divergence.has_value());
@@ -178,9 +179,10 @@ TEST_CASE(
     CHECK(d.step == first);
     CHECK(r.steps == first);  // stopped there
     CHECK(d.line == at.line);
-    CHECK(d.event == m::encode_event(at.event));
-    CHECK(d.at == m::time_of(at.event));
-    CHECK(d.when == OperatorSummary(m::WallClockAnchor{anchor_unix_ms, m::Instant{0}}).time(d.at));
+    CHECK(d.event == model::encode_event(at.event));
+    CHECK(d.at == model::time_of(at.event));
+    CHECK(d.when ==
+          OperatorSummary(model::WallClockAnchor{anchor_unix_ms, model::Instant{0}}).time(d.at));
     CHECK(d.when.starts_with("2025-12-07T10:00:0"));
     CHECK(d.what.find("recorded effects: ReportStatus (hash ") != std::string::npos);
     CHECK(d.what.find("replayed effects: ReportStatus (hash ") != std::string::npos);
@@ -197,7 +199,7 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
   const std::string text = incident(config_under_test());
   {
     // Frame 4 claims sequence 2: no gap is reported, so the effects differ.
-    const m::Recording rec =
+    const model::Recording rec =
         decode(replace_once(text, "FrameReceived seq=4", "FrameReceived seq=2"));
     const ReplayResult r = replay_recording(rec, config_under_test());
     REQUIRE(r.divergence.has_value());
@@ -208,7 +210,7 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
   }
   {
     // The effects match, the final state line does not.
-    const m::Recording rec =
+    const model::Recording rec =
         decode(replace_once(text, "delivered=2 durable=2", "delivered=2 durable=1"));
     const ReplayResult r = replay_recording(rec, config_under_test());
     REQUIRE(r.divergence.has_value());
@@ -228,7 +230,7 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
   }
   {
     // A tampered hash alone.
-    const m::Recording rec = decode(text);
+    const model::Recording rec = decode(text);
     std::string edited = text;
     const auto at = edited.find(" hash=", edited.find("ConnectionOpened")) + 6;
     edited[at] = edited[at] == '0' ? '1' : '0';
@@ -239,7 +241,7 @@ TEST_CASE("recording_replay: an edited event or state line is a divergence", "[r
 }
 
 TEST_CASE("recording_replay: an invalid configuration replays nothing", "[recording_replay]") {
-  m::SessionConfig bad = config_under_test();
+  model::SessionConfig bad = config_under_test();
   bad.backoff.multiplier = 0.5;
   const ReplayResult r = replay_recording(decode(incident(config_under_test())), bad);
   CHECK_FALSE(r.ok());
@@ -279,18 +281,18 @@ TEST_CASE("operator_summary: outages, reconnects, refreshes, gaps and the end in
 }
 
 TEST_CASE("operator_summary: ISO-8601 UTC times and readable durations", "[operator_summary]") {
-  const OperatorSummary utc(m::WallClockAnchor{anchor_unix_ms, m::Instant{500}});
-  CHECK(utc.time(m::Instant{500}) == "2025-12-07T10:00:00.000Z");
-  CHECK(utc.time(m::Instant{500 + 86'399'999}) == "2025-12-08T09:59:59.999Z");
-  CHECK(OperatorSummary(m::WallClockAnchor{0, m::Instant{0}}).time(m::Instant{-1}) ==
+  const OperatorSummary utc(model::WallClockAnchor{anchor_unix_ms, model::Instant{500}});
+  CHECK(utc.time(model::Instant{500}) == "2025-12-07T10:00:00.000Z");
+  CHECK(utc.time(model::Instant{500 + 86'399'999}) == "2025-12-08T09:59:59.999Z");
+  CHECK(OperatorSummary(model::WallClockAnchor{0, model::Instant{0}}).time(model::Instant{-1}) ==
         "1969-12-31T23:59:59.999Z");
-  CHECK(OperatorSummary(m::WallClockAnchor{951782400000, m::Instant{0}}).time(m::Instant{0}) ==
-        "2000-02-29T00:00:00.000Z");
-  CHECK(OperatorSummary(std::nullopt).time(m::Instant{3100}) == "t=3100 ms");
+  CHECK(OperatorSummary(model::WallClockAnchor{951782400000, model::Instant{0}})
+            .time(model::Instant{0}) == "2000-02-29T00:00:00.000Z");
+  CHECK(OperatorSummary(std::nullopt).time(model::Instant{3100}) == "t=3100 ms");
   CHECK(OperatorSummary::duration(850) == "850 ms");
   CHECK(OperatorSummary::duration(2500) == "2.5 s");
   CHECK(OperatorSummary::duration(192'000) == "3 min 12 s");
   CHECK(OperatorSummary::duration(7'500'000) == "2 h 5 min");
   for (unsigned i = 0; i < 22; ++i)
-    CHECK_FALSE(std::string(OperatorSummary::words(static_cast<m::Reason>(i))).empty());
+    CHECK_FALSE(std::string(OperatorSummary::words(static_cast<model::Reason>(i))).empty());
 }

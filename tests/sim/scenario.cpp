@@ -3,21 +3,21 @@
 #include <tether/sim/scenario.hpp>
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 
 TEST_CASE("the old form: a preset name plus overrides", "[scenario]") {
   CHECK_FALSE(make_config("no_such_preset", {}).has_value());
   Overrides o;
   o.heartbeat_interval_ms = 0;
-  o.commit = m::CommitPolicy::on_next_delivery;
+  o.commit = model::CommitPolicy::on_next_delivery;
   o.checkpoint_every_events = 7;
   const auto c = make_config("aviso", o);
   REQUIRE(c);
   CHECK_FALSE(c->heartbeat.has_value());
   CHECK(c->backoff.delay_ms_initial == 250);
-  CHECK(c->resume.commit == m::CommitPolicy::on_next_delivery);
+  CHECK(c->resume.commit == model::CommitPolicy::on_next_delivery);
   CHECK(c->resume.checkpoint_every_events == 7);
-  CHECK(c->resume.start == m::Cursor::at_sequence(0));
+  CHECK(c->resume.start == model::Cursor::at_sequence(0));
   Overrides hb;
   hb.heartbeat_interval_ms = 5000;
   CHECK(make_config("zero_ws", hb)->heartbeat->interval_ms == 5000);
@@ -35,6 +35,6 @@ TEST_CASE("the liveness bound covers the policy's worst delay twice plus detecti
 TEST_CASE("a default scenario runs aviso from sequence 0, labelled aviso", "[scenario]") {
   const Scenario s;
   CHECK(s.label == "aviso");
-  CHECK(s.config.backoff.delay_ms_initial == m::presets::aviso().backoff.delay_ms_initial);
-  CHECK(s.config.resume.start == m::Cursor::at_sequence(0));
+  CHECK(s.config.backoff.delay_ms_initial == model::presets::aviso().backoff.delay_ms_initial);
+  CHECK(s.config.resume.start == model::Cursor::at_sequence(0));
 }

@@ -1,5 +1,5 @@
 // The hand-written scenario files under tests/sim/scenarios/, each run and its
-// outcome asserted (the same classic failures as run.cpp, written as data).
+// outcome asserted (the same classic failures as session_world.cpp, written as data).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -7,15 +7,15 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <utility>
 #include <vector>
 
 #include "status_history.hpp"
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 using tether::sim::test::backoffs;
 
 namespace {
@@ -33,7 +33,7 @@ Scenario load(const std::string& name) {
 }
 
 RunResult run_file(const std::string& name) {
-  const RunResult r = run(load(name));
+  const RunResult r = run_session(load(name));
   INFO(name << "\n" << describe(r));
   REQUIRE(r.ok());
   REQUIRE(r.clients.size() == 1);
@@ -55,7 +55,7 @@ TEST_CASE("file flapping_server: the attempt rate stays within policy", "[scenar
 
 TEST_CASE("file half_open: detected within the heartbeat budget", "[scenario-files]") {
   const RunResult r = run_file("half_open.json");
-  const auto hb = backoffs(r, m::Reason::heartbeat_timeout);
+  const auto hb = backoffs(r, model::Reason::heartbeat_timeout);
   REQUIRE(hb.size() == 1);
   CHECK(hb[0].first <= 20000 + 90000);
 }
@@ -63,7 +63,7 @@ TEST_CASE("file half_open: detected within the heartbeat budget", "[scenario-fil
 TEST_CASE("file cursor_too_old: an explicit gap, then resync from the oldest", "[scenario-files]") {
   const RunResult r = run_file("cursor_too_old.json");
   REQUIRE_FALSE(r.clients[0].gaps.empty());
-  CHECK(r.clients[0].gaps[0].second.cause == m::GapCause::cursor_too_old);
+  CHECK(r.clients[0].gaps[0].second.cause == model::GapCause::cursor_too_old);
   CHECK(r.clients[0].final_phase == "Stopped");
 }
 
@@ -85,13 +85,13 @@ TEST_CASE("file second_401_terminal: a second 401 after a refresh is terminal",
   const RunResult r = run_file("second_401_terminal.json");
   CHECK(r.clients[0].refresh_rejected == 1);
   CHECK(r.clients[0].final_phase == "Failed");
-  CHECK(r.clients[0].statuses.back().second.reason == m::Reason::rejected_after_refresh);
+  CHECK(r.clients[0].statuses.back().second.reason == model::Reason::rejected_after_refresh);
 }
 
 TEST_CASE("file retry_after_clamp: a Retry-After of an hour is clamped to 300 s",
           "[scenario-files]") {
   const RunResult r = run_file("retry_after_clamp.json");
-  const auto rl = backoffs(r, m::Reason::rate_limited);
+  const auto rl = backoffs(r, model::Reason::rate_limited);
   REQUIRE(rl.size() == 1);
   // The 300 s ceiling is a floor the first draw of aviso's full jitter
   // ([0, 250) ms) lands above: clamped, and still spread.
@@ -134,7 +134,7 @@ TEST_CASE("every scenario file is canonical after one round trip", "[scenario-fi
     const auto again = parse_scenario(to_json(s));
     REQUIRE(again);
     CHECK(to_json(*again) == to_json(s));
-    CHECK(run(*again).trace_hash == run(s).trace_hash);
+    CHECK(run_session(*again).trace_hash == run_session(s).trace_hash);
   }
 }
 
@@ -166,7 +166,7 @@ TEST_CASE("old-form scenario files replay with unchanged trace hashes",
     INFO(pin.name);
     const Scenario s = load(pin.name);
     CHECK(s.label == "aviso");
-    const std::uint64_t hash = run(s).trace_hash;
+    const std::uint64_t hash = run_session(s).trace_hash;
     if (std::getenv("TETHER_PRINT_PINS") != nullptr)
       std::printf("{\"%s\", 0x%016llx},\n", pin.name, static_cast<unsigned long long>(hash));
     CHECK(hash == pin.hash);
@@ -175,7 +175,7 @@ TEST_CASE("old-form scenario files replay with unchanged trace hashes",
     CHECK(text.find("\"overrides\"") == std::string::npos);
     const auto again = parse_scenario(text);
     REQUIRE(again);
-    CHECK(run(*again).trace_hash == pin.hash);
+    CHECK(run_session(*again).trace_hash == pin.hash);
   }
 }
 
@@ -185,10 +185,10 @@ TEST_CASE("file custom_backoff: a tether-config/1 policy no preset has, run exac
   CHECK(s.label == "custom 1113");
   CHECK(s.config.backoff.delay_ms_initial == 1113);
   const RunResult r = run_file("custom_backoff.json");
-  const auto reset = backoffs(r, m::Reason::transport_error);
+  const auto reset = backoffs(r, model::Reason::transport_error);
   REQUIRE(reset.size() == 1);
   CHECK(reset[0].second == 1113);
-  const auto timeouts = backoffs(r, m::Reason::connect_timeout);
+  const auto timeouts = backoffs(r, model::Reason::connect_timeout);
   REQUIRE_FALSE(timeouts.empty());
   CHECK(timeouts[0].second == 2003);  // 1113 * 1.8 = 2003.4, truncated
 }

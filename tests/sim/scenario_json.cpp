@@ -2,14 +2,14 @@
 #include <catch2/catch.hpp>
 #include <string>
 #include <tether/model/presets.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <utility>
 #include <vector>
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 
 TEST_CASE("json: 200 swarm scenarios round-trip to the same file and the same trace hash",
           "[scenario-json]") {
@@ -21,7 +21,7 @@ TEST_CASE("json: 200 swarm scenarios round-trip to the same file and the same tr
     INFO((parsed ? std::string() : parsed.error().message()) << "\n" << text);
     REQUIRE(parsed);
     CHECK(to_json(*parsed) == text);
-    CHECK(run(*parsed).trace_hash == run(s).trace_hash);
+    CHECK(run_session(*parsed).trace_hash == run_session(s).trace_hash);
   }
 }
 
@@ -164,7 +164,7 @@ TEST_CASE("json: an invalid configuration is refused at parse time, naming it", 
   if (!parsed)
     CHECK(parsed.error().field == "overrides");
   else
-    CHECK(run(*parsed).ok());  // the model accepts it: then the run must too
+    CHECK(run_session(*parsed).ok());  // the model accepts it: then the run must too
 }
 
 TEST_CASE("json: \"config\" is a tether-config/1 configuration, read whole",
@@ -173,12 +173,13 @@ TEST_CASE("json: \"config\" is a tether-config/1 configuration, read whole",
       "config": {"preset": "zero_ws", "backoff": {"delay_ms_initial": 1113}, "heartbeat": null}})");
   INFO((parsed ? std::string() : parsed.error().message()));
   REQUIRE(parsed);
-  const m::SessionConfig zero_ws = m::presets::zero_ws();
+  const model::SessionConfig zero_ws = model::presets::zero_ws();
   CHECK(parsed->label == "zero_ws");  // the preset base, for display
   CHECK(parsed->config.backoff.delay_ms_initial == 1113);
   CHECK(parsed->config.backoff.delay_ms_max == zero_ws.backoff.delay_ms_max);
   CHECK_FALSE(parsed->config.heartbeat.has_value());
-  CHECK(parsed->config.resume.start.kind == m::CursorKind::none);  // the file's start, as written
+  CHECK(parsed->config.resume.start.kind ==
+        model::CursorKind::none);  // the file's start, as written
   // The same with the configuration's own "format", and a label.
   const auto labelled = parse_scenario(R"({"format": "tether-scenario/1", "label": "ours",
       "config": {"format": "tether-config/1", "backoff": {"delay_ms_initial": 1113}}})");
@@ -219,7 +220,7 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   REQUIRE(old);
   CHECK(old->label == "kanade");
   CHECK(old->config.backoff.delay_ms_max == 50000);
-  CHECK(old->config.resume.start == m::Cursor::at_sequence(0));
+  CHECK(old->config.resume.start == model::Cursor::at_sequence(0));
   const std::string text = to_json(*old);
   CHECK(text.find("\"delay_ms_initial\": 1000") !=
         std::string::npos);                            // every session field, written
@@ -228,7 +229,7 @@ TEST_CASE("json: an old-form file comes back in the new form, the same scenario"
   REQUIRE(again);
   CHECK(again->label == "kanade");
   CHECK(to_json(*again) == text);
-  CHECK(run(*again).trace_hash == run(*old).trace_hash);
+  CHECK(run_session(*again).trace_hash == run_session(*old).trace_hash);
 }
 
 TEST_CASE("json: the fixed seed: \"fixed_seed\" or the config's \"seed\", as in production",

@@ -77,7 +77,7 @@ TEST_CASE("shrink with real runs: noise faults go, the cause stays", "[shrink]")
               Fault{FaultKind::loss, all_clients, 70000, 5000, 500},
               Fault{FaultKind::server_errors, all_clients, 90000, 3000, 503}};
   const auto fails = [](const Scenario& c) {
-    const RunResult r = run(c);
+    const RunResult r = run_session(c);
     return r.ok() && r.clients[0].final_phase == "Failed";
   };
   REQUIRE(fails(s));

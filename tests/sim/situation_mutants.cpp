@@ -11,65 +11,65 @@
 #include <optional>
 #include <set>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <vector>
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
 // The session's config with `change` applied, for this transition only.
 template <typename Change>
-m::Effects with_config(m::State& s, const m::Event& e, Change change) {
-  const std::shared_ptr<const m::SessionConfig> real = s.config;
-  m::SessionConfig copy = *real;
+model::Effects with_config(model::State& s, const model::Event& e, Change change) {
+  const std::shared_ptr<const model::SessionConfig> real = s.config;
+  model::SessionConfig copy = *real;
   change(copy);
-  s.config = std::make_shared<const m::SessionConfig>(copy);
-  m::Effects fx = m::transition_in_place(s, e);
+  s.config = std::make_shared<const model::SessionConfig>(copy);
+  model::Effects fx = model::transition_in_place(s, e);
   s.config = real;
   return fx;
 }
 
 // Give-up on the outage twice as late, or half as early.
-m::Effects outage_give_up_late(m::State& s, const m::Event& e) noexcept {
-  return with_config(s, e, [](m::SessionConfig& c) { c.give_up.outage_ms_max *= 2; });
+model::Effects outage_give_up_late(model::State& s, const model::Event& e) noexcept {
+  return with_config(s, e, [](model::SessionConfig& c) { c.give_up.outage_ms_max *= 2; });
 }
-m::Effects outage_give_up_early(m::State& s, const m::Event& e) noexcept {
-  return with_config(s, e, [](m::SessionConfig& c) { c.give_up.outage_ms_max /= 2; });
+model::Effects outage_give_up_early(model::State& s, const model::Event& e) noexcept {
+  return with_config(s, e, [](model::SessionConfig& c) { c.give_up.outage_ms_max /= 2; });
 }
 
 // A 503's Retry-After is dropped (the hint read for 429 only).
-m::Effects hint_ignored_on_503(m::State& s, const m::Event& e) noexcept {
-  if (const auto* r = std::get_if<m::ServerRejected>(&e); r && r->http_status == 503)
-    return m::transition_in_place(s, m::ServerRejected{r->now, 503, std::nullopt});
-  return m::transition_in_place(s, e);
+model::Effects hint_ignored_on_503(model::State& s, const model::Event& e) noexcept {
+  if (const auto* r = std::get_if<model::ServerRejected>(&e); r && r->http_status == 503)
+    return model::transition_in_place(s, model::ServerRejected{r->now, 503, std::nullopt});
+  return model::transition_in_place(s, e);
 }
 
 // A 500's Retry-After is honoured (every 5xx read as 503).
-m::Effects hint_honoured_on_500(m::State& s, const m::Event& e) noexcept {
-  if (const auto* r = std::get_if<m::ServerRejected>(&e);
+model::Effects hint_honoured_on_500(model::State& s, const model::Event& e) noexcept {
+  if (const auto* r = std::get_if<model::ServerRejected>(&e);
       r && r->http_status >= 500 && r->http_status != 503)
-    return m::transition_in_place(s, m::ServerRejected{r->now, 503, r->retry_after_ms});
-  return m::transition_in_place(s, e);
+    return model::transition_in_place(s, model::ServerRejected{r->now, 503, r->retry_after_ms});
+  return model::transition_in_place(s, e);
 }
 
 // A status while the connection is confirmed is ignored (as in Streaming): a
 // 401 there is never refreshed.
-m::Effects status_ignored_while_confirming(m::State& s, const m::Event& e) noexcept {
-  if (std::holds_alternative<m::ServerRejected>(e) &&
-      std::holds_alternative<m::Confirming>(s.phase))
+model::Effects status_ignored_while_confirming(model::State& s, const model::Event& e) noexcept {
+  if (std::holds_alternative<model::ServerRejected>(e) &&
+      std::holds_alternative<model::Confirming>(s.phase))
     return {};
-  return m::transition_in_place(s, e);
+  return model::transition_in_place(s, e);
 }
 
 // A link-up during a backoff attempts at once, forgetting the give-up check.
-m::Effects restore_skips_give_up(m::State& s, const m::Event& e) noexcept {
-  if (std::holds_alternative<m::NetworkRestored>(e) &&
-      std::holds_alternative<m::BackingOff>(s.phase))
-    return with_config(s, e, [](m::SessionConfig& c) { c.give_up = {}; });
-  return m::transition_in_place(s, e);
+model::Effects restore_skips_give_up(model::State& s, const model::Event& e) noexcept {
+  if (std::holds_alternative<model::NetworkRestored>(e) &&
+      std::holds_alternative<model::BackingOff>(s.phase))
+    return with_config(s, e, [](model::SessionConfig& c) { c.give_up = {}; });
+  return model::transition_in_place(s, e);
 }
 
 struct Caught {
@@ -82,7 +82,7 @@ std::optional<Caught> first_catch(Reducer reducer) {
   o.reducer = reducer;
   o.events_max = 500'000;
   for (std::uint64_t seed = 1; seed <= 10'000; ++seed) {
-    RunResult r = run(swarm_scenario(seed), o);
+    RunResult r = run_session(swarm_scenario(seed), o);
     if (!r.ok()) return Caught{seed, std::move(r)};
   }
   return std::nullopt;
@@ -100,14 +100,14 @@ void check_caught(const char* name, Reducer reducer, Guarantee guarantee,
   const Violation& v = c->result.violations.front();
   std::printf("mutant %-32s caught by swarm seed %5llu: g%d %s\n", name,
               static_cast<unsigned long long>(c->seed), number(v.guarantee), v.message.c_str());
-  CHECK(run(swarm_scenario(c->seed)).ok());
+  CHECK(run_session(swarm_scenario(c->seed)).ok());
   // The seed catches it because of its situations: the same seed without them
   // passes the mutant.
   if (!situations_only) return;
   RunOptions o;
   o.reducer = reducer;
   o.events_max = 500'000;
-  const RunResult base = run(swarm_scenario_base(c->seed), o);
+  const RunResult base = run_session(swarm_scenario_base(c->seed), o);
   INFO("without the situations:\n" << describe(base));
   CHECK(base.ok());
 }

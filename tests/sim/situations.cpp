@@ -11,8 +11,8 @@
 #include <string>
 #include <tether/model/names.hpp>
 #include <tether/sim/oracle.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
 #include <utility>
@@ -21,7 +21,7 @@
 #include "status_history.hpp"
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 using tether::sim::test::backoffs;
 
 namespace {
@@ -32,7 +32,7 @@ Scenario base() { return tether::sim::test::aviso_base(60000); }
 RunResult run_traced(const Scenario& s, const RunOptions& options = {}) {
   RunOptions o = options;
   o.keep_trace_text = std::getenv("TETHER_SIM_TRACE") != nullptr;
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   if (o.keep_trace_text) std::fputs(r.trace.c_str(), stdout);
   return r;
 }
@@ -60,7 +60,7 @@ std::uint64_t reached(const RunResult& r, std::size_t phase, std::size_t event) 
 constexpr std::size_t confirming = 2, streaming = 3, backing_off = 4;  // model::Phase's order
 constexpr std::size_t server_rejected = 5;                             // model::Event's order
 
-bool ended(const RunResult& r, m::StatusKind kind, m::Reason reason) {
+bool ended(const RunResult& r, model::StatusKind kind, model::Reason reason) {
   const auto& st = r.clients[0].statuses;
   return !st.empty() && st.back().second.kind == kind && st.back().second.reason == reason;
 }
@@ -94,10 +94,10 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched",
     flaps += s.world.notify_network_restored && s.faults.size() > b.faults.size() + 1 ? 1 : 0;
     long_ids += s.world.id_bytes > 0 ? 1 : 0;
     const std::uint64_t limit =
-        s.world.id_bytes_max > 0 ? s.world.id_bytes_max : m::Token::capacity;
+        s.world.id_bytes_max > 0 ? s.world.id_bytes_max : model::Token::capacity;
     over += s.world.id_bytes > limit ? 1 : 0;
-    decorrelated += s.config.backoff.jitter == m::JitterKind::decorrelated ? 1 : 0;
-    replay_only += s.config.resume.mode == m::StreamMode::replay_only ? 1 : 0;
+    decorrelated += s.config.backoff.jitter == model::JitterKind::decorrelated ? 1 : 0;
+    replay_only += s.config.resume.mode == model::StreamMode::replay_only ? 1 : 0;
     slow_credentials +=
         s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms ? 1 : 0;
     slower += s.config.auth.refresh_timeout_ms != b.config.auth.refresh_timeout_ms &&
@@ -139,7 +139,7 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched",
 TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends the session",
           "[situations][ids]") {
   for (const std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{64}}) {
-    const std::uint64_t bytes = limit > 0 ? limit : m::Token::capacity;
+    const std::uint64_t bytes = limit > 0 ? limit : model::Token::capacity;
     INFO("limit " << bytes);
     Scenario s = base();
     s.world.opaque_ids = true;
@@ -152,7 +152,7 @@ TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends t
     CHECK(at.clients[0].final_phase == "Stopped");
     CHECK(at.clients[0].durable_sequence > 40);
     CHECK(at.clients[0].last_sequence + 2 >= at.server_head);
-    CHECK(backoffs(at, m::Reason::cursor_resync)
+    CHECK(backoffs(at, model::Reason::cursor_resync)
               .empty());  // the long id named an event the server has
 
     s.world.id_bytes = bytes + 1;
@@ -160,7 +160,7 @@ TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends t
     INFO(describe(over));
     CHECK(over.ok());  // a cause the world gave
     CHECK(over.clients[0].final_phase == "Failed");
-    CHECK(ended(over, m::StatusKind::failed, m::Reason::unrecoverable));
+    CHECK(ended(over, model::StatusKind::failed, model::Reason::unrecoverable));
     CHECK(over.clients[0].deliveries == 0);
     CHECK(over.clients[0].diagnostics >= 1);  // the driver says which limit, and how to raise it
   }
@@ -169,12 +169,12 @@ TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends t
 TEST_CASE("an unrecoverable end the world did not cause is guarantee 7", "[situations][ids]") {
   // A reducer that takes a clean close for an unrecoverable one: it fails the
   // session although no id went over the limit.
-  const Reducer clean_is_fatal = [](m::State& state, const m::Event& e) noexcept {
-    if (const auto* c = std::get_if<m::ConnectionClosed>(&e);
-        c && c->cause == m::CloseCause::clean_close)
-      return m::transition_in_place(state,
-                                    m::ConnectionClosed{c->now, m::CloseCause::unrecoverable});
-    return m::transition_in_place(state, e);
+  const Reducer clean_is_fatal = [](model::State& state, const model::Event& e) noexcept {
+    if (const auto* c = std::get_if<model::ConnectionClosed>(&e);
+        c && c->cause == model::CloseCause::clean_close)
+      return model::transition_in_place(
+          state, model::ConnectionClosed{c->now, model::CloseCause::unrecoverable});
+    return model::transition_in_place(state, e);
   };
   Scenario s = base();
   s.world.connection_ms_max = 10000;
@@ -191,25 +191,25 @@ TEST_CASE("an unrecoverable end the world did not cause is guarantee 7", "[situa
 
 TEST_CASE("a frame whose id went over the limit must not reach the session",
           "[situations][ids][oracle]") {
-  const m::SessionConfig cfg = make_config("aviso", {}).value();
+  const model::SessionConfig cfg = make_config("aviso", {}).value();
   Oracle oracle{cfg, 1, Oracle::References::world_only};  // hand-made steps: the world's rules only
-  m::State state = m::make(cfg).value();
+  model::State state = model::make(cfg).value();
   oracle.process_started(0, 0, std::nullopt);
-  const auto step = [&](Ms now, const m::Event& e, std::initializer_list<m::Effect> fx,
+  const auto step = [&](Ms now, const model::Event& e, std::initializer_list<model::Effect> fx,
                         std::uint64_t conn) {
-    m::Effects effects;
-    for (const m::Effect& x : fx) effects.push_back(x);
-    const m::Phase before = state.phase;
-    state.phase = m::Streaming{0, m::Instant{0}, m::Instant{now}, true};
+    model::Effects effects;
+    for (const model::Effect& x : fx) effects.push_back(x);
+    const model::Phase before = state.phase;
+    state.phase = model::Streaming{0, model::Instant{0}, model::Instant{now}, true};
     oracle.step(StepView{0, now, e, conn, before, state, effects, conn});
   };
-  step(1, m::ConnectionOpened{m::Instant{1}}, {}, 7);
+  step(1, model::ConnectionOpened{model::Instant{1}}, {}, 7);
   oracle.oversized_id_sent(0, 7, 2);
-  step(2, m::FrameReceived{m::Instant{2}, 1, std::nullopt, std::nullopt, 1}, {m::Deliver{1, 1, 1}},
-       7);
+  step(2, model::FrameReceived{model::Instant{2}, 1, std::nullopt, std::nullopt, 1},
+       {model::Deliver{1, 1, 1}}, 7);
   CHECK(oracle.violations().empty());  // sent before the long one
-  step(3, m::FrameReceived{m::Instant{3}, 2, std::nullopt, std::nullopt, 2}, {m::Deliver{2, 2, 2}},
-       7);
+  step(3, model::FrameReceived{model::Instant{3}, 2, std::nullopt, std::nullopt, 2},
+       {model::Deliver{2, 2, 2}}, 7);
   REQUIRE(oracle.violations().size() == 1);
   CHECK(oracle.violations()[0].guarantee == Guarantee::no_silent_gap);
 }
@@ -234,7 +234,7 @@ TEST_CASE("a 401 while the connection is confirmed: refreshed once, terminal on 
   s.faults.push_back({FaultKind::auth_revoked, all_clients, 10400, 20000, 0});
   const RunResult revoked = run_ok(s);
   CHECK(reached(revoked, confirming, server_rejected) == 2);
-  CHECK(ended(revoked, m::StatusKind::failed, m::Reason::rejected_after_refresh));
+  CHECK(ended(revoked, model::StatusKind::failed, model::Reason::rejected_after_refresh));
 }
 
 TEST_CASE("503 with Retry-After waits the hint; 500 with one does not", "[situations][hints]") {
@@ -244,13 +244,13 @@ TEST_CASE("503 with Retry-After waits the hint; 500 with one does not", "[situat
   s.faults.push_back({FaultKind::server_restart, all_clients, 10000, 0, 0});
   s.faults.push_back({FaultKind::server_errors, all_clients, 10000, 2000, 503});
   const RunResult r503 = run_ok(s);
-  const auto limited = backoffs(r503, m::Reason::rate_limited);
+  const auto limited = backoffs(r503, model::Reason::rate_limited);
   REQUIRE(!limited.empty());
   for (const auto& [at, delay] : limited) CHECK(delay >= 20000);
 
   s.faults.back().param = 500;
   const RunResult r500 = run_ok(s);
-  const auto errors = backoffs(r500, m::Reason::server_error);
+  const auto errors = backoffs(r500, model::Reason::server_error);
   REQUIRE(!errors.empty());
   for (const auto& [at, delay] : errors)
     CHECK(delay < 20000);  // aviso: full jitter under 250 ms * 2^n
@@ -262,7 +262,7 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
   Coverage coverage;
   int outage_give_ups = 0, unrecoverable = 0, replay_complete = 0, failing = 0;
   for (std::uint64_t seed = 1; seed <= 600; ++seed) {
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run_session(swarm_scenario(seed));
     coverage.merge(r.coverage);
     if (!r.ok()) {
       ++failing;
@@ -270,13 +270,18 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
     }
     for (const ClientReport& c : r.clients) {
       if (c.statuses.empty()) continue;
-      const m::Status& last = c.statuses.back().second;
+      const model::Status& last = c.statuses.back().second;
       outage_give_ups +=
-          last.kind == m::StatusKind::gave_up && last.reason == m::Reason::outage_too_long ? 1 : 0;
+          last.kind == model::StatusKind::gave_up && last.reason == model::Reason::outage_too_long
+              ? 1
+              : 0;
       unrecoverable +=
-          last.kind == m::StatusKind::failed && last.reason == m::Reason::unrecoverable ? 1 : 0;
+          last.kind == model::StatusKind::failed && last.reason == model::Reason::unrecoverable ? 1
+                                                                                                : 0;
       replay_complete +=
-          last.kind == m::StatusKind::stopped && last.reason == m::Reason::replay_complete ? 1 : 0;
+          last.kind == model::StatusKind::stopped && last.reason == model::Reason::replay_complete
+              ? 1
+              : 0;
     }
   }
   CHECK(failing == 0);
@@ -284,10 +289,10 @@ TEST_CASE("situations in the swarm: each reaches what it is for, with no violati
   CHECK(unrecoverable > 0);
   CHECK(replay_complete > 0);
   CHECK(coverage.counts[confirming][server_rejected] > 0);  // status after open
-  CHECK(coverage.counts[confirming][std::variant_size_v<m::Event> - 1] >
+  CHECK(coverage.counts[confirming][std::variant_size_v<model::Event> - 1] >
         0);  // NetworkRestored (flaps)
-  CHECK(coverage.counts[streaming][std::variant_size_v<m::Event> - 1] > 0);
-  CHECK(coverage.counts[backing_off][std::variant_size_v<m::Event> - 1] > 0);
+  CHECK(coverage.counts[streaming][std::variant_size_v<model::Event> - 1] > 0);
+  CHECK(coverage.counts[backing_off][std::variant_size_v<model::Event> - 1] > 0);
   std::printf(
       "situations, seeds 1..600: %d outage give-ups, %d unrecoverable ends, %d finished replays\n",
       outage_give_ups, unrecoverable, replay_complete);
@@ -304,7 +309,7 @@ TEST_CASE("a refresh answered after its timeout is not taken for the next one's 
   // The refresh of a 401 times out (9 s) and answers at 10.7 s. Before: the
   // next 401 queued a second refresh behind it, took the late answer for the
   // new one, and from then on asked its proactive refreshes while one was
-  // still out (guarantee 10), one answer behind. Now the next 401 waits for the
+  // still out (rate), one answer behind. Now the next 401 waits for the
   // refresh still out, whose answer serves it, and no refresh is asked while
   // another is out.
   const RunResult r = run_traced(load("slow_refresh_late_answer.json"));
@@ -321,7 +326,7 @@ TEST_CASE(
   // Every refresh times out (8 s) and answers at 11.5 s, in the backoff the
   // timeout entered (kanade: up to 300 s); the 23 s token was stale by the
   // next attempt, whose 401 started it over: never streaming again
-  // (guarantee 7). Now the late answer ends that backoff: the retry with its
+  // (liveness). Now the late answer ends that backoff: the retry with its
   // fresh credentials goes at once.
   const RunResult r = run_traced(load("slow_refresh_never_streams.json"));
   INFO(describe(r));

@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the sim tests: questions about the statuses a run reported.
 
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <utility>
 #include <vector>
 

@@ -16,8 +16,8 @@
 #include <tether/model/names.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
 #include <utility>
@@ -90,7 +90,7 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
                                                            to_json(swarm_scenario_base(pin.seed)));
     const std::uint64_t scenario_hash =
         tether::model::fnv1a64(tether::model::fnv1a64_offset, to_json(s));
-    const std::uint64_t trace_hash = run(s).trace_hash;
+    const std::uint64_t trace_hash = run_session(s).trace_hash;
     if (std::getenv("TETHER_PRINT_PINS") != nullptr)
       std::printf("{%llu, 0x%016llx, 0x%016llx, 0x%016llx},\n",
                   static_cast<unsigned long long>(pin.seed),
@@ -108,7 +108,7 @@ TEST_CASE("1000 swarm seeds hold every guarantee", "[swarm]") {
   std::uint64_t events = 0;
   int failing = 0;
   for (std::uint64_t seed = 1; seed <= 1000; ++seed) {
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run_session(swarm_scenario(seed));
     events += r.events;
     coverage.merge(r.coverage);
     if (!r.ok()) {
@@ -126,18 +126,19 @@ TEST_CASE("the same seed gives the same trace hash", "[swarm][determinism]") {
   for (std::uint64_t seed = 1000; seed < 1020; ++seed) {
     RunOptions o;
     o.check_determinism = true;
-    const RunResult r = run(swarm_scenario(seed), o);
+    const RunResult r = run_session(swarm_scenario(seed), o);
     for (const Violation& v : r.violations) CHECK(v.guarantee != Guarantee::determinism);
   }
-  CHECK(run(swarm_scenario(7)).trace_hash == run(swarm_scenario(7)).trace_hash);
-  CHECK(run(swarm_scenario(7)).trace_hash != run(swarm_scenario(8)).trace_hash);
+  CHECK(run_session(swarm_scenario(7)).trace_hash == run_session(swarm_scenario(7)).trace_hash);
+  CHECK(run_session(swarm_scenario(7)).trace_hash != run_session(swarm_scenario(8)).trace_hash);
 }
 
 TEST_CASE("throughput of a batch of swarm scenarios", "[swarm][throughput]") {
   // A figure, not an assertion: wall time is never asserted on.
   const auto t0 = std::chrono::steady_clock::now();
   std::uint64_t events = 0;
-  for (std::uint64_t seed = 5000; seed < 5100; ++seed) events += run(swarm_scenario(seed)).events;
+  for (std::uint64_t seed = 5000; seed < 5100; ++seed)
+    events += run_session(swarm_scenario(seed)).events;
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("throughput: 100 swarm scenarios, %llu reducer events in %.3f s = %.0f events/s\n",
               static_cast<unsigned long long>(events), s, static_cast<double>(events) / s);
@@ -160,7 +161,7 @@ TEST_CASE("replay one swarm seed", "[.replay]") {
         "  fault %s client %d at %lld for %lld param %lld\n", std::string(name_of(f.kind)).c_str(),
         f.client == all_clients ? -1 : static_cast<int>(f.client), static_cast<long long>(f.at_ms),
         static_cast<long long>(f.duration_ms), static_cast<long long>(f.param));
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   std::fputs(r.trace.c_str(), stdout);
   std::fputs(describe(r).c_str(), stdout);
 }
@@ -172,7 +173,7 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
   std::map<int, int> by_guarantee;
   int gaps = 0, refreshes = 0, redeliveries = 0;
   for (std::uint64_t seed = 1; seed <= 2000; ++seed) {
-    const RunResult r = run(swarm_scenario(seed));
+    const RunResult r = run_session(swarm_scenario(seed));
     coverage.merge(r.coverage);
     for (const Violation& v : r.violations) {
       if (by_guarantee[number(v.guarantee)]++ == 0)
@@ -200,11 +201,11 @@ TEST_CASE("swarm outcome mix", "[.stats]") {
 
 namespace {
 
-namespace m = tether::model;
+namespace model = tether::model;
 
 // Every field, as the configuration format writes it: two configurations are
 // the same policy iff these agree.
-std::string config_text(const m::SessionConfig& c) {
+std::string config_text(const model::SessionConfig& c) {
   tether::io::Config config;
   config.session = c;
   return tether::io::to_json(config, true);
@@ -212,15 +213,15 @@ std::string config_text(const m::SessionConfig& c) {
 
 // A policy no preset has: aviso's base with a 1113 ms first delay, a retry
 // budget, a confirm timeout and the default strict gaps.
-m::SessionConfig custom_policy() {
-  m::SessionConfig c = m::presets::aviso();
+model::SessionConfig custom_policy() {
+  model::SessionConfig c = model::presets::aviso();
   c.backoff.delay_ms_initial = 1113;
   c.backoff.delay_ms_max = 40000;
-  c.backoff.jitter = m::JitterKind::equal;
+  c.backoff.jitter = model::JitterKind::equal;
   c.budget.tokens_max = 4;
   c.budget.refill_ms_per_token = 3000;
   c.connect.confirm_timeout_ms = 3000;
-  c.resume.start = m::Cursor::at_sequence(0);
+  c.resume.start = model::Cursor::at_sequence(0);
   return c;
 }
 
@@ -231,17 +232,17 @@ bool has_fault(const Scenario& s, FaultKind kind) {
 
 // What a policy implies about the world, as one check per rule; the first
 // broken rule, or "" when the scenario respects the policy.
-std::string broken_rule(const Scenario& s, const m::SessionConfig& policy) {
+std::string broken_rule(const Scenario& s, const model::SessionConfig& policy) {
   const WorldParams& w = s.world;
   if (config_text(s.config) != config_text(policy)) return "the policy was varied";
-  if (w.filter_skip_every >= 2 && policy.resume.gaps != m::GapDetection::relaxed)
+  if (w.filter_skip_every >= 2 && policy.resume.gaps != model::GapDetection::relaxed)
     return "a filtered stream for a policy with strict gaps";
   if (w.auth && !policy.auth.has_provider) return "an auth world for a policy without a provider";
   if (!w.auth && (has_fault(s, FaultKind::auth_revoked) || has_fault(s, FaultKind::token_expiry)))
     return "auth faults without an auth world";
   if (!policy.heartbeat && has_fault(s, FaultKind::half_open))
     return "half-open links without a heartbeat policy";
-  if (w.replay_end_sequence > 0 && policy.resume.mode != m::StreamMode::replay_only)
+  if (w.replay_end_sequence > 0 && policy.resume.mode != model::StreamMode::replay_only)
     return "a replay that ends for a policy that watches";
   if (4 * w.latency_ms_max > policy.connect.timeout_ms)
     return "a round trip that does not fit the connect timeout";
@@ -262,7 +263,7 @@ std::string broken_rule(const Scenario& s, const m::SessionConfig& policy) {
 }  // namespace
 
 TEST_CASE("policy swarm: the policy runs exactly, for every seed", "[swarm][policy]") {
-  const m::SessionConfig policy = custom_policy();
+  const model::SessionConfig policy = custom_policy();
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
     const Scenario s = swarm_scenario(seed, policy);
     INFO("seed " << seed);
@@ -276,12 +277,12 @@ TEST_CASE("policy swarm: the policy runs exactly, for every seed", "[swarm][poli
 
 TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps do",
           "[swarm][policy]") {
-  m::SessionConfig policy = custom_policy();
+  model::SessionConfig policy = custom_policy();
   int filtered = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed)
     filtered += swarm_scenario(seed, policy).world.filter_skip_every >= 2 ? 1 : 0;
   CHECK(filtered == 0);
-  policy.resume.gaps = m::GapDetection::relaxed;
+  policy.resume.gaps = model::GapDetection::relaxed;
   for (std::uint64_t seed = 1; seed <= 300; ++seed)
     filtered += swarm_scenario(seed, policy).world.filter_skip_every >= 2 ? 1 : 0;
   CHECK(filtered > 30);  // about 20% of seeds
@@ -289,7 +290,7 @@ TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps 
 
 TEST_CASE("policy swarm: no auth provider never meets an auth world or token faults",
           "[swarm][policy]") {
-  m::SessionConfig policy = custom_policy();
+  model::SessionConfig policy = custom_policy();
   policy.auth.has_provider = false;
   int auth_worlds = 0, token_faults = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed) {
@@ -312,14 +313,14 @@ TEST_CASE("policy swarm: no auth provider never meets an auth world or token fau
 }
 
 TEST_CASE("policy swarm: half-open links only with a heartbeat policy", "[swarm][policy]") {
-  m::SessionConfig policy = custom_policy();
+  model::SessionConfig policy = custom_policy();
   policy.heartbeat.reset();
   policy.connect.confirm_timeout_ms = 0;
   int half_open = 0;
   for (std::uint64_t seed = 1; seed <= 300; ++seed)
     half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
   CHECK(half_open == 0);
-  policy.heartbeat = m::HeartbeatPolicy{};
+  policy.heartbeat = model::HeartbeatPolicy{};
   for (std::uint64_t seed = 1; seed <= 300; ++seed)
     half_open += has_fault(swarm_scenario(seed, policy), FaultKind::half_open);
   CHECK(half_open > 10);
@@ -327,17 +328,18 @@ TEST_CASE("policy swarm: half-open links only with a heartbeat policy", "[swarm]
 
 TEST_CASE("policy swarm: the world fits tight timeouts instead of failing on them",
           "[swarm][policy]") {
-  m::SessionConfig policy = custom_policy();
+  model::SessionConfig policy = custom_policy();
   policy.connect.timeout_ms = 200;  // a round trip of at most 50 ms each way
   policy.auth.has_provider = true;
   policy.auth.refresh_timeout_ms = 300;  // refreshes answer in under 150 ms
-  policy.heartbeat = m::HeartbeatPolicy{.interval_ms = 400, .interval_multiple = 1, .slack_ms = 0};
+  policy.heartbeat =
+      model::HeartbeatPolicy{.interval_ms = 400, .interval_multiple = 1, .slack_ms = 0};
   policy.connect.confirm_timeout_ms = 0;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
     const Scenario s = swarm_scenario(seed, policy);
     INFO("seed " << seed << "\n" << to_json(s));
     REQUIRE(broken_rule(s, policy).empty());
-    const RunResult r = run(s);
+    const RunResult r = run_session(s);
     INFO(describe(r));
     CHECK(r.ok());
   }
@@ -348,7 +350,7 @@ namespace {
 // Whether some client of some seed ended in `phase` for `reason`.
 struct Ended {
   std::string_view phase;
-  m::Reason reason;
+  model::Reason reason;
   bool operator()(const ClientReport& c) const {
     return c.final_phase == phase && !c.statuses.empty() &&
            c.statuses.back().second.reason == reason;
@@ -357,7 +359,7 @@ struct Ended {
 
 struct PrescribedCase {
   const char* name;
-  void (*set)(m::SessionConfig&);
+  void (*set)(model::SessionConfig&);
   std::optional<Ended> outcome;  // must happen in some seed (nullopt: 0 violations is the point)
 };
 
@@ -365,48 +367,50 @@ struct PrescribedCase {
 
 TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[swarm][policy]") {
   const std::vector<PrescribedCase> cases = {
-      {"give up after 2 attempts", [](m::SessionConfig& c) { c.give_up.attempts_max = 2; },
-       Ended{"GaveUp", m::Reason::attempts_exhausted}},
-      {"give up after a 20 s outage", [](m::SessionConfig& c) { c.give_up.outage_ms_max = 20000; },
-       Ended{"GaveUp", m::Reason::outage_too_long}},
-      {"too old = fail", [](m::SessionConfig& c) { c.resume.too_old = m::TooOldPolicy::fail; },
-       Ended{"Failed", m::Reason::cursor_too_old}},
+      {"give up after 2 attempts", [](model::SessionConfig& c) { c.give_up.attempts_max = 2; },
+       Ended{"GaveUp", model::Reason::attempts_exhausted}},
+      {"give up after a 20 s outage",
+       [](model::SessionConfig& c) { c.give_up.outage_ms_max = 20000; },
+       Ended{"GaveUp", model::Reason::outage_too_long}},
+      {"too old = fail",
+       [](model::SessionConfig& c) { c.resume.too_old = model::TooOldPolicy::fail; },
+       Ended{"Failed", model::Reason::cursor_too_old}},
       {"a failed refresh is terminal",
-       [](m::SessionConfig& c) {
+       [](model::SessionConfig& c) {
          c.auth.has_provider = true;
-         c.auth.on_refresh_failure = m::RefreshFailure::terminal;
+         c.auth.on_refresh_failure = model::RefreshFailure::terminal;
        },
-       Ended{"Failed", m::Reason::auth_refresh_failed}},
+       Ended{"Failed", model::Reason::auth_refresh_failed}},
       {"replay only, from sequence 0",
-       [](m::SessionConfig& c) {
-         c.resume.mode = m::StreamMode::replay_only;
-         c.resume.start = m::Cursor::at_sequence(0);
+       [](model::SessionConfig& c) {
+         c.resume.mode = model::StreamMode::replay_only;
+         c.resume.start = model::Cursor::at_sequence(0);
        },
-       Ended{"Stopped", m::Reason::replay_complete}},
+       Ended{"Stopped", model::Reason::replay_complete}},
       {"a retry budget of one token per 30 s",
-       [](m::SessionConfig& c) {
+       [](model::SessionConfig& c) {
          c.budget.tokens_max = 1;
          c.budget.refill_ms_per_token = 30000;
        },
        std::nullopt},
       {"commit on the next delivery, checkpoints every 20",
-       [](m::SessionConfig& c) {
-         c.resume.commit = m::CommitPolicy::on_next_delivery;
+       [](model::SessionConfig& c) {
+         c.resume.commit = model::CommitPolicy::on_next_delivery;
          c.resume.checkpoint_every_events = 20;
        },
        std::nullopt},
       {"start where the server decides (live)",
-       [](m::SessionConfig& c) { c.resume.start = m::Cursor{}; }, std::nullopt},
+       [](model::SessionConfig& c) { c.resume.start = model::Cursor{}; }, std::nullopt},
       {"no jitter, stable-period reset, clean-close delay",
-       [](m::SessionConfig& c) {
-         c.backoff.jitter = m::JitterKind::none;
-         c.backoff.reset_on = m::ResetOn::stable_period;
+       [](model::SessionConfig& c) {
+         c.backoff.jitter = model::JitterKind::none;
+         c.backoff.reset_on = model::ResetOn::stable_period;
          c.backoff.stable_ms = 20000;
          c.backoff.clean_close_delay_ms = 1500;
        },
        std::nullopt},
       {"no heartbeat, no provider",
-       [](m::SessionConfig& c) {
+       [](model::SessionConfig& c) {
          c.heartbeat.reset();
          c.connect.confirm_timeout_ms = 0;
          c.auth.has_provider = false;
@@ -414,13 +418,13 @@ TEST_CASE("policy swarm: outcomes the policy prescribes are no violations", "[sw
        std::nullopt},
   };
   for (const PrescribedCase& k : cases) {
-    m::SessionConfig policy = custom_policy();
+    model::SessionConfig policy = custom_policy();
     k.set(policy);
-    REQUIRE(m::validate(policy));
+    REQUIRE(model::validate(policy));
     bool seen = false;
     int failing = 0;
     for (std::uint64_t seed = 1; seed <= 150; ++seed) {
-      const RunResult r = run(swarm_scenario(seed, policy));
+      const RunResult r = run_session(swarm_scenario(seed, policy));
       if (!r.ok() && ++failing <= 3)
         UNSCOPED_INFO(k.name << ": seed " << seed << "\n" << describe(r));
       if (k.outcome) seen = seen || std::any_of(r.clients.begin(), r.clients.end(), *k.outcome);
@@ -435,18 +439,18 @@ namespace {
 
 // A random valid policy: every field of SessionConfig drawn over a wide but
 // simulable range (delays up to minutes, not years), on a random preset base.
-m::SessionConfig random_policy(m::Prng& p) {
-  const auto all = m::presets::all();
-  m::SessionConfig c =
+model::SessionConfig random_policy(model::Prng& p) {
+  const auto all = model::presets::all();
+  model::SessionConfig c =
       all[static_cast<std::size_t>(p.uniform(0, static_cast<std::int64_t>(all.size()) - 1))].make();
   const auto pick = [&p](std::int64_t percent) { return p.uniform(0, 99) < percent; };
-  m::BackoffPolicy& b = c.backoff;
+  model::BackoffPolicy& b = c.backoff;
   b.delay_ms_initial = p.uniform(1, 5000);
   b.multiplier = 1.0 + static_cast<double>(p.uniform(0, 200)) / 100.0;
   b.delay_ms_max = b.delay_ms_initial + p.uniform(0, 120000);
-  b.jitter = static_cast<m::JitterKind>(p.uniform(0, 5));
+  b.jitter = static_cast<model::JitterKind>(p.uniform(0, 5));
   b.jitter_fraction = static_cast<double>(p.uniform(0, 100)) / 100.0;
-  b.reset_on = pick(30) ? m::ResetOn::stable_period : m::ResetOn::first_frame;
+  b.reset_on = pick(30) ? model::ResetOn::stable_period : model::ResetOn::first_frame;
   b.stable_ms = p.uniform(1, 180000);
   b.short_session_ms = p.uniform(0, 10000);
   b.short_session_delay_ms_min = p.uniform(0, 10000);
@@ -465,25 +469,27 @@ m::SessionConfig random_policy(m::Prng& p) {
   if (pick(25))
     c.heartbeat.reset();
   else
-    c.heartbeat = m::HeartbeatPolicy{p.uniform(100, 60000), p.uniform(1, 5), p.uniform(0, 60000)};
+    c.heartbeat =
+        model::HeartbeatPolicy{p.uniform(100, 60000), p.uniform(1, 5), p.uniform(0, 60000)};
   c.auth.has_provider = pick(70);
   c.auth.refresh_ahead_ms = p.uniform(0, 120000);
   c.auth.refresh_timeout_ms = p.uniform(1, 60000);
-  c.auth.on_refresh_failure = pick(20) ? m::RefreshFailure::terminal : m::RefreshFailure::backoff;
-  m::ResumePolicy& r = c.resume;
+  c.auth.on_refresh_failure =
+      pick(20) ? model::RefreshFailure::terminal : model::RefreshFailure::backoff;
+  model::ResumePolicy& r = c.resume;
   const std::int64_t start = p.uniform(0, 9);
-  r.start = start < 6   ? m::Cursor::at_sequence(0)
-            : start < 8 ? m::Cursor{}
-                        : m::Cursor::at_sequence(static_cast<std::uint64_t>(p.uniform(1, 50)));
-  r.mode = pick(10) && r.start.kind != m::CursorKind::none ? m::StreamMode::replay_only
-                                                           : m::StreamMode::watch;
-  r.commit = pick(30) ? m::CommitPolicy::on_next_delivery : m::CommitPolicy::on_ack;
+  r.start = start < 6   ? model::Cursor::at_sequence(0)
+            : start < 8 ? model::Cursor{}
+                        : model::Cursor::at_sequence(static_cast<std::uint64_t>(p.uniform(1, 50)));
+  r.mode = pick(10) && r.start.kind != model::CursorKind::none ? model::StreamMode::replay_only
+                                                               : model::StreamMode::watch;
+  r.commit = pick(30) ? model::CommitPolicy::on_next_delivery : model::CommitPolicy::on_ack;
   r.checkpoint_every_events = static_cast<std::uint32_t>(p.uniform(1, 50));
   r.checkpoint_every_ms = pick(40) ? p.uniform(1, 10000) : 0;
   r.checkpoint_retry_ms_min = p.uniform(1, 5000);
   r.checkpoint_retry_ms_max = r.checkpoint_retry_ms_min + p.uniform(0, 120000);
-  r.gaps = pick(30) ? m::GapDetection::relaxed : m::GapDetection::strict;
-  r.too_old = static_cast<m::TooOldPolicy>(p.uniform(0, 2));
+  r.gaps = pick(30) ? model::GapDetection::relaxed : model::GapDetection::strict;
+  r.too_old = static_cast<model::TooOldPolicy>(p.uniform(0, 2));
   return c;
 }
 
@@ -493,13 +499,13 @@ TEST_CASE("policy swarm: any valid policy, any seed: the world respects it and n
           "[swarm][policy][property]") {
   // ~100 cases (RapidCheck's default max_success).
   rc::prop("respected and held", [](std::uint64_t policy_seed, std::uint64_t seed) {
-    m::Prng p = m::Prng::derive(policy_seed, 0x9011C7);
-    const m::SessionConfig policy = random_policy(p);
-    RC_ASSERT(m::validate(policy).has_value());
+    model::Prng p = model::Prng::derive(policy_seed, 0x9011C7);
+    const model::SessionConfig policy = random_policy(p);
+    RC_ASSERT(model::validate(policy).has_value());
     const Scenario s = swarm_scenario(seed, policy);
     RC_LOG() << to_json(s);
     RC_ASSERT(broken_rule(s, policy) == "");
-    const RunResult r = run(s);
+    const RunResult r = run_session(s);
     RC_LOG() << describe(r);
     RC_ASSERT(r.ok());
   });

@@ -2,7 +2,7 @@
 #include <set>
 #include <string>
 #include <tether/sim/poll_world.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/violation.hpp>
 
 using namespace tether::sim;

@@ -8,14 +8,14 @@
 #include <tether/sim/watch_code.hpp>
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
-CampaignResult campaign(m::CommitPolicy commit, WatchCodeOptions options, std::uint64_t seeds) {
+CampaignResult campaign(model::CommitPolicy commit, WatchCodeOptions options, std::uint64_t seeds) {
   CampaignOptions c;
   c.seeds = seeds;
-  m::SessionConfig policy = swarm_scenario(1).config;
+  model::SessionConfig policy = swarm_scenario(1).config;
   policy.resume.commit = commit;
   policy.resume.checkpoint_every_events = 1;
   c.policy = policy;
@@ -28,7 +28,7 @@ CampaignResult campaign(m::CommitPolicy commit, WatchCodeOptions options, std::u
 TEST_CASE(
     "tether-watch under simulation: the checkpoint never passes a line the reader did not get",
     "[watch_code]") {
-  const CampaignResult r = campaign(m::CommitPolicy::on_ack, {}, 300);
+  const CampaignResult r = campaign(model::CommitPolicy::on_ack, {}, 300);
   INFO(describe(r));
   CHECK(r.ok());
   CHECK(r.scenarios == 300);
@@ -38,7 +38,7 @@ TEST_CASE("tether-watch under simulation: acking a line when written (its old de
           "[watch_code]") {
   WatchCodeOptions defect;
   defect.ack_when_written = true;
-  const CampaignResult r = campaign(m::CommitPolicy::on_ack, defect, 300);
+  const CampaignResult r = campaign(model::CommitPolicy::on_ack, defect, 300);
   INFO(describe(r));
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure->violations.find("whose line the reader of stdout never got") !=
@@ -52,7 +52,7 @@ TEST_CASE(
     "tether-watch under simulation: commit on_next_delivery lets the checkpoint pass unflushed "
     "lines",
     "[watch_code]") {
-  const CampaignResult r = campaign(m::CommitPolicy::on_next_delivery, {}, 300);
+  const CampaignResult r = campaign(model::CommitPolicy::on_next_delivery, {}, 300);
   INFO(describe(r));
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure->violations.find("whose line the reader of stdout never got") !=

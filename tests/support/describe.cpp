@@ -13,7 +13,7 @@
 
 namespace tether::test {
 
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
@@ -34,10 +34,10 @@ void put(std::string& out, std::string_view v) { out.append(v); }
 
 }  // namespace
 
-GuardedStep guarded_transition(m::State state, const m::Event& event) {
+GuardedStep guarded_transition(model::State state, const model::Event& event) {
   GuardedStep out;
   try {
-    out.step = m::transition(std::move(state), event);
+    out.step = model::transition(std::move(state), event);
   } catch (const std::exception& e) {
     out.exception = e.what();
   } catch (...) {
@@ -52,19 +52,19 @@ GuardedStep guarded_transition(m::State state, const m::Event& event) {
 // Events and effects are written by the one event printer, the event log's
 // encoder (<tether/model/event_log.hpp>, <tether/model/effects_hash.hpp>):
 // the text a recording holds and the simulator's trace shows.
-void append(std::string& out, const m::Event& event) { m::append_event(out, event); }
-void append(std::string& out, const m::Effect& effect) { m::append_effect(out, effect); }
+void append(std::string& out, const model::Event& event) { model::append_event(out, event); }
+void append(std::string& out, const model::Effect& effect) { model::append_effect(out, effect); }
 
-void append(std::string& out, const m::Cursor& c) {
+void append(std::string& out, const model::Cursor& c) {
   switch (c.kind) {
-    case m::CursorKind::none:
+    case model::CursorKind::none:
       out += "none";
       break;
-    case m::CursorKind::sequence:
+    case model::CursorKind::sequence:
       out += "seq:";
       put(out, c.sequence);
       break;
-    case m::CursorKind::token:
+    case model::CursorKind::token:
       out += "tok:";
       out.append(c.token.view());
       if (c.has_sequence) {
@@ -72,47 +72,47 @@ void append(std::string& out, const m::Cursor& c) {
         put(out, c.sequence);
       }
       break;
-    case m::CursorKind::start_time:
+    case model::CursorKind::start_time:
       out += "time:";
       put(out, c.start_time_ms);
       break;
   }
 }
 
-bool same_effects(const m::Effects& a, const m::Effects& b) {
+bool same_effects(const model::Effects& a, const model::Effects& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (a[i].index() != b[i].index()) return false;
     const bool same = std::visit(
-        m::Overload{
-            [&](const m::Connect& x) {
-              const auto& y = std::get<m::Connect>(b[i]);
+        model::Overload{
+            [&](const model::Connect& x) {
+              const auto& y = std::get<model::Connect>(b[i]);
               return x.attempt == y.attempt && x.from == y.from && x.cursor == y.cursor;
             },
-            [](const m::CloseConnection&) { return true; },
-            [&](const m::Deliver& x) {
-              const auto& y = std::get<m::Deliver>(b[i]);
+            [](const model::CloseConnection&) { return true; },
+            [&](const model::Deliver& x) {
+              const auto& y = std::get<model::Deliver>(b[i]);
               return x.delivery_id == y.delivery_id && x.sequence == y.sequence &&
                      x.frame_ref == y.frame_ref;
             },
-            [&](const m::DiscardFrame& x) {
-              const auto& y = std::get<m::DiscardFrame>(b[i]);
+            [&](const model::DiscardFrame& x) {
+              const auto& y = std::get<model::DiscardFrame>(b[i]);
               return x.frame_ref == y.frame_ref && x.sequence == y.sequence && x.reason == y.reason;
             },
-            [&](const m::ReportGap& x) {
-              const auto& y = std::get<m::ReportGap>(b[i]);
+            [&](const model::ReportGap& x) {
+              const auto& y = std::get<model::ReportGap>(b[i]);
               return x.from_sequence == y.from_sequence && x.to_sequence == y.to_sequence &&
                      x.cause == y.cause;
             },
-            [&](const m::SaveCheckpoint& x) {
-              const auto& y = std::get<m::SaveCheckpoint>(b[i]);
+            [&](const model::SaveCheckpoint& x) {
+              const auto& y = std::get<model::SaveCheckpoint>(b[i]);
               return x.delivery_id == y.delivery_id && x.cursor == y.cursor;
             },
-            [&](const m::RefreshAuth& x) {
-              return x.cause == std::get<m::RefreshAuth>(b[i]).cause;
+            [&](const model::RefreshAuth& x) {
+              return x.cause == std::get<model::RefreshAuth>(b[i]).cause;
             },
-            [&](const m::ReportStatus& x) {
-              return x.status == std::get<m::ReportStatus>(b[i]).status;
+            [&](const model::ReportStatus& x) {
+              return x.status == std::get<model::ReportStatus>(b[i]).status;
             },
         },
         a[i]);
@@ -121,14 +121,14 @@ bool same_effects(const m::Effects& a, const m::Effects& b) {
   return true;
 }
 
-void append(std::string& out, const m::Effects& effects) {
+void append(std::string& out, const model::Effects& effects) {
   out += '[';
-  m::append_effects(out, effects);
+  model::append_effects(out, effects);
   out += ']';
 }
 
 namespace {
-void append_backoff(std::string& out, const m::BackoffPolicy& b) {
+void append_backoff(std::string& out, const model::BackoffPolicy& b) {
   out += "backoff{initial=";
   put(out, b.delay_ms_initial);
   out += ",x";
@@ -136,11 +136,11 @@ void append_backoff(std::string& out, const m::BackoffPolicy& b) {
   out += ",max=";
   put(out, b.delay_ms_max);
   out += ",jitter=";
-  put(out, m::name_of(b.jitter));
+  put(out, model::name_of(b.jitter));
   out += '/';
   out += std::to_string(b.jitter_fraction);
-  out += b.reset_on == m::ResetOn::first_frame ? ",reset=first_frame" : ",reset=stable:";
-  if (b.reset_on == m::ResetOn::stable_period) put(out, b.stable_ms);
+  out += b.reset_on == model::ResetOn::first_frame ? ",reset=first_frame" : ",reset=stable:";
+  if (b.reset_on == model::ResetOn::stable_period) put(out, b.stable_ms);
   out += ",short=";
   put(out, b.short_session_ms);
   out += '/';
@@ -157,7 +157,7 @@ void append_backoff(std::string& out, const m::BackoffPolicy& b) {
 }
 }  // namespace
 
-void append(std::string& out, const m::SessionConfig& c) {
+void append(std::string& out, const model::SessionConfig& c) {
   append_backoff(out, c.backoff);
   out += " give_up{";
   put(out, c.give_up.attempts_max);
@@ -188,24 +188,24 @@ void append(std::string& out, const m::SessionConfig& c) {
   put(out, c.auth.refresh_ahead_ms);
   out += ",timeout=";
   put(out, c.auth.refresh_timeout_ms);
-  out += c.auth.on_refresh_failure == m::RefreshFailure::terminal ? ",terminal" : ",backoff";
+  out += c.auth.on_refresh_failure == model::RefreshFailure::terminal ? ",terminal" : ",backoff";
   out += "} resume{start=";
   append(out, c.resume.start);
-  out += c.resume.mode == m::StreamMode::watch ? ",watch" : ",replay_only";
-  out += c.resume.commit == m::CommitPolicy::on_ack ? ",on_ack" : ",on_next_delivery";
+  out += c.resume.mode == model::StreamMode::watch ? ",watch" : ",replay_only";
+  out += c.resume.commit == model::CommitPolicy::on_ack ? ",on_ack" : ",on_next_delivery";
   out += ",every=";
   put(out, c.resume.checkpoint_every_events);
   out += '/';
   put(out, c.resume.checkpoint_every_ms);
-  out += c.resume.gaps == m::GapDetection::strict ? ",strict" : ",relaxed";
+  out += c.resume.gaps == model::GapDetection::strict ? ",strict" : ",relaxed";
   switch (c.resume.too_old) {
-    case m::TooOldPolicy::fail:
+    case model::TooOldPolicy::fail:
       out += ",too_old=fail";
       break;
-    case m::TooOldPolicy::resync_from_oldest:
+    case model::TooOldPolicy::resync_from_oldest:
       out += ",too_old=oldest";
       break;
-    case m::TooOldPolicy::resume_from_live:
+    case model::TooOldPolicy::resume_from_live:
       out += ",too_old=live";
       break;
   }

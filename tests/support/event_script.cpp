@@ -13,7 +13,7 @@
 
 namespace tether::test {
 
-namespace m = tether::model;
+namespace model = tether::model;
 
 namespace {
 
@@ -23,9 +23,9 @@ constexpr std::uint64_t kU32 = std::uint64_t{1} << 32U;
 constexpr std::int64_t kHorizonMs = std::int64_t{1} << 52U;
 constexpr std::size_t kPendingSavesMax = 64;
 
-m::Token make_token(std::string_view text) {
-  auto t = m::Token::make(text.substr(0, m::Token::capacity));
-  return t ? *t : m::Token{};
+model::Token make_token(std::string_view text) {
+  auto t = model::Token::make(text.substr(0, model::Token::capacity));
+  return t ? *t : model::Token{};
 }
 
 }  // namespace
@@ -102,25 +102,25 @@ double pick_fraction(ChoiceSource& ch) {
   return static_cast<double>(ch.below(1001)) / 1000.0;
 }
 
-m::Cursor draw_start(ChoiceSource& ch) {
+model::Cursor draw_start(ChoiceSource& ch) {
   switch (ch.below(5)) {
     case 1:
-      return m::Cursor::at_sequence(static_cast<std::uint64_t>(ch.between(0, 1000)));
+      return model::Cursor::at_sequence(static_cast<std::uint64_t>(ch.between(0, 1000)));
     case 2: {
       const auto seq = static_cast<std::uint64_t>(ch.between(0, 1000));
-      return m::Cursor::at_token(make_token("s" + std::to_string(seq)), seq);
+      return model::Cursor::at_token(make_token("s" + std::to_string(seq)), seq);
     }
     case 3:
-      return m::Cursor::at_token(make_token("start"));
+      return model::Cursor::at_token(make_token("start"));
     case 4:
-      return m::Cursor::at_start_time(ch.between(0, std::int64_t{1} << 41U));
+      return model::Cursor::at_start_time(ch.between(0, std::int64_t{1} << 41U));
     default:
       return {};
   }
 }
 
-void draw_environment(ChoiceSource& ch, m::SessionConfig& c) {
-  m::AuthPolicy& a = c.auth;
+void draw_environment(ChoiceSource& ch, model::SessionConfig& c) {
+  model::AuthPolicy& a = c.auth;
   a.has_provider = ch.chance(1, 2);
   switch (ch.below(4)) {
     case 0:
@@ -136,25 +136,27 @@ void draw_environment(ChoiceSource& ch, m::SessionConfig& c) {
       break;  // 60 s
   }
   if (ch.chance(1, 2)) a.refresh_timeout_ms = ch.between(1, 60000);
-  a.on_refresh_failure = ch.chance(1, 3) ? m::RefreshFailure::terminal : m::RefreshFailure::backoff;
+  a.on_refresh_failure =
+      ch.chance(1, 3) ? model::RefreshFailure::terminal : model::RefreshFailure::backoff;
 
-  m::ResumePolicy& r = c.resume;
+  model::ResumePolicy& r = c.resume;
   r.start = draw_start(ch);
-  if (r.start.kind != m::CursorKind::none && ch.chance(1, 6)) r.mode = m::StreamMode::replay_only;
-  r.commit = ch.chance(1, 2) ? m::CommitPolicy::on_next_delivery : m::CommitPolicy::on_ack;
+  if (r.start.kind != model::CursorKind::none && ch.chance(1, 6))
+    r.mode = model::StreamMode::replay_only;
+  r.commit = ch.chance(1, 2) ? model::CommitPolicy::on_next_delivery : model::CommitPolicy::on_ack;
   if (ch.chance(1, 3)) r.checkpoint_every_events = static_cast<std::uint32_t>(ch.between(2, 6));
   if (ch.chance(1, 3)) r.checkpoint_every_ms = ch.between(1, 20000);
-  r.gaps = ch.chance(1, 4) ? m::GapDetection::relaxed : m::GapDetection::strict;
-  r.too_old = static_cast<m::TooOldPolicy>(ch.below(3));
+  r.gaps = ch.chance(1, 4) ? model::GapDetection::relaxed : model::GapDetection::strict;
+  r.too_old = static_cast<model::TooOldPolicy>(ch.below(3));
 }
 
 // Huge values that validate() accepts: the arithmetic must not overflow.
-void mutate_extreme(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
-  m::BackoffPolicy& b = c.backoff;
+void mutate_extreme(ChoiceSource& ch, model::SessionConfig& c, std::string& origin) {
+  model::BackoffPolicy& b = c.backoff;
   switch (ch.below(9)) {
     case 0:
-      b.delay_ms_max = m::duration_ms_max;
-      b.hint_ms_max = m::duration_ms_max;
+      b.delay_ms_max = model::duration_ms_max;
+      b.hint_ms_max = model::duration_ms_max;
       b.multiplier = ch.chance(1, 2) ? 10.0 : 1e300;
       origin += " !huge-backoff";
       break;
@@ -179,7 +181,8 @@ void mutate_extreme(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) 
       origin += " !huge-connect";
       break;
     case 5:
-      c.heartbeat = m::HeartbeatPolicy{m::duration_ms_max / 64, 64, m::duration_ms_max / 2};
+      c.heartbeat =
+          model::HeartbeatPolicy{model::duration_ms_max / 64, 64, model::duration_ms_max / 2};
       origin += " !huge-heartbeat";
       break;
     case 6:
@@ -201,7 +204,7 @@ void mutate_extreme(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) 
 }
 
 // Values validate() must refuse.
-void mutate_invalid(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
+void mutate_invalid(ChoiceSource& ch, model::SessionConfig& c, std::string& origin) {
   origin += " !invalid";
   switch (ch.below(10)) {
     case 0:
@@ -217,14 +220,14 @@ void mutate_invalid(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) 
       c.backoff.jitter_fraction = 1.5;
       break;
     case 4:
-      c.backoff.reset_on = m::ResetOn::stable_period;
+      c.backoff.reset_on = model::ResetOn::stable_period;
       c.backoff.stable_ms = 0;
       break;
     case 5:
       c.connect.timeout_ms = 0;
       break;
     case 6:
-      c.heartbeat = m::HeartbeatPolicy{0, 3, 0};
+      c.heartbeat = model::HeartbeatPolicy{0, 3, 0};
       break;
     case 7:
       c.auth.refresh_timeout_ms = 0;
@@ -239,11 +242,11 @@ void mutate_invalid(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) 
   }
 }
 
-void mutate(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
-  m::BackoffPolicy& b = c.backoff;
+void mutate(ChoiceSource& ch, model::SessionConfig& c, std::string& origin) {
+  model::BackoffPolicy& b = c.backoff;
   switch (ch.below(11)) {
     case 0:
-      b.jitter = static_cast<m::JitterKind>(ch.below(6));
+      b.jitter = static_cast<model::JitterKind>(ch.below(6));
       b.jitter_fraction = pick_fraction(ch);
       origin += " +jitter";
       break;
@@ -257,10 +260,10 @@ void mutate(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
     }
     case 2:
       if (ch.chance(1, 2)) {
-        b.reset_on = m::ResetOn::stable_period;
+        b.reset_on = model::ResetOn::stable_period;
         b.stable_ms = ch.between(1, 200000);
       } else {
-        b.reset_on = m::ResetOn::first_frame;
+        b.reset_on = model::ResetOn::first_frame;
       }
       origin += " +reset";
       break;
@@ -304,7 +307,7 @@ void mutate(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
         c.heartbeat.reset();
       } else {
         c.heartbeat =
-            m::HeartbeatPolicy{ch.between(1, 60000), ch.between(1, 4), ch.between(0, 60000)};
+            model::HeartbeatPolicy{ch.between(1, 60000), ch.between(1, 4), ch.between(0, 60000)};
       }
       origin += " +heartbeat";
       break;
@@ -314,11 +317,11 @@ void mutate(ChoiceSource& ch, m::SessionConfig& c, std::string& origin) {
 }  // namespace
 
 DrawnConfig draw_config(ChoiceSource& ch, const DrawOptions& options) {
-  const auto all = m::presets::all();
+  const auto all = model::presets::all();
   const std::size_t index = options.preset ? *options.preset % all.size()
                                            : static_cast<std::size_t>(ch.below(all.size()));
   DrawnConfig drawn{all[index].make(), std::string(all[index].name)};
-  m::SessionConfig& c = drawn.config;
+  model::SessionConfig& c = drawn.config;
   c.seed = (ch.below(kU32) << 32U) | ch.below(kU32);
   draw_environment(ch, c);
   if (options.mutate) {
@@ -333,7 +336,7 @@ DrawnConfig draw_config(ChoiceSource& ch, const DrawOptions& options) {
 
 // ================================================================ the driver model
 
-EventScript::EventScript(ChoiceSource& choices, const m::SessionConfig& config,
+EventScript::EventScript(ChoiceSource& choices, const model::SessionConfig& config,
                          std::size_t events_max)
     : choices_(choices), config_(config), events_max_(events_max) {
   // Swarm testing: each run weighs the kinds differently and disables some.
@@ -365,7 +368,7 @@ bool EventScript::plausible(Kind kind, const Where& where) const {
     case expired:
       return where.connecting || where.confirming || where.streaming;
     case replay_finished:
-      return where.streaming && config_.resume.mode == m::StreamMode::replay_only;
+      return where.streaming && config_.resume.mode == model::StreamMode::replay_only;
     case acked:
       return position_after_.size() > 1;
     case refreshed:
@@ -395,7 +398,7 @@ std::uint32_t EventScript::weight(Kind kind, const Where& where) const {
   }
   // Rarer outcomes: an in-band "cursor too old" (rarer still when it is fatal), a
   // status after the stream opened.
-  if (kind == expired) return config_.resume.too_old == m::TooOldPolicy::fail ? 1 : w;
+  if (kind == expired) return config_.resume.too_old == model::TooOldPolicy::fail ? 1 : w;
   if (kind == rejected && where.confirming) return w;
   return w * 8;
 }
@@ -417,28 +420,28 @@ std::int64_t EventScript::advance_ms() {
   }
 }
 
-std::optional<m::Event> EventScript::next(const m::State& state) {
+std::optional<model::Event> EventScript::next(const model::State& state) {
   if (!started_) {
     started_ = true;
     ++produced_;
     return make_started();
   }
   if (produced_ >= events_max_ || choices_.exhausted()) return std::nullopt;
-  if (m::is_terminal(state) && after_terminal_++ >= 3) return std::nullopt;
+  if (model::is_terminal(state) && after_terminal_++ >= 3) return std::nullopt;
   ++produced_;
 
   const Where where{
-      .terminal = m::is_terminal(state),
-      .connecting = std::holds_alternative<m::Connecting>(state.phase),
-      .confirming = std::holds_alternative<m::Confirming>(state.phase),
-      .streaming = std::holds_alternative<m::Streaming>(state.phase),
-      .backing_off = std::holds_alternative<m::BackingOff>(state.phase),
+      .terminal = model::is_terminal(state),
+      .connecting = std::holds_alternative<model::Connecting>(state.phase),
+      .confirming = std::holds_alternative<model::Confirming>(state.phase),
+      .streaming = std::holds_alternative<model::Streaming>(state.phase),
+      .backing_off = std::holds_alternative<model::BackingOff>(state.phase),
   };
   std::array<std::uint32_t, kinds_count> w{};
   for (std::size_t k = 0; k < kinds_count; ++k) w[k] = weight(static_cast<Kind>(k), where);
   const auto kind = static_cast<Kind>(choices_.weighted(w));
 
-  const std::optional<m::Instant> deadline = m::next_deadline(state);
+  const std::optional<model::Instant> deadline = model::next_deadline(state);
   const bool reachable = deadline && deadline->ms <= kHorizonMs;
   if (kind == tick) {
     if (reachable && *deadline > now_ && choices_.chance(7, 10)) {
@@ -448,14 +451,14 @@ std::optional<m::Event> EventScript::next(const m::State& state) {
     } else {
       now_.ms = std::min(kHorizonMs, now_.ms + advance_ms());
     }
-    return m::Tick{now_};
+    return model::Tick{now_};
   }
   // An overdue deadline: a driver usually ticks before anything else.
-  if (deadline && *deadline <= now_ && choices_.chance(1, 2)) return m::Tick{now_};
-  const m::Instant target{std::min(kHorizonMs, now_.ms + advance_ms())};
+  if (deadline && *deadline <= now_ && choices_.chance(1, 2)) return model::Tick{now_};
+  const model::Instant target{std::min(kHorizonMs, now_.ms + advance_ms())};
   if (reachable && *deadline > now_ && *deadline <= target && choices_.chance(3, 4)) {
     now_ = *deadline;  // the timer fires before the event arrives
-    return m::Tick{now_};
+    return model::Tick{now_};
   }
   now_ = std::max(now_, target);
   return make(kind);
@@ -476,31 +479,32 @@ std::uint32_t EventScript::refresh_answer() {
   return roll == 2 ? 0 : request;
 }
 
-m::Event EventScript::make(Kind kind) {
+model::Event EventScript::make(Kind kind) {
   switch (kind) {
     case opened:
-      return m::ConnectionOpened{now_};
+      return model::ConnectionOpened{now_};
     case closed:
-      return m::ConnectionClosed{now_, static_cast<m::CloseCause>(choices_.below(4))};
+      return model::ConnectionClosed{now_, static_cast<model::CloseCause>(choices_.below(4))};
     case rejected:
       return make_rejected();
     case bytes:
-      return m::BytesReceived{now_};
+      return model::BytesReceived{now_};
     case frame:
       return make_frame();
     case expired:
-      return m::CursorExpired{now_};
+      return model::CursorExpired{now_};
     case replay_finished:
-      return m::ReplayFinished{now_};
+      return model::ReplayFinished{now_};
     case acked:
       return make_ack();
     case refreshed: {
-      std::optional<m::Instant> expires;
-      if (choices_.chance(1, 2)) expires = m::Instant{now_.ms + choices_.between(-1000, 600000)};
-      return m::AuthRefreshed{now_, expires, refresh_answer()};
+      std::optional<model::Instant> expires;
+      if (choices_.chance(1, 2))
+        expires = model::Instant{now_.ms + choices_.between(-1000, 600000)};
+      return model::AuthRefreshed{now_, expires, refresh_answer()};
     }
     case refresh_failed:
-      return m::AuthRefreshFailed{now_, refresh_answer()};
+      return model::AuthRefreshFailed{now_, refresh_answer()};
     case saved:
     case save_failed: {
       std::uint64_t id = 0;
@@ -514,21 +518,21 @@ m::Event EventScript::make(Kind kind) {
         id = pending_saves_[i];
         pending_saves_.erase(pending_saves_.begin() + static_cast<std::ptrdiff_t>(i));
       }
-      if (kind == saved) return m::CheckpointSaved{now_, id};
-      return m::CheckpointSaveFailed{now_, id};
+      if (kind == saved) return model::CheckpointSaved{now_, id};
+      return model::CheckpointSaveFailed{now_, id};
     }
     case restored:
-      return m::NetworkRestored{now_};
+      return model::NetworkRestored{now_};
     case stop:
-      return m::StopRequested{now_};
+      return model::StopRequested{now_};
     case tick:
     case kinds_count:
       break;
   }
-  return m::Tick{now_};
+  return model::Tick{now_};
 }
 
-m::Event EventScript::make_started() {
+model::Event EventScript::make_started() {
   switch (choices_.below(10)) {
     case 7:
     case 8:
@@ -541,45 +545,46 @@ m::Event EventScript::make_started() {
       now_.ms = 0;
       break;
   }
-  std::optional<m::Cursor> checkpoint;
+  std::optional<model::Cursor> checkpoint;
   switch (choices_.below(10)) {
     case 4:
     case 5:
-      checkpoint = m::Cursor::at_sequence(static_cast<std::uint64_t>(choices_.between(0, 1000)));
+      checkpoint =
+          model::Cursor::at_sequence(static_cast<std::uint64_t>(choices_.between(0, 1000)));
       break;
     case 6: {
       const auto seq = static_cast<std::uint64_t>(choices_.between(0, 1000));
-      checkpoint = m::Cursor::at_token(token_for(seq), seq);
+      checkpoint = model::Cursor::at_token(token_for(seq), seq);
       break;
     }
     case 7:
-      checkpoint = m::Cursor::at_token(make_token("cp"));
+      checkpoint = model::Cursor::at_token(make_token("cp"));
       break;
     case 8:
-      checkpoint = m::Cursor{};
+      checkpoint = model::Cursor{};
       break;
     case 9:
-      checkpoint = m::Cursor::at_start_time(choices_.between(0, std::int64_t{1} << 41U));
+      checkpoint = model::Cursor::at_start_time(choices_.between(0, std::int64_t{1} << 41U));
       break;
     default:
       break;
   }
-  std::optional<m::Instant> expires;
-  if (choices_.chance(3, 10)) expires = m::Instant{now_.ms + choices_.between(0, 600000)};
-  position_ =
-      checkpoint && checkpoint->kind != m::CursorKind::none ? *checkpoint : config_.resume.start;
+  std::optional<model::Instant> expires;
+  if (choices_.chance(3, 10)) expires = model::Instant{now_.ms + choices_.between(0, 600000)};
+  position_ = checkpoint && checkpoint->kind != model::CursorKind::none ? *checkpoint
+                                                                        : config_.resume.start;
   position_after_.assign(1, position_);
   server_seq_ = position_.has_sequence ? position_.sequence
                                        : static_cast<std::uint64_t>(choices_.between(0, 1000));
-  return m::Started{now_, checkpoint, expires};
+  return model::Started{now_, checkpoint, expires};
 }
 
-m::Token EventScript::token_for(std::uint64_t n) {
-  if (choices_.chance(1, 50)) return make_token(std::string(m::Token::capacity, 'x'));
+model::Token EventScript::token_for(std::uint64_t n) {
+  if (choices_.chance(1, 50)) return make_token(std::string(model::Token::capacity, 'x'));
   return make_token("e" + std::to_string(n));
 }
 
-m::Event EventScript::make_frame() {
+model::Event EventScript::make_frame() {
   const std::uint64_t ref = ++frame_ref_;
   const auto mostly = [&](bool usual) {
     return usual ? choices_.chance(19, 20) : choices_.chance(1, 20);
@@ -611,7 +616,7 @@ m::Event EventScript::make_frame() {
     }
     server_seq_ = std::max(server_seq_, *seq);
   }
-  std::optional<m::Token> id;
+  std::optional<model::Token> id;
   if (with_id) id = token_for(seq.value_or(ref));
   std::optional<std::int64_t> retry;
   if (choices_.chance(1, 10)) {
@@ -632,14 +637,14 @@ m::Event EventScript::make_frame() {
   }
   if (frames_.size() <= ref) frames_.resize(ref + 1);
   frames_[ref] = FrameInfo{seq, id};
-  return m::FrameReceived{now_, seq, id, retry, ref};
+  return model::FrameReceived{now_, seq, id, retry, ref};
 }
 
-m::Event EventScript::make_rejected() {
+model::Event EventScript::make_rejected() {
   // Outcomes that end the session are kept rarer, so most scripts run long.
   constexpr std::array<std::uint16_t, 9> statuses{401, 503, 429, 500, 410, 502, 404, 400, 403};
   const bool fatal_401 = !config_.auth.has_provider;
-  const bool fatal_410 = config_.resume.too_old == m::TooOldPolicy::fail;
+  const bool fatal_410 = config_.resume.too_old == model::TooOldPolicy::fail;
   const std::uint32_t other_4xx = fatal_4xx_ ? 1 : 0;
   const std::array<std::uint32_t, 9> weights{
       fatal_401 ? 1U : 12U, 8, 8, 6, fatal_410 ? 1U : 4U, 4, other_4xx, other_4xx, other_4xx};
@@ -664,49 +669,49 @@ m::Event EventScript::make_rejected() {
         break;
     }
   }
-  return m::ServerRejected{now_, status, retry_after};
+  return model::ServerRejected{now_, status, retry_after};
 }
 
-m::Event EventScript::make_ack() {
+model::Event EventScript::make_ack() {
   const std::uint64_t delivered = position_after_.size() - 1;
   if (delivered == 0 || choices_.chance(1, 10)) {
     const std::uint64_t id = choices_.chance(1, 2) ? 0 : delivered + 1 + choices_.below(5);
-    return m::DeliveryAcked{now_, id, random_cursor()};
+    return model::DeliveryAcked{now_, id, random_cursor()};
   }
   const std::uint64_t id = choices_.chance(3, 5) ? delivered : 1 + choices_.below(delivered);
-  return m::DeliveryAcked{now_, id, position_after_[id]};
+  return model::DeliveryAcked{now_, id, position_after_[id]};
 }
 
-m::Cursor EventScript::random_cursor() {
-  return m::Cursor::at_sequence(static_cast<std::uint64_t>(choices_.between(0, 1000000)));
+model::Cursor EventScript::random_cursor() {
+  return model::Cursor::at_sequence(static_cast<std::uint64_t>(choices_.between(0, 1000000)));
 }
 
-void EventScript::observe(const m::Step& step) {
-  for (const m::Effect& effect : step.effects) {
-    if (const auto* c = std::get_if<m::Connect>(&effect)) {
+void EventScript::observe(const model::Step& step) {
+  for (const model::Effect& effect : step.effects) {
+    if (const auto* c = std::get_if<model::Connect>(&effect)) {
       // The simulated server resumes where it was asked to.
       const std::uint64_t last = delivered_seq_.value_or(server_seq_);
-      if (c->from == m::ResumeFrom::cursor && c->cursor.has_sequence) {
+      if (c->from == model::ResumeFrom::cursor && c->cursor.has_sequence) {
         server_seq_ = c->cursor.sequence;
-      } else if (c->from == m::ResumeFrom::oldest) {
+      } else if (c->from == model::ResumeFrom::oldest) {
         server_seq_ = last + 5;  // history before the oldest retained event is gone
-      } else if (c->from == m::ResumeFrom::live) {
+      } else if (c->from == model::ResumeFrom::live) {
         server_seq_ = last + 500;
       }
-    } else if (const auto* d = std::get_if<m::Deliver>(&effect)) {
+    } else if (const auto* d = std::get_if<model::Deliver>(&effect)) {
       const FrameInfo info = d->frame_ref < frames_.size() ? frames_[d->frame_ref] : FrameInfo{};
       if (info.id) {
-        position_ = info.sequence ? m::Cursor::at_token(*info.id, *info.sequence)
-                                  : m::Cursor::at_token(*info.id);
+        position_ = info.sequence ? model::Cursor::at_token(*info.id, *info.sequence)
+                                  : model::Cursor::at_token(*info.id);
       } else if (info.sequence) {
-        position_ = m::Cursor::at_sequence(*info.sequence);
+        position_ = model::Cursor::at_sequence(*info.sequence);
       }
       position_after_.push_back(position_);
       if (info.sequence) delivered_seq_ = info.sequence;
-    } else if (const auto* s = std::get_if<m::SaveCheckpoint>(&effect)) {
+    } else if (const auto* s = std::get_if<model::SaveCheckpoint>(&effect)) {
       if (pending_saves_.size() >= kPendingSavesMax) pending_saves_.erase(pending_saves_.begin());
       pending_saves_.push_back(s->delivery_id);
-    } else if (const auto* r = std::get_if<m::RefreshAuth>(&effect)) {
+    } else if (const auto* r = std::get_if<model::RefreshAuth>(&effect)) {
       if (pending_refreshes_.size() >= kPendingSavesMax)
         pending_refreshes_.erase(pending_refreshes_.begin());
       pending_refreshes_.push_back(r->request);
@@ -722,14 +727,14 @@ namespace {
 // `shadow` follows the same events through transition_in_place(), which must be
 // indistinguishable from transition(): same effects, phase, PRNG, status and
 // next deadline at every step.
-std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& oracle,
-                                    const m::State& state, m::State& shadow,
-                                    const m::Event& event) {
+std::optional<model::Step> checked_step(SessionRun& run, sim::SessionReference& oracle,
+                                        const model::State& state, model::State& shadow,
+                                        const model::Event& event) {
   run.events.push_back(event);
   ++run.steps;
   const auto prefix = [&] {
-    return "step " + std::to_string(run.steps) + " (" + std::string(m::name_of(event)) + " in " +
-           std::string(m::name_of(state.phase)) + "): ";
+    return "step " + std::to_string(run.steps) + " (" + std::string(model::name_of(event)) +
+           " in " + std::string(model::name_of(state.phase)) + "): ";
   };
   append(run.trace, event);
   run.trace += " -> ";
@@ -739,7 +744,7 @@ std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& orac
     run.violation = prefix() + "transition threw: " + guarded.exception;
     return std::nullopt;
   }
-  const m::Step& step = *guarded.step;
+  const model::Step& step = *guarded.step;
   append(run.trace, step.effects);
   run.trace += '\n';
   if (auto broken = oracle.check(event, state.phase, step.state, step.effects)) {
@@ -747,13 +752,13 @@ std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& orac
                     std::string(broken->rule) + "] " + broken->message;
     return std::nullopt;
   }
-  const m::Effects in_place = m::transition_in_place(shadow, event);
+  const model::Effects in_place = model::transition_in_place(shadow, event);
   if (!same_effects(in_place, step.effects) || shadow.phase.index() != step.state.phase.index() ||
       !(shadow.prng == step.state.prng) || !(shadow.status == step.state.status) ||
-      m::next_deadline(shadow) != m::next_deadline(step.state)) {
+      model::next_deadline(shadow) != model::next_deadline(step.state)) {
     run.violation = prefix() +
                     "transition_in_place() differs from transition(): " + describe(in_place) +
-                    " phase " + std::string(m::name_of(shadow.phase));
+                    " phase " + std::string(model::name_of(shadow.phase));
     return std::nullopt;
   }
   return std::move(guarded.step);
@@ -763,7 +768,7 @@ std::optional<m::Step> checked_step(SessionRun& run, sim::SessionReference& orac
 
 std::optional<SessionRun> run_random_session(ChoiceSource& choices, const RunOptions& options) {
   DrawnConfig drawn = draw_config(choices, options.draw);
-  auto made = m::make(drawn.config);
+  auto made = model::make(drawn.config);
   if (!made) return std::nullopt;
   SessionRun run;
   run.config = drawn.config;
@@ -772,8 +777,8 @@ std::optional<SessionRun> run_random_session(ChoiceSource& choices, const RunOpt
   run.trace.reserve(std::min<std::size_t>(options.events_max, 4096) * 160);
   sim::SessionReference oracle(run.config);
   EventScript script(choices, run.config, options.events_max);
-  m::State state = std::move(*made);
-  m::State shadow = state;
+  model::State state = std::move(*made);
+  model::State shadow = state;
   while (const auto event = script.next(state)) {
     auto step = checked_step(run, oracle, state, shadow, *event);
     if (!step) break;
@@ -783,20 +788,21 @@ std::optional<SessionRun> run_random_session(ChoiceSource& choices, const RunOpt
   return run;
 }
 
-SessionRun replay_session(const m::SessionConfig& config, std::span<const m::Event> events) {
+SessionRun replay_session(const model::SessionConfig& config,
+                          std::span<const model::Event> events) {
   SessionRun run;
   run.config = config;
   run.events.reserve(events.size());
   run.trace.reserve(events.size() * 160);
-  auto made = m::make(config);
+  auto made = model::make(config);
   if (!made) {
     run.violation = "invalid configuration: " + std::string(made.error().field);
     return run;
   }
   sim::SessionReference oracle(config);
-  m::State state = std::move(*made);
-  m::State shadow = state;
-  for (const m::Event& event : events) {
+  model::State state = std::move(*made);
+  model::State shadow = state;
+  for (const model::Event& event : events) {
     auto step = checked_step(run, oracle, state, shadow, event);
     if (!step) break;
     state = std::move(step->state);

@@ -50,13 +50,13 @@ class PersistingApp final : public io::Application {
 
   PersistingApp(io::SessionControl& session, Database& db, bool ack_first,
                 std::optional<std::uint64_t> stop_after = std::nullopt)
-      : session_(session), db_(db), ack_first_(ack_first), stop_after_(stop_after) {}
+      : session_(session), database_(db), ack_first_(ack_first), stop_after_(stop_after) {}
 
   void on_delivery(const io::Delivery& d) override {
     if (!d.sequence) return;
     const std::uint64_t sequence = *d.sequence;
     const std::uint64_t id = d.delivery_id;
-    Database& db = db_;
+    Database& db = database_;
     io::SessionControl& session = session_;
     if (ack_first_) {
       session.ack(id);
@@ -78,7 +78,7 @@ class PersistingApp final : public io::Application {
 
  private:
   io::SessionControl& session_;
-  Database& db_;
+  Database& database_;
   bool ack_first_;
   std::optional<std::uint64_t> stop_after_;
 };

@@ -12,35 +12,36 @@ namespace session_reference {
 
 namespace {
 
-m::StatusKind kind_of_phase(const m::Phase& phase) {
-  return std::visit(Overload{
-                        [](const m::Idle&) { return m::StatusKind::idle; },
-                        [](const m::Connecting&) { return m::StatusKind::connecting; },
-                        [](const m::Confirming&) { return m::StatusKind::connecting; },
-                        [](const m::Streaming&) { return m::StatusKind::streaming; },
-                        [](const m::BackingOff&) { return m::StatusKind::backing_off; },
-                        [](const m::RefreshingAuth&) { return m::StatusKind::refreshing_auth; },
-                        [](const m::Stopped&) { return m::StatusKind::stopped; },
-                        [](const m::GaveUp&) { return m::StatusKind::gave_up; },
-                        [](const m::Failed&) { return m::StatusKind::failed; },
-                    },
-                    phase);
+model::StatusKind kind_of_phase(const model::Phase& phase) {
+  return std::visit(
+      Overload{
+          [](const model::Idle&) { return model::StatusKind::idle; },
+          [](const model::Connecting&) { return model::StatusKind::connecting; },
+          [](const model::Confirming&) { return model::StatusKind::connecting; },
+          [](const model::Streaming&) { return model::StatusKind::streaming; },
+          [](const model::BackingOff&) { return model::StatusKind::backing_off; },
+          [](const model::RefreshingAuth&) { return model::StatusKind::refreshing_auth; },
+          [](const model::Stopped&) { return model::StatusKind::stopped; },
+          [](const model::GaveUp&) { return model::StatusKind::gave_up; },
+          [](const model::Failed&) { return model::StatusKind::failed; },
+      },
+      phase);
 }
 
-m::Reason reason_of_phase(const m::Phase& phase) {
+model::Reason reason_of_phase(const model::Phase& phase) {
   return std::visit(Overload{
-                        [](const m::Stopped& s) { return s.reason; },
-                        [](const m::GaveUp& g) { return g.reason; },
-                        [](const m::Failed& f) { return f.reason; },
-                        [](const auto&) { return m::Reason::none; },
+                        [](const model::Stopped& s) { return s.reason; },
+                        [](const model::GaveUp& g) { return g.reason; },
+                        [](const model::Failed& f) { return f.reason; },
+                        [](const auto&) { return model::Reason::none; },
                     },
                     phase);
 }
 
 }  // namespace
 
-void Model::check(const m::Event& event, const m::Phase& before, const m::State& after,
-                  const m::Effects& effects) {
+void Model::check(const model::Event& event, const model::Phase& before, const model::State& after,
+                  const model::Effects& effects) {
   if (terminal) {
     if (!effects.empty()) broken("after-end", "effects after a terminal state");
     if (after.phase.index() != before.index()) broken("after-end", "left a terminal state");
@@ -51,36 +52,36 @@ void Model::check(const m::Event& event, const m::Phase& before, const m::State&
   Ctx ctx;
   early_save = false;
   ctx.event = &event;
-  ctx.now = m::time_of(event);
+  ctx.now = model::time_of(event);
   ctx.refresh_was_out = refresh_out != 0;
   plan(event, ctx);
   walk(effects, ctx);
   settle(event, after, effects, ctx);
 }
 
-void Model::settle(const m::Event& event, const m::State& after, const m::Effects& effects,
-                   Ctx& ctx) {
-  const m::Phase& phase = after.phase;
+void Model::settle(const model::Event& event, const model::State& after,
+                   const model::Effects& effects, Ctx& ctx) {
+  const model::Phase& phase = after.phase;
   const bool now_terminal = phase_is_terminal(phase);
   if (ctx.quiet && !effects.empty())
     broken_by(rule_of_unexpected(effects[0]), "an event the session must ignore had effects");
   if (ctx.early_tick && !effects.empty())
     broken("tick", "a Tick before next_deadline() had effects");
-  if (effects.size() >= m::effects_max)
+  if (effects.size() >= model::effects_max)
     broken("effects-capacity", "effects filled to capacity: some may have been dropped");
   const bool happened = settle_failure(phase, ctx);
   if (ctx.terminal) check_terminal(*ctx.terminal, phase);
   if (now_terminal && !ctx.terminal && !(ctx.failure && ctx.failure->give_up)) {
-    const std::string what = "unexpected terminal state " + std::string(m::name_of(phase)) + " (" +
-                             std::string(m::name_of(reason_of_phase(phase))) + ")";
-    if (std::holds_alternative<m::GaveUp>(phase))
+    const std::string what = "unexpected terminal state " + std::string(model::name_of(phase)) +
+                             " (" + std::string(model::name_of(reason_of_phase(phase))) + ")";
+    if (std::holds_alternative<model::GaveUp>(phase))
       broken("give-up", what + ": no give-up limit reached");
     broken("end-cause", what);
   }
   if (ctx.refresh_rejected) {
     // A refresh already out (proactive, or timed out unanswered) answers the 401: no second one.
     const int wanted = ctx.refresh_was_out ? 0 : 1;
-    if (ctx.rejected_refreshes != wanted || !std::holds_alternative<m::RefreshingAuth>(phase))
+    if (ctx.rejected_refreshes != wanted || !std::holds_alternative<model::RefreshingAuth>(phase))
       broken("auth-refresh",
              ctx.refresh_was_out
                  ? "a 401 while a refresh is out must wait for it (RefreshingAuth), not ask again"
@@ -97,33 +98,34 @@ void Model::settle(const m::Event& event, const m::State& after, const m::Effect
   settle_step(ctx, happened);
   settle_saves(event, phase, ctx);
   check_status(phase);
-  if (std::holds_alternative<m::Tick>(event)) check_tick(after, ctx);
+  if (std::holds_alternative<model::Tick>(event)) check_tick(after, ctx);
 }
 
 // The failure this event caused, if any: backed off, or gave up where the
 // policy says. False: the connect deadline fell inside the rounding tolerance
 // and did not fire.
-bool Model::settle_failure(const m::Phase& phase, const Ctx& ctx) const {
+bool Model::settle_failure(const model::Phase& phase, const Ctx& ctx) const {
   if (!ctx.failure) return true;
   const Failure& f = *ctx.failure;
   const bool now_terminal = phase_is_terminal(phase);
   if (ctx.failure_optional && !ctx.backed_off && !now_terminal) return false;
   if (f.give_up) {
-    if (!std::holds_alternative<m::GaveUp>(phase) ||
-        std::get<m::GaveUp>(phase).reason != *f.give_up)
-      broken("give-up", "failure " + num(f.n) + " should give up (" +
-                            std::string(m::name_of(*f.give_up)) + "), phase is " +
-                            std::string(m::name_of(phase)));
+    if (!std::holds_alternative<model::GaveUp>(phase) ||
+        std::get<model::GaveUp>(phase).reason != *f.give_up)
+      broken("give-up", "failure " + num(f.count) + " should give up (" +
+                            std::string(model::name_of(*f.give_up)) + "), phase is " +
+                            std::string(model::name_of(phase)));
   } else if (!ctx.backed_off && !ctx.terminal) {
-    const std::string what = "a failure (" + std::string(m::name_of(f.reason)) +
-                             ") did not back off; phase is " + std::string(m::name_of(phase));
-    if (std::holds_alternative<m::GaveUp>(phase))
+    const std::string what = "a failure (" + std::string(model::name_of(f.reason)) +
+                             ") did not back off; phase is " + std::string(model::name_of(phase));
+    if (std::holds_alternative<model::GaveUp>(phase))
       broken("give-up", what + " (before the give-up limit)");
     if (now_terminal)
-      broken("end-cause", "ended " + std::string(m::name_of(phase)) + " (" +
-                              std::string(m::name_of(reason_of_phase(phase))) + ") on a failure (" +
-                              std::string(m::name_of(f.reason)) + ") that backs off");
-    if (f.reason == m::Reason::heartbeat_timeout) broken("heartbeat", what);
+      broken("end-cause", "ended " + std::string(model::name_of(phase)) + " (" +
+                              std::string(model::name_of(reason_of_phase(phase))) +
+                              ") on a failure (" + std::string(model::name_of(f.reason)) +
+                              ") that backs off");
+    if (f.reason == model::Reason::heartbeat_timeout) broken("heartbeat", what);
     broken("backoff-entered", what);
   }
   return true;
@@ -139,16 +141,16 @@ void Model::settle_step(const Ctx& ctx, bool happened) {
   if ((ctx.connect != ConnectKind::none || ctx.backoff_due) && !ctx.connected)
     broken("connect-due", "no Connect although one is due");
   if (ctx.restore && !ctx.restore_reported && !ctx.connected && !budget_on() &&
-      ms_between(ctx.now, backoff_until) > bp().restored_delay_ms_max)
+      ms_between(ctx.now, backoff_until) > backoff().restored_delay_ms_max)
     broken("network-restored", "network restored did not cut the backoff");
 }
 
 // Saves: one in flight (but the final flush), a failed one retried at its
 // backoff's end and not before, batches by count and by time, and every
 // terminal state flushes what may be saved. Then the phase cross-check.
-void Model::settle_saves(const m::Event& event, const m::Phase& phase, const Ctx& ctx) {
+void Model::settle_saves(const model::Event& event, const model::Phase& phase, const Ctx& ctx) {
   const bool now_terminal = phase_is_terminal(phase);
-  const bool tick = std::holds_alternative<m::Tick>(event);
+  const bool tick = std::holds_alternative<model::Tick>(event);
   if (save_while_saving && !now_terminal)
     broken(
         "save-in-flight",
@@ -156,10 +158,10 @@ void Model::settle_saves(const m::Event& event, const m::Phase& phase, const Ctx
   save_while_saving = false;
   if (now_terminal) {
     if (committable > requested)
-      broken("flush", "entered " + std::string(m::name_of(phase)) +
+      broken("flush", "entered " + std::string(model::name_of(phase)) +
                           " without flushing committable delivery " + num(committable) +
                           " (saved up to " + num(requested) + ")");
-    if (conn != Conn::none)
+    if (connection != Connection::none)
       broken("after-end", "entered a terminal state with the connection open");
     terminal = true;
     return;
@@ -173,61 +175,63 @@ void Model::settle_saves(const m::Event& event, const m::Phase& phase, const Ctx
     if (save_retry_not_before && tick && ctx.now >= *save_retry_not_before)
       broken("save-retry", "a failed checkpoint save was not retried when its backoff ended");
   } else {
-    if (committable > requested && committable - requested >= cfg.resume.checkpoint_every_events)
+    if (committable > requested && committable - requested >= config.resume.checkpoint_every_events)
       broken("batching", "checkpoint batching: " + num(committable - requested) +
                              " commits unsaved, limit " +
-                             num(std::uint64_t{cfg.resume.checkpoint_every_events}));
-    if (tick && cfg.resume.checkpoint_every_ms > 0 && unsaved_since && committable > requested &&
-        ms_between(*unsaved_since, ctx.now) >= cfg.resume.checkpoint_every_ms)
+                             num(std::uint64_t{config.resume.checkpoint_every_events}));
+    if (tick && config.resume.checkpoint_every_ms > 0 && unsaved_since && committable > requested &&
+        ms_between(*unsaved_since, ctx.now) >= config.resume.checkpoint_every_ms)
       broken("batching", "checkpoint batching: a commit waited longer than checkpoint_every_ms");
   }
   check_phase(phase);
 }
 
-void Model::check_terminal(const Terminal& t, const m::Phase& phase) const {
-  const bool kind_ok = (t.kind == TermKind::stopped && std::holds_alternative<m::Stopped>(phase)) ||
-                       (t.kind == TermKind::gave_up && std::holds_alternative<m::GaveUp>(phase)) ||
-                       (t.kind == TermKind::failed && std::holds_alternative<m::Failed>(phase));
-  const m::Reason reason = reason_of_phase(phase);
+void Model::check_terminal(const Terminal& t, const model::Phase& phase) const {
+  const bool kind_ok =
+      (t.kind == TerminalKind::stopped && std::holds_alternative<model::Stopped>(phase)) ||
+      (t.kind == TerminalKind::gave_up && std::holds_alternative<model::GaveUp>(phase)) ||
+      (t.kind == TerminalKind::failed && std::holds_alternative<model::Failed>(phase));
+  const model::Reason reason = reason_of_phase(phase);
   if (kind_ok && reason == t.reason) return;
-  const std::string what =
-      "expected a terminal state with reason " + std::string(m::name_of(t.reason)) + ", phase is " +
-      std::string(m::name_of(phase)) + " (" + std::string(m::name_of(reason)) + ")";
-  if (t.kind == TermKind::stopped) broken("after-end", what);
-  if (t.kind == TermKind::gave_up) broken("give-up", what);
+  const std::string what = "expected a terminal state with reason " +
+                           std::string(model::name_of(t.reason)) + ", phase is " +
+                           std::string(model::name_of(phase)) + " (" +
+                           std::string(model::name_of(reason)) + ")";
+  if (t.kind == TerminalKind::stopped) broken("after-end", what);
+  if (t.kind == TerminalKind::gave_up) broken("give-up", what);
   broken("end-cause", what);
 }
 
-void Model::check_phase(const m::Phase& phase) const {
+void Model::check_phase(const model::Phase& phase) const {
   bool ok = false;
   std::string_view want;
   if (!started) {
-    ok = std::holds_alternative<m::Idle>(phase);
+    ok = std::holds_alternative<model::Idle>(phase);
     want = "Idle";
-  } else if (conn == Conn::attempting) {
-    ok = std::holds_alternative<m::Connecting>(phase);
+  } else if (connection == Connection::attempting) {
+    ok = std::holds_alternative<model::Connecting>(phase);
     want = "Connecting";
-  } else if (conn == Conn::open) {
-    ok = confirmed ? std::holds_alternative<m::Streaming>(phase)
-                   : std::holds_alternative<m::Confirming>(phase);
+  } else if (connection == Connection::open) {
+    ok = confirmed ? std::holds_alternative<model::Streaming>(phase)
+                   : std::holds_alternative<model::Confirming>(phase);
     want = confirmed ? "Streaming" : "Confirming";
   } else if (refreshing) {
-    ok = std::holds_alternative<m::RefreshingAuth>(phase);
+    ok = std::holds_alternative<model::RefreshingAuth>(phase);
     want = "RefreshingAuth";
   } else if (backing_off) {
-    ok = std::holds_alternative<m::BackingOff>(phase);
+    ok = std::holds_alternative<model::BackingOff>(phase);
     want = "BackingOff";
   }
   if (!ok)
-    broken("phase", "phase is " + std::string(m::name_of(phase)) +
+    broken("phase", "phase is " + std::string(model::name_of(phase)) +
                         ", but the events and effects say " +
                         std::string(want.empty() ? "nothing is pending" : want));
 }
 
-void Model::check_status(const m::Phase& phase) const {
-  const m::StatusKind kind = kind_of_phase(phase);
+void Model::check_status(const model::Phase& phase) const {
+  const model::StatusKind kind = kind_of_phase(phase);
   bool ok = reported.kind == kind;
-  if (const auto* b = std::get_if<m::BackingOff>(&phase)) {
+  if (const auto* b = std::get_if<model::BackingOff>(&phase)) {
     ok = ok && reported.next_attempt_at == b->until && reported.failures == b->failures &&
          reported.reason == b->reason;
   } else if (phase_is_terminal(phase)) {
@@ -235,19 +239,19 @@ void Model::check_status(const m::Phase& phase) const {
   }
   if (!ok)
     broken("status", "last reported " + text(reported) + " does not describe phase " +
-                         std::string(m::name_of(phase)));
+                         std::string(model::name_of(phase)));
 }
 
 // The Tick contract: after a Tick, next_deadline() is not in the past, and a
 // second Tick at the same instant does nothing (a driver may fire twice).
-void Model::check_tick(const m::State& after, const Ctx& ctx) {
-  if (const auto next = m::next_deadline(after); next && *next < ctx.now)
+void Model::check_tick(const model::State& after, const Ctx& ctx) {
+  if (const auto next = model::next_deadline(after); next && *next < ctx.now)
     broken("tick", "next_deadline() " + num(next->ms) + " is in the past after a Tick at " +
                        num(ctx.now.ms));
-  const m::Step again = m::transition(after, m::Tick{ctx.now});
+  const model::Step again = model::transition(after, model::Tick{ctx.now});
   if (!again.effects.empty())
     broken("tick", "a second Tick at the same instant had effects: " +
-                       std::string(m::name_of(again.effects[0])));
+                       std::string(model::name_of(again.effects[0])));
 }
 
 }  // namespace session_reference

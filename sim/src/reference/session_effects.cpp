@@ -9,27 +9,27 @@
 
 namespace tether::sim::session_reference {
 
-void Model::walk(const m::Effects& effects, Ctx& ctx) {
-  for (const m::Effect& effect : effects) {
+void Model::walk(const model::Effects& effects, Ctx& ctx) {
+  for (const model::Effect& effect : effects) {
     const auto b = 1U << effect.index();
     if ((ctx.allowed & b) == 0)
       broken_by(rule_of_unexpected(effect),
-                "unexpected " + std::string(m::name_of(effect)) + " for this event");
+                "unexpected " + std::string(model::name_of(effect)) + " for this event");
     std::visit(Overload{
-                   [&](const m::Connect& c) { on_connect(c, ctx); },
-                   [&](const m::CloseConnection&) {
+                   [&](const model::Connect& c) { on_connect(c, ctx); },
+                   [&](const model::CloseConnection&) {
                      ++ctx.closes;
-                     conn = Conn::none;
+                     connection = Connection::none;
                    },
-                   [&](const m::Deliver& d) { on_deliver(d, ctx); },
-                   [&](const m::DiscardFrame& d) { on_discard(d, ctx); },
-                   [&](const m::ReportGap& g) { on_gap(g, ctx); },
-                   [&](const m::SaveCheckpoint& s) { on_save(s, ctx.now); },
-                   [&](const m::RefreshAuth& r) {
-                     on_refresh(r, ctx);  // its cause first (guarantee 5), then its pacing (10)
+                   [&](const model::Deliver& d) { on_deliver(d, ctx); },
+                   [&](const model::DiscardFrame& d) { on_discard(d, ctx); },
+                   [&](const model::ReportGap& g) { on_gap(g, ctx); },
+                   [&](const model::SaveCheckpoint& s) { on_save(s, ctx.now); },
+                   [&](const model::RefreshAuth& r) {
+                     on_refresh(r, ctx);  // its cause first (auth_refresh), then its pacing (rate)
                      number_refresh(r);
                    },
-                   [&](const m::ReportStatus& r) { on_status(r.status, ctx); },
+                   [&](const model::ReportStatus& r) { on_status(r.status, ctx); },
                },
                effect);
   }
@@ -37,12 +37,13 @@ void Model::walk(const m::Effects& effects, Ctx& ctx) {
 
 // ---------------------------------------------------------------- Connect
 
-void Model::on_connect(const m::Connect& c, Ctx& ctx) {
-  if (ctx.terminal && ctx.terminal->kind == TermKind::gave_up)
+void Model::on_connect(const model::Connect& c, Ctx& ctx) {
+  if (ctx.terminal && ctx.terminal->kind == TerminalKind::gave_up)
     broken("give-up", "Connect although the give-up policy says " +
-                          std::string(m::name_of(ctx.terminal->reason)));
+                          std::string(model::name_of(ctx.terminal->reason)));
   if (ctx.terminal) broken("after-end", "Connect in a step that ends the session");
-  if (conn != Conn::none) broken("connect-overlap", "Connect while a connection is still open");
+  if (connection != Connection::none)
+    broken("connect-overlap", "Connect while a connection is still open");
   bool after_failure = false;
   const std::uint64_t expected = connect_number(ctx, after_failure);
   if (c.attempt != expected)
@@ -50,7 +51,7 @@ void Model::on_connect(const m::Connect& c, Ctx& ctx) {
            "Connect.attempt is " + num(std::uint64_t{c.attempt}) + ", expected " + num(expected));
   check_resume(c);
   if (after_failure && budget_on()) spend_token(ctx.now);
-  conn = Conn::attempting;
+  connection = Connection::attempting;
   attempt_at = ctx.now;
   failures = expected - 1;
   attempt_fresh = ctx.connect == ConnectKind::refresh || ctx.connect == ConnectKind::late_refresh;
@@ -80,26 +81,27 @@ std::uint64_t Model::connect_number(Ctx& ctx, bool& after_failure) const {
 
 // The retry budget: an exact token bucket, full at the lifetime's start; every
 // attempt that follows a failure needs a whole token and spends it.
-void Model::spend_token(m::Instant now) {
+void Model::spend_token(model::Instant now) {
   refill(now);
-  if (budget < cfg.budget.refill_ms_per_token)
+  if (budget < config.budget.refill_ms_per_token)
     broken("retry-budget", "attempt after a failure without a whole retry-budget token (" +
-                               num(budget) + " of " + num(cfg.budget.refill_ms_per_token) +
+                               num(budget) + " of " + num(config.budget.refill_ms_per_token) +
                                " ms of refill)");
-  budget -= cfg.budget.refill_ms_per_token;
+  budget -= config.budget.refill_ms_per_token;
 }
 
-void Model::check_resume(const m::Connect& c) const {
+void Model::check_resume(const model::Connect& c) const {
   const auto by_position = [&] {
-    if (position.kind == m::CursorKind::none) return c.from == m::ResumeFrom::server_default;
-    return c.from == m::ResumeFrom::cursor && c.cursor == position;
+    if (position.kind == model::CursorKind::none)
+      return c.from == model::ResumeFrom::server_default;
+    return c.from == model::ResumeFrom::cursor && c.cursor == position;
   };
   const auto by_override = [&](Override o) {
-    return c.from == (o == Override::oldest ? m::ResumeFrom::oldest : m::ResumeFrom::live);
+    return c.from == (o == Override::oldest ? model::ResumeFrom::oldest : model::ResumeFrom::live);
   };
   // A cursor that is not a token's carries no id bytes: after the stream reset
   // its id (an empty SSE `id:`), a stale id presented would resume elsewhere.
-  if (c.from == m::ResumeFrom::cursor && c.cursor.kind != m::CursorKind::token &&
+  if (c.from == model::ResumeFrom::cursor && c.cursor.kind != model::CursorKind::token &&
       !c.cursor.token.empty())
     broken("resume", "Connect resumes with the id '" + std::string(c.cursor.token.view()) +
                          "' the stream reset (an empty id: the cursor is the sequence alone)");
@@ -112,7 +114,7 @@ void Model::check_resume(const m::Connect& c) const {
     ok = by_position();
   }
   if (!ok)
-    broken("resume", "Connect resumes from " + std::string(m::name_of(c.from)) + " " +
+    broken("resume", "Connect resumes from " + std::string(model::name_of(c.from)) + " " +
                          text(c.cursor) + "; expected " +
                          (override_from != Override::none
                               ? std::string(override_from == Override::oldest ? "oldest" : "live") +
@@ -122,11 +124,11 @@ void Model::check_resume(const m::Connect& c) const {
 
 // ---------------------------------------------------------------- frames
 
-void Model::on_deliver(const m::Deliver& d, Ctx& ctx) {
+void Model::on_deliver(const model::Deliver& d, Ctx& ctx) {
   if (!ctx.frame || !ctx.frame_open)
     broken("frame-release", "Deliver without a frame on an open stream");
   if (ctx.releases++ > 0) broken("frame-release", "a frame released twice");
-  const m::FrameReceived& f = *ctx.frame;
+  const model::FrameReceived& f = *ctx.frame;
   if (d.frame_ref != f.frame_ref || d.sequence != f.sequence)
     broken("frame-release", "Deliver does not match its frame");
   if (d.delivery_id != delivered + 1)
@@ -148,13 +150,13 @@ void Model::on_deliver(const m::Deliver& d, Ctx& ctx) {
 }
 
 // A duplicate is never delivered; a jump is told first under strict detection.
-void Model::check_jump(const m::FrameReceived& f, const Ctx& ctx) const {
+void Model::check_jump(const model::FrameReceived& f, const Ctx& ctx) const {
   if (!f.sequence || !last_seq) return;
   const std::uint64_t s = *f.sequence;
   const std::uint64_t last = *last_seq;
   if (s <= last)
     broken("duplicate", "duplicate delivered: sequence " + num(s) + " after " + num(last));
-  if (s > last + 1 && cfg.resume.gaps == m::GapDetection::strict) {
+  if (s > last + 1 && config.resume.gaps == model::GapDetection::strict) {
     const bool told =
         ctx.pending_gap && ctx.pending_gap->from == last + 1 && ctx.pending_gap->to == s - 1;
     const bool resync = gap_open && (!gap_open_from || *gap_open_from <= last + 1);
@@ -164,14 +166,14 @@ void Model::check_jump(const m::FrameReceived& f, const Ctx& ctx) const {
   }
 }
 
-void Model::move_position(const m::FrameReceived& f) {
+void Model::move_position(const model::FrameReceived& f) {
   if (f.id || f.sequence) {
     // An empty id is a reset (WHATWG): the position keeps only the sequence.
     const bool token = f.id && !f.id->empty();
-    position =
-        token ? (f.sequence ? m::Cursor::at_token(*f.id, *f.sequence) : m::Cursor::at_token(*f.id))
-        : f.sequence ? m::Cursor::at_sequence(*f.sequence)
-                     : m::Cursor{};
+    position = token        ? (f.sequence ? model::Cursor::at_token(*f.id, *f.sequence)
+                                          : model::Cursor::at_token(*f.id))
+               : f.sequence ? model::Cursor::at_sequence(*f.sequence)
+                            : model::Cursor{};
     position_is_start = false;
     override_from = Override::none;
     override_ambiguous = Override::none;
@@ -182,27 +184,27 @@ void Model::move_position(const m::FrameReceived& f) {
   position_after.push_back(After{Position::of(position), position_is_start});
 }
 
-void Model::on_discard(const m::DiscardFrame& d, Ctx& ctx) const {
+void Model::on_discard(const model::DiscardFrame& d, Ctx& ctx) const {
   if (!ctx.frame) broken("frame-release", "DiscardFrame without a frame");
   if (ctx.releases++ > 0) broken("frame-release", "a frame released twice");
-  const m::FrameReceived& f = *ctx.frame;
+  const model::FrameReceived& f = *ctx.frame;
   if (d.frame_ref != f.frame_ref || d.sequence != f.sequence)
     broken("frame-release", "DiscardFrame does not match its frame");
   if (!ctx.frame_open) {
-    if (d.reason != m::DiscardReason::not_streaming)
+    if (d.reason != model::DiscardReason::not_streaming)
       broken("frame-release", "frame on no open stream discarded as duplicate");
     return;
   }
-  if (d.reason != m::DiscardReason::duplicate)
+  if (d.reason != model::DiscardReason::duplicate)
     broken("frame-release", "frame on an open stream discarded as not_streaming");
   if (!(f.sequence && last_seq && *f.sequence <= *last_seq))
     broken("frame-release",
            "a new frame (not a duplicate) was discarded: an event lost without a gap report");
 }
 
-void Model::on_gap(const m::ReportGap& g, Ctx& ctx) {
-  if (g.cause == m::GapCause::missing) {
-    if (cfg.resume.gaps != m::GapDetection::strict)
+void Model::on_gap(const model::ReportGap& g, Ctx& ctx) {
+  if (g.cause == model::GapCause::missing) {
+    if (config.resume.gaps != model::GapDetection::strict)
       broken("gap", "missing-gap report under relaxed gap detection");
     if (!ctx.frame_open || ctx.pending_gap)
       broken("gap", "missing-gap report without a frame to deliver");
@@ -227,7 +229,7 @@ void Model::on_gap(const m::ReportGap& g, Ctx& ctx) {
 
 // ---------------------------------------------------------------- checkpoints
 
-void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
+void Model::on_save(const model::SaveCheckpoint& s, model::Instant now) {
   const std::uint64_t id = s.delivery_id;
   if (save_retry_not_before && now < *save_retry_not_before) early_save = true;
   save_retry_not_before.reset();
@@ -241,7 +243,7 @@ void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
   check_save_cursor(s);
   if (requested > durable) save_while_saving = true;  // allowed for the final flush only
   if (saved_floor) {
-    if (saved_floor->kind != m::CursorKind::none && s.cursor.kind == m::CursorKind::none)
+    if (saved_floor->kind != model::CursorKind::none && s.cursor.kind == model::CursorKind::none)
       broken("checkpoint", "checkpoint regressed to an empty cursor after " + text(*saved_floor));
     if (saved_floor->has_sequence && s.cursor.has_sequence &&
         s.cursor.sequence < saved_floor->sequence)
@@ -252,20 +254,20 @@ void Model::on_save(const m::SaveCheckpoint& s, m::Instant now) {
   requested = std::max(requested, id);
   save_failed_since_save = false;
   if (id >= committable) unsaved_since.reset();
-  if (s.cursor.kind != m::CursorKind::none) saved_floor = s.cursor;
+  if (s.cursor.kind != model::CursorKind::none) saved_floor = s.cursor;
   trim_windows();
 }
 
 // The cursor saved is the one of the delivery it names: the committing ack's
 // (on_ack), or the position after that delivery (on_next_delivery).
-void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
+void Model::check_save_cursor(const model::SaveCheckpoint& s) const {
   const std::uint64_t id = s.delivery_id;
-  if (s.cursor.kind != m::CursorKind::token && !s.cursor.token.empty())
+  if (s.cursor.kind != model::CursorKind::token && !s.cursor.token.empty())
     broken("resume", "checkpoint of delivery " + num(id) + " keeps the id '" +
                          std::string(s.cursor.token.view()) + "' the stream reset");
   const After& after = after_delivery(id);
   const Position* expected = &after.cursor;
-  if (cfg.resume.commit == m::CommitPolicy::on_ack) {
+  if (config.resume.commit == model::CommitPolicy::on_ack) {
     const std::optional<Position>* committed = commit_cursor_of(id);
     if (committed == nullptr || !*committed)
       broken("checkpoint", "checkpoint of delivery " + num(id) + ", which no ack committed");
@@ -273,8 +275,8 @@ void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
   }
   // On restart an empty checkpoint falls back to the configured start, so while
   // the position still is that start, saving "none" is the same checkpoint.
-  const bool equivalent = cfg.resume.commit == m::CommitPolicy::on_next_delivery &&
-                          after.is_start && s.cursor.kind == m::CursorKind::none;
+  const bool equivalent = config.resume.commit == model::CommitPolicy::on_next_delivery &&
+                          after.is_start && s.cursor.kind == model::CursorKind::none;
   if (!expected->same_as(s.cursor) && !equivalent)
     broken("checkpoint", "checkpoint of delivery " + num(id) + " saves cursor " + text(s.cursor) +
                              ", but that delivery's cursor is " + text(*expected));
@@ -282,9 +284,9 @@ void Model::check_save_cursor(const m::SaveCheckpoint& s) const {
 
 // ---------------------------------------------------------------- auth
 
-void Model::on_refresh(const m::RefreshAuth& r, Ctx& ctx) const {
-  if (!cfg.auth.has_provider) broken("auth-refresh", "RefreshAuth without an auth provider");
-  if (r.cause == m::RefreshCause::rejected) {
+void Model::on_refresh(const model::RefreshAuth& r, Ctx& ctx) const {
+  if (!config.auth.has_provider) broken("auth-refresh", "RefreshAuth without an auth provider");
+  if (r.cause == model::RefreshCause::rejected) {
     if (!ctx.refresh_rejected)
       broken("auth-refresh", "RefreshAuth{rejected} without a 401 that allows one");
     if (ctx.rejected_refreshes++ > 0)
@@ -300,7 +302,7 @@ void Model::on_refresh(const m::RefreshAuth& r, Ctx& ctx) const {
 
 // Every RefreshAuth: none while one is out (even one given up at its
 // timeout), numbered 1, 2, 3, ...
-void Model::number_refresh(const m::RefreshAuth& r) {
+void Model::number_refresh(const model::RefreshAuth& r) {
   if (refresh_out != 0)
     broken("refresh-pacing", "RefreshAuth #" + num(std::uint64_t{r.request}) + " while #" +
                                  num(std::uint64_t{refresh_out}) + " is out");
@@ -317,16 +319,16 @@ bool Model::answers_refresh_out(std::uint32_t request) const {
 
 // ---------------------------------------------------------------- status and backoff
 
-void Model::on_status(const m::Status& st, Ctx& ctx) {
-  if (st.kind == m::StatusKind::backing_off) {
+void Model::on_status(const model::Status& st, Ctx& ctx) {
+  if (st.kind == model::StatusKind::backing_off) {
     if (ctx.failure && !ctx.backed_off) {
       check_backoff(st, ctx);
     } else if (ctx.restore && backing_off && !ctx.restore_reported) {
       check_restore(st, ctx);
-    } else if (ctx.terminal && ctx.terminal->kind == TermKind::gave_up) {
+    } else if (ctx.terminal && ctx.terminal->kind == TerminalKind::gave_up) {
       broken("give-up", "backed off although the give-up policy says " +
-                            std::string(m::name_of(ctx.terminal->reason)));
-    } else if (st.reason == m::Reason::heartbeat_timeout) {
+                            std::string(model::name_of(ctx.terminal->reason)));
+    } else if (st.reason == model::Reason::heartbeat_timeout) {
       broken("heartbeat", "closed as silent a stream that got bytes within the heartbeat budget");
     } else {
       broken("backoff-entered", "backing_off status without a failure");
@@ -335,74 +337,74 @@ void Model::on_status(const m::Status& st, Ctx& ctx) {
   reported = st;
 }
 
-void Model::check_backoff(const m::Status& st, Ctx& ctx) {
+void Model::check_backoff(const model::Status& st, Ctx& ctx) {
   const Failure& f = *ctx.failure;
   if (f.give_up)
-    broken("give-up",
-           "backed off although the give-up policy says " + std::string(m::name_of(*f.give_up)));
+    broken("give-up", "backed off although the give-up policy says " +
+                          std::string(model::name_of(*f.give_up)));
   ctx.backed_off = true;
-  if (st.failures != f.n)
+  if (st.failures != f.count)
     broken("failure-count",
-           "failure count " + num(std::uint64_t{st.failures}) + ", expected " + num(f.n) +
+           "failure count " + num(std::uint64_t{st.failures}) + ", expected " + num(f.count) +
                (f.short_session ? " (a short session never resets the count)" : ""));
   if (st.reason != f.reason)
-    broken("backoff-entered", "backoff reason " + std::string(m::name_of(st.reason)) +
-                                  ", expected " + std::string(m::name_of(f.reason)));
+    broken("backoff-entered", "backoff reason " + std::string(model::name_of(st.reason)) +
+                                  ", expected " + std::string(model::name_of(f.reason)));
   if (f.http_status != 0 && st.http_status != f.http_status)
     broken("backoff-entered", "backoff status lost the HTTP status");
   const std::int64_t delay = ms_between(ctx.now, st.next_attempt_at);
   const Range r = backoff_bounds(f, ctx.now);
   if (delay < r.lo || delay > r.hi)
-    broken("backoff-delay", "backoff delay " + num(delay) + " ms for failure " + num(f.n) +
+    broken("backoff-delay", "backoff delay " + num(delay) + " ms for failure " + num(f.count) +
                                 " outside [" + num(r.lo) + ", " + num(r.hi) + "]" +
                                 (f.short_session ? " (short session)" : "") + " hint floor " +
                                 num(hint_floor(f.retry_after_ms)));
   backing_off = true;
-  backoff_failures = f.n;
+  backoff_failures = f.count;
   backoff_reason = f.reason;
   backoff_from = ctx.now;
   backoff_lower_ms = r.lo;
   backoff_until = st.next_attempt_at;
   backoff_cut = false;
-  failures = f.n;
+  failures = f.count;
 }
 
 // [lo, hi] for failure f: model::jitter_envelope (clean_close_delay for a
 // count of 0), floored by the short-session floor and the server's hints
 // (the one floor rule, backoff.hpp: a floor moves the spread above it), and
 // hi widened by one token refill when a retry budget may delay the attempt.
-Range Model::backoff_bounds(const Failure& f, m::Instant now) const {
+Range Model::backoff_bounds(const Failure& f, model::Instant now) const {
   const std::int64_t hint = hint_floor(f.retry_after_ms);
   std::int64_t lower = 0;
   std::int64_t upper = 0;
-  if (f.n == 0) {
-    lower = upper = std::max(bp().clean_close_delay_ms, hint);
+  if (f.count == 0) {
+    lower = upper = std::max(backoff().clean_close_delay_ms, hint);
   } else {
-    const Range j = jitter(f.n);
+    const Range j = jitter(f.count);
     const std::int64_t floor =
-        std::max(f.short_session ? bp().short_session_delay_ms_min : 0, hint);
-    const m::DelayBounds b = m::floored(m::DelayBounds{j.lo, j.hi}, floor);
+        std::max(f.short_session ? backoff().short_session_delay_ms_min : 0, hint);
+    const model::DelayBounds b = model::floored(model::DelayBounds{j.lo, j.hi}, floor);
     lower = b.delay_ms_min;
     upper = b.delay_ms_max;
-    if (budget_on()) upper = add_sat(upper, cfg.budget.refill_ms_per_token);
+    if (budget_on()) upper = add_sat(upper, config.budget.refill_ms_per_token);
   }
   // after() saturates far in the future: compare against the saturated bound.
-  lower = std::min(lower, ms_between(now, m::after(now, lower)));
-  upper = std::min(upper, ms_between(now, m::after(now, upper)));
+  lower = std::min(lower, ms_between(now, model::after(now, lower)));
+  upper = std::min(upper, ms_between(now, model::after(now, upper)));
   return {lower, upper};
 }
 
-void Model::check_restore(const m::Status& st, Ctx& ctx) {
+void Model::check_restore(const model::Status& st, Ctx& ctx) {
   ctx.restore_reported = true;
   if (st.failures != backoff_failures || st.reason != backoff_reason)
     broken("network-restored", "network restored changed the backoff's failure count or reason");
-  const m::Instant until = st.next_attempt_at;
+  const model::Instant until = st.next_attempt_at;
   if (until < ctx.now)
     broken("network-restored", "network restored moved the next attempt into the past");
   if (until > std::max(backoff_until, ctx.now))
     broken("network-restored", "network restored postponed the next attempt from " +
                                    num(backoff_until.ms) + " to " + num(until.ms));
-  if (!budget_on() && ms_between(ctx.now, until) > bp().restored_delay_ms_max)
+  if (!budget_on() && ms_between(ctx.now, until) > backoff().restored_delay_ms_max)
     broken("network-restored",
            "network restored left the next attempt more than restored_delay_ms_max away");
   backoff_until = until;

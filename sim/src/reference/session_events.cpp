@@ -11,36 +11,36 @@ namespace tether::sim::session_reference {
 
 namespace {
 
-m::Reason reason_of_close(m::CloseCause cause) {
+model::Reason reason_of_close(model::CloseCause cause) {
   switch (cause) {
-    case m::CloseCause::clean_close:
-      return m::Reason::clean_close;
-    case m::CloseCause::unexpected_eof:
-      return m::Reason::unexpected_eof;
-    case m::CloseCause::transport_error:
-      return m::Reason::transport_error;
-    case m::CloseCause::protocol_error:
-      return m::Reason::protocol_error;
-    case m::CloseCause::unrecoverable:
-      return m::Reason::unrecoverable;
+    case model::CloseCause::clean_close:
+      return model::Reason::clean_close;
+    case model::CloseCause::unexpected_eof:
+      return model::Reason::unexpected_eof;
+    case model::CloseCause::transport_error:
+      return model::Reason::transport_error;
+    case model::CloseCause::protocol_error:
+      return model::Reason::protocol_error;
+    case model::CloseCause::unrecoverable:
+      return model::Reason::unrecoverable;
   }
-  return m::Reason::transport_error;
+  return model::Reason::transport_error;
 }
 
 }  // namespace
 
 void Model::expect_failure(Ctx& ctx, Failure f) const {
-  if (f.n > 0) f.give_up = give_up_reason(f.n, ctx.now);
+  if (f.count > 0) f.give_up = give_up_reason(f.count, ctx.now);
   ctx.failure = f;
 }
 
-void Model::expect_terminal(Ctx& ctx, TermKind kind, m::Reason reason) {
+void Model::expect_terminal(Ctx& ctx, TerminalKind kind, model::Reason reason) {
   ctx.terminal = Terminal{kind, reason};
 }
 
 // An open, confirmed stream ended: healthy long sessions start counting afresh;
 // a session shorter than short_session_ms never resets the count.
-void Model::end_stream(Ctx& ctx, m::Reason reason, bool clean) {
+void Model::end_stream(Ctx& ctx, model::Reason reason, bool clean) {
   const bool short_session = is_short(ctx.now);
   if (healthy(ctx.now) && !short_session) {
     outage_since = ctx.now;
@@ -51,40 +51,40 @@ void Model::end_stream(Ctx& ctx, m::Reason reason, bool clean) {
 }
 
 // The attempt or connection that just ended: how many failures, and is it short?
-Failure Model::attempt_failure(m::Reason reason, m::Instant now) const {
-  const bool short_session = conn == Conn::open && is_short(now);
+Failure Model::attempt_failure(model::Reason reason, model::Instant now) const {
+  const bool short_session = connection == Connection::open && is_short(now);
   return Failure{reason, inc_failures(failures), short_session};
 }
 
 void Model::cursor_too_old(Ctx& ctx, Failure f) {
   ctx.too_old = true;
   ctx.must_close = true;
-  switch (cfg.resume.too_old) {
-    case m::TooOldPolicy::fail:
-      expect_terminal(ctx, TermKind::failed, m::Reason::cursor_too_old);
+  switch (config.resume.too_old) {
+    case model::TooOldPolicy::fail:
+      expect_terminal(ctx, TerminalKind::failed, model::Reason::cursor_too_old);
       return;
-    case m::TooOldPolicy::resync_from_oldest:
+    case model::TooOldPolicy::resync_from_oldest:
       override_from = Override::oldest;
       break;
-    case m::TooOldPolicy::resume_from_live:
+    case model::TooOldPolicy::resume_from_live:
       override_from = Override::live;
       break;
   }
   override_ambiguous = Override::none;
-  f.reason = m::Reason::cursor_resync;
+  f.reason = model::Reason::cursor_resync;
   expect_failure(ctx, f);
 }
 
 void Model::refresh_failed(Ctx& ctx) {
   refreshing = false;
-  if (cfg.auth.on_refresh_failure == m::RefreshFailure::terminal) {
-    expect_terminal(ctx, TermKind::failed, m::Reason::auth_refresh_failed);
+  if (config.auth.on_refresh_failure == model::RefreshFailure::terminal) {
+    expect_terminal(ctx, TerminalKind::failed, model::Reason::auth_refresh_failed);
   } else {
-    expect_failure(ctx, Failure{m::Reason::auth_refresh_failed, inc_failures(failures)});
+    expect_failure(ctx, Failure{model::Reason::auth_refresh_failed, inc_failures(failures)});
   }
 }
 
-void Model::commit(std::uint64_t id, const Position& cursor, m::Instant now) {
+void Model::commit(std::uint64_t id, const Position& cursor, model::Instant now) {
   if (id <= committable) return;
   committable = id;
   if (id >= commit_base) {
@@ -94,42 +94,42 @@ void Model::commit(std::uint64_t id, const Position& cursor, m::Instant now) {
   if (!unsaved_since) unsaved_since = now;
 }
 
-void Model::plan(const m::Event& event, Ctx& ctx) {
+void Model::plan(const model::Event& event, Ctx& ctx) {
   std::visit(Overload{
-                 [&](const m::Started& e) { plan_started(e, ctx); },
-                 [&](const m::StopRequested&) {
-                   plan_ends(TermKind::stopped, m::Reason::stop_requested, ctx);
+                 [&](const model::Started& e) { plan_started(e, ctx); },
+                 [&](const model::StopRequested&) {
+                   plan_ends(TerminalKind::stopped, model::Reason::stop_requested, ctx);
                  },
-                 [&](const m::Tick&) { plan_tick(ctx); },
-                 [&](const m::ConnectionOpened&) { plan_opened(ctx); },
-                 [&](const m::ConnectionClosed& e) { plan_closed(e, ctx); },
-                 [&](const m::ServerRejected& e) { plan_rejected(e, ctx); },
-                 [&](const m::BytesReceived&) { plan_bytes(ctx); },
-                 [&](const m::FrameReceived& e) { plan_frame(e, ctx); },
-                 [&](const m::CursorExpired&) { plan_expired(ctx); },
-                 [&](const m::ReplayFinished&) {
-                   if (cfg.resume.mode != m::StreamMode::replay_only || !started) {
+                 [&](const model::Tick&) { plan_tick(ctx); },
+                 [&](const model::ConnectionOpened&) { plan_opened(ctx); },
+                 [&](const model::ConnectionClosed& e) { plan_closed(e, ctx); },
+                 [&](const model::ServerRejected& e) { plan_rejected(e, ctx); },
+                 [&](const model::BytesReceived&) { plan_bytes(ctx); },
+                 [&](const model::FrameReceived& e) { plan_frame(e, ctx); },
+                 [&](const model::CursorExpired&) { plan_expired(ctx); },
+                 [&](const model::ReplayFinished&) {
+                   if (config.resume.mode != model::StreamMode::replay_only || !started) {
                      ctx.quiet = true;
                      return;
                    }
-                   plan_ends(TermKind::stopped, m::Reason::replay_complete, ctx);
+                   plan_ends(TerminalKind::stopped, model::Reason::replay_complete, ctx);
                  },
-                 [&](const m::DeliveryAcked& e) { plan_acked(e, ctx); },
-                 [&](const m::AuthRefreshed& e) { plan_refreshed(e, ctx); },
-                 [&](const m::AuthRefreshFailed& e) { plan_refresh_failed(e, ctx); },
-                 [&](const m::CheckpointSaved& e) { plan_saved(e, ctx); },
-                 [&](const m::CheckpointSaveFailed& e) { plan_save_failed(e, ctx); },
-                 [&](const m::NetworkRestored&) { plan_restored(ctx); },
+                 [&](const model::DeliveryAcked& e) { plan_acked(e, ctx); },
+                 [&](const model::AuthRefreshed& e) { plan_refreshed(e, ctx); },
+                 [&](const model::AuthRefreshFailed& e) { plan_refresh_failed(e, ctx); },
+                 [&](const model::CheckpointSaved& e) { plan_saved(e, ctx); },
+                 [&](const model::CheckpointSaveFailed& e) { plan_save_failed(e, ctx); },
+                 [&](const model::NetworkRestored&) { plan_restored(ctx); },
              },
              event);
 }
 
-void Model::plan_ends(TermKind kind, m::Reason reason, Ctx& ctx) {
+void Model::plan_ends(TerminalKind kind, model::Reason reason, Ctx& ctx) {
   expect_terminal(ctx, kind, reason);
-  ctx.must_close = conn != Conn::none;
+  ctx.must_close = connection != Connection::none;
 }
 
-void Model::plan_started(const m::Started& e, Ctx& ctx) {
+void Model::plan_started(const model::Started& e, Ctx& ctx) {
   if (started) {
     ctx.quiet = true;
     return;
@@ -138,8 +138,8 @@ void Model::plan_started(const m::Started& e, Ctx& ctx) {
   outage_since = ctx.now;
   budget = budget_cap();
   budget_at = ctx.now;
-  const bool loaded = e.checkpoint && e.checkpoint->kind != m::CursorKind::none;
-  position = loaded ? *e.checkpoint : cfg.resume.start;
+  const bool loaded = e.checkpoint && e.checkpoint->kind != model::CursorKind::none;
+  position = loaded ? *e.checkpoint : config.resume.start;
   position_is_start = !loaded;
   if (loaded) saved_floor = *e.checkpoint;
   if (position.has_sequence) last_seq = position.sequence;
@@ -154,29 +154,29 @@ void Model::plan_started(const m::Started& e, Ctx& ctx) {
 
 void Model::plan_tick(Ctx& ctx) {
   ctx.early_tick = !deadline_before || ctx.now < *deadline_before;
-  if (conn == Conn::attempting) {
+  if (connection == Connection::attempting) {
     const Range t = connect_timeout();
     const std::int64_t waited = ms_between(attempt_at, ctx.now);
     if (waited >= t.lo) {
-      expect_failure(ctx, attempt_failure(m::Reason::connect_timeout, ctx.now));
+      expect_failure(ctx, attempt_failure(model::Reason::connect_timeout, ctx.now));
       ctx.failure_optional = waited < t.hi;
       ctx.must_close = true;
     }
-  } else if (conn == Conn::open && !confirmed) {
-    if (ms_between(opened_at, ctx.now) >= cfg.connect.confirm_timeout_ms) {
-      expect_failure(ctx, attempt_failure(m::Reason::confirm_timeout, ctx.now));
+  } else if (connection == Connection::open && !confirmed) {
+    if (ms_between(opened_at, ctx.now) >= config.connect.confirm_timeout_ms) {
+      expect_failure(ctx, attempt_failure(model::Reason::confirm_timeout, ctx.now));
       ctx.must_close = true;
     }
-  } else if (conn == Conn::open) {
+  } else if (connection == Connection::open) {
     plan_tick_open(ctx);
   } else if (refreshing) {
-    if (ms_between(refresh_at, ctx.now) >= cfg.auth.refresh_timeout_ms)
+    if (ms_between(refresh_at, ctx.now) >= config.auth.refresh_timeout_ms)
       refresh_failed(ctx);  // still out
   } else if (backing_off && ctx.now >= backoff_until) {
     const auto why =
         backoff_failures > 0 ? give_up_reason(backoff_failures, ctx.now) : std::nullopt;
     if (why) {
-      expect_terminal(ctx, TermKind::gave_up, *why);
+      expect_terminal(ctx, TerminalKind::gave_up, *why);
     } else {
       ctx.backoff_due = true;
     }
@@ -185,31 +185,31 @@ void Model::plan_tick(Ctx& ctx) {
 
 void Model::plan_tick_open(Ctx& ctx) {
   // Due refresh_ahead_ms before expiry, but not before half the lifetime.
-  ctx.expiring_refresh_ok = cfg.auth.has_provider && expires_at &&
-                            ms_between(ctx.now, *expires_at) <= cfg.auth.refresh_ahead_ms &&
+  ctx.expiring_refresh_ok = config.auth.has_provider && expires_at &&
+                            ms_between(ctx.now, *expires_at) <= config.auth.refresh_ahead_ms &&
                             ctx.now.ms >= credentials_at.ms / 2 + expires_at->ms / 2;
-  if (cfg.heartbeat && ms_between(last_rx_at, ctx.now) >= heartbeat_budget_ms()) {
-    end_stream(ctx, m::Reason::heartbeat_timeout, false);
+  if (config.heartbeat && ms_between(last_rx_at, ctx.now) >= heartbeat_budget_ms()) {
+    end_stream(ctx, model::Reason::heartbeat_timeout, false);
     ctx.must_close = true;
   }
 }
 
 void Model::plan_opened(Ctx& ctx) {
-  ctx.allowed = bit<m::ReportStatus>();
-  if (conn != Conn::attempting) {
+  ctx.allowed = bit<model::ReportStatus>();
+  if (connection != Connection::attempting) {
     ctx.quiet = true;
     return;
   }
-  conn = Conn::open;
+  connection = Connection::open;
   opened_at = ctx.now;
   last_rx_at = ctx.now;
-  confirmed = cfg.connect.confirm_timeout_ms == 0;
+  confirmed = config.connect.confirm_timeout_ms == 0;
   delivered_since_open = false;
 }
 
 void Model::plan_bytes(Ctx& ctx) {
-  ctx.allowed = bit<m::ReportStatus>();
-  if (conn != Conn::open) {
+  ctx.allowed = bit<model::ReportStatus>();
+  if (connection != Connection::open) {
     ctx.quiet = true;
     return;
   }
@@ -217,91 +217,91 @@ void Model::plan_bytes(Ctx& ctx) {
   last_rx_at = ctx.now;
 }
 
-void Model::plan_closed(const m::ConnectionClosed& e, Ctx& ctx) {
-  if (conn == Conn::none) {
+void Model::plan_closed(const model::ConnectionClosed& e, Ctx& ctx) {
+  if (connection == Connection::none) {
     ctx.quiet = true;
     return;
   }
-  const m::Reason reason = reason_of_close(e.cause);
-  if (e.cause == m::CloseCause::unrecoverable) {
-    expect_terminal(ctx, TermKind::failed, m::Reason::unrecoverable);
-  } else if (conn == Conn::open && confirmed) {
-    end_stream(ctx, reason, e.cause == m::CloseCause::clean_close);
+  const model::Reason reason = reason_of_close(e.cause);
+  if (e.cause == model::CloseCause::unrecoverable) {
+    expect_terminal(ctx, TerminalKind::failed, model::Reason::unrecoverable);
+  } else if (connection == Connection::open && confirmed) {
+    end_stream(ctx, reason, e.cause == model::CloseCause::clean_close);
   } else {
     expect_failure(ctx, attempt_failure(reason, ctx.now));
   }
-  conn = Conn::none;  // the event itself says the connection is gone
+  connection = Connection::none;  // the event itself says the connection is gone
 }
 
-void Model::plan_rejected(const m::ServerRejected& e, Ctx& ctx) {
+void Model::plan_rejected(const model::ServerRejected& e, Ctx& ctx) {
   // A status answers an attempt: connecting, or open but not yet confirmed.
-  if (!(conn == Conn::attempting || (conn == Conn::open && !confirmed))) {
+  if (!(connection == Connection::attempting || (connection == Connection::open && !confirmed))) {
     ctx.quiet = true;
     return;
   }
   ctx.must_close = true;
   const std::uint16_t status = e.http_status;
   if (status == 401) {
-    if (!cfg.auth.has_provider) {
-      expect_terminal(ctx, TermKind::failed, m::Reason::unauthorized);
+    if (!config.auth.has_provider) {
+      expect_terminal(ctx, TerminalKind::failed, model::Reason::unauthorized);
     } else if (attempt_fresh) {
-      expect_terminal(ctx, TermKind::failed, m::Reason::rejected_after_refresh);
+      expect_terminal(ctx, TerminalKind::failed, model::Reason::rejected_after_refresh);
     } else {
       ctx.refresh_rejected = true;
     }
     return;
   }
-  Failure f = attempt_failure(m::Reason::server_error, ctx.now);
+  Failure f = attempt_failure(model::Reason::server_error, ctx.now);
   if (status == 410) return cursor_too_old(ctx, f);
   f.http_status = status;
   if (status == 429 || status == 503) {
     // Retry-After is a hint on 429 and 503 only (docs/state-machine.md).
-    f.reason = m::Reason::rate_limited;
+    f.reason = model::Reason::rate_limited;
     f.retry_after_ms = e.retry_after_ms;
     return expect_failure(ctx, f);
   }
   if (status >= 500 && status <= 599) return expect_failure(ctx, f);
-  expect_terminal(ctx, TermKind::failed, m::Reason::http_status);
+  expect_terminal(ctx, TerminalKind::failed, model::Reason::http_status);
 }
 
-void Model::plan_frame(const m::FrameReceived& e, Ctx& ctx) {
+void Model::plan_frame(const model::FrameReceived& e, Ctx& ctx) {
   ctx.frame = &e;
-  if (conn != Conn::open) {
-    ctx.allowed = bit<m::DiscardFrame>();
+  if (connection != Connection::open) {
+    ctx.allowed = bit<model::DiscardFrame>();
     return;
   }
   ctx.frame_open = true;
-  ctx.allowed = bit<m::ReportStatus>() | bit<m::ReportGap>() | bit<m::SaveCheckpoint>() |
-                bit<m::Deliver>() | bit<m::DiscardFrame>();
+  ctx.allowed = bit<model::ReportStatus>() | bit<model::ReportGap>() |
+                bit<model::SaveCheckpoint>() | bit<model::Deliver>() | bit<model::DiscardFrame>();
   confirmed = true;
   last_rx_at = ctx.now;
   if (e.retry_ms && *e.retry_ms >= 0) sse_hint_ms = *e.retry_ms;
   const bool duplicate = e.sequence && last_seq && *e.sequence <= *last_seq;
   // on_next_delivery: this arrival proves the previous delivery was handled.
-  if (!duplicate && cfg.resume.commit == m::CommitPolicy::on_next_delivery && delivered > 0)
+  if (!duplicate && config.resume.commit == model::CommitPolicy::on_next_delivery && delivered > 0)
     commit(delivered, after_delivery(delivered).cursor, ctx.now);
 }
 
 void Model::plan_expired(Ctx& ctx) {
-  if (conn == Conn::none) {
+  if (connection == Connection::none) {
     ctx.quiet = true;
     return;
   }
-  if (conn == Conn::open && confirmed) {
+  if (connection == Connection::open && confirmed) {
     const bool short_session = is_short(ctx.now);
     if (healthy(ctx.now) && !short_session) {
       outage_since = ctx.now;
-      return cursor_too_old(ctx, Failure{m::Reason::cursor_resync, 1});
+      return cursor_too_old(ctx, Failure{model::Reason::cursor_resync, 1});
     }
-    return cursor_too_old(ctx,
-                          Failure{m::Reason::cursor_resync, inc_failures(failures), short_session});
+    return cursor_too_old(
+        ctx, Failure{model::Reason::cursor_resync, inc_failures(failures), short_session});
   }
-  cursor_too_old(ctx, attempt_failure(m::Reason::cursor_resync, ctx.now));
+  cursor_too_old(ctx, attempt_failure(model::Reason::cursor_resync, ctx.now));
 }
 
-void Model::plan_acked(const m::DeliveryAcked& e, Ctx& ctx) {
-  ctx.allowed = bit<m::SaveCheckpoint>();
-  if (cfg.resume.commit != m::CommitPolicy::on_ack || e.delivery_id == 0 ||
+void Model::plan_acked(const model::DeliveryAcked& e, Ctx& ctx) {
+  ctx.allowed = bit<model::SaveCheckpoint>();
+  if (config.resume.commit != model::CommitPolicy::on_ack || e.delivery_id == 0 ||
       e.delivery_id > delivered) {
     ctx.quiet = true;
     return;
@@ -309,7 +309,7 @@ void Model::plan_acked(const m::DeliveryAcked& e, Ctx& ctx) {
   commit(e.delivery_id, Position::of(e.cursor), ctx.now);
 }
 
-void Model::plan_refreshed(const m::AuthRefreshed& e, Ctx& ctx) {
+void Model::plan_refreshed(const model::AuthRefreshed& e, Ctx& ctx) {
   // The driver holds these credentials, whatever they answer.
   expires_at = e.expires_at;
   credentials_at = ctx.now;
@@ -319,18 +319,18 @@ void Model::plan_refreshed(const m::AuthRefreshed& e, Ctx& ctx) {
   if (refreshing) {
     ctx.quiet = false;
     ctx.connect = ConnectKind::refresh;
-  } else if (backing_off && backoff_reason == m::Reason::auth_refresh_failed) {
+  } else if (backing_off && backoff_reason == model::Reason::auth_refresh_failed) {
     // Late: the answer of the refresh whose timeout entered this backoff.
     ctx.quiet = false;
     if (const auto why = give_up_reason(backoff_failures, ctx.now)) {
-      expect_terminal(ctx, TermKind::gave_up, *why);
+      expect_terminal(ctx, TerminalKind::gave_up, *why);
     } else {
       ctx.connect = ConnectKind::late_refresh;
     }
   }
 }
 
-void Model::plan_refresh_failed(const m::AuthRefreshFailed& e, Ctx& ctx) {
+void Model::plan_refresh_failed(const model::AuthRefreshFailed& e, Ctx& ctx) {
   if (!answers_refresh_out(e.request)) {
     ctx.quiet = true;
     return;
@@ -347,20 +347,20 @@ void Model::plan_refresh_failed(const m::AuthRefreshFailed& e, Ctx& ctx) {
   refresh_failed(ctx);
 }
 
-void Model::plan_saved(const m::CheckpointSaved& e, Ctx& ctx) {
+void Model::plan_saved(const model::CheckpointSaved& e, Ctx& ctx) {
   ctx.quiet = true;
   if (e.delivery_id <= requested && e.delivery_id > durable) {
     durable = e.delivery_id;
     // The next save takes the commits that waited for this one (or for a
     // healed disk).
     ctx.quiet = false;
-    ctx.allowed = bit<m::SaveCheckpoint>();
+    ctx.allowed = bit<model::SaveCheckpoint>();
     save_failures_in_row = 0;
   }
 }
 
-void Model::plan_save_failed(const m::CheckpointSaveFailed& e, Ctx& ctx) {
-  ctx.allowed = bit<m::SaveCheckpoint>();
+void Model::plan_save_failed(const model::CheckpointSaveFailed& e, Ctx& ctx) {
+  ctx.allowed = bit<model::SaveCheckpoint>();
   // Only a failure of the newest request needs a retry.
   if (e.delivery_id <= durable || e.delivery_id != requested) {
     ctx.quiet = true;
@@ -370,7 +370,7 @@ void Model::plan_save_failed(const m::CheckpointSaveFailed& e, Ctx& ctx) {
   save_failed_since_save = true;
   if (!unsaved_since) unsaved_since = ctx.now;
   save_failures_in_row = inc_failures(save_failures_in_row);
-  save_retry_not_before = m::Instant{add_sat(ctx.now.ms, save_retry_wait_ms())};
+  save_retry_not_before = model::Instant{add_sat(ctx.now.ms, save_retry_wait_ms())};
 }
 
 void Model::plan_restored(Ctx& ctx) {
@@ -381,12 +381,12 @@ void Model::plan_restored(Ctx& ctx) {
   // Past the give-up limit a restore ends the session at once.
   if (backoff_failures > 0) {
     if (const auto why = give_up_reason(backoff_failures, ctx.now)) {
-      expect_terminal(ctx, TermKind::gave_up, *why);
+      expect_terminal(ctx, TerminalKind::gave_up, *why);
       return;
     }
   }
   ctx.restore = true;
-  ctx.allowed = bit<m::ReportStatus>() | bit<m::Connect>();
+  ctx.allowed = bit<model::ReportStatus>() | bit<model::Connect>();
 }
 
 }  // namespace tether::sim::session_reference

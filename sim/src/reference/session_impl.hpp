@@ -19,8 +19,6 @@
 #include <vector>
 
 namespace tether::sim::session_reference {
-
-namespace m = tether::model;
 using model::Overload;
 
 inline constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -31,7 +29,9 @@ using model::add_sat;
 using model::mul_sat;
 using model::sub_sat;
 // Milliseconds from `from` to `to`, saturating.
-inline std::int64_t ms_between(m::Instant from, m::Instant to) { return sub_sat(to.ms, from.ms); }
+inline std::int64_t ms_between(model::Instant from, model::Instant to) {
+  return sub_sat(to.ms, from.ms);
+}
 inline std::uint64_t inc_failures(std::uint64_t n) {
   return n >= kFailuresMax ? kFailuresMax : n + 1;
 }
@@ -48,11 +48,11 @@ struct Broken {
 [[noreturn]] void broken(SessionRule rule, std::string what);
 [[noreturn]] void broken_by(const Rule& rule, std::string what);
 // The rule an effect breaks when nothing in the step allows it.
-const Rule& rule_of_unexpected(const m::Effect& effect);
+const Rule& rule_of_unexpected(const model::Effect& effect);
 
 // Text for findings only.
-std::string text(const m::Cursor& cursor);
-std::string text(const m::Status& status);
+std::string text(const model::Cursor& cursor);
+std::string text(const model::Status& status);
 std::string num(std::int64_t v);
 std::string num(std::uint64_t v);
 
@@ -64,15 +64,15 @@ struct Position {
   std::string token;
   std::uint64_t sequence = 0;
   std::int64_t start_time_ms = 0;
-  m::CursorKind kind = m::CursorKind::none;
+  model::CursorKind kind = model::CursorKind::none;
   bool has_sequence = false;
 
-  static Position of(const m::Cursor& c) {
+  static Position of(const model::Cursor& c) {
     return Position{std::string(c.token.view()), c.sequence, c.start_time_ms, c.kind,
                     c.has_sequence};
   }
   // model::Cursor's equality, field by field.
-  bool same_as(const m::Cursor& c) const {
+  bool same_as(const model::Cursor& c) const {
     return kind == c.kind && has_sequence == c.has_sequence && sequence == c.sequence &&
            start_time_ms == c.start_time_ms && token == c.token.view();
   }
@@ -85,27 +85,27 @@ struct Range {
   std::int64_t hi;
 };
 
-enum class Conn : std::uint8_t { none, attempting, open };
+enum class Connection : std::uint8_t { none, attempting, open };
 enum class Override : std::uint8_t { none, oldest, live };
-enum class TermKind : std::uint8_t { stopped, gave_up, failed };
+enum class TerminalKind : std::uint8_t { stopped, gave_up, failed };
 // refresh: the retry with fresh credentials; late_refresh: the same, when the
 // refresh answers after its timeout entered a backoff (which it ends).
 enum class ConnectKind : std::uint8_t { none, start, refresh, late_refresh };
 
 struct Failure {
-  Failure(m::Reason r, std::uint64_t count, bool short_s = false)
-      : reason(r), n(count), short_session(short_s) {}
-  m::Reason reason;
-  std::uint64_t n;  // failure count including this one (0: a clean close of a healthy stream)
+  Failure(model::Reason why, std::uint64_t failures, bool short_lived = false)
+      : reason(why), count(failures), short_session(short_lived) {}
+  model::Reason reason;
+  std::uint64_t count;  // failure count including this one (0: a clean close of a healthy stream)
   bool short_session = false;
   std::optional<std::int64_t> retry_after_ms;
   std::uint16_t http_status = 0;
-  std::optional<m::Reason> give_up;  // the policy says stop instead of backing off
+  std::optional<model::Reason> give_up;  // the policy says stop instead of backing off
 };
 
 struct Terminal {
-  TermKind kind;
-  m::Reason reason;
+  TerminalKind kind;
+  model::Reason reason;
 };
 
 struct Gap {
@@ -115,8 +115,8 @@ struct Gap {
 
 // What one step must (or may) do, derived before looking at its effects.
 struct Ctx {
-  const m::Event* event = nullptr;
-  m::Instant now{};
+  const model::Event* event = nullptr;
+  model::Instant now{};
   bool quiet = false;           // an event the session must ignore: no effects at all
   bool early_tick = false;      // a Tick before next_deadline(): no effects at all
   std::uint32_t allowed = ~0U;  // bit per Effect alternative that may appear
@@ -130,7 +130,7 @@ struct Ctx {
   bool backoff_due = false;  // a Tick at or after the reported next attempt time
   bool restore = false;      // NetworkRestored while backing off
   bool restore_reported = false;
-  const m::FrameReceived* frame = nullptr;
+  const model::FrameReceived* frame = nullptr;
   bool frame_open = false;
   std::optional<Gap> pending_gap;  // a `missing` gap waiting for its Deliver
   bool too_old = false;
@@ -146,7 +146,7 @@ struct Ctx {
 // The bit of Effect alternative E in Ctx::allowed.
 template <class E, std::size_t I = 0>
 constexpr std::size_t effect_index() {
-  if constexpr (std::is_same_v<E, std::variant_alternative_t<I, m::Effect>>) {
+  if constexpr (std::is_same_v<E, std::variant_alternative_t<I, model::Effect>>) {
     return I;
   } else {
     return effect_index<E, I + 1>();
@@ -157,38 +157,38 @@ constexpr std::uint32_t bit() {
   return 1U << effect_index<E>();
 }
 
-inline bool phase_is_terminal(const m::Phase& p) {
-  return std::holds_alternative<m::Stopped>(p) || std::holds_alternative<m::GaveUp>(p) ||
-         std::holds_alternative<m::Failed>(p);
+inline bool phase_is_terminal(const model::Phase& p) {
+  return std::holds_alternative<model::Stopped>(p) || std::holds_alternative<model::GaveUp>(p) ||
+         std::holds_alternative<model::Failed>(p);
 }
 
 // The session as the events it was fed and the effects it emitted describe it.
 struct Model {
-  explicit Model(const m::SessionConfig& config) : cfg(config) {}
+  explicit Model(const model::SessionConfig& session) : config(session) {}
 
-  const m::SessionConfig cfg;
+  const model::SessionConfig config;
 
   bool started = false;
   bool terminal = false;
   // next_deadline() of the state after the previous step, i.e. of the state
   // before this one: the reference sees every step of a lifetime, so it needs
   // no copy of the state before (an early Tick is judged against it).
-  std::optional<m::Instant> deadline_before;
+  std::optional<model::Instant> deadline_before;
 
   // The connection, as the effects and events describe it.
-  Conn conn = Conn::none;
+  Connection connection = Connection::none;
   bool confirmed = false;  // bytes arrived since opening (or no confirmation needed)
   bool delivered_since_open = false;
   bool attempt_fresh = false;  // this attempt was made with credentials refreshed after a 401
-  m::Instant attempt_at{};
-  m::Instant opened_at{};
-  m::Instant last_rx_at{};
+  model::Instant attempt_at{};
+  model::Instant opened_at{};
+  model::Instant last_rx_at{};
   std::uint64_t failures = 0;  // consecutive failed attempts before the current / next attempt
 
   bool refreshing = false;  // a RefreshAuth{rejected} is out
-  m::Instant refresh_at{};
-  std::optional<m::Instant> expires_at;
-  m::Instant credentials_at{};  // when the current credentials arrived
+  model::Instant refresh_at{};
+  std::optional<model::Instant> expires_at;
+  model::Instant credentials_at{};  // when the current credentials arrived
   // One refresh out at a time, whatever its cause, until it answers (a
   // timeout gives up waiting, the call stays out); answers name it.
   std::uint32_t refresh_out = 0;   // 0: none
@@ -197,21 +197,21 @@ struct Model {
   // Backoff in progress (reported by a backing_off status).
   bool backing_off = false;
   std::uint64_t backoff_failures = 0;
-  m::Reason backoff_reason = m::Reason::none;
-  m::Instant backoff_from{};          // when the failure happened
+  model::Reason backoff_reason = model::Reason::none;
+  model::Instant backoff_from{};      // when the failure happened
   std::int64_t backoff_lower_ms = 0;  // the least delay the policy allows
-  m::Instant backoff_until{};         // the reported next attempt time
+  model::Instant backoff_until{};     // the reported next attempt time
   bool backoff_cut = false;           // NetworkRestored shortened it
-  m::Instant outage_since{};          // since the stream was last healthy
+  model::Instant outage_since{};      // since the stream was last healthy
   std::int64_t sse_hint_ms = 0;       // last SSE `retry:` seen (0: none)
   // Exact token bucket, in milliseconds of refill (one token = refill_ms_per_token).
   std::int64_t budget = 0;
-  m::Instant budget_at{};
+  model::Instant budget_at{};
 
   // Deliveries.
   std::uint64_t delivered = 0;
   std::optional<std::uint64_t> last_seq;
-  m::Cursor position;             // where a reconnect resumes
+  model::Cursor position;         // where a reconnect resumes
   bool position_is_start = true;  // still the configured start (nothing loaded or delivered)
   struct After {
     Position cursor;
@@ -242,26 +242,26 @@ struct Model {
   // After a failed save: how many in a row, and the earliest instant the
   // policy allows the retry (min * 2^(n-1), capped), computed here.
   std::uint64_t save_failures_in_row = 0;
-  std::optional<m::Instant> save_retry_not_before;
+  std::optional<model::Instant> save_retry_not_before;
   bool early_save = false;  // this step saved before save_retry_not_before
-  std::optional<m::Instant> unsaved_since;
-  std::optional<m::Cursor> saved_floor;  // loaded checkpoint, then every saved cursor
+  std::optional<model::Instant> unsaved_since;
+  std::optional<model::Cursor> saved_floor;  // loaded checkpoint, then every saved cursor
 
-  m::Status reported{};
+  model::Status reported{};
 
   // --- the policy's formulas (session_policy.cpp)
-  const m::BackoffPolicy& bp() const { return cfg.backoff; }
-  bool budget_on() const { return cfg.budget.tokens_max > 0; }
+  const model::BackoffPolicy& backoff() const { return config.backoff; }
+  bool budget_on() const { return config.budget.tokens_max > 0; }
   std::int64_t budget_cap() const;
   Range ceiling(std::uint64_t n) const;
   Range jitter(std::uint64_t n) const;
   std::int64_t hint_floor(const std::optional<std::int64_t>& retry_after_ms) const;
   Range connect_timeout() const;
   std::int64_t heartbeat_budget_ms() const;
-  bool is_short(m::Instant now) const;
-  bool healthy(m::Instant now) const;
-  std::optional<m::Reason> give_up_reason(std::uint64_t n, m::Instant now) const;
-  void refill(m::Instant now);
+  bool is_short(model::Instant now) const;
+  bool healthy(model::Instant now) const;
+  std::optional<model::Reason> give_up_reason(std::uint64_t n, model::Instant now) const;
+  void refill(model::Instant now);
   std::int64_t save_retry_wait_ms() const;
   const After& after_delivery(std::uint64_t id) const;
   const std::optional<Position>* commit_cursor_of(std::uint64_t id) const;
@@ -269,62 +269,63 @@ struct Model {
 
   // --- what an event makes due (session_events.cpp)
   void expect_failure(Ctx& ctx, Failure f) const;
-  static void expect_terminal(Ctx& ctx, TermKind kind, m::Reason reason);
-  void end_stream(Ctx& ctx, m::Reason reason, bool clean);
-  Failure attempt_failure(m::Reason reason, m::Instant now) const;
+  static void expect_terminal(Ctx& ctx, TerminalKind kind, model::Reason reason);
+  void end_stream(Ctx& ctx, model::Reason reason, bool clean);
+  Failure attempt_failure(model::Reason reason, model::Instant now) const;
   void cursor_too_old(Ctx& ctx, Failure f);
   void refresh_failed(Ctx& ctx);
-  void commit(std::uint64_t id, const Position& cursor, m::Instant now);
-  void plan(const m::Event& event, Ctx& ctx);
-  void plan_started(const m::Started& e, Ctx& ctx);
+  void commit(std::uint64_t id, const Position& cursor, model::Instant now);
+  void plan(const model::Event& event, Ctx& ctx);
+  void plan_started(const model::Started& e, Ctx& ctx);
   void plan_tick(Ctx& ctx);
   void plan_tick_open(Ctx& ctx);
   void plan_opened(Ctx& ctx);
   void plan_bytes(Ctx& ctx);
-  void plan_closed(const m::ConnectionClosed& e, Ctx& ctx);
-  void plan_rejected(const m::ServerRejected& e, Ctx& ctx);
-  void plan_frame(const m::FrameReceived& e, Ctx& ctx);
+  void plan_closed(const model::ConnectionClosed& e, Ctx& ctx);
+  void plan_rejected(const model::ServerRejected& e, Ctx& ctx);
+  void plan_frame(const model::FrameReceived& e, Ctx& ctx);
   void plan_expired(Ctx& ctx);
-  void plan_acked(const m::DeliveryAcked& e, Ctx& ctx);
-  void plan_refreshed(const m::AuthRefreshed& e, Ctx& ctx);
-  void plan_refresh_failed(const m::AuthRefreshFailed& e, Ctx& ctx);
-  void plan_saved(const m::CheckpointSaved& e, Ctx& ctx);
-  void plan_save_failed(const m::CheckpointSaveFailed& e, Ctx& ctx);
+  void plan_acked(const model::DeliveryAcked& e, Ctx& ctx);
+  void plan_refreshed(const model::AuthRefreshed& e, Ctx& ctx);
+  void plan_refresh_failed(const model::AuthRefreshFailed& e, Ctx& ctx);
+  void plan_saved(const model::CheckpointSaved& e, Ctx& ctx);
+  void plan_save_failed(const model::CheckpointSaveFailed& e, Ctx& ctx);
   void plan_restored(Ctx& ctx);
-  void plan_ends(TermKind kind, m::Reason reason, Ctx& ctx);
+  void plan_ends(TerminalKind kind, model::Reason reason, Ctx& ctx);
 
   // --- each effect, in order (session_effects.cpp)
-  void walk(const m::Effects& effects, Ctx& ctx);
-  void on_connect(const m::Connect& c, Ctx& ctx);
+  void walk(const model::Effects& effects, Ctx& ctx);
+  void on_connect(const model::Connect& c, Ctx& ctx);
   std::uint64_t connect_number(Ctx& ctx, bool& after_failure) const;
-  void spend_token(m::Instant now);
-  void check_resume(const m::Connect& c) const;
-  void on_deliver(const m::Deliver& d, Ctx& ctx);
-  void check_jump(const m::FrameReceived& f, const Ctx& ctx) const;
-  void move_position(const m::FrameReceived& f);
-  void on_discard(const m::DiscardFrame& d, Ctx& ctx) const;
-  void on_gap(const m::ReportGap& g, Ctx& ctx);
-  void on_save(const m::SaveCheckpoint& s, m::Instant now);
-  void check_save_cursor(const m::SaveCheckpoint& s) const;
-  void on_refresh(const m::RefreshAuth& r, Ctx& ctx) const;
-  void number_refresh(const m::RefreshAuth& r);
+  void spend_token(model::Instant now);
+  void check_resume(const model::Connect& c) const;
+  void on_deliver(const model::Deliver& d, Ctx& ctx);
+  void check_jump(const model::FrameReceived& f, const Ctx& ctx) const;
+  void move_position(const model::FrameReceived& f);
+  void on_discard(const model::DiscardFrame& d, Ctx& ctx) const;
+  void on_gap(const model::ReportGap& g, Ctx& ctx);
+  void on_save(const model::SaveCheckpoint& s, model::Instant now);
+  void check_save_cursor(const model::SaveCheckpoint& s) const;
+  void on_refresh(const model::RefreshAuth& r, Ctx& ctx) const;
+  void number_refresh(const model::RefreshAuth& r);
   bool answers_refresh_out(std::uint32_t request) const;
-  void on_status(const m::Status& st, Ctx& ctx);
-  void check_backoff(const m::Status& st, Ctx& ctx);
-  Range backoff_bounds(const Failure& f, m::Instant now) const;
-  void check_restore(const m::Status& st, Ctx& ctx);
+  void on_status(const model::Status& st, Ctx& ctx);
+  void check_backoff(const model::Status& st, Ctx& ctx);
+  Range backoff_bounds(const Failure& f, model::Instant now) const;
+  void check_restore(const model::Status& st, Ctx& ctx);
 
   // --- after the effects (session.cpp)
-  void settle(const m::Event& event, const m::State& after, const m::Effects& effects, Ctx& ctx);
-  bool settle_failure(const m::Phase& phase, const Ctx& ctx) const;
+  void settle(const model::Event& event, const model::State& after, const model::Effects& effects,
+              Ctx& ctx);
+  bool settle_failure(const model::Phase& phase, const Ctx& ctx) const;
   void settle_step(const Ctx& ctx, bool happened);
-  void settle_saves(const m::Event& event, const m::Phase& phase, const Ctx& ctx);
-  void check_terminal(const Terminal& t, const m::Phase& phase) const;
-  void check_phase(const m::Phase& phase) const;
-  void check_status(const m::Phase& phase) const;
-  static void check_tick(const m::State& after, const Ctx& ctx);
-  void check(const m::Event& event, const m::Phase& before, const m::State& after,
-             const m::Effects& effects);
+  void settle_saves(const model::Event& event, const model::Phase& phase, const Ctx& ctx);
+  void check_terminal(const Terminal& t, const model::Phase& phase) const;
+  void check_phase(const model::Phase& phase) const;
+  void check_status(const model::Phase& phase) const;
+  static void check_tick(const model::State& after, const Ctx& ctx);
+  void check(const model::Event& event, const model::Phase& before, const model::State& after,
+             const model::Effects& effects);
 };
 
 }  // namespace tether::sim::session_reference

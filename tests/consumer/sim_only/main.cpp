@@ -4,8 +4,8 @@
 // scenario to the end without a guarantee violation.
 #include <cstdio>
 #include <tether/io/config.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 
 int main() {
   using namespace tether;
@@ -22,7 +22,7 @@ int main() {
     std::fprintf(stderr, "consumer_sim: %s\n", scenario.error().message().c_str());
     return 1;
   }
-  const sim::RunResult result = sim::run(*scenario);
+  const sim::RunResult result = sim::run_session(*scenario);
   if (!result.ok() || result.events == 0) {
     std::fprintf(stderr, "consumer_sim: the scenario failed: %s %s\n", result.error.c_str(),
                  sim::describe(result).c_str());

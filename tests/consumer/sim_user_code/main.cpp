@@ -18,8 +18,8 @@
 #include <tether/io/config.hpp>
 #include <tether/sim/campaign.hpp>
 #include <tether/sim/client_code.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario_json.hpp>
+#include <tether/sim/session_world.hpp>
 
 namespace {
 
@@ -122,11 +122,11 @@ int main() {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto scenario = sim::parse_scenario(text);
   if (!scenario) return 1;
-  const sim::RunResult replayed = sim::run(*scenario, orders(true));
+  const sim::RunResult replayed = sim::run_session(*scenario, orders(true));
   if (replayed.violations.empty() ||
       replayed.violations.front().guarantee != sim::Guarantee::client_invariant)
     return 1;
-  if (!sim::run(*scenario, orders(false)).ok()) return 1;
+  if (!sim::run_session(*scenario, orders(false)).ok()) return 1;
   std::printf("the shrunk scenario replays the failure; the correct application passes it\n");
   return 0;
 }

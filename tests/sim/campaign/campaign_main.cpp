@@ -27,7 +27,7 @@
 #include <iterator>
 #include <map>
 #include <string>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
 #include <vector>
 
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   Coverage coverage;
   campaign::SeedCounts seeds_reaching{};
   for (std::uint64_t seed = first; seed <= last; ++seed) {
-    const RunResult r = run(swarm_scenario(seed), options);
+    const RunResult r = run_session(swarm_scenario(seed), options);
     ++scenarios;
     events += r.events;
     coverage.merge(r.coverage);

@@ -2,7 +2,7 @@
 // A campaign: a range of swarm seeds run with your configuration and your
 // client code (<tether/sim/client_code.hpp>), stopping at the first failure,
 // which it shrinks to a minimal scenario and writes as a scenario file
-// (tether-scenario/1) that `tether-sim replay FILE` and sim::run replay
+// (tether-scenario/1) that `tether-sim replay FILE` and sim::run_session replay
 // exactly. What a client application's CI property-test suite runs
 // (docs/simulation.md, "Your code under simulation").
 //
@@ -19,8 +19,8 @@
 #include <optional>
 #include <string>
 #include <tether/model/config.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario.hpp>
+#include <tether/sim/session_world.hpp>
 #include <tether/sim/shrink.hpp>
 
 namespace tether::sim {

@@ -16,7 +16,7 @@
 //   };
 //   tether::sim::RunOptions options;
 //   options.client_code = [](std::uint32_t) { return std::make_unique<Mine>(); };
-//   tether::sim::run(tether::sim::swarm_scenario(seed), options);
+//   tether::sim::run_session(tether::sim::swarm_scenario(seed), options);
 //
 // Everything runs on the one simulation thread, in virtual time: a callback
 // must not block or read a clock; randomness comes from Process::prng().
@@ -64,8 +64,8 @@ class ClientCode {
   // The application of a new process lifetime.
   virtual std::unique_ptr<io::Application> start(Process& process) = 0;
   // Checked after every step of this client (and at its crashes): a message
-  // fails the run (a violation of guarantee 11, "the client's own
-  // invariant"); nullopt: holds.
+  // fails the run (a violation of Guarantee::client_invariant, "the client's
+  // own invariant"); nullopt: holds.
   virtual std::optional<std::string> check(const ClientView& view) {
     static_cast<void>(view);
     return std::nullopt;

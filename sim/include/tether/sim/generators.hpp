@@ -4,10 +4,10 @@
 //
 //   #include <tether/sim/generators.hpp>
 //   rc::prop("my app survives the swarm", [](const tether::sim::Scenario& s) {
-//     RC_ASSERT(tether::sim::run(s).ok());
+//     RC_ASSERT(tether::sim::run_session(s).ok());
 //   });
 //   rc::prop("my policy survives the swarm", [&] {
-//     RC_ASSERT(tether::sim::run(*tether::sim::gen::scenario(my_policy)).ok());
+//     RC_ASSERT(tether::sim::run_session(*tether::sim::gen::scenario(my_policy)).ok());
 //   });
 //
 // A scenario is drawn as swarm_scenario(seed) does (the seed comes from

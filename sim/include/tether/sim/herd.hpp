@@ -10,8 +10,8 @@
 #include <span>
 #include <tether/model/config.hpp>
 #include <tether/sim/agenda.hpp>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario.hpp>
+#include <tether/sim/session_world.hpp>
 
 namespace tether::sim {
 

@@ -5,31 +5,34 @@
 // - The streaming-session reference (sim::SessionReference,
 //   <tether/sim/reference/session.hpp>, library tether::sim_reference) judges
 //   every reducer step of every process lifetime of every client from the
-//   events and effects alone: backoff bounds and the failure count (4),
-//   give-up at the limit and due attempts (7), the retry budget, connect,
-//   save and refresh pacing and the Tick contract (10), one refresh per 401
-//   (5), checkpoints never backwards nor ahead of the commit policy, one save
-//   in flight, batching by count and on Ticks (3), no duplicate (2), gaps told
-//   under strict detection and never invented, frames released once, resume
-//   from the last position or the cursor-too-old policy's place (1), nothing
-//   after the end and the flush of what the session was fed (6), timeouts
-//   when due (8). The model's property tests and the fuzz target run the same
+//   events and effects alone (each finding's sim::Guarantee in parentheses):
+//   backoff bounds and the failure count (backoff_bounds), give-up at the
+//   limit and due attempts (liveness), the retry budget, connect, save and
+//   refresh pacing and the Tick contract (rate), one refresh per 401
+//   (auth_refresh), checkpoints never backwards nor ahead of the commit
+//   policy, one save in flight, batching by count and on Ticks (checkpoint),
+//   no duplicate (no_duplicate), gaps told under strict detection and never
+//   invented, frames released once, resume from the last position or the
+//   cursor-too-old policy's place (no_silent_gap), nothing after the end and
+//   the flush of what the session was fed (stop), timeouts when due
+//   (half_open). The model's property tests and the fuzz target run the same
 //   reference. Its findings carry their rule's name (session_rules).
 //
 // - This oracle keeps only what needs the world's truth, reported with no
 //   rule name: what the server streamed (a filtered stream; under relaxed
 //   detection every streamed sequence reaches the application or a
-//   cursor-too-old gap covers it: guarantee 1), what the application acked
+//   cursor-too-old gap covers it: no_silent_gap), what the application acked
 //   and stopped (the driver feeds no ack beyond the application's and flushes
-//   what it acked: 3, 6; a stop is taken before anything else happens: 6),
-//   what the store made durable (a restart never loads less: 3; a flushed
-//   checkpoint becomes durable: 6; a batch is due from the store's truth, as
-//   time passes, so a timer the driver never fires is caught: 3), which
-//   credentials the auth source handed out (an attempt carries the newest:
-//   5), the ids the server sent over the client's limit (the only cause of
-//   Failed{unrecoverable}, and such a frame never reaches the session: 7, 1),
-//   half-open links as time passes, suspensions included (8), and liveness
-//   at the end of the healed period (7).
+//   what it acked: checkpoint, stop; a stop is taken before anything else
+//   happens: stop), what the store made durable (a restart never loads less:
+//   checkpoint; a flushed checkpoint becomes durable: stop; a batch is due
+//   from the store's truth, as time passes, so a timer the driver never fires
+//   is caught: checkpoint), which credentials the auth source handed out (an
+//   attempt carries the newest: auth_refresh), the ids the server sent over
+//   the client's limit (the only cause of Failed{unrecoverable}, and such a
+//   frame never reaches the session: liveness, no_silent_gap), half-open
+//   links as time passes, suspensions included (half_open), and liveness at
+//   the end of the healed period (liveness).
 //
 // It reads the reducer's phase only for liveness (is the client streaming?)
 // and to judge whether a terminal state had a cause in the world. The
@@ -83,7 +86,7 @@ class Oracle {
   void process_started(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
   void process_crashed(std::uint32_t client, Ms now);
   // A process loaded `loaded` from its store at start: never older than a
-  // checkpoint the store made durable (guarantee 3).
+  // checkpoint the store made durable (Guarantee::checkpoint).
   void checkpoint_loaded(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
   void suspended(std::uint32_t client, Ms until_ms);
   // The store made a checkpoint durable.
@@ -91,14 +94,15 @@ class Oracle {
 
   // What the application asked of its session (the world's truth, told as the
   // call is made, before the driver acts on it): the driver must feed the
-  // session no ack beyond the application's (guarantee 3), commit and flush
-  // what it acked (guarantees 3 and 6), and take a stop before anything else
-  // happens to the client (guarantee 6), also one asked from inside a callback.
+  // session no ack beyond the application's (Guarantee::checkpoint), commit
+  // and flush what it acked (checkpoint and stop), and take a stop before
+  // anything else happens to the client (stop), also one asked from inside a
+  // callback.
   void application_acked(std::uint32_t client, Ms now, std::uint64_t delivery_id);
   void application_stopped(std::uint32_t client, Ms now);
   // The auth source gave this process lifetime credentials `token`; an attempt
-  // carried `token`: it must carry the newest given (guarantee 5), never a
-  // refresh's predecessor.
+  // carried `token`: it must carry the newest given (Guarantee::auth_refresh),
+  // never a refresh's predecessor.
   void credentials_issued(std::uint32_t client, Ms now, std::uint64_t token);
   void credentials_sent(std::uint32_t client, Ms now, std::uint64_t token);
 

@@ -35,7 +35,7 @@
 // ScenarioError naming the field path ("faults[3].at_ms",
 // "config.backoff.delay_ms_max") or, for a JSON syntax error, the byte offset.
 // Unknown fields, unknown presets and unknown fault kinds are errors, and so is
-// anything run() could not execute (a fault after the safety phase, a client
+// anything run_session() could not execute (a fault after the safety phase, a client
 // index beyond the fleet, an invalid configuration, a filtered stream with
 // strict gap detection).
 //
@@ -76,7 +76,7 @@ struct ScenarioError {
 
 std::expected<Scenario, ScenarioError> parse_scenario(std::string_view json);
 
-// Whether run() can execute `scenario` as written (the checks parse_scenario
+// Whether run_session() can execute `scenario` as written (the checks parse_scenario
 // applies after reading the fields; shrink uses it on its candidates).
 std::expected<void, ScenarioError> check_scenario(const Scenario& scenario);
 

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <tether/sim/run.hpp>
 #include <tether/sim/scenario.hpp>
+#include <tether/sim/session_world.hpp>
 
 namespace tether::sim {
 

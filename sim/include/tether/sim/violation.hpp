@@ -1,5 +1,5 @@
 #pragma once
-// One violation type for every simulated world (the session world, run.hpp;
+// One violation type for every simulated world (the session world, session_world.hpp;
 // the poll world, poll_world.hpp; the wait world, wait_world.hpp; the mirror
 // world, mirror_world.hpp): the guarantee broken, named by an enum, and, where a
 // world checks one guarantee by several rules, the rule's name.

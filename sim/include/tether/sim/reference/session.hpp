@@ -26,42 +26,46 @@
 // steps).
 //
 // What it checks, after every step (the rule of session_rules in
-// <tether/sim/violation.hpp>, and its guarantee):
+// <tether/sim/violation.hpp>, and the sim::Guarantee it checks):
 //  - terminal states are sticky (no effects, same phase), and nothing connects
-//    or delivers once the session stops ("after-end", 6); every terminal state
-//    flushes what may be saved ("flush", 6) and has a cause in the events
-//    ("end-cause", 7);
+//    or delivers once the session stops ("after-end", stop); every terminal
+//    state flushes what may be saved ("flush", stop) and has a cause in the
+//    events ("end-cause", liveness);
 //  - every backoff delay lies in its policy's bounds for the failure count the
-//    reference counts itself ("backoff-delay", "failure-count", 4), raised by
-//    the short-session and server-hint floors, and widened by one token refill
-//    when a retry budget is on; every failure backs off or ends the session
-//    ("backoff-entered", 4); attempts are never closer than those bounds
-//    ("attempt-early", 4; except a network-restored cut, "network-restored", or
+//    reference counts itself ("backoff-delay", "failure-count",
+//    backoff_bounds), raised by the short-session and server-hint floors, and
+//    widened by one token refill when a retry budget is on; every failure
+//    backs off or ends the session ("backoff-entered", backoff_bounds);
+//    attempts are never closer than those bounds ("attempt-early",
+//    backoff_bounds; except a network-restored cut, "network-restored", or
 //    the immediate retry after a 401 refresh); give-up happens exactly when the
-//    policy says ("give-up", 7); a due attempt is made ("connect-due", 7);
-//  - rates (10): the retry budget is never overdrawn ("retry-budget"); no
+//    policy says ("give-up", liveness); a due attempt is made ("connect-due",
+//    liveness);
+//  - rates: the retry budget is never overdrawn ("retry-budget"); no
 //    Connect without a reason ("connect-without-reason") nor over an open one
 //    ("connect-overlap"); a failed save is retried at its backoff's end, not
 //    before ("save-retry"); one refresh out at a time, numbered, and no
 //    proactive one outside the token's window or after a failed one before new
-//    credentials ("refresh-pacing");
+//    credentials ("refresh-pacing"); all rate;
 //  - one auth refresh per rejected attempt; a 401 without a provider, or right
-//    after a refresh, is fatal ("auth-refresh", 5);
+//    after a refresh, is fatal ("auth-refresh", auth_refresh);
 //  - checkpoints: never backwards, never ahead of the commit policy, the cursor
-//    is the one of the saved delivery ("checkpoint", 3), one save in flight but
-//    the final flush ("save-in-flight", 3), batching limits hold ("batching", 3);
-//  - deliveries: no duplicate ("duplicate", 2), no silent gap under strict
-//    detection and no invented gap, a cursor-too-old gap from the first event
-//    not delivered ("gap", 1), every frame released exactly once as itself
-//    ("frame-release", 1), reconnects resume from the last delivered position,
-//    or oldest/live after "cursor too old" ("resume", 1);
+//    is the one of the saved delivery ("checkpoint", checkpoint), one save in
+//    flight but the final flush ("save-in-flight", checkpoint), batching limits
+//    hold ("batching", checkpoint);
+//  - deliveries: no duplicate ("duplicate", no_duplicate), no silent gap under
+//    strict detection and no invented gap, a cursor-too-old gap from the first
+//    event not delivered ("gap", no_silent_gap), every frame released exactly
+//    once as itself ("frame-release", no_silent_gap), reconnects resume from
+//    the last delivered position, or oldest/live after "cursor too old"
+//    ("resume", no_silent_gap);
 //  - timeouts (connect, confirm, heartbeat, refresh) fire when due and not
-//    before ("heartbeat", 8, for the heartbeat);
+//    before ("heartbeat", half_open, for the heartbeat);
 //  - next_deadline() is never in the past after a Tick, an early Tick has no
-//    effects, and a repeated Tick has none either ("tick", 10);
+//    effects, and a repeated Tick has none either ("tick", rate);
 //  - the phase agrees with the model ("phase") and the reported status
-//    describes the phase ("status"), judged under 7: a session whose state
-//    disagrees with what it did does not reliably get back to work.
+//    describes the phase ("status"), judged under liveness: a session whose
+//    state disagrees with what it did does not reliably get back to work.
 //
 // A finding is the rare path: checks build no text unless one fails, and a
 // step allocates nothing but the windows of cursors a save may still name.

@@ -5,13 +5,13 @@
 #include <cstdlib>
 #include <string>
 #include <tether/model/session.hpp>
-#include <tether/sim/run.hpp>
+#include <tether/sim/session_world.hpp>
 #include <vector>
 
 #include "status_history.hpp"
 
 using namespace tether::sim;
-namespace m = tether::model;
+namespace model = tether::model;
 using tether::sim::test::backoffs;
 
 namespace {
@@ -22,7 +22,7 @@ Scenario base() { return tether::sim::test::aviso_base(120000); }
 RunResult run_ok(const Scenario& s) {
   RunOptions o;
   o.keep_trace_text = std::getenv("TETHER_SIM_TRACE") != nullptr;
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   if (o.keep_trace_text) std::fputs(r.trace.c_str(), stdout);
   INFO(describe(r));
   REQUIRE(r.ok());
@@ -61,7 +61,7 @@ TEST_CASE("a half-open link is detected within the heartbeat budget", "[run]") {
   Scenario s = base();  // aviso heartbeat: 30 s interval, budget 90 s
   s.faults.push_back(Fault{FaultKind::half_open, 0, 20000, 5000});
   const RunResult r = run_ok(s);
-  const auto hb = backoffs(r, m::Reason::heartbeat_timeout);
+  const auto hb = backoffs(r, model::Reason::heartbeat_timeout);
   REQUIRE(hb.size() == 1);
   CHECK(hb[0].first <= 20000 + 90000);
   CHECK(hb[0].first >= 20000 + 90000 - 10000 - 100);  // the last heartbeat came < 10 s before
@@ -73,17 +73,17 @@ TEST_CASE("a cursor too old: an explicit gap, then the configured policy", "[run
   s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});  // reconnects find the cursor expired
   SECTION("resync from the oldest retained event") {
-    s.config.resume.too_old = m::TooOldPolicy::resync_from_oldest;
+    s.config.resume.too_old = model::TooOldPolicy::resync_from_oldest;
     const RunResult r = run_ok(s);
     REQUIRE_FALSE(r.clients[0].gaps.empty());
-    const m::ReportGap g = r.clients[0].gaps[0].second;
-    CHECK(g.cause == m::GapCause::cursor_too_old);
+    const model::ReportGap g = r.clients[0].gaps[0].second;
+    CHECK(g.cause == model::GapCause::cursor_too_old);
     REQUIRE(g.from_sequence);
     CHECK(*g.from_sequence <= 41);
     CHECK(r.clients[0].final_phase == "Stopped");
   }
   SECTION("fail") {
-    s.config.resume.too_old = m::TooOldPolicy::fail;
+    s.config.resume.too_old = model::TooOldPolicy::fail;
     const RunResult r = run_ok(s);  // failing is the policy: liveness does not apply
     CHECK(r.clients[0].gaps.size() == 1);
     CHECK(r.clients[0].final_phase == "Failed");
@@ -112,7 +112,7 @@ TEST_CASE("a second 401 after a refresh is terminal", "[run]") {
   const RunResult r = run_ok(s);
   CHECK(r.clients[0].refresh_rejected == 1);
   CHECK(r.clients[0].final_phase == "Failed");
-  CHECK(r.clients[0].statuses.back().second.reason == m::Reason::rejected_after_refresh);
+  CHECK(r.clients[0].statuses.back().second.reason == model::Reason::rejected_after_refresh);
 }
 
 TEST_CASE("a Retry-After longer than the hint ceiling is clamped", "[run]") {
@@ -120,7 +120,7 @@ TEST_CASE("a Retry-After longer than the hint ceiling is clamped", "[run]") {
   s.faults.push_back(Fault{FaultKind::rate_limit, all_clients, 10000, 10000, 3600000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 10000, 0});
   const RunResult r = run_ok(s);
-  const auto rl = backoffs(r, m::Reason::rate_limited);
+  const auto rl = backoffs(r, model::Reason::rate_limited);
   REQUIRE(rl.size() == 1);
   // The 300 s ceiling is a floor the first draw of aviso's full jitter
   // ([0, 250) ms) lands above: clamped, and still spread.
@@ -201,7 +201,7 @@ TEST_CASE("a server restart that loses history reports the gap", "[run]") {
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 20000, 1000, 1});
   const RunResult r = run_ok(s);
   REQUIRE_FALSE(r.clients[0].gaps.empty());
-  CHECK(r.clients[0].gaps[0].second.cause == m::GapCause::cursor_too_old);
+  CHECK(r.clients[0].gaps[0].second.cause == model::GapCause::cursor_too_old);
 }
 
 // Regression (found by the swarm as a hot loop): a CheckpointSaveFailed of a
@@ -209,34 +209,36 @@ TEST_CASE("a server restart that loses history reports the gap", "[run]") {
 // a failing store every outstanding write spawned a new one.
 TEST_CASE("a failed superseded checkpoint write does not spawn another", "[run]") {
   auto cfg = make_config("aviso", {}).value();
-  auto made = m::make(cfg);
+  auto made = model::make(cfg);
   REQUIRE(made);
-  m::State st = std::move(*made);
-  const auto at = [](Ms t) { return m::Instant{t}; };
-  (void)m::transition_in_place(st, m::Started{at(0), std::nullopt, std::nullopt});
-  (void)m::transition_in_place(st, m::ConnectionOpened{at(1)});
+  model::State st = std::move(*made);
+  const auto at = [](Ms t) { return model::Instant{t}; };
+  (void)model::transition_in_place(st, model::Started{at(0), std::nullopt, std::nullopt});
+  (void)model::transition_in_place(st, model::ConnectionOpened{at(1)});
   for (std::uint64_t k = 1; k <= 3; ++k) {
-    (void)m::transition_in_place(st, m::FrameReceived{at(2), k, std::nullopt, std::nullopt, k});
-    (void)m::transition_in_place(st, m::DeliveryAcked{at(2), k, m::Cursor::at_sequence(k)});
+    (void)model::transition_in_place(st,
+                                     model::FrameReceived{at(2), k, std::nullopt, std::nullopt, k});
+    (void)model::transition_in_place(st,
+                                     model::DeliveryAcked{at(2), k, model::Cursor::at_sequence(k)});
   }
   // Saves 1, 2, 3 are in flight; the store fails all three. Only the newest
   // failure counts, and its retry waits for the save backoff
   // (checkpoint_retry_ms_min): nothing at once, then one save of the newest commit.
-  const auto saves_of = [](const m::Effects& fx) {
+  const auto saves_of = [](const model::Effects& fx) {
     std::vector<std::uint64_t> ids;
-    for (const m::Effect& e : fx)
-      if (const auto* k = std::get_if<m::SaveCheckpoint>(&e)) ids.push_back(k->delivery_id);
+    for (const model::Effect& e : fx)
+      if (const auto* k = std::get_if<model::SaveCheckpoint>(&e)) ids.push_back(k->delivery_id);
     return ids;
   };
   std::vector<std::uint64_t> at_once;
   for (std::uint64_t k = 1; k <= 3; ++k)
     for (const std::uint64_t id :
-         saves_of(m::transition_in_place(st, m::CheckpointSaveFailed{at(3), k})))
+         saves_of(model::transition_in_place(st, model::CheckpointSaveFailed{at(3), k})))
       at_once.push_back(id);
   CHECK(at_once.empty());
   const Ms retry_ms = cfg.resume.checkpoint_retry_ms_min;
-  CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms - 1)})).empty());
-  CHECK(saves_of(m::transition_in_place(st, m::Tick{at(3 + retry_ms)})) ==
+  CHECK(saves_of(model::transition_in_place(st, model::Tick{at(3 + retry_ms - 1)})).empty());
+  CHECK(saves_of(model::transition_in_place(st, model::Tick{at(3 + retry_ms)})) ==
         std::vector<std::uint64_t>{3});
 }
 
@@ -257,7 +259,7 @@ TEST_CASE("opaque ids: acks and resumes go by token, across resets and a crash",
 TEST_CASE("opaque ids across a restart that lost the history (new epoch)", "[run][ids]") {
   Scenario s = base();
   s.world.opaque_ids = true;
-  s.config.resume.too_old = m::TooOldPolicy::resume_from_live;
+  s.config.resume.too_old = model::TooOldPolicy::resume_from_live;
   s.faults.push_back(Fault{FaultKind::server_restart, all_clients, 30000, 2000, 1});
   const RunResult r = run_ok(s);  // a caught-up client's old-epoch id still resumes
   CHECK(r.clients[0].redeliveries == 0);
@@ -271,7 +273,7 @@ TEST_CASE("opaque ids as long as the client's limit: acks and resumes by 1024-by
           "[run][ids]") {
   Scenario s = base();
   s.world.opaque_ids = true;
-  s.world.id_bytes = m::Token::capacity;
+  s.world.id_bytes = model::Token::capacity;
   s.config.resume.checkpoint_every_events = 5;
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   s.faults.push_back(Fault{FaultKind::crash, 0, 50000, 3000});
@@ -287,7 +289,7 @@ TEST_CASE("a filtered stream skips sequences without a gap under relaxed detecti
           "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;
-  s.config.resume.gaps = m::GapDetection::relaxed;
+  s.config.resume.gaps = model::GapDetection::relaxed;
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   const RunResult r = run_ok(s);
   const ClientReport& c = r.clients[0];
@@ -303,13 +305,13 @@ TEST_CASE("a lossy server: under strict detection every event it skips is report
           "[run][filter]") {
   Scenario s = base();
   s.world.filter_skip_every = 3;
-  s.config.resume.gaps = m::GapDetection::strict;
+  s.config.resume.gaps = model::GapDetection::strict;
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   const RunResult r = run_ok(s);
   const ClientReport& c = r.clients[0];
   REQUIRE(c.gaps.size() >= 10);
   for (const auto& [at_ms, gap] : c.gaps) {
-    CHECK(gap.cause == m::GapCause::missing);
+    CHECK(gap.cause == model::GapCause::missing);
     REQUIRE(gap.from_sequence.has_value());
     CHECK(*gap.from_sequence % 3 == 0);
     CHECK(gap.to_sequence == gap.from_sequence);
@@ -318,22 +320,23 @@ TEST_CASE("a lossy server: under strict detection every event it skips is report
 
 // Regression (issue 10): a policy no preset has could be simulated only by
 // swapping a config in through RunOptions::reducer, and the oracle, built from
-// the preset, judged the custom backoff against the preset's bounds (false g4:
-// "backoff 1113 ms after failure 1 ... outside [0, 500]"). The scenario now
-// carries the full configuration, which both the clients and the oracle use.
+// the preset, judged the custom backoff against the preset's bounds (a false
+// backoff_bounds: "backoff 1113 ms after failure 1 ... outside [0, 500]").
+// The scenario now carries the full configuration, which both the clients and
+// the oracle use.
 TEST_CASE("a custom backoff runs exactly as configured, judged against itself", "[run][config]") {
   Scenario s = base();
   s.label = "custom";
   s.config.backoff.delay_ms_initial = 1113;  // no preset's value
   s.config.backoff.delay_ms_max = 20000;
-  s.config.backoff.jitter = m::JitterKind::none;
+  s.config.backoff.jitter = model::JitterKind::none;
   s.faults.push_back(Fault{FaultKind::partition, 0, 20000, 40000});
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   const RunResult r = run_ok(s);
-  const auto reset = backoffs(r, m::Reason::transport_error);
+  const auto reset = backoffs(r, model::Reason::transport_error);
   REQUIRE(reset.size() == 1);
   CHECK(reset[0].second == 1113);  // failure 1: delay_ms_initial, no jitter
-  const auto timeouts = backoffs(r, m::Reason::connect_timeout);
+  const auto timeouts = backoffs(r, model::Reason::connect_timeout);
   REQUIRE(timeouts.size() >= 2);
   CHECK(timeouts[0].second == 2226);  // failure 2: 1113 * 2
   CHECK(timeouts[1].second == 4452);
@@ -343,7 +346,7 @@ TEST_CASE("a custom backoff runs exactly as configured, judged against itself", 
 TEST_CASE("an invalid configuration is an error naming the field, not a run", "[run][config]") {
   Scenario s = base();
   s.config.backoff.delay_ms_max = s.config.backoff.delay_ms_initial - 1;
-  const RunResult r = run(s);
+  const RunResult r = run_session(s);
   CHECK(r.events == 0);
   CHECK(r.error.find("backoff.delay_ms_max") != std::string::npos);
 }
@@ -356,66 +359,70 @@ TEST_CASE(
     "every configuration rule: just outside it is refused naming its field; at its edge the run "
     "goes",
     "[run][config]") {
-  using Edit = void (*)(m::SessionConfig&);
+  using Edit = void (*)(model::SessionConfig&);
   struct Rule {
     const char* field;
     Edit outside;
     Edit edge;
   };
   const Rule rules[] = {
-      {"backoff.delay_ms_initial", [](m::SessionConfig& c) { c.backoff.delay_ms_initial = 0; },
-       [](m::SessionConfig& c) { c.backoff.delay_ms_initial = 1; }},
-      {"backoff.multiplier", [](m::SessionConfig& c) { c.backoff.multiplier = 0.999; },
-       [](m::SessionConfig& c) { c.backoff.multiplier = 1.0; }},
+      {"backoff.delay_ms_initial", [](model::SessionConfig& c) { c.backoff.delay_ms_initial = 0; },
+       [](model::SessionConfig& c) { c.backoff.delay_ms_initial = 1; }},
+      {"backoff.multiplier", [](model::SessionConfig& c) { c.backoff.multiplier = 0.999; },
+       [](model::SessionConfig& c) { c.backoff.multiplier = 1.0; }},
       {"backoff.delay_ms_max",
-       [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1; },
-       [](m::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial; }},
-      {"backoff.jitter_fraction", [](m::SessionConfig& c) { c.backoff.jitter_fraction = 1.001; },
-       [](m::SessionConfig& c) { c.backoff.jitter_fraction = 1.0; }},
+       [](model::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial - 1; },
+       [](model::SessionConfig& c) { c.backoff.delay_ms_max = c.backoff.delay_ms_initial; }},
+      {"backoff.jitter_fraction",
+       [](model::SessionConfig& c) { c.backoff.jitter_fraction = 1.001; },
+       [](model::SessionConfig& c) { c.backoff.jitter_fraction = 1.0; }},
       {"backoff.stable_ms",
-       [](m::SessionConfig& c) {
-         c.backoff.reset_on = m::ResetOn::stable_period;
+       [](model::SessionConfig& c) {
+         c.backoff.reset_on = model::ResetOn::stable_period;
          c.backoff.stable_ms = 0;
        },
-       [](m::SessionConfig& c) {
-         c.backoff.reset_on = m::ResetOn::stable_period;
+       [](model::SessionConfig& c) {
+         c.backoff.reset_on = model::ResetOn::stable_period;
          c.backoff.stable_ms = 1;
        }},
-      {"backoff.short_session_ms", [](m::SessionConfig& c) { c.backoff.short_session_ms = -1; },
-       [](m::SessionConfig& c) { c.backoff.short_session_ms = 0; }},
+      {"backoff.short_session_ms", [](model::SessionConfig& c) { c.backoff.short_session_ms = -1; },
+       [](model::SessionConfig& c) { c.backoff.short_session_ms = 0; }},
       {"backoff.clean_close_delay_ms",
-       [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = -1; },
-       [](m::SessionConfig& c) { c.backoff.clean_close_delay_ms = 0; }},
-      {"give_up.outage_ms_max", [](m::SessionConfig& c) { c.give_up.outage_ms_max = -1; },
-       [](m::SessionConfig& c) { c.give_up.outage_ms_max = 0; }},
-      {"budget.tokens_max", [](m::SessionConfig& c) { c.budget.tokens_max = 1000001; },
-       [](m::SessionConfig& c) { c.budget.tokens_max = 1000000; }},
-      {"budget.refill_ms_per_token", [](m::SessionConfig& c) { c.budget.refill_ms_per_token = 0; },
-       [](m::SessionConfig& c) { c.budget.refill_ms_per_token = 1; }},
-      {"connect.timeout_ms", [](m::SessionConfig& c) { c.connect.timeout_ms = 0; },
-       [](m::SessionConfig& c) { c.connect.timeout_ms = 1000; }},
-      {"connect.confirm_timeout_ms", [](m::SessionConfig& c) { c.connect.confirm_timeout_ms = -1; },
-       [](m::SessionConfig& c) { c.connect.confirm_timeout_ms = 0; }},
+       [](model::SessionConfig& c) { c.backoff.clean_close_delay_ms = -1; },
+       [](model::SessionConfig& c) { c.backoff.clean_close_delay_ms = 0; }},
+      {"give_up.outage_ms_max", [](model::SessionConfig& c) { c.give_up.outage_ms_max = -1; },
+       [](model::SessionConfig& c) { c.give_up.outage_ms_max = 0; }},
+      {"budget.tokens_max", [](model::SessionConfig& c) { c.budget.tokens_max = 1000001; },
+       [](model::SessionConfig& c) { c.budget.tokens_max = 1000000; }},
+      {"budget.refill_ms_per_token",
+       [](model::SessionConfig& c) { c.budget.refill_ms_per_token = 0; },
+       [](model::SessionConfig& c) { c.budget.refill_ms_per_token = 1; }},
+      {"connect.timeout_ms", [](model::SessionConfig& c) { c.connect.timeout_ms = 0; },
+       [](model::SessionConfig& c) { c.connect.timeout_ms = 1000; }},
+      {"connect.confirm_timeout_ms",
+       [](model::SessionConfig& c) { c.connect.confirm_timeout_ms = -1; },
+       [](model::SessionConfig& c) { c.connect.confirm_timeout_ms = 0; }},
       {"heartbeat.interval_multiple",
-       [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 65; },
-       [](m::SessionConfig& c) { c.heartbeat->interval_multiple = 64; }},
-      {"heartbeat.slack_ms", [](m::SessionConfig& c) { c.heartbeat->slack_ms = -1; },
-       [](m::SessionConfig& c) { c.heartbeat->slack_ms = 0; }},
-      {"auth.refresh_timeout_ms", [](m::SessionConfig& c) { c.auth.refresh_timeout_ms = 0; },
-       [](m::SessionConfig& c) { c.auth.refresh_timeout_ms = 1000; }},
+       [](model::SessionConfig& c) { c.heartbeat->interval_multiple = 65; },
+       [](model::SessionConfig& c) { c.heartbeat->interval_multiple = 64; }},
+      {"heartbeat.slack_ms", [](model::SessionConfig& c) { c.heartbeat->slack_ms = -1; },
+       [](model::SessionConfig& c) { c.heartbeat->slack_ms = 0; }},
+      {"auth.refresh_timeout_ms", [](model::SessionConfig& c) { c.auth.refresh_timeout_ms = 0; },
+       [](model::SessionConfig& c) { c.auth.refresh_timeout_ms = 1000; }},
       {"resume.checkpoint_every_events",
-       [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 0; },
-       [](m::SessionConfig& c) { c.resume.checkpoint_every_events = 1; }},
-      {"resume.checkpoint_every_ms", [](m::SessionConfig& c) { c.resume.checkpoint_every_ms = -1; },
-       [](m::SessionConfig& c) { c.resume.checkpoint_every_ms = 0; }},
+       [](model::SessionConfig& c) { c.resume.checkpoint_every_events = 0; },
+       [](model::SessionConfig& c) { c.resume.checkpoint_every_events = 1; }},
+      {"resume.checkpoint_every_ms",
+       [](model::SessionConfig& c) { c.resume.checkpoint_every_ms = -1; },
+       [](model::SessionConfig& c) { c.resume.checkpoint_every_ms = 0; }},
       {"resume.checkpoint_retry_ms_min",
-       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 0; },
-       [](m::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 1; }},
+       [](model::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 0; },
+       [](model::SessionConfig& c) { c.resume.checkpoint_retry_ms_min = 1; }},
       {"resume.checkpoint_retry_ms_max",
-       [](m::SessionConfig& c) {
+       [](model::SessionConfig& c) {
          c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min - 1;
        },
-       [](m::SessionConfig& c) {
+       [](model::SessionConfig& c) {
          c.resume.checkpoint_retry_ms_max = c.resume.checkpoint_retry_ms_min;
        }},
   };
@@ -424,13 +431,13 @@ TEST_CASE(
     Scenario s = base();
     s.safety_ms = 20000;
     rule.outside(s.config);
-    const RunResult refused = run(s);
+    const RunResult refused = run_session(s);
     CHECK(refused.events == 0);
     CHECK(refused.error.find(std::string("config: ") + rule.field + ":") == 0);
     s = base();
     s.safety_ms = 20000;
     rule.edge(s.config);
-    const RunResult edge = run(s);
+    const RunResult edge = run_session(s);
     INFO(edge.error << describe(edge));
     CHECK(edge.error.empty());
     CHECK(edge.events > 0);
@@ -440,7 +447,7 @@ TEST_CASE(
 TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay complete)",
           "[run][replay]") {
   Scenario s = base();
-  s.config.resume.mode = m::StreamMode::replay_only;
+  s.config.resume.mode = model::StreamMode::replay_only;
   s.world.replay_end_sequence = 100;  // appended at 50 s
   s.faults.push_back(Fault{FaultKind::reset, 0, 20000, 0});
   s.faults.push_back(
@@ -448,13 +455,13 @@ TEST_CASE("a replay that ends: every event up to its end, then Stopped (replay c
   const RunResult r = run_ok(s);
   const ClientReport& c = r.clients[0];
   CHECK(c.final_phase == "Stopped");
-  CHECK(c.statuses.back().second.reason == m::Reason::replay_complete);
+  CHECK(c.statuses.back().second.reason == model::Reason::replay_complete);
   CHECK(c.last_sequence == 100);
   CHECK(c.durable_sequence == 100);
   CHECK(c.connect_at_ms.size() == 3);
   // A watching policy never meets a replay that ends.
-  s.config.resume.mode = m::StreamMode::watch;
-  CHECK(run(s).error.find("world.replay_end_sequence") != std::string::npos);
+  s.config.resume.mode = model::StreamMode::watch;
+  CHECK(run_session(s).error.find("world.replay_end_sequence") != std::string::npos);
 }
 
 // Regression (found by the policy swarm's property, as a silent gap under
@@ -471,7 +478,8 @@ TEST_CASE("frames due at the wake time never overtake those held during a suspen
   s.faults.push_back(Fault{FaultKind::partition_to_client, 0, 5000, 10000});  // held until 15 s
   s.faults.push_back(
       Fault{FaultKind::partition_to_client, 0, 8000, 12000});  // later ones until 20 s
-  for (const m::GapDetection gaps : {m::GapDetection::strict, m::GapDetection::relaxed}) {
+  for (const model::GapDetection gaps :
+       {model::GapDetection::strict, model::GapDetection::relaxed}) {
     s.config.resume.gaps = gaps;
     const RunResult r = run_ok(s);
     const ClientReport& c = r.clients[0];
@@ -484,9 +492,9 @@ TEST_CASE("frames due at the wake time never overtake those held during a suspen
 namespace {
 // A reducer that never acts on its timer: its deadline stays in the past, so
 // the driver re-arms it for now, again and again, and no virtual time passes.
-m::Effects deaf_to_ticks(m::State& s, const m::Event& e) noexcept {
-  if (std::holds_alternative<m::Tick>(e)) return {};
-  return m::transition_in_place(s, e);
+model::Effects deaf_to_ticks(model::State& s, const model::Event& e) noexcept {
+  if (std::holds_alternative<model::Tick>(e)) return {};
+  return model::transition_in_place(s, e);
 }
 }  // namespace
 
@@ -497,7 +505,7 @@ TEST_CASE("a hot loop ends the run at once as a guarantee-10 verdict, not at the
       Fault{FaultKind::reset, 0, 5000, 0});  // a backoff: the deadline the reducer ignores
   RunOptions o;
   o.reducer = &deaf_to_ticks;
-  const RunResult r = run(s, o);
+  const RunResult r = run_session(s, o);
   INFO(describe(r));
   REQUIRE_FALSE(r.violations.empty());
   CHECK(r.violations.back().guarantee == Guarantee::rate);

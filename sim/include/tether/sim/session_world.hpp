@@ -1,6 +1,7 @@
 #pragma once
-// Running a scenario: a fleet of sessions against one simulated server, each
-// behind its own simulated network, in virtual time.
+// The session world: a fleet of streaming sessions (<tether/model/session.hpp>)
+// against one simulated server, each behind its own simulated network, in
+// virtual time. run_session runs one scenario (<tether/sim/scenario.hpp>) in it.
 //
 // The driver loop: take the next item of the agenda (a world happening, a
 // fault edge, an input for a session, or a Tick at a session's next_deadline),
@@ -84,7 +85,7 @@ struct RunResult {
   bool ok() const { return error.empty() && violations.empty(); }
 };
 
-RunResult run(const Scenario& scenario, const RunOptions& options = {});
+RunResult run_session(const Scenario& scenario, const RunOptions& options = {});
 
 // "g<n> c<client> @<ms>: <message>" for each violation, one per line.
 std::string describe(const RunResult& result);
