@@ -43,17 +43,17 @@ void check_line(std::string_view line) {
 }
 
 void check_recording(std::string_view bytes) {
-  namespace m = tether::model;
-  const auto r = m::decode_recording(bytes);
+  namespace model = tether::model;
+  const auto r = model::decode_recording(bytes);
   if (!r) {
     if (r.error().line == 0 || r.error().column == 0 || r.error().field.empty() ||
         r.error().reason.empty())
       report("a recording error without a line, column, field or reason", bytes);
     return;
   }
-  const auto text = m::encode_recording(*r);
+  const auto text = model::encode_recording(*r);
   if (!text) report("encode_recording refused a decoded recording", text.error().message());
-  const auto again = m::decode_recording(*text);
+  const auto again = model::decode_recording(*text);
   if (!again)
     report("encode_recording wrote a recording decode_recording refuses",
            again.error().message() + "\n" + *text);
@@ -62,7 +62,7 @@ void check_recording(std::string_view bytes) {
   if (again->steps.size() != r->steps.size() || again->states.size() != r->states.size())
     report("the round trip changed the step or state count", *text);
   for (std::size_t i = 0; i < r->steps.size(); ++i)
-    if (!m::same_event(again->steps[i].event, r->steps[i].event) ||
+    if (!model::same_event(again->steps[i].event, r->steps[i].event) ||
         again->steps[i].effects != r->steps[i].effects)
       report("the round trip changed a step", *text);
   for (std::size_t i = 0; i < r->states.size(); ++i)

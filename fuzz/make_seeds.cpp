@@ -25,7 +25,7 @@
 
 namespace {
 
-namespace t = tether::test;
+namespace test = tether::test;
 
 bool has(const std::string& trace, std::string_view needle) {
   return trace.find(needle) != std::string::npos;
@@ -55,56 +55,56 @@ int count(const std::string& trace, std::string_view needle) {
 
 struct Scenario {
   const char* name;
-  std::function<bool(const t::SessionRun&)> shows;
+  std::function<bool(const test::SessionRun&)> shows;
 };
 
 const std::vector<Scenario>& scenarios() {
   static const std::vector<Scenario> all{
       {"streaming-acked-checkpoints",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return count(r.trace, "Deliver(") >= 12 &&
                 step_with(r.trace, "DeliveryAcked@", "SaveCheckpoint(") &&
                 has(r.trace, "CheckpointSaved@");
        }},
       {"auth-401-refresh-reconnect",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return has(r.trace, "RefreshAuth(rejected)") &&
                 step_with(r.trace, "AuthRefreshed@", "Connect(") && count(r.trace, "Deliver(") >= 1;
        }},
       {"auth-401-after-refresh-fails",
-       [](const t::SessionRun& r) { return has(r.trace, "failed,rejected_after_refresh"); }},
+       [](const test::SessionRun& r) { return has(r.trace, "failed,rejected_after_refresh"); }},
       {"cursor-too-old-resync",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return has(r.trace, "cursor_too_old)") &&
                 (has(r.trace, ",oldest)") || has(r.trace, ",live)")) &&
                 count(r.trace, "Deliver(") >= 2;
        }},
-      {"strict-gap-reported", [](const t::SessionRun& r) { return has(r.trace, ",missing)"); }},
+      {"strict-gap-reported", [](const test::SessionRun& r) { return has(r.trace, ",missing)"); }},
       {"checkpoint-save-failed-resaved",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return step_with(r.trace, "CheckpointSaveFailed@", "SaveCheckpoint(");
        }},
       {"network-restored-cuts-backoff",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return step_with(r.trace, "NetworkRestored@", "ReportStatus(backing_off");
        }},
       {"gave-up-attempts",
-       [](const t::SessionRun& r) { return has(r.trace, "gave_up,attempts_exhausted"); }},
+       [](const test::SessionRun& r) { return has(r.trace, "gave_up,attempts_exhausted"); }},
       {"heartbeat-timeout",
-       [](const t::SessionRun& r) { return has(r.trace, "heartbeat_timeout"); }},
+       [](const test::SessionRun& r) { return has(r.trace, "heartbeat_timeout"); }},
       {"stop-flushes-checkpoint",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return step_with(r.trace, "StopRequested@", "SaveCheckpoint(");
        }},
       {"retry-after-and-budget",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return r.config.budget.tokens_max > 0 && has(r.trace, "rate_limited") &&
                 count(r.trace, "Connect(") >= 4;
        }},
       {"replay-complete",
-       [](const t::SessionRun& r) { return has(r.trace, "stopped,replay_complete"); }},
+       [](const test::SessionRun& r) { return has(r.trace, "stopped,replay_complete"); }},
       {"proactive-refresh-and-duplicates",
-       [](const t::SessionRun& r) {
+       [](const test::SessionRun& r) {
          return has(r.trace, "RefreshAuth(expiring)") && has(r.trace, "duplicate)");
        }},
   };
@@ -129,8 +129,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < tries; ++i) {
     bytes.resize(16 + rng() % 1200);
     for (std::uint8_t& b : bytes) b = static_cast<std::uint8_t>(rng());
-    t::ByteChoices choices(bytes);
-    const auto run = t::run_random_session(choices);
+    test::ByteChoices choices(bytes);
+    const auto run = test::run_random_session(choices);
     if (!run || run->violation) continue;
     for (std::size_t s = 0; s < scenarios().size(); ++s) {
       if (best[s] && best[s]->size() <= bytes.size()) continue;

@@ -6,13 +6,12 @@
 #      (including the integration tests against real nginx + nchan servers they
 #      start themselves, and the simulator: the mutation check, and a 10,000-scenario swarm
 #      campaign in two shards plus a determinism sample, labels sim;campaign);
-#   2. asan preset (ASan + UBSan): model and io tests, fuzz-corpus replays, and a
+#   2. asan preset (clang-16, ASan + UBSan, libFuzzer): model and io tests,
+#      fuzz-corpus replays, a bounded fuzz run from the committed corpus, and a
 #      200-seed simulator shard (label sim-sanitized);
 #   3. tsan preset (ThreadSanitizer): the integration tests of the Asio runners
 #      (Runner, PollRunner, WaitRunner) against their loopback servers;
-#   4. fuzz preset (clang-16 + libFuzzer, ASan + UBSan): a bounded fuzz run from
-#      the committed corpus;
-#   5. docs/state-diagram.mmd matches what the code generates.
+#   4. docs/state-diagram.mmd matches what the code generates.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,20 +30,15 @@ ctest --preset dev --output-on-failure --parallel 2
 # The campaign's summaries (scenarios, reducer events, coverage), from ctest's log.
 grep -h '^campaign seeds' build/dev/Testing/Temporary/LastTest.log || true
 
-step "asan: configure, build, test (labels model, io, sim-sanitized)"
+step "asan: configure, build, test (labels model, io, sim-sanitized, fuzz)"
 cmake --preset asan
 cmake --build --preset asan
-ctest --preset asan --output-on-failure --parallel 2  # labels model, io, sim-sanitized (the preset's filter)
+ctest --preset asan --output-on-failure --parallel 2  # labels model, io, sim-sanitized, fuzz (the preset's filter)
 
 step "tsan: configure, build, test (label integration: the Asio runners' threads)"
 cmake --preset tsan
 cmake --build --preset tsan
 ctest --preset tsan --output-on-failure
-
-step "fuzz: libFuzzer, bounded run (label fuzz)"
-cmake --preset fuzz
-cmake --build --preset fuzz
-ctest --preset fuzz --output-on-failure --parallel 2 -L fuzz
 
 step "docs: state diagram is current"
 regenerate="cmake --build --preset dev --target tether_update_state_diagram"

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <memory>
 #include <tether/model/mirror/reducer.hpp>
+#include <tether/model/step_in_place.hpp>
 #include <utility>
 
 namespace tether::model::mirror {
@@ -165,9 +166,7 @@ Effects transition_in_place(State& state, const Event& event) noexcept {
 }
 
 Step transition(State state, const Event& event) noexcept {
-  Step step{std::move(state), {}};
-  step.effects = transition_in_place(step.state, event);
-  return step;
+  return step_in_place<Step>(std::move(state), event, &transition_in_place);
 }
 
 std::optional<Instant> next_deadline(const State& state) noexcept {

@@ -2,6 +2,7 @@
 #include <tether/model/overload.hpp>
 #include <tether/model/poll/reducer.hpp>
 #include <tether/model/saturating.hpp>
+#include <tether/model/step_in_place.hpp>
 #include <utility>
 
 namespace tether::model::poll {
@@ -195,8 +196,7 @@ Effects transition_in_place(State& state, const Event& event) noexcept {
 }
 
 Step transition(State state, const Event& event) noexcept {
-  Effects effects = transition_in_place(state, event);
-  return Step{std::move(state), std::move(effects)};
+  return step_in_place<Step>(std::move(state), event, &transition_in_place);
 }
 
 std::optional<Instant> next_deadline(const State& state) noexcept {

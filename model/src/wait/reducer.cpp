@@ -2,6 +2,7 @@
 #include <tether/model/give_up.hpp>
 #include <tether/model/overload.hpp>
 #include <tether/model/saturating.hpp>
+#include <tether/model/step_in_place.hpp>
 #include <tether/model/wait/reducer.hpp>
 #include <utility>
 
@@ -271,9 +272,7 @@ Effects transition_in_place(State& state, const Event& event) noexcept {
 }
 
 Step transition(State state, const Event& event) noexcept {
-  Step step{std::move(state), {}};
-  step.effects = transition_in_place(step.state, event);
-  return step;
+  return step_in_place<Step>(std::move(state), event, &transition_in_place);
 }
 
 std::optional<Instant> next_deadline(const State& state) noexcept {

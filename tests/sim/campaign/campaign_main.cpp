@@ -15,7 +15,8 @@
 //       # fail if a pair not listed in UNREACHABLE was never reached, or a
 //       # listed one was (docs/simulation.md, "Coverage")
 //   tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...
-//       # merge the shards' FILEs and check every figure marked in the DOCs
+//       # merge the shards' FILEs, run the poll, wait and mirror campaigns
+//       # (world_figures.hpp) and check every figure marked in the DOCs
 //       # against them (doc_figures.hpp)
 //
 // Each failing seed prints the one line that reproduces it.
@@ -33,6 +34,7 @@
 
 #include "coverage_file.hpp"
 #include "doc_figures.hpp"
+#include "world_figures.hpp"
 
 using namespace tether::sim;
 
@@ -86,8 +88,9 @@ int check_figures(int argc, char** argv) {
     std::printf("%s\n", (!unreachable ? unreachable.error() : merged.error()).c_str());
     return 1;
   }
-  const campaign::Figures figures =
+  campaign::Figures figures =
       campaign::campaign_figures(merged->coverage, first, last, unreachable->size());
+  campaign::add_world_figures(figures);
   campaign::FigureCheck check;
   for (const std::string& doc : docs) {
     std::ifstream in(doc, std::ios::binary);

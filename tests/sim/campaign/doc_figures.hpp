@@ -15,7 +15,8 @@
 // The figures (campaign_figures): campaign.seeds (scenarios run),
 // campaign.events (reducer events fed, the sum over every (phase, event)
 // pair), campaign.pairs (all pairs), campaign.pairs_reached,
-// campaign.pairs_unreachable (listed in unreachable_pairs.txt).
+// campaign.pairs_unreachable (listed in unreachable_pairs.txt); and the poll,
+// wait and mirror campaigns' (world_figures.hpp).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
