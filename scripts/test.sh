@@ -31,6 +31,11 @@ ctest --preset dev --output-on-failure --parallel 2
 grep -h '^campaign seeds' build/dev/Testing/Temporary/LastTest.log || true
 
 step "asan: configure, build, test (labels model, io, sim-sanitized, fuzz)"
+# The asan build was made with g++ before it moved to clang-16; CMake cannot
+# switch an existing build directory's compiler, so an old one starts afresh.
+if [[ -f build/asan/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++-16' build/asan/CMakeCache.txt; then
+  rm -rf build/asan
+fi
 cmake --preset asan
 cmake --build --preset asan
 ctest --preset asan --output-on-failure --parallel 2  # labels model, io, sim-sanitized, fuzz (the preset's filter)
