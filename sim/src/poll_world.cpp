@@ -220,7 +220,7 @@ class PollWorld final : public io::Clock,
     if (deadline)
       agenda_.push(awake_at(std::max(deadline->ms, now_)), Item{ItemKind::tick, timer_generation_});
   }
-  // The polling session's effects never block (nothing is offloaded).
+  // No auth provider: the driver offloads nothing (no credential refresh).
   void offload(Work work, io::Blocking) override { work()(); }
 
   // io::Poller: the request reaches the server after a one-way latency.
