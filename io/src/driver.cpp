@@ -254,7 +254,9 @@ void Driver::on_notice(std::string_view text) {
   diagnose(Diagnostic::Kind::connection, std::string(text));
 }
 
-void Driver::on_response(const ResponseHead& head) { hooks_.response(head); }
+void Driver::on_response(const ResponseHead& head) {
+  if (auto threw = hooks_.response(head)) diagnose(Diagnostic::Kind::connection, std::move(*threw));
+}
 
 SequenceFn sequence_fn(SequenceExtractor extractor) {
   return [extractor = std::move(extractor)](const Message& m) {

@@ -283,8 +283,16 @@ void RequestHooks::complete(std::uint64_t number, RequestOutcome outcome) {
   ready_(std::move(pending_request_), check_hooked_request(options_.rules, *outcome));
 }
 
-void RequestHooks::response(const ResponseHead& head) const {
-  if (options_.response) options_.response(current_, head);
+std::optional<std::string> RequestHooks::response(const ResponseHead& head) const {
+  if (!options_.response) return std::nullopt;
+  try {
+    options_.response(current_, head);
+  } catch (const std::exception& e) {
+    return std::string("the response hook threw: ") + e.what();
+  } catch (...) {
+    return std::string("the response hook threw");
+  }
+  return std::nullopt;
 }
 
 }  // namespace tether::io

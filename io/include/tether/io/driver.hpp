@@ -106,7 +106,7 @@ struct DriverOptions {
   Reducer reducer = &model::transition_in_place;
   DriverMutant mutant = DriverMutant::none;  // the mutation check only
   // The request and response hooks, and the rules a hooked request obeys.
-  HookOptions hooks;
+  HookOptions hooks = {};
 };
 
 // A SequenceFn that reads the sequence as `extractor` says.

@@ -98,7 +98,8 @@ using RequestHook =
 // Called on the strand with every attempt's response head (the answer that
 // ends its request: 200 or 101, and every rejection such as 401 or 503;
 // redirects are followed first), before the session acts on it. It never
-// sees the request's credentials. Must not block or throw.
+// sees the request's credentials. Must not block; what it throws becomes a
+// Diagnostic.
 using ResponseHook = std::function<void(const RequestAttempt& attempt, const ResponseHead& head)>;
 
 // What an attempt's request starts from, and what a hook may not change.
@@ -165,8 +166,8 @@ class RequestHooks {
   // ignored. The diagnostic, if the hook ran past the attempt's deadline.
   std::optional<std::string> abandon(model::Instant now);
   bool pending() const { return pending_.has_value(); }
-  // Calls the response hook, if any, for the current attempt.
-  void response(const ResponseHead& head) const;
+  // Calls the response hook, if any, for the current attempt; what it threw.
+  std::optional<std::string> response(const ResponseHead& head) const;
 
  private:
   friend class RequestCompletion;
