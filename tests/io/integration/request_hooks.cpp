@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tether/io/http_header.hpp>
 #include <tether/io/runner.hpp>
@@ -217,6 +218,38 @@ TEST_CASE("request hooks: hook header values stay out of diagnostics and recordi
   const std::string recording = io::testing::read_all(dir / "session.events");
   CHECK(recording.starts_with("tether-events/2\n"));
   CHECK(recording.find("SECRET") == std::string::npos);
+}
+
+TEST_CASE("request hooks: stop() while a hook is pending returns; its late completion is ignored",
+          "[request_hooks]") {
+  ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
+  std::mutex mutex;
+  std::condition_variable called;
+  std::optional<io::RequestCompletion> pending;
+  io::HttpRequest asked;
+  Collector c;
+  io::RunnerOptions o = io::testing::quick_options(server);
+  o.request_hook = [&](const io::RequestAttempt&, io::HttpRequest request,
+                       io::RequestCompletion done) {
+    std::lock_guard lock(mutex);
+    asked = std::move(request);
+    pending = std::move(done);  // never completed while the session runs
+    called.notify_all();
+  };
+  auto runner = io::Runner::start(std::move(o), c.callbacks());
+  REQUIRE(runner);
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(called.wait_for(lock, 10s, [&] { return pending.has_value(); }));
+  }
+  (*runner)->stop();
+  CHECK((*runner)->finished());
+  CHECK((*runner)->status().kind == model::StatusKind::stopped);
+  (*pending)(asked);  // after the stop: ignored
+  runner->reset();    // and after the session is gone: nothing to post to
+  (*pending)(asked);
+  CHECK(server.connections_accepted() == 0);
+  CHECK(c.diagnostics().empty());
 }
 
 #ifdef TETHER_WATCH
