@@ -419,7 +419,7 @@ TEST_CASE("request hook: one that never completes is bounded by the connect time
   CHECK(f.transport.opened.size() == 1);
 }
 
-TEST_CASE("request hook: stop while it is pending stops cleanly; its completion is ignored",
+TEST_CASE("request hook: stop while it is pending stops cleanly, and its completion is ignored",
           "[request_hook]") {
   Fixture f;
   f.make();

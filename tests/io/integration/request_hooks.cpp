@@ -100,7 +100,7 @@ bool mentions(const std::vector<std::string>& texts, std::string_view needle) {
 
 }  // namespace
 
-TEST_CASE("request hooks: a fresh token per attempt reaches the server; the cursor stays tether's",
+TEST_CASE("request hooks: a fresh token per attempt reaches the server, the cursor stays tether's",
           "[request_hooks]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n", /*then_close=*/true),
                          Behaviour::sse("id: 2\ndata: b\n\n")});
@@ -220,8 +220,9 @@ TEST_CASE("request hooks: hook header values stay out of diagnostics and recordi
   CHECK(recording.find("SECRET") == std::string::npos);
 }
 
-TEST_CASE("request hooks: stop() while a hook is pending returns; its late completion is ignored",
-          "[request_hooks]") {
+TEST_CASE(
+    "request hooks: stop() while a hook is pending returns, and its late completion is ignored",
+    "[request_hooks]") {
   ScriptedServer server({Behaviour::sse("id: 1\ndata: a\n\n")});
   std::mutex mutex;
   std::condition_variable called;
@@ -342,8 +343,10 @@ TEST_CASE("tether-watch: a body with --method GET, or resume_by_get without POST
   CHECK(no_file.err.find("--body-file /nonexistent/body: cannot be opened") != std::string::npos);
 }
 
-TEST_CASE("tether-watch: --last-event-id starts from an id; refused with a checkpoint that has one",
-          "[request_hooks][tether_watch]") {
+TEST_CASE(
+    "tether-watch: --last-event-id starts from an id, and is refused with a checkpoint that has "
+    "one",
+    "[request_hooks][tether_watch]") {
   const io::testing::Scratch dir("watch-last-event-id");
   const std::string ckpt = (dir / "w.ckpt").string();
   ScriptedServer server({Behaviour::sse("id: 42\ndata: {\"seq\":42}\n\n")});
