@@ -1,7 +1,8 @@
 // The request and response hooks against the real Runner and a scripted
 // loopback server: a hook that changes a token header between attempts
 // (completing on another thread), the response hook's view of a 503 then a
-// 200, a hook header that stays behind at a redirect to another origin, a
+// 200, a WebSocket upgrade to the hook's path (nchan), a hook header that
+// stays behind at a redirect to another origin, a
 // forbidden header that never reaches the wire, and hook header values kept
 // out of diagnostics and recordings. Then tether-watch's --method, --body,
 // --body-file, --post-reconnect and --last-event-id as a server sees them.
@@ -19,6 +20,7 @@
 
 #include "child_process.hpp"
 #include "collector.hpp"
+#include "nginx_server.hpp"
 #include "scripted_server.hpp"
 #include "session_support.hpp"
 
@@ -29,6 +31,7 @@ using namespace std::chrono_literals;
 using io::testing::Behaviour;
 using io::testing::Collector;
 using io::testing::find_header;
+using io::testing::NginxServer;
 using io::testing::ScriptedServer;
 
 // Runs each hook's completion on a thread of its own (the hook "fetched a
@@ -251,6 +254,38 @@ TEST_CASE(
   (*pending)(asked);
   CHECK(server.connections_accepted() == 0);
   CHECK(c.diagnostics().empty());
+}
+
+TEST_CASE("request hooks: a WebSocket upgrade takes the hook's path, and its 101 is seen",
+          "[request_hooks][websocket][nchan]") {
+  NginxServer server = NginxServer::start();
+  const std::vector<std::string> bodies{"{\"seq\":1}", "{\"seq\":2}", "{\"seq\":3}"};
+  REQUIRE(server.publish_many("hooked", bodies) == 3);
+  ResponseLog log;
+  Collector c;
+  io::RunnerOptions o = io::testing::quick_options(server.ws_base_url() + "/sub/unhooked");
+  o.sequence = io::SequenceExtractor::from_json_field("seq");
+  o.websocket.subprotocol = "ws+meta.nchan";
+  o.websocket.nchan_meta_frames = true;
+  o.request_hook = [](const io::RequestAttempt&, io::HttpRequest request,
+                      io::RequestCompletion done) {
+    const std::size_t at = request.url.rfind("/unhooked");
+    if (at == std::string::npos) return done(std::unexpected(std::string("unexpected URL")));
+    request.url.replace(at, 9, "/hooked");
+    done(std::move(request));
+  };
+  o.response_hook = log.hook();
+  auto runner = io::Runner::start(std::move(o), c.callbacks());
+  REQUIRE(runner);
+  REQUIRE(c.wait_for_deliveries(3, 20s));
+  (*runner)->stop();
+  INFO(c.diagnostics_text());
+  CHECK(c.sequences() == std::vector<std::uint64_t>{1, 2, 3});
+  const auto seen = log.seen();
+  REQUIRE_FALSE(seen.empty());
+  CHECK(seen[0].attempt == 1);
+  CHECK(seen[0].head.http_status == 101);
+  CHECK(io::equals_ignoring_case(field(seen[0].head, "Upgrade").value_or(""), "websocket"));
 }
 
 #ifdef TETHER_WATCH
