@@ -2,10 +2,11 @@
 // loopback server: a hook that changes a token header between attempts
 // (completing on another thread), the response hook's view of a 503 then a
 // 200, a WebSocket upgrade to the hook's path (nchan), a hook header that
-// stays behind at a redirect to another origin, a
-// forbidden header that never reaches the wire, and hook header values kept
-// out of diagnostics and recordings. Then tether-watch's --method, --body,
-// --body-file, --post-reconnect and --last-event-id as a server sees them.
+// stays behind at a redirect to another origin, a forbidden header that never
+// reaches the wire, hook header values kept out of diagnostics and
+// recordings, and a stop() while a hook is pending. Then tether-watch's
+// --method, --body, --body-file, --post-reconnect and --last-event-id as a
+// server sees them.
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <filesystem>
