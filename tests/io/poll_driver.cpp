@@ -154,7 +154,7 @@ const poll::Status& last_status(const RecordingApp& app, std::size_t endpoint) {
 
 }  // namespace
 
-TEST_CASE("poll driver: Started polls every endpoint; a body's entries reach the application",
+TEST_CASE("poll driver: Started polls every endpoint, a body's entries reach the application",
           "[poll_driver]") {
   Fixture f;
   f.make(two_endpoints());
@@ -173,7 +173,7 @@ TEST_CASE("poll driver: Started polls every endpoint; a body's entries reach the
 }
 
 TEST_CASE(
-    "poll driver: the timer brings the next poll with the last 200's ETag; a 304 changes "
+    "poll driver: the timer brings the next poll with the last 200's ETag, a 304 changes "
     "nothing, a new body modifies and removes",
     "[poll_driver]") {
   Fixture f;
@@ -239,7 +239,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "poll driver: with an auth provider, Started waits for the first token, off the strand; a "
+    "poll driver: with an auth provider, Started waits for the first token, off the strand, a "
     "401 fetches one new token for the next poll",
     "[poll_driver]") {
   Fixture f;
@@ -293,7 +293,7 @@ TEST_CASE("poll driver: without initial credentials the session still starts, an
   CHECK(f.app.said("no initial credentials: no token file"));
 }
 
-TEST_CASE("poll driver: stop ends the session; an answer or a first token after it does nothing",
+TEST_CASE("poll driver: stop ends the session, an answer or a first token after it does nothing",
           "[poll_driver]") {
   SECTION("an answer still in flight") {
     Fixture f;

@@ -120,7 +120,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("wait driver: Started acquires off the strand; a success is the hold, told by its id",
+TEST_CASE("wait driver: Started acquires off the strand, a success is the hold, told by its id",
           "[wait_driver]") {
   Fixture f;
   {
@@ -137,7 +137,7 @@ TEST_CASE("wait driver: Started acquires off the strand; a success is the hold, 
   CHECK(f.app.diagnostics.empty());
 }
 
-TEST_CASE("wait driver: a failure is said and backs off; the timer brings Acquire 2",
+TEST_CASE("wait driver: a failure is said and backs off, the timer brings Acquire 2",
           "[wait_driver]") {
   Fixture f;
   f.driver->start(wait::Link::unknown);
@@ -154,8 +154,8 @@ TEST_CASE("wait driver: a failure is said and backs off; the timer brings Acquir
 }
 
 TEST_CASE(
-    "wait driver: an acquisition past acquire_timeout_ms is said once; no other starts until it "
-    "answers; its late success is the hold, and said",
+    "wait driver: an acquisition past acquire_timeout_ms is said once, no other starts until it "
+    "answers, its late success is the hold, and said",
     "[wait_driver]") {
   Fixture f;
   f.driver->start(wait::Link::unknown);
@@ -177,7 +177,7 @@ TEST_CASE(
                    "resource is held") == 1);
 }
 
-TEST_CASE("wait driver: no attempt while the link is down; link_up wakes the wait at once",
+TEST_CASE("wait driver: no attempt while the link is down, link_up wakes the wait at once",
           "[wait_driver]") {
   Fixture f;
   f.driver->start(wait::Link::down);
@@ -191,7 +191,7 @@ TEST_CASE("wait driver: no attempt while the link is down; link_up wakes the wai
   CHECK(f.kind() == wait::StatusKind::held);
 }
 
-TEST_CASE("wait driver: the hold ending starts the reopen pause; the next Acquire waits for it",
+TEST_CASE("wait driver: the hold ending starts the reopen pause, the next Acquire waits for it",
           "[wait_driver]") {
   Fixture f;
   f.driver->start(wait::Link::unknown);
@@ -210,7 +210,7 @@ TEST_CASE("wait driver: the hold ending starts the reopen pause; the next Acquir
 }
 
 TEST_CASE(
-    "wait driver: stop releases the acquisition out; its answer after the end is fed, and "
+    "wait driver: stop releases the acquisition out, its answer after the end is fed, and "
     "neither holds nor says anything",
     "[wait_driver]") {
   Fixture f;

@@ -82,7 +82,7 @@ TEST_CASE("the committed documents' figure markers name known figures", "[campai
   }
 }
 
-TEST_CASE("a tether-sim run report's figures are read by name; a report without one is refused",
+TEST_CASE("a tether-sim run report's figures are read by name, a report without one is refused",
           "[campaign][docs]") {
   const std::string path = "doc_figures_test_report.json";
   {
