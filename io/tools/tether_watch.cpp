@@ -242,10 +242,11 @@ void add_run_options(CLI::App& app, Cli& c) {
   app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
   app.add_flag("--verbose", c.verbose,
                "also print debug diagnostics (an outage's repeated failures, counted)");
-  auto* metrics = app.add_option("--metrics-listen", c.metrics_listen,
-                                 "serve Prometheus metrics at http://ADDR:PORT/metrics (an IPv4 or "
-                                 "[IPv6] literal; loopback only unless --metrics-allow-remote; "
-                                 "port 0 picks a free one, named on stderr)");
+  auto* metrics =
+      app.add_option("--metrics-listen", c.metrics_listen,
+                     "serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR an IPv4 "
+                     "address, loopback unless --metrics-allow-remote; port 0 picks "
+                     "a free one, named on stderr)");
   app.add_flag("--metrics-allow-remote", c.metrics_allow_remote,
                "let --metrics-listen use a non-loopback address (the endpoint has no "
                "authentication)")
@@ -443,10 +444,10 @@ void print_info(const Watch& w, std::string_view key, std::string_view text,
 }
 
 #ifdef TETHER_WATCH_METRICS
-// --metrics-listen ADDR:PORT: an IPv4 literal or a bracketed IPv6 one (no
-// name is resolved), and a port in 0..65535. The endpoint answers whoever
-// reaches it, without authentication: an address other than loopback needs
-// --metrics-allow-remote.
+// --metrics-listen ADDR:PORT: an IPv4 literal (no name is resolved; Debian
+// 12's civetweb is built without IPv6) and a port in 0..65535. The endpoint
+// answers whoever reaches it, without authentication: an address other than
+// loopback (127.0.0.0/8) needs --metrics-allow-remote.
 std::expected<void, std::string> check_metrics_listen(const std::string& listen,
                                                       bool allow_remote) {
   const std::string where = "--metrics-listen '" + listen + "': ";
@@ -456,21 +457,12 @@ std::expected<void, std::string> check_metrics_listen(const std::string& listen,
       !parse_count(std::string_view(listen).substr(colon + 1), port) || port > 65535)
     return std::unexpected(where +
                            "expected ADDR:PORT with a port in 0..65535, e.g. 127.0.0.1:9464");
-  const std::string host = listen.substr(0, colon);
-  bool loopback = false;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    in6_addr v6{};
-    if (::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) != 1)
-      return std::unexpected(where + "not an IPv6 address between the brackets");
-    loopback = std::memcmp(&v6, &in6addr_loopback, sizeof v6) == 0;
-  } else {
-    in_addr v4{};
-    if (::inet_pton(AF_INET, host.c_str(), &v4) != 1)
-      return std::unexpected(where +
-                             "ADDR must be an IPv4 address (127.0.0.1) or a bracketed IPv6 one "
-                             "([::1]); names are not resolved");
-    loopback = reinterpret_cast<const unsigned char*>(&v4.s_addr)[0] == 127;  // 127.0.0.0/8
-  }
+  in_addr v4{};
+  if (::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &v4) != 1)
+    return std::unexpected(where +
+                           "ADDR must be an IPv4 address such as 127.0.0.1 (names are not "
+                           "resolved; the HTTP server, civetweb, is built without IPv6)");
+  const bool loopback = reinterpret_cast<const unsigned char*>(&v4.s_addr)[0] == 127;
   if (!loopback && !allow_remote)
     return std::unexpected(where +
                            "not a loopback address; the metrics endpoint has no authentication, "

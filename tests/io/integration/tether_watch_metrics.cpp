@@ -127,7 +127,7 @@ TEST_CASE(
           std::string::npos);
     CHECK(run.err.find("--metrics-allow-remote") != std::string::npos);
   }
-  for (const char* bad : {"localhost:9100", "127.0.0.1", "127.0.0.1:65536", "[::1:9100"}) {
+  for (const char* bad : {"localhost:9100", "127.0.0.1", "127.0.0.1:65536", "[::1]:9100"}) {
     const auto run = run_watch({url, "--metrics-listen", bad}, 20s);
     INFO(bad << ": " << run.err);
     CHECK(run.exit_code == 2);
