@@ -30,13 +30,15 @@ set(TETHER_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/tether"
 # Imported target (a "Name::" prefix, or an exact name) -> the package that
 # defines it, and the find_package arguments for it (the versions io/ and sim/
 # ask for).
-set(_tether_package_prefixes "Boost::" "OpenSSL::" "Threads::" "nlohmann_json::" "rapidcheck")
-set(_tether_package_names Boost OpenSSL Threads nlohmann_json rapidcheck)
+set(_tether_package_prefixes "Boost::" "OpenSSL::" "Threads::" "nlohmann_json::" "rapidcheck"
+    "prometheus-cpp::")
+set(_tether_package_names Boost OpenSSL Threads nlohmann_json rapidcheck prometheus-cpp)
 set(_tether_find_args_Boost "Boost 1.74")
 set(_tether_find_args_OpenSSL "OpenSSL")
 set(_tether_find_args_Threads "Threads")
 set(_tether_find_args_nlohmann_json "nlohmann_json 3")
 set(_tether_find_args_rapidcheck "rapidcheck CONFIG")
+set(_tether_find_args_prometheus-cpp "prometheus-cpp CONFIG")
 
 # Sets <out_components> and <out_packages> to what <target> links, as above.
 function(_tether_link_dependencies component target out_components out_packages)

@@ -210,6 +210,9 @@ function(tether_check_layers)
   _tether_layers_forbid(tether_sim_reference "reference-model-only"
     "tether::sim_reference links tether::model only: the model's property tests and the fuzz targets use it"
     FORBID tether_io_core tether_io tether_sim)
+  _tether_layers_forbid(tether_metrics "metrics-no-net"
+    "tether::metrics links tether::io_core and prometheus-cpp's core, never Asio, Boost, OpenSSL, tether::io or tether::sim"
+    FORBID_NET FORBID tether_io tether_sim tether_sim_rapidcheck)
   foreach(target IN ITEMS tether_io tether-watch)
     _tether_layers_forbid(${target} "io-no-sim"
       "tether::io and tether-watch never link tether::sim"
@@ -219,7 +222,7 @@ function(tether_check_layers)
     list(JOIN violations "\n" lines)
     message(FATAL_ERROR "tether: a layering rule is broken (docs/architecture.md, \"The rules\"):\n${lines}\n")
   endif()
-  message(STATUS "tether: layering rules hold (model-std-only, io_core-no-net, sim-no-net, reference-model-only, io-no-sim)")
+  message(STATUS "tether: layering rules hold (model-std-only, io_core-no-net, sim-no-net, reference-model-only, metrics-no-net, io-no-sim)")
 
   # The include scan needs each library's own source list: write it down for
   # the ctest, which runs without CMake's target model.

@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   libboost1.74-dev libssl-dev openssl
   nginx libnginx-mod-nchan curl
+  prometheus-cpp-dev
 )
 
 missing=()

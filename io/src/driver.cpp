@@ -56,8 +56,74 @@ void Driver::Steps::refused(const model::Event& event) {
                       std::to_string(event.index()));
 }
 
-void Driver::diagnose(Diagnostic::Kind kind, std::string text) {
-  ports_.application.on_diagnostic(Diagnostic{kind, std::move(text)});
+void Driver::diagnose(Diagnostic::Kind kind, std::string text, Diagnostic::Level level,
+                      Diagnostic::Outage outage) {
+  if (kind == Diagnostic::Kind::fatal) level = Diagnostic::Level::error;
+  ports_.application.on_diagnostic(Diagnostic{kind, std::move(text), level, outage});
+}
+
+SessionSnapshot Driver::snapshot() const {
+  SessionSnapshot out;
+  snapshot(out);
+  return out;
+}
+
+void Driver::snapshot(SessionSnapshot& out) const {
+  stats_.fill(out, state(), status(), ports_.clock.now());
+}
+
+// Fed right after this (transports never call from inside open() or close(),
+// so the next step is the one this end causes); otherwise said at once.
+void Driver::connection_ended(Diagnostic::Kind kind, std::uint16_t http_status, std::string text) {
+  if (loop_.executing()) return diagnose(kind, std::move(text));
+  end_reported_ = EndReported{kind, http_status, std::move(text)};
+}
+
+namespace {
+// What an attempt that ended on a deadline failed of (no transport said why).
+std::string_view timeout_text(model::Reason reason) {
+  switch (reason) {
+    case model::Reason::connect_timeout:
+      return "no connection within the connect timeout (connect_timeout)";
+    case model::Reason::confirm_timeout:
+      return "the server accepted the request but sent nothing in time (confirm_timeout)";
+    case model::Reason::heartbeat_timeout:
+      return "nothing received within the heartbeat budget: the connection is presumed dead "
+             "(heartbeat_timeout)";
+    default:
+      return {};  // auth_refresh_failed: the auth diagnostics say why
+  }
+}
+}  // namespace
+
+// An outage says its first failed attempt (warning) and conceals the repeats
+// (debug, counted); an attempt that ends the session is an error. An end that
+// failed no attempt (a clean close of a healthy stream, a 401 that a refresh
+// answers) is info.
+void Driver::report_attempt_end(const model::Event& event, const model::Effects& effects) {
+  std::optional<EndReported> told = std::exchange(end_reported_, std::nullopt);
+  const auto failure = stats_.stepped(event, effects);
+  if (!failure) {
+    if (told) diagnose(told->kind, std::move(told->text), Diagnostic::Level::info);
+    return;
+  }
+  std::string text =
+      told ? std::move(told->text) : std::string(timeout_text(failure->status.reason));
+  stats_.record_error(told ? told->http_status : 0, text);
+  if (text.empty()) return;
+  const Diagnostic::Kind kind = told ? told->kind : Diagnostic::Kind::connection;
+  if (failure->terminal) return diagnose(kind, std::move(text), Diagnostic::Level::error);
+  if (failure->outage_failures == 1)
+    return diagnose(kind, std::move(text), Diagnostic::Level::warning, Diagnostic::Outage::began);
+  text += " (failed attempt " + std::to_string(failure->outage_failures) + " of this outage)";
+  diagnose(kind, std::move(text), Diagnostic::Level::debug, Diagnostic::Outage::repeat);
+}
+
+void Driver::report_recovery(const SessionStats::Recovery& recovery) {
+  diagnose(Diagnostic::Kind::connection,
+           "streaming again after an outage of " + std::to_string(recovery.outage_ms) + " ms and " +
+               std::to_string(recovery.failures) + " failed attempt(s)",
+           Diagnostic::Level::info, Diagnostic::Outage::recovered);
 }
 
 model::Status Driver::status() const {
@@ -90,8 +156,10 @@ void Driver::report_save_failed(std::string text) {
 
 void Driver::report_save_recovered() {
   if (save_failures_ == 0) return;
-  diagnose(Diagnostic::Kind::checkpoint, "checkpoint saves work again after " +
-                                             std::to_string(save_failures_) + " failed attempt(s)");
+  diagnose(
+      Diagnostic::Kind::checkpoint,
+      "checkpoint saves work again after " + std::to_string(save_failures_) + " failed attempt(s)",
+      Diagnostic::Level::info);
   save_failures_ = 0;
   save_failures_unreported_ = 0;
   save_reported_at_.reset();
@@ -119,6 +187,7 @@ void Driver::start() {
           --offloads_in_flight_;
           if (!loaded) {
             failed_to_start_ = true;
+            stats_.failed_to_start(ports_.clock.now());
             diagnose(
                 Diagnostic::Kind::fatal,
                 "cannot start: " + loaded.error().message() +
@@ -185,7 +254,7 @@ void Driver::on_rejected(std::uint16_t http_status, std::optional<std::int64_t> 
   connection_open_ = false;
   std::string text = "server answered HTTP " + std::to_string(http_status);
   if (!detail.empty()) text.append(": ").append(detail);
-  diagnose(Diagnostic::Kind::connection, std::move(text));
+  connection_ended(Diagnostic::Kind::connection, http_status, std::move(text));
   feed(model::ServerRejected{{}, http_status, retry_after_ms});
 }
 
@@ -237,21 +306,21 @@ void Driver::on_closed(model::CloseCause cause, std::string_view detail) {
         cause == model::CloseCause::unrecoverable    ? Diagnostic::Kind::fatal
         : cause == model::CloseCause::protocol_error ? Diagnostic::Kind::protocol
                                                      : Diagnostic::Kind::connection;
-    diagnose(kind, std::string(detail));
+    connection_ended(kind, 0, std::string(detail));
   }
   feed(model::ConnectionClosed{{}, cause});
 }
 
 void Driver::on_cursor_expired() {
-  diagnose(Diagnostic::Kind::connection,
-           "the server no longer keeps the history the resume cursor names");
+  connection_ended(Diagnostic::Kind::connection, 0,
+                   "the server no longer keeps the history the resume cursor names");
   feed(model::CursorExpired{});
 }
 
 void Driver::on_replay_finished() { feed(model::ReplayFinished{}); }
 
 void Driver::on_notice(std::string_view text) {
-  diagnose(Diagnostic::Kind::connection, std::string(text));
+  diagnose(Diagnostic::Kind::connection, std::string(text), Diagnostic::Level::info);
 }
 
 void Driver::on_response(const ResponseHead& head) {

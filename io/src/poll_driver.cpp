@@ -14,7 +14,9 @@ PollDriver::PollDriver(poll::State initial, PollDriverPorts ports, PollDriverOpt
 }
 
 void PollDriver::diagnose(Diagnostic::Kind kind, std::string text) {
-  ports_.application.on_diagnostic(Diagnostic{kind, std::move(text)});
+  const auto level =
+      kind == Diagnostic::Kind::fatal ? Diagnostic::Level::error : Diagnostic::Level::warning;
+  ports_.application.on_diagnostic(Diagnostic{kind, std::move(text), level});
 }
 
 void PollDriver::start() {

@@ -55,6 +55,14 @@ struct Runner::Impl final : Host, Strand, Application, SessionControl {
   std::deque<OwnedDelivery> pulled;
   bool pull_paused = false;  // guarded by mutex
   std::vector<std::shared_ptr<void>> keepalive;
+  // The driver's snapshot, refreshed on the strand after every input (its own
+  // lock: the pull API's waiters never wait for it).
+  mutable std::mutex snapshot_mutex;
+  SessionSnapshot snapshot;
+  void refresh_snapshot() {
+    std::lock_guard lock(snapshot_mutex);
+    driver->snapshot(snapshot);
+  }
 
   // Host
   void arm_timer(std::optional<model::Instant> deadline) override {
@@ -163,11 +171,13 @@ struct Runner::Impl final : Host, Strand, Application, SessionControl {
     const bool done = driver->finished();
     if (done && recorder) {
       if (auto flushed = recorder->flush(); !flushed)
-        on_diagnostic(Diagnostic{Diagnostic::Kind::fatal, flushed.error()});
+        on_diagnostic(
+            Diagnostic{Diagnostic::Kind::fatal, flushed.error(), Diagnostic::Level::error});
     }
     published_status = driver->status();
     delivered_fast.store(driver->state().progress.delivered_id, std::memory_order_relaxed);
     events_fast.store(driver->events_fed(), std::memory_order_relaxed);
+    refresh_snapshot();
     std::lock_guard lock(mutex);
     status = driver->status();
     cursor = driver->resume_cursor();
@@ -186,7 +196,8 @@ struct Runner::Impl final : Host, Strand, Application, SessionControl {
   void publish_if_changed() {
     delivered_fast.store(driver->state().progress.delivered_id, std::memory_order_relaxed);
     events_fast.store(driver->events_fed(), std::memory_order_relaxed);
-    if (!(driver->status() == published_status) || driver->finished()) publish();
+    if (!(driver->status() == published_status) || driver->finished()) return publish();
+    refresh_snapshot();
   }
 
   // Runs `fn` on the strand, then publishes.
@@ -215,6 +226,7 @@ struct Runner::Impl final : Host, Strand, Application, SessionControl {
       impl->driver->on_bytes();
       impl->publish_if_changed();
     }
+    void on_received(std::size_t bytes) override { impl->driver->on_received(bytes); }
     void on_message(const Message& message) override {
       impl->driver->on_message(message);
       impl->publish_if_changed();
@@ -442,6 +454,16 @@ model::Cursor Runner::resume_cursor() const {
 
 std::uint64_t Runner::deliveries() const {
   return impl_->delivered_fast.load(std::memory_order_relaxed);
+}
+
+SessionSnapshot Runner::snapshot() const {
+  SessionSnapshot copy;
+  {
+    std::lock_guard lock(impl_->snapshot_mutex);
+    copy = impl_->snapshot;
+  }
+  age(copy, impl_->clock.now());  // SteadyClock reads steady_clock: any thread
+  return copy;
 }
 
 std::uint64_t Runner::events_fed() const {

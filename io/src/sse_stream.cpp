@@ -21,6 +21,7 @@ void SseStream::begin(std::string_view last_event_id, TransportListener& listene
 
 bool SseStream::feed(std::string_view chunk) {
   if (listener_ == nullptr) return false;
+  listener_->on_received(chunk.size());
   told_ = false;
   const std::uint64_t lines_before = parser_.lines_completed();
   const auto fed = parser_.feed(chunk, *this);

@@ -13,6 +13,7 @@
 //
 // A delivery is acked, so the checkpoint may move to it, only once its line
 // was handed to the kernel by write(2) on stdout (see Output below).
+#include <arpa/inet.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -23,7 +24,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <tether/io/config.hpp>
@@ -38,6 +41,12 @@
 #include <tether/io/url.hpp>
 #include <tether/model/names.hpp>
 #include <vector>
+
+#ifdef TETHER_WATCH_METRICS
+#include <prometheus/exposer.h>
+
+#include <tether/metrics/session_metrics.hpp>
+#endif
 
 namespace {
 
@@ -143,6 +152,9 @@ struct Cli {
   std::string last_event_id;
   bool nchan_meta = false;
   bool json_status = false;
+  bool verbose = false;
+  std::string metrics_listen;
+  bool metrics_allow_remote = false;
   std::string max_events_text = "0";
   std::uint64_t max_events = 0;
   std::string seed_text;
@@ -259,6 +271,17 @@ void add_run_options(CLI::App& app, Cli& c) {
       app.add_option("--body-file", c.body_file, "POST body read from this file (as --body)");
   c.body_opt->excludes(c.body_file_opt);
   app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
+  app.add_flag("--verbose", c.verbose,
+               "also print debug diagnostics (an outage's repeated failures, counted)");
+  auto* metrics =
+      app.add_option("--metrics-listen", c.metrics_listen,
+                     "serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR an IPv4 "
+                     "address, loopback unless --metrics-allow-remote; port 0 picks "
+                     "a free one, named on stderr)");
+  app.add_flag("--metrics-allow-remote", c.metrics_allow_remote,
+               "let --metrics-listen use a non-loopback address (the endpoint has no "
+               "authentication)")
+      ->needs(metrics);
   app.add_option("--max-events", c.max_events_text, "stop after this many deliveries (0: never)");
 }
 
@@ -444,6 +467,11 @@ std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c,
 // What the callbacks share with the main loop.
 struct Watch {
   bool json_status = false;
+  // Diagnostics below this level are not printed (--verbose: debug).
+  io::Diagnostic::Level level_min = io::Diagnostic::Level::info;
+  // Started with the runner; what it returns lives until just before the
+  // runner goes (--metrics-listen: the endpoint's collector).
+  std::function<std::shared_ptr<void>(io::Runner&)> on_started;
   std::uint64_t max_events = 0;
   std::atomic<bool> enough{false};
   std::atomic<int> outcome{exit_stopped};
@@ -489,10 +517,11 @@ io::Callbacks callbacks_for(Watch& w) {
   };
   callbacks.on_diagnostic = [&w](const io::Diagnostic& d) {
     if (d.kind == io::Diagnostic::Kind::fatal) w.outcome = exit_failed;
+    if (d.level < w.level_min) return;
     if (w.json_status) {
       std::string text = "{\"diagnostic\":";
       io::append_json_string(text, d.text);
-      text += "}";
+      text += ",\"level\":\"" + std::string(io::name_of(d.level)) + "\"}";
       std::fprintf(stderr, "%s\n", text.c_str());
     } else {
       std::fprintf(stderr, "tether-watch: %s\n", d.text.c_str());
@@ -502,6 +531,92 @@ io::Callbacks callbacks_for(Watch& w) {
   return callbacks;
 }
 
+// One line on stderr, as text or (--json-status) as a JSON object {key: value}.
+void print_info(const Watch& w, std::string_view key, std::string_view text,
+                std::string_view value) {
+  std::string line;
+  if (w.json_status) {
+    line = "{\"" + std::string(key) + "\":";
+    io::append_json_string(line, value);
+    line += "}";
+  } else {
+    line = "tether-watch: " + std::string(text) + std::string(value);
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+#ifdef TETHER_WATCH_METRICS
+// --metrics-listen ADDR:PORT: an IPv4 literal (no name is resolved; Debian
+// 12's civetweb is built without IPv6) and a port in 0..65535. The endpoint
+// answers whoever reaches it, without authentication: an address other than
+// loopback (127.0.0.0/8) needs --metrics-allow-remote.
+std::expected<void, std::string> check_metrics_listen(const std::string& listen,
+                                                      bool allow_remote) {
+  const std::string where = "--metrics-listen '" + listen + "': ";
+  const auto colon = listen.rfind(':');
+  std::uint64_t port = 0;
+  if (colon == std::string::npos ||
+      !parse_count(std::string_view(listen).substr(colon + 1), port) || port > 65535)
+    return std::unexpected(where +
+                           "expected ADDR:PORT with a port in 0..65535, e.g. 127.0.0.1:9464");
+  in_addr v4{};
+  if (::inet_pton(AF_INET, listen.substr(0, colon).c_str(), &v4) != 1)
+    return std::unexpected(where +
+                           "ADDR must be an IPv4 address such as 127.0.0.1 (names are not "
+                           "resolved; the HTTP server, civetweb, is built without IPv6)");
+  const bool loopback = reinterpret_cast<const unsigned char*>(&v4.s_addr)[0] == 127;
+  if (!loopback && !allow_remote)
+    return std::unexpected(where +
+                           "not a loopback address; the metrics endpoint has no authentication, "
+                           "so listening there needs --metrics-allow-remote");
+  return {};
+}
+
+// Unregisters the session's collector before the runner it reads goes (a
+// scrape collects under the exposer's lock, so none is running afterwards).
+struct MetricsRegistration {
+  std::shared_ptr<prometheus::Exposer> exposer;
+  std::shared_ptr<metrics::SessionCollector> collector;
+  ~MetricsRegistration() { exposer->RemoveCollectable(collector); }
+};
+#endif
+
+// Binds the metrics endpoint (before the session starts: a taken port is a
+// usage error) and says where it is; the session's collector joins it once
+// the runner runs (Watch::on_started).
+std::expected<void, std::string> serve_metrics(const Cli& c, Watch& w) {
+  if (c.metrics_listen.empty()) return {};
+#ifdef TETHER_WATCH_METRICS
+  if (auto ok = check_metrics_listen(c.metrics_listen, c.metrics_allow_remote); !ok) return ok;
+  std::shared_ptr<prometheus::Exposer> exposer;
+  try {
+    exposer = std::make_shared<prometheus::Exposer>(c.metrics_listen, 1);
+  } catch (const std::exception& e) {
+    return std::unexpected(
+        "--metrics-listen '" + c.metrics_listen +
+        "': cannot listen there (in use, or not an address of this host): " + e.what());
+  }
+  const auto ports = exposer->GetListeningPorts();
+  const std::string host = c.metrics_listen.substr(0, c.metrics_listen.rfind(':'));
+  const std::string url = "http://" + host + ":" +
+                          (ports.empty() ? std::string("?") : std::to_string(ports.front())) +
+                          "/metrics";
+  print_info(w, "metrics", "metrics at ", url);
+  const metrics::Transport transport = metrics::transport_of(c.url);
+  w.on_started = [exposer, transport](io::Runner& runner) -> std::shared_ptr<void> {
+    auto collector = std::make_shared<metrics::SessionCollector>(
+        [&runner] { return runner.snapshot(); }, transport);
+    exposer->RegisterCollectable(collector);
+    return std::make_shared<MetricsRegistration>(exposer, collector);
+  };
+  return {};
+#else
+  static_cast<void>(w);
+  return std::unexpected(
+      "--metrics-listen: this tether-watch was built without prometheus-cpp (tether::metrics)");
+#endif
+}
+
 // Runs the session until a signal, the end of the session, or a failed stdout.
 int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
   auto runner = io::Runner::start(std::move(options), callbacks_for(w));
@@ -509,6 +624,7 @@ int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
     std::cerr << "tether-watch: " << runner.error() << "\n";
     return exit_usage;
   }
+  const std::shared_ptr<void> serving = w.on_started ? w.on_started(**runner) : nullptr;
   // stdout to a pipe is block-buffered (one write per 4 KiB of lines, not per
   // line); this loop flushes it every 50 ms so a reader downstream (jq, a log
   // shipper) never waits longer than that for an event, and acks what it wrote.
@@ -576,6 +692,7 @@ int main(int argc, char** argv) {
   Watch watch;
   watch.json_status = cli.json_status;
   watch.max_events = cli.max_events;
+  if (cli.verbose) watch.level_min = io::Diagnostic::Level::debug;
 
   // A reader that goes away must not kill the process (SIGPIPE, exit 141)
   // before the checkpoint of what was written is flushed: write(2) fails with
@@ -590,5 +707,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // After the mask: the endpoint's threads must not take SIGTERM either.
+  if (auto served = serve_metrics(cli, watch); !served) {
+    std::cerr << "tether-watch: " << served.error() << "\n";
+    return exit_usage;
+  }
   return follow(std::move(*built), watch, signals);
 }

@@ -250,6 +250,7 @@ class WsConnection final : public ConnectionBase,
     if (ec) return end(model::CloseCause::transport_error, "WebSocket read: " + ec.message());
     const auto bytes = buffer_.cdata();
     std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
+    listener_.on_received(frame.size());
     Message message{"message", frame, std::nullopt, std::nullopt};
     if (settings_.websocket.nchan_meta_frames) {
       // "id: <id>\ncontent-type: <type>\n\n<payload>"

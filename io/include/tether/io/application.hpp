@@ -34,9 +34,33 @@ struct Diagnostic {
     auth,        // the auth provider failed
     fatal,       // the session cannot continue (e.g. a corrupt checkpoint file)
   };
+  // How loud (docs/io.md, "Log levels"). The driver conceals an outage's
+  // repeats: its first failed attempt is a warning, the later ones debug (the
+  // text counts them), and the recovery one info line with the outage's
+  // length and failed attempts. fatal is always an error.
+  enum class Level : std::uint8_t { debug, info, warning, error };
+  // Where a connection diagnostic stands in an outage (none: not about one).
+  enum class Outage : std::uint8_t { none, began, repeat, recovered };
   Kind kind = Kind::connection;
   std::string text;
+  Level level = Level::warning;
+  Outage outage = Outage::none;
 };
+
+// "debug", "info", "warning", "error".
+constexpr std::string_view name_of(Diagnostic::Level level) {
+  switch (level) {
+    case Diagnostic::Level::debug:
+      return "debug";
+    case Diagnostic::Level::info:
+      return "info";
+    case Diagnostic::Level::warning:
+      return "warning";
+    case Diagnostic::Level::error:
+      break;
+  }
+  return "error";
+}
 
 // Owned by whoever runs it (the simulator owns one per simulated process), so
 // it is destroyed through this interface.

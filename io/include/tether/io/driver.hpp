@@ -22,6 +22,11 @@
 // - SaveCheckpoint  -> store.save() off the strand, then CheckpointSaved/Failed;
 // - RefreshAuth     -> auth.refresh() off the strand, then AuthRefreshed/Failed;
 // - ReportStatus    -> application.on_status().
+//
+// Observability: the driver keeps a SessionStats (<tether/io/session_snapshot.hpp>)
+// from its loop's hooks, which snapshot() reads, and gives every diagnostic a
+// level: an outage's first failed attempt is a warning, the repeats debug,
+// the recovery one info line (docs/io.md, "Log levels").
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -36,6 +41,7 @@
 #include <tether/io/reducers.hpp>
 #include <tether/io/request_hook.hpp>
 #include <tether/io/sequence_extractor.hpp>
+#include <tether/io/session_snapshot.hpp>
 #include <tether/io/trace_recorder.hpp>
 #include <tether/io/transport.hpp>
 #include <tether/model/session.hpp>
@@ -138,6 +144,7 @@ class Driver final : public TransportListener {
   void on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,
                    std::string_view detail) override;
   void on_bytes() override;
+  void on_received(std::size_t bytes) override { stats_.received(bytes); }
   void on_message(const Message& message) override;
   void on_closed(model::CloseCause cause, std::string_view detail) override;
   void on_cursor_expired() override;
@@ -161,6 +168,12 @@ class Driver final : public TransportListener {
   static constexpr std::int64_t save_report_interval_ms = 30000;
   std::uint64_t events_fed() const { return loop_.events_fed(); }
 
+  // What the session is doing, by the driver's clock read now. The second
+  // form fills `out` in place (the Runner refreshes one copy after every input).
+  SessionSnapshot snapshot() const;
+  void snapshot(SessionSnapshot& out) const;
+  const SessionCounters& counters() const { return stats_.counters(); }
+
  private:
   // The loop's executor: the session's effects, and the hooks the recorder
   // and the observer need (see <tether/io/reducer_loop.hpp>).
@@ -168,14 +181,18 @@ class Driver final : public TransportListener {
     Driver& driver;
     void execute(const model::Effect& effect) { driver.execute(effect); }
     void stepping(const model::State& before, const model::Event&) {
+      driver.stats_.stepping(before.phase);
       if (driver.ports_.observer != nullptr) driver.phase_before_ = before.phase;
     }
     void stepped(const model::Event& event, const model::Effects& effects) {
       // Recorded before the effects run: executing them may feed further events.
       if (driver.ports_.recorder != nullptr) driver.ports_.recorder->record(event, effects.span());
+      driver.report_attempt_end(event, effects);
     }
     void executed(const model::Event& event, const model::State& after,
                   const model::Effects& effects) {
+      if (const auto recovery = driver.stats_.executed(event, after))
+        driver.report_recovery(*recovery);
       if (driver.ports_.observer != nullptr)
         driver.ports_.observer->on_step(event, *driver.phase_before_, after, effects);
     }
@@ -199,7 +216,14 @@ class Driver final : public TransportListener {
   void begin_started(std::optional<model::Cursor> checkpoint,
                      std::optional<std::int64_t> token_expires_unix_ms);
   std::optional<model::Instant> expiry_instant(std::optional<std::int64_t> unix_ms);
-  void diagnose(Diagnostic::Kind kind, std::string text);
+  void diagnose(Diagnostic::Kind kind, std::string text,
+                Diagnostic::Level level = Diagnostic::Level::warning,
+                Diagnostic::Outage outage = Diagnostic::Outage::none);
+  // Why a connection ended, as its transport said: reported with the step it
+  // causes (report_attempt_end), which tells whether it failed an attempt.
+  void connection_ended(Diagnostic::Kind kind, std::uint16_t http_status, std::string text);
+  void report_attempt_end(const model::Event& event, const model::Effects& effects);
+  void report_recovery(const SessionStats::Recovery& recovery);
   void report_save_failed(std::string text);
   void report_save_recovered();
   bool mutated(DriverMutant m) const { return options_.mutant == m; }
@@ -209,6 +233,14 @@ class Driver final : public TransportListener {
   Steps steps_{*this};
   ReducerLoop<SessionReducer, Steps> loop_;
   std::optional<model::Phase> phase_before_;  // of the step being taken (for the observer)
+  SessionStats stats_;
+  // connection_ended()'s account, until the step it causes reports it.
+  struct EndReported {
+    Diagnostic::Kind kind;
+    std::uint16_t http_status;
+    std::string text;
+  };
+  std::optional<EndReported> end_reported_;
   std::string bearer_token_;
   // The message being fed as FrameReceived (Deliver/DiscardFrame name it).
   const Message* frame_ = nullptr;

@@ -34,6 +34,7 @@
 #include <tether/io/checkpoint_store.hpp>
 #include <tether/io/request_hook.hpp>
 #include <tether/io/sequence_extractor.hpp>
+#include <tether/io/session_snapshot.hpp>
 #include <tether/io/transport_options.hpp>
 #include <tether/model/config.hpp>
 #include <tether/model/cursor.hpp>
@@ -164,6 +165,11 @@ class Runner {
   model::Cursor resume_cursor() const;
   std::uint64_t deliveries() const;
   std::uint64_t events_fed() const;
+  // What the session is doing (<tether/io/session_snapshot.hpp>): a copy,
+  // as of the session's last input, its relative times (phase_age_ms,
+  // next_attempt_in_ms, checkpoint_lag_ms) moved to now. Its Instants are
+  // milliseconds since this Runner started (a steady clock, not wall-clock).
+  SessionSnapshot snapshot() const;
 
   struct Impl;
 

@@ -10,6 +10,7 @@
 //   that connection: late bytes of a closed connection never reach the model.
 // - A connection ends with exactly one on_rejected() or on_closed(), unless the
 //   driver closed it first.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -72,6 +73,10 @@ class TransportListener {
                            std::string_view detail) = 0;
   // Bytes that carry no message (a comment, a ping): liveness only.
   virtual void on_bytes() = 0;
+  // `bytes` of the response body were read (SSE: after transfer decoding;
+  // WebSocket: a message's payload), before the calls they cause. Counted
+  // only (SessionSnapshot::counters): it feeds the reducer nothing.
+  virtual void on_received(std::size_t bytes) { static_cast<void>(bytes); }
   virtual void on_message(const Message& message) = 0;
   // The connection ended; `detail` says why, for humans ("connect: Connection
   // refused", "SSE line_bytes_max (1048576) exceeded at byte 123 ..."). With
