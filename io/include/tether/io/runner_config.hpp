@@ -10,7 +10,7 @@
 //   options.store = ...;
 //   auto runner = tether::io::Runner::start(std::move(options), callbacks);
 #include <tether/io/config.hpp>
-#include <tether/io/runner.hpp>
+#include <tether/io/runner_options.hpp>
 
 namespace tether::io {
 
