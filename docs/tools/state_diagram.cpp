@@ -139,6 +139,10 @@ void events_at(const State& s, Instant t, std::vector<Event>& out) {
   out.push_back(CheckpointSaved{t, p.save_requested_id});
   out.push_back(CheckpointSaveFailed{t, p.save_requested_id});
   out.push_back(NetworkRestored{t});
+  out.push_back(PauseRequested{t});
+  out.push_back(ResumeRequested{t});
+  out.push_back(ReconnectRequested{t, ReconnectWhy::network_changed});
+  out.push_back(ReconnectRequested{t, ReconnectWhy::restart});
 }
 
 std::vector<Event> alphabet(const Node& n) {
@@ -155,7 +159,7 @@ std::vector<Event> alphabet(const Node& n) {
 // What distinguishes states for the search: everything but instants and counters
 // that only grow. Failure counts are capped: past 4, nothing new happens.
 using Key = std::tuple<std::size_t, std::uint32_t, int, bool, bool, bool, bool, int, bool, bool,
-                       bool, bool, bool>;
+                       bool, bool, bool, bool>;
 
 std::uint32_t failures_of(const Phase& phase) {
   return std::visit(
@@ -178,6 +182,7 @@ int reason_of(const Phase& phase) {
 Key key_of(const State& s) {
   const auto* st = std::get_if<Streaming>(&s.phase);
   const auto* c = std::get_if<Connecting>(&s.phase);
+  const auto* paused = std::get_if<Paused>(&s.phase);
   const Progress& p = s.progress;
   return Key{s.phase.index(),
              failures_of(s.phase),
@@ -191,7 +196,8 @@ Key key_of(const State& s) {
              s.auth.expires_at.has_value(),
              s.auth.proactive_in_flight,
              s.auth.refresh_out != 0,
-             s.backoff.server_retry_ms > 0};
+             s.backoff.server_retry_ms > 0,
+             paused != nullptr && paused->started};
 }
 
 // --- exploration -------------------------------------------------------------------

@@ -173,6 +173,14 @@ void World::handle_app(const Item& item) {
       return app_stop(item.client);
     case AppKind::network_restored:
       return driver.network_restored();
+    case AppKind::pause:
+      return driver.pause();
+    case AppKind::resume:
+      return driver.resume();
+    case AppKind::network_changed:
+      return driver.network_changed();
+    case AppKind::restart:
+      return driver.restart();
     case AppKind::scheduled: {
       Client& c = *clients_[item.client];
       const auto found = c.scheduled.find(item.value);
