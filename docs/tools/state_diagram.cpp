@@ -54,7 +54,8 @@ struct NamedConfig {
 // Every preset, then the cross product of the policies that decide where a
 // transition leads: heartbeat, opening confirmation, auth provider and its
 // refresh-failure policy, give-up limits, stream mode, cursor-too-old policy.
-// Then a few variants for the remaining knobs (commit batching, retry budget).
+// Then a few variants for the remaining knobs (commit batching, retry budget,
+// a reconnect due at once).
 std::vector<NamedConfig> configurations() {
   std::vector<NamedConfig> out;
   for (const presets::Named& p : presets::all()) out.push_back({std::string(p.name), p.make()});
@@ -96,6 +97,12 @@ std::vector<NamedConfig> configurations() {
   c.budget.tokens_max = 2;
   c.budget.refill_ms_per_token = 10000;
   out.push_back({"retry_budget", c});
+  // A reconnect the application asks that is due at once (no spread), under
+  // an outage limit.
+  c = presets::zero_ws();
+  c.backoff.restored_delay_ms_max = 0;
+  c.give_up.outage_ms_max = 60000;
+  out.push_back({"reconnect_at_once", c});
   return out;
 }
 

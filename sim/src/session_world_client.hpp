@@ -105,7 +105,6 @@ class Client final : public io::Host,
   std::uint64_t tick_generation = 0;
   int store_failing = 0;
   int refresh_failing = 0;
-  int paused = 0;  // pause faults under way: paused from the first's begin to the last's end
   std::optional<std::uint32_t> crashed_by;
   std::vector<Item> deferred;  // what arrived while suspended, in arrival order
   bool wake_pending = false;

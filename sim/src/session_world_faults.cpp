@@ -129,15 +129,14 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
   }
 }
 
-// The application's lifecycle inputs. Overlapping pauses pause once, from
-// the first's begin to the last's end.
+// The application's lifecycle inputs. Each pause resumes at its end, as an
+// application that does not count its pauses would: overlapping ones pause a
+// paused session, and resume one that another has resumed already.
 void World::lifecycle_on(std::uint32_t i, const Fault& f, bool begin) {
   Client& c = *clients_[i];
   switch (f.kind) {
     case FaultKind::pause:
-      c.paused += begin ? 1 : -1;
-      if (begin && c.paused == 1) push_app(now_ms(), i, AppKind::pause);
-      if (!begin && c.paused == 0) push_app(now_ms(), i, AppKind::resume);
+      push_app(now_ms(), i, begin ? AppKind::pause : AppKind::resume);
       return;
     case FaultKind::network_changed:
       if (!begin) return;

@@ -454,7 +454,8 @@ void draw_id_resets(std::uint64_t seed, Scenario& s) {
 // The application's lifecycle: it pauses and resumes the session (an app
 // going to the background), tells it the network changed (now and then after
 // the old interface's connection went silently dead), or asks a restart, at
-// any moment: while it connects, streams, backs off, refreshes, or is paused.
+// any moment: while it loads, connects, streams, backs off, refreshes, or is
+// paused.
 void draw_lifecycle(std::uint64_t seed, Scenario& s) {
   Prng p = situation(seed, 11);
   if (!chance(p, 20)) return;
@@ -464,6 +465,8 @@ void draw_lifecycle(std::uint64_t seed, Scenario& s) {
                            : roll < 7 ? FaultKind::network_changed
                                       : FaultKind::restart;
     Fault f = fault_at(p, s, kind);
+    // A fifth while the first checkpoint and credentials load (Idle).
+    if (chance(p, 20)) f.at_ms = std::min(s.safety_ms - 1, p.uniform(0, s.world.refresh_ms + 50));
     if (kind == FaultKind::pause)
       f.duration_ms = chance(p, 30) ? p.uniform(0, 500) : p.uniform(500, 60000);
     if (kind == FaultKind::network_changed) f.param = chance(p, 50) ? 1 : 0;

@@ -1,8 +1,8 @@
 // The application's lifecycle inside the session: pause and resume
 // (PauseRequested, ResumeRequested) and the reconnects it asks for
 // (ReconnectRequested: network changed, restart). Virtual time throughout.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 #include <tether/model/presets.hpp>
@@ -129,7 +129,7 @@ TEST_CASE("the time paused does not count toward outage_ms_max", "[session][life
     CHECK(h.phase<GaveUp>().reason == Reason::outage_too_long);
   }
   SECTION("the outage before the pause and after the resume add up") {
-    h.feed(ResumeRequested{at(3'610'000)});  // 4.5 s + 0
+    h.feed(ResumeRequested{at(3'610'000)});                                // 4.5 s + 0
     h.feed(ConnectionClosed{at(3'615'500), CloseCause::transport_error});  // + 5.5 s
     CHECK(h.phase<GaveUp>().reason == Reason::outage_too_long);
   }
@@ -271,8 +271,8 @@ TEST_CASE("a reconnect's delay lies within [0, restored_delay_ms_max] over many 
     Harness h(c);
     stream_with(h, 0, 1);
     const std::int64_t t = 100'000;
-    h.feed(ReconnectRequested{at(t), seed % 2 ? ReconnectWhy::restart
-                                              : ReconnectWhy::network_changed});
+    h.feed(ReconnectRequested{at(t),
+                              seed % 2 ? ReconnectWhy::restart : ReconnectWhy::network_changed});
     const auto st = h.all<ReportStatus>().front().status;
     REQUIRE(st.kind == StatusKind::backing_off);
     const std::int64_t delay = st.next_attempt_at.ms - t;
@@ -304,7 +304,7 @@ TEST_CASE("a reconnect while connecting keeps the count; give-up and budget stil
   Harness h(c);
   h.feed(Started{at(0), std::nullopt, std::nullopt});
   h.feed(ConnectionClosed{at(0), CloseCause::transport_error});  // failure 1, until 1000
-  h.feed(Tick{at(1000)});  // attempt 2, spends the one token
+  h.feed(Tick{at(1000)});                                        // attempt 2, spends the one token
   REQUIRE(h.in<Connecting>());
   h.feed(ReconnectRequested{at(1500), ReconnectWhy::network_changed});
   // The count stays 1; the next attempt waits for a token (a minute's refill).

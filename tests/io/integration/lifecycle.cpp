@@ -44,8 +44,7 @@ bool wait_for_events_fed(const io::Runner& runner, std::uint64_t n) {
 
 }  // namespace
 
-TEST_CASE("lifecycle: pause closes the connection, nothing connects until resume",
-          "[lifecycle]") {
+TEST_CASE("lifecycle: pause closes the connection, nothing connects until resume", "[lifecycle]") {
   ScriptedServer server({Behaviour::sse(three_events)});  // stays open
   Collector c;
   auto started = io::Runner::start(io::testing::quick_options(server), c.callbacks());
