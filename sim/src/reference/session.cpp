@@ -94,6 +94,8 @@ void Model::settle(const model::Event& event, const model::State& after,
     // A session that ends leaves nothing open; a failed attempt left open
     // would overlap the next one.
     if (ctx.terminal || now_terminal) broken("after-end", "the connection was not closed");
+    if (ctx.pause) broken("paused", "a pause left the connection open");
+    if (ctx.reconnect) broken("reconnect", "a reconnect left the connection open");
     broken("connect-overlap", "the connection was not closed");
   }
   settle_step(ctx, happened);

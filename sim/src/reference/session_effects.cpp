@@ -76,6 +76,10 @@ std::uint64_t Model::connect_number(Ctx& ctx, bool& after_failure) const {
     after_failure = paused_failures > 0;
     return inc_failures(paused_failures);
   }
+  if (ctx.resume_due && ctx.now < *ctx.resume_due)
+    broken("attempt-early",
+           "a resume connected before the backoff the pause interrupted (or a retry-budget "
+           "token) allowed");
   if (!(backing_off && (ctx.backoff_due || ctx.restore || ctx.backed_off)))
     broken("connect-without-reason",
            "Connect without a reason (not started, not refreshed, not after a backoff)");
