@@ -472,11 +472,13 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   REQUIRE(recorder);
   Fixture f;
   f.recorder = recorder->get();
-  f.make(test_config());
+  model::SessionConfig config = test_config();
+  config.backoff.restored_delay_ms_max = 0;  // the restart below reconnects at once
+  f.make(config);
   ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
   ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"secret-token-value", std::nullopt});
   ALLOW_CALL(f.store, save_outcome(_)).RETURN(SaveOutcome{});
-  REQUIRE_CALL(f.transport, open(_, _)).TIMES(2);
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(4);
   ALLOW_CALL(f.transport, close());
   f.driver->start();
   f.host.run_offloaded();
@@ -491,6 +493,14 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   f.clock.now_ms = f.host.armed->ms;
   f.driver->on_timer();
   f.driver->on_opened();
+  // The application's lifecycle is recorded and replayed as any input.
+  f.driver->pause();
+  f.host.run_offloaded();
+  f.clock.now_ms += 60'000;
+  f.driver->resume();
+  f.driver->on_opened();
+  f.driver->network_changed();  // an open() at once (restored_delay_ms_max 0)
+  f.driver->on_opened();
   f.driver->stop();
   f.host.run_offloaded();
   REQUIRE(f.driver->finished());
@@ -504,13 +514,15 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   CHECK(text.str().starts_with("tether-events/2\n@version 9.9.9\n@seed 7\n"));
   CHECK(text.str().find("secret-token-value") == std::string::npos);
   CHECK(text.str().find("# second comment line") != std::string::npos);
+  CHECK(text.str().find(" PauseRequested effects=") != std::string::npos);
+  CHECK(text.str().find(" ReconnectRequested why=network_changed effects=") != std::string::npos);
   auto recording = model::decode_recording(text.str());
   REQUIRE(recording);
   CHECK(recording->header == header);
   CHECK(recording->steps.size() == f.driver->events_fed());
   CHECK((*recorder)->events_recorded() == f.driver->events_fed());
   // Replayed from the recording alone, every step has the recorded effects.
-  auto replayed = model::make(test_config());
+  auto replayed = model::make(config);
   REQUIRE(replayed);
   model::State state = std::move(*replayed);
   std::size_t states = 0;
