@@ -44,14 +44,31 @@ std::string_view name_of(const Effect& effect) {
 }
 
 std::string_view name_of(Reason reason) {
-  static constexpr std::array<std::string_view, 25> names{
-      "none",           "connect_timeout",        "confirm_timeout",     "transport_error",
-      "unexpected_eof", "protocol_error",         "clean_close",         "heartbeat_timeout",
-      "server_error",   "rate_limited",           "auth_refresh_failed", "cursor_resync",
-      "stop_requested", "replay_complete",        "attempts_exhausted",  "outage_too_long",
-      "unauthorized",   "rejected_after_refresh", "http_status",         "cursor_too_old",
-      "unrecoverable",  "checkpoint_unreadable",  "pause_requested",     "network_changed",
-      "restart_requested"};
+  static constexpr std::array<std::string_view, 25> names{"none",
+                                                          "connect_timeout",
+                                                          "confirm_timeout",
+                                                          "transport_error",
+                                                          "unexpected_eof",
+                                                          "protocol_error",
+                                                          "clean_close",
+                                                          "heartbeat_timeout",
+                                                          "server_error",
+                                                          "rate_limited",
+                                                          "auth_refresh_failed",
+                                                          "cursor_resync",
+                                                          "stop_requested",
+                                                          "replay_complete",
+                                                          "attempts_exhausted",
+                                                          "outage_too_long",
+                                                          "unauthorized",
+                                                          "rejected_after_refresh",
+                                                          "http_status",
+                                                          "cursor_too_old",
+                                                          "unrecoverable",
+                                                          "checkpoint_unreadable",
+                                                          "pause_requested",
+                                                          "network_changed",
+                                                          "restart_requested"};
   return by_value(reason, names);
 }
 

@@ -673,8 +673,8 @@ void Reducer::on(const ResumeRequested&) {
   if (!paused.started) return enter(Idle{});  // Started has not come: it connects then
   // The time paused is no outage: the outage clock moves forward by it.
   if (s_.backoff.outage_since)
-    s_.backoff.outage_since = after(*s_.backoff.outage_since,
-                                    std::max<std::int64_t>(0, elapsed_ms(paused.since, now_)));
+    s_.backoff.outage_since =
+        after(*s_.backoff.outage_since, std::max<std::int64_t>(0, elapsed_ms(paused.since, now_)));
   if (paused.failures > 0) {
     if (auto why = give_up_reason(paused.failures))
       return finish(GaveUp{*why, paused.failures}, false);

@@ -69,9 +69,8 @@ std::uint64_t Model::connect_number(Ctx& ctx, bool& after_failure) const {
     return inc_failures(backoff_failures);  // the backoff's count
   if (ctx.connect == ConnectKind::resume) {
     // A pause never shortens the backoff it interrupted.
-    if (paused_backoff && (ctx.now < backoff_until || (!backoff_cut && ms_between(backoff_from,
-                                                                                  ctx.now) <
-                                                                           backoff_lower_ms)))
+    if (paused_backoff && (ctx.now < backoff_until ||
+                           (!backoff_cut && ms_between(backoff_from, ctx.now) < backoff_lower_ms)))
       broken("attempt-early", "a resume connected before the backoff the pause interrupted ended");
     after_failure = paused_failures > 0;
     return inc_failures(paused_failures);
@@ -441,8 +440,8 @@ void Model::check_reconnect(const model::Status& st, Ctx& ctx) {
   if (connection != Connection::none)
     broken("reconnect", "a reconnect backed off with the connection still open");
   if (st.failures != f.count || st.reason != f.reason)
-    broken("reconnect", "a reconnect reported " + text(st) + ", expected failures " +
-                            num(f.count) + " and reason " + std::string(model::name_of(f.reason)));
+    broken("reconnect", "a reconnect reported " + text(st) + ", expected failures " + num(f.count) +
+                            " and reason " + std::string(model::name_of(f.reason)));
   const std::int64_t wait_ms = budget_wait_ms(f.count, ctx.now);
   const std::int64_t delay = ms_between(ctx.now, st.next_attempt_at);
   const std::int64_t hi = std::max(backoff().restored_delay_ms_max, wait_ms);

@@ -408,8 +408,8 @@ void Model::plan_paused(Ctx& ctx) {
     ctx.quiet = true;
     return;
   }
-  ctx.allowed = bit<model::CloseConnection>() | bit<model::SaveCheckpoint>() |
-                bit<model::ReportStatus>();
+  ctx.allowed =
+      bit<model::CloseConnection>() | bit<model::SaveCheckpoint>() | bit<model::ReportStatus>();
   ctx.pause = true;
   ctx.must_close = connection != Connection::none;
   paused = true;
@@ -441,8 +441,8 @@ void Model::plan_resumed(Ctx& ctx) {
     return;
   }
   ctx.allowed |= bit<model::Connect>() | bit<model::SaveCheckpoint>();
-  outage_since = model::Instant{add_sat(outage_since.ms, std::max<std::int64_t>(
-                                                             0, ms_between(paused_at, ctx.now)))};
+  outage_since = model::Instant{
+      add_sat(outage_since.ms, std::max<std::int64_t>(0, ms_between(paused_at, ctx.now)))};
   failures = paused_failures;
   if (paused_failures > 0) {
     if (const auto why = give_up_reason(paused_failures, ctx.now)) {
@@ -474,17 +474,17 @@ void Model::plan_reconnect(const model::ReconnectRequested& e, Ctx& ctx) {
     return;
   }
   ctx.must_close = true;
-  ctx.allowed = bit<model::CloseConnection>() | bit<model::ReportStatus>() |
-                bit<model::Connect>() | bit<model::SaveCheckpoint>();
+  ctx.allowed = bit<model::CloseConnection>() | bit<model::ReportStatus>() | bit<model::Connect>() |
+                bit<model::SaveCheckpoint>();
   std::uint64_t n = failures;
   if (connection == Connection::open && confirmed && healthy(ctx.now) && !is_short(ctx.now)) {
     outage_since = ctx.now;
     n = 0;
   }
-  ctx.reconnect = Failure{e.why == model::ReconnectWhy::network_changed
-                              ? model::Reason::network_changed
-                              : model::Reason::restart_requested,
-                          n};
+  ctx.reconnect =
+      Failure{e.why == model::ReconnectWhy::network_changed ? model::Reason::network_changed
+                                                            : model::Reason::restart_requested,
+              n};
 }
 
 }  // namespace tether::sim::session_reference

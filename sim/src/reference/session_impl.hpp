@@ -217,8 +217,8 @@ struct Model {
   bool paused_unstarted = false;  // paused before Started: a resume returns to Idle
   model::Instant paused_at{};
   std::uint64_t paused_failures = 0;
-  bool paused_backoff = false;  // the pause interrupted a backoff (the backoff_* fields)
-  std::int64_t sse_hint_ms = 0;       // last SSE `retry:` seen (0: none)
+  bool paused_backoff = false;   // the pause interrupted a backoff (the backoff_* fields)
+  std::int64_t sse_hint_ms = 0;  // last SSE `retry:` seen (0: none)
   // Exact token bucket, in milliseconds of refill (one token = refill_ms_per_token).
   std::int64_t budget = 0;
   model::Instant budget_at{};

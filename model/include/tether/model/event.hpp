@@ -154,11 +154,11 @@ struct ReconnectRequested {
   ReconnectWhy why = ReconnectWhy::restart;
 };
 
-using Event = std::variant<Started, StopRequested, Tick, ConnectionOpened, ConnectionClosed,
-                           ServerRejected, BytesReceived, FrameReceived, CursorExpired,
-                           ReplayFinished, DeliveryAcked, AuthRefreshed, AuthRefreshFailed,
-                           CheckpointSaved, CheckpointSaveFailed, NetworkRestored, PauseRequested,
-                           ResumeRequested, ReconnectRequested>;
+using Event =
+    std::variant<Started, StopRequested, Tick, ConnectionOpened, ConnectionClosed, ServerRejected,
+                 BytesReceived, FrameReceived, CursorExpired, ReplayFinished, DeliveryAcked,
+                 AuthRefreshed, AuthRefreshFailed, CheckpointSaved, CheckpointSaveFailed,
+                 NetworkRestored, PauseRequested, ResumeRequested, ReconnectRequested>;
 
 inline Instant time_of(const Event& e) {
   return std::visit([](const auto& x) { return x.now; }, e);
