@@ -84,6 +84,11 @@ inline constexpr std::array<Choice<model::TooOldPolicy>, 3> kTooOld{{
     {model::TooOldPolicy::resume_from_live, "resume_from_live"},
 }};
 
+inline constexpr std::array<Choice<PostReconnect>, 2> kPostReconnect{{
+    {PostReconnect::resend_body, "resend_body"},
+    {PostReconnect::resume_by_get, "resume_by_get"},
+}};
+
 template <typename E, std::size_t N>
 constexpr std::span<const Choice<E>> choices(const std::array<Choice<E>, N>& all) {
   return all;
@@ -259,6 +264,10 @@ void visit_sse(V& v, SseOptions& s) {
   v.text("method", s.method, "GET, or POST for servers that take the cursor in the body.");
   v.text("body_template", s.body_template, "POST body; {cursor} becomes the resume id.");
   v.text("body_content_type", s.body_content_type, "POST body's Content-Type.");
+  v.choice("reconnect", s.reconnect, choices(kPostReconnect),
+           "What a POST stream's reconnect sends: resend_body (the body again, {cursor} "
+           "replaced) or resume_by_get (a GET carrying the cursor; the body only when there is "
+           "none).");
   v.section("limits", s.limits, "Parser limits.", visit_sse_limits<V>);
   v.section("signals", s.signals, "In-band signals.", visit_sse_signals<V>);
 }

@@ -89,6 +89,15 @@ Result validate_transports(const ShellConfig& s) {
     return fail("shell.sse.method", "must be GET or POST");
   if (auto ok = check_header_value(s.sse.body_content_type); !ok)
     return fail("shell.sse.body_content_type", ok.error());
+  if (s.sse.reconnect == PostReconnect::resume_by_get) {
+    if (s.sse.method != "POST")
+      return fail("shell.sse.reconnect",
+                  "resume_by_get applies to POST streams (shell.sse.method)");
+    if (!s.http.cursor_header && !s.http.cursor_query_parameter)
+      return fail("shell.sse.reconnect",
+                  "resume_by_get needs a way to send the cursor (shell.http.cursor_header or "
+                  "shell.http.cursor_query_parameter)");
+  }
   if (!in(s.sse.limits.line_bytes_max, 1, std::uint64_t{1} << 30))
     return fail("shell.sse.limits.line_bytes_max", "must be in [1, 2^30]");
   if (!in(s.sse.limits.event_bytes_max, 1, std::uint64_t{1} << 32))

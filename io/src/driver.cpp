@@ -26,7 +26,11 @@ model::Cursor cursor_of(const std::optional<model::Token>& id,
 Driver::Driver(model::State initial, DriverPorts ports, DriverOptions options)
     : ports_(ports),
       options_(std::move(options)),
-      loop_(std::move(initial), ports_.clock, ports_.host, steps_, options_.reducer) {
+      loop_(std::move(initial), ports_.clock, ports_.host, steps_, options_.reducer),
+      hooks_(std::move(options_.hooks), ports_.strand,
+             [this](ConnectRequest request, RequestHooks::Outcome outcome) {
+               on_request_ready(std::move(request), std::move(outcome));
+             }) {
   // The driver mutants that live in the loop (the mutation check only).
   if (mutated(DriverMutant::timer_not_rearmed_earlier))
     loop_.inject_defect(LoopDefect::timer_not_rearmed_earlier);
@@ -260,6 +264,10 @@ void Driver::on_notice(std::string_view text) {
   diagnose(Diagnostic::Kind::connection, std::string(text));
 }
 
+void Driver::on_response(const ResponseHead& head) {
+  if (auto threw = hooks_.response(head)) diagnose(Diagnostic::Kind::connection, std::move(*threw));
+}
+
 SequenceFn sequence_fn(SequenceExtractor extractor) {
   return [extractor = std::move(extractor)](const Message& m) {
     return extractor.extract(m.id.value_or(std::string_view{}), m.data);
@@ -267,17 +275,10 @@ SequenceFn sequence_fn(SequenceExtractor extractor) {
 }
 
 void Driver::execute(const model::Effect& effect) {
-  if (const auto* connect = std::get_if<model::Connect>(&effect)) {
-    ConnectRequest request;
-    request.attempt = connect->attempt;
-    request.from = connect->from;
-    request.cursor = connect->cursor;
-    request.bearer_token = bearer_token_;
-    connection_open_ = !mutated(DriverMutant::close_forgotten);
-    ports_.transport.open(request, *this);
+  if (const auto* connect_effect = std::get_if<model::Connect>(&effect)) {
+    connect(*connect_effect);
   } else if (std::holds_alternative<model::CloseConnection>(effect)) {
-    if (connection_open_) ports_.transport.close();
-    connection_open_ = false;
+    close_connection();
   } else if (const auto* deliver_effect = std::get_if<model::Deliver>(&effect)) {
     deliver(*deliver_effect);
   } else if (const auto* gap = std::get_if<model::ReportGap>(&effect)) {
@@ -290,6 +291,38 @@ void Driver::execute(const model::Effect& effect) {
     report_refresh_timeout(report->status);
     ports_.application.on_status(report->status);
   }
+}
+
+// With a request hook, the transport opens once the hook's request is back
+// (on_request_ready); the attempt counts as open meanwhile, so a
+// CloseConnection (the connect deadline, a stop) abandons the hook.
+void Driver::connect(const model::Connect& connect) {
+  ConnectRequest request;
+  request.attempt = connect.attempt;
+  request.from = connect.from;
+  request.cursor = connect.cursor;
+  request.bearer_token = bearer_token_;
+  connection_open_ = !mutated(DriverMutant::close_forgotten);
+  const model::Instant now = ports_.clock.now();
+  const auto* connecting = std::get_if<model::Connecting>(&state().phase);
+  if (hooks_.begin(request, now, connecting != nullptr ? connecting->deadline : now)) return;
+  ports_.transport.open(request, *this);
+}
+
+void Driver::on_request_ready(ConnectRequest request, RequestHooks::Outcome outcome) {
+  if (!outcome) return on_closed(outcome.error().cause, outcome.error().text);
+  request.request = std::move(*outcome);
+  ports_.transport.open(request, *this);
+}
+
+void Driver::close_connection() {
+  if (connection_open_) {
+    const auto missed = hooks_.abandon(ports_.clock.now());
+    if (missed && state().status.kind != model::StatusKind::stopped)
+      diagnose(Diagnostic::Kind::connection, *missed);
+    ports_.transport.close();
+  }
+  connection_open_ = false;
 }
 
 void Driver::deliver(const model::Deliver& effect) {

@@ -8,28 +8,28 @@
 #include <optional>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
-#include <tether/io/poll_exchange.hpp>
+#include <tether/io/poll_driver.hpp>
 #include <tether/io/poll_runner.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
 #include <tether/io/seed.hpp>
 #include <thread>
 #include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-#include <variant>
 
 namespace tether::io {
 
 namespace asio = boost::asio;
 namespace poll = model::poll;
 
-// The Asio shell of the polling session: the reducer runs in io::ReducerLoop
-// (<tether/io/reducer_loop.hpp>, the one driver loop); this file adds what the
-// poll effects need: the strand (an io_context on its own thread), the timer,
-// one HttpPoller per endpoint on a pool of HTTP threads, and one worker
-// thread for blocking calls (the credential refresh). What an answer means
-// (the event, the ETag of the next request) is io::PollExchange's, which the
-// simulator's poll world runs too.
-struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, Host {
+// The Asio shell of the polling session: io::PollDriver (io_core) runs the
+// reducer in the one driver loop and executes its effects through ports; this
+// file is those ports: the strand (an io_context on its own thread) and its
+// timer (Host), one HttpPoller per endpoint on a pool of HTTP threads
+// (Poller), one worker thread for blocking calls (Host::offload: the
+// credential refresh, never on the strand), and the callbacks
+// (PollApplication).
+struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>,
+                                Host,
+                                Poller,
+                                PollApplication {
   PollRunnerOptions options;
   PollCallbacks callbacks;
   SteadyClock clock;  // Instants are ms since its origin
@@ -39,18 +39,10 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
   std::unique_ptr<asio::thread_pool> workers;        // HTTP: polls of different endpoints overlap
   asio::thread_pool worker{1};                       // Host::offload: blocking calls, one at a time
   std::vector<std::unique_ptr<HttpPoller>> pollers;  // one per endpoint (not thread-safe)
-  std::optional<PollExchange> exchange;              // strand only
-  std::optional<ReducerLoop<PollReducer, Impl>> loop;
-  std::string bearer_token;  // strand only
-  bool refreshing = false;   // strand only: a refresh is in flight
+  std::optional<PollDriver> driver;                  // strand only
   std::thread thread;
   std::atomic<bool> done{false};
   std::atomic<std::uint64_t> polls{0};
-
-  // Every input, on the strand; nothing after the session stopped.
-  void feed(poll::Event event) {
-    if (!done) loop->feed(std::move(event));
-  }
 
   // Host
   void arm_timer(std::optional<model::Instant> deadline) override {
@@ -60,7 +52,7 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
     }
     timer.expires_at(clock.at(*deadline));
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec && !self->done) self->loop->on_timer();
+      if (!ec && !self->done) self->driver->on_timer();
     });
   }
   void offload(Work job, Blocking) override {
@@ -71,76 +63,31 @@ struct PollRunner::Impl final : std::enable_shared_from_this<PollRunner::Impl>, 
     });
   }
 
-  void diagnose(Diagnostic::Kind kind, std::string text) {
-    if (callbacks.on_diagnostic) callbacks.on_diagnostic(Diagnostic{kind, std::move(text)});
-  }
-
-  // The loop's executor.
-  void execute(const poll::Effect& effect) {
-    if (const auto* p = std::get_if<poll::Poll>(&effect)) {
-      start_poll(p->endpoint);
-    } else if (const auto* a = std::get_if<poll::Added>(&effect)) {
-      if (callbacks.on_change)
-        callbacks.on_change(a->endpoint, poll::ChangeKind::added, a->key, a->value);
-    } else if (const auto* m = std::get_if<poll::Modified>(&effect)) {
-      if (callbacks.on_change)
-        callbacks.on_change(m->endpoint, poll::ChangeKind::modified, m->key, m->value);
-    } else if (const auto* r = std::get_if<poll::Removed>(&effect)) {
-      if (callbacks.on_change)
-        callbacks.on_change(r->endpoint, poll::ChangeKind::removed, r->key, r->value);
-    } else if (const auto* s = std::get_if<poll::ReportStatus>(&effect)) {
-      if (callbacks.on_status) callbacks.on_status(s->endpoint, s->status);
-    } else if (std::holds_alternative<poll::ReportStopped>(effect)) {
-      done = true;
-    }
-  }
-
-  void start_poll(std::size_t endpoint) {
-    PollRequest request{options.urls[endpoint], exchange->etag(endpoint), bearer_token};
+  // Poller: a GET on the endpoint's HTTP thread, its answer back on the strand.
+  void poll(std::size_t endpoint, const std::optional<std::string>& etag,
+            std::string_view bearer_token) override {
+    PollRequest request{options.urls[endpoint], etag, std::string(bearer_token)};
     asio::post(*workers, [self = shared_from_this(), endpoint, request = std::move(request)] {
       auto response = self->pollers[endpoint]->get(request);
-      asio::post(self->io, [self, endpoint, response = std::move(response)]() mutable {
-        self->finish_poll(endpoint, std::move(response));
+      asio::post(self->io, [self, endpoint, response = std::move(response)] {
+        if (self->done) return;
+        self->driver->answered(endpoint, response);
+        self->polls = self->driver->polls_answered();
       });
     });
   }
 
-  // One refresh at a time, through Host::offload (off the strand, like every
-  // blocking call): the 401s of other endpoints meanwhile wait for its token.
-  // The first refresh feeds Started when it completes.
-  void refresh_credentials(bool initial) {
-    if (refreshing) return;
-    refreshing = true;
-    AuthProvider* auth = options.auth.get();
-    offload(
-        [self = shared_from_this(), auth, initial]() -> Completion {
-          std::expected<Credentials, std::string> refreshed = auth->refresh();
-          return [self, initial, refreshed = std::move(refreshed)]() mutable {
-            self->refreshing = false;
-            if (self->done) return;  // stopped meanwhile: nothing to say
-            if (refreshed) {
-              self->bearer_token = std::move(refreshed->bearer_token);
-            } else {
-              self->diagnose(Diagnostic::Kind::auth, (initial ? "no initial credentials: "
-                                                              : "credential refresh failed: ") +
-                                                         refreshed.error());
-            }
-            if (initial) self->feed(poll::Started{});
-          };
-        },
-        initial ? Blocking::start : Blocking::credential_refresh);
+  // PollApplication
+  void on_change(std::size_t endpoint, poll::ChangeKind kind, std::string_view key,
+                 std::string_view value) override {
+    if (callbacks.on_change) callbacks.on_change(endpoint, kind, key, value);
   }
-
-  void finish_poll(std::size_t endpoint, std::expected<PollResponse, std::string> response) {
-    if (done) return;
-    ++polls;
-    PollExchange::Outcome outcome = exchange->answer(endpoint, response);
-    for (Diagnostic& d : outcome.diagnostics) diagnose(d.kind, std::move(d.text));
-    // Fetch a token for the next poll, off the strand; the model keeps the
-    // cadence (401 is quiet), so a refresh that fails is tried again at the
-    // next 401, never in a loop.
-    if (outcome.unauthorised && options.auth) refresh_credentials(/*initial=*/false);
-    feed(std::move(outcome.event));
+  void on_status(std::size_t endpoint, const poll::Status& status) override {
+    if (callbacks.on_status) callbacks.on_status(endpoint, status);
+  }
+  void on_stopped(poll::StopReason) override { done = true; }
+  void on_diagnostic(const Diagnostic& diagnostic) override {
+    if (callbacks.on_diagnostic) callbacks.on_diagnostic(diagnostic);
   }
 };
 
@@ -159,20 +106,16 @@ std::expected<std::unique_ptr<PollRunner>, std::string> PollRunner::start(PollRu
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   impl->callbacks = std::move(callbacks);
-  impl->loop.emplace(std::move(*state), impl->clock, *impl, *impl);
   for (std::size_t n = 0; n < impl->options.urls.size(); ++n) {
     auto poller = HttpPoller::create(impl->options.http);
     if (!poller) return std::unexpected(poller.error());
     impl->pollers.push_back(std::move(*poller));
   }
-  impl->exchange.emplace(impl->options.config);
+  impl->driver.emplace(std::move(*state),
+                       PollDriverPorts{impl->clock, *impl, *impl, *impl, impl->options.auth.get()});
   const std::size_t threads = impl->pollers.size() < 8 ? impl->pollers.size() : 8;
   impl->workers = std::make_unique<asio::thread_pool>(threads == 0 ? 1 : threads);
-  asio::post(impl->io, [impl] {
-    // The first credentials come off the strand too; Started waits for them.
-    if (impl->options.auth) return impl->refresh_credentials(/*initial=*/true);
-    impl->feed(poll::Started{});
-  });
+  asio::post(impl->io, [impl] { impl->driver->start(); });
   impl->thread = std::thread([impl = impl.get()] { impl->io.run(); });
   return std::unique_ptr<PollRunner>(new PollRunner(std::move(impl)));
 }
@@ -191,7 +134,9 @@ PollRunner::~PollRunner() {
 void PollRunner::stop() {
   Impl& i = *impl_;
   if (!i.thread.joinable()) return;
-  asio::post(i.io, [impl = impl_] { impl->feed(poll::StopRequested{}); });
+  asio::post(i.io, [impl = impl_] {
+    if (!impl->done) impl->driver->stop();
+  });
   // A refresh blocked on the worker (a slow token command) would hold up
   // the destructor's join: end it now, as Runner::stop() does.
   if (i.options.auth) i.options.auth->cancel();

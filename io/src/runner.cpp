@@ -31,7 +31,7 @@ namespace tether::io {
 
 namespace asio = boost::asio;
 
-struct Runner::Impl final : Host, Application, SessionControl {
+struct Runner::Impl final : Host, Strand, Application, SessionControl {
   RunnerOptions options;
   Callbacks callbacks;
   std::unique_ptr<Application> app;  // the application's own, if it gave one (else callbacks)
@@ -78,6 +78,15 @@ struct Runner::Impl final : Host, Application, SessionControl {
         (*done)();
         publish();
       });
+    });
+  }
+
+  // Strand: the request hook's completion, from any thread.
+  void post(std::move_only_function<void()> job) override {
+    auto shared = std::make_shared<std::move_only_function<void()>>(std::move(job));
+    asio::post(io, [this, shared] {
+      (*shared)();
+      publish();
     });
   }
 
@@ -223,6 +232,7 @@ struct Runner::Impl final : Host, Application, SessionControl {
       impl->publish();
     }
     void on_notice(std::string_view text) override { impl->driver->on_notice(text); }
+    void on_response(const ResponseHead& head) override { impl->driver->on_response(head); }
   };
 };
 
@@ -260,6 +270,19 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start_application(
 }
 
 namespace {
+// The hooks and the rules their requests obey (the configured URL, headers,
+// POST body; whether an AuthProvider owns Authorization).
+HookOptions hook_options(const RunnerOptions& options, const Url& url) {
+  HookOptions hooks;
+  hooks.request = options.request_hook;
+  hooks.response = options.response_hook;
+  hooks.rules.url = url;
+  hooks.rules.http = options.http;
+  if (!url.websocket()) hooks.rules.sse = options.sse;
+  hooks.rules.auth_provider = static_cast<bool>(options.auth);
+  return hooks;
+}
+
 // The shell's options obey the ranges a configuration file does
 // (docs/configuration.md); headers may carry credentials here (a file may
 // not), so they are checked apart.
@@ -325,8 +348,10 @@ std::expected<std::unique_ptr<Runner>, std::string> Runner::start(
   if (i.options.sequence) driver_options.sequence = sequence_fn(*i.options.sequence);
   driver_options.auto_ack = i.options.auto_ack && (i.app || i.callbacks.on_delivery);
   driver_options.id_bytes_max = i.options.id_bytes_max;
+  driver_options.hooks = hook_options(i.options, *url);
   DriverPorts ports{i.clock,         *publishing, i, i, i.options.store.get(), i.options.auth.get(),
                     i.recorder.get()};
+  ports.strand = &i;
   i.driver.emplace(std::move(*state), ports, std::move(driver_options));
   // Keep the adapters alive as long as the io_context runs.
   i.on_strand([&i, listener, publishing] {

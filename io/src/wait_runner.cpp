@@ -11,13 +11,11 @@
 #include <optional>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
 #include <tether/io/seed.hpp>
+#include <tether/io/wait_driver.hpp>
 #include <tether/io/wait_runner.hpp>
 #include <thread>
 #include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-#include <variant>
 
 namespace tether::io {
 
@@ -50,11 +48,16 @@ Acquirer tcp_port_acquirer(std::string host, std::uint16_t port,
   };
 }
 
-// The Asio shell of wait-for-resource: the reducer runs in io::ReducerLoop
-// (<tether/io/reducer_loop.hpp>, the one driver loop); this file adds the
-// strand (an io_context on its own thread), the timer, and one worker thread
-// for the application's blocking acquisitions.
-struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, Host {
+// The Asio shell of wait-for-resource: io::WaitDriver (io_core) runs the
+// reducer in the one driver loop and executes its effects through ports; this
+// file is those ports: the strand (an io_context on its own thread) and its
+// timer (Host), one worker thread for the application's blocking
+// acquisitions (Host::offload; ResourceAcquirer calls WaitRunnerOptions::acquire),
+// and the callbacks (WaitApplication).
+struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>,
+                                Host,
+                                ResourceAcquirer,
+                                WaitApplication {
   WaitRunnerOptions options;
   WaitCallbacks callbacks;
   SteadyClock clock;  // Instants are ms since its origin
@@ -62,22 +65,12 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   asio::steady_timer timer{io};
   asio::thread_pool worker{1};
-  std::optional<ReducerLoop<WaitReducer, Impl>> loop;
+  std::optional<WaitDriver> driver;  // strand only
   std::thread thread;
   mutable std::mutex mutex;
-  wait::Status status;
-  std::atomic<std::uint64_t> attempts{0};
-  bool stopped = false;  // strand only
-  // The acquisition running on the worker (0: none) and whether its timeout
-  // was said: the reducer waits for it, never starts another (strand only).
-  std::uint64_t running_id = 0;
-  model::Instant running_since{};
-  bool running_timeout_told = false;
-
-  // Every input, on the strand; nothing after the reducer ended.
-  void feed(wait::Event event) {
-    if (!stopped) loop->feed(std::move(event));
-  }
+  wait::Status status;                     // the last reported, for status()
+  std::atomic<std::uint64_t> attempts{0};  // acquisitions handed to the worker
+  bool stopped = false;                    // strand only: stop() ran, nothing after it
 
   // Host
   void arm_timer(std::optional<model::Instant> deadline) override {
@@ -87,100 +80,47 @@ struct WaitRunner::Impl final : std::enable_shared_from_this<WaitRunner::Impl>, 
     }
     timer.expires_at(clock.at(*deadline));
     timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec && !self->stopped) self->loop->on_timer();
+      if (!ec && !self->stopped) self->driver->on_timer();
     });
   }
-  void offload(Work job, Blocking) override {
+  void offload(Work job, Blocking kind) override {
+    if (kind == Blocking::resource_acquire) ++attempts;
     auto shared = std::make_shared<Work>(std::move(job));
     asio::post(worker, [self = shared_from_this(), shared] {
       auto completion = std::make_shared<Completion>((*shared)());
-      asio::post(self->io, [completion] { (*completion)(); });
+      asio::post(self->io, [self, completion] {
+        if (!self->stopped) (*completion)();
+      });
     });
   }
 
-  void diagnose(std::string text) {
-    if (callbacks.on_diagnostic && !stopped)
-      callbacks.on_diagnostic(Diagnostic{Diagnostic::Kind::connection, std::move(text)});
-  }
+  // ResourceAcquirer (on the worker)
+  std::expected<void, std::string> acquire(std::uint64_t) override { return options.acquire(); }
 
-  // The answer carries the Acquire's number back: the reducer matches it to
-  // the acquisition it answers, however late it comes.
-  void acquire(std::uint64_t id) {
-    ++attempts;
-    running_id = id;
-    running_timeout_told = false;
-    const model::Instant asked_at = clock.now();
-    running_since = asked_at;
-    offload(
-        [self = shared_from_this(), id, asked_at]() -> Completion {
-          auto got = self->options.acquire();
-          return [self, id, asked_at, got = std::move(got)] { self->answered(id, asked_at, got); };
-        },
-        Blocking::resource_acquire);
+  // WaitApplication
+  void on_acquired(std::uint64_t id) override {
+    if (callbacks.on_acquired) callbacks.on_acquired(id);
   }
-
-  void answered(std::uint64_t id, model::Instant asked_at,
-                const std::expected<void, std::string>& got) {
-    if (running_id == id) running_id = 0;
-    if (!got) diagnose(got.error());
-    if (stopped) return;
-    const std::int64_t took_ms = model::elapsed_ms(asked_at, clock.now());
-    const std::int64_t timeout_ms = options.config.acquire_timeout_ms;
-    feed(got ? wait::Event{wait::AcquireSucceeded{{}, id}}
-             : wait::Event{wait::AcquireFailed{{}, id}});
-    if (timeout_ms <= 0 || took_ms < timeout_ms) return;
-    const auto* held = std::get_if<wait::Held>(&loop->state().phase);
-    diagnose("acquisition " + std::to_string(id) + " answered after " + std::to_string(took_ms) +
-             " ms, past acquire_timeout_ms (" + std::to_string(timeout_ms) + " ms): " +
-             (held != nullptr && held->id == id ? "the resource is held"
-              : got                             ? "not used (released, or no longer waited for)"
-                                                : "failed"));
+  void on_release(std::uint64_t id) override {
+    if (callbacks.on_release) callbacks.on_release(id);
   }
-
-  // The reducer gave up waiting for the acquisition running (its status says
-  // so): say it once, naming the option. The call cannot be taken back, so the
-  // session starts no other until it answers.
-  void report_acquire_timeout(const wait::Status& st) {
-    const bool timeout_status = st.cause == wait::Cause::acquire_timeout ||
-                                st.cause == wait::Cause::acquire_still_out ||
-                                st.kind == wait::StatusKind::gave_up;
-    const std::int64_t timeout_ms = options.config.acquire_timeout_ms;
-    if (running_id == 0 || running_timeout_told || !timeout_status || timeout_ms <= 0 ||
-        model::elapsed_ms(running_since, clock.now()) < timeout_ms)
-      return;
-    running_timeout_told = true;
-    diagnose(
-        "acquisition " + std::to_string(running_id) + " unanswered after acquire_timeout_ms (" +
-        std::to_string(timeout_ms) +
-        " ms): counted as a failed attempt; no other acquisition starts until it answers, and its "
-        "success, if it comes while the session still waits, is used");
-  }
-
-  // The loop's executor.
-  void execute(const wait::Effect& effect) {
-    if (const auto* a = std::get_if<wait::Acquire>(&effect)) {
-      acquire(a->id);
-    } else if (const auto* release = std::get_if<wait::Release>(&effect)) {
-      if (callbacks.on_release) callbacks.on_release(release->id);
-    } else if (const auto* report = std::get_if<wait::ReportStatus>(&effect)) {
-      report_acquire_timeout(report->status);
-      if (report->status.kind == wait::StatusKind::held && callbacks.on_acquired) {
-        if (const auto* held = std::get_if<wait::Held>(&loop->state().phase))
-          callbacks.on_acquired(held->id);
-      }
-      if (callbacks.on_status) callbacks.on_status(report->status);
+  void on_status(const wait::Status& st) override {
+    {
+      std::lock_guard lock(mutex);
+      status = st;
     }
+    if (callbacks.on_status) callbacks.on_status(st);
   }
-  // After every input: what status() reads.
-  void settled(const wait::State& state) {
-    if (wait::is_terminal(state)) stopped = true;
-    std::lock_guard lock(mutex);
-    status = state.status;
+  void on_diagnostic(const Diagnostic& diagnostic) override {
+    if (callbacks.on_diagnostic) callbacks.on_diagnostic(diagnostic);
   }
 
+  // An API call, on the strand; nothing after stop().
   template <class Fn>
   void on_strand(Fn fn) {
-    asio::post(io, [self = shared_from_this(), fn = std::move(fn)] { fn(*self); });
+    asio::post(io, [self = shared_from_this(), fn = std::move(fn)] {
+      if (!self->stopped) fn(*self->driver);
+    });
   }
 };
 
@@ -197,8 +137,8 @@ std::expected<std::unique_ptr<WaitRunner>, std::string> WaitRunner::start(WaitRu
   auto impl = std::make_shared<Impl>();
   impl->options = std::move(options);
   impl->callbacks = std::move(callbacks);
-  impl->loop.emplace(std::move(*state), impl->clock, *impl, *impl);
-  impl->on_strand([](Impl& i) { i.feed(wait::Started{{}, i.options.initial_link}); });
+  impl->driver.emplace(std::move(*state), WaitDriverPorts{impl->clock, *impl, *impl, *impl});
+  impl->on_strand([link = impl->options.initial_link](WaitDriver& d) { d.start(link); });
   impl->thread = std::thread([i = impl.get()] { i->io.run(); });
   return std::unique_ptr<WaitRunner>(new WaitRunner(std::move(impl)));
 }
@@ -212,23 +152,23 @@ WaitRunner::~WaitRunner() {
 }
 
 void WaitRunner::link_up() {
-  impl_->on_strand([](Impl& i) { i.feed(wait::Connected{}); });
+  impl_->on_strand([](WaitDriver& d) { d.link_up(); });
 }
 void WaitRunner::link_down() {
-  impl_->on_strand([](Impl& i) { i.feed(wait::Disconnected{}); });
+  impl_->on_strand([](WaitDriver& d) { d.link_down(); });
 }
 void WaitRunner::watch_ended(std::uint64_t id) {
-  impl_->on_strand([id](Impl& i) { i.feed(wait::WatchEnded{{}, id}); });
+  impl_->on_strand([id](WaitDriver& d) { d.watch_ended(id); });
 }
 
 void WaitRunner::stop() {
   Impl& i = *impl_;
   if (!i.thread.joinable()) return;
-  i.on_strand([](Impl& self) {
-    self.feed(wait::StopRequested{});
-    self.stopped = true;
-    self.timer.cancel();
-    self.io.stop();
+  asio::post(i.io, [impl = impl_] {
+    impl->driver->stop();
+    impl->stopped = true;
+    impl->timer.cancel();
+    impl->io.stop();
   });
   i.work.reset();
   i.thread.join();

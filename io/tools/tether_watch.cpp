@@ -22,7 +22,9 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <tether/io/config.hpp>
 #include <tether/io/file_checkpoint_store.hpp>
@@ -134,6 +136,11 @@ struct Cli {
   bool insecure = false;
   std::string cursor_param;
   std::vector<std::string> headers;
+  std::string method;
+  std::string body;
+  std::string body_file;
+  std::string post_reconnect;
+  std::string last_event_id;
   bool nchan_meta = false;
   bool json_status = false;
   std::string max_events_text = "0";
@@ -157,6 +164,11 @@ struct Cli {
   CLI::Option* ws_opt = nullptr;
   CLI::Option* id_opt = nullptr;
   CLI::Option* ca_opt = nullptr;
+  CLI::Option* method_opt = nullptr;
+  CLI::Option* body_opt = nullptr;
+  CLI::Option* body_file_opt = nullptr;
+  CLI::Option* post_reconnect_opt = nullptr;
+  CLI::Option* last_event_id_opt = nullptr;
 };
 
 void add_policy_options(CLI::App& app, Cli& c) {
@@ -183,6 +195,19 @@ void add_policy_options(CLI::App& app, Cli& c) {
                "do not verify the server's certificate");
   app.add_option("--cursor-param", c.cursor_param,
                  "also send the resume id as this query parameter");
+  c.method_opt = app.add_option("--method", c.method,
+                                "SSE request method: GET, or POST with --body (shell.sse.method)")
+                     ->check(CLI::IsMember({"GET", "POST"}));
+  c.post_reconnect_opt =
+      app.add_option("--post-reconnect", c.post_reconnect,
+                     "what a POST stream's reconnect sends: resend_body (the body again, {cursor} "
+                     "replaced; default) or resume_by_get (a GET with Last-Event-ID) "
+                     "(shell.sse.reconnect)")
+          ->check(CLI::IsMember({"resend_body", "resume_by_get"}));
+  c.last_event_id_opt = app.add_option(
+      "--last-event-id", c.last_event_id,
+      "resume after this event id (sent as Last-Event-ID) when no checkpoint holds a cursor; "
+      "refused with a --checkpoint file that holds one (resume.start)");
   app.add_flag("--ws-nchan-meta", c.nchan_meta,
                "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
   c.seed_opt = app.add_option("--seed", c.seed_text,
@@ -227,8 +252,47 @@ void add_run_options(CLI::App& app, Cli& c) {
   app.add_option("-H,--header", c.headers,
                  "extra request header 'Name: value' (repeatable; may carry credentials)")
       ->allow_extra_args(false);
+  c.body_opt = app.add_option("--body", c.body,
+                              "POST body, {cursor} becoming the resume id (implies --method POST; "
+                              "may carry credentials: never printed or recorded)");
+  c.body_file_opt =
+      app.add_option("--body-file", c.body_file, "POST body read from this file (as --body)");
+  c.body_opt->excludes(c.body_file_opt);
   app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
   app.add_option("--max-events", c.max_events_text, "stop after this many deliveries (0: never)");
+}
+
+// The cursor --last-event-id names: its token, and its sequence when the
+// sequence source reads one from an id alone (--seq-from id, id-suffix).
+std::expected<model::Cursor, std::string> cursor_of_id(const std::string& id,
+                                                       const std::string& seq_from) {
+  if (auto bad = io::check_header_value(id); !bad)
+    return std::unexpected("--last-event-id " + bad.error());
+  auto token = model::Token::make(id);
+  if (!token)
+    return std::unexpected("--last-event-id is longer than " +
+                           std::to_string(model::Token::capacity) + " bytes");
+  if (auto source = io::SequenceExtractor::parse(seq_from)) {
+    if (const auto sequence = source->extract(id, ""))
+      return model::Cursor::at_token(*token, *sequence);
+  }
+  return model::Cursor::at_token(*token);
+}
+
+// --method, --post-reconnect and --last-event-id name fields; a body makes
+// the method POST unless --method says otherwise (then refused by
+// check_body). The body itself stays out of the configuration (see
+// runner_options).
+void apply_request_flags(const Cli& c, io::Config& config) {
+  if (*c.method_opt) {
+    config.shell.sse.method = c.method;
+  } else if (*c.body_opt || *c.body_file_opt) {
+    config.shell.sse.method = "POST";
+  }
+  if (*c.post_reconnect_opt)
+    config.shell.sse.reconnect = c.post_reconnect == "resume_by_get"
+                                     ? io::PostReconnect::resume_by_get
+                                     : io::PostReconnect::resend_body;
 }
 
 // The flags that name one field override the file and --set: the most
@@ -256,6 +320,7 @@ void apply_flags(const Cli& c, io::Config& config) {
   if (*c.ca_opt) config.shell.tls.ca_file = c.ca_file;
   if (c.insecure) config.shell.tls.insecure_skip_verify_DANGEROUS = true;
   if (!c.cursor_param.empty()) config.shell.http.cursor_query_parameter = c.cursor_param;
+  apply_request_flags(c, config);
   if (c.nchan_meta) {
     config.shell.websocket.subprotocol = "ws+meta.nchan";
     config.shell.websocket.nchan_meta_frames = true;
@@ -277,6 +342,13 @@ std::expected<io::Config, std::string> effective_config(Cli& c) {
     if (auto ok = io::set_field(*config, set); !ok)
       return std::unexpected("--set: " + ok.error().message());
   apply_flags(c, *config);
+  if (*c.last_event_id_opt) {
+    auto start = cursor_of_id(c.last_event_id, config->shell.sequence);
+    if (!start) return std::unexpected(start.error());
+    config->session.resume.start = *start;
+  }
+  if ((*c.body_opt || *c.body_file_opt) && config->shell.sse.method != "POST")
+    return std::unexpected("--body/--body-file: a GET has no body (use --method POST)");
   if (auto ok = io::validate(*config); !ok)
     return std::unexpected("the command line's options: " + ok.error().message());
   // tether-watch acks a line once a flush handed it to stdout's reader; a
@@ -308,6 +380,34 @@ std::expected<void, std::string> add_headers(const Cli& c, io::RunnerOptions& op
   return {};
 }
 
+// --body or --body-file: the POST body. Like -H values it may carry
+// credentials, so it joins the options, never the configuration.
+std::expected<void, std::string> add_body(const Cli& c, io::RunnerOptions& options) {
+  if (*c.body_opt) options.sse.body_template = c.body;
+  if (!*c.body_file_opt) return {};
+  std::ifstream in(c.body_file, std::ios::binary);
+  if (!in)
+    return std::unexpected("--body-file " + c.body_file + ": cannot be opened (" +
+                           std::strerror(errno) + ")");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::unexpected("--body-file " + c.body_file + ": read error");
+  options.sse.body_template = text.str();
+  return {};
+}
+
+// --last-event-id is where a session starts that has nothing to resume from:
+// with a checkpoint that holds a cursor, which one wins would be a guess.
+std::expected<void, std::string> check_start_against(const Cli& c, io::CheckpointStore& store) {
+  if (!*c.last_event_id_opt) return {};
+  const auto loaded = store.load();
+  if (!loaded || !*loaded || (*loaded)->kind == model::CursorKind::none)
+    return {};  // an unreadable checkpoint fails the start, as without the flag
+  return std::unexpected("--last-event-id: the checkpoint " + c.checkpoint +
+                         " already holds a cursor, which the session would resume from; remove "
+                         "one of the two");
+}
+
 std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c,
                                                              const io::Config& config) {
   io::RunnerOptions options = io::runner_options(config);
@@ -318,8 +418,10 @@ std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c,
     store_options.stream = io::stream_identity(c.url, config.shell.sequence, c.checkpoint_key);
     auto store = io::FileCheckpointStore::open(c.checkpoint, std::move(store_options));
     if (!store) return std::unexpected(store.error().message());
+    if (auto ok = check_start_against(c, **store); !ok) return std::unexpected(ok.error());
     options.store = std::move(*store);
   }
+  if (auto ok = add_body(c, options); !ok) return std::unexpected(ok.error());
   if (!c.token_file.empty()) options.auth = std::make_shared<io::TokenFileAuth>(c.token_file);
   if (!c.token_cmd.empty())
     options.auth = std::make_shared<io::TokenCommandAuth>(

@@ -5,9 +5,7 @@
 #include <string>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
-#include <tether/io/poll_exchange.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
+#include <tether/io/poll_driver.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
@@ -149,25 +147,31 @@ std::string json_body(const Map& state) {
   return body + "}";
 }
 
-// The world is the loop's clock (the agenda's time, a result stamped by the
-// results' clock), its host (the timer is an agenda item) and its executor (a
-// Poll becomes a request; every step is recorded, hashed and judged).
-class PollWorld final : public io::Clock, public io::Host {
+// The world runs the production driver, io::PollDriver, and is its ports: the
+// clock (the agenda's time, a result stamped by the results' clock), the host
+// (the timer is an agenda item), the poller (a Poll becomes a request to the
+// simulated server, answered through the agenda), the application (changes
+// and statuses are recorded) and the step observer (every step is hashed and
+// judged).
+class PollWorld final : public io::Clock,
+                        public io::Host,
+                        public io::Poller,
+                        public io::PollApplication,
+                        public io::PollStepObserver {
  public:
   PollWorld(const PollScenario& scenario, const PollRunOptions& options, poll::State state)
       : scenario_(scenario),
         options_(options),
-        loop_(std::move(state), *this, *this, *this, options.reducer),
+        driver_(std::move(state), io::PollDriverPorts{*this, *this, *this, *this, nullptr, this},
+                io::PollDriverOptions{options.reducer, options.loop_defect}),
         heal_at_(heal_ms(scenario)),
         reference_(scenario.config),
         network_prng_(Prng::derive(scenario.seed, 0x7E7)),
         world_prng_(Prng::derive(scenario.seed, 0x5E2)),
         server_(scenario.config.endpoints.size()),
         version_(scenario.config.endpoints.size(), 0),
-        exchange_(scenario.config),
         flaky_(scenario.config.endpoints.size(), 0),
         endpoints_(scenario.config.endpoints.size()) {
-    loop_.inject_defect(options.loop_defect);
     result_.endpoints.resize(scenario.config.endpoints.size());
     end_at_ = heal_at_;
     for (std::size_t i = 0; i < scenario.config.endpoints.size(); ++i)
@@ -187,7 +191,7 @@ class PollWorld final : public io::Clock, public io::Host {
         suspensions_.push_back({fault.at_ms, fault.at_ms + fault.duration_ms});
     }
     agenda_.push(end_at_, Item{ItemKind::check, 0});
-    feed(poll::Started{}, std::nullopt);
+    input([this] { driver_.start(); });
     while (!done_ && !agenda_.empty()) {
       if (result_.events >= options_.events_max) {
         result_.violations.push_back(
@@ -209,35 +213,54 @@ class PollWorld final : public io::Clock, public io::Host {
   model::Instant now() override { return Instant{now_ + stamp_skew_ms_}; }
   std::int64_t unix_now_ms() override { return now_; }
 
-  // io::Host: the loop's one timer is an agenda item; a newer call replaces
+  // io::Host: the driver's one timer is an agenda item; a newer call replaces
   // it (an older generation is ignored). A sleeping host wakes for it.
   void arm_timer(std::optional<model::Instant> deadline) override {
     timer_generation_ += 1;
     if (deadline)
       agenda_.push(awake_at(std::max(deadline->ms, now_)), Item{ItemKind::tick, timer_generation_});
   }
-  // The polling session's effects never block (nothing is offloaded).
+  // No auth provider: the driver offloads nothing (no credential refresh).
   void offload(Work work, io::Blocking) override { work()(); }
 
-  // The loop's executor and its hooks.
-  void stepped(const poll::Event& ev, const poll::Effects& fx) {
+  // io::Poller: the request reaches the server after a one-way latency.
+  void poll(std::size_t endpoint, const std::optional<std::string>& etag,
+            std::string_view) override {
+    result_.polls += 1;
+    requests_.push_back(Request{static_cast<std::uint32_t>(endpoint), etag, 0, 0, false, {}, {}});
+    agenda_.push(now_ + latency(),
+                 Item{ItemKind::arrive, static_cast<std::uint32_t>(requests_.size() - 1)});
+  }
+
+  // io::PollApplication: what the application is told, recorded (the
+  // reference keeps the application's mirror from the effects).
+  void on_change(std::size_t endpoint, poll::ChangeKind kind, std::string_view,
+                 std::string_view) override {
+    result_.changes += 1;
+    if (kind == poll::ChangeKind::removed && endpoint < server_.size())
+      result_.endpoints[endpoint].removed += 1;
+  }
+  void on_status(std::size_t endpoint, const poll::Status& status) override {
+    if (endpoint < server_.size()) result_.endpoints[endpoint].statuses.emplace_back(now_, status);
+  }
+  void on_stopped(poll::StopReason) override {}
+  void on_diagnostic(const io::Diagnostic&) override {}
+
+  // io::PollStepObserver: every step is recorded and hashed; the reference
+  // judges it by the reducer's rules; the world notes what only it can judge
+  // (the snapshot its server sent, catching up, the host awake for every due
+  // poll).
+  void on_step(const poll::Event& ev, const poll::State& after, const poll::Effects& fx) override {
     result_.events += 1;
-    if (const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
-        ok != nullptr && ok->endpoint < server_.size())
-      result_.endpoints[ok->endpoint].successes += 1;
+    judge_answer(ev);
     record(fx);
     hash_.add(show(ev));
-    trace_line_.clear();
-  }
-  void execute(const poll::Effect& x) {
-    const std::string shown = show(x);
-    hash_.add(shown);
-    if (options_.keep_trace_text) trace_line_ += " " + shown;
-    if (const auto* p = std::get_if<poll::Poll>(&x)) send(*p);
-  }
-  // The reference judges the step by the reducer's rules; the world notes
-  // what only it can judge (catching up, the host awake for every due poll).
-  void executed(const poll::Event& ev, const poll::State& after, const poll::Effects& fx) {
+    std::string line;
+    for (const poll::Effect& x : fx) {
+      const std::string shown = show(x);
+      hash_.add(shown);
+      if (options_.keep_trace_text) line += " " + shown;
+    }
     reference_.step(ev, fx, after, now_);
     if (!reference_.ok())
       for (Violation& v : reference_.take_violations()) report(std::move(v));
@@ -246,7 +269,7 @@ class PollWorld final : public io::Clock, public io::Host {
         *served_at_ >= heal_at_ && !endpoints_[ok->endpoint].caught_up_at)
       endpoints_[ok->endpoint].caught_up_at = now_;
     note_dues();
-    if (options_.keep_trace_text) result_.trace += show(ev) + " ->" + trace_line_ + "\n";
+    if (options_.keep_trace_text) result_.trace += show(ev) + " ->" + line + "\n";
   }
 
  private:
@@ -352,22 +375,21 @@ class PollWorld final : public io::Clock, public io::Host {
       }
       case ItemKind::tick:
         if (item.index == timer_generation_)
-          loop_.on_timer();  // else replaced by a later arm_timer
+          driver_.on_timer();  // else replaced by a later arm_timer
         return;
       case ItemKind::app_stop: {
         const Ms wake = awake_at(now_);
         if (wake > now_) return agenda_.push(wake, item);
-        result_.stopped_by_scenario =
-            result_.stopped_by_scenario || !poll::is_terminal(loop_.state());
+        result_.stopped_by_scenario = result_.stopped_by_scenario || !driver_.finished();
         if (scenario_.faults[item.index].kind == PollFaultKind::stop)
-          feed(poll::StopRequested{}, std::nullopt);
+          input([this] { driver_.stop(); });
         else
-          feed(poll::ReceiverGone{}, std::nullopt);
+          input([this] { driver_.receiver_gone(); });
         return;
       }
       case ItemKind::check:
         if (!result_.stopped_by_scenario) judge_caught_up();
-        feed(poll::StopRequested{}, std::nullopt);  // the reference judges the stop
+        input([this] { driver_.stop(); });  // the reference judges the stop
         done_ = true;
         return;
     }
@@ -430,25 +452,32 @@ class PollWorld final : public io::Clock, public io::Host {
     agenda_.push(now_ + latency() + extra_ms, Item{ItemKind::respond, id});
   }
 
-  // The answer becomes an event as PollRunner makes it (io::PollExchange:
-  // the body parsed, a 304, the ETag of the next request), stamped by the
-  // results' clock. A snapshot must be the state its body was written from.
+  // The answer goes to the driver, which makes it an event as in PollRunner
+  // (io::PollExchange: the body parsed, a 304, the ETag of the next request;
+  // nothing once the session has stopped), stamped by the results' clock.
   void respond(std::uint32_t id) {
     Request& r = requests_[id];
-    if (poll::is_terminal(loop_.state())) return;  // cancelled by the stop
-    const ResultClock stamped(*this);
     std::expected<io::PollResponse, std::string> answer = std::move(r.response);
     if (r.status == 0) answer = std::unexpected(std::string("connection reset (simulated)"));
-    io::PollExchange::Outcome outcome = exchange_.answer(r.endpoint, answer);
-    if (std::holds_alternative<poll::PollFailed>(outcome.event)) result_.failed_polls += 1;
-    if (const auto* ok = std::get_if<poll::PollSucceeded>(&outcome.event);
-        ok != nullptr && ok->snapshot && as_map(*ok->snapshot) != r.served)
-      flag("snapshot", "the snapshot parsed is not the state the body was written from",
-           r.endpoint);
-    feed(std::move(outcome.event), r.served_at);
+    const ResultClock stamped(*this);
+    answering_ = id;
+    input([&] { driver_.answered(r.endpoint, answer); }, r.served_at);
+    answering_.reset();
   }
 
-  // While it lives, the loop's clock reads the results' clock.
+  // The step of an answer: a failure is counted, and a snapshot must be the
+  // state its body was written from.
+  void judge_answer(const poll::Event& ev) {
+    if (std::holds_alternative<poll::PollFailed>(ev)) result_.failed_polls += 1;
+    const auto* ok = std::get_if<poll::PollSucceeded>(&ev);
+    if (ok == nullptr || ok->endpoint >= server_.size()) return;
+    result_.endpoints[ok->endpoint].successes += 1;
+    if (ok->snapshot && answering_ && as_map(*ok->snapshot) != requests_[*answering_].served)
+      flag("snapshot", "the snapshot parsed is not the state the body was written from",
+           ok->endpoint);
+  }
+
+  // While it lives, the driver's clock reads the results' clock.
   struct ResultClock {
     PollWorld& world;
     explicit ResultClock(PollWorld& w) : world(w) {
@@ -459,48 +488,32 @@ class PollWorld final : public io::Clock, public io::Host {
     ResultClock& operator=(const ResultClock&) = delete;
   };
 
-  // Every input goes through the loop. The world's effects never feed it back
-  // (a Poll becomes an agenda item), so an input always steps at once and its
-  // `served_at` is the one catching up is judged by.
-  void feed(poll::Event ev, std::optional<Ms> served_at) {
-    served_at_ = served_at;
-    if (loop_.feed(std::move(ev)) != io::Fed::fed)
+  // Every input goes through the driver. The world's ports never call it
+  // back (a Poll becomes an agenda item), so an input always steps at once
+  // and its `served_at` is the one catching up is judged by.
+  template <class Input>
+  void input(Input&& fn, std::optional<Ms> served_at = std::nullopt) {
+    if (driver_.executing())
       result_.violations.push_back(Violation{Guarantee::driver_loop, "limit",
                                              "an input waited in the loop's inbox", now_, 0});
+    served_at_ = served_at;
+    fn();
     served_at_.reset();
   }
 
+  // The scheduled polls and the 503 retries, by endpoint.
   void record(const poll::Effects& fx) {
-    for (const poll::Effect& x : fx) {
+    for (const poll::Effect& x : fx)
       if (const auto* p = std::get_if<poll::Poll>(&x);
           p != nullptr && p->endpoint < server_.size()) {
         EndpointReport& r = result_.endpoints[p->endpoint];
         (p->retry_in_tick ? r.retries_at_ms : r.polls_at_ms).push_back(now_);
-      } else if (const auto* s = std::get_if<poll::ReportStatus>(&x);
-                 s != nullptr && s->endpoint < server_.size()) {
-        result_.endpoints[s->endpoint].statuses.emplace_back(now_, s->status);
-      } else if (const auto* rm = std::get_if<poll::Removed>(&x);
-                 rm != nullptr && rm->endpoint < server_.size()) {
-        result_.endpoints[rm->endpoint].removed += 1;
       }
-      if (std::holds_alternative<poll::Added>(x) || std::holds_alternative<poll::Modified>(x) ||
-          std::holds_alternative<poll::Removed>(x))
-        result_.changes += 1;
-    }
-  }
-
-  void send(const poll::Poll& p) {
-    if (p.endpoint >= server_.size()) return;
-    result_.polls += 1;
-    const auto e = static_cast<std::uint32_t>(p.endpoint);
-    requests_.push_back(Request{e, exchange_.etag(e), 0, 0, false, {}, {}});
-    agenda_.push(now_ + latency(),
-                 Item{ItemKind::arrive, static_cast<std::uint32_t>(requests_.size() - 1)});
   }
 
   const PollScenario& scenario_;
   const PollRunOptions& options_;
-  io::ReducerLoop<io::PollReducer, PollWorld> loop_;
+  io::PollDriver driver_;
   Ms heal_at_;
   Ms end_at_ = 0;
   PollReference reference_;  // the reducer's rules
@@ -509,16 +522,15 @@ class PollWorld final : public io::Clock, public io::Host {
   Agenda<Item> agenda_;
   std::vector<Map> server_;
   std::vector<std::uint64_t> version_;
-  io::PollExchange exchange_;  // the driver's: conditional requests, answers into events
   std::vector<std::uint64_t> flaky_;
   std::vector<Request> requests_;
   std::vector<std::pair<Ms, Ms>> suspensions_;
   std::uint64_t value_counter_ = 0;
   Ms now_ = 0;
-  Ms stamp_skew_ms_ = 0;         // the results' clock, while a result is fed
-  std::optional<Ms> served_at_;  // the input being fed: when its request was served
+  Ms stamp_skew_ms_ = 0;                    // the results' clock, while a result is fed
+  std::optional<Ms> served_at_;             // the input being fed: when its request was served
+  std::optional<std::uint32_t> answering_;  // the request whose answer is being fed
   std::uint32_t timer_generation_ = 0;
-  std::string trace_line_;
   bool done_ = false;
   // The world's own judgement of each endpoint.
   struct EndpointTruth {

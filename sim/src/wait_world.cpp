@@ -4,8 +4,7 @@
 #include <string_view>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
+#include <tether/io/wait_driver.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
@@ -31,7 +30,7 @@ namespace wait = model::wait;
 
 enum class WaitItemKind : std::uint8_t {
   edge,         // a fault interval starts or ends (or everything heals)
-  answer,       // the worker's acquisition {id} returns
+  answer,       // the acquisition running on the worker returns
   watch_end,    // the world ends watch {id}
   tick,         // the timer the loop armed (id: its generation)
   stop,         // the application stops
@@ -41,26 +40,31 @@ enum class WaitItemKind : std::uint8_t {
 
 struct WaitItem {
   WaitItemKind kind;
-  std::uint64_t id = 0;  // attempt / watch id, or a check's generation
+  std::uint64_t id = 0;  // watch id, timer or check generation
 };
 
-// The world is the loop's clock (the agenda's time), its host (the timer is an
-// agenda item) and its executor (an Acquire goes to the one worker, whose
-// answers come through the agenda; a Release closes the watch); the loop's
-// hooks hash every step and hand it to the reference (sim::WaitReference, the
-// reducer's rules). The world judges what only it knows: a healthy world leads
-// to a hold in time.
-class WaitWorld final : public io::Clock, public io::Host {
+// The world runs the production driver, io::WaitDriver, and is its ports: the
+// clock (the agenda's time), the host (the timer is an agenda item; offload()
+// is the one simulated worker, whose acquisitions return through the agenda),
+// the acquirer (an acquisition succeeds if the link is up and the resource
+// present when it returns), the application (a Release closes the watch;
+// statuses are counted) and the step observer (every step is hashed and
+// handed to the reference, sim::WaitReference, the reducer's rules). The
+// world judges what only it knows: a healthy world leads to a hold in time.
+class WaitWorld final : public io::Clock,
+                        public io::Host,
+                        public io::ResourceAcquirer,
+                        public io::WaitApplication,
+                        public io::WaitStepObserver {
  public:
   WaitWorld(const WaitScenario& scenario, const WaitRunOptions& options, wait::State initial)
       : scenario_(scenario),
         options_(options),
         bound_ms_(liveness_bound_ms(scenario)),
         prng_(Prng::derive(scenario.seed, 0x3A17'0001)),
-        loop_(std::move(initial), *this, *this, *this, options.reducer),
-        reference_(scenario.config, result_.violations) {
-    loop_.inject_defect(options.loop_defect);
-  }
+        driver_(std::move(initial), io::WaitDriverPorts{*this, *this, *this, *this, this},
+                io::WaitDriverOptions{options.reducer, options.loop_defect}),
+        reference_(scenario.config, result_.violations) {}
 
   WaitRunResult run();
 
@@ -73,17 +77,20 @@ class WaitWorld final : public io::Clock, public io::Host {
     timer_generation_ += 1;
     if (deadline) agenda_.push(deadline->ms, WaitItem{WaitItemKind::tick, timer_generation_});
   }
-  // An Acquire is answered by the world (an agenda item), never offloaded.
-  void offload(Work work, io::Blocking) override { work()(); }
-
-  // The loop's executor and its hooks.
-  void stepped(const wait::Event& e, const wait::Effects& fx);
-  void execute(const wait::Effect& x);
-  void executed(const wait::Event& e, const wait::State& after, const wait::Effects& fx) {
-    const bool was_holding = reference_.holding();
-    reference_.step(e, fx, wait::next_deadline(after));
-    if (!was_holding && reference_.holding()) on_hold();
+  // The one worker: the driver offloads acquisitions only.
+  void offload(Work work, io::Blocking) override;
+  // io::ResourceAcquirer: called when the acquisition returns.
+  std::expected<void, std::string> acquire(std::uint64_t id) override;
+  // io::WaitApplication
+  void on_acquired(std::uint64_t) override {}
+  void on_release(std::uint64_t id) override {
+    released_.insert(id);
+    if (open_watch_ == id) open_watch_.reset();
   }
+  void on_status(const wait::Status& st) override { count_status(st); }
+  void on_diagnostic(const io::Diagnostic&) override {}
+  // io::WaitStepObserver
+  void on_step(const wait::Event& e, const wait::State& after, const wait::Effects& fx) override;
 
  private:
   // --- the world
@@ -101,14 +108,17 @@ class WaitWorld final : public io::Clock, public io::Host {
   Ms latency() { return prng_.uniform(scenario_.latency_ms_min, scenario_.latency_ms_max); }
   Ms now_ms() const { return clock_ms_; }
 
-  void feed(wait::Event e) {
-    if (loop_.feed(std::move(e)) != io::Fed::fed)
+  // Every input goes through the driver, never from inside one of its calls.
+  template <class Input>
+  void input(Input&& fn) {
+    if (driver_.executing())
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
+    fn();
   }
   void on_item(const WaitItem& it);
   void on_edge();
   void start_next_acquisition();
-  void on_answer(std::uint64_t id);
+  void on_answer();
 
   // --- the world's judging
   void finding(RuleOf<wait_rules> rule, std::string message) {
@@ -125,7 +135,7 @@ class WaitWorld final : public io::Clock, public io::Host {
   Prng prng_;
   Agenda<WaitItem> agenda_;
   Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
-  io::ReducerLoop<io::WaitReducer, WaitWorld> loop_;
+  io::WaitDriver driver_;
   std::uint64_t timer_generation_ = 0;
   WaitRunResult result_;
   std::uint64_t hash_ = hash_seed;
@@ -135,10 +145,14 @@ class WaitWorld final : public io::Clock, public io::Host {
   bool world_present_ = true;
   std::optional<std::uint64_t> open_watch_;
   std::set<std::uint64_t> released_;
-  // The one worker: the acquisition running on it, and those queued behind.
-  std::optional<std::uint64_t> running_;
-  std::deque<std::uint64_t> queued_;
-  std::map<std::uint64_t, Ms> started_at_;
+  // The one worker: the acquisition running on it (since when), and those
+  // queued behind.
+  struct Job {
+    Work work;
+    Ms started_at = 0;
+  };
+  std::optional<Job> running_;
+  std::deque<Work> queued_;
 
   WaitReference reference_;  // after result_: it reports into result_.violations
   // The liveness check: healthy since the last edge, and held since.
@@ -147,7 +161,7 @@ class WaitWorld final : public io::Clock, public io::Host {
   bool held_in_window_ = false;
 };
 
-void WaitWorld::stepped(const wait::Event& e, const wait::Effects& fx) {
+void WaitWorld::on_step(const wait::Event& e, const wait::State& after, const wait::Effects& fx) {
   ++result_.events;
   hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
   for (const wait::Effect& x : fx) {
@@ -157,21 +171,9 @@ void WaitWorld::stepped(const wait::Event& e, const wait::Effects& fx) {
     if (const auto* st = std::get_if<wait::ReportStatus>(&x))
       hash_ = mix(hash_, st->status.next_attempt_at.ms);
   }
-}
-
-void WaitWorld::execute(const wait::Effect& x) {
-  if (const auto* a = std::get_if<wait::Acquire>(&x)) {
-    result_.attempt_at_ms.push_back(now_ms());
-    count(result_.counters, "attempts");
-    if (running_) count(result_.counters, "acquisitions queued behind another");
-    queued_.push_back(a->id);
-    start_next_acquisition();
-  } else if (const auto* rel = std::get_if<wait::Release>(&x)) {
-    released_.insert(rel->id);
-    if (open_watch_ == rel->id) open_watch_.reset();
-  } else if (const auto* st = std::get_if<wait::ReportStatus>(&x)) {
-    count_status(st->status);
-  }
+  const bool was_holding = reference_.holding();
+  reference_.step(e, fx, wait::next_deadline(after));
+  if (!was_holding && reference_.holding()) on_hold();
 }
 
 void WaitWorld::count_status(const wait::Status& st) {
@@ -216,31 +218,50 @@ void WaitWorld::on_hold() {
     result_.held_after_heal_ms = now_ms() - scenario_.safety_ms;
 }
 
+// An Acquire reaches the worker: it runs at once if the worker is free, or
+// waits for the ones before it.
+void WaitWorld::offload(Work work, io::Blocking) {
+  result_.attempt_at_ms.push_back(now_ms());
+  count(result_.counters, "attempts");
+  if (running_) count(result_.counters, "acquisitions queued behind another");
+  queued_.push_back(std::move(work));
+  start_next_acquisition();
+}
+
 // The worker takes the next acquisition in order, if it is free: it answers
 // after a latency, or, started in a hang period, only after that period.
 void WaitWorld::start_next_acquisition() {
   if (running_ || queued_.empty()) return;
-  running_ = queued_.front();
+  running_.emplace(Job{std::move(queued_.front()), now_ms()});
   queued_.pop_front();
-  started_at_[*running_] = now_ms();
   Ms done = now_ms() + latency();
   if (hanging(now_ms())) {
     count(result_.counters, "acquisitions hung");
     for (const Interval& x : scenario_.acquisitions_hung)
       if (x.from_ms <= now_ms() && now_ms() < x.to_ms) done = std::max(done, x.to_ms + latency());
   }
-  agenda_.push(done, WaitItem{WaitItemKind::answer, *running_});
+  agenda_.push(done, WaitItem{WaitItemKind::answer});
 }
 
-void WaitWorld::on_answer(std::uint64_t id) {
+// The acquisition running returns (acquire() decides its answer now), then
+// its completion feeds the driver.
+void WaitWorld::on_answer() {
+  Job job = std::move(*running_);
   running_.reset();
   start_next_acquisition();  // the worker goes on with the next before the answer is handled
   if (scenario_.config.acquire_timeout_ms > 0 &&
-      now_ms() - started_at_[id] >= scenario_.config.acquire_timeout_ms)
+      now_ms() - job.started_at >= scenario_.config.acquire_timeout_ms)
     count(result_.counters, "acquisitions answered past the timeout");
-  started_at_.erase(id);
-  const bool ok = link_up(now_ms()) && present(now_ms());
-  if (ok && released_.count(id) == 0) {
+  Completion completion = job.work();
+  input([&] { completion(); });
+}
+
+// Success if the link is up and the resource present now; a success opens
+// the watch (unless the driver released the acquisition meanwhile).
+std::expected<void, std::string> WaitWorld::acquire(std::uint64_t id) {
+  const bool up = link_up(now_ms());
+  const bool here = present(now_ms());
+  if (up && here && released_.count(id) == 0) {
     open_watch_ = id;
     if (flapping(now_ms())) {
       count(result_.counters, "watches flapped");
@@ -248,7 +269,9 @@ void WaitWorld::on_answer(std::uint64_t id) {
                    WaitItem{WaitItemKind::watch_end, id});
     }
   }
-  feed(ok ? wait::Event{wait::AcquireSucceeded{{}, id}} : wait::Event{wait::AcquireFailed{{}, id}});
+  if (!up) return std::unexpected(std::string("the link is down (simulated)"));
+  if (!here) return std::unexpected(std::string("the resource is absent (simulated)"));
+  return {};
 }
 
 void WaitWorld::on_edge() {
@@ -259,7 +282,7 @@ void WaitWorld::on_edge() {
       agenda_.push(now_ms() + latency(), WaitItem{WaitItemKind::watch_end, *open_watch_});
     if (scenario_.link_monitor) {
       count(result_.counters, up ? "link up" : "link down");
-      feed(up ? wait::Event{wait::Connected{}} : wait::Event{wait::Disconnected{}});
+      input([&] { up ? driver_.link_up() : driver_.link_down(); });
     }
   }
   const bool here = present(now_ms());
@@ -285,22 +308,22 @@ void WaitWorld::on_item(const WaitItem& it) {
       on_edge();
       break;
     case WaitItemKind::answer:
-      on_answer(it.id);
+      on_answer();
       break;
     case WaitItemKind::watch_end:
       if (open_watch_ == it.id) open_watch_.reset();
-      feed(wait::WatchEnded{{}, it.id});
+      input([&] { driver_.watch_ended(it.id); });
       break;
     case WaitItemKind::tick:
-      if (it.id == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+      if (it.id == timer_generation_) driver_.on_timer();  // else replaced by a later arm_timer
       break;
     case WaitItemKind::stop:
-      feed(wait::StopRequested{});
+      input([&] { driver_.stop(); });
       break;
     case WaitItemKind::link_repeat:
       if (world_link_up_) {
         count(result_.counters, "link up repeated");
-        feed(wait::Connected{});
+        input([&] { driver_.link_up(); });
       }
       agenda_.push(now_ms() + scenario_.link_up_repeat_ms, WaitItem{WaitItemKind::link_repeat});
       break;
@@ -331,7 +354,7 @@ WaitRunResult WaitWorld::run() {
   const wait::Link told = !scenario_.link_monitor ? wait::Link::unknown
                           : world_link_up_        ? wait::Link::up
                                                   : wait::Link::down;
-  feed(wait::Started{{}, told});
+  input([&] { driver_.start(told); });
   on_edge();
 
   bool ran_out = false;
@@ -351,13 +374,13 @@ WaitRunResult WaitWorld::run() {
   // world keeps talking; all of it must be ignored.
   if (!ran_out) reference_.idle_until(end_ms - 1);
   const Ms end_at = clock_ms_;
-  if (!reference_.terminal()) feed(wait::StopRequested{});
+  if (!reference_.terminal()) input([&] { driver_.stop(); });
   clock_ms_ = end_at + 1;
-  feed(wait::Connected{});
+  input([&] { driver_.link_up(); });
   clock_ms_ = end_at + 2;
-  feed(wait::Disconnected{});
+  input([&] { driver_.link_down(); });
   clock_ms_ = end_at + 1'000'000;
-  feed(wait::Tick{});
+  input([&] { driver_.on_timer(); });  // a late Tick
   if (result_.held_after_heal_ms) count(result_.counters, "held after heal");
   count_tally();
   result_.trace_hash = hash_;

@@ -1,13 +1,25 @@
 // tether-sim: simulation campaigns, replays and shrinking (VOPR style).
 //
-//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--config FILE] [--json] [--fail-fast]
+//   tether-sim run --seeds N [--seed-start S] [--shard i/n] [--jobs J] [--config FILE]
+//                  [--json] [--report FILE] [--progress] [--fail-fast]
 //       Runs swarm_scenario(seed) for the seeds S .. S+N-1 that belong to shard
-//       i of n (seed - S = i mod n). Prints a summary table (or JSON) and, for
+//       i of n (seed - S = i mod n), on J threads (default: every core; the
+//       results do not depend on J). Prints a summary table (or JSON) and, for
 //       each failure, the one command that reproduces it. Exit 1 on any failure.
+//       On a terminal a progress bar (scenarios, events/s, failures, ETA) is
+//       shown on stderr; off one, --progress prints a line every 5 s. Ctrl-C
+//       stops cleanly: the summary covers the seeds run (exit 130).
+//       --report also writes the JSON summary to FILE (ctest
+//       docs_campaign_figures checks the docs' figures against it).
 //       With --config, every seed runs the session policy of that
 //       configuration file (tether-config/1, <tether/io/config.hpp>), exactly:
 //       swarm_scenario(seed, policy) varies only the world, fleet and faults.
-//       --fail-fast stops at the first failing seed (scripts/mutation_score.sh).
+//       --fail-fast stops at the lowest failing seed (scripts/mutation_score.sh).
+//   tether-sim merge REPORT... [-o FILE]
+//       Combines the --report files of shards (CI matrix jobs) into the report
+//       of their whole range, printed as run --json prints one; refuses
+//       reports that overlap, leave a gap, were interrupted or ran different
+//       policies (exit 2, naming them). Exit 1 if the merged run has failures.
 //   tether-sim replay FILE|--seed S [--trace]
 //       Runs one scenario (a scenario JSON file, or swarm_scenario(S)); prints
 //       the per-event trace with --trace, then the outcome and the trace hash.
@@ -30,16 +42,19 @@
 //       Prints the scenario as JSON (a starting point for a scenario file).
 //
 // Exit codes: 0 passed, 1 a scenario failed (or did not fail, for shrink),
-// 2 bad arguments or an unreadable / invalid scenario file.
+// 2 bad arguments or an unreadable / invalid scenario file, 130 a run
+// interrupted by SIGINT.
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -57,7 +72,11 @@
 #include <tether/sim/shrink.hpp>
 #include <tether/sim/swarm.hpp>
 #include <tether/sim/trace.hpp>
+#include <thread>
 #include <vector>
+
+#include "campaign_report.hpp"
+#include "campaign_run.hpp"
 
 namespace {
 
@@ -65,11 +84,8 @@ using namespace tether::sim;
 
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
-constexpr std::size_t failures_printed_max = 20;
+constexpr int exit_interrupted = 130;  // as a shell reports SIGINT
 constexpr std::uint64_t seeds_max = 100'000'000;
-// How many guarantees docs/guarantees.md numbers (the last is the client's
-// invariant): a campaign's summary counts each, "g1" .. "g11".
-constexpr auto guarantees_numbered = static_cast<std::size_t>(number(Guarantee::client_invariant));
 
 // "cannot read" / invalid file: the message, and exit 2.
 struct Loaded {
@@ -96,184 +112,94 @@ std::string hex(std::uint64_t v) {
   return buf.data();
 }
 
-// --- run ---------------------------------------------------------------------------
+// --- run / merge ---------------------------------------------------------------------
 
-struct Shard {
-  std::uint64_t index = 0;
-  std::uint64_t count = 1;
+// `tether-sim run`'s options.
+struct RunArgs {
+  std::uint64_t seeds = 0;
+  std::uint64_t seed_start = 1;  // as the CI campaign (seeds 1..N), so their figures agree
+  std::string shard = "0/1";
+  unsigned jobs = 0;  // 0: every core
+  bool json = false;
+  bool progress_lines = false;
+  bool fail_fast = false;
+  std::string config_file;
+  std::string report_file;  // empty: no report file
 };
 
-std::optional<Shard> parse_shard(const std::string& text) {
-  Shard s;
-  char slash = 0;
-  char extra = 0;
-  std::istringstream in(text);
-  if (!(in >> s.index >> slash >> s.count) || slash != '/' || (in >> extra) || s.count == 0 ||
-      s.index >= s.count)
-    return std::nullopt;
-  return s;
-}
-
-struct Failure {
-  std::uint64_t seed;
-  std::string what;
-};
-
-struct Campaign {
-  std::uint64_t scenarios = 0;
-  std::uint64_t events = 0;
-  // [0]: could not run; [g]: the guarantee whose number(Guarantee) is g.
-  std::array<std::uint64_t, guarantees_numbered + 1> violations{};
-  std::vector<Failure> failures;
-  std::uint64_t failed = 0;
-  Coverage coverage;
-  double wall_s = 0;
-};
-
-// The policy a campaign runs: the swarm's presets with variations, or one
-// configuration file's session policy.
-struct Policy {
-  std::string file;    // empty: the swarm draws a configuration per seed
-  std::string preset;  // the file's named base, if any
-  tether::model::SessionConfig session;
-  // The file's "seed": the whole fleet draws its jitter from it, as a fleet
-  // deployed with that file does (Scenario::fixed_seed).
-  std::optional<std::uint64_t> seed;
-};
-
-Campaign run_campaign(std::uint64_t start, std::uint64_t n, Shard shard, const Policy& policy,
-                      bool fail_fast) {
-  Campaign c;
-  const bool progress = isatty(STDERR_FILENO) != 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::uint64_t mine = n / shard.count + (shard.index < n % shard.count ? 1 : 0);
-  for (std::uint64_t k = shard.index; k < n; k += shard.count) {
-    const std::uint64_t seed = start + k;
-    Scenario scenario =
-        policy.file.empty() ? swarm_scenario(seed) : swarm_scenario(seed, policy.session);
-    if (!policy.file.empty()) scenario.fixed_seed = policy.seed;
-    const RunResult r = run_session(scenario);
-    c.scenarios += 1;
-    c.events += r.events;
-    c.coverage.merge(r.coverage);
-    if (!r.error.empty()) c.violations[0] += 1;
-    for (const Violation& v : r.violations)
-      if (number(v.guarantee) != 0)
-        c.violations[static_cast<std::size_t>(number(v.guarantee))] += 1;
-    if (!r.ok()) {
-      c.failed += 1;
-      if (c.failures.size() < failures_printed_max)
-        c.failures.push_back(Failure{seed, describe(r)});
-      if (fail_fast) break;
-    }
-    if (progress && (c.scenarios % 50 == 0 || c.scenarios == mine))
-      std::fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " scenarios, %" PRIu64 " failed", c.scenarios,
-                   mine, c.failed);
-  }
-  if (progress) std::fputs("\n", stderr);
-  c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return c;
-}
-
-std::size_t coverage_total() { return phase_count * event_count; }
-
-std::string policy_text(const Policy& p) {
-  if (p.file.empty()) return "swarm (a preset with variations, per seed)";
-  return p.file + (p.preset.empty() ? " (no preset base)" : " (preset base " + p.preset + ")") +
-         ", varied: world, fleet, faults only";
-}
-
-// The one command that reproduces seed `seed` of this campaign.
-std::string reproduce(const Policy& p, std::uint64_t seed) {
-  if (p.file.empty()) return "tether-sim replay --seed " + std::to_string(seed);
-  return "tether-sim run --config " + p.file + " --seeds 1 --seed-start " + std::to_string(seed);
-}
-
-void print_table(const Campaign& c, const Policy& p) {
-  const double rate = c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0;
-  std::printf("policy             %s\n", policy_text(p).c_str());
-  std::printf("scenarios          %" PRIu64 "\n", c.scenarios);
-  std::printf("failed scenarios   %" PRIu64 "\n", c.failed);
-  std::printf("events             %" PRIu64 "\n", c.events);
-  std::printf("violations         ");
-  for (std::size_t g = 1; g <= guarantees_numbered; ++g)
-    std::printf("g%zu:%" PRIu64 " ", g, c.violations[g]);
-  std::printf("\n");
-  if (c.violations[0] > 0) std::printf("could not run      %" PRIu64 "\n", c.violations[0]);
-  std::printf("coverage           %zu/%zu (state, event) pairs\n", c.coverage.pairs_reached(),
-              coverage_total());
-  std::printf("wall time          %.2f s\n", c.wall_s);
-  std::printf("events/s           %.0f\n", rate);
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    if (ch == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += ch;
-  }
-  return out + "\"";
-}
-
-void print_json(const Campaign& c, const Policy& p) {
-  std::printf(
-      "{\n  \"policy\": {\"config\": %s, \"preset\": %s},\n",
-      p.file.empty() ? "null" : json_string(p.file).c_str(),
-      p.file.empty() ? "\"swarm\"" : (p.preset.empty() ? "null" : json_string(p.preset).c_str()));
-  std::printf("  \"scenarios\": %" PRIu64 ",\n  \"failed\": %" PRIu64 ",\n  \"events\": %" PRIu64
-              ",\n",
-              c.scenarios, c.failed, c.events);
-  std::printf("  \"violations\": {");
-  for (std::size_t g = 1; g <= guarantees_numbered; ++g)
-    std::printf("%s\"%zu\": %" PRIu64, g == 1 ? "" : ", ", g, c.violations[g]);
-  std::printf("},\n  \"could_not_run\": %" PRIu64 ",\n", c.violations[0]);
-  std::printf("  \"coverage\": {\"reached\": %zu, \"total\": %zu, \"never_reached\": [",
-              c.coverage.pairs_reached(), coverage_total());
-  const auto never = c.coverage.never_reached();
-  for (std::size_t k = 0; k < never.size(); ++k)
-    std::printf("%s%s", k ? ", " : "", json_string(never[k]).c_str());
-  std::printf("]},\n  \"wall_s\": %.3f,\n  \"events_per_s\": %.0f,\n  \"failures\": [", c.wall_s,
-              c.wall_s > 0 ? static_cast<double>(c.events) / c.wall_s : 0);
-  for (std::size_t k = 0; k < c.failures.size(); ++k)
-    std::printf("%s\n    {\"seed\": %" PRIu64 ", \"replay\": %s, \"what\": %s}", k ? "," : "",
-                c.failures[k].seed, json_string(reproduce(p, c.failures[k].seed)).c_str(),
-                json_string(c.failures[k].what).c_str());
-  std::printf("%s]\n}\n", c.failures.empty() ? "" : "\n  ");
-}
-
-int cmd_run(std::uint64_t seeds, std::uint64_t start, const std::string& shard_text, bool json,
-            const std::string& config_file, bool fail_fast) {
-  const auto shard = parse_shard(shard_text);
+std::optional<tools::Plan> plan_of(const RunArgs& a) {
+  const auto shard = tools::parse_shard(a.shard);
   if (!shard) {
-    std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n",
-                 shard_text.c_str());
-    return exit_usage;
+    std::fprintf(stderr, "tether-sim: --shard %s: expected i/n with 0 <= i < n\n", a.shard.c_str());
+    return std::nullopt;
   }
-  Policy policy;
-  if (!config_file.empty()) {
-    const auto loaded = tether::io::load_config(config_file);
+  tools::Plan plan;
+  plan.start = a.seed_start;
+  plan.count = a.seeds;
+  plan.shard = *shard;
+  plan.jobs = a.jobs != 0 ? a.jobs : std::max(1u, std::thread::hardware_concurrency());
+  plan.fail_fast = a.fail_fast;
+  plan.progress = isatty(STDERR_FILENO) != 0 ? tools::Progress::terminal
+                  : a.progress_lines         ? tools::Progress::lines
+                                             : tools::Progress::none;
+  if (!a.config_file.empty()) {
+    const auto loaded = tether::io::load_config(a.config_file);
     if (!loaded) {
       std::fprintf(stderr, "tether-sim: --config %s\n", loaded.error().message().c_str());
+      return std::nullopt;
+    }
+    plan.policy = tools::Policy{a.config_file, loaded->preset, loaded->session, loaded->seed};
+  }
+  return plan;
+}
+
+int cmd_run(const RunArgs& a) {
+  const auto plan = plan_of(a);
+  if (!plan) return exit_usage;
+  if (!a.report_file.empty()) {
+    if (auto ready = tools::prepare_report(a.report_file); !ready) {
+      std::fprintf(stderr, "tether-sim: %s\n", ready.error().c_str());
       return exit_usage;
     }
-    policy = Policy{config_file, loaded->preset, loaded->session, loaded->seed};
   }
-  const Campaign c = run_campaign(start, seeds, *shard, policy, fail_fast);
-  if (json) {
-    print_json(c, policy);
-  } else {
-    print_table(c, policy);
-    for (const Failure& f : c.failures)
-      std::printf("\nFAILED seed %" PRIu64 "\n%s  reproduce: %s\n", f.seed, f.what.c_str(),
-                  reproduce(policy, f.seed).c_str());
-    if (c.failed > c.failures.size())
-      std::printf("\n... and %" PRIu64 " more failed seeds\n", c.failed - c.failures.size());
+  const tools::Report report = tools::report_of(tools::run_campaign(*plan), *plan);
+  if (a.json)
+    tools::print_json(stdout, report);
+  else
+    tools::print_table(report);
+  if (!a.report_file.empty()) {
+    if (auto written = tools::write_report(a.report_file, report); !written) {
+      std::fprintf(stderr, "tether-sim: %s\n", written.error().c_str());
+      return exit_usage;
+    }
   }
-  return c.failed == 0 ? 0 : exit_failed;
+  if (report.covered < tools::seeds_of(*plan)) return exit_interrupted;
+  return report.failed == 0 ? 0 : exit_failed;
+}
+
+int cmd_merge(const std::vector<std::string>& paths, const std::string& out) {
+  std::vector<tools::Report> reports;
+  for (const std::string& path : paths) {
+    auto report = tools::read_report(path);
+    if (!report) {
+      std::fprintf(stderr, "tether-sim merge: %s\n", report.error().c_str());
+      return exit_usage;
+    }
+    reports.push_back(std::move(*report));
+  }
+  const auto merged = tools::merge_reports(reports, paths);
+  if (!merged) {
+    std::fprintf(stderr, "tether-sim merge: %s\n", merged.error().c_str());
+    return exit_usage;
+  }
+  tools::print_json(stdout, *merged);
+  if (!out.empty()) {
+    if (auto written = tools::write_report(out, *merged); !written) {
+      std::fprintf(stderr, "tether-sim merge: %s\n", written.error().c_str());
+      return exit_usage;
+    }
+  }
+  return merged->failed == 0 ? 0 : exit_failed;
 }
 
 // --- replay / shrink ------------------------------------------------------------------
@@ -507,22 +433,19 @@ int cmd_shrink(const std::string& file, const std::optional<std::uint64_t>& seed
 
 // Every option of every subcommand; CLI11 writes into it.
 struct Args {
-  std::uint64_t seeds = 0;
-  std::uint64_t seed_start = 1;  // as the CI campaign (seeds 1..N), so their figures agree
-  std::string shard = "0/1";
-  bool json = false;
-  bool fail_fast = false;
-  std::string config_file;
+  RunArgs run;
   std::string file;
   std::optional<std::uint64_t> seed;
   bool trace = false;
   EventsArgs events;
   std::string out;
   std::uint32_t runs_max = ShrinkOptions{}.runs_max;
+  std::vector<std::string> reports;  // merge
 };
 
 struct Commands {
   CLI::App* run = nullptr;
+  CLI::App* merge = nullptr;
   CLI::App* replay = nullptr;
   CLI::App* shrink = nullptr;
   CLI::App* dump = nullptr;
@@ -530,16 +453,24 @@ struct Commands {
 
 CLI::App* add_run(CLI::App& app, Args& a) {
   auto* cmd = app.add_subcommand("run", "run swarm scenarios and print a summary");
-  cmd->add_option("--seeds", a.seeds, "how many seeds (before sharding)")
+  cmd->add_option("--seeds", a.run.seeds, "how many seeds (before sharding)")
       ->required()
       ->check(CLI::Range(std::uint64_t{1}, seeds_max));
-  cmd->add_option("--seed-start", a.seed_start,
+  cmd->add_option("--seed-start", a.run.seed_start,
                   "the first seed (default 1: seeds 1..N, as the CI campaign)");
-  cmd->add_option("--shard", a.shard, "run only shard i of n (i/n, 0 <= i < n)");
-  cmd->add_flag("--json", a.json, "print the summary as JSON");
-  cmd->add_flag("--fail-fast", a.fail_fast, "stop at the first failing seed");
+  cmd->add_option("--shard", a.run.shard, "run only shard i of n (i/n, 0 <= i < n)");
+  cmd->add_option("--jobs", a.run.jobs,
+                  "threads (default: every core); the results are the same for any number")
+      ->check(CLI::Range(1u, 1024u));
+  cmd->add_flag("--progress", a.run.progress_lines,
+                "off a terminal, a progress line every 5 s (on one, a progress bar always)");
+  cmd->add_flag("--json", a.run.json, "print the summary as JSON");
+  cmd->add_option("--report", a.run.report_file,
+                  "also write the JSON summary to this file (replaced whole, or removed if the "
+                  "run cannot finish)");
+  cmd->add_flag("--fail-fast", a.run.fail_fast, "stop at the first failing seed");
   cmd->add_option(
-      "--config", a.config_file,
+      "--config", a.run.config_file,
       "a configuration file (tether-config/1): run every seed on its session policy, varying only "
       "the world, the fleet and the faults");
   return cmd;
@@ -562,6 +493,11 @@ CLI::App* add_replay(CLI::App& app, Args& a) {
 Commands add_commands(CLI::App& app, Args& a) {
   Commands c;
   c.run = add_run(app, a);
+  c.merge = app.add_subcommand(
+      "merge", "combine the --report files of shards into the report of the whole range");
+  c.merge->add_option("reports", a.reports, "the shards' reports (tether-sim run --report)")
+      ->required();
+  c.merge->add_option("-o,--output", a.out, "also write the merged report to this file");
   c.replay = add_replay(app, a);
   c.shrink = app.add_subcommand("shrink", "shrink a failing scenario and write it as JSON");
   c.shrink->add_option("file", a.file, "a scenario JSON file");
@@ -575,8 +511,8 @@ Commands add_commands(CLI::App& app, Args& a) {
 }
 
 int dispatch(const Commands& c, Args& a) {
-  if (c.run->parsed())
-    return cmd_run(a.seeds, a.seed_start, a.shard, a.json, a.config_file, a.fail_fast);
+  if (c.run->parsed()) return cmd_run(a.run);
+  if (c.merge->parsed()) return cmd_merge(a.reports, a.out);
   if (c.replay->parsed() && (!a.events.path.empty() || !a.events.preset.empty())) {
     if (a.events.path.empty() || !a.file.empty()) {
       std::fprintf(

@@ -28,7 +28,7 @@ io::PollResponse status(std::uint16_t code) {
 
 }  // namespace
 
-TEST_CASE("a 200 with a JSON object is a snapshot; its ETag goes on the next request",
+TEST_CASE("a 200 with a JSON object is a snapshot, its ETag goes on the next request",
           "[poll_exchange]") {
   io::PollExchange x(tether::model::presets::zero_poll());
   CHECK_FALSE(x.etag(1).has_value());
@@ -83,7 +83,7 @@ TEST_CASE("a body that lists a key twice is refused, naming the key, never last-
   CHECK(parsed.error() == "duplicate key 'a'");
 }
 
-TEST_CASE("an HTTP error is PollFailed with its status; a 401 asks for a token",
+TEST_CASE("an HTTP error is PollFailed with its status, a 401 asks for a token",
           "[poll_exchange]") {
   io::PollExchange x(tether::model::presets::zero_poll());
   for (const int code : {404, 401, 503, 500}) {

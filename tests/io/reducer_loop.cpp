@@ -141,7 +141,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "reducer loop: the inbox is bounded; at the bound an input is refused, counted and reported",
+    "reducer loop: the inbox is bounded, at the bound an input is refused, counted and reported",
     "[reducer_loop]") {
   ToyLoop<4> t;
   std::vector<io::Fed> outcomes;
@@ -167,7 +167,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "reducer loop: an input that merges with one waiting takes no place in the inbox; one that "
+    "reducer loop: an input that merges with one waiting takes no place in the inbox, one that "
     "overtakes it goes first",
     "[reducer_loop]") {
   ToyLoop<2> t;

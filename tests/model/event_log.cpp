@@ -135,7 +135,7 @@ TEST_CASE("event_log: the line format is the documented one", "[event_log]") {
 }
 
 TEST_CASE(
-    "event_log: auth answers carry their request; lines recorded before it decode as request 0",
+    "event_log: auth answers carry their request, lines recorded before it decode as request 0",
     "[event_log][auth]") {
   CHECK(encode_event(AuthRefreshed{Instant{7}, Instant{900}, 2}) ==
         "7 AuthRefreshed expires_at=900 request=2");

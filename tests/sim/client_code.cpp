@@ -118,7 +118,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "client code: each process lifetime gets a new application; what a dead one scheduled never "
+    "client code: each process lifetime gets a new application, what a dead one scheduled never "
     "runs",
     "[client_code]") {
   struct Counting final : ClientCode {

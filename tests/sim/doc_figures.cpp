@@ -5,19 +5,28 @@
 #include "campaign/doc_figures.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
+
+#include "campaign/report_figures.hpp"
 
 namespace campaign = tether::sim::campaign;
 
 namespace {
 
+// The custom.* figures come from a `tether-sim run --report` file
+// (report_figures.hpp); only their names matter here.
 const campaign::Figures measured{{"campaign.seeds", 10000},
                                  {"campaign.events", 21856988},
                                  {"campaign.pairs", 144},
                                  {"campaign.pairs_reached", 78},
-                                 {"campaign.pairs_unreachable", 66}};
+                                 {"campaign.pairs_unreachable", 66},
+                                 {"custom.seeds", 10000},
+                                 {"custom.events", 18940434},
+                                 {"custom.failed", 0},
+                                 {"custom.pairs_reached", 54}};
 
 campaign::FigureCheck check(const std::string& text) {
   campaign::FigureCheck out;
@@ -71,4 +80,30 @@ TEST_CASE("the committed documents' figure markers name known figures", "[campai
     CHECK(out.problems.find("no number") == std::string::npos);
     CHECK(out.problems.find("unterminated") == std::string::npos);
   }
+}
+
+TEST_CASE("a tether-sim run report's figures are read by name, a report without one is refused",
+          "[campaign][docs]") {
+  const std::string path = "doc_figures_test_report.json";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"scenarios": 40, "failed": 0, "events": 81234,
+              "coverage": {"reached": 61, "total": 144, "never_reached": []}})";
+  }
+  campaign::Figures figures;
+  REQUIRE(campaign::add_report_figures(figures, "custom", path));
+  CHECK(figures.at("custom.seeds") == 40);
+  CHECK(figures.at("custom.events") == 81234);
+  CHECK(figures.at("custom.failed") == 0);
+  CHECK(figures.at("custom.pairs_reached") == 61);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << R"({"scenarios": 40, "failed": 0, "coverage": {"reached": 61}})";
+  }
+  const auto refused = campaign::add_report_figures(figures, "custom", path);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().find("events") != std::string::npos);
+  std::remove(path.c_str());
+  CHECK_FALSE(
+      campaign::add_report_figures(figures, "custom", path));  // missing: named, not a crash
 }

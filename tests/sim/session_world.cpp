@@ -356,7 +356,7 @@ TEST_CASE("an invalid configuration is an error naming the field, not a run", "[
 // one they allow at the edge (issue 11: a validation rule off by one passed
 // the whole campaign, which only draws valid configurations).
 TEST_CASE(
-    "every configuration rule: just outside it is refused naming its field; at its edge the run "
+    "every configuration rule: just outside it is refused naming its field, at its edge the run "
     "goes",
     "[run][config]") {
   using Edit = void (*)(model::SessionConfig&);

@@ -152,7 +152,7 @@ TEST_CASE("situations: each in its share of seeds, the base draws untouched",
   CHECK(about(lifecycle, 0.20));
 }
 
-TEST_CASE("ids at the client's limit stream and checkpoint; one byte over ends the session",
+TEST_CASE("ids at the client's limit stream and checkpoint, one byte over ends the session",
           "[situations][ids]") {
   for (const std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{64}}) {
     const std::uint64_t bytes = limit > 0 ? limit : model::Token::capacity;
@@ -253,7 +253,7 @@ TEST_CASE("a 401 while the connection is confirmed: refreshed once, terminal on 
   CHECK(ended(revoked, model::StatusKind::failed, model::Reason::rejected_after_refresh));
 }
 
-TEST_CASE("503 with Retry-After waits the hint; 500 with one does not", "[situations][hints]") {
+TEST_CASE("503 with Retry-After waits the hint, 500 with one does not", "[situations][hints]") {
   Scenario s = base();
   s.world.server_error_retry_after_ms = 20000;
   // A healthy stream of 10 s ends; the reconnects meet 2 s of 5xx.

@@ -278,7 +278,7 @@ TEST_CASE("policy swarm: the policy runs exactly, for every seed", "[swarm][poli
         swarm_scenario(2, policy).world.append_every_ms);
 }
 
-TEST_CASE("policy swarm: strict gaps never meet a filtered stream; relaxed gaps do",
+TEST_CASE("policy swarm: strict gaps never meet a filtered stream, relaxed gaps do",
           "[swarm][policy]") {
   model::SessionConfig policy = custom_policy();
   int filtered = 0;

@@ -22,10 +22,6 @@ std::unique_ptr<Transport> make_websocket_transport(boost::asio::io_context& io,
                                                     Url url, HttpOptions http,
                                                     WebSocketOptions websocket, Clock& clock);
 
-// The cursor as the server's resume id: the token, else the decimal sequence;
-// empty when the request resumes from nothing.
-std::string resume_id(const ConnectRequest& request);
-
 // "text/event-stream", ignoring case and parameters.
 bool is_event_stream(std::string_view content_type);
 

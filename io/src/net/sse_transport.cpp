@@ -11,6 +11,7 @@
 #include <string>
 #include <tether/io/http_header.hpp>
 #include <tether/io/redirect.hpp>
+#include <tether/io/request_hook.hpp>
 #include <tether/io/retry_after.hpp>
 #include <tether/io/sse_stream.hpp>
 #include <utility>
@@ -26,18 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-std::string resume_id(const ConnectRequest& request) {
-  if (request.from != model::ResumeFrom::cursor) return {};
-  switch (request.cursor.kind) {
-    case model::CursorKind::token:
-      return std::string(request.cursor.token.view());
-    case model::CursorKind::sequence:
-      return std::to_string(request.cursor.sequence);
-    default:
-      return {};
-  }
-}
 
 bool is_event_stream(std::string_view content_type) {
   constexpr std::string_view want = "text/event-stream";
@@ -63,6 +52,20 @@ bool is_redirect(unsigned status) {
 std::string field(const http::fields& fields, http::field name) {
   const auto value = fields[name];
   return std::string(value.data(), value.size());
+}
+
+// The response head for the response hook (the status clamped as
+// on_rejected's is).
+ResponseHead head_of(const http::fields& fields, unsigned status) {
+  ResponseHead head;
+  head.http_status = static_cast<std::uint16_t>(status > 65535 ? 0 : status);
+  for (const auto& f : fields) {
+    const auto name = f.name_string();
+    const auto value = f.value();
+    head.headers.emplace_back(std::string(name.data(), name.size()),
+                              std::string(value.data(), value.size()));
+  }
+  return head;
 }
 
 // A coding list ("gzip, chunked") holding something other than `allowed`
@@ -170,16 +173,16 @@ class SseTransport final : public Transport {
                Clock& clock)
       : io_(io),
         tls_(std::move(tls)),
-        url_(std::move(url)),
-        http_(std::move(http)),
-        sse_(std::move(sse)),
+        rules_{std::move(url), std::move(http), std::move(sse), false},
         clock_(clock),
-        stream_(sse_.limits, sse_.signals) {}
+        stream_(rules_.sse.limits, rules_.sse.signals) {}
   ~SseTransport() override { close(); }
 
   void open(const ConnectRequest& request, TransportListener& listener) override {
     close();
     request_ = request;
+    // The request hook's request, else the configured one.
+    attempt_ = request.request ? *request.request : planned_request(rules_, request);
     resume_id_ = resume_id(request);
     forced_get_ = false;
     // The stream's last event ID starts as the id we resume from, but only if
@@ -189,7 +192,7 @@ class SseTransport final : public Transport {
             ? std::string_view(resume_id_)
             : std::string_view{},
         listener);
-    connect(Hop{url_, 0, true}, listener);
+    connect(Hop{attempt_.url, 0, true}, listener);
   }
 
   void close() override {
@@ -222,20 +225,22 @@ class SseTransport final : public Transport {
                                                   std::move(*request), listener));
   }
 
-  // Credentials and extra headers go only where hop.credentials allows; every
-  // value is checked first (a CR or LF would inject header lines).
+  // Credentials and extra headers (the configured ones, or the request
+  // hook's in their place) go only where hop.credentials allows; every value
+  // is checked first (a CR or LF would inject header lines).
   std::expected<http::request<http::string_body>, std::string> make_request(const Hop& hop) const {
+    const HttpOptions& options = rules_.http;
     if (hop.credentials) {
-      if (auto bad = check_request_headers(request_.bearer_token, http_.headers); !bad)
+      if (auto bad = check_request_headers(request_.bearer_token, attempt_.headers); !bad)
         return std::unexpected(bad.error());
     }
-    const bool resume_header = !resume_id_.empty() && http_.cursor_header;
+    const bool resume_header = !resume_id_.empty() && options.cursor_header;
     if (auto bad = check_header_value(resume_id_); resume_header && !bad)
       return std::unexpected("the resume id (Last-Event-ID) " + bad.error());
-    const bool post = !forced_get_ && sse_.method == "POST";
+    const bool post = !forced_get_ && attempt_.method == "POST";
     std::string target = hop.url.target;
-    if (!resume_id_.empty() && http_.cursor_query_parameter)
-      target = with_query_parameter(target, *http_.cursor_query_parameter, resume_id_);
+    if (!resume_id_.empty() && options.cursor_query_parameter)
+      target = with_query_parameter(target, *options.cursor_query_parameter, resume_id_);
     http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
     req.set(http::field::host, hop.url.host_header());
     req.set(http::field::accept, "text/event-stream");
@@ -245,13 +250,13 @@ class SseTransport final : public Transport {
       req.set(http::field::authorization, "Bearer " + request_.bearer_token);
     if (resume_header) req.set("Last-Event-ID", resume_id_);
     if (hop.credentials)
-      for (const auto& [name, value] : http_.headers) req.set(name, value);
+      for (const auto& [name, value] : attempt_.headers) req.set(name, value);
     if (post) {
-      std::string body = sse_.body_template;
+      std::string body = attempt_.body;
       for (std::size_t at = body.find("{cursor}"); at != std::string::npos;
            at = body.find("{cursor}", at + resume_id_.size()))
         body.replace(at, 8, resume_id_);
-      req.set(http::field::content_type, sse_.body_content_type);
+      req.set(http::field::content_type, rules_.sse.body_content_type);
       req.body() = std::move(body);
     }
     req.prepare_payload();
@@ -259,10 +264,12 @@ class SseTransport final : public Transport {
   }
 
   // Whether a hop without credentials leaves anything behind (worth a notice).
-  bool has_credentials() const { return !request_.bearer_token.empty() || !http_.headers.empty(); }
+  bool has_credentials() const {
+    return !request_.bearer_token.empty() || !attempt_.headers.empty();
+  }
 
   asio::io_context& io() { return io_; }
-  const HttpOptions& http_options() const { return http_; }
+  const HttpOptions& http_options() const { return rules_.http; }
   Clock& clock() { return clock_; }
   SseStream& stream() { return stream_; }
   bool tls_insecure() const { return tls_.insecure(); }
@@ -282,12 +289,11 @@ class SseTransport final : public Transport {
 
   asio::io_context& io_;
   TlsContext tls_;
-  Url url_;
-  HttpOptions http_;
-  SseOptions sse_;
+  RequestRules rules_;  // the configured URL, headers, method and body
   Clock& clock_;
   SseStream stream_;
   ConnectRequest request_;
+  AttemptRequest attempt_;  // what this attempt sends
   std::string resume_id_;
   std::shared_ptr<ConnectionBase> connection_;
   bool paused_ = false;
@@ -407,6 +413,8 @@ void Connection<Stream>::on_header(beast::error_code ec) {
   if (ec) return on_header_error(ec);
   const unsigned status = parser_->get().result_int();
   if (is_redirect(status)) return follow_redirect(status);
+  listener_.on_response(head_of(parser_->get(), status));
+  if (cancelled_) return;
   if (status != 200) return reject(status);
   if (auto problem = stream_head_problem(parser_->get()))
     return end(problem->first, std::move(problem->second));

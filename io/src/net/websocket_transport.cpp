@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <tether/io/http_header.hpp>
+#include <tether/io/request_hook.hpp>
 #include <tether/io/retry_after.hpp>
 #include <utility>
 
@@ -68,6 +69,11 @@ class WsConnection final : public ConnectionBase,
         settings_(settings),
         clock_(clock),
         request_(std::move(request)),
+        // The request hook's request (its path, query and headers), else the
+        // configured one; the host is the configured origin's either way.
+        attempt_(request_.request
+                     ? std::move(*request_.request)
+                     : AttemptRequest{settings_.url, "GET", settings_.http.headers, {}}),
         resume_(std::move(resume)),
         tls_insecure_(tls_insecure),
         listener_(listener) {}
@@ -139,7 +145,7 @@ class WsConnection final : public ConnectionBase,
 
   void upgrade() {
     const Url& url = settings_.url;
-    std::string target = url.target;
+    std::string target = attempt_.url.target;
     if (!resume_.empty() && settings_.http.cursor_query_parameter)
       target = with_query_parameter(target, *settings_.http.cursor_query_parameter, resume_);
     ws_.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
@@ -149,7 +155,7 @@ class WsConnection final : public ConnectionBase,
       if (!resume_.empty() && settings_.http.cursor_header) req.set("Last-Event-ID", resume_);
       if (!settings_.websocket.subprotocol.empty())
         req.set(http::field::sec_websocket_protocol, settings_.websocket.subprotocol);
-      for (const auto& [name, value] : settings_.http.headers) req.set(name, value);
+      for (const auto& [name, value] : attempt_.headers) req.set(name, value);
     }));
     ws_.read_message_max(settings_.websocket.message_bytes_max);
     ws_.control_callback([this](websocket::frame_type, beast::string_view) {
@@ -160,8 +166,26 @@ class WsConnection final : public ConnectionBase,
         [self = this->shared_from_this()](beast::error_code ec) { self->on_upgraded(ec); });
   }
 
+  // The upgrade's answer, for the response hook, before it is acted on.
+  void report_response() {
+    ResponseHead head;
+    const unsigned status = response_.result_int();
+    head.http_status = static_cast<std::uint16_t>(status > 65535 ? 0 : status);
+    for (const auto& f : response_) {
+      const auto name = f.name_string();
+      const auto value = f.value();
+      head.headers.emplace_back(std::string(name.data(), name.size()),
+                                std::string(value.data(), value.size()));
+    }
+    listener_.on_response(head);
+  }
+
   void on_upgraded(beast::error_code ec) {
     if (cancelled_) return;
+    if (response_.result_int() != 0) {
+      report_response();
+      if (cancelled_) return;
+    }
     if (ec == websocket::error::upgrade_declined ||
         (ec && response_.result_int() != 0 && response_.result_int() != 101)) {
       std::optional<std::int64_t> retry_after;
@@ -253,6 +277,7 @@ class WsConnection final : public ConnectionBase,
   const WsSettings& settings_;
   Clock& clock_;
   ConnectRequest request_;
+  AttemptRequest attempt_;
   std::string resume_;
   bool tls_insecure_;
   TransportListener& listener_;
@@ -306,8 +331,8 @@ class WebSocketTransport final : public Transport {
  private:
   std::expected<void, std::string> check_request(const ConnectRequest& request,
                                                  const std::string& resume) const {
-    if (auto bad = check_request_headers(request.bearer_token, settings_.http.headers); !bad)
-      return bad;
+    const auto& headers = request.request ? request.request->headers : settings_.http.headers;
+    if (auto bad = check_request_headers(request.bearer_token, headers); !bad) return bad;
     if (auto bad = check_header_value(resume); !bad && settings_.http.cursor_header)
       return std::unexpected("the resume id (Last-Event-ID) " + bad.error());
     if (auto bad = check_header_value(settings_.websocket.subprotocol); !bad)

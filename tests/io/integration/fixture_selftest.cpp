@@ -344,6 +344,19 @@ TEST_CASE("ScriptedServer: raw bytes then close, the request head is recorded",
   CHECK(server.connections()[0].bytes_sent == reply.size());
 }
 
+TEST_CASE("ScriptedServer: a request body is recorded by its Content-Length, even split",
+          "[fixture][scripted]") {
+  ScriptedServer server({Behaviour::http_response(204)});
+  RawConnection conn(server.port());
+  REQUIRE(
+      conn.send_all("POST /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 11\r\n\r\nhello"));
+  REQUIRE(conn.send_all(" world, and more than its length"));
+  REQUIRE(conn.wait_closed(2s));
+  REQUIRE(server.wait_for_finished(1));
+  CHECK(server.requests()[0].starts_with("POST /stream HTTP/1.1\r\n"));
+  CHECK(server.bodies() == std::vector<std::string>{"hello world"});
+}
+
 TEST_CASE("ScriptedServer: raw bytes then idle until the peer closes", "[fixture][scripted]") {
   ScriptedServer server({Behaviour::sse("data: a\n\n")});
   RawConnection conn = request(server);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -202,9 +203,13 @@ void ScriptedServer::serve(int fd, std::size_t index) {
     changed_.notify_all();
   };
 
-  // Reads what is available; records the request head. False when the peer closed.
+  // Reads what is available; records the request head, then its body (as
+  // long as its Content-Length says). False when the peer closed.
   std::string inbox;
   bool head_done = false;
+  bool body_done = false;
+  std::size_t body_at = 0;
+  std::size_t body_bytes = 0;
   const auto read_some = [&](int timeout_ms) -> bool {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, timeout_ms) <= 0) return true;
@@ -215,13 +220,21 @@ void ScriptedServer::serve(int fd, std::size_t index) {
       peer_closed = true;
       return false;
     }
+    if (body_done) return true;
+    inbox.append(buf, static_cast<std::size_t>(n));
     if (!head_done) {
-      inbox.append(buf, static_cast<std::size_t>(n));
       const std::size_t end = inbox.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        head_done = true;
-        update([&](Connection& c) { c.request_head = inbox.substr(0, end + 4); });
-      }
+      if (end == std::string::npos) return true;
+      head_done = true;
+      body_at = end + 4;
+      const std::string head = inbox.substr(0, body_at);
+      if (const auto length = find_header(head, "Content-Length"))
+        body_bytes = std::strtoul(length->c_str(), nullptr, 10);
+      update([&](Connection& c) { c.request_head = head; });
+    }
+    if (inbox.size() - body_at >= body_bytes) {
+      body_done = true;
+      update([&](Connection& c) { c.request_body = inbox.substr(body_at, body_bytes); });
     }
     return true;
   };
@@ -250,7 +263,7 @@ void ScriptedServer::serve(int fd, std::size_t index) {
   bool ok = true;
   if (behaviour->reads_request()) {
     const auto deadline = Clock::now() + std::chrono::milliseconds(2000);
-    while (!head_done && !stopping_ && Clock::now() < deadline && read_some(kPollMs)) {
+    while (!body_done && !stopping_ && Clock::now() < deadline && read_some(kPollMs)) {
     }
     if (!head_done && !inbox.empty())
       update([&](Connection& c) { c.request_head = inbox; });  // partial head
@@ -293,6 +306,13 @@ void ScriptedServer::serve(int fd, std::size_t index) {
 std::size_t ScriptedServer::connections_accepted() const {
   std::lock_guard lock(mutex_);
   return connections_.size();
+}
+
+std::vector<std::string> ScriptedServer::bodies() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& c : connections_) out.push_back(c.request_body);
+  return out;
 }
 
 std::vector<std::string> ScriptedServer::requests() const {

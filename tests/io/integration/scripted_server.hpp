@@ -12,7 +12,8 @@
 //   REQUIRE(server.wait_for_connections(2));
 //   CHECK(find_header(server.requests()[1], "Last-Event-ID") == "1");
 //
-// A behaviour first reads the request head (up to CRLFCRLF, 2 s bound;
+// A behaviour first reads the request head (up to CRLFCRLF, and a body of its
+// Content-Length; 2 s bound;
 // close_at_once() does not read), then runs its steps (send bytes, sleep), then
 // ends: close, idle until the peer closes or the server stops, reset (RST), or
 // stream a chunk forever until the peer goes away. Every wait polls with a
@@ -94,6 +95,7 @@ class ScriptedServer {
 
   struct Connection {
     std::string request_head;  // as received, up to and including CRLFCRLF ("" if none)
+    std::string request_body;  // the Content-Length bytes after it ("" if none)
     std::size_t bytes_sent = 0;
     bool peer_closed = false;  // the client closed (EOF/reset) while we waited or sent
     bool finished = false;     // the behaviour has ended (socket closed)
@@ -113,6 +115,7 @@ class ScriptedServer {
 
   std::size_t connections_accepted() const;
   std::vector<std::string> requests() const;    // request head per connection, accept order
+  std::vector<std::string> bodies() const;      // request body per connection, accept order
   std::vector<Connection> connections() const;  // snapshot
   // Bounded waits (true if reached).
   bool wait_for_connections(std::size_t n, std::chrono::milliseconds timeout = 5000ms) const;

@@ -20,7 +20,7 @@ using tether::io::testing::ScriptedServer;
 }  // namespace
 
 TEST_CASE(
-    "tether-watch limits: a line over --line-bytes-max fails once, naming the option; raising it "
+    "tether-watch limits: a line over --line-bytes-max fails once, naming the option, raising it "
     "streams",
     "[tether_watch][limits]") {
   const std::string line = "data: " + std::string(300, 'x') + "\n\n";

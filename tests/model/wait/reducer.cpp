@@ -77,7 +77,7 @@ TEST_CASE("a backoff reports when the next attempt is and why", "[wait]") {
   CHECK(h.last().empty());
 }
 
-TEST_CASE("an unanswered acquisition times out and counts as failed; the call stays out",
+TEST_CASE("an unanswered acquisition times out and counts as failed, the call stays out",
           "[wait]") {
   Config c = exact();
   c.acquire_timeout_ms = 300;
@@ -105,7 +105,7 @@ Harness timed_out(Config c = exact()) {
 }  // namespace
 
 TEST_CASE(
-    "hung: no second Acquire while the timed-out one is out; its late answer serves the attempt",
+    "hung: no second Acquire while the timed-out one is out, its late answer serves the attempt",
     "[wait][hung]") {
   Harness h = timed_out();
   h.feed(Tick{at(1300)});  // the attempt is due: it waits for acquisition 1

@@ -14,10 +14,12 @@
 //       # merge the shards' FILEs (which must cover FIRST..LAST exactly) and
 //       # fail if a pair not listed in UNREACHABLE was never reached, or a
 //       # listed one was (docs/simulation.md, "Coverage")
-//   tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...
+//   tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE...
+//                       [--report NAME=REPORT]... --docs DOC...
 //       # merge the shards' FILEs, run the poll, wait and mirror campaigns
-//       # (world_figures.hpp) and check every figure marked in the DOCs
-//       # against them (doc_figures.hpp)
+//       # (world_figures.hpp), read each `tether-sim run --report` REPORT as
+//       # the figures NAME.* (report_figures.hpp) and check every figure
+//       # marked in the DOCs against them (doc_figures.hpp)
 //
 // Each failing seed prints the one line that reproduces it.
 #include <chrono>
@@ -27,13 +29,17 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <tether/sim/session_world.hpp>
 #include <tether/sim/swarm.hpp>
+#include <utility>
 #include <vector>
 
 #include "coverage_file.hpp"
 #include "doc_figures.hpp"
+#include "report_figures.hpp"
 #include "world_figures.hpp"
 
 using namespace tether::sim;
@@ -53,7 +59,8 @@ int usage() {
       "usage: tether_sim_campaign FIRST LAST [--determinism] [--coverage-out FILE] "
       "[--seeds-reaching PHASE/EVENT]\n"
       "       tether_sim_campaign --check-coverage UNREACHABLE FIRST LAST FILE...\n"
-      "       tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... --docs DOC...\n",
+      "       tether_sim_campaign --check-figures UNREACHABLE FIRST LAST FILE... "
+      "[--report NAME=REPORT]... --docs DOC...\n",
       stderr);
   return 2;
 }
@@ -69,21 +76,41 @@ int check_coverage(int argc, char** argv) {
   return verdict.ok ? 0 : 1;
 }
 
+// The arguments after FIRST LAST: shard files, --report NAME=REPORT pairs,
+// then --docs DOC...
+struct FigureArgs {
+  std::vector<std::string> files, docs;
+  std::vector<std::pair<std::string, std::string>> reports;  // (name, path)
+};
+
+std::optional<FigureArgs> parse_figure_args(int argc, char** argv) {
+  FigureArgs a;
+  bool in_docs = false;
+  for (int k = 5; k < argc; ++k) {
+    const std::string_view arg = argv[k];
+    if (arg == "--docs") {
+      in_docs = true;
+    } else if (arg == "--report" && k + 1 < argc && !in_docs) {
+      const std::string_view pair = argv[++k];
+      const std::size_t eq = pair.find('=');
+      if (eq == 0 || eq == std::string_view::npos || eq + 1 == pair.size()) return std::nullopt;
+      a.reports.emplace_back(std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1)));
+    } else {
+      (in_docs ? a.docs : a.files).emplace_back(arg);
+    }
+  }
+  if (a.files.empty() || a.docs.empty()) return std::nullopt;
+  return a;
+}
+
 int check_figures(int argc, char** argv) {
   std::uint64_t first = 0, last = 0;
   if (argc < 8 || !parse_seed(argv[3], first) || !parse_seed(argv[4], last) || last < first)
     return usage();
-  std::vector<std::string> files, docs;
-  bool in_docs = false;
-  for (int k = 5; k < argc; ++k) {
-    if (std::strcmp(argv[k], "--docs") == 0)
-      in_docs = true;
-    else
-      (in_docs ? docs : files).emplace_back(argv[k]);
-  }
-  if (files.empty() || docs.empty()) return usage();
+  const auto args = parse_figure_args(argc, argv);
+  if (!args) return usage();
   const auto unreachable = campaign::read_unreachable(argv[2]);
-  const auto merged = campaign::merge_shards(first, last, files);
+  const auto merged = campaign::merge_shards(first, last, args->files);
   if (!unreachable || !merged) {
     std::printf("%s\n", (!unreachable ? unreachable.error() : merged.error()).c_str());
     return 1;
@@ -91,8 +118,14 @@ int check_figures(int argc, char** argv) {
   campaign::Figures figures =
       campaign::campaign_figures(merged->coverage, first, last, unreachable->size());
   campaign::add_world_figures(figures);
+  for (const auto& [name, path] : args->reports) {
+    if (auto added = campaign::add_report_figures(figures, name, path); !added) {
+      std::printf("%s\n", added.error().c_str());
+      return 1;
+    }
+  }
   campaign::FigureCheck check;
-  for (const std::string& doc : docs) {
+  for (const std::string& doc : args->docs) {
     std::ifstream in(doc, std::ios::binary);
     if (!in) {
       check.problems += doc + ": cannot read\n";
@@ -104,8 +137,8 @@ int check_figures(int argc, char** argv) {
   std::printf("measured:");
   for (const auto& [name, value] : figures)
     std::printf(" %s=%llu", name.c_str(), static_cast<unsigned long long>(value));
-  std::printf("\n%zu figure(s) in %zu document(s) as measured\n%s", check.checked, docs.size(),
-              check.problems.c_str());
+  std::printf("\n%zu figure(s) in %zu document(s) as measured\n%s", check.checked,
+              args->docs.size(), check.problems.c_str());
   if (!check.problems.empty())
     std::printf("update the documents to the measured figures (or find what changed them)\n");
   return check.problems.empty() && check.checked > 0 ? 0 : 1;

@@ -13,7 +13,8 @@
 // and is applied once the step's effects have run, in the order called.
 //
 // Effects:
-// - Connect         -> transport.open() with the cursor and the bearer token;
+// - Connect         -> transport.open() with the cursor and the bearer token
+//                      (after the request hook, if any: <tether/io/request_hook.hpp>);
 // - CloseConnection -> transport.close();
 // - Deliver         -> application.on_delivery() with the frame's payload;
 // - DiscardFrame    -> dropped (duplicates; late bytes of a closed stream);
@@ -33,6 +34,7 @@
 #include <tether/io/host.hpp>
 #include <tether/io/reducer_loop.hpp>
 #include <tether/io/reducers.hpp>
+#include <tether/io/request_hook.hpp>
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/io/trace_recorder.hpp>
 #include <tether/io/transport.hpp>
@@ -70,6 +72,7 @@ struct DriverPorts {
   AuthProvider* auth = nullptr;      // must be set iff config.auth.has_provider
   TraceRecorder* recorder = nullptr;
   StepObserver* observer = nullptr;
+  Strand* strand = nullptr;  // must be set iff options.hooks.request is
 };
 
 // Deliberate defects, for the simulator's mutation check only
@@ -102,6 +105,8 @@ struct DriverOptions {
   std::size_t id_bytes_max = model::Token::capacity;
   Reducer reducer = &model::transition_in_place;
   DriverMutant mutant = DriverMutant::none;  // the mutation check only
+  // The request and response hooks, and the rules a hooked request obeys.
+  HookOptions hooks = {};
 };
 
 // A SequenceFn that reads the sequence as `extractor` says.
@@ -145,7 +150,8 @@ class Driver final : public TransportListener {
   void on_closed(model::CloseCause cause, std::string_view detail) override;
   void on_cursor_expired() override;
   void on_replay_finished() override;
-  void on_notice(std::string_view text) override;  // a Diagnostic (connection)
+  void on_notice(std::string_view text) override;       // a Diagnostic (connection)
+  void on_response(const ResponseHead& head) override;  // the response hook
 
   const model::State& state() const { return loop_.state(); }
   // The reducer's status; failed (checkpoint_unreadable) if start() could not
@@ -191,6 +197,9 @@ class Driver final : public TransportListener {
 
   void feed(model::Event event) { loop_.feed(std::move(event)); }
   void execute(const model::Effect& effect);
+  void connect(const model::Connect& connect);
+  void on_request_ready(ConnectRequest request, RequestHooks::Outcome outcome);
+  void close_connection();
   void deliver(const model::Deliver& deliver);
   void save(const model::SaveCheckpoint& save);
   void refresh_auth(const model::RefreshAuth& effect);
@@ -225,6 +234,7 @@ class Driver final : public TransportListener {
   bool save_failed_at_stop_ = false;
   std::uint32_t refresh_running_ = 0;  // the RefreshAuth request out (0: none)
   bool refresh_timeout_told_ = false;  // its timeout was diagnosed
+  RequestHooks hooks_;                 // last: its completions may reach the members above
 };
 
 }  // namespace tether::io

@@ -15,7 +15,7 @@ enum class Blocking : std::uint8_t {
   start,               // load the checkpoint, then fetch the first credentials
   checkpoint_save,     // CheckpointStore::save
   credential_refresh,  // AuthProvider::refresh
-  resource_acquire,    // a wait-for-resource acquisition (WaitRunnerOptions::acquire)
+  resource_acquire,    // a wait-for-resource acquisition (WaitDriver's ResourceAcquirer)
 };
 
 class Host {

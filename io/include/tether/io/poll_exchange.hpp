@@ -3,12 +3,12 @@
 // conditional request (If-None-Match: the ETag of the endpoint's last 200)
 // and the event an HTTP response or a transport error becomes (a 200's body
 // parsed into a snapshot; a 304 is a success with no snapshot; a body that is
-// no snapshot is PollFailed{200}). PollRunner (tether::io, over HttpPoller)
-// and the simulator's poll world (tether::sim, over a simulated server) both
-// run it, so the simulated session gets its results as the production shell
-// makes them.
+// no snapshot is PollFailed{200}). io::PollDriver runs it, so PollRunner
+// (tether::io, over HttpPoller) and the simulator's poll world (tether::sim,
+// over a simulated server) both do: the simulated session gets its results as
+// the production shell makes them.
 //
-// Threading: not thread-safe; the runner calls it on its strand.
+// Threading: not thread-safe; the driver calls it on its strand.
 #include <cstddef>
 #include <cstdint>
 #include <expected>

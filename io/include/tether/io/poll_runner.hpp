@@ -1,8 +1,9 @@
 #pragma once
-// The polling session for real: the tether::model::poll reducer on its own
-// Asio thread, each Poll effect answered by an HTTP GET (HttpPoller, with
-// If-None-Match) whose JSON-object body becomes the endpoint's snapshot. The
-// application sees Added / Modified / Removed per key. No Boost in this header.
+// The polling session for real: io::PollDriver (<tether/io/poll_driver.hpp>)
+// on its own Asio thread, each Poll effect answered by an HTTP GET
+// (HttpPoller, with If-None-Match) whose JSON-object body becomes the
+// endpoint's snapshot. The application sees Added / Modified / Removed per key.
+// No Boost in this header.
 //
 // The body must be a JSON object; each member is one entry, keyed by its
 // name, valued by its compact JSON text ({"a":1,"b":{"c":2}} gives entries

@@ -2,9 +2,10 @@
 // The driver loop, written once for every reducer (docs/architecture.md,
 // "tether::io_core"): when an input arrives, read the clock, feed the event,
 // execute every effect in order, re-arm the one timer. io::Driver (the
-// streaming session), PollRunner and WaitRunner run it; what differs between
-// them is the reducer (<tether/io/reducers.hpp>) and the executor, which turns
-// that reducer's effects into I/O.
+// streaming session), io::PollDriver and io::WaitDriver run it (and the
+// simulator's mirror world); what differs between them is the reducer
+// (<tether/io/reducers.hpp>) and the executor, which turns that reducer's
+// effects into I/O.
 //
 // Threading: not thread-safe. Every call comes from the one strand.
 //

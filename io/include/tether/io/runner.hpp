@@ -32,6 +32,7 @@
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/checkpoint_store.hpp>
+#include <tether/io/request_hook.hpp>
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/io/transport_options.hpp>
 #include <tether/model/config.hpp>
@@ -63,6 +64,14 @@ struct RunnerOptions {
   std::shared_ptr<CheckpointStore> store;
   // Required when config.auth.has_provider.
   std::shared_ptr<AuthProvider> auth;
+  // Called before every connection attempt, on the runner's thread: may
+  // change the request's path and query, method, extra headers and body, and
+  // complete later from any thread (<tether/io/request_hook.hpp>; docs/io.md,
+  // "Request and response hooks"). Empty: none.
+  RequestHook request_hook;
+  // Sees every attempt's response status and headers, on the runner's
+  // thread, before the session acts on them. Empty: none.
+  ResponseHook response_hook;
   // Record the session (tether-events/2: the effective configuration, the
   // seed, every event fed to the reducer and its effects) for exact replay
   // with `tether-sim replay --events FILE`. Header values are not recorded.

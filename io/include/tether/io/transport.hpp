@@ -14,16 +14,40 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tether/io/url.hpp>
 #include <tether/model/cursor.hpp>
 #include <tether/model/event.hpp>
+#include <utility>
+#include <vector>
 
 namespace tether::io {
+
+// The request of one attempt as a request hook left it, checked
+// (<tether/io/request_hook.hpp>): the URL (the configured origin, the hook's
+// path and query), the method, the extra headers (in place of
+// HttpOptions::headers) and a POST body template.
+struct AttemptRequest {
+  Url url;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
 
 struct ConnectRequest {
   std::uint32_t attempt = 1;
   model::ResumeFrom from = model::ResumeFrom::server_default;
   model::Cursor cursor;      // from == cursor only
   std::string bearer_token;  // empty: send no Authorization header
+  // What a request hook made of the request; nullopt: the transport's
+  // configured request (planned_request in <tether/io/request_hook.hpp>).
+  std::optional<AttemptRequest> request;
+};
+
+// The head of the response that ends an attempt's request (after redirects):
+// its status and header fields, in order.
+struct ResponseHead {
+  std::uint16_t http_status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // One application message as the transport parsed it. The views are valid only
@@ -64,6 +88,10 @@ class TransportListener {
   // redirect to another origin, followed without credentials). Names origins
   // only, never paths, queries or credentials.
   virtual void on_notice(std::string_view text) { static_cast<void>(text); }
+  // The response head that ends the attempt's request, just before
+  // on_opened() or on_rejected() (or the on_closed() of a 200 that is no
+  // stream): for the response hook.
+  virtual void on_response(const ResponseHead& head) { static_cast<void>(head); }
 
  protected:
   ~TransportListener() = default;

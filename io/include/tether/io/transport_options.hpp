@@ -32,12 +32,25 @@ struct HttpOptions {
   bool cursor_header = true;  // Last-Event-ID
 };
 
+// What a reconnect of a POST stream sends (docs/io.md, "POST streams").
+enum class PostReconnect : std::uint8_t {
+  // POST the body again, "{cursor}" replaced by the resume id (and
+  // Last-Event-ID as configured): for servers that take the cursor in the body.
+  resend_body,
+  // An attempt that resumes from a cursor is a GET with no body, carrying the
+  // cursor as Last-Event-ID (and the cursor query parameter when set); one
+  // with nothing to resume from POSTs the body. Needs HttpOptions::cursor_header
+  // or cursor_query_parameter.
+  resume_by_get,
+};
+
 struct SseOptions {
   // "GET", or "POST" for servers that take the cursor in the body.
   std::string method = "GET";
   // POST body; "{cursor}" is replaced by the resume id (empty when none).
   std::string body_template;
   std::string body_content_type = "application/json";
+  PostReconnect reconnect = PostReconnect::resend_body;  // POST only
   SseLimits limits;
   // Event types that carry the server's in-band signals (off by default).
   SseSignals signals;

@@ -1,7 +1,7 @@
 #pragma once
-// Wait-for-resource for real: the tether::model::wait reducer on its own Asio
-// thread. Each Acquire effect runs the application's (blocking) acquisition on
-// one worker thread, one at a time: the reducer starts no other while one is
+// Wait-for-resource for real: io::WaitDriver (<tether/io/wait_driver.hpp>) on
+// its own Asio thread. Each Acquire effect runs the application's (blocking)
+// acquisition on one worker thread, one at a time: the reducer starts no other while one is
 // out, even past acquire_timeout_ms (which counts a failure, and is said in a
 // diagnostic, as is a late answer). Connectivity changes come in through
 // link_up()/link_down(). An acquisition cannot be interrupted: destroying the

@@ -3,19 +3,20 @@
 // simulated HTTP server whose endpoints each serve a keyed state that changes
 // over time, and fail independently, in virtual time.
 //
-// The driver loop is the production one, io::ReducerLoop<io::PollReducer>
-// (<tether/io/reducer_loop.hpp>, as PollRunner runs it): the world takes the
-// next item off its agenda (a change of the server's state, a request reaching
-// the server, a response reaching the client, a fault edge, the application
-// stopping, the loop's timer), jumps virtual time there and feeds the loop,
-// which reads the world's clock, steps the session and hands each effect to
-// the world (Poll -> a request that reaches the server after a one-way latency
-// and is answered from the server's state *at that moment*, or with the error
-// of a fault active then; Added / Modified / Removed -> the application's
-// mirror (the reference keeps it); ReportStatus -> recorded); every step is
-// judged (below); the loop
-// re-arms its one timer (an agenda item) by its own policy: only for an
-// earlier deadline, so a Tick may come early, which the session ignores.
+// The driver is the production one, io::PollDriver (<tether/io/poll_driver.hpp>,
+// as PollRunner runs it, with its loop io::ReducerLoop<io::PollReducer>): the
+// world takes the next item off its agenda (a change of the server's state, a
+// request reaching the server, a response reaching the client, a fault edge,
+// the application stopping, the driver's timer), jumps virtual time there and
+// calls the driver, which reads the world's clock, steps the session and hands
+// each effect to the world, its ports (Poll -> the poller: a request that
+// reaches the server after a one-way latency and is answered from the server's
+// state *at that moment*, or with the error of a fault active then, and whose
+// answer the driver turns into an event with io::PollExchange; Added /
+// Modified / Removed -> the application's mirror (the reference keeps it);
+// ReportStatus -> recorded); every step is judged (below); the loop re-arms its
+// one timer (an agenda item) by its own policy: only for an earlier deadline,
+// so a Tick may come early, which the session ignores.
 //
 // Every step is judged by the polling reducer's reference oracle,
 // sim::PollReference (<tether/sim/reference/poll.hpp>: mirror, no-removed,

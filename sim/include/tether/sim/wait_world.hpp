@@ -16,12 +16,14 @@
 // After the safety phase every fault heals and the reducer must hold the
 // resource within a bound derived from its policy.
 //
-// It runs the production driver loop, io::ReducerLoop (<tether/io/reducer_loop.hpp>,
-// with io::WaitReducer): the world (wait_world.cpp) takes the next item off its
-// agenda, jumps virtual time there and feeds the loop, which reads the world's
-// clock, steps the reducer, hands each effect to the world and re-arms its one
-// timer (an agenda item) by its own policy: only for an earlier deadline, so a
-// Tick may come early, which the reducer ignores.
+// It runs the production driver, io::WaitDriver (<tether/io/wait_driver.hpp>,
+// as WaitRunner runs it, with its loop io::ReducerLoop<io::WaitReducer>): the
+// world (wait_world.cpp) takes the next item off its agenda, jumps virtual
+// time there and calls the driver, which reads the world's clock, steps the
+// reducer, hands each effect to the world, its ports (an Acquire goes through
+// the host's offload, the one simulated worker, to the world's acquirer), and
+// re-arms its one timer (an agenda item) by its own policy: only for an
+// earlier deadline, so a Tick may come early, which the reducer ignores.
 //
 // Judging, after every step: the reducer's rules by its reference oracle
 // (sim::WaitReference, <tether/sim/reference/wait.hpp>: the same oracle the
