@@ -693,7 +693,7 @@ TEST_CASE(
   CHECK(f.driver->status().kind == model::StatusKind::connecting);
 }
 
-TEST_CASE("driver: pause closes and flushes; nothing opens until resume; restart reconnects",
+TEST_CASE("driver: pause closes and flushes, nothing opens until resume, restart reconnects",
           "[driver][lifecycle]") {
   Fixture f;
   model::SessionConfig config = test_config();

@@ -29,7 +29,7 @@ void stream_with(Harness& h, std::int64_t t, std::uint64_t n) {
 
 }  // namespace
 
-TEST_CASE("pause closes the stream, flushes and reports paused; no Connect however long",
+TEST_CASE("pause closes the stream, flushes and reports paused, and no Connect however long",
           "[session][lifecycle]") {
   SessionConfig c = exact_config();
   c.resume.commit = CommitPolicy::on_next_delivery;
@@ -294,7 +294,7 @@ TEST_CASE("a reconnect's delay lies within [0, restored_delay_ms_max] over many 
   }
 }
 
-TEST_CASE("a reconnect while connecting keeps the count; give-up and budget still apply",
+TEST_CASE("a reconnect while connecting keeps the count, and give-up and budget still apply",
           "[session][lifecycle]") {
   SessionConfig c = exact_config();
   c.backoff.restored_delay_ms_max = 0;
@@ -316,7 +316,7 @@ TEST_CASE("a reconnect while connecting keeps the count; give-up and budget stil
   CHECK(h.one<Connect>()->attempt == 2);
 }
 
-TEST_CASE("a reconnect in BackingOff wakes it; elsewhere it is ignored", "[session][lifecycle]") {
+TEST_CASE("a reconnect in BackingOff wakes it, elsewhere it is ignored", "[session][lifecycle]") {
   SessionConfig c = exact_config();
   c.backoff.restored_delay_ms_max = 0;
   c.auth.has_provider = true;
