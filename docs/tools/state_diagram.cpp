@@ -54,7 +54,8 @@ struct NamedConfig {
 // Every preset, then the cross product of the policies that decide where a
 // transition leads: heartbeat, opening confirmation, auth provider and its
 // refresh-failure policy, give-up limits, stream mode, cursor-too-old policy.
-// Then a few variants for the remaining knobs (commit batching, retry budget).
+// Then a few variants for the remaining knobs (commit batching, retry budget,
+// a reconnect due at once).
 std::vector<NamedConfig> configurations() {
   std::vector<NamedConfig> out;
   for (const presets::Named& p : presets::all()) out.push_back({std::string(p.name), p.make()});
@@ -96,6 +97,12 @@ std::vector<NamedConfig> configurations() {
   c.budget.tokens_max = 2;
   c.budget.refill_ms_per_token = 10000;
   out.push_back({"retry_budget", c});
+  // A reconnect the application asks that is due at once (no spread), under
+  // an outage limit.
+  c = presets::zero_ws();
+  c.backoff.restored_delay_ms_max = 0;
+  c.give_up.outage_ms_max = 60000;
+  out.push_back({"reconnect_at_once", c});
   return out;
 }
 
@@ -139,6 +146,10 @@ void events_at(const State& s, Instant t, std::vector<Event>& out) {
   out.push_back(CheckpointSaved{t, p.save_requested_id});
   out.push_back(CheckpointSaveFailed{t, p.save_requested_id});
   out.push_back(NetworkRestored{t});
+  out.push_back(PauseRequested{t});
+  out.push_back(ResumeRequested{t});
+  out.push_back(ReconnectRequested{t, ReconnectWhy::network_changed});
+  out.push_back(ReconnectRequested{t, ReconnectWhy::restart});
 }
 
 std::vector<Event> alphabet(const Node& n) {
@@ -155,7 +166,7 @@ std::vector<Event> alphabet(const Node& n) {
 // What distinguishes states for the search: everything but instants and counters
 // that only grow. Failure counts are capped: past 4, nothing new happens.
 using Key = std::tuple<std::size_t, std::uint32_t, int, bool, bool, bool, bool, int, bool, bool,
-                       bool, bool, bool>;
+                       bool, bool, bool, bool>;
 
 std::uint32_t failures_of(const Phase& phase) {
   return std::visit(
@@ -178,6 +189,7 @@ int reason_of(const Phase& phase) {
 Key key_of(const State& s) {
   const auto* st = std::get_if<Streaming>(&s.phase);
   const auto* c = std::get_if<Connecting>(&s.phase);
+  const auto* paused = std::get_if<Paused>(&s.phase);
   const Progress& p = s.progress;
   return Key{s.phase.index(),
              failures_of(s.phase),
@@ -191,7 +203,8 @@ Key key_of(const State& s) {
              s.auth.expires_at.has_value(),
              s.auth.proactive_in_flight,
              s.auth.refresh_out != 0,
-             s.backoff.server_retry_ms > 0};
+             s.backoff.server_retry_ms > 0,
+             paused != nullptr && paused->started};
 }
 
 // --- exploration -------------------------------------------------------------------

@@ -127,7 +127,8 @@ void visit_backoff(V& v, model::BackoffPolicy& b) {
             "Use HTTP Retry-After on 429/503 as a floor.");
   v.boolean("honour_sse_retry", b.honour_sse_retry, "Use the SSE retry: field as a floor.");
   v.integer("restored_delay_ms_max", b.restored_delay_ms_max, kNonNegativeMs,
-            "\"Network restored\" cuts a backoff short to uniform [0, this].");
+            "\"Network restored\" cuts a backoff short to uniform [0, this]; a reconnect the "
+            "application asks (network changed, restart) comes within it too.");
 }
 
 template <typename V>

@@ -247,6 +247,16 @@ void Driver::on_timer() { loop_.on_timer(); }
 
 void Driver::network_restored() { feed(model::NetworkRestored{}); }
 
+void Driver::network_changed() {
+  feed(model::ReconnectRequested{{}, model::ReconnectWhy::network_changed});
+}
+
+void Driver::pause() { feed(model::PauseRequested{}); }
+
+void Driver::resume() { feed(model::ResumeRequested{}); }
+
+void Driver::restart() { feed(model::ReconnectRequested{{}, model::ReconnectWhy::restart}); }
+
 void Driver::on_opened() { feed(model::ConnectionOpened{}); }
 
 void Driver::on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,

@@ -426,6 +426,22 @@ void Runner::network_restored() {
   impl_->on_strand([i = impl_.get()] { i->driver->network_restored(); });
 }
 
+void Runner::network_changed() {
+  impl_->on_strand([i = impl_.get()] { i->driver->network_changed(); });
+}
+
+void Runner::pause() {
+  impl_->on_strand([i = impl_.get()] { i->driver->pause(); });
+}
+
+void Runner::resume() {
+  impl_->on_strand([i = impl_.get()] { i->driver->resume(); });
+}
+
+void Runner::restart() {
+  impl_->on_strand([i = impl_.get()] { i->driver->restart(); });
+}
+
 std::optional<OwnedDelivery> Runner::next(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->mutex);
   impl_->changed.wait_for(lock, timeout,

@@ -295,7 +295,8 @@ template <class T>
 concept OnlyNow = std::is_same_v<T, StopRequested> || std::is_same_v<T, Tick> ||
                   std::is_same_v<T, ConnectionOpened> || std::is_same_v<T, BytesReceived> ||
                   std::is_same_v<T, CursorExpired> || std::is_same_v<T, ReplayFinished> ||
-                  std::is_same_v<T, NetworkRestored>;
+                  std::is_same_v<T, NetworkRestored> || std::is_same_v<T, PauseRequested> ||
+                  std::is_same_v<T, ResumeRequested>;
 
 template <class T>
 Event read_event(Reader& r, Instant now) {
@@ -336,6 +337,8 @@ Event read_event(Reader& r, Instant now) {
     return e;
   } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
     return AuthRefreshFailed{now, r.added_number<std::uint32_t>("request", 0)};
+  } else if constexpr (std::is_same_v<T, ReconnectRequested>) {
+    return ReconnectRequested{now, r.enum_value<ReconnectWhy>("why", "reconnect reason")};
   } else {
     static_assert(std::is_same_v<T, CheckpointSaved> || std::is_same_v<T, CheckpointSaveFailed>);
     return T{now, r.number<std::uint64_t>("delivery")};
@@ -811,6 +814,8 @@ void append_event(std::string& out, const Event& event) {
           w.field("request", e.request);
         } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
           w.field("request", e.request);
+        } else if constexpr (std::is_same_v<T, ReconnectRequested>) {
+          w.name("why", name_of(e.why));
         } else if constexpr (std::is_same_v<T, CheckpointSaved> ||
                              std::is_same_v<T, CheckpointSaveFailed>) {
           w.field("delivery", e.delivery_id);
@@ -865,6 +870,8 @@ bool same_event(const Event& a, const Event& b) noexcept {
           return x.expires_at == y.expires_at && x.request == y.request;
         } else if constexpr (std::is_same_v<T, AuthRefreshFailed>) {
           return x.request == y.request;
+        } else if constexpr (std::is_same_v<T, ReconnectRequested>) {
+          return x.why == y.why;
         } else if constexpr (std::is_same_v<T, CheckpointSaved> ||
                              std::is_same_v<T, CheckpointSaveFailed>) {
           return x.delivery_id == y.delivery_id;

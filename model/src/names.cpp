@@ -18,20 +18,21 @@ std::string_view by_value(Enum e, const std::array<std::string_view, N>& names) 
 }  // namespace
 
 std::string_view name_of(const Phase& phase) {
-  static constexpr std::array<std::string_view, 9> names{
+  static constexpr std::array<std::string_view, 10> names{
       "Idle",           "Connecting", "Confirming", "Streaming", "BackingOff",
-      "RefreshingAuth", "Stopped",    "GaveUp",     "Failed"};
+      "RefreshingAuth", "Paused",     "Stopped",    "GaveUp",    "Failed"};
   return by_index(phase, names);
 }
 
 std::string_view name_of(const Event& event) {
-  static constexpr std::array<std::string_view, 16> names{
+  static constexpr std::array<std::string_view, 19> names{
       "Started",           "StopRequested",    "Tick",
       "ConnectionOpened",  "ConnectionClosed", "ServerRejected",
       "BytesReceived",     "FrameReceived",    "CursorExpired",
       "ReplayFinished",    "DeliveryAcked",    "AuthRefreshed",
       "AuthRefreshFailed", "CheckpointSaved",  "CheckpointSaveFailed",
-      "NetworkRestored"};
+      "NetworkRestored",   "PauseRequested",   "ResumeRequested",
+      "ReconnectRequested"};
   return by_index(event, names);
 }
 
@@ -43,20 +44,38 @@ std::string_view name_of(const Effect& effect) {
 }
 
 std::string_view name_of(Reason reason) {
-  static constexpr std::array<std::string_view, 22> names{
-      "none",           "connect_timeout",        "confirm_timeout",     "transport_error",
-      "unexpected_eof", "protocol_error",         "clean_close",         "heartbeat_timeout",
-      "server_error",   "rate_limited",           "auth_refresh_failed", "cursor_resync",
-      "stop_requested", "replay_complete",        "attempts_exhausted",  "outage_too_long",
-      "unauthorized",   "rejected_after_refresh", "http_status",         "cursor_too_old",
-      "unrecoverable",  "checkpoint_unreadable"};
+  static constexpr std::array<std::string_view, 25> names{"none",
+                                                          "connect_timeout",
+                                                          "confirm_timeout",
+                                                          "transport_error",
+                                                          "unexpected_eof",
+                                                          "protocol_error",
+                                                          "clean_close",
+                                                          "heartbeat_timeout",
+                                                          "server_error",
+                                                          "rate_limited",
+                                                          "auth_refresh_failed",
+                                                          "cursor_resync",
+                                                          "stop_requested",
+                                                          "replay_complete",
+                                                          "attempts_exhausted",
+                                                          "outage_too_long",
+                                                          "unauthorized",
+                                                          "rejected_after_refresh",
+                                                          "http_status",
+                                                          "cursor_too_old",
+                                                          "unrecoverable",
+                                                          "checkpoint_unreadable",
+                                                          "pause_requested",
+                                                          "network_changed",
+                                                          "restart_requested"};
   return by_value(reason, names);
 }
 
 std::string_view name_of(StatusKind kind) {
-  static constexpr std::array<std::string_view, 8> names{
+  static constexpr std::array<std::string_view, 9> names{
       "idle",    "connecting", "streaming", "backing_off", "refreshing_auth",
-      "stopped", "gave_up",    "failed"};
+      "stopped", "gave_up",    "failed",    "paused"};
   return by_value(kind, names);
 }
 
@@ -64,6 +83,11 @@ std::string_view name_of(CloseCause cause) {
   static constexpr std::array<std::string_view, 5> names{
       "clean_close", "unexpected_eof", "transport_error", "protocol_error", "unrecoverable"};
   return by_value(cause, names);
+}
+
+std::string_view name_of(ReconnectWhy why) {
+  static constexpr std::array<std::string_view, 2> names{"network_changed", "restart"};
+  return by_value(why, names);
 }
 
 std::string_view name_of(JitterKind kind) {

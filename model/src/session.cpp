@@ -55,6 +55,9 @@ class Reducer {
   void on(const CheckpointSaved& e);
   void on(const CheckpointSaveFailed& e);
   void on(const NetworkRestored&);
+  void on(const PauseRequested&);
+  void on(const ResumeRequested&);
+  void on(const ReconnectRequested& e);
 
  private:
   // --- phases and status
@@ -235,6 +238,9 @@ class Reducer {
       // without bound; only the final flush of a stop does not wait.
       return;
     }
+    // Paused: no batching (a paused process may be suspended or killed); the
+    // one-in-flight rule and a failed save's backoff still hold.
+    if (std::holds_alternative<Paused>(s_.phase)) force = true;
     const bool by_count =
         p.committable_id - p.save_requested_id >= cfg_.resume.checkpoint_every_events;
     const bool by_time = cfg_.resume.checkpoint_every_ms > 0 && p.unsaved_since &&
@@ -270,6 +276,10 @@ class Reducer {
   void deliver(Streaming& st, const FrameReceived& e);
 
  private:
+  void wake_backoff(const BackingOff& b);
+  void reconnect(std::uint32_t failures, Reason why);
+  std::uint32_t failures_at_pause(Paused& paused);
+  void begin(const Started& e);
   void on_rejected_auth(Connecting c);
   void on_cursor_too_old(std::uint32_t failures_before, bool close, bool short_session = false);
   void tick_streaming(Streaming st);
@@ -281,7 +291,21 @@ class Reducer {
 };
 
 void Reducer::on(const Started& e) {
+  if (auto* paused = std::get_if<Paused>(&s_.phase); paused != nullptr && !paused->started) {
+    // Paused before it started: it starts paused (the outage clock from now).
+    begin(e);
+    paused->started = true;
+    paused->since = now_;
+    paused->not_before = now_;
+    return;
+  }
   if (!std::holds_alternative<Idle>(s_.phase)) return;
+  begin(e);
+  begin_attempt(0, false);
+}
+
+// The session's memory at its start: the resume cursor, credentials, clocks, budget.
+void Reducer::begin(const Started& e) {
   Progress& p = s_.progress;
   if (e.checkpoint && e.checkpoint->kind != CursorKind::none) {
     p.resume = *e.checkpoint;
@@ -295,7 +319,6 @@ void Reducer::on(const Started& e) {
   s_.backoff.outage_since = now_;
   s_.backoff.budget_credit_ms = budget_cap_ms();
   s_.backoff.budget_updated_at = now_;
-  begin_attempt(0, false);
 }
 
 void Reducer::on(const StopRequested&) {
@@ -511,6 +534,7 @@ void Reducer::on(const CursorExpired&) {
 void Reducer::on(const ReplayFinished&) {
   if (cfg_.resume.mode != StreamMode::replay_only || is_terminal(s_)) return;
   if (std::holds_alternative<Idle>(s_.phase)) return;
+  if (const auto* p = std::get_if<Paused>(&s_.phase); p != nullptr && !p->started) return;
   finish(Stopped{Reason::replay_complete}, connection_open());
 }
 
@@ -586,20 +610,107 @@ void Reducer::on(const CheckpointSaveFailed& e) {
 }
 
 void Reducer::on(const NetworkRestored&) {
-  auto* b = std::get_if<BackingOff>(&s_.phase);
-  if (b == nullptr) return;
+  if (const auto* b = std::get_if<BackingOff>(&s_.phase)) wake_backoff(*b);
+}
+
+// A backoff cut short (the network is back, or changed): the next attempt
+// within uniform[0, restored_delay_ms_max], never later than it was.
+void Reducer::wake_backoff(const BackingOff& b) {
   // A session past its give-up limit ends now rather than at the backoff's end.
-  if (b->failures > 0) {
-    if (auto why = give_up_reason(b->failures)) return finish(GaveUp{*why, b->failures}, false);
+  if (b.failures > 0) {
+    if (auto why = give_up_reason(b.failures)) return finish(GaveUp{*why, b.failures}, false);
   }
   const Instant woken = after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max));
-  Instant until = earliest(b->until, woken);
+  Instant until = earliest(b.until, woken);
   // The retry budget still applies, but a restore never postpones an attempt.
-  if (b->failures > 0) until = earliest(b->until, budget_ready_at_until(until));
-  BackingOff next = *b;
+  if (b.failures > 0) until = earliest(b.until, budget_ready_at_until(until));
+  BackingOff next = b;
   next.until = until;
   enter(next);  // renders the new attempt time
   if (until <= now_) begin_attempt(next.failures, false);
+}
+
+// What a pause keeps of the phase it interrupts: its failure count (an open
+// stream's as its end would count it, without counting a failure), and a
+// backoff's end, reason and status.
+std::uint32_t Reducer::failures_at_pause(Paused& paused) {
+  return std::visit(Overload{
+                        [](const Connecting& c) { return c.failures; },
+                        [](const Confirming& c) { return c.failures; },
+                        [&](const Streaming& st) { return stream_end_count(st).first; },
+                        [&](const BackingOff& b) {
+                          paused.not_before = b.until;
+                          paused.reason = b.reason;
+                          paused.http_status = b.http_status;
+                          return b.failures;
+                        },
+                        [](const RefreshingAuth& r) { return r.failures; },
+                        [&](const Idle&) {
+                          paused.started = false;
+                          return std::uint32_t{0};
+                        },
+                        [](const auto&) { return std::uint32_t{0}; },
+                    },
+                    s_.phase);
+}
+
+// Closes what is open and flushes what may be saved; a refresh out stays out
+// (its answer still brings credentials).
+void Reducer::on(const PauseRequested&) {
+  if (std::holds_alternative<Paused>(s_.phase)) return;
+  Paused paused{0, now_, now_, Reason::pause_requested, 0, true};
+  paused.failures = failures_at_pause(paused);
+  if (connection_open()) out_.push_back(CloseConnection{});
+  s_.phase = paused;  // unbatched from here: the flush below saves every commit
+  maybe_save(false);
+  enter(paused);
+}
+
+void Reducer::on(const ResumeRequested&) {
+  const auto* p = std::get_if<Paused>(&s_.phase);
+  if (p == nullptr) return;
+  const Paused paused = *p;
+  if (!paused.started) return enter(Idle{});  // Started has not come: it connects then
+  // The time paused is no outage: the outage clock moves forward by it.
+  if (s_.backoff.outage_since)
+    s_.backoff.outage_since =
+        after(*s_.backoff.outage_since, std::max<std::int64_t>(0, elapsed_ms(paused.since, now_)));
+  if (paused.failures > 0) {
+    if (auto why = give_up_reason(paused.failures))
+      return finish(GaveUp{*why, paused.failures}, false);
+  }
+  Instant until = latest(paused.not_before, now_);
+  if (paused.failures > 0) until = budget_ready_at_until(until);
+  if (until <= now_) return begin_attempt(paused.failures, false);
+  enter(BackingOff{paused.failures, until, paused.reason, paused.http_status});
+}
+
+void Reducer::on(const ReconnectRequested& e) {
+  const Reason why =
+      e.why == ReconnectWhy::network_changed ? Reason::network_changed : Reason::restart_requested;
+  std::visit(Overload{
+                 [&](const Connecting& c) { reconnect(c.failures, why); },
+                 [&](const Confirming& c) { reconnect(c.failures, why); },
+                 [&](const Streaming& st) { reconnect(stream_end_count(st).first, why); },
+                 [&](const BackingOff& b) { wake_backoff(b); },
+                 // RefreshingAuth: nothing is open, and the attempt goes as soon
+                 // as the credentials come. Idle, Paused: nothing to reconnect.
+                 [](const auto&) {},
+             },
+             s_.phase);
+}
+
+// The application dropped the connection: not a failure (the count stays as
+// it was, a healthy stream's is forgotten), and the next attempt within
+// uniform[0, restored_delay_ms_max] (a fleet told at once must not come back
+// in lockstep), subject to the retry budget after failures, and to the
+// give-up limits when it is due.
+void Reducer::reconnect(std::uint32_t failures, Reason why) {
+  out_.push_back(CloseConnection{});
+  Instant until = after(now_, s_.prng.uniform(0, cfg_.backoff.restored_delay_ms_max));
+  if (failures > 0) until = budget_ready_at_until(until);
+  enter(BackingOff{failures, until, why, 0});
+  if (until <= now_) attempt_unless_given_up(failures);
 }
 
 }  // namespace
@@ -634,6 +745,9 @@ Status status_of(const Phase& phase) {
           },
           [](const RefreshingAuth& r) {
             return Status{StatusKind::refreshing_auth, Reason::none, r.failures, {}, 401};
+          },
+          [](const Paused& p) {
+            return Status{StatusKind::paused, Reason::pause_requested, p.failures, {}, 0};
           },
           [](const Stopped& x) {
             return Status{StatusKind::stopped, x.reason, 0, {}, 0};

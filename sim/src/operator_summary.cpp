@@ -133,6 +133,12 @@ std::string_view OperatorSummary::words(model::Reason reason) {
       return "an error that retrying would repeat";
     case model::Reason::checkpoint_unreadable:
       return "the checkpoint could not be read";
+    case model::Reason::pause_requested:
+      return "the application paused the session";
+    case model::Reason::network_changed:
+      return "the host's network changed: reconnecting";
+    case model::Reason::restart_requested:
+      return "the application asked for a new connection";
   }
   return "an unknown reason";
 }

@@ -132,6 +132,11 @@ void Oracle::process_started(std::uint32_t client, Ms /*now*/,
   c.flush_sequence = flush;
   c.oversized_ids = std::move(oversized);
   if (impl_->run_reference) c.reference.emplace(impl_->config);
+  process_loaded(client, loaded);
+}
+
+void Oracle::process_loaded(std::uint32_t client, const std::optional<Cursor>& loaded) {
+  View& c = impl_->views[client];
   const Cursor& start = impl_->config.resume.start;
   if (loaded && loaded->has_sequence) {
     c.have_expect = true;

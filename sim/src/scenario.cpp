@@ -78,6 +78,12 @@ std::string_view name_of(FaultKind kind) {
       return "stop";
     case FaultKind::torn_write:
       return "torn_write";
+    case FaultKind::pause:
+      return "pause";
+    case FaultKind::network_changed:
+      return "network_changed";
+    case FaultKind::restart:
+      return "restart";
   }
   return "unknown";
 }

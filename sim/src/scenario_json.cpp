@@ -584,6 +584,9 @@ std::expected<void, ScenarioError> check_scenario(const Scenario& s) {
       return bad(path + "param",
                  "a stop is 0 (from outside), 1 or 2 (inside a delivery callback, after or before "
                  "its ack)");
+    if (f.kind == FaultKind::network_changed && f.param > 1)
+      return bad(path + "param",
+                 "a network change is 0, or 1 (the open connection went silently dead first)");
     if (f.kind == FaultKind::loss && f.param > 1000)
       return bad(path + "param", "loss is in permille: expected [0, 1000]");
     if (f.kind == FaultKind::server_errors && (f.param < 500 || f.param > 599))

@@ -124,6 +124,31 @@ void World::fault_on(std::uint32_t i, const Fault& f, std::uint32_t index, bool 
         push_app(now_ms(), i, AppKind::stop);
       return;
     default:
+      lifecycle_on(i, f, begin);
+      return;
+  }
+}
+
+// The application's lifecycle inputs. Each pause resumes at its end, as an
+// application that does not count its pauses would: overlapping ones pause a
+// paused session, and resume one that another has resumed already.
+void World::lifecycle_on(std::uint32_t i, const Fault& f, bool begin) {
+  Client& c = *clients_[i];
+  switch (f.kind) {
+    case FaultKind::pause:
+      push_app(now_ms(), i, begin ? AppKind::pause : AppKind::resume);
+      return;
+    case FaultKind::network_changed:
+      if (!begin) return;
+      // The old interface is gone: its connection goes silent before the
+      // application hears of the change.
+      if (f.param == 1 && c.connection != 0) c.wire.dead = true;
+      push_app(now_ms(), i, AppKind::network_changed);
+      return;
+    case FaultKind::restart:
+      if (begin) push_app(now_ms(), i, AppKind::restart);
+      return;
+    default:
       return;
   }
 }

@@ -114,6 +114,7 @@ class World final : public io::Clock {
   void fault(const Fault& fault, std::uint32_t index, bool begin);
   void fault_on(std::uint32_t i, const Fault& fault, std::uint32_t index, bool begin, Ms end);
   bool link_fault_on(std::uint32_t i, const Fault& fault, bool begin, Ms end);
+  void lifecycle_on(std::uint32_t i, const Fault& fault, bool begin);
   void crash(std::uint32_t i, std::uint32_t index, bool power_loss);
   void drop_server_side(std::uint32_t i, model::CloseCause cause);
 

@@ -29,7 +29,7 @@ inline const std::filesystem::path checkpoint_path = "/checkpoints/session.ckpt"
 enum class ItemKind : std::uint8_t {
   start,           // a client process starts (Driver::start)
   wire,            // bytes or an outcome of a connection reach the client
-  app,             // the application acts (ack, stop, network restored)
+  app,             // the application acts (ack, stop, network restored, its lifecycle)
   tick,            // the driver's timer fires (connection field = generation)
   work_done,       // the worker finishes a blocking call; its completion runs
   append,          // the server logs an event
@@ -45,7 +45,16 @@ enum class ItemKind : std::uint8_t {
 };
 
 enum class WireKind : std::uint8_t { opened, rejected, bytes, closed };
-enum class AppKind : std::uint8_t { ack, stop, network_restored, scheduled };
+enum class AppKind : std::uint8_t {
+  ack,
+  stop,
+  network_restored,
+  scheduled,
+  pause,
+  resume,
+  network_changed,
+  restart,
+};
 
 struct Item {
   ItemKind kind = ItemKind::end;

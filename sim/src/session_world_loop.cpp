@@ -173,6 +173,14 @@ void World::handle_app(const Item& item) {
       return app_stop(item.client);
     case AppKind::network_restored:
       return driver.network_restored();
+    case AppKind::pause:
+      return driver.pause();
+    case AppKind::resume:
+      return driver.resume();
+    case AppKind::network_changed:
+      return driver.network_changed();
+    case AppKind::restart:
+      return driver.restart();
     case AppKind::scheduled: {
       Client& c = *clients_[item.client];
       const auto found = c.scheduled.find(item.value);
@@ -221,17 +229,22 @@ void World::step(std::uint32_t i, const Event& e, const Phase& before, const Sta
                  const Effects& fx) {
   Client& c = *clients_[i];
   // A lifetime begins for the oracle at Started, with the checkpoint it
-  // loaded; a stop or a restored network that comes before (Started then
-  // never comes, or comes to a session that had nothing to do) opens it too.
+  // loaded; an input of the application that comes before (a stop: Started
+  // then never comes; a pause: Started keeps the session paused; an input
+  // the session ignores) opens it, and Started then only says where it resumes.
   const auto* started = std::get_if<Started>(&e);
   if (started != nullptr || c.announced_lifetime != c.epoch) {
+    const bool announced = c.announced_lifetime == c.epoch;
     c.announced_lifetime = c.epoch;
     std::optional<Cursor> loaded;
     if (started != nullptr) {
       loaded = started->checkpoint;
       oracle_.checkpoint_loaded(i, now_ms(), loaded);
     }
-    oracle_.process_started(i, now_ms(), loaded);
+    if (announced)
+      oracle_.process_loaded(i, loaded);
+    else
+      oracle_.process_started(i, now_ms(), loaded);
   }
   coverage_.add(before, e);
   ++events_;

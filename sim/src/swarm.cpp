@@ -66,7 +66,11 @@ WorldParams draw_world(Prng& p, const model::SessionConfig& cfg) {
 std::array<std::int64_t, fault_kind_count> draw_weights(Prng& p, const Scenario& s,
                                                         const model::SessionConfig& cfg) {
   std::array<std::int64_t, fault_kind_count> w{};
-  for (auto& x : w) x = chance(p, 50) ? p.uniform(1, 10) : 0;
+  // The kinds up to torn_write; the application's lifecycle inputs come from a
+  // situation of their own (draw_lifecycle), so every seed's draws here stay
+  // what they were.
+  constexpr std::size_t weighted_kinds = static_cast<std::size_t>(FaultKind::torn_write) + 1;
+  for (std::size_t k = 0; k < weighted_kinds; ++k) w[k] = chance(p, 50) ? p.uniform(1, 10) : 0;
   // Half-open links are undetectable without a heartbeat policy: that is a
   // configuration choice, not a fault the client can survive.
   if (!cfg.heartbeat) w[static_cast<std::size_t>(FaultKind::half_open)] = 0;
@@ -447,6 +451,29 @@ void draw_id_resets(std::uint64_t seed, Scenario& s) {
   s.world.id_reset_every = static_cast<std::uint64_t>(p.uniform(1, 8));
 }
 
+// The application's lifecycle: it pauses and resumes the session (an app
+// going to the background), tells it the network changed (now and then after
+// the old interface's connection went silently dead), or asks a restart, at
+// any moment: while it loads, connects, streams, backs off, refreshes, or is
+// paused.
+void draw_lifecycle(std::uint64_t seed, Scenario& s) {
+  Prng p = situation(seed, 11);
+  if (!chance(p, 20)) return;
+  for (std::int64_t n = p.uniform(1, 8); n > 0; --n) {
+    const std::int64_t roll = p.uniform(0, 9);
+    const FaultKind kind = roll < 4   ? FaultKind::pause
+                           : roll < 7 ? FaultKind::network_changed
+                                      : FaultKind::restart;
+    Fault f = fault_at(p, s, kind);
+    // A fifth while the first checkpoint and credentials load (Idle).
+    if (chance(p, 20)) f.at_ms = std::min(s.safety_ms - 1, p.uniform(0, s.world.refresh_ms + 50));
+    if (kind == FaultKind::pause)
+      f.duration_ms = chance(p, 30) ? p.uniform(0, 500) : p.uniform(500, 60000);
+    if (kind == FaultKind::network_changed) f.param = chance(p, 50) ? 1 : 0;
+    s.faults.push_back(f);
+  }
+}
+
 void draw_situations(std::uint64_t seed, Scenario& s) {
   const std::size_t faults_before = s.faults.size();
   draw_quiet(seed, s);
@@ -459,6 +486,7 @@ void draw_situations(std::uint64_t seed, Scenario& s) {
   draw_slow_credentials(seed, s);
   draw_stops(seed, s);
   draw_id_resets(seed, s);
+  draw_lifecycle(seed, s);
   draw_replay_only(seed, s);  // last: its end depends on the append rate
   if (s.faults.size() != faults_before)
     std::stable_sort(s.faults.begin(), s.faults.end(),

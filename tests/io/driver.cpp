@@ -472,11 +472,13 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   REQUIRE(recorder);
   Fixture f;
   f.recorder = recorder->get();
-  f.make(test_config());
+  model::SessionConfig config = test_config();
+  config.backoff.restored_delay_ms_max = 0;  // the restart below reconnects at once
+  f.make(config);
   ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
   ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"secret-token-value", std::nullopt});
   ALLOW_CALL(f.store, save_outcome(_)).RETURN(SaveOutcome{});
-  REQUIRE_CALL(f.transport, open(_, _)).TIMES(2);
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(4);
   ALLOW_CALL(f.transport, close());
   f.driver->start();
   f.host.run_offloaded();
@@ -491,6 +493,14 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   f.clock.now_ms = f.host.armed->ms;
   f.driver->on_timer();
   f.driver->on_opened();
+  // The application's lifecycle is recorded and replayed as any input.
+  f.driver->pause();
+  f.host.run_offloaded();
+  f.clock.now_ms += 60'000;
+  f.driver->resume();
+  f.driver->on_opened();
+  f.driver->network_changed();  // an open() at once (restored_delay_ms_max 0)
+  f.driver->on_opened();
   f.driver->stop();
   f.host.run_offloaded();
   REQUIRE(f.driver->finished());
@@ -504,13 +514,15 @@ TEST_CASE("driver: a recording holds every step's effects and the final state, a
   CHECK(text.str().starts_with("tether-events/2\n@version 9.9.9\n@seed 7\n"));
   CHECK(text.str().find("secret-token-value") == std::string::npos);
   CHECK(text.str().find("# second comment line") != std::string::npos);
+  CHECK(text.str().find(" PauseRequested effects=") != std::string::npos);
+  CHECK(text.str().find(" ReconnectRequested why=network_changed effects=") != std::string::npos);
   auto recording = model::decode_recording(text.str());
   REQUIRE(recording);
   CHECK(recording->header == header);
   CHECK(recording->steps.size() == f.driver->events_fed());
   CHECK((*recorder)->events_recorded() == f.driver->events_fed());
   // Replayed from the recording alone, every step has the recorded effects.
-  auto replayed = model::make(test_config());
+  auto replayed = model::make(config);
   REQUIRE(replayed);
   model::State state = std::move(*replayed);
   std::size_t states = 0;
@@ -679,4 +691,51 @@ TEST_CASE(
   CHECK(said("credential refresh answered after 6500 ms, past auth.refresh_timeout_ms (5000 ms)"));
   CHECK(tokens == std::vector<std::string>{"stale", "fresh"});  // the retry goes at once, with them
   CHECK(f.driver->status().kind == model::StatusKind::connecting);
+}
+
+TEST_CASE("driver: pause closes and flushes, nothing opens until resume, restart reconnects",
+          "[driver][lifecycle]") {
+  Fixture f;
+  model::SessionConfig config = test_config();
+  config.resume.checkpoint_every_events = 100;  // only the pause's flush saves
+  config.backoff.restored_delay_ms_max = 0;     // a reconnect goes at once
+  f.make(config);
+  ALLOW_CALL(f.store, load_outcome()).RETURN(no_checkpoint());
+  ALLOW_CALL(f.auth, refresh_outcome()).RETURN(io::Credentials{"tok", std::nullopt});
+  std::vector<io::ConnectRequest> opened;
+  int closes = 0;
+  REQUIRE_CALL(f.transport, open(_, _)).TIMES(3).LR_SIDE_EFFECT(opened.push_back(_1));
+  REQUIRE_CALL(f.transport, close()).TIMES(2).LR_SIDE_EFFECT(++closes);
+  f.driver->start();
+  f.host.run_offloaded();
+  f.driver->on_opened();
+  const io::Message m1 = f.message("1", "a");
+  const io::Message m2 = f.message("2", "b");
+  f.driver->on_message(m1);
+  f.driver->on_message(m2);
+  f.driver->pause();
+  CHECK(closes == 1);
+  CHECK(f.driver->status().kind == model::StatusKind::paused);
+  std::vector<std::uint64_t> saved;
+  REQUIRE_CALL(f.store, save_outcome(_))
+      .LR_SIDE_EFFECT(saved.push_back(_1.sequence))
+      .RETURN(SaveOutcome{});
+  f.host.run_offloaded();
+  CHECK(saved == std::vector<std::uint64_t>{2});
+  // Paused: however long, and whatever else the application says.
+  f.clock.now_ms += 3'600'000;
+  f.driver->on_timer();
+  f.driver->network_changed();
+  f.driver->restart();
+  f.driver->network_restored();
+  CHECK(opened.size() == 1);
+  f.driver->resume();
+  REQUIRE(opened.size() == 2);
+  CHECK(opened[1].cursor == model::Cursor::at_token(*model::Token::make("2"), 2));
+  f.driver->on_opened();
+  f.driver->restart();  // the open connection is closed, a new one made at once
+  CHECK(closes == 2);
+  REQUIRE(opened.size() == 3);
+  CHECK(opened[2].cursor == opened[1].cursor);
+  CHECK(opened[2].attempt == 1);  // not counted as a failure
 }

@@ -89,6 +89,10 @@ std::vector<Event> edge_events() {
     v.push_back(CheckpointSaved{now, u64_max});
     v.push_back(CheckpointSaveFailed{now, 0});
     v.push_back(NetworkRestored{now});
+    v.push_back(PauseRequested{now});
+    v.push_back(ResumeRequested{now});
+    v.push_back(ReconnectRequested{now, ReconnectWhy::network_changed});
+    v.push_back(ReconnectRequested{now, ReconnectWhy::restart});
   }
   return v;
 }
@@ -149,6 +153,20 @@ TEST_CASE(
       decode_recording(std::string(event_log_header_v1) + "\n8 AuthRefreshFailed\n");
   REQUIRE(recorded.has_value());
   CHECK(std::get<AuthRefreshFailed>(recorded->steps.at(0).event).request == 0);
+}
+
+TEST_CASE("event_log: the lifecycle events are written and read by name", "[event_log]") {
+  CHECK(encode_event(PauseRequested{Instant{5}}) == "5 PauseRequested");
+  CHECK(encode_event(ResumeRequested{Instant{6}}) == "6 ResumeRequested");
+  CHECK(encode_event(ReconnectRequested{Instant{7}, ReconnectWhy::network_changed}) ==
+        "7 ReconnectRequested why=network_changed");
+  const auto restart = decode_event("8 ReconnectRequested why=restart");
+  REQUIRE(restart.has_value());
+  CHECK(std::get<ReconnectRequested>(*restart).why == ReconnectWhy::restart);
+  const auto bad = decode_event("8 ReconnectRequested why=reboot");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().field == "why");
+  CHECK_FALSE(decode_event("8 ReconnectRequested").has_value());
 }
 
 TEST_CASE("event_log: malformed lines name the field", "[event_log]") {
@@ -339,7 +357,7 @@ TEST_CASE("event_log: format 2 writes the documented header and step lines",
             "500 ConnectionClosed cause=unexpected_eof effects=CloseConnection,ReportStatus hash=")
                 .size() +
             16);
-  const StateCheck check{6, Status{StatusKind::stopped, Reason::stop_requested, 0, Instant{0}, 0},
+  const StateCheck check{7, Status{StatusKind::stopped, Reason::stop_requested, 0, Instant{0}, 0},
                          30, 29};
   CHECK(encode_state(check) ==
         "@state phase=Stopped status=stopped reason=stop_requested failures=0 next_attempt_at=0 "

@@ -50,7 +50,10 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   s.world.id_bytes = tether::model::Token::capacity;
   s.world.server_error_retry_after_ms = 7000;
   s.faults = {Fault{FaultKind::stop, 2, 119999, 0, 1},
-              Fault{FaultKind::loss, all_clients, 0, 1, 1000}};
+              Fault{FaultKind::loss, all_clients, 0, 1, 1000},
+              Fault{FaultKind::pause, 1, 500, 60000, 0},
+              Fault{FaultKind::network_changed, all_clients, 700, 0, 1},
+              Fault{FaultKind::restart, 0, 900, 0, 0}};
   const auto parsed = parse_scenario(to_json(s));
   REQUIRE(parsed);
   CHECK(to_json(*parsed) == to_json(s));
@@ -65,6 +68,12 @@ TEST_CASE("json: every field survives, including extremes", "[scenario-json]") {
   CHECK(parsed->world.id_bytes == tether::model::Token::capacity);
   CHECK(parsed->world.server_error_retry_after_ms == 7000);
   CHECK(parsed->faults[0].param == 1);
+  CHECK(parsed->faults[2].kind == FaultKind::pause);
+  CHECK(parsed->faults[2].duration_ms == 60000);
+  CHECK(parsed->faults[3].kind == FaultKind::network_changed);
+  CHECK(parsed->faults[3].param == 1);
+  CHECK(parsed->faults[4].kind == FaultKind::restart);
+  CHECK(to_json(s).find("\"network_changed\"") != std::string::npos);
 }
 
 namespace {
@@ -103,6 +112,8 @@ TEST_CASE("json: malformed inputs name the field (or the byte) and the problem",
        "faults[0].at_ms: must be in the safety phase"},
       {with_faults(R"({"kind": "loss", "at_ms": 1, "param": 1001})"),
        "faults[0].param: loss is in permille"},
+      {with_faults(R"({"kind": "network_changed", "at_ms": 1, "param": 2})"),
+       "faults[0].param: a network change is 0, or 1"},
       {with_faults(R"({"kind": "server_errors", "at_ms": 1, "param": 200})"),
        "faults[0].param: expected an HTTP status"},
       {with_faults(R"(7)"), "faults[0]: expected an object"},

@@ -72,6 +72,23 @@ model::Effects restore_skips_give_up(model::State& s, const model::Event& e) noe
   return model::transition_in_place(s, e);
 }
 
+// A pause while streaming is lost: the connection stays open.
+model::Effects pause_ignored_while_streaming(model::State& s, const model::Event& e) noexcept {
+  if (std::holds_alternative<model::PauseRequested>(e) &&
+      std::holds_alternative<model::Streaming>(s.phase))
+    return {};
+  return model::transition_in_place(s, e);
+}
+
+// A resume attempts at once, forgetting the end of the backoff its pause
+// interrupted: pause and resume would shorten every backoff.
+model::Effects resume_skips_backoff(model::State& s, const model::Event& e) noexcept {
+  if (auto* p = std::get_if<model::Paused>(&s.phase);
+      p != nullptr && std::holds_alternative<model::ResumeRequested>(e))
+    p->not_before = p->since;
+  return model::transition_in_place(s, e);
+}
+
 struct Caught {
   std::uint64_t seed = 0;
   RunResult result;
@@ -137,4 +154,11 @@ TEST_CASE("situation mutant: a status while confirming ignored is caught",
 TEST_CASE("situation mutant: a link-up that skips the give-up check is caught",
           "[mutation][situations]") {
   check_caught("restore_skips_give_up", &restore_skips_give_up, Guarantee::liveness);
+}
+TEST_CASE("situation mutant: a pause ignored while streaming is caught", "[mutation][situations]") {
+  check_caught("pause_ignored_while_streaming", &pause_ignored_while_streaming, Guarantee::stop);
+}
+TEST_CASE("situation mutant: a resume that skips the interrupted backoff is caught",
+          "[mutation][situations]") {
+  check_caught("resume_skips_backoff", &resume_skips_backoff, Guarantee::backoff_bounds);
 }

@@ -66,7 +66,10 @@ TEST_CASE("swarm scenarios are data drawn from the seed", "[swarm]") {
 // server that answers after opening, ids at the client's limit, and id resets),
 // so their second and third pins moved. Every trace pin moved again when the
 // trace became the event-log encoder's lines under a word-wise hash (issue
-// 11, "one event printer"): the runs did not change.
+// 11, "one event printer"): the runs did not change. Issue 13's lifecycle
+// situation (pauses, network changes, restarts; a stream of its own) drew
+// inputs for seeds 0, 1 and 100, whose second and third pins moved; every
+// base pin, and the other seeds' pins, stayed.
 TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
   struct Pin {
     std::uint64_t seed;
@@ -75,11 +78,11 @@ TEST_CASE("the default swarm's draws are unchanged", "[swarm]") {
     std::uint64_t trace_hash;
   };
   const std::vector<Pin> pinned = {
-      {0, 0x6f256319331db9e4, 0x6f256319331db9e4, 0xd3539e6ae49607c3},
-      {1, 0x5c367bb65e0aad33, 0xd5dcea25322131ba, 0xb91ef3b7271a4d94},
+      {0, 0x6f256319331db9e4, 0xd7098d2c22b80f4b, 0x36bc0b914c1cca39},
+      {1, 0x5c367bb65e0aad33, 0x17e5a526eb18ea5d, 0x4d648cdbe5cb625a},
       {7, 0x978f766ba7d58259, 0x3d35d405c623564e, 0xa601b4926b7d07fc},
       {42, 0xa65d70ec80ae0527, 0x4858a1444d953ca2, 0xf6557f6c7877fd53},
-      {100, 0x557b3cd8ef6f2ea9, 0x9e107645bcde356e, 0x55e00437f63ee83b},
+      {100, 0x557b3cd8ef6f2ea9, 0xa6c3a8220b101055, 0x201757ec47b0c5e2},
       {250, 0x9c10dfa122a996b6, 0x0f01c41d65e500bf, 0x47fa353aada0412e},
       {300, 0x7eea9d6049ce7fea, 0x7eea9d6049ce7fea, 0xa80ab02f37d3935e},
   };

@@ -379,6 +379,12 @@ bool EventScript::plausible(Kind kind, const Where& where) const {
       return !pending_saves_.empty();
     case restored:
       return where.backing_off;
+    case pause:
+      return !where.paused;
+    case resume:
+      return where.paused;
+    case reconnect:
+      return where.connecting || where.confirming || where.streaming || where.backing_off;
     case stop:
       return true;
     case kinds_count:
@@ -393,9 +399,12 @@ std::uint32_t EventScript::weight(Kind kind, const Where& where) const {
   if (kind == stop || where.terminal) return w;
   if (!plausible(kind, where)) {
     // The network can come back at any time; other strays only in some runs.
-    if (kind == restored) return w;
+    if (kind == restored || kind == reconnect) return w;
     return strays_ ? 1 : 0;
   }
+  // The application's lifecycle: a pause or a reconnect now and then, and a
+  // resume soon after a pause.
+  if (kind == pause || kind == reconnect) return w;
   // Rarer outcomes: an in-band "cursor too old" (rarer still when it is fatal), a
   // status after the stream opened.
   if (kind == expired) return config_.resume.too_old == model::TooOldPolicy::fail ? 1 : w;
@@ -422,6 +431,12 @@ std::int64_t EventScript::advance_ms() {
 
 std::optional<model::Event> EventScript::next(const model::State& state) {
   if (!started_) {
+    // Now and then the application pauses before the session has started.
+    if (!paused_before_start_ && choices_.chance(1, 30)) {
+      paused_before_start_ = true;
+      ++produced_;
+      return model::PauseRequested{now_};
+    }
     started_ = true;
     ++produced_;
     return make_started();
@@ -436,6 +451,7 @@ std::optional<model::Event> EventScript::next(const model::State& state) {
       .confirming = std::holds_alternative<model::Confirming>(state.phase),
       .streaming = std::holds_alternative<model::Streaming>(state.phase),
       .backing_off = std::holds_alternative<model::BackingOff>(state.phase),
+      .paused = std::holds_alternative<model::Paused>(state.phase),
   };
   std::array<std::uint32_t, kinds_count> w{};
   for (std::size_t k = 0; k < kinds_count; ++k) w[k] = weight(static_cast<Kind>(k), where);
@@ -523,6 +539,14 @@ model::Event EventScript::make(Kind kind) {
     }
     case restored:
       return model::NetworkRestored{now_};
+    case pause:
+      return model::PauseRequested{now_};
+    case resume:
+      return model::ResumeRequested{now_};
+    case reconnect:
+      return model::ReconnectRequested{now_, choices_.chance(1, 2)
+                                                 ? model::ReconnectWhy::network_changed
+                                                 : model::ReconnectWhy::restart};
     case stop:
       return model::StopRequested{now_};
     case tick:

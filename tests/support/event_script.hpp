@@ -109,6 +109,9 @@ class EventScript {
     saved,
     save_failed,
     restored,
+    pause,
+    resume,
+    reconnect,
     stop,
     kinds_count,
   };
@@ -124,6 +127,7 @@ class EventScript {
     bool confirming;
     bool streaming;
     bool backing_off;
+    bool paused;
   };
   std::uint32_t weight(Kind kind, const Where& where) const;
   bool plausible(Kind kind, const Where& where) const;
@@ -143,6 +147,7 @@ class EventScript {
   std::size_t produced_ = 0;
   std::size_t after_terminal_ = 0;
   bool started_ = false;
+  bool paused_before_start_ = false;
   bool strays_ = false;     // stray events (a late frame, a bogus ack) in this run
   bool fatal_4xx_ = false;  // 400/403/404 rejections in this run
   std::uint32_t weights_[kinds_count] = {};

@@ -21,6 +21,7 @@ model::StatusKind kind_of_phase(const model::Phase& phase) {
           [](const model::Streaming&) { return model::StatusKind::streaming; },
           [](const model::BackingOff&) { return model::StatusKind::backing_off; },
           [](const model::RefreshingAuth&) { return model::StatusKind::refreshing_auth; },
+          [](const model::Paused&) { return model::StatusKind::paused; },
           [](const model::Stopped&) { return model::StatusKind::stopped; },
           [](const model::GaveUp&) { return model::StatusKind::gave_up; },
           [](const model::Failed&) { return model::StatusKind::failed; },
@@ -93,6 +94,8 @@ void Model::settle(const model::Event& event, const model::State& after,
     // A session that ends leaves nothing open; a failed attempt left open
     // would overlap the next one.
     if (ctx.terminal || now_terminal) broken("after-end", "the connection was not closed");
+    if (ctx.pause) broken("paused", "a pause left the connection open");
+    if (ctx.reconnect) broken("reconnect", "a reconnect left the connection open");
     broken("connect-overlap", "the connection was not closed");
   }
   settle_step(ctx, happened);
@@ -140,6 +143,10 @@ void Model::settle_step(const Ctx& ctx, bool happened) {
   if (ctx.pending_gap) broken("gap", "a gap was reported without the delivery it precedes");
   if ((ctx.connect != ConnectKind::none || ctx.backoff_due) && !ctx.connected)
     broken("connect-due", "no Connect although one is due");
+  if (ctx.reconnect && !ctx.reconnect_reported)
+    broken("reconnect", "a reconnect did not back off (no backing_off status)");
+  if (ctx.pause && connection != Connection::none)
+    broken("paused", "paused with the connection open");
   if (ctx.restore && !ctx.restore_reported && !ctx.connected && !budget_on() &&
       ms_between(ctx.now, backoff_until) > backoff().restored_delay_ms_max)
     broken("network-restored", "network restored did not cut the backoff");
@@ -166,6 +173,11 @@ void Model::settle_saves(const model::Event& event, const model::Phase& phase, c
     terminal = true;
     return;
   }
+  // Paused: no batching; only a save in flight or a failed save's backoff
+  // may hold a commit back (the process may be suspended or killed).
+  if (paused && !save_retry_not_before && requested <= durable && committable > requested)
+    broken("paused", "paused with delivery " + num(committable) + " committed and not saved (" +
+                         num(requested) + " asked)");
   if (early_save)
     broken("save-retry",
            "a failed checkpoint save was retried before its backoff (checkpoint_retry_ms_min)");
@@ -205,7 +217,11 @@ void Model::check_terminal(const Terminal& t, const model::Phase& phase) const {
 void Model::check_phase(const model::Phase& phase) const {
   bool ok = false;
   std::string_view want;
-  if (!started) {
+  if (paused) {
+    const auto* p = std::get_if<model::Paused>(&phase);
+    ok = p != nullptr && p->started == !paused_unstarted;
+    want = paused_unstarted ? "Paused (not started)" : "Paused";
+  } else if (!started) {
     ok = std::holds_alternative<model::Idle>(phase);
     want = "Idle";
   } else if (connection == Connection::attempting) {

@@ -42,6 +42,7 @@ void Model::on_connect(const model::Connect& c, Ctx& ctx) {
     broken("give-up", "Connect although the give-up policy says " +
                           std::string(model::name_of(ctx.terminal->reason)));
   if (ctx.terminal) broken("after-end", "Connect in a step that ends the session");
+  if (paused) broken("paused", "Connect while paused");
   if (connection != Connection::none)
     broken("connect-overlap", "Connect while a connection is still open");
   bool after_failure = false;
@@ -66,6 +67,18 @@ std::uint64_t Model::connect_number(Ctx& ctx, bool& after_failure) const {
   if (ctx.connect == ConnectKind::refresh) return inc_failures(failures);
   if (ctx.connect == ConnectKind::late_refresh)
     return inc_failures(backoff_failures);  // the backoff's count
+  if (ctx.connect == ConnectKind::resume) {
+    // A pause never shortens the backoff it interrupted.
+    if (paused_backoff && (ctx.now < backoff_until ||
+                           (!backoff_cut && ms_between(backoff_from, ctx.now) < backoff_lower_ms)))
+      broken("attempt-early", "a resume connected before the backoff the pause interrupted ended");
+    after_failure = paused_failures > 0;
+    return inc_failures(paused_failures);
+  }
+  if (ctx.resume_due && ctx.now < *ctx.resume_due)
+    broken("attempt-early",
+           "a resume connected before the backoff the pause interrupted (or a retry-budget "
+           "token) allowed");
   if (!(backing_off && (ctx.backoff_due || ctx.restore || ctx.backed_off)))
     broken("connect-without-reason",
            "Connect without a reason (not started, not refreshed, not after a backoff)");
@@ -325,6 +338,10 @@ void Model::on_status(const model::Status& st, Ctx& ctx) {
       check_backoff(st, ctx);
     } else if (ctx.restore && backing_off && !ctx.restore_reported) {
       check_restore(st, ctx);
+    } else if (ctx.reconnect && !ctx.reconnect_reported) {
+      check_reconnect(st, ctx);
+    } else if (ctx.resume_due && !ctx.resume_reported) {
+      check_resumed(st, ctx);
     } else if (ctx.terminal && ctx.terminal->kind == TerminalKind::gave_up) {
       broken("give-up", "backed off although the give-up policy says " +
                             std::string(model::name_of(ctx.terminal->reason)));
@@ -334,6 +351,8 @@ void Model::on_status(const model::Status& st, Ctx& ctx) {
       broken("backoff-entered", "backing_off status without a failure");
     }
   }
+  if (st.kind == model::StatusKind::paused && !ctx.pause)
+    broken("status", "paused status without a PauseRequested");
   reported = st;
 }
 
@@ -409,6 +428,66 @@ void Model::check_restore(const model::Status& st, Ctx& ctx) {
            "network restored left the next attempt more than restored_delay_ms_max away");
   backoff_until = until;
   backoff_cut = true;
+}
+
+// A reconnect the application asked: a backoff of uniform[0,
+// restored_delay_ms_max] (later only for a retry-budget token after
+// failures), the count unchanged, the reason naming why; due at once, it
+// attempts (or gives up) in the same step.
+void Model::check_reconnect(const model::Status& st, Ctx& ctx) {
+  const Failure& f = *ctx.reconnect;
+  ctx.reconnect_reported = true;
+  if (connection != Connection::none)
+    broken("reconnect", "a reconnect backed off with the connection still open");
+  if (st.failures != f.count || st.reason != f.reason)
+    broken("reconnect", "a reconnect reported " + text(st) + ", expected failures " + num(f.count) +
+                            " and reason " + std::string(model::name_of(f.reason)));
+  const std::int64_t wait_ms = budget_wait_ms(f.count, ctx.now);
+  const std::int64_t delay = ms_between(ctx.now, st.next_attempt_at);
+  const std::int64_t hi = std::max(backoff().restored_delay_ms_max, wait_ms);
+  if (delay < wait_ms || delay > hi)
+    broken("reconnect", "a reconnect's delay " + num(delay) + " ms outside [" + num(wait_ms) +
+                            ", " + num(hi) + "] (restored_delay_ms_max, the retry budget)");
+  backing_off = true;
+  backoff_failures = f.count;
+  backoff_reason = f.reason;
+  backoff_from = ctx.now;
+  backoff_lower_ms = 0;
+  backoff_until = st.next_attempt_at;
+  backoff_cut = false;
+  failures = f.count;
+  if (st.next_attempt_at > ctx.now) return;
+  const auto why = f.count > 0 ? give_up_reason(f.count, ctx.now) : std::nullopt;
+  if (why) {
+    expect_terminal(ctx, TerminalKind::gave_up, *why);
+  } else {
+    ctx.backoff_due = true;
+  }
+}
+
+// A resume that must wait: for the rest of the backoff the pause interrupted,
+// or for a retry-budget token; the interrupted backoff's reason, or
+// pause_requested.
+void Model::check_resumed(const model::Status& st, Ctx& ctx) {
+  ctx.resume_reported = true;
+  const model::Reason reason = paused_backoff ? backoff_reason : model::Reason::pause_requested;
+  if (st.failures != paused_failures || st.reason != reason)
+    broken("paused", "a resume backed off with " + text(st) + ", expected failures " +
+                         num(paused_failures) + " and reason " +
+                         std::string(model::name_of(reason)));
+  if (st.next_attempt_at != *ctx.resume_due)
+    broken("attempt-early", "a resume backed off until " + num(st.next_attempt_at.ms) +
+                                ", expected " + num(ctx.resume_due->ms) +
+                                " (the interrupted backoff's end, a retry-budget token)");
+  if (!paused_backoff) {
+    backoff_from = ctx.now;
+    backoff_lower_ms = 0;
+    backoff_cut = false;
+  }
+  backing_off = true;
+  backoff_failures = paused_failures;
+  backoff_reason = reason;
+  backoff_until = st.next_attempt_at;
 }
 
 }  // namespace tether::sim::session_reference

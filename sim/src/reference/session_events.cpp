@@ -108,7 +108,8 @@ void Model::plan(const model::Event& event, Ctx& ctx) {
                  [&](const model::FrameReceived& e) { plan_frame(e, ctx); },
                  [&](const model::CursorExpired&) { plan_expired(ctx); },
                  [&](const model::ReplayFinished&) {
-                   if (config.resume.mode != model::StreamMode::replay_only || !started) {
+                   if (config.resume.mode != model::StreamMode::replay_only || !started ||
+                       paused_unstarted) {
                      ctx.quiet = true;
                      return;
                    }
@@ -120,6 +121,9 @@ void Model::plan(const model::Event& event, Ctx& ctx) {
                  [&](const model::CheckpointSaved& e) { plan_saved(e, ctx); },
                  [&](const model::CheckpointSaveFailed& e) { plan_save_failed(e, ctx); },
                  [&](const model::NetworkRestored&) { plan_restored(ctx); },
+                 [&](const model::PauseRequested&) { plan_paused(ctx); },
+                 [&](const model::ResumeRequested&) { plan_resumed(ctx); },
+                 [&](const model::ReconnectRequested& e) { plan_reconnect(e, ctx); },
              },
              event);
 }
@@ -149,6 +153,13 @@ void Model::plan_started(const model::Started& e, Ctx& ctx) {
   commit_base = 0;
   expires_at = e.token_expires_at;
   credentials_at = ctx.now;
+  if (paused) {
+    // Paused before it started: it starts paused, the outage clock from now.
+    paused_unstarted = false;
+    paused_at = ctx.now;
+    ctx.quiet = true;
+    return;
+  }
   ctx.connect = ConnectKind::start;
 }
 
@@ -387,6 +398,93 @@ void Model::plan_restored(Ctx& ctx) {
   }
   ctx.restore = true;
   ctx.allowed = bit<model::ReportStatus>() | bit<model::Connect>();
+}
+
+// Every live phase pauses (Idle too): what is open closes, the count is kept
+// (an open, healthy, long-enough stream's is forgotten, as its end would), and
+// a backoff interrupted is remembered with its end.
+void Model::plan_paused(Ctx& ctx) {
+  if (paused) {
+    ctx.quiet = true;
+    return;
+  }
+  ctx.allowed =
+      bit<model::CloseConnection>() | bit<model::SaveCheckpoint>() | bit<model::ReportStatus>();
+  ctx.pause = true;
+  ctx.must_close = connection != Connection::none;
+  paused = true;
+  paused_at = ctx.now;
+  paused_unstarted = !started;
+  paused_backoff = backing_off;
+  paused_failures = backing_off ? backoff_failures : failures;
+  if (connection == Connection::open && confirmed && healthy(ctx.now) && !is_short(ctx.now)) {
+    outage_since = ctx.now;
+    paused_failures = 0;
+  }
+  if (!started) paused_failures = 0;
+  backing_off = false;
+  refreshing = false;
+}
+
+// The time paused is no outage; then the give-up limits, and an attempt once
+// the interrupted backoff has ended and, after failures, the budget holds a
+// token; else a backoff until then.
+void Model::plan_resumed(Ctx& ctx) {
+  if (!paused) {
+    ctx.quiet = true;
+    return;
+  }
+  paused = false;
+  ctx.allowed = bit<model::ReportStatus>();
+  if (paused_unstarted) {
+    paused_unstarted = false;  // Idle again: Started has not come
+    return;
+  }
+  ctx.allowed |= bit<model::Connect>() | bit<model::SaveCheckpoint>();
+  outage_since = model::Instant{
+      add_sat(outage_since.ms, std::max<std::int64_t>(0, ms_between(paused_at, ctx.now)))};
+  failures = paused_failures;
+  if (paused_failures > 0) {
+    if (const auto why = give_up_reason(paused_failures, ctx.now)) {
+      expect_terminal(ctx, TerminalKind::gave_up, *why);
+      return;
+    }
+  }
+  model::Instant due = ctx.now;
+  if (paused_backoff) due = std::max(due, backoff_until);
+  due = std::max(due, model::after(ctx.now, budget_wait_ms(paused_failures, ctx.now)));
+  ctx.resume_due = due;
+  if (due <= ctx.now) ctx.connect = ConnectKind::resume;
+}
+
+// How long until the budget holds a whole token, for an attempt after
+// `failures_before` failures (0: the budget is not asked).
+std::int64_t Model::budget_wait_ms(std::uint64_t failures_before, model::Instant now) {
+  if (failures_before == 0 || !budget_on()) return 0;
+  refill(now);
+  return std::max<std::int64_t>(0, config.budget.refill_ms_per_token - budget);
+}
+
+// An open or attempting connection is dropped, not counted as a failure; a
+// backoff wakes as on NetworkRestored; anything else ignores it.
+void Model::plan_reconnect(const model::ReconnectRequested& e, Ctx& ctx) {
+  if (connection == Connection::none) {
+    if (backing_off) return plan_restored(ctx);
+    ctx.quiet = true;
+    return;
+  }
+  ctx.must_close = true;
+  ctx.allowed = bit<model::CloseConnection>() | bit<model::ReportStatus>() | bit<model::Connect>() |
+                bit<model::SaveCheckpoint>();
+  std::uint64_t n = failures;
+  if (connection == Connection::open && confirmed && healthy(ctx.now) && !is_short(ctx.now)) {
+    outage_since = ctx.now;
+    n = 0;
+  }
+  ctx.reconnect =
+      Failure{e.why == model::ReconnectWhy::network_changed ? model::Reason::network_changed
+                                                            : model::Reason::restart_requested,
+              n};
 }
 
 }  // namespace tether::sim::session_reference

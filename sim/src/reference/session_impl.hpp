@@ -90,7 +90,8 @@ enum class Override : std::uint8_t { none, oldest, live };
 enum class TerminalKind : std::uint8_t { stopped, gave_up, failed };
 // refresh: the retry with fresh credentials; late_refresh: the same, when the
 // refresh answers after its timeout entered a backoff (which it ends).
-enum class ConnectKind : std::uint8_t { none, start, refresh, late_refresh };
+// resume: the attempt a ResumeRequested makes when nothing holds it back.
+enum class ConnectKind : std::uint8_t { none, start, refresh, late_refresh, resume };
 
 struct Failure {
   Failure(model::Reason why, std::uint64_t failures, bool short_lived = false)
@@ -128,8 +129,16 @@ struct Ctx {
   bool refresh_rejected = false;
   ConnectKind connect = ConnectKind::none;
   bool backoff_due = false;  // a Tick at or after the reported next attempt time
-  bool restore = false;      // NetworkRestored while backing off
+  bool restore = false;      // NetworkRestored (or a reconnect) while backing off
   bool restore_reported = false;
+  bool pause = false;  // PauseRequested: close, flush, and report paused
+  // ReconnectRequested dropped the connection: a backoff within
+  // restored_delay_ms_max, with this count and reason, not counted as a failure.
+  std::optional<Failure> reconnect;
+  bool reconnect_reported = false;
+  // ResumeRequested: connect once this is due, else back off until it.
+  std::optional<model::Instant> resume_due;
+  bool resume_reported = false;
   const model::FrameReceived* frame = nullptr;
   bool frame_open = false;
   std::optional<Gap> pending_gap;  // a `missing` gap waiting for its Deliver
@@ -203,7 +212,13 @@ struct Model {
   model::Instant backoff_until{};     // the reported next attempt time
   bool backoff_cut = false;           // NetworkRestored shortened it
   model::Instant outage_since{};      // since the stream was last healthy
-  std::int64_t sse_hint_ms = 0;       // last SSE `retry:` seen (0: none)
+  // Paused: no connection until a resume; the outage clock stands still.
+  bool paused = false;
+  bool paused_unstarted = false;  // paused before Started: a resume returns to Idle
+  model::Instant paused_at{};
+  std::uint64_t paused_failures = 0;
+  bool paused_backoff = false;   // the pause interrupted a backoff (the backoff_* fields)
+  std::int64_t sse_hint_ms = 0;  // last SSE `retry:` seen (0: none)
   // Exact token bucket, in milliseconds of refill (one token = refill_ms_per_token).
   std::int64_t budget = 0;
   model::Instant budget_at{};
@@ -291,6 +306,10 @@ struct Model {
   void plan_saved(const model::CheckpointSaved& e, Ctx& ctx);
   void plan_save_failed(const model::CheckpointSaveFailed& e, Ctx& ctx);
   void plan_restored(Ctx& ctx);
+  void plan_paused(Ctx& ctx);
+  void plan_resumed(Ctx& ctx);
+  void plan_reconnect(const model::ReconnectRequested& e, Ctx& ctx);
+  std::int64_t budget_wait_ms(std::uint64_t failures_before, model::Instant now);
   void plan_ends(TerminalKind kind, model::Reason reason, Ctx& ctx);
 
   // --- each effect, in order (session_effects.cpp)
@@ -313,6 +332,8 @@ struct Model {
   void check_backoff(const model::Status& st, Ctx& ctx);
   Range backoff_bounds(const Failure& f, model::Instant now) const;
   void check_restore(const model::Status& st, Ctx& ctx);
+  void check_reconnect(const model::Status& st, Ctx& ctx);
+  void check_resumed(const model::Status& st, Ctx& ctx);
 
   // --- after the effects (session.cpp)
   void settle(const model::Event& event, const model::State& after, const model::Effects& effects,

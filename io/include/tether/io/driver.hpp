@@ -138,6 +138,14 @@ class Driver final : public TransportListener {
   void on_timer();
   // The host's network came back: retry now instead of at the backoff deadline.
   void network_restored();
+  // The application's lifecycle (docs/state-machine.md, "Paused"): the host's
+  // network changed (drop the connection, reconnect within
+  // backoff.restored_delay_ms_max); pause (close, flush, no connection until
+  // resume); resume (reconnect from the cursor); restart (as network_changed).
+  void network_changed();
+  void pause();
+  void resume();
+  void restart();
 
   // TransportListener
   void on_opened() override;

@@ -103,6 +103,22 @@ class Runner {
   void ack(std::uint64_t delivery_id);
   // The host's network is back: retry now rather than at the backoff deadline.
   void network_restored();
+  // The application's lifecycle; thread-safe, each applied on the session's
+  // strand in call order (docs/io.md, "Lifecycle").
+  // The host's network changed (another Wi-Fi, a VPN): the open connection may
+  // be bound to an interface that is gone, so it is dropped and a new one made
+  // within backoff.restored_delay_ms_max (a backoff is cut short as by
+  // network_restored()).
+  void network_changed();
+  // No connection until resume(): the connection is closed and the checkpoint
+  // flushed (an app going to the background). A pause before the session has
+  // started keeps it from connecting when it starts.
+  void pause();
+  // Reconnects from the cursor: at once, or when a backoff the pause
+  // interrupted would have ended.
+  void resume();
+  // A new connection, from the cursor (a "reconnect" button), as network_changed().
+  void restart();
 
   // Pull API (Callbacks::on_delivery empty): the next delivery, waiting up to
   // `timeout`. Deliveries queue in order; ack them when done (auto_ack acks on

@@ -47,7 +47,8 @@ struct BackoffPolicy {
   std::int64_t hint_ms_max = 300000;
   bool honour_retry_after = true;
   bool honour_sse_retry = true;
-  // "Network restored" cuts a backoff short to uniform [0, restored_delay_ms_max].
+  // "Network restored" cuts a backoff short to uniform [0, restored_delay_ms_max];
+  // a reconnect the application asks (network changed, restart) comes within it.
   std::int64_t restored_delay_ms_max = 1000;
 };
 

@@ -125,10 +125,40 @@ struct NetworkRestored {
   Instant now;
 };
 
-using Event = std::variant<Started, StopRequested, Tick, ConnectionOpened, ConnectionClosed,
-                           ServerRejected, BytesReceived, FrameReceived, CursorExpired,
-                           ReplayFinished, DeliveryAcked, AuthRefreshed, AuthRefreshFailed,
-                           CheckpointSaved, CheckpointSaveFailed, NetworkRestored>;
+// The application's lifecycle (docs/state-machine.md, "Paused" and
+// "Reconnects"). Pause: no connection until ResumeRequested (the connection is
+// closed, the checkpoint flushed); accepted in every live phase, and in Idle
+// (a session paused before it started stays paused once it starts).
+struct PauseRequested {
+  Instant now;
+};
+
+// The end of a pause: the session reconnects from its cursor (not before the
+// end of a backoff the pause interrupted; the give-up limits and the retry
+// budget apply). Ignored unless Paused.
+struct ResumeRequested {
+  Instant now;
+};
+
+enum class ReconnectWhy : std::uint8_t {
+  network_changed,  // the host's network changed: the socket may be bound to a dead interface
+  restart,          // the application asked for a new connection
+};
+
+// Drop the current connection and reconnect from the cursor within
+// uniform[0, backoff.restored_delay_ms_max] (a fleet told at once must not
+// come back in lockstep), not counted as a failure; in BackingOff it wakes the
+// session as NetworkRestored does. Ignored in the other phases.
+struct ReconnectRequested {
+  Instant now;
+  ReconnectWhy why = ReconnectWhy::restart;
+};
+
+using Event =
+    std::variant<Started, StopRequested, Tick, ConnectionOpened, ConnectionClosed, ServerRejected,
+                 BytesReceived, FrameReceived, CursorExpired, ReplayFinished, DeliveryAcked,
+                 AuthRefreshed, AuthRefreshFailed, CheckpointSaved, CheckpointSaveFailed,
+                 NetworkRestored, PauseRequested, ResumeRequested, ReconnectRequested>;
 
 inline Instant time_of(const Event& e) {
   return std::visit([](const auto& x) { return x.now; }, e);

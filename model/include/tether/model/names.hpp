@@ -17,6 +17,7 @@ std::string_view name_of(const Effect& effect);
 std::string_view name_of(Reason reason);
 std::string_view name_of(StatusKind kind);
 std::string_view name_of(CloseCause cause);
+std::string_view name_of(ReconnectWhy why);
 std::string_view name_of(JitterKind kind);
 std::string_view name_of(ResumeFrom from);
 std::string_view name_of(GapCause cause);

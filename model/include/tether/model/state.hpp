@@ -55,6 +55,19 @@ struct RefreshingAuth {
   Instant deadline;
 };
 
+// The application paused the session: no connection until it resumes. It
+// keeps what a resume needs.
+struct Paused {
+  std::uint32_t failures;  // of the phase paused (a healthy, long-enough stream's are forgotten)
+  Instant since;           // the outage clock stands still from here until the resume
+  // A backoff the pause interrupted: the resume waits out what is left of it,
+  // so pausing and resuming cannot shorten a backoff (else `since`).
+  Instant not_before;
+  Reason reason;  // that backoff's reason and status, rendered if the resume waits
+  std::uint16_t http_status;
+  bool started;  // false: paused in Idle; Started keeps it paused, a resume before returns to Idle
+};
+
 // Terminal states: every later event is ignored.
 struct Stopped {
   Reason reason;  // stop_requested or replay_complete
@@ -69,7 +82,7 @@ struct Failed {
 };
 
 using Phase = std::variant<Idle, Connecting, Confirming, Streaming, BackingOff, RefreshingAuth,
-                           Stopped, GaveUp, Failed>;
+                           Paused, Stopped, GaveUp, Failed>;
 
 // What has been handed to the application and what may be, or has been, saved.
 struct Progress {

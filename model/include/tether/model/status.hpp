@@ -35,6 +35,10 @@ enum class Reason : std::uint8_t {
   cursor_too_old,          // and the policy says fail
   unrecoverable,           // a connection error that a retry would reproduce
   checkpoint_unreadable,   // the driver could not load the checkpoint: never started
+  // the application's lifecycle (appended: the values above are stable)
+  pause_requested,    // Paused, or the wait after a resume (retry budget)
+  network_changed,    // a connection dropped by ReconnectRequested{network_changed}
+  restart_requested,  // a connection dropped by ReconnectRequested{restart}
 };
 
 enum class StatusKind : std::uint8_t {
@@ -46,6 +50,7 @@ enum class StatusKind : std::uint8_t {
   stopped,
   gave_up,
   failed,
+  paused,  // appended: the values above are stable
 };
 
 struct Status {

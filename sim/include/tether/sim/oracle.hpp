@@ -84,6 +84,10 @@ class Oracle {
   // A process lifetime begins: Started is about to be fed with `loaded` (a new
   // SessionReference judges the lifetime's steps).
   void process_started(std::uint32_t client, Ms now, const std::optional<model::Cursor>& loaded);
+  // Started comes to a lifetime that began before it (a pause while the
+  // checkpoint loaded): the lifetime goes on, and deliveries resume after
+  // `loaded`.
+  void process_loaded(std::uint32_t client, const std::optional<model::Cursor>& loaded);
   void process_crashed(std::uint32_t client, Ms now);
   // A process loaded `loaded` from its store at start: never older than a
   // checkpoint the store made durable (Guarantee::checkpoint).

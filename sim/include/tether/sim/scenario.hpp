@@ -70,8 +70,13 @@ enum class FaultKind : std::uint8_t {
                   // step's effects have run; the ack is applied before the stop)
   torn_write,     // a power loss: as crash, and the disk keeps only what was durable,
                   // tearing unsynced bytes; restarts after duration; param unused
+  // the application's lifecycle (io::Driver::pause/resume/network_changed/restart)
+  pause,            // the application pauses the session for duration, then resumes it
+  network_changed,  // the host's network changed (duration unused); param 1: the open
+                    // connection went silently dead with the old interface first
+  restart,          // the application asks for a new connection (duration unused)
 };
-inline constexpr std::size_t fault_kind_count = 18;
+inline constexpr std::size_t fault_kind_count = 21;
 // Server faults act on the world, whatever their client field says.
 constexpr bool is_server_fault(FaultKind kind) {
   return kind == FaultKind::server_restart || kind == FaultKind::rate_limit ||

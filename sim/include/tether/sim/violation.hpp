@@ -195,9 +195,11 @@ inline constexpr Rule session_rules[] = {
     {"backoff-entered", Guarantee::backoff_bounds},
     {"attempt-early", Guarantee::backoff_bounds},
     {"network-restored", Guarantee::backoff_bounds},
+    {"reconnect", Guarantee::backoff_bounds},  // within restored_delay_ms_max, not a failure
     {"auth-refresh", Guarantee::auth_refresh},
     {"after-end", Guarantee::stop},
     {"flush", Guarantee::stop},
+    {"paused", Guarantee::stop},  // while paused: no connection, every commit saved
     {"give-up", Guarantee::liveness},
     {"end-cause", Guarantee::liveness},
     {"connect-due", Guarantee::liveness},

@@ -63,6 +63,15 @@
 //    before ("heartbeat", half_open, for the heartbeat);
 //  - next_deadline() is never in the past after a Tick, an early Tick has no
 //    effects, and a repeated Tick has none either ("tick", rate);
+//  - the application's lifecycle: a pause closes what is open and nothing
+//    connects while paused, and every commit is saved then but for a save in
+//    flight or a failed one's backoff ("paused", stop); a resume attempts when
+//    due, never before the backoff the pause interrupted ("attempt-early",
+//    backoff_bounds), and the time paused does not count toward the outage
+//    limit ("give-up", liveness); a reconnect the application asks closes the
+//    connection and backs off within [0, restored_delay_ms_max] (the retry
+//    budget aside) with its failure count unchanged ("reconnect",
+//    backoff_bounds);
 //  - the phase agrees with the model ("phase") and the reported status
 //    describes the phase ("status"), judged under liveness: a session whose
 //    state disagrees with what it did does not reliably get back to work.
