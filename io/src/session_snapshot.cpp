@@ -1,4 +1,5 @@
 #include <tether/io/session_snapshot.hpp>
+#include <tether/model/overload.hpp>
 #include <variant>
 
 namespace tether::io {
@@ -20,6 +21,7 @@ bool is_attempt(const model::Phase& phase) {
 // An attempt ended in a status that counts: a backoff after a failure (a clean
 // close of a healthy stream backs off with no failure), giving up, failing.
 bool is_failure(const model::Status& status) {
+  if (model::is_lifecycle(status.reason)) return false;  // the application's doing
   return (status.kind == model::StatusKind::backing_off && status.failures > 0) ||
          status.kind == model::StatusKind::gave_up || status.kind == model::StatusKind::failed;
 }
@@ -27,12 +29,23 @@ bool is_failure(const model::Status& status) {
 std::int64_t not_negative(std::int64_t ms) { return ms < 0 ? 0 : ms; }
 
 // The phase in the words of the statuses (model::name_of(Phase) is the
-// traces' CamelCase).
+// traces' CamelCase). One overload per phase and no fallback: a new phase
+// does not compile until it is named here.
 std::string_view phase_name(const model::Phase& phase) {
-  static constexpr std::array<std::string_view, std::variant_size_v<model::Phase>> names{
-      "idle",    "connecting", "confirming", "streaming", "backing_off", "refreshing_auth",
-      "stopped", "gave_up",    "failed"};
-  return names[phase.index()];
+  return std::visit(
+      model::Overload{
+          [](const model::Idle&) { return std::string_view("idle"); },
+          [](const model::Connecting&) { return std::string_view("connecting"); },
+          [](const model::Confirming&) { return std::string_view("confirming"); },
+          [](const model::Streaming&) { return std::string_view("streaming"); },
+          [](const model::BackingOff&) { return std::string_view("backing_off"); },
+          [](const model::RefreshingAuth&) { return std::string_view("refreshing_auth"); },
+          [](const model::Paused&) { return std::string_view("paused"); },
+          [](const model::Stopped&) { return std::string_view("stopped"); },
+          [](const model::GaveUp&) { return std::string_view("gave_up"); },
+          [](const model::Failed&) { return std::string_view("failed"); },
+      },
+      phase);
 }
 
 }  // namespace

@@ -69,6 +69,7 @@ std::string_view name_of(Reason reason) {
                                                           "pause_requested",
                                                           "network_changed",
                                                           "restart_requested"};
+  static_assert(names.size() == reason_count, "a reason without a name");
   return by_value(reason, names);
 }
 

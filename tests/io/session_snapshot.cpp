@@ -334,3 +334,18 @@ TEST_CASE("log levels: fatal diagnostics are errors whatever their sender asked"
   CHECK(s.app.diagnostics[0].level == Level::error);
   CHECK(s.driver->snapshot().phase == "failed");
 }
+
+TEST_CASE("snapshot: a reconnect the application asked for is not a connection failure",
+          "[snapshot]") {
+  Session s;
+  s.driver->on_rejected(503, std::nullopt, "Service Unavailable");
+  s.retry();  // attempt 2 is connecting, one failure behind it
+  REQUIRE(s.driver->snapshot().counters.connection_failures == 1);
+  s.driver->network_changed();  // backs off again, its reason the application's
+  s.driver->restart();
+  const io::SessionSnapshot snap = s.driver->snapshot();
+  CHECK(snap.counters.connection_failures == 1);
+  for (std::size_t r = 0; r < io::reason_count; ++r)
+    if (model::is_lifecycle(static_cast<model::Reason>(r)))
+      CHECK(snap.counters.failures_by_reason[r] == 0);
+}

@@ -39,7 +39,8 @@ Labels with(Labels labels, std::string_view name, std::string_view value) {
 // gives up or fails); not none, the stops, or a checkpoint that never loaded.
 bool is_failure_reason(model::Reason reason) {
   return reason != model::Reason::none && reason != model::Reason::stop_requested &&
-         reason != model::Reason::replay_complete && reason != model::Reason::checkpoint_unreadable;
+         reason != model::Reason::replay_complete &&
+         reason != model::Reason::checkpoint_unreadable && !model::is_lifecycle(reason);
 }
 
 double seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }

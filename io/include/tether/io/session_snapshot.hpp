@@ -27,8 +27,7 @@
 namespace tether::io {
 
 // One slot per model::Reason (failures are counted by the reason they ended with).
-inline constexpr std::size_t reason_count =
-    static_cast<std::size_t>(model::Reason::checkpoint_unreadable) + 1;
+inline constexpr std::size_t reason_count = model::reason_count;
 
 // Monotonic counts since the driver was made (one process's session).
 struct SessionCounters {

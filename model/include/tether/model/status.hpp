@@ -2,6 +2,7 @@
 // What the application renders: one value per connection status, reported by a
 // ReportStatus effect every time it changes.
 
+#include <cstddef>
 #include <cstdint>
 #include <tether/model/time.hpp>
 
@@ -40,6 +41,18 @@ enum class Reason : std::uint8_t {
   network_changed,    // a connection dropped by ReconnectRequested{network_changed}
   restart_requested,  // a connection dropped by ReconnectRequested{restart}
 };
+
+// How many reasons there are (restart_requested is the last): the size of a
+// table indexed by Reason. A reason appended after it must move this too.
+inline constexpr std::size_t reason_count = static_cast<std::size_t>(Reason::restart_requested) + 1;
+
+// A reason the application's lifecycle gave (a pause, a network change, a
+// restart): why the session is not streaming, never a failure of the server
+// or the network.
+constexpr bool is_lifecycle(Reason reason) {
+  return reason == Reason::pause_requested || reason == Reason::network_changed ||
+         reason == Reason::restart_requested;
+}
 
 enum class StatusKind : std::uint8_t {
   idle,
