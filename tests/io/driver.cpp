@@ -13,37 +13,14 @@
 #include <tether/model/presets.hpp>
 #include <vector>
 
+#include "fakes.hpp"
+
 namespace {
 
 using namespace tether;
+using io::testing::ManualHost;
+using io::testing::VirtualClock;
 using trompeloeil::_;
-
-struct VirtualClock final : io::Clock {
-  std::int64_t now_ms = 1000;
-  model::Instant now() override { return model::Instant{now_ms}; }
-  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
-};
-
-// Offloaded work waits until the test runs it, so the order of completions is
-// under the test's control (as the strand's would be).
-struct ManualHost final : io::Host {
-  std::optional<model::Instant> armed;
-  int arm_calls = 0;
-  std::deque<Work> queued;
-  void arm_timer(std::optional<model::Instant> deadline) override {
-    armed = deadline;
-    ++arm_calls;
-  }
-  void offload(Work work, io::Blocking) override { queued.push_back(std::move(work)); }
-  void run_offloaded() {
-    while (!queued.empty()) {
-      Work work = std::move(queued.front());
-      queued.pop_front();
-      Completion done = work();
-      done();
-    }
-  }
-};
 
 struct MockTransport final : io::Transport {
   MAKE_MOCK2(open, void(const io::ConnectRequest&, io::TransportListener&), override);

@@ -12,37 +12,16 @@
 #include <variant>
 #include <vector>
 
+#include "fakes.hpp"
+
 namespace {
 
 using namespace tether;
+using io::testing::ManualHost;
+using io::testing::VirtualClock;
 namespace poll = model::poll;
 using trompeloeil::_;
 using Etag = std::optional<std::string>;
-
-struct VirtualClock final : io::Clock {
-  std::int64_t now_ms = 1000;
-  model::Instant now() override { return model::Instant{now_ms}; }
-  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
-};
-
-// Offloaded work waits until the test runs it, as the strand's would.
-struct ManualHost final : io::Host {
-  std::optional<model::Instant> armed;
-  std::deque<Work> queued;
-  std::vector<io::Blocking> kinds;  // of every offload, in order
-  void arm_timer(std::optional<model::Instant> deadline) override { armed = deadline; }
-  void offload(Work work, io::Blocking kind) override {
-    queued.push_back(std::move(work));
-    kinds.push_back(kind);
-  }
-  void run_offloaded() {
-    while (!queued.empty()) {
-      Work work = std::move(queued.front());
-      queued.pop_front();
-      work()();
-    }
-  }
-};
 
 struct MockPoller final : io::Poller {
   MAKE_MOCK3(poll, void(std::size_t, const Etag&, std::string_view), override);

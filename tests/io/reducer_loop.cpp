@@ -11,15 +11,12 @@
 #include <variant>
 #include <vector>
 
+#include "fakes.hpp"
+
 namespace {
 
 using namespace tether;
-
-struct VirtualClock final : io::Clock {
-  std::int64_t now_ms = 1000;
-  model::Instant now() override { return model::Instant{now_ms}; }
-  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
-};
+using io::testing::VirtualClock;
 
 struct TimerHost final : io::Host {
   std::vector<std::optional<model::Instant>> arms;  // every arm_timer call

@@ -13,30 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "fakes.hpp"
+
 namespace {
 
 using namespace tether;
-
-struct VirtualClock final : io::Clock {
-  std::int64_t now_ms = 1000;
-  model::Instant now() override { return model::Instant{now_ms}; }
-  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
-};
-
-// Offloaded work (the start's checkpoint load) runs when the test says.
-struct ManualHost final : io::Host {
-  std::optional<model::Instant> armed;
-  std::deque<Work> queued;
-  void arm_timer(std::optional<model::Instant> deadline) override { armed = deadline; }
-  void offload(Work work, io::Blocking) override { queued.push_back(std::move(work)); }
-  void run_offloaded() {
-    while (!queued.empty()) {
-      Work work = std::move(queued.front());
-      queued.pop_front();
-      work()();
-    }
-  }
-};
+using io::testing::ManualHost;
+using io::testing::VirtualClock;
 
 // The strand: work posted from any thread waits until the test runs it on its
 // own thread (the strand's).

@@ -13,32 +13,15 @@
 #include <tether/model/presets.hpp>
 #include <vector>
 
+#include "fakes.hpp"
+
 namespace {
 
 using namespace tether;
+using io::testing::ManualHost;
+using io::testing::VirtualClock;
 using Level = io::Diagnostic::Level;
 using Outage = io::Diagnostic::Outage;
-
-struct VirtualClock final : io::Clock {
-  std::int64_t now_ms = 1000;
-  model::Instant now() override { return model::Instant{now_ms}; }
-  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
-};
-
-// Offloaded work (checkpoint saves) waits until the test runs it.
-struct ManualHost final : io::Host {
-  std::optional<model::Instant> armed;
-  std::deque<Work> queued;
-  void arm_timer(std::optional<model::Instant> deadline) override { armed = deadline; }
-  void offload(Work work, io::Blocking) override { queued.push_back(std::move(work)); }
-  void run_offloaded() {
-    while (!queued.empty()) {
-      Work work = std::move(queued.front());
-      queued.pop_front();
-      work()();
-    }
-  }
-};
 
 struct CountingTransport final : io::Transport {
   std::vector<io::ConnectRequest> opened;

@@ -13,36 +13,15 @@
 #include <variant>
 #include <vector>
 
+#include "fakes.hpp"
+
 namespace {
 
 using namespace tether;
+using io::testing::ManualHost;
+using io::testing::VirtualClock;
 namespace wait = model::wait;
 using trompeloeil::_;
-
-struct VirtualClock final : io::Clock {
-  std::int64_t now_ms = 1000;
-  model::Instant now() override { return model::Instant{now_ms}; }
-  std::int64_t unix_now_ms() override { return 1'700'000'000'000 + now_ms; }
-};
-
-// The one worker: offloaded calls wait, in order, until the test runs them.
-struct ManualHost final : io::Host {
-  std::optional<model::Instant> armed;
-  std::deque<Work> queued;
-  std::vector<io::Blocking> kinds;  // of every offload, in order
-  void arm_timer(std::optional<model::Instant> deadline) override { armed = deadline; }
-  void offload(Work work, io::Blocking kind) override {
-    queued.push_back(std::move(work));
-    kinds.push_back(kind);
-  }
-  void run_offloaded() {
-    while (!queued.empty()) {
-      Work work = std::move(queued.front());
-      queued.pop_front();
-      work()();
-    }
-  }
-};
 
 // A plain struct, not std::expected: trompeloeil's trace printer and
 // libstdc++ 12's unconstrained std::expected operator== do not mix.
