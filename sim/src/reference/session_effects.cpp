@@ -53,6 +53,11 @@ void Model::on_connect(const model::Connect& c, Ctx& ctx) {
            "Connect.attempt is " + num(std::uint64_t{c.attempt}) + ", expected " + num(expected));
   check_resume(c);
   if (after_failure && budget_on()) spend_token(ctx.now);
+  // A reconnect with fresh credentials is not held back by the budget, but
+  // after failures it still spends a token (what is left, if less).
+  const bool refreshed =
+      ctx.connect == ConnectKind::refresh || ctx.connect == ConnectKind::late_refresh;
+  if (refreshed && expected > 1 && budget_on()) drain_token(ctx.now);
   connection = Connection::attempting;
   attempt_at = ctx.now;
   failures = expected - 1;
@@ -102,6 +107,11 @@ void Model::spend_token(model::Instant now) {
                                num(budget) + " of " + num(config.budget.refill_ms_per_token) +
                                " ms of refill)");
   budget -= config.budget.refill_ms_per_token;
+}
+
+void Model::drain_token(model::Instant now) {
+  refill(now);
+  budget = std::max<std::int64_t>(0, budget - config.budget.refill_ms_per_token);
 }
 
 void Model::check_resume(const model::Connect& c) const {
@@ -392,7 +402,7 @@ void Model::check_backoff(const model::Status& st, Ctx& ctx) {
 // [lo, hi] for failure f: model::jitter_envelope (clean_close_delay for a
 // count of 0), floored by the short-session floor and the server's hints
 // (the one floor rule, backoff.hpp: a floor moves the spread above it), and
-// hi widened by one token refill when a retry budget may delay the attempt.
+// no earlier than the retry budget's next whole token.
 Range Model::backoff_bounds(const Failure& f, model::Instant now) const {
   const std::int64_t hint = hint_floor(f.retry_after_ms);
   std::int64_t lower = 0;
@@ -406,7 +416,10 @@ Range Model::backoff_bounds(const Failure& f, model::Instant now) const {
     const model::DelayBounds b = model::floored(model::DelayBounds{j.lo, j.hi}, floor);
     lower = b.delay_ms_min;
     upper = b.delay_ms_max;
-    if (budget_on()) upper = add_sat(upper, config.budget.refill_ms_per_token);
+    // The attempt also waits for a whole retry-budget token.
+    const std::int64_t wait_ms = budget_wait_ms(f.count, now);
+    lower = std::max(lower, wait_ms);
+    upper = std::max(upper, wait_ms);
   }
   // after() saturates far in the future: compare against the saturated bound.
   lower = std::min(lower, ms_between(now, model::after(now, lower)));
@@ -424,9 +437,18 @@ void Model::check_restore(const model::Status& st, Ctx& ctx) {
   if (until > std::max(backoff_until, ctx.now))
     broken("network-restored", "network restored postponed the next attempt from " +
                                    num(backoff_until.ms) + " to " + num(until.ms));
-  if (!budget_on() && ms_between(ctx.now, until) > backoff().restored_delay_ms_max)
+  // uniform[0, restored_delay_ms_max], or later for a retry-budget token,
+  // but never after the backoff's own end.
+  const std::int64_t wait_ms = budget_wait_ms(backoff_failures, ctx.now);
+  const std::int64_t delay = ms_between(ctx.now, until);
+  if (delay > std::max(backoff().restored_delay_ms_max, wait_ms))
     broken("network-restored",
-           "network restored left the next attempt more than restored_delay_ms_max away");
+           "network restored left the next attempt " + num(delay) +
+               " ms away, more than restored_delay_ms_max and the retry budget's " + num(wait_ms) +
+               " ms");
+  if (until < std::min(backoff_until, model::after(ctx.now, wait_ms)))
+    broken("network-restored",
+           "network restored moved the next attempt before the retry budget's next token");
   backoff_until = until;
   backoff_cut = true;
 }
@@ -445,14 +467,7 @@ void Model::check_reconnect(const model::Status& st, Ctx& ctx) {
                             " and reason " + std::string(model::name_of(f.reason)));
   const std::int64_t wait_ms = budget_wait_ms(f.count, ctx.now);
   const std::int64_t delay = ms_between(ctx.now, st.next_attempt_at);
-  // After failures the retry budget may hold the attempt back further than
-  // this model's token count says (as for network restored, above, whose
-  // bound is not checked with a budget on): only the jitter's bound is
-  // checked then. Found by the transition fuzzer (a zero_ws + budget session
-  // reconnecting after 12 failed attempts waited 9,354 ms for a token).
-  const bool budget_may_hold = budget_on() && f.count > 0;
-  const std::int64_t hi = budget_may_hold ? std::numeric_limits<std::int64_t>::max()
-                                          : std::max(backoff().restored_delay_ms_max, wait_ms);
+  const std::int64_t hi = std::max(backoff().restored_delay_ms_max, wait_ms);
   if (delay < wait_ms || delay > hi)
     broken("reconnect", "a reconnect's delay " + num(delay) + " ms outside [" + num(wait_ms) +
                             ", " + num(hi) + "] (restored_delay_ms_max, the retry budget)");

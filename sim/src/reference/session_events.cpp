@@ -459,10 +459,11 @@ void Model::plan_resumed(Ctx& ctx) {
 
 // How long until the budget holds a whole token, for an attempt after
 // `failures_before` failures (0: the budget is not asked).
-std::int64_t Model::budget_wait_ms(std::uint64_t failures_before, model::Instant now) {
+std::int64_t Model::budget_wait_ms(std::uint64_t failures_before, model::Instant now) const {
   if (failures_before == 0 || !budget_on()) return 0;
-  refill(now);
-  return std::max<std::int64_t>(0, config.budget.refill_ms_per_token - budget);
+  const std::int64_t credit = std::min(
+      budget_cap(), add_sat(budget, std::max<std::int64_t>(0, ms_between(budget_at, now))));
+  return std::max<std::int64_t>(0, config.budget.refill_ms_per_token - credit);
 }
 
 // An open or attempting connection is dropped, not counted as a failure; a

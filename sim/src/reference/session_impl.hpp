@@ -309,7 +309,7 @@ struct Model {
   void plan_paused(Ctx& ctx);
   void plan_resumed(Ctx& ctx);
   void plan_reconnect(const model::ReconnectRequested& e, Ctx& ctx);
-  std::int64_t budget_wait_ms(std::uint64_t failures_before, model::Instant now);
+  std::int64_t budget_wait_ms(std::uint64_t failures_before, model::Instant now) const;
   void plan_ends(TerminalKind kind, model::Reason reason, Ctx& ctx);
 
   // --- each effect, in order (session_effects.cpp)
@@ -317,6 +317,7 @@ struct Model {
   void on_connect(const model::Connect& c, Ctx& ctx);
   std::uint64_t connect_number(Ctx& ctx, bool& after_failure) const;
   void spend_token(model::Instant now);
+  void drain_token(model::Instant now);
   void check_resume(const model::Connect& c) const;
   void on_deliver(const model::Deliver& d, Ctx& ctx);
   void check_jump(const model::FrameReceived& f, const Ctx& ctx) const;
