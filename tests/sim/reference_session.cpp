@@ -351,23 +351,18 @@ TEST_CASE("reference: an attempt without a retry-budget token is guarantee 10", 
   CHECK(until >= 10300);
   real.step(model::Tick{at(until)});
   CHECK(real.verdict() == "none");
-  // One that backs off as if it had a token (within the widened bound) and
-  // attempts at 850: 550 ms of refill, not 10,000.
+  // One that backs off as if it had a token: attempt 3 at 850, after 500 ms
+  // of refill, not 10,000.
   Run r(cfg);
   r.step(model::Started{at(0), std::nullopt, std::nullopt});
   r.step(model::ConnectionClosed{at(50), model::CloseCause::transport_error});
-  model::Connect retry = std::get<model::Connect>(r.step(model::Tick{at(300)})[0]);
+  r.step(model::Tick{at(300)});
   r.step(model::ConnectionClosed{at(350), model::CloseCause::transport_error}, backoff_until(850));
-  CHECK(r.verdict() == "none");
-  retry.attempt = 3;
-  r.step(model::Tick{at(850)}, [retry](model::State&, model::Effects& effects) {
-    effects = model::Effects{};
-    effects.push_back(retry);
-  });
   CHECK(r.verdict() == "rate/retry-budget");
-  // Under a budget a backoff may wait for its token: at most one refill past
-  // the jitter range (failure 2: 500 ms, no jitter; 10,000 ms of refill).
-  for (const Ms delay : {Ms{10500}, Ms{10501}}) {
+  // The bound is exact: attempt 2 at 300 spent the only token, so at 350 the
+  // budget holds 50 ms of refill and failure 2 waits 9,950 ms (more than its
+  // 500 ms of backoff), not a millisecond less or more.
+  for (const Ms delay : {Ms{9949}, Ms{9950}, Ms{9951}}) {
     INFO("failure 2 waits " << delay << " ms");
     Run bounded(cfg);
     bounded.step(model::Started{at(0), std::nullopt, std::nullopt});
@@ -375,7 +370,10 @@ TEST_CASE("reference: an attempt without a retry-budget token is guarantee 10", 
     bounded.step(model::Tick{at(300)});
     bounded.step(model::ConnectionClosed{at(350), model::CloseCause::transport_error},
                  backoff_until(350 + delay));
-    CHECK(bounded.verdict() == (delay <= 10500 ? "none" : "backoff-bounds/backoff-delay"));
+    const char* expected = delay < 9950    ? "rate/retry-budget"
+                           : delay > 9950 ? "backoff-bounds/backoff-delay"
+                                          : "none";
+    CHECK(bounded.verdict() == expected);
   }
 }
 

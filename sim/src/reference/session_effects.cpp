@@ -389,6 +389,10 @@ void Model::check_backoff(const model::Status& st, Ctx& ctx) {
                                 " outside [" + num(r.lo) + ", " + num(r.hi) + "]" +
                                 (f.short_session ? " (short session)" : "") + " hint floor " +
                                 num(hint_floor(f.retry_after_ms)));
+  if (const std::int64_t wait_ms = budget_wait_ms(f.count, ctx.now); delay < wait_ms)
+    broken("retry-budget", "backoff delay " + num(delay) + " ms for failure " + num(f.count) +
+                               ", but the retry budget holds no whole token for " +
+                               num(wait_ms) + " ms");
   backing_off = true;
   backoff_failures = f.count;
   backoff_reason = f.reason;
@@ -401,8 +405,8 @@ void Model::check_backoff(const model::Status& st, Ctx& ctx) {
 
 // [lo, hi] for failure f: model::jitter_envelope (clean_close_delay for a
 // count of 0), floored by the short-session floor and the server's hints
-// (the one floor rule, backoff.hpp: a floor moves the spread above it), and
-// no earlier than the retry budget's next whole token.
+// (the one floor rule, backoff.hpp: a floor moves the spread above it), hi
+// raised to the retry budget's next whole token.
 Range Model::backoff_bounds(const Failure& f, model::Instant now) const {
   const std::int64_t hint = hint_floor(f.retry_after_ms);
   std::int64_t lower = 0;
@@ -416,10 +420,9 @@ Range Model::backoff_bounds(const Failure& f, model::Instant now) const {
     const model::DelayBounds b = model::floored(model::DelayBounds{j.lo, j.hi}, floor);
     lower = b.delay_ms_min;
     upper = b.delay_ms_max;
-    // The attempt also waits for a whole retry-budget token.
-    const std::int64_t wait_ms = budget_wait_ms(f.count, now);
-    lower = std::max(lower, wait_ms);
-    upper = std::max(upper, wait_ms);
+    // The attempt may also wait for a whole retry-budget token (that it
+    // does is the retry budget's guarantee, checked in check_backoff).
+    upper = std::max(upper, budget_wait_ms(f.count, now));
   }
   // after() saturates far in the future: compare against the saturated bound.
   lower = std::min(lower, ms_between(now, model::after(now, lower)));
