@@ -44,16 +44,20 @@ set(std_headers
 set(net_regex "^(boost/|openssl/|asio/|asio[.]hpp$)")
 
 # The repository file an #include names, or "" (a system header, a generated
-# one). <tether/L/x> is L/include/tether/L/x; "x" is next to the includer or
+# one). <tether/L/x> is L/include/tether/L/x (or L/asio/include/tether/L/x); "x" is next to the includer or
 # in the includer's layer's src/ (tether::io's private include directory).
 function(resolve includer kind name out)
   set(result "")
   if(kind STREQUAL "<")
     if(name MATCHES "^tether/(model|io|sim)/")
-      set(candidate "${root}/${CMAKE_MATCH_1}/include/${name}")
-      if(EXISTS "${candidate}")
-        set(result "${candidate}")
-      endif()
+      # io/asio/include holds tether::io's one public header with Boost in it.
+      foreach(candidate IN ITEMS "${root}/${CMAKE_MATCH_1}/include/${name}"
+                                 "${root}/${CMAKE_MATCH_1}/asio/include/${name}")
+        if(EXISTS "${candidate}")
+          set(result "${candidate}")
+          break()
+        endif()
+      endforeach()
     endif()
   else()
     cmake_path(GET includer PARENT_PATH dir)
