@@ -35,9 +35,8 @@ std::expected<std::unique_ptr<AsioSession>, std::string> AsioSession::start(
 // once they have run (SessionCore::reap).
 AsioSession::~AsioSession() {
   net::SessionCore* core = core_.get();
-  boost::asio::post(core->io, [core, owner = std::move(core_)]() mutable {
-    core->reap(std::move(owner));
-  });
+  boost::asio::post(core->io,
+                    [core, owner = std::move(core_)]() mutable { core->reap(std::move(owner)); });
 }
 
 void AsioSession::stop_then(std::move_only_function<void()> done) {
@@ -50,16 +49,14 @@ void AsioSession::stop_then(std::move_only_function<void()> done) {
 
 void AsioSession::when_finished(std::move_only_function<void()> done) {
   net::SessionCore* core = core_.get();
-  boost::asio::post(core->io, [core, done = std::move(done)]() mutable {
-    core->when_finished(std::move(done));
-  });
+  boost::asio::post(
+      core->io, [core, done = std::move(done)]() mutable { core->when_finished(std::move(done)); });
 }
 
 void AsioSession::next_then(std::move_only_function<void(std::optional<OwnedDelivery>)> done) {
   net::SessionCore* core = core_.get();
-  boost::asio::post(core->io, [core, done = std::move(done)]() mutable {
-    core->next_then(std::move(done));
-  });
+  boost::asio::post(core->io,
+                    [core, done = std::move(done)]() mutable { core->next_then(std::move(done)); });
 }
 
 void AsioSession::ack(std::uint64_t delivery_id) { core_->ack(delivery_id); }

@@ -151,6 +151,7 @@ struct Cli {
   std::string post_reconnect;
   std::string last_event_id;
   bool nchan_meta = false;
+  std::vector<std::string> ws_subscribe;
   bool json_status = false;
   bool verbose = false;
   std::string metrics_listen;
@@ -220,6 +221,11 @@ void add_policy_options(CLI::App& app, Cli& c) {
       "--last-event-id", c.last_event_id,
       "resume after this event id (sent as Last-Event-ID) when no checkpoint holds a cursor; "
       "refused with a --checkpoint file that holds one (resume.start)");
+  app.add_option("--ws-subscribe", c.ws_subscribe,
+                 "WebSocket: send this text message on every connection before it counts as "
+                 "open, {cursor} becoming the resume id (repeatable, in order; may carry "
+                 "credentials: never printed or recorded)")
+      ->allow_extra_args(false);
   app.add_flag("--ws-nchan-meta", c.nchan_meta,
                "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
   c.seed_opt = app.add_option("--seed", c.seed_text,
@@ -460,6 +466,8 @@ std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c,
                              "\nreplay: tether-sim replay --events " + c.record;
   }
   if (auto ok = add_headers(c, options); !ok) return std::unexpected(ok.error());
+  // Like -H values, subscribe messages never enter the configuration.
+  options.websocket.subscribe = c.ws_subscribe;
   options.auto_ack = false;  // Output acks once a line is written
   return options;
 }

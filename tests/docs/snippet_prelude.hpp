@@ -5,8 +5,6 @@
 // tests/docs/extract_snippets.cpp wraps every example in a function that
 // receives these.
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>

@@ -370,7 +370,7 @@ TEST_CASE("reference: an attempt without a retry-budget token is guarantee 10", 
     bounded.step(model::Tick{at(300)});
     bounded.step(model::ConnectionClosed{at(350), model::CloseCause::transport_error},
                  backoff_until(350 + delay));
-    const char* expected = delay < 9950    ? "rate/retry-budget"
+    const char* expected = delay < 9950   ? "rate/retry-budget"
                            : delay > 9950 ? "backoff-bounds/backoff-delay"
                                           : "none";
     CHECK(bounded.verdict() == expected);

@@ -225,7 +225,8 @@ void SessionCore::next_then(std::move_only_function<void(std::optional<OwnedDeli
     return;
   }
   // One pull at a time: a second one ends the first with nothing.
-  if (waiting_next) asio::post(io, [old = std::exchange(waiting_next, nullptr)]() mutable { old({}); });
+  if (waiting_next)
+    asio::post(io, [old = std::exchange(waiting_next, nullptr)]() mutable { old({}); });
   waiting_next = std::move(done);
 }
 
@@ -292,7 +293,6 @@ struct Listener final : TransportListener {
   void on_response(const ResponseHead& head) override { impl->driver->on_response(head); }
 };
 
-
 // The transport the driver sees: forwards to the real one but hands it the
 // publishing listener instead of the driver itself.
 class PublishingTransport final : public Transport {
@@ -336,6 +336,23 @@ std::expected<void, std::string> check_shell_options(const RunnerOptions& option
     return std::unexpected(bad.error());
   return {};
 }
+// Subscribe messages belong to a WebSocket and fit in one message; the
+// error names the message by its number (its text may be a credential).
+std::expected<void, std::string> check_subscribe(const WebSocketOptions& websocket,
+                                                 const Url& url) {
+  if (websocket.subscribe.empty()) return {};
+  if (!url.websocket())
+    return std::unexpected("websocket.subscribe needs a ws:// or wss:// URL, not " + url.scheme +
+                           "://");
+  for (std::size_t i = 0; i < websocket.subscribe.size(); ++i) {
+    if (websocket.subscribe[i].size() > websocket.message_bytes_max)
+      return std::unexpected("websocket.subscribe message " + std::to_string(i + 1) + " is " +
+                             std::to_string(websocket.subscribe[i].size()) +
+                             " bytes, more than websocket.message_bytes_max (" +
+                             std::to_string(websocket.message_bytes_max) + ")");
+  }
+  return {};
+}
 }  // namespace
 
 std::expected<std::unique_ptr<SessionCore>, std::string> SessionCore::make(
@@ -350,6 +367,7 @@ std::expected<std::unique_ptr<SessionCore>, std::string> SessionCore::make(
                            std::string(state.error().reason));
   }
   if (auto ok = check_shell_options(options); !ok) return std::unexpected(ok.error());
+  if (auto ok = check_subscribe(options.websocket, *url); !ok) return std::unexpected(ok.error());
 
   auto core = std::make_unique<SessionCore>(io, std::move(blocking));
   SessionCore& i = *core;
@@ -375,11 +393,11 @@ std::expected<std::unique_ptr<SessionCore>, std::string> SessionCore::make(
     if (!recorder) return std::unexpected(recorder.error());
     i.recorder = std::move(*recorder);
   }
-  i.transport = url->websocket() ? make_websocket_transport(i.io, std::move(tls), *url,
-                                                            i.options.http, i.options.websocket,
-                                                            i.clock)
-                                 : make_sse_transport(i.io, std::move(tls), *url, i.options.http,
-                                                      i.options.sse, i.clock);
+  i.transport =
+      url->websocket()
+          ? make_websocket_transport(i.io, std::move(tls), *url, i.options.http,
+                                     i.options.websocket, i.clock)
+          : make_sse_transport(i.io, std::move(tls), *url, i.options.http, i.options.sse, i.clock);
   auto listener = std::make_shared<Listener>();
   listener->impl = &i;
   auto publishing = std::make_shared<PublishingTransport>(*i.transport, *listener);

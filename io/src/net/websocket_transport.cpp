@@ -14,6 +14,7 @@
 #include <tether/io/request_hook.hpp>
 #include <tether/io/retry_after.hpp>
 #include <utility>
+#include <vector>
 
 #include "net/asio_transports.hpp"
 #include "net/connection_base.hpp"
@@ -206,9 +207,40 @@ class WsConnection final : public ConnectionBase,
       return end(model::CloseCause::unexpected_eof,
                  "server closed the connection during the upgrade");
     if (ec) return end(model::CloseCause::protocol_error, "WebSocket upgrade: " + ec.message());
-    listener_.on_opened();
-    if (cancelled_) return;
-    read();
+    subscribe(0);
+  }
+
+  // Session restore: the subscribe messages, in order, on every connection,
+  // before it counts as open, so no delivery is taken for caught up before
+  // the subscription that brings it. Their text may carry credentials: an
+  // error names the message's number, never its text.
+  void subscribe(std::size_t next) {
+    const std::vector<std::string>& messages = settings_.websocket.subscribe;
+    if (next == messages.size()) {
+      listener_.on_opened();
+      if (cancelled_) return;
+      return read();
+    }
+    outgoing_ = with_cursor(messages[next], resume_);
+    ws_.text(true);
+    ws_.async_write(asio::buffer(outgoing_), [self = this->shared_from_this(), next](
+                                                 beast::error_code ec, std::size_t) {
+      if (self->cancelled_) return;
+      if (ec)
+        return self->end(model::CloseCause::transport_error,
+                         "WebSocket subscribe message " + std::to_string(next + 1) + " of " +
+                             std::to_string(self->settings_.websocket.subscribe.size()) + ": " +
+                             ec.message());
+      self->subscribe(next + 1);
+    });
+  }
+
+  // "{cursor}" becomes the resume id (empty when there is none).
+  static std::string with_cursor(std::string text, const std::string& resume) {
+    for (std::size_t at = text.find("{cursor}"); at != std::string::npos;
+         at = text.find("{cursor}", at + resume.size()))
+      text.replace(at, 8, resume);
+    return text;
   }
 
   void resume_reading() override {
@@ -284,6 +316,7 @@ class WsConnection final : public ConnectionBase,
   TransportListener& listener_;
   websocket::response_type response_;
   beast::flat_buffer buffer_;
+  std::string outgoing_;  // the subscribe message being written
   std::string last_id_;
   bool cancelled_ = false;
   bool parked_ = false;

@@ -391,8 +391,8 @@ void Model::check_backoff(const model::Status& st, Ctx& ctx) {
                                 num(hint_floor(f.retry_after_ms)));
   if (const std::int64_t wait_ms = budget_wait_ms(f.count, ctx.now); delay < wait_ms)
     broken("retry-budget", "backoff delay " + num(delay) + " ms for failure " + num(f.count) +
-                               ", but the retry budget holds no whole token for " +
-                               num(wait_ms) + " ms");
+                               ", but the retry budget holds no whole token for " + num(wait_ms) +
+                               " ms");
   backing_off = true;
   backoff_failures = f.count;
   backoff_reason = f.reason;

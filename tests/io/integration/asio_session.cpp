@@ -6,8 +6,6 @@
 // io_context is run with a bound (run_for) and asked whether it ran out of
 // work, so a session that leaves a handler behind fails instead of hanging.
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -227,8 +225,8 @@ TEST_CASE(
   int deliveries = 0;
   bool destroyed = false;
   std::unique_ptr<io::AsioSession> session;
-  auto started = io::AsioSession::start_application(
-      io, std::move(options), [&](io::SessionControl& control) {
+  auto started =
+      io::AsioSession::start_application(io, std::move(options), [&](io::SessionControl& control) {
         return std::make_unique<CountingApp>(control, deliveries, destroyed, [&] {
           // Posted: the destructor runs outside the session's own callback.
           asio::post(io, [&] { session.reset(); });

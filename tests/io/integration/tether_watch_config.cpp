@@ -227,3 +227,17 @@ TEST_CASE("tether-watch config: a commit policy other than on_ack is refused, na
   CHECK(run_watch({"--print-config", "--set", "resume.commit=on_ack"}, 20s).exit_code == 0);
 }
 #endif  // TETHER_WATCH
+
+// Subscribe messages may carry credentials: like -H values they stay out of
+// the configuration that --print-config shows (and recordings embed).
+TEST_CASE("tether-watch config: --ws-subscribe never enters the printed configuration",
+          "[tether_watch][config]") {
+  const auto run = run_watch({"--print-config", "--ws-subscribe", R"({"key":"SUBSECRET1"})",
+                              "--ws-subscribe", "SUBSECRET2", "ws://127.0.0.1:1/ws"},
+                             20s);
+  INFO(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("tether-config/1") != std::string::npos);
+  CHECK(run.out.find("SUBSECRET") == std::string::npos);
+  CHECK(run.err.find("SUBSECRET") == std::string::npos);
+}

@@ -63,6 +63,12 @@ struct WebSocketOptions {
   // so messages carry resume ids; otherwise a frame is the payload alone.
   bool nchan_meta_frames = false;
   std::uint64_t message_bytes_max = 8 * 1024 * 1024;
+  // Session restore: text messages sent, in order, on every connection once
+  // the upgrade is done and before it counts as open (a subscription, an
+  // auth message). "{cursor}" in one becomes the resume id (empty when there
+  // is none). Each at most message_bytes_max; they may carry credentials, so
+  // they are never printed, recorded or written to a configuration file.
+  std::vector<std::string> subscribe;
 };
 
 }  // namespace tether::io

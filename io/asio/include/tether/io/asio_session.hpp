@@ -23,8 +23,8 @@
 // `io`: it runs on the executor given in AsioSessionOptions (serialized), or
 // on a one-thread pool of the session's own.
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
