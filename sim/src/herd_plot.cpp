@@ -19,9 +19,7 @@ void beat_within(WorldParams& w, Ms budget_ms) {
   w.heartbeat_every_ms = w.heartbeat_every_ms > 0 ? std::min(w.heartbeat_every_ms, every) : every;
 }
 
-bool terminal(StatusKind kind) {
-  return kind == StatusKind::gave_up || kind == StatusKind::failed;
-}
+bool terminal(StatusKind kind) { return kind == StatusKind::gave_up || kind == StatusKind::failed; }
 
 // What one client's statuses say about the outage and its end.
 struct ClientOutcome {

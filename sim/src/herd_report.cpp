@@ -81,10 +81,10 @@ std::string herd_summary(const HerdPlot& p) {
   std::string out;
   out += format("herd: %s (jitter %s), %u clients, %s\n", f.label.c_str(), jitter_of(f).c_str(),
                 f.clients, seeding_of(f).c_str());
-  out += format("  outage: %" PRId64 " ms from %" PRId64 " ms (%u clients streaming), recovery at %" PRId64
-                " ms, horizon %" PRId64 " ms after it\n",
-                f.outage_ms, p.outage_at_ms, p.streaming_at_outage, p.recovery_at_ms,
-                p.horizon_ms);
+  out += format("  outage: %" PRId64 " ms from %" PRId64
+                " ms (%u clients streaming), recovery at %" PRId64 " ms, horizon %" PRId64
+                " ms after it\n",
+                f.outage_ms, p.outage_at_ms, p.streaming_at_outage, p.recovery_at_ms, p.horizon_ms);
   out += format("  attempts after recovery: %" PRIu64 " in %zu buckets of %" PRId64 " ms\n",
                 p.attempts_total, p.attempts.size(), f.bucket_ms);
   out += format("  peak: %u attempts in [%" PRId64 ", %" PRId64 ") ms after recovery\n",
@@ -105,17 +105,16 @@ std::string herd_summary(const HerdPlot& p) {
 std::string herd_flag_line(const HerdPlot& p) {
   if (!p.flagged()) return {};
   const HerdFleet& f = p.fleet;
-  std::string line = format("FLAGGED: %s, %u clients, %s: the busiest %" PRId64
-                            " ms window holds %zu attempts (from %" PRId64
-                            " ms after recovery; peak bucket %u)",
-                            f.label.c_str(), f.clients, seeding_of(f).c_str(), f.bucket_ms,
-                            p.verdict.peak.attempts, p.verdict.peak.window_start_ms,
-                            p.peak.attempts);
-  if (!p.verdict.ok())
-    return line + format(", above the herd bound %zu", p.verdict.bound);
-  return line + format(": jitter %s cannot spread the fleet (a window is expected to hold %.1f of "
-                       "%u clients; herd bound %zu)",
-                       jitter_of(f).c_str(), p.verdict.expected_max, f.clients, p.verdict.bound);
+  std::string line =
+      format("FLAGGED: %s, %u clients, %s: the busiest %" PRId64
+             " ms window holds %zu attempts (from %" PRId64 " ms after recovery; peak bucket %u)",
+             f.label.c_str(), f.clients, seeding_of(f).c_str(), f.bucket_ms,
+             p.verdict.peak.attempts, p.verdict.peak.window_start_ms, p.peak.attempts);
+  if (!p.verdict.ok()) return line + format(", above the herd bound %zu", p.verdict.bound);
+  return line + format(
+                    ": jitter %s cannot spread the fleet (a window is expected to hold %.1f of "
+                    "%u clients; herd bound %zu)",
+                    jitter_of(f).c_str(), p.verdict.expected_max, f.clients, p.verdict.bound);
 }
 
 std::string herd_not_recovered_line(const HerdPlot& p) {

@@ -41,11 +41,20 @@ std::string escaped(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -60,7 +69,9 @@ std::string seconds(Ms ms, Ms step_ms) {
   return format("%.3f", s);
 }
 
-std::string colour_of(std::size_t fleet) { return std::string(colours[std::min<std::size_t>(fleet, 1)]); }
+std::string colour_of(std::size_t fleet) {
+  return std::string(colours[std::min<std::size_t>(fleet, 1)]);
+}
 
 // The axes' ranges and the mapping from data to the page.
 struct Frame {
@@ -189,8 +200,8 @@ std::string marks(const Frame& f, const HerdPlot& p, std::size_t i) {
         "<line class=\"streaming-99\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
         "stroke=\"%s\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n",
         x, top, x, bottom, c.c_str());
-    out += label(x, top + 12 + shift,
-                 format("99 %% streaming: %" PRId64 " ms", *p.streaming_99_ms));
+    out +=
+        label(x, top + 12 + shift, format("99 %% streaming: %" PRId64 " ms", *p.streaming_99_ms));
   }
   if (f.shows(p.verdict.bound)) {
     const double y = f.y(static_cast<double>(p.verdict.bound));
@@ -221,28 +232,28 @@ std::string legend(const Frame& f, const HerdPlot& p, std::size_t i, double y) {
   const HerdFleet& fl = p.fleet;
   std::string out = legend_swatch(i, y, "fleet");
   out += format("<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s (jitter %s)</text>\n", tx, y,
-                escaped(fl.label).c_str(), std::string(model::name_of(fl.config.backoff.jitter)).c_str());
+                escaped(fl.label).c_str(),
+                std::string(model::name_of(fl.config.backoff.jitter)).c_str());
   out += format("<text x=\"%.1f\" y=\"%.1f\">%u clients, %s</text>\n", tx, y + row, fl.clients,
                 escaped(seeding_of(fl)).c_str());
-  out += format("<text x=\"%.1f\" y=\"%.1f\">peak %u in [%" PRId64 ", %" PRId64 ") ms</text>\n",
-                tx, y + 2 * row, p.peak.attempts, static_cast<Ms>(p.peak.index) * fl.bucket_ms,
+  out += format("<text x=\"%.1f\" y=\"%.1f\">peak %u in [%" PRId64 ", %" PRId64 ") ms</text>\n", tx,
+                y + 2 * row, p.peak.attempts, static_cast<Ms>(p.peak.index) * fl.bucket_ms,
                 static_cast<Ms>(p.peak.index + 1) * fl.bucket_ms);
   out += legend_swatch(i, y + 3 * row, "99");
   out += p.streaming_99_ms
-             ? format("<text x=\"%.1f\" y=\"%.1f\">99 %% streaming after %" PRId64
-                      " ms</text>\n",
+             ? format("<text x=\"%.1f\" y=\"%.1f\">99 %% streaming after %" PRId64 " ms</text>\n",
                       tx, y + 3 * row, *p.streaming_99_ms)
-             : format("<text x=\"%.1f\" y=\"%.1f\">99 %% NOT streaming by %" PRId64
-                      " ms</text>\n",
+             : format("<text x=\"%.1f\" y=\"%.1f\">99 %% NOT streaming by %" PRId64 " ms</text>\n",
                       tx, y + 3 * row, p.horizon_ms);
   out += legend_swatch(i, y + 4 * row, "bound");
   out += format("<text x=\"%.1f\" y=\"%.1f\">herd bound %zu%s</text>\n", tx, y + 4 * row,
                 p.verdict.bound, f.shows(p.verdict.bound) ? "" : " (above the axis)");
   out += format("<text x=\"%.1f\" y=\"%.1f\">busiest %" PRId64 " ms window %zu</text>\n", tx,
                 y + 5 * row, fl.bucket_ms, p.verdict.peak.attempts);
-  out += p.flagged() ? format("<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\" fill=\"%s\">FLAGGED: "
-                              "a herd</text>\n",
-                              tx, y + 6 * row, std::string(flag_colour).c_str())
+  out += p.flagged() ? format(
+                           "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\" fill=\"%s\">FLAGGED: "
+                           "a herd</text>\n",
+                           tx, y + 6 * row, std::string(flag_colour).c_str())
                      : format("<text x=\"%.1f\" y=\"%.1f\">within the herd bound</text>\n", tx,
                               y + 6 * row);
   return out;
@@ -262,11 +273,10 @@ std::string header(std::span<const HerdPlot> plots) {
       "<text x=\"%.1f\" y=\"28\" font-size=\"16\" font-weight=\"bold\">Connection attempts after a "
       "%" PRId64 " ms server outage: %s</text>\n",
       left, f.outage_ms, names.c_str());
-  out += format(
-      "<text x=\"%.1f\" y=\"48\" font-size=\"12\">%u clients, buckets of %" PRId64
-      " ms; dashed: 99 %% of the clients streaming again, and the herd bound (tether-sim "
-      "herd)</text>\n",
-      left, f.clients, f.bucket_ms);
+  out += format("<text x=\"%.1f\" y=\"48\" font-size=\"12\">%u clients, buckets of %" PRId64
+                " ms; dashed: 99 %% of the clients streaming again, and the herd bound (tether-sim "
+                "herd)</text>\n",
+                left, f.clients, f.bucket_ms);
   return out;
 }
 

@@ -43,7 +43,8 @@ std::optional<Named> preset_named(const std::string& flag, const std::string& na
 std::optional<Named> file_named(const std::string& flag, const std::string& path) {
   const auto loaded = io::load_config(path);
   if (!loaded) {
-    std::fprintf(stderr, "tether-sim herd: %s %s\n", flag.c_str(), loaded.error().message().c_str());
+    std::fprintf(stderr, "tether-sim herd: %s %s\n", flag.c_str(),
+                 loaded.error().message().c_str());
     return std::nullopt;
   }
   Named n{std::filesystem::path(path).filename().string(), loaded->session, loaded->seed};
@@ -62,8 +63,8 @@ std::optional<std::vector<HerdFleet>> fleets_of(const HerdArgs& a) {
     return std::nullopt;
   }
   std::vector<Named> named;
-  auto policy = a.preset.empty() ? file_named("--config", a.config_file)
-                                 : preset_named("--preset", a.preset);
+  auto policy =
+      a.preset.empty() ? file_named("--config", a.config_file) : preset_named("--preset", a.preset);
   if (!policy) return std::nullopt;
   named.push_back(std::move(*policy));
   if (!a.compare_file.empty() || !a.compare_preset.empty()) {
@@ -116,8 +117,8 @@ int judge(const HerdPlot& p) {
                  p.fleet.label.c_str(), p.violations_count);
     std::size_t shown = 0;
     std::size_t begin = 0;
-    for (std::size_t end; (end = p.violations.find('\n', begin)) != std::string::npos &&
-                          shown < violation_lines_max;
+    for (std::size_t end;
+         (end = p.violations.find('\n', begin)) != std::string::npos && shown < violation_lines_max;
          begin = end + 1, ++shown)
       std::fprintf(stderr, "  %s\n", p.violations.substr(begin, end - begin).c_str());
     if (p.violations_count > shown)
@@ -157,8 +158,8 @@ CLI::App* add_herd(CLI::App& app, HerdArgs& a) {
   cmd->add_option("--outage-ms", a.outage_ms, "how long the server is down (refusing), in ms")
       ->required()
       ->check(CLI::Range(Ms{0}, herd_outage_ms_max));
-  auto* compare = cmd->add_option("--compare", a.compare_file,
-                                  "overlay a second policy: a configuration file");
+  auto* compare =
+      cmd->add_option("--compare", a.compare_file, "overlay a second policy: a configuration file");
   auto* compare_preset =
       cmd->add_option("--compare-preset", a.compare_preset, "overlay a second policy: a preset");
   compare->excludes(compare_preset);

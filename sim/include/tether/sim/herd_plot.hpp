@@ -80,7 +80,7 @@ struct HerdPlot {
   HerdFleet fleet;
   Ms outage_at_ms = 0;
   Ms recovery_at_ms = 0;
-  Ms horizon_ms = 0;  // simulated time after the recovery
+  Ms horizon_ms = 0;                    // simulated time after the recovery
   std::vector<std::uint32_t> attempts;  // per bucket after the recovery (bucket_attempts)
   std::uint64_t attempts_total = 0;     // after the recovery
   HerdBucket peak;                      // the first bucket with the most attempts
@@ -102,9 +102,7 @@ struct HerdPlot {
   bool spreads() const { return verdict.expected_max < static_cast<double>(fleet.clients); }
   // A herd: more attempts in one window than the jitter explains, or a policy
   // that does not spread its fleet at all with more than one client in a window.
-  bool flagged() const {
-    return !verdict.ok() || (!spreads() && verdict.peak.attempts > 1);
-  }
+  bool flagged() const { return !verdict.ok() || (!spreads() && verdict.peak.attempts > 1); }
   bool recovered() const { return streaming_99_ms.has_value(); }
 };
 
