@@ -190,10 +190,12 @@ std::string marks(const Frame& f, const HerdPlot& p, std::size_t i) {
   const Ms peak_ms = static_cast<Ms>(p.peak.index) * f.bucket_ms;
   const double px = (f.x(peak_ms) + f.x(peak_ms + f.bucket_ms)) / 2;
   const double py = f.y(p.peak.attempts) - 3;
-  out += format(
-      "<path class=\"peak\" d=\"M%.2f %.2fl-5 -8h10z\" stroke=\"#000\" stroke-width=\"0.5\"/>\n",
-      px, py);
-  out += label(px, py - 4 - shift, format("peak %u at %" PRId64 " ms", p.peak.attempts, peak_ms));
+  if (p.peak.attempts > 0) {
+    out += format(
+        "<path class=\"peak\" d=\"M%.2f %.2fl-5 -8h10z\" stroke=\"#000\" stroke-width=\"0.5\"/>\n",
+        px, py);
+    out += label(px, py - 4 - shift, format("peak %u at %" PRId64 " ms", p.peak.attempts, peak_ms));
+  }
   if (p.streaming_99_ms) {
     const double x = f.x(*p.streaming_99_ms);
     out += format(
@@ -236,9 +238,13 @@ std::string legend(const Frame& f, const HerdPlot& p, std::size_t i, double y) {
                 std::string(model::name_of(fl.config.backoff.jitter)).c_str());
   out += format("<text x=\"%.1f\" y=\"%.1f\">%u clients, %s</text>\n", tx, y + row, fl.clients,
                 escaped(seeding_of(fl)).c_str());
-  out += format("<text x=\"%.1f\" y=\"%.1f\">peak %u in [%" PRId64 ", %" PRId64 ") ms</text>\n", tx,
-                y + 2 * row, p.peak.attempts, static_cast<Ms>(p.peak.index) * fl.bucket_ms,
-                static_cast<Ms>(p.peak.index + 1) * fl.bucket_ms);
+  out +=
+      p.peak.attempts > 0
+          ? format("<text x=\"%.1f\" y=\"%.1f\">peak %u in [%" PRId64 ", %" PRId64 ") ms</text>\n",
+                   tx, y + 2 * row, p.peak.attempts, static_cast<Ms>(p.peak.index) * fl.bucket_ms,
+                   static_cast<Ms>(p.peak.index + 1) * fl.bucket_ms)
+          : format("<text x=\"%.1f\" y=\"%.1f\">no attempt after the recovery</text>\n", tx,
+                   y + 2 * row);
   out += legend_swatch(i, y + 3 * row, "99");
   out += p.streaming_99_ms
              ? format("<text x=\"%.1f\" y=\"%.1f\">99 %% streaming after %" PRId64 " ms</text>\n",

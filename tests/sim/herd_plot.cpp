@@ -165,8 +165,7 @@ TEST_CASE("herd plot: full jitter spreads a fleet, no jitter and one shared seed
   CHECK(lockstep.peak.attempts == clients);
 }
 
-TEST_CASE("herd plot: the same fleet gives the same figures, another seed others",
-          "[herd-plot]") {
+TEST_CASE("herd plot: the same fleet gives the same figures, another seed others", "[herd-plot]") {
   HerdFleet f = fleet_of(model::presets::zero_ws(), "zero_ws", 200);
   const HerdPlot a = run_herd(f);
   const HerdPlot b = run_herd(f);

@@ -42,7 +42,8 @@ std::string xml_problem(std::string_view x) {
   while (i < x.size()) {
     if (x[i] == '&') {
       const auto semi = x.find(';', i);
-      const std::string_view entity = x.substr(i, semi == std::string_view::npos ? 1 : semi - i + 1);
+      const std::string_view entity =
+          x.substr(i, semi == std::string_view::npos ? 1 : semi - i + 1);
       if (entity != "&amp;" && entity != "&lt;" && entity != "&gt;" && entity != "&quot;")
         return "bare & at " + std::to_string(i);
     }
@@ -55,9 +56,9 @@ std::string xml_problem(std::string_view x) {
     const std::string_view tag = x.substr(i + 1, end - i - 1);
     if (count(tag, "\"") % 2 != 0 || tag.find('<') != std::string_view::npos)
       return "bad tag at " + std::to_string(i);
-    const std::string name(tag.substr(tag.starts_with('/') ? 1 : 0,
-                                      tag.find_first_of(" />", tag.starts_with('/') ? 1 : 0) -
-                                          (tag.starts_with('/') ? 1 : 0)));
+    const std::string name(tag.substr(
+        tag.starts_with('/') ? 1 : 0,
+        tag.find_first_of(" />", tag.starts_with('/') ? 1 : 0) - (tag.starts_with('/') ? 1 : 0)));
     if (tag.starts_with('/')) {
       if (open.empty() || open.back() != name) return "</" + name + "> closes nothing open";
       open.pop_back();
@@ -104,8 +105,7 @@ TEST_CASE("herd svg: a well-formed plot with a bar per non-empty bucket", "[herd
   CHECK(herd_svg(one) == svg);
 }
 
-TEST_CASE("herd svg: a bound far above the bars is given in the legend, not drawn",
-          "[herd-plot]") {
+TEST_CASE("herd svg: a bound far above the bars is given in the legend, not drawn", "[herd-plot]") {
   std::vector<HerdPlot> one{plot("aviso", {5, 7}, 480)};
   one[0].streaming_99_ms.reset();
   const std::string svg = herd_svg(one);
@@ -114,6 +114,14 @@ TEST_CASE("herd svg: a bound far above the bars is given in the legend, not draw
   CHECK(svg.find("herd bound 480 (above the axis)") != std::string::npos);
   CHECK(count(svg, "class=\"streaming-99\"") == 0);
   CHECK(svg.find("99 % NOT streaming by 60000 ms") != std::string::npos);
+  // A fleet that never came back made no attempt: no bar, no peak to mark.
+  one[0].attempts.clear();
+  one[0].peak = HerdBucket{};
+  const std::string none = herd_svg(one);
+  CHECK(xml_problem(none).empty());
+  CHECK(count(none, "<rect class=\"bar\"") == 0);
+  CHECK(count(none, "class=\"peak\"") == 0);
+  CHECK(none.find("no attempt after the recovery") != std::string::npos);
 }
 
 TEST_CASE("herd svg: the comparison is overlaid as a step line, names escaped", "[herd-plot]") {
