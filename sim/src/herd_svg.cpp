@@ -21,6 +21,7 @@ constexpr double top = 70;
 constexpr double bottom = 450;
 constexpr double legend_x = 722;
 constexpr double row = 17;  // a legend line
+constexpr Ms buckets_min = 20;
 // The policy's colour, then the comparison's (colour-blind safe: blue, orange).
 constexpr std::array<std::string_view, 2> colours{"#1f77b4", "#e66100"};
 constexpr std::string_view flag_colour = "#c00000";
@@ -90,13 +91,15 @@ struct Frame {
   bool shows(std::size_t bound) const { return static_cast<std::int64_t>(bound) <= y_max; }
 };
 
-// The x axis reaches past every fleet's last attempt and 99 % time; the y
+// The x axis spans at least buckets_min buckets (a herd in one bucket shows
+// as a spike, not a wall) and reaches past every fleet's last attempt and
+// 99 % time; the y
 // axis past every peak, and past a bound unless it is more than twice the
 // highest peak (which would flatten the bars: the legend gives it then).
 Frame frame_of(std::span<const HerdPlot> plots) {
   Frame f;
   f.bucket_ms = plots.front().fleet.bucket_ms;
-  Ms x_needed = f.bucket_ms;
+  Ms x_needed = f.bucket_ms * buckets_min;
   std::int64_t peak = 1;
   for (const HerdPlot& p : plots) {
     x_needed = std::max(x_needed, static_cast<Ms>(p.attempts.size()) * f.bucket_ms);
@@ -262,6 +265,11 @@ std::string legend(const Frame& f, const HerdPlot& p, std::size_t i, double y) {
                            tx, y + 6 * row, std::string(flag_colour).c_str())
                      : format("<text x=\"%.1f\" y=\"%.1f\">within the herd bound</text>\n", tx,
                               y + 6 * row);
+  if (p.flagged())
+    out += format(
+        "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", tx, y + 7 * row,
+        std::string(flag_colour).c_str(),
+        p.verdict.ok() ? "its jitter cannot spread the fleet" : "busiest window above the bound");
   return out;
 }
 
@@ -307,7 +315,7 @@ std::string herd_svg(std::span<const HerdPlot> plots) {
   if (plots.size() > 1) out += steps(f, plots[1]);
   for (std::size_t i = 0; i < plots.size() && i < 2; ++i) {
     out += marks(f, plots[i], i);
-    out += legend(f, plots[i], i, top + 10 + 8 * row * static_cast<double>(i));
+    out += legend(f, plots[i], i, top + 10 + 9 * row * static_cast<double>(i));
   }
   return out + "</svg>\n";
 }

@@ -1,4 +1,5 @@
-# cmake -DEXE=<tether-sim> -DDIR=<scratch dir> -DCASE=<case> [-DTESTDATA=<dir>] -P herd_plot.cmake
+# cmake -DEXE=<tether-sim> -DDIR=<scratch dir> -DCASE=<case> [-DTESTDATA=<dir>] [-DDOCS=<dir>]
+#       -P herd_plot.cmake
 # tether-sim herd on 1,000 clients behind a 3 s outage, one case per ctest:
 #   spread       full jitter (aviso) stays within the herd bound (exit 0); the
 #                JSON and the SVG are byte-identical across two runs; the SVG
@@ -8,6 +9,8 @@
 #                in one bucket, flagged (exit 1) naming the file, peak, bound.
 #   shared_seed  full jitter with --shared-seed: lockstep, above the bound (exit 1).
 #   gives_up     a policy that gives up during the outage: NOT RECOVERED (exit 3).
+#   docs         docs/herd-aviso.svg and docs/herd-koprs.svg (DOCS: the docs dir)
+#                are what scripts/herd_plots.sh draws now.
 foreach(var EXE DIR CASE)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "herd_plot.cmake: ${var} is not set")
@@ -119,6 +122,20 @@ elseif(CASE STREQUAL "shared_seed")
 elseif(CASE STREQUAL "gives_up")
   herd(3 --config "${TESTDATA}/gives_up.json" --clients 100 --outage-ms 10000)
   require("${herd_err}" "NOT RECOVERED: gives_up.json: 0 of 100 clients streaming again within the horizon \\([0-9]+ ms after recovery\\), fewer than 99 % \\(99\\); 100 gave up or failed")
+elseif(CASE STREQUAL "docs")
+  foreach(preset_exit aviso:0 koprs:1)
+    string(REPLACE ":" ";" pe "${preset_exit}")
+    list(GET pe 0 preset)
+    list(GET pe 1 code)
+    herd(${code} --preset ${preset} ${fleet} --seed 1 --svg "${DIR}/herd-${preset}.svg")
+    file(READ "${DIR}/herd-${preset}.svg" fresh)
+    file(READ "${DOCS}/herd-${preset}.svg" committed)
+    if(NOT fresh STREQUAL committed)
+      message(FATAL_ERROR "docs/herd-${preset}.svg is not what tether-sim herd draws now: "
+                          "regenerate it with scripts/herd_plots.sh (and update the figures "
+                          "docs/simulation.md quotes)")
+    endif()
+  endforeach()
 else()
   message(FATAL_ERROR "herd_plot.cmake: unknown CASE ${CASE}")
 endif()

@@ -135,6 +135,7 @@ TEST_CASE("herd svg: the comparison is overlaid as a step line, names escaped", 
   CHECK(count(svg, "class=\"peak\"") == 2);
   CHECK(svg.find("a&lt;b&gt;&amp;&quot;c&quot;.json vs koprs") != std::string::npos);
   CHECK(svg.find("FLAGGED: a herd") != std::string::npos);
+  CHECK(svg.find("its jitter cannot spread the fleet") != std::string::npos);
   CHECK(svg.find("#e66100") != std::string::npos);  // the comparison's colour
 }
 
