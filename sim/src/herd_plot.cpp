@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <limits>
+#include <tether/model/backoff.hpp>
 #include <tether/model/status.hpp>
 #include <tether/sim/herd_plot.hpp>
 #include <utility>
@@ -45,6 +47,14 @@ ClientOutcome outcome_of(const ClientReport& c, Ms outage_at_ms, Ms recovery_at_
 Ms herd_outage_at_ms(const model::SessionConfig& config) {
   return std::max(streaming_ms_min, config.backoff.short_session_ms + short_session_margin_ms);
 }
+
+Ms widest_draw_ms(const model::BackoffPolicy& policy) {
+  const model::DelayBounds b =
+      model::jitter_envelope(policy, std::numeric_limits<std::uint32_t>::max());
+  return b.delay_ms_max - b.delay_ms_min + 1;
+}
+
+bool HerdPlot::spreads() const { return widest_draw_ms(fleet.config.backoff) > fleet.bucket_ms; }
 
 Scenario herd_scenario(const HerdFleet& fleet) {
   Scenario s;

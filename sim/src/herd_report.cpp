@@ -58,6 +58,7 @@ Json fleet_json(const HerdPlot& p) {
   j["herd_bound"] = Json{{"bound", p.verdict.bound},
                          {"expected_max", p.verdict.expected_max},
                          {"attempts_per_client_max", p.verdict.attempts_max},
+                         {"widest_draw_ms", widest_draw_ms(f.config.backoff)},
                          {"policy_spreads", p.spreads()}};
   j["flagged"] = p.flagged();
   j["streaming_99"] =
@@ -111,10 +112,9 @@ std::string herd_flag_line(const HerdPlot& p) {
              f.label.c_str(), f.clients, seeding_of(f).c_str(), f.bucket_ms,
              p.verdict.peak.attempts, p.verdict.peak.window_start_ms, p.peak.attempts);
   if (!p.verdict.ok()) return line + format(", above the herd bound %zu", p.verdict.bound);
-  return line + format(
-                    ": jitter %s cannot spread the fleet (a window is expected to hold %.1f of "
-                    "%u clients; herd bound %zu)",
-                    jitter_of(f).c_str(), p.verdict.expected_max, f.clients, p.verdict.bound);
+  return line + format(": jitter %s cannot spread the fleet (its widest draw is %" PRId64
+                       " ms, no wider than the window; herd bound %zu)",
+                       jitter_of(f).c_str(), widest_draw_ms(f.config.backoff), p.verdict.bound);
 }
 
 std::string herd_not_recovered_line(const HerdPlot& p) {

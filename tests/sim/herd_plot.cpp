@@ -116,24 +116,43 @@ TEST_CASE("herd plot: a run's figures, from its clients' reports", "[herd-plot]"
   CHECK(herd_plot_of(f, s, r).streaming_99_ms == Ms{500});
 }
 
+TEST_CASE("herd plot: the widest draw is the jitter at the cap", "[herd-plot]") {
+  CHECK(widest_draw_ms(model::presets::aviso().backoff) == 30000);      // full: [0, 30 s)
+  CHECK(widest_draw_ms(model::presets::koprs().backoff) == 1);          // none: the ceiling
+  CHECK(widest_draw_ms(model::presets::kanade().backoff) == 150001);    // 300 s +-25 %
+  CHECK(widest_draw_ms(model::presets::client_go().backoff) == 30001);  // [30 s, 60 s]
+}
+
 TEST_CASE("herd plot: a fleet is flagged above the bound, or when its jitter cannot spread it",
           "[herd-plot]") {
   HerdPlot p;
+  p.fleet.config = model::presets::aviso();
   p.fleet.clients = 1000;
-  p.verdict.peak.attempts = 480;
-  p.verdict.bound = 480;
-  p.verdict.expected_max = 400;
+  p.verdict = HerdVerdict{{480, 0}, 1, 400.0, 480};
   CHECK(p.spreads());
   CHECK_FALSE(p.flagged());
   p.verdict.peak.attempts = 481;
   CHECK(p.flagged());
-  // No jitter: the bound (1127) is above the fleet, and a window is expected to hold it all.
+  // No jitter: the bound (1127) is above the fleet, which it cannot spread.
+  p.fleet.config = model::presets::koprs();
   p.verdict = HerdVerdict{{1000, 40}, 1, 1000.0, 1127};
   CHECK_FALSE(p.spreads());
   CHECK(p.flagged());
   p.fleet.clients = 1;  // one client is no herd
   p.verdict = HerdVerdict{{1, 40}, 1, 1.0, 5};
   CHECK_FALSE(p.flagged());
+  // A jitter narrower than the window at first but wide at the cap (kanade
+  // after a long outage, 1 s windows): the bound is above the fleet, and only
+  // its measured busiest window can flag it.
+  p.fleet.config = model::presets::kanade();
+  p.fleet.clients = 1000;
+  p.fleet.bucket_ms = 1000;
+  p.verdict = HerdVerdict{{13, 188778}, 1, 1000.0, 1127};
+  CHECK(p.spreads());
+  CHECK_FALSE(p.flagged());
+  p.fleet.bucket_ms = 150001;  // a window as wide as every draw
+  CHECK_FALSE(p.spreads());
+  CHECK(p.flagged());
 }
 
 TEST_CASE("herd plot: full jitter spreads a fleet, no jitter and one shared seed do not",

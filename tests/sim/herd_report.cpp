@@ -68,6 +68,8 @@ TEST_CASE("herd report: the JSON holds every figure of every fleet", "[herd-plot
   CHECK(k["shared_seed"] == 9);
   CHECK(k["flagged"] == true);
   CHECK(k["herd_bound"]["policy_spreads"] == false);
+  CHECK(k["herd_bound"]["widest_draw_ms"] == 1);
+  CHECK(a["herd_bound"]["widest_draw_ms"] == 30000);
   CHECK(k["streaming_99"]["after_ms"].is_null());
   CHECK(k["gave_up_or_failed"] == 988);
   CHECK(text.back() == '\n');
@@ -87,8 +89,8 @@ TEST_CASE("herd report: a herd is flagged naming the policy, the peak and the bo
   p.fleet.config.backoff.jitter = model::JitterKind::none;
   p.verdict = HerdVerdict{{1000, 40}, 1, 1000.0, 1127};
   CHECK(herd_flag_line(p).ends_with(
-      ": jitter none cannot spread the fleet (a window is expected to hold 1000.0 of 1000 "
-      "clients; herd bound 1127)"));
+      ": jitter none cannot spread the fleet (its widest draw is 1 ms, no wider than the window; "
+      "herd bound 1127)"));
 }
 
 TEST_CASE("herd report: a fleet that did not come back is said so", "[herd-plot]") {

@@ -126,7 +126,8 @@ TEST_CASE("herd svg: a bound far above the bars is given in the legend, not draw
 
 TEST_CASE("herd svg: the comparison is overlaid as a step line, names escaped", "[herd-plot]") {
   std::vector<HerdPlot> two{plot("a<b>&\"c\".json", {5, 0, 7}, 30), plot("koprs", {100}, 117)};
-  two[1].verdict = HerdVerdict{{100, 40}, 1, 100.0, 117};  // flagged: no jitter
+  two[1].fleet.config = model::presets::koprs();  // flagged: no jitter
+  two[1].verdict = HerdVerdict{{100, 40}, 1, 100.0, 117};
   const std::string svg = herd_svg(two);
   INFO(svg);
   CHECK(xml_problem(svg).empty());

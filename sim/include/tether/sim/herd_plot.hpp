@@ -48,6 +48,10 @@ struct HerdFleet {
 // least 10 s.
 Ms herd_outage_at_ms(const model::SessionConfig& config);
 
+// How many whole milliseconds the policy's widest draw may take: its jitter
+// at the cap (model::jitter_envelope at the most failures), 1 without jitter.
+Ms widest_draw_ms(const model::BackoffPolicy& policy);
+
 // The scenario of a fleet: no other fault, identical links, one event every
 // minute and server heartbeats within the policy's heartbeat budget and
 // confirm timeout (so nothing but the outage makes a client reconnect). The
@@ -96,12 +100,12 @@ struct HerdPlot {
   std::string violations;
   std::size_t violations_count = 0;
 
-  // The policy's jitter cannot spread the fleet: a window is expected to
-  // hold every client (herd_expected_max >= clients, as without jitter), so
-  // the bound says nothing a lockstep fleet could break.
-  bool spreads() const { return verdict.expected_max < static_cast<double>(fleet.clients); }
+  // The policy's jitter can spread the fleet: its widest draw (at the cap,
+  // widest_draw_ms) is wider than the window. Without jitter it is 1 ms: the
+  // herd bound is then at or above the fleet, and no lockstep breaks it.
+  bool spreads() const;
   // A herd: more attempts in one window than the jitter explains, or a policy
-  // that does not spread its fleet at all with more than one client in a window.
+  // that cannot spread its fleet with more than one client in one window.
   bool flagged() const { return !verdict.ok() || (!spreads() && verdict.peak.attempts > 1); }
   bool recovered() const { return streaming_99_ms.has_value(); }
 };
