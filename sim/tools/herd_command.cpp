@@ -110,6 +110,11 @@ bool write(const std::string& flag, const std::string& path, const std::string& 
 // Tells what is wrong with a fleet on stderr; returns its exit code.
 int judge(const HerdPlot& p) {
   int code = 0;
+  if (p.streaming_at_outage < p.fleet.clients)
+    std::fprintf(stderr,
+                 "tether-sim herd: note: %s: only %u of %u clients were streaming when the outage "
+                 "began\n",
+                 p.fleet.label.c_str(), p.streaming_at_outage, p.fleet.clients);
   if (p.violations_count > 0) {
     std::fprintf(stderr,
                  "tether-sim herd: VIOLATION: %s: the oracle found %zu broken guarantee(s), a "
