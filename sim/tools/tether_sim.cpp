@@ -40,10 +40,29 @@
 //       Shrinks a failing scenario (same guarantee) and writes it to OUT.
 //   tether-sim dump --seed S|FILE
 //       Prints the scenario as JSON (a starting point for a scenario file).
+//   tether-sim herd (--config FILE | --preset NAME) --clients N --outage-ms T
+//                   [--compare FILE | --compare-preset NAME] [--seed S] [--shared-seed]
+//                   [--json FILE] [--svg FILE] [--bucket-ms B]
+//       The herd plot (<tether/sim/herd_plot.hpp>, docs/simulation.md "Herd
+//       plot"): N clients (1..100000) of the policy stream, the server goes
+//       down for T ms (0..3600000), then recovers. Prints, per fleet, the
+//       connection attempts after the recovery in buckets of B ms (default
+//       100), the peak bucket, the busiest B ms window against the herd bound
+//       (<tether/sim/herd.hpp>) and the time until 99 % of the clients stream
+//       again; --json / --svg write them as JSON (tether-herd/1) and as a
+//       plot. Each client seeds its jitter as in production, its own seed
+//       from S (default 1) and its index; --shared-seed (or a configuration
+//       file's "seed") gives every client the same. --compare runs and
+//       overlays a second policy on the same fleet. Same arguments, same
+//       bytes. Exit 1 when a fleet is FLAGGED as a herd (its busiest window
+//       above the bound, or a policy whose jitter cannot spread it), 3 when
+//       a fleet did NOT RECOVER (fewer than 99 % streaming again within the
+//       simulated horizon), 4 when the oracle found a broken guarantee (the
+//       most severe wins: 4, then 1, then 3); each named on stderr.
 //
-// Exit codes: 0 passed, 1 a scenario failed (or did not fail, for shrink),
-// 2 bad arguments or an unreadable / invalid scenario file, 130 a run
-// interrupted by SIGINT.
+// Exit codes: 0 passed, 1 a scenario failed (or did not fail, for shrink;
+// a herd, for herd), 2 bad arguments or an unreadable / invalid scenario or
+// configuration file, 130 a run interrupted by SIGINT.
 
 #include <unistd.h>
 
@@ -77,6 +96,7 @@
 
 #include "campaign_report.hpp"
 #include "campaign_run.hpp"
+#include "herd_command.hpp"
 
 namespace {
 
@@ -441,6 +461,7 @@ struct Args {
   std::string out;
   std::uint32_t runs_max = ShrinkOptions{}.runs_max;
   std::vector<std::string> reports;  // merge
+  tools::HerdArgs herd;
 };
 
 struct Commands {
@@ -449,6 +470,7 @@ struct Commands {
   CLI::App* replay = nullptr;
   CLI::App* shrink = nullptr;
   CLI::App* dump = nullptr;
+  CLI::App* herd = nullptr;
 };
 
 CLI::App* add_run(CLI::App& app, Args& a) {
@@ -507,12 +529,14 @@ Commands add_commands(CLI::App& app, Args& a) {
   c.dump = app.add_subcommand("dump", "print a scenario (a file or a seed) as JSON");
   c.dump->add_option("file", a.file, "a scenario JSON file");
   c.dump->add_option("--seed", a.seed, "the swarm scenario of this seed");
+  c.herd = tools::add_herd(app, a.herd);
   return c;
 }
 
 int dispatch(const Commands& c, Args& a) {
   if (c.run->parsed()) return cmd_run(a.run);
   if (c.merge->parsed()) return cmd_merge(a.reports, a.out);
+  if (c.herd->parsed()) return tools::cmd_herd(a.herd);
   if (c.replay->parsed() && (!a.events.path.empty() || !a.events.preset.empty())) {
     if (a.events.path.empty() || !a.file.empty()) {
       std::fprintf(

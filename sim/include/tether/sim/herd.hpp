@@ -3,7 +3,8 @@
 // or all at once? Jitter exists to spread them; a fleet whose members draw the
 // same "random" delays (one shared seed) reconnects in lockstep, every client
 // inside one round trip. tests/sim/herd.cpp runs it on 1,000 clients;
-// docs/simulation.md ("Herd check") gives the figures.
+// docs/simulation.md ("Herd check") gives the figures. tether-sim herd
+// (herd_plot.hpp) runs it on any policy's fleet and plots it.
 
 #include <cstddef>
 #include <cstdint>
