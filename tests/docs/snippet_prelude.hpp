@@ -4,7 +4,10 @@
 // from, the application's own functions (store, handle, done, fail, ...).
 // tests/docs/extract_snippets.cpp wraps every example in a function that
 // receives these.
-// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+
+// clang-format off: first, before any Asio header
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,7 +24,6 @@
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
 #include <tether/model/presets.hpp>
-#include <utility>
 
 namespace tether_docs_snippets {
 

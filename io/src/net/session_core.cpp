@@ -28,7 +28,31 @@ asio::any_io_executor blocking_executor(std::optional<asio::any_io_executor>& bl
 }  // namespace
 
 SessionCore::SessionCore(asio::io_context& context, std::optional<asio::any_io_executor> blocking)
-    : io(context), worker(asio::make_strand(blocking_executor(blocking, own_worker))) {}
+    : io(context), worker(std::make_shared<SerialQueue>(blocking_executor(blocking, own_worker))) {}
+
+void SerialQueue::push(std::move_only_function<void()> job) {
+  std::lock_guard lock(mutex_);
+  jobs_.push_back(std::move(job));
+  if (draining_) return;
+  draining_ = true;
+  asio::post(executor_, [self = shared_from_this()] { self->drain(); });
+}
+
+void SerialQueue::drain() {
+  for (;;) {
+    std::move_only_function<void()> job;
+    {
+      std::lock_guard lock(mutex_);
+      if (jobs_.empty()) {
+        draining_ = false;
+        return;
+      }
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
 
 SessionCore::~SessionCore() {
   if (own_worker) own_worker->join();
@@ -54,7 +78,7 @@ void SessionCore::arm_timer(std::optional<model::Instant> deadline) {
 
 void SessionCore::offload(Work job, Blocking) {
   auto shared = std::make_shared<Work>(std::move(job));
-  asio::post(worker, [this, shared, guard = asio::make_work_guard(io)] {
+  worker->push([this, shared, guard = asio::make_work_guard(io)] {
     auto done = std::make_shared<Completion>((*shared)());
     asio::post(io, [this, done] {
       (*done)();
@@ -248,9 +272,8 @@ void SessionCore::reap(std::unique_ptr<SessionCore> owner) {
 // Cancelled timers and the closed transport queued theirs already.
 void SessionCore::drain_then_free() {
   if (transport) transport->close();
-  asio::post(worker, [this, guard = asio::make_work_guard(io)] {
-    asio::post(io, [this] { self.reset(); });
-  });
+  worker->push(
+      [this, guard = asio::make_work_guard(io)] { asio::post(io, [this] { self.reset(); }); });
 }
 
 namespace {

@@ -8,8 +8,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <deque>
@@ -29,6 +29,24 @@ namespace tether::io::net {
 
 namespace asio = boost::asio;
 
+// Blocking jobs, one at a time and in order, on an executor that may run
+// several threads (the application's pool). Plain state rather than an Asio
+// strand: a strand belongs to its executor's context, so a session freed
+// after the application's pool (destroyed first, declared last) would touch
+// a dead context; a pending drain holds only this queue.
+class SerialQueue final : public std::enable_shared_from_this<SerialQueue> {
+ public:
+  explicit SerialQueue(asio::any_io_executor executor) : executor_(std::move(executor)) {}
+  void push(std::move_only_function<void()> job);
+
+ private:
+  void drain();
+  asio::any_io_executor executor_;
+  std::mutex mutex_;
+  std::deque<std::move_only_function<void()>> jobs_;
+  bool draining_ = false;
+};
+
 struct SessionCore final : Host, Strand, Application, SessionControl {
   // `blocking`: where blocking work runs (serialized through a strand); none:
   // on a one-thread pool of the core's own.
@@ -43,7 +61,7 @@ struct SessionCore final : Host, Strand, Application, SessionControl {
   SteadyClock clock;                 // Instants are ms since its origin; at() arms the timer
   asio::io_context& io;
   std::optional<asio::thread_pool> own_worker;  // one thread: store and auth calls in order
-  asio::strand<asio::any_io_executor> worker;
+  std::shared_ptr<SerialQueue> worker;
   asio::steady_timer timer{io};
   std::unique_ptr<Transport> transport;
   std::unique_ptr<TraceRecorder> recorder;

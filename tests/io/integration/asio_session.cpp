@@ -5,7 +5,10 @@
 // session destroyed mid-stream stops and frees itself on the io_context. The
 // io_context is run with a bound (run_for) and asked whether it ran out of
 // work, so a session that leaves a handler behind fails instead of hanging.
-// Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+
+// clang-format off: first, before any Asio header
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,7 +25,6 @@
 #include <tether/io/asio_session.hpp>
 #include <tether/io/memory_checkpoint_store.hpp>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "scripted_server.hpp"

@@ -179,8 +179,6 @@ TEST_CASE("tether-watch config: -H credentials never enter the printed configura
   REQUIRE(io::parse_config(run.out).has_value());
 }
 
-#endif  // TETHER_WATCH
-
 #ifdef TETHER_WATCH
 TEST_CASE(
     "tether-watch config: --print-config shows what runs (a token source, its own acks, a strict "
@@ -241,3 +239,4 @@ TEST_CASE("tether-watch config: --ws-subscribe never enters the printed configur
   CHECK(run.out.find("SUBSECRET") == std::string::npos);
   CHECK(run.err.find("SUBSECRET") == std::string::npos);
 }
+#endif  // TETHER_WATCH

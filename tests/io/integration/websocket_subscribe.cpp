@@ -4,8 +4,9 @@
 // counts, with {cursor} replaced by the resume id; a message too large, or
 // subscribe messages on an SSE URL, are start errors that name the message
 // by its number, never its text.
-#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
-
+// clang-format off: first, before any Asio header
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -83,8 +84,7 @@ class SubscribeServer {
       }
       changed_.notify_all();
       for (int id : frames)
-        ws.write(asio::buffer("id: " + std::to_string(id) + "\n\nevent " + std::to_string(id)),
-                 ec);
+        ws.write(asio::buffer("id: " + std::to_string(id) + "\n\nevent " + std::to_string(id)), ec);
       if (&frames != &script_.back()) {
         ws.close(websocket::close_code::normal, ec);
         continue;
@@ -129,8 +129,8 @@ TEST_CASE(
   (*runner)->stop();
   const auto received = server.received();
   REQUIRE(received.size() == 2);
-  CHECK(received[0] ==
-        std::vector<std::string>{R"({"op":"auth","key":"s3cret"})", R"({"op":"subscribe","since":""})"});
+  CHECK(received[0] == std::vector<std::string>{R"({"op":"auth","key":"s3cret"})",
+                                                R"({"op":"subscribe","since":""})"});
   CHECK(received[1] == std::vector<std::string>{R"({"op":"auth","key":"s3cret"})",
                                                 R"({"op":"subscribe","since":"2"})"});
   const auto deliveries = c.deliveries();

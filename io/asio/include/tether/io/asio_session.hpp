@@ -22,6 +22,9 @@
 // any thread. Blocking work (checkpoint writes, token commands) never runs on
 // `io`: it runs on the executor given in AsioSessionOptions (serialized), or
 // on a one-thread pool of the session's own.
+// clang-format off: first, before any Asio header
+#include <utility>  // Boost 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -35,7 +38,6 @@
 #include <optional>
 #include <string>
 #include <tether/io/runner.hpp>
-#include <utility>  // before Asio under C++23 (Boost 1.74's awaitable.hpp)
 
 namespace tether::io {
 
@@ -61,8 +63,9 @@ class AsioSession {
       boost::asio::io_context& io, RunnerOptions options, ApplicationFactory make_application,
       AsioSessionOptions extra = {});
   // Never blocks: a session still running is stopped (its checkpoint
-  // flushed) and freed on `io` once nothing of it can run any more; `io` must
-  // keep running for that (destroying `io` first leaks the session).
+  // flushed) and freed on `io` once nothing of it can run any more, so `io`
+  // must keep running for the flush; an `io` destroyed first frees the
+  // session without it. The blocking executor's pool may go first.
   ~AsioSession();
   AsioSession(const AsioSession&) = delete;
   AsioSession& operator=(const AsioSession&) = delete;
