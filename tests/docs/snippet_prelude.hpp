@@ -24,6 +24,11 @@
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
 #include <tether/model/presets.hpp>
+#ifdef TETHER_SNIPPETS_METRICS
+#include <prometheus/exposer.h>
+
+#include <tether/metrics/session_metrics.hpp>
+#endif
 
 namespace tether_docs_snippets {
 
@@ -34,6 +39,8 @@ inline bool done() { return true; }
 inline int fail(const std::string&) { return 1; }
 template <class... Args>
 void log_response(Args&&...) {}
+template <class... Args>
+void log_status(Args&&...) {}
 
 // A session service the request-hook example asks for a session id.
 struct Session {
