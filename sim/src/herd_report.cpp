@@ -5,20 +5,13 @@
 #include <tether/model/names.hpp>
 #include <tether/sim/herd_report.hpp>
 
+#include "printf_string.hpp"
+
 namespace tether::sim {
 
 namespace {
 
 using Json = nlohmann::ordered_json;  // keys in the order written
-
-// printf into a std::string (the figures are integers and fixed decimals).
-template <typename... Args>
-std::string format(const char* fmt, Args... args) {
-  const int n = std::snprintf(nullptr, 0, fmt, args...);
-  std::string out(static_cast<std::size_t>(n > 0 ? n : 0), '\0');
-  std::snprintf(out.data(), out.size() + 1, fmt, args...);
-  return out;
-}
 
 std::string jitter_of(const HerdFleet& fleet) {
   return std::string(model::name_of(fleet.config.backoff.jitter));
@@ -27,10 +20,11 @@ std::string jitter_of(const HerdFleet& fleet) {
 std::string streaming_line(const HerdPlot& p) {
   const auto needed = clients_99(p.fleet.clients);
   if (p.streaming_99_ms)
-    return format("99 %% streaming (%zu of %u clients): %" PRId64 " ms after recovery", needed,
-                  p.fleet.clients, *p.streaming_99_ms);
-  return format("99 %% streaming (%zu of %u clients): not within the horizon (%u streaming again)",
-                needed, p.fleet.clients, p.streaming_again);
+    return printf_string("99 %% streaming (%zu of %u clients): %" PRId64 " ms after recovery",
+                         needed, p.fleet.clients, *p.streaming_99_ms);
+  return printf_string(
+      "99 %% streaming (%zu of %u clients): not within the horizon (%u streaming again)", needed,
+      p.fleet.clients, p.streaming_again);
 }
 
 Json fleet_json(const HerdPlot& p) {
@@ -73,32 +67,33 @@ Json fleet_json(const HerdPlot& p) {
 }  // namespace
 
 std::string seeding_of(const HerdFleet& fleet) {
-  if (fleet.shared_seed) return format("one shared seed %" PRIu64, *fleet.shared_seed);
-  return format("own seeds (from seed %" PRIu64 ")", fleet.seed);
+  if (fleet.shared_seed) return printf_string("one shared seed %" PRIu64, *fleet.shared_seed);
+  return printf_string("own seeds (from seed %" PRIu64 ")", fleet.seed);
 }
 
 std::string herd_summary(const HerdPlot& p) {
   const HerdFleet& f = p.fleet;
   std::string out;
-  out += format("herd: %s (jitter %s), %u clients, %s\n", f.label.c_str(), jitter_of(f).c_str(),
-                f.clients, seeding_of(f).c_str());
-  out += format("  outage: %" PRId64 " ms from %" PRId64
-                " ms (%u clients streaming), recovery at %" PRId64 " ms, horizon %" PRId64
-                " ms after it\n",
-                f.outage_ms, p.outage_at_ms, p.streaming_at_outage, p.recovery_at_ms, p.horizon_ms);
-  out += format("  attempts after recovery: %" PRIu64 " in %zu buckets of %" PRId64 " ms\n",
-                p.attempts_total, p.attempts.size(), f.bucket_ms);
-  out += format("  peak: %u attempts in [%" PRId64 ", %" PRId64 ") ms after recovery\n",
-                p.peak.attempts, static_cast<Ms>(p.peak.index) * f.bucket_ms,
-                static_cast<Ms>(p.peak.index + 1) * f.bucket_ms);
-  out += format("  busiest %" PRId64 " ms window: %zu attempts from %" PRId64
-                " ms after recovery; herd bound %zu (expected <= %.1f, %u attempt(s) per client)\n",
-                f.bucket_ms, p.verdict.peak.attempts, p.verdict.peak.window_start_ms,
-                p.verdict.bound, p.verdict.expected_max, p.verdict.attempts_max);
+  out += printf_string("herd: %s (jitter %s), %u clients, %s\n", f.label.c_str(),
+                       jitter_of(f).c_str(), f.clients, seeding_of(f).c_str());
+  out += printf_string(
+      "  outage: %" PRId64 " ms from %" PRId64 " ms (%u clients streaming), recovery at %" PRId64
+      " ms, horizon %" PRId64 " ms after it\n",
+      f.outage_ms, p.outage_at_ms, p.streaming_at_outage, p.recovery_at_ms, p.horizon_ms);
+  out += printf_string("  attempts after recovery: %" PRIu64 " in %zu buckets of %" PRId64 " ms\n",
+                       p.attempts_total, p.attempts.size(), f.bucket_ms);
+  out += printf_string("  peak: %u attempts in [%" PRId64 ", %" PRId64 ") ms after recovery\n",
+                       p.peak.attempts, static_cast<Ms>(p.peak.index) * f.bucket_ms,
+                       static_cast<Ms>(p.peak.index + 1) * f.bucket_ms);
+  out += printf_string(
+      "  busiest %" PRId64 " ms window: %zu attempts from %" PRId64
+      " ms after recovery; herd bound %zu (expected <= %.1f, %u attempt(s) per client)\n",
+      f.bucket_ms, p.verdict.peak.attempts, p.verdict.peak.window_start_ms, p.verdict.bound,
+      p.verdict.expected_max, p.verdict.attempts_max);
   out += "  " + streaming_line(p) + "\n";
   std::string verdict = p.flagged() ? "FLAGGED (a herd)" : "within the herd bound";
   if (!p.recovered()) verdict += "; NOT RECOVERED";
-  if (p.violations_count > 0) verdict += format("; %zu violation(s)", p.violations_count);
+  if (p.violations_count > 0) verdict += printf_string("; %zu violation(s)", p.violations_count);
   out += "  verdict: " + verdict + "\n";
   return out;
 }
@@ -106,23 +101,25 @@ std::string herd_summary(const HerdPlot& p) {
 std::string herd_flag_line(const HerdPlot& p) {
   if (!p.flagged()) return {};
   const HerdFleet& f = p.fleet;
-  std::string line =
-      format("FLAGGED: %s, %u clients, %s: the busiest %" PRId64
-             " ms window holds %zu attempts (from %" PRId64 " ms after recovery; peak bucket %u)",
-             f.label.c_str(), f.clients, seeding_of(f).c_str(), f.bucket_ms,
-             p.verdict.peak.attempts, p.verdict.peak.window_start_ms, p.peak.attempts);
-  if (!p.verdict.ok()) return line + format(", above the herd bound %zu", p.verdict.bound);
-  return line + format(": jitter %s cannot spread the fleet (its widest draw is %" PRId64
-                       " ms, no wider than the window; herd bound %zu)",
-                       jitter_of(f).c_str(), widest_draw_ms(f.config.backoff), p.verdict.bound);
+  std::string line = printf_string(
+      "FLAGGED: %s, %u clients, %s: the busiest %" PRId64
+      " ms window holds %zu attempts (from %" PRId64 " ms after recovery; peak bucket %u)",
+      f.label.c_str(), f.clients, seeding_of(f).c_str(), f.bucket_ms, p.verdict.peak.attempts,
+      p.verdict.peak.window_start_ms, p.peak.attempts);
+  if (!p.verdict.ok()) return line + printf_string(", above the herd bound %zu", p.verdict.bound);
+  return line + printf_string(": jitter %s cannot spread the fleet (its widest draw is %" PRId64
+                              " ms, no wider than the window; herd bound %zu)",
+                              jitter_of(f).c_str(), widest_draw_ms(f.config.backoff),
+                              p.verdict.bound);
 }
 
 std::string herd_not_recovered_line(const HerdPlot& p) {
   if (p.recovered()) return {};
-  return format("NOT RECOVERED: %s: %u of %u clients streaming again within the horizon (%" PRId64
-                " ms after recovery), fewer than 99 %% (%zu); %u gave up or failed",
-                p.fleet.label.c_str(), p.streaming_again, p.fleet.clients, p.horizon_ms,
-                clients_99(p.fleet.clients), p.ended);
+  return printf_string(
+      "NOT RECOVERED: %s: %u of %u clients streaming again within the horizon (%" PRId64
+      " ms after recovery), fewer than 99 %% (%zu); %u gave up or failed",
+      p.fleet.label.c_str(), p.streaming_again, p.fleet.clients, p.horizon_ms,
+      clients_99(p.fleet.clients), p.ended);
 }
 
 std::string herd_json(std::span<const HerdPlot> plots) {

@@ -8,6 +8,8 @@
 #include <tether/sim/herd_report.hpp>
 #include <tether/sim/herd_svg.hpp>
 
+#include "printf_string.hpp"
+
 namespace tether::sim {
 
 namespace {
@@ -29,14 +31,6 @@ constexpr std::string_view flag_colour = "#c00000";
 constexpr std::string_view halo = "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\"";
 // A label this close to the plot's right edge is written leftwards of its mark.
 constexpr double label_width = 150;
-
-template <typename... Args>
-std::string format(const char* fmt, Args... args) {
-  const int n = std::snprintf(nullptr, 0, fmt, args...);
-  std::string out(static_cast<std::size_t>(n > 0 ? n : 0), '\0');
-  std::snprintf(out.data(), out.size() + 1, fmt, args...);
-  return out;
-}
 
 std::string escaped(std::string_view text) {
   std::string out;
@@ -64,10 +58,10 @@ std::string escaped(std::string_view text) {
 // Milliseconds as seconds, with as many decimals as the step between ticks needs.
 std::string seconds(Ms ms, Ms step_ms) {
   const double s = static_cast<double>(ms) / 1000.0;
-  if (step_ms >= 1000) return format("%.0f", s);
-  if (step_ms >= 100) return format("%.1f", s);
-  if (step_ms >= 10) return format("%.2f", s);
-  return format("%.3f", s);
+  if (step_ms >= 1000) return printf_string("%.0f", s);
+  if (step_ms >= 100) return printf_string("%.1f", s);
+  if (step_ms >= 10) return printf_string("%.2f", s);
+  return printf_string("%.3f", s);
 }
 
 std::string colour_of(std::size_t fleet) {
@@ -122,25 +116,27 @@ std::string axes(const Frame& f, const HerdPlot& first) {
   std::string out = "<g class=\"axes\" font-size=\"12\" fill=\"#000\">\n";
   for (std::int64_t v = 0; v <= f.y_max; v += f.y_step) {
     const double y = f.y(static_cast<double>(v));
-    out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left,
-                  y, right, y);
-    out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%" PRId64 "</text>\n", left - 6,
-                  y + 4, v);
+    out +=
+        printf_string("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
+                      left, y, right, y);
+    out += printf_string("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%" PRId64 "</text>\n",
+                         left - 6, y + 4, v);
   }
   for (Ms t = 0; t <= f.x_max_ms; t += f.x_step_ms) {
     const double x = f.x(t);
-    out += format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n", x,
-                  bottom, x, bottom + 5);
-    out += format("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, bottom + 19,
-                  seconds(t, f.x_step_ms).c_str());
+    out +=
+        printf_string("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n",
+                      x, bottom, x, bottom + 5);
+    out += printf_string("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x,
+                         bottom + 19, seconds(t, f.x_step_ms).c_str());
   }
-  out += format("<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#000\"/>\n", left, top,
-                bottom, right);
-  out += format(
+  out += printf_string("<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#000\"/>\n", left,
+                       top, bottom, right);
+  out += printf_string(
       "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\">time after the "
       "server's recovery (s)</text>\n",
       (left + right) / 2, bottom + 42);
-  out += format(
+  out += printf_string(
       "<text transform=\"translate(24 %.1f) rotate(-90)\" text-anchor=\"middle\" "
       "font-size=\"13\">connection attempts per %" PRId64 " ms</text>\n",
       (top + bottom) / 2, first.fleet.bucket_ms);
@@ -149,13 +145,13 @@ std::string axes(const Frame& f, const HerdPlot& first) {
 
 // The policy's buckets as bars, one per non-empty bucket.
 std::string bars(const Frame& f, const HerdPlot& p) {
-  std::string out = format("<g class=\"fleet-0\" fill=\"%s\">\n", colour_of(0).c_str());
+  std::string out = printf_string("<g class=\"fleet-0\" fill=\"%s\">\n", colour_of(0).c_str());
   for (std::size_t k = 0; k < p.attempts.size(); ++k) {
     if (p.attempts[k] == 0) continue;
     const Ms from_ms = static_cast<Ms>(k) * f.bucket_ms;
     const double x0 = f.x(from_ms);
     const double y = f.y(p.attempts[k]);
-    out += format(
+    out += printf_string(
         "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"><title>%s s: "
         "%u</title></rect>\n",
         x0, y, f.x(from_ms + f.bucket_ms) - x0, bottom - y, seconds(from_ms, 1).c_str(),
@@ -166,13 +162,13 @@ std::string bars(const Frame& f, const HerdPlot& p) {
 
 // The comparison's buckets as a step line over the bars.
 std::string steps(const Frame& f, const HerdPlot& p) {
-  std::string d = format("M%.2f %.2f", f.x(0), f.y(0));
+  std::string d = printf_string("M%.2f %.2f", f.x(0), f.y(0));
   for (std::size_t k = 0; k < p.attempts.size(); ++k) {
     const Ms from_ms = static_cast<Ms>(k) * f.bucket_ms;
-    d += format("H%.2fV%.2f", f.x(from_ms), f.y(p.attempts[k]));
+    d += printf_string("H%.2fV%.2f", f.x(from_ms), f.y(p.attempts[k]));
   }
-  d += format("H%.2fV%.2f", f.x(static_cast<Ms>(p.attempts.size()) * f.bucket_ms), f.y(0));
-  return format(
+  d += printf_string("H%.2fV%.2f", f.x(static_cast<Ms>(p.attempts.size()) * f.bucket_ms), f.y(0));
+  return printf_string(
       "<path class=\"fleet-1 step\" d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
       d.c_str(), colour_of(1).c_str());
 }
@@ -180,41 +176,43 @@ std::string steps(const Frame& f, const HerdPlot& p) {
 // A label at (x, y), leftwards of x near the plot's right edge.
 std::string label(double x, double y, const std::string& text) {
   const bool leftwards = x > right - label_width;
-  return format("<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" %s>%s</text>\n",
-                leftwards ? x - 8 : x + 6, y, leftwards ? "end" : "start",
-                std::string(halo).c_str(), text.c_str());
+  return printf_string("<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" %s>%s</text>\n",
+                       leftwards ? x - 8 : x + 6, y, leftwards ? "end" : "start",
+                       std::string(halo).c_str(), text.c_str());
 }
 
 // A fleet's peak (a triangle over its bucket), 99 % time and herd bound.
 std::string marks(const Frame& f, const HerdPlot& p, std::size_t i) {
   const std::string c = colour_of(i);
   const double shift = 15.0 * static_cast<double>(i);  // the comparison's labels one line lower
-  std::string out = format("<g class=\"marks-%zu\" font-size=\"12\" fill=\"%s\">\n", i, c.c_str());
+  std::string out =
+      printf_string("<g class=\"marks-%zu\" font-size=\"12\" fill=\"%s\">\n", i, c.c_str());
   const Ms peak_ms = static_cast<Ms>(p.peak.index) * f.bucket_ms;
   const double px = (f.x(peak_ms) + f.x(peak_ms + f.bucket_ms)) / 2;
   const double py = f.y(p.peak.attempts) - 3;
   if (p.peak.attempts > 0) {
-    out += format(
+    out += printf_string(
         "<path class=\"peak\" d=\"M%.2f %.2fl-5 -8h10z\" stroke=\"#000\" stroke-width=\"0.5\"/>\n",
         px, py);
-    out += label(px, py - 4 - shift, format("peak %u at %" PRId64 " ms", p.peak.attempts, peak_ms));
+    out += label(px, py - 4 - shift,
+                 printf_string("peak %u at %" PRId64 " ms", p.peak.attempts, peak_ms));
   }
   if (p.streaming_99_ms) {
     const double x = f.x(*p.streaming_99_ms);
-    out += format(
+    out += printf_string(
         "<line class=\"streaming-99\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
         "stroke=\"%s\" stroke-dasharray=\"6 4\" stroke-width=\"1.5\"/>\n",
         x, top, x, bottom, c.c_str());
-    out +=
-        label(x, top + 12 + shift, format("99 %% streaming: %" PRId64 " ms", *p.streaming_99_ms));
+    out += label(x, top + 12 + shift,
+                 printf_string("99 %% streaming: %" PRId64 " ms", *p.streaming_99_ms));
   }
   if (f.shows(p.verdict.bound)) {
     const double y = f.y(static_cast<double>(p.verdict.bound));
-    out += format(
+    out += printf_string(
         "<line class=\"bound\" x1=\"%.1f\" y1=\"%.2f\" x2=\"%.1f\" y2=\"%.2f\" stroke=\"%s\" "
         "stroke-dasharray=\"2 3\" stroke-width=\"1.5\"/>\n",
         left, y, right, y, c.c_str());
-    out += label(right, y - 4, format("herd bound %zu", p.verdict.bound));
+    out += label(right, y - 4, printf_string("herd bound %zu", p.verdict.bound));
   }
   return out + "</g>\n";
 }
@@ -222,10 +220,10 @@ std::string marks(const Frame& f, const HerdPlot& p, std::size_t i) {
 std::string legend_swatch(std::size_t i, double y, std::string_view kind) {
   const std::string c = colour_of(i);
   if (kind == "fleet" && i == 0)
-    return format("<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"10\" fill=\"%s\"/>\n",
-                  legend_x, y - 9, c.c_str());
+    return printf_string("<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"10\" fill=\"%s\"/>\n",
+                         legend_x, y - 9, c.c_str());
   const std::string_view dash = kind == "99" ? "6 4" : kind == "bound" ? "2 3" : "none";
-  return format(
+  return printf_string(
       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
       "stroke-dasharray=\"%s\"/>\n",
       legend_x, y - 4, legend_x + 18, y - 4, c.c_str(), std::string(dash).c_str());
@@ -236,37 +234,39 @@ std::string legend(const Frame& f, const HerdPlot& p, std::size_t i, double y) {
   const double tx = legend_x + 24;
   const HerdFleet& fl = p.fleet;
   std::string out = legend_swatch(i, y, "fleet");
-  out += format("<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s (jitter %s)</text>\n", tx, y,
-                escaped(fl.label).c_str(),
-                std::string(model::name_of(fl.config.backoff.jitter)).c_str());
-  out += format("<text x=\"%.1f\" y=\"%.1f\">%u clients, %s</text>\n", tx, y + row, fl.clients,
-                escaped(seeding_of(fl)).c_str());
-  out +=
-      p.peak.attempts > 0
-          ? format("<text x=\"%.1f\" y=\"%.1f\">peak %u in [%" PRId64 ", %" PRId64 ") ms</text>\n",
+  out += printf_string("<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s (jitter %s)</text>\n",
+                       tx, y, escaped(fl.label).c_str(),
+                       std::string(model::name_of(fl.config.backoff.jitter)).c_str());
+  out += printf_string("<text x=\"%.1f\" y=\"%.1f\">%u clients, %s</text>\n", tx, y + row,
+                       fl.clients, escaped(seeding_of(fl)).c_str());
+  out += p.peak.attempts > 0
+             ? printf_string(
+                   "<text x=\"%.1f\" y=\"%.1f\">peak %u in [%" PRId64 ", %" PRId64 ") ms</text>\n",
                    tx, y + 2 * row, p.peak.attempts, static_cast<Ms>(p.peak.index) * fl.bucket_ms,
                    static_cast<Ms>(p.peak.index + 1) * fl.bucket_ms)
-          : format("<text x=\"%.1f\" y=\"%.1f\">no attempt after the recovery</text>\n", tx,
-                   y + 2 * row);
+             : printf_string("<text x=\"%.1f\" y=\"%.1f\">no attempt after the recovery</text>\n",
+                             tx, y + 2 * row);
   out += legend_swatch(i, y + 3 * row, "99");
   out += p.streaming_99_ms
-             ? format("<text x=\"%.1f\" y=\"%.1f\">99 %% streaming after %" PRId64 " ms</text>\n",
-                      tx, y + 3 * row, *p.streaming_99_ms)
-             : format("<text x=\"%.1f\" y=\"%.1f\">99 %% NOT streaming by %" PRId64 " ms</text>\n",
-                      tx, y + 3 * row, p.horizon_ms);
+             ? printf_string("<text x=\"%.1f\" y=\"%.1f\">99 %% streaming after %" PRId64
+                             " ms</text>\n",
+                             tx, y + 3 * row, *p.streaming_99_ms)
+             : printf_string("<text x=\"%.1f\" y=\"%.1f\">99 %% NOT streaming by %" PRId64
+                             " ms</text>\n",
+                             tx, y + 3 * row, p.horizon_ms);
   out += legend_swatch(i, y + 4 * row, "bound");
-  out += format("<text x=\"%.1f\" y=\"%.1f\">herd bound %zu%s</text>\n", tx, y + 4 * row,
-                p.verdict.bound, f.shows(p.verdict.bound) ? "" : " (above the axis)");
-  out += format("<text x=\"%.1f\" y=\"%.1f\">busiest %" PRId64 " ms window %zu</text>\n", tx,
-                y + 5 * row, fl.bucket_ms, p.verdict.peak.attempts);
-  out += p.flagged() ? format(
+  out += printf_string("<text x=\"%.1f\" y=\"%.1f\">herd bound %zu%s</text>\n", tx, y + 4 * row,
+                       p.verdict.bound, f.shows(p.verdict.bound) ? "" : " (above the axis)");
+  out += printf_string("<text x=\"%.1f\" y=\"%.1f\">busiest %" PRId64 " ms window %zu</text>\n", tx,
+                       y + 5 * row, fl.bucket_ms, p.verdict.peak.attempts);
+  out += p.flagged() ? printf_string(
                            "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\" fill=\"%s\">FLAGGED: "
                            "a herd</text>\n",
                            tx, y + 6 * row, std::string(flag_colour).c_str())
-                     : format("<text x=\"%.1f\" y=\"%.1f\">within the herd bound</text>\n", tx,
-                              y + 6 * row);
+                     : printf_string("<text x=\"%.1f\" y=\"%.1f\">within the herd bound</text>\n",
+                                     tx, y + 6 * row);
   if (p.flagged())
-    out += format(
+    out += printf_string(
         "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s</text>\n", tx, y + 7 * row,
         std::string(flag_colour).c_str(),
         p.verdict.ok() ? "its jitter cannot spread the fleet" : "busiest window above the bound");
@@ -277,20 +277,21 @@ std::string header(std::span<const HerdPlot> plots) {
   const HerdFleet& f = plots.front().fleet;
   std::string names = escaped(f.label);
   if (plots.size() > 1) names += " vs " + escaped(plots[1].fleet.label);
-  std::string out = format(
+  std::string out = printf_string(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f "
       "%.0f\" font-family=\"sans-serif\">\n",
       width, height, width, height);
-  out += format("<title>tether-sim herd: %s</title>\n", names.c_str());
-  out += format("<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", width, height);
-  out += format(
+  out += printf_string("<title>tether-sim herd: %s</title>\n", names.c_str());
+  out += printf_string("<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", width, height);
+  out += printf_string(
       "<text x=\"%.1f\" y=\"28\" font-size=\"16\" font-weight=\"bold\">Connection attempts after a "
       "%" PRId64 " ms server outage: %s</text>\n",
       left, f.outage_ms, names.c_str());
-  out += format("<text x=\"%.1f\" y=\"48\" font-size=\"12\">%u clients, buckets of %" PRId64
-                " ms; dashed: 99 %% of the clients streaming again, and the herd bound (tether-sim "
-                "herd)</text>\n",
-                left, f.clients, f.bucket_ms);
+  out += printf_string(
+      "<text x=\"%.1f\" y=\"48\" font-size=\"12\">%u clients, buckets of %" PRId64
+      " ms; dashed: 99 %% of the clients streaming again, and the herd bound (tether-sim "
+      "herd)</text>\n",
+      left, f.clients, f.bucket_ms);
   return out;
 }
 

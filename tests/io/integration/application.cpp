@@ -17,17 +17,10 @@ namespace {
 using namespace tether;
 using namespace std::chrono_literals;
 using io::testing::Behaviour;
+using io::testing::numbered_events;
 using io::testing::ScriptedServer;
 using tether::testing::Database;
 using tether::testing::PersistingApp;
-
-// Events 1..count, then the stream stays open.
-std::string events(int count) {
-  std::string out;
-  for (int n = 1; n <= count; ++n)
-    out += "id: " + std::to_string(n) + "\ndata: event " + std::to_string(n) + "\n\n";
-  return out;
-}
 
 io::RunnerOptions options_for(const ScriptedServer& server,
                               std::shared_ptr<io::MemoryCheckpointStore> store) {
@@ -42,7 +35,7 @@ io::RunnerOptions options_for(const ScriptedServer& server,
 TEST_CASE(
     "application: the simulator's persist-then-ack application runs under the Runner unchanged",
     "[application]") {
-  ScriptedServer server({Behaviour::sse(events(5))});
+  ScriptedServer server({Behaviour::sse(numbered_events(5))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   Database db;
   auto runner =
@@ -66,7 +59,7 @@ TEST_CASE(
     "application: SessionControl::stop from the application's own timer ends the session, its ack "
     "first",
     "[application]") {
-  ScriptedServer server({Behaviour::sse(events(5))});
+  ScriptedServer server({Behaviour::sse(numbered_events(5))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   Database db;
   auto runner =
@@ -86,7 +79,7 @@ TEST_CASE(
 
 TEST_CASE("application: an empty factory, or one that makes no application, is a start error",
           "[application]") {
-  ScriptedServer server({Behaviour::sse(events(1))});
+  ScriptedServer server({Behaviour::sse(numbered_events(1))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   const auto empty =
       io::Runner::start_application(options_for(server, store), io::ApplicationFactory{});

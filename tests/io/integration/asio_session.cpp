@@ -36,15 +36,8 @@ using namespace tether;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using io::testing::Behaviour;
+using io::testing::numbered_events;
 using io::testing::ScriptedServer;
-
-// Events 1..count, then the stream stays open.
-std::string events(int count) {
-  std::string out;
-  for (int n = 1; n <= count; ++n)
-    out += "id: " + std::to_string(n) + "\ndata: event " + std::to_string(n) + "\n\n";
-  return out;
-}
 
 std::size_t threads_in_process() {
   std::size_t n = 0;
@@ -105,7 +98,7 @@ class GatedStore final : public io::CheckpointStore {
 TEST_CASE(
     "asio session: the application's thread runs the session, a coroutine pulls, acks and stops",
     "[asio_session]") {
-  ScriptedServer server({Behaviour::sse(events(5))});
+  ScriptedServer server({Behaviour::sse(numbered_events(5))});
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   asio::io_context io;
   asio::thread_pool blocking(1);  // the application's pool for blocking work
@@ -150,7 +143,7 @@ TEST_CASE(
 TEST_CASE(
     "asio session: async_stop never blocks the loop, it completes after a slow checkpoint write",
     "[asio_session]") {
-  ScriptedServer server({Behaviour::sse(events(3))});
+  ScriptedServer server({Behaviour::sse(numbered_events(3))});
   auto store = std::make_shared<GatedStore>();
   asio::io_context io;
   io::RunnerOptions options = acked_options(server, store);
@@ -219,7 +212,7 @@ TEST_CASE(
     "asio session: destroyed mid-stream, it stops, flushes its checkpoint and frees itself on the "
     "loop",
     "[asio_session]") {
-  ScriptedServer server({Behaviour::sse(events(3))});  // stays open after event 3
+  ScriptedServer server({Behaviour::sse(numbered_events(3))});  // stays open after event 3
   auto store = std::make_shared<io::MemoryCheckpointStore>();
   asio::io_context io;
   io::RunnerOptions options = acked_options(server, store);

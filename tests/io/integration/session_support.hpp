@@ -35,6 +35,15 @@ inline RunnerOptions quick_options(std::string url) {
   return o;
 }
 
+// SSE events 1..count ("id: N", "data: event N"); the server keeps the
+// stream open after them.
+inline std::string numbered_events(int count) {
+  std::string out;
+  for (int n = 1; n <= count; ++n)
+    out += "id: " + std::to_string(n) + "\ndata: event " + std::to_string(n) + "\n\n";
+  return out;
+}
+
 // The scripted server's /stream.
 inline RunnerOptions quick_options(const ScriptedServer& server) {
   return quick_options(server.base_url() + "/stream");
