@@ -113,6 +113,13 @@ void SessionCore::on_diagnostic(const Diagnostic& d) {
     callbacks.on_diagnostic(d);
 }
 
+void SessionCore::on_comment(std::string_view text) {
+  if (app)
+    app->on_comment(text);
+  else if (callbacks.on_comment)
+    callbacks.on_comment(text);
+}
+
 void SessionCore::ack(std::uint64_t delivery_id) {
   on_strand([this, delivery_id] { driver->ack(delivery_id); });
 }
@@ -225,7 +232,8 @@ void SessionCore::next_then(std::move_only_function<void(std::optional<OwnedDeli
     return;
   }
   // One pull at a time: a second one ends the first with nothing.
-  if (waiting_next) asio::post(io, [old = std::exchange(waiting_next, nullptr)]() mutable { old({}); });
+  if (waiting_next)
+    asio::post(io, [old = std::exchange(waiting_next, nullptr)]() mutable { old({}); });
   waiting_next = std::move(done);
 }
 
@@ -271,6 +279,7 @@ struct Listener final : TransportListener {
     impl->driver->on_bytes();
     impl->publish_if_changed();
   }
+  void on_comment(std::string_view text) override { impl->driver->on_comment(text); }
   void on_received(std::size_t bytes) override { impl->driver->on_received(bytes); }
   void on_message(const Message& message) override {
     impl->driver->on_message(message);
@@ -291,7 +300,6 @@ struct Listener final : TransportListener {
   void on_notice(std::string_view text) override { impl->driver->on_notice(text); }
   void on_response(const ResponseHead& head) override { impl->driver->on_response(head); }
 };
-
 
 // The transport the driver sees: forwards to the real one but hands it the
 // publishing listener instead of the driver itself.
@@ -375,11 +383,11 @@ std::expected<std::unique_ptr<SessionCore>, std::string> SessionCore::make(
     if (!recorder) return std::unexpected(recorder.error());
     i.recorder = std::move(*recorder);
   }
-  i.transport = url->websocket() ? make_websocket_transport(i.io, std::move(tls), *url,
-                                                            i.options.http, i.options.websocket,
-                                                            i.clock)
-                                 : make_sse_transport(i.io, std::move(tls), *url, i.options.http,
-                                                      i.options.sse, i.clock);
+  i.transport =
+      url->websocket()
+          ? make_websocket_transport(i.io, std::move(tls), *url, i.options.http,
+                                     i.options.websocket, i.clock)
+          : make_sse_transport(i.io, std::move(tls), *url, i.options.http, i.options.sse, i.clock);
   auto listener = std::make_shared<Listener>();
   listener->impl = &i;
   auto publishing = std::make_shared<PublishingTransport>(*i.transport, *listener);
