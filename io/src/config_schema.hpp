@@ -261,15 +261,21 @@ void visit_sse_signals(V& v, SseSignals& g) {
 
 template <typename V>
 void visit_sse(V& v, SseOptions& s) {
-  v.text("method", s.method, "GET, or POST for servers that take the cursor in the body.");
-  v.text("body_template", s.body_template, "POST body; {cursor} becomes the resume id.");
-  v.text("body_content_type", s.body_content_type, "POST body's Content-Type.");
+  v.text("method", s.method,
+         "GET; POST or REPORT (with a body) for servers that take the subscription or the "
+         "cursor in the body.");
+  v.text("body_template", s.body_template, "POST or REPORT body; {cursor} becomes the resume id.");
+  v.text("body_content_type", s.body_content_type,
+         "The body's Content-Type (a Content-Type among the extra headers wins).");
   v.choice("reconnect", s.reconnect, choices(kPostReconnect),
-           "What a POST stream's reconnect sends: resend_body (the body again, {cursor} "
-           "replaced) or resume_by_get (a GET carrying the cursor; the body only when there is "
-           "none).");
+           "What a POST or REPORT stream's reconnect sends: resend_body (the body again, "
+           "{cursor} replaced) or resume_by_get (a GET carrying the cursor; the body only when "
+           "there is none).");
   v.section("limits", s.limits, "Parser limits.", visit_sse_limits<V>);
   v.section("signals", s.signals, "In-band signals.", visit_sse_signals<V>);
+  v.boolean("deliver_comments", s.deliver_comments,
+            "Pass each comment line's text to the application (Application::on_comment); off: "
+            "a comment is liveness only. Never an event: no delivery id, no cursor move.");
 }
 
 template <typename V>

@@ -85,14 +85,14 @@ Result validate_signals(const SseSignals& g) {
 }
 
 Result validate_transports(const ShellConfig& s) {
-  if (s.sse.method != "GET" && s.sse.method != "POST")
-    return fail("shell.sse.method", "must be GET or POST");
+  if (s.sse.method != "GET" && s.sse.method != "POST" && s.sse.method != "REPORT")
+    return fail("shell.sse.method", "must be GET, POST or REPORT");
   if (auto ok = check_header_value(s.sse.body_content_type); !ok)
     return fail("shell.sse.body_content_type", ok.error());
   if (s.sse.reconnect == PostReconnect::resume_by_get) {
-    if (s.sse.method != "POST")
+    if (s.sse.method == "GET")
       return fail("shell.sse.reconnect",
-                  "resume_by_get applies to POST streams (shell.sse.method)");
+                  "resume_by_get applies to POST and REPORT streams (shell.sse.method)");
     if (!s.http.cursor_header && !s.http.cursor_query_parameter)
       return fail("shell.sse.reconnect",
                   "resume_by_get needs a way to send the cursor (shell.http.cursor_header or "

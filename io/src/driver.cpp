@@ -270,6 +270,11 @@ void Driver::on_rejected(std::uint16_t http_status, std::optional<std::int64_t> 
 
 void Driver::on_bytes() { feed(model::BytesReceived{}); }
 
+// No step: a comment is no event of the session (the transport's on_bytes()
+// after it is the liveness). Transports call it only between on_opened() and
+// the connection's end, never from inside open() or close().
+void Driver::on_comment(std::string_view text) { ports_.application.on_comment(text); }
+
 void Driver::on_message(const Message& message) {
   // The message's views live only during this call, and Deliver needs them:
   // a frame cannot wait in the inbox. Transports never call from inside

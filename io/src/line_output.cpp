@@ -54,17 +54,33 @@ void append_delivery_line(std::string& out, const Delivery& d) {
   out += "}\n";
 }
 
+void append_comment_line(std::string& out, std::string_view text) {
+  out += "{\"comment\":";
+  append_json_string(out, text);
+  out += "}\n";
+}
+
+bool LineOutput::put(const std::string& line) {
+  if (sink_.write(line)) return true;
+  failed_ = true;
+  errno_ = sink_.errno_value();
+  return false;
+}
+
 void LineOutput::write(const Delivery& delivery) {
   const std::lock_guard lock(mutex_);
   if (closing_ || failed_) return;
   line_.clear();
   append_delivery_line(line_, delivery);
-  if (!sink_.write(line_)) {
-    failed_ = true;
-    errno_ = sink_.errno_value();
-    return;
-  }
-  written_id_ = delivery.delivery_id;
+  if (put(line_)) written_id_ = delivery.delivery_id;
+}
+
+void LineOutput::write_comment(std::string_view text) {
+  const std::lock_guard lock(mutex_);
+  if (closing_ || failed_) return;
+  line_.clear();
+  append_comment_line(line_, text);
+  put(line_);
 }
 
 std::optional<std::uint64_t> LineOutput::flush(bool last) {

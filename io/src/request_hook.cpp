@@ -143,11 +143,11 @@ std::expected<void, Failure> check_method(const RequestRules& rules, const HttpR
       return std::unexpected(unrecoverable("a WebSocket upgrade is a GET without a body"));
     return {};
   }
-  if (request.method != "GET" && request.method != "POST")
+  if (request.method != "GET" && request.method != "POST" && request.method != "REPORT")
     return std::unexpected(
-        unrecoverable("method '" + printable(request.method, 16) + "': GET or POST only"));
+        unrecoverable("method '" + printable(request.method, 16) + "': GET, POST or REPORT only"));
   if (request.method == "GET" && !request.body.empty())
-    return std::unexpected(unrecoverable("a body on a GET (set the method to POST)"));
+    return std::unexpected(unrecoverable("a body on a GET (set the method to POST or REPORT)"));
   return {};
 }
 
@@ -169,11 +169,11 @@ AttemptRequest planned_request(const RequestRules& rules, const ConnectRequest& 
   AttemptRequest out;
   out.url = rules.url;
   out.headers = rules.http.headers;
-  if (rules.url.websocket() || rules.sse.method != "POST") return out;
+  if (rules.url.websocket() || rules.sse.method == "GET") return out;
   const bool by_get =
       rules.sse.reconnect == PostReconnect::resume_by_get && !resume_id(request).empty();
   if (by_get) return out;
-  out.method = "POST";
+  out.method = rules.sse.method;  // POST or REPORT (validated)
   out.body = rules.sse.body_template;
   return out;
 }

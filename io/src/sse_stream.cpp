@@ -10,8 +10,8 @@ std::string sse_limit_text(const SseError& error) {
          (line ? "--line-bytes-max" : "--event-bytes-max") + ")";
 }
 
-SseStream::SseStream(SseLimits limits, SseSignals signals)
-    : parser_(limits), signals_(std::move(signals)) {}
+SseStream::SseStream(SseLimits limits, SseSignals signals, bool deliver_comments)
+    : parser_(limits), signals_(std::move(signals)), deliver_comments_(deliver_comments) {}
 
 void SseStream::begin(std::string_view last_event_id, TransportListener& listener) {
   parser_.start_stream(last_event_id);
@@ -65,9 +65,15 @@ void SseStream::on_event(const SseEvent& event) {
   listener_->on_message(message);
 }
 
-void SseStream::on_comment(std::string_view) {
+// The text first, then the liveness: a listener that closes the connection
+// from inside on_comment() gets no on_bytes() after it.
+void SseStream::on_comment(std::string_view text) {
   if (listener_ == nullptr) return;
   told_ = true;
+  if (deliver_comments_) {
+    listener_->on_comment(text);
+    if (listener_ == nullptr) return;
+  }
   listener_->on_bytes();
 }
 

@@ -2,7 +2,8 @@
 // event as one JSON line on stdout; status changes and diagnostics go to
 // stderr. See docs/io.md for examples against nchan.
 //
-// Exit codes: 0 stopped (SIGINT/SIGTERM, or --max-events reached);
+// Exit codes: 0 stopped (SIGINT/SIGTERM, --max-events reached, or a `stop`
+// command on stdin with --control-stdin);
 // 2 usage or configuration error (also a checkpoint in use by another process);
 // 3 gave up (retry policy exhausted);
 // 4 failed (a fatal answer such as 401 after a refresh or 404, a cursor too
@@ -14,10 +15,14 @@
 // A delivery is acked, so the checkpoint may move to it, only once its line
 // was handed to the kernel by write(2) on stdout (see Output below).
 #include <arpa/inet.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -27,6 +32,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tether/io/config.hpp>
@@ -150,6 +156,9 @@ struct Cli {
   std::string body_file;
   std::string post_reconnect;
   std::string last_event_id;
+  std::string initial_retry_delay_ms;  // checked as --set backoff.delay_ms_initial is
+  bool comments = false;
+  bool control_stdin = false;
   bool nchan_meta = false;
   std::vector<std::string> ws_subscribe;
   bool json_status = false;
@@ -182,6 +191,7 @@ struct Cli {
   CLI::Option* body_file_opt = nullptr;
   CLI::Option* post_reconnect_opt = nullptr;
   CLI::Option* last_event_id_opt = nullptr;
+  CLI::Option* initial_retry_opt = nullptr;
 };
 
 void add_policy_options(CLI::App& app, Cli& c) {
@@ -206,21 +216,6 @@ void add_policy_options(CLI::App& app, Cli& c) {
       app.add_option("--ca-file", c.ca_file, "PEM CA bundle to trust instead of the system's");
   app.add_flag("--insecure-skip-tls-verify-DANGEROUS", c.insecure,
                "do not verify the server's certificate");
-  app.add_option("--cursor-param", c.cursor_param,
-                 "also send the resume id as this query parameter");
-  c.method_opt = app.add_option("--method", c.method,
-                                "SSE request method: GET, or POST with --body (shell.sse.method)")
-                     ->check(CLI::IsMember({"GET", "POST"}));
-  c.post_reconnect_opt =
-      app.add_option("--post-reconnect", c.post_reconnect,
-                     "what a POST stream's reconnect sends: resend_body (the body again, {cursor} "
-                     "replaced; default) or resume_by_get (a GET with Last-Event-ID) "
-                     "(shell.sse.reconnect)")
-          ->check(CLI::IsMember({"resend_body", "resume_by_get"}));
-  c.last_event_id_opt = app.add_option(
-      "--last-event-id", c.last_event_id,
-      "resume after this event id (sent as Last-Event-ID) when no checkpoint holds a cursor; "
-      "refused with a --checkpoint file that holds one (resume.start)");
   app.add_option("--ws-subscribe", c.ws_subscribe,
                  "WebSocket: send this text message on every connection before it counts as "
                  "open, {cursor} becoming the resume id (repeatable, in order; may carry "
@@ -230,10 +225,15 @@ void add_policy_options(CLI::App& app, Cli& c) {
                "WebSocket: use nchan's ws+meta.nchan frames (carry ids)");
   c.seed_opt = app.add_option("--seed", c.seed_text,
                               "jitter seed (default: drawn from the OS; fix it only to replay)");
-  c.read_idle_opt = app.add_option("--read-idle-ms", c.read_idle_ms,
+  c.read_idle_opt = app.add_option("--read-idle-ms,--idle-timeout-ms", c.read_idle_ms,
                                    "reconnect after this long without a complete line, frame or "
                                    "ping (0: never; default: the policy's heartbeat)")
                         ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  c.initial_retry_opt = app.add_option("--initial-retry-delay-ms", c.initial_retry_delay_ms,
+                                       "the first reconnect delay (backoff.delay_ms_initial, as "
+                                       "--set backoff.delay_ms_initial=MS; "
+                                       "refused together with a --set of that field)")
+                            ->type_name("MS");
   c.line_opt = app.add_option("--line-bytes-max", c.line_bytes_max,
                               "longest SSE line accepted (default 1 MiB)")
                    ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 30));
@@ -246,6 +246,30 @@ void add_policy_options(CLI::App& app, Cli& c) {
   c.id_opt = app.add_option("--id-bytes-max", c.id_bytes_max,
                             "longest resume id accepted (default and most: 1024)")
                  ->check(CLI::Range(std::size_t{1}, model::Token::capacity));
+}
+
+// What the SSE request carries and what comes back besides events.
+void add_request_options(CLI::App& app, Cli& c) {
+  app.add_option("--cursor-param", c.cursor_param,
+                 "also send the resume id as this query parameter");
+  c.method_opt =
+      app.add_option("--method", c.method,
+                     "SSE request method: GET, or POST or REPORT with --body (shell.sse.method)")
+          ->check(CLI::IsMember({"GET", "POST", "REPORT"}));
+  c.post_reconnect_opt =
+      app.add_option("--post-reconnect", c.post_reconnect,
+                     "what a POST or REPORT stream's reconnect sends: resend_body (the body "
+                     "again, {cursor} replaced; default) or resume_by_get (a GET with "
+                     "Last-Event-ID) (shell.sse.reconnect)")
+          ->check(CLI::IsMember({"resend_body", "resume_by_get"}));
+  c.last_event_id_opt = app.add_option(
+      "--last-event-id", c.last_event_id,
+      "resume after this event id (sent as Last-Event-ID) when no checkpoint holds a cursor; "
+      "refused with a --checkpoint file that holds one (resume.start)");
+  app.add_flag("--comments", c.comments,
+               "print each SSE comment line on stdout as {\"comment\":\"TEXT\"} (TEXT: what "
+               "follows the ':'), in order with the events; never acked or checkpointed "
+               "(shell.sse.deliver_comments)");
 }
 
 void add_run_options(CLI::App& app, Cli& c) {
@@ -271,11 +295,15 @@ void add_run_options(CLI::App& app, Cli& c) {
                  "extra request header 'Name: value' (repeatable; may carry credentials)")
       ->allow_extra_args(false);
   c.body_opt = app.add_option("--body", c.body,
-                              "POST body, {cursor} becoming the resume id (implies --method POST; "
-                              "may carry credentials: never printed or recorded)");
-  c.body_file_opt =
-      app.add_option("--body-file", c.body_file, "POST body read from this file (as --body)");
+                              "POST or REPORT body, {cursor} becoming the resume id (implies "
+                              "--method POST; may carry credentials: never printed or recorded)");
+  c.body_file_opt = app.add_option("--body-file", c.body_file,
+                                   "the body read from this file, '-': from stdin (as --body)");
   c.body_opt->excludes(c.body_file_opt);
+  app.add_flag("--control-stdin", c.control_stdin,
+               "read commands from stdin, one per line: restart, network-changed, "
+               "network-restored, pause, resume, stop (an unknown one is a warning; at EOF "
+               "the stream goes on)");
   app.add_flag("--json-status", c.json_status, "status changes on stderr as JSON lines");
   app.add_flag("--verbose", c.verbose,
                "also print debug diagnostics (an outage's repeated failures, counted)");
@@ -309,13 +337,12 @@ std::expected<model::Cursor, std::string> cursor_of_id(const std::string& id,
 }
 
 // --method, --post-reconnect and --last-event-id name fields; a body makes
-// the method POST unless --method says otherwise (then refused by
-// check_body). The body itself stays out of the configuration (see
-// runner_options).
+// a GET a POST unless --method says GET (then refused by effective_config).
+// The body itself stays out of the configuration (see runner_options).
 void apply_request_flags(const Cli& c, io::Config& config) {
   if (*c.method_opt) {
     config.shell.sse.method = c.method;
-  } else if (*c.body_opt || *c.body_file_opt) {
+  } else if ((*c.body_opt || *c.body_file_opt) && config.shell.sse.method == "GET") {
     config.shell.sse.method = "POST";
   }
   if (*c.post_reconnect_opt)
@@ -336,6 +363,7 @@ void apply_flags(const Cli& c, io::Config& config) {
     config.session.resume.gaps =
         c.gaps == "strict" ? model::GapDetection::strict : model::GapDetection::relaxed;
   if (*c.seed_opt) config.seed = c.seed;
+  if (c.comments) config.shell.sse.deliver_comments = true;
   if (*c.read_idle_opt) {
     config.session.heartbeat.reset();
     if (c.read_idle_ms > 0)
@@ -356,6 +384,28 @@ void apply_flags(const Cli& c, io::Config& config) {
   }
 }
 
+// --initial-retry-delay-ms is backoff.delay_ms_initial. A --set of the same
+// field (or of the whole backoff section) as well would leave the value to a
+// rule of precedence: refused, naming both, before any --set is applied.
+std::expected<void, std::string> check_initial_retry_delay(const Cli& c) {
+  if (!*c.initial_retry_opt) return {};
+  for (const std::string& set : c.sets) {
+    const std::string_view path = std::string_view(set).substr(0, set.find('='));
+    if (path == "backoff.delay_ms_initial" || path == "backoff")
+      return std::unexpected("--initial-retry-delay-ms and --set " + std::string(path) +
+                             " both set backoff.delay_ms_initial; give one of the two");
+  }
+  return {};
+}
+
+// After the --sets, checked as a --set of the field is.
+std::expected<void, std::string> apply_initial_retry_delay(const Cli& c, io::Config& config) {
+  if (!*c.initial_retry_opt) return {};
+  if (auto ok = io::set_field(config, "backoff.delay_ms_initial=" + c.initial_retry_delay_ms); !ok)
+    return std::unexpected("--initial-retry-delay-ms: " + ok.error().message());
+  return {};
+}
+
 // Base (--config FILE, or --preset), then each --set in order, then the flags.
 std::expected<io::Config, std::string> effective_config(Cli& c) {
   auto config = *c.config_opt ? io::load_config(c.config_file) : io::preset_config(c.preset);
@@ -367,17 +417,19 @@ std::expected<io::Config, std::string> effective_config(Cli& c) {
     if (c.seed_text.empty() || ec != std::errc{} || end != c.seed_text.data() + c.seed_text.size())
       return std::unexpected("--seed '" + c.seed_text + "': expected a whole number in 0..2^64-1");
   }
+  if (auto ok = check_initial_retry_delay(c); !ok) return std::unexpected(ok.error());
   for (const std::string& set : c.sets)
     if (auto ok = io::set_field(*config, set); !ok)
       return std::unexpected("--set: " + ok.error().message());
+  if (auto ok = apply_initial_retry_delay(c, *config); !ok) return std::unexpected(ok.error());
   apply_flags(c, *config);
   if (*c.last_event_id_opt) {
     auto start = cursor_of_id(c.last_event_id, config->shell.sequence);
     if (!start) return std::unexpected(start.error());
     config->session.resume.start = *start;
   }
-  if ((*c.body_opt || *c.body_file_opt) && config->shell.sse.method != "POST")
-    return std::unexpected("--body/--body-file: a GET has no body (use --method POST)");
+  if ((*c.body_opt || *c.body_file_opt) && config->shell.sse.method == "GET")
+    return std::unexpected("--body/--body-file: a GET has no body (use --method POST or REPORT)");
   if (auto ok = io::validate(*config); !ok)
     return std::unexpected("the command line's options: " + ok.error().message());
   // tether-watch acks a line once a flush handed it to stdout's reader; a
@@ -409,13 +461,16 @@ std::expected<void, std::string> add_headers(const Cli& c, io::RunnerOptions& op
   return {};
 }
 
-// --body or --body-file: the POST body. Like -H values it may carry
-// credentials, so it joins the options, never the configuration.
+// --body or --body-file: the POST or REPORT body ("-": stdin, to its end).
+// Like -H values it may carry credentials, so it joins the options, never the
+// configuration.
 std::expected<void, std::string> add_body(const Cli& c, io::RunnerOptions& options) {
   if (*c.body_opt) options.sse.body_template = c.body;
   if (!*c.body_file_opt) return {};
-  std::ifstream in(c.body_file, std::ios::binary);
-  if (!in)
+  std::ifstream file;
+  if (c.body_file != "-") file.open(c.body_file, std::ios::binary);
+  std::istream& in = c.body_file == "-" ? std::cin : file;
+  if (c.body_file != "-" && !file)
     return std::unexpected("--body-file " + c.body_file + ": cannot be opened (" +
                            std::strerror(errno) + ")");
   std::ostringstream text;
@@ -423,6 +478,21 @@ std::expected<void, std::string> add_body(const Cli& c, io::RunnerOptions& optio
   if (in.bad()) return std::unexpected("--body-file " + c.body_file + ": read error");
   options.sse.body_template = text.str();
   return {};
+}
+
+// --control-stdin reads commands from stdin until its end: a body read from
+// stdin ("-", /dev/stdin, the same pipe or file) would take them, or they it.
+std::expected<void, std::string> check_stdin_use(const Cli& c) {
+  if (!c.control_stdin || !*c.body_file_opt) return {};
+  struct stat body {
+  }, input{};
+  const bool same =
+      c.body_file == "-" ||
+      (::stat(c.body_file.c_str(), &body) == 0 && ::fstat(STDIN_FILENO, &input) == 0 &&
+       body.st_dev == input.st_dev && body.st_ino == input.st_ino);
+  if (!same) return {};
+  return std::unexpected("--control-stdin reads commands from stdin, and --body-file " +
+                         c.body_file + " reads the body from it too; put the body in a file");
 }
 
 // --last-event-id is where a session starts that has nothing to resume from:
@@ -439,6 +509,7 @@ std::expected<void, std::string> check_start_against(const Cli& c, io::Checkpoin
 
 std::expected<io::RunnerOptions, std::string> runner_options(const Cli& c,
                                                              const io::Config& config) {
+  if (auto ok = check_stdin_use(c); !ok) return std::unexpected(ok.error());
   io::RunnerOptions options = io::runner_options(config);
   options.url = c.url;
   if (!c.checkpoint.empty()) {
@@ -481,14 +552,28 @@ struct Watch {
   // runner goes (--metrics-listen: the endpoint's collector).
   std::function<std::shared_ptr<void>(io::Runner&)> on_started;
   std::uint64_t max_events = 0;
+  bool control_stdin = false;  // --control-stdin: commands on stdin
   std::atomic<bool> enough{false};
   std::atomic<int> outcome{exit_stopped};
   StdoutSink stdout_sink;
   io::LineOutput output{stdout_sink};
 };
 
-// Deliveries become JSON lines on stdout (acked once written); status, gaps
-// and diagnostics go to stderr.
+// A diagnostic's line on stderr, as text or (--json-status) as a JSON object.
+void print_diagnostic(const Watch& w, const std::string& text, io::Diagnostic::Level level) {
+  if (w.json_status) {
+    std::string line = "{\"diagnostic\":";
+    io::append_json_string(line, text);
+    line += ",\"level\":\"" + std::string(io::name_of(level)) + "\"}";
+    std::fprintf(stderr, "%s\n", line.c_str());
+  } else {
+    std::fprintf(stderr, "tether-watch: %s\n", text.c_str());
+  }
+}
+
+// Deliveries (and, with shell.sse.deliver_comments, comments) become JSON
+// lines on stdout, deliveries acked once written; status, gaps and
+// diagnostics go to stderr.
 io::Callbacks callbacks_for(Watch& w) {
   io::Callbacks callbacks;
   callbacks.on_delivery = [&w](const io::Delivery& d) {
@@ -525,15 +610,10 @@ io::Callbacks callbacks_for(Watch& w) {
   };
   callbacks.on_diagnostic = [&w](const io::Diagnostic& d) {
     if (d.kind == io::Diagnostic::Kind::fatal) w.outcome = exit_failed;
-    if (d.level < w.level_min) return;
-    if (w.json_status) {
-      std::string text = "{\"diagnostic\":";
-      io::append_json_string(text, d.text);
-      text += ",\"level\":\"" + std::string(io::name_of(d.level)) + "\"}";
-      std::fprintf(stderr, "%s\n", text.c_str());
-    } else {
-      std::fprintf(stderr, "tether-watch: %s\n", d.text.c_str());
-    }
+    if (d.level >= w.level_min) print_diagnostic(w, d.text, d.level);
+  };
+  callbacks.on_comment = [&w](std::string_view text) {
+    if (!w.enough) w.output.write_comment(text);  // after --max-events: stopping
   };
 
   return callbacks;
@@ -625,8 +705,112 @@ std::expected<void, std::string> serve_metrics(const Cli& c, Watch& w) {
 #endif
 }
 
-// Runs the session until a signal, the end of the session, or a failed stdout.
-int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
+// --control-stdin: the session's lifecycle from stdin, one command a line
+// (docs/io.md, "tether-watch"). Read by the main loop, never by a thread of
+// its own, so nothing waits on stdin when the session ends.
+class Control {
+ public:
+  static constexpr std::size_t line_bytes_max = 256;
+  enum class Read : std::uint8_t { more, stop, ended };
+
+  // stdin is readable, or at its end: reads what is there and runs each
+  // complete line. `ended`: no more commands will come (EOF, a read error).
+  Read read(io::Runner& runner, const Watch& w) {
+    std::array<char, 4096> buffer{};
+    const ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
+    const int read_errno = errno;
+    if (n < 0 && (read_errno == EINTR || read_errno == EAGAIN)) return Read::more;
+    if (n <= 0) {
+      ended_ = true;
+      // A last line without its newline is a command all the same.
+      const bool last = !pending_.empty() && !overlong_;
+      if (last && run(std::exchange(pending_, {}), runner, w) == Read::stop) return Read::stop;
+      if (n < 0)
+        print_diagnostic(w,
+                         "--control-stdin: stdin: " + std::string(std::strerror(read_errno)) +
+                             "; no more commands are read",
+                         io::Diagnostic::Level::warning);
+      else
+        std::fprintf(stderr, "%s\n",
+                     w.json_status ? "{\"control\":\"eof\"}"
+                                   : "tether-watch: control: end of stdin (no more commands; the "
+                                     "stream goes on)");
+      return Read::ended;
+    }
+    for (const char ch : std::string_view(buffer.data(), static_cast<std::size_t>(n))) {
+      if (ch != '\n') {
+        if (pending_.size() < line_bytes_max)
+          pending_ += ch;
+        else
+          overlong_ = true;
+        continue;
+      }
+      const std::string line = std::exchange(pending_, {});
+      if (std::exchange(overlong_, false)) {
+        print_diagnostic(w,
+                         "--control-stdin: a line longer than " + std::to_string(line_bytes_max) +
+                             " bytes was ignored",
+                         io::Diagnostic::Level::warning);
+      } else if (run(line, runner, w) == Read::stop) {
+        return Read::stop;
+      }
+    }
+    return Read::more;
+  }
+  bool ended() const { return ended_; }
+
+ private:
+  // One command; blank lines are skipped, an unknown command is a warning.
+  static Read run(std::string_view line, io::Runner& runner, const Watch& w) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos) return Read::more;
+    const std::string_view command = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+    using Lifecycle = void (io::Runner::*)();
+    static constexpr std::array<std::pair<std::string_view, Lifecycle>, 5> lifecycle{{
+        {"restart", &io::Runner::restart},
+        {"network-changed", &io::Runner::network_changed},
+        {"network-restored", &io::Runner::network_restored},
+        {"pause", &io::Runner::pause},
+        {"resume", &io::Runner::resume},
+    }};
+    for (const auto& [name, call] : lifecycle) {
+      if (command != name) continue;
+      print_info(w, "control", "control: ", command);
+      (runner.*call)();
+      return Read::more;
+    }
+    if (command == "stop") {
+      print_info(w, "control", "control: ", command);
+      return Read::stop;
+    }
+    print_diagnostic(w,
+                     "--control-stdin: unknown command '" + io::printable(command) +
+                         "' ignored (known: restart, network-changed, network-restored, pause, "
+                         "resume, stop)",
+                     io::Diagnostic::Level::warning);
+    return Read::more;
+  }
+
+  std::string pending_;    // the line being read
+  bool overlong_ = false;  // it passed line_bytes_max: skipped to its end
+  bool ended_ = false;     // stdin's end (or a read error): no more commands
+};
+
+// Waits up to `wait_ms` for SIGINT/SIGTERM (on `signal_fd`) or a control
+// command; true: stop.
+bool wait_for_input(int signal_fd, Control* control, io::Runner& runner, const Watch& w,
+                    int wait_ms) {
+  std::array<pollfd, 2> fds{{{signal_fd, POLLIN, 0}, {control ? STDIN_FILENO : -1, POLLIN, 0}}};
+  if (::poll(fds.data(), fds.size(), wait_ms) <= 0) return false;
+  signalfd_siginfo info{};
+  if ((fds[0].revents & POLLIN) != 0 && ::read(signal_fd, &info, sizeof info) == sizeof info)
+    return true;  // the set holds SIGINT and SIGTERM only
+  return fds[1].revents != 0 && control->read(runner, w) == Control::Read::stop;
+}
+
+// Runs the session until a signal, a `stop` command, the end of the session,
+// or a failed stdout.
+int follow(io::RunnerOptions options, Watch& w, int signal_fd) {
   auto runner = io::Runner::start(std::move(options), callbacks_for(w));
   if (!runner) {
     std::cerr << "tether-watch: " << runner.error() << "\n";
@@ -636,10 +820,12 @@ int follow(io::RunnerOptions options, Watch& w, const sigset_t& signals) {
   // stdout to a pipe is block-buffered (one write per 4 KiB of lines, not per
   // line); this loop flushes it every 50 ms so a reader downstream (jq, a log
   // shipper) never waits longer than that for an event, and acks what it wrote.
-  const timespec poll_interval{0, 50'000'000};
+  // At the end of stdin the stream goes on, without commands.
+  std::optional<Control> control;
+  if (w.control_stdin) control.emplace();
   for (;;) {
-    const int sig = sigtimedwait(&signals, nullptr, &poll_interval);
-    if (sig == SIGINT || sig == SIGTERM) break;
+    if (wait_for_input(signal_fd, control ? &*control : nullptr, **runner, w, 50)) break;
+    if (control && control->ended()) control.reset();
     if ((*runner)->finished()) break;
     if (!flush_and_ack(w.output, **runner, false)) break;
   }
@@ -667,6 +853,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tether-watch: follow an event stream (SSE or WebSocket), resuming after failures"};
   Cli cli;
   add_run_options(app, cli);
+  add_request_options(app, cli);
   add_policy_options(app, cli);
   try {
     app.parse(argc, argv);
@@ -700,6 +887,7 @@ int main(int argc, char** argv) {
   Watch watch;
   watch.json_status = cli.json_status;
   watch.max_events = cli.max_events;
+  watch.control_stdin = cli.control_stdin;
   if (cli.verbose) watch.level_min = io::Diagnostic::Level::debug;
 
   // A reader that goes away must not kill the process (SIGPIPE, exit 141)
@@ -714,11 +902,19 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Read with poll(), beside stdin's commands (--control-stdin).
+  const int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
+  if (signal_fd < 0) {
+    std::cerr << "tether-watch: signalfd: " << std::strerror(errno) << "\n";
+    return exit_usage;
+  }
 
   // After the mask: the endpoint's threads must not take SIGTERM either.
   if (auto served = serve_metrics(cli, watch); !served) {
     std::cerr << "tether-watch: " << served.error() << "\n";
     return exit_usage;
   }
-  return follow(std::move(*built), watch, signals);
+  const int code = follow(std::move(*built), watch, signal_fd);
+  ::close(signal_fd);
+  return code;
 }

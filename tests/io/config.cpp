@@ -352,6 +352,28 @@ TEST_CASE("config: --set overrides one field and is checked like a file", "[conf
   CHECK(url.error().message().find("s3cr3t") == std::string::npos);
 }
 
+TEST_CASE("config: the SSE method is GET, POST or REPORT, and comments are opt-in", "[config]") {
+  io::Config c = io::preset_config("aviso").value();
+  CHECK_FALSE(c.shell.sse.deliver_comments);
+  REQUIRE(io::set_field(c, "shell.sse.deliver_comments=true"));
+  CHECK(c.shell.sse.deliver_comments);
+  REQUIRE(io::set_field(c, "shell.sse.method=REPORT"));
+  CHECK(c.shell.sse.method == "REPORT");
+  REQUIRE(io::set_field(c, "shell.sse.reconnect=resume_by_get"));  // as for POST
+  const auto back = io::parse_config(io::to_json(c));
+  REQUIRE(back);
+  CHECK(back->shell.sse.method == "REPORT");
+  CHECK(back->shell.sse.deliver_comments);
+  const auto put = io::set_field(c, "shell.sse.method=PUT");
+  REQUIRE_FALSE(put);
+  CHECK(put.error().message() == "shell.sse.method: must be GET, POST or REPORT");
+  io::Config get = io::preset_config("aviso").value();
+  const auto by_get = io::set_field(get, "shell.sse.reconnect=resume_by_get");
+  REQUIRE_FALSE(by_get);
+  CHECK(by_get.error().field == "shell.sse.reconnect");
+  CHECK_THAT(by_get.error().message(), Catch::Contains("POST and REPORT streams"));
+}
+
 TEST_CASE("config: the reference lists every field the format writes", "[config]") {
   std::set<std::string> documented;
   for (const auto& f : io::config_fields()) {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <tether/io/driver.hpp>
+#include <tether/io/sse_stream.hpp>
 #include <tether/model/effects_hash.hpp>
 #include <tether/model/event_log.hpp>
 #include <tether/model/presets.hpp>
@@ -81,6 +82,7 @@ struct RecordingApp final : io::Application {
   std::vector<model::ReportGap> gaps;
   std::vector<model::Status> statuses;
   std::vector<io::Diagnostic> diagnostics;
+  std::vector<std::string> comments;
   std::function<void(const io::Delivery&)> on_each;
   void on_delivery(const io::Delivery& d) override {
     deliveries.push_back(
@@ -90,6 +92,7 @@ struct RecordingApp final : io::Application {
   void on_gap(const model::ReportGap& gap) override { gaps.push_back(gap); }
   void on_status(const model::Status& status) override { statuses.push_back(status); }
   void on_diagnostic(const io::Diagnostic& d) override { diagnostics.push_back(d); }
+  void on_comment(std::string_view text) override { comments.emplace_back(text); }
 };
 
 // Sequence = the SSE id parsed as a decimal number (test messages use "1", "2").
@@ -221,6 +224,36 @@ TEST_CASE("driver: frames are delivered in order, duplicates dropped, gaps repor
   REQUIRE(!saved.empty());
   CHECK(saved.back() == 5);
   CHECK(f.driver->state().progress.durable_id >= 1);
+}
+
+TEST_CASE("driver: a comment reaches the application and is no event of the session", "[driver]") {
+  Fixture f;
+  f.start_open(test_config(), /*auto_ack=*/false);
+  const io::Message m1 = f.message("1", "a");
+  f.driver->on_message(m1);
+  const std::uint64_t fed = f.driver->events_fed();
+  const model::Cursor cursor = f.driver->resume_cursor();
+  const std::uint64_t delivered = f.driver->state().progress.delivered_id;
+  f.driver->on_comment("keepalive");
+  CHECK(f.app.comments == std::vector<std::string>{"keepalive"});
+  CHECK(f.driver->events_fed() == fed);  // nothing fed to the reducer
+  CHECK(f.driver->resume_cursor() == cursor);
+  CHECK(f.driver->state().progress.delivered_id == delivered);
+  CHECK(f.host.queued.empty());  // nothing to save
+  // Through the SSE stream that delivers comments: the text, then its liveness.
+  io::SseStream stream({}, {}, /*deliver_comments=*/true);
+  stream.begin("1", *f.driver);
+  REQUIRE(stream.feed(": ping\nid: 2\ndata: b\n\n"));
+  CHECK(f.app.comments == std::vector<std::string>{"keepalive", " ping"});
+  CHECK(f.driver->events_fed() == fed + 2);  // BytesReceived (the comment), FrameReceived
+  REQUIRE(f.app.deliveries.size() == 2);
+  CHECK(f.app.deliveries[1].delivery_id == 2);  // a comment takes no delivery id
+  // Not delivered (the default): liveness alone.
+  io::SseStream quiet;
+  quiet.begin("2", *f.driver);
+  REQUIRE(quiet.feed(": unseen\n"));
+  CHECK(f.app.comments.size() == 2);
+  CHECK(f.driver->events_fed() == fed + 3);
 }
 
 TEST_CASE(

@@ -93,3 +93,31 @@ TEST_CASE("line output: a failed write or flush acks nothing more and says why",
   CHECK(out2.failed());
   CHECK_FALSE(out2.flush(false).has_value());
 }
+
+TEST_CASE("line output: a comment is a line in order with the deliveries, and acks nothing",
+          "[line_output]") {
+  std::string line;
+  io::append_comment_line(line, " keep \"alive\"\x01\xff");
+  CHECK(line == "{\"comment\":\" keep \\\"alive\\\"\\u0001\xEF\xBF\xBD\"}\n");
+
+  FakeSink sink;
+  io::LineOutput out(sink);
+  out.write_comment("first");
+  CHECK_FALSE(out.flush(false).has_value());  // written, but nothing to ack
+  CHECK(sink.flushed == "{\"comment\":\"first\"}\n");
+  out.write(delivery(1, 1, "a"));
+  out.write_comment("second");
+  CHECK(out.flush(true) == std::optional<std::uint64_t>(1));
+  CHECK(sink.flushed ==
+        "{\"comment\":\"first\"}\n{\"delivery\":1,\"seq\":1,\"event\":\"message\",\"data\":\"a\"}\n"
+        "{\"comment\":\"second\"}\n");
+  out.write_comment("after the last flush");  // closing: never written
+  CHECK(sink.buffered.empty());
+
+  FakeSink failing;
+  io::LineOutput out2(failing);
+  failing.fail_write = true;
+  out2.write_comment("x");
+  CHECK(out2.failed());
+  CHECK(out2.errno_value() == ENOSPC);
+}

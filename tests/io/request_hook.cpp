@@ -467,9 +467,15 @@ TEST_CASE("request hook: checks of the returned request", "[request_hook]") {
   const auto made = io::check_hooked_request(sse, post);
   REQUIRE(made);
   CHECK(made->body == post.body);  // "{cursor}" is replaced later, by the transport
+  io::HttpRequest report = post;
+  report.method = "REPORT";
+  const auto reported = io::check_hooked_request(sse, report);
+  REQUIRE(reported);
+  CHECK(reported->method == "REPORT");
+  CHECK(reported->body == post.body);
   io::HttpRequest put = base;
   put.method = "PUT";
-  CHECK(refusal(sse, put).find("method 'PUT': GET or POST only") != std::string::npos);
+  CHECK(refusal(sse, put).find("method 'PUT': GET, POST or REPORT only") != std::string::npos);
   io::HttpRequest get_body = base;
   get_body.body = "x";
   CHECK(refusal(sse, get_body).find("a body on a GET") != std::string::npos);
@@ -508,6 +514,26 @@ TEST_CASE("request hook: a POST stream resumes by GET under resume_by_get", "[re
   CHECK(resumed.url.target == "/sub/orders?channel=o");
   CHECK(resumed.headers == r.http.headers);
   CHECK(io::resume_id(resuming) == "42");
+}
+
+TEST_CASE("request hook: a REPORT stream sends its method and body, and resumes by GET if told",
+          "[request_hook]") {
+  io::RequestRules r = rules();
+  r.sse.method = "REPORT";
+  r.sse.body_template = "{\"after\":\"{cursor}\"}";
+  io::ConnectRequest fresh;
+  io::ConnectRequest resuming;
+  resuming.from = model::ResumeFrom::cursor;
+  resuming.cursor = model::Cursor::at_token(*model::Token::make("42"));
+  for (const io::ConnectRequest& request : {fresh, resuming}) {
+    const io::AttemptRequest planned = io::planned_request(r, request);
+    CHECK(planned.method == "REPORT");
+    CHECK(planned.body == r.sse.body_template);
+  }
+  r.sse.reconnect = io::PostReconnect::resume_by_get;
+  CHECK(io::planned_request(r, fresh).method == "REPORT");
+  CHECK(io::planned_request(r, resuming).method == "GET");
+  CHECK(io::planned_request(r, resuming).body.empty());
 }
 
 TEST_CASE("request hook: its starting request follows the POST reconnect choice",

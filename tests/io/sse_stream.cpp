@@ -1,6 +1,7 @@
 // Tests of io/src/sse_stream.cpp: an SSE body, split every way, becomes the
 // same listener calls; signals, liveness, limits and cancellation.
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <optional>
@@ -18,12 +19,17 @@ namespace {
 struct Recorder final : io::TransportListener {
   std::vector<std::string> calls;
   io::SseStream* close_on_message = nullptr;  // cancels the stream from inside a call
+  io::SseStream* close_on_comment = nullptr;
 
   void on_opened() override { calls.emplace_back("opened"); }
   void on_rejected(std::uint16_t status, std::optional<std::int64_t>, std::string_view) override {
     calls.push_back("rejected " + std::to_string(status));
   }
   void on_bytes() override { calls.emplace_back("bytes"); }
+  void on_comment(std::string_view text) override {
+    calls.push_back("comment [" + std::string(text) + "]");
+    if (close_on_comment != nullptr) close_on_comment->cancel();
+  }
   void on_message(const io::Message& m) override {
     std::string line = "message " + std::string(m.type) + " [" + std::string(m.data) + "]";
     line += " id=" + (m.id ? "'" + std::string(*m.id) + "'" : std::string("none"));
@@ -50,9 +56,9 @@ std::vector<std::string> without_liveness(std::vector<std::string> calls) {
 
 // The calls for `body` fed in chunks cut at `cuts` (ascending offsets).
 std::vector<std::string> calls_for(std::string_view body, const std::vector<std::size_t>& cuts,
-                                   std::string_view resumed_from = {}) {
+                                   std::string_view resumed_from = {}, bool comments = false) {
   Recorder recorder;
-  io::SseStream stream({}, signals);
+  io::SseStream stream({}, signals, comments);
   stream.begin(resumed_from, recorder);
   std::size_t from = 0;
   for (const std::size_t cut : cuts) {
@@ -155,4 +161,61 @@ TEST_CASE("sse stream: after cancel, not even the rest of the chunk reaches the 
   stream.begin({}, recorder);
   CHECK(stream.feed("data: c\n\n"));
   CHECK(recorder.calls.back() == "message message [c] id=''");
+}
+
+TEST_CASE("sse stream: comments reach the listener only when delivered, always as liveness",
+          "[sse_stream]") {
+  const std::string body = ": hi\nid: 7\n:\n:in: an event\ndata: a\n\n:bye\n";
+  const std::vector<std::string> delivered = {
+      "comment [ hi]",
+      "bytes",
+      "comment []",
+      "bytes",
+      "comment [in: an event]",
+      "bytes",
+      "message message [a] id='7'",
+      "comment [bye]",
+      "bytes",
+      "closed 0 stream ended",
+  };
+  CHECK(calls_for(body, {}, {}, true) == delivered);
+  // Off (the default): the same stream, each comment only liveness.
+  std::vector<std::string> liveness_only = delivered;
+  std::erase_if(liveness_only, [](const std::string& c) { return c.starts_with("comment"); });
+  CHECK(calls_for(body, {}) == liveness_only);
+  // However the body is split, the comments and the events come in order,
+  // each comment once and whole.
+  std::vector<std::string> content = without_liveness(delivered);
+  for (std::size_t a = 1; a < body.size(); ++a) {
+    INFO("split at " << a);
+    CHECK(without_liveness(calls_for(body, {a}, {}, true)) == content);
+  }
+}
+
+TEST_CASE("sse stream: a comment obeys the line limit, delivered or not", "[sse_stream]") {
+  for (const bool comments : {false, true}) {
+    Recorder recorder;
+    io::SseStream stream(io::SseLimits{16, 64}, {}, comments);
+    stream.begin({}, recorder);
+    CHECK(stream.feed(":short\n"));
+    CHECK_FALSE(stream.feed(": a comment longer than sixteen bytes\n"));
+    REQUIRE_FALSE(recorder.calls.empty());
+    CHECK(recorder.calls.back().starts_with(
+        "closed " + std::to_string(static_cast<int>(model::CloseCause::unrecoverable))));
+    CHECK(recorder.calls.back().find("line_bytes_max") != std::string::npos);
+    CHECK(std::count(recorder.calls.begin(), recorder.calls.end(), "comment [short]") ==
+          (comments ? 1 : 0));
+  }
+}
+
+TEST_CASE("sse stream: a listener that closes from inside on_comment hears nothing more",
+          "[sse_stream]") {
+  Recorder recorder;
+  io::SseStream stream({}, {}, true);
+  recorder.close_on_comment = &stream;
+  stream.begin({}, recorder);
+  CHECK_FALSE(stream.feed(":stop here\ndata: a\n\n"));
+  CHECK(recorder.calls == std::vector<std::string>{"comment [stop here]"});
+  stream.finish();
+  CHECK(recorder.calls.size() == 1);
 }

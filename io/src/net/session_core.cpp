@@ -137,6 +137,13 @@ void SessionCore::on_diagnostic(const Diagnostic& d) {
     callbacks.on_diagnostic(d);
 }
 
+void SessionCore::on_comment(std::string_view text) {
+  if (app)
+    app->on_comment(text);
+  else if (callbacks.on_comment)
+    callbacks.on_comment(text);
+}
+
 void SessionCore::ack(std::uint64_t delivery_id) {
   on_strand([this, delivery_id] { driver->ack(delivery_id); });
 }
@@ -295,6 +302,7 @@ struct Listener final : TransportListener {
     impl->driver->on_bytes();
     impl->publish_if_changed();
   }
+  void on_comment(std::string_view text) override { impl->driver->on_comment(text); }
   void on_received(std::size_t bytes) override { impl->driver->on_received(bytes); }
   void on_message(const Message& message) override {
     impl->driver->on_message(message);

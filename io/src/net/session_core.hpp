@@ -115,6 +115,7 @@ struct SessionCore final : Host, Strand, Application, SessionControl {
   void on_gap(const model::ReportGap& gap) override;
   void on_status(const model::Status& s) override;
   void on_diagnostic(const Diagnostic& d) override;
+  void on_comment(std::string_view text) override;
   // SessionControl: posted to the strand, in call order (an ack made before a
   // stop is applied before it).
   void ack(std::uint64_t delivery_id) override;

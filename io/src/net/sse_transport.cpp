@@ -175,7 +175,7 @@ class SseTransport final : public Transport {
         tls_(std::move(tls)),
         rules_{std::move(url), std::move(http), std::move(sse), false},
         clock_(clock),
-        stream_(rules_.sse.limits, rules_.sse.signals) {}
+        stream_(rules_.sse.limits, rules_.sse.signals, rules_.sse.deliver_comments) {}
   ~SseTransport() override { close(); }
 
   void open(const ConnectRequest& request, TransportListener& listener) override {
@@ -237,11 +237,16 @@ class SseTransport final : public Transport {
     const bool resume_header = !resume_id_.empty() && options.cursor_header;
     if (auto bad = check_header_value(resume_id_); resume_header && !bad)
       return std::unexpected("the resume id (Last-Event-ID) " + bad.error());
-    const bool post = !forced_get_ && attempt_.method == "POST";
+    // POST and REPORT carry the body (check_method and validate() allow no
+    // other method); a 303 turned the rest of the attempt into a GET.
+    const bool with_body = !forced_get_ && attempt_.method != "GET";
     std::string target = hop.url.target;
     if (!resume_id_.empty() && options.cursor_query_parameter)
       target = with_query_parameter(target, *options.cursor_query_parameter, resume_id_);
-    http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
+    const http::verb verb = !with_body                    ? http::verb::get
+                            : attempt_.method == "REPORT" ? http::verb::report
+                                                          : http::verb::post;
+    http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, hop.url.host_header());
     req.set(http::field::accept, "text/event-stream");
     req.set(http::field::cache_control, "no-cache");
@@ -249,14 +254,15 @@ class SseTransport final : public Transport {
     if (hop.credentials && !request_.bearer_token.empty())
       req.set(http::field::authorization, "Bearer " + request_.bearer_token);
     if (resume_header) req.set("Last-Event-ID", resume_id_);
+    // Before the extra headers: a Content-Type among them replaces it.
+    if (with_body) req.set(http::field::content_type, rules_.sse.body_content_type);
     if (hop.credentials)
       for (const auto& [name, value] : attempt_.headers) req.set(name, value);
-    if (post) {
+    if (with_body) {
       std::string body = attempt_.body;
       for (std::size_t at = body.find("{cursor}"); at != std::string::npos;
            at = body.find("{cursor}", at + resume_id_.size()))
         body.replace(at, 8, resume_id_);
-      req.set(http::field::content_type, rules_.sse.body_content_type);
       req.body() = std::move(body);
     }
     req.prepare_payload();

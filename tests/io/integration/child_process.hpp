@@ -89,12 +89,14 @@ class Scratch {
 // goes, so a failed REQUIRE leaves no process behind.
 class Child {
  public:
-  // stdout to dir/name.out, stderr to dir/name.err (both exist on return).
+  // stdout to dir/name.out, stderr to dir/name.err (both exist on return);
+  // stdin from `in_fd` when one is given (the caller's, left open), else the
+  // test's own.
   Child(const std::string& program, const std::vector<std::string>& args,
-        const std::filesystem::path& dir, const std::string& name)
+        const std::filesystem::path& dir, const std::string& name, int in_fd = -1)
       : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
     const int out_fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    start(program, args, out_fd);
+    start(program, args, out_fd, in_fd);
     ::close(out_fd);
   }
   // stdout on `out_fd` (the caller's, left open), stderr to `err`.
@@ -160,13 +162,15 @@ class Child {
 
  private:
   // argv is built before fork: the child of a threaded process only dup2s and execs.
-  void start(const std::string& program, const std::vector<std::string>& args, int out_fd) {
+  void start(const std::string& program, const std::vector<std::string>& args, int out_fd,
+             int in_fd = -1) {
     std::vector<char*> argv{const_cast<char*>(program.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     const int err_fd = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     pid_ = ::fork();
     if (pid_ == 0) {
+      if (in_fd >= 0) ::dup2(in_fd, 0);
       ::dup2(out_fd, 1);
       ::dup2(err_fd, 2);
       ::execv(program.c_str(), argv.data());

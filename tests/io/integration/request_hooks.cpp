@@ -371,7 +371,7 @@ TEST_CASE("tether-watch: a body with --method GET, or resume_by_get without POST
   const auto by_get =
       io::testing::run_watch({"http://127.0.0.1:1/s", "--post-reconnect", "resume_by_get"}, 10s);
   CHECK(by_get.exit_code == 2);
-  CHECK(by_get.err.find("shell.sse.reconnect: resume_by_get applies to POST streams") !=
+  CHECK(by_get.err.find("shell.sse.reconnect: resume_by_get applies to POST and REPORT streams") !=
         std::string::npos);
   const auto no_file =
       io::testing::run_watch({"http://127.0.0.1:1/s", "--body-file", "/nonexistent/body"}, 10s);

@@ -71,6 +71,12 @@ class Application {
   virtual void on_gap(const model::ReportGap& gap) = 0;
   virtual void on_status(const model::Status& status) = 0;
   virtual void on_diagnostic(const Diagnostic& diagnostic) = 0;
+  // An SSE comment line's text (after the ':'; valid during the call only),
+  // when the session delivers comments (SseOptions::deliver_comments). Not a
+  // delivery: no delivery id, nothing to ack, the cursor does not move. No
+  // step of the session runs around it, so an ack() or stop() made from
+  // inside it is applied at once (the Runner posts them to its strand).
+  virtual void on_comment(std::string_view text) { static_cast<void>(text); }
 };
 
 // What a running session offers its application. The Asio Runner and the

@@ -23,6 +23,11 @@
 // - RefreshAuth     -> auth.refresh() off the strand, then AuthRefreshed/Failed;
 // - ReportStatus    -> application.on_status().
 //
+// An SSE comment (TransportListener::on_comment, when the transport delivers
+// them) goes to application.on_comment() as it is: it is no reducer event (the
+// on_bytes() that follows it is the liveness), not recorded, not counted as a
+// delivery.
+//
 // Observability: the driver keeps a SessionStats (<tether/io/session_snapshot.hpp>)
 // from its loop's hooks, which snapshot() reads, and gives every diagnostic a
 // level: an outage's first failed attempt is a warning, the repeats debug,
@@ -152,6 +157,7 @@ class Driver final : public TransportListener {
   void on_rejected(std::uint16_t http_status, std::optional<std::int64_t> retry_after_ms,
                    std::string_view detail) override;
   void on_bytes() override;
+  void on_comment(std::string_view text) override;  // application.on_comment()
   void on_received(std::size_t bytes) override { stats_.received(bytes); }
   void on_message(const Message& message) override;
   void on_closed(model::CloseCause cause, std::string_view detail) override;

@@ -8,8 +8,9 @@
 // did not get (docs/simulation.md, "tether-watch under simulation").
 //
 // A line: {"delivery":N,"seq":S,"id":"...","event":"...","data":"..."}
-// ("seq" and "id" only when the delivery has them); strings are JSON with
-// invalid UTF-8 bytes replaced by U+FFFD, so every line parses.
+// ("seq" and "id" only when the delivery has them); an SSE comment, when
+// written, is {"comment":"..."}. Strings are JSON with invalid UTF-8 bytes
+// replaced by U+FFFD, so every line parses.
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -34,6 +35,8 @@ class OutputSink {
 void append_json_string(std::string& out, std::string_view text);
 // A delivery's line, newline included.
 void append_delivery_line(std::string& out, const Delivery& delivery);
+// A comment's line, {"comment":"..."}, newline included.
+void append_comment_line(std::string& out, std::string_view text);
 
 // Thread-safe: the session's strand writes, another thread may flush.
 class LineOutput {
@@ -41,6 +44,9 @@ class LineOutput {
   explicit LineOutput(OutputSink& sink) : sink_(sink) {}
   // Writes the delivery's line, unless the output is closing or failed.
   void write(const Delivery& delivery);
+  // Writes a comment's line in order with the deliveries' lines, unless the
+  // output is closing or failed. It is no delivery: it moves no ack.
+  void write_comment(std::string_view text);
   // Flushes. The delivery id to ack up to (the last line this flush handed
   // on), if it is new; nullopt if there is nothing new to ack. After a failed
   // write or flush nothing more is written or acked: failed() says so.
@@ -50,6 +56,8 @@ class LineOutput {
   int errno_value() const;
 
  private:
+  bool put(const std::string& line);  // under mutex_: false once the sink failed
+
   OutputSink& sink_;
   mutable std::mutex mutex_;
   std::string line_;              // reused

@@ -49,13 +49,13 @@ struct HttpRequest {
   // shown). Change the path and query only. The cursor query parameter is
   // appended after the hook.
   std::string url;
-  // "GET" or "POST" (SSE); a WebSocket upgrade is a GET and stays one.
+  // "GET", "POST" or "REPORT" (SSE); a WebSocket upgrade is a GET and stays one.
   std::string method;
   // Starts as HttpOptions::headers; what the hook leaves here is sent instead
   // (Authorization only without an AuthProvider).
   std::vector<std::pair<std::string, std::string>> headers;
-  // POST only: the body template; "{cursor}" becomes the resume id after the
-  // hook. Must be empty for a GET.
+  // POST and REPORT only: the body template; "{cursor}" becomes the resume id
+  // after the hook. Must be empty for a GET.
   std::string body;
 };
 
@@ -131,8 +131,8 @@ class Strand {
 std::string resume_id(const ConnectRequest& request);
 
 // The request an attempt sends when no hook changes it: the configured URL
-// and headers; for SSE, SseOptions::method and its body, except that a POST
-// stream under PostReconnect::resume_by_get resumes a cursor with a GET.
+// and headers; for SSE, SseOptions::method and its body, except that a POST or
+// REPORT stream under PostReconnect::resume_by_get resumes a cursor with a GET.
 AttemptRequest planned_request(const RequestRules& rules, const ConnectRequest& request);
 
 struct HookFailure {

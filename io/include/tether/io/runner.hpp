@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tether/io/application.hpp>
 #include <tether/io/auth_provider.hpp>
 #include <tether/io/checkpoint_store.hpp>
@@ -50,6 +51,10 @@ struct Callbacks {
   std::function<void(const model::ReportGap&)> on_gap;
   std::function<void(const model::Status&)> on_status;
   std::function<void(const Diagnostic&)> on_diagnostic;
+  // SSE comments, with SseOptions::deliver_comments (Application::on_comment).
+  // Not deliveries: never acked, never queued for the pull API (without this
+  // callback they are dropped).
+  std::function<void(std::string_view)> on_comment;
 };
 
 // A delivery that owns its bytes (the pull API).

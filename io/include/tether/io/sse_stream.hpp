@@ -11,7 +11,9 @@
 //                               event whose type is SseOptions::cursor_expired_event
 //                               or replay_finished_event (when set) is the
 //                               server's in-band signal instead;
-// - a comment                -> on_bytes() (liveness);
+// - a comment                -> on_comment(text) when comments are delivered
+//                               (SseOptions::deliver_comments), then
+//                               on_bytes() (liveness) either way;
 // - `retry:`                 -> carried by the next message (capped at a day);
 // - a completed line of an event still in progress -> on_bytes(): proof of
 //   life. A partial line is not: a server trickling bytes that never end a
@@ -39,7 +41,9 @@ struct SseSignals {
 
 class SseStream final : private SseSink {
  public:
-  explicit SseStream(SseLimits limits = {}, SseSignals signals = {});
+  // `deliver_comments`: pass each comment's text on (on_comment) besides
+  // counting it as liveness.
+  explicit SseStream(SseLimits limits = {}, SseSignals signals = {}, bool deliver_comments = false);
 
   // A new response body for `listener`; `last_event_id` is the id the request
   // resumed from (see SseParser::start_stream).
@@ -65,6 +69,7 @@ class SseStream final : private SseSink {
 
   SseParser parser_;
   SseSignals signals_;
+  bool deliver_comments_ = false;
   TransportListener* listener_ = nullptr;
   std::optional<std::int64_t> pending_retry_ms_;
   bool told_ = false;  // a listener call happened during this feed

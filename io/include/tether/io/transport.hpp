@@ -73,6 +73,11 @@ class TransportListener {
                            std::string_view detail) = 0;
   // Bytes that carry no message (a comment, a ping): liveness only.
   virtual void on_bytes() = 0;
+  // An SSE comment's text (after the ':'; the views valid during the call
+  // only), when the transport delivers comments (SseOptions::deliver_comments),
+  // just before the on_bytes() for the same line. Not a message: it moves no
+  // cursor and feeds the reducer nothing.
+  virtual void on_comment(std::string_view text) { static_cast<void>(text); }
   // `bytes` of the response body were read (SSE: after transfer decoding;
   // WebSocket: a message's payload), before the calls they cause. Counted
   // only (SessionSnapshot::counters): it feeds the reducer nothing.

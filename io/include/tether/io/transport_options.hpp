@@ -32,28 +32,37 @@ struct HttpOptions {
   bool cursor_header = true;  // Last-Event-ID
 };
 
-// What a reconnect of a POST stream sends (docs/io.md, "POST streams").
+// What a reconnect of a stream with a body (POST or REPORT) sends (docs/io.md,
+// "POST streams").
 enum class PostReconnect : std::uint8_t {
-  // POST the body again, "{cursor}" replaced by the resume id (and
-  // Last-Event-ID as configured): for servers that take the cursor in the body.
+  // Send the body again with the same method, "{cursor}" replaced by the
+  // resume id (and Last-Event-ID as configured): for servers that take the
+  // cursor in the body.
   resend_body,
   // An attempt that resumes from a cursor is a GET with no body, carrying the
   // cursor as Last-Event-ID (and the cursor query parameter when set); one
-  // with nothing to resume from POSTs the body. Needs HttpOptions::cursor_header
+  // with nothing to resume from sends the body. Needs HttpOptions::cursor_header
   // or cursor_query_parameter.
   resume_by_get,
 };
 
 struct SseOptions {
-  // "GET", or "POST" for servers that take the cursor in the body.
+  // "GET"; "POST" or "REPORT" (a request with a body) for servers that take
+  // the subscription, or the cursor, in the body.
   std::string method = "GET";
-  // POST body; "{cursor}" is replaced by the resume id (empty when none).
+  // The POST or REPORT body; "{cursor}" is replaced by the resume id (empty
+  // when none).
   std::string body_template;
   std::string body_content_type = "application/json";
-  PostReconnect reconnect = PostReconnect::resend_body;  // POST only
+  PostReconnect reconnect = PostReconnect::resend_body;  // POST and REPORT only
   SseLimits limits;
   // Event types that carry the server's in-band signals (off by default).
   SseSignals signals;
+  // Pass each comment line's text (after the ':') to the application
+  // (TransportListener::on_comment, Application::on_comment). Off: a comment
+  // is liveness only. Either way a comment is no event: no delivery id, no
+  // cursor move, nothing fed to the reducer but liveness.
+  bool deliver_comments = false;
 };
 
 struct WebSocketOptions {
