@@ -87,13 +87,14 @@ TEST_CASE("tether-watch contract: --comments prints comments in order with event
   const auto with = run_watch(watch_args(server, {"--comments", "--max-events", "2"}), 20s);
   INFO(with.err);
   CHECK(with.exit_code == 0);
-  CHECK(lines_of(with.out) ==
-        std::vector<std::string>{
-            "{\"comment\":\" first\"}",
-            "{\"delivery\":1,\"seq\":1,\"id\":\"1\",\"event\":\"message\",\"data\":\"{\\\"seq\\\":1}\"}",
-            "{\"comment\":\"second\"}",
-            "{\"delivery\":2,\"seq\":2,\"id\":\"2\",\"event\":\"message\",\"data\":\"{\\\"seq\\\":2}\"}",
-        });
+  CHECK(lines_of(with.out) == std::vector<std::string>{
+                                  "{\"comment\":\" first\"}",
+                                  "{\"delivery\":1,\"seq\":1,\"id\":\"1\",\"event\":\"message\","
+                                  "\"data\":\"{\\\"seq\\\":1}\"}",
+                                  "{\"comment\":\"second\"}",
+                                  "{\"delivery\":2,\"seq\":2,\"id\":\"2\",\"event\":\"message\","
+                                  "\"data\":\"{\\\"seq\\\":2}\"}",
+                              });
   const auto without = run_watch(watch_args(server, {"--max-events", "2"}), 20s);
   CHECK(without.exit_code == 0);
   CHECK(line_count(without.out) == 2);
@@ -103,8 +104,7 @@ TEST_CASE("tether-watch contract: --comments prints comments in order with event
 TEST_CASE("tether-watch contract: a comment obeys the line limit, which names its option",
           "[tether_watch][contract][limits]") {
   ScriptedServer server({Behaviour::sse(":" + std::string(100, 'c') + "\n" + event(1))});
-  const auto run =
-      run_watch(watch_args(server, {"--comments", "--line-bytes-max", "64"}), 20s);
+  const auto run = run_watch(watch_args(server, {"--comments", "--line-bytes-max", "64"}), 20s);
   CHECK(run.exit_code == 4);
   CHECK(run.err.find("line_bytes_max (64) exceeded") != std::string::npos);
   CHECK(run.err.find("--line-bytes-max") != std::string::npos);
@@ -112,13 +112,14 @@ TEST_CASE("tether-watch contract: a comment obeys the line limit, which names it
   CHECK(server.connections_accepted() == 1);  // a retry would receive the same bytes
 }
 
-TEST_CASE("tether-watch contract: a REPORT stream sends its body, again with the cursor on reconnect",
-          "[tether_watch][contract]") {
+TEST_CASE(
+    "tether-watch contract: a REPORT stream sends its body, again with the cursor on reconnect",
+    "[tether_watch][contract]") {
   ScriptedServer server({Behaviour::sse(event(1), /*then_close=*/true), Behaviour::sse(event(2))});
-  const auto run = run_watch(
-      watch_args(server, {"--method", "REPORT", "--body", "{\"after\":\"{cursor}\"}", "-H",
-                          "Content-Type: text/plain", "--max-events", "2"}),
-      20s);
+  const auto run =
+      run_watch(watch_args(server, {"--method", "REPORT", "--body", "{\"after\":\"{cursor}\"}",
+                                    "-H", "Content-Type: text/plain", "--max-events", "2"}),
+                20s);
   INFO(run.err);
   CHECK(run.exit_code == 0);
   const auto requests = server.requests();
@@ -240,9 +241,8 @@ TEST_CASE("tether-watch contract: --control-stdin refuses a body read from stdin
   // The same pipe by another name.
   const Scratch dir("watch-control-body");
   StdinPipe in;
-  Child same(TETHER_WATCH,
-             {"http://127.0.0.1:1/s", "--control-stdin", "--body-file", "/dev/stdin"}, dir,
-             "same", in.read_end());
+  Child same(TETHER_WATCH, {"http://127.0.0.1:1/s", "--control-stdin", "--body-file", "/dev/stdin"},
+             dir, "same", in.read_end());
   in.close_read();
   CHECK(same.wait_exit(10s) == 2);
   CHECK(same.err().find("--body-file /dev/stdin reads the body from it too") != std::string::npos);
