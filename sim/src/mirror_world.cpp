@@ -2,8 +2,7 @@
 #include <string_view>
 #include <tether/io/clock.hpp>
 #include <tether/io/host.hpp>
-#include <tether/io/reducer_loop.hpp>
-#include <tether/io/reducers.hpp>
+#include <tether/io/mirror_driver.hpp>
 #include <tether/model/backoff.hpp>
 #include <tether/model/presets.hpp>
 #include <tether/model/prng.hpp>
@@ -46,22 +45,24 @@ struct MirrorItem {
       0;  // poll_send, snapshot, poll_response: the poll; tick: the timer's generation
 };
 
-// The world is the loop's clock (the agenda's time), its host (the timer is an
-// agenda item) and its executor (effects are the application's: recorded and
-// hashed); the loop's hooks hash every step and hand it to the reference
-// (sim::MirrorReference, the reducer's rules), and the world judges what only
-// it knows: the source's history.
-class MirrorWorld final : public io::Clock, public io::Host {
+// The world runs the production driver, io::MirrorDriver, and is its ports:
+// the clock (the agenda's time), the host (the timer is an agenda item), the
+// application (statuses are recorded) and the step observer (every step is
+// hashed and handed to the reference, sim::MirrorReference, the reducer's
+// rules); the world judges what only it knows: the source's history.
+class MirrorWorld final : public io::Clock,
+                          public io::Host,
+                          public io::MirrorApplication,
+                          public io::MirrorStepObserver {
  public:
   MirrorWorld(const MirrorScenario& scenario, const MirrorRunOptions& options,
               mirror::State initial)
       : scenario_(scenario),
         options_(options),
         prng_(Prng::derive(scenario.seed, 0x3A17'0002)),
-        loop_(std::move(initial), *this, *this, *this, options.reducer),
-        reference_(scenario.config, result_.violations) {
-    loop_.inject_defect(options.loop_defect);
-  }
+        driver_(std::move(initial), io::MirrorDriverPorts{*this, *this, *this, this},
+                io::MirrorDriverOptions{options.reducer, options.loop_defect}),
+        reference_(scenario.config, result_.violations) {}
   MirrorRunResult run();
 
   // io::Clock
@@ -75,24 +76,31 @@ class MirrorWorld final : public io::Clock, public io::Host {
       agenda_.push(deadline->ms,
                    MirrorItem{MirrorItemKind::tick, 0, std::nullopt, timer_generation_});
   }
-  // The mirror's effects never block.
+  // The mirror driver offloads nothing.
   void offload(Work work, io::Blocking) override { work()(); }
 
-  // The loop's executor and its hooks.
-  void stepped(const mirror::Event& e, const mirror::Effects&) {
+  // io::MirrorApplication: the statuses are recorded; the writes' outcomes
+  // are judged from the step's effects (the reference's write-outcome).
+  void on_status(const mirror::Status& status) override {
+    result_.statuses.emplace_back(now_ms(), status);
+  }
+  void on_change(std::string_view, mirror::Change, mirror::Source) override {}
+  void on_ignored(std::string_view, mirror::IgnoreCause) override {}
+  // Only a defect makes the driver say anything.
+  void on_diagnostic(const io::Diagnostic& d) override { finding("loop", "the driver: " + d.text); }
+
+  // io::MirrorStepObserver: every step is hashed (the event, then each
+  // effect) and judged.
+  void on_step(const mirror::Event& e, const mirror::State& after,
+               const mirror::Effects& effects) override {
     ++result_.events;
     hash_ = mix(mix(hash_, now_ms()), static_cast<std::int64_t>(e.index()));
-  }
-  void execute(const mirror::Effect& x) {
-    hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
-    if (const auto* st = std::get_if<mirror::ReportStatus>(&x)) {
-      hash_ =
-          mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)), st->status.stream_since.ms);
-      result_.statuses.emplace_back(now_ms(), st->status);
+    for (const mirror::Effect& x : effects) {
+      hash_ = mix(hash_, static_cast<std::int64_t>(x.index()));
+      if (const auto* st = std::get_if<mirror::ReportStatus>(&x))
+        hash_ = mix(mix(hash_, static_cast<std::int64_t>(st->status.stream)),
+                    st->status.stream_since.ms);
     }
-  }
-  void executed(const mirror::Event& e, const mirror::State& after,
-                const mirror::Effects& effects) {
     reference_.step(after, e, effects);
     if (reference_.running()) judge_world(after);
   }
@@ -100,9 +108,13 @@ class MirrorWorld final : public io::Clock, public io::Host {
  private:
   Ms now_ms() const { return clock_ms_; }
   std::string key_name(std::uint32_t k) const { return "k" + std::to_string(k); }
-  void feed(mirror::Event e) {
-    if (loop_.feed(std::move(e)) != io::Fed::fed)
+  // Every input goes through the driver; the world's ports never call it
+  // back, so an input always steps at once.
+  template <class Input>
+  void input(Input&& fn) {
+    if (driver_.executing())
       finding("loop", "an input waited in the loop's inbox: the world fed the loop from an effect");
+    fn();
   }
   void change();
   void begin();
@@ -126,7 +138,7 @@ class MirrorWorld final : public io::Clock, public io::Host {
   Prng prng_;
   Agenda<MirrorItem> agenda_;
   Ms clock_ms_ = 0;  // the agenda's time; past its end, the time of the inputs that follow the run
-  io::ReducerLoop<io::MirrorReducer, MirrorWorld> loop_;
+  io::MirrorDriver driver_;
   std::uint64_t timer_generation_ = 0;
   MirrorRunResult result_;
   std::uint64_t hash_ = hash_seed;
@@ -203,7 +215,7 @@ void MirrorWorld::begin() {
     truth_[k] = "v" + std::to_string(++versions_);
     history_[key_name(k)].emplace_back(-1, truth_[k]);
   }
-  feed(mirror::Started{});
+  input([this] { driver_.start(); });
   agenda_.push(prng_.uniform(1, scenario_.change_every_ms_max), MirrorItem{MirrorItemKind::change});
   agenda_.push(prng_.uniform(0, scenario_.heartbeat_every_ms),
                MirrorItem{MirrorItemKind::heartbeat});
@@ -218,9 +230,9 @@ void MirrorWorld::on_push(const MirrorItem& it, bool stalled) {
   }
   count(result_.counters, "pushes");
   if (it.value)
-    feed(mirror::ValuePushed{{}, key_name(it.key), *it.value});
+    input([&] { driver_.value_pushed(key_name(it.key), *it.value); });
   else
-    feed(mirror::RemovalPushed{{}, key_name(it.key)});
+    input([&] { driver_.removal_pushed(key_name(it.key)); });
 }
 
 // A poll is sent now; the source's state is taken at some later instant, and
@@ -247,11 +259,11 @@ void MirrorWorld::on_poll_response(const MirrorItem& it) {
   if (stamped.ms > now_ms()) count(result_.counters, "polls stamped in the future");
   for (std::uint32_t k = 0; k < scenario_.keys; ++k) {
     if (snap[k])
-      feed(mirror::ValuePolled{{}, stamped, key_name(k), *snap[k]});
+      input([&] { driver_.value_polled(stamped, key_name(k), *snap[k]); });
     else
-      feed(mirror::RemovalPolled{{}, stamped, key_name(k)});
+      input([&] { driver_.removal_polled(stamped, key_name(k)); });
   }
-  feed(mirror::PollCompleted{{}, stamped});
+  input([&] { driver_.poll_completed(stamped); });
 }
 
 void MirrorWorld::on_item(const MirrorItem& it) {
@@ -262,7 +274,7 @@ void MirrorWorld::on_item(const MirrorItem& it) {
     case MirrorItemKind::push:
       return on_push(it, stalled);
     case MirrorItemKind::heartbeat:
-      if (!stalled) feed(mirror::HeartbeatReceived{});
+      if (!stalled) input([this] { driver_.heartbeat(); });
       agenda_.push(now_ms() + scenario_.heartbeat_every_ms, MirrorItem{MirrorItemKind::heartbeat});
       return;
     case MirrorItemKind::poll_send:
@@ -273,10 +285,10 @@ void MirrorWorld::on_item(const MirrorItem& it) {
     case MirrorItemKind::poll_response:
       return on_poll_response(it);
     case MirrorItemKind::tick:
-      if (it.poll == timer_generation_) loop_.on_timer();  // else replaced by a later arm_timer
+      if (it.poll == timer_generation_) driver_.on_timer();  // else replaced by a later arm_timer
       return;
     case MirrorItemKind::stop:
-      feed(mirror::StopRequested{});
+      input([this] { driver_.stop(); });
       return;
   }
 }
@@ -284,11 +296,11 @@ void MirrorWorld::on_item(const MirrorItem& it) {
 // The end: stop (if nothing did), then the world keeps talking; all of it must be ignored.
 void MirrorWorld::end() {
   clock_ms_ = scenario_.run_ms;
-  if (reference_.running()) feed(mirror::StopRequested{});
+  if (reference_.running()) input([this] { driver_.stop(); });
   clock_ms_ = scenario_.run_ms + 1;
-  feed(mirror::ValuePushed{{}, "k0", "after stop"});
+  input([this] { driver_.value_pushed("k0", "after stop"); });
   clock_ms_ = scenario_.run_ms + 1'000'000;
-  feed(mirror::Tick{});
+  input([this] { driver_.on_timer(); });  // a timer that fires late, long after the end
   result_.trace_hash = hash_;
   const MirrorTally& t = reference_.tally();
   for (const auto& [name, n] : {std::pair{"polled values", t.polled_values},

@@ -11,15 +11,20 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tether/io/asio_session.hpp>
 #include <tether/io/auth_provider.hpp>
+#include <tether/io/clock.hpp>
 #include <tether/io/config.hpp>
+#include <tether/io/mirror_driver.hpp>
 #include <tether/io/request_hook.hpp>
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
@@ -41,6 +46,8 @@ template <class... Args>
 void log_response(Args&&...) {}
 template <class... Args>
 void log_status(Args&&...) {}
+// The mirror example's key of a delivery (the application's own decoding).
+inline std::string key_of(const tether::io::Delivery& d) { return std::string(d.type); }
 
 // A session service the request-hook example asks for a session id.
 struct Session {

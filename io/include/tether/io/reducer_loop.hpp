@@ -2,8 +2,8 @@
 // The driver loop, written once for every reducer (docs/architecture.md,
 // "tether::io_core"): when an input arrives, read the clock, feed the event,
 // execute every effect in order, re-arm the one timer. io::Driver (the
-// streaming session), io::PollDriver and io::WaitDriver run it (and the
-// simulator's mirror world); what differs between them is the reducer
+// streaming session), io::PollDriver, io::WaitDriver and io::MirrorDriver
+// run it; what differs between them is the reducer
 // (<tether/io/reducers.hpp>) and the executor, which turns that reducer's
 // effects into I/O.
 //

@@ -10,16 +10,17 @@
 // (ValuePolled, RemovalPolled for absent keys, then PollCompleted), except while
 // polls fail.
 //
-// It runs the production driver loop, io::ReducerLoop (<tether/io/reducer_loop.hpp>,
-// with io::MirrorReducer), as the wait world does (wait_world.hpp).
+// It runs the production driver, io::MirrorDriver (<tether/io/mirror_driver.hpp>,
+// the mirror reducer in io::ReducerLoop), and is its ports, as the wait world
+// is io::WaitDriver's (wait_world.hpp).
 //
 // Judging, after every step: the reducer's rules by its reference oracle
 // (sim::MirrorReference, <tether/sim/reference/mirror.hpp>), told before each
 // agenda item that nothing was fed meanwhile (idle_until). The world adds only
 // what needs its own truth: every entry's value is one the source really held
-// around its written_at (value-not-truth); the loop fed at once (loop); the
-// event limit (event-limit). Each run is deterministic: the same scenario gives
-// the same trace hash.
+// around its written_at (value-not-truth); the loop fed at once, and the
+// driver said nothing (loop); the event limit (event-limit). Each run is deterministic: the same
+// scenario gives the same trace hash.
 
 #include <cstdint>
 #include <map>
