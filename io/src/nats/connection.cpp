@@ -1,8 +1,8 @@
 #include "connection.hpp"
 
-#include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 namespace tether::nats {
@@ -17,28 +17,53 @@ std::string status_text(natsStatus status) {
 }
 
 // What nats.c's handlers reach. Each edge of the link is reported once;
-// nothing after close().
+// nothing after close(). The sink is called under the relay's mutex, so that
+// close() waits for a call under way.
 struct Connection::Relay {
   std::mutex mutex;
-  std::condition_variable changed;
-  LinkSink sink;
+  ConnectionSink sink;
   bool detached = false;  // close() ran: report nothing more
   bool spoke = false;     // a handler reported: open() must not report over it
   bool up = false;
-  bool closed = false;  // nats.c's closed callback ran: it calls nothing more
 
-  void report(bool now_up, const std::string& detail) {
+  void link(bool now_up, const std::string& detail) {
     std::lock_guard lock(mutex);
     spoke = true;
     if (detached || up == now_up) return;
     up = now_up;
-    sink(now_up, detail);
+    sink.on_link(now_up, detail);
+  }
+  void error(const std::string& text) {
+    std::lock_guard lock(mutex);
+    if (!detached) sink.on_subscription_error(text);
   }
 };
 
 namespace {
 
-Connection::Relay& relay_of(void* closure) { return *static_cast<Connection::Relay*>(closure); }
+// The relays by number; never destroyed (nats.c's threads may call a handler
+// while the process exits).
+struct Registry {
+  std::mutex mutex;
+  std::uint64_t next = 1;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Connection::Relay>> relays;
+};
+Registry& registry() {
+  static auto* r = new Registry();
+  return *r;
+}
+
+void* closure_of(std::uint64_t id) {
+  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
+}
+
+std::shared_ptr<Connection::Relay> relay_of(void* closure) {
+  const auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(closure));
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  const auto found = r.relays.find(id);
+  return found == r.relays.end() ? nullptr : found->second;
+}
 
 std::string connected_url(natsConnection* nc) {
   char url[256] = {};
@@ -54,20 +79,22 @@ std::string drop_reason(natsConnection* nc) {
 }
 
 void on_connected(natsConnection* nc, void* closure) {
-  relay_of(closure).report(true, connected_url(nc));
+  if (auto relay = relay_of(closure)) relay->link(true, connected_url(nc));
 }
 void on_disconnected(natsConnection* nc, void* closure) {
-  relay_of(closure).report(false, drop_reason(nc));
+  if (auto relay = relay_of(closure)) relay->link(false, drop_reason(nc));
 }
 void on_closed(natsConnection*, void* closure) {
-  Connection::Relay& relay = relay_of(closure);
-  relay.report(false, "the connection was closed");
-  std::lock_guard lock(relay.mutex);
-  relay.closed = true;
-  relay.changed.notify_all();  // the destructor may free the relay once we unlock
+  if (auto relay = relay_of(closure)) relay->link(false, "the connection was closed");
+}
+// A missed heartbeat that nats.c recovered from (it recreated the ordered
+// consumer) is no news; `sub` is not kept alive by nats.c here: not read.
+void on_error(natsConnection*, natsSubscription* sub, natsStatus status, void* closure) {
+  if (sub == nullptr || status == NATS_MISSED_HEARTBEAT) return;
+  if (auto relay = relay_of(closure)) relay->error(status_text(status));
 }
 
-natsStatus configure(natsOptions* opts, const ConnectionSettings& s, Connection::Relay* relay) {
+natsStatus configure(natsOptions* opts, const ConnectionSettings& s, void* closure) {
   std::vector<const char*> servers;
   for (const std::string& url : s.urls) servers.push_back(url.c_str());
   natsStatus st = natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
@@ -85,64 +112,61 @@ natsStatus configure(natsOptions* opts, const ConnectionSettings& s, Connection:
   if (st == NATS_OK) st = natsOptions_SetFailRequestsOnDisconnect(opts, true);
   // A server not there yet: natsConnection_Connect returns NATS_NOT_YET_CONNECTED
   // and nats.c keeps trying in the background, calling on_connected.
-  if (st == NATS_OK) st = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, relay);
-  if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(opts, on_disconnected, relay);
-  if (st == NATS_OK) st = natsOptions_SetReconnectedCB(opts, on_connected, relay);
-  if (st == NATS_OK) st = natsOptions_SetClosedCB(opts, on_closed, relay);
+  if (st == NATS_OK) st = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, closure);
+  if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(opts, on_disconnected, closure);
+  if (st == NATS_OK) st = natsOptions_SetReconnectedCB(opts, on_connected, closure);
+  if (st == NATS_OK) st = natsOptions_SetClosedCB(opts, on_closed, closure);
+  if (st == NATS_OK) st = natsOptions_SetErrorHandler(opts, on_error, closure);
   return st;
+}
+
+// Connected within natsConnection_Connect: no handler says so. Unless one has
+// spoken since (a drop already), say it here.
+void report_connected_at_once(Connection::Relay& relay, natsConnection* nc) {
+  if (natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) return;
+  std::lock_guard lock(relay.mutex);
+  if (relay.spoke || relay.detached) return;
+  relay.spoke = true;
+  relay.up = true;
+  relay.sink.on_link(true, connected_url(nc));
 }
 
 }  // namespace
 
 std::expected<std::unique_ptr<Connection>, std::string> Connection::open(
-    const ConnectionSettings& settings, LinkSink sink) {
-  auto relay = std::make_unique<Relay>();
-  relay->sink = std::move(sink);
+    const ConnectionSettings& settings, ConnectionSink sink) {
+  std::unique_ptr<Connection> connection(new Connection());
+  connection->relay_ = std::make_shared<Relay>();
+  connection->relay_->sink = std::move(sink);
+  {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    connection->id_ = r.next++;
+    r.relays.emplace(connection->id_, connection->relay_);
+  }
   natsOptions* opts = nullptr;
   natsStatus st = natsOptions_Create(&opts);
-  if (st == NATS_OK) st = configure(opts, settings, relay.get());
-  natsConnection* nc = nullptr;
-  if (st == NATS_OK) st = natsConnection_Connect(&nc, opts);  // clones opts
+  if (st == NATS_OK) st = configure(opts, settings, closure_of(connection->id_));
+  if (st == NATS_OK) st = natsConnection_Connect(&connection->nc_, opts);  // clones opts
   natsOptions_Destroy(opts);
-  // Failing here, nats.c has posted no callback (its failed connect closes
-  // without them), so the relay can go with this frame.
   if (st != NATS_OK && st != NATS_NOT_YET_CONNECTED)
     return std::unexpected("NATS connection: " + status_text(st));
-  std::unique_ptr<Connection> connection(new Connection());
-  connection->nc_ = nc;
-  connection->relay_ = relay.release();
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = settings.request_timeout_ms;
-  st = natsConnection_JetStream(&connection->js_, nc, &js_options);
+  st = natsConnection_JetStream(&connection->js_, connection->nc_, &js_options);
   if (st != NATS_OK) return std::unexpected("JetStream context: " + status_text(st));
-  if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED) {
-    // Connected within natsConnection_Connect: no handler says so. Unless one
-    // has spoken since (a drop already), report it here.
-    Relay& r = *connection->relay_;
-    std::lock_guard lock(r.mutex);
-    if (!r.spoke && !r.detached) {
-      r.spoke = true;
-      r.up = true;
-      r.sink(true, connected_url(nc));
-    }
-  }
+  report_connected_at_once(*connection->relay_, connection->nc_);
   return connection;
 }
 
 Connection::~Connection() {
   close();
   if (js_ != nullptr) jsCtx_Destroy(js_);
-  bool closed = nc_ == nullptr;
-  if (!closed) {
-    std::unique_lock lock(relay_->mutex);
-    closed =
-        relay_->changed.wait_for(lock, std::chrono::seconds(10), [this] { return relay_->closed; });
-  }
   if (nc_ != nullptr) natsConnection_Destroy(nc_);
-  // Without nats.c's closed callback it may still call the relay: leaving its
-  // few bytes is safer than a use after free.
-  if (closed) delete relay_;
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.relays.erase(id_);
 }
 
 void Connection::close() {

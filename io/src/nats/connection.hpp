@@ -1,13 +1,15 @@
 #pragma once
 // One nats.c connection and its JetStream context, as tether::nats uses them
 // (private). nats.c connects in the background and reconnects forever; what
-// it says about the link reaches a LinkSink: up on connected / reconnected,
-// down on disconnected / closed, each edge once, in nats.c's order.
+// it says reaches a ConnectionSink: the link (up on connected / reconnected,
+// down on disconnected / closed, each edge once, in nats.c's order), and its
+// asynchronous errors about a subscription.
 //
-// nats.c calls its handlers on its own callback thread, with a raw pointer
-// that must stay valid until the last one ran; that pointer is the Relay
-// (connection.cpp), which the destructor frees only after nats.c's closed
-// callback (the last it posts) has run.
+// nats.c calls its handlers on its own callback thread with a closure it
+// keeps until the connection is freed, and may still call one (an error
+// posted by a thread of its own) after the closed callback. So the closure is
+// no pointer: it is a number naming the connection's Relay in a registry;
+// a handler whose number is gone does nothing.
 #include <nats/nats.h>
 
 #include <cstdint>
@@ -23,9 +25,16 @@ namespace tether::nats {
 // "not found (stream not found)".
 std::string status_text(natsStatus status);
 
-// Called on nats.c's callback thread, or once on the thread of open() (the
-// connection came up within it). `detail`: the server URL, or why it dropped.
-using LinkSink = std::function<void(bool up, const std::string& detail)>;
+// Called on nats.c's callback thread (on_link also once on the thread of
+// open(), if the connection came up within it).
+struct ConnectionSink {
+  // `detail`: the server URL, or why it dropped.
+  std::function<void(bool up, const std::string& detail)> on_link;
+  // nats.c's asynchronous error about a subscription (for tether::nats, the
+  // KV watch's), other than a missed heartbeat it recovered from: "not found
+  // (error recreating ordered consumer, will try again: ...)".
+  std::function<void(const std::string& error)> on_subscription_error;
+};
 
 struct ConnectionSettings {
   std::vector<std::string> urls;
@@ -42,13 +51,13 @@ class Connection {
   // Begins connecting (first pass over the URLs on this thread, then in the
   // background); an error only if nats.c cannot begin (a malformed URL).
   static std::expected<std::unique_ptr<Connection>, std::string> open(
-      const ConnectionSettings& settings, LinkSink sink);
-  ~Connection();  // close(), then waits (bounded) for nats.c's last callback
+      const ConnectionSettings& settings, ConnectionSink sink);
+  ~Connection();  // close(); no sink call after it returns
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Stops the link reports and closes the connection: a JetStream request
-  // under way returns at once. Idempotent.
+  // Stops the sink calls (waiting for one under way) and closes the
+  // connection: a JetStream request under way returns at once. Idempotent.
   void close();
   jsCtx* jetstream() const { return js_; }
   bool up() const;
@@ -59,7 +68,8 @@ class Connection {
   Connection() = default;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
-  Relay* relay_ = nullptr;  // owned; freed after nats.c's closed callback
+  std::uint64_t id_ = 0;  // the closure nats.c holds: the relay's number
+  std::shared_ptr<Relay> relay_;
 };
 
 }  // namespace tether::nats

@@ -48,6 +48,7 @@ struct JetStreamWait::Impl {
 
   std::expected<void, std::string> acquire();
   void on_link(bool up, const std::string& detail);
+  void on_subscription_error(const std::string& error);
   void on_acquired(std::uint64_t id);
   void on_release(std::uint64_t id);
   void on_watch_end(std::uint64_t id, const std::string& why);
@@ -87,6 +88,23 @@ void JetStreamWait::Impl::on_link(bool up, const std::string& detail) {
     diagnose("NATS: " + detail + "; no lookup until it is back", io::Diagnostic::Level::warning);
     runner->link_down();
   }
+}
+
+// On nats.c's callback thread: an error about the watch's subscription
+// (nats.c could not recreate its ordered consumer: the bucket was deleted, or
+// the server cannot serve it). The watch is broken: it ends, as if it had
+// ended by itself.
+void JetStreamWait::Impl::on_subscription_error(const std::string& error) {
+  std::unique_ptr<KvWatch> broken;
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex);
+    if (!link || held == 0 || !watch || watch->hold() != held) return;
+    id = held;
+    broken = std::move(watch);
+  }
+  closer.close(std::move(broken));
+  on_watch_end(id, error);
 }
 
 void JetStreamWait::Impl::on_acquired(std::uint64_t id) {
@@ -211,8 +229,10 @@ std::expected<std::unique_ptr<JetStreamWait>, std::string> JetStreamWait::start(
   auto runner = io::WaitRunner::start(std::move(wait_options), runner_callbacks(i));
   if (!runner) return std::unexpected(runner.error());
   i.runner = std::move(*runner);
-  auto connection = Connection::open(settings_of(i.options),
-                                     [&i](bool up, const std::string& d) { i.on_link(up, d); });
+  ConnectionSink sink;
+  sink.on_link = [&i](bool up, const std::string& detail) { i.on_link(up, detail); };
+  sink.on_subscription_error = [&i](const std::string& e) { i.on_subscription_error(e); };
+  auto connection = Connection::open(settings_of(i.options), std::move(sink));
   if (!connection) {
     i.runner.reset();  // before the rest of the Impl its callbacks use
     return std::unexpected(connection.error());

@@ -40,7 +40,7 @@ NatsServer::~NatsServer() {
   if (running()) kill9();
 }
 
-std::chrono::steady_clock::time_point NatsServer::start() {
+NatsServer::Started NatsServer::start() {
   std::string problem;
   const fs::path program = binary(&problem);
   if (program.empty()) throw std::runtime_error(problem);
@@ -54,6 +54,7 @@ std::chrono::steady_clock::time_point NatsServer::start() {
   argv.push_back(nullptr);
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   const pid_t parent = ::getpid();
+  const auto launched = std::chrono::steady_clock::now();
   pid_ = ::fork();
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the test process
@@ -77,7 +78,7 @@ std::chrono::steady_clock::time_point NatsServer::start() {
                                log_tail());
     std::this_thread::sleep_for(5ms);
   }
-  return std::chrono::steady_clock::now();
+  return {launched, std::chrono::steady_clock::now()};
 }
 
 void NatsServer::kill9() {

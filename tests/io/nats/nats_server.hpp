@@ -32,9 +32,14 @@ class NatsServer {
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
 
+  // When a start launched the process, and when the fixture's poll (every
+  // 5 ms) first connected to its port.
+  struct Started {
+    std::chrono::steady_clock::time_point launched;
+    std::chrono::steady_clock::time_point accepting;
+  };
   // Starts it and waits (bounded, 10 s) until its port accepts connections.
-  // Returns the moment it did.
-  std::chrono::steady_clock::time_point start();
+  Started start();
   void kill9();  // SIGKILL, reaped
   bool running() const { return pid_ > 0; }
 

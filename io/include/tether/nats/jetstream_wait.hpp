@@ -13,9 +13,11 @@
 //   lookup_timeout_ms; for a KV bucket it also opens a watch on all its keys.
 //   Missing: the reducer's backoff (kanade_wait: 1 s doubling to 300 s,
 //   +-25 %, forever).
-// - The KV watch's end (nats.c's watcher reports an error) is the reducer's
-//   WatchEnded: the next lookup waits config.reopen_pause_ms first, so a
-//   broker that keeps ending watches cannot spin the client.
+// - The KV watch's end is the reducer's WatchEnded: the next lookup waits
+//   config.reopen_pause_ms first, so a broker that keeps ending watches cannot
+//   spin the client. A watch ends when nats.c's watcher reports an error, or
+//   when nats.c cannot recreate the watch's consumer (the bucket was deleted:
+//   noticed within about two of its 5 s heartbeats).
 //
 // Callbacks come from several threads (the runner's strand, its worker, the
 // watch's thread, nats.c's callback thread) but never two at once: they are
