@@ -17,25 +17,35 @@ std::string status_text(natsStatus status) {
 }
 
 // What nats.c's handlers reach. Each edge of the link is reported once;
-// nothing after close(). The sink is called under the relay's mutex, so that
-// close() waits for a call under way.
+// nothing before arm() (the state is kept: arm() reports a link already up)
+// and nothing after close(). The sink is called under the relay's mutex, so
+// that close() waits for a call under way.
 struct Connection::Relay {
   std::mutex mutex;
   ConnectionSink sink;
+  bool armed = false;     // arm() ran: report
   bool detached = false;  // close() ran: report nothing more
   bool spoke = false;     // a handler reported: open() must not report over it
   bool up = false;
+  std::string detail;  // of the last change
 
-  void link(bool now_up, const std::string& detail) {
+  void link(bool now_up, const std::string& text) {
     std::lock_guard lock(mutex);
     spoke = true;
     if (detached || up == now_up) return;
     up = now_up;
-    sink.on_link(now_up, detail);
+    detail = text;
+    if (armed) sink.on_link(now_up, text);
   }
   void error(const std::string& text) {
     std::lock_guard lock(mutex);
-    if (!detached) sink.on_subscription_error(text);
+    if (armed && !detached) sink.on_subscription_error(text);
+  }
+  void arm() {
+    std::lock_guard lock(mutex);
+    if (armed || detached) return;
+    armed = true;
+    if (up) sink.on_link(true, detail);  // the sink's side starts down
   }
 };
 
@@ -121,14 +131,14 @@ natsStatus configure(natsOptions* opts, const ConnectionSettings& s, void* closu
 }
 
 // Connected within natsConnection_Connect: no handler says so. Unless one has
-// spoken since (a drop already), say it here.
-void report_connected_at_once(Connection::Relay& relay, natsConnection* nc) {
+// spoken since (a drop already), it is up.
+void note_connected_at_once(Connection::Relay& relay, natsConnection* nc) {
   if (natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) return;
   std::lock_guard lock(relay.mutex);
-  if (relay.spoke || relay.detached) return;
+  if (relay.spoke) return;
   relay.spoke = true;
   relay.up = true;
-  relay.sink.on_link(true, connected_url(nc));
+  relay.detail = connected_url(nc);
 }
 
 }  // namespace
@@ -156,7 +166,7 @@ std::expected<std::unique_ptr<Connection>, std::string> Connection::open(
   js_options.Wait = settings.request_timeout_ms;
   st = natsConnection_JetStream(&connection->js_, connection->nc_, &js_options);
   if (st != NATS_OK) return std::unexpected("JetStream context: " + status_text(st));
-  report_connected_at_once(*connection->relay_, connection->nc_);
+  note_connected_at_once(*connection->relay_, connection->nc_);
   return connection;
 }
 
@@ -168,6 +178,8 @@ Connection::~Connection() {
   std::lock_guard lock(r.mutex);
   r.relays.erase(id_);
 }
+
+void Connection::arm() { relay_->arm(); }
 
 void Connection::close() {
   {

@@ -26,7 +26,7 @@ namespace tether::nats {
 std::string status_text(natsStatus status);
 
 // Called on nats.c's callback thread (on_link also once on the thread of
-// open(), if the connection came up within it).
+// arm(), if the connection is up then), from arm() on.
 struct ConnectionSink {
   // `detail`: the server URL, or why it dropped.
   std::function<void(bool up, const std::string& detail)> on_link;
@@ -49,9 +49,14 @@ struct ConnectionSettings {
 class Connection {
  public:
   // Begins connecting (first pass over the URLs on this thread, then in the
-  // background); an error only if nats.c cannot begin (a malformed URL).
+  // background); an error only if nats.c cannot begin (a malformed URL). The
+  // sink hears nothing until arm().
   static std::expected<std::unique_ptr<Connection>, std::string> open(
       const ConnectionSettings& settings, ConnectionSink sink);
+  // From now on, the sink hears: first that the link is up, if it is (the
+  // sink's side starts with it down), then every change. Once the caller can
+  // serve the sink (its JetStream context in place).
+  void arm();
   ~Connection();  // close(); no sink call after it returns
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

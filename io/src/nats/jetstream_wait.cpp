@@ -237,9 +237,12 @@ std::expected<std::unique_ptr<JetStreamWait>, std::string> JetStreamWait::start(
     i.runner.reset();  // before the rest of the Impl its callbacks use
     return std::unexpected(connection.error());
   }
-  std::lock_guard lock(i.mutex);
-  i.connection = std::move(*connection);
-  i.js = i.connection->jetstream();
+  {
+    std::lock_guard lock(i.mutex);
+    i.connection = std::move(*connection);
+    i.js = i.connection->jetstream();
+  }
+  i.connection->arm();  // the link now: a lookup finds the JetStream context in place
   return std::unique_ptr<JetStreamWait>(new JetStreamWait(std::move(impl)));
 }
 
@@ -255,18 +258,22 @@ void JetStreamWait::stop() {
   i.closer.close(std::move(i.watch));
 }
 
+// The order matters: no nats.c callback and no watch thread may still reach
+// the runner when it goes.
 JetStreamWait::~JetStreamWait() {
   stop();
   Impl& i = *impl_;
-  if (i.connection) i.connection->close();  // a lookup under way returns at once
-  i.runner.reset();                         // waits for it
+  // No link or error report after this; a lookup under way returns at once.
+  if (i.connection) i.connection->close();
+  i.closer.finish();  // the released watches' threads end (closed: no request each)
+  i.runner.reset();   // waits for the lookup under way
+  std::unique_ptr<KvWatch> pending;
   {
     std::lock_guard lock(i.mutex);
-    i.closer.close(std::move(i.pending));
-    i.closer.close(std::move(i.watch));
+    pending = std::move(i.pending);
     i.js = nullptr;
   }
-  i.closer.finish();  // on a closed connection, without a request each
+  pending.reset();  // never started
   i.connection.reset();
 }
 

@@ -79,7 +79,12 @@ KvWatchCloser::~KvWatchCloser() { finish(); }
 void KvWatchCloser::close(std::unique_ptr<KvWatch> watch) {
   if (!watch) return;
   watch->retire();
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  if (finishing_) {  // no thread any more: here
+    lock.unlock();
+    watch.reset();
+    return;
+  }
   queue_.push_back(std::move(watch));
   changed_.notify_one();
 }

@@ -65,8 +65,9 @@ class KvWatchCloser {
   KvWatchCloser(const KvWatchCloser&) = delete;
   KvWatchCloser& operator=(const KvWatchCloser&) = delete;
 
-  void close(std::unique_ptr<KvWatch> watch);  // retires it now; nullptr: nothing
-  void finish();                               // destroys what is left, then the thread ends
+  // Retires it now (nullptr: nothing); after finish(), destroys it here.
+  void close(std::unique_ptr<KvWatch> watch);
+  void finish();  // destroys what is left, then the thread ends
 
  private:
   void run();
