@@ -31,14 +31,20 @@ set(TETHER_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/tether"
 # defines it, and the find_package arguments for it (the versions io/ and sim/
 # ask for).
 set(_tether_package_prefixes "Boost::" "OpenSSL::" "Threads::" "nlohmann_json::" "rapidcheck"
-    "prometheus-cpp::")
-set(_tether_package_names Boost OpenSSL Threads nlohmann_json rapidcheck prometheus-cpp)
+    "prometheus-cpp::" "tether_libnats::")
+set(_tether_package_names Boost OpenSSL Threads nlohmann_json rapidcheck prometheus-cpp
+    tether_libnats)
 set(_tether_find_args_Boost "Boost 1.74")
 set(_tether_find_args_OpenSSL "OpenSSL")
 set(_tether_find_args_Threads "Threads")
 set(_tether_find_args_nlohmann_json "nlohmann_json 3")
 set(_tether_find_args_rapidcheck "rapidcheck CONFIG")
 set(_tether_find_args_prometheus-cpp "prometheus-cpp CONFIG")
+set(_tether_find_args_tether_libnats "tether_libnats 3.4 MODULE")
+# Packages found by a find module of tether's own (cmake/Find<name>.cmake):
+# installed beside tetherConfig.cmake, which puts its directory on
+# CMAKE_MODULE_PATH while it finds dependencies.
+set(_tether_find_modules tether_libnats)
 
 # Sets <out_components> and <out_packages> to what <target> links, as above.
 function(_tether_link_dependencies component target out_components out_packages)
@@ -124,8 +130,9 @@ function(tether_install_tools)
   endforeach()
 endfunction()
 
-# The component table tetherConfig.cmake reads (TETHER_COMPONENT_TABLE).
-function(_tether_component_table out)
+# The component table tetherConfig.cmake reads (TETHER_COMPONENT_TABLE), and
+# the find modules of tether's own that its packages need.
+function(_tether_component_table out out_modules)
   get_property(all GLOBAL PROPERTY TETHER_COMPONENTS)
   get_property(optional GLOBAL PROPERTY TETHER_OPTIONAL_COMPONENTS)
   list(JOIN all " " all_text)
@@ -142,14 +149,22 @@ function(_tether_component_table out)
     list(APPEND used ${packages})
   endforeach()
   list(REMOVE_DUPLICATES used)
+  set(modules "")
   foreach(package IN LISTS used)
     string(APPEND table "set(_tether_find_${package} ${_tether_find_args_${package}})\n")
+    if(package IN_LIST _tether_find_modules)
+      list(APPEND modules "${PROJECT_SOURCE_DIR}/cmake/Find${package}.cmake")
+    endif()
   endforeach()
   set(${out} "${table}" PARENT_SCOPE)
+  set(${out_modules} "${modules}" PARENT_SCOPE)
 endfunction()
 
 function(tether_install_package)
-  _tether_component_table(TETHER_COMPONENT_TABLE)
+  _tether_component_table(TETHER_COMPONENT_TABLE find_modules)
+  if(find_modules)
+    install(FILES ${find_modules} DESTINATION ${TETHER_INSTALL_CMAKEDIR})
+  endif()
   configure_package_config_file(
     "${PROJECT_SOURCE_DIR}/cmake/tetherConfig.cmake.in"
     "${PROJECT_BINARY_DIR}/tetherConfig.cmake"

@@ -10,9 +10,15 @@
 #                   Boost, Asio or OpenSSL: not io_core's sources, not a public
 #                   header, not io/tools;
 #   sim-no-net      nothing under sim/ includes Boost, Asio or OpenSSL;
-#   io-no-sim       nothing under io/ includes <tether/sim/...>.
+#   io-no-sim       nothing under io/ includes <tether/sim/...>;
+#   nats-private    under io/, only tether::nats's sources (io/src/nats/) and
+#                   the private headers that only they include may include
+#                   nats.c (<nats.h>, <nats/...>): not a public header (its
+#                   types stay out of <tether/nats/...>), not io_core, not
+#                   tether::io; nothing under sim/ does.
 # The manifest (written at configure time by cmake/TetherLayers.cmake) names
-# the source directory and the sources of tether::io_core and tether::io.
+# the source directory and the sources of tether::io_core, tether::io and
+# tether::nats.
 # Exit 1 with one line per violation, each naming file, line and rule.
 
 cmake_minimum_required(VERSION 3.25)
@@ -42,6 +48,7 @@ set(std_headers
   uchar.h wchar.h wctype.h)
 
 set(net_regex "^(boost/|openssl/|asio/|asio[.]hpp$)")
+set(nats_regex "^nats([.]h$|/)")
 
 # The repository file an #include names, or "" (a system header, a generated
 # one). <tether/L/x> is L/include/tether/L/x (or L/asio/include/tether/L/x); "x" is next to the includer or
@@ -49,7 +56,12 @@ set(net_regex "^(boost/|openssl/|asio/|asio[.]hpp$)")
 function(resolve includer kind name out)
   set(result "")
   if(kind STREQUAL "<")
-    if(name MATCHES "^tether/(model|io|sim)/")
+    if(name MATCHES "^tether/(metrics|nats)/")
+      # tether::metrics and tether::nats: io/'s optional libraries.
+      if(EXISTS "${root}/io/include/${name}")
+        set(result "${root}/io/include/${name}")
+      endif()
+    elseif(name MATCHES "^tether/(model|io|sim)/")
       # io/asio/include holds tether::io's one public header with Boost in it.
       foreach(candidate IN ITEMS "${root}/${CMAKE_MATCH_1}/include/${name}"
                                  "${root}/${CMAKE_MATCH_1}/asio/include/${name}")
@@ -135,6 +147,11 @@ file(GLOB_RECURSE io_public_headers "${root}/io/include/*.hpp")
 closure(io_core_files ${tether_io_core_SOURCES} ${io_public_headers})
 closure(io_net_files ${tether_io_SOURCES})
 list(REMOVE_ITEM io_net_files ${io_core_files})
+# tether::nats's sources and the private headers only they include.
+closure(nats_files ${tether_nats_SOURCES})
+if(nats_files)
+  list(REMOVE_ITEM nats_files ${io_core_files})
+endif()
 
 set(violations "")
 macro(violation rule text)
@@ -180,18 +197,26 @@ foreach(f l k n IN ZIP_LISTS inc_file inc_line inc_kind inc_name)
       endif()
       violation(io_core-no-net "under io/, only tether::io's sources listed in io/CMakeLists.txt, and the private headers only they include, include Boost, Asio or OpenSSL${how}")
     endif()
+    if(n MATCHES "${nats_regex}" AND NOT f IN_LIST nats_files AND (TETHER_NATS OR f IN_LIST io_core_files))
+      violation(nats-private "under io/, only tether::nats's sources listed in io/CMakeLists.txt, and the private headers only they include, include nats.c")
+    endif()
   elseif(rel MATCHES "^sim/")
     if(n MATCHES "${net_regex}")
       violation(sim-no-net "nothing under sim/ includes Boost, Asio or OpenSSL")
+    endif()
+    if(n MATCHES "${nats_regex}")
+      violation(nats-private "nothing under sim/ includes nats.c")
     endif()
   endif()
 endforeach()
 
 list(LENGTH io_core_files io_core_count)
 list(LENGTH io_net_files io_net_count)
+list(LENGTH nats_files nats_count)
 if(violations)
   list(JOIN violations "\n" lines)
   message(FATAL_ERROR "layers_include_scan:\n  a layering rule is broken (docs/architecture.md, \"The rules\"):\n${lines}")
 endif()
 message("layers_include_scan: ${include_count} #include lines in ${scanned_count} files under model/, io/, sim/; "
-        "${io_core_count} files in tether::io_core's include closure, ${io_net_count} may include Boost/OpenSSL; every rule holds")
+        "${io_core_count} files in tether::io_core's include closure, ${io_net_count} may include Boost/OpenSSL, "
+        "${nats_count} nats.c; every rule holds")

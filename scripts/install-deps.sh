@@ -11,6 +11,7 @@ packages=(
   libboost1.74-dev libssl-dev openssl
   nginx libnginx-mod-nchan curl
   prometheus-cpp-dev
+  libnats-dev nats-server
 )
 
 missing=()

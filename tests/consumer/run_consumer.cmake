@@ -75,8 +75,10 @@ elseif(ACTION STREQUAL "consume" OR ACTION STREQUAL "refuse")
   run("${CMAKE_COMMAND}" ${configure_args})
   run("${CMAKE_COMMAND}" --build "${BINARY_DIR}" ${config_args})
 
-  # consumer_io exists when the package includes tether::io.
-  foreach(candidate "${BINARY_DIR}/consumer_io" "${BINARY_DIR}/${CONFIG}/consumer_io")
+  # consumer_io exists when the package includes tether::io, consumer_nats
+  # when it includes tether::nats.
+  foreach(candidate "${BINARY_DIR}/consumer_io" "${BINARY_DIR}/${CONFIG}/consumer_io"
+                    "${BINARY_DIR}/consumer_nats" "${BINARY_DIR}/${CONFIG}/consumer_nats")
     if(EXISTS "${candidate}" AND NOT IS_DIRECTORY "${candidate}")
       run("${candidate}")
     endif()

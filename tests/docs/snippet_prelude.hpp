@@ -29,6 +29,9 @@
 #include <tether/io/runner.hpp>
 #include <tether/io/runner_config.hpp>
 #include <tether/model/presets.hpp>
+#ifdef TETHER_SNIPPETS_NATS
+#include <tether/nats/jetstream_wait.hpp>
+#endif
 #ifdef TETHER_SNIPPETS_METRICS
 #include <prometheus/exposer.h>
 
