@@ -386,6 +386,10 @@ void Driver::connect(const model::Connect& connect) {
 void Driver::on_request_ready(ConnectRequest request, RequestHooks::Outcome outcome) {
   if (!outcome) return on_closed(outcome.error().cause, outcome.error().text);
   request.request = std::move(*outcome);
+  // The credentials as the request leaves, not as the hook began: a refresh
+  // may have answered meanwhile (found by the simulator's hooked swarm: a
+  // slow hook sent a token the auth source had already replaced).
+  request.bearer_token = bearer_token_;
   ports_.transport.open(request, *this);
 }
 

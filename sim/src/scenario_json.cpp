@@ -261,6 +261,9 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
                  "id_bytes",
                  "id_bytes_max",
                  "id_reset_every",
+                 "request_hook",
+                 "request_hook_delay_ms_max",
+                 "request_hook_fail_every",
                  "tether_watch"}) &&
          r.ms("append_every_ms", w.append_every_ms, 1) && r.ms("retention_ms", w.retention_ms) &&
          r.ms("heartbeat_every_ms", w.heartbeat_every_ms) &&
@@ -278,6 +281,9 @@ bool read_world(const Json& j, WorldParams& w, std::optional<ScenarioError>& err
          r.ms("server_error_retry_after_ms", w.server_error_retry_after_ms) &&
          r.boolean("status_after_open", w.status_after_open) && r.u64("id_bytes", w.id_bytes) &&
          r.u64("id_bytes_max", w.id_bytes_max) && r.u64("id_reset_every", w.id_reset_every) &&
+         r.boolean("request_hook", w.request_hook) &&
+         r.ms("request_hook_delay_ms_max", w.request_hook_delay_ms_max) &&
+         r.u64("request_hook_fail_every", w.request_hook_fail_every) &&
          r.boolean("tether_watch", w.tether_watch);
 }
 
@@ -510,6 +516,11 @@ Json world_json(const WorldParams& w) {
   if (w.id_bytes > 0) j["id_bytes"] = w.id_bytes;
   if (w.id_bytes_max > 0) j["id_bytes_max"] = w.id_bytes_max;
   if (w.id_reset_every > 0) j["id_reset_every"] = w.id_reset_every;
+  if (w.request_hook) {
+    j["request_hook"] = true;
+    j["request_hook_delay_ms_max"] = w.request_hook_delay_ms_max;
+    j["request_hook_fail_every"] = w.request_hook_fail_every;
+  }
   if (w.tether_watch) j["tether_watch"] = true;
   return j;
 }

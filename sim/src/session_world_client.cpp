@@ -42,7 +42,21 @@ void Client::open(const io::ConnectRequest& request, io::TransportListener& list
   const bool by_token =
       request.from == ResumeFrom::cursor && request.cursor.kind == CursorKind::token;
   sse.begin(by_token ? request.cursor.token.view() : std::string_view{}, listener);
+  if (driver && driver_hooked) {
+    // The hook's header reached the request: the Asio transports send
+    // ConnectRequest::request's headers as they are.
+    const auto* hooked = request.request ? &request.request->headers : nullptr;
+    const bool has = hooked && std::any_of(hooked->begin(), hooked->end(), [](const auto& h) {
+                       return h.first == "X-Attempt" && !h.second.empty();
+                     });
+    (has ? report.hooked_requests : report.unhooked_requests) += 1;
+  }
   world_.connect(index_, request);
+}
+
+void Client::post(std::move_only_function<void()> work) {
+  auto shared = std::make_shared<std::move_only_function<void()>>(std::move(work));
+  after(0, [shared] { (*shared)(); });
 }
 
 void Client::close() {

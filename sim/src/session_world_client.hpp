@@ -41,6 +41,7 @@ class Client final : public io::Host,
                      public io::Application,
                      public io::AuthProvider,
                      public io::StepObserver,
+                     public io::Strand,
                      public Process {
  public:
   // The streams: the link's latency and loss, each lifetime's jitter seed,
@@ -70,6 +71,9 @@ class Client final : public io::Host,
   void on_diagnostic(const io::Diagnostic& diagnostic) override;
   // io::AuthProvider
   std::expected<io::Credentials, std::string> refresh() override;
+  // io::Strand: the request hook's completion, run at the same simulated
+  // instant, after what is already due.
+  void post(std::move_only_function<void()> work) override;
   // io::StepObserver
   void on_step(const model::Event& event, const model::Phase& before, const model::State& after,
                const model::Effects& effects) override;
@@ -84,6 +88,7 @@ class Client final : public io::Host,
   model::Prng& prng() override { return process_prng; }
 
   std::optional<io::Driver> driver;      // nullopt: the process is down
+  bool driver_hooked = false;            // WorldParams::request_hook: the driver has the hook
   std::uint32_t epoch = 0;               // bumped at each start and crash (items carry it)
   std::uint32_t lifetime_count = 0;      // process lifetimes started (Process::lifetime)
   std::uint32_t announced_lifetime = 0;  // the lifetime the oracle was told of

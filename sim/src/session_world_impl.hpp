@@ -105,6 +105,10 @@ class World final : public io::Clock {
   Ms work_ms(io::Blocking kind) const;
   void tell_durable(std::uint32_t i);
   void start_process(std::uint32_t i);
+  io::HookOptions request_hook(Client& c, bool auth);
+  // The URL the hooks' rules name: the simulated server has no address, and
+  // the hook changes only headers.
+  static constexpr const char* hook_url = "http://server.sim/stream";
   inline bool defer_if_suspended(Item& item);
 
   void on_append();

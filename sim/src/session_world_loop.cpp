@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 #include <tether/io/seed.hpp>
+#include <tether/io/url.hpp>
 #include <tether/model/names.hpp>
 #include <tether/model/session.hpp>
 #include <utility>
@@ -211,10 +212,39 @@ void World::start_process(std::uint32_t i) {
   const bool auth = scenario_.world.auth || config.auth.has_provider;
   c.store.emplace(c.disk, checkpoint_path, io::DiskCheckpointOptions{stream_, c.epoch});
   io::DriverPorts ports{*this, c, c, c, &*c.store, auth ? &c : nullptr, nullptr, &c};
+  c.driver_hooked = scenario_.world.request_hook;
+  if (c.driver_hooked) {
+    options.hooks = request_hook(c, auth);
+    ports.strand = &c;
+  }
   c.driver.emplace(std::move(*made), ports, std::move(options));
   c.lifetime_count += 1;
   c.app = c.code->start(c);
   c.driver->start();
+}
+
+// The application's request hook (WorldParams::request_hook), run by the
+// production driver: it adds X-Attempt and completes later, on the process's
+// own timer, or fails; the server counts the requests that carry it.
+io::HookOptions World::request_hook(Client& c, bool auth) {
+  io::HookOptions hooks;
+  hooks.rules.url = *io::parse_url(hook_url);
+  hooks.rules.auth_provider = auth;
+  const WorldParams& w = scenario_.world;
+  hooks.request = [&c, w](const io::RequestAttempt& attempt, io::HttpRequest request,
+                          io::RequestCompletion done) {
+    c.report.hook_calls += 1;
+    const Ms delay_ms = c.prng().uniform(0, w.request_hook_delay_ms_max);
+    const bool fail =
+        w.request_hook_fail_every > 0 && attempt.number % w.request_hook_fail_every == 0;
+    request.headers.emplace_back("X-Attempt", std::to_string(attempt.number));
+    c.after(delay_ms, [&c, fail, done, request = std::move(request)] {
+      if (!fail) return done(request);
+      c.report.hook_failures += 1;
+      done(std::unexpected("simulated session service failure"));
+    });
+  };
+  return hooks;
 }
 
 void World::liveness_check() {

@@ -552,3 +552,41 @@ TEST_CASE("request hook: its starting request follows the POST reconnect choice"
   CHECK(f.calls[0].request.method == "GET");
   CHECK(f.calls[0].request.body.empty());
 }
+
+// Found by the simulator's hooked swarm (tests/sim/request_hooks.cpp): a
+// refresh that answers while the hook is out must not leave the request
+// with the token it began with.
+TEST_CASE("request hook: the request leaves with the newest credentials (not the hook's first)",
+          "[request_hook]") {
+  struct CountingAuth final : io::AuthProvider {
+    int refreshes = 0;
+    std::expected<io::Credentials, std::string> refresh() override {
+      ++refreshes;
+      // Each token expires 5 s after 1 s of the clock (the first): refresh_ahead
+      // then asks for the next one while the attempt waits for its hook.
+      return io::Credentials{"token-" + std::to_string(refreshes), 1'700'000'006'000};
+    }
+  } auth;
+  Fixture f;
+  model::SessionConfig cfg = config();
+  cfg.auth.has_provider = true;
+  cfg.auth.refresh_ahead_ms = 4500;  // token-1's refresh is due at 1500
+  io::RequestRules r = rules();
+  r.auth_provider = true;
+  f.make(r, cfg, &auth);
+  f.start();
+  f.complete(0, f.calls.at(0).request);
+  REQUIRE(f.transport.opened.size() == 1);
+  CHECK(f.transport.opened[0].bearer_token == "token-1");
+  f.driver->on_opened();
+  f.fire_timer();  // the proactive refresh starts; its answer waits on the worker
+  REQUIRE(f.host.queued.size() == 1);
+  // The stream drops, and the next attempt's hook goes out with token-1 in hand.
+  fail_attempt(f);
+  REQUIRE(f.calls.size() == 2);
+  f.host.run_offloaded();  // token-2 arrives while the hook is out
+  REQUIRE(auth.refreshes == 2);
+  f.complete(1, f.calls.at(1).request);
+  REQUIRE(f.transport.opened.size() == 2);
+  CHECK(f.transport.opened[1].bearer_token == "token-2");
+}

@@ -147,6 +147,14 @@ struct WorldParams {
   // cursor then holds the sequence alone, and no stale id may be presented
   // again (0: every event carries its id).
   std::uint64_t id_reset_every = 0;
+  // The application's request hook (io::RequestHook) on every attempt: it
+  // adds an "X-Attempt: <n>" header and completes after a delay drawn from
+  // [0, request_hook_delay_ms_max] (past the connect timeout: the attempt is
+  // abandoned), failing one attempt in request_hook_fail_every (0: never).
+  // The server checks the header on every hooked request.
+  bool request_hook = false;
+  Ms request_hook_delay_ms_max = 0;
+  std::uint64_t request_hook_fail_every = 0;
   // Every process runs tether-watch's output (sim::watch_client_code: JSON
   // lines on a simulated stdout, acked once flushed) instead of the builtin
   // application; needs resume.commit = on_ack, as tether-watch does.

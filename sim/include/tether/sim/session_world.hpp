@@ -68,6 +68,12 @@ struct ClientReport {
   std::uint64_t durable_sequence = 0;
   std::uint64_t writes_torn = 0;  // checkpoint writes torn by a torn_write crash
   std::uint64_t diagnostics = 0;  // io::Diagnostic messages the driver gave the application
+  // WorldParams::request_hook: the hook's calls, its failures, the requests
+  // that reached the server with its header, and those that came without it.
+  std::uint64_t hook_calls = 0;
+  std::uint64_t hook_failures = 0;
+  std::uint64_t hooked_requests = 0;
+  std::uint64_t unhooked_requests = 0;
 };
 
 struct RunResult {
