@@ -56,7 +56,7 @@ TEST_CASE("request hooks: a hook slower than the connect timeout abandons only i
   REQUIRE(r.ok());
   const ClientReport& c = r.clients.at(0);
   CHECK(c.unhooked_requests == 0);
-  CHECK(c.hooked_requests >= 1);  // the session got through, late hooks and all
+  CHECK(c.hooked_requests >= 1);            // the session got through, late hooks and all
   CHECK(c.hook_calls > c.hooked_requests);  // some completed after their attempt was abandoned
   CHECK(c.deliveries > 0);
 }

@@ -232,6 +232,23 @@ inline WatchResult run_watch(const std::vector<std::string>& args,
   result.err = child.err();
   return result;
 }
+
+// tether-watch on `url` with sequences from the JSON field "seq" and fast
+// reconnects (no short-session penalty, a 20 ms first delay), then `more`.
+inline std::vector<std::string> fast_watch_args(const std::string& url,
+                                                std::vector<std::string> more) {
+  std::vector<std::string> args{url,
+                                "--seq-from",
+                                "json:seq",
+                                "--set",
+                                "backoff.short_session_ms=0",
+                                "--set",
+                                "backoff.short_session_delay_ms_min=0",
+                                "--set",
+                                "backoff.delay_ms_initial=20"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
 #endif  // TETHER_WATCH
 
 }  // namespace tether::io::testing

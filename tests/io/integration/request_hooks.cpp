@@ -293,19 +293,9 @@ TEST_CASE("request hooks: a WebSocket upgrade takes the hook's path, and its 101
 
 namespace {
 
-// Fast reconnects (the first connection of each script closes at once).
+// Fast reconnects (tether-watch's first delay: 20 ms).
 std::vector<std::string> watch_args(const ScriptedServer& server, std::vector<std::string> more) {
-  std::vector<std::string> args{server.base_url() + "/stream",
-                                "--seq-from",
-                                "json:seq",
-                                "--set",
-                                "backoff.short_session_ms=0",
-                                "--set",
-                                "backoff.short_session_delay_ms_min=0",
-                                "--set",
-                                "backoff.delay_ms_initial=20"};
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
+  return tether::io::testing::fast_watch_args(server.base_url() + "/stream", std::move(more));
 }
 
 const std::string first_event = "id: 1\ndata: {\"seq\":1}\n\n";

@@ -22,19 +22,9 @@ namespace {
 using namespace tether::io::testing;
 using namespace std::chrono_literals;
 
-// Fast reconnects: no short-session penalty, a 20 ms first delay.
+// Fast reconnects (tether-watch's first delay: 20 ms).
 std::vector<std::string> watch_args(const ScriptedServer& server, std::vector<std::string> more) {
-  std::vector<std::string> args{server.base_url() + "/stream",
-                                "--seq-from",
-                                "json:seq",
-                                "--set",
-                                "backoff.short_session_ms=0",
-                                "--set",
-                                "backoff.short_session_delay_ms_min=0",
-                                "--initial-retry-delay-ms",
-                                "20"};
-  args.insert(args.end(), more.begin(), more.end());
-  return args;
+  return tether::io::testing::fast_watch_args(server.base_url() + "/stream", std::move(more));
 }
 
 std::string event(int n) {
