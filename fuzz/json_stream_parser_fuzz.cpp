@@ -30,7 +30,10 @@
 #include <string>
 #include <string_view>
 #include <tether/io/json_stream_parser.hpp>
+#include <utility>
 #include <vector>
+
+#include "chunks.hpp"
 
 namespace {
 
@@ -132,14 +135,7 @@ Outcome parse_chunks(JsonStreamParser& parser, const std::vector<std::string_vie
 
 Outcome parse_split(const JsonStreamLimits& limits, std::string_view stream,
                     std::vector<std::size_t> cuts) {
-  std::sort(cuts.begin(), cuts.end());
-  std::vector<std::string_view> chunks;
-  std::size_t from = 0;
-  for (const std::size_t cut : cuts) {
-    chunks.push_back(stream.substr(from, cut - from));
-    from = cut;
-  }
-  chunks.push_back(stream.substr(from));
+  const std::vector<std::string_view> chunks = tether::fuzz::split_at(stream, std::move(cuts));
   JsonStreamParser parser(limits);
   return parse_chunks(parser, chunks, stream);
 }

@@ -29,7 +29,10 @@
 #include <tether/io/retry_after.hpp>
 #include <tether/io/sequence_extractor.hpp>
 #include <tether/io/sse_parser.hpp>
+#include <utility>
 #include <vector>
+
+#include "chunks.hpp"
 
 namespace {
 
@@ -117,14 +120,7 @@ Outcome parse_chunks(SseParser& parser, const std::vector<std::string_view>& chu
 
 Outcome parse_split(const SseLimits& limits, std::string_view stream,
                     std::vector<std::size_t> cuts) {
-  std::sort(cuts.begin(), cuts.end());
-  std::vector<std::string_view> chunks;
-  std::size_t from = 0;
-  for (const std::size_t cut : cuts) {
-    chunks.push_back(stream.substr(from, cut - from));
-    from = cut;
-  }
-  chunks.push_back(stream.substr(from));
+  const std::vector<std::string_view> chunks = tether::fuzz::split_at(stream, std::move(cuts));
   SseParser parser(limits);
   return parse_chunks(parser, chunks, stream);
 }
