@@ -29,7 +29,8 @@ int main() {
     std::fprintf(stderr, "consumer_io: %s\n", runner.error().c_str());
     return 1;
   }
-  for (int i = 0; i < 200 && (*runner)->status().failures == 0; ++i)
+  // Polls for the event (a failed attempt), bounded at 30 s for a slow machine.
+  for (int i = 0; i < 3000 && (*runner)->status().failures == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   (*runner)->stop();
   if ((*runner)->status().kind != model::StatusKind::stopped ||

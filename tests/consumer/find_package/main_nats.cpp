@@ -25,7 +25,8 @@ int main() {
     std::fprintf(stderr, "consumer_nats: %s\n", wait.error().c_str());
     return 1;
   }
-  for (int i = 0; i < 200 && (*wait)->status().kind != model::wait::StatusKind::offline; ++i)
+  // Polls for the event (offline), bounded at 30 s for a slow machine.
+  for (int i = 0; i < 3000 && (*wait)->status().kind != model::wait::StatusKind::offline; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const bool offline = (*wait)->status().kind == model::wait::StatusKind::offline;
   (*wait)->stop();
